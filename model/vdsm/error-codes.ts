@@ -1,0 +1,48 @@
+/**
+ * Error codes on VDSM's wire (vdsm-protocol.md §1.3, §3.8). A VDSM verb failure is a JSON-RPC error whose
+ * `code` is the VDSM status code, so clients branch on these numbers.
+ */
+export const JsonRpcCode = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+} as const;
+export type JsonRpcCode = (typeof JsonRpcCode)[keyof typeof JsonRpcCode];
+
+export const VdsmCode = {
+  /** Generic failure of a fence agent or other exit-code based result. */
+  GENERAL_FAILURE: 1,
+  /** Connectivity check failed; the agent rolled back (also engine `noConPeer`). */
+  LOST_CONNECTION: 10,
+  BAD_PARAMS: 21,
+  BAD_ADDR: 22,
+  BAD_NIC: 23,
+  USED_NIC: 24,
+  BAD_BONDING: 25,
+  BAD_VLAN: 26,
+  BAD_BRIDGE: 27,
+  USED_BOND: 31,
+  /** Another network verb is running (non-blocking semaphore). */
+  RESOURCE_UNAVAILABLE: 40,
+  /** The requested fence agent is not installed. */
+  FENCE_AGENT_MISSING: 43,
+  /** The agent is still restoring its configuration after boot. */
+  RECOVERING: 99,
+} as const;
+export type VdsmCode = (typeof VdsmCode)[keyof typeof VdsmCode];
+
+/**
+ * A failure a verb reports to its caller as a JSON-RPC error with a VDSM code. Thrown by model validators
+ * and agent verbs; the transport turns it into `{"error":{"code":…,"message":…}}`.
+ */
+export class VdsmError extends Error {
+  override readonly name = 'VdsmError';
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // One real Temporal dev server and one workflow bundle for the whole run (test/setup/temporal.global.ts).
+    globalSetup: ['test/setup/temporal.global.ts'],
+    // Forks, not threads: the Temporal core bridge and worker threads misbehave in vitest's thread pool.
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    teardownTimeout: 60_000,
+    reporters: ['default', './test/setup/count-reporter.ts'],
+  },
+});

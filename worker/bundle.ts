@@ -1,0 +1,23 @@
+/** Bundles workflows/ once (webpack, ~10 s) for the worker, tests and replay. */
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { Logger } from '../lib/logger';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export async function bundleWorkflows(log: Logger): Promise<string> {
+  const started = Date.now();
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: (message, meta) => log.debug(meta ?? {}, message),
+      info: (message, meta) => log.debug(meta ?? {}, message),
+      warn: (message, meta) => log.warn(meta ?? {}, message),
+      error: (message, meta) => log.error(meta ?? {}, message),
+    },
+  });
+  log.info({ ms: Date.now() - started, bytes: code.length }, 'workflow bundle built');
+  return code;
+}

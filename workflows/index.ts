@@ -1,0 +1,2 @@
+// Every workflow the worker registers. Workflow code is sandboxed: only model/ and @temporalio/workflow.
+export {};

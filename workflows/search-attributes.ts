@@ -1,0 +1,11 @@
+/**
+ * Search attributes operators filter install executions by in the Web UI and CLI
+ * (`HostName = "h1" AND InstallPhase = "fence"`). The dev stack and the test server register exactly these.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const HostNameKey = defineSearchAttributeKey('HostName', SearchAttributeType.KEYWORD);
+export const ClusterIdKey = defineSearchAttributeKey('ClusterId', SearchAttributeType.KEYWORD);
+export const InstallPhaseKey = defineSearchAttributeKey('InstallPhase', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTE_KEYS = [HostNameKey, ClusterIdKey, InstallPhaseKey] as const;
