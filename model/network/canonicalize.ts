@@ -1,0 +1,163 @@
+/**
+ * Wire request → canonical request: every default made explicit, every type normalised (vdsm canonicalize.py's
+ * job, without its reads of the live system: what it needs is passed in). Runs before validation, so the
+ * validators and the planner only ever see normal forms. Malformed scalars fail here with the VDSM code of
+ * the field they belong to.
+ */
+import { canonicalIP, compressIPv6, isIPv4, isIPv6, netmaskToPrefix, parseCidr } from '../ip';
+import { DEFAULT_CONNECTIVITY_TIMEOUT_SECONDS, type BondAttributes, type NetworkAttributes, type SetupNetworksParams } from '../vdsm/setup-networks';
+import { VdsmCode, VdsmError } from '../vdsm/error-codes';
+import { canonicalBondOptions } from './bond-options';
+import { BootProto, type BondConfig, type CanonicalOptions, type CanonicalRequest, type NetworkConfig, type RemoveEntry, type RunningConfig } from './config';
+
+export const DEFAULT_MTU = 1500;
+
+export interface CanonicalizeContext {
+  /** The host's current nameservers: VDSM copies them onto a static default-route network given none. */
+  currentNameservers: readonly string[];
+  running: RunningConfig;
+}
+
+/**
+ * Booleans as VDSM's callers send them: true/false, "true"/"false", "yes"/"no", "on"/"off", "1"/"0", 1/0.
+ * Unlike VDSM's `tobool`, the integer 1 means true: reading it as false would silently disable rollback.
+ */
+export function toBool(value: unknown, field: string, code: number = VdsmCode.BAD_PARAMS): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number' && (value === 0 || value === 1)) return value === 1;
+  if (typeof value === 'string') {
+    const v = value.trim().toLowerCase();
+    if (['true', 'yes', 'on', '1'].includes(v)) return true;
+    if (['false', 'no', 'off', '0'].includes(v)) return false;
+  }
+  throw new VdsmError(code, `${field}: expected a boolean, got ${JSON.stringify(value)}`);
+}
+
+function toInt(value: unknown, field: string, code: number): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n)) throw new VdsmError(code, `${field}: expected an integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function canonicalizeOptions(options: SetupNetworksParams['options']): CanonicalOptions {
+  return {
+    connectivityCheck: options.connectivityCheck === undefined ? true : toBool(options.connectivityCheck, 'options.connectivityCheck'),
+    connectivityTimeoutSeconds:
+      options.connectivityTimeout === undefined
+        ? DEFAULT_CONNECTIVITY_TIMEOUT_SECONDS
+        : toInt(options.connectivityTimeout, 'options.connectivityTimeout', VdsmCode.BAD_PARAMS),
+    // VDSM tests this key for plain truthiness; strings "false"/"0" are honoured as false here.
+    commitOnSuccess: options.commitOnSuccess === undefined ? false : toBool(options.commitOnSuccess, 'options.commitOnSuccess'),
+  };
+}
+
+export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx: CanonicalizeContext): NetworkConfig | RemoveEntry {
+  const where = `network ${name}`;
+  if (attrs.remove !== undefined && toBool(attrs.remove, `${where}: remove`)) {
+    const extra = Object.keys(attrs).filter((k) => k !== 'remove' && k !== 'custom');
+    if (extra.length) throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: "remove" cannot be combined with ${extra.join(', ')}`);
+    return { remove: true };
+  }
+  if (attrs.stp !== undefined && attrs.STP !== undefined) throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: give either stp or STP, not both`);
+  if (attrs.netmask !== undefined && attrs.prefix !== undefined) throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: give either netmask or prefix, not both`);
+  if (attrs.switch !== undefined && attrs.switch !== 'legacy') {
+    throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: switch "${attrs.switch}" is not supported by this agent (only "legacy" Linux bridges)`);
+  }
+
+  const net: NetworkConfig = {
+    mtu: attrs.mtu === undefined ? DEFAULT_MTU : toInt(attrs.mtu, `${where}: mtu`, VdsmCode.BAD_PARAMS),
+    bridged: attrs.bridged === undefined ? true : toBool(attrs.bridged, `${where}: bridged`),
+    stp: false,
+    bootproto: BootProto.NONE,
+    dhcpv6: attrs.dhcpv6 === undefined ? false : toBool(attrs.dhcpv6, `${where}: dhcpv6`),
+    ipv6autoconf: attrs.ipv6autoconf === undefined ? false : toBool(attrs.ipv6autoconf, `${where}: ipv6autoconf`),
+    defaultRoute: attrs.defaultRoute === undefined ? false : toBool(attrs.defaultRoute, `${where}: defaultRoute`),
+    nameservers: [],
+  };
+  const stp = attrs.stp ?? attrs.STP;
+  if (stp !== undefined) net.stp = toBool(stp, `${where}: stp`);
+  if (attrs.nic !== undefined) net.nic = attrs.nic;
+  if (attrs.bonding !== undefined) net.bonding = attrs.bonding;
+  if (attrs.vlan !== undefined) net.vlan = toInt(attrs.vlan, `${where}: vlan`, VdsmCode.BAD_VLAN);
+
+  if (attrs.bootproto !== undefined) {
+    const proto = attrs.bootproto.toLowerCase();
+    if (proto !== BootProto.DHCP && proto !== BootProto.NONE) {
+      throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: bootproto must be "dhcp" or "none", got "${attrs.bootproto}"`);
+    }
+    net.bootproto = proto;
+  }
+  if (attrs.ipaddr !== undefined && attrs.ipaddr !== '') {
+    if (!isIPv4(attrs.ipaddr)) throw new VdsmError(VdsmCode.BAD_ADDR, `${where}: ipaddr "${attrs.ipaddr}" is not an IPv4 address`);
+    net.ipaddr = attrs.ipaddr;
+  }
+  if (attrs.netmask !== undefined && attrs.netmask !== '') {
+    const prefix = netmaskToPrefix(attrs.netmask);
+    if (prefix === null) throw new VdsmError(VdsmCode.BAD_ADDR, `${where}: netmask "${attrs.netmask}" is not a valid IPv4 netmask`);
+    net.prefix = prefix;
+  }
+  if (attrs.prefix !== undefined && attrs.prefix !== '') {
+    const prefix = toInt(attrs.prefix, `${where}: prefix`, VdsmCode.BAD_ADDR);
+    if (prefix < 0 || prefix > 32) throw new VdsmError(VdsmCode.BAD_ADDR, `${where}: prefix ${prefix} is out of range 0..32`);
+    net.prefix = prefix;
+  }
+  if (attrs.gateway !== undefined && attrs.gateway !== '') {
+    if (!isIPv4(attrs.gateway)) throw new VdsmError(VdsmCode.BAD_ADDR, `${where}: gateway "${attrs.gateway}" is not an IPv4 address`);
+    net.gateway = attrs.gateway;
+  }
+  if (attrs.ipv6addr !== undefined && attrs.ipv6addr !== '') {
+    const cidr = parseCidr(attrs.ipv6addr);
+    if (!cidr || !isIPv6(cidr.address) || isIPv4(cidr.address)) {
+      throw new VdsmError(VdsmCode.BAD_ADDR, `${where}: ipv6addr "${attrs.ipv6addr}" is not an IPv6 address/prefix`);
+    }
+    net.ipv6addr = `${cidr.address}/${cidr.prefixLen}`;
+  }
+  if (attrs.ipv6gateway !== undefined && attrs.ipv6gateway !== '' && canonicalIP(attrs.ipv6gateway) !== '::') {
+    if (!isIPv6(attrs.ipv6gateway)) throw new VdsmError(VdsmCode.BAD_ADDR, `${where}: ipv6gateway "${attrs.ipv6gateway}" is not an IPv6 address`);
+    net.ipv6gateway = compressIPv6(attrs.ipv6gateway);
+  }
+  if (attrs.nameservers !== undefined) {
+    for (const ns of attrs.nameservers) {
+      if (!isIPv4(ns) && !isIPv6(ns)) throw new VdsmError(VdsmCode.BAD_ADDR, `${where}: nameserver "${ns}" is not an IP address`);
+    }
+    net.nameservers = attrs.nameservers.map(canonicalIP);
+  } else if (net.defaultRoute && net.bootproto !== BootProto.DHCP && net.ipaddr !== undefined) {
+    net.nameservers = [...ctx.currentNameservers];
+  }
+  if (attrs.custom !== undefined) {
+    net.custom = Object.fromEntries(Object.entries(attrs.custom).map(([k, v]) => [k, String(v)]));
+  }
+  return net;
+}
+
+export function canonicalizeBond(name: string, attrs: BondAttributes): BondConfig | RemoveEntry {
+  if (attrs.remove !== undefined && toBool(attrs.remove, `bond ${name}: remove`)) return { remove: true };
+  if (attrs.switch !== undefined && attrs.switch !== 'legacy') {
+    throw new VdsmError(VdsmCode.BAD_PARAMS, `bond ${name}: switch "${attrs.switch}" is not supported by this agent`);
+  }
+  const bond: BondConfig = {
+    nics: [...new Set(attrs.nics ?? [])].sort(),
+    options: canonicalBondOptions(name, attrs.options),
+  };
+  if (attrs.hwaddr) bond.hwaddr = attrs.hwaddr.toLowerCase();
+  return bond;
+}
+
+/**
+ * The whole request. When a network in the request takes the default route, the network currently holding
+ * it is added to the request with `defaultRoute: false` (VDSM §3.3), so the change is visible in one place.
+ */
+export function canonicalizeRequest(params: SetupNetworksParams, ctx: CanonicalizeContext): CanonicalRequest {
+  const networks: CanonicalRequest['networks'] = {};
+  for (const [name, attrs] of Object.entries(params.networks)) networks[name] = canonicalizeNetwork(name, attrs, ctx);
+  const bonds: CanonicalRequest['bonds'] = {};
+  for (const [name, attrs] of Object.entries(params.bondings)) bonds[name] = canonicalizeBond(name, attrs);
+
+  const takesDefaultRoute = Object.values(networks).some((n) => !('remove' in n) && n.defaultRoute);
+  if (takesDefaultRoute) {
+    for (const [name, net] of Object.entries(ctx.running.networks)) {
+      if (net.defaultRoute && networks[name] === undefined) networks[name] = { ...net, defaultRoute: false, nameservers: [] };
+    }
+  }
+  return { networks, bonds, options: canonicalizeOptions(params.options) };
+}

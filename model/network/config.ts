@@ -1,0 +1,135 @@
+/**
+ * The canonical, typed form of networks and bonds: what the agent keeps as its running config, persists as
+ * its safe config, and plans from. Every default is explicit (VDSM's canonicalize habit), so validators, the
+ * planner and the config diff only ever see normal forms.
+ */
+
+export const BootProto = { NONE: 'none', DHCP: 'dhcp' } as const;
+export type BootProto = (typeof BootProto)[keyof typeof BootProto];
+
+export interface NetworkConfig {
+  /** Exactly one of `nic` / `bonding`, except for a nic-less bridged network. */
+  nic?: string;
+  bonding?: string;
+  /** 802.1Q tag; the network then sits on `<nic|bonding>.<vlan>`. */
+  vlan?: number;
+  /** @default 1500 */
+  mtu: number;
+  /** VM network: a Linux bridge named after the network. @default true */
+  bridged: boolean;
+  /** Only meaningful when bridged. @default false */
+  stp: boolean;
+  /** @default 'none' */
+  bootproto: BootProto;
+  ipaddr?: string;
+  prefix?: number;
+  gateway?: string;
+  /** `address/prefix`, compressed. */
+  ipv6addr?: string;
+  ipv6gateway?: string;
+  /** @default false */
+  dhcpv6: boolean;
+  /** @default false */
+  ipv6autoconf: boolean;
+  /** Holds the host's default route. At most one network at a time. @default false */
+  defaultRoute: boolean;
+  /** Only on the default-route network. @default [] */
+  nameservers: string[];
+  /** Bridge options etc., e.g. `bridge_opts`. */
+  custom?: Record<string, string>;
+}
+
+export interface BondConfig {
+  /** Sorted slave NIC names. */
+  nics: string[];
+  /** Canonical option string, `mode=` first, e.g. `mode=4 miimon=100`. */
+  options: string;
+  hwaddr?: string;
+}
+
+export interface RunningConfig {
+  networks: Record<string, NetworkConfig>;
+  bonds: Record<string, BondConfig>;
+}
+
+export const EMPTY_CONFIG: RunningConfig = { networks: {}, bonds: {} };
+
+export interface RemoveEntry {
+  remove: true;
+}
+
+/** A canonical setupNetworks request. */
+export interface CanonicalRequest {
+  networks: Record<string, NetworkConfig | RemoveEntry>;
+  bonds: Record<string, BondConfig | RemoveEntry>;
+  options: CanonicalOptions;
+}
+
+export interface CanonicalOptions {
+  /** Roll back unless `Host.confirmConnectivity` arrives after the apply. @default true */
+  connectivityCheck: boolean;
+  /** @default 4 (seconds) */
+  connectivityTimeoutSeconds: number;
+  /** Persist as safe config right after a confirmed apply. @default false */
+  commitOnSuccess: boolean;
+}
+
+export function isRemove(entry: NetworkConfig | BondConfig | RemoveEntry): entry is RemoveEntry {
+  return 'remove' in entry && entry.remove === true;
+}
+
+/** The device carrying the network below any bridge: `eth0`, `bond0`, or `bond0.100`. */
+export function southboundOf(net: NetworkConfig): string | undefined {
+  const base = net.nic ?? net.bonding;
+  if (!base) return undefined;
+  return net.vlan === undefined ? base : `${base}.${net.vlan}`;
+}
+
+/** The device holding the network's IP configuration: the bridge when bridged, else the southbound device. */
+export function topDeviceOf(name: string, net: NetworkConfig): string | undefined {
+  return net.bridged ? name : southboundOf(net);
+}
+
+/** Applies a canonical request to a running config (removals, replacements, default-route exclusivity). */
+export function mergeRunningConfig(running: RunningConfig, request: CanonicalRequest): RunningConfig {
+  const networks: Record<string, NetworkConfig> = { ...running.networks };
+  const bonds: Record<string, BondConfig> = { ...running.bonds };
+  for (const [name, entry] of Object.entries(request.networks)) {
+    if (isRemove(entry)) delete networks[name];
+    else networks[name] = entry;
+  }
+  for (const [name, entry] of Object.entries(request.bonds)) {
+    if (isRemove(entry)) delete bonds[name];
+    else bonds[name] = entry;
+  }
+  const newOwner = Object.entries(request.networks).find(([, e]) => !isRemove(e) && e.defaultRoute)?.[0];
+  if (newOwner) {
+    for (const [name, net] of Object.entries(networks)) {
+      if (name !== newOwner && net.defaultRoute) networks[name] = { ...net, defaultRoute: false, nameservers: [] };
+    }
+  }
+  return { networks: sortKeys(networks), bonds: sortKeys(bonds) };
+}
+
+function sortKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The config-level difference from `from` to `to`, as a request that turns `from` into `to` (VDSM's Transaction diff). */
+export function configDiff(from: RunningConfig, to: RunningConfig): { networks: Record<string, NetworkConfig | RemoveEntry>; bonds: Record<string, BondConfig | RemoveEntry> } {
+  const networks: Record<string, NetworkConfig | RemoveEntry> = {};
+  const bonds: Record<string, BondConfig | RemoveEntry> = {};
+  for (const name of new Set([...Object.keys(from.networks), ...Object.keys(to.networks)])) {
+    const a = from.networks[name];
+    const b = to.networks[name];
+    if (b === undefined) networks[name] = { remove: true };
+    else if (a === undefined || JSON.stringify(a) !== JSON.stringify(b)) networks[name] = b;
+  }
+  for (const name of new Set([...Object.keys(from.bonds), ...Object.keys(to.bonds)])) {
+    const a = from.bonds[name];
+    const b = to.bonds[name];
+    if (b === undefined) bonds[name] = { remove: true };
+    else if (a === undefined || JSON.stringify(a) !== JSON.stringify(b)) bonds[name] = b;
+  }
+  return { networks, bonds };
+}

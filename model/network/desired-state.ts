@@ -1,0 +1,244 @@
+/**
+ * What a running config means for the kernel: the links, addresses, routes, rules and DHCP clients it owns
+ * (nmstate's "desired state", restricted to what hostprov manages). `planChanges` diffs this against the
+ * current kernel state. Everything here is pure and deterministic.
+ */
+import { inSubnet, parseCidr, sourceRouteTableId, subnetOf } from '../ip';
+import { MAIN_TABLE, type AddressState, type CreatableLinkType, type Family, type KernelState, type RouteState, type RuleState } from '../net-state';
+import { bondModeName, bondOptionsRecord } from './bond-options';
+import { BootProto, southboundOf, topDeviceOf, type NetworkConfig, type RunningConfig } from './config';
+
+/** VDSM's rule priority for per-network source routing (vdsm-protocol.md §6). */
+export const SOURCE_ROUTE_RULE_PRIORITY = 3200;
+
+export interface DesiredLink {
+  name: string;
+  /** Set when hostprov creates the link; absent for links that must already exist (NICs). */
+  create?: CreatableLinkType;
+  mtu?: number;
+  up?: boolean;
+  /** Bridge/bond to enslave to; `null` = must not be enslaved; absent = don't care. */
+  master?: string | null;
+  mac?: string;
+  stp?: boolean;
+  bondMode?: string;
+  bondOptions?: Record<string, string>;
+  vlanBase?: string;
+  vlanId?: number;
+}
+
+export interface DhcpClientSpec {
+  dev: string;
+  family: Family;
+  /** Table the learned routes go to: main when the network holds the default route, else its own table. */
+  table: number;
+  defaultRoute: boolean;
+  /** Also install the learned subnet's source-routing rules (networks without the default route). */
+  sourceRouting: boolean;
+}
+
+export interface DesiredState {
+  links: DesiredLink[];
+  /** Links that must not exist (created by a previous config, no longer wanted). */
+  absentLinks: string[];
+  /** Devices whose static global addresses must be exactly those listed in `addresses`. */
+  addressOwners: string[];
+  addresses: AddressState[];
+  /** Devices whose routes (all tables, except those a kept DHCP client learned) must be exactly `routes`. */
+  routeOwners: string[];
+  routes: RouteState[];
+  /** Routing tables whose rules must be exactly `rules`. */
+  ruleTables: number[];
+  rules: RuleState[];
+  /** DHCP clients that must run. */
+  dhcp: DhcpClientSpec[];
+  /** Devices whose DHCP clients are owned: any client on them not in `dhcp` is stopped. */
+  dhcpOwners: string[];
+}
+
+const LEVEL: Record<CreatableLinkType | 'nic', number> = { nic: 0, bond: 1, vlan: 2, bridge: 3 };
+
+/** Dependency level of a desired link: NICs, then bonds, VLANs, bridges (each may sit on the previous). */
+export function linkLevel(link: DesiredLink): number {
+  return LEVEL[link.create ?? 'nic'];
+}
+
+function macOf(current: KernelState, name: string): string | undefined {
+  return current.links.find((l) => l.name === name)?.mac;
+}
+
+/** Renders the kernel objects a running config owns, given the current state (for MACs of existing devices). */
+export function renderDesiredState(config: RunningConfig, current: KernelState): DesiredState {
+  const links = new Map<string, DesiredLink>();
+  const upsert = (l: DesiredLink): void => {
+    const prev = links.get(l.name);
+    links.set(l.name, prev ? { ...prev, ...l, mtu: Math.max(prev.mtu ?? 0, l.mtu ?? 0) || undefined } : l);
+  };
+  const state: DesiredState = {
+    links: [], absentLinks: [], addressOwners: [], addresses: [], routeOwners: [], routes: [], ruleTables: [], rules: [], dhcp: [], dhcpOwners: [],
+  };
+  const owners = new Set<string>();
+
+  // Bonds exist with their slaves whether or not a network uses them; MTU is raised by networks below.
+  for (const [name, bond] of Object.entries(config.bonds)) {
+    const options = bondOptionsRecord(bond.options);
+    const { mode = '0', ...rest } = options;
+    upsert({ name, create: 'bond', up: true, bondMode: bondModeName(mode) ?? mode, bondOptions: rest, ...(bond.hwaddr ? { mac: bond.hwaddr } : {}) });
+    for (const nic of bond.nics) {
+      upsert({ name: nic, master: name, up: true });
+      owners.add(nic);
+    }
+  }
+
+  for (const [name, net] of Object.entries(config.networks)) {
+    const base = net.nic ?? net.bonding;
+    const southbound = southboundOf(net);
+    if (base) {
+      // A base device carries the largest MTU of the networks on it (VDSM habit); bond slaves follow the bond.
+      upsert({ name: base, up: true, mtu: net.mtu });
+      if (net.bonding) for (const slave of config.bonds[net.bonding]?.nics ?? []) upsert({ name: slave, mtu: net.mtu });
+    }
+    if (base && southbound && net.vlan !== undefined) {
+      upsert({ name: southbound, create: 'vlan', vlanBase: base, vlanId: net.vlan, mtu: net.mtu, up: true });
+    }
+    if (net.bridged) {
+      const uplinkMac = southbound ? (macOf(current, southbound) ?? macOf(current, base ?? '') ?? bondMacGuess(config, current, net)) : undefined;
+      upsert({ name, create: 'bridge', mtu: net.mtu, stp: net.stp, up: true, ...(uplinkMac ? { mac: uplinkMac } : {}) });
+      if (southbound) {
+        upsert({ name: southbound, master: name, up: true });
+        owners.add(southbound);
+      }
+    }
+    const top = topDeviceOf(name, net);
+    if (!top) continue;
+    owners.add(top);
+    renderIp(net, top, state);
+  }
+
+  state.links = [...links.values()].sort((a, b) => linkLevel(a) - linkLevel(b) || a.name.localeCompare(b.name));
+  state.addressOwners = [...owners].sort();
+  state.routeOwners = [...owners].sort();
+  state.dhcpOwners = [...owners].sort();
+  return state;
+}
+
+/** A bond that does not exist yet takes its first slave's MAC (kernel default) unless `hwaddr` is set. */
+function bondMacGuess(config: RunningConfig, current: KernelState, net: NetworkConfig): string | undefined {
+  if (!net.bonding) return undefined;
+  const bond = config.bonds[net.bonding];
+  if (bond?.hwaddr) return bond.hwaddr;
+  const first = bond?.nics[0];
+  return first ? macOf(current, first) : undefined;
+}
+
+function renderIp(net: NetworkConfig, top: string, state: DesiredState): void {
+  const table = sourceRouteTableId(top);
+  state.ruleTables.push(table);
+  if (net.ipaddr !== undefined && net.prefix !== undefined) {
+    state.addresses.push({ dev: top, family: 4, address: net.ipaddr, prefixLen: net.prefix, dynamic: false });
+    if (net.gateway !== undefined) {
+      const subnet = subnetOf(net.ipaddr, net.prefix);
+      if (net.defaultRoute) state.routes.push({ family: 4, table: MAIN_TABLE, dst: 'default', gateway: net.gateway, dev: top });
+      // Every static network with a gateway gets its own table, so replies leave through the network
+      // they arrived on (multiple gateways; vdsm-protocol.md §6). The on-link check keeps `ip` from refusing.
+      if (inSubnet(net.gateway, net.ipaddr, net.prefix)) {
+        state.routes.push({ family: 4, table, dst: 'default', gateway: net.gateway, dev: top });
+      }
+      state.routes.push({ family: 4, table, dst: subnet, dev: top });
+      state.rules.push({ family: 4, priority: SOURCE_ROUTE_RULE_PRIORITY, from: subnet, table });
+      state.rules.push({ family: 4, priority: SOURCE_ROUTE_RULE_PRIORITY, to: subnet, table });
+    }
+  }
+  if (net.bootproto === BootProto.DHCP) {
+    state.dhcp.push({ dev: top, family: 4, table: net.defaultRoute ? MAIN_TABLE : table, defaultRoute: net.defaultRoute, sourceRouting: !net.defaultRoute });
+  }
+  if (net.ipv6addr !== undefined) {
+    const cidr = parseCidr(net.ipv6addr);
+    if (cidr) state.addresses.push({ dev: top, family: 6, address: cidr.address, prefixLen: cidr.prefixLen, dynamic: false });
+  }
+  if (net.ipv6gateway !== undefined && net.defaultRoute) {
+    state.routes.push({ family: 6, table: MAIN_TABLE, dst: 'default', gateway: net.ipv6gateway, dev: top });
+  }
+  if (net.dhcpv6) {
+    state.dhcp.push({ dev: top, family: 6, table: MAIN_TABLE, defaultRoute: net.defaultRoute, sourceRouting: false });
+  }
+}
+
+/**
+ * The desired state of a change from `previous` to `next`: what `next` owns, plus the release of what only
+ * `previous` owned (its created links must go; its devices lose the addresses, routes and DHCP clients it
+ * gave them; its tables lose their rules).
+ */
+export function desiredStateForChange(previous: RunningConfig, next: RunningConfig, current: KernelState): DesiredState {
+  const before = renderDesiredState(previous, current);
+  const after = renderDesiredState(next, current);
+  const created = new Map(after.links.filter((l) => l.create).map((l) => [l.name, l.create]));
+  const absentLinks = before.links.filter((l) => l.create && created.get(l.name) !== l.create).map((l) => l.name);
+  // Ports of a previous bridge/bond that stay but lose their master are explicitly released.
+  const released = before.links
+    .filter((l) => l.master && !after.links.some((a) => a.name === l.name && a.master === l.master) && !created.has(l.name) && !absentLinks.includes(l.name))
+    .map((l) => ({ name: l.name, master: null as string | null }));
+  const links = [...after.links];
+  for (const r of released) if (!links.some((l) => l.name === r.name)) links.push(r);
+  const union = (a: Array<string | number>, b: Array<string | number>) => [...new Set([...a, ...b])];
+  return {
+    ...after,
+    links,
+    absentLinks,
+    addressOwners: (union(after.addressOwners, before.addressOwners) as string[]).filter((d) => !absentLinks.includes(d)).sort(),
+    routeOwners: (union(after.routeOwners, before.routeOwners) as string[]).filter((d) => !absentLinks.includes(d)).sort(),
+    dhcpOwners: (union(after.dhcpOwners, before.dhcpOwners) as string[]).sort(),
+    ruleTables: (union(after.ruleTables, before.ruleTables) as number[]).sort((x, y) => x - y),
+  };
+}
+
+/**
+ * The desired state that puts `scope` back exactly as `snapshot` had it: the rollback of a failed or
+ * unconfirmed change. Links created since are removed; addresses, routes and rules of the scoped devices
+ * and tables return to their snapshot values; DHCP clients that ran before run again.
+ */
+export function desiredStateFromSnapshot(
+  snapshot: KernelState,
+  snapshotDhcp: DhcpClientSpec[],
+  scope: { links: string[]; tables: number[] },
+  current: KernelState,
+): DesiredState {
+  const inScope = new Set(scope.links);
+  const before = new Map(snapshot.links.map((l) => [l.name, l]));
+  const links: DesiredLink[] = [];
+  for (const name of scope.links) {
+    const l = before.get(name);
+    if (!l) continue;
+    const create = l.kind === 'bridge' || l.kind === 'bond' || l.kind === 'vlan' ? l.kind : undefined;
+    links.push({
+      name,
+      ...(create ? { create } : {}),
+      mtu: l.mtu,
+      up: l.up,
+      master: l.master,
+      mac: l.mac,
+      ...(l.bridge ? { stp: l.bridge.stp } : {}),
+      ...(l.bond ? { bondMode: l.bond.mode, bondOptions: l.bond.options } : {}),
+      ...(l.vlan ? { vlanBase: l.vlan.base, vlanId: l.vlan.id } : {}),
+    });
+  }
+  links.sort((a, b) => linkLevel(a) - linkLevel(b) || a.name.localeCompare(b.name));
+  const absentLinks = current.links.filter((l) => inScope.has(l.name) && !before.has(l.name)).map((l) => l.name);
+  const owners = scope.links.filter((n) => before.has(n)).sort();
+  const tables = new Set(scope.tables);
+  const dhcp = snapshotDhcp.filter((d) => inScope.has(d.dev));
+  const dhcpDevs = new Set(dhcp.map((d) => `${d.dev}/${d.family}`));
+  return {
+    links,
+    absentLinks,
+    addressOwners: owners,
+    // Addresses a DHCP client will hand out again are left to it; static ones are restored verbatim.
+    addresses: snapshot.addresses.filter((a) => inScope.has(a.dev) && !(a.dynamic && dhcpDevs.has(`${a.dev}/${a.family}`))),
+    routeOwners: owners,
+    routes: snapshot.routes.filter((r) => r.dev !== undefined && inScope.has(r.dev)),
+    ruleTables: [...tables].sort((x, y) => x - y),
+    rules: snapshot.rules.filter((r) => tables.has(r.table)),
+    dhcp,
+    dhcpOwners: [...new Set([...scope.links])].sort(),
+  };
+}

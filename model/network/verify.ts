@@ -1,0 +1,44 @@
+/**
+ * After an apply, the re-read kernel state must show what was desired (nmstate's verify step). Returns the
+ * differences in words; an empty list means verified. DHCP-learned addresses are not awaited here.
+ */
+import type { KernelState } from '../net-state';
+import type { DesiredState } from './desired-state';
+import { sameAddress, sameRoute, sameRule } from './plan';
+
+export function verifyState(current: KernelState, desired: DesiredState): string[] {
+  const problems: string[] = [];
+  const links = new Map(current.links.map((l) => [l.name, l]));
+  for (const name of desired.absentLinks) if (links.has(name)) problems.push(`link ${name} still exists`);
+  for (const want of desired.links) {
+    const have = links.get(want.name);
+    if (!have) {
+      problems.push(`link ${want.name} is missing`);
+      continue;
+    }
+    if (want.create && have.kind !== want.create) problems.push(`link ${want.name} is a ${have.kind}, expected a ${want.create}`);
+    if (want.mtu !== undefined && have.mtu !== want.mtu) problems.push(`link ${want.name} has mtu ${have.mtu}, expected ${want.mtu}`);
+    if (want.up !== undefined && have.up !== want.up) problems.push(`link ${want.name} is ${have.up ? 'up' : 'down'}, expected ${want.up ? 'up' : 'down'}`);
+    if (want.master !== undefined && have.master !== want.master) problems.push(`link ${want.name} has master ${have.master ?? 'none'}, expected ${want.master ?? 'none'}`);
+    if (want.mac !== undefined && have.mac.toLowerCase() !== want.mac.toLowerCase()) problems.push(`link ${want.name} has mac ${have.mac}, expected ${want.mac}`);
+    if (want.stp !== undefined && have.bridge && have.bridge.stp !== want.stp) problems.push(`bridge ${want.name} has stp ${have.bridge.stp ? 'on' : 'off'}, expected ${want.stp ? 'on' : 'off'}`);
+  }
+  for (const want of desired.addresses) {
+    if (!current.addresses.some((a) => sameAddress(a, want))) problems.push(`address ${want.address}/${want.prefixLen} is missing on ${want.dev}`);
+  }
+  const owners = new Set(desired.addressOwners);
+  const dhcpDevs = new Set(desired.dhcp.map((d) => `${d.dev}/${d.family}`));
+  for (const have of current.addresses) {
+    if (!owners.has(have.dev) || (have.dynamic && dhcpDevs.has(`${have.dev}/${have.family}`))) continue;
+    if (!desired.addresses.some((a) => sameAddress(a, have))) problems.push(`unexpected address ${have.address}/${have.prefixLen} on ${have.dev}`);
+  }
+  for (const want of desired.routes) {
+    if (!current.routes.some((r) => sameRoute(r, want))) {
+      problems.push(`route ${want.dst}${want.gateway ? ` via ${want.gateway}` : ''} dev ${want.dev ?? '?'} table ${want.table} is missing`);
+    }
+  }
+  for (const want of desired.rules) {
+    if (!current.rules.some((r) => sameRule(r, want))) problems.push(`rule ${want.from ? `from ${want.from}` : `to ${want.to}`} table ${want.table} is missing`);
+  }
+  return problems;
+}

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { sourceRouteTableId } from '../../model/ip';
+import type { KernelState } from '../../model/net-state';
+import { canonicalizeRequest } from '../../model/network/canonicalize';
+import { EMPTY_CONFIG, mergeRunningConfig, type RunningConfig } from '../../model/network/config';
+import { desiredStateForChange, desiredStateFromSnapshot } from '../../model/network/desired-state';
+import { planChanges } from '../../model/network/plan';
+import { verifyState } from '../../model/network/verify';
+import type { NetworkAttributes } from '../../model/vdsm/setup-networks';
+import { addr, defaultVia, installedHost } from '../helpers/host-state';
+import { simulatePlan } from '../helpers/kernel-simulator';
+
+function configFor(networks: Record<string, NetworkAttributes>, running: RunningConfig = EMPTY_CONFIG, bondings = {}): RunningConfig {
+  const request = canonicalizeRequest({ networks, bondings, options: {} }, { currentNameservers: ['198.18.1.1'], running });
+  return mergeRunningConfig(running, request);
+}
+
+function change(current: KernelState, previous: RunningConfig, next: RunningConfig) {
+  const desired = desiredStateForChange(previous, next, current);
+  const plan = planChanges(current, desired, []);
+  const after = simulatePlan(current, plan.ops);
+  return { desired, plan, after };
+}
+
+const mgmt: NetworkAttributes = { nic: 'eth0', bridged: 'true', ipaddr: '198.18.1.10', netmask: '255.255.255.0', gateway: '198.18.1.1', defaultRoute: true, mtu: 1500 };
+
+describe('planChanges: ovirtmgmt on the NIC that reaches the manager', () => {
+  const current = installedHost();
+  const next = configFor({ ovirtmgmt: mgmt });
+  const { desired, plan, after } = change(current, EMPTY_CONFIG, next);
+
+  it('yields a state the verifier accepts', () => {
+    expect(verifyState(after, desired)).toEqual([]);
+  });
+
+  it('moves the address and default route from the NIC to a bridge with the NIC MAC', () => {
+    const bridge = after.links.find((l) => l.name === 'ovirtmgmt');
+    expect(bridge).toMatchObject({ kind: 'bridge', mac: '52:54:00:00:00:10', up: true, bridge: { stp: false } });
+    expect(after.links.find((l) => l.name === 'eth0')?.master).toBe('ovirtmgmt');
+    expect(after.addresses).toEqual([addr('ovirtmgmt', '198.18.1.10/24')]);
+    expect(after.routes.filter((r) => r.table === 254)).toEqual([expect.objectContaining({ dst: 'default', gateway: '198.18.1.1', dev: 'ovirtmgmt' })]);
+  });
+
+  it('gives the network its own routing table and source rules (multiple gateways)', () => {
+    const table = sourceRouteTableId('ovirtmgmt');
+    expect(after.routes.filter((r) => r.table === table).map((r) => `${r.dst} ${r.gateway ?? ''}`).sort()).toEqual(['198.18.1.0/24 ', 'default 198.18.1.1']);
+    expect(after.rules.map((r) => `${r.from ?? ''}>${r.to ?? ''}@${r.priority}`).sort()).toEqual(['198.18.1.0/24>@3200', '>198.18.1.0/24@3200']);
+  });
+
+  it('deletes before it adds, and creates the bridge before enslaving the NIC', () => {
+    const kinds = plan.ops.map((o) => o.kind);
+    expect(kinds.indexOf('route-del')).toBeLessThan(kinds.indexOf('addr-del'));
+    expect(kinds.indexOf('addr-del')).toBeLessThan(kinds.indexOf('link-add'));
+    const enslave = plan.ops.findIndex((o) => o.kind === 'link-set' && o.master === 'ovirtmgmt');
+    expect(kinds.indexOf('link-add')).toBeLessThan(enslave);
+    expect(enslave).toBeLessThan(kinds.indexOf('addr-add'));
+    expect(kinds.lastIndexOf('addr-add')).toBeLessThan(kinds.indexOf('route-add'));
+  });
+
+  it('is idempotent: planning the same change again yields nothing', () => {
+    const again = planChanges(after, desiredStateForChange(next, next, after), []);
+    expect(again.ops).toEqual([]);
+  });
+
+  it('rolls back to exactly the previous kernel state', () => {
+    const scope = { links: [...new Set([...desired.links.map((l) => l.name), ...desired.absentLinks])], tables: desired.ruleTables };
+    const restore = desiredStateFromSnapshot(current, [], scope, after);
+    const back = simulatePlan(after, planChanges(after, restore, []).ops);
+    const norm = (s: KernelState) => JSON.stringify({ ...s, links: [...s.links].sort((a, b) => a.name.localeCompare(b.name)) });
+    expect(norm(back)).toEqual(norm(current));
+  });
+
+  it('removing the network deletes the bridge and its table rules', () => {
+    const removed = configFor({ ovirtmgmt: { remove: true } }, next);
+    const r = change(after, next, removed);
+    expect(r.after.links.map((l) => l.name)).not.toContain('ovirtmgmt');
+    expect(r.after.rules).toEqual([]);
+    expect(r.after.links.find((l) => l.name === 'eth0')?.master).toBeNull();
+  });
+});
+
+describe('planChanges: other shapes', () => {
+  it('a bridgeless network keeps the address on the NIC and only adjusts it', () => {
+    const current = installedHost();
+    const next = configFor({ ovirtmgmt: { ...mgmt, bridged: false, mtu: 9000 } });
+    const { desired, plan, after } = change(current, EMPTY_CONFIG, next);
+    expect(verifyState(after, desired)).toEqual([]);
+    expect(plan.ops.filter((o) => o.kind === 'link-add')).toEqual([]);
+    expect(after.links.find((l) => l.name === 'eth0')?.mtu).toBe(9000);
+    expect(after.addresses).toEqual([addr('eth0', '198.18.1.10/24')]);
+  });
+
+  it('a VLAN network on a bond creates bond, slaves, VLAN and bridge in dependency order', () => {
+    const current = installedHost();
+    current.links.push({ name: 'eth2', kind: 'nic', mtu: 1500, up: true, mac: '52:54:00:00:00:12', master: null });
+    const next = configFor(
+      { vmnet: { bonding: 'bond0', vlan: '100', bridged: 'true', bootproto: 'dhcp', mtu: 9000 } },
+      EMPTY_CONFIG,
+      { bond0: { nics: ['eth2', 'eth1'], options: 'mode=802.3ad miimon=100' } },
+    );
+    const { desired, plan, after } = change(current, EMPTY_CONFIG, next);
+    expect(verifyState(after, desired)).toEqual([]);
+    const adds = plan.ops.filter((o) => o.kind === 'link-add').map((o) => (o.kind === 'link-add' ? `${o.type}:${o.name}` : ''));
+    expect(adds).toEqual(['bond:bond0', 'vlan:bond0.100', 'bridge:vmnet']);
+    expect(after.links.find((l) => l.name === 'bond0')).toMatchObject({ mtu: 9000, bond: { mode: '802.3ad', options: { miimon: '100' } } });
+    expect(plan.ops.at(-1)).toEqual({ kind: 'dhcp-start', dev: 'vmnet', family: 4, table: sourceRouteTableId('vmnet'), defaultRoute: false, sourceRouting: true });
+  });
+
+  it('moving the default route to another network strips it from the previous owner', () => {
+    const current = installedHost();
+    current.addresses.push(addr('eth1', '198.18.2.10/24'));
+    const first = configFor({ ovirtmgmt: mgmt });
+    const s1 = change(current, EMPTY_CONFIG, first).after;
+    const second = configFor({ storage: { nic: 'eth1', bridged: false, ipaddr: '198.18.2.10', prefix: 24, gateway: '198.18.2.1', defaultRoute: true } }, first);
+    expect(second.networks.ovirtmgmt?.defaultRoute).toBe(false);
+    const { desired, after } = change(s1, first, second);
+    expect(verifyState(after, desired)).toEqual([]);
+    expect(after.routes.filter((r) => r.table === 254)).toEqual([expect.objectContaining({ dev: 'eth1', gateway: '198.18.2.1' })]);
+    // both networks keep their own tables: replies leave through the network they came in on
+    expect(after.rules.length).toBe(4);
+  });
+
+  it('a NIC released from a bridge that stays is explicitly un-enslaved', () => {
+    const current = installedHost();
+    const first = configFor({ vm: { nic: 'eth1', bridged: true } });
+    const s1 = change(current, EMPTY_CONFIG, first).after;
+    const moved = configFor({ vm: { nic: 'eth0', bridged: true } }, first);
+    const { after } = change(s1, first, moved);
+    expect(after.links.find((l) => l.name === 'eth1')?.master).toBeNull();
+    expect(after.links.find((l) => l.name === 'eth0')?.master).toBe('vm');
+  });
+
+  it('keeps routes and dynamic addresses that a kept DHCP client learned', () => {
+    const current = installedHost();
+    current.addresses = [addr('eth0', '198.18.1.77/24', true)];
+    current.routes = [{ ...defaultVia('198.18.1.1', 'eth0'), protocol: 'dhcp' }];
+    const cfg = configFor({ mgmt: { nic: 'eth0', bridged: false, bootproto: 'dhcp', defaultRoute: true } });
+    const client = { dev: 'eth0', family: 4 as const, table: 254, defaultRoute: true, sourceRouting: false };
+    const plan = planChanges(current, desiredStateForChange(cfg, cfg, current), [client]);
+    expect(plan.ops).toEqual([]);
+  });
+});
