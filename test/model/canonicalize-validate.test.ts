@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { KernelState } from '../../model/net-state';
+import { canonicalizeRequest } from '../../model/network/canonicalize';
+import { EMPTY_CONFIG, mergeRunningConfig, type RunningConfig } from '../../model/network/config';
+import { validateRequest } from '../../model/network/validate';
+import { VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
+import type { SetupNetworksParams } from '../../model/vdsm/setup-networks';
+import { installedHost } from '../helpers/host-state';
+
+function check(params: Partial<SetupNetworksParams>, opts: { running?: RunningConfig; current?: KernelState; unsupported?: Record<string, string> } = {}) {
+  const running = opts.running ?? EMPTY_CONFIG;
+  const request = canonicalizeRequest({ networks: {}, bondings: {}, options: {}, ...params }, { currentNameservers: ['198.18.1.1'], running });
+  const next = mergeRunningConfig(running, request);
+  validateRequest(request, { running, next, current: opts.current ?? installedHost(), unsupportedLinkTypes: opts.unsupported ?? {} });
+  return { request, next };
+}
+
+function codeOf(fn: () => unknown): number | undefined {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof VdsmError) return err.code;
+    throw err;
+  }
+  return undefined;
+}
+
+describe('canonicalize', () => {
+  it('makes VDSM defaults explicit and normalises the engine\'s string forms', () => {
+    const { request } = check({ networks: { ovirtmgmt: { nic: 'eth0', vlan: '0', bridged: 'false', STP: 'no', ipaddr: '198.18.1.10', netmask: '255.255.255.0', gateway: '198.18.1.1', defaultRoute: 'true' } } });
+    expect(request.networks.ovirtmgmt).toEqual({
+      nic: 'eth0', vlan: 0, mtu: 1500, bridged: false, stp: false, bootproto: 'none', ipaddr: '198.18.1.10', prefix: 24, gateway: '198.18.1.1',
+      dhcpv6: false, ipv6autoconf: false, defaultRoute: true, nameservers: ['198.18.1.1'],
+    });
+    expect(request.options).toEqual({ connectivityCheck: true, connectivityTimeoutSeconds: 4, commitOnSuccess: false });
+  });
+
+  it('reads options the way the engine sends them', () => {
+    const { request } = check({ options: { connectivityCheck: 'false', connectivityTimeout: '120', commitOnSuccess: true } });
+    expect(request.options).toEqual({ connectivityCheck: false, connectivityTimeoutSeconds: 120, commitOnSuccess: true });
+  });
+
+  it('normalises bond options and sorts slaves', () => {
+    const current = installedHost();
+    current.links.push({ name: 'eth2', kind: 'nic', mtu: 1500, up: true, mac: '52:54:00:00:00:12', master: null });
+    const { request } = check({ bondings: { bond0: { nics: ['eth2', 'eth1'], options: 'miimon=100 mode=802.3ad' } } }, { current });
+    expect(request.bonds.bond0).toEqual({ nics: ['eth1', 'eth2'], options: 'mode=4 miimon=100' });
+  });
+
+  it('hands the default route over: the current owner joins the request without it', () => {
+    const running = check({ networks: { ovirtmgmt: { nic: 'eth0', ipaddr: '198.18.1.10', prefix: 24, gateway: '198.18.1.1', defaultRoute: true } } }).next;
+    const { request } = check({ networks: { other: { nic: 'eth1', bridged: false, bootproto: 'dhcp', defaultRoute: true } } }, { running });
+    expect(request.networks.ovirtmgmt).toMatchObject({ defaultRoute: false, nameservers: [] });
+  });
+});
+
+describe('validate: VDSM error codes', () => {
+  const cases: Array<[string, Partial<SetupNetworksParams>, number, { running?: RunningConfig; unsupported?: Record<string, string> }?]> = [
+    ['nic and bonding together', { networks: { n: { nic: 'eth0', bonding: 'bond0' } } }, VdsmCode.BAD_PARAMS],
+    ['bridgeless without a device', { networks: { n: { bridged: false } } }, VdsmCode.BAD_PARAMS],
+    ['vlan out of range', { networks: { n: { nic: 'eth0', vlan: 4095 } } }, VdsmCode.BAD_VLAN],
+    ['vlan not a number', { networks: { n: { nic: 'eth0', vlan: 'ten' } } }, VdsmCode.BAD_VLAN],
+    ['netmask and prefix together', { networks: { n: { nic: 'eth0', ipaddr: '1.2.3.4', netmask: '255.0.0.0', prefix: 8 } } }, VdsmCode.BAD_PARAMS],
+    ['static address with dhcp', { networks: { n: { nic: 'eth0', bootproto: 'dhcp', ipaddr: '1.2.3.4', prefix: 8 } } }, VdsmCode.BAD_ADDR],
+    ['gateway without address', { networks: { n: { nic: 'eth0', gateway: '1.2.3.4' } } }, VdsmCode.BAD_ADDR],
+    ['bad address', { networks: { n: { nic: 'eth0', ipaddr: '1.2.3', prefix: 8 } } }, VdsmCode.BAD_ADDR],
+    ['two default routes', { networks: { a: { nic: 'eth0', defaultRoute: true }, b: { nic: 'eth1', defaultRoute: true } } }, VdsmCode.BAD_PARAMS],
+    ['nameservers off the default route', { networks: { n: { nic: 'eth0', nameservers: ['1.1.1.1'] } } }, VdsmCode.BAD_PARAMS],
+    ['remove with attributes', { networks: { n: { remove: true, mtu: 9000 } } }, VdsmCode.BAD_PARAMS],
+    ['remove a missing network', { networks: { n: { remove: 'true' } } }, VdsmCode.BAD_BRIDGE],
+    ['missing nic', { networks: { n: { nic: 'eth9' } } }, VdsmCode.BAD_NIC],
+    ['bad bridge name', { networks: { 'bad.name': { nic: 'eth0' } } }, VdsmCode.BAD_BRIDGE],
+    ['too long bridge name', { networks: { abcdefghijklmnop: { nic: 'eth0' } } }, VdsmCode.BAD_BRIDGE],
+    ['two untagged networks on a nic', { networks: { a: { nic: 'eth0' }, b: { nic: 'eth0', bridged: false } } }, VdsmCode.USED_NIC],
+    ['unknown bond option', { bondings: { bond0: { nics: ['eth1'], options: 'mode=4 turbo=1' } } }, VdsmCode.BAD_BONDING],
+    ['unknown bond mode', { bondings: { bond0: { nics: ['eth1'], options: 'mode=9' } } }, VdsmCode.BAD_BONDING],
+    ['bad bond name', { bondings: { team0: { nics: ['eth1'] } } }, VdsmCode.BAD_BONDING],
+    ['network on an undefined bond', { networks: { n: { bonding: 'bond7' } } }, VdsmCode.BAD_BONDING],
+    ['bond without kernel support', { bondings: { bond0: { nics: ['eth1'] } } }, VdsmCode.BAD_BONDING, { unsupported: { bond: 'Unknown device type' } }],
+    ['vlan without kernel support', { networks: { n: { nic: 'eth0', vlan: 10 } } }, VdsmCode.BAD_VLAN, { unsupported: { vlan: 'Unknown device type' } }],
+    ['unsupported switch', { networks: { n: { nic: 'eth0', switch: 'ovs' } } }, VdsmCode.BAD_PARAMS],
+    ['mtu out of range', { networks: { n: { nic: 'eth0', mtu: 10 } } }, VdsmCode.BAD_PARAMS],
+  ];
+  for (const [name, params, code, opts] of cases) {
+    it(`${name} → ${code}`, () => expect(codeOf(() => check(params, opts))).toBe(code));
+  }
+
+  it('removing a bond a network still uses → 31', () => {
+    const running = check({ bondings: { bond0: { nics: ['eth1'] } }, networks: { n: { bonding: 'bond0' } } }).next;
+    expect(codeOf(() => check({ bondings: { bond0: { remove: true } } }, { running }))).toBe(VdsmCode.USED_BOND);
+  });
+
+  it('a missing kernel feature names it in the message', () => {
+    expect(() => check({ networks: { n: { nic: 'eth0', vlan: 10 } } }, { unsupported: { vlan: 'ip link add type vlan: Unknown device type' } })).toThrow(/no 802.1Q VLAN support \(ip link add type vlan: Unknown device type\)/);
+  });
+
+  it('accepts a well-formed management network', () => {
+    expect(codeOf(() => check({ networks: { ovirtmgmt: { nic: 'eth0', ipaddr: '198.18.1.10', prefix: '24', gateway: '198.18.1.1', defaultRoute: true, ipv6addr: '2001:db8::10/64', ipv6gateway: '2001:db8::1' } } }))).toBeUndefined();
+  });
+});
