@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { chooseManagementDevice } from '../../model/install-host/choose-device';
+import { ManagementNetworkInput } from '../../model/install-host/contract';
+import { deviseManagementNetwork } from '../../model/install-host/devise-management-network';
+import { NetworkCapabilities } from '../../model/vdsm/capabilities';
+import { SetupNetworksParams } from '../../model/vdsm/setup-networks';
+
+const fixture = (name: string) => NetworkCapabilities.parse(JSON.parse(readFileSync(new URL(`../fixtures/capabilities/${name}.json`, import.meta.url), 'utf8')));
+const ovirtmgmt = (over: Partial<ManagementNetworkInput> = {}) => ManagementNetworkInput.parse({ ...over });
+
+describe('deviseManagementNetwork over capability fixtures', () => {
+  const table = [
+    {
+      fixture: 'static-nic', device: 'eth0', network: ovirtmgmt(),
+      expect: { kind: 'configure', networks: { ovirtmgmt: { nic: 'eth0', mtu: 1500, bridged: 'true', STP: 'no', ipaddr: '198.18.1.10', netmask: '255.255.255.0', gateway: '198.18.1.1', dhcpv6: false, ipv6autoconf: false, ipv6addr: '2001:db8:1::10/64', ipv6gateway: '2001:db8:1::1', defaultRoute: true } } },
+    },
+    {
+      fixture: 'dhcp-nic', device: 'eth0', network: ovirtmgmt({ mtu: 9000, vmNetwork: false }),
+      expect: { kind: 'configure', networks: { ovirtmgmt: { nic: 'eth0', mtu: 9000, bridged: 'false', bootproto: 'dhcp', dhcpv6: false, ipv6autoconf: false, defaultRoute: true } } },
+    },
+    {
+      fixture: 'bond', device: 'bond0', network: ovirtmgmt(),
+      expect: { kind: 'configure', baseDevice: 'bond0', networks: { ovirtmgmt: { bonding: 'bond0', ipaddr: '198.18.1.20', gateway: '198.18.1.1' } } },
+    },
+    {
+      fixture: 'vlan-on-bond', device: 'bond4.3000', network: ovirtmgmt({ vlan: 3000, mtu: 9000 }),
+      expect: { kind: 'configure', baseDevice: 'bond4', attachment: { nicName: 'bond4' }, networks: { ovirtmgmt: { bonding: 'bond4', vlan: '3000', mtu: 9000, bootproto: 'dhcp' } } },
+    },
+    { fixture: 'already-configured', device: 'ovirtmgmt', network: ovirtmgmt(), expect: { kind: 'already-configured' } },
+    { fixture: 'foreign-bridge', device: 'br0', network: ovirtmgmt(), expect: { kind: 'failed', type: 'IpOnForeignBridge' } },
+    { fixture: 'vlan-mismatch', device: 'eth0.200', network: ovirtmgmt({ vlan: 100 }), expect: { kind: 'failed', type: 'VlanMismatch' } },
+    { fixture: 'static-nic', device: 'eth0', network: ovirtmgmt({ vlan: 100 }), expect: { kind: 'failed', type: 'VlanMismatch' } },
+    { fixture: 'one-slave-bond', device: 'bond0', network: ovirtmgmt(), expect: { kind: 'failed', type: 'DegenerateBond' } },
+    { fixture: 'static-nic', device: 'eth1', network: ovirtmgmt(), expect: { kind: 'failed', type: 'NoBootProtocol' } },
+    { fixture: 'static-nic', device: 'eth9', network: ovirtmgmt(), expect: { kind: 'failed', type: 'DeviceNotFound' } },
+  ] as const;
+
+  for (const row of table) {
+    it(`${row.fixture} via ${row.device}${row.network.vlan ? ` (vlan ${row.network.vlan})` : ''} → ${row.expect.kind}${'type' in row.expect ? ` ${row.expect.type}` : ''}`, () => {
+      const result = deviseManagementNetwork(fixture(row.fixture), row.device, row.network);
+      expect(result).toMatchObject(row.expect);
+      if (result.kind === 'configure') {
+        // what we devise must be a valid setupNetworks request on the wire
+        expect(() => SetupNetworksParams.parse({ networks: result.networks, bondings: {}, options: {} })).not.toThrow();
+      }
+      if (result.kind === 'failed') expect(result.message).toMatch(new RegExp(row.device.split('.')[0] ?? ''));
+    });
+  }
+
+  it('copies only the boot protocol for DHCP, never the leased address', () => {
+    const result = deviseManagementNetwork(fixture('dhcp-nic'), 'eth0', ovirtmgmt());
+    expect(result.kind === 'configure' && result.networks.ovirtmgmt).not.toHaveProperty('ipaddr');
+    expect(result.kind === 'configure' && result.attachment.ipConfiguration.ipv4).toEqual({ bootProtocol: 'DHCP' });
+  });
+});
+
+describe('chooseManagementDevice: getRoute → lastClientIface → address match', () => {
+  const caps = fixture('static-nic');
+  const base = { caps, managerAddress: '198.18.1.1', hostAddresses: ['198.18.1.10'], lastClientIface: 'eth1' };
+
+  it('trusts getRoute when the agent has it', () => {
+    expect(chooseManagementDevice({ ...base, route: { kind: 'route', device: 'eth0', source: '198.18.1.10' } })).toMatchObject({ device: 'eth0', rule: 'get-route' });
+  });
+  it('no route from getRoute means no device (NAT): the install skips, visibly', () => {
+    expect(chooseManagementDevice({ ...base, route: { kind: 'no-route', reason: 'Network is unreachable' } })).toMatchObject({ device: null, rule: 'get-route' });
+  });
+  it('falls back to lastClientIface for agents without getRoute', () => {
+    expect(chooseManagementDevice({ ...base, route: { kind: 'unsupported' } })).toMatchObject({ device: 'eth1', rule: 'last-client-iface' });
+  });
+  it('then to the engine rule: the device holding the host address', () => {
+    expect(chooseManagementDevice({ ...base, lastClientIface: '', route: { kind: 'unsupported' } })).toMatchObject({ device: 'eth0', rule: 'address-match' });
+  });
+  it('a bridge holding the address wins over its port', () => {
+    const result = chooseManagementDevice({ ...base, caps: fixture('already-configured'), lastClientIface: '', route: { kind: 'unsupported' } });
+    expect(result).toMatchObject({ device: 'ovirtmgmt', rule: 'address-match' });
+  });
+  it('nothing matches: no device', () => {
+    expect(chooseManagementDevice({ ...base, lastClientIface: '', hostAddresses: ['203.0.113.9'], route: { kind: 'unsupported' } }).device).toBeNull();
+  });
+});
