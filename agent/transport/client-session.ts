@@ -118,10 +118,17 @@ export class ClientSession {
       };
       const timer = setTimeout(() => fail(`no STOMP session within ${options.connectTimeoutMs} ms`), options.connectTimeoutMs);
       const onError = (err: Error): void => fail(err.message, err);
-      const onClose = (): void => fail('connection closed before the STOMP session was established');
+      let transportReady = false;
+      const onClose = (): void =>
+        fail(
+          readyEvent === 'secureConnect' && transportReady
+            ? 'connection closed after the TLS handshake, before STOMP CONNECTED: the agent probably refused our client certificate'
+            : 'connection closed before the STOMP session was established',
+        );
       socket.on('error', onError);
       socket.once('close', onClose);
       socket.once(readyEvent, () => {
+        transportReady = true;
         socket.setNoDelay(true);
         this.send({
           command: 'CONNECT',
