@@ -1,0 +1,42 @@
+/**
+ * What the agent's network verbs need from the host: read the kernel state, apply a plan, and a few
+ * questions (link types, routes, DNS, DHCP leases). The pipeline canonicalize → validate → plan → apply →
+ * verify lives in the agent and the model; a backend only reads and executes.
+ *
+ * The one implementation is {@link createLinuxBackend} (iproute2 + ISC dhclient).
+ */
+import type { CreatableLinkType, Family, KernelState, Plan } from '../../model/net-state';
+import type { DhcpLease } from './dhcp/lease';
+import type { RouteLookup } from './iproute2/route-get';
+
+export type { DhcpLease } from './dhcp/lease';
+export type { RouteLookup } from './iproute2/route-get';
+export { createLinuxBackend, type LinuxBackendOptions } from './linux-backend';
+
+export interface NetworkBackend {
+  /** Links, scope-global addresses, non-kernel routes of every table, and non-default rules. */
+  read(): Promise<KernelState>;
+  /**
+   * Executes `plan` in order. Throws `InvalidPlanOpError` before running anything if an op cannot be
+   * rendered safely, and `PlanApplyError` naming the failed op otherwise (earlier ops stay applied).
+   */
+  apply(plan: Plan): Promise<void>;
+  /** Whether the kernel can create links of `type` (probed once, then cached). */
+  supportsLinkType(type: CreatableLinkType): Promise<boolean>;
+  /** The kernel's refusal for `type` (e.g. "Error: Unknown device type."), or null when supported. */
+  unsupportedReason(type: CreatableLinkType): Promise<string | null>;
+  /** `ip route get <destination>`: the device, source and gateway the kernel would use. */
+  routeTo(destination: string): Promise<RouteLookup>;
+  /** resolv.conf's nameservers, then those of the default-route network's DHCP lease. */
+  nameservers(): Promise<string[]>;
+  /** Leases our DHCP clients hold now. */
+  dhcpLeases(): Promise<DhcpLease[]>;
+  /** Devices and families with one of our DHCP clients running (capabilities' dhcpv4/dhcpv6). */
+  dhcpClients(): Promise<Array<{ dev: string; family: Family }>>;
+  /** Resolves with the lease on `dev` once there is one (VDSM's blocking DHCP); rejects with `DhcpLeaseTimeoutError`. */
+  waitForDhcpLease(dev: string, family: Family, timeoutMs: number): Promise<DhcpLease>;
+  /** Called when a DHCP client binds a new address (for the `|net|host_conn|no_id` event); returns unsubscribe. */
+  onDhcpLease(listener: (lease: DhcpLease) => void): () => void;
+  /** Stops watching lease files. DHCP clients keep running: they outlive the agent process. */
+  close(): void;
+}

@@ -1,0 +1,82 @@
+/**
+ * Leases as our dhclient script records them: `<leaseDir>/<dev>.<4|6>.json`, written atomically (temp file
+ * + rename) on every bind/renewal and removed when the lease ends.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Family } from '../../../model/net-state';
+import { InvalidLeaseFileError } from '../errors';
+
+export const DhcpLease = z.object({
+  dev: z.string(),
+  family: z.union([z.literal(4), z.literal(6)]),
+  address: z.string().transform((a) => a.toLowerCase()),
+  prefixLen: z.number().int().min(0).max(128),
+  /** IPv4 routers offered (the first one is installed); always empty for DHCPv6. */
+  routers: z.array(z.string()),
+  nameservers: z.array(z.string()),
+  /** Seconds the lease is valid for, when the server said. */
+  leaseTime: z.number().int().nullable(),
+  /** When it was bound or last renewed, Unix seconds. */
+  time: z.number().int(),
+  /** dhclient's reason for the last write: BOUND, RENEW, REBIND, REBOOT (or the *6 forms). */
+  reason: z.string(),
+  /** How the client was started (`dhcp-start`), so a stop can undo exactly what was installed. */
+  table: z.number().int(),
+  defaultRoute: z.boolean(),
+  sourceRouting: z.boolean(),
+});
+export type DhcpLease = z.infer<typeof DhcpLease>;
+
+const LEASE_FILE_RE = /^([A-Za-z0-9_.:-]{1,15})\.([46])\.json$/;
+
+export function leaseFileName(dev: string, family: Family): string {
+  return `${dev}.${family}.json`;
+}
+
+/** `{dev, family}` of a lease file name, or null for anything else in the directory (temp files, pid files). */
+export function leaseKeyFromFileName(name: string): { dev: string; family: Family } | null {
+  const match = LEASE_FILE_RE.exec(name);
+  if (!match?.[1] || !match[2]) return null;
+  return { dev: match[1], family: match[2] === '4' ? 4 : 6 };
+}
+
+/** The lease in `path`, or null if there is none (no file). */
+export async function readLeaseFile(path: string): Promise<DhcpLease | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidLeaseFileError(path, (err as Error).message);
+  }
+  const parsed = DhcpLease.safeParse(raw);
+  if (!parsed.success) throw new InvalidLeaseFileError(path, z.prettifyError(parsed.error));
+  return parsed.data;
+}
+
+/** Every valid lease in `dir`; invalid files are reported to `onInvalid` and skipped. */
+export async function readLeaseDir(dir: string, onInvalid: (err: InvalidLeaseFileError) => void): Promise<DhcpLease[]> {
+  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  const leases: DhcpLease[] = [];
+  for (const name of names.filter((n) => leaseKeyFromFileName(n) !== null).sort()) {
+    try {
+      const lease = await readLeaseFile(join(dir, name));
+      if (lease) leases.push(lease);
+    } catch (err) {
+      if (err instanceof InvalidLeaseFileError) onInvalid(err);
+      else throw err;
+    }
+  }
+  return leases;
+}

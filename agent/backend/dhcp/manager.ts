@@ -1,0 +1,255 @@
+/**
+ * The agent's DHCP clients: one ISC dhclient per (device, family), started with our own script
+ * (`hostprov-dhclient-script`, which installs address/routes/rules and records the lease as JSON) and
+ * stopped by the pid it recorded.
+ *
+ * Leases reach the agent three ways: `leases()` (capabilities), `waitForLease()` (VDSM's blocking DHCP),
+ * and `onLease()` (a new address arrived: the agent emits `|net|host_conn|no_id`). The last two watch the
+ * lease directory with fs.watch (inotify); the script's atomic renames make every event a whole file.
+ */
+import { watch, mkdirSync, type FSWatcher } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../../lib/logger';
+import { run, stopPid } from '../../../lib/process';
+import type { Family, PlanOp } from '../../../model/net-state';
+import { inTargetArgv, type NetnsTarget } from '../target';
+import { DhcpClientError, DhcpLeaseTimeoutError, UnsafeBatchArgumentError } from '../errors';
+import { checkedIfname, checkedTable } from '../iproute2/arguments';
+import {
+  DHCLIENT_CONF,
+  DHCLIENT_SCRIPT,
+  dhclientArgv,
+  dhcpFiles,
+  netmaskFromPrefix,
+  ourDhclientPid,
+  runDaemonizing,
+  type DhcpPaths,
+} from './dhclient';
+import { leaseKeyFromFileName, readLeaseDir, readLeaseFile, type DhcpLease } from './lease';
+
+export type DhcpStartRequest = Omit<Extract<PlanOp, { kind: 'dhcp-start' }>, 'kind'>;
+export type DhcpLeaseListener = (lease: DhcpLease) => void;
+
+export interface DhcpClientManagerOptions extends NetnsTarget {
+  runtimeDir: string;
+  /** Persistent home for dhclient's lease database (so a restarted host asks for its old address). */
+  stateDir?: string | undefined;
+  log: Logger;
+}
+
+/** How long dhclient gets to write its pid file after daemonising. */
+const PID_FILE_TIMEOUT_MS = 5_000;
+
+export class DhcpClientManager {
+  private readonly target: NetnsTarget;
+  private readonly paths: DhcpPaths;
+  private readonly log: Logger;
+  private readonly listeners = new Set<DhcpLeaseListener>();
+  private watcher: FSWatcher | null = null;
+  /** `dev.family` → `address/prefix` last seen, so renewals of the same address are not news. */
+  private readonly seen = new Map<string, string>();
+  /** Directory scans run one after another, so events are handled in order. */
+  private scanning: Promise<void> = Promise.resolve();
+
+  constructor(options: DhcpClientManagerOptions) {
+    this.target = { netns: options.netns };
+    this.paths = { runtimeDir: join(options.runtimeDir, 'dhcp'), leaseDbDir: join(options.stateDir ?? options.runtimeDir, 'dhcp') };
+    this.log = options.log;
+  }
+
+  /** Starts dhclient on `dev` (restarting one already running there, after removing what it installed). */
+  async start(request: DhcpStartRequest): Promise<void> {
+    const dev = checkedDev(request.dev, request.family);
+    const { family } = request;
+    try {
+      checkedTable('table', request.table);
+    } catch (err) {
+      throw new DhcpClientError(dev, family, (err as Error).message);
+    }
+    await mkdir(this.paths.runtimeDir, { recursive: true, mode: 0o750 });
+    await mkdir(this.paths.leaseDbDir, { recursive: true, mode: 0o750 });
+    if ((await ourDhclientPid(dhcpFiles(this.paths, dev, family).pid)) !== null) await this.stop(dev, family);
+
+    const files = dhcpFiles(this.paths, dev, family);
+    await writeFile(files.conf, DHCLIENT_CONF[family]);
+    await rm(files.pid, { force: true });
+    const argv = dhclientArgv(this.target, this.paths, { ...request, dev });
+    this.log.debug({ argv }, 'starting dhclient');
+    try {
+      const code = await runDaemonizing(argv, files.log);
+      if (code !== 0) throw new DhcpClientError(dev, family, `dhclient exited with ${code}; see ${files.log}`);
+      await this.waitForPid(dev, family);
+    } catch (err) {
+      // DHCPv6 is best effort (VDSM's dhcpv6 is optional too): an IPv4-only network must still come up.
+      if (family === 6) {
+        this.log.warn({ dev, err }, 'DHCPv6 client did not start');
+        return;
+      }
+      throw err instanceof DhcpClientError ? err : new DhcpClientError(dev, family, (err as Error).message);
+    }
+    this.log.info({ dev, family, table: request.table, defaultRoute: request.defaultRoute, sourceRouting: request.sourceRouting }, 'DHCP client started');
+  }
+
+  /** Stops the dhclient on `dev` by its recorded pid, then removes the lease's address, routes and rules. */
+  async stop(dev: string, family: Family): Promise<void> {
+    checkedDev(dev, family);
+    const files = dhcpFiles(this.paths, dev, family);
+    const pid = await ourDhclientPid(files.pid);
+    // SIGTERM: dhclient exits without running the script or releasing; we clean up ourselves below.
+    if (pid !== null) await stopPid(pid, { timeoutMs: 5_000 });
+    await rm(files.pid, { force: true });
+    const lease = await readLeaseFile(files.lease).catch((err: unknown) => {
+      this.log.warn({ dev, family, err }, 'unreadable lease file; nothing to clean up from it');
+      return null;
+    });
+    if (lease) await this.removeInstalled(lease);
+    await rm(files.lease, { force: true });
+    this.log.info({ dev, family, pid }, 'DHCP client stopped');
+  }
+
+  /** Leases currently held by our clients. */
+  leases(): Promise<DhcpLease[]> {
+    return readLeaseDir(this.paths.runtimeDir, (err) => this.log.warn({ err }, 'skipping invalid lease file'));
+  }
+
+  lease(dev: string, family: Family): Promise<DhcpLease | null> {
+    return readLeaseFile(dhcpFiles(this.paths, checkedDev(dev, family), family).lease);
+  }
+
+  /** Devices and families with a running dhclient of ours. */
+  async clients(): Promise<Array<{ dev: string; family: Family }>> {
+    const names = await readdir(this.paths.runtimeDir).catch(() => [] as string[]);
+    const running: Array<{ dev: string; family: Family }> = [];
+    for (const name of names) {
+      const key = leaseKeyFromFileName(name.replace(/\.pid$/, '.json'));
+      if (name.endsWith('.pid') && key && (await ourDhclientPid(join(this.paths.runtimeDir, name))) !== null) running.push(key);
+    }
+    return running;
+  }
+
+  /** Resolves with the lease on `dev` once there is one (at once if there is already). */
+  async waitForLease(dev: string, family: Family, timeoutMs: number): Promise<DhcpLease> {
+    const existing = await this.lease(dev, family);
+    if (existing) return existing;
+    return new Promise<DhcpLease>((resolve, reject) => {
+      let done = false;
+      const finish = (lease: DhcpLease | null, err?: Error): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        unsubscribe();
+        if (lease) resolve(lease);
+        else reject(err ?? new DhcpLeaseTimeoutError(dev, family, timeoutMs));
+      };
+      const timer = setTimeout(() => finish(null), timeoutMs);
+      const unsubscribe = this.onLease((lease) => {
+        if (lease.dev === dev && lease.family === family) finish(lease);
+      });
+      // A lease written between the first look and the subscription counts as already seen by the watcher.
+      void this.lease(dev, family).then(
+        (lease) => lease && finish(lease),
+        (err: unknown) => finish(null, err instanceof Error ? err : new Error(String(err))),
+      );
+    });
+  }
+
+  /**
+   * Calls `listener` whenever a client binds a new address (a first lease, or a different address than
+   * before); renewals of the same address are not reported. Returns the unsubscribe function.
+   */
+  onLease(listener: DhcpLeaseListener): () => void {
+    this.listeners.add(listener);
+    this.ensureWatching();
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stopWatching();
+    };
+  }
+
+  /** Stops watching (the clients keep running: they outlive the agent, like VDSM's). */
+  close(): void {
+    this.listeners.clear();
+    this.stopWatching();
+  }
+
+  private ensureWatching(): void {
+    if (this.watcher) return;
+    mkdirSync(this.paths.runtimeDir, { recursive: true, mode: 0o750 });
+    this.seen.clear();
+    // Leases that exist when watching starts are not news.
+    this.queueScan(false);
+    this.watcher = watch(this.paths.runtimeDir, () => this.queueScan(true));
+    this.watcher.on('error', (err) => this.log.warn({ err }, 'lease directory watch failed'));
+  }
+
+  private stopWatching(): void {
+    this.watcher?.close();
+    this.watcher = null;
+  }
+
+  private queueScan(emit: boolean): void {
+    this.scanning = this.scanning.then(() => this.scan(emit)).catch((err: unknown) => this.log.warn({ err }, 'lease directory scan failed'));
+  }
+
+  private async scan(emit: boolean): Promise<void> {
+    const leases = await this.leases();
+    const present = new Set<string>();
+    for (const lease of leases) {
+      const key = `${lease.dev}.${lease.family}`;
+      const signature = `${lease.address}/${lease.prefixLen}`;
+      present.add(key);
+      if (this.seen.get(key) === signature) continue;
+      this.seen.set(key, signature);
+      if (!emit) continue;
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(lease);
+        } catch (err) {
+          this.log.warn({ err }, 'lease listener threw');
+        }
+      }
+    }
+    for (const key of [...this.seen.keys()]) if (!present.has(key)) this.seen.delete(key);
+  }
+
+  private async waitForPid(dev: string, family: Family): Promise<number> {
+    const pidFile = dhcpFiles(this.paths, dev, family).pid;
+    const deadline = Date.now() + PID_FILE_TIMEOUT_MS;
+    for (;;) {
+      const pid = await ourDhclientPid(pidFile);
+      if (pid !== null) return pid;
+      if (Date.now() > deadline) throw new DhcpClientError(dev, family, `dhclient did not write ${pidFile}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Runs our script as dhclient would on STOP, with the lease as the "old" one: one place knows what a lease installs. */
+  private async removeInstalled(lease: DhcpLease): Promise<void> {
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      interface: lease.dev,
+      HOSTPROV_LEASE_DIR: this.paths.runtimeDir,
+      HOSTPROV_LOG_FILE: dhcpFiles(this.paths, lease.dev, lease.family).log,
+      HOSTPROV_TABLE: String(lease.table),
+      HOSTPROV_DEFAULT_ROUTE: lease.defaultRoute ? '1' : '0',
+      HOSTPROV_SOURCE_ROUTING: lease.sourceRouting ? '1' : '0',
+    };
+    if (lease.family === 4) {
+      Object.assign(env, { reason: 'STOP', old_ip_address: lease.address, old_subnet_mask: netmaskFromPrefix(lease.prefixLen), old_routers: lease.routers.join(' ') });
+    } else {
+      Object.assign(env, { reason: 'STOP6', old_ip6_address: lease.address, old_ip6_prefixlen: String(lease.prefixLen) });
+    }
+    const result = await run(inTargetArgv(this.target, [DHCLIENT_SCRIPT]), { env, allowFailure: true });
+    if (result.code !== 0) throw new DhcpClientError(lease.dev, lease.family, `cleanup script failed: ${result.stderr.trim()}`);
+  }
+}
+
+function checkedDev(dev: string, family: Family): string {
+  try {
+    return checkedIfname('dev', dev);
+  } catch (err) {
+    if (err instanceof UnsafeBatchArgumentError) throw new DhcpClientError(String(dev), family, err.message);
+    throw err;
+  }
+}

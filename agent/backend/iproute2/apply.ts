@@ -1,0 +1,98 @@
+/**
+ * Executes a plan: each maximal run of consecutive ip ops is ONE `ip -batch -` process fed on stdin (a plan
+ * for 100 networks costs a handful of processes, not hundreds); DHCP ops go to the DHCP manager in between.
+ *
+ * The whole plan is rendered before anything runs, so an op that cannot be rendered safely rejects the plan
+ * untouched ({@link InvalidPlanOpError}). At run time `ip -batch` stops at the first failing line and says
+ * "Command failed -:N"; we map N back to the op ({@link PlanApplyError}). Ops before it stay applied: undoing
+ * them is the agent's rollback, which knows the state to return to.
+ */
+import type { Logger } from '../../../lib/logger';
+import { run } from '../../../lib/process';
+import { isIpOp, type Family, type Plan, type PlanOp } from '../../../model/net-state';
+import { ipArgv, type NetnsTarget } from '../target';
+import { InvalidPlanOpError, PlanApplyError, UnsafeBatchArgumentError } from '../errors';
+import { batchLineFromOp } from './batch';
+
+export type DhcpStartOp = Extract<PlanOp, { kind: 'dhcp-start' }>;
+
+/** What apply needs from the DHCP manager. */
+export interface DhcpOpRunner {
+  start(op: DhcpStartOp): Promise<void>;
+  stop(dev: string, family: Family): Promise<void>;
+}
+
+export type ApplyStep =
+  | { kind: 'ip-batch'; /** Run under `ip -6` (see BatchLine.needsInet6Flag). */ inet6: boolean; opIndices: number[]; lines: string[] }
+  | { kind: 'dhcp'; opIndex: number; op: Extract<PlanOp, { kind: 'dhcp-start' | 'dhcp-stop' }> };
+
+/** Renders and groups a plan into processes to run, in order (pure). */
+export function applyStepsFromPlan(plan: Plan): ApplyStep[] {
+  const steps: ApplyStep[] = [];
+  plan.ops.forEach((op, opIndex) => {
+    if (!isIpOp(op)) {
+      steps.push({ kind: 'dhcp', opIndex, op });
+      return;
+    }
+    let line;
+    try {
+      line = batchLineFromOp(op);
+    } catch (err) {
+      if (err instanceof UnsafeBatchArgumentError) throw new InvalidPlanOpError(opIndex, op, err);
+      throw err;
+    }
+    const last = steps.at(-1);
+    if (last?.kind === 'ip-batch' && last.inet6 === line.needsInet6Flag) {
+      last.opIndices.push(opIndex);
+      last.lines.push(line.text);
+    } else {
+      steps.push({ kind: 'ip-batch', inet6: line.needsInet6Flag, opIndices: [opIndex], lines: [line.text] });
+    }
+  });
+  return steps;
+}
+
+/** The 1-based batch line iproute2 reports as failed ("Command failed -:N"), or null if it did not say. */
+export function failedBatchLine(stderr: string): number | null {
+  const matches = [...stderr.matchAll(/Command failed -:(\d+)/g)];
+  const last = matches.at(-1);
+  return last?.[1] ? Number(last[1]) : null;
+}
+
+export interface ApplyDeps {
+  target: NetnsTarget;
+  log: Logger;
+  dhcp: DhcpOpRunner;
+}
+
+export async function applyPlan(plan: Plan, { target, log, dhcp }: ApplyDeps): Promise<void> {
+  const steps = applyStepsFromPlan(plan);
+  for (const step of steps) {
+    if (step.kind === 'ip-batch') await runIpBatch(step, plan, target, log);
+    else await runDhcpStep(step, dhcp);
+  }
+}
+
+async function runIpBatch(step: Extract<ApplyStep, { kind: 'ip-batch' }>, plan: Plan, target: NetnsTarget, log: Logger): Promise<void> {
+  log.debug({ netns: target.netns, inet6: step.inet6, lines: step.lines }, 'ip -batch');
+  const args = step.inet6 ? ['-6', '-batch', '-'] : ['-batch', '-'];
+  const result = await run(ipArgv(target, args), { input: `${step.lines.join('\n')}\n`, allowFailure: true });
+  if (result.code === 0) return;
+  const line = failedBatchLine(result.stderr);
+  // No line number: ip could not start (e.g. the namespace is gone), or aborted on an argument it could not
+  // parse, which it does without naming the line (our validation exists to prevent that; earlier lines of
+  // the batch may then have run). Either way the first op of the batch is the best we can name.
+  const opIndex = (line !== null ? step.opIndices[line - 1] : undefined) ?? step.opIndices[0] ?? 0;
+  const op = plan.ops[opIndex];
+  if (!op) throw new Error(`internal: batch op index ${opIndex} outside the plan`);
+  throw new PlanApplyError(opIndex, op, result.stderr || `ip exited with ${result.code}`);
+}
+
+async function runDhcpStep(step: Extract<ApplyStep, { kind: 'dhcp' }>, dhcp: DhcpOpRunner): Promise<void> {
+  try {
+    if (step.op.kind === 'dhcp-start') await dhcp.start(step.op);
+    else await dhcp.stop(step.op.dev, step.op.family);
+  } catch (err) {
+    throw new PlanApplyError(step.opIndex, step.op, err instanceof Error ? err.message : String(err));
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The parts of `ip -j -d` output the backend relies on, as zod schemas. Loose on purpose: iproute2 adds keys
+ * between versions and omits many when unset, so unknown keys pass through and most fields are optional;
+ * the few we cannot work without (names, mtu, priorities) are required.
+ */
+import { z } from 'zod';
+import { IpJsonShapeError } from '../errors';
+
+export const IpLinkJson = z.looseObject({
+  ifname: z.string(),
+  flags: z.array(z.string()).default([]),
+  mtu: z.number(),
+  operstate: z.string().optional(),
+  master: z.string().optional(),
+  link_type: z.string().optional(),
+  address: z.string().optional(),
+  /** The lower link: a VLAN's base (also a veth's peer, which we ignore). `null` when it is in another namespace. */
+  link: z.string().nullable().optional(),
+  linkinfo: z
+    .looseObject({
+      info_kind: z.string().optional(),
+      info_data: z.record(z.string(), z.unknown()).optional(),
+      info_slave_kind: z.string().optional(),
+    })
+    .optional(),
+});
+export type IpLinkJson = z.infer<typeof IpLinkJson>;
+
+export const IpAddrInfoJson = z.looseObject({
+  family: z.string(),
+  local: z.string().optional(),
+  prefixlen: z.number(),
+  scope: z.string().optional(),
+  /** Seconds; 4294967295 (INFINITY_LIFE_TIME) for static addresses. */
+  valid_life_time: z.number().optional(),
+});
+
+export const IpAddrJson = z.looseObject({
+  ifname: z.string(),
+  addr_info: z.array(IpAddrInfoJson).default([]),
+});
+export type IpAddrJson = z.infer<typeof IpAddrJson>;
+
+export const IpRouteJson = z.looseObject({
+  /** Present with `-d`; missing means unicast. */
+  type: z.string().optional(),
+  dst: z.string(),
+  gateway: z.string().optional(),
+  dev: z.string().optional(),
+  /** Absent for the main table in some listings; a number as a string, or a name from rt_tables. */
+  table: z.string().optional(),
+  protocol: z.string().optional(),
+  prefsrc: z.string().optional(),
+  metric: z.number().optional(),
+});
+export type IpRouteJson = z.infer<typeof IpRouteJson>;
+
+export const IpRuleJson = z.looseObject({
+  priority: z.number(),
+  /** `all`, or an address whose prefix is in `srclen` (absent for a host). */
+  src: z.string().optional(),
+  srclen: z.number().optional(),
+  dst: z.string().optional(),
+  dstlen: z.number().optional(),
+  table: z.string().optional(),
+});
+export type IpRuleJson = z.infer<typeof IpRuleJson>;
+
+/** `ip -j -d route get` (one element). */
+export const IpRouteGetJson = z.array(
+  z.looseObject({
+    dst: z.string(),
+    gateway: z.string().optional(),
+    dev: z.string(),
+    prefsrc: z.string().optional(),
+  }),
+);
+
+/** Parses one line of `ip -j -batch` output (a JSON array) against `schema`. */
+export function parseIpJsonLine<T>(what: string, line: string | undefined, schema: z.ZodType<T>): T[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line ?? '');
+  } catch (err) {
+    throw new IpJsonShapeError(what, `not JSON: ${(err as Error).message}`);
+  }
+  const parsed = z.array(schema).safeParse(raw);
+  if (!parsed.success) throw new IpJsonShapeError(what, z.prettifyError(parsed.error));
+  return parsed.data;
+}

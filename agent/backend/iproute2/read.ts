@@ -1,0 +1,261 @@
+/**
+ * Kernel state from `ip -j`, in two processes: one `ip -4 -batch` (links, IPv4 addresses, routes, rules) and
+ * one `ip -6 -batch` (IPv6 addresses, routes, rules). Giving each batch a family keeps every listing
+ * single-family: `route show table all` alone would list both families (with no family field), while
+ * `rule show` alone lists only IPv4.
+ *
+ * The conversion from JSON to {@link KernelState} is pure ({@link kernelStateFromIpJson}) and unit-tested
+ * with captured output, including bond and VLAN links this test kernel cannot create.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Logger } from '../../../lib/logger';
+import { run } from '../../../lib/process';
+import {
+  LinkKind,
+  type AddressState,
+  type Family,
+  type KernelState,
+  type LinkState,
+  type RouteState,
+  type RuleState,
+} from '../../../model/net-state';
+import { ipArgv, type NetnsTarget } from '../target';
+import { IpJsonShapeError } from '../errors';
+import { IpAddrJson, IpLinkJson, IpRouteJson, IpRuleJson, parseIpJsonLine } from './ip-json';
+import { BUILTIN_TABLE_IDS, LOCAL_TABLE, loadRouteTableNames, routeTableId } from './route-tables';
+
+/** What the two batches print, parsed. */
+export interface IpJsonDump {
+  links: IpLinkJson[];
+  addresses: { 4: IpAddrJson[]; 6: IpAddrJson[] };
+  routes: { 4: IpRouteJson[]; 6: IpRouteJson[] };
+  rules: { 4: IpRuleJson[]; 6: IpRuleJson[] };
+}
+
+export interface KernelStateFromIpJsonOptions {
+  /** Names of routing tables beyond main/local/default (from rt_tables). */
+  tableNames?: ReadonlyMap<string, number>;
+  /** Link speeds in Mb/s by name (only known when reading inside the namespace). */
+  speeds?: ReadonlyMap<string, number>;
+  /** Told about entries that exist but cannot be represented in the model (so they are left out). */
+  onSkip?: (what: string, entry: unknown) => void;
+}
+
+const IPV4_BATCH = ['link show', 'addr show', 'route show table all', 'rule show'];
+const IPV6_BATCH = ['addr show', 'route show table all', 'rule show'];
+
+/** Reads the target namespace's state: exactly two `ip` processes (plus sysfs reads for speeds in-namespace). */
+export async function readKernelState(target: NetnsTarget, log: Logger): Promise<KernelState> {
+  const [v4, v6] = await Promise.all([runJsonBatch(target, '-4', IPV4_BATCH), runJsonBatch(target, '-6', IPV6_BATCH)]);
+  const dump: IpJsonDump = {
+    links: parseIpJsonLine('link show', v4[0], IpLinkJson),
+    addresses: { 4: parseIpJsonLine('-4 addr show', v4[1], IpAddrJson), 6: parseIpJsonLine('-6 addr show', v6[0], IpAddrJson) },
+    routes: { 4: parseIpJsonLine('-4 route show', v4[2], IpRouteJson), 6: parseIpJsonLine('-6 route show', v6[1], IpRouteJson) },
+    rules: { 4: parseIpJsonLine('-4 rule show', v4[3], IpRuleJson), 6: parseIpJsonLine('-6 rule show', v6[2], IpRuleJson) },
+  };
+  const unknownTables = tableNamesIn(dump).filter((name) => routeTableId(name) === undefined);
+  const tableNames = unknownTables.length > 0 ? await loadRouteTableNames() : BUILTIN_TABLE_IDS;
+  // /sys/class/net shows the namespace sysfs was mounted in: right only when we run inside the target.
+  const speeds = target.netns ? new Map<string, number>() : await linkSpeeds(dump.links.map((l) => l.ifname));
+  return kernelStateFromIpJson(dump, {
+    tableNames,
+    speeds,
+    onSkip: (what, entry) => log.debug({ what, entry }, 'kernel state entry not representable in the model; left out'),
+  });
+}
+
+async function runJsonBatch(target: NetnsTarget, familyFlag: '-4' | '-6', commands: readonly string[]): Promise<string[]> {
+  const { stdout } = await run(ipArgv(target, [familyFlag, '-j', '-d', '-batch', '-']), { input: `${commands.join('\n')}\n` });
+  const lines = stdout.split('\n').filter((line) => line.trim() !== '');
+  if (lines.length !== commands.length) {
+    throw new IpJsonShapeError(`ip ${familyFlag} -batch`, `expected ${commands.length} JSON lines, got ${lines.length}`);
+  }
+  return lines;
+}
+
+async function linkSpeeds(names: readonly string[]): Promise<Map<string, number>> {
+  const speeds = new Map<string, number>();
+  await Promise.all(
+    names.map(async (name) => {
+      // Fails (EINVAL) for links without a speed, e.g. bridges; -1 means unknown (no carrier).
+      const text = await readFile(`/sys/class/net/${name}/speed`, 'utf8').catch(() => '');
+      const speed = Number(text.trim());
+      if (text.trim() !== '' && Number.isInteger(speed) && speed > 0) speeds.set(name, speed);
+    }),
+  );
+  return speeds;
+}
+
+function tableNamesIn(dump: IpJsonDump): string[] {
+  const entries = [...dump.routes[4], ...dump.routes[6], ...dump.rules[4], ...dump.rules[6]];
+  return [...new Set(entries.map((e) => e.table).filter((t): t is string => t !== undefined))];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Pure conversion
+
+export function kernelStateFromIpJson(dump: IpJsonDump, options: KernelStateFromIpJsonOptions = {}): KernelState {
+  const { tableNames = BUILTIN_TABLE_IDS, speeds = new Map<string, number>(), onSkip = () => {} } = options;
+  const tableOf = (table: string | undefined, entry: unknown): number | undefined => {
+    const id = routeTableId(table ?? 'main', tableNames);
+    if (id === undefined) onSkip(`unknown routing table name ${table}`, entry);
+    return id;
+  };
+  const families = [4, 6] as const;
+  return {
+    links: dump.links.map((link) => linkStateFromJson(link, speeds.get(link.ifname))),
+    addresses: families.flatMap((family) => dump.addresses[family].flatMap((entry) => addressStatesFromJson(entry, family))),
+    routes: families.flatMap((family) =>
+      dump.routes[family].flatMap((route) => {
+        const state = routeStateFromJson(route, family, (t) => tableOf(t, route));
+        return state ? [state] : [];
+      }),
+    ),
+    rules: families.flatMap((family) =>
+      dump.rules[family].flatMap((rule) => {
+        const state = ruleStateFromJson(rule, family, (t) => tableOf(t, rule), onSkip);
+        return state ? [state] : [];
+      }),
+    ),
+  };
+}
+
+const NIC_INFO_KINDS = new Set(['veth', 'macvlan', 'ipvlan']);
+
+export function linkKindFromJson(link: IpLinkJson): LinkKind {
+  if (link.link_type === 'loopback') return LinkKind.LOOPBACK;
+  const infoKind = link.linkinfo?.info_kind;
+  if (infoKind === 'bridge') return LinkKind.BRIDGE;
+  if (infoKind === 'bond') return LinkKind.BOND;
+  if (infoKind === 'vlan') return LinkKind.VLAN;
+  if (infoKind !== undefined) return NIC_INFO_KINDS.has(infoKind) ? LinkKind.NIC : LinkKind.OTHER;
+  // No info_kind: a real device; only Ethernet ones are NICs to us.
+  return link.link_type === 'ether' ? LinkKind.NIC : LinkKind.OTHER;
+}
+
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+function linkStateFromJson(link: IpLinkJson, speed: number | undefined): LinkState {
+  const kind = linkKindFromJson(link);
+  const mac = (link.address ?? '').toLowerCase();
+  const state: LinkState = {
+    name: link.ifname,
+    kind,
+    mtu: link.mtu,
+    up: link.flags.includes('UP'),
+    operUp: operUpFromJson(link),
+    // Non-Ethernet links (tunnels) have no MAC or an IP in this field; the model wants a MAC or nothing.
+    mac: MAC_RE.test(mac) ? mac : '',
+    master: link.master ?? null,
+  };
+  if (speed !== undefined) state.speed = speed;
+  const data = link.linkinfo?.info_data ?? {};
+  if (kind === LinkKind.BRIDGE) state.bridge = { stp: Number(data.stp_state ?? 0) !== 0 };
+  if (kind === LinkKind.BOND) state.bond = bondFromInfoData(data);
+  if (kind === LinkKind.VLAN) state.vlan = { base: link.link ?? '', id: Number(data.id) };
+  return state;
+}
+
+function operUpFromJson(link: IpLinkJson): boolean {
+  // UNKNOWN: the driver does not track oper state (lo, a bridge without ports); fall back to the carrier flag.
+  if (link.operstate === 'UNKNOWN' || link.operstate === undefined) return link.flags.includes('UP') && link.flags.includes('LOWER_UP');
+  return link.operstate === 'UP';
+}
+
+/** `ip -j` keys that differ from the option names `ip link add ... type bond` (and sysfs) use. */
+const BOND_JSON_KEY_TO_OPTION: Record<string, string> = {
+  ad_lacp_rate: 'lacp_rate',
+  ad_lacp_active: 'lacp_active',
+  num_peer_notif: 'num_grat_arp',
+};
+/** Keys that are state, not options, or are reported elsewhere in the model. */
+const BOND_NON_OPTION_KEYS = new Set(['mode', 'active_slave', 'active_slave_index', 'primary_index', 'ad_info']);
+
+export function bondFromInfoData(data: Record<string, unknown>): NonNullable<LinkState['bond']> {
+  const options: Record<string, string> = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (BOND_NON_OPTION_KEYS.has(key)) continue;
+    const name = BOND_JSON_KEY_TO_OPTION[key] ?? key;
+    // iproute2 prints arp_validate "none" as null in JSON.
+    if (value === null) options[name] = key === 'arp_validate' ? 'none' : '';
+    else if (Array.isArray(value)) options[name] = value.map(String).join(',');
+    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') options[name] = String(value);
+  }
+  return {
+    mode: typeof data.mode === 'string' ? data.mode : String(data.mode ?? ''),
+    options,
+    activeSlave: typeof data.active_slave === 'string' ? data.active_slave : null,
+  };
+}
+
+/** valid_lft "forever" is INFINITY_LIFE_TIME. */
+const INFINITE_LIFETIME = 0xffff_ffff;
+
+function addressStatesFromJson(entry: IpAddrJson, family: Family): AddressState[] {
+  const inet = family === 4 ? 'inet' : 'inet6';
+  return entry.addr_info
+    .filter((info) => info.family === inet && info.scope === 'global' && info.local !== undefined)
+    .map((info) => ({
+      dev: entry.ifname,
+      family,
+      address: (info.local ?? '').toLowerCase(),
+      prefixLen: info.prefixlen,
+      dynamic: info.valid_life_time !== undefined && info.valid_life_time !== INFINITE_LIFETIME,
+    }));
+}
+
+/** Kernel-assigned metric when none is given: leave it out so a route planned without one reads back equal. */
+const DEFAULT_METRIC: Record<Family, number> = { 4: 0, 6: 1024 };
+const IGNORED_IPV6_DSTS = new Set(['fe80::/64', 'ff00::/8']);
+
+function routeStateFromJson(route: IpRouteJson, family: Family, tableOf: (table: string | undefined) => number | undefined): RouteState | null {
+  // broadcast/local/multicast/unreachable/blackhole/prohibit/throw are not forwarding routes we manage.
+  if ((route.type ?? 'unicast') !== 'unicast') return null;
+  if (route.protocol === 'kernel') return null;
+  const dst = cidrFromIp(route.dst, family);
+  if (family === 6 && IGNORED_IPV6_DSTS.has(dst)) return null;
+  const table = tableOf(route.table);
+  if (table === undefined || table === LOCAL_TABLE) return null;
+  const state: RouteState = { family, table, dst };
+  if (route.gateway !== undefined) state.gateway = route.gateway.toLowerCase();
+  if (route.dev !== undefined) state.dev = route.dev;
+  if (route.prefsrc !== undefined) state.src = route.prefsrc.toLowerCase();
+  if (route.metric !== undefined && route.metric !== DEFAULT_METRIC[family]) state.metric = route.metric;
+  if (route.protocol !== undefined) state.protocol = route.protocol;
+  return state;
+}
+
+/** `default` stays; `198.18.9.9` (iproute2 omits a host prefix) → `198.18.9.9/32`. */
+export function cidrFromIp(dst: string, family: Family, prefixLen?: number): string {
+  if (dst === 'default') return dst;
+  if (dst.includes('/')) return dst.toLowerCase();
+  return `${dst.toLowerCase()}/${prefixLen ?? (family === 4 ? 32 : 128)}`;
+}
+
+/** Rule keys the model can express; a rule with any other selector or action (iif, fwmark, not, goto, prohibit, ...) is left out. */
+const MODELLED_RULE_KEYS = new Set(['priority', 'src', 'srclen', 'dst', 'dstlen', 'table', 'protocol']);
+
+/** The rules every namespace starts with. */
+const KERNEL_DEFAULT_RULES = new Set(['0/255', '32766/254', '32767/253']);
+
+function ruleStateFromJson(
+  rule: IpRuleJson,
+  family: Family,
+  tableOf: (table: string | undefined) => number | undefined,
+  onSkip: (what: string, entry: unknown) => void,
+): RuleState | null {
+  const extra = Object.keys(rule).filter((key) => !MODELLED_RULE_KEYS.has(key));
+  if (extra.length > 0 || rule.table === undefined) {
+    onSkip(`rule with ${extra.join(', ') || 'no table'}`, rule);
+    return null;
+  }
+  const table = tableOf(rule.table);
+  if (table === undefined) return null;
+  const from = rule.src !== undefined && rule.src !== 'all' ? cidrFromIp(rule.src, family, rule.srclen) : undefined;
+  const to = rule.dst !== undefined && rule.dst !== 'all' ? cidrFromIp(rule.dst, family, rule.dstlen) : undefined;
+  if (from === undefined && to === undefined && KERNEL_DEFAULT_RULES.has(`${rule.priority}/${table}`)) return null;
+  const state: RuleState = { family, priority: rule.priority, table };
+  if (from !== undefined) state.from = from;
+  if (to !== undefined) state.to = to;
+  return state;
+}

@@ -1,0 +1,53 @@
+/**
+ * The Linux backend: iproute2 for reading and applying, ISC dhclient (with our script) for DHCP.
+ */
+import type { Logger } from '../../lib/logger';
+import type { CreatableLinkType, Plan } from '../../model/net-state';
+import type { NetworkBackend } from './backend';
+import { DhcpClientManager } from './dhcp/manager';
+import { applyPlan } from './iproute2/apply';
+import { LinkTypeProbe } from './iproute2/link-support';
+import { readKernelState } from './iproute2/read';
+import { routeLookup } from './iproute2/route-get';
+import { readNameservers, resolvConfPathFor } from './resolv-conf';
+import type { NetnsTarget } from './target';
+
+export interface LinuxBackendOptions {
+  /**
+   * Namespace to act on from outside (`ip -n`, `ip netns exec`): tests and benchmarks. Unset in production,
+   * where the agent runs inside the host's namespace and acts on it.
+   */
+  netns?: string;
+  /** Volatile state: lease JSON, dhclient pid files and logs (`<runtimeDir>/dhcp`). */
+  runtimeDir: string;
+  /** Persistent state: dhclient's lease database (defaults to runtimeDir). */
+  stateDir?: string;
+  /** resolv.conf to read nameservers from (default: the one processes in the target namespace see). */
+  resolvConfPath?: string;
+  log: Logger;
+}
+
+export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend {
+  const target: NetnsTarget = { netns: options.netns };
+  const log = options.log.child({ component: 'linux-backend', ...(options.netns ? { netns: options.netns } : {}) });
+  const dhcp = new DhcpClientManager({ netns: options.netns, runtimeDir: options.runtimeDir, stateDir: options.stateDir, log });
+  const linkTypes = new LinkTypeProbe(target, log);
+
+  return {
+    read: () => readKernelState(target, log),
+    apply: (plan: Plan) => applyPlan(plan, { target, log, dhcp }),
+    supportsLinkType: (type: CreatableLinkType) => linkTypes.supports(type),
+    unsupportedReason: (type: CreatableLinkType) => linkTypes.unsupportedReason(type),
+    routeTo: (destination: string) => routeLookup(target, destination),
+    async nameservers() {
+      const fromResolvConf = await readNameservers(options.resolvConfPath ?? resolvConfPathFor(options.netns));
+      const fromDhcp = (await dhcp.leases()).filter((lease) => lease.defaultRoute).flatMap((lease) => lease.nameservers);
+      return [...new Set([...fromResolvConf, ...fromDhcp])];
+    },
+    dhcpLeases: () => dhcp.leases(),
+    dhcpClients: () => dhcp.clients(),
+    waitForDhcpLease: (dev, family, timeoutMs) => dhcp.waitForLease(dev, family, timeoutMs),
+    onDhcpLease: (listener) => dhcp.onLease(listener),
+    close: () => dhcp.close(),
+  };
+}

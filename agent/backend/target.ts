@@ -1,0 +1,21 @@
+/**
+ * Which network namespace the backend acts on, and how to reach it.
+ *
+ * Production: `netns` unset, the agent runs inside the host's namespace and acts on "here".
+ * Tests and benchmarks: `netns` set, the backend drives that namespace from outside with `ip -n <ns>`
+ * (one netlink socket opened in the namespace, no fork inside it) and `ip netns exec <ns>` for programs
+ * that must live there (dhclient).
+ */
+export interface NetnsTarget {
+  readonly netns?: string | undefined;
+}
+
+/** argv of `ip` acting on the target namespace. */
+export function ipArgv(target: NetnsTarget, args: readonly string[]): string[] {
+  return target.netns ? ['ip', '-n', target.netns, ...args] : ['ip', ...args];
+}
+
+/** argv that runs `argv` inside the target namespace (unchanged when acting on the current one). */
+export function inTargetArgv(target: NetnsTarget, argv: readonly string[]): string[] {
+  return target.netns ? ['ip', 'netns', 'exec', target.netns, ...argv] : [...argv];
+}
