@@ -1,2 +1,2 @@
 // Every workflow the worker registers. Workflow code is sandboxed: only model/ and @temporalio/workflow.
-export {};
+export { installHost } from './install-host';

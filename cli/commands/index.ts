@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { register as dev } from './dev';
+import { register as worker } from './worker';
 
 /** Sub-commands in help order. Each module exports `register(program)`. */
-export const commands: Array<(program: Command) => void> = [];
+export const commands: Array<(program: Command) => void> = [dev, worker];

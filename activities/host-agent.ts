@@ -1,0 +1,149 @@
+/**
+ * Activities that talk to a host agent (ours or a real VDSM): wait for it, probe it, find its route to the
+ * manager, commit its config, fence through it. Thin adapters: the decisions live in model/ and workflows/.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { AgentClient, withFreshConnection } from '../agent/transport/client';
+import { AgentRpcError } from '../agent/transport/client-errors';
+import { Capabilities } from '../model/vdsm/capabilities';
+import { JsonRpcCode, VdsmCode } from '../model/vdsm/error-codes';
+import type { RouteAnswer } from '../model/install-host/choose-device';
+import { clientEndpoint } from './agent-endpoint';
+import { isRetryableAgentError, toActivityFailure } from './failure-mapping';
+import { resolveSecret } from './secrets';
+import { ActivityFailureType, type AgentEndpointRef, type FenceInput, type FenceResult, type HostProbe, type RouteProbe, type RouteProbeInput, type WaitForAgentInput } from './types';
+
+export interface HostAgentDeps {
+  /** Where `env:` TLS references are materialised as 0600 files. */
+  runtimeDir?: string;
+  /** Pause between polls of an agent that does not answer yet. @default 1000 */
+  pollIntervalMs?: number;
+}
+
+const GetRouteResult = z.object({
+  reachable: z.boolean().default(true),
+  device: z.string().nullable().default(null),
+  source: z.string().optional(),
+  gateway: z.string().optional(),
+  reason: z.string().optional(),
+});
+
+export function createHostAgentActivities(deps: HostAgentDeps = {}) {
+  const pollMs = deps.pollIntervalMs ?? 1000;
+  const endpointOf = (ref: AgentEndpointRef) => clientEndpoint(ref, deps.runtimeDir);
+
+  async function call<T>(ref: AgentEndpointRef, method: string, params: Record<string, unknown>, timeoutMs = 30_000): Promise<T> {
+    try {
+      return (await withFreshConnection(endpointOf(ref), (client) => client.call(method, params, { timeoutMs }))) as T;
+    } catch (err) {
+      throw toActivityFailure(err);
+    }
+  }
+
+  return {
+    /** Polls `Host.ping2` over fresh connections until it answers (a recovering agent answers 99: keep waiting). */
+    async waitForAgent({ endpoint, timeoutSeconds }: WaitForAgentInput): Promise<{ attempts: number }> {
+      const ctx = Context.current();
+      const target = endpointOf(endpoint);
+      const deadline = Date.now() + timeoutSeconds * 1000;
+      let attempts = 0;
+      let last = '';
+      for (;;) {
+        attempts += 1;
+        try {
+          await withFreshConnection(target, (c) => c.call('Host.ping2', {}, { timeoutMs: 3000 }), { connectTimeoutMs: 3000 });
+          return { attempts };
+        } catch (err) {
+          if (!isRetryableAgentError(err) && !(err instanceof AgentRpcError && err.code === VdsmCode.RECOVERING)) throw toActivityFailure(err);
+          last = err instanceof Error ? err.message : String(err);
+        }
+        ctx.heartbeat({ attempts, last });
+        if (Date.now() > deadline) {
+          throw ApplicationFailure.create({
+            message: `agent ${endpoint.host}:${endpoint.port} did not answer Host.ping2 within ${timeoutSeconds}s (${attempts} attempts; last: ${last})`,
+            type: ActivityFailureType.AGENT_UNREACHABLE,
+            nonRetryable: true,
+          });
+        }
+        await ctx.sleep(pollMs);
+      }
+    },
+
+    /** `Host.getCapabilities`, trimmed to what provisioning needs (real VDSM reports far more). */
+    async probeCapabilities(endpoint: AgentEndpointRef): Promise<HostProbe> {
+      const raw = await call<unknown>(endpoint, 'Host.getCapabilities', {}, 60_000);
+      const caps = Capabilities.parse(raw);
+      return {
+        capabilities: {
+          nics: caps.nics,
+          bondings: caps.bondings,
+          vlans: caps.vlans,
+          bridges: caps.bridges,
+          networks: caps.networks,
+          nameservers: caps.nameservers,
+          supportsIPv6: caps.supportsIPv6,
+          netConfigDirty: caps.netConfigDirty,
+          lastClientIface: caps.lastClientIface,
+          clusterLevels: caps.clusterLevels,
+          ...(caps.software_version ? { software_version: caps.software_version } : {}),
+        },
+      };
+    },
+
+    /** `Host.getRoute(manager)`; "method not found" from an older agent is an answer (`unsupported`), not an error. */
+    async findRouteToManager({ endpoint, managerAddress, hostAddress }: RouteProbeInput): Promise<RouteProbe> {
+      const managerIp = isIP(managerAddress) ? managerAddress : (await lookup(managerAddress)).address;
+      let route: RouteAnswer;
+      try {
+        const raw = await withFreshConnection(endpointOf(endpoint), (c) => c.call('Host.getRoute', { ip: managerIp }, { timeoutMs: 15_000 }));
+        const r = GetRouteResult.parse(raw);
+        route = r.reachable && r.device
+          ? { kind: 'route', device: r.device, ...(r.source ? { source: r.source } : {}), ...(r.gateway ? { gateway: r.gateway } : {}) }
+          : { kind: 'no-route', reason: r.reason ?? 'no route' };
+      } catch (err) {
+        if (err instanceof AgentRpcError && err.code === JsonRpcCode.METHOD_NOT_FOUND) route = { kind: 'unsupported' };
+        else throw toActivityFailure(err);
+      }
+      const hostAddresses = isIP(hostAddress) ? [hostAddress] : (await lookup(hostAddress, { all: true }).catch(() => [])).map((a) => a.address);
+      return { route, hostAddresses };
+    },
+
+    async setSafeNetworkConfig(endpoint: AgentEndpointRef): Promise<void> {
+      await call(endpoint, 'Host.setSafeNetworkConfig', {}, 60_000);
+    },
+
+    /** `Host.fenceNode` on the proxy host. The BMC password is resolved here and never logged or returned. */
+    async fenceHost({ proxy, powerManagement: pm, action }: FenceInput): Promise<FenceResult> {
+      const password = resolveSecret(pm.passwordRef);
+      // For ipmilan the BMC port is an agent option; fence agents read `port=` as the plug number.
+      const options = [pm.options, pm.agent === 'ipmilan' && pm.port ? `ipport=${pm.port}` : ''].filter(Boolean).join('\n');
+      const params = {
+        addr: pm.address,
+        port: pm.agent === 'ipmilan' ? '' : String(pm.port ?? ''),
+        agent: pm.agent,
+        username: pm.username,
+        password,
+        action,
+        secure: false,
+        options,
+      };
+      let client: AgentClient | undefined;
+      try {
+        client = await AgentClient.connect(endpointOf(proxy));
+        const raw = (await client.call('Host.fenceNode', params, { timeoutMs: 240_000 })) as { power?: string; operationStatus?: string };
+        return { power: raw.power ?? 'unknown', ...(raw.operationStatus ? { operationStatus: raw.operationStatus } : {}) };
+      } catch (err) {
+        if (err instanceof AgentRpcError && err.code > 0 && err.code !== VdsmCode.RESOURCE_UNAVAILABLE && err.code !== VdsmCode.RECOVERING) {
+          throw ApplicationFailure.create({ message: `fence ${action} of ${pm.address} via ${proxy.host} failed: ${err.rpcMessage} (code ${err.code})`, type: ActivityFailureType.FENCE_FAILED, nonRetryable: true });
+        }
+        throw toActivityFailure(err);
+      } finally {
+        await client?.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * `Host.setupNetworks` under a connectivity check, with the confirm loop the engine runs beside it
+ * (engine-host-networking.md §3.4 step 5): while the call is in flight, `Host.confirmConnectivity` every
+ * ~500 ms over a *fresh* connection, proving the manager reaches the host over the new configuration.
+ *
+ * Survives what a management change does to sessions and workers:
+ * - the session that carries the call may die when the management address moves: we reconnect and send the
+ *   same request id again; our agent treats a repeated id as the same request (joins it or returns its
+ *   result), so the host applies once;
+ * - the worker may die: Temporal retries this activity on another worker well before the host's own
+ *   rollback timer (short heartbeat timeout); the retry sends the same id and takes over confirming.
+ * A real VDSM does not know the id trick and answers 40 ("resource unavailable") while the first call runs:
+ * we then confirm until the host's window has certainly closed and read the outcome from its capabilities.
+ */
+import { Context } from '@temporalio/activity';
+import { AgentClient, withFreshConnection } from '../agent/transport/client';
+import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../agent/transport/client-errors';
+import { Capabilities } from '../model/vdsm/capabilities';
+import { VdsmCode } from '../model/vdsm/error-codes';
+import { clientEndpoint } from './agent-endpoint';
+import { toActivityFailure } from './failure-mapping';
+import type { SetupNetworksInput, SetupNetworksOutcome } from './types';
+
+export interface ConfirmLoopOptions {
+  /** @default 500 */
+  confirmIntervalMs?: number;
+  /** Per-poll budget, connect included (the engine's SetupNetworksPollingTimeout). @default 3000 */
+  confirmTimeoutMs?: number;
+  runtimeDir?: string;
+}
+
+interface Progress {
+  requestId: string;
+  /** When the first attempt sent the request (ms since epoch). */
+  sentAt: number;
+  confirmations: number;
+}
+
+export function createSetupNetworksActivity(options: ConfirmLoopOptions = {}) {
+  const interval = options.confirmIntervalMs ?? 500;
+  const pollTimeout = options.confirmTimeoutMs ?? 3000;
+
+  return async function setupNetworksWithConfirm(input: SetupNetworksInput): Promise<SetupNetworksOutcome> {
+    const ctx = Context.current();
+    const endpoint = clientEndpoint(input.endpoint, options.runtimeDir);
+    const previous = ctx.info.heartbeatDetails as Progress | undefined;
+    const progress: Progress = { requestId: input.requestId, sentAt: previous?.sentAt ?? Date.now(), confirmations: previous?.confirmations ?? 0 };
+    const takingOver = ctx.info.attempt > 1;
+    const windowEnds = progress.sentAt + (input.connectivityTimeoutSeconds + 15) * 1000;
+    const log = ctx.log;
+    ctx.heartbeat(progress);
+
+    let done = false;
+    const confirmLoop = (async () => {
+      while (!done) {
+        try {
+          await withFreshConnection(endpoint, (c) => c.call('Host.confirmConnectivity', {}, { timeoutMs: pollTimeout }), { connectTimeoutMs: pollTimeout, heartBeatMs: 0 });
+          progress.confirmations += 1;
+        } catch {
+          // While the host rebuilds its management path, polls fail; the host's own timer decides.
+        }
+        ctx.heartbeat(progress);
+        if (!done) await new Promise((r) => setTimeout(r, interval));
+      }
+    })();
+
+    const params = { networks: input.networks, bondings: input.bondings, options: input.options };
+    const callTimeoutMs = (input.connectivityTimeoutSeconds + 60) * 1000;
+    try {
+      for (let session = 1; ; session += 1) {
+        // Heart-beats off for the call, as the engine does while the management network changes.
+        const client = await AgentClient.connect(endpoint, { heartBeatMs: 0, connectTimeoutMs: 10_000 }).catch((err: unknown) => err as Error);
+        if (client instanceof Error) {
+          if (Date.now() > windowEnds) throw client;
+          await new Promise((r) => setTimeout(r, 1000));
+          continue;
+        }
+        try {
+          await client.call('Host.setupNetworks', params, { id: input.requestId, timeoutMs: callTimeoutMs });
+          return { status: 'applied', confirmations: progress.confirmations, tookOverInFlight: takingOver || session > 1 };
+        } catch (err) {
+          if (err instanceof AgentRpcError && err.code === VdsmCode.LOST_CONNECTION) {
+            return { status: 'rolled-back', code: err.code, message: err.rpcMessage, confirmations: progress.confirmations };
+          }
+          if (err instanceof AgentRpcError && err.code === VdsmCode.RESOURCE_UNAVAILABLE && (takingOver || session > 1)) {
+            log.warn('agent is still running an earlier setupNetworks and does not join repeated ids; confirming until its window closes');
+            return await outcomeAfterWindow(endpoint, input, progress, windowEnds, takingOver);
+          }
+          if ((err instanceof AgentConnectionError || err instanceof AgentTimeoutError) && Date.now() < windowEnds) {
+            log.warn(`session lost during setupNetworks (${err.message}); reconnecting with the same request id`);
+            continue;
+          }
+          throw err;
+        } finally {
+          await client.close();
+        }
+      }
+    } catch (err) {
+      throw toActivityFailure(err);
+    } finally {
+      done = true;
+      await confirmLoop;
+    }
+  };
+
+  /** Keep confirming until the host's check window is over, then read whether the change stayed. */
+  async function outcomeAfterWindow(
+    endpoint: ReturnType<typeof clientEndpoint>,
+    input: SetupNetworksInput,
+    progress: Progress,
+    windowEnds: number,
+    takingOver: boolean,
+  ): Promise<SetupNetworksOutcome> {
+    while (Date.now() < windowEnds) await new Promise((r) => setTimeout(r, interval));
+    const caps = Capabilities.parse(await withFreshConnection(endpoint, (c) => c.call('Host.getCapabilities', {}, { timeoutMs: 60_000 })));
+    const kept = Object.entries(input.networks).every(([name, attrs]) => ('remove' in attrs ? !caps.networks[name] : Boolean(caps.networks[name])));
+    return kept
+      ? { status: 'applied', confirmations: progress.confirmations, tookOverInFlight: takingOver }
+      : { status: 'rolled-back', code: VdsmCode.LOST_CONNECTION, message: 'connectivity check failed (observed after the fact)', confirmations: progress.confirmations };
+  }
+}

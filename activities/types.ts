@@ -1,0 +1,97 @@
+/**
+ * Inputs and outputs of every install-host activity. Plain JSON (they land in workflow history), no secrets:
+ * TLS material and passwords travel as references the worker resolves.
+ */
+import type { NetworkAttachmentSpec } from '../model/attachments/attachment';
+import type { AgentEndpointInput, PowerManagementInput } from '../model/install-host/contract';
+import type { RouteAnswer } from '../model/install-host/choose-device';
+import type { NetworkCapabilities } from '../model/vdsm/capabilities';
+import type { BondAttributes, NetworkAttributes, SetupNetworksOptions } from '../model/vdsm/setup-networks';
+
+/** An agent endpoint with its host resolved (TLS still by reference). */
+export type AgentEndpointRef = AgentEndpointInput & { host: string };
+
+export interface WaitForAgentInput {
+  endpoint: AgentEndpointRef;
+  timeoutSeconds: number;
+}
+
+export interface HostProbe {
+  capabilities: NetworkCapabilities & { lastClientIface: string; clusterLevels: string[]; software_version?: string };
+}
+
+export interface RouteProbeInput {
+  endpoint: AgentEndpointRef;
+  managerAddress: string;
+  /** The host's name or address as the engine knows it; DNS-resolved by the activity. */
+  hostAddress: string;
+}
+
+export interface RouteProbe {
+  route: RouteAnswer;
+  hostAddresses: string[];
+}
+
+export interface RecordAttachmentsInput {
+  hostId: string;
+  attachments: NetworkAttachmentSpec[];
+  /** Who asked (workflow id/run id), kept with the rows for audit. */
+  requestedBy: string;
+}
+
+/** What the store held for those networks before the recording: restored on compensation. */
+export interface AttachmentsSnapshot {
+  hostId: string;
+  networkNames: string[];
+  previous: Array<NetworkAttachmentSpec & { id: string }>;
+}
+
+export interface SetupNetworksInput {
+  endpoint: AgentEndpointRef;
+  /** Stable across activity retries: the agent treats a repeated id as the same request (idempotency key). */
+  requestId: string;
+  networks: Record<string, NetworkAttributes>;
+  bondings: Record<string, BondAttributes>;
+  options: SetupNetworksOptions;
+  /** Seconds the host waits for confirmation before it rolls back. */
+  connectivityTimeoutSeconds: number;
+}
+
+export type SetupNetworksOutcome =
+  | { status: 'applied'; confirmations: number; tookOverInFlight: boolean }
+  | { status: 'rolled-back'; code: number; message: string; confirmations: number };
+
+export interface FenceInput {
+  proxy: AgentEndpointRef;
+  powerManagement: Omit<PowerManagementInput, 'proxy'>;
+  action: 'status' | 'on' | 'off' | 'reboot';
+}
+
+export interface FenceResult {
+  power: string;
+  operationStatus?: string;
+}
+
+export interface InstallHostActivities {
+  waitForAgent(input: WaitForAgentInput): Promise<{ attempts: number }>;
+  probeCapabilities(endpoint: AgentEndpointRef): Promise<HostProbe>;
+  findRouteToManager(input: RouteProbeInput): Promise<RouteProbe>;
+  recordAttachments(input: RecordAttachmentsInput): Promise<AttachmentsSnapshot>;
+  compensateAttachments(snapshot: AttachmentsSnapshot): Promise<{ restored: number; removed: number }>;
+  setupNetworksWithConfirm(input: SetupNetworksInput): Promise<SetupNetworksOutcome>;
+  setSafeNetworkConfig(endpoint: AgentEndpointRef): Promise<void>;
+  fenceHost(input: FenceInput): Promise<FenceResult>;
+}
+
+/** Failure types activities raise as non-retryable `ApplicationFailure`s (matched by `nonRetryableErrorTypes`). */
+export const ActivityFailureType = {
+  /** The agent refused the request (VDSM validation codes 21..31 and the like): retrying cannot help. */
+  AGENT_REJECTED: 'AgentRejected',
+  /** The agent did not answer within the allowed time. */
+  AGENT_UNREACHABLE: 'AgentUnreachable',
+  /** A secret reference could not be resolved on this worker. */
+  SECRET_UNAVAILABLE: 'SecretUnavailable',
+  /** The fence agent reported a failure. */
+  FENCE_FAILED: 'FenceFailed',
+} as const;
+export type ActivityFailureType = (typeof ActivityFailureType)[keyof typeof ActivityFailureType];

@@ -1,0 +1,50 @@
+/**
+ * `hostprov dev`: the embedded stack — Temporal dev server (SQLite file, WAL, Web UI, search attributes) and
+ * a worker on `host-provisioning`. Ctrl-C stops the worker, then the server.
+ */
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { getLogger } from '../../lib/logger';
+import { DEFAULT_DATA_DIR } from '../../lib/paths';
+import { startDevServer } from '../../lib/temporal/dev-server';
+import { startWorker } from '../../worker/main';
+import { portOption } from '../flags';
+import { waitForStopSignal } from '../signals';
+
+const DevFlags = z.object({
+  dataDir: z.string().min(1),
+  ip: z.string().min(1),
+  temporalPort: portOption,
+  uiPort: portOption,
+  worker: z.boolean(),
+});
+
+export function register(program: Command): void {
+  program
+    .command('dev')
+    .description('Run the embedded stack: Temporal dev server (persistent SQLite, Web UI) plus a worker; Ctrl-C stops both')
+    .option('--data-dir <dir>', 'where the Temporal database and the attachment store live', DEFAULT_DATA_DIR)
+    .option('--ip <address>', 'address the server and Web UI listen on', '127.0.0.1')
+    .option('--temporal-port <port>', 'Temporal frontend gRPC port (HTTP API +10, metrics +20)', '7233')
+    .option('--ui-port <port>', 'Web UI port', '8233')
+    .option('--no-worker', 'start only the server')
+    .action(async (raw: Record<string, unknown>) => {
+      const flags = DevFlags.parse(raw);
+      const log = getLogger('dev');
+      const dataDir = resolve(flags.dataDir);
+      const server = await startDevServer({ dataDir, ip: flags.ip, port: flags.temporalPort, uiPort: flags.uiPort }, log);
+      let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+      try {
+        if (flags.worker) worker = await startWorker({ address: server.address, namespace: server.namespace, dataDir: join(dataDir, 'worker'), log: getLogger('worker') });
+        process.stdout.write(`hostprov dev stack is up\n  Temporal: ${server.address} (namespace ${server.namespace})\n  Web UI:   ${server.uiUrl}\n  Data:     ${dataDir}\nPress Ctrl-C to stop.\n`);
+        const serverExited = new Promise<string>((r) => server.process.once('exit', (code) => r(`temporal server exited (${code})`)));
+        const workerStopped = worker ? worker.done.then(() => 'worker stopped') : new Promise<string>(() => undefined);
+        const reason = await Promise.race([waitForStopSignal(), serverExited, workerStopped]);
+        log.info({ reason }, 'stopping');
+      } finally {
+        await worker?.shutdown();
+        await server.stop();
+      }
+    });
+}

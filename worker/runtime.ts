@@ -1,0 +1,20 @@
+/** Routes the Temporal SDK's own logs (core + worker) into our structured logger, once per process. */
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { getLogger } from '../lib/logger';
+
+let installed = false;
+
+export function installTemporalRuntime(): void {
+  if (installed) return;
+  installed = true;
+  const log = getLogger('temporal');
+  const level = (process.env.HOSTPROV_TEMPORAL_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
+  Runtime.install({
+    logger: new DefaultLogger(level, (entry) => {
+      const meta = { ...(entry.meta ?? {}) };
+      const fn = entry.level === 'ERROR' ? log.error : entry.level === 'WARN' ? log.warn : entry.level === 'INFO' ? log.info : log.debug;
+      fn.call(log, meta, entry.message);
+    }),
+    telemetryOptions: { logging: { forward: {}, filter: { core: level, other: level } } },
+  });
+}

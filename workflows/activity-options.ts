@@ -1,0 +1,46 @@
+/**
+ * Named activity profiles: an activity's time budget and retry policy show in which profile it sits.
+ * Retries never cover refusals (`AgentRejected`): the agent said no, asking again changes nothing.
+ */
+import type { ActivityOptions } from '@temporalio/workflow';
+
+const NON_RETRYABLE = ['AgentRejected', 'SecretUnavailable', 'InvalidInput'];
+
+/** One quick RPC to an agent (capabilities, getRoute, setSafeNetworkConfig). */
+export const agentCall: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+};
+
+/** Writes to the attachment store. */
+export const storeCall: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+};
+
+/** Polls an agent until it answers; heartbeats every poll, so a dead worker is noticed quickly. */
+export function waitForAgentProfile(waitSeconds: number): ActivityOptions {
+  return {
+    startToCloseTimeout: `${waitSeconds + 60} seconds`,
+    heartbeatTimeout: '20 seconds',
+    retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE, 'AgentUnreachable'] },
+  };
+}
+
+/**
+ * setupNetworks with the confirm loop. A short heartbeat timeout lets a new worker take over the in-flight
+ * request (same request id) well before the host's own rollback timer fires.
+ */
+export function applyWithConfirmProfile(connectivityTimeoutSeconds: number): ActivityOptions {
+  return {
+    startToCloseTimeout: `${connectivityTimeoutSeconds + 180} seconds`,
+    heartbeatTimeout: '8 seconds',
+    retry: { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '5s', maximumAttempts: 6, nonRetryableErrorTypes: NON_RETRYABLE },
+  };
+}
+
+/** A fence operation through the proxy host (a reboot takes seconds to minutes). */
+export const fence: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE, 'FenceFailed'] },
+};
