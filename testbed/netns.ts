@@ -5,9 +5,29 @@
  * Interface names are limited to 15 bytes (IFNAMSIZ - 1); keep prefixes short.
  */
 import { randomBytes } from 'node:crypto';
-import { run, stopPid, type RunResult } from '../lib/process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stopPid, type RunResult } from '../lib/process';
+import { run } from './command';
 
 export const IFNAME_MAX = 15;
+
+/** Where `ip netns exec` finds per-namespace replacements of /etc files (bind-mounted over /etc/<file>). */
+export const NETNS_ETC_DIR = '/etc/netns';
+
+const NETNS_NAME = /^[A-Za-z0-9_.-]+$/;
+
+export class InvalidNetnsNameError extends Error {
+  override readonly name = 'InvalidNetnsNameError';
+  constructor(readonly netnsName: string) {
+    super(`invalid netns name ${JSON.stringify(netnsName)} (letters, digits, '_', '.', '-'; at most 200 bytes)`);
+  }
+}
+
+function assertNetnsName(name: string): void {
+  // The name becomes a path under /run/netns and /etc/netns: no separators, no '.'/'..'.
+  if (name.length > 200 || !NETNS_NAME.test(name) || name === '.' || name === '..') throw new InvalidNetnsNameError(name);
+}
 
 /** A short unique token for names of namespaces and links created by this process (e.g. `k3f9a`). */
 export function uniqueToken(bytes = 3): string {
@@ -19,8 +39,25 @@ export class Netns {
 
   /** Creates the namespace with `lo` up. Fails if it exists (names must be unique per test). */
   static async create(name: string): Promise<Netns> {
-    if (name.length > 200 || !/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`invalid netns name ${JSON.stringify(name)}`);
+    assertNetnsName(name);
     await run(['ip', 'netns', 'add', name]);
+    const ns = new Netns(name);
+    await ns.ip(['link', 'set', 'lo', 'up']);
+    return ns;
+  }
+
+  /**
+   * Creates the namespace, or returns `null` when the name is taken. `ip netns add` creates
+   * `/run/netns/<name>` with O_EXCL, so exactly one of several concurrent processes wins a name: this is a
+   * machine-wide lock that lives exactly as long as the namespace.
+   */
+  static async tryCreate(name: string): Promise<Netns | null> {
+    assertNetnsName(name);
+    const result = await run(['ip', 'netns', 'add', name], { allowFailure: true });
+    if (result.code !== 0) {
+      if (/File exists/i.test(result.stderr)) return null;
+      throw new Error(`ip netns add ${name} failed: ${result.stderr.trim()}`);
+    }
     const ns = new Netns(name);
     await ns.ip(['link', 'set', 'lo', 'up']);
     return ns;
@@ -28,6 +65,7 @@ export class Netns {
 
   /** Wraps an existing namespace (e.g. one a testbed created in an earlier process). */
   static attach(name: string): Netns {
+    assertNetnsName(name);
     return new Netns(name);
   }
 
@@ -57,10 +95,29 @@ export class Netns {
     return stdout.split(/\s+/).filter(Boolean).map(Number);
   }
 
-  /** Stops every process inside (they are ours: tests only start processes in namespaces they created), then deletes. */
+  /** Directory whose files `ip netns exec` bind-mounts over /etc (e.g. `resolv.conf`). */
+  get etcDir(): string {
+    return join(NETNS_ETC_DIR, this.name);
+  }
+
+  /**
+   * Writes `/etc/netns/<ns>/<file>`, so programs run with `ip netns exec` (and scripts they start, such as
+   * dhclient-script) see it as `/etc/<file>` and never touch the machine's own copy. Removed by {@link destroy}.
+   */
+  async writeEtcFile(file: string, content: string): Promise<void> {
+    if (!/^[A-Za-z0-9_.-]+$/.test(file) || file.startsWith('.')) throw new Error(`invalid /etc file name ${JSON.stringify(file)}`);
+    await mkdir(this.etcDir, { recursive: true });
+    await writeFile(join(this.etcDir, file), content);
+  }
+
+  /**
+   * Stops every process inside (they are ours: tests only start processes in namespaces they created), then
+   * deletes the namespace and its `/etc/netns/<ns>` directory. Safe to call for a namespace that is gone.
+   */
   async destroy(): Promise<void> {
-    for (const pid of await this.pids()) await stopPid(pid, { timeoutMs: 3_000 });
+    await Promise.all((await this.pids()).map((pid) => stopPid(pid, { timeoutMs: 3_000 })));
     await run(['ip', 'netns', 'del', this.name], { allowFailure: true });
+    await rm(this.etcDir, { recursive: true, force: true });
   }
 }
 
@@ -70,17 +127,34 @@ export async function netnsExists(name: string): Promise<boolean> {
   return list.some((n) => n.name === name);
 }
 
+/** True when a link of that name exists in `ns` (`null` = the current namespace). */
+export async function linkExists(name: string, ns: Netns | null = null): Promise<boolean> {
+  const argv = ns ? ['ip', '-n', ns.name, 'link', 'show', 'dev', name] : ['ip', 'link', 'show', 'dev', name];
+  const { code } = await run(argv, { allowFailure: true });
+  return code === 0;
+}
+
+/** Deletes a link if it exists (deleting one end of a veth pair deletes both). */
+export async function deleteLinkIfExists(name: string, ns: Netns | null = null): Promise<void> {
+  if (!(await linkExists(name, ns))) return;
+  const argv = ns ? ['ip', '-n', ns.name, 'link', 'del', 'dev', name] : ['ip', 'link', 'del', 'dev', name];
+  await run(argv, { allowFailure: true });
+}
+
 /** Creates a veth pair with one end in each namespace (`null` = the current namespace). */
 export async function addVethPair(
-  a: { ns: Netns | null; name: string },
-  b: { ns: Netns | null; name: string },
+  a: { ns: Netns | null; name: string; mac?: string },
+  b: { ns: Netns | null; name: string; mac?: string },
 ): Promise<void> {
   for (const end of [a, b]) {
-    if (end.name.length > IFNAME_MAX) throw new Error(`interface name ${end.name} is longer than ${IFNAME_MAX} bytes`);
+    if (Buffer.byteLength(end.name) > IFNAME_MAX) throw new Error(`interface name ${end.name} is longer than ${IFNAME_MAX} bytes`);
   }
+  // The kernel creates each end directly in its target namespace, so names only need to be unique there.
   const args = ['link', 'add', a.name];
+  if (a.mac) args.push('address', a.mac);
   if (a.ns) args.push('netns', a.ns.name);
   args.push('type', 'veth', 'peer', 'name', b.name);
+  if (b.mac) args.push('address', b.mac);
   if (b.ns) args.push('netns', b.ns.name);
   await run(['ip', ...args]);
 }

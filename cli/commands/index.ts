@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as dev } from './dev';
 import { register as worker } from './worker';
+import { register as testbed } from './testbed';
 
 /** Sub-commands in help order. Each module exports `register(program)`. */
-export const commands: Array<(program: Command) => void> = [dev, worker];
+export const commands: Array<(program: Command) => void> = [dev, worker, testbed];

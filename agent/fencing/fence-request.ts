@@ -1,0 +1,79 @@
+/**
+ * What a fence agent is asked to do, and the exact stdin VDSM feeds it (vdsm-protocol.md §3.6):
+ * `agent=`, `ipaddr=`, `login=`, `action=`, `passwd=`, then `port=` if non-empty, `secure=yes` if set, then
+ * the caller's options.
+ */
+import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
+
+export const FenceAction = {
+  STATUS: 'status',
+  ON: 'on',
+  OFF: 'off',
+  REBOOT: 'reboot',
+} as const;
+export type FenceAction = (typeof FenceAction)[keyof typeof FenceAction];
+
+export interface FenceRequest {
+  /** Address of the power-management device (e.g. the BMC). */
+  readonly addr: string;
+  /** The fence agent's *plug* (`port=` line), `''` for none. Not the BMC's UDP port: see `ipport=` options. */
+  readonly port: string;
+  /** Agent name without the `fence_` prefix, e.g. `ipmilan`. */
+  readonly agent: string;
+  readonly username: string;
+  /** Never logged. */
+  readonly password: string;
+  readonly action: FenceAction;
+  readonly secure: boolean;
+  /** Extra agent options, see {@link splitFenceOptions}. */
+  readonly options: string;
+}
+
+/** Fence agent names are plain words: no path separators, no `..`, nothing a shell would interpret. */
+export const FENCE_AGENT_NAME = /^[a-z0-9_]+$/;
+
+/** Lines we write ourselves; an option may not override them (e.g. turn a `status` into an `off`). */
+const RESERVED_OPTION_KEYS = new Set(['agent', 'ipaddr', 'login', 'passwd', 'action', 'port', 'secure']);
+
+/** `key` or `key=value`, printable ASCII only. */
+const OPTION_ITEM = /^[A-Za-z0-9_-]+(=[!-~]*)?$/;
+
+export class InvalidFenceOptionsError extends VdsmError {
+  constructor(
+    readonly item: string,
+    readonly reason: string,
+  ) {
+    super(JsonRpcCode.INVALID_PARAMS, `Host.fenceNode: invalid fence option ${JSON.stringify(item)}: ${reason}`);
+  }
+}
+
+/**
+ * Splits `options` into agent stdin lines. VDSM appends the string verbatim, its schema calls it
+ * space-separated `var=val` pairs, and engines have sent comma-separated lists: we accept items separated
+ * by newlines, commas or spaces, each `key=value` or a bare flag `key`, and emit one per line. So values
+ * cannot contain those separators. Keys we set ourselves (`action`, `passwd`, …) are refused.
+ */
+export function splitFenceOptions(options: string): string[] {
+  const items = options.split(/[\s,]+/).filter(Boolean);
+  for (const item of items) {
+    if (!OPTION_ITEM.test(item)) throw new InvalidFenceOptionsError(item, 'expected key=value or a flag name');
+    const key = item.split('=', 1)[0] ?? '';
+    if (RESERVED_OPTION_KEYS.has(key)) throw new InvalidFenceOptionsError(item, `"${key}" is set from the verb's own parameters`);
+  }
+  return items;
+}
+
+/** The agent's stdin, in VDSM's line order. */
+export function renderFenceAgentInput(request: FenceRequest): string {
+  const lines = [
+    `agent=fence_${request.agent}`,
+    `ipaddr=${request.addr}`,
+    `login=${request.username}`,
+    `action=${request.action}`,
+    `passwd=${request.password}`,
+  ];
+  if (request.port !== '') lines.push(`port=${request.port}`);
+  if (request.secure) lines.push('secure=yes');
+  lines.push(...splitFenceOptions(request.options));
+  return `${lines.join('\n')}\n`;
+}

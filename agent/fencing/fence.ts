@@ -1,0 +1,48 @@
+/**
+ * Fencing as the proxy host's agent does it for `Host.fenceNode`: run the fence agent, map its exit, log
+ * what happened — never the password.
+ */
+import { getLogger, type Logger } from '../../lib/logger';
+import { fenceResultFromExit, stderrTail, type FenceNodeResult } from './fence-result';
+import type { FenceRequest } from './fence-request';
+import { runFenceAgent } from './run-fence-agent';
+
+export const DEFAULT_FENCE_AGENT_DIR = '/usr/sbin';
+
+/** fence_ipmilan's own budget for on/off is ~20 s per step; reboot is two steps plus waits. */
+export const DEFAULT_FENCE_TIMEOUT_MS = 120_000;
+
+export interface FenceOptions {
+  /** Directory holding `fence_*` executables (VDSM: the directory of `fence_ilo`). @default '/usr/sbin' */
+  fenceAgentDir?: string;
+  /** Kill the agent (and what it started) after this long. @default 120000 */
+  timeoutMs?: number;
+  /** @default getLogger('fencing') */
+  log?: Logger;
+}
+
+export async function fence(request: FenceRequest, options: FenceOptions = {}): Promise<FenceNodeResult> {
+  const log = options.log ?? getLogger('fencing');
+  // Only these fields are ever logged: the request object itself holds the password.
+  const what = { agent: request.agent, action: request.action, addr: request.addr, port: request.port, secure: request.secure };
+  log.info(what, 'running fence agent');
+  let exit;
+  try {
+    exit = await runFenceAgent(request, {
+      fenceAgentDir: options.fenceAgentDir ?? DEFAULT_FENCE_AGENT_DIR,
+      timeoutMs: options.timeoutMs ?? DEFAULT_FENCE_TIMEOUT_MS,
+    });
+  } catch (err) {
+    log.warn({ ...what, error: err instanceof Error ? err.message : String(err) }, 'fence agent could not run to completion');
+    throw err;
+  }
+  const outcome = { ...what, exitCode: exit.exitCode, signal: exit.signal, durationMs: exit.durationMs };
+  try {
+    const result = fenceResultFromExit(request.agent, request.action, exit, request.password);
+    log.info({ ...outcome, result }, 'fence agent finished');
+    return result;
+  } catch (err) {
+    log.warn({ ...outcome, stderr: stderrTail(exit.stderr, request.password) }, 'fence agent failed');
+    throw err;
+  }
+}

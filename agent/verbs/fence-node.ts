@@ -1,0 +1,95 @@
+/**
+ * `Host.fenceNode`: the proxy host runs the target's power-management agent (vdsm-protocol.md §3.6).
+ *
+ * Params (positional order = VDSM schema order): `addr, port, agent, username, password, action,
+ * secure=false, options='', policy=null`. Engines send `port` and `secure` as strings or as
+ * numbers/booleans; both are accepted.
+ *
+ * Ports: `port` becomes the agent's `port=` line, which fence agents read as the *plug* (outlet, VM name),
+ * exactly as VDSM passes it. The BMC's UDP port for `ipmilan` is the agent option `ipport`, so pass it in
+ * `options`: `{ agent: 'ipmilan', addr: '198.18.7.200', options: 'ipport=9623', … }`.
+ *
+ * `options`: `key=value` items (or bare flags) separated by newlines, commas or spaces, one stdin line
+ * each; keys the verb sets itself (`action`, `passwd`, `port`, …) are refused. See `splitFenceOptions`.
+ *
+ * `policy`: accepted and validated, but never skips fencing — this agent has no storage leases or gluster
+ * bricks to consult, which is all VDSM's policy checks look at.
+ */
+import { z } from 'zod';
+import type { Logger } from '../../lib/logger';
+import { getLogger } from '../../lib/logger';
+import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
+import { fence, DEFAULT_FENCE_AGENT_DIR, DEFAULT_FENCE_TIMEOUT_MS } from '../fencing/fence';
+import { FenceAction, FENCE_AGENT_NAME } from '../fencing/fence-request';
+import type { VerbDefinition } from '../transport/types';
+
+export const FENCE_NODE_METHOD = 'Host.fenceNode';
+
+/** VDSM schema order: positional params map onto these names. */
+export const FENCE_NODE_PARAMS = ['addr', 'port', 'agent', 'username', 'password', 'action', 'secure', 'options', 'policy'] as const;
+
+/** A value that ends up as one stdin line must not be able to start another (e.g. a second `action=`). */
+const SingleLine = z.string().refine((v) => !/[\r\n\0]/.test(v), { message: 'must not contain line breaks or NUL' });
+
+/** VDSM booleans arrive as JSON booleans or as strings (`'true'`, `'false'`, `'yes'`, `'0'`, …). */
+const LooseBoolean = z.union([z.boolean(), z.literal('').transform(() => false), z.stringbool(), z.literal(0).transform(() => false), z.literal(1).transform(() => true)]);
+
+const FencingPolicySchema = z
+  .object({
+    storageDomainHostIdMap: z.record(z.string(), z.unknown()).optional(),
+    skipFencingIfGlusterBricksUp: LooseBoolean.optional(),
+    skipFencingIfGlusterQuorumNotMet: LooseBoolean.optional(),
+    glusterServerUuid: z.string().optional(),
+  })
+  .loose();
+
+export const FenceNodeParamsSchema = z.object({
+  addr: SingleLine.pipe(z.string().trim().min(1, { message: 'must name the power-management device' })),
+  port: z
+    .union([SingleLine, z.number().int().min(0).max(65535), z.null()])
+    .optional()
+    .transform((v) => (v === null || v === undefined ? '' : String(v))),
+  agent: z.string().regex(FENCE_AGENT_NAME, { message: 'must be a fence agent name ([a-z0-9_]+, without fence_)' }),
+  username: SingleLine,
+  password: SingleLine,
+  action: z.enum([FenceAction.STATUS, FenceAction.ON, FenceAction.OFF, FenceAction.REBOOT]),
+  secure: z.union([LooseBoolean, z.null()]).optional().transform((v) => v ?? false),
+  options: z.union([z.string(), z.null()]).optional().transform((v) => v ?? ''),
+  policy: z.union([FencingPolicySchema, z.null()]).optional().transform((v) => v ?? null),
+});
+export type FenceNodeParams = z.infer<typeof FenceNodeParamsSchema>;
+
+export interface FenceNodeVerbOptions {
+  /** Directory holding the `fence_*` agents. @default '/usr/sbin' */
+  fenceAgentDir?: string;
+  /** Kill an agent that runs longer. @default 120000 */
+  timeoutMs?: number;
+  /** @default getLogger('verb.fenceNode') */
+  log?: Logger;
+}
+
+/** Turns zod issues into a JSON-RPC "invalid params" error; messages name fields, never values. */
+export function parseFenceNodeParams(params: Record<string, unknown>): FenceNodeParams {
+  const parsed = FenceNodeParamsSchema.safeParse(params);
+  if (parsed.success) return parsed.data;
+  const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
+  throw new VdsmError(JsonRpcCode.INVALID_PARAMS, `${FENCE_NODE_METHOD}: invalid params: ${detail}`);
+}
+
+export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDefinition {
+  const log = options.log ?? getLogger('verb.fenceNode');
+  const fenceAgentDir = options.fenceAgentDir ?? DEFAULT_FENCE_AGENT_DIR;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_FENCE_TIMEOUT_MS;
+  return {
+    method: FENCE_NODE_METHOD,
+    params: FENCE_NODE_PARAMS,
+    handler: async (params, ctx) => {
+      const request = parseFenceNodeParams(params);
+      const requestLog = log.child({ requestId: ctx.requestId, flowId: ctx.flowId });
+      if (request.policy) requestLog.info({ agent: request.agent, action: request.action }, 'fencing policy given; nothing here can skip fencing');
+      const result = await fence(request, { fenceAgentDir, timeoutMs, log: requestLog });
+      // VDSM filters the reply to these two keys.
+      return result.operationStatus === undefined ? { power: result.power } : { power: result.power, operationStatus: result.operationStatus };
+    },
+  };
+}

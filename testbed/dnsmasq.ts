@@ -1,0 +1,84 @@
+/**
+ * The testbed's DHCP server: dnsmasq (DHCP only, DNS off) in its own namespace on the switch. It reserves
+ * each host's address for its first NIC's MAC, so a DHCP host gets the same, predictable address a static
+ * one has; other clients (e.g. a bridge the agent creates with a new MAC) get one from the pool.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SubnetPlan } from './addressing';
+import { startDetached, stopRecordedDaemon, waitUntilReady } from './daemon';
+import type { Netns } from './netns';
+
+export interface DhcpReservation {
+  mac: string;
+  address: string;
+  /** `false` = do not send a router option (a host without a route to the manager). */
+  defaultRoute: boolean;
+}
+
+export interface DnsmasqConfig {
+  /** Directory for the lease file, pid file and log. */
+  dir: string;
+  /** Interface inside the DHCP namespace (already holding the server address). */
+  interface: string;
+  plan: SubnetPlan;
+  reservations: readonly DhcpReservation[];
+  /** @default '1h' */
+  leaseTime?: string;
+}
+
+export function dnsmasqPaths(dir: string): { leaseFile: string; pidFile: string; log: string } {
+  return { leaseFile: join(dir, 'dnsmasq.leases'), pidFile: join(dir, 'dnsmasq.pid'), log: join(dir, 'dnsmasq.log') };
+}
+
+const NO_ROUTE_TAG = 'noroute';
+
+export function dnsmasqArgv(config: DnsmasqConfig): string[] {
+  const paths = dnsmasqPaths(config.dir);
+  const { plan } = config;
+  return [
+    'dnsmasq',
+    '--keep-in-foreground',
+    // Never read the machine's /etc/dnsmasq.conf or /etc/hosts; no DNS at all.
+    '--conf-file=/dev/null',
+    '--no-hosts',
+    '--no-resolv',
+    '--port=0',
+    `--interface=${config.interface}`,
+    '--bind-interfaces',
+    // Root: the lease and log files live in the testbed dir; there is no dnsmasq user with dnsmasq-base.
+    '--user=root',
+    '--group=root',
+    `--dhcp-range=${plan.dhcpPoolStart},${plan.dhcpPoolEnd},255.255.255.0,${config.leaseTime ?? '1h'}`,
+    `--dhcp-option=option:router,${plan.gateway}`,
+    // An option with no value is not sent: tagged hosts get no default route.
+    `--dhcp-option=tag:${NO_ROUTE_TAG},option:router`,
+    ...config.reservations.map((r) => `--dhcp-host=${r.mac},${r.defaultRoute ? '' : `set:${NO_ROUTE_TAG},`}${r.address}`),
+    '--dhcp-authoritative',
+    // No ICMP probe before offering: the switch is ours, and the probe costs seconds per lease.
+    '--no-ping',
+    '--log-dhcp',
+    `--log-facility=${paths.log}`,
+    `--dhcp-leasefile=${paths.leaseFile}`,
+    `--pid-file=${paths.pidFile}`,
+  ];
+}
+
+async function dhcpListening(ns: Netns): Promise<boolean> {
+  const { stdout } = await ns.exec(['ss', '-Hlun', 'sport = :67'], { allowFailure: true });
+  return stdout.trim() !== '';
+}
+
+/** Starts dnsmasq inside `ns` and waits until it serves DHCP; returns its pid. */
+export async function startDnsmasq(ns: Netns, config: DnsmasqConfig, { timeoutMs = 10_000 } = {}): Promise<number> {
+  await mkdir(config.dir, { recursive: true });
+  const paths = dnsmasqPaths(config.dir);
+  const pid = startDetached(ns.wrap(dnsmasqArgv(config)), paths.log);
+  await waitUntilReady('dnsmasq (testbed DHCP server)', () => dhcpListening(ns), { pid, logFile: paths.log }, { timeoutMs });
+  return pid;
+}
+
+/** Stops the dnsmasq recorded as `pid` if it still is the one writing `dir`'s lease file. */
+export async function stopDnsmasq(pid: number | null, dir: string): Promise<void> {
+  await stopRecordedDaemon(pid, dnsmasqPaths(dir).leaseFile);
+}

@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# The power supply of one hostprov testbed host (a network namespace).
+#
+#   host-power.sh CONF DEVICE get power        prints power:1 while the host's boot command runs, else power:0
+#   host-power.sh CONF DEVICE set power 1      boot: factory network, fresh runtime dir, start the boot command
+#   host-power.sh CONF DEVICE set power 0      power off: NICs down, every process in the namespace stopped
+#   host-power.sh CONF DEVICE set reset 1      off then on (only when on, like a reset button)
+#   host-power.sh CONF DEVICE set boot X       accepted and ignored (boot device)
+#
+# CONF is the host's generated power.conf (bash variables, see testbed/power-config.ts). DEVICE is the
+# BMC's IPMB address that ipmi_sim passes to its chassis_control program (unused: one BMC per host).
+#
+# ipmi_sim runs this through popen() and waits for it, and fence_ipmilan/ipmitool retransmit after ~1 s,
+# so it must be quick; and nothing it starts may keep ipmi_sim's pipe (stdout) open. ipmi_sim reads
+# errors from stdout, so failures are reported there; diagnostics go to the host's power.log.
+set -uo pipefail
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+conf=${1:-}
+if [[ -z $conf || ! -r $conf ]]; then
+  echo "host-power.sh: power config ${conf:-(none)} is missing"
+  exit 1
+fi
+# shellcheck source=/dev/null
+source "$conf"
+shift 2 || { echo "usage: host-power.sh CONF DEVICE get|set ..."; exit 1; }
+op=${1:-}
+shift || true
+
+# Close whatever the caller leaked to us (ipmi_sim's sockets): the boot command must not inherit them.
+for fd_path in /proc/$$/fd/*; do
+  fd=${fd_path##*/}
+  # 255 is bash's own handle on this script.
+  if [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2 && fd < 255)); then eval "exec ${fd}>&-" 2>/dev/null; fi
+done
+exec 2>>"$HOST_DIR/power.log"
+
+note() { printf '%s %s\n' "$(date -u +%FT%T.%3NZ)" "$*" >>"$HOST_DIR/power.log"; }
+console() { printf '%s --- %s ---\n' "$(date -u +%FT%T.%3NZ)" "$*" >>"$CONSOLE_LOG"; }
+
+# Start time (clock ticks after boot) of a live process; fails for gone or zombie processes. Comparing
+# it with the recorded one protects against pid reuse.
+proc_start() {
+  local stat rest
+  { stat=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
+  rest=${stat##*) }
+  read -r -a fields <<<"$rest"
+  [[ ${fields[0]} != Z && ${fields[0]} != X ]] || return 1
+  echo "${fields[19]}"
+}
+
+# Prints the boot command's pid when it is still running.
+boot_pid() {
+  local pid start now
+  [[ -s $HOST_DIR/boot.pid ]] || return 1
+  read -r pid start <"$HOST_DIR/boot.pid" || return 1
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  now=$(proc_start "$pid") || return 1
+  [[ $now == "$start" ]] || return 1
+  echo "$pid"
+}
+
+links() { ip -n "$NS" -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'; }
+
+is_nic() {
+  local nic
+  for nic in "${NICS[@]}"; do [[ $1 == "$nic" ]] && return 0; done
+  return 1
+}
+
+# (never ourselves, should someone run this script from inside the host)
+ns_pids() { ip netns pids "$NS" 2>/dev/null | grep -vx -e "$$" -e "$BASHPID" | tr '\n' ' '; }
+
+# Every process in the namespace is part of the host: the boot command, its children, the factory
+# dhclient. SIGTERM first (the boot command's whole process group), SIGKILL after the grace period.
+stop_processes() {
+  local pid pids i
+  if pid=$(boot_pid); then kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; fi
+  pids=$(ns_pids)
+  # shellcheck disable=SC2086 # a list of pids
+  [[ -n ${pids// /} ]] && kill -TERM $pids 2>/dev/null
+  for ((i = 0; i < OFF_GRACE_TICKS; i++)); do
+    [[ -z $(ns_pids | tr -d ' ') ]] && return 0
+    sleep 0.05
+  done
+  pids=$(ns_pids)
+  note "SIGKILL after grace period: $pids"
+  # shellcheck disable=SC2086
+  [[ -n ${pids// /} ]] && kill -KILL $pids 2>/dev/null
+  for ((i = 0; i < 40; i++)); do
+    [[ -z $(ns_pids | tr -d ' ') ]] && return 0
+    sleep 0.05
+  done
+  note "processes still alive after SIGKILL: $(ns_pids)"
+}
+
+links_down() {
+  local link
+  for link in $(links); do
+    [[ $link == lo ]] || ip -n "$NS" link set dev "$link" down 2>/dev/null
+  done
+}
+
+power_off() {
+  # Links first: a host that lost power answers nothing, not even while its processes shut down.
+  links_down
+  stop_processes
+  rm -f "$HOST_DIR/boot.pid"
+}
+
+# Re-creates a NIC that is gone (e.g. deleted by the software on the host), like re-plugging the cable.
+replug_nic() {
+  local i=$1
+  note "re-creating missing NIC ${NICS[$i]}"
+  ip link add "${NICS[$i]}" address "${NIC_MACS[$i]}" netns "$NS" type veth peer name "${NIC_PORTS[$i]}" netns "$SWITCH_NS" &&
+    ip -n "$SWITCH_NS" link set dev "${NIC_PORTS[$i]}" master "$SWITCH_BRIDGE" up
+}
+
+routing_tables() { ip -n "$NS" "$1" -o route show table all 2>/dev/null | grep -o 'table [^ ]*' | awk '{ print $2 }' | sort -u; }
+
+# The factory state: only lo and the NICs, no addresses, routes, rules or neighbours we did not start with.
+reset_network() {
+  local link i table family
+  for link in $(links); do
+    [[ $link == lo ]] || is_nic "$link" || ip -n "$NS" link del dev "$link" 2>/dev/null
+  done
+  for i in "${!NICS[@]}"; do
+    ip -n "$NS" link show dev "${NICS[$i]}" >/dev/null 2>&1 || replug_nic "$i"
+    ip -n "$NS" link set dev "${NICS[$i]}" down nomaster
+    ip -n "$NS" addr flush dev "${NICS[$i]}"
+    ip -n "$NS" link set dev "${NICS[$i]}" mtu "$FACTORY_MTU" address "${NIC_MACS[$i]}"
+  done
+  for family in -4 -6; do
+    ip -n "$NS" "$family" route flush table main 2>/dev/null
+    for table in $(routing_tables "$family"); do
+      [[ $table == local || $table == main ]] || ip -n "$NS" "$family" route flush table "$table" 2>/dev/null
+    done
+    # flush keeps only priority 0 (lookup local); put back the other factory rules.
+    ip -n "$NS" "$family" rule flush
+    ip -n "$NS" "$family" rule add priority 32766 table main
+  done
+  ip -n "$NS" -4 rule add priority 32767 table default
+  ip -n "$NS" neigh flush all 2>/dev/null
+  ip -n "$NS" link set dev lo up
+}
+
+apply_factory_config() {
+  local nic
+  for nic in "${NICS[@]}"; do ip -n "$NS" link set dev "$nic" up; done
+  case $FACTORY_BOOT in
+    static)
+      ip -n "$NS" addr add "$FACTORY_ADDRESS" dev "${NICS[0]}"
+      if [[ -n $FACTORY_GATEWAY ]]; then ip -n "$NS" route add default via "$FACTORY_GATEWAY" dev "${NICS[0]}"; fi
+      ;;
+    dhcp)
+      # Blocks until bound (fast: the server is on the same switch), at most `timeout` from DHCLIENT_CONF;
+      # then it keeps trying in the background like a real host's client.
+      ip netns exec "$NS" dhclient -4 -cf "$DHCLIENT_CONF" -sf "$DHCLIENT_SCRIPT" \
+        -pf "$RUNTIME_DIR/dhclient.${NICS[0]}.pid" -lf "$RUNTIME_DIR/dhclient.${NICS[0]}.leases" "${NICS[0]}" \
+        </dev/null >>"$HOST_DIR/dhclient.log" 2>&1 9>&-
+      ;;
+  esac
+}
+
+start_boot_command() {
+  local pid start
+  cd "$BOOT_CWD" 2>/dev/null || cd /
+  # Own session (setsid does not fork here: a background job of a non-interactive shell is no group
+  # leader), so $! is the boot command's pid and its process group can be signalled as a whole.
+  setsid ip netns exec "$NS" env -i "${BOOT_ENV[@]}" "${BOOT_ARGV[@]}" </dev/null >>"$CONSOLE_LOG" 2>&1 9>&- &
+  pid=$!
+  start=$(proc_start "$pid") || start=gone
+  printf '%s %s\n' "$pid" "$start" >"$HOST_DIR/boot.pid.tmp" && mv -f "$HOST_DIR/boot.pid.tmp" "$HOST_DIR/boot.pid"
+  note "booted: pid $pid"
+}
+
+power_on() {
+  boot_pid >/dev/null && return 0
+  console "power on"
+  # Whatever survived a crashed boot command (e.g. the factory dhclient) dies with the old "boot".
+  links_down
+  stop_processes
+  case $RUNTIME_DIR in
+    /?*/*) rm -rf -- "$RUNTIME_DIR" && mkdir -p -- "$RUNTIME_DIR" ;;
+    *) echo "refusing to wipe runtime dir '$RUNTIME_DIR'"; return 1 ;;
+  esac
+  reset_network
+  apply_factory_config
+  start_boot_command
+}
+
+lock() {
+  exec 9>>"$HOST_DIR/power.lock"
+  flock -w 30 9 || { echo "power control of $HOST is busy"; exit 1; }
+}
+
+case $op in
+  get)
+    for param in "$@"; do
+      case $param in
+        power) if boot_pid >/dev/null; then echo "power:1"; else echo "power:0"; fi ;;
+        boot) echo "boot:default" ;;
+        *) echo "Invalid parameter: $param"; exit 1 ;;
+      esac
+    done
+    ;;
+  set)
+    lock
+    while (($# > 0)); do
+      param=$1
+      value=${2:-}
+      shift 2 || { echo "No value present for parameter $param"; exit 1; }
+      case $param in
+        power)
+          case $value in
+            1) power_on || exit 1 ;;
+            0) if boot_pid >/dev/null; then console "power off"; fi; power_off ;;
+            *) echo "Invalid power value: $value"; exit 1 ;;
+          esac
+          ;;
+        reset)
+          if [[ $value == 1 ]] && boot_pid >/dev/null; then
+            console "reset"
+            power_off
+            power_on || exit 1
+          fi
+          ;;
+        boot) ;;
+        identify) shift || true ;; # identify takes interval and force
+        *) echo "Invalid parameter: $param"; exit 1 ;;
+      esac
+    done
+    ;;
+  *)
+    echo "Unknown operation: $op"
+    exit 1
+    ;;
+esac
+exit 0
