@@ -100,3 +100,14 @@ export class InvalidLeaseFileError extends Error {
     super(`invalid lease file ${path}: ${issues}`);
   }
 }
+
+/** A link-type probe could not run at all (as opposed to the kernel refusing the type). */
+export class LinkTypeProbeError extends Error {
+  override readonly name = 'LinkTypeProbeError';
+  constructor(
+    readonly type: string,
+    readonly stderr: string,
+  ) {
+    super(`could not probe link type ${type}: ${stderr}`);
+  }
+}

@@ -23,12 +23,17 @@ export interface DhcpOpRunner {
 }
 
 export type ApplyStep =
-  | { kind: 'ip-batch'; /** Run under `ip -6` (see BatchLine.needsInet6Flag). */ inet6: boolean; opIndices: number[]; lines: string[] }
+  | { kind: 'ip-batch'; /** Run as `ip -6 -batch` (see FamilyFlag in batch.ts). */ inet6: boolean; opIndices: number[]; lines: string[] }
   | { kind: 'dhcp'; opIndex: number; op: Extract<PlanOp, { kind: 'dhcp-start' | 'dhcp-stop' }> };
 
-/** Renders and groups a plan into processes to run, in order (pure). */
+/**
+ * Renders and groups a plan into processes to run, in order (pure). A run of ip ops is split only where the
+ * `-6` flag must change: an IPv6 rule next to an IPv4 line.
+ */
 export function applyStepsFromPlan(plan: Plan): ApplyStep[] {
   const steps: ApplyStep[] = [];
+  /** Whether the open batch has a line that fixes its flag (until then it could become either). */
+  let flagFixed = false;
   plan.ops.forEach((op, opIndex) => {
     if (!isIpOp(op)) {
       steps.push({ kind: 'dhcp', opIndex, op });
@@ -41,12 +46,18 @@ export function applyStepsFromPlan(plan: Plan): ApplyStep[] {
       if (err instanceof UnsafeBatchArgumentError) throw new InvalidPlanOpError(opIndex, op, err);
       throw err;
     }
+    const wantsInet6 = line.familyFlag === 'either' ? null : line.familyFlag === '-6';
     const last = steps.at(-1);
-    if (last?.kind === 'ip-batch' && last.inet6 === line.needsInet6Flag) {
+    if (last?.kind === 'ip-batch' && (wantsInet6 === null || !flagFixed || last.inet6 === wantsInet6)) {
+      if (wantsInet6 !== null && !flagFixed) {
+        last.inet6 = wantsInet6;
+        flagFixed = true;
+      }
       last.opIndices.push(opIndex);
       last.lines.push(line.text);
     } else {
-      steps.push({ kind: 'ip-batch', inet6: line.needsInet6Flag, opIndices: [opIndex], lines: [line.text] });
+      steps.push({ kind: 'ip-batch', inet6: wantsInet6 ?? false, opIndices: [opIndex], lines: [line.text] });
+      flagFixed = wantsInet6 !== null;
     }
   });
   return steps;

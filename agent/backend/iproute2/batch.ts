@@ -1,6 +1,8 @@
 /**
  * Plan ops → `ip -batch` lines (pure). One op is one line; `apply.ts` feeds consecutive lines to one `ip`
- * process. Every token comes from a checker in `arguments.ts`, so a line can never carry a second command.
+ * process (IPv6 rules to an `ip -6` one, see {@link FamilyFlag}). Every token comes from a checker in
+ * `arguments.ts`, so a line can never carry a second command, and every keyword is written out in full
+ * (`name`, `dev`): iproute2 matches abbreviations, so a bare `ip link add d ...` would read `d` as `dynamic`.
  *
  * Line forms (the golden table in test/agent/backend/batch.test.ts has one case per kind):
  *   link add name ovirtmgmt address aa:bb:cc:dd:ee:ff mtu 1500 type bridge stp_state 0
@@ -43,14 +45,19 @@ import {
 
 export type IpPlanOp = Exclude<PlanOp, { kind: 'dhcp-start' | 'dhcp-stop' }>;
 
+/**
+ * Which `ip` process can run a line. iproute2 takes a rule's family only from `-4`/`-6`, never from its
+ * addresses (`rule add from 2001:db8::/64 ...` without `-6` fails with "Invalid source address"), and `-6`
+ * cannot be given per batch line: IPv6 rules must run in an `ip -6 -batch`. IPv4 address, route and rule
+ * lines must not (iproute2 would reject their addresses), while link lines and IPv6 address and route lines
+ * (whose addresses tell the family) run in either.
+ */
+export type FamilyFlag = '-6' | 'none' | 'either';
+
 export interface BatchLine {
   /** One line of `ip -batch` input, without the newline. */
   text: string;
-  /**
-   * The line is IPv6 but no argument says so (a rule without `from`/`to`): iproute2 would take it as IPv4,
-   * and `-6` cannot be given per line, so it must run in an `ip -6 -batch` process.
-   */
-  needsInet6Flag: boolean;
+  familyFlag: FamilyFlag;
 }
 
 /** Route protocol written when a route-add does not name one: hostprov's routes are static configuration. */
@@ -60,9 +67,23 @@ const MTU_MIN = 68;
 const MTU_MAX = 65535;
 
 export function batchLineFromOp(op: IpPlanOp): BatchLine {
-  const tokens = tokensFromOp(op);
-  const needsInet6Flag = (op.kind === 'rule-add' || op.kind === 'rule-del') && op.rule.family === 6 && !op.rule.from && !op.rule.to;
-  return { text: tokens.join(' '), needsInet6Flag };
+  return { text: tokensFromOp(op).join(' '), familyFlag: familyFlagOf(op) };
+}
+
+function familyFlagOf(op: IpPlanOp): FamilyFlag {
+  switch (op.kind) {
+    case 'rule-add':
+    case 'rule-del':
+      return op.rule.family === 6 ? '-6' : 'none';
+    case 'route-add':
+    case 'route-del':
+      return op.route.family === 6 ? 'either' : 'none';
+    case 'addr-add':
+    case 'addr-del':
+      return op.address.family === 6 ? 'either' : 'none';
+    default:
+      return 'either';
+  }
 }
 
 export function batchLinesFromOps(ops: readonly IpPlanOp[]): BatchLine[] {

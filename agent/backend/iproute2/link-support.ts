@@ -12,6 +12,7 @@ import type { Logger } from '../../../lib/logger';
 import { run } from '../../../lib/process';
 import type { CreatableLinkType } from '../../../model/net-state';
 import { ipArgv, type NetnsTarget } from '../target';
+import { LinkTypeProbeError } from '../errors';
 
 export interface LinkTypeSupport {
   supported: boolean;
@@ -85,6 +86,8 @@ export class LinkTypeProbe {
     const { lines, probeLine } = probeBatch(type, randomBytes(3).toString('hex'));
     const result = await run(ipArgv(this.target, ['-force', '-batch', '-']), { input: `${lines.join('\n')}\n`, allowFailure: true });
     const failures = batchFailureMessages(result.stderr);
+    // Failed without naming a line: ip itself could not run (e.g. the namespace is gone). Not an answer.
+    if (result.code !== 0 && failures.size === 0) throw new LinkTypeProbeError(type, result.stderr.trim() || `ip exited with ${result.code}`);
     const reason = failures.get(probeLine);
     const support: LinkTypeSupport = reason === undefined ? { supported: true, reason: null } : { supported: false, reason: reason || 'refused by the kernel' };
     // Cleanup lines of a successful probe must not fail; if they did, a probe link may be left behind.

@@ -87,11 +87,19 @@ const golden: Array<[string, IpPlanOp, string]> = [
 
 describe('batchLineFromOp (golden)', () => {
   it.each(golden)('%s', (_name, op, line) => {
-    expect(batchLineFromOp(op)).toEqual({ text: line, needsInet6Flag: false });
+    expect(batchLineFromOp(op).text).toBe(line);
   });
 
-  it('marks an IPv6 rule without from/to as needing `ip -6` (iproute2 would take it as IPv4)', () => {
-    expect(batchLineFromOp({ kind: 'rule-del', rule: { family: 6, priority: 1000, table: 100 } })).toEqual({ text: 'rule del table 100 priority 1000', needsInet6Flag: true });
+  it('says which ip process can run each line: IPv6 rules only under -6, IPv4 lines never', () => {
+    const flags = golden.map(([name, op]) => [name, batchLineFromOp(op).familyFlag]);
+    const expected = golden.map(([name, op]) => {
+      if (op.kind === 'rule-add' || op.kind === 'rule-del') return [name, op.rule.family === 6 ? '-6' : 'none'];
+      if (op.kind === 'route-add' || op.kind === 'route-del') return [name, op.route.family === 6 ? 'either' : 'none'];
+      if (op.kind === 'addr-add' || op.kind === 'addr-del') return [name, op.address.family === 6 ? 'either' : 'none'];
+      return [name, 'either'];
+    });
+    expect(flags).toEqual(expected);
+    expect(batchLineFromOp({ kind: 'rule-del', rule: { family: 6, priority: 1000, table: 100 } })).toEqual({ text: 'rule del table 100 priority 1000', familyFlag: '-6' });
   });
 });
 

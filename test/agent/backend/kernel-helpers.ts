@@ -1,0 +1,41 @@
+/**
+ * Shared bits of the backend's kernel tests: a reason to skip (not root), unique names, and canonical
+ * ordering of a KernelState so two reads compare with toEqual.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getLogger } from '../../../lib/logger';
+import type { KernelState, LinkState } from '../../../model/net-state';
+import { netnsUnavailableReason, uniqueToken } from '../../../testbed/netns';
+
+export const kernelSkipReason = await netnsUnavailableReason();
+
+export const testLog = getLogger('backend-test');
+
+/** A namespace name unique to this run and file (`prefix` ≤ 6 characters keeps derived names short). */
+export function uniqueNetnsName(prefix: string): string {
+  return `${prefix}-${process.pid}-${uniqueToken()}`;
+}
+
+const byJson = (a: unknown, b: unknown): number => JSON.stringify(a).localeCompare(JSON.stringify(b));
+
+/** Same content, canonical order: links by name, the rest by value. */
+export function sortedState(state: KernelState): KernelState {
+  return {
+    links: [...state.links].sort((a, b) => a.name.localeCompare(b.name)),
+    addresses: [...state.addresses].sort(byJson),
+    routes: [...state.routes].sort(byJson),
+    rules: [...state.rules].sort(byJson),
+  };
+}
+
+/** Carrier follows the peer and STP timers, never planned: leave it out of comparisons with desired state. */
+export function withoutOperState(state: KernelState): KernelState {
+  return { ...state, links: state.links.map(({ operUp: _operUp, ...link }): LinkState => link) };
+}
+
+export async function withTempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), `hostprov-${prefix}-`));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}

@@ -1,0 +1,111 @@
+/**
+ * read() against the real kernel: a namespace set up by hand with `ip`, read back through the backend, must
+ * show exactly what was created, and its routes must match a raw `ip -j route show table all` filtered by
+ * the documented rules.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLinuxBackend } from '../../../agent/backend/backend';
+import type { KernelState, RouteState } from '../../../model/net-state';
+import { addVethPair, Netns } from '../../../testbed/netns';
+import { skipBecause } from '../../helpers/skip';
+import { kernelSkipReason, sortedState, testLog, uniqueNetnsName, withTempDir } from './kernel-helpers';
+
+describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBackend.read', () => {
+  let host: Netns;
+  let peer: Netns;
+  let empty: Netns;
+  let runtime: Awaited<ReturnType<typeof withTempDir>>;
+
+  beforeAll(async () => {
+    runtime = await withTempDir('read');
+    host = await Netns.create(uniqueNetnsName('hprh'));
+    peer = await Netns.create(uniqueNetnsName('hprp'));
+    empty = await Netns.create(uniqueNetnsName('hpre'));
+    await addVethPair({ ns: host, name: 'eth0' }, { ns: peer, name: 'sw0' });
+    await peer.ip(['link', 'set', 'sw0', 'up']);
+    const commands = [
+      'link set dev eth0 address 02:48:50:20:00:01 mtu 9000 up',
+      'link add name br1 address 02:48:50:21:00:01 type bridge stp_state 1',
+      'link add name v1a address 02:48:50:21:00:02 type veth peer name v1b address 02:48:50:21:00:03',
+      'link set dev v1a master br1 up',
+      'link set dev v1b up',
+      'link set dev br1 up',
+      'addr add 198.18.20.5/24 dev eth0',
+      'addr add 2001:db8:20::5/64 dev eth0 nodad',
+      'addr add 198.18.21.7/24 dev v1b valid_lft 600 preferred_lft 600',
+      'route add default via 198.18.20.1 dev eth0 proto static',
+      'route add 198.18.30.0/24 via 198.18.20.1 dev eth0 table 100 proto static metric 10',
+      'route add 198.18.31.1 via 198.18.20.1 dev eth0 table 100',
+      'route add 2001:db8:40::/64 via 2001:db8:20::1 dev eth0 table 100 proto static',
+      'rule add from 198.18.20.0/24 table 100 priority 3200',
+      'rule add to 198.18.20.0/24 table 100 priority 3200',
+    ];
+    await host.ip(['-batch', '-'], { input: `${commands.join('\n')}\n` });
+    // iproute2 takes a rule's family only from -6.
+    await host.ip(['-6', 'rule', 'add', 'from', '2001:db8:20::/64', 'table', '100', 'priority', '3200']);
+  });
+
+  afterAll(async () => {
+    for (const ns of [host, peer, empty]) await ns?.destroy();
+    await runtime?.remove();
+  });
+
+  it('reports exactly the links, addresses, routes and rules that were created', async () => {
+    const backend = createLinuxBackend({ netns: host.name, runtimeDir: runtime.path, log: testLog });
+    const state = sortedState(await backend.read());
+    expect(state.links.map(({ operUp: _operUp, ...link }) => link)).toEqual([
+      { name: 'br1', kind: 'bridge', mtu: 1500, up: true, mac: '02:48:50:21:00:01', master: null, bridge: { stp: true } },
+      { name: 'eth0', kind: 'nic', mtu: 9000, up: true, mac: '02:48:50:20:00:01', master: null },
+      { name: 'lo', kind: 'loopback', mtu: 65536, up: true, mac: '00:00:00:00:00:00', master: null },
+      { name: 'v1a', kind: 'nic', mtu: 1500, up: true, mac: '02:48:50:21:00:02', master: 'br1' },
+      { name: 'v1b', kind: 'nic', mtu: 1500, up: true, mac: '02:48:50:21:00:03', master: null },
+    ]);
+    // eth0's peer is up, so eth0 has carrier.
+    expect(state.links.find((l) => l.name === 'eth0')?.operUp).toBe(true);
+    const expected: KernelState = {
+      links: state.links,
+      addresses: [
+        { dev: 'eth0', family: 4, address: '198.18.20.5', prefixLen: 24, dynamic: false },
+        { dev: 'eth0', family: 6, address: '2001:db8:20::5', prefixLen: 64, dynamic: false },
+        { dev: 'v1b', family: 4, address: '198.18.21.7', prefixLen: 24, dynamic: true },
+      ],
+      routes: [
+        { family: 4, table: 254, dst: 'default', gateway: '198.18.20.1', dev: 'eth0', protocol: 'static' },
+        { family: 4, table: 100, dst: '198.18.30.0/24', gateway: '198.18.20.1', dev: 'eth0', metric: 10, protocol: 'static' },
+        { family: 4, table: 100, dst: '198.18.31.1/32', gateway: '198.18.20.1', dev: 'eth0', protocol: 'boot' },
+        { family: 6, table: 100, dst: '2001:db8:40::/64', gateway: '2001:db8:20::1', dev: 'eth0', protocol: 'static' },
+      ],
+      rules: [
+        { family: 4, priority: 3200, from: '198.18.20.0/24', table: 100 },
+        { family: 4, priority: 3200, to: '198.18.20.0/24', table: 100 },
+        { family: 6, priority: 3200, from: '2001:db8:20::/64', table: 100 },
+      ],
+    };
+    expect(state).toEqual(sortedState(expected));
+  });
+
+  it('reads the same routes as a raw `ip -j route show table all`, filtered', async () => {
+    const backend = createLinuxBackend({ netns: host.name, runtimeDir: runtime.path, log: testLog });
+    const { routes } = await backend.read();
+    // Without a family `route show table all` lists both families; table names are main/local/numbers here.
+    const raw = await host.ipJson<Array<{ type?: string; dst: string; table?: string; protocol?: string; dev?: string; gateway?: string }>>(['route', 'show', 'table', 'all']);
+    const kept = raw.filter(
+      (r) => (r.type ?? 'unicast') === 'unicast' && r.table !== 'local' && r.protocol !== 'kernel' && r.dst !== 'fe80::/64' && r.dst !== 'ff00::/8',
+    );
+    const key = (r: { dst: string; table: number | string; dev?: string | undefined; gateway?: string | undefined }): string =>
+      `${r.dst.replace(/^(\d+\.\d+\.\d+\.\d+)$/, '$1/32')} ${r.table === 'main' ? 254 : r.table} ${r.dev} ${r.gateway}`;
+    expect(routes.map((r: RouteState) => key(r)).sort()).toEqual(kept.map((r) => key({ ...r, table: r.table ?? 254 })).sort());
+    expect(kept.length).toBeGreaterThan(0);
+  });
+
+  it('reads a fresh namespace as just lo: no addresses, routes or rules (kernel defaults dropped)', async () => {
+    const backend = createLinuxBackend({ netns: empty.name, runtimeDir: runtime.path, log: testLog });
+    const state = await backend.read();
+    expect(state.links.map((l) => [l.name, l.kind])).toEqual([['lo', 'loopback']]);
+    expect(state.addresses).toEqual([]);
+    expect(state.routes).toEqual([]);
+    expect(state.rules).toEqual([]);
+    // Speeds come from sysfs only when running inside the namespace.
+    expect(state.links.every((l) => l.speed === undefined)).toBe(true);
+  });
+});
