@@ -245,6 +245,11 @@ class StompConnection {
     const receipt = frame.headers.receipt;
     if (this.#state === 'awaiting-connect') {
       if (frame.command === 'CONNECT') this.#onConnect(frame);
+      // oVirt's plain-TCP Java client (vdsm-jsonrpc-java StompClient) queues its two SUBSCRIBEs ahead of
+      // CONNECT, and VDSM accepts that because it keeps no session state. Subscribing is harmless, so we
+      // accept it too; anything else before CONNECT is an error.
+      else if (frame.command === 'SUBSCRIBE') this.#onSubscribe(frame, receipt);
+      else if (frame.command === 'UNSUBSCRIBE') this.#onUnsubscribe(frame, receipt);
       else this.#fail('Not connected', `${frame.command} before CONNECT`, receipt);
       return;
     }

@@ -97,13 +97,22 @@ describe('agent STOMP protocol', () => {
       expect((await socket.nextMessage()).json).toMatchObject({ result: true });
     });
 
-    it('answers frames sent before CONNECT with ERROR and still accepts CONNECT', async () => {
+    it('answers a SEND before CONNECT with ERROR and still accepts CONNECT', async () => {
       const socket = await open();
-      socket.write('SUBSCRIBE\ndestination:x\nid:1\n\n\0');
+      socket.write(`SEND\ndestination:jms.topic.vdsm_requests\nreply-to:r\n\n${JSON.stringify(rpc('Host.ping2'))}\0`);
       const error = await socket.nextFrame();
       expect(error.command).toBe('ERROR');
       expect(error.headers.message).toBe('Not connected');
       await socket.connect();
+    });
+
+    it('accepts SUBSCRIBE before CONNECT, as the engine plain-TCP client sends it', async () => {
+      const socket = await open();
+      socket.subscribe('early-reply', 'early');
+      const connected = await socket.connect();
+      expect(connected.command).toBe('CONNECTED');
+      socket.request(rpc('Host.ping2', {}, 'early'), 'early-reply');
+      expect((await socket.nextMessage()).json).toMatchObject({ id: 'early', result: true });
     });
   });
 
