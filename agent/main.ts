@@ -1,0 +1,102 @@
+/**
+ * The host agent, assembled: Linux backend, running/safe config, connectivity check, network service,
+ * verbs, and the VDSM-compatible transport. On the first start of a boot (no marker in the runtime dir,
+ * which lives on tmpfs in production) it restores the safe configuration before serving network changes;
+ * meanwhile every verb answers VDSM's 99 "recovering".
+ */
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../lib/logger';
+import { VdsmCode, VdsmError } from '../model/vdsm/error-codes';
+import { createLinuxBackend } from './backend/backend';
+import { ConnectivityCheck } from './network/connectivity';
+import { DhcpRegistry } from './network/dhcp-registry';
+import { Journal } from './network/journal';
+import { NetworkService } from './network/network-service';
+import { ConfigStore } from './persistence/config-store';
+import { startAgentServer } from './transport/agent-server';
+import type { TlsFiles } from './transport/tls';
+import type { VerbDefinition } from './transport/types';
+import { createFenceNodeVerb } from './verbs/fence-node';
+import { createHostVerbs } from './verbs/host-verbs';
+
+export interface AgentOptions {
+  listen: { host: string; port: number };
+  /** Persistent: safe config, running config, journal. @default /var/lib/hostprov-agent */
+  stateDir: string;
+  /** Volatile (wiped at boot): restore marker, client.log, DHCP client state. @default /run/hostprov-agent */
+  runtimeDir: string;
+  tls: TlsFiles | 'insecure';
+  /** Act on this namespace from outside (tests, benchmarks); unset when the agent runs inside the host. */
+  netns?: string;
+  /** @default '/usr/sbin' */
+  fenceAgentDir?: string;
+  log: Logger;
+}
+
+export interface RunningAgent {
+  readonly address: { host: string; port: number };
+  readonly network: NetworkService;
+  readonly journalFile: string;
+  close(): Promise<void>;
+}
+
+export const BOOT_MARKER = 'nets_restored';
+
+/** While restoring at boot, every verb answers 99 like VDSM ("Recovering from crash or Initializing"). */
+function gated(verbs: VerbDefinition[], recovering: () => boolean): VerbDefinition[] {
+  return verbs.map((verb) => ({
+    ...verb,
+    handler: async (params, ctx) => {
+      if (recovering()) throw new VdsmError(VdsmCode.RECOVERING, 'Recovering from crash or Initializing');
+      return verb.handler(params, ctx);
+    },
+  }));
+}
+
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const log = options.log;
+  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+  mkdirSync(options.runtimeDir, { recursive: true, mode: 0o700 });
+  const backend = createLinuxBackend({ runtimeDir: options.runtimeDir, stateDir: options.stateDir, log, ...(options.netns ? { netns: options.netns } : {}) });
+  const config = new ConfigStore(options.stateDir);
+  const connectivity = new ConnectivityCheck(options.runtimeDir);
+  const journal = new Journal(options.stateDir);
+  const network = new NetworkService({ backend, config, connectivity, journal, dhcp: new DhcpRegistry(options.runtimeDir, backend), log: log.child({ component: 'network' }) });
+
+  let recovering = true;
+  const verbs = [
+    ...createHostVerbs({ backend, network, connectivity, running: () => config.loadRunning() }),
+    createFenceNodeVerb({ ...(options.fenceAgentDir ? { fenceAgentDir: options.fenceAgentDir } : {}), log: log.child({ component: 'fence' }) }),
+  ];
+  const server = await startAgentServer({ listen: options.listen, tls: options.tls, verbs: gated(verbs, () => recovering), logger: log.child({ component: 'transport' }) });
+
+  try {
+    const marker = join(options.runtimeDir, BOOT_MARKER);
+    if (!existsSync(marker)) {
+      log.info('first start of this boot: restoring the safe network configuration');
+      await network.restoreSafeConfig();
+      closeSync(openSync(marker, 'w'));
+    }
+  } catch (err) {
+    await server.close();
+    backend.close();
+    throw err;
+  }
+  recovering = false;
+  const unsubscribe = backend.onDhcpLease((lease) => {
+    log.info({ dev: lease.dev, address: lease.address }, 'DHCP lease: telling subscribers to refresh capabilities');
+    server.publishEvent({ method: '|net|host_conn|no_id', params: { notify_time: Math.round(performance.now()) } });
+  });
+  log.info({ address: server.address, stateDir: options.stateDir, runtimeDir: options.runtimeDir }, 'agent serving');
+  return {
+    address: server.address,
+    network,
+    journalFile: journal.file,
+    async close() {
+      unsubscribe();
+      await server.close();
+      backend.close();
+    },
+  };
+}

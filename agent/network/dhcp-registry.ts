@@ -1,0 +1,53 @@
+/**
+ * Which DHCP clients the agent started and how (table, default route, source routing): the planner needs
+ * the full spec to decide whether a client must be restarted. Kept in the runtime dir — clients do not
+ * survive a reboot — and intersected with the clients actually alive.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Plan } from '../../model/net-state';
+import type { DhcpClientSpec } from '../../model/network/desired-state';
+import type { NetworkBackend } from '../backend/backend';
+import { writeFileAtomic } from '../persistence/config-store';
+
+const Specs = z.array(z.object({ dev: z.string(), family: z.union([z.literal(4), z.literal(6)]), table: z.number(), defaultRoute: z.boolean(), sourceRouting: z.boolean() }));
+
+export class DhcpRegistry {
+  private readonly file: string;
+
+  constructor(
+    runtimeDir: string,
+    private readonly backend: NetworkBackend,
+  ) {
+    this.file = join(runtimeDir, 'dhcp-clients.json');
+  }
+
+  private load(): DhcpClientSpec[] {
+    if (!existsSync(this.file)) return [];
+    try {
+      return Specs.parse(JSON.parse(readFileSync(this.file, 'utf8')));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Specs of our clients that are alive now. */
+  async running(): Promise<DhcpClientSpec[]> {
+    const alive = await this.backend.dhcpClients();
+    return this.load().filter((s) => alive.some((a) => a.dev === s.dev && a.family === s.family));
+  }
+
+  /** Updates the registry after `plan` ran: started clients added, stopped ones removed. */
+  async record(plan: Plan): Promise<void> {
+    let specs = this.load();
+    for (const op of plan.ops) {
+      if (op.kind === 'dhcp-stop') specs = specs.filter((s) => !(s.dev === op.dev && s.family === op.family));
+      if (op.kind === 'dhcp-start') {
+        specs = specs.filter((s) => !(s.dev === op.dev && s.family === op.family));
+        specs.push({ dev: op.dev, family: op.family, table: op.table, defaultRoute: op.defaultRoute, sourceRouting: op.sourceRouting });
+      }
+    }
+    writeFileAtomic(this.file, JSON.stringify(specs));
+  }
+}

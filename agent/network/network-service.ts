@@ -1,0 +1,224 @@
+/**
+ * The agent's network verbs as one pipeline (vdsm's api.setupNetworks, with the stages as pure model
+ * functions): canonicalize → validate → plan → apply → verify → connectivity check → (commit).
+ *
+ * - One network verb at a time: a second one gets VDSM code 40 at once (a non-blocking semaphore).
+ * - A repeated JSON-RPC id is the same request: it joins the running one or gets its recorded result. That
+ *   makes `setupNetworks` safe to resend when the caller's session died mid-change (the management address
+ *   moved) or when a new worker takes over — the host applies once.
+ * - Any failure after the first kernel change, and a missing confirmation, restore exactly the previous
+ *   state: the kernel objects in scope go back to their snapshot, the running config to its previous value.
+ */
+import type { Logger } from '../../lib/logger';
+import type { KernelState, Plan } from '../../model/net-state';
+import { canonicalizeRequest } from '../../model/network/canonicalize';
+import { mergeRunningConfig, type RunningConfig } from '../../model/network/config';
+import { desiredStateForChange, desiredStateFromSnapshot, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
+import { planChanges } from '../../model/network/plan';
+import { validateRequest } from '../../model/network/validate';
+import { verifyState } from '../../model/network/verify';
+import { JsonRpcCode, VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
+import { SetupNetworksParams } from '../../model/vdsm/setup-networks';
+import type { NetworkBackend } from '../backend/backend';
+import type { ConfigStore } from '../persistence/config-store';
+import type { ConnectivityCheck } from './connectivity';
+import type { DhcpRegistry } from './dhcp-registry';
+import type { Journal } from './journal';
+
+export const SETUP_NETWORKS_DONE = { code: 0, message: 'Done' } as const;
+
+type RequestId = string | number | null;
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export interface NetworkServiceDeps {
+  backend: NetworkBackend;
+  config: ConfigStore;
+  connectivity: ConnectivityCheck;
+  journal: Journal;
+  dhcp: DhcpRegistry;
+  log: Logger;
+}
+
+export class NetworkService {
+  /** In-memory like VDSM's: set when a change starts, cleared by a commit and by an agent restart. */
+  netConfigDirty = false;
+  private busy: { id: RequestId; verb: string; done: Promise<Outcome> } | null = null;
+  private readonly results = new Map<string, Outcome>();
+
+  constructor(private readonly deps: NetworkServiceDeps) {}
+
+  async setupNetworks(params: Record<string, unknown>, id: RequestId): Promise<unknown> {
+    return this.exclusive('Host.setupNetworks', id, () => this.runSetupNetworks(SetupNetworksParams.parse(params), id));
+  }
+
+  async setSafeNetworkConfig(id: RequestId): Promise<unknown> {
+    return this.exclusive('Host.setSafeNetworkConfig', id, async () => {
+      this.persist(id);
+      return true;
+    });
+  }
+
+  /** Boot-time restore (vdsm restore-nets): the safe config comes back, networks never made safe go. */
+  async restoreSafeConfig(): Promise<{ ops: number }> {
+    return (await this.exclusive('restore', null, async () => {
+      const { backend, config, journal, log } = this.deps;
+      const safe = config.loadSafe() ?? { networks: {}, bonds: {} };
+      const current = await backend.read();
+      const previous = presentPart(config.loadRunning(), current);
+      const desired = desiredStateForChange(previous, safe, current);
+      const plan = planChanges(current, desired, await this.deps.dhcp.running());
+      await backend.apply(plan);
+      await this.deps.dhcp.record(plan);
+      config.saveRunning(safe);
+      journal.write({ kind: 'restore', ops: plan.ops.length, outcome: 'ok', detail: `safe networks: ${Object.keys(safe.networks).join(', ') || 'none'}` });
+      log.info({ ops: plan.ops.length, networks: Object.keys(safe.networks) }, 'restored the safe network configuration');
+      return { ops: plan.ops.length };
+    })) as { ops: number };
+  }
+
+  private async exclusive(verb: string, id: RequestId, run: () => Promise<unknown>): Promise<unknown> {
+    const key = id === null ? null : JSON.stringify(id);
+    if (this.busy) {
+      if (key !== null && this.busy.id !== null && JSON.stringify(this.busy.id) === key) return unwrap(await this.busy.done);
+      throw new VdsmError(VdsmCode.RESOURCE_UNAVAILABLE, `Resource unavailable: ${this.busy.verb} is in progress`);
+    }
+    if (key !== null && this.results.has(key)) return unwrap(this.results.get(key) as Outcome);
+    const done: Promise<Outcome> = run().then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    this.busy = { id, verb, done };
+    try {
+      const outcome = await done;
+      if (key !== null) {
+        this.results.set(key, outcome);
+        if (this.results.size > 64) this.results.delete(this.results.keys().next().value as string);
+      }
+      return unwrap(outcome);
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  private async runSetupNetworks(params: SetupNetworksParams, id: RequestId): Promise<unknown> {
+    const { backend, config, connectivity, journal, log } = this.deps;
+    const current = await backend.read();
+    const running = config.loadRunning();
+    const request = canonicalizeRequest(params, { currentNameservers: await backend.nameservers(), running });
+    const next = mergeRunningConfig(running, request);
+    validateRequest(request, { running, next, current, unsupportedLinkTypes: await this.unsupportedLinkTypes(next) });
+
+    this.netConfigDirty = true;
+    const desired = desiredStateForChange(running, next, current);
+    const runningDhcp = await this.deps.dhcp.running();
+    const plan = planChanges(current, desired, runningDhcp);
+    const restorePoint: RestorePoint = { kernel: current, dhcp: runningDhcp, config: running, scope: scopeOf(desired, plan) };
+    log.info({ requestId: id, ops: plan.ops.length, networks: Object.keys(request.networks), bonds: Object.keys(request.bonds) }, 'applying setupNetworks');
+
+    try {
+      await backend.apply(plan);
+      await this.deps.dhcp.record(plan);
+      const problems = verifyState(await backend.read(), desired);
+      if (problems.length) throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `the host did not take the configuration: ${problems.join('; ')}`);
+      config.saveRunning(next);
+    } catch (err) {
+      journal.write({ kind: 'apply', requestId: id, ops: plan.ops.length, outcome: 'failed', detail: errorText(err) });
+      await this.rollback(restorePoint, id, `apply failed: ${errorText(err)}`);
+      if (err instanceof VdsmError) throw err;
+      throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `setupNetworks failed and was rolled back: ${errorText(err)}`);
+    }
+    journal.write({ kind: 'apply', requestId: id, ops: plan.ops.length, outcome: 'ok' });
+
+    if (request.options.connectivityCheck) {
+      const appliedAt = connectivity.now();
+      const timeoutMs = request.options.connectivityTimeoutSeconds * 1000;
+      log.info({ requestId: id, timeoutMs }, 'waiting for Host.confirmConnectivity');
+      if (!(await connectivity.waitForConfirmation(appliedAt, timeoutMs))) {
+        await this.rollback(restorePoint, id, 'connectivity check failed');
+        throw new VdsmError(VdsmCode.LOST_CONNECTION, 'connectivity check failed');
+      }
+    }
+    if (request.options.commitOnSuccess) this.persist(id);
+    return SETUP_NETWORKS_DONE;
+  }
+
+  private persist(id: RequestId): void {
+    this.deps.config.persistSafe(this.deps.config.loadRunning());
+    this.netConfigDirty = false;
+    this.deps.journal.write({ kind: 'persist', requestId: id, outcome: 'ok' });
+  }
+
+  private async rollback(point: RestorePoint, id: RequestId, why: string): Promise<void> {
+    const { backend, config, journal, log } = this.deps;
+    const now = await backend.read();
+    const desired = desiredStateFromSnapshot(point.kernel, point.dhcp, point.scope, now);
+    const plan = planChanges(now, desired, await this.deps.dhcp.running());
+    try {
+      await backend.apply(plan);
+      await this.deps.dhcp.record(plan);
+      journal.write({ kind: 'rollback', requestId: id, ops: plan.ops.length, outcome: 'ok', detail: why });
+      log.warn({ requestId: id, ops: plan.ops.length, why }, 'rolled back to the previous configuration');
+    } catch (err) {
+      journal.write({ kind: 'rollback', requestId: id, ops: plan.ops.length, outcome: 'failed', detail: `${why}; rollback: ${errorText(err)}` });
+      log.error({ requestId: id, err }, 'ROLLBACK FAILED: the host may be half-configured');
+      throw err;
+    } finally {
+      config.saveRunning(point.config);
+    }
+  }
+
+  private async unsupportedLinkTypes(next: RunningConfig): Promise<Partial<Record<'bond' | 'vlan', string>>> {
+    const out: Partial<Record<'bond' | 'vlan', string>> = {};
+    if (Object.keys(next.bonds).length) {
+      const reason = await this.deps.backend.unsupportedReason('bond');
+      if (reason) out.bond = `ip link add type bond: ${reason}`;
+    }
+    if (Object.values(next.networks).some((n) => n.vlan !== undefined)) {
+      const reason = await this.deps.backend.unsupportedReason('vlan');
+      if (reason) out.vlan = `ip link add type vlan: ${reason}`;
+    }
+    return out;
+  }
+}
+
+interface RestorePoint {
+  kernel: KernelState;
+  dhcp: DhcpClientSpec[];
+  config: RunningConfig;
+  scope: { links: string[]; tables: number[] };
+}
+
+/** Everything a plan may touch: desired links and owners, links it creates or deletes, tables it edits. */
+function scopeOf(desired: DesiredState, plan: Plan): { links: string[]; tables: number[] } {
+  const links = new Set<string>([...desired.links.map((l) => l.name), ...desired.absentLinks, ...desired.addressOwners, ...desired.routeOwners, ...desired.dhcpOwners]);
+  const tables = new Set<number>(desired.ruleTables);
+  for (const op of plan.ops) {
+    if ('name' in op) links.add(op.name);
+    if (op.kind === 'route-add' || op.kind === 'route-del') tables.add(op.route.table);
+    if (op.kind === 'rule-add' || op.kind === 'rule-del') tables.add(op.rule.table);
+  }
+  return { links: [...links].sort(), tables: [...tables].sort((a, b) => a - b) };
+}
+
+/**
+ * The part of a (possibly unsafe) running config that exists in the kernel after a boot: networks whose
+ * bridge or VLAN device is there. Releasing the others would strip addresses the OS gave the NICs.
+ */
+function presentPart(running: RunningConfig, current: KernelState): RunningConfig {
+  const exists = (name: string) => current.links.some((l) => l.name === name);
+  const networks = Object.fromEntries(
+    Object.entries(running.networks).filter(([name, net]) => (net.bridged ? exists(name) : net.vlan !== undefined ? exists(`${net.nic ?? net.bonding}.${net.vlan}`) : false)),
+  );
+  const bonds = Object.fromEntries(Object.entries(running.bonds).filter(([name]) => exists(name)));
+  return { networks, bonds };
+}
+
+function unwrap(outcome: Outcome): unknown {
+  if (outcome.ok) return outcome.value;
+  throw outcome.error;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+

@@ -1,0 +1,107 @@
+/**
+ * The agent's two configurations (vdsm-protocol.md §5): the running config — what is applied now, rewritten
+ * on every setupNetworks — and the safe (persistent) config, which survives reboots and is what the host
+ * comes back to. Promotion is atomic: a new generation directory is written and fsynced, then a symlink is
+ * renamed onto `persistence/netconf`, so a crash leaves either the old or the new safe config, never a mix.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { RunningConfigSchema, NetworkConfigSchema, BondConfigSchema } from '../../model/network/config-schema';
+import { EMPTY_CONFIG, type RunningConfig } from '../../model/network/config';
+
+export class ConfigFileError extends Error {
+  override readonly name = 'ConfigFileError';
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`agent config file ${path} is unreadable: ${detail}`);
+  }
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes a file durably: temp file, fsync, rename, fsync of the directory. */
+export function writeFileAtomic(path: string, content: string): void {
+  const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, content, { mode: 0o600 });
+  fsyncPath(tmp);
+  renameSync(tmp, path);
+  fsyncPath(join(path, '..'));
+}
+
+export class ConfigStore {
+  private readonly runningFile: string;
+  private readonly persistenceDir: string;
+  private readonly safeLink: string;
+
+  constructor(readonly stateDir: string) {
+    mkdirSync(join(stateDir, 'staging'), { recursive: true, mode: 0o700 });
+    this.persistenceDir = join(stateDir, 'persistence');
+    mkdirSync(this.persistenceDir, { recursive: true, mode: 0o700 });
+    this.runningFile = join(stateDir, 'staging', 'running-config.json');
+    this.safeLink = join(this.persistenceDir, 'netconf');
+  }
+
+  loadRunning(): RunningConfig {
+    if (!existsSync(this.runningFile)) return EMPTY_CONFIG;
+    try {
+      return RunningConfigSchema.parse(JSON.parse(readFileSync(this.runningFile, 'utf8')));
+    } catch (err) {
+      throw new ConfigFileError(this.runningFile, (err as Error).message);
+    }
+  }
+
+  saveRunning(config: RunningConfig): void {
+    writeFileAtomic(this.runningFile, `${JSON.stringify(config, null, 2)}\n`);
+  }
+
+  /** The safe config, or `null` if nothing was ever made safe. */
+  loadSafe(): RunningConfig | null {
+    if (!existsSync(this.safeLink)) return null;
+    const dir = this.safeLink;
+    const read = <T>(sub: string, schema: { parse(v: unknown): T }): Record<string, T> => {
+      const path = join(dir, sub);
+      if (!existsSync(path)) return {};
+      const out: Record<string, T> = {};
+      for (const file of readdirSync(path).filter((f) => f.endsWith('.json')).sort()) {
+        try {
+          out[file.slice(0, -5)] = schema.parse(JSON.parse(readFileSync(join(path, file), 'utf8')));
+        } catch (err) {
+          throw new ConfigFileError(join(path, file), (err as Error).message);
+        }
+      }
+      return out;
+    };
+    return { networks: read('nets', NetworkConfigSchema), bonds: read('bonds', BondConfigSchema) };
+  }
+
+  /** Promotes `config` to the safe config atomically (VDSM `_atomic_copytree`). */
+  persistSafe(config: RunningConfig): void {
+    const generation = join(this.persistenceDir, `netconf.${randomBytes(6).toString('hex')}`);
+    for (const [sub, entries] of [['nets', config.networks], ['bonds', config.bonds]] as const) {
+      mkdirSync(join(generation, sub), { recursive: true, mode: 0o700 });
+      for (const [name, value] of Object.entries(entries)) {
+        const file = join(generation, sub, `${name}.json`);
+        writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+        fsyncPath(file);
+      }
+      fsyncPath(join(generation, sub));
+    }
+    fsyncPath(generation);
+    const previous = existsSync(this.safeLink) ? readlinkSync(this.safeLink) : null;
+    const tmpLink = `${this.safeLink}.tmp-${randomBytes(4).toString('hex')}`;
+    symlinkSync(basename(generation), tmpLink);
+    renameSync(tmpLink, this.safeLink);
+    fsyncPath(this.persistenceDir);
+    if (previous) rmSync(join(this.persistenceDir, previous), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * `hostprov agent`: the VDSM-compatible host agent. Runs on (or, in tests, inside the namespace of) the host
+ * it configures. Mutual TLS by default; `--insecure` is for local development and says so loudly.
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { startAgent } from '../../agent/main';
+import { getLogger } from '../../lib/logger';
+import { UsageError } from '../usage-error';
+import { waitForStopSignal } from '../signals';
+
+const AgentFlags = z
+  .object({
+    listen: z.string(),
+    stateDir: z.string().min(1),
+    runtimeDir: z.string().min(1),
+    tlsCert: z.string().optional(),
+    tlsKey: z.string().optional(),
+    tlsCa: z.string().optional(),
+    insecure: z.boolean().default(false),
+    fenceAgentDir: z.string().optional(),
+  })
+  .strict();
+
+/** `ADDR:PORT`, `[v6]:PORT` or `:PORT` (all addresses). */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[3]);
+  if (!m || port < 0 || port > 65_535) throw new UsageError(`--listen ${value}: expected ADDR:PORT, [IPv6]:PORT or :PORT`);
+  return { host: m[1] ?? (m[2] || '::'), port };
+}
+
+export function register(program: Command): void {
+  program
+    .command('agent')
+    .description('Run the VDSM-compatible host agent (JSON-RPC over STOMP over TLS)')
+    .option('--listen <addr:port>', 'address to listen on', '[::]:54321')
+    .option('--state-dir <dir>', 'persistent state: safe config, running config, journal', '/var/lib/hostprov-agent')
+    .option('--runtime-dir <dir>', 'volatile state, wiped at boot (a fresh one means "this is a new boot")', '/run/hostprov-agent')
+    .option('--tls-cert <file>', 'agent certificate (PEM)')
+    .option('--tls-key <file>', 'agent private key (PEM)')
+    .option('--tls-ca <file>', 'CA that signs client certificates (PEM)')
+    .option('--insecure', 'plain TCP without client authentication (local development only)')
+    .option('--fence-agent-dir <dir>', 'where fence_* agents live', '/usr/sbin')
+    .action(async (raw: Record<string, unknown>) => {
+      const flags = AgentFlags.parse(raw);
+      const tlsGiven = [flags.tlsCert, flags.tlsKey, flags.tlsCa].filter(Boolean).length;
+      if (flags.insecure && tlsGiven) throw new UsageError('give either --insecure or --tls-cert/--tls-key/--tls-ca, not both');
+      if (!flags.insecure && tlsGiven !== 3) throw new UsageError('TLS needs all of --tls-cert, --tls-key and --tls-ca (or --insecure for local development)');
+      const log = getLogger('agent');
+      const agent = await startAgent({
+        listen: parseListen(flags.listen),
+        stateDir: resolve(flags.stateDir),
+        runtimeDir: resolve(flags.runtimeDir),
+        tls: flags.insecure ? 'insecure' : { certFile: resolve(flags.tlsCert ?? ''), keyFile: resolve(flags.tlsKey ?? ''), caFile: resolve(flags.tlsCa ?? '') },
+        ...(flags.fenceAgentDir ? { fenceAgentDir: flags.fenceAgentDir } : {}),
+        log,
+      });
+      process.stdout.write(`hostprov agent listening on ${agent.address.host}:${agent.address.port}\n`);
+      await waitForStopSignal();
+      await agent.close();
+    });
+}

@@ -1,0 +1,31 @@
+/** zod schemas of the canonical config, for the agent's own files (running and safe config) read back from disk. */
+import { z } from 'zod';
+
+export const NetworkConfigSchema = z
+  .object({
+    nic: z.string().optional(),
+    bonding: z.string().optional(),
+    vlan: z.number().int().optional(),
+    mtu: z.number().int(),
+    bridged: z.boolean(),
+    stp: z.boolean(),
+    bootproto: z.enum(['none', 'dhcp']),
+    ipaddr: z.string().optional(),
+    prefix: z.number().int().optional(),
+    gateway: z.string().optional(),
+    ipv6addr: z.string().optional(),
+    ipv6gateway: z.string().optional(),
+    dhcpv6: z.boolean(),
+    ipv6autoconf: z.boolean(),
+    defaultRoute: z.boolean(),
+    nameservers: z.array(z.string()),
+    custom: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export const BondConfigSchema = z.object({ nics: z.array(z.string()), options: z.string(), hwaddr: z.string().optional() }).strict();
+
+export const RunningConfigSchema = z.object({
+  networks: z.record(z.string(), NetworkConfigSchema),
+  bonds: z.record(z.string(), BondConfigSchema),
+});

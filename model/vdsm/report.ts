@@ -1,0 +1,113 @@
+/**
+ * Kernel state + running config → VDSM's network capabilities (vdsm-protocol.md §3.1): the shape real
+ * oVirt engines parse. Pure: the agent reads, this renders. MTUs are strings, `netConfigDirty` a string.
+ */
+import { isIPv4, prefixToNetmask } from '../ip';
+import { MAIN_TABLE, type Family, type KernelState, type LinkState } from '../net-state';
+import { bondModeNumber } from '../network/bond-options';
+import { southboundOf, topDeviceOf, type RunningConfig } from '../network/config';
+import type { BondInfo, BridgeInfo, DeviceInfo, NetworkCapabilities, NetworkInfo, NicInfo, VlanInfo } from './capabilities';
+
+export interface ReportInput {
+  kernel: KernelState;
+  running: RunningConfig;
+  /** Devices with a DHCP client running (ours or the OS's), by family. */
+  dhcp: ReadonlyArray<{ dev: string; family: Family }>;
+  nameservers: readonly string[];
+  netConfigDirty: boolean;
+}
+
+function addressesOf(kernel: KernelState, dev: string, family: Family): string[] {
+  return kernel.addresses.filter((a) => a.dev === dev && a.family === family).map((a) => `${a.address}/${a.prefixLen}`);
+}
+
+/** VDSM's gateway lookup searches every table for the device's default route, main table first (§6). */
+function gatewayOf(kernel: KernelState, dev: string, family: Family): string | undefined {
+  const defaults = kernel.routes.filter((r) => r.dev === dev && r.family === family && r.dst === 'default' && r.gateway);
+  return (defaults.find((r) => r.table === MAIN_TABLE) ?? defaults[0])?.gateway;
+}
+
+export function deviceInfo(input: ReportInput, link: LinkState): DeviceInfo {
+  const { kernel } = input;
+  const v4 = kernel.addresses.filter((a) => a.dev === link.name && a.family === 4);
+  const gateway = gatewayOf(kernel, link.name, 4);
+  // VDSM prefers the address in the gateway's subnet as the primary one.
+  const primary = v4.find((a) => gateway && isIPv4(gateway) && sameSubnet(a.address, gateway, a.prefixLen)) ?? v4[0];
+  const dhcp = (family: Family) =>
+    input.dhcp.some((d) => d.dev === link.name && d.family === family) || kernel.addresses.some((a) => a.dev === link.name && a.family === family && a.dynamic);
+  return {
+    addr: primary?.address ?? '',
+    netmask: primary ? prefixToNetmask(primary.prefixLen) : '',
+    ipv4addrs: addressesOf(kernel, link.name, 4),
+    ipv6addrs: addressesOf(kernel, link.name, 6),
+    gateway: gateway ?? '',
+    ipv6gateway: gatewayOf(kernel, link.name, 6) ?? '::',
+    ipv4defaultroute: kernel.routes.some((r) => r.dev === link.name && r.family === 4 && r.table === MAIN_TABLE && r.dst === 'default'),
+    ipv6autoconf: false,
+    mtu: String(link.mtu),
+    dhcpv4: dhcp(4),
+    dhcpv6: dhcp(6),
+  };
+}
+
+function sameSubnet(a: string, b: string, prefix: number): boolean {
+  const toInt = (ip: string) => ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const size = 2 ** (32 - prefix);
+  return Math.floor(toInt(a) / size) === Math.floor(toInt(b) / size);
+}
+
+export function reportNetworkCapabilities(input: ReportInput): NetworkCapabilities {
+  const { kernel } = input;
+  const byName = new Map(kernel.links.map((l) => [l.name, l]));
+  const portsOf = (master: string) => kernel.links.filter((l) => l.master === master).map((l) => l.name).sort();
+  const nics: Record<string, NicInfo> = {};
+  const bondings: Record<string, BondInfo> = {};
+  const vlans: Record<string, VlanInfo> = {};
+  const bridges: Record<string, BridgeInfo> = {};
+  for (const link of [...kernel.links].sort((a, b) => a.name.localeCompare(b.name))) {
+    const info = deviceInfo(input, link);
+    if (link.kind === 'nic') {
+      nics[link.name] = { ...info, hwaddr: link.mac, speed: link.speed ?? 0 };
+    } else if (link.kind === 'bond') {
+      const mode = bondModeNumber(link.bond?.mode ?? '0') ?? '0';
+      bondings[link.name] = {
+        ...info,
+        hwaddr: link.mac,
+        slaves: portsOf(link.name),
+        active_slave: link.bond?.activeSlave ?? '',
+        opts: { mode, ...(link.bond?.options ?? {}) },
+        switch: 'legacy',
+      };
+    } else if (link.kind === 'vlan' && link.vlan) {
+      vlans[link.name] = { ...info, iface: link.vlan.base, vlanid: link.vlan.id };
+    } else if (link.kind === 'bridge') {
+      bridges[link.name] = { ...info, ports: portsOf(link.name), stp: link.bridge?.stp ? 'on' : 'off', opts: {} };
+    }
+  }
+  const networks: Record<string, NetworkInfo> = {};
+  for (const [name, net] of Object.entries(input.running.networks)) {
+    const top = topDeviceOf(name, net);
+    const topLink = top ? byName.get(top) : undefined;
+    if (!top || !topLink) continue; // VDSM reports only networks that exist
+    const southbound = southboundOf(net);
+    networks[name] = {
+      ...deviceInfo(input, topLink),
+      iface: top,
+      bridged: net.bridged,
+      switch: 'legacy',
+      ...(southbound ? { southbound } : {}),
+      ...(net.vlan !== undefined ? { vlanid: net.vlan } : {}),
+      ...(net.bridged ? { ports: portsOf(top), stp: topLink.bridge?.stp ? 'on' : 'off' } : { interface: top }),
+    };
+  }
+  return {
+    nics,
+    bondings,
+    vlans,
+    bridges,
+    networks,
+    nameservers: [...input.nameservers],
+    supportsIPv6: true,
+    netConfigDirty: input.netConfigDirty ? 'True' : 'False',
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * A test host for agent tests: a namespace with NICs `eth0`, `eth1` whose peers sit in a "manager side"
+ * namespace, a factory static address on eth0, and our agent (acting on the host namespace from outside,
+ * serving on loopback) reached through the real STOMP/JSON-RPC client. Everything is created fresh and
+ * destroyed in `close()`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAgent, type RunningAgent } from '../../agent/main';
+import { createLinuxBackend } from '../../agent/backend/backend';
+import { AgentClient } from '../../agent/transport/client';
+import { getLogger } from '../../lib/logger';
+import type { KernelState } from '../../model/net-state';
+import { Netns, addVethPair, uniqueToken } from '../../testbed/netns';
+
+export interface AgentHost {
+  host: Netns;
+  manager: Netns;
+  dir: string;
+  agent: RunningAgent;
+  client: AgentClient;
+  /** The host's kernel state as the agent's backend reads it (names, not ifindexes). */
+  kernel(): Promise<KernelState>;
+  /** Stops the agent and starts a new one on the same state dir; `newBoot` = fresh runtime dir. */
+  restartAgent(newBoot: boolean): Promise<void>;
+  /** Sends confirmConnectivity every 200 ms until the returned function is called. */
+  confirmContinuously(): () => void;
+  journal(): Promise<Array<{ kind: string; requestId?: string; outcome: string }>>;
+  close(): Promise<void>;
+}
+
+export const MGMT_SUBNET = { host: '198.18.250.10', gateway: '198.18.250.1', prefix: 24 };
+
+export async function createAgentHost(): Promise<AgentHost> {
+  const token = uniqueToken();
+  const host = await Netns.create(`hpah-${token}`);
+  const manager = await Netns.create(`hpam-${token}`);
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-agent-'));
+  let runtimeGeneration = 0;
+  const log = getLogger('agent-test');
+  try {
+    await addVethPair({ ns: host, name: 'eth0' }, { ns: manager, name: 'p0' });
+    await addVethPair({ ns: host, name: 'eth1' }, { ns: manager, name: 'p1' });
+    await host.ip(['addr', 'add', `${MGMT_SUBNET.host}/${MGMT_SUBNET.prefix}`, 'dev', 'eth0']);
+    for (const dev of ['eth0', 'eth1']) await host.ip(['link', 'set', dev, 'up']);
+    await host.ip(['route', 'add', 'default', 'via', MGMT_SUBNET.gateway]);
+    await manager.ip(['addr', 'add', `${MGMT_SUBNET.gateway}/${MGMT_SUBNET.prefix}`, 'dev', 'p0']);
+    for (const dev of ['p0', 'p1']) await manager.ip(['link', 'set', dev, 'up']);
+  } catch (err) {
+    await host.destroy();
+    await manager.destroy();
+    throw err;
+  }
+
+  const start = () =>
+    startAgent({
+      listen: { host: '127.0.0.1', port: 0 },
+      stateDir: join(dir, 'state'),
+      runtimeDir: join(dir, `run-${runtimeGeneration}`),
+      tls: 'insecure',
+      netns: host.name,
+      log,
+    });
+  const connect = (port: number) => AgentClient.connect({ host: '127.0.0.1', port, tls: { insecure: true } });
+  const backend = createLinuxBackend({ netns: host.name, runtimeDir: join(dir, 'reader'), log });
+
+  const state: { agent: RunningAgent; client: AgentClient } = { agent: await start(), client: undefined as unknown as AgentClient };
+  state.client = await connect(state.agent.address.port);
+
+  return {
+    host,
+    manager,
+    dir,
+    get agent() {
+      return state.agent;
+    },
+    get client() {
+      return state.client;
+    },
+    kernel: () => backend.read(),
+    async restartAgent(newBoot: boolean) {
+      await state.client.close();
+      await state.agent.close();
+      if (newBoot) runtimeGeneration += 1;
+      state.agent = await start();
+      state.client = await connect(state.agent.address.port);
+    },
+    confirmContinuously() {
+      let stopped = false;
+      void (async () => {
+        while (!stopped) {
+          await state.client.call('Host.confirmConnectivity', {}, { timeoutMs: 2000 }).catch(() => undefined);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
+      return () => {
+        stopped = true;
+      };
+    },
+    async journal() {
+      const { readFile } = await import('node:fs/promises');
+      const text = await readFile(state.agent.journalFile, 'utf8').catch(() => '');
+      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; requestId?: string; outcome: string });
+    },
+    async close() {
+      await state.client.close().catch(() => undefined);
+      await state.agent.close().catch(() => undefined);
+      backend.close();
+      await host.destroy();
+      await manager.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Kernel state without volatile details, for "restored exactly" comparisons. */
+export function comparable(state: KernelState): unknown {
+  return {
+    links: state.links.map(({ operUp: _o, speed: _s, ...l }) => l).sort((a, b) => a.name.localeCompare(b.name)),
+    addresses: [...state.addresses].sort((a, b) => `${a.dev}${a.address}`.localeCompare(`${b.dev}${b.address}`)),
+    routes: state.routes.map(({ protocol: _p, ...r }) => r).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    rules: [...state.rules].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+  };
+}
