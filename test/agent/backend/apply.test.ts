@@ -10,7 +10,7 @@ import type { NetworkBackend } from '../../../agent/backend/backend';
 import type { AddressState, KernelState, LinkState, PlanOp, RouteState, RuleState } from '../../../model/net-state';
 import { addVethPair, Netns } from '../../../testbed/netns';
 import { skipBecause } from '../../helpers/skip';
-import { kernelSkipReason, sortedState, testLog, uniqueNetnsName, withoutOperState, withTempDir } from './kernel-helpers';
+import { kernelSkipReason, sortedState, testLog, uniqueNetnsName, withoutOperState, withTempDir, waitForCarrier } from './kernel-helpers';
 
 const NIC = 'eth0';
 const BRIDGE = 'ovirtmgmt';
@@ -52,6 +52,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend apply tests'))('LinuxBack
         '',
       ].join('\n'),
     });
+    await waitForCarrier(host, NIC);
     backend = createLinuxBackend({ netns: host.name, runtimeDir: runtime.path, log: testLog });
   });
 

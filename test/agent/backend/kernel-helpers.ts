@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getLogger } from '../../../lib/logger';
 import type { KernelState, LinkState } from '../../../model/net-state';
-import { netnsUnavailableReason, uniqueToken } from '../../../testbed/netns';
+import { netnsUnavailableReason, uniqueToken, type Netns } from '../../../testbed/netns';
 
 export const kernelSkipReason = await netnsUnavailableReason();
 
@@ -38,4 +38,18 @@ export function withoutOperState(state: KernelState): KernelState {
 export async function withTempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `hostprov-${prefix}-`));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/**
+ * Waits until `dev` in `ns` reports carrier (operstate UP). The kernel sets it asynchronously after
+ * `link set up`, so a read taken right after setup could see it either way.
+ */
+export async function waitForCarrier(ns: Netns, dev: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [link] = await ns.ipJson<Array<{ operstate?: string }>>(['link', 'show', 'dev', dev]);
+    if (link?.operstate === 'UP') return;
+    if (Date.now() > deadline) throw new Error(`${dev} in ${ns.name} has no carrier after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -3,12 +3,14 @@
  * show exactly what was created, and its routes must match a raw `ip -j route show table all` filtered by
  * the documented rules.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLinuxBackend } from '../../../agent/backend/backend';
+import { PROJECT_ROOT } from '../../../lib/paths';
 import type { KernelState, RouteState } from '../../../model/net-state';
 import { addVethPair, Netns } from '../../../testbed/netns';
 import { skipBecause } from '../../helpers/skip';
-import { kernelSkipReason, sortedState, testLog, uniqueNetnsName, withTempDir } from './kernel-helpers';
+import { kernelSkipReason, sortedState, testLog, uniqueNetnsName, withTempDir, waitForCarrier } from './kernel-helpers';
 
 describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBackend.read', () => {
   let host: Netns;
@@ -43,6 +45,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
     await host.ip(['-batch', '-'], { input: `${commands.join('\n')}\n` });
     // iproute2 takes a rule's family only from -6.
     await host.ip(['-6', 'rule', 'add', 'from', '2001:db8:20::/64', 'table', '100', 'priority', '3200']);
+    await waitForCarrier(host, 'eth0');
   });
 
   afterAll(async () => {
@@ -96,6 +99,24 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
       `${r.dst.replace(/^(\d+\.\d+\.\d+\.\d+)$/, '$1/32')} ${r.table === 'main' ? 254 : r.table} ${r.dev} ${r.gateway}`;
     expect(routes.map((r: RouteState) => key(r)).sort()).toEqual(kept.map((r) => key({ ...r, table: r.table ?? 254 })).sort());
     expect(kept.length).toBeGreaterThan(0);
+  });
+
+  it('reads the same from inside the namespace (production mode), plus link speeds from sysfs', async () => {
+    const outside = createLinuxBackend({ netns: host.name, runtimeDir: runtime.path, log: testLog });
+    const script = join(PROJECT_ROOT, 'test/agent/backend/fixtures/read-in-namespace.ts');
+    const { stdout } = await host.exec([join(PROJECT_ROOT, 'node_modules/.bin/tsx'), script, runtime.path, '203.0.113.9'], { env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } });
+    const inside = JSON.parse(stdout) as { state: KernelState; route: unknown };
+
+    const withoutSpeeds = (state: KernelState): KernelState => ({ ...state, links: state.links.map(({ speed: _speed, ...link }) => link) });
+    expect(sortedState(withoutSpeeds(inside.state))).toEqual(sortedState(await outside.read()));
+    expect(inside.route).toEqual(await outside.routeTo('203.0.113.9'));
+    // Speeds are what sysfs in the namespace says, where it says a positive number (a veth: yes; a bridge: no).
+    for (const link of inside.state.links) {
+      const sysfs = await host.exec(['cat', `/sys/class/net/${link.name}/speed`], { allowFailure: true });
+      const speed = Number(sysfs.stdout.trim());
+      expect([link.name, link.speed]).toEqual([link.name, sysfs.code === 0 && speed > 0 ? speed : undefined]);
+    }
+    expect(inside.state.links.find((l) => l.name === 'eth0')?.speed).toBeGreaterThan(0);
   });
 
   it('reads a fresh namespace as just lo: no addresses, routes or rules (kernel defaults dropped)', async () => {
