@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { register as agent } from './agent';
 import { register as dev } from './dev';
+import { register as schema } from './schema';
 import { register as worker } from './worker';
 import { register as testbed } from './testbed';
 
 /** Sub-commands in help order. Each module exports `register(program)`. */
-export const commands: Array<(program: Command) => void> = [dev, worker, agent, testbed];
+export const commands: Array<(program: Command) => void> = [dev, worker, agent, testbed, schema];

@@ -1,0 +1,82 @@
+/**
+ * `bin/hostprov dev` as an operator runs it: the Web UI answers over HTTP, the search attributes are
+ * registered, Ctrl-C stops everything, and a busy port is refused with a message naming it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { freePort } from '../../lib/ports';
+import { exited, stopChild } from '../../lib/process';
+
+const BIN = join(PROJECT_ROOT, 'bin', 'hostprov');
+
+function startDev(args: string[]): { child: ChildProcess; output: () => string } {
+  const child = spawn(BIN, ['dev', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOSTPROV_LOG_FORMAT: 'json' } });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, output: () => out };
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('hostprov dev', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-dev-'));
+  const children: ChildProcess[] = [];
+  const blockers: Server[] = [];
+  afterAll(async () => {
+    for (const child of children) await stopChild(child, { signal: 'SIGINT', timeoutMs: 15_000 });
+    for (const server of blockers) server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the Web UI while it runs, registers the search attributes, and stops on Ctrl-C', async () => {
+    const temporalPort = await freePort();
+    const uiPort = await freePort();
+    const dev = startDev(['--data-dir', join(dir, 'stack'), '--temporal-port', String(temporalPort), '--ui-port', String(uiPort)]);
+    children.push(dev.child);
+    await until('"dev stack is up"', () => dev.output().includes('dev stack is up') || dev.child.exitCode !== null, 90_000);
+    expect(dev.child.exitCode, dev.output()).toBeNull();
+
+    const response = await fetch(`http://127.0.0.1:${uiPort}/`);
+    expect(response.status).toBe(200);
+    expect((await response.text()).toLowerCase()).toContain('<!doctype html>');
+
+    const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+    try {
+      const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      expect(Object.keys(customAttributes ?? {})).toEqual(expect.arrayContaining(['HostName', 'ClusterId', 'InstallPhase']));
+    } finally {
+      await connection.close();
+    }
+
+    const done = exited(dev.child);
+    dev.child.kill('SIGINT');
+    const { code } = await done;
+    expect(code, dev.output()).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${uiPort}/`)).rejects.toThrow();
+  });
+
+  it('refuses a busy port with a message naming it, and starts nothing', async () => {
+    const busy = await freePort();
+    const blocker = createServer();
+    blockers.push(blocker);
+    await new Promise<void>((r) => blocker.listen(busy, '127.0.0.1', () => r()));
+    const dev = startDev(['--data-dir', join(dir, 'busy'), '--temporal-port', String(await freePort()), '--ui-port', String(busy)]);
+    children.push(dev.child);
+    const { code } = await exited(dev.child);
+    expect(code).toBe(1);
+    expect(dev.output()).toContain(`Temporal Web UI (--ui-port) port 127.0.0.1:${busy} is already in use`);
+  });
+});

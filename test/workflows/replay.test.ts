@@ -1,0 +1,46 @@
+/**
+ * Every recorded history under test/histories/** replays against today's workflow code. A change that
+ * breaks determinism for any of them fails here, and every failing history is reported, not only the first.
+ * Histories are recorded by the integration tests (HOSTPROV_RECORD_HISTORIES=1, see README).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { temporalTarget, unavailableReason } from '../helpers/temporal';
+import { skipBecause } from '../helpers/skip';
+
+const HISTORIES = fileURLToPath(new URL('../histories', import.meta.url));
+
+function historyFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? historyFiles(path) : name.endsWith('.json') ? [path] : [];
+  });
+}
+
+describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the workflow bundle)'))('recorded workflow histories', () => {
+  const files = historyFiles(HISTORIES).sort();
+
+  it('exist for every install-host outcome', () => {
+    const outcomes = files.map((f) => relative(HISTORIES, f));
+    for (const outcome of ['configured', 'already-configured', 'skipped-no-route', 'rolled-back', 'failed']) {
+      expect(outcomes.some((f) => f.includes(`install-host/${outcome}`)), `a history for outcome ${outcome}`).toBe(true);
+    }
+  });
+
+  it('all replay without nondeterminism', async () => {
+    const target = temporalTarget();
+    if ('unavailable' in target) throw new Error(target.unavailable);
+    const histories = files.map((file) => ({ workflowId: relative(HISTORIES, file), history: JSON.parse(readFileSync(file, 'utf8')) as unknown }));
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: target.workflowBundlePath } }, histories)) {
+      replayed += 1;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
+    }
+    expect(replayed).toBe(files.length);
+    expect(failures).toEqual([]);
+  });
+});
