@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { register as agent } from './agent';
 import { register as dev } from './dev';
+import { register as installHost } from './install-host';
 import { register as schema } from './schema';
 import { register as worker } from './worker';
 import { register as testbed } from './testbed';
 
 /** Sub-commands in help order. Each module exports `register(program)`. */
-export const commands: Array<(program: Command) => void> = [dev, worker, agent, testbed, schema];
+export const commands: Array<(program: Command) => void> = [dev, worker, installHost, agent, testbed, schema];
