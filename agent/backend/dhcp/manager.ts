@@ -179,7 +179,10 @@ export class DhcpClientManager {
     this.seen.clear();
     // Leases that exist when watching starts are not news.
     this.queueScan(false);
-    this.watcher = watch(this.paths.runtimeDir, () => this.queueScan(true));
+    // Logs and pid files live here too; only lease files (or an unnamed event) are worth a scan.
+    this.watcher = watch(this.paths.runtimeDir, (_event, name) => {
+      if (name === null || name.endsWith('.json')) this.queueScan(true);
+    });
     this.watcher.on('error', (err) => this.log.warn({ err }, 'lease directory watch failed'));
   }
 

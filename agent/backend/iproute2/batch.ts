@@ -26,7 +26,10 @@
  *   delete routes before addresses before links, or leave the implied deletes out. Rules are not tied to
  *   links and always need their own `rule del`.
  * - A route via a gateway needs the gateway reachable at that moment: add the address (and bring the link
- *   up) first. Bond mode changes need the bond down and without slaves.
+ *   up) first.
+ * - Bonds: a mode change needs the bond down and without slaves; enslave a port while it is down (some
+ *   kernels refuse an up port), i.e. `link set dev eth0 down` before `link set dev eth0 master bond0 up`.
+ * - VLANs: a VLAN's MTU cannot exceed its base's; raise the base first, lower it last.
  */
 import type { PlanOp } from '../../../model/net-state';
 import { UnsafeBatchArgumentError } from '../errors';
