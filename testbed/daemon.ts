@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { isAlive, stopPid } from '../lib/process';
+import { isRunning, stopProcess } from './processes';
 
 export class DaemonExitedError extends Error {
   override readonly name = 'DaemonExitedError';
@@ -56,18 +56,9 @@ export async function waitUntilReady(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await ready()) return;
-    if (!isAlive(watch.pid) || (await isZombie(watch.pid))) throw new DaemonExitedError(what, watch.logFile, await tail(watch.logFile));
+    if (!(await isRunning(watch.pid))) throw new DaemonExitedError(what, watch.logFile, await tail(watch.logFile));
     if (Date.now() > deadline) throw new WaitTimeoutError(what, timeoutMs);
     await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-async function isZombie(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return /^\S+ \(.*\) [ZX] /s.test(stat);
-  } catch {
-    return true;
   }
 }
 
@@ -94,8 +85,8 @@ export async function processCommandLine(pid: number): Promise<string[] | null> 
  * (e.g. its config file path): after a reboot or a long time, the pid may belong to someone else.
  */
 export async function stopRecordedDaemon(pid: number | null, marker: string, timeoutMs = 3_000): Promise<void> {
-  if (pid === null || !isAlive(pid)) return;
+  if (pid === null || !(await isRunning(pid))) return;
   const cmdline = await processCommandLine(pid);
   if (!cmdline?.some((arg) => arg.includes(marker))) return;
-  await stopPid(pid, { timeoutMs });
+  await stopProcess(pid, { timeoutMs });
 }

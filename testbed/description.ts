@@ -150,9 +150,17 @@ export async function readDescription(stateDir: string): Promise<TestbedDescript
   return parsed.data;
 }
 
-/** Writes atomically (temp file + rename), so a reader never sees half a description. */
-export async function writeDescription(description: TestbedDescription): Promise<void> {
+/**
+ * Writes atomically (temp file + rename), so a reader never sees half a description. `exclusive` is for
+ * the first write: it fails with EEXIST if the state dir already holds a testbed — also one another
+ * process is creating this very moment (an O_EXCL create, and a short file, so never seen half-written).
+ */
+export async function writeDescription(description: TestbedDescription, { exclusive = false }: { exclusive?: boolean } = {}): Promise<void> {
   const path = descriptionPath(description.stateDir);
+  if (exclusive) {
+    await writeFile(path, `${JSON.stringify(description, null, 2)}\n`, { flag: 'wx' });
+    return;
+  }
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(tmp, `${JSON.stringify(description, null, 2)}\n`);
   await rename(tmp, path);

@@ -18,3 +18,4 @@ export { readBmcCredentials, fenceNodeParamsFor, type BmcCredentials } from './b
 export { testbedUnavailableReason } from './requirements';
 export { MAX_HOSTS, subnetPlan, type SubnetPlan } from './addressing';
 export { Netns, uniqueToken, netnsExists, addVethPair, linkExists, netnsUnavailableReason } from './netns';
+export { canConnect, waitForTcp, type WaitForTcpOptions } from './reachability';

@@ -18,7 +18,7 @@ export type BootPlaceholder = (typeof BOOT_PLACEHOLDERS)[number];
 
 export const HOST_NAME = /^[a-z][a-z0-9-]{0,15}$/;
 
-const BootCommand = z.array(z.string()).min(1, { message: 'a boot command needs at least the program' });
+const BootCommand = z.array(z.string()).min(1, { message: 'a boot command needs at least the program' }).readonly();
 
 export const TestbedHostOptionsSchema = z.object({
   /** @default `host<N>` (1-based position) */
@@ -45,7 +45,7 @@ export const TestbedOptionsSchema = z.object({
    */
   stateDir: z.string().regex(SHELL_SAFE_ABSOLUTE_PATH, { message: 'must be an absolute path of letters, digits, _ . / - only' }),
   /** Number of hosts with default options, or one entry per host. @default 1 */
-  hosts: z.union([z.number().int().min(1).max(MAX_HOSTS), z.array(TestbedHostOptionsSchema).min(1).max(MAX_HOSTS)]).default(1),
+  hosts: z.union([z.number().int().min(1).max(MAX_HOSTS), z.array(TestbedHostOptionsSchema).min(1).max(MAX_HOSTS).readonly()]).default(1),
   /** argv started in each host's namespace at every power-on ({@link BOOT_PLACEHOLDERS} replaced). @default ['sleep', 'infinity'] */
   bootCommand: BootCommand.default([...DEFAULT_BOOT_COMMAND]),
   /** Working directory of boot commands. @default process.cwd() */

@@ -13,6 +13,7 @@ import { run } from './command';
 import type { BmcCredentials } from './bmc-credentials';
 import type { TestbedHost } from './description';
 import { BMC_IPMB_ADDRESS } from './ipmi-sim';
+import { processStat } from './processes';
 
 export const PowerState = {
   ON: 'on',
@@ -70,19 +71,8 @@ export async function bootPid(host: TestbedHost): Promise<number | null> {
   const [pidText, start] = text.trim().split(/\s+/);
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  return (await processStartTime(pid)) === start ? pid : null;
-}
-
-/** Field 22 of /proc/<pid>/stat (start time), `null` for gone or zombie processes. */
-async function processStartTime(pid: number): Promise<string | null> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return null;
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
+  const stat = await processStat(pid);
+  return stat !== null && stat.state !== 'Z' && stat.state !== 'X' && stat.startTime === start ? pid : null;
 }
 
 /**

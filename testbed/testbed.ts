@@ -147,9 +147,14 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
   let description: TestbedDescription;
   try {
     description = planTestbed({ token, stateDir, plan, switchNamespace: switchNs.name, hosts, bootCommand: resolved.bootCommand });
-    await writeDescription(description);
+    await writeDescription(description, { exclusive: true });
   } catch (err) {
+    // Nothing but the claim exists yet.
     await switchNs.destroy();
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      log.warn({ stateDir, switchNamespace: switchNs.name }, 'state dir already holds a testbed; released the subnet claim');
+      throw new TestbedExistsError(stateDir);
+    }
     throw err;
   }
   log.info({ stateDir, token, subnet: plan.hostSubnet, hosts: hosts.length }, 'building testbed');

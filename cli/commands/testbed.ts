@@ -33,7 +33,7 @@ const UpFlags = z.object({
   bootCommand: z
     .string()
     .transform((s) => s.trim().split(/\s+/).filter(Boolean))
-    .pipe(z.array(z.string()).min(1, { message: '--boot-command must name a program' }))
+    .pipe(z.array(z.string()).min(1, { message: 'must name a program' }))
     .optional(),
   json: z.boolean().default(false),
 });
