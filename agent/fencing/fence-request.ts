@@ -38,12 +38,14 @@ const RESERVED_OPTION_KEYS = new Set(['agent', 'ipaddr', 'login', 'passwd', 'act
 /** `key` or `key=value`, printable ASCII only. */
 const OPTION_ITEM = /^[A-Za-z0-9_-]+(=[!-~]*)?$/;
 
+/** A malformed or forbidden `options` item. The message names its position and key, never its value (it may be a secret). */
 export class InvalidFenceOptionsError extends VdsmError {
   constructor(
-    readonly item: string,
+    readonly position: number,
+    readonly key: string | null,
     readonly reason: string,
   ) {
-    super(JsonRpcCode.INVALID_PARAMS, `Host.fenceNode: invalid fence option ${JSON.stringify(item)}: ${reason}`);
+    super(JsonRpcCode.INVALID_PARAMS, `Host.fenceNode: invalid fence option #${position}${key ? ` (${key})` : ''}: ${reason}`);
   }
 }
 
@@ -55,11 +57,11 @@ export class InvalidFenceOptionsError extends VdsmError {
  */
 export function splitFenceOptions(options: string): string[] {
   const items = options.split(/[\s,]+/).filter(Boolean);
-  for (const item of items) {
-    if (!OPTION_ITEM.test(item)) throw new InvalidFenceOptionsError(item, 'expected key=value or a flag name');
+  items.forEach((item, i) => {
+    if (!OPTION_ITEM.test(item)) throw new InvalidFenceOptionsError(i + 1, null, 'expected key=value or a flag name (printable ASCII)');
     const key = item.split('=', 1)[0] ?? '';
-    if (RESERVED_OPTION_KEYS.has(key)) throw new InvalidFenceOptionsError(item, `"${key}" is set from the verb's own parameters`);
-  }
+    if (RESERVED_OPTION_KEYS.has(key)) throw new InvalidFenceOptionsError(i + 1, key, "set from the verb's own parameters");
+  });
   return items;
 }
 
