@@ -45,7 +45,8 @@ export class ClientSession {
   #closedWith: AgentConnectionError | undefined;
   #lastReadAt = Date.now();
   #watchdog: NodeJS.Timeout | undefined;
-  #receiptWaiters = new Map<string, () => void>();
+  readonly #receiptWaiters = new Map<string, () => void>();
+  #lastStompError: string | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -172,7 +173,10 @@ export class ClientSession {
   #afterConnected(connected: StompFrame): void {
     const { socket, options } = this;
     socket.on('error', (err) => this.#terminate(new AgentConnectionError(this.#endpointName, err.message, { cause: err })));
-    socket.on('close', () => this.#terminate(new AgentConnectionError(this.#endpointName, 'connection closed by the agent')));
+    socket.on('close', () => {
+      const why = this.#lastStompError ? ` after STOMP ERROR "${this.#lastStompError}"` : '';
+      this.#terminate(new AgentConnectionError(this.#endpointName, `connection closed by the agent${why}`));
+    });
     this.send({ command: 'SUBSCRIBE', headers: { destination: this.replyDestination, id: this.#replySubscription, ack: 'auto' } });
     if (options.subscribeEvents) {
       this.send({ command: 'SUBSCRIBE', headers: { destination: Destination.EVENTS, id: this.#eventSubscription, ack: 'auto' } });
@@ -207,6 +211,7 @@ export class ClientSession {
       }
       case 'ERROR':
         // The agent closes the connection after fatal errors; that close is what fails pending calls.
+        this.#lastStompError = frame.headers.message ?? frameText(frame);
         this.options.log.warn({ message: frame.headers.message, detail: frameText(frame) }, 'agent sent a STOMP ERROR');
         return;
       default:

@@ -2,11 +2,11 @@
  * STOMP 1.2 frame codec with VDSM's parsing rules (vdsm-protocol.md §1.2): `encodeFrame` and a streaming
  * `StompParser` (bytes in, frames out).
  *
- * Hand-written on purpose. The npm STOMP packages are clients (`@stomp/stompjs` targets browsers and
- * WebSockets; `stompit` and `stomp-client` are Node clients whose last releases are years old) or
- * WebSocket brokers (`stomp-broker-js`). None exposes a server-side frame parser that enforces what VDSM
- * enforces: a raw `:` in a header value is an error, the first of repeated headers wins, and a frame-size cap
- * stops a peer from making us buffer without bound. The codec is small enough to own.
+ * Hand-written on purpose. What npm offers are clients (`@stomp/stompjs` targets browsers over
+ * WebSockets; `stompit` and `stomp-client` are Node clients) and a WebSocket broker (`stomp-broker-js`).
+ * None exposes a server-side frame parser that enforces VDSM's rules: a raw `:` in a header value is an
+ * error, the first of repeated headers wins, and a frame-size cap stops a peer from making us buffer
+ * without bound. The codec is small enough to own.
  */
 
 /** A decoded frame. Header names and values are unescaped; `body` is raw bytes. */

@@ -242,6 +242,7 @@ class StompConnection {
   }
 
   #onFrame(frame: StompFrame): void {
+    this.#log?.trace({ command: frame.command, headers: frame.headers, state: this.#state }, 'STOMP frame received');
     const receipt = frame.headers.receipt;
     if (this.#state === 'awaiting-connect') {
       if (frame.command === 'CONNECT') this.#onConnect(frame);

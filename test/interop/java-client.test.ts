@@ -1,7 +1,8 @@
 /**
  * Interop with oVirt's real engine-side client (org.ovirt.vdsm-jsonrpc-java:vdsm-jsonrpc-java-client from
- * Maven Central): the probe in test/interop/java-client connects to our agent like ovirt-engine connects to
- * VDSM, makes calls, and receives an event. Skipped, with the reason printed, when java or mvn is missing.
+ * Maven Central): the probe in test/interop/java-client connects to our agent over mutual TLS like
+ * ovirt-engine connects to VDSM, makes calls, and receives an event. Skipped, with the reason printed,
+ * when java or mvn is missing.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -95,19 +96,14 @@ describe.skipIf(skipBecause(missingTool(), 'Java client interop tests'))('oVirt 
     await pki?.cleanup();
   });
 
+  // Over TLS only, as the engine runs in production. The library's plain-TCP client queues SUBSCRIBE,
+  // SUBSCRIBE, CONNECT from the calling thread while its reactor thread already writes, and its outbox
+  // (peekLast, write, removeLast) can then drop a frame: a lost SUBSCRIBE makes such a test flaky for
+  // reasons outside the agent. The frame order it produces is covered in stomp-protocol.test.ts.
   it('calls verbs and receives events over mutual TLS', async () => {
     const server = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.agent, verbs, logger: testLogger() });
     try {
       expectEngineLikeSession(await runProbe(classpath, server, [pki.engine.certFile, pki.engine.keyFile, pki.engine.caFile]));
-    } finally {
-      await server.close();
-    }
-  });
-
-  it('calls verbs and receives events over plain TCP (insecure mode)', async () => {
-    const server = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, logger: testLogger() });
-    try {
-      expectEngineLikeSession(await runProbe(classpath, server, []));
     } finally {
       await server.close();
     }

@@ -203,6 +203,21 @@ describe('AgentClient connection failures', () => {
     }
   });
 
+  it('reports the STOMP ERROR that preceded the agent closing the connection', async () => {
+    const { verbs } = createTestVerbs();
+    const server = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, maxFrameBytes: 4096, logger: testLogger() });
+    const client = await AgentClient.connect(insecure(server.address.port), options);
+    try {
+      const err = await rejection(client.call('Test.echo', { a: 'x'.repeat(10_000) }));
+      expect(err).toBeInstanceOf(AgentConnectionError);
+      expect((err as Error).message).toContain('Frame too large');
+      expect(await client.call('Test.echo', { a: 'small' })).toEqual({ a: 'small' });
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
   describe('against a misbehaving peer', () => {
     let peer: Server;
     let port: number;

@@ -30,7 +30,8 @@ import org.ovirt.vdsm.jsonrpc.client.reactors.stomp.StompClientPolicy;
  * heart-beat setting) and reports each outcome as one stdout line: {@code PROBE <json>}.
  *
  * <p>Usage: {@code JavaClientProbe <host> <port> [<certFile> <keyFile> <caFile>]}. With the three files it
- * uses mutual TLS; without them plain TCP (the agent's insecure mode).
+ * uses mutual TLS; without them plain TCP (the agent's insecure mode), where the library's own client can
+ * drop one of its first frames (see test/interop/java-client.test.ts).
  *
  * <p>After the calls it prints {@code PROBE {"step":"ready"}} and waits up to 20 s for a
  * {@code |net|host_conn|*} event, which the test publishes when it sees that line.
