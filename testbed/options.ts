@@ -52,8 +52,12 @@ export const TestbedOptionsSchema = z.object({
   bootCwd: z.string().startsWith('/').optional(),
   /** Extra environment of boot commands (they start with a clean environment). @default {} */
   bootEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
-  /** Power-off waits this long after SIGTERM before SIGKILL. @default 2000 */
-  powerOffGraceMs: z.number().int().min(0).max(30_000).default(2_000),
+  /**
+   * Power-off waits this long after SIGTERM before SIGKILL. ipmi_sim waits for the power script and
+   * fence_ipmilan retransmits after about a second, so keep it short (a real power cut has no grace at
+   * all; the NICs go down before the SIGTERM either way). @default 1000
+   */
+  powerOffGraceMs: z.number().int().min(0).max(30_000).default(1_000),
 });
 export type TestbedOptionsInput = z.input<typeof TestbedOptionsSchema>;
 export type ResolvedTestbedOptions = z.output<typeof TestbedOptionsSchema>;

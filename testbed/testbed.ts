@@ -169,6 +169,7 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
     await destroyTestbed(description, { log }).catch((teardownErr: unknown) => log.error({ err: teardownErr }, 'teardown after a failed build failed too'));
     throw err;
   }
+  log.info({ stateDir, subnet: plan.hostSubnet, manager: description.manager.address, hosts: description.hosts.map((h) => `${h.name}=${h.address}`) }, 'testbed ready');
   return new Testbed(description, log);
 }
 
