@@ -31,8 +31,16 @@ export interface AgentOptions {
   netns?: string;
   /** @default '/usr/sbin' */
   fenceAgentDir?: string;
+  /**
+   * `vdsm`: serve only verbs stock VDSM has (no `Host.getRoute`), to see how callers treat a real oVirt
+   * host. @default 'hostprov'
+   */
+  compatibility?: 'hostprov' | 'vdsm';
   log: Logger;
 }
+
+/** Our extensions to VDSM's API, hidden in `vdsm` compatibility mode. */
+export const HOSTPROV_ONLY_VERBS = ['Host.getRoute'];
 
 export interface RunningAgent {
   readonly address: { host: string; port: number };
@@ -68,7 +76,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const verbs = [
     ...createHostVerbs({ backend, network, connectivity, running: () => config.loadRunning() }),
     createFenceNodeVerb({ ...(options.fenceAgentDir ? { fenceAgentDir: options.fenceAgentDir } : {}), log: log.child({ component: 'fence' }) }),
-  ];
+  ].filter((verb) => options.compatibility !== 'vdsm' || !HOSTPROV_ONLY_VERBS.includes(verb.method));
   const server = await startAgentServer({ listen: options.listen, tls: options.tls, verbs: gated(verbs, () => recovering), logger: log.child({ component: 'transport' }) });
 
   try {

@@ -42,7 +42,7 @@ export interface StartedInstall {
 }
 
 /** Validates the request (same zod contract as the workflow) and starts the install, or attaches to the running one. */
-export async function startOrAttachInstall(client: Client, request: InstallHostRequest): Promise<StartedInstall> {
+export async function startOrAttachInstall(client: Client, request: InstallHostRequest, { taskQueue = TASK_QUEUE }: { taskQueue?: string } = {}): Promise<StartedInstall> {
   const input = InstallHostInput.parse(request);
   const workflowId = installWorkflowId(input.host.id);
   const running = await client.workflow
@@ -52,7 +52,7 @@ export async function startOrAttachInstall(client: Client, request: InstallHostR
     .catch(() => null);
   // USE_EXISTING also covers the race where another caller starts this host's install right now.
   const handle = await client.workflow.start<typeof installHost>(INSTALL_HOST_WORKFLOW, {
-    taskQueue: TASK_QUEUE,
+    taskQueue,
     workflowId,
     args: [request],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

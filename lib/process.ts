@@ -84,7 +84,7 @@ export function run(
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error('run: empty argv');
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { ...spawnOptions, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { ...spawnOptions, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -100,6 +100,12 @@ export function run(
       if (code !== 0 && !allowFailure) reject(new CommandFailedError(argv, result));
       else resolvePromise(result);
     });
-    child.stdin?.end(input ?? '');
+    if (input !== undefined && child.stdin) {
+      // A child may exit before reading its input (e.g. `ip route get` failing at once). The resulting EPIPE
+      // must not become an unhandled 'error' that kills a long-running process such as the agent; the exit
+      // code and stderr tell what happened.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input);
+    }
   });
 }

@@ -20,6 +20,7 @@ const AgentFlags = z
     tlsCa: z.string().optional(),
     insecure: z.boolean().default(false),
     fenceAgentDir: z.string().optional(),
+    vdsmCompat: z.boolean().default(false),
   })
   .strict();
 
@@ -43,6 +44,7 @@ export function register(program: Command): void {
     .option('--tls-ca <file>', 'CA that signs client certificates (PEM)')
     .option('--insecure', 'plain TCP without client authentication (local development only)')
     .option('--fence-agent-dir <dir>', 'where fence_* agents live', '/usr/sbin')
+    .option('--vdsm-compat', 'serve only the verbs stock VDSM has (hides Host.getRoute)')
     .action(async (raw: Record<string, unknown>) => {
       const flags = AgentFlags.parse(raw);
       const tlsGiven = [flags.tlsCert, flags.tlsKey, flags.tlsCa].filter(Boolean).length;
@@ -55,6 +57,7 @@ export function register(program: Command): void {
         runtimeDir: resolve(flags.runtimeDir),
         tls: flags.insecure ? 'insecure' : { certFile: resolve(flags.tlsCert ?? ''), keyFile: resolve(flags.tlsKey ?? ''), caFile: resolve(flags.tlsCa ?? '') },
         ...(flags.fenceAgentDir ? { fenceAgentDir: flags.fenceAgentDir } : {}),
+        compatibility: flags.vdsmCompat ? 'vdsm' : 'hostprov',
         log,
       });
       process.stdout.write(`hostprov agent listening on ${agent.address.host}:${agent.address.port}\n`);

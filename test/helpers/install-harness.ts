@@ -1,0 +1,85 @@
+/**
+ * Runs install-host against a lab of namespaced agents on the run's shared Temporal server, with a worker
+ * of this test file on its own task queue (files run in parallel; each must only pick up its own tasks).
+ * With HOSTPROV_RECORD_HISTORIES=1 each finished execution's history is written to test/histories/.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { followInstall, startOrAttachInstall } from '../../client/install-host';
+import { getLogger } from '../../lib/logger';
+import { temporalCliPath } from '../../lib/paths';
+import { run } from '../../lib/process';
+import type { InstallHostRequest, InstallHostResult } from '../../model/install-host/contract';
+import type { AttachmentStore } from '../../store/attachment-store';
+import { openSqliteAttachmentStore } from '../../store/sqlite-attachment-store';
+import { uniqueToken } from '../../testbed/netns';
+import { installTemporalRuntime } from '../../worker/runtime';
+import { attachToServer, type TemporalTarget } from './temporal';
+
+const HISTORIES = fileURLToPath(new URL('../histories/install-host', import.meta.url));
+
+export interface InstallHarness {
+  env: TestWorkflowEnvironment;
+  client: Client;
+  target: TemporalTarget;
+  taskQueue: string;
+  dir: string;
+  store: AttachmentStore;
+  worker: Worker;
+  /** Starts an install and follows it to its result (the worker of this harness must be running). */
+  install(request: InstallHostRequest): Promise<{ result: InstallHostResult; handle: WorkflowHandle }>;
+  /** Saves the execution's history as test/histories/install-host/<name>.json when recording. */
+  record(handle: WorkflowHandle, name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createInstallHarness(): Promise<InstallHarness> {
+  installTemporalRuntime();
+  const { env, target } = await attachToServer();
+  const taskQueue = `install-test-${uniqueToken()}`;
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-install-'));
+  const store = openSqliteAttachmentStore(join(dir, 'attachments.sqlite'));
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: target.namespace,
+    taskQueue,
+    workflowBundle: { codePath: target.workflowBundlePath },
+    activities: createActivities({ store, agent: { runtimeDir: join(dir, 'worker-runtime') } }),
+  });
+  const running = worker.run();
+  const log = getLogger('install-harness');
+  return {
+    env,
+    client: env.client,
+    target,
+    taskQueue,
+    dir,
+    store,
+    worker,
+    async install(request) {
+      const started = await startOrAttachInstall(env.client, request, { taskQueue });
+      const result = await followInstall(started.handle, (step) => log.info({ step: step.name, status: step.status }, step.summary));
+      return { result, handle: started.handle };
+    },
+    async record(handle, name) {
+      if (process.env.HOSTPROV_RECORD_HISTORIES !== '1') return;
+      mkdirSync(HISTORIES, { recursive: true });
+      // The CLI's JSON is the format SDK replayers read (payload shorthand off); see temporal-typescript.md §2.
+      const { stdout } = await run([temporalCliPath(), 'workflow', 'show', '--address', target.address, '--namespace', target.namespace, '--workflow-id', handle.workflowId, '--output', 'json']);
+      writeFileSync(join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
+    },
+    async close() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await store.close();
+      await env.teardown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * install-host end to end: the real Temporal dev server, a worker, and hosts that are network namespaces
+ * running our agent over mutual TLS, with real ipmi_sim BMCs and fence_ipmilan through a proxy host.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Capabilities } from '../../model/vdsm/capabilities';
+import { AgentClient } from '../../agent/transport/client';
+import { clientEndpoint } from '../../activities/agent-endpoint';
+import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
+import { testbedUnavailableReason } from '../../testbed/requirements';
+import { createInstallHarness, type InstallHarness } from '../helpers/install-harness';
+import { skipBecause } from '../helpers/skip';
+import { unavailableReason } from '../helpers/temporal';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const reason = unavailableReason() ?? (await testbedUnavailableReason());
+
+async function capabilitiesOf(lab: AgentLab, host: string): Promise<Capabilities> {
+  const request = lab.installRequest(host);
+  const endpoint = clientEndpoint({ ...request.agent, host: lab.testbed.host(host).address, port: request.agent.port ?? 54321 });
+  const client = await AgentClient.connect(endpoint);
+  try {
+    return Capabilities.parse(await client.call('Host.getCapabilities', {}));
+  } finally {
+    await client.close();
+  }
+}
+
+function journalOf(lab: AgentLab, host: string): Array<{ kind: string; requestId?: string; outcome: string }> {
+  const text = readFileSync(join(lab.testbed.host(host).stateDir, 'agent', 'journal.jsonl'), 'utf8');
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; requestId?: string; outcome: string });
+}
+
+describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host on namespaced hosts', () => {
+  let harness: InstallHarness;
+  let lab: AgentLab;
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-lab-'));
+
+  beforeAll(async () => {
+    harness = await createInstallHarness();
+    lab = await createAgentLab({
+      stateDir: dir,
+      hosts: [
+        { name: 'static1' },
+        { name: 'dhcp1', factory: 'dhcp' },
+        { name: 'oldvdsm', vdsmCompat: true },
+        { name: 'natted', defaultRoute: false },
+      ],
+    });
+    await lab.waitForAgents();
+  });
+  afterAll(async () => {
+    if (process.env.HOSTPROV_DUMP_CONSOLES) for (const h of lab?.testbed.hosts ?? []) process.stdout.write(`=== ${h.name}\n${readFileSync(h.consoleLog, 'utf8')}\n`);
+    await lab?.destroy();
+    await harness?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('configures ovirtmgmt, commits, fence-reboots the host and finds the network again after the boot', async () => {
+    const bootBefore = await lab.testbed.bootPid('static1');
+    const { result, handle } = await harness.install(lab.installRequest('static1'));
+    expect(result.outcome, JSON.stringify(result, null, 2)).toBe('configured');
+    expect(result).toMatchObject({ device: 'eth0', rule: 'get-route' });
+    expect(result.setupNetworksRequest?.networks).toMatchObject({ ovirtmgmt: { nic: 'eth0', bridged: 'true', ipaddr: lab.testbed.host('static1').address } });
+    expect(result.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['wait-agent', 'probe', 'route', 'record-attachments', 'setup-networks', 'fence-reboot', 'wait-agent-after-reboot', 'verify']));
+    // it really rebooted: a new boot process, and the agent restored the safe config at boot
+    expect(await lab.testbed.bootPid('static1')).not.toBe(bootBefore);
+    expect(journalOf(lab, 'static1').map((e) => e.kind)).toEqual(['restore', 'apply', 'persist', 'restore']);
+    const caps = await capabilitiesOf(lab, 'static1');
+    expect(caps.networks.ovirtmgmt).toMatchObject({ bridged: true, southbound: 'eth0', addr: lab.testbed.host('static1').address });
+    expect(caps.netConfigDirty).toBe('False');
+    const rows = await harness.store.listByHost(result.hostId);
+    expect(rows).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'eth0' })]);
+    expect(rows[0]?.ipConfiguration.ipv4).toMatchObject({ bootProtocol: 'STATIC_IP', address: lab.testbed.host('static1').address });
+    await harness.record(handle, 'configured');
+
+    // the same install again: already configured, quickly, nothing applied
+    const again = await harness.install(lab.installRequest('static1'));
+    expect(again.result.outcome).toBe('already-configured');
+    expect(again.result.steps.find((s) => s.name === 'setup-networks')).toBeUndefined();
+    expect(journalOf(lab, 'static1').filter((e) => e.kind === 'apply')).toHaveLength(1);
+    await harness.record(again.handle, 'already-configured');
+  });
+
+  it('builds a DHCP management network on a DHCP host (copying the boot protocol, not the lease)', async () => {
+    const { result } = await harness.install(lab.installRequest('dhcp1', { policy: { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'set-safe', agentWaitSeconds: 60 } }));
+    expect(result.outcome, JSON.stringify(result, null, 2)).toBe('configured');
+    expect(result.setupNetworksRequest?.networks.ovirtmgmt).toMatchObject({ bootproto: 'dhcp' });
+    expect(result.setupNetworksRequest?.networks.ovirtmgmt).not.toHaveProperty('ipaddr');
+    expect(result.steps.find((s) => s.name === 'commit')?.summary).toBe('Host.setSafeNetworkConfig');
+    const caps = await capabilitiesOf(lab, 'dhcp1');
+    expect(caps.networks.ovirtmgmt).toMatchObject({ dhcpv4: true, addr: lab.testbed.host('dhcp1').address });
+  });
+
+  it('falls back to lastClientIface on an agent without Host.getRoute', async () => {
+    const { result } = await harness.install(lab.installRequest('oldvdsm', { policy: { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'auto', agentWaitSeconds: 60 } }));
+    expect(result.outcome, JSON.stringify(result, null, 2)).toBe('configured');
+    expect(result).toMatchObject({ device: 'eth0', rule: 'last-client-iface' });
+  });
+
+  it('skips a host without a route to the manager, visibly', async () => {
+    const { result, handle } = await harness.install(lab.installRequest('natted'));
+    expect(result).toMatchObject({ outcome: 'skipped-no-route', device: null, rule: 'get-route' });
+    expect(result.ruleDetail).toMatch(/no route/);
+    expect(journalOf(lab, 'natted').filter((e) => e.kind === 'apply')).toHaveLength(0);
+    await harness.record(handle, 'skipped-no-route');
+  });
+
+  it('fails with a typed reason when the host cannot carry the DC definition (VLAN mismatch)', async () => {
+    const { result, handle } = await harness.install(lab.installRequest('natted', { managerAddress: lab.testbed.manager.gateway, managementNetwork: { name: 'ovirtmgmt', vlan: 100, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true } }));
+    expect(result).toMatchObject({ outcome: 'failed', failure: { type: 'VlanMismatch' } });
+    expect(await harness.store.listByHost(result.hostId)).toEqual([]);
+    await harness.record(handle, 'failed');
+  });
+});
