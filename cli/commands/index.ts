@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { register as agent } from './agent';
+import { register as bench } from './bench';
+import { register as demo } from './demo';
 import { register as dev } from './dev';
 import { register as installHost } from './install-host';
 import { register as schema } from './schema';
@@ -7,4 +9,4 @@ import { register as worker } from './worker';
 import { register as testbed } from './testbed';
 
 /** Sub-commands in help order. Each module exports `register(program)`. */
-export const commands: Array<(program: Command) => void> = [dev, worker, installHost, agent, testbed, schema];
+export const commands: Array<(program: Command) => void> = [demo, dev, worker, installHost, agent, testbed, schema, bench];
