@@ -7,7 +7,7 @@
  * Outcomes are results, not workflow failures: `configured | already-configured | skipped-no-route |
  * rolled-back | failed`. Only invalid input fails the execution itself.
  */
-import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, uuid4 } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, uuid4, type ActivityOptions } from '@temporalio/workflow';
 import type { InstallHostActivities, SetupNetworksOutcome } from '../activities/types';
 import { chooseManagementDevice } from '../model/install-host/choose-device';
 import {
@@ -44,11 +44,9 @@ export async function installHost(request: InstallHostRequest): Promise<InstallH
   const mgmt = input.managementNetwork;
   const endpoint = { ...input.agent, host: input.agent.host ?? input.host.address };
 
-  const agent = proxyActivities<InstallHostActivities>(agentCall);
-  const store = proxyActivities<InstallHostActivities>(storeCall);
-  const waiting = proxyActivities<InstallHostActivities>(waitForAgentProfile(policy.agentWaitSeconds));
-  const applying = proxyActivities<InstallHostActivities>(applyWithConfirmProfile(policy.connectivityTimeoutSeconds));
-  const fencing = proxyActivities<InstallHostActivities>(fence);
+  // Each call carries its own one-line summary, shown next to the activity in the Web UI.
+  const via = (profile: ActivityOptions, summary: string) => proxyActivities<InstallHostActivities>({ ...profile, summary: summary.slice(0, 200) });
+  const waitProfile = waitForAgentProfile(policy.agentWaitSeconds);
 
   const result: InstallHostResult = {
     version: CONTRACT_VERSION,
@@ -80,18 +78,18 @@ export async function installHost(request: InstallHostRequest): Promise<InstallH
 
   try {
     progress.enter(InstallPhase.WAIT_AGENT);
-    await progress.step('wait-agent', `Host.ping2 ${endpoint.host}:${endpoint.port}`, () =>
-      waiting.waitForAgent({ endpoint, timeoutSeconds: policy.agentWaitSeconds }),
-    );
+    const pingSummary = `Host.ping2 ${endpoint.host}:${endpoint.port}`;
+    await progress.step('wait-agent', pingSummary, () => via(waitProfile, pingSummary).waitForAgent({ endpoint, timeoutSeconds: policy.agentWaitSeconds }));
 
     progress.enter(InstallPhase.PROBE);
-    const { capabilities: caps } = await progress.step('probe', 'Host.getCapabilities', () => agent.probeCapabilities(endpoint), (p) =>
+    const { capabilities: caps } = await progress.step('probe', 'Host.getCapabilities', () => via(agentCall, `Host.getCapabilities of ${input.host.name}`).probeCapabilities(endpoint), (p) =>
       `${Object.keys(p.capabilities.nics).length} nics, ${Object.keys(p.capabilities.bondings).length} bonds, ${Object.keys(p.capabilities.networks).length} networks, lastClientIface ${p.capabilities.lastClientIface || '(none)'}`,
     );
 
     progress.enter(InstallPhase.ROUTE);
-    const routed = await progress.step('route', `Host.getRoute(${input.managerAddress})`, () =>
-      agent.findRouteToManager({ endpoint, managerAddress: input.managerAddress, hostAddress: input.host.address }),
+    const routeSummary = `Host.getRoute(${input.managerAddress})`;
+    const routed = await progress.step('route', routeSummary, () =>
+      via(agentCall, routeSummary).findRouteToManager({ endpoint, managerAddress: input.managerAddress, hostAddress: input.host.address }),
       (r) => (r.route.kind === 'route' ? `dev ${r.route.device}` : r.route.kind === 'no-route' ? `no route: ${r.route.reason}` : 'agent has no Host.getRoute (older agent)'),
     );
     const choice = chooseManagementDevice({
@@ -126,17 +124,19 @@ export async function installHost(request: InstallHostRequest): Promise<InstallH
     result.setupNetworksRequest = { networks: devised.networks, bondings: {}, options };
 
     progress.enter(InstallPhase.RECORD);
-    const snapshot = await progress.step('record-attachments', `intent: ${mgmt.name} on ${devised.baseDevice}`, () =>
-      store.recordAttachments({ hostId: input.host.id, attachments: [devised.attachment], requestedBy: `install-host` }),
+    const recordSummary = `intent: ${mgmt.name} on ${devised.baseDevice}`;
+    const snapshot = await progress.step('record-attachments', recordSummary, () =>
+      via(storeCall, `record attachment ${mgmt.name} on ${devised.baseDevice}`).recordAttachments({ hostId: input.host.id, attachments: [devised.attachment], requestedBy: `install-host` }),
     );
-    compensations.push(() => store.compensateAttachments(snapshot));
+    compensations.push(() => via(storeCall, `compensate attachment ${mgmt.name} of ${input.host.name}`).compensateAttachments(snapshot));
 
     progress.enter(InstallPhase.APPLY);
     const requestId = uuid4();
+    const applySummary = `Host.setupNetworks ${mgmt.name} (confirm within ${policy.connectivityTimeoutSeconds}s)`;
     const applied: SetupNetworksOutcome = await progress.step(
       'setup-networks',
-      `Host.setupNetworks ${mgmt.name} (confirm within ${policy.connectivityTimeoutSeconds}s)`,
-      () => applying.setupNetworksWithConfirm({ endpoint, requestId, networks: devised.networks, bondings: {}, options, connectivityTimeoutSeconds: policy.connectivityTimeoutSeconds }),
+      applySummary,
+      () => via(applyWithConfirmProfile(policy.connectivityTimeoutSeconds), applySummary).setupNetworksWithConfirm({ endpoint, requestId, networks: devised.networks, bondings: {}, options, connectivityTimeoutSeconds: policy.connectivityTimeoutSeconds }),
       (o) => (o.status === 'applied' ? `applied and confirmed (${o.confirmations} confirmations)` : `host rolled back: code ${o.code} ${o.message}`),
     );
     if (applied.status === 'rolled-back') {
@@ -146,7 +146,7 @@ export async function installHost(request: InstallHostRequest): Promise<InstallH
 
     progress.enter(InstallPhase.COMMIT);
     if (hostCommits) progress.note('commit', 'ok', 'committed by the host (commitOnSuccess)');
-    else await progress.step('commit', 'Host.setSafeNetworkConfig', () => agent.setSafeNetworkConfig(endpoint));
+    else await progress.step('commit', 'Host.setSafeNetworkConfig', () => via(agentCall, `Host.setSafeNetworkConfig on ${input.host.name}`).setSafeNetworkConfig(endpoint));
 
     progress.enter(InstallPhase.REBOOT);
     const pm = input.powerManagement;
@@ -155,16 +155,16 @@ export async function installHost(request: InstallHostRequest): Promise<InstallH
     else {
       const { proxy, ...powerManagement } = pm;
       const proxyEndpoint = { ...proxy.agent, host: proxy.agent.host };
-      await progress.step('fence-reboot', `Host.fenceNode reboot via ${proxy.name}`, () => fencing.fenceHost({ proxy: proxyEndpoint, powerManagement, action: 'reboot' }), (r) =>
+      const fenceSummary = `Host.fenceNode reboot via ${proxy.name}`;
+      await progress.step('fence-reboot', fenceSummary, () => via(fence, fenceSummary).fenceHost({ proxy: proxyEndpoint, powerManagement, action: 'reboot' }), (r) =>
         `power ${r.power}${r.operationStatus ? `, ${r.operationStatus}` : ''}`,
       );
-      await progress.step('wait-agent-after-reboot', `Host.ping2 ${endpoint.host}:${endpoint.port}`, () =>
-        waiting.waitForAgent({ endpoint, timeoutSeconds: policy.agentWaitSeconds }),
-      );
+      await progress.step('wait-agent-after-reboot', pingSummary, () => via(waitProfile, `${pingSummary} after the reboot`).waitForAgent({ endpoint, timeoutSeconds: policy.agentWaitSeconds }));
     }
 
     progress.enter(InstallPhase.VERIFY);
-    const after = await progress.step('verify', `${mgmt.name} as devised, netConfigDirty False`, () => agent.probeCapabilities(endpoint));
+    const verifySummary = `${mgmt.name} as devised, netConfigDirty False`;
+    const after = await progress.step('verify', verifySummary, () => via(agentCall, `verify: ${verifySummary}`).probeCapabilities(endpoint));
     const problems = verifyManagementNetwork(after.capabilities, mgmt.name, devised.networks[mgmt.name] ?? {});
     if (problems.length) {
       progress.note('verify-result', 'failed', problems.join('; '));

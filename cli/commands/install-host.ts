@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { followInstall, startOrAttachInstall, webUiLink } from '../../client/install-host';
-import { DEFAULT_NAMESPACE } from '../../lib/temporal/constants';
+import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../../lib/temporal/constants';
 import { InstallHostInput, type InstallHostResult, type StepRecord } from '../../model/install-host/contract';
 import { UsageError } from '../usage-error';
 
@@ -17,6 +17,7 @@ const Flags = z.object({
   input: z.string().min(1),
   address: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port'),
   namespace: z.string().min(1),
+  taskQueue: z.string().min(1),
   uiUrl: z.string().url(),
   json: z.boolean().default(false),
   wait: z.boolean().default(true),
@@ -63,6 +64,7 @@ export function register(program: Command): void {
     .requiredOption('--input <file>', 'install-host input (JSON, see schemas/install-host-input.v1.json); - for stdin')
     .option('--address <host:port>', 'Temporal frontend', '127.0.0.1:7233')
     .option('--namespace <ns>', 'Temporal namespace', DEFAULT_NAMESPACE)
+    .option('--task-queue <name>', 'task queue the workers poll', TASK_QUEUE)
     .option('--ui-url <url>', 'Web UI base URL, for the link to the execution', 'http://127.0.0.1:8233')
     .option('--json', 'print only the result as JSON')
     .option('--no-wait', 'start (or attach) and print the workflow id without following it')
@@ -73,7 +75,7 @@ export function register(program: Command): void {
       const connection = await Connection.connect({ address: flags.address });
       try {
         const client = new Client({ connection, namespace: flags.namespace });
-        const started = await startOrAttachInstall(client, parsed.data);
+        const started = await startOrAttachInstall(client, parsed.data, { taskQueue: flags.taskQueue });
         const link = webUiLink(flags.uiUrl, flags.namespace, started.workflowId, started.runId);
         if (!flags.json) process.stdout.write(`${started.started ? 'started' : 'attached to running'} install ${started.workflowId} (run ${started.runId})\n`);
         if (!flags.wait) {

@@ -22,7 +22,12 @@ import { uniqueToken } from '../../testbed/netns';
 import { installTemporalRuntime } from '../../worker/runtime';
 import { attachToServer, type TemporalTarget } from './temporal';
 
-const HISTORIES = fileURLToPath(new URL('../histories/install-host', import.meta.url));
+/**
+ * Histories are grouped by the workflow-code generation that recorded them; every generation keeps
+ * replaying. Bump this when recording after a change to the workflow.
+ */
+export const HISTORY_GENERATION = 'v2-activity-summaries';
+const HISTORIES = fileURLToPath(new URL(`../histories/install-host/${HISTORY_GENERATION}`, import.meta.url));
 
 export interface InstallHarness {
   env: TestWorkflowEnvironment;

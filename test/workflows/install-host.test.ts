@@ -11,7 +11,9 @@ import { testbedUnavailableReason } from '../../testbed/requirements';
 import { createInstallHarness, type InstallHarness } from '../helpers/install-harness';
 import { skipBecause } from '../helpers/skip';
 import { unavailableReason } from '../helpers/temporal';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { run } from '../../lib/process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -94,10 +96,19 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     expect(caps.networks.ovirtmgmt).toMatchObject({ dhcpv4: true, addr: lab.testbed.host('dhcp1').address });
   });
 
-  it('falls back to lastClientIface on an agent without Host.getRoute', async () => {
-    const { result } = await harness.install(lab.installRequest('oldvdsm', { policy: { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'auto', agentWaitSeconds: 60 } }));
-    expect(result.outcome, JSON.stringify(result, null, 2)).toBe('configured');
-    expect(result).toMatchObject({ device: 'eth0', rule: 'last-client-iface' });
+  it('falls back to lastClientIface on an agent without Host.getRoute (driven through `hostprov install-host`)', async () => {
+    const inputFile = join(dir, 'oldvdsm.json');
+    writeFileSync(inputFile, JSON.stringify(lab.installRequest('oldvdsm', { policy: { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'auto', agentWaitSeconds: 60 } })));
+    const cli = await run(
+      [join(PROJECT_ROOT, 'bin', 'hostprov'), 'install-host', '--input', inputFile, '--address', harness.target.address, '--namespace', harness.target.namespace, '--task-queue', harness.taskQueue, '--ui-url', 'http://ui.example:8233'],
+      { allowFailure: true, env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
+    );
+    expect(cli.code, cli.stdout + cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/✓ route \(\d+ ms\)\s+agent has no Host.getRoute/);
+    expect(cli.stdout).toMatch(/✓ setup-networks \(\d+ ms\)\s+applied and confirmed/);
+    expect(cli.stdout).toContain('outcome: configured');
+    expect(cli.stdout).toContain('device:  eth0 (rule: last-client-iface)');
+    expect(cli.stdout).toMatch(/history: http:\/\/ui\.example:8233\/namespaces\/default\/workflows\/install-host-[0-9a-f]+-oldvdsm\/[0-9a-f-]+\/history/);
   });
 
   it('skips a host without a route to the manager, visibly', async () => {

@@ -26,7 +26,7 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
   it('exist for every install-host outcome', () => {
     const outcomes = files.map((f) => relative(HISTORIES, f));
     for (const outcome of ['configured', 'already-configured', 'skipped-no-route', 'rolled-back', 'failed']) {
-      expect(outcomes.some((f) => f.includes(`install-host/${outcome}`)), `a history for outcome ${outcome}`).toBe(true);
+      expect(outcomes.some((f) => f.startsWith('install-host/') && f.endsWith(`/${outcome}.json`)), `a history for outcome ${outcome}`).toBe(true);
     }
   });
 
