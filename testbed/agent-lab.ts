@@ -5,6 +5,8 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { withFreshConnection } from '../agent/transport/client';
+import type { AgentEndpointInput } from '../agent/transport/endpoint';
 import { ensurePki, type Pki } from '../lib/pki';
 import { PROJECT_ROOT } from '../lib/paths';
 import type { InstallHostRequest } from '../model/install-host/contract';
@@ -31,12 +33,26 @@ export interface AgentLab {
   pki: Pki | null;
   /** An install-host request for `host`, fenced through the next host of the lab (if there is one). */
   installRequest(host: string, overrides?: Partial<InstallHostRequest>): InstallHostRequest;
-  /** Resolves when every powered-on host's agent accepts TCP connections. */
+  /** Resolves when every host's agent answers `Host.ping2` (booted and done restoring). */
   waitForAgents(timeoutMs?: number): Promise<void>;
   destroy(): Promise<void>;
 }
 
 const CLIENT_CERT = 'engine';
+
+/** A booting agent accepts connections but answers 99 until it restored its configuration. */
+async function waitForPing(endpoint: AgentEndpointInput, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await withFreshConnection(endpoint, (c) => c.call('Host.ping2', {}, { timeoutMs: 2000 }), { connectTimeoutMs: 2000 });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
 
 export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab> {
   const tls = options.tls ?? true;
@@ -73,6 +89,11 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
     pki
       ? { certRef: `file:${pki.client(CLIENT_CERT).certFile}`, keyRef: `file:${pki.client(CLIENT_CERT).keyFile}`, caRef: `file:${pki.caFile}`, serverName: `${host}.hostprov.test` }
       : { insecure: true as const };
+
+  const agentEndpoint = (name: string, address: string) =>
+    pki
+      ? { host: address, port: AGENT_PORT_DEFAULT, tls: { ...pki.client(CLIENT_CERT), serverName: `${name}.hostprov.test` } }
+      : { host: address, port: AGENT_PORT_DEFAULT, tls: { insecure: true as const } };
 
   const passwordFiles = new Map<string, string>();
   async function passwordRef(host: string): Promise<string> {
@@ -118,7 +139,12 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
       return { ...request, ...overrides };
     },
     async waitForAgents(timeoutMs = 60_000) {
-      await Promise.all(testbed.hosts.map((h) => waitForTcp(h.address, AGENT_PORT_DEFAULT, { timeoutMs })));
+      await Promise.all(
+        testbed.hosts.map(async (h) => {
+          await waitForTcp(h.address, AGENT_PORT_DEFAULT, { timeoutMs });
+          await waitForPing(agentEndpoint(h.name, h.address), timeoutMs);
+        }),
+      );
     },
     destroy: () => testbed.destroy(),
   };

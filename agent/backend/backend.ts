@@ -6,10 +6,12 @@
  * The one implementation is {@link createLinuxBackend} (iproute2 + ISC dhclient).
  */
 import type { CreatableLinkType, Family, KernelState, Plan } from '../../model/net-state';
+import type { ForeignDhcpClient } from './dhcp/foreign';
 import type { DhcpLease } from './dhcp/lease';
 import type { RouteLookup } from './iproute2/route-get';
 
 export type { DhcpLease } from './dhcp/lease';
+export type { ForeignDhcpClient } from './dhcp/foreign';
 export type { RouteLookup } from './iproute2/route-get';
 export { createLinuxBackend, type LinuxBackendOptions } from './linux-backend';
 
@@ -33,6 +35,10 @@ export interface NetworkBackend {
   dhcpLeases(): Promise<DhcpLease[]>;
   /** Devices and families with one of our DHCP clients running (capabilities' dhcpv4/dhcpv6). */
   dhcpClients(): Promise<Array<{ dev: string; family: Family }>>;
+  /** DHCP clients the OS runs in this namespace (not ours), per device and family. */
+  foreignDhcpClients(): Promise<ForeignDhcpClient[]>;
+  /** Stops a foreign DHCP client (SIGTERM, no release: its address stays until the plan removes it). */
+  stopForeignDhcpClient(client: ForeignDhcpClient): Promise<void>;
   /** Resolves with the lease on `dev` once there is one (VDSM's blocking DHCP); rejects with `DhcpLeaseTimeoutError`. */
   waitForDhcpLease(dev: string, family: Family, timeoutMs: number): Promise<DhcpLease>;
   /** Called when a DHCP client binds a new address (for the `|net|host_conn|no_id` event); returns unsubscribe. */

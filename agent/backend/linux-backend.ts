@@ -4,7 +4,9 @@
 import type { Logger } from '../../lib/logger';
 import type { CreatableLinkType, Plan } from '../../model/net-state';
 import type { NetworkBackend } from './backend';
+import { foreignDhcpClients } from './dhcp/foreign';
 import { DhcpClientManager } from './dhcp/manager';
+import { stopPid } from '../../lib/process';
 import { applyPlan } from './iproute2/apply';
 import { LinkTypeProbe } from './iproute2/link-support';
 import { readKernelState } from './iproute2/read';
@@ -46,6 +48,11 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
     },
     dhcpLeases: () => dhcp.leases(),
     dhcpClients: () => dhcp.clients(),
+    foreignDhcpClients: async () => foreignDhcpClients(target, await dhcp.ourPids()),
+    async stopForeignDhcpClient(client) {
+      log.info({ pid: client.pid, dev: client.dev, family: client.family }, 'taking the device over: stopping the DHCP client the OS runs on it');
+      await stopPid(client.pid, { timeoutMs: 3_000 });
+    },
     waitForDhcpLease: (dev, family, timeoutMs) => dhcp.waitForLease(dev, family, timeoutMs),
     onDhcpLease: (listener) => dhcp.onLease(listener),
     close: () => dhcp.close(),

@@ -10,7 +10,7 @@
  *   state: the kernel objects in scope go back to their snapshot, the running config to its previous value.
  */
 import type { Logger } from '../../lib/logger';
-import type { KernelState, Plan } from '../../model/net-state';
+import { MAIN_TABLE, type KernelState, type Plan } from '../../model/net-state';
 import { canonicalizeRequest } from '../../model/network/canonicalize';
 import { mergeRunningConfig, type RunningConfig } from '../../model/network/config';
 import { desiredStateForChange, desiredStateFromSnapshot, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
@@ -67,6 +67,7 @@ export class NetworkService {
       const previous = presentPart(config.loadRunning(), current);
       const desired = desiredStateForChange(previous, safe, current);
       const plan = planChanges(current, desired, await this.deps.dhcp.running());
+      await this.takeOverDevices(desired, current);
       await backend.apply(plan);
       await this.deps.dhcp.record(plan);
       config.saveRunning(safe);
@@ -112,7 +113,9 @@ export class NetworkService {
     const desired = desiredStateForChange(running, next, current);
     const runningDhcp = await this.deps.dhcp.running();
     const plan = planChanges(current, desired, runningDhcp);
-    const restorePoint: RestorePoint = { kernel: current, dhcp: runningDhcp, config: running, scope: scopeOf(desired, plan) };
+    const takenOver = await this.takeOverDevices(desired, current);
+    // A rollback gives the devices DHCP again (from our client) if the OS ran one there before.
+    const restorePoint: RestorePoint = { kernel: current, dhcp: [...runningDhcp, ...takenOver], config: running, scope: scopeOf(desired, plan) };
     log.info({ requestId: id, ops: plan.ops.length, networks: Object.keys(request.networks), bonds: Object.keys(request.bonds) }, 'applying setupNetworks');
 
     try {
@@ -165,6 +168,22 @@ export class NetworkService {
     } finally {
       config.saveRunning(point.config);
     }
+  }
+
+  /**
+   * Stops DHCP clients the OS runs on devices this configuration now owns (bridge ports, configured
+   * devices), so they cannot put addresses back behind our back. Returns them as specs for the rollback.
+   */
+  private async takeOverDevices(desired: DesiredState, current: KernelState): Promise<DhcpClientSpec[]> {
+    const owned = new Set([...desired.dhcpOwners, ...desired.addressOwners]);
+    const specs: DhcpClientSpec[] = [];
+    for (const client of await this.deps.backend.foreignDhcpClients()) {
+      if (!owned.has(client.dev)) continue;
+      await this.deps.backend.stopForeignDhcpClient(client);
+      const defaultRoute = current.routes.some((r) => r.dev === client.dev && r.family === client.family && r.table === MAIN_TABLE && r.dst === 'default');
+      specs.push({ dev: client.dev, family: client.family, table: MAIN_TABLE, defaultRoute, sourceRouting: false });
+    }
+    return specs;
   }
 
   private async unsupportedLinkTypes(next: RunningConfig): Promise<Partial<Record<'bond' | 'vlan', string>>> {

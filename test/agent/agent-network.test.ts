@@ -168,6 +168,29 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
     }
   });
 
+  it('a second network with its own gateway and static IPv6: own routing table and rules, main default route untouched', async () => {
+    const params = {
+      networks: {
+        vmnet: { remove: true },
+        storage: { nic: 'eth1', bridged: 'false', ipaddr: '198.18.251.10', prefix: '24', gateway: '198.18.251.1', ipv6addr: '2001:db8:251::10/64' },
+      },
+      bondings: {},
+      options: { connectivityCheck: 'false' },
+    };
+    expect(await h.client.call('Host.setupNetworks', params)).toEqual({ code: 0, message: 'Done' });
+    const kernel = await h.kernel();
+    expect(kernel.addresses.filter((a) => a.dev === 'eth1').map((a) => `${a.address}/${a.prefixLen}`).sort()).toEqual(['198.18.251.10/24', '2001:db8:251::10/64']);
+    const table = sourceRouteTableId('eth1');
+    expect(kernel.routes.filter((r) => r.table === table).map((r) => `${r.dst} ${r.gateway ?? ''}`).sort()).toEqual(['198.18.251.0/24 ', 'default 198.18.251.1']);
+    expect(kernel.rules.filter((r) => r.table === table).map((r) => `${r.from ?? '*'}>${r.to ?? '*'}@${r.priority}`).sort()).toEqual(['*>198.18.251.0/24@3200', '198.18.251.0/24>*@3200']);
+    expect(kernel.routes.filter((r) => r.table === 254 && r.dst === 'default')).toEqual([expect.objectContaining({ dev: 'ovirtmgmt', gateway: MGMT_SUBNET.gateway })]);
+    // the kernel itself picks the storage table for traffic from the storage address
+    const viaStorage = await h.host.ipJson<Array<{ dev: string; gateway?: string }>>(['route', 'get', '203.0.113.9', 'from', '198.18.251.10']);
+    expect(viaStorage[0]).toMatchObject({ dev: 'eth1', gateway: '198.18.251.1' });
+    const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
+    expect(caps.networks.storage).toMatchObject({ bridged: false, interface: 'eth1', gateway: '198.18.251.1', ipv4defaultroute: false, ipv6addrs: ['2001:db8:251::10/64'] });
+  });
+
   it('bad requests are refused with VDSM validation codes and change nothing', async () => {
     const before = comparable(await h.kernel());
     expect(await rpcCode(h.client.call('Host.setupNetworks', { networks: { x: { nic: 'eth9' } }, bondings: {}, options: {} }))).toBe(VdsmCode.BAD_NIC);

@@ -128,6 +128,17 @@ export class DhcpClientManager {
     return running;
   }
 
+  /** Pids of the dhclients this manager started and that are alive. */
+  async ourPids(): Promise<Set<number>> {
+    const names = await readdir(this.paths.runtimeDir).catch(() => [] as string[]);
+    const pids = new Set<number>();
+    for (const name of names.filter((n) => n.endsWith('.pid'))) {
+      const pid = await ourDhclientPid(join(this.paths.runtimeDir, name));
+      if (pid !== null) pids.add(pid);
+    }
+    return pids;
+  }
+
   /** Resolves with the lease on `dev` once there is one (at once if there is already). */
   async waitForLease(dev: string, family: Family, timeoutMs: number): Promise<DhcpLease> {
     const existing = await this.lease(dev, family);
