@@ -24,7 +24,7 @@ const sandboxRestrictions = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'dist/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', '.tools/**', '.data/**', '.scratch/**', 'dist/**', 'coverage/**', 'test/interop/java-client/target/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -7,6 +7,8 @@ export default defineConfig({
     globalSetup: ['test/setup/temporal.global.ts'],
     // Forks, not threads: the Temporal core bridge and worker threads misbehave in vitest's thread pool.
     pool: 'forks',
+    // Keep CI output readable: warnings and errors only, unless asked (HOSTPROV_LOG_LEVEL=info npx vitest ...).
+    env: { HOSTPROV_LOG_LEVEL: process.env.HOSTPROV_LOG_LEVEL ?? 'warn' },
     testTimeout: 120_000,
     hookTimeout: 180_000,
     teardownTimeout: 60_000,

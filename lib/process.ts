@@ -75,11 +75,10 @@ export class CommandFailedError extends Error {
   }
 }
 
+export type RunOptions = SpawnOptions & { input?: string; allowFailure?: boolean; timeoutMs?: number };
+
 /** Runs a command to completion, optionally feeding `input` on stdin. Rejects on non-zero exit unless `allowFailure`. */
-export function run(
-  argv: readonly string[],
-  options: SpawnOptions & { input?: string; allowFailure?: boolean; timeoutMs?: number } = {},
-): Promise<RunResult> {
+export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const { input, allowFailure = false, timeoutMs, ...spawnOptions } = options;
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error('run: empty argv');

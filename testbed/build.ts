@@ -4,7 +4,7 @@
  * started by testbed.ts once the wiring exists.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { run } from './command';
+import { run } from '../lib/process';
 import { HOST_SUBNET_PREFIX_LENGTH } from './addressing';
 import type { TestbedDescription, TestbedHost } from './description';
 import { addVethPair, Netns } from './netns';

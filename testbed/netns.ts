@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunResult } from '../lib/process';
-import { run } from './command';
+import { run } from '../lib/process';
 import { stopProcess } from './processes';
 
 export const IFNAME_MAX = 15;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fence, type FenceOptions } from '../agent/fencing/fence';
 import type { FenceAction } from '../agent/fencing/fence-request';
 import type { FenceNodeResult } from '../agent/fencing/fence-result';
-import { run } from './command';
+import { run } from '../lib/process';
 import type { BmcCredentials } from './bmc-credentials';
 import type { TestbedHost } from './description';
 import { BMC_IPMB_ADDRESS } from './ipmi-sim';

@@ -1,7 +1,7 @@
 /** What a testbed needs on this machine; the reason it cannot be built, for a printed test skip. */
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { run } from './command';
+import { run } from '../lib/process';
 import { netnsUnavailableReason } from './netns';
 
 /** Programs the testbed runs (packages: iproute2, openipmi, fence-agents, ipmitool, dnsmasq-base, isc-dhcp-client, util-linux). */

@@ -9,7 +9,7 @@
  * skipped rather than shadowed.
  */
 import { randomInt } from 'node:crypto';
-import { run } from './command';
+import { run } from '../lib/process';
 import { overlapsTestbedSubnets, subnetPlan, SUBNET_INDEX_MAX, SUBNET_INDEX_MIN, type SubnetPlan } from './addressing';
 import { Netns } from './netns';
 

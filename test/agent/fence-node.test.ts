@@ -15,7 +15,7 @@ import { createFenceNodeVerb, FENCE_NODE_METHOD, FENCE_NODE_PARAMS, parseFenceNo
 import type { RpcContext } from '../../agent/transport/types';
 import { JsonRpcCode, VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 import { skipBecause } from '../helpers/skip';
-import { run } from '../../testbed/command';
+import { run } from '../../lib/process';
 import { canConnect, waitForTcp } from '../../testbed/reachability';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { createTestbed, type Testbed } from '../../testbed/testbed';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { skipBecause } from '../helpers/skip';
-import { run } from '../../testbed/command';
+import { run } from '../../lib/process';
 import { readDescription, type TestbedDescription } from '../../testbed/description';
 import { netnsExists } from '../../testbed/netns';
 import { testbedUnavailableReason } from '../../testbed/requirements';

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { skipBecause } from '../helpers/skip';
 import { subnetPlan } from '../../testbed/addressing';
-import { run } from '../../testbed/command';
+import { run } from '../../lib/process';
 import { Netns, uniqueToken } from '../../testbed/netns';
 import { waitForTcp } from '../../testbed/reachability';
 import { testbedUnavailableReason } from '../../testbed/requirements';

@@ -1,6 +1,6 @@
 /** The pure parts of the testbed: address plan, names, generated configs. */
 import { describe, expect, it } from 'vitest';
-import { run } from '../../testbed/command';
+import { run } from '../../lib/process';
 import { bmcAddress, HostIndexError, hostAddress, nicMac, overlapsTestbedSubnets, subnetPlan, SubnetIndexError } from '../../testbed/addressing';
 import { dnsmasqArgv } from '../../testbed/dnsmasq';
 import { renderLanConf, UnsafeConfigValueError } from '../../testbed/ipmi-sim';

@@ -5,7 +5,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { skipBecause } from '../helpers/skip';
-import { run } from '../../testbed/command';
+import { run } from '../../lib/process';
 import { readDescription, type TestbedDescription } from '../../testbed/description';
 import { dnsmasqPaths } from '../../testbed/dnsmasq';
 import { linkExists, Netns, netnsExists } from '../../testbed/netns';

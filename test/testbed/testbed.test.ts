@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipBecause } from '../helpers/skip';
-import { run } from '../../testbed/command';
+import { run } from '../../lib/process';
 import { dnsmasqPaths } from '../../testbed/dnsmasq';
 import { Netns } from '../../testbed/netns';
 import { waitForTcp } from '../../testbed/reachability';

@@ -1,0 +1,61 @@
+/**
+ * `hostprov bench agent` and `hostprov bench install-host`: the benchmarks in bench/, writing
+ * `<out>/<name>.json` (every figure with its unit, and the machine) and `<out>/<name>.md` (a short table).
+ * They build network namespaces, so they need root; progress goes to stdout, logs to stderr.
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { runAgentBench } from '../../bench/agent';
+import { runInstallHostBench } from '../../bench/install-host';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { testbedUnavailableReason } from '../../testbed/requirements';
+import { netnsUnavailableReason } from '../../testbed/netns';
+import { UsageError } from '../usage-error';
+
+const DEFAULT_OUT = resolve(PROJECT_ROOT, 'bench', 'results');
+
+const count = (what: string, min: number, max: number) =>
+  z.coerce
+    .number({ message: `${what} must be a number` })
+    .int(`${what} must be a whole number`)
+    .min(min, `${what} must be at least ${min}`)
+    .max(max, `${what} must be at most ${max}`);
+
+const AgentFlags = z.object({ out: z.string().min(1), repetitions: count('--repetitions', 2, 1000) });
+const InstallHostFlags = z.object({ out: z.string().min(1), hosts: count('--hosts', 1, 39), repetitions: count('--repetitions', 1, 20) });
+
+function parse<T>(schema: z.ZodType<T>, raw: unknown): T {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('; '));
+  return parsed.data;
+}
+
+export function register(program: Command): void {
+  const bench = program.command('bench').description('Benchmarks (root: they build network namespaces); results as JSON and Markdown');
+
+  bench
+    .command('agent')
+    .description('Agent: setupNetworks of 1/10/100 bridged networks vs one ip -batch (the floor), apply→rollback, confirm round trips')
+    .option('--out <dir>', 'where agent.json and agent.md go', DEFAULT_OUT)
+    .option('--repetitions <n>', 'runs per measurement, the first discarded as warm-up', '21')
+    .action(async (raw: Record<string, unknown>) => {
+      const flags = parse(AgentFlags, raw);
+      const reason = await netnsUnavailableReason();
+      if (reason) throw new UsageError(`bench agent builds network namespaces and cannot run here: ${reason}`);
+      await runAgentBench({ outDir: resolve(flags.out), repetitions: flags.repetitions });
+    });
+
+  bench
+    .command('install-host')
+    .description('install-host: per-install time by step with and without the reboot; N namespaced hosts installed concurrently')
+    .option('--out <dir>', 'where install-host.json and install-host.md go', DEFAULT_OUT)
+    .option('--hosts <n>', 'hosts installed concurrently (one more serves as fence proxy)', '20')
+    .option('--repetitions <n>', 'sequential installs measured per variant (reboot off, reboot on)', '3')
+    .action(async (raw: Record<string, unknown>) => {
+      const flags = parse(InstallHostFlags, raw);
+      const reason = await testbedUnavailableReason();
+      if (reason) throw new UsageError(`bench install-host builds a namespaced testbed and cannot run here: ${reason}`);
+      await runInstallHostBench({ outDir: resolve(flags.out), hosts: flags.hosts, repetitions: flags.repetitions });
+    });
+}
