@@ -4,6 +4,7 @@
  */
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import type { FenceAction, FenceRequest } from '../agent/fencing/fence-request';
 import type { TestbedDescription, TestbedHost } from './description';
 
 export const BmcCredentialsSchema = z.object({
@@ -48,7 +49,8 @@ export async function readBmcCredentials(description: TestbedDescription, host: 
  * `Host.fenceNode` params that power-manage `host` through its BMC. The IPMI port is passed as the
  * agent option `ipport=`: VDSM's `port` parameter is the fence agent's *plug*, not the BMC's UDP port.
  */
-export function fenceNodeParamsFor(credentials: BmcCredentials, action: 'status' | 'on' | 'off' | 'reboot'): Record<string, unknown> {
+/** What a fence agent is asked to do against this BMC (plain IPMI `lan`; the UDP port as `ipport=`). */
+export function fenceRequestFor(credentials: BmcCredentials, action: FenceAction): FenceRequest {
   return {
     addr: credentials.address,
     port: '',
@@ -58,6 +60,10 @@ export function fenceNodeParamsFor(credentials: BmcCredentials, action: 'status'
     action,
     secure: false,
     options: `ipport=${credentials.port}`,
-    policy: null,
   };
+}
+
+/** The same as `Host.fenceNode` params (VDSM's order and names). */
+export function fenceNodeParamsFor(credentials: BmcCredentials, action: FenceAction): Record<string, unknown> {
+  return { ...fenceRequestFor(credentials, action), policy: null };
 }

@@ -4,9 +4,10 @@
  * half-built testbed can be torn down. Validated with zod when read back.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readJsonFile } from '../lib/json-file';
 
 export const DESCRIPTION_FILE = 'testbed.json';
 
@@ -132,22 +133,7 @@ export function descriptionPath(stateDir: string): string {
 /** Reads and validates `<stateDir>/testbed.json`; `null` when there is none. */
 export async function readDescription(stateDir: string): Promise<TestbedDescription | null> {
   const path = descriptionPath(stateDir);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new TestbedDescriptionError(path, `not JSON (${(err as Error).message})`);
-  }
-  const parsed = TestbedDescriptionSchema.safeParse(json);
-  if (!parsed.success) throw new TestbedDescriptionError(path, z.prettifyError(parsed.error));
-  return parsed.data;
+  return readJsonFile(path, TestbedDescriptionSchema, (detail) => new TestbedDescriptionError(path, detail));
 }
 
 /**

@@ -10,7 +10,7 @@ import { fence, type FenceOptions } from '../agent/fencing/fence';
 import type { FenceAction } from '../agent/fencing/fence-request';
 import type { FenceNodeResult } from '../agent/fencing/fence-result';
 import { run } from '../lib/process';
-import type { BmcCredentials } from './bmc-credentials';
+import { fenceRequestFor, type BmcCredentials } from './bmc-credentials';
 import type { TestbedHost } from './description';
 import { BMC_IPMB_ADDRESS } from './ipmi-sim';
 import { processStat } from './processes';
@@ -80,17 +80,5 @@ export async function bootPid(host: TestbedHost): Promise<number | null> {
  * `Host.fenceNode` (same runner, same stdin). Plain IPMI `lan` (no lanplus): fast against ipmi_sim.
  */
 export async function fenceThroughBmc(credentials: BmcCredentials, action: FenceAction, options: FenceOptions = {}): Promise<FenceNodeResult> {
-  return fence(
-    {
-      addr: credentials.address,
-      port: '',
-      agent: 'ipmilan',
-      username: credentials.username,
-      password: credentials.password,
-      action,
-      secure: false,
-      options: `ipport=${credentials.port}`,
-    },
-    options,
-  );
+  return fence(fenceRequestFor(credentials, action), options);
 }

@@ -2,7 +2,7 @@
  * Queries of the install-host workflow. The CLI, tests and the workflow import the same definitions.
  */
 import { defineQuery } from '@temporalio/workflow';
-import type { InstallHostResult, StepRecord } from '../model/install-host/contract';
+import { InstallOutcome, type InstallHostResult, type StepRecord } from '../model/install-host/contract';
 
 export interface InstallStatus {
   /** Current phase, same value as the `InstallPhase` search attribute. */
@@ -24,11 +24,8 @@ export const InstallPhase = {
   COMMIT: 'commit',
   REBOOT: 'reboot',
   VERIFY: 'verify',
-  CONFIGURED: 'configured',
-  ALREADY_CONFIGURED: 'already-configured',
-  SKIPPED_NO_ROUTE: 'skipped-no-route',
-  ROLLED_BACK: 'rolled-back',
-  FAILED: 'failed',
+  // the last phase is the outcome
+  ...InstallOutcome,
 } as const;
 export type InstallPhase = (typeof InstallPhase)[keyof typeof InstallPhase];
 

@@ -2,11 +2,12 @@
  * Leases as our dhclient script records them: `<leaseDir>/<dev>.<4|6>.json`, written atomically (temp file
  * + rename) on every bind/renewal and removed when the lease ends.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Family } from '../../../model/net-state';
 import { InvalidLeaseFileError } from '../errors';
+import { readJsonFile } from '../../../lib/json-file';
 
 export const DhcpLease = z.object({
   dev: z.string(),
@@ -44,22 +45,7 @@ export function leaseKeyFromFileName(name: string): { dev: string; family: Famil
 
 /** The lease in `path`, or null if there is none (no file). */
 export async function readLeaseFile(path: string): Promise<DhcpLease | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new InvalidLeaseFileError(path, (err as Error).message);
-  }
-  const parsed = DhcpLease.safeParse(raw);
-  if (!parsed.success) throw new InvalidLeaseFileError(path, z.prettifyError(parsed.error));
-  return parsed.data;
+  return readJsonFile(path, DhcpLease, (detail) => new InvalidLeaseFileError(path, detail));
 }
 
 /** Every valid lease in `dir`; invalid files are reported to `onInvalid` and skipped. */
