@@ -50,33 +50,40 @@ export function createSetupNetworksActivity(options: ConfirmLoopOptions = {}) {
     const log = ctx.log;
     ctx.heartbeat(progress);
 
+    // Confirmations only count once the host has applied the change, so the loop starts with the call.
     let done = false;
-    const confirmLoop = (async () => {
-      while (!done) {
-        try {
-          await withFreshConnection(endpoint, (c) => c.call('Host.confirmConnectivity', {}, { timeoutMs: pollTimeout }), { connectTimeoutMs: pollTimeout, heartBeatMs: 0 });
-          progress.confirmations += 1;
-        } catch {
-          // While the host rebuilds its management path, polls fail; the host's own timer decides.
+    let confirmLoop: Promise<void> | undefined;
+    const startConfirming = (): Promise<void> =>
+      (confirmLoop ??= (async () => {
+        while (!done) {
+          try {
+            await withFreshConnection(endpoint, (c) => c.call('Host.confirmConnectivity', {}, { timeoutMs: pollTimeout }), { connectTimeoutMs: pollTimeout, heartBeatMs: 0 });
+            progress.confirmations += 1;
+          } catch {
+            // While the host rebuilds its management path, polls fail; the host's own timer decides.
+          }
+          ctx.heartbeat(progress);
+          if (!done) await new Promise((r) => setTimeout(r, interval));
         }
-        ctx.heartbeat(progress);
-        if (!done) await new Promise((r) => setTimeout(r, interval));
-      }
-    })();
+      })());
 
     const params = { networks: input.networks, bondings: input.bondings, options: input.options };
     const callTimeoutMs = (input.connectivityTimeoutSeconds + 60) * 1000;
     try {
       for (let session = 1; ; session += 1) {
-        // Heart-beats off for the call, as the engine does while the management network changes.
-        const client = await AgentClient.connect(endpoint, { heartBeatMs: 0, connectTimeoutMs: 10_000 }).catch((err: unknown) => err as Error);
+        // Heart-beats off for the call, as the engine does while the management network changes. The connect
+        // budget stays below the activity's heartbeat timeout (8 s), and every attempt heartbeats.
+        ctx.heartbeat(progress);
+        const client = await AgentClient.connect(endpoint, { heartBeatMs: 0, connectTimeoutMs: 5_000 }).catch((err: unknown) => err as Error);
         if (client instanceof Error) {
           if (Date.now() > windowEnds) throw client;
           await new Promise((r) => setTimeout(r, 1000));
           continue;
         }
         try {
-          await client.call('Host.setupNetworks', params, { id: input.requestId, timeoutMs: callTimeoutMs });
+          const call = client.call('Host.setupNetworks', params, { id: input.requestId, timeoutMs: callTimeoutMs });
+          void startConfirming();
+          await call;
           return { status: 'applied', confirmations: progress.confirmations, tookOverInFlight: takingOver || session > 1 };
         } catch (err) {
           if (err instanceof AgentRpcError && err.code === VdsmCode.LOST_CONNECTION) {

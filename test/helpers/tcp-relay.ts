@@ -1,0 +1,68 @@
+/**
+ * A loopback TCP relay in front of an agent, whose live connections a test can cut: the way a management
+ * change kills the session that carries setupNetworks, without touching the agent. With
+ * `holdAfterFirst`, every connection after the first is accepted but not forwarded until `release()`.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+export interface TcpRelay {
+  port: number;
+  /** Destroys every forwarded connection open right now (held ones stay held). */
+  cutAll(): number;
+  /** Forwards held connections and stops holding new ones. */
+  release(): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpRelay(target: { host: string; port: number }, options: { holdAfterFirst?: boolean } = {}): Promise<TcpRelay> {
+  const open = new Set<Socket>();
+  const held: Socket[] = [];
+  let accepted = 0;
+  let holding = Boolean(options.holdAfterFirst);
+
+  const forward = (client: Socket): void => {
+    const upstream = connect(target.port, target.host);
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  };
+
+  const server: Server = createServer((client) => {
+    client.on('error', () => undefined);
+    accepted += 1;
+    if (holding && accepted > 1) {
+      client.pause();
+      held.push(client);
+      client.on('close', () => held.splice(held.indexOf(client), 1));
+    } else {
+      forward(client);
+    }
+  });
+  server.on('connection', (s) => s.on('error', () => undefined));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    cutAll() {
+      const n = open.size;
+      for (const s of open) s.destroy();
+      return n;
+    },
+    release() {
+      holding = false;
+      for (const client of held.splice(0)) {
+        forward(client);
+        client.resume();
+      }
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of [...open, ...held]) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
