@@ -45,6 +45,9 @@ describe.skipIf(skipBecause(reason, 'agent DHCP tests'))('agent on a DHCP host',
     const osPid = Number(readFileSync(osPidFile, 'utf8').trim());
     expect(isAlive(osPid)).toBe(true);
 
+    const events: string[] = [];
+    const listener = await AgentClient.connect({ host: host.address, tls: { insecure: true } }, { onEvent: (e) => events.push(e.method) });
+
     let confirming = true;
     const confirmLoop = (async () => {
       while (confirming) {
@@ -74,5 +77,10 @@ describe.skipIf(skipBecause(reason, 'agent DHCP tests'))('agent on a DHCP host',
     const caps = Capabilities.parse(await client.call('Host.getCapabilities', {}));
     expect(caps.networks.ovirtmgmt).toMatchObject({ bridged: true, dhcpv4: true, addr: host.address, ipv4defaultroute: true, southbound: 'eth0' });
     expect(existsSync(join(host.runtimeDir, 'agent', 'dhcp', 'ovirtmgmt.4.json'))).toBe(true);
+    // the new lease is announced to event subscribers, as VDSM's DHCP monitor does
+    const deadline = Date.now() + 10_000;
+    while (!events.includes('|net|host_conn|no_id') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await listener.close();
+    expect(events).toContain('|net|host_conn|no_id');
   });
 });
