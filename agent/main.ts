@@ -79,17 +79,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   ].filter((verb) => options.compatibility !== 'vdsm' || !HOSTPROV_ONLY_VERBS.includes(verb.method));
   const server = await startAgentServer({ listen: options.listen, tls: options.tls, verbs: gated(verbs, () => recovering), logger: log.child({ component: 'transport' }) });
 
-  try {
-    const marker = join(options.runtimeDir, BOOT_MARKER);
-    if (!existsSync(marker)) {
-      log.info('first start of this boot: restoring the safe network configuration');
+  const marker = join(options.runtimeDir, BOOT_MARKER);
+  if (!existsSync(marker)) {
+    log.info('first start of this boot: restoring the safe network configuration');
+    try {
       await network.restoreSafeConfig();
-      closeSync(openSync(marker, 'w'));
+    } catch (err) {
+      // Serve anyway: an agent that cannot be reached cannot be asked to repair the host either.
+      journal.write({ kind: 'restore', outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
+      log.error({ err }, 'restoring the safe network configuration failed; serving so the manager can repair the host');
     }
-  } catch (err) {
-    await server.close();
-    backend.close();
-    throw err;
+    closeSync(openSync(marker, 'w'));
   }
   recovering = false;
   const unsubscribe = backend.onDhcpLease((lease) => {

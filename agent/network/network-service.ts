@@ -62,8 +62,8 @@ export class NetworkService {
   async restoreSafeConfig(): Promise<{ ops: number }> {
     return (await this.exclusive('restore', null, async () => {
       const { backend, config, journal, log } = this.deps;
-      const safe = config.loadSafe() ?? { networks: {}, bonds: {} };
       const current = await backend.read();
+      const safe = withoutMissingNics(config.loadSafe() ?? { networks: {}, bonds: {} }, current, log);
       const previous = presentPart(config.loadRunning(), current);
       const desired = desiredStateForChange(previous, safe, current);
       const plan = planChanges(current, desired, await this.deps.dhcp.running());
@@ -217,6 +217,22 @@ function scopeOf(desired: DesiredState, plan: Plan): { links: string[]; tables: 
     if (op.kind === 'rule-add' || op.kind === 'rule-del') tables.add(op.rule.table);
   }
   return { links: [...links].sort(), tables: [...tables].sort((a, b) => a - b) };
+}
+
+/** VDSM's restore drops persisted entries whose NICs are gone (a replaced card, a removed VF). */
+function withoutMissingNics(safe: RunningConfig, current: KernelState, log: Logger): RunningConfig {
+  const nic = (name: string) => current.links.some((l) => l.name === name && l.kind === 'nic');
+  const bonds = Object.fromEntries(Object.entries(safe.bonds).filter(([name, bond]) => {
+    const ok = bond.nics.every(nic);
+    if (!ok) log.warn({ bond: name, nics: bond.nics }, 'not restoring bond: a slave NIC is missing');
+    return ok;
+  }));
+  const networks = Object.fromEntries(Object.entries(safe.networks).filter(([name, net]) => {
+    const ok = (net.nic === undefined || nic(net.nic)) && (net.bonding === undefined || bonds[net.bonding] !== undefined || current.links.some((l) => l.name === net.bonding));
+    if (!ok) log.warn({ network: name, nic: net.nic, bonding: net.bonding }, 'not restoring network: its device is missing');
+    return ok;
+  }));
+  return { networks, bonds };
 }
 
 /**

@@ -198,4 +198,13 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
     expect(await rpcCode(h.client.call('Host.setupNetworks', { networks: { x: { nic: 'eth1', typo: 1 } }, bondings: {}, options: {} }))).toBe(-32602);
     expect(comparable(await h.kernel())).toEqual(before);
   });
+
+  it('a boot without a NIC the safe config used restores the rest and drops what sat on it', async () => {
+    expect(await h.client.call('Host.setSafeNetworkConfig', {})).toBe(true);
+    await h.host.ip(['link', 'del', 'eth1']);
+    await h.restartAgent(true);
+    const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
+    expect(Object.keys(caps.networks)).toEqual(['ovirtmgmt']);
+    expect((await h.journal()).at(-1)).toMatchObject({ kind: 'restore', outcome: 'ok' });
+  });
 });
