@@ -109,6 +109,17 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     expect(cli.stdout).toContain('outcome: configured');
     expect(cli.stdout).toContain('device:  eth0 (rule: last-client-iface)');
     expect(cli.stdout).toMatch(/history: http:\/\/ui\.example:8233\/namespaces\/default\/workflows\/install-host-[0-9a-f]+-oldvdsm\/[0-9a-f-]+\/history/);
+
+    // operators: `hostprov status` shows the finished install step by step
+    const hostId = lab.installRequest('oldvdsm').host.id;
+    const status = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'status', hostId, '--address', harness.target.address], { allowFailure: true, env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(`install-host-${hostId}`);
+    expect(status.stdout).toContain('COMPLETED, phase configured');
+    expect(status.stdout).toMatch(/✓ setup-networks/);
+    const listing = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'status', '--address', harness.target.address, '--limit', '500'], { allowFailure: true, env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } });
+    expect(listing.code, listing.stderr).toBe(0);
+    expect(listing.stdout).toMatch(new RegExp(`^oldvdsm\\s+configured\\s+COMPLETED\\s+\\S+\\s+install-host-${hostId}$`, 'm'));
   });
 
   it('skips a host without a route to the manager, visibly', async () => {
