@@ -11,6 +11,7 @@ import { runInstallHostBench } from '../../bench/install-host';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { netnsUnavailableReason } from '../../testbed/netns';
+import { waitForStopSignal } from '../signals';
 import { UsageError } from '../usage-error';
 
 const DEFAULT_OUT = resolve(PROJECT_ROOT, 'bench', 'results');
@@ -23,7 +24,20 @@ const count = (what: string, min: number, max: number) =>
     .max(max, `${what} must be at most ${max}`);
 
 const AgentFlags = z.object({ out: z.string().min(1), repetitions: count('--repetitions', 2, 1000) });
-const InstallHostFlags = z.object({ out: z.string().min(1), hosts: count('--hosts', 1, 39), repetitions: count('--repetitions', 1, 20) });
+const InstallHostFlags = z.object({ out: z.string().min(1), hosts: count('--hosts', 1, 39), repetitions: count('--repetitions', 1, 19) });
+
+/**
+ * Ctrl-C / SIGTERM: the benchmark stops at its next check and tears everything down; a second Ctrl-C exits
+ * at once (leaving namespaces behind).
+ */
+function stopOnSignal(): AbortSignal {
+  const controller = new AbortController();
+  void waitForStopSignal().then((signal) => {
+    process.stdout.write(`\n${signal}: stopping after the current step and cleaning up (Ctrl-C again exits at once, leaving namespaces behind)...\n`);
+    controller.abort(new Error(`interrupted by ${signal}`));
+  });
+  return controller.signal;
+}
 
 function parse<T>(schema: z.ZodType<T>, raw: unknown): T {
   const parsed = schema.safeParse(raw);
@@ -43,7 +57,7 @@ export function register(program: Command): void {
       const flags = parse(AgentFlags, raw);
       const reason = await netnsUnavailableReason();
       if (reason) throw new UsageError(`bench agent builds network namespaces and cannot run here: ${reason}`);
-      await runAgentBench({ outDir: resolve(flags.out), repetitions: flags.repetitions });
+      await runAgentBench({ outDir: resolve(flags.out), repetitions: flags.repetitions, signal: stopOnSignal() });
     });
 
   bench
@@ -56,6 +70,6 @@ export function register(program: Command): void {
       const flags = parse(InstallHostFlags, raw);
       const reason = await testbedUnavailableReason();
       if (reason) throw new UsageError(`bench install-host builds a namespaced testbed and cannot run here: ${reason}`);
-      await runInstallHostBench({ outDir: resolve(flags.out), hosts: flags.hosts, repetitions: flags.repetitions });
+      await runInstallHostBench({ outDir: resolve(flags.out), hosts: flags.hosts, repetitions: flags.repetitions, signal: stopOnSignal() });
     });
 }

@@ -1,0 +1,553 @@
+/**
+ * `hostprov bench agent`: what the agent's network pipeline costs next to the kernel work it does, how long
+ * an unconfirmed change takes to come back, and what a `Host.confirmConnectivity` round trip costs.
+ *
+ * 1. setupNetworks of N bridged static networks (N = 1, 10, 100) on a namespace with 100 veth NICs, through
+ *    the real client → STOMP → JSON-RPC → agent (read, canonicalize, validate, plan, apply as one `ip -batch`,
+ *    re-read, verify, persist), against the floor: the same plan rendered to `ip -batch` lines and run as
+ *    ONE `ip -n <ns> -batch <file>` from the same starting state. Both are undone after each run (the removals
+ *    are timed as a figure of their own), and the starting state is checked to be identical before every run.
+ * 2. apply → rollback-complete: one bridged network with the connectivity check on, a 1 s timeout and no
+ *    confirmation, timed from sending to receiving VDSM code 10.
+ * 3. confirmConnectivity round trips over an established session and over a fresh connection each time,
+ *    plain TCP and mutual TLS.
+ *
+ * The agent runs in this process in `netns` mode (acting on the namespace from outside, serving on
+ * loopback), so client, agent and the `ip` processes share this machine's two cores, as they would not in
+ * production (the engine/worker is elsewhere). The agent logs at info level to a file in the scratch dir.
+ */
+import dc from 'node:diagnostics_channel';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createLinuxBackend, type NetworkBackend } from '../agent/backend/backend';
+import { batchLinesFromOps } from '../agent/backend/iproute2/batch';
+import { startAgent, type RunningAgent } from '../agent/main';
+import { AgentClient, withFreshConnection } from '../agent/transport/client';
+import { AgentRpcError } from '../agent/transport/client-errors';
+import type { AgentEndpointInput } from '../agent/transport/endpoint';
+import { getLogger, type Logger } from '../lib/logger';
+import { ensurePki } from '../lib/pki';
+import { run } from '../lib/process';
+import { isIpOp, type KernelState, type Plan } from '../model/net-state';
+import { canonicalizeRequest } from '../model/network/canonicalize';
+import { EMPTY_CONFIG, mergeRunningConfig, type RunningConfig } from '../model/network/config';
+import { desiredStateForChange } from '../model/network/desired-state';
+import { planChanges } from '../model/network/plan';
+import { VdsmCode } from '../model/vdsm/error-codes';
+import { SetupNetworksParams, type NetworkAttributes } from '../model/vdsm/setup-networks';
+import { Netns, uniqueToken } from '../testbed/netns';
+import { machineInfo, machineLine, markdownTable, say, writeReport, type MachineInfo } from './report';
+import { afterWarmup, round, roundSummary, summarize, type Summary } from './stats';
+import { Teardown } from './teardown';
+
+export interface AgentBenchOptions {
+  outDir: string;
+  /** Runs per measurement, the first of which is discarded as warm-up. */
+  repetitions: number;
+  /** Networks per setupNetworks. @default [1, 10, 100] */
+  sizes?: number[];
+  /** confirmConnectivity calls over one established session (after `confirmWarmup`). @default 2000 */
+  confirmCalls?: number;
+  /** confirmConnectivity calls each over a fresh connection (after `confirmWarmup`). @default 300 */
+  freshCalls?: number;
+  log?: Logger;
+  /** Checked between runs: when aborted, the benchmark stops and tears down. */
+  signal?: AbortSignal;
+}
+
+const NIC_COUNT = 100;
+const WARMUP = 1;
+const CONFIRM_WARMUP = 20;
+const ROLLBACK_TIMEOUT_S = 1;
+const CALL_TIMEOUT_MS = 120_000;
+
+type Figure = Summary & { unit: 'ms' };
+
+export interface SizeResult {
+  networks: number;
+  /** Ops of the plan (the agent's, from its journal; the floor's is checked to be the same). */
+  planOps: number;
+  /** Lines of the floor's `ip -batch` file (one per op). */
+  batchLines: number;
+  agent: Figure & { samples: number[] };
+  floor: Figure & { samples: number[] };
+  /** agent / floor, of the medians and of the p95s. */
+  ratio: { median: number; p95: number };
+  /** Child processes the agent spawned per apply (median over the measured runs), by role. */
+  processesPerApply: { ipRead: number; ipApply: number; other: number; unit: 'processes' };
+  /** Of the agent's time, the wall time during which one of its `ip` processes was alive (fork → exit). */
+  agentTimeInChildProcesses: Figure;
+  /**
+   * Pieces of the agent's pipeline timed on their own (the agent does each of them; reads twice):
+   * one kernel read (`ip -4` and `ip -6` JSON batches in parallel, parsed to the model) and the pure model
+   * pipeline (canonicalize, merge, desired state, plan, render to batch lines).
+   */
+  pieces: { kernelRead: Figure; modelPipeline: Figure };
+  /** Removing the N networks again (`remove: true` through the agent; the undo plan as one ip -batch). */
+  removal: { agent: Figure; floor: Figure };
+}
+
+export interface AgentBenchResult {
+  benchmark: 'agent';
+  machine: MachineInfo;
+  setup: {
+    nics: number;
+    repetitions: number;
+    warmupDiscarded: number;
+    transport: string;
+    agentLogLevel: string;
+  };
+  setupNetworks: SizeResult[];
+  rollback: {
+    connectivityTimeoutMs: number;
+    /** Sending setupNetworks → receiving code 10. */
+    total: Figure;
+    /** total − the 1 s timeout: apply pipeline + waiting slack + rollback (re-read, plan, apply, re-save). */
+    overhead: Figure;
+    /** The overhead split at the agent's journal entries (wall clock, 1 ms resolution). */
+    parts: { resolutionMs: number; sendToApplied: Figure; appliedToRolledBackMinusTimeout: Figure; rolledBackToReply: Figure } | null;
+  };
+  confirm: Record<'plain' | 'tls', { established: Figure; fresh: Figure }>;
+}
+
+function figure(samples: number[]): Figure {
+  return { unit: 'ms', ...roundSummary(summarize(samples), 3) };
+}
+
+function networksFor(n: number): Record<string, NetworkAttributes> {
+  const networks: Record<string, NetworkAttributes> = {};
+  for (let i = 0; i < n; i++) networks[`bn${i}`] = { nic: `eth${i}`, bridged: 'true', ipaddr: `10.200.${i}.1`, netmask: '255.255.255.0' };
+  return networks;
+}
+
+/** Kernel state without volatile fields, as a string, to check that every run starts from the same state. */
+function fingerprint(state: KernelState): string {
+  return JSON.stringify({
+    links: state.links.map((l) => [l.name, l.kind, l.master ?? null, l.up, l.mtu, l.mac]).sort(),
+    addresses: state.addresses.map((a) => `${a.dev} ${a.address}/${a.prefixLen}`).sort(),
+    routes: state.routes.map((r) => JSON.stringify({ ...r, protocol: undefined })).sort(),
+    rules: state.rules.map((r) => JSON.stringify(r)).sort(),
+  });
+}
+
+/** The plan the agent makes for `params` from `running` on `current` (the same model functions it calls). */
+function planFor(params: Record<string, unknown>, running: RunningConfig, current: KernelState, nameservers: string[]): { plan: Plan; next: RunningConfig } {
+  const request = canonicalizeRequest(SetupNetworksParams.parse(params), { currentNameservers: nameservers, running });
+  const next = mergeRunningConfig(running, request);
+  return { plan: planChanges(current, desiredStateForChange(running, next, current), []), next };
+}
+
+/** The plan as `ip -batch` input; every op must be a plain (IPv4/link) ip op, so one process runs it all. */
+function batchInput(plan: Plan): string {
+  if (!plan.ops.every(isIpOp)) throw new Error('floor: the plan has DHCP ops; it cannot be one ip -batch');
+  const lines = batchLinesFromOps(plan.ops);
+  if (lines.some((l) => l.familyFlag === '-6')) throw new Error('floor: the plan needs an ip -6 batch');
+  return lines.map((l) => `${l.text}\n`).join('');
+}
+
+interface SpawnCount {
+  ipRead: number;
+  ipApply: number;
+  other: number;
+  /** Wall time during which at least one child process was alive (spawn → exit, overlaps merged). */
+  childMs: number;
+}
+
+/**
+ * Child processes spawned while `fn` runs, and how long they were alive: Node's `child_process`
+ * diagnostics channel hands us each ChildProcess as it is constructed; nothing is wrapped or patched.
+ */
+async function countSpawns<T>(fn: () => Promise<T>): Promise<{ value: T } & SpawnCount> {
+  const children: Array<{ child: ChildProcess; start: number; end: Promise<number> }> = [];
+  const listener = (message: unknown) => {
+    const child = (message as { process?: ChildProcess }).process;
+    if (!child) return;
+    const start = performance.now();
+    children.push({ child, start, end: new Promise((resolveEnd) => child.once('exit', () => resolveEnd(performance.now()))) });
+  };
+  dc.subscribe('child_process', listener);
+  let value: T;
+  try {
+    value = await fn();
+  } finally {
+    dc.unsubscribe('child_process', listener);
+  }
+  let ipRead = 0;
+  let ipApply = 0;
+  let other = 0;
+  const intervals: Array<[number, number]> = [];
+  for (const { child, start, end } of children) {
+    // spawnfile/spawnargs are set once the process was spawned (after the channel message).
+    if (child.spawnfile !== 'ip') other += 1;
+    else if (child.spawnargs.includes('-j')) ipRead += 1;
+    else ipApply += 1;
+    intervals.push([start, await end]);
+  }
+  intervals.sort((a, b) => a[0] - b[0]);
+  let childMs = 0;
+  let cursor = -Infinity;
+  for (const [a, b] of intervals) {
+    if (b <= cursor) continue;
+    childMs += b - Math.max(a, cursor);
+    cursor = b;
+  }
+  return { value, ipRead, ipApply, other, childMs };
+}
+
+interface RollbackParts {
+  sendToApplied: number;
+  appliedToRolledBack: number;
+  rolledBackToReply: number;
+}
+
+/** The last apply → rollback pair of the agent's journal against our send/reply times (ms resolution). */
+function rollbackPartsFromJournal(agent: RunningAgent, sentAt: number, repliedAt: number): RollbackParts | null {
+  const entries = readFileSync(agent.journalFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { at: string; kind: string; outcome: string });
+  const rollback = entries.at(-1);
+  const apply = entries.at(-2);
+  if (rollback?.kind !== 'rollback' || apply?.kind !== 'apply' || apply.outcome !== 'ok') return null;
+  const applied = Date.parse(apply.at);
+  const rolledBack = Date.parse(rollback.at);
+  return { sendToApplied: applied - sentAt, appliedToRolledBack: rolledBack - applied, rolledBackToReply: repliedAt - rolledBack };
+}
+
+function journalOps(agent: RunningAgent): number | undefined {
+  const lines = readFileSync(agent.journalFile, 'utf8').trim().split('\n');
+  const last = JSON.parse(lines.at(-1) ?? '{}') as { kind?: string; ops?: number };
+  return last.kind === 'apply' ? last.ops : undefined;
+}
+
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBenchResult> {
+  const log = options.log ?? getLogger('bench');
+  const sizes = options.sizes ?? [1, 10, 100];
+  const repetitions = options.repetitions;
+  const confirmCalls = options.confirmCalls ?? 2000;
+  const freshCalls = options.freshCalls ?? 300;
+  if (Math.max(...sizes) > NIC_COUNT) throw new Error(`at most ${NIC_COUNT} networks`);
+  if (repetitions <= WARMUP) throw new Error(`repetitions must be more than the ${WARMUP} warm-up run`);
+
+  const machine = await machineInfo();
+  say(`bench agent on ${machineLine(machine)}`);
+  const teardown = new Teardown(log);
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-bench-agent-'));
+  teardown.add('scratch dir', () => rmSync(dir, { recursive: true, force: true }));
+  const agentLogFile = join(dir, 'agent.log');
+  const agentLog = pino({ level: 'info', base: { pid: process.pid, component: 'agent' } }, pino.destination({ dest: agentLogFile, sync: true }));
+
+  try {
+    // --- the host: 100 veth NICs whose peers sit in a second namespace ---------------------------------
+    const token = uniqueToken();
+    say(`setting up: namespace with ${NIC_COUNT} veth NICs, agent (netns mode, insecure loopback)...`);
+    const host = await Netns.create(`hpbh-${token}`);
+    teardown.add(`namespace ${host.name}`, () => host.destroy());
+    const peer = await Netns.create(`hpbp-${token}`);
+    teardown.add(`namespace ${peer.name}`, () => peer.destroy());
+    const pairs = Array.from({ length: NIC_COUNT }, (_, i) => `link add name eth${i} netns ${host.name} type veth peer name p${i} netns ${peer.name}\n`);
+    await run(['ip', '-batch', '-'], { input: pairs.join('') });
+    await host.ip(['-batch', '-'], { input: Array.from({ length: NIC_COUNT }, (_, i) => `link set dev eth${i} up\n`).join('') });
+    await peer.ip(['-batch', '-'], { input: Array.from({ length: NIC_COUNT }, (_, i) => `link set dev p${i} up\n`).join('') });
+
+    const agent = await startAgent({ listen: { host: '127.0.0.1', port: 0 }, stateDir: join(dir, 'state'), runtimeDir: join(dir, 'run'), tls: 'insecure', netns: host.name, log: agentLog });
+    teardown.add('agent', () => agent.close());
+    const plainEndpoint: AgentEndpointInput = { host: '127.0.0.1', port: agent.address.port, tls: { insecure: true } };
+    const client = await AgentClient.connect(plainEndpoint, { callTimeoutMs: CALL_TIMEOUT_MS });
+    teardown.add('client', () => client.close());
+    const reader: NetworkBackend = createLinuxBackend({ netns: host.name, runtimeDir: join(dir, 'reader'), log: agentLog });
+    teardown.add('reader', () => reader.close());
+    const nameservers = await reader.nameservers();
+    const baseline = fingerprint(await reader.read());
+    const assertBaseline = async (what: string) => {
+      if (fingerprint(await reader.read()) !== baseline) throw new Error(`${what}: the host is not back in its starting state`);
+    };
+
+    // --- 1. setupNetworks of N bridged networks vs the floor ---------------------------------------------
+    const setupResults: SizeResult[] = [];
+    for (const n of sizes) {
+      const networks = networksFor(n);
+      const params = { networks, bondings: {}, options: { connectivityCheck: 'false' } };
+      const removal = { networks: Object.fromEntries(Object.keys(networks).map((name) => [name, { remove: true }])), bondings: {}, options: { connectivityCheck: 'false' } };
+      const agentMs: number[] = [];
+      const floorMs: number[] = [];
+      const spawns: SpawnCount[] = [];
+      const readMs: number[] = [];
+      const agentRemoveMs: number[] = [];
+      const floorRemoveMs: number[] = [];
+      const planMs: number[] = [];
+      let planOps = 0;
+      let batchLines = 0;
+      for (let rep = 0; rep < repetitions; rep++) {
+        options.signal?.throwIfAborted();
+        // the agent, through the client
+        await assertBaseline(`before agent apply (N=${n})`);
+        const counted = await countSpawns(async () => {
+          const t0 = performance.now();
+          const result = await client.call('Host.setupNetworks', params, { timeoutMs: CALL_TIMEOUT_MS });
+          return { elapsed: performance.now() - t0, result };
+        });
+        if ((counted.value.result as { code?: number }).code !== 0) throw new Error(`setupNetworks(N=${n}) answered ${JSON.stringify(counted.value.result)}`);
+        agentMs.push(counted.value.elapsed);
+        spawns.push({ ipRead: counted.ipRead, ipApply: counted.ipApply, other: counted.other, childMs: counted.childMs });
+        const agentOps = journalOps(agent);
+        const tRemove = performance.now();
+        await client.call('Host.setupNetworks', removal, { timeoutMs: CALL_TIMEOUT_MS });
+        agentRemoveMs.push(performance.now() - tRemove);
+
+        // the floor: the same plan as one ip -batch file
+        const tRead = performance.now();
+        const current = await reader.read();
+        readMs.push(performance.now() - tRead);
+        if (fingerprint(current) !== baseline) throw new Error(`before floor apply (N=${n}): the agent's removal did not restore the starting state`);
+        const tPlan = performance.now();
+        const { plan, next } = planFor(params, EMPTY_CONFIG, current, nameservers);
+        const input = batchInput(plan);
+        planMs.push(performance.now() - tPlan);
+        if (agentOps !== undefined && agentOps !== plan.ops.length) throw new Error(`N=${n}: the agent applied ${agentOps} ops, the floor plan has ${plan.ops.length}`);
+        planOps = plan.ops.length;
+        const file = join(dir, `floor-${n}.batch`);
+        batchLines = input.split('\n').length - 1;
+        writeFileSync(file, input);
+        const t0 = performance.now();
+        await run(['ip', '-n', host.name, '-batch', file]);
+        floorMs.push(performance.now() - t0);
+        const applied = await reader.read();
+        const undoFile = join(dir, `floor-${n}-undo.batch`);
+        writeFileSync(undoFile, batchInput(planFor(removal, next, applied, nameservers).plan));
+        const tUndo = performance.now();
+        await run(['ip', '-n', host.name, '-batch', undoFile]);
+        floorRemoveMs.push(performance.now() - tUndo);
+
+        const tag = rep < WARMUP ? ' (warm-up, discarded)' : '';
+        say(`  setupNetworks N=${n} run ${rep + 1}/${repetitions}: agent ${ms(agentMs.at(-1) ?? 0)}, floor ${ms(floorMs.at(-1) ?? 0)}; removal: agent ${ms(agentRemoveMs.at(-1) ?? 0)}, floor ${ms(floorRemoveMs.at(-1) ?? 0)}${tag}`);
+      }
+      await assertBaseline(`after N=${n}`);
+      const agentFig = figure(afterWarmup(agentMs, WARMUP));
+      const floorFig = figure(afterWarmup(floorMs, WARMUP));
+      const measuredSpawns = afterWarmup(spawns, WARMUP);
+      const med = (pick: (s: SpawnCount) => number) => summarize(measuredSpawns.map(pick)).median;
+      setupResults.push({
+        networks: n,
+        planOps,
+        batchLines,
+        agent: { ...agentFig, samples: agentMs.map((x) => round(x, 3)) },
+        floor: { ...floorFig, samples: floorMs.map((x) => round(x, 3)) },
+        ratio: { median: round(agentFig.median / floorFig.median, 2), p95: round(agentFig.p95 / floorFig.p95, 2) },
+        processesPerApply: { ipRead: med((s) => s.ipRead), ipApply: med((s) => s.ipApply), other: med((s) => s.other), unit: 'processes' },
+        agentTimeInChildProcesses: figure(measuredSpawns.map((s) => s.childMs)),
+        removal: { agent: figure(afterWarmup(agentRemoveMs, WARMUP)), floor: figure(afterWarmup(floorRemoveMs, WARMUP)) },
+        pieces: { kernelRead: figure(afterWarmup(readMs, WARMUP)), modelPipeline: figure(afterWarmup(planMs, WARMUP)) },
+      });
+      say(`setupNetworks N=${n}: agent median ${ms(agentFig.median)} / floor ${ms(floorFig.median)} = ×${round(agentFig.median / floorFig.median, 1)} (${planOps} ops)`);
+    }
+
+    // --- 2. apply → rollback complete ---------------------------------------------------------------------
+    const rollbackMs: number[] = [];
+    const rollbackParts: RollbackParts[] = [];
+    const rbParams = {
+      networks: { rb0: { nic: 'eth0', bridged: 'true', ipaddr: '10.201.0.1', netmask: '255.255.255.0' } },
+      bondings: {},
+      options: { connectivityCheck: 'true', connectivityTimeout: ROLLBACK_TIMEOUT_S },
+    };
+    for (let rep = 0; rep < repetitions; rep++) {
+      options.signal?.throwIfAborted();
+      await assertBaseline('before the unconfirmed change');
+      const sentAt = Date.now();
+      const t0 = performance.now();
+      const outcome = await client.call('Host.setupNetworks', rbParams, { timeoutMs: CALL_TIMEOUT_MS }).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      const elapsed = performance.now() - t0;
+      const repliedAt = Date.now();
+      if (!(outcome instanceof AgentRpcError) || outcome.code !== VdsmCode.LOST_CONNECTION) {
+        throw new Error(`unconfirmed setupNetworks: expected code ${VdsmCode.LOST_CONNECTION}, got ${outcome instanceof Error ? outcome.message : 'success'}`);
+      }
+      rollbackMs.push(elapsed);
+      const parts = rollbackPartsFromJournal(agent, sentAt, repliedAt);
+      if (parts) rollbackParts.push(parts);
+      say(`  apply→rollback run ${rep + 1}/${repetitions}: ${ms(elapsed)}${rep < WARMUP ? ' (warm-up, discarded)' : ''}`);
+    }
+    await assertBaseline('after the rollbacks');
+    const rollbackTotal = afterWarmup(rollbackMs, WARMUP);
+    const measuredParts = rollbackParts.length === rollbackMs.length ? afterWarmup(rollbackParts, WARMUP) : [];
+    const rollback = {
+      connectivityTimeoutMs: ROLLBACK_TIMEOUT_S * 1000,
+      total: figure(rollbackTotal),
+      overhead: figure(rollbackTotal.map((x) => x - ROLLBACK_TIMEOUT_S * 1000)),
+      parts: measuredParts.length
+        ? {
+            resolutionMs: 1,
+            sendToApplied: figure(measuredParts.map((p) => p.sendToApplied)),
+            appliedToRolledBackMinusTimeout: figure(measuredParts.map((p) => p.appliedToRolledBack - ROLLBACK_TIMEOUT_S * 1000)),
+            rolledBackToReply: figure(measuredParts.map((p) => p.rolledBackToReply)),
+          }
+        : null,
+    };
+    say(`apply→rollback: median ${ms(rollback.total.median)}, overhead beyond the 1 s timeout ${ms(rollback.overhead.median)}`);
+
+    // --- 3. confirmConnectivity round trips -----------------------------------------------------------------
+    const confirmOnce = (c: AgentClient) => c.call('Host.confirmConnectivity', {}, { timeoutMs: 10_000 });
+    const established = async (c: AgentClient): Promise<number[]> => {
+      const out: number[] = [];
+      for (let i = 0; i < CONFIRM_WARMUP + confirmCalls; i++) {
+        if (i % 100 === 0) options.signal?.throwIfAborted();
+        const t0 = performance.now();
+        await confirmOnce(c);
+        out.push(performance.now() - t0);
+      }
+      return afterWarmup(out, CONFIRM_WARMUP);
+    };
+    const fresh = async (endpoint: AgentEndpointInput): Promise<number[]> => {
+      const out: number[] = [];
+      for (let i = 0; i < CONFIRM_WARMUP + freshCalls; i++) {
+        if (i % 20 === 0) options.signal?.throwIfAborted();
+        const t0 = performance.now();
+        await withFreshConnection(endpoint, confirmOnce, { connectTimeoutMs: 10_000 });
+        out.push(performance.now() - t0);
+      }
+      return afterWarmup(out, CONFIRM_WARMUP);
+    };
+
+    say(`confirmConnectivity, plain TCP: ${confirmCalls} calls on one session, ${freshCalls} on fresh connections...`);
+    const plain = { established: figure(await established(client)), fresh: figure(await fresh(plainEndpoint)) };
+
+    options.signal?.throwIfAborted();
+    say('confirmConnectivity, mutual TLS: starting a second agent with a generated PKI...');
+    const pki = await ensurePki(join(dir, 'pki'), { servers: [{ name: 'agent', ips: ['127.0.0.1'] }], clients: [{ name: 'bench' }] });
+    // Its own empty namespace: confirmConnectivity touches no kernel state, and this agent must not touch the benchmark host.
+    const tlsHost = await Netns.create(`hpbt-${token}`);
+    teardown.add(`namespace ${tlsHost.name}`, () => tlsHost.destroy());
+    const tlsAgent = await startAgent({
+      listen: { host: '127.0.0.1', port: 0 },
+      stateDir: join(dir, 'tls-state'),
+      runtimeDir: join(dir, 'tls-run'),
+      tls: pki.server('agent'),
+      netns: tlsHost.name,
+      log: agentLog,
+    });
+    teardown.add('TLS agent', () => tlsAgent.close());
+    const tlsEndpoint: AgentEndpointInput = { host: '127.0.0.1', port: tlsAgent.address.port, tls: pki.client('bench') };
+    const tlsClient = await AgentClient.connect(tlsEndpoint);
+    teardown.add('TLS client', () => tlsClient.close());
+    const tls = { established: figure(await established(tlsClient)), fresh: figure(await fresh(tlsEndpoint)) };
+    for (const [mode, f] of Object.entries({ plain, tls })) {
+      say(`confirmConnectivity ${mode}: established p50 ${ms(f.established.median)} p95 ${ms(f.established.p95)}; fresh p50 ${ms(f.fresh.median)} p95 ${ms(f.fresh.p95)}`);
+    }
+
+    const result: AgentBenchResult = {
+      benchmark: 'agent',
+      machine,
+      setup: {
+        nics: NIC_COUNT,
+        repetitions,
+        warmupDiscarded: WARMUP,
+        transport: 'agent in-process (netns mode) on 127.0.0.1; client in the same process',
+        agentLogLevel: 'info (to a file)',
+      },
+      setupNetworks: setupResults,
+      rollback,
+      confirm: { plain, tls },
+    };
+    const paths = writeReport(options.outDir, 'agent', result, agentMarkdown(result, confirmCalls, freshCalls));
+    say(`wrote ${paths.json} and ${paths.md}`);
+    return result;
+  } catch (err) {
+    // Ctrl-C reaches our `ip` children too (same process group); report the interruption, not its echo.
+    if (options.signal?.aborted) throw options.signal.reason;
+    // The agent's own log explains most failures; show its end before the scratch dir goes.
+    const tail = (() => {
+      try {
+        return readFileSync(agentLogFile, 'utf8').trim().split('\n').slice(-15).join('\n');
+      } catch {
+        return '';
+      }
+    })();
+    if (tail) log.error({ agentLogTail: tail }, 'bench agent failed; the end of the agent log');
+    throw err;
+  } finally {
+    say('cleaning up...');
+    await teardown.run();
+    agentLog.flush();
+  }
+}
+
+function agentMarkdown(r: AgentBenchResult, confirmCalls: number, freshCalls: number): string {
+  const measured = r.setup.repetitions - r.setup.warmupDiscarded;
+  const f = (x: number) => x.toFixed(1);
+  const f2 = (x: number) => x.toFixed(2);
+  return [
+    '# bench agent',
+    '',
+    `Machine: ${machineLine(r.machine)}.`,
+    '',
+    `## Host.setupNetworks of N bridged static networks vs the floor (ms; ${measured} measured runs each, 1 warm-up discarded)`,
+    '',
+    markdownTable(
+      ['N', 'plan ops', 'agent median', 'agent p95', 'floor median', 'floor p95', 'ratio (median)', 'ratio (p95)', 'ip processes / apply (read + apply)', 'agent time with an ip process alive (median)'],
+      r.setupNetworks.map((s) => [
+        s.networks,
+        s.planOps,
+        f(s.agent.median),
+        f(s.agent.p95),
+        f(s.floor.median),
+        f(s.floor.p95),
+        `×${s.ratio.median}`,
+        `×${s.ratio.p95}`,
+        `${s.processesPerApply.ipRead} + ${s.processesPerApply.ipApply}`,
+        f(s.agentTimeInChildProcesses.median),
+      ]),
+    ),
+    '',
+    'Pieces of the pipeline timed on their own (ms, median): one kernel read (2 `ip -j` processes + parsing; the agent reads before and after applying) and the pure model pipeline (canonicalize → plan → render):',
+    '',
+    markdownTable(
+      ['N', 'kernel read', 'model pipeline'],
+      r.setupNetworks.map((s) => [s.networks, f(s.pieces.kernelRead.median), f(s.pieces.modelPipeline.median)]),
+    ),
+    '',
+    'Removing the N networks again (ms, median / p95): `remove: true` through the agent vs the undo plan as one `ip -batch`:',
+    '',
+    markdownTable(
+      ['N', 'agent', 'floor'],
+      r.setupNetworks.map((s) => [s.networks, `${f(s.removal.agent.median)} / ${f(s.removal.agent.p95)}`, `${f(s.removal.floor.median)} / ${f(s.removal.floor.p95)}`]),
+    ),
+    '',
+    `## apply → rollback complete (connectivity check on, ${r.rollback.connectivityTimeoutMs / 1000} s timeout, no confirmation; ms; ${r.rollback.total.n} runs)`,
+    '',
+    markdownTable(
+      ['', 'median', 'p95', 'min', 'max'],
+      [
+        ['send → code 10', f(r.rollback.total.median), f(r.rollback.total.p95), f(r.rollback.total.min), f(r.rollback.total.max)],
+        ['rollback overhead (− 1 s)', f(r.rollback.overhead.median), f(r.rollback.overhead.p95), f(r.rollback.overhead.min), f(r.rollback.overhead.max)],
+        ...(r.rollback.parts
+          ? [
+              ['… send → change applied (agent journal)', f(r.rollback.parts.sendToApplied.median), f(r.rollback.parts.sendToApplied.p95), f(r.rollback.parts.sendToApplied.min), f(r.rollback.parts.sendToApplied.max)],
+              ['… applied → rolled back, − 1 s', f(r.rollback.parts.appliedToRolledBackMinusTimeout.median), f(r.rollback.parts.appliedToRolledBackMinusTimeout.p95), f(r.rollback.parts.appliedToRolledBackMinusTimeout.min), f(r.rollback.parts.appliedToRolledBackMinusTimeout.max)],
+              ['… rolled back → code 10 received', f(r.rollback.parts.rolledBackToReply.median), f(r.rollback.parts.rolledBackToReply.p95), f(r.rollback.parts.rolledBackToReply.min), f(r.rollback.parts.rolledBackToReply.max)],
+            ]
+          : []),
+      ],
+    ),
+    '',
+    `## Host.confirmConnectivity round trip (ms; ${confirmCalls} calls on one session, ${freshCalls} on fresh connections)`,
+    '',
+    markdownTable(
+      ['', 'p50', 'p95'],
+      [
+        ['plain, established session', f2(r.confirm.plain.established.median), f2(r.confirm.plain.established.p95)],
+        ['plain, fresh connection', f2(r.confirm.plain.fresh.median), f2(r.confirm.plain.fresh.p95)],
+        ['mutual TLS, established session', f2(r.confirm.tls.established.median), f2(r.confirm.tls.established.p95)],
+        ['mutual TLS, fresh connection', f2(r.confirm.tls.fresh.median), f2(r.confirm.tls.fresh.p95)],
+      ],
+    ),
+    '',
+    'See bench/README.md for what each figure means and how it is measured.',
+  ].join('\n');
+}
