@@ -14,6 +14,7 @@
  *
  * Durations are wall-clock on the client (start request → result) and the workflow's own step records.
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,6 +206,8 @@ async function concurrentPhase(client: Client, dir: string, hosts: number, reboo
   signal?.throwIfAborted();
   const proxy = `${prefix}${hosts + 1}`;
   say(`  lab ready in ${sec(labReadyMs)}; starting ${hosts} installs at once${reboot ? ` (each fenced through ${proxy})` : ''}...`);
+  // One abort listener per install in flight (untilAborted): more than Node's default warning threshold.
+  if (signal) setMaxListeners(Math.max(getMaxListeners(signal), hosts + 10), signal);
   const t0 = performance.now();
   let finished = 0;
   const runs = await Promise.all(
