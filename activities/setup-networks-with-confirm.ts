@@ -50,11 +50,16 @@ export function createSetupNetworksActivity(options: ConfirmLoopOptions = {}) {
     const log = ctx.log;
     ctx.heartbeat(progress);
 
-    // Confirmations only count once the host has applied the change, so the loop starts with the call.
+    // Confirmations only count once the host has applied the change, so the loop starts with the call. An
+    // apply takes tens of milliseconds: the first second polls fast, so the first useful confirmation is not
+    // a whole interval late; then the engine's pace. The pause ends at once when the call is answered.
     let done = false;
+    let wake: () => void = () => undefined;
+    const stopped = new Promise<void>((r) => (wake = r));
     let confirmLoop: Promise<void> | undefined;
     const startConfirming = (): Promise<void> =>
       (confirmLoop ??= (async () => {
+        const started = Date.now();
         while (!done) {
           try {
             await withFreshConnection(endpoint, (c) => c.call('Host.confirmConnectivity', {}, { timeoutMs: pollTimeout }), { connectTimeoutMs: pollTimeout, heartBeatMs: 0 });
@@ -63,7 +68,8 @@ export function createSetupNetworksActivity(options: ConfirmLoopOptions = {}) {
             // While the host rebuilds its management path, polls fail; the host's own timer decides.
           }
           ctx.heartbeat(progress);
-          if (!done) await new Promise((r) => setTimeout(r, interval));
+          const pause = Date.now() - started < 1000 ? Math.min(100, interval) : interval;
+          await Promise.race([stopped, new Promise((r) => setTimeout(r, pause))]);
         }
       })());
 
@@ -106,6 +112,7 @@ export function createSetupNetworksActivity(options: ConfirmLoopOptions = {}) {
       throw toActivityFailure(err);
     } finally {
       done = true;
+      wake();
       await confirmLoop;
     }
   };

@@ -10,6 +10,9 @@ export function installTemporalRuntime(): void {
   const log = getLogger('temporal');
   const level = (process.env.HOSTPROV_TEMPORAL_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
   Runtime.install({
+    // Our commands handle SIGINT/SIGTERM themselves and shut workers down in order; the SDK's default would
+    // stop workers behind their back (a command waiting on a workflow result would then wait forever).
+    shutdownSignals: [],
     logger: new DefaultLogger(level, (entry) => {
       const meta = { ...(entry.meta ?? {}) };
       const fn = entry.level === 'ERROR' ? log.error : entry.level === 'WARN' ? log.warn : entry.level === 'INFO' ? log.info : log.debug;

@@ -63,7 +63,13 @@ export function register(program: Command): void {
         const request = lab.installRequest('host1');
         say(`installing ovirtmgmt on host1 (fence-reboot through host2's agent)...`);
         const started = await startOrAttachInstall(client, request);
-        const result = await followInstall(started.handle, (step) => say(formatStep(step)));
+        const outcome = await Promise.race([followInstall(started.handle, (step) => say(formatStep(step))), waitForStopSignal()]);
+        if (typeof outcome === 'string') {
+          say(`\n${outcome}: stopping (the install stays in history: ${webUiLink(server.uiUrl ?? '', server.namespace, started.workflowId, started.runId)})`);
+          process.exitCode = 130;
+          return;
+        }
+        const result = outcome;
         say('');
         say(formatResult(result, webUiLink(server.uiUrl ?? '', server.namespace, started.workflowId, started.runId)));
         process.exitCode = EXIT_CODES[result.outcome];
