@@ -63,6 +63,13 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
   if (attrs.switch !== undefined && attrs.switch !== 'legacy') {
     throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: switch "${attrs.switch}" is not supported by this agent (only "legacy" Linux bridges)`);
   }
+  // Refused rather than silently dropped: an operator must not believe a QoS or bridge option is in force.
+  if (attrs.hostQos !== undefined && Object.keys(attrs.hostQos).length) {
+    throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: hostQos is not supported by this agent yet; nothing was changed`);
+  }
+  if (attrs.custom !== undefined && Object.keys(attrs.custom).length) {
+    throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: custom properties (${Object.keys(attrs.custom).join(', ')}) are not supported by this agent yet; nothing was changed`);
+  }
 
   const net: NetworkConfig = {
     mtu: attrs.mtu === undefined ? DEFAULT_MTU : toInt(attrs.mtu, `${where}: mtu`, VdsmCode.BAD_PARAMS),
@@ -123,9 +130,6 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
     net.nameservers = attrs.nameservers.map(canonicalIP);
   } else if (net.defaultRoute && net.bootproto !== BootProto.DHCP && net.ipaddr !== undefined) {
     net.nameservers = [...ctx.currentNameservers];
-  }
-  if (attrs.custom !== undefined) {
-    net.custom = Object.fromEntries(Object.entries(attrs.custom).map(([k, v]) => [k, String(v)]));
   }
   return net;
 }
