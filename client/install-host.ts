@@ -93,6 +93,6 @@ export async function followInstall(
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
   }
   const final = await result;
-  report({ phase: 'configured', steps: final.steps, result: final });
+  report({ phase: final.outcome, steps: final.steps, result: final });
   return final;
 }

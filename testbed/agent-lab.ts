@@ -79,7 +79,7 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
     };
   });
   const testbed = await createTestbed({
-    stateDir: options.stateDir.endsWith('/testbed') ? options.stateDir : join(options.stateDir, 'testbed'),
+    stateDir: join(options.stateDir, 'testbed'),
     hosts,
     bootCwd: PROJECT_ROOT,
     bootEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: process.env.HOSTPROV_AGENT_LOG_LEVEL ?? 'info' },

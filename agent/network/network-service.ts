@@ -12,7 +12,7 @@
 import type { Logger } from '../../lib/logger';
 import { MAIN_TABLE, type KernelState, type Plan } from '../../model/net-state';
 import { canonicalizeRequest } from '../../model/network/canonicalize';
-import { mergeRunningConfig, type RunningConfig } from '../../model/network/config';
+import { mergeRunningConfig, southboundOf, type RunningConfig } from '../../model/network/config';
 import { desiredStateForChange, desiredStateFromSnapshot, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { validateRequest } from '../../model/network/validate';
@@ -242,7 +242,7 @@ function withoutMissingNics(safe: RunningConfig, current: KernelState, log: Logg
 function presentPart(running: RunningConfig, current: KernelState): RunningConfig {
   const exists = (name: string) => current.links.some((l) => l.name === name);
   const networks = Object.fromEntries(
-    Object.entries(running.networks).filter(([name, net]) => (net.bridged ? exists(name) : net.vlan !== undefined ? exists(`${net.nic ?? net.bonding}.${net.vlan}`) : false)),
+    Object.entries(running.networks).filter(([name, net]) => (net.bridged ? exists(name) : net.vlan !== undefined ? exists(southboundOf(net) ?? '') : false)),
   );
   const bonds = Object.fromEntries(Object.entries(running.bonds).filter(([name]) => exists(name)));
   return { networks, bonds };

@@ -2,7 +2,7 @@
  * Kernel state + running config → VDSM's network capabilities (vdsm-protocol.md §3.1): the shape real
  * oVirt engines parse. Pure: the agent reads, this renders. MTUs are strings, `netConfigDirty` a string.
  */
-import { isIPv4, prefixToNetmask } from '../ip';
+import { inSubnet, isIPv4, prefixToNetmask } from '../ip';
 import { MAIN_TABLE, type Family, type KernelState, type LinkState } from '../net-state';
 import { bondModeNumber } from '../network/bond-options';
 import { southboundOf, topDeviceOf, type RunningConfig } from '../network/config';
@@ -32,7 +32,7 @@ export function deviceInfo(input: ReportInput, link: LinkState): DeviceInfo {
   const v4 = kernel.addresses.filter((a) => a.dev === link.name && a.family === 4);
   const gateway = gatewayOf(kernel, link.name, 4);
   // VDSM prefers the address in the gateway's subnet as the primary one.
-  const primary = v4.find((a) => gateway && isIPv4(gateway) && sameSubnet(a.address, gateway, a.prefixLen)) ?? v4[0];
+  const primary = v4.find((a) => gateway && isIPv4(gateway) && inSubnet(gateway, a.address, a.prefixLen)) ?? v4[0];
   const dhcp = (family: Family) =>
     input.dhcp.some((d) => d.dev === link.name && d.family === family) || kernel.addresses.some((a) => a.dev === link.name && a.family === family && a.dynamic);
   return {
@@ -48,12 +48,6 @@ export function deviceInfo(input: ReportInput, link: LinkState): DeviceInfo {
     dhcpv4: dhcp(4),
     dhcpv6: dhcp(6),
   };
-}
-
-function sameSubnet(a: string, b: string, prefix: number): boolean {
-  const toInt = (ip: string) => ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  const size = 2 ** (32 - prefix);
-  return Math.floor(toInt(a) / size) === Math.floor(toInt(b) / size);
 }
 
 export function reportNetworkCapabilities(input: ReportInput): NetworkCapabilities {

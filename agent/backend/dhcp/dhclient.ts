@@ -99,8 +99,3 @@ export async function ourDhclientPid(pidFile: string): Promise<number | null> {
   const isDhclient = (args[0] ?? '').endsWith('dhclient');
   return isDhclient && args.includes(pidFile) ? pid : null;
 }
-
-export function netmaskFromPrefix(prefixLen: number): string {
-  const mask = prefixLen === 0 ? 0 : (0xffff_ffff << (32 - prefixLen)) >>> 0;
-  return [24, 16, 8, 0].map((shift) => (mask >>> shift) & 255).join('.');
-}

@@ -21,12 +21,12 @@ import {
   DHCLIENT_SCRIPT,
   dhclientArgv,
   dhcpFiles,
-  netmaskFromPrefix,
   ourDhclientPid,
   runDaemonizing,
   type DhcpPaths,
 } from './dhclient';
 import { leaseKeyFromFileName, readLeaseDir, readLeaseFile, type DhcpLease } from './lease';
+import { prefixToNetmask } from '../../../model/ip';
 
 export type DhcpStartRequest = Omit<Extract<PlanOp, { kind: 'dhcp-start' }>, 'kind'>;
 export type DhcpLeaseListener = (lease: DhcpLease) => void;
@@ -250,7 +250,7 @@ export class DhcpClientManager {
       HOSTPROV_SOURCE_ROUTING: lease.sourceRouting ? '1' : '0',
     };
     if (lease.family === 4) {
-      Object.assign(env, { reason: 'STOP', old_ip_address: lease.address, old_subnet_mask: netmaskFromPrefix(lease.prefixLen), old_routers: lease.routers.join(' ') });
+      Object.assign(env, { reason: 'STOP', old_ip_address: lease.address, old_subnet_mask: prefixToNetmask(lease.prefixLen), old_routers: lease.routers.join(' ') });
     } else {
       Object.assign(env, { reason: 'STOP6', old_ip6_address: lease.address, old_ip6_prefixlen: String(lease.prefixLen) });
     }

@@ -3,7 +3,7 @@
  * the small parsers of iproute2's and resolv.conf's text.
  */
 import { describe, expect, it } from 'vitest';
-import { netmaskFromPrefix } from '../../../agent/backend/dhcp/dhclient';
+import { prefixToNetmask as netmaskFromPrefix } from '../../../model/ip';
 import { leaseKeyFromFileName } from '../../../agent/backend/dhcp/lease';
 import { InvalidPlanOpError } from '../../../agent/backend/errors';
 import { applyStepsFromPlan, failedBatchLine } from '../../../agent/backend/iproute2/apply';
