@@ -79,7 +79,13 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
       return child;
     };
     const first = startWorker('worker-1');
-    const request = lab.installRequest('crash1', { policy: { connectivityTimeoutSeconds: 45, reboot: false, commitMode: 'auto', agentWaitSeconds: 60 } });
+    // STP holds the new bridge's port blocked for ~30 s (listening + learning), so no confirmation can reach
+    // the host for that long: the kill below lands while the host is certainly waiting for one, however fast
+    // the machine is. The host's window (75 s) outlasts the block and the takeover.
+    const request = lab.installRequest('crash1', {
+      managementNetwork: { name: 'ovirtmgmt', vlan: null, mtu: 1500, vmNetwork: true, stp: true, defaultRoute: true },
+      policy: { connectivityTimeoutSeconds: 75, reboot: false, commitMode: 'auto', agentWaitSeconds: 60 },
+    });
     const started = await startOrAttachInstall(harness.client, request, { taskQueue });
 
     // Wait until the host has applied the change and is waiting for confirmations, then kill the worker.
@@ -98,6 +104,7 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
     const applies = journalOf(lab, 'crash1').filter((e) => e.kind === 'apply');
     expect(applies).toHaveLength(1);
     expect(journalOf(lab, 'crash1').some((e) => e.kind === 'rollback')).toBe(false);
+    expect(result.steps.find((s) => s.name === 'setup-networks')?.status, JSON.stringify(result.steps)).toBe('ok');
     const history = await started.handle.fetchHistory();
     const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 1);
     expect(Math.max(...attempts)).toBeGreaterThan(1);
