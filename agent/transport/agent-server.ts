@@ -82,9 +82,12 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     const tlsServer = createTlsServer({ ...serverTlsOptions(material), handshakeTimeout: handshakeTimeoutMs });
     tlsServer.on('connection', track);
     tlsServer.on('secureConnection', serve);
-    tlsServer.on('tlsClientError', (err, socket) => {
-      // A missing or foreign client certificate ends up here (TLS 1.2), as do scanners and timeouts.
-      log.warn({ err: err.message, remoteAddress: plainAddress(socket.remoteAddress) }, 'TLS handshake failed');
+    tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
+      // A missing or foreign client certificate ends up here (TLS 1.2), as do scanners and timeouts. A peer
+      // that hangs up before saying anything (a port probe, a load balancer's health check) is not worth a
+      // warning: it is logged at debug so real handshake failures stand out.
+      const hungUp = err.code === 'ECONNRESET';
+      log[hungUp ? 'debug' : 'warn']({ err: err.message, remoteAddress: plainAddress(socket.remoteAddress) }, hungUp ? 'peer closed before the TLS handshake' : 'TLS handshake failed');
     });
     server = tlsServer;
   }

@@ -104,16 +104,43 @@ describe('agent over mutual TLS', () => {
   });
 });
 
+/** A logger whose JSON lines land in `lines`, to assert what operators would see. */
+function capturedLogs(level: string): { lines: string[]; logger: ReturnType<typeof pino> } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { lines, logger: pino({ level }, sink) };
+}
+
+describe('agent handshake logging', () => {
+  it('warns about a failed handshake, but not about a peer that connects and hangs up', async () => {
+    const pki = await createTestPki();
+    const { lines, logger } = capturedLogs('warn');
+    const { verbs } = createTestVerbs();
+    const server = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.agent, verbs, logger });
+    const handshakeWarnings = () => lines.map((l) => JSON.parse(l) as { msg: string }).filter((l) => l.msg === 'TLS handshake failed');
+    try {
+      const probe = await RawStompSocket.open(server.address.port);
+      probe.destroy();
+      const plain = await RawStompSocket.open(server.address.port);
+      plain.write('CONNECT\naccept-version:1.2\n\n\0');
+      await plain.waitClosed();
+      await expect.poll(() => handshakeWarnings().length).toBe(1);
+      expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).not.toContain('peer closed before the TLS handshake');
+    } finally {
+      await server.close();
+      await pki.cleanup();
+    }
+  });
+});
+
 describe('agent in insecure mode', () => {
   it('serves plain TCP and warns at startup and on every connection', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    });
-    const logger = pino({ level: 'warn' }, sink);
+    const { lines, logger } = capturedLogs('warn');
     const { verbs } = createTestVerbs();
     const server = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, logger });
     try {
