@@ -1,8 +1,12 @@
 /**
  * An append-only record of every change the agent made to the host (apply, rollback, boot restore), one
  * JSON line each in `<state>/journal.jsonl`: for operators, and for tests that count applies.
+ *
+ * A host agent runs for years: when the file would pass `maxBytes` it moves to `journal.jsonl.1` (replacing
+ * the older one) and a new file starts, so the journal keeps at least the last `maxBytes` of history and
+ * never more than twice that.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface JournalEntry {
@@ -13,13 +17,41 @@ export interface JournalEntry {
   detail?: string;
 }
 
+export interface JournalOptions {
+  /** Size at which the file is rotated. @default 8 MiB */
+  maxBytes?: number;
+}
+
 export class Journal {
   readonly file: string;
-  constructor(stateDir: string) {
+  readonly previousFile: string;
+  readonly #maxBytes: number;
+  #size: number;
+
+  constructor(stateDir: string, options: JournalOptions = {}) {
     this.file = join(stateDir, 'journal.jsonl');
+    this.previousFile = `${this.file}.1`;
+    this.#maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
+    this.#size = sizeOf(this.file);
   }
 
   write(entry: JournalEntry): void {
-    appendFileSync(this.file, `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`);
+    const line = `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`;
+    const bytes = Buffer.byteLength(line);
+    if (this.#size > 0 && this.#size + bytes > this.#maxBytes) {
+      renameSync(this.file, this.previousFile);
+      this.#size = 0;
+    }
+    appendFileSync(this.file, line);
+    this.#size += bytes;
+  }
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
   }
 }

@@ -99,6 +99,19 @@ export class RawStompSocket {
     this.write(`SUBSCRIBE\ndestination:${destination}\nid:${id}\nack:auto\n\n\0`);
   }
 
+  /**
+   * SUBSCRIBE and wait for the server's RECEIPT. Needed whenever another connection is about to send to
+   * `destination`: frames from different sockets have no order, so without the receipt the other SEND can
+   * be routed before this subscription exists.
+   */
+  async subscribed(destination: string, id: string): Promise<void> {
+    this.write(`SUBSCRIBE\ndestination:${destination}\nid:${id}\nack:auto\nreceipt:sub-${id}\n\n\0`);
+    const receipt = await this.nextFrame();
+    if (receipt.command !== 'RECEIPT' || receipt.headers['receipt-id'] !== `sub-${id}`) {
+      throw new Error(`expected RECEIPT for sub-${id}, got ${receipt.command}: ${frameText(receipt)}`);
+    }
+  }
+
   /** A JSON-RPC SEND to the request destination; the body is sent without content-length (read to NUL). */
   request(body: unknown, replyTo: string, destination = 'jms.topic.vdsm_requests'): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body);

@@ -35,7 +35,7 @@ describe('agent STOMP protocol', () => {
   const session = async (replyTo = `reply-${sockets.length}`): Promise<RawStompSocket> => {
     const socket = await open();
     await socket.connect();
-    socket.subscribe(replyTo, `sub-${replyTo}`);
+    await socket.subscribed(replyTo, `sub-${replyTo}`);
     return socket;
   };
 
@@ -271,7 +271,7 @@ describe('agent STOMP protocol', () => {
     it('forwards a SEND to a non-request destination to its subscribers', async () => {
       const sender = await session('fwd-sender');
       const receiver = await session('fwd-receiver');
-      receiver.subscribe('custom.topic', 'custom');
+      await receiver.subscribed('custom.topic', 'custom');
       sender.write('SEND\ndestination:custom.topic\ncontent-type:text/plain\n\nhello\0');
       const message = await receiver.nextFrame();
       expect(message.command).toBe('MESSAGE');
@@ -289,11 +289,8 @@ describe('agent STOMP protocol', () => {
 
     it('publishes events to jms.queue.events subscribers only', async () => {
       const subscriber = await session('ev-sub');
-      subscriber.subscribe('jms.queue.events', 'events');
+      await subscriber.subscribed('jms.queue.events', 'events');
       const other = await session('ev-other');
-      // Make sure the SUBSCRIBE was processed before publishing.
-      subscriber.request(rpc('Host.ping2', {}, 'sync'), 'ev-sub');
-      await subscriber.nextMessage();
       server.publishEvent({ method: '|net|host_conn|no_id', params: {} });
       const { frame, json } = await subscriber.nextMessage();
       expect(frame.headers).toMatchObject({ destination: 'jms.queue.events', subscription: 'events' });
