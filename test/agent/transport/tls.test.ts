@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import type { Logger } from '../../../lib/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentServer, type AgentServer } from '../../../agent/transport/agent-server';
 import { AgentClient } from '../../../agent/transport/client';
@@ -105,7 +106,7 @@ describe('agent over mutual TLS', () => {
 });
 
 /** A logger whose JSON lines land in `lines`, to assert what operators would see. */
-function capturedLogs(level: string): { lines: string[]; logger: ReturnType<typeof pino> } {
+function capturedLogs(level: string): { lines: string[]; logger: Logger } {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
