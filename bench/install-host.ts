@@ -15,10 +15,11 @@
  * Durations are wall-clock on the client (start request → result) and the workflow's own step records.
  */
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { readJournal } from '../agent/network/journal';
 import { startOrAttachInstall } from '../client/install-host';
 import { getLogger, type Logger } from '../lib/logger';
 import { freePort } from '../lib/ports';
@@ -147,13 +148,7 @@ function variant(reboot: boolean, runs: InstallRun[]): VariantResult {
 function setupNetworksBreakdown(lab: AgentLab, host: string, result: InstallHostResult): SetupNetworksBreakdown | null {
   const step = result.steps.find((s) => s.name === 'setup-networks');
   if (!step || step.durationMs === undefined) return null;
-  let entries: Array<{ at: string; kind: string; outcome: string }>;
-  try {
-    const text = readFileSync(join(lab.testbed.host(host).stateDir, 'agent', 'journal.jsonl'), 'utf8');
-    entries = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { at: string; kind: string; outcome: string });
-  } catch {
-    return null;
-  }
+  const entries = readJournal(join(lab.testbed.host(host).stateDir, 'agent', 'journal.jsonl'));
   const applyIndex = entries.findIndex((e) => e.kind === 'apply' && e.outcome === 'ok');
   const apply = entries[applyIndex];
   const persist = entries.slice(applyIndex + 1).find((e) => e.kind === 'persist');

@@ -28,14 +28,26 @@ export async function assertPortsFree(host: string, ports: ReadonlyArray<{ port:
 }
 
 /** A port the kernel considers free right now on `host` (there is an unavoidable race until it is bound). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ host, port: 0 }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePromise(port));
-    });
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [port] = await freePorts(1, host);
+  return port!;
+}
+
+/** `count` distinct ports free right now: all are held open together, so none is handed out twice. */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      const server = createServer();
+      return new Promise<typeof server>((resolvePromise, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port: 0 }, () => resolvePromise(server));
+      });
+    }),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : 0;
   });
+  await Promise.all(servers.map((server) => new Promise<void>((r) => server.close(() => r()))));
+  return ports;
 }

@@ -1,6 +1,11 @@
 /**
  * Child processes we start are ours to stop: by pid, politely first (SIGTERM or SIGINT), then SIGKILL.
+ *
+ * Liveness reads /proc, not `kill(pid, 0)`: daemons we start (dhclient, a testbed host's boot) are orphans,
+ * and where PID 1 reaps orphans only now and then (containers, microVMs) a killed one lingers as a zombie
+ * that `kill(pid, 0)` still finds. Here a zombie counts as gone.
  */
+import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 export interface StopOptions {
@@ -10,13 +15,24 @@ export interface StopOptions {
   timeoutMs?: number;
 }
 
-export function isAlive(pid: number): boolean {
+const TERMINATED = new Set(['Z', 'X']);
+
+/** State letter and start time (clock ticks after boot) from /proc/<pid>/stat; `null` when there is no such process. */
+export function processStat(pid: number): { state: string; startTime: string } | null {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '?', startTime: fields[19] ?? '' };
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** True while `pid` runs; gone and zombie processes are not running. */
+export function isAlive(pid: number): boolean {
+  const stat = processStat(pid);
+  return stat !== null && !TERMINATED.has(stat.state);
 }
 
 /** Resolves when `child` has exited (immediately if it already has). */
@@ -40,23 +56,33 @@ export async function stopChild(child: ChildProcess, { signal = 'SIGTERM', timeo
   }
 }
 
-/** Stops a process we only know by pid (e.g. a daemon that wrote a pid file): `signal`, then SIGKILL. */
+/**
+ * Stops a process we only know by pid (e.g. a daemon that wrote a pid file): `signal`, then SIGKILL after
+ * `timeoutMs`; resolves once it no longer runs, or 2 s after the SIGKILL at most.
+ */
 export async function stopPid(pid: number, { signal = 'SIGTERM', timeoutMs = 10_000 }: StopOptions = {}): Promise<void> {
   if (!isAlive(pid)) return;
+  send(pid, signal);
+  if (await gone(pid, timeoutMs)) return;
+  send(pid, 'SIGKILL');
+  await gone(pid, 2_000);
+}
+
+function send(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal);
   } catch {
-    return;
+    /* already gone */
   }
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (isAlive(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
+}
+
+async function gone(pid: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (isAlive(pid)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 25));
   }
+  return true;
 }
 
 export interface RunResult {

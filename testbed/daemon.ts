@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { isRunning, stopProcess } from './processes';
+import { isAlive, stopPid } from '../lib/process';
 
 export class DaemonExitedError extends Error {
   override readonly name = 'DaemonExitedError';
@@ -56,7 +56,7 @@ export async function waitUntilReady(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await ready()) return;
-    if (!(await isRunning(watch.pid))) throw new DaemonExitedError(what, watch.logFile, await tail(watch.logFile));
+    if (!isAlive(watch.pid)) throw new DaemonExitedError(what, watch.logFile, await tail(watch.logFile));
     if (Date.now() > deadline) throw new WaitTimeoutError(what, timeoutMs);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -85,8 +85,8 @@ export async function processCommandLine(pid: number): Promise<string[] | null> 
  * (e.g. its config file path): after a reboot or a long time, the pid may belong to someone else.
  */
 export async function stopRecordedDaemon(pid: number | null, marker: string, timeoutMs = 3_000): Promise<void> {
-  if (pid === null || !(await isRunning(pid))) return;
+  if (pid === null || !isAlive(pid)) return;
   const cmdline = await processCommandLine(pid);
   if (!cmdline?.some((arg) => arg.includes(marker))) return;
-  await stopProcess(pid, { timeoutMs });
+  await stopPid(pid, { timeoutMs });
 }

@@ -7,9 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunResult } from '../lib/process';
-import { run } from '../lib/process';
-import { stopProcess } from './processes';
+import { run, stopPid, type RunResult } from '../lib/process';
 
 export const IFNAME_MAX = 15;
 
@@ -116,7 +114,7 @@ export class Netns {
    * deletes the namespace and its `/etc/netns/<ns>` directory. Safe to call for a namespace that is gone.
    */
   async destroy(): Promise<void> {
-    await Promise.all((await this.pids()).map((pid) => stopProcess(pid, { timeoutMs: 3_000 })));
+    await Promise.all((await this.pids()).map((pid) => stopPid(pid, { timeoutMs: 3_000 })));
     await run(['ip', 'netns', 'del', this.name], { allowFailure: true });
     await rm(this.etcDir, { recursive: true, force: true });
   }

@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { fence, type FenceOptions } from '../agent/fencing/fence';
 import type { FenceAction } from '../agent/fencing/fence-request';
 import type { FenceNodeResult } from '../agent/fencing/fence-result';
-import { run } from '../lib/process';
+import { processStat, run } from '../lib/process';
 import { fenceRequestFor, type BmcCredentials } from './bmc-credentials';
 import type { TestbedHost } from './description';
 import { BMC_IPMB_ADDRESS } from './ipmi-sim';
-import { processStat } from './processes';
 
 export const PowerState = {
   ON: 'on',
@@ -71,7 +70,7 @@ export async function bootPid(host: TestbedHost): Promise<number | null> {
   const [pidText, start] = text.trim().split(/\s+/);
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  const stat = await processStat(pid);
+  const stat = processStat(pid);
   return stat !== null && stat.state !== 'Z' && stat.state !== 'X' && stat.startTime === start ? pid : null;
 }
 

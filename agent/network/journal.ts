@@ -6,7 +6,7 @@
  * the older one) and a new file starts, so the journal keeps at least the last `maxBytes` of history and
  * never more than twice that.
  */
-import { appendFileSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface JournalEntry {
@@ -16,6 +16,9 @@ export interface JournalEntry {
   outcome: 'ok' | 'failed' | 'rolled-back';
   detail?: string;
 }
+
+/** A journal line as read back: the entry and when it was written. */
+export type JournalRecord = JournalEntry & { at: string };
 
 export interface JournalOptions {
   /** Size at which the file is rotated. @default 8 MiB */
@@ -45,6 +48,22 @@ export class Journal {
     appendFileSync(this.file, line);
     this.#size += bytes;
   }
+}
+
+/**
+ * The entries of a journal file, oldest first; none if it does not exist yet. A last line without its
+ * newline is one the agent is still writing, and is left out rather than misread.
+ */
+export function readJournal(file: string): JournalRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+  return complete.split('\n').filter(Boolean).map((line) => JSON.parse(line) as JournalRecord);
 }
 
 function sizeOf(file: string): number {

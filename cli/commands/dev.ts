@@ -17,6 +17,8 @@ const DevFlags = z.object({
   ip: z.string().min(1),
   temporalPort: portOption,
   uiPort: portOption,
+  httpPort: portOption.optional(),
+  metricsPort: portOption.optional(),
   worker: z.boolean(),
 });
 
@@ -28,12 +30,17 @@ export function register(program: Command): void {
     .option('--ip <address>', 'address the server and Web UI listen on', '127.0.0.1')
     .option('--temporal-port <port>', 'Temporal frontend gRPC port (HTTP API +10, metrics +20)', '7233')
     .option('--ui-port <port>', 'Web UI port', '8233')
+    .option('--http-port <port>', 'Temporal HTTP API port (default: --temporal-port + 10)')
+    .option('--metrics-port <port>', 'Temporal metrics port (default: --temporal-port + 20)')
     .option('--no-worker', 'start only the server')
     .action(async (raw: Record<string, unknown>) => {
       const flags = DevFlags.parse(raw);
       const log = getLogger('dev');
       const dataDir = resolve(flags.dataDir);
-      const server = await startDevServer({ dataDir, ip: flags.ip, port: flags.temporalPort, uiPort: flags.uiPort }, log);
+      const server = await startDevServer(
+        { dataDir, ip: flags.ip, port: flags.temporalPort, uiPort: flags.uiPort, ...(flags.httpPort ? { httpPort: flags.httpPort } : {}), ...(flags.metricsPort ? { metricsPort: flags.metricsPort } : {}) },
+        log,
+      );
       let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
       try {
         if (flags.worker) worker = await startWorker({ address: server.address, namespace: server.namespace, dataDir: join(dataDir, 'worker'), log: getLogger('worker') });

@@ -47,6 +47,8 @@ describe.skipIf(skipBecause(reason, 'agent DHCP tests'))('agent on a DHCP host',
 
     const events: string[] = [];
     const listener = await AgentClient.connect({ host: host.address, tls: { insecure: true } }, { onEvent: (e) => events.push(e.method) });
+    // A call answered on the same connection proves its event subscription is in place.
+    expect(await listener.call('Host.ping2')).toBe(true);
 
     let confirming = true;
     const confirmLoop = (async () => {

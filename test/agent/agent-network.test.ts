@@ -97,14 +97,15 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
 
   it('a second network verb while one runs gets 40; the same request id joins the running one', async () => {
     const id = `join-${Date.now()}`;
-    const params = { networks: { vmnet: { nic: 'eth1', bridged: 'true', mtu: 9000 } }, bondings: {}, options: { connectivityTimeout: 4 } };
-    const first = h.client.call('Host.setupNetworks', params, { id, timeoutMs: 20_000 });
-    await new Promise((r) => setTimeout(r, 500));
+    // A generous window: confirmations only start after the checks below, on a machine of any speed. Calls
+    // on one connection are served in order and the first marks the agent busy at once, so no pause is needed.
+    const params = { networks: { vmnet: { nic: 'eth1', bridged: 'true', mtu: 9000 } }, bondings: {}, options: { connectivityTimeout: 15 } };
+    const first = h.client.call('Host.setupNetworks', params, { id, timeoutMs: 30_000 });
     expect(await rpcCode(h.client.call('Host.setSafeNetworkConfig', {}))).toBe(VdsmCode.RESOURCE_UNAVAILABLE);
     expect(await rpcCode(h.client.call('Host.setupNetworks', params))).toBe(VdsmCode.RESOURCE_UNAVAILABLE);
     // The caller lost its session and resends with the same id (a second client, as after a reconnect).
     const second = (await import('../../agent/transport/client')).AgentClient.connect({ host: '127.0.0.1', port: h.agent.address.port, tls: { insecure: true } });
-    const retry = (await second).call('Host.setupNetworks', params, { id, timeoutMs: 20_000 });
+    const retry = (await second).call('Host.setupNetworks', params, { id, timeoutMs: 30_000 });
     const stop = h.confirmContinuously();
     try {
       expect(await first).toEqual({ code: 0, message: 'Done' });

@@ -4,23 +4,30 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/paths';
-import { freePort } from '../../lib/ports';
-import { exited, stopChild } from '../../lib/process';
+import { freePorts } from '../../lib/ports';
+import { stopChild } from '../../lib/process';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'hostprov');
 
-function startDev(args: string[]): { child: ChildProcess; output: () => string } {
+function startDev(args: string[]): { child: ChildProcess; output: () => string; closed: Promise<{ code: number | null }> } {
   const child = spawn(BIN, ['dev', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOSTPROV_LOG_FORMAT: 'json' } });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, output: () => out };
+  // 'close' comes after the exit and after the last output, so assertions on the output see all of it.
+  const closed = new Promise<{ code: number | null }>((r) => child.once('close', (code) => r({ code })));
+  return { child, output: () => out, closed };
+}
+
+/** Every port `hostprov dev` binds, chosen by the test so none collides with another process. */
+function portFlags(p: { temporalPort?: number; uiPort?: number; httpPort?: number; metricsPort?: number }): string[] {
+  return ['--temporal-port', String(p.temporalPort), '--ui-port', String(p.uiPort), '--http-port', String(p.httpPort), '--metrics-port', String(p.metricsPort)];
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -42,9 +49,8 @@ describe('hostprov dev', () => {
   });
 
   it('serves the Web UI while it runs, registers the search attributes, and stops on Ctrl-C', async () => {
-    const temporalPort = await freePort();
-    const uiPort = await freePort();
-    const dev = startDev(['--data-dir', join(dir, 'stack'), '--temporal-port', String(temporalPort), '--ui-port', String(uiPort)]);
+    const [temporalPort, uiPort, httpPort, metricsPort] = await freePorts(4);
+    const dev = startDev(['--data-dir', join(dir, 'stack'), ...portFlags({ temporalPort, uiPort, httpPort, metricsPort })]);
     children.push(dev.child);
     await until('"dev stack is up"', () => dev.output().includes('dev stack is up') || dev.child.exitCode !== null, 90_000);
     expect(dev.child.exitCode, dev.output()).toBeNull();
@@ -61,21 +67,25 @@ describe('hostprov dev', () => {
       await connection.close();
     }
 
-    const done = exited(dev.child);
     dev.child.kill('SIGINT');
-    const { code } = await done;
+    const { code } = await dev.closed;
     expect(code, dev.output()).toBe(0);
     await expect(fetch(`http://127.0.0.1:${uiPort}/`)).rejects.toThrow();
   });
 
   it('refuses a busy port with a message naming it, and starts nothing', async () => {
-    const busy = await freePort();
+    // The blocker holds a port the kernel picked, so nothing else can have it.
     const blocker = createServer();
     blockers.push(blocker);
-    await new Promise<void>((r) => blocker.listen(busy, '127.0.0.1', () => r()));
-    const dev = startDev(['--data-dir', join(dir, 'busy'), '--temporal-port', String(await freePort()), '--ui-port', String(busy)]);
+    await new Promise<void>((resolvePromise, reject) => {
+      blocker.once('error', reject);
+      blocker.listen(0, '127.0.0.1', () => resolvePromise());
+    });
+    const busy = (blocker.address() as AddressInfo).port;
+    const [temporalPort, httpPort, metricsPort] = await freePorts(3);
+    const dev = startDev(['--data-dir', join(dir, 'busy'), ...portFlags({ temporalPort, uiPort: busy, httpPort, metricsPort })]);
     children.push(dev.child);
-    const { code } = await exited(dev.child);
+    const { code } = await dev.closed;
     expect(code).toBe(1);
     expect(dev.output()).toContain(`Temporal Web UI (--ui-port) port 127.0.0.1:${busy} is already in use`);
   });

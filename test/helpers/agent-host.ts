@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type RunningAgent } from '../../agent/main';
+import { readJournal, type JournalRecord } from '../../agent/network/journal';
 import { createLinuxBackend } from '../../agent/backend/backend';
 import { AgentClient } from '../../agent/transport/client';
 import { getLogger } from '../../lib/logger';
@@ -26,7 +27,7 @@ export interface AgentHost {
   restartAgent(newBoot: boolean): Promise<void>;
   /** Sends confirmConnectivity every 200 ms until the returned function is called. */
   confirmContinuously(): () => void;
-  journal(): Promise<Array<{ kind: string; requestId?: string; outcome: string }>>;
+  journal(): Promise<JournalRecord[]>;
   close(): Promise<void>;
 }
 
@@ -99,9 +100,7 @@ export async function createAgentHost(): Promise<AgentHost> {
       };
     },
     async journal() {
-      const { readFile } = await import('node:fs/promises');
-      const text = await readFile(state.agent.journalFile, 'utf8').catch(() => '');
-      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; requestId?: string; outcome: string });
+      return readJournal(state.agent.journalFile);
     },
     async close() {
       await state.client.close().catch(() => undefined);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import './provided';
 import { getLogger } from '../../lib/logger';
-import { freePort } from '../../lib/ports';
+import { freePorts } from '../../lib/ports';
 import { startDevServer, type RunningDevServer } from '../../lib/temporal/dev-server';
 import { bundleWorkflows } from '../../worker/bundle';
 
@@ -25,8 +25,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-test-'));
   let server: RunningDevServer | undefined;
   try {
-    const port = await freePort();
-    server = await startDevServer({ dataDir: dir, port, httpPort: await freePort(), metricsPort: await freePort(), uiPort: null }, log);
+    const [port, httpPort, metricsPort] = (await freePorts(3)) as [number, number, number];
+    server = await startDevServer({ dataDir: dir, port, httpPort, metricsPort, uiPort: null }, log);
     const code = await bundleWorkflows(log);
     const workflowBundlePath = join(dir, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, code);

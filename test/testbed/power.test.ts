@@ -57,7 +57,7 @@ describe.skipIf(skipBecause(unavailable, 'testbed power tests'))('testbed host p
     expect(await powerState(box())).toBe('off');
     expect(await bootPid(box())).toBeNull();
     expect(pid).not.toBeNull();
-    expect(await isRunning(pid ?? 0)).toBe(false);
+    expect(isRunning(pid ?? 0)).toBe(false);
     expect(await ns().pids()).toEqual([]);
     expect(await canConnect(box().address, SERVICE_PORT, 500)).toBe(false);
     const links = await ns().ipJson<Array<{ ifname: string; flags: string[] }>>(['link', 'show']);
@@ -118,7 +118,7 @@ describe.skipIf(skipBecause(unavailable, 'testbed power tests'))('testbed host p
     await powerOn(box());
     expect(await powerState(box())).toBe('on');
     expect(await bootPid(box())).not.toBe(pid);
-    expect(await isRunning(stray)).toBe(false);
+    expect(isRunning(stray)).toBe(false);
     await waitForTcp(box().address, SERVICE_PORT, { timeoutMs: 20_000 });
   });
 });

@@ -45,7 +45,7 @@ async function expectNothingLeft(description: TestbedDescription, before: Awaite
   expect(await linkExists(description.manager.interface)).toBe(false);
   const rootLinks = (await run(['ip', '-o', 'link', 'show'])).stdout;
   expect(rootLinks).not.toContain(description.token);
-  for (const pid of before.pids) expect(await isRunning(pid), `pid ${pid}`).toBe(false);
+  for (const pid of before.pids) expect(isRunning(pid), `pid ${pid}`).toBe(false);
   for (const dir of before.etcDirs) expect(await exists(dir), dir).toBe(false);
   expect(await exists(`${description.stateDir}/testbed.json`)).toBe(false);
   expect(await exists(`${description.stateDir}/hosts`)).toBe(false);
@@ -67,7 +67,7 @@ describe.skipIf(skipBecause(unavailable, 'testbed teardown tests'))('testbed tea
     entry.testbed = testbed;
     const before = await footprint(testbed);
     expect(before.pids.length).toBeGreaterThanOrEqual(6); // 2 boot commands, 2 BMCs, 1 dhclient, dnsmasq
-    for (const pid of before.pids) expect(await isRunning(pid)).toBe(true);
+    for (const pid of before.pids) expect(isRunning(pid)).toBe(true);
 
     await testbed.destroy();
     await expectNothingLeft(testbed.description, before);

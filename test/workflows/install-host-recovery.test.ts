@@ -4,9 +4,10 @@
  * takes over the same request; the host applies exactly once).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readJournal, type JournalRecord } from '../../agent/network/journal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followInstall, startOrAttachInstall } from '../../client/install-host';
 import { PROJECT_ROOT } from '../../lib/paths';
@@ -21,9 +22,8 @@ import { unavailableReason } from '../helpers/temporal';
 
 const reason = unavailableReason() ?? (await testbedUnavailableReason());
 
-function journalOf(lab: AgentLab, host: string): Array<{ kind: string; requestId?: string; outcome: string; detail?: string }> {
-  const text = readFileSync(join(lab.testbed.host(host).stateDir, 'agent', 'journal.jsonl'), 'utf8');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; requestId?: string; outcome: string });
+function journalOf(lab: AgentLab, host: string): JournalRecord[] {
+  return readJournal(join(lab.testbed.host(host).stateDir, 'agent', 'journal.jsonl'));
 }
 
 describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('install-host recovery', () => {

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Journal } from '../../../agent/network/journal';
+import { Journal, readJournal } from '../../../agent/network/journal';
 
 const linesOf = (file: string): Array<{ requestId: number }> =>
   readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { requestId: number });
@@ -41,5 +41,14 @@ describe('agent journal', () => {
     expect(linesOf(again.file)).toHaveLength(2);
     for (let i = 2; i <= 20; i += 1) again.write({ kind: 'apply', requestId: i, outcome: 'ok' });
     expect(statSync(again.file).size).toBeLessThanOrEqual(1000);
+  });
+
+  it('reads back complete entries only, and nothing from a journal not yet written', () => {
+    const dir = stateDir();
+    const journal = new Journal(dir);
+    expect(readJournal(journal.file)).toEqual([]);
+    journal.write({ kind: 'apply', requestId: 'r-1', ops: 2, outcome: 'ok' });
+    appendFileSync(journal.file, '{"at":"2026-11-21T00:00:00.000Z","kind":"rollb');
+    expect(readJournal(journal.file)).toEqual([{ at: expect.any(String), kind: 'apply', requestId: 'r-1', ops: 2, outcome: 'ok' }]);
   });
 });

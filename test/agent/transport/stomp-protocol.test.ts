@@ -87,9 +87,11 @@ describe('agent STOMP protocol', () => {
 
     it('keeps a connection that sends its heart-beats', async () => {
       const socket = await open();
-      await socket.connect('1000,0');
+      // Promised every 2 s (closed after 3 s of silence), sent every 300 ms for 3.6 s in all: longer than the
+      // tolerance, so only the heart-beats keep it open, yet a stalled event loop has 2.7 s of slack.
+      await socket.connect('2000,0');
       socket.subscribe('hb-reply', 'hb-sub');
-      for (let i = 0; i < 8; i += 1) {
+      for (let i = 0; i < 12; i += 1) {
         socket.write('\n');
         await new Promise((r) => setTimeout(r, 300));
       }
@@ -245,6 +247,9 @@ describe('agent STOMP protocol', () => {
       const busy = await session('reply-j');
       const other = await session('reply-k');
       busy.request(rpc('Test.slow', {}, 'slow'), 'reply-j');
+      // Same-connection order: once ping2 is answered, `slow` has been dispatched and waits for the release.
+      busy.request(rpc('Host.ping2', {}, 'sync'), 'reply-j');
+      expect((await busy.nextMessage()).json).toMatchObject({ id: 'sync' });
       other.request(rpc('Test.fast', {}, 'fast'), 'reply-k');
       expect((await other.nextMessage()).json).toMatchObject({ id: 'fast', result: 'fast' });
       other.request(rpc('Test.release', {}, 'release'), 'reply-k');

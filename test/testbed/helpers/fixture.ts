@@ -48,4 +48,4 @@ export function capturingLogger(): { log: Logger; lines: string[] } {
 }
 
 
-export { isRunning } from '../../../testbed/processes';
+export { isAlive as isRunning } from '../../../lib/process';

@@ -1,0 +1,44 @@
+/**
+ * Liveness and stopping by pid, against real processes: a zombie (a dead child its parent has not reaped)
+ * must count as gone, or stopping a daemon on a machine whose PID 1 reaps late waits for nothing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isAlive, stopChild, stopPid } from '../../lib/process';
+
+describe('process liveness', () => {
+  const children: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const child of children.splice(0)) await stopChild(child, { signal: 'SIGKILL' });
+  });
+
+  /** A shell that starts `true` in the background and becomes `sleep`, which never reaps it: a zombie. */
+  async function zombie(): Promise<{ zombiePid: number; parent: ChildProcess }> {
+    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(parent);
+    const zombiePid = await new Promise<number>((resolvePromise) => parent.stdout?.once('data', (d: Buffer) => resolvePromise(Number(d.toString().trim()))));
+    await expect.poll(() => isAlive(zombiePid)).toBe(false);
+    return { zombiePid, parent };
+  }
+
+  it('counts a zombie as gone although kill(pid, 0) still finds it', async () => {
+    const { zombiePid } = await zombie();
+    expect(() => process.kill(zombiePid, 0)).not.toThrow();
+    expect(isAlive(zombiePid)).toBe(false);
+  });
+
+  it('stops a running process by pid', async () => {
+    const { parent } = await zombie();
+    expect(isAlive(parent.pid!)).toBe(true);
+    await stopPid(parent.pid!, { timeoutMs: 5_000 });
+    expect(isAlive(parent.pid!)).toBe(false);
+  });
+
+  it('escalates to SIGKILL when the process ignores the polite signal', async () => {
+    const stubborn = spawn('sh', ['-c', "trap '' TERM; echo ready; while :; do sleep 0.1; done"], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(stubborn);
+    await new Promise((r) => stubborn.stdout?.once('data', r));
+    await stopPid(stubborn.pid!, { timeoutMs: 300 });
+    expect(isAlive(stubborn.pid!)).toBe(false);
+  });
+});
