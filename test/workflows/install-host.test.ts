@@ -49,6 +49,7 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
         { name: 'dhcp1', factory: 'dhcp' },
         { name: 'oldvdsm', vdsmCompat: true },
         { name: 'natted', defaultRoute: false },
+        { name: 'badbmc' },
       ],
     });
     await lab.waitForAgents();
@@ -143,5 +144,28 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     expect(result).toMatchObject({ outcome: 'failed', failure: { type: 'VlanMismatch' } });
     expect(await harness.store.listByHost(result.hostId)).toEqual([]);
     await harness.record(handle, 'failed');
+  });
+
+  it('compensates the attachments when a step after the apply fails (the BMC refuses the password)', async () => {
+    const base = lab.installRequest('badbmc');
+    const wrongPassword = join(dir, 'badbmc-wrong-password');
+    writeFileSync(wrongPassword, 'not-the-bmc-password', { mode: 0o600 });
+    const bootBefore = await lab.testbed.bootPid('badbmc');
+    const { result, handle } = await harness.install({ ...base, powerManagement: { ...base.powerManagement!, passwordRef: `file:${wrongPassword}` } });
+
+    expect(result.outcome, JSON.stringify(result, null, 2)).toBe('failed');
+    expect(result.failure?.type).toBe('FenceFailed');
+    expect(result.failure?.message).not.toContain('not-the-bmc-password');
+    expect(result.steps.find((s) => s.name === 'setup-networks')?.status).toBe('ok');
+    expect(result.steps.find((s) => s.name === 'fence-reboot')?.status).toBe('failed');
+    // The intent recorded before the apply is undone; the host keeps what it applied and made safe (the
+    // workflow does not reconfigure a host it could not reboot), which drift reporting will show.
+    expect(await harness.store.listByHost(result.hostId)).toEqual([]);
+    expect(journalOf(lab, 'badbmc').map((e) => e.kind)).toEqual(['restore', 'apply', 'persist']);
+    expect(await lab.testbed.bootPid('badbmc')).toBe(bootBefore);
+    const history = await handle.fetchHistory();
+    const compensations = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'compensateAttachments');
+    expect(compensations).toHaveLength(1);
+    await harness.record(handle, 'failed-after-apply');
   });
 });

@@ -23,9 +23,10 @@ function historyFiles(dir: string): string[] {
 describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the workflow bundle)'))('recorded workflow histories', () => {
   const files = historyFiles(HISTORIES).sort();
 
-  it('exist for every install-host outcome', () => {
+  it('exist for every install-host outcome and compensation path', () => {
     const outcomes = files.map((f) => relative(HISTORIES, f));
-    for (const outcome of ['configured', 'already-configured', 'skipped-no-route', 'rolled-back', 'failed']) {
+    // failed-after-apply: a step after setupNetworks fails and the saga compensates from its catch.
+    for (const outcome of ['configured', 'already-configured', 'skipped-no-route', 'rolled-back', 'failed', 'failed-after-apply']) {
       expect(outcomes.some((f) => f.startsWith('install-host/') && f.endsWith(`/${outcome}.json`)), `a history for outcome ${outcome}`).toBe(true);
     }
   });
