@@ -174,7 +174,9 @@ export async function installHost(request: InstallHostRequest): Promise<InstallH
     progress.note('verify-result', 'ok', `${mgmt.name} reported as devised`);
     return finish(InstallOutcome.CONFIGURED);
   } catch (err) {
-    await compensate();
+    // A visible step, like the compensations above, so operators see the undo after the failed step. The
+    // step record is workflow state only (no command), so recorded histories replay unchanged.
+    if (compensations.length) await progress.step('compensate-attachments', `${failureOf(err).type}: restore recorded attachments`, compensate);
     if (isCancellation(err)) throw err;
     return finish(InstallOutcome.FAILED, failureOf(err));
   }

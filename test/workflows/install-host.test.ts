@@ -158,6 +158,7 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     expect(result.failure?.message).not.toContain('not-the-bmc-password');
     expect(result.steps.find((s) => s.name === 'setup-networks')?.status).toBe('ok');
     expect(result.steps.find((s) => s.name === 'fence-reboot')?.status).toBe('failed');
+    expect(result.steps.at(-1)).toMatchObject({ name: 'compensate-attachments', status: 'ok', summary: 'FenceFailed: restore recorded attachments' });
     // The intent recorded before the apply is undone; the host keeps what it applied and made safe (the
     // workflow does not reconfigure a host it could not reboot), which drift reporting will show.
     expect(await harness.store.listByHost(result.hostId)).toEqual([]);
