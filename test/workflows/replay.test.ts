@@ -44,4 +44,21 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
     expect(replayed).toBe(files.length);
     expect(failures).toEqual([]);
   });
+
+  it('catch a history the code no longer matches, and name it', async () => {
+    // The guard above is only worth something if it can fail: the recorded configured install, with its
+    // first activity renamed as if the workflow had once called something else.
+    const target = temporalTarget();
+    if ('unavailable' in target) throw new Error(target.unavailable);
+    const file = files.find((f) => f.endsWith('/v2-activity-summaries/configured.json'));
+    expect(file).toBeDefined();
+    const history = JSON.parse(readFileSync(file!, 'utf8')) as { events: Array<{ activityTaskScheduledEventAttributes?: { activityType: { name: string } } }> };
+    const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes);
+    scheduled!.activityTaskScheduledEventAttributes!.activityType.name = 'someActivityThatNeverExisted';
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: target.workflowBundlePath } }, [{ workflowId: 'tampered', history }])) results.push(result);
+    expect(results).toHaveLength(1);
+    expect(results[0]?.workflowId).toBe('tampered');
+    expect(results[0]?.error?.name).toBe('DeterminismViolationError');
+  });
 });
