@@ -26,6 +26,12 @@ export interface ConfirmLoopOptions {
   confirmIntervalMs?: number;
   /** Per-poll budget, connect included (the engine's SetupNetworksPollingTimeout). @default 3000 */
   confirmTimeoutMs?: number;
+  /**
+   * How long past the host's connectivity timeout its window counts as possibly open (the host's clock, the
+   * rollback itself, a late first send). Bounds reconnecting and, against a stock VDSM that answers 40 to a
+   * resent request, how long to keep confirming before reading the outcome. @default 15000
+   */
+  windowSlackMs?: number;
   runtimeDir?: string;
 }
 
@@ -46,7 +52,7 @@ export function createSetupNetworksActivity(options: ConfirmLoopOptions = {}) {
     const previous = ctx.info.heartbeatDetails as Progress | undefined;
     const progress: Progress = { requestId: input.requestId, sentAt: previous?.sentAt ?? Date.now(), confirmations: previous?.confirmations ?? 0 };
     const takingOver = ctx.info.attempt > 1;
-    const windowEnds = progress.sentAt + (input.connectivityTimeoutSeconds + 15) * 1000;
+    const windowEnds = progress.sentAt + input.connectivityTimeoutSeconds * 1000 + (options.windowSlackMs ?? 15_000);
     const log = ctx.log;
     ctx.heartbeat(progress);
 

@@ -32,8 +32,8 @@ export interface AgentOptions {
   /** @default '/usr/sbin' */
   fenceAgentDir?: string;
   /**
-   * `vdsm`: serve only verbs stock VDSM has (no `Host.getRoute`), to see how callers treat a real oVirt
-   * host. @default 'hostprov'
+   * `vdsm`: behave like stock VDSM, to see how callers treat a real oVirt host: only the verbs VDSM has (no
+   * `Host.getRoute`), and no joining of repeated request ids (40 while busy). @default 'hostprov'
    */
   compatibility?: 'hostprov' | 'vdsm';
   log: Logger;
@@ -70,7 +70,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const config = new ConfigStore(options.stateDir);
   const connectivity = new ConnectivityCheck(options.runtimeDir);
   const journal = new Journal(options.stateDir);
-  const network = new NetworkService({ backend, config, connectivity, journal, dhcp: new DhcpRegistry(options.runtimeDir, backend), log: log.child({ component: 'network' }) });
+  const network = new NetworkService({
+    backend,
+    config,
+    connectivity,
+    journal,
+    dhcp: new DhcpRegistry(options.runtimeDir, backend),
+    log: log.child({ component: 'network' }),
+    joinRepeatedIds: options.compatibility !== 'vdsm',
+  });
 
   let recovering = true;
   const verbs = [

@@ -37,6 +37,13 @@ export interface NetworkServiceDeps {
   journal: Journal;
   dhcp: DhcpRegistry;
   log: Logger;
+  /**
+   * Our extension: a request whose JSON-RPC id repeats one that is running joins it, and one that already
+   * ran gets its recorded result, so a caller that lost its session never applies twice. Stock VDSM knows no
+   * ids: it answers 40 while busy and runs a repeated request again. Off in VDSM compatibility mode.
+   * @default true
+   */
+  joinRepeatedIds?: boolean;
 }
 
 export class NetworkService {
@@ -78,7 +85,7 @@ export class NetworkService {
   }
 
   private async exclusive(verb: string, id: RequestId, run: () => Promise<unknown>): Promise<unknown> {
-    const key = id === null ? null : JSON.stringify(id);
+    const key = id === null || this.deps.joinRepeatedIds === false ? null : JSON.stringify(id);
     if (this.busy) {
       if (key !== null && this.busy.id !== null && JSON.stringify(this.busy.id) === key) return unwrap(await this.busy.done);
       throw new VdsmError(VdsmCode.RESOURCE_UNAVAILABLE, `Resource unavailable: ${this.busy.verb} is in progress`);

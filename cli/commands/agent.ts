@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .option('--tls-ca <file>', 'CA that signs client certificates (PEM)')
     .option('--insecure', 'plain TCP without client authentication (local development only)')
     .option('--fence-agent-dir <dir>', 'where fence_* agents live', '/usr/sbin')
-    .option('--vdsm-compat', 'serve only the verbs stock VDSM has (hides Host.getRoute)')
+    .option('--vdsm-compat', 'behave like stock VDSM: only its verbs (hides Host.getRoute), no joining of repeated request ids')
     .action(async (raw: Record<string, unknown>) => {
       const flags = AgentFlags.parse(raw);
       const tlsGiven = [flags.tlsCert, flags.tlsKey, flags.tlsCa].filter(Boolean).length;

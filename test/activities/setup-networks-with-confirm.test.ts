@@ -1,11 +1,13 @@
 /**
  * The setupNetworks activity against a real agent on a namespaced host, through a relay whose connections
- * are cut while the call is in flight: the activity reconnects, sends the same request id, the agent joins
- * the running request, and the host applies exactly once.
+ * are cut while the call is in flight: the activity reconnects and sends the same request id. Our agent joins
+ * the running request; an agent behaving like stock VDSM answers 40, and the activity confirms until the
+ * host's window has closed and reads the outcome. Either way the host applies exactly once.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSetupNetworksActivity } from '../../activities/setup-networks-with-confirm';
+import type { SetupNetworksOutcome } from '../../activities/types';
 import { netnsUnavailableReason } from '../../testbed/netns';
 import { createAgentHost, MGMT_SUBNET, type AgentHost } from '../helpers/agent-host';
 import { skipBecause } from '../helpers/skip';
@@ -13,43 +15,100 @@ import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay';
 
 const unavailable = await netnsUnavailableReason();
 
+const input = (port: number, requestId: string, timeoutSeconds: number) => ({
+  endpoint: { host: '127.0.0.1', port, tls: { insecure: true as const } },
+  requestId,
+  networks: { ovirtmgmt: { nic: 'eth0', bridged: 'true', ipaddr: MGMT_SUBNET.host, netmask: '255.255.255.0', gateway: MGMT_SUBNET.gateway, defaultRoute: true } },
+  bondings: {},
+  options: { connectivityCheck: 'true', connectivityTimeout: String(timeoutSeconds) },
+  connectivityTimeoutSeconds: timeoutSeconds,
+});
+
+/**
+ * Runs the activity through a relay that forwards only the first connection (the setupNetworks session) and
+ * holds the confirm polls, so the call is certainly still waiting for a confirmation when its session is
+ * cut; then releases the polls and returns the outcome.
+ */
+async function cutMidCall(h: AgentHost, relay: TcpRelay, activity: ReturnType<typeof createSetupNetworksActivity>, requestId: string, timeoutSeconds: number): Promise<SetupNetworksOutcome> {
+  const running = new MockActivityEnvironment().run(activity, input(relay.port, requestId, timeoutSeconds)) as Promise<SetupNetworksOutcome>;
+  await appliedBy(h, requestId);
+  expect(relay.cutAll()).toBeGreaterThan(0);
+  relay.release();
+  return await running;
+}
+
+async function appliedBy(h: AgentHost, requestId: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await h.journal()).some((e) => e.kind === 'apply' && e.requestId === requestId)) {
+    if (Date.now() > deadline) throw new Error('setupNetworks never reached the agent');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setupNetworksWithConfirm', () => {
-  let h: AgentHost;
-  let relay: TcpRelay;
-  beforeAll(async () => {
-    h = await createAgentHost();
-    relay = await startTcpRelay({ host: '127.0.0.1', port: h.agent.address.port }, { holdAfterFirst: true });
-  });
-  afterAll(async () => {
-    await relay?.close();
-    await h?.close();
+  describe('against our agent', () => {
+    let h: AgentHost;
+    let relay: TcpRelay;
+    beforeAll(async () => {
+      h = await createAgentHost();
+      relay = await startTcpRelay({ host: '127.0.0.1', port: h.agent.address.port }, { holdAfterFirst: true });
+    });
+    afterAll(async () => {
+      await relay?.close();
+      await h?.close();
+    });
+
+    it('survives the session dying mid-call: same request id, the agent joins it, one apply, confirmed', async () => {
+      const requestId = `relay-${Date.now()}`;
+      const outcome = await cutMidCall(h, relay, createSetupNetworksActivity({ confirmIntervalMs: 200 }), requestId, 20);
+      expect(outcome).toMatchObject({ status: 'applied', tookOverInFlight: true });
+      expect((await h.journal()).filter((e) => e.kind === 'apply' && e.requestId === requestId)).toHaveLength(1);
+      expect((await h.kernel()).links.find((l) => l.name === 'ovirtmgmt')).toBeDefined();
+    });
   });
 
-  it('survives the session dying mid-call: same request id, one apply, confirmed', async () => {
-    const activity = createSetupNetworksActivity({ confirmIntervalMs: 200 });
-    const requestId = `relay-${Date.now()}`;
-    const env = new MockActivityEnvironment();
-    const input = {
-      endpoint: { host: '127.0.0.1', port: relay.port, tls: { insecure: true as const } },
-      requestId,
-      networks: { ovirtmgmt: { nic: 'eth0', bridged: 'true', ipaddr: MGMT_SUBNET.host, netmask: '255.255.255.0', gateway: MGMT_SUBNET.gateway, defaultRoute: true } },
-      bondings: {},
-      options: { connectivityCheck: 'true', connectivityTimeout: '20' },
-      connectivityTimeoutSeconds: 20,
-    };
-    // The relay forwards only the first connection (the setupNetworks session) and holds the confirm polls,
-    // so the call is certainly still waiting for a confirmation when its session is cut.
-    const running = env.run(activity, input);
-    const deadline = Date.now() + 10_000;
-    while (!(await h.journal()).some((e) => e.kind === 'apply' && e.requestId === requestId)) {
-      if (Date.now() > deadline) throw new Error('setupNetworks never reached the agent');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(relay.cutAll()).toBeGreaterThan(0);
-    relay.release();
-    const outcome = await running;
-    expect(outcome).toMatchObject({ status: 'applied', tookOverInFlight: true });
-    expect((await h.journal()).filter((e) => e.kind === 'apply' && e.requestId === requestId)).toHaveLength(1);
-    expect((await h.kernel()).links.find((l) => l.name === 'ovirtmgmt')).toBeDefined();
+  describe('against an agent that behaves like stock VDSM (40 to a resent request)', () => {
+    // The management path drops confirmations until the resent request has had its 40, so the host is
+    // certainly still waiting when the resend arrives; then confirmations get through within its window.
+    let h: AgentHost;
+    let relay: TcpRelay;
+    let confirmationsPass = false;
+    let answered40: () => void;
+    const resendRefused = new Promise<void>((r) => (answered40 = r));
+    beforeAll(async () => {
+      h = await createAgentHost({ compatibility: 'vdsm' });
+      relay = await startTcpRelay(
+        { host: '127.0.0.1', port: h.agent.address.port },
+        {
+          inspect(chunk, from) {
+            const text = chunk.toString('utf8');
+            if (from === 'agent' && text.includes('"code":40')) answered40();
+            return from === 'client' && text.includes('Host.confirmConnectivity') && !confirmationsPass ? 'drop' : 'forward';
+          },
+        },
+      );
+    });
+    afterAll(async () => {
+      await relay?.close();
+      await h?.close();
+    });
+
+    it('keeps confirming through the host\'s window, then reads from capabilities that the change stayed', async () => {
+      const requestId = `vdsm-${Date.now()}`;
+      const activity = createSetupNetworksActivity({ confirmIntervalMs: 200, windowSlackMs: 2_000 });
+      const running = new MockActivityEnvironment().run(activity, input(relay.port, requestId, 6)) as Promise<SetupNetworksOutcome>;
+      await appliedBy(h, requestId);
+      expect(relay.cutAll()).toBeGreaterThan(0);
+      await resendRefused;
+      confirmationsPass = true;
+
+      const outcome = await running;
+      expect(outcome).toMatchObject({ status: 'applied', tookOverInFlight: false });
+      expect(outcome.confirmations).toBeGreaterThan(0);
+      const journal = await h.journal();
+      expect(journal.filter((e) => e.kind === 'apply')).toHaveLength(1);
+      expect(journal.some((e) => e.kind === 'rollback')).toBe(false);
+      expect((await h.kernel()).links.find((l) => l.name === 'ovirtmgmt')).toBeDefined();
+    });
   });
 });

@@ -33,7 +33,12 @@ export interface AgentHost {
 
 export const MGMT_SUBNET = { host: '198.18.250.10', gateway: '198.18.250.1', prefix: 24 };
 
-export async function createAgentHost(): Promise<AgentHost> {
+export interface AgentHostOptions {
+  /** @default 'hostprov' */
+  compatibility?: 'hostprov' | 'vdsm';
+}
+
+export async function createAgentHost(options: AgentHostOptions = {}): Promise<AgentHost> {
   const token = uniqueToken();
   const host = await Netns.create(`hpah-${token}`);
   const manager = await Netns.create(`hpam-${token}`);
@@ -62,6 +67,7 @@ export async function createAgentHost(): Promise<AgentHost> {
       tls: 'insecure',
       netns: host.name,
       log,
+      ...(options.compatibility ? { compatibility: options.compatibility } : {}),
     });
   const connect = (port: number) => AgentClient.connect({ host: '127.0.0.1', port, tls: { insecure: true } });
   const backend = createLinuxBackend({ netns: host.name, runtimeDir: join(dir, 'reader'), log });

@@ -1,7 +1,9 @@
 /**
  * A loopback TCP relay in front of an agent, whose live connections a test can cut: the way a management
  * change kills the session that carries setupNetworks, without touching the agent. With
- * `holdAfterFirst`, every connection after the first is accepted but not forwarded until `release()`.
+ * `holdAfterFirst`, every connection after the first is accepted but not forwarded until `release()`. With
+ * `inspect`, the test sees the plaintext (insecure agents only) and may drop a connection on what it carries,
+ * as a broken path drops some traffic and not other.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
@@ -14,7 +16,13 @@ export interface TcpRelay {
   close(): Promise<void>;
 }
 
-export async function startTcpRelay(target: { host: string; port: number }, options: { holdAfterFirst?: boolean } = {}): Promise<TcpRelay> {
+export interface TcpRelayOptions {
+  holdAfterFirst?: boolean;
+  /** Sees every chunk, from the client or from the agent; `'drop'` destroys that connection instead. */
+  inspect?: (chunk: Buffer, from: 'client' | 'agent') => 'forward' | 'drop';
+}
+
+export async function startTcpRelay(target: { host: string; port: number }, options: TcpRelayOptions = {}): Promise<TcpRelay> {
   const open = new Set<Socket>();
   const held: Socket[] = [];
   let accepted = 0;
@@ -22,11 +30,27 @@ export async function startTcpRelay(target: { host: string; port: number }, opti
 
   const forward = (client: Socket): void => {
     const upstream = connect(target.port, target.host);
+    upstream.on('error', () => undefined);
     for (const s of [client, upstream]) {
       open.add(s);
       s.on('close', () => open.delete(s));
     }
-    client.pipe(upstream).pipe(client);
+    const { inspect } = options;
+    if (!inspect) {
+      client.pipe(upstream).pipe(client);
+    } else {
+      const relay = (from: Socket, to: Socket, side: 'client' | 'agent') =>
+        from.on('data', (chunk: Buffer) => {
+          if (inspect(chunk, side) === 'drop') {
+            client.destroy();
+            upstream.destroy();
+          } else {
+            to.write(chunk);
+          }
+        });
+      relay(client, upstream, 'client');
+      relay(upstream, client, 'agent');
+    }
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   };
