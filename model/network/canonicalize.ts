@@ -67,6 +67,11 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
   if (attrs.hostQos !== undefined && Object.keys(attrs.hostQos).length) {
     throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: hostQos is not supported by this agent yet; nothing was changed`);
   }
+  // The kernel's own SLAAC is not switched by this agent (it neither enables nor disables autoconf per
+  // device), so a request for it could not be honoured or verified.
+  if (attrs.ipv6autoconf !== undefined && toBool(attrs.ipv6autoconf, `${where}: ipv6autoconf`)) {
+    throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: ipv6autoconf is not supported by this agent yet (use ipv6addr or dhcpv6); nothing was changed`);
+  }
   if (attrs.custom !== undefined && Object.keys(attrs.custom).length) {
     throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: custom properties (${Object.keys(attrs.custom).join(', ')}) are not supported by this agent yet; nothing was changed`);
   }

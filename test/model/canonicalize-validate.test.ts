@@ -82,6 +82,7 @@ describe('validate: VDSM error codes', () => {
     ['mtu out of range', { networks: { n: { nic: 'eth0', mtu: 10 } } }, VdsmCode.BAD_PARAMS],
     ['host QoS (not applied by this agent)', { networks: { n: { nic: 'eth0', hostQos: { out: { ls: { m2: 10 } } } } } }, VdsmCode.BAD_PARAMS],
     ['bridge options (not applied by this agent)', { networks: { n: { nic: 'eth0', custom: { bridge_opts: 'forward_delay=0' } } } }, VdsmCode.BAD_PARAMS],
+    ['IPv6 autoconf (not applied by this agent)', { networks: { n: { nic: 'eth0', ipv6autoconf: 'true' } } }, VdsmCode.BAD_PARAMS],
   ];
   for (const [name, params, code, opts] of cases) {
     it(`${name} → ${code}`, () => expect(codeOf(() => check(params, opts))).toBe(code));
