@@ -12,9 +12,13 @@ describe('process liveness', () => {
     for (const child of children.splice(0)) await stopChild(child, { signal: 'SIGKILL' });
   });
 
-  /** A shell that starts `true` in the background and becomes `sleep`, which never reaps it: a zombie. */
+  /**
+   * A shell that starts a child and becomes `sleep`, which never reaps it: a zombie. The child exits only
+   * once its parent has become `sleep`, so the shell cannot reap it first.
+   */
   async function zombie(): Promise<{ zombiePid: number; parent: ChildProcess }> {
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const script = 'p=$$; (while [ "$(cat /proc/$p/comm)" != sleep ]; do sleep 0.01; done) & echo $!; exec sleep 60';
+    const parent = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(parent);
     const zombiePid = await new Promise<number>((resolvePromise) => parent.stdout?.once('data', (d: Buffer) => resolvePromise(Number(d.toString().trim()))));
     await expect.poll(() => isAlive(zombiePid)).toBe(false);
