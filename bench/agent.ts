@@ -25,6 +25,7 @@ import { pino } from 'pino';
 import { createLinuxBackend, type NetworkBackend } from '../agent/backend/backend';
 import { batchLinesFromOps } from '../agent/backend/iproute2/batch';
 import { startAgent, type RunningAgent } from '../agent/main';
+import { readJournal } from '../agent/network/journal';
 import { AgentClient, withFreshConnection } from '../agent/transport/client';
 import { AgentRpcError } from '../agent/transport/client-errors';
 import type { AgentEndpointInput } from '../agent/transport/endpoint';
@@ -205,10 +206,7 @@ interface RollbackParts {
 
 /** The last apply → rollback pair of the agent's journal against our send/reply times (ms resolution). */
 function rollbackPartsFromJournal(agent: RunningAgent, sentAt: number, repliedAt: number): RollbackParts | null {
-  const entries = readFileSync(agent.journalFile, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { at: string; kind: string; outcome: string });
+  const entries = readJournal(agent.journalFile);
   const rollback = entries.at(-1);
   const apply = entries.at(-2);
   if (rollback?.kind !== 'rollback' || apply?.kind !== 'apply' || apply.outcome !== 'ok') return null;
@@ -218,9 +216,8 @@ function rollbackPartsFromJournal(agent: RunningAgent, sentAt: number, repliedAt
 }
 
 function journalOps(agent: RunningAgent): number | undefined {
-  const lines = readFileSync(agent.journalFile, 'utf8').trim().split('\n');
-  const last = JSON.parse(lines.at(-1) ?? '{}') as { kind?: string; ops?: number };
-  return last.kind === 'apply' ? last.ops : undefined;
+  const last = readJournal(agent.journalFile).at(-1);
+  return last?.kind === 'apply' ? last.ops : undefined;
 }
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;

@@ -19,7 +19,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { readJournal } from '../agent/network/journal';
 import { startOrAttachInstall } from '../client/install-host';
 import { getLogger, type Logger } from '../lib/logger';
 import { freePort } from '../lib/ports';
@@ -148,7 +147,7 @@ function variant(reboot: boolean, runs: InstallRun[]): VariantResult {
 function setupNetworksBreakdown(lab: AgentLab, host: string, result: InstallHostResult): SetupNetworksBreakdown | null {
   const step = result.steps.find((s) => s.name === 'setup-networks');
   if (!step || step.durationMs === undefined) return null;
-  const entries = readJournal(join(lab.testbed.host(host).stateDir, 'agent', 'journal.jsonl'));
+  const entries = lab.journal(host);
   const applyIndex = entries.findIndex((e) => e.kind === 'apply' && e.outcome === 'ok');
   const apply = entries[applyIndex];
   const persist = entries.slice(applyIndex + 1).find((e) => e.kind === 'persist');

@@ -17,13 +17,16 @@ export interface StopOptions {
 
 const TERMINATED = new Set(['Z', 'X']);
 
-/** State letter and start time (clock ticks after boot) from /proc/<pid>/stat; `null` when there is no such process. */
-export function processStat(pid: number): { state: string; startTime: string } | null {
+/**
+ * Whether `pid` runs (a zombie does not) and its start time in clock ticks after boot, which tells a pid
+ * apart from a later process that got the same number; `null` when there is no such process.
+ */
+export function processStat(pid: number): { alive: boolean; startTime: string } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '?', startTime: fields[19] ?? '' };
+    return { alive: !TERMINATED.has(fields[0] ?? ''), startTime: fields[19] ?? '' };
   } catch {
     return null;
   }
@@ -31,8 +34,7 @@ export function processStat(pid: number): { state: string; startTime: string } |
 
 /** True while `pid` runs; gone and zombie processes are not running. */
 export function isAlive(pid: number): boolean {
-  const stat = processStat(pid);
-  return stat !== null && !TERMINATED.has(stat.state);
+  return processStat(pid)?.alive ?? false;
 }
 
 /** Resolves when `child` has exited (immediately if it already has). */

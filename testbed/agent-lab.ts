@@ -5,6 +5,7 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { journalFile, readJournal, type JournalRecord } from '../agent/network/journal';
 import { withFreshConnection } from '../agent/transport/client';
 import type { AgentEndpointInput } from '../agent/transport/endpoint';
 import { ensurePki, type Pki } from '../lib/pki';
@@ -33,12 +34,15 @@ export interface AgentLab {
   pki: Pki | null;
   /** An install-host request for `host`, fenced through the next host of the lab (if there is one). */
   installRequest(host: string, overrides?: Partial<InstallHostRequest>): InstallHostRequest;
+  /** What `host`'s agent has done to it so far (its journal, oldest first). */
+  journal(host: string): JournalRecord[];
   /** Resolves when every host's agent answers `Host.ping2` (booted and done restoring). */
   waitForAgents(timeoutMs?: number): Promise<void>;
   destroy(): Promise<void>;
 }
 
 const CLIENT_CERT = 'engine';
+const AGENT_STATE_SUBDIR = 'agent';
 
 /** A booting agent accepts connections but answers 99 until it restored its configuration. */
 async function waitForPing(endpoint: AgentEndpointInput, timeoutMs: number): Promise<void> {
@@ -73,9 +77,10 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
   const hosts = options.hosts.map((h) => {
     const tlsArgs = pki ? ['--tls-cert', pki.server(h.name).certFile, '--tls-key', pki.server(h.name).keyFile, '--tls-ca', pki.caFile] : ['--insecure'];
     const { vdsmCompat, ...testbedHost } = h;
+    // {stateDir} is the host's state directory; the agent keeps its own under AGENT_STATE_SUBDIR.
     return {
       ...testbedHost,
-      bootCommand: [bin, 'agent', '--listen', `[::]:${AGENT_PORT_DEFAULT}`, '--state-dir', '{stateDir}/agent', '--runtime-dir', '{runtimeDir}/agent', ...tlsArgs, ...(vdsmCompat ? ['--vdsm-compat'] : [])],
+      bootCommand: [bin, 'agent', '--listen', `[::]:${AGENT_PORT_DEFAULT}`, '--state-dir', `{stateDir}/${AGENT_STATE_SUBDIR}`, '--runtime-dir', '{runtimeDir}/agent', ...tlsArgs, ...(vdsmCompat ? ['--vdsm-compat'] : [])],
     };
   });
   const testbed = await createTestbed({
@@ -137,6 +142,9 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
         policy: { connectivityTimeoutSeconds: 30, reboot: true, commitMode: 'auto', agentWaitSeconds: 120 },
       };
       return { ...request, ...overrides };
+    },
+    journal(name) {
+      return readJournal(journalFile(join(testbed.host(name).stateDir, AGENT_STATE_SUBDIR)));
     },
     async waitForAgents(timeoutMs = 60_000) {
       await Promise.all(

@@ -71,7 +71,7 @@ export async function bootPid(host: TestbedHost): Promise<number | null> {
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return null;
   const stat = processStat(pid);
-  return stat !== null && stat.state !== 'Z' && stat.state !== 'X' && stat.startTime === start ? pid : null;
+  return stat?.alive && stat.startTime === start ? pid : null;
 }
 
 /**

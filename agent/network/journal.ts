@@ -25,6 +25,11 @@ export interface JournalOptions {
   maxBytes?: number;
 }
 
+/** The journal of an agent whose state directory is `stateDir`. */
+export function journalFile(stateDir: string): string {
+  return join(stateDir, 'journal.jsonl');
+}
+
 export class Journal {
   readonly file: string;
   readonly previousFile: string;
@@ -32,7 +37,7 @@ export class Journal {
   #size: number;
 
   constructor(stateDir: string, options: JournalOptions = {}) {
-    this.file = join(stateDir, 'journal.jsonl');
+    this.file = journalFile(stateDir);
     this.previousFile = `${this.file}.1`;
     this.#maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
     this.#size = sizeOf(this.file);

@@ -7,7 +7,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readJournal, type JournalRecord } from '../../agent/network/journal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followInstall, startOrAttachInstall } from '../../client/install-host';
 import { PROJECT_ROOT } from '../../lib/paths';
@@ -21,10 +20,6 @@ import { skipBecause } from '../helpers/skip';
 import { unavailableReason } from '../helpers/temporal';
 
 const reason = unavailableReason() ?? (await testbedUnavailableReason());
-
-function journalOf(lab: AgentLab, host: string): JournalRecord[] {
-  return readJournal(join(lab.testbed.host(host).stateDir, 'agent', 'journal.jsonl'));
-}
 
 describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('install-host recovery', () => {
   let harness: InstallHarness;
@@ -58,7 +53,7 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
     expect(result.failure).toMatchObject({ type: 'ConnectivityCheckFailed' });
     expect(result.steps.map((s) => s.name)).toContain('compensate-attachments');
     expect(await harness.store.listByHost(result.hostId)).toEqual([]);
-    const kinds = journalOf(lab, 'stp1').map((e) => `${e.kind}:${e.outcome}`);
+    const kinds = lab.journal('stp1').map((e) => `${e.kind}:${e.outcome}`);
     expect(kinds).toEqual(['restore:ok', 'apply:ok', 'rollback:ok']);
     expect((await ns.ipJson<Array<{ ifname: string }>>(['link', 'show'])).map((l) => l.ifname)).not.toContain('ovirtmgmt');
     expect(JSON.stringify(await ns.ipJson(['-4', 'addr', 'show', 'dev', 'eth0']))).toEqual(before);
@@ -90,7 +85,7 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
 
     // Wait until the host has applied the change and is waiting for confirmations, then kill the worker.
     const deadline = Date.now() + 60_000;
-    while (!journalOf(lab, 'crash1').some((e) => e.kind === 'apply')) {
+    while (!lab.journal('crash1').some((e) => e.kind === 'apply')) {
       if (Date.now() > deadline) throw new Error('the install never reached setupNetworks');
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -101,9 +96,9 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
     startWorker('worker-2');
     const result = await followInstall(started.handle, () => undefined);
     expect(result.outcome, JSON.stringify(result, null, 2)).toBe('configured');
-    const applies = journalOf(lab, 'crash1').filter((e) => e.kind === 'apply');
+    const applies = lab.journal('crash1').filter((e) => e.kind === 'apply');
     expect(applies).toHaveLength(1);
-    expect(journalOf(lab, 'crash1').some((e) => e.kind === 'rollback')).toBe(false);
+    expect(lab.journal('crash1').some((e) => e.kind === 'rollback')).toBe(false);
     expect(result.steps.find((s) => s.name === 'setup-networks')?.status, JSON.stringify(result.steps)).toBe('ok');
     const history = await started.handle.fetchHistory();
     const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 1);

@@ -2,7 +2,6 @@
  * install-host end to end: the real Temporal dev server, a worker, and hosts that are network namespaces
  * running our agent over mutual TLS, with real ipmi_sim BMCs and fence_ipmilan through a proxy host.
  */
-import { readJournal, type JournalRecord } from '../../agent/network/journal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { AgentClient } from '../../agent/transport/client';
@@ -29,10 +28,6 @@ async function capabilitiesOf(lab: AgentLab, host: string): Promise<Capabilities
   } finally {
     await client.close();
   }
-}
-
-function journalOf(lab: AgentLab, host: string): JournalRecord[] {
-  return readJournal(join(lab.testbed.host(host).stateDir, 'agent', 'journal.jsonl'));
 }
 
 describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host on namespaced hosts', () => {
@@ -70,7 +65,7 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     expect(result.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['wait-agent', 'probe', 'route', 'record-attachments', 'setup-networks', 'fence-reboot', 'wait-agent-after-reboot', 'verify']));
     // it really rebooted: a new boot process, and the agent restored the safe config at boot
     expect(await lab.testbed.bootPid('static1')).not.toBe(bootBefore);
-    expect(journalOf(lab, 'static1').map((e) => e.kind)).toEqual(['restore', 'apply', 'persist', 'restore']);
+    expect(lab.journal('static1').map((e) => e.kind)).toEqual(['restore', 'apply', 'persist', 'restore']);
     const caps = await capabilitiesOf(lab, 'static1');
     expect(caps.networks.ovirtmgmt).toMatchObject({ bridged: true, southbound: 'eth0', addr: lab.testbed.host('static1').address });
     expect(caps.netConfigDirty).toBe('False');
@@ -83,7 +78,7 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     const again = await harness.install(lab.installRequest('static1'));
     expect(again.result.outcome).toBe('already-configured');
     expect(again.result.steps.find((s) => s.name === 'setup-networks')).toBeUndefined();
-    expect(journalOf(lab, 'static1').filter((e) => e.kind === 'apply')).toHaveLength(1);
+    expect(lab.journal('static1').filter((e) => e.kind === 'apply')).toHaveLength(1);
     await harness.record(again.handle, 'already-configured');
   });
 
@@ -135,7 +130,7 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     const { result, handle } = await harness.install(lab.installRequest('natted'));
     expect(result).toMatchObject({ outcome: 'skipped-no-route', device: null, rule: 'get-route' });
     expect(result.ruleDetail).toMatch(/no route/);
-    expect(journalOf(lab, 'natted').filter((e) => e.kind === 'apply')).toHaveLength(0);
+    expect(lab.journal('natted').filter((e) => e.kind === 'apply')).toHaveLength(0);
     await harness.record(handle, 'skipped-no-route');
   });
 
@@ -162,7 +157,7 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     // The intent recorded before the apply is undone; the host keeps what it applied and made safe (the
     // workflow does not reconfigure a host it could not reboot), which drift reporting will show.
     expect(await harness.store.listByHost(result.hostId)).toEqual([]);
-    expect(journalOf(lab, 'badbmc').map((e) => e.kind)).toEqual(['restore', 'apply', 'persist']);
+    expect(lab.journal('badbmc').map((e) => e.kind)).toEqual(['restore', 'apply', 'persist']);
     expect(await lab.testbed.bootPid('badbmc')).toBe(bootBefore);
     const history = await handle.fetchHistory();
     const compensations = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'compensateAttachments');
