@@ -1,6 +1,6 @@
 /**
  * `Host.setupNetworks` under a connectivity check, with the confirm loop the engine runs beside it
- * (engine-host-networking.md §3.4 step 5): while the call is in flight, `Host.confirmConnectivity` every
+ * (docs/engine-host-networking.md#the-confirm-loop): while the call is in flight, `Host.confirmConnectivity` every
  * ~500 ms over a *fresh* connection, proving the manager reaches the host over the new configuration.
  *
  * Survives what a management change does to sessions and workers:

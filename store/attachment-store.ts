@@ -1,5 +1,5 @@
 /**
- * Network attachments (desired state per host network, engine-host-networking.md §2) in a real SQL table.
+ * Network attachments (desired state per host network, docs/engine-host-networking.md#networkattachment) in a real SQL table.
  * An interface so the SQLite default and a PostgreSQL backend share the tests; SQLite lives in
  * `sqlite-attachment-store.ts`.
  */

@@ -1,6 +1,7 @@
 /**
  * SQLite (WAL) implementation of the attachment store: the default, a file next to the dev stack's data.
- * Columns follow the engine's `network_attachments` table (§2.2), keyed per host by network name.
+ * Columns follow the engine's `network_attachments` table (docs/engine-host-networking.md#networkattachment),
+ * keyed per host by network name.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';

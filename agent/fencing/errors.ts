@@ -1,4 +1,4 @@
-/** Fence failures as VDSM reports them: JSON-RPC errors whose code clients branch on (§3.6). */
+/** Fence failures as VDSM reports them: JSON-RPC errors whose code clients branch on (docs/vdsm-verbs.md#fencenode). */
 import { VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 import type { FenceAction } from './fence-request';
 

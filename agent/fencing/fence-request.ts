@@ -1,5 +1,5 @@
 /**
- * What a fence agent is asked to do, and the exact stdin VDSM feeds it (vdsm-protocol.md §3.6):
+ * What a fence agent is asked to do, and the exact stdin VDSM feeds it (docs/vdsm-verbs.md#fencenode):
  * `agent=`, `ipaddr=`, `login=`, `action=`, `passwd=`, then `port=` if non-empty, `secure=yes` if set, then
  * the caller's options.
  */

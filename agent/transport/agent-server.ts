@@ -1,6 +1,6 @@
 /**
  * The agent's listener: TLS (or explicitly insecure TCP) → STOMP → JSON-RPC → verbs, like VDSM on port 54321
- * (vdsm-protocol.md §1.1). The only place that knows all three layers.
+ * (docs/vdsm-wire-protocol.md#tls-and-the-port). The only place that knows all three layers.
  */
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
@@ -23,7 +23,7 @@ export interface AgentServerOptions {
   maxFrameBytes?: number;
   /**
    * Budget for the TLS handshake plus the STOMP CONNECT frame; VDSM closes sockets that have not finished
-   * TLS and protocol detection within 10 s (vdsm-protocol.md §1.1). @default 10000
+   * TLS and protocol detection within 10 s (docs/vdsm-wire-protocol.md#connecting). @default 10000
    */
   handshakeTimeoutMs?: number;
   /** @default getLogger('agent-transport') */
@@ -35,7 +35,7 @@ export interface AgentServer {
   readonly address: { host: string; port: number };
   /** Stops listening and ends every connection. */
   close(): Promise<void>;
-  /** Sends a JSON-RPC notification to every `jms.queue.events` subscriber (vdsm-protocol.md §1.3). */
+  /** Sends a JSON-RPC notification to every `jms.queue.events` subscriber (docs/vdsm-wire-protocol.md#events). */
   publishEvent(event: AgentEvent): void;
   /** STOMP connections currently open. */
   connections(): number;
@@ -102,7 +102,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     address,
     connections: () => stomp.connectionCount(),
     publishEvent(event) {
-      // VDSM stamps events with a monotonic millisecond clock (vdsm-protocol.md §1.3).
+      // VDSM stamps events with a monotonic millisecond clock (docs/vdsm-wire-protocol.md#events).
       const params = { notify_time: Number(process.hrtime.bigint() / 1_000_000n), ...event.params };
       const delivered = stomp.publish(Destination.EVENTS, JSON.stringify({ jsonrpc: '2.0', method: event.method, params }));
       log.debug({ method: event.method, delivered }, 'event published');

@@ -1,6 +1,6 @@
 /**
  * One STOMP session from a client to an agent (or VDSM), in the order the engine's Java client uses
- * (vdsm-protocol.md §1.2): connect (TLS or TCP) → CONNECT → SUBSCRIBE replies → SUBSCRIBE events → SENDs.
+ * (docs/vdsm-wire-protocol.md#connecting): connect (TLS or TCP) → CONNECT → SUBSCRIBE replies → SUBSCRIBE events → SENDs.
  * Knows frames and subscriptions, not JSON-RPC; `AgentClient` builds calls on top.
  */
 import { randomUUID } from 'node:crypto';

@@ -15,7 +15,7 @@ import { Destination, type AgentEvent } from './types';
 
 export interface AgentClientOptions {
   /**
-   * Sent as `heart-beat:0,<n>` like the engine (which asks for 15000 by default, vdsm-protocol.md §1.2):
+   * Sent as `heart-beat:0,<n>` like the engine (which asks for 15000 by default, docs/vdsm-wire-protocol.md#heart-beats):
    * we never send heart-beats, the agent sends one every `n` ms, and 2 n ms of silence ends the session.
    * 0 disables. @default 15000
    */

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-/** VDSM's `management_port` (vdsm-protocol.md §1.1). */
+/** VDSM's `management_port` (docs/vdsm-wire-protocol.md#tls-and-the-port). */
 export const DEFAULT_AGENT_PORT = 54321;
 
 const pathSchema = z.string().min(1, 'must be a file path');

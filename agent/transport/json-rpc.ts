@@ -1,5 +1,5 @@
 /**
- * JSON-RPC 2.0 dispatcher over the agent's verb registry (vdsm-protocol.md §1.3).
+ * JSON-RPC 2.0 dispatcher over the agent's verb registry (docs/vdsm-wire-protocol.md#json-rpc-20).
  *
  * Written here rather than on the `json-rpc-2.0` package (1.8.1): its server answers a batch whose only
  * response is one object with a bare object instead of an array, throws on a `null` batch entry, does not
@@ -90,7 +90,7 @@ export class JsonRpcDispatcher {
   async handleMessage(message: unknown, ctx: ConnectionContext): Promise<JsonRpcResponse | JsonRpcResponse[] | null> {
     if (!Array.isArray(message)) return this.#handleOne(message, ctx);
     if (message.length === 0) return failure(null, JsonRpcCode.INVALID_REQUEST, 'Invalid request: empty batch');
-    // Members run concurrently, like VDSM's worker pool (vdsm-protocol.md §1.3).
+    // Members run concurrently, like VDSM's worker pool (docs/vdsm-wire-protocol.md#concurrency).
     const responses = await Promise.all(message.map((entry) => this.#handleOne(entry, ctx)));
     const answered = responses.filter((r): r is JsonRpcResponse => r !== null);
     return answered.length > 0 ? answered : null;
@@ -108,7 +108,7 @@ export class JsonRpcDispatcher {
     const id = request.id ?? null;
     try {
       const result = await this.#invoke(request, { ...ctx, requestId: id });
-      // VDSM habit: a verb that returns nothing answers `true` (vdsm-protocol.md §1.3).
+      // VDSM habit: a verb that returns nothing answers `true` (docs/vdsm-wire-protocol.md#requests-and-responses).
       return isNotification ? null : { jsonrpc: '2.0', id, result: result ?? true };
     } catch (err) {
       const { code, message } = this.#toError(request.method, err);

@@ -1,5 +1,5 @@
 /**
- * STOMP 1.2 frame codec with VDSM's parsing rules (vdsm-protocol.md §1.2): `encodeFrame` and a streaming
+ * STOMP 1.2 frame codec with VDSM's parsing rules (docs/vdsm-wire-protocol.md#frames): `encodeFrame` and a streaming
  * `StompParser` (bytes in, frames out).
  *
  * Hand-written on purpose. What npm offers are clients (`@stomp/stompjs` targets browsers over
@@ -57,7 +57,7 @@ export function escapeHeader(text: string): string {
   return text.replace(/[\\\n\r:]/g, (ch) => ESCAPES[ch] ?? ch);
 }
 
-/** Reverses {@link escapeHeader}; a raw `:` or an undefined escape sequence is a parse error (vdsm-protocol.md §1.2). */
+/** Reverses {@link escapeHeader}; a raw `:` or an undefined escape sequence is a parse error (docs/vdsm-wire-protocol.md#frames). */
 export function unescapeHeader(text: string): string {
   if (text.includes(':')) throw new StompParseError(`raw ':' in header text ${JSON.stringify(text)}`);
   return text.replace(/\\(.?)/gs, (_match, ch: string) => {
@@ -79,7 +79,7 @@ export function encodeFrame(frame: OutgoingFrame): Buffer {
   return Buffer.concat([Buffer.from(head, 'utf8'), body, Buffer.from([NUL])]);
 }
 
-/** A single heart-beat: one end-of-line between frames (vdsm-protocol.md §1.2). */
+/** A single heart-beat: one end-of-line between frames (docs/vdsm-wire-protocol.md#heart-beats). */
 export const HEARTBEAT = Buffer.from('\n');
 
 export interface StompParserOptions {
@@ -155,7 +155,7 @@ export class StompParser {
     if (colon <= 0) throw new StompParseError(`header line without a name: ${JSON.stringify(line.slice(0, 80))}`);
     const name = unescapeHeader(line.slice(0, colon));
     const value = unescapeHeader(line.slice(colon + 1));
-    // Repeated header: the first occurrence wins (STOMP 1.2, vdsm-protocol.md §1.2).
+    // Repeated header: the first occurrence wins (STOMP 1.2, docs/vdsm-wire-protocol.md#frames).
     if (!Object.hasOwn(state.headers, name)) state.headers[name] = value;
     return undefined;
   }
@@ -225,7 +225,7 @@ export class StompParser {
   }
 }
 
-/** The body as UTF-8 text (JSON-RPC bodies are UTF-8, vdsm-protocol.md §1.2). */
+/** The body as UTF-8 text (JSON-RPC bodies are UTF-8, docs/vdsm-wire-protocol.md#frames). */
 export function frameText(frame: StompFrame): string {
   return frame.body.toString('utf8');
 }

@@ -1,5 +1,5 @@
 /**
- * The STOMP 1.2 side of the agent, behaving like VDSM's StompServer (vdsm-protocol.md §1.2) over any duplex
+ * The STOMP 1.2 side of the agent, behaving like VDSM's StompServer (docs/vdsm-wire-protocol.md#stomp-12) over any duplex
  * stream (TLS or plain TCP). It knows destinations and subscriptions, not JSON-RPC: request bodies go to
  * `onRequest`, and whatever it answers is delivered to the subscribers of the request's `reply-to`.
  */
@@ -47,7 +47,7 @@ export interface StompServerOptions {
   logger?: Logger;
 }
 
-/** Non-zero heart-beat intervals are raised to this (vdsm-protocol.md §1.2). */
+/** Non-zero heart-beat intervals are raised to this (docs/vdsm-wire-protocol.md#heart-beats). */
 export const MIN_HEARTBEAT_MS = 1000;
 /** A peer that promised heart-beats every `cx` ms is dropped after `cx * (1 + grace)` of silence. */
 const HEARTBEAT_GRACE = 0.5;
@@ -64,7 +64,7 @@ export class StompServer {
   readonly #options: Required<Omit<StompServerOptions, 'logger'>>;
   readonly #log: Logger | undefined;
   readonly #connections = new Set<StompConnection>();
-  /** Server-global routing: destination → subscriptions of every connection (vdsm-protocol.md §1.2). */
+  /** Server-global routing: destination → subscriptions of every connection (docs/vdsm-wire-protocol.md#destinations-and-reply-to). */
   readonly #subscribers = new Map<string, Set<Subscription>>();
 
   constructor(options: StompServerOptions) {
@@ -129,7 +129,7 @@ export class StompServer {
       (response) => {
         if (response === null) return;
         if (this.publish(replyTo, response) === 0) {
-          // VDSM drops it too (vdsm-protocol.md §1.2); the warning is all the caller's operator gets.
+          // VDSM drops it too (docs/vdsm-wire-protocol.md#destinations-and-reply-to); the warning is all the caller's operator gets.
           log?.warn({ replyTo }, 'no subscriber for reply-to destination; response dropped');
         }
       },
@@ -272,7 +272,7 @@ class StompConnection {
   }
 
   #onConnect(frame: StompFrame): void {
-    // Exactly "1.2"; a list such as "1.0,1.1,1.2" is refused like VDSM does (vdsm-protocol.md §1.2).
+    // Exactly "1.2"; a list such as "1.0,1.1,1.2" is refused like VDSM does (docs/vdsm-wire-protocol.md#connecting).
     if (frame.headers['accept-version'] !== SUPPORTED_VERSION) {
       this.#log?.warn({ acceptVersion: frame.headers['accept-version'] }, 'unsupported STOMP version; closing');
       this.#fail('Version unsupported', 'Version unsupported', undefined, true);

@@ -1,5 +1,5 @@
 /**
- * TLS material and options for the agent and its clients. Like VDSM (vdsm-protocol.md §1.1) the server
+ * TLS material and options for the agent and its clients. Like VDSM (docs/vdsm-wire-protocol.md#tls-and-the-port) the server
  * demands a client certificate signed by its CA: the certificate is the only authentication there is.
  */
 import { readFile } from 'node:fs/promises';
@@ -31,7 +31,7 @@ export class TlsMaterialError extends Error {
   }
 }
 
-/** The engine defaults to TLSv1.2 (vdsm-protocol.md §1.1); nothing older is offered or accepted. */
+/** The engine defaults to TLSv1.2 (docs/vdsm-wire-protocol.md#tls-and-the-port); nothing older is offered or accepted. */
 export const MIN_TLS_VERSION = 'TLSv1.2';
 
 export async function loadTlsMaterial(files: TlsFiles): Promise<TlsMaterial> {

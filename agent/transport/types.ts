@@ -33,7 +33,7 @@ export interface AgentEvent {
   readonly params: Record<string, unknown>;
 }
 
-/** Well-known STOMP destinations (vdsm-protocol.md §1.2). */
+/** Well-known STOMP destinations (docs/vdsm-wire-protocol.md#destinations-and-reply-to). */
 export const Destination = {
   REQUESTS: 'jms.topic.vdsm_requests',
   IRS_REQUESTS: 'jms.topic.vdsm_irs_requests',

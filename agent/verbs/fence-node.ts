@@ -1,5 +1,5 @@
 /**
- * `Host.fenceNode`: the proxy host runs the target's power-management agent (vdsm-protocol.md §3.6).
+ * `Host.fenceNode`: the proxy host runs the target's power-management agent (docs/vdsm-verbs.md#fencenode).
  *
  * Params (positional order = VDSM schema order): `addr, port, agent, username, password, action,
  * secure=false, options='', policy=null`. Engines send `port` and `secure` as strings or as

@@ -8,7 +8,7 @@ import { MAIN_TABLE, type AddressState, type CreatableLinkType, type Family, typ
 import { bondModeName, bondOptionsRecord } from './bond-options';
 import { BootProto, southboundOf, topDeviceOf, type NetworkConfig, type RunningConfig } from './config';
 
-/** VDSM's rule priority for per-network source routing (vdsm-protocol.md §6). */
+/** VDSM's rule priority for per-network source routing (docs/setup-networks.md#static-networks). */
 export const SOURCE_ROUTE_RULE_PRIORITY = 3200;
 
 export interface DesiredLink {
@@ -140,7 +140,7 @@ function renderIp(net: NetworkConfig, top: string, state: DesiredState): void {
       const subnet = subnetOf(net.ipaddr, net.prefix);
       if (net.defaultRoute) state.routes.push({ family: 4, table: MAIN_TABLE, dst: 'default', gateway: net.gateway, dev: top });
       // Every static network with a gateway gets its own table, so replies leave through the network
-      // they arrived on (multiple gateways; vdsm-protocol.md §6). The on-link check keeps `ip` from refusing.
+      // they arrived on (docs/setup-networks.md#multiple-gateways-and-source-routing). The on-link check keeps `ip` from refusing.
       if (inSubnet(net.gateway, net.ipaddr, net.prefix)) {
         state.routes.push({ family: 4, table, dst: 'default', gateway: net.gateway, dev: top });
       }

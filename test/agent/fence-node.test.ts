@@ -1,5 +1,5 @@
 /**
- * `Host.fenceNode` (vdsm-protocol.md §3.6): stdin lines and result mapping on their own, then the real
+ * `Host.fenceNode` (docs/vdsm-verbs.md#fencenode): stdin lines and result mapping on their own, then the real
  * path — the verb handler runs the real fence_ipmilan against a testbed host's real BMC (ipmi_sim), whose
  * power control really powers the namespaced host off and on.
  */

@@ -75,7 +75,8 @@ export async function createInstallHarness(): Promise<InstallHarness> {
     async record(handle, name) {
       if (process.env.HOSTPROV_RECORD_HISTORIES !== '1') return;
       mkdirSync(HISTORIES, { recursive: true });
-      // The CLI's JSON is the format SDK replayers read (payload shorthand off); see temporal-typescript.md §2.
+      // The CLI's JSON is the format SDK replayers read: `temporal workflow show --output json` turns payload
+      // shorthand off for them (temporalio/cli, temporalcli/commands.workflow_view.go).
       const { stdout } = await run([temporalCliPath(), 'workflow', 'show', '--address', target.address, '--namespace', target.namespace, '--workflow-id', handle.workflowId, '--output', 'json']);
       writeFileSync(join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
     },

@@ -1,5 +1,5 @@
 /**
- * The agent's STOMP/JSON-RPC behaviour on the wire (vdsm-protocol.md §1.2, §1.3), driven by literal frames
+ * The agent's STOMP/JSON-RPC behaviour on the wire (docs/vdsm-wire-protocol.md#stomp-12, #json-rpc-20), driven by literal frames
  * over real loopback TCP sockets (insecure mode; TLS is covered in tls.test.ts).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

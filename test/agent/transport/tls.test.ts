@@ -1,5 +1,5 @@
 /**
- * Mutual TLS between AgentClient and the agent with real openssl-made certificates (vdsm-protocol.md §1.1),
+ * Mutual TLS between AgentClient and the agent with real openssl-made certificates (docs/vdsm-wire-protocol.md#tls-and-the-port),
  * and the explicit insecure mode.
  */
 import { readFileSync } from 'node:fs';
