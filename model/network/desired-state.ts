@@ -226,10 +226,12 @@ export function desiredStateFromSnapshot(
     links,
     absentLinks,
     addressOwners: owners,
-    // Addresses a DHCP client will hand out again are left to it; static ones are restored verbatim.
+    // Addresses and routes a DHCP client will hand out again are left to it; static ones are restored
+    // verbatim. (A learned route put back by hand would need its gateway on-link before the client has
+    // its lease again, and the kernel would refuse it.)
     addresses: snapshot.addresses.filter((a) => inScope.has(a.dev) && !(a.dynamic && dhcpDevs.has(`${a.dev}/${a.family}`))),
     routeOwners: owners,
-    routes: snapshot.routes.filter((r) => r.dev !== undefined && inScope.has(r.dev)),
+    routes: snapshot.routes.filter((r) => r.dev !== undefined && inScope.has(r.dev) && !(r.protocol === 'dhcp' && dhcpDevs.has(`${r.dev}/${r.family}`))),
     ruleTables: [...tables].sort((x, y) => x - y),
     rules: snapshot.rules.filter((r) => tables.has(r.table)),
     dhcp,

@@ -7,6 +7,8 @@
  * - deleting a device's last IPv4 address, or taking the device down, flushes its IPv4 routes;
  * - a route needs its device up, and a gateway on-link;
  * - a port joins a bond only while down, and takes the bond's MTU; a bond's MTU is its ports';
+ * - a bond created without a MAC takes its first port's; a VLAN created without one takes its base's (and
+ *   follows it);
  * - a VLAN's MTU may not exceed its base's, and lowering the base lowers the VLAN;
  * - enslaving a port resets a bridge's MTU to its smallest port's.
  */
@@ -19,6 +21,8 @@ export class SimulatedKernelError extends Error {
 
 export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): KernelState {
   const s: KernelState = structuredClone(state);
+  /** Bonds created here without a MAC: the kernel gives them their first port's. */
+  const macFromFirstPort = new Set<string>();
   const link = (name: string, what = 'link'): LinkState => {
     const found = s.links.find((l) => l.name === name);
     if (!found) throw new SimulatedKernelError(`${what} ${name} missing`);
@@ -35,12 +39,13 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
           const base = link(op.vlanBase ?? '', 'vlan base');
           if (op.mtu !== undefined && op.mtu > base.mtu) throw new SimulatedKernelError(`vlan ${op.name} mtu ${op.mtu} exceeds its base's ${base.mtu}`);
         }
+        if (op.type === 'bond' && op.mac === undefined) macFromFirstPort.add(op.name);
         s.links.push({
           name: op.name,
           kind: op.type,
           mtu: op.mtu ?? (op.type === 'vlan' ? link(op.vlanBase ?? '').mtu : 1500),
           up: false,
-          mac: op.mac ?? '02:00:00:00:00:99',
+          mac: op.mac ?? (op.type === 'vlan' ? link(op.vlanBase ?? '').mac : '02:00:00:00:00:99'),
           master: null,
           ...(op.type === 'bridge' ? { bridge: { stp: op.stp ?? false } } : {}),
           ...(op.type === 'bond' ? { bond: { mode: op.bondMode ?? 'balance-rr', options: op.bondOptions ?? {} } } : {}),
@@ -67,10 +72,10 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
       case 'link-set': {
         const target = link(op.name);
         if (op.mtu !== undefined) setMtu(s, target, op.mtu);
-        if (op.mac !== undefined) target.mac = op.mac;
+        if (op.mac !== undefined) setMac(s, target, op.mac);
         if (op.master !== undefined) {
           if (op.master === null) target.master = null;
-          else enslave(s, target, link(op.master, 'master'));
+          else enslave(s, target, link(op.master, 'master'), macFromFirstPort);
         }
         if (op.stp !== undefined && target.bridge) target.bridge.stp = op.stp;
         break;
@@ -132,9 +137,15 @@ function setMtu(s: KernelState, target: LinkState, mtu: number): void {
   }
 }
 
-function enslave(s: KernelState, port: LinkState, master: LinkState): void {
+function setMac(s: KernelState, target: LinkState, mac: string): void {
+  for (const l of s.links) if (l.vlan?.base === target.name && l.mac === target.mac) setMac(s, l, mac);
+  target.mac = mac;
+}
+
+function enslave(s: KernelState, port: LinkState, master: LinkState, macFromFirstPort: Set<string>): void {
   if (master.kind === 'bond') {
     if (port.up) throw new SimulatedKernelError(`bond slave ${port.name} must be down`);
+    if (macFromFirstPort.delete(master.name)) setMac(s, master, port.mac);
     port.master = master.name;
     port.mtu = master.mtu;
   } else {

@@ -27,7 +27,7 @@ import { routesPhase } from './phases/routes';
 import { rulesPhase } from './phases/rules';
 import { upsPhase } from './phases/ups';
 
-export { sameAddress, sameDhcp, sameRoute, sameRule } from './identity';
+export { addressMeets, sameAddress, sameDhcp, sameRoute, sameRule } from './identity';
 
 /** Bottom of the stack first. */
 const PHASES: readonly Phase[] = [linksPhase, mastersPhase, upsPhase, addressesPhase, routesPhase, rulesPhase, dhcpPhase];

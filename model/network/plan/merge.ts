@@ -5,7 +5,7 @@
  */
 import { LinkKind, type AddressState, type KernelState, type LinkState } from '../../net-state';
 import type { DesiredLink, DesiredState, DhcpClientSpec } from '../desired-state';
-import { sameAddress, sameDhcp } from './identity';
+import { addressMeets, sameAddress, sameDhcp } from './identity';
 import { currentLinkLevel, LINK_LEVEL, linkLevel } from './levels';
 
 export interface Enslavement {
@@ -141,13 +141,16 @@ function splitDhcpClients(running: readonly DhcpClientSpec[], desired: DesiredSt
   return { kept, stopped };
 }
 
-/** Addresses on owned devices that are not wanted; a gone device takes its own, a kept DHCP client keeps its dynamic ones. */
+/**
+ * Addresses on owned devices that are not wanted (a lease where a static address is wanted is not); a gone
+ * device takes its own along, a kept DHCP client keeps its dynamic ones.
+ */
 function addressesToDelete(current: KernelState, desired: DesiredState, gone: ReadonlySet<string>, keptDhcp: readonly DhcpClientSpec[]): AddressState[] {
   const owners = new Set(desired.addressOwners);
   return current.addresses.filter((address) => {
     if (!owners.has(address.dev) || gone.has(address.dev)) return false;
     if (address.dynamic && keptDhcp.some((c) => c.dev === address.dev && c.family === address.family)) return false;
-    return !desired.addresses.some((a) => sameAddress(a, address));
+    return !desired.addresses.some((want) => addressMeets(address, want));
   });
 }
 

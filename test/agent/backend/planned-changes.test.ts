@@ -138,4 +138,19 @@ describe.skipIf(skipBecause(kernelSkipReason, 'planned changes on the real kerne
     expect(state.links.map((l) => l.name)).not.toContain('storage');
     expect(state.links.find((l) => l.name === 'eth1')?.master).toBeNull();
   });
+
+  it('makes a leased address static by replacing it: a lease would expire once its client is gone', async () => {
+    // What the OS's DHCP client leaves behind when the agent takes the device over: a finite lifetime.
+    await host.ip(['addr', 'add', '198.18.43.10/24', 'dev', 'eth1', 'valid_lft', '3600', 'preferred_lft', '3600']);
+    const before = await backend.read();
+    expect(before.addresses.filter((a) => a.dev === 'eth1' && a.family === 4)).toEqual([expect.objectContaining({ address: '198.18.43.10', dynamic: true })]);
+    const { next, desired, plan } = planStep(running, { storage: { ...storage, ipaddr: '198.18.43.10', gateway: '198.18.43.1' } }, before);
+    await backend.apply(plan);
+    const after = await backend.read();
+    expect(verifyState(after, desired)).toEqual([]);
+    expect(after.addresses.filter((a) => a.dev === 'eth1' && a.family === 4)).toEqual([expect.objectContaining({ address: '198.18.43.10', dynamic: false })]);
+    expect(after.routes.filter((r) => r.dev === 'eth1')).toHaveLength(2);
+    expect(planChanges(after, desired, []).ops).toEqual([]);
+    running = next;
+  });
 });

@@ -1,6 +1,9 @@
-/** Addresses: delete the unwanted ones on owned devices (decided in the merged record); add the missing ones. */
+/**
+ * Addresses: delete the unwanted ones on owned devices (decided in the merged record); add the missing ones,
+ * and a static one whose value the kernel has only as a lease (once the lease is deleted).
+ */
 import { PlanOpKind, type PlanOp } from '../../../net-state';
-import { sameAddress } from '../identity';
+import { addressMeets } from '../identity';
 import type { MergedState } from '../merge';
 import type { PhaseOps } from './phase';
 
@@ -9,7 +12,7 @@ export function addressesPhase(merged: MergedState): PhaseOps {
   return {
     teardown: merged.deletedAddresses.map((address): PlanOp => ({ kind: PlanOpKind.ADDR_DEL, address })),
     build: desired.addresses
-      .filter((address) => goneLinks.has(address.dev) || !current.addresses.some((a) => sameAddress(a, address)))
+      .filter((want) => goneLinks.has(want.dev) || !current.addresses.some((have) => addressMeets(have, want)))
       .map((address): PlanOp => ({ kind: PlanOpKind.ADDR_ADD, address })),
   };
 }
