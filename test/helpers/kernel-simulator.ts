@@ -4,6 +4,7 @@
  * this machine's kernel cannot create bonds or VLANs. What it models (the facts in
  * agent/backend/iproute2/batch.ts):
  * - a deleted link takes its addresses, routes, VLANs and ports' membership along;
+ * - a VLAN comes up only on a base that is up, and goes down with it;
  * - deleting a device's last IPv4 address, or taking the device down, flushes its IPv4 routes;
  * - a route needs its device up, and a gateway on-link;
  * - a port joins a bond only while down, and takes the bond's MTU; a bond's MTU is its ports';
@@ -80,12 +81,18 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
         if (op.stp !== undefined && target.bridge) target.bridge.stp = op.stp;
         break;
       }
-      case 'link-up':
-        link(op.name).up = true;
+      case 'link-up': {
+        const target = link(op.name);
+        const base = target.vlan ? link(target.vlan.base, 'vlan base') : undefined;
+        if (base && !base.up) throw new SimulatedKernelError(`vlan ${op.name} cannot come up: its base ${base.name} is down`);
+        target.up = true;
         break;
+      }
       case 'link-down':
-        link(op.name).up = false;
-        flushIpv4Routes(op.name);
+        for (const l of [link(op.name), ...s.links.filter((v) => v.vlan?.base === op.name)]) {
+          l.up = false;
+          flushIpv4Routes(l.name);
+        }
         break;
       case 'addr-add':
         link(op.address.dev, 'dev');

@@ -24,16 +24,27 @@ const FIXTURES = join(import.meta.dirname, '../fixtures/plans');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 /** JSON with keys sorted, so files compare by content whatever wrote them. */
-function canonicalJson(value: unknown, indent?: number): string {
+function canonicalJson(value: unknown): string {
   const sortKeys = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(sortKeys) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortKeys(x)])) : v;
-  return JSON.stringify(sortKeys(JSON.parse(JSON.stringify(value))), null, indent);
+  return JSON.stringify(sortKeys(JSON.parse(JSON.stringify(value))));
 }
 
-/** A plan as text, one op per line: what plan.json holds and what a failure prints. */
-function planText(plan: Plan): string {
-  return plan.ops.length === 0 ? '{ "ops": [] }\n' : `{ "ops": [\n${plan.ops.map((op) => `  ${canonicalJson(op)}`).join(',\n')}\n] }\n`;
+/** A fixture as text: objects opened up, every array element (a link, a route, an op) on a line of its own. */
+function fixtureText(value: unknown, indent = ''): string {
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.every((v) => v === null || typeof v !== 'object')) return canonicalJson(value);
+    return `[\n${value.map((v) => `${inner}${canonicalJson(v)}`).join(',\n')}\n${indent}]`;
+  }
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(JSON.parse(JSON.stringify(value)) as object).sort(([a], [b]) => a.localeCompare(b));
+    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${fixtureText(v, inner)}`).join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
 }
+
+const planText = (plan: Plan): string => `${fixtureText(plan)}\n`;
 
 function readJson(dir: string, file: string): unknown {
   return JSON.parse(readFileSync(join(FIXTURES, dir, file), 'utf8'));
@@ -46,8 +57,8 @@ function storedInputs(dir: string): PlanInputs {
 
 function writeCase(dir: string, inputs: PlanInputs): void {
   mkdirSync(join(FIXTURES, dir), { recursive: true });
-  writeFileSync(join(FIXTURES, dir, 'current.json'), `${canonicalJson({ kernel: inputs.current, runningDhcp: inputs.runningDhcp }, 2)}\n`);
-  writeFileSync(join(FIXTURES, dir, 'desired.json'), `${canonicalJson(inputs.desired, 2)}\n`);
+  writeFileSync(join(FIXTURES, dir, 'current.json'), `${fixtureText({ kernel: inputs.current, runningDhcp: inputs.runningDhcp })}\n`);
+  writeFileSync(join(FIXTURES, dir, 'desired.json'), `${fixtureText(inputs.desired)}\n`);
   writeFileSync(join(FIXTURES, dir, 'plan.json'), planText(planChanges(inputs.current, inputs.desired, inputs.runningDhcp)));
 }
 
@@ -76,10 +87,10 @@ describe('golden plans', () => {
     if (!planCase) throw new Error(`${dir} has no builder in plan-cases.ts`);
     const built = planCase.inputs();
     const stored = storedInputs(dir);
-    expect(canonicalJson({ kernel: stored.current, runningDhcp: stored.runningDhcp }, 2), `${dir}: current.json`).toBe(
-      canonicalJson({ kernel: built.current, runningDhcp: built.runningDhcp }, 2),
+    expect(fixtureText({ kernel: stored.current, runningDhcp: stored.runningDhcp }), `${dir}: current.json`).toBe(
+      fixtureText({ kernel: built.current, runningDhcp: built.runningDhcp }),
     );
-    expect(canonicalJson(stored.desired, 2), `${dir}: desired.json`).toBe(canonicalJson(built.desired, 2));
+    expect(fixtureText(stored.desired), `${dir}: desired.json`).toBe(fixtureText(built.desired));
   });
 
   // The simulator double stands in for the kernel here (bonds and VLANs too); planned-changes.test.ts

@@ -34,7 +34,9 @@
  *   kernels refuse an up port), i.e. `link set dev eth0 down`, `link set dev eth0 master bond0`, then `up`.
  * - VLANs: a VLAN's MTU cannot exceed its base's: raise the base first. Lowering the base lowers every VLAN
  *   above the new value with it (linux net/8021q/vlan.c vlan_device_event, NETDEV_CHANGEMTU), so setting
- *   MTUs bottom-up is right in both directions.
+ *   MTUs bottom-up is right in both directions. A VLAN comes up only while its base is up (ENETDOWN,
+ *   vlan_dev.c vlan_dev_open), and then takes the base's MAC if it was created with the base's: bring
+ *   links up bottom-up, after every enslaving (a bond has its first port's MAC by then).
  */
 import type { PlanOp } from '../../../model/net-state';
 import { UnsafeBatchArgumentError } from '../errors';

@@ -1,7 +1,8 @@
 /**
  * The ups: admin state, once every link exists and has its master. A link comes up when it is new, down, or
  * was taken down to join a bond; a link the desired state wants down (a rollback to a snapshot) goes down.
- * This runs before addresses and routes: the kernel refuses a route on a link that is down.
+ * Lowest level first: a VLAN comes up only on a base that is up. This runs before addresses and routes:
+ * the kernel refuses a route on a link that is down.
  */
 import { PlanOpKind, type PlanOp } from '../../../net-state';
 import type { MergedState } from '../merge';
