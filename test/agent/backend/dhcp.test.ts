@@ -152,7 +152,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend DHCP tests'))('DHCP clien
 
   it('fails the plan at the dhcp-start op when dhclient cannot start (no such device)', async () => {
     const ops = [
-      { kind: 'link-set', name: DEV, up: true },
+      { kind: 'link-up', name: DEV },
       { kind: 'dhcp-start', dev: 'nosuch0', family: 4, table: 254, defaultRoute: true, sourceRouting: false },
     ] as const;
     await expect(backend.apply({ ops: [...ops] })).rejects.toMatchObject({ name: 'PlanApplyError', opIndex: 1, op: ops[1] });
