@@ -3,10 +3,19 @@
  * table hostprov kept before the host networking model (its rows come over without loss, or nothing
  * changes at all).
  */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { stopChild } from '../../lib/process';
 import { StoreOpenError } from '../../store/errors';
 import { openStore } from '../../store/open';
+import { uniqueToken } from '../../testbed/netns';
+import { skipBecause } from '../helpers/skip';
 import { useStoreDialects } from '../helpers/store-dialects';
+import { temporalTarget, unavailableReason } from '../helpers/temporal';
 
 const dialects = useStoreDialects();
 
@@ -161,5 +170,35 @@ describe.each(dialects)('migrations on $dialect', (fixture) => {
     const err = await openStore(location).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreOpenError);
     expect((err as Error).message).toMatch(/9999_from_the_future/);
+  });
+});
+
+const postgres = dialects.find((d) => d.dialect === 'postgres');
+
+describe.skipIf(skipBecause(postgres ? unavailableReason() : 'PostgreSQL is off', 'the worker-on-PostgreSQL test'))('hostprov worker --database', () => {
+  it('opens and migrates the PostgreSQL database it is given, and keeps no SQLite file', async () => {
+    const target = temporalTarget();
+    if ('unavailable' in target || !postgres) throw new Error('unreachable: skipped above');
+    const url = await postgres.freshLocation();
+    const dataDir = mkdtempSync(join(tmpdir(), 'hostprov-worker-'));
+    const worker = spawn(
+      join(PROJECT_ROOT, 'bin', 'hostprov'),
+      ['worker', '--address', target.address, '--namespace', target.namespace, '--task-queue', `store-${uniqueToken()}`, '--data-dir', dataDir, '--database', url, '--workflow-bundle', target.workflowBundlePath],
+      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
+    );
+    try {
+      const deadline = Date.now() + 60_000;
+      const applied = async () => (await postgres.sql(url, 'SELECT name FROM kysely_migration ORDER BY name').catch(() => [])).map((r) => r.name);
+      while ((await applied()).length < MIGRATIONS.length) {
+        if (worker.exitCode !== null) throw new Error(`the worker exited (${worker.exitCode}) before migrating`);
+        if (Date.now() > deadline) throw new Error('the worker did not migrate the database within 60 s');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(await applied()).toEqual(MIGRATIONS);
+      expect(existsSync(join(dataDir, 'attachments.sqlite'))).toBe(false);
+    } finally {
+      await stopChild(worker, { signal: 'SIGTERM', timeoutMs: 20_000 });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
