@@ -1,5 +1,5 @@
 /** Column values to and from each dialect (see `schema.ts`): booleans, instants and JSON documents. */
-import type { StoreDialect } from './dialect';
+import { StoreDialect } from './dialect';
 
 export interface Codec {
   bool(value: boolean): boolean | number;
@@ -9,7 +9,7 @@ export interface Codec {
 
 export function codecFor(dialect: StoreDialect): Codec {
   return {
-    bool: (value) => (dialect === 'sqlite' ? (value ? 1 : 0) : value),
+    bool: (value) => (dialect === StoreDialect.SQLITE ? (value ? 1 : 0) : value),
     json: (value) => JSON.stringify(value),
     nullableJson: (value) => (value === null || value === undefined ? null : JSON.stringify(value)),
   };
@@ -28,7 +28,7 @@ export function readNullableTime(value: Date | string | null): string | null {
   return value === null ? null : readTime(value);
 }
 
-/** jsonb arrives parsed, SQLite text as the JSON it was written as. */
+/** jsonb arrives parsed, SQLite text as the JSON it was written as (documents are objects or arrays, never bare strings). */
 export function readJson(value: unknown): unknown {
   return typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
 }

@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { z } from 'zod';
 import { codecFor, type Codec } from './codec';
 import { translateDbError } from './db-errors';
-import type { StoreDialect } from './dialect';
+import { StoreDialect } from './dialect';
 import { StoreError, StoreInputError } from './errors';
 import type { Database } from './schema';
 
@@ -41,7 +41,7 @@ export class StoreContext {
 
   /** Row locks exist on PostgreSQL; SQLite's write transaction already excludes every other writer. */
   get locksRows(): boolean {
-    return this.dialect === 'postgres';
+    return this.dialect === StoreDialect.POSTGRES;
   }
 }
 

@@ -1,6 +1,5 @@
 /** Rows ↔ model objects. Reads decode through the model schemas, so a foreign or corrupt row is an error. */
 import type { Selectable } from 'kysely';
-import { IpConfiguration } from '../model/attachments/attachment';
 import { Cluster, ClusterNetwork } from '../model/host-networking/cluster';
 import { Host } from '../model/host-networking/host';
 import { Network } from '../model/host-networking/network';
@@ -138,7 +137,7 @@ export function attachmentFromRow(r: AttachmentRow): NetworkAttachment {
 }
 
 export function attachmentToRow(a: Omit<NetworkAttachment, 'networkName'>, codec: Codec) {
-  const { ipv4, ipv6 } = IpConfiguration.parse(a.ipConfiguration);
+  const { ipv4, ipv6 } = a.ipConfiguration;
   return {
     id: a.id,
     host_id: a.hostId,
