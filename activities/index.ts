@@ -2,14 +2,14 @@
  * All activities the hostprov worker registers, built from their dependencies (samples' factory habit).
  * Workflows import only the types (`activities/types.ts`).
  */
-import type { AttachmentStore } from '../store/attachment-store';
+import type { HostNetworkingStore } from '../store/store';
 import { createAttachmentActivities } from './attachments';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
 import type { InstallHostActivities } from './types';
 
 export interface ActivityDeps {
-  store: AttachmentStore;
+  store: HostNetworkingStore;
   agent?: HostAgentDeps;
   confirmLoop?: ConfirmLoopOptions;
 }

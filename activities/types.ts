@@ -3,6 +3,7 @@
  * TLS material and passwords travel as references the worker resolves.
  */
 import type { NetworkAttachmentSpec } from '../model/attachments/attachment';
+import type { IntentSnapshot } from '../model/host-networking/intent';
 import type { AgentEndpointInput, PowerManagementInput } from '../model/install-host/contract';
 import type { RouteAnswer } from '../model/install-host/choose-device';
 import type { NetworkCapabilities } from '../model/vdsm/capabilities';
@@ -39,11 +40,16 @@ export interface RecordAttachmentsInput {
   requestedBy: string;
 }
 
-/** What the store held for those networks before the recording: restored on compensation. */
+/**
+ * What the store held for those networks before the recording: restored on compensation. `intent` is the
+ * store's exact snapshot (every field and timestamp); snapshots recorded before it existed carry only
+ * `networkNames` and `previous`, and are restored from those.
+ */
 export interface AttachmentsSnapshot {
   hostId: string;
   networkNames: string[];
   previous: Array<NetworkAttachmentSpec & { id: string }>;
+  intent?: IntentSnapshot;
 }
 
 export interface SetupNetworksInput {

@@ -8,7 +8,7 @@ import { createActivities } from '../activities';
 import type { ConfirmLoopOptions } from '../activities/setup-networks-with-confirm';
 import type { Logger } from '../lib/logger';
 import { TASK_QUEUE } from '../lib/temporal/constants';
-import { openSqliteAttachmentStore } from '../store/sqlite-attachment-store';
+import { DEFAULT_STORE_FILE, openStore } from '../store/open';
 import { WORKFLOWS_PATH } from './bundle';
 import { installTemporalRuntime } from './runtime';
 
@@ -17,8 +17,10 @@ export interface WorkerOptions {
   namespace: string;
   /** @default 'host-provisioning' */
   taskQueue?: string;
-  /** Holds `attachments.sqlite` and the worker's private runtime files. */
+  /** Holds the worker's private runtime files, and the SQLite store unless `database` is given. */
   dataDir: string;
+  /** A `postgres://` URL or a SQLite file path. @default `<dataDir>/attachments.sqlite` */
+  database?: string;
   /** A prebuilt bundle (tests, production); otherwise workflows/ is bundled at start (~10 s). */
   workflowBundlePath?: string;
   identity?: string;
@@ -35,8 +37,11 @@ export interface RunningWorker {
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   installTemporalRuntime();
-  const store = openSqliteAttachmentStore(join(options.dataDir, 'attachments.sqlite'));
-  const connection = await NativeConnection.connect({ address: options.address });
+  const store = await openStore(options.database ?? join(options.dataDir, DEFAULT_STORE_FILE));
+  const connection = await NativeConnection.connect({ address: options.address }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,

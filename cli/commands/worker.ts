@@ -13,6 +13,7 @@ const WorkerFlags = z.object({
   namespace: z.string().min(1),
   taskQueue: z.string().min(1),
   dataDir: z.string().min(1),
+  database: z.string().min(1).optional(),
   workflowBundle: z.string().optional(),
   identity: z.string().optional(),
 });
@@ -25,6 +26,7 @@ export function register(program: Command): void {
     .option('--namespace <ns>', 'Temporal namespace', DEFAULT_NAMESPACE)
     .option('--task-queue <name>', 'task queue', TASK_QUEUE)
     .option('--data-dir <dir>', 'attachment store and worker runtime files', `${DEFAULT_DATA_DIR}/worker`)
+    .option('--database <url|file>', 'the store: a postgres:// URL (password from PGPASSWORD or ~/.pgpass) or a SQLite file; default <data-dir>/attachments.sqlite')
     .option('--workflow-bundle <file>', 'prebuilt workflow bundle (skips bundling at start)')
     .option('--identity <name>', 'worker identity shown in the Web UI')
     .action(async (raw: Record<string, unknown>) => {
@@ -34,6 +36,7 @@ export function register(program: Command): void {
         namespace: flags.namespace,
         taskQueue: flags.taskQueue,
         dataDir: resolve(flags.dataDir),
+        ...(flags.database ? { database: flags.database } : {}),
         ...(flags.workflowBundle ? { workflowBundlePath: resolve(flags.workflowBundle) } : {}),
         ...(flags.identity ? { identity: flags.identity } : {}),
         log: getLogger('worker'),

@@ -16,8 +16,8 @@ import { getLogger } from '../../lib/logger';
 import { temporalCliPath } from '../../lib/paths';
 import { run } from '../../lib/process';
 import type { InstallHostRequest, InstallHostResult } from '../../model/install-host/contract';
-import type { AttachmentStore } from '../../store/attachment-store';
-import { openSqliteAttachmentStore } from '../../store/sqlite-attachment-store';
+import { DEFAULT_STORE_FILE, openStore } from '../../store/open';
+import type { HostNetworkingStore } from '../../store/store';
 import { uniqueToken } from '../../testbed/netns';
 import { installTemporalRuntime } from '../../worker/runtime';
 import { attachToServer, type TemporalTarget } from './temporal';
@@ -35,7 +35,7 @@ export interface InstallHarness {
   target: TemporalTarget;
   taskQueue: string;
   dir: string;
-  store: AttachmentStore;
+  store: HostNetworkingStore;
   worker: Worker;
   /** Starts an install and follows it to its result (the worker of this harness must be running). */
   install(request: InstallHostRequest): Promise<{ result: InstallHostResult; handle: WorkflowHandle }>;
@@ -49,7 +49,7 @@ export async function createInstallHarness(): Promise<InstallHarness> {
   const { env, target } = await attachToServer();
   const taskQueue = `install-test-${uniqueToken()}`;
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-install-'));
-  const store = openSqliteAttachmentStore(join(dir, 'attachments.sqlite'));
+  const store = await openStore(join(dir, DEFAULT_STORE_FILE));
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: target.namespace,

@@ -52,7 +52,7 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
     expect(result.outcome, JSON.stringify(result, null, 2)).toBe('rolled-back');
     expect(result.failure).toMatchObject({ type: 'ConnectivityCheckFailed' });
     expect(result.steps.map((s) => s.name)).toContain('compensate-attachments');
-    expect(await harness.store.listByHost(result.hostId)).toEqual([]);
+    expect(await harness.store.attachments.listByHost(result.hostId)).toEqual([]);
     const kinds = lab.journal('stp1').map((e) => `${e.kind}:${e.outcome}`);
     expect(kinds).toEqual(['restore:ok', 'apply:ok', 'rollback:ok']);
     expect((await ns.ipJson<Array<{ ifname: string }>>(['link', 'show'])).map((l) => l.ifname)).not.toContain('ovirtmgmt');
