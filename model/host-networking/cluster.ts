@@ -10,7 +10,7 @@ import { EntityId, EntityName, ExternalId, Timestamp } from './values';
 export const ClusterNetworkRole = {
   /** Carries the manager's traffic to the hosts (exactly one per cluster). */
   MANAGEMENT: 'management',
-  /** Holds the hosts' default route (at most one per cluster); moving it moves the route (engine §8). */
+  /** Holds the hosts' default route (at most one per cluster); moving it moves the route (docs/engine-host-networking.md#default-route-role). */
   DEFAULT_ROUTE: 'defaultRoute',
   DISPLAY: 'display',
   MIGRATION: 'migration',
