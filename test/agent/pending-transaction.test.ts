@@ -178,6 +178,8 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     await first;
 
     await h.start();
+    // Until the pending change is settled, no other network change is taken.
+    expect(await outcome(h.call('Host.setSafeNetworkConfig', {}))).toMatchObject({ code: VdsmCode.RESOURCE_UNAVAILABLE });
     const stopConfirming = h.confirmContinuously();
     try {
       expect(await outcome(h.call('Host.setupNetworks', bridgeRequest({ connectivityTimeout: 60 }), { id }))).toEqual({ result: DONE });
