@@ -30,6 +30,8 @@ export interface AgentProcessHost {
   host: Netns;
   manager: Netns;
   stateDir: string;
+  /** Where the agent serves (insecure, over the control link). */
+  endpoint: { host: string; port: number; tls: { insecure: true } };
   /** The runtime directory of the current boot. */
   readonly runtimeDir: string;
   /**
@@ -99,6 +101,7 @@ export async function createAgentProcessHost(): Promise<AgentProcessHost> {
     host,
     manager,
     stateDir,
+    endpoint,
     get runtimeDir() {
       return runtimeDir();
     },
