@@ -2,7 +2,9 @@
  * The host agent, assembled: Linux backend, running/safe config, connectivity check, network service,
  * verbs, and the VDSM-compatible transport. On the first start of a boot (no marker in the runtime dir,
  * which lives on tmpfs in production) it restores the safe configuration before serving network changes;
- * meanwhile every verb answers VDSM's 99 "recovering".
+ * meanwhile every verb answers VDSM's 99 "recovering". A network change the previous boot left pending is
+ * then void and dropped. On a later start in the same boot, a change the previous agent process left pending
+ * is finished or undone (NetworkService.recoverPendingTransaction) while the agent serves.
  */
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +15,9 @@ import { ConnectivityCheck } from './network/connectivity';
 import { DhcpRegistry } from './network/dhcp-registry';
 import { Journal } from './network/journal';
 import { NetworkService } from './network/network-service';
+import { createPauseHook, type PausePoint } from './network/test-pause';
 import { ConfigStore } from './persistence/config-store';
+import { PendingTransactionStore } from './persistence/pending-transaction';
 import { startAgentServer } from './transport/agent-server';
 import type { TlsFiles } from './transport/tls';
 import type { VerbDefinition } from './transport/types';
@@ -36,6 +40,8 @@ export interface AgentOptions {
    * `Host.getRoute`), and no joining of repeated request ids (40 while busy). @default 'hostprov'
    */
   compatibility?: 'hostprov' | 'vdsm';
+  /** Test-only: stop at this point of a setupNetworks until killed (agent/network/test-pause.ts). */
+  testPauseAt?: PausePoint;
   log: Logger;
 }
 
@@ -73,11 +79,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const network = new NetworkService({
     backend,
     config,
+    transactions: new PendingTransactionStore(options.stateDir),
     connectivity,
     journal,
     dhcp: new DhcpRegistry(options.runtimeDir, backend),
     log: log.child({ component: 'network' }),
     joinRepeatedIds: options.compatibility !== 'vdsm',
+    ...(options.testPauseAt ? { pause: createPauseHook(options.testPauseAt, options.runtimeDir, log) } : {}),
   });
 
   let recovering = true;
@@ -97,8 +105,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       journal.write({ kind: 'restore', outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
       log.error({ err }, 'restoring the safe network configuration failed; serving so the manager can repair the host');
     }
+    network.discardTransactionOfPreviousBoot();
     closeSync(openSync(marker, 'w'));
   }
+  // Claims the network verbs before they are served; confirmations and reads are served meanwhile.
+  void network.recoverPendingTransaction();
   recovering = false;
   const unsubscribe = backend.onDhcpLease((lease) => {
     log.info({ dev: lease.dev, address: lease.address }, 'DHCP lease: telling subscribers to refresh capabilities');
