@@ -73,7 +73,8 @@ describe.skipIf(skipBecause(unavailable, 'demo stop tests'))('stopping hostprov 
 
   it('SIGTERM while the install runs', async () => {
     const { run, dataDir } = startDemo('install');
-    await run.waitFor('installing ovirtmgmt on host1', 110_000);
+    // Testbed, agents, Temporal and a workflow bundle first: generous under a loaded machine.
+    await run.waitFor('installing ovirtmgmt on host1', 200_000);
     const spawned = run.logLine('temporal dev server spawned');
     const serverPid = spawned?.serverPid as number;
     serverPids.push(serverPid);
@@ -86,5 +87,5 @@ describe.skipIf(skipBecause(unavailable, 'demo stop tests'))('stopping hostprov 
     const ports = Object.values(spawned?.ports as Record<string, number>);
     expect(ports).toHaveLength(4);
     await expect(assertPortsFree('127.0.0.1', ports.map((port) => ({ port, role: 'demo' })))).resolves.toBeUndefined();
-  }, 180_000);
+  }, 300_000);
 });
