@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPortsFree } from '../../lib/ports';
 import { isAlive, processGroupMembers, run as runCommand, stopProcessGroup } from '../../lib/process';
 import { readDescription } from '../../testbed/description';
@@ -25,7 +25,11 @@ async function namespaceNames(): Promise<string[]> {
 }
 
 describe.skipIf(skipBecause(unavailable, 'demo stop tests'))('stopping hostprov demo at any moment', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hostprov-demo-stop-'));
+  // Made when the tests run, not when the file is collected (a filtered run would leave it).
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hostprov-demo-stop-'));
+  });
   const runs: CliRun[] = [];
   const serverPids: number[] = [];
   afterAll(async () => {
@@ -36,7 +40,7 @@ describe.skipIf(skipBecause(unavailable, 'demo stop tests'))('stopping hostprov 
       const leftover = await readDescription(join(dir, name, 'lab', 'testbed')).catch(() => null);
       if (leftover) await destroyTestbed(leftover).catch(() => undefined);
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   function startDemo(name: string): { run: CliRun; dataDir: string } {

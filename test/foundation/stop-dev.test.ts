@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installWorkflowId } from '../../client/install-host';
 import { assertPortsFree, freePorts } from '../../lib/ports';
 import { isAlive, processGroupMembers, stopProcessGroup } from '../../lib/process';
@@ -26,14 +26,18 @@ const BUNDLING = 'bundling workflows';
 const STACK_UP = 'hostprov dev stack is up';
 
 describe('stopping hostprov dev at any moment', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hostprov-stop-'));
+  // Made when the tests run, not when the file is collected (a filtered run would leave it).
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hostprov-stop-'));
+  });
   const runs: CliRun[] = [];
   const serverPids: number[] = [];
   afterAll(async () => {
     // Only for a failed test: a passing one has left nothing.
     for (const run of runs) run.kill();
     for (const pid of serverPids) await stopProcessGroup(pid, { signal: 'SIGKILL' });
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function startDev(name: string): Promise<{ run: CliRun; dataDir: string; ports: number[] }> {
@@ -111,7 +115,11 @@ describe('stopping hostprov dev at any moment', () => {
 const noTemporal = unavailableReason();
 
 describe.skipIf(skipBecause(noTemporal, 'hostprov worker stop tests'))('stopping hostprov worker', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hostprov-worker-stop-'));
+  // Made when the tests run, not when the file is collected (a filtered run would leave it).
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hostprov-worker-stop-'));
+  });
   const runs: CliRun[] = [];
   let client: Client | undefined;
   const workflowIds: string[] = [];
@@ -119,7 +127,7 @@ describe.skipIf(skipBecause(noTemporal, 'hostprov worker stop tests'))('stopping
     for (const run of runs) run.kill();
     for (const id of workflowIds) await client?.workflow.getHandle(id).terminate('test over').catch(() => undefined);
     await client?.connection.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   /**
