@@ -7,6 +7,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ConfirmLoopOptions } from '../activities/setup-networks-with-confirm';
 import type { Logger } from '../lib/logger';
+import type { ResourceStack } from '../lib/resource-stack';
 import { TASK_QUEUE } from '../lib/temporal/constants';
 import { DEFAULT_STORE_FILE, openStore } from '../store/open';
 import { WORKFLOWS_PATH } from './bundle';
@@ -25,42 +26,87 @@ export interface WorkerOptions {
   workflowBundlePath?: string;
   identity?: string;
   confirmLoop?: ConfirmLoopOptions;
+  /**
+   * After a shutdown began, how long in-flight activities may run on before they are cancelled (their
+   * attempt then fails and Temporal retries it on another worker). @default 10000
+   */
+  shutdownGraceMs?: number;
+  /**
+   * Where the worker is registered once it runs (release = the drained shutdown); the start gives up as
+   * soon as the stack unwinds.
+   */
+  resources?: ResourceStack;
   log: Logger;
 }
+
+/** Past the grace period, how long the SDK still waits for activities that ignore their cancellation. */
+const SHUTDOWN_FORCE_AFTER_GRACE_MS = 10_000;
 
 export interface RunningWorker {
   readonly worker: Worker;
   /** Resolves when the worker has stopped (after `shutdown()` or a fatal error). */
   readonly done: Promise<void>;
-  shutdown(): Promise<void>;
+  /**
+   * Stops polling and drains: in-flight activities get `shutdownGraceMs`, then are cancelled. Resolves when
+   * the worker stopped, or as soon as `hurry` aborts (the process is about to exit and take it along).
+   */
+  shutdown(options?: { hurry?: AbortSignal }): Promise<void>;
 }
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const stopping = options.resources?.stopping;
+  stopping?.throwIfAborted();
   installTemporalRuntime();
   const store = await openStore(options.database ?? join(options.dataDir, DEFAULT_STORE_FILE));
-  const connection = await NativeConnection.connect({ address: options.address }).catch(async (err: unknown) => {
+  const graceMs = options.shutdownGraceMs ?? 10_000;
+  let connection: NativeConnection | undefined;
+  let worker: Worker;
+  try {
+    connection = await NativeConnection.connect({ address: options.address });
+    stopping?.throwIfAborted();
+    if (!options.workflowBundlePath) options.log.info({ workflowsPath: WORKFLOWS_PATH }, 'bundling workflows');
+    worker = await Worker.create({
+      connection,
+      namespace: options.namespace,
+      taskQueue: options.taskQueue ?? TASK_QUEUE,
+      ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+      activities: createActivities({ store, agent: { runtimeDir: join(options.dataDir, 'worker-runtime') }, ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}) }),
+      ...(options.identity ? { identity: options.identity } : {}),
+      shutdownGraceTime: graceMs,
+      shutdownForceTime: graceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
+    });
+  } catch (err) {
+    await connection?.close().catch(() => undefined);
     await store.close();
     throw err;
-  });
-  const worker = await Worker.create({
-    connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue ?? TASK_QUEUE,
-    ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ store, agent: { runtimeDir: join(options.dataDir, 'worker-runtime') }, ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}) }),
-    ...(options.identity ? { identity: options.identity } : {}),
-  });
+  }
+  const openConnection = connection;
   options.log.info({ taskQueue: options.taskQueue ?? TASK_QUEUE, namespace: options.namespace, address: options.address }, 'worker polling');
   const done = worker.run().finally(async () => {
-    await connection.close().catch(() => undefined);
+    await openConnection.close().catch(() => undefined);
     await store.close();
   });
-  return {
+  const stopped = done.then(
+    () => options.log.info('worker stopped'),
+    (err: unknown) => options.log.warn({ err }, 'worker stopped with an error'),
+  );
+  const running: RunningWorker = {
     worker,
     done,
-    async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done;
+    async shutdown({ hurry } = {}) {
+      if (worker.getState() === 'RUNNING') {
+        options.log.info({ graceMs }, 'worker draining: no new tasks; in-flight activities are cancelled after the grace period');
+        worker.shutdown();
+      }
+      await (hurry ? Promise.race([stopped, aborted(hurry)]) : stopped);
     },
   };
+  // Registered right away: if the stack is already unwinding, the worker is shut down at once.
+  options.resources?.push('worker', ({ hurry }) => running.shutdown({ hurry }));
+  return running;
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolvePromise) => signal.addEventListener('abort', () => resolvePromise(), { once: true }));
 }
