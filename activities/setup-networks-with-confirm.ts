@@ -13,8 +13,8 @@
  * we then confirm until the host's window has certainly closed and read the outcome from its capabilities.
  */
 import { Context } from '@temporalio/activity';
-import { AgentClient, withFreshConnection } from '../agent/transport/client';
-import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../agent/transport/client-errors';
+import { AgentClient, withFreshConnection } from '../vdsm/client/client';
+import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../vdsm/client/errors';
 import { Capabilities } from '../model/vdsm/capabilities';
 import { VdsmCode } from '../model/vdsm/error-codes';
 import { clientEndpoint } from './agent-endpoint';

@@ -21,7 +21,7 @@ import { getLogger } from '../../lib/logger';
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
 import { fence, DEFAULT_FENCE_AGENT_DIR, DEFAULT_FENCE_TIMEOUT_MS } from '../fencing/fence';
 import { FenceAction, FENCE_AGENT_NAME } from '../fencing/fence-request';
-import type { VerbDefinition } from '../transport/types';
+import type { VerbDefinition } from '../../vdsm/verbs';
 
 export const FENCE_NODE_METHOD = 'Host.fenceNode';
 

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { startAgent } from '../../agent/main';
+import { startAgent } from '../../agent/agent-service';
 import { getLogger } from '../../lib/logger';
 import { UsageError } from '../usage-error';
 import { waitForStopSignal } from '../signals';
