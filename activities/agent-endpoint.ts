@@ -1,5 +1,5 @@
 /** Turns a workflow's endpoint reference into the transport's endpoint, resolving TLS references to files. */
-import { parseAgentEndpoint, type AgentEndpoint } from '../agent/transport/endpoint';
+import { parseAgentEndpoint, type AgentEndpoint } from '../vdsm/client/endpoint';
 import { resolveSecretFile } from './secrets';
 import type { AgentEndpointRef } from './types';
 

@@ -3,6 +3,7 @@
  * Workflows import only the types (`activities/types.ts`).
  */
 import type { HostNetworkingStore } from '../store/store';
+import { connectVdsmAgent, type ConnectAgent } from './agent-connection';
 import { createAttachmentActivities } from './attachments';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
@@ -12,12 +13,18 @@ export interface ActivityDeps {
   store: HostNetworkingStore;
   agent?: HostAgentDeps;
   confirmLoop?: ConfirmLoopOptions;
+  /**
+   * Opens connections to host agents. A workflow test may answer for the host with its own.
+   * @default connectVdsmAgent (the VDSM client)
+   */
+  connectAgent?: ConnectAgent;
 }
 
 export function createActivities(deps: ActivityDeps): InstallHostActivities {
+  const connect = deps.connectAgent ?? connectVdsmAgent;
   return {
-    ...createHostAgentActivities(deps.agent),
+    ...createHostAgentActivities(deps.agent, connect),
     ...createAttachmentActivities(deps.store),
-    setupNetworksWithConfirm: createSetupNetworksActivity({ ...deps.confirmLoop, ...(deps.agent?.runtimeDir ? { runtimeDir: deps.agent.runtimeDir } : {}) }),
+    setupNetworksWithConfirm: createSetupNetworksActivity({ ...deps.confirmLoop, ...(deps.agent?.runtimeDir ? { runtimeDir: deps.agent.runtimeDir } : {}) }, connect),
   };
 }

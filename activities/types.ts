@@ -4,13 +4,14 @@
  */
 import type { NetworkAttachmentSpec } from '../model/attachments/attachment';
 import type { IntentSnapshot } from '../model/host-networking/intent';
-import type { AgentEndpointInput, PowerManagementInput } from '../model/install-host/contract';
+import type { AgentEndpointRefInput, PowerManagementInput } from '../model/install-host/contract';
 import type { RouteAnswer } from '../model/install-host/choose-device';
 import type { NetworkCapabilities } from '../model/vdsm/capabilities';
+import type { FenceAction } from '../model/vdsm/fence-node';
 import type { BondAttributes, NetworkAttributes, SetupNetworksOptions } from '../model/vdsm/setup-networks';
 
 /** An agent endpoint with its host resolved (TLS still by reference). */
-export type AgentEndpointRef = AgentEndpointInput & { host: string };
+export type AgentEndpointRef = AgentEndpointRefInput & { host: string };
 
 export interface WaitForAgentInput {
   endpoint: AgentEndpointRef;
@@ -70,7 +71,7 @@ export type SetupNetworksOutcome =
 export interface FenceInput {
   proxy: AgentEndpointRef;
   powerManagement: Omit<PowerManagementInput, 'proxy'>;
-  action: 'status' | 'on' | 'off' | 'reboot';
+  action: FenceAction;
 }
 
 export interface FenceResult {

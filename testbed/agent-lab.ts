@@ -6,8 +6,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { journalFile, readJournal, type JournalRecord } from '../agent/network/journal';
-import { withFreshConnection } from '../agent/transport/client';
-import type { AgentEndpointInput } from '../agent/transport/endpoint';
+import { withFreshConnection } from '../vdsm/client/client';
+import type { AgentEndpointInput } from '../vdsm/client/endpoint';
 import { ensurePki, type Pki } from '../lib/pki';
 import { PROJECT_ROOT } from '../lib/paths';
 import type { InstallHostRequest } from '../model/install-host/contract';

@@ -3,7 +3,8 @@
  * questions (link types, routes, DNS, DHCP leases). The pipeline canonicalize → validate → plan → apply →
  * verify lives in the agent and the model; a backend only reads and executes.
  *
- * The one implementation is {@link createLinuxBackend} (iproute2 + ISC dhclient).
+ * The one implementation is `createLinuxBackend` in linux-backend.ts (iproute2 + ISC dhclient), which imports
+ * this interface; this file imports nothing back, so the two never form a cycle.
  */
 import type { CreatableLinkType, Family, KernelState, Plan } from '../../model/net-state';
 import type { ForeignDhcpClient } from './dhcp/foreign';
@@ -15,7 +16,6 @@ export type { DhcpLease } from './dhcp/lease';
 export type { ForeignDhcpClient } from './dhcp/foreign';
 export type { RouteLookup } from './iproute2/route-get';
 export type { ApplyOptions } from './iproute2/apply';
-export { createLinuxBackend, type LinuxBackendOptions } from './linux-backend';
 
 export interface NetworkBackend {
   /** Links, scope-global addresses, non-kernel routes of every table, and non-default rules. */

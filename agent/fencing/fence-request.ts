@@ -4,14 +4,7 @@
  * the caller's options.
  */
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
-
-export const FenceAction = {
-  STATUS: 'status',
-  ON: 'on',
-  OFF: 'off',
-  REBOOT: 'reboot',
-} as const;
-export type FenceAction = (typeof FenceAction)[keyof typeof FenceAction];
+import type { FenceAction } from '../../model/vdsm/fence-node';
 
 export interface FenceRequest {
   /** Address of the power-management device (e.g. the BMC). */

@@ -8,7 +8,7 @@
  */
 import { VdsmCode } from '../../model/vdsm/error-codes';
 import { FenceAgentFailedError } from './errors';
-import { FenceAction } from './fence-request';
+import { FenceAction } from '../../model/vdsm/fence-node';
 import type { FenceAgentExit } from './run-fence-agent';
 
 export interface FenceNodeResult {

@@ -20,8 +20,9 @@ import type { Logger } from '../../lib/logger';
 import { getLogger } from '../../lib/logger';
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
 import { fence, DEFAULT_FENCE_AGENT_DIR, DEFAULT_FENCE_TIMEOUT_MS } from '../fencing/fence';
-import { FenceAction, FENCE_AGENT_NAME } from '../fencing/fence-request';
-import type { VerbDefinition } from '../transport/types';
+import { FENCE_AGENT_NAME } from '../fencing/fence-request';
+import { FenceAction } from '../../model/vdsm/fence-node';
+import type { VerbDefinition } from '../../vdsm/verbs';
 
 export const FENCE_NODE_METHOD = 'Host.fenceNode';
 

@@ -10,7 +10,7 @@ import type { RunningConfig } from '../../model/network/config';
 import type { NetworkBackend } from '../backend/backend';
 import type { ConnectivityCheck } from '../network/connectivity';
 import type { NetworkService } from '../network/network-service';
-import type { RpcContext, VerbDefinition } from '../transport/types';
+import type { RpcContext, VerbDefinition } from '../../vdsm/verbs';
 
 export const AGENT_SOFTWARE_VERSION = '4.50.0';
 /**

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { startAgent } from '../../agent/main';
+import { startAgent } from '../../agent/agent-service';
 import { PausePoint, TEST_PAUSE_ENV } from '../../agent/network/test-pause';
 import { getLogger } from '../../lib/logger';
 import { UsageError } from '../usage-error';

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { followInstall, startOrAttachInstall, webUiLink } from '../../client/install-host';
+import { followInstall, startOrAttachInstall, webUiLink } from '../../workflow-client/install-host';
 import { getLogger } from '../../lib/logger';
 import { DEFAULT_DATA_DIR } from '../../lib/paths';
 import { freePorts } from '../../lib/ports';

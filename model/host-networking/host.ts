@@ -3,12 +3,12 @@
  * device install-host found carrying the manager's traffic, and the interfaces it last reported.
  */
 import { z } from 'zod';
-import { AgentEndpointInput } from '../install-host/contract';
+import { AgentEndpointRefInput } from '../install-host/contract';
 import { InterfaceName, ReportedInterfaces } from './reported-interfaces';
 import { EntityName, ExternalId, Timestamp } from './values';
 
 /** Where the host's agent listens. TLS files and keys are `file:`/`env:` references, never the secrets. */
-export const AgentEndpoint = AgentEndpointInput.extend({ host: z.string().min(1).max(255) }).strict();
+export const AgentEndpoint = AgentEndpointRefInput.extend({ host: z.string().min(1).max(255) }).strict();
 export type AgentEndpoint = z.infer<typeof AgentEndpoint>;
 
 export const Host = z

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pendingTransactionFile } from '../../agent/persistence/pending-transaction';
-import { AgentRpcError } from '../../agent/transport/client-errors';
+import { AgentRpcError } from '../../vdsm/client/errors';
 import { run } from '../../lib/process';
 import { sourceRouteTableId } from '../../model/ip';
 import { Capabilities } from '../../model/vdsm/capabilities';
@@ -108,7 +108,7 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
     expect(await rpcCode(h.client.call('Host.setSafeNetworkConfig', {}))).toBe(VdsmCode.RESOURCE_UNAVAILABLE);
     expect(await rpcCode(h.client.call('Host.setupNetworks', params))).toBe(VdsmCode.RESOURCE_UNAVAILABLE);
     // The caller lost its session and resends with the same id (a second client, as after a reconnect).
-    const second = (await import('../../agent/transport/client')).AgentClient.connect({ host: '127.0.0.1', port: h.agent.address.port, tls: { insecure: true } });
+    const second = (await import('../../vdsm/client/client')).AgentClient.connect({ host: '127.0.0.1', port: h.agent.address.port, tls: { insecure: true } });
     const retry = (await second).call('Host.setupNetworks', params, { id, timeoutMs: 30_000 });
     const stop = h.confirmContinuously();
     try {

@@ -12,7 +12,7 @@ import { FENCE_AGENT_NAME, renderFenceAgentInput, splitFenceOptions, type FenceR
 import { fenceResultFromExit } from '../../agent/fencing/fence-result';
 import type { FenceAgentExit } from '../../agent/fencing/run-fence-agent';
 import { createFenceNodeVerb, FENCE_NODE_METHOD, FENCE_NODE_PARAMS, parseFenceNodeParams } from '../../agent/verbs/fence-node';
-import type { RpcContext } from '../../agent/transport/types';
+import type { RpcContext } from '../../vdsm/verbs';
 import { JsonRpcCode, VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 import { skipBecause } from '../helpers/skip';
 import { run } from '../../lib/process';

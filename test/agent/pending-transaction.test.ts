@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PausePoint } from '../../agent/network/test-pause';
 import { ConfigStore } from '../../agent/persistence/config-store';
 import { TransactionPhase, type PendingTransaction } from '../../agent/persistence/pending-transaction';
-import { AgentRpcError } from '../../agent/transport/client-errors';
+import { AgentRpcError } from '../../vdsm/client/errors';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { JsonRpcCode, VdsmCode } from '../../model/vdsm/error-codes';
 import { netnsUnavailableReason } from '../../testbed/netns';

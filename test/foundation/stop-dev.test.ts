@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installWorkflowId } from '../../client/install-host';
+import { installWorkflowId } from '../../workflow-client/install-host';
 import { assertPortsFree, freePorts } from '../../lib/ports';
 import { isAlive, processGroupMembers, stopProcessGroup } from '../../lib/process';
 import { INSTALL_HOST_WORKFLOW, type InstallHostRequest } from '../../model/install-host/contract';

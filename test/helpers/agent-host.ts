@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAgent, type RunningAgent } from '../../agent/main';
+import { startAgent, type RunningAgent } from '../../agent/agent-service';
 import { readJournal, type JournalRecord } from '../../agent/network/journal';
-import { createLinuxBackend } from '../../agent/backend/backend';
-import { AgentClient } from '../../agent/transport/client';
+import { createLinuxBackend } from '../../agent/backend/linux-backend';
+import { AgentClient } from '../../vdsm/client/client';
 import { getLogger } from '../../lib/logger';
 import type { KernelState } from '../../model/net-state';
 import { Netns, addVethPair, uniqueToken } from '../../testbed/netns';

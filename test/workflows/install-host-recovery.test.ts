@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followInstall, startOrAttachInstall } from '../../client/install-host';
+import { followInstall, startOrAttachInstall } from '../../workflow-client/install-host';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { exited, stopChild } from '../../lib/process';
 import { installStatusQuery } from '../../workflows/messages';

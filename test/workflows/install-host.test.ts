@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capabilities } from '../../model/vdsm/capabilities';
-import { AgentClient } from '../../agent/transport/client';
+import { AgentClient } from '../../vdsm/client/client';
 import { clientEndpoint } from '../../activities/agent-endpoint';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
 import { testbedUnavailableReason } from '../../testbed/requirements';

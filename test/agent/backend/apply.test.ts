@@ -4,7 +4,7 @@
  * read it back equal to the desired state, undo it back to the first read exactly, and name failed ops.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLinuxBackend } from '../../../agent/backend/backend';
+import { createLinuxBackend } from '../../../agent/backend/linux-backend';
 import { InvalidPlanOpError, PlanApplyError } from '../../../agent/backend/errors';
 import type { NetworkBackend } from '../../../agent/backend/backend';
 import type { AddressState, KernelState, LinkState, PlanOp, RouteState, RuleState } from '../../../model/net-state';

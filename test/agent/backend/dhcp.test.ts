@@ -7,7 +7,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLinuxBackend, type DhcpLease, type NetworkBackend } from '../../../agent/backend/backend';
+import type { DhcpLease, NetworkBackend } from '../../../agent/backend/backend';
+import { createLinuxBackend } from '../../../agent/backend/linux-backend';
 import { isAlive, stopPid } from '../../../lib/process';
 import type { KernelState } from '../../../model/net-state';
 import { addVethPair, Netns } from '../../../testbed/netns';

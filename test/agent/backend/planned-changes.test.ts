@@ -6,7 +6,8 @@
  * to the snapshot exactly (the agent's rollback plan) and applied once more, as the agent would on retry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLinuxBackend, type NetworkBackend } from '../../../agent/backend/backend';
+import type { NetworkBackend } from '../../../agent/backend/backend';
+import { createLinuxBackend } from '../../../agent/backend/linux-backend';
 import type { KernelState, Plan } from '../../../model/net-state';
 import { canonicalizeRequest } from '../../../model/network/canonicalize';
 import { EMPTY_CONFIG, mergeRunningConfig, type RunningConfig } from '../../../model/network/config';

@@ -5,19 +5,19 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import { startAgentServer, type AgentServer } from '../../../agent/transport/agent-server';
-import { AgentClient, withFreshConnection } from '../../../agent/transport/client';
+import { startVdsmServer, type VdsmServer } from '../../../vdsm/server';
+import { AgentClient, withFreshConnection } from '../../../vdsm/client/client';
 import {
   AgentConnectionError,
   AgentRpcError,
   AgentTimeoutError,
   DuplicateCallIdError,
   isMethodNotFound,
-} from '../../../agent/transport/client-errors';
-import type { AgentEvent } from '../../../agent/transport/types';
+} from '../../../vdsm/client/errors';
+import type { AgentEvent } from '../../../vdsm/verbs';
 import { freePort } from '../../../lib/ports';
 import { JsonRpcCode, VdsmCode } from '../../../model/vdsm/error-codes';
-import { createTestVerbs, testLogger } from './test-verbs';
+import { createTestVerbs, testLogger } from '../test-verbs';
 
 const insecure = (port: number) => ({ host: '127.0.0.1', port, tls: { insecure: true as const } });
 const options = { logger: testLogger() };
@@ -37,10 +37,10 @@ async function eventually(condition: () => boolean, what: string): Promise<void>
 
 describe('AgentClient', () => {
   const { verbs } = createTestVerbs();
-  let server: AgentServer;
+  let server: VdsmServer;
 
   beforeAll(async () => {
-    server = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, logger: testLogger() });
+    server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, logger: testLogger() });
   });
   afterAll(async () => {
     await server.close();
@@ -182,10 +182,10 @@ describe('AgentClient connection failures', () => {
 
   it('fails pending calls when the agent goes away and reconnects on the next call', async () => {
     const { verbs } = createTestVerbs();
-    const first = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, logger: testLogger() });
+    const first = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, logger: testLogger() });
     const { port } = first.address;
     const client = await AgentClient.connect(insecure(port), options);
-    let second: AgentServer | undefined;
+    let second: VdsmServer | undefined;
     try {
       expect(await client.call('Host.ping2')).toBe(true);
       const pending = client.call('Test.never');
@@ -194,7 +194,7 @@ describe('AgentClient connection failures', () => {
       expect(err).toBeInstanceOf(AgentConnectionError);
       // Nobody listens now: the next call tries to reconnect and says so.
       await expect(client.call('Host.ping2')).rejects.toThrow(/ECONNREFUSED/);
-      second = await startAgentServer({ listen: { host: '127.0.0.1', port }, tls: 'insecure', verbs, logger: testLogger() });
+      second = await startVdsmServer({ listen: { host: '127.0.0.1', port }, tls: 'insecure', verbs, logger: testLogger() });
       expect(await client.call('Test.echo', { a: 'again' })).toEqual({ a: 'again' });
       expect(second.connections()).toBe(1);
     } finally {
@@ -205,7 +205,7 @@ describe('AgentClient connection failures', () => {
 
   it('reports the STOMP ERROR that preceded the agent closing the connection', async () => {
     const { verbs } = createTestVerbs();
-    const server = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, maxFrameBytes: 4096, logger: testLogger() });
+    const server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, maxFrameBytes: 4096, logger: testLogger() });
     const client = await AgentClient.connect(insecure(server.address.port), options);
     try {
       const err = await rejection(client.call('Test.echo', { a: 'x'.repeat(10_000) }));

@@ -10,7 +10,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger';
 import { VdsmCode, VdsmError } from '../model/vdsm/error-codes';
-import { createLinuxBackend } from './backend/backend';
+import { createLinuxBackend } from './backend/linux-backend';
 import { ConnectivityCheck } from './network/connectivity';
 import { DhcpRegistry } from './network/dhcp-registry';
 import { Journal } from './network/journal';
@@ -18,9 +18,9 @@ import { NetworkService } from './network/network-service';
 import { createPauseHook, type PausePoint } from './network/test-pause';
 import { ConfigStore } from './persistence/config-store';
 import { PendingTransactionStore } from './persistence/pending-transaction';
-import { startAgentServer } from './transport/agent-server';
-import type { TlsFiles } from './transport/tls';
-import type { VerbDefinition } from './transport/types';
+import { startVdsmServer } from '../vdsm/server';
+import type { TlsFiles } from '../vdsm/tls';
+import type { VerbDefinition } from '../vdsm/verbs';
 import { createFenceNodeVerb } from './verbs/fence-node';
 import { createHostVerbs } from './verbs/host-verbs';
 
@@ -93,7 +93,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...createHostVerbs({ backend, network, connectivity, running: () => config.loadRunning() }),
     createFenceNodeVerb({ ...(options.fenceAgentDir ? { fenceAgentDir: options.fenceAgentDir } : {}), log: log.child({ component: 'fence' }) }),
   ].filter((verb) => options.compatibility !== 'vdsm' || !HOSTPROV_ONLY_VERBS.includes(verb.method));
-  const server = await startAgentServer({ listen: options.listen, tls: options.tls, verbs: gated(verbs, () => recovering), logger: log.child({ component: 'transport' }) });
+  const server = await startVdsmServer({ listen: options.listen, tls: options.tls, verbs: gated(verbs, () => recovering), logger: log.child({ component: 'transport' }) });
 
   const marker = join(options.runtimeDir, BOOT_MARKER);
   if (!existsSync(marker)) {

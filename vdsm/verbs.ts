@@ -1,6 +1,6 @@
 /**
- * The contract between the STOMP/JSON-RPC transport and the agent's verbs. Transport code knows nothing
- * about networking; verbs know nothing about frames.
+ * The contract between the VDSM transport (STOMP, JSON-RPC) and the verbs a server serves. Transport code
+ * knows nothing about networking; verbs know nothing about frames.
  */
 
 /** What a verb may know about the request that invoked it. */
@@ -32,11 +32,3 @@ export interface AgentEvent {
   readonly method: string;
   readonly params: Record<string, unknown>;
 }
-
-/** Well-known STOMP destinations (docs/vdsm-wire-protocol.md#destinations-and-reply-to). */
-export const Destination = {
-  REQUESTS: 'jms.topic.vdsm_requests',
-  IRS_REQUESTS: 'jms.topic.vdsm_irs_requests',
-  RESPONSES: 'jms.topic.vdsm_responses',
-  EVENTS: 'jms.queue.events',
-} as const;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import { UnknownCertificateError, ensurePki, type PkiSpec } from '../../../lib/pki';
+import { UnknownCertificateError, ensurePki, type PkiSpec } from '../../lib/pki';
 
 const spec: PkiSpec = { servers: [{ name: 'agent', ips: ['127.0.0.1', '::1'], dnsNames: ['localhost'] }], clients: [{ name: 'engine' }] };
 const cert = async (path: string) => new X509Certificate(await readFile(path));

@@ -1,20 +1,22 @@
 /**
- * The agent's listener: TLS (or explicitly insecure TCP) → STOMP → JSON-RPC → verbs, like VDSM on port 54321
- * (docs/vdsm-wire-protocol.md#tls-and-the-port). The only place that knows all three layers.
+ * A VDSM listener: TLS (or explicitly insecure TCP) → STOMP → JSON-RPC → verbs, like VDSM on port 54321
+ * (docs/vdsm-wire-protocol.md#tls-and-the-port). The only place that knows all three layers; the host agent serves
+ * its verbs with it.
  */
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { getLogger, type Logger } from '../../lib/logger';
-import { PortInUseError } from '../../lib/ports';
+import { getLogger, type Logger } from '../lib/logger';
+import { PortInUseError } from '../lib/ports';
 import { JsonRpcDispatcher } from './json-rpc';
-import { DEFAULT_MAX_FRAME_BYTES } from './stomp-frame';
-import { StompServer, type StompRequest } from './stomp-server';
+import { DEFAULT_MAX_FRAME_BYTES } from './stomp/frame';
+import { StompServer, type StompRequest } from './stomp/server';
 import { loadTlsMaterial, serverTlsOptions, warnInsecureConnection, warnInsecureListener, type TlsFiles } from './tls';
-import { Destination, type AgentEvent, type VerbDefinition } from './types';
+import { Destination } from './stomp/destinations';
+import type { AgentEvent, VerbDefinition } from './verbs';
 import type { ConnectionContext } from './json-rpc';
 
-export interface AgentServerOptions {
-  /** Where to listen; port 0 picks a free port (see {@link AgentServer.address}). */
+export interface VdsmServerOptions {
+  /** Where to listen; port 0 picks a free port (see {@link VdsmServer.address}). */
   listen: { host: string; port: number };
   /** PEM files for mutual TLS, or `'insecure'` for plain TCP (development and tests only; logs loud warnings). */
   tls: TlsFiles | 'insecure';
@@ -30,7 +32,7 @@ export interface AgentServerOptions {
   logger?: Logger;
 }
 
-export interface AgentServer {
+export interface VdsmServer {
   /** The bound address (the real port when `listen.port` was 0). */
   readonly address: { host: string; port: number };
   /** Stops listening and ends every connection. */
@@ -41,7 +43,7 @@ export interface AgentServer {
   connections(): number;
 }
 
-export async function startAgentServer(options: AgentServerOptions): Promise<AgentServer> {
+export async function startVdsmServer(options: VdsmServerOptions): Promise<VdsmServer> {
   const log = options.logger ?? getLogger('agent-transport');
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
   const dispatcher = new JsonRpcDispatcher(options.verbs, { logger: log });

@@ -5,7 +5,7 @@
  */
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
-import { StompParser, frameText, type StompFrame } from '../../../agent/transport/stomp-frame';
+import { StompParser, frameText, type StompFrame } from '../../../vdsm/stomp/frame';
 
 /** Upper bound for waiting on the server; reaching it fails the test, it is not a measurement. */
 const WAIT_MS = 10_000;

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
-import type { Logger } from '../../lib/logger';
+import type { Logger } from '../lib/logger';
 
 /** PEM files: this side's certificate and key, and the CA that signs the peer's certificate. */
 export interface TlsFiles {

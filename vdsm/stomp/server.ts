@@ -15,8 +15,8 @@ import {
   frameText,
   type OutgoingFrame,
   type StompFrame,
-} from './stomp-frame';
-import { Destination } from './types';
+} from './frame';
+import { Destination } from './destinations';
 
 /** Who is on the other end of one STOMP connection. */
 export interface ConnectionInfo {

@@ -3,21 +3,21 @@
  * over real loopback TCP sockets (insecure mode; TLS is covered in tls.test.ts).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startAgentServer, type AgentServer } from '../../../agent/transport/agent-server';
-import { frameText } from '../../../agent/transport/stomp-frame';
+import { startVdsmServer, type VdsmServer } from '../../../vdsm/server';
+import { frameText } from '../../../vdsm/stomp/frame';
 import { JsonRpcCode, VdsmCode } from '../../../model/vdsm/error-codes';
 import { RawStompSocket, rpc } from './raw-stomp';
-import { createTestVerbs, testLogger } from './test-verbs';
+import { createTestVerbs, testLogger } from '../test-verbs';
 
 const MAX_FRAME_BYTES = 64 * 1024;
 
 describe('agent STOMP protocol', () => {
   const { verbs, marks } = createTestVerbs();
-  let server: AgentServer;
+  let server: VdsmServer;
   const sockets: RawStompSocket[] = [];
 
   beforeAll(async () => {
-    server = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, maxFrameBytes: MAX_FRAME_BYTES, logger: testLogger() });
+    server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, maxFrameBytes: MAX_FRAME_BYTES, logger: testLogger() });
   });
   afterAll(async () => {
     await server.close();
@@ -342,7 +342,7 @@ describe('agent STOMP protocol', () => {
 
 describe('agent handshake deadline', () => {
   it('closes a connection that never sends CONNECT', async () => {
-    const server = await startAgentServer({
+    const server = await startVdsmServer({
       listen: { host: '127.0.0.1', port: 0 },
       tls: 'insecure',
       verbs: [],

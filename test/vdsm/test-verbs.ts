@@ -1,7 +1,7 @@
 /** Verbs for transport tests: echo, failures, a context mirror, and a slow verb the test releases. */
-import { getLogger, type Logger } from '../../../lib/logger';
-import type { RpcContext, VerbDefinition } from '../../../agent/transport/types';
-import { VdsmCode, VdsmError } from '../../../model/vdsm/error-codes';
+import { getLogger, type Logger } from '../../lib/logger';
+import type { RpcContext, VerbDefinition } from '../../vdsm/verbs';
+import { VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 
 export interface TestVerbs {
   readonly verbs: VerbDefinition[];

@@ -32,7 +32,7 @@ export const AgentEndpointSchema = z
 
 /** A validated endpoint (port filled in). */
 export type AgentEndpoint = z.output<typeof AgentEndpointSchema>;
-/** What callers may write (port optional). */
+/** What callers may write before parsing: TLS material by file path, port optional. */
 export type AgentEndpointInput = z.input<typeof AgentEndpointSchema>;
 
 export function parseAgentEndpoint(input: unknown): AgentEndpoint {

@@ -5,24 +5,24 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { Logger } from '../../../lib/logger';
+import type { Logger } from '../../lib/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgentServer, type AgentServer } from '../../../agent/transport/agent-server';
-import { AgentClient } from '../../../agent/transport/client';
-import { AgentConnectionError } from '../../../agent/transport/client-errors';
-import { INSECURE_WARNING } from '../../../agent/transport/tls';
-import { createTestPki, type TestPki } from '../../helpers/pki-fixture';
-import { RawStompSocket, rpc } from './raw-stomp';
+import { startVdsmServer, type VdsmServer } from '../../vdsm/server';
+import { AgentClient } from '../../vdsm/client/client';
+import { AgentConnectionError } from '../../vdsm/client/errors';
+import { INSECURE_WARNING } from '../../vdsm/tls';
+import { createTestPki, type TestPki } from '../helpers/pki-fixture';
+import { RawStompSocket, rpc } from './stomp/raw-stomp';
 import { createTestVerbs, testLogger } from './test-verbs';
 
 describe('agent over mutual TLS', () => {
   let pki: TestPki;
-  let server: AgentServer;
+  let server: VdsmServer;
   const { verbs } = createTestVerbs();
 
   beforeAll(async () => {
     pki = await createTestPki();
-    server = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.agent, verbs, logger: testLogger() });
+    server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.agent, verbs, logger: testLogger() });
   });
   afterAll(async () => {
     await server?.close();
@@ -76,7 +76,7 @@ describe('agent over mutual TLS', () => {
   });
 
   it('refuses an agent whose certificate comes from another CA', async () => {
-    const impostor = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.impostor, verbs, logger: testLogger() });
+    const impostor = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.impostor, verbs, logger: testLogger() });
     try {
       const err = await expectRefused(
         AgentClient.connect({ host: '127.0.0.1', port: impostor.address.port, tls: pki.engine }, { logger: testLogger() }),
@@ -122,7 +122,7 @@ describe('agent handshake logging', () => {
     const pki = await createTestPki();
     const { lines, logger } = capturedLogs('warn');
     const { verbs } = createTestVerbs();
-    const server = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.agent, verbs, logger });
+    const server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.agent, verbs, logger });
     const handshakeWarnings = () => lines.map((l) => JSON.parse(l) as { msg: string }).filter((l) => l.msg === 'TLS handshake failed');
     try {
       const probe = await RawStompSocket.open(server.address.port);
@@ -143,7 +143,7 @@ describe('agent in insecure mode', () => {
   it('serves plain TCP and warns at startup and on every connection', async () => {
     const { lines, logger } = capturedLogs('warn');
     const { verbs } = createTestVerbs();
-    const server = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, logger });
+    const server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, logger });
     try {
       const warnings = () => lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((l) => l.msg.includes(INSECURE_WARNING));
       expect(warnings()).toHaveLength(1);

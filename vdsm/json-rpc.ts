@@ -7,9 +7,9 @@
  * omits `result` for verbs returning nothing. Working around each of those would be more code than this.
  */
 import { z } from 'zod';
-import type { Logger } from '../../lib/logger';
-import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
-import type { RpcContext, VerbDefinition } from './types';
+import type { Logger } from '../lib/logger';
+import { JsonRpcCode, VdsmError } from '../model/vdsm/error-codes';
+import type { RpcContext, VerbDefinition } from './verbs';
 
 export type JsonRpcId = string | number | null;
 

@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { Logger } from '../../lib/logger';
-import { AgentConnectionError } from './client-errors';
+import { AgentConnectionError } from './errors';
 import { describeEndpoint, isInsecureEndpoint, type AgentEndpoint } from './endpoint';
-import { StompParser, encodeFrame, frameText, type OutgoingFrame, type StompFrame } from './stomp-frame';
-import { clientTlsOptions, loadTlsMaterial } from './tls';
-import { Destination } from './types';
+import { StompParser, encodeFrame, frameText, type OutgoingFrame, type StompFrame } from '../stomp/frame';
+import { clientTlsOptions, loadTlsMaterial } from '../tls';
+import { Destination } from '../stomp/destinations';
 
 export interface SessionOptions {
   /** `heart-beat:0,<n>` in CONNECT; the session is declared dead after `2 n` ms without a byte. 0 disables. */

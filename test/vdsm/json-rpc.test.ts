@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { JsonRpcDispatcher, type ConnectionContext } from '../../../agent/transport/json-rpc';
-import type { RpcContext, VerbDefinition } from '../../../agent/transport/types';
-import { JsonRpcCode, VdsmCode, VdsmError } from '../../../model/vdsm/error-codes';
+import { JsonRpcDispatcher, type ConnectionContext } from '../../vdsm/json-rpc';
+import type { RpcContext, VerbDefinition } from '../../vdsm/verbs';
+import { JsonRpcCode, VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 
 const ctx: ConnectionContext = { localAddress: '192.0.2.10', remoteAddress: '192.0.2.1', connectionId: 'conn-1', flowId: 'flow-7' };
 

@@ -8,7 +8,7 @@ import {
   frameText,
   unescapeHeader,
   type StompFrame,
-} from '../../../agent/transport/stomp-frame';
+} from '../../../vdsm/stomp/frame';
 
 const parseAll = (bytes: Buffer | string, maxFrameBytes?: number): StompFrame[] =>
   new StompParser({ maxFrameBytes }).push(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes);

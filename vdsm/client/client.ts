@@ -8,10 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { getLogger, type Logger } from '../../lib/logger';
-import { AgentConnectionError, AgentProtocolError, AgentRpcError, AgentTimeoutError, DuplicateCallIdError } from './client-errors';
-import { ClientSession } from './client-session';
+import { AgentConnectionError, AgentProtocolError, AgentRpcError, AgentTimeoutError, DuplicateCallIdError } from './errors';
+import { ClientSession } from './session';
 import { AgentEndpointSchema, describeEndpoint, type AgentEndpoint, type AgentEndpointInput } from './endpoint';
-import { Destination, type AgentEvent } from './types';
+import { Destination } from '../stomp/destinations';
+import type { AgentEvent } from '../verbs';
 
 export interface AgentClientOptions {
   /**
