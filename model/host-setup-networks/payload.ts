@@ -31,20 +31,21 @@ export const CLUSTER_SWITCH_TYPE = 'legacy';
 /** VDSM's removal marker, spelled as the engine sends it. */
 export const REMOVE = { remove: 'true' } as const;
 
-export interface SetupNetworksPayloadOptions {
+// Type aliases, not interfaces, so a payload is assignable to the wire type `SetupNetworksParams`.
+export type SetupNetworksPayloadOptions = {
   /** The engine's `rollbackOnFailure`, as the string it sends. */
   connectivityCheck: 'true' | 'false';
   /** Seconds; present only with the connectivity check. */
   connectivityTimeout?: number;
   commitOnSuccess: boolean;
-}
+};
 
 /** `Host.setupNetworks`' three parameters; parses with `SetupNetworksParams` (model/vdsm/setup-networks.ts). */
-export interface SetupNetworksPayload {
+export type SetupNetworksPayload = {
   networks: Record<string, NetworkAttributes>;
   bondings: Record<string, BondAttributes>;
   options: SetupNetworksPayloadOptions;
-}
+};
 
 /** The VDSM call for a request `validateHostSetupNetworks` accepted (throws HostSetupNetworksPreconditionError on one it would not). */
 export function buildSetupNetworksPayload(request: CompletedRequest, context: HostSetupNetworksContext): SetupNetworksPayload {
@@ -87,4 +88,20 @@ export function buildSetupNetworksPayload(request: CompletedRequest, context: Ho
     ? { connectivityCheck: 'true', connectivityTimeout: connectivityTimeoutSeconds, commitOnSuccess }
     : { connectivityCheck: 'false', commitOnSuccess };
   return { networks, bondings, options };
+}
+
+/**
+ * The request changes the management network: it configures it (a default-route move included), or
+ * updates a bond it sits on. The engine then stops heart-beats for the call, since the connection may
+ * pause while the network is rebuilt (HostSetupNetworksCommand `isManagementNetworkChanged`). Deliberate
+ * difference: a bond counts when the stored management attachment is on it, VLAN or not, where the engine
+ * looks only at the bond device itself.
+ */
+export function managementNetworkChanged(request: CompletedRequest, context: HostSetupNetworksContext): boolean {
+  const index = indexContext(context);
+  const management = index.managementNetworkId;
+  if (management === null) return false;
+  if (attachmentsToConfigure(request, index).some((a) => a.network.id === management)) return true;
+  const onBond = index.storedByNetworkId(management)?.nicName;
+  return onBond !== undefined && onBond !== null && request.bonds.some((b) => b.name === onBond && b.reported !== null);
 }
