@@ -21,7 +21,7 @@ export const HOST_SETUP_NETWORKS_REQUEST_VERSION = 1;
 export const MAX_REQUEST_ITEMS = 1000;
 
 /** The engine's `NetworkConnectivityCheckTimeoutInSeconds`: how long the host waits for our confirmation. */
-export const DEFAULT_CONNECTIVITY_TIMEOUT_SECONDS = 120;
+export const ENGINE_CONNECTIVITY_TIMEOUT_SECONDS = 120;
 
 /** A dotted netmask (contiguous) or a prefix length, optionally with a leading `/` (ovirt-engine `@Mask`). */
 export const Ipv4Netmask = z
@@ -110,7 +110,7 @@ export const HostSetupNetworksOptions = z
      */
     rollbackOnFailure: z.boolean().default(true),
     /** How long the host waits for a confirmation before rolling back. @default 120 */
-    connectivityTimeoutSeconds: z.number().int().min(1).max(3600).default(DEFAULT_CONNECTIVITY_TIMEOUT_SECONDS),
+    connectivityTimeoutSeconds: z.number().int().min(1).max(3600).default(ENGINE_CONNECTIVITY_TIMEOUT_SECONDS),
     /** The host persists the change itself once it succeeded (VDSM `commitOnSuccess`). @default false */
     commitOnSuccess: z.boolean().default(false),
   })
@@ -145,7 +145,7 @@ export const HostSetupNetworksRequest = z
     /** Unmanaged networks (reported by the host, unknown to the cluster) to remove, by their name on the host. @default [] */
     removedUnmanagedNetworks: list(ReportedNetworkName),
     /** @default rollback on, 120 s, no commit */
-    options: HostSetupNetworksOptions.default({ rollbackOnFailure: true, connectivityTimeoutSeconds: DEFAULT_CONNECTIVITY_TIMEOUT_SECONDS, commitOnSuccess: false }),
+    options: HostSetupNetworksOptions.default({ rollbackOnFailure: true, connectivityTimeoutSeconds: ENGINE_CONNECTIVITY_TIMEOUT_SECONDS, commitOnSuccess: false }),
   })
   .strict()
   .superRefine((request, ctx) => {

@@ -2,10 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { completeRequest, dropNoOps, ENGINE_DEFAULT_BOND_OPTIONS, NetworkResolution } from '../../../model/host-setup-networks/complete';
+import { HostSetupNetworksContext } from '../../../model/host-setup-networks/context';
 import { HostSetupNetworksPreconditionError } from '../../../model/host-setup-networks/errors';
 import { PreparedKind, prepareHostSetupNetworks } from '../../../model/host-setup-networks/prepare';
 import { HostSetupNetworksRequest } from '../../../model/host-setup-networks/request';
-import { A, HOST, N, request, UNKNOWN, world } from './world';
+import { A, HOST, N, request, UNKNOWN, world, worldJson } from './world';
 
 const context = world();
 const complete = (parts: Parameters<typeof request>[0]) => completeRequest(request(parts), context);
@@ -155,5 +156,21 @@ describe('dropNoOps', () => {
       kind: PreparedKind.NO_OP,
       dropped: { attachments: [{ id: A.storage }, { id: A.ovirtmgmt }], bonds: [] },
     });
+  });
+});
+
+describe('the context', () => {
+  const issues = (edit: (w: ReturnType<typeof worldJson>) => void) => {
+    const json = worldJson();
+    edit(json);
+    return HostSetupNetworksContext.safeParse(json).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+  };
+  it('needs a host in the cluster with an interface report, and rows that belong together', () => {
+    expect(issues(() => undefined)).toEqual([]);
+    expect(issues((w) => (w.host.reportedInterfaces = null))).toEqual(['host.reportedInterfaces: Invalid input: expected object, received null']);
+    expect(issues((w) => (w.host.clusterId = 'cluster-2'))).toEqual(['cluster.id: host host-1 is in cluster cluster-2, not cluster-1']);
+    expect(issues((w) => (w.attachments[0].hostId = 'host-2'))).toEqual([`attachments.0.hostId: attachment ${A.ovirtmgmt} belongs to host host-2`]);
+    expect(issues((w) => w.networks.pop())).toEqual([]);
+    expect(issues((w) => w.networks.shift())).toEqual([`clusterNetworks.0.networkId: network ${N.ovirtmgmt} is not among the networks`, `attachments.0.networkId: network ${N.ovirtmgmt} is not among the networks`]);
   });
 });
