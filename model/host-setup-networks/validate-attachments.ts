@@ -15,10 +15,13 @@ import { violation, ViolationKey, type Violation } from './violations';
 
 export function checkAttachments(request: CompletedRequest, index: ContextIndex, ipv6GatewayHolder: NetworkAttachment | null): Violation[] {
   const newBonds = new Set(request.bonds.map((b) => b.name));
+  // In the engine's order (HostSetupNetworksValidator `validNewOrModifiedNetworkAttachments`).
   return request.attachments.flatMap((a) => [
     ...checkIdentity(a, request, index),
+    ...checkVlanDevice(a, index),
     ...checkNetwork(a, index),
     ...checkNic(a, index, newBonds),
+    ...checkNetworkNotChanged(a),
     ...checkIpConfiguration(a, ipv6GatewayHolder),
   ]);
 }
@@ -64,17 +67,32 @@ function checkIdentity(a: CompletedAttachment, request: CompletedRequest, index:
       violation(ViolationKey.NETWORK_ATTACHMENT_IN_BOTH_LISTS, `${what}: attachment ${a.id} is both modified and removed`, [...path, 'id'], { attachmentId: a.id }),
     );
   }
-  if (a.stored && a.network && a.network.id !== a.stored.networkId) {
-    out.push(
-      violation(
-        ViolationKey.CANNOT_CHANGE_ATTACHED_NETWORK,
-        `${what}: attachment ${a.stored.id} is for network ${a.stored.networkName}; its network cannot change (remove it and attach ${a.network.name} instead)`,
-        [...path, a.requestedNetwork.id !== null ? 'networkId' : 'networkName'],
-        { attachmentId: a.stored.id, storedNetworkName: a.stored.networkName, networkName: a.network.name },
-      ),
-    );
-  }
   return out;
+}
+
+function checkNetworkNotChanged(a: CompletedAttachment): Violation[] {
+  if (!a.stored || !a.network || a.network.id === a.stored.networkId) return [];
+  return [
+    violation(
+      ViolationKey.CANNOT_CHANGE_ATTACHED_NETWORK,
+      `${describeAttachment(effectiveOf(a))}: attachment ${a.stored.id} is for network ${a.stored.networkName}; its network cannot change (remove it and attach ${a.network.name} instead)`,
+      ['attachments', a.index, a.requestedNetwork.id !== null ? 'networkId' : 'networkName'],
+      { attachmentId: a.stored.id, storedNetworkName: a.stored.networkName, networkName: a.network.name },
+    ),
+  ];
+}
+
+function checkVlanDevice(a: CompletedAttachment, index: ContextIndex): Violation[] {
+  if (a.nicName === null || index.interfaceKind(a.nicName) !== 'vlan') return [];
+  const base = index.reported.vlans.find((v) => v.name === a.nicName)?.baseInterface ?? null;
+  return [
+    violation(
+      ViolationKey.ATTACHMENT_REFERENCE_VLAN_DEVICE,
+      `${describeAttachment(effectiveOf(a))}: ${a.nicName} is a VLAN device; attach to its base interface${base ? ` ${base}` : ''} (the VLAN comes from the network)`,
+      ['attachments', a.index, 'nicName'],
+      { nicName: a.nicName, baseInterface: base },
+    ),
+  ];
 }
 
 function checkNetwork(a: CompletedAttachment, index: ContextIndex): Violation[] {
@@ -128,17 +146,6 @@ function checkNic(a: CompletedAttachment, index: ContextIndex, newBonds: Readonl
     return [violation(ViolationKey.HOST_NETWORK_INTERFACE_DOES_NOT_HAVE_NAME_SET, `${what}: give the NIC or bond to attach to (nicName)`, path)];
   }
   const kind = index.interfaceKind(a.nicName);
-  if (kind === 'vlan') {
-    const base = index.reported.vlans.find((v) => v.name === a.nicName)?.baseInterface ?? null;
-    return [
-      violation(
-        ViolationKey.ATTACHMENT_REFERENCE_VLAN_DEVICE,
-        `${what}: ${a.nicName} is a VLAN device; attach to its base interface${base ? ` ${base}` : ''} (the VLAN comes from the network)`,
-        path,
-        { nicName: a.nicName, baseInterface: base },
-      ),
-    ];
-  }
   if (kind === null && !newBonds.has(a.nicName)) {
     return [
       violation(
