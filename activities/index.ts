@@ -3,6 +3,7 @@
  * Workflows import only the types (`activities/types.ts`).
  */
 import type { AttachmentStore } from '../store/attachment-store';
+import type { AgentAccess } from './agent-endpoint';
 import { createAttachmentActivities } from './attachments';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
@@ -10,14 +11,16 @@ import type { InstallHostActivities } from './types';
 
 export interface ActivityDeps {
   store: AttachmentStore;
+  /** Secrets root and whether endpoints without TLS are accepted (the worker's flags). */
+  access: AgentAccess;
   agent?: HostAgentDeps;
   confirmLoop?: ConfirmLoopOptions;
 }
 
 export function createActivities(deps: ActivityDeps): InstallHostActivities {
   return {
-    ...createHostAgentActivities(deps.agent),
+    ...createHostAgentActivities(deps.access, deps.agent),
     ...createAttachmentActivities(deps.store),
-    setupNetworksWithConfirm: createSetupNetworksActivity({ ...deps.confirmLoop, ...(deps.agent?.runtimeDir ? { runtimeDir: deps.agent.runtimeDir } : {}) }),
+    setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop),
   };
 }

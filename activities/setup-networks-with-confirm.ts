@@ -17,7 +17,7 @@ import { AgentClient, withFreshConnection } from '../agent/transport/client';
 import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../agent/transport/client-errors';
 import { Capabilities } from '../model/vdsm/capabilities';
 import { VdsmCode } from '../model/vdsm/error-codes';
-import { clientEndpoint } from './agent-endpoint';
+import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { toActivityFailure } from './failure-mapping';
 import type { SetupNetworksInput, SetupNetworksOutcome } from './types';
 
@@ -32,7 +32,6 @@ export interface ConfirmLoopOptions {
    * resent request, how long to keep confirming before reading the outcome. @default 15000
    */
   windowSlackMs?: number;
-  runtimeDir?: string;
 }
 
 interface Progress {
@@ -42,13 +41,13 @@ interface Progress {
   confirmations: number;
 }
 
-export function createSetupNetworksActivity(options: ConfirmLoopOptions = {}) {
+export function createSetupNetworksActivity(access: AgentAccess, options: ConfirmLoopOptions = {}) {
   const interval = options.confirmIntervalMs ?? 500;
   const pollTimeout = options.confirmTimeoutMs ?? 3000;
 
   return async function setupNetworksWithConfirm(input: SetupNetworksInput): Promise<SetupNetworksOutcome> {
     const ctx = Context.current();
-    const endpoint = clientEndpoint(input.endpoint, options.runtimeDir);
+    const endpoint = clientEndpoint(input.endpoint, access);
     const previous = ctx.info.heartbeatDetails as Progress | undefined;
     const progress: Progress = { requestId: input.requestId, sentAt: previous?.sentAt ?? Date.now(), confirmations: previous?.confirmations ?? 0 };
     const takingOver = ctx.info.attempt > 1;

@@ -56,7 +56,8 @@ export function register(program: Command): void {
         say('starting Temporal (dev server, SQLite, Web UI) and a worker...');
         const port = await freePort();
         server = await startDevServer({ dataDir: join(dataDir, 'temporal'), port, httpPort: await freePort(), metricsPort: await freePort(), uiPort: await freePort() }, log);
-        worker = await startWorker({ address: server.address, namespace: server.namespace, dataDir: join(dataDir, 'worker'), log: getLogger('worker') });
+        // The lab's references (PKI, BMC passwords) live under its directory.
+        worker = await startWorker({ address: server.address, namespace: server.namespace, dataDir: join(dataDir, 'worker'), secrets: { secretsDir: labDir }, allowInsecureAgents: true, log: getLogger('worker') });
         say(`  Temporal ${server.address}, Web UI ${server.uiUrl}`);
 
         const client = new Client({ namespace: server.namespace, connection: await Connection.connect({ address: server.address }) });

@@ -3,9 +3,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { getLogger } from '../../lib/logger';
+import { DEFAULT_SECRET_ENV_PREFIX, DEFAULT_SECRETS_DIR } from '../../activities/secrets';
 import { DEFAULT_DATA_DIR } from '../../lib/paths';
 import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../../lib/temporal/constants';
 import { startWorker } from '../../worker/main';
+import { secretEnvPrefixOption } from '../flags';
 import { waitForStopSignal } from '../signals';
 
 const WorkerFlags = z.object({
@@ -15,6 +17,9 @@ const WorkerFlags = z.object({
   dataDir: z.string().min(1),
   workflowBundle: z.string().optional(),
   identity: z.string().optional(),
+  secretsDir: z.string().min(1),
+  secretEnvPrefix: secretEnvPrefixOption,
+  allowInsecureAgents: z.boolean().default(false),
 });
 
 export function register(program: Command): void {
@@ -27,6 +32,9 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'attachment store and worker runtime files', `${DEFAULT_DATA_DIR}/worker`)
     .option('--workflow-bundle <file>', 'prebuilt workflow bundle (skips bundling at start)')
     .option('--identity <name>', 'worker identity shown in the Web UI')
+    .option('--secrets-dir <dir>', 'file: secret references must point inside this directory', DEFAULT_SECRETS_DIR)
+    .option('--secret-env-prefix <prefix>', 'env: secret references must name a variable with this prefix', DEFAULT_SECRET_ENV_PREFIX)
+    .option('--allow-insecure-agents', 'accept agent endpoints without TLS (tls: {insecure: true}); for labs only')
     .action(async (raw: Record<string, unknown>) => {
       const flags = WorkerFlags.parse(raw);
       const worker = await startWorker({
@@ -36,6 +44,8 @@ export function register(program: Command): void {
         dataDir: resolve(flags.dataDir),
         ...(flags.workflowBundle ? { workflowBundlePath: resolve(flags.workflowBundle) } : {}),
         ...(flags.identity ? { identity: flags.identity } : {}),
+        secrets: { secretsDir: resolve(flags.secretsDir), envPrefix: flags.secretEnvPrefix },
+        allowInsecureAgents: flags.allowInsecureAgents,
         log: getLogger('worker'),
       });
       await Promise.race([waitForStopSignal(), worker.done]);
