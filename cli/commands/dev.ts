@@ -64,7 +64,7 @@ export function register(program: Command): void {
         }
         process.stdout.write(
           `hostprov dev stack is up\n  Temporal: ${server.address} (namespace ${server.namespace})\n  Web UI:   ${server.uiUrl}\n  Data:     ${dataDir}\n` +
-            (flags.worker ? `  Secrets:  file: references under ${secretsDir}, env: references ${flags.secretEnvPrefix}*\n` : '') +
+            (flags.worker ? `  Secrets:  file: references under ${secretsDir}, env: references ${flags.secretEnvPrefix}*; agents without TLS allowed\n` : '') +
             'Press Ctrl-C to stop.\n',
         );
         const serverExited = new Promise<string>((r) => server.process.once('exit', (code) => r(`temporal server exited (${code})`)));
