@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .option('--address <host:port>', 'Temporal frontend', '127.0.0.1:7233')
     .option('--namespace <ns>', 'Temporal namespace', DEFAULT_NAMESPACE)
     .option('--task-queue <name>', 'task queue', TASK_QUEUE)
-    .option('--data-dir <dir>', 'attachment store and worker runtime files', `${DEFAULT_DATA_DIR}/worker`)
+    .option('--data-dir <dir>', 'attachment store', `${DEFAULT_DATA_DIR}/worker`)
     .option('--workflow-bundle <file>', 'prebuilt workflow bundle (skips bundling at start)')
     .option('--identity <name>', 'worker identity shown in the Web UI')
     .option('--secrets-dir <dir>', 'file: secret references must point inside this directory', DEFAULT_SECRETS_DIR)
