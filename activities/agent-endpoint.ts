@@ -3,7 +3,7 @@
  * inside the worker's secrets root, and endpoints without TLS refused unless the worker allows them.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { parseAgentEndpoint, type AgentEndpoint } from '../agent/transport/endpoint';
+import { parseAgentEndpoint, type AgentEndpoint } from '../vdsm/client/endpoint';
 import type { SecretResolver } from './secrets';
 import { ActivityFailureType, type AgentEndpointRef } from './types';
 

@@ -3,7 +3,7 @@
  * recovering agent and lost connections are retried by the activity's retry policy.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../agent/transport/client-errors';
+import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../vdsm/client/errors';
 import { JsonRpcCode, VdsmCode } from '../model/vdsm/error-codes';
 import { ActivityFailureType } from './types';
 

@@ -7,11 +7,11 @@ import { isIP } from 'node:net';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { AgentClient, withFreshConnection } from '../agent/transport/client';
-import { AgentRpcError } from '../agent/transport/client-errors';
+import { AgentRpcError } from '../vdsm/client/errors';
 import { Capabilities } from '../model/vdsm/capabilities';
 import { JsonRpcCode, VdsmCode } from '../model/vdsm/error-codes';
 import type { RouteAnswer } from '../model/install-host/choose-device';
+import { connectVdsmAgent, withFreshAgentConnection, type AgentConnection, type ConnectAgent } from './agent-connection';
 import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { isRetryableAgentError, toActivityFailure } from './failure-mapping';
 import { ActivityFailureType, type AgentEndpointRef, type FenceInput, type FenceResult, type HostProbe, type RouteProbe, type RouteProbeInput, type WaitForAgentInput } from './types';
@@ -29,13 +29,14 @@ const GetRouteResult = z.object({
   reason: z.string().optional(),
 });
 
-export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDeps = {}) {
+/** `connect` opens connections to agents: the VDSM client unless a test answers for the host. */
+export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDeps = {}, connect: ConnectAgent = connectVdsmAgent) {
   const pollMs = deps.pollIntervalMs ?? 1000;
   const endpointOf = (ref: AgentEndpointRef) => clientEndpoint(ref, access);
 
   async function call<T>(ref: AgentEndpointRef, method: string, params: Record<string, unknown>, timeoutMs = 30_000): Promise<T> {
     try {
-      return (await withFreshConnection(endpointOf(ref), (client) => client.call(method, params, { timeoutMs }))) as T;
+      return (await withFreshAgentConnection(connect, endpointOf(ref), (client) => client.call(method, params, { timeoutMs }))) as T;
     } catch (err) {
       throw toActivityFailure(err);
     }
@@ -52,7 +53,7 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
       for (;;) {
         attempts += 1;
         try {
-          await withFreshConnection(target, (c) => c.call('Host.ping2', {}, { timeoutMs: 3000 }), { connectTimeoutMs: 3000 });
+          await withFreshAgentConnection(connect, target, (c) => c.call('Host.ping2', {}, { timeoutMs: 3000 }), { connectTimeoutMs: 3000 });
           return { attempts };
         } catch (err) {
           if (!isRetryableAgentError(err) && !(err instanceof AgentRpcError && err.code === VdsmCode.RECOVERING)) throw toActivityFailure(err);
@@ -96,7 +97,7 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
       const managerIp = isIP(managerAddress) ? managerAddress : (await lookup(managerAddress)).address;
       let route: RouteAnswer;
       try {
-        const raw = await withFreshConnection(endpointOf(endpoint), (c) => c.call('Host.getRoute', { ip: managerIp }, { timeoutMs: 15_000 }));
+        const raw = await withFreshAgentConnection(connect, endpointOf(endpoint), (c) => c.call('Host.getRoute', { ip: managerIp }, { timeoutMs: 15_000 }));
         const r = GetRouteResult.parse(raw);
         route = r.reachable && r.device
           ? { kind: 'route', device: r.device, ...(r.source ? { source: r.source } : {}), ...(r.gateway ? { gateway: r.gateway } : {}) }
@@ -128,9 +129,9 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
         secure: false,
         options,
       };
-      let client: AgentClient | undefined;
+      let client: AgentConnection | undefined;
       try {
-        client = await AgentClient.connect(endpointOf(proxy));
+        client = await connect(endpointOf(proxy));
         const raw = (await client.call('Host.fenceNode', params, { timeoutMs: 240_000 })) as { power?: string; operationStatus?: string };
         return { power: raw.power ?? 'unknown', ...(raw.operationStatus ? { operationStatus: raw.operationStatus } : {}) };
       } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * `Host.setupNetworks` under a connectivity check, with the confirm loop the engine runs beside it
- * (engine-host-networking.md §3.4 step 5): while the call is in flight, `Host.confirmConnectivity` every
+ * (docs/engine-host-networking.md#the-confirm-loop): while the call is in flight, `Host.confirmConnectivity` every
  * ~500 ms over a *fresh* connection, proving the manager reaches the host over the new configuration.
  *
  * Survives what a management change does to sessions and workers:
@@ -13,10 +13,10 @@
  * we then confirm until the host's window has certainly closed and read the outcome from its capabilities.
  */
 import { Context } from '@temporalio/activity';
-import { AgentClient, withFreshConnection } from '../agent/transport/client';
-import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../agent/transport/client-errors';
+import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../vdsm/client/errors';
 import { Capabilities } from '../model/vdsm/capabilities';
 import { VdsmCode } from '../model/vdsm/error-codes';
+import { connectVdsmAgent, withFreshAgentConnection, type ConnectAgent } from './agent-connection';
 import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { toActivityFailure } from './failure-mapping';
 import type { SetupNetworksInput, SetupNetworksOutcome } from './types';
@@ -41,7 +41,8 @@ interface Progress {
   confirmations: number;
 }
 
-export function createSetupNetworksActivity(access: AgentAccess, options: ConfirmLoopOptions = {}) {
+/** `connect` opens connections to the agent: the VDSM client unless a test answers for the host. */
+export function createSetupNetworksActivity(access: AgentAccess, options: ConfirmLoopOptions = {}, connect: ConnectAgent = connectVdsmAgent) {
   const interval = options.confirmIntervalMs ?? 500;
   const pollTimeout = options.confirmTimeoutMs ?? 3000;
 
@@ -67,7 +68,7 @@ export function createSetupNetworksActivity(access: AgentAccess, options: Confir
         const started = Date.now();
         while (!done) {
           try {
-            await withFreshConnection(endpoint, (c) => c.call('Host.confirmConnectivity', {}, { timeoutMs: pollTimeout }), { connectTimeoutMs: pollTimeout, heartBeatMs: 0 });
+            await withFreshAgentConnection(connect, endpoint, (c) => c.call('Host.confirmConnectivity', {}, { timeoutMs: pollTimeout }), { connectTimeoutMs: pollTimeout, heartBeatMs: 0 });
             progress.confirmations += 1;
           } catch {
             // While the host rebuilds its management path, polls fail; the host's own timer decides.
@@ -85,7 +86,7 @@ export function createSetupNetworksActivity(access: AgentAccess, options: Confir
         // Heart-beats off for the call, as the engine does while the management network changes. The connect
         // budget stays below the activity's heartbeat timeout (8 s), and every attempt heartbeats.
         ctx.heartbeat(progress);
-        const client = await AgentClient.connect(endpoint, { heartBeatMs: 0, connectTimeoutMs: 5_000 }).catch((err: unknown) => err as Error);
+        const client = await connect(endpoint, { heartBeatMs: 0, connectTimeoutMs: 5_000 }).catch((err: unknown) => err as Error);
         if (client instanceof Error) {
           if (Date.now() > windowEnds) throw client;
           await new Promise((r) => setTimeout(r, 1000));
@@ -131,7 +132,7 @@ export function createSetupNetworksActivity(access: AgentAccess, options: Confir
     takingOver: boolean,
   ): Promise<SetupNetworksOutcome> {
     while (Date.now() < windowEnds) await new Promise((r) => setTimeout(r, interval));
-    const caps = Capabilities.parse(await withFreshConnection(endpoint, (c) => c.call('Host.getCapabilities', {}, { timeoutMs: 60_000 })));
+    const caps = Capabilities.parse(await withFreshAgentConnection(connect, endpoint, (c) => c.call('Host.getCapabilities', {}, { timeoutMs: 60_000 })));
     const kept = Object.entries(input.networks).every(([name, attrs]) => ('remove' in attrs ? !caps.networks[name] : Boolean(caps.networks[name])));
     return kept
       ? { status: 'applied', confirmations: progress.confirmations, tookOverInFlight: takingOver }

@@ -19,7 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startOrAttachInstall } from '../client/install-host';
+import { startOrAttachInstall } from '../workflow-client/install-host';
 import { getLogger, type Logger } from '../lib/logger';
 import { freePort } from '../lib/ports';
 import { startDevServer } from '../lib/temporal/dev-server';

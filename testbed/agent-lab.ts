@@ -6,8 +6,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { journalFile, readJournal, type JournalRecord } from '../agent/network/journal';
-import { withFreshConnection } from '../agent/transport/client';
-import type { AgentEndpointInput } from '../agent/transport/endpoint';
+import { withFreshConnection } from '../vdsm/client/client';
+import type { AgentEndpointInput } from '../vdsm/client/endpoint';
 import { ensurePki, type Pki } from '../lib/pki';
 import { PROJECT_ROOT } from '../lib/paths';
 import type { InstallHostRequest } from '../model/install-host/contract';
@@ -27,6 +27,8 @@ export interface AgentLabOptions {
   hosts: AgentLabHost[];
   /** Mutual TLS between worker and agents (a fresh PKI in `<stateDir>/pki`). @default true */
   tls?: boolean;
+  /** Aborting it stops the build; what was built is torn down and the call rejects (see createTestbed). */
+  signal?: AbortSignal;
 }
 
 export interface AgentLab {
@@ -88,6 +90,7 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
     hosts,
     bootCwd: PROJECT_ROOT,
     bootEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: process.env.HOSTPROV_AGENT_LOG_LEVEL ?? 'info' },
+    ...(options.signal ? { signal: options.signal } : {}),
   });
 
   const agentTls = (host: string) =>
@@ -111,7 +114,14 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
     }
     return `file:${file}`;
   }
-  for (const h of testbed.hosts) await passwordRef(h.name);
+  try {
+    for (const h of testbed.hosts) await passwordRef(h.name);
+    options.signal?.throwIfAborted();
+  } catch (err) {
+    // The caller never gets the lab, so nobody else could take the testbed down.
+    await testbed.destroy().catch(() => undefined);
+    throw err;
+  }
 
   return {
     testbed,

@@ -5,7 +5,7 @@
 import { log, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { InstallHostResult, StepRecord } from '../model/install-host/contract';
 import { installStatusQuery, type InstallPhase } from './messages';
-import { ClusterIdKey, HostNameKey, InstallPhaseKey } from './search-attributes';
+import { ClusterIdKey, HostNameKey, InstallPhaseKey } from '../model/search-attributes';
 
 export class InstallProgress {
   private phaseNow: InstallPhase = 'starting';

@@ -1,18 +1,11 @@
 /**
- * What a fence agent is asked to do, and the exact stdin VDSM feeds it (vdsm-protocol.md §3.6):
+ * What a fence agent is asked to do, and the exact stdin VDSM feeds it (docs/vdsm-verbs.md#fencenode):
  * `agent=`, `ipaddr=`, `login=`, `action=`, `passwd=`, then `port=` if non-empty, `secure=yes` if set, then
  * the caller's options.
  */
 import { FenceStdinKey, type FenceOptionRefusal, type FenceOptionRefusedError } from '../../model/fencing/fence-options';
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
-
-export const FenceAction = {
-  STATUS: 'status',
-  ON: 'on',
-  OFF: 'off',
-  REBOOT: 'reboot',
-} as const;
-export type FenceAction = (typeof FenceAction)[keyof typeof FenceAction];
+import type { FenceAction } from '../../model/vdsm/fence-node';
 
 export interface FenceRequest {
   /** Address of the power-management device (e.g. the BMC). */

@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { PRIVATE_FILE_MODE } from '../../lib/private-dir';
 
 export interface JournalEntry {
-  kind: 'apply' | 'rollback' | 'restore' | 'persist';
+  /**
+   * `recover-*`: what a restarted agent did with a transaction its previous process left unfinished (rolled it
+   * back, kept it, or discarded it as void after a reboot); see NetworkService.recoverPendingTransaction.
+   */
+  kind: 'apply' | 'rollback' | 'restore' | 'persist' | 'recover-rollback' | 'recover-keep' | 'recover-discard';
   requestId?: string | number | null;
   ops?: number;
   outcome: 'ok' | 'failed' | 'rolled-back';

@@ -1,8 +1,9 @@
 /**
- * The agent's two configurations (vdsm-protocol.md §5): the running config — what is applied now, rewritten
- * on every setupNetworks — and the safe (persistent) config, which survives reboots and is what the host
- * comes back to. Promotion is atomic: a new generation directory is written and fsynced, then a symlink is
- * renamed onto `persistence/netconf`, so a crash leaves either the old or the new safe config, never a mix.
+ * The agent's two configurations (docs/setup-networks.md#running-and-safe-configuration): the running
+ * config — what is applied now, rewritten on every setupNetworks — and the safe (persistent) config, which
+ * survives reboots and is what the host comes back to. Promotion is atomic: a new generation directory is
+ * written and fsynced, then a symlink is renamed onto `persistence/netconf`, so a crash leaves either the old
+ * or the new safe config, never a mix.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';

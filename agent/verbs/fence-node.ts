@@ -1,5 +1,5 @@
 /**
- * `Host.fenceNode`: the proxy host runs the target's power-management agent (vdsm-protocol.md §3.6).
+ * `Host.fenceNode`: the proxy host runs the target's power-management agent (docs/vdsm-verbs.md#fencenode).
  *
  * Params (positional order = VDSM schema order): `addr, port, agent, username, password, action,
  * secure=false, options='', policy=null`. Engines send `port` and `secure` as strings or as
@@ -22,9 +22,10 @@ import type { Logger } from '../../lib/logger';
 import { getLogger } from '../../lib/logger';
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
 import { fence, DEFAULT_FENCE_AGENT_DIR, DEFAULT_FENCE_TIMEOUT_MS } from '../fencing/fence';
-import { FenceAction, FENCE_AGENT_NAME } from '../fencing/fence-request';
+import { FENCE_AGENT_NAME } from '../fencing/fence-request';
 import { sharedFenceOptionPolicies, type FenceOptionPolicies } from '../fencing/option-policies';
-import type { VerbDefinition } from '../transport/types';
+import { FenceAction } from '../../model/vdsm/fence-node';
+import type { VerbDefinition } from '../../vdsm/verbs';
 
 export const FENCE_NODE_METHOD = 'Host.fenceNode';
 

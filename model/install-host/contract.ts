@@ -18,7 +18,11 @@ export const SecretRef = z
   .regex(/^(file:\/.+|env:[A-Za-z_][A-Za-z0-9_]*)$/, 'must be a reference like "file:/abs/path" or "env:NAME", never the secret itself');
 export type SecretRef = z.infer<typeof SecretRef>;
 
-export const AgentEndpointInput = z.object({
+/**
+ * How the worker reaches the host's agent, as the workflow input names it: TLS material by secret reference
+ * (resolved on the worker into the VDSM client's `AgentEndpoint`), host defaulting to the host's address.
+ */
+export const AgentEndpointRefInput = z.object({
   /** Address the worker connects to; @default the host's `address` */
   host: z.string().min(1).optional(),
   /** @default 54321 */
@@ -28,7 +32,7 @@ export const AgentEndpointInput = z.object({
     z.object({ insecure: z.literal(true) }).strict(),
   ]),
 });
-export type AgentEndpointInput = z.infer<typeof AgentEndpointInput>;
+export type AgentEndpointRefInput = z.infer<typeof AgentEndpointRefInput>;
 
 const HostRef = z.object({
   id: z.string().min(1).max(128),
@@ -77,7 +81,7 @@ export const PowerManagementInput = z
       })
       .default(''),
     /** The host whose agent runs the fence agent (never the host being fenced). */
-    proxy: z.object({ id: z.string().min(1), name: z.string().min(1), agent: AgentEndpointInput.extend({ host: z.string().min(1) }) }).strict(),
+    proxy: z.object({ id: z.string().min(1), name: z.string().min(1), agent: AgentEndpointRefInput.extend({ host: z.string().min(1) }) }).strict(),
   })
   .strict();
 export type PowerManagementInput = z.infer<typeof PowerManagementInput>;
@@ -103,7 +107,7 @@ export const InstallHostInput = z
   .object({
     version: z.literal(CONTRACT_VERSION),
     host: HostRef.extend({ clusterId: z.string().min(1) }).strict(),
-    agent: AgentEndpointInput,
+    agent: AgentEndpointRefInput,
     /** The manager address the host must reach (where its management traffic goes). */
     managerAddress: z.string().min(1),
     managementNetwork: ManagementNetworkInput.default({ name: 'ovirtmgmt', vlan: null, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true }),

@@ -1,7 +1,7 @@
 /**
  * deviseManagementNetwork: from the host's reported capabilities and the device that reaches the manager,
  * the exact `Host.setupNetworks` request that builds the management network there, matching the DC
- * definition (seed 003; engine-host-networking.md §1.3). Pure and deterministic: runs inside the workflow.
+ * definition (docs/design-decisions.md#devising-the-management-network). Pure and deterministic: runs inside the workflow.
  *
  * Deliberate difference from the engine: a VLAN on a bond with fewer than two slaves is rejected too
  * (the engine only checks the active device's own name, so it lets that case through).
@@ -106,7 +106,7 @@ export function deviseManagementNetwork(caps: NetworkCapabilities, device: strin
   attrs.ipv6autoconf = v6.bootProtocol === 'AUTOCONF' || v6.bootProtocol === 'POLY_DHCP_AUTOCONF';
   if (v6.bootProtocol === 'STATIC_IP' && v6.address !== undefined && v6.prefix !== undefined) {
     attrs.ipv6addr = `${v6.address}/${v6.prefix}`;
-    // Only the default-route network keeps its IPv6 gateway (engine §8).
+    // Only the default-route network keeps its IPv6 gateway (docs/engine-host-networking.md#default-route-role).
     if (v6.gateway && network.defaultRoute) attrs.ipv6gateway = v6.gateway;
   }
   if (network.defaultRoute) attrs.defaultRoute = true;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followInstall, startOrAttachInstall } from '../../client/install-host';
+import { followInstall, startOrAttachInstall } from '../../workflow-client/install-host';
 import { getLogger } from '../../lib/logger';
 import type { InstallHostRequest } from '../../model/install-host/contract';
 import { uniqueToken } from '../../testbed/netns';

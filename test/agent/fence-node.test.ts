@@ -1,5 +1,5 @@
 /**
- * `Host.fenceNode` (vdsm-protocol.md §3.6): stdin lines and result mapping on their own, then the real
+ * `Host.fenceNode` (docs/vdsm-verbs.md#fencenode): stdin lines and result mapping on their own, then the real
  * path — the verb handler runs the real fence_ipmilan against a testbed host's real BMC (ipmi_sim), whose
  * power control really powers the namespaced host off and on.
  */
@@ -18,7 +18,7 @@ import { FenceOptionRefusal, FenceOptionRefusedError } from '../../model/fencing
 import { fenceResultFromExit } from '../../agent/fencing/fence-result';
 import type { FenceAgentExit } from '../../agent/fencing/run-fence-agent';
 import { createFenceNodeVerb, FENCE_NODE_METHOD, FENCE_NODE_PARAMS, parseFenceNodeParams } from '../../agent/verbs/fence-node';
-import type { RpcContext } from '../../agent/transport/types';
+import type { RpcContext } from '../../vdsm/verbs';
 import { JsonRpcCode, VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 import { propertyParameters, REPLAY_HINT } from '../helpers/property';
 import { skipBecause } from '../helpers/skip';

@@ -12,13 +12,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { SecretResolver } from '../../activities/secrets';
-import { followInstall, startOrAttachInstall } from '../../client/install-host';
+import { followInstall, startOrAttachInstall } from '../../workflow-client/install-host';
 import { getLogger } from '../../lib/logger';
 import { temporalCliPath } from '../../lib/paths';
 import { run } from '../../lib/process';
 import type { InstallHostRequest, InstallHostResult } from '../../model/install-host/contract';
-import type { AttachmentStore } from '../../store/attachment-store';
-import { openSqliteAttachmentStore } from '../../store/sqlite-attachment-store';
+import { DEFAULT_STORE_FILE, openStore } from '../../store/open';
+import type { HostNetworkingStore } from '../../store/store';
 import { uniqueToken } from '../../testbed/netns';
 import { installTemporalRuntime } from '../../worker/runtime';
 import { attachToServer, type TemporalTarget } from './temporal';
@@ -36,7 +36,7 @@ export interface InstallHarness {
   target: TemporalTarget;
   taskQueue: string;
   dir: string;
-  store: AttachmentStore;
+  store: HostNetworkingStore;
   worker: Worker;
   /** Starts an install and follows it to its result (the worker of this harness must be running). */
   install(request: InstallHostRequest): Promise<{ result: InstallHostResult; handle: WorkflowHandle }>;
@@ -55,7 +55,7 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
   const { env, target } = await attachToServer();
   const taskQueue = `install-test-${uniqueToken()}`;
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-install-'));
-  const store = openSqliteAttachmentStore(join(dir, 'attachments.sqlite'));
+  const store = await openStore(join(dir, DEFAULT_STORE_FILE));
   // Like `hostprov dev`: labs may run agents without TLS.
   const secrets = new SecretResolver({ secretsDir: options.secretsDir });
   const worker = await Worker.create({
@@ -83,7 +83,8 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
     async record(handle, name) {
       if (process.env.HOSTPROV_RECORD_HISTORIES !== '1') return;
       mkdirSync(HISTORIES, { recursive: true });
-      // The CLI's JSON is the format SDK replayers read (payload shorthand off); see temporal-typescript.md §2.
+      // The CLI's JSON is the format SDK replayers read: `temporal workflow show --output json` turns payload
+      // shorthand off for them (temporalio/cli, temporalcli/commands.workflow_view.go).
       const { stdout } = await run([temporalCliPath(), 'workflow', 'show', '--address', target.address, '--namespace', target.namespace, '--workflow-id', handle.workflowId, '--output', 'json']);
       writeFileSync(join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
     },

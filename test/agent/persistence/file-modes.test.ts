@@ -7,7 +7,7 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAgent } from '../../../agent/main';
+import { startAgent } from '../../../agent/agent-service';
 import { Journal } from '../../../agent/network/journal';
 import { ConfigStore } from '../../../agent/persistence/config-store';
 import { getLogger } from '../../../lib/logger';
