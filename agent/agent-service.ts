@@ -9,6 +9,7 @@
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger';
+import { ensurePrivateRootSync } from '../lib/private-dir';
 import { VdsmCode, VdsmError } from '../model/vdsm/error-codes';
 import { createLinuxBackend } from './backend/linux-backend';
 import { ConnectivityCheck } from './network/connectivity';
@@ -70,7 +71,8 @@ function gated(verbs: VerbDefinition[], recovering: () => boolean): VerbDefiniti
 
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const log = options.log;
-  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+  // Safe config, running config and journal describe the host's networks: root's business only.
+  ensurePrivateRootSync(options.stateDir);
   mkdirSync(options.runtimeDir, { recursive: true, mode: 0o700 });
   const backend = createLinuxBackend({ runtimeDir: options.runtimeDir, stateDir: options.stateDir, log, ...(options.netns ? { netns: options.netns } : {}) });
   const config = new ConfigStore(options.stateDir);

@@ -75,7 +75,17 @@ export function register(program: Command): void {
         say('starting Temporal (dev server, SQLite, Web UI) and a worker...');
         const [port, httpPort, metricsPort, uiPort] = await freePorts(4);
         const server = await startDevServer({ dataDir: join(dataDir, 'temporal'), port, httpPort, metricsPort, uiPort, resources }, log);
-        await startWorker({ address: server.address, namespace: server.namespace, dataDir: join(dataDir, 'worker'), shutdownGraceMs: WORKER_SHUTDOWN_GRACE_MS, resources, log: getLogger('worker') });
+        // The lab's references (PKI, BMC passwords) live under its directory.
+        await startWorker({
+          address: server.address,
+          namespace: server.namespace,
+          dataDir: join(dataDir, 'worker'),
+          secrets: { secretsDir: labDir },
+          allowInsecureAgents: true,
+          shutdownGraceMs: WORKER_SHUTDOWN_GRACE_MS,
+          resources,
+          log: getLogger('worker'),
+        });
         say(`  Temporal ${server.address}, Web UI ${server.uiUrl}`);
 
         const connection = await Connection.connect({ address: server.address });
