@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../agent/network/journal';
-import { subnetOf, sourceRouteTableId } from '../../model/ip';
+import { sourceRouteTableId } from '../../model/ip';
 import { MAIN_TABLE, type KernelState } from '../../model/net-state';
 import { SOURCE_ROUTE_RULE_PRIORITY } from '../../model/network/desired-state';
 import { Capabilities } from '../../model/vdsm/capabilities';
@@ -81,19 +81,7 @@ describe.skipIf(skipBecause(unavailable, 'two-gateways traffic tests'))('multipl
   const routeB = (gateway = b().subnet.gateway): NetRouting => ({ top: TOP.b, subnet: b().subnet.cidr, gateway, protocol: 'static' });
   const routeC = (protocol: 'static' | 'dhcp' = 'dhcp'): NetRouting => ({ top: TOP.c, subnet: c().subnet.cidr, gateway: c().subnet.gateway, protocol });
 
-  /** C's leased address once the lease of C's current subnet is in place with its rules. */
-  async function leaseOfC(): Promise<string> {
-    const deadline = Date.now() + LEASE_TIMEOUT_MS;
-    const table = sourceRouteTableId(TOP.c);
-    for (;;) {
-      const kernel = await lab.kernel();
-      const lease = kernel.addresses.find((x) => x.dev === TOP.c && x.family === 4 && x.dynamic && subnetOf(x.address, x.prefixLen) === c().subnet.cidr);
-      const rules = kernel.rules.filter((r) => r.table === table && (r.from ?? r.to) === c().subnet.cidr);
-      if (lease && rules.length === 2) return lease.address;
-      if (Date.now() > deadline) throw new Error(`no lease of ${c().subnet.cidr} with its rules on ${TOP.c} after ${LEASE_TIMEOUT_MS} ms: ${JSON.stringify(routing(kernel))}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const leaseOfC = (): Promise<string> => lab.dhcpLease(TOP.c, LEASE_TIMEOUT_MS);
 
   async function capabilities() {
     return Capabilities.parse(await lab.agentClient.call('Host.getCapabilities', {}));

@@ -25,9 +25,11 @@ import { startAgent, type RunningAgent } from '../../agent/agent-service';
 import { createLinuxBackend } from '../../agent/backend/linux-backend';
 import { getLogger, type Logger } from '../../lib/logger';
 import { stopPid } from '../../lib/process';
+import { subnetOf } from '../../model/ip';
 import type { KernelState } from '../../model/net-state';
+import { SOURCE_ROUTE_RULE_PRIORITY } from '../../model/network/desired-state';
 import { AgentClient, type AgentClientOptions } from '../../vdsm/client/client';
-import { startDetached, waitUntilReady } from '../daemon';
+import { startDetached, WaitTimeoutError, waitUntilReady } from '../daemon';
 import { startDnsmasq, stopDnsmasq } from '../dnsmasq';
 import { addVethPair, Netns, uniqueToken } from '../netns';
 import { LAB_NETWORK_IDS, LAB_PREFIX_LENGTH, LabNetworkId, labNetwork, type LabNetwork } from './plan';
@@ -62,6 +64,11 @@ export interface GatewayLab {
   probe(from: LabNetworkId, target: string): Promise<ProbeResult>;
   /** Another address for gateway `id` on the host's side (a second router on that subnet). */
   addGatewayAddress(id: LabNetworkId, address: string): Promise<void>;
+  /**
+   * Network C's leased address once the host holds a lease of C's current subnet on `dev` together with
+   * the lease's two source-routing rules; rejects after `timeoutMs`.
+   */
+  dhcpLease(dev: string, timeoutMs: number): Promise<string>;
   /** Network C moves to its second subnet: the gateway's address and the DHCP pool change, leases follow on renewal. */
   renumberDhcpNetwork(): Promise<void>;
   /** A new boot of the host (see the module comment). */
@@ -125,6 +132,18 @@ export async function createGatewayLab(options: GatewayLabOptions): Promise<Gate
       kernel: () => reader.read(),
       setupNetworks: (networks) => state.client.call('Host.setupNetworks', { networks, bondings: {}, options: { connectivityCheck: 'false' } }, { timeoutMs: 60_000 }),
       probe: (from, target) => probe(gateways, clients, from, target),
+      async dhcpLease(dev, timeoutMs) {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const subnet = labNetwork(LabNetworkId.C, generation).subnet.cidr;
+          const kernel = await reader.read();
+          const lease = kernel.addresses.find((x) => x.dev === dev && x.family === 4 && x.dynamic && subnetOf(x.address, x.prefixLen) === subnet);
+          const rules = kernel.rules.filter((r) => r.priority === SOURCE_ROUTE_RULE_PRIORITY && (r.from ?? r.to) === subnet);
+          if (lease && rules.length === 2) return lease.address;
+          if (Date.now() > deadline) throw new WaitTimeoutError(`a lease of ${subnet} with its two rules on ${dev}`, timeoutMs);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      },
       async addGatewayAddress(id, address) {
         await gateways[id].ip(['addr', 'add', `${address}/${LAB_PREFIX_LENGTH}`, 'dev', GATEWAY_HOST_SIDE]);
       },
