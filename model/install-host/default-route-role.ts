@@ -1,6 +1,6 @@
 /**
  * The default-route role in install-host's `Host.setupNetworks` request, as the engine keeps it
- * (docs/engine-host-networking.md#multiple-gateways-and-the-default-route-role):
+ * (docs/engine-host-networking.md#default-route-role):
  * - at most one network of a request holds the role, and the host keeps exactly one holder;
  * - when the management network takes the role from another network the host reports holding it, that
  *   network is sent too, without the role and without its IPv6 gateway (ovirt-engine
