@@ -114,8 +114,11 @@ export async function createGatewayLab(options: GatewayLabOptions): Promise<Gate
     const connectTo = (agent: RunningAgent, clientOptions: AgentClientOptions = {}) =>
       AgentClient.connect({ host: '127.0.0.1', port: agent.address.port, tls: { insecure: true } }, clientOptions);
     const reader = createLinuxBackend({ netns: host.name, runtimeDir: join(options.dir, 'reader'), log });
-    const state = { agent: await start(), client: undefined as unknown as AgentClient };
-    state.client = await connectTo(state.agent);
+    const agent = await start();
+    const state = { agent, client: await connectTo(agent).catch(async (err: unknown) => {
+      await agent.close();
+      throw err;
+    }) };
     log.info({ host: host.name, token }, 'gateway lab ready');
 
     return {

@@ -97,7 +97,7 @@ async function tcpEcho(client: Netns, target: string): Promise<boolean> {
 }
 
 async function ping(client: Netns, target: string): Promise<{ sent: number; received: number }> {
-  const { stdout } = await client.exec(['ping', '-n', '-q', '-c', String(PING_COUNT), '-i', '0.2', '-W', '1', target], { allowFailure: true, timeoutMs: 10_000 });
+  const { stdout } = await client.exec(['ping', '-n', '-q', '-c', String(PING_COUNT), '-i', '0.2', '-W', '2', target], { allowFailure: true, timeoutMs: 10_000 });
   const match = /(\d+) packets transmitted, (\d+) received/.exec(stdout);
   return { sent: Number(match?.[1] ?? PING_COUNT), received: Number(match?.[2] ?? 0) };
 }
