@@ -25,6 +25,7 @@ export interface DemoScenarioContext {
 }
 
 const LEASE_WAIT_MS = 45_000;
+const ANNOUNCE_WAIT_MS = 10_000;
 
 export async function runTwoGatewaysDemo({ dataDir, resources, say }: DemoScenarioContext): Promise<void> {
   const reason = await gatewayLabUnavailableReason();
@@ -79,8 +80,10 @@ export async function runTwoGatewaysDemo({ dataDir, resources, say }: DemoScenar
   await listener.call('Host.ping2');
   await lab.renumberDhcpNetwork();
   leased = await lab.dhcpLease('netc', LEASE_WAIT_MS);
-  const announced = announcements.filter((m) => m === '|net|host_conn|no_id').length;
-  say(`  netc leased ${leased}/${LAB_PREFIX_LENGTH}; the agent's DHCP client moved C's table and rules, and the agent sent |net|host_conn|no_id ${announced} time(s)`);
+  // The lease file, whose change the agent announces, is written just after the routes and rules.
+  const announced = (): number => announcements.filter((m) => m === '|net|host_conn|no_id').length;
+  for (let waited = 0; announced() === 0 && waited < ANNOUNCE_WAIT_MS; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  say(`  netc leased ${leased}/${LAB_PREFIX_LENGTH}; the agent's DHCP client moved C's table and rules, and the agent sent |net|host_conn|no_id ${announced()} time(s)`);
   for (const line of describeSourceRouting(await lab.kernel()).filter((l) => l.includes('netc'))) say(`  ${line}`);
   const renumbered = await lab.probe(LabNetworkId.C, leased);
   say(`  ${describeProbe(renumbered)}`);
