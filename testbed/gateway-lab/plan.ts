@@ -61,8 +61,3 @@ export function labNetwork(id: LabNetworkId, generation = 0): LabNetwork {
     clientAddress: `198.19.${third}.10`,
   };
 }
-
-/** Which lab network a client address belongs to. */
-export function networkOfClient(address: string): LabNetworkId | undefined {
-  return LAB_NETWORK_IDS.find((id) => labNetwork(id).clientAddress === address);
-}

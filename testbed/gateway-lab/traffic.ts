@@ -61,7 +61,7 @@ interface NftRuleJson {
 }
 
 /** The gateway's counters towards `client`. */
-export async function replyCounts(gateway: Netns, client: LabNetworkId): Promise<ReplyCounts> {
+async function replyCounts(gateway: Netns, client: LabNetworkId): Promise<ReplyCounts> {
   const { stdout } = await gateway.exec(['nft', '-j', 'list', 'chain', 'ip', NFT_TABLE, NFT_CHAIN]);
   const items = (JSON.parse(stdout) as { nftables: NftRuleJson[] }).nftables;
   const packets = (wanted: string): number => {
