@@ -113,8 +113,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Claims the network verbs before they are served; confirmations and reads are served meanwhile.
   void network.recoverPendingTransaction();
   recovering = false;
-  const unsubscribe = backend.onDhcpLease((lease) => {
-    log.info({ dev: lease.dev, address: lease.address }, 'DHCP lease: telling subscribers to refresh capabilities');
+  // VDSM's DHCP monitor announces a new lease; we announce every change of a lease (a renewal that moved
+  // the subnet, and its loss too), because each one changes addresses, routes and source rules.
+  const unsubscribe = backend.onDhcpLeaseChange((change) => {
+    const detail = change.kind === 'bound' ? { dev: change.lease.dev, family: change.lease.family, address: `${change.lease.address}/${change.lease.prefixLen}` } : { dev: change.dev, family: change.family };
+    log.info({ change: change.kind, ...detail }, 'DHCP lease changed: telling subscribers to refresh capabilities');
     server.publishEvent({ method: '|net|host_conn|no_id', params: { notify_time: Math.round(performance.now()) } });
   });
   log.info({ address: server.address, stateDir: options.stateDir, runtimeDir: options.runtimeDir }, 'agent serving');
