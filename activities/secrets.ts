@@ -7,11 +7,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
-import { ActivityFailureType } from './types';
+import type { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../model/failures';
+import { activityFailure } from './failure-mapping';
 
 function unavailable(ref: string, why: string): ApplicationFailure {
-  return ApplicationFailure.create({ message: `secret ${ref} is not available on this worker: ${why}`, type: ActivityFailureType.SECRET_UNAVAILABLE, nonRetryable: true });
+  return activityFailure(FailureType.SECRET_UNAVAILABLE, `secret ${ref} is not available on this worker: ${why}`);
 }
 
 /** The secret's value (e.g. a BMC password), trimmed of one trailing newline. */
