@@ -58,7 +58,7 @@ export const FenceNodeParamsSchema = z.object({
   agent: z.string().regex(FENCE_AGENT_NAME, { message: 'must be a fence agent name ([a-z0-9_]+, without fence_)' }),
   username: SingleLine,
   password: SingleLine,
-  action: z.enum([FenceAction.STATUS, FenceAction.ON, FenceAction.OFF, FenceAction.REBOOT]),
+  action: z.enum(FenceAction),
   secure: OptionalFlag.transform((v) => v ?? false),
   options: z.union([z.string(), z.null()]).optional().transform((v) => v ?? ''),
   policy: z.union([FencingPolicySchema, z.null()]).optional().transform((v) => v ?? null),
