@@ -11,7 +11,7 @@ import type { AgentEndpointInput } from '../agent/transport/endpoint';
 import { ensurePki, type Pki } from '../lib/pki';
 import { PROJECT_ROOT } from '../lib/paths';
 import type { InstallHostRequest } from '../model/install-host/contract';
-import { AGENT_PORT_DEFAULT } from './agent-lab-constants';
+import { VDSM_PORT } from '../model/vdsm/port';
 import { waitForTcp } from './reachability';
 import { createTestbed, type Testbed } from './testbed';
 import type { TestbedHostOptions } from './options';
@@ -80,7 +80,7 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
     // {stateDir} is the host's state directory; the agent keeps its own under AGENT_STATE_SUBDIR.
     return {
       ...testbedHost,
-      bootCommand: [bin, 'agent', '--listen', `[::]:${AGENT_PORT_DEFAULT}`, '--state-dir', `{stateDir}/${AGENT_STATE_SUBDIR}`, '--runtime-dir', '{runtimeDir}/agent', ...tlsArgs, ...(vdsmCompat ? ['--vdsm-compat'] : [])],
+      bootCommand: [bin, 'agent', '--listen', `[::]:${VDSM_PORT}`, '--state-dir', `{stateDir}/${AGENT_STATE_SUBDIR}`, '--runtime-dir', '{runtimeDir}/agent', ...tlsArgs, ...(vdsmCompat ? ['--vdsm-compat'] : [])],
     };
   });
   const testbed = await createTestbed({
@@ -97,8 +97,8 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
 
   const agentEndpoint = (name: string, address: string) =>
     pki
-      ? { host: address, port: AGENT_PORT_DEFAULT, tls: { ...pki.client(CLIENT_CERT), serverName: `${name}.hostprov.test` } }
-      : { host: address, port: AGENT_PORT_DEFAULT, tls: { insecure: true as const } };
+      ? { host: address, port: VDSM_PORT, tls: { ...pki.client(CLIENT_CERT), serverName: `${name}.hostprov.test` } }
+      : { host: address, port: VDSM_PORT, tls: { insecure: true as const } };
 
   const passwordFiles = new Map<string, string>();
   async function passwordRef(host: string): Promise<string> {
@@ -123,7 +123,7 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
       const request: InstallHostRequest = {
         version: 1,
         host: { id: `${testbed.description.token}-${name}`, name, address: host.address, clusterId: 'lab' },
-        agent: { port: AGENT_PORT_DEFAULT, tls: agentTls(name) },
+        agent: { port: VDSM_PORT, tls: agentTls(name) },
         managerAddress: testbed.manager.address,
         clusterLevel: '4.8',
         ...(proxy
@@ -135,7 +135,7 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
                 username: host.bmc.username,
                 passwordRef: `file:${passwordFiles.get(name)}`,
                 options: '',
-                proxy: { id: `${testbed.description.token}-${proxy.name}`, name: proxy.name, agent: { host: proxy.address, port: AGENT_PORT_DEFAULT, tls: agentTls(proxy.name) } },
+                proxy: { id: `${testbed.description.token}-${proxy.name}`, name: proxy.name, agent: { host: proxy.address, port: VDSM_PORT, tls: agentTls(proxy.name) } },
               },
             }
           : {}),
@@ -149,7 +149,7 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
     async waitForAgents(timeoutMs = 60_000) {
       await Promise.all(
         testbed.hosts.map(async (h) => {
-          await waitForTcp(h.address, AGENT_PORT_DEFAULT, { timeoutMs });
+          await waitForTcp(h.address, VDSM_PORT, { timeoutMs });
           await waitForPing(agentEndpoint(h.name, h.address), timeoutMs);
         }),
       );

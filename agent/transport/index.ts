@@ -11,7 +11,6 @@ export {
 } from './client-errors';
 export {
   AgentEndpointSchema,
-  DEFAULT_AGENT_PORT,
   describeEndpoint,
   parseAgentEndpoint,
   type AgentEndpoint,

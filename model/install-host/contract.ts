@@ -7,6 +7,7 @@
  * resolves (`file:/etc/pki/hostprov/client.pem`, `env:BMC_PASSWORD`).
  */
 import { z } from 'zod';
+import { VDSM_PORT } from '../vdsm/port';
 
 export const INSTALL_HOST_WORKFLOW = 'installHost';
 export const CONTRACT_VERSION = 1;
@@ -21,7 +22,7 @@ export const AgentEndpointInput = z.object({
   /** Address the worker connects to; @default the host's `address` */
   host: z.string().min(1).optional(),
   /** @default 54321 */
-  port: z.number().int().min(1).max(65_535).default(54_321),
+  port: z.number().int().min(1).max(65_535).default(VDSM_PORT),
   tls: z.union([
     z.object({ certRef: SecretRef, keyRef: SecretRef, caRef: SecretRef, serverName: z.string().optional() }).strict(),
     z.object({ insecure: z.literal(true) }).strict(),
