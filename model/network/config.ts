@@ -1,7 +1,7 @@
 /**
  * The canonical, typed form of networks and bonds: what the agent keeps as its running config, persists as
- * its safe config, and plans from. Every default is explicit (VDSM's canonicalize habit), so validators, the
- * planner and the config diff only ever see normal forms.
+ * its safe config, and plans from. Every default is explicit (VDSM's canonicalize habit), so the validators and the
+ * planner only ever see normal forms.
  */
 
 export const BootProto = { NONE: 'none', DHCP: 'dhcp' } as const;
@@ -115,21 +115,3 @@ function sortKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** The config-level difference from `from` to `to`, as a request that turns `from` into `to` (VDSM's Transaction diff). */
-export function configDiff(from: RunningConfig, to: RunningConfig): { networks: Record<string, NetworkConfig | RemoveEntry>; bonds: Record<string, BondConfig | RemoveEntry> } {
-  const networks: Record<string, NetworkConfig | RemoveEntry> = {};
-  const bonds: Record<string, BondConfig | RemoveEntry> = {};
-  for (const name of new Set([...Object.keys(from.networks), ...Object.keys(to.networks)])) {
-    const a = from.networks[name];
-    const b = to.networks[name];
-    if (b === undefined) networks[name] = { remove: true };
-    else if (a === undefined || JSON.stringify(a) !== JSON.stringify(b)) networks[name] = b;
-  }
-  for (const name of new Set([...Object.keys(from.bonds), ...Object.keys(to.bonds)])) {
-    const a = from.bonds[name];
-    const b = to.bonds[name];
-    if (b === undefined) bonds[name] = { remove: true };
-    else if (a === undefined || JSON.stringify(a) !== JSON.stringify(b)) bonds[name] = b;
-  }
-  return { networks, bonds };
-}
