@@ -9,7 +9,7 @@ import { DEFAULT_CONNECTIVITY_TIMEOUT_SECONDS, type BondAttributes, type Network
 import { vdsmBoolean } from '../vdsm/boolean';
 import { VdsmCode, VdsmError } from '../vdsm/error-codes';
 import { canonicalBondOptions } from './bond-options';
-import { BootProto, type BondConfig, type CanonicalOptions, type CanonicalRequest, type NetworkConfig, type RemoveEntry, type RunningConfig } from './config';
+import { BootProto, topDeviceOf, type BlockingDhcpWait, type BondConfig, type CanonicalOptions, type CanonicalRequest, type NetworkConfig, type RemoveEntry, type RunningConfig } from './config';
 
 export const DEFAULT_MTU = 1500;
 
@@ -154,5 +154,23 @@ export function canonicalizeRequest(params: SetupNetworksParams, ctx: Canonicali
       if (net.defaultRoute && networks[name] === undefined) networks[name] = { ...net, defaultRoute: false, nameservers: [] };
     }
   }
-  return { networks, bonds, options: canonicalizeOptions(params.options) };
+  return { networks, bonds, options: canonicalizeOptions(params.options), blockingDhcp: blockingDhcpWaits(params, networks) };
+}
+
+/**
+ * `blockingdhcp`: the verb answers only once each DHCP network it names holds its lease (VDSM's ifup without
+ * the background thread, vdsm lib/vdsm/network/configurators/ifcfg.py `_ifup`). On a network without DHCP
+ * there is nothing to wait for.
+ */
+function blockingDhcpWaits(params: SetupNetworksParams, networks: CanonicalRequest['networks']): BlockingDhcpWait[] {
+  const waits: BlockingDhcpWait[] = [];
+  for (const [name, attrs] of Object.entries(params.networks)) {
+    const net = networks[name];
+    if (attrs.blockingdhcp === undefined || !net || 'remove' in net || !vdsmBoolean(attrs.blockingdhcp, `network ${name}: blockingdhcp`)) continue;
+    const dev = topDeviceOf(name, net);
+    if (dev === undefined) continue;
+    if (net.bootproto === BootProto.DHCP) waits.push({ network: name, dev, family: 4 });
+    if (net.dhcpv6) waits.push({ network: name, dev, family: 6 });
+  }
+  return waits;
 }

@@ -3,6 +3,7 @@
  * its safe config, and plans from. Every default is explicit (VDSM's canonicalize habit), so the validators and the
  * planner only ever see normal forms.
  */
+import type { Family } from '../net-state';
 
 export const BootProto = { NONE: 'none', DHCP: 'dhcp' } as const;
 export type BootProto = (typeof BootProto)[keyof typeof BootProto];
@@ -63,6 +64,18 @@ export interface CanonicalRequest {
   networks: Record<string, NetworkConfig | RemoveEntry>;
   bonds: Record<string, BondConfig | RemoveEntry>;
   options: CanonicalOptions;
+  /**
+   * The DHCP leases the verb waits for before it answers: one per DHCP family of each network sent with
+   * `blockingdhcp` (a property of the request, not of the network, so it is not part of the config).
+   */
+  blockingDhcp: BlockingDhcpWait[];
+}
+
+export interface BlockingDhcpWait {
+  network: string;
+  /** The device that holds the network's addresses (see {@link topDeviceOf}). */
+  dev: string;
+  family: Family;
 }
 
 export interface CanonicalOptions {
