@@ -4,7 +4,7 @@
  * activity's retry policy.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../agent/transport/client-errors';
+import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../vdsm/client/errors';
 import { agentFailureType, FailureType, isRetryable } from '../model/failures';
 
 /** An `ApplicationFailure` of a vocabulary type; whether Temporal may retry it follows from the type. */

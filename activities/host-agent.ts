@@ -6,19 +6,16 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { AgentClient, withFreshConnection } from '../agent/transport/client';
-import { AgentRpcError, isMethodNotFound } from '../agent/transport/client-errors';
+import { AgentRpcError, isMethodNotFound } from '../vdsm/client/errors';
 import { Capabilities } from '../model/vdsm/capabilities';
 import { FailureType, fenceFailureType } from '../model/failures';
 import type { RouteAnswer } from '../model/install-host/choose-device';
-import { clientEndpoint } from './agent-endpoint';
+import { connectVdsmAgent, withFreshAgentConnection, type AgentConnection, type ConnectAgent } from './agent-connection';
+import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { activityFailure, isRetryableAgentError, toActivityFailure } from './failure-mapping';
-import { resolveSecret } from './secrets';
 import type { AgentEndpointRef, FenceInput, FenceResult, HostProbe, RouteProbe, RouteProbeInput, WaitForAgentInput } from './types';
 
 export interface HostAgentDeps {
-  /** Where `env:` TLS references are materialised as 0600 files. */
-  runtimeDir?: string;
   /** Pause between polls of an agent that does not answer yet. @default 1000 */
   pollIntervalMs?: number;
 }
@@ -31,13 +28,14 @@ const GetRouteResult = z.object({
   reason: z.string().optional(),
 });
 
-export function createHostAgentActivities(deps: HostAgentDeps = {}) {
+/** `connect` opens connections to agents: the VDSM client unless a test answers for the host. */
+export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDeps = {}, connect: ConnectAgent = connectVdsmAgent) {
   const pollMs = deps.pollIntervalMs ?? 1000;
-  const endpointOf = (ref: AgentEndpointRef) => clientEndpoint(ref, deps.runtimeDir);
+  const endpointOf = (ref: AgentEndpointRef) => clientEndpoint(ref, access);
 
   async function call<T>(ref: AgentEndpointRef, method: string, params: Record<string, unknown>, timeoutMs = 30_000): Promise<T> {
     try {
-      return (await withFreshConnection(endpointOf(ref), (client) => client.call(method, params, { timeoutMs }))) as T;
+      return (await withFreshAgentConnection(connect, endpointOf(ref), (client) => client.call(method, params, { timeoutMs }))) as T;
     } catch (err) {
       throw toActivityFailure(err);
     }
@@ -57,7 +55,7 @@ export function createHostAgentActivities(deps: HostAgentDeps = {}) {
       for (;;) {
         attempts += 1;
         try {
-          await withFreshConnection(target, (c) => c.call('Host.ping2', {}, { timeoutMs: 3000 }), { connectTimeoutMs: 3000 });
+          await withFreshAgentConnection(connect, target, (c) => c.call('Host.ping2', {}, { timeoutMs: 3000 }), { connectTimeoutMs: 3000 });
           return { attempts };
         } catch (err) {
           if (!isRetryableAgentError(err)) throw toActivityFailure(err);
@@ -100,7 +98,7 @@ export function createHostAgentActivities(deps: HostAgentDeps = {}) {
       const managerIp = isIP(managerAddress) ? managerAddress : (await lookup(managerAddress)).address;
       let route: RouteAnswer;
       try {
-        const raw = await withFreshConnection(endpointOf(endpoint), (c) => c.call('Host.getRoute', { ip: managerIp }, { timeoutMs: 15_000 }));
+        const raw = await withFreshAgentConnection(connect, endpointOf(endpoint), (c) => c.call('Host.getRoute', { ip: managerIp }, { timeoutMs: 15_000 }));
         const r = GetRouteResult.parse(raw);
         route = r.reachable && r.device
           ? { kind: 'route', device: r.device, ...(r.source ? { source: r.source } : {}), ...(r.gateway ? { gateway: r.gateway } : {}) }
@@ -119,7 +117,7 @@ export function createHostAgentActivities(deps: HostAgentDeps = {}) {
 
     /** `Host.fenceNode` on the proxy host. The BMC password is resolved here and never logged or returned. */
     async fenceHost({ proxy, powerManagement: pm, action }: FenceInput): Promise<FenceResult> {
-      const password = resolveSecret(pm.passwordRef);
+      const password = access.secrets.resolve(pm.passwordRef);
       // For ipmilan the BMC port is an agent option; fence agents read `port=` as the plug number.
       const options = [pm.options, pm.agent === 'ipmilan' && pm.port ? `ipport=${pm.port}` : ''].filter(Boolean).join('\n');
       const params = {
@@ -132,9 +130,9 @@ export function createHostAgentActivities(deps: HostAgentDeps = {}) {
         secure: false,
         options,
       };
-      let client: AgentClient | undefined;
+      let client: AgentConnection | undefined;
       try {
-        client = await AgentClient.connect(endpointOf(proxy));
+        client = await connect(endpointOf(proxy));
         const raw = (await client.call('Host.fenceNode', params, { timeoutMs: 240_000 })) as { power?: string; operationStatus?: string };
         return { power: raw.power ?? 'unknown', ...(raw.operationStatus ? { operationStatus: raw.operationStatus } : {}) };
       } catch (err) {

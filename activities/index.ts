@@ -2,22 +2,32 @@
  * All activities the hostprov worker registers, built from their dependencies (samples' factory habit).
  * Workflows import only the types (`activities/types.ts`).
  */
-import type { AttachmentStore } from '../store/attachment-store';
+import type { HostNetworkingStore } from '../store/store';
+import { connectVdsmAgent, type ConnectAgent } from './agent-connection';
+import type { AgentAccess } from './agent-endpoint';
 import { createAttachmentActivities } from './attachments';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
 import type { InstallHostActivities } from './types';
 
 export interface ActivityDeps {
-  store: AttachmentStore;
+  store: HostNetworkingStore;
+  /** Secrets root and whether endpoints without TLS are accepted (the worker's flags). */
+  access: AgentAccess;
   agent?: HostAgentDeps;
   confirmLoop?: ConfirmLoopOptions;
+  /**
+   * Opens connections to host agents. A workflow test may answer for the host with its own.
+   * @default connectVdsmAgent (the VDSM client)
+   */
+  connectAgent?: ConnectAgent;
 }
 
 export function createActivities(deps: ActivityDeps): InstallHostActivities {
+  const connect = deps.connectAgent ?? connectVdsmAgent;
   return {
-    ...createHostAgentActivities(deps.agent),
+    ...createHostAgentActivities(deps.access, deps.agent, connect),
     ...createAttachmentActivities(deps.store),
-    setupNetworksWithConfirm: createSetupNetworksActivity({ ...deps.confirmLoop, ...(deps.agent?.runtimeDir ? { runtimeDir: deps.agent.runtimeDir } : {}) }),
+    setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop, connect),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * `Host.setupNetworks` under a connectivity check, with the confirm loop the engine runs beside it
- * (engine-host-networking.md §3.4 step 5): while the call is in flight, `Host.confirmConnectivity` every
+ * (docs/engine-host-networking.md#the-confirm-loop): while the call is in flight, `Host.confirmConnectivity` every
  * ~500 ms over a *fresh* connection, proving the manager reaches the host over the new configuration.
  *
  * Survives what a management change does to sessions and workers:
@@ -13,11 +13,11 @@
  * we then confirm until the host's window has certainly closed and read the outcome from its capabilities.
  */
 import { Context } from '@temporalio/activity';
-import { AgentClient, withFreshConnection } from '../agent/transport/client';
-import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../agent/transport/client-errors';
+import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../vdsm/client/errors';
 import { Capabilities } from '../model/vdsm/capabilities';
 import { VdsmCode } from '../model/vdsm/error-codes';
-import { clientEndpoint } from './agent-endpoint';
+import { connectVdsmAgent, withFreshAgentConnection, type ConnectAgent } from './agent-connection';
+import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { toActivityFailure } from './failure-mapping';
 import type { SetupNetworksInput, SetupNetworksOutcome } from './types';
 
@@ -32,7 +32,6 @@ export interface ConfirmLoopOptions {
    * resent request, how long to keep confirming before reading the outcome. @default 15000
    */
   windowSlackMs?: number;
-  runtimeDir?: string;
 }
 
 interface Progress {
@@ -42,13 +41,14 @@ interface Progress {
   confirmations: number;
 }
 
-export function createSetupNetworksActivity(options: ConfirmLoopOptions = {}) {
+/** `connect` opens connections to the agent: the VDSM client unless a test answers for the host. */
+export function createSetupNetworksActivity(access: AgentAccess, options: ConfirmLoopOptions = {}, connect: ConnectAgent = connectVdsmAgent) {
   const interval = options.confirmIntervalMs ?? 500;
   const pollTimeout = options.confirmTimeoutMs ?? 3000;
 
   return async function setupNetworksWithConfirm(input: SetupNetworksInput): Promise<SetupNetworksOutcome> {
     const ctx = Context.current();
-    const endpoint = clientEndpoint(input.endpoint, options.runtimeDir);
+    const endpoint = clientEndpoint(input.endpoint, access);
     const previous = ctx.info.heartbeatDetails as Progress | undefined;
     const progress: Progress = { requestId: input.requestId, sentAt: previous?.sentAt ?? Date.now(), confirmations: previous?.confirmations ?? 0 };
     const takingOver = ctx.info.attempt > 1;
@@ -68,7 +68,7 @@ export function createSetupNetworksActivity(options: ConfirmLoopOptions = {}) {
         const started = Date.now();
         while (!done) {
           try {
-            await withFreshConnection(endpoint, (c) => c.call('Host.confirmConnectivity', {}, { timeoutMs: pollTimeout }), { connectTimeoutMs: pollTimeout, heartBeatMs: 0 });
+            await withFreshAgentConnection(connect, endpoint, (c) => c.call('Host.confirmConnectivity', {}, { timeoutMs: pollTimeout }), { connectTimeoutMs: pollTimeout, heartBeatMs: 0 });
             progress.confirmations += 1;
           } catch {
             // While the host rebuilds its management path, polls fail; the host's own timer decides.
@@ -86,7 +86,7 @@ export function createSetupNetworksActivity(options: ConfirmLoopOptions = {}) {
         // Heart-beats off for the call, as the engine does while the management network changes. The connect
         // budget stays below the activity's heartbeat timeout (8 s), and every attempt heartbeats.
         ctx.heartbeat(progress);
-        const client = await AgentClient.connect(endpoint, { heartBeatMs: 0, connectTimeoutMs: 5_000 }).catch((err: unknown) => err as Error);
+        const client = await connect(endpoint, { heartBeatMs: 0, connectTimeoutMs: 5_000 }).catch((err: unknown) => err as Error);
         if (client instanceof Error) {
           if (Date.now() > windowEnds) throw client;
           await new Promise((r) => setTimeout(r, 1000));
@@ -132,7 +132,7 @@ export function createSetupNetworksActivity(options: ConfirmLoopOptions = {}) {
     takingOver: boolean,
   ): Promise<SetupNetworksOutcome> {
     while (Date.now() < windowEnds) await new Promise((r) => setTimeout(r, interval));
-    const caps = Capabilities.parse(await withFreshConnection(endpoint, (c) => c.call('Host.getCapabilities', {}, { timeoutMs: 60_000 })));
+    const caps = Capabilities.parse(await withFreshAgentConnection(connect, endpoint, (c) => c.call('Host.getCapabilities', {}, { timeoutMs: 60_000 })));
     const kept = Object.entries(input.networks).every(([name, attrs]) => ('remove' in attrs ? !caps.networks[name] : Boolean(caps.networks[name])));
     return kept
       ? { status: 'applied', confirmations: progress.confirmations, tookOverInFlight: takingOver }

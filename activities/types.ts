@@ -3,13 +3,15 @@
  * TLS material and passwords travel as references the worker resolves.
  */
 import type { NetworkAttachmentSpec } from '../model/attachments/attachment';
-import type { AgentEndpointInput, PowerManagementInput } from '../model/install-host/contract';
+import type { IntentSnapshot } from '../model/host-networking/intent';
+import type { AgentEndpointRefInput, PowerManagementInput } from '../model/install-host/contract';
 import type { RouteAnswer } from '../model/install-host/choose-device';
 import type { NetworkCapabilities } from '../model/vdsm/capabilities';
+import type { FenceAction } from '../model/vdsm/fence-node';
 import type { BondAttributes, NetworkAttributes, SetupNetworksOptions } from '../model/vdsm/setup-networks';
 
 /** An agent endpoint with its host resolved (TLS still by reference). */
-export type AgentEndpointRef = AgentEndpointInput & { host: string };
+export type AgentEndpointRef = AgentEndpointRefInput & { host: string };
 
 export interface WaitForAgentInput {
   endpoint: AgentEndpointRef;
@@ -39,11 +41,16 @@ export interface RecordAttachmentsInput {
   requestedBy: string;
 }
 
-/** What the store held for those networks before the recording: restored on compensation. */
+/**
+ * What the store held for those networks before the recording: restored on compensation. `intent` is the
+ * store's exact snapshot (every field and timestamp); snapshots recorded before it existed carry only
+ * `networkNames` and `previous`, and are restored from those.
+ */
 export interface AttachmentsSnapshot {
   hostId: string;
   networkNames: string[];
   previous: Array<NetworkAttachmentSpec & { id: string }>;
+  intent?: IntentSnapshot;
 }
 
 export interface SetupNetworksInput {
@@ -64,7 +71,7 @@ export type SetupNetworksOutcome =
 export interface FenceInput {
   proxy: AgentEndpointRef;
   powerManagement: Omit<PowerManagementInput, 'proxy'>;
-  action: 'status' | 'on' | 'off' | 'reboot';
+  action: FenceAction;
 }
 
 export interface FenceResult {

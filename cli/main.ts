@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { getLogger } from '../lib/logger';
 import { commands } from './commands';
+import { stopInProgress } from './signals';
 import { UsageError } from './usage-error';
 
 async function main(argv: string[]): Promise<void> {
@@ -18,6 +19,12 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv).catch((err: unknown) => {
+  // A start interrupted by a stop signal fails wherever it was; the signal handler is releasing what was
+  // started and exits with the signal's code when done.
+  if (stopInProgress()) {
+    getLogger('cli').debug({ err }, 'interrupted by the stop signal');
+    return;
+  }
   if (err instanceof CommanderError) process.exit(err.exitCode);
   if (err instanceof UsageError || err instanceof ZodError) {
     process.stderr.write(`hostprov: ${err instanceof ZodError ? formatZod(err) : err.message}\n`);

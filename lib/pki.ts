@@ -1,6 +1,6 @@
 /**
  * A small PKI for development, demos and tests, made with the `openssl` CLI: one CA, server certificates
- * with IP/DNS SANs, client certificates. Mutual TLS between hostprov and its agents (vdsm-protocol.md §1.1)
+ * with IP/DNS SANs, client certificates. Mutual TLS between hostprov and its agents (docs/vdsm-wire-protocol.md#tls-and-the-port)
  * needs exactly this, and real certificates keep tests honest.
  *
  * `ensurePki` is idempotent: files that exist, match the request and are signed by the current CA are

@@ -5,7 +5,7 @@
  * and where PID 1 reaps orphans only now and then (containers, microVMs) a killed one lingers as a zombie
  * that `kill(pid, 0)` still finds. Here a zombie counts as gone.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 export interface StopOptions {
@@ -68,6 +68,55 @@ export async function stopPid(pid: number, { signal = 'SIGTERM', timeoutMs = 10_
   if (await gone(pid, timeoutMs)) return;
   send(pid, 'SIGKILL');
   await gone(pid, 2_000);
+}
+
+/** Pids of the running (not zombie) processes in process group `pgid`, read from /proc. */
+export function processGroupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // Fields after the command name: state, ppid, pgrp, …
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && !TERMINATED.has(state ?? '')) members.push(Number(name));
+    } catch {
+      /* exited while we looked */
+    }
+  }
+  return members;
+}
+
+export interface GroupStopOptions extends StopOptions {
+  /** When aborted, SIGKILL at once instead of waiting out `timeoutMs`. */
+  hurry?: AbortSignal;
+}
+
+/**
+ * Stops every process of the group `pgid` (a child spawned `detached` leads its own group, and what it
+ * starts stays in it): `signal` to the group, SIGKILL to the group after `timeoutMs` or as soon as `hurry`
+ * aborts. Resolves once no process of the group runs, or 2 s after the SIGKILL at most.
+ */
+export async function stopProcessGroup(pgid: number, { signal = 'SIGTERM', timeoutMs = 10_000, hurry }: GroupStopOptions = {}): Promise<void> {
+  const empty = () => processGroupMembers(pgid).length === 0;
+  if (empty()) return;
+  if (!hurry?.aborted) {
+    sendGroup(pgid, signal);
+    const deadline = Date.now() + timeoutMs;
+    while (!empty() && Date.now() < deadline && !hurry?.aborted) await new Promise((r) => setTimeout(r, 25));
+    if (empty()) return;
+  }
+  sendGroup(pgid, 'SIGKILL');
+  const deadline = Date.now() + 2_000;
+  while (!empty() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+}
+
+function sendGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    /* the group is gone */
+  }
 }
 
 function send(pid: number, signal: NodeJS.Signals): void {

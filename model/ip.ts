@@ -148,7 +148,8 @@ export function parseCidr(cidr: string): { address: string; prefixLen: number } 
 
 /**
  * adler32 of the interface name: VDSM's routing-table id for a network's source routes
- * (vdsm-protocol.md §6, `generate_table_id`). Kept identical so our tables match VDSM's on the same host.
+ * (vdsm lib/vdsm/network/nmstate/route.py `generate_table_id`; docs/setup-networks.md#static-networks).
+ * Kept identical so our tables match VDSM's on the same host.
  */
 export function sourceRouteTableId(nextHopInterface: string): number {
   let a = 1;

@@ -2,7 +2,7 @@
  * The host's kernel network state, as the agent reads it and as the planner wants it.
  *
  * Desired and current are the same types (nmstate's habit), so diff, verify and rollback compare like with
- * like. The Linux backend fills a {@link KernelState} from `ip -j`; the planner (`plan.ts`) turns a current
+ * like. The Linux backend fills a {@link KernelState} from `ip -j`; the planner (`network/plan/`) turns a current
  * state plus a desired one into an ordered {@link Plan}; the backend only executes plans.
  *
  * Only what hostprov manages is modelled: links, scope-global addresses, non-kernel routes in every table,
@@ -90,22 +90,54 @@ export const MAIN_TABLE = 254;
 // ---------------------------------------------------------------------------------------------------
 // Plans: what the backend executes, in order. Every op is plain data (logged, journalled, tested golden).
 
-export type PlanOp =
-  | { kind: 'link-add'; name: string; type: CreatableLinkType; mac?: string; mtu?: number; stp?: boolean; bondMode?: string; bondOptions?: Record<string, string>; vlanBase?: string; vlanId?: number }
-  | { kind: 'link-del'; name: string }
-  /** `master: null` = nomaster; absent fields are left alone. */
-  | { kind: 'link-set'; name: string; mtu?: number; up?: boolean; master?: string | null; mac?: string; stp?: boolean }
-  | { kind: 'addr-add'; address: AddressState }
-  | { kind: 'addr-del'; address: AddressState }
-  | { kind: 'route-add'; route: RouteState }
-  | { kind: 'route-del'; route: RouteState }
-  | { kind: 'rule-add'; rule: RuleState }
-  | { kind: 'rule-del'; rule: RuleState }
-  /** Start a DHCP client on `dev`; learned routes go to `table` (main when the network holds the default route). */
-  | { kind: 'dhcp-start'; dev: string; family: Family; table: number; defaultRoute: boolean; sourceRouting: boolean }
-  | { kind: 'dhcp-stop'; dev: string; family: Family };
+export const PlanOpKind = {
+  LINK_ADD: 'link-add',
+  LINK_DEL: 'link-del',
+  /** Attributes and master of an existing link; never its admin state (that is LINK_UP / LINK_DOWN). */
+  LINK_SET: 'link-set',
+  LINK_UP: 'link-up',
+  LINK_DOWN: 'link-down',
+  ADDR_ADD: 'addr-add',
+  ADDR_DEL: 'addr-del',
+  ROUTE_ADD: 'route-add',
+  ROUTE_DEL: 'route-del',
+  RULE_ADD: 'rule-add',
+  RULE_DEL: 'rule-del',
+  DHCP_START: 'dhcp-start',
+  DHCP_STOP: 'dhcp-stop',
+} as const;
+export type PlanOpKind = (typeof PlanOpKind)[keyof typeof PlanOpKind];
 
-export type PlanOpKind = PlanOp['kind'];
+export type PlanOp =
+  | {
+      kind: typeof PlanOpKind.LINK_ADD;
+      name: string;
+      type: CreatableLinkType;
+      mac?: string;
+      mtu?: number;
+      stp?: boolean;
+      bondMode?: string;
+      bondOptions?: Record<string, string>;
+      vlanBase?: string;
+      vlanId?: number;
+    }
+  | { kind: typeof PlanOpKind.LINK_DEL; name: string }
+  /** `master: null` = nomaster; absent fields are left alone. */
+  | { kind: typeof PlanOpKind.LINK_SET; name: string; mtu?: number; master?: string | null; mac?: string; stp?: boolean }
+  | { kind: typeof PlanOpKind.LINK_UP; name: string }
+  | { kind: typeof PlanOpKind.LINK_DOWN; name: string }
+  | { kind: typeof PlanOpKind.ADDR_ADD; address: AddressState }
+  | { kind: typeof PlanOpKind.ADDR_DEL; address: AddressState }
+  | { kind: typeof PlanOpKind.ROUTE_ADD; route: RouteState }
+  | { kind: typeof PlanOpKind.ROUTE_DEL; route: RouteState }
+  | { kind: typeof PlanOpKind.RULE_ADD; rule: RuleState }
+  | { kind: typeof PlanOpKind.RULE_DEL; rule: RuleState }
+  /** Start a DHCP client on `dev`; learned routes go to `table` (main when the network holds the default route). */
+  | { kind: typeof PlanOpKind.DHCP_START; dev: string; family: Family; table: number; defaultRoute: boolean; sourceRouting: boolean }
+  | { kind: typeof PlanOpKind.DHCP_STOP; dev: string; family: Family };
+
+/** The op of one kind, e.g. `PlanOpOf<'link-set'>`. */
+export type PlanOpOf<K extends PlanOpKind> = Extract<PlanOp, { kind: K }>;
 
 export interface Plan {
   ops: PlanOp[];
@@ -113,5 +145,5 @@ export interface Plan {
 
 /** Ops the backend runs as `ip` commands (one `ip -batch` per consecutive run); the rest go to the DHCP manager. */
 export function isIpOp(op: PlanOp): op is Exclude<PlanOp, { kind: 'dhcp-start' | 'dhcp-stop' }> {
-  return op.kind !== 'dhcp-start' && op.kind !== 'dhcp-stop';
+  return op.kind !== PlanOpKind.DHCP_START && op.kind !== PlanOpKind.DHCP_STOP;
 }

@@ -6,8 +6,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { journalFile, readJournal, type JournalRecord } from '../agent/network/journal';
-import { withFreshConnection } from '../agent/transport/client';
-import type { AgentEndpointInput } from '../agent/transport/endpoint';
+import { withFreshConnection } from '../vdsm/client/client';
+import type { AgentEndpointInput } from '../vdsm/client/endpoint';
 import { ensurePki, type Pki } from '../lib/pki';
 import { PROJECT_ROOT } from '../lib/paths';
 import type { InstallHostRequest } from '../model/install-host/contract';
@@ -27,6 +27,8 @@ export interface AgentLabOptions {
   hosts: AgentLabHost[];
   /** Mutual TLS between worker and agents (a fresh PKI in `<stateDir>/pki`). @default true */
   tls?: boolean;
+  /** Aborting it stops the build; what was built is torn down and the call rejects (see createTestbed). */
+  signal?: AbortSignal;
 }
 
 export interface AgentLab {
@@ -68,8 +70,17 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
     hosts: options.hosts.map((h) => withAgentBoot(h, pki)),
     bootCwd: PROJECT_ROOT,
     bootEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: process.env.HOSTPROV_AGENT_LOG_LEVEL ?? 'info' },
+    ...(options.signal ? { signal: options.signal } : {}),
   });
-  const passwordFiles = await writeBmcPasswordFiles(testbed, secretsDir);
+  let passwordFiles: Map<string, string>;
+  try {
+    passwordFiles = await writeBmcPasswordFiles(testbed, secretsDir);
+    options.signal?.throwIfAborted();
+  } catch (err) {
+    // The caller never gets the lab, so nobody else could take the testbed down.
+    await testbed.destroy().catch(() => undefined);
+    throw err;
+  }
 
   return {
     testbed,

@@ -4,7 +4,8 @@
  */
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { FenceAction, FenceRequest } from '../agent/fencing/fence-request';
+import type { FenceRequest } from '../agent/fencing/fence-request';
+import type { FenceAction } from '../model/vdsm/fence-node';
 import type { TestbedDescription, TestbedHost } from './description';
 
 export const BmcCredentialsSchema = z.object({

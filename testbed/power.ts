@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fence, type FenceOptions } from '../agent/fencing/fence';
-import type { FenceAction } from '../agent/fencing/fence-request';
+import type { FenceAction } from '../model/vdsm/fence-node';
 import type { FenceNodeResult } from '../agent/fencing/fence-result';
 import { processStat, run } from '../lib/process';
 import { fenceRequestFor, type BmcCredentials } from './bmc-credentials';

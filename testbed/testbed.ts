@@ -34,6 +34,11 @@ import { destroyTestbed, type TeardownOptions } from './teardown';
 export type TestbedOptions = TestbedOptionsInput & {
   /** @default getLogger('testbed') */
   log?: Logger;
+  /**
+   * Aborting it stops the build at its next step; what was built is torn down and the call rejects with
+   * the signal's reason (a Ctrl-C during `hostprov demo`).
+   */
+  signal?: AbortSignal;
 };
 
 export class TestbedExistsError extends Error {
@@ -135,7 +140,7 @@ export class Testbed {
  */
 export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
   const log = options.log ?? getLogger('testbed');
-  const { log: _log, ...rest } = options;
+  const { log: _log, signal, ...rest } = options;
   const resolved = TestbedOptionsSchema.parse({ ...rest, stateDir: resolve(rest.stateDir) });
   const hosts = resolveHosts(resolved);
   const stateDir = resolved.stateDir;
@@ -143,9 +148,11 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
   if (await readDescription(stateDir).catch(() => 'unreadable')) throw new TestbedExistsError(stateDir);
 
   const token = uniqueToken();
+  signal?.throwIfAborted();
   const { plan, switchNs } = await claimSubnet();
   let description: TestbedDescription;
   try {
+    signal?.throwIfAborted();
     description = planTestbed({ token, stateDir, plan, switchNamespace: switchNs.name, hosts, bootCommand: resolved.bootCommand });
     await writeDescription(description, { exclusive: true });
   } catch (err) {
@@ -163,9 +170,10 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
       bootCwd: resolved.bootCwd ?? process.cwd(),
       bootEnv: { ...baseBootEnv(), ...resolved.bootEnv },
       powerOffGraceMs: resolved.powerOffGraceMs,
-    });
+    }, { signal, log });
   } catch (err) {
-    log.error({ err, stateDir }, 'building the testbed failed; tearing down what was built');
+    if (signal?.aborted) log.info({ stateDir }, 'testbed build stopped; tearing down what was built');
+    else log.error({ err, stateDir }, 'building the testbed failed; tearing down what was built');
     await destroyTestbed(description, { log }).catch((teardownErr: unknown) => log.error({ err: teardownErr }, 'teardown after a failed build failed too'));
     throw err;
   }
@@ -173,13 +181,24 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
   return new Testbed(description, log);
 }
 
-async function buildTestbed(description: TestbedDescription, boot: Parameters<typeof buildHost>[2]): Promise<void> {
+async function buildTestbed(
+  description: TestbedDescription,
+  boot: Parameters<typeof buildHost>[2],
+  { signal, log }: { signal: AbortSignal | undefined; log: Logger },
+): Promise<void> {
+  // A stop is honoured between steps, never half-way through one, so teardown finds what each step built.
+  const stopIfAsked = (): void => signal?.throwIfAborted();
   await buildSwitch(description);
+  stopIfAsked();
   await buildManagerSide(description);
+  stopIfAsked();
   await buildDhcpNamespace(description);
+  stopIfAsked();
   await buildOobNamespace(description);
+  stopIfAsked();
   await writeDhclientConf(description);
   await Promise.all(description.hosts.map((h) => buildHost(description, h, boot)));
+  stopIfAsked();
 
   const passwords = Object.fromEntries(description.hosts.map((h) => [h.name, randomBytes(6).toString('hex')]));
   await writeBmcCredentials(description.credentialsFile, {
@@ -195,10 +214,13 @@ async function buildTestbed(description: TestbedDescription, boot: Parameters<ty
     reservations: description.hosts.map((h) => ({ mac: h.nics[0]?.mac ?? '', address: h.address, defaultRoute: h.factory.gateway !== null })),
   });
   await writeDescription(description);
+  stopIfAsked();
 
   // Power on = boot (factory network, fresh runtime dir, boot command); the BMCs come after, so the
   // first `get power` they answer is already the truth.
+  log.info({ hosts: description.hosts.map((h) => h.name) }, 'powering on testbed hosts');
   await Promise.all(description.hosts.map((h) => powerOn(h)));
+  stopIfAsked();
 
   const oob = Netns.attach(description.oob.namespace);
   await Promise.all(

@@ -5,10 +5,12 @@
 import { join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { SecretResolver, type SecretPolicy } from '../activities/secrets';
 import type { ConfirmLoopOptions } from '../activities/setup-networks-with-confirm';
 import type { Logger } from '../lib/logger';
+import type { ResourceStack } from '../lib/resource-stack';
 import { TASK_QUEUE } from '../lib/temporal/constants';
-import { openSqliteAttachmentStore } from '../store/sqlite-attachment-store';
+import { DEFAULT_STORE_FILE, openStore } from '../store/open';
 import { WORKFLOWS_PATH } from './bundle';
 import { installTemporalRuntime } from './runtime';
 
@@ -17,45 +19,108 @@ export interface WorkerOptions {
   namespace: string;
   /** @default 'host-provisioning' */
   taskQueue?: string;
-  /** Holds `attachments.sqlite` and the worker's private runtime files. */
+  /** Holds the SQLite store unless `database` is given. */
   dataDir: string;
+  /** A `postgres://` URL or a SQLite file path. @default `<dataDir>/attachments.sqlite` */
+  database?: string;
+  /** Where secret references may point (activities/secrets.ts). @default { secretsDir: '/etc/hostprov', envPrefix: 'HOSTPROV_SECRET_' } */
+  secrets?: Pick<SecretPolicy, 'secretsDir' | 'envPrefix'>;
+  /** Accept agent endpoints without TLS (dev stack, demo, tests). @default false */
+  allowInsecureAgents?: boolean;
   /** A prebuilt bundle (tests, production); otherwise workflows/ is bundled at start (~10 s). */
   workflowBundlePath?: string;
   identity?: string;
   confirmLoop?: ConfirmLoopOptions;
+  /**
+   * After a shutdown began, how long in-flight activities may run on before they are cancelled (their
+   * attempt then fails and Temporal retries it on another worker). @default 10000
+   */
+  shutdownGraceMs?: number;
+  /**
+   * Where the worker is registered once it runs (release = the drained shutdown); the start gives up as
+   * soon as the stack unwinds.
+   */
+  resources?: ResourceStack;
   log: Logger;
 }
 
+/** Past the grace period, how long the SDK still waits for activities that ignore their cancellation. */
+const SHUTDOWN_FORCE_AFTER_GRACE_MS = 10_000;
+
 export interface RunningWorker {
   readonly worker: Worker;
+  /** The worker's secret references; the files it wrote for them are removed when the worker stops. */
+  readonly secrets: SecretResolver;
   /** Resolves when the worker has stopped (after `shutdown()` or a fatal error). */
   readonly done: Promise<void>;
-  shutdown(): Promise<void>;
+  /**
+   * Stops polling and drains: in-flight activities get `shutdownGraceMs`, then are cancelled. Resolves when
+   * the worker stopped, or as soon as `hurry` aborts (the process is about to exit and take it along).
+   */
+  shutdown(options?: { hurry?: AbortSignal }): Promise<void>;
 }
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const stopping = options.resources?.stopping;
+  stopping?.throwIfAborted();
   installTemporalRuntime();
-  const store = openSqliteAttachmentStore(join(options.dataDir, 'attachments.sqlite'));
-  const connection = await NativeConnection.connect({ address: options.address });
-  const worker = await Worker.create({
-    connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue ?? TASK_QUEUE,
-    ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ store, agent: { runtimeDir: join(options.dataDir, 'worker-runtime') }, ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}) }),
-    ...(options.identity ? { identity: options.identity } : {}),
-  });
-  options.log.info({ taskQueue: options.taskQueue ?? TASK_QUEUE, namespace: options.namespace, address: options.address }, 'worker polling');
+  const secrets = new SecretResolver(options.secrets);
+  const allowInsecureAgents = options.allowInsecureAgents ?? false;
+  const store = await openStore(options.database ?? join(options.dataDir, DEFAULT_STORE_FILE));
+  const graceMs = options.shutdownGraceMs ?? 10_000;
+  let connection: NativeConnection | undefined;
+  let worker: Worker;
+  try {
+    connection = await NativeConnection.connect({ address: options.address });
+    stopping?.throwIfAborted();
+    if (!options.workflowBundlePath) options.log.info({ workflowsPath: WORKFLOWS_PATH }, 'bundling workflows');
+    worker = await Worker.create({
+      connection,
+      namespace: options.namespace,
+      taskQueue: options.taskQueue ?? TASK_QUEUE,
+      ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+      activities: createActivities({ store, access: { secrets, allowInsecureAgents }, ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}) }),
+      ...(options.identity ? { identity: options.identity } : {}),
+      shutdownGraceTime: graceMs,
+      shutdownForceTime: graceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
+    });
+  } catch (err) {
+    await connection?.close().catch(() => undefined);
+    await store.close();
+    throw err;
+  }
+  const openConnection = connection;
+  options.log.info(
+    { taskQueue: options.taskQueue ?? TASK_QUEUE, namespace: options.namespace, address: options.address, secretsDir: secrets.secretsDir, secretEnvPrefix: secrets.envPrefix, allowInsecureAgents },
+    'worker polling',
+  );
   const done = worker.run().finally(async () => {
-    await connection.close().catch(() => undefined);
+    secrets.close();
+    await openConnection.close().catch(() => undefined);
     await store.close();
   });
-  return {
+  const stopped = done.then(
+    () => options.log.info('worker stopped'),
+    (err: unknown) => options.log.warn({ err }, 'worker stopped with an error'),
+  );
+  const running: RunningWorker = {
     worker,
+    secrets,
     done,
-    async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done;
+    async shutdown({ hurry } = {}) {
+      if (worker.getState() === 'RUNNING') {
+        options.log.info({ graceMs }, 'worker draining: no new tasks; in-flight activities are cancelled after the grace period');
+        worker.shutdown();
+      }
+      await (hurry ? Promise.race([stopped, aborted(hurry)]) : stopped);
     },
   };
+  // Registered right away: if the stack is already unwinding, the worker is shut down at once.
+  options.resources?.push('worker', ({ hurry }) => running.shutdown({ hurry }));
+  return running;
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolvePromise) => signal.addEventListener('abort', () => resolvePromise(), { once: true }));
 }

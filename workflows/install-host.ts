@@ -25,7 +25,7 @@ import { agentCall, applyWithConfirmProfile, fence, storeCall, waitForAgentProfi
 import { InstallProgress } from './install-progress';
 import { InstallPhase } from './messages';
 
-/** Cluster level from which the host commits in the same call (`commitOnSuccess`, engine §1.3 step 8). */
+/** Cluster level from which the host commits in the same call (docs/engine-host-networking.md#committing-the-change). */
 const COMMIT_ON_SUCCESS_LEVEL = [4, 3] as const;
 
 function atLeast(level: string, [major, minor]: readonly [number, number]): boolean {

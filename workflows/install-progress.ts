@@ -5,7 +5,7 @@
 import { log, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { StepStatus, type InstallHostResult, type StepRecord } from '../model/install-host/contract';
 import { InstallPhase, installStatusQuery } from './messages';
-import { ClusterIdKey, HostNameKey, InstallPhaseKey } from './search-attributes';
+import { ClusterIdKey, HostNameKey, InstallPhaseKey } from '../model/search-attributes';
 
 export class InstallProgress {
   private phaseNow: InstallPhase = InstallPhase.STARTING;

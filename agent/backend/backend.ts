@@ -3,17 +3,19 @@
  * questions (link types, routes, DNS, DHCP leases). The pipeline canonicalize → validate → plan → apply →
  * verify lives in the agent and the model; a backend only reads and executes.
  *
- * The one implementation is {@link createLinuxBackend} (iproute2 + ISC dhclient).
+ * The one implementation is `createLinuxBackend` in linux-backend.ts (iproute2 + ISC dhclient), which imports
+ * this interface; this file imports nothing back, so the two never form a cycle.
  */
 import type { CreatableLinkType, Family, KernelState, Plan } from '../../model/net-state';
 import type { ForeignDhcpClient } from './dhcp/foreign';
+import type { ApplyOptions } from './iproute2/apply';
 import type { DhcpLease } from './dhcp/lease';
 import type { RouteLookup } from './iproute2/route-get';
 
 export type { DhcpLease } from './dhcp/lease';
 export type { ForeignDhcpClient } from './dhcp/foreign';
 export type { RouteLookup } from './iproute2/route-get';
-export { createLinuxBackend, type LinuxBackendOptions } from './linux-backend';
+export type { ApplyOptions } from './iproute2/apply';
 
 export interface NetworkBackend {
   /** Links, scope-global addresses, non-kernel routes of every table, and non-default rules. */
@@ -21,8 +23,9 @@ export interface NetworkBackend {
   /**
    * Executes `plan` in order. Throws `InvalidPlanOpError` before running anything if an op cannot be
    * rendered safely, and `PlanApplyError` naming the failed op otherwise (earlier ops stay applied).
+   * `options` is for tests only (a pause in the middle of a batch).
    */
-  apply(plan: Plan): Promise<void>;
+  apply(plan: Plan, options?: ApplyOptions): Promise<void>;
   /** Whether the kernel can create links of `type` (probed once, then cached). */
   supportsLinkType(type: CreatableLinkType): Promise<boolean>;
   /** The kernel's refusal for `type` (e.g. "Error: Unknown device type."), or null when supported. */

@@ -7,7 +7,7 @@ import type { NetworkBackend } from './backend';
 import { foreignDhcpClients } from './dhcp/foreign';
 import { DhcpClientManager } from './dhcp/manager';
 import { stopPid } from '../../lib/process';
-import { applyPlan } from './iproute2/apply';
+import { applyPlan, type ApplyOptions } from './iproute2/apply';
 import { LinkTypeProbe } from './iproute2/link-support';
 import { readKernelState } from './iproute2/read';
 import { routeLookup } from './iproute2/route-get';
@@ -37,7 +37,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
 
   return {
     read: () => readKernelState(target, log),
-    apply: (plan: Plan) => applyPlan(plan, { target, log, dhcp }),
+    apply: (plan: Plan, applyOptions?: ApplyOptions) => applyPlan(plan, { target, log, dhcp }, applyOptions),
     supportsLinkType: (type: CreatableLinkType) => linkTypes.supports(type),
     unsupportedReason: (type: CreatableLinkType) => linkTypes.unsupportedReason(type),
     routeTo: (destination: string) => routeLookup(target, destination),

@@ -1,6 +1,6 @@
-/** Fence failures as VDSM reports them: JSON-RPC errors whose code clients branch on (§3.6). */
+/** Fence failures as VDSM reports them: JSON-RPC errors whose code clients branch on (docs/vdsm-verbs.md#fencenode). */
 import { VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
-import type { FenceAction } from './fence-request';
+import type { FenceAction } from '../../model/vdsm/fence-node';
 
 /** `fence_<agent>` is not installed in the agent directory: code 43 (engine `fenceAgent`). */
 export class FenceAgentMissingError extends VdsmError {

@@ -1,5 +1,5 @@
 /**
- * From a fence agent's exit to VDSM's answer (vdsm-protocol.md §3.6):
+ * From a fence agent's exit to VDSM's answer (docs/vdsm-verbs.md#fencenode):
  * - `status`: exit 0 → `{power:'on'}`, 2 → `{power:'off'}`; anything else is an error, code 1 when the
  *   exit code is outside 0..2 (so in practice always 1);
  * - `on`/`off`/`reboot`: exit 0 → `{power:'unknown', operationStatus:'initiated'}`; otherwise an error
@@ -8,7 +8,7 @@
  */
 import { VdsmCode } from '../../model/vdsm/error-codes';
 import { FenceAgentFailedError } from './errors';
-import { FenceAction } from './fence-request';
+import { FenceAction } from '../../model/vdsm/fence-node';
 import type { FenceAgentExit } from './run-fence-agent';
 
 export interface FenceNodeResult {

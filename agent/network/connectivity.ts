@@ -1,5 +1,5 @@
 /**
- * The agent's half of the connectivity check (vdsm-protocol.md §4): `Host.confirmConnectivity` records a
+ * The agent's half of the connectivity check (docs/setup-networks.md#the-connectivity-check): `Host.confirmConnectivity` records a
  * timestamp (and touches `<runtime>/client.log` like VDSM); a change survives only if a confirmation
  * arrives *after* it was applied and within the timeout.
  */

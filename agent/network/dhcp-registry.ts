@@ -7,11 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Plan } from '../../model/net-state';
+import { DhcpClientSpecSchema } from '../../model/network/config-schema';
 import type { DhcpClientSpec } from '../../model/network/desired-state';
 import type { NetworkBackend } from '../backend/backend';
 import { writeFileAtomic } from '../persistence/config-store';
 
-const Specs = z.array(z.object({ dev: z.string(), family: z.union([z.literal(4), z.literal(6)]), table: z.number(), defaultRoute: z.boolean(), sourceRouting: z.boolean() }));
+const Specs = z.array(DhcpClientSpecSchema);
 
 export class DhcpRegistry {
   private readonly file: string;

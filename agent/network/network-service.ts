@@ -9,6 +9,9 @@
  *   moved) or when a new worker takes over — the host applies once.
  * - Any failure after the first kernel change, and a missing confirmation, restore exactly the previous
  *   state: the kernel objects in scope go back to their snapshot, the running config to its previous value.
+ * - What that takes is recorded durably before the first change (the pending transaction), so an agent
+ *   killed in the middle of a change finishes or undoes it when it starts again in the same boot
+ *   ({@link NetworkService.recoverPendingTransaction}).
  */
 import type { Logger } from '../../lib/logger';
 import { MAIN_TABLE, type KernelState, type Plan } from '../../model/net-state';
@@ -20,12 +23,14 @@ import { validateRequest } from '../../model/network/validate';
 import { verifyState } from '../../model/network/verify';
 import { JsonRpcCode, VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 import { SetupNetworksParams } from '../../model/vdsm/setup-networks';
-import type { NetworkBackend } from '../backend/backend';
+import type { ForeignDhcpClient, NetworkBackend } from '../backend/backend';
 import { DhcpLeaseTimeoutError } from '../backend/errors';
 import type { ConfigStore } from '../persistence/config-store';
+import { TransactionPhase, type PendingTransaction, type PendingTransactionStore, type RestorePoint, type TransactionOutcome } from '../persistence/pending-transaction';
 import type { ConnectivityCheck } from './connectivity';
 import type { DhcpRegistry } from './dhcp-registry';
 import type { Journal } from './journal';
+import { PausePoint, type PauseHook } from './test-pause';
 
 export const SETUP_NETWORKS_DONE = { code: 0, message: 'Done' } as const;
 
@@ -38,6 +43,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 export interface NetworkServiceDeps {
   backend: NetworkBackend;
   config: ConfigStore;
+  transactions: PendingTransactionStore;
   connectivity: ConnectivityCheck;
   journal: Journal;
   dhcp: DhcpRegistry;
@@ -51,10 +57,12 @@ export interface NetworkServiceDeps {
    * @default true
    */
   joinRepeatedIds?: boolean;
+  /** Test-only pause points for the kill-point tests ({@link PauseHook}); never set in production. */
+  pause?: PauseHook;
 }
 
 export class NetworkService {
-  /** In-memory like VDSM's: set when a change starts, cleared by a commit and by an agent restart. */
+  /** In-memory like VDSM's: set when a change starts or is resumed after a restart, cleared by a commit and by a restart. */
   netConfigDirty = false;
   private busy: { id: RequestId; verb: string; done: Promise<Outcome> } | null = null;
   private readonly results = new Map<string, Outcome>();
@@ -81,7 +89,7 @@ export class NetworkService {
       const previous = presentPart(config.loadRunning(), current);
       const desired = desiredStateForChange(previous, safe, current);
       const plan = planChanges(current, desired, await this.deps.dhcp.running());
-      await this.takeOverDevices(desired, current);
+      await this.takeOver(await this.foreignDhcpClientsOn(desired));
       await backend.apply(plan);
       await this.deps.dhcp.record(plan);
       config.saveRunning(safe);
@@ -91,8 +99,61 @@ export class NetworkService {
     })) as { ops: number };
   }
 
+  /**
+   * First start of a boot, after the safe-config restore (whether it worked or not): a transaction the
+   * previous boot left pending is void, because the reboot and the restore decided the host's state, and its
+   * kernel snapshot describes a kernel that is gone. It is dropped, never replayed, and the journal says so.
+   */
+  discardTransactionOfPreviousBoot(): void {
+    const { transactions, journal, log } = this.deps;
+    let record;
+    try {
+      record = transactions.load();
+    } catch (err) {
+      record = { requestId: null, phase: `unreadable: ${errorText(err)}` };
+    }
+    if (record === null) return;
+    transactions.remove();
+    if (record.phase === TransactionPhase.FINISHED) return;
+    journal.write({ kind: 'recover-discard', requestId: record.requestId, outcome: 'ok', detail: `left ${record.phase} by the previous boot; the safe-config restore decided the host's state` });
+    log.warn({ requestId: record.requestId, phase: record.phase }, 'discarded a network change the previous boot left unfinished');
+  }
+
+  /**
+   * Same-boot start: finishes the transaction a killed agent left behind (README, "Pending transactions").
+   * - Stopped before or during the apply: rolled back at once; the request failed.
+   * - Applied, not confirmed: a confirmation may still arrive until the original deadline (the manager's
+   *   confirm loop keeps polling over new connections); without one the change is rolled back then, or at once
+   *   if the deadline passed while the agent was down, and the request failed with code 10, as in-process.
+   * - Confirmed: kept, and made safe if the request asked for `commitOnSuccess`.
+   * It runs as that request: a retry of its id joins it and gets its outcome; other network verbs get 40
+   * meanwhile. A finished transaction only leaves its outcome, for retries of its id. Call it before serving;
+   * it claims the agent at once and resolves when the transaction is over (never rejects: it journals).
+   */
+  recoverPendingTransaction(): Promise<void> {
+    const { transactions, journal, log } = this.deps;
+    let record;
+    try {
+      record = transactions.load();
+    } catch (err) {
+      journal.write({ kind: 'recover-rollback', outcome: 'failed', detail: errorText(err) });
+      log.error({ err }, 'cannot read the pending network transaction: an unfinished change, if any, stays until the next boot');
+      return Promise.resolve();
+    }
+    if (record === null) return Promise.resolve();
+    if (record.phase === TransactionPhase.FINISHED) {
+      this.remember(record.requestId, outcomeOf(record.outcome));
+      return Promise.resolve();
+    }
+    const pending = record;
+    return this.exclusive('Host.setupNetworks', pending.requestId, () => this.resume(pending)).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   private async exclusive(verb: string, id: RequestId, run: () => Promise<unknown>): Promise<unknown> {
-    const key = id === null || this.deps.joinRepeatedIds === false ? null : JSON.stringify(id);
+    const key = this.keyOf(id);
     if (this.busy) {
       if (key !== null && this.busy.id !== null && JSON.stringify(this.busy.id) === key) return unwrap(await this.busy.done);
       throw new VdsmError(VdsmCode.RESOURCE_UNAVAILABLE, `Resource unavailable: ${this.busy.verb} is in progress`);
@@ -105,14 +166,23 @@ export class NetworkService {
     this.busy = { id, verb, done };
     try {
       const outcome = await done;
-      if (key !== null) {
-        this.results.set(key, outcome);
-        if (this.results.size > 64) this.results.delete(this.results.keys().next().value as string);
-      }
+      this.remember(id, outcome);
       return unwrap(outcome);
     } finally {
       this.busy = null;
     }
+  }
+
+  /** The key a request id is remembered by; `null` when ids are not joined. */
+  private keyOf(id: RequestId): string | null {
+    return id === null || this.deps.joinRepeatedIds === false ? null : JSON.stringify(id);
+  }
+
+  private remember(id: RequestId, outcome: Outcome): void {
+    const key = this.keyOf(id);
+    if (key === null) return;
+    this.results.set(key, outcome);
+    if (this.results.size > 64) this.results.delete(this.results.keys().next().value as string);
   }
 
   private async runSetupNetworks(params: SetupNetworksParams, id: RequestId): Promise<unknown> {
@@ -127,36 +197,98 @@ export class NetworkService {
     const desired = desiredStateForChange(running, next, current);
     const runningDhcp = await this.deps.dhcp.running();
     const plan = planChanges(current, desired, runningDhcp);
-    const takenOver = await this.takeOverDevices(desired, current);
+    const takenOver = await this.foreignDhcpClientsOn(desired);
     // A rollback gives the devices DHCP again (from our client) if the OS ran one there before.
-    const restorePoint: RestorePoint = { kernel: current, dhcp: [...runningDhcp, ...takenOver], config: running, scope: scopeOf(desired, plan) };
+    const restorePoint: RestorePoint = { kernel: current, dhcp: [...runningDhcp, ...takenOver.map((c) => dhcpSpecOf(c, current))], config: running, scope: scopeOf(desired, plan) };
+    const { connectivityCheck, connectivityTimeoutSeconds, commitOnSuccess } = request.options;
+    // Durable before the first change (taking the devices over is one): a killed agent undoes it at restart.
+    const txn = this.begin({ requestId: id, connectivityCheck, timeoutMs: connectivityTimeoutSeconds * 1000, commitOnSuccess, restorePoint });
+    await this.pause(PausePoint.BEFORE_APPLY);
     log.info({ requestId: id, ops: plan.ops.length, networks: Object.keys(request.networks), bonds: Object.keys(request.bonds) }, 'applying setupNetworks');
 
     try {
-      await backend.apply(plan);
+      await this.takeOver(takenOver);
+      await backend.apply(plan, this.deps.pause ? { midBatch: () => this.pause(PausePoint.MID_BATCH) } : undefined);
       await this.deps.dhcp.record(plan);
       const problems = verifyState(await backend.read(), desired);
       if (problems.length) throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `the host did not take the configuration: ${problems.join('; ')}`);
-      await this.awaitBlockingDhcp(request.blockingDhcp);
+      if (request.blockingDhcp.length) {
+        await this.pause(PausePoint.AWAITING_LEASES);
+        // Still inside the apply: a lease that does not come fails the request and rolls it back like any
+        // failed apply, and an agent killed while waiting finds the transaction applying and rolls it back.
+        await this.awaitBlockingDhcp(request.blockingDhcp);
+      }
       config.saveRunning(next);
     } catch (err) {
       journal.write({ kind: 'apply', requestId: id, ops: plan.ops.length, outcome: 'failed', detail: errorText(err) });
       await this.rollback(restorePoint, id, `apply failed: ${errorText(err)}`);
-      if (err instanceof VdsmError) throw err;
-      throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `setupNetworks failed and was rolled back: ${errorText(err)}`);
+      throw this.failed(id, err instanceof VdsmError ? err : new VdsmError(JsonRpcCode.INTERNAL_ERROR, `setupNetworks failed and was rolled back: ${errorText(err)}`));
     }
-    journal.write({ kind: 'apply', requestId: id, ops: plan.ops.length, outcome: 'ok' });
 
-    if (request.options.connectivityCheck) {
-      const appliedAt = connectivity.now();
-      const timeoutMs = request.options.connectivityTimeoutSeconds * 1000;
-      log.info({ requestId: id, timeoutMs }, 'waiting for Host.confirmConnectivity');
-      if (!(await connectivity.waitForConfirmation(appliedAt, timeoutMs))) {
-        await this.rollback(restorePoint, id, 'connectivity check failed');
-        throw new VdsmError(VdsmCode.LOST_CONNECTION, 'connectivity check failed');
-      }
+    if (!connectivityCheck) {
+      journal.write({ kind: 'apply', requestId: id, ops: plan.ops.length, outcome: 'ok' });
+      return this.keep(txn);
     }
-    if (request.options.commitOnSuccess) this.persist(id);
+    const appliedAt = connectivity.now();
+    const awaiting: PendingTransaction = { ...txn, phase: TransactionPhase.AWAITING_CONFIRMATION, deadline: Date.now() + txn.timeoutMs };
+    this.deps.transactions.save(awaiting);
+    journal.write({ kind: 'apply', requestId: id, ops: plan.ops.length, outcome: 'ok' });
+    log.info({ requestId: id, timeoutMs: txn.timeoutMs }, 'waiting for Host.confirmConnectivity');
+    if (!(await connectivity.waitForConfirmation(appliedAt, txn.timeoutMs))) {
+      await this.rollback(restorePoint, id, 'connectivity check failed');
+      throw this.failed(id, new VdsmError(VdsmCode.LOST_CONNECTION, 'connectivity check failed'));
+    }
+    return this.keep(awaiting);
+  }
+
+  /** Finishes what a killed agent left pending; see {@link recoverPendingTransaction}. */
+  private async resume(txn: PendingTransaction): Promise<unknown> {
+    const { journal, log } = this.deps;
+    const id = txn.requestId;
+    this.netConfigDirty = true;
+    log.warn({ requestId: id, phase: txn.phase, deadline: txn.deadline === null ? null : new Date(txn.deadline).toISOString() }, 'finishing a network change the previous agent process left unfinished');
+    switch (txn.phase) {
+      case TransactionPhase.APPLYING:
+        await this.rollback(txn.restorePoint, id, 'the agent stopped during the apply', 'recover-rollback');
+        throw this.failed(id, new VdsmError(JsonRpcCode.INTERNAL_ERROR, 'setupNetworks failed and was rolled back: the agent stopped during the apply'));
+      case TransactionPhase.AWAITING_CONFIRMATION: {
+        const deadline = txn.deadline ?? 0;
+        const passed = Date.now() >= deadline;
+        if (passed || !(await this.confirmedBefore(deadline))) {
+          const why = passed ? 'the deadline passed while the agent was down' : 'no confirmation before the deadline after an agent restart';
+          await this.rollback(txn.restorePoint, id, `connectivity check failed: ${why}`, 'recover-rollback');
+          throw this.failed(id, new VdsmError(VdsmCode.LOST_CONNECTION, 'connectivity check failed'));
+        }
+        journal.write({ kind: 'recover-keep', requestId: id, outcome: 'ok', detail: 'confirmed after an agent restart, before the deadline' });
+        return this.keep(txn);
+      }
+      case TransactionPhase.CONFIRMED:
+        journal.write({ kind: 'recover-keep', requestId: id, outcome: 'ok', detail: `confirmed before the agent stopped${txn.commitOnSuccess ? '; committing now' : ''}` });
+        return this.keep(txn);
+    }
+  }
+
+  /** Whether a confirmation arrives before the wall-clock `deadline` (never answers false before it). */
+  private async confirmedBefore(deadline: number): Promise<boolean> {
+    // The apply happened before this process started, so every confirmation it receives counts.
+    for (let remaining = deadline - Date.now(); remaining > 0; remaining = deadline - Date.now()) {
+      if (await this.deps.connectivity.waitForConfirmation(0, remaining)) return true;
+    }
+    return false;
+  }
+
+  private begin(fields: Omit<PendingTransaction, 'version' | 'phase' | 'startedAt' | 'deadline'>): PendingTransaction {
+    const txn: PendingTransaction = { version: 1, phase: TransactionPhase.APPLYING, startedAt: new Date().toISOString(), deadline: null, ...fields };
+    this.deps.transactions.save(txn);
+    return txn;
+  }
+
+  /** The change stays: recorded as confirmed, then the requested commit, then the outcome. */
+  private async keep(txn: PendingTransaction): Promise<unknown> {
+    this.deps.transactions.save({ ...txn, phase: TransactionPhase.CONFIRMED });
+    await this.pause(PausePoint.BEFORE_COMMIT);
+    if (txn.commitOnSuccess) this.persist(txn.requestId);
+    this.finish(txn.requestId, { ok: true, value: SETUP_NETWORKS_DONE });
     return SETUP_NETWORKS_DONE;
   }
 
@@ -174,13 +306,32 @@ export class NetworkService {
     }
   }
 
+  /** Records `error` as the request's outcome and returns it, to throw. */
+  private failed(id: RequestId, error: VdsmError): VdsmError {
+    this.finish(id, { ok: false, code: error.code, message: error.message });
+    return error;
+  }
+
+  /** The transaction is over: its outcome replaces it on disk, for retries of its id after a restart. */
+  private finish(id: RequestId, outcome: TransactionOutcome): void {
+    this.deps.transactions.save({ version: 1, requestId: id, phase: TransactionPhase.FINISHED, finishedAt: new Date().toISOString(), outcome });
+  }
+
+  private async pause(point: PausePoint): Promise<void> {
+    await this.deps.pause?.(point);
+  }
+
   private persist(id: RequestId): void {
     this.deps.config.persistSafe(this.deps.config.loadRunning());
     this.netConfigDirty = false;
     this.deps.journal.write({ kind: 'persist', requestId: id, outcome: 'ok' });
   }
 
-  private async rollback(point: RestorePoint, id: RequestId, why: string): Promise<void> {
+  /**
+   * Puts the scope of `point` back as it was. A failure leaves the pending transaction in place, so the next
+   * start of the agent in this boot tries again.
+   */
+  private async rollback(point: RestorePoint, id: RequestId, why: string, kind: 'rollback' | 'recover-rollback' = 'rollback'): Promise<void> {
     const { backend, config, journal, log } = this.deps;
     const now = await backend.read();
     const desired = desiredStateFromSnapshot(point.kernel, point.dhcp, point.scope, now);
@@ -188,10 +339,10 @@ export class NetworkService {
     try {
       await backend.apply(plan);
       await this.deps.dhcp.record(plan);
-      journal.write({ kind: 'rollback', requestId: id, ops: plan.ops.length, outcome: 'ok', detail: why });
+      journal.write({ kind, requestId: id, ops: plan.ops.length, outcome: 'ok', detail: why });
       log.warn({ requestId: id, ops: plan.ops.length, why }, 'rolled back to the previous configuration');
     } catch (err) {
-      journal.write({ kind: 'rollback', requestId: id, ops: plan.ops.length, outcome: 'failed', detail: `${why}; rollback: ${errorText(err)}` });
+      journal.write({ kind, requestId: id, ops: plan.ops.length, outcome: 'failed', detail: `${why}; rollback: ${errorText(err)}` });
       log.error({ requestId: id, err }, 'ROLLBACK FAILED: the host may be half-configured');
       throw err;
     } finally {
@@ -199,20 +350,15 @@ export class NetworkService {
     }
   }
 
-  /**
-   * Stops DHCP clients the OS runs on devices this configuration now owns (bridge ports, configured
-   * devices), so they cannot put addresses back behind our back. Returns them as specs for the rollback.
-   */
-  private async takeOverDevices(desired: DesiredState, current: KernelState): Promise<DhcpClientSpec[]> {
+  /** DHCP clients the OS runs on devices this configuration now owns (bridge ports, configured devices). */
+  private async foreignDhcpClientsOn(desired: DesiredState): Promise<ForeignDhcpClient[]> {
     const owned = new Set([...desired.dhcpOwners, ...desired.addressOwners]);
-    const specs: DhcpClientSpec[] = [];
-    for (const client of await this.deps.backend.foreignDhcpClients()) {
-      if (!owned.has(client.dev)) continue;
-      await this.deps.backend.stopForeignDhcpClient(client);
-      const defaultRoute = current.routes.some((r) => r.dev === client.dev && r.family === client.family && r.table === MAIN_TABLE && r.dst === 'default');
-      specs.push({ dev: client.dev, family: client.family, table: MAIN_TABLE, defaultRoute, sourceRouting: false });
-    }
-    return specs;
+    return (await this.deps.backend.foreignDhcpClients()).filter((client) => owned.has(client.dev));
+  }
+
+  /** Stops them, so they cannot put addresses back behind our back. */
+  private async takeOver(clients: ForeignDhcpClient[]): Promise<void> {
+    for (const client of clients) await this.deps.backend.stopForeignDhcpClient(client);
   }
 
   private async unsupportedLinkTypes(next: RunningConfig): Promise<Partial<Record<'bond' | 'vlan', string>>> {
@@ -229,11 +375,10 @@ export class NetworkService {
   }
 }
 
-interface RestorePoint {
-  kernel: KernelState;
-  dhcp: DhcpClientSpec[];
-  config: RunningConfig;
-  scope: { links: string[]; tables: number[] };
+/** How a rollback restarts a DHCP client the OS ran on a device the change took over. */
+function dhcpSpecOf(client: ForeignDhcpClient, current: KernelState): DhcpClientSpec {
+  const defaultRoute = current.routes.some((r) => r.dev === client.dev && r.family === client.family && r.table === MAIN_TABLE && r.dst === 'default');
+  return { dev: client.dev, family: client.family, table: MAIN_TABLE, defaultRoute, sourceRouting: false };
 }
 
 /** Everything a plan may touch: desired links and owners, links it creates or deletes, tables it edits. */
@@ -275,6 +420,10 @@ function presentPart(running: RunningConfig, current: KernelState): RunningConfi
   );
   const bonds = Object.fromEntries(Object.entries(running.bonds).filter(([name]) => exists(name)));
   return { networks, bonds };
+}
+
+function outcomeOf(recorded: TransactionOutcome): Outcome {
+  return recorded.ok ? recorded : { ok: false, error: new VdsmError(recorded.code, recorded.message) };
 }
 
 function unwrap(outcome: Outcome): unknown {

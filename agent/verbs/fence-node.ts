@@ -1,5 +1,5 @@
 /**
- * `Host.fenceNode`: the proxy host runs the target's power-management agent (vdsm-protocol.md §3.6).
+ * `Host.fenceNode`: the proxy host runs the target's power-management agent (docs/vdsm-verbs.md#fencenode).
  *
  * Params (positional order = VDSM schema order): `addr, port, agent, username, password, action,
  * secure=false, options='', policy=null`. Engines send `port` and `secure` as strings or as
@@ -10,7 +10,9 @@
  * `options`: `{ agent: 'ipmilan', addr: '198.18.7.200', options: 'ipport=9623', … }`.
  *
  * `options`: `key=value` items (or bare flags) separated by newlines, commas or spaces, one stdin line
- * each; keys the verb sets itself (`action`, `passwd`, `port`, …) are refused. See `splitFenceOptions`.
+ * each. Only parameters the fence agent declares in its own metadata pass, and none that runs a program,
+ * names a file or overrides a line the verb writes (`action`, `passwd`, `ip`, …), in any spelling; see
+ * model/fencing/fence-options.ts and agent/fencing/option-policy.ts.
  *
  * `policy`: accepted and validated, but never skips fencing — this agent has no storage leases or gluster
  * bricks to consult, which is all VDSM's policy checks look at.
@@ -21,8 +23,10 @@ import { getLogger } from '../../lib/logger';
 import { VdsmBoolean } from '../../model/vdsm/boolean';
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
 import { fence, DEFAULT_FENCE_AGENT_DIR, DEFAULT_FENCE_TIMEOUT_MS } from '../fencing/fence';
-import { FenceAction, FENCE_AGENT_NAME } from '../fencing/fence-request';
-import type { VerbDefinition } from '../transport/types';
+import { FENCE_AGENT_NAME } from '../fencing/fence-request';
+import { sharedFenceOptionPolicies, type FenceOptionPolicies } from '../fencing/option-policies';
+import { FenceAction } from '../../model/vdsm/fence-node';
+import type { VerbDefinition } from '../../vdsm/verbs';
 
 export const FENCE_NODE_METHOD = 'Host.fenceNode';
 
@@ -72,6 +76,8 @@ export interface FenceNodeVerbOptions {
   timeoutMs?: number;
   /** @default getLogger('verb.fenceNode') */
   log?: Logger;
+  /** Each agent's option policy, read from its metadata once. @default the process's shared cache */
+  policies?: FenceOptionPolicies;
 }
 
 /** Turns zod issues into a JSON-RPC "invalid params" error; messages name fields, never values. */
@@ -86,6 +92,7 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
   const log = options.log ?? getLogger('verb.fenceNode');
   const fenceAgentDir = options.fenceAgentDir ?? DEFAULT_FENCE_AGENT_DIR;
   const timeoutMs = options.timeoutMs ?? DEFAULT_FENCE_TIMEOUT_MS;
+  const policies = options.policies ?? sharedFenceOptionPolicies();
   return {
     method: FENCE_NODE_METHOD,
     params: FENCE_NODE_PARAMS,
@@ -93,7 +100,7 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
       const request = parseFenceNodeParams(params);
       const requestLog = log.child({ requestId: ctx.requestId, flowId: ctx.flowId });
       if (request.policy) requestLog.info({ agent: request.agent, action: request.action }, 'fencing policy given; nothing here can skip fencing');
-      const result = await fence(request, { fenceAgentDir, timeoutMs, log: requestLog });
+      const result = await fence(request, { fenceAgentDir, timeoutMs, log: requestLog, policies });
       // VDSM filters the reply to these two keys.
       return result.operationStatus === undefined ? { power: result.power } : { power: result.power, operationStatus: result.operationStatus };
     },

@@ -1,6 +1,6 @@
 /**
- * The `Host.*` verbs of our agent, with VDSM's names and parameter orders (vdsm-protocol.md §3) so real
- * oVirt clients can call them, plus `Host.getRoute` (seed 000/001: the device the kernel would use to reach
+ * The `Host.*` verbs of our agent, with VDSM's names and parameter orders (docs/vdsm-verbs.md) so real
+ * oVirt clients can call them, plus `Host.getRoute` (docs/vdsm-verbs.md#getroute: the device the kernel would use to reach
  * an address, which real VDSM never shipped).
  */
 import { z } from 'zod';
@@ -10,10 +10,13 @@ import type { RunningConfig } from '../../model/network/config';
 import type { NetworkBackend } from '../backend/backend';
 import type { ConnectivityCheck } from '../network/connectivity';
 import type { NetworkService } from '../network/network-service';
-import type { RpcContext, VerbDefinition } from '../transport/types';
+import type { RpcContext, VerbDefinition } from '../../vdsm/verbs';
 
 export const AGENT_SOFTWARE_VERSION = '4.50.0';
-/** What this agent speaks; the engine picks commitOnSuccess for hosts that report ≥ 4.3 (engine §1.3). */
+/**
+ * What this agent speaks; the engine picks commitOnSuccess for hosts that report ≥ 4.3
+ * (docs/engine-host-networking.md#committing-the-change).
+ */
 export const CLUSTER_LEVELS = ['4.2', '4.3', '4.4', '4.5', '4.6', '4.7', '4.8'];
 
 export interface HostVerbDeps {

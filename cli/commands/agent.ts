@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { startAgent } from '../../agent/main';
+import { startAgent } from '../../agent/agent-service';
+import { PausePoint, TEST_PAUSE_ENV } from '../../agent/network/test-pause';
 import { getLogger } from '../../lib/logger';
 import { VDSM_PORT } from '../../model/vdsm/port';
 import { UsageError } from '../usage-error';
@@ -24,6 +25,9 @@ const AgentFlags = z
     vdsmCompat: z.boolean().default(false),
   })
   .strict();
+
+/** Test-only (agent/network/test-pause.ts): where a kill-point test wants the agent to stop. */
+const TestPauseAt = z.enum(PausePoint).optional();
 
 /** `ADDR:PORT`, `[v6]:PORT` or `:PORT` (all addresses). */
 export function parseListen(value: string): { host: string; port: number } {
@@ -51,6 +55,8 @@ export function register(program: Command): void {
       const tlsGiven = [flags.tlsCert, flags.tlsKey, flags.tlsCa].filter(Boolean).length;
       if (flags.insecure && tlsGiven) throw new UsageError('give either --insecure or --tls-cert/--tls-key/--tls-ca, not both');
       if (!flags.insecure && tlsGiven !== 3) throw new UsageError('TLS needs all of --tls-cert, --tls-key and --tls-ca (or --insecure for local development)');
+      const pause = TestPauseAt.safeParse(process.env[TEST_PAUSE_ENV] || undefined);
+      if (!pause.success) throw new UsageError(`${TEST_PAUSE_ENV}: expected one of ${Object.values(PausePoint).join(', ')} (a test-only setting)`);
       const log = getLogger('agent');
       const agent = await startAgent({
         listen: parseListen(flags.listen),
@@ -59,6 +65,7 @@ export function register(program: Command): void {
         tls: flags.insecure ? 'insecure' : { certFile: resolve(flags.tlsCert ?? ''), keyFile: resolve(flags.tlsKey ?? ''), caFile: resolve(flags.tlsCa ?? '') },
         ...(flags.fenceAgentDir ? { fenceAgentDir: flags.fenceAgentDir } : {}),
         compatibility: flags.vdsmCompat ? 'vdsm' : 'hostprov',
+        ...(pause.data ? { testPauseAt: pause.data } : {}),
         log,
       });
       process.stdout.write(`hostprov agent listening on ${agent.address.host}:${agent.address.port}\n`);

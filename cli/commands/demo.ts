@@ -2,18 +2,19 @@
  * `hostprov demo`: the main job on the embedded default. Builds a testbed (manager side, two namespaced
  * hosts running the agent over mutual TLS, an ipmi_sim BMC each), starts the Temporal dev server and a
  * worker, installs ovirtmgmt on host1 with the fence-reboot through host2, prints every step, the result
- * and the Web UI link, and cleans up (unless --keep). Safe to run again; leftovers of an interrupted run
- * are removed first.
+ * and the Web UI link, and cleans up (unless --keep). Ctrl-C or SIGTERM at any moment — while the testbed
+ * builds, Temporal starts or the install runs — cleans up too (cli/signals.ts). Safe to run again; leftovers
+ * of a run that could not clean up (killed with SIGKILL) are removed first.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { followInstall, startOrAttachInstall, webUiLink } from '../../client/install-host';
+import { followInstall, startOrAttachInstall, webUiLink } from '../../workflow-client/install-host';
 import { getLogger } from '../../lib/logger';
 import { DEFAULT_DATA_DIR } from '../../lib/paths';
-import { freePort } from '../../lib/ports';
+import { freePorts } from '../../lib/ports';
 import { startDevServer } from '../../lib/temporal/dev-server';
 import { createAgentLab } from '../../testbed/agent-lab';
 import { destroyTestbed } from '../../testbed/teardown';
@@ -21,12 +22,15 @@ import { readDescription } from '../../testbed/description';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { startWorker } from '../../worker/main';
 import { UsageError } from '../usage-error';
-import { waitForStopSignal } from '../signals';
+import { installStopHandling } from '../signals';
 import { EXIT_CODES, formatResult, formatStep } from './install-host';
 
 const Flags = z.object({ dataDir: z.string().min(1), keep: z.boolean().default(false), dhcp: z.boolean().default(false) });
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+/** After a stop, how long in-flight activities may finish before they are cancelled. */
+const WORKER_SHUTDOWN_GRACE_MS = 2_000;
 
 export function register(program: Command): void {
   program
@@ -36,6 +40,7 @@ export function register(program: Command): void {
     .option('--keep', 'leave the stack and testbed running until Ctrl-C (to browse the Web UI)')
     .option('--dhcp', 'give host1 a DHCP factory configuration instead of a static one')
     .action(async (raw: Record<string, unknown>) => {
+      const { resources, requested } = installStopHandling('demo');
       const flags = Flags.parse(raw);
       const reason = await testbedUnavailableReason();
       if (reason) throw new UsageError(`the demo builds network namespaces and cannot run here: ${reason}`);
@@ -44,53 +49,73 @@ export function register(program: Command): void {
       const labDir = join(dataDir, 'lab');
       await removeLeftovers(labDir);
 
-      say('hostprov demo: building the testbed (switch, manager side, 2 hosts with agents over mutual TLS, ipmi_sim BMCs)...');
-      const lab = await createAgentLab({ stateDir: labDir, hosts: [{ name: 'host1', ...(flags.dhcp ? { factory: 'dhcp' as const } : {}) }, { name: 'host2' }] });
-      let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
-      let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+      // Released last: the demo's Temporal and worker data.
+      resources.push('demo data', async () => {
+        for (const sub of ['temporal', 'worker']) rmSync(join(dataDir, sub), { recursive: true, force: true });
+        say('done.');
+      });
+      void requested.then((signal) => say(`\n${signal}: stopping and cleaning up...`));
       try {
+        say('hostprov demo: building the testbed (switch, manager side, 2 hosts with agents over mutual TLS, ipmi_sim BMCs)...');
+        const building = createAgentLab({
+          stateDir: labDir,
+          hosts: [{ name: 'host1', ...(flags.dhcp ? { factory: 'dhcp' as const } : {}) }, { name: 'host2' }],
+          signal: resources.stopping,
+        });
+        // A stop while it builds: the build stops at its next step and tears down what it built.
+        resources.push('testbed', async () => {
+          const built = await building.catch(() => null);
+          await built?.destroy();
+        });
+        const lab = await building;
         await lab.waitForAgents();
         for (const h of lab.testbed.hosts) say(`  ${h.name}: ${h.address} (namespace ${h.namespace}), BMC ${h.bmc.address}:${h.bmc.port}`);
         say(`  manager address: ${lab.testbed.manager.address}`);
 
         say('starting Temporal (dev server, SQLite, Web UI) and a worker...');
-        const port = await freePort();
-        server = await startDevServer({ dataDir: join(dataDir, 'temporal'), port, httpPort: await freePort(), metricsPort: await freePort(), uiPort: await freePort() }, log);
-        worker = await startWorker({ address: server.address, namespace: server.namespace, dataDir: join(dataDir, 'worker'), log: getLogger('worker') });
+        const [port, httpPort, metricsPort, uiPort] = await freePorts(4);
+        const server = await startDevServer({ dataDir: join(dataDir, 'temporal'), port, httpPort, metricsPort, uiPort, resources }, log);
+        // The lab's references (PKI, BMC passwords) live under its directory.
+        await startWorker({
+          address: server.address,
+          namespace: server.namespace,
+          dataDir: join(dataDir, 'worker'),
+          secrets: { secretsDir: labDir },
+          allowInsecureAgents: true,
+          shutdownGraceMs: WORKER_SHUTDOWN_GRACE_MS,
+          resources,
+          log: getLogger('worker'),
+        });
         say(`  Temporal ${server.address}, Web UI ${server.uiUrl}`);
 
-        const client = new Client({ namespace: server.namespace, connection: await Connection.connect({ address: server.address }) });
+        const connection = await Connection.connect({ address: server.address });
+        const client = new Client({ namespace: server.namespace, connection });
         const request = lab.installRequest('host1');
         say(`installing ovirtmgmt on host1 (fence-reboot through host2's agent)...`);
         const started = await startOrAttachInstall(client, request);
-        const outcome = await Promise.race([followInstall(started.handle, (step) => say(formatStep(step))), waitForStopSignal()]);
+        const link = webUiLink(server.uiUrl ?? '', server.namespace, started.workflowId, started.runId);
+        const outcome = await Promise.race([followInstall(started.handle, (step) => say(formatStep(step))), requested]);
         if (typeof outcome === 'string') {
-          say(`\n${outcome}: stopping (the install stays in history: ${webUiLink(server.uiUrl ?? '', server.namespace, started.workflowId, started.runId)})`);
-          process.exitCode = 130;
+          say(`the install stays in history: ${link}`);
           return;
         }
-        const result = outcome;
         say('');
-        say(formatResult(result, webUiLink(server.uiUrl ?? '', server.namespace, started.workflowId, started.runId)));
-        process.exitCode = EXIT_CODES[result.outcome];
-        await client.connection.close();
+        say(formatResult(outcome, link));
+        process.exitCode = EXIT_CODES[outcome.outcome];
+        await connection.close();
 
         if (flags.keep) {
           say(`\nkeeping everything up: Web UI ${server.uiUrl} — press Ctrl-C to stop and clean up`);
-          await waitForStopSignal();
+          await requested;
         }
       } finally {
-        say('cleaning up...');
-        await worker?.shutdown().catch((err: unknown) => log.warn({ err }, 'worker shutdown'));
-        await server?.stop();
-        await lab.destroy();
-        for (const sub of ['temporal', 'worker']) rmSync(join(dataDir, sub), { recursive: true, force: true });
-        say('done.');
+        if (!resources.stopping.aborted) say('cleaning up...');
+        await resources.unwind();
       }
     });
 }
 
-/** An interrupted demo leaves a testbed (namespaces, processes, one root veth): take it down first. */
+/** A demo that could not clean up (killed with SIGKILL) leaves a testbed (namespaces, processes, one root veth): take it down first. */
 async function removeLeftovers(labDir: string): Promise<void> {
   const stateDir = join(labDir, 'testbed');
   const leftover = existsSync(join(stateDir, 'testbed.json')) ? await readDescription(stateDir) : null;

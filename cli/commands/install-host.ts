@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { followInstall, startOrAttachInstall, webUiLink } from '../../client/install-host';
+import { followInstall, startOrAttachInstall, webUiLink } from '../../workflow-client/install-host';
 import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../../lib/temporal/constants';
 import { InstallHostInput, type InstallHostResult, type StepRecord } from '../../model/install-host/contract';
 import { UsageError } from '../usage-error';

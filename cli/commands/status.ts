@@ -5,11 +5,11 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { installWorkflowId, webUiLink } from '../../client/install-host';
+import { installWorkflowId, webUiLink } from '../../workflow-client/install-host';
 import { DEFAULT_NAMESPACE } from '../../lib/temporal/constants';
 import { INSTALL_HOST_WORKFLOW, type InstallHostResult } from '../../model/install-host/contract';
 import { installStatusQuery } from '../../workflows/messages';
-import { HostNameKey, InstallPhaseKey } from '../../workflows/search-attributes';
+import { HostNameKey, InstallPhaseKey } from '../../model/search-attributes';
 import { UsageError } from '../usage-error';
 import { formatResult, formatStep } from './install-host';
 

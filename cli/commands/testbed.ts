@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { getLogger } from '../../lib/logger';
-import { FenceAction } from '../../agent/fencing/fence-request';
+import { FenceAction } from '../../model/vdsm/fence-node';
 import { MAX_HOSTS } from '../../testbed/addressing';
 import { readDescription, type TestbedDescription } from '../../testbed/description';
 import { HOST_NAME, SHELL_SAFE_ABSOLUTE_PATH, type TestbedHostOptions } from '../../testbed/options';

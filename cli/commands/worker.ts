@@ -1,20 +1,35 @@
-/** `hostprov worker`: a worker against an existing Temporal server (production, or a second worker in dev). */
+/**
+ * `hostprov worker`: a worker against an existing Temporal server (production, or a second worker in dev).
+ * SIGTERM or Ctrl-C drains it (no new tasks; in-flight activities get --shutdown-grace, then are cancelled and
+ * retried elsewhere) and exits 143 or 130; a second signal exits without waiting for the drain.
+ */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { getLogger } from '../../lib/logger';
+import { DEFAULT_SECRET_ENV_PREFIX, DEFAULT_SECRETS_DIR } from '../../activities/secrets';
 import { DEFAULT_DATA_DIR } from '../../lib/paths';
 import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../../lib/temporal/constants';
 import { startWorker } from '../../worker/main';
-import { waitForStopSignal } from '../signals';
+import { secretEnvPrefixOption } from '../flags';
+import { installStopHandling } from '../signals';
 
 const WorkerFlags = z.object({
   address: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port'),
   namespace: z.string().min(1),
   taskQueue: z.string().min(1),
   dataDir: z.string().min(1),
+  database: z.string().min(1).optional(),
   workflowBundle: z.string().optional(),
   identity: z.string().optional(),
+  shutdownGrace: z.coerce
+    .number({ message: '--shutdown-grace must be a number of seconds' })
+    .int('--shutdown-grace must be a whole number of seconds')
+    .min(0, '--shutdown-grace must be at least 0')
+    .max(3600, '--shutdown-grace must be at most 3600'),
+  secretsDir: z.string().min(1),
+  secretEnvPrefix: secretEnvPrefixOption,
+  allowInsecureAgents: z.boolean().default(false),
 });
 
 export function register(program: Command): void {
@@ -24,21 +39,35 @@ export function register(program: Command): void {
     .option('--address <host:port>', 'Temporal frontend', '127.0.0.1:7233')
     .option('--namespace <ns>', 'Temporal namespace', DEFAULT_NAMESPACE)
     .option('--task-queue <name>', 'task queue', TASK_QUEUE)
-    .option('--data-dir <dir>', 'attachment store and worker runtime files', `${DEFAULT_DATA_DIR}/worker`)
+    .option('--data-dir <dir>', 'attachment store (the SQLite file unless --database is given)', `${DEFAULT_DATA_DIR}/worker`)
+    .option('--database <url|file>', 'the store: a postgres:// URL (password from PGPASSWORD or ~/.pgpass) or a SQLite file; default <data-dir>/attachments.sqlite')
     .option('--workflow-bundle <file>', 'prebuilt workflow bundle (skips bundling at start)')
     .option('--identity <name>', 'worker identity shown in the Web UI')
+    .option('--shutdown-grace <seconds>', 'on SIGTERM/Ctrl-C, how long in-flight activities may finish before they are cancelled', '10')
+    .option('--secrets-dir <dir>', 'file: secret references must point inside this directory', DEFAULT_SECRETS_DIR)
+    .option('--secret-env-prefix <prefix>', 'env: secret references must name a variable with this prefix', DEFAULT_SECRET_ENV_PREFIX)
+    .option('--allow-insecure-agents', 'accept agent endpoints without TLS (tls: {insecure: true}); for labs only')
     .action(async (raw: Record<string, unknown>) => {
+      const { resources, requested } = installStopHandling('worker');
       const flags = WorkerFlags.parse(raw);
       const worker = await startWorker({
         address: flags.address,
         namespace: flags.namespace,
         taskQueue: flags.taskQueue,
         dataDir: resolve(flags.dataDir),
+        ...(flags.database ? { database: flags.database } : {}),
         ...(flags.workflowBundle ? { workflowBundlePath: resolve(flags.workflowBundle) } : {}),
         ...(flags.identity ? { identity: flags.identity } : {}),
+        secrets: { secretsDir: resolve(flags.secretsDir), envPrefix: flags.secretEnvPrefix },
+        allowInsecureAgents: flags.allowInsecureAgents,
+        shutdownGraceMs: flags.shutdownGrace * 1000,
+        resources,
         log: getLogger('worker'),
       });
-      await Promise.race([waitForStopSignal(), worker.done]);
-      await worker.shutdown();
+      try {
+        await Promise.race([requested, worker.done]);
+      } finally {
+        await resources.unwind();
+      }
     });
 }

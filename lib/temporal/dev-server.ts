@@ -6,11 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../model/search-attributes';
 import type { Logger } from '../logger';
 import { temporalCliPath } from '../paths';
 import { assertPortsFree } from '../ports';
-import { stopChild } from '../process';
+import { stopProcessGroup } from '../process';
+import type { ResourceStack } from '../resource-stack';
 import { DEFAULT_NAMESPACE } from './constants';
 
 export interface DevServerOptions {
@@ -34,6 +35,11 @@ export interface DevServerOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** How long to wait for the frontend to answer. @default 30000 */
   startTimeoutMs?: number;
+  /**
+   * Where the server is registered the moment it is spawned, so a stop during the start stops it too; the
+   * start gives up as soon as the stack unwinds.
+   */
+  resources?: ResourceStack;
 }
 
 export interface RunningDevServer {
@@ -44,7 +50,10 @@ export interface RunningDevServer {
   readonly uiUrl: string | undefined;
   readonly pid: number;
   readonly process: ChildProcess;
-  /** SIGINT, then SIGKILL after 10 s. Safe to call twice. */
+  /**
+   * SIGINT to the server's process group, then SIGKILL after 10 s (at once when the resource stack
+   * hurries). Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
@@ -94,8 +103,20 @@ export async function startDevServer(options: DevServerOptions, log: Logger): Pr
   const binary = options.binary ?? temporalCliPath();
   const args = devServerArgs({ ...options, uiPort });
   log.debug({ binary, args }, 'starting temporal dev server');
-  // Own process group, so a Ctrl-C in the terminal reaches us first and we stop the server in order.
+  options.resources?.stopping.throwIfAborted();
+  // Own process group, so a Ctrl-C in the terminal reaches us first and we stop the server in order; the
+  // group is also what we stop, so nothing the server might start survives it.
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.pid === undefined) return;
+      await stopProcessGroup(child.pid, { signal: 'SIGINT', timeoutMs: 10_000, ...(options.resources ? { hurry: options.resources.hurried } : {}) });
+      log.info({ serverPid: child.pid }, 'temporal dev server stopped');
+    })();
+    return stopping;
+  };
+  options.resources?.push('temporal dev server', stop);
   let output = '';
   const collect = (chunk: Buffer): void => {
     output += chunk.toString();
@@ -105,37 +126,46 @@ export async function startDevServer(options: DevServerOptions, log: Logger): Pr
   child.stderr?.on('data', collect);
   const pid = child.pid;
   if (pid === undefined) throw new DevServerStartError(`could not spawn ${binary}`, output);
+  log.info({ serverPid: pid, ports: devServerPorts({ ...options, uiPort }) }, 'temporal dev server spawned');
 
   const address = `${ip}:${port}`;
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
-  let ready = false;
-  while (!ready) {
-    if (child.exitCode !== null) throw new DevServerStartError(`temporal dev server exited with ${child.exitCode} while starting`, output);
-    if (Date.now() > deadline) {
-      await stopChild(child, { signal: 'SIGKILL' });
-      throw new DevServerStartError(`temporal dev server did not answer on ${address} within ${options.startTimeoutMs ?? 30_000} ms`, output);
-    }
-    ready = await answers(address, namespace);
-    if (!ready) await new Promise((r) => setTimeout(r, 200));
+  try {
+    await waitUntilServing(child, address, namespace, options, () => output);
+  } catch (err) {
+    await stop();
+    throw err;
   }
   const uiUrl = uiPort === null ? undefined : `http://${ip}:${uiPort}`;
   log.info({ address, namespace, uiUrl, serverPid: pid, dataDir: options.dataDir }, 'temporal dev server ready');
 
-  let stopping: Promise<void> | undefined;
+  return { address, namespace, uiUrl, pid, process: child, stop };
+}
+
+/** Every port the server binds, by role (for messages and for checking they are free again). */
+export function devServerPorts(options: DevServerOptions): Record<string, number> {
+  const port = options.port ?? 7233;
+  const uiPort = options.uiPort === undefined ? 8233 : options.uiPort;
   return {
-    address,
-    namespace,
-    uiUrl,
-    pid,
-    process: child,
-    stop() {
-      stopping ??= (async () => {
-        await stopChild(child, { signal: 'SIGINT', timeoutMs: 10_000 });
-        log.info({ serverPid: pid }, 'temporal dev server stopped');
-      })();
-      return stopping;
-    },
+    frontend: port,
+    http: options.httpPort ?? port + 10,
+    metrics: options.metricsPort ?? port + 20,
+    ...(uiPort === null ? {} : { ui: uiPort }),
   };
+}
+
+async function waitUntilServing(child: ChildProcess, address: string, namespace: string, options: DevServerOptions, output: () => string): Promise<void> {
+  const timeoutMs = options.startTimeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    options.resources?.stopping.throwIfAborted();
+    // Killed by a signal, a child has signalCode set and exitCode null.
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new DevServerStartError(`temporal dev server exited with ${child.exitCode ?? child.signalCode} while starting`, output());
+    }
+    if (Date.now() > deadline) throw new DevServerStartError(`temporal dev server did not answer on ${address} within ${timeoutMs} ms`, output());
+    if (await answers(address, namespace)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 async function answers(address: string, namespace: string): Promise<boolean> {

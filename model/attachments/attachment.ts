@@ -1,7 +1,7 @@
 /**
- * A NetworkAttachment: the desired state of one network on one host NIC or bond (engine-host-networking.md
- * §2.1). The store keeps these as rows; the install workflow records them as intent before applying and
- * compensates them when the host rolls back.
+ * A NetworkAttachment: the desired state of one network on one host NIC or bond
+ * (docs/engine-host-networking.md#networkattachment). The store keeps these as rows; the install workflow
+ * records them as intent before applying and compensates them when the host rolls back.
  */
 import { z } from 'zod';
 

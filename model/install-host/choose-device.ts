@@ -1,5 +1,5 @@
 /**
- * Which host device carries the manager's traffic (seed 000/001; vdsm-protocol.md §7; engine §7).
+ * Which host device carries the manager's traffic (docs/design-decisions.md#finding-the-management-device).
  *
  * The chain: our agent's `Host.getRoute(manager)` is authoritative when it exists — "no route" then means
  * the host sits behind NAT or is cut off, and the install skips the management network visibly. Older
@@ -58,7 +58,7 @@ function holds(device: { addr?: string; ipv4addrs?: string[]; ipv6addrs?: string
   return [...(device.ipv4addrs ?? []), ...(device.ipv6addrs ?? [])].some((cidr) => canonicalIP(cidr.split('/')[0] ?? '') === want);
 }
 
-/** The engine's rule (engine-host-networking.md §7): a bridge holding the address wins, then NICs, bonds, VLANs. */
+/** The engine's rule (docs/engine-host-networking.md#the-active-nic): a bridge holding the address wins, then NICs, bonds, VLANs. */
 export function deviceByAddress(caps: NetworkCapabilities, addresses: readonly string[]): { device: string; address: string } | null {
   for (const address of addresses) {
     for (const group of [caps.bridges, caps.nics, caps.bondings, caps.vlans] as const) {

@@ -7,6 +7,7 @@
  * resolves (`file:/etc/pki/hostprov/client.pem`, `env:BMC_PASSWORD`).
  */
 import { z } from 'zod';
+import { fenceOptionsProblem } from '../fencing/fence-options';
 import { VDSM_PORT } from '../vdsm/port';
 
 export const INSTALL_HOST_WORKFLOW = 'installHost';
@@ -18,7 +19,11 @@ export const SecretRef = z
   .regex(/^(file:\/.+|env:[A-Za-z_][A-Za-z0-9_]*)$/, 'must be a reference like "file:/abs/path" or "env:NAME", never the secret itself');
 export type SecretRef = z.infer<typeof SecretRef>;
 
-export const AgentEndpointInput = z.object({
+/**
+ * How the worker reaches the host's agent, as the workflow input names it: TLS material by secret reference
+ * (resolved on the worker into the VDSM client's `AgentEndpoint`), host defaulting to the host's address.
+ */
+export const AgentEndpointRefInput = z.object({
   /** Address the worker connects to; @default the host's `address` */
   host: z.string().min(1).optional(),
   /** @default 54321 */
@@ -28,7 +33,7 @@ export const AgentEndpointInput = z.object({
     z.object({ insecure: z.literal(true) }).strict(),
   ]),
 });
-export type AgentEndpointInput = z.infer<typeof AgentEndpointInput>;
+export type AgentEndpointRefInput = z.infer<typeof AgentEndpointRefInput>;
 
 const HostRef = z.object({
   id: z.string().min(1).max(128),
@@ -63,10 +68,21 @@ export const PowerManagementInput = z
     port: z.number().int().min(1).max(65_535).optional(),
     username: z.string().min(1),
     passwordRef: SecretRef,
-    /** Extra `key=value` options for the fence agent, e.g. `lanplus=0`. @default '' */
-    options: z.string().default(''),
+    /**
+     * Extra `key=value` options for the fence agent, e.g. `lanplus=1`, separated by spaces, commas or
+     * newlines. Nothing that runs a program, names a file or overrides the address, user, password, plug or
+     * action (model/fencing/fence-options.ts); the proxy's agent also checks them against the fence agent's
+     * metadata. @default ''
+     */
+    options: z
+      .string()
+      .superRefine((options, ctx) => {
+        const problem = fenceOptionsProblem(options);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .default(''),
     /** The host whose agent runs the fence agent (never the host being fenced). */
-    proxy: z.object({ id: z.string().min(1), name: z.string().min(1), agent: AgentEndpointInput.extend({ host: z.string().min(1) }) }).strict(),
+    proxy: z.object({ id: z.string().min(1), name: z.string().min(1), agent: AgentEndpointRefInput.extend({ host: z.string().min(1) }) }).strict(),
   })
   .strict();
 export type PowerManagementInput = z.infer<typeof PowerManagementInput>;
@@ -92,7 +108,7 @@ export const InstallHostInput = z
   .object({
     version: z.literal(CONTRACT_VERSION),
     host: HostRef.extend({ clusterId: z.string().min(1) }).strict(),
-    agent: AgentEndpointInput,
+    agent: AgentEndpointRefInput,
     /** The manager address the host must reach (where its management traffic goes). */
     managerAddress: z.string().min(1),
     managementNetwork: ManagementNetworkInput.default({ name: 'ovirtmgmt', vlan: null, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true }),

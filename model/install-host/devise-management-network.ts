@@ -1,7 +1,7 @@
 /**
  * deviseManagementNetwork: from the host's reported capabilities and the device that reaches the manager,
  * the exact `Host.setupNetworks` request that builds the management network there, matching the DC
- * definition (seed 003; engine-host-networking.md §1.3). Pure and deterministic: runs inside the workflow.
+ * definition (docs/design-decisions.md#devising-the-management-network). Pure and deterministic: runs inside the workflow.
  *
  * Deliberate difference from the engine: a VLAN on a bond with fewer than two slaves is rejected too
  * (the engine only checks the active device's own name, so it lets that case through).
@@ -10,6 +10,7 @@ import { FailureType } from '../failures';
 import { isIPv4, parseCidr, prefixToNetmask } from '../ip';
 import type { NetworkAttachmentSpec, IpConfiguration } from '../attachments/attachment';
 import { mtuOf, type DeviceInfo, type NetworkCapabilities } from '../vdsm/capabilities';
+import { hostNetworkAttributes } from '../vdsm/host-network-attributes';
 import type { NetworkAttributes } from '../vdsm/setup-networks';
 import type { ManagementNetworkInput } from './contract';
 
@@ -91,27 +92,19 @@ export function deviseManagementNetwork(caps: NetworkCapabilities, device: strin
     };
   }
 
-  const attrs: NetworkAttributes = { [bond ? 'bonding' : 'nic']: baseDevice };
-  if (network.vlan !== null) attrs.vlan = String(network.vlan);
-  attrs.mtu = network.mtu;
-  attrs.bridged = network.vmNetwork ? 'true' : 'false';
-  if (network.vmNetwork) attrs.STP = network.stp ? 'yes' : 'no';
+  // The engine builds this request through HostSetupNetworks, so the attributes are the ones it sends there.
+  const attrs = hostNetworkAttributes({
+    nicName: baseDevice,
+    bonding: bond !== undefined,
+    vlan: network.vlan,
+    mtu: network.mtu,
+    vmNetwork: network.vmNetwork,
+    stp: network.stp,
+    ipConfiguration,
+    defaultRoute: network.defaultRoute,
+  });
   const v4 = ipConfiguration.ipv4;
-  if (v4.bootProtocol === 'DHCP') attrs.bootproto = 'dhcp';
-  if (v4.bootProtocol === 'STATIC_IP') {
-    attrs.ipaddr = v4.address;
-    attrs.netmask = v4.netmask;
-    if (v4.gateway) attrs.gateway = v4.gateway;
-  }
   const v6 = ipConfiguration.ipv6;
-  attrs.dhcpv6 = v6.bootProtocol === 'DHCP' || v6.bootProtocol === 'POLY_DHCP_AUTOCONF';
-  attrs.ipv6autoconf = v6.bootProtocol === 'AUTOCONF' || v6.bootProtocol === 'POLY_DHCP_AUTOCONF';
-  if (v6.bootProtocol === 'STATIC_IP' && v6.address !== undefined && v6.prefix !== undefined) {
-    attrs.ipv6addr = `${v6.address}/${v6.prefix}`;
-    // Only the default-route network keeps its IPv6 gateway (engine §8).
-    if (v6.gateway && network.defaultRoute) attrs.ipv6gateway = v6.gateway;
-  }
-  if (network.defaultRoute) attrs.defaultRoute = true;
 
   return {
     kind: 'configure',

@@ -140,7 +140,8 @@ export function canonicalizeBond(name: string, attrs: BondAttributes): BondConfi
 
 /**
  * The whole request. When a network in the request takes the default route, the network currently holding
- * it is added to the request with `defaultRoute: false` (VDSM §3.3), so the change is visible in one place.
+ * it is added to the request with `defaultRoute: false` (docs/setup-networks.md#default-route-and-dns), so
+ * the change is visible in one place.
  */
 export function canonicalizeRequest(params: SetupNetworksParams, ctx: CanonicalizeContext): CanonicalRequest {
   const networks: CanonicalRequest['networks'] = {};

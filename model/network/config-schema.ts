@@ -30,3 +30,8 @@ export const RunningConfigSchema = z.object({
   networks: z.record(z.string(), NetworkConfigSchema),
   bonds: z.record(z.string(), BondConfigSchema),
 });
+
+/** A DHCP client the agent runs (`DhcpClientSpec`): kept in the DHCP registry and in a pending transaction. */
+export const DhcpClientSpecSchema = z
+  .object({ dev: z.string(), family: z.union([z.literal(4), z.literal(6)]), table: z.number().int(), defaultRoute: z.boolean(), sourceRouting: z.boolean() })
+  .strict();

@@ -6,9 +6,10 @@
 import { inSubnet, parseCidr, sourceRouteTableId, subnetOf } from '../ip';
 import { MAIN_TABLE, type AddressState, type CreatableLinkType, type Family, type KernelState, type RouteState, type RuleState } from '../net-state';
 import { bondModeName, bondOptionsRecord } from './bond-options';
+import { creationOrder } from './plan/levels';
 import { BootProto, southboundOf, topDeviceOf, type NetworkConfig, type RunningConfig } from './config';
 
-/** VDSM's rule priority for per-network source routing (vdsm-protocol.md §6). */
+/** VDSM's rule priority for per-network source routing (docs/setup-networks.md#static-networks). */
 export const SOURCE_ROUTE_RULE_PRIORITY = 3200;
 
 export interface DesiredLink {
@@ -54,13 +55,6 @@ export interface DesiredState {
   dhcp: DhcpClientSpec[];
   /** Devices whose DHCP clients are owned: any client on them not in `dhcp` is stopped. */
   dhcpOwners: string[];
-}
-
-const LEVEL: Record<CreatableLinkType | 'nic', number> = { nic: 0, bond: 1, vlan: 2, bridge: 3 };
-
-/** Dependency level of a desired link: NICs, then bonds, VLANs, bridges (each may sit on the previous). */
-export function linkLevel(link: DesiredLink): number {
-  return LEVEL[link.create ?? 'nic'];
 }
 
 function macOf(current: KernelState, name: string): string | undefined {
@@ -115,7 +109,7 @@ export function renderDesiredState(config: RunningConfig, current: KernelState):
     renderIp(net, top, state);
   }
 
-  state.links = [...links.values()].sort((a, b) => linkLevel(a) - linkLevel(b) || a.name.localeCompare(b.name));
+  state.links = [...links.values()].sort(creationOrder);
   state.addressOwners = [...owners].sort();
   state.routeOwners = [...owners].sort();
   state.dhcpOwners = [...owners].sort();
@@ -140,7 +134,7 @@ function renderIp(net: NetworkConfig, top: string, state: DesiredState): void {
       const subnet = subnetOf(net.ipaddr, net.prefix);
       if (net.defaultRoute) state.routes.push({ family: 4, table: MAIN_TABLE, dst: 'default', gateway: net.gateway, dev: top });
       // Every static network with a gateway gets its own table, so replies leave through the network
-      // they arrived on (multiple gateways; vdsm-protocol.md §6). The on-link check keeps `ip` from refusing.
+      // they arrived on (docs/setup-networks.md#multiple-gateways-and-source-routing). The on-link check keeps `ip` from refusing.
       if (inSubnet(net.gateway, net.ipaddr, net.prefix)) {
         state.routes.push({ family: 4, table, dst: 'default', gateway: net.gateway, dev: top });
       }
@@ -222,7 +216,7 @@ export function desiredStateFromSnapshot(
       ...(l.vlan ? { vlanBase: l.vlan.base, vlanId: l.vlan.id } : {}),
     });
   }
-  links.sort((a, b) => linkLevel(a) - linkLevel(b) || a.name.localeCompare(b.name));
+  links.sort(creationOrder);
   const absentLinks = current.links.filter((l) => inScope.has(l.name) && !before.has(l.name)).map((l) => l.name);
   const owners = scope.links.filter((n) => before.has(n)).sort();
   const tables = new Set(scope.tables);
@@ -232,10 +226,12 @@ export function desiredStateFromSnapshot(
     links,
     absentLinks,
     addressOwners: owners,
-    // Addresses a DHCP client will hand out again are left to it; static ones are restored verbatim.
+    // Addresses and routes a DHCP client will hand out again are left to it; static ones are restored
+    // verbatim. (A learned route put back by hand would need its gateway on-link before the client has
+    // its lease again, and the kernel would refuse it.)
     addresses: snapshot.addresses.filter((a) => inScope.has(a.dev) && !(a.dynamic && dhcpDevs.has(`${a.dev}/${a.family}`))),
     routeOwners: owners,
-    routes: snapshot.routes.filter((r) => r.dev !== undefined && inScope.has(r.dev)),
+    routes: snapshot.routes.filter((r) => r.dev !== undefined && inScope.has(r.dev) && !(r.protocol === 'dhcp' && dhcpDevs.has(`${r.dev}/${r.family}`))),
     ruleTables: [...tables].sort((x, y) => x - y),
     rules: snapshot.rules.filter((r) => tables.has(r.table)),
     dhcp,

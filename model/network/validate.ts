@@ -1,7 +1,7 @@
 /**
  * Validation of a canonical setupNetworks request against the running config and the kernel state (both
  * passed in: no reads of the live system, so every rule is unit-testable). The first violation wins, as in
- * VDSM, and carries VDSM's error code (vdsm-protocol.md §3.3, §3.8) with a message naming the entity.
+ * VDSM, and carries VDSM's error code (docs/setup-networks.md#canonical-form-and-validation) with a message naming the entity.
  */
 import type { KernelState, LinkState } from '../net-state';
 import { VdsmCode, VdsmError } from '../vdsm/error-codes';

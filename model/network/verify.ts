@@ -4,7 +4,7 @@
  */
 import type { KernelState } from '../net-state';
 import type { DesiredState } from './desired-state';
-import { sameAddress, sameRoute, sameRule } from './plan';
+import { addressMeets, sameAddress, sameRoute, sameRule } from './plan';
 
 export function verifyState(current: KernelState, desired: DesiredState): string[] {
   const problems: string[] = [];
@@ -24,7 +24,9 @@ export function verifyState(current: KernelState, desired: DesiredState): string
     if (want.stp !== undefined && have.bridge && have.bridge.stp !== want.stp) problems.push(`bridge ${want.name} has stp ${have.bridge.stp ? 'on' : 'off'}, expected ${want.stp ? 'on' : 'off'}`);
   }
   for (const want of desired.addresses) {
-    if (!current.addresses.some((a) => sameAddress(a, want))) problems.push(`address ${want.address}/${want.prefixLen} is missing on ${want.dev}`);
+    if (!current.addresses.some((have) => addressMeets(have, want))) {
+      problems.push(`address ${want.address}/${want.prefixLen} is missing on ${want.dev}${want.dynamic ? '' : ' (as a static address)'}`);
+    }
   }
   const owners = new Set(desired.addressOwners);
   const dhcpDevs = new Set(desired.dhcp.map((d) => `${d.dev}/${d.family}`));

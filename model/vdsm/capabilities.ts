@@ -1,5 +1,5 @@
 /**
- * VDSM's network capabilities on the wire (vdsm-protocol.md §3.1, §3.2): what `Host.getCapabilities` and
+ * VDSM's network capabilities on the wire (docs/vdsm-verbs.md#capabilities): what `Host.getCapabilities` and
  * `Host.getNetworkCapabilities` return. Real VDSM adds many more keys, so every object passes unknown keys
  * through; `mtu` is a string on VDSM (a number is tolerated), `netConfigDirty` is the string "True"/"False".
  *
@@ -91,7 +91,7 @@ export const NetworkCapabilities = z
 export type NetworkCapabilities = z.infer<typeof NetworkCapabilities>;
 
 export const Capabilities = NetworkCapabilities.extend({
-  /** Device owning the host-side address of the connection that asked (VDSM §7); `''` when unknown. */
+  /** Device owning the host-side address of the connection that asked (docs/vdsm-verbs.md#lastclientiface); `''` when unknown. */
   lastClientIface: z.string().default(''),
   software_version: z.string().optional(),
   software_revision: z.string().optional(),

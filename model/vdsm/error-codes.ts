@@ -1,5 +1,5 @@
 /**
- * Error codes on VDSM's wire (vdsm-protocol.md §1.3, §3.8). A VDSM verb failure is a JSON-RPC error whose
+ * Error codes on VDSM's wire (docs/vdsm-wire-protocol.md#error-codes). A VDSM verb failure is a JSON-RPC error whose
  * `code` is the VDSM status code, so clients branch on these numbers.
  */
 export const JsonRpcCode = {

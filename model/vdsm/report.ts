@@ -1,5 +1,5 @@
 /**
- * Kernel state + running config → VDSM's network capabilities (vdsm-protocol.md §3.1): the shape real
+ * Kernel state + running config → VDSM's network capabilities (docs/vdsm-verbs.md#capabilities): the shape real
  * oVirt engines parse. Pure: the agent reads, this renders. MTUs are strings, `netConfigDirty` a string.
  */
 import { inSubnet, isIPv4, prefixToNetmask } from '../ip';
@@ -21,7 +21,10 @@ function addressesOf(kernel: KernelState, dev: string, family: Family): string[]
   return kernel.addresses.filter((a) => a.dev === dev && a.family === family).map((a) => `${a.address}/${a.prefixLen}`);
 }
 
-/** VDSM's gateway lookup searches every table for the device's default route, main table first (§6). */
+/**
+ * VDSM's gateway lookup searches every table for the device's default route, main table first
+ * (docs/setup-networks.md#reporting-gateways).
+ */
 function gatewayOf(kernel: KernelState, dev: string, family: Family): string | undefined {
   const defaults = kernel.routes.filter((r) => r.dev === dev && r.family === family && r.dst === 'default' && r.gateway);
   return (defaults.find((r) => r.table === MAIN_TABLE) ?? defaults[0])?.gateway;

@@ -1,5 +1,5 @@
 /**
- * `Host.setupNetworks(networks, bondings, options)` as it arrives on the wire (vdsm-protocol.md §3.3).
+ * `Host.setupNetworks(networks, bondings, options)` as it arrives on the wire (docs/setup-networks.md#parameters).
  *
  * Deliberately lenient, as VDSM is: the engine sends `vlan` as a string, `bridged` as "true"/"false",
  * `STP` as "yes"/"no", `connectivityCheck` as "true"/"false". canonicalize.ts turns this into the

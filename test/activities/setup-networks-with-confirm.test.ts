@@ -2,18 +2,24 @@
  * The setupNetworks activity against a real agent on a namespaced host, through a relay whose connections
  * are cut while the call is in flight: the activity reconnects and sends the same request id. Our agent joins
  * the running request; an agent behaving like stock VDSM answers 40, and the activity confirms until the
- * host's window has closed and reads the outcome. Either way the host applies exactly once.
+ * host's window has closed and reads the outcome. Either way the host applies exactly once. The same holds
+ * when the agent process itself is killed with `kill -9` after the apply and comes back in the same boot.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretResolver } from '../../activities/secrets';
 import { createSetupNetworksActivity } from '../../activities/setup-networks-with-confirm';
 import type { SetupNetworksOutcome } from '../../activities/types';
 import { netnsUnavailableReason } from '../../testbed/netns';
 import { createAgentHost, MGMT_SUBNET, type AgentHost } from '../helpers/agent-host';
+import { createAgentProcessHost, type AgentProcessHost } from '../helpers/agent-process';
 import { skipBecause } from '../helpers/skip';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay';
 
 const unavailable = await netnsUnavailableReason();
+
+/** The agent here serves without TLS: the worker must be told to allow that (it refuses by default). */
+const access = { secrets: new SecretResolver(), allowInsecureAgents: true };
 
 const input = (port: number, requestId: string, timeoutSeconds: number) => ({
   endpoint: { host: '127.0.0.1', port, tls: { insecure: true as const } },
@@ -60,7 +66,7 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
 
     it('survives the session dying mid-call: same request id, the agent joins it, one apply, confirmed', async () => {
       const requestId = `relay-${Date.now()}`;
-      const outcome = await cutMidCall(h, relay, createSetupNetworksActivity({ confirmIntervalMs: 200 }), requestId, 20);
+      const outcome = await cutMidCall(h, relay, createSetupNetworksActivity(access, { confirmIntervalMs: 200 }), requestId, 20);
       expect(outcome).toMatchObject({ status: 'applied', tookOverInFlight: true });
       expect((await h.journal()).filter((e) => e.kind === 'apply' && e.requestId === requestId)).toHaveLength(1);
       expect((await h.kernel()).links.find((l) => l.name === 'ovirtmgmt')).toBeDefined();
@@ -95,7 +101,7 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
 
     it('keeps confirming through the host\'s window, then reads from capabilities that the change stayed', async () => {
       const requestId = `vdsm-${Date.now()}`;
-      const activity = createSetupNetworksActivity({ confirmIntervalMs: 200, windowSlackMs: 2_000 });
+      const activity = createSetupNetworksActivity(access, { confirmIntervalMs: 200, windowSlackMs: 2_000 });
       const running = new MockActivityEnvironment().run(activity, input(relay.port, requestId, 6)) as Promise<SetupNetworksOutcome>;
       await appliedBy(h, requestId);
       expect(relay.cutAll()).toBeGreaterThan(0);
@@ -109,6 +115,40 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
       expect(journal.filter((e) => e.kind === 'apply')).toHaveLength(1);
       expect(journal.some((e) => e.kind === 'rollback')).toBe(false);
       expect((await h.kernel()).links.find((l) => l.name === 'ovirtmgmt')).toBeDefined();
+    });
+  });
+
+  describe('against our agent killed with kill -9 after the apply and restarted in the same boot', () => {
+    let h: AgentProcessHost;
+    let relay: TcpRelay;
+    beforeAll(async () => {
+      h = await createAgentProcessHost();
+      await h.start();
+      relay = await startTcpRelay(h.endpoint, { holdAfterFirst: true });
+    });
+    afterAll(async () => {
+      await relay?.close();
+      await h?.close();
+    });
+
+    it('the activity resends, joins the restarted agent\'s pending change, confirms it: applied once', async () => {
+      const requestId = `killed-${Date.now()}`;
+      const activity = createSetupNetworksActivity(access, { confirmIntervalMs: 200 });
+      // Confirm polls are held until the agent is back, so the first process certainly dies unconfirmed.
+      const running = new MockActivityEnvironment().run(activity, input(relay.port, requestId, 60)) as Promise<SetupNetworksOutcome>;
+      const deadline = Date.now() + 30_000;
+      while (!h.journal().some((e) => e.kind === 'apply' && e.requestId === requestId)) {
+        if (Date.now() > deadline) throw new Error('setupNetworks never reached the agent');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await h.kill();
+      await h.start();
+      relay.release();
+
+      expect(await running).toMatchObject({ status: 'applied', tookOverInFlight: true });
+      const journal = h.journal().filter((e) => e.requestId === requestId);
+      expect(journal.map((e) => e.kind)).toEqual(['apply', 'recover-keep']);
+      expect((await h.kernel()).links.find((l) => l.name === 'ovirtmgmt')).toMatchObject({ kind: 'bridge' });
     });
   });
 });

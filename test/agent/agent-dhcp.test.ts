@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentClient } from '../../agent/transport/client';
+import { AgentClient } from '../../vdsm/client/client';
 import { isAlive } from '../../lib/process';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';

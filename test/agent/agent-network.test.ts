@@ -2,15 +2,20 @@
  * The agent's network verbs against the real kernel, driven over the real STOMP/JSON-RPC client:
  * capabilities, getRoute, setupNetworks with the connectivity check (kept / rolled back exactly), the
  * one-verb-at-a-time rule, idempotent request ids, safe config across a reboot, missing kernel features.
+ * The kill -9 cases of a pending change are in pending-transaction.test.ts (a real agent process).
  */
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentRpcError } from '../../agent/transport/client-errors';
+import { pendingTransactionFile } from '../../agent/persistence/pending-transaction';
+import { AgentRpcError } from '../../vdsm/client/errors';
 import { run } from '../../lib/process';
 import { sourceRouteTableId } from '../../model/ip';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { VdsmCode } from '../../model/vdsm/error-codes';
 import { netnsUnavailableReason } from '../../testbed/netns';
 import { comparable, createAgentHost, MGMT_SUBNET, type AgentHost } from '../helpers/agent-host';
+import { modesUnder, notPrivate } from '../helpers/file-modes';
 import { skipBecause } from '../helpers/skip';
 
 const unavailable = await netnsUnavailableReason();
@@ -104,7 +109,7 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
     expect(await rpcCode(h.client.call('Host.setSafeNetworkConfig', {}))).toBe(VdsmCode.RESOURCE_UNAVAILABLE);
     expect(await rpcCode(h.client.call('Host.setupNetworks', params))).toBe(VdsmCode.RESOURCE_UNAVAILABLE);
     // The caller lost its session and resends with the same id (a second client, as after a reconnect).
-    const second = (await import('../../agent/transport/client')).AgentClient.connect({ host: '127.0.0.1', port: h.agent.address.port, tls: { insecure: true } });
+    const second = (await import('../../vdsm/client/client')).AgentClient.connect({ host: '127.0.0.1', port: h.agent.address.port, tls: { insecure: true } });
     const retry = (await second).call('Host.setupNetworks', params, { id, timeoutMs: 30_000 });
     const stop = h.confirmContinuously();
     try {
@@ -150,6 +155,13 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
     const restores = (await h.journal()).filter((e) => e.kind === 'restore').length;
     await h.restartAgent(false);
     expect((await h.journal()).filter((e) => e.kind === 'restore').length).toBe(restores);
+  });
+
+  it('its state after real applies, persists and restores is private: 0600 files in 0700 directories', () => {
+    const state = join(h.dir, 'state');
+    expect(modesUnder(state).map((e) => e.path)).toEqual(expect.arrayContaining(['journal.jsonl', 'staging/running-config.json', 'persistence']));
+    expect(statSync(state).mode & 0o777).toBe(0o700);
+    expect(notPrivate(state)).toEqual([]);
   });
 
   it('bonds and VLANs the kernel cannot build are refused with a VDSM code naming the missing support, and nothing changes', async () => {
@@ -207,5 +219,14 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
     const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
     expect(Object.keys(caps.networks)).toEqual(['ovirtmgmt']);
     expect((await h.journal()).at(-1)).toMatchObject({ kind: 'restore', outcome: 'ok' });
+  });
+
+  it('an unreadable pending-transaction record is journaled, changes nothing, and the agent serves', async () => {
+    writeFileSync(pendingTransactionFile(join(h.dir, 'state')), '{"version":1,"phase":"applying","requestId":"x","restorePoint":"rm -rf /"}\n');
+    const before = comparable(await h.kernel());
+    await h.restartAgent(false);
+    expect((await h.journal()).at(-1)).toMatchObject({ kind: 'recover-rollback', outcome: 'failed', detail: expect.stringMatching(/pending-transaction\.json is unreadable/) });
+    expect(comparable(await h.kernel())).toEqual(before);
+    expect(await h.client.call('Host.setupNetworks', { networks: {}, bondings: {}, options: { connectivityCheck: false } })).toEqual({ code: 0, message: 'Done' });
   });
 });

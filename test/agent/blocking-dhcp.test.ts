@@ -8,10 +8,13 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLinuxBackend, type NetworkBackend } from '../../agent/backend/backend';
-import { startAgent, type RunningAgent } from '../../agent/main';
-import { AgentClient } from '../../agent/transport/client';
-import { AgentRpcError } from '../../agent/transport/client-errors';
+import type { NetworkBackend } from '../../agent/backend/backend';
+import { createLinuxBackend } from '../../agent/backend/linux-backend';
+import { journalFile, readJournal } from '../../agent/network/journal';
+import { PendingTransactionStore, TransactionPhase } from '../../agent/persistence/pending-transaction';
+import { startAgent, type RunningAgent } from '../../agent/agent-service';
+import { AgentClient } from '../../vdsm/client/client';
+import { AgentRpcError } from '../../vdsm/client/errors';
 import { stopPid } from '../../lib/process';
 import { VdsmCode } from '../../model/vdsm/error-codes';
 import { Capabilities } from '../../model/vdsm/capabilities';
@@ -110,19 +113,31 @@ describe.skipIf(skipBecause(kernelSkipReason, 'blockingdhcp tests'))('setupNetwo
     expect(caps.networks.waited).toMatchObject({ dhcpv4: true, addr: address });
   });
 
-  it('no lease in time fails with code 29 and rolls the change back completely', async () => {
+  it('no lease in time fails with code 29 and rolls the change back completely, through the pending transaction', async () => {
     const before = comparable(await reader.read());
+    const id = 'blocking-no-lease';
     const params = { networks: { nolease: { nic: 'eth1', bridged: 'true', bootproto: 'dhcp', blockingdhcp: 'true' } }, bondings: {}, options: NO_CHECK };
-    const err = await client.call('Host.setupNetworks', params, { timeoutMs: 30_000 }).then(
-      () => null,
-      (e: unknown) => e,
-    );
+    const failure = (e: unknown) => e;
+    const err = await client.call('Host.setupNetworks', params, { timeoutMs: 30_000, id }).then(() => null, failure);
     expect(err).toBeInstanceOf(AgentRpcError);
     expect(err).toMatchObject({ code: VdsmCode.FAILED_IFUP, rpcMessage: expect.stringContaining('no DHCPv4 lease on nolease') });
     expect(comparable(await reader.read())).toEqual(before);
     expect(existsSync(join(dir.path, 'run', 'dhcp', 'nolease.4.pid'))).toBe(false);
     const caps = Capabilities.parse(await client.call('Host.getCapabilities', {}));
     expect(caps.networks.nolease).toBeUndefined();
+
+    // The failed wait took the apply's failure path: journaled, rolled back, and the transaction on disk is
+    // over with the answer the caller got (nothing left pending for a restart to act on).
+    const stateDir = join(dir.path, 'state');
+    const entries = readJournal(journalFile(stateDir)).filter((e) => e.requestId === id);
+    expect(entries.map((e) => [e.kind, e.outcome])).toEqual([['apply', 'failed'], ['rollback', 'ok']]);
+    const record = new PendingTransactionStore(stateDir).load();
+    expect(record).toMatchObject({ requestId: id, phase: TransactionPhase.FINISHED, outcome: { ok: false, code: VdsmCode.FAILED_IFUP, message: (err as AgentRpcError).rpcMessage } });
+
+    // A retry of the same id learns the outcome; it does not apply (and wait) again.
+    const retried = await client.call('Host.setupNetworks', params, { timeoutMs: 30_000, id }).then(() => null, failure);
+    expect(retried).toMatchObject({ code: VdsmCode.FAILED_IFUP, rpcMessage: (err as AgentRpcError).rpcMessage });
+    expect(readJournal(journalFile(stateDir)).filter((e) => e.requestId === id)).toHaveLength(2);
   });
 
   it('refuses a value it cannot read as a boolean, changing nothing', async () => {

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAlive, stopChild, stopPid } from '../../lib/process';
+import { isAlive, processGroupMembers, stopChild, stopPid, stopProcessGroup } from '../../lib/process';
 
 describe('process liveness', () => {
   const children: ChildProcess[] = [];
@@ -44,5 +44,33 @@ describe('process liveness', () => {
     await new Promise((r) => stubborn.stdout?.once('data', r));
     await stopPid(stubborn.pid!, { timeoutMs: 300 });
     expect(isAlive(stubborn.pid!)).toBe(false);
+  });
+
+  /** A detached shell (its own process group) with a child that ignores SIGTERM and SIGINT: pids of both. */
+  async function stubbornGroup(): Promise<{ leader: number; member: number }> {
+    const script = "trap '' TERM INT; (trap '' TERM INT; while :; do sleep 0.1; done) & echo $!; while :; do sleep 0.1; done";
+    const leader = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    children.push(leader);
+    const member = await new Promise<number>((resolvePromise) => leader.stdout?.once('data', (d: Buffer) => resolvePromise(Number(d.toString().trim()))));
+    return { leader: leader.pid!, member };
+  }
+
+  it('stops a whole process group, escalating to SIGKILL for what ignores the polite signal', async () => {
+    const { leader, member } = await stubbornGroup();
+    expect(processGroupMembers(leader)).toEqual(expect.arrayContaining([leader, member]));
+    await stopProcessGroup(leader, { signal: 'SIGTERM', timeoutMs: 300 });
+    expect(processGroupMembers(leader)).toEqual([]);
+    expect(isAlive(member)).toBe(false);
+  });
+
+  it('skips the grace period of a group stop once hurried', async () => {
+    const { leader, member } = await stubbornGroup();
+    const hurry = new AbortController();
+    // An hour of grace: only the hurry can end this stop within the test's timeout.
+    const stopping = stopProcessGroup(leader, { signal: 'SIGTERM', timeoutMs: 3_600_000, hurry: hurry.signal });
+    await expect.poll(() => isAlive(member)).toBe(true);
+    hurry.abort();
+    await stopping;
+    expect(processGroupMembers(leader)).toEqual([]);
   });
 });

@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAgent, type RunningAgent } from '../../agent/main';
+import { startAgent, type RunningAgent } from '../../agent/agent-service';
 import { readJournal, type JournalRecord } from '../../agent/network/journal';
-import { createLinuxBackend } from '../../agent/backend/backend';
-import { AgentClient } from '../../agent/transport/client';
+import { createLinuxBackend } from '../../agent/backend/linux-backend';
+import { AgentClient } from '../../vdsm/client/client';
 import { getLogger } from '../../lib/logger';
 import type { KernelState } from '../../model/net-state';
 import { Netns, addVethPair, uniqueToken } from '../../testbed/netns';
@@ -38,19 +38,17 @@ export interface AgentHostOptions {
   compatibility?: 'hostprov' | 'vdsm';
 }
 
-export async function createAgentHost(options: AgentHostOptions = {}): Promise<AgentHost> {
-  const token = uniqueToken();
+/**
+ * The host and manager namespaces of a test host, fresh: `eth0` (factory address and default route) and
+ * `eth1` in the host, their peers `p0` (the gateway) and `p1` in the manager side.
+ */
+export async function createHostNamespaces(token = uniqueToken()): Promise<{ host: Netns; manager: Netns }> {
   const host = await Netns.create(`hpah-${token}`);
   const manager = await Netns.create(`hpam-${token}`);
-  const dir = mkdtempSync(join(tmpdir(), 'hostprov-agent-'));
-  let runtimeGeneration = 0;
-  const log = getLogger('agent-test');
   try {
     await addVethPair({ ns: host, name: 'eth0' }, { ns: manager, name: 'p0' });
     await addVethPair({ ns: host, name: 'eth1' }, { ns: manager, name: 'p1' });
-    await host.ip(['addr', 'add', `${MGMT_SUBNET.host}/${MGMT_SUBNET.prefix}`, 'dev', 'eth0']);
-    for (const dev of ['eth0', 'eth1']) await host.ip(['link', 'set', dev, 'up']);
-    await host.ip(['route', 'add', 'default', 'via', MGMT_SUBNET.gateway]);
+    await setFactoryNetwork(host);
     await manager.ip(['addr', 'add', `${MGMT_SUBNET.gateway}/${MGMT_SUBNET.prefix}`, 'dev', 'p0']);
     for (const dev of ['p0', 'p1']) await manager.ip(['link', 'set', dev, 'up']);
   } catch (err) {
@@ -58,6 +56,21 @@ export async function createAgentHost(options: AgentHostOptions = {}): Promise<A
     await manager.destroy();
     throw err;
   }
+  return { host, manager };
+}
+
+/** What the host's OS configures at boot: eth0's static address and default route, both NICs up. */
+export async function setFactoryNetwork(host: Netns): Promise<void> {
+  await host.ip(['addr', 'add', `${MGMT_SUBNET.host}/${MGMT_SUBNET.prefix}`, 'dev', 'eth0']);
+  for (const dev of ['eth0', 'eth1']) await host.ip(['link', 'set', dev, 'up']);
+  await host.ip(['route', 'add', 'default', 'via', MGMT_SUBNET.gateway]);
+}
+
+export async function createAgentHost(options: AgentHostOptions = {}): Promise<AgentHost> {
+  const { host, manager } = await createHostNamespaces();
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-agent-'));
+  let runtimeGeneration = 0;
+  const log = getLogger('agent-test');
 
   const start = () =>
     startAgent({

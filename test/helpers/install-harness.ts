@@ -11,13 +11,14 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { followInstall, startOrAttachInstall } from '../../client/install-host';
+import { SecretResolver } from '../../activities/secrets';
+import { followInstall, startOrAttachInstall } from '../../workflow-client/install-host';
 import { getLogger } from '../../lib/logger';
 import { temporalCliPath } from '../../lib/paths';
 import { run } from '../../lib/process';
 import type { InstallHostRequest, InstallHostResult } from '../../model/install-host/contract';
-import type { AttachmentStore } from '../../store/attachment-store';
-import { openSqliteAttachmentStore } from '../../store/sqlite-attachment-store';
+import { DEFAULT_STORE_FILE, openStore } from '../../store/open';
+import type { HostNetworkingStore } from '../../store/store';
 import { uniqueToken } from '../../testbed/netns';
 import { installTemporalRuntime } from '../../worker/runtime';
 import { attachToServer, type TemporalTarget } from './temporal';
@@ -35,7 +36,7 @@ export interface InstallHarness {
   target: TemporalTarget;
   taskQueue: string;
   dir: string;
-  store: AttachmentStore;
+  store: HostNetworkingStore;
   worker: Worker;
   /** Starts an install and follows it to its result (the worker of this harness must be running). */
   install(request: InstallHostRequest): Promise<{ result: InstallHostResult; handle: WorkflowHandle }>;
@@ -44,18 +45,25 @@ export interface InstallHarness {
   close(): Promise<void>;
 }
 
-export async function createInstallHarness(): Promise<InstallHarness> {
+export interface InstallHarnessOptions {
+  /** Where the lab keeps the files its secret references name (its state dir). */
+  secretsDir: string;
+}
+
+export async function createInstallHarness(options: InstallHarnessOptions): Promise<InstallHarness> {
   installTemporalRuntime();
   const { env, target } = await attachToServer();
   const taskQueue = `install-test-${uniqueToken()}`;
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-install-'));
-  const store = openSqliteAttachmentStore(join(dir, 'attachments.sqlite'));
+  const store = await openStore(join(dir, DEFAULT_STORE_FILE));
+  // Like `hostprov dev`: labs may run agents without TLS.
+  const secrets = new SecretResolver({ secretsDir: options.secretsDir });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: target.namespace,
     taskQueue,
     workflowBundle: { codePath: target.workflowBundlePath },
-    activities: createActivities({ store, agent: { runtimeDir: join(dir, 'worker-runtime') } }),
+    activities: createActivities({ store, access: { secrets, allowInsecureAgents: true } }),
   });
   const running = worker.run();
   const log = getLogger('install-harness');
@@ -75,13 +83,15 @@ export async function createInstallHarness(): Promise<InstallHarness> {
     async record(handle, name) {
       if (process.env.HOSTPROV_RECORD_HISTORIES !== '1') return;
       mkdirSync(HISTORIES, { recursive: true });
-      // The CLI's JSON is the format SDK replayers read (payload shorthand off); see temporal-typescript.md §2.
+      // The CLI's JSON is the format SDK replayers read: `temporal workflow show --output json` turns payload
+      // shorthand off for them (temporalio/cli, temporalcli/commands.workflow_view.go).
       const { stdout } = await run([temporalCliPath(), 'workflow', 'show', '--address', target.address, '--namespace', target.namespace, '--workflow-id', handle.workflowId, '--output', 'json']);
       writeFileSync(join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
     },
     async close() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
+      secrets.close();
       await store.close();
       await env.teardown();
       rmSync(dir, { recursive: true, force: true });

@@ -1,9 +1,19 @@
 /**
  * A unit-test double of the kernel: applies PlanOps to a KernelState with the side effects that matter to the
- * planner (a deleted link takes its addresses, routes and ports along; a route needs its device). It sits
- * beside the real-kernel tests (test/agent/...), never instead of them.
+ * planner. It sits beside the real-kernel tests (test/agent/...), never instead of them; it exists because
+ * this machine's kernel cannot create bonds or VLANs. What it models (the facts in
+ * agent/backend/iproute2/batch.ts):
+ * - a deleted link takes its addresses, routes, VLANs and ports' membership along;
+ * - a VLAN comes up only on a base that is up, and goes down with it;
+ * - deleting a device's last IPv4 address, or taking the device down, flushes its IPv4 routes;
+ * - a route needs its device up, and a gateway on-link;
+ * - a port joins a bond only while down, and takes the bond's MTU; a bond's MTU is its ports';
+ * - a bond created without a MAC takes its first port's; a VLAN created without one takes its base's (and
+ *   follows it);
+ * - a VLAN's MTU may not exceed its base's, and lowering the base lowers the VLAN;
+ * - enslaving a port resets a bridge's MTU to its smallest port's.
  */
-import type { KernelState, PlanOp } from '../../model/net-state';
+import type { KernelState, LinkState, PlanOp } from '../../model/net-state';
 import { sameAddress, sameRoute, sameRule } from '../../model/network/plan';
 
 export class SimulatedKernelError extends Error {
@@ -12,17 +22,31 @@ export class SimulatedKernelError extends Error {
 
 export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): KernelState {
   const s: KernelState = structuredClone(state);
+  /** Bonds created here without a MAC: the kernel gives them their first port's. */
+  const macFromFirstPort = new Set<string>();
+  const link = (name: string, what = 'link'): LinkState => {
+    const found = s.links.find((l) => l.name === name);
+    if (!found) throw new SimulatedKernelError(`${what} ${name} missing`);
+    return found;
+  };
+  const flushIpv4Routes = (dev: string): void => {
+    s.routes = s.routes.filter((r) => r.dev !== dev || r.family !== 4);
+  };
   for (const op of ops) {
     switch (op.kind) {
       case 'link-add':
         if (s.links.some((l) => l.name === op.name)) throw new SimulatedKernelError(`link ${op.name} exists`);
-        if (op.type === 'vlan' && !s.links.some((l) => l.name === op.vlanBase)) throw new SimulatedKernelError(`vlan base ${op.vlanBase} missing`);
+        if (op.type === 'vlan') {
+          const base = link(op.vlanBase ?? '', 'vlan base');
+          if (op.mtu !== undefined && op.mtu > base.mtu) throw new SimulatedKernelError(`vlan ${op.name} mtu ${op.mtu} exceeds its base's ${base.mtu}`);
+        }
+        if (op.type === 'bond' && op.mac === undefined) macFromFirstPort.add(op.name);
         s.links.push({
           name: op.name,
           kind: op.type,
-          mtu: op.mtu ?? 1500,
+          mtu: op.mtu ?? (op.type === 'vlan' ? link(op.vlanBase ?? '').mtu : 1500),
           up: false,
-          mac: op.mac ?? '02:00:00:00:00:99',
+          mac: op.mac ?? (op.type === 'vlan' ? link(op.vlanBase ?? '').mac : '02:00:00:00:00:99'),
           master: null,
           ...(op.type === 'bridge' ? { bridge: { stp: op.stp ?? false } } : {}),
           ...(op.type === 'bond' ? { bond: { mode: op.bondMode ?? 'balance-rr', options: op.bondOptions ?? {} } } : {}),
@@ -30,41 +54,58 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
         });
         break;
       case 'link-del': {
-        if (!s.links.some((l) => l.name === op.name)) throw new SimulatedKernelError(`link ${op.name} missing`);
-        const dying = new Set([op.name, ...s.links.filter((l) => l.vlan?.base === op.name).map((l) => l.name)]);
+        link(op.name);
+        const dying = new Set([op.name]);
+        for (let grew = true; grew; ) {
+          grew = false;
+          for (const l of s.links) {
+            if (l.vlan && dying.has(l.vlan.base) && !dying.has(l.name)) {
+              dying.add(l.name);
+              grew = true;
+            }
+          }
+        }
         s.links = s.links.filter((l) => !dying.has(l.name)).map((l) => (l.master && dying.has(l.master) ? { ...l, master: null } : l));
         s.addresses = s.addresses.filter((a) => !dying.has(a.dev));
         s.routes = s.routes.filter((r) => !r.dev || !dying.has(r.dev));
         break;
       }
       case 'link-set': {
-        const link = s.links.find((l) => l.name === op.name);
-        if (!link) throw new SimulatedKernelError(`link ${op.name} missing`);
+        const target = link(op.name);
+        if (op.mtu !== undefined) setMtu(s, target, op.mtu);
+        if (op.mac !== undefined) setMac(s, target, op.mac);
         if (op.master !== undefined) {
-          if (op.master !== null) {
-            const master = s.links.find((l) => l.name === op.master);
-            if (!master) throw new SimulatedKernelError(`master ${op.master} missing`);
-            if (master.kind === 'bond' && link.up) throw new SimulatedKernelError(`bond slave ${op.name} must be down`);
-          }
-          link.master = op.master;
+          if (op.master === null) target.master = null;
+          else enslave(s, target, link(op.master, 'master'), macFromFirstPort);
         }
-        if (op.mtu !== undefined) link.mtu = op.mtu;
-        if (op.mac !== undefined) link.mac = op.mac;
-        if (op.stp !== undefined && link.bridge) link.bridge.stp = op.stp;
-        if (op.up !== undefined) link.up = op.up;
+        if (op.stp !== undefined && target.bridge) target.bridge.stp = op.stp;
         break;
       }
+      case 'link-up': {
+        const target = link(op.name);
+        const base = target.vlan ? link(target.vlan.base, 'vlan base') : undefined;
+        if (base && !base.up) throw new SimulatedKernelError(`vlan ${op.name} cannot come up: its base ${base.name} is down`);
+        target.up = true;
+        break;
+      }
+      case 'link-down':
+        for (const l of [link(op.name), ...s.links.filter((v) => v.vlan?.base === op.name)]) {
+          l.up = false;
+          flushIpv4Routes(l.name);
+        }
+        break;
       case 'addr-add':
-        if (!s.links.some((l) => l.name === op.address.dev)) throw new SimulatedKernelError(`dev ${op.address.dev} missing`);
+        link(op.address.dev, 'dev');
         if (s.addresses.some((a) => sameAddress(a, op.address))) throw new SimulatedKernelError('address exists');
         s.addresses.push({ ...op.address });
         break;
       case 'addr-del':
         if (!s.addresses.some((a) => sameAddress(a, op.address))) throw new SimulatedKernelError('address missing');
         s.addresses = s.addresses.filter((a) => !sameAddress(a, op.address));
+        if (op.address.family === 4 && !s.addresses.some((a) => a.dev === op.address.dev && a.family === 4)) flushIpv4Routes(op.address.dev);
         break;
       case 'route-add':
-        if (op.route.dev && !s.links.some((l) => l.name === op.route.dev)) throw new SimulatedKernelError(`route dev ${op.route.dev} missing`);
+        if (op.route.dev && !link(op.route.dev, 'route dev').up) throw new SimulatedKernelError(`route dev ${op.route.dev} is down`);
         if (op.route.gateway && !s.addresses.some((a) => a.dev === op.route.dev && a.family === op.route.family)) {
           throw new SimulatedKernelError(`gateway ${op.route.gateway} not on-link on ${op.route.dev}`);
         }
@@ -89,4 +130,33 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
     }
   }
   return s;
+}
+
+function setMtu(s: KernelState, target: LinkState, mtu: number): void {
+  if (target.vlan) {
+    const base = s.links.find((l) => l.name === target.vlan?.base);
+    if (base && mtu > base.mtu) throw new SimulatedKernelError(`vlan ${target.name} mtu ${mtu} exceeds its base's ${base.mtu}`);
+  }
+  target.mtu = mtu;
+  for (const l of s.links) {
+    if (l.vlan?.base === target.name && l.mtu > mtu) setMtu(s, l, mtu);
+    if (target.kind === 'bond' && l.master === target.name) l.mtu = mtu;
+  }
+}
+
+function setMac(s: KernelState, target: LinkState, mac: string): void {
+  for (const l of s.links) if (l.vlan?.base === target.name && l.mac === target.mac) setMac(s, l, mac);
+  target.mac = mac;
+}
+
+function enslave(s: KernelState, port: LinkState, master: LinkState, macFromFirstPort: Set<string>): void {
+  if (master.kind === 'bond') {
+    if (port.up) throw new SimulatedKernelError(`bond slave ${port.name} must be down`);
+    if (macFromFirstPort.delete(master.name)) setMac(s, master, port.mac);
+    port.master = master.name;
+    port.mtu = master.mtu;
+  } else {
+    port.master = master.name;
+    master.mtu = Math.min(...s.links.filter((l) => l.master === master.name).map((l) => l.mtu));
+  }
 }

@@ -9,11 +9,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgentServer, type AgentServer } from '../../agent/transport/agent-server';
+import { startVdsmServer, type VdsmServer } from '../../vdsm/server';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { run, stopChild } from '../../lib/process';
 import { JsonRpcCode, VdsmCode } from '../../model/vdsm/error-codes';
-import { createTestVerbs, testLogger } from '../agent/transport/test-verbs';
+import { createTestVerbs, testLogger } from '../vdsm/test-verbs';
 import { createTestPki, type TestPki } from '../helpers/pki-fixture';
 import { skipBecause } from '../helpers/skip';
 
@@ -46,7 +46,7 @@ interface ProbeLine {
 }
 
 /** Runs the probe to completion, publishing an event when it says it is ready; returns its report lines. */
-async function runProbe(classpath: string, server: AgentServer, tlsArgs: string[]): Promise<ProbeLine[]> {
+async function runProbe(classpath: string, server: VdsmServer, tlsArgs: string[]): Promise<ProbeLine[]> {
   const child: ChildProcess = spawn(
     'java',
     ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', classpath, 'org.hostprov.interop.JavaClientProbe', '127.0.0.1', String(server.address.port), ...tlsArgs],
@@ -101,7 +101,7 @@ describe.skipIf(skipBecause(missingTool(), 'Java client interop tests'))('oVirt 
   // (peekLast, write, removeLast) can then drop a frame: a lost SUBSCRIBE makes such a test flaky for
   // reasons outside the agent. The frame order it produces is covered in stomp-protocol.test.ts.
   it('calls verbs and receives events over mutual TLS', async () => {
-    const server = await startAgentServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.agent, verbs, logger: testLogger() });
+    const server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.agent, verbs, logger: testLogger() });
     try {
       expectEngineLikeSession(await runProbe(classpath, server, [pki.engine.certFile, pki.engine.keyFile, pki.engine.caFile]));
     } finally {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followInstall, startOrAttachInstall } from '../../client/install-host';
+import { followInstall, startOrAttachInstall } from '../../workflow-client/install-host';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { exited, stopChild } from '../../lib/process';
 import { installStatusQuery } from '../../workflows/messages';
@@ -28,7 +28,7 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
   const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
-    harness = await createInstallHarness();
+    harness = await createInstallHarness({ secretsDir: dir });
     lab = await createAgentLab({ stateDir: dir, hosts: [{ name: 'stp1' }, { name: 'crash1' }] });
     await lab.waitForAgents();
   });
@@ -52,7 +52,7 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
     expect(result.outcome, JSON.stringify(result, null, 2)).toBe('rolled-back');
     expect(result.failure).toMatchObject({ type: 'ConnectivityCheckFailed' });
     expect(result.steps.map((s) => s.name)).toContain('compensate-attachments');
-    expect(await harness.store.listByHost(result.hostId)).toEqual([]);
+    expect(await harness.store.attachments.listByHost(result.hostId)).toEqual([]);
     const kinds = lab.journal('stp1').map((e) => `${e.kind}:${e.outcome}`);
     expect(kinds).toEqual(['restore:ok', 'apply:ok', 'rollback:ok']);
     expect((await ns.ipJson<Array<{ ifname: string }>>(['link', 'show'])).map((l) => l.ifname)).not.toContain('ovirtmgmt');
@@ -67,7 +67,7 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
     const startWorker = (name: string): ChildProcess => {
       const child = spawn(
         join(PROJECT_ROOT, 'bin', 'hostprov'),
-        ['worker', '--address', harness.target.address, '--namespace', harness.target.namespace, '--task-queue', taskQueue, '--data-dir', workerData, '--workflow-bundle', harness.target.workflowBundlePath, '--identity', name],
+        ['worker', '--address', harness.target.address, '--namespace', harness.target.namespace, '--task-queue', taskQueue, '--data-dir', workerData, '--workflow-bundle', harness.target.workflowBundlePath, '--identity', name, '--secrets-dir', dir],
         { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
       );
       workers.push(child);

@@ -68,7 +68,7 @@ export class DhcpClientManager {
       throw new DhcpClientError(dev, family, (err as Error).message);
     }
     await mkdir(this.paths.runtimeDir, { recursive: true, mode: 0o750 });
-    await mkdir(this.paths.leaseDbDir, { recursive: true, mode: 0o750 });
+    await mkdir(this.paths.leaseDbDir, { recursive: true, mode: 0o700 });
     if ((await ourDhclientPid(dhcpFiles(this.paths, dev, family).pid)) !== null) await this.stop(dev, family);
 
     const files = dhcpFiles(this.paths, dev, family);

@@ -76,11 +76,30 @@ export interface ApplyDeps {
   dhcp: DhcpOpRunner;
 }
 
-export async function applyPlan(plan: Plan, { target, log, dhcp }: ApplyDeps): Promise<void> {
+export interface ApplyOptions {
+  /**
+   * Test-only (agent/network/test-pause.ts): the plan's first `ip -batch` of two or more lines runs as two
+   * processes, with this awaited between them, so that a kill lands in the middle of the batch. Never set in
+   * production.
+   */
+  midBatch?: () => Promise<void>;
+}
+
+export async function applyPlan(plan: Plan, { target, log, dhcp }: ApplyDeps, options: ApplyOptions = {}): Promise<void> {
   const steps = applyStepsFromPlan(plan);
+  let midBatch = options.midBatch;
   for (const step of steps) {
-    if (step.kind === 'ip-batch') await runIpBatch(step, plan, target, log);
-    else await runDhcpStep(step, dhcp);
+    if (step.kind === 'dhcp') {
+      await runDhcpStep(step, dhcp);
+    } else if (midBatch && step.lines.length > 1) {
+      const half = Math.ceil(step.lines.length / 2);
+      await runIpBatch({ ...step, opIndices: step.opIndices.slice(0, half), lines: step.lines.slice(0, half) }, plan, target, log);
+      await midBatch();
+      midBatch = undefined;
+      await runIpBatch({ ...step, opIndices: step.opIndices.slice(half), lines: step.lines.slice(half) }, plan, target, log);
+    } else {
+      await runIpBatch(step, plan, target, log);
+    }
   }
 }
 

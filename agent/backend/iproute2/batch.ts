@@ -9,27 +9,34 @@
  *   link add name bond0 type bond mode 802.3ad miimon 100          (options sorted by name)
  *   link add link bond0 name bond0.100 type vlan id 100
  *   link del dev ovirtmgmt
- *   link set dev eth0 address .. mtu 9000 master ovirtmgmt up       (`nomaster` for master: null; `down`)
+ *   link set dev eth0 address .. mtu 9000 master ovirtmgmt          (`nomaster` for master: null)
  *   link set dev ovirtmgmt type bridge stp_state 1                  (for `stp`, always last)
+ *   link set dev eth0 up                                            (`link-up`; `link-down` writes `down`)
  *   addr add|del 198.18.1.5/24 dev ovirtmgmt
  *   route add|del default via 198.18.1.1 dev ovirtmgmt table 254 proto static [src ..] [metric ..]
  *   rule add|del from 198.18.1.0/24 [to ..] table 1234 priority 3200
  *
  * Ordering facts the planner must honour (verified on kernel 6.18 / iproute2 6.1):
  * - Within one `link set` line the kernel applies address, then mtu, then master, then up/down
- *   (rtnetlink enslaves before bringing up, as bonds need), so `mtu .. master .. up` on one line is right.
+ *   (rtnetlink enslaves before bringing up, as bonds need). The plan keeps admin state in its own
+ *   `link-up`/`link-down` lines anyway, after every enslaving line.
  * - Enslaving a port resets the bridge's MTU to the smallest MTU of its ports, forgetting an MTU given at
  *   `link add` or set earlier. Set the ports' MTU before or with the enslaving `link set`, and set the
  *   bridge's own MTU (if it must differ) only after its last port was added.
- * - Deleting the last IPv4 address of a device flushes every IPv4 route through it, and `link del` removes
- *   the link's addresses and routes: a later `route del` of such a route fails ("No such process"), so
- *   delete routes before addresses before links, or leave the implied deletes out. Rules are not tied to
- *   links and always need their own `rule del`.
+ * - Deleting the last IPv4 address of a device flushes every IPv4 route through it (in every table), and
+ *   `link del` removes the link's addresses and routes: a later `route del` of such a route fails ("No such
+ *   process"), so delete routes before addresses before links, or leave the implied deletes out; a route the
+ *   plan keeps on such a device must be added again. Rules are not tied to links and always need their own
+ *   `rule del`.
  * - A route via a gateway needs the gateway reachable at that moment: add the address (and bring the link
- *   up) first.
+ *   up) first. A route on a link that is down is refused ("Device for nexthop is not up").
  * - Bonds: a mode change needs the bond down and without slaves; enslave a port while it is down (some
- *   kernels refuse an up port), i.e. `link set dev eth0 down` before `link set dev eth0 master bond0 up`.
- * - VLANs: a VLAN's MTU cannot exceed its base's; raise the base first, lower it last.
+ *   kernels refuse an up port), i.e. `link set dev eth0 down`, `link set dev eth0 master bond0`, then `up`.
+ * - VLANs: a VLAN's MTU cannot exceed its base's: raise the base first. Lowering the base lowers every VLAN
+ *   above the new value with it (linux net/8021q/vlan.c vlan_device_event, NETDEV_CHANGEMTU), so setting
+ *   MTUs bottom-up is right in both directions. A VLAN comes up only while its base is up (ENETDOWN,
+ *   vlan_dev.c vlan_dev_open), and then takes the base's MAC if it was created with the base's: bring
+ *   links up bottom-up, after every enslaving (a bond has its first port's MAC by then).
  */
 import type { PlanOp } from '../../../model/net-state';
 import { UnsafeBatchArgumentError } from '../errors';
@@ -101,6 +108,9 @@ function tokensFromOp(op: IpPlanOp): string[] {
       return ['link', 'del', 'dev', checkedIfname('name', op.name)];
     case 'link-set':
       return linkSetTokens(op);
+    case 'link-up':
+    case 'link-down':
+      return ['link', 'set', 'dev', checkedIfname('name', op.name), op.kind === 'link-up' ? 'up' : 'down'];
     case 'addr-add':
     case 'addr-del': {
       const { address } = op;
@@ -169,7 +179,6 @@ function linkSetTokens(op: Extract<PlanOp, { kind: 'link-set' }>): string[] {
   if (op.mtu !== undefined) tokens.push('mtu', checkedInteger('mtu', op.mtu, MTU_MIN, MTU_MAX));
   if (op.master === null) tokens.push('nomaster');
   else if (op.master !== undefined) tokens.push('master', checkedIfname('master', op.master));
-  if (op.up !== undefined) tokens.push(op.up ? 'up' : 'down');
   // `type ...` must come last: iproute2 hands everything after it to the link type's own parser.
   if (op.stp !== undefined) tokens.push('type', 'bridge', 'stp_state', op.stp ? '1' : '0');
   if (tokens.length === 4) throw new UnsafeBatchArgumentError('link-set', op, 'changes nothing');

@@ -1,6 +1,6 @@
 /**
  * Which device, source and gateway the kernel would use to reach an address (`ip route get`), honouring
- * policy rules. VDSM keeps this only as an internal helper (vdsm-protocol.md §3.7); the agent uses it to
+ * policy rules. VDSM keeps this only as an internal helper (docs/vdsm-verbs.md#getroute); the agent uses it to
  * tell which network carries its management connection.
  */
 import { run } from '../../../lib/process';

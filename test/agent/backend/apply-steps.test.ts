@@ -12,13 +12,14 @@ import { routeLookupFromJson } from '../../../agent/backend/iproute2/route-get';
 import { nameserversFromResolvConf } from '../../../agent/backend/resolv-conf';
 import type { PlanOp } from '../../../model/net-state';
 
-/** The ops of one bridged static network: 6 ip ops. */
+/** The ops of one bridged static network: 7 ip ops. */
 function networkOps(i: number): PlanOp[] {
   const name = `net${i}`;
   return [
     { kind: 'link-add', name, type: 'bridge', stp: false },
-    { kind: 'link-set', name: `nic${i}`, master: name, up: true },
-    { kind: 'link-set', name, up: true },
+    { kind: 'link-set', name: `nic${i}`, master: name },
+    { kind: 'link-up', name: `nic${i}` },
+    { kind: 'link-up', name },
     { kind: 'addr-add', address: { dev: name, family: 4, address: `198.18.${i}.5`, prefixLen: 24, dynamic: false } },
     { kind: 'route-add', route: { family: 4, table: 1000 + i, dst: 'default', gateway: `198.18.${i}.1`, dev: name } },
     { kind: 'rule-add', rule: { family: 4, priority: 3200, from: `198.18.${i}.0/24`, table: 1000 + i } },
@@ -26,24 +27,24 @@ function networkOps(i: number): PlanOp[] {
 }
 
 describe('applyStepsFromPlan', () => {
-  it('puts 100 networks (600 ip ops) into one ip -batch process', () => {
+  it('puts 100 networks (700 ip ops) into one ip -batch process', () => {
     const ops = Array.from({ length: 100 }, (_, i) => networkOps(i)).flat();
     const steps = applyStepsFromPlan({ ops });
     expect(steps).toHaveLength(1);
     expect(steps[0]).toMatchObject({ kind: 'ip-batch', inet6: false });
     if (steps[0]?.kind !== 'ip-batch') throw new Error('expected a batch');
-    expect(steps[0].lines).toHaveLength(600);
+    expect(steps[0].lines).toHaveLength(700);
     expect(steps[0].opIndices).toEqual(ops.map((_, i) => i));
     expect(steps[0].lines[0]).toBe('link add name net0 type bridge stp_state 0');
   });
 
   it('splits runs of ip ops around DHCP ops, keeping plan order and indices', () => {
     const ops: PlanOp[] = [
-      { kind: 'link-set', name: 'eth0', up: true },
-      { kind: 'link-set', name: 'eth1', up: true },
+      { kind: 'link-up', name: 'eth0' },
+      { kind: 'link-up', name: 'eth1' },
       { kind: 'dhcp-start', dev: 'eth0', family: 4, table: 254, defaultRoute: true, sourceRouting: false },
       { kind: 'dhcp-stop', dev: 'eth1', family: 4 },
-      { kind: 'link-set', name: 'eth1', up: false },
+      { kind: 'link-down', name: 'eth1' },
     ];
     expect(applyStepsFromPlan({ ops })).toEqual([
       { kind: 'ip-batch', inet6: false, opIndices: [0, 1], lines: ['link set dev eth0 up', 'link set dev eth1 up'] },
@@ -59,7 +60,7 @@ describe('applyStepsFromPlan', () => {
     const v6Route: PlanOp = { kind: 'route-add', route: { family: 6, table: 100, dst: 'default', gateway: '2001:db8::1', dev: 'br0' } };
     const v6Addr: PlanOp = { kind: 'addr-add', address: { dev: 'br0', family: 6, address: '2001:db8::5', prefixLen: 64, dynamic: false } };
     const v4Addr: PlanOp = { kind: 'addr-add', address: { dev: 'br0', family: 4, address: '198.18.1.5', prefixLen: 24, dynamic: false } };
-    const link: PlanOp = { kind: 'link-set', name: 'br0', up: true };
+    const link: PlanOp = { kind: 'link-up', name: 'br0' };
     const shape = (ops: PlanOp[]): unknown => applyStepsFromPlan({ ops }).map((s) => (s.kind === 'ip-batch' ? [s.inet6, s.opIndices] : s.kind));
     // Link lines and IPv6 lines whose addresses tell the family join an ip -6 batch.
     expect(shape([link, v6Route, v6Rule, v6Addr, v4Rule])).toEqual([
@@ -77,8 +78,8 @@ describe('applyStepsFromPlan', () => {
   it('rejects the whole plan, naming the op, when one op cannot be rendered', () => {
     const ops: PlanOp[] = [
       { kind: 'link-add', name: 'br0', type: 'bridge' },
-      { kind: 'link-set', name: 'eth0', up: true },
-      { kind: 'link-set', name: 'eth0; reboot', up: true },
+      { kind: 'link-up', name: 'eth0' },
+      { kind: 'link-up', name: 'eth0; reboot' },
     ];
     let thrown: unknown;
     try {

@@ -4,7 +4,7 @@
  * read it back equal to the desired state, undo it back to the first read exactly, and name failed ops.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLinuxBackend } from '../../../agent/backend/backend';
+import { createLinuxBackend } from '../../../agent/backend/linux-backend';
 import { InvalidPlanOpError, PlanApplyError } from '../../../agent/backend/errors';
 import type { NetworkBackend } from '../../../agent/backend/backend';
 import type { AddressState, KernelState, LinkState, PlanOp, RouteState, RuleState } from '../../../model/net-state';
@@ -74,8 +74,9 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend apply tests'))('LinuxBack
       { kind: 'addr-del', address: { dev: NIC, ...V6 } },
       { kind: 'link-add', name: BRIDGE, type: 'bridge', mac: NIC_MAC, mtu: 9000, stp: false },
       // The port's MTU before (same line as) enslaving: the bridge takes the smallest MTU of its ports.
-      { kind: 'link-set', name: NIC, mtu: 9000, master: BRIDGE, up: true },
-      { kind: 'link-set', name: BRIDGE, up: true },
+      { kind: 'link-set', name: NIC, mtu: 9000, master: BRIDGE },
+      { kind: 'link-up', name: NIC },
+      { kind: 'link-up', name: BRIDGE },
       { kind: 'addr-add', address: { dev: BRIDGE, ...V4 } },
       { kind: 'addr-add', address: { dev: BRIDGE, ...V6 } },
       { kind: 'route-add', route: mainDefault(BRIDGE) },
@@ -116,7 +117,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend apply tests'))('LinuxBack
       // An IPv6 rule runs in its own `ip -6` process: the failure below is in the third batch.
       { kind: 'rule-add', rule: { family: 6, priority: 1000, from: '2001:db8:31::/64', table: 31 } },
       { kind: 'addr-add', address: { dev: 'hpa1', family: 4, address: '198.18.31.1', prefixLen: 24, dynamic: false } },
-      { kind: 'link-set', name: 'hpa-missing', up: true },
+      { kind: 'link-up', name: 'hpa-missing' },
       { kind: 'link-add', name: 'hpa2', type: 'bridge' },
     ];
     let thrown: unknown;

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnsafeBatchArgumentError } from '../../../agent/backend/errors';
 import { batchLineFromOp, type IpPlanOp } from '../../../agent/backend/iproute2/batch';
+import { isIpOp, PlanOpKind } from '../../../model/net-state';
 
 const MAC = 'aa:bb:cc:dd:ee:01';
 
@@ -29,14 +30,15 @@ const golden: Array<[string, IpPlanOp, string]> = [
   ['vlan on a bond', { kind: 'link-add', name: 'bond0.100', type: 'vlan', vlanBase: 'bond0', vlanId: 100 }, 'link add link bond0 name bond0.100 type vlan id 100'],
   ['vlan with MTU', { kind: 'link-add', name: 'eth0.7', type: 'vlan', vlanBase: 'eth0', vlanId: 7, mtu: 9000 }, 'link add link eth0 name eth0.7 mtu 9000 type vlan id 7'],
   ['link del', { kind: 'link-del', name: 'ovirtmgmt' }, 'link del dev ovirtmgmt'],
-  ['enslave with MTU, then up (one message)', { kind: 'link-set', name: 'eth0', mtu: 9000, master: 'ovirtmgmt', up: true }, 'link set dev eth0 mtu 9000 master ovirtmgmt up'],
+  ['enslave with MTU (one message)', { kind: 'link-set', name: 'eth0', mtu: 9000, master: 'ovirtmgmt' }, 'link set dev eth0 mtu 9000 master ovirtmgmt'],
   ['release from master', { kind: 'link-set', name: 'eth0', master: null }, 'link set dev eth0 nomaster'],
-  ['down', { kind: 'link-set', name: 'eth0', up: false }, 'link set dev eth0 down'],
+  ['up', { kind: 'link-up', name: 'eth0' }, 'link set dev eth0 up'],
+  ['down', { kind: 'link-down', name: 'eth0' }, 'link set dev eth0 down'],
   ['bridge STP', { kind: 'link-set', name: 'br', stp: true }, 'link set dev br type bridge stp_state 1'],
   [
     'every link-set field, type last',
-    { kind: 'link-set', name: 'br', mac: MAC, mtu: 1400, master: null, up: true, stp: false },
-    `link set dev br address ${MAC} mtu 1400 nomaster up type bridge stp_state 0`,
+    { kind: 'link-set', name: 'br', mac: MAC, mtu: 1400, master: null, stp: false },
+    `link set dev br address ${MAC} mtu 1400 nomaster type bridge stp_state 0`,
   ],
   ['IPv4 address add', { kind: 'addr-add', address: { dev: 'ovirtmgmt', family: 4, address: '198.18.1.5', prefixLen: 24, dynamic: false } }, 'addr add 198.18.1.5/24 dev ovirtmgmt'],
   ['IPv4 address del', { kind: 'addr-del', address: { dev: 'eth0', family: 4, address: '198.18.1.5', prefixLen: 24, dynamic: false } }, 'addr del 198.18.1.5/24 dev eth0'],
@@ -90,6 +92,11 @@ describe('batchLineFromOp (golden)', () => {
     expect(batchLineFromOp(op).text).toBe(line);
   });
 
+  it('has a case for every ip op kind', () => {
+    const ipKinds = Object.values(PlanOpKind).filter((kind) => isIpOp({ kind } as IpPlanOp));
+    expect(new Set(golden.map(([, op]) => op.kind))).toEqual(new Set(ipKinds));
+  });
+
   it('says which ip process can run each line: IPv6 rules only under -6, IPv4 lines never', () => {
     const flags = golden.map(([name, op]) => [name, batchLineFromOp(op).familyFlag]);
     const expected = golden.map(([name, op]) => {
@@ -105,7 +112,8 @@ describe('batchLineFromOp (golden)', () => {
 
 const unsafe: Array<[string, IpPlanOp, string]> = [
   ['name with a space (second argument)', { kind: 'link-del', name: 'eth0 up' }, 'name'],
-  ['name with a newline (second command)', { kind: 'link-set', name: 'br0\nlink del eth0', up: true }, 'name'],
+  ['name with a newline (second command)', { kind: 'link-up', name: 'br0\nlink del eth0' }, 'name'],
+  ['down with a name that is a second argument', { kind: 'link-down', name: 'eth0 up' }, 'name'],
   ['name with a quote', { kind: 'link-del', name: 'br"0' }, 'name'],
   ['name with a comment sign', { kind: 'link-del', name: 'br#0' }, 'name'],
   ['name longer than 15 bytes', { kind: 'link-add', name: 'abcdefghijklmnop', type: 'bridge' }, 'name'],

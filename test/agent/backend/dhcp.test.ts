@@ -7,7 +7,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLinuxBackend, type DhcpLease, type NetworkBackend } from '../../../agent/backend/backend';
+import type { DhcpLease, NetworkBackend } from '../../../agent/backend/backend';
+import { createLinuxBackend } from '../../../agent/backend/linux-backend';
 import { isAlive, stopPid } from '../../../lib/process';
 import type { KernelState } from '../../../model/net-state';
 import { addVethPair, Netns } from '../../../testbed/netns';
@@ -152,7 +153,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend DHCP tests'))('DHCP clien
 
   it('fails the plan at the dhcp-start op when dhclient cannot start (no such device)', async () => {
     const ops = [
-      { kind: 'link-set', name: DEV, up: true },
+      { kind: 'link-up', name: DEV },
       { kind: 'dhcp-start', dev: 'nosuch0', family: 4, table: 254, defaultRoute: true, sourceRouting: false },
     ] as const;
     await expect(backend.apply({ ops: [...ops] })).rejects.toMatchObject({ name: 'PlanApplyError', opIndex: 1, op: ops[1] });

@@ -3,7 +3,7 @@
  * (this kernel has no bond or vlan modules; elsewhere they may work, and the test follows the kernel).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLinuxBackend } from '../../../agent/backend/backend';
+import { createLinuxBackend } from '../../../agent/backend/linux-backend';
 import { Netns, uniqueToken } from '../../../testbed/netns';
 import { skipBecause } from '../../helpers/skip';
 import { kernelSkipReason, testLog, uniqueNetnsName, withTempDir } from './kernel-helpers';

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLinuxBackend } from '../../../agent/backend/backend';
+import { createLinuxBackend } from '../../../agent/backend/linux-backend';
 import { PROJECT_ROOT } from '../../../lib/paths';
 import type { KernelState, RouteState } from '../../../model/net-state';
 import { addVethPair, Netns } from '../../../testbed/netns';

@@ -2,7 +2,7 @@
  * routeTo() against the real kernel, compared with what `ip route get` itself answers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLinuxBackend } from '../../../agent/backend/backend';
+import { createLinuxBackend } from '../../../agent/backend/linux-backend';
 import { InvalidAddressError } from '../../../agent/backend/errors';
 import { addVethPair, Netns } from '../../../testbed/netns';
 import { skipBecause } from '../../helpers/skip';

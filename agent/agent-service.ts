@@ -1,0 +1,134 @@
+/**
+ * The host agent, assembled: Linux backend, running/safe config, connectivity check, network service,
+ * verbs, and the VDSM-compatible transport. On the first start of a boot (no marker in the runtime dir,
+ * which lives on tmpfs in production) it restores the safe configuration before serving network changes;
+ * meanwhile every verb answers VDSM's 99 "recovering". A network change the previous boot left pending is
+ * then void and dropped. On a later start in the same boot, a change the previous agent process left pending
+ * is finished or undone (NetworkService.recoverPendingTransaction) while the agent serves.
+ */
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../lib/logger';
+import { ensurePrivateRootSync } from '../lib/private-dir';
+import { VdsmCode, VdsmError } from '../model/vdsm/error-codes';
+import { createLinuxBackend } from './backend/linux-backend';
+import { ConnectivityCheck } from './network/connectivity';
+import { DhcpRegistry } from './network/dhcp-registry';
+import { Journal } from './network/journal';
+import { NetworkService } from './network/network-service';
+import { createPauseHook, type PausePoint } from './network/test-pause';
+import { ConfigStore } from './persistence/config-store';
+import { PendingTransactionStore } from './persistence/pending-transaction';
+import { startVdsmServer } from '../vdsm/server';
+import type { TlsFiles } from '../vdsm/tls';
+import type { VerbDefinition } from '../vdsm/verbs';
+import { createFenceNodeVerb } from './verbs/fence-node';
+import { createHostVerbs } from './verbs/host-verbs';
+
+export interface AgentOptions {
+  listen: { host: string; port: number };
+  /** Persistent: safe config, running config, journal. @default /var/lib/hostprov-agent */
+  stateDir: string;
+  /** Volatile (wiped at boot): restore marker, client.log, DHCP client state. @default /run/hostprov-agent */
+  runtimeDir: string;
+  tls: TlsFiles | 'insecure';
+  /** Act on this namespace from outside (tests, benchmarks); unset when the agent runs inside the host. */
+  netns?: string;
+  /** @default '/usr/sbin' */
+  fenceAgentDir?: string;
+  /** How long a `blockingdhcp` setupNetworks waits for its leases. @default 60000 */
+  blockingDhcpTimeoutMs?: number;
+  /**
+   * `vdsm`: behave like stock VDSM, to see how callers treat a real oVirt host: only the verbs VDSM has (no
+   * `Host.getRoute`), and no joining of repeated request ids (40 while busy). @default 'hostprov'
+   */
+  compatibility?: 'hostprov' | 'vdsm';
+  /** Test-only: stop at this point of a setupNetworks until killed (agent/network/test-pause.ts). */
+  testPauseAt?: PausePoint;
+  log: Logger;
+}
+
+/** Our extensions to VDSM's API, hidden in `vdsm` compatibility mode. */
+export const HOSTPROV_ONLY_VERBS = ['Host.getRoute'];
+
+export interface RunningAgent {
+  readonly address: { host: string; port: number };
+  readonly network: NetworkService;
+  readonly journalFile: string;
+  close(): Promise<void>;
+}
+
+export const BOOT_MARKER = 'nets_restored';
+
+/** While restoring at boot, every verb answers 99 like VDSM ("Recovering from crash or Initializing"). */
+function gated(verbs: VerbDefinition[], recovering: () => boolean): VerbDefinition[] {
+  return verbs.map((verb) => ({
+    ...verb,
+    handler: async (params, ctx) => {
+      if (recovering()) throw new VdsmError(VdsmCode.RECOVERING, 'Recovering from crash or Initializing');
+      return verb.handler(params, ctx);
+    },
+  }));
+}
+
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const log = options.log;
+  // Safe config, running config and journal describe the host's networks: root's business only.
+  ensurePrivateRootSync(options.stateDir);
+  mkdirSync(options.runtimeDir, { recursive: true, mode: 0o700 });
+  const backend = createLinuxBackend({ runtimeDir: options.runtimeDir, stateDir: options.stateDir, log, ...(options.netns ? { netns: options.netns } : {}) });
+  const config = new ConfigStore(options.stateDir);
+  const connectivity = new ConnectivityCheck(options.runtimeDir);
+  const journal = new Journal(options.stateDir);
+  const network = new NetworkService({
+    backend,
+    config,
+    transactions: new PendingTransactionStore(options.stateDir),
+    connectivity,
+    journal,
+    dhcp: new DhcpRegistry(options.runtimeDir, backend),
+    log: log.child({ component: 'network' }),
+    ...(options.blockingDhcpTimeoutMs !== undefined ? { blockingDhcpTimeoutMs: options.blockingDhcpTimeoutMs } : {}),
+    joinRepeatedIds: options.compatibility !== 'vdsm',
+    ...(options.testPauseAt ? { pause: createPauseHook(options.testPauseAt, options.runtimeDir, log) } : {}),
+  });
+
+  let recovering = true;
+  const verbs = [
+    ...createHostVerbs({ backend, network, connectivity, running: () => config.loadRunning() }),
+    createFenceNodeVerb({ ...(options.fenceAgentDir ? { fenceAgentDir: options.fenceAgentDir } : {}), log: log.child({ component: 'fence' }) }),
+  ].filter((verb) => options.compatibility !== 'vdsm' || !HOSTPROV_ONLY_VERBS.includes(verb.method));
+  const server = await startVdsmServer({ listen: options.listen, tls: options.tls, verbs: gated(verbs, () => recovering), logger: log.child({ component: 'transport' }) });
+
+  const marker = join(options.runtimeDir, BOOT_MARKER);
+  if (!existsSync(marker)) {
+    log.info('first start of this boot: restoring the safe network configuration');
+    try {
+      await network.restoreSafeConfig();
+    } catch (err) {
+      // Serve anyway: an agent that cannot be reached cannot be asked to repair the host either.
+      journal.write({ kind: 'restore', outcome: 'failed', detail: err instanceof Error ? err.message : String(err) });
+      log.error({ err }, 'restoring the safe network configuration failed; serving so the manager can repair the host');
+    }
+    network.discardTransactionOfPreviousBoot();
+    closeSync(openSync(marker, 'w'));
+  }
+  // Claims the network verbs before they are served; confirmations and reads are served meanwhile.
+  void network.recoverPendingTransaction();
+  recovering = false;
+  const unsubscribe = backend.onDhcpLease((lease) => {
+    log.info({ dev: lease.dev, address: lease.address }, 'DHCP lease: telling subscribers to refresh capabilities');
+    server.publishEvent({ method: '|net|host_conn|no_id', params: { notify_time: Math.round(performance.now()) } });
+  });
+  log.info({ address: server.address, stateDir: options.stateDir, runtimeDir: options.runtimeDir }, 'agent serving');
+  return {
+    address: server.address,
+    network,
+    journalFile: journal.file,
+    async close() {
+      unsubscribe();
+      await server.close();
+      backend.close();
+    },
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The merged record (nmstate's MergedNetworkState idea): the current and the desired state side by side,
+ * with every decision that more than one phase needs taken once, here. Each phase reads this record and
+ * nothing else; no phase looks at the ops another one emits.
+ */
+import { LinkKind, type AddressState, type KernelState, type LinkState } from '../../net-state';
+import type { DesiredLink, DesiredState, DhcpClientSpec } from '../desired-state';
+import { addressMeets, sameAddress, sameDhcp } from './identity';
+import { currentLinkLevel, LINK_LEVEL, linkLevel } from './levels';
+
+export interface Enslavement {
+  port: string;
+  master: string;
+  /** The port is up and its new master is a bond: it goes down before it is enslaved (and up with the ups). */
+  downFirst: boolean;
+}
+
+export interface MergedState {
+  readonly current: KernelState;
+  readonly desired: DesiredState;
+  /** The desired links in creation order: lowest level first, otherwise as listed. */
+  readonly desiredLinks: readonly DesiredLink[];
+  /** Links the plan deletes, dependents first: absent ones, and those of the wrong kind (to be re-created). */
+  readonly deletedLinks: readonly string[];
+  /** Links that are gone after the teardown: the deleted ones and the VLANs the kernel deletes with their base. */
+  readonly goneLinks: ReadonlySet<string>;
+  /** Ports that leave a master that stays. */
+  readonly releasedPorts: readonly string[];
+  /** Current links that outlive the teardown, as they are then: released ports and ports of a gone master have none. */
+  readonly survivingLinks: ReadonlyMap<string, LinkState>;
+  /** Ports that get a new master, ports of lower-level masters first (bonds before the bridges on them). */
+  readonly enslavements: readonly Enslavement[];
+  /** Current addresses the teardown deletes. */
+  readonly deletedAddresses: readonly AddressState[];
+  /** Surviving devices that lose their last IPv4 address in the teardown: the kernel flushes their IPv4 routes. */
+  readonly ipv4FlushedDevices: ReadonlySet<string>;
+  /** Running DHCP clients that keep running: wanted ones, and those on devices this configuration does not own. */
+  readonly keptDhcp: readonly DhcpClientSpec[];
+  readonly stoppedDhcp: readonly DhcpClientSpec[];
+}
+
+export function mergeStates(current: KernelState, desired: DesiredState, runningDhcp: readonly DhcpClientSpec[]): MergedState {
+  const currentLinks = new Map(current.links.map((l) => [l.name, l]));
+  const deletedLinks = linksToDelete(desired, currentLinks);
+  const goneLinks = withVlansOnThem(deletedLinks, current.links);
+  const releasedPorts = portsToRelease(desired, currentLinks, goneLinks);
+  const survivingLinks = linksAfterTeardown(current.links, goneLinks, releasedPorts);
+  const { kept, stopped } = splitDhcpClients(runningDhcp, desired, goneLinks);
+  const deletedAddresses = addressesToDelete(current, desired, goneLinks, kept);
+  return {
+    current,
+    desired,
+    // Array.prototype.sort is stable: links of one level keep the order the desired state lists them in.
+    desiredLinks: [...desired.links].sort((a, b) => linkLevel(a) - linkLevel(b)),
+    deletedLinks,
+    goneLinks,
+    releasedPorts,
+    survivingLinks,
+    enslavements: enslavements(desired, currentLinks, survivingLinks),
+    deletedAddresses,
+    ipv4FlushedDevices: devicesLosingAllIpv4(current, deletedAddresses, goneLinks),
+    keptDhcp: kept,
+    stoppedDhcp: stopped,
+  };
+}
+
+function linksToDelete(desired: DesiredState, currentLinks: ReadonlyMap<string, LinkState>): string[] {
+  const absent = desired.absentLinks.filter((name) => currentLinks.has(name));
+  const wrongKind = desired.links.filter((l) => l.create && currentLinks.has(l.name) && currentLinks.get(l.name)?.kind !== l.create).map((l) => l.name);
+  const level = (name: string): number => LINK_LEVEL[currentLinks.get(name)?.kind ?? LinkKind.NIC];
+  return [...new Set([...absent, ...wrongKind])].sort((a, b) => level(b) - level(a) || a.localeCompare(b));
+}
+
+/** `link del` of a base takes its VLANs along (and theirs, for stacked VLANs). */
+function withVlansOnThem(deleted: readonly string[], links: readonly LinkState[]): Set<string> {
+  const gone = new Set(deleted);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const link of links) {
+      if (link.vlan && gone.has(link.vlan.base) && !gone.has(link.name)) {
+        gone.add(link.name);
+        grew = true;
+      }
+    }
+  }
+  return gone;
+}
+
+/** Ports that must have no master and have one that stays (a master that goes releases its ports itself). */
+function portsToRelease(desired: DesiredState, currentLinks: ReadonlyMap<string, LinkState>, gone: ReadonlySet<string>): string[] {
+  return desired.links
+    .filter((want) => {
+      const master = currentLinks.get(want.name)?.master;
+      return want.master === null && !gone.has(want.name) && master && !gone.has(master);
+    })
+    .map((want) => want.name);
+}
+
+function linksAfterTeardown(links: readonly LinkState[], gone: ReadonlySet<string>, released: readonly string[]): Map<string, LinkState> {
+  const survivors = new Map<string, LinkState>();
+  for (const link of links) {
+    if (gone.has(link.name)) continue;
+    const loses = link.master !== null && (released.includes(link.name) || gone.has(link.master));
+    survivors.set(link.name, loses ? { ...link, master: null } : link);
+  }
+  return survivors;
+}
+
+function enslavements(desired: DesiredState, currentLinks: ReadonlyMap<string, LinkState>, survivors: ReadonlyMap<string, LinkState>): Enslavement[] {
+  const desiredLinks = new Map(desired.links.map((l) => [l.name, l]));
+  const masterKind = (name: string): LinkKind | undefined => desiredLinks.get(name)?.create ?? currentLinks.get(name)?.kind;
+  const masterLevel = (name: string): number => {
+    const want = desiredLinks.get(name);
+    const have = currentLinks.get(name);
+    return want ? linkLevel(want) : have ? currentLinkLevel(have) : LINK_LEVEL[LinkKind.BRIDGE];
+  };
+  const result: Array<Enslavement & { level: number }> = [];
+  for (const port of desired.links) {
+    const master = port.master;
+    if (!master) continue;
+    const have = survivors.get(port.name);
+    if (have?.master === master) continue;
+    result.push({ port: port.name, master, downFirst: masterKind(master) === LinkKind.BOND && have?.up === true, level: masterLevel(master) });
+  }
+  return result.sort((a, b) => a.level - b.level).map(({ level: _level, ...e }) => e);
+}
+
+/**
+ * A client that is wanted keeps running; an unwanted one stops when this configuration owns its device or
+ * the device goes; any other client is not ours to judge.
+ */
+function splitDhcpClients(running: readonly DhcpClientSpec[], desired: DesiredState, gone: ReadonlySet<string>): { kept: DhcpClientSpec[]; stopped: DhcpClientSpec[] } {
+  const owners = new Set(desired.dhcpOwners);
+  const kept: DhcpClientSpec[] = [];
+  const stopped: DhcpClientSpec[] = [];
+  for (const client of running) {
+    const wanted = desired.dhcp.some((d) => sameDhcp(d, client));
+    if (!wanted && (owners.has(client.dev) || gone.has(client.dev))) stopped.push(client);
+    else kept.push(client);
+  }
+  return { kept, stopped };
+}
+
+/**
+ * Addresses on owned devices that are not wanted (a lease where a static address is wanted is not); a gone
+ * device takes its own along, a kept DHCP client keeps its dynamic ones.
+ */
+function addressesToDelete(current: KernelState, desired: DesiredState, gone: ReadonlySet<string>, keptDhcp: readonly DhcpClientSpec[]): AddressState[] {
+  const owners = new Set(desired.addressOwners);
+  return current.addresses.filter((address) => {
+    if (!owners.has(address.dev) || gone.has(address.dev)) return false;
+    if (address.dynamic && keptDhcp.some((c) => c.dev === address.dev && c.family === address.family)) return false;
+    return !desired.addresses.some((want) => addressMeets(address, want));
+  });
+}
+
+function devicesLosingAllIpv4(current: KernelState, deleted: readonly AddressState[], gone: ReadonlySet<string>): Set<string> {
+  const devices = new Set<string>();
+  for (const address of current.addresses) {
+    if (address.family !== 4 || gone.has(address.dev)) continue;
+    const onDevice = current.addresses.filter((a) => a.dev === address.dev && a.family === 4);
+    if (onDevice.every((a) => deleted.some((d) => sameAddress(d, a)))) devices.add(address.dev);
+  }
+  return devices;
+}

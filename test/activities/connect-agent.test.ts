@@ -1,0 +1,120 @@
+/**
+ * `createActivities({ connectAgent })`: every agent call of the activities goes through the factory it is
+ * given, so a workflow test can answer for the host. A stand-in host here, beside the real agent in
+ * setup-networks-with-confirm.test.ts and the workflow tests, which use the default VDSM client.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities';
+import type { AgentConnection, ConnectAgent } from '../../activities/agent-connection';
+import { SecretResolver } from '../../activities/secrets';
+import type { HostProbe, InstallHostActivities, SetupNetworksOutcome } from '../../activities/types';
+import { VdsmCode } from '../../model/vdsm/error-codes';
+import { openStore } from '../../store/open';
+import type { HostNetworkingStore } from '../../store/store';
+import { AgentRpcError } from '../../vdsm/client/errors';
+import type { AgentEndpoint } from '../../vdsm/client/endpoint';
+
+const capabilities = JSON.parse(readFileSync(new URL('../fixtures/capabilities/static-nic.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+// Loopback: should the factory be bypassed, the real client fails fast here instead of leaving the machine.
+const endpoint = { host: '127.0.0.1', port: 1, tls: { insecure: true as const } };
+
+type Answer = (method: string, params: unknown) => Promise<unknown>;
+
+/** A stand-in host: answers calls with `answer` and records every connection and call. */
+function standInHost(answer: Answer) {
+  const log = { connections: [] as AgentEndpoint[], calls: [] as string[], closed: 0 };
+  const connect: ConnectAgent = async (to) => {
+    log.connections.push(to);
+    const connection: AgentConnection = {
+      call: async <T,>(method: string, params?: unknown) => {
+        log.calls.push(method);
+        return (await answer(method, params)) as T;
+      },
+      close: async () => {
+        log.closed += 1;
+      },
+    };
+    return connection;
+  };
+  return { connect, log };
+}
+
+describe('activities with a stand-in host (createActivities connectAgent)', () => {
+  let dir: string;
+  let store: HostNetworkingStore;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hostprov-connect-agent-'));
+    store = await openStore(join(dir, 'attachments.sqlite'));
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // The stand-in's endpoint has no TLS, and no secret is resolved.
+  const activities = (connectAgent: ConnectAgent): InstallHostActivities =>
+    createActivities({ store, access: { secrets: new SecretResolver(), allowInsecureAgents: true }, connectAgent });
+
+  it('probes capabilities through the given factory, with the resolved endpoint, and closes the connection', async () => {
+    const host = standInHost(async (method) => (method === 'Host.getCapabilities' ? capabilities : Promise.reject(new Error(`unexpected ${method}`))));
+    const probe = (await new MockActivityEnvironment().run(activities(host.connect).probeCapabilities, endpoint)) as HostProbe;
+    expect(probe.capabilities.lastClientIface).toBe('eth0');
+    expect(Object.keys(probe.capabilities.nics)).toContain('eth0');
+    expect(host.log.calls).toEqual(['Host.getCapabilities']);
+    expect(host.log.connections).toEqual([endpoint]);
+    expect(host.log.closed).toBe(1);
+  });
+
+  it('confirms setupNetworks over fresh connections from the factory while the call is in flight', async () => {
+    let confirmed!: () => void;
+    const twoConfirmations = new Promise<void>((r) => (confirmed = r));
+    let confirmations = 0;
+    const host = standInHost(async (method) => {
+      if (method === 'Host.confirmConnectivity') {
+        if (++confirmations === 2) confirmed();
+        return {};
+      }
+      if (method === 'Host.setupNetworks') {
+        await twoConfirmations;
+        return {};
+      }
+      throw new Error(`unexpected ${method}`);
+    });
+    const outcome = (await new MockActivityEnvironment().run(activities(host.connect).setupNetworksWithConfirm, {
+      endpoint,
+      requestId: 'stand-in-1',
+      networks: { ovirtmgmt: { nic: 'eth0', bridged: 'true', bootproto: 'dhcp' } },
+      bondings: {},
+      options: { connectivityCheck: 'true', connectivityTimeout: '10' },
+      connectivityTimeoutSeconds: 10,
+    })) as SetupNetworksOutcome;
+    expect(outcome).toMatchObject({ status: 'applied', tookOverInFlight: false });
+    // The host answered only after its second confirmation; the first had come back to the activity by then.
+    expect(confirmations).toBeGreaterThanOrEqual(2);
+    expect(outcome.confirmations).toBeGreaterThanOrEqual(1);
+    expect(host.log.calls.filter((m) => m === 'Host.setupNetworks')).toHaveLength(1);
+    // One connection for the call, one per confirmation, all closed.
+    expect(host.log.connections.length).toBe(1 + host.log.calls.filter((m) => m === 'Host.confirmConnectivity').length);
+    expect(host.log.closed).toBe(host.log.connections.length);
+  });
+
+  it("reports the stand-in host's rollback (code 10) as the outcome, as with a real agent", async () => {
+    const host = standInHost(async (method) => {
+      if (method === 'Host.setupNetworks') throw new AgentRpcError(VdsmCode.LOST_CONNECTION, 'connectivity check failed', method);
+      return {};
+    });
+    const outcome = await new MockActivityEnvironment().run(activities(host.connect).setupNetworksWithConfirm, {
+      endpoint,
+      requestId: 'stand-in-2',
+      networks: { ovirtmgmt: { nic: 'eth0', bridged: 'true', bootproto: 'dhcp' } },
+      bondings: {},
+      options: { connectivityCheck: 'true', connectivityTimeout: '10' },
+      connectivityTimeoutSeconds: 10,
+    });
+    expect(outcome).toMatchObject({ status: 'rolled-back', code: VdsmCode.LOST_CONNECTION });
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * Planner inputs the way the agent makes them (agent/network/network-service.ts): a request canonicalized,
+ * validated and merged into the running config, the desired state of the change, the rollback's desired
+ * state from a snapshot, and a host that moves from step to step through the kernel simulator.
+ */
+import type { KernelState, Plan } from '../../model/net-state';
+import { canonicalizeRequest } from '../../model/network/canonicalize';
+import { EMPTY_CONFIG, mergeRunningConfig, type RunningConfig } from '../../model/network/config';
+import { desiredStateForChange, desiredStateFromSnapshot, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
+import { planChanges } from '../../model/network/plan';
+import { validateRequest } from '../../model/network/validate';
+import type { BondAttributes, NetworkAttributes } from '../../model/vdsm/setup-networks';
+import { simulatePlan } from './kernel-simulator';
+
+/** The planner's inputs. */
+export interface PlanInputs {
+  current: KernelState;
+  runningDhcp: DhcpClientSpec[];
+  desired: DesiredState;
+}
+
+/** A host between two changes: its kernel, the agent's running config and the DHCP clients it runs. */
+export interface HostStep {
+  kernel: KernelState;
+  running: RunningConfig;
+  dhcp: DhcpClientSpec[];
+}
+
+export interface SetupRequest {
+  networks?: Record<string, NetworkAttributes>;
+  bondings?: Record<string, BondAttributes>;
+}
+
+export function freshHost(kernel: KernelState, dhcp: DhcpClientSpec[] = []): HostStep {
+  return { kernel, running: EMPTY_CONFIG, dhcp };
+}
+
+/** The running config after `request`, refused as the agent would refuse it. */
+export function nextConfig(step: HostStep, { networks = {}, bondings = {} }: SetupRequest): RunningConfig {
+  const request = canonicalizeRequest({ networks, bondings, options: {} }, { currentNameservers: ['198.18.1.1'], running: step.running });
+  const next = mergeRunningConfig(step.running, request);
+  validateRequest(request, { running: step.running, next, current: step.kernel, unsupportedLinkTypes: {} });
+  return next;
+}
+
+/** What the agent plans for `request` on `step` (runSetupNetworks). */
+export function changeInputs(step: HostStep, request: SetupRequest): PlanInputs & { next: RunningConfig } {
+  const next = nextConfig(step, request);
+  return { current: step.kernel, runningDhcp: step.dhcp, desired: desiredStateForChange(step.running, next, step.kernel), next };
+}
+
+/** The DHCP clients running after `plan`: the stopped ones gone, the started ones (re)started. */
+export function dhcpAfter(running: readonly DhcpClientSpec[], plan: Plan): DhcpClientSpec[] {
+  let clients = [...running];
+  for (const op of plan.ops) {
+    if (op.kind === 'dhcp-stop' || op.kind === 'dhcp-start') clients = clients.filter((c) => c.dev !== op.dev || c.family !== op.family);
+    if (op.kind === 'dhcp-start') clients.push({ dev: op.dev, family: op.family, table: op.table, defaultRoute: op.defaultRoute, sourceRouting: op.sourceRouting });
+  }
+  return clients;
+}
+
+/** Plans and applies (in the simulator) what `inputs` ask for. */
+export function applyInputs(inputs: PlanInputs): { plan: Plan; kernel: KernelState; dhcp: DhcpClientSpec[] } {
+  const plan = planChanges(inputs.current, inputs.desired, inputs.runningDhcp);
+  return { plan, kernel: simulatePlan(inputs.current, plan.ops), dhcp: dhcpAfter(inputs.runningDhcp, plan) };
+}
+
+/** The host after the agent applied `request`. */
+export function afterChange(step: HostStep, request: SetupRequest): HostStep {
+  const inputs = changeInputs(step, request);
+  const { kernel, dhcp } = applyInputs(inputs);
+  return { kernel, running: inputs.next, dhcp };
+}
+
+/** The scope a rollback restores (network-service.ts scopeOf): what the desired state and the plan touch. */
+export function rollbackScope(desired: DesiredState, plan: Plan): { links: string[]; tables: number[] } {
+  const links = new Set([...desired.links.map((l) => l.name), ...desired.absentLinks, ...desired.addressOwners, ...desired.routeOwners, ...desired.dhcpOwners]);
+  const tables = new Set(desired.ruleTables);
+  for (const op of plan.ops) {
+    if ('name' in op) links.add(op.name);
+    if (op.kind === 'route-add' || op.kind === 'route-del') tables.add(op.route.table);
+    if (op.kind === 'rule-add' || op.kind === 'rule-del') tables.add(op.rule.table);
+  }
+  return { links: [...links].sort(), tables: [...tables].sort((a, b) => a - b) };
+}
+
+/** The rollback of `request` on `step` after it was applied: back to the snapshot the agent took before. */
+export function rollbackInputs(step: HostStep, request: SetupRequest): PlanInputs {
+  const change = changeInputs(step, request);
+  const { plan, kernel, dhcp } = applyInputs(change);
+  const desired = desiredStateFromSnapshot(step.kernel, step.dhcp, rollbackScope(change.desired, plan), kernel);
+  return { current: kernel, runningDhcp: dhcp, desired };
+}
+
+/** A DHCP lease arrived: the dynamic address and the learned default route (in the client's table). */
+export function withLease(step: HostStep, dev: string, cidr: string, gateway: string): HostStep {
+  const client = step.dhcp.find((c) => c.dev === dev && c.family === 4);
+  if (!client) throw new Error(`no DHCP client runs on ${dev}`);
+  const [address = '', prefixLen = '24'] = cidr.split('/');
+  const kernel = structuredClone(step.kernel);
+  kernel.addresses.push({ dev, family: 4, address, prefixLen: Number(prefixLen), dynamic: true });
+  kernel.routes.push({ family: 4, table: client.table, dst: 'default', gateway, dev, protocol: 'dhcp' });
+  return { ...step, kernel };
+}

@@ -1,0 +1,165 @@
+/**
+ * Mutual TLS between AgentClient and the agent with real openssl-made certificates (docs/vdsm-wire-protocol.md#tls-and-the-port),
+ * and the explicit insecure mode.
+ */
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Logger } from '../../lib/logger';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startVdsmServer, type VdsmServer } from '../../vdsm/server';
+import { AgentClient } from '../../vdsm/client/client';
+import { AgentConnectionError } from '../../vdsm/client/errors';
+import { INSECURE_WARNING } from '../../vdsm/tls';
+import { createTestPki, type TestPki } from '../helpers/pki-fixture';
+import { RawStompSocket, rpc } from './stomp/raw-stomp';
+import { createTestVerbs, testLogger } from './test-verbs';
+
+describe('agent over mutual TLS', () => {
+  let pki: TestPki;
+  let server: VdsmServer;
+  const { verbs } = createTestVerbs();
+
+  beforeAll(async () => {
+    pki = await createTestPki();
+    server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.agent, verbs, logger: testLogger() });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await pki?.cleanup();
+  });
+
+  const endpoint = (overrides: Partial<{ certFile: string; keyFile: string; caFile: string; serverName: string }> = {}) => ({
+    host: '127.0.0.1',
+    port: server.address.port,
+    tls: { ...pki.engine, ...overrides },
+  });
+  const expectRefused = async (promise: Promise<unknown>): Promise<AgentConnectionError> => {
+    const err = await promise.then(
+      () => expect.unreachable('the connection should have been refused'),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AgentConnectionError);
+    return err as AgentConnectionError;
+  };
+
+  it('serves a client with a certificate from the agent CA', async () => {
+    const client = await AgentClient.connect(endpoint(), { logger: testLogger() });
+    try {
+      expect(await client.call('Test.echo', { a: 'over tls' })).toEqual({ a: 'over tls' });
+      expect(await client.call('Test.context')).toMatchObject({ localAddress: '127.0.0.1', remoteAddress: '127.0.0.1' });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('verifies the agent certificate against a DNS name given as serverName', async () => {
+    const client = await AgentClient.connect(endpoint({ serverName: 'localhost' }), { logger: testLogger() });
+    await client.close();
+  });
+
+  it('refuses a client without a certificate', async () => {
+    // With TLS 1.3 the client's side of the handshake can complete before the server has checked the
+    // (missing) certificate, so refusal shows either as a failed handshake or as a closed STOMP session.
+    const served = await RawStompSocket.open(server.address.port, { ca: readFileSync(pki.agent.caFile), servername: 'localhost' }).then(
+      (socket) => socket.connect().then(() => true, () => false),
+      () => false,
+    );
+    expect(served).toBe(false);
+  });
+
+  it('refuses a client whose certificate comes from another CA', async () => {
+    const err = await expectRefused(
+      AgentClient.connect(endpoint({ certFile: pki.intruder.certFile, keyFile: pki.intruder.keyFile }), { logger: testLogger(), connectTimeoutMs: 5000 }),
+    );
+    expect(err.message).toContain(`127.0.0.1:${server.address.port}`);
+  });
+
+  it('refuses an agent whose certificate comes from another CA', async () => {
+    const impostor = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.impostor, verbs, logger: testLogger() });
+    try {
+      const err = await expectRefused(
+        AgentClient.connect({ host: '127.0.0.1', port: impostor.address.port, tls: pki.engine }, { logger: testLogger() }),
+      );
+      expect(err.reason).toMatch(/certificate/i);
+    } finally {
+      await impostor.close();
+    }
+  });
+
+  it('refuses an agent whose certificate does not name the requested server', async () => {
+    const err = await expectRefused(AgentClient.connect(endpoint({ serverName: 'other.example' }), { logger: testLogger() }));
+    expect(err.reason).toMatch(/other\.example/);
+  });
+
+  it('does not speak STOMP without TLS', async () => {
+    const socket = await RawStompSocket.open(server.address.port);
+    socket.write('CONNECT\naccept-version:1.2\n\n\0');
+    await socket.waitClosed();
+    expect(socket.unread).toHaveLength(0);
+  });
+
+  it('reports unreadable TLS files as a connection error naming the file', async () => {
+    const err = await expectRefused(AgentClient.connect(endpoint({ certFile: `${pki.dir}/missing.pem` }), { logger: testLogger() }));
+    expect(err.message).toContain('missing.pem');
+  });
+});
+
+/** A logger whose JSON lines land in `lines`, to assert what operators would see. */
+function capturedLogs(level: string): { lines: string[]; logger: Logger } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { lines, logger: pino({ level }, sink) };
+}
+
+describe('agent handshake logging', () => {
+  it('warns about a failed handshake, but not about a peer that connects and hangs up', async () => {
+    const pki = await createTestPki();
+    const { lines, logger } = capturedLogs('warn');
+    const { verbs } = createTestVerbs();
+    const server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.agent, verbs, logger });
+    const handshakeWarnings = () => lines.map((l) => JSON.parse(l) as { msg: string }).filter((l) => l.msg === 'TLS handshake failed');
+    try {
+      const probe = await RawStompSocket.open(server.address.port);
+      probe.destroy();
+      const plain = await RawStompSocket.open(server.address.port);
+      plain.write('CONNECT\naccept-version:1.2\n\n\0');
+      await plain.waitClosed();
+      await expect.poll(() => handshakeWarnings().length).toBe(1);
+      expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).not.toContain('peer closed before the TLS handshake');
+    } finally {
+      await server.close();
+      await pki.cleanup();
+    }
+  });
+});
+
+describe('agent in insecure mode', () => {
+  it('serves plain TCP and warns at startup and on every connection', async () => {
+    const { lines, logger } = capturedLogs('warn');
+    const { verbs } = createTestVerbs();
+    const server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, logger });
+    try {
+      const warnings = () => lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((l) => l.msg.includes(INSECURE_WARNING));
+      expect(warnings()).toHaveLength(1);
+      const client = await AgentClient.connect({ host: '127.0.0.1', port: server.address.port, tls: { insecure: true } }, { logger: testLogger() });
+      expect(await client.call('Host.ping2')).toBe(true);
+      await client.close();
+      const raw = await RawStompSocket.open(server.address.port);
+      await raw.connect();
+      raw.subscribe('r', 'r');
+      raw.request(rpc('Host.ping2'), 'r');
+      await raw.nextMessage();
+      raw.destroy();
+      expect(warnings()).toHaveLength(3);
+      expect(warnings().every((w) => w.level === 40)).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});

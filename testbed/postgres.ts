@@ -1,0 +1,221 @@
+/**
+ * A throwaway PostgreSQL server from Debian's packages (`postgresql`, installed by scripts/setup): initdb
+ * in a fresh temporary directory, the server on its own Unix socket there (no TCP port, nothing to clash
+ * with), stopped by its pid and the directory removed afterwards. For the store's tests and benchmarks.
+ *
+ * initdb refuses to run as root, so as root both programs run as the `postgres` user (`setpriv`, which
+ * execs in place: the pid we hold is the postmaster's). Durability is off (fsync, full page writes): the
+ * data is thrown away anyway, and startup stays around a second.
+ *
+ * No leftovers: `stop()` is idempotent and also runs at process exit; a run killed outright (SIGKILL)
+ * leaves its directory with an `owner.json`, and the next start reaps servers whose owner is gone.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { processStat, run, stopChild, stopPid } from '../lib/process';
+
+const DIR_PREFIX = 'hostprov-pg-';
+const POSTGRES_ROOT = '/usr/lib/postgresql';
+const SUPERUSER = 'postgres';
+const READY_TIMEOUT_MS = 30_000;
+
+export class PostgresUnavailableError extends Error {
+  override readonly name = 'PostgresUnavailableError';
+}
+
+export class PostgresStartError extends Error {
+  override readonly name = 'PostgresStartError';
+  constructor(
+    message: string,
+    readonly log: string,
+  ) {
+    super(`${message}\n--- postgres log (tail) ---\n${log.split('\n').slice(-20).join('\n')}`);
+  }
+}
+
+export interface ThrowawayPostgres {
+  /** URL of the `postgres` database (superuser, trust authentication over the socket). */
+  readonly url: string;
+  readonly socketDir: string;
+  readonly pid: number;
+  /** Creates an empty database and returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  /** Stops the server (fast shutdown) and removes its directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+interface OwnerRecord {
+  ownerPid: number;
+  ownerStart: string;
+  postmasterPid: number | null;
+}
+
+/** The newest installed server's bin directory, or `null` when Debian's postgresql is not installed. */
+export function findPostgresBinDir(): string | null {
+  if (!existsSync(POSTGRES_ROOT)) return null;
+  const versions = readdirSync(POSTGRES_ROOT)
+    .filter((v) => /^\d+$/.test(v) && existsSync(join(POSTGRES_ROOT, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? join(POSTGRES_ROOT, versions[0], 'bin') : null;
+}
+
+export function postgresUrl(socketDir: string, database: string): string {
+  return `postgresql://${SUPERUSER}@localhost/${database}?host=${encodeURIComponent(socketDir)}`;
+}
+
+/** Who the server runs as: ourselves, or the `postgres` user when we are root. */
+async function serverUser(): Promise<{ uid: number; gid: number } | null> {
+  if (process.getuid?.() !== 0) return null;
+  const uid = await run(['id', '-u', SUPERUSER], { allowFailure: true });
+  const gid = await run(['id', '-g', SUPERUSER], { allowFailure: true });
+  if (uid.code !== 0 || gid.code !== 0) throw new PostgresUnavailableError(`running as root needs the "${SUPERUSER}" user (Debian's postgresql package creates it)`);
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+function asUser(user: { uid: number; gid: number } | null, argv: string[]): string[] {
+  return user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', ...argv] : argv;
+}
+
+function readOwner(dir: string): OwnerRecord | null {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'owner.json'), 'utf8')) as OwnerRecord;
+  } catch {
+    return null;
+  }
+}
+
+function ownerAlive(owner: OwnerRecord): boolean {
+  const stat = processStat(owner.ownerPid);
+  return Boolean(stat?.alive && stat.startTime === owner.ownerStart);
+}
+
+/** The postmaster pid, if that process still runs and serves `dir` (pids get reused). */
+function runningPostmaster(pid: number | null, dir: string): number | null {
+  if (pid === null || !processStat(pid)?.alive) return null;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Stops and removes servers left by runs that died without cleaning up; returns how many it reaped. */
+export async function reapStalePostgres(): Promise<number> {
+  let reaped = 0;
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(DIR_PREFIX))) {
+    const dir = join(tmpdir(), name);
+    const owner = readOwner(dir);
+    // No owner record: a start that is a moment old is still writing it; an hour-old one died right there.
+    if (!owner && Date.now() - statSync(dir).mtimeMs < 3_600_000) continue;
+    if (owner && ownerAlive(owner)) continue;
+    const pid = runningPostmaster(owner?.postmasterPid ?? null, dir);
+    if (pid !== null) await stopPid(pid, { signal: 'SIGQUIT', timeoutMs: 5_000 });
+    rmSync(dir, { recursive: true, force: true });
+    reaped += 1;
+  }
+  return reaped;
+}
+
+async function waitReady(socketDir: string, child: ChildProcess, logFile: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new PostgresStartError('postgres exited during startup', readFileSync(logFile, 'utf8'));
+    const client = new pg.Client({ host: socketDir, user: SUPERUSER, database: 'postgres' });
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new PostgresStartError(`postgres did not accept connections within ${READY_TIMEOUT_MS} ms`, readFileSync(logFile, 'utf8'));
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+export async function startThrowawayPostgres(options: { binDir?: string } = {}): Promise<ThrowawayPostgres> {
+  const binDir = options.binDir ?? findPostgresBinDir();
+  if (!binDir) throw new PostgresUnavailableError(`no PostgreSQL server under ${POSTGRES_ROOT} (install Debian's postgresql package: ./run setup)`);
+  await reapStalePostgres();
+  const user = await serverUser();
+
+  const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
+  const ownerStart = processStat(process.pid)?.startTime ?? '';
+  const writeOwner = (postmasterPid: number | null) => writeFileSync(join(dir, 'owner.json'), JSON.stringify({ ownerPid: process.pid, ownerStart, postmasterPid } satisfies OwnerRecord));
+  writeOwner(null);
+  const dataDir = join(dir, 'data');
+  const socketDir = join(dir, 'socket');
+  const logFile = join(dir, 'postgres.log');
+  let child: ChildProcess | undefined;
+  let stopped: Promise<void> | undefined;
+
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  // Backstop for an exit without stop() (a failing test file, an uncaught error): no server outlives us.
+  const onExit = () => {
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
+    removeDir();
+  };
+  process.once('exit', onExit);
+
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      if (child) await stopChild(child, { signal: 'SIGINT', timeoutMs: 10_000 });
+      process.removeListener('exit', onExit);
+      removeDir();
+    })();
+    return stopped;
+  };
+
+  try {
+    mkdirSync(socketDir);
+    if (user) {
+      chownSync(dir, user.uid, user.gid);
+      chownSync(socketDir, user.uid, user.gid);
+    }
+    const init = await run(
+      asUser(user, [join(binDir, 'initdb'), '-D', dataDir, '-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions']),
+      { allowFailure: true },
+    );
+    if (init.code !== 0) throw new PostgresStartError(`initdb failed (exit ${init.code})`, `${init.stdout}\n${init.stderr}`);
+
+    const [command, ...args] = asUser(user, [
+      join(binDir, 'postgres'), '-D', dataDir, '-k', socketDir,
+      '-c', 'listen_addresses=', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+    ]);
+    const log = openSync(logFile, 'a');
+    try {
+      child = spawn(command as string, args, { stdio: ['ignore', log, log] });
+    } finally {
+      closeSync(log);
+    }
+    if (child.pid === undefined) throw new PostgresStartError('could not spawn postgres', '');
+    writeOwner(child.pid);
+    await waitReady(socketDir, child, logFile);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const pid = child.pid;
+  return {
+    url: postgresUrl(socketDir, 'postgres'),
+    socketDir,
+    pid,
+    async createDatabase(name) {
+      if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new Error(`database names here are 1..63 of [a-z0-9_], starting with a letter: ${name}`);
+      const admin = new pg.Client({ host: socketDir, user: SUPERUSER, database: 'postgres' });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE "${name}"`);
+      } finally {
+        await admin.end();
+      }
+      return postgresUrl(socketDir, name);
+    },
+    stop,
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * One STOMP session from a client to an agent (or VDSM), in the order the engine's Java client uses
+ * (docs/vdsm-wire-protocol.md#connecting): connect (TLS or TCP) → CONNECT → SUBSCRIBE replies → SUBSCRIBE events → SENDs.
+ * Knows frames and subscriptions, not JSON-RPC; `AgentClient` builds calls on top.
+ */
+import { randomUUID } from 'node:crypto';
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import type { Logger } from '../../lib/logger';
+import { AgentConnectionError } from './errors';
+import { describeEndpoint, isInsecureEndpoint, type AgentEndpoint } from './endpoint';
+import { StompParser, encodeFrame, frameText, type OutgoingFrame, type StompFrame } from '../stomp/frame';
+import { clientTlsOptions, loadTlsMaterial } from '../tls';
+import { Destination } from '../stomp/destinations';
+
+export interface SessionOptions {
+  /** `heart-beat:0,<n>` in CONNECT; the session is declared dead after `2 n` ms without a byte. 0 disables. */
+  heartBeatMs: number;
+  connectTimeoutMs: number;
+  maxFrameBytes: number;
+  hostHeader: string;
+  subscribeEvents: boolean;
+  log: Logger;
+}
+
+export interface SessionHandlers {
+  /** A MESSAGE on the session's reply destination. */
+  onReply(body: string): void;
+  /** A MESSAGE on `jms.queue.events`. */
+  onEvent(body: string): void;
+  /** The session is gone; `error` says why. Called once. */
+  onClosed(error: AgentConnectionError): void;
+}
+
+const DISCONNECT_GRACE_MS = 1000;
+
+export class ClientSession {
+  /** The per-session UUID destination responses come back on (like `vdsm-client`). */
+  readonly replyDestination = randomUUID();
+  readonly #replySubscription = randomUUID();
+  readonly #eventSubscription = randomUUID();
+  readonly #endpointName: string;
+  readonly #parser: StompParser;
+  #handlers: SessionHandlers | undefined;
+  #closedWith: AgentConnectionError | undefined;
+  #lastReadAt = Date.now();
+  #watchdog: NodeJS.Timeout | undefined;
+  readonly #receiptWaiters = new Map<string, () => void>();
+  #lastStompError: string | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    endpoint: AgentEndpoint,
+    private readonly options: SessionOptions,
+  ) {
+    this.#endpointName = describeEndpoint(endpoint);
+    this.#parser = new StompParser({ maxFrameBytes: options.maxFrameBytes });
+  }
+
+  /** Connects and completes CONNECT/CONNECTED and the subscriptions; rejects with AgentConnectionError. */
+  static async open(endpoint: AgentEndpoint, options: SessionOptions, handlers: SessionHandlers): Promise<ClientSession> {
+    const name = describeEndpoint(endpoint);
+    const { tls } = endpoint;
+    let socket: Socket;
+    if ('insecure' in tls) {
+      socket = connectTcp({ host: endpoint.host, port: endpoint.port });
+    } else {
+      let material;
+      try {
+        material = await loadTlsMaterial(tls);
+      } catch (err) {
+        throw new AgentConnectionError(name, (err as Error).message, { cause: err });
+      }
+      socket = connectTls(clientTlsOptions(material, { host: endpoint.host, port: endpoint.port, serverName: tls.serverName }));
+    }
+    const session = new ClientSession(socket, endpoint, options);
+    await session.#handshake(isInsecureEndpoint(endpoint) ? 'connect' : 'secureConnect');
+    session.#handlers = handlers;
+    return session;
+  }
+
+  get alive(): boolean {
+    return this.#closedWith === undefined;
+  }
+
+  /** Sends a frame; false if the session is already closed. */
+  send(frame: OutgoingFrame): boolean {
+    if (!this.alive || this.socket.destroyed) return false;
+    this.socket.write(encodeFrame(frame));
+    return true;
+  }
+
+  /** DISCONNECT with a receipt, waiting briefly for it, then closes the socket. */
+  async close(): Promise<void> {
+    if (!this.alive) return;
+    const receipt = randomUUID();
+    const acknowledged = new Promise<void>((resolvePromise) => {
+      this.#receiptWaiters.set(receipt, resolvePromise);
+      setTimeout(resolvePromise, DISCONNECT_GRACE_MS).unref();
+      this.socket.once('close', () => resolvePromise());
+    });
+    this.send({ command: 'DISCONNECT', headers: { receipt } });
+    await acknowledged;
+    this.#terminate(new AgentConnectionError(this.#endpointName, 'client closed the connection'));
+  }
+
+  /** TCP/TLS connect, CONNECT → CONNECTED, SUBSCRIBEs; all within `connectTimeoutMs`. */
+  #handshake(readyEvent: 'connect' | 'secureConnect'): Promise<void> {
+    const { socket, options } = this;
+    return new Promise<void>((resolvePromise, reject) => {
+      let settled = false;
+      const fail = (reason: string, cause?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.destroy();
+        this.#closedWith = new AgentConnectionError(this.#endpointName, reason, { cause });
+        reject(this.#closedWith);
+      };
+      const timer = setTimeout(() => fail(`no STOMP session within ${options.connectTimeoutMs} ms`), options.connectTimeoutMs);
+      const onError = (err: Error): void => fail(err.message, err);
+      let transportReady = false;
+      const onClose = (): void =>
+        fail(
+          readyEvent === 'secureConnect' && transportReady
+            ? 'connection closed after the TLS handshake, before STOMP CONNECTED: the agent probably refused our client certificate'
+            : 'connection closed before the STOMP session was established',
+        );
+      socket.on('error', onError);
+      socket.once('close', onClose);
+      socket.once(readyEvent, () => {
+        transportReady = true;
+        socket.setNoDelay(true);
+        this.send({
+          command: 'CONNECT',
+          headers: { 'accept-version': '1.2', host: options.hostHeader, 'heart-beat': `0,${options.heartBeatMs}` },
+        });
+      });
+      // Frames before CONNECTED are handled here; afterwards `#onFrame` takes over.
+      let connected = false;
+      socket.on('data', (chunk: Buffer) => {
+        this.#lastReadAt = Date.now();
+        let frames: StompFrame[];
+        try {
+          frames = this.#parser.push(chunk);
+        } catch (err) {
+          if (!connected) fail(`invalid STOMP from agent: ${(err as Error).message}`, err);
+          else this.#terminate(new AgentConnectionError(this.#endpointName, `invalid STOMP from agent: ${(err as Error).message}`, { cause: err }));
+          return;
+        }
+        for (const frame of frames) {
+          if (connected) {
+            this.#onFrame(frame);
+            continue;
+          }
+          if (frame.command !== 'CONNECTED') {
+            const detail = frame.command === 'ERROR' ? frame.headers.message ?? frameText(frame) : `unexpected ${frame.command}`;
+            fail(`STOMP CONNECT refused: ${detail}`);
+            return;
+          }
+          connected = true;
+          settled = true;
+          clearTimeout(timer);
+          socket.off('error', onError);
+          socket.off('close', onClose);
+          this.#afterConnected(frame);
+          resolvePromise();
+        }
+      });
+    });
+  }
+
+  #afterConnected(connected: StompFrame): void {
+    const { socket, options } = this;
+    socket.on('error', (err) => this.#terminate(new AgentConnectionError(this.#endpointName, err.message, { cause: err })));
+    socket.on('close', () => {
+      const why = this.#lastStompError ? ` after STOMP ERROR "${this.#lastStompError}"` : '';
+      this.#terminate(new AgentConnectionError(this.#endpointName, `connection closed by the agent${why}`));
+    });
+    this.send({ command: 'SUBSCRIBE', headers: { destination: this.replyDestination, id: this.#replySubscription, ack: 'auto' } });
+    if (options.subscribeEvents) {
+      this.send({ command: 'SUBSCRIBE', headers: { destination: Destination.EVENTS, id: this.#eventSubscription, ack: 'auto' } });
+    }
+    // The agent's CONNECTED says how often it will send (`<sx>,<sy>`); silence for twice that means it is gone.
+    const agentSendsEvery = Number(connected.headers['heart-beat']?.split(',')[0] ?? 0);
+    if (options.heartBeatMs > 0 && agentSendsEvery > 0) {
+      const limit = 2 * agentSendsEvery;
+      this.#watchdog = setInterval(() => {
+        const silent = Date.now() - this.#lastReadAt;
+        if (silent > limit) this.#terminate(new AgentConnectionError(this.#endpointName, `no heart-beat from the agent for ${silent} ms`));
+      }, agentSendsEvery / 2);
+      this.#watchdog.unref();
+    }
+  }
+
+  #onFrame(frame: StompFrame): void {
+    switch (frame.command) {
+      case 'MESSAGE': {
+        const subscription = frame.headers.subscription;
+        if (subscription === this.#replySubscription) this.#handlers?.onReply(frameText(frame));
+        else if (subscription === this.#eventSubscription) this.#handlers?.onEvent(frameText(frame));
+        else this.options.log.debug({ subscription, destination: frame.headers.destination }, 'MESSAGE for an unknown subscription');
+        return;
+      }
+      case 'RECEIPT': {
+        const id = frame.headers['receipt-id'];
+        const waiter = id === undefined ? undefined : this.#receiptWaiters.get(id);
+        if (id !== undefined) this.#receiptWaiters.delete(id);
+        waiter?.();
+        return;
+      }
+      case 'ERROR':
+        // The agent closes the connection after fatal errors; that close is what fails pending calls.
+        this.#lastStompError = frame.headers.message ?? frameText(frame);
+        this.options.log.warn({ message: frame.headers.message, detail: frameText(frame) }, 'agent sent a STOMP ERROR');
+        return;
+      default:
+        this.options.log.debug({ command: frame.command }, 'ignoring unexpected STOMP frame');
+    }
+  }
+
+  /** Marks the session dead once, stops timers, destroys the socket and tells the owner. */
+  #terminate(error: AgentConnectionError): void {
+    if (this.#closedWith) return;
+    this.#closedWith = error;
+    clearInterval(this.#watchdog);
+    this.socket.destroy();
+    this.#handlers?.onClosed(error);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * A VDSM listener: TLS (or explicitly insecure TCP) → STOMP → JSON-RPC → verbs, like VDSM on port 54321
+ * (docs/vdsm-wire-protocol.md#tls-and-the-port). The only place that knows all three layers; the host agent serves
+ * its verbs with it.
+ */
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { getLogger, type Logger } from '../lib/logger';
+import { PortInUseError } from '../lib/ports';
+import { JsonRpcDispatcher } from './json-rpc';
+import { DEFAULT_MAX_FRAME_BYTES } from './stomp/frame';
+import { StompServer, type StompRequest } from './stomp/server';
+import { loadTlsMaterial, serverTlsOptions, warnInsecureConnection, warnInsecureListener, type TlsFiles } from './tls';
+import { Destination } from './stomp/destinations';
+import type { AgentEvent, VerbDefinition } from './verbs';
+import type { ConnectionContext } from './json-rpc';
+
+export interface VdsmServerOptions {
+  /** Where to listen; port 0 picks a free port (see {@link VdsmServer.address}). */
+  listen: { host: string; port: number };
+  /** PEM files for mutual TLS, or `'insecure'` for plain TCP (development and tests only; logs loud warnings). */
+  tls: TlsFiles | 'insecure';
+  verbs: readonly VerbDefinition[];
+  /** Largest accepted STOMP frame (headers + body); bigger ones get an ERROR and the connection is closed. @default 4 MiB */
+  maxFrameBytes?: number;
+  /**
+   * Budget for the TLS handshake plus the STOMP CONNECT frame; VDSM closes sockets that have not finished
+   * TLS and protocol detection within 10 s (docs/vdsm-wire-protocol.md#connecting). @default 10000
+   */
+  handshakeTimeoutMs?: number;
+  /** @default getLogger('agent-transport') */
+  logger?: Logger;
+}
+
+export interface VdsmServer {
+  /** The bound address (the real port when `listen.port` was 0). */
+  readonly address: { host: string; port: number };
+  /** Stops listening and ends every connection. */
+  close(): Promise<void>;
+  /** Sends a JSON-RPC notification to every `jms.queue.events` subscriber (docs/vdsm-wire-protocol.md#events). */
+  publishEvent(event: AgentEvent): void;
+  /** STOMP connections currently open. */
+  connections(): number;
+}
+
+export async function startVdsmServer(options: VdsmServerOptions): Promise<VdsmServer> {
+  const log = options.logger ?? getLogger('agent-transport');
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+  const dispatcher = new JsonRpcDispatcher(options.verbs, { logger: log });
+  const stomp = new StompServer({
+    onRequest: (request) => dispatcher.handleText(request.body, connectionContext(request)),
+    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    connectTimeoutMs: handshakeTimeoutMs,
+    logger: log,
+  });
+
+  const rawSockets = new Set<Socket>();
+  /** Accept time per TCP peer, so the CONNECT deadline also covers the TLS handshake. */
+  const acceptedAt = new Map<string, number>();
+  const track = (socket: Socket): void => {
+    rawSockets.add(socket);
+    const key = peerKey(socket);
+    acceptedAt.set(key, Date.now());
+    socket.once('close', () => {
+      rawSockets.delete(socket);
+      acceptedAt.delete(key);
+    });
+  };
+  const serve = (socket: Socket | TLSSocket): void => {
+    const started = acceptedAt.get(peerKey(socket)) ?? Date.now();
+    const peer = { localAddress: plainAddress(socket.localAddress), remoteAddress: plainAddress(socket.remoteAddress) };
+    stomp.attach(socket, peer, handshakeTimeoutMs - (Date.now() - started));
+  };
+
+  let server: Server;
+  if (options.tls === 'insecure') {
+    server = createTcpServer((socket) => {
+      track(socket);
+      warnInsecureConnection(log, plainAddress(socket.remoteAddress));
+      serve(socket);
+    });
+  } else {
+    const material = await loadTlsMaterial(options.tls);
+    const tlsServer = createTlsServer({ ...serverTlsOptions(material), handshakeTimeout: handshakeTimeoutMs });
+    tlsServer.on('connection', track);
+    tlsServer.on('secureConnection', serve);
+    tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
+      // A missing or foreign client certificate ends up here (TLS 1.2), as do scanners and timeouts. A peer
+      // that hangs up before saying anything (a port probe, a load balancer's health check) is not worth a
+      // warning: it is logged at debug so real handshake failures stand out.
+      const hungUp = err.code === 'ECONNRESET';
+      log[hungUp ? 'debug' : 'warn']({ err: err.message, remoteAddress: plainAddress(socket.remoteAddress) }, hungUp ? 'peer closed before the TLS handshake' : 'TLS handshake failed');
+    });
+    server = tlsServer;
+  }
+
+  const address = await listen(server, options.listen);
+  server.on('error', (err) => log.error({ err }, 'agent listener error'));
+  if (options.tls === 'insecure') warnInsecureListener(log, address);
+  else log.info(address, 'agent listening (mutual TLS)');
+
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    connections: () => stomp.connectionCount(),
+    publishEvent(event) {
+      // VDSM stamps events with a monotonic millisecond clock (docs/vdsm-wire-protocol.md#events).
+      const params = { notify_time: Number(process.hrtime.bigint() / 1_000_000n), ...event.params };
+      const delivered = stomp.publish(Destination.EVENTS, JSON.stringify({ jsonrpc: '2.0', method: event.method, params }));
+      log.debug({ method: event.method, delivered }, 'event published');
+    },
+    close() {
+      closing ??= new Promise<void>((resolvePromise) => {
+        server.close(() => resolvePromise());
+        stomp.closeAll();
+        for (const socket of rawSockets) socket.destroy();
+      }).then(() => log.info(address, 'agent stopped listening'));
+      return closing;
+    },
+  };
+}
+
+function connectionContext(request: StompRequest): ConnectionContext {
+  const flowId = request.headers.ovirtCorrelationId;
+  return { ...request.connection, ...(flowId !== undefined ? { flowId } : {}) };
+}
+
+function listen(server: Server, at: { host: string; port: number }): Promise<{ host: string; port: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(at.host, at.port, 'agent') : err);
+    };
+    server.once('error', onError);
+    server.listen({ host: at.host, port: at.port }, () => {
+      server.off('error', onError);
+      const bound = server.address();
+      const port = typeof bound === 'object' && bound ? bound.port : at.port;
+      resolvePromise({ host: at.host, port });
+    });
+  });
+}
+
+/** IPv4 peers of a dual-stack socket show up as `::ffff:a.b.c.d`; verbs want the plain address. */
+function plainAddress(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
+}
+
+function peerKey(socket: Socket): string {
+  return `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`;
+}
