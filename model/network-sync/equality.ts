@@ -21,7 +21,7 @@ export function ipv4PrefixOf(mask: string): number | null {
 
 /** Same subnet mask, whichever way each side writes it; two missing masks are equal, one missing is not. */
 export function sameNetmask(desired: string | null, reported: string | null): boolean {
-  if (desired === null || reported === null) return desired === reported;
+  if (desired === null || reported === null || desired === reported) return desired === reported;
   const a = ipv4PrefixOf(desired);
   return a !== null && a === ipv4PrefixOf(reported);
 }
@@ -53,11 +53,12 @@ function unspecifiedIpv6(value: string | null): boolean {
 export function sameIpv6Address(desired: string | null, reported: string | null): boolean {
   if (desired === null) return unspecifiedIpv6(reported);
   if (reported === null) return false;
-  return canonicalIP(desired) === canonicalIP(reported);
+  return desired === reported || canonicalIP(desired) === canonicalIP(reported);
 }
 
 /** Every expected name server is among the host's (compared as IP addresses; order and extras do not matter). */
 export function nameServersInclude(host: readonly string[], expected: readonly string[]): boolean {
+  if (expected.every((ns) => host.includes(ns))) return true;
   const have = new Set(host.map(canonicalIP));
   return expected.every((ns) => have.has(canonicalIP(ns)));
 }
