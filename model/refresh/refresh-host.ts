@@ -26,12 +26,12 @@ import type { IpConfiguration } from '../attachments/attachment';
 import type { AttachmentChanges } from '../host-networking/intent';
 import type { Network } from '../host-networking/network';
 import type { NetworkAttachment } from '../host-networking/network-attachment';
-import { reportedInterfacesFromCapabilities, type ReportedInterfaces, type ReportedNetwork } from '../host-networking/reported-interfaces';
+import { ReportedInterfaces, reportedInterfacesFromCapabilities, type ReportedNetwork } from '../host-networking/reported-interfaces';
 import { vdsmNetworkName } from '../host-networking/vdsm-name';
 import { isDirty, type NetworkCapabilities } from '../vdsm/capabilities';
 import { networkCompliance, type ComplianceOptions, type NetworkCompliance } from './compliance';
 import type { RefreshContext } from './context';
-import { RefreshPreconditionError } from './errors';
+import { HostReportError, RefreshPreconditionError } from './errors';
 
 /** Why refresh changed (or did not create) an attachment. */
 export const RefreshActionKind = {
@@ -92,10 +92,15 @@ type AttachmentWrite = RefreshAttachmentChanges['upserts'][number];
 
 /**
  * Decides a refresh of `context.host` from `capabilities` (see the module comment).
+ * @throws HostReportError when the capabilities give a report the store would refuse.
  * @throws RefreshPreconditionError when an attachment's network is not among `context.networks`.
  */
 export function refreshHost(context: RefreshContext, capabilities: NetworkCapabilities, options: RefreshOptions = {}): RefreshResult {
-  const reported = reportedInterfacesFromCapabilities(capabilities);
+  const checked = ReportedInterfaces.safeParse(reportedInterfacesFromCapabilities(capabilities));
+  if (!checked.success) {
+    throw new HostReportError(context.host.id, checked.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)));
+  }
+  const reported = checked.data;
   const networksById = new Map(context.networks.map((n) => [n.id, n]));
   const clusterNetworkByHostName = new Map(
     context.clusterNetworks.flatMap((cn) => {

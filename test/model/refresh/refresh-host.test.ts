@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RefreshContext } from '../../../model/refresh/context';
+import { HostReportError } from '../../../model/refresh/errors';
 import { RefreshActionKind, refreshHost, type RefreshResult } from '../../../model/refresh/refresh-host';
 import { A, attachment, capabilities, N, refreshContext } from '../network-sync/world';
 
@@ -194,5 +195,13 @@ describe('refreshHost', () => {
       'cluster network of cluster cluster-2, but host host-1 is in cluster-1',
       `attachment ${A.display} belongs to host host-2`,
     ]);
+  });
+});
+
+describe('refreshHost on a report hostprov cannot record', () => {
+  it('refuses capabilities with an interface name the kernel cannot have, naming it', () => {
+    const bad = capabilities((c) => (c.nics['eth 9; rm -rf /'] = { hwaddr: '52:54:00:00:09:09' }));
+    expect(() => refreshHost(refreshContext(), bad)).toThrow(HostReportError);
+    expect(() => refreshHost(refreshContext(), bad)).toThrow(/nics\.0\.name: interface names are 1\.\.15 characters/);
   });
 });
