@@ -5,6 +5,7 @@
 import type { HostNetworkingStore } from '../store/store';
 import { connectVdsmAgent, type ConnectAgent } from './agent-connection';
 import { createAttachmentActivities } from './attachments';
+import { heartbeating } from './heartbeat';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
 import type { InstallHostActivities } from './types';
@@ -22,9 +23,17 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps): InstallHostActivities {
   const connect = deps.connectAgent ?? connectVdsmAgent;
+  const host = createHostAgentActivities(deps.agent, connect);
+  const store = createAttachmentActivities(deps.store);
   return {
-    ...createHostAgentActivities(deps.agent, connect),
-    ...createAttachmentActivities(deps.store),
+    // These two heartbeat with details of their own (attempts; confirmations and the request id).
+    waitForAgent: host.waitForAgent,
     setupNetworksWithConfirm: createSetupNetworksActivity({ ...deps.confirmLoop, ...(deps.agent?.runtimeDir ? { runtimeDir: deps.agent.runtimeDir } : {}) }, connect),
+    probeCapabilities: heartbeating(host.probeCapabilities),
+    findRouteToManager: heartbeating(host.findRouteToManager),
+    setSafeNetworkConfig: heartbeating(host.setSafeNetworkConfig),
+    fenceHost: heartbeating(host.fenceHost),
+    recordAttachments: heartbeating(store.recordAttachments),
+    compensateAttachments: heartbeating(store.compensateAttachments),
   };
 }

@@ -7,6 +7,7 @@
  * resolves (`file:/etc/pki/hostprov/client.pem`, `env:BMC_PASSWORD`).
  */
 import { z } from 'zod';
+import { CompensationReport, SagaFailure } from '../saga';
 
 export const INSTALL_HOST_WORKFLOW = 'installHost';
 export const CONTRACT_VERSION = 1;
@@ -144,6 +145,12 @@ export const InstallHostResult = z.object({
   /** The exact `Host.setupNetworks` params sent, when one was sent. */
   setupNetworksRequest: z.object({ networks: z.record(z.string(), z.unknown()), bondings: z.record(z.string(), z.unknown()), options: z.record(z.string(), z.unknown()) }).nullable(),
   steps: z.array(StepRecord),
-  failure: z.object({ type: z.string(), message: z.string() }).nullable(),
+  failure: SagaFailure.nullable(),
+  /**
+   * Whether the recorded attachments were compensated, set when the install ended short of `configured`
+   * after recording them; `null` when there was nothing to undo. A failed compensation is reported here and
+   * never replaces `outcome` or `failure`. Absent in results of hostprov versions before it existed.
+   */
+  compensation: CompensationReport.nullable().optional(),
 });
 export type InstallHostResult = z.infer<typeof InstallHostResult>;

@@ -26,7 +26,7 @@ import { attachToServer, type TemporalTarget } from './temporal';
  * Histories are grouped by the workflow-code generation that recorded them; every generation keeps
  * replaying. Bump this when recording after a change to the workflow.
  */
-export const HISTORY_GENERATION = 'v2-activity-summaries';
+export const HISTORY_GENERATION = 'v3-one-compensation-path';
 const HISTORIES = fileURLToPath(new URL(`../histories/install-host/${HISTORY_GENERATION}`, import.meta.url));
 
 export interface InstallHarness {
@@ -42,6 +42,16 @@ export interface InstallHarness {
   /** Saves the execution's history as test/histories/install-host/<name>.json when recording. */
   record(handle: WorkflowHandle, name: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Saves the execution's history as test/histories/install-host/<generation>/<name>.json when recording. */
+export async function recordHistory(target: TemporalTarget, workflowId: string, name: string): Promise<void> {
+  if (process.env.HOSTPROV_RECORD_HISTORIES !== '1') return;
+  mkdirSync(HISTORIES, { recursive: true });
+  // The CLI's JSON is the format SDK replayers read: `temporal workflow show --output json` turns payload
+  // shorthand off for them (temporalio/cli, temporalcli/commands.workflow_view.go).
+  const { stdout } = await run([temporalCliPath(), 'workflow', 'show', '--address', target.address, '--namespace', target.namespace, '--workflow-id', workflowId, '--output', 'json']);
+  writeFileSync(join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
 }
 
 export async function createInstallHarness(): Promise<InstallHarness> {
@@ -72,14 +82,7 @@ export async function createInstallHarness(): Promise<InstallHarness> {
       const result = await followInstall(started.handle, (step) => log.info({ step: step.name, status: step.status }, step.summary));
       return { result, handle: started.handle };
     },
-    async record(handle, name) {
-      if (process.env.HOSTPROV_RECORD_HISTORIES !== '1') return;
-      mkdirSync(HISTORIES, { recursive: true });
-      // The CLI's JSON is the format SDK replayers read: `temporal workflow show --output json` turns payload
-      // shorthand off for them (temporalio/cli, temporalcli/commands.workflow_view.go).
-      const { stdout } = await run([temporalCliPath(), 'workflow', 'show', '--address', target.address, '--namespace', target.namespace, '--workflow-id', handle.workflowId, '--output', 'json']);
-      writeFileSync(join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
-    },
+    record: (handle, name) => recordHistory(target, handle.workflowId, name),
     async close() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
