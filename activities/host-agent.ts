@@ -139,7 +139,9 @@ export function createHostAgentActivities(deps: HostAgentDeps = {}, connect: Con
         return { power: raw.power ?? 'unknown', ...(raw.operationStatus ? { operationStatus: raw.operationStatus } : {}) };
       } catch (err) {
         if (err instanceof AgentRpcError && err.code > 0 && err.code !== VdsmCode.RESOURCE_UNAVAILABLE && err.code !== VdsmCode.RECOVERING) {
-          throw ApplicationFailure.create({ message: `fence ${action} of ${pm.address} via ${proxy.host} failed: ${err.rpcMessage} (code ${err.code})`, type: ActivityFailureType.FENCE_FAILED, nonRetryable: true });
+          // Names the BMC by address and port: the operator's next step is to check that one.
+          const bmc = `${pm.address}${pm.port ? `:${pm.port}` : ''}`;
+          throw ApplicationFailure.create({ message: `fence ${action} through BMC ${bmc} (${pm.agent}, via ${proxy.host}) failed: ${err.rpcMessage} (code ${err.code})`, type: ActivityFailureType.FENCE_FAILED, nonRetryable: true });
         }
         throw toActivityFailure(err);
       } finally {
