@@ -44,6 +44,10 @@ export class WorkerProcesses {
 
   constructor(private readonly options: Omit<WorkerProcessOptions, 'identity'>) {}
 
+  get taskQueue(): string {
+    return this.options.taskQueue;
+  }
+
   start(): ChildProcess {
     const o = this.options;
     this.count += 1;

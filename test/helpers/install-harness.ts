@@ -54,12 +54,13 @@ export async function recordHistory(target: TemporalTarget, workflowId: string, 
   writeFileSync(join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
 }
 
-export async function createInstallHarness(): Promise<InstallHarness> {
+/** `database`: the store's location (a postgres:// URL); @default a SQLite file in a temporary directory */
+export async function createInstallHarness({ database }: { database?: string } = {}): Promise<InstallHarness> {
   installTemporalRuntime();
   const { env, target } = await attachToServer();
   const taskQueue = `install-test-${uniqueToken()}`;
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-install-'));
-  const store = await openStore(join(dir, DEFAULT_STORE_FILE));
+  const store = await openStore(database ?? join(dir, DEFAULT_STORE_FILE));
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: target.namespace,
