@@ -3,7 +3,7 @@
  * activity-options.ts), Temporal notices a worker that died in the middle of the activity (kill -9, a lost
  * machine) within that timeout and retries it on another worker, instead of after its whole start-to-close
  * budget. Activities that heartbeat with details of their own (the confirm loop, the agent wait) do so
- * themselves.
+ * themselves, well within their heartbeat timeouts.
  */
 import { Context } from '@temporalio/activity';
 

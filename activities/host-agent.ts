@@ -14,6 +14,7 @@ import type { RouteAnswer } from '../model/install-host/choose-device';
 import { connectVdsmAgent, withFreshAgentConnection, type AgentConnection, type ConnectAgent } from './agent-connection';
 import { clientEndpoint } from './agent-endpoint';
 import { isRetryableAgentError, toActivityFailure } from './failure-mapping';
+import { HEARTBEAT_INTERVAL_MS } from './heartbeat';
 import { resolveSecret } from './secrets';
 import { ActivityFailureType, type AgentEndpointRef, type FenceInput, type FenceResult, type HostProbe, type RouteProbe, type RouteProbeInput, type WaitForAgentInput } from './types';
 
@@ -53,24 +54,30 @@ export function createHostAgentActivities(deps: HostAgentDeps = {}, connect: Con
       const deadline = Date.now() + timeoutSeconds * 1000;
       let attempts = 0;
       let last = '';
-      for (;;) {
-        attempts += 1;
-        try {
-          await withFreshAgentConnection(connect, target, (c) => c.call('Host.ping2', {}, { timeoutMs: 3000 }), { connectTimeoutMs: 3000 });
-          return { attempts };
-        } catch (err) {
-          if (!isRetryableAgentError(err) && !(err instanceof AgentRpcError && err.code === VdsmCode.RECOVERING)) throw toActivityFailure(err);
-          last = err instanceof Error ? err.message : String(err);
+      // Also while a poll waits out its timeouts, so that it never looks like a dead worker.
+      const beat = setInterval(() => ctx.heartbeat({ attempts, last }), HEARTBEAT_INTERVAL_MS);
+      try {
+        for (;;) {
+          attempts += 1;
+          try {
+            await withFreshAgentConnection(connect, target, (c) => c.call('Host.ping2', {}, { timeoutMs: 3000 }), { connectTimeoutMs: 3000 });
+            return { attempts };
+          } catch (err) {
+            if (!isRetryableAgentError(err) && !(err instanceof AgentRpcError && err.code === VdsmCode.RECOVERING)) throw toActivityFailure(err);
+            last = err instanceof Error ? err.message : String(err);
+          }
+          ctx.heartbeat({ attempts, last });
+          if (Date.now() > deadline) {
+            throw ApplicationFailure.create({
+              message: `agent ${endpoint.host}:${endpoint.port} did not answer Host.ping2 within ${timeoutSeconds}s (${attempts} attempts; last: ${last})`,
+              type: ActivityFailureType.AGENT_UNREACHABLE,
+              nonRetryable: true,
+            });
+          }
+          await ctx.sleep(pollMs);
         }
-        ctx.heartbeat({ attempts, last });
-        if (Date.now() > deadline) {
-          throw ApplicationFailure.create({
-            message: `agent ${endpoint.host}:${endpoint.port} did not answer Host.ping2 within ${timeoutSeconds}s (${attempts} attempts; last: ${last})`,
-            type: ActivityFailureType.AGENT_UNREACHABLE,
-            nonRetryable: true,
-          });
-        }
-        await ctx.sleep(pollMs);
+      } finally {
+        clearInterval(beat);
       }
     },
 

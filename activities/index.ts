@@ -26,7 +26,7 @@ export function createActivities(deps: ActivityDeps): InstallHostActivities {
   const host = createHostAgentActivities(deps.agent, connect);
   const store = createAttachmentActivities(deps.store);
   return {
-    // These two heartbeat with details of their own (attempts; confirmations and the request id).
+    // These two heartbeat with details of their own (polls so far; confirmations and the request id).
     waitForAgent: host.waitForAgent,
     setupNetworksWithConfirm: createSetupNetworksActivity({ ...deps.confirmLoop, ...(deps.agent?.runtimeDir ? { runtimeDir: deps.agent.runtimeDir } : {}) }, connect),
     probeCapabilities: heartbeating(host.probeCapabilities),
