@@ -12,15 +12,12 @@ import { Capabilities } from '../model/vdsm/capabilities';
 import { JsonRpcCode, VdsmCode } from '../model/vdsm/error-codes';
 import type { RouteAnswer } from '../model/install-host/choose-device';
 import { connectVdsmAgent, withFreshAgentConnection, type AgentConnection, type ConnectAgent } from './agent-connection';
-import { clientEndpoint } from './agent-endpoint';
+import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { isRetryableAgentError, toActivityFailure } from './failure-mapping';
 import { HEARTBEAT_INTERVAL_MS } from './heartbeat';
-import { resolveSecret } from './secrets';
 import { ActivityFailureType, type AgentEndpointRef, type FenceInput, type FenceResult, type HostProbe, type RouteProbe, type RouteProbeInput, type WaitForAgentInput } from './types';
 
 export interface HostAgentDeps {
-  /** Where `env:` TLS references are materialised as 0600 files. */
-  runtimeDir?: string;
   /** Pause between polls of an agent that does not answer yet. @default 1000 */
   pollIntervalMs?: number;
 }
@@ -34,9 +31,9 @@ const GetRouteResult = z.object({
 });
 
 /** `connect` opens connections to agents: the VDSM client unless a test answers for the host. */
-export function createHostAgentActivities(deps: HostAgentDeps = {}, connect: ConnectAgent = connectVdsmAgent) {
+export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDeps = {}, connect: ConnectAgent = connectVdsmAgent) {
   const pollMs = deps.pollIntervalMs ?? 1000;
-  const endpointOf = (ref: AgentEndpointRef) => clientEndpoint(ref, deps.runtimeDir);
+  const endpointOf = (ref: AgentEndpointRef) => clientEndpoint(ref, access);
 
   async function call<T>(ref: AgentEndpointRef, method: string, params: Record<string, unknown>, timeoutMs = 30_000): Promise<T> {
     try {
@@ -126,7 +123,7 @@ export function createHostAgentActivities(deps: HostAgentDeps = {}, connect: Con
 
     /** `Host.fenceNode` on the proxy host. The BMC password is resolved here and never logged or returned. */
     async fenceHost({ proxy, powerManagement: pm, action }: FenceInput): Promise<FenceResult> {
-      const password = resolveSecret(pm.passwordRef);
+      const password = access.secrets.resolve(pm.passwordRef);
       // For ipmilan the BMC port is an agent option; fence agents read `port=` as the plug number.
       const options = [pm.options, pm.agent === 'ipmilan' && pm.port ? `ipport=${pm.port}` : ''].filter(Boolean).join('\n');
       const params = {

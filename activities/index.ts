@@ -4,6 +4,7 @@
  */
 import type { HostNetworkingStore } from '../store/store';
 import { connectVdsmAgent, type ConnectAgent } from './agent-connection';
+import type { AgentAccess } from './agent-endpoint';
 import { createAttachmentActivities } from './attachments';
 import { heartbeating } from './heartbeat';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
@@ -12,6 +13,8 @@ import type { InstallHostActivities } from './types';
 
 export interface ActivityDeps {
   store: HostNetworkingStore;
+  /** Secrets root and whether endpoints without TLS are accepted (the worker's flags). */
+  access: AgentAccess;
   agent?: HostAgentDeps;
   confirmLoop?: ConfirmLoopOptions;
   /**
@@ -23,12 +26,12 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps): InstallHostActivities {
   const connect = deps.connectAgent ?? connectVdsmAgent;
-  const host = createHostAgentActivities(deps.agent, connect);
+  const host = createHostAgentActivities(deps.access, deps.agent, connect);
   const store = createAttachmentActivities(deps.store);
   return {
     // These two heartbeat with details of their own (polls so far; confirmations and the request id).
     waitForAgent: host.waitForAgent,
-    setupNetworksWithConfirm: createSetupNetworksActivity({ ...deps.confirmLoop, ...(deps.agent?.runtimeDir ? { runtimeDir: deps.agent.runtimeDir } : {}) }, connect),
+    setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop, connect),
     probeCapabilities: heartbeating(host.probeCapabilities),
     findRouteToManager: heartbeating(host.findRouteToManager),
     setSafeNetworkConfig: heartbeating(host.setSafeNetworkConfig),

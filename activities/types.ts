@@ -98,6 +98,10 @@ export const ActivityFailureType = {
   AGENT_UNREACHABLE: 'AgentUnreachable',
   /** A secret reference could not be resolved on this worker. */
   SECRET_UNAVAILABLE: 'SecretUnavailable',
+  /** A secret reference points outside the worker's secrets directory or environment prefix. */
+  SECRET_REFUSED: 'SecretRefused',
+  /** An agent endpoint without TLS, on a worker not started to allow them. */
+  INSECURE_AGENT_REFUSED: 'InsecureAgentRefused',
   /** The fence agent reported a failure. */
   FENCE_FAILED: 'FenceFailed',
 } as const;

@@ -21,10 +21,19 @@ export interface DnsmasqConfig {
   dir: string;
   /** Interface inside the DHCP namespace (already holding the server address). */
   interface: string;
-  plan: SubnetPlan;
+  /** The pool and the router offered; a testbed's {@link SubnetPlan} is one. */
+  plan: Pick<SubnetPlan, 'dhcpPoolStart' | 'dhcpPoolEnd' | 'gateway'>;
   reservations: readonly DhcpReservation[];
-  /** @default '1h' */
+  /** @default '255.255.255.0' */
+  netmask?: string;
+  /** @default '1h' (dnsmasq gives at least 2 minutes) */
   leaseTime?: string;
+  /**
+   * Renewal (T1) and rebinding (T2) times in seconds, sent as DHCP options 58 and 59 instead of dnsmasq's
+   * half and seven eighths of the lease: short ones make clients ask again within seconds, so a test sees a
+   * renumbered subnet reach the host quickly. @default dnsmasq's
+   */
+  renewal?: { t1Seconds: number; t2Seconds: number };
 }
 
 export function dnsmasqPaths(dir: string): { leaseFile: string; pidFile: string; log: string } {
@@ -49,8 +58,9 @@ export function dnsmasqArgv(config: DnsmasqConfig): string[] {
     // Root: the lease and log files live in the testbed dir; there is no dnsmasq user with dnsmasq-base.
     '--user=root',
     '--group=root',
-    `--dhcp-range=${plan.dhcpPoolStart},${plan.dhcpPoolEnd},255.255.255.0,${config.leaseTime ?? '1h'}`,
+    `--dhcp-range=${plan.dhcpPoolStart},${plan.dhcpPoolEnd},${config.netmask ?? '255.255.255.0'},${config.leaseTime ?? '1h'}`,
     `--dhcp-option=option:router,${plan.gateway}`,
+    ...(config.renewal ? [`--dhcp-option=option:T1,${config.renewal.t1Seconds}`, `--dhcp-option=option:T2,${config.renewal.t2Seconds}`] : []),
     // An option with no value is not sent: tagged hosts get no default route.
     `--dhcp-option=tag:${NO_ROUTE_TAG},option:router`,
     ...config.reservations.map((r) => `--dhcp-host=${r.mac},${r.defaultRoute ? '' : `set:${NO_ROUTE_TAG},`}${r.address}`),

@@ -10,7 +10,9 @@
  * `options`: `{ agent: 'ipmilan', addr: '198.18.7.200', options: 'ipport=9623', … }`.
  *
  * `options`: `key=value` items (or bare flags) separated by newlines, commas or spaces, one stdin line
- * each; keys the verb sets itself (`action`, `passwd`, `port`, …) are refused. See `splitFenceOptions`.
+ * each. Only parameters the fence agent declares in its own metadata pass, and none that runs a program,
+ * names a file or overrides a line the verb writes (`action`, `passwd`, `ip`, …), in any spelling; see
+ * model/fencing/fence-options.ts and agent/fencing/option-policy.ts.
  *
  * `policy`: accepted and validated, but never skips fencing — this agent has no storage leases or gluster
  * bricks to consult, which is all VDSM's policy checks look at.
@@ -21,6 +23,7 @@ import { getLogger } from '../../lib/logger';
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
 import { fence, DEFAULT_FENCE_AGENT_DIR, DEFAULT_FENCE_TIMEOUT_MS } from '../fencing/fence';
 import { FENCE_AGENT_NAME } from '../fencing/fence-request';
+import { sharedFenceOptionPolicies, type FenceOptionPolicies } from '../fencing/option-policies';
 import { FenceAction } from '../../model/vdsm/fence-node';
 import type { VerbDefinition } from '../../vdsm/verbs';
 
@@ -67,6 +70,8 @@ export interface FenceNodeVerbOptions {
   timeoutMs?: number;
   /** @default getLogger('verb.fenceNode') */
   log?: Logger;
+  /** Each agent's option policy, read from its metadata once. @default the process's shared cache */
+  policies?: FenceOptionPolicies;
 }
 
 /** Turns zod issues into a JSON-RPC "invalid params" error; messages name fields, never values. */
@@ -81,6 +86,7 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
   const log = options.log ?? getLogger('verb.fenceNode');
   const fenceAgentDir = options.fenceAgentDir ?? DEFAULT_FENCE_AGENT_DIR;
   const timeoutMs = options.timeoutMs ?? DEFAULT_FENCE_TIMEOUT_MS;
+  const policies = options.policies ?? sharedFenceOptionPolicies();
   return {
     method: FENCE_NODE_METHOD,
     params: FENCE_NODE_PARAMS,
@@ -88,7 +94,7 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
       const request = parseFenceNodeParams(params);
       const requestLog = log.child({ requestId: ctx.requestId, flowId: ctx.flowId });
       if (request.policy) requestLog.info({ agent: request.agent, action: request.action }, 'fencing policy given; nothing here can skip fencing');
-      const result = await fence(request, { fenceAgentDir, timeoutMs, log: requestLog });
+      const result = await fence(request, { fenceAgentDir, timeoutMs, log: requestLog, policies });
       // VDSM filters the reply to these two keys.
       return result.operationStatus === undefined ? { power: result.power } : { power: result.power, operationStatus: result.operationStatus };
     },

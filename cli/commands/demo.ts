@@ -23,9 +23,21 @@ import { testbedUnavailableReason } from '../../testbed/requirements';
 import { startWorker } from '../../worker/main';
 import { UsageError } from '../usage-error';
 import { installStopHandling } from '../signals';
+import { runTwoGatewaysDemo, type DemoScenarioContext } from './demo-two-gateways';
 import { EXIT_CODES, formatResult, formatStep } from './install-host';
 
-const Flags = z.object({ dataDir: z.string().min(1), keep: z.boolean().default(false), dhcp: z.boolean().default(false) });
+/** Scenarios besides the default install, each building, showing and cleaning up on its own. */
+const SCENARIOS: Readonly<Record<string, (context: DemoScenarioContext) => Promise<void>>> = {
+  'two-gateways': runTwoGatewaysDemo,
+};
+const DEFAULT_SCENARIO = 'install-host';
+
+const Flags = z.object({
+  dataDir: z.string().min(1),
+  keep: z.boolean().default(false),
+  dhcp: z.boolean().default(false),
+  scenario: z.enum([DEFAULT_SCENARIO, ...Object.keys(SCENARIOS)]).default(DEFAULT_SCENARIO),
+});
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -39,9 +51,21 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'where the demo keeps its testbed and Temporal data', join(DEFAULT_DATA_DIR, 'demo'))
     .option('--keep', 'leave the stack and testbed running until Ctrl-C (to browse the Web UI)')
     .option('--dhcp', 'give host1 a DHCP factory configuration instead of a static one')
+    .option('--scenario <name>', `what to show: ${[DEFAULT_SCENARIO, ...Object.keys(SCENARIOS)].join(', ')}`, DEFAULT_SCENARIO)
     .action(async (raw: Record<string, unknown>) => {
       const { resources, requested } = installStopHandling('demo');
-      const flags = Flags.parse(raw);
+      const parsed = Flags.safeParse(raw);
+      if (!parsed.success) throw new UsageError(`demo: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const flags = parsed.data;
+      const scenario = SCENARIOS[flags.scenario];
+      if (scenario) {
+        try {
+          await scenario({ dataDir: resolve(flags.dataDir), resources, say });
+        } finally {
+          await resources.unwind();
+        }
+        return;
+      }
       const reason = await testbedUnavailableReason();
       if (reason) throw new UsageError(`the demo builds network namespaces and cannot run here: ${reason}`);
       const log = getLogger('demo');
@@ -75,7 +99,17 @@ export function register(program: Command): void {
         say('starting Temporal (dev server, SQLite, Web UI) and a worker...');
         const [port, httpPort, metricsPort, uiPort] = await freePorts(4);
         const server = await startDevServer({ dataDir: join(dataDir, 'temporal'), port, httpPort, metricsPort, uiPort, resources }, log);
-        await startWorker({ address: server.address, namespace: server.namespace, dataDir: join(dataDir, 'worker'), shutdownGraceMs: WORKER_SHUTDOWN_GRACE_MS, resources, log: getLogger('worker') });
+        // The lab's references (PKI, BMC passwords) live under its directory.
+        await startWorker({
+          address: server.address,
+          namespace: server.namespace,
+          dataDir: join(dataDir, 'worker'),
+          secrets: { secretsDir: labDir },
+          allowInsecureAgents: true,
+          shutdownGraceMs: WORKER_SHUTDOWN_GRACE_MS,
+          resources,
+          log: getLogger('worker'),
+        });
         say(`  Temporal ${server.address}, Web UI ${server.uiUrl}`);
 
         const connection = await Connection.connect({ address: server.address });

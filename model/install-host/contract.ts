@@ -7,6 +7,7 @@
  * resolves (`file:/etc/pki/hostprov/client.pem`, `env:BMC_PASSWORD`).
  */
 import { z } from 'zod';
+import { fenceOptionsProblem } from '../fencing/fence-options';
 import { CompensationReport, SagaFailure } from '../saga';
 
 export const INSTALL_HOST_WORKFLOW = 'installHost';
@@ -67,8 +68,19 @@ export const PowerManagementInput = z
     port: z.number().int().min(1).max(65_535).optional(),
     username: z.string().min(1),
     passwordRef: SecretRef,
-    /** Extra `key=value` options for the fence agent, e.g. `lanplus=0`. @default '' */
-    options: z.string().default(''),
+    /**
+     * Extra `key=value` options for the fence agent, e.g. `lanplus=1`, separated by spaces, commas or
+     * newlines. Nothing that runs a program, names a file or overrides the address, user, password, plug or
+     * action (model/fencing/fence-options.ts); the proxy's agent also checks them against the fence agent's
+     * metadata. @default ''
+     */
+    options: z
+      .string()
+      .superRefine((options, ctx) => {
+        const problem = fenceOptionsProblem(options);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .default(''),
     /** The host whose agent runs the fence agent (never the host being fenced). */
     proxy: z.object({ id: z.string().min(1), name: z.string().min(1), agent: AgentEndpointRefInput.extend({ host: z.string().min(1) }) }).strict(),
   })

@@ -38,7 +38,7 @@ describe.skipIf(skipBecause(reason, 'host-side fault tests'))('faults on the hos
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-faults-host-'));
 
   beforeAll(async () => {
-    harness = await createInstallHarness();
+    harness = await createInstallHarness({ secretsDir: dir });
     lab = await createAgentLab({ stateDir: dir, hosts: [{ name: 'cut1' }, { name: 'bmc1' }, { name: 'lost1' }, { name: 'proxy1' }] });
     await lab.waitForAgents();
   });

@@ -31,7 +31,7 @@ describe.skipIf(skipBecause(reason, 'store outage fault test'))('the attachment 
 
   beforeAll(async () => {
     postgres = await startThrowawayPostgres();
-    harness = await createInstallHarness({ database: await postgres.createDatabase('faults_store_down') });
+    harness = await createInstallHarness({ secretsDir: dir, database: await postgres.createDatabase('faults_store_down') });
     lab = await createAgentLab({ stateDir: join(dir, 'lab'), hosts: [{ name: 'db1' }, { name: 'db2' }] });
     await lab.waitForAgents();
   });

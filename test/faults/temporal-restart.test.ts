@@ -46,7 +46,7 @@ describe.skipIf(skipBecause(reason, 'Temporal server restart fault test'))('the 
     relay = await startTcpRelay({ host: lab.testbed.host('restart1').address, port: AGENT_PORT_DEFAULT }, { gate: true });
     const target = temporalTarget();
     if ('unavailable' in target) throw new Error(target.unavailable);
-    workers = new WorkerProcesses({ address: server.address, namespace: server.namespace, taskQueue: `restart-${uniqueToken()}`, workflowBundlePath: target.workflowBundlePath, dataDir: join(dir, 'worker') });
+    workers = new WorkerProcesses({ address: server.address, namespace: server.namespace, taskQueue: `restart-${uniqueToken()}`, workflowBundlePath: target.workflowBundlePath, dataDir: join(dir, 'worker'), secretsDir: dir });
   });
   afterAll(async () => {
     await workers?.stopAll();

@@ -90,7 +90,7 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     store = await openStore(url);
     lab = await createAgentLab({ stateDir: join(dir, 'lab'), hosts: [{ name: 'chain1' }, { name: 'chain2' }, { name: 'comp1' }] });
     await lab.waitForAgents();
-    workers = new WorkerProcesses({ address: target.address, namespace: target.namespace, taskQueue: `kill-${uniqueToken()}`, workflowBundlePath: target.workflowBundlePath, dataDir: join(dir, 'worker'), database: url });
+    workers = new WorkerProcesses({ address: target.address, namespace: target.namespace, taskQueue: `kill-${uniqueToken()}`, workflowBundlePath: target.workflowBundlePath, dataDir: join(dir, 'worker'), database: url, secretsDir: dir });
   });
   afterAll(async () => {
     await workers?.stopAll();

@@ -33,6 +33,8 @@ export interface WorkerProcessOptions {
   dataDir: string;
   /** A postgres:// URL; @default the SQLite file in `dataDir` */
   database?: string;
+  /** Where the `file:` secret references of the installs point (the lab's state dir, or above it). */
+  secretsDir: string;
   identity: string;
 }
 
@@ -55,7 +57,7 @@ export class WorkerProcesses {
       join(PROJECT_ROOT, 'bin', 'hostprov'),
       [
         'worker', '--address', o.address, '--namespace', o.namespace, '--task-queue', o.taskQueue, '--data-dir', o.dataDir,
-        '--workflow-bundle', o.workflowBundlePath, '--identity', `worker-${this.count}`, ...(o.database ? ['--database', o.database] : []),
+        '--workflow-bundle', o.workflowBundlePath, '--identity', `worker-${this.count}`, '--secrets-dir', o.secretsDir, ...(o.database ? ['--database', o.database] : []),
       ],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
     );
