@@ -3,9 +3,10 @@
  * inside the worker's secrets root, and endpoints without TLS refused unless the worker allows them.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType, isRetryable } from '../model/failures';
 import { parseAgentEndpoint, type AgentEndpoint } from '../vdsm/client/endpoint';
 import type { SecretResolver } from './secrets';
-import { ActivityFailureType, type AgentEndpointRef } from './types';
+import type { AgentEndpointRef } from './types';
 
 /** What an activity may use to reach agents. */
 export interface AgentAccess {
@@ -21,8 +22,8 @@ export class InsecureAgentRefusedError extends ApplicationFailure {
   constructor(readonly endpoint: string) {
     super(
       `agent endpoint ${endpoint} has no TLS (tls: {insecure: true}), and this worker was not started to allow that (hostprov worker --allow-insecure-agents)`,
-      ActivityFailureType.INSECURE_AGENT_REFUSED,
-      true,
+      FailureType.INSECURE_AGENT_REFUSED,
+      !isRetryable(FailureType.INSECURE_AGENT_REFUSED),
     );
   }
 }

@@ -13,7 +13,7 @@ import { closeSync, constants, fstatSync, mkdtempSync, openSync, readFileSync, r
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { ActivityFailureType } from './types';
+import { FailureType, isRetryable } from '../model/failures';
 
 /** @default for `file:` references: the worker's configuration directory. */
 export const DEFAULT_SECRETS_DIR = '/etc/hostprov';
@@ -35,7 +35,7 @@ export class SecretUnavailableError extends ApplicationFailure {
     readonly ref: string,
     why: string,
   ) {
-    super(`secret ${ref} is not available on this worker: ${why}`, ActivityFailureType.SECRET_UNAVAILABLE, true);
+    super(`secret ${ref} is not available on this worker: ${why}`, FailureType.SECRET_UNAVAILABLE, !isRetryable(FailureType.SECRET_UNAVAILABLE));
   }
 }
 
@@ -45,7 +45,7 @@ export class SecretRefusedError extends ApplicationFailure {
     readonly ref: string,
     why: string,
   ) {
-    super(`secret ${ref} is refused on this worker: ${why}`, ActivityFailureType.SECRET_REFUSED, true);
+    super(`secret ${ref} is refused on this worker: ${why}`, FailureType.SECRET_REFUSED, !isRetryable(FailureType.SECRET_REFUSED));
   }
 }
 

@@ -36,6 +36,8 @@ export interface AgentOptions {
   netns?: string;
   /** @default '/usr/sbin' */
   fenceAgentDir?: string;
+  /** How long a `blockingdhcp` setupNetworks waits for its leases. @default 60000 */
+  blockingDhcpTimeoutMs?: number;
   /**
    * `vdsm`: behave like stock VDSM, to see how callers treat a real oVirt host: only the verbs VDSM has (no
    * `Host.getRoute`), and no joining of repeated request ids (40 while busy). @default 'hostprov'
@@ -86,6 +88,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     journal,
     dhcp: new DhcpRegistry(options.runtimeDir, backend),
     log: log.child({ component: 'network' }),
+    ...(options.blockingDhcpTimeoutMs !== undefined ? { blockingDhcpTimeoutMs: options.blockingDhcpTimeoutMs } : {}),
     joinRepeatedIds: options.compatibility !== 'vdsm',
     ...(options.testPauseAt ? { pause: createPauseHook(options.testPauseAt, options.runtimeDir, log) } : {}),
   });

@@ -1,10 +1,12 @@
 /**
  * Named activity profiles: an activity's time budget and retry policy show in which profile it sits.
- * Retries never cover refusals (`AgentRejected`): the agent said no, asking again changes nothing.
+ * Retries never cover the failures the vocabulary marks final (a refusal, a missing secret, a fence agent's
+ * verdict): asking again changes nothing.
  */
 import type { ActivityOptions } from '@temporalio/workflow';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
 
-const NON_RETRYABLE = ['AgentRejected', 'SecretUnavailable', 'InvalidInput'];
+const NON_RETRYABLE = [...NON_RETRYABLE_FAILURE_TYPES];
 
 /**
  * How soon an attempt counts as lost when its worker stops heart-beating (a worker killed outright): the
@@ -43,7 +45,7 @@ export function waitForAgentProfile(waitSeconds: number): ActivityOptions {
   return {
     startToCloseTimeout: `${waitSeconds + 60} seconds`,
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE, 'AgentUnreachable'] },
+    retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
   };
 }
 
@@ -63,5 +65,5 @@ export function applyWithConfirmProfile(connectivityTimeoutSeconds: number): Act
 export const fence: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE, 'FenceFailed'] },
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
 };

@@ -21,6 +21,7 @@ import {
   type InstallHostResult,
 } from '../model/install-host/contract';
 import { deviseManagementNetwork } from '../model/install-host/devise-management-network';
+import { FailureType, isRetryable } from '../model/failures';
 import { verifyManagementNetwork } from '../model/install-host/verify-management-network';
 import type { SagaFailure } from '../model/saga';
 import { agentCall, applyWithConfirmProfile, fence, storeCall, storeCompensation, waitForAgentProfile } from './activity-options';
@@ -85,7 +86,7 @@ function parseInput(request: InstallHostRequest): InstallHostInput {
   const parsed = InstallHostInput.safeParse(request);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
-  throw ApplicationFailure.create({ message: `invalid install-host input: ${issues.join('; ')}`, type: 'InvalidInput', nonRetryable: true, details: issues });
+  throw ApplicationFailure.create({ message: `invalid install-host input: ${issues.join('; ')}`, type: FailureType.INVALID_INPUT, nonRetryable: !isRetryable(FailureType.INVALID_INPUT), details: issues });
 }
 
 function begin(input: InstallHostInput): Install {
@@ -210,7 +211,7 @@ async function applyUnderConnectivityCheck({ progress, endpoint, input, via }: I
     (o) => (o.status === 'applied' ? `applied and confirmed (${o.confirmations} confirmations)` : `host rolled back: code ${o.code} ${o.message}`),
   );
   if (applied.status === 'rolled-back') {
-    throw new SagaStop(InstallOutcome.ROLLED_BACK, { type: 'ConnectivityCheckFailed', message: `host rolled back the change (code ${applied.code}: ${applied.message})` });
+    throw new SagaStop(InstallOutcome.ROLLED_BACK, { type: FailureType.CONNECTIVITY_CHECK_FAILED, message: `host rolled back the change (code ${applied.code}: ${applied.message})` });
   }
 }
 
@@ -255,7 +256,7 @@ async function verify({ progress, endpoint, input, via }: Install, devised: Devi
   const problems = verifyManagementNetwork(after.capabilities, name, devised.networks[name] ?? {});
   if (problems.length) {
     progress.note('verify-result', 'failed', problems.join('; '));
-    throw new SagaStop(InstallOutcome.FAILED, { type: 'VerificationFailed', message: problems.join('; ') });
+    throw new SagaStop(InstallOutcome.FAILED, { type: FailureType.VERIFICATION_FAILED, message: problems.join('; ') });
   }
   progress.note('verify-result', 'ok', `${name} reported as devised`);
 }

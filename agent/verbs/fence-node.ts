@@ -20,6 +20,7 @@
 import { z } from 'zod';
 import type { Logger } from '../../lib/logger';
 import { getLogger } from '../../lib/logger';
+import { VdsmBoolean } from '../../model/vdsm/boolean';
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
 import { fence, DEFAULT_FENCE_AGENT_DIR, DEFAULT_FENCE_TIMEOUT_MS } from '../fencing/fence';
 import { FENCE_AGENT_NAME } from '../fencing/fence-request';
@@ -35,14 +36,19 @@ export const FENCE_NODE_PARAMS = ['addr', 'port', 'agent', 'username', 'password
 /** A value that ends up as one stdin line must not be able to start another (e.g. a second `action=`). */
 const SingleLine = z.string().refine((v) => !/[\r\n\0]/.test(v), { message: 'must not contain line breaks or NUL' });
 
-/** VDSM booleans arrive as JSON booleans or as strings (`'true'`, `'false'`, `'yes'`, `'0'`, …). */
-const LooseBoolean = z.union([z.boolean(), z.literal('').transform(() => false), z.stringbool(), z.literal(0).transform(() => false), z.literal(1).transform(() => true)]);
+/**
+ * An optional VDSM boolean. The engine sends `""` for a flag it leaves unset (its fence command always passes
+ * `secure` as `""`), so `""` and `null` mean "not given", like a missing key.
+ */
+const OptionalFlag = z
+  .union([z.union([z.literal(''), z.null(), z.undefined()]).transform(() => undefined), VdsmBoolean])
+  .optional();
 
 const FencingPolicySchema = z
   .object({
     storageDomainHostIdMap: z.record(z.string(), z.unknown()).optional(),
-    skipFencingIfGlusterBricksUp: LooseBoolean.optional(),
-    skipFencingIfGlusterQuorumNotMet: LooseBoolean.optional(),
+    skipFencingIfGlusterBricksUp: OptionalFlag,
+    skipFencingIfGlusterQuorumNotMet: OptionalFlag,
     glusterServerUuid: z.string().optional(),
   })
   .loose();
@@ -56,8 +62,8 @@ export const FenceNodeParamsSchema = z.object({
   agent: z.string().regex(FENCE_AGENT_NAME, { message: 'must be a fence agent name ([a-z0-9_]+, without fence_)' }),
   username: SingleLine,
   password: SingleLine,
-  action: z.enum([FenceAction.STATUS, FenceAction.ON, FenceAction.OFF, FenceAction.REBOOT]),
-  secure: z.union([LooseBoolean, z.null()]).optional().transform((v) => v ?? false),
+  action: z.enum(FenceAction),
+  secure: OptionalFlag.transform((v) => v ?? false),
   options: z.union([z.string(), z.null()]).optional().transform((v) => v ?? ''),
   policy: z.union([FencingPolicySchema, z.null()]).optional().transform((v) => v ?? null),
 });

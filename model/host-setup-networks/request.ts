@@ -10,6 +10,7 @@
  * the engine's keys, together with every other one, instead of as a schema error.
  */
 import { z } from 'zod';
+import { Ipv4BootProtocol, Ipv6BootProtocol } from '../attachments/attachment';
 import { isIPv4, isIPv6, netmaskToPrefix } from '../ip';
 import { NetworkName } from '../host-networking/network';
 import { InterfaceName } from '../host-networking/reported-interfaces';
@@ -30,7 +31,7 @@ export const Ipv4Netmask = z
 
 export const RequestIpv4Address = z
   .object({
-    bootProtocol: z.enum(['NONE', 'DHCP', 'STATIC_IP']),
+    bootProtocol: z.enum(Ipv4BootProtocol),
     address: z.string().refine(isIPv4, 'not an IPv4 address').optional(),
     netmask: Ipv4Netmask.optional(),
     gateway: z.string().refine(isIPv4, 'not an IPv4 address').optional(),
@@ -39,7 +40,7 @@ export const RequestIpv4Address = z
 
 export const RequestIpv6Address = z
   .object({
-    bootProtocol: z.enum(['NONE', 'DHCP', 'AUTOCONF', 'POLY_DHCP_AUTOCONF', 'STATIC_IP']),
+    bootProtocol: z.enum(Ipv6BootProtocol),
     address: z.string().refine((a) => isIPv6(a) && !isIPv4(a), 'not an IPv6 address').optional(),
     prefix: z.number().int().min(0).max(128).optional(),
     gateway: z.string().refine((a) => isIPv6(a) && !isIPv4(a), 'not an IPv6 address').optional(),

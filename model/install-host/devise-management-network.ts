@@ -6,6 +6,7 @@
  * Deliberate difference from the engine: a VLAN on a bond with fewer than two slaves is rejected too
  * (the engine only checks the active device's own name, so it lets that case through).
  */
+import { FailureType } from '../failures';
 import type { NetworkAttachmentSpec } from '../attachments/attachment';
 import { mtuOf, type DeviceInfo, type NetworkCapabilities } from '../vdsm/capabilities';
 import { hostNetworkAttributes } from '../vdsm/host-network-attributes';
@@ -14,14 +15,15 @@ import { copyIpConfiguration } from './ip-configuration';
 import type { NetworkAttributes } from '../vdsm/setup-networks';
 import type { ManagementNetworkInput } from './contract';
 
+/** The failures devising can report (meanings in model/failures.ts). */
 export const DeviseFailureType = {
-  DEVICE_NOT_FOUND: 'DeviceNotFound',
-  IP_ON_FOREIGN_BRIDGE: 'IpOnForeignBridge',
-  VLAN_MISMATCH: 'VlanMismatch',
-  DEGENERATE_BOND: 'DegenerateBond',
-  NO_BOOT_PROTOCOL: 'NoBootProtocol',
+  DEVICE_NOT_FOUND: FailureType.DEVICE_NOT_FOUND,
+  IP_ON_FOREIGN_BRIDGE: FailureType.IP_ON_FOREIGN_BRIDGE,
+  VLAN_MISMATCH: FailureType.VLAN_MISMATCH,
+  DEGENERATE_BOND: FailureType.DEGENERATE_BOND,
+  NO_BOOT_PROTOCOL: FailureType.NO_BOOT_PROTOCOL,
   /** The request would break the default-route role's rules (model/install-host/default-route-role.ts). */
-  DEFAULT_ROUTE_ROLE: 'DefaultRouteRole',
+  DEFAULT_ROUTE_ROLE: FailureType.DEFAULT_ROUTE_ROLE,
 } as const;
 export type DeviseFailureType = (typeof DeviseFailureType)[keyof typeof DeviseFailureType];
 

@@ -202,6 +202,9 @@ describe('Host.fenceNode params', () => {
     expect(parseFenceNodeParams({ ...valid, secure: 'true' }).secure).toBe(true);
     expect(parseFenceNodeParams({ ...valid, secure: 'yes' }).secure).toBe(true);
     expect(parseFenceNodeParams({ ...valid, port: null, secure: null, options: null })).toMatchObject({ port: '', secure: false, options: '' });
+    // The engine always sends secure as "": not given, so false.
+    expect(parseFenceNodeParams({ ...valid, secure: '' }).secure).toBe(false);
+    expect(parseFenceNodeParams({ ...valid, secure: 1 }).secure).toBe(true);
     expect(parseFenceNodeParams({ ...valid, policy: { skipFencingIfGlusterBricksUp: 'false', storageDomainHostIdMap: {} } }).policy).toMatchObject({
       skipFencingIfGlusterBricksUp: false,
     });
@@ -215,6 +218,9 @@ describe('Host.fenceNode params', () => {
       { ...valid, agent: 'fence_ipmilan/../x' },
       { ...valid, addr: '' },
       { ...valid, secure: 'maybe' },
+      // Words VDSM's own readers do not know are refused, not read as true.
+      { ...valid, secure: 'enabled' },
+      { ...valid, policy: { skipFencingIfGlusterBricksUp: 'y' } },
       { ...valid, password: 'pw-secret\naction=off' },
       { ...valid, options: 'action=off' },
     ];

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstallHostRequest } from '../../model/install-host/contract';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
-import { AGENT_PORT_DEFAULT } from '../../testbed/agent-lab-constants';
+import { VDSM_PORT } from '../../model/vdsm/port';
 import { stopIpmiSim } from '../../testbed/ipmi-sim';
 import { Netns } from '../../testbed/netns';
 import { testbedUnavailableReason } from '../../testbed/requirements';
@@ -50,7 +50,7 @@ describe.skipIf(skipBecause(reason, 'host-side fault tests'))('faults on the hos
   });
 
   async function gatedRelayTo(host: string): Promise<TcpRelay> {
-    const relay = await startTcpRelay({ host: lab.testbed.host(host).address, port: AGENT_PORT_DEFAULT }, { gate: true });
+    const relay = await startTcpRelay({ host: lab.testbed.host(host).address, port: VDSM_PORT }, { gate: true });
     relays.push(relay);
     return relay;
   }

@@ -17,7 +17,7 @@ import { freePorts } from '../../lib/ports';
 import { exited } from '../../lib/process';
 import { startDevServer, type DevServerOptions, type RunningDevServer } from '../../lib/temporal/dev-server';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
-import { AGENT_PORT_DEFAULT } from '../../testbed/agent-lab-constants';
+import { VDSM_PORT } from '../../model/vdsm/port';
 import { uniqueToken } from '../../testbed/netns';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { startOrAttachInstall } from '../../workflow-client/install-host';
@@ -43,7 +43,7 @@ describe.skipIf(skipBecause(reason, 'Temporal server restart fault test'))('the 
     server = await startDevServer(serverOptions, log);
     lab = await createAgentLab({ stateDir: join(dir, 'lab'), hosts: [{ name: 'restart1' }] });
     await lab.waitForAgents();
-    relay = await startTcpRelay({ host: lab.testbed.host('restart1').address, port: AGENT_PORT_DEFAULT }, { gate: true });
+    relay = await startTcpRelay({ host: lab.testbed.host('restart1').address, port: VDSM_PORT }, { gate: true });
     const target = temporalTarget();
     if ('unavailable' in target) throw new Error(target.unavailable);
     workers = new WorkerProcesses({ address: server.address, namespace: server.namespace, taskQueue: `restart-${uniqueToken()}`, workflowBundlePath: target.workflowBundlePath, dataDir: join(dir, 'worker'), secretsDir: dir });

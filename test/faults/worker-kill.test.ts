@@ -19,7 +19,7 @@ import type { InstallHostRequest, InstallHostResult } from '../../model/install-
 import { openStore } from '../../store/open';
 import type { HostNetworkingStore } from '../../store/store';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
-import { AGENT_PORT_DEFAULT } from '../../testbed/agent-lab-constants';
+import { VDSM_PORT } from '../../model/vdsm/port';
 import { uniqueToken } from '../../testbed/netns';
 import { findPostgresBinDir, startThrowawayPostgres, type ThrowawayPostgres } from '../../testbed/postgres';
 import { testbedUnavailableReason } from '../../testbed/requirements';
@@ -104,7 +104,7 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
   });
 
   async function gatedRelayTo(host: string): Promise<TcpRelay> {
-    const relay = await startTcpRelay({ host: lab.testbed.host(host).address, port: AGENT_PORT_DEFAULT }, { gate: true });
+    const relay = await startTcpRelay({ host: lab.testbed.host(host).address, port: VDSM_PORT }, { gate: true });
     relays.push(relay);
     return relay;
   }
