@@ -44,6 +44,7 @@ export function formatResult(result: InstallHostResult, link: string): string {
     ...(result.device ? [`device:  ${result.device} (rule: ${result.rule})`] : []),
     `why:     ${result.ruleDetail}`,
     ...(result.failure ? [`failure: ${result.failure.type}: ${result.failure.message}`] : []),
+    ...(result.compensation?.failure ? [`undo:    compensation failed: ${result.compensation.failure.type}: ${result.compensation.failure.message}`] : []),
     ...(result.setupNetworksRequest ? [`request: ${JSON.stringify(result.setupNetworksRequest)}`] : []),
     `history: ${link}`,
   ].join('\n');

@@ -27,7 +27,7 @@ import { attachToServer, type TemporalTarget } from './temporal';
  * Histories are grouped by the workflow-code generation that recorded them; every generation keeps
  * replaying. Bump this when recording after a change to the workflow.
  */
-export const HISTORY_GENERATION = 'v2-activity-summaries';
+export const HISTORY_GENERATION = 'v3-one-compensation-path';
 const HISTORIES = fileURLToPath(new URL(`../histories/install-host/${HISTORY_GENERATION}`, import.meta.url));
 
 export interface InstallHarness {
@@ -45,9 +45,21 @@ export interface InstallHarness {
   close(): Promise<void>;
 }
 
+/** Saves the execution's history as test/histories/install-host/<generation>/<name>.json when recording. */
+export async function recordHistory(target: TemporalTarget, workflowId: string, name: string): Promise<void> {
+  if (process.env.HOSTPROV_RECORD_HISTORIES !== '1') return;
+  mkdirSync(HISTORIES, { recursive: true });
+  // The CLI's JSON is the format SDK replayers read: `temporal workflow show --output json` turns payload
+  // shorthand off for them (temporalio/cli, temporalcli/commands.workflow_view.go).
+  const { stdout } = await run([temporalCliPath(), 'workflow', 'show', '--address', target.address, '--namespace', target.namespace, '--workflow-id', workflowId, '--output', 'json']);
+  writeFileSync(join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
+}
+
 export interface InstallHarnessOptions {
   /** Where the lab keeps the files its secret references name (its state dir). */
   secretsDir: string;
+  /** The store's location (a postgres:// URL). @default a SQLite file in a temporary directory */
+  database?: string;
 }
 
 export async function createInstallHarness(options: InstallHarnessOptions): Promise<InstallHarness> {
@@ -55,7 +67,7 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
   const { env, target } = await attachToServer();
   const taskQueue = `install-test-${uniqueToken()}`;
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-install-'));
-  const store = await openStore(join(dir, DEFAULT_STORE_FILE));
+  const store = await openStore(options.database ?? join(dir, DEFAULT_STORE_FILE));
   // Like `hostprov dev`: labs may run agents without TLS.
   const secrets = new SecretResolver({ secretsDir: options.secretsDir });
   const worker = await Worker.create({
@@ -80,14 +92,7 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
       const result = await followInstall(started.handle, (step) => log.info({ step: step.name, status: step.status }, step.summary));
       return { result, handle: started.handle };
     },
-    async record(handle, name) {
-      if (process.env.HOSTPROV_RECORD_HISTORIES !== '1') return;
-      mkdirSync(HISTORIES, { recursive: true });
-      // The CLI's JSON is the format SDK replayers read: `temporal workflow show --output json` turns payload
-      // shorthand off for them (temporalio/cli, temporalcli/commands.workflow_view.go).
-      const { stdout } = await run([temporalCliPath(), 'workflow', 'show', '--address', target.address, '--namespace', target.namespace, '--workflow-id', handle.workflowId, '--output', 'json']);
-      writeFileSync(join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
-    },
+    record: (handle, name) => recordHistory(target, handle.workflowId, name),
     async close() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
