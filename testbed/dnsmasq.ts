@@ -6,11 +6,17 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SubnetPlan } from './addressing';
+
+/** The switch's DHCP pool and router: what the testbed's dnsmasq offers untagged hosts. */
+export function switchDhcpRange(plan: SubnetPlan): Pick<DnsmasqConfig, 'range' | 'gateway'> {
+  return { range: { start: plan.dhcpPoolStart, end: plan.dhcpPoolEnd, netmask: '255.255.255.0' }, gateway: plan.gateway };
+}
 import { startDetached, stopRecordedDaemon, waitUntilReady } from './daemon';
 import type { Netns } from './netns';
 
 export interface DhcpReservation {
-  mac: string;
+  /** Every MAC the host may ask from (a bond's NICs: the bond takes the first one's). */
+  macs: readonly string[];
   address: string;
   /** `false` = do not send a router option (a host without a route to the manager). */
   defaultRoute: boolean;
@@ -21,10 +27,14 @@ export interface DnsmasqConfig {
   dir: string;
   /** Interface inside the DHCP namespace (already holding the server address). */
   interface: string;
-  plan: SubnetPlan;
+  /** Pool (start, end, netmask) and the router option offered. */
+  range: { start: string; end: string; netmask: string };
+  gateway: string;
   reservations: readonly DhcpReservation[];
   /** @default '1h' */
   leaseTime?: string;
+  /** @default `<dir>/dnsmasq.pid` */
+  pidFile?: string;
 }
 
 export function dnsmasqPaths(dir: string): { leaseFile: string; pidFile: string; log: string } {
@@ -35,7 +45,7 @@ const NO_ROUTE_TAG = 'noroute';
 
 export function dnsmasqArgv(config: DnsmasqConfig): string[] {
   const paths = dnsmasqPaths(config.dir);
-  const { plan } = config;
+  const { range } = config;
   return [
     'dnsmasq',
     '--keep-in-foreground',
@@ -49,18 +59,20 @@ export function dnsmasqArgv(config: DnsmasqConfig): string[] {
     // Root: the lease and log files live in the testbed dir; there is no dnsmasq user with dnsmasq-base.
     '--user=root',
     '--group=root',
-    `--dhcp-range=${plan.dhcpPoolStart},${plan.dhcpPoolEnd},255.255.255.0,${config.leaseTime ?? '1h'}`,
-    `--dhcp-option=option:router,${plan.gateway}`,
+    `--dhcp-range=${range.start},${range.end},${range.netmask},${config.leaseTime ?? '1h'}`,
+    `--dhcp-option=option:router,${config.gateway}`,
     // An option with no value is not sent: tagged hosts get no default route.
     `--dhcp-option=tag:${NO_ROUTE_TAG},option:router`,
-    ...config.reservations.map((r) => `--dhcp-host=${r.mac},${r.defaultRoute ? '' : `set:${NO_ROUTE_TAG},`}${r.address}`),
+    // Several MACs on one line: dnsmasq may move the address to whichever of them asks (a bond, or a
+    // bridge that took one of its ports' MAC).
+    ...config.reservations.map((r) => `--dhcp-host=${r.macs.join(',')},${r.defaultRoute ? '' : `set:${NO_ROUTE_TAG},`}${r.address}`),
     '--dhcp-authoritative',
     // No ICMP probe before offering: the switch is ours, and the probe costs seconds per lease.
     '--no-ping',
     '--log-dhcp',
     `--log-facility=${paths.log}`,
     `--dhcp-leasefile=${paths.leaseFile}`,
-    `--pid-file=${paths.pidFile}`,
+    `--pid-file=${config.pidFile ?? paths.pidFile}`,
   ];
 }
 

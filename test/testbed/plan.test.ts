@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { run } from '../../lib/process';
 import { bmcAddress, HostIndexError, hostAddress, nicMac, overlapsTestbedSubnets, subnetPlan, SubnetIndexError } from '../../testbed/addressing';
-import { dnsmasqArgv } from '../../testbed/dnsmasq';
+import { dnsmasqArgv, switchDhcpRange } from '../../testbed/dnsmasq';
 import { renderLanConf, UnsafeConfigValueError } from '../../testbed/ipmi-sim';
 import { DuplicateHostNameError, expandBootCommand, resolveHosts, TestbedOptionsSchema } from '../../testbed/options';
 import { planTestbed } from '../../testbed/plan';
@@ -117,14 +117,18 @@ describe('generated configs', () => {
     const argv = dnsmasqArgv({
       dir: '/d',
       interface: 'eth0',
-      plan: subnetPlan(3),
+      ...switchDhcpRange(subnetPlan(3)),
       reservations: [
-        { mac: '02:68:70:03:00:00', address: '198.18.3.10', defaultRoute: true },
-        { mac: '02:68:70:03:01:00', address: '198.18.3.11', defaultRoute: false },
+        { macs: ['02:68:70:03:00:00'], address: '198.18.3.10', defaultRoute: true },
+        { macs: ['02:68:70:03:01:00'], address: '198.18.3.11', defaultRoute: false },
+        // A bond's NICs: the address follows whichever MAC asks.
+        { macs: ['02:68:70:03:02:02', '02:68:70:03:02:03'], address: '198.18.3.12', defaultRoute: true },
       ],
     });
     expect(argv).toContain('--dhcp-host=02:68:70:03:00:00,198.18.3.10');
     expect(argv).toContain('--dhcp-host=02:68:70:03:01:00,set:noroute,198.18.3.11');
+    expect(argv).toContain('--dhcp-host=02:68:70:03:02:02,02:68:70:03:02:03,198.18.3.12');
+    expect(argv).toContain('--dhcp-range=198.18.3.100,198.18.3.199,255.255.255.0,1h');
     expect(argv).toContain('--dhcp-option=tag:noroute,option:router');
     expect(argv).toContain('--conf-file=/dev/null');
   });
