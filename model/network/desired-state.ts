@@ -5,7 +5,7 @@
  */
 import { inSubnet, parseCidr, sourceRouteTableId, subnetOf } from '../ip';
 import { MAIN_TABLE, type AddressState, type CreatableLinkType, type Family, type KernelState, type RouteState, type RuleState } from '../net-state';
-import { bondModeName, bondOptionsRecord } from './bond-options';
+import { bondModeName, bondOptionsRecord, nonDefaultBondOptions } from './bond-options';
 import { creationOrder } from './plan/levels';
 import { BootProto, southboundOf, topDeviceOf, type NetworkConfig, type RunningConfig } from './config';
 
@@ -116,12 +116,15 @@ export function renderDesiredState(config: RunningConfig, current: KernelState):
   return state;
 }
 
-/** A bond that does not exist yet takes its first slave's MAC (kernel default) unless `hwaddr` is set. */
+/**
+ * A bond that does not exist yet takes the MAC of the slave enslaved first (kernel default) unless `hwaddr`
+ * is set. The planner enslaves in creation order, i.e. by name, whatever order `nics` lists them in.
+ */
 function bondMacGuess(config: RunningConfig, current: KernelState, net: NetworkConfig): string | undefined {
   if (!net.bonding) return undefined;
   const bond = config.bonds[net.bonding];
   if (bond?.hwaddr) return bond.hwaddr;
-  const first = bond?.nics[0];
+  const first = [...(bond?.nics ?? [])].sort((a, b) => creationOrder({ name: a }, { name: b }))[0];
   return first ? macOf(current, first) : undefined;
 }
 
@@ -212,7 +215,8 @@ export function desiredStateFromSnapshot(
       master: l.master,
       mac: l.mac,
       ...(l.bridge ? { stp: l.bridge.stp } : {}),
-      ...(l.bond ? { bondMode: l.bond.mode, bondOptions: l.bond.options } : {}),
+      // Only what differs from a fresh bond: re-created with exactly that, it is the bond it was.
+      ...(l.bond ? { bondMode: l.bond.mode, bondOptions: nonDefaultBondOptions(l.bond.options) } : {}),
       ...(l.vlan ? { vlanBase: l.vlan.base, vlanId: l.vlan.id } : {}),
     });
   }

@@ -201,6 +201,10 @@ export const PLAN_CASES: readonly PlanCase[] = [
     networks: { vmnet: { bonding: 'bond0', bridged: 'true', ipaddr: '198.18.3.10', prefix: 24 } },
     bondings: { bond0 },
   }),
+  change('bond-bridged-nics-out-of-order', 'a new bond listing eth3 before eth2 under a bridge: the bond takes eth2\'s MAC (enslaved first, by name), so the bridge does too', withMgmt, {
+    networks: { vmnet: { bonding: 'bond0', bridged: 'true', ipaddr: '198.18.3.10', prefix: 24 } },
+    bondings: { bond0: { ...bond0, nics: ['eth3', 'eth2'] } },
+  }),
   change('bond-vlan-bridged-dhcp', 'the seed case: bond, VLAN 100 on it, a bridge over that, DHCP, MTU 9000 throughout', withMgmt, {
     networks: { vmnet: vmnetOnBond },
     bondings: { bond0 },
@@ -208,7 +212,7 @@ export const PLAN_CASES: readonly PlanCase[] = [
   change('bond-vlan-bridgeless', 'a static network on VLAN 100 of an existing bond, no bridge', withBond, {
     networks: { tagged: { bonding: 'bond0', vlan: '100', bridged: 'false', ipaddr: '198.18.5.10', prefix: 24 } },
   }),
-  change('bond-modify-options', 'the bond requested with another mode and miimon (the planner does not change options of an existing bond)', withBond, {
+  change('bond-modify-options', 'the bond requested with another mode and miimon: re-created with them (the kernel changes a mode only on a bond that is down), slaves re-enslaved', withBond, {
     bondings: { bond0: { ...bond0, options: 'mode=4 miimon=200' } },
   }),
   change('bond-add-and-remove-slaves', 'bond0 from eth2+eth3 to eth3+eth1: eth2 is released, eth1 goes down, joins and comes up', withBond, {
@@ -237,6 +241,7 @@ export const PLAN_CASES: readonly PlanCase[] = [
     networks: { ovirtmgmt: { remove: true } },
   }),
   rollback('rollback-mtu-up-across-stack', 'undo raising the stack to 9000: every MTU goes back, bottom-up', () => withVlanStack(1500), vlanStack(9000)),
+  rollback('rollback-bond-options', 'undo a mode and miimon change: the bond is re-created exactly as it was', withBond, { bondings: { bond0: { ...bond0, options: 'mode=4 miimon=200' } } }),
   rollback('rollback-bond-slaves', 'undo the slave change: eth1 leaves the bond, eth2 rejoins', withBond, { bondings: { bond0: { ...bond0, nics: ['eth3', 'eth1'] } } }),
   rollback('rollback-dhcp-to-static', 'undo DHCP to static: the static configuration goes and the DHCP client runs again', withDhcpMgmt, {
     networks: { ovirtmgmt: { ...ovirtmgmt, ipaddr: '198.18.1.77' } },
