@@ -7,7 +7,7 @@
  * Outcomes are results, not workflow failures: `configured | already-configured | skipped-no-route |
  * rolled-back | failed`. Only invalid input fails the execution itself.
  */
-import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, uuid4, type ActivityOptions } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, uuid4, type ActivityOptions } from '@temporalio/workflow';
 import type { InstallHostActivities, SetupNetworksOutcome } from '../activities/types';
 import { chooseManagementDevice } from '../model/install-host/choose-device';
 import {
@@ -23,6 +23,9 @@ import { verifyManagementNetwork } from '../model/install-host/verify-management
 import { agentCall, applyWithConfirmProfile, fence, storeCall, waitForAgentProfile } from './activity-options';
 import { InstallProgress } from './install-progress';
 import { InstallPhase } from './messages';
+
+/** `patched()` id of the rule that refuses a VM network on a bond in mode 0, 5 or 6 (model/network/bond-modes.ts). */
+export const BOND_MODE_RULE_PATCH = 'devise-refuses-vm-network-on-forbidden-bond-mode';
 
 /** Cluster level from which the host commits in the same call (docs/engine-host-networking.md#committing-the-change). */
 const COMMIT_ON_SUCCESS_LEVEL = [4, 3] as const;
@@ -106,7 +109,8 @@ export async function installHost(request: InstallHostRequest): Promise<InstallH
     if (!choice.device) return finish(InstallOutcome.SKIPPED_NO_ROUTE);
 
     progress.enter(InstallPhase.DEVISE);
-    const devised = deviseManagementNetwork(caps, choice.device, mgmt);
+    // Asked only for a bond under the device, so executions on other devices record no marker.
+    const devised = deviseManagementNetwork(caps, choice.device, mgmt, { checkBondMode: () => patched(BOND_MODE_RULE_PATCH) });
     if (devised.kind === 'already-configured') {
       progress.note('devise', 'skipped', devised.detail);
       return finish(InstallOutcome.ALREADY_CONFIGURED);

@@ -10,6 +10,7 @@ import { isIPv4, parseCidr, prefixToNetmask } from '../ip';
 import type { NetworkAttachmentSpec, IpConfiguration } from '../attachments/attachment';
 import { mtuOf, type DeviceInfo, type NetworkCapabilities } from '../vdsm/capabilities';
 import type { NetworkAttributes } from '../vdsm/setup-networks';
+import { bondModeAllowsVmNetwork } from '../network/bond-modes';
 import type { ManagementNetworkInput } from './contract';
 
 export const DeviseFailureType = {
@@ -18,6 +19,8 @@ export const DeviseFailureType = {
   VLAN_MISMATCH: 'VlanMismatch',
   DEGENERATE_BOND: 'DegenerateBond',
   NO_BOOT_PROTOCOL: 'NoBootProtocol',
+  /** A VM network on a bond whose mode the engine forbids for one (0, 5, 6). */
+  BOND_MODE_FORBIDS_VM_NETWORK: 'BondModeForbidsVmNetwork',
 } as const;
 export type DeviseFailureType = (typeof DeviseFailureType)[keyof typeof DeviseFailureType];
 
@@ -45,7 +48,16 @@ function findDevice(caps: NetworkCapabilities, name: string): { kind: DeviceKind
   return null;
 }
 
-export function deviseManagementNetwork(caps: NetworkCapabilities, device: string, network: ManagementNetworkInput): DeviseResult {
+export interface DeviseOptions {
+  /**
+   * Whether to refuse a VM network on a bond whose mode forbids it. Asked only when the device sits on a
+   * bond; the workflow answers with a `patched()` marker, so executions started before the rule keep
+   * replaying. @default always
+   */
+  checkBondMode?: () => boolean;
+}
+
+export function deviseManagementNetwork(caps: NetworkCapabilities, device: string, network: ManagementNetworkInput, options: DeviseOptions = {}): DeviseResult {
   const existing = caps.networks[network.name];
   if (existing && (device === network.name || existing.iface === device || existing.southbound === device || existing.interface === device)) {
     return { kind: 'already-configured', device, detail: `${network.name} already carries the manager's traffic on ${existing.southbound ?? existing.iface}` };
@@ -77,6 +89,13 @@ export function deviseManagementNetwork(caps: NetworkCapabilities, device: strin
       kind: 'failed',
       type: DeviseFailureType.DEGENERATE_BOND,
       message: `bond ${baseDevice} has ${bond.slaves.length} slave(s); a management network needs a bond of at least two`,
+    };
+  }
+  if (bond && network.vmNetwork && !bondModeAllowsVmNetwork(bond.opts.mode) && (options.checkBondMode?.() ?? true)) {
+    return {
+      kind: 'failed',
+      type: DeviseFailureType.BOND_MODE_FORBIDS_VM_NETWORK,
+      message: `bond ${baseDevice} is in mode ${bond.opts.mode ?? '(none)'}, which cannot carry the VM network ${network.name}; use mode 1, 2, 3 or 4, or make ${network.name} a non-VM network`,
     };
   }
 
