@@ -190,6 +190,19 @@ export function desiredStateForChange(previous: RunningConfig, next: RunningConf
 }
 
 /**
+ * A route on a DHCP-served device that only its lease can bring back: learned by the client (protocol
+ * dhcp), or through a gateway that no static address of the device makes on-link. Stock dhclient scripts
+ * (and the testbed's factory one) add their default route without `proto dhcp`; put back by hand before
+ * the client has its lease again, the kernel would refuse it ("Nexthop has invalid gateway").
+ */
+function leaseRoute(route: RouteState, snapshot: KernelState): boolean {
+  if (route.protocol === 'dhcp') return true;
+  if (route.gateway === undefined) return false;
+  const gateway = route.gateway;
+  return !snapshot.addresses.some((a) => a.dev === route.dev && a.family === route.family && !a.dynamic && inSubnet(gateway, a.address, a.prefixLen));
+}
+
+/**
  * The desired state that puts `scope` back exactly as `snapshot` had it: the rollback of a failed or
  * unconfirmed change. Links created since are removed; addresses, routes and rules of the scoped devices
  * and tables return to their snapshot values; DHCP clients that ran before run again.
@@ -235,7 +248,7 @@ export function desiredStateFromSnapshot(
     // its lease again, and the kernel would refuse it.)
     addresses: snapshot.addresses.filter((a) => inScope.has(a.dev) && !(a.dynamic && dhcpDevs.has(`${a.dev}/${a.family}`))),
     routeOwners: owners,
-    routes: snapshot.routes.filter((r) => r.dev !== undefined && inScope.has(r.dev) && !(r.protocol === 'dhcp' && dhcpDevs.has(`${r.dev}/${r.family}`))),
+    routes: snapshot.routes.filter((r) => r.dev !== undefined && inScope.has(r.dev) && !(dhcpDevs.has(`${r.dev}/${r.family}`) && leaseRoute(r, snapshot))),
     ruleTables: [...tables].sort((x, y) => x - y),
     rules: snapshot.rules.filter((r) => tables.has(r.table)),
     dhcp,

@@ -4,7 +4,7 @@
  * that got to its current state through earlier changes in the kernel simulator. plan-golden.test.ts checks
  * that the stored inputs are still what these builders make, and that the planner still makes plan.json.
  */
-import type { KernelState } from '../../model/net-state';
+import { MAIN_TABLE, type KernelState } from '../../model/net-state';
 import { desiredStateForChange } from '../../model/network/desired-state';
 import type { NetworkAttributes } from '../../model/vdsm/setup-networks';
 import { addr, defaultVia, nic } from '../helpers/host-state';
@@ -52,6 +52,13 @@ function dhcpInstalledHost(): KernelState {
 }
 
 const host = (): HostStep => freshHost(installedHost());
+
+/** A host the OS brought up by DHCP on eth0 with a stock dhclient script: its default route has no `proto dhcp`. */
+const stockDhcpHost = (): HostStep => {
+  const kernel = dhcpInstalledHost();
+  kernel.routes = [{ ...defaultVia('198.18.1.1', 'eth0'), protocol: 'boot' }];
+  return freshHost(kernel, [{ dev: 'eth0', family: 4, table: MAIN_TABLE, defaultRoute: true, sourceRouting: false }]);
+};
 
 const ovirtmgmt: NetworkAttributes = { nic: 'eth0', bridged: 'true', ipaddr: '198.18.1.10', netmask: '255.255.255.0', gateway: '198.18.1.1', defaultRoute: true };
 const mgmtDhcp: NetworkAttributes = { nic: 'eth0', bridged: 'true', bootproto: 'dhcp', defaultRoute: true };
@@ -232,6 +239,9 @@ export const PLAN_CASES: readonly PlanCase[] = [
   }),
 
   // Rollbacks (the agent's reverse plans, back to the snapshot it took)
+  rollback('rollback-mgmt-bridge-over-os-dhcp', "undo a DHCP ovirtmgmt over eth0 whose OS client added its default route without proto dhcp: the route is the lease's, left to the restarted client (put back by hand, its gateway would not be on-link yet)", stockDhcpHost, {
+    networks: { ovirtmgmt: mgmtDhcp },
+  }),
   rollback('rollback-mgmt-bridge', 'undo ovirtmgmt over eth0: the bridge goes, the address and default route return to eth0', host, { networks: { ovirtmgmt } }),
   rollback('rollback-bond-vlan-bridged-dhcp', 'undo the seed stack: the DHCP client stops, bridge, VLAN and bond go, the ports return as they were', withMgmt, {
     networks: { vmnet: vmnetOnBond },
