@@ -11,7 +11,9 @@
  * - a bond created without a MAC takes its first port's; a VLAN created without one takes its base's (and
  *   follows it);
  * - a VLAN's MTU may not exceed its base's, and lowering the base lowers the VLAN;
- * - enslaving a port resets a bridge's MTU to its smallest port's.
+ * - enslaving a port resets a bridge's MTU to its smallest port's;
+ * - stopping one of our DHCP clients removes its lease's address and learned routes (the backend's stop
+ *   runs our dhclient script with reason STOP).
  */
 import type { KernelState, LinkState, PlanOp } from '../../model/net-state';
 import { sameAddress, sameRoute, sameRule } from '../../model/network/plan';
@@ -125,8 +127,15 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
         s.rules = s.rules.filter((r) => !sameRule(r, op.rule));
         break;
       case 'dhcp-start':
-      case 'dhcp-stop':
         break;
+      case 'dhcp-stop': {
+        // Our client's stop removes what its lease installed: the dynamic address and the learned routes.
+        const lease = (a: { dev?: string; family: number }): boolean => a.dev === op.dev && a.family === op.family;
+        s.routes = s.routes.filter((r) => !(lease(r) && r.protocol === 'dhcp'));
+        s.addresses = s.addresses.filter((a) => !(lease(a) && a.dynamic));
+        if (op.family === 4 && !s.addresses.some((a) => a.dev === op.dev && a.family === 4)) flushIpv4Routes(op.dev);
+        break;
+      }
     }
   }
   return s;

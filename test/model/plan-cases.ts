@@ -57,7 +57,7 @@ const host = (): HostStep => freshHost(installedHost());
 const stockDhcpHost = (): HostStep => {
   const kernel = dhcpInstalledHost();
   kernel.routes = [{ ...defaultVia('198.18.1.1', 'eth0'), protocol: 'boot' }];
-  return freshHost(kernel, [{ dev: 'eth0', family: 4, table: MAIN_TABLE, defaultRoute: true, sourceRouting: false }]);
+  return { ...freshHost(kernel), foreignDhcp: [{ dev: 'eth0', family: 4, table: MAIN_TABLE, defaultRoute: true, sourceRouting: false }] };
 };
 
 const ovirtmgmt: NetworkAttributes = { nic: 'eth0', bridged: 'true', ipaddr: '198.18.1.10', netmask: '255.255.255.0', gateway: '198.18.1.1', defaultRoute: true };

@@ -51,7 +51,9 @@ export function mergeStates(current: KernelState, desired: DesiredState, running
   const releasedPorts = portsToRelease(desired, currentLinks, goneLinks);
   const survivingLinks = linksAfterTeardown(current.links, goneLinks, releasedPorts);
   const { kept, stopped } = splitDhcpClients(runningDhcp, desired, goneLinks);
-  const deletedAddresses = addressesToDelete(current, desired, goneLinks, kept);
+  const deletedAddresses = addressesToDelete(current, desired, goneLinks, kept, stopped);
+  // Stopping one of our clients removes its lease's address (and routes) itself.
+  const removedByStop = current.addresses.filter((a) => a.dynamic && stopped.some((c) => c.dev === a.dev && c.family === a.family));
   return {
     current,
     desired,
@@ -63,7 +65,7 @@ export function mergeStates(current: KernelState, desired: DesiredState, running
     survivingLinks,
     enslavements: enslavements(desired, currentLinks, survivingLinks),
     deletedAddresses,
-    ipv4FlushedDevices: devicesLosingAllIpv4(current, deletedAddresses, goneLinks),
+    ipv4FlushedDevices: devicesLosingAllIpv4(current, [...deletedAddresses, ...removedByStop], goneLinks),
     keptDhcp: kept,
     stoppedDhcp: stopped,
   };
@@ -154,13 +156,20 @@ function splitDhcpClients(running: readonly DhcpClientSpec[], desired: DesiredSt
 
 /**
  * Addresses on owned devices that are not wanted (a lease where a static address is wanted is not); a gone
- * device takes its own along, a kept DHCP client keeps its dynamic ones.
+ * device takes its own along, a kept DHCP client keeps its dynamic ones, and a stopped one of ours removes
+ * them when it stops (deleting them again would fail: "Cannot assign requested address").
  */
-function addressesToDelete(current: KernelState, desired: DesiredState, gone: ReadonlySet<string>, keptDhcp: readonly DhcpClientSpec[]): AddressState[] {
+function addressesToDelete(
+  current: KernelState,
+  desired: DesiredState,
+  gone: ReadonlySet<string>,
+  keptDhcp: readonly DhcpClientSpec[],
+  stoppedDhcp: readonly DhcpClientSpec[],
+): AddressState[] {
   const owners = new Set(desired.addressOwners);
   return current.addresses.filter((address) => {
     if (!owners.has(address.dev) || gone.has(address.dev)) return false;
-    if (address.dynamic && keptDhcp.some((c) => c.dev === address.dev && c.family === address.family)) return false;
+    if (address.dynamic && [...keptDhcp, ...stoppedDhcp].some((c) => c.dev === address.dev && c.family === address.family)) return false;
     return !desired.addresses.some((want) => addressMeets(address, want));
   });
 }

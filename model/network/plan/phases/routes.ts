@@ -18,7 +18,9 @@ export function routesPhase(merged: MergedState): PhaseOps {
       route.dev !== undefined &&
       owners.has(route.dev) &&
       !goneLinks.has(route.dev) &&
+      // A kept client keeps its routes; a stopped one of ours removes them as it stops.
       !learnedByDhcp(route, merged.keptDhcp) &&
+      !learnedByDhcp(route, merged.stoppedDhcp) &&
       !desired.routes.some((r) => sameRoute(r, route)),
   );
   const flushed = (route: RouteState): boolean =>
