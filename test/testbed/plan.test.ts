@@ -76,7 +76,7 @@ describe('options and plan', () => {
     expect(description.manager).toMatchObject({ interface: 'hpabc123mgr', gateway: '198.18.9.1', address: '198.19.9.1' });
     expect(first).toMatchObject({ namespace: 'hp-abc123-host1', address: '198.18.9.10', factory: { boot: 'static', address: '198.18.9.10/24', gateway: '198.18.9.1' } });
     expect(first?.bootCommand).toEqual(['x', '/tmp/tb/hosts/host1/run']);
-    expect(second?.factory).toEqual({ boot: 'dhcp', address: '198.18.9.11/24', gateway: null });
+    expect(second?.factory).toEqual({ boot: 'dhcp', address: '198.18.9.11/24', gateway: null, device: { nics: ['eth0'], bond: null, vlan: null } });
     expect(second?.nics.map((n) => n.name)).toEqual(['eth0', 'eth1', 'eth2']);
     const names = [description.manager.interface, ...description.hosts.flatMap((h) => h.nics.flatMap((n) => [n.name, n.switchPort]))];
     for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(15);
