@@ -4,12 +4,13 @@
  * store if they are new (a host without a cluster yet, a network with the engine's defaults).
  */
 import { z } from 'zod';
-import { ApplicationFailure } from '@temporalio/common';
 import { NetworkAttachmentSpec } from '../model/attachments/attachment';
+import { FailureType } from '../model/failures';
 import { IntentSnapshot, INTENT_SNAPSHOT_VERSION } from '../model/host-networking/intent';
 import type { NetworkAttachment } from '../model/host-networking/network-attachment';
-import { StoreConstraintError, StoreInputError, StoreNotFoundError } from '../store/errors';
+import { StoreBusyError, StoreConstraintError, StoreInputError, StoreNotFoundError } from '../store/errors';
 import type { HostNetworkingStore } from '../store/store';
+import { activityFailure } from './failure-mapping';
 import type { AttachmentsSnapshot, RecordAttachmentsInput } from './types';
 
 const RecordInput = z.object({ hostId: z.string().min(1), attachments: z.array(NetworkAttachmentSpec), requestedBy: z.string() });
@@ -21,17 +22,26 @@ const SnapshotInput = z.object({
   intent: IntentSnapshot.optional(),
 });
 
-/** Store refusals (a rule, a missing row, bad input) are final: retrying the same write cannot help. */
-async function final<T>(what: string, fn: () => Promise<T>): Promise<T> {
+/** The vocabulary type of a store error: refusals (a rule, a missing row, bad input) and a busy database. */
+function storeFailureType(err: unknown): FailureType | undefined {
+  if (err instanceof StoreConstraintError) return FailureType.STORE_CONSTRAINT;
+  if (err instanceof StoreNotFoundError) return FailureType.STORE_NOT_FOUND;
+  if (err instanceof StoreInputError) return FailureType.STORE_INPUT;
+  if (err instanceof StoreBusyError) return FailureType.STORE_BUSY;
+  return undefined;
+}
+
+/**
+ * Store errors as typed failures: a refusal is final (retrying the same write cannot help), a busy database
+ * is retried by the activity's policy; the vocabulary (model/failures.ts) says which is which.
+ */
+async function storeFailures<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof StoreConstraintError || err instanceof StoreNotFoundError || err instanceof StoreInputError) {
-      throw ApplicationFailure.create({ message: `${what}: ${err.message}`, type: err.name, nonRetryable: true, cause: err });
-    }
-    if (err instanceof z.ZodError) {
-      throw ApplicationFailure.create({ message: `${what}: ${z.prettifyError(err)}`, type: 'InvalidInput', nonRetryable: true });
-    }
+    const type = storeFailureType(err);
+    if (type !== undefined) throw activityFailure(type, `${what}: ${(err as Error).message}`, { cause: err as Error });
+    if (err instanceof z.ZodError) throw activityFailure(FailureType.INVALID_INPUT, `${what}: ${z.prettifyError(err)}`);
     throw err;
   }
 }
@@ -70,7 +80,7 @@ export function createAttachmentActivities(store: HostNetworkingStore) {
 
   return {
     async recordAttachments(input: RecordAttachmentsInput): Promise<AttachmentsSnapshot> {
-      return final('recording attachments', async () => {
+      return storeFailures('recording attachments', async () => {
         const { hostId, attachments, requestedBy } = RecordInput.parse(input);
         await store.hosts.ensure(hostId);
         const upserts = [];
@@ -89,7 +99,7 @@ export function createAttachmentActivities(store: HostNetworkingStore) {
     },
 
     async compensateAttachments(snapshot: AttachmentsSnapshot): Promise<{ restored: number; removed: number }> {
-      return final('compensating attachments', async () => {
+      return storeFailures('compensating attachments', async () => {
         const parsed = SnapshotInput.parse(snapshot);
         return store.attachments.restore(parsed.intent ?? (await fromLegacySnapshot(parsed)));
       });

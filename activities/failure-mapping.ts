@@ -1,40 +1,36 @@
 /**
- * Agent errors → Temporal failures. Refusals (VDSM validation codes, unknown methods) are final; a busy or
- * recovering agent and lost connections are retried by the activity's retry policy.
+ * Agent errors → Temporal failures, typed and marked retryable from the one failure vocabulary
+ * (model/failures.ts). Refusals are final; a busy or recovering agent and lost connections are retried by the
+ * activity's retry policy.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../vdsm/client/errors';
-import { JsonRpcCode, VdsmCode } from '../model/vdsm/error-codes';
-import { ActivityFailureType } from './types';
+import { agentFailureType, FailureType, isRetryable } from '../model/failures';
 
-/** VDSM codes a retry cannot fix. */
-const FINAL_CODES = new Set<number>([
-  VdsmCode.BAD_PARAMS, VdsmCode.BAD_ADDR, VdsmCode.BAD_NIC, VdsmCode.USED_NIC, VdsmCode.BAD_BONDING,
-  VdsmCode.BAD_VLAN, VdsmCode.BAD_BRIDGE, VdsmCode.USED_BOND, VdsmCode.FENCE_AGENT_MISSING,
-  JsonRpcCode.METHOD_NOT_FOUND, JsonRpcCode.INVALID_PARAMS, JsonRpcCode.INVALID_REQUEST,
-]);
-
-export function isRetryableAgentError(err: unknown): boolean {
-  if (err instanceof AgentConnectionError || err instanceof AgentTimeoutError) return true;
-  if (err instanceof AgentRpcError) return !FINAL_CODES.has(err.code);
-  return false;
+/** An `ApplicationFailure` of a vocabulary type; whether Temporal may retry it follows from the type. */
+export function activityFailure(type: FailureType, message: string, options: { details?: unknown[]; cause?: Error } = {}): ApplicationFailure {
+  return ApplicationFailure.create({ message, type, nonRetryable: !isRetryable(type), ...options });
 }
 
-/** Wraps an agent error for Temporal; keeps the code in `details` for callers that branch on it. */
+/** The vocabulary type of an agent client error, or undefined for anything else. */
+export function agentErrorType(err: unknown): FailureType | undefined {
+  if (err instanceof AgentConnectionError) return FailureType.AGENT_CONNECTION_LOST;
+  if (err instanceof AgentTimeoutError) return FailureType.AGENT_TIMEOUT;
+  if (err instanceof AgentRpcError) return agentFailureType(err.code);
+  return undefined;
+}
+
+export function isRetryableAgentError(err: unknown): boolean {
+  const type = agentErrorType(err);
+  return type !== undefined && isRetryable(type);
+}
+
+/** Wraps an agent error for Temporal; keeps an RPC error's code in `details` for callers that branch on it. */
 export function toActivityFailure(err: unknown): Error {
   if (err instanceof ApplicationFailure) return err;
-  if (err instanceof AgentRpcError) {
-    const final = FINAL_CODES.has(err.code);
-    return ApplicationFailure.create({
-      message: err.message,
-      type: final ? ActivityFailureType.AGENT_REJECTED : 'AgentError',
-      nonRetryable: final,
-      details: [{ code: err.code, method: err.method }],
-      cause: err,
-    });
-  }
-  if (err instanceof AgentConnectionError || err instanceof AgentTimeoutError) {
-    return ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: false, cause: err });
-  }
-  return err instanceof Error ? err : new Error(String(err));
+  const type = agentErrorType(err);
+  if (type === undefined) return err instanceof Error ? err : new Error(String(err));
+  const error = err as Error;
+  const details = err instanceof AgentRpcError ? [{ code: err.code, method: err.method }] : undefined;
+  return activityFailure(type, error.message, { ...(details ? { details } : {}), cause: error });
 }

@@ -5,21 +5,17 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { AgentRpcError } from '../vdsm/client/errors';
+import { AgentRpcError, isMethodNotFound } from '../vdsm/client/errors';
 import { Capabilities } from '../model/vdsm/capabilities';
-import { JsonRpcCode, VdsmCode } from '../model/vdsm/error-codes';
+import { FailureType, fenceFailureType } from '../model/failures';
 import type { RouteAnswer } from '../model/install-host/choose-device';
 import { connectVdsmAgent, withFreshAgentConnection, type AgentConnection, type ConnectAgent } from './agent-connection';
-import { clientEndpoint } from './agent-endpoint';
-import { isRetryableAgentError, toActivityFailure } from './failure-mapping';
-import { resolveSecret } from './secrets';
-import { ActivityFailureType, type AgentEndpointRef, type FenceInput, type FenceResult, type HostProbe, type RouteProbe, type RouteProbeInput, type WaitForAgentInput } from './types';
+import { clientEndpoint, type AgentAccess } from './agent-endpoint';
+import { activityFailure, isRetryableAgentError, toActivityFailure } from './failure-mapping';
+import type { AgentEndpointRef, FenceInput, FenceResult, HostProbe, RouteProbe, RouteProbeInput, WaitForAgentInput } from './types';
 
 export interface HostAgentDeps {
-  /** Where `env:` TLS references are materialised as 0600 files. */
-  runtimeDir?: string;
   /** Pause between polls of an agent that does not answer yet. @default 1000 */
   pollIntervalMs?: number;
 }
@@ -33,9 +29,9 @@ const GetRouteResult = z.object({
 });
 
 /** `connect` opens connections to agents: the VDSM client unless a test answers for the host. */
-export function createHostAgentActivities(deps: HostAgentDeps = {}, connect: ConnectAgent = connectVdsmAgent) {
+export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDeps = {}, connect: ConnectAgent = connectVdsmAgent) {
   const pollMs = deps.pollIntervalMs ?? 1000;
-  const endpointOf = (ref: AgentEndpointRef) => clientEndpoint(ref, deps.runtimeDir);
+  const endpointOf = (ref: AgentEndpointRef) => clientEndpoint(ref, access);
 
   async function call<T>(ref: AgentEndpointRef, method: string, params: Record<string, unknown>, timeoutMs = 30_000): Promise<T> {
     try {
@@ -46,7 +42,10 @@ export function createHostAgentActivities(deps: HostAgentDeps = {}, connect: Con
   }
 
   return {
-    /** Polls `Host.ping2` over fresh connections until it answers (a recovering agent answers 99: keep waiting). */
+    /**
+     * Polls `Host.ping2` over fresh connections until it answers. Whatever a later attempt may change (no
+     * connection yet, a recovering agent's 99) means keep waiting; a refusal ends the wait at once.
+     */
     async waitForAgent({ endpoint, timeoutSeconds }: WaitForAgentInput): Promise<{ attempts: number }> {
       const ctx = Context.current();
       const target = endpointOf(endpoint);
@@ -59,16 +58,15 @@ export function createHostAgentActivities(deps: HostAgentDeps = {}, connect: Con
           await withFreshAgentConnection(connect, target, (c) => c.call('Host.ping2', {}, { timeoutMs: 3000 }), { connectTimeoutMs: 3000 });
           return { attempts };
         } catch (err) {
-          if (!isRetryableAgentError(err) && !(err instanceof AgentRpcError && err.code === VdsmCode.RECOVERING)) throw toActivityFailure(err);
+          if (!isRetryableAgentError(err)) throw toActivityFailure(err);
           last = err instanceof Error ? err.message : String(err);
         }
         ctx.heartbeat({ attempts, last });
         if (Date.now() > deadline) {
-          throw ApplicationFailure.create({
-            message: `agent ${endpoint.host}:${endpoint.port} did not answer Host.ping2 within ${timeoutSeconds}s (${attempts} attempts; last: ${last})`,
-            type: ActivityFailureType.AGENT_UNREACHABLE,
-            nonRetryable: true,
-          });
+          throw activityFailure(
+            FailureType.AGENT_UNREACHABLE,
+            `agent ${endpoint.host}:${endpoint.port} did not answer Host.ping2 within ${timeoutSeconds}s (${attempts} attempts; last: ${last})`,
+          );
         }
         await ctx.sleep(pollMs);
       }
@@ -106,7 +104,7 @@ export function createHostAgentActivities(deps: HostAgentDeps = {}, connect: Con
           ? { kind: 'route', device: r.device, ...(r.source ? { source: r.source } : {}), ...(r.gateway ? { gateway: r.gateway } : {}) }
           : { kind: 'no-route', reason: r.reason ?? 'no route' };
       } catch (err) {
-        if (err instanceof AgentRpcError && err.code === JsonRpcCode.METHOD_NOT_FOUND) route = { kind: 'unsupported' };
+        if (isMethodNotFound(err)) route = { kind: 'unsupported' };
         else throw toActivityFailure(err);
       }
       const hostAddresses = isIP(hostAddress) ? [hostAddress] : (await lookup(hostAddress, { all: true }).catch(() => [])).map((a) => a.address);
@@ -119,7 +117,7 @@ export function createHostAgentActivities(deps: HostAgentDeps = {}, connect: Con
 
     /** `Host.fenceNode` on the proxy host. The BMC password is resolved here and never logged or returned. */
     async fenceHost({ proxy, powerManagement: pm, action }: FenceInput): Promise<FenceResult> {
-      const password = resolveSecret(pm.passwordRef);
+      const password = access.secrets.resolve(pm.passwordRef);
       // For ipmilan the BMC port is an agent option; fence agents read `port=` as the plug number.
       const options = [pm.options, pm.agent === 'ipmilan' && pm.port ? `ipport=${pm.port}` : ''].filter(Boolean).join('\n');
       const params = {
@@ -138,8 +136,8 @@ export function createHostAgentActivities(deps: HostAgentDeps = {}, connect: Con
         const raw = (await client.call('Host.fenceNode', params, { timeoutMs: 240_000 })) as { power?: string; operationStatus?: string };
         return { power: raw.power ?? 'unknown', ...(raw.operationStatus ? { operationStatus: raw.operationStatus } : {}) };
       } catch (err) {
-        if (err instanceof AgentRpcError && err.code > 0 && err.code !== VdsmCode.RESOURCE_UNAVAILABLE && err.code !== VdsmCode.RECOVERING) {
-          throw ApplicationFailure.create({ message: `fence ${action} of ${pm.address} via ${proxy.host} failed: ${err.rpcMessage} (code ${err.code})`, type: ActivityFailureType.FENCE_FAILED, nonRetryable: true });
+        if (err instanceof AgentRpcError && fenceFailureType(err.code) === FailureType.FENCE_FAILED) {
+          throw activityFailure(FailureType.FENCE_FAILED, `fence ${action} of ${pm.address} via ${proxy.host} failed: ${err.rpcMessage} (code ${err.code})`);
         }
         throw toActivityFailure(err);
       } finally {

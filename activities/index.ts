@@ -4,6 +4,7 @@
  */
 import type { HostNetworkingStore } from '../store/store';
 import { connectVdsmAgent, type ConnectAgent } from './agent-connection';
+import type { AgentAccess } from './agent-endpoint';
 import { createAttachmentActivities } from './attachments';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
@@ -11,6 +12,8 @@ import type { InstallHostActivities } from './types';
 
 export interface ActivityDeps {
   store: HostNetworkingStore;
+  /** Secrets root and whether endpoints without TLS are accepted (the worker's flags). */
+  access: AgentAccess;
   agent?: HostAgentDeps;
   confirmLoop?: ConfirmLoopOptions;
   /**
@@ -23,8 +26,8 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps): InstallHostActivities {
   const connect = deps.connectAgent ?? connectVdsmAgent;
   return {
-    ...createHostAgentActivities(deps.agent, connect),
+    ...createHostAgentActivities(deps.access, deps.agent, connect),
     ...createAttachmentActivities(deps.store),
-    setupNetworksWithConfirm: createSetupNetworksActivity({ ...deps.confirmLoop, ...(deps.agent?.runtimeDir ? { runtimeDir: deps.agent.runtimeDir } : {}) }, connect),
+    setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop, connect),
   };
 }

@@ -1,47 +1,173 @@
 /**
- * Secret references (`file:/abs/path`, `env:NAME`) resolved on the worker, so secrets never enter
- * workflow history. TLS material must be a file for the TLS stack; an `env:` PEM is written to a private
- * (0600) file under the worker's runtime directory.
+ * Secret references (`file:/abs/path`, `env:NAME`) resolved on the worker, so secrets never enter workflow
+ * history; and only inside their roots, so whoever can start a workflow cannot make the worker read (and
+ * send to a host of their choosing) any file or variable it can see:
+ * - `file:` must name a regular file under the secrets directory, with no `..` and no symlink leading out
+ *   (both paths are resolved with realpath and compared);
+ * - `env:` must name a variable with the secret prefix.
+ * TLS material must be a file for the TLS stack: an `env:` PEM is written to a 0600 file in a 0700 directory
+ * of the worker's own, removed by {@link SecretResolver.close} (the worker calls it when it stops) or at
+ * process exit.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, normalize, sep } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { ActivityFailureType } from './types';
+import { FailureType, isRetryable } from '../model/failures';
 
-function unavailable(ref: string, why: string): ApplicationFailure {
-  return ApplicationFailure.create({ message: `secret ${ref} is not available on this worker: ${why}`, type: ActivityFailureType.SECRET_UNAVAILABLE, nonRetryable: true });
+/** @default for `file:` references: the worker's configuration directory. */
+export const DEFAULT_SECRETS_DIR = '/etc/hostprov';
+/** @default for `env:` references. */
+export const DEFAULT_SECRET_ENV_PREFIX = 'HOSTPROV_SECRET_';
+
+export interface SecretPolicy {
+  /** `file:` references resolve only to files inside this directory. @default '/etc/hostprov' */
+  secretsDir?: string;
+  /** `env:` references name only variables starting with this. @default 'HOSTPROV_SECRET_' */
+  envPrefix?: string;
+  /** Where the private directory for `env:` PEMs is made. @default os.tmpdir() */
+  scratchParent?: string;
 }
 
-/** The secret's value (e.g. a BMC password), trimmed of one trailing newline. */
-export function resolveSecret(ref: string): string {
-  if (ref.startsWith('env:')) {
-    const value = process.env[ref.slice(4)];
-    if (value === undefined) throw unavailable(ref, 'environment variable not set');
-    return value;
+/** The reference exists in principle but cannot be read here (unset variable, missing file). */
+export class SecretUnavailableError extends ApplicationFailure {
+  constructor(
+    readonly ref: string,
+    why: string,
+  ) {
+    super(`secret ${ref} is not available on this worker: ${why}`, FailureType.SECRET_UNAVAILABLE, !isRetryable(FailureType.SECRET_UNAVAILABLE));
   }
-  if (ref.startsWith('file:')) {
-    const path = ref.slice(5);
-    try {
-      return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw unavailable(ref, (err as Error).message);
+}
+
+/** The reference points outside what this worker may read: never resolved, whatever it names. */
+export class SecretRefusedError extends ApplicationFailure {
+  constructor(
+    readonly ref: string,
+    why: string,
+  ) {
+    super(`secret ${ref} is refused on this worker: ${why}`, FailureType.SECRET_REFUSED, !isRetryable(FailureType.SECRET_REFUSED));
+  }
+}
+
+const FILE = 'file:';
+const ENV = 'env:';
+
+export class SecretResolver {
+  readonly secretsDir: string;
+  readonly envPrefix: string;
+  readonly #scratchParent: string;
+  #scratch: string | null = null;
+  readonly #materialised = new Map<string, string>();
+  readonly #removeAtExit = () => this.close();
+
+  constructor(policy: SecretPolicy = {}) {
+    this.secretsDir = normalize(policy.secretsDir ?? DEFAULT_SECRETS_DIR);
+    this.envPrefix = policy.envPrefix ?? DEFAULT_SECRET_ENV_PREFIX;
+    if (!isAbsolute(this.secretsDir)) throw new Error(`the secrets directory must be an absolute path, not ${this.secretsDir}`);
+    if (this.envPrefix === '') throw new Error('the secret environment prefix must not be empty (it would admit every variable)');
+    this.#scratchParent = policy.scratchParent ?? tmpdir();
+  }
+
+  /** The secret's value (e.g. a BMC password), trimmed of one trailing newline. */
+  resolve(ref: string): string {
+    if (ref.startsWith(ENV)) {
+      const value = process.env[this.#envName(ref)];
+      if (value === undefined) throw new SecretUnavailableError(ref, 'environment variable not set');
+      return value;
     }
+    if (ref.startsWith(FILE)) return this.#readFile(ref).replace(/\r?\n$/, '');
+    throw new SecretRefusedError(ref, 'unknown reference scheme (use file: or env:)');
   }
-  throw unavailable(ref, 'unknown reference scheme (use file: or env:)');
-}
 
-/** A file path holding the secret (for TLS certificates and keys). */
-export function resolveSecretFile(ref: string, runtimeDir = join(tmpdir(), 'hostprov-worker')): string {
-  if (ref.startsWith('file:')) {
-    const path = ref.slice(5);
-    if (!existsSync(path)) throw unavailable(ref, 'file does not exist');
+  /** A file holding the secret (TLS certificates and keys): the file itself, or a private copy of a variable. */
+  resolveFile(ref: string): string {
+    if (ref.startsWith(FILE)) {
+      const path = this.#realPathInside(ref);
+      this.#readFile(ref);
+      return path;
+    }
+    if (!ref.startsWith(ENV)) throw new SecretRefusedError(ref, 'unknown reference scheme (use file: or env:)');
+    const done = this.#materialised.get(ref);
+    if (done) return done;
+    const value = this.resolve(ref);
+    const path = join(this.#scratchDir(), `secret-${this.#materialised.size}.pem`);
+    writeFileSync(path, value, { mode: 0o600, flag: 'wx' });
+    this.#materialised.set(ref, path);
     return path;
   }
-  const value = resolveSecret(ref);
-  mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
-  const path = join(runtimeDir, `secret-${createHash('sha256').update(ref).digest('hex').slice(0, 16)}.pem`);
-  writeFileSync(path, value, { mode: 0o600 });
-  return path;
+
+  /** The private directory of `env:` PEMs, if one was made (tests check its mode and its removal). */
+  get scratchDir(): string | null {
+    return this.#scratch;
+  }
+
+  /** Removes the `env:` PEMs written so far. Idempotent; resolving again makes a new directory. */
+  close(): void {
+    process.removeListener('exit', this.#removeAtExit);
+    if (this.#scratch) rmSync(this.#scratch, { recursive: true, force: true });
+    this.#scratch = null;
+    this.#materialised.clear();
+  }
+
+  #envName(ref: string): string {
+    const name = ref.slice(ENV.length);
+    if (!name.startsWith(this.envPrefix) || name.length === this.envPrefix.length) {
+      throw new SecretRefusedError(ref, `only variables named ${this.envPrefix}… may be read`);
+    }
+    return name;
+  }
+
+  /** The file's real path, if it lies inside the secrets directory; refuses anything else. */
+  #realPathInside(ref: string): string {
+    const path = ref.slice(FILE.length);
+    if (!isAbsolute(path)) throw new SecretRefusedError(ref, 'not an absolute path');
+    if (path.split('/').includes('..')) throw new SecretRefusedError(ref, 'contains ".."');
+    const root = this.#realRoot(ref);
+    const inside = (p: string, dir: string) => p.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`);
+    if (!inside(normalize(path), this.secretsDir) && !inside(normalize(path), root)) {
+      throw new SecretRefusedError(ref, `outside the secrets directory ${this.secretsDir}`);
+    }
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch (err) {
+      throw new SecretUnavailableError(ref, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file does not exist' : (err as Error).message);
+    }
+    if (!inside(real, root)) throw new SecretRefusedError(ref, `a symlink leads outside the secrets directory ${this.secretsDir}`);
+    return real;
+  }
+
+  #realRoot(ref: string): string {
+    try {
+      return realpathSync(this.secretsDir);
+    } catch {
+      throw new SecretUnavailableError(ref, `the secrets directory ${this.secretsDir} does not exist`);
+    }
+  }
+
+  #readFile(ref: string): string {
+    const real = this.#realPathInside(ref);
+    let fd: number;
+    try {
+      // O_NOFOLLOW: the path was checked symlink-free; one swapped in since is not followed.
+      fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (err) {
+      throw new SecretUnavailableError(ref, (err as Error).message);
+    }
+    try {
+      if (!fstatSync(fd).isFile()) throw new SecretUnavailableError(ref, 'not a regular file');
+      return readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  #scratchDir(): string {
+    if (!this.#scratch) {
+      // mkdtemp makes the directory 0700.
+      this.#scratch = mkdtempSync(join(this.#scratchParent, 'hostprov-worker-secrets-'));
+      process.once('exit', this.#removeAtExit);
+    }
+    return this.#scratch;
+  }
 }

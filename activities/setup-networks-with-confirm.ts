@@ -17,7 +17,7 @@ import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../vdsm/
 import { Capabilities } from '../model/vdsm/capabilities';
 import { VdsmCode } from '../model/vdsm/error-codes';
 import { connectVdsmAgent, withFreshAgentConnection, type ConnectAgent } from './agent-connection';
-import { clientEndpoint } from './agent-endpoint';
+import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { toActivityFailure } from './failure-mapping';
 import type { SetupNetworksInput, SetupNetworksOutcome } from './types';
 
@@ -32,7 +32,6 @@ export interface ConfirmLoopOptions {
    * resent request, how long to keep confirming before reading the outcome. @default 15000
    */
   windowSlackMs?: number;
-  runtimeDir?: string;
 }
 
 interface Progress {
@@ -43,13 +42,13 @@ interface Progress {
 }
 
 /** `connect` opens connections to the agent: the VDSM client unless a test answers for the host. */
-export function createSetupNetworksActivity(options: ConfirmLoopOptions = {}, connect: ConnectAgent = connectVdsmAgent) {
+export function createSetupNetworksActivity(access: AgentAccess, options: ConfirmLoopOptions = {}, connect: ConnectAgent = connectVdsmAgent) {
   const interval = options.confirmIntervalMs ?? 500;
   const pollTimeout = options.confirmTimeoutMs ?? 3000;
 
   return async function setupNetworksWithConfirm(input: SetupNetworksInput): Promise<SetupNetworksOutcome> {
     const ctx = Context.current();
-    const endpoint = clientEndpoint(input.endpoint, options.runtimeDir);
+    const endpoint = clientEndpoint(input.endpoint, access);
     const previous = ctx.info.heartbeatDetails as Progress | undefined;
     const progress: Progress = { requestId: input.requestId, sentAt: previous?.sentAt ?? Date.now(), confirmations: previous?.confirmations ?? 0 };
     const takingOver = ctx.info.attempt > 1;

@@ -89,16 +89,3 @@ export interface InstallHostActivities {
   setSafeNetworkConfig(endpoint: AgentEndpointRef): Promise<void>;
   fenceHost(input: FenceInput): Promise<FenceResult>;
 }
-
-/** Failure types activities raise as non-retryable `ApplicationFailure`s (matched by `nonRetryableErrorTypes`). */
-export const ActivityFailureType = {
-  /** The agent refused the request (VDSM validation codes 21..31 and the like): retrying cannot help. */
-  AGENT_REJECTED: 'AgentRejected',
-  /** The agent did not answer within the allowed time. */
-  AGENT_UNREACHABLE: 'AgentUnreachable',
-  /** A secret reference could not be resolved on this worker. */
-  SECRET_UNAVAILABLE: 'SecretUnavailable',
-  /** The fence agent reported a failure. */
-  FENCE_FAILED: 'FenceFailed',
-} as const;
-export type ActivityFailureType = (typeof ActivityFailureType)[keyof typeof ActivityFailureType];

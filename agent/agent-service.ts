@@ -9,6 +9,7 @@
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../lib/logger';
+import { ensurePrivateRootSync } from '../lib/private-dir';
 import { VdsmCode, VdsmError } from '../model/vdsm/error-codes';
 import { createLinuxBackend } from './backend/linux-backend';
 import { ConnectivityCheck } from './network/connectivity';
@@ -35,6 +36,8 @@ export interface AgentOptions {
   netns?: string;
   /** @default '/usr/sbin' */
   fenceAgentDir?: string;
+  /** How long a `blockingdhcp` setupNetworks waits for its leases. @default 60000 */
+  blockingDhcpTimeoutMs?: number;
   /**
    * `vdsm`: behave like stock VDSM, to see how callers treat a real oVirt host: only the verbs VDSM has (no
    * `Host.getRoute`), and no joining of repeated request ids (40 while busy). @default 'hostprov'
@@ -70,7 +73,8 @@ function gated(verbs: VerbDefinition[], recovering: () => boolean): VerbDefiniti
 
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const log = options.log;
-  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+  // Safe config, running config and journal describe the host's networks: root's business only.
+  ensurePrivateRootSync(options.stateDir);
   mkdirSync(options.runtimeDir, { recursive: true, mode: 0o700 });
   const backend = createLinuxBackend({ runtimeDir: options.runtimeDir, stateDir: options.stateDir, log, ...(options.netns ? { netns: options.netns } : {}) });
   const config = new ConfigStore(options.stateDir);
@@ -84,6 +88,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     journal,
     dhcp: new DhcpRegistry(options.runtimeDir, backend),
     log: log.child({ component: 'network' }),
+    ...(options.blockingDhcpTimeoutMs !== undefined ? { blockingDhcpTimeoutMs: options.blockingDhcpTimeoutMs } : {}),
     joinRepeatedIds: options.compatibility !== 'vdsm',
     ...(options.testPauseAt ? { pause: createPauseHook(options.testPauseAt, options.runtimeDir, log) } : {}),
   });
@@ -111,8 +116,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Claims the network verbs before they are served; confirmations and reads are served meanwhile.
   void network.recoverPendingTransaction();
   recovering = false;
-  const unsubscribe = backend.onDhcpLease((lease) => {
-    log.info({ dev: lease.dev, address: lease.address }, 'DHCP lease: telling subscribers to refresh capabilities');
+  // VDSM's DHCP monitor announces a new lease; we announce every change of a lease (a renewal that moved
+  // the subnet, and its loss too), because each one changes addresses, routes and source rules.
+  const unsubscribe = backend.onDhcpLeaseChange((change) => {
+    const detail = change.kind === 'bound' ? { dev: change.lease.dev, family: change.lease.family, address: `${change.lease.address}/${change.lease.prefixLen}` } : { dev: change.dev, family: change.family };
+    log.info({ change: change.kind, ...detail }, 'DHCP lease changed: telling subscribers to refresh capabilities');
     server.publishEvent({ method: '|net|host_conn|no_id', params: { notify_time: Math.round(performance.now()) } });
   });
   log.info({ address: server.address, stateDir: options.stateDir, runtimeDir: options.runtimeDir }, 'agent serving');

@@ -223,257 +223,372 @@ function journalOps(agent: RunningAgent): number | undefined {
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
+/** What one benchmark run measures, resolved from the options. */
+interface BenchSettings {
+  sizes: number[];
+  repetitions: number;
+  confirmCalls: number;
+  freshCalls: number;
+  signal: AbortSignal | undefined;
+}
+
+/** The scratch dir (removed at teardown) and the agents' log file in it. */
+interface Scratch {
+  dir: string;
+  token: string;
+  agentLog: Logger;
+  agentLogFile: string;
+}
+
+/** The benchmark host: a namespace of veth NICs, the agent acting on it, a client, and a reader of its kernel state. */
+interface BenchHost {
+  namespace: Netns;
+  agent: RunningAgent;
+  client: AgentClient;
+  endpoint: AgentEndpointInput;
+  reader: NetworkBackend;
+  nameservers: string[];
+  /** Fingerprint of the starting state: every run must leave the host exactly so. */
+  baseline: string;
+  assertBaseline(what: string): Promise<void>;
+}
+
 export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBenchResult> {
   const log = options.log ?? getLogger('bench');
-  const sizes = options.sizes ?? [1, 10, 100];
-  const repetitions = options.repetitions;
-  const confirmCalls = options.confirmCalls ?? 2000;
-  const freshCalls = options.freshCalls ?? 300;
-  if (Math.max(...sizes) > NIC_COUNT) throw new Error(`at most ${NIC_COUNT} networks`);
-  if (repetitions <= WARMUP) throw new Error(`repetitions must be more than the ${WARMUP} warm-up run`);
-
+  const settings = settingsOf(options);
   const machine = await machineInfo();
   say(`bench agent on ${machineLine(machine)}`);
   const teardown = new Teardown(log);
-  const dir = mkdtempSync(join(tmpdir(), 'hostprov-bench-agent-'));
-  teardown.add('scratch dir', () => rmSync(dir, { recursive: true, force: true }));
-  const agentLogFile = join(dir, 'agent.log');
-  const agentLog = pino({ level: 'info', base: { pid: process.pid, component: 'agent' } }, pino.destination({ dest: agentLogFile, sync: true }));
-
+  const scratch = createScratch(teardown);
   try {
-    // --- the host: 100 veth NICs whose peers sit in a second namespace ---------------------------------
-    const token = uniqueToken();
-    say(`setting up: namespace with ${NIC_COUNT} veth NICs, agent (netns mode, insecure loopback)...`);
-    const host = await Netns.create(`hpbh-${token}`);
-    teardown.add(`namespace ${host.name}`, () => host.destroy());
-    const peer = await Netns.create(`hpbp-${token}`);
-    teardown.add(`namespace ${peer.name}`, () => peer.destroy());
-    const pairs = Array.from({ length: NIC_COUNT }, (_, i) => `link add name eth${i} netns ${host.name} type veth peer name p${i} netns ${peer.name}\n`);
-    await run(['ip', '-batch', '-'], { input: pairs.join('') });
-    await host.ip(['-batch', '-'], { input: Array.from({ length: NIC_COUNT }, (_, i) => `link set dev eth${i} up\n`).join('') });
-    await peer.ip(['-batch', '-'], { input: Array.from({ length: NIC_COUNT }, (_, i) => `link set dev p${i} up\n`).join('') });
-
-    const agent = await startAgent({ listen: { host: '127.0.0.1', port: 0 }, stateDir: join(dir, 'state'), runtimeDir: join(dir, 'run'), tls: 'insecure', netns: host.name, log: agentLog });
-    teardown.add('agent', () => agent.close());
-    const plainEndpoint: AgentEndpointInput = { host: '127.0.0.1', port: agent.address.port, tls: { insecure: true } };
-    const client = await AgentClient.connect(plainEndpoint, { callTimeoutMs: CALL_TIMEOUT_MS });
-    teardown.add('client', () => client.close());
-    const reader: NetworkBackend = createLinuxBackend({ netns: host.name, runtimeDir: join(dir, 'reader'), log: agentLog });
-    teardown.add('reader', () => reader.close());
-    const nameservers = await reader.nameservers();
-    const baseline = fingerprint(await reader.read());
-    const assertBaseline = async (what: string) => {
-      if (fingerprint(await reader.read()) !== baseline) throw new Error(`${what}: the host is not back in its starting state`);
-    };
-
-    // --- 1. setupNetworks of N bridged networks vs the floor ---------------------------------------------
-    const setupResults: SizeResult[] = [];
-    for (const n of sizes) {
-      const networks = networksFor(n);
-      const params = { networks, bondings: {}, options: { connectivityCheck: 'false' } };
-      const removal = { networks: Object.fromEntries(Object.keys(networks).map((name) => [name, { remove: true }])), bondings: {}, options: { connectivityCheck: 'false' } };
-      const agentMs: number[] = [];
-      const floorMs: number[] = [];
-      const spawns: SpawnCount[] = [];
-      const readMs: number[] = [];
-      const agentRemoveMs: number[] = [];
-      const floorRemoveMs: number[] = [];
-      const planMs: number[] = [];
-      let planOps = 0;
-      let batchLines = 0;
-      for (let rep = 0; rep < repetitions; rep++) {
-        options.signal?.throwIfAborted();
-        // the agent, through the client
-        await assertBaseline(`before agent apply (N=${n})`);
-        const counted = await countSpawns(async () => {
-          const t0 = performance.now();
-          const result = await client.call('Host.setupNetworks', params, { timeoutMs: CALL_TIMEOUT_MS });
-          return { elapsed: performance.now() - t0, result };
-        });
-        if ((counted.value.result as { code?: number }).code !== 0) throw new Error(`setupNetworks(N=${n}) answered ${JSON.stringify(counted.value.result)}`);
-        agentMs.push(counted.value.elapsed);
-        spawns.push({ ipRead: counted.ipRead, ipApply: counted.ipApply, other: counted.other, childMs: counted.childMs });
-        const agentOps = journalOps(agent);
-        const tRemove = performance.now();
-        await client.call('Host.setupNetworks', removal, { timeoutMs: CALL_TIMEOUT_MS });
-        agentRemoveMs.push(performance.now() - tRemove);
-
-        // the floor: the same plan as one ip -batch file
-        const tRead = performance.now();
-        const current = await reader.read();
-        readMs.push(performance.now() - tRead);
-        if (fingerprint(current) !== baseline) throw new Error(`before floor apply (N=${n}): the agent's removal did not restore the starting state`);
-        const tPlan = performance.now();
-        const { plan, next } = planFor(params, EMPTY_CONFIG, current, nameservers);
-        const input = batchInput(plan);
-        planMs.push(performance.now() - tPlan);
-        if (agentOps !== undefined && agentOps !== plan.ops.length) throw new Error(`N=${n}: the agent applied ${agentOps} ops, the floor plan has ${plan.ops.length}`);
-        planOps = plan.ops.length;
-        const file = join(dir, `floor-${n}.batch`);
-        batchLines = input.split('\n').length - 1;
-        writeFileSync(file, input);
-        const t0 = performance.now();
-        await run(['ip', '-n', host.name, '-batch', file]);
-        floorMs.push(performance.now() - t0);
-        const applied = await reader.read();
-        const undoFile = join(dir, `floor-${n}-undo.batch`);
-        writeFileSync(undoFile, batchInput(planFor(removal, next, applied, nameservers).plan));
-        const tUndo = performance.now();
-        await run(['ip', '-n', host.name, '-batch', undoFile]);
-        floorRemoveMs.push(performance.now() - tUndo);
-
-        const tag = rep < WARMUP ? ' (warm-up, discarded)' : '';
-        say(`  setupNetworks N=${n} run ${rep + 1}/${repetitions}: agent ${ms(agentMs.at(-1) ?? 0)}, floor ${ms(floorMs.at(-1) ?? 0)}; removal: agent ${ms(agentRemoveMs.at(-1) ?? 0)}, floor ${ms(floorRemoveMs.at(-1) ?? 0)}${tag}`);
-      }
-      await assertBaseline(`after N=${n}`);
-      const agentFig = figure(afterWarmup(agentMs, WARMUP));
-      const floorFig = figure(afterWarmup(floorMs, WARMUP));
-      const measuredSpawns = afterWarmup(spawns, WARMUP);
-      const med = (pick: (s: SpawnCount) => number) => summarize(measuredSpawns.map(pick)).median;
-      setupResults.push({
-        networks: n,
-        planOps,
-        batchLines,
-        agent: { ...agentFig, samples: agentMs.map((x) => round(x, 3)) },
-        floor: { ...floorFig, samples: floorMs.map((x) => round(x, 3)) },
-        ratio: { median: round(agentFig.median / floorFig.median, 2), p95: round(agentFig.p95 / floorFig.p95, 2) },
-        processesPerApply: { ipRead: med((s) => s.ipRead), ipApply: med((s) => s.ipApply), other: med((s) => s.other), unit: 'processes' },
-        agentTimeInChildProcesses: figure(measuredSpawns.map((s) => s.childMs)),
-        removal: { agent: figure(afterWarmup(agentRemoveMs, WARMUP)), floor: figure(afterWarmup(floorRemoveMs, WARMUP)) },
-        pieces: { kernelRead: figure(afterWarmup(readMs, WARMUP)), modelPipeline: figure(afterWarmup(planMs, WARMUP)) },
-      });
-      say(`setupNetworks N=${n}: agent median ${ms(agentFig.median)} / floor ${ms(floorFig.median)} = ×${round(agentFig.median / floorFig.median, 1)} (${planOps} ops)`);
-    }
-
-    // --- 2. apply → rollback complete ---------------------------------------------------------------------
-    const rollbackMs: number[] = [];
-    const rollbackParts: RollbackParts[] = [];
-    const rbParams = {
-      networks: { rb0: { nic: 'eth0', bridged: 'true', ipaddr: '10.201.0.1', netmask: '255.255.255.0' } },
-      bondings: {},
-      options: { connectivityCheck: 'true', connectivityTimeout: ROLLBACK_TIMEOUT_S },
-    };
-    for (let rep = 0; rep < repetitions; rep++) {
-      options.signal?.throwIfAborted();
-      await assertBaseline('before the unconfirmed change');
-      const sentAt = Date.now();
-      const t0 = performance.now();
-      const outcome = await client.call('Host.setupNetworks', rbParams, { timeoutMs: CALL_TIMEOUT_MS }).then(
-        () => null,
-        (err: unknown) => err,
-      );
-      const elapsed = performance.now() - t0;
-      const repliedAt = Date.now();
-      if (!(outcome instanceof AgentRpcError) || outcome.code !== VdsmCode.LOST_CONNECTION) {
-        throw new Error(`unconfirmed setupNetworks: expected code ${VdsmCode.LOST_CONNECTION}, got ${outcome instanceof Error ? outcome.message : 'success'}`);
-      }
-      rollbackMs.push(elapsed);
-      const parts = rollbackPartsFromJournal(agent, sentAt, repliedAt);
-      if (parts) rollbackParts.push(parts);
-      say(`  apply→rollback run ${rep + 1}/${repetitions}: ${ms(elapsed)}${rep < WARMUP ? ' (warm-up, discarded)' : ''}`);
-    }
-    await assertBaseline('after the rollbacks');
-    const rollbackTotal = afterWarmup(rollbackMs, WARMUP);
-    const measuredParts = rollbackParts.length === rollbackMs.length ? afterWarmup(rollbackParts, WARMUP) : [];
-    const rollback = {
-      connectivityTimeoutMs: ROLLBACK_TIMEOUT_S * 1000,
-      total: figure(rollbackTotal),
-      overhead: figure(rollbackTotal.map((x) => x - ROLLBACK_TIMEOUT_S * 1000)),
-      parts: measuredParts.length
-        ? {
-            resolutionMs: 1,
-            sendToApplied: figure(measuredParts.map((p) => p.sendToApplied)),
-            appliedToRolledBackMinusTimeout: figure(measuredParts.map((p) => p.appliedToRolledBack - ROLLBACK_TIMEOUT_S * 1000)),
-            rolledBackToReply: figure(measuredParts.map((p) => p.rolledBackToReply)),
-          }
-        : null,
-    };
-    say(`apply→rollback: median ${ms(rollback.total.median)}, overhead beyond the 1 s timeout ${ms(rollback.overhead.median)}`);
-
-    // --- 3. confirmConnectivity round trips -----------------------------------------------------------------
-    const confirmOnce = (c: AgentClient) => c.call('Host.confirmConnectivity', {}, { timeoutMs: 10_000 });
-    const established = async (c: AgentClient): Promise<number[]> => {
-      const out: number[] = [];
-      for (let i = 0; i < CONFIRM_WARMUP + confirmCalls; i++) {
-        if (i % 100 === 0) options.signal?.throwIfAborted();
-        const t0 = performance.now();
-        await confirmOnce(c);
-        out.push(performance.now() - t0);
-      }
-      return afterWarmup(out, CONFIRM_WARMUP);
-    };
-    const fresh = async (endpoint: AgentEndpointInput): Promise<number[]> => {
-      const out: number[] = [];
-      for (let i = 0; i < CONFIRM_WARMUP + freshCalls; i++) {
-        if (i % 20 === 0) options.signal?.throwIfAborted();
-        const t0 = performance.now();
-        await withFreshConnection(endpoint, confirmOnce, { connectTimeoutMs: 10_000 });
-        out.push(performance.now() - t0);
-      }
-      return afterWarmup(out, CONFIRM_WARMUP);
-    };
-
-    say(`confirmConnectivity, plain TCP: ${confirmCalls} calls on one session, ${freshCalls} on fresh connections...`);
-    const plain = { established: figure(await established(client)), fresh: figure(await fresh(plainEndpoint)) };
-
-    options.signal?.throwIfAborted();
-    say('confirmConnectivity, mutual TLS: starting a second agent with a generated PKI...');
-    const pki = await ensurePki(join(dir, 'pki'), { servers: [{ name: 'agent', ips: ['127.0.0.1'] }], clients: [{ name: 'bench' }] });
-    // Its own empty namespace: confirmConnectivity touches no kernel state, and this agent must not touch the benchmark host.
-    const tlsHost = await Netns.create(`hpbt-${token}`);
-    teardown.add(`namespace ${tlsHost.name}`, () => tlsHost.destroy());
-    const tlsAgent = await startAgent({
-      listen: { host: '127.0.0.1', port: 0 },
-      stateDir: join(dir, 'tls-state'),
-      runtimeDir: join(dir, 'tls-run'),
-      tls: pki.server('agent'),
-      netns: tlsHost.name,
-      log: agentLog,
-    });
-    teardown.add('TLS agent', () => tlsAgent.close());
-    const tlsEndpoint: AgentEndpointInput = { host: '127.0.0.1', port: tlsAgent.address.port, tls: pki.client('bench') };
-    const tlsClient = await AgentClient.connect(tlsEndpoint);
-    teardown.add('TLS client', () => tlsClient.close());
-    const tls = { established: figure(await established(tlsClient)), fresh: figure(await fresh(tlsEndpoint)) };
-    for (const [mode, f] of Object.entries({ plain, tls })) {
-      say(`confirmConnectivity ${mode}: established p50 ${ms(f.established.median)} p95 ${ms(f.established.p95)}; fresh p50 ${ms(f.fresh.median)} p95 ${ms(f.fresh.p95)}`);
-    }
+    const bench = await setUpBenchHost(scratch, teardown);
+    const setupNetworks: SizeResult[] = [];
+    for (const n of settings.sizes) setupNetworks.push(await measureSetupNetworks(bench, n, settings, scratch.dir));
+    const rollback = await measureRollback(bench, settings);
+    const confirm = await measureConfirm(bench, settings, scratch, teardown);
 
     const result: AgentBenchResult = {
       benchmark: 'agent',
       machine,
       setup: {
         nics: NIC_COUNT,
-        repetitions,
+        repetitions: settings.repetitions,
         warmupDiscarded: WARMUP,
         transport: 'agent in-process (netns mode) on 127.0.0.1; client in the same process',
         agentLogLevel: 'info (to a file)',
       },
-      setupNetworks: setupResults,
+      setupNetworks,
       rollback,
-      confirm: { plain, tls },
+      confirm,
     };
-    const paths = writeReport(options.outDir, 'agent', result, agentMarkdown(result, confirmCalls, freshCalls));
+    const paths = writeReport(options.outDir, 'agent', result, agentMarkdown(result, settings.confirmCalls, settings.freshCalls));
     say(`wrote ${paths.json} and ${paths.md}`);
     return result;
   } catch (err) {
     // Ctrl-C reaches our `ip` children too (same process group); report the interruption, not its echo.
     if (options.signal?.aborted) throw options.signal.reason;
-    // The agent's own log explains most failures; show its end before the scratch dir goes.
-    const tail = (() => {
-      try {
-        return readFileSync(agentLogFile, 'utf8').trim().split('\n').slice(-15).join('\n');
-      } catch {
-        return '';
-      }
-    })();
-    if (tail) log.error({ agentLogTail: tail }, 'bench agent failed; the end of the agent log');
+    logAgentLogTail(log, scratch.agentLogFile);
     throw err;
   } finally {
     say('cleaning up...');
     await teardown.run();
-    agentLog.flush();
+    scratch.agentLog.flush();
   }
+}
+
+function settingsOf(options: AgentBenchOptions): BenchSettings {
+  const settings = {
+    sizes: options.sizes ?? [1, 10, 100],
+    repetitions: options.repetitions,
+    confirmCalls: options.confirmCalls ?? 2000,
+    freshCalls: options.freshCalls ?? 300,
+    signal: options.signal,
+  };
+  if (Math.max(...settings.sizes) > NIC_COUNT) throw new Error(`at most ${NIC_COUNT} networks`);
+  if (settings.repetitions <= WARMUP) throw new Error(`repetitions must be more than the ${WARMUP} warm-up run`);
+  return settings;
+}
+
+function createScratch(teardown: Teardown): Scratch {
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-bench-agent-'));
+  teardown.add('scratch dir', () => rmSync(dir, { recursive: true, force: true }));
+  const agentLogFile = join(dir, 'agent.log');
+  const agentLog = pino({ level: 'info', base: { pid: process.pid, component: 'agent' } }, pino.destination({ dest: agentLogFile, sync: true }));
+  return { dir, token: uniqueToken(), agentLog, agentLogFile };
+}
+
+/** The host: 100 veth NICs whose peers sit in a second namespace, and the agent acting on it. */
+async function setUpBenchHost(scratch: Scratch, teardown: Teardown): Promise<BenchHost> {
+  const { dir, token, agentLog } = scratch;
+  say(`setting up: namespace with ${NIC_COUNT} veth NICs, agent (netns mode, insecure loopback)...`);
+  const namespace = await Netns.create(`hpbh-${token}`);
+  teardown.add(`namespace ${namespace.name}`, () => namespace.destroy());
+  const peer = await Netns.create(`hpbp-${token}`);
+  teardown.add(`namespace ${peer.name}`, () => peer.destroy());
+  const pairs = Array.from({ length: NIC_COUNT }, (_, i) => `link add name eth${i} netns ${namespace.name} type veth peer name p${i} netns ${peer.name}\n`);
+  await run(['ip', '-batch', '-'], { input: pairs.join('') });
+  await namespace.ip(['-batch', '-'], { input: Array.from({ length: NIC_COUNT }, (_, i) => `link set dev eth${i} up\n`).join('') });
+  await peer.ip(['-batch', '-'], { input: Array.from({ length: NIC_COUNT }, (_, i) => `link set dev p${i} up\n`).join('') });
+
+  const agent = await startAgent({ listen: { host: '127.0.0.1', port: 0 }, stateDir: join(dir, 'state'), runtimeDir: join(dir, 'run'), tls: 'insecure', netns: namespace.name, log: agentLog });
+  teardown.add('agent', () => agent.close());
+  const endpoint: AgentEndpointInput = { host: '127.0.0.1', port: agent.address.port, tls: { insecure: true } };
+  const client = await AgentClient.connect(endpoint, { callTimeoutMs: CALL_TIMEOUT_MS });
+  teardown.add('client', () => client.close());
+  const reader: NetworkBackend = createLinuxBackend({ netns: namespace.name, runtimeDir: join(dir, 'reader'), log: agentLog });
+  teardown.add('reader', () => reader.close());
+  const nameservers = await reader.nameservers();
+  const baseline = fingerprint(await reader.read());
+  return {
+    namespace,
+    agent,
+    client,
+    endpoint,
+    reader,
+    nameservers,
+    baseline,
+    async assertBaseline(what: string) {
+      if (fingerprint(await reader.read()) !== baseline) throw new Error(`${what}: the host is not back in its starting state`);
+    },
+  };
+}
+
+/** 1. setupNetworks of N bridged networks through the agent vs the floor, each undone after every run. */
+async function measureSetupNetworks(bench: BenchHost, n: number, settings: BenchSettings, dir: string): Promise<SizeResult> {
+  const networks = networksFor(n);
+  const params = { networks, bondings: {}, options: { connectivityCheck: 'false' } };
+  const removal = { networks: Object.fromEntries(Object.keys(networks).map((name) => [name, { remove: true }])), bondings: {}, options: { connectivityCheck: 'false' } };
+  const agentRuns: AgentRun[] = [];
+  const floorRuns: FloorRun[] = [];
+  for (let rep = 0; rep < settings.repetitions; rep++) {
+    settings.signal?.throwIfAborted();
+    const agentRun = await runThroughAgent(bench, n, params, removal);
+    const floorRun = await runFloor(bench, n, params, removal, agentRun.ops, dir);
+    agentRuns.push(agentRun);
+    floorRuns.push(floorRun);
+    const tag = rep < WARMUP ? ' (warm-up, discarded)' : '';
+    say(`  setupNetworks N=${n} run ${rep + 1}/${settings.repetitions}: agent ${ms(agentRun.applyMs)}, floor ${ms(floorRun.applyMs)}; removal: agent ${ms(agentRun.removeMs)}, floor ${ms(floorRun.removeMs)}${tag}`);
+  }
+  await bench.assertBaseline(`after N=${n}`);
+  const result = sizeResult(n, agentRuns, floorRuns);
+  say(`setupNetworks N=${n}: agent median ${ms(result.agent.median)} / floor ${ms(result.floor.median)} = ×${round(result.agent.median / result.floor.median, 1)} (${result.planOps} ops)`);
+  return result;
+}
+
+interface AgentRun {
+  applyMs: number;
+  spawns: SpawnCount;
+  /** Ops the agent applied, from its journal. */
+  ops: number | undefined;
+  removeMs: number;
+}
+
+/** The agent, through the client: apply (counting the processes it spawns), then remove. */
+async function runThroughAgent(bench: BenchHost, n: number, params: Record<string, unknown>, removal: Record<string, unknown>): Promise<AgentRun> {
+  await bench.assertBaseline(`before agent apply (N=${n})`);
+  const counted = await countSpawns(async () => {
+    const t0 = performance.now();
+    const result = await bench.client.call('Host.setupNetworks', params, { timeoutMs: CALL_TIMEOUT_MS });
+    return { elapsed: performance.now() - t0, result };
+  });
+  if ((counted.value.result as { code?: number }).code !== 0) throw new Error(`setupNetworks(N=${n}) answered ${JSON.stringify(counted.value.result)}`);
+  const ops = journalOps(bench.agent);
+  const tRemove = performance.now();
+  await bench.client.call('Host.setupNetworks', removal, { timeoutMs: CALL_TIMEOUT_MS });
+  const removeMs = performance.now() - tRemove;
+  return { applyMs: counted.value.elapsed, spawns: { ipRead: counted.ipRead, ipApply: counted.ipApply, other: counted.other, childMs: counted.childMs }, ops, removeMs };
+}
+
+interface FloorRun {
+  readMs: number;
+  planMs: number;
+  planOps: number;
+  batchLines: number;
+  applyMs: number;
+  removeMs: number;
+}
+
+/**
+ * The floor: the same plan (made by the same model functions) as one `ip -batch` file, then its undo as
+ * another. The plan must have as many ops as the agent applied (`agentOps`, when its journal told).
+ */
+async function runFloor(
+  bench: BenchHost,
+  n: number,
+  params: Record<string, unknown>,
+  removal: Record<string, unknown>,
+  agentOps: number | undefined,
+  dir: string,
+): Promise<FloorRun> {
+  const { reader, namespace, nameservers } = bench;
+  const tRead = performance.now();
+  const current = await reader.read();
+  const readMs = performance.now() - tRead;
+  if (fingerprint(current) !== bench.baseline) throw new Error(`before floor apply (N=${n}): the agent's removal did not restore the starting state`);
+  const tPlan = performance.now();
+  const { plan, next } = planFor(params, EMPTY_CONFIG, current, nameservers);
+  const input = batchInput(plan);
+  const planMs = performance.now() - tPlan;
+  if (agentOps !== undefined && agentOps !== plan.ops.length) throw new Error(`N=${n}: the agent applied ${agentOps} ops, the floor plan has ${plan.ops.length}`);
+  const file = join(dir, `floor-${n}.batch`);
+  writeFileSync(file, input);
+  const t0 = performance.now();
+  await run(['ip', '-n', namespace.name, '-batch', file]);
+  const applyMs = performance.now() - t0;
+  const applied = await reader.read();
+  const undoFile = join(dir, `floor-${n}-undo.batch`);
+  writeFileSync(undoFile, batchInput(planFor(removal, next, applied, nameservers).plan));
+  const tUndo = performance.now();
+  await run(['ip', '-n', namespace.name, '-batch', undoFile]);
+  const removeMs = performance.now() - tUndo;
+  return { readMs, planMs, planOps: plan.ops.length, batchLines: input.split('\n').length - 1, applyMs, removeMs };
+}
+
+function sizeResult(n: number, agentRuns: AgentRun[], floorRuns: FloorRun[]): SizeResult {
+  const agentMs = agentRuns.map((r) => r.applyMs);
+  const floorMs = floorRuns.map((r) => r.applyMs);
+  const agentFig = figure(afterWarmup(agentMs, WARMUP));
+  const floorFig = figure(afterWarmup(floorMs, WARMUP));
+  const measuredSpawns = afterWarmup(agentRuns.map((r) => r.spawns), WARMUP);
+  const med = (pick: (s: SpawnCount) => number) => summarize(measuredSpawns.map(pick)).median;
+  const measuredFloor = (pick: (r: FloorRun) => number) => figure(afterWarmup(floorRuns.map(pick), WARMUP));
+  const last = floorRuns.at(-1);
+  return {
+    networks: n,
+    planOps: last?.planOps ?? 0,
+    batchLines: last?.batchLines ?? 0,
+    agent: { ...agentFig, samples: agentMs.map((x) => round(x, 3)) },
+    floor: { ...floorFig, samples: floorMs.map((x) => round(x, 3)) },
+    ratio: { median: round(agentFig.median / floorFig.median, 2), p95: round(agentFig.p95 / floorFig.p95, 2) },
+    processesPerApply: { ipRead: med((s) => s.ipRead), ipApply: med((s) => s.ipApply), other: med((s) => s.other), unit: 'processes' },
+    agentTimeInChildProcesses: figure(measuredSpawns.map((s) => s.childMs)),
+    removal: { agent: figure(afterWarmup(agentRuns.map((r) => r.removeMs), WARMUP)), floor: measuredFloor((r) => r.removeMs) },
+    pieces: { kernelRead: measuredFloor((r) => r.readMs), modelPipeline: measuredFloor((r) => r.planMs) },
+  };
+}
+
+/** 2. apply → rollback complete: one bridged network, connectivity check on, a 1 s timeout, no confirmation. */
+async function measureRollback(bench: BenchHost, settings: BenchSettings): Promise<AgentBenchResult['rollback']> {
+  const rollbackMs: number[] = [];
+  const rollbackParts: RollbackParts[] = [];
+  for (let rep = 0; rep < settings.repetitions; rep++) {
+    settings.signal?.throwIfAborted();
+    await bench.assertBaseline('before the unconfirmed change');
+    const { elapsed, parts } = await unconfirmedChange(bench);
+    rollbackMs.push(elapsed);
+    if (parts) rollbackParts.push(parts);
+    say(`  apply→rollback run ${rep + 1}/${settings.repetitions}: ${ms(elapsed)}${rep < WARMUP ? ' (warm-up, discarded)' : ''}`);
+  }
+  await bench.assertBaseline('after the rollbacks');
+  const rollback = rollbackFigures(rollbackMs, rollbackParts.length === rollbackMs.length ? rollbackParts : []);
+  say(`apply→rollback: median ${ms(rollback.total.median)}, overhead beyond the 1 s timeout ${ms(rollback.overhead.median)}`);
+  return rollback;
+}
+
+/** One unconfirmed setupNetworks, timed from sending to receiving code 10, split at the agent's journal entries. */
+async function unconfirmedChange(bench: BenchHost): Promise<{ elapsed: number; parts: RollbackParts | null }> {
+  const params = {
+    networks: { rb0: { nic: 'eth0', bridged: 'true', ipaddr: '10.201.0.1', netmask: '255.255.255.0' } },
+    bondings: {},
+    options: { connectivityCheck: 'true', connectivityTimeout: ROLLBACK_TIMEOUT_S },
+  };
+  const sentAt = Date.now();
+  const t0 = performance.now();
+  const outcome = await bench.client.call('Host.setupNetworks', params, { timeoutMs: CALL_TIMEOUT_MS }).then(
+    () => null,
+    (err: unknown) => err,
+  );
+  const elapsed = performance.now() - t0;
+  const repliedAt = Date.now();
+  if (!(outcome instanceof AgentRpcError) || outcome.code !== VdsmCode.LOST_CONNECTION) {
+    throw new Error(`unconfirmed setupNetworks: expected code ${VdsmCode.LOST_CONNECTION}, got ${outcome instanceof Error ? outcome.message : 'success'}`);
+  }
+  return { elapsed, parts: rollbackPartsFromJournal(bench.agent, sentAt, repliedAt) };
+}
+
+/** `parts` only when every run had them (else the split would describe a different set of runs). */
+function rollbackFigures(rollbackMs: number[], parts: RollbackParts[]): AgentBenchResult['rollback'] {
+  const total = afterWarmup(rollbackMs, WARMUP);
+  const measuredParts = parts.length ? afterWarmup(parts, WARMUP) : [];
+  return {
+    connectivityTimeoutMs: ROLLBACK_TIMEOUT_S * 1000,
+    total: figure(total),
+    overhead: figure(total.map((x) => x - ROLLBACK_TIMEOUT_S * 1000)),
+    parts: measuredParts.length
+      ? {
+          resolutionMs: 1,
+          sendToApplied: figure(measuredParts.map((p) => p.sendToApplied)),
+          appliedToRolledBackMinusTimeout: figure(measuredParts.map((p) => p.appliedToRolledBack - ROLLBACK_TIMEOUT_S * 1000)),
+          rolledBackToReply: figure(measuredParts.map((p) => p.rolledBackToReply)),
+        }
+      : null,
+  };
+}
+
+/** 3. confirmConnectivity round trips, over one session and over fresh connections, plain TCP and mutual TLS. */
+async function measureConfirm(bench: BenchHost, settings: BenchSettings, scratch: Scratch, teardown: Teardown): Promise<AgentBenchResult['confirm']> {
+  say(`confirmConnectivity, plain TCP: ${settings.confirmCalls} calls on one session, ${settings.freshCalls} on fresh connections...`);
+  const plain = await confirmFigures(bench.client, bench.endpoint, settings);
+
+  settings.signal?.throwIfAborted();
+  say('confirmConnectivity, mutual TLS: starting a second agent with a generated PKI...');
+  const { client: tlsClient, endpoint: tlsEndpoint } = await startTlsAgent(scratch, teardown);
+  const tls = await confirmFigures(tlsClient, tlsEndpoint, settings);
+  for (const [mode, f] of Object.entries({ plain, tls })) {
+    say(`confirmConnectivity ${mode}: established p50 ${ms(f.established.median)} p95 ${ms(f.established.p95)}; fresh p50 ${ms(f.fresh.median)} p95 ${ms(f.fresh.p95)}`);
+  }
+  return { plain, tls };
+}
+
+async function confirmFigures(client: AgentClient, endpoint: AgentEndpointInput, settings: BenchSettings): Promise<{ established: Figure; fresh: Figure }> {
+  const confirmOnce = (c: AgentClient) => c.call('Host.confirmConnectivity', {}, { timeoutMs: 10_000 });
+  const established: number[] = [];
+  for (let i = 0; i < CONFIRM_WARMUP + settings.confirmCalls; i++) {
+    if (i % 100 === 0) settings.signal?.throwIfAborted();
+    const t0 = performance.now();
+    await confirmOnce(client);
+    established.push(performance.now() - t0);
+  }
+  const fresh: number[] = [];
+  for (let i = 0; i < CONFIRM_WARMUP + settings.freshCalls; i++) {
+    if (i % 20 === 0) settings.signal?.throwIfAborted();
+    const t0 = performance.now();
+    await withFreshConnection(endpoint, confirmOnce, { connectTimeoutMs: 10_000 });
+    fresh.push(performance.now() - t0);
+  }
+  return { established: figure(afterWarmup(established, CONFIRM_WARMUP)), fresh: figure(afterWarmup(fresh, CONFIRM_WARMUP)) };
+}
+
+/** A second agent with a generated PKI, in its own empty namespace: confirmConnectivity touches no kernel state. */
+async function startTlsAgent(scratch: Scratch, teardown: Teardown): Promise<{ client: AgentClient; endpoint: AgentEndpointInput }> {
+  const { dir, token, agentLog } = scratch;
+  const pki = await ensurePki(join(dir, 'pki'), { servers: [{ name: 'agent', ips: ['127.0.0.1'] }], clients: [{ name: 'bench' }] });
+  const tlsHost = await Netns.create(`hpbt-${token}`);
+  teardown.add(`namespace ${tlsHost.name}`, () => tlsHost.destroy());
+  const tlsAgent = await startAgent({
+    listen: { host: '127.0.0.1', port: 0 },
+    stateDir: join(dir, 'tls-state'),
+    runtimeDir: join(dir, 'tls-run'),
+    tls: pki.server('agent'),
+    netns: tlsHost.name,
+    log: agentLog,
+  });
+  teardown.add('TLS agent', () => tlsAgent.close());
+  const endpoint: AgentEndpointInput = { host: '127.0.0.1', port: tlsAgent.address.port, tls: pki.client('bench') };
+  const client = await AgentClient.connect(endpoint);
+  teardown.add('TLS client', () => client.close());
+  return { client, endpoint };
+}
+
+/** The agent's own log explains most failures; show its end before the scratch dir goes. */
+function logAgentLogTail(log: Logger, agentLogFile: string): void {
+  let tail = '';
+  try {
+    tail = readFileSync(agentLogFile, 'utf8').trim().split('\n').slice(-15).join('\n');
+  } catch {
+    // no log yet
+  }
+  if (tail) log.error({ agentLogTail: tail }, 'bench agent failed; the end of the agent log');
 }
 
 function agentMarkdown(r: AgentBenchResult, confirmCalls: number, freshCalls: number): string {

@@ -254,7 +254,8 @@ export async function runInstallHostBench(options: InstallHostBenchOptions): Pro
     const bundlePath = join(dir, 'workflow-bundle.js');
     writeFileSync(bundlePath, await bundleWorkflows(log));
     mkdirSync(join(dir, 'worker'), { recursive: true });
-    const worker = await startWorker({ address: server.address, namespace: server.namespace, dataDir: join(dir, 'worker'), workflowBundlePath: bundlePath, log: getLogger('worker') });
+    // The labs below keep their references (PKI, BMC passwords) under `dir`.
+    const worker = await startWorker({ address: server.address, namespace: server.namespace, dataDir: join(dir, 'worker'), workflowBundlePath: bundlePath, secrets: { secretsDir: dir }, allowInsecureAgents: true, log: getLogger('worker') });
     teardown.add('worker', async () => {
       // Bounded: after a Ctrl-C the worker may still be draining activities of abandoned installs.
       const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000).unref());

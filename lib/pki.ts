@@ -35,7 +35,6 @@ const pkiSpecSchema = z.object({
 
 /** What to issue; `ips` and `dnsNames` become subjectAltNames of a server certificate. */
 export type PkiSpec = z.input<typeof pkiSpecSchema>;
-export type PkiServerSpec = z.input<typeof serverSpecSchema>;
 
 /** One leaf certificate, its key, and the CA that verifies peers: the shape TLS options take. */
 export interface LeafFiles {

@@ -80,11 +80,6 @@ export function canonicalIP(value: string): string {
   return isIPv6(value) && !isIPv4(value) ? compressIPv6(value) : value;
 }
 
-export function sameIP(a: string | undefined | null, b: string | undefined | null): boolean {
-  if (!a || !b) return !a && !b;
-  return canonicalIP(a) === canonicalIP(b);
-}
-
 /** Strips the `::ffff:` prefix of an IPv4-mapped IPv6 address (sockets on `::` report these). */
 export function unmapIPv4(value: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(value);

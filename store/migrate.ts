@@ -1,6 +1,6 @@
 /** Runs the schema forward to the latest version (`migrations/`); the store does this on every open. */
 import type { Kysely } from 'kysely';
-import { Migrator } from 'kysely/migration';
+import { Migrator } from 'kysely';
 import type { StoreDialect } from './dialect';
 import { StoreOpenError } from './errors';
 import { migrationsFor } from './migrations';

@@ -11,7 +11,7 @@ import type { Host, HostDraft, HostPatch } from '../model/host-networking/host';
 import type { AttachmentChanges, IntentSnapshot } from '../model/host-networking/intent';
 import type { Network, NetworkDraft, NetworkPatch } from '../model/host-networking/network';
 import type { AttachmentDraft, AttachmentPatch, NetworkAttachment } from '../model/host-networking/network-attachment';
-import type { ReportedInterfaces } from '../model/host-networking/reported-interfaces';
+import type { ReportedInterfacesInput } from '../model/host-networking/reported-interfaces';
 import type { StoreDialect } from './dialect';
 
 /** Who asks for a write, kept on attachment rows for audit. */
@@ -64,7 +64,7 @@ export interface HostRepository {
   /** The host with that id, registered (named by its id, no cluster) if the store has not seen it. */
   ensure(id: string): Promise<Host>;
   /** Replaces the host's last reported interfaces. */
-  recordReportedInterfaces(id: string, report: ReportedInterfaces, reportedAt?: string): Promise<Host>;
+  recordReportedInterfaces(id: string, report: ReportedInterfacesInput, reportedAt?: string): Promise<Host>;
 }
 
 export interface IntentResult {

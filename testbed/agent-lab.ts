@@ -11,7 +11,7 @@ import type { AgentEndpointInput } from '../vdsm/client/endpoint';
 import { ensurePki, type Pki } from '../lib/pki';
 import { PROJECT_ROOT } from '../lib/paths';
 import type { InstallHostRequest } from '../model/install-host/contract';
-import { AGENT_PORT_DEFAULT } from './agent-lab-constants';
+import { VDSM_PORT } from '../model/vdsm/port';
 import { waitForTcp } from './reachability';
 import { createTestbed, type Testbed } from './testbed';
 import { HostKind } from './description';
@@ -63,63 +63,22 @@ async function waitForPing(endpoint: AgentEndpointInput, timeoutMs: number): Pro
 }
 
 export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab> {
-  const tls = options.tls ?? true;
   mkdirSync(options.stateDir, { recursive: true });
-  const secrets = join(options.stateDir, 'secrets');
-  mkdirSync(secrets, { recursive: true, mode: 0o700 });
-  const bin = join(PROJECT_ROOT, 'bin', 'hostprov');
-
-  // Host addresses are known only once the testbed claimed a subnet; certificates carry them as SANs, so
-  // agents are given a generic certificate per host name and the engine verifies names, not IPs.
-  const pki = tls
-    ? await ensurePki(join(options.stateDir, 'pki'), {
-        servers: options.hosts.map((h) => ({ name: h.name, dnsNames: [`${h.name}.hostprov.test`] })),
-        clients: [{ name: CLIENT_CERT }],
-      })
-    : null;
-
+  const secretsDir = join(options.stateDir, 'secrets');
+  mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+  const pki = (options.tls ?? true) ? await issueLabPki(options) : null;
   // Full-kernel guests run Node about 15 times slower: they start the agent from a one-file bundle.
-  const umlAgent = options.hosts.some((h) => h.kind === HostKind.UML) ? [process.execPath, await agentBundle()] : [];
-  const hosts = options.hosts.map((h) => {
-    const tlsArgs = pki ? ['--tls-cert', pki.server(h.name).certFile, '--tls-key', pki.server(h.name).keyFile, '--tls-ca', pki.caFile] : ['--insecure'];
-    const { vdsmCompat, ...testbedHost } = h;
-    // {stateDir} is the host's state directory; the agent keeps its own under AGENT_STATE_SUBDIR.
-    return {
-      ...testbedHost,
-      bootCommand: [...(h.kind === HostKind.UML ? umlAgent : [bin]), 'agent', '--listen', `[::]:${AGENT_PORT_DEFAULT}`, '--state-dir', `{stateDir}/${AGENT_STATE_SUBDIR}`, '--runtime-dir', '{runtimeDir}/agent', ...tlsArgs, ...(vdsmCompat ? ['--vdsm-compat'] : [])],
-    };
-  });
+  const bundledAgent = options.hosts.some((h) => h.kind === HostKind.UML) ? [process.execPath, await agentBundle()] : [];
   const testbed = await createTestbed({
     stateDir: join(options.stateDir, 'testbed'),
-    hosts,
+    hosts: options.hosts.map((h) => withAgentBoot(h, pki, bundledAgent)),
     bootCwd: PROJECT_ROOT,
     bootEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: process.env.HOSTPROV_AGENT_LOG_LEVEL ?? 'info' },
     ...(options.signal ? { signal: options.signal } : {}),
   });
-
-  const agentTls = (host: string) =>
-    pki
-      ? { certRef: `file:${pki.client(CLIENT_CERT).certFile}`, keyRef: `file:${pki.client(CLIENT_CERT).keyFile}`, caRef: `file:${pki.caFile}`, serverName: `${host}.hostprov.test` }
-      : { insecure: true as const };
-
-  const agentEndpoint = (name: string, address: string) =>
-    pki
-      ? { host: address, port: AGENT_PORT_DEFAULT, tls: { ...pki.client(CLIENT_CERT), serverName: `${name}.hostprov.test` } }
-      : { host: address, port: AGENT_PORT_DEFAULT, tls: { insecure: true as const } };
-
-  const passwordFiles = new Map<string, string>();
-  async function passwordRef(host: string): Promise<string> {
-    let file = passwordFiles.get(host);
-    if (!file) {
-      file = join(secrets, `${host}-bmc-password`);
-      writeFileSync(file, (await testbed.bmcCredentials(host)).password, { mode: 0o600 });
-      chmodSync(file, 0o600);
-      passwordFiles.set(host, file);
-    }
-    return `file:${file}`;
-  }
+  let passwordFiles: Map<string, string>;
   try {
-    for (const h of testbed.hosts) await passwordRef(h.name);
+    passwordFiles = await writeBmcPasswordFiles(testbed, secretsDir);
     options.signal?.throwIfAborted();
   } catch (err) {
     // The caller never gets the lab, so nobody else could take the testbed down.
@@ -130,44 +89,98 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
   return {
     testbed,
     pki,
-    installRequest(name, overrides = {}) {
-      const host = testbed.host(name);
-      const index = testbed.hosts.findIndex((h) => h.name === name);
-      const proxy = testbed.hosts.length > 1 ? testbed.hosts[(index + 1) % testbed.hosts.length] : undefined;
-      const request: InstallHostRequest = {
-        version: 1,
-        host: { id: `${testbed.description.token}-${name}`, name, address: host.address, clusterId: 'lab' },
-        agent: { port: AGENT_PORT_DEFAULT, tls: agentTls(name) },
-        managerAddress: testbed.manager.address,
-        clusterLevel: '4.8',
-        ...(proxy
-          ? {
-              powerManagement: {
-                agent: 'ipmilan',
-                address: host.bmc.address,
-                port: host.bmc.port,
-                username: host.bmc.username,
-                passwordRef: `file:${passwordFiles.get(name)}`,
-                options: '',
-                proxy: { id: `${testbed.description.token}-${proxy.name}`, name: proxy.name, agent: { host: proxy.address, port: AGENT_PORT_DEFAULT, tls: agentTls(proxy.name) } },
-              },
-            }
-          : {}),
-        policy: { connectivityTimeoutSeconds: 30, reboot: true, commitMode: 'auto', agentWaitSeconds: 120 },
-      };
-      return { ...request, ...overrides };
-    },
-    journal(name) {
-      return readJournal(journalFile(join(testbed.host(name).stateDir, AGENT_STATE_SUBDIR)));
-    },
-    async waitForAgents(timeoutMs = 60_000) {
-      await Promise.all(
-        testbed.hosts.map(async (h) => {
-          await waitForTcp(h.address, AGENT_PORT_DEFAULT, { timeoutMs });
-          await waitForPing(agentEndpoint(h.name, h.address), timeoutMs);
-        }),
-      );
-    },
+    installRequest: (name, overrides = {}) => ({ ...labInstallRequest(testbed, pki, passwordFiles, name), ...overrides }),
+    journal: (name) => readJournal(journalFile(join(testbed.host(name).stateDir, AGENT_STATE_SUBDIR))),
+    waitForAgents: (timeoutMs = 60_000) => waitForLabAgents(testbed, pki, timeoutMs),
     destroy: () => testbed.destroy(),
   };
+}
+
+/**
+ * Host addresses are known only once the testbed claimed a subnet; certificates carry them as SANs, so
+ * agents are given a generic certificate per host name and the engine verifies names, not IPs.
+ */
+function issueLabPki(options: AgentLabOptions): Promise<Pki> {
+  return ensurePki(join(options.stateDir, 'pki'), {
+    servers: options.hosts.map((h) => ({ name: h.name, dnsNames: [serverName(h.name)] })),
+    clients: [{ name: CLIENT_CERT }],
+  });
+}
+
+const serverName = (host: string): string => `${host}.hostprov.test`;
+
+/**
+ * The testbed host, booting `hostprov agent` on VDSM's port ({stateDir} is the host's; the agent keeps its
+ * own under AGENT_STATE_SUBDIR). Full-kernel hosts run `bundledAgent` (node and the bundle) instead of bin/hostprov.
+ */
+function withAgentBoot({ vdsmCompat, ...host }: AgentLabHost, pki: Pki | null, bundledAgent: readonly string[]): TestbedHostOptions {
+  const tlsArgs = pki ? ['--tls-cert', pki.server(host.name).certFile, '--tls-key', pki.server(host.name).keyFile, '--tls-ca', pki.caFile] : ['--insecure'];
+  const program = host.kind === HostKind.UML ? bundledAgent : [join(PROJECT_ROOT, 'bin', 'hostprov')];
+  return {
+    ...host,
+    bootCommand: [...program, 'agent', '--listen', `[::]:${VDSM_PORT}`, '--state-dir', `{stateDir}/${AGENT_STATE_SUBDIR}`, '--runtime-dir', '{runtimeDir}/agent', ...tlsArgs, ...(vdsmCompat ? ['--vdsm-compat'] : [])],
+  };
+}
+
+/** Each host's BMC password in a 0600 file, so install requests carry a `file:` reference, never the password. */
+async function writeBmcPasswordFiles(testbed: Testbed, secretsDir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const h of testbed.hosts) {
+    const file = join(secretsDir, `${h.name}-bmc-password`);
+    writeFileSync(file, (await testbed.bmcCredentials(h.name)).password, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    files.set(h.name, file);
+  }
+  return files;
+}
+
+/** How a workflow input reaches `host`'s agent: TLS by file references (the worker resolves them). */
+function agentTlsRefs(pki: Pki | null, host: string): InstallHostRequest['agent']['tls'] {
+  return pki
+    ? { certRef: `file:${pki.client(CLIENT_CERT).certFile}`, keyRef: `file:${pki.client(CLIENT_CERT).keyFile}`, caRef: `file:${pki.caFile}`, serverName: serverName(host) }
+    : { insecure: true as const };
+}
+
+/** How this process reaches `host`'s agent directly (TLS by files). */
+function agentEndpoint(pki: Pki | null, host: string, address: string): AgentEndpointInput {
+  return pki
+    ? { host: address, port: VDSM_PORT, tls: { ...pki.client(CLIENT_CERT), serverName: serverName(host) } }
+    : { host: address, port: VDSM_PORT, tls: { insecure: true as const } };
+}
+
+/** An install of `name`, fenced through the next host of the lab when there is one. */
+function labInstallRequest(testbed: Testbed, pki: Pki | null, passwordFiles: ReadonlyMap<string, string>, name: string): InstallHostRequest {
+  const host = testbed.host(name);
+  const index = testbed.hosts.findIndex((h) => h.name === name);
+  const proxy = testbed.hosts.length > 1 ? testbed.hosts[(index + 1) % testbed.hosts.length] : undefined;
+  return {
+    version: 1,
+    host: { id: `${testbed.description.token}-${name}`, name, address: host.address, clusterId: 'lab' },
+    agent: { port: VDSM_PORT, tls: agentTlsRefs(pki, name) },
+    managerAddress: testbed.manager.address,
+    clusterLevel: '4.8',
+    ...(proxy
+      ? {
+          powerManagement: {
+            agent: 'ipmilan',
+            address: host.bmc.address,
+            port: host.bmc.port,
+            username: host.bmc.username,
+            passwordRef: `file:${passwordFiles.get(name)}`,
+            options: '',
+            proxy: { id: `${testbed.description.token}-${proxy.name}`, name: proxy.name, agent: { host: proxy.address, port: VDSM_PORT, tls: agentTlsRefs(pki, proxy.name) } },
+          },
+        }
+      : {}),
+    policy: { connectivityTimeoutSeconds: 30, reboot: true, commitMode: 'auto', agentWaitSeconds: 120 },
+  };
+}
+
+async function waitForLabAgents(testbed: Testbed, pki: Pki | null, timeoutMs: number): Promise<void> {
+  await Promise.all(
+    testbed.hosts.map(async (h) => {
+      await waitForTcp(h.address, VDSM_PORT, { timeoutMs });
+      await waitForPing(agentEndpoint(pki, h.name, h.address), timeoutMs);
+    }),
+  );
 }

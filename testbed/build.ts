@@ -189,8 +189,8 @@ export async function buildRouter(description: TestbedDescription, router: Route
     dnsmasqArgv: dnsmasqArgv({
       dir: join(router.dir, 'dhcp'),
       interface: vlanDev,
-      range: { start: plan.vlanDhcpPoolStart, end: plan.vlanDhcpPoolEnd, netmask: '255.255.255.128' },
-      gateway: router.vlanGateway,
+      plan: { dhcpPoolStart: plan.vlanDhcpPoolStart, dhcpPoolEnd: plan.vlanDhcpPoolEnd, gateway: router.vlanGateway },
+      netmask: '255.255.255.128',
       reservations: description.hosts.filter((h) => h.factory.device.vlan !== null).map((h) => dhcpReservation(h)),
       pidFile: '/run/dnsmasq.pid',
     }),

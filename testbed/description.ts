@@ -95,7 +95,7 @@ export const TestbedHostSchema = z.object({
   namespace: NetnsName,
   nics: z.array(TestbedNicSchema).min(1),
   factory: z.object({
-    boot: z.enum([FactoryBoot.STATIC, FactoryBoot.DHCP]),
+    boot: z.enum(FactoryBoot),
     /** `eth0`'s address (static, or reserved for its MAC in the DHCP server) with prefix length. */
     address: z.string(),
     /** Default route via the manager gateway; `null` = the host has no route to the manager address. */
@@ -122,7 +122,7 @@ export type TestbedHost = z.infer<typeof TestbedHostSchema>;
 
 export const TestbedDescriptionSchema = z.object({
   version: z.literal(1),
-  phase: z.enum([TestbedPhase.BUILDING, TestbedPhase.READY]),
+  phase: z.enum(TestbedPhase),
   token: z.string().regex(/^[0-9a-f]+$/),
   createdAt: z.string(),
   stateDir: AbsolutePath,

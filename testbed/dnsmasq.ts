@@ -6,11 +6,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SubnetPlan } from './addressing';
-
-/** The switch's DHCP pool and router: what the testbed's dnsmasq offers untagged hosts. */
-export function switchDhcpRange(plan: SubnetPlan): Pick<DnsmasqConfig, 'range' | 'gateway'> {
-  return { range: { start: plan.dhcpPoolStart, end: plan.dhcpPoolEnd, netmask: '255.255.255.0' }, gateway: plan.gateway };
-}
 import { startDetached, stopRecordedDaemon, waitUntilReady } from './daemon';
 import type { Netns } from './netns';
 
@@ -27,14 +22,21 @@ export interface DnsmasqConfig {
   dir: string;
   /** Interface inside the DHCP namespace (already holding the server address). */
   interface: string;
-  /** Pool (start, end, netmask) and the router option offered. */
-  range: { start: string; end: string; netmask: string };
-  gateway: string;
+  /** The pool and the router offered; a testbed's {@link SubnetPlan} is one. */
+  plan: Pick<SubnetPlan, 'dhcpPoolStart' | 'dhcpPoolEnd' | 'gateway'>;
   reservations: readonly DhcpReservation[];
-  /** @default '1h' */
+  /** @default '255.255.255.0' */
+  netmask?: string;
+  /** @default '1h' (dnsmasq gives at least 2 minutes) */
   leaseTime?: string;
   /** @default `<dir>/dnsmasq.pid` */
   pidFile?: string;
+  /**
+   * Renewal (T1) and rebinding (T2) times in seconds, sent as DHCP options 58 and 59 instead of dnsmasq's
+   * half and seven eighths of the lease: short ones make clients ask again within seconds, so a test sees a
+   * renumbered subnet reach the host quickly. @default dnsmasq's
+   */
+  renewal?: { t1Seconds: number; t2Seconds: number };
 }
 
 export function dnsmasqPaths(dir: string): { leaseFile: string; pidFile: string; log: string } {
@@ -45,7 +47,7 @@ const NO_ROUTE_TAG = 'noroute';
 
 export function dnsmasqArgv(config: DnsmasqConfig): string[] {
   const paths = dnsmasqPaths(config.dir);
-  const { range } = config;
+  const { plan } = config;
   return [
     'dnsmasq',
     '--keep-in-foreground',
@@ -59,8 +61,9 @@ export function dnsmasqArgv(config: DnsmasqConfig): string[] {
     // Root: the lease and log files live in the testbed dir; there is no dnsmasq user with dnsmasq-base.
     '--user=root',
     '--group=root',
-    `--dhcp-range=${range.start},${range.end},${range.netmask},${config.leaseTime ?? '1h'}`,
-    `--dhcp-option=option:router,${config.gateway}`,
+    `--dhcp-range=${plan.dhcpPoolStart},${plan.dhcpPoolEnd},${config.netmask ?? '255.255.255.0'},${config.leaseTime ?? '1h'}`,
+    `--dhcp-option=option:router,${plan.gateway}`,
+    ...(config.renewal ? [`--dhcp-option=option:T1,${config.renewal.t1Seconds}`, `--dhcp-option=option:T2,${config.renewal.t2Seconds}`] : []),
     // An option with no value is not sent: tagged hosts get no default route.
     `--dhcp-option=tag:${NO_ROUTE_TAG},option:router`,
     // Several MACs on one line: dnsmasq may move the address to whichever of them asks (a bond, or a

@@ -24,7 +24,7 @@ export const TestbedHostOptionsSchema = z.object({
   /** @default `host<N>` (1-based position) */
   name: z.string().regex(HOST_NAME, { message: 'host names are lower-case letters, digits and -, at most 16, starting with a letter' }).optional(),
   /** Factory (install-time) config of eth0. @default 'static' */
-  factory: z.enum([FactoryBoot.STATIC, FactoryBoot.DHCP]).default(FactoryBoot.STATIC),
+  factory: z.enum(FactoryBoot).default(FactoryBoot.STATIC),
   /**
    * Default route via the manager gateway. `false` makes a host with no route to the manager's address
    * (198.19.N.1 is outside its subnet). @default true

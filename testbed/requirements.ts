@@ -7,7 +7,8 @@ import { netnsUnavailableReason } from './netns';
 /** Programs the testbed runs (packages: iproute2, openipmi, fence-agents, ipmitool, dnsmasq-base, isc-dhcp-client, util-linux). */
 export const TESTBED_PROGRAMS = ['ipmi_sim', 'ipmitool', 'dnsmasq', 'dhclient', 'ss', 'setsid', 'flock', 'bash'] as const;
 
-async function onPath(program: string): Promise<boolean> {
+/** Whether `program` is on PATH (the sbin directories included). */
+export async function onPath(program: string): Promise<boolean> {
   const { code } = await run(['sh', '-c', 'command -v "$1"', 'sh', program], {
     allowFailure: true,
     env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/sbin:/sbin` },

@@ -22,7 +22,7 @@ import { subnetPlan } from './addressing';
 import { readBmcCredentials, writeBmcCredentials, fenceNodeParamsFor, type BmcCredentials } from './bmc-credentials';
 import { buildDhcpNamespace, buildHost, buildManagerSide, buildOobNamespace, buildRouter, buildSwitch, dhcpReservation, writeDhclientConf } from './build';
 import { findHost, readDescription, TestbedPhase, writeDescription, type TestbedDescription, type TestbedHost } from './description';
-import { startDnsmasq, switchDhcpRange } from './dnsmasq';
+import { startDnsmasq } from './dnsmasq';
 import { startIpmiSim, writeIpmiSimConfig } from './ipmi-sim';
 import { Netns, uniqueToken } from './netns';
 import { resolveHosts, TestbedOptionsSchema, type TestbedOptionsInput } from './options';
@@ -216,7 +216,7 @@ async function buildTestbed(
   description.dhcp.pid = await startDnsmasq(Netns.attach(description.dhcp.namespace), {
     dir: description.dhcp.dir,
     interface: description.dhcp.interface,
-    ...switchDhcpRange(subnetPlan(description.subnet.index)),
+    plan: subnetPlan(description.subnet.index),
     reservations: description.hosts.filter((h) => h.factory.device.vlan === null).map((h) => dhcpReservation(h)),
   });
   await writeDescription(description);

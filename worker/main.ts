@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { SecretResolver, type SecretPolicy } from '../activities/secrets';
 import type { ConfirmLoopOptions } from '../activities/setup-networks-with-confirm';
 import type { Logger } from '../lib/logger';
 import type { ResourceStack } from '../lib/resource-stack';
@@ -18,10 +19,14 @@ export interface WorkerOptions {
   namespace: string;
   /** @default 'host-provisioning' */
   taskQueue?: string;
-  /** Holds the worker's private runtime files, and the SQLite store unless `database` is given. */
+  /** Holds the SQLite store unless `database` is given. */
   dataDir: string;
   /** A `postgres://` URL or a SQLite file path. @default `<dataDir>/attachments.sqlite` */
   database?: string;
+  /** Where secret references may point (activities/secrets.ts). @default { secretsDir: '/etc/hostprov', envPrefix: 'HOSTPROV_SECRET_' } */
+  secrets?: Pick<SecretPolicy, 'secretsDir' | 'envPrefix'>;
+  /** Accept agent endpoints without TLS (dev stack, demo, tests). @default false */
+  allowInsecureAgents?: boolean;
   /** A prebuilt bundle (tests, production); otherwise workflows/ is bundled at start (~10 s). */
   workflowBundlePath?: string;
   identity?: string;
@@ -44,6 +49,8 @@ const SHUTDOWN_FORCE_AFTER_GRACE_MS = 10_000;
 
 export interface RunningWorker {
   readonly worker: Worker;
+  /** The worker's secret references; the files it wrote for them are removed when the worker stops. */
+  readonly secrets: SecretResolver;
   /** Resolves when the worker has stopped (after `shutdown()` or a fatal error). */
   readonly done: Promise<void>;
   /**
@@ -57,6 +64,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const stopping = options.resources?.stopping;
   stopping?.throwIfAborted();
   installTemporalRuntime();
+  const secrets = new SecretResolver(options.secrets);
+  const allowInsecureAgents = options.allowInsecureAgents ?? false;
   const store = await openStore(options.database ?? join(options.dataDir, DEFAULT_STORE_FILE));
   const graceMs = options.shutdownGraceMs ?? 10_000;
   let connection: NativeConnection | undefined;
@@ -70,7 +79,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       namespace: options.namespace,
       taskQueue: options.taskQueue ?? TASK_QUEUE,
       ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
-      activities: createActivities({ store, agent: { runtimeDir: join(options.dataDir, 'worker-runtime') }, ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}) }),
+      activities: createActivities({ store, access: { secrets, allowInsecureAgents }, ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}) }),
       ...(options.identity ? { identity: options.identity } : {}),
       shutdownGraceTime: graceMs,
       shutdownForceTime: graceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
@@ -81,8 +90,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     throw err;
   }
   const openConnection = connection;
-  options.log.info({ taskQueue: options.taskQueue ?? TASK_QUEUE, namespace: options.namespace, address: options.address }, 'worker polling');
+  options.log.info(
+    { taskQueue: options.taskQueue ?? TASK_QUEUE, namespace: options.namespace, address: options.address, secretsDir: secrets.secretsDir, secretEnvPrefix: secrets.envPrefix, allowInsecureAgents },
+    'worker polling',
+  );
   const done = worker.run().finally(async () => {
+    secrets.close();
     await openConnection.close().catch(() => undefined);
     await store.close();
   });
@@ -92,6 +105,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   );
   const running: RunningWorker = {
     worker,
+    secrets,
     done,
     async shutdown({ hurry } = {}) {
       if (worker.getState() === 'RUNNING') {

@@ -1,10 +1,12 @@
 /**
  * Named activity profiles: an activity's time budget and retry policy show in which profile it sits.
- * Retries never cover refusals (`AgentRejected`): the agent said no, asking again changes nothing.
+ * Retries never cover the failures the vocabulary marks final (a refusal, a missing secret, a fence agent's
+ * verdict): asking again changes nothing.
  */
 import type { ActivityOptions } from '@temporalio/workflow';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
 
-const NON_RETRYABLE = ['AgentRejected', 'SecretUnavailable', 'InvalidInput'];
+const NON_RETRYABLE = [...NON_RETRYABLE_FAILURE_TYPES];
 
 /** One quick RPC to an agent (capabilities, getRoute, setSafeNetworkConfig). */
 export const agentCall: ActivityOptions = {
@@ -23,7 +25,7 @@ export function waitForAgentProfile(waitSeconds: number): ActivityOptions {
   return {
     startToCloseTimeout: `${waitSeconds + 60} seconds`,
     heartbeatTimeout: '20 seconds',
-    retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE, 'AgentUnreachable'] },
+    retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
   };
 }
 
@@ -42,5 +44,5 @@ export function applyWithConfirmProfile(connectivityTimeoutSeconds: number): Act
 /** A fence operation through the proxy host (a reboot takes seconds to minutes). */
 export const fence: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE, 'FenceFailed'] },
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
 };

@@ -19,6 +19,7 @@ import {
   type InstallHostResult,
 } from '../model/install-host/contract';
 import { deviseManagementNetwork } from '../model/install-host/devise-management-network';
+import { FailureType, isRetryable } from '../model/failures';
 import { verifyManagementNetwork } from '../model/install-host/verify-management-network';
 import { agentCall, applyWithConfirmProfile, fence, storeCall, waitForAgentProfile } from './activity-options';
 import { InstallProgress } from './install-progress';
@@ -39,7 +40,7 @@ export async function installHost(request: InstallHostRequest): Promise<InstallH
   const parsed = InstallHostInput.safeParse(request);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
-    throw ApplicationFailure.create({ message: `invalid install-host input: ${issues.join('; ')}`, type: 'InvalidInput', nonRetryable: true, details: issues });
+    throw ApplicationFailure.create({ message: `invalid install-host input: ${issues.join('; ')}`, type: FailureType.INVALID_INPUT, nonRetryable: !isRetryable(FailureType.INVALID_INPUT), details: issues });
   }
   const input = parsed.data;
   const progress = new InstallProgress(input.host.name, input.host.clusterId);
@@ -145,7 +146,7 @@ export async function installHost(request: InstallHostRequest): Promise<InstallH
     );
     if (applied.status === 'rolled-back') {
       await progress.step('compensate-attachments', 'host rolled back: restore recorded attachments', compensate);
-      return finish(InstallOutcome.ROLLED_BACK, { type: 'ConnectivityCheckFailed', message: `host rolled back the change (code ${applied.code}: ${applied.message})` });
+      return finish(InstallOutcome.ROLLED_BACK, { type: FailureType.CONNECTIVITY_CHECK_FAILED, message: `host rolled back the change (code ${applied.code}: ${applied.message})` });
     }
 
     progress.enter(InstallPhase.COMMIT);
@@ -173,7 +174,7 @@ export async function installHost(request: InstallHostRequest): Promise<InstallH
     if (problems.length) {
       progress.note('verify-result', 'failed', problems.join('; '));
       await progress.step('compensate-attachments', 'verification failed: restore recorded attachments', compensate);
-      return finish(InstallOutcome.FAILED, { type: 'VerificationFailed', message: problems.join('; ') });
+      return finish(InstallOutcome.FAILED, { type: FailureType.VERIFICATION_FAILED, message: problems.join('; ') });
     }
     progress.note('verify-result', 'ok', `${mgmt.name} reported as devised`);
     return finish(InstallOutcome.CONFIGURED);

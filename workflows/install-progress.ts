@@ -3,12 +3,12 @@
  * timings (the query, the result, the Web UI's "current details"). Workflow-sandbox code.
  */
 import { log, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { InstallHostResult, StepRecord } from '../model/install-host/contract';
-import { installStatusQuery, type InstallPhase } from './messages';
+import { StepStatus, type InstallHostResult, type StepRecord } from '../model/install-host/contract';
+import { InstallPhase, installStatusQuery } from './messages';
 import { ClusterIdKey, HostNameKey, InstallPhaseKey } from '../model/search-attributes';
 
 export class InstallProgress {
-  private phaseNow: InstallPhase = 'starting';
+  private phaseNow: InstallPhase = InstallPhase.STARTING;
   readonly steps: StepRecord[] = [];
   result: InstallHostResult | null = null;
 
@@ -34,17 +34,17 @@ export class InstallProgress {
 
   /** Runs one step, recording start, duration, status and a one-line summary of what it did. */
   async step<T>(name: string, summary: string, fn: () => Promise<T>, describe?: (value: T) => string): Promise<T> {
-    const record: StepRecord = { name, status: 'running', startedAt: new Date().toISOString(), summary };
+    const record: StepRecord = { name, status: StepStatus.RUNNING, startedAt: new Date().toISOString(), summary };
     this.steps.push(record);
     this.publish();
     const started = Date.now();
     try {
       const value = await fn();
-      record.status = 'ok';
+      record.status = StepStatus.OK;
       if (describe) record.summary = describe(value);
       return value;
     } catch (err) {
-      record.status = 'failed';
+      record.status = StepStatus.FAILED;
       record.summary = `${summary}: ${err instanceof Error ? err.message : String(err)}`;
       throw err;
     } finally {

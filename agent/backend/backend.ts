@@ -10,9 +10,11 @@ import type { CreatableLinkType, Family, KernelState, Plan } from '../../model/n
 import type { ForeignDhcpClient } from './dhcp/foreign';
 import type { ApplyOptions } from './iproute2/apply';
 import type { DhcpLease } from './dhcp/lease';
+import type { DhcpLeaseChange } from './dhcp/manager';
 import type { RouteLookup } from './iproute2/route-get';
 
 export type { DhcpLease } from './dhcp/lease';
+export type { DhcpLeaseChange } from './dhcp/manager';
 export type { ForeignDhcpClient } from './dhcp/foreign';
 export type { RouteLookup } from './iproute2/route-get';
 export type { ApplyOptions } from './iproute2/apply';
@@ -44,8 +46,8 @@ export interface NetworkBackend {
   stopForeignDhcpClient(client: ForeignDhcpClient): Promise<void>;
   /** Resolves with the lease on `dev` once there is one (VDSM's blocking DHCP); rejects with `DhcpLeaseTimeoutError`. */
   waitForDhcpLease(dev: string, family: Family, timeoutMs: number): Promise<DhcpLease>;
-  /** Called when a DHCP client binds a new address (for the `|net|host_conn|no_id` event); returns unsubscribe. */
-  onDhcpLease(listener: (lease: DhcpLease) => void): () => void;
+  /** Called when a DHCP client binds a new address or loses its lease (for the `|net|host_conn|no_id` event); returns unsubscribe. */
+  onDhcpLeaseChange(listener: (change: DhcpLeaseChange) => void): () => void;
   /** Stops watching lease files. DHCP clients keep running: they outlive the agent process. */
   close(): void;
 }

@@ -54,7 +54,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
       await stopPid(client.pid, { timeoutMs: 3_000 });
     },
     waitForDhcpLease: (dev, family, timeoutMs) => dhcp.waitForLease(dev, family, timeoutMs),
-    onDhcpLease: (listener) => dhcp.onLease(listener),
+    onDhcpLeaseChange: (listener) => dhcp.onLeaseChange(listener),
     close: () => dhcp.close(),
   };
 }

@@ -3,6 +3,7 @@
  * `agent=`, `ipaddr=`, `login=`, `action=`, `passwd=`, then `port=` if non-empty, `secure=yes` if set, then
  * the caller's options.
  */
+import { FenceStdinKey, type FenceOptionRefusal, type FenceOptionRefusedError } from '../../model/fencing/fence-options';
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
 import type { FenceAction } from '../../model/vdsm/fence-node';
 
@@ -18,57 +19,43 @@ export interface FenceRequest {
   readonly password: string;
   readonly action: FenceAction;
   readonly secure: boolean;
-  /** Extra agent options, see {@link splitFenceOptions}. */
+  /** Extra agent options: `key=value` items or flags, checked by the agent's option policy before use. */
   readonly options: string;
 }
 
 /** Fence agent names are plain words: no path separators, no `..`, nothing a shell would interpret. */
 export const FENCE_AGENT_NAME = /^[a-z0-9_]+$/;
 
-/** Lines we write ourselves; an option may not override them (e.g. turn a `status` into an `off`). */
-const RESERVED_OPTION_KEYS = new Set(['agent', 'ipaddr', 'login', 'passwd', 'action', 'port', 'secure']);
-
-/** `key` or `key=value`, printable ASCII only. */
-const OPTION_ITEM = /^[A-Za-z0-9_-]+(=[!-~]*)?$/;
-
-/** A malformed or forbidden `options` item. The message names its position and key, never its value (it may be a secret). */
+/**
+ * A refused `options` item, as the verb answers it: JSON-RPC "invalid params". The message names the
+ * item's position and key, never its value (it may be a secret).
+ */
 export class InvalidFenceOptionsError extends VdsmError {
-  constructor(
-    readonly position: number,
-    readonly key: string | null,
-    readonly reason: string,
-  ) {
-    super(JsonRpcCode.INVALID_PARAMS, `Host.fenceNode: invalid fence option #${position}${key ? ` (${key})` : ''}: ${reason}`);
+  readonly position: number;
+  readonly key: string | null;
+  readonly refusal: FenceOptionRefusal;
+  constructor(refused: FenceOptionRefusedError) {
+    super(JsonRpcCode.INVALID_PARAMS, `Host.fenceNode: ${refused.message}`);
+    this.position = refused.position;
+    this.key = refused.key;
+    this.refusal = refused.refusal;
   }
 }
 
 /**
- * Splits `options` into agent stdin lines. VDSM appends the string verbatim, its schema calls it
- * space-separated `var=val` pairs, and engines have sent comma-separated lists: we accept items separated
- * by newlines, commas or spaces, each `key=value` or a bare flag `key`, and emit one per line. So values
- * cannot contain those separators. Keys we set ourselves (`action`, `passwd`, …) are refused.
+ * The agent's stdin, in VDSM's line order; `optionLines` are the caller's options as the agent's option
+ * policy accepted and rewrote them (agent/fencing/option-policy.ts), never the raw string.
  */
-export function splitFenceOptions(options: string): string[] {
-  const items = options.split(/[\s,]+/).filter(Boolean);
-  items.forEach((item, i) => {
-    if (!OPTION_ITEM.test(item)) throw new InvalidFenceOptionsError(i + 1, null, 'expected key=value or a flag name (printable ASCII)');
-    const key = item.split('=', 1)[0] ?? '';
-    if (RESERVED_OPTION_KEYS.has(key)) throw new InvalidFenceOptionsError(i + 1, key, "set from the verb's own parameters");
-  });
-  return items;
-}
-
-/** The agent's stdin, in VDSM's line order. */
-export function renderFenceAgentInput(request: FenceRequest): string {
+export function renderFenceAgentInput(request: Omit<FenceRequest, 'options'>, optionLines: readonly string[]): string {
   const lines = [
-    `agent=fence_${request.agent}`,
-    `ipaddr=${request.addr}`,
-    `login=${request.username}`,
-    `action=${request.action}`,
-    `passwd=${request.password}`,
+    `${FenceStdinKey.AGENT}=fence_${request.agent}`,
+    `${FenceStdinKey.IPADDR}=${request.addr}`,
+    `${FenceStdinKey.LOGIN}=${request.username}`,
+    `${FenceStdinKey.ACTION}=${request.action}`,
+    `${FenceStdinKey.PASSWD}=${request.password}`,
   ];
-  if (request.port !== '') lines.push(`port=${request.port}`);
-  if (request.secure) lines.push('secure=yes');
-  lines.push(...splitFenceOptions(request.options));
+  if (request.port !== '') lines.push(`${FenceStdinKey.PORT}=${request.port}`);
+  if (request.secure) lines.push(`${FenceStdinKey.SECURE}=yes`);
+  lines.push(...optionLines);
   return `${lines.join('\n')}\n`;
 }

@@ -5,6 +5,7 @@
 import { getLogger, type Logger } from '../../lib/logger';
 import { fenceResultFromExit, stderrTail, type FenceNodeResult } from './fence-result';
 import type { FenceRequest } from './fence-request';
+import { sharedFenceOptionPolicies, type FenceOptionPolicies } from './option-policies';
 import { runFenceAgent } from './run-fence-agent';
 
 export const DEFAULT_FENCE_AGENT_DIR = '/usr/sbin';
@@ -19,6 +20,8 @@ export interface FenceOptions {
   timeoutMs?: number;
   /** @default getLogger('fencing') */
   log?: Logger;
+  /** Option policies per agent, from their metadata. @default the process's shared cache */
+  policies?: FenceOptionPolicies;
 }
 
 export async function fence(request: FenceRequest, options: FenceOptions = {}): Promise<FenceNodeResult> {
@@ -31,6 +34,7 @@ export async function fence(request: FenceRequest, options: FenceOptions = {}): 
     exit = await runFenceAgent(request, {
       fenceAgentDir: options.fenceAgentDir ?? DEFAULT_FENCE_AGENT_DIR,
       timeoutMs: options.timeoutMs ?? DEFAULT_FENCE_TIMEOUT_MS,
+      policies: options.policies ?? sharedFenceOptionPolicies(),
     });
   } catch (err) {
     log.warn({ ...what, error: err instanceof Error ? err.message : String(err) }, 'fence agent could not run to completion');

@@ -6,13 +6,17 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FenceOptionRefusedError, parseFenceOptions } from '../../model/fencing/fence-options';
 import { FenceAgentMissingError, FenceAgentTimeoutError } from './errors';
-import { FENCE_AGENT_NAME, renderFenceAgentInput, type FenceRequest } from './fence-request';
+import { FENCE_AGENT_NAME, InvalidFenceOptionsError, renderFenceAgentInput, type FenceRequest } from './fence-request';
+import type { FenceOptionPolicies } from './option-policies';
 
 export interface FenceAgentRunOptions {
   /** Directory holding `fence_*` executables. */
   fenceAgentDir: string;
   timeoutMs: number;
+  /** Where the agent's option policy comes from (its metadata, read once). */
+  policies: FenceOptionPolicies;
 }
 
 export interface FenceAgentExit {
@@ -62,9 +66,25 @@ export async function resolveFenceAgent(agent: string, fenceAgentDir: string): P
   return path;
 }
 
+/**
+ * The options as stdin lines, checked against the agent's own metadata; throws
+ * {@link InvalidFenceOptionsError}. No options need no metadata (and no extra agent run).
+ */
+export async function checkedFenceOptions(request: FenceRequest, path: string, policies: FenceOptionPolicies): Promise<string[]> {
+  if (request.options.trim() === '') return [];
+  try {
+    // The static rule first: what no fence agent may get is refused without running this one.
+    parseFenceOptions(request.options);
+    return (await policies.policyFor(path, request.agent)).check(request.options);
+  } catch (err) {
+    if (err instanceof FenceOptionRefusedError) throw new InvalidFenceOptionsError(err);
+    throw err;
+  }
+}
+
 export async function runFenceAgent(request: FenceRequest, options: FenceAgentRunOptions): Promise<FenceAgentExit> {
   const path = await resolveFenceAgent(request.agent, options.fenceAgentDir);
-  const input = renderFenceAgentInput(request);
+  const input = renderFenceAgentInput(request, await checkedFenceOptions(request, path, options.policies));
   const started = Date.now();
   return new Promise<FenceAgentExit>((resolvePromise, reject) => {
     const child = spawn(path, [], {

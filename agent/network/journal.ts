@@ -6,8 +6,9 @@
  * the older one) and a new file starts, so the journal keeps at least the last `maxBytes` of history and
  * never more than twice that.
  */
-import { appendFileSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { PRIVATE_FILE_MODE } from '../../lib/private-dir';
 
 export interface JournalEntry {
   /**
@@ -45,6 +46,8 @@ export class Journal {
     this.previousFile = `${this.file}.1`;
     this.#maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
     this.#size = sizeOf(this.file);
+    // A journal an older version left readable to others becomes private like a new one.
+    for (const file of [this.file, this.previousFile]) chmodIfExists(file, PRIVATE_FILE_MODE);
   }
 
   write(entry: JournalEntry): void {
@@ -54,7 +57,7 @@ export class Journal {
       renameSync(this.file, this.previousFile);
       this.#size = 0;
     }
-    appendFileSync(this.file, line);
+    appendFileSync(this.file, line, { mode: PRIVATE_FILE_MODE });
     this.#size += bytes;
   }
 }
@@ -73,6 +76,14 @@ export function readJournal(file: string): JournalRecord[] {
   }
   const complete = text.slice(0, text.lastIndexOf('\n') + 1);
   return complete.split('\n').filter(Boolean).map((line) => JSON.parse(line) as JournalRecord);
+}
+
+function chmodIfExists(file: string, mode: number): void {
+  try {
+    chmodSync(file, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 function sizeOf(file: string): number {

@@ -1,6 +1,7 @@
 /**
  * The agent's network verbs as one pipeline (vdsm's api.setupNetworks, with the stages as pure model
- * functions): canonicalize → validate → plan → apply → verify → connectivity check → (commit).
+ * functions): canonicalize → validate → plan → apply → verify → (DHCP leases, when blocking) →
+ * connectivity check → (commit).
  *
  * - One network verb at a time: a second one gets VDSM code 40 at once (a non-blocking semaphore).
  * - A repeated JSON-RPC id is the same request: it joins the running one or gets its recorded result. That
@@ -15,7 +16,7 @@
 import type { Logger } from '../../lib/logger';
 import { MAIN_TABLE, type KernelState, type Plan } from '../../model/net-state';
 import { canonicalizeRequest } from '../../model/network/canonicalize';
-import { mergeRunningConfig, southboundOf, type RunningConfig } from '../../model/network/config';
+import { mergeRunningConfig, southboundOf, type BlockingDhcpWait, type RunningConfig } from '../../model/network/config';
 import { desiredStateForChange, desiredStateFromSnapshot, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { validateRequest } from '../../model/network/validate';
@@ -23,6 +24,7 @@ import { verifyState } from '../../model/network/verify';
 import { JsonRpcCode, VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 import { SetupNetworksParams } from '../../model/vdsm/setup-networks';
 import type { ForeignDhcpClient, NetworkBackend } from '../backend/backend';
+import { DhcpLeaseTimeoutError } from '../backend/errors';
 import type { ConfigStore } from '../persistence/config-store';
 import { TransactionPhase, type PendingTransaction, type PendingTransactionStore, type RestorePoint, type TransactionOutcome } from '../persistence/pending-transaction';
 import type { ConnectivityCheck } from './connectivity';
@@ -31,6 +33,9 @@ import type { Journal } from './journal';
 import { PausePoint, type PauseHook } from './test-pause';
 
 export const SETUP_NETWORKS_DONE = { code: 0, message: 'Done' } as const;
+
+/** dhclient.conf(5): "By default, this timeout is sixty seconds." */
+const DEFAULT_BLOCKING_DHCP_TIMEOUT_MS = 60_000;
 
 type RequestId = string | number | null;
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -43,6 +48,8 @@ export interface NetworkServiceDeps {
   journal: Journal;
   dhcp: DhcpRegistry;
   log: Logger;
+  /** How long a `blockingdhcp` request waits for its leases. @default 60000 (dhclient's own default timeout) */
+  blockingDhcpTimeoutMs?: number;
   /**
    * Our extension: a request whose JSON-RPC id repeats one that is running joins it, and one that already
    * ran gets its recorded result, so a caller that lost its session never applies twice. Stock VDSM knows no
@@ -205,6 +212,12 @@ export class NetworkService {
       await this.deps.dhcp.record(plan);
       const problems = verifyState(await backend.read(), desired);
       if (problems.length) throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `the host did not take the configuration: ${problems.join('; ')}`);
+      if (request.blockingDhcp.length) {
+        await this.pause(PausePoint.AWAITING_LEASES);
+        // Still inside the apply: a lease that does not come fails the request and rolls it back like any
+        // failed apply, and an agent killed while waiting finds the transaction applying and rolls it back.
+        await this.awaitBlockingDhcp(request.blockingDhcp);
+      }
       config.saveRunning(next);
     } catch (err) {
       journal.write({ kind: 'apply', requestId: id, ops: plan.ops.length, outcome: 'failed', detail: errorText(err) });
@@ -277,6 +290,20 @@ export class NetworkService {
     if (txn.commitOnSuccess) this.persist(txn.requestId);
     this.finish(txn.requestId, { ok: true, value: SETUP_NETWORKS_DONE });
     return SETUP_NETWORKS_DONE;
+  }
+
+  /** `blockingdhcp`: every lease asked for arrives within one shared timeout, or the change fails (29) and rolls back. */
+  private async awaitBlockingDhcp(waits: BlockingDhcpWait[]): Promise<void> {
+    const timeoutMs = this.deps.blockingDhcpTimeoutMs ?? DEFAULT_BLOCKING_DHCP_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
+    for (const { network, dev, family } of waits) {
+      try {
+        await this.deps.backend.waitForDhcpLease(dev, family, Math.max(0, deadline - Date.now()));
+      } catch (err) {
+        if (!(err instanceof DhcpLeaseTimeoutError)) throw err;
+        throw new VdsmError(VdsmCode.FAILED_IFUP, `network ${network}: no DHCPv${family} lease on ${dev} within ${timeoutMs / 1000} s (blockingdhcp)`);
+      }
+    }
   }
 
   /** Records `error` as the request's outcome and returns it, to throw. */

@@ -16,6 +16,8 @@ export const PausePoint = {
   BEFORE_APPLY: 'before-apply',
   /** Between the two halves of the change's first `ip -batch` (run as two processes for this purpose). */
   MID_BATCH: 'mid-batch',
+  /** Applied and verified; a `blockingdhcp` request is about to wait for its leases (its DHCP clients run). */
+  AWAITING_LEASES: 'awaiting-leases',
   /** The confirmation arrived and is recorded; the commit (`commitOnSuccess`) has not run yet. */
   BEFORE_COMMIT: 'before-commit',
 } as const;

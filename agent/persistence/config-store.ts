@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { ensurePrivateSubdirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../lib/private-dir';
 import { RunningConfigSchema, NetworkConfigSchema, BondConfigSchema } from '../../model/network/config-schema';
 import { EMPTY_CONFIG, type RunningConfig } from '../../model/network/config';
 
@@ -30,10 +31,11 @@ function fsyncPath(path: string): void {
   }
 }
 
-/** Writes a file durably: temp file, fsync, rename, fsync of the directory. */
+/** Writes a file durably and privately (0600): new temp file, fsync, rename, fsync of the directory. */
 export function writeFileAtomic(path: string, content: string): void {
   const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, content, { mode: 0o600 });
+  // `wx`: a new file or an error, never one planted there (the mode applies only to a new file).
+  writeFileSync(tmp, content, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   fsyncPath(tmp);
   renameSync(tmp, path);
   fsyncPath(join(path, '..'));
@@ -45,9 +47,9 @@ export class ConfigStore {
   private readonly safeLink: string;
 
   constructor(readonly stateDir: string) {
-    mkdirSync(join(stateDir, 'staging'), { recursive: true, mode: 0o700 });
+    ensurePrivateSubdirSync(join(stateDir, 'staging'));
     this.persistenceDir = join(stateDir, 'persistence');
-    mkdirSync(this.persistenceDir, { recursive: true, mode: 0o700 });
+    ensurePrivateSubdirSync(this.persistenceDir);
     this.runningFile = join(stateDir, 'staging', 'running-config.json');
     this.safeLink = join(this.persistenceDir, 'netconf');
   }
@@ -89,10 +91,10 @@ export class ConfigStore {
   persistSafe(config: RunningConfig): void {
     const generation = join(this.persistenceDir, `netconf.${randomBytes(6).toString('hex')}`);
     for (const [sub, entries] of [['nets', config.networks], ['bonds', config.bonds]] as const) {
-      mkdirSync(join(generation, sub), { recursive: true, mode: 0o700 });
+      mkdirSync(join(generation, sub), { recursive: true, mode: PRIVATE_DIR_MODE });
       for (const [name, value] of Object.entries(entries)) {
         const file = join(generation, sub, `${name}.json`);
-        writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+        writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
         fsyncPath(file);
       }
       fsyncPath(join(generation, sub));

@@ -10,7 +10,9 @@
  * `options`: `{ agent: 'ipmilan', addr: '198.18.7.200', options: 'ipport=9623', … }`.
  *
  * `options`: `key=value` items (or bare flags) separated by newlines, commas or spaces, one stdin line
- * each; keys the verb sets itself (`action`, `passwd`, `port`, …) are refused. See `splitFenceOptions`.
+ * each. Only parameters the fence agent declares in its own metadata pass, and none that runs a program,
+ * names a file or overrides a line the verb writes (`action`, `passwd`, `ip`, …), in any spelling; see
+ * model/fencing/fence-options.ts and agent/fencing/option-policy.ts.
  *
  * `policy`: accepted and validated, but never skips fencing — this agent has no storage leases or gluster
  * bricks to consult, which is all VDSM's policy checks look at.
@@ -18,9 +20,11 @@
 import { z } from 'zod';
 import type { Logger } from '../../lib/logger';
 import { getLogger } from '../../lib/logger';
+import { VdsmBoolean } from '../../model/vdsm/boolean';
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
 import { fence, DEFAULT_FENCE_AGENT_DIR, DEFAULT_FENCE_TIMEOUT_MS } from '../fencing/fence';
 import { FENCE_AGENT_NAME } from '../fencing/fence-request';
+import { sharedFenceOptionPolicies, type FenceOptionPolicies } from '../fencing/option-policies';
 import { FenceAction } from '../../model/vdsm/fence-node';
 import type { VerbDefinition } from '../../vdsm/verbs';
 
@@ -32,14 +36,19 @@ export const FENCE_NODE_PARAMS = ['addr', 'port', 'agent', 'username', 'password
 /** A value that ends up as one stdin line must not be able to start another (e.g. a second `action=`). */
 const SingleLine = z.string().refine((v) => !/[\r\n\0]/.test(v), { message: 'must not contain line breaks or NUL' });
 
-/** VDSM booleans arrive as JSON booleans or as strings (`'true'`, `'false'`, `'yes'`, `'0'`, …). */
-const LooseBoolean = z.union([z.boolean(), z.literal('').transform(() => false), z.stringbool(), z.literal(0).transform(() => false), z.literal(1).transform(() => true)]);
+/**
+ * An optional VDSM boolean. The engine sends `""` for a flag it leaves unset (its fence command always passes
+ * `secure` as `""`), so `""` and `null` mean "not given", like a missing key.
+ */
+const OptionalFlag = z
+  .union([z.union([z.literal(''), z.null(), z.undefined()]).transform(() => undefined), VdsmBoolean])
+  .optional();
 
 const FencingPolicySchema = z
   .object({
     storageDomainHostIdMap: z.record(z.string(), z.unknown()).optional(),
-    skipFencingIfGlusterBricksUp: LooseBoolean.optional(),
-    skipFencingIfGlusterQuorumNotMet: LooseBoolean.optional(),
+    skipFencingIfGlusterBricksUp: OptionalFlag,
+    skipFencingIfGlusterQuorumNotMet: OptionalFlag,
     glusterServerUuid: z.string().optional(),
   })
   .loose();
@@ -53,8 +62,8 @@ export const FenceNodeParamsSchema = z.object({
   agent: z.string().regex(FENCE_AGENT_NAME, { message: 'must be a fence agent name ([a-z0-9_]+, without fence_)' }),
   username: SingleLine,
   password: SingleLine,
-  action: z.enum([FenceAction.STATUS, FenceAction.ON, FenceAction.OFF, FenceAction.REBOOT]),
-  secure: z.union([LooseBoolean, z.null()]).optional().transform((v) => v ?? false),
+  action: z.enum(FenceAction),
+  secure: OptionalFlag.transform((v) => v ?? false),
   options: z.union([z.string(), z.null()]).optional().transform((v) => v ?? ''),
   policy: z.union([FencingPolicySchema, z.null()]).optional().transform((v) => v ?? null),
 });
@@ -67,6 +76,8 @@ export interface FenceNodeVerbOptions {
   timeoutMs?: number;
   /** @default getLogger('verb.fenceNode') */
   log?: Logger;
+  /** Each agent's option policy, read from its metadata once. @default the process's shared cache */
+  policies?: FenceOptionPolicies;
 }
 
 /** Turns zod issues into a JSON-RPC "invalid params" error; messages name fields, never values. */
@@ -81,6 +92,7 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
   const log = options.log ?? getLogger('verb.fenceNode');
   const fenceAgentDir = options.fenceAgentDir ?? DEFAULT_FENCE_AGENT_DIR;
   const timeoutMs = options.timeoutMs ?? DEFAULT_FENCE_TIMEOUT_MS;
+  const policies = options.policies ?? sharedFenceOptionPolicies();
   return {
     method: FENCE_NODE_METHOD,
     params: FENCE_NODE_PARAMS,
@@ -88,7 +100,7 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
       const request = parseFenceNodeParams(params);
       const requestLog = log.child({ requestId: ctx.requestId, flowId: ctx.flowId });
       if (request.policy) requestLog.info({ agent: request.agent, action: request.action }, 'fencing policy given; nothing here can skip fencing');
-      const result = await fence(request, { fenceAgentDir, timeoutMs, log: requestLog });
+      const result = await fence(request, { fenceAgentDir, timeoutMs, log: requestLog, policies });
       // VDSM filters the reply to these two keys.
       return result.operationStatus === undefined ? { power: result.power } : { power: result.power, operationStatus: result.operationStatus };
     },

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { startAgent } from '../../agent/agent-service';
 import { PausePoint, TEST_PAUSE_ENV } from '../../agent/network/test-pause';
 import { getLogger } from '../../lib/logger';
+import { VDSM_PORT } from '../../model/vdsm/port';
 import { UsageError } from '../usage-error';
 import { waitForStopSignal } from '../signals';
 
@@ -40,7 +41,7 @@ export function register(program: Command): void {
   program
     .command('agent')
     .description('Run the VDSM-compatible host agent (JSON-RPC over STOMP over TLS)')
-    .option('--listen <addr:port>', 'address to listen on', '[::]:54321')
+    .option('--listen <addr:port>', 'address to listen on', `[::]:${VDSM_PORT}`)
     .option('--state-dir <dir>', 'persistent state: safe config, running config, journal', '/var/lib/hostprov-agent')
     .option('--runtime-dir <dir>', 'volatile state, wiped at boot (a fresh one means "this is a new boot")', '/run/hostprov-agent')
     .option('--tls-cert <file>', 'agent certificate (PEM)')

@@ -24,13 +24,20 @@ import { startWorker } from '../../worker/main';
 import { UsageError } from '../usage-error';
 import { installStopHandling } from '../signals';
 import { DEFAULT_LAB_SCENARIO, LAB_SCENARIOS } from './demo-lab-scenarios';
+import { runTwoGatewaysDemo, type DemoScenarioContext } from './demo-two-gateways';
 import { EXIT_CODES, formatResult, formatStep } from './install-host';
+
+/** Scenarios besides the lab installs (demo-lab-scenarios.ts), each building, showing and cleaning up on its own. */
+const SCENARIOS: Readonly<Record<string, (context: DemoScenarioContext) => Promise<void>>> = {
+  'two-gateways': runTwoGatewaysDemo,
+};
+const SCENARIO_NAMES = [...Object.keys(LAB_SCENARIOS), ...Object.keys(SCENARIOS)] as [string, ...string[]];
 
 const Flags = z.object({
   dataDir: z.string().min(1),
   keep: z.boolean().default(false),
   dhcp: z.boolean().default(false),
-  scenario: z.enum(Object.keys(LAB_SCENARIOS) as [string, ...string[]]).default(DEFAULT_LAB_SCENARIO),
+  scenario: z.enum(SCENARIO_NAMES).default(DEFAULT_LAB_SCENARIO),
 });
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -45,15 +52,24 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'where the demo keeps its testbed and Temporal data', join(DEFAULT_DATA_DIR, 'demo'))
     .option('--keep', 'leave the stack and testbed running until Ctrl-C (to browse the Web UI)')
     .option('--dhcp', 'give host1 a DHCP factory configuration instead of a static one')
-    .option('--scenario <name>', `what to install: ${Object.keys(LAB_SCENARIOS).join(', ')}`, DEFAULT_LAB_SCENARIO)
+    .option('--scenario <name>', `what to show: ${SCENARIO_NAMES.join(', ')}`, DEFAULT_LAB_SCENARIO)
     .action(async (raw: Record<string, unknown>) => {
       const { resources, requested } = installStopHandling('demo');
       const parsed = Flags.safeParse(raw);
       if (!parsed.success) throw new UsageError(`demo: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const flags = parsed.data;
-      const scenario = LAB_SCENARIOS[flags.scenario] ?? LAB_SCENARIOS[DEFAULT_LAB_SCENARIO];
-      if (!scenario) throw new UsageError(`demo: unknown scenario ${flags.scenario}`);
-      const reason = (await testbedUnavailableReason()) ?? (await scenario.unavailable());
+      const scenario = SCENARIOS[flags.scenario];
+      if (scenario) {
+        try {
+          await scenario({ dataDir: resolve(flags.dataDir), resources, say });
+        } finally {
+          await resources.unwind();
+        }
+        return;
+      }
+      const labScenario = LAB_SCENARIOS[flags.scenario];
+      if (!labScenario) throw new UsageError(`demo: unknown scenario ${flags.scenario}`);
+      const reason = (await testbedUnavailableReason()) ?? (await labScenario.unavailable());
       if (reason) throw new UsageError(`the demo builds network namespaces and cannot run here: ${reason}`);
       const log = getLogger('demo');
       const dataDir = resolve(flags.dataDir);
@@ -67,8 +83,8 @@ export function register(program: Command): void {
       });
       void requested.then((signal) => say(`\n${signal}: stopping and cleaning up...`));
       try {
-        say(`hostprov demo: building the testbed (${scenario.building})...`);
-        const building = createAgentLab({ stateDir: labDir, hosts: scenario.hosts({ dhcp: flags.dhcp }), signal: resources.stopping });
+        say(`hostprov demo: building the testbed (${labScenario.building})...`);
+        const building = createAgentLab({ stateDir: labDir, hosts: labScenario.hosts({ dhcp: flags.dhcp }), signal: resources.stopping });
         // A stop while it builds: the build stops at its next step and tears down what it built.
         resources.push('testbed', async () => {
           const built = await building.catch(() => null);
@@ -87,15 +103,25 @@ export function register(program: Command): void {
         say('starting Temporal (dev server, SQLite, Web UI) and a worker...');
         const [port, httpPort, metricsPort, uiPort] = await freePorts(4);
         const server = await startDevServer({ dataDir: join(dataDir, 'temporal'), port, httpPort, metricsPort, uiPort, resources }, log);
-        await startWorker({ address: server.address, namespace: server.namespace, dataDir: join(dataDir, 'worker'), shutdownGraceMs: WORKER_SHUTDOWN_GRACE_MS, resources, log: getLogger('worker') });
+        // The lab's references (PKI, BMC passwords) live under its directory.
+        await startWorker({
+          address: server.address,
+          namespace: server.namespace,
+          dataDir: join(dataDir, 'worker'),
+          secrets: { secretsDir: labDir },
+          allowInsecureAgents: true,
+          shutdownGraceMs: WORKER_SHUTDOWN_GRACE_MS,
+          resources,
+          log: getLogger('worker'),
+        });
         say(`  Temporal ${server.address}, Web UI ${server.uiUrl}`);
 
         const connection = await Connection.connect({ address: server.address });
         const client = new Client({ namespace: server.namespace, connection });
-        const request = lab.installRequest(scenario.target, scenario.request);
+        const request = lab.installRequest(labScenario.target, labScenario.request);
         const mgmt = request.managementNetwork;
         const definition = mgmt ? ` (VLAN ${mgmt.vlan ?? 'none'}, MTU ${mgmt.mtu}, ${mgmt.vmNetwork ? 'VM network' : 'non-VM network'})` : '';
-        say(`installing ovirtmgmt${definition} on ${scenario.target} (fence-reboot through the next host's agent)...`);
+        say(`installing ovirtmgmt${definition} on ${labScenario.target} (fence-reboot through the next host's agent)...`);
         const started = await startOrAttachInstall(client, request);
         const link = webUiLink(server.uiUrl ?? '', server.namespace, started.workflowId, started.runId);
         const outcome = await Promise.race([followInstall(started.handle, (step) => say(formatStep(step))), requested]);

@@ -1,16 +1,19 @@
 /**
  * `hostprov dev`: the embedded stack — Temporal dev server (SQLite file, WAL, Web UI, search attributes) and
  * a worker on `host-provisioning`. Ctrl-C or SIGTERM, at any moment of the start or later, stops what was
- * started: the worker, then the server (see cli/signals.ts).
+ * started: the worker, then the server (see cli/signals.ts). The worker accepts agents without TLS (a dev
+ * stack talks to labs) and reads secret files from `<data-dir>/secrets` by default.
  */
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { getLogger } from '../../lib/logger';
+import { DEFAULT_SECRET_ENV_PREFIX } from '../../activities/secrets';
 import { DEFAULT_DATA_DIR } from '../../lib/paths';
 import { startDevServer } from '../../lib/temporal/dev-server';
 import { startWorker } from '../../worker/main';
-import { portOption } from '../flags';
+import { portOption, secretEnvPrefixOption } from '../flags';
 import { installStopHandling } from '../signals';
 
 /** After Ctrl-C, how long in-flight activities may finish before they are cancelled (and retried later). */
@@ -24,6 +27,8 @@ const DevFlags = z.object({
   httpPort: portOption.optional(),
   metricsPort: portOption.optional(),
   worker: z.boolean(),
+  secretsDir: z.string().min(1).optional(),
+  secretEnvPrefix: secretEnvPrefixOption,
 });
 
 export function register(program: Command): void {
@@ -37,20 +42,37 @@ export function register(program: Command): void {
     .option('--http-port <port>', 'Temporal HTTP API port (default: --temporal-port + 10)')
     .option('--metrics-port <port>', 'Temporal metrics port (default: --temporal-port + 20)')
     .option('--no-worker', 'start only the server')
+    .option('--secrets-dir <dir>', 'file: secret references must point inside this directory (default: <data-dir>/secrets)')
+    .option('--secret-env-prefix <prefix>', 'env: secret references must name a variable with this prefix', DEFAULT_SECRET_ENV_PREFIX)
     .action(async (raw: Record<string, unknown>) => {
       const { resources, requested } = installStopHandling('dev');
       const flags = DevFlags.parse(raw);
       const log = getLogger('dev');
       const dataDir = resolve(flags.dataDir);
+      const secretsDir = resolve(flags.secretsDir ?? join(dataDir, 'secrets'));
       try {
         const server = await startDevServer(
           { dataDir, ip: flags.ip, port: flags.temporalPort, uiPort: flags.uiPort, ...(flags.httpPort ? { httpPort: flags.httpPort } : {}), ...(flags.metricsPort ? { metricsPort: flags.metricsPort } : {}), resources },
           log,
         );
+        if (flags.worker && !flags.secretsDir) mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
         const worker = flags.worker
-          ? await startWorker({ address: server.address, namespace: server.namespace, dataDir: join(dataDir, 'worker'), shutdownGraceMs: WORKER_SHUTDOWN_GRACE_MS, resources, log: getLogger('worker') })
+          ? await startWorker({
+              address: server.address,
+              namespace: server.namespace,
+              dataDir: join(dataDir, 'worker'),
+              secrets: { secretsDir, envPrefix: flags.secretEnvPrefix },
+              allowInsecureAgents: true,
+              shutdownGraceMs: WORKER_SHUTDOWN_GRACE_MS,
+              resources,
+              log: getLogger('worker'),
+            })
           : undefined;
-        process.stdout.write(`hostprov dev stack is up\n  Temporal: ${server.address} (namespace ${server.namespace})\n  Web UI:   ${server.uiUrl}\n  Data:     ${dataDir}\nPress Ctrl-C to stop.\n`);
+        process.stdout.write(
+          `hostprov dev stack is up\n  Temporal: ${server.address} (namespace ${server.namespace})\n  Web UI:   ${server.uiUrl}\n  Data:     ${dataDir}\n` +
+            (flags.worker ? `  Secrets:  file: references under ${secretsDir}, env: references ${flags.secretEnvPrefix}*; agents without TLS allowed\n` : '') +
+            'Press Ctrl-C to stop.\n',
+        );
         const serverExited = new Promise<string>((r) => server.process.once('exit', (code, signal) => r(`temporal server exited (${code ?? signal})`)));
         const workerStopped = worker ? worker.done.then(() => 'worker stopped') : new Promise<string>(() => undefined);
         const reason = await Promise.race([requested, serverExited, workerStopped]);

@@ -42,7 +42,7 @@ const DownFlags = z.object({ stateDir: StateDir, keepFiles: z.boolean().default(
 const StatusFlags = z.object({ stateDir: StateDir, json: z.boolean().default(false) });
 const PowerArgs = z.object({
   host: HostName,
-  action: z.enum([FenceAction.ON, FenceAction.OFF, FenceAction.STATUS, FenceAction.REBOOT], { message: 'must be on, off, status or reboot' }),
+  action: z.enum(FenceAction, { message: 'must be on, off, status or reboot' }),
   stateDir: StateDir,
 });
 

@@ -7,9 +7,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { getLogger } from '../../lib/logger';
+import { DEFAULT_SECRET_ENV_PREFIX, DEFAULT_SECRETS_DIR } from '../../activities/secrets';
 import { DEFAULT_DATA_DIR } from '../../lib/paths';
 import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../../lib/temporal/constants';
 import { startWorker } from '../../worker/main';
+import { secretEnvPrefixOption } from '../flags';
 import { installStopHandling } from '../signals';
 
 const WorkerFlags = z.object({
@@ -25,6 +27,9 @@ const WorkerFlags = z.object({
     .int('--shutdown-grace must be a whole number of seconds')
     .min(0, '--shutdown-grace must be at least 0')
     .max(3600, '--shutdown-grace must be at most 3600'),
+  secretsDir: z.string().min(1),
+  secretEnvPrefix: secretEnvPrefixOption,
+  allowInsecureAgents: z.boolean().default(false),
 });
 
 export function register(program: Command): void {
@@ -34,11 +39,14 @@ export function register(program: Command): void {
     .option('--address <host:port>', 'Temporal frontend', '127.0.0.1:7233')
     .option('--namespace <ns>', 'Temporal namespace', DEFAULT_NAMESPACE)
     .option('--task-queue <name>', 'task queue', TASK_QUEUE)
-    .option('--data-dir <dir>', 'attachment store and worker runtime files', `${DEFAULT_DATA_DIR}/worker`)
+    .option('--data-dir <dir>', 'attachment store (the SQLite file unless --database is given)', `${DEFAULT_DATA_DIR}/worker`)
     .option('--database <url|file>', 'the store: a postgres:// URL (password from PGPASSWORD or ~/.pgpass) or a SQLite file; default <data-dir>/attachments.sqlite')
     .option('--workflow-bundle <file>', 'prebuilt workflow bundle (skips bundling at start)')
     .option('--identity <name>', 'worker identity shown in the Web UI')
     .option('--shutdown-grace <seconds>', 'on SIGTERM/Ctrl-C, how long in-flight activities may finish before they are cancelled', '10')
+    .option('--secrets-dir <dir>', 'file: secret references must point inside this directory', DEFAULT_SECRETS_DIR)
+    .option('--secret-env-prefix <prefix>', 'env: secret references must name a variable with this prefix', DEFAULT_SECRET_ENV_PREFIX)
+    .option('--allow-insecure-agents', 'accept agent endpoints without TLS (tls: {insecure: true}); for labs only')
     .action(async (raw: Record<string, unknown>) => {
       const { resources, requested } = installStopHandling('worker');
       const flags = WorkerFlags.parse(raw);
@@ -50,6 +58,8 @@ export function register(program: Command): void {
         ...(flags.database ? { database: flags.database } : {}),
         ...(flags.workflowBundle ? { workflowBundlePath: resolve(flags.workflowBundle) } : {}),
         ...(flags.identity ? { identity: flags.identity } : {}),
+        secrets: { secretsDir: resolve(flags.secretsDir), envPrefix: flags.secretEnvPrefix },
+        allowInsecureAgents: flags.allowInsecureAgents,
         shutdownGraceMs: flags.shutdownGrace * 1000,
         resources,
         log: getLogger('worker'),

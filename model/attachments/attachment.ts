@@ -12,7 +12,7 @@ export const Ipv6BootProtocol = { NONE: 'NONE', DHCP: 'DHCP', AUTOCONF: 'AUTOCON
 export type Ipv6BootProtocol = (typeof Ipv6BootProtocol)[keyof typeof Ipv6BootProtocol];
 
 export const Ipv4Address = z.object({
-  bootProtocol: z.enum(['NONE', 'DHCP', 'STATIC_IP']),
+  bootProtocol: z.enum(Ipv4BootProtocol),
   address: z.string().optional(),
   netmask: z.string().optional(),
   gateway: z.string().optional(),
@@ -20,7 +20,7 @@ export const Ipv4Address = z.object({
 export type Ipv4Address = z.infer<typeof Ipv4Address>;
 
 export const Ipv6Address = z.object({
-  bootProtocol: z.enum(['NONE', 'DHCP', 'AUTOCONF', 'POLY_DHCP_AUTOCONF', 'STATIC_IP']),
+  bootProtocol: z.enum(Ipv6BootProtocol),
   address: z.string().optional(),
   prefix: z.number().int().min(0).max(128).optional(),
   gateway: z.string().optional(),

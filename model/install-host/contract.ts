@@ -7,6 +7,8 @@
  * resolves (`file:/etc/pki/hostprov/client.pem`, `env:BMC_PASSWORD`).
  */
 import { z } from 'zod';
+import { fenceOptionsProblem } from '../fencing/fence-options';
+import { VDSM_PORT } from '../vdsm/port';
 
 export const INSTALL_HOST_WORKFLOW = 'installHost';
 export const CONTRACT_VERSION = 1;
@@ -25,7 +27,7 @@ export const AgentEndpointRefInput = z.object({
   /** Address the worker connects to; @default the host's `address` */
   host: z.string().min(1).optional(),
   /** @default 54321 */
-  port: z.number().int().min(1).max(65_535).default(54_321),
+  port: z.number().int().min(1).max(65_535).default(VDSM_PORT),
   tls: z.union([
     z.object({ certRef: SecretRef, keyRef: SecretRef, caRef: SecretRef, serverName: z.string().optional() }).strict(),
     z.object({ insecure: z.literal(true) }).strict(),
@@ -66,8 +68,19 @@ export const PowerManagementInput = z
     port: z.number().int().min(1).max(65_535).optional(),
     username: z.string().min(1),
     passwordRef: SecretRef,
-    /** Extra `key=value` options for the fence agent, e.g. `lanplus=0`. @default '' */
-    options: z.string().default(''),
+    /**
+     * Extra `key=value` options for the fence agent, e.g. `lanplus=1`, separated by spaces, commas or
+     * newlines. Nothing that runs a program, names a file or overrides the address, user, password, plug or
+     * action (model/fencing/fence-options.ts); the proxy's agent also checks them against the fence agent's
+     * metadata. @default ''
+     */
+    options: z
+      .string()
+      .superRefine((options, ctx) => {
+        const problem = fenceOptionsProblem(options);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .default(''),
     /** The host whose agent runs the fence agent (never the host being fenced). */
     proxy: z.object({ id: z.string().min(1), name: z.string().min(1), agent: AgentEndpointRefInput.extend({ host: z.string().min(1) }) }).strict(),
   })
@@ -84,7 +97,7 @@ export const InstallPolicyInput = z
     /** Fence-reboot the host after the change to prove it survives a reboot (needs powerManagement). @default true */
     reboot: z.boolean().default(true),
     /** `auto`: commitOnSuccess for cluster level ≥ 4.3, else setSafeNetworkConfig. @default 'auto' */
-    commitMode: z.enum(['auto', 'commit-on-success', 'set-safe']).default('auto'),
+    commitMode: z.enum(CommitMode).default(CommitMode.AUTO),
     /** How long to wait for the agent to answer, at start and after the reboot. @default 300 */
     agentWaitSeconds: z.number().int().min(1).max(3600).default(300),
   })
@@ -102,7 +115,7 @@ export const InstallHostInput = z
     /** Cluster compatibility level, e.g. "4.8"; decides commitOnSuccess vs setSafeNetworkConfig. */
     clusterLevel: z.string().regex(/^\d+\.\d+$/),
     powerManagement: PowerManagementInput.optional(),
-    policy: InstallPolicyInput.default({ connectivityTimeoutSeconds: 120, reboot: true, commitMode: 'auto', agentWaitSeconds: 300 }),
+    policy: InstallPolicyInput.default({ connectivityTimeoutSeconds: 120, reboot: true, commitMode: CommitMode.AUTO, agentWaitSeconds: 300 }),
   })
   .strict();
 export type InstallHostInput = z.infer<typeof InstallHostInput>;
@@ -126,7 +139,7 @@ export type StepStatus = (typeof StepStatus)[keyof typeof StepStatus];
 
 export const StepRecord = z.object({
   name: z.string(),
-  status: z.enum(['running', 'ok', 'skipped', 'failed']),
+  status: z.enum(StepStatus),
   startedAt: z.string(),
   durationMs: z.number().optional(),
   summary: z.string(),
@@ -136,10 +149,10 @@ export type StepRecord = z.infer<typeof StepRecord>;
 export const InstallHostResult = z.object({
   version: z.literal(CONTRACT_VERSION),
   hostId: z.string(),
-  outcome: z.enum(['configured', 'already-configured', 'skipped-no-route', 'rolled-back', 'failed']),
+  outcome: z.enum(InstallOutcome),
   /** The device ovirtmgmt was built on (or found on), and the rule that chose it. */
   device: z.string().nullable(),
-  rule: z.enum(['get-route', 'last-client-iface', 'address-match']).nullable(),
+  rule: z.enum(DeviceRule).nullable(),
   ruleDetail: z.string(),
   /** The exact `Host.setupNetworks` params sent, when one was sent. */
   setupNetworksRequest: z.object({ networks: z.record(z.string(), z.unknown()), bondings: z.record(z.string(), z.unknown()), options: z.record(z.string(), z.unknown()) }).nullable(),

@@ -6,21 +6,27 @@
  * Deliberate difference from the engine: a VLAN on a bond with fewer than two slaves is rejected too
  * (the engine only checks the active device's own name, so it lets that case through).
  */
-import { isIPv4, parseCidr, prefixToNetmask } from '../ip';
-import type { NetworkAttachmentSpec, IpConfiguration } from '../attachments/attachment';
+import { FailureType } from '../failures';
+import type { NetworkAttachmentSpec } from '../attachments/attachment';
 import { mtuOf, type DeviceInfo, type NetworkCapabilities } from '../vdsm/capabilities';
+import { hostNetworkAttributes } from '../vdsm/host-network-attributes';
+import { defaultRouteViolations, previousHolderWithoutRole, reportedDefaultRouteNetworks } from './default-route-role';
+import { copyIpConfiguration } from './ip-configuration';
 import type { NetworkAttributes } from '../vdsm/setup-networks';
 import { bondModeAllowsVmNetwork } from '../network/bond-modes';
 import type { ManagementNetworkInput } from './contract';
 
+/** The failures devising can report (meanings in model/failures.ts). */
 export const DeviseFailureType = {
-  DEVICE_NOT_FOUND: 'DeviceNotFound',
-  IP_ON_FOREIGN_BRIDGE: 'IpOnForeignBridge',
-  VLAN_MISMATCH: 'VlanMismatch',
-  DEGENERATE_BOND: 'DegenerateBond',
-  NO_BOOT_PROTOCOL: 'NoBootProtocol',
+  DEVICE_NOT_FOUND: FailureType.DEVICE_NOT_FOUND,
+  IP_ON_FOREIGN_BRIDGE: FailureType.IP_ON_FOREIGN_BRIDGE,
+  VLAN_MISMATCH: FailureType.VLAN_MISMATCH,
+  DEGENERATE_BOND: FailureType.DEGENERATE_BOND,
+  NO_BOOT_PROTOCOL: FailureType.NO_BOOT_PROTOCOL,
   /** A VM network on a bond whose mode the engine forbids for one (0, 5, 6). */
-  BOND_MODE_FORBIDS_VM_NETWORK: 'BondModeForbidsVmNetwork',
+  BOND_MODE_FORBIDS_VM_NETWORK: FailureType.BOND_MODE_FORBIDS_VM_NETWORK,
+  /** The request would break the default-route role's rules (model/install-host/default-route-role.ts). */
+  DEFAULT_ROUTE_ROLE: FailureType.DEFAULT_ROUTE_ROLE,
 } as const;
 export type DeviseFailureType = (typeof DeviseFailureType)[keyof typeof DeviseFailureType];
 
@@ -47,6 +53,8 @@ function findDevice(caps: NetworkCapabilities, name: string): { kind: DeviceKind
   if (caps.bridges[name]) return { kind: 'bridge', info: caps.bridges[name] };
   return null;
 }
+
+export { copyIpConfiguration } from './ip-configuration';
 
 export interface DeviseOptions {
   /**
@@ -108,64 +116,36 @@ export function deviseManagementNetwork(caps: NetworkCapabilities, device: strin
     };
   }
 
-  const attrs: NetworkAttributes = { [bond ? 'bonding' : 'nic']: baseDevice };
-  if (network.vlan !== null) attrs.vlan = String(network.vlan);
-  attrs.mtu = network.mtu;
-  attrs.bridged = network.vmNetwork ? 'true' : 'false';
-  if (network.vmNetwork) attrs.STP = network.stp ? 'yes' : 'no';
+  // The engine builds this request through HostSetupNetworks, so the attributes are the ones it sends there.
+  const attrs = hostNetworkAttributes({
+    nicName: baseDevice,
+    bonding: bond !== undefined,
+    vlan: network.vlan,
+    mtu: network.mtu,
+    vmNetwork: network.vmNetwork,
+    stp: network.stp,
+    ipConfiguration,
+    defaultRoute: network.defaultRoute,
+  });
   const v4 = ipConfiguration.ipv4;
-  if (v4.bootProtocol === 'DHCP') attrs.bootproto = 'dhcp';
-  if (v4.bootProtocol === 'STATIC_IP') {
-    attrs.ipaddr = v4.address;
-    attrs.netmask = v4.netmask;
-    if (v4.gateway) attrs.gateway = v4.gateway;
-  }
   const v6 = ipConfiguration.ipv6;
-  attrs.dhcpv6 = v6.bootProtocol === 'DHCP' || v6.bootProtocol === 'POLY_DHCP_AUTOCONF';
-  attrs.ipv6autoconf = v6.bootProtocol === 'AUTOCONF' || v6.bootProtocol === 'POLY_DHCP_AUTOCONF';
-  if (v6.bootProtocol === 'STATIC_IP' && v6.address !== undefined && v6.prefix !== undefined) {
-    attrs.ipv6addr = `${v6.address}/${v6.prefix}`;
-    // Only the default-route network keeps its IPv6 gateway (docs/engine-host-networking.md#default-route-role).
-    if (v6.gateway && network.defaultRoute) attrs.ipv6gateway = v6.gateway;
+
+  // Taking the default route from another network: that one is sent too, without the role.
+  const networks: Record<string, NetworkAttributes> = { [network.name]: attrs };
+  const previous = network.defaultRoute ? reportedDefaultRouteNetworks(caps).filter((name) => name !== network.name) : [];
+  for (const name of previous) {
+    const without = previousHolderWithoutRole(caps, name);
+    if (without) networks[name] = without;
   }
-  if (network.defaultRoute) attrs.defaultRoute = true;
+  const violations = defaultRouteViolations(networks);
+  if (violations.length) return { kind: 'failed', type: DeviseFailureType.DEFAULT_ROUTE_ROLE, message: `${device}: ${violations.join('; ')}` };
 
   return {
     kind: 'configure',
     device,
     baseDevice,
     attachment: { networkName: network.name, nicName: baseDevice, ipConfiguration, properties: {} },
-    networks: { [network.name]: attrs },
-    detail: `${network.name} on ${bond ? 'bond' : 'nic'} ${baseDevice}${network.vlan !== null ? ` VLAN ${network.vlan}` : ''}, ${network.vmNetwork ? 'bridged' : 'bridgeless'}, MTU ${network.mtu} (reported ${mtuOf(found.info)}), IPv4 ${v4.bootProtocol}, IPv6 ${v6.bootProtocol}`,
+    networks,
+    detail: `${previous.length ? `takes the default route from ${previous.join(', ')} (sent without it); ` : ''}${network.name} on ${bond ? 'bond' : 'nic'} ${baseDevice}${network.vlan !== null ? ` VLAN ${network.vlan}` : ''}, ${network.vmNetwork ? 'bridged' : 'bridgeless'}, MTU ${network.mtu} (reported ${mtuOf(found.info)}), IPv4 ${v4.bootProtocol}, IPv6 ${v6.bootProtocol}`,
   };
-}
-
-/**
- * The engine's copy rules (NicToIpv4AddressFunction & co): DHCP when the device reports it, else static
- * when it has an address; address, netmask and gateway are copied only for static.
- */
-export function copyIpConfiguration(info: DeviceInfo): IpConfiguration {
-  let ipv4: IpConfiguration['ipv4'] = { bootProtocol: 'NONE' };
-  if (info.dhcpv4) ipv4 = { bootProtocol: 'DHCP' };
-  else if (info.addr && isIPv4(info.addr)) {
-    const netmask = info.netmask || prefixNetmask(info.ipv4addrs, info.addr);
-    ipv4 = { bootProtocol: 'STATIC_IP', address: info.addr, ...(netmask ? { netmask } : {}), ...(info.gateway ? { gateway: info.gateway } : {}) };
-  }
-  let ipv6: IpConfiguration['ipv6'] = { bootProtocol: 'NONE' };
-  if (info.dhcpv6 && info.ipv6autoconf) ipv6 = { bootProtocol: 'POLY_DHCP_AUTOCONF' };
-  else if (info.dhcpv6) ipv6 = { bootProtocol: 'DHCP' };
-  else if (info.ipv6autoconf) ipv6 = { bootProtocol: 'AUTOCONF' };
-  else {
-    const global = info.ipv6addrs.map((a) => parseCidr(a)).find((c) => c && !c.address.startsWith('fe80'));
-    if (global) {
-      const gateway = info.ipv6gateway && info.ipv6gateway !== '::' ? info.ipv6gateway : undefined;
-      ipv6 = { bootProtocol: 'STATIC_IP', address: global.address, prefix: global.prefixLen, ...(gateway ? { gateway } : {}) };
-    }
-  }
-  return { ipv4, ipv6 };
-}
-
-function prefixNetmask(ipv4addrs: string[], addr: string): string | undefined {
-  const cidr = ipv4addrs.map((a) => parseCidr(a)).find((c) => c?.address === addr);
-  return cidr ? prefixToNetmask(cidr.prefixLen) : undefined;
 }

@@ -2,6 +2,7 @@
  * After the change (and the reboot), the host must report the management network exactly as devised and
  * a clean (`netConfigDirty: "False"`) configuration. Returns the differences in words; empty = verified.
  */
+import { readVdsmBoolean } from '../vdsm/boolean';
 import { isDirty, mtuOf, type NetworkCapabilities } from '../vdsm/capabilities';
 import type { NetworkAttributes } from '../vdsm/setup-networks';
 
@@ -9,7 +10,7 @@ export function verifyManagementNetwork(caps: NetworkCapabilities, name: string,
   const problems: string[] = [];
   const net = caps.networks[name];
   if (!net) return [`the host does not report network ${name}`];
-  const bridged = String(wanted.bridged ?? 'true') === 'true';
+  const bridged = wanted.bridged === undefined || readVdsmBoolean(wanted.bridged) !== false;
   if (net.bridged !== bridged) problems.push(`${name} is ${net.bridged ? 'bridged' : 'bridgeless'}, expected ${bridged ? 'bridged' : 'bridgeless'}`);
   const base = (wanted.nic ?? wanted.bonding) as string | undefined;
   const southbound = wanted.vlan !== undefined ? `${base}.${wanted.vlan}` : base;

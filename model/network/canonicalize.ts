@@ -6,9 +6,10 @@
  */
 import { canonicalIP, compressIPv6, isIPv4, isIPv6, netmaskToPrefix, parseCidr } from '../ip';
 import { DEFAULT_CONNECTIVITY_TIMEOUT_SECONDS, type BondAttributes, type NetworkAttributes, type SetupNetworksParams } from '../vdsm/setup-networks';
+import { vdsmBoolean } from '../vdsm/boolean';
 import { VdsmCode, VdsmError } from '../vdsm/error-codes';
 import { canonicalBondOptions } from './bond-options';
-import { BootProto, type BondConfig, type CanonicalOptions, type CanonicalRequest, type NetworkConfig, type RemoveEntry, type RunningConfig } from './config';
+import { BootProto, topDeviceOf, type BlockingDhcpWait, type BondConfig, type CanonicalOptions, type CanonicalRequest, type NetworkConfig, type RemoveEntry, type RunningConfig } from './config';
 
 export const DEFAULT_MTU = 1500;
 
@@ -16,21 +17,6 @@ export interface CanonicalizeContext {
   /** The host's current nameservers: VDSM copies them onto a static default-route network given none. */
   currentNameservers: readonly string[];
   running: RunningConfig;
-}
-
-/**
- * Booleans as VDSM's callers send them: true/false, "true"/"false", "yes"/"no", "on"/"off", "1"/"0", 1/0.
- * Unlike VDSM's `tobool`, the integer 1 means true: reading it as false would silently disable rollback.
- */
-export function toBool(value: unknown, field: string, code: number = VdsmCode.BAD_PARAMS): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number' && (value === 0 || value === 1)) return value === 1;
-  if (typeof value === 'string') {
-    const v = value.trim().toLowerCase();
-    if (['true', 'yes', 'on', '1'].includes(v)) return true;
-    if (['false', 'no', 'off', '0'].includes(v)) return false;
-  }
-  throw new VdsmError(code, `${field}: expected a boolean, got ${JSON.stringify(value)}`);
 }
 
 function toInt(value: unknown, field: string, code: number): number {
@@ -41,19 +27,19 @@ function toInt(value: unknown, field: string, code: number): number {
 
 export function canonicalizeOptions(options: SetupNetworksParams['options']): CanonicalOptions {
   return {
-    connectivityCheck: options.connectivityCheck === undefined ? true : toBool(options.connectivityCheck, 'options.connectivityCheck'),
+    connectivityCheck: options.connectivityCheck === undefined ? true : vdsmBoolean(options.connectivityCheck, 'options.connectivityCheck'),
     connectivityTimeoutSeconds:
       options.connectivityTimeout === undefined
         ? DEFAULT_CONNECTIVITY_TIMEOUT_SECONDS
         : toInt(options.connectivityTimeout, 'options.connectivityTimeout', VdsmCode.BAD_PARAMS),
     // VDSM tests this key for plain truthiness; strings "false"/"0" are honoured as false here.
-    commitOnSuccess: options.commitOnSuccess === undefined ? false : toBool(options.commitOnSuccess, 'options.commitOnSuccess'),
+    commitOnSuccess: options.commitOnSuccess === undefined ? false : vdsmBoolean(options.commitOnSuccess, 'options.commitOnSuccess'),
   };
 }
 
 export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx: CanonicalizeContext): NetworkConfig | RemoveEntry {
   const where = `network ${name}`;
-  if (attrs.remove !== undefined && toBool(attrs.remove, `${where}: remove`)) {
+  if (attrs.remove !== undefined && vdsmBoolean(attrs.remove, `${where}: remove`)) {
     const extra = Object.keys(attrs).filter((k) => k !== 'remove' && k !== 'custom');
     if (extra.length) throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: "remove" cannot be combined with ${extra.join(', ')}`);
     return { remove: true };
@@ -69,7 +55,7 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
   }
   // The kernel's own SLAAC is not switched by this agent (it neither enables nor disables autoconf per
   // device), so a request for it could not be honoured or verified.
-  if (attrs.ipv6autoconf !== undefined && toBool(attrs.ipv6autoconf, `${where}: ipv6autoconf`)) {
+  if (attrs.ipv6autoconf !== undefined && vdsmBoolean(attrs.ipv6autoconf, `${where}: ipv6autoconf`)) {
     throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: ipv6autoconf is not supported by this agent yet (use ipv6addr or dhcpv6); nothing was changed`);
   }
   if (attrs.custom !== undefined && Object.keys(attrs.custom).length) {
@@ -78,16 +64,16 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
 
   const net: NetworkConfig = {
     mtu: attrs.mtu === undefined ? DEFAULT_MTU : toInt(attrs.mtu, `${where}: mtu`, VdsmCode.BAD_PARAMS),
-    bridged: attrs.bridged === undefined ? true : toBool(attrs.bridged, `${where}: bridged`),
+    bridged: attrs.bridged === undefined ? true : vdsmBoolean(attrs.bridged, `${where}: bridged`),
     stp: false,
     bootproto: BootProto.NONE,
-    dhcpv6: attrs.dhcpv6 === undefined ? false : toBool(attrs.dhcpv6, `${where}: dhcpv6`),
-    ipv6autoconf: attrs.ipv6autoconf === undefined ? false : toBool(attrs.ipv6autoconf, `${where}: ipv6autoconf`),
-    defaultRoute: attrs.defaultRoute === undefined ? false : toBool(attrs.defaultRoute, `${where}: defaultRoute`),
+    dhcpv6: attrs.dhcpv6 === undefined ? false : vdsmBoolean(attrs.dhcpv6, `${where}: dhcpv6`),
+    ipv6autoconf: attrs.ipv6autoconf === undefined ? false : vdsmBoolean(attrs.ipv6autoconf, `${where}: ipv6autoconf`),
+    defaultRoute: attrs.defaultRoute === undefined ? false : vdsmBoolean(attrs.defaultRoute, `${where}: defaultRoute`),
     nameservers: [],
   };
   const stp = attrs.stp ?? attrs.STP;
-  if (stp !== undefined) net.stp = toBool(stp, `${where}: stp`);
+  if (stp !== undefined) net.stp = vdsmBoolean(stp, `${where}: stp`);
   if (attrs.nic !== undefined) net.nic = attrs.nic;
   if (attrs.bonding !== undefined) net.bonding = attrs.bonding;
   if (attrs.vlan !== undefined) net.vlan = toInt(attrs.vlan, `${where}: vlan`, VdsmCode.BAD_VLAN);
@@ -140,7 +126,7 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
 }
 
 export function canonicalizeBond(name: string, attrs: BondAttributes): BondConfig | RemoveEntry {
-  if (attrs.remove !== undefined && toBool(attrs.remove, `bond ${name}: remove`)) return { remove: true };
+  if (attrs.remove !== undefined && vdsmBoolean(attrs.remove, `bond ${name}: remove`)) return { remove: true };
   if (attrs.switch !== undefined && attrs.switch !== 'legacy') {
     throw new VdsmError(VdsmCode.BAD_PARAMS, `bond ${name}: switch "${attrs.switch}" is not supported by this agent`);
   }
@@ -169,5 +155,23 @@ export function canonicalizeRequest(params: SetupNetworksParams, ctx: Canonicali
       if (net.defaultRoute && networks[name] === undefined) networks[name] = { ...net, defaultRoute: false, nameservers: [] };
     }
   }
-  return { networks, bonds, options: canonicalizeOptions(params.options) };
+  return { networks, bonds, options: canonicalizeOptions(params.options), blockingDhcp: blockingDhcpWaits(params, networks) };
+}
+
+/**
+ * `blockingdhcp`: the verb answers only once each DHCP network it names holds its lease (VDSM's ifup without
+ * the background thread, vdsm lib/vdsm/network/configurators/ifcfg.py `_ifup`). On a network without DHCP
+ * there is nothing to wait for.
+ */
+function blockingDhcpWaits(params: SetupNetworksParams, networks: CanonicalRequest['networks']): BlockingDhcpWait[] {
+  const waits: BlockingDhcpWait[] = [];
+  for (const [name, attrs] of Object.entries(params.networks)) {
+    const net = networks[name];
+    if (attrs.blockingdhcp === undefined || !net || 'remove' in net || !vdsmBoolean(attrs.blockingdhcp, `network ${name}: blockingdhcp`)) continue;
+    const dev = topDeviceOf(name, net);
+    if (dev === undefined) continue;
+    if (net.bootproto === BootProto.DHCP) waits.push({ network: name, dev, family: 4 });
+    if (net.dhcpv6) waits.push({ network: name, dev, family: 6 });
+  }
+  return waits;
 }

@@ -1,5 +1,6 @@
 /** zod schemas of the canonical config, for the agent's own files (running and safe config) read back from disk. */
 import { z } from 'zod';
+import { BootProto } from './config';
 
 export const NetworkConfigSchema = z
   .object({
@@ -9,7 +10,7 @@ export const NetworkConfigSchema = z
     mtu: z.number().int(),
     bridged: z.boolean(),
     stp: z.boolean(),
-    bootproto: z.enum(['none', 'dhcp']),
+    bootproto: z.enum(BootProto),
     ipaddr: z.string().optional(),
     prefix: z.number().int().optional(),
     gateway: z.string().optional(),

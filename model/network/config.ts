@@ -1,8 +1,9 @@
 /**
  * The canonical, typed form of networks and bonds: what the agent keeps as its running config, persists as
- * its safe config, and plans from. Every default is explicit (VDSM's canonicalize habit), so validators, the
- * planner and the config diff only ever see normal forms.
+ * its safe config, and plans from. Every default is explicit (VDSM's canonicalize habit), so the validators and the
+ * planner only ever see normal forms.
  */
+import type { Family } from '../net-state';
 
 export const BootProto = { NONE: 'none', DHCP: 'dhcp' } as const;
 export type BootProto = (typeof BootProto)[keyof typeof BootProto];
@@ -63,6 +64,18 @@ export interface CanonicalRequest {
   networks: Record<string, NetworkConfig | RemoveEntry>;
   bonds: Record<string, BondConfig | RemoveEntry>;
   options: CanonicalOptions;
+  /**
+   * The DHCP leases the verb waits for before it answers: one per DHCP family of each network sent with
+   * `blockingdhcp` (a property of the request, not of the network, so it is not part of the config).
+   */
+  blockingDhcp: BlockingDhcpWait[];
+}
+
+export interface BlockingDhcpWait {
+  network: string;
+  /** The device that holds the network's addresses (see {@link topDeviceOf}). */
+  dev: string;
+  family: Family;
 }
 
 export interface CanonicalOptions {
@@ -115,21 +128,3 @@ function sortKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** The config-level difference from `from` to `to`, as a request that turns `from` into `to` (VDSM's Transaction diff). */
-export function configDiff(from: RunningConfig, to: RunningConfig): { networks: Record<string, NetworkConfig | RemoveEntry>; bonds: Record<string, BondConfig | RemoveEntry> } {
-  const networks: Record<string, NetworkConfig | RemoveEntry> = {};
-  const bonds: Record<string, BondConfig | RemoveEntry> = {};
-  for (const name of new Set([...Object.keys(from.networks), ...Object.keys(to.networks)])) {
-    const a = from.networks[name];
-    const b = to.networks[name];
-    if (b === undefined) networks[name] = { remove: true };
-    else if (a === undefined || JSON.stringify(a) !== JSON.stringify(b)) networks[name] = b;
-  }
-  for (const name of new Set([...Object.keys(from.bonds), ...Object.keys(to.bonds)])) {
-    const a = from.bonds[name];
-    const b = to.bonds[name];
-    if (b === undefined) bonds[name] = { remove: true };
-    else if (a === undefined || JSON.stringify(a) !== JSON.stringify(b)) bonds[name] = b;
-  }
-  return { networks, bonds };
-}

@@ -239,6 +239,7 @@ export function desiredStateFromSnapshot(
   const tables = new Set(scope.tables);
   const dhcp = snapshotDhcp.filter((d) => inScope.has(d.dev));
   const dhcpDevs = new Set(dhcp.map((d) => `${d.dev}/${d.family}`));
+  const dhcpRuleTables = new Set(dhcp.filter((d) => d.sourceRouting && d.table !== MAIN_TABLE).map((d) => d.table));
   return {
     links,
     absentLinks,
@@ -250,7 +251,8 @@ export function desiredStateFromSnapshot(
     routeOwners: owners,
     routes: snapshot.routes.filter((r) => r.dev !== undefined && inScope.has(r.dev) && !(dhcpDevs.has(`${r.dev}/${r.family}`) && leaseRoute(r, snapshot))),
     ruleTables: [...tables].sort((x, y) => x - y),
-    rules: snapshot.rules.filter((r) => tables.has(r.table)),
+    // Likewise the rules a source-routed client writes for its lease's subnet.
+    rules: snapshot.rules.filter((r) => tables.has(r.table) && !dhcpRuleTables.has(r.table)),
     dhcp,
     dhcpOwners: [...new Set([...scope.links])].sort(),
   };

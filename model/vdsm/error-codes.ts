@@ -23,6 +23,8 @@ export const VdsmCode = {
   BAD_BONDING: 25,
   BAD_VLAN: 26,
   BAD_BRIDGE: 27,
+  /** A device did not come up; VDSM's ifup code, also for a DHCP lease that a blocking request did not get. */
+  FAILED_IFUP: 29,
   USED_BOND: 31,
   /** Another network verb is running (non-blocking semaphore). */
   RESOURCE_UNAVAILABLE: 40,

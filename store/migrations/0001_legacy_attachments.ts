@@ -4,7 +4,7 @@
  * databases get it empty, so every database reaches version 2 by the same path.
  */
 import { sql, type Kysely } from 'kysely';
-import type { Migration } from 'kysely/migration';
+import type { Migration } from 'kysely';
 
 export const legacyAttachments: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {

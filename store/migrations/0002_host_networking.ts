@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type ColumnDataType, type Kysely } from 'kysely';
-import type { Migration } from 'kysely/migration';
+import type { Migration } from 'kysely';
 import { StoreDialect } from '../dialect';
 
 interface ColumnTypes {

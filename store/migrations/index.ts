@@ -2,7 +2,7 @@
  * Every schema version, in order. Names sort in the order they apply; a migration, once released, is never
  * edited: a change is a new file.
  */
-import type { Migration } from 'kysely/migration';
+import type { Migration } from 'kysely';
 import type { StoreDialect } from '../dialect';
 import { legacyAttachments } from './0001_legacy_attachments';
 import { hostNetworking } from './0002_host_networking';

@@ -10,6 +10,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import type { AgentConnection, ConnectAgent } from '../../activities/agent-connection';
+import { SecretResolver } from '../../activities/secrets';
 import type { HostProbe, InstallHostActivities, SetupNetworksOutcome } from '../../activities/types';
 import { VdsmCode } from '../../model/vdsm/error-codes';
 import { openStore } from '../../store/open';
@@ -54,7 +55,9 @@ describe('activities with a stand-in host (createActivities connectAgent)', () =
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const activities = (connectAgent: ConnectAgent): InstallHostActivities => createActivities({ store, connectAgent });
+  // The stand-in's endpoint has no TLS, and no secret is resolved.
+  const activities = (connectAgent: ConnectAgent): InstallHostActivities =>
+    createActivities({ store, access: { secrets: new SecretResolver(), allowInsecureAgents: true }, connectAgent });
 
   it('probes capabilities through the given factory, with the resolved endpoint, and closes the connection', async () => {
     const host = standInHost(async (method) => (method === 'Host.getCapabilities' ? capabilities : Promise.reject(new Error(`unexpected ${method}`))));

@@ -7,6 +7,7 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretResolver } from '../../activities/secrets';
 import { createSetupNetworksActivity } from '../../activities/setup-networks-with-confirm';
 import type { SetupNetworksOutcome } from '../../activities/types';
 import { netnsUnavailableReason } from '../../testbed/netns';
@@ -16,6 +17,9 @@ import { skipBecause } from '../helpers/skip';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay';
 
 const unavailable = await netnsUnavailableReason();
+
+/** The agent here serves without TLS: the worker must be told to allow that (it refuses by default). */
+const access = { secrets: new SecretResolver(), allowInsecureAgents: true };
 
 const input = (port: number, requestId: string, timeoutSeconds: number) => ({
   endpoint: { host: '127.0.0.1', port, tls: { insecure: true as const } },
@@ -62,7 +66,7 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
 
     it('survives the session dying mid-call: same request id, the agent joins it, one apply, confirmed', async () => {
       const requestId = `relay-${Date.now()}`;
-      const outcome = await cutMidCall(h, relay, createSetupNetworksActivity({ confirmIntervalMs: 200 }), requestId, 20);
+      const outcome = await cutMidCall(h, relay, createSetupNetworksActivity(access, { confirmIntervalMs: 200 }), requestId, 20);
       expect(outcome).toMatchObject({ status: 'applied', tookOverInFlight: true });
       expect((await h.journal()).filter((e) => e.kind === 'apply' && e.requestId === requestId)).toHaveLength(1);
       expect((await h.kernel()).links.find((l) => l.name === 'ovirtmgmt')).toBeDefined();
@@ -97,7 +101,7 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
 
     it('keeps confirming through the host\'s window, then reads from capabilities that the change stayed', async () => {
       const requestId = `vdsm-${Date.now()}`;
-      const activity = createSetupNetworksActivity({ confirmIntervalMs: 200, windowSlackMs: 2_000 });
+      const activity = createSetupNetworksActivity(access, { confirmIntervalMs: 200, windowSlackMs: 2_000 });
       const running = new MockActivityEnvironment().run(activity, input(relay.port, requestId, 6)) as Promise<SetupNetworksOutcome>;
       await appliedBy(h, requestId);
       expect(relay.cutAll()).toBeGreaterThan(0);
@@ -129,7 +133,7 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
 
     it('the activity resends, joins the restarted agent\'s pending change, confirms it: applied once', async () => {
       const requestId = `killed-${Date.now()}`;
-      const activity = createSetupNetworksActivity({ confirmIntervalMs: 200 });
+      const activity = createSetupNetworksActivity(access, { confirmIntervalMs: 200 });
       // Confirm polls are held until the agent is back, so the first process certainly dies unconfirmed.
       const running = new MockActivityEnvironment().run(activity, input(relay.port, requestId, 60)) as Promise<SetupNetworksOutcome>;
       const deadline = Date.now() + 30_000;

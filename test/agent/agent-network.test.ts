@@ -4,7 +4,7 @@
  * one-verb-at-a-time rule, idempotent request ids, safe config across a reboot, missing kernel features.
  * The kill -9 cases of a pending change are in pending-transaction.test.ts (a real agent process).
  */
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pendingTransactionFile } from '../../agent/persistence/pending-transaction';
@@ -15,6 +15,7 @@ import { Capabilities } from '../../model/vdsm/capabilities';
 import { VdsmCode } from '../../model/vdsm/error-codes';
 import { netnsUnavailableReason } from '../../testbed/netns';
 import { comparable, createAgentHost, MGMT_SUBNET, type AgentHost } from '../helpers/agent-host';
+import { modesUnder, notPrivate } from '../helpers/file-modes';
 import { skipBecause } from '../helpers/skip';
 
 const unavailable = await netnsUnavailableReason();
@@ -154,6 +155,13 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
     const restores = (await h.journal()).filter((e) => e.kind === 'restore').length;
     await h.restartAgent(false);
     expect((await h.journal()).filter((e) => e.kind === 'restore').length).toBe(restores);
+  });
+
+  it('its state after real applies, persists and restores is private: 0600 files in 0700 directories', () => {
+    const state = join(h.dir, 'state');
+    expect(modesUnder(state).map((e) => e.path)).toEqual(expect.arrayContaining(['journal.jsonl', 'staging/running-config.json', 'persistence']));
+    expect(statSync(state).mode & 0o777).toBe(0o700);
+    expect(notPrivate(state)).toEqual([]);
   });
 
   it('bonds and VLANs the kernel cannot build are refused with a VDSM code naming the missing support, and nothing changes', async () => {

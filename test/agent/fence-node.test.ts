@@ -3,17 +3,24 @@
  * path — the verb handler runs the real fence_ipmilan against a testbed host's real BMC (ipmi_sim), whose
  * power control really powers the namespaced host off and on.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FenceAgentTimeoutError } from '../../agent/fencing/errors';
-import { FENCE_AGENT_NAME, renderFenceAgentInput, splitFenceOptions, type FenceRequest } from '../../agent/fencing/fence-request';
+import fc from 'fast-check';
+import { parseFenceAgentMetadata } from '../../agent/fencing/agent-metadata';
+import { DEFAULT_FENCE_AGENT_DIR } from '../../agent/fencing/fence';
+import { FENCE_AGENT_NAME, renderFenceAgentInput, type FenceRequest } from '../../agent/fencing/fence-request';
+import { FenceOptionPolicies, readFenceAgentMetadataXml } from '../../agent/fencing/option-policies';
+import { FenceOptionRefusal, FenceOptionRefusedError } from '../../model/fencing/fence-options';
 import { fenceResultFromExit } from '../../agent/fencing/fence-result';
 import type { FenceAgentExit } from '../../agent/fencing/run-fence-agent';
 import { createFenceNodeVerb, FENCE_NODE_METHOD, FENCE_NODE_PARAMS, parseFenceNodeParams } from '../../agent/verbs/fence-node';
 import type { RpcContext } from '../../vdsm/verbs';
 import { JsonRpcCode, VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
+import { propertyParameters, REPLAY_HINT } from '../helpers/property';
 import { skipBecause } from '../helpers/skip';
 import { run } from '../../lib/process';
 import { canConnect, waitForTcp } from '../../testbed/reachability';
@@ -46,26 +53,96 @@ async function vdsmErrorOf(promise: Promise<unknown>): Promise<VdsmError> {
 }
 
 describe('fence agent stdin', () => {
-  it("writes VDSM's lines in VDSM's order", () => {
-    expect(renderFenceAgentInput(request)).toBe('agent=fence_ipmilan\nipaddr=198.18.7.200\nlogin=admin\naction=status\npasswd=s3cret\n');
-    expect(renderFenceAgentInput({ ...request, port: '3', secure: true, options: 'ipport=9623 lanplus=1' })).toBe(
+  it("writes VDSM's lines in VDSM's order, then the checked options", () => {
+    expect(renderFenceAgentInput(request, [])).toBe('agent=fence_ipmilan\nipaddr=198.18.7.200\nlogin=admin\naction=status\npasswd=s3cret\n');
+    expect(renderFenceAgentInput({ ...request, port: '3', secure: true }, ['ipport=9623', 'lanplus=1'])).toBe(
       'agent=fence_ipmilan\nipaddr=198.18.7.200\nlogin=admin\naction=status\npasswd=s3cret\nport=3\nsecure=yes\nipport=9623\nlanplus=1\n',
     );
   });
+});
 
-  it('accepts options separated by newlines, commas or spaces, one line each', () => {
-    expect(splitFenceOptions('ipport=9623\nlanplus=1,cipher=3  power_wait=4,\n')).toEqual(['ipport=9623', 'lanplus=1', 'cipher=3', 'power_wait=4']);
-    expect(splitFenceOptions('')).toEqual([]);
-    expect(splitFenceOptions('verbose')).toEqual(['verbose']);
+const fenceIpmilan = join(DEFAULT_FENCE_AGENT_DIR, 'fence_ipmilan');
+const noFenceAgent = existsSync(fenceIpmilan) ? null : `${fenceIpmilan} is not installed (scripts/setup installs fence-agents)`;
+
+describe.skipIf(skipBecause(noFenceAgent, "fence options against fence_ipmilan's metadata"))("fence options by fence_ipmilan's own metadata", () => {
+  const policies = new FenceOptionPolicies();
+  const policy = () => policies.policyFor(fenceIpmilan, 'ipmilan');
+
+  it('reads the metadata once and keeps it', async () => {
+    const fresh = new FenceOptionPolicies();
+    const [a, b] = await Promise.all([fresh.policyFor(fenceIpmilan, 'ipmilan'), fresh.policyFor(fenceIpmilan, 'ipmilan')]);
+    await fresh.policyFor(fenceIpmilan, 'ipmilan');
+    expect(a).toBe(b);
+    expect(fresh.reads).toBe(1);
+    expect(a.agent).toBe('fence_ipmilan');
   });
 
-  it('refuses options that would override our own lines or are not key=value', () => {
-    for (const options of ['action=off', 'ipport=1 passwd=x', 'port=5', '=x', 'ke/y=1', 'key=välue']) {
-      expect(() => splitFenceOptions(options), options).toThrow(VdsmError);
+  it('reads it again when the agent on disk changes (a package update)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hostprov-fence-agent-'));
+    try {
+      const copy = join(dir, 'fence_ipmilan');
+      await copyFile(fenceIpmilan, copy);
+      await chmod(copy, 0o755);
+      const fresh = new FenceOptionPolicies();
+      await fresh.policyFor(copy, 'ipmilan');
+      await utimes(copy, new Date(), new Date(Date.now() + 5_000));
+      await fresh.policyFor(copy, 'ipmilan');
+      expect(fresh.reads).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
-    // Values may be secrets (SNMP passphrases): errors name the key only.
-    expect(() => splitFenceOptions('ipport=1 passwd=hunter2')).toThrow(/option #2 \(passwd\)/);
-    expect(() => splitFenceOptions('ipport=1 passwd=hunter2')).not.toThrow(/hunter2/);
+  });
+
+  it('writes accepted options under their own names, whatever spelling came in', async () => {
+    expect((await policy()).check('ipport=9623\n--lanplus=1,-C=3 Power-Wait=4 method=cycle verbose')).toEqual(['ipport=9623', 'lanplus=1', 'cipher=3', 'power_wait=4', 'method=cycle', 'verbose']);
+  });
+
+  it("refuses scripts, paths and files, every alias of the verb's own lines, and what the agent does not declare", async () => {
+    const p = await policy();
+    for (const key of ['passwd_script', 'password_script', 'password-script', '--password-script', '-S', 'ipmitool_path', 'sudo_path', 'debug', 'debug_file', '-D']) expect(p.refusalOf(key), key).toBe(FenceOptionRefusal.RUNS_PROGRAM);
+    for (const key of ['ip', 'ipaddr', '-a', 'username', 'login', 'password', 'passwd', 'plug', 'port', '-n', 'action', 'port_as_ip', 'help', 'version']) expect(p.refusalOf(key), key).toBe(FenceOptionRefusal.RESERVED);
+    for (const key of ['secure', 'ssh_options', 'snmp_priv_passwd', 'nosuchoption', 'agent']) expect(p.refusalOf(key), key).not.toBeNull();
+    for (const key of ['ipport', 'lanplus', 'cipher', 'method', 'privlvl', 'hexadecimal_kg', 'power_wait', '-P', '--ipport']) expect(p.refusalOf(key), key).toBeNull();
+    expect(() => p.check('ipport=1 snmp_priv_passwd=x')).toThrow(/#2 \(snmp_priv_passwd\) refused: not a parameter of fence_ipmilan/);
+  });
+
+  /** The stdin keys fence_ipmilan must never get from options (read off its metadata by hand). */
+  const IPMILAN_DANGEROUS = new Set(['action', 'ip', 'ipaddr', 'login', 'username', 'passwd', 'password', 'passwd_script', 'password_script', 'plug', 'port', 'port_as_ip', 'debug', 'debug_file', 'ipmitool_path', 'sudo_path', 'help', 'version']);
+
+  it(`property: no generated options string gets a script, path or reserved key to fence_ipmilan (${REPLAY_HINT})`, async () => {
+    const p = await policy();
+    const metadata = parseFenceAgentMetadata('ipmilan', await readFenceAgentMetadataXml(fenceIpmilan, 'ipmilan', 15_000));
+    // How fence_ipmilan resolves a stdin name (lib/fencing.py.py _parse_input_stdin): its long option with
+    // "-"→"_" or "_"→"-", else the name itself; then that parameter and everything it obsoletes.
+    const byLong = new Map(metadata.parameters.filter((m) => m.long).map((m) => [m.long ?? '', m]));
+    const resolve = (name: string) => byLong.get(name.replace(/-/g, '_')) ?? byLong.get(name.replace(/_/g, '-')) ?? metadata.parameters.find((m) => m.name === name);
+    const names = [...metadata.parameters.flatMap((m) => [m.name, m.long ?? m.name]), 'agent', 'secure', 'nosuch'];
+    const spelledName = fc
+      .constantFrom(...names)
+      .chain((n) => fc.tuple(fc.constantFrom('', '-', '--'), fc.mixedCase(fc.constant(n)), fc.boolean()))
+      .map(([dashes, n, swap]) => dashes + (swap ? n.replace(/[-_]/g, (c) => (c === '-' ? '_' : '-')) : n));
+    const shortName = fc.constantFrom(...metadata.parameters.flatMap((m) => (m.short ? [`-${m.short}`] : [])));
+    const value = fc.oneof(fc.constant(null), fc.string({ unit: 'binary', maxLength: 8 }), fc.constant('touch${IFS}/tmp/x'));
+    const item = fc.tuple(fc.oneof(spelledName, shortName, fc.string({ unit: 'binary', maxLength: 6 })), value).map(([k, v]) => (v === null ? k : `${k}=${v}`));
+    const options = fc.array(fc.tuple(item, fc.constantFrom('\n', '\r', ' ', ',', '\0', '\t', '')), { maxLength: 6 }).map((parts) => parts.map(([i, sep]) => i + sep).join(''));
+    fc.assert(
+      fc.property(options, (raw) => {
+        let lines: string[];
+        try {
+          lines = p.check(raw);
+        } catch (err) {
+          if (err instanceof FenceOptionRefusedError) return true;
+          throw err;
+        }
+        return lines.every((line) => {
+          if (!/^[!-~]+$/.test(line)) return false;
+          const parameter = resolve(line.split('=', 1)[0] ?? '');
+          // What fence_ipmilan would act on: a declared parameter, never a dangerous one.
+          return parameter !== undefined && !IPMILAN_DANGEROUS.has(parameter.name) && !(parameter.obsoletes && IPMILAN_DANGEROUS.has(parameter.obsoletes));
+        });
+      }),
+      propertyParameters(5_000),
+    );
   });
 });
 
@@ -125,6 +202,9 @@ describe('Host.fenceNode params', () => {
     expect(parseFenceNodeParams({ ...valid, secure: 'true' }).secure).toBe(true);
     expect(parseFenceNodeParams({ ...valid, secure: 'yes' }).secure).toBe(true);
     expect(parseFenceNodeParams({ ...valid, port: null, secure: null, options: null })).toMatchObject({ port: '', secure: false, options: '' });
+    // The engine always sends secure as "": not given, so false.
+    expect(parseFenceNodeParams({ ...valid, secure: '' }).secure).toBe(false);
+    expect(parseFenceNodeParams({ ...valid, secure: 1 }).secure).toBe(true);
     expect(parseFenceNodeParams({ ...valid, policy: { skipFencingIfGlusterBricksUp: 'false', storageDomainHostIdMap: {} } }).policy).toMatchObject({
       skipFencingIfGlusterBricksUp: false,
     });
@@ -138,6 +218,9 @@ describe('Host.fenceNode params', () => {
       { ...valid, agent: 'fence_ipmilan/../x' },
       { ...valid, addr: '' },
       { ...valid, secure: 'maybe' },
+      // Words VDSM's own readers do not know are refused, not read as true.
+      { ...valid, secure: 'enabled' },
+      { ...valid, policy: { skipFencingIfGlusterBricksUp: 'y' } },
       { ...valid, password: 'pw-secret\naction=off' },
       { ...valid, options: 'action=off' },
     ];
@@ -263,6 +346,83 @@ describe.skipIf(skipBecause(unavailable, 'Host.fenceNode against a real BMC'))('
       return result.stdout.trim();
     };
     await expect.poll(leftovers, { timeout: 10_000 }).toBe('');
+  });
+
+  describe('options that would run something or override the verb', () => {
+    let markers: string;
+    beforeAll(async () => {
+      markers = await mkdtemp(join(tmpdir(), 'hostprov-fence-markers-'));
+      // A stand-in for ipmitool: if an option ever makes fence_ipmilan run it, it leaves a marker.
+      await writeFile(join(markers, 'fake-ipmitool'), `#!/bin/sh\ntouch ${markers}/ran-fake-ipmitool\nexit 1\n`, { mode: 0o755 });
+    });
+    afterAll(async () => {
+      if (markers) await rm(markers, { recursive: true, force: true });
+    });
+    const touch = (name: string) => `touch\${IFS}${markers}/${name}`;
+
+    it('the payloads are live: written to fence_ipmilan as VDSM would write them, they run as root', async () => {
+      // The control that makes the refusals below meaningful: unchecked, each payload leaves its marker.
+      const creds = await bed().bmcCredentials('target');
+      const base = { addr: creds.address, port: '', agent: 'ipmilan', username: creds.username, password: creds.password, action: 'status' as const, secure: false };
+      const asVdsm = (extra: string) => renderFenceAgentInput(base, [`ipport=${creds.port}`, extra]);
+      await run([fenceIpmilan], { input: asVdsm(`passwd_script=${touch('control-script')}`), allowFailure: true });
+      await run([fenceIpmilan], { input: asVdsm(`ipmitool_path=${markers}/fake-ipmitool`), allowFailure: true });
+      expect((await readdir(markers)).sort()).toEqual(['control-script', 'fake-ipmitool', 'ran-fake-ipmitool']);
+      await rm(join(markers, 'control-script'));
+      await rm(join(markers, 'ran-fake-ipmitool'));
+    });
+
+    const injections: Array<{ options: (port: number) => string; key: string }> = [
+      { key: 'passwd_script', options: () => `passwd_script=${touch('passwd_script')}` },
+      { key: 'password_script', options: () => `password_script=${touch('password_script')}` },
+      { key: 'password-script', options: () => `password-script=${touch('password-script')}` },
+      { key: '--password-script', options: () => `--password-script=${touch('dashdash-password-script')}` },
+      { key: '-S', options: () => `-S=${touch('S')}` },
+      { key: 'PASSWD_SCRIPT', options: () => `PASSWD_SCRIPT=${touch('upper')}` },
+      { key: 'ipmitool_path', options: () => `ipmitool_path=${markers}/fake-ipmitool` },
+      { key: 'ipmitool-path', options: () => `ipmitool-path=${markers}/fake-ipmitool` },
+      { key: 'sudo_path', options: () => `use_sudo=1 sudo_path=${markers}/fake-ipmitool` },
+      { key: 'debug_file', options: () => `debug_file=${markers}/debug-log` },
+      { key: 'passwd_script', options: (port) => `ipport=${port}\npasswd_script=${touch('newline')}` },
+      { key: 'passwd_script', options: (port) => `ipport=${port}\rpasswd_script=${touch('carriage-return')}` },
+      { key: 'ipport', options: (port) => `ipport=${port}\0passwd_script=${touch('nul')}` },
+      { key: 'ip', options: () => 'ip=198.18.255.1' },
+      { key: 'ipaddr', options: () => 'ipaddr=198.18.255.1' },
+      { key: '-a', options: () => '-a=198.18.255.1' },
+      { key: 'username', options: () => 'username=root' },
+      { key: 'login', options: () => 'login=root' },
+      { key: 'password', options: () => 'password=other-secret' },
+      { key: 'passwd', options: () => 'passwd=other-secret' },
+      { key: 'plug', options: () => 'plug=2' },
+      { key: 'port', options: () => 'port=2' },
+      { key: 'action', options: () => 'action=off' },
+      { key: '-o', options: () => '-o=off' },
+      { key: 'help', options: () => 'help=1' },
+      { key: 'port_as_ip', options: () => 'port_as_ip=1' },
+    ];
+
+    it.each(injections.map((c) => [c.key, c] as const))('refuses %s with an error naming the key, and nothing runs', async (_, { key, options }) => {
+      const { port } = await bed().bmcCredentials('target');
+      const raw = options(port);
+      const err = await vdsmErrorOf(fenceNode('off', { options: raw }));
+      expect(err.code).toBe(JsonRpcCode.INVALID_PARAMS);
+      expect(err.message).toContain(`(${key}) refused`);
+      // Never the value: it may be a password, and here it is the payload.
+      const value = raw.split(/[\s,\0]+/).find((item) => item.startsWith(`${key}=`))?.slice(key.length + 1) ?? '';
+      if (value.length >= 4) expect(err.message).not.toContain(value);
+      expect(err.message).not.toContain(markers);
+      expect(await readdir(markers)).toEqual(['fake-ipmitool']);
+    });
+
+    it('after all of them the host was never powered off', async () => {
+      expect(await fenceNode('status')).toEqual({ power: 'on' });
+      expect(await canConnect(target().address, SERVICE_PORT, 2_000)).toBe(true);
+    });
+
+    it('options the agent declares still work, in any spelling', async () => {
+      const { port } = await bed().bmcCredentials('target');
+      expect(await fenceNode('status', { options: `--ipport=${port},Power-Wait=1 -m=onoff` })).toEqual({ power: 'on' });
+    });
   });
 
   it('never logs the BMC password', async () => {

@@ -1,7 +1,8 @@
 /**
  * Kill points: a real `hostprov agent` process in a namespace is killed with `kill -9` at each point of a
- * connectivity-checked `setupNetworks` (a bridge over the NIC that holds the address and the default route)
- * and started again on the same state and runtime directories, i.e. in the same boot. After the restart the
+ * connectivity-checked `setupNetworks` (a bridge over the NIC that holds the address and the default route),
+ * and while a `blockingdhcp` one waits for its lease, and started again on the same state and runtime
+ * directories, i.e. in the same boot. After the restart the
  * kernel state (links, addresses, routes, rules, in full) must be what the pending-transaction policy
  * promises (README, "Pending transactions"), the journal must say what the restarted agent did, and a retry
  * of the same request id must get the truthful outcome without a second apply.
@@ -9,6 +10,8 @@
  * The points are reached through the agent's test-only pause hook (agent/network/test-pause.ts), or, for
  * "applied, not confirmed yet", by the journal's apply entry: never by sleeping and hoping.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PausePoint } from '../../agent/network/test-pause';
 import { ConfigStore } from '../../agent/persistence/config-store';
@@ -45,6 +48,16 @@ async function until(what: string, ready: () => boolean, h: AgentProcessHost, ti
   while (!ready()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; agent log:\n${h.log().split('\n').slice(-20).join('\n')}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Whether a process with this pid exists (signal 0 only checks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -112,6 +125,37 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     expect(applies(h, id)).toEqual([]);
     const caps = Capabilities.parse(await h.call('Host.getCapabilities', {}));
     expect(caps.networks).toEqual({});
+  });
+
+  it('killed while a blockingdhcp request waits for its lease: rolled back at once, its DHCP client stopped', async () => {
+    h = await createAgentProcessHost();
+    await h.start({ pauseAt: PausePoint.AWAITING_LEASES });
+    const before = comparable(await h.kernel());
+    const id = 'kill-awaiting-lease';
+    // eth1 leads to the manager namespace, where no DHCP server runs: the lease would never come.
+    const request = { networks: { leased: { nic: 'eth1', bridged: 'true', bootproto: 'dhcp', blockingdhcp: 'true' } }, bondings: {}, options: { connectivityCheck: 'false' } };
+    const first = outcome(h.call('Host.setupNetworks', request, { id })).catch((err: unknown) => err);
+    await h.waitForPause(PausePoint.AWAITING_LEASES);
+    // Applied and verified, yet the request is still in its apply: that is what a restart must undo.
+    expect(pendingOf(h)).toMatchObject({ requestId: id, phase: TransactionPhase.APPLYING, deadline: null });
+    expect(comparable(await h.kernel())).not.toEqual(before);
+    const pidFile = join(h.runtimeDir, 'dhcp', 'leased.4.pid');
+    const dhclient = Number(readFileSync(pidFile, 'utf8').trim());
+    expect(alive(dhclient)).toBe(true);
+    await h.kill();
+    await first;
+
+    await h.start();
+    expect(await outcome(h.call('Host.setupNetworks', request, { id }))).toEqual({
+      code: JsonRpcCode.INTERNAL_ERROR,
+      message: 'setupNetworks failed and was rolled back: the agent stopped during the apply',
+    });
+    expect(comparable(await h.kernel())).toEqual(before);
+    expect(existsSync(pidFile)).toBe(false);
+    await until('the orphaned dhclient to be gone', () => !alive(dhclient), h, 10_000);
+    expect(entries(h, 'recover-rollback', id)).toEqual([expect.objectContaining({ outcome: 'ok', ops: expect.any(Number) })]);
+    expect(applies(h, id)).toEqual([]);
+    expect(h.transaction()).toMatchObject({ requestId: id, phase: TransactionPhase.FINISHED, outcome: { ok: false, code: JsonRpcCode.INTERNAL_ERROR } });
   });
 
   it('killed after the apply, never confirmed: the change stays until the original deadline, then is rolled back (code 10)', async () => {

@@ -3,7 +3,7 @@
  * registered, Ctrl-C stops everything (exit 130), and a busy port is refused with a message naming it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,9 @@ describe('hostprov dev', () => {
     children.push(dev.child);
     await until('"dev stack is up"', () => dev.output().includes('dev stack is up') || dev.child.exitCode !== null, 90_000);
     expect(dev.child.exitCode, dev.output()).toBeNull();
+    // Its worker reads secret files from a private dir of its own and allows lab agents without TLS.
+    expect(dev.output()).toContain(`Secrets:  file: references under ${join(dir, 'stack', 'secrets')}, env: references HOSTPROV_SECRET_*; agents without TLS allowed`);
+    expect(statSync(join(dir, 'stack', 'secrets')).mode & 0o777).toBe(0o700);
 
     const response = await fetch(`http://127.0.0.1:${uiPort}/`);
     expect(response.status).toBe(200);

@@ -139,9 +139,11 @@ describe.skipIf(skipBecause(noTemporal, 'hostprov worker stop tests'))('stopping
     if ('unavailable' in target) throw new Error(target.unavailable);
     client ??= new Client({ namespace: target.namespace, connection: await Connection.connect({ address: target.address }) });
     const taskQueue = `stop-${name}-${process.pid}`;
+    // --allow-insecure-agents: the endpoint below has no TLS; refused, the activity would end at once.
     const run = new CliRun([
       'worker', '--address', target.address, '--namespace', target.namespace, '--task-queue', taskQueue,
       '--data-dir', join(dir, name), '--workflow-bundle', target.workflowBundlePath, '--shutdown-grace', String(graceSeconds),
+      '--allow-insecure-agents',
     ]);
     runs.push(run);
     await run.waitFor('worker polling');

@@ -20,10 +20,10 @@ import { getLogger } from '../../lib/logger';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { exited, run } from '../../lib/process';
 import type { KernelState } from '../../model/net-state';
+import { VDSM_PORT } from '../../model/vdsm/port';
 import { addVethPair, uniqueToken, type Netns } from '../../testbed/netns';
 import { createHostNamespaces } from './agent-host';
 
-const AGENT_PORT = 54321;
 const CONTROL = { outside: 'fe80::1', inside: 'fe80::2', insideName: 'ctl0' };
 
 export interface AgentProcessHost {
@@ -75,7 +75,7 @@ export async function createAgentProcessHost(): Promise<AgentProcessHost> {
 
   const stateDir = join(dir, 'state');
   const logFile = join(dir, 'agent.log');
-  const endpoint = { host: `${CONTROL.inside}%${outside}`, port: AGENT_PORT, tls: { insecure: true as const } };
+  const endpoint = { host: `${CONTROL.inside}%${outside}`, port: VDSM_PORT, tls: { insecure: true as const } };
   const reader = createLinuxBackend({ netns: host.name, runtimeDir: join(dir, 'reader'), log: getLogger('agent-process-test') });
   let boot = 0;
   let child: ChildProcess | null = null;
@@ -113,7 +113,7 @@ export async function createAgentProcessHost(): Promise<AgentProcessHost> {
       const env: NodeJS.ProcessEnv = { ...process.env, HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: 'info' };
       delete env[TEST_PAUSE_ENV];
       if (options.pauseAt) env[TEST_PAUSE_ENV] = options.pauseAt;
-      const argv = [join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', '--listen', `[::]:${AGENT_PORT}`, '--insecure', '--state-dir', stateDir, '--runtime-dir', runtimeDir()];
+      const argv = [join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', '--listen', `[::]:${VDSM_PORT}`, '--insecure', '--state-dir', stateDir, '--runtime-dir', runtimeDir()];
       try {
         child = spawn('ip', ['netns', 'exec', host.name, ...argv], { stdio: ['ignore', 'ignore', log], env, cwd: PROJECT_ROOT });
       } finally {

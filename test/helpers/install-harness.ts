@@ -11,6 +11,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { SecretResolver } from '../../activities/secrets';
 import { followInstall, startOrAttachInstall } from '../../workflow-client/install-host';
 import { getLogger } from '../../lib/logger';
 import { temporalCliPath } from '../../lib/paths';
@@ -44,18 +45,25 @@ export interface InstallHarness {
   close(): Promise<void>;
 }
 
-export async function createInstallHarness(): Promise<InstallHarness> {
+export interface InstallHarnessOptions {
+  /** Where the lab keeps the files its secret references name (its state dir). */
+  secretsDir: string;
+}
+
+export async function createInstallHarness(options: InstallHarnessOptions): Promise<InstallHarness> {
   installTemporalRuntime();
   const { env, target } = await attachToServer();
   const taskQueue = `install-test-${uniqueToken()}`;
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-install-'));
   const store = await openStore(join(dir, DEFAULT_STORE_FILE));
+  // Like `hostprov dev`: labs may run agents without TLS.
+  const secrets = new SecretResolver({ secretsDir: options.secretsDir });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: target.namespace,
     taskQueue,
     workflowBundle: { codePath: target.workflowBundlePath },
-    activities: createActivities({ store, agent: { runtimeDir: join(dir, 'worker-runtime') } }),
+    activities: createActivities({ store, access: { secrets, allowInsecureAgents: true } }),
   });
   const running = worker.run();
   const log = getLogger('install-harness');
@@ -83,6 +91,7 @@ export async function createInstallHarness(): Promise<InstallHarness> {
     async close() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
+      secrets.close();
       await store.close();
       await env.teardown();
       rmSync(dir, { recursive: true, force: true });

@@ -12,10 +12,14 @@
  *   follows it);
  * - a VLAN's MTU may not exceed its base's, and lowering the base lowers the VLAN;
  * - enslaving a port resets a bridge's MTU to its smallest port's;
- * - stopping one of our DHCP clients removes its lease's address and learned routes (the backend's stop
- *   runs our dhclient script with reason STOP).
+ * - stopping a DHCP client removes what its lease installed (our dhclient script's STOP): the leased
+ *   addresses, the learned IPv4 routes (`proto dhcp`) and the source-routing rules of the leased subnet,
+ *   with the IPv4 flush that losing the last address brings. Starting one changes nothing until a lease
+ *   arrives (test/helpers/plan-steps.ts withLease).
  */
+import { subnetOf } from '../../model/ip';
 import type { KernelState, LinkState, PlanOp } from '../../model/net-state';
+import { SOURCE_ROUTE_RULE_PRIORITY } from '../../model/network/desired-state';
 import { sameAddress, sameRoute, sameRule } from '../../model/network/plan';
 
 export class SimulatedKernelError extends Error {
@@ -129,11 +133,14 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
       case 'dhcp-start':
         break;
       case 'dhcp-stop': {
-        // Our client's stop removes what its lease installed: the dynamic address and the learned routes.
-        const lease = (a: { dev?: string; family: number }): boolean => a.dev === op.dev && a.family === op.family;
-        s.routes = s.routes.filter((r) => !(lease(r) && r.protocol === 'dhcp'));
-        s.addresses = s.addresses.filter((a) => !(lease(a) && a.dynamic));
-        if (op.family === 4 && !s.addresses.some((a) => a.dev === op.dev && a.family === 4)) flushIpv4Routes(op.dev);
+        const leased = s.addresses.filter((a) => a.dev === op.dev && a.family === op.family && a.dynamic);
+        const subnets = new Set(leased.map((a) => subnetOf(a.address, a.prefixLen)));
+        s.addresses = s.addresses.filter((a) => !leased.includes(a));
+        if (op.family === 4) {
+          s.routes = s.routes.filter((r) => !(r.dev === op.dev && r.family === 4 && r.protocol === 'dhcp'));
+          s.rules = s.rules.filter((r) => !(r.family === 4 && r.priority === SOURCE_ROUTE_RULE_PRIORITY && subnets.has(r.from ?? r.to ?? '')));
+          if (leased.length && !s.addresses.some((a) => a.dev === op.dev && a.family === 4)) flushIpv4Routes(op.dev);
+        }
         break;
       }
     }

@@ -3,10 +3,11 @@
  * validated and merged into the running config, the desired state of the change, the rollback's desired
  * state from a snapshot, and a host that moves from step to step through the kernel simulator.
  */
-import type { KernelState, Plan } from '../../model/net-state';
+import { subnetOf } from '../../model/ip';
+import { MAIN_TABLE, type KernelState, type Plan } from '../../model/net-state';
 import { canonicalizeRequest } from '../../model/network/canonicalize';
 import { EMPTY_CONFIG, mergeRunningConfig, type RunningConfig } from '../../model/network/config';
-import { desiredStateForChange, desiredStateFromSnapshot, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
+import { desiredStateForChange, desiredStateFromSnapshot, SOURCE_ROUTE_RULE_PRIORITY, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { validateRequest } from '../../model/network/validate';
 import type { BondAttributes, NetworkAttributes } from '../../model/vdsm/setup-networks';
@@ -97,7 +98,11 @@ export function rollbackInputs(step: HostStep, request: SetupRequest): PlanInput
   return { current: kernel, runningDhcp: dhcp, desired };
 }
 
-/** A DHCP lease arrived: the dynamic address and the learned default route (in the client's table). */
+/**
+ * A DHCP lease arrived, installed as our dhclient script does: the dynamic address and the learned default
+ * route (in the client's table); for a source-routed client also the subnet's route in its table and the
+ * two rules of the subnet.
+ */
 export function withLease(step: HostStep, dev: string, cidr: string, gateway: string): HostStep {
   const client = step.dhcp.find((c) => c.dev === dev && c.family === 4);
   if (!client) throw new Error(`no DHCP client runs on ${dev}`);
@@ -105,5 +110,11 @@ export function withLease(step: HostStep, dev: string, cidr: string, gateway: st
   const kernel = structuredClone(step.kernel);
   kernel.addresses.push({ dev, family: 4, address, prefixLen: Number(prefixLen), dynamic: true });
   kernel.routes.push({ family: 4, table: client.table, dst: 'default', gateway, dev, protocol: 'dhcp' });
+  if (client.sourceRouting && client.table !== MAIN_TABLE) {
+    const subnet = subnetOf(address, Number(prefixLen));
+    kernel.routes.push({ family: 4, table: client.table, dst: subnet, dev, protocol: 'dhcp' });
+    kernel.rules.push({ family: 4, priority: SOURCE_ROUTE_RULE_PRIORITY, from: subnet, table: client.table });
+    kernel.rules.push({ family: 4, priority: SOURCE_ROUTE_RULE_PRIORITY, to: subnet, table: client.table });
+  }
   return { ...step, kernel };
 }

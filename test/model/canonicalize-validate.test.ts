@@ -35,6 +35,26 @@ describe('canonicalize', () => {
     expect(request.options).toEqual({ connectivityCheck: true, connectivityTimeoutSeconds: 4, commitOnSuccess: false });
   });
 
+  it('turns blockingdhcp into the leases to wait for: per DHCP family, on the device holding the addresses', () => {
+    const request = canonicalizeRequest({
+      bondings: {},
+      options: {},
+      networks: {
+        bridged: { nic: 'eth0', bootproto: 'dhcp', dhcpv6: 'true', blockingdhcp: 'true' },
+        tagged: { nic: 'eth1', vlan: '30', bridged: false, bootproto: 'dhcp', blockingdhcp: true },
+        static: { nic: 'eth2', bridged: false, ipaddr: '198.18.3.10', prefix: '24', blockingdhcp: true },
+        notBlocking: { nic: 'eth3', bootproto: 'dhcp', blockingdhcp: 'false' },
+      },
+    }, { currentNameservers: [], running: EMPTY_CONFIG });
+    expect(request.blockingDhcp).toEqual([
+      { network: 'bridged', dev: 'bridged', family: 4 },
+      { network: 'bridged', dev: 'bridged', family: 6 },
+      { network: 'tagged', dev: 'eth1.30', family: 4 },
+    ]);
+    expect(request.networks.bridged).not.toHaveProperty('blockingdhcp');
+    expect(codeOf(() => check({ networks: { n: { nic: 'eth0', bootproto: 'dhcp', blockingdhcp: 'soon' } } }))).toBe(VdsmCode.BAD_PARAMS);
+  });
+
   it('reads options the way the engine sends them', () => {
     const { request } = check({ options: { connectivityCheck: 'false', connectivityTimeout: '120', commitOnSuccess: true } });
     expect(request.options).toEqual({ connectivityCheck: false, connectivityTimeoutSeconds: 120, commitOnSuccess: true });

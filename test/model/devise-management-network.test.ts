@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chooseManagementDevice } from '../../model/install-host/choose-device';
 import { ManagementNetworkInput } from '../../model/install-host/contract';
+import { defaultRouteViolations } from '../../model/install-host/default-route-role';
 import { DeviseFailureType, deviseManagementNetwork } from '../../model/install-host/devise-management-network';
 import { bondModeAllowsVmNetwork } from '../../model/network/bond-modes';
 import { NetworkCapabilities } from '../../model/vdsm/capabilities';
@@ -48,6 +49,23 @@ describe('deviseManagementNetwork over capability fixtures', () => {
       if (result.kind === 'failed') expect(result.message).toMatch(new RegExp(row.device.split('.')[0] ?? ''));
     });
   }
+
+  it('taking the default route from another network sends that one too, without the role and its IPv6 gateway', () => {
+    const result = deviseManagementNetwork(fixture('default-route-elsewhere'), 'eth1', ovirtmgmt());
+    expect(result).toMatchObject({ kind: 'configure', detail: expect.stringMatching(/^takes the default route from storage/) });
+    if (result.kind !== 'configure') return;
+    expect(result.networks).toEqual({
+      ovirtmgmt: { nic: 'eth1', mtu: 1500, bridged: 'true', STP: 'no', ipaddr: '198.18.5.10', netmask: '255.255.255.0', gateway: '198.18.5.1', dhcpv6: false, ipv6autoconf: false, defaultRoute: true },
+      storage: { nic: 'eth0', mtu: 1500, bridged: 'false', ipaddr: '198.18.1.10', netmask: '255.255.255.0', gateway: '198.18.1.1', dhcpv6: false, ipv6autoconf: false, ipv6addr: '2001:db8:1::10/64', defaultRoute: false },
+    });
+    expect(defaultRouteViolations(result.networks)).toEqual([]);
+    expect(() => SetupNetworksParams.parse({ networks: result.networks, bondings: {}, options: {} })).not.toThrow();
+  });
+
+  it('a management network without the role leaves the holder alone', () => {
+    const result = deviseManagementNetwork(fixture('default-route-elsewhere'), 'eth1', ovirtmgmt({ defaultRoute: false }));
+    expect(result.kind === 'configure' && Object.keys(result.networks)).toEqual(['ovirtmgmt']);
+  });
 
   it('copies only the boot protocol for DHCP, never the leased address', () => {
     const result = deviseManagementNetwork(fixture('dhcp-nic'), 'eth0', ovirtmgmt());
@@ -117,5 +135,16 @@ describe('bond modes under a VM network (docs/engine-host-networking.md#bond-mod
     // Not asked at all when no bond is involved, so those executions record no marker.
     deviseManagementNetwork(fixture('static-nic'), 'eth0', ovirtmgmt(), { checkBondMode: check });
     expect(asked).toBe(1);
+  });
+});
+
+describe('the default-route role in a request', () => {
+  it('allows one holder, and an IPv6 gateway and nameservers only on it', () => {
+    expect(defaultRouteViolations({ a: { defaultRoute: true, ipv6gateway: '2001:db8::1', nameservers: ['198.18.1.1'] }, b: { gateway: '198.18.2.1', ipv6gateway: '::' } })).toEqual([]);
+  });
+  it('names every break of the rules', () => {
+    expect(
+      defaultRouteViolations({ a: { defaultRoute: 'true' }, b: { defaultRoute: true }, c: { ipv6gateway: '2001:db8::1' }, d: { nameservers: ['198.18.1.1'] } }),
+    ).toEqual(['more than one network takes the default route: a, b', 'c has an IPv6 gateway but not the default route', 'd has nameservers but not the default route']);
   });
 });

@@ -12,10 +12,18 @@ describe('reported interfaces', () => {
     nics: { eth1: { hwaddr: '52:54:00:00:00:02', mtu: '9000', speed: 1000 }, eth0: { hwaddr: '52:54:00:00:00:01', mtu: '1500' } },
     bondings: { bond0: { hwaddr: '52:54:00:00:00:02', mtu: '9000', slaves: ['eth1', 'eth0'], opts: { mode: '4', miimon: '100' }, active_slave: '' } },
     vlans: { 'bond0.100': { iface: 'bond0', vlanid: 100, mtu: '9000' } },
-    bridges: { ovirtmgmt: { ports: ['eth0'] } },
+    bridges: { ovirtmgmt: { ports: ['bond0.100'] }, legacy: { ports: ['eth1'] } },
+    networks: {
+      // a VM network over a VLAN on a bond, holding the IPv4 default route
+      ovirtmgmt: { iface: 'ovirtmgmt', bridged: true, southbound: 'bond0.100', vlanid: 100, mtu: '9000', ipv4defaultroute: true },
+      // a bridgeless network on a NIC, holding an IPv6 gateway
+      storage: { iface: 'eth1', bridged: false, interface: 'eth1', mtu: '1500', ipv6gateway: '2001:db8::1' },
+      // an older VDSM without southbound: the device comes from the bridge's ports; '::' is no gateway
+      legacy: { iface: 'legacy', bridged: true, ports: ['vnet0', 'eth1'], ipv6gateway: '::' },
+    },
   });
 
-  it('takes NICs, bonds with slaves and options, and VLANs from capabilities, sorted, bridges left out', () => {
+  it('takes NICs, bonds with slaves and options, VLANs and networks from capabilities, sorted, bridges left out', () => {
     const report = reportedInterfacesFromCapabilities(caps);
     expect(report).toEqual({
       nics: [
@@ -24,9 +32,21 @@ describe('reported interfaces', () => {
       ],
       bonds: [{ name: 'bond0', mac: '52:54:00:00:00:02', mtu: 9000, slaves: ['eth0', 'eth1'], options: { mode: '4', miimon: '100' }, activeSlave: null }],
       vlans: [{ name: 'bond0.100', baseInterface: 'bond0', vlanId: 100, mtu: 9000 }],
+      networks: [
+        { name: 'legacy', baseInterface: 'eth1', vlanId: null, bridged: true, mtu: 1500, defaultRoute: false },
+        { name: 'ovirtmgmt', baseInterface: 'bond0', vlanId: 100, bridged: true, mtu: 9000, defaultRoute: true },
+        { name: 'storage', baseInterface: 'eth1', vlanId: null, bridged: false, mtu: 1500, defaultRoute: true },
+      ],
     });
     expect(ReportedInterfaces.safeParse(report).success).toBe(true);
     expect([interfaceKind(report, 'eth1'), interfaceKind(report, 'bond0'), interfaceKind(report, 'bond0.100'), interfaceKind(report, 'ovirtmgmt')]).toEqual(['nic', 'bond', 'vlan', null]);
+  });
+
+  it('reads a report stored before networks were recorded as one without networks, and refuses a network reported twice', () => {
+    const stored = { nics: [], bonds: [], vlans: [] };
+    expect(ReportedInterfaces.parse(stored)).toEqual({ ...stored, networks: [] });
+    const net = { name: 'ovirtmgmt', baseInterface: 'eth0', vlanId: null, bridged: true, mtu: 1500, defaultRoute: true };
+    expect(ReportedInterfaces.safeParse({ ...stored, networks: [net, net] }).error?.issues.map((i) => i.message)).toEqual(['network ovirtmgmt is reported twice']);
   });
 });
 

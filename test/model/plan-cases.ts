@@ -75,6 +75,9 @@ const withMgmt = (): HostStep => afterChange(host(), { networks: { ovirtmgmt } }
 const withMgmtAndStorage = (): HostStep => afterChange(withMgmt(), { networks: { storage } });
 const withBond = (): HostStep => afterChange(withMgmt(), { bondings: { bond0 } });
 const withVlanStack = (mtu: number): HostStep => afterChange(withMgmt(), vlanStack(mtu));
+/** A DHCP network on eth1 without the default route: its own table, rules written when the lease arrives. */
+const backup: NetworkAttributes = { nic: 'eth1', bridged: 'false', bootproto: 'dhcp' };
+const withDhcpBackup = (): HostStep => withLease(afterChange(withMgmt(), { networks: { backup } }), 'eth1', '198.18.6.50/24', '198.18.6.1');
 const withDhcpMgmt = (): HostStep => withLease(afterChange(freshHost(dhcpInstalledHost()), { networks: { ovirtmgmt: mgmtDhcp } }), 'ovirtmgmt', '198.18.1.77/24', '198.18.1.1');
 
 /** A case that plans `request` on the host `step` makes. */
@@ -163,6 +166,32 @@ export const PLAN_CASES: readonly PlanCase[] = [
   }),
   change('default-route-move', 'the default route moves from ovirtmgmt to storage: the main default route changes device, both tables stay', withMgmtAndStorage, {
     networks: { storage: { ...storage, defaultRoute: true } },
+  }),
+  change('default-route-dropped', 'ovirtmgmt gives up the default route without a new holder: the main default route goes, its own table stays', withMgmtAndStorage, {
+    networks: { ovirtmgmt: { ...ovirtmgmt, defaultRoute: false } },
+  }),
+  change('ipv6-gateway-without-default-route', "an IPv6 gateway on a network without the default route: no IPv6 route anywhere (only the default-route network's IPv6 gateway is installed)", withMgmt, {
+    networks: { storage: { ...storage, ipv6addr: '2001:db8:2::10/64', ipv6gateway: '2001:db8:2::1' } },
+  }),
+
+  // Source routing of DHCP networks (the rules come with the lease, from our dhclient script)
+  change('dhcp-source-routed-add', 'a DHCP network without the default route: its client learns into its own table and writes the rules itself', withMgmt, {
+    networks: { backup },
+  }),
+  change('dhcp-source-routed-kept', 'the source-routed DHCP network requested again with its lease in place: its routes and rules are the client\'s, no ops', withDhcpBackup, {
+    networks: { backup },
+  }),
+  change('dhcp-source-routed-to-static', "the DHCP network becomes static with a gateway: stopping the client takes the lease's address, routes and rules along; the static ones come", withDhcpBackup, {
+    networks: { backup: { nic: 'eth1', bridged: 'false', ipaddr: '198.18.6.50', prefix: 24, gateway: '198.18.6.1' } },
+  }),
+  change('static-to-dhcp-source-routed', "storage becomes DHCP: its static address, table routes and rules go, a client starts that will write the lease's", withMgmtAndStorage, {
+    networks: { storage: { nic: 'eth1', bridged: 'false', bootproto: 'dhcp' } },
+  }),
+  change('dhcp-source-routed-remove', "the DHCP network removed: stopping its client is all (it takes the lease's address, routes and rules along)", withDhcpBackup, {
+    networks: { backup: { remove: true } },
+  }),
+  change('dhcp-takes-default-route', 'the DHCP network takes the default route: its client restarts learning into the main table without rules; ovirtmgmt loses the main default route', withDhcpBackup, {
+    networks: { backup: { ...backup, defaultRoute: true } },
   }),
   change('ipv6-static-and-dhcpv6', 'a static IPv6 address with the IPv6 default route on one network, DHCPv6 on another', withMgmt, {
     networks: {
@@ -256,6 +285,9 @@ export const PLAN_CASES: readonly PlanCase[] = [
   rollback('rollback-dhcp-to-static', 'undo DHCP to static: the static configuration goes and the DHCP client runs again', withDhcpMgmt, {
     networks: { ovirtmgmt: { ...ovirtmgmt, ipaddr: '198.18.1.77' } },
   }),
+  rollback('rollback-dhcp-source-routed-to-static', 'undo the switch of the source-routed DHCP network to static: the static ones go, the client runs again and rewrites its rules', withDhcpBackup, {
+    networks: { backup: { nic: 'eth1', bridged: 'false', ipaddr: '198.18.6.50', prefix: 24, gateway: '198.18.6.1' } },
+  }),
   rollback('rollback-address-change', "undo storage's address change: the old address and the flushed routes come back", withMgmtAndStorage, {
     networks: { storage: { ...storage, ipaddr: '198.18.2.11' } },
   }),
@@ -267,6 +299,15 @@ export const PLAN_CASES: readonly PlanCase[] = [
     inputs: () => {
       const booted = host();
       const safe = nextConfig(booted, { networks: { ovirtmgmt, tagged: { bonding: 'bond0', vlan: '100', bridged: 'false', ipaddr: '198.18.5.10', prefix: 24 } }, bondings: { bond0 } });
+      return { current: booted.kernel, runningDhcp: [], desired: desiredStateForChange(booted.running, safe, booted.kernel) };
+    },
+  },
+  {
+    name: 'boot-restore-source-routes',
+    about: 'after a reboot the safe config with two gateways comes back: the static tables and rules, and the DHCP client that writes its own',
+    inputs: () => {
+      const booted = host();
+      const safe = nextConfig(booted, { networks: { ovirtmgmt, storage, backup: { ...backup, nic: 'eth2' } } });
       return { current: booted.kernel, runningDhcp: [], desired: desiredStateForChange(booted.running, safe, booted.kernel) };
     },
   },

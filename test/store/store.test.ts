@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NetworkAttachment } from '../../model/host-networking/network-attachment';
-import type { ReportedInterfaces } from '../../model/host-networking/reported-interfaces';
+import type { ReportedInterfacesInput } from '../../model/host-networking/reported-interfaces';
 import { translateDbError } from '../../store/db-errors';
 import { StoreConstraint, StoreConstraintError, StoreInputError, StoreNotFoundError } from '../../store/errors';
 import { openStore } from '../../store/open';
@@ -14,7 +14,7 @@ import { useStoreDialects } from '../helpers/store-dialects';
 
 const dialects = useStoreDialects();
 
-const REPORT: ReportedInterfaces = {
+const REPORT: ReportedInterfacesInput = {
   nics: [
     { name: 'eth0', mac: '52:54:00:00:00:01', mtu: 1500, speed: 1000 },
     { name: 'eth1', mac: '52:54:00:00:00:02', mtu: 1500, speed: 1000 },
@@ -23,6 +23,7 @@ const REPORT: ReportedInterfaces = {
   ],
   bonds: [{ name: 'bond0', mac: '52:54:00:00:00:03', mtu: 9000, slaves: ['eth2', 'eth3'], options: { mode: '4', miimon: '100' }, activeSlave: null }],
   vlans: [{ name: 'eth1.100', baseInterface: 'eth1', vlanId: 100, mtu: 1500 }],
+  networks: [{ name: 'ovirtmgmt', baseInterface: 'eth0', vlanId: null, bridged: true, mtu: 1500, defaultRoute: true }],
 };
 
 /** A cluster with four networks and one host that reported REPORT. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { run } from '../../lib/process';
 import { bmcAddress, HostIndexError, hostAddress, nicMac, overlapsTestbedSubnets, subnetPlan, SubnetIndexError } from '../../testbed/addressing';
-import { dnsmasqArgv, switchDhcpRange } from '../../testbed/dnsmasq';
+import { dnsmasqArgv } from '../../testbed/dnsmasq';
 import { renderLanConf, UnsafeConfigValueError } from '../../testbed/ipmi-sim';
 import { DuplicateHostNameError, expandBootCommand, resolveHosts, TestbedOptionsSchema } from '../../testbed/options';
 import { planTestbed } from '../../testbed/plan';
@@ -117,7 +117,7 @@ describe('generated configs', () => {
     const argv = dnsmasqArgv({
       dir: '/d',
       interface: 'eth0',
-      ...switchDhcpRange(subnetPlan(3)),
+      plan: subnetPlan(3),
       reservations: [
         { macs: ['02:68:70:03:00:00'], address: '198.18.3.10', defaultRoute: true },
         { macs: ['02:68:70:03:01:00'], address: '198.18.3.11', defaultRoute: false },

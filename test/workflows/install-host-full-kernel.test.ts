@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientEndpoint } from '../../activities/agent-endpoint';
+import { SecretResolver } from '../../activities/secrets';
 import type { InstallHostRequest } from '../../model/install-host/contract';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
@@ -28,9 +29,10 @@ const GUEST_TEST_TIMEOUT_MS = 600_000;
 /** Guests answer slower; the windows are generous, the assertions are not. */
 const SLOW_POLICY = { connectivityTimeoutSeconds: 60, reboot: true, commitMode: 'auto', agentWaitSeconds: 240 } as const;
 
-async function capabilitiesOf(lab: AgentLab, host: string): Promise<Capabilities> {
+async function capabilitiesOf(lab: AgentLab, host: string, secretsDir: string): Promise<Capabilities> {
   const request = lab.installRequest(host);
-  const client = await AgentClient.connect(clientEndpoint({ ...request.agent, host: lab.testbed.host(host).address, port: request.agent.port ?? 54321 }));
+  const endpoint = clientEndpoint({ ...request.agent, host: lab.testbed.host(host).address, port: request.agent.port ?? 54321 }, { secrets: new SecretResolver({ secretsDir }) });
+  const client = await AgentClient.connect(endpoint);
   try {
     return Capabilities.parse(await client.call('Host.getCapabilities', {}, { timeoutMs: 60_000 }));
   } finally {
@@ -56,7 +58,7 @@ describe.skipIf(skipBecause(reason, 'install-host on full-kernel hosts'))('insta
   const seed = (over: Partial<InstallHostRequest> = {}) => lab.installRequest('seed', { managementNetwork: SEED_NETWORK, policy: SLOW_POLICY, ...over });
 
   beforeAll(async () => {
-    harness = await createInstallHarness();
+    harness = await createInstallHarness({ secretsDir: dir });
     lab = await createAgentLab({
       stateDir: dir,
       hosts: [
@@ -90,7 +92,7 @@ describe.skipIf(skipBecause(reason, 'install-host on full-kernel hosts'))('insta
   });
 
   it('a change that breaks the VLAN path is rolled back: bond and VLAN exactly as before, attachments compensated', async () => {
-    const before = bondsAndVlans(await capabilitiesOf(lab, 'seed'));
+    const before = bondsAndVlans(await capabilitiesOf(lab, 'seed', dir));
     // STP's 15 s forward delay holds the new bridge's port blocking for 30 s: the manager cannot confirm
     // within 10 s over the VLAN, so the host undoes the change by itself.
     const { result } = await harness.install(seed({ managementNetwork: { ...SEED_NETWORK, stp: true }, policy: { ...SLOW_POLICY, connectivityTimeoutSeconds: 10, reboot: false } }));
@@ -102,7 +104,7 @@ describe.skipIf(skipBecause(reason, 'install-host on full-kernel hosts'))('insta
     // The host's own DHCP client gets the lease back on bond4.3000; wait for the address, then compare.
     let after: unknown;
     for (let i = 0; i < 60; i++) {
-      after = bondsAndVlans(await capabilitiesOf(lab, 'seed'));
+      after = bondsAndVlans(await capabilitiesOf(lab, 'seed', dir));
       if (JSON.stringify(after) === JSON.stringify(before)) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -124,7 +126,7 @@ describe.skipIf(skipBecause(reason, 'install-host on full-kernel hosts'))('insta
     expect(await lab.testbed.bootPid('seed')).not.toBe(bootBefore);
     expect(lab.journal('seed').map((e) => e.kind).slice(-3)).toEqual(['apply', 'persist', 'restore']);
 
-    const caps = await capabilitiesOf(lab, 'seed');
+    const caps = await capabilitiesOf(lab, 'seed', dir);
     const address = lab.testbed.host('seed').address;
     expect(caps.networks.ovirtmgmt).toMatchObject({ bridged: true, southbound: 'bond4.3000', vlanid: 3000, mtu: '9000', dhcpv4: true, addr: address });
     expect(caps.bridges.ovirtmgmt).toMatchObject({ ports: ['bond4.3000'], mtu: '9000' });

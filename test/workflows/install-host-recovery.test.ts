@@ -28,7 +28,7 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
   const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
-    harness = await createInstallHarness();
+    harness = await createInstallHarness({ secretsDir: dir });
     lab = await createAgentLab({ stateDir: dir, hosts: [{ name: 'stp1' }, { name: 'crash1' }] });
     await lab.waitForAgents();
   });
@@ -67,7 +67,7 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
     const startWorker = (name: string): ChildProcess => {
       const child = spawn(
         join(PROJECT_ROOT, 'bin', 'hostprov'),
-        ['worker', '--address', harness.target.address, '--namespace', harness.target.namespace, '--task-queue', taskQueue, '--data-dir', workerData, '--workflow-bundle', harness.target.workflowBundlePath, '--identity', name],
+        ['worker', '--address', harness.target.address, '--namespace', harness.target.namespace, '--task-queue', taskQueue, '--data-dir', workerData, '--workflow-bundle', harness.target.workflowBundlePath, '--identity', name, '--secrets-dir', dir],
         { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
       );
       workers.push(child);

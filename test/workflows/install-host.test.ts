@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { AgentClient } from '../../vdsm/client/client';
 import { clientEndpoint } from '../../activities/agent-endpoint';
+import { SecretResolver } from '../../activities/secrets';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { createInstallHarness, type InstallHarness } from '../helpers/install-harness';
@@ -19,9 +20,9 @@ import { join } from 'node:path';
 
 const reason = unavailableReason() ?? (await testbedUnavailableReason());
 
-async function capabilitiesOf(lab: AgentLab, host: string): Promise<Capabilities> {
+async function capabilitiesOf(lab: AgentLab, host: string, secretsDir: string): Promise<Capabilities> {
   const request = lab.installRequest(host);
-  const endpoint = clientEndpoint({ ...request.agent, host: lab.testbed.host(host).address, port: request.agent.port ?? 54321 });
+  const endpoint = clientEndpoint({ ...request.agent, host: lab.testbed.host(host).address, port: request.agent.port ?? 54321 }, { secrets: new SecretResolver({ secretsDir }) });
   const client = await AgentClient.connect(endpoint);
   try {
     return Capabilities.parse(await client.call('Host.getCapabilities', {}));
@@ -36,7 +37,7 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-lab-'));
 
   beforeAll(async () => {
-    harness = await createInstallHarness();
+    harness = await createInstallHarness({ secretsDir: dir });
     lab = await createAgentLab({
       stateDir: dir,
       hosts: [
@@ -66,7 +67,7 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     // it really rebooted: a new boot process, and the agent restored the safe config at boot
     expect(await lab.testbed.bootPid('static1')).not.toBe(bootBefore);
     expect(lab.journal('static1').map((e) => e.kind)).toEqual(['restore', 'apply', 'persist', 'restore']);
-    const caps = await capabilitiesOf(lab, 'static1');
+    const caps = await capabilitiesOf(lab, 'static1', dir);
     expect(caps.networks.ovirtmgmt).toMatchObject({ bridged: true, southbound: 'eth0', addr: lab.testbed.host('static1').address });
     expect(caps.netConfigDirty).toBe('False');
     const rows = await harness.store.attachments.listByHost(result.hostId);
@@ -88,7 +89,7 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     expect(result.setupNetworksRequest?.networks.ovirtmgmt).toMatchObject({ bootproto: 'dhcp' });
     expect(result.setupNetworksRequest?.networks.ovirtmgmt).not.toHaveProperty('ipaddr');
     expect(result.steps.find((s) => s.name === 'commit')?.summary).toBe('Host.setSafeNetworkConfig');
-    const caps = await capabilitiesOf(lab, 'dhcp1');
+    const caps = await capabilitiesOf(lab, 'dhcp1', dir);
     expect(caps.networks.ovirtmgmt).toMatchObject({ dhcpv4: true, addr: lab.testbed.host('dhcp1').address });
   });
 

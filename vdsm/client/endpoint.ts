@@ -3,9 +3,7 @@
  * comes from workflow inputs and configuration files.
  */
 import { z } from 'zod';
-
-/** VDSM's `management_port` (docs/vdsm-wire-protocol.md#tls-and-the-port). */
-export const DEFAULT_AGENT_PORT = 54321;
+import { VDSM_PORT } from '../../model/vdsm/port';
 
 const pathSchema = z.string().min(1, 'must be a file path');
 
@@ -25,7 +23,7 @@ export const AgentEndpointTlsSchema = z.union([
 export const AgentEndpointSchema = z
   .object({
     host: z.string().min(1, 'must name the agent host'),
-    port: z.number().int().min(1).max(65_535).default(DEFAULT_AGENT_PORT),
+    port: z.number().int().min(1).max(65_535).default(VDSM_PORT),
     tls: AgentEndpointTlsSchema,
   })
   .strict();

@@ -4,8 +4,10 @@
  * stopped by the pid it recorded.
  *
  * Leases reach the agent three ways: `leases()` (capabilities), `waitForLease()` (VDSM's blocking DHCP),
- * and `onLease()` (a new address arrived: the agent emits `|net|host_conn|no_id`). The last two watch the
- * lease directory with fs.watch (inotify); the script's atomic renames make every event a whole file.
+ * and `onLeaseChange()` (a client bound a new address or lost its lease: the agent emits
+ * `|net|host_conn|no_id`, so the manager reads the new addresses, routes and source rules). The last two
+ * watch the lease directory with fs.watch (inotify); the script's atomic renames make every event a whole
+ * file.
  */
 import { watch, mkdirSync, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
@@ -29,7 +31,13 @@ import { leaseKeyFromFileName, readLeaseDir, readLeaseFile, type DhcpLease } fro
 import { prefixToNetmask } from '../../../model/ip';
 
 export type DhcpStartRequest = Omit<Extract<PlanOp, { kind: 'dhcp-start' }>, 'kind'>;
-export type DhcpLeaseListener = (lease: DhcpLease) => void;
+/**
+ * A change of a client's lease: `bound` = a first lease or another address or prefix than before (a
+ * renewal that moved the subnet); `lost` = the lease ended (expired, refused by the server, released).
+ * Renewals of the same address are no change.
+ */
+export type DhcpLeaseChange = { kind: 'bound'; lease: DhcpLease } | { kind: 'lost'; dev: string; family: Family };
+export type DhcpLeaseChangeListener = (change: DhcpLeaseChange) => void;
 
 export interface DhcpClientManagerOptions extends NetnsTarget {
   runtimeDir: string;
@@ -45,7 +53,7 @@ export class DhcpClientManager {
   private readonly target: NetnsTarget;
   private readonly paths: DhcpPaths;
   private readonly log: Logger;
-  private readonly listeners = new Set<DhcpLeaseListener>();
+  private readonly listeners = new Set<DhcpLeaseChangeListener>();
   private watcher: FSWatcher | null = null;
   /** `dev.family` → `address/prefix` last seen, so renewals of the same address are not news. */
   private readonly seen = new Map<string, string>();
@@ -68,7 +76,7 @@ export class DhcpClientManager {
       throw new DhcpClientError(dev, family, (err as Error).message);
     }
     await mkdir(this.paths.runtimeDir, { recursive: true, mode: 0o750 });
-    await mkdir(this.paths.leaseDbDir, { recursive: true, mode: 0o750 });
+    await mkdir(this.paths.leaseDbDir, { recursive: true, mode: 0o700 });
     if ((await ourDhclientPid(dhcpFiles(this.paths, dev, family).pid)) !== null) await this.stop(dev, family);
 
     const files = dhcpFiles(this.paths, dev, family);
@@ -154,8 +162,8 @@ export class DhcpClientManager {
         else reject(err ?? new DhcpLeaseTimeoutError(dev, family, timeoutMs));
       };
       const timer = setTimeout(() => finish(null), timeoutMs);
-      const unsubscribe = this.onLease((lease) => {
-        if (lease.dev === dev && lease.family === family) finish(lease);
+      const unsubscribe = this.onLeaseChange((change) => {
+        if (change.kind === 'bound' && change.lease.dev === dev && change.lease.family === family) finish(change.lease);
       });
       // A lease written between the first look and the subscription counts as already seen by the watcher.
       void this.lease(dev, family).then(
@@ -165,11 +173,8 @@ export class DhcpClientManager {
     });
   }
 
-  /**
-   * Calls `listener` whenever a client binds a new address (a first lease, or a different address than
-   * before); renewals of the same address are not reported. Returns the unsubscribe function.
-   */
-  onLease(listener: DhcpLeaseListener): () => void {
+  /** Calls `listener` on every {@link DhcpLeaseChange}. Returns the unsubscribe function. */
+  onLeaseChange(listener: DhcpLeaseChangeListener): () => void {
     this.listeners.add(listener);
     this.ensureWatching();
     return () => {
@@ -209,22 +214,31 @@ export class DhcpClientManager {
   private async scan(emit: boolean): Promise<void> {
     const leases = await this.leases();
     const present = new Set<string>();
+    const changes: DhcpLeaseChange[] = [];
     for (const lease of leases) {
       const key = `${lease.dev}.${lease.family}`;
       const signature = `${lease.address}/${lease.prefixLen}`;
       present.add(key);
       if (this.seen.get(key) === signature) continue;
       this.seen.set(key, signature);
-      if (!emit) continue;
+      changes.push({ kind: 'bound', lease });
+    }
+    for (const key of [...this.seen.keys()]) {
+      if (present.has(key)) continue;
+      this.seen.delete(key);
+      const [dev = '', family] = [key.slice(0, key.lastIndexOf('.')), key.endsWith('.6') ? 6 : 4] as const;
+      changes.push({ kind: 'lost', dev, family });
+    }
+    if (!emit) return;
+    for (const change of changes) {
       for (const listener of [...this.listeners]) {
         try {
-          listener(lease);
+          listener(change);
         } catch (err) {
           this.log.warn({ err }, 'lease listener threw');
         }
       }
     }
-    for (const key of [...this.seen.keys()]) if (!present.has(key)) this.seen.delete(key);
   }
 
   private async waitForPid(dev: string, family: Family): Promise<number> {

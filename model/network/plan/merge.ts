@@ -3,10 +3,11 @@
  * with every decision that more than one phase needs taken once, here. Each phase reads this record and
  * nothing else; no phase looks at the ops another one emits.
  */
-import { LinkKind, type AddressState, type KernelState, type LinkState } from '../../net-state';
-import type { DesiredLink, DesiredState, DhcpClientSpec } from '../desired-state';
+import { subnetOf } from '../../ip';
+import { LinkKind, MAIN_TABLE, type AddressState, type KernelState, type LinkState, type RouteState, type RuleState } from '../../net-state';
 import { sameBondConfiguration } from '../bond-options';
-import { addressMeets, sameAddress, sameDhcp } from './identity';
+import { SOURCE_ROUTE_RULE_PRIORITY, type DesiredLink, type DesiredState, type DhcpClientSpec } from '../desired-state';
+import { addressMeets, sameAddress, sameDhcp, sameRoute, sameRule } from './identity';
 import { currentLinkLevel, LINK_LEVEL, linkLevel } from './levels';
 
 export interface Enslavement {
@@ -37,11 +38,27 @@ export interface MergedState {
   readonly enslavements: readonly Enslavement[];
   /** Current addresses the teardown deletes. */
   readonly deletedAddresses: readonly AddressState[];
+  /** What the stopped DHCP clients take along themselves; the teardown must not delete it again. */
+  readonly releasedByDhcpStop: DhcpRelease;
   /** Surviving devices that lose their last IPv4 address in the teardown: the kernel flushes their IPv4 routes. */
   readonly ipv4FlushedDevices: ReadonlySet<string>;
   /** Running DHCP clients that keep running: wanted ones, and those on devices this configuration does not own. */
   readonly keptDhcp: readonly DhcpClientSpec[];
   readonly stoppedDhcp: readonly DhcpClientSpec[];
+}
+
+/**
+ * What stopping one of our DHCP clients removes by itself: its stop runs our dhclient script with the lease
+ * as the old one (agent/backend/dhcp/manager.ts), which deletes the leased address, the routes it learned
+ * (`proto dhcp`) and, for a source-routed client, the two rules of the lease's subnet. A device that loses
+ * its last IPv4 address that way has every IPv4 route flushed by the kernel before the route teardown runs.
+ */
+export interface DhcpRelease {
+  readonly addresses: readonly AddressState[];
+  readonly routes: readonly RouteState[];
+  readonly rules: readonly RuleState[];
+  /** Devices whose IPv4 routes are gone once the clients stopped. */
+  readonly ipv4FlushedDevices: ReadonlySet<string>;
 }
 
 export function mergeStates(current: KernelState, desired: DesiredState, runningDhcp: readonly DhcpClientSpec[]): MergedState {
@@ -51,9 +68,8 @@ export function mergeStates(current: KernelState, desired: DesiredState, running
   const releasedPorts = portsToRelease(desired, currentLinks, goneLinks);
   const survivingLinks = linksAfterTeardown(current.links, goneLinks, releasedPorts);
   const { kept, stopped } = splitDhcpClients(runningDhcp, desired, goneLinks);
-  const deletedAddresses = addressesToDelete(current, desired, goneLinks, kept, stopped);
-  // Stopping one of our clients removes its lease's address (and routes) itself.
-  const removedByStop = current.addresses.filter((a) => a.dynamic && stopped.some((c) => c.dev === a.dev && c.family === a.family));
+  const releasedByDhcpStop = dhcpRelease(current, stopped, goneLinks);
+  const deletedAddresses = addressesToDelete(current, desired, goneLinks, kept).filter((a) => !releasedByDhcpStop.addresses.some((r) => sameAddress(r, a)));
   return {
     current,
     desired,
@@ -65,7 +81,8 @@ export function mergeStates(current: KernelState, desired: DesiredState, running
     survivingLinks,
     enslavements: enslavements(desired, currentLinks, survivingLinks),
     deletedAddresses,
-    ipv4FlushedDevices: devicesLosingAllIpv4(current, [...deletedAddresses, ...removedByStop], goneLinks),
+    releasedByDhcpStop,
+    ipv4FlushedDevices: devicesLosingAllIpv4(current, [...releasedByDhcpStop.addresses, ...deletedAddresses], goneLinks),
     keptDhcp: kept,
     stoppedDhcp: stopped,
   };
@@ -156,20 +173,13 @@ function splitDhcpClients(running: readonly DhcpClientSpec[], desired: DesiredSt
 
 /**
  * Addresses on owned devices that are not wanted (a lease where a static address is wanted is not); a gone
- * device takes its own along, a kept DHCP client keeps its dynamic ones, and a stopped one of ours removes
- * them when it stops (deleting them again would fail: "Cannot assign requested address").
+ * device takes its own along, a kept DHCP client keeps its dynamic ones.
  */
-function addressesToDelete(
-  current: KernelState,
-  desired: DesiredState,
-  gone: ReadonlySet<string>,
-  keptDhcp: readonly DhcpClientSpec[],
-  stoppedDhcp: readonly DhcpClientSpec[],
-): AddressState[] {
+function addressesToDelete(current: KernelState, desired: DesiredState, gone: ReadonlySet<string>, keptDhcp: readonly DhcpClientSpec[]): AddressState[] {
   const owners = new Set(desired.addressOwners);
   return current.addresses.filter((address) => {
     if (!owners.has(address.dev) || gone.has(address.dev)) return false;
-    if (address.dynamic && [...keptDhcp, ...stoppedDhcp].some((c) => c.dev === address.dev && c.family === address.family)) return false;
+    if (address.dynamic && keptDhcp.some((c) => c.dev === address.dev && c.family === address.family)) return false;
     return !desired.addresses.some((want) => addressMeets(address, want));
   });
 }
@@ -182,4 +192,32 @@ function devicesLosingAllIpv4(current: KernelState, deleted: readonly AddressSta
     if (onDevice.every((a) => deleted.some((d) => sameAddress(d, a)))) devices.add(address.dev);
   }
   return devices;
+}
+
+function dhcpRelease(current: KernelState, stopped: readonly DhcpClientSpec[], gone: ReadonlySet<string>): DhcpRelease {
+  const addresses: AddressState[] = [];
+  const routes: RouteState[] = [];
+  const rules: RuleState[] = [];
+  for (const client of stopped) {
+    if (gone.has(client.dev)) continue;
+    const leased = current.addresses.filter((a) => a.dev === client.dev && a.family === client.family && a.dynamic);
+    addresses.push(...leased);
+    // DHCPv6 leases only addresses; IPv6 routes come from router advertisements and stay.
+    if (client.family !== 4) continue;
+    routes.push(...current.routes.filter((r) => r.dev === client.dev && r.family === 4 && r.protocol === 'dhcp'));
+    if (!client.sourceRouting || client.table === MAIN_TABLE) continue;
+    const subnets = new Set(leased.map((a) => subnetOf(a.address, a.prefixLen)));
+    rules.push(
+      ...current.rules.filter(
+        (r) => r.family === 4 && r.table === client.table && r.priority === SOURCE_ROUTE_RULE_PRIORITY && subnets.has(r.from ?? r.to ?? '') && (r.from === undefined || r.to === undefined),
+      ),
+    );
+  }
+  const ipv4FlushedDevices = devicesLosingAllIpv4(current, addresses, gone);
+  return {
+    addresses,
+    routes: routes.filter((r, i) => routes.findIndex((x) => sameRoute(x, r)) === i),
+    rules: rules.filter((r, i) => rules.findIndex((x) => sameRule(x, r)) === i),
+    ipv4FlushedDevices,
+  };
 }

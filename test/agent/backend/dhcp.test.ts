@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { DhcpLease, NetworkBackend } from '../../../agent/backend/backend';
+import type { DhcpLeaseChange, NetworkBackend } from '../../../agent/backend/backend';
 import { createLinuxBackend } from '../../../agent/backend/linux-backend';
 import { isAlive, stopPid } from '../../../lib/process';
 import type { KernelState } from '../../../model/net-state';
@@ -35,7 +35,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend DHCP tests'))('DHCP clien
   let runtime: Awaited<ReturnType<typeof withTempDir>>;
   let dnsmasqPid: number | null = null;
   let backend: NetworkBackend;
-  const announced: DhcpLease[] = [];
+  const announced: DhcpLeaseChange[] = [];
 
   beforeAll(async () => {
     serverDir = await withTempDir('dnsmasq');
@@ -71,7 +71,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend DHCP tests'))('DHCP clien
     const resolvConf = join(serverDir.path, 'resolv.conf');
     await writeFile(resolvConf, 'nameserver 198.18.0.53\n');
     backend = createLinuxBackend({ netns: host.name, runtimeDir: runtime.path, resolvConfPath: resolvConf, log: testLog });
-    backend.onDhcpLease((lease) => announced.push(lease));
+    backend.onDhcpLeaseChange((change) => announced.push(change));
   });
 
   afterAll(async () => {
@@ -106,7 +106,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend DHCP tests'))('DHCP clien
     expect(recorded).toEqual(lease);
     expect(await backend.dhcpLeases()).toEqual([lease]);
     expect(await backend.dhcpClients()).toEqual([{ dev: DEV, family: 4 }]);
-    await vi.waitFor(() => expect(announced.map((l) => [l.dev, l.family, l.address])).toContainEqual([DEV, 4, lease.address]), { timeout: 10_000 });
+    await vi.waitFor(() => expect(announced).toContainEqual({ kind: 'bound', lease }), { timeout: 10_000 });
     // resolv.conf first, then the default-route network's DHCP nameservers.
     expect(await backend.nameservers()).toEqual(['198.18.0.53', DNS4]);
 
@@ -118,6 +118,8 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend DHCP tests'))('DHCP clien
     expect(await backend.dhcpLeases()).toEqual([]);
     expect(await backend.dhcpClients()).toEqual([]);
     expect(await backend.nameservers()).toEqual(['198.18.0.53']);
+    // The end of the lease is a change too: subscribers are told to read the host again.
+    await vi.waitFor(() => expect(announced).toContainEqual({ kind: 'lost', dev: DEV, family: 4 }), { timeout: 10_000 });
   });
 
   it('with source routing and no default route: routes in table T and the two priority-3200 rules; stop undoes it', async () => {
