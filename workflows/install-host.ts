@@ -29,6 +29,9 @@ import { InstallProgress } from './install-progress';
 import { InstallPhase } from './messages';
 import { runSaga, SagaStop, type Saga } from './saga';
 
+/** `patched()` id of the rule that refuses a VM network on a bond in mode 0, 5 or 6 (model/network/bond-modes.ts). */
+export const BOND_MODE_RULE_PATCH = 'devise-refuses-vm-network-on-forbidden-bond-mode';
+
 /** Cluster level from which the host commits in the same call (docs/engine-host-networking.md#committing-the-change). */
 const COMMIT_ON_SUCCESS_LEVEL = [4, 3] as const;
 
@@ -152,7 +155,8 @@ async function chooseDevice({ progress, endpoint, input, result, via }: Install,
 /** ovirtmgmt as the data center defines it, on that device; or why there is nothing to do, or why it cannot be. */
 function devise({ progress, input }: Install, caps: HostProbe['capabilities'], device: string): Devised {
   progress.enter(InstallPhase.DEVISE);
-  const devised = deviseManagementNetwork(caps, device, input.managementNetwork);
+  // Asked only for a bond under the device, so executions on other devices record no marker.
+  const devised = deviseManagementNetwork(caps, device, input.managementNetwork, { checkBondMode: () => patched(BOND_MODE_RULE_PATCH) });
   if (devised.kind === 'already-configured') {
     progress.note('devise', 'skipped', devised.detail);
     throw new SagaStop(InstallOutcome.ALREADY_CONFIGURED);
