@@ -5,6 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { getLogger } from '../lib/logger';
+import { TemporalConfigError } from '../lib/temporal/connection';
+import { PayloadKeysError } from '../lib/temporal/payload-keys';
 import { commands } from './commands';
 import { stopInProgress } from './signals';
 import { UsageError } from './usage-error';
@@ -26,7 +28,8 @@ main(process.argv).catch((err: unknown) => {
     return;
   }
   if (err instanceof CommanderError) process.exit(err.exitCode);
-  if (err instanceof UsageError || err instanceof ZodError) {
+  // Configuration the operator gave (flags, Temporal profile, key files): a message, no stack trace.
+  if (err instanceof UsageError || err instanceof ZodError || err instanceof TemporalConfigError || err instanceof PayloadKeysError) {
     process.stderr.write(`hostprov: ${err instanceof ZodError ? formatZod(err) : err.message}\n`);
     process.exit(2);
   }

@@ -140,10 +140,11 @@ describe.skipIf(skipBecause(noTemporal, 'hostprov worker stop tests'))('stopping
     client ??= new Client({ namespace: target.namespace, connection: await Connection.connect({ address: target.address }) });
     const taskQueue = `stop-${name}-${process.pid}`;
     // --allow-insecure-agents: the endpoint below has no TLS; refused, the activity would end at once.
+    // --no-payload-encryption: this test's client does not encrypt (and /etc/hostprov holds no keys).
     const run = new CliRun([
       'worker', '--address', target.address, '--namespace', target.namespace, '--task-queue', taskQueue,
       '--data-dir', join(dir, name), '--workflow-bundle', target.workflowBundlePath, '--shutdown-grace', String(graceSeconds),
-      '--allow-insecure-agents',
+      '--allow-insecure-agents', '--no-payload-encryption',
     ]);
     runs.push(run);
     await run.waitFor('worker polling');
