@@ -12,9 +12,13 @@
  * turned on).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import type * as Proto from '@temporalio/proto';
 import type { PayloadKeyRing } from './payload-keys';
+
+// A CommonJS package whose named exports Node's ESM loader cannot see (it re-exports a generated root).
+const { temporal } = createRequire(import.meta.url)('@temporalio/proto') as typeof Proto;
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
