@@ -41,10 +41,10 @@ describe('stopping hostprov dev at any moment', () => {
   });
 
   async function startDev(name: string): Promise<{ run: CliRun; dataDir: string; ports: number[] }> {
-    const ports = await freePorts(4);
-    const [temporalPort, uiPort, httpPort, metricsPort] = ports.map(String) as [string, string, string, string];
+    const ports = await freePorts(5);
+    const [temporalPort, uiPort, httpPort, metricsPort, codecPort] = ports.map(String) as [string, string, string, string, string];
     const dataDir = join(dir, name);
-    const run = new CliRun(['dev', '--data-dir', dataDir, '--temporal-port', temporalPort, '--ui-port', uiPort, '--http-port', httpPort, '--metrics-port', metricsPort]);
+    const run = new CliRun(['dev', '--data-dir', dataDir, '--temporal-port', temporalPort, '--ui-port', uiPort, '--http-port', httpPort, '--metrics-port', metricsPort, '--codec-port', codecPort]);
     runs.push(run);
     return { run, dataDir, ports };
   }
