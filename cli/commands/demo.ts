@@ -96,8 +96,9 @@ export function register(program: Command): void {
         });
         say(`  Temporal ${server.address}, Web UI ${server.uiUrl}, codec server ${codec.url} (payload key ${payloadKeys.primaryId})`);
 
+        // Not on the resource stack: a stop must not cut the start of the install short (it stays in
+        // history, and the demo says where); the process exit closes the connection.
         const { client, close } = await connectClient(temporal, { payloadKeys });
-        resources.push('Temporal client', close);
         const request = lab.installRequest('host1');
         say(`installing ovirtmgmt on host1 (fence-reboot through host2's agent)...`);
         const started = await startOrAttachInstall(client, request);
@@ -110,6 +111,7 @@ export function register(program: Command): void {
         say('');
         say(formatResult(outcome, link));
         process.exitCode = EXIT_CODES[outcome.outcome];
+        await close();
 
         if (flags.keep) {
           say(`\nkeeping everything up: Web UI ${server.uiUrl} — press Ctrl-C to stop and clean up`);
