@@ -20,7 +20,10 @@ async function main(argv: string[], commands: readonly RegisterCommand[]): Promi
   await program.parseAsync(argv);
 }
 
-export function runCli(argv: string[], commands: readonly RegisterCommand[]): void {
+/** Errors that mean the operator's configuration is wrong (exit 2, a message, no stack trace). */
+export type UsageErrorClass = abstract new (...args: never[]) => Error;
+
+export function runCli(argv: string[], commands: readonly RegisterCommand[], usageErrors: readonly UsageErrorClass[] = []): void {
   main(argv, commands).catch((err: unknown) => {
     // A start interrupted by a stop signal fails wherever it was; the signal handler is releasing what was
     // started and exits with the signal's code when done.
@@ -29,7 +32,8 @@ export function runCli(argv: string[], commands: readonly RegisterCommand[]): vo
       return;
     }
     if (err instanceof CommanderError) process.exit(err.exitCode);
-    if (err instanceof UsageError || err instanceof ZodError) {
+    // Configuration the operator gave (flags, Temporal profile, key files): a message, no stack trace.
+    if (err instanceof ZodError || (err instanceof Error && (err instanceof UsageError || usageErrors.some((c) => err instanceof c)))) {
       process.stderr.write(`hostprov: ${err instanceof ZodError ? formatZod(err) : err.message}\n`);
       process.exit(2);
     }

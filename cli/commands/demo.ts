@@ -1,21 +1,23 @@
 /**
  * `hostprov demo`: the main job on the embedded default. Builds a testbed (manager side, two namespaced
- * hosts running the agent over mutual TLS, an ipmi_sim BMC each), starts the Temporal dev server and a
- * worker, installs ovirtmgmt on host1 with the fence-reboot through host2, prints every step, the result
+ * hosts running the agent over mutual TLS, an ipmi_sim BMC each), starts the Temporal dev server, the codec
+ * server its Web UI decodes the encrypted history with, and a worker, installs ovirtmgmt on host1 with the fence-reboot through host2, prints every step, the result
  * and the Web UI link, and cleans up (unless --keep). Ctrl-C or SIGTERM at any moment — while the testbed
  * builds, Temporal starts or the install runs — cleans up too (cli/signals.ts). Safe to run again; leftovers
  * of a run that could not clean up (killed with SIGKILL) are removed first.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { followInstall, startOrAttachInstall, webUiLink } from '../../workflow-client/install-host';
 import { getLogger } from '../../lib/logger';
 import { DEFAULT_DATA_DIR } from '../../lib/paths';
 import { freePorts } from '../../lib/ports';
+import { startCodecServer } from '../../lib/temporal/codec-server';
+import { connectClient, plainConnection } from '../../lib/temporal/connection';
 import { startDevServer } from '../../lib/temporal/dev-server';
+import { createPayloadKey, loadPayloadKeys } from '../../lib/temporal/payload-keys';
 import { createAgentLab } from '../../testbed/agent-lab';
 import { destroyTestbed } from '../../testbed/teardown';
 import { factoryDeviceName, readDescription } from '../../testbed/description';
@@ -100,13 +102,19 @@ export function register(program: Command): void {
         if (router) say(`  top-of-rack router: ${router.address}, VLAN ${router.vlan} ${router.vlanSubnet} via ${router.vlanGateway} (DHCP)`);
         say(`  manager address: ${lab.testbed.manager.address}`);
 
-        say('starting Temporal (dev server, SQLite, Web UI) and a worker...');
-        const [port, httpPort, metricsPort, uiPort] = await freePorts(4);
-        const server = await startDevServer({ dataDir: join(dataDir, 'temporal'), port, httpPort, metricsPort, uiPort, resources }, log);
-        // The lab's references (PKI, BMC passwords) live under its directory.
+        say('starting Temporal (dev server, SQLite, Web UI), the codec server and a worker...');
+        const [port, httpPort, metricsPort, uiPort, codecPort] = (await freePorts(5)) as [number, number, number, number, number];
+        // History is encrypted as in production, with a key of the lab's own; the Web UI decodes it through
+        // the codec server.
+        createPayloadKey(labDir);
+        const payloadKeys = loadPayloadKeys(labDir);
+        const codec = await startCodecServer({ keys: payloadKeys, port: codecPort, allowedOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`], log: getLogger('codec-server') });
+        resources.push('codec server', () => codec.close());
+        const server = await startDevServer({ dataDir: join(dataDir, 'temporal'), port, httpPort, metricsPort, uiPort, uiCodecEndpoint: codec.url, resources }, log);
+        const temporal = plainConnection(server.address, server.namespace);
+        // The lab's references (PKI, BMC passwords) and the payload key live under its directory.
         await startWorker({
-          address: server.address,
-          namespace: server.namespace,
+          temporal,
           dataDir: join(dataDir, 'worker'),
           secrets: { secretsDir: labDir },
           allowInsecureAgents: true,
@@ -114,10 +122,11 @@ export function register(program: Command): void {
           resources,
           log: getLogger('worker'),
         });
-        say(`  Temporal ${server.address}, Web UI ${server.uiUrl}`);
+        say(`  Temporal ${server.address}, Web UI ${server.uiUrl}, codec server ${codec.url} (payload key ${payloadKeys.primaryId})`);
 
-        const connection = await Connection.connect({ address: server.address });
-        const client = new Client({ namespace: server.namespace, connection });
+        // Not on the resource stack: a stop must not cut the start of the install short (it stays in
+        // history, and the demo says where); the process exit closes the connection.
+        const { client, close } = await connectClient(temporal, { payloadKeys });
         const request = lab.installRequest(labScenario.target, labScenario.request);
         const mgmt = request.managementNetwork;
         const definition = mgmt ? ` (VLAN ${mgmt.vlan ?? 'none'}, MTU ${mgmt.mtu}, ${mgmt.vmNetwork ? 'VM network' : 'non-VM network'})` : '';
@@ -132,7 +141,7 @@ export function register(program: Command): void {
         say('');
         say(formatResult(outcome, link));
         process.exitCode = EXIT_CODES[outcome.outcome];
-        await connection.close();
+        await close();
 
         if (flags.keep) {
           say(`\nkeeping everything up: Web UI ${server.uiUrl} — press Ctrl-C to stop and clean up`);

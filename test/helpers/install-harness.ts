@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
@@ -16,6 +16,8 @@ import { followInstall, startOrAttachInstall } from '../../workflow-client/insta
 import { getLogger } from '../../lib/logger';
 import { temporalCliPath } from '../../lib/paths';
 import { run } from '../../lib/process';
+import { hostprovDataConverter } from '../../lib/temporal/data-converter';
+import type { PayloadKeyRing } from '../../lib/temporal/payload-keys';
 import type { InstallHostRequest, InstallHostResult } from '../../model/install-host/contract';
 import { DEFAULT_STORE_FILE, openStore } from '../../store/open';
 import type { HostNetworkingStore } from '../../store/store';
@@ -60,6 +62,11 @@ export interface InstallHarnessOptions {
   secretsDir: string;
   /** The store's location (a postgres:// URL). @default a SQLite file in a temporary directory */
   database?: string;
+  /**
+   * Encrypt payloads with these keys, in the worker and the client alike (lib/temporal/data-converter.ts).
+   * @default plain payloads, as the recorded histories hold them
+   */
+  payloadKeys?: PayloadKeyRing;
 }
 
 export async function createInstallHarness(options: InstallHarnessOptions): Promise<InstallHarness> {
@@ -70,10 +77,13 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
   const store = await openStore(options.database ?? join(dir, DEFAULT_STORE_FILE));
   // Like `hostprov dev`: labs may run agents without TLS.
   const secrets = new SecretResolver({ secretsDir: options.secretsDir });
+  const dataConverter = hostprovDataConverter(options.payloadKeys ?? null);
+  const client = options.payloadKeys ? new Client({ connection: env.connection, namespace: target.namespace, dataConverter }) : env.client;
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: target.namespace,
     taskQueue,
+    ...(options.payloadKeys ? { dataConverter } : {}),
     workflowBundle: { codePath: target.workflowBundlePath },
     activities: createActivities({ store, access: { secrets, allowInsecureAgents: true } }),
   });
@@ -81,14 +91,14 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
   const log = getLogger('install-harness');
   return {
     env,
-    client: env.client,
+    client,
     target,
     taskQueue,
     dir,
     store,
     worker,
     async install(request) {
-      const started = await startOrAttachInstall(env.client, request, { taskQueue });
+      const started = await startOrAttachInstall(client, request, { taskQueue });
       const result = await followInstall(started.handle, (step) => log.info({ step: step.name, status: step.status }, step.summary));
       return { result, handle: started.handle };
     },
