@@ -36,8 +36,8 @@ export interface VdsmServer {
   readonly address: { host: string; port: number };
   /** Stops listening and ends every connection. */
   close(): Promise<void>;
-  /** Sends a JSON-RPC notification to every `jms.queue.events` subscriber (docs/vdsm-wire-protocol.md#events). */
-  publishEvent(event: AgentEvent): void;
+  /** Sends a JSON-RPC notification to every `jms.queue.events` subscriber (docs/vdsm-wire-protocol.md#events); returns how many got it. */
+  publishEvent(event: AgentEvent): number;
   /** STOMP connections currently open. */
   connections(): number;
   /** The limits in force (the given ones over the defaults). */
@@ -111,7 +111,7 @@ export async function startVdsmServer(options: VdsmServerOptions): Promise<VdsmS
   const address = await listen(server, options.listen);
   server.on('error', (err) => log.error({ err }, 'agent listener error'));
   if (options.tls === 'insecure') warnInsecureListener(log, address);
-  else log.info(address, 'agent listening (mutual TLS)');
+  else log.info({ ...address, limits }, 'agent listening (mutual TLS)');
 
   let closing: Promise<void> | undefined;
   return {
@@ -123,6 +123,7 @@ export async function startVdsmServer(options: VdsmServerOptions): Promise<VdsmS
       const params = { notify_time: Number(process.hrtime.bigint() / 1_000_000n), ...event.params };
       const delivered = stomp.publish(Destination.EVENTS, JSON.stringify({ jsonrpc: '2.0', method: event.method, params }));
       log.debug({ method: event.method, delivered }, 'event published');
+      return delivered;
     },
     close() {
       closing ??= new Promise<void>((resolvePromise) => {
