@@ -37,18 +37,18 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
 const MiB = 1024 * 1024;
 const count = (max: number) => z.number().int().min(1).max(max);
 
-/** The limits as configuration gives them (CLI flags, options); each one optional, each one bounded. */
-export const TransportLimitsSchema = z
-  .object({
-    maxConnections: count(65_536),
-    maxRequestsInFlight: count(65_536),
-    maxBatchSize: count(65_536),
-    // At least 4 KiB: below that not even a CONNECT with a few headers fits.
-    maxFrameBytes: z.number().int().min(4096).max(1024 * MiB),
-    maxOutgoingBytes: z.number().int().min(4096).max(1024 * MiB),
-  })
-  .partial()
-  .strict();
+/** Each limit's legal range. */
+export const TransportLimitFields = z.object({
+  maxConnections: count(65_536),
+  maxRequestsInFlight: count(65_536),
+  maxBatchSize: count(65_536),
+  // At least 4 KiB: below that not even a CONNECT with a few headers fits.
+  maxFrameBytes: z.number().int().min(4096).max(1024 * MiB),
+  maxOutgoingBytes: z.number().int().min(4096).max(1024 * MiB),
+});
+
+/** The limits as configuration gives them (options, CLI flags); each one optional, each one bounded. */
+export const TransportLimitsSchema = TransportLimitFields.partial().strict();
 export type TransportLimitsInput = z.input<typeof TransportLimitsSchema>;
 
 /** The limits to use: the given ones over the defaults. Throws a ZodError naming the field for a bad value. */
