@@ -1,0 +1,29 @@
+/**
+ * What every property suite (fast-check) shares. A failing property prints its seed and the path of the
+ * shrunk counterexample, e.g. `{ seed: 42, path: "6:1:0", endOnFailure: true }`. To run exactly that case
+ * again:
+ *
+ *   HOSTPROV_FC_SEED=42 HOSTPROV_FC_PATH=6:1:0 npx vitest run test/property/<suite>.test.ts
+ *
+ * With only HOSTPROV_FC_SEED, the whole suite runs from that seed. Without either, every run draws a new
+ * seed, so CI keeps exploring new cases.
+ */
+import type { Parameters } from 'fast-check';
+import { z } from 'zod';
+
+const ReplayEnv = z.object({
+  HOSTPROV_FC_SEED: z.coerce.number().int().optional(),
+  HOSTPROV_FC_PATH: z
+    .string()
+    .regex(/^\d+(:\d+)*$/, 'a fast-check path such as 6:1:0')
+    .optional(),
+});
+
+export function propertyParameters<T>(numRuns: number): Parameters<T> {
+  const env = ReplayEnv.parse({ HOSTPROV_FC_SEED: process.env.HOSTPROV_FC_SEED || undefined, HOSTPROV_FC_PATH: process.env.HOSTPROV_FC_PATH || undefined });
+  return {
+    numRuns,
+    ...(env.HOSTPROV_FC_SEED !== undefined ? { seed: env.HOSTPROV_FC_SEED } : {}),
+    ...(env.HOSTPROV_FC_PATH !== undefined ? { path: env.HOSTPROV_FC_PATH, endOnFailure: true } : {}),
+  };
+}
