@@ -19,10 +19,16 @@ const ReplayEnv = z.object({
     .optional(),
 });
 
-export function propertyParameters<T>(numRuns: number): Parameters<T> {
+/**
+ * `numRuns` cases, or the one case HOSTPROV_FC_SEED/HOSTPROV_FC_PATH name. `overrides` are for suites with
+ * state outside the process (a real kernel): `{ endOnFailure: true }` reports the first failing case
+ * instead of shrinking it on a kernel that case already changed.
+ */
+export function propertyParameters<T>(numRuns: number, overrides: Parameters<T> = {}): Parameters<T> {
   const env = ReplayEnv.parse({ HOSTPROV_FC_SEED: process.env.HOSTPROV_FC_SEED || undefined, HOSTPROV_FC_PATH: process.env.HOSTPROV_FC_PATH || undefined });
   return {
     numRuns,
+    ...overrides,
     ...(env.HOSTPROV_FC_SEED !== undefined ? { seed: env.HOSTPROV_FC_SEED } : {}),
     ...(env.HOSTPROV_FC_PATH !== undefined ? { path: env.HOSTPROV_FC_PATH, endOnFailure: true } : {}),
   };
