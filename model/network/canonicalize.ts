@@ -8,7 +8,7 @@ import { canonicalIP, compressIPv6, isIPv4, isIPv6, netmaskToPrefix, parseCidr }
 import { DEFAULT_CONNECTIVITY_TIMEOUT_SECONDS, type BondAttributes, type NetworkAttributes, type SetupNetworksParams } from '../vdsm/setup-networks';
 import { VdsmCode, VdsmError } from '../vdsm/error-codes';
 import { canonicalBondOptions } from './bond-options';
-import { BootProto, type BondConfig, type CanonicalOptions, type CanonicalRequest, type NetworkConfig, type RemoveEntry, type RunningConfig } from './config';
+import { BootProto, ownEntry, type BondConfig, type CanonicalOptions, type CanonicalRequest, type NetworkConfig, type RemoveEntry, type RunningConfig } from './config';
 
 export const DEFAULT_MTU = 1500;
 
@@ -166,7 +166,7 @@ export function canonicalizeRequest(params: SetupNetworksParams, ctx: Canonicali
   const takesDefaultRoute = Object.values(networks).some((n) => !('remove' in n) && n.defaultRoute);
   if (takesDefaultRoute) {
     for (const [name, net] of Object.entries(ctx.running.networks)) {
-      if (net.defaultRoute && networks[name] === undefined) networks[name] = { ...net, defaultRoute: false, nameservers: [] };
+      if (net.defaultRoute && ownEntry(networks, name) === undefined) networks[name] = { ...net, defaultRoute: false, nameservers: [] };
     }
   }
   return { networks, bonds, options: canonicalizeOptions(params.options) };

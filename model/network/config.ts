@@ -90,6 +90,14 @@ export function topDeviceOf(name: string, net: NetworkConfig): string | undefine
   return net.bridged ? name : southboundOf(net);
 }
 
+/**
+ * `record[key]` when `key` is one of the record's own entries. Names come from the wire, and a network may be
+ * called `constructor` or `toString`, which every plain object inherits: a bare `record[key]` would find one.
+ */
+export function ownEntry<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /** Applies a canonical request to a running config (removals, replacements, default-route exclusivity). */
 export function mergeRunningConfig(running: RunningConfig, request: CanonicalRequest): RunningConfig {
   const networks: Record<string, NetworkConfig> = { ...running.networks };
@@ -120,14 +128,14 @@ export function configDiff(from: RunningConfig, to: RunningConfig): { networks: 
   const networks: Record<string, NetworkConfig | RemoveEntry> = {};
   const bonds: Record<string, BondConfig | RemoveEntry> = {};
   for (const name of new Set([...Object.keys(from.networks), ...Object.keys(to.networks)])) {
-    const a = from.networks[name];
-    const b = to.networks[name];
+    const a = ownEntry(from.networks, name);
+    const b = ownEntry(to.networks, name);
     if (b === undefined) networks[name] = { remove: true };
     else if (a === undefined || JSON.stringify(a) !== JSON.stringify(b)) networks[name] = b;
   }
   for (const name of new Set([...Object.keys(from.bonds), ...Object.keys(to.bonds)])) {
-    const a = from.bonds[name];
-    const b = to.bonds[name];
+    const a = ownEntry(from.bonds, name);
+    const b = ownEntry(to.bonds, name);
     if (b === undefined) bonds[name] = { remove: true };
     else if (a === undefined || JSON.stringify(a) !== JSON.stringify(b)) bonds[name] = b;
   }
