@@ -31,6 +31,10 @@ describe('hostprov agent limit flags', () => {
     for (const [, , message] of bad) expect(result.stderr).toMatch(message);
   });
 
+  it('has the defaults the README states', () => {
+    expect(DEFAULT_TRANSPORT_LIMITS).toEqual({ maxConnections: 64, maxRequestsInFlight: 32, maxBatchSize: 32, maxFrameBytes: 4 * 1024 * 1024, maxOutgoingBytes: 16 * 1024 * 1024 });
+  });
+
   it('lists every limit with its default in --help', async () => {
     const { stdout } = await agent('--help');
     for (const [flag, value] of [
