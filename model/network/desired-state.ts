@@ -119,7 +119,7 @@ export function renderDesiredState(config: RunningConfig, current: KernelState):
 /** A bond that does not exist yet takes its first slave's MAC (kernel default) unless `hwaddr` is set. */
 function bondMacGuess(config: RunningConfig, current: KernelState, net: NetworkConfig): string | undefined {
   if (!net.bonding) return undefined;
-  const bond = config.bonds[net.bonding];
+  const bond = ownEntry(config.bonds, net.bonding);
   if (bond?.hwaddr) return bond.hwaddr;
   const first = bond?.nics[0];
   return first ? macOf(current, first) : undefined;

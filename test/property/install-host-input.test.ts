@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { InstallHostInput } from '../../model/install-host/contract';
-import { propertyParameters } from './settings';
+import { propertyParameters, REPLAY_HINT } from '../helpers/property';
 
 /** Every optional part present, so that variations reach each field. */
 const VALID = {
@@ -87,7 +87,7 @@ const inputs: fc.Arbitrary<unknown> = fc.oneof(
 /** JSON as Temporal's default payload converter would carry it. */
 const overJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value)) as unknown;
 
-describe('install-host input properties', () => {
+describe(`install-host input properties (${REPLAY_HINT})`, () => {
   it('the untouched input is valid (so refusals below are about the variation)', () => {
     expect(InstallHostInput.safeParse(VALID).success).toBe(true);
   });

@@ -20,7 +20,7 @@ import {
   checkedTable,
   checkedU32,
 } from '../../agent/backend/iproute2/arguments';
-import { propertyParameters } from './settings';
+import { propertyParameters, REPLAY_HINT } from '../helpers/property';
 
 /** One batch argument: printable ASCII (0x21-0x7e) except `"` `#` `'` and backslash, and not empty. */
 const SAFE_TOKEN = /^[!$-&(-[\]-~]+$/;
@@ -74,7 +74,7 @@ const BOND_OPTION_KEYS = [
   'mode',
 ];
 
-describe('iproute2 argument checker properties', () => {
+describe(`iproute2 argument checker properties (${REPLAY_HINT})`, () => {
   const checkers: Array<[string, (value: unknown) => string | readonly string[]]> = [
     ['checkedIfname', (v) => checkedIfname('f', v)],
     ['checkedMac', (v) => checkedMac('f', v)],

@@ -10,7 +10,7 @@ import { JsonRpcCode, VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 import { JsonRpcDispatcher, type ConnectionContext } from '../../vdsm/json-rpc';
 import type { VerbDefinition } from '../../vdsm/verbs';
 import { z } from 'zod';
-import { propertyParameters } from './settings';
+import { propertyParameters, REPLAY_HINT } from '../helpers/property';
 
 const MAX_IN_FLIGHT = 6;
 const MAX_BATCH = 8;
@@ -118,7 +118,7 @@ function expectResponse(value: unknown): void {
   }
 }
 
-describe('JSON-RPC dispatcher properties', () => {
+describe(`JSON-RPC dispatcher properties (${REPLAY_HINT})`, () => {
   const ctx: ConnectionContext = { localAddress: '192.0.2.10', remoteAddress: '192.0.2.1', connectionId: 'prop-conn' };
 
   it('answers every body without rejecting: one object for a single message, an array in request order for a batch', async () => {

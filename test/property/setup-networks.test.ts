@@ -15,7 +15,7 @@ import { AgentRpcError } from '../../vdsm/client/errors';
 import { netnsUnavailableReason } from '../../testbed/netns';
 import { comparable, createAgentHost, type AgentHost } from '../helpers/agent-host';
 import { skipBecause } from '../helpers/skip';
-import { propertyParameters } from './settings';
+import { propertyParameters, REPLAY_HINT } from '../helpers/property';
 
 const unavailable = await netnsUnavailableReason();
 
@@ -108,7 +108,7 @@ function request(noise: Params, bad: Poison): Record<string, unknown> {
   return merged;
 }
 
-describe.skipIf(skipBecause(unavailable, 'setupNetworks property tests'))('Host.setupNetworks properties on a namespaced host', () => {
+describe.skipIf(skipBecause(unavailable, 'setupNetworks property tests'))(`Host.setupNetworks properties on a namespaced host (${REPLAY_HINT})`, () => {
   let h: AgentHost;
   beforeAll(async () => {
     h = await createAgentHost();

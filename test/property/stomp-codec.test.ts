@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StompFrameTooLargeError, StompParseError, StompParser, encodeFrame, type OutgoingFrame, type StompFrame } from '../../vdsm/stomp/frame';
-import { propertyParameters } from './settings';
+import { propertyParameters, REPLAY_HINT } from '../helpers/property';
 
 /** CONNECT and CONNECTED carry their headers unescaped; every other command escapes them. */
 const RAW_COMMANDS = ['CONNECT', 'CONNECTED'];
@@ -76,7 +76,7 @@ function feed(parser: StompParser, chunks: readonly Buffer[]): { frames: StompFr
   return { frames };
 }
 
-describe('STOMP codec properties', () => {
+describe(`STOMP codec properties (${REPLAY_HINT})`, () => {
   it('parses every encoded frame back to itself', () => {
     fc.assert(
       fc.property(frameArb, (frame) => {
