@@ -7,7 +7,7 @@ import { inSubnet, parseCidr, sourceRouteTableId, subnetOf } from '../ip';
 import { MAIN_TABLE, type AddressState, type CreatableLinkType, type Family, type KernelState, type RouteState, type RuleState } from '../net-state';
 import { bondModeName, bondOptionsRecord, nonDefaultBondOptions } from './bond-options';
 import { creationOrder } from './plan/levels';
-import { BootProto, southboundOf, topDeviceOf, type NetworkConfig, type RunningConfig } from './config';
+import { BootProto, ownEntry, southboundOf, topDeviceOf, type NetworkConfig, type RunningConfig } from './config';
 
 /** VDSM's rule priority for per-network source routing (docs/setup-networks.md#static-networks). */
 export const SOURCE_ROUTE_RULE_PRIORITY = 3200;
@@ -90,7 +90,7 @@ export function renderDesiredState(config: RunningConfig, current: KernelState):
     if (base) {
       // A base device carries the largest MTU of the networks on it (VDSM habit); bond slaves follow the bond.
       upsert({ name: base, up: true, mtu: net.mtu });
-      if (net.bonding) for (const slave of config.bonds[net.bonding]?.nics ?? []) upsert({ name: slave, mtu: net.mtu });
+      if (net.bonding) for (const slave of ownEntry(config.bonds, net.bonding)?.nics ?? []) upsert({ name: slave, mtu: net.mtu });
     }
     if (base && southbound && net.vlan !== undefined) {
       upsert({ name: southbound, create: 'vlan', vlanBase: base, vlanId: net.vlan, mtu: net.mtu, up: true });
@@ -122,7 +122,7 @@ export function renderDesiredState(config: RunningConfig, current: KernelState):
  */
 function bondMacGuess(config: RunningConfig, current: KernelState, net: NetworkConfig): string | undefined {
   if (!net.bonding) return undefined;
-  const bond = config.bonds[net.bonding];
+  const bond = ownEntry(config.bonds, net.bonding);
   if (bond?.hwaddr) return bond.hwaddr;
   const first = [...(bond?.nics ?? [])].sort((a, b) => creationOrder({ name: a }, { name: b }))[0];
   return first ? macOf(current, first) : undefined;
