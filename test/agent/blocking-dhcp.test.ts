@@ -75,7 +75,8 @@ describe.skipIf(skipBecause(kernelSkipReason, 'blockingdhcp tests'))('setupNetwo
       tls: 'insecure',
       netns: host.name,
       log: testLog,
-      blockingDhcpTimeoutMs: 4_000,
+      // Long enough for dnsmasq to answer on a loaded machine; the no-lease case waits it out once.
+      blockingDhcpTimeoutMs: 12_000,
     });
     client = await AgentClient.connect({ host: '127.0.0.1', port: agent.address.port, tls: { insecure: true } });
     reader = createLinuxBackend({ netns: host.name, runtimeDir: join(dir.path, 'reader'), log: testLog });

@@ -163,7 +163,9 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     await h.start();
     const before = comparable(await h.kernel());
     const id = 'kill-after-apply-unconfirmed';
-    const first = send(h, id, { connectivityTimeout: 15 });
+    // The restart must come before the deadline for this path (a restart after it is the next test's); an
+    // agent starting from source on a loaded machine can take well over 10 s.
+    const first = send(h, id, { connectivityTimeout: 30 });
     await until('the apply', () => applies(h!, id).length === 1, h);
     const { deadline } = pendingOf(h);
     expect(pendingOf(h).phase).toBe(TransactionPhase.AWAITING_CONFIRMATION);
@@ -173,7 +175,7 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
 
     await h.start();
     // The retry joins the restarted agent's wait and gets VDSM's answer for an unconfirmed change.
-    expect(await outcome(h.call('Host.setupNetworks', bridgeRequest({ connectivityTimeout: 15 }), { id }))).toEqual({
+    expect(await outcome(h.call('Host.setupNetworks', bridgeRequest({ connectivityTimeout: 30 }), { id }))).toEqual({
       code: VdsmCode.LOST_CONNECTION,
       message: 'connectivity check failed',
     });
