@@ -40,9 +40,17 @@ export interface ThrowawayPostgres {
   /** URL of the `postgres` database (superuser, trust authentication over the socket). */
   readonly url: string;
   readonly socketDir: string;
+  /** The running postmaster's pid (a new one after `resume()`). */
   readonly pid: number;
   /** Creates an empty database and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /**
+   * Stops the server (fast shutdown) and keeps its data: an outage. Clients get connection errors until
+   * `resume()`.
+   */
+  halt(): Promise<void>;
+  /** Starts the halted server again on the same data and socket, and waits until it accepts connections. */
+  resume(): Promise<void>;
   /** Stops the server (fast shutdown) and removes its directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -182,29 +190,36 @@ export async function startThrowawayPostgres(options: { binDir?: string } = {}):
     );
     if (init.code !== 0) throw new PostgresStartError(`initdb failed (exit ${init.code})`, `${init.stdout}\n${init.stderr}`);
 
-    const [command, ...args] = asUser(user, [
-      join(binDir, 'postgres'), '-D', dataDir, '-k', socketDir,
-      '-c', 'listen_addresses=', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-    ]);
-    const log = openSync(logFile, 'a');
-    try {
-      child = spawn(command as string, args, { stdio: ['ignore', log, log] });
-    } finally {
-      closeSync(log);
-    }
-    if (child.pid === undefined) throw new PostgresStartError('could not spawn postgres', '');
-    writeOwner(child.pid);
-    await waitReady(socketDir, child, logFile);
+    await startServer();
   } catch (err) {
     await stop();
     throw err;
   }
 
-  const pid = child.pid;
+  async function startServer(): Promise<void> {
+    const [command, ...args] = asUser(user, [
+      join(binDir as string, 'postgres'), '-D', dataDir, '-k', socketDir,
+      '-c', 'listen_addresses=', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+    ]);
+    const log = openSync(logFile, 'a');
+    let started: ChildProcess;
+    try {
+      started = spawn(command as string, args, { stdio: ['ignore', log, log] });
+      child = started;
+    } finally {
+      closeSync(log);
+    }
+    if (started.pid === undefined) throw new PostgresStartError('could not spawn postgres', '');
+    writeOwner(started.pid);
+    await waitReady(socketDir, started, logFile);
+  }
+
   return {
     url: postgresUrl(socketDir, 'postgres'),
     socketDir,
-    pid,
+    get pid() {
+      return child?.pid ?? 0;
+    },
     async createDatabase(name) {
       if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new Error(`database names here are 1..63 of [a-z0-9_], starting with a letter: ${name}`);
       const admin = new pg.Client({ host: socketDir, user: SUPERUSER, database: 'postgres' });
@@ -215,6 +230,13 @@ export async function startThrowawayPostgres(options: { binDir?: string } = {}):
         await admin.end();
       }
       return postgresUrl(socketDir, name);
+    },
+    async halt() {
+      if (child) await stopChild(child, { signal: 'SIGINT', timeoutMs: 10_000 });
+    },
+    async resume() {
+      if (child && child.exitCode === null && child.signalCode === null) return;
+      await startServer();
     },
     stop,
   };
