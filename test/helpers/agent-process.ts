@@ -6,6 +6,8 @@
  * The test reaches the agent over a control veth with IPv6 link-local addresses (`fe80::1` here, `fe80::2` as
  * `ctl0` in the host): link-local addresses are scoped to their link, so parallel tests cannot collide in the
  * root namespace, and the agent models only global addresses, so nothing it plans touches the control link.
+ * The agent listens on every address of the host, so a client in the manager namespace reaches it through
+ * `eth0` as a real manager would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +18,8 @@ import { journalFile, readJournal, type JournalRecord } from '../../agent/networ
 import { pausedMarkerFile, TEST_PAUSE_ENV, type PausePoint } from '../../agent/network/test-pause';
 import { PendingTransactionStore, type TransactionRecord } from '../../agent/persistence/pending-transaction';
 import { withFreshConnection, type AgentClient } from '../../vdsm/client/client';
+import type { AgentEndpointInput } from '../../vdsm/client/endpoint';
+import type { LeafFiles } from '../../lib/pki';
 import { getLogger } from '../../lib/logger';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { exited, run } from '../../lib/process';
@@ -30,8 +34,8 @@ export interface AgentProcessHost {
   host: Netns;
   manager: Netns;
   stateDir: string;
-  /** Where the agent serves (insecure, over the control link). */
-  endpoint: { host: string; port: number; tls: { insecure: true } };
+  /** Where the agent serves, over the control link (insecure unless the host was made with `tls`). */
+  endpoint: AgentEndpointInput & { port: number };
   /** The runtime directory of the current boot. */
   readonly runtimeDir: string;
   /**
@@ -57,7 +61,15 @@ export interface AgentProcessHost {
   close(): Promise<void>;
 }
 
-export async function createAgentProcessHost(): Promise<AgentProcessHost> {
+export interface AgentProcessHostOptions {
+  /**
+   * Mutual TLS instead of `--insecure`: the agent serves with `agent`; the test's own calls use `client` and
+   * verify the agent's certificate for `serverName` (the control link's address is in no certificate).
+   */
+  tls?: { agent: LeafFiles; client: LeafFiles; serverName: string };
+}
+
+export async function createAgentProcessHost(options: AgentProcessHostOptions = {}): Promise<AgentProcessHost> {
   const token = uniqueToken();
   const { host, manager } = await createHostNamespaces(token);
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-agent-process-'));
@@ -76,7 +88,13 @@ export async function createAgentProcessHost(): Promise<AgentProcessHost> {
 
   const stateDir = join(dir, 'state');
   const logFile = join(dir, 'agent.log');
-  const endpoint = { host: `${CONTROL.inside}%${outside}`, port: VDSM_PORT, tls: { insecure: true as const } };
+  const { tls } = options;
+  const endpoint = {
+    host: `${CONTROL.inside}%${outside}`,
+    port: VDSM_PORT,
+    tls: tls ? { ...tls.client, serverName: tls.serverName } : { insecure: true as const },
+  };
+  const tlsFlags = tls ? ['--tls-cert', tls.agent.certFile, '--tls-key', tls.agent.keyFile, '--tls-ca', tls.agent.caFile] : ['--insecure'];
   const reader = createLinuxBackend({ netns: host.name, runtimeDir: join(dir, 'reader'), log: getLogger('agent-process-test') });
   let boot = 0;
   let child: ChildProcess | null = null;
@@ -114,7 +132,7 @@ export async function createAgentProcessHost(): Promise<AgentProcessHost> {
       const env: NodeJS.ProcessEnv = { ...process.env, HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: 'info' };
       delete env[TEST_PAUSE_ENV];
       if (options.pauseAt) env[TEST_PAUSE_ENV] = options.pauseAt;
-      const argv = [join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', '--listen', `[::]:${VDSM_PORT}`, '--insecure', '--state-dir', stateDir, '--runtime-dir', runtimeDir(), ...(options.extraArgs ?? [])];
+      const argv = [join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', '--listen', `[::]:${VDSM_PORT}`, ...tlsFlags, '--state-dir', stateDir, '--runtime-dir', runtimeDir(), ...(options.extraArgs ?? [])];
       try {
         child = spawn('ip', ['netns', 'exec', host.name, ...argv], { stdio: ['ignore', 'ignore', log], env, cwd: PROJECT_ROOT });
       } finally {

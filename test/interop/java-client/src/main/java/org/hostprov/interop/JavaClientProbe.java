@@ -1,6 +1,5 @@
 package org.hostprov.interop;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -16,14 +15,7 @@ import org.ovirt.vdsm.jsonrpc.client.JsonRpcClient;
 import org.ovirt.vdsm.jsonrpc.client.JsonRpcResponse;
 import org.ovirt.vdsm.jsonrpc.client.RequestBuilder;
 import org.ovirt.vdsm.jsonrpc.client.events.EventSubscriber;
-import org.ovirt.vdsm.jsonrpc.client.internal.ClientPolicy;
-import org.ovirt.vdsm.jsonrpc.client.internal.ResponseWorker;
 import org.ovirt.vdsm.jsonrpc.client.reactors.ManagerProvider;
-import org.ovirt.vdsm.jsonrpc.client.reactors.Reactor;
-import org.ovirt.vdsm.jsonrpc.client.reactors.ReactorClient;
-import org.ovirt.vdsm.jsonrpc.client.reactors.ReactorFactory;
-import org.ovirt.vdsm.jsonrpc.client.reactors.ReactorType;
-import org.ovirt.vdsm.jsonrpc.client.reactors.stomp.StompClientPolicy;
 
 /**
  * Connects to a hostprov agent the way ovirt-engine connects to VDSM (same library, same queues, same
@@ -37,7 +29,7 @@ import org.ovirt.vdsm.jsonrpc.client.reactors.stomp.StompClientPolicy;
  * {@code |net|host_conn|*} event, which the test publishes when it sees that line.
  */
 public final class JavaClientProbe {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = ProbeOutput.JSON;
     private static final int TIMEOUT_SECONDS = 20;
 
     private JavaClientProbe() {
@@ -52,22 +44,11 @@ public final class JavaClientProbe {
         int port = Integer.parseInt(args[1]);
         ManagerProvider tls = args.length == 5 ? new PemManagerProvider(Path.of(args[2]), Path.of(args[3]), Path.of(args[4])) : null;
 
-        // The engine's defaults: vdsHeartbeatInSeconds = 30, queues from VdsRequestQueueName & co.
-        StompClientPolicy connectionPolicy = new StompClientPolicy(10_000, 0, 30_000, IOException.class,
-                "jms.topic.vdsm_requests", "jms.topic.vdsm_responses");
-        connectionPolicy.setEventQueue("jms.queue.events");
-        connectionPolicy.setIdentifier(host);
-        ClientPolicy callPolicy = new ClientPolicy(TIMEOUT_SECONDS * 1000, 0, 30_000, IOException.class);
-
-        Reactor reactor = ReactorFactory.getReactor(tls, ReactorType.STOMP);
-        ReactorClient connection = reactor.createClient(host, port);
-        connection.setClientPolicy(connectionPolicy);
-        ResponseWorker worker = ReactorFactory.getWorker(2);
-        JsonRpcClient client = worker.register(connection);
-        client.setRetryPolicy(callPolicy);
+        EngineConnection connection = EngineConnection.open(host, port, tls, TIMEOUT_SECONDS * 1000);
+        JsonRpcClient client = connection.client;
 
         CountDownLatch eventSeen = new CountDownLatch(1);
-        worker.getPublisher().subscribe(new EventSubscriber("*|net|host_conn|*") {
+        connection.worker.getPublisher().subscribe(new EventSubscriber("*|net|host_conn|*") {
             @Override
             public void onSubscribe(Flow.Subscription subscription) {
                 subscription.request(Long.MAX_VALUE);
@@ -103,7 +84,7 @@ public final class JavaClientProbe {
         if (!eventSeen.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             report(JSON.createObjectNode().put("step", "no-event"));
         }
-        client.close();
+        connection.close();
         report(JSON.createObjectNode().put("step", "done"));
         System.exit(0);
     }
@@ -119,8 +100,7 @@ public final class JavaClientProbe {
         report(line);
     }
 
-    private static synchronized void report(ObjectNode line) {
-        System.out.println("PROBE " + line);
-        System.out.flush();
+    private static void report(ObjectNode line) {
+        ProbeOutput.report(line);
     }
 }
