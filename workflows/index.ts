@@ -1,2 +1,3 @@
 // Every workflow the worker registers. Workflow code is sandboxed: only model/ and @temporalio/workflow.
 export { installHost } from './install-host';
+export { hostNetworks } from './host-networks';
