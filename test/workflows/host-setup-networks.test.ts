@@ -14,6 +14,7 @@ import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientEndpoint } from '../../activities/agent-endpoint';
 import { SecretResolver } from '../../activities/secrets';
+import type { HostNetworkChangeInput } from '../../model/host-networks/change';
 import type { HostSetupNetworksResult } from '../../model/host-setup-networks/contract';
 import type { HostSetupNetworksRequestInput } from '../../model/host-setup-networks/request';
 import type { Network } from '../../model/host-networking/network';
@@ -21,6 +22,8 @@ import { Capabilities } from '../../model/vdsm/capabilities';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { AgentClient } from '../../vdsm/client/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { hostNetworkChangeUpdate } from '../../workflows/host-networks-messages';
 import { changeWorkflowId, HostNetworkChangeRejectedError, hostNetworksWorkflowId, requestHostNetworkChange } from '../../workflow-client/host-networks';
 import { createInstallHarness, recordHistory, type InstallHarness } from '../helpers/install-harness';
 import { skipBecause } from '../helpers/skip';
@@ -114,7 +117,7 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     expect((await capabilitiesOf('atomic')).networks.netold).toBeDefined();
     const appliesBefore = applies('atomic');
 
-    const { result } = await setupNetworks({
+    const { result, workflowId } = await setupNetworks({
       hostId,
       attachments: [
         { networkName: 'netstatic', nicName: 'eth2', ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: `${subnet}.52`, netmask: '255.255.255.0', gateway: `${subnet}.1` } } },
@@ -145,6 +148,7 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     expect(rows.find((r) => r.networkName === 'netstatic')?.ipConfiguration.ipv4).toMatchObject({ bootProtocol: 'STATIC_IP', address: `${subnet}.52`, gateway: `${subnet}.1` });
     expect(rows.find((r) => r.networkName === 'netdhcp')?.ipConfiguration.ipv4).toMatchObject({ bootProtocol: 'DHCP' });
     expect(result.attachments).toEqual(rows);
+    await record(workflowId, 'configured-add-two-remove-one');
   });
 
   it('a change that cuts the manager off is rolled back by the host and every row is restored exactly', async () => {
@@ -239,11 +243,20 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     await record(workflowId, 'no-op');
   });
 
-  it('refuses a malformed change in the Update validator, before it is queued', async () => {
+  it('refuses a malformed change in the client and, sent past it, in the Update validator, before it is queued', async () => {
     const hostId = hostIdOf('refused');
-    await expect(requestHostNetworkChange(harness.client, { kind: 'setup-networks', request: { version: 1, hostId, removedAttachments: ['x'] } }, { taskQueue: harness.taskQueue })).rejects.toBeInstanceOf(
-      HostNetworkChangeRejectedError,
-    );
+    const malformed: HostNetworkChangeInput = { kind: 'setup-networks', request: { version: 1, hostId, removedAttachments: ['x'] } };
+    await expect(requestHostNetworkChange(harness.client, malformed, { taskQueue: harness.taskQueue })).rejects.toBeInstanceOf(HostNetworkChangeRejectedError);
+    // Straight to the running entity workflow: the validator refuses it, and history never records it.
+    const handle = harness.client.workflow.getHandle(hostNetworksWorkflowId(hostId));
+    const before = (await events(hostNetworksWorkflowId(hostId))).length;
+    const refused = await handle.executeUpdate(hostNetworkChangeUpdate, { args: [malformed], updateId: `malformed-${Date.now()}` }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'InvalidInput', message: expect.stringContaining('request.removedAttachments.0') });
+    const forAnotherHost = await handle.executeUpdate(hostNetworkChangeUpdate, { args: [{ kind: 'setup-networks', request: { version: 1, hostId: hostIdOf('busy') } }] }).catch((err: unknown) => err);
+    expect((forAnotherHost as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'InvalidInput', message: expect.stringContaining(`serializes host ${hostId}`) });
+    const after = await events(hostNetworksWorkflowId(hostId));
+    expect(after.slice(before).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toEqual([]);
   });
 
   it('fails, typed, for a host the store does not know, and leaves nothing behind', async () => {
