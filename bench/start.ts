@@ -45,7 +45,7 @@ export interface StartBenchOptions {
 
 const WARMUP = 1;
 const TSX = join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs');
-const START_TIMEOUT_MS = 180_000;
+const START_TIMEOUT_MS = 600_000;
 
 const AgentVariant = { SINGLE_FILE: 'single-file agent (dist/hostprov-agent.mjs)', COMPILED_CLI: 'compiled CLI (dist/hostprov.mjs agent)', TSX: 'tsx (cli/main.ts agent), baseline' } as const;
 type AgentVariant = (typeof AgentVariant)[keyof typeof AgentVariant];

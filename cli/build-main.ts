@@ -7,7 +7,7 @@
  * Bundles rather than `tsc` output: the sources import without file extensions (moduleResolution Bundler),
  * which Node's ESM loader does not resolve. The outputs sit in dist/, one level below the root, like the
  * sources they come from, so PROJECT_ROOT (lib/paths.ts) is the same from both.
- * Argument: the build id to stamp in (the scripts/build source hash).
+ * Argument: the build id to stamp in (scripts/build: UTC time and commit).
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

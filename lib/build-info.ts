@@ -1,7 +1,8 @@
 /**
  * Whether this process runs the build (dist/, made by `npm run build`, cli/build.ts) or the TypeScript
  * sources through tsx, and where the build's artefacts are. The build defines `__HOSTPROV_BUILD__` (esbuild
- * `define`) as the source hash it was built from; from the sources the name is not defined at all.
+ * `define`) as its build id (time and commit, also in dist/BUILD_ID); from the sources the name is not
+ * defined at all.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { PROJECT_ROOT } from './paths';
 
 declare const __HOSTPROV_BUILD__: string | undefined;
 
-/** The source hash of the running build, or undefined when running from the sources. */
+/** The build id of the running build, or undefined when running from the sources. */
 export const RUNNING_BUILD: string | undefined = typeof __HOSTPROV_BUILD__ === 'string' ? __HOSTPROV_BUILD__ : undefined;
 
 /** Everything `npm run build` writes (git-ignored, shipped in the npm package). */
