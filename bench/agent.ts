@@ -618,7 +618,7 @@ function agentMarkdown(r: AgentBenchResult, confirmCalls: number, freshCalls: nu
       ]),
     ),
     '',
-    'Pieces of the pipeline timed on their own (ms, median): one kernel read (2 `ip -j` processes + parsing; the agent reads before and after applying) and the pure model pipeline (canonicalize → plan → render):',
+    'Pieces of the pipeline timed on their own (ms, median): one kernel read (`ip -j` batches on the two long-lived read sessions + parsing; the agent reads before and after applying) and the pure model pipeline (canonicalize → plan → render):',
     '',
     markdownTable(
       ['N', 'kernel read', 'model pipeline'],

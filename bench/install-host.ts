@@ -24,6 +24,7 @@ import { getLogger, type Logger } from '../lib/logger';
 import { freePort } from '../lib/ports';
 import { connectClient, plainConnection } from '../lib/temporal/connection';
 import { startDevServer } from '../lib/temporal/dev-server';
+import { prebuiltWorkflowBundle } from '../lib/build-info';
 import { createPayloadKey, loadPayloadKeys } from '../lib/temporal/payload-keys';
 import type { InstallHostRequest, InstallHostResult } from '../model/install-host/contract';
 import { createAgentLab, type AgentLab } from '../testbed/agent-lab';
@@ -253,8 +254,12 @@ export async function runInstallHostBench(options: InstallHostBenchOptions): Pro
       log,
     );
     teardown.add('Temporal dev server', () => server.stop());
-    const bundlePath = join(dir, 'workflow-bundle.js');
-    writeFileSync(bundlePath, await bundleWorkflows(log));
+    // The build's bundle when this runs from the build (npm run build), as a production worker does.
+    let bundlePath = prebuiltWorkflowBundle();
+    if (!bundlePath) {
+      bundlePath = join(dir, 'workflow-bundle.js');
+      writeFileSync(bundlePath, await bundleWorkflows(log));
+    }
     mkdirSync(join(dir, 'worker'), { recursive: true });
     // The labs below keep their references (PKI, BMC passwords) under `dir`.
     // Payloads encrypted as in production (lib/temporal/payload-codec.ts), with a key of this run's own.

@@ -4,6 +4,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TEMPORAL_CLI_VERSION } from './temporal/constants';
 
+/**
+ * The checkout (or installed package) root: one level above this file, and equally one level above the
+ * build's dist/*.mjs, into which this module is bundled (cli/build.ts). Modules locate files through this,
+ * never through their own import.meta.url, so that they work the same from the sources and the build.
+ */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Default home of the dev stack's persistent state (Temporal SQLite file, attachment store). */

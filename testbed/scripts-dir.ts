@@ -1,5 +1,6 @@
 /** Where the testbed's bash helpers live (run by ipmi_sim and dhclient, so they must not need Node). */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../lib/paths';
 
-export const TESTBED_SCRIPTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'scripts');
+// From PROJECT_ROOT, not import.meta.url: the build bundles this module into dist/ (cli/build.ts).
+export const TESTBED_SCRIPTS_DIR = join(PROJECT_ROOT, 'testbed', 'scripts');

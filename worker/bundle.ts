@@ -1,10 +1,12 @@
 /** Bundles workflows/ once (webpack, ~10 s) for the worker, tests and replay. */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { Logger } from '../lib/logger';
+import { PROJECT_ROOT } from '../lib/paths';
 import { FAILURE_CONVERTER_PATH } from '../lib/temporal/data-converter';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+// From PROJECT_ROOT, not import.meta.url: the build bundles this module into dist/ (cli/build.ts).
+export const WORKFLOWS_PATH = join(PROJECT_ROOT, 'workflows', 'index.ts');
 
 export async function bundleWorkflows(log: Logger): Promise<string> {
   const started = Date.now();

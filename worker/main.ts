@@ -7,6 +7,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { SecretResolver, type SecretPolicy } from '../activities/secrets';
 import type { ConfirmLoopOptions } from '../activities/setup-networks-with-confirm';
+import { prebuiltWorkflowBundle } from '../lib/build-info';
 import type { Logger } from '../lib/logger';
 import type { ResourceStack } from '../lib/resource-stack';
 import { describeTemporalConfig, nativeConnectionOptions, type TemporalConnectionConfig } from '../lib/temporal/connection';
@@ -35,7 +36,10 @@ export interface WorkerOptions {
   secrets?: Pick<SecretPolicy, 'secretsDir' | 'envPrefix'>;
   /** Accept agent endpoints without TLS (dev stack, demo, tests). @default false */
   allowInsecureAgents?: boolean;
-  /** A prebuilt bundle (tests, production); otherwise workflows/ is bundled at start (~10 s). */
+  /**
+   * A prebuilt workflow bundle. @default the build's dist/workflow-bundle.js when this process runs the build
+   * (lib/build-info.ts); from the sources, workflows/ is bundled at start (~10 s)
+   */
   workflowBundlePath?: string;
   identity?: string;
   confirmLoop?: ConfirmLoopOptions;
@@ -84,13 +88,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   try {
     connection = await NativeConnection.connect(nativeConnectionOptions(options.temporal));
     stopping?.throwIfAborted();
-    if (!options.workflowBundlePath) options.log.info({ workflowsPath: WORKFLOWS_PATH }, 'bundling workflows');
+    const workflowBundlePath = options.workflowBundlePath ?? prebuiltWorkflowBundle();
+    if (workflowBundlePath) options.log.info({ workflowBundlePath }, 'loading the prebuilt workflow bundle');
+    else options.log.info({ workflowsPath: WORKFLOWS_PATH }, 'bundling workflows');
     worker = await Worker.create({
       connection,
       namespace: options.temporal.namespace,
       dataConverter: hostprovDataConverter(payloadKeys),
       taskQueue: options.taskQueue ?? TASK_QUEUE,
-      ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+      ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
       activities: createActivities({ store, access: { secrets, allowInsecureAgents }, ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}) }),
       ...(options.identity ? { identity: options.identity } : {}),
       shutdownGraceTime: graceMs,

@@ -125,3 +125,14 @@ export class LinkTypeProbeError extends Error {
     super(`could not probe link type ${type}: ${stderr}`);
   }
 }
+
+/** The long-lived `ip -batch` read session (iproute2/ip-session.ts) failed a read: it is restarted on the next one. */
+export class IpSessionError extends Error {
+  override readonly name = 'IpSessionError';
+  constructor(
+    readonly what: string,
+    readonly detail: string,
+  ) {
+    super(`ip read session (${what}) failed: ${detail}`);
+  }
+}

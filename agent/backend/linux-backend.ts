@@ -9,7 +9,7 @@ import { DhcpClientManager } from './dhcp/manager';
 import { stopPid } from '../../lib/process';
 import { applyPlan, type ApplyOptions } from './iproute2/apply';
 import { LinkTypeProbe } from './iproute2/link-support';
-import { readKernelState } from './iproute2/read';
+import { KernelStateReader } from './iproute2/read';
 import { routeLookup } from './iproute2/route-get';
 import { readNameservers, resolvConfPathFor } from './resolv-conf';
 import type { NetnsTarget } from './target';
@@ -34,9 +34,10 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
   const log = options.log.child({ component: 'linux-backend', ...(options.netns ? { netns: options.netns } : {}) });
   const dhcp = new DhcpClientManager({ netns: options.netns, runtimeDir: options.runtimeDir, stateDir: options.stateDir, log });
   const linkTypes = new LinkTypeProbe(target, log);
+  const reader = new KernelStateReader(target, log);
 
   return {
-    read: () => readKernelState(target, log),
+    read: () => reader.read(),
     apply: (plan: Plan, applyOptions?: ApplyOptions) => applyPlan(plan, { target, log, dhcp }, applyOptions),
     supportsLinkType: (type: CreatableLinkType) => linkTypes.supports(type),
     unsupportedReason: (type: CreatableLinkType) => linkTypes.unsupportedReason(type),
@@ -55,6 +56,9 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
     },
     waitForDhcpLease: (dev, family, timeoutMs) => dhcp.waitForLease(dev, family, timeoutMs),
     onDhcpLeaseChange: (listener) => dhcp.onLeaseChange(listener),
-    close: () => dhcp.close(),
+    close: () => {
+      reader.close();
+      dhcp.close();
+    },
   };
 }

@@ -1,7 +1,7 @@
 /**
- * `hostprov bench agent`, `hostprov bench install-host` and `hostprov bench sync-report`: the benchmarks in
+ * `hostprov bench agent`, `install-host`, `start` and `sync-report`: the benchmarks in
  * bench/, writing `<out>/<name>.json` (every figure with its unit, and the machine) and `<out>/<name>.md` (a
- * short table). The first two build network namespaces, so they need root; `sync-report` is pure model
+ * short table). The first three build network namespaces, so they need root; `sync-report` is pure model
  * code. Progress goes to stdout, logs to stderr.
  */
 import { resolve } from 'node:path';
@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { runAgentBench } from '../../bench/agent';
 import { runInstallHostBench } from '../../bench/install-host';
+import { runStartBench } from '../../bench/start';
 import { runSyncReportBench } from '../../bench/sync-report';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { testbedUnavailableReason } from '../../testbed/requirements';
@@ -27,6 +28,12 @@ const count = (what: string, min: number, max: number) =>
 
 const AgentFlags = z.object({ out: z.string().min(1), repetitions: count('--repetitions', 2, 1000) });
 const InstallHostFlags = z.object({ out: z.string().min(1), hosts: count('--hosts', 1, 39), repetitions: count('--repetitions', 1, 19) });
+const StartFlags = z.object({
+  out: z.string().min(1),
+  repetitions: count('--repetitions', 2, 100),
+  concurrent: count('--concurrent', 1, 50),
+  note: z.string().max(1000, '--note is at most 1000 characters').optional(),
+});
 const SyncReportFlags = z.object({
   out: z.string().min(1),
   hosts: count('--hosts', 1, 50_000),
@@ -80,6 +87,20 @@ export function register(program: Command): void {
       const reason = await testbedUnavailableReason();
       if (reason) throw new UsageError(`bench install-host builds a namespaced testbed and cannot run here: ${reason}`);
       await runInstallHostBench({ outDir: resolve(flags.out), hosts: flags.hosts, repetitions: flags.repetitions, signal: stopOnSignal() });
+    });
+
+  bench
+    .command('start')
+    .description('Start times: agent (single file, compiled CLI, tsx), hostprov --help, worker (prebuilt workflow bundle vs bundling)')
+    .option('--out <dir>', 'where start.json and start.md go', DEFAULT_OUT)
+    .option('--repetitions <n>', 'runs per measurement, the first discarded as warm-up', '6')
+    .option('--concurrent <n>', 'agents started at once', '20')
+    .option('--note <text>', 'a sentence about the conditions of the run, written into the results')
+    .action(async (raw: Record<string, unknown>) => {
+      const flags = parse(StartFlags, raw);
+      const reason = await netnsUnavailableReason();
+      if (reason) throw new UsageError(`bench start runs agents in network namespaces and cannot run here: ${reason}`);
+      await runStartBench({ outDir: resolve(flags.out), repetitions: flags.repetitions, concurrent: flags.concurrent, note: flags.note, signal: stopOnSignal() });
     });
 
   bench

@@ -5,12 +5,14 @@
  * converter is given by path, as the workflow sandbox needs it, and clients load the same file, so the two
  * sides cannot disagree.
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
+import { PROJECT_ROOT } from '../paths';
 import { AesGcmPayloadCodec } from './payload-codec';
 import type { PayloadKeyRing } from './payload-keys';
 
-export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.cjs', import.meta.url));
+// From PROJECT_ROOT, not import.meta.url: the build bundles this module into dist/ (cli/build.ts).
+export const FAILURE_CONVERTER_PATH = join(PROJECT_ROOT, 'lib', 'temporal', 'failure-converter.cjs');
 
 /** `keys` null leaves payloads as they are (plain JSON), for deployments that turned encryption off. */
 export function hostprovDataConverter(keys: PayloadKeyRing | null): DataConverter {

@@ -41,9 +41,10 @@ export interface AgentProcessHost {
   /**
    * Starts the agent and resolves once it serves (`Host.ping2` answers, so a boot restore is over).
    * `newBoot`: a fresh runtime directory, as after a reboot. `pauseAt`: the test-only pause point.
-   * `extraArgs`: more `hostprov agent` flags.
+   * `extraArgs`: more `hostprov agent` flags. `program`: another `hostprov` (an installed one) instead of
+   * the checkout's bin/hostprov.
    */
-  start(options?: { newBoot?: boolean; pauseAt?: PausePoint; extraArgs?: readonly string[] }): Promise<void>;
+  start(options?: { newBoot?: boolean; pauseAt?: PausePoint; extraArgs?: readonly string[]; program?: string }): Promise<void>;
   /** Resolves when the agent stopped at `point` (it created the marker file). */
   waitForPause(point: PausePoint): Promise<void>;
   /** `kill -9` of the agent process; resolves once it is gone. */
@@ -132,7 +133,7 @@ export async function createAgentProcessHost(options: AgentProcessHostOptions = 
       const env: NodeJS.ProcessEnv = { ...process.env, HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: 'info' };
       delete env[TEST_PAUSE_ENV];
       if (options.pauseAt) env[TEST_PAUSE_ENV] = options.pauseAt;
-      const argv = [join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', '--listen', `[::]:${VDSM_PORT}`, ...tlsFlags, '--state-dir', stateDir, '--runtime-dir', runtimeDir(), ...(options.extraArgs ?? [])];
+      const argv = [options.program ?? join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', '--listen', `[::]:${VDSM_PORT}`, ...tlsFlags, '--state-dir', stateDir, '--runtime-dir', runtimeDir(), ...(options.extraArgs ?? [])];
       try {
         child = spawn('ip', ['netns', 'exec', host.name, ...argv], { stdio: ['ignore', 'ignore', log], env, cwd: PROJECT_ROOT });
       } finally {

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { run } from '../../lib/process';
 
@@ -16,7 +15,7 @@ export const UML_KERNEL = '/usr/bin/linux.uml';
 export const UML_MODULES_ROOT = '/usr/lib/uml/modules';
 
 /** Source of the LD_PRELOAD shim that lets UML 6.1 run on hosts with AVX-512/AMX (see the file). */
-const SHIM_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'xstate-shim.c');
+const SHIM_SOURCE = join(PROJECT_ROOT, 'testbed', 'uml', 'xstate-shim.c');
 
 /** Where compiled testbed artefacts go (ignored by git; rebuilt when their source changes). */
 export const BUILD_DIR = join(PROJECT_ROOT, 'dist');

@@ -3,7 +3,8 @@
  * a device over — as a bridge port, or to configure it itself — such a client must stop, or it would put its
  * address back on the device at the next renewal (NetworkManager does the same when it manages a device).
  */
-import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, readlink, stat } from 'node:fs/promises';
 import type { Family } from '../../../model/net-state';
 import type { NetnsTarget } from '../target';
 
@@ -35,7 +36,12 @@ export function dhclientTarget(argv: readonly string[]): { family: Family; devs:
   return { family, devs };
 }
 
-/** dhclients in the target namespace that are not ours (`ours` = pids from our own pid files). */
+/**
+ * dhclients in the target namespace that are not ours (`ours` = pids from our own pid files). Asked before
+ * every change, so cheap: each process's command line is read synchronously (procfs answers from memory,
+ * a few microseconds each, where one awaited read per process cost milliseconds in all), and only
+ * dhclients have their namespace checked.
+ */
 export async function foreignDhcpClients(target: NetnsTarget, ours: ReadonlySet<number>): Promise<ForeignDhcpClient[]> {
   const netnsId = await targetNetnsId(target);
   if (!netnsId) return [];
@@ -44,11 +50,18 @@ export async function foreignDhcpClients(target: NetnsTarget, ours: ReadonlySet<
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (ours.has(pid)) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    const parsed = dhclientTarget(cmdline.split('\0').filter(Boolean));
+    const parsed = dhclientTarget(procCmdline(pid));
     if (!parsed) continue;
     if ((await readlink(`/proc/${pid}/ns/net`).catch(() => null)) !== netnsId) continue;
     for (const dev of parsed.devs) found.push({ pid, dev, family: parsed.family });
   }
   return found;
+}
+
+function procCmdline(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
 }

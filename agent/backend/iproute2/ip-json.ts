@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { IpJsonShapeError } from '../errors';
 
 export const IpLinkJson = z.looseObject({
+  /** Tells a renamed link apart from a new one (read.ts). */
+  ifindex: z.number().optional(),
   ifname: z.string(),
   flags: z.array(z.string()).default([]),
   mtu: z.number(),

@@ -1,6 +1,6 @@
 /**
- * Kernel state from `ip -j`, in two processes: one `ip -4 -batch` (links, IPv4 addresses, routes, rules) and
- * one `ip -6 -batch` (IPv6 addresses, routes, rules). Giving each batch a family keeps every listing
+ * Kernel state from `ip -j`, from two batches: one `ip -4 -batch` (links, IPv4 addresses, routes, rules) and
+ * one `ip -6 -batch` (IPv6 addresses, routes, rules), each a long-lived process (ip-session.ts). Giving each batch a family keeps every listing
  * single-family: `route show table all` alone would list both families (with no family field), while
  * `rule show` alone lists only IPv4.
  *
@@ -9,7 +9,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../../../lib/logger';
-import { run } from '../../../lib/process';
 import {
   LinkKind,
   type AddressState,
@@ -19,9 +18,10 @@ import {
   type RouteState,
   type RuleState,
 } from '../../../model/net-state';
-import { ipArgv, type NetnsTarget } from '../target';
-import { IpJsonShapeError } from '../errors';
+import type { NetnsTarget } from '../target';
+import { IpJsonShapeError, IpSessionError } from '../errors';
 import { IpAddrJson, IpLinkJson, IpRouteJson, IpRuleJson, parseIpJsonLine } from './ip-json';
+import { IpJsonSession } from './ip-session';
 import { BUILTIN_TABLE_IDS, LOCAL_TABLE, loadRouteTableNames, routeTableId } from './route-tables';
 
 /** What the two batches print, parsed. */
@@ -44,33 +44,98 @@ export interface KernelStateFromIpJsonOptions {
 const IPV4_BATCH = ['link show', 'addr show', 'route show table all', 'rule show'];
 const IPV6_BATCH = ['addr show', 'route show table all', 'rule show'];
 
-/** Reads the target namespace's state: exactly two `ip` processes (plus sysfs reads for speeds in-namespace). */
-export async function readKernelState(target: NetnsTarget, log: Logger): Promise<KernelState> {
-  const [v4, v6] = await Promise.all([runJsonBatch(target, '-4', IPV4_BATCH), runJsonBatch(target, '-6', IPV6_BATCH)]);
-  const dump: IpJsonDump = {
+/**
+ * Reads a namespace's state through two long-lived `ip` processes (ip-session.ts), one per family, asked in
+ * parallel; plus sysfs reads for link speeds when acting on the agent's own namespace.
+ */
+export class KernelStateReader {
+  private readonly v4: IpJsonSession;
+  private readonly v6: IpJsonSession;
+  /** ifindex → name from the last read: a change means a rename, which stales the sessions' name cache. */
+  private names = new Map<number, string>();
+
+  constructor(
+    private readonly target: NetnsTarget,
+    private readonly log: Logger,
+  ) {
+    this.v4 = new IpJsonSession(target, '-4', log);
+    this.v6 = new IpJsonSession(target, '-6', log);
+  }
+
+  /** `ip` processes started so far (two, unless a session had to be restarted). */
+  get processStarts(): number {
+    return this.v4.starts + this.v6.starts;
+  }
+
+  async read(): Promise<KernelState> {
+    let dump: IpJsonDump;
+    try {
+      dump = await this.dump();
+    } catch (err) {
+      if (!(err instanceof IpSessionError)) throw err;
+      // A dead or wedged session must not fail a read a fresh `ip` would answer: one more try, on new processes.
+      this.log.debug({ err }, 'ip read session failed; reading again through new ones');
+      this.restart();
+      dump = await this.dump();
+    }
+    if (this.renamedSinceLastRead(dump.links)) {
+      this.log.debug('a link was renamed since the last read; re-reading through new ip processes');
+      this.restart();
+      dump = await this.dump();
+      this.renamedSinceLastRead(dump.links);
+    }
+    const unknownTables = tableNamesIn(dump).filter((name) => routeTableId(name) === undefined);
+    const tableNames = unknownTables.length > 0 ? await loadRouteTableNames() : BUILTIN_TABLE_IDS;
+    // /sys/class/net shows the namespace sysfs was mounted in: right only when we run inside the target.
+    const speeds = this.target.netns ? new Map<string, number>() : await linkSpeeds(dump.links.map((l) => l.ifname));
+    return kernelStateFromIpJson(dump, {
+      tableNames,
+      speeds,
+      onSkip: (what, entry) => this.log.debug({ what, entry }, 'kernel state entry not representable in the model; left out'),
+    });
+  }
+
+  close(): void {
+    this.v4.close();
+    this.v6.close();
+  }
+
+  private restart(): void {
+    this.v4.restart();
+    this.v6.restart();
+  }
+
+  private async dump(): Promise<IpJsonDump> {
+    const [v4, v6] = await Promise.all([this.v4.run(IPV4_BATCH), this.v6.run(IPV6_BATCH)]);
+    return dumpFromBatchLines(v4, v6);
+  }
+
+  /** Records the links' names by index; true when an index seen before now has another name. */
+  private renamedSinceLastRead(links: readonly IpLinkJson[]): boolean {
+    const names = new Map<number, string>();
+    let renamed = false;
+    for (const link of links) {
+      if (link.ifindex === undefined) continue;
+      names.set(link.ifindex, link.ifname);
+      const before = this.names.get(link.ifindex);
+      if (before !== undefined && before !== link.ifname) renamed = true;
+    }
+    this.names = names;
+    return renamed;
+  }
+}
+
+/** The two batches' output lines (IPV4_BATCH's, IPV6_BATCH's), parsed. */
+export function dumpFromBatchLines(v4: readonly string[], v6: readonly string[]): IpJsonDump {
+  if (v4.length !== IPV4_BATCH.length || v6.length !== IPV6_BATCH.length) {
+    throw new IpJsonShapeError('ip -batch', `expected ${IPV4_BATCH.length} + ${IPV6_BATCH.length} JSON lines, got ${v4.length} + ${v6.length}`);
+  }
+  return {
     links: parseIpJsonLine('link show', v4[0], IpLinkJson),
     addresses: { 4: parseIpJsonLine('-4 addr show', v4[1], IpAddrJson), 6: parseIpJsonLine('-6 addr show', v6[0], IpAddrJson) },
     routes: { 4: parseIpJsonLine('-4 route show', v4[2], IpRouteJson), 6: parseIpJsonLine('-6 route show', v6[1], IpRouteJson) },
     rules: { 4: parseIpJsonLine('-4 rule show', v4[3], IpRuleJson), 6: parseIpJsonLine('-6 rule show', v6[2], IpRuleJson) },
   };
-  const unknownTables = tableNamesIn(dump).filter((name) => routeTableId(name) === undefined);
-  const tableNames = unknownTables.length > 0 ? await loadRouteTableNames() : BUILTIN_TABLE_IDS;
-  // /sys/class/net shows the namespace sysfs was mounted in: right only when we run inside the target.
-  const speeds = target.netns ? new Map<string, number>() : await linkSpeeds(dump.links.map((l) => l.ifname));
-  return kernelStateFromIpJson(dump, {
-    tableNames,
-    speeds,
-    onSkip: (what, entry) => log.debug({ what, entry }, 'kernel state entry not representable in the model; left out'),
-  });
-}
-
-async function runJsonBatch(target: NetnsTarget, familyFlag: '-4' | '-6', commands: readonly string[]): Promise<string[]> {
-  const { stdout } = await run(ipArgv(target, [familyFlag, '-j', '-d', '-batch', '-']), { input: `${commands.join('\n')}\n` });
-  const lines = stdout.split('\n').filter((line) => line.trim() !== '');
-  if (lines.length !== commands.length) {
-    throw new IpJsonShapeError(`ip ${familyFlag} -batch`, `expected ${commands.length} JSON lines, got ${lines.length}`);
-  }
-  return lines;
 }
 
 async function linkSpeeds(names: readonly string[]): Promise<Map<string, number>> {

@@ -1,0 +1,165 @@
+/**
+ * A long-lived `ip -j -d -batch -` process that answers reads: the agent reads the kernel state before and
+ * after every change, and spawning two `ip` processes per read was most of the fixed cost of a small
+ * `Host.setupNetworks` (bench/results/agent.md). iproute2 flushes its output after every JSON command, so
+ * each command written to stdin comes back as exactly one line on stdout, in order.
+ *
+ * The session is only an optimisation: every failure ends it and the next read starts a fresh one.
+ * - A command that fails makes `ip -batch` (no `-force`) print the error and exit: the read in progress
+ *   rejects with {@link IpSessionError} carrying ip's stderr.
+ * - A read that does not complete within `timeoutMs` kills the process.
+ * - Acting on a named namespace (`ip -n`), the process holds the namespace it opened at start; if the name
+ *   now points at another namespace (deleted and created again), the session is restarted first.
+ * - iproute2 caches interface index → name for the life of the process and prints names of other links
+ *   (a port's `master`, an address's or a route's `dev`) from that cache, so after a rename they would be
+ *   stale. The caller detects renames (read.ts) and calls {@link IpJsonSession.restart}.
+ * Reads are serialized (one batch in flight); applies do not go through the session (apply.ts spawns one
+ * `ip -batch` per plan step, so a failed line stops exactly that step).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { Logger } from '../../../lib/logger';
+import { IpSessionError } from '../errors';
+import { ipArgv, type NetnsTarget } from '../target';
+
+/** @default for {@link IpJsonSession}'s `timeoutMs`. */
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** ip's stderr kept for the error message. */
+const STDERR_KEEP = 4096;
+
+interface Pending {
+  expected: number;
+  lines: string[];
+  resolve: (lines: string[]) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface Running {
+  child: ChildProcess;
+  /** Identity of the target namespace when the process started (`dev:ino` of /run/netns/<name>). */
+  netnsId: string | null;
+  stdout: string;
+  stderr: string;
+  pending: Pending | null;
+  exited: boolean;
+}
+
+export class IpJsonSession {
+  private running: Running | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Processes started so far (tests and the bench read it). */
+  starts = 0;
+
+  constructor(
+    private readonly target: NetnsTarget,
+    private readonly familyFlag: '-4' | '-6',
+    private readonly log: Logger,
+    private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
+  ) {}
+
+  /** Runs `commands` (each printing one JSON line) and returns their output lines, in order. */
+  run(commands: readonly string[]): Promise<string[]> {
+    const result = this.queue.then(() => this.runNow(commands));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Ends the process; the next read starts a new one (after a rename, see the file comment). */
+  restart(): void {
+    const running = this.running;
+    this.running = null;
+    if (running && !running.exited) running.child.kill('SIGKILL');
+  }
+
+  close(): void {
+    this.restart();
+  }
+
+  private runNow(commands: readonly string[]): Promise<string[]> {
+    const running = this.current();
+    return new Promise<string[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(running, `no answer within ${this.timeoutMs} ms`);
+      }, this.timeoutMs);
+      running.pending = { expected: commands.length, lines: [], resolve, reject, timer };
+      running.child.stdin?.write(`${commands.join('\n')}\n`);
+    });
+  }
+
+  /** The live process, started (again) if there is none or it no longer acts on the target namespace. */
+  private current(): Running {
+    const netnsId = this.netnsId();
+    if (this.running && !this.running.exited && this.running.netnsId === netnsId) return this.running;
+    if (this.running) this.restart();
+    return this.start(netnsId);
+  }
+
+  private netnsId(): string | null {
+    if (!this.target.netns) return null;
+    try {
+      const st = statSync(`/run/netns/${this.target.netns}`);
+      return `${st.dev}:${st.ino}`;
+    } catch {
+      return null;
+    }
+  }
+
+  private start(netnsId: string | null): Running {
+    const [file, ...args] = ipArgv(this.target, [this.familyFlag, '-j', '-d', '-batch', '-']);
+    const child = spawn(file ?? 'ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.starts += 1;
+    const running: Running = { child, netnsId, stdout: '', stderr: '', pending: null, exited: false };
+    this.running = running;
+    // The agent's exit must not wait for it; its stdin closing at our exit ends it anyway.
+    child.unref();
+    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+    child.stdin?.on('error', () => undefined);
+    child.stdout?.setEncoding('utf8');
+    child.stderr?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => this.onStdout(running, chunk));
+    child.stderr?.on('data', (chunk: string) => {
+      running.stderr = (running.stderr + chunk).slice(-STDERR_KEEP);
+    });
+    child.on('error', (err) => this.fail(running, err.message));
+    child.on('close', (code, signal) => this.fail(running, `ip exited (${signal ?? `code ${code}`})`));
+    this.log.debug({ pid: child.pid, family: this.familyFlag, netns: this.target.netns }, 'ip read session started');
+    return running;
+  }
+
+  private onStdout(running: Running, chunk: string): void {
+    running.stdout += chunk;
+    let newline = running.stdout.indexOf('\n');
+    while (newline >= 0) {
+      const line = running.stdout.slice(0, newline);
+      running.stdout = running.stdout.slice(newline + 1);
+      if (line.trim() !== '') {
+        const pending = running.pending;
+        if (!pending) {
+          this.fail(running, 'output without a read in progress');
+          return;
+        }
+        pending.lines.push(line);
+        if (pending.lines.length === pending.expected) {
+          running.pending = null;
+          clearTimeout(pending.timer);
+          pending.resolve(pending.lines);
+        }
+      }
+      newline = running.stdout.indexOf('\n');
+    }
+  }
+
+  /** Ends `running` for good, rejecting the read in progress with ip's own words. */
+  private fail(running: Running, why: string): void {
+    running.exited = true;
+    if (this.running === running) this.running = null;
+    if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL');
+    const pending = running.pending;
+    running.pending = null;
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    const stderr = running.stderr.trim();
+    pending.reject(new IpSessionError(`ip ${this.familyFlag} -batch`, stderr ? `${why}: ${stderr}` : why));
+  }
+}

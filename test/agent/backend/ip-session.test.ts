@@ -1,0 +1,82 @@
+/**
+ * The long-lived `ip` read sessions (agent/backend/iproute2/ip-session.ts, KernelStateReader in read.ts)
+ * against the real kernel: reads reuse two processes, and every way a session can go stale or die is
+ * caught — a failed command (ip exits), a killed process, a namespace deleted and created again under the
+ * same name, and a renamed link (iproute2's index → name cache).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IpSessionError } from '../../../agent/backend/errors';
+import { IpJsonSession } from '../../../agent/backend/iproute2/ip-session';
+import { KernelStateReader } from '../../../agent/backend/iproute2/read';
+import { run } from '../../../lib/process';
+import { Netns } from '../../../testbed/netns';
+import { skipBecause } from '../../helpers/skip';
+import { kernelSkipReason, testLog, uniqueNetnsName } from './kernel-helpers';
+
+describe.skipIf(skipBecause(kernelSkipReason, 'ip read session tests'))('ip read sessions', () => {
+  let host: Netns;
+  let reader: KernelStateReader | undefined;
+  let session: IpJsonSession | undefined;
+
+  beforeEach(async () => {
+    host = await Netns.create(uniqueNetnsName('hpis'));
+    await host.ip(['-batch', '-'], { input: 'link add name br1 type bridge\nlink add name v1a type veth peer name v1b\nlink set dev v1a master br1\n' });
+  });
+
+  afterEach(async () => {
+    reader?.close();
+    session?.close();
+    reader = undefined;
+    session = undefined;
+    await host.destroy();
+  });
+
+  it('answers many reads from the same two processes, with what a fresh ip sees', async () => {
+    reader = new KernelStateReader({ netns: host.name }, testLog);
+    for (let i = 0; i < 5; i++) {
+      await host.ip(['link', 'set', 'dev', 'br1', 'mtu', String(1400 + i)]);
+      const state = await reader.read();
+      expect(state.links.find((l) => l.name === 'br1')?.mtu).toBe(1400 + i);
+    }
+    expect(reader.processStarts).toBe(2);
+  });
+
+  it('attributes a failed command to its read, then starts a new process for the next one', async () => {
+    session = new IpJsonSession({ netns: host.name }, '-4', testLog);
+    await expect(session.run(['link show dev nosuch0'])).rejects.toThrow(IpSessionError);
+    await expect(session.run(['link show dev nosuch0'])).rejects.toThrow(/nosuch0/);
+    const [line] = await session.run(['link show dev br1']);
+    expect(JSON.parse(line ?? '')).toMatchObject([{ ifname: 'br1' }]);
+    expect(session.starts).toBe(3);
+  });
+
+  it('reads again through a new process when the old one was killed', async () => {
+    reader = new KernelStateReader({ netns: host.name }, testLog);
+    await reader.read();
+    const { stdout } = await run(['pgrep', '-f', `^ip -n ${host.name} -4 -j -d -batch -$`]);
+    const pid = Number(stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid, 'SIGKILL');
+    const state = await reader.read();
+    expect(state.links.map((l) => l.name)).toContain('br1');
+    expect(reader.processStarts).toBeGreaterThan(2);
+  });
+
+  it('follows a namespace deleted and created again under the same name', async () => {
+    reader = new KernelStateReader({ netns: host.name }, testLog);
+    expect((await reader.read()).links.map((l) => l.name)).toContain('br1');
+    await host.destroy();
+    host = await Netns.create(host.name);
+    const state = await reader.read();
+    expect(state.links.map((l) => l.name)).not.toContain('br1');
+  });
+
+  it("shows a renamed bridge under its new name, also as its port's master (no stale name cache)", async () => {
+    reader = new KernelStateReader({ netns: host.name }, testLog);
+    expect((await reader.read()).links.find((l) => l.name === 'v1a')?.master).toBe('br1');
+    await host.ip(['link', 'set', 'dev', 'br1', 'name', 'br9']);
+    const state = await reader.read();
+    expect(state.links.map((l) => l.name)).toContain('br9');
+    expect(state.links.find((l) => l.name === 'v1a')?.master).toBe('br9');
+  });
+});
