@@ -8,8 +8,9 @@ import type { AgentAccess } from './agent-endpoint';
 import { createAttachmentActivities } from './attachments';
 import { heartbeating } from './heartbeat';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
+import { createRefreshActivities } from './refresh';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
-import type { InstallHostActivities } from './types';
+import type { InstallHostActivities, RefreshActivities } from './types';
 
 export interface ActivityDeps {
   store: HostNetworkingStore;
@@ -24,10 +25,11 @@ export interface ActivityDeps {
   connectAgent?: ConnectAgent;
 }
 
-export function createActivities(deps: ActivityDeps): InstallHostActivities {
+export function createActivities(deps: ActivityDeps): InstallHostActivities & RefreshActivities {
   const connect = deps.connectAgent ?? connectVdsmAgent;
   const host = createHostAgentActivities(deps.access, deps.agent, connect);
   const store = createAttachmentActivities(deps.store);
+  const refresh = createRefreshActivities({ store: deps.store, access: deps.access });
   return {
     // These two heartbeat with details of their own (polls so far; confirmations and the request id).
     waitForAgent: host.waitForAgent,
@@ -38,5 +40,9 @@ export function createActivities(deps: ActivityDeps): InstallHostActivities {
     fenceHost: heartbeating(host.fenceHost),
     recordAttachments: heartbeating(store.recordAttachments),
     compensateAttachments: heartbeating(store.compensateAttachments),
+    loadRefreshContext: heartbeating(refresh.loadRefreshContext),
+    recordRefresh: heartbeating(refresh.recordRefresh),
+    // Heartbeats with its own details (connected, pings) for as long as it watches.
+    waitForHostNetworkEvent: refresh.waitForHostNetworkEvent,
   };
 }

@@ -3,7 +3,10 @@
  * TLS material and passwords travel as references the worker resolves.
  */
 import type { NetworkAttachmentSpec } from '../model/attachments/attachment';
-import type { IntentSnapshot } from '../model/host-networking/intent';
+import type { AttachmentChanges, IntentSnapshot } from '../model/host-networking/intent';
+import type { NetworkAttachment } from '../model/host-networking/network-attachment';
+import type { ReportedInterfaces } from '../model/host-networking/reported-interfaces';
+import type { RefreshContextInput } from '../model/refresh/context';
 import type { AgentEndpointRefInput, PowerManagementInput } from '../model/install-host/contract';
 import type { RouteAnswer } from '../model/install-host/choose-device';
 import type { NetworkCapabilities } from '../model/vdsm/capabilities';
@@ -88,4 +91,35 @@ export interface InstallHostActivities {
   setupNetworksWithConfirm(input: SetupNetworksInput): Promise<SetupNetworksOutcome>;
   setSafeNetworkConfig(endpoint: AgentEndpointRef): Promise<void>;
   fenceHost(input: FenceInput): Promise<FenceResult>;
+}
+
+export interface LoadedRefreshContext {
+  context: RefreshContextInput;
+  /** How to reach the host's agent. */
+  endpoint: AgentEndpointRef;
+}
+
+export interface RecordRefreshInput {
+  hostId: string;
+  reportedInterfaces: ReportedInterfaces;
+  attachmentChanges: AttachmentChanges;
+  /** Who wrote it (the refresh's workflow id), kept with attachment rows for audit. */
+  requestedBy: string;
+}
+
+export interface WatchEventsInput {
+  hostId: string;
+}
+
+export interface HostEventSeen {
+  /** The event's method, e.g. `|net|host_conn|no_id`. */
+  event: string;
+  /** The agent's monotonic `notify_time`, if it sent one. */
+  notifyTime: number | null;
+}
+
+export interface RefreshActivities {
+  loadRefreshContext(hostId: string): Promise<LoadedRefreshContext>;
+  recordRefresh(input: RecordRefreshInput): Promise<{ attachments: NetworkAttachment[] }>;
+  waitForHostNetworkEvent(input: WatchEventsInput): Promise<HostEventSeen>;
 }
