@@ -10,7 +10,8 @@ import { heartbeating } from './heartbeat';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
 import { createRefreshActivities } from './refresh';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
-import type { InstallHostActivities, RefreshActivities } from './types';
+import { createHostNetworkingActivities } from './host-networking';
+import type { HostprovActivities } from './types';
 
 export interface ActivityDeps {
   store: HostNetworkingStore;
@@ -25,10 +26,11 @@ export interface ActivityDeps {
   connectAgent?: ConnectAgent;
 }
 
-export function createActivities(deps: ActivityDeps): InstallHostActivities & RefreshActivities {
+export function createActivities(deps: ActivityDeps): HostprovActivities {
   const connect = deps.connectAgent ?? connectVdsmAgent;
   const host = createHostAgentActivities(deps.access, deps.agent, connect);
   const store = createAttachmentActivities(deps.store);
+  const networking = createHostNetworkingActivities(deps.store);
   const refresh = createRefreshActivities({ store: deps.store, access: deps.access });
   return {
     // These two heartbeat with details of their own (polls so far; confirmations and the request id).
@@ -40,6 +42,10 @@ export function createActivities(deps: ActivityDeps): InstallHostActivities & Re
     fenceHost: heartbeating(host.fenceHost),
     recordAttachments: heartbeating(store.recordAttachments),
     compensateAttachments: heartbeating(store.compensateAttachments),
+    loadHostSetupNetworksContext: heartbeating(networking.loadHostSetupNetworksContext),
+    recordReportedInterfaces: heartbeating(networking.recordReportedInterfaces),
+    recordAttachmentIntent: heartbeating(networking.recordAttachmentIntent),
+    restoreAttachments: heartbeating(networking.restoreAttachments),
     loadRefreshContext: heartbeating(refresh.loadRefreshContext),
     recordRefresh: heartbeating(refresh.recordRefresh),
     // Heartbeats with its own details (connected, pings) for as long as it watches.

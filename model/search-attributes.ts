@@ -16,4 +16,7 @@ export const HostNetworkStatusKey = defineSearchAttributeKey('HostNetworkStatus'
 /** The host a host-networks execution (refresh, change, schedule trigger) is about, by id. */
 export const HostIdKey = defineSearchAttributeKey('HostId', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTE_KEYS = [HostNameKey, ClusterIdKey, InstallPhaseKey, NetworkSyncKey, HostNetworkStatusKey, HostIdKey] as const;
+/** The phase of a hostSetupNetworks execution, its outcome at the end (`SetupNetworksPhase = "rolled-back"`). */
+export const SetupNetworksPhaseKey = defineSearchAttributeKey('SetupNetworksPhase', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTE_KEYS = [HostNameKey, ClusterIdKey, InstallPhaseKey, SetupNetworksPhaseKey, NetworkSyncKey, HostNetworkStatusKey, HostIdKey] as const;
