@@ -1,19 +1,21 @@
 /**
- * Refreshing a host's networks on demand, and starting its network-event watch. The refresh result is
+ * Refreshing and syncing a host's networks on demand (through its entity workflow), and starting its
+ * network-event watch. The refresh result is
  * checked against the zod contract on the way out, so a caller gets the typed report or a clear error.
  */
 import { WorkflowIdConflictPolicy, type Client, type WorkflowHandle } from '@temporalio/client';
-import { randomUUID } from 'node:crypto';
 import { TASK_QUEUE } from '../lib/temporal/constants';
 import { ExternalId } from '../model/host-networking/values';
 import {
   REFRESH_CONTRACT_VERSION,
-  REFRESH_HOST_NETWORKS_WORKFLOW,
   RefreshHostNetworksInput,
   RefreshHostNetworksResult,
   RefreshReason,
   WATCH_HOST_NETWORK_EVENTS_WORKFLOW,
 } from '../model/refresh/contract';
+import { HostNetworkChangeKind } from '../model/host-networks/change';
+import { SyncHostNetworksRequest, SyncHostNetworksResult, type SyncHostNetworksRequestInput } from '../model/refresh/sync';
+import { requestHostNetworkChange } from './host-networks';
 import { hostEventWatchStatusQuery, type HostEventWatchStatus } from '../workflows/messages';
 
 export interface RefreshClientOptions {
@@ -21,15 +23,21 @@ export interface RefreshClientOptions {
   taskQueue?: string;
 }
 
-/** Runs one refresh of the host (reason `on-demand`) and returns its validated result. */
+/**
+ * Runs one refresh of the host (reason `on-demand`) through its entity workflow, after any change in
+ * progress, and returns its validated result.
+ */
 export async function refreshHostNetworksNow(client: Client, hostId: string, { taskQueue = TASK_QUEUE }: RefreshClientOptions = {}): Promise<RefreshHostNetworksResult> {
-  const input = RefreshHostNetworksInput.parse({ version: REFRESH_CONTRACT_VERSION, hostId, reason: RefreshReason.ON_DEMAND });
-  const raw = await client.workflow.execute(REFRESH_HOST_NETWORKS_WORKFLOW, {
-    taskQueue,
-    workflowId: `refresh-host-networks/${input.hostId}/${input.reason}/${randomUUID()}`,
-    args: [input],
-  });
-  return RefreshHostNetworksResult.parse(raw);
+  const request = RefreshHostNetworksInput.parse({ version: REFRESH_CONTRACT_VERSION, hostId, reason: RefreshReason.ON_DEMAND });
+  const done = await requestHostNetworkChange(client, { kind: HostNetworkChangeKind.REFRESH, request }, { taskQueue });
+  return RefreshHostNetworksResult.parse(done.result);
+}
+
+/** Syncs the host's drifting attachments (or those named) through its entity workflow; returns the validated result. */
+export async function syncHostNetworksNow(client: Client, request: SyncHostNetworksRequestInput, { taskQueue = TASK_QUEUE }: RefreshClientOptions = {}): Promise<SyncHostNetworksResult> {
+  const parsed = SyncHostNetworksRequest.parse(request);
+  const done = await requestHostNetworkChange(client, { kind: HostNetworkChangeKind.SYNC, request: parsed }, { taskQueue });
+  return SyncHostNetworksResult.parse(done.result);
 }
 
 export function eventWatchWorkflowId(hostId: string): string {

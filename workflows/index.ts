@@ -4,3 +4,4 @@ export { hostNetworks } from './host-networks';
 export { hostSetupNetworks } from './host-setup-networks';
 export { refreshHostNetworks } from './refresh-host-networks';
 export { scheduledHostRefresh, watchHostNetworkEvents } from './refresh-triggers';
+export { syncHostNetworks } from './sync-host-networks';

@@ -36,8 +36,8 @@ export interface HostEventWatchStatus {
   hostId: string;
   /** Host network events seen by this run. */
   events: number;
-  /** Refreshes this run started because of them, oldest first. */
-  refreshes: Array<{ workflowId: string; outcome: string; syncState: string | null }>;
+  /** Refreshes this run queued because of them, oldest first: the change id and the refresh's workflow id. */
+  refreshes: Array<{ changeId: string; workflowId: string }>;
 }
 
 export const hostEventWatchStatusQuery = defineQuery<HostEventWatchStatus>('hostEventWatchStatus');

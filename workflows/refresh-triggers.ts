@@ -1,41 +1,73 @@
 /**
  * What makes a host refresh besides an operator: its Temporal Schedule (`scheduledHostRefresh`, the
  * schedule's action) and its agent's `|net|host_conn|no_id` event (`watchHostNetworkEvents`, one long-lived
- * execution per host). Both ask for a refresh through `requestRefresh`, the one place that decides how a
- * refresh is run for a host.
+ * execution per host). Both queue the refresh in the host's entity workflow (`requestRefresh`), so it
+ * runs one at a time with every other change of the host.
  */
 import {
-  condition,
   continueAsNew,
-  executeChild,
-  isCancellation,
+  getExternalWorkflowHandle,
   log,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   uuid4,
-  workflowInfo,
+  WorkflowIdReusePolicy,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RefreshActivities } from '../activities/types';
-import { RefreshReason, REFRESH_CONTRACT_VERSION, type RefreshHostNetworksResult } from '../model/refresh/contract';
+import { changeWorkflowId, HostNetworkChangeKind, hostNetworksWorkflowId, type HostNetworkChange } from '../model/host-networks/change';
+import { RefreshReason, REFRESH_CONTRACT_VERSION } from '../model/refresh/contract';
 import { HostIdKey } from '../model/search-attributes';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
 import { hostEventWatchStatusQuery, type HostEventWatchStatus } from './messages';
-import { refreshHostNetworks } from './refresh-host-networks';
+import { hostNetworks } from './host-networks';
+import { queueHostNetworkChangeSignal } from './host-networks-messages';
 
-/** Workflow id of a host's refresh run for `reason` (unique per run: a host keeps a history of refreshes). */
-export function refreshWorkflowId(hostId: string, reason: RefreshReason): string {
-  return `refresh-host-networks/${hostId}/${reason}/${uuid4()}`;
+/** What a trigger queued: the change's id and the workflow id of the refresh that will carry it out. */
+export interface QueuedRefresh {
+  changeId: string;
+  workflowId: string;
 }
 
-/** Runs one refresh of the host as a child (workflow id `workflowId`) and returns its result. */
-export async function requestRefresh(hostId: string, reason: RefreshReason, workflowId = refreshWorkflowId(hostId, reason)): Promise<RefreshHostNetworksResult> {
-  return executeChild(refreshHostNetworks, { workflowId, args: [{ version: REFRESH_CONTRACT_VERSION, hostId, reason }] });
+/**
+ * Queues a refresh of the host in its entity workflow (so it never runs in the middle of a change), with
+ * the `queueHostNetworkChange` signal; when the entity is not running, starts it with the refresh as its
+ * first pending change. Returns at once: the refresh runs as the entity's child `workflowId`.
+ */
+export async function requestRefresh(hostId: string, reason: RefreshReason): Promise<QueuedRefresh> {
+  const changeId = `${reason}-${uuid4()}`;
+  const change: HostNetworkChange = { kind: HostNetworkChangeKind.REFRESH, request: { version: REFRESH_CONTRACT_VERSION, hostId, reason, skipManagementNetwork: false } };
+  const entityId = hostNetworksWorkflowId(hostId);
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await getExternalWorkflowHandle(entityId).signal(queueHostNetworkChangeSignal, { changeId, change });
+      break;
+    } catch (err) {
+      if (attempt >= 2) throw err;
+    }
+    try {
+      await startChild(hostNetworks, {
+        workflowId: entityId,
+        args: [{ hostId, pending: [{ changeId, change }] }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        staticSummary: `network changes of host ${hostId}`.slice(0, 200),
+      });
+      break;
+    } catch (err) {
+      // Started by someone else between the signal and the start: signal it.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+  return { changeId, workflowId: changeWorkflowId(hostId, changeId) };
 }
 
-/** The action of a host's refresh Schedule (workflow-client/schedules.ts). */
-export async function scheduledHostRefresh(input: { hostId: string }): Promise<RefreshHostNetworksResult> {
+/** The action of a host's refresh Schedule (workflow-client/schedules.ts): queues one refresh in the host's entity workflow. */
+export async function scheduledHostRefresh(input: { hostId: string }): Promise<QueuedRefresh> {
   upsertSearchAttributes([{ key: HostIdKey, value: input.hostId }]);
   return requestRefresh(input.hostId, RefreshReason.SCHEDULE);
 }
@@ -55,10 +87,10 @@ const watchEvents: ActivityOptions = {
 const EVENTS_PER_RUN = 200;
 
 /**
- * One per host (workflow id `host-network-events/<hostId>`): listens to the agent's events and refreshes
- * the host after each `|net|host_conn|*` one, within seconds instead of at the next scheduled run. The
- * listening goes on while a refresh runs, and events that come meanwhile are folded into one more refresh
- * after it, so none is lost and a burst does not queue a refresh per event.
+ * One per host (workflow id `host-network-events/<hostId>`): listens to the agent's events and queues a
+ * refresh of the host in its entity workflow after each `|net|host_conn|*` one, within seconds instead of
+ * at the next scheduled run. Between one event and the next subscription there is a moment without one;
+ * the refresh queued for the first event reads the host after it, so a change in that moment is seen.
  */
 export async function watchHostNetworkEvents(input: { hostId: string }): Promise<void> {
   const { hostId } = input;
@@ -67,33 +99,13 @@ export async function watchHostNetworkEvents(input: { hostId: string }): Promise
   setHandler(hostEventWatchStatusQuery, () => status);
   const activities = proxyActivities<RefreshActivities>({ ...watchEvents, summary: `watch |net|host_conn| of host ${hostId}` });
 
-  let pending = false;
-  let watching = true;
-  const refreshing = (async () => {
-    for (;;) {
-      await condition(() => pending || !watching);
-      if (!pending) return;
-      pending = false;
-      const workflowId = refreshWorkflowId(hostId, RefreshReason.EVENT);
-      try {
-        const result = await requestRefresh(hostId, RefreshReason.EVENT, workflowId);
-        status.refreshes.push({ workflowId, outcome: result.outcome, syncState: result.sync?.state ?? null });
-      } catch (err) {
-        if (isCancellation(err)) throw err;
-        // A failed refresh is visible in its own execution; the watch goes on.
-        log.warn('refresh after a host network event failed', { hostId, error: err instanceof Error ? err.message : String(err) });
-        status.refreshes.push({ workflowId, outcome: 'failed', syncState: null });
-      }
-    }
-  })();
-
   while (status.events < EVENTS_PER_RUN) {
     const seen = await activities.waitForHostNetworkEvent({ hostId });
     status.events += 1;
-    log.info('host network event', { hostId, event: seen.event, run: workflowInfo().runId });
-    pending = true;
+    log.info('host network event', { hostId, event: seen.event });
+    // Queued at once; the watch goes on while the entity runs it (after any change in progress).
+    const queued = await requestRefresh(hostId, RefreshReason.EVENT);
+    status.refreshes.push(queued);
   }
-  watching = false;
-  await refreshing;
   await continueAsNew<typeof watchHostNetworkEvents>(input);
 }

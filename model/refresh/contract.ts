@@ -29,6 +29,8 @@ export const RefreshReason = {
   EVENT: 'event',
   /** A hostSetupNetworks change was applied. */
   AFTER_APPLY: 'after-apply',
+  /** A sync reads the host first, to know what drifts. */
+  BEFORE_SYNC: 'before-sync',
 } as const;
 export type RefreshReason = (typeof RefreshReason)[keyof typeof RefreshReason];
 
