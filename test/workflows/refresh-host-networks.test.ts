@@ -148,10 +148,11 @@ describe.skipIf(skipBecause(reason, 'refresh integration'))('refreshHostNetworks
   it('refuses to modify data while it drifts, and lets an unrelated change through with a warning naming both values', async () => {
     await ns.ip(['link', 'set', 'eth1', 'mtu', '1400']);
     await ns.ip(['link', 'set', 'data', 'mtu', '1400']);
-    expect(dataReport(await refresh())?.differences.map((d) => d.property)).toEqual(['MTU']);
+    const drifting = dataReport(await refresh());
+    expect(drifting?.differences.map((d) => d.property)).toEqual(['MTU']);
     const refused = await requestHostNetworkChange(
       harness.client,
-      { kind: 'setup-networks', request: { version: 1, hostId, attachments: [{ networkName: 'data', properties: { bridge_opts: 'forward_delay=0' } }] } },
+      { kind: 'setup-networks', request: { version: 1, hostId, attachments: [{ id: drifting?.attachmentId, properties: { bridge_opts: 'forward_delay=0' } }] } },
       { taskQueue: harness.taskQueue },
     );
     const invalid = refused.result as HostSetupNetworksResult;
