@@ -70,12 +70,11 @@ export async function requestHostNetworkChange(client: Client, change: HostNetwo
   try {
     return await client.workflow.executeUpdateWithStart(hostNetworkChangeUpdate, { args: [change], updateId: changeId, startWorkflowOperation });
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      if (isValidatorRejection(err)) throw new HostNetworkChangeRejectedError(causeMessage(err));
-      throw err;
-    }
+    if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+    if (isValidatorRejection(err)) throw new HostNetworkChangeRejectedError(causeMessage(err));
     // The run ended before the change's turn (continue-as-new carried it): its child has the answer.
-    return followChange(client, hostId, changeId, parsed.data.kind, options.followTimeoutMs ?? 600_000);
+    if (causeType(err) === RUN_CLOSED_BEFORE_UPDATE) return followChange(client, hostId, changeId, parsed.data.kind, options.followTimeoutMs ?? 600_000);
+    throw err;
   }
 }
 
@@ -108,9 +107,15 @@ export async function hostNetworksStatus(client: Client, hostId: string): Promis
   }
 }
 
+/** The server's failure type for an accepted Update whose run closed first (here: continued as new). */
+const RUN_CLOSED_BEFORE_UPDATE = 'AcceptedUpdateCompletedWorkflow';
+
+function causeType(err: WorkflowUpdateFailedError): string | undefined {
+  return (err.cause as { type?: string } | undefined)?.type;
+}
+
 function isValidatorRejection(err: WorkflowUpdateFailedError): boolean {
-  const cause = err.cause as { type?: string } | undefined;
-  return cause?.type === FailureType.INVALID_INPUT;
+  return causeType(err) === FailureType.INVALID_INPUT;
 }
 
 function causeMessage(err: WorkflowUpdateFailedError): string {

@@ -12,6 +12,7 @@ export const SetupNetworksPhase = {
   APPLY: 'apply',
   COMPENSATE: 'compensate',
   COMMIT: 'commit',
+  REFRESH: 'refresh',
   // the last phase is the outcome
   ...HostSetupNetworksOutcome,
 } as const;

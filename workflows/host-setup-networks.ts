@@ -7,13 +7,14 @@
  * or the store; an invalid request is answered with every violation, nothing sent or stored → record the
  * intent (registers the compensation: restore the exact previous rows) → `Host.setupNetworks` under the
  * connectivity check with the shared confirm loop → commit per policy (`setSafeNetworkConfig`, unless the
- * host commits itself with `commitOnSuccess`).
+ * host commits itself with `commitOnSuccess`) → record the host's new interface report, as the engine
+ * refreshes capabilities after a change, so the next request is checked against what the host now has.
  *
  * A host that rolls back ends the request `rolled-back`; any other error ends it `failed`; both restore the
  * rows exactly. Outcomes are results; only input that breaks the contract fails the execution. It normally
  * runs as a child of the host's entity workflow (workflows/host-networks.ts), one at a time per host.
  */
-import { ApplicationFailure, proxyActivities, uuid4, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, log, proxyActivities, uuid4, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { HostNetworkingContextAnswer, HostNetworkingHost, HostprovActivities, SetupNetworksOutcome } from '../activities/types';
 import { FailureType, isRetryable } from '../model/failures';
 import { HOST_SETUP_NETWORKS_RESULT_VERSION, HostSetupNetworksOutcome, type HostSetupNetworksResult } from '../model/host-setup-networks/contract';
@@ -74,6 +75,7 @@ async function pipeline(run: Run, saga: Saga): Promise<HostSetupNetworksOutcome>
   await recordIntent(run, saga, prepared);
   await apply(run, host, prepared);
   await commit(run, host, prepared);
+  await refreshReport(run, host);
   return HostSetupNetworksOutcome.CONFIGURED;
 }
 
@@ -96,10 +98,7 @@ async function load({ request, progress, via }: Run): Promise<{ host: HostNetwor
   progress.identify(first.host.name, first.host.clusterId);
   if (first.context) return { host: first.host, context: first.context };
   progress.enter(SetupNetworksPhase.PROBE);
-  const { capabilities } = await progress.step('probe', 'Host.getCapabilities', () => via(agentCall, `Host.getCapabilities of ${first.host.name}`).probeCapabilities(first.host.agentEndpoint), (p) =>
-    `${Object.keys(p.capabilities.nics).length} nics, ${Object.keys(p.capabilities.bondings).length} bonds, ${Object.keys(p.capabilities.networks).length} networks`,
-  );
-  await progress.step('record-report', `interfaces of ${first.host.name}`, () => via(storeCall, `record reported interfaces of ${first.host.name}`).recordReportedInterfaces({ hostId, capabilities }));
+  await probeAndRecord({ request, progress, via }, first.host, 'probe');
   const second = await read();
   if (!second.context) throw ApplicationFailure.create({ type: FailureType.STORE_NOT_FOUND, message: `host ${hostId} has no interface report after recording one`, nonRetryable: true });
   return { host: second.host, context: second.context };
@@ -167,4 +166,26 @@ async function commit({ progress, via }: Run, host: HostNetworkingHost, prepared
   progress.enter(SetupNetworksPhase.COMMIT);
   if (prepared.payload.options.commitOnSuccess) progress.note('commit', 'ok', 'committed by the host (commitOnSuccess)');
   else await progress.step('commit', 'Host.setSafeNetworkConfig', () => via(agentCall, `Host.setSafeNetworkConfig on ${host.name}`).setSafeNetworkConfig(host.agentEndpoint));
+}
+
+/** `Host.getCapabilities`, recorded as the host's last interface report. */
+async function probeAndRecord({ request, progress, via }: Pick<Run, 'request' | 'progress' | 'via'>, host: HostNetworkingHost, name: string): Promise<void> {
+  const { capabilities } = await progress.step(name, 'Host.getCapabilities', () => via(agentCall, `Host.getCapabilities of ${host.name}`).probeCapabilities(host.agentEndpoint), (p) =>
+    `${Object.keys(p.capabilities.nics).length} nics, ${Object.keys(p.capabilities.bondings).length} bonds, ${Object.keys(p.capabilities.networks).length} networks`,
+  );
+  await progress.step(`${name}-record`, `interfaces of ${host.name}`, () => via(storeCall, `record reported interfaces of ${host.name}`).recordReportedInterfaces({ hostId: request.hostId, capabilities }));
+}
+
+/**
+ * After a committed change: the host's report as it is now. The change stands whatever happens here (the
+ * host committed it, so the rows must stay): a failure is a failed step in the result, not a failed request.
+ */
+async function refreshReport(run: Run, host: HostNetworkingHost): Promise<void> {
+  run.progress.enter(SetupNetworksPhase.REFRESH);
+  try {
+    await probeAndRecord(run, host, 'refresh');
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('could not refresh the interface report after the change', { hostId: run.request.hostId, failure: failureOf(err) });
+  }
 }

@@ -22,7 +22,7 @@ import type { HostSetupNetworksResult } from '../../model/host-setup-networks/co
 import { PROJECT_ROOT } from '../../lib/paths';
 import { run } from '../../lib/process';
 import { DEFAULT_STORE_FILE } from '../../store/open';
-import { createInstallHarness, recordHistoryIn, type InstallHarness } from '../helpers/install-harness';
+import { createInstallHarness, recordHistory, type InstallHarness } from '../helpers/install-harness';
 import { skipBecause } from '../helpers/skip';
 import { unavailableReason } from '../helpers/temporal';
 
@@ -52,7 +52,7 @@ describe.skipIf(skipBecause(reason, 'refresh integration'))('refreshHostNetworks
     const described = await harness.client.workflow.getHandle(workflowId).describe();
     expect(described.typedSearchAttributes.get(NetworkSyncKey)).toBe(result.sync?.state);
     expect(described.typedSearchAttributes.get(HostNetworkStatusKey)).toBe(result.compliance?.status);
-    if (name) await recordHistoryIn(HISTORIES, harness.target, workflowId, name);
+    if (name) await recordHistory(harness.target, workflowId, name, HISTORIES);
     return result;
   }
 
