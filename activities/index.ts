@@ -8,6 +8,7 @@ import type { AgentAccess } from './agent-endpoint';
 import { createAttachmentActivities } from './attachments';
 import { heartbeating } from './heartbeat';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
+import { createRefreshActivities } from './refresh';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
 import { createHostNetworkingActivities } from './host-networking';
 import type { HostprovActivities } from './types';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps): HostprovActivities {
   const host = createHostAgentActivities(deps.access, deps.agent, connect);
   const store = createAttachmentActivities(deps.store);
   const networking = createHostNetworkingActivities(deps.store);
+  const refresh = createRefreshActivities({ store: deps.store, access: deps.access });
   return {
     // These two heartbeat with details of their own (polls so far; confirmations and the request id).
     waitForAgent: host.waitForAgent,
@@ -44,5 +46,9 @@ export function createActivities(deps: ActivityDeps): HostprovActivities {
     recordReportedInterfaces: heartbeating(networking.recordReportedInterfaces),
     recordAttachmentIntent: heartbeating(networking.recordAttachmentIntent),
     restoreAttachments: heartbeating(networking.restoreAttachments),
+    loadRefreshContext: heartbeating(refresh.loadRefreshContext),
+    recordRefresh: heartbeating(refresh.recordRefresh),
+    // Heartbeats with its own details (connected, pings) for as long as it watches.
+    waitForHostNetworkEvent: refresh.waitForHostNetworkEvent,
   };
 }

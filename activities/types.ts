@@ -5,6 +5,8 @@
 import type { NetworkAttachmentSpec } from '../model/attachments/attachment';
 import type { AttachmentChanges, IntentSnapshot } from '../model/host-networking/intent';
 import type { NetworkAttachment } from '../model/host-networking/network-attachment';
+import type { ReportedInterfaces } from '../model/host-networking/reported-interfaces';
+import type { RefreshContextInput } from '../model/refresh/context';
 import type { HostSetupNetworksContext } from '../model/host-setup-networks/context';
 import type { AgentEndpointRefInput, PowerManagementInput } from '../model/install-host/contract';
 import type { RouteAnswer } from '../model/install-host/choose-device';
@@ -92,6 +94,37 @@ export interface InstallHostActivities {
   fenceHost(input: FenceInput): Promise<FenceResult>;
 }
 
+export interface LoadedRefreshContext {
+  context: RefreshContextInput;
+  /** How to reach the host's agent. */
+  endpoint: AgentEndpointRef;
+}
+
+export interface RecordRefreshInput {
+  hostId: string;
+  reportedInterfaces: ReportedInterfaces;
+  attachmentChanges: AttachmentChanges;
+  /** Who wrote it (the refresh's workflow id), kept with attachment rows for audit. */
+  requestedBy: string;
+}
+
+export interface WatchEventsInput {
+  hostId: string;
+}
+
+export interface HostEventSeen {
+  /** The event's method, e.g. `|net|host_conn|no_id`. */
+  event: string;
+  /** The agent's monotonic `notify_time`, if it sent one. */
+  notifyTime: number | null;
+}
+
+export interface RefreshActivities {
+  loadRefreshContext(hostId: string): Promise<LoadedRefreshContext>;
+  recordRefresh(input: RecordRefreshInput): Promise<{ attachments: NetworkAttachment[] }>;
+  waitForHostNetworkEvent(input: WatchEventsInput): Promise<HostEventSeen>;
+}
+
 /** A host as the hostSetupNetworks workflow needs to reach it. */
 export interface HostNetworkingHost {
   id: string;
@@ -134,4 +167,4 @@ export interface HostNetworkingActivities {
 }
 
 /** Every activity the worker registers. */
-export type HostprovActivities = InstallHostActivities & HostNetworkingActivities;
+export type HostprovActivities = InstallHostActivities & HostNetworkingActivities & RefreshActivities;

@@ -1,6 +1,7 @@
 /**
- * Search attributes operators filter install executions by in the Web UI and CLI
- * (`HostName = "h1" AND InstallPhase = "fence"`). The dev stack and the test server register exactly these.
+ * Search attributes operators filter executions by in the Web UI and CLI (`HostName = "h1" AND
+ * InstallPhase = "fence"`, `NetworkSync = "out-of-sync"`). The dev stack and the test server register
+ * exactly these.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
@@ -8,7 +9,14 @@ export const HostNameKey = defineSearchAttributeKey('HostName', SearchAttributeT
 export const ClusterIdKey = defineSearchAttributeKey('ClusterId', SearchAttributeType.KEYWORD);
 export const InstallPhaseKey = defineSearchAttributeKey('InstallPhase', SearchAttributeType.KEYWORD);
 
+/** A host's networks against the data center after its last refresh: `in-sync` or `out-of-sync` (model/network-sync HostSyncState). */
+export const NetworkSyncKey = defineSearchAttributeKey('NetworkSync', SearchAttributeType.KEYWORD);
+/** The host's network compliance after its last refresh: `operational` or `non-operational` (model/refresh HostNetworkStatus). */
+export const HostNetworkStatusKey = defineSearchAttributeKey('HostNetworkStatus', SearchAttributeType.KEYWORD);
+/** The host a host-networks execution (refresh, change, schedule trigger) is about, by id. */
+export const HostIdKey = defineSearchAttributeKey('HostId', SearchAttributeType.KEYWORD);
+
 /** The phase of a hostSetupNetworks execution, its outcome at the end (`SetupNetworksPhase = "rolled-back"`). */
 export const SetupNetworksPhaseKey = defineSearchAttributeKey('SetupNetworksPhase', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTE_KEYS = [HostNameKey, ClusterIdKey, InstallPhaseKey, SetupNetworksPhaseKey] as const;
+export const SEARCH_ATTRIBUTE_KEYS = [HostNameKey, ClusterIdKey, InstallPhaseKey, SetupNetworksPhaseKey, NetworkSyncKey, HostNetworkStatusKey, HostIdKey] as const;

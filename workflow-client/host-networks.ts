@@ -54,7 +54,11 @@ export class HostNetworkChangeRejectedError extends Error {
  * carried out, with its child workflow's result. Throws HostNetworkChangeRejectedError for a change the
  * contract refuses; a change whose child failed outright throws WorkflowUpdateFailedError.
  */
-export async function requestHostNetworkChange(client: Client, change: HostNetworkChangeInput, options: RequestOptions = {}): Promise<HostNetworkChangeResult> {
+export async function requestHostNetworkChange<K extends HostNetworkChangeInput['kind']>(
+  client: Client,
+  change: Extract<HostNetworkChangeInput, { kind: K }>,
+  options: RequestOptions = {},
+): Promise<Extract<HostNetworkChangeResult, { kind: K }>> {
   const parsed = HostNetworkChange.safeParse(change);
   if (!parsed.success) throw new HostNetworkChangeRejectedError(`invalid host network change: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'change'}: ${i.message}`).join('; ')}`);
   const hostId = hostIdOf(parsed.data);
@@ -68,12 +72,13 @@ export async function requestHostNetworkChange(client: Client, change: HostNetwo
     staticSummary: `network changes of host ${hostId}`.slice(0, 200),
   });
   try {
-    return await client.workflow.executeUpdateWithStart(hostNetworkChangeUpdate, { args: [change], updateId: changeId, startWorkflowOperation });
+    // The entity answers a change with the result of its own kind.
+    return (await client.workflow.executeUpdateWithStart(hostNetworkChangeUpdate, { args: [change], updateId: changeId, startWorkflowOperation })) as Extract<HostNetworkChangeResult, { kind: K }>;
   } catch (err) {
     if (!(err instanceof WorkflowUpdateFailedError)) throw err;
     if (isValidatorRejection(err)) throw new HostNetworkChangeRejectedError(causeMessage(err));
     // The run ended before the change's turn (continue-as-new carried it): its child has the answer.
-    if (causeType(err) === RUN_CLOSED_BEFORE_UPDATE) return followChange(client, hostId, changeId, parsed.data.kind, options.followTimeoutMs ?? 600_000);
+    if (causeType(err) === RUN_CLOSED_BEFORE_UPDATE) return (await followChange(client, hostId, changeId, parsed.data.kind, options.followTimeoutMs ?? 600_000)) as Extract<HostNetworkChangeResult, { kind: K }>;
     throw err;
   }
 }

@@ -2,7 +2,7 @@
  * The Update and Query of the per-host entity workflow (workflows/host-networks.ts). The client, the CLI,
  * tests and the workflow import the same definitions.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { HostNetworkChangeInput, HostNetworkChangeKind, HostNetworkChangeResult } from '../model/host-networks/change';
 
 /** Queue a change for the host; returns when its child workflow has ended, with that child's result. */
@@ -19,3 +19,10 @@ export interface HostNetworksStatus {
 }
 
 export const hostNetworksStatusQuery = defineQuery<HostNetworksStatus>('hostNetworksStatus');
+
+/**
+ * Queue a change without waiting for it (for callers that cannot send an Update: other workflows). The
+ * caller follows the change's child workflow, `changeWorkflowId(hostId, changeId)`. A change id already
+ * queued or running is ignored; an invalid change is logged and dropped.
+ */
+export const queueHostNetworkChangeSignal = defineSignal<[{ changeId: string; change: HostNetworkChangeInput }]>('queueHostNetworkChange');

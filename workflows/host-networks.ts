@@ -12,6 +12,12 @@
  *   run; the client then waits for the change's child workflow, whose id is derived from the Update id
  *   (`changeWorkflowId`), so the result reaches them all the same.
  * - After `idleSeconds` without a change the workflow ends; the next Update-with-Start starts it again.
+ * - Kinds `refresh` and `sync` queue like any change, so a refresh never runs in the middle of a change on
+ *   the same host. After every `configured` setup-networks change the host is refreshed before the next
+ *   change starts, and each refresh's `NetworkSync` and `HostNetworkStatus` are kept on this workflow too
+ *   (the Web UI's filter for drifting hosts).
+ * - Triggers that cannot send an Update (the refresh Schedule's action, the event watch: workflows) queue a
+ *   change with the `queueHostNetworkChange` signal; its caller follows the child by its id.
  *
  * Workflow-sandbox code: deterministic, only model/ and @temporalio/workflow.
  */
@@ -23,6 +29,7 @@ import {
   executeChild,
   log,
   ParentClosePolicy,
+  patched,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -41,8 +48,14 @@ import {
   type QueuedChange,
 } from '../model/host-networks/change';
 import { FailureType, isRetryable } from '../model/failures';
-import { HostNameKey } from '../model/search-attributes';
-import { hostNetworkChangeUpdate, hostNetworksStatusQuery } from './host-networks-messages';
+import { HostSetupNetworksOutcome } from '../model/host-setup-networks/contract';
+import { REFRESH_CONTRACT_VERSION, RefreshReason, type RefreshHostNetworksResult } from '../model/refresh/contract';
+import { HostNameKey, HostNetworkStatusKey, NetworkSyncKey } from '../model/search-attributes';
+import { hostNetworkChangeUpdate, hostNetworksStatusQuery, queueHostNetworkChangeSignal } from './host-networks-messages';
+import { refreshHostNetworks } from './refresh-host-networks';
+
+/** `patched()` id of the refresh after every configured setup-networks change. */
+export const REFRESH_AFTER_APPLY_PATCH = 'refresh-after-apply';
 
 /** How one change ended, kept until its Update handler hands it over. */
 type Finished = { ok: true; result: HostNetworkChangeResult } | { ok: false; type: string; message: string };
@@ -99,6 +112,16 @@ export async function hostNetworks(raw: unknown): Promise<HostNetworksEnd> {
     },
   );
 
+  setHandler(queueHostNetworkChangeSignal, ({ changeId, change }) => {
+    const problems = changeProblems(change, hostId);
+    if (problems.length) {
+      log.warn('ignoring an invalid queued change', { changeId, problems });
+      return;
+    }
+    if (running?.changeId === changeId || queue.some((q) => q.changeId === changeId)) return;
+    queue.push({ changeId, change: HostNetworkChange.parse(change) });
+  });
+
   for (;;) {
     const haveWork = await condition(() => queue.length > 0, `${input.idleSeconds} seconds`);
     if (!haveWork) {
@@ -109,6 +132,7 @@ export async function hostNetworks(raw: unknown): Promise<HostNetworksEnd> {
     const next = queue[0] as QueuedChange;
     running = next;
     const outcome = await runChange(hostId, next);
+    if (outcome.ok) await afterChange(hostId, next.changeId, outcome.result);
     queue.shift();
     running = null;
     completed += 1;
@@ -127,6 +151,34 @@ function parseInput(raw: unknown): HostNetworksInput {
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
   throw ApplicationFailure.create({ message: `invalid hostNetworks input: ${issues.join('; ')}`, type: FailureType.INVALID_INPUT, nonRetryable: true, details: issues });
+}
+
+/**
+ * Keeps the entity's search attributes on the host's latest refresh, and refreshes the host after a
+ * configured setup-networks change (the store then holds what the host reports, not only what was asked).
+ */
+async function afterChange(hostId: string, changeId: string, done: HostNetworkChangeResult): Promise<void> {
+  let refreshed: RefreshHostNetworksResult | null = null;
+  if (done.kind === 'refresh') refreshed = done.result;
+  else if (done.kind === 'sync') refreshed = done.result.after ?? done.result.before;
+  else if (done.result.outcome === HostSetupNetworksOutcome.CONFIGURED && patched(REFRESH_AFTER_APPLY_PATCH)) {
+    try {
+      refreshed = await executeChild(refreshHostNetworks, {
+        workflowId: `${changeWorkflowId(hostId, changeId)}/refresh`,
+        args: [{ version: REFRESH_CONTRACT_VERSION, hostId, reason: RefreshReason.AFTER_APPLY }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    } catch (err) {
+      // The change itself succeeded; the next refresh (schedule, event, on demand) catches up.
+      log.warn('refresh after apply failed', { hostId, changeId, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  if (refreshed?.sync && refreshed.compliance) {
+    upsertSearchAttributes([
+      { key: NetworkSyncKey, value: refreshed.sync.state },
+      { key: HostNetworkStatusKey, value: refreshed.compliance.status },
+    ]);
+  }
 }
 
 /** One change as its child workflow; a child that fails (rather than returning an outcome) is reported as such. */

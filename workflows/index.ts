@@ -2,3 +2,6 @@
 export { installHost } from './install-host';
 export { hostNetworks } from './host-networks';
 export { hostSetupNetworks } from './host-setup-networks';
+export { refreshHostNetworks } from './refresh-host-networks';
+export { scheduledHostRefresh, watchHostNetworkEvents } from './refresh-triggers';
+export { syncHostNetworks } from './sync-host-networks';

@@ -4,6 +4,7 @@ import { register as bench } from './bench';
 import { register as codec } from './codec';
 import { register as demo } from './demo';
 import { register as dev } from './dev';
+import { register as hostNetworks } from './host-networks';
 import { register as installHost } from './install-host';
 import { register as schema } from './schema';
 import { register as status } from './status';
@@ -11,4 +12,4 @@ import { register as worker } from './worker';
 import { register as testbed } from './testbed';
 
 /** Sub-commands in help order. Each module exports `register(program)`. */
-export const commands: Array<(program: Command) => void> = [demo, dev, worker, installHost, status, codec, agent, testbed, schema, bench];
+export const commands: Array<(program: Command) => void> = [demo, dev, worker, installHost, status, hostNetworks, codec, agent, testbed, schema, bench];

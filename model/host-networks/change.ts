@@ -12,6 +12,8 @@ import { z } from 'zod';
 import { ExternalId } from '../host-networking/values';
 import { HOST_SETUP_NETWORKS_WORKFLOW, type HostSetupNetworksResult } from '../host-setup-networks/contract';
 import { HostSetupNetworksRequest } from '../host-setup-networks/request';
+import { REFRESH_HOST_NETWORKS_WORKFLOW, RefreshHostNetworksInput, type RefreshHostNetworksResult } from '../refresh/contract';
+import { SYNC_HOST_NETWORKS_WORKFLOW, SyncHostNetworksRequest, type SyncHostNetworksResult } from '../refresh/sync';
 
 /** The entity workflow's type name. */
 export const HOST_NETWORKS_WORKFLOW = 'hostNetworks';
@@ -29,12 +31,19 @@ export function changeWorkflowId(hostId: string, changeId: string): string {
 export const HostNetworkChangeKind = {
   /** A hostSetupNetworks request (attachments, bonds, removals). */
   SETUP_NETWORKS: 'setup-networks',
+  /** Read the host's capabilities and record what it reports (model/refresh). */
+  REFRESH: 'refresh',
+  /** Re-send the configuration of drifting (or named) attachments, then refresh (model/refresh/sync.ts). */
+  SYNC: 'sync',
 } as const;
 export type HostNetworkChangeKind = (typeof HostNetworkChangeKind)[keyof typeof HostNetworkChangeKind];
 
 export const SetupNetworksChange = z.object({ kind: z.literal(HostNetworkChangeKind.SETUP_NETWORKS), request: HostSetupNetworksRequest }).strict();
 
-export const HostNetworkChange = z.discriminatedUnion('kind', [SetupNetworksChange]);
+export const RefreshChange = z.object({ kind: z.literal(HostNetworkChangeKind.REFRESH), request: RefreshHostNetworksInput }).strict();
+export const SyncChange = z.object({ kind: z.literal(HostNetworkChangeKind.SYNC), request: SyncHostNetworksRequest }).strict();
+
+export const HostNetworkChange = z.discriminatedUnion('kind', [SetupNetworksChange, RefreshChange, SyncChange]);
 export type HostNetworkChange = z.infer<typeof HostNetworkChange>;
 /** What callers send (defaults may be omitted). */
 export type HostNetworkChangeInput = z.input<typeof HostNetworkChange>;
@@ -42,11 +51,15 @@ export type HostNetworkChangeInput = z.input<typeof HostNetworkChange>;
 /** The child workflow type of each kind; its single argument is the change without `kind` (`childArgument`). */
 export const CHANGE_WORKFLOWS: Record<HostNetworkChangeKind, string> = {
   [HostNetworkChangeKind.SETUP_NETWORKS]: HOST_SETUP_NETWORKS_WORKFLOW,
+  [HostNetworkChangeKind.REFRESH]: REFRESH_HOST_NETWORKS_WORKFLOW,
+  [HostNetworkChangeKind.SYNC]: SYNC_HOST_NETWORKS_WORKFLOW,
 };
 
 /** The child's result type of each kind. */
 export interface HostNetworkChangeResults {
   [HostNetworkChangeKind.SETUP_NETWORKS]: HostSetupNetworksResult;
+  [HostNetworkChangeKind.REFRESH]: RefreshHostNetworksResult;
+  [HostNetworkChangeKind.SYNC]: SyncHostNetworksResult;
 }
 
 /** The host a change is for: the entity workflow refuses a change for another host. */

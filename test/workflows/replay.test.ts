@@ -40,6 +40,13 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
     expect(outcomes.some((f) => f.startsWith('host-networks/') && f.endsWith('/serialized.json')), 'a hostNetworks history serializing changes').toBe(true);
   });
 
+  it('exist for refreshHostNetworks: attachments created, moved and dropped, drift, unmanaged networks', () => {
+    const recorded = files.map((f) => relative(HISTORIES, f));
+    for (const name of ['created-and-unmanaged', 'drift', 'moved', 'bridge-removed', 'nic-vanished']) {
+      expect(recorded.some((f) => f.startsWith('refresh-host-networks/') && f.endsWith(`/${name}.json`)), `a refresh history ${name}`).toBe(true);
+    }
+  });
+
   it('all replay without nondeterminism', async () => {
     const target = temporalTarget();
     if ('unavailable' in target) throw new Error(target.unavailable);

@@ -1,0 +1,121 @@
+/**
+ * Activities of refreshHostNetworks (docs/engine-host-networking.md#refresh-from-capabilities): load what a
+ * refresh works from, record what it decided, and watch a host agent's events. The decisions live in
+ * model/refresh and model/network-sync; these only read and write the store and listen to the agent.
+ */
+import { Context } from '@temporalio/activity';
+import { z } from 'zod';
+import { FailureType } from '../model/failures';
+import { AttachmentChanges } from '../model/host-networking/intent';
+import { ReportedInterfaces } from '../model/host-networking/reported-interfaces';
+import { ExternalId } from '../model/host-networking/values';
+import type { HostNetworkingStore } from '../store/store';
+import { StoreEntity, StoreNotFoundError } from '../store/errors';
+import { AgentClient } from '../vdsm/client/client';
+import { clientEndpoint, type AgentAccess } from './agent-endpoint';
+import { storeFailures } from './attachments';
+import { activityFailure } from './failure-mapping';
+import { HEARTBEAT_INTERVAL_MS } from './heartbeat';
+import type { AgentEndpointRef, HostEventSeen, RefreshActivities } from './types';
+
+/** The event VDSM (and our agent) sends when the host's network changed, e.g. a new DHCP lease. */
+export const HOST_CONNECTION_EVENT = '|net|host_conn|no_id';
+
+const RecordInput = z.object({ hostId: ExternalId, reportedInterfaces: ReportedInterfaces, attachmentChanges: AttachmentChanges, requestedBy: z.string().min(1).max(512) }).strict();
+
+export interface RefreshActivityDeps {
+  store: HostNetworkingStore;
+  access: AgentAccess;
+  /**
+   * How often the event watch calls `Host.ping2`: a call is what reopens (and resubscribes) a session
+   * the agent or the network dropped. @default 5000
+   */
+  eventPingIntervalMs?: number;
+}
+
+export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActivities {
+  const { store } = deps;
+  const pingEveryMs = deps.eventPingIntervalMs ?? 5000;
+
+  async function hostEndpoint(hostId: string): Promise<AgentEndpointRef> {
+    const host = await store.hosts.get(hostId);
+    if (!host) throw new StoreNotFoundError(StoreEntity.HOST, hostId);
+    if (!host.agentEndpoint) throw activityFailure(FailureType.INVALID_INPUT, `host ${hostId} has no agent endpoint in the store; set one before refreshing it`);
+    return host.agentEndpoint;
+  }
+
+  return {
+    async loadRefreshContext(hostId) {
+      return storeFailures('loading the refresh context', async () => {
+        const id = ExternalId.parse(hostId);
+        const host = await store.hosts.get(id);
+        if (!host) throw new StoreNotFoundError(StoreEntity.HOST, id);
+        const endpoint = await hostEndpoint(id);
+        const clusterNetworks = host.clusterId ? await store.clusters.listNetworks(host.clusterId) : [];
+        const attachments = await store.attachments.listByHost(id);
+        const wanted = new Set([...clusterNetworks.map((cn) => cn.networkId), ...attachments.map((a) => a.networkId)]);
+        const networks = (await store.networks.list()).filter((n) => wanted.has(n.id));
+        return { context: { host, clusterNetworks, networks, attachments }, endpoint };
+      });
+    },
+
+    async recordRefresh(input) {
+      return storeFailures('recording the refresh', async () => {
+        const { hostId, reportedInterfaces, attachmentChanges, requestedBy } = RecordInput.parse(input);
+        // The report first: the store checks an attachment's NIC against the host's recorded report.
+        await store.hosts.recordReportedInterfaces(hostId, reportedInterfaces);
+        if (!attachmentChanges.upserts.length && !attachmentChanges.removals.length) return { attachments: await store.attachments.listByHost(hostId) };
+        const { attachments } = await store.attachments.recordIntent(hostId, attachmentChanges, { requestedBy });
+        return { attachments };
+      });
+    },
+
+    /**
+     * Subscribes to the host agent's events and returns at the first `|net|host_conn|*` one. Runs for as
+     * long as no such event comes, heart-beating every second; a session the agent or the network drops is
+     * reopened by the next ping (every `eventPingIntervalMs`), so the watch outlives agent restarts. A
+     * worker that dies stops heart-beating and Temporal starts the watch again elsewhere.
+     */
+    async waitForHostNetworkEvent({ hostId }) {
+      const ctx = Context.current();
+      const endpoint = clientEndpoint(await storeFailures('loading the host endpoint', () => hostEndpoint(hostId)), deps.access);
+      let resolveSeen!: (seen: HostEventSeen) => void;
+      const seen = new Promise<HostEventSeen>((resolve) => (resolveSeen = resolve));
+      const state = { connected: false, pings: 0, lastError: '' };
+      const client = await AgentClient.connect(endpoint, {
+        onEvent: (e) => {
+          if (!e.method.startsWith('|net|host_conn|')) return;
+          const notifyTime = typeof e.params.notify_time === 'number' ? e.params.notify_time : null;
+          resolveSeen({ event: e.method, notifyTime });
+        },
+      }).catch((err: unknown) => {
+        throw activityFailure(FailureType.AGENT_CONNECTION_LOST, `subscribing to the events of host ${hostId}: ${err instanceof Error ? err.message : String(err)}`);
+      });
+      state.connected = true;
+      const beat = setInterval(() => ctx.heartbeat(state), HEARTBEAT_INTERVAL_MS);
+      const ping = setInterval(() => {
+        state.pings += 1;
+        client.call('Host.ping2', {}, { timeoutMs: Math.max(1000, pingEveryMs - 500) }).then(
+          () => {
+            state.connected = true;
+          },
+          (err: unknown) => {
+            state.connected = false;
+            state.lastError = err instanceof Error ? err.message : String(err);
+          },
+        );
+      }, pingEveryMs);
+      const cancelled = new Promise<never>((_, reject) => ctx.cancellationSignal.addEventListener('abort', () => reject(ctx.cancellationSignal.reason as Error), { once: true }));
+      try {
+        // Proves the subscription is in place before anyone waits on it.
+        await client.call('Host.ping2', {}, { timeoutMs: 10_000 });
+        ctx.heartbeat(state);
+        return await Promise.race([seen, cancelled]);
+      } finally {
+        clearInterval(beat);
+        clearInterval(ping);
+        await client.close();
+      }
+    },
+  };
+}

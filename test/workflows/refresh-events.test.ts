@@ -1,0 +1,139 @@
+/**
+ * What refreshes a host besides an operator, end to end on a DHCP host (dnsmasq in its own namespace, our
+ * agent in the host namespace): its agent's `|net|host_conn|no_id` event after a lease change, through the
+ * event-watch workflow, with the host's refresh Schedule paused — so the refresh it shows can only have
+ * come from the event — and the Schedule itself (create, interval, pause, resume, a triggered run).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RefreshHostNetworksResult } from '../../model/refresh/contract';
+import { HostNetworkStatusKey, NetworkSyncKey } from '../../model/search-attributes';
+import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
+import { uniqueToken } from '../../testbed/netns';
+import { testbedUnavailableReason } from '../../testbed/requirements';
+import { AgentClient } from '../../vdsm/client/client';
+import { hostNetworksWorkflowId } from '../../workflow-client/host-networks';
+import { eventWatchWorkflowId, hostEventWatchStatus, startHostEventWatch } from '../../workflow-client/refresh';
+import { describeHostRefreshSchedule, ensureHostRefreshSchedule, pauseHostRefreshSchedule, refreshScheduleId, resumeHostRefreshSchedule, deleteHostRefreshSchedule } from '../../workflow-client/schedules';
+import { createInstallHarness, type InstallHarness } from '../helpers/install-harness';
+import { skipBecause } from '../helpers/skip';
+import { unavailableReason } from '../helpers/temporal';
+
+const reason = unavailableReason() ?? (await testbedUnavailableReason());
+
+/** The result of a workflow that may not have started yet (a queued change's child). */
+async function resultOf(client: Client, workflowId: string, timeoutMs = 60_000): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await client.workflow.getHandle(workflowId).result();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+describe.skipIf(skipBecause(reason, 'refresh triggers integration'))('refresh triggers on a DHCP host', () => {
+  let harness: InstallHarness;
+  let lab: AgentLab;
+  let agent: AgentClient;
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-refresh-events-'));
+  const hostId = `d1-${uniqueToken()}`;
+
+  beforeAll(async () => {
+    harness = await createInstallHarness({ secretsDir: dir });
+    lab = await createAgentLab({ stateDir: dir, hosts: [{ name: 'd1', factory: 'dhcp' }], tls: false });
+    await lab.waitForAgents();
+    const host = lab.testbed.host('d1');
+    agent = await AgentClient.connect({ host: host.address, tls: { insecure: true } });
+    const { store } = harness;
+    const mgmt = await store.networks.create({ name: 'ovirtmgmt' });
+    const cluster = await store.clusters.create({ name: `c-${hostId}`, compatibilityVersion: '4.8', managementNetworkId: mgmt.id });
+    await store.hosts.create({ id: hostId, name: hostId, clusterId: cluster.id, agentEndpoint: { host: host.address, port: 54321, tls: { insecure: true } } });
+  });
+  afterAll(async () => {
+    await deleteHostRefreshSchedule(harness.client, hostId).catch(() => undefined);
+    await harness?.client.workflow.getHandle(eventWatchWorkflowId(hostId)).terminate('test done').catch(() => undefined);
+    await agent?.close();
+    await lab?.destroy();
+    await harness?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps a refresh Schedule per host: created paused, interval updated, resumed, paused again', async () => {
+    await ensureHostRefreshSchedule(harness.client, { hostId, intervalSeconds: 3600, taskQueue: harness.taskQueue, paused: true });
+    expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({ scheduleId: refreshScheduleId(hostId), intervalSeconds: 3600, paused: true });
+    await ensureHostRefreshSchedule(harness.client, { hostId, intervalSeconds: 7200, taskQueue: harness.taskQueue });
+    expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({ intervalSeconds: 7200, paused: true });
+    await resumeHostRefreshSchedule(harness.client, hostId);
+    expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({ paused: false });
+    await pauseHostRefreshSchedule(harness.client, hostId, 'host in maintenance');
+    expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({ paused: true, note: 'host in maintenance' });
+    await expect(ensureHostRefreshSchedule(harness.client, { hostId, intervalSeconds: 1 })).rejects.toThrow(/intervalSeconds/);
+  });
+
+  it('a triggered scheduled run queues a refresh in the host entity workflow', async () => {
+    await harness.client.schedule.getHandle(refreshScheduleId(hostId)).trigger();
+    // The schedule's action (scheduledHostRefresh) returns the id of the refresh it queued.
+    const deadline = Date.now() + 30_000;
+    let queued: { workflowId: string } | undefined;
+    while (!queued && Date.now() < deadline) {
+      for await (const wf of harness.client.workflow.list({ query: `WorkflowType = 'scheduledHostRefresh' AND HostId = '${hostId}'` })) {
+        if (wf.status.name === 'COMPLETED') queued = (await harness.client.workflow.getHandle(wf.workflowId, wf.runId).result()) as { workflowId: string };
+      }
+      if (!queued) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(queued?.workflowId).toMatch(new RegExp(`^${hostNetworksWorkflowId(hostId)}/schedule-`));
+    const result = RefreshHostNetworksResult.parse(await resultOf(harness.client, queued!.workflowId));
+    expect(result).toMatchObject({ hostId, reason: 'schedule', outcome: 'refreshed' });
+    // the required management network is not on the host yet
+    expect(result.compliance).toMatchObject({ status: 'non-operational', reason: 'NETWORK_UNREACHABLE' });
+  });
+
+  it('refreshes within seconds of a DHCP lease change, because of the agent event (the schedule is paused)', async () => {
+    expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({ paused: true });
+    await startHostEventWatch(harness.client, hostId, { taskQueue: harness.taskQueue });
+    // The watch is subscribed once its activity heart-beats; wait for that rather than for a time.
+    const watchHandle = harness.client.workflow.getHandle(eventWatchWorkflowId(hostId));
+    await expect.poll(async () => (await watchHandle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails != null, { timeout: 30_000, interval: 200 }).toBe(true);
+
+    // A bridged DHCP management network: the bridge gets a lease, and the agent announces it.
+    const host = lab.testbed.host('d1');
+    let confirming = true;
+    const confirmLoop = (async () => {
+      while (confirming) {
+        await agent.call('Host.confirmConnectivity', {}, { timeoutMs: 2000 }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    })();
+    try {
+      const params = { networks: { ovirtmgmt: { nic: 'eth0', bridged: 'true', bootproto: 'dhcp', defaultRoute: true } }, bondings: {}, options: { connectivityTimeout: 20 } };
+      expect(await agent.call('Host.setupNetworks', params, { timeoutMs: 60_000 })).toEqual({ code: 0, message: 'Done' });
+    } finally {
+      confirming = false;
+      await confirmLoop;
+    }
+
+    await expect.poll(async () => (await hostEventWatchStatus(harness.client, hostId)).refreshes.length, { timeout: 30_000, interval: 200 }).toBeGreaterThan(0);
+    const status = await hostEventWatchStatus(harness.client, hostId);
+    expect(status.events).toBeGreaterThan(0);
+    const first = status.refreshes[0]!;
+    const result = RefreshHostNetworksResult.parse(await resultOf(harness.client, first.workflowId));
+    expect(result).toMatchObject({ hostId, reason: 'event', outcome: 'refreshed' });
+    expect(result.actions).toEqual([expect.objectContaining({ kind: 'created', networkName: 'ovirtmgmt', toNic: 'eth0' })]);
+    expect(result.compliance).toMatchObject({ status: 'operational', reason: null });
+    const stored = await harness.store.hosts.get(hostId);
+    expect(stored?.reportedInterfaces?.networks.find((n) => n.name === 'ovirtmgmt')).toMatchObject({ bridged: true, ipv4: expect.objectContaining({ bootProtocol: 'DHCP', address: host.address }) });
+    const attachments = await harness.store.attachments.listByHost(hostId);
+    expect(attachments).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'eth0', ipConfiguration: expect.objectContaining({ ipv4: { bootProtocol: 'DHCP' } }) })]);
+    // the schedule never ran on its own meanwhile: only the one triggered run
+    expect((await describeHostRefreshSchedule(harness.client, hostId))?.actions).toBe(1);
+    const entity = await harness.client.workflow.getHandle(hostNetworksWorkflowId(hostId)).describe();
+    expect(entity.typedSearchAttributes.get(NetworkSyncKey)).toBe('in-sync');
+    expect(entity.typedSearchAttributes.get(HostNetworkStatusKey)).toBe('operational');
+  });
+});

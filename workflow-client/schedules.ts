@@ -1,0 +1,120 @@
+/**
+ * One Temporal Schedule per host refreshes its networks every interval (docs/engine-host-networking.md#refresh-from-capabilities).
+ * The schedule's action starts `scheduledHostRefresh`, a tiny workflow that runs the refresh as a child, so
+ * a scheduled refresh goes the same way as any other. Overlaps are skipped: a refresh still running when
+ * the next is due makes that one unnecessary. Pausing and resuming the schedule goes with the host (a host
+ * taken out of service is not polled).
+ */
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleHandle } from '@temporalio/client';
+import { z } from 'zod';
+import { TASK_QUEUE } from '../lib/temporal/constants';
+import { ExternalId } from '../model/host-networking/values';
+import { SCHEDULED_HOST_REFRESH_WORKFLOW } from '../model/refresh/contract';
+
+/** @default 300 (five minutes, the engine's order of magnitude for capability polling of a quiet host) */
+export const DEFAULT_REFRESH_INTERVAL_SECONDS = 300;
+
+export const HostRefreshScheduleOptions = z
+  .object({
+    hostId: ExternalId,
+    /** Seconds between refreshes. @default 300 */
+    intervalSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(DEFAULT_REFRESH_INTERVAL_SECONDS),
+    /** @default "host-provisioning" */
+    taskQueue: z.string().min(1).max(200).default(TASK_QUEUE),
+    /** Create the schedule paused. @default false */
+    paused: z.boolean().default(false),
+  })
+  .strict();
+export type HostRefreshScheduleOptions = z.input<typeof HostRefreshScheduleOptions>;
+
+export function refreshScheduleId(hostId: string): string {
+  return `host-networks-refresh/${hostId}`;
+}
+
+/** Workflow id of the executions the schedule starts (Temporal appends the scheduled time). */
+export function scheduledRefreshWorkflowId(hostId: string): string {
+  return `scheduled-refresh/${hostId}`;
+}
+
+export interface HostRefreshScheduleState {
+  scheduleId: string;
+  intervalSeconds: number | null;
+  paused: boolean;
+  note: string | null;
+  /** Actions taken so far. */
+  actions: number;
+}
+
+function action(hostId: string, taskQueue: string) {
+  return {
+    type: 'startWorkflow' as const,
+    workflowType: SCHEDULED_HOST_REFRESH_WORKFLOW,
+    args: [{ hostId }],
+    taskQueue,
+    workflowId: scheduledRefreshWorkflowId(hostId),
+  };
+}
+
+/** Creates the host's schedule, or updates its interval and action if it exists (paused state kept unless `paused` is given). */
+export async function ensureHostRefreshSchedule(client: Client, options: HostRefreshScheduleOptions): Promise<ScheduleHandle> {
+  const o = HostRefreshScheduleOptions.parse(options);
+  const scheduleId = refreshScheduleId(o.hostId);
+  const handle = client.schedule.getHandle(scheduleId);
+  try {
+    await handle.describe();
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+    return client.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: `${o.intervalSeconds}s` }] },
+      action: action(o.hostId, o.taskQueue),
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${Math.max(60, o.intervalSeconds)}s` },
+      state: { paused: o.paused, note: o.paused ? 'created paused' : `refresh host ${o.hostId} every ${o.intervalSeconds}s` },
+    });
+  }
+  await handle.update((previous) => ({
+    ...previous,
+    spec: { intervals: [{ every: `${o.intervalSeconds}s` }] },
+    action: action(o.hostId, o.taskQueue),
+  }));
+  if (options.paused === true) await handle.pause('paused on update');
+  if (options.paused === false) await handle.unpause('resumed on update');
+  return handle;
+}
+
+/** Pauses the host's refresh schedule (the host is out of service); `note` says why, for the Web UI. */
+export async function pauseHostRefreshSchedule(client: Client, hostId: string, note = 'host paused'): Promise<void> {
+  await client.schedule.getHandle(refreshScheduleId(ExternalId.parse(hostId))).pause(note);
+}
+
+export async function resumeHostRefreshSchedule(client: Client, hostId: string, note = 'host resumed'): Promise<void> {
+  await client.schedule.getHandle(refreshScheduleId(ExternalId.parse(hostId))).unpause(note);
+}
+
+/** Removes the host's schedule; a host without one is not an error. */
+export async function deleteHostRefreshSchedule(client: Client, hostId: string): Promise<void> {
+  try {
+    await client.schedule.getHandle(refreshScheduleId(ExternalId.parse(hostId))).delete();
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+}
+
+/** The schedule's interval and state, or `null` when the host has none. */
+export async function describeHostRefreshSchedule(client: Client, hostId: string): Promise<HostRefreshScheduleState | null> {
+  const scheduleId = refreshScheduleId(ExternalId.parse(hostId));
+  try {
+    const d = await client.schedule.getHandle(scheduleId).describe();
+    const every = d.spec.intervals?.[0]?.every;
+    return {
+      scheduleId,
+      intervalSeconds: typeof every === 'number' ? Math.round(every / 1000) : null,
+      paused: d.state.paused,
+      note: d.state.note ?? null,
+      actions: d.info.numActionsTaken,
+    };
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return null;
+    throw err;
+  }
+}

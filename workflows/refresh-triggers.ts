@@ -1,0 +1,111 @@
+/**
+ * What makes a host refresh besides an operator: its Temporal Schedule (`scheduledHostRefresh`, the
+ * schedule's action) and its agent's `|net|host_conn|no_id` event (`watchHostNetworkEvents`, one long-lived
+ * execution per host). Both queue the refresh in the host's entity workflow (`requestRefresh`), so it
+ * runs one at a time with every other change of the host.
+ */
+import {
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  uuid4,
+  WorkflowIdReusePolicy,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { RefreshActivities } from '../activities/types';
+import { changeWorkflowId, HostNetworkChangeKind, hostNetworksWorkflowId, type HostNetworkChange } from '../model/host-networks/change';
+import { RefreshReason, REFRESH_CONTRACT_VERSION } from '../model/refresh/contract';
+import { HostIdKey } from '../model/search-attributes';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
+import { hostEventWatchStatusQuery, type HostEventWatchStatus } from './messages';
+import { hostNetworks } from './host-networks';
+import { queueHostNetworkChangeSignal } from './host-networks-messages';
+
+/** What a trigger queued: the change's id and the workflow id of the refresh that will carry it out. */
+export interface QueuedRefresh {
+  changeId: string;
+  workflowId: string;
+}
+
+/**
+ * Queues a refresh of the host in its entity workflow (so it never runs in the middle of a change), with
+ * the `queueHostNetworkChange` signal; when the entity is not running, starts it with the refresh as its
+ * first pending change. Returns at once: the refresh runs as the entity's child `workflowId`.
+ */
+export async function requestRefresh(hostId: string, reason: RefreshReason): Promise<QueuedRefresh> {
+  const changeId = `${reason}-${uuid4()}`;
+  const change: HostNetworkChange = { kind: HostNetworkChangeKind.REFRESH, request: { version: REFRESH_CONTRACT_VERSION, hostId, reason, skipManagementNetwork: false } };
+  const entityId = hostNetworksWorkflowId(hostId);
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await getExternalWorkflowHandle(entityId).signal(queueHostNetworkChangeSignal, { changeId, change });
+      break;
+    } catch (err) {
+      if (attempt >= 2) throw err;
+    }
+    try {
+      await startChild(hostNetworks, {
+        workflowId: entityId,
+        args: [{ hostId, pending: [{ changeId, change }] }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        staticSummary: `network changes of host ${hostId}`.slice(0, 200),
+      });
+      break;
+    } catch (err) {
+      // Started by someone else between the signal and the start: signal it.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+  return { changeId, workflowId: changeWorkflowId(hostId, changeId) };
+}
+
+/** The action of a host's refresh Schedule (workflow-client/schedules.ts): queues one refresh in the host's entity workflow. */
+export async function scheduledHostRefresh(input: { hostId: string }): Promise<QueuedRefresh> {
+  upsertSearchAttributes([{ key: HostIdKey, value: input.hostId }]);
+  return requestRefresh(input.hostId, RefreshReason.SCHEDULE);
+}
+
+/**
+ * The watch runs until an event comes, heart-beating; a dead worker is noticed within the heartbeat timeout
+ * and the watch starts again. An unreachable agent (a reboot, a network change) is retried for ever, at
+ * most every 30 s, so the watch outlives it.
+ */
+const watchEvents: ActivityOptions = {
+  startToCloseTimeout: '24 hours',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
+};
+
+/** Events one run handles before it continues as new, keeping its history short. */
+const EVENTS_PER_RUN = 200;
+
+/**
+ * One per host (workflow id `host-network-events/<hostId>`): listens to the agent's events and queues a
+ * refresh of the host in its entity workflow after each `|net|host_conn|*` one, within seconds instead of
+ * at the next scheduled run. Between one event and the next subscription there is a moment without one;
+ * the refresh queued for the first event reads the host after it, so a change in that moment is seen.
+ */
+export async function watchHostNetworkEvents(input: { hostId: string }): Promise<void> {
+  const { hostId } = input;
+  upsertSearchAttributes([{ key: HostIdKey, value: hostId }]);
+  const status: HostEventWatchStatus = { hostId, events: 0, refreshes: [] };
+  setHandler(hostEventWatchStatusQuery, () => status);
+  const activities = proxyActivities<RefreshActivities>({ ...watchEvents, summary: `watch |net|host_conn| of host ${hostId}` });
+
+  while (status.events < EVENTS_PER_RUN) {
+    const seen = await activities.waitForHostNetworkEvent({ hostId });
+    status.events += 1;
+    log.info('host network event', { hostId, event: seen.event });
+    // Queued at once; the watch goes on while the entity runs it (after any change in progress).
+    const queued = await requestRefresh(hostId, RefreshReason.EVENT);
+    status.refreshes.push(queued);
+  }
+  await continueAsNew<typeof watchHostNetworkEvents>(input);
+}
