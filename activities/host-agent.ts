@@ -13,6 +13,7 @@ import type { RouteAnswer } from '../model/install-host/choose-device';
 import { connectVdsmAgent, withFreshAgentConnection, type AgentConnection, type ConnectAgent } from './agent-connection';
 import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { activityFailure, isRetryableAgentError, toActivityFailure } from './failure-mapping';
+import { HEARTBEAT_INTERVAL_MS } from './heartbeat';
 import type { AgentEndpointRef, FenceInput, FenceResult, HostProbe, RouteProbe, RouteProbeInput, WaitForAgentInput } from './types';
 
 export interface HostAgentDeps {
@@ -52,23 +53,29 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
       const deadline = Date.now() + timeoutSeconds * 1000;
       let attempts = 0;
       let last = '';
-      for (;;) {
-        attempts += 1;
-        try {
-          await withFreshAgentConnection(connect, target, (c) => c.call('Host.ping2', {}, { timeoutMs: 3000 }), { connectTimeoutMs: 3000 });
-          return { attempts };
-        } catch (err) {
-          if (!isRetryableAgentError(err)) throw toActivityFailure(err);
-          last = err instanceof Error ? err.message : String(err);
+      // Also while a poll waits out its timeouts, so that it never looks like a dead worker.
+      const beat = setInterval(() => ctx.heartbeat({ attempts, last }), HEARTBEAT_INTERVAL_MS);
+      try {
+        for (;;) {
+          attempts += 1;
+          try {
+            await withFreshAgentConnection(connect, target, (c) => c.call('Host.ping2', {}, { timeoutMs: 3000 }), { connectTimeoutMs: 3000 });
+            return { attempts };
+          } catch (err) {
+            if (!isRetryableAgentError(err)) throw toActivityFailure(err);
+            last = err instanceof Error ? err.message : String(err);
+          }
+          ctx.heartbeat({ attempts, last });
+          if (Date.now() > deadline) {
+            throw activityFailure(
+              FailureType.AGENT_UNREACHABLE,
+              `agent ${endpoint.host}:${endpoint.port} did not answer Host.ping2 within ${timeoutSeconds}s (${attempts} attempts; last: ${last})`,
+            );
+          }
+          await ctx.sleep(pollMs);
         }
-        ctx.heartbeat({ attempts, last });
-        if (Date.now() > deadline) {
-          throw activityFailure(
-            FailureType.AGENT_UNREACHABLE,
-            `agent ${endpoint.host}:${endpoint.port} did not answer Host.ping2 within ${timeoutSeconds}s (${attempts} attempts; last: ${last})`,
-          );
-        }
-        await ctx.sleep(pollMs);
+      } finally {
+        clearInterval(beat);
       }
     },
 
@@ -137,7 +144,9 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
         return { power: raw.power ?? 'unknown', ...(raw.operationStatus ? { operationStatus: raw.operationStatus } : {}) };
       } catch (err) {
         if (err instanceof AgentRpcError && fenceFailureType(err.code) === FailureType.FENCE_FAILED) {
-          throw activityFailure(FailureType.FENCE_FAILED, `fence ${action} of ${pm.address} via ${proxy.host} failed: ${err.rpcMessage} (code ${err.code})`);
+          // Names the BMC by address and port: the operator's next step is to check that one.
+          const bmc = `${pm.address}${pm.port ? `:${pm.port}` : ''}`;
+          throw activityFailure(FailureType.FENCE_FAILED, `fence ${action} through BMC ${bmc} (${pm.agent}, via ${proxy.host}) failed: ${err.rpcMessage} (code ${err.code})`);
         }
         throw toActivityFailure(err);
       } finally {

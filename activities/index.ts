@@ -6,6 +6,7 @@ import type { HostNetworkingStore } from '../store/store';
 import { connectVdsmAgent, type ConnectAgent } from './agent-connection';
 import type { AgentAccess } from './agent-endpoint';
 import { createAttachmentActivities } from './attachments';
+import { heartbeating } from './heartbeat';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
 import type { InstallHostActivities } from './types';
@@ -25,9 +26,17 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps): InstallHostActivities {
   const connect = deps.connectAgent ?? connectVdsmAgent;
+  const host = createHostAgentActivities(deps.access, deps.agent, connect);
+  const store = createAttachmentActivities(deps.store);
   return {
-    ...createHostAgentActivities(deps.access, deps.agent, connect),
-    ...createAttachmentActivities(deps.store),
+    // These two heartbeat with details of their own (polls so far; confirmations and the request id).
+    waitForAgent: host.waitForAgent,
     setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop, connect),
+    probeCapabilities: heartbeating(host.probeCapabilities),
+    findRouteToManager: heartbeating(host.findRouteToManager),
+    setSafeNetworkConfig: heartbeating(host.setSafeNetworkConfig),
+    fenceHost: heartbeating(host.fenceHost),
+    recordAttachments: heartbeating(store.recordAttachments),
+    compensateAttachments: heartbeating(store.compensateAttachments),
   };
 }

@@ -9,10 +9,11 @@
  * of the worker's own, removed by {@link SecretResolver.close} (the worker calls it when it stops) or at
  * process exit.
  */
-import { closeSync, constants, fstatSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, normalize, sep } from 'node:path';
+import { isAbsolute, join, normalize } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { ConfinedFileUnavailableError, confinedRealPath, OutsideRootError, readConfinedFile } from '../lib/confined-file';
 import { FailureType, isRetryable } from '../model/failures';
 
 /** @default for `file:` references: the worker's configuration directory. */
@@ -51,6 +52,18 @@ export class SecretRefusedError extends ApplicationFailure {
 
 const FILE = 'file:';
 const ENV = 'env:';
+const SECRETS_DIR_LABEL = 'the secrets directory';
+
+/** Runs a confined file access, turning its errors into the typed failures of this reference. */
+function confined<T>(ref: string, access: () => T): T {
+  try {
+    return access();
+  } catch (err) {
+    if (err instanceof OutsideRootError) throw new SecretRefusedError(ref, err.why);
+    if (err instanceof ConfinedFileUnavailableError) throw new SecretUnavailableError(ref, err.why);
+    throw err;
+  }
+}
 
 export class SecretResolver {
   readonly secretsDir: string;
@@ -119,47 +132,11 @@ export class SecretResolver {
 
   /** The file's real path, if it lies inside the secrets directory; refuses anything else. */
   #realPathInside(ref: string): string {
-    const path = ref.slice(FILE.length);
-    if (!isAbsolute(path)) throw new SecretRefusedError(ref, 'not an absolute path');
-    if (path.split('/').includes('..')) throw new SecretRefusedError(ref, 'contains ".."');
-    const root = this.#realRoot(ref);
-    const inside = (p: string, dir: string) => p.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`);
-    if (!inside(normalize(path), this.secretsDir) && !inside(normalize(path), root)) {
-      throw new SecretRefusedError(ref, `outside the secrets directory ${this.secretsDir}`);
-    }
-    let real: string;
-    try {
-      real = realpathSync(path);
-    } catch (err) {
-      throw new SecretUnavailableError(ref, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file does not exist' : (err as Error).message);
-    }
-    if (!inside(real, root)) throw new SecretRefusedError(ref, `a symlink leads outside the secrets directory ${this.secretsDir}`);
-    return real;
-  }
-
-  #realRoot(ref: string): string {
-    try {
-      return realpathSync(this.secretsDir);
-    } catch {
-      throw new SecretUnavailableError(ref, `the secrets directory ${this.secretsDir} does not exist`);
-    }
+    return confined(ref, () => confinedRealPath(this.secretsDir, ref.slice(FILE.length), { rootLabel: SECRETS_DIR_LABEL }));
   }
 
   #readFile(ref: string): string {
-    const real = this.#realPathInside(ref);
-    let fd: number;
-    try {
-      // O_NOFOLLOW: the path was checked symlink-free; one swapped in since is not followed.
-      fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (err) {
-      throw new SecretUnavailableError(ref, (err as Error).message);
-    }
-    try {
-      if (!fstatSync(fd).isFile()) throw new SecretUnavailableError(ref, 'not a regular file');
-      return readFileSync(fd, 'utf8');
-    } finally {
-      closeSync(fd);
-    }
+    return confined(ref, () => readConfinedFile(this.secretsDir, ref.slice(FILE.length), { rootLabel: SECRETS_DIR_LABEL })).content.toString('utf8');
   }
 
   #scratchDir(): string {

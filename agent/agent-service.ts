@@ -21,6 +21,7 @@ import { ConfigStore } from './persistence/config-store';
 import { PendingTransactionStore } from './persistence/pending-transaction';
 import { startVdsmServer } from '../vdsm/server';
 import type { TlsFiles } from '../vdsm/tls';
+import type { TransportLimitsInput } from '../vdsm/limits';
 import type { VerbDefinition } from '../vdsm/verbs';
 import { createFenceNodeVerb } from './verbs/fence-node';
 import { createHostVerbs } from './verbs/host-verbs';
@@ -32,6 +33,8 @@ export interface AgentOptions {
   /** Volatile (wiped at boot): restore marker, client.log, DHCP client state. @default /run/hostprov-agent */
   runtimeDir: string;
   tls: TlsFiles | 'insecure';
+  /** Bounds on connections, requests in flight, batch size, frame size and unread output (docs/vdsm-wire-protocol.md#limits). @default DEFAULT_TRANSPORT_LIMITS */
+  transportLimits?: TransportLimitsInput;
   /** Act on this namespace from outside (tests, benchmarks); unset when the agent runs inside the host. */
   netns?: string;
   /** @default '/usr/sbin' */
@@ -98,7 +101,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...createHostVerbs({ backend, network, connectivity, running: () => config.loadRunning() }),
     createFenceNodeVerb({ ...(options.fenceAgentDir ? { fenceAgentDir: options.fenceAgentDir } : {}), log: log.child({ component: 'fence' }) }),
   ].filter((verb) => options.compatibility !== 'vdsm' || !HOSTPROV_ONLY_VERBS.includes(verb.method));
-  const server = await startVdsmServer({ listen: options.listen, tls: options.tls, verbs: gated(verbs, () => recovering), logger: log.child({ component: 'transport' }) });
+  const server = await startVdsmServer({
+    listen: options.listen,
+    tls: options.tls,
+    verbs: gated(verbs, () => recovering),
+    ...options.transportLimits,
+    logger: log.child({ component: 'transport' }),
+  });
 
   const marker = join(options.runtimeDir, BOOT_MARKER);
   if (!existsSync(marker)) {

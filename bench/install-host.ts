@@ -18,11 +18,13 @@ import { getMaxListeners, setMaxListeners } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { startOrAttachInstall } from '../workflow-client/install-host';
 import { getLogger, type Logger } from '../lib/logger';
 import { freePort } from '../lib/ports';
+import { connectClient, plainConnection } from '../lib/temporal/connection';
 import { startDevServer } from '../lib/temporal/dev-server';
+import { createPayloadKey, loadPayloadKeys } from '../lib/temporal/payload-keys';
 import type { InstallHostRequest, InstallHostResult } from '../model/install-host/contract';
 import { createAgentLab, type AgentLab } from '../testbed/agent-lab';
 import { bundleWorkflows } from '../worker/bundle';
@@ -255,15 +257,18 @@ export async function runInstallHostBench(options: InstallHostBenchOptions): Pro
     writeFileSync(bundlePath, await bundleWorkflows(log));
     mkdirSync(join(dir, 'worker'), { recursive: true });
     // The labs below keep their references (PKI, BMC passwords) under `dir`.
-    const worker = await startWorker({ address: server.address, namespace: server.namespace, dataDir: join(dir, 'worker'), workflowBundlePath: bundlePath, secrets: { secretsDir: dir }, allowInsecureAgents: true, log: getLogger('worker') });
+    // Payloads encrypted as in production (lib/temporal/payload-codec.ts), with a key of this run's own.
+    createPayloadKey(dir);
+    const payloadKeys = loadPayloadKeys(dir);
+    const temporal = plainConnection(server.address, server.namespace);
+    const worker = await startWorker({ temporal, dataDir: join(dir, 'worker'), workflowBundlePath: bundlePath, secrets: { secretsDir: dir }, allowInsecureAgents: true, log: getLogger('worker') });
     teardown.add('worker', async () => {
       // Bounded: after a Ctrl-C the worker may still be draining activities of abandoned installs.
       const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000).unref());
       if ((await Promise.race([worker.shutdown().then(() => 'done' as const), timer])) === 'timeout') log.warn('worker did not shut down within 30 s; going on');
     });
-    const connection = await Connection.connect({ address: server.address });
-    teardown.add('Temporal client connection', () => connection.close());
-    const client = new Client({ connection, namespace: server.namespace });
+    const { client, close } = await connectClient(temporal, { payloadKeys });
+    teardown.add('Temporal client connection', close);
 
     // --- 1. sequential installs: one warm-up (discarded), then alternating reboot off / on --------------------
     const seqHosts = 2 * repetitions + 2;

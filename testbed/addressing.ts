@@ -5,7 +5,9 @@
  * - `198.18.N.0/24` — the switch: manager gateway .1, DHCP server .2, hosts .10+i, DHCP pool .100–.199,
  *   BMCs .200+i;
  * - `198.19.N.1/32` — the manager's own address, *outside* the hosts' subnet: hosts reach it only through
- *   their default route, so a host without one really has no route to the manager.
+ *   their default route, so a host without one really has no route to the manager;
+ * - `198.19.N.128/25` — the testbed's VLAN (hosts whose factory network is tagged), behind the top-of-rack
+ *   router at `198.18.N.3`.
  *
  * Pure functions: the same plan is derived by the process that builds a testbed and by the one that
  * tears it down.
@@ -19,6 +21,7 @@ export const SUBNET_INDEX_MIN = 1;
 export const SUBNET_INDEX_MAX = 254;
 
 export const HOST_SUBNET_PREFIX_LENGTH = 24;
+export const VLAN_SUBNET_PREFIX_LENGTH = 25;
 
 export interface SubnetPlan {
   readonly index: number;
@@ -33,6 +36,17 @@ export interface SubnetPlan {
   readonly dhcpServer: string;
   readonly dhcpPoolStart: string;
   readonly dhcpPoolEnd: string;
+  /** `198.18.N.3`: the top-of-rack router's untagged address (only when a host's factory network has a VLAN). */
+  readonly router: string;
+  /**
+   * `198.19.N.128/25`: the subnet of the testbed's VLAN, routed by the top-of-rack router. The manager's
+   * address `198.19.N.1/32` stays outside it, so VLAN hosts reach the manager only through the router.
+   */
+  readonly vlanSubnet: string;
+  /** `198.19.N.129`: the router on the VLAN (the VLAN hosts' default gateway and DHCP server). */
+  readonly vlanGateway: string;
+  readonly vlanDhcpPoolStart: string;
+  readonly vlanDhcpPoolEnd: string;
 }
 
 export class SubnetIndexError extends Error {
@@ -60,6 +74,11 @@ export function subnetPlan(index: number): SubnetPlan {
     dhcpServer: `198.18.${index}.2`,
     dhcpPoolStart: `198.18.${index}.100`,
     dhcpPoolEnd: `198.18.${index}.199`,
+    router: `198.18.${index}.3`,
+    vlanSubnet: `198.19.${index}.128/${VLAN_SUBNET_PREFIX_LENGTH}`,
+    vlanGateway: `198.19.${index}.129`,
+    vlanDhcpPoolStart: `198.19.${index}.200`,
+    vlanDhcpPoolEnd: `198.19.${index}.250`,
   };
 }
 
@@ -71,6 +90,12 @@ function assertHostIndex(hostIndex: number): void {
 export function hostAddress(plan: SubnetPlan, hostIndex: number): string {
   assertHostIndex(hostIndex);
   return `198.18.${plan.index}.${10 + hostIndex}`;
+}
+
+/** The address of host `hostIndex` on the testbed's VLAN (`198.19.N.130+i`), static or reserved in the router's DHCP. */
+export function vlanHostAddress(plan: SubnetPlan, hostIndex: number): string {
+  assertHostIndex(hostIndex);
+  return `198.19.${plan.index}.${130 + hostIndex}`;
 }
 
 /** The address of host `hostIndex`'s BMC (on the switch, in the out-of-band namespace). */

@@ -14,7 +14,9 @@ import type { InstallHostRequest } from '../model/install-host/contract';
 import { VDSM_PORT } from '../model/vdsm/port';
 import { waitForTcp } from './reachability';
 import { createTestbed, type Testbed } from './testbed';
+import { HostKind } from './description';
 import type { TestbedHostOptions } from './options';
+import { agentBundle } from './uml/agent-bundle';
 
 export interface AgentLabHost extends TestbedHostOptions {
   name: string;
@@ -65,9 +67,11 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
   const secretsDir = join(options.stateDir, 'secrets');
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
   const pki = (options.tls ?? true) ? await issueLabPki(options) : null;
+  // Full-kernel guests run Node about 15 times slower: they start the agent from a one-file bundle.
+  const bundledAgent = options.hosts.some((h) => h.kind === HostKind.UML) ? [process.execPath, await agentBundle()] : [];
   const testbed = await createTestbed({
     stateDir: join(options.stateDir, 'testbed'),
-    hosts: options.hosts.map((h) => withAgentBoot(h, pki)),
+    hosts: options.hosts.map((h) => withAgentBoot(h, pki, bundledAgent)),
     bootCwd: PROJECT_ROOT,
     bootEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: process.env.HOSTPROV_AGENT_LOG_LEVEL ?? 'info' },
     ...(options.signal ? { signal: options.signal } : {}),
@@ -105,13 +109,16 @@ function issueLabPki(options: AgentLabOptions): Promise<Pki> {
 
 const serverName = (host: string): string => `${host}.hostprov.test`;
 
-/** The testbed host, booting `hostprov agent` on VDSM's port ({stateDir} is the host's; the agent keeps its own under AGENT_STATE_SUBDIR). */
-function withAgentBoot({ vdsmCompat, ...host }: AgentLabHost, pki: Pki | null): TestbedHostOptions {
+/**
+ * The testbed host, booting `hostprov agent` on VDSM's port ({stateDir} is the host's; the agent keeps its
+ * own under AGENT_STATE_SUBDIR). Full-kernel hosts run `bundledAgent` (node and the bundle) instead of bin/hostprov.
+ */
+function withAgentBoot({ vdsmCompat, ...host }: AgentLabHost, pki: Pki | null, bundledAgent: readonly string[]): TestbedHostOptions {
   const tlsArgs = pki ? ['--tls-cert', pki.server(host.name).certFile, '--tls-key', pki.server(host.name).keyFile, '--tls-ca', pki.caFile] : ['--insecure'];
-  const bin = join(PROJECT_ROOT, 'bin', 'hostprov');
+  const program = host.kind === HostKind.UML ? bundledAgent : [join(PROJECT_ROOT, 'bin', 'hostprov')];
   return {
     ...host,
-    bootCommand: [bin, 'agent', '--listen', `[::]:${VDSM_PORT}`, '--state-dir', `{stateDir}/${AGENT_STATE_SUBDIR}`, '--runtime-dir', '{runtimeDir}/agent', ...tlsArgs, ...(vdsmCompat ? ['--vdsm-compat'] : [])],
+    bootCommand: [...program, 'agent', '--listen', `[::]:${VDSM_PORT}`, '--state-dir', `{stateDir}/${AGENT_STATE_SUBDIR}`, '--runtime-dir', '{runtimeDir}/agent', ...tlsArgs, ...(vdsmCompat ? ['--vdsm-compat'] : [])],
   };
 }
 

@@ -4,12 +4,17 @@
  * started by testbed.ts once the wiring exists.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { run } from '../lib/process';
-import { HOST_SUBNET_PREFIX_LENGTH } from './addressing';
-import type { TestbedDescription, TestbedHost } from './description';
+import { HOST_SUBNET_PREFIX_LENGTH, subnetPlan, VLAN_SUBNET_PREFIX_LENGTH } from './addressing';
+import { HostKind, type TestbedDescription, type TestbedHost } from './description';
+import { dnsmasqArgv, type DhcpReservation } from './dnsmasq';
 import { addVethPair, Netns } from './netns';
-import { writePowerFiles } from './power-config';
+import { FACTORY_MTU, writePowerFiles } from './power-config';
 import { dhclientConfPath, hostFiles } from './plan';
+import { TESTBED_SCRIPTS_DIR } from './scripts-dir';
+import { umlArgv, umlWiring, WIRE_MTU, writeGuestConfig } from './uml/guest-config';
+import { umlModulesDir, xstateShim } from './uml/kernel';
 
 const prefix = `/${HOST_SUBNET_PREFIX_LENGTH}`;
 
@@ -34,6 +39,14 @@ export async function buildManagerSide(description: TestbedDescription): Promise
   await ip(['addr', 'add', `${manager.gateway}${prefix}`, 'dev', manager.interface]);
   await ip(['addr', 'add', `${manager.address}/32`, 'dev', manager.interface]);
   await ip(['link', 'set', manager.interface, 'up']);
+  // The VLAN's subnet lies behind the top-of-rack router; the route goes when the interface does.
+  if (description.router) await ip(['route', 'add', description.router.vlanSubnet, 'via', description.router.address, 'dev', manager.interface]);
+}
+
+/** What the DHCP server reserves for a host: its factory address for every MAC its factory device may have. */
+export function dhcpReservation(host: TestbedHost): DhcpReservation {
+  const macs = host.factory.device.nics.map((name) => host.nics.find((n) => n.name === name)?.mac).filter((mac): mac is string => mac !== undefined);
+  return { macs, address: host.address, defaultRoute: host.factory.gateway !== null };
 }
 
 /** A namespace with one NIC on the switch holding `addresses`. */
@@ -79,8 +92,135 @@ export interface HostBootSettings {
   powerOffGraceMs: number;
 }
 
+/**
+ * A full-kernel host's NIC j: a tap in the host's namespace (the guest process opens it), bridged there to
+ * a veth whose peer is the host's port on the switch. All at the wire MTU, so jumbo frames pass.
+ */
+async function wireGuestNic(description: TestbedDescription, ns: Netns, j: number, switchPort: string): Promise<void> {
+  const { tap, uplink, bridge } = umlWiring(j);
+  const sw = Netns.attach(description.switch.namespace);
+  await ns.ip(['tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+  await addVethPair({ ns, name: uplink }, { ns: sw, name: switchPort });
+  await ns.ip(['link', 'add', bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+  for (const dev of [tap, uplink]) await ns.ip(['link', 'set', dev, 'mtu', String(WIRE_MTU), 'master', bridge, 'up']);
+  await ns.ip(['link', 'set', bridge, 'up']);
+  await sw.ip(['link', 'set', switchPort, 'mtu', String(WIRE_MTU)]);
+  await plugIntoSwitch(description, switchPort);
+}
+
+/** A full-kernel host: its namespace holds the guest process and the wiring of its NICs. */
+async function buildUmlHost(description: TestbedDescription, host: TestbedHost, boot: HostBootSettings): Promise<void> {
+  const ns = await Netns.create(host.namespace);
+  for (const [j, nic] of host.nics.entries()) await wireGuestNic(description, ns, j, nic.switchPort);
+  await mkdir(host.stateDir, { recursive: true });
+  await mkdir(host.runtimeDir, { recursive: true });
+  await mkdir(host.bmc.dir, { recursive: true });
+  const guestConf = await writeGuestConfig(host.dir, {
+    role: 'host',
+    name: host.name,
+    modulesDir: await umlModulesDir(),
+    nics: host.nics,
+    runtimeDir: host.runtimeDir,
+    factory: { ...host.factory, ...host.factory.device, mtu: FACTORY_MTU },
+    dhclientConf: dhclientConfPath(description.stateDir),
+    dhclientScript: join(TESTBED_SCRIPTS_DIR, 'factory-dhclient-script.sh'),
+    bootCommand: host.bootCommand,
+    bootEnv: guestBootEnv(host, boot),
+    bootCwd: boot.bootCwd,
+  });
+  await writePowerFiles(
+    {
+      ...powerConfigBase(description, host, boot),
+      uml: { argv: umlArgv({ umid: `${description.token}-${host.name}`, dir: host.dir, guestConf, nics: host.nics.length }), preload: await xstateShim() },
+    },
+    { powerConf: hostFiles(host.dir).powerConf, chassisScript: host.powerScript },
+  );
+}
+
+function guestBootEnv(host: TestbedHost, boot: HostBootSettings): Record<string, string> {
+  return {
+    ...boot.bootEnv,
+    HOSTPROV_TESTBED_HOST: host.name,
+    HOSTPROV_TESTBED_STATE_DIR: host.stateDir,
+    HOSTPROV_TESTBED_RUNTIME_DIR: host.runtimeDir,
+  };
+}
+
+function powerConfigBase(description: TestbedDescription, host: TestbedHost, boot: HostBootSettings): Parameters<typeof writePowerFiles>[0] {
+  return {
+    host: host.name,
+    namespace: host.namespace,
+    nics: host.nics,
+    switchNamespace: description.switch.namespace,
+    switchBridge: description.switch.bridge,
+    factory: host.factory,
+    hostDir: host.dir,
+    runtimeDir: host.runtimeDir,
+    consoleLog: host.consoleLog,
+    bootCommand: host.bootCommand,
+    bootEnv: guestBootEnv(host, boot),
+    bootCwd: boot.bootCwd,
+    dhclientConf: dhclientConfPath(description.stateDir),
+    offGraceMs: boot.powerOffGraceMs,
+  };
+}
+
+type Router = NonNullable<TestbedDescription['router']>;
+
+/**
+ * The top-of-rack router: a full-kernel guest with one NIC on the switch that terminates the testbed's VLAN
+ * (this machine's kernel has no 8021q), serves DHCP on it with the VLAN hosts' reservations and routes it
+ * to the manager side. It has no BMC: the testbed powers it on at build and off at teardown.
+ */
+export async function buildRouter(description: TestbedDescription, router: Router): Promise<void> {
+  const ns = await Netns.create(router.namespace);
+  await wireGuestNic(description, ns, 0, router.nic.switchPort);
+  await mkdir(join(router.dir, 'dhcp'), { recursive: true });
+  const vlanDev = `eth0.${router.vlan}`;
+  const plan = subnetPlan(description.subnet.index);
+  const guestConf = await writeGuestConfig(router.dir, {
+    role: 'router',
+    name: 'tor',
+    modulesDir: await umlModulesDir(),
+    address: `${router.address}/${HOST_SUBNET_PREFIX_LENGTH}`,
+    gateway: description.manager.gateway,
+    vlan: router.vlan,
+    vlanAddress: `${router.vlanGateway}/${VLAN_SUBNET_PREFIX_LENGTH}`,
+    dnsmasqArgv: dnsmasqArgv({
+      dir: join(router.dir, 'dhcp'),
+      interface: vlanDev,
+      plan: { dhcpPoolStart: plan.vlanDhcpPoolStart, dhcpPoolEnd: plan.vlanDhcpPoolEnd, gateway: router.vlanGateway },
+      netmask: '255.255.255.128',
+      reservations: description.hosts.filter((h) => h.factory.device.vlan !== null).map((h) => dhcpReservation(h)),
+      pidFile: '/run/dnsmasq.pid',
+    }),
+  });
+  const consoleLog = join(router.dir, 'console.log');
+  await writePowerFiles(
+    {
+      host: 'tor',
+      namespace: router.namespace,
+      nics: [router.nic],
+      switchNamespace: description.switch.namespace,
+      switchBridge: description.switch.bridge,
+      factory: { boot: 'static', address: router.address, gateway: description.manager.gateway },
+      hostDir: router.dir,
+      runtimeDir: join(router.dir, 'run'),
+      consoleLog,
+      bootCommand: ['true'],
+      bootEnv: {},
+      bootCwd: '/',
+      dhclientConf: dhclientConfPath(description.stateDir),
+      offGraceMs: 0,
+      uml: { argv: umlArgv({ umid: `${description.token}-tor`, dir: router.dir, guestConf, nics: 1 }), preload: await xstateShim() },
+    },
+    { powerConf: join(router.dir, 'power.conf'), chassisScript: router.powerScript },
+  );
+}
+
 /** A host namespace with its NICs on the switch (down: the host is off until powered on), dirs and power files. */
 export async function buildHost(description: TestbedDescription, host: TestbedHost, boot: HostBootSettings): Promise<void> {
+  if (host.kind === HostKind.UML) return buildUmlHost(description, host, boot);
   const ns = await Netns.create(host.namespace);
   // Programs run with `ip netns exec` (dhclient-script included) see this file, never the machine's.
   await ns.writeEtcFile('resolv.conf', `# hostprov testbed host ${host.name}: the testbed has no DNS\noptions timeout:1 attempts:1\n`);

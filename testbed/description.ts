@@ -24,6 +24,16 @@ export const FactoryBoot = {
 } as const;
 export type FactoryBoot = (typeof FactoryBoot)[keyof typeof FactoryBoot];
 
+/**
+ * What a testbed host is: a network namespace of this machine's kernel (fast; no bonds or VLANs here), or
+ * a User-Mode Linux guest with a kernel of its own that has bonding, 8021q and bridges (slow to boot).
+ */
+export const HostKind = {
+  NETNS: 'netns',
+  UML: 'uml',
+} as const;
+export type HostKind = (typeof HostKind)[keyof typeof HostKind];
+
 const Ipv4 = z.ipv4();
 const NetnsName = z.string().regex(/^[A-Za-z0-9_.-]+$/);
 const IfName = z.string().min(1).max(15);
@@ -52,8 +62,36 @@ export const TestbedBmcSchema = z.object({
 });
 export type TestbedBmc = z.infer<typeof TestbedBmcSchema>;
 
+/** Bond options as `ip link add … type bond` takes them (`mode active-backup miimon 100`). */
+export const FactoryBondSchema = z.object({
+  name: z.string().regex(/^bond[0-9]{1,4}$/),
+  options: z.record(z.string().regex(/^[a-z_]{1,32}$/), z.string().regex(/^[A-Za-z0-9_.:,-]{1,64}$/)),
+});
+export type FactoryBond = z.infer<typeof FactoryBondSchema>;
+
+/**
+ * The device that carries the factory address: a NIC, a bond of NICs, a VLAN on either. Bonds and VLANs
+ * only exist on full-kernel hosts.
+ */
+export const FactoryDeviceSchema = z.object({
+  /** The NIC, or the bond's slaves in the order they are enslaved (the bond takes the first one's MAC). */
+  nics: z.array(IfName).min(1),
+  bond: FactoryBondSchema.nullable(),
+  vlan: z.number().int().min(1).max(4094).nullable(),
+});
+export type FactoryDevice = z.infer<typeof FactoryDeviceSchema>;
+
+/** The device name the factory address sits on (`eth0`, `bond4`, `bond4.3000`). */
+export function factoryDeviceName(device: FactoryDevice): string {
+  const base = device.bond?.name ?? device.nics[0] ?? 'eth0';
+  return device.vlan === null ? base : `${base}.${device.vlan}`;
+}
+
 export const TestbedHostSchema = z.object({
   name: z.string(),
+  /** @default 'netns' (descriptions written before full-kernel hosts existed) */
+  kind: z.enum([HostKind.NETNS, HostKind.UML]).default(HostKind.NETNS),
+  /** The host's namespace; a full-kernel host's guest process runs in it, its NICs are taps there. */
   namespace: NetnsName,
   nics: z.array(TestbedNicSchema).min(1),
   factory: z.object({
@@ -62,8 +100,10 @@ export const TestbedHostSchema = z.object({
     address: z.string(),
     /** Default route via the manager gateway; `null` = the host has no route to the manager address. */
     gateway: Ipv4.nullable(),
+    /** @default eth0 alone */
+    device: FactoryDeviceSchema.default({ nics: ['eth0'], bond: null, vlan: null }),
   }),
-  /** `eth0`'s address without prefix length: where the manager reaches the host's agent. */
+  /** The factory address without prefix length: where the manager reaches the host's agent. */
   address: Ipv4,
   /** Testbed files of this host (power script, console log, boot pid). */
   dir: AbsolutePath,
@@ -111,6 +151,25 @@ export const TestbedDescriptionSchema = z.object({
   }),
   oob: z.object({ namespace: NetnsName, interface: IfName, switchPort: IfName }),
   hosts: z.array(TestbedHostSchema),
+  /**
+   * The top-of-rack router: a full-kernel guest that terminates the testbed's VLAN (this machine's kernel
+   * cannot), serves DHCP on it and routes it to the manager side. `null` when no host's factory network is
+   * tagged.
+   */
+  router: z
+    .object({
+      vlan: z.number().int().min(1).max(4094),
+      /** Untagged address on the switch (the manager routes the VLAN subnet through it). */
+      address: Ipv4,
+      vlanSubnet: z.string(),
+      vlanGateway: Ipv4,
+      namespace: NetnsName,
+      nic: TestbedNicSchema,
+      dir: AbsolutePath,
+      powerScript: AbsolutePath,
+    })
+    .nullable()
+    .default(null),
   /** JSON file (mode 0600) with every host's BMC password. */
   credentialsFile: AbsolutePath,
 });

@@ -10,7 +10,8 @@ import { startDetached, stopRecordedDaemon, waitUntilReady } from './daemon';
 import type { Netns } from './netns';
 
 export interface DhcpReservation {
-  mac: string;
+  /** Every MAC the host may ask from (a bond's NICs: the bond takes the first one's). */
+  macs: readonly string[];
   address: string;
   /** `false` = do not send a router option (a host without a route to the manager). */
   defaultRoute: boolean;
@@ -28,6 +29,8 @@ export interface DnsmasqConfig {
   netmask?: string;
   /** @default '1h' (dnsmasq gives at least 2 minutes) */
   leaseTime?: string;
+  /** @default `<dir>/dnsmasq.pid` */
+  pidFile?: string;
   /**
    * Renewal (T1) and rebinding (T2) times in seconds, sent as DHCP options 58 and 59 instead of dnsmasq's
    * half and seven eighths of the lease: short ones make clients ask again within seconds, so a test sees a
@@ -63,14 +66,16 @@ export function dnsmasqArgv(config: DnsmasqConfig): string[] {
     ...(config.renewal ? [`--dhcp-option=option:T1,${config.renewal.t1Seconds}`, `--dhcp-option=option:T2,${config.renewal.t2Seconds}`] : []),
     // An option with no value is not sent: tagged hosts get no default route.
     `--dhcp-option=tag:${NO_ROUTE_TAG},option:router`,
-    ...config.reservations.map((r) => `--dhcp-host=${r.mac},${r.defaultRoute ? '' : `set:${NO_ROUTE_TAG},`}${r.address}`),
+    // Several MACs on one line: dnsmasq may move the address to whichever of them asks (a bond, or a
+    // bridge that took one of its ports' MAC).
+    ...config.reservations.map((r) => `--dhcp-host=${r.macs.join(',')},${r.defaultRoute ? '' : `set:${NO_ROUTE_TAG},`}${r.address}`),
     '--dhcp-authoritative',
     // No ICMP probe before offering: the switch is ours, and the probe costs seconds per lease.
     '--no-ping',
     '--log-dhcp',
     `--log-facility=${paths.log}`,
     `--dhcp-leasefile=${paths.leaseFile}`,
-    `--pid-file=${paths.pidFile}`,
+    `--pid-file=${config.pidFile ?? paths.pidFile}`,
   ];
 }
 

@@ -6,8 +6,8 @@
  * switch ports only need to be unique inside the testbed's own switch namespace.
  */
 import { join } from 'node:path';
-import { bmcAddress, HOST_SUBNET_PREFIX_LENGTH, hostAddress, nicMac, type SubnetPlan } from './addressing';
-import { TestbedPhase, type TestbedDescription, type TestbedHost } from './description';
+import { bmcAddress, HOST_SUBNET_PREFIX_LENGTH, hostAddress, nicMac, VLAN_SUBNET_PREFIX_LENGTH, vlanHostAddress, type SubnetPlan } from './addressing';
+import { TestbedPhase, type FactoryDevice, type TestbedDescription, type TestbedHost } from './description';
 import { IPMI_LAN_PORT } from './ipmi-sim';
 import { expandBootCommand, type ResolvedHostOptions } from './options';
 
@@ -37,19 +37,35 @@ export function dhclientConfPath(stateDir: string): string {
   return join(stateDir, 'dhclient.conf');
 }
 
+/** Where the top-of-rack router keeps its files. */
+export function routerDir(stateDir: string): string {
+  return join(stateDir, 'router');
+}
+
+function factoryDevice(options: ResolvedHostOptions): FactoryDevice {
+  return {
+    nics: options.bond ? [...options.bond.nics] : ['eth0'],
+    bond: options.bond ? { name: options.bond.name, options: { ...options.bond.options } } : null,
+    vlan: options.vlan ?? null,
+  };
+}
+
 function planHost(input: PlanInput, options: ResolvedHostOptions, index: number): TestbedHost {
   const { plan, token, stateDir } = input;
   const dir = hostDir(stateDir, options.name);
   const namespace = `hp-${token}-${options.name}`;
-  const address = hostAddress(plan, index);
-  const gateway = options.defaultRoute ? plan.gateway : null;
+  const tagged = options.vlan !== undefined;
+  const address = tagged ? vlanHostAddress(plan, index) : hostAddress(plan, index);
+  const prefixLength = tagged ? VLAN_SUBNET_PREFIX_LENGTH : HOST_SUBNET_PREFIX_LENGTH;
+  const gateway = options.defaultRoute ? (tagged ? plan.vlanGateway : plan.gateway) : null;
   const stateDirOfHost = join(dir, 'state');
   const runtimeDir = join(dir, 'run');
   return {
     name: options.name,
+    kind: options.kind,
     namespace,
     nics: Array.from({ length: options.nics }, (_, j) => ({ name: `eth${j}`, mac: nicMac(plan, index, j), switchPort: `h${index}n${j}` })),
-    factory: { boot: options.factory, address: `${address}/${HOST_SUBNET_PREFIX_LENGTH}`, gateway },
+    factory: { boot: options.factory, address: `${address}/${prefixLength}`, gateway, device: factoryDevice(options) },
     address,
     dir,
     stateDir: stateDirOfHost,
@@ -69,6 +85,26 @@ function planHost(input: PlanInput, options: ResolvedHostOptions, index: number)
   };
 }
 
+/** The top-of-rack router, when a host's factory network is tagged (one VLAN per testbed). */
+function planRouter(input: PlanInput): TestbedDescription['router'] {
+  const vlan = input.hosts.find((h) => h.vlan !== undefined)?.vlan;
+  if (vlan === undefined) return null;
+  const { plan, token, stateDir } = input;
+  const dir = routerDir(stateDir);
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  return {
+    vlan,
+    address: plan.router,
+    vlanSubnet: plan.vlanSubnet,
+    vlanGateway: plan.vlanGateway,
+    namespace: `hp-${token}-tor`,
+    // 02:68:74 = "ht": the testbed's top-of-rack router.
+    nic: { name: 'eth0', mac: `02:68:74:${hex(plan.index)}:00:00`, switchPort: 'tor' },
+    dir,
+    powerScript: join(dir, 'power.sh'),
+  };
+}
+
 export function planTestbed(input: PlanInput): TestbedDescription {
   const { plan, token, stateDir } = input;
   return {
@@ -83,6 +119,7 @@ export function planTestbed(input: PlanInput): TestbedDescription {
     dhcp: { namespace: `hp-${token}-dhcp`, interface: 'eth0', switchPort: 'dhcp', address: plan.dhcpServer, dir: join(stateDir, 'dhcp'), pid: null },
     oob: { namespace: `hp-${token}-oob`, interface: 'eth0', switchPort: 'oob' },
     hosts: input.hosts.map((h, i) => planHost(input, h, i)),
+    router: planRouter(input),
     credentialsFile: join(stateDir, 'bmc-credentials.json'),
   };
 }

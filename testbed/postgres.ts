@@ -60,11 +60,19 @@ export interface ThrowawayPostgres {
   readonly port: number;
   /** `{ host: '127.0.0.1', port }` when the server also listens on TCP, else `null`. */
   readonly tcp: { readonly host: string; readonly port: number } | null;
+  /** The running postmaster's pid (a new one after `resume()`). */
   readonly pid: number;
   /** Creates an empty database and returns its URL (over the socket). */
   createDatabase(name: string): Promise<string>;
   /** URL of `database` over TCP (superuser, no password: trust authentication). Throws without `tcpPort`. */
   tcpUrl(database: string): string;
+  /**
+   * Stops the server (fast shutdown) and keeps its data: an outage. Clients get connection errors until
+   * `resume()`.
+   */
+  halt(): Promise<void>;
+  /** Starts the halted server again on the same data and socket, and waits until it accepts connections. */
+  resume(): Promise<void>;
   /** Stops the server (fast shutdown) and removes its directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -225,29 +233,37 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
     );
     if (init.code !== 0) throw new PostgresStartError(`initdb failed (exit ${init.code})`, `${init.stdout}\n${init.stderr}`);
 
-    const [command, ...args] = asUser(user, [join(binDir, 'postgres'), '-D', dataDir, '-k', socketDir, ...settings]);
-    const log = openSync(logFile, 'a');
-    try {
-      child = spawn(command as string, args, { stdio: ['ignore', log, log] });
-    } finally {
-      closeSync(log);
-    }
-    if (child.pid === undefined) throw new PostgresStartError('could not spawn postgres', '');
-    writeOwner(child.pid);
-    await waitReady(socketDir, port, child, logFile);
+    await startServer();
   } catch (err) {
     await stop();
     throw err;
   }
 
-  const pid = child.pid;
   const tcp = options.tcpPort === undefined ? null : { host: TCP_HOST, port };
+
+  async function startServer(): Promise<void> {
+    const [command, ...args] = asUser(user, [join(binDir as string, 'postgres'), '-D', dataDir, '-k', socketDir, ...settings]);
+    const log = openSync(logFile, 'a');
+    let started: ChildProcess;
+    try {
+      started = spawn(command as string, args, { stdio: ['ignore', log, log] });
+      child = started;
+    } finally {
+      closeSync(log);
+    }
+    if (started.pid === undefined) throw new PostgresStartError('could not spawn postgres', '');
+    writeOwner(started.pid);
+    await waitReady(socketDir, port, started, logFile);
+  }
+
   return {
     url: postgresUrl(socketDir, 'postgres', port),
     socketDir,
     port,
     tcp,
-    pid,
+    get pid() {
+      return child?.pid ?? 0;
+    },
     async createDatabase(name) {
       if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new Error(`database names here are 1..63 of [a-z0-9_], starting with a letter: ${name}`);
       const admin = new pg.Client({ host: socketDir, port, user: SUPERUSER, database: 'postgres' });
@@ -262,6 +278,13 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
     tcpUrl(database) {
       if (!tcp) throw new Error('this PostgreSQL listens on its Unix socket only; start it with tcpPort');
       return `postgresql://${SUPERUSER}@${tcp.host}:${tcp.port}/${encodeURIComponent(database)}`;
+    },
+    async halt() {
+      if (child) await stopChild(child, { signal: 'SIGINT', timeoutMs: 10_000 });
+    },
+    async resume() {
+      if (child && child.exitCode === null && child.signalCode === null) return;
+      await startServer();
     },
     stop,
   };

@@ -31,6 +31,11 @@ export interface PowerConfig {
   dhclientConf: string;
   /** How long power-off waits after SIGTERM before SIGKILL. */
   offGraceMs: number;
+  /**
+   * A full-kernel host: the guest's kernel command line (run in the host's namespace, whose taps are its
+   * NICs) and the LD_PRELOAD shim it needs. Absent for namespace hosts.
+   */
+  uml?: { argv: readonly string[]; preload: string };
 }
 
 /** MTU of a freshly booted host's NICs (the factory value the power-on reset restores). */
@@ -59,6 +64,9 @@ export function renderPowerConfig(config: PowerConfig): string {
     `DHCLIENT_CONF=${shellQuote(config.dhclientConf)}`,
     `DHCLIENT_SCRIPT=${shellQuote(join(TESTBED_SCRIPTS_DIR, 'factory-dhclient-script.sh'))}`,
     `OFF_GRACE_TICKS=${Math.max(1, Math.ceil(config.offGraceMs / 50))}`,
+    `HOST_KIND=${config.uml ? 'uml' : 'netns'}`,
+    `UML_ARGV=${bashArray(config.uml?.argv ?? [])}`,
+    `UML_PRELOAD=${shellQuote(config.uml?.preload ?? '')}`,
   ];
   return `${lines.join('\n')}\n`;
 }

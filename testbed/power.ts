@@ -34,7 +34,7 @@ export class HostPowerError extends Error {
 /** Longest a power operation may take (boot waits for DHCP; power-off waits for processes to stop). */
 const POWER_SCRIPT_TIMEOUT_MS = 60_000;
 
-async function powerScript(host: TestbedHost, args: readonly string[]): Promise<string> {
+async function powerScript(host: Pick<TestbedHost, 'name' | 'powerScript'>, args: readonly string[]): Promise<string> {
   const result = await run([host.powerScript, BMC_IPMB_ADDRESS, ...args], { allowFailure: true, timeoutMs: POWER_SCRIPT_TIMEOUT_MS });
   if (result.code !== 0) throw new HostPowerError(host.name, args.join(' '), result.stdout.trim() || result.stderr.trim());
   return result.stdout;
@@ -51,6 +51,16 @@ export async function powerOn(host: TestbedHost): Promise<void> {
 /** Powers the host off: NICs down at once, then every process in its namespace stopped. No-op when off. */
 export async function powerOff(host: TestbedHost): Promise<void> {
   await powerScript(host, ['set', 'power', '0']);
+}
+
+/** Boots the top-of-rack router guest (no BMC: the testbed powers it with the same script). */
+export async function powerOnRouter(router: { powerScript: string }): Promise<void> {
+  await powerScript({ name: 'tor', powerScript: router.powerScript }, ['set', 'power', '1']);
+}
+
+/** Powers the router guest off (teardown). */
+export async function powerOffRouter(router: { powerScript: string }): Promise<void> {
+  await powerScript({ name: 'tor', powerScript: router.powerScript }, ['set', 'power', '0']);
 }
 
 /** On iff the host's boot command is running. */

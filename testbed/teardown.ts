@@ -6,8 +6,9 @@
 import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getLogger, type Logger } from '../lib/logger';
-import type { TestbedDescription } from './description';
-import { descriptionPath } from './description';
+import { existsSync } from 'node:fs';
+import { descriptionPath, HostKind, type TestbedDescription } from './description';
+import { powerOff, powerOffRouter } from './power';
 import { stopDnsmasq } from './dnsmasq';
 import { stopIpmiSim } from './ipmi-sim';
 import { deleteLinkIfExists, Netns, netnsExists } from './netns';
@@ -52,6 +53,21 @@ export async function destroyTestbed(description: TestbedDescription, options: T
 
   // BMCs first, so nothing powers a host back on while it is being removed.
   await Promise.all(description.hosts.map((h) => step(`stop BMC of ${h.name}`, () => stopIpmiSim(h.bmc.pid, h.bmc.dir))));
+  // Guests lose power at once (SIGKILL to every process of their kernel) rather than one SIGTERM at a time.
+  await Promise.all(
+    description.hosts
+      .filter((h) => h.kind === HostKind.UML)
+      .map((h) => step(`power off guest ${h.name}`, async () => {
+        if (existsSync(h.powerScript) && (await netnsExists(h.namespace))) await powerOff(h);
+      })),
+  );
+  const router = description.router;
+  if (router) {
+    await step('power off the top-of-rack router', async () => {
+      if (existsSync(router.powerScript) && (await netnsExists(router.namespace))) await powerOffRouter(router);
+    });
+    await step('delete the router namespace', () => destroyNamespace(router.namespace));
+  }
   // Deleting a namespace stops every process in it (boot command, factory dhclient) and deletes its
   // veth ends, whose peers (switch ports) go with them; /etc/netns/<ns> goes too.
   await Promise.all(description.hosts.map((h) => step(`delete host ${h.name}`, () => destroyNamespace(h.namespace))));
@@ -63,7 +79,8 @@ export async function destroyTestbed(description: TestbedDescription, options: T
 
   if (options.removeFiles ?? true) {
     await step('remove files', async () => {
-      for (const path of [join(description.stateDir, 'hosts'), description.dhcp.dir, description.credentialsFile, dhclientConfPath(description.stateDir)]) {
+      const routerFiles = description.router ? [description.router.dir] : [];
+      for (const path of [join(description.stateDir, 'hosts'), description.dhcp.dir, description.credentialsFile, dhclientConfPath(description.stateDir), ...routerFiles]) {
         await rm(path, { recursive: true, force: true });
       }
       await rm(descriptionPath(description.stateDir), { force: true });

@@ -20,14 +20,14 @@ import { resolve } from 'node:path';
 import { getLogger, type Logger } from '../lib/logger';
 import { subnetPlan } from './addressing';
 import { readBmcCredentials, writeBmcCredentials, fenceNodeParamsFor, type BmcCredentials } from './bmc-credentials';
-import { buildDhcpNamespace, buildHost, buildManagerSide, buildOobNamespace, buildSwitch, writeDhclientConf } from './build';
+import { buildDhcpNamespace, buildHost, buildManagerSide, buildOobNamespace, buildRouter, buildSwitch, dhcpReservation, writeDhclientConf } from './build';
 import { findHost, readDescription, TestbedPhase, writeDescription, type TestbedDescription, type TestbedHost } from './description';
 import { startDnsmasq } from './dnsmasq';
 import { startIpmiSim, writeIpmiSimConfig } from './ipmi-sim';
 import { Netns, uniqueToken } from './netns';
 import { resolveHosts, TestbedOptionsSchema, type TestbedOptionsInput } from './options';
 import { planTestbed } from './plan';
-import { bootPid, powerOff, powerOn, powerState, type PowerState } from './power';
+import { bootPid, powerOff, powerOn, powerOnRouter, powerState, type PowerState } from './power';
 import { claimSubnet } from './subnet-claim';
 import { destroyTestbed, type TeardownOptions } from './teardown';
 
@@ -199,6 +199,12 @@ async function buildTestbed(
   await writeDhclientConf(description);
   await Promise.all(description.hosts.map((h) => buildHost(description, h, boot)));
   stopIfAsked();
+  if (description.router) {
+    // Before the hosts boot: a tagged host's DHCP goes to the router.
+    await buildRouter(description, description.router);
+    await powerOnRouter(description.router);
+    stopIfAsked();
+  }
 
   const passwords = Object.fromEntries(description.hosts.map((h) => [h.name, randomBytes(6).toString('hex')]));
   await writeBmcCredentials(description.credentialsFile, {
@@ -211,7 +217,7 @@ async function buildTestbed(
     dir: description.dhcp.dir,
     interface: description.dhcp.interface,
     plan: subnetPlan(description.subnet.index),
-    reservations: description.hosts.map((h) => ({ mac: h.nics[0]?.mac ?? '', address: h.address, defaultRoute: h.factory.gateway !== null })),
+    reservations: description.hosts.filter((h) => h.factory.device.vlan === null).map((h) => dhcpReservation(h)),
   });
   await writeDescription(description);
   stopIfAsked();

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Logger } from '../lib/logger';
 import { JsonRpcCode, VdsmError } from '../model/vdsm/error-codes';
 import type { RpcContext, VerbDefinition } from './verbs';
+import { DEFAULT_TRANSPORT_LIMITS } from './limits';
 
 export type JsonRpcId = string | number | null;
 
@@ -53,12 +54,20 @@ class RpcFailure extends Error {
 }
 
 export interface JsonRpcDispatcherOptions {
+  /** Requests running at once per `connectionId`; more are answered with -32000 and not run. @default 32 */
+  maxRequestsInFlight?: number;
+  /** Requests in one batch; a larger batch runs nothing and each member is answered with -32001. @default 32 */
+  maxBatchSize?: number;
   logger?: Logger;
 }
 
 export class JsonRpcDispatcher {
   readonly #verbs: ReadonlyMap<string, VerbDefinition>;
   readonly #log: Logger | undefined;
+  readonly #maxInFlight: number;
+  readonly #maxBatchSize: number;
+  /** Requests running per connection; a connection with none has no entry, so closed ones leave nothing behind. */
+  readonly #inFlight = new Map<string, number>();
 
   constructor(verbs: readonly VerbDefinition[], options: JsonRpcDispatcherOptions = {}) {
     const byMethod = new Map<string, VerbDefinition>();
@@ -68,6 +77,13 @@ export class JsonRpcDispatcher {
     }
     this.#verbs = byMethod;
     this.#log = options.logger;
+    this.#maxInFlight = options.maxRequestsInFlight ?? DEFAULT_TRANSPORT_LIMITS.maxRequestsInFlight;
+    this.#maxBatchSize = options.maxBatchSize ?? DEFAULT_TRANSPORT_LIMITS.maxBatchSize;
+  }
+
+  /** Requests of `connectionId` whose verb is still running. */
+  inFlight(connectionId: string): number {
+    return this.#inFlight.get(connectionId) ?? 0;
   }
 
   /**
@@ -89,7 +105,9 @@ export class JsonRpcDispatcher {
   /** Handles a parsed message: a single request or a batch. */
   async handleMessage(message: unknown, ctx: ConnectionContext): Promise<JsonRpcResponse | JsonRpcResponse[] | null> {
     if (!Array.isArray(message)) return this.#handleOne(message, ctx);
+    // JSON-RPC 2.0: an empty batch is not a batch, and is answered with one error object, not an array.
     if (message.length === 0) return failure(null, JsonRpcCode.INVALID_REQUEST, 'Invalid request: empty batch');
+    if (message.length > this.#maxBatchSize) return this.#refuseBatch(message);
     // Members run concurrently, like VDSM's worker pool (docs/vdsm-wire-protocol.md#concurrency).
     const responses = await Promise.all(message.map((entry) => this.#handleOne(entry, ctx)));
     const answered = responses.filter((r): r is JsonRpcResponse => r !== null);
@@ -106,6 +124,12 @@ export class JsonRpcDispatcher {
     // Only a request without an `id` member is a notification; `"id": null` still gets an answer.
     const isNotification = request.id === undefined;
     const id = request.id ?? null;
+    // Taken before the first await, so the members of a batch are admitted in order.
+    if (!this.#admit(ctx.connectionId)) {
+      this.#log?.warn({ method: request.method, connectionId: ctx.connectionId, limit: this.#maxInFlight }, 'too many requests in flight; refused');
+      const message = `Too many requests in flight on this connection (at most ${this.#maxInFlight}); send it again after an answer arrives`;
+      return isNotification ? null : failure(id, JsonRpcCode.TOO_MANY_REQUESTS, message);
+    }
     try {
       const result = await this.#invoke(request, { ...ctx, requestId: id });
       // VDSM habit: a verb that returns nothing answers `true` (docs/vdsm-wire-protocol.md#requests-and-responses).
@@ -113,7 +137,32 @@ export class JsonRpcDispatcher {
     } catch (err) {
       const { code, message } = this.#toError(request.method, err);
       return isNotification ? null : failure(id, code, message);
+    } finally {
+      this.#release(ctx.connectionId);
     }
+  }
+
+  /** An oversized batch runs nothing; every member that is not a notification learns why (JSON-RPC 2.0: an array). */
+  #refuseBatch(batch: readonly unknown[]): JsonRpcResponse[] | null {
+    this.#log?.warn({ size: batch.length, limit: this.#maxBatchSize }, 'JSON-RPC batch too large; refused');
+    const message = `Batch too large: ${batch.length} requests, at most ${this.#maxBatchSize}; nothing was run`;
+    const answers = batch
+      .filter((entry) => !isNotification(entry))
+      .map((entry) => failure(idOf(entry), JsonRpcCode.BATCH_TOO_LARGE, message));
+    return answers.length > 0 ? answers : null;
+  }
+
+  #admit(connectionId: string): boolean {
+    const running = this.inFlight(connectionId);
+    if (running >= this.#maxInFlight) return false;
+    this.#inFlight.set(connectionId, running + 1);
+    return true;
+  }
+
+  #release(connectionId: string): void {
+    const running = this.inFlight(connectionId) - 1;
+    if (running > 0) this.#inFlight.set(connectionId, running);
+    else this.#inFlight.delete(connectionId);
   }
 
   async #invoke(request: JsonRpcRequest, ctx: RpcContext): Promise<unknown> {
@@ -165,6 +214,12 @@ function serialize(response: JsonRpcResponse): string {
 
 function failure(id: JsonRpcId, code: number, message: string): JsonRpcFailure {
   return { jsonrpc: '2.0', id, error: { code, message } };
+}
+
+/** A well-formed request without `id`: it gets no answer, not even an error. */
+function isNotification(raw: unknown): boolean {
+  const parsed = requestSchema.safeParse(raw);
+  return parsed.success && parsed.data.id === undefined;
 }
 
 /** The request's id if it has a legal one, so even an invalid request's error can be correlated. */

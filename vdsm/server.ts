@@ -8,21 +8,20 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { getLogger, type Logger } from '../lib/logger';
 import { PortInUseError } from '../lib/ports';
 import { JsonRpcDispatcher } from './json-rpc';
-import { DEFAULT_MAX_FRAME_BYTES } from './stomp/frame';
+import { resolveTransportLimits, type TransportLimits } from './limits';
 import { StompServer, type StompRequest } from './stomp/server';
 import { loadTlsMaterial, serverTlsOptions, warnInsecureConnection, warnInsecureListener, type TlsFiles } from './tls';
 import { Destination } from './stomp/destinations';
 import type { AgentEvent, VerbDefinition } from './verbs';
 import type { ConnectionContext } from './json-rpc';
 
-export interface VdsmServerOptions {
+/** Every limit is optional; see {@link TransportLimits} for what each bounds and its default. */
+export interface VdsmServerOptions extends Partial<TransportLimits> {
   /** Where to listen; port 0 picks a free port (see {@link VdsmServer.address}). */
   listen: { host: string; port: number };
   /** PEM files for mutual TLS, or `'insecure'` for plain TCP (development and tests only; logs loud warnings). */
   tls: TlsFiles | 'insecure';
   verbs: readonly VerbDefinition[];
-  /** Largest accepted STOMP frame (headers + body); bigger ones get an ERROR and the connection is closed. @default 4 MiB */
-  maxFrameBytes?: number;
   /**
    * Budget for the TLS handshake plus the STOMP CONNECT frame; VDSM closes sockets that have not finished
    * TLS and protocol detection within 10 s (docs/vdsm-wire-protocol.md#connecting). @default 10000
@@ -37,19 +36,30 @@ export interface VdsmServer {
   readonly address: { host: string; port: number };
   /** Stops listening and ends every connection. */
   close(): Promise<void>;
-  /** Sends a JSON-RPC notification to every `jms.queue.events` subscriber (docs/vdsm-wire-protocol.md#events). */
-  publishEvent(event: AgentEvent): void;
+  /** Sends a JSON-RPC notification to every `jms.queue.events` subscriber (docs/vdsm-wire-protocol.md#events); returns how many got it. */
+  publishEvent(event: AgentEvent): number;
   /** STOMP connections currently open. */
   connections(): number;
+  /** The limits in force (the given ones over the defaults). */
+  readonly limits: TransportLimits;
 }
 
 export async function startVdsmServer(options: VdsmServerOptions): Promise<VdsmServer> {
   const log = options.logger ?? getLogger('agent-transport');
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
-  const dispatcher = new JsonRpcDispatcher(options.verbs, { logger: log });
+  const limits = resolveTransportLimits({
+    maxConnections: options.maxConnections,
+    maxRequestsInFlight: options.maxRequestsInFlight,
+    maxBatchSize: options.maxBatchSize,
+    maxFrameBytes: options.maxFrameBytes,
+    maxOutgoingBytes: options.maxOutgoingBytes,
+  });
+  const dispatcher = new JsonRpcDispatcher(options.verbs, { logger: log, maxRequestsInFlight: limits.maxRequestsInFlight, maxBatchSize: limits.maxBatchSize });
   const stomp = new StompServer({
     onRequest: (request) => dispatcher.handleText(request.body, connectionContext(request)),
-    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    maxFrameBytes: limits.maxFrameBytes,
+    maxConnections: limits.maxConnections,
+    maxOutgoingBytes: limits.maxOutgoingBytes,
     connectTimeoutMs: handshakeTimeoutMs,
     logger: log,
   });
@@ -93,21 +103,27 @@ export async function startVdsmServer(options: VdsmServerOptions): Promise<VdsmS
     });
     server = tlsServer;
   }
+  // Backstop under the STOMP limit: sockets still in their TLS handshake are not STOMP connections yet, and a
+  // flood of them must not grow without bound either. Node closes sockets beyond this at accept.
+  server.maxConnections = 2 * limits.maxConnections;
+  server.on('drop', (dropped) => log.warn({ remoteAddress: plainAddress(dropped?.remoteAddress), limit: server.maxConnections }, 'too many TCP connections; closed one at accept'));
 
   const address = await listen(server, options.listen);
   server.on('error', (err) => log.error({ err }, 'agent listener error'));
   if (options.tls === 'insecure') warnInsecureListener(log, address);
-  else log.info(address, 'agent listening (mutual TLS)');
+  else log.info({ ...address, limits }, 'agent listening (mutual TLS)');
 
   let closing: Promise<void> | undefined;
   return {
     address,
+    limits,
     connections: () => stomp.connectionCount(),
     publishEvent(event) {
       // VDSM stamps events with a monotonic millisecond clock (docs/vdsm-wire-protocol.md#events).
       const params = { notify_time: Number(process.hrtime.bigint() / 1_000_000n), ...event.params };
       const delivered = stomp.publish(Destination.EVENTS, JSON.stringify({ jsonrpc: '2.0', method: event.method, params }));
       log.debug({ method: event.method, delivered }, 'event published');
+      return delivered;
     },
     close() {
       closing ??= new Promise<void>((resolvePromise) => {

@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { Logger } from '../lib/logger';
+import { FAILURE_CONVERTER_PATH } from '../lib/temporal/data-converter';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -9,6 +10,8 @@ export async function bundleWorkflows(log: Logger): Promise<string> {
   const started = Date.now();
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    // Failure messages raised in workflow code go into payloads too (lib/temporal/failure-converter.cjs).
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: {
       log: () => undefined,
       trace: () => undefined,

@@ -9,14 +9,22 @@ import { SecretResolver, type SecretPolicy } from '../activities/secrets';
 import type { ConfirmLoopOptions } from '../activities/setup-networks-with-confirm';
 import type { Logger } from '../lib/logger';
 import type { ResourceStack } from '../lib/resource-stack';
+import { describeTemporalConfig, nativeConnectionOptions, type TemporalConnectionConfig } from '../lib/temporal/connection';
 import { TASK_QUEUE } from '../lib/temporal/constants';
+import { hostprovDataConverter } from '../lib/temporal/data-converter';
+import { loadPayloadKeys } from '../lib/temporal/payload-keys';
 import { DEFAULT_STORE_FILE, openStore } from '../store/open';
 import { WORKFLOWS_PATH } from './bundle';
 import { installTemporalRuntime } from './runtime';
 
 export interface WorkerOptions {
-  address: string;
-  namespace: string;
+  /** Address, namespace, TLS, API key (lib/temporal/connection.ts). */
+  temporal: TemporalConnectionConfig;
+  /**
+   * Encrypt payloads with the keys in `<secretsDir>/payload-keys/` (lib/temporal/payload-keys.ts); off
+   * only for deployments whose clients do not encrypt either. @default true
+   */
+  encryptPayloads?: boolean;
   /** @default 'host-provisioning' */
   taskQueue?: string;
   /** Holds the SQLite store unless `database` is given. */
@@ -65,18 +73,22 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   stopping?.throwIfAborted();
   installTemporalRuntime();
   const secrets = new SecretResolver(options.secrets);
+  const encryptPayloads = options.encryptPayloads ?? true;
+  // Read before anything starts: a missing or unsafe key fails the start, naming the file.
+  const payloadKeys = encryptPayloads ? loadPayloadKeys(secrets.secretsDir) : null;
   const allowInsecureAgents = options.allowInsecureAgents ?? false;
   const store = await openStore(options.database ?? join(options.dataDir, DEFAULT_STORE_FILE));
   const graceMs = options.shutdownGraceMs ?? 10_000;
   let connection: NativeConnection | undefined;
   let worker: Worker;
   try {
-    connection = await NativeConnection.connect({ address: options.address });
+    connection = await NativeConnection.connect(nativeConnectionOptions(options.temporal));
     stopping?.throwIfAborted();
     if (!options.workflowBundlePath) options.log.info({ workflowsPath: WORKFLOWS_PATH }, 'bundling workflows');
     worker = await Worker.create({
       connection,
-      namespace: options.namespace,
+      namespace: options.temporal.namespace,
+      dataConverter: hostprovDataConverter(payloadKeys),
       taskQueue: options.taskQueue ?? TASK_QUEUE,
       ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
       activities: createActivities({ store, access: { secrets, allowInsecureAgents }, ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}) }),
@@ -91,7 +103,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   }
   const openConnection = connection;
   options.log.info(
-    { taskQueue: options.taskQueue ?? TASK_QUEUE, namespace: options.namespace, address: options.address, secretsDir: secrets.secretsDir, secretEnvPrefix: secrets.envPrefix, allowInsecureAgents },
+    {
+      taskQueue: options.taskQueue ?? TASK_QUEUE,
+      temporal: describeTemporalConfig(options.temporal),
+      payloadEncryption: payloadKeys ? { primaryKey: payloadKeys.primaryId, keys: payloadKeys.keys.size } : 'off',
+      secretsDir: secrets.secretsDir,
+      secretEnvPrefix: secrets.envPrefix,
+      allowInsecureAgents,
+    },
     'worker polling',
   );
   const done = worker.run().finally(async () => {

@@ -1,6 +1,8 @@
 /**
  * Starting and following install-host executions (the CLI, the demo and the benchmark use this; the Java
- * engine does the equivalent with its own Temporal client and the JSON Schema in schemas/).
+ * engine does the equivalent with its own Temporal client and the JSON Schema in schemas/). The `Client`
+ * comes from lib/temporal/connection.ts (`connectClient`), which gives it the connection settings and the
+ * payload codec every hostprov process shares.
  *
  * One install per host at a time: the workflow id is derived from the host id, and a start while one runs
  * attaches to it (conflict policy USE_EXISTING). A finished install may be run again (reuse policy

@@ -8,23 +8,43 @@ import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
 
 const NON_RETRYABLE = [...NON_RETRYABLE_FAILURE_TYPES];
 
+/**
+ * How soon an attempt counts as lost when its worker stops heart-beating (a worker killed outright): the
+ * activity is then retried on another worker, instead of after its whole start-to-close budget. Activities
+ * heartbeat every second while they run (activities/heartbeat.ts).
+ */
+const HEARTBEAT_TIMEOUT = '10 seconds';
+
 /** One quick RPC to an agent (capabilities, getRoute, setSafeNetworkConfig). */
 export const agentCall: ActivityOptions = {
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 };
 
 /** Writes to the attachment store. */
 export const storeCall: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+};
+
+/**
+ * Compensating writes to the attachment store: retried until they succeed, however long the database is
+ * away (no attempt limit, no overall timeout), so a compensation is never skipped. Only a final refusal
+ * (the store's rules, a malformed snapshot) ends it, and the saga reports that beside the outcome.
+ */
+export const storeCompensation: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', nonRetryableErrorTypes: NON_RETRYABLE },
 };
 
 /** Polls an agent until it answers; heartbeats every poll, so a dead worker is noticed quickly. */
 export function waitForAgentProfile(waitSeconds: number): ActivityOptions {
   return {
     startToCloseTimeout: `${waitSeconds + 60} seconds`,
-    heartbeatTimeout: '20 seconds',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
   };
 }
@@ -44,5 +64,6 @@ export function applyWithConfirmProfile(connectivityTimeoutSeconds: number): Act
 /** A fence operation through the proxy host (a reboot takes seconds to minutes). */
 export const fence: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
 };

@@ -2,13 +2,15 @@
  * install-host: probe → getRoute → devise ovirtmgmt → record attachments → setupNetworks under a
  * connectivity check (the host rolls back by itself unless we confirm) → commit → fence/reboot → verify.
  *
- * A saga: once attachments are recorded, their compensation is registered; it runs (non-cancellably) when
- * the host rolls back or any later step fails, so the store never claims a network the host does not have.
+ * A saga (workflows/saga.ts): recording the attachments registers their compensation. A step that decides
+ * the outcome early (no route, already configured, a refusal, the host rolled back, verification failed)
+ * throws a `SagaStop`; any other error ends it `failed`. Either way the saga compensates in one place,
+ * non-cancellably, and a failed compensation is reported in `result.compensation` beside the outcome.
  * Outcomes are results, not workflow failures: `configured | already-configured | skipped-no-route |
  * rolled-back | failed`. Only invalid input fails the execution itself.
  */
-import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, uuid4, type ActivityOptions } from '@temporalio/workflow';
-import type { InstallHostActivities, SetupNetworksOutcome } from '../activities/types';
+import { ApplicationFailure, isCancellation, patched, proxyActivities, uuid4, type ActivityOptions } from '@temporalio/workflow';
+import type { AttachmentsSnapshot, HostProbe, InstallHostActivities, SetupNetworksOutcome } from '../activities/types';
 import { chooseManagementDevice } from '../model/install-host/choose-device';
 import {
   CommitMode,
@@ -21,169 +23,249 @@ import {
 import { deviseManagementNetwork } from '../model/install-host/devise-management-network';
 import { FailureType, isRetryable } from '../model/failures';
 import { verifyManagementNetwork } from '../model/install-host/verify-management-network';
-import { agentCall, applyWithConfirmProfile, fence, storeCall, waitForAgentProfile } from './activity-options';
+import type { SagaFailure } from '../model/saga';
+import { agentCall, applyWithConfirmProfile, fence, storeCall, storeCompensation, waitForAgentProfile } from './activity-options';
 import { InstallProgress } from './install-progress';
 import { InstallPhase } from './messages';
+import { runSaga, SagaStop, type Saga } from './saga';
+
+/** `patched()` id of the rule that refuses a VM network on a bond in mode 0, 5 or 6 (model/network/bond-modes.ts). */
+export const BOND_MODE_RULE_PATCH = 'devise-refuses-vm-network-on-forbidden-bond-mode';
 
 /** Cluster level from which the host commits in the same call (docs/engine-host-networking.md#committing-the-change). */
 const COMMIT_ON_SUCCESS_LEVEL = [4, 3] as const;
+
+/**
+ * Executions recorded before a failed compensation was a result: there, one that failed after an error or a
+ * cancellation failed the execution. Replaying them must do the same; new executions record it instead.
+ */
+export const FAILED_COMPENSATION_IS_RECORDED = 'failed-compensation-is-recorded';
+
+type Devised = Extract<ReturnType<typeof deviseManagementNetwork>, { kind: 'configure' }>;
+
+/** What every step of one install shares: the input, the host's endpoint, the visible progress, the result so far. */
+interface Install {
+  input: InstallHostInput;
+  endpoint: InstallHostInput['agent'] & { host: string };
+  progress: InstallProgress;
+  result: InstallHostResult;
+  /** The activities, each call carrying its own one-line summary (shown next to it in the Web UI). */
+  via(profile: ActivityOptions, summary: string): InstallHostActivities;
+}
+
+export async function installHost(request: InstallHostRequest): Promise<InstallHostResult> {
+  const install = begin(parseInput(request));
+  const end = await runSaga((saga) => pipeline(install, saga), {
+    failedOutcome: InstallOutcome.FAILED,
+    failureOf,
+    // A step's own stop never failed the execution, even before; errors and cancellations did.
+    recordsFailedCompensation: ({ stopped }) => stopped || patched(FAILED_COMPENSATION_IS_RECORDED),
+  });
+  const { result, progress } = install;
+  result.outcome = end.outcome;
+  result.failure = end.failure;
+  result.compensation = end.compensation;
+  progress.result = result;
+  progress.enter(end.outcome);
+  return result;
+}
+
+/** The install, step by step; each step either returns what the next needs or throws a `SagaStop`. */
+async function pipeline(install: Install, saga: Saga): Promise<InstallOutcome> {
+  await waitForAgent(install);
+  const caps = await probe(install);
+  const device = await chooseDevice(install, caps);
+  const devised = devise(install, caps, device);
+  const request = prepareRequest(install, caps, devised);
+  await recordAttachments(install, saga, devised);
+  await applyUnderConnectivityCheck(install, devised, request.options);
+  await commit(install, request.hostCommits);
+  await fenceReboot(install);
+  await verify(install, devised);
+  return InstallOutcome.CONFIGURED;
+}
+
+function parseInput(request: InstallHostRequest): InstallHostInput {
+  const parsed = InstallHostInput.safeParse(request);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
+  throw ApplicationFailure.create({ message: `invalid install-host input: ${issues.join('; ')}`, type: FailureType.INVALID_INPUT, nonRetryable: !isRetryable(FailureType.INVALID_INPUT), details: issues });
+}
+
+function begin(input: InstallHostInput): Install {
+  const progress = new InstallProgress(input.host.name, input.host.clusterId);
+  return {
+    input,
+    endpoint: { ...input.agent, host: input.agent.host ?? input.host.address },
+    progress,
+    result: {
+      version: CONTRACT_VERSION,
+      hostId: input.host.id,
+      outcome: InstallOutcome.FAILED,
+      device: null,
+      rule: null,
+      ruleDetail: '',
+      setupNetworksRequest: null,
+      steps: progress.steps,
+      failure: null,
+      compensation: null,
+    },
+    via: (profile, summary) => proxyActivities<InstallHostActivities>({ ...profile, summary: summary.slice(0, 200) }),
+  };
+}
+
+function pingSummary({ endpoint }: Install): string {
+  return `Host.ping2 ${endpoint.host}:${endpoint.port}`;
+}
+
+async function waitForAgent(install: Install): Promise<void> {
+  const { progress, endpoint, input } = install;
+  progress.enter(InstallPhase.WAIT_AGENT);
+  const summary = pingSummary(install);
+  await progress.step('wait-agent', summary, () =>
+    install.via(waitForAgentProfile(input.policy.agentWaitSeconds), summary).waitForAgent({ endpoint, timeoutSeconds: input.policy.agentWaitSeconds }),
+  );
+}
+
+async function probe({ progress, endpoint, input, via }: Install): Promise<HostProbe['capabilities']> {
+  progress.enter(InstallPhase.PROBE);
+  const { capabilities } = await progress.step('probe', 'Host.getCapabilities', () => via(agentCall, `Host.getCapabilities of ${input.host.name}`).probeCapabilities(endpoint), (p) =>
+    `${Object.keys(p.capabilities.nics).length} nics, ${Object.keys(p.capabilities.bondings).length} bonds, ${Object.keys(p.capabilities.networks).length} networks, lastClientIface ${p.capabilities.lastClientIface || '(none)'}`,
+  );
+  return capabilities;
+}
+
+/** The device that reaches the manager; a host without one is skipped, visibly. */
+async function chooseDevice({ progress, endpoint, input, result, via }: Install, caps: HostProbe['capabilities']): Promise<string> {
+  progress.enter(InstallPhase.ROUTE);
+  const summary = `Host.getRoute(${input.managerAddress})`;
+  const routed = await progress.step('route', summary, () =>
+    via(agentCall, summary).findRouteToManager({ endpoint, managerAddress: input.managerAddress, hostAddress: input.host.address }),
+    (r) => (r.route.kind === 'route' ? `dev ${r.route.device}` : r.route.kind === 'no-route' ? `no route: ${r.route.reason}` : 'agent has no Host.getRoute (older agent)'),
+  );
+  const choice = chooseManagementDevice({ route: routed.route, lastClientIface: caps.lastClientIface, hostAddresses: routed.hostAddresses, caps, managerAddress: input.managerAddress });
+  result.device = choice.device;
+  result.rule = choice.rule;
+  result.ruleDetail = choice.detail;
+  progress.note('choose-device', choice.device ? 'ok' : 'skipped', choice.detail);
+  if (!choice.device) throw new SagaStop(InstallOutcome.SKIPPED_NO_ROUTE);
+  return choice.device;
+}
+
+/** ovirtmgmt as the data center defines it, on that device; or why there is nothing to do, or why it cannot be. */
+function devise({ progress, input }: Install, caps: HostProbe['capabilities'], device: string): Devised {
+  progress.enter(InstallPhase.DEVISE);
+  // Asked only for a bond under the device, so executions on other devices record no marker.
+  const devised = deviseManagementNetwork(caps, device, input.managementNetwork, { checkBondMode: () => patched(BOND_MODE_RULE_PATCH) });
+  if (devised.kind === 'already-configured') {
+    progress.note('devise', 'skipped', devised.detail);
+    throw new SagaStop(InstallOutcome.ALREADY_CONFIGURED);
+  }
+  if (devised.kind === 'failed') {
+    progress.note('devise', 'failed', devised.message);
+    throw new SagaStop(InstallOutcome.FAILED, { type: devised.type, message: devised.message });
+  }
+  progress.note('devise', 'ok', devised.detail);
+  return devised;
+}
 
 function atLeast(level: string, [major, minor]: readonly [number, number]): boolean {
   const [a = 0, b = 0] = level.split('.').map(Number);
   return a > major || (a === major && b >= minor);
 }
 
-export async function installHost(request: InstallHostRequest): Promise<InstallHostResult> {
-  const parsed = InstallHostInput.safeParse(request);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
-    throw ApplicationFailure.create({ message: `invalid install-host input: ${issues.join('; ')}`, type: FailureType.INVALID_INPUT, nonRetryable: !isRetryable(FailureType.INVALID_INPUT), details: issues });
-  }
-  const input = parsed.data;
-  const progress = new InstallProgress(input.host.name, input.host.clusterId);
-  const policy = input.policy;
-  const mgmt = input.managementNetwork;
-  const endpoint = { ...input.agent, host: input.agent.host ?? input.host.address };
+type RequestOptions = { connectivityCheck: string; connectivityTimeout: string; commitOnSuccess: boolean };
 
-  // Each call carries its own one-line summary, shown next to the activity in the Web UI.
-  const via = (profile: ActivityOptions, summary: string) => proxyActivities<InstallHostActivities>({ ...profile, summary: summary.slice(0, 200) });
-  const waitProfile = waitForAgentProfile(policy.agentWaitSeconds);
+/** Fixes the exact setupNetworks request (into the result), and whether the host commits it itself. */
+function prepareRequest({ input, result }: Install, caps: HostProbe['capabilities'], devised: Devised): { hostCommits: boolean; options: RequestOptions } {
+  const { policy } = input;
+  const hostCommits =
+    policy.commitMode === CommitMode.COMMIT_ON_SUCCESS ||
+    (policy.commitMode === CommitMode.AUTO && atLeast(input.clusterLevel, COMMIT_ON_SUCCESS_LEVEL) && caps.clusterLevels.some((l) => atLeast(l, COMMIT_ON_SUCCESS_LEVEL)));
+  const options = { connectivityCheck: 'true', connectivityTimeout: String(policy.connectivityTimeoutSeconds), commitOnSuccess: hostCommits };
+  result.setupNetworksRequest = { networks: devised.networks, bondings: {}, options };
+  return { hostCommits, options };
+}
 
-  const result: InstallHostResult = {
-    version: CONTRACT_VERSION,
-    hostId: input.host.id,
-    outcome: InstallOutcome.FAILED,
-    device: null,
-    rule: null,
-    ruleDetail: '',
-    setupNetworksRequest: null,
-    steps: progress.steps,
-    failure: null,
-  };
-  const finish = (outcome: InstallHostResult['outcome'], failure: InstallHostResult['failure'] = null): InstallHostResult => {
-    result.outcome = outcome;
-    result.failure = failure;
-    progress.result = result;
-    progress.enter(outcome);
-    return result;
-  };
-
-  const compensations: Array<() => Promise<unknown>> = [];
-  const compensate = async (): Promise<void> => {
-    if (!compensations.length) return;
+/** Writes the intent before the host changes; from here on, the saga can put the store back. */
+async function recordAttachments({ progress, input, via }: Install, saga: Saga, devised: Devised): Promise<void> {
+  const name = input.managementNetwork.name;
+  progress.enter(InstallPhase.RECORD);
+  const snapshot: AttachmentsSnapshot = await progress.step('record-attachments', `intent: ${name} on ${devised.baseDevice}`, () =>
+    via(storeCall, `record attachment ${name} on ${devised.baseDevice}`).recordAttachments({ hostId: input.host.id, attachments: [devised.attachment], requestedBy: `install-host` }),
+  );
+  saga.register(async (why) => {
     progress.enter(InstallPhase.COMPENSATE);
-    await CancellationScope.nonCancellable(async () => {
-      for (const undo of compensations.splice(0).reverse()) await undo();
-    });
-  };
-
-  try {
-    progress.enter(InstallPhase.WAIT_AGENT);
-    const pingSummary = `Host.ping2 ${endpoint.host}:${endpoint.port}`;
-    await progress.step('wait-agent', pingSummary, () => via(waitProfile, pingSummary).waitForAgent({ endpoint, timeoutSeconds: policy.agentWaitSeconds }));
-
-    progress.enter(InstallPhase.PROBE);
-    const { capabilities: caps } = await progress.step('probe', 'Host.getCapabilities', () => via(agentCall, `Host.getCapabilities of ${input.host.name}`).probeCapabilities(endpoint), (p) =>
-      `${Object.keys(p.capabilities.nics).length} nics, ${Object.keys(p.capabilities.bondings).length} bonds, ${Object.keys(p.capabilities.networks).length} networks, lastClientIface ${p.capabilities.lastClientIface || '(none)'}`,
+    await progress.step('compensate-attachments', `${why?.type ?? 'stopped'}: restore recorded attachments`, () =>
+      via(storeCompensation, `compensate attachment ${name} of ${input.host.name}`).compensateAttachments(snapshot),
     );
+  });
+}
 
-    progress.enter(InstallPhase.ROUTE);
-    const routeSummary = `Host.getRoute(${input.managerAddress})`;
-    const routed = await progress.step('route', routeSummary, () =>
-      via(agentCall, routeSummary).findRouteToManager({ endpoint, managerAddress: input.managerAddress, hostAddress: input.host.address }),
-      (r) => (r.route.kind === 'route' ? `dev ${r.route.device}` : r.route.kind === 'no-route' ? `no route: ${r.route.reason}` : 'agent has no Host.getRoute (older agent)'),
-    );
-    const choice = chooseManagementDevice({
-      route: routed.route,
-      lastClientIface: caps.lastClientIface,
-      hostAddresses: routed.hostAddresses,
-      caps,
-      managerAddress: input.managerAddress,
-    });
-    result.device = choice.device;
-    result.rule = choice.rule;
-    result.ruleDetail = choice.detail;
-    progress.note('choose-device', choice.device ? 'ok' : 'skipped', choice.detail);
-    if (!choice.device) return finish(InstallOutcome.SKIPPED_NO_ROUTE);
-
-    progress.enter(InstallPhase.DEVISE);
-    const devised = deviseManagementNetwork(caps, choice.device, mgmt);
-    if (devised.kind === 'already-configured') {
-      progress.note('devise', 'skipped', devised.detail);
-      return finish(InstallOutcome.ALREADY_CONFIGURED);
-    }
-    if (devised.kind === 'failed') {
-      progress.note('devise', 'failed', devised.message);
-      return finish(InstallOutcome.FAILED, { type: devised.type, message: devised.message });
-    }
-    progress.note('devise', 'ok', devised.detail);
-
-    const hostCommits =
-      policy.commitMode === CommitMode.COMMIT_ON_SUCCESS ||
-      (policy.commitMode === CommitMode.AUTO && atLeast(input.clusterLevel, COMMIT_ON_SUCCESS_LEVEL) && caps.clusterLevels.some((l) => atLeast(l, COMMIT_ON_SUCCESS_LEVEL)));
-    const options = { connectivityCheck: 'true', connectivityTimeout: String(policy.connectivityTimeoutSeconds), commitOnSuccess: hostCommits };
-    result.setupNetworksRequest = { networks: devised.networks, bondings: {}, options };
-
-    progress.enter(InstallPhase.RECORD);
-    const recordSummary = `intent: ${mgmt.name} on ${devised.baseDevice}`;
-    const snapshot = await progress.step('record-attachments', recordSummary, () =>
-      via(storeCall, `record attachment ${mgmt.name} on ${devised.baseDevice}`).recordAttachments({ hostId: input.host.id, attachments: [devised.attachment], requestedBy: `install-host` }),
-    );
-    compensations.push(() => via(storeCall, `compensate attachment ${mgmt.name} of ${input.host.name}`).compensateAttachments(snapshot));
-
-    progress.enter(InstallPhase.APPLY);
-    const requestId = uuid4();
-    const applySummary = `Host.setupNetworks ${mgmt.name} (confirm within ${policy.connectivityTimeoutSeconds}s)`;
-    const applied: SetupNetworksOutcome = await progress.step(
-      'setup-networks',
-      applySummary,
-      () => via(applyWithConfirmProfile(policy.connectivityTimeoutSeconds), applySummary).setupNetworksWithConfirm({ endpoint, requestId, networks: devised.networks, bondings: {}, options, connectivityTimeoutSeconds: policy.connectivityTimeoutSeconds }),
-      (o) => (o.status === 'applied' ? `applied and confirmed (${o.confirmations} confirmations)` : `host rolled back: code ${o.code} ${o.message}`),
-    );
-    if (applied.status === 'rolled-back') {
-      await progress.step('compensate-attachments', 'host rolled back: restore recorded attachments', compensate);
-      return finish(InstallOutcome.ROLLED_BACK, { type: FailureType.CONNECTIVITY_CHECK_FAILED, message: `host rolled back the change (code ${applied.code}: ${applied.message})` });
-    }
-
-    progress.enter(InstallPhase.COMMIT);
-    if (hostCommits) progress.note('commit', 'ok', 'committed by the host (commitOnSuccess)');
-    else await progress.step('commit', 'Host.setSafeNetworkConfig', () => via(agentCall, `Host.setSafeNetworkConfig on ${input.host.name}`).setSafeNetworkConfig(endpoint));
-
-    progress.enter(InstallPhase.REBOOT);
-    const pm = input.powerManagement;
-    if (!policy.reboot) progress.note('reboot', 'skipped', 'reboot disabled by policy');
-    else if (!pm) progress.note('reboot', 'skipped', 'no power management configured');
-    else {
-      const { proxy, ...powerManagement } = pm;
-      const proxyEndpoint = { ...proxy.agent, host: proxy.agent.host };
-      const fenceSummary = `Host.fenceNode reboot via ${proxy.name}`;
-      await progress.step('fence-reboot', fenceSummary, () => via(fence, fenceSummary).fenceHost({ proxy: proxyEndpoint, powerManagement, action: 'reboot' }), (r) =>
-        `power ${r.power}${r.operationStatus ? `, ${r.operationStatus}` : ''}`,
-      );
-      await progress.step('wait-agent-after-reboot', pingSummary, () => via(waitProfile, `${pingSummary} after the reboot`).waitForAgent({ endpoint, timeoutSeconds: policy.agentWaitSeconds }));
-    }
-
-    progress.enter(InstallPhase.VERIFY);
-    const verifySummary = `${mgmt.name} as devised, netConfigDirty False`;
-    const after = await progress.step('verify', verifySummary, () => via(agentCall, `verify: ${verifySummary}`).probeCapabilities(endpoint));
-    const problems = verifyManagementNetwork(after.capabilities, mgmt.name, devised.networks[mgmt.name] ?? {});
-    if (problems.length) {
-      progress.note('verify-result', 'failed', problems.join('; '));
-      await progress.step('compensate-attachments', 'verification failed: restore recorded attachments', compensate);
-      return finish(InstallOutcome.FAILED, { type: FailureType.VERIFICATION_FAILED, message: problems.join('; ') });
-    }
-    progress.note('verify-result', 'ok', `${mgmt.name} reported as devised`);
-    return finish(InstallOutcome.CONFIGURED);
-  } catch (err) {
-    // A visible step, like the compensations above, so operators see the undo after the failed step. The
-    // step record is workflow state only (no command), so recorded histories replay unchanged.
-    if (compensations.length) await progress.step('compensate-attachments', `${failureOf(err).type}: restore recorded attachments`, compensate);
-    if (isCancellation(err)) throw err;
-    return finish(InstallOutcome.FAILED, failureOf(err));
+/** setupNetworks with the confirm loop; a host that rolled back ends the install `rolled-back`. */
+async function applyUnderConnectivityCheck({ progress, endpoint, input, via }: Install, devised: Devised, options: RequestOptions): Promise<void> {
+  const timeout = input.policy.connectivityTimeoutSeconds;
+  progress.enter(InstallPhase.APPLY);
+  const requestId = uuid4();
+  const summary = `Host.setupNetworks ${input.managementNetwork.name} (confirm within ${timeout}s)`;
+  const applied: SetupNetworksOutcome = await progress.step(
+    'setup-networks',
+    summary,
+    () => via(applyWithConfirmProfile(timeout), summary).setupNetworksWithConfirm({ endpoint, requestId, networks: devised.networks, bondings: {}, options, connectivityTimeoutSeconds: timeout }),
+    (o) => (o.status === 'applied' ? `applied and confirmed (${o.confirmations} confirmations)` : `host rolled back: code ${o.code} ${o.message}`),
+  );
+  if (applied.status === 'rolled-back') {
+    throw new SagaStop(InstallOutcome.ROLLED_BACK, { type: FailureType.CONNECTIVITY_CHECK_FAILED, message: `host rolled back the change (code ${applied.code}: ${applied.message})` });
   }
 }
 
-function failureOf(err: unknown): { type: string; message: string } {
+async function commit({ progress, endpoint, input, via }: Install, hostCommits: boolean): Promise<void> {
+  progress.enter(InstallPhase.COMMIT);
+  if (hostCommits) progress.note('commit', 'ok', 'committed by the host (commitOnSuccess)');
+  else await progress.step('commit', 'Host.setSafeNetworkConfig', () => via(agentCall, `Host.setSafeNetworkConfig on ${input.host.name}`).setSafeNetworkConfig(endpoint));
+}
+
+/** Proves the change survives a reboot: fence-reboot through the proxy, then wait for the host to answer again. */
+async function fenceReboot(install: Install): Promise<void> {
+  const { progress, endpoint, input, via } = install;
+  progress.enter(InstallPhase.REBOOT);
+  const pm = input.powerManagement;
+  if (!input.policy.reboot || !pm) {
+    progress.note('reboot', 'skipped', pm ? 'reboot disabled by policy' : 'no power management configured');
+    return;
+  }
+  const { proxy, ...powerManagement } = pm;
+  const fenceSummary = `Host.fenceNode reboot via ${proxy.name}`;
+  await progress.step('fence-reboot', fenceSummary, () => via(fence, fenceSummary).fenceHost({ proxy: { ...proxy.agent, host: proxy.agent.host }, powerManagement, action: 'reboot' }), (r) =>
+    `power ${r.power}${r.operationStatus ? `, ${r.operationStatus}` : ''}`,
+  );
+  const summary = pingSummary(install);
+  const waitSeconds = input.policy.agentWaitSeconds;
+  try {
+    await progress.step('wait-agent-after-reboot', summary, () => via(waitForAgentProfile(waitSeconds), `${summary} after the reboot`).waitForAgent({ endpoint, timeoutSeconds: waitSeconds }));
+  } catch (err) {
+    // Still an error, not a stop: the same words, saying where it happened.
+    if (isCancellation(err)) throw err;
+    const { type, message } = failureOf(err);
+    throw ApplicationFailure.create({ type, message: `${input.host.name} did not come back after the reboot: ${message}`, nonRetryable: true });
+  }
+}
+
+/** The host must report ovirtmgmt exactly as devised, and a clean configuration. */
+async function verify({ progress, endpoint, input, via }: Install, devised: Devised): Promise<void> {
+  const name = input.managementNetwork.name;
+  progress.enter(InstallPhase.VERIFY);
+  const summary = `${name} as devised, netConfigDirty False`;
+  const after = await progress.step('verify', summary, () => via(agentCall, `verify: ${summary}`).probeCapabilities(endpoint));
+  const problems = verifyManagementNetwork(after.capabilities, name, devised.networks[name] ?? {});
+  if (problems.length) {
+    progress.note('verify-result', 'failed', problems.join('; '));
+    throw new SagaStop(InstallOutcome.FAILED, { type: FailureType.VERIFICATION_FAILED, message: problems.join('; ') });
+  }
+  progress.note('verify-result', 'ok', `${name} reported as devised`);
+}
+
+function failureOf(err: unknown): SagaFailure {
   let cause: unknown = err;
   while (cause instanceof Error && 'cause' in cause && cause.cause) cause = cause.cause;
   if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'ApplicationFailure', message: cause.message };

@@ -28,8 +28,22 @@ export class UnsafeBatchArgumentError extends Error {
     readonly value: unknown,
     readonly reason: string,
   ) {
-    super(`${field}: ${reason} (got ${JSON.stringify(value)})`);
+    super(`${field}: ${reason} (got ${describeValue(value)})`);
   }
+}
+
+/**
+ * A refused value for a message: JSON where JSON can say it, never an exception of its own (a BigInt or a
+ * cycle would make JSON.stringify throw), and short (a hostile value may be megabytes).
+ */
+function describeValue(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = typeof value === 'bigint' ? `${value}n` : `a ${typeof value}`;
+  }
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
 /**

@@ -16,7 +16,7 @@
 import type { Logger } from '../../lib/logger';
 import { MAIN_TABLE, type KernelState, type Plan } from '../../model/net-state';
 import { canonicalizeRequest } from '../../model/network/canonicalize';
-import { mergeRunningConfig, southboundOf, type BlockingDhcpWait, type RunningConfig } from '../../model/network/config';
+import { mergeRunningConfig, ownEntry, southboundOf, type BlockingDhcpWait, type RunningConfig } from '../../model/network/config';
 import { desiredStateForChange, desiredStateFromSnapshot, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { validateRequest } from '../../model/network/validate';
@@ -402,7 +402,7 @@ function withoutMissingNics(safe: RunningConfig, current: KernelState, log: Logg
     return ok;
   }));
   const networks = Object.fromEntries(Object.entries(safe.networks).filter(([name, net]) => {
-    const ok = (net.nic === undefined || nic(net.nic)) && (net.bonding === undefined || bonds[net.bonding] !== undefined || current.links.some((l) => l.name === net.bonding));
+    const ok = (net.nic === undefined || nic(net.nic)) && (net.bonding === undefined || ownEntry(bonds, net.bonding) !== undefined || current.links.some((l) => l.name === net.bonding));
     if (!ok) log.warn({ network: name, nic: net.nic, bonding: net.bonding }, 'not restoring network: its device is missing');
     return ok;
   }));

@@ -9,7 +9,9 @@ import { startAgent } from '../../agent/agent-service';
 import { PausePoint, TEST_PAUSE_ENV } from '../../agent/network/test-pause';
 import { getLogger } from '../../lib/logger';
 import { VDSM_PORT } from '../../model/vdsm/port';
+import { DEFAULT_TRANSPORT_LIMITS, TransportLimitFields } from '../../vdsm/limits';
 import { UsageError } from '../usage-error';
+import { parseFlags } from '../flags';
 import { waitForStopSignal } from '../signals';
 
 const AgentFlags = z
@@ -23,8 +25,18 @@ const AgentFlags = z
     insecure: z.boolean().default(false),
     fenceAgentDir: z.string().optional(),
     vdsmCompat: z.boolean().default(false),
+    maxConnections: limitFlag('maxConnections'),
+    maxRequestsInFlight: limitFlag('maxRequestsInFlight'),
+    maxBatchSize: limitFlag('maxBatchSize'),
+    maxFrameBytes: limitFlag('maxFrameBytes'),
+    maxOutgoingBytes: limitFlag('maxOutgoingBytes'),
   })
   .strict();
+
+/** A transport limit flag: a decimal number in the limit's legal range, or absent for the default. */
+function limitFlag(name: keyof typeof TransportLimitFields.shape) {
+  return z.coerce.number().pipe(TransportLimitFields.shape[name]).optional();
+}
 
 /** Test-only (agent/network/test-pause.ts): where a kill-point test wants the agent to stop. */
 const TestPauseAt = z.enum(PausePoint).optional();
@@ -50,8 +62,13 @@ export function register(program: Command): void {
     .option('--insecure', 'plain TCP without client authentication (local development only)')
     .option('--fence-agent-dir <dir>', 'where fence_* agents live', '/usr/sbin')
     .option('--vdsm-compat', 'behave like stock VDSM: only its verbs (hides Host.getRoute), no joining of repeated request ids')
+    .option('--max-connections <n>', `open STOMP connections; one more gets ERROR "Too many connections" (default ${DEFAULT_TRANSPORT_LIMITS.maxConnections})`)
+    .option('--max-requests-in-flight <n>', `JSON-RPC requests running per connection; more get -32000 (default ${DEFAULT_TRANSPORT_LIMITS.maxRequestsInFlight})`)
+    .option('--max-batch-size <n>', `requests in one JSON-RPC batch; a larger batch gets -32001 (default ${DEFAULT_TRANSPORT_LIMITS.maxBatchSize})`)
+    .option('--max-frame-bytes <bytes>', `largest STOMP frame accepted (default ${DEFAULT_TRANSPORT_LIMITS.maxFrameBytes})`)
+    .option('--max-outgoing-bytes <bytes>', `unread output per connection before the peer is dropped (default ${DEFAULT_TRANSPORT_LIMITS.maxOutgoingBytes})`)
     .action(async (raw: Record<string, unknown>) => {
-      const flags = AgentFlags.parse(raw);
+      const flags = parseFlags(AgentFlags, raw);
       const tlsGiven = [flags.tlsCert, flags.tlsKey, flags.tlsCa].filter(Boolean).length;
       if (flags.insecure && tlsGiven) throw new UsageError('give either --insecure or --tls-cert/--tls-key/--tls-ca, not both');
       if (!flags.insecure && tlsGiven !== 3) throw new UsageError('TLS needs all of --tls-cert, --tls-key and --tls-ca (or --insecure for local development)');
@@ -65,6 +82,13 @@ export function register(program: Command): void {
         tls: flags.insecure ? 'insecure' : { certFile: resolve(flags.tlsCert ?? ''), keyFile: resolve(flags.tlsKey ?? ''), caFile: resolve(flags.tlsCa ?? '') },
         ...(flags.fenceAgentDir ? { fenceAgentDir: flags.fenceAgentDir } : {}),
         compatibility: flags.vdsmCompat ? 'vdsm' : 'hostprov',
+        transportLimits: {
+          maxConnections: flags.maxConnections,
+          maxRequestsInFlight: flags.maxRequestsInFlight,
+          maxBatchSize: flags.maxBatchSize,
+          maxFrameBytes: flags.maxFrameBytes,
+          maxOutgoingBytes: flags.maxOutgoingBytes,
+        },
         ...(pause.data ? { testPauseAt: pause.data } : {}),
         log,
       });

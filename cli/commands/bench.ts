@@ -1,13 +1,15 @@
 /**
- * `hostprov bench agent` and `hostprov bench install-host`: the benchmarks in bench/, writing
- * `<out>/<name>.json` (every figure with its unit, and the machine) and `<out>/<name>.md` (a short table).
- * They build network namespaces, so they need root; progress goes to stdout, logs to stderr.
+ * `hostprov bench agent`, `hostprov bench install-host` and `hostprov bench sync-report`: the benchmarks in
+ * bench/, writing `<out>/<name>.json` (every figure with its unit, and the machine) and `<out>/<name>.md` (a
+ * short table). The first two build network namespaces, so they need root; `sync-report` is pure model
+ * code. Progress goes to stdout, logs to stderr.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { runAgentBench } from '../../bench/agent';
 import { runInstallHostBench } from '../../bench/install-host';
+import { runSyncReportBench } from '../../bench/sync-report';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { netnsUnavailableReason } from '../../testbed/netns';
@@ -25,6 +27,13 @@ const count = (what: string, min: number, max: number) =>
 
 const AgentFlags = z.object({ out: z.string().min(1), repetitions: count('--repetitions', 2, 1000) });
 const InstallHostFlags = z.object({ out: z.string().min(1), hosts: count('--hosts', 1, 39), repetitions: count('--repetitions', 1, 19) });
+const SyncReportFlags = z.object({
+  out: z.string().min(1),
+  hosts: count('--hosts', 1, 50_000),
+  attachments: count('--attachments', 1, 99),
+  repetitions: count('--repetitions', 2, 1000),
+  note: z.string().max(1000, '--note is at most 1000 characters').optional(),
+});
 
 /**
  * Ctrl-C / SIGTERM: the benchmark stops at its next check and tears everything down; a second Ctrl-C exits
@@ -71,5 +80,18 @@ export function register(program: Command): void {
       const reason = await testbedUnavailableReason();
       if (reason) throw new UsageError(`bench install-host builds a namespaced testbed and cannot run here: ${reason}`);
       await runInstallHostBench({ outDir: resolve(flags.out), hosts: flags.hosts, repetitions: flags.repetitions, signal: stopOnSignal() });
+    });
+
+  bench
+    .command('sync-report')
+    .description('Out-of-sync report over N hosts × K attachments: pure model code, from stored reports and from raw capabilities')
+    .option('--out <dir>', 'where sync-report.json and sync-report.md go', DEFAULT_OUT)
+    .option('--hosts <n>', 'hosts in the synthetic fleet', '1000')
+    .option('--attachments <n>', 'attachments per host', '10')
+    .option('--repetitions <n>', 'passes over the fleet, the first discarded as warm-up', '21')
+    .option('--note <text>', 'a sentence about the conditions of the run, written into the results')
+    .action(async (raw: Record<string, unknown>) => {
+      const flags = parse(SyncReportFlags, raw);
+      await runSyncReportBench({ outDir: resolve(flags.out), hosts: flags.hosts, attachments: flags.attachments, repetitions: flags.repetitions, note: flags.note, signal: stopOnSignal() });
     });
 }

@@ -1,17 +1,24 @@
 /**
- * `hostprov dev`: the embedded stack — Temporal dev server (SQLite file, WAL, Web UI, search attributes) and
- * a worker on `host-provisioning`. Ctrl-C or SIGTERM, at any moment of the start or later, stops what was
- * started: the worker, then the server (see cli/signals.ts). The worker accepts agents without TLS (a dev
- * stack talks to labs) and reads secret files from `<data-dir>/secrets` by default.
+ * `hostprov dev`: the embedded stack — Temporal dev server (SQLite file, WAL, Web UI, search attributes), the
+ * codec server the Web UI decodes payloads with, and a worker on `host-provisioning`. Ctrl-C or SIGTERM, at
+ * any moment of the start or later, stops what was started: the worker, the server, the codec server (see
+ * cli/signals.ts). The worker accepts agents without TLS (a dev stack talks to labs) and reads secret files
+ * and payload keys from `<data-dir>/secrets` by default; a payload key is made there if there is none.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { getLogger } from '../../lib/logger';
 import { DEFAULT_SECRET_ENV_PREFIX } from '../../activities/secrets';
 import { DEFAULT_DATA_DIR } from '../../lib/paths';
-import { startDevServer } from '../../lib/temporal/dev-server';
+import { PortInUseError } from '../../lib/ports';
+import { startCodecServer, type RunningCodecServer } from '../../lib/temporal/codec-server';
+import { plainConnection } from '../../lib/temporal/connection';
+import { hostPort, startDevServer } from '../../lib/temporal/dev-server';
+import { createPayloadKey, loadPayloadKeys, payloadKeysDir, type PayloadKeyRing } from '../../lib/temporal/payload-keys';
+import type { Logger } from '../../lib/logger';
+import type { ResourceStack } from '../../lib/resource-stack';
 import { startWorker } from '../../worker/main';
 import { portOption, secretEnvPrefixOption } from '../flags';
 import { installStopHandling } from '../signals';
@@ -26,6 +33,7 @@ const DevFlags = z.object({
   uiPort: portOption,
   httpPort: portOption.optional(),
   metricsPort: portOption.optional(),
+  codecPort: portOption.optional(),
   worker: z.boolean(),
   secretsDir: z.string().min(1).optional(),
   secretEnvPrefix: secretEnvPrefixOption,
@@ -41,8 +49,9 @@ export function register(program: Command): void {
     .option('--ui-port <port>', 'Web UI port', '8233')
     .option('--http-port <port>', 'Temporal HTTP API port (default: --temporal-port + 10)')
     .option('--metrics-port <port>', 'Temporal metrics port (default: --temporal-port + 20)')
+    .option('--codec-port <port>', 'codec server the Web UI decodes payloads with (default: --ui-port + 1)')
     .option('--no-worker', 'start only the server')
-    .option('--secrets-dir <dir>', 'file: secret references must point inside this directory (default: <data-dir>/secrets)')
+    .option('--secrets-dir <dir>', 'file: secret references must point inside this directory, payload keys in its payload-keys/ (default: <data-dir>/secrets)')
     .option('--secret-env-prefix <prefix>', 'env: secret references must name a variable with this prefix', DEFAULT_SECRET_ENV_PREFIX)
     .action(async (raw: Record<string, unknown>) => {
       const { resources, requested } = installStopHandling('dev');
@@ -51,15 +60,25 @@ export function register(program: Command): void {
       const dataDir = resolve(flags.dataDir);
       const secretsDir = resolve(flags.secretsDir ?? join(dataDir, 'secrets'));
       try {
+        if (!flags.secretsDir) mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+        const payloadKeys = devPayloadKeys(secretsDir, log);
+        const codec = await startDevCodecServer(payloadKeys, flags.ip, flags.codecPort ?? flags.uiPort + 1, flags.uiPort, resources, log);
         const server = await startDevServer(
-          { dataDir, ip: flags.ip, port: flags.temporalPort, uiPort: flags.uiPort, ...(flags.httpPort ? { httpPort: flags.httpPort } : {}), ...(flags.metricsPort ? { metricsPort: flags.metricsPort } : {}), resources },
+          {
+            dataDir,
+            ip: flags.ip,
+            port: flags.temporalPort,
+            uiPort: flags.uiPort,
+            uiCodecEndpoint: codec.url,
+            ...(flags.httpPort ? { httpPort: flags.httpPort } : {}),
+            ...(flags.metricsPort ? { metricsPort: flags.metricsPort } : {}),
+            resources,
+          },
           log,
         );
-        if (flags.worker && !flags.secretsDir) mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
         const worker = flags.worker
           ? await startWorker({
-              address: server.address,
-              namespace: server.namespace,
+              temporal: plainConnection(server.address, server.namespace),
               dataDir: join(dataDir, 'worker'),
               secrets: { secretsDir, envPrefix: flags.secretEnvPrefix },
               allowInsecureAgents: true,
@@ -70,6 +89,7 @@ export function register(program: Command): void {
           : undefined;
         process.stdout.write(
           `hostprov dev stack is up\n  Temporal: ${server.address} (namespace ${server.namespace})\n  Web UI:   ${server.uiUrl}\n  Data:     ${dataDir}\n` +
+            `  Codec:    ${codec.url} (payloads encrypted with key ${payloadKeys.primaryId} of ${payloadKeysDir(secretsDir)})\n` +
             (flags.worker ? `  Secrets:  file: references under ${secretsDir}, env: references ${flags.secretEnvPrefix}*; agents without TLS allowed\n` : '') +
             'Press Ctrl-C to stop.\n',
         );
@@ -83,4 +103,30 @@ export function register(program: Command): void {
         await resources.unwind();
       }
     });
+}
+
+/** The payload keys of the dev stack, made on first use (the stack's own secrets directory). */
+function devPayloadKeys(secretsDir: string, log: Logger): PayloadKeyRing {
+  if (!existsSync(payloadKeysDir(secretsDir))) {
+    const { id, path } = createPayloadKey(secretsDir);
+    log.info({ keyId: id, path }, 'made a payload encryption key for the dev stack');
+  }
+  return loadPayloadKeys(secretsDir);
+}
+
+/** The codec server for the stack's Web UI, which the browser calls from the UI's origin. */
+async function startDevCodecServer(keys: PayloadKeyRing, ip: string, port: number, uiPort: number, resources: ResourceStack, log: Logger): Promise<RunningCodecServer> {
+  const origins = new Set([`http://${hostPort(ip, uiPort)}`]);
+  // A UI on loopback is as often opened as localhost.
+  if (ip === '127.0.0.1' || ip === '::1' || ip === 'localhost') origins.add(`http://localhost:${uiPort}`);
+  let codec: RunningCodecServer;
+  try {
+    codec = await startCodecServer({ keys, host: ip, port, allowedOrigins: [...origins], log: getLogger('codec-server') });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(ip, port, 'codec server (--codec-port)');
+    throw err;
+  }
+  resources.push('codec server', () => codec.close());
+  log.debug({ url: codec.url }, 'codec server for the Web UI');
+  return codec;
 }

@@ -5,18 +5,17 @@
  * 1 for failed.
  */
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { followInstall, startOrAttachInstall, webUiLink } from '../../workflow-client/install-host';
-import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../../lib/temporal/constants';
+import { connectClient } from '../../lib/temporal/connection';
+import { TASK_QUEUE } from '../../lib/temporal/constants';
 import { InstallHostInput, type InstallHostResult, type StepRecord } from '../../model/install-host/contract';
+import { payloadKeysFromFlags, temporalConfigFromFlags, withPayloadKeyOptions, withTemporalOptions } from '../temporal-flags';
 import { UsageError } from '../usage-error';
 
 const Flags = z.object({
   input: z.string().min(1),
-  address: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port'),
-  namespace: z.string().min(1),
   taskQueue: z.string().min(1),
   uiUrl: z.string().url(),
   json: z.boolean().default(false),
@@ -44,6 +43,7 @@ export function formatResult(result: InstallHostResult, link: string): string {
     ...(result.device ? [`device:  ${result.device} (rule: ${result.rule})`] : []),
     `why:     ${result.ruleDetail}`,
     ...(result.failure ? [`failure: ${result.failure.type}: ${result.failure.message}`] : []),
+    ...(result.compensation?.failure ? [`undo:    compensation failed: ${result.compensation.failure.type}: ${result.compensation.failure.message}`] : []),
     ...(result.setupNetworksRequest ? [`request: ${JSON.stringify(result.setupNetworksRequest)}`] : []),
     `history: ${link}`,
   ].join('\n');
@@ -58,25 +58,25 @@ function readInput(path: string): unknown {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('install-host')
     .description('Install a host\'s management network (start, or attach to the running install of that host)')
-    .requiredOption('--input <file>', 'install-host input (JSON, see schemas/install-host-input.v1.json); - for stdin')
-    .option('--address <host:port>', 'Temporal frontend', '127.0.0.1:7233')
-    .option('--namespace <ns>', 'Temporal namespace', DEFAULT_NAMESPACE)
+    .requiredOption('--input <file>', 'install-host input (JSON, see schemas/install-host-input.v1.json); - for stdin');
+  withPayloadKeyOptions(withTemporalOptions(command))
     .option('--task-queue <name>', 'task queue the workers poll', TASK_QUEUE)
     .option('--ui-url <url>', 'Web UI base URL, for the link to the execution', 'http://127.0.0.1:8233')
     .option('--json', 'print only the result as JSON')
     .option('--no-wait', 'start (or attach) and print the workflow id without following it')
     .action(async (raw: Record<string, unknown>) => {
       const flags = Flags.parse(raw);
+      const temporal = temporalConfigFromFlags(raw);
+      const payloadKeys = payloadKeysFromFlags(raw);
       const parsed = InstallHostInput.safeParse(readInput(flags.input));
       if (!parsed.success) throw parsed.error;
-      const connection = await Connection.connect({ address: flags.address });
+      const { client, close } = await connectClient(temporal, { payloadKeys });
       try {
-        const client = new Client({ connection, namespace: flags.namespace });
         const started = await startOrAttachInstall(client, parsed.data, { taskQueue: flags.taskQueue });
-        const link = webUiLink(flags.uiUrl, flags.namespace, started.workflowId, started.runId);
+        const link = webUiLink(flags.uiUrl, temporal.namespace, started.workflowId, started.runId);
         if (!flags.json) process.stdout.write(`${started.started ? 'started' : 'attached to running'} install ${started.workflowId} (run ${started.runId})\n`);
         if (!flags.wait) {
           process.stdout.write(`${link}\n`);
@@ -88,7 +88,7 @@ export function register(program: Command): void {
         process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatResult(result, link)}\n`);
         process.exitCode = EXIT_CODES[result.outcome];
       } finally {
-        await connection.close();
+        await close();
       }
     });
 }

@@ -2,44 +2,44 @@
  * `hostprov status`: recent installs with their phase (from the search attributes), or one host's install
  * with every step — what an operator checks before opening the Web UI.
  */
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { installWorkflowId, webUiLink } from '../../workflow-client/install-host';
-import { DEFAULT_NAMESPACE } from '../../lib/temporal/constants';
+import { connectClient } from '../../lib/temporal/connection';
 import { INSTALL_HOST_WORKFLOW, type InstallHostResult } from '../../model/install-host/contract';
 import { installStatusQuery } from '../../workflows/messages';
 import { HostNameKey, InstallPhaseKey } from '../../model/search-attributes';
+import { payloadKeysFromFlags, temporalConfigFromFlags, withPayloadKeyOptions, withTemporalOptions } from '../temporal-flags';
 import { UsageError } from '../usage-error';
 import { formatResult, formatStep } from './install-host';
 
 const Flags = z.object({
-  address: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port'),
-  namespace: z.string().min(1),
   uiUrl: z.string().url(),
   limit: z.coerce.number().int().min(1).max(1000),
   phase: z.string().optional(),
 });
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('status')
     .argument('[host-id]', 'show this host\'s install in detail')
-    .description('List recent installs and their phase, or show one host\'s install step by step')
-    .option('--address <host:port>', 'Temporal frontend', '127.0.0.1:7233')
-    .option('--namespace <ns>', 'Temporal namespace', DEFAULT_NAMESPACE)
+    .description('List recent installs and their phase, or show one host\'s install step by step');
+  withPayloadKeyOptions(withTemporalOptions(command))
     .option('--ui-url <url>', 'Web UI base URL, for links', 'http://127.0.0.1:8233')
     .option('--limit <n>', 'how many installs to list', '20')
     .option('--phase <phase>', 'only installs in this phase, e.g. rolled-back')
     .action(async (hostId: string | undefined, raw: Record<string, unknown>) => {
       const flags = Flags.parse(raw);
-      const connection = await Connection.connect({ address: flags.address });
+      const temporal = temporalConfigFromFlags(raw);
+      // The list shows search attributes only; one install's steps and result are payloads.
+      const payloadKeys = hostId ? payloadKeysFromFlags(raw) : null;
+      const { client, close } = await connectClient(temporal, { payloadKeys });
       try {
-        const client = new Client({ connection, namespace: flags.namespace });
-        if (hostId) await showInstall(client, hostId, flags.namespace, flags.uiUrl);
+        if (hostId) await showInstall(client, hostId, temporal.namespace, flags.uiUrl);
         else await listInstalls(client, flags.limit, flags.phase);
       } finally {
-        await connection.close();
+        await close();
       }
     });
 }

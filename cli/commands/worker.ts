@@ -9,14 +9,13 @@ import { z } from 'zod';
 import { getLogger } from '../../lib/logger';
 import { DEFAULT_SECRET_ENV_PREFIX, DEFAULT_SECRETS_DIR } from '../../activities/secrets';
 import { DEFAULT_DATA_DIR } from '../../lib/paths';
-import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../../lib/temporal/constants';
+import { TASK_QUEUE } from '../../lib/temporal/constants';
 import { startWorker } from '../../worker/main';
 import { secretEnvPrefixOption } from '../flags';
 import { installStopHandling } from '../signals';
+import { temporalConfigFromFlags, withPayloadKeyOptions, withTemporalOptions } from '../temporal-flags';
 
 const WorkerFlags = z.object({
-  address: z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port'),
-  namespace: z.string().min(1),
   taskQueue: z.string().min(1),
   dataDir: z.string().min(1),
   database: z.string().min(1).optional(),
@@ -30,44 +29,43 @@ const WorkerFlags = z.object({
   secretsDir: z.string().min(1),
   secretEnvPrefix: secretEnvPrefixOption,
   allowInsecureAgents: z.boolean().default(false),
+  payloadEncryption: z.boolean(),
 });
 
 export function register(program: Command): void {
-  program
-    .command('worker')
-    .description(`Run a worker on task queue "${TASK_QUEUE}" against an existing Temporal server`)
-    .option('--address <host:port>', 'Temporal frontend', '127.0.0.1:7233')
-    .option('--namespace <ns>', 'Temporal namespace', DEFAULT_NAMESPACE)
+  const command = program.command('worker').description(`Run a worker on task queue "${TASK_QUEUE}" against an existing Temporal server`);
+  withTemporalOptions(command)
     .option('--task-queue <name>', 'task queue', TASK_QUEUE)
     .option('--data-dir <dir>', 'attachment store (the SQLite file unless --database is given)', `${DEFAULT_DATA_DIR}/worker`)
     .option('--database <url|file>', 'the store: a postgres:// URL (password from PGPASSWORD or ~/.pgpass) or a SQLite file; default <data-dir>/attachments.sqlite')
     .option('--workflow-bundle <file>', 'prebuilt workflow bundle (skips bundling at start)')
     .option('--identity <name>', 'worker identity shown in the Web UI')
     .option('--shutdown-grace <seconds>', 'on SIGTERM/Ctrl-C, how long in-flight activities may finish before they are cancelled', '10')
-    .option('--secrets-dir <dir>', 'file: secret references must point inside this directory', DEFAULT_SECRETS_DIR)
+    .option('--secrets-dir <dir>', 'file: secret references must point inside this directory; payload keys are in its payload-keys/', DEFAULT_SECRETS_DIR)
     .option('--secret-env-prefix <prefix>', 'env: secret references must name a variable with this prefix', DEFAULT_SECRET_ENV_PREFIX)
-    .option('--allow-insecure-agents', 'accept agent endpoints without TLS (tls: {insecure: true}); for labs only')
-    .action(async (raw: Record<string, unknown>) => {
-      const { resources, requested } = installStopHandling('worker');
-      const flags = WorkerFlags.parse(raw);
-      const worker = await startWorker({
-        address: flags.address,
-        namespace: flags.namespace,
-        taskQueue: flags.taskQueue,
-        dataDir: resolve(flags.dataDir),
-        ...(flags.database ? { database: flags.database } : {}),
-        ...(flags.workflowBundle ? { workflowBundlePath: resolve(flags.workflowBundle) } : {}),
-        ...(flags.identity ? { identity: flags.identity } : {}),
-        secrets: { secretsDir: resolve(flags.secretsDir), envPrefix: flags.secretEnvPrefix },
-        allowInsecureAgents: flags.allowInsecureAgents,
-        shutdownGraceMs: flags.shutdownGrace * 1000,
-        resources,
-        log: getLogger('worker'),
-      });
-      try {
-        await Promise.race([requested, worker.done]);
-      } finally {
-        await resources.unwind();
-      }
+    .option('--allow-insecure-agents', 'accept agent endpoints without TLS (tls: {insecure: true}); for labs only');
+  withPayloadKeyOptions(command, { secretsDir: false }).action(async (raw: Record<string, unknown>) => {
+    const { resources, requested } = installStopHandling('worker');
+    const flags = WorkerFlags.parse(raw);
+    const temporal = temporalConfigFromFlags(raw);
+    const worker = await startWorker({
+      temporal,
+      encryptPayloads: flags.payloadEncryption,
+      taskQueue: flags.taskQueue,
+      dataDir: resolve(flags.dataDir),
+      ...(flags.database ? { database: flags.database } : {}),
+      ...(flags.workflowBundle ? { workflowBundlePath: resolve(flags.workflowBundle) } : {}),
+      ...(flags.identity ? { identity: flags.identity } : {}),
+      secrets: { secretsDir: resolve(flags.secretsDir), envPrefix: flags.secretEnvPrefix },
+      allowInsecureAgents: flags.allowInsecureAgents,
+      shutdownGraceMs: flags.shutdownGrace * 1000,
+      resources,
+      log: getLogger('worker'),
     });
+    try {
+      await Promise.race([requested, worker.done]);
+    } finally {
+      await resources.unwind();
+    }
+  });
 }

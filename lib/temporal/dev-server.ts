@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../model/search-attributes';
@@ -31,6 +32,8 @@ export interface DevServerOptions {
   metricsPort?: number;
   /** @default 'default' */
   namespace?: string;
+  /** The Web UI decodes payloads through this remote codec endpoint (lib/temporal/codec-server.ts). */
+  uiCodecEndpoint?: string;
   /** Server log level. @default 'warn' */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** How long to wait for the frontend to answer. @default 30000 */
@@ -43,7 +46,7 @@ export interface DevServerOptions {
 }
 
 export interface RunningDevServer {
-  /** `host:port` of the frontend, for clients and workers. */
+  /** `host:port` (`[ipv6]:port`) of the frontend, for clients and workers. */
   readonly address: string;
   readonly namespace: string;
   /** Web UI base URL, or `undefined` when headless. */
@@ -82,6 +85,7 @@ export function devServerArgs(options: DevServerOptions): string[] {
   }
   if (options.uiPort === null) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort ?? 8233), '--ui-ip', ip);
+  if (options.uiPort !== null && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
   return args;
 }
@@ -128,17 +132,22 @@ export async function startDevServer(options: DevServerOptions, log: Logger): Pr
   if (pid === undefined) throw new DevServerStartError(`could not spawn ${binary}`, output);
   log.info({ serverPid: pid, ports: devServerPorts({ ...options, uiPort }) }, 'temporal dev server spawned');
 
-  const address = `${ip}:${port}`;
+  const address = hostPort(ip, port);
   try {
     await waitUntilServing(child, address, namespace, options, () => output);
   } catch (err) {
     await stop();
     throw err;
   }
-  const uiUrl = uiPort === null ? undefined : `http://${ip}:${uiPort}`;
+  const uiUrl = uiPort === null ? undefined : `http://${hostPort(ip, uiPort)}`;
   log.info({ address, namespace, uiUrl, serverPid: pid, dataDir: options.dataDir }, 'temporal dev server ready');
 
   return { address, namespace, uiUrl, pid, process: child, stop };
+}
+
+/** `host:port`, with an IPv6 literal in brackets (`[::1]:7233`), as gRPC and URLs want it. */
+export function hostPort(host: string, port: number): string {
+  return `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
 }
 
 /** Every port the server binds, by role (for messages and for checking they are free again). */

@@ -4,7 +4,7 @@
  * before anything is sent or stored. Unlike the engine, which stops at the first failure, it returns every
  * violation, in the engine's order: each attachment, removed attachments, bonds, removed bonds, the
  * effective set (duplicates, untagged networks, MTU), custom properties, QoS, bond modes, unmanaged
- * networks, and last the out-of-sync check.
+ * networks, and last the out-of-sync check (`driftRefusals`: only a modified drifting network is refused).
  *
  * Not checked, because hostprov has none of these: labels, external networks, VMs on the host, NIC ids
  * (NICs are named), bond ids (bonds are named), the host's OS version (IPv6 autoconf on el8). Unreachable
@@ -15,18 +15,19 @@
 import type { CompletedRequest } from './complete';
 import { indexContext, type HostSetupNetworksContext } from './context';
 import { defaultRouteHolders, ipv6GatewayHolder } from './default-route';
-import { effectiveSet, effectiveOf, describeAttachment } from './effective-set';
-import { alwaysInSync, type SyncReporter } from './sync';
+import { driftRefusals } from './drift';
+import { effectiveSet } from './effective-set';
+import { syncReporterFor, type SyncReporter } from './sync';
 import { checkAttachments, checkRemovedAttachments } from './validate-attachments';
 import { checkBondModes, checkBonds, checkRemovedBonds } from './validate-bonds';
 import { checkCustomProperties, checkDuplicateNetworks, checkMtu, checkQos, checkUntaggedExclusive } from './validate-effective-set';
 import { checkUnmanagedNetworks } from './validate-unmanaged';
-import { violation, ViolationKey, type Violation } from './violations';
+import type { Violation } from './violations';
 
 export interface ValidateOptions {
   /**
    * Whether the host has a stored attachment's network as defined (out-of-sync detection).
-   * @default every network in sync
+   * @default `syncReporterFor(context)`: each attachment against the host's last report
    */
   syncReport?: SyncReporter;
 }
@@ -34,7 +35,7 @@ export interface ValidateOptions {
 /** Every violation of the request against the context; `[]` when it may be applied. */
 export function validateHostSetupNetworks(request: CompletedRequest, context: HostSetupNetworksContext, options: ValidateOptions = {}): Violation[] {
   const index = indexContext(context);
-  const syncReport = options.syncReport ?? alwaysInSync;
+  const syncReport = options.syncReport ?? syncReporterFor(context);
   const effective = effectiveSet(request, index);
   return [
     ...checkAttachments(request, index, ipv6GatewayHolder(defaultRouteHolders(index))),
@@ -48,26 +49,6 @@ export function validateHostSetupNetworks(request: CompletedRequest, context: Ho
     ...checkQos(request, effective),
     ...checkBondModes(request, index, effective, syncReport),
     ...checkUnmanagedNetworks(request, index),
-    ...checkSync(request, syncReport),
+    ...driftRefusals(request, syncReport),
   ];
-}
-
-/** A modified attachment whose network the host has differently, and that is not being synced (ovirt-engine `checkForOutOfSyncNetworks`). */
-function checkSync(request: CompletedRequest, syncReport: SyncReporter): Violation[] {
-  const out: Violation[] = [];
-  for (const a of request.attachments) {
-    if (a.stored === null || a.overrideConfiguration) continue;
-    const report = syncReport(a.stored);
-    if (report.inSync) continue;
-    const differences = report.differences.map((d) => `${d.property}: host ${String(d.host)}, data center ${String(d.dataCenter)}`);
-    out.push(
-      violation(
-        ViolationKey.NETWORK_NOT_IN_SYNC,
-        `${describeAttachment(effectiveOf(a))}: the host does not have network ${a.stored.networkName} as defined (${differences.join('; ')}); sync it (overrideConfiguration) or fix the host`,
-        ['attachments', a.index],
-        { networkName: a.stored.networkName, attachmentId: a.stored.id, differences },
-      ),
-    );
-  }
-  return out;
 }

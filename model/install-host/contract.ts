@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { fenceOptionsProblem } from '../fencing/fence-options';
+import { CompensationReport, SagaFailure } from '../saga';
 import { VDSM_PORT } from '../vdsm/port';
 
 export const INSTALL_HOST_WORKFLOW = 'installHost';
@@ -157,6 +158,12 @@ export const InstallHostResult = z.object({
   /** The exact `Host.setupNetworks` params sent, when one was sent. */
   setupNetworksRequest: z.object({ networks: z.record(z.string(), z.unknown()), bondings: z.record(z.string(), z.unknown()), options: z.record(z.string(), z.unknown()) }).nullable(),
   steps: z.array(StepRecord),
-  failure: z.object({ type: z.string(), message: z.string() }).nullable(),
+  failure: SagaFailure.nullable(),
+  /**
+   * Whether the recorded attachments were compensated, set when the install ended short of `configured`
+   * after recording them; `null` when there was nothing to undo. A failed compensation is reported here and
+   * never replaces `outcome` or `failure`. Absent in results of hostprov versions before it existed.
+   */
+  compensation: CompensationReport.nullable().optional(),
 });
 export type InstallHostResult = z.infer<typeof InstallHostResult>;

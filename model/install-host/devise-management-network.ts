@@ -13,6 +13,7 @@ import { hostNetworkAttributes } from '../vdsm/host-network-attributes';
 import { defaultRouteViolations, previousHolderWithoutRole, reportedDefaultRouteNetworks } from './default-route-role';
 import { copyIpConfiguration } from './ip-configuration';
 import type { NetworkAttributes } from '../vdsm/setup-networks';
+import { bondModeAllowsVmNetwork } from '../network/bond-modes';
 import type { ManagementNetworkInput } from './contract';
 
 /** The failures devising can report (meanings in model/failures.ts). */
@@ -22,6 +23,8 @@ export const DeviseFailureType = {
   VLAN_MISMATCH: FailureType.VLAN_MISMATCH,
   DEGENERATE_BOND: FailureType.DEGENERATE_BOND,
   NO_BOOT_PROTOCOL: FailureType.NO_BOOT_PROTOCOL,
+  /** A VM network on a bond whose mode the engine forbids for one (0, 5, 6). */
+  BOND_MODE_FORBIDS_VM_NETWORK: FailureType.BOND_MODE_FORBIDS_VM_NETWORK,
   /** The request would break the default-route role's rules (model/install-host/default-route-role.ts). */
   DEFAULT_ROUTE_ROLE: FailureType.DEFAULT_ROUTE_ROLE,
 } as const;
@@ -53,7 +56,16 @@ function findDevice(caps: NetworkCapabilities, name: string): { kind: DeviceKind
 
 export { copyIpConfiguration } from './ip-configuration';
 
-export function deviseManagementNetwork(caps: NetworkCapabilities, device: string, network: ManagementNetworkInput): DeviseResult {
+export interface DeviseOptions {
+  /**
+   * Whether to refuse a VM network on a bond whose mode forbids it. Asked only when the device sits on a
+   * bond; the workflow answers with a `patched()` marker, so executions started before the rule keep
+   * replaying. @default always
+   */
+  checkBondMode?: () => boolean;
+}
+
+export function deviseManagementNetwork(caps: NetworkCapabilities, device: string, network: ManagementNetworkInput, options: DeviseOptions = {}): DeviseResult {
   const existing = caps.networks[network.name];
   if (existing && (device === network.name || existing.iface === device || existing.southbound === device || existing.interface === device)) {
     return { kind: 'already-configured', device, detail: `${network.name} already carries the manager's traffic on ${existing.southbound ?? existing.iface}` };
@@ -85,6 +97,13 @@ export function deviseManagementNetwork(caps: NetworkCapabilities, device: strin
       kind: 'failed',
       type: DeviseFailureType.DEGENERATE_BOND,
       message: `bond ${baseDevice} has ${bond.slaves.length} slave(s); a management network needs a bond of at least two`,
+    };
+  }
+  if (bond && network.vmNetwork && !bondModeAllowsVmNetwork(bond.opts.mode) && (options.checkBondMode?.() ?? true)) {
+    return {
+      kind: 'failed',
+      type: DeviseFailureType.BOND_MODE_FORBIDS_VM_NETWORK,
+      message: `bond ${baseDevice} is in mode ${bond.opts.mode ?? '(none)'}, which cannot carry the VM network ${network.name}; use mode 1, 2, 3 or 4, or make ${network.name} a non-VM network`,
     };
   }
 

@@ -62,3 +62,87 @@ export function bondOptionsRecord(options: string): Record<string, string> {
       }),
   );
 }
+
+/**
+ * Options whose value is one of a fixed set of names; sysfs and iproute2 also accept the numeric index
+ * (`xmit_hash_policy=2` is `layer2+3`). The kernel reports the names.
+ */
+export const BOND_ENUM_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  arp_validate: ['none', 'active', 'backup', 'all', 'filter', 'filter_active', 'filter_backup'],
+  arp_all_targets: ['any', 'all'],
+  primary_reselect: ['always', 'better', 'failure'],
+  fail_over_mac: ['none', 'active', 'follow'],
+  xmit_hash_policy: ['layer2', 'layer3+4', 'layer2+3', 'encap2+3', 'encap3+4', 'vlan+srcmac'],
+  lacp_rate: ['slow', 'fast'],
+  lacp_active: ['off', 'on'],
+  ad_select: ['stable', 'bandwidth', 'count'],
+};
+
+/**
+ * What a bond created with no options has (Linux 5.x/6.x, Documentation/networking/bonding.rst; miimon is
+ * 100 because the module sets it when neither miimon nor arp_interval is given). An option at its default
+ * is neither reported (VDSM reports only the others) nor restored.
+ */
+export const BOND_OPTION_DEFAULTS: Readonly<Record<string, string>> = {
+  miimon: '100',
+  updelay: '0',
+  downdelay: '0',
+  peer_notify_delay: '0',
+  use_carrier: '1',
+  arp_interval: '0',
+  arp_missed_max: '2',
+  missed_max: '2',
+  arp_validate: 'none',
+  arp_all_targets: 'any',
+  arp_ip_target: '',
+  ns_ip6_target: '',
+  primary: '',
+  primary_reselect: 'always',
+  fail_over_mac: 'none',
+  xmit_hash_policy: 'layer2',
+  resend_igmp: '1',
+  num_grat_arp: '1',
+  num_unsol_na: '1',
+  all_slaves_active: '0',
+  min_links: '0',
+  lp_interval: '1',
+  packets_per_slave: '1',
+  lacp_active: 'on',
+  lacp_rate: 'slow',
+  ad_select: 'stable',
+  ad_actor_sys_prio: '65535',
+  ad_user_port_key: '0',
+  ad_actor_system: '00:00:00:00:00:00',
+  tlb_dynamic_lb: '1',
+  coupled_control: '1',
+};
+
+/** The kernel's spelling of one option value: enum options by name, MACs in lower case. */
+export function normalBondOptionValue(key: string, value: string): string {
+  const names = BOND_ENUM_OPTIONS[key];
+  if (names && /^\d+$/.test(value)) return names[Number(value)] ?? value;
+  return key === 'ad_actor_system' ? value.toLowerCase() : value;
+}
+
+/**
+ * The options (without `mode`) that differ from a fresh bond's, in the kernel's spelling: what a bond's
+ * configuration really consists of. Unknown keys are kept (never silently equal).
+ */
+export function nonDefaultBondOptions(options: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(options).sort()) {
+    if (key === 'mode') continue;
+    const value = normalBondOptionValue(key, options[key] ?? '');
+    if (BOND_OPTION_DEFAULTS[key] !== value) out[key] = value;
+  }
+  return out;
+}
+
+/** True when two bonds are configured alike: same mode, same non-default options. */
+export function sameBondConfiguration(a: { mode: string; options: Readonly<Record<string, string>> }, b: { mode: string; options: Readonly<Record<string, string>> }): boolean {
+  if (bondModeNumber(a.mode) !== bondModeNumber(b.mode)) return false;
+  const x = nonDefaultBondOptions(a.options);
+  const y = nonDefaultBondOptions(b.options);
+  const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
+  return [...keys].every((k) => x[k] === y[k]);
+}

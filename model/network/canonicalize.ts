@@ -9,7 +9,7 @@ import { DEFAULT_CONNECTIVITY_TIMEOUT_SECONDS, type BondAttributes, type Network
 import { vdsmBoolean } from '../vdsm/boolean';
 import { VdsmCode, VdsmError } from '../vdsm/error-codes';
 import { canonicalBondOptions } from './bond-options';
-import { BootProto, topDeviceOf, type BlockingDhcpWait, type BondConfig, type CanonicalOptions, type CanonicalRequest, type NetworkConfig, type RemoveEntry, type RunningConfig } from './config';
+import { BootProto, ownEntry, topDeviceOf, type BlockingDhcpWait, type BondConfig, type CanonicalOptions, type CanonicalRequest, type NetworkConfig, type RemoveEntry, type RunningConfig } from './config';
 
 export const DEFAULT_MTU = 1500;
 
@@ -152,7 +152,7 @@ export function canonicalizeRequest(params: SetupNetworksParams, ctx: Canonicali
   const takesDefaultRoute = Object.values(networks).some((n) => !('remove' in n) && n.defaultRoute);
   if (takesDefaultRoute) {
     for (const [name, net] of Object.entries(ctx.running.networks)) {
-      if (net.defaultRoute && networks[name] === undefined) networks[name] = { ...net, defaultRoute: false, nameservers: [] };
+      if (net.defaultRoute && ownEntry(networks, name) === undefined) networks[name] = { ...net, defaultRoute: false, nameservers: [] };
     }
   }
   return { networks, bonds, options: canonicalizeOptions(params.options), blockingDhcp: blockingDhcpWaits(params, networks) };

@@ -103,6 +103,14 @@ export function topDeviceOf(name: string, net: NetworkConfig): string | undefine
   return net.bridged ? name : southboundOf(net);
 }
 
+/**
+ * `record[key]` when `key` is one of the record's own entries. Names come from the wire, and a network may be
+ * called `constructor` or `toString`, which every plain object inherits: a bare `record[key]` would find one.
+ */
+export function ownEntry<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /** Applies a canonical request to a running config (removals, replacements, default-route exclusivity). */
 export function mergeRunningConfig(running: RunningConfig, request: CanonicalRequest): RunningConfig {
   const networks: Record<string, NetworkConfig> = { ...running.networks };

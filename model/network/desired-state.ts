@@ -5,9 +5,9 @@
  */
 import { inSubnet, parseCidr, sourceRouteTableId, subnetOf } from '../ip';
 import { MAIN_TABLE, type AddressState, type CreatableLinkType, type Family, type KernelState, type RouteState, type RuleState } from '../net-state';
-import { bondModeName, bondOptionsRecord } from './bond-options';
+import { bondModeName, bondOptionsRecord, nonDefaultBondOptions } from './bond-options';
 import { creationOrder } from './plan/levels';
-import { BootProto, southboundOf, topDeviceOf, type NetworkConfig, type RunningConfig } from './config';
+import { BootProto, ownEntry, southboundOf, topDeviceOf, type NetworkConfig, type RunningConfig } from './config';
 
 /** VDSM's rule priority for per-network source routing (docs/setup-networks.md#static-networks). */
 export const SOURCE_ROUTE_RULE_PRIORITY = 3200;
@@ -90,7 +90,7 @@ export function renderDesiredState(config: RunningConfig, current: KernelState):
     if (base) {
       // A base device carries the largest MTU of the networks on it (VDSM habit); bond slaves follow the bond.
       upsert({ name: base, up: true, mtu: net.mtu });
-      if (net.bonding) for (const slave of config.bonds[net.bonding]?.nics ?? []) upsert({ name: slave, mtu: net.mtu });
+      if (net.bonding) for (const slave of ownEntry(config.bonds, net.bonding)?.nics ?? []) upsert({ name: slave, mtu: net.mtu });
     }
     if (base && southbound && net.vlan !== undefined) {
       upsert({ name: southbound, create: 'vlan', vlanBase: base, vlanId: net.vlan, mtu: net.mtu, up: true });
@@ -116,12 +116,15 @@ export function renderDesiredState(config: RunningConfig, current: KernelState):
   return state;
 }
 
-/** A bond that does not exist yet takes its first slave's MAC (kernel default) unless `hwaddr` is set. */
+/**
+ * A bond that does not exist yet takes the MAC of the slave enslaved first (kernel default) unless `hwaddr`
+ * is set. The planner enslaves in creation order, i.e. by name, whatever order `nics` lists them in.
+ */
 function bondMacGuess(config: RunningConfig, current: KernelState, net: NetworkConfig): string | undefined {
   if (!net.bonding) return undefined;
-  const bond = config.bonds[net.bonding];
+  const bond = ownEntry(config.bonds, net.bonding);
   if (bond?.hwaddr) return bond.hwaddr;
-  const first = bond?.nics[0];
+  const first = [...(bond?.nics ?? [])].sort((a, b) => creationOrder({ name: a }, { name: b }))[0];
   return first ? macOf(current, first) : undefined;
 }
 
@@ -187,6 +190,19 @@ export function desiredStateForChange(previous: RunningConfig, next: RunningConf
 }
 
 /**
+ * A route on a DHCP-served device that only its lease can bring back: learned by the client (protocol
+ * dhcp), or through a gateway that no static address of the device makes on-link. Stock dhclient scripts
+ * (and the testbed's factory one) add their default route without `proto dhcp`; put back by hand before
+ * the client has its lease again, the kernel would refuse it ("Nexthop has invalid gateway").
+ */
+function leaseRoute(route: RouteState, snapshot: KernelState): boolean {
+  if (route.protocol === 'dhcp') return true;
+  if (route.gateway === undefined) return false;
+  const gateway = route.gateway;
+  return !snapshot.addresses.some((a) => a.dev === route.dev && a.family === route.family && !a.dynamic && inSubnet(gateway, a.address, a.prefixLen));
+}
+
+/**
  * The desired state that puts `scope` back exactly as `snapshot` had it: the rollback of a failed or
  * unconfirmed change. Links created since are removed; addresses, routes and rules of the scoped devices
  * and tables return to their snapshot values; DHCP clients that ran before run again.
@@ -212,7 +228,8 @@ export function desiredStateFromSnapshot(
       master: l.master,
       mac: l.mac,
       ...(l.bridge ? { stp: l.bridge.stp } : {}),
-      ...(l.bond ? { bondMode: l.bond.mode, bondOptions: l.bond.options } : {}),
+      // Only what differs from a fresh bond: re-created with exactly that, it is the bond it was.
+      ...(l.bond ? { bondMode: l.bond.mode, bondOptions: nonDefaultBondOptions(l.bond.options) } : {}),
       ...(l.vlan ? { vlanBase: l.vlan.base, vlanId: l.vlan.id } : {}),
     });
   }
@@ -232,7 +249,7 @@ export function desiredStateFromSnapshot(
     // its lease again, and the kernel would refuse it.)
     addresses: snapshot.addresses.filter((a) => inScope.has(a.dev) && !(a.dynamic && dhcpDevs.has(`${a.dev}/${a.family}`))),
     routeOwners: owners,
-    routes: snapshot.routes.filter((r) => r.dev !== undefined && inScope.has(r.dev) && !(r.protocol === 'dhcp' && dhcpDevs.has(`${r.dev}/${r.family}`))),
+    routes: snapshot.routes.filter((r) => r.dev !== undefined && inScope.has(r.dev) && !(dhcpDevs.has(`${r.dev}/${r.family}`) && leaseRoute(r, snapshot))),
     ruleTables: [...tables].sort((x, y) => x - y),
     // Likewise the rules a source-routed client writes for its lease's subnet.
     rules: snapshot.rules.filter((r) => tables.has(r.table) && !dhcpRuleTables.has(r.table)),

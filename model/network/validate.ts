@@ -5,10 +5,15 @@
  */
 import type { KernelState, LinkState } from '../net-state';
 import { VdsmCode, VdsmError } from '../vdsm/error-codes';
-import { BootProto, isRemove, type BondConfig, type CanonicalRequest, type NetworkConfig, type RunningConfig } from './config';
+import { BootProto, isRemove, ownEntry, type BondConfig, type CanonicalRequest, type NetworkConfig, type RunningConfig } from './config';
 
 export const MAX_DEVICE_NAME = 15;
-const ILLEGAL_DEVICE_CHARS = /[:.\s/\\'"]/;
+/**
+ * A device name we create: the characters the engine allows in network names, and nothing an `ip -batch`
+ * line could misread (a leading `-` would be taken for an option). An allow-list, so that everything the
+ * batch renderer would refuse is refused here first, with code 27 rather than as an internal error.
+ */
+const DEVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 const BOND_NAME = /^bond\w+$/;
 
 export interface ValidationContext {
@@ -32,7 +37,7 @@ export function validateRequest(request: CanonicalRequest, ctx: ValidationContex
   }
   for (const [name, entry] of Object.entries(request.networks)) {
     if (isRemove(entry)) {
-      if (!ctx.running.networks[name]) throw new VdsmError(VdsmCode.BAD_BRIDGE, `cannot remove network ${name}: it does not exist`);
+      if (!ownEntry(ctx.running.networks, name)) throw new VdsmError(VdsmCode.BAD_BRIDGE, `cannot remove network ${name}: it does not exist`);
     } else {
       validateNetwork(name, entry, ctx);
     }
@@ -50,8 +55,8 @@ function link(current: KernelState, name: string): LinkState | undefined {
 }
 
 export function validateDeviceName(kind: string, name: string, code: number): void {
-  if (!name || name.length > MAX_DEVICE_NAME || ILLEGAL_DEVICE_CHARS.test(name)) {
-    throw new VdsmError(code, `${kind} name "${name}" is invalid: 1..${MAX_DEVICE_NAME} characters, no dots, colons, slashes, quotes or spaces`);
+  if (name.length > MAX_DEVICE_NAME || !DEVICE_NAME.test(name)) {
+    throw new VdsmError(code, `${kind} name ${JSON.stringify(name)} is invalid: 1..${MAX_DEVICE_NAME} characters of A-Z, a-z, 0-9, _ and -, not starting with -`);
   }
 }
 
@@ -60,7 +65,7 @@ function validateNetwork(name: string, net: NetworkConfig, ctx: ValidationContex
   if (net.bridged) {
     validateDeviceName('bridge (network)', name, VdsmCode.BAD_BRIDGE);
     const existing = link(ctx.current, name);
-    if (existing && !ctx.running.networks[name]) {
+    if (existing && !ownEntry(ctx.running.networks, name)) {
       throw new VdsmError(
         VdsmCode.BAD_BRIDGE,
         `${where}: a ${existing.kind} named ${name} already exists on the host and is not managed by this agent; remove it first`,
@@ -87,11 +92,11 @@ function validateNetwork(name: string, net: NetworkConfig, ctx: ValidationContex
     if (!nic || nic.kind !== 'nic') throw new VdsmError(VdsmCode.BAD_NIC, `${where}: nic ${net.nic} does not exist on the host${nic ? ` (it is a ${nic.kind})` : ''}`);
     const bondOwner = Object.entries(ctx.next.bonds).find(([, b]) => b.nics.includes(net.nic ?? ''))?.[0];
     if (bondOwner) throw new VdsmError(VdsmCode.USED_NIC, `${where}: nic ${net.nic} is a slave of bond ${bondOwner}`);
-    if (nic.master && link(ctx.current, nic.master)?.kind === 'bond' && !ctx.running.bonds[nic.master]) {
+    if (nic.master && link(ctx.current, nic.master)?.kind === 'bond' && !ownEntry(ctx.running.bonds, nic.master)) {
       throw new VdsmError(VdsmCode.USED_NIC, `${where}: nic ${net.nic} is enslaved to bond ${nic.master}`);
     }
   }
-  if (net.bonding !== undefined && !ctx.next.bonds[net.bonding]) {
+  if (net.bonding !== undefined && !ownEntry(ctx.next.bonds, net.bonding)) {
     const existing = link(ctx.current, net.bonding);
     if (!existing || existing.kind !== 'bond') {
       throw new VdsmError(VdsmCode.BAD_BONDING, `${where}: bonding ${net.bonding} does not exist and is not defined in this request`);
@@ -135,7 +140,7 @@ function validateBond(name: string, bond: BondConfig, ctx: ValidationContext): v
 }
 
 function validateBondRemoval(name: string, ctx: ValidationContext): void {
-  if (!ctx.running.bonds[name]) throw new VdsmError(VdsmCode.BAD_BONDING, `cannot remove bond ${name}: it does not exist`);
+  if (!ownEntry(ctx.running.bonds, name)) throw new VdsmError(VdsmCode.BAD_BONDING, `cannot remove bond ${name}: it does not exist`);
   const user = Object.entries(ctx.next.networks).find(([, n]) => n.bonding === name)?.[0];
   if (user) throw new VdsmError(VdsmCode.USED_BOND, `cannot remove bond ${name}: network ${user} still uses it`);
 }

@@ -3,6 +3,7 @@
  * differences in words; an empty list means verified. DHCP-learned addresses are not awaited here.
  */
 import type { KernelState } from '../net-state';
+import { nonDefaultBondOptions, sameBondConfiguration } from './bond-options';
 import type { DesiredState } from './desired-state';
 import { addressMeets, sameAddress, sameRoute, sameRule } from './plan';
 
@@ -21,6 +22,9 @@ export function verifyState(current: KernelState, desired: DesiredState): string
     if (want.up !== undefined && have.up !== want.up) problems.push(`link ${want.name} is ${have.up ? 'up' : 'down'}, expected ${want.up ? 'up' : 'down'}`);
     if (want.master !== undefined && have.master !== want.master) problems.push(`link ${want.name} has master ${have.master ?? 'none'}, expected ${want.master ?? 'none'}`);
     if (want.mac !== undefined && have.mac.toLowerCase() !== want.mac.toLowerCase()) problems.push(`link ${want.name} has mac ${have.mac}, expected ${want.mac}`);
+    if (want.create === 'bond' && want.bondMode !== undefined && have.bond && !sameBondConfiguration({ mode: want.bondMode, options: want.bondOptions ?? {} }, have.bond)) {
+      problems.push(`bond ${want.name} has mode ${have.bond.mode} ${JSON.stringify(nonDefaultBondOptions(have.bond.options))}, expected ${want.bondMode} ${JSON.stringify(nonDefaultBondOptions(want.bondOptions ?? {}))}`);
+    }
     if (want.stp !== undefined && have.bridge && have.bridge.stp !== want.stp) problems.push(`bridge ${want.name} has stp ${have.bridge.stp ? 'on' : 'off'}, expected ${want.stp ? 'on' : 'off'}`);
   }
   for (const want of desired.addresses) {

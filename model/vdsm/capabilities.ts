@@ -64,6 +64,15 @@ export const BridgeInfo = DeviceInfo.extend({
 });
 export type BridgeInfo = z.infer<typeof BridgeInfo>;
 
+/** One QoS curve: `m2` is the average rate (bits/s; for link share, the share). */
+const QosCurve = z.object({ m2: z.number().int().min(0).optional() }).passthrough();
+
+/** A network's outbound QoS as VDSM reports it (`{out: {ls, ul, rt}}`, the shape hostSetupNetworks sends). */
+export const HostQosInfo = z
+  .object({ out: z.object({ ls: QosCurve.optional(), ul: QosCurve.optional(), rt: QosCurve.optional() }).passthrough().optional() })
+  .passthrough();
+export type HostQosInfo = z.infer<typeof HostQosInfo>;
+
 export const NetworkInfo = DeviceInfo.extend({
   iface: z.string(),
   bridged: z.boolean(),
@@ -73,6 +82,7 @@ export const NetworkInfo = DeviceInfo.extend({
   ports: z.array(z.string()).optional(),
   stp: z.string().optional(),
   interface: z.string().optional(),
+  hostQos: HostQosInfo.optional(),
 });
 export type NetworkInfo = z.infer<typeof NetworkInfo>;
 

@@ -8,6 +8,13 @@ export const JsonRpcCode = {
   METHOD_NOT_FOUND: -32601,
   INVALID_PARAMS: -32602,
   INTERNAL_ERROR: -32603,
+  // Implementation-defined server errors (JSON-RPC reserves -32000..-32099; VDSM uses none of them). VDSM
+  // itself answers -32603 when its worker queue is full; codes of our own let a client tell "send it again
+  // later" from a bug (docs/vdsm-wire-protocol.md#limits).
+  /** The connection already has the most requests running that the agent allows; nothing was run. */
+  TOO_MANY_REQUESTS: -32000,
+  /** The batch has more requests than the agent allows; none of them was run. */
+  BATCH_TOO_LARGE: -32001,
 } as const;
 export type JsonRpcCode = (typeof JsonRpcCode)[keyof typeof JsonRpcCode];
 

@@ -4,7 +4,7 @@
  */
 import { inSubnet, isIPv4, prefixToNetmask } from '../ip';
 import { MAIN_TABLE, type Family, type KernelState, type LinkState } from '../net-state';
-import { bondModeNumber } from '../network/bond-options';
+import { bondModeNumber, nonDefaultBondOptions } from '../network/bond-options';
 import { southboundOf, topDeviceOf, type RunningConfig } from '../network/config';
 import type { BondInfo, BridgeInfo, DeviceInfo, NetworkCapabilities, NetworkInfo, NicInfo, VlanInfo } from './capabilities';
 
@@ -72,7 +72,8 @@ export function reportNetworkCapabilities(input: ReportInput): NetworkCapabiliti
         hwaddr: link.mac,
         slaves: portsOf(link.name),
         active_slave: link.bond?.activeSlave ?? '',
-        opts: { mode, ...(link.bond?.options ?? {}) },
+        // As VDSM reports them: the mode, and the options that differ from a fresh bond's.
+        opts: { mode, ...nonDefaultBondOptions(link.bond?.options ?? {}) },
         switch: 'legacy',
       };
     } else if (link.kind === 'vlan' && link.vlan) {

@@ -61,9 +61,24 @@ export const SetupNetworksOptions = z
   .passthrough();
 export type SetupNetworksOptions = z.infer<typeof SetupNetworksOptions>;
 
+/**
+ * A record of named entries. zod drops a `__proto__` key without a word, so a network or bond of that name
+ * would vanish from the request and the request would answer "Done": refuse the name instead.
+ */
+function namedRecord<T extends z.ZodType>(entry: T) {
+  return z
+    .unknown()
+    .superRefine((value, ctx) => {
+      if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
+        ctx.addIssue({ code: 'custom', message: 'the name "__proto__" is not allowed', path: ['__proto__'] });
+      }
+    })
+    .pipe(z.record(z.string(), entry));
+}
+
 export const SetupNetworksParams = z.object({
-  networks: z.record(z.string(), NetworkAttributes),
-  bondings: z.record(z.string(), BondAttributes),
+  networks: namedRecord(NetworkAttributes),
+  bondings: namedRecord(BondAttributes),
   options: SetupNetworksOptions,
 });
 export type SetupNetworksParams = z.infer<typeof SetupNetworksParams>;

@@ -6,10 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followInstall, startOrAttachInstall } from '../../workflow-client/install-host';
 import { getLogger } from '../../lib/logger';
+import { connectClient, plainConnection } from '../../lib/temporal/connection';
+import { createPayloadKey, loadPayloadKeys } from '../../lib/temporal/payload-keys';
 import type { InstallHostRequest } from '../../model/install-host/contract';
 import { uniqueToken } from '../../testbed/netns';
 import { startWorker, type RunningWorker } from '../../worker/main';
@@ -27,10 +29,13 @@ describe.skipIf(skipBecause(reason, 'worker agent-access tests'))('worker access
   beforeAll(async () => {
     const target = temporalTarget();
     if ('unavailable' in target) throw new Error(target.unavailable);
-    const common = { address: target.address, namespace: target.namespace, workflowBundlePath: target.workflowBundlePath, secrets: { secretsDir: dir }, log: getLogger('access-test') };
+    // With payload encryption, as deployed: the workers and the client share the key in the secrets directory.
+    createPayloadKey(dir);
+    const temporal = plainConnection(target.address, target.namespace);
+    const common = { temporal, workflowBundlePath: target.workflowBundlePath, secrets: { secretsDir: dir }, log: getLogger('access-test') };
     workers.push(await startWorker({ ...common, taskQueue: queues.strict, dataDir: mkdtempSync(join(dir, 'w-')) }));
     workers.push(await startWorker({ ...common, taskQueue: queues.lab, dataDir: mkdtempSync(join(dir, 'w-')), allowInsecureAgents: true }));
-    client = new Client({ namespace: target.namespace, connection: await Connection.connect({ address: target.address }) });
+    client = (await connectClient(temporal, { payloadKeys: loadPayloadKeys(dir) })).client;
   });
   afterAll(async () => {
     await client?.connection.close();

@@ -11,6 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SecretRefusedError, SecretResolver, SecretUnavailableError } from '../../activities/secrets';
 import { getLogger } from '../../lib/logger';
+import { plainConnection } from '../../lib/temporal/connection';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { run } from '../../lib/process';
 import { startWorker } from '../../worker/main';
@@ -145,7 +146,8 @@ describe('secret files the worker writes', () => {
     if ('unavailable' in target) throw new Error(target.unavailable);
     process.env.HOSTPROV_SECRET_TEST_PEM = 'PEM';
     const dataDir = mkdtempSync(join(scratch, 'worker-'));
-    const worker = await startWorker({ address: target.address, namespace: target.namespace, taskQueue: `secrets-${Date.now()}`, dataDir, workflowBundlePath: target.workflowBundlePath, log: getLogger('secrets-test') });
+    // Payload encryption is not what this is about (and the secrets directory here is the default one).
+    const worker = await startWorker({ temporal: plainConnection(target.address, target.namespace), encryptPayloads: false, taskQueue: `secrets-${Date.now()}`, dataDir, workflowBundlePath: target.workflowBundlePath, log: getLogger('secrets-test') });
     const file = worker.secrets.resolveFile('env:HOSTPROV_SECRET_TEST_PEM');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     await worker.shutdown();

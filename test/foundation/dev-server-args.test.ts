@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { devServerArgs } from '../../lib/temporal/dev-server';
+import { devServerArgs, hostPort } from '../../lib/temporal/dev-server';
 
 describe('devServerArgs', () => {
   it('persists to SQLite in WAL mode and registers the operator search attributes', () => {
@@ -10,8 +10,21 @@ describe('devServerArgs', () => {
   });
 
   it('runs headless and in memory when asked', () => {
-    const args = devServerArgs({ dataDir: null, uiPort: null });
+    const args = devServerArgs({ dataDir: null, uiPort: null, uiCodecEndpoint: 'http://127.0.0.1:8234' });
     expect(args).toContain('--headless');
     expect(args).not.toContain('--db-filename');
+    // No Web UI, nothing to point at the codec server.
+    expect(args).not.toContain('--ui-codec-endpoint');
+  });
+
+  it('points the Web UI at the codec server', () => {
+    const args = devServerArgs({ dataDir: null, uiPort: 8300, uiCodecEndpoint: 'http://127.0.0.1:8301' });
+    expect(args.join(' ')).toContain('--ui-codec-endpoint http://127.0.0.1:8301');
+  });
+
+  it('brackets an IPv6 literal in the addresses it hands out', () => {
+    expect(hostPort('::1', 7233)).toBe('[::1]:7233');
+    expect(hostPort('127.0.0.1', 7233)).toBe('127.0.0.1:7233');
+    expect(hostPort('temporal.example', 7233)).toBe('temporal.example:7233');
   });
 });

@@ -1,9 +1,10 @@
 /**
- * `bin/hostprov dev` as an operator runs it: the Web UI answers over HTTP, the search attributes are
- * registered, Ctrl-C stops everything (exit 130), and a busy port is refused with a message naming it.
+ * `bin/hostprov dev` as an operator runs it: the Web UI answers over HTTP and decodes payloads through the
+ * stack's codec server, the search attributes are registered, Ctrl-C stops everything (exit 130), and a busy
+ * port is refused with a message naming it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,8 +27,8 @@ function startDev(args: string[]): { child: ChildProcess; output: () => string; 
 }
 
 /** Every port `hostprov dev` binds, chosen by the test so none collides with another process. */
-function portFlags(p: { temporalPort?: number; uiPort?: number; httpPort?: number; metricsPort?: number }): string[] {
-  return ['--temporal-port', String(p.temporalPort), '--ui-port', String(p.uiPort), '--http-port', String(p.httpPort), '--metrics-port', String(p.metricsPort)];
+function portFlags(p: { temporalPort?: number; uiPort?: number; httpPort?: number; metricsPort?: number; codecPort?: number }): string[] {
+  return ['--temporal-port', String(p.temporalPort), '--ui-port', String(p.uiPort), '--http-port', String(p.httpPort), '--metrics-port', String(p.metricsPort), '--codec-port', String(p.codecPort)];
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -49,8 +50,8 @@ describe('hostprov dev', () => {
   });
 
   it('serves the Web UI while it runs, registers the search attributes, and stops on Ctrl-C', async () => {
-    const [temporalPort, uiPort, httpPort, metricsPort] = await freePorts(4);
-    const dev = startDev(['--data-dir', join(dir, 'stack'), ...portFlags({ temporalPort, uiPort, httpPort, metricsPort })]);
+    const [temporalPort, uiPort, httpPort, metricsPort, codecPort] = await freePorts(5);
+    const dev = startDev(['--data-dir', join(dir, 'stack'), ...portFlags({ temporalPort, uiPort, httpPort, metricsPort, codecPort })]);
     children.push(dev.child);
     await until('"dev stack is up"', () => dev.output().includes('dev stack is up') || dev.child.exitCode !== null, 90_000);
     expect(dev.child.exitCode, dev.output()).toBeNull();
@@ -61,6 +62,19 @@ describe('hostprov dev', () => {
     const response = await fetch(`http://127.0.0.1:${uiPort}/`);
     expect(response.status).toBe(200);
     expect((await response.text()).toLowerCase()).toContain('<!doctype html>');
+
+    // History is encrypted with a key the stack made for itself, and the Web UI decodes it through the
+    // stack's codec server: the UI's settings name it, and it answers the UI's origin.
+    const keys = join(dir, 'stack', 'secrets', 'payload-keys');
+    const keyFile = readdirSync(keys).find((f) => f.endsWith('.key'));
+    expect(statSync(join(keys, keyFile!)).mode & 0o777).toBe(0o600);
+    const codecUrl = `http://127.0.0.1:${codecPort}`;
+    expect(dev.output()).toContain(`Codec:    ${codecUrl} (payloads encrypted with key ${keyFile!.replace(/\.key$/, '')}`);
+    const settings = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+    expect(settings.Codec.Endpoint).toBe(codecUrl);
+    const preflight = await fetch(`${codecUrl}/decode`, { method: 'OPTIONS', headers: { Origin: `http://127.0.0.1:${uiPort}`, 'Access-Control-Request-Method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(`http://127.0.0.1:${uiPort}`);
 
     const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
     try {
@@ -75,6 +89,7 @@ describe('hostprov dev', () => {
     // 128 + SIGINT: a stop by signal is reported as such (cli/signals.ts).
     expect(code, dev.output()).toBe(130);
     await expect(fetch(`http://127.0.0.1:${uiPort}/`)).rejects.toThrow();
+    await expect(fetch(`${codecUrl}/decode`, { method: 'POST', body: '{}' })).rejects.toThrow();
   });
 
   it('refuses a busy port with a message naming it, and starts nothing', async () => {
@@ -86,8 +101,8 @@ describe('hostprov dev', () => {
       blocker.listen(0, '127.0.0.1', () => resolvePromise());
     });
     const busy = (blocker.address() as AddressInfo).port;
-    const [temporalPort, httpPort, metricsPort] = await freePorts(3);
-    const dev = startDev(['--data-dir', join(dir, 'busy'), ...portFlags({ temporalPort, uiPort: busy, httpPort, metricsPort })]);
+    const [temporalPort, httpPort, metricsPort, codecPort] = await freePorts(4);
+    const dev = startDev(['--data-dir', join(dir, 'busy'), ...portFlags({ temporalPort, uiPort: busy, httpPort, metricsPort, codecPort })]);
     children.push(dev.child);
     const { code } = await dev.closed;
     expect(code).toBe(1);

@@ -41,10 +41,10 @@ describe('stopping hostprov dev at any moment', () => {
   });
 
   async function startDev(name: string): Promise<{ run: CliRun; dataDir: string; ports: number[] }> {
-    const ports = await freePorts(4);
-    const [temporalPort, uiPort, httpPort, metricsPort] = ports.map(String) as [string, string, string, string];
+    const ports = await freePorts(5);
+    const [temporalPort, uiPort, httpPort, metricsPort, codecPort] = ports.map(String) as [string, string, string, string, string];
     const dataDir = join(dir, name);
-    const run = new CliRun(['dev', '--data-dir', dataDir, '--temporal-port', temporalPort, '--ui-port', uiPort, '--http-port', httpPort, '--metrics-port', metricsPort]);
+    const run = new CliRun(['dev', '--data-dir', dataDir, '--temporal-port', temporalPort, '--ui-port', uiPort, '--http-port', httpPort, '--metrics-port', metricsPort, '--codec-port', codecPort]);
     runs.push(run);
     return { run, dataDir, ports };
   }
@@ -140,10 +140,11 @@ describe.skipIf(skipBecause(noTemporal, 'hostprov worker stop tests'))('stopping
     client ??= new Client({ namespace: target.namespace, connection: await Connection.connect({ address: target.address }) });
     const taskQueue = `stop-${name}-${process.pid}`;
     // --allow-insecure-agents: the endpoint below has no TLS; refused, the activity would end at once.
+    // --no-payload-encryption: this test's client does not encrypt (and /etc/hostprov holds no keys).
     const run = new CliRun([
       'worker', '--address', target.address, '--namespace', target.namespace, '--task-queue', taskQueue,
       '--data-dir', join(dir, name), '--workflow-bundle', target.workflowBundlePath, '--shutdown-grace', String(graceSeconds),
-      '--allow-insecure-agents',
+      '--allow-insecure-agents', '--no-payload-encryption',
     ]);
     runs.push(run);
     await run.waitFor('worker polling');

@@ -37,8 +37,9 @@ export interface AgentProcessHost {
   /**
    * Starts the agent and resolves once it serves (`Host.ping2` answers, so a boot restore is over).
    * `newBoot`: a fresh runtime directory, as after a reboot. `pauseAt`: the test-only pause point.
+   * `extraArgs`: more `hostprov agent` flags.
    */
-  start(options?: { newBoot?: boolean; pauseAt?: PausePoint }): Promise<void>;
+  start(options?: { newBoot?: boolean; pauseAt?: PausePoint; extraArgs?: readonly string[] }): Promise<void>;
   /** Resolves when the agent stopped at `point` (it created the marker file). */
   waitForPause(point: PausePoint): Promise<void>;
   /** `kill -9` of the agent process; resolves once it is gone. */
@@ -113,7 +114,7 @@ export async function createAgentProcessHost(): Promise<AgentProcessHost> {
       const env: NodeJS.ProcessEnv = { ...process.env, HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: 'info' };
       delete env[TEST_PAUSE_ENV];
       if (options.pauseAt) env[TEST_PAUSE_ENV] = options.pauseAt;
-      const argv = [join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', '--listen', `[::]:${VDSM_PORT}`, '--insecure', '--state-dir', stateDir, '--runtime-dir', runtimeDir()];
+      const argv = [join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', '--listen', `[::]:${VDSM_PORT}`, '--insecure', '--state-dir', stateDir, '--runtime-dir', runtimeDir(), ...(options.extraArgs ?? [])];
       try {
         child = spawn('ip', ['netns', 'exec', host.name, ...argv], { stdio: ['ignore', 'ignore', log], env, cwd: PROJECT_ROOT });
       } finally {

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
@@ -16,6 +16,8 @@ import { followInstall, startOrAttachInstall } from '../../workflow-client/insta
 import { getLogger } from '../../lib/logger';
 import { temporalCliPath } from '../../lib/paths';
 import { run } from '../../lib/process';
+import { hostprovDataConverter } from '../../lib/temporal/data-converter';
+import type { PayloadKeyRing } from '../../lib/temporal/payload-keys';
 import type { InstallHostRequest, InstallHostResult } from '../../model/install-host/contract';
 import { DEFAULT_STORE_FILE, openStore } from '../../store/open';
 import type { HostNetworkingStore } from '../../store/store';
@@ -27,7 +29,7 @@ import { attachToServer, type TemporalTarget } from './temporal';
  * Histories are grouped by the workflow-code generation that recorded them; every generation keeps
  * replaying. Bump this when recording after a change to the workflow.
  */
-export const HISTORY_GENERATION = 'v2-activity-summaries';
+export const HISTORY_GENERATION = 'v3-one-compensation-path';
 const HISTORIES = fileURLToPath(new URL(`../histories/install-host/${HISTORY_GENERATION}`, import.meta.url));
 
 export interface InstallHarness {
@@ -45,9 +47,26 @@ export interface InstallHarness {
   close(): Promise<void>;
 }
 
+/** Saves the execution's history as test/histories/install-host/<generation>/<name>.json when recording. */
+export async function recordHistory(target: TemporalTarget, workflowId: string, name: string): Promise<void> {
+  if (process.env.HOSTPROV_RECORD_HISTORIES !== '1') return;
+  mkdirSync(HISTORIES, { recursive: true });
+  // The CLI's JSON is the format SDK replayers read: `temporal workflow show --output json` turns payload
+  // shorthand off for them (temporalio/cli, temporalcli/commands.workflow_view.go).
+  const { stdout } = await run([temporalCliPath(), 'workflow', 'show', '--address', target.address, '--namespace', target.namespace, '--workflow-id', workflowId, '--output', 'json']);
+  writeFileSync(join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
+}
+
 export interface InstallHarnessOptions {
   /** Where the lab keeps the files its secret references name (its state dir). */
   secretsDir: string;
+  /** The store's location (a postgres:// URL). @default a SQLite file in a temporary directory */
+  database?: string;
+  /**
+   * Encrypt payloads with these keys, in the worker and the client alike (lib/temporal/data-converter.ts).
+   * @default plain payloads, as the recorded histories hold them
+   */
+  payloadKeys?: PayloadKeyRing;
 }
 
 export async function createInstallHarness(options: InstallHarnessOptions): Promise<InstallHarness> {
@@ -55,13 +74,16 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
   const { env, target } = await attachToServer();
   const taskQueue = `install-test-${uniqueToken()}`;
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-install-'));
-  const store = await openStore(join(dir, DEFAULT_STORE_FILE));
+  const store = await openStore(options.database ?? join(dir, DEFAULT_STORE_FILE));
   // Like `hostprov dev`: labs may run agents without TLS.
   const secrets = new SecretResolver({ secretsDir: options.secretsDir });
+  const dataConverter = hostprovDataConverter(options.payloadKeys ?? null);
+  const client = options.payloadKeys ? new Client({ connection: env.connection, namespace: target.namespace, dataConverter }) : env.client;
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: target.namespace,
     taskQueue,
+    ...(options.payloadKeys ? { dataConverter } : {}),
     workflowBundle: { codePath: target.workflowBundlePath },
     activities: createActivities({ store, access: { secrets, allowInsecureAgents: true } }),
   });
@@ -69,25 +91,18 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
   const log = getLogger('install-harness');
   return {
     env,
-    client: env.client,
+    client,
     target,
     taskQueue,
     dir,
     store,
     worker,
     async install(request) {
-      const started = await startOrAttachInstall(env.client, request, { taskQueue });
+      const started = await startOrAttachInstall(client, request, { taskQueue });
       const result = await followInstall(started.handle, (step) => log.info({ step: step.name, status: step.status }, step.summary));
       return { result, handle: started.handle };
     },
-    async record(handle, name) {
-      if (process.env.HOSTPROV_RECORD_HISTORIES !== '1') return;
-      mkdirSync(HISTORIES, { recursive: true });
-      // The CLI's JSON is the format SDK replayers read: `temporal workflow show --output json` turns payload
-      // shorthand off for them (temporalio/cli, temporalcli/commands.workflow_view.go).
-      const { stdout } = await run([temporalCliPath(), 'workflow', 'show', '--address', target.address, '--namespace', target.namespace, '--workflow-id', handle.workflowId, '--output', 'json']);
-      writeFileSync(join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
-    },
+    record: (handle, name) => recordHistory(target, handle.workflowId, name),
     async close() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);

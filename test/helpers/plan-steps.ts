@@ -25,6 +25,11 @@ export interface HostStep {
   kernel: KernelState;
   running: RunningConfig;
   dhcp: DhcpClientSpec[];
+  /**
+   * DHCP clients the host's OS runs (not ours): not stopped by a plan (the agent kills them when it takes
+   * their device over), but part of the restore point, so a rollback starts ours in their place.
+   */
+  foreignDhcp?: DhcpClientSpec[];
 }
 
 export interface SetupRequest {
@@ -89,7 +94,7 @@ export function rollbackScope(desired: DesiredState, plan: Plan): { links: strin
 export function rollbackInputs(step: HostStep, request: SetupRequest): PlanInputs {
   const change = changeInputs(step, request);
   const { plan, kernel, dhcp } = applyInputs(change);
-  const desired = desiredStateFromSnapshot(step.kernel, step.dhcp, rollbackScope(change.desired, plan), kernel);
+  const desired = desiredStateFromSnapshot(step.kernel, [...step.dhcp, ...(step.foreignDhcp ?? [])], rollbackScope(change.desired, plan), kernel);
   return { current: kernel, runningDhcp: dhcp, desired };
 }
 

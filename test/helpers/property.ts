@@ -8,11 +8,17 @@ import type fc from 'fast-check';
 
 export const REPLAY_HINT = 'replay: HOSTPROV_PROPERTY_SEED=<seed> [HOSTPROV_PROPERTY_PATH=<path>]';
 
-export function propertyParameters<T>(numRuns: number): fc.Parameters<T> {
+/**
+ * `numRuns` cases, or those of the seed (and path) given. `overrides` are for suites whose cases share state
+ * outside the process, such as a real kernel: `{ endOnFailure: true }` reports the first failing case
+ * instead of shrinking it on a kernel that case may already have changed.
+ */
+export function propertyParameters<T>(numRuns: number, overrides: fc.Parameters<T> = {}): fc.Parameters<T> {
   const seed = process.env.HOSTPROV_PROPERTY_SEED;
   const path = process.env.HOSTPROV_PROPERTY_PATH;
   return {
     numRuns,
+    ...overrides,
     ...(seed !== undefined ? { seed: Number(seed) } : {}),
     ...(path !== undefined ? { path } : {}),
   };

@@ -91,6 +91,14 @@ describe('validate: VDSM error codes', () => {
     ['missing nic', { networks: { n: { nic: 'eth9' } } }, VdsmCode.BAD_NIC],
     ['bad bridge name', { networks: { 'bad.name': { nic: 'eth0' } } }, VdsmCode.BAD_BRIDGE],
     ['too long bridge name', { networks: { abcdefghijklmnop: { nic: 'eth0' } } }, VdsmCode.BAD_BRIDGE],
+    // What iproute2 would refuse at render time is refused here first (found by test/property/setup-networks.test.ts).
+    ['bridge name with #', { networks: { 'eth1#': { nic: 'eth0' } } }, VdsmCode.BAD_BRIDGE],
+    ['bridge name starting with -', { networks: { '-net': { nic: 'eth0' } } }, VdsmCode.BAD_BRIDGE],
+    ['bridge name with a non-ASCII letter', { networks: { 'nét': { nic: 'eth0' } } }, VdsmCode.BAD_BRIDGE],
+    // Names every object inherits are names like any other (found by test/property/setup-networks.test.ts).
+    ['remove a missing network called toString', { networks: { toString: { remove: 'true' } } }, VdsmCode.BAD_BRIDGE],
+    ['remove a missing bond called constructor', { bondings: { constructor: { remove: 'true' } } }, VdsmCode.BAD_BONDING],
+    ['a bonding called constructor that does not exist', { networks: { n: { bonding: 'constructor' } } }, VdsmCode.BAD_BONDING],
     ['two untagged networks on a nic', { networks: { a: { nic: 'eth0' }, b: { nic: 'eth0', bridged: false } } }, VdsmCode.USED_NIC],
     ['unknown bond option', { bondings: { bond0: { nics: ['eth1'], options: 'mode=4 turbo=1' } } }, VdsmCode.BAD_BONDING],
     ['unknown bond mode', { bondings: { bond0: { nics: ['eth1'], options: 'mode=9' } } }, VdsmCode.BAD_BONDING],

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { chooseManagementDevice } from '../../model/install-host/choose-device';
 import { ManagementNetworkInput } from '../../model/install-host/contract';
 import { defaultRouteViolations } from '../../model/install-host/default-route-role';
-import { deviseManagementNetwork } from '../../model/install-host/devise-management-network';
+import { DeviseFailureType, deviseManagementNetwork } from '../../model/install-host/devise-management-network';
+import { bondModeAllowsVmNetwork } from '../../model/network/bond-modes';
 import { NetworkCapabilities } from '../../model/vdsm/capabilities';
 import { SetupNetworksParams } from '../../model/vdsm/setup-networks';
 
@@ -95,6 +96,45 @@ describe('chooseManagementDevice: getRoute → lastClientIface → address match
   });
   it('nothing matches: no device', () => {
     expect(chooseManagementDevice({ ...base, lastClientIface: '', hostAddresses: ['203.0.113.9'], route: { kind: 'unsupported' } }).device).toBeNull();
+  });
+});
+
+describe('bond modes under a VM network (docs/engine-host-networking.md#bond-modes)', () => {
+  const withMode = (mode: string | undefined) => {
+    const caps = fixture('vlan-on-bond');
+    const bond = caps.bondings.bond4;
+    if (bond) bond.opts = mode === undefined ? {} : { mode };
+    return caps;
+  };
+
+  it('the one predicate: modes 1-4 by number or name allow a VM network; 0, 5, 6, none or unknown do not', () => {
+    for (const mode of ['1', '2', '3', '4', 'active-backup', 'balance-xor', 'broadcast', '802.3ad']) expect(bondModeAllowsVmNetwork(mode), mode).toBe(true);
+    for (const mode of ['0', '5', '6', 'balance-rr', 'balance-tlb', 'balance-alb', '7', 'fast', '', undefined, null]) expect(bondModeAllowsVmNetwork(mode), String(mode)).toBe(false);
+  });
+
+  for (const mode of ['0', '5', '6', 'balance-alb', undefined]) {
+    it(`a VM network on a bond in mode ${mode ?? '(none)'} is refused before anything is sent`, () => {
+      const result = deviseManagementNetwork(withMode(mode), 'bond4.3000', ovirtmgmt({ vlan: 3000, mtu: 9000 }));
+      expect(result).toMatchObject({ kind: 'failed', type: DeviseFailureType.BOND_MODE_FORBIDS_VM_NETWORK });
+      expect(result.kind === 'failed' && result.message).toMatch(/bond4.*mode/);
+    });
+  }
+
+  it('a non-VM network may sit on such a bond', () => {
+    expect(deviseManagementNetwork(withMode('0'), 'bond4.3000', ovirtmgmt({ vlan: 3000, vmNetwork: false }))).toMatchObject({ kind: 'configure' });
+  });
+
+  it('the workflow may switch the rule off for executions recorded before it (patched marker)', () => {
+    let asked = 0;
+    const check = () => {
+      asked += 1;
+      return false;
+    };
+    expect(deviseManagementNetwork(withMode('0'), 'bond4.3000', ovirtmgmt({ vlan: 3000 }), { checkBondMode: check })).toMatchObject({ kind: 'configure' });
+    expect(asked).toBe(1);
+    // Not asked at all when no bond is involved, so those executions record no marker.
+    deviseManagementNetwork(fixture('static-nic'), 'eth0', ovirtmgmt(), { checkBondMode: check });
+    expect(asked).toBe(1);
   });
 });
 

@@ -12,7 +12,8 @@ describe('reported interfaces', () => {
     nics: { eth1: { hwaddr: '52:54:00:00:00:02', mtu: '9000', speed: 1000 }, eth0: { hwaddr: '52:54:00:00:00:01', mtu: '1500' } },
     bondings: { bond0: { hwaddr: '52:54:00:00:00:02', mtu: '9000', slaves: ['eth1', 'eth0'], opts: { mode: '4', miimon: '100' }, active_slave: '' } },
     vlans: { 'bond0.100': { iface: 'bond0', vlanid: 100, mtu: '9000' } },
-    bridges: { ovirtmgmt: { ports: ['bond0.100'] }, legacy: { ports: ['eth1'] } },
+    // a bridged network's IP data (default route included) is read from its bridge, as the engine does
+    bridges: { ovirtmgmt: { ports: ['bond0.100'], ipv4defaultroute: true }, legacy: { ports: ['eth1'] } },
     networks: {
       // a VM network over a VLAN on a bond, holding the IPv4 default route
       ovirtmgmt: { iface: 'ovirtmgmt', bridged: true, southbound: 'bond0.100', vlanid: 100, mtu: '9000', ipv4defaultroute: true },
@@ -23,6 +24,13 @@ describe('reported interfaces', () => {
     },
   });
 
+  const noIp = {
+    switchType: 'legacy',
+    ipv4: { bootProtocol: 'NONE', address: null, netmask: null, gateway: null },
+    ipv6: { bootProtocol: 'NONE', address: null, prefix: null, gateway: null },
+    qos: null,
+  };
+
   it('takes NICs, bonds with slaves and options, VLANs and networks from capabilities, sorted, bridges left out', () => {
     const report = reportedInterfacesFromCapabilities(caps);
     expect(report).toEqual({
@@ -32,11 +40,13 @@ describe('reported interfaces', () => {
       ],
       bonds: [{ name: 'bond0', mac: '52:54:00:00:00:02', mtu: 9000, slaves: ['eth0', 'eth1'], options: { mode: '4', miimon: '100' }, activeSlave: null }],
       vlans: [{ name: 'bond0.100', baseInterface: 'bond0', vlanId: 100, mtu: 9000 }],
+      // the MTU is the carrying device's (eth1: 9000), which the engine compares, not the network entry's
       networks: [
-        { name: 'legacy', baseInterface: 'eth1', vlanId: null, bridged: true, mtu: 1500, defaultRoute: false },
-        { name: 'ovirtmgmt', baseInterface: 'bond0', vlanId: 100, bridged: true, mtu: 9000, defaultRoute: true },
-        { name: 'storage', baseInterface: 'eth1', vlanId: null, bridged: false, mtu: 1500, defaultRoute: true },
+        { name: 'legacy', baseInterface: 'eth1', device: 'eth1', vlanId: null, bridged: true, mtu: 9000, defaultRoute: false, ...noIp },
+        { name: 'ovirtmgmt', baseInterface: 'bond0', device: 'bond0.100', vlanId: 100, bridged: true, mtu: 9000, defaultRoute: true, ...noIp },
+        { name: 'storage', baseInterface: 'eth1', device: 'eth1', vlanId: null, bridged: false, mtu: 9000, defaultRoute: true, ...noIp },
       ],
+      nameServers: [],
     });
     expect(ReportedInterfaces.safeParse(report).success).toBe(true);
     expect([interfaceKind(report, 'eth1'), interfaceKind(report, 'bond0'), interfaceKind(report, 'bond0.100'), interfaceKind(report, 'ovirtmgmt')]).toEqual(['nic', 'bond', 'vlan', null]);

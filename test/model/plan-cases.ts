@@ -4,7 +4,7 @@
  * that got to its current state through earlier changes in the kernel simulator. plan-golden.test.ts checks
  * that the stored inputs are still what these builders make, and that the planner still makes plan.json.
  */
-import type { KernelState } from '../../model/net-state';
+import { MAIN_TABLE, type KernelState } from '../../model/net-state';
 import { desiredStateForChange } from '../../model/network/desired-state';
 import type { NetworkAttributes } from '../../model/vdsm/setup-networks';
 import { addr, defaultVia, nic } from '../helpers/host-state';
@@ -52,6 +52,13 @@ function dhcpInstalledHost(): KernelState {
 }
 
 const host = (): HostStep => freshHost(installedHost());
+
+/** A host the OS brought up by DHCP on eth0 with a stock dhclient script: its default route has no `proto dhcp`. */
+const stockDhcpHost = (): HostStep => {
+  const kernel = dhcpInstalledHost();
+  kernel.routes = [{ ...defaultVia('198.18.1.1', 'eth0'), protocol: 'boot' }];
+  return { ...freshHost(kernel), foreignDhcp: [{ dev: 'eth0', family: 4, table: MAIN_TABLE, defaultRoute: true, sourceRouting: false }] };
+};
 
 const ovirtmgmt: NetworkAttributes = { nic: 'eth0', bridged: 'true', ipaddr: '198.18.1.10', netmask: '255.255.255.0', gateway: '198.18.1.1', defaultRoute: true };
 const mgmtDhcp: NetworkAttributes = { nic: 'eth0', bridged: 'true', bootproto: 'dhcp', defaultRoute: true };
@@ -230,6 +237,10 @@ export const PLAN_CASES: readonly PlanCase[] = [
     networks: { vmnet: { bonding: 'bond0', bridged: 'true', ipaddr: '198.18.3.10', prefix: 24 } },
     bondings: { bond0 },
   }),
+  change('bond-bridged-nics-out-of-order', 'a new bond listing eth3 before eth2 under a bridge: the bond takes eth2\'s MAC (enslaved first, by name), so the bridge does too', withMgmt, {
+    networks: { vmnet: { bonding: 'bond0', bridged: 'true', ipaddr: '198.18.3.10', prefix: 24 } },
+    bondings: { bond0: { ...bond0, nics: ['eth3', 'eth2'] } },
+  }),
   change('bond-vlan-bridged-dhcp', 'the seed case: bond, VLAN 100 on it, a bridge over that, DHCP, MTU 9000 throughout', withMgmt, {
     networks: { vmnet: vmnetOnBond },
     bondings: { bond0 },
@@ -237,7 +248,7 @@ export const PLAN_CASES: readonly PlanCase[] = [
   change('bond-vlan-bridgeless', 'a static network on VLAN 100 of an existing bond, no bridge', withBond, {
     networks: { tagged: { bonding: 'bond0', vlan: '100', bridged: 'false', ipaddr: '198.18.5.10', prefix: 24 } },
   }),
-  change('bond-modify-options', 'the bond requested with another mode and miimon (the planner does not change options of an existing bond)', withBond, {
+  change('bond-modify-options', 'the bond requested with another mode and miimon: re-created with them (the kernel changes a mode only on a bond that is down), slaves re-enslaved', withBond, {
     bondings: { bond0: { ...bond0, options: 'mode=4 miimon=200' } },
   }),
   change('bond-add-and-remove-slaves', 'bond0 from eth2+eth3 to eth3+eth1: eth2 is released, eth1 goes down, joins and comes up', withBond, {
@@ -257,6 +268,9 @@ export const PLAN_CASES: readonly PlanCase[] = [
   }),
 
   // Rollbacks (the agent's reverse plans, back to the snapshot it took)
+  rollback('rollback-mgmt-bridge-over-os-dhcp', "undo a DHCP ovirtmgmt over eth0 whose OS client added its default route without proto dhcp: the route is the lease's, left to the restarted client (put back by hand, its gateway would not be on-link yet)", stockDhcpHost, {
+    networks: { ovirtmgmt: mgmtDhcp },
+  }),
   rollback('rollback-mgmt-bridge', 'undo ovirtmgmt over eth0: the bridge goes, the address and default route return to eth0', host, { networks: { ovirtmgmt } }),
   rollback('rollback-bond-vlan-bridged-dhcp', 'undo the seed stack: the DHCP client stops, bridge, VLAN and bond go, the ports return as they were', withMgmt, {
     networks: { vmnet: vmnetOnBond },
@@ -266,6 +280,7 @@ export const PLAN_CASES: readonly PlanCase[] = [
     networks: { ovirtmgmt: { remove: true } },
   }),
   rollback('rollback-mtu-up-across-stack', 'undo raising the stack to 9000: every MTU goes back, bottom-up', () => withVlanStack(1500), vlanStack(9000)),
+  rollback('rollback-bond-options', 'undo a mode and miimon change: the bond is re-created exactly as it was', withBond, { bondings: { bond0: { ...bond0, options: 'mode=4 miimon=200' } } }),
   rollback('rollback-bond-slaves', 'undo the slave change: eth1 leaves the bond, eth2 rejoins', withBond, { bondings: { bond0: { ...bond0, nics: ['eth3', 'eth1'] } } }),
   rollback('rollback-dhcp-to-static', 'undo DHCP to static: the static configuration goes and the DHCP client runs again', withDhcpMgmt, {
     networks: { ovirtmgmt: { ...ovirtmgmt, ipaddr: '198.18.1.77' } },

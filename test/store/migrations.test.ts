@@ -183,7 +183,7 @@ describe.skipIf(skipBecause(postgres ? unavailableReason() : 'PostgreSQL is off'
     const dataDir = mkdtempSync(join(tmpdir(), 'hostprov-worker-'));
     const worker = spawn(
       join(PROJECT_ROOT, 'bin', 'hostprov'),
-      ['worker', '--address', target.address, '--namespace', target.namespace, '--task-queue', `store-${uniqueToken()}`, '--data-dir', dataDir, '--database', url, '--workflow-bundle', target.workflowBundlePath],
+      ['worker', '--address', target.address, '--namespace', target.namespace, '--task-queue', `store-${uniqueToken()}`, '--data-dir', dataDir, '--database', url, '--workflow-bundle', target.workflowBundlePath, '--no-payload-encryption'],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
     );
     try {

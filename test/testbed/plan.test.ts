@@ -76,7 +76,7 @@ describe('options and plan', () => {
     expect(description.manager).toMatchObject({ interface: 'hpabc123mgr', gateway: '198.18.9.1', address: '198.19.9.1' });
     expect(first).toMatchObject({ namespace: 'hp-abc123-host1', address: '198.18.9.10', factory: { boot: 'static', address: '198.18.9.10/24', gateway: '198.18.9.1' } });
     expect(first?.bootCommand).toEqual(['x', '/tmp/tb/hosts/host1/run']);
-    expect(second?.factory).toEqual({ boot: 'dhcp', address: '198.18.9.11/24', gateway: null });
+    expect(second?.factory).toEqual({ boot: 'dhcp', address: '198.18.9.11/24', gateway: null, device: { nics: ['eth0'], bond: null, vlan: null } });
     expect(second?.nics.map((n) => n.name)).toEqual(['eth0', 'eth1', 'eth2']);
     const names = [description.manager.interface, ...description.hosts.flatMap((h) => h.nics.flatMap((n) => [n.name, n.switchPort]))];
     for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(15);
@@ -119,12 +119,16 @@ describe('generated configs', () => {
       interface: 'eth0',
       plan: subnetPlan(3),
       reservations: [
-        { mac: '02:68:70:03:00:00', address: '198.18.3.10', defaultRoute: true },
-        { mac: '02:68:70:03:01:00', address: '198.18.3.11', defaultRoute: false },
+        { macs: ['02:68:70:03:00:00'], address: '198.18.3.10', defaultRoute: true },
+        { macs: ['02:68:70:03:01:00'], address: '198.18.3.11', defaultRoute: false },
+        // A bond's NICs: the address follows whichever MAC asks.
+        { macs: ['02:68:70:03:02:02', '02:68:70:03:02:03'], address: '198.18.3.12', defaultRoute: true },
       ],
     });
     expect(argv).toContain('--dhcp-host=02:68:70:03:00:00,198.18.3.10');
     expect(argv).toContain('--dhcp-host=02:68:70:03:01:00,set:noroute,198.18.3.11');
+    expect(argv).toContain('--dhcp-host=02:68:70:03:02:02,02:68:70:03:02:03,198.18.3.12');
+    expect(argv).toContain('--dhcp-range=198.18.3.100,198.18.3.199,255.255.255.0,1h');
     expect(argv).toContain('--dhcp-option=tag:noroute,option:router');
     expect(argv).toContain('--conf-file=/dev/null');
   });

@@ -37,6 +37,8 @@ export function createTestVerbs(): TestVerbs {
       },
     },
     { method: 'Test.fast', params: [], handler: async () => 'fast' },
+    // A large answer to a small request, for peers that send and never read.
+    { method: 'Test.bulk', params: ['bytes'], handler: async (params) => 'z'.repeat(Number(params.bytes)) },
     {
       method: 'Test.release',
       params: [],

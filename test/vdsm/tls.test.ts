@@ -3,9 +3,6 @@
  * and the explicit insecure mode.
  */
 import { readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import type { Logger } from '../../lib/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVdsmServer, type VdsmServer } from '../../vdsm/server';
 import { AgentClient } from '../../vdsm/client/client';
@@ -14,6 +11,7 @@ import { INSECURE_WARNING } from '../../vdsm/tls';
 import { createTestPki, type TestPki } from '../helpers/pki-fixture';
 import { RawStompSocket, rpc } from './stomp/raw-stomp';
 import { createTestVerbs, testLogger } from './test-verbs';
+import { capturedLogs } from './captured-logs';
 
 describe('agent over mutual TLS', () => {
   let pki: TestPki;
@@ -104,18 +102,6 @@ describe('agent over mutual TLS', () => {
     expect(err.message).toContain('missing.pem');
   });
 });
-
-/** A logger whose JSON lines land in `lines`, to assert what operators would see. */
-function capturedLogs(level: string): { lines: string[]; logger: Logger } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { lines, logger: pino({ level }, sink) };
-}
 
 describe('agent handshake logging', () => {
   it('warns about a failed handshake, but not about a peer that connects and hangs up', async () => {

@@ -61,13 +61,14 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
   });
 
   it('a worker killed mid-setupNetworks: a new worker takes over and the host applies exactly once', async () => {
-    // This test's own workers run as processes (bin/hostprov worker) on their own task queue.
+    // This test's own workers run as processes (bin/hostprov worker) on their own task queue; payloads
+    // plain, as the harness's client writes them.
     const taskQueue = `crash-${uniqueToken()}`;
     const workerData = join(dir, 'worker-data');
     const startWorker = (name: string): ChildProcess => {
       const child = spawn(
         join(PROJECT_ROOT, 'bin', 'hostprov'),
-        ['worker', '--address', harness.target.address, '--namespace', harness.target.namespace, '--task-queue', taskQueue, '--data-dir', workerData, '--workflow-bundle', harness.target.workflowBundlePath, '--identity', name, '--secrets-dir', dir],
+        ['worker', '--address', harness.target.address, '--namespace', harness.target.namespace, '--task-queue', taskQueue, '--data-dir', workerData, '--workflow-bundle', harness.target.workflowBundlePath, '--identity', name, '--secrets-dir', dir, '--no-payload-encryption'],
         { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
       );
       workers.push(child);

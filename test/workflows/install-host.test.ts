@@ -96,8 +96,9 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
   it('falls back to lastClientIface on an agent without Host.getRoute (driven through `hostprov install-host`)', async () => {
     const inputFile = join(dir, 'oldvdsm.json');
     writeFileSync(inputFile, JSON.stringify(lab.installRequest('oldvdsm', { policy: { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'auto', agentWaitSeconds: 60 } })));
+    // Plain payloads, as the harness's worker writes them (the encrypted path: test/workflows/encrypted-history.test.ts).
     const cli = await run(
-      [join(PROJECT_ROOT, 'bin', 'hostprov'), 'install-host', '--input', inputFile, '--address', harness.target.address, '--namespace', harness.target.namespace, '--task-queue', harness.taskQueue, '--ui-url', 'http://ui.example:8233'],
+      [join(PROJECT_ROOT, 'bin', 'hostprov'), 'install-host', '--input', inputFile, '--address', harness.target.address, '--namespace', harness.target.namespace, '--task-queue', harness.taskQueue, '--ui-url', 'http://ui.example:8233', '--no-payload-encryption'],
       { allowFailure: true, env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
     );
     expect(cli.code, cli.stdout + cli.stderr).toBe(0);
@@ -109,7 +110,7 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
 
     // operators: `hostprov status` shows the finished install step by step
     const hostId = lab.installRequest('oldvdsm').host.id;
-    const status = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'status', hostId, '--address', harness.target.address], { allowFailure: true, env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } });
+    const status = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'status', hostId, '--address', harness.target.address, '--no-payload-encryption'], { allowFailure: true, env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } });
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain(`install-host-${hostId}`);
     expect(status.stdout).toContain('COMPLETED, phase configured');

@@ -25,8 +25,9 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
 
   it('exist for every install-host outcome and compensation path', () => {
     const outcomes = files.map((f) => relative(HISTORIES, f));
-    // failed-after-apply: a step after setupNetworks fails and the saga compensates from its catch.
-    for (const outcome of ['configured', 'already-configured', 'skipped-no-route', 'rolled-back', 'failed', 'failed-after-apply']) {
+    // failed-after-apply: a step after setupNetworks fails and the saga compensates. compensation-failed: that
+    // compensation fails too (before v3 it failed the execution; since, it is recorded beside the outcome).
+    for (const outcome of ['configured', 'already-configured', 'skipped-no-route', 'rolled-back', 'failed', 'failed-after-apply', 'compensation-failed']) {
       expect(outcomes.some((f) => f.startsWith('install-host/') && f.endsWith(`/${outcome}.json`)), `a history for outcome ${outcome}`).toBe(true);
     }
   });

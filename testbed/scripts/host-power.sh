@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The power supply of one hostprov testbed host (a network namespace).
+# The power supply of one hostprov testbed host: a network namespace, or a full-kernel (User-Mode Linux)
+# guest whose process runs in its own namespace (HOST_KIND=uml).
 #
 #   host-power.sh CONF DEVICE get power        prints power:1 while the host's boot command runs, else power:0
 #   host-power.sh CONF DEVICE set power 1      boot: factory network, fresh runtime dir, start the boot command
@@ -101,10 +102,28 @@ links_down() {
   done
 }
 
+# A guest loses power at once: every process of its kernel (all in its namespace) gets SIGKILL together.
+# Its taps stay, without a reader, so their carrier is off until the next boot opens them.
+kill_guest() {
+  local pids i
+  pids=$(ns_pids)
+  # shellcheck disable=SC2086
+  [[ -n ${pids// /} ]] && kill -KILL $pids 2>/dev/null
+  for ((i = 0; i < 100; i++)); do
+    [[ -z $(ns_pids | tr -d ' ') ]] && return 0
+    sleep 0.05
+  done
+  note "guest processes still alive after SIGKILL: $(ns_pids)"
+}
+
 power_off() {
-  # Links first: a host that lost power answers nothing, not even while its processes shut down.
-  links_down
-  stop_processes
+  if [[ ${HOST_KIND:-netns} == uml ]]; then
+    kill_guest
+  else
+    # Links first: a host that lost power answers nothing, not even while its processes shut down.
+    links_down
+    stop_processes
+  fi
   rm -f "$HOST_DIR/boot.pid"
 }
 
@@ -174,9 +193,28 @@ start_boot_command() {
   note "booted: pid $pid"
 }
 
+# A full-kernel host boots its own kernel: the guest wires its NICs, applies the factory network and
+# starts the boot command itself (testbed/scripts/uml-guest-init.sh); its runtime dir is a fresh tmpfs.
+power_on_uml() {
+  local pid start
+  kill_guest
+  rm -rf -- "$HOST_DIR/uml"
+  cd / || return 1
+  setsid ip netns exec "$NS" env -i PATH="$PATH" TMPDIR=/dev/shm LD_PRELOAD="$UML_PRELOAD" "${UML_ARGV[@]}" \
+    </dev/null >>"$CONSOLE_LOG" 2>&1 9>&- &
+  pid=$!
+  start=$(proc_start "$pid") || start=gone
+  printf '%s %s\n' "$pid" "$start" >"$HOST_DIR/boot.pid.tmp" && mv -f "$HOST_DIR/boot.pid.tmp" "$HOST_DIR/boot.pid"
+  note "booted guest kernel: pid $pid"
+}
+
 power_on() {
   boot_pid >/dev/null && return 0
   console "power on"
+  if [[ ${HOST_KIND:-netns} == uml ]]; then
+    power_on_uml
+    return
+  fi
   # Whatever survived a crashed boot command (e.g. the factory dhclient) dies with the old "boot".
   links_down
   stop_processes

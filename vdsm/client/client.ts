@@ -27,7 +27,12 @@ export interface AgentClientOptions {
   callTimeoutMs?: number;
   /** Subscribes to `jms.queue.events` and receives each notification. Exceptions it throws are logged. */
   onEvent?: (event: AgentEvent) => void;
-  /** The CONNECT `host` header (VDSM ignores it; the engine sends its host identifier). @default endpoint.host */
+  /**
+   * The CONNECT `host` header, sent unescaped as STOMP 1.2 says (VDSM ignores it; the engine sends its host
+   * identifier). @default endpoint.host, any colon (an IPv6 literal) written as `\c`: stock VDSM unescapes
+   * CONNECT headers too and refuses a raw colon (vdsm lib/yajsonrpc/stomp.py decodeValue), while a STOMP 1.2
+   * server such as our agent takes the value as it is; neither uses it.
+   */
   hostHeader?: string;
   /** Largest STOMP frame accepted from the agent; capability reports are large. @default 64 MiB */
   maxFrameBytes?: number;
@@ -88,7 +93,7 @@ export class AgentClient {
       maxFrameBytes: options.maxFrameBytes ?? 64 * 1024 * 1024,
     };
     this.#onEvent = options.onEvent;
-    this.#hostHeader = options.hostHeader ?? endpoint.host;
+    this.#hostHeader = options.hostHeader ?? endpoint.host.replaceAll(':', '\\c');
     this.#log = (options.logger ?? getLogger('agent-transport')).child({ agent: this.#name });
   }
 

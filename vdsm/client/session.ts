@@ -10,6 +10,7 @@ import type { Logger } from '../../lib/logger';
 import { AgentConnectionError } from './errors';
 import { describeEndpoint, isInsecureEndpoint, type AgentEndpoint } from './endpoint';
 import { StompParser, encodeFrame, frameText, type OutgoingFrame, type StompFrame } from '../stomp/frame';
+import { clampHeartbeatMs } from '../stomp/heart-beat';
 import { clientTlsOptions, loadTlsMaterial } from '../tls';
 import { Destination } from '../stomp/destinations';
 
@@ -60,6 +61,13 @@ export class ClientSession {
   /** Connects and completes CONNECT/CONNECTED and the subscriptions; rejects with AgentConnectionError. */
   static async open(endpoint: AgentEndpoint, options: SessionOptions, handlers: SessionHandlers): Promise<ClientSession> {
     const name = describeEndpoint(endpoint);
+    // Encoded before connecting: a host header that cannot be written (an end of line in it) fails here.
+    let connectFrame: Buffer;
+    try {
+      connectFrame = encodeFrame({ command: 'CONNECT', headers: { 'accept-version': '1.2', host: options.hostHeader, 'heart-beat': `0,${options.heartBeatMs}` } });
+    } catch (err) {
+      throw new AgentConnectionError(name, (err as Error).message, { cause: err });
+    }
     const { tls } = endpoint;
     let socket: Socket;
     if ('insecure' in tls) {
@@ -74,7 +82,7 @@ export class ClientSession {
       socket = connectTls(clientTlsOptions(material, { host: endpoint.host, port: endpoint.port, serverName: tls.serverName }));
     }
     const session = new ClientSession(socket, endpoint, options);
-    await session.#handshake(isInsecureEndpoint(endpoint) ? 'connect' : 'secureConnect');
+    await session.#handshake(isInsecureEndpoint(endpoint) ? 'connect' : 'secureConnect', connectFrame);
     session.#handlers = handlers;
     return session;
   }
@@ -105,7 +113,7 @@ export class ClientSession {
   }
 
   /** TCP/TLS connect, CONNECT → CONNECTED, SUBSCRIBEs; all within `connectTimeoutMs`. */
-  #handshake(readyEvent: 'connect' | 'secureConnect'): Promise<void> {
+  #handshake(readyEvent: 'connect' | 'secureConnect', connectFrame: Buffer): Promise<void> {
     const { socket, options } = this;
     return new Promise<void>((resolvePromise, reject) => {
       let settled = false;
@@ -131,10 +139,7 @@ export class ClientSession {
       socket.once(readyEvent, () => {
         transportReady = true;
         socket.setNoDelay(true);
-        this.send({
-          command: 'CONNECT',
-          headers: { 'accept-version': '1.2', host: options.hostHeader, 'heart-beat': `0,${options.heartBeatMs}` },
-        });
+        socket.write(connectFrame);
       });
       // Frames before CONNECTED are handled here; afterwards `#onFrame` takes over.
       let connected = false;
@@ -182,7 +187,9 @@ export class ClientSession {
       this.send({ command: 'SUBSCRIBE', headers: { destination: Destination.EVENTS, id: this.#eventSubscription, ack: 'auto' } });
     }
     // The agent's CONNECTED says how often it will send (`<sx>,<sy>`); silence for twice that means it is gone.
-    const agentSendsEvery = Number(connected.headers['heart-beat']?.split(',')[0] ?? 0);
+    // Clamped like the agent clamps ours (docs/vdsm-wire-protocol.md#heart-beats), so no answer can make the
+    // watchdog a timer Node would run every millisecond.
+    const agentSendsEvery = clampHeartbeatMs(Number(connected.headers['heart-beat']?.split(',')[0] ?? 0));
     if (options.heartBeatMs > 0 && agentSendsEvery > 0) {
       const limit = 2 * agentSendsEvery;
       this.#watchdog = setInterval(() => {

@@ -42,12 +42,21 @@ export class StompFrameTooLargeError extends Error {
   }
 }
 
+/** A frame we were asked to send cannot be written as STOMP 1.2 (a bad command or header); nothing was sent. */
+export class StompEncodeError extends Error {
+  override readonly name = 'StompEncodeError';
+  constructor(readonly reason: string) {
+    super(`cannot encode STOMP frame: ${reason}`);
+  }
+}
+
 /** 4 MiB: far above any VDSM request, far below what would hurt the agent. */
 export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
 const NUL = 0x00;
+const COMMAND_PATTERN = /^[A-Z]+$/;
 
 const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', ':': '\\c' };
 const UNESCAPES: Readonly<Record<string, string>> = { '\\': '\\', n: '\n', r: '\r', c: ':' };
@@ -67,16 +76,34 @@ export function unescapeHeader(text: string): string {
   });
 }
 
+/**
+ * STOMP 1.2 writes the headers of CONNECT and CONNECTED unescaped, for STOMP 1.0 peers
+ * (docs/vdsm-wire-protocol.md#frames): a colon in a value is taken as it is, so an IPv6 literal `host` works.
+ */
+const UNESCAPED_COMMANDS: ReadonlySet<string> = new Set(['CONNECT', 'CONNECTED']);
+
+/** Throws StompEncodeError for a frame that cannot be written as STOMP 1.2. */
 export function encodeFrame(frame: OutgoingFrame): Buffer {
+  if (!COMMAND_PATTERN.test(frame.command)) throw new StompEncodeError(`invalid command ${JSON.stringify(frame.command.slice(0, 40))}`);
+  const raw = UNESCAPED_COMMANDS.has(frame.command);
   const body = typeof frame.body === 'string' ? Buffer.from(frame.body, 'utf8') : (frame.body ?? Buffer.alloc(0));
   let head = `${frame.command}\n`;
   for (const [name, value] of Object.entries(frame.headers ?? {})) {
     if (value === undefined || name === 'content-length') continue;
-    head += `${escapeHeader(name)}:${escapeHeader(String(value))}\n`;
+    if (name === '') throw new StompEncodeError('empty header name');
+    const text = String(value);
+    if (raw) checkRawHeader(frame.command, name, text);
+    head += raw ? `${name}:${text}\n` : `${escapeHeader(name)}:${escapeHeader(text)}\n`;
   }
   // Always sent, like VDSM: the receiver can then read bodies that contain NUL bytes.
   head += `content-length:${body.length}\n\n`;
   return Buffer.concat([Buffer.from(head, 'utf8'), body, Buffer.from([NUL])]);
+}
+
+/** An unescaped header line can carry neither an end of line nor, in its name, a colon. */
+function checkRawHeader(command: string, name: string, value: string): void {
+  if (/[\r\n:]/.test(name)) throw new StompEncodeError(`${command} header name ${JSON.stringify(name)} contains a colon or an end of line`);
+  if (/[\r\n]/.test(value)) throw new StompEncodeError(`${command} header ${name} contains an end of line`);
 }
 
 /** A single heart-beat: one end-of-line between frames (docs/vdsm-wire-protocol.md#heart-beats). */
@@ -92,7 +119,6 @@ type ParserState =
   | { readonly kind: 'headers'; readonly command: string; readonly headers: Record<string, string> }
   | { readonly kind: 'body'; readonly command: string; readonly headers: Record<string, string>; readonly length: number | null };
 
-const COMMAND_PATTERN = /^[A-Z]+$/;
 const CONTENT_LENGTH_PATTERN = /^[0-9]+$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -112,6 +138,11 @@ export class StompParser {
 
   constructor(options: StompParserOptions = {}) {
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /** Bytes received but not yet returned as frames: never more than `maxFrameBytes` between pushes. */
+  get bufferedBytes(): number {
+    return this.#buffer.length;
   }
 
   push(chunk: Buffer): StompFrame[] {
@@ -153,8 +184,9 @@ export class StompParser {
     }
     const colon = line.indexOf(':');
     if (colon <= 0) throw new StompParseError(`header line without a name: ${JSON.stringify(line.slice(0, 80))}`);
-    const name = unescapeHeader(line.slice(0, colon));
-    const value = unescapeHeader(line.slice(colon + 1));
+    const raw = UNESCAPED_COMMANDS.has(state.command);
+    const name = raw ? line.slice(0, colon) : unescapeHeader(line.slice(0, colon));
+    const value = raw ? line.slice(colon + 1) : unescapeHeader(line.slice(colon + 1));
     // Repeated header: the first occurrence wins (STOMP 1.2, docs/vdsm-wire-protocol.md#frames).
     if (!Object.hasOwn(state.headers, name)) state.headers[name] = value;
     return undefined;

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../lib/logger';
 import {
-  DEFAULT_MAX_FRAME_BYTES,
   HEARTBEAT,
   StompFrameTooLargeError,
   StompParser,
@@ -17,6 +16,8 @@ import {
   type StompFrame,
 } from './frame';
 import { Destination } from './destinations';
+import { clampHeartbeatMs } from './heart-beat';
+import { DEFAULT_TRANSPORT_LIMITS } from '../limits';
 
 /** Who is on the other end of one STOMP connection. */
 export interface ConnectionInfo {
@@ -42,13 +43,15 @@ export interface StompServerOptions {
   requestDestinations?: readonly string[];
   /** @default 4 MiB */
   maxFrameBytes?: number;
+  /** Open connections; one more gets ERROR `Too many connections` and is closed. @default 64 */
+  maxConnections?: number;
+  /** A frame due while more than this many bytes still wait to be taken by the peer drops the connection. @default 16 MiB */
+  maxOutgoingBytes?: number;
   /** A connection that has not sent CONNECT within this time is closed. @default 10000 */
   connectTimeoutMs?: number;
   logger?: Logger;
 }
 
-/** Non-zero heart-beat intervals are raised to this (docs/vdsm-wire-protocol.md#heart-beats). */
-export const MIN_HEARTBEAT_MS = 1000;
 /** A peer that promised heart-beats every `cx` ms is dropped after `cx * (1 + grace)` of silence. */
 const HEARTBEAT_GRACE = 0.5;
 const SUPPORTED_VERSION = '1.2';
@@ -71,7 +74,9 @@ export class StompServer {
     this.#options = {
       onRequest: options.onRequest,
       requestDestinations: options.requestDestinations ?? [Destination.REQUESTS, Destination.IRS_REQUESTS],
-      maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      maxFrameBytes: options.maxFrameBytes ?? DEFAULT_TRANSPORT_LIMITS.maxFrameBytes,
+      maxConnections: options.maxConnections ?? DEFAULT_TRANSPORT_LIMITS.maxConnections,
+      maxOutgoingBytes: options.maxOutgoingBytes ?? DEFAULT_TRANSPORT_LIMITS.maxOutgoingBytes,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     };
     this.#log = options.logger;
@@ -79,12 +84,19 @@ export class StompServer {
 
   /**
    * Serves STOMP on `socket` until it closes. `connectTimeoutMs` overrides the server default, so a caller
-   * that already spent part of the budget on a TLS handshake can pass what is left.
+   * that already spent part of the budget on a TLS handshake can pass what is left. Returns `null` when the
+   * server already has `maxConnections`: the peer then gets ERROR `Too many connections` and is closed.
    */
-  attach(socket: Duplex, peer: { localAddress: string; remoteAddress: string }, connectTimeoutMs = this.#options.connectTimeoutMs): ConnectionInfo {
+  attach(socket: Duplex, peer: { localAddress: string; remoteAddress: string }, connectTimeoutMs = this.#options.connectTimeoutMs): ConnectionInfo | null {
+    if (this.#connections.size >= this.#options.maxConnections) {
+      this.#log?.warn({ remote: peer.remoteAddress, limit: this.#options.maxConnections }, 'too many STOMP connections; refusing one');
+      refuse(socket, 'Too many connections', `the agent serves at most ${this.#options.maxConnections} connections; try again later`);
+      return null;
+    }
     const info: ConnectionInfo = { connectionId: randomUUID(), ...peer };
     const connection = new StompConnection(this, socket, info, {
       maxFrameBytes: this.#options.maxFrameBytes,
+      maxOutgoingBytes: this.#options.maxOutgoingBytes,
       connectTimeoutMs,
       log: this.#log?.child({ connectionId: info.connectionId, remote: info.remoteAddress }),
     });
@@ -159,8 +171,21 @@ export class StompServer {
 
 type ConnectionState = 'awaiting-connect' | 'connected' | 'closed';
 
+/** How long a closing connection may take to flush its last frames before it is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
+/** Answers a connection we will not serve with an ERROR frame, then closes it. */
+function refuse(socket: Duplex, message: string, detail: string): void {
+  socket.on('error', () => undefined);
+  socket.once('finish', () => socket.destroy());
+  socket.end(encodeFrame({ command: 'ERROR', headers: { message, 'content-type': 'text/plain' }, body: detail }));
+  // A peer that never reads could hold `finish` back forever.
+  setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+}
+
 interface ConnectionOptions {
   maxFrameBytes: number;
+  maxOutgoingBytes: number;
   connectTimeoutMs: number;
   log: Logger | undefined;
 }
@@ -171,6 +196,7 @@ class StompConnection {
   readonly #parser: StompParser;
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #log: Logger | undefined;
+  readonly #maxOutgoingBytes: number;
   #connectTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #lastReadAt = Date.now();
@@ -184,6 +210,7 @@ class StompConnection {
   ) {
     this.#parser = new StompParser({ maxFrameBytes: options.maxFrameBytes });
     this.#log = options.log;
+    this.#maxOutgoingBytes = options.maxOutgoingBytes;
     this.#connectTimer = setTimeout(() => {
       this.#log?.warn({ timeoutMs: options.connectTimeoutMs }, 'no STOMP CONNECT in time; closing');
       this.#teardown();
@@ -208,11 +235,22 @@ class StompConnection {
     this.socket.once('finish', () => this.socket.destroy());
     this.socket.end();
     // A peer that never reads could hold `finish` back forever.
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
+  /**
+   * Queues bytes for the peer, unless the peer has stopped reading: what waits is then over
+   * `maxOutgoingBytes`, and the connection is dropped rather than let its queue grow. So at most
+   * `maxOutgoingBytes` plus one frame ever waits per connection.
+   */
   #write(bytes: Buffer): boolean {
     if (this.socket.destroyed || !this.socket.writable) return false;
+    const queuedBytes = this.socket.writableLength;
+    if (queuedBytes > this.#maxOutgoingBytes) {
+      this.#log?.warn({ queuedBytes, limitBytes: this.#maxOutgoingBytes }, 'peer is not reading what we send; dropping the connection');
+      this.#teardown();
+      return false;
+    }
     this.socket.write(bytes);
     this.#lastWriteAt = Date.now();
     return true;
@@ -284,9 +322,10 @@ class StompConnection {
       this.#fail('Invalid heart-beat', `invalid heart-beat header ${JSON.stringify(requested)}`, undefined, true);
       return;
     }
-    const [clientSends, clientWants] = [Number(match[1]), Number(match[2])];
-    const outgoing = raiseToMinimum(clientWants);
-    const incoming = raiseToMinimum(clientSends);
+    // Clamped both ways (docs/vdsm-wire-protocol.md#heart-beats): VDSM's minimum, and a maximum so that no
+    // peer can make a timer Node would run every millisecond.
+    const outgoing = clampHeartbeatMs(Number(match[2]));
+    const incoming = clampHeartbeatMs(Number(match[1]));
     clearTimeout(this.#connectTimer);
     this.#state = 'connected';
     this.send({ command: 'CONNECTED', headers: { version: SUPPORTED_VERSION, 'heart-beat': `${outgoing},${incoming}` } });
@@ -387,8 +426,4 @@ class StompConnection {
     this.#release();
     this.socket.destroy();
   }
-}
-
-function raiseToMinimum(ms: number): number {
-  return ms === 0 ? 0 : Math.max(ms, MIN_HEARTBEAT_MS);
 }

@@ -4,14 +4,17 @@
 import { spawn } from 'node:child_process';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../../../lib/paths';
 import { isAlive } from '../../../lib/process';
 import type { Family } from '../../../model/net-state';
 import { inTargetArgv, type NetnsTarget } from '../target';
 import { leaseFileName } from './lease';
 
-/** Our `-sf` script (shipped next to this file; must stay executable). */
-export const DHCLIENT_SCRIPT = fileURLToPath(new URL('./hostprov-dhclient-script', import.meta.url));
+/**
+ * Our `-sf` script (shipped next to this file; must stay executable). Found from the project root rather than
+ * from this module's URL, so the single-file agent bundle (testbed/uml/agent-bundle.ts) finds it too.
+ */
+export const DHCLIENT_SCRIPT = join(PROJECT_ROOT, 'agent', 'backend', 'dhcp', 'hostprov-dhclient-script');
 
 /** Only what the agent uses; the stock config also asks for hostname, NTP, MTU, ... */
 export const DHCLIENT_CONF: Record<Family, string> = {

@@ -9,6 +9,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Family } from '../../../model/net-state';
+import { BOND_ENUM_OPTIONS } from '../../../model/network/bond-options';
 import { UnsafeBatchArgumentError } from '../errors';
 
 /** Kernel interface names: at most IFNAMSIZ-1 bytes; we also keep to characters that need no quoting. */
@@ -78,21 +79,10 @@ export function checkedProtocol(field: string, value: unknown): string {
 
 const BOND_MODES = ['balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad', 'balance-tlb', 'balance-alb'] as const;
 
-/** Options whose value is one of a fixed set of names; iproute2 also accepts the numeric index. */
-const BOND_ENUM_OPTIONS: Record<string, readonly string[]> = {
-  arp_validate: ['none', 'active', 'backup', 'all', 'filter', 'filter_active', 'filter_backup'],
-  arp_all_targets: ['any', 'all'],
-  primary_reselect: ['always', 'better', 'failure'],
-  fail_over_mac: ['none', 'active', 'follow'],
-  xmit_hash_policy: ['layer2', 'layer3+4', 'layer2+3', 'encap2+3', 'encap3+4', 'vlan+srcmac'],
-  lacp_rate: ['slow', 'fast'],
-  ad_select: ['stable', 'bandwidth', 'count'],
-};
-
 const BOND_NUMERIC_OPTIONS = new Set([
   'miimon', 'updelay', 'downdelay', 'peer_notify_delay', 'use_carrier', 'arp_interval', 'resend_igmp', 'num_grat_arp',
   'num_unsol_na', 'all_slaves_active', 'min_links', 'lp_interval', 'packets_per_slave', 'tlb_dynamic_lb', 'ad_user_port_key',
-  'ad_actor_sys_prio', 'lacp_active', 'missed_max',
+  'ad_actor_sys_prio', 'missed_max', 'coupled_control',
 ]);
 
 const BOND_IFNAME_OPTIONS = new Set(['primary', 'active_slave']);

@@ -5,6 +5,7 @@
  */
 import { subnetOf } from '../../ip';
 import { LinkKind, MAIN_TABLE, type AddressState, type KernelState, type LinkState, type RouteState, type RuleState } from '../../net-state';
+import { sameBondConfiguration } from '../bond-options';
 import { SOURCE_ROUTE_RULE_PRIORITY, type DesiredLink, type DesiredState, type DhcpClientSpec } from '../desired-state';
 import { addressMeets, sameAddress, sameDhcp, sameRoute, sameRule } from './identity';
 import { currentLinkLevel, LINK_LEVEL, linkLevel } from './levels';
@@ -21,7 +22,11 @@ export interface MergedState {
   readonly desired: DesiredState;
   /** The desired links in creation order: lowest level first, otherwise as listed. */
   readonly desiredLinks: readonly DesiredLink[];
-  /** Links the plan deletes, dependents first: absent ones, and those of the wrong kind (to be re-created). */
+  /**
+   * Links the plan deletes, dependents first: absent ones, and those to be re-created: of the wrong kind,
+   * or bonds whose mode or options must change (the kernel changes a bond's mode only while it is down and
+   * some options only without slaves; a new bond is exact in one step).
+   */
   readonly deletedLinks: readonly string[];
   /** Links that are gone after the teardown: the deleted ones and the VLANs the kernel deletes with their base. */
   readonly goneLinks: ReadonlySet<string>;
@@ -86,8 +91,14 @@ export function mergeStates(current: KernelState, desired: DesiredState, running
 function linksToDelete(desired: DesiredState, currentLinks: ReadonlyMap<string, LinkState>): string[] {
   const absent = desired.absentLinks.filter((name) => currentLinks.has(name));
   const wrongKind = desired.links.filter((l) => l.create && currentLinks.has(l.name) && currentLinks.get(l.name)?.kind !== l.create).map((l) => l.name);
+  const reconfiguredBonds = desired.links.filter((l) => bondNeedsRecreation(l, currentLinks.get(l.name))).map((l) => l.name);
   const level = (name: string): number => LINK_LEVEL[currentLinks.get(name)?.kind ?? LinkKind.NIC];
-  return [...new Set([...absent, ...wrongKind])].sort((a, b) => level(b) - level(a) || a.localeCompare(b));
+  return [...new Set([...absent, ...wrongKind, ...reconfiguredBonds])].sort((a, b) => level(b) - level(a) || a.localeCompare(b));
+}
+
+function bondNeedsRecreation(want: DesiredLink, have: LinkState | undefined): boolean {
+  if (want.create !== LinkKind.BOND || have?.kind !== LinkKind.BOND || !have.bond || want.bondMode === undefined) return false;
+  return !sameBondConfiguration({ mode: want.bondMode, options: want.bondOptions ?? {} }, have.bond);
 }
 
 /** `link del` of a base takes its VLANs along (and theirs, for stacked VLANs). */

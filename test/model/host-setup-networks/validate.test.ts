@@ -39,7 +39,7 @@ const dhcp = { ipv4: { bootProtocol: 'DHCP' as const } };
 const vmnetOn = (nicName: string, more: object = {}) => ({ attachments: [{ networkName: 'vmnet', nicName, ...more }] });
 const bond1 = (slaves: string[], options?: string) => ({ name: 'bond1', slaves, ...(options ? { options } : {}) });
 const storageOutOfSync: SyncReporter = (stored) =>
-  stored.networkName === 'storage' ? { inSync: false, differences: [{ property: 'MTU', host: 9000, dataCenter: 1500 }] } : { inSync: true };
+  stored.networkName === 'storage' ? { inSync: false, differences: [{ property: 'MTU', desired: 1500, reported: 9000 }] } : { inSync: true };
 
 const TABLE: Row[] = [
   // Each new or modified attachment.
@@ -369,9 +369,9 @@ describe('validateHostSetupNetworks: rules in more detail', () => {
     ]);
   });
 
-  it('lists the out-of-sync properties, host and data-center values', () => {
+  it('lists the out-of-sync properties, desired and host values', () => {
     const [found] = violations({ parts: { attachments: [{ id: A.storage, nicName: 'eth1' }] }, syncReport: storageOutOfSync });
-    expect(found).toMatchObject({ details: { networkName: 'storage', attachmentId: A.storage, differences: ['MTU: host 9000, data center 1500'] } });
+    expect(found).toMatchObject({ details: { networkName: 'storage', attachmentId: A.storage, differences: ['MTU: desired 1500, host 9000'] } });
   });
 
   it('does not validate what dropNoOps dropped: an unchanged attachment of an out-of-sync network passes', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  StompEncodeError,
   StompFrameTooLargeError,
   StompParseError,
   StompParser,
@@ -46,6 +47,31 @@ describe('encodeFrame', () => {
     const [parsed] = parseAll(encodeFrame(frame));
     expect(summary(parsed!)).toEqual({ command: 'SEND', headers: { ...frame.headers, 'content-length': '7' }, body: '{"a":1}' });
   });
+});
+
+describe('CONNECT and CONNECTED (written and read unescaped, STOMP 1.2)', () => {
+  it('writes and reads their headers as they are, colons and backslashes included', () => {
+    const bytes = encodeFrame({ command: 'CONNECT', headers: { 'accept-version': '1.2', host: 'fe80::1', login: 'a\\b' } });
+    expect(bytes.toString('utf8')).toBe('CONNECT\naccept-version:1.2\nhost:fe80::1\nlogin:a\\b\ncontent-length:0\n\n\0');
+    const [frame] = parseAll(bytes);
+    expect(frame!.headers).toMatchObject({ host: 'fe80::1', login: 'a\\b' });
+    expect(parseAll('CONNECTED\nversion:1.2\nserver:x:1\n\n\0')[0]!.headers.server).toBe('x:1');
+  });
+
+  it('refuses to write an end of line into them, or a colon into a header name', () => {
+    expect(() => encodeFrame({ command: 'CONNECT', headers: { host: 'x\nlogin:admin' } })).toThrow(StompEncodeError);
+    expect(() => encodeFrame({ command: 'CONNECTED', headers: { version: '1.2\r' } })).toThrow(StompEncodeError);
+    expect(() => encodeFrame({ command: 'CONNECT', headers: { 'a:b': 'c' } })).toThrow(StompEncodeError);
+  });
+});
+
+describe('encodeFrame refuses what STOMP cannot carry', () => {
+  it.each([['lower-case command', { command: 'send' }], ['empty command', { command: '' }], ['empty header name', { command: 'SEND', headers: { '': 'x' } }]])(
+    '%s',
+    (_what, frame) => {
+      expect(() => encodeFrame(frame)).toThrow(StompEncodeError);
+    },
+  );
 });
 
 describe('StompParser', () => {

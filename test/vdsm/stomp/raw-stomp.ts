@@ -20,7 +20,10 @@ export class RawStompSocket {
 
   private constructor(readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
-      this.#received = Buffer.concat([this.#received, chunk]);
+      // Only what follows the last frame's NUL is kept (heart-beat checks need nothing else), so a peer that
+      // receives many megabytes does not copy them all again on every chunk.
+      const received = Buffer.concat([this.#received, chunk]);
+      this.#received = received.subarray(received.lastIndexOf(0) + 1);
       this.#frames.push(...this.#parser.push(chunk));
       this.#wake();
     });
@@ -67,8 +70,7 @@ export class RawStompSocket {
   /** Resolves once the raw stream holds `count` heart-beat newlines after the last frame's NUL. */
   async heartbeats(count: number): Promise<void> {
     await this.#until(() => {
-      const lastNul = this.#received.lastIndexOf(0);
-      const tail = this.#received.subarray(lastNul + 1);
+      const tail = this.#received;
       return tail.length >= count && tail.every((byte) => byte === 0x0a);
     }, `${count} heart-beat(s)`);
   }

@@ -1,0 +1,24 @@
+/**
+ * Heart-beats while an activity runs. With a heartbeat timeout in the activity's options (workflows/
+ * activity-options.ts), Temporal notices a worker that died in the middle of the activity (kill -9, a lost
+ * machine) within that timeout and retries it on another worker, instead of after its whole start-to-close
+ * budget. Activities that heartbeat with details of their own (the confirm loop, the agent wait) do so
+ * themselves, well within their heartbeat timeouts.
+ */
+import { Context } from '@temporalio/activity';
+
+/** How often a running activity says it is alive; well inside any heartbeat timeout we use. */
+export const HEARTBEAT_INTERVAL_MS = 1000;
+
+export function heartbeating<A extends unknown[], R>(activity: (...args: A) => Promise<R>, everyMs = HEARTBEAT_INTERVAL_MS): (...args: A) => Promise<R> {
+  return async (...args: A): Promise<R> => {
+    const ctx = Context.current();
+    ctx.heartbeat();
+    const timer = setInterval(() => ctx.heartbeat(), everyMs);
+    try {
+      return await activity(...args);
+    } finally {
+      clearInterval(timer);
+    }
+  };
+}

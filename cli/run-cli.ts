@@ -1,0 +1,48 @@
+/**
+ * Runs a `hostprov` program made of the given sub-commands: parsing, the exit codes of bad input (2) and
+ * failures (1), and the hand-over to a stop signal in progress. Shared by the full CLI (cli/main.ts) and
+ * the agent-only entry that is bundled for slow hosts (cli/agent-main.ts).
+ */
+import { Command, CommanderError } from 'commander';
+import { ZodError } from 'zod';
+import { getLogger } from '../lib/logger';
+import { stopInProgress } from './signals';
+import { UsageError } from './usage-error';
+
+export type RegisterCommand = (program: Command) => void;
+
+async function main(argv: string[], commands: readonly RegisterCommand[]): Promise<void> {
+  const program = new Command('hostprov')
+    .description('Provision the management network of hypervisor hosts with durable Temporal workflows')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of commands) register(program);
+  await program.parseAsync(argv);
+}
+
+/** Errors that mean the operator's configuration is wrong (exit 2, a message, no stack trace). */
+export type UsageErrorClass = abstract new (...args: never[]) => Error;
+
+export function runCli(argv: string[], commands: readonly RegisterCommand[], usageErrors: readonly UsageErrorClass[] = []): void {
+  main(argv, commands).catch((err: unknown) => {
+    // A start interrupted by a stop signal fails wherever it was; the signal handler is releasing what was
+    // started and exits with the signal's code when done.
+    if (stopInProgress()) {
+      getLogger('cli').debug({ err }, 'interrupted by the stop signal');
+      return;
+    }
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    // Configuration the operator gave (flags, Temporal profile, key files): a message, no stack trace.
+    if (err instanceof ZodError || (err instanceof Error && (err instanceof UsageError || usageErrors.some((c) => err instanceof c)))) {
+      process.stderr.write(`hostprov: ${err instanceof ZodError ? formatZod(err) : err.message}\n`);
+      process.exit(2);
+    }
+    const log = getLogger('cli');
+    log.error({ err }, err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}
+
+function formatZod(err: ZodError): string {
+  return err.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
+}

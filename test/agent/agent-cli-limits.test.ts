@@ -1,0 +1,74 @@
+/**
+ * `hostprov agent`'s transport limit flags (docs/vdsm-wire-protocol.md#limits): bad values are refused before
+ * anything starts, and a given limit reaches the running agent.
+ */
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { run } from '../../lib/process';
+import { AgentClient } from '../../vdsm/client/client';
+import { AgentConnectionError } from '../../vdsm/client/errors';
+import { DEFAULT_TRANSPORT_LIMITS } from '../../vdsm/limits';
+import { createAgentProcessHost, type AgentProcessHost } from '../helpers/agent-process';
+import { testLogger } from '../vdsm/test-verbs';
+
+const agent = (...args: string[]) =>
+  run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', ...args], { allowFailure: true, timeoutMs: 60_000, env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } });
+
+describe('hostprov agent limit flags', () => {
+  it('refuses bad values with exit 2, naming each flag', async () => {
+    // Would listen on loopback if the flags were accepted; the refusal comes before anything starts. One run
+    // reports every bad flag.
+    const bad = [
+      ['--max-connections', '0', /--max-connections: Too small/],
+      ['--max-requests-in-flight', '-3', /--max-requests-in-flight: Too small/],
+      ['--max-batch-size', 'two', /--max-batch-size: .*expected number/],
+      ['--max-frame-bytes', '100', /--max-frame-bytes: Too small/],
+      ['--max-outgoing-bytes', '1.5', /--max-outgoing-bytes: .*expected int/],
+    ] as const;
+    const result = await agent('--insecure', '--listen', '127.0.0.1:0', '--state-dir', '/nonexistent/state', '--runtime-dir', '/nonexistent/run', ...bad.flatMap(([flag, value]) => [flag, value]));
+    expect(result.code).toBe(2);
+    for (const [, , message] of bad) expect(result.stderr).toMatch(message);
+  });
+
+  it('has the defaults the README states', () => {
+    expect(DEFAULT_TRANSPORT_LIMITS).toEqual({ maxConnections: 64, maxRequestsInFlight: 32, maxBatchSize: 32, maxFrameBytes: 4 * 1024 * 1024, maxOutgoingBytes: 16 * 1024 * 1024 });
+  });
+
+  it('lists every limit with its default in --help', async () => {
+    const { stdout } = await agent('--help');
+    for (const [flag, value] of [
+      ['--max-connections', DEFAULT_TRANSPORT_LIMITS.maxConnections],
+      ['--max-requests-in-flight', DEFAULT_TRANSPORT_LIMITS.maxRequestsInFlight],
+      ['--max-batch-size', DEFAULT_TRANSPORT_LIMITS.maxBatchSize],
+      ['--max-frame-bytes', DEFAULT_TRANSPORT_LIMITS.maxFrameBytes],
+      ['--max-outgoing-bytes', DEFAULT_TRANSPORT_LIMITS.maxOutgoingBytes],
+    ] as const) {
+      expect(stdout).toMatch(new RegExp(`${flag} [^\\n]*(\\n\\s+[^-][^\\n]*)*\\(default ${value}\\)`));
+    }
+  });
+
+  describe('on a running agent', () => {
+    let host: AgentProcessHost | undefined;
+    afterAll(async () => {
+      await host?.close();
+    });
+
+    it('applies --max-connections: a second connection is refused while the first is open', async () => {
+      host = await createAgentProcessHost();
+      await host.start({ extraArgs: ['--max-connections', '1'] });
+      const first = await AgentClient.connect(host.endpoint, { logger: testLogger() });
+      try {
+        const err = await AgentClient.connect(host.endpoint, { logger: testLogger() }).then(
+          () => expect.unreachable('the second connection should have been refused'),
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(AgentConnectionError);
+        expect((err as Error).message).toContain('Too many connections');
+        expect(await first.call('Host.ping2')).toBe(true);
+      } finally {
+        await first.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,222 @@
+/**
+ * The worker killed with kill -9 at every step of install-host (see test/faults/README.md): each time a new
+ * worker takes over, the install completes, and the host applies exactly once.
+ *
+ * "At a step" means while that step's activity is running on the worker that dies, for certain: every
+ * connection to the host's agent and to the fence proxy waits at a gated relay, and the store's host row is
+ * locked, so the test sees a step's activity waiting there, kills the worker, starts a new one, and lets
+ * the retried activity through. Workers run as separate processes (`bin/hostprov worker`) on a PostgreSQL
+ * store (the store step waits on a row lock the test holds, which PostgreSQL shows in pg_stat_activity).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InstallHostRequest, InstallHostResult } from '../../model/install-host/contract';
+import { openStore } from '../../store/open';
+import type { HostNetworkingStore } from '../../store/store';
+import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
+import { VDSM_PORT } from '../../model/vdsm/port';
+import { uniqueToken } from '../../testbed/netns';
+import { findPostgresBinDir, startThrowawayPostgres, type ThrowawayPostgres } from '../../testbed/postgres';
+import { testbedUnavailableReason } from '../../testbed/requirements';
+import { startOrAttachInstall } from '../../workflow-client/install-host';
+import { pendingActivities, seedStaleAttachment, waitUntil, WorkerProcesses } from '../helpers/fault-injection';
+import { skipBecause } from '../helpers/skip';
+import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay';
+import { attachToServer, unavailableReason, type TemporalTarget } from '../helpers/temporal';
+
+const postgresReason = process.env.HOSTPROV_TEST_POSTGRES === 'off' ? 'HOSTPROV_TEST_POSTGRES=off' : findPostgresBinDir() ? null : 'no PostgreSQL server installed';
+const reason = unavailableReason() ?? (await testbedUnavailableReason()) ?? postgresReason;
+
+/** Holds the store's lock on one host row, as a long transaction of another writer would. */
+class HostRowLock {
+  private holder: pg.Client | undefined;
+  constructor(private readonly url: string) {}
+
+  async take(hostId: string): Promise<void> {
+    this.holder = new pg.Client({ connectionString: this.url });
+    await this.holder.connect();
+    await this.holder.query('begin');
+    await this.holder.query('select id from hosts where id = $1 for update', [hostId]);
+  }
+
+  get held(): boolean {
+    return this.holder !== undefined;
+  }
+
+  async release(): Promise<void> {
+    const holder = this.holder;
+    this.holder = undefined;
+    if (!holder) return;
+    await holder.query('rollback');
+    await holder.end();
+  }
+}
+
+/** Whether some session of this database waits for a lock (pg_stat_activity; a fresh snapshot per query). */
+async function someoneWaitsForALock(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>("select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'");
+    return Number(rows[0]?.n ?? 0) > 0;
+  } finally {
+    await client.end();
+  }
+}
+
+describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill -9 at every step of install-host', () => {
+  let env: TestWorkflowEnvironment;
+  let target: TemporalTarget;
+  let client: Client;
+  let postgres: ThrowawayPostgres;
+  let url: string;
+  let store: HostNetworkingStore;
+  let lab: AgentLab;
+  let workers: WorkerProcesses;
+  const relays: TcpRelay[] = [];
+  const locks: HostRowLock[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-faults-kill-'));
+
+  beforeAll(async () => {
+    ({ env, target } = await attachToServer());
+    client = env.client;
+    postgres = await startThrowawayPostgres();
+    url = await postgres.createDatabase('faults_worker_kill');
+    store = await openStore(url);
+    lab = await createAgentLab({ stateDir: join(dir, 'lab'), hosts: [{ name: 'chain1' }, { name: 'chain2' }, { name: 'comp1' }] });
+    await lab.waitForAgents();
+    workers = new WorkerProcesses({ address: target.address, namespace: target.namespace, taskQueue: `kill-${uniqueToken()}`, workflowBundlePath: target.workflowBundlePath, dataDir: join(dir, 'worker'), database: url, secretsDir: dir });
+  });
+  afterAll(async () => {
+    await workers?.stopAll();
+    for (const lock of locks) await lock.release().catch(() => undefined);
+    for (const relay of relays) await relay.close();
+    await lab?.destroy();
+    await store?.close();
+    await postgres?.stop();
+    await env?.teardown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function gatedRelayTo(host: string): Promise<TcpRelay> {
+    const relay = await startTcpRelay({ host: lab.testbed.host(host).address, port: VDSM_PORT }, { gate: true });
+    relays.push(relay);
+    return relay;
+  }
+
+  /** The activity attempts of the finished execution, by activity type in order: how often each was started. */
+  async function attemptsByActivity(handle: WorkflowHandle): Promise<Array<[string, number]>> {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const types = new Map<string, string>();
+    for (const e of events) if (e.activityTaskScheduledEventAttributes) types.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
+    return events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => [types.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) ?? '', e.activityTaskStartedEventAttributes?.attempt ?? 1]);
+  }
+
+  it('every step: the install completes on a new worker each time, with exactly one apply on the host', async () => {
+    const agentRelay = await gatedRelayTo('chain1');
+    const proxyRelay = await gatedRelayTo('chain2');
+    const base = lab.installRequest('chain1');
+    const pm = base.powerManagement!;
+    const request: InstallHostRequest = {
+      ...base,
+      agent: { ...base.agent, host: '127.0.0.1', port: agentRelay.port },
+      powerManagement: { ...pm, proxy: { ...pm.proxy, agent: { ...pm.proxy.agent, host: '127.0.0.1', port: proxyRelay.port } } },
+      // set-safe: the commit is a step of its own. The host's window outlasts a takeover (heartbeat timeout).
+      policy: { connectivityTimeoutSeconds: 45, reboot: true, commitMode: 'set-safe', agentWaitSeconds: 60 },
+    };
+    await seedStaleAttachment(store, request.host.id);
+    const lock = new HostRowLock(url);
+    locks.push(lock);
+    const bootBefore = await lab.testbed.bootPid('chain1');
+
+    workers.start();
+    const { handle } = await startOrAttachInstall(client, request, { taskQueue: workers.taskQueue });
+    let finished: InstallHostResult | undefined;
+    const result = handle.result().then((r) => (finished = r));
+
+    const killedAt: string[] = [];
+    const killed = new Set<string>();
+    let applyCallPassed = false;
+    for (;;) {
+      const where = await waitUntil('a step waiting at a relay or on the store, or the end', async () => {
+        if (finished) return 'done';
+        if (agentRelay.heldCount) return 'agent';
+        if (proxyRelay.heldCount) return 'proxy';
+        if (lock.held && (await someoneWaitsForALock(url))) return 'store';
+        return undefined;
+      }, { intervalMs: 50, timeoutMs: 180_000 });
+      if (where === 'done') break;
+      const relay = where === 'proxy' ? proxyRelay : agentRelay;
+      const [pending] = await pendingActivities(handle);
+      if (!pending) {
+        relay.pass();
+        continue;
+      }
+      // The route step is the last one before the store step: lock the host's row now, so recording waits.
+      if (pending.type === 'findRouteToManager' && !lock.held && !killed.has(pending.activityId)) await lock.take(request.host.id);
+      if (killed.has(pending.activityId)) {
+        if (where === 'store') await lock.release();
+        else relay.pass();
+        continue;
+      }
+      // setupNetworks: let the call through; kill once the host applied it and waits for a confirmation.
+      if (pending.type === 'setupNetworksWithConfirm' && !applyCallPassed) {
+        applyCallPassed = true;
+        relay.pass();
+        continue;
+      }
+      if (pending.type === 'setupNetworksWithConfirm') await waitUntil('the host to apply', () => lab.journal('chain1').some((e) => e.kind === 'apply'));
+      await workers.killAndReplace();
+      killed.add(pending.activityId);
+      killedAt.push(pending.type);
+      if (where === 'store') await lock.release();
+    }
+    await result;
+
+    expect(finished?.outcome, JSON.stringify(finished, null, 2)).toBe('configured');
+    expect(killedAt).toEqual(['waitForAgent', 'probeCapabilities', 'findRouteToManager', 'recordAttachments', 'setupNetworksWithConfirm', 'setSafeNetworkConfig', 'fenceHost', 'waitForAgent', 'probeCapabilities']);
+    expect(workers.killed).toBe(killedAt.length);
+    // Each step ran again on the next worker, and only there.
+    const attempts = await attemptsByActivity(handle);
+    expect(attempts.map(([type]) => type)).toEqual(killedAt);
+    expect(attempts.every(([, attempt]) => attempt === 2), JSON.stringify(attempts)).toBe(true);
+    // Exactly one apply, kept (no rollback), made safe, one reboot that restored it.
+    expect(lab.journal('chain1').map((e) => `${e.kind}:${e.outcome}`)).toEqual(['restore:ok', 'apply:ok', 'persist:ok', 'restore:ok']);
+    expect(await lab.testbed.bootPid('chain1')).not.toBe(bootBefore);
+    expect(await store.attachments.listByHost(request.host.id)).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'eth0' })]);
+  }, 420_000);
+
+  it('the compensation step: a new worker finishes it, and the store is exactly as before', async () => {
+    // A failure after the apply (the BMC refuses the password) makes the install compensate.
+    const base = lab.installRequest('comp1');
+    const wrongPassword = join(dir, 'comp1-wrong-password');
+    writeFileSync(wrongPassword, 'not-the-bmc-password', { mode: 0o600 });
+    const request: InstallHostRequest = { ...base, powerManagement: { ...base.powerManagement!, passwordRef: `file:${wrongPassword}` }, policy: { connectivityTimeoutSeconds: 30, reboot: true, commitMode: 'auto', agentWaitSeconds: 60 } };
+    const before = await seedStaleAttachment(store, request.host.id);
+    const lock = new HostRowLock(url);
+    locks.push(lock);
+
+    if (!workers.current) workers.start();
+    const { handle } = await startOrAttachInstall(client, request, { taskQueue: workers.taskQueue });
+    // The intent is written before the apply; from the apply on, the host's row is ours until the kill.
+    await waitUntil('the host to apply', () => lab.journal('comp1').some((e) => e.kind === 'apply'));
+    await lock.take(request.host.id);
+    await waitUntil('the compensation to wait on the store', async () => (await pendingActivities(handle))[0]?.type === 'compensateAttachments' && (await someoneWaitsForALock(url)));
+    await workers.killAndReplace();
+    await lock.release();
+    const result = await handle.result();
+
+    expect(result.outcome, JSON.stringify(result, null, 2)).toBe('failed');
+    expect(result.failure?.type).toBe('FenceFailed');
+    expect(result.compensation).toEqual({ status: 'done', failure: null });
+    expect(await store.attachments.listByHost(request.host.id)).toEqual(before);
+    const compensations = (await attemptsByActivity(handle)).filter(([type]) => type === 'compensateAttachments');
+    expect(compensations).toEqual([['compensateAttachments', 2]]);
+    expect(lab.journal('comp1').filter((e) => e.kind === 'apply')).toHaveLength(1);
+  });
+});

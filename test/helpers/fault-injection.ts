@@ -1,0 +1,128 @@
+/**
+ * What the fault tests (test/faults/) share: workers as separate processes that a test can kill -9, the
+ * install's pending activity as the server sees it, waiting for a condition (an event seen by polling,
+ * never a fixed sleep), the host's switch port (the manager–host link), and store rows to compare before
+ * and after a compensation.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { exited, stopChild } from '../../lib/process';
+import type { NetworkAttachment } from '../../model/host-networking/network-attachment';
+import type { HostNetworkingStore } from '../../store/store';
+import type { AgentLab } from '../../testbed/agent-lab';
+import { Netns } from '../../testbed/netns';
+
+/** Polls `check` until it returns a value other than `undefined`/`false`; fails naming `what` after `timeoutMs`. */
+export async function waitUntil<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, { timeoutMs = 120_000, intervalMs = 100 } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export interface WorkerProcessOptions {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  workflowBundlePath: string;
+  dataDir: string;
+  /** A postgres:// URL; @default the SQLite file in `dataDir` */
+  database?: string;
+  /** Where the `file:` secret references of the installs point (the lab's state dir, or above it). */
+  secretsDir: string;
+  identity: string;
+}
+
+/** `bin/hostprov worker` as its own process (the way production runs it), so a test can kill it outright. */
+export class WorkerProcesses {
+  private readonly started: ChildProcess[] = [];
+  private count = 0;
+  current: ChildProcess | undefined;
+
+  constructor(private readonly options: Omit<WorkerProcessOptions, 'identity'>) {}
+
+  get taskQueue(): string {
+    return this.options.taskQueue;
+  }
+
+  start(): ChildProcess {
+    const o = this.options;
+    this.count += 1;
+    const child = spawn(
+      join(PROJECT_ROOT, 'bin', 'hostprov'),
+      [
+        'worker', '--address', o.address, '--namespace', o.namespace, '--task-queue', o.taskQueue, '--data-dir', o.dataDir,
+        '--workflow-bundle', o.workflowBundlePath, '--identity', `worker-${this.count}`, '--secrets-dir', o.secretsDir, ...(o.database ? ['--database', o.database] : []),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
+    );
+    this.started.push(child);
+    this.current = child;
+    return child;
+  }
+
+  /** kill -9 of the running worker, then a new one in its place. */
+  async killAndReplace(): Promise<void> {
+    const victim = this.current;
+    if (victim) {
+      victim.kill('SIGKILL');
+      await exited(victim);
+    }
+    this.start();
+  }
+
+  get killed(): number {
+    return this.count - 1;
+  }
+
+  async stopAll(): Promise<void> {
+    for (const child of this.started) await stopChild(child, { signal: 'SIGKILL' });
+  }
+}
+
+export interface PendingActivity {
+  activityId: string;
+  type: string;
+  attempt: number;
+  /** SCHEDULED, STARTED or CANCEL_REQUESTED */
+  state: string;
+  lastFailure: string;
+}
+
+const PENDING_STATE: Record<number, string> = { 1: 'SCHEDULED', 2: 'STARTED', 3: 'CANCEL_REQUESTED' };
+
+/** The activities the server has scheduled for this execution and not yet closed (install-host runs one at a time). */
+export async function pendingActivities(handle: WorkflowHandle): Promise<PendingActivity[]> {
+  const { raw } = await handle.describe();
+  return (raw.pendingActivities ?? []).map((a) => ({
+    activityId: a.activityId ?? '',
+    type: a.activityType?.name ?? '',
+    attempt: a.attempt ?? 1,
+    state: PENDING_STATE[Number(a.state)] ?? String(a.state),
+    lastFailure: a.lastFailure?.message ?? '',
+  }));
+}
+
+/** The switch side of a host's first NIC: taking it down cuts the manager–host link, as a pulled cable does. */
+export async function setHostLink(lab: AgentLab, host: string, state: 'up' | 'down'): Promise<void> {
+  const nic = lab.testbed.host(host).nics[0];
+  if (!nic) throw new Error(`testbed host ${host} has no NIC`);
+  await Netns.attach(lab.testbed.description.switch.namespace).ip(['link', 'set', nic.switchPort, state]);
+}
+
+/**
+ * Puts an attachment of `network` on `hostId` into the store that an install will overwrite: a stale one on
+ * another NIC with DHCP, as an earlier definition left it. Returns the host's rows, to compare with after a
+ * compensation (same ids, fields and timestamps).
+ */
+export async function seedStaleAttachment(store: HostNetworkingStore, hostId: string, network = 'ovirtmgmt'): Promise<NetworkAttachment[]> {
+  await store.hosts.ensure(hostId);
+  const { id: networkId } = await store.networks.ensure(network);
+  await store.attachments.add(hostId, { networkId, nicName: 'eth9', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } } }, { requestedBy: 'operator' });
+  return store.attachments.listByHost(hostId);
+}
