@@ -8,6 +8,7 @@ import type { AgentAccess } from './agent-endpoint';
 import { createAttachmentActivities } from './attachments';
 import { heartbeating } from './heartbeat';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
+import type { ApplyMetrics } from './metrics';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
 import type { InstallHostActivities } from './types';
 
@@ -22,6 +23,8 @@ export interface ActivityDeps {
    * @default connectVdsmAgent (the VDSM client)
    */
   connectAgent?: ConnectAgent;
+  /** Where the apply reports its durations (the worker's metrics). @default nowhere */
+  metrics?: ApplyMetrics;
 }
 
 export function createActivities(deps: ActivityDeps): InstallHostActivities {
@@ -31,7 +34,7 @@ export function createActivities(deps: ActivityDeps): InstallHostActivities {
   return {
     // These two heartbeat with details of their own (polls so far; confirmations and the request id).
     waitForAgent: host.waitForAgent,
-    setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop, connect),
+    setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop, connect, deps.metrics),
     probeCapabilities: heartbeating(host.probeCapabilities),
     findRouteToManager: heartbeating(host.findRouteToManager),
     setSafeNetworkConfig: heartbeating(host.setSafeNetworkConfig),

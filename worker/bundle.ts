@@ -5,11 +5,14 @@ import type { Logger } from '../lib/logger';
 import { FAILURE_CONVERTER_PATH } from '../lib/temporal/data-converter';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** Counts installs by outcome through a sink (worker/metrics.ts); every worker registers that sink. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [fileURLToPath(new URL('../workflows/install-metrics.ts', import.meta.url))];
 
 export async function bundleWorkflows(log: Logger): Promise<string> {
   const started = Date.now();
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     // Failure messages raised in workflow code go into payloads too (lib/temporal/failure-converter.cjs).
     failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: {
