@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { commands } from '../../cli/commands';
 import { AgentConfigFile } from '../../cli/commands/agent';
 import { readConfigFile, settingEnvName } from '../../cli/config-file';
+import { temporalConfigFromFlags } from '../../cli/temporal-flags';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { run } from '../../lib/process';
 
@@ -66,6 +67,24 @@ describe('config file precedence', () => {
     process.env.HOSTPROV_TASK_QUEUE = 'from-env';
     const options = await optionsOf('worker', ['--config', file]);
     expect(options).toMatchObject({ address: 'temporal.example:7233', namespace: 'hostprov', taskQueue: 'from-env', shutdownGrace: '20', metricsListen: '127.0.0.1:9200' });
+  });
+
+  it('worker: address and namespace from the file beat TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, as flags do', async () => {
+    const file = configFile('worker-temporal.json', { address: 'file.example:7233', namespace: 'from-file' });
+    const saved = { address: process.env.TEMPORAL_ADDRESS, namespace: process.env.TEMPORAL_NAMESPACE };
+    process.env.TEMPORAL_ADDRESS = 'env.example:7233';
+    process.env.TEMPORAL_NAMESPACE = 'from-env';
+    try {
+      // An empty Temporal config file, so no profile of this machine's user takes part.
+      const toml = configFile('temporal.toml', '[profile.default]\n');
+      const config = temporalConfigFromFlags(await optionsOf('worker', ['--config', file, '--config-file', toml]));
+      expect({ address: config.address, namespace: config.namespace }).toEqual({ address: 'file.example:7233', namespace: 'from-file' });
+    } finally {
+      for (const [key, value] of [['TEMPORAL_ADDRESS', saved.address], ['TEMPORAL_NAMESPACE', saved.namespace]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
   });
 });
 
