@@ -12,6 +12,7 @@ import { Command, type Option } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { commands } from '../../cli/commands';
 import { parseListen } from '../../cli/commands/agent';
+import { MetricsListen } from '../../lib/metrics/endpoint';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { run } from '../../lib/process';
 import { onPath } from '../../testbed/requirements';
@@ -104,6 +105,10 @@ describe('systemd unit of the agent', () => {
     for (const key of ['PrivateNetwork', 'ProtectKernelTunables', 'IPAddressDeny', 'MemoryDenyWriteExecute']) expect(one(unit, 'Service', key), key).toBeUndefined();
   });
 
+  it('serves its metrics on loopback only', () => {
+    expect(MetricsListen.parse(flags.get('--metrics-listen'))).toEqual({ host: '127.0.0.1', port: 9464 });
+  });
+
   it('stops only the agent process, leaving its DHCP clients to keep the leases', () => {
     expect(one(unit, 'Service', 'KillMode')).toBe('process');
   });
@@ -139,6 +144,11 @@ describe('systemd unit of the worker', () => {
     expect(one(unit, 'Service', 'ProtectSystem')).toBe('strict');
     expect(flags.get('--data-dir')).toBe(`/var/lib/${one(unit, 'Service', 'StateDirectory')}`);
     expect((one(unit, 'Service', 'RestrictAddressFamilies') ?? '').split(/\s+/)).not.toContain('AF_PACKET');
+  });
+
+  it('serves its own and the SDK\'s metrics on loopback only', () => {
+    expect(MetricsListen.parse(flags.get('--metrics-listen')).host).toBe('127.0.0.1');
+    expect(MetricsListen.parse(flags.get('--sdk-metrics-listen')).host).toBe('127.0.0.1');
   });
 
   it('runs as its own user and gives the drain time to finish before systemd kills it', () => {
