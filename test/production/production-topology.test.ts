@@ -115,14 +115,16 @@ describe.skipIf(skipBecause(reason, 'production-topology test'))(`production top
     const results = new Map<string, InstallHostResult>();
     const settled = Promise.all([...handles].map(async ([name, handle]) => results.set(name, await handle.result())));
 
-    // Mid-way: some hosts have applied, not all installs are done, and worker-a runs an activity right now.
-    const victim = await waitUntil('worker-a running an activity after the first applies', async () => {
+    // Mid-way: some hosts have applied, not all installs are done, and worker-a is fencing a host right now.
+    const victim = await waitUntil('worker-a running a fence after the first applies', async () => {
       if (results.size === HOSTS) throw new Error('every install finished before worker-a could be killed mid-way');
       if (!names.some((n) => lab.journal(n).some((e) => e.kind === 'apply'))) return undefined;
       for (const [name, handle] of handles) {
         if (results.has(name)) continue;
         const { raw } = await handle.describe();
-        const running = (raw.pendingActivities ?? []).find((a) => a.lastWorkerIdentity === 'worker-a' && Number(a.state) === 2);
+        // A fence takes seconds (the proxy's fence agent reboots the host through its BMC): killed now, it is
+        // certainly still running, not completing in the milliseconds between this look and the kill.
+        const running = (raw.pendingActivities ?? []).find((a) => a.lastWorkerIdentity === 'worker-a' && Number(a.state) === 2 && a.activityType?.name === 'fenceHost');
         if (running) return { name, handle, activityId: running.activityId ?? '', type: running.activityType?.name ?? '' };
       }
       return undefined;
