@@ -8,6 +8,7 @@ import type { AgentAccess } from './agent-endpoint';
 import { createAttachmentActivities } from './attachments';
 import { heartbeating } from './heartbeat';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
+import type { ApplyMetrics } from './metrics';
 import { createRefreshActivities } from './refresh';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
 import { createHostNetworkingActivities } from './host-networking';
@@ -24,6 +25,8 @@ export interface ActivityDeps {
    * @default connectVdsmAgent (the VDSM client)
    */
   connectAgent?: ConnectAgent;
+  /** Where the apply reports its durations (the worker's metrics). @default nowhere */
+  metrics?: ApplyMetrics;
 }
 
 export function createActivities(deps: ActivityDeps): HostprovActivities {
@@ -35,7 +38,7 @@ export function createActivities(deps: ActivityDeps): HostprovActivities {
   return {
     // These two heartbeat with details of their own (polls so far; confirmations and the request id).
     waitForAgent: host.waitForAgent,
-    setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop, connect),
+    setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop, connect, deps.metrics),
     probeCapabilities: heartbeating(host.probeCapabilities),
     findRouteToManager: heartbeating(host.findRouteToManager),
     setSafeNetworkConfig: heartbeating(host.setSafeNetworkConfig),

@@ -19,6 +19,7 @@ import { VdsmCode } from '../model/vdsm/error-codes';
 import { connectVdsmAgent, withFreshAgentConnection, type ConnectAgent } from './agent-connection';
 import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { toActivityFailure } from './failure-mapping';
+import { NO_APPLY_METRICS, type ApplyMetrics } from './metrics';
 import type { SetupNetworksInput, SetupNetworksOutcome } from './types';
 
 export interface ConfirmLoopOptions {
@@ -42,7 +43,7 @@ interface Progress {
 }
 
 /** `connect` opens connections to the agent: the VDSM client unless a test answers for the host. */
-export function createSetupNetworksActivity(access: AgentAccess, options: ConfirmLoopOptions = {}, connect: ConnectAgent = connectVdsmAgent) {
+export function createSetupNetworksActivity(access: AgentAccess, options: ConfirmLoopOptions = {}, connect: ConnectAgent = connectVdsmAgent, metrics: ApplyMetrics = NO_APPLY_METRICS) {
   const interval = options.confirmIntervalMs ?? 500;
   const pollTimeout = options.confirmTimeoutMs ?? 3000;
 
@@ -68,7 +69,9 @@ export function createSetupNetworksActivity(access: AgentAccess, options: Confir
         const started = Date.now();
         while (!done) {
           try {
+            const sent = performance.now();
             await withFreshAgentConnection(connect, endpoint, (c) => c.call('Host.confirmConnectivity', {}, { timeoutMs: pollTimeout }), { connectTimeoutMs: pollTimeout, heartBeatMs: 0 });
+            metrics.confirmAnswered((performance.now() - sent) / 1000);
             progress.confirmations += 1;
           } catch {
             // While the host rebuilds its management path, polls fail; the host's own timer decides.
@@ -92,13 +95,17 @@ export function createSetupNetworksActivity(access: AgentAccess, options: Confir
           await new Promise((r) => setTimeout(r, 1000));
           continue;
         }
+        const sent = performance.now();
+        const applySeconds = () => (performance.now() - sent) / 1000;
         try {
           const call = client.call('Host.setupNetworks', params, { id: input.requestId, timeoutMs: callTimeoutMs });
           void startConfirming();
           await call;
+          metrics.applyFinished(applySeconds(), 'applied');
           return { status: 'applied', confirmations: progress.confirmations, tookOverInFlight: takingOver || session > 1 };
         } catch (err) {
           if (err instanceof AgentRpcError && err.code === VdsmCode.LOST_CONNECTION) {
+            metrics.applyFinished(applySeconds(), 'rolled-back');
             return { status: 'rolled-back', code: err.code, message: err.rpcMessage, confirmations: progress.confirmations };
           }
           if (err instanceof AgentRpcError && err.code === VdsmCode.RESOURCE_UNAVAILABLE && (takingOver || session > 1)) {
@@ -109,6 +116,7 @@ export function createSetupNetworksActivity(access: AgentAccess, options: Confir
             log.warn(`session lost during setupNetworks (${err.message}); reconnecting with the same request id`);
             continue;
           }
+          metrics.applyFinished(applySeconds(), 'failed');
           throw err;
         } finally {
           await client.close();

@@ -23,6 +23,8 @@ import { startVdsmServer } from '../vdsm/server';
 import type { TlsFiles } from '../vdsm/tls';
 import type { TransportLimitsInput } from '../vdsm/limits';
 import type { VerbDefinition } from '../vdsm/verbs';
+import { startMetricsEndpoint, type MetricsEndpoint, type MetricsListen } from '../lib/metrics/endpoint';
+import { AgentMetrics } from './metrics';
 import { createFenceNodeVerb } from './verbs/fence-node';
 import { createHostVerbs } from './verbs/host-verbs';
 
@@ -48,6 +50,8 @@ export interface AgentOptions {
   compatibility?: 'hostprov' | 'vdsm';
   /** Test-only: stop at this point of a setupNetworks until killed (agent/network/test-pause.ts). */
   testPauseAt?: PausePoint;
+  /** Serve `/metrics` and `/healthz` here (lib/metrics/endpoint.ts). @default no metrics endpoint */
+  metricsListen?: MetricsListen;
   log: Logger;
 }
 
@@ -58,6 +62,8 @@ export interface RunningAgent {
   readonly address: { host: string; port: number };
   readonly network: NetworkService;
   readonly journalFile: string;
+  /** `http://host:port` of the metrics endpoint, when one was asked for. */
+  readonly metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -97,6 +103,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
 
   let recovering = true;
+  const metrics = new AgentMetrics();
   const verbs = [
     ...createHostVerbs({ backend, network, connectivity, running: () => config.loadRunning() }),
     createFenceNodeVerb({ ...(options.fenceAgentDir ? { fenceAgentDir: options.fenceAgentDir } : {}), log: log.child({ component: 'fence' }) }),
@@ -104,10 +111,25 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const server = await startVdsmServer({
     listen: options.listen,
     tls: options.tls,
-    verbs: gated(verbs, () => recovering),
+    verbs: metrics.measured(gated(verbs, () => recovering)),
     ...options.transportLimits,
     logger: log.child({ component: 'transport' }),
   });
+
+  let endpoint: MetricsEndpoint | undefined;
+  if (options.metricsListen) {
+    try {
+      endpoint = await startMetricsEndpoint({
+        listen: options.metricsListen,
+        registry: metrics.registry,
+        health: () => (recovering ? { healthy: false, detail: 'restoring the safe network configuration' } : { healthy: true, detail: `serving on ${server.address.host}:${server.address.port}` }),
+      });
+    } catch (err) {
+      await server.close();
+      backend.close();
+      throw err;
+    }
+  }
 
   const marker = join(options.runtimeDir, BOOT_MARKER);
   if (!existsSync(marker)) {
@@ -132,13 +154,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     log.info({ change: change.kind, ...detail }, 'DHCP lease changed: telling subscribers to refresh capabilities');
     server.publishEvent({ method: '|net|host_conn|no_id', params: { notify_time: Math.round(performance.now()) } });
   });
-  log.info({ address: server.address, stateDir: options.stateDir, runtimeDir: options.runtimeDir }, 'agent serving');
+  log.info({ address: server.address, metrics: endpoint?.url ?? 'off', stateDir: options.stateDir, runtimeDir: options.runtimeDir }, 'agent serving');
   return {
     address: server.address,
     network,
     journalFile: journal.file,
+    metricsUrl: endpoint?.url ?? null,
     async close() {
       unsubscribe();
+      await endpoint?.close();
       await server.close();
       backend.close();
     },

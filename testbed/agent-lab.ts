@@ -22,6 +22,8 @@ export interface AgentLabHost extends TestbedHostOptions {
   name: string;
   /** Run the agent in stock-VDSM mode (no Host.getRoute). @default false */
   vdsmCompat?: boolean;
+  /** More `hostprov agent` flags (e.g. `--metrics-listen`). @default none */
+  agentArgs?: readonly string[];
 }
 
 export interface AgentLabOptions {
@@ -113,12 +115,12 @@ const serverName = (host: string): string => `${host}.hostprov.test`;
  * The testbed host, booting `hostprov agent` on VDSM's port ({stateDir} is the host's; the agent keeps its
  * own under AGENT_STATE_SUBDIR). Full-kernel hosts run `bundledAgent` (node and the bundle) instead of bin/hostprov.
  */
-function withAgentBoot({ vdsmCompat, ...host }: AgentLabHost, pki: Pki | null, bundledAgent: readonly string[]): TestbedHostOptions {
+function withAgentBoot({ vdsmCompat, agentArgs = [], ...host }: AgentLabHost, pki: Pki | null, bundledAgent: readonly string[]): TestbedHostOptions {
   const tlsArgs = pki ? ['--tls-cert', pki.server(host.name).certFile, '--tls-key', pki.server(host.name).keyFile, '--tls-ca', pki.caFile] : ['--insecure'];
   const program = host.kind === HostKind.UML ? bundledAgent : [join(PROJECT_ROOT, 'bin', 'hostprov')];
   return {
     ...host,
-    bootCommand: [...program, 'agent', '--listen', `[::]:${VDSM_PORT}`, '--state-dir', `{stateDir}/${AGENT_STATE_SUBDIR}`, '--runtime-dir', '{runtimeDir}/agent', ...tlsArgs, ...(vdsmCompat ? ['--vdsm-compat'] : [])],
+    bootCommand: [...program, 'agent', '--listen', `[::]:${VDSM_PORT}`, '--state-dir', `{stateDir}/${AGENT_STATE_SUBDIR}`, '--runtime-dir', '{runtimeDir}/agent', ...tlsArgs, ...(vdsmCompat ? ['--vdsm-compat'] : []), ...agentArgs],
   };
 }
 

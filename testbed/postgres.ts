@@ -2,6 +2,8 @@
  * A throwaway PostgreSQL server from Debian's packages (`postgresql`, installed by scripts/setup): initdb
  * in a fresh temporary directory, the server on its own Unix socket there (no TCP port, nothing to clash
  * with), stopped by its pid and the directory removed afterwards. For the store's tests and benchmarks.
+ * A client that only speaks TCP (the Temporal server's SQL plugin, as against a database host in
+ * production) gets a loopback port on request (`tcpPort`); the socket stays.
  *
  * initdb refuses to run as root, so as root both programs run as the `postgres` user (`setpriv`, which
  * execs in place: the pid we hold is the postmaster's). Durability is off (fsync, full page writes): the
@@ -21,6 +23,8 @@ const DIR_PREFIX = 'hostprov-pg-';
 const POSTGRES_ROOT = '/usr/lib/postgresql';
 const SUPERUSER = 'postgres';
 const READY_TIMEOUT_MS = 30_000;
+const DEFAULT_PORT = 5432;
+const TCP_HOST = '127.0.0.1';
 
 export class PostgresUnavailableError extends Error {
   override readonly name = 'PostgresUnavailableError';
@@ -36,14 +40,32 @@ export class PostgresStartError extends Error {
   }
 }
 
+export interface ThrowawayPostgresOptions {
+  /** @default the newest server under /usr/lib/postgresql */
+  binDir?: string;
+  /** Also listen on `127.0.0.1:<tcpPort>` (trust authentication, like the socket). @default socket only */
+  tcpPort?: number;
+  /**
+   * More server settings, as `postgres -c name=value` (e.g. `max_connections` for a Temporal cluster's
+   * connection pools). Names are lower-case identifiers.
+   */
+  settings?: Readonly<Record<string, string>>;
+}
+
 export interface ThrowawayPostgres {
   /** URL of the `postgres` database (superuser, trust authentication over the socket). */
   readonly url: string;
   readonly socketDir: string;
+  /** The server's port: its TCP port when `tcpPort` was given (the socket file is named after it too). */
+  readonly port: number;
+  /** `{ host: '127.0.0.1', port }` when the server also listens on TCP, else `null`. */
+  readonly tcp: { readonly host: string; readonly port: number } | null;
   /** The running postmaster's pid (a new one after `resume()`). */
   readonly pid: number;
-  /** Creates an empty database and returns its URL. */
+  /** Creates an empty database and returns its URL (over the socket). */
   createDatabase(name: string): Promise<string>;
+  /** URL of `database` over TCP (superuser, no password: trust authentication). Throws without `tcpPort`. */
+  tcpUrl(database: string): string;
   /**
    * Stops the server (fast shutdown) and keeps its data: an outage. Clients get connection errors until
    * `resume()`.
@@ -70,8 +92,9 @@ export function findPostgresBinDir(): string | null {
   return versions[0] ? join(POSTGRES_ROOT, versions[0], 'bin') : null;
 }
 
-export function postgresUrl(socketDir: string, database: string): string {
-  return `postgresql://${SUPERUSER}@localhost/${database}?host=${encodeURIComponent(socketDir)}`;
+/** A URL over the Unix socket in `socketDir`; the port names the socket file (`.s.PGSQL.<port>`). */
+export function postgresUrl(socketDir: string, database: string, port = DEFAULT_PORT): string {
+  return `postgresql://${SUPERUSER}@localhost:${port}/${database}?host=${encodeURIComponent(socketDir)}`;
 }
 
 /** Who the server runs as: ourselves, or the `postgres` user when we are root. */
@@ -127,11 +150,11 @@ export async function reapStalePostgres(): Promise<number> {
   return reaped;
 }
 
-async function waitReady(socketDir: string, child: ChildProcess, logFile: string): Promise<void> {
+async function waitReady(socketDir: string, port: number, child: ChildProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new PostgresStartError('postgres exited during startup', readFileSync(logFile, 'utf8'));
-    const client = new pg.Client({ host: socketDir, user: SUPERUSER, database: 'postgres' });
+    const client = new pg.Client({ host: socketDir, port, user: SUPERUSER, database: 'postgres' });
     try {
       await client.connect();
       await client.query('select 1');
@@ -145,9 +168,29 @@ async function waitReady(socketDir: string, child: ChildProcess, logFile: string
   }
 }
 
-export async function startThrowawayPostgres(options: { binDir?: string } = {}): Promise<ThrowawayPostgres> {
+function serverSettings(options: ThrowawayPostgresOptions): string[] {
+  const settings: Record<string, string> = {
+    listen_addresses: options.tcpPort === undefined ? '' : TCP_HOST,
+    port: String(options.tcpPort ?? DEFAULT_PORT),
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+  };
+  for (const [name, value] of Object.entries(options.settings ?? {})) {
+    if (!/^[a-z_][a-z0-9_.]{0,62}$/.test(name)) throw new Error(`PostgreSQL setting names here are lower-case identifiers: ${JSON.stringify(name)}`);
+    settings[name] = value;
+  }
+  return Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+}
+
+export async function startThrowawayPostgres(options: ThrowawayPostgresOptions = {}): Promise<ThrowawayPostgres> {
   const binDir = options.binDir ?? findPostgresBinDir();
   if (!binDir) throw new PostgresUnavailableError(`no PostgreSQL server under ${POSTGRES_ROOT} (install Debian's postgresql package: ./run setup)`);
+  if (options.tcpPort !== undefined && !(Number.isInteger(options.tcpPort) && options.tcpPort > 0 && options.tcpPort < 65_536)) {
+    throw new Error(`tcpPort must be a port number (1..65535): ${options.tcpPort}`);
+  }
+  const settings = serverSettings(options);
+  const port = options.tcpPort ?? DEFAULT_PORT;
   await reapStalePostgres();
   const user = await serverUser();
 
@@ -196,11 +239,10 @@ export async function startThrowawayPostgres(options: { binDir?: string } = {}):
     throw err;
   }
 
+  const tcp = options.tcpPort === undefined ? null : { host: TCP_HOST, port };
+
   async function startServer(): Promise<void> {
-    const [command, ...args] = asUser(user, [
-      join(binDir as string, 'postgres'), '-D', dataDir, '-k', socketDir,
-      '-c', 'listen_addresses=', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-    ]);
+    const [command, ...args] = asUser(user, [join(binDir as string, 'postgres'), '-D', dataDir, '-k', socketDir, ...settings]);
     const log = openSync(logFile, 'a');
     let started: ChildProcess;
     try {
@@ -211,25 +253,31 @@ export async function startThrowawayPostgres(options: { binDir?: string } = {}):
     }
     if (started.pid === undefined) throw new PostgresStartError('could not spawn postgres', '');
     writeOwner(started.pid);
-    await waitReady(socketDir, started, logFile);
+    await waitReady(socketDir, port, started, logFile);
   }
 
   return {
-    url: postgresUrl(socketDir, 'postgres'),
+    url: postgresUrl(socketDir, 'postgres', port),
     socketDir,
+    port,
+    tcp,
     get pid() {
       return child?.pid ?? 0;
     },
     async createDatabase(name) {
       if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new Error(`database names here are 1..63 of [a-z0-9_], starting with a letter: ${name}`);
-      const admin = new pg.Client({ host: socketDir, user: SUPERUSER, database: 'postgres' });
+      const admin = new pg.Client({ host: socketDir, port, user: SUPERUSER, database: 'postgres' });
       await admin.connect();
       try {
         await admin.query(`CREATE DATABASE "${name}"`);
       } finally {
         await admin.end();
       }
-      return postgresUrl(socketDir, name);
+      return postgresUrl(socketDir, name, port);
+    },
+    tcpUrl(database) {
+      if (!tcp) throw new Error('this PostgreSQL listens on its Unix socket only; start it with tcpPort');
+      return `postgresql://${SUPERUSER}@${tcp.host}:${tcp.port}/${encodeURIComponent(database)}`;
     },
     async halt() {
       if (child) await stopChild(child, { signal: 'SIGINT', timeoutMs: 10_000 });

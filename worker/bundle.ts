@@ -7,11 +7,14 @@ import { FAILURE_CONVERTER_PATH } from '../lib/temporal/data-converter';
 
 // From PROJECT_ROOT, not import.meta.url: the build bundles this module into dist/ (cli/build.ts).
 export const WORKFLOWS_PATH = join(PROJECT_ROOT, 'workflows', 'index.ts');
+/** Counts installs by outcome through a sink (worker/metrics.ts); every worker registers that sink. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [join(PROJECT_ROOT, 'workflows', 'install-metrics.ts')];
 
 export async function bundleWorkflows(log: Logger): Promise<string> {
   const started = Date.now();
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     // Failure messages raised in workflow code go into payloads too (lib/temporal/failure-converter.cjs).
     failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: {

@@ -15,7 +15,9 @@ import { TASK_QUEUE } from '../lib/temporal/constants';
 import { hostprovDataConverter } from '../lib/temporal/data-converter';
 import { loadPayloadKeys } from '../lib/temporal/payload-keys';
 import { DEFAULT_STORE_FILE, openStore } from '../store/open';
-import { WORKFLOWS_PATH } from './bundle';
+import { startMetricsEndpoint, type MetricsEndpoint, type MetricsListen } from '../lib/metrics/endpoint';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './bundle';
+import { WorkerMetrics } from './metrics';
 import { installTemporalRuntime } from './runtime';
 
 export interface WorkerOptions {
@@ -53,6 +55,10 @@ export interface WorkerOptions {
    * soon as the stack unwinds.
    */
   resources?: ResourceStack;
+  /** Serve hostprov's metrics (installs by outcome, apply and confirm durations) and `/healthz` here. @default none */
+  metricsListen?: MetricsListen;
+  /** Serve the Temporal SDK's runtime metrics here (worker/runtime.ts). @default none */
+  sdkMetricsListen?: MetricsListen;
   log: Logger;
 }
 
@@ -63,6 +69,9 @@ export interface RunningWorker {
   readonly worker: Worker;
   /** The worker's secret references; the files it wrote for them are removed when the worker stops. */
   readonly secrets: SecretResolver;
+  readonly metrics: WorkerMetrics;
+  /** `http://host:port` of hostprov's metrics endpoint, when one was asked for. */
+  readonly metricsUrl: string | null;
   /** Resolves when the worker has stopped (after `shutdown()` or a fatal error). */
   readonly done: Promise<void>;
   /**
@@ -75,7 +84,8 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const stopping = options.resources?.stopping;
   stopping?.throwIfAborted();
-  installTemporalRuntime();
+  installTemporalRuntime(options.sdkMetricsListen ? { sdkMetricsListen: options.sdkMetricsListen } : {});
+  const metrics = new WorkerMetrics();
   const secrets = new SecretResolver(options.secrets);
   const encryptPayloads = options.encryptPayloads ?? true;
   // Read before anything starts: a missing or unsafe key fails the start, naming the file.
@@ -85,6 +95,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const graceMs = options.shutdownGraceMs ?? 10_000;
   let connection: NativeConnection | undefined;
   let worker: Worker;
+  let endpoint: MetricsEndpoint | undefined;
   try {
     connection = await NativeConnection.connect(nativeConnectionOptions(options.temporal));
     stopping?.throwIfAborted();
@@ -96,12 +107,25 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       namespace: options.temporal.namespace,
       dataConverter: hostprovDataConverter(payloadKeys),
       taskQueue: options.taskQueue ?? TASK_QUEUE,
-      ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
-      activities: createActivities({ store, access: { secrets, allowInsecureAgents }, ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}) }),
+      ...(workflowBundlePath
+        ? { workflowBundle: { codePath: workflowBundlePath } }
+        : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
+      sinks: metrics.sinks(),
+      activities: createActivities({ store, access: { secrets, allowInsecureAgents }, metrics, ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}) }),
       ...(options.identity ? { identity: options.identity } : {}),
       shutdownGraceTime: graceMs,
       shutdownForceTime: graceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
     });
+    if (options.metricsListen) {
+      endpoint = await startMetricsEndpoint({
+        listen: options.metricsListen,
+        registry: metrics.registry,
+        health: () => {
+          const state = worker.getState();
+          return { healthy: state === 'RUNNING' || state === 'INITIALIZED', detail: `worker ${state.toLowerCase()}` };
+        },
+      });
+    }
   } catch (err) {
     await connection?.close().catch(() => undefined);
     await store.close();
@@ -116,10 +140,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       secretsDir: secrets.secretsDir,
       secretEnvPrefix: secrets.envPrefix,
       allowInsecureAgents,
+      metrics: endpoint?.url ?? 'off',
     },
     'worker polling',
   );
   const done = worker.run().finally(async () => {
+    await endpoint?.close();
     secrets.close();
     await openConnection.close().catch(() => undefined);
     await store.close();
@@ -131,6 +157,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const running: RunningWorker = {
     worker,
     secrets,
+    metrics,
+    metricsUrl: endpoint?.url ?? null,
     done,
     async shutdown({ hurry } = {}) {
       if (worker.getState() === 'RUNNING') {

@@ -6,11 +6,13 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { startAgent } from '../../agent/agent-service';
+import { MetricsListen } from '../../lib/metrics/endpoint';
 import { PausePoint, TEST_PAUSE_ENV } from '../../agent/network/test-pause';
 import { getLogger } from '../../lib/logger';
 import { VDSM_PORT } from '../../model/vdsm/port';
 import { DEFAULT_TRANSPORT_LIMITS, TransportLimitFields } from '../../vdsm/limits';
 import { UsageError } from '../usage-error';
+import { ConfigNumber, ConfigString, withConfigFile } from '../config-file';
 import { parseFlags } from '../flags';
 import { waitForStopSignal } from '../signals';
 
@@ -30,6 +32,8 @@ const AgentFlags = z
     maxBatchSize: limitFlag('maxBatchSize'),
     maxFrameBytes: limitFlag('maxFrameBytes'),
     maxOutgoingBytes: limitFlag('maxOutgoingBytes'),
+    metricsListen: MetricsListen.optional(),
+    config: z.string().optional(),
   })
   .strict();
 
@@ -49,8 +53,25 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '::'), port };
 }
 
+/** What `--config FILE` may set (cli/config-file.ts): every flag but --insecure, which only a flag can ask for. */
+export const AgentConfigFile = z.object({
+  listen: ConfigString,
+  stateDir: ConfigString,
+  runtimeDir: ConfigString,
+  tlsCert: ConfigString,
+  tlsKey: ConfigString,
+  tlsCa: ConfigString,
+  fenceAgentDir: ConfigString,
+  metricsListen: ConfigString,
+  maxConnections: ConfigNumber,
+  maxRequestsInFlight: ConfigNumber,
+  maxBatchSize: ConfigNumber,
+  maxFrameBytes: ConfigNumber,
+  maxOutgoingBytes: ConfigNumber,
+}).partial();
+
 export function register(program: Command): void {
-  program
+  const command = program
     .command('agent')
     .description('Run the VDSM-compatible host agent (JSON-RPC over STOMP over TLS)')
     .option('--listen <addr:port>', 'address to listen on', `[::]:${VDSM_PORT}`)
@@ -67,6 +88,7 @@ export function register(program: Command): void {
     .option('--max-batch-size <n>', `requests in one JSON-RPC batch; a larger batch gets -32001 (default ${DEFAULT_TRANSPORT_LIMITS.maxBatchSize})`)
     .option('--max-frame-bytes <bytes>', `largest STOMP frame accepted (default ${DEFAULT_TRANSPORT_LIMITS.maxFrameBytes})`)
     .option('--max-outgoing-bytes <bytes>', `unread output per connection before the peer is dropped (default ${DEFAULT_TRANSPORT_LIMITS.maxOutgoingBytes})`)
+    .option('--metrics-listen <[host:]port>', 'serve Prometheus /metrics and /healthz here (host defaults to 127.0.0.1); off unless given')
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseFlags(AgentFlags, raw);
       const tlsGiven = [flags.tlsCert, flags.tlsKey, flags.tlsCa].filter(Boolean).length;
@@ -90,10 +112,13 @@ export function register(program: Command): void {
           maxOutgoingBytes: flags.maxOutgoingBytes,
         },
         ...(pause.data ? { testPauseAt: pause.data } : {}),
+        ...(flags.metricsListen ? { metricsListen: flags.metricsListen } : {}),
         log,
       });
       process.stdout.write(`hostprov agent listening on ${agent.address.host}:${agent.address.port}\n`);
+      if (agent.metricsUrl) process.stdout.write(`hostprov agent metrics on ${agent.metricsUrl}/metrics\n`);
       await waitForStopSignal();
       await agent.close();
     });
+  withConfigFile(command, AgentConfigFile);
 }

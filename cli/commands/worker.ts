@@ -7,10 +7,12 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { getLogger } from '../../lib/logger';
+import { MetricsListen } from '../../lib/metrics/endpoint';
 import { DEFAULT_SECRET_ENV_PREFIX, DEFAULT_SECRETS_DIR } from '../../activities/secrets';
 import { DEFAULT_DATA_DIR } from '../../lib/paths';
 import { TASK_QUEUE } from '../../lib/temporal/constants';
 import { startWorker } from '../../worker/main';
+import { ConfigNumber, ConfigString, withConfigFile } from '../config-file';
 import { secretEnvPrefixOption } from '../flags';
 import { installStopHandling } from '../signals';
 import { temporalConfigFromFlags, withPayloadKeyOptions, withTemporalOptions } from '../temporal-flags';
@@ -30,7 +32,24 @@ const WorkerFlags = z.object({
   secretEnvPrefix: secretEnvPrefixOption,
   allowInsecureAgents: z.boolean().default(false),
   payloadEncryption: z.boolean(),
+  metricsListen: MetricsListen.optional(),
+  sdkMetricsListen: MetricsListen.optional(),
 });
+
+/** What `--config FILE` may set (cli/config-file.ts). `address` and `namespace` there count as flags for the Temporal connection. */
+const WorkerConfigFile = z.object({
+  address: ConfigString,
+  namespace: ConfigString,
+  taskQueue: ConfigString,
+  dataDir: ConfigString,
+  database: ConfigString,
+  workflowBundle: ConfigString,
+  identity: ConfigString,
+  shutdownGrace: ConfigNumber,
+  secretsDir: ConfigString,
+  metricsListen: ConfigString,
+  sdkMetricsListen: ConfigString,
+}).partial();
 
 export function register(program: Command): void {
   const command = program.command('worker').description(`Run a worker on task queue "${TASK_QUEUE}" against an existing Temporal server`);
@@ -43,7 +62,9 @@ export function register(program: Command): void {
     .option('--shutdown-grace <seconds>', 'on SIGTERM/Ctrl-C, how long in-flight activities may finish before they are cancelled', '10')
     .option('--secrets-dir <dir>', 'file: secret references must point inside this directory; payload keys are in its payload-keys/', DEFAULT_SECRETS_DIR)
     .option('--secret-env-prefix <prefix>', 'env: secret references must name a variable with this prefix', DEFAULT_SECRET_ENV_PREFIX)
-    .option('--allow-insecure-agents', 'accept agent endpoints without TLS (tls: {insecure: true}); for labs only');
+    .option('--allow-insecure-agents', 'accept agent endpoints without TLS (tls: {insecure: true}); for labs only')
+    .option('--metrics-listen <[host:]port>', 'serve hostprov\'s Prometheus /metrics (installs by outcome, apply and confirm durations) and /healthz here (host defaults to 127.0.0.1); off unless given')
+    .option('--sdk-metrics-listen <[host:]port>', 'serve the Temporal SDK\'s runtime metrics for Prometheus here (host defaults to 127.0.0.1); off unless given');
   withPayloadKeyOptions(command, { secretsDir: false }).action(async (raw: Record<string, unknown>) => {
     const { resources, requested } = installStopHandling('worker');
     const flags = WorkerFlags.parse(raw);
@@ -59,6 +80,8 @@ export function register(program: Command): void {
       secrets: { secretsDir: resolve(flags.secretsDir), envPrefix: flags.secretEnvPrefix },
       allowInsecureAgents: flags.allowInsecureAgents,
       shutdownGraceMs: flags.shutdownGrace * 1000,
+      ...(flags.metricsListen ? { metricsListen: flags.metricsListen } : {}),
+      ...(flags.sdkMetricsListen ? { sdkMetricsListen: flags.sdkMetricsListen } : {}),
       resources,
       log: getLogger('worker'),
     });
@@ -68,4 +91,5 @@ export function register(program: Command): void {
       await resources.unwind();
     }
   });
+  withConfigFile(command, WorkerConfigFile);
 }

@@ -24,6 +24,7 @@ import type { HostNetworkingStore } from '../../store/store';
 import { uniqueToken } from '../../testbed/netns';
 import { installTemporalRuntime } from '../../worker/runtime';
 import { attachToServer, type TemporalTarget } from './temporal';
+import { discardedInstallMetrics } from '../../worker/metrics';
 
 /**
  * Histories are grouped by the workflow-code generation that recorded them; every generation keeps
@@ -88,6 +89,7 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
     taskQueue,
     ...(options.payloadKeys ? { dataConverter } : {}),
     workflowBundle: { codePath: target.workflowBundlePath },
+    sinks: discardedInstallMetrics(),
     activities: createActivities({ store, access: { secrets, allowInsecureAgents: true } }),
   });
   const running = worker.run();

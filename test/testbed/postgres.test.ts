@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../../lib/ports';
 import { isAlive, stopPid } from '../../lib/process';
 import { findPostgresBinDir, reapStalePostgres, startThrowawayPostgres } from '../../testbed/postgres';
 import { skipBecause } from '../helpers/skip';
@@ -40,6 +42,8 @@ describe.skipIf(skipBecause(findPostgresBinDir() ? null : 'Debian postgresql is 
     try {
       expect(isAlive(server.pid)).toBe(true);
       expect(existsSync(join(server.socketDir, '.s.PGSQL.5432'))).toBe(true);
+      expect(server.tcp).toBeNull();
+      expect(() => server.tcpUrl('probe')).toThrow(/Unix socket only/);
       expect(await server.createDatabase('probe')).toContain('/probe?host=');
     } finally {
       await server.stop();
@@ -47,6 +51,33 @@ describe.skipIf(skipBecause(findPostgresBinDir() ? null : 'Debian postgresql is 
     expect(isAlive(server.pid)).toBe(false);
     expect(existsSync(dir)).toBe(false);
     await server.stop();
+  });
+
+  it('also listens on a loopback TCP port when asked, with the settings it was given', async () => {
+    const port = await freePort();
+    const server = await startThrowawayPostgres({ tcpPort: port, settings: { max_connections: '150' } });
+    try {
+      expect(server.tcp).toEqual({ host: '127.0.0.1', port });
+      expect(existsSync(join(server.socketDir, `.s.PGSQL.${port}`))).toBe(true);
+      await server.createDatabase('overtcp');
+      const client = new pg.Client({ connectionString: server.tcpUrl('overtcp') });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ db: string; max: string; tcp: boolean }>(
+          "select current_database() as db, current_setting('max_connections') as max, inet_server_addr() is not null as tcp",
+        );
+        expect(rows).toEqual([{ db: 'overtcp', max: '150', tcp: true }]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await server.stop();
+    }
+    expect(isAlive(server.pid)).toBe(false);
+  });
+
+  it('refuses a setting name that is not an identifier, before starting anything', async () => {
+    await expect(startThrowawayPostgres({ settings: { 'fsync=on -c x': 'y' } })).rejects.toThrow(/lower-case identifiers/);
   });
 
   it('stops the server when its process exits without stop()', async () => {

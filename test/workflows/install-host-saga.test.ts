@@ -22,6 +22,7 @@ import { installStatusQuery } from '../../workflows/messages';
 import { recordHistory } from '../helpers/install-harness';
 import { skipBecause } from '../helpers/skip';
 import { attachToServer, unavailableReason, type TemporalTarget } from '../helpers/temporal';
+import { discardedInstallMetrics } from '../../worker/metrics';
 
 type Caps = HostProbe['capabilities'];
 const fixture = (name: string): Caps => JSON.parse(readFileSync(new URL(`../fixtures/capabilities/${name}.json`, import.meta.url), 'utf8')) as Caps;
@@ -138,6 +139,7 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
       namespace: target.namespace,
       taskQueue,
       workflowBundle: { codePath: target.workflowBundlePath },
+      sinks: discardedInstallMetrics(),
       activities: standInActivities(scenarios, played, hostIdPrefix),
     });
     running = worker.run();

@@ -10,6 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { temporalTarget, unavailableReason } from '../helpers/temporal';
 import { skipBecause } from '../helpers/skip';
+import { discardedInstallMetrics } from '../../worker/metrics';
 
 const HISTORIES = fileURLToPath(new URL('../histories', import.meta.url));
 
@@ -53,7 +54,7 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
     const histories = files.map((file) => ({ workflowId: relative(HISTORIES, file), history: JSON.parse(readFileSync(file, 'utf8')) as unknown }));
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: target.workflowBundlePath } }, histories)) {
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: target.workflowBundlePath }, sinks: discardedInstallMetrics() }, histories)) {
       replayed += 1;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
     }
@@ -72,7 +73,7 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes);
     scheduled!.activityTaskScheduledEventAttributes!.activityType.name = 'someActivityThatNeverExisted';
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: target.workflowBundlePath } }, [{ workflowId: 'tampered', history }])) results.push(result);
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: target.workflowBundlePath }, sinks: discardedInstallMetrics() }, [{ workflowId: 'tampered', history }])) results.push(result);
     expect(results).toHaveLength(1);
     expect(results[0]?.workflowId).toBe('tampered');
     expect(results[0]?.error?.name).toBe('DeterminismViolationError');
