@@ -57,7 +57,9 @@ export class WorkerProcesses {
       join(PROJECT_ROOT, 'bin', 'hostprov'),
       [
         'worker', '--address', o.address, '--namespace', o.namespace, '--task-queue', o.taskQueue, '--data-dir', o.dataDir,
-        '--workflow-bundle', o.workflowBundlePath, '--identity', `worker-${this.count}`, '--secrets-dir', o.secretsDir, ...(o.database ? ['--database', o.database] : []),
+        '--workflow-bundle', o.workflowBundlePath, '--identity', `worker-${this.count}`, '--secrets-dir', o.secretsDir,
+        // Plain payloads, as the tests' clients send them (payload encryption has its own tests).
+        '--no-payload-encryption', ...(o.database ? ['--database', o.database] : []),
       ],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
     );
