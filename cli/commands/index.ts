@@ -5,10 +5,11 @@ import { register as codec } from './codec';
 import { register as demo } from './demo';
 import { register as dev } from './dev';
 import { register as installHost } from './install-host';
+import { register as networks } from './networks';
 import { register as schema } from './schema';
 import { register as status } from './status';
 import { register as worker } from './worker';
 import { register as testbed } from './testbed';
 
 /** Sub-commands in help order. Each module exports `register(program)`. */
-export const commands: Array<(program: Command) => void> = [demo, dev, worker, installHost, status, codec, agent, testbed, schema, bench];
+export const commands: Array<(program: Command) => void> = [demo, dev, worker, installHost, networks, status, codec, agent, testbed, schema, bench];
