@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as agent } from './agent';
 import { register as bench } from './bench';
+import { register as clusters } from './clusters';
 import { register as codec } from './codec';
 import { register as demo } from './demo';
 import { register as dev } from './dev';
@@ -12,4 +13,4 @@ import { register as worker } from './worker';
 import { register as testbed } from './testbed';
 
 /** Sub-commands in help order. Each module exports `register(program)`. */
-export const commands: Array<(program: Command) => void> = [demo, dev, worker, installHost, networks, status, codec, agent, testbed, schema, bench];
+export const commands: Array<(program: Command) => void> = [demo, dev, worker, installHost, networks, clusters, status, codec, agent, testbed, schema, bench];
