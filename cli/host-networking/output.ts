@@ -52,28 +52,25 @@ export function cell(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Leaves of a JSON value as `path → value`; objects are walked, arrays are leaves. */
-function leaves(value: unknown, path: string, out: Map<string, unknown>): void {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const entries = Object.entries(value);
-    if (entries.length === 0 && path) out.set(path, value);
-    for (const [key, inner] of entries) leaves(inner, path ? `${path}.${key}` : key, out);
-  } else if (path) {
-    out.set(path, value);
-  }
-}
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Field paths whose change is bookkeeping, not what the operator asked for. */
 const BOOKKEEPING = /(^|\.)(updatedAt|createdAt)$/;
 
-/** One line per changed field: `mtu: 1500 → 9000`. */
+function collectChanges(before: unknown, after: unknown, path: string, out: string[]): void {
+  if (BOOKKEEPING.test(path)) return;
+  if (isRecord(before) && isRecord(after)) {
+    for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) collectChanges(before[key], after[key], path ? `${path}.${key}` : key, out);
+    return;
+  }
+  if (JSON.stringify(before) !== JSON.stringify(after)) out.push(`${path || 'value'}: ${cell(before)} → ${cell(after)}`);
+}
+
+/** One line per changed field, objects walked where both sides have one: `mtu: 1500 → 9000`. */
 export function describeChanges(before: unknown, after: unknown): string[] {
-  const a = new Map<string, unknown>();
-  const b = new Map<string, unknown>();
-  leaves(before, '', a);
-  leaves(after, '', b);
-  const paths = [...new Set([...a.keys(), ...b.keys()])].filter((p) => !BOOKKEEPING.test(p));
-  return paths.filter((p) => JSON.stringify(a.get(p)) !== JSON.stringify(b.get(p))).map((p) => `${p}: ${cell(a.get(p))} → ${cell(b.get(p))}`);
+  const out: string[] = [];
+  collectChanges(before, after, '', out);
+  return out;
 }
 
 /** Prints a write: JSON, or a headline and the changed fields. */
