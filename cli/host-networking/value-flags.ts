@@ -49,6 +49,8 @@ export const QosFlag = z
   })
   .pipe(HostNetworkQos.nullable());
 
+const PROPERTY_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
 /** Repeated `--property key=value`: the whole set of custom properties. */
 export const PropertiesFlag = z
   .array(z.string())
@@ -61,6 +63,11 @@ export const PropertiesFlag = z
         return z.NEVER;
       }
       const key = pair.slice(0, eq);
+      // Checked here too: the record schema reports a bad key without saying which rule it broke.
+      if (!PROPERTY_NAME.test(key)) {
+        ctx.addIssue({ code: 'custom', message: `property ${key}: property names are 1..128 of [A-Za-z0-9_.-]` });
+        return z.NEVER;
+      }
       if (key in properties) {
         ctx.addIssue({ code: 'custom', message: `property ${key} is given twice` });
         return z.NEVER;
