@@ -35,7 +35,7 @@ function storeFailureType(err: unknown): FailureType | undefined {
  * Store errors as typed failures: a refusal is final (retrying the same write cannot help), a busy database
  * is retried by the activity's policy; the vocabulary (model/failures.ts) says which is which.
  */
-async function storeFailures<T>(what: string, fn: () => Promise<T>): Promise<T> {
+export async function storeFailures<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {

@@ -9,7 +9,8 @@ import { createAttachmentActivities } from './attachments';
 import { heartbeating } from './heartbeat';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
-import type { InstallHostActivities } from './types';
+import { createHostNetworkingActivities } from './host-networking';
+import type { HostprovActivities } from './types';
 
 export interface ActivityDeps {
   store: HostNetworkingStore;
@@ -24,10 +25,11 @@ export interface ActivityDeps {
   connectAgent?: ConnectAgent;
 }
 
-export function createActivities(deps: ActivityDeps): InstallHostActivities {
+export function createActivities(deps: ActivityDeps): HostprovActivities {
   const connect = deps.connectAgent ?? connectVdsmAgent;
   const host = createHostAgentActivities(deps.access, deps.agent, connect);
   const store = createAttachmentActivities(deps.store);
+  const networking = createHostNetworkingActivities(deps.store);
   return {
     // These two heartbeat with details of their own (polls so far; confirmations and the request id).
     waitForAgent: host.waitForAgent,
@@ -38,5 +40,9 @@ export function createActivities(deps: ActivityDeps): InstallHostActivities {
     fenceHost: heartbeating(host.fenceHost),
     recordAttachments: heartbeating(store.recordAttachments),
     compensateAttachments: heartbeating(store.compensateAttachments),
+    loadHostSetupNetworksContext: heartbeating(networking.loadHostSetupNetworksContext),
+    recordReportedInterfaces: heartbeating(networking.recordReportedInterfaces),
+    recordAttachmentIntent: heartbeating(networking.recordAttachmentIntent),
+    restoreAttachments: heartbeating(networking.restoreAttachments),
   };
 }

@@ -3,7 +3,9 @@
  * TLS material and passwords travel as references the worker resolves.
  */
 import type { NetworkAttachmentSpec } from '../model/attachments/attachment';
-import type { IntentSnapshot } from '../model/host-networking/intent';
+import type { AttachmentChanges, IntentSnapshot } from '../model/host-networking/intent';
+import type { NetworkAttachment } from '../model/host-networking/network-attachment';
+import type { HostSetupNetworksContext } from '../model/host-setup-networks/context';
 import type { AgentEndpointRefInput, PowerManagementInput } from '../model/install-host/contract';
 import type { RouteAnswer } from '../model/install-host/choose-device';
 import type { NetworkCapabilities } from '../model/vdsm/capabilities';
@@ -89,3 +91,47 @@ export interface InstallHostActivities {
   setSafeNetworkConfig(endpoint: AgentEndpointRef): Promise<void>;
   fenceHost(input: FenceInput): Promise<FenceResult>;
 }
+
+/** A host as the hostSetupNetworks workflow needs to reach it. */
+export interface HostNetworkingHost {
+  id: string;
+  name: string;
+  clusterId: string;
+  agentEndpoint: AgentEndpointRef;
+}
+
+/** The store's view of a host for a hostSetupNetworks request; `context` is `null` until the host has reported its interfaces. */
+export interface HostNetworkingContextAnswer {
+  host: HostNetworkingHost;
+  context: HostSetupNetworksContext | null;
+}
+
+export interface RecordReportInput {
+  hostId: string;
+  capabilities: HostProbe['capabilities'];
+}
+
+export interface RecordIntentInput {
+  hostId: string;
+  changes: AttachmentChanges;
+  /** Who asked (the workflow id), kept with the rows for audit. */
+  requestedBy: string;
+}
+
+export interface RecordIntentResult {
+  /** The exact previous rows; restoring it is the compensation. */
+  snapshot: IntentSnapshot;
+  /** The host's attachments after the intent. */
+  attachments: NetworkAttachment[];
+}
+
+/** The hostSetupNetworks workflow's store activities (activities/host-networking.ts). */
+export interface HostNetworkingActivities {
+  loadHostSetupNetworksContext(input: { hostId: string }): Promise<HostNetworkingContextAnswer>;
+  recordReportedInterfaces(input: RecordReportInput): Promise<void>;
+  recordAttachmentIntent(input: RecordIntentInput): Promise<RecordIntentResult>;
+  restoreAttachments(snapshot: IntentSnapshot): Promise<{ restored: number; removed: number }>;
+}
+
+/** Every activity the worker registers. */
+export type HostprovActivities = InstallHostActivities & HostNetworkingActivities;

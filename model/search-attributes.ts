@@ -8,4 +8,7 @@ export const HostNameKey = defineSearchAttributeKey('HostName', SearchAttributeT
 export const ClusterIdKey = defineSearchAttributeKey('ClusterId', SearchAttributeType.KEYWORD);
 export const InstallPhaseKey = defineSearchAttributeKey('InstallPhase', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTE_KEYS = [HostNameKey, ClusterIdKey, InstallPhaseKey] as const;
+/** The phase of a hostSetupNetworks execution, its outcome at the end (`SetupNetworksPhase = "rolled-back"`). */
+export const SetupNetworksPhaseKey = defineSearchAttributeKey('SetupNetworksPhase', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTE_KEYS = [HostNameKey, ClusterIdKey, InstallPhaseKey, SetupNetworksPhaseKey] as const;

@@ -23,11 +23,10 @@ import {
 import { deviseManagementNetwork } from '../model/install-host/devise-management-network';
 import { FailureType, isRetryable } from '../model/failures';
 import { verifyManagementNetwork } from '../model/install-host/verify-management-network';
-import type { SagaFailure } from '../model/saga';
 import { agentCall, applyWithConfirmProfile, fence, storeCall, storeCompensation, waitForAgentProfile } from './activity-options';
 import { InstallProgress } from './install-progress';
 import { InstallPhase } from './messages';
-import { runSaga, SagaStop, type Saga } from './saga';
+import { failureOf, runSaga, SagaStop, type Saga } from './saga';
 
 /** `patched()` id of the rule that refuses a VM network on a bond in mode 0, 5 or 6 (model/network/bond-modes.ts). */
 export const BOND_MODE_RULE_PATCH = 'devise-refuses-vm-network-on-forbidden-bond-mode';
@@ -263,12 +262,4 @@ async function verify({ progress, endpoint, input, via }: Install, devised: Devi
     throw new SagaStop(InstallOutcome.FAILED, { type: FailureType.VERIFICATION_FAILED, message: problems.join('; ') });
   }
   progress.note('verify-result', 'ok', `${name} reported as devised`);
-}
-
-function failureOf(err: unknown): SagaFailure {
-  let cause: unknown = err;
-  while (cause instanceof Error && 'cause' in cause && cause.cause) cause = cause.cause;
-  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'ApplicationFailure', message: cause.message };
-  if (cause instanceof Error) return { type: cause.name, message: cause.message };
-  return { type: 'Error', message: String(err) };
 }

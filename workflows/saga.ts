@@ -14,7 +14,7 @@
  *
  * Workflow-sandbox code: deterministic, no I/O of its own.
  */
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
 import { CompensationStatus, type CompensationReport, type SagaFailure } from '../model/saga';
 
 /** A step's decision to end the saga with `outcome` (e.g. "the host rolled back"), thrown to the one place that ends it. */
@@ -115,4 +115,13 @@ export async function runSaga<Outcome extends string>(body: (saga: Saga) => Prom
   const compensation = await saga.compensate(failure, options.failureOf, () => !records(end));
   if (cancellation !== null) throw cancellation;
   return { outcome, failure, compensation };
+}
+
+/** How a thrown error reads in a result: the innermost cause's failure type (or class name) and message. */
+export function failureOf(err: unknown): SagaFailure {
+  let cause: unknown = err;
+  while (cause instanceof Error && 'cause' in cause && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'ApplicationFailure', message: cause.message };
+  if (cause instanceof Error) return { type: cause.name, message: cause.message };
+  return { type: 'Error', message: String(err) };
 }

@@ -47,14 +47,17 @@ export interface InstallHarness {
   close(): Promise<void>;
 }
 
-/** Saves the execution's history as test/histories/install-host/<generation>/<name>.json when recording. */
-export async function recordHistory(target: TemporalTarget, workflowId: string, name: string): Promise<void> {
+/**
+ * Saves the execution's history as test/histories/install-host/<generation>/<name>.json (or in `dir`, for
+ * another workflow's histories) when recording.
+ */
+export async function recordHistory(target: TemporalTarget, workflowId: string, name: string, dir = HISTORIES): Promise<void> {
   if (process.env.HOSTPROV_RECORD_HISTORIES !== '1') return;
-  mkdirSync(HISTORIES, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   // The CLI's JSON is the format SDK replayers read: `temporal workflow show --output json` turns payload
   // shorthand off for them (temporalio/cli, temporalcli/commands.workflow_view.go).
   const { stdout } = await run([temporalCliPath(), 'workflow', 'show', '--address', target.address, '--namespace', target.namespace, '--workflow-id', workflowId, '--output', 'json']);
-  writeFileSync(join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
 }
 
 export interface InstallHarnessOptions {

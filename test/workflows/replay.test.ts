@@ -32,6 +32,14 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
     }
   });
 
+  it('exist for every hostSetupNetworks outcome, and for the per-host entity workflow', () => {
+    const outcomes = files.map((f) => relative(HISTORIES, f));
+    for (const outcome of ['configured', 'no-op', 'invalid', 'rolled-back', 'failed']) {
+      expect(outcomes.some((f) => f.startsWith('host-setup-networks/') && f.endsWith(`/${outcome}.json`)), `a hostSetupNetworks history for outcome ${outcome}`).toBe(true);
+    }
+    expect(outcomes.some((f) => f.startsWith('host-networks/') && f.endsWith('/serialized.json')), 'a hostNetworks history serializing changes').toBe(true);
+  });
+
   it('all replay without nondeterminism', async () => {
     const target = temporalTarget();
     if ('unavailable' in target) throw new Error(target.unavailable);
