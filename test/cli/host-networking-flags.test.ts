@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { addAttachmentRequest, Ipv4Flag, Ipv6Flag, removeAttachmentRequest, updateAttachmentRequest } from '../../cli/host-networking/attachment-request';
 import { describeChanges } from '../../cli/host-networking/output';
+import type { NetworkAttachment } from '../../model/host-networking/network-attachment';
 import { cliErrorFromStore, HostNetworkingExit, RULE_SENTENCES } from '../../cli/host-networking/store-errors';
 import { DnsServersFlag, MtuFlag, PortFlag, PropertiesFlag, QosFlag, rolesFromFlags, VlanFlag } from '../../cli/host-networking/value-flags';
 import { parseFlags } from '../../cli/flags';
@@ -92,5 +94,53 @@ describe('what a write prints', () => {
     const after = { name: 'a', mtu: 9000, qos: { outAverageLinkshare: 6 }, agent: null, updatedAt: '2' };
     expect(describeChanges(before, after)).toEqual(['mtu: 1500 → 9000', 'qos.outAverageLinkshare: 5 → 6', 'agent: {"host":"h","port":1} → -']);
     expect(describeChanges(before, before)).toEqual([]);
+  });
+});
+
+describe('attachment commands as hostSetupNetworks requests', () => {
+  const stored: NetworkAttachment = {
+    id: '6f1c2a9e-0b7d-4c1e-9a35-2d4f8e6b1c70',
+    hostId: 'host-1',
+    networkId: '0b5e8a4c-3f2d-4e61-8c9b-7a1d2e3f4a5b',
+    networkName: 'storage',
+    nicName: 'eth1',
+    ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } },
+    properties: {},
+    qos: null,
+    dns: null,
+    requestedBy: null,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  };
+  const Ip = z.object({ ipv4: Ipv4Flag.optional(), ipv6: Ipv6Flag.optional() });
+
+  it('parses the IP flags into the request\'s address shapes', () => {
+    expect(parseFlags(Ip, { ipv4: 'static:192.0.2.10/255.255.255.0,gateway=192.0.2.1', ipv6: 'static:2001:db8::10/64,gateway=2001:db8::1' })).toEqual({
+      ipv4: { bootProtocol: 'STATIC_IP', address: '192.0.2.10', netmask: '255.255.255.0', gateway: '192.0.2.1' },
+      ipv6: { bootProtocol: 'STATIC_IP', address: '2001:db8::10', prefix: 64, gateway: '2001:db8::1' },
+    });
+    expect(parseFlags(Ip, { ipv4: 'dhcp', ipv6: 'dhcp+autoconf' })).toEqual({ ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'POLY_DHCP_AUTOCONF' } });
+    expect(parseFlags(Ip, { ipv4: 'none', ipv6: 'none' })).toEqual({ ipv4: { bootProtocol: 'NONE' }, ipv6: { bootProtocol: 'NONE' } });
+    for (const ipv4 of ['static:192.0.2.10', 'static:192.0.2.300/24', 'static:192.0.2.10/33', 'static:192.0.2.10/24,gw=192.0.2.1', 'bootp']) expect(usageMessage(() => parseFlags(Ip, { ipv4 }))).toMatch(/^--ipv4: /);
+    for (const ipv6 of ['static:2001:db8::10', 'static:2001:db8::10/129', 'static:192.0.2.1/64', 'slaac']) expect(usageMessage(() => parseFlags(Ip, { ipv6 }))).toMatch(/^--ipv6: /);
+  });
+
+  it('add is one new attachment, by network name or id; update names the stored one and only the given fields; remove is one removal', () => {
+    const byName = addAttachmentRequest('host-1', 'storage', { nic: 'bond0', ipv4: { bootProtocol: 'DHCP' }, dns: { nameServers: ['192.0.2.53'] } }, { rollbackOnFailure: false });
+    expect(byName).toEqual({
+      version: 1,
+      hostId: 'host-1',
+      attachments: [{ networkName: 'storage', nicName: 'bond0', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' } }, dns: { nameServers: ['192.0.2.53'] }, overrideConfiguration: false }],
+      removedAttachments: [],
+      bonds: [],
+      removedBonds: [],
+      removedUnmanagedNetworks: [],
+      options: { rollbackOnFailure: false, connectivityTimeoutSeconds: 120, commitOnSuccess: false },
+    });
+    expect(addAttachmentRequest('host-1', stored.networkId, {}).attachments).toEqual([{ networkId: stored.networkId, overrideConfiguration: false }]);
+    expect(updateAttachmentRequest(stored, { qos: null, properties: {} }).attachments).toEqual([{ id: stored.id, networkId: stored.networkId, qos: null, properties: {}, overrideConfiguration: false }]);
+    expect(updateAttachmentRequest(stored, { overrideConfiguration: true }).attachments[0]?.overrideConfiguration).toBe(true);
+    const removal = removeAttachmentRequest(stored, { connectivityTimeoutSeconds: 30 });
+    expect([removal.hostId, removal.attachments, removal.removedAttachments, removal.options.connectivityTimeoutSeconds]).toEqual(['host-1', [], [stored.id], 30]);
   });
 });
