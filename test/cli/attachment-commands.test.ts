@@ -27,6 +27,8 @@ describe.skipIf(skipBecause(reason, 'the attachment commands'))('hostprov attach
     let harness: InstallHarness;
     let location = '';
     let management: NetworkAttachment;
+    // A host per database: the entity workflow is per host id, and each database has its own worker.
+    const hostId = `host-${fixture.dialect}`;
 
     beforeAll(async () => {
       location = await fixture.freshLocation();
@@ -37,8 +39,8 @@ describe.skipIf(skipBecause(reason, 'the attachment commands'))('hostprov attach
       const cluster = await store.clusters.create({ name: 'Default', compatibilityVersion: '4.8', managementNetworkId: mgmt.id });
       await store.clusters.attachNetwork(cluster.id, storage.id);
       // Port 1 on loopback: nothing listens, so a request that reached the host would fail, not pass.
-      await store.hosts.create({ id: 'host-1', name: 'hv1', clusterId: cluster.id, agentEndpoint: { host: '127.0.0.1', port: 1, tls: { insecure: true } } });
-      await store.hosts.recordReportedInterfaces('host-1', {
+      await store.hosts.create({ id: hostId, name: 'hv1', clusterId: cluster.id, agentEndpoint: { host: '127.0.0.1', port: 1, tls: { insecure: true } } });
+      await store.hosts.recordReportedInterfaces(hostId, {
         nics: [
           { name: 'eth0', mac: '52:54:00:00:00:01', mtu: 1500, speed: 1000 },
           { name: 'eth1', mac: '52:54:00:00:00:02', mtu: 1500, speed: 1000 },
@@ -47,7 +49,7 @@ describe.skipIf(skipBecause(reason, 'the attachment commands'))('hostprov attach
         vlans: [],
         networks: [{ name: 'ovirtmgmt', baseInterface: 'eth0', vlanId: null, bridged: true, mtu: 1500, defaultRoute: true }],
       });
-      management = await store.attachments.add('host-1', { networkId: mgmt.id, nicName: 'eth0', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } } });
+      management = await store.attachments.add(hostId, { networkId: mgmt.id, nicName: 'eth0', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } } });
     }, 180_000);
 
     afterAll(async () => {
@@ -58,17 +60,17 @@ describe.skipIf(skipBecause(reason, 'the attachment commands'))('hostprov attach
       runHostprov([...args, '--database', location, '--address', harness.target.address, '--namespace', harness.target.namespace, '--task-queue', harness.taskQueue, '--no-payload-encryption']);
 
     it('each command is one request; refused ones list their violations, exit 3, and change nothing', async () => {
-      const before = await harness.store.attachments.listByHost('host-1');
+      const before = await harness.store.attachments.listByHost(hostId);
       // One after the other: they queue on one host's workflow anyway, and each answer is checked alone.
       const add = await hostprov('attachments', 'add', '--host', 'hv1', '--network', 'storage', '--nic', 'eth9', '--ipv4', 'static:192.0.2.20/24,gateway=192.0.2.1', '--ipv6', 'autoconf', '--json');
-      const duplicate = await hostprov('attachments', 'add', '--host', 'host-1', '--network', 'ovirtmgmt', '--nic', 'eth1');
+      const duplicate = await hostprov('attachments', 'add', '--host', hostId, '--network', 'ovirtmgmt', '--nic', 'eth1');
       const update = await hostprov('attachments', 'update', management.id, '--nic', 'eth9', '--json');
       const remove = await hostprov('attachments', 'remove', management.id);
 
       expect(add.code, add.stderr).toBe(3);
       const added = CommandAnswer.parse(JSON.parse(add.stdout));
       expect(added.request).toMatchObject({
-        hostId: 'host-1',
+        hostId,
         attachments: [{ networkName: 'storage', nicName: 'eth9', ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '192.0.2.20', netmask: '24', gateway: '192.0.2.1' }, ipv6: { bootProtocol: 'AUTOCONF' } } }],
         removedAttachments: [],
       });
@@ -78,7 +80,7 @@ describe.skipIf(skipBecause(reason, 'the attachment commands'))('hostprov attach
 
       // A second attachment of a network the host has: refused, the existing one must be changed instead.
       expect(duplicate.code, duplicate.stderr).toBe(3);
-      expect(duplicate.stdout).toMatch(/^outcome: +invalid\nworkflow: +host-networks\/host-1\/.+\n {2}✗ [A-Z_]+: /);
+      expect(duplicate.stdout).toMatch(new RegExp(`^outcome: +invalid\nworkflow: +host-networks/${hostId}/.+\n {2}✗ [A-Z_]+: `));
 
       expect(update.code, update.stderr).toBe(3);
       const updated = CommandAnswer.parse(JSON.parse(update.stdout));
@@ -88,7 +90,7 @@ describe.skipIf(skipBecause(reason, 'the attachment commands'))('hostprov attach
       expect(remove.code, remove.stderr).toBe(3);
       expect(remove.stdout).toMatch(/✗ NETWORK_CANNOT_REMOVE_MANAGEMENT_NETWORK: /);
 
-      expect(await harness.store.attachments.listByHost('host-1')).toEqual(before);
+      expect(await harness.store.attachments.listByHost(hostId)).toEqual(before);
     }, 900_000);
 
     it('bad flags exit 2 before anything is sent', async () => {
