@@ -24,6 +24,8 @@ import { testbedUnavailableReason } from '../../testbed/requirements';
 import { AgentClient } from '../../vdsm/client/client';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { hostNetworkChangeUpdate } from '../../workflows/host-networks-messages';
+import { setupNetworksStatusQuery } from '../../workflows/host-setup-networks-messages';
+import { SetupNetworksPhaseKey } from '../../model/search-attributes';
 import { changeWorkflowId, HostNetworkChangeRejectedError, hostNetworksWorkflowId, requestHostNetworkChange } from '../../workflow-client/host-networks';
 import { createInstallHarness, recordHistory, type InstallHarness } from '../helpers/install-harness';
 import { skipBecause } from '../helpers/skip';
@@ -183,6 +185,10 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     expect(capsAfter.networks.ovirtmgmt).toEqual(capsBefore.networks.ovirtmgmt);
     expect(capsAfter.networks.neta).toEqual(capsBefore.networks.neta);
     expect(capsAfter.networks.netb).toBeUndefined();
+    // operators find it by its outcome
+    const child = harness.client.workflow.getHandle(workflowId);
+    expect((await child.describe()).typedSearchAttributes.get(SetupNetworksPhaseKey)).toBe('rolled-back');
+    expect(await child.query(setupNetworksStatusQuery)).toMatchObject({ phase: 'rolled-back', steps: result.steps });
     await record(workflowId, 'rolled-back');
   });
 
