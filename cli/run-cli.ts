@@ -35,7 +35,7 @@ export function runCli(argv: string[], commands: readonly RegisterCommand[], usa
     // Configuration the operator gave (flags, Temporal profile, key files): a message, no stack trace.
     if (err instanceof ZodError || (err instanceof Error && (err instanceof UsageError || usageErrors.some((c) => err instanceof c)))) {
       process.stderr.write(`hostprov: ${err instanceof ZodError ? formatZod(err) : err.message}\n`);
-      process.exit(2);
+      process.exit(err instanceof UsageError ? err.exitCode : 2);
     }
     const log = getLogger('cli');
     log.error({ err }, err instanceof Error ? err.message : String(err));
