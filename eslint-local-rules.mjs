@@ -76,7 +76,12 @@ const noTypeImportCycle = {
       const target = projectFile(resolve(dirname(file), node.source.value));
       if (!target || target === file) return;
       const route = routeBack(target, file);
-      if (route) context.report({ node, messageId: 'cycle', data: { route: [file, ...route, file].map((f) => relative(context.cwd, f)).join(' → ') } });
+      if (route)
+        context.report({
+          node,
+          messageId: 'cycle',
+          data: { route: [file, ...route, file].map((f) => relative(context.cwd, f)).join(' → ') },
+        });
     };
     return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check };
   },

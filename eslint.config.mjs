@@ -52,7 +52,9 @@ const FOLDERS = [...Object.keys(LAYERS), 'test'];
 const EXCEPTIONS = {
   workflows: { activities: ['./types.ts'] },
   // Queries, and the workflow's type for a typed handle (type-only, see below).
-  'workflow-client': { workflows: ['./messages.ts', './install-host.ts', './host-networks-messages.ts', './host-networks.ts', './host-setup-networks.ts'] },
+  'workflow-client': {
+    workflows: ['./messages.ts', './install-host.ts', './host-networks-messages.ts', './host-networks.ts', './host-setup-networks.ts'],
+  },
 };
 
 /** Only the `agent` command starts an agent; the rest of the CLI drives the orchestration side. */
@@ -113,7 +115,15 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/workflows/install-host', '**/workflows/host-networks', '**/workflows/host-setup-networks'], allowTypeImports: true, message: 'Workflow code stays out of clients: `import type` only.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/workflows/install-host', '**/workflows/host-networks', '**/workflows/host-setup-networks'],
+              allowTypeImports: true,
+              message: 'Workflow code stays out of clients: `import type` only.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -49,7 +49,9 @@ export async function storeFailures<T>(what: string, fn: () => Promise<T>): Prom
 /** The pre-`intent` view of previous rows; it cannot express a network without a NIC, so those are left to `intent`. */
 function legacyView(row: NetworkAttachment): Array<NetworkAttachmentSpec & { id: string }> {
   if (row.nicName === null) return [];
-  return [{ id: row.id, networkName: row.networkName, nicName: row.nicName, ipConfiguration: row.ipConfiguration, properties: row.properties }];
+  return [
+    { id: row.id, networkName: row.networkName, nicName: row.nicName, ipConfiguration: row.ipConfiguration, properties: row.properties },
+  ];
 }
 
 export function createAttachmentActivities(store: HostNetworkingStore) {
@@ -68,7 +70,16 @@ export function createAttachmentActivities(store: HostNetworkingStore) {
       if (before && network) {
         entries.push({
           id: before.id,
-          before: { ...before, hostId: snapshot.hostId, networkId: network.id, qos: null, dns: null, requestedBy: 'compensation', createdAt: now, updatedAt: now },
+          before: {
+            ...before,
+            hostId: snapshot.hostId,
+            networkId: network.id,
+            qos: null,
+            dns: null,
+            requestedBy: 'compensation',
+            createdAt: now,
+            updatedAt: now,
+          },
         });
         if (held && held.id !== before.id) entries.push({ id: held.id, before: null });
       } else if (held) {
@@ -86,7 +97,12 @@ export function createAttachmentActivities(store: HostNetworkingStore) {
         const upserts = [];
         for (const spec of attachments) {
           const network = await store.networks.ensure(spec.networkName);
-          upserts.push({ networkId: network.id, nicName: spec.nicName, ipConfiguration: spec.ipConfiguration, properties: spec.properties });
+          upserts.push({
+            networkId: network.id,
+            nicName: spec.nicName,
+            ipConfiguration: spec.ipConfiguration,
+            properties: spec.properties,
+          });
         }
         const { snapshot } = await store.attachments.recordIntent(hostId, { upserts }, { requestedBy });
         return {

@@ -8,7 +8,11 @@ import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../vdsm/
 import { agentFailureType, FailureType, isRetryable } from '../model/failures';
 
 /** An `ApplicationFailure` of a vocabulary type; whether Temporal may retry it follows from the type. */
-export function activityFailure(type: FailureType, message: string, options: { details?: unknown[]; cause?: Error } = {}): ApplicationFailure {
+export function activityFailure(
+  type: FailureType,
+  message: string,
+  options: { details?: unknown[]; cause?: Error } = {},
+): ApplicationFailure {
   return ApplicationFailure.create({ message, type, nonRetryable: !isRetryable(type), ...options });
 }
 

@@ -10,7 +10,10 @@ import { Context } from '@temporalio/activity';
 /** How often a running activity says it is alive; well inside any heartbeat timeout we use. */
 export const HEARTBEAT_INTERVAL_MS = 1000;
 
-export function heartbeating<A extends unknown[], R>(activity: (...args: A) => Promise<R>, everyMs = HEARTBEAT_INTERVAL_MS): (...args: A) => Promise<R> {
+export function heartbeating<A extends unknown[], R>(
+  activity: (...args: A) => Promise<R>,
+  everyMs = HEARTBEAT_INTERVAL_MS,
+): (...args: A) => Promise<R> {
   return async (...args: A): Promise<R> => {
     const ctx = Context.current();
     ctx.heartbeat();

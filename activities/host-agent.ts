@@ -59,7 +59,9 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
         for (;;) {
           attempts += 1;
           try {
-            await withFreshAgentConnection(connect, target, (c) => c.call('Host.ping2', {}, { timeoutMs: 3000 }), { connectTimeoutMs: 3000 });
+            await withFreshAgentConnection(connect, target, (c) => c.call('Host.ping2', {}, { timeoutMs: 3000 }), {
+              connectTimeoutMs: 3000,
+            });
             return { attempts };
           } catch (err) {
             if (!isRetryableAgentError(err)) throw toActivityFailure(err);
@@ -105,16 +107,21 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
       const managerIp = isIP(managerAddress) ? managerAddress : (await lookup(managerAddress)).address;
       let route: RouteAnswer;
       try {
-        const raw = await withFreshAgentConnection(connect, endpointOf(endpoint), (c) => c.call('Host.getRoute', { ip: managerIp }, { timeoutMs: 15_000 }));
+        const raw = await withFreshAgentConnection(connect, endpointOf(endpoint), (c) =>
+          c.call('Host.getRoute', { ip: managerIp }, { timeoutMs: 15_000 }),
+        );
         const r = GetRouteResult.parse(raw);
-        route = r.reachable && r.device
-          ? { kind: 'route', device: r.device, ...(r.source ? { source: r.source } : {}), ...(r.gateway ? { gateway: r.gateway } : {}) }
-          : { kind: 'no-route', reason: r.reason ?? 'no route' };
+        route =
+          r.reachable && r.device
+            ? { kind: 'route', device: r.device, ...(r.source ? { source: r.source } : {}), ...(r.gateway ? { gateway: r.gateway } : {}) }
+            : { kind: 'no-route', reason: r.reason ?? 'no route' };
       } catch (err) {
         if (isMethodNotFound(err)) route = { kind: 'unsupported' };
         else throw toActivityFailure(err);
       }
-      const hostAddresses = isIP(hostAddress) ? [hostAddress] : (await lookup(hostAddress, { all: true }).catch(() => [])).map((a) => a.address);
+      const hostAddresses = isIP(hostAddress)
+        ? [hostAddress]
+        : (await lookup(hostAddress, { all: true }).catch(() => [])).map((a) => a.address);
       return { route, hostAddresses };
     },
 
@@ -146,7 +153,10 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
         if (err instanceof AgentRpcError && fenceFailureType(err.code) === FailureType.FENCE_FAILED) {
           // Names the BMC by address and port: the operator's next step is to check that one.
           const bmc = `${pm.address}${pm.port ? `:${pm.port}` : ''}`;
-          throw activityFailure(FailureType.FENCE_FAILED, `fence ${action} through BMC ${bmc} (${pm.agent}, via ${proxy.host}) failed: ${err.rpcMessage} (code ${err.code})`);
+          throw activityFailure(
+            FailureType.FENCE_FAILED,
+            `fence ${action} through BMC ${bmc} (${pm.agent}, via ${proxy.host}) failed: ${err.rpcMessage} (code ${err.code})`,
+          );
         }
         throw toActivityFailure(err);
       } finally {

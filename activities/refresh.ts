@@ -21,7 +21,14 @@ import type { AgentEndpointRef, HostEventSeen, RefreshActivities } from './types
 /** The event VDSM (and our agent) sends when the host's network changed, e.g. a new DHCP lease. */
 export const HOST_CONNECTION_EVENT = '|net|host_conn|no_id';
 
-const RecordInput = z.object({ hostId: ExternalId, reportedInterfaces: ReportedInterfaces, attachmentChanges: AttachmentChanges, requestedBy: z.string().min(1).max(512) }).strict();
+const RecordInput = z
+  .object({
+    hostId: ExternalId,
+    reportedInterfaces: ReportedInterfaces,
+    attachmentChanges: AttachmentChanges,
+    requestedBy: z.string().min(1).max(512),
+  })
+  .strict();
 
 export interface RefreshActivityDeps {
   store: HostNetworkingStore;
@@ -40,7 +47,8 @@ export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActiv
   async function hostEndpoint(hostId: string): Promise<AgentEndpointRef> {
     const host = await store.hosts.get(hostId);
     if (!host) throw new StoreNotFoundError(StoreEntity.HOST, hostId);
-    if (!host.agentEndpoint) throw activityFailure(FailureType.INVALID_INPUT, `host ${hostId} has no agent endpoint in the store; set one before refreshing it`);
+    if (!host.agentEndpoint)
+      throw activityFailure(FailureType.INVALID_INPUT, `host ${hostId} has no agent endpoint in the store; set one before refreshing it`);
     return host.agentEndpoint;
   }
 
@@ -64,7 +72,8 @@ export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActiv
         const { hostId, reportedInterfaces, attachmentChanges, requestedBy } = RecordInput.parse(input);
         // The report first: the store checks an attachment's NIC against the host's recorded report.
         await store.hosts.recordReportedInterfaces(hostId, reportedInterfaces);
-        if (!attachmentChanges.upserts.length && !attachmentChanges.removals.length) return { attachments: await store.attachments.listByHost(hostId) };
+        if (!attachmentChanges.upserts.length && !attachmentChanges.removals.length)
+          return { attachments: await store.attachments.listByHost(hostId) };
         const { attachments } = await store.attachments.recordIntent(hostId, attachmentChanges, { requestedBy });
         return { attachments };
       });
@@ -89,7 +98,10 @@ export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActiv
           resolveSeen({ event: e.method, notifyTime });
         },
       }).catch((err: unknown) => {
-        throw activityFailure(FailureType.AGENT_CONNECTION_LOST, `subscribing to the events of host ${hostId}: ${err instanceof Error ? err.message : String(err)}`);
+        throw activityFailure(
+          FailureType.AGENT_CONNECTION_LOST,
+          `subscribing to the events of host ${hostId}: ${err instanceof Error ? err.message : String(err)}`,
+        );
       });
       state.connected = true;
       const beat = setInterval(() => ctx.heartbeat(state), HEARTBEAT_INTERVAL_MS);
@@ -105,7 +117,9 @@ export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActiv
           },
         );
       }, pingEveryMs);
-      const cancelled = new Promise<never>((_, reject) => ctx.cancellationSignal.addEventListener('abort', () => reject(ctx.cancellationSignal.reason as Error), { once: true }));
+      const cancelled = new Promise<never>((_, reject) =>
+        ctx.cancellationSignal.addEventListener('abort', () => reject(ctx.cancellationSignal.reason as Error), { once: true }),
+      );
       try {
         // Proves the subscription is in place before anyone waits on it.
         await client.call('Host.ping2', {}, { timeoutMs: 10_000 });

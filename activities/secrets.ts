@@ -36,7 +36,11 @@ export class SecretUnavailableError extends ApplicationFailure {
     readonly ref: string,
     why: string,
   ) {
-    super(`secret ${ref} is not available on this worker: ${why}`, FailureType.SECRET_UNAVAILABLE, !isRetryable(FailureType.SECRET_UNAVAILABLE));
+    super(
+      `secret ${ref} is not available on this worker: ${why}`,
+      FailureType.SECRET_UNAVAILABLE,
+      !isRetryable(FailureType.SECRET_UNAVAILABLE),
+    );
   }
 }
 
@@ -136,7 +140,9 @@ export class SecretResolver {
   }
 
   #readFile(ref: string): string {
-    return confined(ref, () => readConfinedFile(this.secretsDir, ref.slice(FILE.length), { rootLabel: SECRETS_DIR_LABEL })).content.toString('utf8');
+    return confined(ref, () =>
+      readConfinedFile(this.secretsDir, ref.slice(FILE.length), { rootLabel: SECRETS_DIR_LABEL }),
+    ).content.toString('utf8');
   }
 
   #scratchDir(): string {

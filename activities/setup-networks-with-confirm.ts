@@ -43,7 +43,12 @@ interface Progress {
 }
 
 /** `connect` opens connections to the agent: the VDSM client unless a test answers for the host. */
-export function createSetupNetworksActivity(access: AgentAccess, options: ConfirmLoopOptions = {}, connect: ConnectAgent = connectVdsmAgent, metrics: ApplyMetrics = NO_APPLY_METRICS) {
+export function createSetupNetworksActivity(
+  access: AgentAccess,
+  options: ConfirmLoopOptions = {},
+  connect: ConnectAgent = connectVdsmAgent,
+  metrics: ApplyMetrics = NO_APPLY_METRICS,
+) {
   const interval = options.confirmIntervalMs ?? 500;
   const pollTimeout = options.confirmTimeoutMs ?? 3000;
 
@@ -51,7 +56,11 @@ export function createSetupNetworksActivity(access: AgentAccess, options: Confir
     const ctx = Context.current();
     const endpoint = clientEndpoint(input.endpoint, access);
     const previous = ctx.info.heartbeatDetails as Progress | undefined;
-    const progress: Progress = { requestId: input.requestId, sentAt: previous?.sentAt ?? Date.now(), confirmations: previous?.confirmations ?? 0 };
+    const progress: Progress = {
+      requestId: input.requestId,
+      sentAt: previous?.sentAt ?? Date.now(),
+      confirmations: previous?.confirmations ?? 0,
+    };
     const takingOver = ctx.info.attempt > 1;
     const windowEnds = progress.sentAt + input.connectivityTimeoutSeconds * 1000 + (options.windowSlackMs ?? 15_000);
     const log = ctx.log;
@@ -70,7 +79,10 @@ export function createSetupNetworksActivity(access: AgentAccess, options: Confir
         while (!done) {
           try {
             const sent = performance.now();
-            await withFreshAgentConnection(connect, endpoint, (c) => c.call('Host.confirmConnectivity', {}, { timeoutMs: pollTimeout }), { connectTimeoutMs: pollTimeout, heartBeatMs: 0 });
+            await withFreshAgentConnection(connect, endpoint, (c) => c.call('Host.confirmConnectivity', {}, { timeoutMs: pollTimeout }), {
+              connectTimeoutMs: pollTimeout,
+              heartBeatMs: 0,
+            });
             metrics.confirmAnswered((performance.now() - sent) / 1000);
             progress.confirmations += 1;
           } catch {
@@ -140,10 +152,19 @@ export function createSetupNetworksActivity(access: AgentAccess, options: Confir
     takingOver: boolean,
   ): Promise<SetupNetworksOutcome> {
     while (Date.now() < windowEnds) await new Promise((r) => setTimeout(r, interval));
-    const caps = Capabilities.parse(await withFreshAgentConnection(connect, endpoint, (c) => c.call('Host.getCapabilities', {}, { timeoutMs: 60_000 })));
-    const kept = Object.entries(input.networks).every(([name, attrs]) => ('remove' in attrs ? !caps.networks[name] : Boolean(caps.networks[name])));
+    const caps = Capabilities.parse(
+      await withFreshAgentConnection(connect, endpoint, (c) => c.call('Host.getCapabilities', {}, { timeoutMs: 60_000 })),
+    );
+    const kept = Object.entries(input.networks).every(([name, attrs]) =>
+      'remove' in attrs ? !caps.networks[name] : Boolean(caps.networks[name]),
+    );
     return kept
       ? { status: 'applied', confirmations: progress.confirmations, tookOverInFlight: takingOver }
-      : { status: 'rolled-back', code: VdsmCode.LOST_CONNECTION, message: 'connectivity check failed (observed after the fact)', confirmations: progress.confirmations };
+      : {
+          status: 'rolled-back',
+          code: VdsmCode.LOST_CONNECTION,
+          message: 'connectivity check failed (observed after the fact)',
+          confirmations: progress.confirmations,
+        };
   }
 }

@@ -85,7 +85,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Safe config, running config and journal describe the host's networks: root's business only.
   ensurePrivateRootSync(options.stateDir);
   mkdirSync(options.runtimeDir, { recursive: true, mode: 0o700 });
-  const backend = createLinuxBackend({ runtimeDir: options.runtimeDir, stateDir: options.stateDir, log, ...(options.netns ? { netns: options.netns } : {}) });
+  const backend = createLinuxBackend({
+    runtimeDir: options.runtimeDir,
+    stateDir: options.stateDir,
+    log,
+    ...(options.netns ? { netns: options.netns } : {}),
+  });
   const config = new ConfigStore(options.stateDir);
   const connectivity = new ConnectivityCheck(options.runtimeDir);
   const journal = new Journal(options.stateDir);
@@ -106,7 +111,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const metrics = new AgentMetrics();
   const verbs = [
     ...createHostVerbs({ backend, network, connectivity, running: () => config.loadRunning() }),
-    createFenceNodeVerb({ ...(options.fenceAgentDir ? { fenceAgentDir: options.fenceAgentDir } : {}), log: log.child({ component: 'fence' }) }),
+    createFenceNodeVerb({
+      ...(options.fenceAgentDir ? { fenceAgentDir: options.fenceAgentDir } : {}),
+      log: log.child({ component: 'fence' }),
+    }),
   ].filter((verb) => options.compatibility !== 'vdsm' || !HOSTPROV_ONLY_VERBS.includes(verb.method));
   const server = await startVdsmServer({
     listen: options.listen,
@@ -122,7 +130,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       endpoint = await startMetricsEndpoint({
         listen: options.metricsListen,
         registry: metrics.registry,
-        health: () => (recovering ? { healthy: false, detail: 'restoring the safe network configuration' } : { healthy: true, detail: `serving on ${server.address.host}:${server.address.port}` }),
+        health: () =>
+          recovering
+            ? { healthy: false, detail: 'restoring the safe network configuration' }
+            : { healthy: true, detail: `serving on ${server.address.host}:${server.address.port}` },
       });
     } catch (err) {
       await server.close();
@@ -150,11 +161,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // VDSM's DHCP monitor announces a new lease; we announce every change of a lease (a renewal that moved
   // the subnet, and its loss too), because each one changes addresses, routes and source rules.
   const unsubscribe = backend.onDhcpLeaseChange((change) => {
-    const detail = change.kind === 'bound' ? { dev: change.lease.dev, family: change.lease.family, address: `${change.lease.address}/${change.lease.prefixLen}` } : { dev: change.dev, family: change.family };
+    const detail =
+      change.kind === 'bound'
+        ? { dev: change.lease.dev, family: change.lease.family, address: `${change.lease.address}/${change.lease.prefixLen}` }
+        : { dev: change.dev, family: change.family };
     log.info({ change: change.kind, ...detail }, 'DHCP lease changed: telling subscribers to refresh capabilities');
     server.publishEvent({ method: '|net|host_conn|no_id', params: { notify_time: Math.round(performance.now()) } });
   });
-  log.info({ address: server.address, metrics: endpoint?.url ?? 'off', stateDir: options.stateDir, runtimeDir: options.runtimeDir }, 'agent serving');
+  log.info(
+    { address: server.address, metrics: endpoint?.url ?? 'off', stateDir: options.stateDir, runtimeDir: options.runtimeDir },
+    'agent serving',
+  );
   return {
     address: server.address,
     network,

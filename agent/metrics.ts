@@ -41,7 +41,11 @@ export class AgentMetrics {
           this.requests.inc({ method: verb.method, outcome: AgentRequestOutcome.OK, code: '0' });
           return result;
         } catch (err) {
-          this.requests.inc({ method: verb.method, outcome: AgentRequestOutcome.ERROR, code: err instanceof VdsmError ? String(err.code) : 'internal' });
+          this.requests.inc({
+            method: verb.method,
+            outcome: AgentRequestOutcome.ERROR,
+            code: err instanceof VdsmError ? String(err.code) : 'internal',
+          });
           throw err;
         } finally {
           end();

@@ -136,7 +136,12 @@ function fingerprint(state: KernelState): string {
 }
 
 /** The plan the agent makes for `params` from `running` on `current` (the same model functions it calls). */
-function planFor(params: Record<string, unknown>, running: RunningConfig, current: KernelState, nameservers: string[]): { plan: Plan; next: RunningConfig } {
+function planFor(
+  params: Record<string, unknown>,
+  running: RunningConfig,
+  current: KernelState,
+  nameservers: string[],
+): { plan: Plan; next: RunningConfig } {
   const request = canonicalizeRequest(SetupNetworksParams.parse(params), { currentNameservers: nameservers, running });
   const next = mergeRunningConfig(running, request);
   return { plan: planChanges(current, desiredStateForChange(running, next, current), []), next };
@@ -313,7 +318,10 @@ function createScratch(teardown: Teardown): Scratch {
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-bench-agent-'));
   teardown.add('scratch dir', () => rmSync(dir, { recursive: true, force: true }));
   const agentLogFile = join(dir, 'agent.log');
-  const agentLog = pino({ level: 'info', base: { pid: process.pid, component: 'agent' } }, pino.destination({ dest: agentLogFile, sync: true }));
+  const agentLog = pino(
+    { level: 'info', base: { pid: process.pid, component: 'agent' } },
+    pino.destination({ dest: agentLogFile, sync: true }),
+  );
   return { dir, token: uniqueToken(), agentLog, agentLogFile };
 }
 
@@ -325,12 +333,22 @@ async function setUpBenchHost(scratch: Scratch, teardown: Teardown): Promise<Ben
   teardown.add(`namespace ${namespace.name}`, () => namespace.destroy());
   const peer = await Netns.create(`hpbp-${token}`);
   teardown.add(`namespace ${peer.name}`, () => peer.destroy());
-  const pairs = Array.from({ length: NIC_COUNT }, (_, i) => `link add name eth${i} netns ${namespace.name} type veth peer name p${i} netns ${peer.name}\n`);
+  const pairs = Array.from(
+    { length: NIC_COUNT },
+    (_, i) => `link add name eth${i} netns ${namespace.name} type veth peer name p${i} netns ${peer.name}\n`,
+  );
   await run(['ip', '-batch', '-'], { input: pairs.join('') });
   await namespace.ip(['-batch', '-'], { input: Array.from({ length: NIC_COUNT }, (_, i) => `link set dev eth${i} up\n`).join('') });
   await peer.ip(['-batch', '-'], { input: Array.from({ length: NIC_COUNT }, (_, i) => `link set dev p${i} up\n`).join('') });
 
-  const agent = await startAgent({ listen: { host: '127.0.0.1', port: 0 }, stateDir: join(dir, 'state'), runtimeDir: join(dir, 'run'), tls: 'insecure', netns: namespace.name, log: agentLog });
+  const agent = await startAgent({
+    listen: { host: '127.0.0.1', port: 0 },
+    stateDir: join(dir, 'state'),
+    runtimeDir: join(dir, 'run'),
+    tls: 'insecure',
+    netns: namespace.name,
+    log: agentLog,
+  });
   teardown.add('agent', () => agent.close());
   const endpoint: AgentEndpointInput = { host: '127.0.0.1', port: agent.address.port, tls: { insecure: true } };
   const client = await AgentClient.connect(endpoint, { callTimeoutMs: CALL_TIMEOUT_MS });
@@ -357,7 +375,11 @@ async function setUpBenchHost(scratch: Scratch, teardown: Teardown): Promise<Ben
 async function measureSetupNetworks(bench: BenchHost, n: number, settings: BenchSettings, dir: string): Promise<SizeResult> {
   const networks = networksFor(n);
   const params = { networks, bondings: {}, options: { connectivityCheck: 'false' } };
-  const removal = { networks: Object.fromEntries(Object.keys(networks).map((name) => [name, { remove: true }])), bondings: {}, options: { connectivityCheck: 'false' } };
+  const removal = {
+    networks: Object.fromEntries(Object.keys(networks).map((name) => [name, { remove: true }])),
+    bondings: {},
+    options: { connectivityCheck: 'false' },
+  };
   const agentRuns: AgentRun[] = [];
   const floorRuns: FloorRun[] = [];
   for (let rep = 0; rep < settings.repetitions; rep++) {
@@ -367,11 +389,15 @@ async function measureSetupNetworks(bench: BenchHost, n: number, settings: Bench
     agentRuns.push(agentRun);
     floorRuns.push(floorRun);
     const tag = rep < WARMUP ? ' (warm-up, discarded)' : '';
-    say(`  setupNetworks N=${n} run ${rep + 1}/${settings.repetitions}: agent ${ms(agentRun.applyMs)}, floor ${ms(floorRun.applyMs)}; removal: agent ${ms(agentRun.removeMs)}, floor ${ms(floorRun.removeMs)}${tag}`);
+    say(
+      `  setupNetworks N=${n} run ${rep + 1}/${settings.repetitions}: agent ${ms(agentRun.applyMs)}, floor ${ms(floorRun.applyMs)}; removal: agent ${ms(agentRun.removeMs)}, floor ${ms(floorRun.removeMs)}${tag}`,
+    );
   }
   await bench.assertBaseline(`after N=${n}`);
   const result = sizeResult(n, agentRuns, floorRuns);
-  say(`setupNetworks N=${n}: agent median ${ms(result.agent.median)} / floor ${ms(result.floor.median)} = ×${round(result.agent.median / result.floor.median, 1)} (${result.planOps} ops)`);
+  say(
+    `setupNetworks N=${n}: agent median ${ms(result.agent.median)} / floor ${ms(result.floor.median)} = ×${round(result.agent.median / result.floor.median, 1)} (${result.planOps} ops)`,
+  );
   return result;
 }
 
@@ -384,19 +410,30 @@ interface AgentRun {
 }
 
 /** The agent, through the client: apply (counting the processes it spawns), then remove. */
-async function runThroughAgent(bench: BenchHost, n: number, params: Record<string, unknown>, removal: Record<string, unknown>): Promise<AgentRun> {
+async function runThroughAgent(
+  bench: BenchHost,
+  n: number,
+  params: Record<string, unknown>,
+  removal: Record<string, unknown>,
+): Promise<AgentRun> {
   await bench.assertBaseline(`before agent apply (N=${n})`);
   const counted = await countSpawns(async () => {
     const t0 = performance.now();
     const result = await bench.client.call('Host.setupNetworks', params, { timeoutMs: CALL_TIMEOUT_MS });
     return { elapsed: performance.now() - t0, result };
   });
-  if ((counted.value.result as { code?: number }).code !== 0) throw new Error(`setupNetworks(N=${n}) answered ${JSON.stringify(counted.value.result)}`);
+  if ((counted.value.result as { code?: number }).code !== 0)
+    throw new Error(`setupNetworks(N=${n}) answered ${JSON.stringify(counted.value.result)}`);
   const ops = journalOps(bench.agent);
   const tRemove = performance.now();
   await bench.client.call('Host.setupNetworks', removal, { timeoutMs: CALL_TIMEOUT_MS });
   const removeMs = performance.now() - tRemove;
-  return { applyMs: counted.value.elapsed, spawns: { ipRead: counted.ipRead, ipApply: counted.ipApply, other: counted.other, childMs: counted.childMs }, ops, removeMs };
+  return {
+    applyMs: counted.value.elapsed,
+    spawns: { ipRead: counted.ipRead, ipApply: counted.ipApply, other: counted.other, childMs: counted.childMs },
+    ops,
+    removeMs,
+  };
 }
 
 interface FloorRun {
@@ -424,12 +461,14 @@ async function runFloor(
   const tRead = performance.now();
   const current = await reader.read();
   const readMs = performance.now() - tRead;
-  if (fingerprint(current) !== bench.baseline) throw new Error(`before floor apply (N=${n}): the agent's removal did not restore the starting state`);
+  if (fingerprint(current) !== bench.baseline)
+    throw new Error(`before floor apply (N=${n}): the agent's removal did not restore the starting state`);
   const tPlan = performance.now();
   const { plan, next } = planFor(params, EMPTY_CONFIG, current, nameservers);
   const input = batchInput(plan);
   const planMs = performance.now() - tPlan;
-  if (agentOps !== undefined && agentOps !== plan.ops.length) throw new Error(`N=${n}: the agent applied ${agentOps} ops, the floor plan has ${plan.ops.length}`);
+  if (agentOps !== undefined && agentOps !== plan.ops.length)
+    throw new Error(`N=${n}: the agent applied ${agentOps} ops, the floor plan has ${plan.ops.length}`);
   const file = join(dir, `floor-${n}.batch`);
   writeFileSync(file, input);
   const t0 = performance.now();
@@ -449,7 +488,10 @@ function sizeResult(n: number, agentRuns: AgentRun[], floorRuns: FloorRun[]): Si
   const floorMs = floorRuns.map((r) => r.applyMs);
   const agentFig = figure(afterWarmup(agentMs, WARMUP));
   const floorFig = figure(afterWarmup(floorMs, WARMUP));
-  const measuredSpawns = afterWarmup(agentRuns.map((r) => r.spawns), WARMUP);
+  const measuredSpawns = afterWarmup(
+    agentRuns.map((r) => r.spawns),
+    WARMUP,
+  );
   const med = (pick: (s: SpawnCount) => number) => summarize(measuredSpawns.map(pick)).median;
   const measuredFloor = (pick: (r: FloorRun) => number) => figure(afterWarmup(floorRuns.map(pick), WARMUP));
   const last = floorRuns.at(-1);
@@ -462,7 +504,15 @@ function sizeResult(n: number, agentRuns: AgentRun[], floorRuns: FloorRun[]): Si
     ratio: { median: round(agentFig.median / floorFig.median, 2), p95: round(agentFig.p95 / floorFig.p95, 2) },
     processesPerApply: { ipRead: med((s) => s.ipRead), ipApply: med((s) => s.ipApply), other: med((s) => s.other), unit: 'processes' },
     agentTimeInChildProcesses: figure(measuredSpawns.map((s) => s.childMs)),
-    removal: { agent: figure(afterWarmup(agentRuns.map((r) => r.removeMs), WARMUP)), floor: measuredFloor((r) => r.removeMs) },
+    removal: {
+      agent: figure(
+        afterWarmup(
+          agentRuns.map((r) => r.removeMs),
+          WARMUP,
+        ),
+      ),
+      floor: measuredFloor((r) => r.removeMs),
+    },
     pieces: { kernelRead: measuredFloor((r) => r.readMs), modelPipeline: measuredFloor((r) => r.planMs) },
   };
 }
@@ -501,7 +551,9 @@ async function unconfirmedChange(bench: BenchHost): Promise<{ elapsed: number; p
   const elapsed = performance.now() - t0;
   const repliedAt = Date.now();
   if (!(outcome instanceof AgentRpcError) || outcome.code !== VdsmCode.LOST_CONNECTION) {
-    throw new Error(`unconfirmed setupNetworks: expected code ${VdsmCode.LOST_CONNECTION}, got ${outcome instanceof Error ? outcome.message : 'success'}`);
+    throw new Error(
+      `unconfirmed setupNetworks: expected code ${VdsmCode.LOST_CONNECTION}, got ${outcome instanceof Error ? outcome.message : 'success'}`,
+    );
   }
   return { elapsed, parts: rollbackPartsFromJournal(bench.agent, sentAt, repliedAt) };
 }
@@ -526,7 +578,12 @@ function rollbackFigures(rollbackMs: number[], parts: RollbackParts[]): AgentBen
 }
 
 /** 3. confirmConnectivity round trips, over one session and over fresh connections, plain TCP and mutual TLS. */
-async function measureConfirm(bench: BenchHost, settings: BenchSettings, scratch: Scratch, teardown: Teardown): Promise<AgentBenchResult['confirm']> {
+async function measureConfirm(
+  bench: BenchHost,
+  settings: BenchSettings,
+  scratch: Scratch,
+  teardown: Teardown,
+): Promise<AgentBenchResult['confirm']> {
   say(`confirmConnectivity, plain TCP: ${settings.confirmCalls} calls on one session, ${settings.freshCalls} on fresh connections...`);
   const plain = await confirmFigures(bench.client, bench.endpoint, settings);
 
@@ -535,12 +592,18 @@ async function measureConfirm(bench: BenchHost, settings: BenchSettings, scratch
   const { client: tlsClient, endpoint: tlsEndpoint } = await startTlsAgent(scratch, teardown);
   const tls = await confirmFigures(tlsClient, tlsEndpoint, settings);
   for (const [mode, f] of Object.entries({ plain, tls })) {
-    say(`confirmConnectivity ${mode}: established p50 ${ms(f.established.median)} p95 ${ms(f.established.p95)}; fresh p50 ${ms(f.fresh.median)} p95 ${ms(f.fresh.p95)}`);
+    say(
+      `confirmConnectivity ${mode}: established p50 ${ms(f.established.median)} p95 ${ms(f.established.p95)}; fresh p50 ${ms(f.fresh.median)} p95 ${ms(f.fresh.p95)}`,
+    );
   }
   return { plain, tls };
 }
 
-async function confirmFigures(client: AgentClient, endpoint: AgentEndpointInput, settings: BenchSettings): Promise<{ established: Figure; fresh: Figure }> {
+async function confirmFigures(
+  client: AgentClient,
+  endpoint: AgentEndpointInput,
+  settings: BenchSettings,
+): Promise<{ established: Figure; fresh: Figure }> {
   const confirmOnce = (c: AgentClient) => c.call('Host.confirmConnectivity', {}, { timeoutMs: 10_000 });
   const established: number[] = [];
   for (let i = 0; i < CONFIRM_WARMUP + settings.confirmCalls; i++) {
@@ -603,7 +666,18 @@ function agentMarkdown(r: AgentBenchResult, confirmCalls: number, freshCalls: nu
     `## Host.setupNetworks of N bridged static networks vs the floor (ms; ${measured} measured runs each, 1 warm-up discarded)`,
     '',
     markdownTable(
-      ['N', 'plan ops', 'agent median', 'agent p95', 'floor median', 'floor p95', 'ratio (median)', 'ratio (p95)', 'ip processes / apply (read + apply)', 'agent time with an ip process alive (median)'],
+      [
+        'N',
+        'plan ops',
+        'agent median',
+        'agent p95',
+        'floor median',
+        'floor p95',
+        'ratio (median)',
+        'ratio (p95)',
+        'ip processes / apply (read + apply)',
+        'agent time with an ip process alive (median)',
+      ],
       r.setupNetworks.map((s) => [
         s.networks,
         s.planOps,
@@ -629,7 +703,11 @@ function agentMarkdown(r: AgentBenchResult, confirmCalls: number, freshCalls: nu
     '',
     markdownTable(
       ['N', 'agent', 'floor'],
-      r.setupNetworks.map((s) => [s.networks, `${f(s.removal.agent.median)} / ${f(s.removal.agent.p95)}`, `${f(s.removal.floor.median)} / ${f(s.removal.floor.p95)}`]),
+      r.setupNetworks.map((s) => [
+        s.networks,
+        `${f(s.removal.agent.median)} / ${f(s.removal.agent.p95)}`,
+        `${f(s.removal.floor.median)} / ${f(s.removal.floor.p95)}`,
+      ]),
     ),
     '',
     `## apply → rollback complete (connectivity check on, ${r.rollback.connectivityTimeoutMs / 1000} s timeout, no confirmation; ms; ${r.rollback.total.n} runs)`,
@@ -638,12 +716,36 @@ function agentMarkdown(r: AgentBenchResult, confirmCalls: number, freshCalls: nu
       ['', 'median', 'p95', 'min', 'max'],
       [
         ['send → code 10', f(r.rollback.total.median), f(r.rollback.total.p95), f(r.rollback.total.min), f(r.rollback.total.max)],
-        ['rollback overhead (− 1 s)', f(r.rollback.overhead.median), f(r.rollback.overhead.p95), f(r.rollback.overhead.min), f(r.rollback.overhead.max)],
+        [
+          'rollback overhead (− 1 s)',
+          f(r.rollback.overhead.median),
+          f(r.rollback.overhead.p95),
+          f(r.rollback.overhead.min),
+          f(r.rollback.overhead.max),
+        ],
         ...(r.rollback.parts
           ? [
-              ['… send → change applied (agent journal)', f(r.rollback.parts.sendToApplied.median), f(r.rollback.parts.sendToApplied.p95), f(r.rollback.parts.sendToApplied.min), f(r.rollback.parts.sendToApplied.max)],
-              ['… applied → rolled back, − 1 s', f(r.rollback.parts.appliedToRolledBackMinusTimeout.median), f(r.rollback.parts.appliedToRolledBackMinusTimeout.p95), f(r.rollback.parts.appliedToRolledBackMinusTimeout.min), f(r.rollback.parts.appliedToRolledBackMinusTimeout.max)],
-              ['… rolled back → code 10 received', f(r.rollback.parts.rolledBackToReply.median), f(r.rollback.parts.rolledBackToReply.p95), f(r.rollback.parts.rolledBackToReply.min), f(r.rollback.parts.rolledBackToReply.max)],
+              [
+                '… send → change applied (agent journal)',
+                f(r.rollback.parts.sendToApplied.median),
+                f(r.rollback.parts.sendToApplied.p95),
+                f(r.rollback.parts.sendToApplied.min),
+                f(r.rollback.parts.sendToApplied.max),
+              ],
+              [
+                '… applied → rolled back, − 1 s',
+                f(r.rollback.parts.appliedToRolledBackMinusTimeout.median),
+                f(r.rollback.parts.appliedToRolledBackMinusTimeout.p95),
+                f(r.rollback.parts.appliedToRolledBackMinusTimeout.min),
+                f(r.rollback.parts.appliedToRolledBackMinusTimeout.max),
+              ],
+              [
+                '… rolled back → code 10 received',
+                f(r.rollback.parts.rolledBackToReply.median),
+                f(r.rollback.parts.rolledBackToReply.p95),
+                f(r.rollback.parts.rolledBackToReply.min),
+                f(r.rollback.parts.rolledBackToReply.max),
+              ],
             ]
           : []),
       ],

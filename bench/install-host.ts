@@ -163,7 +163,14 @@ function setupNetworksBreakdown(lab: AgentLab, host: string, result: InstallHost
 }
 
 /** Installs `host` and waits for the result; `proxyHost` overrides the fence proxy (default: the next host). */
-async function install(client: Client, lab: AgentLab, host: string, reboot: boolean, signal: AbortSignal | undefined, proxyHost?: string): Promise<InstallRun> {
+async function install(
+  client: Client,
+  lab: AgentLab,
+  host: string,
+  reboot: boolean,
+  signal: AbortSignal | undefined,
+  proxyHost?: string,
+): Promise<InstallRun> {
   const request = withProxy(lab, lab.installRequest(host, { policy: { ...POLICY, reboot } }), proxyHost);
   const t0 = performance.now();
   const started = await startOrAttachInstall(client, request);
@@ -191,12 +198,22 @@ function withProxy(lab: AgentLab, request: InstallHostRequest, proxyHost: string
 }
 
 /** A fresh lab of hosts + 1 hosts; the first `hosts` installed at once, the last one only a fence proxy. */
-async function concurrentPhase(client: Client, dir: string, hosts: number, reboot: boolean, teardown: Teardown, signal: AbortSignal | undefined): Promise<ConcurrentResult> {
+async function concurrentPhase(
+  client: Client,
+  dir: string,
+  hosts: number,
+  reboot: boolean,
+  teardown: Teardown,
+  signal: AbortSignal | undefined,
+): Promise<ConcurrentResult> {
   const tag = reboot ? 'concurrent, reboot on' : 'concurrent, reboot off';
   say(`${tag}: building a lab of ${hosts + 1} hosts...`);
   const labStarted = performance.now();
   const prefix = reboot ? 'r' : 'c';
-  const lab = await createAgentLab({ stateDir: join(dir, `lab-${prefix}`), hosts: Array.from({ length: hosts + 1 }, (_, i) => ({ name: `${prefix}${i + 1}` })) });
+  const lab = await createAgentLab({
+    stateDir: join(dir, `lab-${prefix}`),
+    hosts: Array.from({ length: hosts + 1 }, (_, i) => ({ name: `${prefix}${i + 1}` })),
+  });
   teardown.add(`${tag} lab`, () => lab.destroy());
   await lab.waitForAgents(120_000);
   const labReadyMs = performance.now() - labStarted;
@@ -232,7 +249,9 @@ async function concurrentPhase(client: Client, dir: string, hosts: number, reboo
     notConfigured: runs.filter((r) => r.outcome !== 'configured'),
     runs,
   };
-  say(`${tag}: ${hosts} installs in ${sec(wallMs)} (${result.throughput.value} installs/minute), per install p50 ${sec(result.perInstall.median)} p95 ${sec(result.perInstall.p95)}; outcomes ${JSON.stringify(outcomes)}`);
+  say(
+    `${tag}: ${hosts} installs in ${sec(wallMs)} (${result.throughput.value} installs/minute), per install p50 ${sec(result.perInstall.median)} p95 ${sec(result.perInstall.p95)}; outcomes ${JSON.stringify(outcomes)}`,
+  );
   return result;
 }
 
@@ -266,11 +285,19 @@ export async function runInstallHostBench(options: InstallHostBenchOptions): Pro
     createPayloadKey(dir);
     const payloadKeys = loadPayloadKeys(dir);
     const temporal = plainConnection(server.address, server.namespace);
-    const worker = await startWorker({ temporal, dataDir: join(dir, 'worker'), workflowBundlePath: bundlePath, secrets: { secretsDir: dir }, allowInsecureAgents: true, log: getLogger('worker') });
+    const worker = await startWorker({
+      temporal,
+      dataDir: join(dir, 'worker'),
+      workflowBundlePath: bundlePath,
+      secrets: { secretsDir: dir },
+      allowInsecureAgents: true,
+      log: getLogger('worker'),
+    });
     teardown.add('worker', async () => {
       // Bounded: after a Ctrl-C the worker may still be draining activities of abandoned installs.
       const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000).unref());
-      if ((await Promise.race([worker.shutdown().then(() => 'done' as const), timer])) === 'timeout') log.warn('worker did not shut down within 30 s; going on');
+      if ((await Promise.race([worker.shutdown().then(() => 'done' as const), timer])) === 'timeout')
+        log.warn('worker did not shut down within 30 s; going on');
     });
     const { client, close } = await connectClient(temporal, { payloadKeys });
     teardown.add('Temporal client connection', close);
@@ -278,7 +305,10 @@ export async function runInstallHostBench(options: InstallHostBenchOptions): Pro
     // --- 1. sequential installs: one warm-up (discarded), then alternating reboot off / on --------------------
     const seqHosts = 2 * repetitions + 2;
     say(`sequential: building a lab of ${seqHosts} hosts (agents over mutual TLS, ipmi_sim BMCs)...`);
-    const seqLab = await createAgentLab({ stateDir: join(dir, 'lab-seq'), hosts: Array.from({ length: seqHosts }, (_, i) => ({ name: `s${i}` })) });
+    const seqLab = await createAgentLab({
+      stateDir: join(dir, 'lab-seq'),
+      hosts: Array.from({ length: seqHosts }, (_, i) => ({ name: `s${i}` })),
+    });
     teardown.add('sequential lab', () => seqLab.destroy());
     await seqLab.waitForAgents();
     const noRebootRuns: InstallRun[] = [];
@@ -290,9 +320,15 @@ export async function runInstallHostBench(options: InstallHostBenchOptions): Pro
       const host = `s${i}`;
       const r = await install(client, seqLab, host, reboot, options.signal);
       if (!warmup) (reboot ? rebootRuns : noRebootRuns).push(r);
-      const steps = r.steps.filter((x) => x.durationMs).map((x) => `${x.name} ${sec(x.durationMs ?? 0)}`).join(', ');
-      say(`  ${host} reboot ${reboot ? 'on ' : 'off'}: ${r.outcome} in ${sec(r.totalMs)}${warmup ? ' (warm-up, discarded)' : ''} (${steps})`);
-      if (r.outcome !== 'configured') throw new Error(`sequential install of ${host} ended ${r.outcome}: ${r.failure?.type ?? ''} ${r.failure?.message ?? ''}`);
+      const steps = r.steps
+        .filter((x) => x.durationMs)
+        .map((x) => `${x.name} ${sec(x.durationMs ?? 0)}`)
+        .join(', ');
+      say(
+        `  ${host} reboot ${reboot ? 'on ' : 'off'}: ${r.outcome} in ${sec(r.totalMs)}${warmup ? ' (warm-up, discarded)' : ''} (${steps})`,
+      );
+      if (r.outcome !== 'configured')
+        throw new Error(`sequential install of ${host} ended ${r.outcome}: ${r.failure?.type ?? ''} ${r.failure?.message ?? ''}`);
     }
     await seqLab.destroy();
 
@@ -300,7 +336,8 @@ export async function runInstallHostBench(options: InstallHostBenchOptions): Pro
     options.signal?.throwIfAborted();
     const concurrent = await concurrentPhase(client, dir, hosts, false, teardown, options.signal);
     options.signal?.throwIfAborted();
-    const concurrentReboot = options.concurrentReboot === false ? null : await concurrentPhase(client, dir, hosts, true, teardown, options.signal);
+    const concurrentReboot =
+      options.concurrentReboot === false ? null : await concurrentPhase(client, dir, hosts, true, teardown, options.signal);
 
     const result: InstallHostBenchResult = {
       benchmark: 'install-host',
@@ -308,10 +345,17 @@ export async function runInstallHostBench(options: InstallHostBenchOptions): Pro
       setup: {
         temporal: 'temporal server start-dev (SQLite WAL in a scratch dir, headless), 127.0.0.1',
         worker: 'one worker in the benchmark process, default SDK tuning, prebuilt workflow bundle',
-        agents: 'agent lab: one namespace per host running `hostprov agent` as its boot command, mutual TLS, ipmi_sim BMC per host; fence proxy = next host (sequential) or the lab\'s extra host (concurrent)',
+        agents:
+          "agent lab: one namespace per host running `hostprov agent` as its boot command, mutual TLS, ipmi_sim BMC per host; fence proxy = next host (sequential) or the lab's extra host (concurrent)",
         policy: { ...POLICY, reboot: 'per variant' },
       },
-      sequential: { repetitions, warmupDiscarded: 1, labHosts: seqHosts, noReboot: variant(false, noRebootRuns), reboot: variant(true, rebootRuns) },
+      sequential: {
+        repetitions,
+        warmupDiscarded: 1,
+        labHosts: seqHosts,
+        noReboot: variant(false, noRebootRuns),
+        reboot: variant(true, rebootRuns),
+      },
       concurrent,
       concurrentReboot,
     };
@@ -344,7 +388,9 @@ function installMarkdown(r: InstallHostBenchResult): string {
   const phases = [r.concurrent, ...(r.concurrentReboot ? [r.concurrentReboot] : [])];
   const label = (c: ConcurrentResult) => `reboot ${c.reboot ? 'on' : 'off'}`;
   const n = r.concurrent.hosts;
-  const notConfigured = phases.flatMap((c) => c.notConfigured.map((x) => `- ${label(c)}, ${x.host}: ${x.outcome} (${x.failure?.type ?? ''}: ${x.failure?.message ?? ''})`));
+  const notConfigured = phases.flatMap((c) =>
+    c.notConfigured.map((x) => `- ${label(c)}, ${x.host}: ${x.outcome} (${x.failure?.type ?? ''}: ${x.failure?.message ?? ''})`),
+  );
   const stepNames = [...new Set(phases.flatMap((c) => timed(c.steps)))];
   return [
     '# bench install-host',
@@ -356,8 +402,20 @@ function installMarkdown(r: InstallHostBenchResult): string {
     markdownTable(
       ['step', 'reboot off: median', 'max', 'reboot on: median', 'max'],
       [
-        ...names.map((name) => [name, s(step(noReboot.steps, name)?.median), s(step(noReboot.steps, name)?.max), s(step(reboot.steps, name)?.median), s(step(reboot.steps, name)?.max)]),
-        ['**total (client: start → result)**', `**${s(noReboot.total.median)}**`, s(noReboot.total.max), `**${s(reboot.total.median)}**`, s(reboot.total.max)],
+        ...names.map((name) => [
+          name,
+          s(step(noReboot.steps, name)?.median),
+          s(step(noReboot.steps, name)?.max),
+          s(step(reboot.steps, name)?.median),
+          s(step(reboot.steps, name)?.max),
+        ]),
+        [
+          '**total (client: start → result)**',
+          `**${s(noReboot.total.median)}**`,
+          s(noReboot.total.max),
+          `**${s(reboot.total.median)}**`,
+          s(reboot.total.max),
+        ],
       ],
     ),
     '',
@@ -371,20 +429,41 @@ function installMarkdown(r: InstallHostBenchResult): string {
         ['per-install duration p50 (s)', ...phases.map((c) => s(c.perInstall.median))],
         ['per-install duration p95 (s)', ...phases.map((c) => s(c.perInstall.p95))],
         ['per-install duration min / max (s)', ...phases.map((c) => `${s(c.perInstall.min)} / ${s(c.perInstall.max)}`)],
-        ['outcomes', ...phases.map((c) => Object.entries(c.outcomes).map(([k, v]) => `${k}: ${v}`).join(', '))],
+        [
+          'outcomes',
+          ...phases.map((c) =>
+            Object.entries(c.outcomes)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join(', '),
+          ),
+        ],
       ],
     ),
     '',
     `Per step under concurrency (seconds, p50 / p95 over ${n} installs):`,
     '',
-    markdownTable(['step', ...phases.map(label)], stepNames.map((name) => [name, ...phases.map((c) => { const f = step(c.steps, name); return f ? `${s(f.median)} / ${s(f.p95)}` : '—'; })])),
+    markdownTable(
+      ['step', ...phases.map(label)],
+      stepNames.map((name) => [
+        name,
+        ...phases.map((c) => {
+          const f = step(c.steps, name);
+          return f ? `${s(f.median)} / ${s(f.p95)}` : '—';
+        }),
+      ]),
+    ),
     '',
     '## Where setup-networks spends its time',
     '',
-    'Split at the host agent\'s journal entries (seconds; median, and p50 / p95 under concurrency):',
+    "Split at the host agent's journal entries (seconds; median, and p50 / p95 under concurrency):",
     '',
     markdownTable(
-      ['part of setup-networks', 'one at a time, reboot off', 'one at a time, reboot on', ...phases.map((c) => `${n} at once, ${label(c)}`)],
+      [
+        'part of setup-networks',
+        'one at a time, reboot off',
+        'one at a time, reboot on',
+        ...phases.map((c) => `${n} at once, ${label(c)}`),
+      ],
       (['startToApplied', 'appliedToConfirmed', 'confirmedToStepEnd'] as const).map((k) => [
         BREAKDOWN_LABEL[k],
         s(noReboot.setupNetworks?.[k].median),

@@ -47,7 +47,11 @@ const WARMUP = 1;
 const TSX = join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs');
 const START_TIMEOUT_MS = 600_000;
 
-const AgentVariant = { SINGLE_FILE: 'single-file agent (dist/hostprov-agent.mjs)', COMPILED_CLI: 'compiled CLI (dist/hostprov.mjs agent)', TSX: 'tsx (cli/main.ts agent), baseline' } as const;
+const AgentVariant = {
+  SINGLE_FILE: 'single-file agent (dist/hostprov-agent.mjs)',
+  COMPILED_CLI: 'compiled CLI (dist/hostprov.mjs agent)',
+  TSX: 'tsx (cli/main.ts agent), baseline',
+} as const;
 type AgentVariant = (typeof AgentVariant)[keyof typeof AgentVariant];
 
 function agentArgv(variant: AgentVariant): string[] {
@@ -126,7 +130,15 @@ export async function runStartBench(options: StartBenchOptions): Promise<StartBe
     const worker = await measureWorkerStart(dir, options.repetitions, teardown, log, options.signal);
     say(`worker start: prebuilt bundle p50 ${worker.prebuiltBundle.median} ms, bundling at start p50 ${worker.bundlingAtStart.median} ms`);
 
-    const result: StartBenchResult = { benchmark: 'start', machine, note: options.note ?? null, repetitions: options.repetitions, agent, cliHelp, worker };
+    const result: StartBenchResult = {
+      benchmark: 'start',
+      machine,
+      note: options.note ?? null,
+      repetitions: options.repetitions,
+      agent,
+      cliHelp,
+      worker,
+    };
     const paths = writeReport(options.outDir, 'start', result, startMarkdown(result));
     say(`wrote ${paths.json} and ${paths.md}`);
     return result;
@@ -139,7 +151,16 @@ export async function runStartBench(options: StartBenchOptions): Promise<StartBe
 /** Spawn → "agent serving" on stderr, then the agent is stopped. */
 async function agentStartMs(variant: AgentVariant, ns: Netns, dir: string): Promise<number> {
   mkdirSync(dir, { recursive: true });
-  const argv = [...agentArgv(variant), '--listen', '127.0.0.1:0', '--insecure', '--state-dir', join(dir, 'state'), '--runtime-dir', join(dir, 'run')];
+  const argv = [
+    ...agentArgv(variant),
+    '--listen',
+    '127.0.0.1:0',
+    '--insecure',
+    '--state-dir',
+    join(dir, 'state'),
+    '--runtime-dir',
+    join(dir, 'run'),
+  ];
   const t0 = performance.now();
   const child = spawn('ip', ['netns', 'exec', ns.name, ...argv], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -149,7 +170,10 @@ async function agentStartMs(variant: AgentVariant, ns: Netns, dir: string): Prom
   try {
     return await new Promise<number>((resolve, reject) => {
       let stderr = '';
-      const timer = setTimeout(() => reject(new Error(`${variant}: not serving after ${START_TIMEOUT_MS} ms:\n${stderr.slice(-2000)}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`${variant}: not serving after ${START_TIMEOUT_MS} ms:\n${stderr.slice(-2000)}`)),
+        START_TIMEOUT_MS,
+      );
       child.stderr?.setEncoding('utf8');
       child.stderr?.on('data', (chunk: string) => {
         stderr += chunk;
@@ -168,14 +192,31 @@ async function agentStartMs(variant: AgentVariant, ns: Netns, dir: string): Prom
   }
 }
 
-async function measureWorkerStart(dir: string, repetitions: number, teardown: Teardown, log: Logger, signal: AbortSignal | undefined): Promise<StartBenchResult['worker']> {
-  const server = await startDevServer({ dataDir: join(dir, 'temporal'), port: await freePort(), httpPort: await freePort(), metricsPort: await freePort(), uiPort: null }, log);
+async function measureWorkerStart(
+  dir: string,
+  repetitions: number,
+  teardown: Teardown,
+  log: Logger,
+  signal: AbortSignal | undefined,
+): Promise<StartBenchResult['worker']> {
+  const server = await startDevServer(
+    { dataDir: join(dir, 'temporal'), port: await freePort(), httpPort: await freePort(), metricsPort: await freePort(), uiPort: null },
+    log,
+  );
   teardown.add('Temporal dev server', () => server.stop());
   const temporal = plainConnection(server.address, server.namespace);
   const quiet = getLogger('worker').child({}, { level: 'warn' });
   const startAndStop = async (bundlePath: string, n: number): Promise<number> => {
     const t0 = performance.now();
-    const worker = await startWorker({ temporal, encryptPayloads: false, taskQueue: `bench-start-${n}`, dataDir: join(dir, `worker-${n}`), workflowBundlePath: bundlePath, secrets: { secretsDir: dir }, log: quiet });
+    const worker = await startWorker({
+      temporal,
+      encryptPayloads: false,
+      taskQueue: `bench-start-${n}`,
+      dataDir: join(dir, `worker-${n}`),
+      workflowBundlePath: bundlePath,
+      secrets: { secretsDir: dir },
+      log: quiet,
+    });
     const elapsed = performance.now() - t0;
     await worker.shutdown();
     return elapsed;
@@ -207,19 +248,43 @@ function startMarkdown(r: StartBenchResult): string {
     `## Agent start: spawn → serving (ms; ${r.repetitions} runs alone, the first discarded; then ${r.agent[0]?.concurrent.agents ?? 0} at once)`,
     '',
     markdownTable(
-      ['variant', 'alone p50', 'alone p95', 'min', 'max', 'vs tsx (p50)', `${r.agent[0]?.concurrent.agents ?? 0} at once: last serving`, 'vs tsx'],
-      r.agent.map((a) => [a.variant, ...row(a.alone), ratio(a.alone.median, tsx?.alone.median), a.concurrent.lastServingMs, ratio(a.concurrent.lastServingMs, tsx?.concurrent.lastServingMs)]),
+      [
+        'variant',
+        'alone p50',
+        'alone p95',
+        'min',
+        'max',
+        'vs tsx (p50)',
+        `${r.agent[0]?.concurrent.agents ?? 0} at once: last serving`,
+        'vs tsx',
+      ],
+      r.agent.map((a) => [
+        a.variant,
+        ...row(a.alone),
+        ratio(a.alone.median, tsx?.alone.median),
+        a.concurrent.lastServingMs,
+        ratio(a.concurrent.lastServingMs, tsx?.concurrent.lastServingMs),
+      ]),
     ),
     '',
     '## `hostprov --help` (ms)',
     '',
-    markdownTable(['variant', 'p50', 'p95', 'min', 'max'], [['build (dist/hostprov.mjs)', ...row(r.cliHelp.build)], ['tsx, baseline', ...row(r.cliHelp.tsx)]]),
+    markdownTable(
+      ['variant', 'p50', 'p95', 'min', 'max'],
+      [
+        ['build (dist/hostprov.mjs)', ...row(r.cliHelp.build)],
+        ['tsx, baseline', ...row(r.cliHelp.tsx)],
+      ],
+    ),
     '',
     '## Worker start: startWorker() → polling (ms)',
     '',
     markdownTable(
       ['variant', 'p50', 'p95', 'min', 'max'],
-      [['prebuilt bundle (dist/workflow-bundle.js)', ...row(r.worker.prebuiltBundle)], ['bundling workflows/ at start, baseline', ...row(r.worker.bundlingAtStart)]],
+      [
+        ['prebuilt bundle (dist/workflow-bundle.js)', ...row(r.worker.prebuiltBundle)],
+        ['bundling workflows/ at start, baseline', ...row(r.worker.bundlingAtStart)],
+      ],
     ),
     '',
     'See bench/start.ts for what each figure measures.',

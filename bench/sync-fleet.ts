@@ -54,7 +54,15 @@ function plans(count: number): NetworkPlan[] {
   return Array.from({ length: count }, (_, i) =>
     i === 0
       ? { index: 0, name: 'ovirtmgmt', vlan: null, vm: true, dhcp: false, ipv6: true, qos: false }
-      : { index: i, name: `net${String(i).padStart(2, '0')}`, vlan: 100 + i, vm: i % 2 === 1, dhcp: i % 3 === 0, ipv6: i % 4 === 1, qos: i === 5 },
+      : {
+          index: i,
+          name: `net${String(i).padStart(2, '0')}`,
+          vlan: 100 + i,
+          vm: i % 2 === 1,
+          dhcp: i % 3 === 0,
+          ipv6: i % 4 === 1,
+          qos: i === 5,
+        },
   );
 }
 
@@ -92,17 +100,33 @@ export function buildFleet(hostCount: number, attachmentsPerHost: number): Fleet
 }
 
 function device(over: Record<string, unknown> = {}): Record<string, unknown> {
-  return { addr: '', netmask: '', ipv4addrs: [], ipv6addrs: [], gateway: '', ipv6gateway: '::', ipv4defaultroute: false, ipv6autoconf: false, mtu: '1500', dhcpv4: false, dhcpv6: false, ...over };
+  return {
+    addr: '',
+    netmask: '',
+    ipv4addrs: [],
+    ipv6addrs: [],
+    gateway: '',
+    ipv6gateway: '::',
+    ipv4defaultroute: false,
+    ipv6autoconf: false,
+    mtu: '1500',
+    dhcpv4: false,
+    dhcpv6: false,
+    ...over,
+  };
 }
 
 function buildHost(h: number, planned: NetworkPlan[]): FleetHost {
   const id = `bench-host-${String(h).padStart(5, '0')}`;
-  const mac = (n: number) => `52:54:${((h >> 8) & 0xff).toString(16).padStart(2, '0')}:${(h & 0xff).toString(16).padStart(2, '0')}:00:${n.toString(16).padStart(2, '0')}`;
+  const mac = (n: number) =>
+    `52:54:${((h >> 8) & 0xff).toString(16).padStart(2, '0')}:${(h & 0xff).toString(16).padStart(2, '0')}:00:${n.toString(16).padStart(2, '0')}`;
   const mtuDrift = h % 10 === 3;
   const addressDrift = h % 25 === 7;
   const nics: Record<string, unknown> = {};
   for (const n of [0, 1, 2, 3]) nics[`eth${n}`] = device({ hwaddr: mac(n), speed: 10_000 });
-  const bondings = { bond0: device({ hwaddr: mac(2), slaves: ['eth2', 'eth3'], active_slave: 'eth2', opts: { mode: '1', miimon: '100' }, switch: 'legacy' }) };
+  const bondings = {
+    bond0: device({ hwaddr: mac(2), slaves: ['eth2', 'eth3'], active_slave: 'eth2', opts: { mode: '1', miimon: '100' }, switch: 'legacy' }),
+  };
   const vlans: Record<string, unknown> = {};
   const bridges: Record<string, unknown> = {};
   const networks: Record<string, unknown> = {};
@@ -137,8 +161,17 @@ function buildHost(h: number, planned: NetworkPlan[]): FleetHost {
       ...(p.qos ? { hostQos: { out: { ls: { m2: QOS.outAverageLinkshare }, ul: { m2: QOS.outAverageUpperlimit * 1_000_000 } } } } : {}),
     };
     const ipConfiguration: IpConfiguration = {
-      ipv4: p.dhcp ? { bootProtocol: 'DHCP' } : { bootProtocol: 'STATIC_IP', address: p.index === 0 ? v4 : ipv4Of(p.index, h), netmask: '24', gateway },
-      ipv6: v6 ? { bootProtocol: 'STATIC_IP', address: v6, prefix: 64, ...(p.index === 0 ? { gateway: `2001:db8:${p.index.toString(16)}::1` } : {}) } : { bootProtocol: 'NONE' },
+      ipv4: p.dhcp
+        ? { bootProtocol: 'DHCP' }
+        : { bootProtocol: 'STATIC_IP', address: p.index === 0 ? v4 : ipv4Of(p.index, h), netmask: '24', gateway },
+      ipv6: v6
+        ? {
+            bootProtocol: 'STATIC_IP',
+            address: v6,
+            prefix: 64,
+            ...(p.index === 0 ? { gateway: `2001:db8:${p.index.toString(16)}::1` } : {}),
+          }
+        : { bootProtocol: 'NONE' },
     };
     attachments.push({
       id: uuid(0x20000000, h * 1000 + p.index),
@@ -155,10 +188,34 @@ function buildHost(h: number, planned: NetworkPlan[]): FleetHost {
       updatedAt: FLEET_T,
     });
   }
-  bridges.legacy = device({ ports: ['eth1'], addr: '10.250.0.1', netmask: '255.255.0.0', ipv4addrs: ['10.250.0.1/16'], stp: 'off', opts: {} });
-  networks.legacy = { ...device({ addr: '10.250.0.1', netmask: '255.255.0.0' }), iface: 'legacy', bridged: true, switch: 'legacy', southbound: 'eth1', ports: ['eth1'], stp: 'off' };
+  bridges.legacy = device({
+    ports: ['eth1'],
+    addr: '10.250.0.1',
+    netmask: '255.255.0.0',
+    ipv4addrs: ['10.250.0.1/16'],
+    stp: 'off',
+    opts: {},
+  });
+  networks.legacy = {
+    ...device({ addr: '10.250.0.1', netmask: '255.255.0.0' }),
+    iface: 'legacy',
+    bridged: true,
+    switch: 'legacy',
+    southbound: 'eth1',
+    ports: ['eth1'],
+    stp: 'off',
+  };
 
-  const capabilities = { nics, bondings, vlans, bridges, networks, nameservers: ['192.0.2.53', '2001:db8::53'], supportsIPv6: true, netConfigDirty: 'False' };
+  const capabilities = {
+    nics,
+    bondings,
+    vlans,
+    bridges,
+    networks,
+    nameservers: ['192.0.2.53', '2001:db8::53'],
+    supportsIPv6: true,
+    netConfigDirty: 'False',
+  };
   return { id, capabilities, reported: reportedOf(capabilities), attachments, drifts: mtuDrift || addressDrift };
 }
 

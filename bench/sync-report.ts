@@ -40,7 +40,13 @@ export interface SyncReportBenchResult {
   machine: MachineInfo;
   note: string | null;
   parameters: { hosts: number; attachmentsPerHost: number; repetitions: number; warmup: 1 };
-  fleet: { outOfSyncHosts: number; inSyncHosts: number; outOfSyncAttachments: number; unmanagedNetworksPerHost: number; reportJsonBytesPerHost: Figure<'bytes'> };
+  fleet: {
+    outOfSyncHosts: number;
+    inSyncHosts: number;
+    outOfSyncAttachments: number;
+    unmanagedNetworksPerHost: number;
+    reportJsonBytesPerHost: Figure<'bytes'>;
+  };
   report: PassFigures;
   parseAndReport: PassFigures;
 }
@@ -66,7 +72,14 @@ function figures(samples: number[], hosts: number, attachments: number): PassFig
 }
 
 function reportPass(fleet: Fleet): HostSyncReport[] {
-  return fleet.hosts.map((host) => hostSyncReport({ networks: fleet.networks, clusterNetworks: fleet.clusterNetworks, attachments: host.attachments, reported: host.reported }));
+  return fleet.hosts.map((host) =>
+    hostSyncReport({
+      networks: fleet.networks,
+      clusterNetworks: fleet.clusterNetworks,
+      attachments: host.attachments,
+      reported: host.reported,
+    }),
+  );
 }
 
 function parseAndReportPass(fleet: Fleet): HostSyncReport[] {
@@ -133,7 +146,10 @@ function markdown(r: SyncReportBenchResult): string {
     '',
     `Out-of-sync report over ${hosts} hosts × ${attachmentsPerHost} attachments, pure model code, one process; ${repetitions - 1} measured passes over the whole fleet (1 warm-up discarded).`,
     '',
-    markdownTable(['pass', 'fleet median (ms)', 'fleet p95 (ms)', 'per host, median (µs)', 'per attachment, median (µs)'], [row('report from the stored report', r.report), row('parse capabilities + report', r.parseAndReport)]),
+    markdownTable(
+      ['pass', 'fleet median (ms)', 'fleet p95 (ms)', 'per host, median (µs)', 'per attachment, median (µs)'],
+      [row('report from the stored report', r.report), row('parse capabilities + report', r.parseAndReport)],
+    ),
     '',
     `The fleet: ${r.fleet.outOfSyncHosts} hosts out of sync (${r.fleet.outOfSyncAttachments} attachments), ${r.fleet.inSyncHosts} in sync, ${r.fleet.unmanagedNetworksPerHost} unmanaged network per host; one host's report is ${r.fleet.reportJsonBytesPerHost.median} bytes of JSON (median).`,
     '',

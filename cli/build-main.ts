@@ -26,8 +26,17 @@ async function main(buildId: string): Promise<void> {
   const define = { __HOSTPROV_BUILD__: JSON.stringify(buildId) };
   await Promise.all([
     build({
-      entryPoints: [join(PROJECT_ROOT, 'cli', 'main.ts')], outfile: CLI_BUILD_PATH, bundle: true, packages: 'external',
-      platform: 'node', format: 'esm', target: 'node20', sourcemap: 'linked', define, logLevel: 'warning', absWorkingDir: PROJECT_ROOT,
+      entryPoints: [join(PROJECT_ROOT, 'cli', 'main.ts')],
+      outfile: CLI_BUILD_PATH,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      sourcemap: 'linked',
+      define,
+      logLevel: 'warning',
+      absWorkingDir: PROJECT_ROOT,
     }).then(() => log.info({ path: CLI_BUILD_PATH }, 'CLI built')),
     bundleAgent(define).then(async ({ code }) => {
       await writeAtomically(AGENT_BUILD_PATH, code);

@@ -19,7 +19,9 @@ export function settingEnvName(key: string): string {
 
 /** A setting a config file may hold: a string, or a number for numeric flags (both reach the flag's own zod check). */
 export const ConfigString = z.string().min(1, 'must not be empty');
-export const ConfigNumber = z.union([z.number().int('must be a whole number').min(0, 'must be at least 0'), z.string().regex(/^\d+$/, 'must be a whole number')]).transform(String);
+export const ConfigNumber = z
+  .union([z.number().int('must be a whole number').min(0, 'must be at least 0'), z.string().regex(/^\d+$/, 'must be a whole number')])
+  .transform(String);
 
 /** A UsageError (exit 2, no stack trace) about the file given with --config. */
 export class ConfigFileError extends UsageError {}
@@ -41,7 +43,8 @@ export function readConfigFile(file: string, schema: z.ZodObject): Record<string
   const parsed = schema.strict().safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
-      if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: ${Object.keys(schema.shape).join(', ')})`;
+      if (issue.code === 'unrecognized_keys')
+        return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: ${Object.keys(schema.shape).join(', ')})`;
       return issue.path.length ? `key "${issue.path.join('.')}": ${issue.message}` : issue.message;
     });
     throw new ConfigFileError(`--config ${file}: ${problems.join('; ')}`);
@@ -63,7 +66,10 @@ export function withConfigFile(command: Command, schema: z.ZodObject): Command {
     // before, so listen here (the value is a string, as on the command line).
     command.on(`optionEnv:${option.name()}`, (value: string) => command.setOptionValueWithSource(key, value, 'env'));
   }
-  command.option('--config <file>', 'JSON file of settings, keys named like the flags in camelCase (stateDir); flags and HOSTPROV_* variables override it');
+  command.option(
+    '--config <file>',
+    'JSON file of settings, keys named like the flags in camelCase (stateDir); flags and HOSTPROV_* variables override it',
+  );
   command.hook('preAction', (cmd) => {
     const file = cmd.getOptionValue('config') as string | undefined;
     if (!file) return;

@@ -51,7 +51,10 @@ export function installStopHandling(component = 'stop'): StopHandling {
     const abandoned = (err: unknown): void => log.debug({ err }, 'abandoned work failed while stopping');
     process.on('uncaughtException', abandoned);
     process.on('unhandledRejection', abandoned);
-    log.info({ signal, releasing: resources.names.reverse() }, 'stopping: releasing everything started so far (a second signal skips the grace periods)');
+    log.info(
+      { signal, releasing: resources.names.reverse() },
+      'stopping: releasing everything started so far (a second signal skips the grace periods)',
+    );
     announce(signal);
     void resources.unwind().finally(() => {
       log.info({ signal, exitCode: STOP_EXIT_CODES[signal] }, 'stopped');

@@ -19,8 +19,8 @@ export function withTemporalOptions(command: Command): Command {
     .option('--no-tls', 'connect without TLS, whatever the profile or the environment say')
     .option('--tls-cert <file>', 'client certificate (PEM) for mutual TLS; needs --tls-key')
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
-    .option('--tls-ca <file>', 'CA certificate (PEM) that signed the server\'s certificate (default: the system roots)')
-    .option('--tls-server-name <name>', 'name the server\'s certificate must carry, if not the host of --address')
+    .option('--tls-ca <file>', "CA certificate (PEM) that signed the server's certificate (default: the system roots)")
+    .option('--tls-server-name <name>', "name the server's certificate must carry, if not the host of --address")
     .option('--api-key <key>', 'API key; prefer TEMPORAL_API_KEY or a profile, since arguments are visible to other local users')
     .option('--profile <name>', 'profile of the Temporal config file (default: TEMPORAL_PROFILE, or "default")')
     .option('--config-file <file>', 'Temporal config file, TOML (default: TEMPORAL_CONFIG_FILE, or ~/.config/temporalio/temporal.toml)');
@@ -39,7 +39,8 @@ export function temporalConfigFromFlags(raw: Record<string, unknown>): TemporalC
 
 /** `--secrets-dir` (unless the command has it already) and `--no-payload-encryption`. */
 export function withPayloadKeyOptions(command: Command, { secretsDir = true }: { secretsDir?: boolean } = {}): Command {
-  if (secretsDir) command.option('--secrets-dir <dir>', 'the directory holding payload-keys/, the payload encryption keys', DEFAULT_SECRETS_DIR);
+  if (secretsDir)
+    command.option('--secrets-dir <dir>', 'the directory holding payload-keys/, the payload encryption keys', DEFAULT_SECRETS_DIR);
   return command.option('--no-payload-encryption', 'leave workflow payloads unencrypted (only where the workers do the same)');
 }
 

@@ -12,7 +12,8 @@ import { PROJECT_ROOT } from './paths';
 const ENTRY = join(PROJECT_ROOT, 'cli', 'agent-main.ts');
 
 /** ESM output still meets CommonJS dependencies that call require(); give them one. */
-const REQUIRE_SHIM = "import { createRequire as __hostprovCreateRequire } from 'node:module'; const require = __hostprovCreateRequire(import.meta.url);";
+const REQUIRE_SHIM =
+  "import { createRequire as __hostprovCreateRequire } from 'node:module'; const require = __hostprovCreateRequire(import.meta.url);";
 
 export interface AgentBundle {
   /** The whole agent, ready to write to a `.mjs` file. */
@@ -24,8 +25,16 @@ export interface AgentBundle {
 /** `define`: identifiers replaced at build time (lib/build-info.ts). */
 export async function bundleAgent(define: Record<string, string> = {}): Promise<AgentBundle> {
   const result = await build({
-    entryPoints: [ENTRY], bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    write: false, metafile: true, logLevel: 'silent', absWorkingDir: PROJECT_ROOT, define,
+    entryPoints: [ENTRY],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    absWorkingDir: PROJECT_ROOT,
+    define,
   });
   const output = result.outputFiles[0]?.text ?? '';
   return { code: `${REQUIRE_SHIM}\n${output}`, inputs: Object.keys(result.metafile.inputs).sort() };

@@ -54,7 +54,10 @@ export function confinedRealPath(root: string, path: string, { rootLabel = 'the 
   try {
     real = realpathSync(path);
   } catch (err) {
-    throw new ConfinedFileUnavailableError(path, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file does not exist' : (err as Error).message);
+    throw new ConfinedFileUnavailableError(
+      path,
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file does not exist' : (err as Error).message,
+    );
   }
   if (!inside(real, realRoot)) throw new OutsideRootError(path, `a symlink leads outside ${rootLabel} ${root}`);
   return real;

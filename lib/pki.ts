@@ -173,7 +173,27 @@ async function createCa(dir: string, caFile: string, caKeyFile: string, caName: 
   await withScratch(dir, async (scratch) => {
     await writeFile(scratch.config, config);
     // EC P-256 keys: generated in milliseconds, accepted by Node, OpenSSL and Java alike.
-    await openssl(['req', '-x509', '-new', '-config', scratch.config, '-extensions', 'ca', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-sha256', '-days', String(CA_VALID_DAYS), '-keyout', scratch.key, '-out', scratch.cert]);
+    await openssl([
+      'req',
+      '-x509',
+      '-new',
+      '-config',
+      scratch.config,
+      '-extensions',
+      'ca',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-sha256',
+      '-days',
+      String(CA_VALID_DAYS),
+      '-keyout',
+      scratch.key,
+      '-out',
+      scratch.cert,
+    ]);
     await installPair(scratch, caFile, caKeyFile);
   });
   return new X509Certificate(await readFile(caFile));
@@ -203,11 +223,41 @@ async function issueLeaf(
   ].join('\n');
   await withScratch(dir, async (scratch) => {
     await writeFile(scratch.config, config);
-    await openssl(['req', '-new', '-config', scratch.config, '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', scratch.key, '-out', scratch.csr]);
     await openssl([
-      'x509', '-req', '-in', scratch.csr, '-CA', ca.caFile, '-CAkey', ca.caKeyFile,
-      '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', String(ca.validDays), '-sha256',
-      '-extfile', scratch.config, '-extensions', 'leaf', '-out', scratch.cert,
+      'req',
+      '-new',
+      '-config',
+      scratch.config,
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      scratch.key,
+      '-out',
+      scratch.csr,
+    ]);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      scratch.csr,
+      '-CA',
+      ca.caFile,
+      '-CAkey',
+      ca.caKeyFile,
+      '-set_serial',
+      `0x${randomBytes(16).toString('hex')}`,
+      '-days',
+      String(ca.validDays),
+      '-sha256',
+      '-extfile',
+      scratch.config,
+      '-extensions',
+      'leaf',
+      '-out',
+      scratch.cert,
     ]);
     await installPair(scratch, files.certFile, files.keyFile);
     await writeFile(files.specFile, specRecord(leaf));

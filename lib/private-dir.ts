@@ -15,7 +15,9 @@ export class UnsafeDirectoryError extends Error {
     readonly path: string,
     readonly mode: number,
   ) {
-    super(`${path} is open to other users (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}); keep private files in a new directory, or chmod 700 ${path}`);
+    super(
+      `${path} is open to other users (mode ${(mode & 0o7777).toString(8).padStart(4, '0')}); keep private files in a new directory, or chmod 700 ${path}`,
+    );
   }
 }
 

@@ -97,7 +97,10 @@ export interface GroupStopOptions extends StopOptions {
  * starts stays in it): `signal` to the group, SIGKILL to the group after `timeoutMs` or as soon as `hurry`
  * aborts. Resolves once no process of the group runs, or 2 s after the SIGKILL at most.
  */
-export async function stopProcessGroup(pgid: number, { signal = 'SIGTERM', timeoutMs = 10_000, hurry }: GroupStopOptions = {}): Promise<void> {
+export async function stopProcessGroup(
+  pgid: number,
+  { signal = 'SIGTERM', timeoutMs = 10_000, hurry }: GroupStopOptions = {},
+): Promise<void> {
   const empty = () => processGroupMembers(pgid).length === 0;
   if (empty()) return;
   if (!hurry?.aborted) {

@@ -55,7 +55,7 @@ export function compressIPv6(value: string): string {
   if (!h) return value;
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (h[i] !== 0) {
       i += 1;
       continue;

@@ -18,7 +18,10 @@ export const LinkStateSchema = z
     master: z.string().nullable(),
     speed: z.number().optional(),
     bridge: z.object({ stp: z.boolean() }).strict().optional(),
-    bond: z.object({ mode: z.string(), options: z.record(z.string(), z.string()), activeSlave: z.string().nullable().optional() }).strict().optional(),
+    bond: z
+      .object({ mode: z.string(), options: z.record(z.string(), z.string()), activeSlave: z.string().nullable().optional() })
+      .strict()
+      .optional(),
     vlan: z.object({ base: z.string(), id: z.number().int() }).strict().optional(),
   })
   .strict();
@@ -41,7 +44,13 @@ export const RouteStateSchema = z
   .strict();
 
 export const RuleStateSchema = z
-  .object({ family: FamilySchema, priority: z.number().int(), from: z.string().optional(), to: z.string().optional(), table: z.number().int() })
+  .object({
+    family: FamilySchema,
+    priority: z.number().int(),
+    from: z.string().optional(),
+    to: z.string().optional(),
+    table: z.number().int(),
+  })
   .strict();
 
 export const KernelStateSchema = z

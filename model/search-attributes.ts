@@ -19,4 +19,12 @@ export const HostIdKey = defineSearchAttributeKey('HostId', SearchAttributeType.
 /** The phase of a hostSetupNetworks execution, its outcome at the end (`SetupNetworksPhase = "rolled-back"`). */
 export const SetupNetworksPhaseKey = defineSearchAttributeKey('SetupNetworksPhase', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTE_KEYS = [HostNameKey, ClusterIdKey, InstallPhaseKey, SetupNetworksPhaseKey, NetworkSyncKey, HostNetworkStatusKey, HostIdKey] as const;
+export const SEARCH_ATTRIBUTE_KEYS = [
+  HostNameKey,
+  ClusterIdKey,
+  InstallPhaseKey,
+  SetupNetworksPhaseKey,
+  NetworkSyncKey,
+  HostNetworkStatusKey,
+  HostIdKey,
+] as const;

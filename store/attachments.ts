@@ -44,7 +44,12 @@ export function createAttachmentRepository(ctx: StoreContext): AttachmentReposit
 
   /** Locks the host row (PostgreSQL) for the rest of the transaction and reads its reported interfaces. */
   async function lockHost(trx: Transaction<Database>, hostId: string): Promise<LockedHost> {
-    const row = await trx.selectFrom('hosts').select(['id', 'reported_interfaces']).where('id', '=', hostId).$if(ctx.locksRows, (q) => q.forUpdate()).executeTakeFirst();
+    const row = await trx
+      .selectFrom('hosts')
+      .select(['id', 'reported_interfaces'])
+      .where('id', '=', hostId)
+      .$if(ctx.locksRows, (q) => q.forUpdate())
+      .executeTakeFirst();
     if (!row) throw new StoreNotFoundError(StoreEntity.HOST, hostId);
     const report = readJson(row.reported_interfaces);
     return { id: row.id, reported: report === null ? null : ReportedInterfaces.parse(report) };
@@ -79,7 +84,14 @@ export function createAttachmentRepository(ctx: StoreContext): AttachmentReposit
     await trx.updateTable('network_attachments').set(attachmentToRow(row, codec)).where('id', '=', row.id).execute();
   }
 
-  function fromDraft(draft: ParsedDraft, id: string, hostId: string, createdAt: string, now: string, requestedBy: string | null): StoredAttachment {
+  function fromDraft(
+    draft: ParsedDraft,
+    id: string,
+    hostId: string,
+    createdAt: string,
+    now: string,
+    requestedBy: string | null,
+  ): StoredAttachment {
     return {
       id,
       hostId,
@@ -124,7 +136,10 @@ export function createAttachmentRepository(ctx: StoreContext): AttachmentReposit
 
     listByHost: (hostId) => ctx.read((db) => hostAttachments(db, hostId)),
 
-    listByNic: (hostId, nicName) => ctx.read(async (db) => sorted(await selectAttachments(db).where('a.host_id', '=', hostId).where('a.nic_name', '=', nicName).execute())),
+    listByNic: (hostId, nicName) =>
+      ctx.read(async (db) =>
+        sorted(await selectAttachments(db).where('a.host_id', '=', hostId).where('a.nic_name', '=', nicName).execute()),
+      ),
 
     listByNetwork: (networkId) =>
       ctx.read(async (db) => {
@@ -151,7 +166,12 @@ export function createAttachmentRepository(ctx: StoreContext): AttachmentReposit
       ctx.write(async (trx) => {
         const changes = parseInput(AttachmentPatch, patch, 'attachment update');
         const { host, current } = await lockedAttachment(trx, parseInput(EntityId, id, 'attachment id'));
-        const next: NetworkAttachment = { ...current, ...changes, requestedBy: requester(options) ?? current.requestedBy, updatedAt: ctx.now() };
+        const next: NetworkAttachment = {
+          ...current,
+          ...changes,
+          requestedBy: requester(options) ?? current.requestedBy,
+          updatedAt: ctx.now(),
+        };
         checkNic(host, next.nicName);
         const { networkName: _name, ...row } = next;
         await replaceRow(trx, row);
@@ -168,7 +188,10 @@ export function createAttachmentRepository(ctx: StoreContext): AttachmentReposit
       ctx.write(async (trx) => {
         const parsed = parseInput(AttachmentChanges, changes, 'attachment changes');
         const host = await lockHost(trx, parseInput(ExternalId, hostId, 'host id'));
-        const names = await networkNames(trx, parsed.upserts.map((u) => u.networkId));
+        const names = await networkNames(
+          trx,
+          parsed.upserts.map((u) => u.networkId),
+        );
         const current = await hostAttachments(trx, host.id);
         const byId = new Map(current.map((a) => [a.id, a]));
         const byNetwork = new Map(current.map((a) => [a.networkId, a]));
@@ -190,7 +213,10 @@ export function createAttachmentRepository(ctx: StoreContext): AttachmentReposit
           const target = draft.id ? byId.get(draft.id) : byNetwork.get(draft.networkId);
           if (draft.id && !target) throw new StoreNotFoundError(StoreEntity.ATTACHMENT, draft.id);
           if (target && target.networkId !== draft.networkId) {
-            throw new StoreConstraintError(StoreConstraint.ATTACHMENT_NETWORK_FIXED, `attachment ${target.id} is for network ${target.networkName}; its network cannot change`);
+            throw new StoreConstraintError(
+              StoreConstraint.ATTACHMENT_NETWORK_FIXED,
+              `attachment ${target.id} is for network ${target.networkName}; its network cannot change`,
+            );
           }
           if (draft.id && target) {
             const other = byNetwork.get(draft.networkId);
@@ -217,14 +243,30 @@ export function createAttachmentRepository(ctx: StoreContext): AttachmentReposit
     restore: (snapshot) =>
       ctx.write(async (trx) => {
         const parsed = parseInput(IntentSnapshot, snapshot, 'intent snapshot');
-        const misfits = parsed.entries.filter((e) => e.before && (e.before.id !== e.id || e.before.hostId !== parsed.hostId)).map((e) => e.id);
-        if (misfits.length) throw new StoreInputError('intent snapshot', [`entries ${misfits.join(', ')} do not belong to host ${parsed.hostId} under their own id`]);
+        const misfits = parsed.entries
+          .filter((e) => e.before && (e.before.id !== e.id || e.before.hostId !== parsed.hostId))
+          .map((e) => e.id);
+        if (misfits.length)
+          throw new StoreInputError('intent snapshot', [
+            `entries ${misfits.join(', ')} do not belong to host ${parsed.hostId} under their own id`,
+          ]);
         const host = await lockHost(trx, parsed.hostId);
         const ids = parsed.entries.map((e) => e.id);
         if (!ids.length) return { restored: 0, removed: 0 };
-        const foreign = await trx.selectFrom('network_attachments').select('id').where('id', 'in', ids).where('host_id', '!=', host.id).execute();
-        if (foreign.length) throw new StoreConstraintError(StoreConstraint.PRIMARY_KEY, `attachments ${foreign.map((f) => f.id).join(', ')} now belong to another host; not restoring over them`);
-        const present = new Set((await trx.selectFrom('network_attachments').select('id').where('id', 'in', ids).execute()).map((r) => r.id));
+        const foreign = await trx
+          .selectFrom('network_attachments')
+          .select('id')
+          .where('id', 'in', ids)
+          .where('host_id', '!=', host.id)
+          .execute();
+        if (foreign.length)
+          throw new StoreConstraintError(
+            StoreConstraint.PRIMARY_KEY,
+            `attachments ${foreign.map((f) => f.id).join(', ')} now belong to another host; not restoring over them`,
+          );
+        const present = new Set(
+          (await trx.selectFrom('network_attachments').select('id').where('id', 'in', ids).execute()).map((r) => r.id),
+        );
         await trx.deleteFrom('network_attachments').where('id', 'in', ids).execute();
         let restored = 0;
         for (const { before } of parsed.entries) {

@@ -6,8 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import type {
-  Cluster} from '../model/host-networking/cluster';
+import type { Cluster } from '../model/host-networking/cluster';
 import {
   ClusterDraft,
   ClusterNetworkRolesPatch,
@@ -29,7 +28,12 @@ export function createClusterRepository(ctx: StoreContext): ClusterRepository {
 
   /** Loads the cluster, locking it on PostgreSQL so role changes of one cluster run one at a time. */
   async function lockCluster(trx: Transaction<Database>, id: string): Promise<Cluster> {
-    const row = await trx.selectFrom('clusters').selectAll().where('id', '=', parseInput(ExternalId, id, 'cluster id')).$if(ctx.locksRows, (q) => q.forUpdate()).executeTakeFirst();
+    const row = await trx
+      .selectFrom('clusters')
+      .selectAll()
+      .where('id', '=', parseInput(ExternalId, id, 'cluster id'))
+      .$if(ctx.locksRows, (q) => q.forUpdate())
+      .executeTakeFirst();
     if (!row) throw new StoreNotFoundError(StoreEntity.CLUSTER, id);
     return clusterFromRow(row);
   }
@@ -55,8 +59,18 @@ export function createClusterRepository(ctx: StoreContext): ClusterRepository {
     };
   }
 
-  async function setRoles(trx: Transaction<Database>, row: ClusterNetwork, roles: ClusterNetworkRoles, now: string): Promise<ClusterNetwork> {
-    await trx.updateTable('cluster_networks').set({ ...roleColumns(roles), updated_at: now }).where('cluster_id', '=', row.clusterId).where('network_id', '=', row.networkId).execute();
+  async function setRoles(
+    trx: Transaction<Database>,
+    row: ClusterNetwork,
+    roles: ClusterNetworkRoles,
+    now: string,
+  ): Promise<ClusterNetwork> {
+    await trx
+      .updateTable('cluster_networks')
+      .set({ ...roleColumns(roles), updated_at: now })
+      .where('cluster_id', '=', row.clusterId)
+      .where('network_id', '=', row.networkId)
+      .execute();
     return { ...row, roles, updatedAt: now };
   }
 
@@ -67,25 +81,41 @@ export function createClusterRepository(ctx: StoreContext): ClusterRepository {
     }
   }
 
-  async function changeRoles(trx: Transaction<Database>, clusterId: string, networkId: string, patch: ClusterNetworkRolesPatch, attaching: boolean): Promise<ClusterNetwork> {
+  async function changeRoles(
+    trx: Transaction<Database>,
+    clusterId: string,
+    networkId: string,
+    patch: ClusterNetworkRolesPatch,
+    attaching: boolean,
+  ): Promise<ClusterNetwork> {
     const rows = await networkRows(trx, clusterId);
     const current = rows.find((r) => r.networkId === networkId);
     const name = await networkName(trx, networkId);
-    if (attaching && current) throw new StoreConstraintError(StoreConstraint.CLUSTER_NETWORK_UNIQUE, `network ${name} is already attached to cluster ${clusterId}`);
+    if (attaching && current)
+      throw new StoreConstraintError(StoreConstraint.CLUSTER_NETWORK_UNIQUE, `network ${name} is already attached to cluster ${clusterId}`);
     if (!attaching && !current) throw new StoreNotFoundError(StoreEntity.CLUSTER_NETWORK, `${clusterId}/${networkId}`);
     const base = current?.roles ?? NO_ROLES;
     const roles: ClusterNetworkRoles = { ...base, ...patch };
     if (base.management && !roles.management) {
-      throw new StoreConstraintError(StoreConstraint.CLUSTER_MANAGEMENT_REQUIRED, `${name} is the management network of cluster ${clusterId}; move the role with setManagementNetwork first`);
+      throw new StoreConstraintError(
+        StoreConstraint.CLUSTER_MANAGEMENT_REQUIRED,
+        `${name} is the management network of cluster ${clusterId}; move the role with setManagementNetwork first`,
+      );
     }
     if (!base.management && roles.management) {
       const holder = rows.find((r) => r.roles.management);
-      throw new StoreConstraintError(StoreConstraint.CLUSTER_ONE_MANAGEMENT, `cluster ${clusterId} already has management network ${holder?.networkId ?? '(unknown)'}; move the role with setManagementNetwork`);
+      throw new StoreConstraintError(
+        StoreConstraint.CLUSTER_ONE_MANAGEMENT,
+        `cluster ${clusterId} already has management network ${holder?.networkId ?? '(unknown)'}; move the role with setManagementNetwork`,
+      );
     }
     const now = ctx.now();
     if (roles.defaultRoute && !base.defaultRoute) await releaseDefaultRoute(trx, rows, networkId, now);
     if (!current) {
-      await trx.insertInto('cluster_networks').values({ cluster_id: clusterId, network_id: networkId, ...roleColumns(roles), created_at: now, updated_at: now }).execute();
+      await trx
+        .insertInto('cluster_networks')
+        .values({ cluster_id: clusterId, network_id: networkId, ...roleColumns(roles), created_at: now, updated_at: now })
+        .execute();
       return { clusterId, networkId, roles, createdAt: now, updatedAt: now };
     }
     return setRoles(trx, current, roles, now);
@@ -97,9 +127,33 @@ export function createClusterRepository(ctx: StoreContext): ClusterRepository {
         const parsed = parseInput(ClusterDraft, draft, 'cluster');
         await networkName(trx, parsed.managementNetworkId);
         const now = ctx.now();
-        const cluster: Cluster = { id: parsed.id ?? randomUUID(), name: parsed.name, compatibilityVersion: parsed.compatibilityVersion, createdAt: now, updatedAt: now };
-        await trx.insertInto('clusters').values({ id: cluster.id, name: cluster.name, compatibility_version: cluster.compatibilityVersion, created_at: now, updated_at: now }).execute();
-        await trx.insertInto('cluster_networks').values({ cluster_id: cluster.id, network_id: parsed.managementNetworkId, ...roleColumns(MANAGEMENT_ROLES), created_at: now, updated_at: now }).execute();
+        const cluster: Cluster = {
+          id: parsed.id ?? randomUUID(),
+          name: parsed.name,
+          compatibilityVersion: parsed.compatibilityVersion,
+          createdAt: now,
+          updatedAt: now,
+        };
+        await trx
+          .insertInto('clusters')
+          .values({
+            id: cluster.id,
+            name: cluster.name,
+            compatibility_version: cluster.compatibilityVersion,
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        await trx
+          .insertInto('cluster_networks')
+          .values({
+            cluster_id: cluster.id,
+            network_id: parsed.managementNetworkId,
+            ...roleColumns(MANAGEMENT_ROLES),
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
         return cluster;
       }),
 
@@ -109,14 +163,19 @@ export function createClusterRepository(ctx: StoreContext): ClusterRepository {
         return row ? clusterFromRow(row) : null;
       }),
 
-    list: () => ctx.read(async (db) => (await db.selectFrom('clusters').selectAll().execute()).map(clusterFromRow).sort(byKey((c) => c.name))),
+    list: () =>
+      ctx.read(async (db) => (await db.selectFrom('clusters').selectAll().execute()).map(clusterFromRow).sort(byKey((c) => c.name))),
 
     update: (id, patch) =>
       ctx.write(async (trx) => {
         const changes = parseInput(ClusterPatch, patch, 'cluster update');
         const current = await lockCluster(trx, id);
         const next: Cluster = { ...current, ...changes, updatedAt: ctx.now() };
-        await trx.updateTable('clusters').set({ name: next.name, compatibility_version: next.compatibilityVersion, updated_at: next.updatedAt }).where('id', '=', id).execute();
+        await trx
+          .updateTable('clusters')
+          .set({ name: next.name, compatibility_version: next.compatibilityVersion, updated_at: next.updatedAt })
+          .where('id', '=', id)
+          .execute();
         return next;
       }),
 
@@ -124,7 +183,11 @@ export function createClusterRepository(ctx: StoreContext): ClusterRepository {
       ctx.write(async (trx) => {
         await lockCluster(trx, id);
         const host = await trx.selectFrom('hosts').select('id').where('cluster_id', '=', id).executeTakeFirst();
-        if (host) throw new StoreConstraintError(StoreConstraint.CLUSTER_IN_USE, `cluster ${id} still has host ${host.id}; move or remove its hosts first`);
+        if (host)
+          throw new StoreConstraintError(
+            StoreConstraint.CLUSTER_IN_USE,
+            `cluster ${id} still has host ${host.id}; move or remove its hosts first`,
+          );
         await trx.deleteFrom('clusters').where('id', '=', id).execute();
       }),
 
@@ -133,20 +196,37 @@ export function createClusterRepository(ctx: StoreContext): ClusterRepository {
     getNetwork: (clusterId, networkId) =>
       ctx.read(async (db) => {
         if (!EntityId.safeParse(networkId).success) return null;
-        const row = await db.selectFrom('cluster_networks').selectAll().where('cluster_id', '=', clusterId).where('network_id', '=', networkId).executeTakeFirst();
+        const row = await db
+          .selectFrom('cluster_networks')
+          .selectAll()
+          .where('cluster_id', '=', clusterId)
+          .where('network_id', '=', networkId)
+          .executeTakeFirst();
         return row ? clusterNetworkFromRow(row) : null;
       }),
 
     attachNetwork: (clusterId, networkId, roles = {}) =>
       ctx.write(async (trx) => {
         await lockCluster(trx, clusterId);
-        return changeRoles(trx, clusterId, parseInput(EntityId, networkId, 'network id'), parseInput(ClusterNetworkRolesPatch, roles, 'roles'), true);
+        return changeRoles(
+          trx,
+          clusterId,
+          parseInput(EntityId, networkId, 'network id'),
+          parseInput(ClusterNetworkRolesPatch, roles, 'roles'),
+          true,
+        );
       }),
 
     updateNetworkRoles: (clusterId, networkId, roles) =>
       ctx.write(async (trx) => {
         await lockCluster(trx, clusterId);
-        return changeRoles(trx, clusterId, parseInput(EntityId, networkId, 'network id'), parseInput(ClusterNetworkRolesPatch, roles, 'roles'), false);
+        return changeRoles(
+          trx,
+          clusterId,
+          parseInput(EntityId, networkId, 'network id'),
+          parseInput(ClusterNetworkRolesPatch, roles, 'roles'),
+          false,
+        );
       }),
 
     detachNetwork: (clusterId, networkId) =>
@@ -156,11 +236,15 @@ export function createClusterRepository(ctx: StoreContext): ClusterRepository {
         const current = rows.find((r) => r.networkId === networkId);
         if (!current) throw new StoreNotFoundError(StoreEntity.CLUSTER_NETWORK, `${clusterId}/${networkId}`);
         if (current.roles.management) {
-          throw new StoreConstraintError(StoreConstraint.CLUSTER_MANAGEMENT_REQUIRED, `network ${networkId} is the management network of cluster ${clusterId}; move the role with setManagementNetwork first`);
+          throw new StoreConstraintError(
+            StoreConstraint.CLUSTER_MANAGEMENT_REQUIRED,
+            `network ${networkId} is the management network of cluster ${clusterId}; move the role with setManagementNetwork first`,
+          );
         }
         await trx.deleteFrom('cluster_networks').where('cluster_id', '=', clusterId).where('network_id', '=', networkId).execute();
         const management = rows.find((r) => r.roles.management);
-        if (current.roles.defaultRoute && management) await setRoles(trx, management, { ...management.roles, defaultRoute: true }, ctx.now());
+        if (current.roles.defaultRoute && management)
+          await setRoles(trx, management, { ...management.roles, defaultRoute: true }, ctx.now());
       }),
 
     setManagementNetwork: (clusterId, networkId) =>

@@ -59,7 +59,9 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what:
 export function decodeRow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  throw new StoreError(`stored ${what} does not match the model: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  throw new StoreError(
+    `stored ${what} does not match the model: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+  );
 }
 
 /** Names sort the same on both databases (PostgreSQL collations differ from SQLite's byte order). */

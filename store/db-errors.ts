@@ -91,7 +91,8 @@ function fromSqlite(err: CodedError): Error | null {
     return constraintError(/^\w+\.id$/.test(columns) ? StoreConstraint.PRIMARY_KEY : StoreConstraint.UNIQUE, err);
   }
   if (err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return constraintError(StoreConstraint.FOREIGN_KEY, err);
-  if (err.code === 'SQLITE_CONSTRAINT_CHECK' || err.code === 'SQLITE_CONSTRAINT_NOTNULL') return constraintError(StoreConstraint.CHECK, err);
+  if (err.code === 'SQLITE_CONSTRAINT_CHECK' || err.code === 'SQLITE_CONSTRAINT_NOTNULL')
+    return constraintError(StoreConstraint.CHECK, err);
   if (err.code.startsWith('SQLITE_BUSY') || err.code.startsWith('SQLITE_LOCKED')) {
     return new StoreBusyError('the SQLite file stayed locked by another writer; nothing was changed, retry', { cause: err });
   }

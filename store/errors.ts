@@ -34,7 +34,13 @@ export const StoreConstraint = {
 } as const;
 export type StoreConstraint = (typeof StoreConstraint)[keyof typeof StoreConstraint];
 
-export const StoreEntity = { NETWORK: 'network', CLUSTER: 'cluster', CLUSTER_NETWORK: 'cluster network', HOST: 'host', ATTACHMENT: 'attachment' } as const;
+export const StoreEntity = {
+  NETWORK: 'network',
+  CLUSTER: 'cluster',
+  CLUSTER_NETWORK: 'cluster network',
+  HOST: 'host',
+  ATTACHMENT: 'attachment',
+} as const;
 export type StoreEntity = (typeof StoreEntity)[keyof typeof StoreEntity];
 
 export class StoreError extends Error {

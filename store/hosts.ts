@@ -1,5 +1,5 @@
 /** Hosts: CRUD, `ensure` for install-host, and the interfaces a host last reported. */
-import type { Host} from '../model/host-networking/host';
+import type { Host } from '../model/host-networking/host';
 import { HostDraft, HostPatch } from '../model/host-networking/host';
 import { ReportedInterfaces } from '../model/host-networking/reported-interfaces';
 import { ExternalId, Timestamp } from '../model/host-networking/values';
@@ -12,7 +12,12 @@ export function createHostRepository(ctx: StoreContext): HostRepository {
   const { codec } = ctx;
 
   async function load(db: Db, id: string): Promise<Host | null> {
-    const row = await db.selectFrom('hosts').selectAll().where('id', '=', id).$if(ctx.locksRows && db.isTransaction, (q) => q.forUpdate()).executeTakeFirst();
+    const row = await db
+      .selectFrom('hosts')
+      .selectAll()
+      .where('id', '=', id)
+      .$if(ctx.locksRows && db.isTransaction, (q) => q.forUpdate())
+      .executeTakeFirst();
     return row ? hostFromRow(row) : null;
   }
 
@@ -75,7 +80,12 @@ export function createHostRepository(ctx: StoreContext): HostRepository {
     async recordReportedInterfaces(id, report, reportedAt) {
       const interfaces = parseInput(ReportedInterfaces, report, 'reported interfaces');
       const at = reportedAt === undefined ? undefined : parseInput(Timestamp, reportedAt, 'report time');
-      return change(id, (current, now) => ({ ...current, reportedInterfaces: interfaces, interfacesReportedAt: at ?? now, updatedAt: now }));
+      return change(id, (current, now) => ({
+        ...current,
+        reportedInterfaces: interfaces,
+        interfacesReportedAt: at ?? now,
+        updatedAt: now,
+      }));
     },
   };
 }

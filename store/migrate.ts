@@ -17,7 +17,10 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: StoreDialect
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new StoreOpenError(`migrating the store${failed ? ` (at ${failed})` : ''} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new StoreOpenError(
+      `migrating the store${failed ? ` (at ${failed})` : ''} failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   const current = (await migrator.getMigrations()).filter((m) => m.executedAt).map((m) => m.name);
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName), current };

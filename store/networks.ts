@@ -1,6 +1,6 @@
 /** Data-center networks: CRUD, by name, and `ensure` for callers that only know a name (install-host). */
 import { randomUUID } from 'node:crypto';
-import type { Network} from '../model/host-networking/network';
+import type { Network } from '../model/host-networking/network';
 import { NetworkDraft, NetworkName, NetworkPatch } from '../model/host-networking/network';
 import { EntityId } from '../model/host-networking/values';
 import { byKey, parseInput, type Db, type StoreContext } from './context';
@@ -12,7 +12,12 @@ export function createNetworkRepository(ctx: StoreContext): NetworkRepository {
   const { codec } = ctx;
 
   async function load(db: Db, id: string): Promise<Network | null> {
-    const row = await db.selectFrom('networks').selectAll().where('id', '=', id).$if(ctx.locksRows && db.isTransaction, (q) => q.forUpdate()).executeTakeFirst();
+    const row = await db
+      .selectFrom('networks')
+      .selectAll()
+      .where('id', '=', id)
+      .$if(ctx.locksRows && db.isTransaction, (q) => q.forUpdate())
+      .executeTakeFirst();
     return row ? networkFromRow(row) : null;
   }
 
@@ -35,7 +40,8 @@ export function createNetworkRepository(ctx: StoreContext): NetworkRepository {
         return row ? networkFromRow(row) : null;
       }),
 
-    list: () => ctx.read(async (db) => (await db.selectFrom('networks').selectAll().execute()).map(networkFromRow).sort(byKey((n) => n.name))),
+    list: () =>
+      ctx.read(async (db) => (await db.selectFrom('networks').selectAll().execute()).map(networkFromRow).sort(byKey((n) => n.name))),
 
     update: (id, patch) =>
       ctx.write(async (trx) => {
@@ -52,9 +58,17 @@ export function createNetworkRepository(ctx: StoreContext): NetworkRepository {
         const current = await load(trx, parseInput(EntityId, id, 'network id'));
         if (!current) throw new StoreNotFoundError(StoreEntity.NETWORK, id);
         const cluster = await trx.selectFrom('cluster_networks').select('cluster_id').where('network_id', '=', id).executeTakeFirst();
-        if (cluster) throw new StoreConstraintError(StoreConstraint.NETWORK_IN_USE, `network ${current.name} is attached to cluster ${cluster.cluster_id}; detach it first`);
+        if (cluster)
+          throw new StoreConstraintError(
+            StoreConstraint.NETWORK_IN_USE,
+            `network ${current.name} is attached to cluster ${cluster.cluster_id}; detach it first`,
+          );
         const host = await trx.selectFrom('network_attachments').select('host_id').where('network_id', '=', id).executeTakeFirst();
-        if (host) throw new StoreConstraintError(StoreConstraint.NETWORK_IN_USE, `network ${current.name} is attached to host ${host.host_id}; remove the attachment first`);
+        if (host)
+          throw new StoreConstraintError(
+            StoreConstraint.NETWORK_IN_USE,
+            `network ${current.name} is attached to host ${host.host_id}; remove the attachment first`,
+          );
         await trx.deleteFrom('networks').where('id', '=', id).execute();
       }),
 

@@ -24,14 +24,20 @@ export async function openStore(location: string): Promise<HostNetworkingStore> 
   try {
     db = new Kysely<Database>({ dialect: createKyselyDialect(parsed) });
   } catch (err) {
-    throw new StoreOpenError(`cannot open the store at ${describeStoreLocation(parsed)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new StoreOpenError(
+      `cannot open the store at ${describeStoreLocation(parsed)}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
   try {
     await migrateToLatest(db as Kysely<unknown>, parsed.dialect);
   } catch (err) {
     await db.destroy().catch(() => undefined);
     if (err instanceof StoreError) throw err;
-    throw new StoreOpenError(`cannot open the store at ${describeStoreLocation(parsed)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new StoreOpenError(
+      `cannot open the store at ${describeStoreLocation(parsed)}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
   const ctx = new StoreContext(db, parsed.dialect);
   let closed: Promise<void> | undefined;
@@ -42,7 +48,11 @@ export async function openStore(location: string): Promise<HostNetworkingStore> 
     hosts: createHostRepository(ctx),
     attachments: createAttachmentRepository(ctx),
     async migrations() {
-      const rows = await db.selectFrom('kysely_migration' as never).select('name' as never).orderBy('name' as never).execute();
+      const rows = await db
+        .selectFrom('kysely_migration' as never)
+        .select('name' as never)
+        .orderBy('name' as never)
+        .execute();
       return rows.map((r) => (r as { name: string }).name);
     },
     close() {

@@ -47,7 +47,13 @@ export function networkToRow(n: Network, codec: Codec) {
 export function clusterFromRow(r: Selectable<ClustersTable>): Cluster {
   return decodeRow(
     Cluster,
-    { id: r.id, name: r.name, compatibilityVersion: r.compatibility_version, createdAt: readTime(r.created_at), updatedAt: readTime(r.updated_at) },
+    {
+      id: r.id,
+      name: r.name,
+      compatibilityVersion: r.compatibility_version,
+      createdAt: readTime(r.created_at),
+      updatedAt: readTime(r.updated_at),
+    },
     `cluster ${r.id}`,
   );
 }
@@ -123,7 +129,10 @@ export function attachmentFromRow(r: AttachmentRow): NetworkAttachment {
       nicName: r.nic_name,
       ipConfiguration: {
         ipv4: { bootProtocol: r.boot_protocol, ...present({ address: r.address, netmask: r.netmask, gateway: r.gateway }) },
-        ipv6: { bootProtocol: r.ipv6_boot_protocol, ...present({ address: r.ipv6_address, prefix: r.ipv6_prefix, gateway: r.ipv6_gateway }) },
+        ipv6: {
+          bootProtocol: r.ipv6_boot_protocol,
+          ...present({ address: r.ipv6_address, prefix: r.ipv6_prefix, gateway: r.ipv6_gateway }),
+        },
       },
       properties: readJson(r.custom_properties),
       qos: readJson(r.qos),

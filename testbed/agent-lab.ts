@@ -75,7 +75,11 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
     stateDir: join(options.stateDir, 'testbed'),
     hosts: options.hosts.map((h) => withAgentBoot(h, pki, bundledAgent)),
     bootCwd: PROJECT_ROOT,
-    bootEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: process.env.HOSTPROV_AGENT_LOG_LEVEL ?? 'info' },
+    bootEnv: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOSTPROV_LOG_FORMAT: 'json',
+      HOSTPROV_LOG_LEVEL: process.env.HOSTPROV_AGENT_LOG_LEVEL ?? 'info',
+    },
     ...(options.signal ? { signal: options.signal } : {}),
   });
   let passwordFiles: Map<string, string>;
@@ -115,12 +119,30 @@ const serverName = (host: string): string => `${host}.hostprov.test`;
  * The testbed host, booting `hostprov agent` on VDSM's port ({stateDir} is the host's; the agent keeps its
  * own under AGENT_STATE_SUBDIR). Full-kernel hosts run `bundledAgent` (node and the bundle) instead of bin/hostprov.
  */
-function withAgentBoot({ vdsmCompat, agentArgs = [], ...host }: AgentLabHost, pki: Pki | null, bundledAgent: readonly string[]): TestbedHostOptions {
-  const tlsArgs = pki ? ['--tls-cert', pki.server(host.name).certFile, '--tls-key', pki.server(host.name).keyFile, '--tls-ca', pki.caFile] : ['--insecure'];
+function withAgentBoot(
+  { vdsmCompat, agentArgs = [], ...host }: AgentLabHost,
+  pki: Pki | null,
+  bundledAgent: readonly string[],
+): TestbedHostOptions {
+  const tlsArgs = pki
+    ? ['--tls-cert', pki.server(host.name).certFile, '--tls-key', pki.server(host.name).keyFile, '--tls-ca', pki.caFile]
+    : ['--insecure'];
   const program = host.kind === HostKind.UML ? bundledAgent : [join(PROJECT_ROOT, 'bin', 'hostprov')];
   return {
     ...host,
-    bootCommand: [...program, 'agent', '--listen', `[::]:${VDSM_PORT}`, '--state-dir', `{stateDir}/${AGENT_STATE_SUBDIR}`, '--runtime-dir', '{runtimeDir}/agent', ...tlsArgs, ...(vdsmCompat ? ['--vdsm-compat'] : []), ...agentArgs],
+    bootCommand: [
+      ...program,
+      'agent',
+      '--listen',
+      `[::]:${VDSM_PORT}`,
+      '--state-dir',
+      `{stateDir}/${AGENT_STATE_SUBDIR}`,
+      '--runtime-dir',
+      '{runtimeDir}/agent',
+      ...tlsArgs,
+      ...(vdsmCompat ? ['--vdsm-compat'] : []),
+      ...agentArgs,
+    ],
   };
 }
 
@@ -139,7 +161,12 @@ async function writeBmcPasswordFiles(testbed: Testbed, secretsDir: string): Prom
 /** How a workflow input reaches `host`'s agent: TLS by file references (the worker resolves them). */
 function agentTlsRefs(pki: Pki | null, host: string): InstallHostRequest['agent']['tls'] {
   return pki
-    ? { certRef: `file:${pki.client(CLIENT_CERT).certFile}`, keyRef: `file:${pki.client(CLIENT_CERT).keyFile}`, caRef: `file:${pki.caFile}`, serverName: serverName(host) }
+    ? {
+        certRef: `file:${pki.client(CLIENT_CERT).certFile}`,
+        keyRef: `file:${pki.client(CLIENT_CERT).keyFile}`,
+        caRef: `file:${pki.caFile}`,
+        serverName: serverName(host),
+      }
     : { insecure: true as const };
 }
 
@@ -151,7 +178,12 @@ function agentEndpoint(pki: Pki | null, host: string, address: string): AgentEnd
 }
 
 /** An install of `name`, fenced through the next host of the lab when there is one. */
-function labInstallRequest(testbed: Testbed, pki: Pki | null, passwordFiles: ReadonlyMap<string, string>, name: string): InstallHostRequest {
+function labInstallRequest(
+  testbed: Testbed,
+  pki: Pki | null,
+  passwordFiles: ReadonlyMap<string, string>,
+  name: string,
+): InstallHostRequest {
   const host = testbed.host(name);
   const index = testbed.hosts.findIndex((h) => h.name === name);
   const proxy = testbed.hosts.length > 1 ? testbed.hosts[(index + 1) % testbed.hosts.length] : undefined;
@@ -170,7 +202,11 @@ function labInstallRequest(testbed: Testbed, pki: Pki | null, passwordFiles: Rea
             username: host.bmc.username,
             passwordRef: `file:${passwordFiles.get(name)}`,
             options: '',
-            proxy: { id: `${testbed.description.token}-${proxy.name}`, name: proxy.name, agent: { host: proxy.address, port: VDSM_PORT, tls: agentTlsRefs(pki, proxy.name) } },
+            proxy: {
+              id: `${testbed.description.token}-${proxy.name}`,
+              name: proxy.name,
+              agent: { host: proxy.address, port: VDSM_PORT, tls: agentTlsRefs(pki, proxy.name) },
+            },
           },
         }
       : {}),

@@ -40,12 +40,15 @@ export async function buildManagerSide(description: TestbedDescription): Promise
   await ip(['addr', 'add', `${manager.address}/32`, 'dev', manager.interface]);
   await ip(['link', 'set', manager.interface, 'up']);
   // The VLAN's subnet lies behind the top-of-rack router; the route goes when the interface does.
-  if (description.router) await ip(['route', 'add', description.router.vlanSubnet, 'via', description.router.address, 'dev', manager.interface]);
+  if (description.router)
+    await ip(['route', 'add', description.router.vlanSubnet, 'via', description.router.address, 'dev', manager.interface]);
 }
 
 /** What the DHCP server reserves for a host: its factory address for every MAC its factory device may have. */
 export function dhcpReservation(host: TestbedHost): DhcpReservation {
-  const macs = host.factory.device.nics.map((name) => host.nics.find((n) => n.name === name)?.mac).filter((mac): mac is string => mac !== undefined);
+  const macs = host.factory.device.nics
+    .map((name) => host.nics.find((n) => n.name === name)?.mac)
+    .filter((mac): mac is string => mac !== undefined);
   return { macs, address: host.address, defaultRoute: host.factory.gateway !== null };
 }
 
@@ -68,7 +71,11 @@ export async function buildDhcpNamespace(description: TestbedDescription): Promi
 
 /** Out-of-band network: every BMC address lives here, so BMCs answer while their hosts are off. */
 export async function buildOobNamespace(description: TestbedDescription): Promise<void> {
-  await buildServiceNamespace(description, description.oob, description.hosts.map((h) => h.bmc.address));
+  await buildServiceNamespace(
+    description,
+    description.oob,
+    description.hosts.map((h) => h.bmc.address),
+  );
 }
 
 /** dhclient settings of the factory DHCP: give up blocking after a few seconds, keep trying in background. */
@@ -131,7 +138,10 @@ async function buildUmlHost(description: TestbedDescription, host: TestbedHost, 
   await writePowerFiles(
     {
       ...powerConfigBase(description, host, boot),
-      uml: { argv: umlArgv({ umid: `${description.token}-${host.name}`, dir: host.dir, guestConf, nics: host.nics.length }), preload: await xstateShim() },
+      uml: {
+        argv: umlArgv({ umid: `${description.token}-${host.name}`, dir: host.dir, guestConf, nics: host.nics.length }),
+        preload: await xstateShim(),
+      },
     },
     { powerConf: hostFiles(host.dir).powerConf, chassisScript: host.powerScript },
   );
@@ -146,7 +156,11 @@ function guestBootEnv(host: TestbedHost, boot: HostBootSettings): Record<string,
   };
 }
 
-function powerConfigBase(description: TestbedDescription, host: TestbedHost, boot: HostBootSettings): Parameters<typeof writePowerFiles>[0] {
+function powerConfigBase(
+  description: TestbedDescription,
+  host: TestbedHost,
+  boot: HostBootSettings,
+): Parameters<typeof writePowerFiles>[0] {
   return {
     host: host.name,
     namespace: host.namespace,

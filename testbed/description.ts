@@ -200,7 +200,10 @@ export async function readDescription(stateDir: string): Promise<TestbedDescript
  * the first write: it fails with EEXIST if the state dir already holds a testbed — also one another
  * process is creating this very moment (an O_EXCL create, and a short file, so never seen half-written).
  */
-export async function writeDescription(description: TestbedDescription, { exclusive = false }: { exclusive?: boolean } = {}): Promise<void> {
+export async function writeDescription(
+  description: TestbedDescription,
+  { exclusive = false }: { exclusive?: boolean } = {},
+): Promise<void> {
   const path = descriptionPath(description.stateDir);
   if (exclusive) {
     await writeFile(path, `${JSON.stringify(description, null, 2)}\n`, { flag: 'wx' });
@@ -214,7 +217,11 @@ export async function writeDescription(description: TestbedDescription, { exclus
 /** The host called `name`, or an error listing the hosts there are. */
 export function findHost(description: TestbedDescription, name: string): TestbedHost {
   const host = description.hosts.find((h) => h.name === name);
-  if (!host) throw new UnknownTestbedHostError(name, description.hosts.map((h) => h.name));
+  if (!host)
+    throw new UnknownTestbedHostError(
+      name,
+      description.hosts.map((h) => h.name),
+    );
   return host;
 }
 

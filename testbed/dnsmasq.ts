@@ -63,7 +63,9 @@ export function dnsmasqArgv(config: DnsmasqConfig): string[] {
     '--group=root',
     `--dhcp-range=${plan.dhcpPoolStart},${plan.dhcpPoolEnd},${config.netmask ?? '255.255.255.0'},${config.leaseTime ?? '1h'}`,
     `--dhcp-option=option:router,${plan.gateway}`,
-    ...(config.renewal ? [`--dhcp-option=option:T1,${config.renewal.t1Seconds}`, `--dhcp-option=option:T2,${config.renewal.t2Seconds}`] : []),
+    ...(config.renewal
+      ? [`--dhcp-option=option:T1,${config.renewal.t1Seconds}`, `--dhcp-option=option:T2,${config.renewal.t2Seconds}`]
+      : []),
     // An option with no value is not sent: tagged hosts get no default route.
     `--dhcp-option=tag:${NO_ROUTE_TAG},option:router`,
     // Several MACs on one line: dnsmasq may move the address to whichever of them asks (a bond, or a

@@ -44,7 +44,12 @@ function assertSafe(field: string, value: string, pattern: RegExp): void {
 }
 
 export function ipmiSimPaths(dir: string): { lanConf: string; commands: string; stateDir: string; log: string } {
-  return { lanConf: join(dir, 'lan.conf'), commands: join(dir, 'commands'), stateDir: join(dir, 'sim-state'), log: join(dir, 'ipmi_sim.log') };
+  return {
+    lanConf: join(dir, 'lan.conf'),
+    commands: join(dir, 'commands'),
+    stateDir: join(dir, 'sim-state'),
+    log: join(dir, 'ipmi_sim.log'),
+  };
 }
 
 export function renderLanConf(config: IpmiSimConfig): string {
@@ -104,10 +109,15 @@ export async function startIpmiSim(ns: Netns, config: IpmiSimConfig, { timeoutMs
   const port = config.port ?? IPMI_LAN_PORT;
   // -n: no console on stdin (it is detached). `ip netns exec` execs, so the pid is ipmi_sim's.
   const pid = startDetached(ns.wrap(['ipmi_sim', '-c', paths.lanConf, '-f', paths.commands, '-s', paths.stateDir, '-n']), paths.log);
-  await waitUntilReady(`ipmi_sim for ${config.name} on ${config.address}:${port}`, () => udpListening(ns, config.address, port), {
-    pid,
-    logFile: paths.log,
-  }, { timeoutMs });
+  await waitUntilReady(
+    `ipmi_sim for ${config.name} on ${config.address}:${port}`,
+    () => udpListening(ns, config.address, port),
+    {
+      pid,
+      logFile: paths.log,
+    },
+    { timeoutMs },
+  );
   return pid;
 }
 

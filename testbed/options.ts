@@ -22,7 +22,10 @@ const BootCommand = z.array(z.string()).min(1, { message: 'a boot command needs 
 
 export const TestbedHostOptionsSchema = z.object({
   /** @default `host<N>` (1-based position) */
-  name: z.string().regex(HOST_NAME, { message: 'host names are lower-case letters, digits and -, at most 16, starting with a letter' }).optional(),
+  name: z
+    .string()
+    .regex(HOST_NAME, { message: 'host names are lower-case letters, digits and -, at most 16, starting with a letter' })
+    .optional(),
   /** Factory (install-time) config of eth0. @default 'static' */
   factory: z.enum(FactoryBoot).default(FactoryBoot.STATIC),
   /**
@@ -46,7 +49,10 @@ export const TestbedHostOptionsSchema = z.object({
   bond: z
     .object({
       name: FactoryBondSchema.shape.name,
-      nics: z.array(z.string().regex(/^eth[0-7]$/)).min(1).max(8),
+      nics: z
+        .array(z.string().regex(/^eth[0-7]$/))
+        .min(1)
+        .max(8),
       /** @default { mode: 'active-backup', miimon: '100' } */
       options: FactoryBondSchema.shape.options.default({ mode: 'active-backup', miimon: '100' }),
     })
@@ -102,12 +108,18 @@ function checkFactoryNetwork(hosts: readonly ResolvedHostOptions[]): void {
       throw new FactoryNetworkError(h.name, "bonds and VLANs need a full-kernel host (kind: 'uml'); this machine's kernel has neither");
     }
     for (const nic of h.bond?.nics ?? []) {
-      if (Number(nic.slice(3)) >= h.nics) throw new FactoryNetworkError(h.name, `bond NIC ${nic} does not exist (the host has ${h.nics} NICs)`);
+      if (Number(nic.slice(3)) >= h.nics)
+        throw new FactoryNetworkError(h.name, `bond NIC ${nic} does not exist (the host has ${h.nics} NICs)`);
     }
-    if (h.bond && new Set(h.bond.nics).size !== h.bond.nics.length) throw new FactoryNetworkError(h.name, 'a NIC is named twice in the bond');
+    if (h.bond && new Set(h.bond.nics).size !== h.bond.nics.length)
+      throw new FactoryNetworkError(h.name, 'a NIC is named twice in the bond');
     if (h.vlan !== undefined) vlans.add(h.vlan);
   }
-  if (vlans.size > 1) throw new FactoryNetworkError(hosts.find((h) => h.vlan !== undefined)?.name ?? '', `hosts use VLANs ${[...vlans].join(', ')}; a testbed routes one VLAN`);
+  if (vlans.size > 1)
+    throw new FactoryNetworkError(
+      hosts.find((h) => h.vlan !== undefined)?.name ?? '',
+      `hosts use VLANs ${[...vlans].join(', ')}; a testbed routes one VLAN`,
+    );
 }
 
 export class DuplicateHostNameError extends Error {
@@ -119,7 +131,8 @@ export class DuplicateHostNameError extends Error {
 
 /** Per-host options with names filled in (`host1`, `host2`, … for unnamed hosts). */
 export function resolveHosts(options: ResolvedTestbedOptions): ResolvedHostOptions[] {
-  const entries = typeof options.hosts === 'number' ? Array.from({ length: options.hosts }, () => TestbedHostOptionsSchema.parse({})) : options.hosts;
+  const entries =
+    typeof options.hosts === 'number' ? Array.from({ length: options.hosts }, () => TestbedHostOptionsSchema.parse({})) : options.hosts;
   const hosts = entries.map((h, i) => ({ ...h, name: h.name ?? `host${i + 1}` }));
   const seen = new Set<string>();
   for (const h of hosts) {
@@ -132,5 +145,9 @@ export function resolveHosts(options: ResolvedTestbedOptions): ResolvedHostOptio
 
 /** Replaces `{placeholder}`s in every argument; unknown `{…}` are left as they are. */
 export function expandBootCommand(argv: readonly string[], values: Readonly<Record<BootPlaceholder, string>>): string[] {
-  return argv.map((arg) => arg.replace(/\{([A-Za-z]+)\}/g, (whole, key: string) => ((BOOT_PLACEHOLDERS as readonly string[]).includes(key) ? values[key as BootPlaceholder] : whole)));
+  return argv.map((arg) =>
+    arg.replace(/\{([A-Za-z]+)\}/g, (whole, key: string) =>
+      (BOOT_PLACEHOLDERS as readonly string[]).includes(key) ? values[key as BootPlaceholder] : whole,
+    ),
+  );
 }

@@ -6,7 +6,15 @@
  * switch ports only need to be unique inside the testbed's own switch namespace.
  */
 import { join } from 'node:path';
-import { bmcAddress, HOST_SUBNET_PREFIX_LENGTH, hostAddress, nicMac, VLAN_SUBNET_PREFIX_LENGTH, vlanHostAddress, type SubnetPlan } from './addressing';
+import {
+  bmcAddress,
+  HOST_SUBNET_PREFIX_LENGTH,
+  hostAddress,
+  nicMac,
+  VLAN_SUBNET_PREFIX_LENGTH,
+  vlanHostAddress,
+  type SubnetPlan,
+} from './addressing';
 import { TestbedPhase, type FactoryDevice, type TestbedDescription, type TestbedHost } from './description';
 import { IPMI_LAN_PORT } from './ipmi-sim';
 import { expandBootCommand, type ResolvedHostOptions } from './options';
@@ -29,7 +37,12 @@ export function hostDir(stateDir: string, host: string): string {
 
 /** Files of a host that are not in the description (derived from its dir). */
 export function hostFiles(dir: string): { powerConf: string; bootPid: string; powerLog: string; dhclientLog: string } {
-  return { powerConf: join(dir, 'power.conf'), bootPid: join(dir, 'boot.pid'), powerLog: join(dir, 'power.log'), dhclientLog: join(dir, 'dhclient.log') };
+  return {
+    powerConf: join(dir, 'power.conf'),
+    bootPid: join(dir, 'boot.pid'),
+    powerLog: join(dir, 'power.log'),
+    dhclientLog: join(dir, 'dhclient.log'),
+  };
 }
 
 /** Shared dhclient.conf of the hosts' factory DHCP. */
@@ -81,7 +94,14 @@ function planHost(input: PlanInput, options: ResolvedHostOptions, index: number)
       managerAddress: plan.managerAddress,
       gateway: plan.gateway,
     }),
-    bmc: { address: bmcAddress(plan, index), port: IPMI_LAN_PORT, username: BMC_USERNAME, agent: 'ipmilan', dir: join(dir, 'bmc'), pid: null },
+    bmc: {
+      address: bmcAddress(plan, index),
+      port: IPMI_LAN_PORT,
+      username: BMC_USERNAME,
+      agent: 'ipmilan',
+      dir: join(dir, 'bmc'),
+      pid: null,
+    },
   };
 }
 
@@ -116,7 +136,14 @@ export function planTestbed(input: PlanInput): TestbedDescription {
     subnet: { index: plan.index, hostSubnet: plan.hostSubnet, managerSubnet: plan.managerSubnet },
     switch: { namespace: input.switchNamespace, bridge: SWITCH_BRIDGE },
     manager: { interface: `hp${token}mgr`, switchPort: 'mgr', gateway: plan.gateway, address: plan.managerAddress },
-    dhcp: { namespace: `hp-${token}-dhcp`, interface: 'eth0', switchPort: 'dhcp', address: plan.dhcpServer, dir: join(stateDir, 'dhcp'), pid: null },
+    dhcp: {
+      namespace: `hp-${token}-dhcp`,
+      interface: 'eth0',
+      switchPort: 'dhcp',
+      address: plan.dhcpServer,
+      dir: join(stateDir, 'dhcp'),
+      pid: null,
+    },
     oob: { namespace: `hp-${token}-oob`, interface: 'eth0', switchPort: 'oob' },
     hosts: input.hosts.map((h, i) => planHost(input, h, i)),
     router: planRouter(input),

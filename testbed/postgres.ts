@@ -13,7 +13,19 @@
  * leaves its directory with an `owner.json`, and the next start reaps servers whose owner is gone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -102,7 +114,8 @@ async function serverUser(): Promise<{ uid: number; gid: number } | null> {
   if (process.getuid?.() !== 0) return null;
   const uid = await run(['id', '-u', SUPERUSER], { allowFailure: true });
   const gid = await run(['id', '-g', SUPERUSER], { allowFailure: true });
-  if (uid.code !== 0 || gid.code !== 0) throw new PostgresUnavailableError(`running as root needs the "${SUPERUSER}" user (Debian's postgresql package creates it)`);
+  if (uid.code !== 0 || gid.code !== 0)
+    throw new PostgresUnavailableError(`running as root needs the "${SUPERUSER}" user (Debian's postgresql package creates it)`);
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
@@ -153,14 +166,16 @@ export async function reapStalePostgres(): Promise<number> {
 async function waitReady(socketDir: string, port: number, child: ChildProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new PostgresStartError('postgres exited during startup', readFileSync(logFile, 'utf8'));
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new PostgresStartError('postgres exited during startup', readFileSync(logFile, 'utf8'));
     const client = new pg.Client({ host: socketDir, port, user: SUPERUSER, database: 'postgres' });
     try {
       await client.connect();
       await client.query('select 1');
       return;
     } catch {
-      if (Date.now() > deadline) throw new PostgresStartError(`postgres did not accept connections within ${READY_TIMEOUT_MS} ms`, readFileSync(logFile, 'utf8'));
+      if (Date.now() > deadline)
+        throw new PostgresStartError(`postgres did not accept connections within ${READY_TIMEOUT_MS} ms`, readFileSync(logFile, 'utf8'));
       await new Promise((r) => setTimeout(r, 50));
     } finally {
       await client.end().catch(() => undefined);
@@ -177,7 +192,8 @@ function serverSettings(options: ThrowawayPostgresOptions): string[] {
     full_page_writes: 'off',
   };
   for (const [name, value] of Object.entries(options.settings ?? {})) {
-    if (!/^[a-z_][a-z0-9_.]{0,62}$/.test(name)) throw new Error(`PostgreSQL setting names here are lower-case identifiers: ${JSON.stringify(name)}`);
+    if (!/^[a-z_][a-z0-9_.]{0,62}$/.test(name))
+      throw new Error(`PostgreSQL setting names here are lower-case identifiers: ${JSON.stringify(name)}`);
     settings[name] = value;
   }
   return Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
@@ -185,7 +201,8 @@ function serverSettings(options: ThrowawayPostgresOptions): string[] {
 
 export async function startThrowawayPostgres(options: ThrowawayPostgresOptions = {}): Promise<ThrowawayPostgres> {
   const binDir = options.binDir ?? findPostgresBinDir();
-  if (!binDir) throw new PostgresUnavailableError(`no PostgreSQL server under ${POSTGRES_ROOT} (install Debian's postgresql package: ./run setup)`);
+  if (!binDir)
+    throw new PostgresUnavailableError(`no PostgreSQL server under ${POSTGRES_ROOT} (install Debian's postgresql package: ./run setup)`);
   if (options.tcpPort !== undefined && !(Number.isInteger(options.tcpPort) && options.tcpPort > 0 && options.tcpPort < 65_536)) {
     throw new Error(`tcpPort must be a port number (1..65535): ${options.tcpPort}`);
   }
@@ -196,7 +213,8 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
 
   const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
   const ownerStart = processStat(process.pid)?.startTime ?? '';
-  const writeOwner = (postmasterPid: number | null) => writeFileSync(join(dir, 'owner.json'), JSON.stringify({ ownerPid: process.pid, ownerStart, postmasterPid } satisfies OwnerRecord));
+  const writeOwner = (postmasterPid: number | null) =>
+    writeFileSync(join(dir, 'owner.json'), JSON.stringify({ ownerPid: process.pid, ownerStart, postmasterPid } satisfies OwnerRecord));
   writeOwner(null);
   const dataDir = join(dir, 'data');
   const socketDir = join(dir, 'socket');
@@ -228,7 +246,18 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
       chownSync(socketDir, user.uid, user.gid);
     }
     const init = await run(
-      asUser(user, [join(binDir, 'initdb'), '-D', dataDir, '-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions']),
+      asUser(user, [
+        join(binDir, 'initdb'),
+        '-D',
+        dataDir,
+        '-U',
+        SUPERUSER,
+        '--auth=trust',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-sync',
+        '--no-instructions',
+      ]),
       { allowFailure: true },
     );
     if (init.code !== 0) throw new PostgresStartError(`initdb failed (exit ${init.code})`, `${init.stdout}\n${init.stderr}`);
@@ -265,7 +294,8 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
       return child?.pid ?? 0;
     },
     async createDatabase(name) {
-      if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new Error(`database names here are 1..63 of [a-z0-9_], starting with a letter: ${name}`);
+      if (!/^[a-z][a-z0-9_]{0,62}$/.test(name))
+        throw new Error(`database names here are 1..63 of [a-z0-9_], starting with a letter: ${name}`);
       const admin = new pg.Client({ host: socketDir, port, user: SUPERUSER, database: 'postgres' });
       await admin.connect();
       try {

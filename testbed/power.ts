@@ -88,6 +88,10 @@ export async function bootPid(host: TestbedHost): Promise<number | null> {
  * Runs the real `fence_ipmilan` against the host's BMC, as a proxy host's agent would for
  * `Host.fenceNode` (same runner, same stdin). Plain IPMI `lan` (no lanplus): fast against ipmi_sim.
  */
-export async function fenceThroughBmc(credentials: BmcCredentials, action: FenceAction, options: FenceOptions = {}): Promise<FenceNodeResult> {
+export async function fenceThroughBmc(
+  credentials: BmcCredentials,
+  action: FenceAction,
+  options: FenceOptions = {},
+): Promise<FenceNodeResult> {
   return fence(fenceRequestFor(credentials, action), options);
 }

@@ -27,7 +27,11 @@ export interface WaitForTcpOptions {
 }
 
 /** Retries {@link canConnect} until it succeeds; throws {@link WaitTimeoutError} after `timeoutMs`. */
-export async function waitForTcp(address: string, port: number, { timeoutMs = 30_000, intervalMs = 100 }: WaitForTcpOptions = {}): Promise<void> {
+export async function waitForTcp(
+  address: string,
+  port: number,
+  { timeoutMs = 30_000, intervalMs = 100 }: WaitForTcpOptions = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await canConnect(address, port, Math.min(1_000, timeoutMs))) return;

@@ -46,7 +46,9 @@ export async function rootNamespaceUses(plan: SubnetPlan): Promise<boolean> {
       if (info.local && overlapsTestbedSubnets(plan, `${info.local}/32`)) return true;
     }
   }
-  return parse<RootRoute>(routes.stdout).some((r) => r.dst !== undefined && r.dst !== 'default' && overlapsTestbedSubnets(plan, r.dst.includes('/') ? r.dst : `${r.dst}/32`));
+  return parse<RootRoute>(routes.stdout).some(
+    (r) => r.dst !== undefined && r.dst !== 'default' && overlapsTestbedSubnets(plan, r.dst.includes('/') ? r.dst : `${r.dst}/32`),
+  );
 }
 
 /** Claims a free subnet index (random start, so concurrent claimers rarely even collide). */

@@ -57,9 +57,11 @@ export async function destroyTestbed(description: TestbedDescription, options: T
   await Promise.all(
     description.hosts
       .filter((h) => h.kind === HostKind.UML)
-      .map((h) => step(`power off guest ${h.name}`, async () => {
-        if (existsSync(h.powerScript) && (await netnsExists(h.namespace))) await powerOff(h);
-      })),
+      .map((h) =>
+        step(`power off guest ${h.name}`, async () => {
+          if (existsSync(h.powerScript) && (await netnsExists(h.namespace))) await powerOff(h);
+        }),
+      ),
   );
   const router = description.router;
   if (router) {
@@ -80,7 +82,13 @@ export async function destroyTestbed(description: TestbedDescription, options: T
   if (options.removeFiles ?? true) {
     await step('remove files', async () => {
       const routerFiles = description.router ? [description.router.dir] : [];
-      for (const path of [join(description.stateDir, 'hosts'), description.dhcp.dir, description.credentialsFile, dhclientConfPath(description.stateDir), ...routerFiles]) {
+      for (const path of [
+        join(description.stateDir, 'hosts'),
+        description.dhcp.dir,
+        description.credentialsFile,
+        dhclientConfPath(description.stateDir),
+        ...routerFiles,
+      ]) {
         await rm(path, { recursive: true, force: true });
       }
       await rm(descriptionPath(description.stateDir), { force: true });

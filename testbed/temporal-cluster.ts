@@ -15,7 +15,18 @@
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SearchAttributeType } from '@temporalio/common';
@@ -65,13 +76,18 @@ const CLI_ATTRIBUTE_TYPE: Record<SearchAttributeType, string> = {
 export class TemporalServerMissingError extends Error {
   override readonly name = 'TemporalServerMissingError';
   constructor(readonly path: string) {
-    super(`Temporal server binaries not found in ${path}; run ./run setup (scripts/build-temporal-server builds them from the Go module proxy) or set HOSTPROV_TEMPORAL_SERVER_DIR`);
+    super(
+      `Temporal server binaries not found in ${path}; run ./run setup (scripts/build-temporal-server builds them from the Go module proxy) or set HOSTPROV_TEMPORAL_SERVER_DIR`,
+    );
   }
 }
 
 export class TemporalClusterStartError extends Error {
   override readonly name = 'TemporalClusterStartError';
-  constructor(message: string, readonly logs: string) {
+  constructor(
+    message: string,
+    readonly logs: string,
+  ) {
     super(`${message}\n${logs}`);
   }
 }
@@ -228,7 +244,9 @@ async function rolesInMembership(url: string): Promise<Set<TemporalService>> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ role: number }>("select distinct role from cluster_membership where last_heartbeat > now() at time zone 'utc' - interval '30 seconds'");
+    const { rows } = await client.query<{ role: number }>(
+      "select distinct role from cluster_membership where last_heartbeat > now() at time zone 'utc' - interval '30 seconds'",
+    );
     return new Set(rows.map((r) => MEMBERSHIP_ROLE[Number(r.role)]).filter((r): r is TemporalService => r !== undefined));
   } finally {
     await client.end();
@@ -237,19 +255,39 @@ async function rolesInMembership(url: string): Promise<Set<TemporalService>> {
 
 /** The Temporal CLI against the cluster, with a clean environment (no profile or TEMPORAL_* from the caller). */
 function temporalCli(home: string, args: readonly string[]): Promise<RunResult> {
-  return run([temporalCliPath(), ...args], { allowFailure: true, timeoutMs: CLI_TIMEOUT_MS, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home } });
+  return run([temporalCliPath(), ...args], {
+    allowFailure: true,
+    timeoutMs: CLI_TIMEOUT_MS,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home },
+  });
 }
 
 /** Creates both databases and sets up and updates both schemas, as the server's documentation does. */
-async function setUpSchemas(sqlTool: string, schemaDir: (db: 'temporal' | 'visibility') => string, postgres: ThrowawayPostgres, home: string): Promise<void> {
+async function setUpSchemas(
+  sqlTool: string,
+  schemaDir: (db: 'temporal' | 'visibility') => string,
+  postgres: ThrowawayPostgres,
+  home: string,
+): Promise<void> {
   const tcp = postgres.tcp;
   if (!tcp) throw new Error('the Temporal cluster needs PostgreSQL on TCP: start it with tcpPort');
   const connection = ['--plugin', SQL_PLUGIN, '--ep', tcp.host, '-p', String(tcp.port), '-u', 'postgres', '--pw', DB_PASSWORD];
-  for (const [database, schema] of [[DATABASE, 'temporal'], [VISIBILITY_DATABASE, 'visibility']] as const) {
+  for (const [database, schema] of [
+    [DATABASE, 'temporal'],
+    [VISIBILITY_DATABASE, 'visibility'],
+  ] as const) {
     for (const command of [['create-database'], ['setup-schema', '-v', '0.0'], ['update-schema', '-d', schemaDir(schema)]]) {
       const argv = [sqlTool, ...connection, '--db', database, ...command];
-      const result = await run(argv, { allowFailure: true, timeoutMs: 120_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home } });
-      if (result.code !== 0) throw new TemporalClusterStartError(`temporal-sql-tool ${command.join(' ')} on ${database} failed (exit ${result.code})`, `${result.stdout}\n${result.stderr}`);
+      const result = await run(argv, {
+        allowFailure: true,
+        timeoutMs: 120_000,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home },
+      });
+      if (result.code !== 0)
+        throw new TemporalClusterStartError(
+          `temporal-sql-tool ${command.join(' ')} on ${database} failed (exit ${result.code})`,
+          `${result.stdout}\n${result.stderr}`,
+        );
     }
   }
 }
@@ -257,7 +295,8 @@ async function setUpSchemas(sqlTool: string, schemaDir: (db: 'temporal' | 'visib
 export async function startTemporalCluster(options: TemporalClusterOptions): Promise<TemporalCluster> {
   const binDir = temporalServerDir();
   const paths = serverPaths(binDir);
-  if (!existsSync(paths.server) || !existsSync(paths.sqlTool) || !existsSync(paths.schemaDir('temporal'))) throw new TemporalServerMissingError(binDir);
+  if (!existsSync(paths.server) || !existsSync(paths.sqlTool) || !existsSync(paths.schemaDir('temporal')))
+    throw new TemporalServerMissingError(binDir);
   const tcp = options.postgres.tcp;
   if (!tcp) throw new Error('the Temporal cluster needs PostgreSQL on TCP: start it with tcpPort');
   const namespace = options.namespace ?? 'hostprov';
@@ -267,7 +306,11 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
   const ownerStart = processStat(process.pid)?.startTime ?? '';
   const groups: number[] = [];
-  const writeOwner = () => writeFileSync(join(dir, 'owner.json'), JSON.stringify({ ownerPid: process.pid, ownerStart, processGroups: groups } satisfies OwnerRecord));
+  const writeOwner = () =>
+    writeFileSync(
+      join(dir, 'owner.json'),
+      JSON.stringify({ ownerPid: process.pid, ownerStart, processGroups: groups } satisfies OwnerRecord),
+    );
   writeOwner();
   const services: RunningTemporalService[] = [];
   let stopped: Promise<void> | undefined;
@@ -307,7 +350,18 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     await setUpSchemas(paths.sqlTool, paths.schemaDir, options.postgres, dir);
     log.info({ ms: Date.now() - started }, 'temporal schemas set up');
 
-    const [frontendGrpc, frontendMembership, frontendHttp, historyGrpc, historyMembership, matchingGrpc, matchingMembership, workerGrpc, workerMembership, ...metrics] = await freeLowPorts(9 + SERVICES.length);
+    const [
+      frontendGrpc,
+      frontendMembership,
+      frontendHttp,
+      historyGrpc,
+      historyMembership,
+      matchingGrpc,
+      matchingMembership,
+      workerGrpc,
+      workerMembership,
+      ...metrics
+    ] = await freeLowPorts(9 + SERVICES.length);
     const template = readFileSync(CONFIG_TEMPLATE, 'utf8');
     const shared = {
       LOG_LEVEL: options.logLevel ?? 'warn',
@@ -340,12 +394,16 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       try {
         // Own process group per service: what we stop, and what a `kill -9` of our own process cannot orphan
         // unnoticed (the owner record lists it for the next start to reap).
-        const child = spawn(paths.server, ['--root', dir, '--config', service, '--env', CONFIG_ENV, '--allow-no-auth', 'start', '--service', service], {
-          cwd: dir,
-          detached: true,
-          stdio: ['ignore', out, out],
-          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
-        });
+        const child = spawn(
+          paths.server,
+          ['--root', dir, '--config', service, '--env', CONFIG_ENV, '--allow-no-auth', 'start', '--service', service],
+          {
+            cwd: dir,
+            detached: true,
+            stdio: ['ignore', out, out],
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
+          },
+        );
         child.unref();
         pid = child.pid;
       } finally {
@@ -369,14 +427,17 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
         } catch (err) {
           last = err instanceof Error ? err.message : String(err);
         }
-        if (Date.now() > deadline) throw new TemporalClusterStartError(`temporal cluster: timed out ${what}${last ? ` (last: ${last})` : ''}`, logTails(40));
+        if (Date.now() > deadline)
+          throw new TemporalClusterStartError(`temporal cluster: timed out ${what}${last ? ` (last: ${last})` : ''}`, logTails(40));
         await new Promise((r) => setTimeout(r, 500));
       }
     };
     // One service first: each initialises the cluster's metadata row on its first start, and four at once
     // race for it (a duplicate key kills the losers). The others follow once the row is there.
     spawnService(0, SERVICES[0]!);
-    await until('the first service to initialise the cluster metadata', async () => ((await clusterMetadataWritten(options.postgres.tcpUrl(DATABASE))) ? true : undefined));
+    await until('the first service to initialise the cluster metadata', async () =>
+      (await clusterMetadataWritten(options.postgres.tcpUrl(DATABASE))) ? true : undefined,
+    );
     for (const [i, service] of SERVICES.entries()) if (i > 0) spawnService(i, service);
     const address = `127.0.0.1:${frontendGrpc}`;
     log.info({ address, services: services.map((s) => `${s.service}:${s.pid}`) }, 'temporal cluster spawned');
@@ -396,13 +457,25 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       return true;
     });
     await until('registering the namespace', async () => {
-      const created = await temporalCli(dir, ['operator', 'namespace', 'create', '--namespace', namespace, '--retention', '24h', '--address', address]);
+      const created = await temporalCli(dir, [
+        'operator',
+        'namespace',
+        'create',
+        '--namespace',
+        namespace,
+        '--retention',
+        '24h',
+        '--address',
+        address,
+      ]);
       if (created.code !== 0 && !/already (exists|registered)/i.test(created.stderr)) throw new Error(created.stderr.trim());
       return (await cli(['operator', 'namespace', 'describe', '--namespace', namespace])) ? true : undefined;
     });
     const names = SEARCH_ATTRIBUTE_KEYS.map((k) => k.name);
     await until('registering the search attributes', async () => {
-      const listed = JSON.parse(await cli(['operator', 'search-attribute', 'list', '--namespace', namespace, '--output', 'json'])) as { customAttributes?: Record<string, unknown> };
+      const listed = JSON.parse(await cli(['operator', 'search-attribute', 'list', '--namespace', namespace, '--output', 'json'])) as {
+        customAttributes?: Record<string, unknown>;
+      };
       const missing = SEARCH_ATTRIBUTE_KEYS.filter((k) => !(k.name in (listed.customAttributes ?? {})));
       if (!missing.length) return true;
       for (const type of new Set(missing.map((k) => k.type))) {

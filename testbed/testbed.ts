@@ -20,7 +20,16 @@ import { resolve } from 'node:path';
 import { getLogger, type Logger } from '../lib/logger';
 import { subnetPlan } from './addressing';
 import { readBmcCredentials, writeBmcCredentials, fenceNodeParamsFor, type BmcCredentials } from './bmc-credentials';
-import { buildDhcpNamespace, buildHost, buildManagerSide, buildOobNamespace, buildRouter, buildSwitch, dhcpReservation, writeDhclientConf } from './build';
+import {
+  buildDhcpNamespace,
+  buildHost,
+  buildManagerSide,
+  buildOobNamespace,
+  buildRouter,
+  buildSwitch,
+  dhcpReservation,
+  writeDhclientConf,
+} from './build';
 import { findHost, readDescription, TestbedPhase, writeDescription, type TestbedDescription, type TestbedHost } from './description';
 import { startDnsmasq } from './dnsmasq';
 import { startIpmiSim, writeIpmiSimConfig } from './ipmi-sim';
@@ -166,18 +175,32 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
   }
   log.info({ stateDir, token, subnet: plan.hostSubnet, hosts: hosts.length }, 'building testbed');
   try {
-    await buildTestbed(description, {
-      bootCwd: resolved.bootCwd ?? process.cwd(),
-      bootEnv: { ...baseBootEnv(), ...resolved.bootEnv },
-      powerOffGraceMs: resolved.powerOffGraceMs,
-    }, { signal, log });
+    await buildTestbed(
+      description,
+      {
+        bootCwd: resolved.bootCwd ?? process.cwd(),
+        bootEnv: { ...baseBootEnv(), ...resolved.bootEnv },
+        powerOffGraceMs: resolved.powerOffGraceMs,
+      },
+      { signal, log },
+    );
   } catch (err) {
     if (signal?.aborted) log.info({ stateDir }, 'testbed build stopped; tearing down what was built');
     else log.error({ err, stateDir }, 'building the testbed failed; tearing down what was built');
-    await destroyTestbed(description, { log }).catch((teardownErr: unknown) => log.error({ err: teardownErr }, 'teardown after a failed build failed too'));
+    await destroyTestbed(description, { log }).catch((teardownErr: unknown) =>
+      log.error({ err: teardownErr }, 'teardown after a failed build failed too'),
+    );
     throw err;
   }
-  log.info({ stateDir, subnet: plan.hostSubnet, manager: description.manager.address, hosts: description.hosts.map((h) => `${h.name}=${h.address}`) }, 'testbed ready');
+  log.info(
+    {
+      stateDir,
+      subnet: plan.hostSubnet,
+      manager: description.manager.address,
+      hosts: description.hosts.map((h) => `${h.name}=${h.address}`),
+    },
+    'testbed ready',
+  );
   return new Testbed(description, log);
 }
 
@@ -209,7 +232,10 @@ async function buildTestbed(
   const passwords = Object.fromEntries(description.hosts.map((h) => [h.name, randomBytes(6).toString('hex')]));
   await writeBmcCredentials(description.credentialsFile, {
     hosts: Object.fromEntries(
-      description.hosts.map((h) => [h.name, { address: h.bmc.address, port: h.bmc.port, username: h.bmc.username, password: passwords[h.name] ?? '' }]),
+      description.hosts.map((h) => [
+        h.name,
+        { address: h.bmc.address, port: h.bmc.port, username: h.bmc.username, password: passwords[h.name] ?? '' },
+      ]),
     ),
   });
 

@@ -126,7 +126,10 @@ export class JsonRpcDispatcher {
     const id = request.id ?? null;
     // Taken before the first await, so the members of a batch are admitted in order.
     if (!this.#admit(ctx.connectionId)) {
-      this.#log?.warn({ method: request.method, connectionId: ctx.connectionId, limit: this.#maxInFlight }, 'too many requests in flight; refused');
+      this.#log?.warn(
+        { method: request.method, connectionId: ctx.connectionId, limit: this.#maxInFlight },
+        'too many requests in flight; refused',
+      );
       const message = `Too many requests in flight on this connection (at most ${this.#maxInFlight}); send it again after an answer arrives`;
       return isNotification ? null : failure(id, JsonRpcCode.TOO_MANY_REQUESTS, message);
     }

@@ -43,8 +43,16 @@ export const TransportLimitFields = z.object({
   maxRequestsInFlight: count(65_536),
   maxBatchSize: count(65_536),
   // At least 4 KiB: below that not even a CONNECT with a few headers fits.
-  maxFrameBytes: z.number().int().min(4096).max(1024 * MiB),
-  maxOutgoingBytes: z.number().int().min(4096).max(1024 * MiB),
+  maxFrameBytes: z
+    .number()
+    .int()
+    .min(4096)
+    .max(1024 * MiB),
+  maxOutgoingBytes: z
+    .number()
+    .int()
+    .min(4096)
+    .max(1024 * MiB),
 });
 
 /** The limits as configuration gives them (options, CLI flags); each one optional, each one bounded. */

@@ -54,7 +54,11 @@ export async function startVdsmServer(options: VdsmServerOptions): Promise<VdsmS
     maxFrameBytes: options.maxFrameBytes,
     maxOutgoingBytes: options.maxOutgoingBytes,
   });
-  const dispatcher = new JsonRpcDispatcher(options.verbs, { logger: log, maxRequestsInFlight: limits.maxRequestsInFlight, maxBatchSize: limits.maxBatchSize });
+  const dispatcher = new JsonRpcDispatcher(options.verbs, {
+    logger: log,
+    maxRequestsInFlight: limits.maxRequestsInFlight,
+    maxBatchSize: limits.maxBatchSize,
+  });
   const stomp = new StompServer({
     onRequest: (request) => dispatcher.handleText(request.body, connectionContext(request)),
     maxFrameBytes: limits.maxFrameBytes,
@@ -99,14 +103,22 @@ export async function startVdsmServer(options: VdsmServerOptions): Promise<VdsmS
       // that hangs up before saying anything (a port probe, a load balancer's health check) is not worth a
       // warning: it is logged at debug so real handshake failures stand out.
       const hungUp = err.code === 'ECONNRESET';
-      log[hungUp ? 'debug' : 'warn']({ err: err.message, remoteAddress: plainAddress(socket.remoteAddress) }, hungUp ? 'peer closed before the TLS handshake' : 'TLS handshake failed');
+      log[hungUp ? 'debug' : 'warn'](
+        { err: err.message, remoteAddress: plainAddress(socket.remoteAddress) },
+        hungUp ? 'peer closed before the TLS handshake' : 'TLS handshake failed',
+      );
     });
     server = tlsServer;
   }
   // Backstop under the STOMP limit: sockets still in their TLS handshake are not STOMP connections yet, and a
   // flood of them must not grow without bound either. Node closes sockets beyond this at accept.
   server.maxConnections = 2 * limits.maxConnections;
-  server.on('drop', (dropped) => log.warn({ remoteAddress: plainAddress(dropped?.remoteAddress), limit: server.maxConnections }, 'too many TCP connections; closed one at accept'));
+  server.on('drop', (dropped) =>
+    log.warn(
+      { remoteAddress: plainAddress(dropped?.remoteAddress), limit: server.maxConnections },
+      'too many TCP connections; closed one at accept',
+    ),
+  );
 
   const address = await listen(server, options.listen);
   server.on('error', (err) => log.error({ err }, 'agent listener error'));

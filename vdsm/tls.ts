@@ -42,7 +42,11 @@ export async function loadTlsMaterial(files: TlsFiles): Promise<TlsMaterial> {
       throw new TlsMaterialError(path, role, { cause: err });
     }
   };
-  const [cert, key, ca] = await Promise.all([read(files.certFile, 'certificate'), read(files.keyFile, 'key'), read(files.caFile, 'CA certificate')]);
+  const [cert, key, ca] = await Promise.all([
+    read(files.certFile, 'certificate'),
+    read(files.keyFile, 'key'),
+    read(files.caFile, 'CA certificate'),
+  ]);
   return { cert, key, ca };
 }
 

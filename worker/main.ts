@@ -111,7 +111,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         ? { workflowBundle: { codePath: workflowBundlePath } }
         : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
       sinks: metrics.sinks(),
-      activities: createActivities({ store, access: { secrets, allowInsecureAgents }, metrics, ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}) }),
+      activities: createActivities({
+        store,
+        access: { secrets, allowInsecureAgents },
+        metrics,
+        ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}),
+      }),
       ...(options.identity ? { identity: options.identity } : {}),
       shutdownGraceTime: graceMs,
       shutdownForceTime: graceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,

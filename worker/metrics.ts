@@ -19,7 +19,7 @@ export class WorkerMetrics implements ApplyMetrics {
   });
   readonly applySeconds = new Histogram({
     name: 'hostprov_apply_duration_seconds',
-    help: 'Host.setupNetworks from the call to its answer, the host\'s connectivity check included, by status',
+    help: "Host.setupNetworks from the call to its answer, the host's connectivity check included, by status",
     labelNames: ['status'] as const,
     buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120],
     registers: [this.registry],

@@ -30,7 +30,15 @@ export function installTemporalRuntime(options: TemporalRuntimeOptions = {}): vo
     telemetryOptions: {
       logging: { forward: {}, filter: { core: level, other: level } },
       ...(options.sdkMetricsListen
-        ? { metrics: { prometheus: { bindAddress: formatHostPort(options.sdkMetricsListen), countersTotalSuffix: true, useSecondsForDurations: true } } }
+        ? {
+            metrics: {
+              prometheus: {
+                bindAddress: formatHostPort(options.sdkMetricsListen),
+                countersTotalSuffix: true,
+                useSecondsForDurations: true,
+              },
+            },
+          }
         : {}),
     },
   });

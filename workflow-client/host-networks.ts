@@ -60,7 +60,10 @@ export async function requestHostNetworkChange<K extends HostNetworkChangeInput[
   options: RequestOptions = {},
 ): Promise<Extract<HostNetworkChangeResult, { kind: K }>> {
   const parsed = HostNetworkChange.safeParse(change);
-  if (!parsed.success) throw new HostNetworkChangeRejectedError(`invalid host network change: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'change'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new HostNetworkChangeRejectedError(
+      `invalid host network change: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'change'}: ${i.message}`).join('; ')}`,
+    );
   const hostId = hostIdOf(parsed.data);
   const changeId = options.changeId ?? randomUUID();
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof hostNetworks>(HOST_NETWORKS_WORKFLOW, {
@@ -73,18 +76,32 @@ export async function requestHostNetworkChange<K extends HostNetworkChangeInput[
   });
   try {
     // The entity answers a change with the result of its own kind.
-    return (await client.workflow.executeUpdateWithStart(hostNetworkChangeUpdate, { args: [change], updateId: changeId, startWorkflowOperation })) as Extract<HostNetworkChangeResult, { kind: K }>;
+    return (await client.workflow.executeUpdateWithStart(hostNetworkChangeUpdate, {
+      args: [change],
+      updateId: changeId,
+      startWorkflowOperation,
+    })) as Extract<HostNetworkChangeResult, { kind: K }>;
   } catch (err) {
     if (!(err instanceof WorkflowUpdateFailedError)) throw err;
     if (isValidatorRejection(err)) throw new HostNetworkChangeRejectedError(causeMessage(err));
     // The run ended before the change's turn (continue-as-new carried it): its child has the answer.
-    if (causeType(err) === RUN_CLOSED_BEFORE_UPDATE) return (await followChange(client, hostId, changeId, parsed.data.kind, options.followTimeoutMs ?? 600_000)) as Extract<HostNetworkChangeResult, { kind: K }>;
+    if (causeType(err) === RUN_CLOSED_BEFORE_UPDATE)
+      return (await followChange(client, hostId, changeId, parsed.data.kind, options.followTimeoutMs ?? 600_000)) as Extract<
+        HostNetworkChangeResult,
+        { kind: K }
+      >;
     throw err;
   }
 }
 
 /** The result of a change by its id, waiting for its child workflow to start and end. */
-export async function followChange(client: Client, hostId: string, changeId: string, kind: HostNetworkChange['kind'], timeoutMs = 600_000): Promise<HostNetworkChangeResult> {
+export async function followChange(
+  client: Client,
+  hostId: string,
+  changeId: string,
+  kind: HostNetworkChange['kind'],
+  timeoutMs = 600_000,
+): Promise<HostNetworkChangeResult> {
   const workflowId = changeWorkflowId(hostId, changeId);
   const deadline = Date.now() + timeoutMs;
   for (;;) {

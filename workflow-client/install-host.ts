@@ -9,7 +9,13 @@
  * ALLOW_DUPLICATE): on a configured host it ends `already-configured` within seconds.
  */
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
-import { INSTALL_HOST_WORKFLOW, InstallHostInput, type InstallHostRequest, type InstallHostResult, type StepRecord } from '../model/install-host/contract';
+import {
+  INSTALL_HOST_WORKFLOW,
+  InstallHostInput,
+  type InstallHostRequest,
+  type InstallHostResult,
+  type StepRecord,
+} from '../model/install-host/contract';
 import { TASK_QUEUE } from '../lib/temporal/constants';
 import { installStatusQuery, type InstallStatus } from '../workflows/messages';
 import type { installHost } from '../workflows/install-host';
@@ -44,7 +50,11 @@ export interface StartedInstall {
 }
 
 /** Validates the request (same zod contract as the workflow) and starts the install, or attaches to the running one. */
-export async function startOrAttachInstall(client: Client, request: InstallHostRequest, { taskQueue = TASK_QUEUE }: { taskQueue?: string } = {}): Promise<StartedInstall> {
+export async function startOrAttachInstall(
+  client: Client,
+  request: InstallHostRequest,
+  { taskQueue = TASK_QUEUE }: { taskQueue?: string } = {},
+): Promise<StartedInstall> {
   const input = InstallHostInput.parse(request);
   const workflowId = installWorkflowId(input.host.id);
   const running = await client.workflow

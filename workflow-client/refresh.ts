@@ -27,14 +27,22 @@ export interface RefreshClientOptions {
  * Runs one refresh of the host (reason `on-demand`) through its entity workflow, after any change in
  * progress, and returns its validated result.
  */
-export async function refreshHostNetworksNow(client: Client, hostId: string, { taskQueue = TASK_QUEUE }: RefreshClientOptions = {}): Promise<RefreshHostNetworksResult> {
+export async function refreshHostNetworksNow(
+  client: Client,
+  hostId: string,
+  { taskQueue = TASK_QUEUE }: RefreshClientOptions = {},
+): Promise<RefreshHostNetworksResult> {
   const request = RefreshHostNetworksInput.parse({ version: REFRESH_CONTRACT_VERSION, hostId, reason: RefreshReason.ON_DEMAND });
   const done = await requestHostNetworkChange(client, { kind: HostNetworkChangeKind.REFRESH, request }, { taskQueue });
   return RefreshHostNetworksResult.parse(done.result);
 }
 
 /** Syncs the host's drifting attachments (or those named) through its entity workflow; returns the validated result. */
-export async function syncHostNetworksNow(client: Client, request: SyncHostNetworksRequestInput, { taskQueue = TASK_QUEUE }: RefreshClientOptions = {}): Promise<SyncHostNetworksResult> {
+export async function syncHostNetworksNow(
+  client: Client,
+  request: SyncHostNetworksRequestInput,
+  { taskQueue = TASK_QUEUE }: RefreshClientOptions = {},
+): Promise<SyncHostNetworksResult> {
   const parsed = SyncHostNetworksRequest.parse(request);
   const done = await requestHostNetworkChange(client, { kind: HostNetworkChangeKind.SYNC, request: parsed }, { taskQueue });
   return SyncHostNetworksResult.parse(done.result);
@@ -45,7 +53,11 @@ export function eventWatchWorkflowId(hostId: string): string {
 }
 
 /** Starts the host's network-event watch, or attaches to the running one. */
-export async function startHostEventWatch(client: Client, hostId: string, { taskQueue = TASK_QUEUE }: RefreshClientOptions = {}): Promise<WorkflowHandle> {
+export async function startHostEventWatch(
+  client: Client,
+  hostId: string,
+  { taskQueue = TASK_QUEUE }: RefreshClientOptions = {},
+): Promise<WorkflowHandle> {
   const id = ExternalId.parse(hostId);
   return client.workflow.start(WATCH_HOST_NETWORK_EVENTS_WORKFLOW, {
     taskQueue,

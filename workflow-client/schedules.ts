@@ -18,7 +18,12 @@ export const HostRefreshScheduleOptions = z
   .object({
     hostId: ExternalId,
     /** Seconds between refreshes. @default 300 */
-    intervalSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(DEFAULT_REFRESH_INTERVAL_SECONDS),
+    intervalSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 24 * 3600)
+      .default(DEFAULT_REFRESH_INTERVAL_SECONDS),
     /** @default "host-provisioning" */
     taskQueue: z.string().min(1).max(200).default(TASK_QUEUE),
     /** Create the schedule paused. @default false */

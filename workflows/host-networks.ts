@@ -79,7 +79,9 @@ export async function hostNetworks(raw: unknown): Promise<HostNetworksEnd> {
   upsertSearchAttributes([{ key: HostNameKey, value: hostId }]);
   setHandler(hostNetworksStatusQuery, () => ({
     hostId,
-    running: running ? { changeId: running.changeId, kind: running.change.kind, workflowId: changeWorkflowId(hostId, running.changeId) } : null,
+    running: running
+      ? { changeId: running.changeId, kind: running.change.kind, workflowId: changeWorkflowId(hostId, running.changeId) }
+      : null,
     queued: queue.map((q) => ({ changeId: q.changeId, kind: q.change.kind })),
     completedThisRun: completed,
   }));
@@ -104,7 +106,12 @@ export async function hostNetworks(raw: unknown): Promise<HostNetworksEnd> {
       validator: (change) => {
         const problems = changeProblems(change, hostId);
         if (problems.length) {
-          throw ApplicationFailure.create({ type: FailureType.INVALID_INPUT, message: `invalid host network change: ${problems.join('; ')}`, nonRetryable: !isRetryable(FailureType.INVALID_INPUT), details: problems });
+          throw ApplicationFailure.create({
+            type: FailureType.INVALID_INPUT,
+            message: `invalid host network change: ${problems.join('; ')}`,
+            nonRetryable: !isRetryable(FailureType.INVALID_INPUT),
+            details: problems,
+          });
         }
       },
       // Handlers still waiting at continue-as-new belong to carried changes; their callers follow the child.
@@ -141,7 +148,12 @@ export async function hostNetworks(raw: unknown): Promise<HostNetworksEnd> {
     if (queue.length > 0 && (completed >= input.maxChangesPerRun || workflowInfo().continueAsNewSuggested)) {
       await condition(() => finished.size === 0);
       log.info('continuing as new', { hostId, completed, carried: queue.length });
-      await continueAsNew<typeof hostNetworks>({ hostId, pending: queue, maxChangesPerRun: input.maxChangesPerRun, idleSeconds: input.idleSeconds });
+      await continueAsNew<typeof hostNetworks>({
+        hostId,
+        pending: queue,
+        maxChangesPerRun: input.maxChangesPerRun,
+        idleSeconds: input.idleSeconds,
+      });
     }
   }
 }
@@ -150,7 +162,12 @@ function parseInput(raw: unknown): HostNetworksInput {
   const parsed = HostNetworksInput.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
-  throw ApplicationFailure.create({ message: `invalid hostNetworks input: ${issues.join('; ')}`, type: FailureType.INVALID_INPUT, nonRetryable: true, details: issues });
+  throw ApplicationFailure.create({
+    message: `invalid hostNetworks input: ${issues.join('; ')}`,
+    type: FailureType.INVALID_INPUT,
+    nonRetryable: true,
+    details: issues,
+  });
 }
 
 /**

@@ -17,7 +17,11 @@
 import { ApplicationFailure, isCancellation, log, proxyActivities, uuid4, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { HostNetworkingContextAnswer, HostNetworkingHost, HostprovActivities, SetupNetworksOutcome } from '../activities/types';
 import { FailureType, isRetryable } from '../model/failures';
-import { HOST_SETUP_NETWORKS_RESULT_VERSION, HostSetupNetworksOutcome, type HostSetupNetworksResult } from '../model/host-setup-networks/contract';
+import {
+  HOST_SETUP_NETWORKS_RESULT_VERSION,
+  HostSetupNetworksOutcome,
+  type HostSetupNetworksResult,
+} from '../model/host-setup-networks/contract';
 import type { HostSetupNetworksContext } from '../model/host-setup-networks/context';
 import { PreparedKind, prepareHostSetupNetworks, type PreparedHostSetupNetworks } from '../model/host-setup-networks/prepare';
 import { HostSetupNetworksRequest, type HostSetupNetworksRequestInput } from '../model/host-setup-networks/request';
@@ -83,7 +87,12 @@ function parseInput(raw: HostSetupNetworksRequestInput): HostSetupNetworksReques
   const parsed = HostSetupNetworksRequest.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
-  throw ApplicationFailure.create({ message: `invalid hostSetupNetworks input: ${issues.join('; ')}`, type: FailureType.INVALID_INPUT, nonRetryable: !isRetryable(FailureType.INVALID_INPUT), details: issues });
+  throw ApplicationFailure.create({
+    message: `invalid hostSetupNetworks input: ${issues.join('; ')}`,
+    type: FailureType.INVALID_INPUT,
+    nonRetryable: !isRetryable(FailureType.INVALID_INPUT),
+    details: issues,
+  });
 }
 
 /** The context from the store; a host that never reported its interfaces is probed and its report recorded first. */
@@ -91,8 +100,14 @@ async function load({ request, progress, via }: Run): Promise<{ host: HostNetwor
   const { hostId } = request;
   progress.enter(SetupNetworksPhase.LOAD);
   const read = (): Promise<HostNetworkingContextAnswer> =>
-    progress.step('load-context', `host ${hostId} from the store`, () => via(storeCall, `load host networking context of ${hostId}`).loadHostSetupNetworksContext({ hostId }), (a) =>
-      a.context ? `${a.context.attachments.length} attachments, ${a.context.clusterNetworks.length} cluster networks, ${a.context.host.reportedInterfaces.nics.length} nics reported` : 'no interface report yet',
+    progress.step(
+      'load-context',
+      `host ${hostId} from the store`,
+      () => via(storeCall, `load host networking context of ${hostId}`).loadHostSetupNetworksContext({ hostId }),
+      (a) =>
+        a.context
+          ? `${a.context.attachments.length} attachments, ${a.context.clusterNetworks.length} cluster networks, ${a.context.host.reportedInterfaces.nics.length} nics reported`
+          : 'no interface report yet',
     );
   const first = await read();
   progress.identify(first.host.name, first.host.clusterId);
@@ -100,7 +115,12 @@ async function load({ request, progress, via }: Run): Promise<{ host: HostNetwor
   progress.enter(SetupNetworksPhase.PROBE);
   await probeAndRecord({ request, progress, via }, first.host, 'probe');
   const second = await read();
-  if (!second.context) throw ApplicationFailure.create({ type: FailureType.STORE_NOT_FOUND, message: `host ${hostId} has no interface report after recording one`, nonRetryable: true });
+  if (!second.context)
+    throw ApplicationFailure.create({
+      type: FailureType.STORE_NOT_FOUND,
+      message: `host ${hostId} has no interface report after recording one`,
+      nonRetryable: true,
+    });
   return { host: second.host, context: second.context };
 }
 
@@ -118,11 +138,19 @@ function prepare({ request, progress, result }: Run, context: HostSetupNetworksC
     progress.note('validate', 'skipped', `nothing to change${dropped ? ` (${dropped} unchanged entries dropped)` : ''}`);
   } else if (prepared.kind === PreparedKind.INVALID) {
     result.violations = prepared.violations;
-    progress.note('validate', 'failed', `${prepared.violations.length} violations: ${[...new Set(prepared.violations.map((v) => v.key))].join(', ')}`);
+    progress.note(
+      'validate',
+      'failed',
+      `${prepared.violations.length} violations: ${[...new Set(prepared.violations.map((v) => v.key))].join(', ')}`,
+    );
   } else {
     result.setupNetworksRequest = prepared.payload;
     const { upserts = [], removals = [] } = prepared.intent;
-    progress.note('validate', 'ok', `${upserts.length} attachments to write, ${removals.length} to remove, ${Object.keys(prepared.payload.networks).length} networks and ${Object.keys(prepared.payload.bondings).length} bonds to send`);
+    progress.note(
+      'validate',
+      'ok',
+      `${upserts.length} attachments to write, ${removals.length} to remove, ${Object.keys(prepared.payload.networks).length} networks and ${Object.keys(prepared.payload.bondings).length} bonds to send`,
+    );
   }
   return prepared;
 }
@@ -131,8 +159,15 @@ function prepare({ request, progress, result }: Run, context: HostSetupNetworksC
 async function recordIntent({ request, progress, result, via }: Run, saga: Saga, prepared: Ready): Promise<void> {
   progress.enter(SetupNetworksPhase.RECORD);
   const requestedBy = workflowInfo().workflowId;
-  const recorded = await progress.step('record-intent', `intent of ${requestedBy}`, () =>
-    via(storeCall, `record attachment intent on ${request.hostId}`).recordAttachmentIntent({ hostId: request.hostId, changes: prepared.intent, requestedBy }),
+  const recorded = await progress.step(
+    'record-intent',
+    `intent of ${requestedBy}`,
+    () =>
+      via(storeCall, `record attachment intent on ${request.hostId}`).recordAttachmentIntent({
+        hostId: request.hostId,
+        changes: prepared.intent,
+        requestedBy,
+      }),
     (r) => `${r.snapshot.entries.length} rows touched, ${r.attachments.length} attachments now`,
   );
   saga.register(async (why) => {
@@ -154,26 +189,51 @@ async function apply({ request, progress, via }: Run, host: HostNetworkingHost, 
   const applied: SetupNetworksOutcome = await progress.step(
     'setup-networks',
     summary,
-    () => via(applyWithConfirmProfile(timeout), summary).setupNetworksWithConfirm({ endpoint: host.agentEndpoint, requestId, networks, bondings, options, connectivityTimeoutSeconds: timeout }),
-    (o) => (o.status === 'applied' ? `applied and confirmed (${o.confirmations} confirmations)` : `host rolled back: code ${o.code} ${o.message}`),
+    () =>
+      via(applyWithConfirmProfile(timeout), summary).setupNetworksWithConfirm({
+        endpoint: host.agentEndpoint,
+        requestId,
+        networks,
+        bondings,
+        options,
+        connectivityTimeoutSeconds: timeout,
+      }),
+    (o) =>
+      o.status === 'applied' ? `applied and confirmed (${o.confirmations} confirmations)` : `host rolled back: code ${o.code} ${o.message}`,
   );
   if (applied.status === 'rolled-back') {
-    throw new SagaStop(HostSetupNetworksOutcome.ROLLED_BACK, { type: FailureType.CONNECTIVITY_CHECK_FAILED, message: `host rolled back the change (code ${applied.code}: ${applied.message})` });
+    throw new SagaStop(HostSetupNetworksOutcome.ROLLED_BACK, {
+      type: FailureType.CONNECTIVITY_CHECK_FAILED,
+      message: `host rolled back the change (code ${applied.code}: ${applied.message})`,
+    });
   }
 }
 
 async function commit({ progress, via }: Run, host: HostNetworkingHost, prepared: Ready): Promise<void> {
   progress.enter(SetupNetworksPhase.COMMIT);
   if (prepared.payload.options.commitOnSuccess) progress.note('commit', 'ok', 'committed by the host (commitOnSuccess)');
-  else await progress.step('commit', 'Host.setSafeNetworkConfig', () => via(agentCall, `Host.setSafeNetworkConfig on ${host.name}`).setSafeNetworkConfig(host.agentEndpoint));
+  else
+    await progress.step('commit', 'Host.setSafeNetworkConfig', () =>
+      via(agentCall, `Host.setSafeNetworkConfig on ${host.name}`).setSafeNetworkConfig(host.agentEndpoint),
+    );
 }
 
 /** `Host.getCapabilities`, recorded as the host's last interface report. */
-async function probeAndRecord({ request, progress, via }: Pick<Run, 'request' | 'progress' | 'via'>, host: HostNetworkingHost, name: string): Promise<void> {
-  const { capabilities } = await progress.step(name, 'Host.getCapabilities', () => via(agentCall, `Host.getCapabilities of ${host.name}`).probeCapabilities(host.agentEndpoint), (p) =>
-    `${Object.keys(p.capabilities.nics).length} nics, ${Object.keys(p.capabilities.bondings).length} bonds, ${Object.keys(p.capabilities.networks).length} networks`,
+async function probeAndRecord(
+  { request, progress, via }: Pick<Run, 'request' | 'progress' | 'via'>,
+  host: HostNetworkingHost,
+  name: string,
+): Promise<void> {
+  const { capabilities } = await progress.step(
+    name,
+    'Host.getCapabilities',
+    () => via(agentCall, `Host.getCapabilities of ${host.name}`).probeCapabilities(host.agentEndpoint),
+    (p) =>
+      `${Object.keys(p.capabilities.nics).length} nics, ${Object.keys(p.capabilities.bondings).length} bonds, ${Object.keys(p.capabilities.networks).length} networks`,
   );
-  await progress.step(`${name}-record`, `interfaces of ${host.name}`, () => via(storeCall, `record reported interfaces of ${host.name}`).recordReportedInterfaces({ hostId: request.hostId, capabilities }));
+  await progress.step(`${name}-record`, `interfaces of ${host.name}`, () =>
+    via(storeCall, `record reported interfaces of ${host.name}`).recordReportedInterfaces({ hostId: request.hostId, capabilities }),
+  );
 }
 
 /**

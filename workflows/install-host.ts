@@ -88,7 +88,12 @@ function parseInput(request: InstallHostRequest): InstallHostInput {
   const parsed = InstallHostInput.safeParse(request);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
-  throw ApplicationFailure.create({ message: `invalid install-host input: ${issues.join('; ')}`, type: FailureType.INVALID_INPUT, nonRetryable: !isRetryable(FailureType.INVALID_INPUT), details: issues });
+  throw ApplicationFailure.create({
+    message: `invalid install-host input: ${issues.join('; ')}`,
+    type: FailureType.INVALID_INPUT,
+    nonRetryable: !isRetryable(FailureType.INVALID_INPUT),
+    details: issues,
+  });
 }
 
 function begin(input: InstallHostInput): Install {
@@ -122,14 +127,20 @@ async function waitForAgent(install: Install): Promise<void> {
   progress.enter(InstallPhase.WAIT_AGENT);
   const summary = pingSummary(install);
   await progress.step('wait-agent', summary, () =>
-    install.via(waitForAgentProfile(input.policy.agentWaitSeconds), summary).waitForAgent({ endpoint, timeoutSeconds: input.policy.agentWaitSeconds }),
+    install
+      .via(waitForAgentProfile(input.policy.agentWaitSeconds), summary)
+      .waitForAgent({ endpoint, timeoutSeconds: input.policy.agentWaitSeconds }),
   );
 }
 
 async function probe({ progress, endpoint, input, via }: Install): Promise<HostProbe['capabilities']> {
   progress.enter(InstallPhase.PROBE);
-  const { capabilities } = await progress.step('probe', 'Host.getCapabilities', () => via(agentCall, `Host.getCapabilities of ${input.host.name}`).probeCapabilities(endpoint), (p) =>
-    `${Object.keys(p.capabilities.nics).length} nics, ${Object.keys(p.capabilities.bondings).length} bonds, ${Object.keys(p.capabilities.networks).length} networks, lastClientIface ${p.capabilities.lastClientIface || '(none)'}`,
+  const { capabilities } = await progress.step(
+    'probe',
+    'Host.getCapabilities',
+    () => via(agentCall, `Host.getCapabilities of ${input.host.name}`).probeCapabilities(endpoint),
+    (p) =>
+      `${Object.keys(p.capabilities.nics).length} nics, ${Object.keys(p.capabilities.bondings).length} bonds, ${Object.keys(p.capabilities.networks).length} networks, lastClientIface ${p.capabilities.lastClientIface || '(none)'}`,
   );
   return capabilities;
 }
@@ -138,11 +149,24 @@ async function probe({ progress, endpoint, input, via }: Install): Promise<HostP
 async function chooseDevice({ progress, endpoint, input, result, via }: Install, caps: HostProbe['capabilities']): Promise<string> {
   progress.enter(InstallPhase.ROUTE);
   const summary = `Host.getRoute(${input.managerAddress})`;
-  const routed = await progress.step('route', summary, () =>
-    via(agentCall, summary).findRouteToManager({ endpoint, managerAddress: input.managerAddress, hostAddress: input.host.address }),
-    (r) => (r.route.kind === 'route' ? `dev ${r.route.device}` : r.route.kind === 'no-route' ? `no route: ${r.route.reason}` : 'agent has no Host.getRoute (older agent)'),
+  const routed = await progress.step(
+    'route',
+    summary,
+    () => via(agentCall, summary).findRouteToManager({ endpoint, managerAddress: input.managerAddress, hostAddress: input.host.address }),
+    (r) =>
+      r.route.kind === 'route'
+        ? `dev ${r.route.device}`
+        : r.route.kind === 'no-route'
+          ? `no route: ${r.route.reason}`
+          : 'agent has no Host.getRoute (older agent)',
   );
-  const choice = chooseManagementDevice({ route: routed.route, lastClientIface: caps.lastClientIface, hostAddresses: routed.hostAddresses, caps, managerAddress: input.managerAddress });
+  const choice = chooseManagementDevice({
+    route: routed.route,
+    lastClientIface: caps.lastClientIface,
+    hostAddresses: routed.hostAddresses,
+    caps,
+    managerAddress: input.managerAddress,
+  });
   result.device = choice.device;
   result.rule = choice.rule;
   result.ruleDetail = choice.detail;
@@ -176,12 +200,22 @@ function atLeast(level: string, [major, minor]: readonly [number, number]): bool
 type RequestOptions = { connectivityCheck: string; connectivityTimeout: string; commitOnSuccess: boolean };
 
 /** Fixes the exact setupNetworks request (into the result), and whether the host commits it itself. */
-function prepareRequest({ input, result }: Install, caps: HostProbe['capabilities'], devised: Devised): { hostCommits: boolean; options: RequestOptions } {
+function prepareRequest(
+  { input, result }: Install,
+  caps: HostProbe['capabilities'],
+  devised: Devised,
+): { hostCommits: boolean; options: RequestOptions } {
   const { policy } = input;
   const hostCommits =
     policy.commitMode === CommitMode.COMMIT_ON_SUCCESS ||
-    (policy.commitMode === CommitMode.AUTO && atLeast(input.clusterLevel, COMMIT_ON_SUCCESS_LEVEL) && caps.clusterLevels.some((l) => atLeast(l, COMMIT_ON_SUCCESS_LEVEL)));
-  const options = { connectivityCheck: 'true', connectivityTimeout: String(policy.connectivityTimeoutSeconds), commitOnSuccess: hostCommits };
+    (policy.commitMode === CommitMode.AUTO &&
+      atLeast(input.clusterLevel, COMMIT_ON_SUCCESS_LEVEL) &&
+      caps.clusterLevels.some((l) => atLeast(l, COMMIT_ON_SUCCESS_LEVEL)));
+  const options = {
+    connectivityCheck: 'true',
+    connectivityTimeout: String(policy.connectivityTimeoutSeconds),
+    commitOnSuccess: hostCommits,
+  };
   result.setupNetworksRequest = { networks: devised.networks, bondings: {}, options };
   return { hostCommits, options };
 }
@@ -191,7 +225,11 @@ async function recordAttachments({ progress, input, via }: Install, saga: Saga, 
   const name = input.managementNetwork.name;
   progress.enter(InstallPhase.RECORD);
   const snapshot: AttachmentsSnapshot = await progress.step('record-attachments', `intent: ${name} on ${devised.baseDevice}`, () =>
-    via(storeCall, `record attachment ${name} on ${devised.baseDevice}`).recordAttachments({ hostId: input.host.id, attachments: [devised.attachment], requestedBy: `install-host` }),
+    via(storeCall, `record attachment ${name} on ${devised.baseDevice}`).recordAttachments({
+      hostId: input.host.id,
+      attachments: [devised.attachment],
+      requestedBy: `install-host`,
+    }),
   );
   saga.register(async (why) => {
     progress.enter(InstallPhase.COMPENSATE);
@@ -202,7 +240,11 @@ async function recordAttachments({ progress, input, via }: Install, saga: Saga, 
 }
 
 /** setupNetworks with the confirm loop; a host that rolled back ends the install `rolled-back`. */
-async function applyUnderConnectivityCheck({ progress, endpoint, input, via }: Install, devised: Devised, options: RequestOptions): Promise<void> {
+async function applyUnderConnectivityCheck(
+  { progress, endpoint, input, via }: Install,
+  devised: Devised,
+  options: RequestOptions,
+): Promise<void> {
   const timeout = input.policy.connectivityTimeoutSeconds;
   progress.enter(InstallPhase.APPLY);
   const requestId = uuid4();
@@ -210,18 +252,33 @@ async function applyUnderConnectivityCheck({ progress, endpoint, input, via }: I
   const applied: SetupNetworksOutcome = await progress.step(
     'setup-networks',
     summary,
-    () => via(applyWithConfirmProfile(timeout), summary).setupNetworksWithConfirm({ endpoint, requestId, networks: devised.networks, bondings: {}, options, connectivityTimeoutSeconds: timeout }),
-    (o) => (o.status === 'applied' ? `applied and confirmed (${o.confirmations} confirmations)` : `host rolled back: code ${o.code} ${o.message}`),
+    () =>
+      via(applyWithConfirmProfile(timeout), summary).setupNetworksWithConfirm({
+        endpoint,
+        requestId,
+        networks: devised.networks,
+        bondings: {},
+        options,
+        connectivityTimeoutSeconds: timeout,
+      }),
+    (o) =>
+      o.status === 'applied' ? `applied and confirmed (${o.confirmations} confirmations)` : `host rolled back: code ${o.code} ${o.message}`,
   );
   if (applied.status === 'rolled-back') {
-    throw new SagaStop(InstallOutcome.ROLLED_BACK, { type: FailureType.CONNECTIVITY_CHECK_FAILED, message: `host rolled back the change (code ${applied.code}: ${applied.message})` });
+    throw new SagaStop(InstallOutcome.ROLLED_BACK, {
+      type: FailureType.CONNECTIVITY_CHECK_FAILED,
+      message: `host rolled back the change (code ${applied.code}: ${applied.message})`,
+    });
   }
 }
 
 async function commit({ progress, endpoint, input, via }: Install, hostCommits: boolean): Promise<void> {
   progress.enter(InstallPhase.COMMIT);
   if (hostCommits) progress.note('commit', 'ok', 'committed by the host (commitOnSuccess)');
-  else await progress.step('commit', 'Host.setSafeNetworkConfig', () => via(agentCall, `Host.setSafeNetworkConfig on ${input.host.name}`).setSafeNetworkConfig(endpoint));
+  else
+    await progress.step('commit', 'Host.setSafeNetworkConfig', () =>
+      via(agentCall, `Host.setSafeNetworkConfig on ${input.host.name}`).setSafeNetworkConfig(endpoint),
+    );
 }
 
 /** Proves the change survives a reboot: fence-reboot through the proxy, then wait for the host to answer again. */
@@ -235,18 +292,27 @@ async function fenceReboot(install: Install): Promise<void> {
   }
   const { proxy, ...powerManagement } = pm;
   const fenceSummary = `Host.fenceNode reboot via ${proxy.name}`;
-  await progress.step('fence-reboot', fenceSummary, () => via(fence, fenceSummary).fenceHost({ proxy: { ...proxy.agent, host: proxy.agent.host }, powerManagement, action: 'reboot' }), (r) =>
-    `power ${r.power}${r.operationStatus ? `, ${r.operationStatus}` : ''}`,
+  await progress.step(
+    'fence-reboot',
+    fenceSummary,
+    () => via(fence, fenceSummary).fenceHost({ proxy: { ...proxy.agent, host: proxy.agent.host }, powerManagement, action: 'reboot' }),
+    (r) => `power ${r.power}${r.operationStatus ? `, ${r.operationStatus}` : ''}`,
   );
   const summary = pingSummary(install);
   const waitSeconds = input.policy.agentWaitSeconds;
   try {
-    await progress.step('wait-agent-after-reboot', summary, () => via(waitForAgentProfile(waitSeconds), `${summary} after the reboot`).waitForAgent({ endpoint, timeoutSeconds: waitSeconds }));
+    await progress.step('wait-agent-after-reboot', summary, () =>
+      via(waitForAgentProfile(waitSeconds), `${summary} after the reboot`).waitForAgent({ endpoint, timeoutSeconds: waitSeconds }),
+    );
   } catch (err) {
     // Still an error, not a stop: the same words, saying where it happened.
     if (isCancellation(err)) throw err;
     const { type, message } = failureOf(err);
-    throw ApplicationFailure.create({ type, message: `${input.host.name} did not come back after the reboot: ${message}`, nonRetryable: true });
+    throw ApplicationFailure.create({
+      type,
+      message: `${input.host.name} did not come back after the reboot: ${message}`,
+      nonRetryable: true,
+    });
   }
 }
 

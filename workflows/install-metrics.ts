@@ -4,7 +4,14 @@
  * (worker/metrics.ts). A sink call adds nothing to the history: replay is unaffected, and the worker does
  * not call the sink while replaying, so an install is counted once however often it is replayed.
  */
-import { proxySinks, workflowInfo, type Next, type WorkflowExecuteInput, type WorkflowInboundCallsInterceptor, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import {
+  proxySinks,
+  workflowInfo,
+  type Next,
+  type WorkflowExecuteInput,
+  type WorkflowInboundCallsInterceptor,
+  type WorkflowInterceptorsFactory,
+} from '@temporalio/workflow';
 import type { InstallHostResult } from '../model/install-host/contract';
 import { INSTALL_ERROR_OUTCOME, type InstallMetricsSinks } from '../model/install-host/metrics-sink';
 

@@ -61,7 +61,9 @@ export class InstallProgress {
   }
 
   private publish(): void {
-    const lines = this.steps.map((s) => `| ${s.name} | ${s.status} | ${s.durationMs ?? ''} | ${s.summary.replace(/\|/g, '\\|').slice(0, 200)} |`);
+    const lines = this.steps.map(
+      (s) => `| ${s.name} | ${s.status} | ${s.durationMs ?? ''} | ${s.summary.replace(/\|/g, '\\|').slice(0, 200)} |`,
+    );
     setCurrentDetails([`**Phase:** ${this.phaseNow}`, '', '| step | status | ms | summary |', '|---|---|---|---|', ...lines].join('\n'));
   }
 }

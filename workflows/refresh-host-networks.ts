@@ -44,7 +44,8 @@ export async function refreshHostNetworks(request: RefreshHostNetworksRequest): 
     if (err instanceof HostReportError) {
       return { ...emptyResult(input), outcome: RefreshOutcome.REPORT_REFUSED, problems: err.issues };
     }
-    if (err instanceof RefreshPreconditionError) throw ApplicationFailure.create({ type: FailureType.INVALID_INPUT, message: err.message, nonRetryable: true });
+    if (err instanceof RefreshPreconditionError)
+      throw ApplicationFailure.create({ type: FailureType.INVALID_INPUT, message: err.message, nonRetryable: true });
     throw err;
   }
 
@@ -54,7 +55,12 @@ export async function refreshHostNetworks(request: RefreshHostNetworksRequest): 
     attachmentChanges: decided.attachmentChanges,
     requestedBy: `refresh:${workflowInfo().workflowId}`,
   });
-  const sync = hostSyncReport({ networks: context.networks, clusterNetworks: context.clusterNetworks, attachments, reported: decided.reportedInterfaces });
+  const sync = hostSyncReport({
+    networks: context.networks,
+    clusterNetworks: context.clusterNetworks,
+    attachments,
+    reported: decided.reportedInterfaces,
+  });
   upsertSearchAttributes([
     { key: NetworkSyncKey, value: sync.state },
     { key: HostNetworkStatusKey, value: decided.compliance.status },
@@ -90,5 +96,10 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || what}: ${i.message}`);
-  throw ApplicationFailure.create({ type: FailureType.INVALID_INPUT, message: `${what} is invalid: ${issues.join('; ')}`, nonRetryable: true, details: issues });
+  throw ApplicationFailure.create({
+    type: FailureType.INVALID_INPUT,
+    message: `${what} is invalid: ${issues.join('; ')}`,
+    nonRetryable: true,
+    details: issues,
+  });
 }

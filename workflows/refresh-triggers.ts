@@ -40,7 +40,10 @@ export interface QueuedRefresh {
  */
 export async function requestRefresh(hostId: string, reason: RefreshReason): Promise<QueuedRefresh> {
   const changeId = `${reason}-${uuid4()}`;
-  const change: HostNetworkChange = { kind: HostNetworkChangeKind.REFRESH, request: { version: REFRESH_CONTRACT_VERSION, hostId, reason, skipManagementNetwork: false } };
+  const change: HostNetworkChange = {
+    kind: HostNetworkChangeKind.REFRESH,
+    request: { version: REFRESH_CONTRACT_VERSION, hostId, reason, skipManagementNetwork: false },
+  };
   const entityId = hostNetworksWorkflowId(hostId);
   for (let attempt = 0; ; attempt += 1) {
     try {

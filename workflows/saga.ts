@@ -66,7 +66,11 @@ export class Saga {
   }
 
   /** Runs and forgets every registered compensation, newest first, none of them cancellable. */
-  async compensate(why: SagaFailure | null, failureOf: (err: unknown) => SagaFailure, rethrow: (err: unknown) => boolean): Promise<CompensationReport | null> {
+  async compensate(
+    why: SagaFailure | null,
+    failureOf: (err: unknown) => SagaFailure,
+    rethrow: (err: unknown) => boolean,
+  ): Promise<CompensationReport | null> {
     if (!this.undo.length) return null;
     const failures: SagaFailure[] = [];
     await CancellationScope.nonCancellable(async () => {
@@ -91,7 +95,10 @@ export class Saga {
  * succeed. Throws only a cancellation (after compensating), or a failed compensation where
  * `recordsFailedCompensation` says so.
  */
-export async function runSaga<Outcome extends string>(body: (saga: Saga) => Promise<Outcome>, options: SagaOptions<Outcome>): Promise<SagaEnd<Outcome>> {
+export async function runSaga<Outcome extends string>(
+  body: (saga: Saga) => Promise<Outcome>,
+  options: SagaOptions<Outcome>,
+): Promise<SagaEnd<Outcome>> {
   const saga = new Saga();
   let outcome: Outcome;
   let failure: SagaFailure | null;

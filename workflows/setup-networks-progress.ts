@@ -54,7 +54,12 @@ export class SetupNetworksProgress {
       throw err;
     } finally {
       record.durationMs = Date.now() - started;
-      log.info(`step ${name} ${record.status}`, { hostId: this.hostId, step: name, durationMs: record.durationMs, summary: record.summary });
+      log.info(`step ${name} ${record.status}`, {
+        hostId: this.hostId,
+        step: name,
+        durationMs: record.durationMs,
+        summary: record.summary,
+      });
       this.publish();
     }
   }
@@ -66,7 +71,13 @@ export class SetupNetworksProgress {
   }
 
   private publish(): void {
-    const lines = this.steps.map((s) => `| ${s.name} | ${s.status} | ${s.durationMs ?? ''} | ${s.summary.replace(/\|/g, '\\|').slice(0, 200)} |`);
-    setCurrentDetails([`**Host:** ${this.hostId} **Phase:** ${this.phaseNow}`, '', '| step | status | ms | summary |', '|---|---|---|---|', ...lines].join('\n'));
+    const lines = this.steps.map(
+      (s) => `| ${s.name} | ${s.status} | ${s.durationMs ?? ''} | ${s.summary.replace(/\|/g, '\\|').slice(0, 200)} |`,
+    );
+    setCurrentDetails(
+      [`**Host:** ${this.hostId} **Phase:** ${this.phaseNow}`, '', '| step | status | ms | summary |', '|---|---|---|---|', ...lines].join(
+        '\n',
+      ),
+    );
   }
 }

@@ -51,7 +51,10 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
     dhcpClients: () => dhcp.clients(),
     foreignDhcpClients: async () => foreignDhcpClients(target, await dhcp.ourPids()),
     async stopForeignDhcpClient(client) {
-      log.info({ pid: client.pid, dev: client.dev, family: client.family }, 'taking the device over: stopping the DHCP client the OS runs on it');
+      log.info(
+        { pid: client.pid, dev: client.dev, family: client.family },
+        'taking the device over: stopping the DHCP client the OS runs on it',
+      );
       await stopPid(client.pid, { timeoutMs: 3_000 });
     },
     waitForDhcpLease: (dev, family, timeoutMs) => dhcp.waitForLease(dev, family, timeoutMs),

@@ -22,7 +22,12 @@ const STATUS_EXIT = { ON: 0, OFF: 2 } as const;
 export function stderrTail(stderr: string, secret: string, maxLines = 5, maxChars = 1_000): string {
   let text = stderr;
   if (secret) text = text.split(secret).join('****');
-  const tail = text.trimEnd().split('\n').filter((l) => l.trim() !== '').slice(-maxLines).join('\n');
+  const tail = text
+    .trimEnd()
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-maxLines)
+    .join('\n');
   return tail.length > maxChars ? tail.slice(-maxChars) : tail;
 }
 

@@ -69,7 +69,9 @@ export class FenceOptionPolicies {
     const cached = this.#cache.get(path);
     if (cached?.identity === identity) return cached.policy;
     this.reads += 1;
-    const policy = readFenceAgentMetadataXml(path, agent, this.#timeoutMs).then((xml) => fenceOptionPolicy(parseFenceAgentMetadata(agent, xml)));
+    const policy = readFenceAgentMetadataXml(path, agent, this.#timeoutMs).then((xml) =>
+      fenceOptionPolicy(parseFenceAgentMetadata(agent, xml)),
+    );
     this.#cache.set(path, { identity, policy });
     // A failed read is not kept: the next request tries again.
     policy.catch(() => {

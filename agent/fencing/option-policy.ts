@@ -45,7 +45,9 @@ function spelling(key: string): string {
 
 /** Every way a parameter can be named: its name, its long option, its getopt letter, the name it replaces. */
 function spellingsOf(parameter: FenceAgentParameter): string[] {
-  return [parameter.name, parameter.long, parameter.short ? `-${parameter.short}` : null, parameter.obsoletes].filter((s): s is string => s !== null).map(spelling);
+  return [parameter.name, parameter.long, parameter.short ? `-${parameter.short}` : null, parameter.obsoletes]
+    .filter((s): s is string => s !== null)
+    .map(spelling);
 }
 
 function refusalOfParameter(parameter: FenceAgentParameter): FenceOptionRefusal | null {
@@ -57,7 +59,8 @@ function refusalOfParameter(parameter: FenceAgentParameter): FenceOptionRefusal 
   if (parameter.placeholder && PROGRAM_PLACEHOLDER.test(parameter.placeholder)) return FenceOptionRefusal.RUNS_PROGRAM;
   if (PROGRAM_DESCRIPTION.test(parameter.shortdesc)) return FenceOptionRefusal.RUNS_PROGRAM;
   const replacedBy = REPLACED_BY.exec(parameter.shortdesc)?.[1]?.split('/').filter(Boolean) ?? [];
-  if (replacedBy.some((name) => name.length > 2 && staticFenceOptionRefusal(name) === FenceOptionRefusal.RESERVED)) return FenceOptionRefusal.RESERVED;
+  if (replacedBy.some((name) => name.length > 2 && staticFenceOptionRefusal(name) === FenceOptionRefusal.RESERVED))
+    return FenceOptionRefusal.RESERVED;
   return null;
 }
 
@@ -74,7 +77,9 @@ export function fenceOptionPolicy(metadata: FenceAgentMetadata): FenceOptionPoli
   const groups = new Set(groupOf.values());
   for (const group of groups) {
     const refusals = group.members.map(refusalOfParameter);
-    group.refusal = refusals.includes(FenceOptionRefusal.RESERVED) ? FenceOptionRefusal.RESERVED : refusals.find((r) => r !== null) ?? null;
+    group.refusal = refusals.includes(FenceOptionRefusal.RESERVED)
+      ? FenceOptionRefusal.RESERVED
+      : (refusals.find((r) => r !== null) ?? null);
   }
   // The name to write for each spelling: a parameter's own name first, then its other spellings.
   const nameOf = new Map<string, string>();
@@ -89,7 +94,8 @@ export function fenceOptionPolicy(metadata: FenceAgentMetadata): FenceOptionPoli
 
   const lineOf = (item: FenceOptionItem): string => {
     const found = lookup(item.key);
-    if (!found) throw new FenceOptionRefusedError(item.position, item.key, FenceOptionRefusal.UNKNOWN, `not a parameter of ${metadata.agent}`);
+    if (!found)
+      throw new FenceOptionRefusedError(item.position, item.key, FenceOptionRefusal.UNKNOWN, `not a parameter of ${metadata.agent}`);
     if (found.group.refusal) throw new FenceOptionRefusedError(item.position, item.key, found.group.refusal);
     return item.value === null ? found.name : `${found.name}=${item.value}`;
   };

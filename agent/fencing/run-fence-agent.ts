@@ -91,7 +91,11 @@ export async function runFenceAgent(request: FenceRequest, options: FenceAgentRu
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
       // fence-agents import a module Python 3.11 deprecates; the warning would bury the agent's own message.
-      env: { ...process.env, PATH: `/usr/sbin:/usr/bin:/sbin:/bin${process.env.PATH ? `:${process.env.PATH}` : ''}`, PYTHONWARNINGS: 'ignore::DeprecationWarning' },
+      env: {
+        ...process.env,
+        PATH: `/usr/sbin:/usr/bin:/sbin:/bin${process.env.PATH ? `:${process.env.PATH}` : ''}`,
+        PYTHONWARNINGS: 'ignore::DeprecationWarning',
+      },
     });
     let stdout = '';
     let stderr = '';

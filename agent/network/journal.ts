@@ -75,7 +75,10 @@ export function readJournal(file: string): JournalRecord[] {
     throw err;
   }
   const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-  return complete.split('\n').filter(Boolean).map((line) => JSON.parse(line) as JournalRecord);
+  return complete
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as JournalRecord);
 }
 
 function chmodIfExists(file: string, mode: number): void {

@@ -26,7 +26,13 @@ import { SetupNetworksParams } from '../../model/vdsm/setup-networks';
 import type { ForeignDhcpClient, NetworkBackend } from '../backend/backend';
 import { DhcpLeaseTimeoutError } from '../backend/errors';
 import type { ConfigStore } from '../persistence/config-store';
-import { TransactionPhase, type PendingTransaction, type PendingTransactionStore, type RestorePoint, type TransactionOutcome } from '../persistence/pending-transaction';
+import {
+  TransactionPhase,
+  type PendingTransaction,
+  type PendingTransactionStore,
+  type RestorePoint,
+  type TransactionOutcome,
+} from '../persistence/pending-transaction';
 import type { ConnectivityCheck } from './connectivity';
 import type { DhcpRegistry } from './dhcp-registry';
 import type { Journal } from './journal';
@@ -93,7 +99,12 @@ export class NetworkService {
       await backend.apply(plan);
       await this.deps.dhcp.record(plan);
       config.saveRunning(safe);
-      journal.write({ kind: 'restore', ops: plan.ops.length, outcome: 'ok', detail: `safe networks: ${Object.keys(safe.networks).join(', ') || 'none'}` });
+      journal.write({
+        kind: 'restore',
+        ops: plan.ops.length,
+        outcome: 'ok',
+        detail: `safe networks: ${Object.keys(safe.networks).join(', ') || 'none'}`,
+      });
       log.info({ ops: plan.ops.length, networks: Object.keys(safe.networks) }, 'restored the safe network configuration');
       return { ops: plan.ops.length };
     })) as { ops: number };
@@ -115,7 +126,12 @@ export class NetworkService {
     if (record === null) return;
     transactions.remove();
     if (record.phase === TransactionPhase.FINISHED) return;
-    journal.write({ kind: 'recover-discard', requestId: record.requestId, outcome: 'ok', detail: `left ${record.phase} by the previous boot; the safe-config restore decided the host's state` });
+    journal.write({
+      kind: 'recover-discard',
+      requestId: record.requestId,
+      outcome: 'ok',
+      detail: `left ${record.phase} by the previous boot; the safe-config restore decided the host's state`,
+    });
     log.warn({ requestId: record.requestId, phase: record.phase }, 'discarded a network change the previous boot left unfinished');
   }
 
@@ -199,19 +215,34 @@ export class NetworkService {
     const plan = planChanges(current, desired, runningDhcp);
     const takenOver = await this.foreignDhcpClientsOn(desired);
     // A rollback gives the devices DHCP again (from our client) if the OS ran one there before.
-    const restorePoint: RestorePoint = { kernel: current, dhcp: [...runningDhcp, ...takenOver.map((c) => dhcpSpecOf(c, current))], config: running, scope: scopeOf(desired, plan) };
+    const restorePoint: RestorePoint = {
+      kernel: current,
+      dhcp: [...runningDhcp, ...takenOver.map((c) => dhcpSpecOf(c, current))],
+      config: running,
+      scope: scopeOf(desired, plan),
+    };
     const { connectivityCheck, connectivityTimeoutSeconds, commitOnSuccess } = request.options;
     // Durable before the first change (taking the devices over is one): a killed agent undoes it at restart.
-    const txn = this.begin({ requestId: id, connectivityCheck, timeoutMs: connectivityTimeoutSeconds * 1000, commitOnSuccess, restorePoint });
+    const txn = this.begin({
+      requestId: id,
+      connectivityCheck,
+      timeoutMs: connectivityTimeoutSeconds * 1000,
+      commitOnSuccess,
+      restorePoint,
+    });
     await this.pause(PausePoint.BEFORE_APPLY);
-    log.info({ requestId: id, ops: plan.ops.length, networks: Object.keys(request.networks), bonds: Object.keys(request.bonds) }, 'applying setupNetworks');
+    log.info(
+      { requestId: id, ops: plan.ops.length, networks: Object.keys(request.networks), bonds: Object.keys(request.bonds) },
+      'applying setupNetworks',
+    );
 
     try {
       await this.takeOver(takenOver);
       await backend.apply(plan, this.deps.pause ? { midBatch: () => this.pause(PausePoint.MID_BATCH) } : undefined);
       await this.deps.dhcp.record(plan);
       const problems = verifyState(await backend.read(), desired);
-      if (problems.length) throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `the host did not take the configuration: ${problems.join('; ')}`);
+      if (problems.length)
+        throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `the host did not take the configuration: ${problems.join('; ')}`);
       if (request.blockingDhcp.length) {
         await this.pause(PausePoint.AWAITING_LEASES);
         // Still inside the apply: a lease that does not come fails the request and rolls it back like any
@@ -222,7 +253,12 @@ export class NetworkService {
     } catch (err) {
       journal.write({ kind: 'apply', requestId: id, ops: plan.ops.length, outcome: 'failed', detail: errorText(err) });
       await this.rollback(restorePoint, id, `apply failed: ${errorText(err)}`);
-      throw this.failed(id, err instanceof VdsmError ? err : new VdsmError(JsonRpcCode.INTERNAL_ERROR, `setupNetworks failed and was rolled back: ${errorText(err)}`));
+      throw this.failed(
+        id,
+        err instanceof VdsmError
+          ? err
+          : new VdsmError(JsonRpcCode.INTERNAL_ERROR, `setupNetworks failed and was rolled back: ${errorText(err)}`),
+      );
     }
 
     if (!connectivityCheck) {
@@ -246,24 +282,42 @@ export class NetworkService {
     const { journal, log } = this.deps;
     const id = txn.requestId;
     this.netConfigDirty = true;
-    log.warn({ requestId: id, phase: txn.phase, deadline: txn.deadline === null ? null : new Date(txn.deadline).toISOString() }, 'finishing a network change the previous agent process left unfinished');
+    log.warn(
+      { requestId: id, phase: txn.phase, deadline: txn.deadline === null ? null : new Date(txn.deadline).toISOString() },
+      'finishing a network change the previous agent process left unfinished',
+    );
     switch (txn.phase) {
       case TransactionPhase.APPLYING:
         await this.rollback(txn.restorePoint, id, 'the agent stopped during the apply', 'recover-rollback');
-        throw this.failed(id, new VdsmError(JsonRpcCode.INTERNAL_ERROR, 'setupNetworks failed and was rolled back: the agent stopped during the apply'));
+        throw this.failed(
+          id,
+          new VdsmError(JsonRpcCode.INTERNAL_ERROR, 'setupNetworks failed and was rolled back: the agent stopped during the apply'),
+        );
       case TransactionPhase.AWAITING_CONFIRMATION: {
         const deadline = txn.deadline ?? 0;
         const passed = Date.now() >= deadline;
         if (passed || !(await this.confirmedBefore(deadline))) {
-          const why = passed ? 'the deadline passed while the agent was down' : 'no confirmation before the deadline after an agent restart';
+          const why = passed
+            ? 'the deadline passed while the agent was down'
+            : 'no confirmation before the deadline after an agent restart';
           await this.rollback(txn.restorePoint, id, `connectivity check failed: ${why}`, 'recover-rollback');
           throw this.failed(id, new VdsmError(VdsmCode.LOST_CONNECTION, 'connectivity check failed'));
         }
-        journal.write({ kind: 'recover-keep', requestId: id, outcome: 'ok', detail: 'confirmed after an agent restart, before the deadline' });
+        journal.write({
+          kind: 'recover-keep',
+          requestId: id,
+          outcome: 'ok',
+          detail: 'confirmed after an agent restart, before the deadline',
+        });
         return this.keep(txn);
       }
       case TransactionPhase.CONFIRMED:
-        journal.write({ kind: 'recover-keep', requestId: id, outcome: 'ok', detail: `confirmed before the agent stopped${txn.commitOnSuccess ? '; committing now' : ''}` });
+        journal.write({
+          kind: 'recover-keep',
+          requestId: id,
+          outcome: 'ok',
+          detail: `confirmed before the agent stopped${txn.commitOnSuccess ? '; committing now' : ''}`,
+        });
         return this.keep(txn);
     }
   }
@@ -278,7 +332,13 @@ export class NetworkService {
   }
 
   private begin(fields: Omit<PendingTransaction, 'version' | 'phase' | 'startedAt' | 'deadline'>): PendingTransaction {
-    const txn: PendingTransaction = { version: 1, phase: TransactionPhase.APPLYING, startedAt: new Date().toISOString(), deadline: null, ...fields };
+    const txn: PendingTransaction = {
+      version: 1,
+      phase: TransactionPhase.APPLYING,
+      startedAt: new Date().toISOString(),
+      deadline: null,
+      ...fields,
+    };
     this.deps.transactions.save(txn);
     return txn;
   }
@@ -301,7 +361,10 @@ export class NetworkService {
         await this.deps.backend.waitForDhcpLease(dev, family, Math.max(0, deadline - Date.now()));
       } catch (err) {
         if (!(err instanceof DhcpLeaseTimeoutError)) throw err;
-        throw new VdsmError(VdsmCode.FAILED_IFUP, `network ${network}: no DHCPv${family} lease on ${dev} within ${timeoutMs / 1000} s (blockingdhcp)`);
+        throw new VdsmError(
+          VdsmCode.FAILED_IFUP,
+          `network ${network}: no DHCPv${family} lease on ${dev} within ${timeoutMs / 1000} s (blockingdhcp)`,
+        );
       }
     }
   }
@@ -314,7 +377,13 @@ export class NetworkService {
 
   /** The transaction is over: its outcome replaces it on disk, for retries of its id after a restart. */
   private finish(id: RequestId, outcome: TransactionOutcome): void {
-    this.deps.transactions.save({ version: 1, requestId: id, phase: TransactionPhase.FINISHED, finishedAt: new Date().toISOString(), outcome });
+    this.deps.transactions.save({
+      version: 1,
+      requestId: id,
+      phase: TransactionPhase.FINISHED,
+      finishedAt: new Date().toISOString(),
+      outcome,
+    });
   }
 
   private async pause(point: PausePoint): Promise<void> {
@@ -331,7 +400,12 @@ export class NetworkService {
    * Puts the scope of `point` back as it was. A failure leaves the pending transaction in place, so the next
    * start of the agent in this boot tries again.
    */
-  private async rollback(point: RestorePoint, id: RequestId, why: string, kind: 'rollback' | 'recover-rollback' = 'rollback'): Promise<void> {
+  private async rollback(
+    point: RestorePoint,
+    id: RequestId,
+    why: string,
+    kind: 'rollback' | 'recover-rollback' = 'rollback',
+  ): Promise<void> {
     const { backend, config, journal, log } = this.deps;
     const now = await backend.read();
     const desired = desiredStateFromSnapshot(point.kernel, point.dhcp, point.scope, now);
@@ -377,13 +451,21 @@ export class NetworkService {
 
 /** How a rollback restarts a DHCP client the OS ran on a device the change took over. */
 function dhcpSpecOf(client: ForeignDhcpClient, current: KernelState): DhcpClientSpec {
-  const defaultRoute = current.routes.some((r) => r.dev === client.dev && r.family === client.family && r.table === MAIN_TABLE && r.dst === 'default');
+  const defaultRoute = current.routes.some(
+    (r) => r.dev === client.dev && r.family === client.family && r.table === MAIN_TABLE && r.dst === 'default',
+  );
   return { dev: client.dev, family: client.family, table: MAIN_TABLE, defaultRoute, sourceRouting: false };
 }
 
 /** Everything a plan may touch: desired links and owners, links it creates or deletes, tables it edits. */
 function scopeOf(desired: DesiredState, plan: Plan): { links: string[]; tables: number[] } {
-  const links = new Set<string>([...desired.links.map((l) => l.name), ...desired.absentLinks, ...desired.addressOwners, ...desired.routeOwners, ...desired.dhcpOwners]);
+  const links = new Set<string>([
+    ...desired.links.map((l) => l.name),
+    ...desired.absentLinks,
+    ...desired.addressOwners,
+    ...desired.routeOwners,
+    ...desired.dhcpOwners,
+  ]);
   const tables = new Set<number>(desired.ruleTables);
   for (const op of plan.ops) {
     if ('name' in op) links.add(op.name);
@@ -396,16 +478,22 @@ function scopeOf(desired: DesiredState, plan: Plan): { links: string[]; tables: 
 /** VDSM's restore drops persisted entries whose NICs are gone (a replaced card, a removed VF). */
 function withoutMissingNics(safe: RunningConfig, current: KernelState, log: Logger): RunningConfig {
   const nic = (name: string) => current.links.some((l) => l.name === name && l.kind === 'nic');
-  const bonds = Object.fromEntries(Object.entries(safe.bonds).filter(([name, bond]) => {
-    const ok = bond.nics.every(nic);
-    if (!ok) log.warn({ bond: name, nics: bond.nics }, 'not restoring bond: a slave NIC is missing');
-    return ok;
-  }));
-  const networks = Object.fromEntries(Object.entries(safe.networks).filter(([name, net]) => {
-    const ok = (net.nic === undefined || nic(net.nic)) && (net.bonding === undefined || ownEntry(bonds, net.bonding) !== undefined || current.links.some((l) => l.name === net.bonding));
-    if (!ok) log.warn({ network: name, nic: net.nic, bonding: net.bonding }, 'not restoring network: its device is missing');
-    return ok;
-  }));
+  const bonds = Object.fromEntries(
+    Object.entries(safe.bonds).filter(([name, bond]) => {
+      const ok = bond.nics.every(nic);
+      if (!ok) log.warn({ bond: name, nics: bond.nics }, 'not restoring bond: a slave NIC is missing');
+      return ok;
+    }),
+  );
+  const networks = Object.fromEntries(
+    Object.entries(safe.networks).filter(([name, net]) => {
+      const ok =
+        (net.nic === undefined || nic(net.nic)) &&
+        (net.bonding === undefined || ownEntry(bonds, net.bonding) !== undefined || current.links.some((l) => l.name === net.bonding));
+      if (!ok) log.warn({ network: name, nic: net.nic, bonding: net.bonding }, 'not restoring network: its device is missing');
+      return ok;
+    }),
+  );
   return { networks, bonds };
 }
 
@@ -416,7 +504,9 @@ function withoutMissingNics(safe: RunningConfig, current: KernelState, log: Logg
 function presentPart(running: RunningConfig, current: KernelState): RunningConfig {
   const exists = (name: string) => current.links.some((l) => l.name === name);
   const networks = Object.fromEntries(
-    Object.entries(running.networks).filter(([name, net]) => (net.bridged ? exists(name) : net.vlan !== undefined ? exists(southboundOf(net) ?? '') : false)),
+    Object.entries(running.networks).filter(([name, net]) =>
+      net.bridged ? exists(name) : net.vlan !== undefined ? exists(southboundOf(net) ?? '') : false,
+    ),
   );
   const bonds = Object.fromEntries(Object.entries(running.bonds).filter(([name]) => exists(name)));
   return { networks, bonds };
@@ -434,4 +524,3 @@ function unwrap(outcome: Outcome): unknown {
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
-

@@ -6,7 +6,20 @@
  * or the new safe config, never a mix.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { ensurePrivateSubdirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../lib/private-dir';
 import { RunningConfigSchema, NetworkConfigSchema, BondConfigSchema } from '../../model/network/config-schema';
@@ -75,7 +88,9 @@ export class ConfigStore {
       const path = join(dir, sub);
       if (!existsSync(path)) return {};
       const out: Record<string, T> = {};
-      for (const file of readdirSync(path).filter((f) => f.endsWith('.json')).sort()) {
+      for (const file of readdirSync(path)
+        .filter((f) => f.endsWith('.json'))
+        .sort()) {
         try {
           out[file.slice(0, -5)] = schema.parse(JSON.parse(readFileSync(join(path, file), 'utf8')));
         } catch (err) {
@@ -90,7 +105,10 @@ export class ConfigStore {
   /** Promotes `config` to the safe config atomically (VDSM `_atomic_copytree`). */
   persistSafe(config: RunningConfig): void {
     const generation = join(this.persistenceDir, `netconf.${randomBytes(6).toString('hex')}`);
-    for (const [sub, entries] of [['nets', config.networks], ['bonds', config.bonds]] as const) {
+    for (const [sub, entries] of [
+      ['nets', config.networks],
+      ['bonds', config.bonds],
+    ] as const) {
       mkdirSync(join(generation, sub), { recursive: true, mode: PRIVATE_DIR_MODE });
       for (const [name, value] of Object.entries(entries)) {
         const file = join(generation, sub, `${name}.json`);

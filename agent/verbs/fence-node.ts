@@ -40,9 +40,7 @@ const SingleLine = z.string().refine((v) => !/[\r\n\0]/.test(v), { message: 'mus
  * An optional VDSM boolean. The engine sends `""` for a flag it leaves unset (its fence command always passes
  * `secure` as `""`), so `""` and `null` mean "not given", like a missing key.
  */
-const OptionalFlag = z
-  .union([z.union([z.literal(''), z.null(), z.undefined()]).transform(() => undefined), VdsmBoolean])
-  .optional();
+const OptionalFlag = z.union([z.union([z.literal(''), z.null(), z.undefined()]).transform(() => undefined), VdsmBoolean]).optional();
 
 const FencingPolicySchema = z
   .object({
@@ -64,8 +62,14 @@ export const FenceNodeParamsSchema = z.object({
   password: SingleLine,
   action: z.enum(FenceAction),
   secure: OptionalFlag.transform((v) => v ?? false),
-  options: z.union([z.string(), z.null()]).optional().transform((v) => v ?? ''),
-  policy: z.union([FencingPolicySchema, z.null()]).optional().transform((v) => v ?? null),
+  options: z
+    .union([z.string(), z.null()])
+    .optional()
+    .transform((v) => v ?? ''),
+  policy: z
+    .union([FencingPolicySchema, z.null()])
+    .optional()
+    .transform((v) => v ?? null),
 });
 export type FenceNodeParams = z.infer<typeof FenceNodeParamsSchema>;
 
@@ -99,10 +103,13 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
     handler: async (params, ctx) => {
       const request = parseFenceNodeParams(params);
       const requestLog = log.child({ requestId: ctx.requestId, flowId: ctx.flowId });
-      if (request.policy) requestLog.info({ agent: request.agent, action: request.action }, 'fencing policy given; nothing here can skip fencing');
+      if (request.policy)
+        requestLog.info({ agent: request.agent, action: request.action }, 'fencing policy given; nothing here can skip fencing');
       const result = await fence(request, { fenceAgentDir, timeoutMs, log: requestLog, policies });
       // VDSM filters the reply to these two keys.
-      return result.operationStatus === undefined ? { power: result.power } : { power: result.power, operationStatus: result.operationStatus };
+      return result.operationStatus === undefined
+        ? { power: result.power }
+        : { power: result.power, operationStatus: result.operationStatus };
     },
   };
 }

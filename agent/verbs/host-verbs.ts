@@ -31,7 +31,16 @@ const GetRouteParams = z.object({ ip: z.string().refine(isIP, 'must be an IPv4 o
 export function createHostVerbs(deps: HostVerbDeps): VerbDefinition[] {
   async function networkCapabilities() {
     const [kernel, clients, nameservers] = await Promise.all([deps.backend.read(), deps.backend.dhcpClients(), deps.backend.nameservers()]);
-    return { kernel, caps: reportNetworkCapabilities({ kernel, running: deps.running(), dhcp: clients, nameservers, netConfigDirty: deps.network.netConfigDirty }) };
+    return {
+      kernel,
+      caps: reportNetworkCapabilities({
+        kernel,
+        running: deps.running(),
+        dhcp: clients,
+        nameservers,
+        netConfigDirty: deps.network.netConfigDirty,
+      }),
+    };
   }
 
   /** The device owning the host-side address of the caller's connection (VDSM's lastClientIface). */
@@ -66,14 +75,23 @@ export function createHostVerbs(deps: HostVerbDeps): VerbDefinition[] {
         const { ip } = GetRouteParams.parse(params);
         const route = await deps.backend.routeTo(ip);
         return route.kind === 'route'
-          ? { reachable: true, device: route.device, ...(route.source ? { source: route.source } : {}), ...(route.gateway ? { gateway: route.gateway } : {}) }
+          ? {
+              reachable: true,
+              device: route.device,
+              ...(route.source ? { source: route.source } : {}),
+              ...(route.gateway ? { gateway: route.gateway } : {}),
+            }
           : { reachable: false, device: null, reason: route.reason };
       },
     },
     {
       method: 'Host.setupNetworks',
       params: ['networks', 'bondings', 'options'],
-      handler: (params, ctx) => deps.network.setupNetworks({ networks: params.networks ?? {}, bondings: params.bondings ?? {}, options: params.options ?? {} }, ctx.requestId),
+      handler: (params, ctx) =>
+        deps.network.setupNetworks(
+          { networks: params.networks ?? {}, bondings: params.bondings ?? {}, options: params.options ?? {} },
+          ctx.requestId,
+        ),
     },
     { method: 'Host.setSafeNetworkConfig', params: [], handler: (_params, ctx) => deps.network.setSafeNetworkConfig(ctx.requestId) },
     {

@@ -54,21 +54,23 @@ export function parseListen(value: string): { host: string; port: number } {
 }
 
 /** What `--config FILE` may set (cli/config-file.ts): every flag but --insecure, which only a flag can ask for. */
-export const AgentConfigFile = z.object({
-  listen: ConfigString,
-  stateDir: ConfigString,
-  runtimeDir: ConfigString,
-  tlsCert: ConfigString,
-  tlsKey: ConfigString,
-  tlsCa: ConfigString,
-  fenceAgentDir: ConfigString,
-  metricsListen: ConfigString,
-  maxConnections: ConfigNumber,
-  maxRequestsInFlight: ConfigNumber,
-  maxBatchSize: ConfigNumber,
-  maxFrameBytes: ConfigNumber,
-  maxOutgoingBytes: ConfigNumber,
-}).partial();
+export const AgentConfigFile = z
+  .object({
+    listen: ConfigString,
+    stateDir: ConfigString,
+    runtimeDir: ConfigString,
+    tlsCert: ConfigString,
+    tlsKey: ConfigString,
+    tlsCa: ConfigString,
+    fenceAgentDir: ConfigString,
+    metricsListen: ConfigString,
+    maxConnections: ConfigNumber,
+    maxRequestsInFlight: ConfigNumber,
+    maxBatchSize: ConfigNumber,
+    maxFrameBytes: ConfigNumber,
+    maxOutgoingBytes: ConfigNumber,
+  })
+  .partial();
 
 export function register(program: Command): void {
   const command = program
@@ -83,25 +85,41 @@ export function register(program: Command): void {
     .option('--insecure', 'plain TCP without client authentication (local development only)')
     .option('--fence-agent-dir <dir>', 'where fence_* agents live', '/usr/sbin')
     .option('--vdsm-compat', 'behave like stock VDSM: only its verbs (hides Host.getRoute), no joining of repeated request ids')
-    .option('--max-connections <n>', `open STOMP connections; one more gets ERROR "Too many connections" (default ${DEFAULT_TRANSPORT_LIMITS.maxConnections})`)
-    .option('--max-requests-in-flight <n>', `JSON-RPC requests running per connection; more get -32000 (default ${DEFAULT_TRANSPORT_LIMITS.maxRequestsInFlight})`)
-    .option('--max-batch-size <n>', `requests in one JSON-RPC batch; a larger batch gets -32001 (default ${DEFAULT_TRANSPORT_LIMITS.maxBatchSize})`)
+    .option(
+      '--max-connections <n>',
+      `open STOMP connections; one more gets ERROR "Too many connections" (default ${DEFAULT_TRANSPORT_LIMITS.maxConnections})`,
+    )
+    .option(
+      '--max-requests-in-flight <n>',
+      `JSON-RPC requests running per connection; more get -32000 (default ${DEFAULT_TRANSPORT_LIMITS.maxRequestsInFlight})`,
+    )
+    .option(
+      '--max-batch-size <n>',
+      `requests in one JSON-RPC batch; a larger batch gets -32001 (default ${DEFAULT_TRANSPORT_LIMITS.maxBatchSize})`,
+    )
     .option('--max-frame-bytes <bytes>', `largest STOMP frame accepted (default ${DEFAULT_TRANSPORT_LIMITS.maxFrameBytes})`)
-    .option('--max-outgoing-bytes <bytes>', `unread output per connection before the peer is dropped (default ${DEFAULT_TRANSPORT_LIMITS.maxOutgoingBytes})`)
+    .option(
+      '--max-outgoing-bytes <bytes>',
+      `unread output per connection before the peer is dropped (default ${DEFAULT_TRANSPORT_LIMITS.maxOutgoingBytes})`,
+    )
     .option('--metrics-listen <[host:]port>', 'serve Prometheus /metrics and /healthz here (host defaults to 127.0.0.1); off unless given')
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseFlags(AgentFlags, raw);
       const tlsGiven = [flags.tlsCert, flags.tlsKey, flags.tlsCa].filter(Boolean).length;
       if (flags.insecure && tlsGiven) throw new UsageError('give either --insecure or --tls-cert/--tls-key/--tls-ca, not both');
-      if (!flags.insecure && tlsGiven !== 3) throw new UsageError('TLS needs all of --tls-cert, --tls-key and --tls-ca (or --insecure for local development)');
+      if (!flags.insecure && tlsGiven !== 3)
+        throw new UsageError('TLS needs all of --tls-cert, --tls-key and --tls-ca (or --insecure for local development)');
       const pause = TestPauseAt.safeParse(process.env[TEST_PAUSE_ENV] || undefined);
-      if (!pause.success) throw new UsageError(`${TEST_PAUSE_ENV}: expected one of ${Object.values(PausePoint).join(', ')} (a test-only setting)`);
+      if (!pause.success)
+        throw new UsageError(`${TEST_PAUSE_ENV}: expected one of ${Object.values(PausePoint).join(', ')} (a test-only setting)`);
       const log = getLogger('agent');
       const agent = await startAgent({
         listen: parseListen(flags.listen),
         stateDir: resolve(flags.stateDir),
         runtimeDir: resolve(flags.runtimeDir),
-        tls: flags.insecure ? 'insecure' : { certFile: resolve(flags.tlsCert ?? ''), keyFile: resolve(flags.tlsKey ?? ''), caFile: resolve(flags.tlsCa ?? '') },
+        tls: flags.insecure
+          ? 'insecure'
+          : { certFile: resolve(flags.tlsCert ?? ''), keyFile: resolve(flags.tlsKey ?? ''), caFile: resolve(flags.tlsCa ?? '') },
         ...(flags.fenceAgentDir ? { fenceAgentDir: flags.fenceAgentDir } : {}),
         compatibility: flags.vdsmCompat ? 'vdsm' : 'hostprov',
         transportLimits: {

@@ -17,7 +17,14 @@ import { cell, formatFields, formatTable, writeJson, writeText } from '../host-n
 import { findAttachment, findHost } from '../host-networking/resolve';
 import { databaseFromFlags, withDatabaseOption, withStore } from '../host-networking/store-session';
 import { collect, DnsServersFlag, parseArgument, PropertiesFlag, QosFlag } from '../host-networking/value-flags';
-import { addAttachmentRequest, Ipv4Flag, Ipv6Flag, removeAttachmentRequest, updateAttachmentRequest, type AttachmentFields } from '../host-networking/attachment-request';
+import {
+  addAttachmentRequest,
+  Ipv4Flag,
+  Ipv6Flag,
+  removeAttachmentRequest,
+  updateAttachmentRequest,
+  type AttachmentFields,
+} from '../host-networking/attachment-request';
 import { connectClient } from '../../lib/temporal/connection';
 import { TASK_QUEUE } from '../../lib/temporal/constants';
 import { HostSetupNetworksOutcome, type HostSetupNetworksResult } from '../../model/host-setup-networks/contract';
@@ -41,7 +48,13 @@ export function describeIpv6(ip: IpConfiguration['ipv6']): string {
 export function formatAttachments(attachments: NetworkAttachment[]): string {
   return formatTable(
     ['NETWORK', 'NIC', 'IPV4', 'IPV6', 'ID'],
-    attachments.map((a) => [a.networkName, a.nicName ?? '(none)', describeIpv4(a.ipConfiguration.ipv4), describeIpv6(a.ipConfiguration.ipv6), a.id]),
+    attachments.map((a) => [
+      a.networkName,
+      a.nicName ?? '(none)',
+      describeIpv4(a.ipConfiguration.ipv4),
+      describeIpv6(a.ipConfiguration.ipv6),
+      a.id,
+    ]),
     'no attachments',
   );
 }
@@ -76,7 +89,12 @@ export const OUTCOME_EXIT_CODES: Record<HostSetupNetworksOutcome, number> = {
 
 const ApplyFlags = z.object({
   rollback: z.boolean().default(true),
-  connectivityTimeout: z.string().regex(/^\d{1,4}$/, 'a whole number of seconds').transform(Number).pipe(z.number().int().min(1).max(3600)).optional(),
+  connectivityTimeout: z
+    .string()
+    .regex(/^\d{1,4}$/, 'a whole number of seconds')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(3600))
+    .optional(),
   commitOnSuccess: z.boolean().default(false),
   taskQueue: z.string().min(1),
   json: z.boolean().default(false),
@@ -96,7 +114,8 @@ const FieldFlags = z.object({
 const AddFlags = FieldFlags.merge(ApplyFlags).extend({ host: z.string().min(1).max(255), network: NetworkRef });
 
 function attachmentFields(flags: z.infer<typeof FieldFlags>): AttachmentFields {
-  if (flags.properties === false && flags.property !== undefined) throw new UsageError('--no-properties and --property contradict each other');
+  if (flags.properties === false && flags.property !== undefined)
+    throw new UsageError('--no-properties and --property contradict each other');
   return {
     ...(flags.nic !== undefined ? { nic: flags.nic } : {}),
     ...(flags.ipv4 ? { ipv4: flags.ipv4 } : {}),
@@ -110,7 +129,11 @@ function attachmentFields(flags: z.infer<typeof FieldFlags>): AttachmentFields {
 }
 
 function applyOptions(flags: z.infer<typeof ApplyFlags>): Partial<HostSetupNetworksOptions> {
-  return { rollbackOnFailure: flags.rollback, commitOnSuccess: flags.commitOnSuccess, ...(flags.connectivityTimeout ? { connectivityTimeoutSeconds: flags.connectivityTimeout } : {}) };
+  return {
+    rollbackOnFailure: flags.rollback,
+    commitOnSuccess: flags.commitOnSuccess,
+    ...(flags.connectivityTimeout ? { connectivityTimeoutSeconds: flags.connectivityTimeout } : {}),
+  };
 }
 
 export function formatSetupResult(result: HostSetupNetworksResult, workflowId: string): string {
@@ -130,9 +153,11 @@ async function send(raw: Record<string, unknown>, flags: z.infer<typeof ApplyFla
   const payloadKeys = payloadKeysFromFlags(raw);
   const { client, close } = await connectClient(temporal, { payloadKeys });
   try {
-    const answer = await requestHostNetworkChange(client, { kind: 'setup-networks', request }, { taskQueue: flags.taskQueue }).catch((err: unknown) => {
-      throw err instanceof HostNetworkChangeRejectedError ? new UsageError(err.message) : err;
-    });
+    const answer = await requestHostNetworkChange(client, { kind: 'setup-networks', request }, { taskQueue: flags.taskQueue }).catch(
+      (err: unknown) => {
+        throw err instanceof HostNetworkChangeRejectedError ? new UsageError(err.message) : err;
+      },
+    );
     if (flags.json) writeJson({ changeId: answer.changeId, workflowId: answer.workflowId, request, result: answer.result });
     else writeText(formatSetupResult(answer.result, answer.workflowId));
     process.exitCode = OUTCOME_EXIT_CODES[answer.result.outcome];
@@ -147,8 +172,8 @@ function fieldOptions(command: Command): Command {
     .option('--ipv4 <none|dhcp|static:ADDR/MASK[,gateway=GW]>', 'IPv4 configuration')
     .option('--ipv6 <none|dhcp|autoconf|dhcp+autoconf|static:ADDR/PREFIX[,gateway=GW]>', 'IPv6 configuration')
     .option('--property <key=value>', 'a custom property (repeatable; the given set replaces the stored one)', collect)
-    .option('--qos <linkshare=N,upperlimit=MBPS,realtime=MBPS|none>', 'QoS override on this host, or none for the network\'s')
-    .option('--dns-servers <ip,ip|none>', 'name servers (sent for the default-route network only), or none for the network\'s');
+    .option('--qos <linkshare=N,upperlimit=MBPS,realtime=MBPS|none>', "QoS override on this host, or none for the network's")
+    .option('--dns-servers <ip,ip|none>', "name servers (sent for the default-route network only), or none for the network's");
 }
 
 function applyOptionFlags(command: Command): Command {
@@ -188,7 +213,9 @@ export function register(program: Command): void {
       else writeText(formatAttachments(list));
     });
 
-  applyOptionFlags(fieldOptions(withDatabaseOption(attachments.command('add').description('Attach a network to a host (one hostSetupNetworks request)'))))
+  applyOptionFlags(
+    fieldOptions(withDatabaseOption(attachments.command('add').description('Attach a network to a host (one hostSetupNetworks request)'))),
+  )
     .requiredOption('--host <host>', 'id or name of the host')
     .requiredOption('--network <network>', 'id or name of the network')
     .action(async (raw: Record<string, unknown>) => {
@@ -198,24 +225,41 @@ export function register(program: Command): void {
       await send(raw, flags, addAttachmentRequest(host.id, flags.network, fields, applyOptions(flags)));
     });
 
-  applyOptionFlags(fieldOptions(withDatabaseOption(attachments.command('update').argument('<id>', 'attachment id').description('Change an attachment; only the given values change (one hostSetupNetworks request)'))))
+  applyOptionFlags(
+    fieldOptions(
+      withDatabaseOption(
+        attachments
+          .command('update')
+          .argument('<id>', 'attachment id')
+          .description('Change an attachment; only the given values change (one hostSetupNetworks request)'),
+      ),
+    ),
+  )
     .option('--no-properties', 'remove every custom property')
     .option('--override-configuration', 'send it even if nothing changed, overwriting what the host has (sync)')
     .action(async (ref: string, raw: Record<string, unknown>) => {
       const flags = parseFlags(FieldFlags.merge(ApplyFlags), raw);
       const id = parseArgument(EntityId, 'id', ref);
       const fields = attachmentFields(flags);
-      if (Object.keys(fields).length === 0) throw new UsageError('nothing to change: give at least one of --nic, --ipv4, --ipv6, --property, --no-properties, --qos, --dns-servers, --override-configuration');
+      if (Object.keys(fields).length === 0)
+        throw new UsageError(
+          'nothing to change: give at least one of --nic, --ipv4, --ipv6, --property, --no-properties, --qos, --dns-servers, --override-configuration',
+        );
       const attachment = await withStore(databaseFromFlags(raw), (store) => findAttachment(store, id));
       await send(raw, flags, updateAttachmentRequest(attachment, fields, applyOptions(flags)));
     });
 
-  applyOptionFlags(withDatabaseOption(attachments.command('remove').argument('<id>', 'attachment id').description('Remove an attachment from its host (one hostSetupNetworks request)'))).action(
-    async (ref: string, raw: Record<string, unknown>) => {
-      const flags = parseFlags(ApplyFlags, raw);
-      const id = parseArgument(EntityId, 'id', ref);
-      const attachment = await withStore(databaseFromFlags(raw), (store) => findAttachment(store, id));
-      await send(raw, flags, removeAttachmentRequest(attachment, applyOptions(flags)));
-    },
-  );
+  applyOptionFlags(
+    withDatabaseOption(
+      attachments
+        .command('remove')
+        .argument('<id>', 'attachment id')
+        .description('Remove an attachment from its host (one hostSetupNetworks request)'),
+    ),
+  ).action(async (ref: string, raw: Record<string, unknown>) => {
+    const flags = parseFlags(ApplyFlags, raw);
+    const id = parseArgument(EntityId, 'id', ref);
+    const attachment = await withStore(databaseFromFlags(raw), (store) => findAttachment(store, id));
+    await send(raw, flags, removeAttachmentRequest(attachment, applyOptions(flags)));
+  });
 }

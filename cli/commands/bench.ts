@@ -49,7 +49,9 @@ const SyncReportFlags = z.object({
 function stopOnSignal(): AbortSignal {
   const controller = new AbortController();
   void waitForStopSignal().then((signal) => {
-    process.stdout.write(`\n${signal}: stopping after the current step and cleaning up (Ctrl-C again exits at once, leaving namespaces behind)...\n`);
+    process.stdout.write(
+      `\n${signal}: stopping after the current step and cleaning up (Ctrl-C again exits at once, leaving namespaces behind)...\n`,
+    );
     controller.abort(new Error(`interrupted by ${signal}`));
   });
   return controller.signal;
@@ -100,7 +102,13 @@ export function register(program: Command): void {
       const flags = parse(StartFlags, raw);
       const reason = await netnsUnavailableReason();
       if (reason) throw new UsageError(`bench start runs agents in network namespaces and cannot run here: ${reason}`);
-      await runStartBench({ outDir: resolve(flags.out), repetitions: flags.repetitions, concurrent: flags.concurrent, note: flags.note, signal: stopOnSignal() });
+      await runStartBench({
+        outDir: resolve(flags.out),
+        repetitions: flags.repetitions,
+        concurrent: flags.concurrent,
+        note: flags.note,
+        signal: stopOnSignal(),
+      });
     });
 
   bench
@@ -113,6 +121,13 @@ export function register(program: Command): void {
     .option('--note <text>', 'a sentence about the conditions of the run, written into the results')
     .action(async (raw: Record<string, unknown>) => {
       const flags = parse(SyncReportFlags, raw);
-      await runSyncReportBench({ outDir: resolve(flags.out), hosts: flags.hosts, attachments: flags.attachments, repetitions: flags.repetitions, note: flags.note, signal: stopOnSignal() });
+      await runSyncReportBench({
+        outDir: resolve(flags.out),
+        hosts: flags.hosts,
+        attachments: flags.attachments,
+        repetitions: flags.repetitions,
+        note: flags.note,
+        signal: stopOnSignal(),
+      });
     });
 }

@@ -23,8 +23,18 @@ import { NetworkRef } from './networks';
 export const ClusterRef = z.string().min(1).max(255);
 
 const Json = z.object({ json: z.boolean().default(false) });
-const CreateFlags = z.object({ id: ExternalId.optional(), name: EntityName, compatibilityVersion: CompatibilityVersion, managementNetwork: NetworkRef, json: z.boolean().default(false) });
-const UpdateFlags = z.object({ name: EntityName.optional(), compatibilityVersion: CompatibilityVersion.optional(), json: z.boolean().default(false) });
+const CreateFlags = z.object({
+  id: ExternalId.optional(),
+  name: EntityName,
+  compatibilityVersion: CompatibilityVersion,
+  managementNetwork: NetworkRef,
+  json: z.boolean().default(false),
+});
+const UpdateFlags = z.object({
+  name: EntityName.optional(),
+  compatibilityVersion: CompatibilityVersion.optional(),
+  json: z.boolean().default(false),
+});
 const RoleChangeFlags = RoleFlags.extend({ json: z.boolean().default(false) });
 
 /** Prints a write: the JSON record, or a headline and every changed field (roles by network name). */
@@ -57,7 +67,7 @@ async function changeCluster(
 const ROLE_OPTIONS = (command: Command, negatable: boolean): Command => {
   const roles: Array<[string, string]> = [
     ['management', `the ${ClusterNetworkRole.MANAGEMENT} role (refused: a cluster has one; use set-management)`],
-    ['default-route', 'holds the hosts\' default route (moves the role from the network that has it)'],
+    ['default-route', "holds the hosts' default route (moves the role from the network that has it)"],
     ['display', 'carries display (console) traffic'],
     ['migration', 'carries VM migration traffic'],
     ['required', 'hosts without it are not operational'],
@@ -76,18 +86,26 @@ export function register(program: Command): void {
     .option('--json', 'print the clusters as JSON')
     .action(async (raw: Record<string, unknown>) => {
       const { json } = parseFlags(Json, raw);
-      const views = await withStore(databaseFromFlags(raw), async (store) => Promise.all((await store.clusters.list()).map((c) => loadClusterView(store, c))));
+      const views = await withStore(databaseFromFlags(raw), async (store) =>
+        Promise.all((await store.clusters.list()).map((c) => loadClusterView(store, c))),
+      );
       if (json) return writeJson(views.map((v) => v.cluster));
       writeText(
         formatTable(
           ['NAME', 'COMPATIBILITY', 'MANAGEMENT', 'NETWORKS', 'ID'],
-          views.map((v) => [v.cluster.name, v.cluster.compatibilityVersion, v.networks.find((n) => n.roles.management)?.networkName ?? '-', String(v.networks.length), v.cluster.id]),
+          views.map((v) => [
+            v.cluster.name,
+            v.cluster.compatibilityVersion,
+            v.networks.find((n) => n.roles.management)?.networkName ?? '-',
+            String(v.networks.length),
+            v.cluster.id,
+          ]),
           'no clusters',
         ),
       );
     });
 
-  withDatabaseOption(clusters.command('get').argument('<cluster>', 'id or name').description('Show a cluster and its networks\' roles'))
+  withDatabaseOption(clusters.command('get').argument('<cluster>', 'id or name').description("Show a cluster and its networks' roles"))
     .option('--json', 'print the cluster and its networks as JSON')
     .action(async (ref: string, raw: Record<string, unknown>) => {
       const { json } = parseFlags(Json, raw);
@@ -97,7 +115,9 @@ export function register(program: Command): void {
       else writeText(formatClusterView(view));
     });
 
-  withDatabaseOption(clusters.command('create').description('Create a cluster; its management network also gets the default route and is required'))
+  withDatabaseOption(
+    clusters.command('create').description('Create a cluster; its management network also gets the default route and is required'),
+  )
     .requiredOption('--name <name>', 'cluster name')
     .requiredOption('--compatibility-version <x.y>', 'cluster compatibility level, e.g. 4.8')
     .requiredOption('--management-network <network>', 'id or name of the network that becomes the management network')
@@ -107,26 +127,45 @@ export function register(program: Command): void {
       const flags = parseFlags(CreateFlags, raw);
       const after = await withStore(databaseFromFlags(raw), async (store) => {
         const management = await findNetwork(store, flags.managementNetwork);
-        const cluster = await store.clusters.create({ name: flags.name, compatibilityVersion: flags.compatibilityVersion, managementNetworkId: management.id, ...(flags.id ? { id: flags.id } : {}) });
+        const cluster = await store.clusters.create({
+          name: flags.name,
+          compatibilityVersion: flags.compatibilityVersion,
+          managementNetworkId: management.id,
+          ...(flags.id ? { id: flags.id } : {}),
+        });
         return loadClusterView(store, cluster);
       });
       report({ action: ChangeAction.CREATED, entity: 'cluster', before: null, after }, flags.json, `created cluster ${after.cluster.name}`);
     });
 
-  withDatabaseOption(clusters.command('update').argument('<cluster>', 'id or name').description('Rename a cluster or change its compatibility level'))
+  withDatabaseOption(
+    clusters.command('update').argument('<cluster>', 'id or name').description('Rename a cluster or change its compatibility level'),
+  )
     .option('--name <name>', 'new name')
     .option('--compatibility-version <x.y>', 'new compatibility level')
     .option('--json', 'print the change as JSON')
     .action(async (ref: string, raw: Record<string, unknown>) => {
       const flags = parseFlags(UpdateFlags, raw);
       const clusterRef = parseArgument(ClusterRef, 'cluster', ref);
-      const patch: ClusterPatch = { ...(flags.name ? { name: flags.name } : {}), ...(flags.compatibilityVersion ? { compatibilityVersion: flags.compatibilityVersion } : {}) };
+      const patch: ClusterPatch = {
+        ...(flags.name ? { name: flags.name } : {}),
+        ...(flags.compatibilityVersion ? { compatibilityVersion: flags.compatibilityVersion } : {}),
+      };
       if (Object.keys(patch).length === 0) throw new UsageError('nothing to change: give --name or --compatibility-version');
       const { before, after } = await changeCluster(raw, clusterRef, (store, id) => store.clusters.update(id, patch));
-      report({ action: ChangeAction.UPDATED, entity: 'cluster', before, after }, flags.json, `updated cluster ${after.cluster.name} (${after.cluster.id})`);
+      report(
+        { action: ChangeAction.UPDATED, entity: 'cluster', before, after },
+        flags.json,
+        `updated cluster ${after.cluster.name} (${after.cluster.id})`,
+      );
     });
 
-  withDatabaseOption(clusters.command('remove').argument('<cluster>', 'id or name').description('Remove a cluster that has no hosts (its network roles go with it)'))
+  withDatabaseOption(
+    clusters
+      .command('remove')
+      .argument('<cluster>', 'id or name')
+      .description('Remove a cluster that has no hosts (its network roles go with it)'),
+  )
     .option('--json', 'print the change as JSON')
     .action(async (ref: string, raw: Record<string, unknown>) => {
       const { json } = parseFlags(Json, raw);
@@ -136,29 +175,52 @@ export function register(program: Command): void {
         await store.clusters.remove(view.cluster.id);
         return view;
       });
-      report({ action: ChangeAction.REMOVED, entity: 'cluster', before, after: null }, json, `removed cluster ${before.cluster.name} (${before.cluster.id})`);
+      report(
+        { action: ChangeAction.REMOVED, entity: 'cluster', before, after: null },
+        json,
+        `removed cluster ${before.cluster.name} (${before.cluster.id})`,
+      );
     });
 
-  ROLE_OPTIONS(withDatabaseOption(clusters.command('attach-network').argument('<cluster>', 'id or name').argument('<network>', 'id or name')), false)
+  ROLE_OPTIONS(
+    withDatabaseOption(clusters.command('attach-network').argument('<cluster>', 'id or name').argument('<network>', 'id or name')),
+    false,
+  )
     .description('Attach a network to a cluster with roles (roles not given are off)')
     .option('--json', 'print the change as JSON')
     .action(async (cref: string, nref: string, raw: Record<string, unknown>) => {
       const flags = parseFlags(RoleChangeFlags, raw);
       const [clusterRef, networkRef] = [parseArgument(ClusterRef, 'cluster', cref), parseArgument(NetworkRef, 'network', nref)];
-      const { before, after } = await changeCluster(raw, clusterRef, async (store, id) => store.clusters.attachNetwork(id, (await findNetwork(store, networkRef)).id, rolesFromFlags(flags)));
-      report({ action: ChangeAction.UPDATED, entity: 'cluster', before, after }, flags.json, `attached network ${networkRef} to cluster ${after.cluster.name}`);
+      const { before, after } = await changeCluster(raw, clusterRef, async (store, id) =>
+        store.clusters.attachNetwork(id, (await findNetwork(store, networkRef)).id, rolesFromFlags(flags)),
+      );
+      report(
+        { action: ChangeAction.UPDATED, entity: 'cluster', before, after },
+        flags.json,
+        `attached network ${networkRef} to cluster ${after.cluster.name}`,
+      );
     });
 
-  ROLE_OPTIONS(withDatabaseOption(clusters.command('update-network').argument('<cluster>', 'id or name').argument('<network>', 'id or name')), true)
+  ROLE_OPTIONS(
+    withDatabaseOption(clusters.command('update-network').argument('<cluster>', 'id or name').argument('<network>', 'id or name')),
+    true,
+  )
     .description('Change the roles of a network of a cluster (roles not given keep their value)')
     .option('--json', 'print the change as JSON')
     .action(async (cref: string, nref: string, raw: Record<string, unknown>) => {
       const flags = parseFlags(RoleChangeFlags, raw);
       const [clusterRef, networkRef] = [parseArgument(ClusterRef, 'cluster', cref), parseArgument(NetworkRef, 'network', nref)];
       const roles = rolesFromFlags(flags);
-      if (Object.keys(roles).length === 0) throw new UsageError('nothing to change: give at least one role flag, e.g. --display or --no-display');
-      const { before, after } = await changeCluster(raw, clusterRef, async (store, id) => store.clusters.updateNetworkRoles(id, (await findNetwork(store, networkRef)).id, roles));
-      report({ action: ChangeAction.UPDATED, entity: 'cluster', before, after }, flags.json, `changed the roles of network ${networkRef} in cluster ${after.cluster.name}`);
+      if (Object.keys(roles).length === 0)
+        throw new UsageError('nothing to change: give at least one role flag, e.g. --display or --no-display');
+      const { before, after } = await changeCluster(raw, clusterRef, async (store, id) =>
+        store.clusters.updateNetworkRoles(id, (await findNetwork(store, networkRef)).id, roles),
+      );
+      report(
+        { action: ChangeAction.UPDATED, entity: 'cluster', before, after },
+        flags.json,
+        `changed the roles of network ${networkRef} in cluster ${after.cluster.name}`,
+      );
     });
 
   withDatabaseOption(clusters.command('detach-network').argument('<cluster>', 'id or name').argument('<network>', 'id or name'))
@@ -167,17 +229,31 @@ export function register(program: Command): void {
     .action(async (cref: string, nref: string, raw: Record<string, unknown>) => {
       const { json } = parseFlags(Json, raw);
       const [clusterRef, networkRef] = [parseArgument(ClusterRef, 'cluster', cref), parseArgument(NetworkRef, 'network', nref)];
-      const { before, after } = await changeCluster(raw, clusterRef, async (store, id) => store.clusters.detachNetwork(id, (await findNetwork(store, networkRef)).id));
-      report({ action: ChangeAction.UPDATED, entity: 'cluster', before, after }, json, `detached network ${networkRef} from cluster ${after.cluster.name}`);
+      const { before, after } = await changeCluster(raw, clusterRef, async (store, id) =>
+        store.clusters.detachNetwork(id, (await findNetwork(store, networkRef)).id),
+      );
+      report(
+        { action: ChangeAction.UPDATED, entity: 'cluster', before, after },
+        json,
+        `detached network ${networkRef} from cluster ${after.cluster.name}`,
+      );
     });
 
-  withDatabaseOption(clusters.command('set-management').argument('<cluster>', 'id or name').argument('<network>', 'id or name of a network of the cluster'))
+  withDatabaseOption(
+    clusters.command('set-management').argument('<cluster>', 'id or name').argument('<network>', 'id or name of a network of the cluster'),
+  )
     .description('Move the management role to another network of the cluster (it becomes required too)')
     .option('--json', 'print the change as JSON')
     .action(async (cref: string, nref: string, raw: Record<string, unknown>) => {
       const { json } = parseFlags(Json, raw);
       const [clusterRef, networkRef] = [parseArgument(ClusterRef, 'cluster', cref), parseArgument(NetworkRef, 'network', nref)];
-      const { before, after } = await changeCluster(raw, clusterRef, async (store, id) => store.clusters.setManagementNetwork(id, (await findNetwork(store, networkRef)).id));
-      report({ action: ChangeAction.UPDATED, entity: 'cluster', before, after }, json, `management network of cluster ${after.cluster.name} is now ${networkRef}`);
+      const { before, after } = await changeCluster(raw, clusterRef, async (store, id) =>
+        store.clusters.setManagementNetwork(id, (await findNetwork(store, networkRef)).id),
+      );
+      report(
+        { action: ChangeAction.UPDATED, entity: 'cluster', before, after },
+        json,
+        `management network of cluster ${after.cluster.name} is now ${networkRef}`,
+      );
     });
 }

@@ -49,9 +49,12 @@ function readToken(path: string): string {
   try {
     token = readFileSync(path, 'utf8').trim();
   } catch (err) {
-    throw new UsageError(`--token-file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file does not exist' : (err as Error).message}`);
+    throw new UsageError(
+      `--token-file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file does not exist' : (err as Error).message}`,
+    );
   }
-  if (!/^[\x21-\x7e]{16,}$/.test(token)) throw new UsageError(`--token-file ${path}: the token must be at least 16 printable characters without spaces`);
+  if (!/^[\x21-\x7e]{16,}$/.test(token))
+    throw new UsageError(`--token-file ${path}: the token must be at least 16 printable characters without spaces`);
   return token;
 }
 
@@ -69,7 +72,9 @@ export function register(program: Command): void {
     .action((raw: Record<string, unknown>) => {
       const flags = NewKeyFlags.parse(raw);
       const secretsDir = resolve(flags.secretsDir);
-      const { id, path } = keysError(() => createPayloadKey(secretsDir, { ...(flags.id ? { id: flags.id } : {}), makePrimary: flags.primary }));
+      const { id, path } = keysError(() =>
+        createPayloadKey(secretsDir, { ...(flags.id ? { id: flags.id } : {}), makePrimary: flags.primary }),
+      );
       const ring = keysError(() => loadPayloadKeys(secretsDir));
       process.stdout.write(`${id}\t${path}\n`);
       process.stdout.write(`primary: ${ring.primaryId}; keys: ${[...ring.keys.keys()].join(', ')}\n`);
@@ -88,21 +93,30 @@ export function register(program: Command): void {
 
   program
     .command('codec-server')
-    .description('Serve the Web UI\'s remote codec endpoint (POST /encode, /decode) with the payload keys')
+    .description("Serve the Web UI's remote codec endpoint (POST /encode, /decode) with the payload keys")
     .option('--secrets-dir <dir>', 'the directory holding payload-keys/', DEFAULT_SECRETS_DIR)
     .option('--ip <address>', 'address to listen on (the browser showing the Web UI must reach it)', '127.0.0.1')
     .option('--port <port>', 'port to listen on', String(DEFAULT_CODEC_PORT))
     .option('--ui-origin <origin>', `origin of the Web UI that may call it; repeat for several (default: ${DEFAULT_UI_ORIGIN})`, collect)
-    .option('--token-file <file>', 'require Authorization: Bearer <the token in this file> (for the temporal CLI\'s --codec-auth)')
+    .option('--token-file <file>', "require Authorization: Bearer <the token in this file> (for the temporal CLI's --codec-auth)")
     .action(async (raw: Record<string, unknown>) => {
       const flags = ServerFlags.parse({ ...raw, uiOrigin: raw.uiOrigin ?? [DEFAULT_UI_ORIGIN] });
       const keys = keysError(() => loadPayloadKeys(resolve(flags.secretsDir)));
       const token = flags.tokenFile ? readToken(flags.tokenFile) : null;
       const { resources, requested } = installStopHandling('codec-server');
       try {
-        const server = await startCodecServer({ keys, host: flags.ip, port: flags.port, allowedOrigins: flags.uiOrigin, token, log: getLogger('codec-server') });
+        const server = await startCodecServer({
+          keys,
+          host: flags.ip,
+          port: flags.port,
+          allowedOrigins: flags.uiOrigin,
+          token,
+          log: getLogger('codec-server'),
+        });
         resources.push('codec server', () => server.close());
-        process.stdout.write(`codec server: ${server.url} (Web UI: --ui-codec-endpoint ${server.url}; temporal CLI: --codec-endpoint ${server.url})\n`);
+        process.stdout.write(
+          `codec server: ${server.url} (Web UI: --ui-codec-endpoint ${server.url}; temporal CLI: --codec-endpoint ${server.url})\n`,
+        );
         await requested;
       } finally {
         await resources.unwind();

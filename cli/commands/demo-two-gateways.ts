@@ -49,7 +49,9 @@ export async function runTwoGatewaysDemo({ dataDir, resources, say }: DemoScenar
   const a = lab.network(LabNetworkId.A);
   const b = lab.network(LabNetworkId.B);
   say('');
-  say(`before: the host as installed (default route via gateway-a), ${b.nic} given ${b.subnet.hostAddress}/${LAB_PREFIX_LENGTH} by hand, no source routing`);
+  say(
+    `before: the host as installed (default route via gateway-a), ${b.nic} given ${b.subnet.hostAddress}/${LAB_PREFIX_LENGTH} by hand, no source routing`,
+  );
   await lab.host.ip(['addr', 'add', `${b.subnet.hostAddress}/${LAB_PREFIX_LENGTH}`, 'dev', b.nic]);
   const before = await lab.probe(LabNetworkId.B, b.subnet.hostAddress);
   say(`  ${describeProbe(before)}`);
@@ -58,7 +60,14 @@ export async function runTwoGatewaysDemo({ dataDir, resources, say }: DemoScenar
   say('');
   say('after: Host.setupNetworks neta (static, default route), netb (static, own gateway), netc (DHCP, own gateway)');
   const answer = await lab.setupNetworks({
-    neta: { nic: a.nic, bridged: 'true', ipaddr: a.subnet.hostAddress, prefix: LAB_PREFIX_LENGTH, gateway: a.subnet.gateway, defaultRoute: true },
+    neta: {
+      nic: a.nic,
+      bridged: 'true',
+      ipaddr: a.subnet.hostAddress,
+      prefix: LAB_PREFIX_LENGTH,
+      gateway: a.subnet.gateway,
+      defaultRoute: true,
+    },
     netb: { nic: b.nic, bridged: 'false', ipaddr: b.subnet.hostAddress, prefix: LAB_PREFIX_LENGTH, gateway: b.subnet.gateway },
     netc: { nic: lab.network(LabNetworkId.C).nic, bridged: 'true', bootproto: 'dhcp' },
   });
@@ -83,7 +92,9 @@ export async function runTwoGatewaysDemo({ dataDir, resources, say }: DemoScenar
   // The lease file, whose change the agent announces, is written just after the routes and rules.
   const announced = (): number => announcements.filter((m) => m === '|net|host_conn|no_id').length;
   for (let waited = 0; announced() === 0 && waited < ANNOUNCE_WAIT_MS; waited += 100) await new Promise((r) => setTimeout(r, 100));
-  say(`  netc leased ${leased}/${LAB_PREFIX_LENGTH}; the agent's DHCP client moved C's table and rules, and the agent sent |net|host_conn|no_id ${announced()} time(s)`);
+  say(
+    `  netc leased ${leased}/${LAB_PREFIX_LENGTH}; the agent's DHCP client moved C's table and rules, and the agent sent |net|host_conn|no_id ${announced()} time(s)`,
+  );
   for (const line of describeSourceRouting(await lab.kernel()).filter((l) => l.includes('netc'))) say(`  ${line}`);
   const renumbered = await lab.probe(LabNetworkId.C, leased);
   say(`  ${describeProbe(renumbered)}`);
@@ -99,27 +110,35 @@ export async function runTwoGatewaysDemo({ dataDir, resources, say }: DemoScenar
 }
 
 function describeNetwork(net: LabNetwork): string {
-  const how = net.id === LabNetworkId.C ? `DHCP from gateway-${net.id} (${net.subnet.cidr})` : `${net.subnet.cidr}, host ${net.subnet.hostAddress}`;
+  const how =
+    net.id === LabNetworkId.C ? `DHCP from gateway-${net.id} (${net.subnet.cidr})` : `${net.subnet.cidr}, host ${net.subnet.hostAddress}`;
   return `network ${net.id.toUpperCase()}: ${net.nic} ── gateway-${net.id} ${net.subnet.gateway} ── client-${net.id} ${net.clientAddress}; ${how}`;
 }
 
 function describeProbe(result: ProbeResult): string {
   const used = gatewaysUsed(result);
-  const via = used.length ? used.map((id) => `gateway-${id} (${result.repliesVia[id].icmp} ICMP, ${result.repliesVia[id].tcp} TCP)`).join(', ') : 'no gateway';
-  const verdict = used.length === 1 && used[0] === result.from && result.ping.received > 0 && result.tcpEchoed ? 'right gateway' : 'WRONG PATH';
+  const via = used.length
+    ? used.map((id) => `gateway-${id} (${result.repliesVia[id].icmp} ICMP, ${result.repliesVia[id].tcp} TCP)`).join(', ')
+    : 'no gateway';
+  const verdict =
+    used.length === 1 && used[0] === result.from && result.ping.received > 0 && result.tcpEchoed ? 'right gateway' : 'WRONG PATH';
   return `client-${result.from} → ${result.target}: ping ${result.ping.received}/${result.ping.sent}, TCP ${result.tcpEchoed ? 'echoed' : 'failed'}; replies left through ${via}: ${verdict}`;
 }
 
 /** The main table's default route, then each source-routing table with its routes and rules, one line each. */
 function describeSourceRouting(kernel: KernelState): string[] {
-  const main = kernel.routes.filter((r) => r.table === MAIN_TABLE && r.dst === 'default').map((r) => `default via ${r.gateway ?? '?'} dev ${r.dev ?? '?'}`);
+  const main = kernel.routes
+    .filter((r) => r.table === MAIN_TABLE && r.dst === 'default')
+    .map((r) => `default via ${r.gateway ?? '?'} dev ${r.dev ?? '?'}`);
   return [`main table: ${main.join('; ') || 'no default route'} (the default-route network's only)`, ...sourceRoutingTables(kernel)];
 }
 
 function sourceRoutingTables(kernel: KernelState): string[] {
   const tables = [...new Set(kernel.rules.map((r) => r.table))].sort((x, y) => x - y);
   return tables.map((table) => {
-    const routes = kernel.routes.filter((r) => r.table === table).map((r) => `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev ?? '?'}`);
+    const routes = kernel.routes
+      .filter((r) => r.table === table)
+      .map((r) => `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev ?? '?'}`);
     const rules = kernel.rules.filter((r) => r.table === table).map((r) => (r.from ? `from ${r.from}` : `to ${r.to ?? ''}`));
     const dev = kernel.routes.find((r) => r.table === table)?.dev ?? '?';
     const named = sourceRouteTableId(dev) === table ? ` (adler32 of ${dev})` : '';

@@ -58,7 +58,8 @@ export function register(program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const { resources, requested } = installStopHandling('demo');
       const parsed = Flags.safeParse(raw);
-      if (!parsed.success) throw new UsageError(`demo: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!parsed.success)
+        throw new UsageError(`demo: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const flags = parsed.data;
       const scenario = SCENARIOS[flags.scenario];
       if (scenario) {
@@ -96,10 +97,13 @@ export function register(program: Command): void {
         await lab.waitForAgents(240_000);
         for (const h of lab.testbed.hosts) {
           const kind = h.kind === 'uml' ? 'full-kernel guest' : 'namespace';
-          say(`  ${h.name}: ${h.address} on ${factoryDeviceName(h.factory.device)} (${h.factory.boot}; ${kind} ${h.namespace}), BMC ${h.bmc.address}:${h.bmc.port}`);
+          say(
+            `  ${h.name}: ${h.address} on ${factoryDeviceName(h.factory.device)} (${h.factory.boot}; ${kind} ${h.namespace}), BMC ${h.bmc.address}:${h.bmc.port}`,
+          );
         }
         const router = lab.testbed.description.router;
-        if (router) say(`  top-of-rack router: ${router.address}, VLAN ${router.vlan} ${router.vlanSubnet} via ${router.vlanGateway} (DHCP)`);
+        if (router)
+          say(`  top-of-rack router: ${router.address}, VLAN ${router.vlan} ${router.vlanSubnet} via ${router.vlanGateway} (DHCP)`);
         say(`  manager address: ${lab.testbed.manager.address}`);
 
         say('starting Temporal (dev server, SQLite, Web UI), the codec server and a worker...');
@@ -108,9 +112,17 @@ export function register(program: Command): void {
         // the codec server.
         createPayloadKey(labDir);
         const payloadKeys = loadPayloadKeys(labDir);
-        const codec = await startCodecServer({ keys: payloadKeys, port: codecPort, allowedOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`], log: getLogger('codec-server') });
+        const codec = await startCodecServer({
+          keys: payloadKeys,
+          port: codecPort,
+          allowedOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+          log: getLogger('codec-server'),
+        });
         resources.push('codec server', () => codec.close());
-        const server = await startDevServer({ dataDir: join(dataDir, 'temporal'), port, httpPort, metricsPort, uiPort, uiCodecEndpoint: codec.url, resources }, log);
+        const server = await startDevServer(
+          { dataDir: join(dataDir, 'temporal'), port, httpPort, metricsPort, uiPort, uiCodecEndpoint: codec.url, resources },
+          log,
+        );
         const temporal = plainConnection(server.address, server.namespace);
         // The lab's references (PKI, BMC passwords) and the payload key live under its directory.
         await startWorker({
@@ -129,7 +141,9 @@ export function register(program: Command): void {
         const { client, close } = await connectClient(temporal, { payloadKeys });
         const request = lab.installRequest(labScenario.target, labScenario.request);
         const mgmt = request.managementNetwork;
-        const definition = mgmt ? ` (VLAN ${mgmt.vlan ?? 'none'}, MTU ${mgmt.mtu}, ${mgmt.vmNetwork ? 'VM network' : 'non-VM network'})` : '';
+        const definition = mgmt
+          ? ` (VLAN ${mgmt.vlan ?? 'none'}, MTU ${mgmt.mtu}, ${mgmt.vmNetwork ? 'VM network' : 'non-VM network'})`
+          : '';
         say(`installing ovirtmgmt${definition} on ${labScenario.target} (fence-reboot through the next host's agent)...`);
         const started = await startOrAttachInstall(client, request);
         const link = webUiLink(server.uiUrl ?? '', server.namespace, started.workflowId, started.runId);

@@ -51,7 +51,10 @@ export function register(program: Command): void {
     .option('--metrics-port <port>', 'Temporal metrics port (default: --temporal-port + 20)')
     .option('--codec-port <port>', 'codec server the Web UI decodes payloads with (default: --ui-port + 1)')
     .option('--no-worker', 'start only the server')
-    .option('--secrets-dir <dir>', 'file: secret references must point inside this directory, payload keys in its payload-keys/ (default: <data-dir>/secrets)')
+    .option(
+      '--secrets-dir <dir>',
+      'file: secret references must point inside this directory, payload keys in its payload-keys/ (default: <data-dir>/secrets)',
+    )
     .option('--secret-env-prefix <prefix>', 'env: secret references must name a variable with this prefix', DEFAULT_SECRET_ENV_PREFIX)
     .action(async (raw: Record<string, unknown>) => {
       const { resources, requested } = installStopHandling('dev');
@@ -90,10 +93,14 @@ export function register(program: Command): void {
         process.stdout.write(
           `hostprov dev stack is up\n  Temporal: ${server.address} (namespace ${server.namespace})\n  Web UI:   ${server.uiUrl}\n  Data:     ${dataDir}\n` +
             `  Codec:    ${codec.url} (payloads encrypted with key ${payloadKeys.primaryId} of ${payloadKeysDir(secretsDir)})\n` +
-            (flags.worker ? `  Secrets:  file: references under ${secretsDir}, env: references ${flags.secretEnvPrefix}*; agents without TLS allowed\n` : '') +
+            (flags.worker
+              ? `  Secrets:  file: references under ${secretsDir}, env: references ${flags.secretEnvPrefix}*; agents without TLS allowed\n`
+              : '') +
             'Press Ctrl-C to stop.\n',
         );
-        const serverExited = new Promise<string>((r) => server.process.once('exit', (code, signal) => r(`temporal server exited (${code ?? signal})`)));
+        const serverExited = new Promise<string>((r) =>
+          server.process.once('exit', (code, signal) => r(`temporal server exited (${code ?? signal})`)),
+        );
         const workerStopped = worker ? worker.done.then(() => 'worker stopped') : new Promise<string>(() => undefined);
         const reason = await Promise.race([requested, serverExited, workerStopped]);
         log.info({ reason }, 'stopping');
@@ -115,7 +122,14 @@ function devPayloadKeys(secretsDir: string, log: Logger): PayloadKeyRing {
 }
 
 /** The codec server for the stack's Web UI, which the browser calls from the UI's origin. */
-async function startDevCodecServer(keys: PayloadKeyRing, ip: string, port: number, uiPort: number, resources: ResourceStack, log: Logger): Promise<RunningCodecServer> {
+async function startDevCodecServer(
+  keys: PayloadKeyRing,
+  ip: string,
+  port: number,
+  uiPort: number,
+  resources: ResourceStack,
+  log: Logger,
+): Promise<RunningCodecServer> {
   const origins = new Set([`http://${hostPort(ip, uiPort)}`]);
   // A UI on loopback is as often opened as localhost.
   if (ip === '127.0.0.1' || ip === '::1' || ip === 'localhost') origins.add(`http://localhost:${uiPort}`);

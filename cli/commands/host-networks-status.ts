@@ -43,9 +43,9 @@ export function addStatusCommands(group: Command): void {
   group
     .command('status')
     .argument('<host>', 'host id')
-    .description('The host\'s networks: each attachment against what the host last reported, unmanaged networks, compliance')
+    .description("The host's networks: each attachment against what the host last reported, unmanaged networks, compliance")
     .option('--json', 'print the report as JSON')
-    .option('--data-dir <dir>', 'the worker\'s data directory (its SQLite store unless --database is given)', `${DEFAULT_DATA_DIR}/worker`)
+    .option('--data-dir <dir>', "the worker's data directory (its SQLite store unless --database is given)", `${DEFAULT_DATA_DIR}/worker`)
     .option('--database <url|file>', 'the store: a postgres:// URL or a SQLite file; default <data-dir>/attachments.sqlite')
     .action(async (host: string, raw: Record<string, unknown>) => {
       const hostId = hostArgument(host);
@@ -66,7 +66,7 @@ export function addStatusCommands(group: Command): void {
   const refresh = group
     .command('refresh')
     .argument('<host>', 'host id')
-    .description('Read the host\'s capabilities now and record what it reports (attachments created, moved or dropped; drift; compliance)')
+    .description("Read the host's capabilities now and record what it reports (attachments created, moved or dropped; drift; compliance)")
     .option('--json', 'print the refresh result as JSON')
     .option('--task-queue <name>', 'task queue', TASK_QUEUE);
   withPayloadKeyOptions(withTemporalOptions(refresh)).action(async (host: string, raw: Record<string, unknown>) => {
@@ -83,7 +83,8 @@ export function addStatusCommands(group: Command): void {
 }
 
 export function formatRefresh(result: RefreshHostNetworksResult): string {
-  if (result.outcome === 'report-refused') return [`host ${result.hostId}: report refused, nothing recorded`, ...result.problems.map((p) => `  - ${p}`)].join('\n');
+  if (result.outcome === 'report-refused')
+    return [`host ${result.hostId}: report refused, nothing recorded`, ...result.problems.map((p) => `  - ${p}`)].join('\n');
   const lines = [`host ${result.hostId}: refreshed (${result.reason})`];
   for (const a of result.actions) lines.push(`  ${a.kind}: ${a.message}`);
   if (result.sync) {
@@ -92,8 +93,10 @@ export function formatRefresh(result: RefreshHostNetworksResult): string {
       lines.push(`  ${a.networkName}: ${a.state}`);
       for (const d of a.differences) lines.push(`    ${describeComparison(d)}`);
     }
-    if (result.sync.unmanagedNetworks.length) lines.push(`unmanaged networks: ${result.sync.unmanagedNetworks.map((n) => n.name).join(', ')}`);
+    if (result.sync.unmanagedNetworks.length)
+      lines.push(`unmanaged networks: ${result.sync.unmanagedNetworks.map((n) => n.name).join(', ')}`);
   }
-  if (result.compliance) lines.push(`compliance: ${result.compliance.status}${result.compliance.reason ? ` (${result.compliance.reason})` : ''}`);
+  if (result.compliance)
+    lines.push(`compliance: ${result.compliance.status}${result.compliance.reason ? ` (${result.compliance.reason})` : ''}`);
   return lines.join('\n');
 }

@@ -33,7 +33,12 @@ const AgentFlags = z.object({
 });
 type AgentFlags = z.infer<typeof AgentFlags>;
 
-const CreateFlags = AgentFlags.extend({ id: ExternalId, name: EntityName, cluster: ClusterRef.optional(), json: z.boolean().default(false) });
+const CreateFlags = AgentFlags.extend({
+  id: ExternalId,
+  name: EntityName,
+  cluster: ClusterRef.optional(),
+  json: z.boolean().default(false),
+});
 const UpdateFlags = AgentFlags.extend({
   name: EntityName.optional(),
   /** `--no-cluster` gives `false`. */
@@ -52,10 +57,12 @@ function agentFromFlags(flags: AgentFlags): AgentEndpoint | undefined {
   if (!agentHost) throw new UsageError('--agent-host: needed with the other --agent-* flags');
   let tls: AgentEndpoint['tls'];
   if (agentInsecure) {
-    if (agentCert || agentKey || agentCa || agentServerName) throw new UsageError('--agent-insecure: no TLS, so no --agent-cert, --agent-key, --agent-ca or --agent-server-name');
+    if (agentCert || agentKey || agentCa || agentServerName)
+      throw new UsageError('--agent-insecure: no TLS, so no --agent-cert, --agent-key, --agent-ca or --agent-server-name');
     tls = { insecure: true };
   } else {
-    if (!agentCert || !agentKey || !agentCa) throw new UsageError('--agent-cert, --agent-key and --agent-ca: all three are needed for TLS (or --agent-insecure, for labs)');
+    if (!agentCert || !agentKey || !agentCa)
+      throw new UsageError('--agent-cert, --agent-key and --agent-ca: all three are needed for TLS (or --agent-insecure, for labs)');
     tls = { certRef: agentCert, keyRef: agentKey, caRef: agentCa, ...(agentServerName ? { serverName: agentServerName } : {}) };
   }
   return parseFlags(AgentEndpoint, { host: agentHost, ...(agentPort ? { port: agentPort } : {}), tls });
@@ -63,7 +70,10 @@ function agentFromFlags(flags: AgentFlags): AgentEndpoint | undefined {
 
 function describeAgent(agent: AgentEndpoint | null): string {
   if (!agent) return '-';
-  const tls = 'insecure' in agent.tls ? 'no TLS' : `TLS cert ${agent.tls.certRef}, key ${agent.tls.keyRef}, CA ${agent.tls.caRef}${agent.tls.serverName ? `, server name ${agent.tls.serverName}` : ''}`;
+  const tls =
+    'insecure' in agent.tls
+      ? 'no TLS'
+      : `TLS cert ${agent.tls.certRef}, key ${agent.tls.keyRef}, CA ${agent.tls.caRef}${agent.tls.serverName ? `, server name ${agent.tls.serverName}` : ''}`;
   return `${agent.host}:${agent.port} (${tls})`;
 }
 
@@ -87,12 +97,12 @@ function formatHost(host: Host, clusterName: string | null): string {
 
 function agentFlagOptions(command: Command): Command {
   return command
-    .option('--agent-host <address>', 'where the worker reaches the host\'s agent')
-    .option('--agent-port <port>', 'the agent\'s port (default 54321)')
+    .option('--agent-host <address>', "where the worker reaches the host's agent")
+    .option('--agent-port <port>', "the agent's port (default 54321)")
     .option('--agent-cert <ref>', 'client certificate, as file:/abs/path or env:NAME')
     .option('--agent-key <ref>', 'its private key, as file:/abs/path or env:NAME')
-    .option('--agent-ca <ref>', 'CA that signed the agent\'s certificate, as file:/abs/path or env:NAME')
-    .option('--agent-server-name <name>', 'name the agent\'s certificate carries, if not --agent-host')
+    .option('--agent-ca <ref>', "CA that signed the agent's certificate, as file:/abs/path or env:NAME")
+    .option('--agent-server-name <name>', "name the agent's certificate carries, if not --agent-host")
     .option('--agent-insecure', 'reach the agent without TLS (labs only; the worker refuses unless --allow-insecure-agents)');
 }
 
@@ -103,18 +113,29 @@ export function register(program: Command): void {
     .option('--json', 'print the hosts as JSON')
     .action(async (raw: Record<string, unknown>) => {
       const { json } = parseFlags(Json, raw);
-      const { list, clusters } = await withStore(databaseFromFlags(raw), async (store) => ({ list: await store.hosts.list(), clusters: new Map((await store.clusters.list()).map((c) => [c.id, c.name])) }));
+      const { list, clusters } = await withStore(databaseFromFlags(raw), async (store) => ({
+        list: await store.hosts.list(),
+        clusters: new Map((await store.clusters.list()).map((c) => [c.id, c.name])),
+      }));
       if (json) return writeJson(list);
       writeText(
         formatTable(
           ['NAME', 'CLUSTER', 'AGENT', 'ACTIVE NIC', 'ID'],
-          list.map((h) => [h.name, h.clusterId === null ? '-' : (clusters.get(h.clusterId) ?? h.clusterId), h.agentEndpoint ? `${h.agentEndpoint.host}:${h.agentEndpoint.port}` : '-', h.activeNic ?? '-', h.id]),
+          list.map((h) => [
+            h.name,
+            h.clusterId === null ? '-' : (clusters.get(h.clusterId) ?? h.clusterId),
+            h.agentEndpoint ? `${h.agentEndpoint.host}:${h.agentEndpoint.port}` : '-',
+            h.activeNic ?? '-',
+            h.id,
+          ]),
           'no hosts',
         ),
       );
     });
 
-  withDatabaseOption(hosts.command('get').argument('<host>', 'id or name').description('Show a host, its reported interfaces and its attachments'))
+  withDatabaseOption(
+    hosts.command('get').argument('<host>', 'id or name').description('Show a host, its reported interfaces and its attachments'),
+  )
     .option('--json', 'print the host as JSON')
     .action(async (ref: string, raw: Record<string, unknown>) => {
       const { json } = parseFlags(Json, raw);
@@ -129,8 +150,8 @@ export function register(program: Command): void {
     });
 
   agentFlagOptions(withDatabaseOption(hosts.command('create').description('Register a host')))
-    .requiredOption('--id <id>', 'the host\'s id (the engine\'s id, or any id install-host uses)')
-    .requiredOption('--name <name>', 'the host\'s name')
+    .requiredOption('--id <id>', "the host's id (the engine's id, or any id install-host uses)")
+    .requiredOption('--name <name>', "the host's name")
     .option('--cluster <cluster>', 'id or name of its cluster')
     .option('--json', 'print the change as JSON')
     .action(async (raw: Record<string, unknown>) => {
@@ -140,15 +161,26 @@ export function register(program: Command): void {
         const clusterId = flags.cluster === undefined ? null : (await findCluster(store, flags.cluster)).id;
         return store.hosts.create({ id: flags.id, name: flags.name, clusterId, agentEndpoint });
       });
-      reportChange({ action: ChangeAction.CREATED, entity: 'host', before: null, after: created }, flags.json, `created host ${created.name}\n${formatHost(created, flags.cluster ?? null)}`);
+      reportChange(
+        { action: ChangeAction.CREATED, entity: 'host', before: null, after: created },
+        flags.json,
+        `created host ${created.name}\n${formatHost(created, flags.cluster ?? null)}`,
+      );
     });
 
-  agentFlagOptions(withDatabaseOption(hosts.command('update').argument('<host>', 'id or name').description('Change a host; only the given values change (the --agent-* flags replace the whole endpoint)')))
+  agentFlagOptions(
+    withDatabaseOption(
+      hosts
+        .command('update')
+        .argument('<host>', 'id or name')
+        .description('Change a host; only the given values change (the --agent-* flags replace the whole endpoint)'),
+    ),
+  )
     .option('--name <name>', 'new name')
     .option('--cluster <cluster>', 'id or name of its new cluster')
     .option('--no-cluster', 'take the host out of its cluster')
     .option('--no-agent', 'forget the agent endpoint')
-    .option('--active-nic <nic|none>', 'the device that carries the manager\'s traffic')
+    .option('--active-nic <nic|none>', "the device that carries the manager's traffic")
     .option('--json', 'print the change as JSON')
     .action(async (ref: string, raw: Record<string, unknown>) => {
       const flags = parseFlags(UpdateFlags, raw);
@@ -171,7 +203,12 @@ export function register(program: Command): void {
       reportChange({ action: ChangeAction.UPDATED, entity: 'host', before, after }, flags.json, `updated host ${after.name} (${after.id})`);
     });
 
-  withDatabaseOption(hosts.command('remove').argument('<host>', 'id or name').description('Remove a host and its attachments from the store (the host itself is not touched)'))
+  withDatabaseOption(
+    hosts
+      .command('remove')
+      .argument('<host>', 'id or name')
+      .description('Remove a host and its attachments from the store (the host itself is not touched)'),
+  )
     .option('--json', 'print the change as JSON')
     .action(async (ref: string, raw: Record<string, unknown>) => {
       const { json } = parseFlags(Json, raw);
@@ -182,6 +219,10 @@ export function register(program: Command): void {
         await store.hosts.remove(current.id);
         return { host: current, attachments: held.length };
       });
-      reportChange({ action: ChangeAction.REMOVED, entity: 'host', before: host, after: null }, json, `removed host ${host.name} (${host.id}) and its ${attachments} attachment(s)`);
+      reportChange(
+        { action: ChangeAction.REMOVED, entity: 'host', before: host, after: null },
+        json,
+        `removed host ${host.name} (${host.id}) and its ${attachments} attachment(s)`,
+      );
     });
 }

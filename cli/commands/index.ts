@@ -16,4 +16,20 @@ import { register as worker } from './worker';
 import { register as testbed } from './testbed';
 
 /** Sub-commands in help order. Each module exports `register(program)`. */
-export const commands: Array<(program: Command) => void> = [demo, dev, worker, installHost, networks, clusters, hosts, attachments, hostNetworks, status, codec, agent, testbed, schema, bench];
+export const commands: Array<(program: Command) => void> = [
+  demo,
+  dev,
+  worker,
+  installHost,
+  networks,
+  clusters,
+  hosts,
+  attachments,
+  hostNetworks,
+  status,
+  codec,
+  agent,
+  testbed,
+  schema,
+  bench,
+];

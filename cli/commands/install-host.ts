@@ -43,7 +43,9 @@ export function formatResult(result: InstallHostResult, link: string): string {
     ...(result.device ? [`device:  ${result.device} (rule: ${result.rule})`] : []),
     `why:     ${result.ruleDetail}`,
     ...(result.failure ? [`failure: ${result.failure.type}: ${result.failure.message}`] : []),
-    ...(result.compensation?.failure ? [`undo:    compensation failed: ${result.compensation.failure.type}: ${result.compensation.failure.message}`] : []),
+    ...(result.compensation?.failure
+      ? [`undo:    compensation failed: ${result.compensation.failure.type}: ${result.compensation.failure.message}`]
+      : []),
     ...(result.setupNetworksRequest ? [`request: ${JSON.stringify(result.setupNetworksRequest)}`] : []),
     `history: ${link}`,
   ].join('\n');
@@ -60,7 +62,7 @@ function readInput(path: string): unknown {
 export function register(program: Command): void {
   const command = program
     .command('install-host')
-    .description('Install a host\'s management network (start, or attach to the running install of that host)')
+    .description("Install a host's management network (start, or attach to the running install of that host)")
     .requiredOption('--input <file>', 'install-host input (JSON, see schemas/install-host-input.v1.json); - for stdin');
   withPayloadKeyOptions(withTemporalOptions(command))
     .option('--task-queue <name>', 'task queue the workers poll', TASK_QUEUE)
@@ -77,7 +79,10 @@ export function register(program: Command): void {
       try {
         const started = await startOrAttachInstall(client, parsed.data, { taskQueue: flags.taskQueue });
         const link = webUiLink(flags.uiUrl, temporal.namespace, started.workflowId, started.runId);
-        if (!flags.json) process.stdout.write(`${started.started ? 'started' : 'attached to running'} install ${started.workflowId} (run ${started.runId})\n`);
+        if (!flags.json)
+          process.stdout.write(
+            `${started.started ? 'started' : 'attached to running'} install ${started.workflowId} (run ${started.runId})\n`,
+          );
         if (!flags.wait) {
           process.stdout.write(`${link}\n`);
           return;

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import type { Network} from '../../model/host-networking/network';
+import type { Network } from '../../model/host-networking/network';
 import { NetworkName, type NetworkDraft, type NetworkPatch } from '../../model/host-networking/network';
 import { EntityId } from '../../model/host-networking/values';
 import type { HostNetworkingStore } from '../../store/store';
@@ -33,7 +33,11 @@ const NetworkValueFlags = z.object({
 });
 
 const CreateFlags = NetworkValueFlags.extend({ id: EntityId.optional(), name: NetworkName, json: z.boolean().default(false) });
-const UpdateFlags = NetworkValueFlags.extend({ name: NetworkName.optional(), properties: z.boolean().optional(), json: z.boolean().default(false) });
+const UpdateFlags = NetworkValueFlags.extend({
+  name: NetworkName.optional(),
+  properties: z.boolean().optional(),
+  json: z.boolean().default(false),
+});
 
 function values(flags: z.infer<typeof NetworkValueFlags>): NetworkPatch {
   const out: NetworkPatch = {};
@@ -48,7 +52,16 @@ function values(flags: z.infer<typeof NetworkValueFlags>): NetworkPatch {
 }
 
 export function networkRow(n: Network): string[] {
-  return [n.name, n.vlan === null ? '-' : String(n.vlan), n.mtu === 0 ? 'default' : String(n.mtu), n.vmNetwork ? 'yes' : 'no', n.stp ? 'on' : 'off', n.dnsServers.length ? n.dnsServers.join(',') : '-', cell(n.qos), n.id];
+  return [
+    n.name,
+    n.vlan === null ? '-' : String(n.vlan),
+    n.mtu === 0 ? 'default' : String(n.mtu),
+    n.vmNetwork ? 'yes' : 'no',
+    n.stp ? 'on' : 'off',
+    n.dnsServers.length ? n.dnsServers.join(',') : '-',
+    cell(n.qos),
+    n.id,
+  ];
 }
 
 export function formatNetworks(networks: Network[]): string {
@@ -81,7 +94,11 @@ const VALUE_OPTIONS = (command: Command): Command =>
     .option('--no-stp', 'no spanning tree')
     .option('--dns-servers <ip,ip>', 'up to 3 name servers, comma-separated, or none')
     .option('--qos <linkshare=N,upperlimit=MBPS,realtime=MBPS|none>', 'outbound host network QoS, or none')
-    .option('--property <key=value>', 'a custom property such as bridge_opts=forward_delay=1500 (repeatable; the given set replaces the stored one)', collect);
+    .option(
+      '--property <key=value>',
+      'a custom property such as bridge_opts=forward_delay=1500 (repeatable; the given set replaces the stored one)',
+      collect,
+    );
 
 export function register(program: Command): void {
   const networks = program.command('networks').description('Data-center networks: list, show, create, update, remove');
@@ -104,7 +121,9 @@ export function register(program: Command): void {
       else writeText(formatNetwork(network));
     });
 
-  VALUE_OPTIONS(withDatabaseOption(networks.command('create').description('Create a network (everything but the name has the engine\'s default)')))
+  VALUE_OPTIONS(
+    withDatabaseOption(networks.command('create').description("Create a network (everything but the name has the engine's default)")),
+  )
     .requiredOption('--name <name>', 'network name: letters, digits, ".", "_" or "-"')
     .option('--id <uuid>', 'the id to give it (default: a new UUID)')
     .option('--json', 'print the change as JSON')
@@ -113,10 +132,18 @@ export function register(program: Command): void {
       const database = databaseFromFlags(raw);
       const draft: NetworkDraft = { ...values(flags), name: flags.name, ...(flags.id ? { id: flags.id } : {}) };
       const created = await withStore(database, (store) => store.networks.create(draft));
-      reportChange({ action: ChangeAction.CREATED, entity: 'network', before: null, after: created }, flags.json, `created network ${created.name}\n${formatNetwork(created)}`);
+      reportChange(
+        { action: ChangeAction.CREATED, entity: 'network', before: null, after: created },
+        flags.json,
+        `created network ${created.name}\n${formatNetwork(created)}`,
+      );
     });
 
-  VALUE_OPTIONS(withDatabaseOption(networks.command('update').argument('<network>', 'id or name').description('Change a network; only the given values change')))
+  VALUE_OPTIONS(
+    withDatabaseOption(
+      networks.command('update').argument('<network>', 'id or name').description('Change a network; only the given values change'),
+    ),
+  )
     .option('--name <name>', 'new name')
     .option('--no-properties', 'remove every custom property')
     .option('--json', 'print the change as JSON')
@@ -128,15 +155,24 @@ export function register(program: Command): void {
         if (flags.property !== undefined) throw new UsageError('--no-properties and --property contradict each other');
         patch.customProperties = {};
       }
-      if (Object.keys(patch).length === 0) throw new UsageError('nothing to change: give at least one of --name, --vlan, --mtu, --[no-]vm-network, --[no-]stp, --dns-servers, --qos, --property, --no-properties');
+      if (Object.keys(patch).length === 0)
+        throw new UsageError(
+          'nothing to change: give at least one of --name, --vlan, --mtu, --[no-]vm-network, --[no-]stp, --dns-servers, --qos, --property, --no-properties',
+        );
       const { before, after } = await withStore(databaseFromFlags(raw), async (store) => {
         const current = await findNetwork(store, networkRef);
         return { before: current, after: await store.networks.update(current.id, patch) };
       });
-      reportChange({ action: ChangeAction.UPDATED, entity: 'network', before, after }, flags.json, `updated network ${after.name} (${after.id})`);
+      reportChange(
+        { action: ChangeAction.UPDATED, entity: 'network', before, after },
+        flags.json,
+        `updated network ${after.name} (${after.id})`,
+      );
     });
 
-  withDatabaseOption(networks.command('remove').argument('<network>', 'id or name').description('Remove a network that no cluster and no host has'))
+  withDatabaseOption(
+    networks.command('remove').argument('<network>', 'id or name').description('Remove a network that no cluster and no host has'),
+  )
     .option('--json', 'print the change as JSON')
     .action(async (ref: string, raw: Record<string, unknown>) => {
       const { json } = parseFlags(Json, raw);
@@ -146,6 +182,10 @@ export function register(program: Command): void {
         await store.networks.remove(current.id);
         return current;
       });
-      reportChange({ action: ChangeAction.REMOVED, entity: 'network', before: removed, after: null }, json, `removed network ${removed.name} (${removed.id})`);
+      reportChange(
+        { action: ChangeAction.REMOVED, entity: 'network', before: removed, after: null },
+        json,
+        `removed network ${removed.name} (${removed.id})`,
+      );
     });
 }

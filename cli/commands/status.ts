@@ -23,8 +23,8 @@ const Flags = z.object({
 export function register(program: Command): void {
   const command = program
     .command('status')
-    .argument('[host-id]', 'show this host\'s install in detail')
-    .description('List recent installs and their phase, or show one host\'s install step by step');
+    .argument('[host-id]', "show this host's install in detail")
+    .description("List recent installs and their phase, or show one host's install step by step");
   withPayloadKeyOptions(withTemporalOptions(command))
     .option('--ui-url <url>', 'Web UI base URL, for links', 'http://127.0.0.1:8233')
     .option('--limit <n>', 'how many installs to list', '20')
@@ -59,7 +59,13 @@ async function listInstalls(client: Client, limit: number, phase: string | undef
     if (rows.length > limit) break;
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  for (const row of rows) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
+  for (const row of rows)
+    process.stdout.write(
+      `${row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
   if (rows.length === 1) process.stdout.write('(no installs)\n');
 }
 
@@ -72,7 +78,9 @@ async function showInstall(client: Client, hostId: string, namespace: string, ui
     if (err instanceof WorkflowNotFoundError) throw new UsageError(`no install of host ${hostId} (workflow ${installWorkflowId(hostId)})`);
     throw err;
   }
-  process.stdout.write(`${description.workflowId} (run ${description.runId}): ${description.status.name}, phase ${String(description.typedSearchAttributes.get(InstallPhaseKey) ?? '?')}\n`);
+  process.stdout.write(
+    `${description.workflowId} (run ${description.runId}): ${description.status.name}, phase ${String(description.typedSearchAttributes.get(InstallPhaseKey) ?? '?')}\n`,
+  );
   const link = webUiLink(uiUrl, namespace, description.workflowId, description.runId);
   if (description.status.name === 'RUNNING') {
     const status = await handle.query(installStatusQuery);

@@ -57,7 +57,9 @@ function flagName(path: ReadonlyArray<PropertyKey>, positional: readonly string[
 function parseFlags<T>(schema: z.ZodType<T>, raw: unknown, positional: readonly string[] = []): T {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  throw new UsageError(parsed.error.issues.map((i) => `${i.path.length ? flagName(i.path, positional) : 'input'}: ${i.message}`).join('; '));
+  throw new UsageError(
+    parsed.error.issues.map((i) => `${i.path.length ? flagName(i.path, positional) : 'input'}: ${i.message}`).join('; '),
+  );
 }
 
 function hostOptions(flags: z.infer<typeof UpFlags>): TestbedHostOptions[] {
@@ -94,12 +96,15 @@ function describe(description: TestbedDescription, power?: Record<string, string
 
 async function openTestbed(stateDir: string): Promise<Testbed> {
   const description = await readDescription(stateDir);
-  if (!description) throw new UsageError(`no testbed in ${stateDir} (no testbed.json); start one with hostprov testbed up --state-dir ${stateDir}`);
+  if (!description)
+    throw new UsageError(`no testbed in ${stateDir} (no testbed.json); start one with hostprov testbed up --state-dir ${stateDir}`);
   return new Testbed(description, getLogger('testbed'));
 }
 
 export function register(program: Command): void {
-  const testbed = program.command('testbed').description('Namespaced test hosts on a switch with real BMCs (ipmi_sim), DHCP and a manager side');
+  const testbed = program
+    .command('testbed')
+    .description('Namespaced test hosts on a switch with real BMCs (ipmi_sim), DHCP and a manager side');
 
   testbed
     .command('up')
@@ -109,7 +114,10 @@ export function register(program: Command): void {
     .option('--dhcp <names...>', 'hosts whose factory network config is DHCP (others: static)')
     .option('--without-route <names...>', 'hosts without a default route (no route to the manager address)')
     .option('--nics <n>', 'NICs per host (eth0…; only eth0 is configured)', '1')
-    .option('--boot-command <command>', 'started in each host at power-on; split on spaces; {host} {stateDir} {runtimeDir} {address} {namespace} {managerAddress} {gateway} are replaced')
+    .option(
+      '--boot-command <command>',
+      'started in each host at power-on; split on spaces; {host} {stateDir} {runtimeDir} {address} {namespace} {managerAddress} {gateway} are replaced',
+    )
     .option('--json', 'print the description as JSON')
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseFlags(UpFlags, raw);
@@ -150,21 +158,25 @@ export function register(program: Command): void {
       const flags = parseFlags(StatusFlags, raw);
       const bed = await openTestbed(flags.stateDir);
       const power: Record<string, string> = {};
-      for (const host of bed.hosts) power[host.name] = await powerState(host).catch((err: unknown) => `unknown (${err instanceof Error ? err.message : String(err)})`);
+      for (const host of bed.hosts)
+        power[host.name] = await powerState(host).catch((err: unknown) => `unknown (${err instanceof Error ? err.message : String(err)})`);
       process.stdout.write(flags.json ? `${JSON.stringify({ ...bed.description, power }, null, 2)}\n` : describe(bed.description, power));
     });
 
   testbed
     .command('power')
-    .description("Power a host on/off/reboot or query it, through its BMC with the real fence_ipmilan")
+    .description('Power a host on/off/reboot or query it, through its BMC with the real fence_ipmilan')
     .argument('<host>', 'host name, e.g. host1')
     .argument('<action>', 'on | off | reboot | status')
     .option('--state-dir <dir>', 'the testbed’s state dir')
     .action(async (host: string, action: string, raw: Record<string, unknown>) => {
       const args = parseFlags(PowerArgs, { host, action, stateDir: raw.stateDir }, ['host', 'action']);
       const bed = await openTestbed(args.stateDir);
-      if (!bed.hosts.some((h) => h.name === args.host)) throw new UsageError(`no host ${args.host} in this testbed; hosts are ${bed.hosts.map((h) => h.name).join(', ')}`);
+      if (!bed.hosts.some((h) => h.name === args.host))
+        throw new UsageError(`no host ${args.host} in this testbed; hosts are ${bed.hosts.map((h) => h.name).join(', ')}`);
       const result = await fenceThroughBmc(await bed.bmcCredentials(args.host), args.action, { log: getLogger('fencing') });
-      process.stdout.write(args.action === FenceAction.STATUS ? `${result.power}\n` : `${args.action}: ${result.operationStatus ?? result.power}\n`);
+      process.stdout.write(
+        args.action === FenceAction.STATUS ? `${result.power}\n` : `${args.action}: ${result.operationStatus ?? result.power}\n`,
+      );
     });
 }

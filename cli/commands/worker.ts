@@ -37,34 +37,49 @@ const WorkerFlags = z.object({
 });
 
 /** What `--config FILE` may set (cli/config-file.ts). `address` and `namespace` there count as flags for the Temporal connection. */
-const WorkerConfigFile = z.object({
-  address: ConfigString,
-  namespace: ConfigString,
-  taskQueue: ConfigString,
-  dataDir: ConfigString,
-  database: ConfigString,
-  workflowBundle: ConfigString,
-  identity: ConfigString,
-  shutdownGrace: ConfigNumber,
-  secretsDir: ConfigString,
-  metricsListen: ConfigString,
-  sdkMetricsListen: ConfigString,
-}).partial();
+const WorkerConfigFile = z
+  .object({
+    address: ConfigString,
+    namespace: ConfigString,
+    taskQueue: ConfigString,
+    dataDir: ConfigString,
+    database: ConfigString,
+    workflowBundle: ConfigString,
+    identity: ConfigString,
+    shutdownGrace: ConfigNumber,
+    secretsDir: ConfigString,
+    metricsListen: ConfigString,
+    sdkMetricsListen: ConfigString,
+  })
+  .partial();
 
 export function register(program: Command): void {
   const command = program.command('worker').description(`Run a worker on task queue "${TASK_QUEUE}" against an existing Temporal server`);
   withTemporalOptions(command)
     .option('--task-queue <name>', 'task queue', TASK_QUEUE)
     .option('--data-dir <dir>', 'attachment store (the SQLite file unless --database is given)', `${DEFAULT_DATA_DIR}/worker`)
-    .option('--database <url|file>', 'the store: a postgres:// URL (password from PGPASSWORD or ~/.pgpass) or a SQLite file; default <data-dir>/attachments.sqlite')
+    .option(
+      '--database <url|file>',
+      'the store: a postgres:// URL (password from PGPASSWORD or ~/.pgpass) or a SQLite file; default <data-dir>/attachments.sqlite',
+    )
     .option('--workflow-bundle <file>', 'prebuilt workflow bundle (skips bundling at start)')
     .option('--identity <name>', 'worker identity shown in the Web UI')
     .option('--shutdown-grace <seconds>', 'on SIGTERM/Ctrl-C, how long in-flight activities may finish before they are cancelled', '10')
-    .option('--secrets-dir <dir>', 'file: secret references must point inside this directory; payload keys are in its payload-keys/', DEFAULT_SECRETS_DIR)
+    .option(
+      '--secrets-dir <dir>',
+      'file: secret references must point inside this directory; payload keys are in its payload-keys/',
+      DEFAULT_SECRETS_DIR,
+    )
     .option('--secret-env-prefix <prefix>', 'env: secret references must name a variable with this prefix', DEFAULT_SECRET_ENV_PREFIX)
     .option('--allow-insecure-agents', 'accept agent endpoints without TLS (tls: {insecure: true}); for labs only')
-    .option('--metrics-listen <[host:]port>', 'serve hostprov\'s Prometheus /metrics (installs by outcome, apply and confirm durations) and /healthz here (host defaults to 127.0.0.1); off unless given')
-    .option('--sdk-metrics-listen <[host:]port>', 'serve the Temporal SDK\'s runtime metrics for Prometheus here (host defaults to 127.0.0.1); off unless given');
+    .option(
+      '--metrics-listen <[host:]port>',
+      "serve hostprov's Prometheus /metrics (installs by outcome, apply and confirm durations) and /healthz here (host defaults to 127.0.0.1); off unless given",
+    )
+    .option(
+      '--sdk-metrics-listen <[host:]port>',
+      "serve the Temporal SDK's runtime metrics for Prometheus here (host defaults to 127.0.0.1); off unless given",
+    );
   withPayloadKeyOptions(command, { secretsDir: false }).action(async (raw: Record<string, unknown>) => {
     const { resources, requested } = installStopHandling('worker');
     const flags = WorkerFlags.parse(raw);

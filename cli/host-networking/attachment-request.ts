@@ -19,7 +19,11 @@ import {
 import { NONE } from './value-flags';
 
 /** `static:ADDRESS/MASK[,gateway=GW]`: the address part and the optional gateway. */
-function staticParts(text: string, ctx: z.RefinementCtx, example: string): { address: string; mask: string; gateway?: string } | typeof z.NEVER {
+function staticParts(
+  text: string,
+  ctx: z.RefinementCtx,
+  example: string,
+): { address: string; mask: string; gateway?: string } | typeof z.NEVER {
   const [first, ...rest] = text.slice('static:'.length).split(',');
   const slash = first?.lastIndexOf('/') ?? -1;
   const gateway = rest.length === 1 && rest[0]!.startsWith('gateway=') ? rest[0]!.slice('gateway='.length) : undefined;
@@ -42,7 +46,12 @@ export const Ipv4Flag = z
     }
     const parts = staticParts(text, ctx, 'static:192.0.2.10/24 or static:192.0.2.10/255.255.255.0,gateway=192.0.2.1');
     if (parts === z.NEVER) return z.NEVER;
-    return { bootProtocol: Ipv4BootProtocol.STATIC_IP, address: parts.address, netmask: parts.mask, ...(parts.gateway !== undefined ? { gateway: parts.gateway } : {}) };
+    return {
+      bootProtocol: Ipv4BootProtocol.STATIC_IP,
+      address: parts.address,
+      netmask: parts.mask,
+      ...(parts.gateway !== undefined ? { gateway: parts.gateway } : {}),
+    };
   })
   .pipe(RequestIpv4Address);
 
@@ -69,7 +78,12 @@ export const Ipv6Flag = z
       ctx.addIssue({ code: 'custom', message: 'an IPv6 prefix is a length 0..128' });
       return z.NEVER;
     }
-    return { bootProtocol: Ipv6BootProtocol.STATIC_IP, address: parts.address, prefix: Number(parts.mask), ...(parts.gateway !== undefined ? { gateway: parts.gateway } : {}) };
+    return {
+      bootProtocol: Ipv6BootProtocol.STATIC_IP,
+      address: parts.address,
+      prefix: Number(parts.mask),
+      ...(parts.gateway !== undefined ? { gateway: parts.gateway } : {}),
+    };
   })
   .pipe(RequestIpv6Address);
 
@@ -85,7 +99,10 @@ export interface AttachmentFields {
 }
 
 function fields(given: AttachmentFields): Omit<AttachmentRequest, 'overrideConfiguration'> & { overrideConfiguration?: boolean } {
-  const ip = given.ipv4 || given.ipv6 ? { ipConfiguration: { ...(given.ipv4 ? { ipv4: given.ipv4 } : {}), ...(given.ipv6 ? { ipv6: given.ipv6 } : {}) } } : {};
+  const ip =
+    given.ipv4 || given.ipv6
+      ? { ipConfiguration: { ...(given.ipv4 ? { ipv4: given.ipv4 } : {}), ...(given.ipv6 ? { ipv6: given.ipv6 } : {}) } }
+      : {};
   return {
     ...(given.nic !== undefined ? { nicName: given.nic } : {}),
     ...ip,
@@ -96,21 +113,41 @@ function fields(given: AttachmentFields): Omit<AttachmentRequest, 'overrideConfi
   };
 }
 
-function request(hostId: string, parts: Partial<Pick<HostSetupNetworksRequest, 'attachments' | 'removedAttachments'>>, options: Partial<HostSetupNetworksOptions>): HostSetupNetworksRequest {
+function request(
+  hostId: string,
+  parts: Partial<Pick<HostSetupNetworksRequest, 'attachments' | 'removedAttachments'>>,
+  options: Partial<HostSetupNetworksOptions>,
+): HostSetupNetworksRequest {
   return HostSetupNetworksRequest.parse({ version: HOST_SETUP_NETWORKS_REQUEST_VERSION, hostId, ...parts, options });
 }
 
 /** A new attachment of `network` (an id or a name) on the host. */
-export function addAttachmentRequest(hostId: string, network: string, given: AttachmentFields, options: Partial<HostSetupNetworksOptions> = {}): HostSetupNetworksRequest {
+export function addAttachmentRequest(
+  hostId: string,
+  network: string,
+  given: AttachmentFields,
+  options: Partial<HostSetupNetworksOptions> = {},
+): HostSetupNetworksRequest {
   const ref = EntityId.safeParse(network).success ? { networkId: network } : { networkName: network };
   return request(hostId, { attachments: [{ ...ref, ...fields(given) } as AttachmentRequest] }, options);
 }
 
 /** A change to a stored attachment: only the given fields change, the rest is kept by the workflow. */
-export function updateAttachmentRequest(attachment: NetworkAttachment, given: AttachmentFields, options: Partial<HostSetupNetworksOptions> = {}): HostSetupNetworksRequest {
-  return request(attachment.hostId, { attachments: [{ id: attachment.id, networkId: attachment.networkId, ...fields(given) } as AttachmentRequest] }, options);
+export function updateAttachmentRequest(
+  attachment: NetworkAttachment,
+  given: AttachmentFields,
+  options: Partial<HostSetupNetworksOptions> = {},
+): HostSetupNetworksRequest {
+  return request(
+    attachment.hostId,
+    { attachments: [{ id: attachment.id, networkId: attachment.networkId, ...fields(given) } as AttachmentRequest] },
+    options,
+  );
 }
 
-export function removeAttachmentRequest(attachment: NetworkAttachment, options: Partial<HostSetupNetworksOptions> = {}): HostSetupNetworksRequest {
+export function removeAttachmentRequest(
+  attachment: NetworkAttachment,
+  options: Partial<HostSetupNetworksOptions> = {},
+): HostSetupNetworksRequest {
   return request(attachment.hostId, { removedAttachments: [attachment.id] }, options);
 }

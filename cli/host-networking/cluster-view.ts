@@ -40,7 +40,15 @@ const yes = (flag: boolean): string => (flag ? 'yes' : '-');
 export function formatClusterNetworks(networks: ClusterNetworkView[]): string {
   return formatTable(
     ['NETWORK', 'MANAGEMENT', 'DEFAULT ROUTE', 'DISPLAY', 'MIGRATION', 'REQUIRED', 'NETWORK ID'],
-    networks.map((n) => [n.networkName, yes(n.roles.management), yes(n.roles.defaultRoute), yes(n.roles.display), yes(n.roles.migration), yes(n.roles.required), n.networkId]),
+    networks.map((n) => [
+      n.networkName,
+      yes(n.roles.management),
+      yes(n.roles.defaultRoute),
+      yes(n.roles.display),
+      yes(n.roles.migration),
+      yes(n.roles.required),
+      n.networkId,
+    ]),
     'no networks',
   );
 }

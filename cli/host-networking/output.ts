@@ -33,7 +33,14 @@ export function formatTable(header: readonly string[], rows: readonly string[][]
   if (rows.length === 0) return `(${empty})`;
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return all
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** `label: value` lines, labels aligned. */
@@ -60,7 +67,8 @@ const BOOKKEEPING = /(^|\.)(updatedAt|createdAt)$/;
 function collectChanges(before: unknown, after: unknown, path: string, out: string[]): void {
   if (BOOKKEEPING.test(path)) return;
   if (isRecord(before) && isRecord(after)) {
-    for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) collectChanges(before[key], after[key], path ? `${path}.${key}` : key, out);
+    for (const key of new Set([...Object.keys(before), ...Object.keys(after)]))
+      collectChanges(before[key], after[key], path ? `${path}.${key}` : key, out);
     return;
   }
   if (JSON.stringify(before) !== JSON.stringify(after)) out.push(`${path || 'value'}: ${cell(before)} → ${cell(after)}`);

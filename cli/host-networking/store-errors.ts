@@ -3,7 +3,14 @@
  * exit code a script can branch on. Nothing was changed in any of these cases (every store write is one
  * transaction).
  */
-import { StoreBusyError, StoreConstraint, StoreConstraintError, StoreInputError, StoreNotFoundError, StoreOpenError } from '../../store/errors';
+import {
+  StoreBusyError,
+  StoreConstraint,
+  StoreConstraintError,
+  StoreInputError,
+  StoreNotFoundError,
+  StoreOpenError,
+} from '../../store/errors';
 import { UsageError } from '../usage-error';
 
 /** Exit codes of the host networking commands. */
@@ -26,12 +33,15 @@ export const RULE_SENTENCES: Record<StoreConstraint, string> = {
   [StoreConstraint.CLUSTER_NAME_UNIQUE]: 'cluster names are unique',
   [StoreConstraint.HOST_NAME_UNIQUE]: 'host names are unique',
   [StoreConstraint.ATTACHMENT_HOST_NETWORK_UNIQUE]: 'a host has at most one attachment of each network',
-  [StoreConstraint.ATTACHMENT_NIC_NOT_VLAN]: 'an attachment sits on a base NIC or a bond, never on a VLAN device (the VLAN comes from the network)',
+  [StoreConstraint.ATTACHMENT_NIC_NOT_VLAN]:
+    'an attachment sits on a base NIC or a bond, never on a VLAN device (the VLAN comes from the network)',
   [StoreConstraint.ATTACHMENT_NETWORK_FIXED]: "an attachment's network never changes (remove it and add another)",
   [StoreConstraint.CLUSTER_NETWORK_UNIQUE]: 'a network is attached to a cluster at most once',
-  [StoreConstraint.CLUSTER_ONE_MANAGEMENT]: 'a cluster has exactly one management network; move the role with `hostprov clusters set-management`',
+  [StoreConstraint.CLUSTER_ONE_MANAGEMENT]:
+    'a cluster has exactly one management network; move the role with `hostprov clusters set-management`',
   [StoreConstraint.CLUSTER_ONE_DEFAULT_ROUTE]: 'a cluster has at most one default-route network',
-  [StoreConstraint.CLUSTER_MANAGEMENT_REQUIRED]: 'a cluster keeps its management network; move the role with `hostprov clusters set-management` first',
+  [StoreConstraint.CLUSTER_MANAGEMENT_REQUIRED]:
+    'a cluster keeps its management network; move the role with `hostprov clusters set-management` first',
   [StoreConstraint.NETWORK_IN_USE]: 'a network attached to a cluster or a host cannot be removed',
   [StoreConstraint.CLUSTER_IN_USE]: 'a cluster that still has hosts cannot be removed',
   [StoreConstraint.UNIQUE]: 'the value must be unique',
@@ -43,14 +53,17 @@ export const RULE_SENTENCES: Record<StoreConstraint, string> = {
 /** The operator's error for a store error; anything else passes through unchanged. */
 export function cliErrorFromStore(err: unknown): unknown {
   if (err instanceof UsageError) return err;
-  if (err instanceof StoreInputError) return new UsageError(`${err.message}; nothing was changed`, { exitCode: HostNetworkingExit.BAD_INPUT, cause: err });
+  if (err instanceof StoreInputError)
+    return new UsageError(`${err.message}; nothing was changed`, { exitCode: HostNetworkingExit.BAD_INPUT, cause: err });
   if (err instanceof StoreConstraintError) {
     return new UsageError(`refused by rule ${err.constraint} (${RULE_SENTENCES[err.constraint]}): ${err.message}; nothing was changed`, {
       exitCode: HostNetworkingExit.REFUSED,
       cause: err,
     });
   }
-  if (err instanceof StoreNotFoundError) return new UsageError(`${err.message}; nothing was changed`, { exitCode: HostNetworkingExit.NOT_FOUND, cause: err });
-  if (err instanceof StoreBusyError || err instanceof StoreOpenError) return new UsageError(err.message, { exitCode: HostNetworkingExit.FAILED, cause: err });
+  if (err instanceof StoreNotFoundError)
+    return new UsageError(`${err.message}; nothing was changed`, { exitCode: HostNetworkingExit.NOT_FOUND, cause: err });
+  if (err instanceof StoreBusyError || err instanceof StoreOpenError)
+    return new UsageError(err.message, { exitCode: HostNetworkingExit.FAILED, cause: err });
   return err;
 }

@@ -15,7 +15,11 @@ import { cliErrorFromStore } from './store-errors';
 export const DEFAULT_DATABASE = join(DEFAULT_DATA_DIR, 'worker', DEFAULT_STORE_FILE);
 
 export function withDatabaseOption(command: Command): Command {
-  return command.option('--database <url|file>', 'the store: a postgres:// URL (password from PGPASSWORD or ~/.pgpass) or a SQLite file', DEFAULT_DATABASE);
+  return command.option(
+    '--database <url|file>',
+    'the store: a postgres:// URL (password from PGPASSWORD or ~/.pgpass) or a SQLite file',
+    DEFAULT_DATABASE,
+  );
 }
 
 const DatabaseFlag = z.object({ database: z.string().trim().min(1, 'a SQLite file or a postgres:// URL') });

@@ -12,7 +12,11 @@ import { UsageError } from '../usage-error';
 /** The word that clears an optional value (`--vlan none`, `--qos none`). */
 export const NONE = 'none';
 
-const wholeNumber = (what: string) => z.string().regex(/^\d{1,9}$/, `${what} is a whole number`).transform(Number);
+const wholeNumber = (what: string) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, `${what} is a whole number`)
+    .transform(Number);
 
 /** `--vlan 100`, or `none` for untagged. */
 export const VlanFlag = z.union([z.literal(NONE).transform(() => null), wholeNumber('a VLAN id').pipe(VlanId)]);
@@ -40,7 +44,10 @@ export const QosFlag = z
     for (const part of text.split(',')) {
       const match = /^(linkshare|upperlimit|realtime)=(\d{1,9})$/.exec(part.trim());
       if (!match) {
-        ctx.addIssue({ code: 'custom', message: `"${part}": expected linkshare=N, upperlimit=MBPS or realtime=MBPS, comma-separated, or none` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${part}": expected linkshare=N, upperlimit=MBPS or realtime=MBPS, comma-separated, or none`,
+        });
         return z.NEVER;
       }
       qos[QOS_KEYS[match[1] as keyof typeof QOS_KEYS]] = Number(match[2]);
@@ -83,7 +90,13 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
-const ROLE_FLAGS = { defaultRoute: 'default-route', display: 'display', migration: 'migration', required: 'required', management: 'management' } as const;
+const ROLE_FLAGS = {
+  defaultRoute: 'default-route',
+  display: 'display',
+  migration: 'migration',
+  required: 'required',
+  management: 'management',
+} as const;
 
 /** The role flags a command offers, `--display`/`--no-display` etc.; a role left out is not changed. */
 export const RoleFlags = z.object({

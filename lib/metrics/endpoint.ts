@@ -38,7 +38,11 @@ export interface MetricsEndpoint {
   close(): Promise<void>;
 }
 
-export async function startMetricsEndpoint(options: { listen: MetricsListen; registry: Registry; health?: () => Health }): Promise<MetricsEndpoint> {
+export async function startMetricsEndpoint(options: {
+  listen: MetricsListen;
+  registry: Registry;
+  health?: () => Health;
+}): Promise<MetricsEndpoint> {
   const { registry } = options;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
@@ -49,7 +53,9 @@ export async function startMetricsEndpoint(options: { listen: MetricsListen; reg
       res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : body);
     } else if (path === '/healthz' && options.health) {
       const health = options.health();
-      res.writeHead(health.healthy ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' }).end(`${health.healthy ? 'ok' : 'unhealthy'}: ${health.detail}\n`);
+      res
+        .writeHead(health.healthy ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(`${health.healthy ? 'ok' : 'unhealthy'}: ${health.detail}\n`);
     } else {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
     }
@@ -61,16 +67,19 @@ export async function startMetricsEndpoint(options: { listen: MetricsListen; reg
     });
   });
   await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', (err) => reject(new MetricsListenError(`metrics endpoint ${options.listen.host}:${options.listen.port}: ${err.message}`)));
+    server.once('error', (err) =>
+      reject(new MetricsListenError(`metrics endpoint ${options.listen.host}:${options.listen.port}: ${err.message}`)),
+    );
     server.listen({ host: options.listen.host, port: options.listen.port }, () => resolvePromise());
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}`,
-    close: () => new Promise<void>((resolvePromise) => {
-      server.closeAllConnections();
-      server.close(() => resolvePromise());
-    }),
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        server.closeAllConnections();
+        server.close(() => resolvePromise());
+      }),
   };
 }

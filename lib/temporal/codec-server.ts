@@ -49,23 +49,22 @@ export interface RunningCodecServer {
 }
 
 /** An origin as browsers send it: scheme, host and port only. */
-export const Origin = z
-  .string()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
-    } catch {
-      return false;
-    }
-  }, 'an origin is scheme://host[:port], without a path or a trailing slash (e.g. http://localhost:8233)');
+export const Origin = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}, 'an origin is scheme://host[:port], without a path or a trailing slash (e.g. http://localhost:8233)');
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 const JsonPayload = z.object({
   metadata: z.record(z.string().min(1).max(256), base64).optional(),
   data: base64.optional(),
 });
-const body = (maxPayloads: number) => z.object({ payloads: z.array(JsonPayload).max(maxPayloads, `at most ${maxPayloads} payloads per request`) });
+const body = (maxPayloads: number) =>
+  z.object({ payloads: z.array(JsonPayload).max(maxPayloads, `at most ${maxPayloads} payloads per request`) });
 
 class HttpError extends Error {
   constructor(
@@ -101,7 +100,13 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
     if (!operation) throw new HttpError(404, `no ${path} here: POST /encode or /decode`);
     if (req.method === 'OPTIONS') {
       // The browser's preflight carries no credentials; the request that follows must.
-      res.writeHead(204, { 'Access-Control-Allow-Methods': 'POST, OPTIONS', 'Access-Control-Allow-Headers': ALLOWED_HEADERS, 'Access-Control-Max-Age': '600' }).end();
+      res
+        .writeHead(204, {
+          'Access-Control-Allow-Methods': 'POST, OPTIONS',
+          'Access-Control-Allow-Headers': ALLOWED_HEADERS,
+          'Access-Control-Max-Age': '600',
+        })
+        .end();
       return;
     }
     if (req.method !== 'POST') throw new HttpError(405, `${req.method} ${path}: only POST`);
@@ -117,7 +122,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
       throw new HttpError(400, 'the body is not JSON');
     }
     const request = schema.safeParse(parsed);
-    if (!request.success) throw new HttpError(400, request.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    if (!request.success)
+      throw new HttpError(400, request.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     const payloads = request.data.payloads.map(fromJson);
     let result: Payload[];
     try {
@@ -149,7 +155,10 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ url, allowedOrigins: [...allowed], token: Boolean(expected), primaryKey: options.keys.primaryId, keys: options.keys.keys.size }, 'codec server listening');
+  log.info(
+    { url, allowedOrigins: [...allowed], token: Boolean(expected), primaryKey: options.keys.primaryId, keys: options.keys.keys.size },
+    'codec server listening',
+  );
   return {
     url,
     port,
@@ -199,7 +208,9 @@ function fromJson(payload: z.infer<typeof JsonPayload>): Payload {
 
 function toJson(payload: Payload): { metadata: Record<string, string>; data: string } {
   return {
-    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+    ),
     data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
   };
 }

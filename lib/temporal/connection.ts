@@ -141,7 +141,8 @@ export interface ResolveTemporalOptions {
 /** Flags over environment over config-file profile over defaults; throws {@link TemporalConfigError}. */
 export function resolveTemporalConfig(rawFlags: unknown, { env = process.env }: ResolveTemporalOptions = {}): TemporalConnectionConfig {
   const parsedFlags = TemporalFlags.safeParse(rawFlags);
-  if (!parsedFlags.success) throw new TemporalConfigError(parsedFlags.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsedFlags.success)
+    throw new TemporalConfigError(parsedFlags.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   const flags = parsedFlags.data;
   const envVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 
@@ -155,14 +156,19 @@ export function resolveTemporalConfig(rawFlags: unknown, { env = process.env }: 
   const resolvedAddress = address === undefined ? DEFAULT_TEMPORAL_ADDRESS : parseTemporalAddress(address, origin.address);
 
   const namespace = flags.namespace ?? profile.namespace ?? DEFAULT_NAMESPACE;
-  const namespaceSource = flags.namespace === undefined && profile.namespace === undefined ? 'default' : sourceOf('namespace', flags.namespace === undefined ? undefined : '--namespace');
-  if (!NAMESPACE.test(namespace)) throw new TemporalConfigError(`${namespaceSource} ${JSON.stringify(namespace)}: a namespace is letters, digits, ".", "_" and "-"`);
+  const namespaceSource =
+    flags.namespace === undefined && profile.namespace === undefined
+      ? 'default'
+      : sourceOf('namespace', flags.namespace === undefined ? undefined : '--namespace');
+  if (!NAMESPACE.test(namespace))
+    throw new TemporalConfigError(`${namespaceSource} ${JSON.stringify(namespace)}: a namespace is letters, digits, ".", "_" and "-"`);
   origin.namespace = namespaceSource;
 
   const apiKey = flags.apiKey ?? profile.apiKey;
   if (apiKey !== undefined) {
     const source = sourceOf('apiKey', flags.apiKey === undefined ? undefined : '--api-key');
-    if (!API_KEY.test(apiKey)) throw new TemporalConfigError(`${source}: an API key is printable ASCII without spaces (it is sent as an HTTP header)`);
+    if (!API_KEY.test(apiKey))
+      throw new TemporalConfigError(`${source}: an API key is printable ASCII without spaces (it is sent as an HTTP header)`);
     origin.apiKey = source;
   }
 
@@ -178,22 +184,33 @@ export function resolveTemporalConfig(rawFlags: unknown, { env = process.env }: 
 }
 
 function loadProfile(flags: TemporalFlags, env: Record<string, string>): { profile: ClientConfigProfile; profileLabel: string } {
-  const fileSource = flags.configFile !== undefined ? '--config-file' : env.TEMPORAL_CONFIG_FILE !== undefined ? 'TEMPORAL_CONFIG_FILE' : null;
+  const fileSource =
+    flags.configFile !== undefined ? '--config-file' : env.TEMPORAL_CONFIG_FILE !== undefined ? 'TEMPORAL_CONFIG_FILE' : null;
   const file = flags.configFile ?? env.TEMPORAL_CONFIG_FILE ?? defaultConfigFile(env);
   // envconfig quietly skips a missing file; one the operator named must exist.
   if (fileSource && !existsSync(file)) throw new TemporalConfigError(`${fileSource} ${file}: file does not exist`);
   const profileName = flags.profile ?? env.TEMPORAL_PROFILE;
   const profileSource = flags.profile !== undefined ? '--profile' : 'TEMPORAL_PROFILE';
-  if (profileName !== undefined && !PROFILE.test(profileName)) throw new TemporalConfigError(`${profileSource} ${JSON.stringify(profileName)}: a profile name is letters, digits, ".", "_" and "-"`);
+  if (profileName !== undefined && !PROFILE.test(profileName))
+    throw new TemporalConfigError(`${profileSource} ${JSON.stringify(profileName)}: a profile name is letters, digits, ".", "_" and "-"`);
   const configSource: ConfigDataSource | undefined = fileSource ? { path: file } : undefined;
   const profileLabel = `profile "${profileName ?? 'default'}" in ${file}`;
   try {
-    return { profile: loadClientConfigProfile({ ...(profileName !== undefined ? { profile: profileName } : {}), ...(configSource ? { configSource } : {}), overrideEnvVars: env }), profileLabel };
+    return {
+      profile: loadClientConfigProfile({
+        ...(profileName !== undefined ? { profile: profileName } : {}),
+        ...(configSource ? { configSource } : {}),
+        overrideEnvVars: env,
+      }),
+      profileLabel,
+    };
   } catch (err) {
     const message = (err as Error).message;
     if (/Profile '.*' not found/.test(message)) {
       const known = Object.keys(loadClientConfig({ ...(configSource ? { configSource } : {}), overrideEnvVars: env }).profiles);
-      throw new TemporalConfigError(`${profileSource} ${profileName}: no such profile in ${file} (${known.length ? `profiles: ${known.join(', ')}` : 'it has none'})`);
+      throw new TemporalConfigError(
+        `${profileSource} ${profileName}: no such profile in ${file} (${known.length ? `profiles: ${known.join(', ')}` : 'it has none'})`,
+      );
     }
     throw new TemporalConfigError(`${file}: ${message}`);
   }
@@ -206,16 +223,34 @@ function defaultConfigFile(env: Record<string, string>): string {
 
 type SourceOf = (setting: keyof typeof ENV, flag: string | undefined) => string;
 
-function resolveTls(flags: TemporalFlags, profile: ClientConfigProfile, hasApiKey: boolean, sourceOf: SourceOf, origin: Record<string, string>): TemporalTls | null {
+function resolveTls(
+  flags: TemporalFlags,
+  profile: ClientConfigProfile,
+  hasApiKey: boolean,
+  sourceOf: SourceOf,
+  origin: Record<string, string>,
+): TemporalTls | null {
   const material = {
-    clientCert: flags.tlsCert !== undefined ? { source: '--tls-cert', data: { path: flags.tlsCert } } : from(profile.tls?.clientCert, sourceOf('clientCert', undefined)),
-    clientKey: flags.tlsKey !== undefined ? { source: '--tls-key', data: { path: flags.tlsKey } } : from(profile.tls?.clientKey, sourceOf('clientKey', undefined)),
-    serverCACert: flags.tlsCa !== undefined ? { source: '--tls-ca', data: { path: flags.tlsCa } } : from(profile.tls?.serverCACert, sourceOf('serverCACert', undefined)),
+    clientCert:
+      flags.tlsCert !== undefined
+        ? { source: '--tls-cert', data: { path: flags.tlsCert } }
+        : from(profile.tls?.clientCert, sourceOf('clientCert', undefined)),
+    clientKey:
+      flags.tlsKey !== undefined
+        ? { source: '--tls-key', data: { path: flags.tlsKey } }
+        : from(profile.tls?.clientKey, sourceOf('clientKey', undefined)),
+    serverCACert:
+      flags.tlsCa !== undefined
+        ? { source: '--tls-ca', data: { path: flags.tlsCa } }
+        : from(profile.tls?.serverCACert, sourceOf('serverCACert', undefined)),
   };
   const serverName = flags.tlsServerName ?? profile.tls?.serverName;
   const anyTlsFlag = [flags.tlsCert, flags.tlsKey, flags.tlsCa, flags.tlsServerName].some((v) => v !== undefined);
   if (flags.tls === false) {
-    if (anyTlsFlag) throw new TemporalConfigError('--no-tls turns TLS off; it cannot be combined with --tls-cert, --tls-key, --tls-ca or --tls-server-name');
+    if (anyTlsFlag)
+      throw new TemporalConfigError(
+        '--no-tls turns TLS off; it cannot be combined with --tls-cert, --tls-key, --tls-ca or --tls-server-name',
+      );
     origin.tls = '--no-tls';
     return null;
   }
@@ -225,10 +260,17 @@ function resolveTls(flags: TemporalFlags, profile: ClientConfigProfile, hasApiKe
     origin.tls = profile.tls?.disabled === true ? sourceOf('tls', undefined) : 'off (default)';
     return null;
   }
-  origin.tls = flags.tls === true ? '--tls' : anyTlsFlag ? 'TLS flags' : profileTls ? sourceOf('tls', undefined) : 'on because of the API key';
+  origin.tls =
+    flags.tls === true ? '--tls' : anyTlsFlag ? 'TLS flags' : profileTls ? sourceOf('tls', undefined) : 'on because of the API key';
 
-  if (material.clientCert && !material.clientKey) throw new TemporalConfigError(`${material.clientCert.source} needs the client certificate's private key too (--tls-key, TEMPORAL_TLS_CLIENT_KEY_PATH or tls.client_key_path)`);
-  if (material.clientKey && !material.clientCert) throw new TemporalConfigError(`${material.clientKey.source} needs the client certificate too (--tls-cert, TEMPORAL_TLS_CLIENT_CERT_PATH or tls.client_cert_path)`);
+  if (material.clientCert && !material.clientKey)
+    throw new TemporalConfigError(
+      `${material.clientCert.source} needs the client certificate's private key too (--tls-key, TEMPORAL_TLS_CLIENT_KEY_PATH or tls.client_key_path)`,
+    );
+  if (material.clientKey && !material.clientCert)
+    throw new TemporalConfigError(
+      `${material.clientKey.source} needs the client certificate too (--tls-cert, TEMPORAL_TLS_CLIENT_CERT_PATH or tls.client_cert_path)`,
+    );
   const tls: TemporalTls = {};
   if (material.clientCert && material.clientKey) {
     const crt = readPem(material.clientCert);
@@ -240,7 +282,10 @@ function resolveTls(flags: TemporalFlags, profile: ClientConfigProfile, hasApiKe
     } catch {
       throw new TemporalConfigError(`${describe(material.clientKey)}: not a PEM private key`);
     }
-    if (!certificate.checkPrivateKey(privateKey)) throw new TemporalConfigError(`${describe(material.clientCert)} and ${describe(material.clientKey)}: the key does not belong to the certificate`);
+    if (!certificate.checkPrivateKey(privateKey))
+      throw new TemporalConfigError(
+        `${describe(material.clientCert)} and ${describe(material.clientKey)}: the key does not belong to the certificate`,
+      );
     tls.clientCertPair = { crt, key };
     origin.clientCert = material.clientCert.source;
   }
@@ -252,7 +297,8 @@ function resolveTls(flags: TemporalFlags, profile: ClientConfigProfile, hasApiKe
   }
   if (serverName !== undefined) {
     const source = sourceOf('serverName', flags.tlsServerName === undefined ? undefined : '--tls-server-name');
-    if (!DNS_NAME.test(serverName) && isIP(serverName) === 0) throw new TemporalConfigError(`${source} ${JSON.stringify(serverName)}: expected a DNS name or an IP address`);
+    if (!DNS_NAME.test(serverName) && isIP(serverName) === 0)
+      throw new TemporalConfigError(`${source} ${JSON.stringify(serverName)}: expected a DNS name or an IP address`);
     tls.serverNameOverride = serverName;
     origin.serverName = source;
   }
@@ -278,7 +324,14 @@ function readPem(material: Material): Buffer {
     return readFileSync(material.data.path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'file does not exist'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : (err as Error).message;
     throw new TemporalConfigError(`${describe(material)}: ${why}`);
   }
 }
@@ -324,7 +377,13 @@ export function describeTemporalConfig(config: TemporalConnectionConfig): Record
   return {
     address: config.address,
     namespace: config.namespace,
-    tls: config.tls ? { clientCert: Boolean(config.tls.clientCertPair), serverCA: Boolean(config.tls.serverRootCACertificate), serverName: config.tls.serverNameOverride } : false,
+    tls: config.tls
+      ? {
+          clientCert: Boolean(config.tls.clientCertPair),
+          serverCA: Boolean(config.tls.serverRootCACertificate),
+          serverName: config.tls.serverNameOverride,
+        }
+      : false,
     apiKey: config.apiKey !== undefined,
     ...(config.origin ? { from: config.origin } : {}),
   };
@@ -345,7 +404,10 @@ export interface ConnectClientOptions {
 
 /** A client with hostprov's data converter (payload codec, failure converter) on this connection. */
 export async function connectClient(config: TemporalConnectionConfig, options: ConnectClientOptions): Promise<TemporalClient> {
-  const connection = await Connection.connect({ ...clientConnectionOptions(config), ...(options.connectTimeoutMs !== undefined ? { connectTimeout: options.connectTimeoutMs } : {}) });
+  const connection = await Connection.connect({
+    ...clientConnectionOptions(config),
+    ...(options.connectTimeoutMs !== undefined ? { connectTimeout: options.connectTimeoutMs } : {}),
+  });
   const client = new Client({ connection, namespace: config.namespace, dataConverter: hostprovDataConverter(options.payloadKeys) });
   return { client, connection, close: () => connection.close() };
 }

@@ -62,7 +62,10 @@ export interface RunningDevServer {
 
 export class DevServerStartError extends Error {
   override readonly name = 'DevServerStartError';
-  constructor(message: string, readonly output: string) {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
     super(`${message}\n--- temporal server output ---\n${output.slice(-4000)}`);
   }
 }
@@ -71,14 +74,22 @@ export function devServerArgs(options: DevServerOptions): string[] {
   const ip = options.ip ?? '127.0.0.1';
   const port = options.port ?? 7233;
   const args = [
-    'server', 'start-dev',
-    '--ip', ip,
-    '--port', String(port),
-    '--http-port', String(options.httpPort ?? port + 10),
-    '--metrics-port', String(options.metricsPort ?? port + 20),
-    '--namespace', options.namespace ?? DEFAULT_NAMESPACE,
-    '--log-level', options.logLevel ?? 'warn',
-    '--log-format', 'json',
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--http-port',
+    String(options.httpPort ?? port + 10),
+    '--metrics-port',
+    String(options.metricsPort ?? port + 20),
+    '--namespace',
+    options.namespace ?? DEFAULT_NAMESPACE,
+    '--log-level',
+    options.logLevel ?? 'warn',
+    '--log-format',
+    'json',
   ];
   if (options.dataDir !== null) {
     args.push('--db-filename', join(options.dataDir, 'temporal.sqlite'), '--sqlite-pragma', 'journal_mode=WAL');
@@ -115,7 +126,11 @@ export async function startDevServer(options: DevServerOptions, log: Logger): Pr
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (child.pid === undefined) return;
-      await stopProcessGroup(child.pid, { signal: 'SIGINT', timeoutMs: 10_000, ...(options.resources ? { hurry: options.resources.hurried } : {}) });
+      await stopProcessGroup(child.pid, {
+        signal: 'SIGINT',
+        timeoutMs: 10_000,
+        ...(options.resources ? { hurry: options.resources.hurried } : {}),
+      });
       log.info({ serverPid: child.pid }, 'temporal dev server stopped');
     })();
     return stopping;
@@ -162,7 +177,13 @@ export function devServerPorts(options: DevServerOptions): Record<string, number
   };
 }
 
-async function waitUntilServing(child: ChildProcess, address: string, namespace: string, options: DevServerOptions, output: () => string): Promise<void> {
+async function waitUntilServing(
+  child: ChildProcess,
+  address: string,
+  namespace: string,
+  options: DevServerOptions,
+  output: () => string,
+): Promise<void> {
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -171,7 +192,8 @@ async function waitUntilServing(child: ChildProcess, address: string, namespace:
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new DevServerStartError(`temporal dev server exited with ${child.exitCode ?? child.signalCode} while starting`, output());
     }
-    if (Date.now() > deadline) throw new DevServerStartError(`temporal dev server did not answer on ${address} within ${timeoutMs} ms`, output());
+    if (Date.now() > deadline)
+      throw new DevServerStartError(`temporal dev server did not answer on ${address} within ${timeoutMs} ms`, output());
     if (await answers(address, namespace)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -189,4 +211,3 @@ async function answers(address: string, namespace: string): Promise<boolean> {
     await connection?.close().catch(() => undefined);
   }
 }
-

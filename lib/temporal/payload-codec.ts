@@ -37,7 +37,9 @@ export class UnknownPayloadKeyError extends Error {
     known: readonly string[],
     dir: string,
   ) {
-    super(`payload encrypted with key ${JSON.stringify(keyId)}, which is not among the keys in ${dir} (${known.join(', ')}); copy that key file there`);
+    super(
+      `payload encrypted with key ${JSON.stringify(keyId)}, which is not among the keys in ${dir} (${known.join(', ')}); copy that key file there`,
+    );
   }
 }
 
@@ -79,7 +81,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     const key = this.ring.keys.get(keyId);
     if (!key) throw new UnknownPayloadKeyError(keyId, [...this.ring.keys.keys()], this.ring.dir);
     const sealed = Buffer.from(payload.data ?? new Uint8Array());
-    if (sealed.length < NONCE_BYTES + TAG_BYTES) throw new PayloadDecryptionError(`an encrypted payload of ${sealed.length} bytes is too short to be one (key ${JSON.stringify(keyId)})`);
+    if (sealed.length < NONCE_BYTES + TAG_BYTES)
+      throw new PayloadDecryptionError(
+        `an encrypted payload of ${sealed.length} bytes is too short to be one (key ${JSON.stringify(keyId)})`,
+      );
     const decipher = createDecipheriv(CIPHER, key, sealed.subarray(0, NONCE_BYTES), { authTagLength: TAG_BYTES });
     decipher.setAAD(utf8.encode(keyId));
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
@@ -87,7 +92,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     try {
       plain = Buffer.concat([decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
     } catch {
-      throw new PayloadDecryptionError(`an encrypted payload does not authenticate under key ${JSON.stringify(keyId)} (altered, or another key of that name)`);
+      throw new PayloadDecryptionError(
+        `an encrypted payload does not authenticate under key ${JSON.stringify(keyId)} (altered, or another key of that name)`,
+      );
     }
     return temporal.api.common.v1.Payload.decode(plain);
   }

@@ -72,13 +72,20 @@ export function loadPayloadKeys(secretsDir: string): PayloadKeyRing {
     const path = join(dir, name);
     if (!KEY_ID_PATTERN.test(id)) throw new PayloadKeysError(`${path}: a key id is letters, digits, ".", "_" and "-" (at most 64)`);
     const { content, mode } = readInside(secretsDir, path);
-    if ((mode & 0o077) !== 0) throw new PayloadKeysError(`${path}: mode ${mode.toString(8).padStart(4, '0')} lets others read the key; chmod 600 it`);
+    if ((mode & 0o077) !== 0)
+      throw new PayloadKeysError(`${path}: mode ${mode.toString(8).padStart(4, '0')} lets others read the key; chmod 600 it`);
     keys.set(id, decodeKey(path, content));
   }
-  if (keys.size === 0) throw new PayloadKeysError(`no payload encryption keys (*${KEY_FILE_SUFFIX}) in ${dir}; make one with \`hostprov codec new-key --secrets-dir ${secretsDir}\``);
+  if (keys.size === 0)
+    throw new PayloadKeysError(
+      `no payload encryption keys (*${KEY_FILE_SUFFIX}) in ${dir}; make one with \`hostprov codec new-key --secrets-dir ${secretsDir}\``,
+    );
   const primaryPath = join(dir, PRIMARY_KEY_FILE);
   const primaryId = readInside(secretsDir, primaryPath).content.toString('utf8').trim();
-  if (!keys.has(primaryId)) throw new PayloadKeysError(`${primaryPath} names key ${JSON.stringify(primaryId)}, which is not among the keys in ${dir} (${[...keys.keys()].join(', ')})`);
+  if (!keys.has(primaryId))
+    throw new PayloadKeysError(
+      `${primaryPath} names key ${JSON.stringify(primaryId)}, which is not among the keys in ${dir} (${[...keys.keys()].join(', ')})`,
+    );
   return { primaryId, keys, dir };
 }
 
@@ -94,7 +101,10 @@ function decodeKey(path: string, content: Buffer): Buffer {
 
 /** A new key id: its creation time (so ids sort by age) and a random suffix. */
 export function newKeyId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -106,8 +116,12 @@ export interface NewPayloadKeyOptions {
 }
 
 /** Writes a new random key (0600, in a 0700 directory) and, unless told otherwise, makes it the primary. */
-export function createPayloadKey(secretsDir: string, { id = newKeyId(), makePrimary = true }: NewPayloadKeyOptions = {}): { id: string; path: string } {
-  if (!KEY_ID_PATTERN.test(id)) throw new PayloadKeysError(`key id ${JSON.stringify(id)}: letters, digits, ".", "_" and "-" only (at most 64)`);
+export function createPayloadKey(
+  secretsDir: string,
+  { id = newKeyId(), makePrimary = true }: NewPayloadKeyOptions = {},
+): { id: string; path: string } {
+  if (!KEY_ID_PATTERN.test(id))
+    throw new PayloadKeysError(`key id ${JSON.stringify(id)}: letters, digits, ".", "_" and "-" only (at most 64)`);
   const dir = payloadKeysDir(secretsDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
@@ -125,7 +139,8 @@ export function createPayloadKey(secretsDir: string, { id = newKeyId(), makePrim
 /** Points `primary` at a key that exists (checked by loading the whole ring afterwards). */
 export function setPrimaryPayloadKey(secretsDir: string, id: string): PayloadKeyRing {
   const before = loadPayloadKeys(secretsDir);
-  if (!before.keys.has(id)) throw new PayloadKeysError(`no key ${JSON.stringify(id)} in ${before.dir} (${[...before.keys.keys()].join(', ')})`);
+  if (!before.keys.has(id))
+    throw new PayloadKeysError(`no key ${JSON.stringify(id)} in ${before.dir} (${[...before.keys.keys()].join(', ')})`);
   writePrimary(before.dir, id);
   return loadPayloadKeys(secretsDir);
 }

@@ -8,7 +8,13 @@ import { z } from 'zod';
 export const Ipv4BootProtocol = { NONE: 'NONE', DHCP: 'DHCP', STATIC_IP: 'STATIC_IP' } as const;
 export type Ipv4BootProtocol = (typeof Ipv4BootProtocol)[keyof typeof Ipv4BootProtocol];
 
-export const Ipv6BootProtocol = { NONE: 'NONE', DHCP: 'DHCP', AUTOCONF: 'AUTOCONF', POLY_DHCP_AUTOCONF: 'POLY_DHCP_AUTOCONF', STATIC_IP: 'STATIC_IP' } as const;
+export const Ipv6BootProtocol = {
+  NONE: 'NONE',
+  DHCP: 'DHCP',
+  AUTOCONF: 'AUTOCONF',
+  POLY_DHCP_AUTOCONF: 'POLY_DHCP_AUTOCONF',
+  STATIC_IP: 'STATIC_IP',
+} as const;
 export type Ipv6BootProtocol = (typeof Ipv6BootProtocol)[keyof typeof Ipv6BootProtocol];
 
 export const Ipv4Address = z.object({

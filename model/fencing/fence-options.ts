@@ -42,7 +42,8 @@ export type FenceOptionRefusal = (typeof FenceOptionRefusal)[keyof typeof FenceO
 
 const REFUSAL_TEXT: Record<FenceOptionRefusal, string> = {
   malformed: 'expected key=value or a flag name, printable ASCII without control characters',
-  reserved: "overrides a line Host.fenceNode writes from its own parameters (address, user, password, plug, action, secure) or replaces the action",
+  reserved:
+    'overrides a line Host.fenceNode writes from its own parameters (address, user, password, plug, action, secure) or replaces the action',
   'runs-program': 'names a program, script or file on the proxy host',
   unknown: 'not a parameter of this fence agent',
 };

@@ -34,7 +34,13 @@ export type ClusterNetworkRoles = z.infer<typeof ClusterNetworkRoles>;
 export const NO_ROLES: ClusterNetworkRoles = { management: false, defaultRoute: false, display: false, migration: false, required: false };
 
 /** The management network's roles when a cluster is created (the engine makes it the default route too). */
-export const MANAGEMENT_ROLES: ClusterNetworkRoles = { management: true, defaultRoute: true, display: false, migration: false, required: true };
+export const MANAGEMENT_ROLES: ClusterNetworkRoles = {
+  management: true,
+  defaultRoute: true,
+  display: false,
+  migration: false,
+  required: true,
+};
 
 /** Cluster compatibility level, e.g. "4.8". */
 export const CompatibilityVersion = z.string().regex(/^\d{1,3}\.\d{1,3}$/, 'compatibility versions look like "4.8"');

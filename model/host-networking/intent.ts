@@ -24,12 +24,15 @@ export const AttachmentChanges = z
   .superRefine((changes, ctx) => {
     const networks = changes.upserts.map((u) => u.networkId);
     for (const [i, id] of networks.entries()) {
-      if (networks.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['upserts', i, 'networkId'], message: `network ${id} appears twice` });
+      if (networks.indexOf(id) !== i)
+        ctx.addIssue({ code: 'custom', path: ['upserts', i, 'networkId'], message: `network ${id} appears twice` });
     }
     const upserted = new Set(changes.upserts.flatMap((u) => (u.id ? [u.id] : [])));
     for (const [i, id] of changes.removals.entries()) {
-      if (upserted.has(id)) ctx.addIssue({ code: 'custom', path: ['removals', i], message: `attachment ${id} is both written and removed` });
-      if (changes.removals.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['removals', i], message: `attachment ${id} is removed twice` });
+      if (upserted.has(id))
+        ctx.addIssue({ code: 'custom', path: ['removals', i], message: `attachment ${id} is both written and removed` });
+      if (changes.removals.indexOf(id) !== i)
+        ctx.addIssue({ code: 'custom', path: ['removals', i], message: `attachment ${id} is removed twice` });
     }
   });
 export type AttachmentChanges = z.input<typeof AttachmentChanges>;

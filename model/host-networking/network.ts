@@ -12,7 +12,10 @@ export const NetworkName = z.string().regex(/^[\p{L}\p{N}._-]{1,256}$/u, 'networ
 export const VlanId = z.number().int().min(0).max(4094);
 
 /** MTU in bytes; 0 means the default (engine config `DefaultMTU`, 1500). */
-export const NetworkMtu = z.number().int().refine((mtu) => mtu === 0 || (mtu >= 68 && mtu <= 65_535), 'MTU is 0 (default) or 68..65535');
+export const NetworkMtu = z
+  .number()
+  .int()
+  .refine((mtu) => mtu === 0 || (mtu >= 68 && mtu <= 65_535), 'MTU is 0 (default) or 68..65535');
 
 /** The engine's effective MTU for MTU 0 (config `DefaultMTU`). */
 export const DEFAULT_MTU = 1500;

@@ -12,7 +12,15 @@ import { z } from 'zod';
 import { canonicalIP, isIP } from '../ip';
 import { mtuOf, type DeviceInfo, type NetworkCapabilities, type NetworkInfo } from '../vdsm/capabilities';
 import { VlanId } from './network';
-import { reportedIpv4, reportedIpv6, reportedQos, ReportedIpv4, ReportedIpv6, ReportedQos, specifiedIpv6 } from './reported-network-details';
+import {
+  reportedIpv4,
+  reportedIpv6,
+  reportedQos,
+  ReportedIpv4,
+  ReportedIpv6,
+  ReportedQos,
+  specifiedIpv6,
+} from './reported-network-details';
 import { hasNoControlCharacters } from './values';
 
 /** A Linux interface name: 1..15 bytes, no whitespace, `/` or `:` (IFNAMSIZ). */
@@ -129,7 +137,9 @@ export function reportedInterfacesFromCapabilities(caps: NetworkCapabilities): R
         activeSlave: bond.active_slave || null,
       })),
     ),
-    vlans: byName(Object.entries(caps.vlans).map(([name, vlan]) => ({ name, baseInterface: vlan.iface, vlanId: vlan.vlanid, mtu: mtuOf(vlan) }))),
+    vlans: byName(
+      Object.entries(caps.vlans).map(([name, vlan]) => ({ name, baseInterface: vlan.iface, vlanId: vlan.vlanid, mtu: mtuOf(vlan) })),
+    ),
     networks,
     nameServers,
   };
@@ -162,7 +172,9 @@ export function reportedNetworks(caps: NetworkCapabilities): ReportedNetworks {
  */
 function reportedNetwork(caps: NetworkCapabilities, name: string, net: NetworkInfo): ReportedNetwork {
   const deviceEntry = (dev: string): DeviceInfo | undefined => caps.nics[dev] ?? caps.bondings[dev] ?? caps.vlans[dev];
-  const candidate = net.southbound ?? (net.bridged ? (net.ports ?? caps.bridges[net.iface]?.ports ?? []).find((p) => deviceEntry(p) !== undefined) : net.iface);
+  const candidate =
+    net.southbound ??
+    (net.bridged ? (net.ports ?? caps.bridges[net.iface]?.ports ?? []).find((p) => deviceEntry(p) !== undefined) : net.iface);
   const device = candidate !== undefined && deviceEntry(candidate) !== undefined ? candidate : null;
   const vlan = device === null ? undefined : caps.vlans[device];
   const baseInterface = vlan ? vlan.iface : device;

@@ -22,11 +22,7 @@ export type EntityId = z.infer<typeof EntityId>;
  * Ids a caller may bring (hosts, clusters): the engine's GUIDs, or any short string the install-host
  * contract accepts as a host id, less control characters.
  */
-export const ExternalId = z
-  .string()
-  .min(1)
-  .max(128)
-  .refine(hasNoControlCharacters, 'ids have no control characters');
+export const ExternalId = z.string().min(1).max(128).refine(hasNoControlCharacters, 'ids have no control characters');
 export type ExternalId = z.infer<typeof ExternalId>;
 
 /** An ISO-8601 instant in UTC with milliseconds, as `Date.prototype.toISOString` writes it. */
@@ -70,7 +66,5 @@ export const IpAddress = z.union([z.ipv4(), z.ipv6()]);
 export const MAX_NAME_SERVERS = 3;
 
 /** Name servers, in order (ovirt-engine `DnsResolverConfiguration`). */
-export const DnsResolverConfiguration = z
-  .object({ nameServers: z.array(IpAddress).min(1).max(MAX_NAME_SERVERS) })
-  .strict();
+export const DnsResolverConfiguration = z.object({ nameServers: z.array(IpAddress).min(1).max(MAX_NAME_SERVERS) }).strict();
 export type DnsResolverConfiguration = z.infer<typeof DnsResolverConfiguration>;

@@ -38,7 +38,9 @@ export const HostNetworkChangeKind = {
 } as const;
 export type HostNetworkChangeKind = (typeof HostNetworkChangeKind)[keyof typeof HostNetworkChangeKind];
 
-export const SetupNetworksChange = z.object({ kind: z.literal(HostNetworkChangeKind.SETUP_NETWORKS), request: HostSetupNetworksRequest }).strict();
+export const SetupNetworksChange = z
+  .object({ kind: z.literal(HostNetworkChangeKind.SETUP_NETWORKS), request: HostSetupNetworksRequest })
+  .strict();
 
 export const RefreshChange = z.object({ kind: z.literal(HostNetworkChangeKind.REFRESH), request: RefreshHostNetworksInput }).strict();
 export const SyncChange = z.object({ kind: z.literal(HostNetworkChangeKind.SYNC), request: SyncHostNetworksRequest }).strict();

@@ -113,7 +113,9 @@ function completeAttachment(request: AttachmentRequest, position: number, index:
     networkResolution: resolution,
     requestedNetwork,
     nicName: request.nicName ?? stored?.nicName ?? null,
-    ipConfiguration: request.ipConfiguration ? completeIpConfiguration(request.ipConfiguration) : (stored?.ipConfiguration ?? NO_IP_CONFIGURATION),
+    ipConfiguration: request.ipConfiguration
+      ? completeIpConfiguration(request.ipConfiguration)
+      : (stored?.ipConfiguration ?? NO_IP_CONFIGURATION),
     properties: request.properties ?? stored?.properties ?? {},
     qos: request.qos !== undefined ? request.qos : (stored?.qos ?? null),
     dns: request.dns !== undefined ? request.dns : (stored?.dns ?? null),
@@ -130,14 +132,23 @@ function resolveNetwork(
   const byId = requested.id === null ? undefined : index.networkById(requested.id);
   const byName = requested.name === null ? undefined : index.networkByName(requested.name);
   if (requested.id !== null && requested.name !== null) {
-    if (byId && byName) return byId.id === byName.id ? { network: byId, resolution: NetworkResolution.RESOLVED } : { network: null, resolution: NetworkResolution.INCOHERENT };
+    if (byId && byName)
+      return byId.id === byName.id
+        ? { network: byId, resolution: NetworkResolution.RESOLVED }
+        : { network: null, resolution: NetworkResolution.INCOHERENT };
     if (byId || byName) return { network: null, resolution: NetworkResolution.INCOHERENT };
     return { network: null, resolution: NetworkResolution.UNKNOWN_ID };
   }
-  if (requested.id !== null) return byId ? { network: byId, resolution: NetworkResolution.RESOLVED } : { network: null, resolution: NetworkResolution.UNKNOWN_ID };
-  if (requested.name !== null) return byName ? { network: byName, resolution: NetworkResolution.RESOLVED } : { network: null, resolution: NetworkResolution.UNKNOWN_NAME };
+  if (requested.id !== null)
+    return byId ? { network: byId, resolution: NetworkResolution.RESOLVED } : { network: null, resolution: NetworkResolution.UNKNOWN_ID };
+  if (requested.name !== null)
+    return byName
+      ? { network: byName, resolution: NetworkResolution.RESOLVED }
+      : { network: null, resolution: NetworkResolution.UNKNOWN_NAME };
   const storedNetwork = stored ? index.networkById(stored.networkId) : undefined;
-  return storedNetwork ? { network: storedNetwork, resolution: NetworkResolution.RESOLVED } : { network: null, resolution: NetworkResolution.NOT_SET };
+  return storedNetwork
+    ? { network: storedNetwork, resolution: NetworkResolution.RESOLVED }
+    : { network: null, resolution: NetworkResolution.NOT_SET };
 }
 
 /** A family left out is boot protocol NONE. */
@@ -168,7 +179,11 @@ export function dropNoOps(request: CompletedRequest): NoOpsDropped {
     bonds: request.bonds.filter((b) => !droppedBonds.includes(b)),
   };
   const noOp =
-    !kept.attachments.length && !kept.removedAttachments.length && !kept.bonds.length && !kept.removedBonds.length && !kept.removedUnmanagedNetworks.length;
+    !kept.attachments.length &&
+    !kept.removedAttachments.length &&
+    !kept.bonds.length &&
+    !kept.removedBonds.length &&
+    !kept.removedUnmanagedNetworks.length;
   return { request: kept, dropped: { attachments: droppedAttachments, bonds: droppedBonds }, noOp };
 }
 

@@ -31,9 +31,20 @@ export interface ConfiguredAttachment {
 export function attachmentsToConfigure(request: CompletedRequest, index: ContextIndex): ConfiguredAttachment[] {
   const configured = request.attachments.map((a): ConfiguredAttachment => {
     if (a.network === null || a.nicName === null) {
-      throw new HostSetupNetworksPreconditionError(`attachments[${a.index}] has no ${a.network === null ? 'network' : 'NIC'}; validate the request first`);
+      throw new HostSetupNetworksPreconditionError(
+        `attachments[${a.index}] has no ${a.network === null ? 'network' : 'NIC'}; validate the request first`,
+      );
     }
-    return { id: a.id, network: a.network, nicName: a.nicName, ipConfiguration: a.ipConfiguration, properties: a.properties, qos: a.qos, dns: a.dns, addedForDefaultRoute: false };
+    return {
+      id: a.id,
+      network: a.network,
+      nicName: a.nicName,
+      ipConfiguration: a.ipConfiguration,
+      properties: a.properties,
+      qos: a.qos,
+      dns: a.dns,
+      addedForDefaultRoute: false,
+    };
   });
   const holders = defaultRouteHolders(index);
   const companion = missingHolder(request, holders);
@@ -55,7 +66,8 @@ function missingHolder(request: CompletedRequest, holders: DefaultRouteHolders):
   const removed = (id: string) => request.removedAttachments.includes(id);
   let missing: NetworkAttachment | null = null;
   if (previous && inRequest(previous.id) && !removed(previous.id)) missing = current;
-  else if (holders.currentNetworkId !== null && request.attachments.some((a) => a.network?.id === holders.currentNetworkId)) missing = previous;
+  else if (holders.currentNetworkId !== null && request.attachments.some((a) => a.network?.id === holders.currentNetworkId))
+    missing = previous;
   return missing && !inRequest(missing.id) && !removed(missing.id) ? missing : null;
 }
 

@@ -9,7 +9,13 @@ import { Cluster, ClusterNetwork } from '../host-networking/cluster';
 import { Host } from '../host-networking/host';
 import { Network } from '../host-networking/network';
 import { NetworkAttachment } from '../host-networking/network-attachment';
-import { interfaceKind, ReportedInterfaces, type InterfaceKind, type ReportedBond, type ReportedNetwork } from '../host-networking/reported-interfaces';
+import {
+  interfaceKind,
+  ReportedInterfaces,
+  type InterfaceKind,
+  type ReportedBond,
+  type ReportedNetwork,
+} from '../host-networking/reported-interfaces';
 import { ExternalId } from '../host-networking/values';
 import { vdsmNetworkName } from '../host-networking/vdsm-name';
 
@@ -32,15 +38,35 @@ export const HostSetupNetworksContext = z
   .superRefine((context, ctx) => {
     const networkIds = new Set(context.networks.map((n) => n.id));
     if (context.host.clusterId !== context.cluster.id) {
-      ctx.addIssue({ code: 'custom', path: ['cluster', 'id'], message: `host ${context.host.id} is in cluster ${context.host.clusterId}, not ${context.cluster.id}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'id'],
+        message: `host ${context.host.id} is in cluster ${context.host.clusterId}, not ${context.cluster.id}`,
+      });
     }
     for (const [i, cn] of context.clusterNetworks.entries()) {
-      if (cn.clusterId !== context.cluster.id) ctx.addIssue({ code: 'custom', path: ['clusterNetworks', i, 'clusterId'], message: `cluster network of another cluster (${cn.clusterId})` });
-      if (!networkIds.has(cn.networkId)) ctx.addIssue({ code: 'custom', path: ['clusterNetworks', i, 'networkId'], message: `network ${cn.networkId} is not among the networks` });
+      if (cn.clusterId !== context.cluster.id)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusterNetworks', i, 'clusterId'],
+          message: `cluster network of another cluster (${cn.clusterId})`,
+        });
+      if (!networkIds.has(cn.networkId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusterNetworks', i, 'networkId'],
+          message: `network ${cn.networkId} is not among the networks`,
+        });
     }
     for (const [i, a] of context.attachments.entries()) {
-      if (a.hostId !== context.host.id) ctx.addIssue({ code: 'custom', path: ['attachments', i, 'hostId'], message: `attachment ${a.id} belongs to host ${a.hostId}` });
-      if (!networkIds.has(a.networkId)) ctx.addIssue({ code: 'custom', path: ['attachments', i, 'networkId'], message: `network ${a.networkId} is not among the networks` });
+      if (a.hostId !== context.host.id)
+        ctx.addIssue({ code: 'custom', path: ['attachments', i, 'hostId'], message: `attachment ${a.id} belongs to host ${a.hostId}` });
+      if (!networkIds.has(a.networkId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['attachments', i, 'networkId'],
+          message: `network ${a.networkId} is not among the networks`,
+        });
     }
   });
 export type HostSetupNetworksContext = z.infer<typeof HostSetupNetworksContext>;

@@ -31,23 +31,29 @@ export function effectiveSet(request: CompletedRequest, index: ContextIndex): Ef
   const fromRequest = request.attachments.map(effectiveOf);
   const untouched = index.context.attachments
     .filter((s) => !mentioned.has(s.id) && !removed.has(s.id))
-    .map(
-      (s): EffectiveAttachment => ({
-        id: s.id,
-        network: index.networkById(s.networkId) ?? null,
-        nicName: s.nicName,
-        qos: s.qos,
-        overrideConfiguration: false,
-        requested: null,
-        stored: s,
-      }),
-    );
+    .map((s): EffectiveAttachment => ({
+      id: s.id,
+      network: index.networkById(s.networkId) ?? null,
+      nicName: s.nicName,
+      qos: s.qos,
+      overrideConfiguration: false,
+      requested: null,
+      stored: s,
+    }));
   return [...untouched, ...fromRequest];
 }
 
 /** A request's attachment as a member of the effective set. */
 export function effectiveOf(a: CompletedAttachment): EffectiveAttachment {
-  return { id: a.id, network: a.network, nicName: a.nicName, qos: a.qos, overrideConfiguration: a.overrideConfiguration, requested: a, stored: a.stored };
+  return {
+    id: a.id,
+    network: a.network,
+    nicName: a.nicName,
+    qos: a.qos,
+    overrideConfiguration: a.overrideConfiguration,
+    requested: a,
+    stored: a.stored,
+  };
 }
 
 /** How a message names an attachment: where it is in the request, or which stored one it is, with its network and NIC. */

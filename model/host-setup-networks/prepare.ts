@@ -27,7 +27,13 @@ export type PreparedHostSetupNetworks =
   /** Nothing changes: answer success without calling the host or writing the store. */
   | { kind: typeof PreparedKind.NO_OP; dropped: NoOpsDropped['dropped']; warnings: DriftWarning[] }
   /** Refused before anything is sent or stored. */
-  | { kind: typeof PreparedKind.INVALID; request: CompletedRequest; dropped: NoOpsDropped['dropped']; violations: Violation[]; warnings: DriftWarning[] }
+  | {
+      kind: typeof PreparedKind.INVALID;
+      request: CompletedRequest;
+      dropped: NoOpsDropped['dropped'];
+      violations: Violation[];
+      warnings: DriftWarning[];
+    }
   /** Record `intent`, then send `payload`. */
   | {
       kind: typeof PreparedKind.READY;
@@ -38,13 +44,20 @@ export type PreparedHostSetupNetworks =
       warnings: DriftWarning[];
     };
 
-export function prepareHostSetupNetworks(request: HostSetupNetworksRequest, context: HostSetupNetworksContext, options: ValidateOptions = {}): PreparedHostSetupNetworks {
+export function prepareHostSetupNetworks(
+  request: HostSetupNetworksRequest,
+  context: HostSetupNetworksContext,
+  options: ValidateOptions = {},
+): PreparedHostSetupNetworks {
   const syncReport = options.syncReport ?? syncReporterFor(context);
   const { request: changes, dropped, noOp } = dropNoOps(completeRequest(request, context));
   if (noOp) return { kind: PreparedKind.NO_OP, dropped, warnings: driftWarnings(changes, context, syncReport) };
   const violations = validateHostSetupNetworks(changes, context, { ...options, syncReport });
-  if (violations.length) return { kind: PreparedKind.INVALID, request: changes, dropped, violations, warnings: driftWarnings(changes, context, syncReport) };
-  const resent = new Set(attachmentsToConfigure(changes, indexContext(context)).flatMap((a) => (a.addedForDefaultRoute && a.id !== null ? [a.id] : [])));
+  if (violations.length)
+    return { kind: PreparedKind.INVALID, request: changes, dropped, violations, warnings: driftWarnings(changes, context, syncReport) };
+  const resent = new Set(
+    attachmentsToConfigure(changes, indexContext(context)).flatMap((a) => (a.addedForDefaultRoute && a.id !== null ? [a.id] : [])),
+  );
   return {
     kind: PreparedKind.READY,
     request: changes,

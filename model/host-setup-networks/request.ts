@@ -14,7 +14,14 @@ import { Ipv4BootProtocol, Ipv6BootProtocol } from '../attachments/attachment';
 import { isIPv4, isIPv6, netmaskToPrefix } from '../ip';
 import { NetworkName } from '../host-networking/network';
 import { InterfaceName } from '../host-networking/reported-interfaces';
-import { CustomProperties, DnsResolverConfiguration, EntityId, ExternalId, hasNoControlCharacters, HostNetworkQos } from '../host-networking/values';
+import {
+  CustomProperties,
+  DnsResolverConfiguration,
+  EntityId,
+  ExternalId,
+  hasNoControlCharacters,
+  HostNetworkQos,
+} from '../host-networking/values';
 
 export const HOST_SETUP_NETWORKS_REQUEST_VERSION = 1;
 
@@ -27,7 +34,10 @@ export const ENGINE_CONNECTIVITY_TIMEOUT_SECONDS = 120;
 /** A dotted netmask (contiguous) or a prefix length, optionally with a leading `/` (ovirt-engine `@Mask`). */
 export const Ipv4Netmask = z
   .string()
-  .refine((mask) => /^\/?([0-9]|[12][0-9]|3[0-2])$/.test(mask) || netmaskToPrefix(mask) !== null, 'a netmask is dotted (255.255.255.0) or a prefix length 0..32');
+  .refine(
+    (mask) => /^\/?([0-9]|[12][0-9]|3[0-2])$/.test(mask) || netmaskToPrefix(mask) !== null,
+    'a netmask is dotted (255.255.255.0) or a prefix length 0..32',
+  );
 
 export const RequestIpv4Address = z
   .object({
@@ -41,9 +51,15 @@ export const RequestIpv4Address = z
 export const RequestIpv6Address = z
   .object({
     bootProtocol: z.enum(Ipv6BootProtocol),
-    address: z.string().refine((a) => isIPv6(a) && !isIPv4(a), 'not an IPv6 address').optional(),
+    address: z
+      .string()
+      .refine((a) => isIPv6(a) && !isIPv4(a), 'not an IPv6 address')
+      .optional(),
     prefix: z.number().int().min(0).max(128).optional(),
-    gateway: z.string().refine((a) => isIPv6(a) && !isIPv4(a), 'not an IPv6 address').optional(),
+    gateway: z
+      .string()
+      .refine((a) => isIPv6(a) && !isIPv4(a), 'not an IPv6 address')
+      .optional(),
   })
   .strict();
 
@@ -121,7 +137,13 @@ export type HostSetupNetworksOptions = z.infer<typeof HostSetupNetworksOptions>;
 const list = <T extends z.ZodType>(item: T) => z.array(item).max(MAX_REQUEST_ITEMS).default([]);
 
 /** Reports every value `key` gives twice (the engine keeps these lists as sets). */
-function refuseDuplicates<T>(ctx: z.RefinementCtx, items: readonly T[], key: (item: T) => string | undefined, path: string, what: string): void {
+function refuseDuplicates<T>(
+  ctx: z.RefinementCtx,
+  items: readonly T[],
+  key: (item: T) => string | undefined,
+  path: string,
+  what: string,
+): void {
   const seen = new Set<string>();
   for (const [i, item] of items.entries()) {
     const k = key(item);
@@ -146,7 +168,11 @@ export const HostSetupNetworksRequest = z
     /** Unmanaged networks (reported by the host, unknown to the cluster) to remove, by their name on the host. @default [] */
     removedUnmanagedNetworks: list(ReportedNetworkName),
     /** @default rollback on, 120 s, no commit */
-    options: HostSetupNetworksOptions.default({ rollbackOnFailure: true, connectivityTimeoutSeconds: ENGINE_CONNECTIVITY_TIMEOUT_SECONDS, commitOnSuccess: false }),
+    options: HostSetupNetworksOptions.default({
+      rollbackOnFailure: true,
+      connectivityTimeoutSeconds: ENGINE_CONNECTIVITY_TIMEOUT_SECONDS,
+      commitOnSuccess: false,
+    }),
   })
   .strict()
   .superRefine((request, ctx) => {

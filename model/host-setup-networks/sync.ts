@@ -24,8 +24,7 @@ export interface SyncDifference {
 
 export type SyncReport =
   /** `notReported`: the host reports the network on no interface; nothing to compare, so nothing blocks. */
-  | { inSync: true; notReported?: boolean }
-  | { inSync: false; differences: SyncDifference[] };
+  { inSync: true; notReported?: boolean } | { inSync: false; differences: SyncDifference[] };
 
 /** Reports whether the host has a stored attachment's network as defined. */
 export type SyncReporter = (stored: NetworkAttachment) => SyncReport;
@@ -37,7 +36,12 @@ export const alwaysInSync: SyncReporter = () => IN_SYNC;
 
 /** The host's attachments and report as the out-of-sync model takes them. */
 export function hostNetworksStateOf(context: HostSetupNetworksContext): HostNetworksState {
-  return { networks: context.networks, clusterNetworks: context.clusterNetworks, attachments: context.attachments, reported: context.host.reportedInterfaces };
+  return {
+    networks: context.networks,
+    clusterNetworks: context.clusterNetworks,
+    attachments: context.attachments,
+    reported: context.host.reportedInterfaces,
+  };
 }
 
 /** The out-of-sync report of the context's host (see `hostSyncReport`). */
@@ -54,7 +58,10 @@ export function syncReporterFor(context: HostSetupNetworksContext, options: Host
   const byId = new Map<string, SyncReport>(
     report.attachments.map((a): [string, SyncReport] => {
       if (a.state === AttachmentSyncState.OUT_OF_SYNC) {
-        return [a.attachmentId, { inSync: false, differences: a.differences.map(({ property, desired, reported }) => ({ property, desired, reported })) }];
+        return [
+          a.attachmentId,
+          { inSync: false, differences: a.differences.map(({ property, desired, reported }) => ({ property, desired, reported })) },
+        ];
       }
       return [a.attachmentId, a.state === AttachmentSyncState.NOT_REPORTED ? { inSync: true, notReported: true } : IN_SYNC];
     }),

@@ -32,21 +32,43 @@ function checkIdentity(a: CompletedAttachment, request: CompletedRequest, index:
   const path = ['attachments', a.index];
   if (a.id !== null && a.stored === null) {
     out.push(
-      violation(ViolationKey.MODIFIED_NETWORK_ATTACHMENT_DOES_NOT_EXISTS, `${what}: host ${request.hostId} has no attachment ${a.id} to modify`, [...path, 'id'], {
-        attachmentId: a.id,
-      }),
+      violation(
+        ViolationKey.MODIFIED_NETWORK_ATTACHMENT_DOES_NOT_EXISTS,
+        `${what}: host ${request.hostId} has no attachment ${a.id} to modify`,
+        [...path, 'id'],
+        {
+          attachmentId: a.id,
+        },
+      ),
     );
   }
   const { id, name } = a.requestedNetwork;
   switch (a.networkResolution) {
     case NetworkResolution.NOT_SET:
-      out.push(violation(ViolationKey.NETWORK_ATTACHMENT_NETWORK_ID_OR_NAME_IS_NOT_SET, `${what}: give the network, by networkId or networkName`, path));
+      out.push(
+        violation(
+          ViolationKey.NETWORK_ATTACHMENT_NETWORK_ID_OR_NAME_IS_NOT_SET,
+          `${what}: give the network, by networkId or networkName`,
+          path,
+        ),
+      );
       break;
     case NetworkResolution.UNKNOWN_ID:
-      out.push(violation(ViolationKey.NETWORK_HAVING_ID_NOT_EXISTS, `${what}: no data-center network has id ${id}`, [...path, 'networkId'], { networkId: id }));
+      out.push(
+        violation(ViolationKey.NETWORK_HAVING_ID_NOT_EXISTS, `${what}: no data-center network has id ${id}`, [...path, 'networkId'], {
+          networkId: id,
+        }),
+      );
       break;
     case NetworkResolution.UNKNOWN_NAME:
-      out.push(violation(ViolationKey.NETWORK_HAVING_NAME_NOT_EXISTS, `${what}: no data-center network is named ${name}`, [...path, 'networkName'], { networkName: name }));
+      out.push(
+        violation(
+          ViolationKey.NETWORK_HAVING_NAME_NOT_EXISTS,
+          `${what}: no data-center network is named ${name}`,
+          [...path, 'networkName'],
+          { networkName: name },
+        ),
+      );
       break;
     case NetworkResolution.INCOHERENT: {
       const byId = id === null ? undefined : index.networkById(id);
@@ -64,7 +86,12 @@ function checkIdentity(a: CompletedAttachment, request: CompletedRequest, index:
   }
   if (a.id !== null && request.removedAttachments.includes(a.id)) {
     out.push(
-      violation(ViolationKey.NETWORK_ATTACHMENT_IN_BOTH_LISTS, `${what}: attachment ${a.id} is both modified and removed`, [...path, 'id'], { attachmentId: a.id }),
+      violation(
+        ViolationKey.NETWORK_ATTACHMENT_IN_BOTH_LISTS,
+        `${what}: attachment ${a.id} is both modified and removed`,
+        [...path, 'id'],
+        { attachmentId: a.id },
+      ),
     );
   }
   return out;
@@ -143,7 +170,9 @@ function checkNic(a: CompletedAttachment, index: ContextIndex, newBonds: Readonl
   const what = describeAttachment(effectiveOf(a));
   const path = ['attachments', a.index, 'nicName'];
   if (a.nicName === null) {
-    return [violation(ViolationKey.HOST_NETWORK_INTERFACE_DOES_NOT_HAVE_NAME_SET, `${what}: give the NIC or bond to attach to (nicName)`, path)];
+    return [
+      violation(ViolationKey.HOST_NETWORK_INTERFACE_DOES_NOT_HAVE_NAME_SET, `${what}: give the NIC or bond to attach to (nicName)`, path),
+    ];
   }
   const kind = index.interfaceKind(a.nicName);
   if (kind === null && !newBonds.has(a.nicName)) {
@@ -170,7 +199,12 @@ function checkIpConfiguration(a: CompletedAttachment, ipv6GatewayHolder: Network
   const what = describeAttachment(effectiveOf(a));
   const { ipv4, ipv6 } = a.ipConfiguration;
   const path = (family: 'ipv4' | 'ipv6') => ['attachments', a.index, 'ipConfiguration', family];
-  const details = (family: 'ipv4' | 'ipv6', bootProtocol: string) => ({ networkName: a.network?.name ?? null, nicName: a.nicName, family, bootProtocol });
+  const details = (family: 'ipv4' | 'ipv6', bootProtocol: string) => ({
+    networkName: a.network?.name ?? null,
+    nicName: a.nicName,
+    family,
+    bootProtocol,
+  });
 
   if (ipv4.bootProtocol === 'STATIC_IP') {
     const missing = [ipv4.address ? null : 'address', ipv4.netmask ? null : 'netmask'].filter((f): f is string => f !== null);
@@ -185,7 +219,9 @@ function checkIpConfiguration(a: CompletedAttachment, ipv6GatewayHolder: Network
       );
     }
   } else {
-    const given = [ipv4.address ? 'address' : null, ipv4.netmask ? 'netmask' : null, ipv4.gateway ? 'gateway' : null].filter((f): f is string => f !== null);
+    const given = [ipv4.address ? 'address' : null, ipv4.netmask ? 'netmask' : null, ipv4.gateway ? 'gateway' : null].filter(
+      (f): f is string => f !== null,
+    );
     if (given.length) {
       out.push(
         violation(
@@ -222,7 +258,9 @@ function checkIpConfiguration(a: CompletedAttachment, ipv6GatewayHolder: Network
       );
     }
   } else {
-    const given = [ipv6.address ? 'address' : null, ipv6.prefix !== undefined ? 'prefix' : null, ipv6.gateway ? 'gateway' : null].filter((f): f is string => f !== null);
+    const given = [ipv6.address ? 'address' : null, ipv6.prefix !== undefined ? 'prefix' : null, ipv6.gateway ? 'gateway' : null].filter(
+      (f): f is string => f !== null,
+    );
     if (given.length) {
       out.push(
         violation(
@@ -243,9 +281,14 @@ export function checkRemovedAttachments(request: CompletedRequest, index: Contex
     const stored = index.storedById(id);
     if (!stored) {
       out.push(
-        violation(ViolationKey.NETWORK_ATTACHMENTS_TO_BE_REMOVED_DOES_NOT_EXISTS, `removedAttachments[${i}]: host ${request.hostId} has no attachment ${id}`, ['removedAttachments', i], {
-          attachmentId: id,
-        }),
+        violation(
+          ViolationKey.NETWORK_ATTACHMENTS_TO_BE_REMOVED_DOES_NOT_EXISTS,
+          `removedAttachments[${i}]: host ${request.hostId} has no attachment ${id}`,
+          ['removedAttachments', i],
+          {
+            attachmentId: id,
+          },
+        ),
       );
       continue;
     }

@@ -51,15 +51,27 @@ export function checkBonds(request: CompletedRequest, index: ContextIndex, effec
     }
     const kind = index.interfaceKind(bond.name);
     if (kind === 'nic' || kind === 'vlan') {
-      out.push(violation(ViolationKey.NETWORK_INTERFACE_IS_NOT_BOND, `bond ${bond.name}: the host has a ${kind === 'nic' ? 'NIC' : 'VLAN device'} of that name`, [...path, 'name'], { interfaceName: bond.name, kind }));
+      out.push(
+        violation(
+          ViolationKey.NETWORK_INTERFACE_IS_NOT_BOND,
+          `bond ${bond.name}: the host has a ${kind === 'nic' ? 'NIC' : 'VLAN device'} of that name`,
+          [...path, 'name'],
+          { interfaceName: bond.name, kind },
+        ),
+      );
     }
     const distinct = [...new Set(bond.slaves)];
     if (distinct.length < 2) {
       out.push(
-        violation(ViolationKey.NETWORK_BONDS_INVALID_SLAVE_COUNT, `bond ${bond.name}: a bond needs at least two slaves, got ${distinct.length}`, [...path, 'slaves'], {
-          bondName: bond.name,
-          slaves: distinct,
-        }),
+        violation(
+          ViolationKey.NETWORK_BONDS_INVALID_SLAVE_COUNT,
+          `bond ${bond.name}: a bond needs at least two slaves, got ${distinct.length}`,
+          [...path, 'slaves'],
+          {
+            bondName: bond.name,
+            slaves: distinct,
+          },
+        ),
       );
     }
     for (const slave of distinct) out.push(...checkSlave(bond, slave, request, index, effective));
@@ -68,26 +80,49 @@ export function checkBonds(request: CompletedRequest, index: ContextIndex, effec
   return out;
 }
 
-function checkSlave(bond: CompletedBond, slave: string, request: CompletedRequest, index: ContextIndex, effective: readonly EffectiveAttachment[]): Violation[] {
+function checkSlave(
+  bond: CompletedBond,
+  slave: string,
+  request: CompletedRequest,
+  index: ContextIndex,
+  effective: readonly EffectiveAttachment[],
+): Violation[] {
   const path = ['bonds', bond.index, 'slaves', bond.slaves.indexOf(slave)];
   const kind = index.interfaceKind(slave);
   if (kind === null) {
-    return [violation(ViolationKey.HOST_NETWORK_INTERFACE_HAVING_NAME_DOES_NOT_EXIST, `bond ${bond.name}: slave ${slave} is no interface the host reports`, path, { bondName: bond.name, nicName: slave })];
+    return [
+      violation(
+        ViolationKey.HOST_NETWORK_INTERFACE_HAVING_NAME_DOES_NOT_EXIST,
+        `bond ${bond.name}: slave ${slave} is no interface the host reports`,
+        path,
+        { bondName: bond.name, nicName: slave },
+      ),
+    ];
   }
   if (kind !== 'nic') {
     return [
-      violation(ViolationKey.NETWORK_INTERFACE_BOND_OR_VLAN_CANNOT_BE_SLAVE, `bond ${bond.name}: slave ${slave} is a ${kind === 'bond' ? 'bond' : 'VLAN device'}; only NICs can be slaves`, path, {
-        bondName: bond.name,
-        nicName: slave,
-        kind,
-      }),
+      violation(
+        ViolationKey.NETWORK_INTERFACE_BOND_OR_VLAN_CANNOT_BE_SLAVE,
+        `bond ${bond.name}: slave ${slave} is a ${kind === 'bond' ? 'bond' : 'VLAN device'}; only NICs can be slaves`,
+        path,
+        {
+          bondName: bond.name,
+          nicName: slave,
+          kind,
+        },
+      ),
     ];
   }
   const out: Violation[] = [];
   const owner = index.bondOfSlave(slave);
   const ownerUpdated = owner ? request.bonds.find((b) => b.name === owner.name) : undefined;
   // Free when its bond goes away, or is updated without it, in the same request.
-  if (owner && owner.name !== bond.name && !request.removedBonds.includes(owner.name) && !(ownerUpdated && !ownerUpdated.slaves.includes(slave))) {
+  if (
+    owner &&
+    owner.name !== bond.name &&
+    !request.removedBonds.includes(owner.name) &&
+    !(ownerUpdated && !ownerUpdated.slaves.includes(slave))
+  ) {
     out.push(
       violation(
         ViolationKey.NETWORK_INTERFACE_ALREADY_IN_BOND,
@@ -99,7 +134,10 @@ function checkSlave(bond: CompletedBond, slave: string, request: CompletedReques
   }
   for (const a of effective) {
     if (a.nicName !== slave) continue;
-    const key = a.id === null ? ViolationKey.NETWORK_INTERFACE_ADDED_TO_BOND_AND_NETWORK_IS_ATTACHED_TO_IT_AT_THE_SAME_TIME : ViolationKey.NETWORK_INTERFACE_ATTACHED_TO_NETWORK_CANNOT_BE_SLAVE;
+    const key =
+      a.id === null
+        ? ViolationKey.NETWORK_INTERFACE_ADDED_TO_BOND_AND_NETWORK_IS_ATTACHED_TO_IT_AT_THE_SAME_TIME
+        : ViolationKey.NETWORK_INTERFACE_ATTACHED_TO_NETWORK_CANNOT_BE_SLAVE;
     out.push(
       violation(key, `bond ${bond.name}: slave ${slave} carries ${describeAttachment(a)}; a slave carries no network`, path, {
         bondName: bond.name,
@@ -145,11 +183,22 @@ export function checkRemovedBonds(request: CompletedRequest, index: ContextIndex
     const path = ['removedBonds', i];
     const kind = index.interfaceKind(name);
     if (kind === null) {
-      out.push(violation(ViolationKey.NETWORK_BOND_RECORDS_DOES_NOT_EXISTS, `removedBonds[${i}]: the host reports no bond ${name}`, path, { bondName: name }));
+      out.push(
+        violation(ViolationKey.NETWORK_BOND_RECORDS_DOES_NOT_EXISTS, `removedBonds[${i}]: the host reports no bond ${name}`, path, {
+          bondName: name,
+        }),
+      );
       continue;
     }
     if (kind !== 'bond') {
-      out.push(violation(ViolationKey.NETWORK_INTERFACE_IS_NOT_BOND, `removedBonds[${i}]: ${name} is a ${kind === 'nic' ? 'NIC' : 'VLAN device'}, not a bond`, path, { interfaceName: name, kind }));
+      out.push(
+        violation(
+          ViolationKey.NETWORK_INTERFACE_IS_NOT_BOND,
+          `removedBonds[${i}]: ${name} is a ${kind === 'nic' ? 'NIC' : 'VLAN device'}, not a bond`,
+          path,
+          { interfaceName: name, kind },
+        ),
+      );
       continue;
     }
     const users = effective.filter((a) => a.nicName === name);
@@ -159,7 +208,11 @@ export function checkRemovedBonds(request: CompletedRequest, index: ContextIndex
           ViolationKey.BOND_USED_BY_NETWORK_ATTACHMENTS,
           `removedBonds[${i}]: bond ${name} still carries ${users.map(describeAttachment).join(', ')}; remove or move those attachments in the same request`,
           path,
-          { bondName: name, attachmentIds: users.flatMap((a) => (a.id === null ? [] : [a.id])), networkNames: users.flatMap((a) => (a.network ? [a.network.name] : [])) },
+          {
+            bondName: name,
+            attachmentIds: users.flatMap((a) => (a.id === null ? [] : [a.id])),
+            networkNames: users.flatMap((a) => (a.network ? [a.network.name] : [])),
+          },
         ),
       );
     }
@@ -167,9 +220,14 @@ export function checkRemovedBonds(request: CompletedRequest, index: ContextIndex
   for (const bond of request.bonds) {
     if (request.removedBonds.includes(bond.name)) {
       out.push(
-        violation(ViolationKey.BONDS_UPDATED_AND_REMOVED_SIMULTANEOUSLY, `bond ${bond.name} is both updated and removed`, ['bonds', bond.index], {
-          bondName: bond.name,
-        }),
+        violation(
+          ViolationKey.BONDS_UPDATED_AND_REMOVED_SIMULTANEOUSLY,
+          `bond ${bond.name} is both updated and removed`,
+          ['bonds', bond.index],
+          {
+            bondName: bond.name,
+          },
+        ),
       );
     }
   }
@@ -186,7 +244,12 @@ function modeOf(options: string | Readonly<Record<string, string>>): string | nu
  * A VM network on a bond needs a mode that keeps its bridge's traffic sane. Not checked for a stored
  * attachment whose network is out of sync and not being synced: the request does not touch it.
  */
-export function checkBondModes(request: CompletedRequest, index: ContextIndex, effective: readonly EffectiveAttachment[], syncReport: SyncReporter): Violation[] {
+export function checkBondModes(
+  request: CompletedRequest,
+  index: ContextIndex,
+  effective: readonly EffectiveAttachment[],
+  syncReport: SyncReporter,
+): Violation[] {
   const out: Violation[] = [];
   for (const a of effective) {
     if (!a.network?.vmNetwork || a.nicName === null) continue;

@@ -16,7 +16,8 @@ export function effectiveMtu(network: Pick<Network, 'mtu'>): number {
   return network.mtu === 0 ? DEFAULT_MTU : network.mtu;
 }
 
-const withNetwork = (effective: readonly EffectiveAttachment[]) => effective.filter((a): a is EffectiveAttachment & { network: Network } => a.network !== null);
+const withNetwork = (effective: readonly EffectiveAttachment[]) =>
+  effective.filter((a): a is EffectiveAttachment & { network: Network } => a.network !== null);
 
 export function checkDuplicateNetworks(effective: readonly EffectiveAttachment[]): Violation[] {
   const byNetwork = new Map<string, Array<EffectiveAttachment & { network: Network }>>();
@@ -98,21 +99,31 @@ export function checkCustomProperties(request: CompletedRequest): Violation[] {
       .map(([k]) => k);
     if (!unknown.length && !badValue.length) continue;
     const problems = [
-      unknown.length ? `${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not ${network.vmNetwork ? 'a known property' : 'allowed on a non-VM network'}` : null,
-      badValue.length ? `${badValue.join(', ')} ${badValue.length > 1 ? 'have' : 'has'} a malformed value (expected key=value pairs)` : null,
+      unknown.length
+        ? `${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not ${network.vmNetwork ? 'a known property' : 'allowed on a non-VM network'}`
+        : null,
+      badValue.length
+        ? `${badValue.join(', ')} ${badValue.length > 1 ? 'have' : 'has'} a malformed value (expected key=value pairs)`
+        : null,
     ].filter(Boolean);
     out.push(
-      violation(ViolationKey.ACTION_TYPE_FAILED_NETWORK_CUSTOM_PROPERTIES_BAD_INPUT, `${describeAttachment(effectiveOf(a))}: custom properties: ${problems.join('; ')}`, ['attachments', a.index, 'properties'], {
-        networkName: network.name,
-        unknownKeys: unknown,
-        badValueKeys: badValue,
-      }),
+      violation(
+        ViolationKey.ACTION_TYPE_FAILED_NETWORK_CUSTOM_PROPERTIES_BAD_INPUT,
+        `${describeAttachment(effectiveOf(a))}: custom properties: ${problems.join('; ')}`,
+        ['attachments', a.index, 'properties'],
+        {
+          networkName: network.name,
+          unknownKeys: unknown,
+          badValueKeys: badValue,
+        },
+      ),
     );
   }
   return out;
 }
 
-const isEmptyQos = (qos: HostNetworkQos) => qos.outAverageLinkshare === undefined && qos.outAverageUpperlimit === undefined && qos.outAverageRealtime === undefined;
+const isEmptyQos = (qos: HostNetworkQos) =>
+  qos.outAverageLinkshare === undefined && qos.outAverageUpperlimit === undefined && qos.outAverageRealtime === undefined;
 
 /** The attachment has QoS on the host: its own non-empty override, or the network's when it does not override (ovirt-engine `qosConfiguredOnInterface`). */
 export function qosConfigured(a: { qos: HostNetworkQos | null }, network: Pick<Network, 'qos'>): boolean {
@@ -128,12 +139,21 @@ export function checkQos(request: CompletedRequest, effective: readonly Effectiv
     const path = ['attachments', a.index, 'qos'];
     if (!isEmptyQos(qos) && qos.outAverageLinkshare === undefined) {
       out.push(
-        violation(ViolationKey.ACTION_TYPE_FAILED_HOST_NETWORK_QOS_SETUP_NETWORKS_MISSING_VALUES, `${what}: a QoS override needs a link share (outAverageLinkshare)`, path, {
-          networkName: a.network.name,
-        }),
+        violation(
+          ViolationKey.ACTION_TYPE_FAILED_HOST_NETWORK_QOS_SETUP_NETWORKS_MISSING_VALUES,
+          `${what}: a QoS override needs a link share (outAverageLinkshare)`,
+          path,
+          {
+            networkName: a.network.name,
+          },
+        ),
       );
     }
-    if (qos.outAverageUpperlimit !== undefined && qos.outAverageRealtime !== undefined && qos.outAverageUpperlimit < qos.outAverageRealtime) {
+    if (
+      qos.outAverageUpperlimit !== undefined &&
+      qos.outAverageRealtime !== undefined &&
+      qos.outAverageUpperlimit < qos.outAverageRealtime
+    ) {
       out.push(
         violation(
           ViolationKey.ACTION_TYPE_FAILED_HOST_NETWORK_QOS_SETUP_NETWORKS_INCONSISTENT_VALUES,

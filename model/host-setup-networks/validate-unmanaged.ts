@@ -28,9 +28,14 @@ export function checkUnmanagedNetworks(request: CompletedRequest, index: Context
       );
     } else if (!unmanaged.has(name)) {
       out.push(
-        violation(ViolationKey.REMOVED_UNMANAGED_NETWORK_DOES_NOT_EXISIT_ON_HOST, `removedUnmanagedNetworks[${i}]: host ${index.context.host.name} reports no unmanaged network ${name}`, path, {
-          networkName: name,
-        }),
+        violation(
+          ViolationKey.REMOVED_UNMANAGED_NETWORK_DOES_NOT_EXISIT_ON_HOST,
+          `removedUnmanagedNetworks[${i}]: host ${index.context.host.name} reports no unmanaged network ${name}`,
+          path,
+          {
+            networkName: name,
+          },
+        ),
       );
     }
   }

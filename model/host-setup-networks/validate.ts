@@ -33,7 +33,11 @@ export interface ValidateOptions {
 }
 
 /** Every violation of the request against the context; `[]` when it may be applied. */
-export function validateHostSetupNetworks(request: CompletedRequest, context: HostSetupNetworksContext, options: ValidateOptions = {}): Violation[] {
+export function validateHostSetupNetworks(
+  request: CompletedRequest,
+  context: HostSetupNetworksContext,
+  options: ValidateOptions = {},
+): Violation[] {
   const index = indexContext(context);
   const syncReport = options.syncReport ?? syncReporterFor(context);
   const effective = effectiveSet(request, index);

@@ -17,9 +17,7 @@ export type RouteAnswer =
   /** The agent does not know `Host.getRoute` (JSON-RPC -32601): an older agent, not an error. */
   | { kind: 'unsupported' };
 
-export type DeviceChoice =
-  | { device: string; rule: DeviceRule; detail: string }
-  | { device: null; rule: DeviceRule | null; detail: string };
+export type DeviceChoice = { device: string; rule: DeviceRule; detail: string } | { device: null; rule: DeviceRule | null; detail: string };
 
 export interface ChooseDeviceInput {
   route: RouteAnswer;
@@ -33,17 +31,33 @@ export interface ChooseDeviceInput {
 export function chooseManagementDevice(input: ChooseDeviceInput): DeviceChoice {
   const { route } = input;
   if (route.kind === 'route') {
-    return { device: route.device, rule: DeviceRule.GET_ROUTE, detail: `Host.getRoute(${input.managerAddress}) → dev ${route.device}${route.source ? ` src ${route.source}` : ''}${route.gateway ? ` via ${route.gateway}` : ''}` };
+    return {
+      device: route.device,
+      rule: DeviceRule.GET_ROUTE,
+      detail: `Host.getRoute(${input.managerAddress}) → dev ${route.device}${route.source ? ` src ${route.source}` : ''}${route.gateway ? ` via ${route.gateway}` : ''}`,
+    };
   }
   if (route.kind === 'no-route') {
-    return { device: null, rule: DeviceRule.GET_ROUTE, detail: `Host.getRoute(${input.managerAddress}): no route (${route.reason}); host behind NAT or isolated` };
+    return {
+      device: null,
+      rule: DeviceRule.GET_ROUTE,
+      detail: `Host.getRoute(${input.managerAddress}): no route (${route.reason}); host behind NAT or isolated`,
+    };
   }
   if (input.lastClientIface) {
-    return { device: input.lastClientIface, rule: DeviceRule.LAST_CLIENT_IFACE, detail: `agent has no Host.getRoute; lastClientIface = ${input.lastClientIface}` };
+    return {
+      device: input.lastClientIface,
+      rule: DeviceRule.LAST_CLIENT_IFACE,
+      detail: `agent has no Host.getRoute; lastClientIface = ${input.lastClientIface}`,
+    };
   }
   const matched = deviceByAddress(input.caps, input.hostAddresses);
   if (matched) {
-    return { device: matched.device, rule: DeviceRule.ADDRESS_MATCH, detail: `agent has no Host.getRoute and reported no lastClientIface; ${matched.device} holds ${matched.address}` };
+    return {
+      device: matched.device,
+      rule: DeviceRule.ADDRESS_MATCH,
+      detail: `agent has no Host.getRoute and reported no lastClientIface; ${matched.device} holds ${matched.address}`,
+    };
   }
   return {
     device: null,
@@ -62,7 +76,9 @@ function holds(device: { addr?: string; ipv4addrs?: string[]; ipv6addrs?: string
 export function deviceByAddress(caps: NetworkCapabilities, addresses: readonly string[]): { device: string; address: string } | null {
   for (const address of addresses) {
     for (const group of [caps.bridges, caps.nics, caps.bondings, caps.vlans] as const) {
-      const name = Object.keys(group).sort().find((n) => holds(group[n] ?? {}, address));
+      const name = Object.keys(group)
+        .sort()
+        .find((n) => holds(group[n] ?? {}, address));
       if (name) return { device: name, address };
     }
   }

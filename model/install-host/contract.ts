@@ -46,7 +46,10 @@ const HostRef = z.object({
 export const ManagementNetworkInput = z
   .object({
     /** @default 'ovirtmgmt' */
-    name: z.string().regex(/^[0-9A-Za-z_-]{1,15}$/, 'network names are 1..15 of [0-9A-Za-z_-]').default('ovirtmgmt'),
+    name: z
+      .string()
+      .regex(/^[0-9A-Za-z_-]{1,15}$/, 'network names are 1..15 of [0-9A-Za-z_-]')
+      .default('ovirtmgmt'),
     /** 802.1Q tag of the management network, `null` for untagged. @default null */
     vlan: z.number().int().min(0).max(4094).nullable().default(null),
     /** @default 1500 */
@@ -83,7 +86,9 @@ export const PowerManagementInput = z
       })
       .default(''),
     /** The host whose agent runs the fence agent (never the host being fenced). */
-    proxy: z.object({ id: z.string().min(1), name: z.string().min(1), agent: AgentEndpointRefInput.extend({ host: z.string().min(1) }) }).strict(),
+    proxy: z
+      .object({ id: z.string().min(1), name: z.string().min(1), agent: AgentEndpointRefInput.extend({ host: z.string().min(1) }) })
+      .strict(),
   })
   .strict();
 export type PowerManagementInput = z.infer<typeof PowerManagementInput>;
@@ -112,11 +117,23 @@ export const InstallHostInput = z
     agent: AgentEndpointRefInput,
     /** The manager address the host must reach (where its management traffic goes). */
     managerAddress: z.string().min(1),
-    managementNetwork: ManagementNetworkInput.default({ name: 'ovirtmgmt', vlan: null, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true }),
+    managementNetwork: ManagementNetworkInput.default({
+      name: 'ovirtmgmt',
+      vlan: null,
+      mtu: 1500,
+      vmNetwork: true,
+      stp: false,
+      defaultRoute: true,
+    }),
     /** Cluster compatibility level, e.g. "4.8"; decides commitOnSuccess vs setSafeNetworkConfig. */
     clusterLevel: z.string().regex(/^\d+\.\d+$/),
     powerManagement: PowerManagementInput.optional(),
-    policy: InstallPolicyInput.default({ connectivityTimeoutSeconds: 120, reboot: true, commitMode: CommitMode.AUTO, agentWaitSeconds: 300 }),
+    policy: InstallPolicyInput.default({
+      connectivityTimeoutSeconds: 120,
+      reboot: true,
+      commitMode: CommitMode.AUTO,
+      agentWaitSeconds: 300,
+    }),
   })
   .strict();
 export type InstallHostInput = z.infer<typeof InstallHostInput>;
@@ -156,7 +173,13 @@ export const InstallHostResult = z.object({
   rule: z.enum(DeviceRule).nullable(),
   ruleDetail: z.string(),
   /** The exact `Host.setupNetworks` params sent, when one was sent. */
-  setupNetworksRequest: z.object({ networks: z.record(z.string(), z.unknown()), bondings: z.record(z.string(), z.unknown()), options: z.record(z.string(), z.unknown()) }).nullable(),
+  setupNetworksRequest: z
+    .object({
+      networks: z.record(z.string(), z.unknown()),
+      bondings: z.record(z.string(), z.unknown()),
+      options: z.record(z.string(), z.unknown()),
+    })
+    .nullable(),
   steps: z.array(StepRecord),
   failure: SagaFailure.nullable(),
   /**

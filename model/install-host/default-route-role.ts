@@ -50,7 +50,8 @@ export function previousHolderWithoutRole(caps: NetworkCapabilities, name: strin
   }
   attrs.dhcpv6 = ip.ipv6.bootProtocol === 'DHCP' || ip.ipv6.bootProtocol === 'POLY_DHCP_AUTOCONF';
   attrs.ipv6autoconf = ip.ipv6.bootProtocol === 'AUTOCONF' || ip.ipv6.bootProtocol === 'POLY_DHCP_AUTOCONF';
-  if (ip.ipv6.bootProtocol === 'STATIC_IP' && ip.ipv6.address !== undefined && ip.ipv6.prefix !== undefined) attrs.ipv6addr = `${ip.ipv6.address}/${ip.ipv6.prefix}`;
+  if (ip.ipv6.bootProtocol === 'STATIC_IP' && ip.ipv6.address !== undefined && ip.ipv6.prefix !== undefined)
+    attrs.ipv6addr = `${ip.ipv6.address}/${ip.ipv6.prefix}`;
   attrs.defaultRoute = false;
   return attrs;
 }
@@ -70,7 +71,8 @@ export function defaultRouteViolations(networks: Readonly<Record<string, Network
   for (const [name, attrs] of Object.entries(networks)) {
     if (holdsRole(attrs)) continue;
     const v6gateway = attrs.ipv6gateway;
-    if (v6gateway !== undefined && v6gateway !== '' && parseCidr(`${v6gateway}/128`)?.address !== '::') problems.push(`${name} has an IPv6 gateway but not the default route`);
+    if (v6gateway !== undefined && v6gateway !== '' && parseCidr(`${v6gateway}/128`)?.address !== '::')
+      problems.push(`${name} has an IPv6 gateway but not the default route`);
     if (attrs.nameservers?.length) problems.push(`${name} has nameservers but not the default route`);
   }
   return problems;

@@ -65,13 +65,30 @@ export interface DeviseOptions {
   checkBondMode?: () => boolean;
 }
 
-export function deviseManagementNetwork(caps: NetworkCapabilities, device: string, network: ManagementNetworkInput, options: DeviseOptions = {}): DeviseResult {
+export function deviseManagementNetwork(
+  caps: NetworkCapabilities,
+  device: string,
+  network: ManagementNetworkInput,
+  options: DeviseOptions = {},
+): DeviseResult {
   const existing = caps.networks[network.name];
-  if (existing && (device === network.name || existing.iface === device || existing.southbound === device || existing.interface === device)) {
-    return { kind: 'already-configured', device, detail: `${network.name} already carries the manager's traffic on ${existing.southbound ?? existing.iface}` };
+  if (
+    existing &&
+    (device === network.name || existing.iface === device || existing.southbound === device || existing.interface === device)
+  ) {
+    return {
+      kind: 'already-configured',
+      device,
+      detail: `${network.name} already carries the manager's traffic on ${existing.southbound ?? existing.iface}`,
+    };
   }
   const found = findDevice(caps, device);
-  if (!found) return { kind: 'failed', type: DeviseFailureType.DEVICE_NOT_FOUND, message: `device ${device} reaches the manager but the host does not report it` };
+  if (!found)
+    return {
+      kind: 'failed',
+      type: DeviseFailureType.DEVICE_NOT_FOUND,
+      message: `device ${device} reaches the manager but the host does not report it`,
+    };
   if (found.kind === 'bridge') {
     return {
       kind: 'failed',
@@ -138,7 +155,8 @@ export function deviseManagementNetwork(caps: NetworkCapabilities, device: strin
     if (without) networks[name] = without;
   }
   const violations = defaultRouteViolations(networks);
-  if (violations.length) return { kind: 'failed', type: DeviseFailureType.DEFAULT_ROUTE_ROLE, message: `${device}: ${violations.join('; ')}` };
+  if (violations.length)
+    return { kind: 'failed', type: DeviseFailureType.DEFAULT_ROUTE_ROLE, message: `${device}: ${violations.join('; ')}` };
 
   return {
     kind: 'configure',

@@ -12,7 +12,12 @@ export function copyIpConfiguration(info: DeviceInfo): IpConfiguration {
   if (info.dhcpv4) ipv4 = { bootProtocol: 'DHCP' };
   else if (info.addr && isIPv4(info.addr)) {
     const netmask = info.netmask || prefixNetmask(info.ipv4addrs, info.addr);
-    ipv4 = { bootProtocol: 'STATIC_IP', address: info.addr, ...(netmask ? { netmask } : {}), ...(info.gateway ? { gateway: info.gateway } : {}) };
+    ipv4 = {
+      bootProtocol: 'STATIC_IP',
+      address: info.addr,
+      ...(netmask ? { netmask } : {}),
+      ...(info.gateway ? { gateway: info.gateway } : {}),
+    };
   }
   let ipv6: IpConfiguration['ipv6'] = { bootProtocol: 'NONE' };
   if (info.dhcpv6 && info.ipv6autoconf) ipv6 = { bootProtocol: 'POLY_DHCP_AUTOCONF' };

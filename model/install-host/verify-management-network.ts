@@ -11,11 +11,13 @@ export function verifyManagementNetwork(caps: NetworkCapabilities, name: string,
   const net = caps.networks[name];
   if (!net) return [`the host does not report network ${name}`];
   const bridged = wanted.bridged === undefined || readVdsmBoolean(wanted.bridged) !== false;
-  if (net.bridged !== bridged) problems.push(`${name} is ${net.bridged ? 'bridged' : 'bridgeless'}, expected ${bridged ? 'bridged' : 'bridgeless'}`);
+  if (net.bridged !== bridged)
+    problems.push(`${name} is ${net.bridged ? 'bridged' : 'bridgeless'}, expected ${bridged ? 'bridged' : 'bridgeless'}`);
   const base = (wanted.nic ?? wanted.bonding) as string | undefined;
   const southbound = wanted.vlan !== undefined ? `${base}.${wanted.vlan}` : base;
   const reportedSouthbound = net.southbound ?? (bridged ? net.ports?.[0] : net.iface);
-  if (southbound && reportedSouthbound !== southbound) problems.push(`${name} sits on ${reportedSouthbound ?? 'nothing'}, expected ${southbound}`);
+  if (southbound && reportedSouthbound !== southbound)
+    problems.push(`${name} sits on ${reportedSouthbound ?? 'nothing'}, expected ${southbound}`);
   const vlan = wanted.vlan === undefined ? undefined : Number(wanted.vlan);
   if ((net.vlanid ?? undefined) !== vlan) problems.push(`${name} has VLAN ${net.vlanid ?? 'none'}, expected ${vlan ?? 'none'}`);
   if (wanted.mtu !== undefined && mtuOf(net) !== Number(wanted.mtu)) problems.push(`${name} has MTU ${mtuOf(net)}, expected ${wanted.mtu}`);

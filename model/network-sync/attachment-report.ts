@@ -102,10 +102,14 @@ export function outOfSyncReport(
 ): AttachmentSyncReport {
   const hostNetworkName = vdsmNetworkName(network);
   if (attachment.networkId !== network.id) {
-    throw new NetworkSyncPreconditionError(`attachment ${attachment.id} is of network ${attachment.networkId}, not of ${network.name} (${network.id})`);
+    throw new NetworkSyncPreconditionError(
+      `attachment ${attachment.id} is of network ${attachment.networkId}, not of ${network.name} (${network.id})`,
+    );
   }
   if (reported !== null && reported.name !== hostNetworkName) {
-    throw new NetworkSyncPreconditionError(`the host's network ${reported.name} is not network ${network.name}, which the host calls ${hostNetworkName}`);
+    throw new NetworkSyncPreconditionError(
+      `the host's network ${reported.name} is not network ${network.name}, which the host calls ${hostNetworkName}`,
+    );
   }
   const base = {
     attachmentId: attachment.id,
@@ -123,7 +127,13 @@ export function outOfSyncReport(
   return { ...base, state: differences.length ? AttachmentSyncState.OUT_OF_SYNC : AttachmentSyncState.IN_SYNC, comparisons, differences };
 }
 
-function compare(attachment: NetworkAttachment, network: Network, roles: ClusterNetworkRoles, reported: ReportedNetwork, options: OutOfSyncOptions): PropertyComparison[] {
+function compare(
+  attachment: NetworkAttachment,
+  network: Network,
+  roles: ClusterNetworkRoles,
+  reported: ReportedNetwork,
+  options: OutOfSyncOptions,
+): PropertyComparison[] {
   const out: PropertyComparison[] = [];
   const add = (property: SyncProperty, desired: SyncValue, host: SyncValue, inSync: boolean = desired === host) =>
     out.push({ property, desired, reported: host, inSync });
@@ -131,7 +141,8 @@ function compare(attachment: NetworkAttachment, network: Network, roles: Cluster
   add(SyncProperty.MTU, effectiveMtu(network.mtu, options.defaultMtu), reported.mtu);
   add(SyncProperty.BRIDGED, network.vmNetwork, reported.bridged);
   add(SyncProperty.VLAN, network.vlan, reported.vlanId);
-  if (reported.switchType !== undefined) add(SyncProperty.SWITCH_TYPE, options.requiredSwitchType ?? REQUIRED_SWITCH_TYPE, reported.switchType);
+  if (reported.switchType !== undefined)
+    add(SyncProperty.SWITCH_TYPE, options.requiredSwitchType ?? REQUIRED_SWITCH_TYPE, reported.switchType);
 
   const { ipv4, ipv6 } = attachment.ipConfiguration;
   if (reported.ipv4 !== undefined) {
@@ -169,7 +180,12 @@ function compare(attachment: NetworkAttachment, network: Network, roles: Cluster
   if (roles.defaultRoute && options.hostNameServers !== undefined) {
     const own = attachment.dns?.nameServers ?? [];
     const expected = own.length ? own : network.dnsServers;
-    add(SyncProperty.DNS_CONFIGURATION, nameServersText(expected), nameServersText(options.hostNameServers), nameServersInclude(options.hostNameServers, expected));
+    add(
+      SyncProperty.DNS_CONFIGURATION,
+      nameServersText(expected),
+      nameServersText(options.hostNameServers),
+      nameServersInclude(options.hostNameServers, expected),
+    );
   }
 
   add(SyncProperty.DEFAULT_ROUTE, roles.defaultRoute, reported.defaultRoute);

@@ -60,17 +60,31 @@ export function hostSyncReport(state: HostNetworksState, options: HostSyncOption
   const networks = new Map(state.networks.map((n) => [n.id, n]));
   const roles = new Map(state.clusterNetworks.map((cn) => [cn.networkId, cn.roles]));
   const reportedByName = new Map(state.reported.networks.map((n) => [n.name, n]));
-  const compareOptions: OutOfSyncOptions = { ...options, ...(state.reported.nameServers ? { hostNameServers: state.reported.nameServers } : {}) };
+  const compareOptions: OutOfSyncOptions = {
+    ...options,
+    ...(state.reported.nameServers ? { hostNameServers: state.reported.nameServers } : {}),
+  };
 
   const attachments = state.attachments
     .map((a) => {
       const network = networks.get(a.networkId);
-      if (!network) throw new NetworkSyncPreconditionError(`attachment ${a.id} is of network ${a.networkId}, which is not among the networks given`);
-      return outOfSyncReport(a, network, roles.get(network.id) ?? null, reportedByName.get(vdsmNetworkName(network)) ?? null, compareOptions);
+      if (!network)
+        throw new NetworkSyncPreconditionError(`attachment ${a.id} is of network ${a.networkId}, which is not among the networks given`);
+      return outOfSyncReport(
+        a,
+        network,
+        roles.get(network.id) ?? null,
+        reportedByName.get(vdsmNetworkName(network)) ?? null,
+        compareOptions,
+      );
     })
     .sort((x, y) => (x.networkName < y.networkName ? -1 : x.networkName > y.networkName ? 1 : 0));
 
-  const counts: Record<AttachmentSyncState, number> = { [AttachmentSyncState.IN_SYNC]: 0, [AttachmentSyncState.OUT_OF_SYNC]: 0, [AttachmentSyncState.NOT_REPORTED]: 0 };
+  const counts: Record<AttachmentSyncState, number> = {
+    [AttachmentSyncState.IN_SYNC]: 0,
+    [AttachmentSyncState.OUT_OF_SYNC]: 0,
+    [AttachmentSyncState.NOT_REPORTED]: 0,
+  };
   for (const a of attachments) counts[a.state] += 1;
   const drifting = counts[AttachmentSyncState.OUT_OF_SYNC] + counts[AttachmentSyncState.NOT_REPORTED];
 
@@ -78,16 +92,23 @@ export function hostSyncReport(state: HostNetworksState, options: HostSyncOption
     state: drifting ? HostSyncState.OUT_OF_SYNC : HostSyncState.IN_SYNC,
     attachments,
     counts,
-    unmanagedNetworks: unmanagedNetworks(state).map((n) => ({ name: n.name, baseInterface: n.baseInterface, vlanId: n.vlanId, bridged: n.bridged })),
+    unmanagedNetworks: unmanagedNetworks(state).map((n) => ({
+      name: n.name,
+      baseInterface: n.baseInterface,
+      vlanId: n.vlanId,
+      bridged: n.bridged,
+    })),
   };
 }
 
 /** The networks the host reports whose name is no cluster network's name on the host, sorted by name. */
 export function unmanagedNetworks(state: Pick<HostNetworksState, 'networks' | 'clusterNetworks' | 'reported'>): ReportedNetwork[] {
   const networks = new Map(state.networks.map((n) => [n.id, n]));
-  const managed = new Set(state.clusterNetworks.flatMap((cn) => {
-    const network = networks.get(cn.networkId);
-    return network ? [vdsmNetworkName(network)] : [];
-  }));
+  const managed = new Set(
+    state.clusterNetworks.flatMap((cn) => {
+      const network = networks.get(cn.networkId);
+      return network ? [vdsmNetworkName(network)] : [];
+    }),
+  );
   return state.reported.networks.filter((n) => !managed.has(n.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -11,11 +11,37 @@ export const DEFAULT_BOND_OPTIONS = 'mode=0 miimon=100';
 
 /** sysfs bonding options the kernel accepts (Documentation/networking/bonding.rst). */
 const KNOWN_OPTIONS = new Set([
-  'mode', 'miimon', 'updelay', 'downdelay', 'peer_notif_delay', 'use_carrier', 'lacp_rate', 'xmit_hash_policy',
-  'arp_interval', 'arp_ip_target', 'ns_ip6_target', 'arp_validate', 'arp_all_targets', 'arp_missed_max', 'primary',
-  'primary_reselect', 'fail_over_mac', 'ad_select', 'ad_actor_sys_prio', 'ad_user_port_key', 'ad_actor_system',
-  'all_slaves_active', 'min_links', 'num_grat_arp', 'num_unsol_na', 'resend_igmp', 'packets_per_slave',
-  'lp_interval', 'tlb_dynamic_lb', 'coupled_control', 'missed_max',
+  'mode',
+  'miimon',
+  'updelay',
+  'downdelay',
+  'peer_notif_delay',
+  'use_carrier',
+  'lacp_rate',
+  'xmit_hash_policy',
+  'arp_interval',
+  'arp_ip_target',
+  'ns_ip6_target',
+  'arp_validate',
+  'arp_all_targets',
+  'arp_missed_max',
+  'primary',
+  'primary_reselect',
+  'fail_over_mac',
+  'ad_select',
+  'ad_actor_sys_prio',
+  'ad_user_port_key',
+  'ad_actor_system',
+  'all_slaves_active',
+  'min_links',
+  'num_grat_arp',
+  'num_unsol_na',
+  'resend_igmp',
+  'packets_per_slave',
+  'lp_interval',
+  'tlb_dynamic_lb',
+  'coupled_control',
+  'missed_max',
 ]);
 
 /** Numeric mode ("0".."6") from a number or a kernel name; `null` when unknown. */
@@ -36,7 +62,8 @@ export function canonicalBondOptions(bond: string, options: string | undefined):
   const entries: Array<[string, string]> = [];
   for (const item of text.split(/\s+/)) {
     const eq = item.indexOf('=');
-    if (eq <= 0 || eq === item.length - 1) throw new VdsmError(VdsmCode.BAD_BONDING, `bond ${bond}: malformed option "${item}" (expected key=value)`);
+    if (eq <= 0 || eq === item.length - 1)
+      throw new VdsmError(VdsmCode.BAD_BONDING, `bond ${bond}: malformed option "${item}" (expected key=value)`);
     const key = item.slice(0, eq);
     const value = item.slice(eq + 1);
     if (!KNOWN_OPTIONS.has(key)) throw new VdsmError(VdsmCode.BAD_BONDING, `bond ${bond}: unknown bonding option "${key}"`);
@@ -139,7 +166,10 @@ export function nonDefaultBondOptions(options: Readonly<Record<string, string>>)
 }
 
 /** True when two bonds are configured alike: same mode, same non-default options. */
-export function sameBondConfiguration(a: { mode: string; options: Readonly<Record<string, string>> }, b: { mode: string; options: Readonly<Record<string, string>> }): boolean {
+export function sameBondConfiguration(
+  a: { mode: string; options: Readonly<Record<string, string>> },
+  b: { mode: string; options: Readonly<Record<string, string>> },
+): boolean {
   if (bondModeNumber(a.mode) !== bondModeNumber(b.mode)) return false;
   const x = nonDefaultBondOptions(a.options);
   const y = nonDefaultBondOptions(b.options);

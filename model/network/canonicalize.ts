@@ -5,11 +5,27 @@
  * the field they belong to.
  */
 import { canonicalIP, compressIPv6, isIPv4, isIPv6, netmaskToPrefix, parseCidr } from '../ip';
-import { DEFAULT_CONNECTIVITY_TIMEOUT_SECONDS, type BondAttributes, type NetworkAttributes, type SetupNetworksParams } from '../vdsm/setup-networks';
+import {
+  DEFAULT_CONNECTIVITY_TIMEOUT_SECONDS,
+  type BondAttributes,
+  type NetworkAttributes,
+  type SetupNetworksParams,
+} from '../vdsm/setup-networks';
 import { vdsmBoolean } from '../vdsm/boolean';
 import { VdsmCode, VdsmError } from '../vdsm/error-codes';
 import { canonicalBondOptions } from './bond-options';
-import { BootProto, ownEntry, topDeviceOf, type BlockingDhcpWait, type BondConfig, type CanonicalOptions, type CanonicalRequest, type NetworkConfig, type RemoveEntry, type RunningConfig } from './config';
+import {
+  BootProto,
+  ownEntry,
+  topDeviceOf,
+  type BlockingDhcpWait,
+  type BondConfig,
+  type CanonicalOptions,
+  type CanonicalRequest,
+  type NetworkConfig,
+  type RemoveEntry,
+  type RunningConfig,
+} from './config';
 
 export const DEFAULT_MTU = 1500;
 
@@ -44,10 +60,15 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
     if (extra.length) throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: "remove" cannot be combined with ${extra.join(', ')}`);
     return { remove: true };
   }
-  if (attrs.stp !== undefined && attrs.STP !== undefined) throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: give either stp or STP, not both`);
-  if (attrs.netmask !== undefined && attrs.prefix !== undefined) throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: give either netmask or prefix, not both`);
+  if (attrs.stp !== undefined && attrs.STP !== undefined)
+    throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: give either stp or STP, not both`);
+  if (attrs.netmask !== undefined && attrs.prefix !== undefined)
+    throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: give either netmask or prefix, not both`);
   if (attrs.switch !== undefined && attrs.switch !== 'legacy') {
-    throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: switch "${attrs.switch}" is not supported by this agent (only "legacy" Linux bridges)`);
+    throw new VdsmError(
+      VdsmCode.BAD_PARAMS,
+      `${where}: switch "${attrs.switch}" is not supported by this agent (only "legacy" Linux bridges)`,
+    );
   }
   // Refused rather than silently dropped: an operator must not believe a QoS or bridge option is in force.
   if (attrs.hostQos !== undefined && Object.keys(attrs.hostQos).length) {
@@ -56,10 +77,16 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
   // The kernel's own SLAAC is not switched by this agent (it neither enables nor disables autoconf per
   // device), so a request for it could not be honoured or verified.
   if (attrs.ipv6autoconf !== undefined && vdsmBoolean(attrs.ipv6autoconf, `${where}: ipv6autoconf`)) {
-    throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: ipv6autoconf is not supported by this agent yet (use ipv6addr or dhcpv6); nothing was changed`);
+    throw new VdsmError(
+      VdsmCode.BAD_PARAMS,
+      `${where}: ipv6autoconf is not supported by this agent yet (use ipv6addr or dhcpv6); nothing was changed`,
+    );
   }
   if (attrs.custom !== undefined && Object.keys(attrs.custom).length) {
-    throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: custom properties (${Object.keys(attrs.custom).join(', ')}) are not supported by this agent yet; nothing was changed`);
+    throw new VdsmError(
+      VdsmCode.BAD_PARAMS,
+      `${where}: custom properties (${Object.keys(attrs.custom).join(', ')}) are not supported by this agent yet; nothing was changed`,
+    );
   }
 
   const net: NetworkConfig = {
@@ -111,7 +138,8 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
     net.ipv6addr = `${cidr.address}/${cidr.prefixLen}`;
   }
   if (attrs.ipv6gateway !== undefined && attrs.ipv6gateway !== '' && canonicalIP(attrs.ipv6gateway) !== '::') {
-    if (!isIPv6(attrs.ipv6gateway)) throw new VdsmError(VdsmCode.BAD_ADDR, `${where}: ipv6gateway "${attrs.ipv6gateway}" is not an IPv6 address`);
+    if (!isIPv6(attrs.ipv6gateway))
+      throw new VdsmError(VdsmCode.BAD_ADDR, `${where}: ipv6gateway "${attrs.ipv6gateway}" is not an IPv6 address`);
     net.ipv6gateway = compressIPv6(attrs.ipv6gateway);
   }
   if (attrs.nameservers !== undefined) {
@@ -167,7 +195,8 @@ function blockingDhcpWaits(params: SetupNetworksParams, networks: CanonicalReque
   const waits: BlockingDhcpWait[] = [];
   for (const [name, attrs] of Object.entries(params.networks)) {
     const net = networks[name];
-    if (attrs.blockingdhcp === undefined || !net || 'remove' in net || !vdsmBoolean(attrs.blockingdhcp, `network ${name}: blockingdhcp`)) continue;
+    if (attrs.blockingdhcp === undefined || !net || 'remove' in net || !vdsmBoolean(attrs.blockingdhcp, `network ${name}: blockingdhcp`))
+      continue;
     const dev = topDeviceOf(name, net);
     if (dev === undefined) continue;
     if (net.bootproto === BootProto.DHCP) waits.push({ network: name, dev, family: 4 });

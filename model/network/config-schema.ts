@@ -33,5 +33,11 @@ export const RunningConfigSchema = z.object({
 
 /** A DHCP client the agent runs (`DhcpClientSpec`): kept in the DHCP registry and in a pending transaction. */
 export const DhcpClientSpecSchema = z
-  .object({ dev: z.string(), family: z.union([z.literal(4), z.literal(6)]), table: z.number().int(), defaultRoute: z.boolean(), sourceRouting: z.boolean() })
+  .object({
+    dev: z.string(),
+    family: z.union([z.literal(4), z.literal(6)]),
+    table: z.number().int(),
+    defaultRoute: z.boolean(),
+    sourceRouting: z.boolean(),
+  })
   .strict();

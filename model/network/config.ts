@@ -135,4 +135,3 @@ export function mergeRunningConfig(running: RunningConfig, request: CanonicalReq
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 }
-

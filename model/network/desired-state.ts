@@ -4,7 +4,15 @@
  * current kernel state. Everything here is pure and deterministic.
  */
 import { inSubnet, parseCidr, sourceRouteTableId, subnetOf } from '../ip';
-import { MAIN_TABLE, type AddressState, type CreatableLinkType, type Family, type KernelState, type RouteState, type RuleState } from '../net-state';
+import {
+  MAIN_TABLE,
+  type AddressState,
+  type CreatableLinkType,
+  type Family,
+  type KernelState,
+  type RouteState,
+  type RuleState,
+} from '../net-state';
 import { bondModeName, bondOptionsRecord, nonDefaultBondOptions } from './bond-options';
 import { creationOrder } from './plan/levels';
 import { BootProto, ownEntry, southboundOf, topDeviceOf, type NetworkConfig, type RunningConfig } from './config';
@@ -69,7 +77,16 @@ export function renderDesiredState(config: RunningConfig, current: KernelState):
     links.set(l.name, prev ? { ...prev, ...l, mtu: Math.max(prev.mtu ?? 0, l.mtu ?? 0) || undefined } : l);
   };
   const state: DesiredState = {
-    links: [], absentLinks: [], addressOwners: [], addresses: [], routeOwners: [], routes: [], ruleTables: [], rules: [], dhcp: [], dhcpOwners: [],
+    links: [],
+    absentLinks: [],
+    addressOwners: [],
+    addresses: [],
+    routeOwners: [],
+    routes: [],
+    ruleTables: [],
+    rules: [],
+    dhcp: [],
+    dhcpOwners: [],
   };
   const owners = new Set<string>();
 
@@ -77,7 +94,14 @@ export function renderDesiredState(config: RunningConfig, current: KernelState):
   for (const [name, bond] of Object.entries(config.bonds)) {
     const options = bondOptionsRecord(bond.options);
     const { mode = '0', ...rest } = options;
-    upsert({ name, create: 'bond', up: true, bondMode: bondModeName(mode) ?? mode, bondOptions: rest, ...(bond.hwaddr ? { mac: bond.hwaddr } : {}) });
+    upsert({
+      name,
+      create: 'bond',
+      up: true,
+      bondMode: bondModeName(mode) ?? mode,
+      bondOptions: rest,
+      ...(bond.hwaddr ? { mac: bond.hwaddr } : {}),
+    });
     for (const nic of bond.nics) {
       upsert({ name: nic, master: name, up: true });
       owners.add(nic);
@@ -96,7 +120,9 @@ export function renderDesiredState(config: RunningConfig, current: KernelState):
       upsert({ name: southbound, create: 'vlan', vlanBase: base, vlanId: net.vlan, mtu: net.mtu, up: true });
     }
     if (net.bridged) {
-      const uplinkMac = southbound ? (macOf(current, southbound) ?? macOf(current, base ?? '') ?? bondMacGuess(config, current, net)) : undefined;
+      const uplinkMac = southbound
+        ? (macOf(current, southbound) ?? macOf(current, base ?? '') ?? bondMacGuess(config, current, net))
+        : undefined;
       upsert({ name, create: 'bridge', mtu: net.mtu, stp: net.stp, up: true, ...(uplinkMac ? { mac: uplinkMac } : {}) });
       if (southbound) {
         upsert({ name: southbound, master: name, up: true });
@@ -147,7 +173,13 @@ function renderIp(net: NetworkConfig, top: string, state: DesiredState): void {
     }
   }
   if (net.bootproto === BootProto.DHCP) {
-    state.dhcp.push({ dev: top, family: 4, table: net.defaultRoute ? MAIN_TABLE : table, defaultRoute: net.defaultRoute, sourceRouting: !net.defaultRoute });
+    state.dhcp.push({
+      dev: top,
+      family: 4,
+      table: net.defaultRoute ? MAIN_TABLE : table,
+      defaultRoute: net.defaultRoute,
+      sourceRouting: !net.defaultRoute,
+    });
   }
   if (net.ipv6addr !== undefined) {
     const cidr = parseCidr(net.ipv6addr);
@@ -173,7 +205,13 @@ export function desiredStateForChange(previous: RunningConfig, next: RunningConf
   const absentLinks = before.links.filter((l) => l.create && created.get(l.name) !== l.create).map((l) => l.name);
   // Ports of a previous bridge/bond that stay but lose their master are explicitly released.
   const released = before.links
-    .filter((l) => l.master && !after.links.some((a) => a.name === l.name && a.master === l.master) && !created.has(l.name) && !absentLinks.includes(l.name))
+    .filter(
+      (l) =>
+        l.master &&
+        !after.links.some((a) => a.name === l.name && a.master === l.master) &&
+        !created.has(l.name) &&
+        !absentLinks.includes(l.name),
+    )
     .map((l) => ({ name: l.name, master: null as string | null }));
   const links = [...after.links];
   for (const r of released) if (!links.some((l) => l.name === r.name)) links.push(r);
@@ -199,7 +237,9 @@ function leaseRoute(route: RouteState, snapshot: KernelState): boolean {
   if (route.protocol === 'dhcp') return true;
   if (route.gateway === undefined) return false;
   const gateway = route.gateway;
-  return !snapshot.addresses.some((a) => a.dev === route.dev && a.family === route.family && !a.dynamic && inSubnet(gateway, a.address, a.prefixLen));
+  return !snapshot.addresses.some(
+    (a) => a.dev === route.dev && a.family === route.family && !a.dynamic && inSubnet(gateway, a.address, a.prefixLen),
+  );
 }
 
 /**
@@ -249,7 +289,9 @@ export function desiredStateFromSnapshot(
     // its lease again, and the kernel would refuse it.)
     addresses: snapshot.addresses.filter((a) => inScope.has(a.dev) && !(a.dynamic && dhcpDevs.has(`${a.dev}/${a.family}`))),
     routeOwners: owners,
-    routes: snapshot.routes.filter((r) => r.dev !== undefined && inScope.has(r.dev) && !(dhcpDevs.has(`${r.dev}/${r.family}`) && leaseRoute(r, snapshot))),
+    routes: snapshot.routes.filter(
+      (r) => r.dev !== undefined && inScope.has(r.dev) && !(dhcpDevs.has(`${r.dev}/${r.family}`) && leaseRoute(r, snapshot)),
+    ),
     ruleTables: [...tables].sort((x, y) => x - y),
     // Likewise the rules a source-routed client writes for its lease's subnet.
     rules: snapshot.rules.filter((r) => tables.has(r.table) && !dhcpRuleTables.has(r.table)),

@@ -29,7 +29,10 @@ export function validateRequest(request: CanonicalRequest, ctx: ValidationContex
   validateOptions(request);
   const defaultRouteNets = Object.entries(request.networks).filter(([, e]) => !isRemove(e) && e.defaultRoute);
   if (defaultRouteNets.length > 1) {
-    throw new VdsmError(VdsmCode.BAD_PARAMS, `only one network may hold the default route; got ${defaultRouteNets.map(([n]) => n).join(', ')}`);
+    throw new VdsmError(
+      VdsmCode.BAD_PARAMS,
+      `only one network may hold the default route; got ${defaultRouteNets.map(([n]) => n).join(', ')}`,
+    );
   }
   for (const [name, entry] of Object.entries(request.bonds)) {
     if (isRemove(entry)) validateBondRemoval(name, ctx);
@@ -37,7 +40,8 @@ export function validateRequest(request: CanonicalRequest, ctx: ValidationContex
   }
   for (const [name, entry] of Object.entries(request.networks)) {
     if (isRemove(entry)) {
-      if (!ownEntry(ctx.running.networks, name)) throw new VdsmError(VdsmCode.BAD_BRIDGE, `cannot remove network ${name}: it does not exist`);
+      if (!ownEntry(ctx.running.networks, name))
+        throw new VdsmError(VdsmCode.BAD_BRIDGE, `cannot remove network ${name}: it does not exist`);
     } else {
       validateNetwork(name, entry, ctx);
     }
@@ -56,7 +60,10 @@ function link(current: KernelState, name: string): LinkState | undefined {
 
 export function validateDeviceName(kind: string, name: string, code: number): void {
   if (name.length > MAX_DEVICE_NAME || !DEVICE_NAME.test(name)) {
-    throw new VdsmError(code, `${kind} name ${JSON.stringify(name)} is invalid: 1..${MAX_DEVICE_NAME} characters of A-Z, a-z, 0-9, _ and -, not starting with -`);
+    throw new VdsmError(
+      code,
+      `${kind} name ${JSON.stringify(name)} is invalid: 1..${MAX_DEVICE_NAME} characters of A-Z, a-z, 0-9, _ and -, not starting with -`,
+    );
   }
 }
 
@@ -72,24 +79,29 @@ function validateNetwork(name: string, net: NetworkConfig, ctx: ValidationContex
       );
     }
   }
-  if (net.nic !== undefined && net.bonding !== undefined) throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: give either nic or bonding, not both`);
+  if (net.nic !== undefined && net.bonding !== undefined)
+    throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: give either nic or bonding, not both`);
   if (!net.bridged && net.nic === undefined && net.bonding === undefined) {
     throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: a bridgeless network needs a nic or a bonding`);
   }
   if (net.vlan !== undefined) {
     if (net.vlan < 0 || net.vlan > 4094) throw new VdsmError(VdsmCode.BAD_VLAN, `${where}: vlan ${net.vlan} is out of range 0..4094`);
-    if (net.nic === undefined && net.bonding === undefined) throw new VdsmError(VdsmCode.BAD_VLAN, `${where}: a vlan needs a nic or a bonding to sit on`);
+    if (net.nic === undefined && net.bonding === undefined)
+      throw new VdsmError(VdsmCode.BAD_VLAN, `${where}: a vlan needs a nic or a bonding to sit on`);
     const missing = ctx.unsupportedLinkTypes.vlan;
-    if (missing) throw new VdsmError(VdsmCode.BAD_VLAN, `${where}: this host's kernel has no 802.1Q VLAN support (${missing}); nothing was changed`);
+    if (missing)
+      throw new VdsmError(VdsmCode.BAD_VLAN, `${where}: this host's kernel has no 802.1Q VLAN support (${missing}); nothing was changed`);
   }
-  if (!Number.isInteger(net.mtu) || net.mtu < 68 || net.mtu > 65_535) throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: mtu ${net.mtu} is out of range 68..65535`);
+  if (!Number.isInteger(net.mtu) || net.mtu < 68 || net.mtu > 65_535)
+    throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: mtu ${net.mtu} is out of range 68..65535`);
   validateIp(where, net);
   if (net.nameservers.length && !net.defaultRoute) {
     throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: nameservers are allowed only on the default-route network`);
   }
   if (net.nic !== undefined) {
     const nic = link(ctx.current, net.nic);
-    if (!nic || nic.kind !== 'nic') throw new VdsmError(VdsmCode.BAD_NIC, `${where}: nic ${net.nic} does not exist on the host${nic ? ` (it is a ${nic.kind})` : ''}`);
+    if (!nic || nic.kind !== 'nic')
+      throw new VdsmError(VdsmCode.BAD_NIC, `${where}: nic ${net.nic} does not exist on the host${nic ? ` (it is a ${nic.kind})` : ''}`);
     const bondOwner = Object.entries(ctx.next.bonds).find(([, b]) => b.nics.includes(net.nic ?? ''))?.[0];
     if (bondOwner) throw new VdsmError(VdsmCode.USED_NIC, `${where}: nic ${net.nic} is a slave of bond ${bondOwner}`);
     if (nic.master && link(ctx.current, nic.master)?.kind === 'bond' && !ownEntry(ctx.running.bonds, nic.master)) {
@@ -124,14 +136,22 @@ function validateIp(where: string, net: NetworkConfig): void {
 
 function validateBond(name: string, bond: BondConfig, ctx: ValidationContext): void {
   if (!BOND_NAME.test(name) || name.length > MAX_DEVICE_NAME) {
-    throw new VdsmError(VdsmCode.BAD_BONDING, `bond name "${name}" is invalid: must match bond\\w+ and be at most ${MAX_DEVICE_NAME} characters`);
+    throw new VdsmError(
+      VdsmCode.BAD_BONDING,
+      `bond name "${name}" is invalid: must match bond\\w+ and be at most ${MAX_DEVICE_NAME} characters`,
+    );
   }
   const missing = ctx.unsupportedLinkTypes.bond;
-  if (missing) throw new VdsmError(VdsmCode.BAD_BONDING, `bond ${name}: this host's kernel has no bonding support (${missing}); nothing was changed`);
+  if (missing)
+    throw new VdsmError(VdsmCode.BAD_BONDING, `bond ${name}: this host's kernel has no bonding support (${missing}); nothing was changed`);
   if (bond.nics.length === 0) throw new VdsmError(VdsmCode.BAD_PARAMS, `bond ${name}: nics are required`);
   for (const nicName of bond.nics) {
     const nic = link(ctx.current, nicName);
-    if (!nic || nic.kind !== 'nic') throw new VdsmError(VdsmCode.BAD_NIC, `bond ${name}: nic ${nicName} does not exist on the host${nic ? ` (it is a ${nic.kind})` : ''}`);
+    if (!nic || nic.kind !== 'nic')
+      throw new VdsmError(
+        VdsmCode.BAD_NIC,
+        `bond ${name}: nic ${nicName} does not exist on the host${nic ? ` (it is a ${nic.kind})` : ''}`,
+      );
     const other = Object.entries(ctx.next.bonds).find(([b, cfg]) => b !== name && cfg.nics.includes(nicName))?.[0];
     if (other) throw new VdsmError(VdsmCode.USED_NIC, `bond ${name}: nic ${nicName} is already a slave of bond ${other}`);
     const net = Object.entries(ctx.next.networks).find(([, n]) => n.nic === nicName)?.[0];

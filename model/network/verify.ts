@@ -19,13 +19,24 @@ export function verifyState(current: KernelState, desired: DesiredState): string
     }
     if (want.create && have.kind !== want.create) problems.push(`link ${want.name} is a ${have.kind}, expected a ${want.create}`);
     if (want.mtu !== undefined && have.mtu !== want.mtu) problems.push(`link ${want.name} has mtu ${have.mtu}, expected ${want.mtu}`);
-    if (want.up !== undefined && have.up !== want.up) problems.push(`link ${want.name} is ${have.up ? 'up' : 'down'}, expected ${want.up ? 'up' : 'down'}`);
-    if (want.master !== undefined && have.master !== want.master) problems.push(`link ${want.name} has master ${have.master ?? 'none'}, expected ${want.master ?? 'none'}`);
-    if (want.mac !== undefined && have.mac.toLowerCase() !== want.mac.toLowerCase()) problems.push(`link ${want.name} has mac ${have.mac}, expected ${want.mac}`);
-    if (want.create === 'bond' && want.bondMode !== undefined && have.bond && !sameBondConfiguration({ mode: want.bondMode, options: want.bondOptions ?? {} }, have.bond)) {
-      problems.push(`bond ${want.name} has mode ${have.bond.mode} ${JSON.stringify(nonDefaultBondOptions(have.bond.options))}, expected ${want.bondMode} ${JSON.stringify(nonDefaultBondOptions(want.bondOptions ?? {}))}`);
+    if (want.up !== undefined && have.up !== want.up)
+      problems.push(`link ${want.name} is ${have.up ? 'up' : 'down'}, expected ${want.up ? 'up' : 'down'}`);
+    if (want.master !== undefined && have.master !== want.master)
+      problems.push(`link ${want.name} has master ${have.master ?? 'none'}, expected ${want.master ?? 'none'}`);
+    if (want.mac !== undefined && have.mac.toLowerCase() !== want.mac.toLowerCase())
+      problems.push(`link ${want.name} has mac ${have.mac}, expected ${want.mac}`);
+    if (
+      want.create === 'bond' &&
+      want.bondMode !== undefined &&
+      have.bond &&
+      !sameBondConfiguration({ mode: want.bondMode, options: want.bondOptions ?? {} }, have.bond)
+    ) {
+      problems.push(
+        `bond ${want.name} has mode ${have.bond.mode} ${JSON.stringify(nonDefaultBondOptions(have.bond.options))}, expected ${want.bondMode} ${JSON.stringify(nonDefaultBondOptions(want.bondOptions ?? {}))}`,
+      );
     }
-    if (want.stp !== undefined && have.bridge && have.bridge.stp !== want.stp) problems.push(`bridge ${want.name} has stp ${have.bridge.stp ? 'on' : 'off'}, expected ${want.stp ? 'on' : 'off'}`);
+    if (want.stp !== undefined && have.bridge && have.bridge.stp !== want.stp)
+      problems.push(`bridge ${want.name} has stp ${have.bridge.stp ? 'on' : 'off'}, expected ${want.stp ? 'on' : 'off'}`);
   }
   for (const want of desired.addresses) {
     if (!current.addresses.some((have) => addressMeets(have, want))) {
@@ -36,7 +47,8 @@ export function verifyState(current: KernelState, desired: DesiredState): string
   const dhcpDevs = new Set(desired.dhcp.map((d) => `${d.dev}/${d.family}`));
   for (const have of current.addresses) {
     if (!owners.has(have.dev) || (have.dynamic && dhcpDevs.has(`${have.dev}/${have.family}`))) continue;
-    if (!desired.addresses.some((a) => sameAddress(a, have))) problems.push(`unexpected address ${have.address}/${have.prefixLen} on ${have.dev}`);
+    if (!desired.addresses.some((a) => sameAddress(a, have)))
+      problems.push(`unexpected address ${have.address}/${have.prefixLen} on ${have.dev}`);
   }
   for (const want of desired.routes) {
     if (!current.routes.some((r) => sameRoute(r, want))) {
@@ -44,7 +56,8 @@ export function verifyState(current: KernelState, desired: DesiredState): string
     }
   }
   for (const want of desired.rules) {
-    if (!current.rules.some((r) => sameRule(r, want))) problems.push(`rule ${want.from ? `from ${want.from}` : `to ${want.to}`} table ${want.table} is missing`);
+    if (!current.rules.some((r) => sameRule(r, want)))
+      problems.push(`rule ${want.from ? `from ${want.from}` : `to ${want.to}`} table ${want.table} is missing`);
   }
   return problems;
 }

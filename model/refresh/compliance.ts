@@ -72,7 +72,9 @@ export function networkCompliance(input: ComplianceInput, options: ComplianceOpt
 
   const missing = checked
     .filter((n) => n.roles.required && !reportedByName.has(n.hostName))
-    .map(({ network }) => problem(NonOperationalReason.NETWORK_UNREACHABLE, network, `required network ${network.name} is not on the host`));
+    .map(({ network }) =>
+      problem(NonOperationalReason.NETWORK_UNREACHABLE, network, `required network ${network.name} is not on the host`),
+    );
   const bridgeless = checked
     .filter((n) => {
       const reported = reportedByName.get(n.hostName);

@@ -26,13 +26,28 @@ export const RefreshContext = z
     const networkIds = new Set(context.networks.map((n) => n.id));
     for (const [i, cn] of context.clusterNetworks.entries()) {
       if (cn.clusterId !== context.host.clusterId) {
-        ctx.addIssue({ code: 'custom', path: ['clusterNetworks', i, 'clusterId'], message: `cluster network of cluster ${cn.clusterId}, but host ${context.host.id} is in ${context.host.clusterId ?? 'no cluster'}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusterNetworks', i, 'clusterId'],
+          message: `cluster network of cluster ${cn.clusterId}, but host ${context.host.id} is in ${context.host.clusterId ?? 'no cluster'}`,
+        });
       }
-      if (!networkIds.has(cn.networkId)) ctx.addIssue({ code: 'custom', path: ['clusterNetworks', i, 'networkId'], message: `network ${cn.networkId} is not among the networks` });
+      if (!networkIds.has(cn.networkId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusterNetworks', i, 'networkId'],
+          message: `network ${cn.networkId} is not among the networks`,
+        });
     }
     for (const [i, a] of context.attachments.entries()) {
-      if (a.hostId !== context.host.id) ctx.addIssue({ code: 'custom', path: ['attachments', i, 'hostId'], message: `attachment ${a.id} belongs to host ${a.hostId}` });
-      if (!networkIds.has(a.networkId)) ctx.addIssue({ code: 'custom', path: ['attachments', i, 'networkId'], message: `network ${a.networkId} is not among the networks` });
+      if (a.hostId !== context.host.id)
+        ctx.addIssue({ code: 'custom', path: ['attachments', i, 'hostId'], message: `attachment ${a.id} belongs to host ${a.hostId}` });
+      if (!networkIds.has(a.networkId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['attachments', i, 'networkId'],
+          message: `network ${a.networkId} is not among the networks`,
+        });
     }
   });
 export type RefreshContext = z.infer<typeof RefreshContext>;

@@ -58,7 +58,9 @@ export const RefreshOutcome = {
 export type RefreshOutcome = (typeof RefreshOutcome)[keyof typeof RefreshOutcome];
 
 const SyncValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const Comparison = z.object({ property: SyncPropertySchema, desired: SyncValueSchema, reported: SyncValueSchema, inSync: z.boolean() }).strict();
+const Comparison = z
+  .object({ property: SyncPropertySchema, desired: SyncValueSchema, reported: SyncValueSchema, inSync: z.boolean() })
+  .strict();
 
 export const AttachmentSyncReportSchema = z
   .object({
@@ -79,7 +81,11 @@ export const HostSyncReportSchema = z
     state: z.enum(HostSyncState),
     attachments: z.array(AttachmentSyncReportSchema),
     counts: z.record(z.enum(AttachmentSyncState), z.number().int().min(0)),
-    unmanagedNetworks: z.array(z.object({ name: z.string(), baseInterface: z.string().nullable(), vlanId: z.number().int().nullable(), bridged: z.boolean() }).strict()),
+    unmanagedNetworks: z.array(
+      z
+        .object({ name: z.string(), baseInterface: z.string().nullable(), vlanId: z.number().int().nullable(), bridged: z.boolean() })
+        .strict(),
+    ),
   })
   .strict();
 
@@ -87,11 +93,15 @@ export const NetworkComplianceSchema = z
   .object({
     status: z.enum(HostNetworkStatus),
     reason: z.enum(NonOperationalReason).nullable(),
-    problems: z.array(z.object({ reason: z.enum(NonOperationalReason), networkId: z.string(), networkName: z.string(), message: z.string() }).strict()),
+    problems: z.array(
+      z.object({ reason: z.enum(NonOperationalReason), networkId: z.string(), networkName: z.string(), message: z.string() }).strict(),
+    ),
   })
   .strict();
 
-const NameLists = z.object({ nics: z.array(z.string()), bonds: z.array(z.string()), vlans: z.array(z.string()), networks: z.array(z.string()) }).strict();
+const NameLists = z
+  .object({ nics: z.array(z.string()), bonds: z.array(z.string()), vlans: z.array(z.string()), networks: z.array(z.string()) })
+  .strict();
 
 export const RefreshHostNetworksResult = z
   .object({

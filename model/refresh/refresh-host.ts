@@ -98,7 +98,10 @@ type AttachmentWrite = RefreshAttachmentChanges['upserts'][number];
 export function refreshHost(context: RefreshContext, capabilities: NetworkCapabilities, options: RefreshOptions = {}): RefreshResult {
   const checked = ReportedInterfaces.safeParse(reportedInterfacesFromCapabilities(capabilities));
   if (!checked.success) {
-    throw new HostReportError(context.host.id, checked.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)));
+    throw new HostReportError(
+      context.host.id,
+      checked.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)),
+    );
   }
   const reported = checked.data;
   const networksById = new Map(context.networks.map((n) => [n.id, n]));
@@ -119,23 +122,50 @@ export function refreshHost(context: RefreshContext, capabilities: NetworkCapabi
 
   for (const a of context.attachments) {
     const network = networksById.get(a.networkId);
-    if (!network) throw new RefreshPreconditionError(`attachment ${a.id} is of network ${a.networkId}, which is not among the context's networks`);
+    if (!network)
+      throw new RefreshPreconditionError(`attachment ${a.id} is of network ${a.networkId}, which is not among the context's networks`);
     attachedNetworks.add(network.id);
     const nicGone = a.nicName !== null && !baseInterfaces.has(a.nicName);
     const hostNetwork = onInterface.get(vdsmNetworkName(network));
     if (!hostNetwork) {
       removed.push(
         nicGone
-          ? action(RefreshActionKind.REMOVED_NIC_VANISHED, network, a, null, `${a.nicName} is no longer reported, and network ${network.name} is on no other interface`)
-          : action(RefreshActionKind.REMOVED_NETWORK_NOT_REPORTED, network, a, null, `the host reports network ${network.name} on no interface`),
+          ? action(
+              RefreshActionKind.REMOVED_NIC_VANISHED,
+              network,
+              a,
+              null,
+              `${a.nicName} is no longer reported, and network ${network.name} is on no other interface`,
+            )
+          : action(
+              RefreshActionKind.REMOVED_NETWORK_NOT_REPORTED,
+              network,
+              a,
+              null,
+              `the host reports network ${network.name} on no interface`,
+            ),
       );
       continue;
     }
     const to = hostNetwork.baseInterface;
     if (to !== a.nicName && clusterNetworkByHostName.get(hostNetwork.name)?.id === network.id) {
       moved.push({
-        action: action(RefreshActionKind.MOVED, network, a, to, `the host reports network ${network.name} on ${to}${a.nicName === null ? '' : `, not on ${a.nicName}${nicGone ? ' (no longer reported)' : ''}`}`),
-        draft: { id: a.id, networkId: a.networkId, nicName: to, ipConfiguration: a.ipConfiguration, properties: a.properties, qos: a.qos, dns: a.dns },
+        action: action(
+          RefreshActionKind.MOVED,
+          network,
+          a,
+          to,
+          `the host reports network ${network.name} on ${to}${a.nicName === null ? '' : `, not on ${a.nicName}${nicGone ? ' (no longer reported)' : ''}`}`,
+        ),
+        draft: {
+          id: a.id,
+          networkId: a.networkId,
+          nicName: to,
+          ipConfiguration: a.ipConfiguration,
+          properties: a.properties,
+          qos: a.qos,
+          dns: a.dns,
+        },
       });
       continue;
     }
@@ -149,12 +179,33 @@ export function refreshHost(context: RefreshContext, capabilities: NetworkCapabi
     if (!network || attachedNetworks.has(network.id) || hostNetwork.baseInterface === null) continue;
     const nic = hostNetwork.baseInterface;
     if (bondSlaves.has(nic)) {
-      notCreated.push(action(RefreshActionKind.NOT_CREATED_ON_BOND_SLAVE, network, null, nic, `the host reports network ${network.name} on ${nic}, a bond slave; no attachment is created`));
+      notCreated.push(
+        action(
+          RefreshActionKind.NOT_CREATED_ON_BOND_SLAVE,
+          network,
+          null,
+          nic,
+          `the host reports network ${network.name} on ${nic}, a bond slave; no attachment is created`,
+        ),
+      );
       continue;
     }
     created.push({
-      action: action(RefreshActionKind.CREATED, network, null, nic, `the host reports cluster network ${network.name} on ${nic} and it had no attachment`),
-      draft: { networkId: network.id, nicName: nic, ipConfiguration: ipConfigurationFromHost(hostNetwork), properties: {}, qos: null, dns: null },
+      action: action(
+        RefreshActionKind.CREATED,
+        network,
+        null,
+        nic,
+        `the host reports cluster network ${network.name} on ${nic} and it had no attachment`,
+      ),
+      draft: {
+        networkId: network.id,
+        nicName: nic,
+        ipConfiguration: ipConfigurationFromHost(hostNetwork),
+        properties: {},
+        qos: null,
+        dns: null,
+      },
     });
   }
 
@@ -198,8 +249,22 @@ function present<T extends Record<string, unknown>>(values: T): { [K in keyof T]
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null)) as { [K in keyof T]?: Exclude<T[K], null> };
 }
 
-function action(kind: RefreshActionKind, network: Network, attachment: NetworkAttachment | null, toNic: string | null, message: string): RefreshAction {
-  return { kind, networkId: network.id, networkName: network.name, attachmentId: attachment?.id ?? null, fromNic: attachment?.nicName ?? null, toNic, message };
+function action(
+  kind: RefreshActionKind,
+  network: Network,
+  attachment: NetworkAttachment | null,
+  toNic: string | null,
+  message: string,
+): RefreshAction {
+  return {
+    kind,
+    networkId: network.id,
+    networkName: network.name,
+    attachmentId: attachment?.id ?? null,
+    fromNic: attachment?.nicName ?? null,
+    toNic,
+    message,
+  };
 }
 
 function reportChanges(previous: ReportedInterfaces | null, next: ReportedInterfaces): ReportChanges {
@@ -209,7 +274,10 @@ function reportChanges(previous: ReportedInterfaces | null, next: ReportedInterf
     return { added: [...is].filter((n) => !was.has(n)).sort(), removed: [...was].filter((n) => !is.has(n)).sort() };
   };
   const kinds = ['nics', 'bonds', 'vlans', 'networks'] as const;
-  const parts = Object.fromEntries(kinds.map((k) => [k, diff(previous?.[k] ?? [], next[k])])) as Record<(typeof kinds)[number], { added: string[]; removed: string[] }>;
+  const parts = Object.fromEntries(kinds.map((k) => [k, diff(previous?.[k] ?? [], next[k])])) as Record<
+    (typeof kinds)[number],
+    { added: string[]; removed: string[] }
+  >;
   return {
     added: { nics: parts.nics.added, bonds: parts.bonds.added, vlans: parts.vlans.added, networks: parts.networks.added },
     removed: { nics: parts.nics.removed, bonds: parts.bonds.removed, vlans: parts.vlans.removed, networks: parts.networks.removed },

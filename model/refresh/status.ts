@@ -50,7 +50,9 @@ export function formatHostNetworksStatus(status: HostNetworksStatus): string {
   }
   const { sync, compliance } = status;
   lines.push(`reported at ${status.reportedAt ?? '?'}`);
-  lines.push(`network sync: ${sync.state} (${sync.counts['in-sync']} in sync, ${sync.counts['out-of-sync']} out of sync, ${sync.counts['not-reported']} not reported)`);
+  lines.push(
+    `network sync: ${sync.state} (${sync.counts['in-sync']} in sync, ${sync.counts['out-of-sync']} out of sync, ${sync.counts['not-reported']} not reported)`,
+  );
   lines.push(`compliance: ${compliance.status}${compliance.reason ? ` (${compliance.reason})` : ''}`);
   for (const p of compliance.problems) lines.push(`  - ${p.message}`);
   lines.push('attachments:');
@@ -64,7 +66,9 @@ export function formatHostNetworksStatus(status: HostNetworksStatus): string {
   lines.push('unmanaged networks (on the host, not in its cluster):');
   if (!sync.unmanagedNetworks.length) lines.push('  (none)');
   for (const n of sync.unmanagedNetworks) {
-    lines.push(`  ${n.name} on ${n.baseInterface ?? 'no interface'}${n.vlanId !== null ? `, VLAN ${n.vlanId}` : ''}${n.bridged ? ', bridged' : ''}`);
+    lines.push(
+      `  ${n.name} on ${n.baseInterface ?? 'no interface'}${n.vlanId !== null ? `, VLAN ${n.vlanId}` : ''}${n.bridged ? ', bridged' : ''}`,
+    );
   }
   return lines.join('\n');
 }

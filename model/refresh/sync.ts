@@ -10,7 +10,12 @@ import { EntityId, ExternalId } from '../host-networking/values';
 import { AttachmentSyncState } from '../network-sync/attachment-report';
 import type { HostSyncReport } from '../network-sync/host-report';
 import { HostSetupNetworksResult } from '../host-setup-networks/contract';
-import { ENGINE_CONNECTIVITY_TIMEOUT_SECONDS, HOST_SETUP_NETWORKS_REQUEST_VERSION, MAX_REQUEST_ITEMS, type HostSetupNetworksRequestInput } from '../host-setup-networks/request';
+import {
+  ENGINE_CONNECTIVITY_TIMEOUT_SECONDS,
+  HOST_SETUP_NETWORKS_REQUEST_VERSION,
+  MAX_REQUEST_ITEMS,
+  type HostSetupNetworksRequestInput,
+} from '../host-setup-networks/request';
 import { RefreshHostNetworksResult } from './contract';
 
 export const SYNC_HOST_NETWORKS_WORKFLOW = 'syncHostNetworks';

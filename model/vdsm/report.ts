@@ -37,7 +37,8 @@ export function deviceInfo(input: ReportInput, link: LinkState): DeviceInfo {
   // VDSM prefers the address in the gateway's subnet as the primary one.
   const primary = v4.find((a) => gateway && isIPv4(gateway) && inSubnet(gateway, a.address, a.prefixLen)) ?? v4[0];
   const dhcp = (family: Family) =>
-    input.dhcp.some((d) => d.dev === link.name && d.family === family) || kernel.addresses.some((a) => a.dev === link.name && a.family === family && a.dynamic);
+    input.dhcp.some((d) => d.dev === link.name && d.family === family) ||
+    kernel.addresses.some((a) => a.dev === link.name && a.family === family && a.dynamic);
   return {
     addr: primary?.address ?? '',
     netmask: primary ? prefixToNetmask(primary.prefixLen) : '',
@@ -56,7 +57,11 @@ export function deviceInfo(input: ReportInput, link: LinkState): DeviceInfo {
 export function reportNetworkCapabilities(input: ReportInput): NetworkCapabilities {
   const { kernel } = input;
   const byName = new Map(kernel.links.map((l) => [l.name, l]));
-  const portsOf = (master: string) => kernel.links.filter((l) => l.master === master).map((l) => l.name).sort();
+  const portsOf = (master: string) =>
+    kernel.links
+      .filter((l) => l.master === master)
+      .map((l) => l.name)
+      .sort();
   const nics: Record<string, NicInfo> = {};
   const bondings: Record<string, BondInfo> = {};
   const vlans: Record<string, VlanInfo> = {};

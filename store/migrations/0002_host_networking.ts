@@ -98,8 +98,20 @@ async function createTables(db: Kysely<any>, t: ColumnTypes): Promise<void> {
     .execute();
   // At most one management and one default-route network per cluster. The flag is part of each index so
   // SQLite, which names the columns rather than the index in its error, tells the two apart.
-  await db.schema.createIndex('cluster_networks_one_management').unique().on('cluster_networks').columns(['cluster_id', 'management']).where(sql.ref('management'), '=', sql`${sql.lit(true)}`).execute();
-  await db.schema.createIndex('cluster_networks_one_default_route').unique().on('cluster_networks').columns(['cluster_id', 'default_route']).where(sql.ref('default_route'), '=', sql`${sql.lit(true)}`).execute();
+  await db.schema
+    .createIndex('cluster_networks_one_management')
+    .unique()
+    .on('cluster_networks')
+    .columns(['cluster_id', 'management'])
+    .where(sql.ref('management'), '=', sql`${sql.lit(true)}`)
+    .execute();
+  await db.schema
+    .createIndex('cluster_networks_one_default_route')
+    .unique()
+    .on('cluster_networks')
+    .columns(['cluster_id', 'default_route'])
+    .where(sql.ref('default_route'), '=', sql`${sql.lit(true)}`)
+    .execute();
   await db.schema.createIndex('cluster_networks_network_idx').on('cluster_networks').column('network_id').execute();
 
   await db.schema
@@ -176,7 +188,12 @@ export function hostNetworking(dialect: StoreDialect): Migration {
         const rows = legacy.filter((r) => r.host_id === hostId);
         await db
           .insertInto('hosts')
-          .values({ id: hostId, name: hostId, created_at: earliest(rows.map((r) => r.created_at)), updated_at: latest(rows.map((r) => r.updated_at)) })
+          .values({
+            id: hostId,
+            name: hostId,
+            created_at: earliest(rows.map((r) => r.created_at)),
+            updated_at: latest(rows.map((r) => r.updated_at)),
+          })
           .execute();
       }
       const networkIds = new Map<string, string>();

@@ -16,7 +16,10 @@ import type { HostNetworkingStore } from '../../store/store';
 const STATIC: NetworkAttachmentSpec = {
   networkName: 'ovirtmgmt',
   nicName: 'eth0',
-  ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '192.0.2.10', netmask: '255.255.255.0', gateway: '192.0.2.1' }, ipv6: { bootProtocol: 'NONE' } },
+  ipConfiguration: {
+    ipv4: { bootProtocol: 'STATIC_IP', address: '192.0.2.10', netmask: '255.255.255.0', gateway: '192.0.2.1' },
+    ipv6: { bootProtocol: 'NONE' },
+  },
   properties: {},
 };
 
@@ -42,7 +45,12 @@ describe('attachment activities', () => {
     const network = await store.networks.getByName('ovirtmgmt');
     expect(network).toMatchObject({ vlan: null, mtu: 0, vmNetwork: true });
     const [row] = await store.attachments.listByHost('host-1');
-    expect(row).toMatchObject({ networkId: network?.id, nicName: 'eth0', ipConfiguration: STATIC.ipConfiguration, requestedBy: 'install-host' });
+    expect(row).toMatchObject({
+      networkId: network?.id,
+      nicName: 'eth0',
+      ipConfiguration: STATIC.ipConfiguration,
+      requestedBy: 'install-host',
+    });
     expect(snapshot.intent?.entries).toEqual([{ id: row?.id, before: null }]);
 
     expect(await activities.compensateAttachments(JSON.parse(JSON.stringify(snapshot)))).toEqual({ restored: 0, removed: 1 });
@@ -53,11 +61,24 @@ describe('attachment activities', () => {
   it('replaces an existing attachment of the network in place and compensates it back exactly', async () => {
     const host = await store.hosts.create({ id: 'host-1', name: 'hv1' });
     const network = await store.networks.create({ name: 'ovirtmgmt', vlan: 10, mtu: 9000 });
-    const earlier = await store.attachments.add(host.id, { networkId: network.id, nicName: 'eth1', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'AUTOCONF' } }, dns: { nameServers: ['192.0.2.53'] } }, { requestedBy: 'operator' });
+    const earlier = await store.attachments.add(
+      host.id,
+      {
+        networkId: network.id,
+        nicName: 'eth1',
+        ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'AUTOCONF' } },
+        dns: { nameServers: ['192.0.2.53'] },
+      },
+      { requestedBy: 'operator' },
+    );
 
     const snapshot = await activities.recordAttachments({ hostId: 'host-1', attachments: [STATIC], requestedBy: 'install-host' });
-    expect(snapshot.previous).toEqual([{ id: earlier.id, networkName: 'ovirtmgmt', nicName: 'eth1', ipConfiguration: earlier.ipConfiguration, properties: {} }]);
-    expect(await store.attachments.listByHost('host-1')).toEqual([expect.objectContaining({ id: earlier.id, nicName: 'eth0', createdAt: earlier.createdAt })]);
+    expect(snapshot.previous).toEqual([
+      { id: earlier.id, networkName: 'ovirtmgmt', nicName: 'eth1', ipConfiguration: earlier.ipConfiguration, properties: {} },
+    ]);
+    expect(await store.attachments.listByHost('host-1')).toEqual([
+      expect.objectContaining({ id: earlier.id, nicName: 'eth0', createdAt: earlier.createdAt }),
+    ]);
     expect(await store.networks.get(network.id)).toEqual(network);
 
     expect(await activities.compensateAttachments(snapshot)).toEqual({ restored: 1, removed: 0 });
@@ -65,16 +86,30 @@ describe('attachment activities', () => {
   });
 
   it('compensates a snapshot recorded by an earlier worker (no exact rows) from its network names', async () => {
-    const created = await activities.recordAttachments({ hostId: 'host-1', attachments: [STATIC, { ...STATIC, networkName: 'storage', nicName: 'eth1' }], requestedBy: 'install-host' });
+    const created = await activities.recordAttachments({
+      hostId: 'host-1',
+      attachments: [STATIC, { ...STATIC, networkName: 'storage', nicName: 'eth1' }],
+      requestedBy: 'install-host',
+    });
     const [, storageRow] = await store.attachments.listByHost('host-1');
     const legacy = {
       hostId: 'host-1',
       networkNames: ['ovirtmgmt', 'storage'],
-      previous: [{ id: storageRow?.id ?? '', networkName: 'storage', nicName: 'eth3', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' as const }, ipv6: { bootProtocol: 'NONE' as const } }, properties: {} }],
+      previous: [
+        {
+          id: storageRow?.id ?? '',
+          networkName: 'storage',
+          nicName: 'eth3',
+          ipConfiguration: { ipv4: { bootProtocol: 'DHCP' as const }, ipv6: { bootProtocol: 'NONE' as const } },
+          properties: {},
+        },
+      ],
     };
     expect(created.intent).toBeDefined();
     expect(await activities.compensateAttachments(legacy)).toEqual({ restored: 1, removed: 1 });
-    expect(await store.attachments.listByHost('host-1')).toEqual([expect.objectContaining({ id: storageRow?.id, networkName: 'storage', nicName: 'eth3', requestedBy: 'compensation' })]);
+    expect(await store.attachments.listByHost('host-1')).toEqual([
+      expect.objectContaining({ id: storageRow?.id, networkName: 'storage', nicName: 'eth3', requestedBy: 'compensation' }),
+    ]);
   });
 
   it('fails for good on bad input and on refusals', async () => {
@@ -83,8 +118,14 @@ describe('attachment activities', () => {
     expect(bad).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
 
     await store.hosts.create({ id: 'host-1', name: 'hv1' });
-    await store.hosts.recordReportedInterfaces('host-1', { nics: [{ name: 'eth0', mac: '', mtu: 1500, speed: 0 }], bonds: [], vlans: [{ name: 'eth0.10', baseInterface: 'eth0', vlanId: 10, mtu: 1500 }] });
-    const refused = await activities.recordAttachments({ hostId: 'host-1', attachments: [{ ...STATIC, nicName: 'eth0.10' }], requestedBy: 'x' }).catch((e: unknown) => e);
+    await store.hosts.recordReportedInterfaces('host-1', {
+      nics: [{ name: 'eth0', mac: '', mtu: 1500, speed: 0 }],
+      bonds: [],
+      vlans: [{ name: 'eth0.10', baseInterface: 'eth0', vlanId: 10, mtu: 1500 }],
+    });
+    const refused = await activities
+      .recordAttachments({ hostId: 'host-1', attachments: [{ ...STATIC, nicName: 'eth0.10' }], requestedBy: 'x' })
+      .catch((e: unknown) => e);
     expect(refused).toMatchObject({ type: 'StoreConstraintError', nonRetryable: true });
     expect(await store.attachments.listByHost('host-1')).toEqual([]);
   });

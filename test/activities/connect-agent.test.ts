@@ -18,7 +18,10 @@ import type { HostNetworkingStore } from '../../store/store';
 import { AgentRpcError } from '../../vdsm/client/errors';
 import type { AgentEndpoint } from '../../vdsm/client/endpoint';
 
-const capabilities = JSON.parse(readFileSync(new URL('../fixtures/capabilities/static-nic.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const capabilities = JSON.parse(readFileSync(new URL('../fixtures/capabilities/static-nic.json', import.meta.url), 'utf8')) as Record<
+  string,
+  unknown
+>;
 // Loopback: should the factory be bypassed, the real client fails fast here instead of leaving the machine.
 const endpoint = { host: '127.0.0.1', port: 1, tls: { insecure: true as const } };
 
@@ -30,7 +33,7 @@ function standInHost(answer: Answer) {
   const connect: ConnectAgent = async (to) => {
     log.connections.push(to);
     const connection: AgentConnection = {
-      call: async <T,>(method: string, params?: unknown) => {
+      call: async <T>(method: string, params?: unknown) => {
         log.calls.push(method);
         return (await answer(method, params)) as T;
       },
@@ -60,7 +63,9 @@ describe('activities with a stand-in host (createActivities connectAgent)', () =
     createActivities({ store, access: { secrets: new SecretResolver(), allowInsecureAgents: true }, connectAgent });
 
   it('probes capabilities through the given factory, with the resolved endpoint, and closes the connection', async () => {
-    const host = standInHost(async (method) => (method === 'Host.getCapabilities' ? capabilities : Promise.reject(new Error(`unexpected ${method}`))));
+    const host = standInHost(async (method) =>
+      method === 'Host.getCapabilities' ? capabilities : Promise.reject(new Error(`unexpected ${method}`)),
+    );
     const probe = (await new MockActivityEnvironment().run(activities(host.connect).probeCapabilities, endpoint)) as HostProbe;
     expect(probe.capabilities.lastClientIface).toBe('eth0');
     expect(Object.keys(probe.capabilities.nics)).toContain('eth0');

@@ -131,9 +131,12 @@ describe('secret files the worker writes', () => {
   });
 
   it('removes them when the process exits', async () => {
-    const child = await run([join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), join(PROJECT_ROOT, 'test', 'activities', 'fixtures', 'materialise-and-exit.ts')], {
-      env: { ...process.env, HOSTPROV_SECRET_FIXTURE_PEM: 'PEM', TMPDIR: scratch },
-    });
+    const child = await run(
+      [join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), join(PROJECT_ROOT, 'test', 'activities', 'fixtures', 'materialise-and-exit.ts')],
+      {
+        env: { ...process.env, HOSTPROV_SECRET_FIXTURE_PEM: 'PEM', TMPDIR: scratch },
+      },
+    );
     const { dir, file } = JSON.parse(child.stdout) as { dir: string; file: string };
     expect(file.startsWith(`${dir}/`)).toBe(true);
     expect(dir.startsWith(scratch)).toBe(true);
@@ -147,7 +150,14 @@ describe('secret files the worker writes', () => {
     process.env.HOSTPROV_SECRET_TEST_PEM = 'PEM';
     const dataDir = mkdtempSync(join(scratch, 'worker-'));
     // Payload encryption is not what this is about (and the secrets directory here is the default one).
-    const worker = await startWorker({ temporal: plainConnection(target.address, target.namespace), encryptPayloads: false, taskQueue: `secrets-${Date.now()}`, dataDir, workflowBundlePath: target.workflowBundlePath, log: getLogger('secrets-test') });
+    const worker = await startWorker({
+      temporal: plainConnection(target.address, target.namespace),
+      encryptPayloads: false,
+      taskQueue: `secrets-${Date.now()}`,
+      dataDir,
+      workflowBundlePath: target.workflowBundlePath,
+      log: getLogger('secrets-test'),
+    });
     const file = worker.secrets.resolveFile('env:HOSTPROV_SECRET_TEST_PEM');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     await worker.shutdown();

@@ -24,7 +24,16 @@ const access = { secrets: new SecretResolver(), allowInsecureAgents: true };
 const input = (port: number, requestId: string, timeoutSeconds: number) => ({
   endpoint: { host: '127.0.0.1', port, tls: { insecure: true as const } },
   requestId,
-  networks: { ovirtmgmt: { nic: 'eth0', bridged: 'true', ipaddr: MGMT_SUBNET.host, netmask: '255.255.255.0', gateway: MGMT_SUBNET.gateway, defaultRoute: true } },
+  networks: {
+    ovirtmgmt: {
+      nic: 'eth0',
+      bridged: 'true',
+      ipaddr: MGMT_SUBNET.host,
+      netmask: '255.255.255.0',
+      gateway: MGMT_SUBNET.gateway,
+      defaultRoute: true,
+    },
+  },
   bondings: {},
   options: { connectivityCheck: 'true', connectivityTimeout: String(timeoutSeconds) },
   connectivityTimeoutSeconds: timeoutSeconds,
@@ -35,8 +44,17 @@ const input = (port: number, requestId: string, timeoutSeconds: number) => ({
  * holds the confirm polls, so the call is certainly still waiting for a confirmation when its session is
  * cut; then releases the polls and returns the outcome.
  */
-async function cutMidCall(h: AgentHost, relay: TcpRelay, activity: ReturnType<typeof createSetupNetworksActivity>, requestId: string, timeoutSeconds: number): Promise<SetupNetworksOutcome> {
-  const running = new MockActivityEnvironment().run(activity, input(relay.port, requestId, timeoutSeconds)) as Promise<SetupNetworksOutcome>;
+async function cutMidCall(
+  h: AgentHost,
+  relay: TcpRelay,
+  activity: ReturnType<typeof createSetupNetworksActivity>,
+  requestId: string,
+  timeoutSeconds: number,
+): Promise<SetupNetworksOutcome> {
+  const running = new MockActivityEnvironment().run(
+    activity,
+    input(relay.port, requestId, timeoutSeconds),
+  ) as Promise<SetupNetworksOutcome>;
   await appliedBy(h, requestId);
   expect(relay.cutAll()).toBeGreaterThan(0);
   relay.release();
@@ -99,7 +117,7 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
       await h?.close();
     });
 
-    it('keeps confirming through the host\'s window, then reads from capabilities that the change stayed', async () => {
+    it("keeps confirming through the host's window, then reads from capabilities that the change stayed", async () => {
       const requestId = `vdsm-${Date.now()}`;
       const activity = createSetupNetworksActivity(access, { confirmIntervalMs: 200, windowSlackMs: 2_000 });
       const running = new MockActivityEnvironment().run(activity, input(relay.port, requestId, 6)) as Promise<SetupNetworksOutcome>;
@@ -131,7 +149,7 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
       await h?.close();
     });
 
-    it('the activity resends, joins the restarted agent\'s pending change, confirms it: applied once', async () => {
+    it("the activity resends, joins the restarted agent's pending change, confirms it: applied once", async () => {
       const requestId = `killed-${Date.now()}`;
       const activity = createSetupNetworksActivity(access, { confirmIntervalMs: 200 });
       // Confirm polls are held until the agent is back, so the first process certainly dies unconfirmed.

@@ -13,7 +13,11 @@ import { createAgentProcessHost, type AgentProcessHost } from '../helpers/agent-
 import { testLogger } from '../vdsm/test-verbs';
 
 const agent = (...args: string[]) =>
-  run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', ...args], { allowFailure: true, timeoutMs: 60_000, env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } });
+  run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', ...args], {
+    allowFailure: true,
+    timeoutMs: 60_000,
+    env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' },
+  });
 
 describe('hostprov agent limit flags', () => {
   it('refuses bad values with exit 2, naming each flag', async () => {
@@ -26,13 +30,28 @@ describe('hostprov agent limit flags', () => {
       ['--max-frame-bytes', '100', /--max-frame-bytes: Too small/],
       ['--max-outgoing-bytes', '1.5', /--max-outgoing-bytes: .*expected int/],
     ] as const;
-    const result = await agent('--insecure', '--listen', '127.0.0.1:0', '--state-dir', '/nonexistent/state', '--runtime-dir', '/nonexistent/run', ...bad.flatMap(([flag, value]) => [flag, value]));
+    const result = await agent(
+      '--insecure',
+      '--listen',
+      '127.0.0.1:0',
+      '--state-dir',
+      '/nonexistent/state',
+      '--runtime-dir',
+      '/nonexistent/run',
+      ...bad.flatMap(([flag, value]) => [flag, value]),
+    );
     expect(result.code).toBe(2);
     for (const [, , message] of bad) expect(result.stderr).toMatch(message);
   });
 
   it('has the defaults the README states', () => {
-    expect(DEFAULT_TRANSPORT_LIMITS).toEqual({ maxConnections: 64, maxRequestsInFlight: 32, maxBatchSize: 32, maxFrameBytes: 4 * 1024 * 1024, maxOutgoingBytes: 16 * 1024 * 1024 });
+    expect(DEFAULT_TRANSPORT_LIMITS).toEqual({
+      maxConnections: 64,
+      maxRequestsInFlight: 32,
+      maxBatchSize: 32,
+      maxFrameBytes: 4 * 1024 * 1024,
+      maxOutgoingBytes: 16 * 1024 * 1024,
+    });
   });
 
   it('lists every limit with its default in --help', async () => {

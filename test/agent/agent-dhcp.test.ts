@@ -63,7 +63,11 @@ describe.skipIf(skipBecause(reason, 'agent DHCP tests'))('agent on a DHCP host',
       }
     })();
     try {
-      const params = { networks: { ovirtmgmt: { nic: 'eth0', bridged: 'true', bootproto: 'dhcp', defaultRoute: true } }, bondings: {}, options: { connectivityTimeout: 20 } };
+      const params = {
+        networks: { ovirtmgmt: { nic: 'eth0', bridged: 'true', bootproto: 'dhcp', defaultRoute: true } },
+        bondings: {},
+        options: { connectivityTimeout: 20 },
+      };
       expect(await client.call('Host.setupNetworks', params, { timeoutMs: 60_000 })).toEqual({ code: 0, message: 'Done' });
     } finally {
       confirming = false;
@@ -72,12 +76,20 @@ describe.skipIf(skipBecause(reason, 'agent DHCP tests'))('agent on a DHCP host',
 
     expect(isAlive(osPid)).toBe(false);
     const ns = Netns.attach(host.namespace);
-    const addresses = await ns.ipJson<Array<{ ifname: string; addr_info: Array<{ family: string; local: string; valid_life_time: number }> }>>(['-4', 'addr', 'show']);
+    const addresses = await ns.ipJson<
+      Array<{ ifname: string; addr_info: Array<{ family: string; local: string; valid_life_time: number }> }>
+    >(['-4', 'addr', 'show']);
     const byDev = Object.fromEntries(addresses.map((a) => [a.ifname, a.addr_info.map((i) => i.local)]));
     expect(byDev.ovirtmgmt).toEqual([host.address]);
     expect(byDev.eth0 ?? []).toEqual([]);
     const caps = Capabilities.parse(await client.call('Host.getCapabilities', {}));
-    expect(caps.networks.ovirtmgmt).toMatchObject({ bridged: true, dhcpv4: true, addr: host.address, ipv4defaultroute: true, southbound: 'eth0' });
+    expect(caps.networks.ovirtmgmt).toMatchObject({
+      bridged: true,
+      dhcpv4: true,
+      addr: host.address,
+      ipv4defaultroute: true,
+      southbound: 'eth0',
+    });
     expect(existsSync(join(host.runtimeDir, 'agent', 'dhcp', 'ovirtmgmt.4.json'))).toBe(true);
     // the new lease is announced to event subscribers, as VDSM's DHCP monitor does
     const deadline = Date.now() + 10_000;

@@ -55,7 +55,13 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
       const real = links.find((l) => l.ifname === nic);
       expect(caps.nics[nic]).toMatchObject({ hwaddr: real?.address, mtu: String(real?.mtu) });
     }
-    expect(caps.nics.eth0).toMatchObject({ addr: MGMT_SUBNET.host, netmask: '255.255.255.0', gateway: MGMT_SUBNET.gateway, ipv4defaultroute: true, dhcpv4: false });
+    expect(caps.nics.eth0).toMatchObject({
+      addr: MGMT_SUBNET.host,
+      netmask: '255.255.255.0',
+      gateway: MGMT_SUBNET.gateway,
+      ipv4defaultroute: true,
+      dhcpv4: false,
+    });
     expect(caps.netConfigDirty).toBe('False');
     expect(caps.lastClientIface).toBe('lo');
     expect(caps.clusterLevels).toContain('4.8');
@@ -63,7 +69,11 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
 
   it('getRoute answers what `ip route get` answers, and says so when there is no route', async () => {
     const real = await h.host.ipJson<Array<{ dev: string; prefsrc: string }>>(['route', 'get', '203.0.113.7']);
-    expect(await h.client.call('Host.getRoute', { ip: '203.0.113.7' })).toMatchObject({ reachable: true, device: real[0]?.dev, source: real[0]?.prefsrc });
+    expect(await h.client.call('Host.getRoute', { ip: '203.0.113.7' })).toMatchObject({
+      reachable: true,
+      device: real[0]?.dev,
+      source: real[0]?.prefsrc,
+    });
     await h.host.ip(['route', 'del', 'default']);
     try {
       expect(await h.client.call('Host.getRoute', ['203.0.113.7'])).toMatchObject({ reachable: false, device: null });
@@ -74,7 +84,9 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
 
   it('an unconfirmed change is rolled back to exactly the previous state, with code 10', async () => {
     const before = comparable(await h.kernel());
-    const code = await rpcCode(h.client.call('Host.setupNetworks', { networks: { ovirtmgmt }, bondings: {}, options: { connectivityTimeout: 2 } }));
+    const code = await rpcCode(
+      h.client.call('Host.setupNetworks', { networks: { ovirtmgmt }, bondings: {}, options: { connectivityTimeout: 2 } }),
+    );
     expect(code).toBe(VdsmCode.LOST_CONNECTION);
     expect(comparable(await h.kernel())).toEqual(before);
     const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
@@ -84,19 +96,34 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
   it('a confirmed change is kept: bridge on eth0 with its MAC, address, routes and source routing moved', async () => {
     const stop = h.confirmContinuously();
     try {
-      expect(await h.client.call('Host.setupNetworks', { networks: { ovirtmgmt }, bondings: {}, options: { connectivityTimeout: 5 } })).toEqual({ code: 0, message: 'Done' });
+      expect(
+        await h.client.call('Host.setupNetworks', { networks: { ovirtmgmt }, bondings: {}, options: { connectivityTimeout: 5 } }),
+      ).toEqual({ code: 0, message: 'Done' });
     } finally {
       stop();
     }
     const kernel = await h.kernel();
     const eth0 = kernel.links.find((l) => l.name === 'eth0');
-    expect(kernel.links.find((l) => l.name === 'ovirtmgmt')).toMatchObject({ kind: 'bridge', mac: eth0?.mac, bridge: { stp: false }, up: true });
+    expect(kernel.links.find((l) => l.name === 'ovirtmgmt')).toMatchObject({
+      kind: 'bridge',
+      mac: eth0?.mac,
+      bridge: { stp: false },
+      up: true,
+    });
     expect(eth0?.master).toBe('ovirtmgmt');
-    expect(kernel.addresses.filter((a) => a.family === 4)).toEqual([expect.objectContaining({ dev: 'ovirtmgmt', address: MGMT_SUBNET.host })]);
+    expect(kernel.addresses.filter((a) => a.family === 4)).toEqual([
+      expect.objectContaining({ dev: 'ovirtmgmt', address: MGMT_SUBNET.host }),
+    ]);
     const table = sourceRouteTableId('ovirtmgmt');
     expect(kernel.rules.filter((r) => r.table === table)).toHaveLength(2);
     const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
-    expect(caps.networks.ovirtmgmt).toMatchObject({ bridged: true, southbound: 'eth0', addr: MGMT_SUBNET.host, ipv4defaultroute: true, stp: 'off' });
+    expect(caps.networks.ovirtmgmt).toMatchObject({
+      bridged: true,
+      southbound: 'eth0',
+      addr: MGMT_SUBNET.host,
+      ipv4defaultroute: true,
+      stp: 'off',
+    });
     expect(caps.netConfigDirty).toBe('True');
   });
 
@@ -109,7 +136,11 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
     expect(await rpcCode(h.client.call('Host.setSafeNetworkConfig', {}))).toBe(VdsmCode.RESOURCE_UNAVAILABLE);
     expect(await rpcCode(h.client.call('Host.setupNetworks', params))).toBe(VdsmCode.RESOURCE_UNAVAILABLE);
     // The caller lost its session and resends with the same id (a second client, as after a reconnect).
-    const second = (await import('../../vdsm/client/client')).AgentClient.connect({ host: '127.0.0.1', port: h.agent.address.port, tls: { insecure: true } });
+    const second = (await import('../../vdsm/client/client')).AgentClient.connect({
+      host: '127.0.0.1',
+      port: h.agent.address.port,
+      tls: { insecure: true },
+    });
     const retry = (await second).call('Host.setupNetworks', params, { id, timeoutMs: 30_000 });
     const stop = h.confirmContinuously();
     try {
@@ -132,7 +163,11 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
     // an unsafe change on top: drop a safe network, add a new one — both must be undone by the reboot
     const stop = h.confirmContinuously();
     try {
-      await h.client.call('Host.setupNetworks', { networks: { vmnet: { remove: true }, scratch: { nic: 'eth1', bridged: 'true' } }, bondings: {}, options: { connectivityTimeout: 4 } });
+      await h.client.call('Host.setupNetworks', {
+        networks: { vmnet: { remove: true }, scratch: { nic: 'eth1', bridged: 'true' } },
+        bondings: {},
+        options: { connectivityTimeout: 4 },
+      });
     } finally {
       stop();
     }
@@ -159,7 +194,9 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
 
   it('its state after real applies, persists and restores is private: 0600 files in 0700 directories', () => {
     const state = join(h.dir, 'state');
-    expect(modesUnder(state).map((e) => e.path)).toEqual(expect.arrayContaining(['journal.jsonl', 'staging/running-config.json', 'persistence']));
+    expect(modesUnder(state).map((e) => e.path)).toEqual(
+      expect.arrayContaining(['journal.jsonl', 'staging/running-config.json', 'persistence']),
+    );
     expect(statSync(state).mode & 0o777).toBe(0o700);
     expect(notPrivate(state)).toEqual([]);
   });
@@ -168,14 +205,22 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
     const probe = await run(['ip', '-n', h.host.name, 'link', 'add', 'hpprobe0', 'type', 'bond'], { allowFailure: true });
     if (probe.code === 0) await run(['ip', '-n', h.host.name, 'link', 'del', 'hpprobe0']);
     const before = comparable(await h.kernel());
-    const bond = h.client.call('Host.setupNetworks', { networks: {}, bondings: { bond0: { nics: ['eth1'] } }, options: { connectivityCheck: false } });
+    const bond = h.client.call('Host.setupNetworks', {
+      networks: {},
+      bondings: { bond0: { nics: ['eth1'] } },
+      options: { connectivityCheck: false },
+    });
     if (probe.code === 0) {
       process.stdout.write('[hostprov] this kernel has bonding: the refusal path is not exercised here\n');
       await bond;
     } else {
       await expect(bond).rejects.toMatchObject({ code: VdsmCode.BAD_BONDING, rpcMessage: expect.stringMatching(/no bonding support/) });
       await expect(
-        h.client.call('Host.setupNetworks', { networks: { tagged: { nic: 'eth1', vlan: 100, bridged: false } }, bondings: {}, options: { connectivityCheck: false } }),
+        h.client.call('Host.setupNetworks', {
+          networks: { tagged: { nic: 'eth1', vlan: 100, bridged: false } },
+          bondings: {},
+          options: { connectivityCheck: false },
+        }),
       ).rejects.toMatchObject({ code: VdsmCode.BAD_VLAN, rpcMessage: expect.stringMatching(/no 802.1Q VLAN support/) });
       expect(comparable(await h.kernel())).toEqual(before);
     }
@@ -185,30 +230,78 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
     const params = {
       networks: {
         vmnet: { remove: true },
-        storage: { nic: 'eth1', bridged: 'false', ipaddr: '198.18.251.10', prefix: '24', gateway: '198.18.251.1', ipv6addr: '2001:db8:251::10/64' },
+        storage: {
+          nic: 'eth1',
+          bridged: 'false',
+          ipaddr: '198.18.251.10',
+          prefix: '24',
+          gateway: '198.18.251.1',
+          ipv6addr: '2001:db8:251::10/64',
+        },
       },
       bondings: {},
       options: { connectivityCheck: 'false' },
     };
     expect(await h.client.call('Host.setupNetworks', params)).toEqual({ code: 0, message: 'Done' });
     const kernel = await h.kernel();
-    expect(kernel.addresses.filter((a) => a.dev === 'eth1').map((a) => `${a.address}/${a.prefixLen}`).sort()).toEqual(['198.18.251.10/24', '2001:db8:251::10/64']);
+    expect(
+      kernel.addresses
+        .filter((a) => a.dev === 'eth1')
+        .map((a) => `${a.address}/${a.prefixLen}`)
+        .sort(),
+    ).toEqual(['198.18.251.10/24', '2001:db8:251::10/64']);
     const table = sourceRouteTableId('eth1');
-    expect(kernel.routes.filter((r) => r.table === table).map((r) => `${r.dst} ${r.gateway ?? ''}`).sort()).toEqual(['198.18.251.0/24 ', 'default 198.18.251.1']);
-    expect(kernel.rules.filter((r) => r.table === table).map((r) => `${r.from ?? '*'}>${r.to ?? '*'}@${r.priority}`).sort()).toEqual(['*>198.18.251.0/24@3200', '198.18.251.0/24>*@3200']);
-    expect(kernel.routes.filter((r) => r.table === 254 && r.dst === 'default')).toEqual([expect.objectContaining({ dev: 'ovirtmgmt', gateway: MGMT_SUBNET.gateway })]);
+    expect(
+      kernel.routes
+        .filter((r) => r.table === table)
+        .map((r) => `${r.dst} ${r.gateway ?? ''}`)
+        .sort(),
+    ).toEqual(['198.18.251.0/24 ', 'default 198.18.251.1']);
+    expect(
+      kernel.rules
+        .filter((r) => r.table === table)
+        .map((r) => `${r.from ?? '*'}>${r.to ?? '*'}@${r.priority}`)
+        .sort(),
+    ).toEqual(['*>198.18.251.0/24@3200', '198.18.251.0/24>*@3200']);
+    expect(kernel.routes.filter((r) => r.table === 254 && r.dst === 'default')).toEqual([
+      expect.objectContaining({ dev: 'ovirtmgmt', gateway: MGMT_SUBNET.gateway }),
+    ]);
     // the kernel itself picks the storage table for traffic from the storage address
-    const viaStorage = await h.host.ipJson<Array<{ dev: string; gateway?: string }>>(['route', 'get', '203.0.113.9', 'from', '198.18.251.10']);
+    const viaStorage = await h.host.ipJson<Array<{ dev: string; gateway?: string }>>([
+      'route',
+      'get',
+      '203.0.113.9',
+      'from',
+      '198.18.251.10',
+    ]);
     expect(viaStorage[0]).toMatchObject({ dev: 'eth1', gateway: '198.18.251.1' });
     const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
-    expect(caps.networks.storage).toMatchObject({ bridged: false, interface: 'eth1', gateway: '198.18.251.1', ipv4defaultroute: false, ipv6addrs: ['2001:db8:251::10/64'] });
+    expect(caps.networks.storage).toMatchObject({
+      bridged: false,
+      interface: 'eth1',
+      gateway: '198.18.251.1',
+      ipv4defaultroute: false,
+      ipv6addrs: ['2001:db8:251::10/64'],
+    });
   });
 
   it('bad requests are refused with VDSM validation codes and change nothing', async () => {
     const before = comparable(await h.kernel());
-    expect(await rpcCode(h.client.call('Host.setupNetworks', { networks: { x: { nic: 'eth9' } }, bondings: {}, options: {} }))).toBe(VdsmCode.BAD_NIC);
-    expect(await rpcCode(h.client.call('Host.setupNetworks', { networks: { x: { nic: 'eth1', bootproto: 'dhcp', ipaddr: '1.2.3.4', prefix: 8 } }, bondings: {}, options: {} }))).toBe(VdsmCode.BAD_ADDR);
-    expect(await rpcCode(h.client.call('Host.setupNetworks', { networks: { x: { nic: 'eth1', typo: 1 } }, bondings: {}, options: {} }))).toBe(-32602);
+    expect(await rpcCode(h.client.call('Host.setupNetworks', { networks: { x: { nic: 'eth9' } }, bondings: {}, options: {} }))).toBe(
+      VdsmCode.BAD_NIC,
+    );
+    expect(
+      await rpcCode(
+        h.client.call('Host.setupNetworks', {
+          networks: { x: { nic: 'eth1', bootproto: 'dhcp', ipaddr: '1.2.3.4', prefix: 8 } },
+          bondings: {},
+          options: {},
+        }),
+      ),
+    ).toBe(VdsmCode.BAD_ADDR);
+    expect(
+      await rpcCode(h.client.call('Host.setupNetworks', { networks: { x: { nic: 'eth1', typo: 1 } }, bondings: {}, options: {} })),
+    ).toBe(-32602);
     expect(comparable(await h.kernel())).toEqual(before);
   });
 
@@ -222,11 +315,21 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
   });
 
   it('an unreadable pending-transaction record is journaled, changes nothing, and the agent serves', async () => {
-    writeFileSync(pendingTransactionFile(join(h.dir, 'state')), '{"version":1,"phase":"applying","requestId":"x","restorePoint":"rm -rf /"}\n');
+    writeFileSync(
+      pendingTransactionFile(join(h.dir, 'state')),
+      '{"version":1,"phase":"applying","requestId":"x","restorePoint":"rm -rf /"}\n',
+    );
     const before = comparable(await h.kernel());
     await h.restartAgent(false);
-    expect((await h.journal()).at(-1)).toMatchObject({ kind: 'recover-rollback', outcome: 'failed', detail: expect.stringMatching(/pending-transaction\.json is unreadable/) });
+    expect((await h.journal()).at(-1)).toMatchObject({
+      kind: 'recover-rollback',
+      outcome: 'failed',
+      detail: expect.stringMatching(/pending-transaction\.json is unreadable/),
+    });
     expect(comparable(await h.kernel())).toEqual(before);
-    expect(await h.client.call('Host.setupNetworks', { networks: {}, bondings: {}, options: { connectivityCheck: false } })).toEqual({ code: 0, message: 'Done' });
+    expect(await h.client.call('Host.setupNetworks', { networks: {}, bondings: {}, options: { connectivityCheck: false } })).toEqual({
+      code: 0,
+      message: 'Done',
+    });
   });
 });

@@ -44,7 +44,9 @@ describe.skipIf(skipBecause(kernelSkipReason, 'blockingdhcp tests'))('setupNetwo
     await addVethPair({ ns: server, name: 'dh0' }, { ns: host, name: 'eth0' });
     await addVethPair({ ns: silent, name: 'dh1' }, { ns: host, name: 'eth1' });
     await addVethPair({ ns: server, name: 'dh2' }, { ns: host, name: 'eth2' });
-    await server.ip(['-batch', '-'], { input: 'link set dev dh0 up\naddr add 198.18.51.1/24 dev dh0\nlink set dev dh2 up\naddr add 198.18.52.1/24 dev dh2\n' });
+    await server.ip(['-batch', '-'], {
+      input: 'link set dev dh0 up\naddr add 198.18.51.1/24 dev dh0\nlink set dev dh2 up\naddr add 198.18.52.1/24 dev dh2\n',
+    });
     await silent.ip(['link', 'set', 'dev', 'dh1', 'up']);
     for (const dev of ['eth0', 'eth1', 'eth2']) await host.ip(['link', 'set', 'dev', dev, 'up']);
     for (const dev of ['eth0', 'eth2']) await waitForCarrier(host, dev);
@@ -96,7 +98,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'blockingdhcp tests'))('setupNetwo
     (await reader.read()).addresses.filter((a) => a.dev === dev && a.family === 4).map((a) => a.address);
   const inPool = (address: string | undefined): boolean => /^198\.18\.5[12]\.(1[0-4]\d|150)$/.test(address ?? '');
 
-  it('without it (VDSM\'s default) the verb answers before the lease; the lease follows', async () => {
+  it("without it (VDSM's default) the verb answers before the lease; the lease follows", async () => {
     const params = { networks: { later: { nic: 'eth0', bridged: 'true', bootproto: 'dhcp' } }, bondings: {}, options: NO_CHECK };
     expect(await client.call('Host.setupNetworks', params, { timeoutMs: 30_000 })).toEqual({ code: 0, message: 'Done' });
     expect(await addressesOf('later')).toEqual([]);
@@ -106,7 +108,11 @@ describe.skipIf(skipBecause(kernelSkipReason, 'blockingdhcp tests'))('setupNetwo
   });
 
   it('with it, the verb answers once the network holds its lease', async () => {
-    const params = { networks: { waited: { nic: 'eth2', bridged: 'true', bootproto: 'dhcp', blockingdhcp: true } }, bondings: {}, options: NO_CHECK };
+    const params = {
+      networks: { waited: { nic: 'eth2', bridged: 'true', bootproto: 'dhcp', blockingdhcp: true } },
+      bondings: {},
+      options: NO_CHECK,
+    };
     expect(await client.call('Host.setupNetworks', params, { timeoutMs: 30_000 })).toEqual({ code: 0, message: 'Done' });
     const [address] = await addressesOf('waited');
     expect(inPool(address)).toBe(true);
@@ -117,7 +123,11 @@ describe.skipIf(skipBecause(kernelSkipReason, 'blockingdhcp tests'))('setupNetwo
   it('no lease in time fails with code 29 and rolls the change back completely, through the pending transaction', async () => {
     const before = comparable(await reader.read());
     const id = 'blocking-no-lease';
-    const params = { networks: { nolease: { nic: 'eth1', bridged: 'true', bootproto: 'dhcp', blockingdhcp: 'true' } }, bondings: {}, options: NO_CHECK };
+    const params = {
+      networks: { nolease: { nic: 'eth1', bridged: 'true', bootproto: 'dhcp', blockingdhcp: 'true' } },
+      bondings: {},
+      options: NO_CHECK,
+    };
     const failure = (e: unknown) => e;
     const err = await client.call('Host.setupNetworks', params, { timeoutMs: 30_000, id }).then(() => null, failure);
     expect(err).toBeInstanceOf(AgentRpcError);
@@ -131,9 +141,16 @@ describe.skipIf(skipBecause(kernelSkipReason, 'blockingdhcp tests'))('setupNetwo
     // over with the answer the caller got (nothing left pending for a restart to act on).
     const stateDir = join(dir.path, 'state');
     const entries = readJournal(journalFile(stateDir)).filter((e) => e.requestId === id);
-    expect(entries.map((e) => [e.kind, e.outcome])).toEqual([['apply', 'failed'], ['rollback', 'ok']]);
+    expect(entries.map((e) => [e.kind, e.outcome])).toEqual([
+      ['apply', 'failed'],
+      ['rollback', 'ok'],
+    ]);
     const record = new PendingTransactionStore(stateDir).load();
-    expect(record).toMatchObject({ requestId: id, phase: TransactionPhase.FINISHED, outcome: { ok: false, code: VdsmCode.FAILED_IFUP, message: (err as AgentRpcError).rpcMessage } });
+    expect(record).toMatchObject({
+      requestId: id,
+      phase: TransactionPhase.FINISHED,
+      outcome: { ok: false, code: VdsmCode.FAILED_IFUP, message: (err as AgentRpcError).rpcMessage },
+    });
 
     // A retry of the same id learns the outcome; it does not apply (and wait) again.
     const retried = await client.call('Host.setupNetworks', params, { timeoutMs: 30_000, id }).then(() => null, failure);

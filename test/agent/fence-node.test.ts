@@ -54,7 +54,9 @@ async function vdsmErrorOf(promise: Promise<unknown>): Promise<VdsmError> {
 
 describe('fence agent stdin', () => {
   it("writes VDSM's lines in VDSM's order, then the checked options", () => {
-    expect(renderFenceAgentInput(request, [])).toBe('agent=fence_ipmilan\nipaddr=198.18.7.200\nlogin=admin\naction=status\npasswd=s3cret\n');
+    expect(renderFenceAgentInput(request, [])).toBe(
+      'agent=fence_ipmilan\nipaddr=198.18.7.200\nlogin=admin\naction=status\npasswd=s3cret\n',
+    );
     expect(renderFenceAgentInput({ ...request, port: '3', secure: true }, ['ipport=9623', 'lanplus=1'])).toBe(
       'agent=fence_ipmilan\nipaddr=198.18.7.200\nlogin=admin\naction=status\npasswd=s3cret\nport=3\nsecure=yes\nipport=9623\nlanplus=1\n',
     );
@@ -64,90 +66,164 @@ describe('fence agent stdin', () => {
 const fenceIpmilan = join(DEFAULT_FENCE_AGENT_DIR, 'fence_ipmilan');
 const noFenceAgent = existsSync(fenceIpmilan) ? null : `${fenceIpmilan} is not installed (scripts/setup installs fence-agents)`;
 
-describe.skipIf(skipBecause(noFenceAgent, "fence options against fence_ipmilan's metadata"))("fence options by fence_ipmilan's own metadata", () => {
-  const policies = new FenceOptionPolicies();
-  const policy = () => policies.policyFor(fenceIpmilan, 'ipmilan');
+describe.skipIf(skipBecause(noFenceAgent, "fence options against fence_ipmilan's metadata"))(
+  "fence options by fence_ipmilan's own metadata",
+  () => {
+    const policies = new FenceOptionPolicies();
+    const policy = () => policies.policyFor(fenceIpmilan, 'ipmilan');
 
-  it('reads the metadata once and keeps it', async () => {
-    const fresh = new FenceOptionPolicies();
-    const [a, b] = await Promise.all([fresh.policyFor(fenceIpmilan, 'ipmilan'), fresh.policyFor(fenceIpmilan, 'ipmilan')]);
-    await fresh.policyFor(fenceIpmilan, 'ipmilan');
-    expect(a).toBe(b);
-    expect(fresh.reads).toBe(1);
-    expect(a.agent).toBe('fence_ipmilan');
-  });
-
-  it('reads it again when the agent on disk changes (a package update)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'hostprov-fence-agent-'));
-    try {
-      const copy = join(dir, 'fence_ipmilan');
-      await copyFile(fenceIpmilan, copy);
-      await chmod(copy, 0o755);
+    it('reads the metadata once and keeps it', async () => {
       const fresh = new FenceOptionPolicies();
-      await fresh.policyFor(copy, 'ipmilan');
-      await utimes(copy, new Date(), new Date(Date.now() + 5_000));
-      await fresh.policyFor(copy, 'ipmilan');
-      expect(fresh.reads).toBe(2);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+      const [a, b] = await Promise.all([fresh.policyFor(fenceIpmilan, 'ipmilan'), fresh.policyFor(fenceIpmilan, 'ipmilan')]);
+      await fresh.policyFor(fenceIpmilan, 'ipmilan');
+      expect(a).toBe(b);
+      expect(fresh.reads).toBe(1);
+      expect(a.agent).toBe('fence_ipmilan');
+    });
 
-  it('writes accepted options under their own names, whatever spelling came in', async () => {
-    expect((await policy()).check('ipport=9623\n--lanplus=1,-C=3 Power-Wait=4 method=cycle verbose')).toEqual(['ipport=9623', 'lanplus=1', 'cipher=3', 'power_wait=4', 'method=cycle', 'verbose']);
-  });
+    it('reads it again when the agent on disk changes (a package update)', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'hostprov-fence-agent-'));
+      try {
+        const copy = join(dir, 'fence_ipmilan');
+        await copyFile(fenceIpmilan, copy);
+        await chmod(copy, 0o755);
+        const fresh = new FenceOptionPolicies();
+        await fresh.policyFor(copy, 'ipmilan');
+        await utimes(copy, new Date(), new Date(Date.now() + 5_000));
+        await fresh.policyFor(copy, 'ipmilan');
+        expect(fresh.reads).toBe(2);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
 
-  it("refuses scripts, paths and files, every alias of the verb's own lines, and what the agent does not declare", async () => {
-    const p = await policy();
-    for (const key of ['passwd_script', 'password_script', 'password-script', '--password-script', '-S', 'ipmitool_path', 'sudo_path', 'debug', 'debug_file', '-D']) expect(p.refusalOf(key), key).toBe(FenceOptionRefusal.RUNS_PROGRAM);
-    for (const key of ['ip', 'ipaddr', '-a', 'username', 'login', 'password', 'passwd', 'plug', 'port', '-n', 'action', 'port_as_ip', 'help', 'version']) expect(p.refusalOf(key), key).toBe(FenceOptionRefusal.RESERVED);
-    for (const key of ['secure', 'ssh_options', 'snmp_priv_passwd', 'nosuchoption', 'agent']) expect(p.refusalOf(key), key).not.toBeNull();
-    for (const key of ['ipport', 'lanplus', 'cipher', 'method', 'privlvl', 'hexadecimal_kg', 'power_wait', '-P', '--ipport']) expect(p.refusalOf(key), key).toBeNull();
-    expect(() => p.check('ipport=1 snmp_priv_passwd=x')).toThrow(/#2 \(snmp_priv_passwd\) refused: not a parameter of fence_ipmilan/);
-  });
+    it('writes accepted options under their own names, whatever spelling came in', async () => {
+      expect((await policy()).check('ipport=9623\n--lanplus=1,-C=3 Power-Wait=4 method=cycle verbose')).toEqual([
+        'ipport=9623',
+        'lanplus=1',
+        'cipher=3',
+        'power_wait=4',
+        'method=cycle',
+        'verbose',
+      ]);
+    });
 
-  /** The stdin keys fence_ipmilan must never get from options (read off its metadata by hand). */
-  const IPMILAN_DANGEROUS = new Set(['action', 'ip', 'ipaddr', 'login', 'username', 'passwd', 'password', 'passwd_script', 'password_script', 'plug', 'port', 'port_as_ip', 'debug', 'debug_file', 'ipmitool_path', 'sudo_path', 'help', 'version']);
+    it("refuses scripts, paths and files, every alias of the verb's own lines, and what the agent does not declare", async () => {
+      const p = await policy();
+      for (const key of [
+        'passwd_script',
+        'password_script',
+        'password-script',
+        '--password-script',
+        '-S',
+        'ipmitool_path',
+        'sudo_path',
+        'debug',
+        'debug_file',
+        '-D',
+      ])
+        expect(p.refusalOf(key), key).toBe(FenceOptionRefusal.RUNS_PROGRAM);
+      for (const key of [
+        'ip',
+        'ipaddr',
+        '-a',
+        'username',
+        'login',
+        'password',
+        'passwd',
+        'plug',
+        'port',
+        '-n',
+        'action',
+        'port_as_ip',
+        'help',
+        'version',
+      ])
+        expect(p.refusalOf(key), key).toBe(FenceOptionRefusal.RESERVED);
+      for (const key of ['secure', 'ssh_options', 'snmp_priv_passwd', 'nosuchoption', 'agent'])
+        expect(p.refusalOf(key), key).not.toBeNull();
+      for (const key of ['ipport', 'lanplus', 'cipher', 'method', 'privlvl', 'hexadecimal_kg', 'power_wait', '-P', '--ipport'])
+        expect(p.refusalOf(key), key).toBeNull();
+      expect(() => p.check('ipport=1 snmp_priv_passwd=x')).toThrow(/#2 \(snmp_priv_passwd\) refused: not a parameter of fence_ipmilan/);
+    });
 
-  it(`property: no generated options string gets a script, path or reserved key to fence_ipmilan (${REPLAY_HINT})`, async () => {
-    const p = await policy();
-    const metadata = parseFenceAgentMetadata('ipmilan', await readFenceAgentMetadataXml(fenceIpmilan, 'ipmilan', 15_000));
-    // How fence_ipmilan resolves a stdin name (lib/fencing.py.py _parse_input_stdin): its long option with
-    // "-"→"_" or "_"→"-", else the name itself; then that parameter and everything it obsoletes.
-    const byLong = new Map(metadata.parameters.filter((m) => m.long).map((m) => [m.long ?? '', m]));
-    const resolve = (name: string) => byLong.get(name.replace(/-/g, '_')) ?? byLong.get(name.replace(/_/g, '-')) ?? metadata.parameters.find((m) => m.name === name);
-    const names = [...metadata.parameters.flatMap((m) => [m.name, m.long ?? m.name]), 'agent', 'secure', 'nosuch'];
-    const spelledName = fc
-      .constantFrom(...names)
-      .chain((n) => fc.tuple(fc.constantFrom('', '-', '--'), fc.mixedCase(fc.constant(n)), fc.boolean()))
-      .map(([dashes, n, swap]) => dashes + (swap ? n.replace(/[-_]/g, (c) => (c === '-' ? '_' : '-')) : n));
-    const shortName = fc.constantFrom(...metadata.parameters.flatMap((m) => (m.short ? [`-${m.short}`] : [])));
-    const value = fc.oneof(fc.constant(null), fc.string({ unit: 'binary', maxLength: 8 }), fc.constant('touch${IFS}/tmp/x'));
-    const item = fc.tuple(fc.oneof(spelledName, shortName, fc.string({ unit: 'binary', maxLength: 6 })), value).map(([k, v]) => (v === null ? k : `${k}=${v}`));
-    const options = fc.array(fc.tuple(item, fc.constantFrom('\n', '\r', ' ', ',', '\0', '\t', '')), { maxLength: 6 }).map((parts) => parts.map(([i, sep]) => i + sep).join(''));
-    fc.assert(
-      fc.property(options, (raw) => {
-        let lines: string[];
-        try {
-          lines = p.check(raw);
-        } catch (err) {
-          if (err instanceof FenceOptionRefusedError) return true;
-          throw err;
-        }
-        return lines.every((line) => {
-          if (!/^[!-~]+$/.test(line)) return false;
-          const parameter = resolve(line.split('=', 1)[0] ?? '');
-          // What fence_ipmilan would act on: a declared parameter, never a dangerous one.
-          return parameter !== undefined && !IPMILAN_DANGEROUS.has(parameter.name) && !(parameter.obsoletes && IPMILAN_DANGEROUS.has(parameter.obsoletes));
-        });
-      }),
-      propertyParameters(5_000),
-    );
-  });
-});
+    /** The stdin keys fence_ipmilan must never get from options (read off its metadata by hand). */
+    const IPMILAN_DANGEROUS = new Set([
+      'action',
+      'ip',
+      'ipaddr',
+      'login',
+      'username',
+      'passwd',
+      'password',
+      'passwd_script',
+      'password_script',
+      'plug',
+      'port',
+      'port_as_ip',
+      'debug',
+      'debug_file',
+      'ipmitool_path',
+      'sudo_path',
+      'help',
+      'version',
+    ]);
+
+    it(`property: no generated options string gets a script, path or reserved key to fence_ipmilan (${REPLAY_HINT})`, async () => {
+      const p = await policy();
+      const metadata = parseFenceAgentMetadata('ipmilan', await readFenceAgentMetadataXml(fenceIpmilan, 'ipmilan', 15_000));
+      // How fence_ipmilan resolves a stdin name (lib/fencing.py.py _parse_input_stdin): its long option with
+      // "-"→"_" or "_"→"-", else the name itself; then that parameter and everything it obsoletes.
+      const byLong = new Map(metadata.parameters.filter((m) => m.long).map((m) => [m.long ?? '', m]));
+      const resolve = (name: string) =>
+        byLong.get(name.replace(/-/g, '_')) ?? byLong.get(name.replace(/_/g, '-')) ?? metadata.parameters.find((m) => m.name === name);
+      const names = [...metadata.parameters.flatMap((m) => [m.name, m.long ?? m.name]), 'agent', 'secure', 'nosuch'];
+      const spelledName = fc
+        .constantFrom(...names)
+        .chain((n) => fc.tuple(fc.constantFrom('', '-', '--'), fc.mixedCase(fc.constant(n)), fc.boolean()))
+        .map(([dashes, n, swap]) => dashes + (swap ? n.replace(/[-_]/g, (c) => (c === '-' ? '_' : '-')) : n));
+      const shortName = fc.constantFrom(...metadata.parameters.flatMap((m) => (m.short ? [`-${m.short}`] : [])));
+      const value = fc.oneof(fc.constant(null), fc.string({ unit: 'binary', maxLength: 8 }), fc.constant('touch${IFS}/tmp/x'));
+      const item = fc
+        .tuple(fc.oneof(spelledName, shortName, fc.string({ unit: 'binary', maxLength: 6 })), value)
+        .map(([k, v]) => (v === null ? k : `${k}=${v}`));
+      const options = fc
+        .array(fc.tuple(item, fc.constantFrom('\n', '\r', ' ', ',', '\0', '\t', '')), { maxLength: 6 })
+        .map((parts) => parts.map(([i, sep]) => i + sep).join(''));
+      fc.assert(
+        fc.property(options, (raw) => {
+          let lines: string[];
+          try {
+            lines = p.check(raw);
+          } catch (err) {
+            if (err instanceof FenceOptionRefusedError) return true;
+            throw err;
+          }
+          return lines.every((line) => {
+            if (!/^[!-~]+$/.test(line)) return false;
+            const parameter = resolve(line.split('=', 1)[0] ?? '');
+            // What fence_ipmilan would act on: a declared parameter, never a dangerous one.
+            return (
+              parameter !== undefined &&
+              !IPMILAN_DANGEROUS.has(parameter.name) &&
+              !(parameter.obsoletes && IPMILAN_DANGEROUS.has(parameter.obsoletes))
+            );
+          });
+        }),
+        propertyParameters(5_000),
+      );
+    });
+  },
+);
 
 describe('fence result mapping', () => {
-  const exit = (exitCode: number | null, stderr = ''): FenceAgentExit => ({ exitCode, signal: exitCode === null ? 'SIGKILL' : null, stdout: '', stderr, durationMs: 1 });
+  const exit = (exitCode: number | null, stderr = ''): FenceAgentExit => ({
+    exitCode,
+    signal: exitCode === null ? 'SIGKILL' : null,
+    stdout: '',
+    stderr,
+    durationMs: 1,
+  });
   const codeOf = (fn: () => unknown): number => {
     try {
       fn();
@@ -197,15 +273,26 @@ describe('Host.fenceNode params', () => {
   });
 
   it('accepts port and secure as strings or as numbers/booleans, and fills defaults', () => {
-    expect(parseFenceNodeParams({ ...valid, port: '623', secure: 'false' })).toMatchObject({ port: '623', secure: false, options: '', policy: null });
+    expect(parseFenceNodeParams({ ...valid, port: '623', secure: 'false' })).toMatchObject({
+      port: '623',
+      secure: false,
+      options: '',
+      policy: null,
+    });
     expect(parseFenceNodeParams({ ...valid, port: 623, secure: true })).toMatchObject({ port: '623', secure: true });
     expect(parseFenceNodeParams({ ...valid, secure: 'true' }).secure).toBe(true);
     expect(parseFenceNodeParams({ ...valid, secure: 'yes' }).secure).toBe(true);
-    expect(parseFenceNodeParams({ ...valid, port: null, secure: null, options: null })).toMatchObject({ port: '', secure: false, options: '' });
+    expect(parseFenceNodeParams({ ...valid, port: null, secure: null, options: null })).toMatchObject({
+      port: '',
+      secure: false,
+      options: '',
+    });
     // The engine always sends secure as "": not given, so false.
     expect(parseFenceNodeParams({ ...valid, secure: '' }).secure).toBe(false);
     expect(parseFenceNodeParams({ ...valid, secure: 1 }).secure).toBe(true);
-    expect(parseFenceNodeParams({ ...valid, policy: { skipFencingIfGlusterBricksUp: 'false', storageDomainHostIdMap: {} } }).policy).toMatchObject({
+    expect(
+      parseFenceNodeParams({ ...valid, policy: { skipFencingIfGlusterBricksUp: 'false', storageDomainHostIdMap: {} } }).policy,
+    ).toMatchObject({
       skipFencingIfGlusterBricksUp: false,
     });
   });
@@ -311,7 +398,10 @@ describe.skipIf(skipBecause(unavailable, 'Host.fenceNode against a real BMC'))('
   it('reboots with the power-cycle method too (a chassis reset through ipmi_sim)', async () => {
     const before = await bed().bootPid('target');
     const params = await bed().fenceNodeParams('target', 'reboot');
-    expect(await verb.handler({ ...params, options: `${String(params.options)}\nmethod=cycle` }, ctx)).toEqual({ power: 'unknown', operationStatus: 'initiated' });
+    expect(await verb.handler({ ...params, options: `${String(params.options)}\nmethod=cycle` }, ctx)).toEqual({
+      power: 'unknown',
+      operationStatus: 'initiated',
+    });
     // fence_ipmilan does not wait for "on" after a cycle and ipmi_sim powers on from a timer: the power-off
     // already ended the old boot, so the service answering is the new boot.
     await waitForTcp(target().address, SERVICE_PORT, { timeoutMs: 20_000 });
@@ -363,7 +453,15 @@ describe.skipIf(skipBecause(unavailable, 'Host.fenceNode against a real BMC'))('
     it('the payloads are live: written to fence_ipmilan as VDSM would write them, they run as root', async () => {
       // The control that makes the refusals below meaningful: unchecked, each payload leaves its marker.
       const creds = await bed().bmcCredentials('target');
-      const base = { addr: creds.address, port: '', agent: 'ipmilan', username: creds.username, password: creds.password, action: 'status' as const, secure: false };
+      const base = {
+        addr: creds.address,
+        port: '',
+        agent: 'ipmilan',
+        username: creds.username,
+        password: creds.password,
+        action: 'status' as const,
+        secure: false,
+      };
       const asVdsm = (extra: string) => renderFenceAgentInput(base, [`ipport=${creds.port}`, extra]);
       await run([fenceIpmilan], { input: asVdsm(`passwd_script=${touch('control-script')}`), allowFailure: true });
       await run([fenceIpmilan], { input: asVdsm(`ipmitool_path=${markers}/fake-ipmitool`), allowFailure: true });
@@ -401,18 +499,25 @@ describe.skipIf(skipBecause(unavailable, 'Host.fenceNode against a real BMC'))('
       { key: 'port_as_ip', options: () => 'port_as_ip=1' },
     ];
 
-    it.each(injections.map((c) => [c.key, c] as const))('refuses %s with an error naming the key, and nothing runs', async (_, { key, options }) => {
-      const { port } = await bed().bmcCredentials('target');
-      const raw = options(port);
-      const err = await vdsmErrorOf(fenceNode('off', { options: raw }));
-      expect(err.code).toBe(JsonRpcCode.INVALID_PARAMS);
-      expect(err.message).toContain(`(${key}) refused`);
-      // Never the value: it may be a password, and here it is the payload.
-      const value = raw.split(/[\s,\0]+/).find((item) => item.startsWith(`${key}=`))?.slice(key.length + 1) ?? '';
-      if (value.length >= 4) expect(err.message).not.toContain(value);
-      expect(err.message).not.toContain(markers);
-      expect(await readdir(markers)).toEqual(['fake-ipmitool']);
-    });
+    it.each(injections.map((c) => [c.key, c] as const))(
+      'refuses %s with an error naming the key, and nothing runs',
+      async (_, { key, options }) => {
+        const { port } = await bed().bmcCredentials('target');
+        const raw = options(port);
+        const err = await vdsmErrorOf(fenceNode('off', { options: raw }));
+        expect(err.code).toBe(JsonRpcCode.INVALID_PARAMS);
+        expect(err.message).toContain(`(${key}) refused`);
+        // Never the value: it may be a password, and here it is the payload.
+        const value =
+          raw
+            .split(/[\s,\0]+/)
+            .find((item) => item.startsWith(`${key}=`))
+            ?.slice(key.length + 1) ?? '';
+        if (value.length >= 4) expect(err.message).not.toContain(value);
+        expect(err.message).not.toContain(markers);
+        expect(await readdir(markers)).toEqual(['fake-ipmitool']);
+      },
+    );
 
     it('after all of them the host was never powered off', async () => {
       expect(await fenceNode('status')).toEqual({ power: 'on' });

@@ -24,95 +24,152 @@ const TIMEOUT_MS = 300_000;
 /** The parts of a report that bonds, VLANs, bridges and MTUs change. */
 function stack(caps: Capabilities): unknown {
   return {
-    bondings: Object.fromEntries(Object.entries(caps.bondings).map(([n, b]) => [n, { slaves: b.slaves, opts: b.opts, mtu: b.mtu, hwaddr: b.hwaddr }])),
-    vlans: Object.fromEntries(Object.entries(caps.vlans).map(([n, v]) => [n, { iface: v.iface, vlanid: v.vlanid, mtu: v.mtu, addr: v.addr }])),
+    bondings: Object.fromEntries(
+      Object.entries(caps.bondings).map(([n, b]) => [n, { slaves: b.slaves, opts: b.opts, mtu: b.mtu, hwaddr: b.hwaddr }]),
+    ),
+    vlans: Object.fromEntries(
+      Object.entries(caps.vlans).map(([n, v]) => [n, { iface: v.iface, vlanid: v.vlanid, mtu: v.mtu, addr: v.addr }]),
+    ),
     bridges: Object.fromEntries(Object.entries(caps.bridges).map(([n, b]) => [n, { ports: b.ports, mtu: b.mtu }])),
     nics: Object.fromEntries(Object.entries(caps.nics).map(([n, nic]) => [n, { mtu: nic.mtu, hwaddr: nic.hwaddr }])),
     networks: Object.keys(caps.networks).sort(),
   };
 }
 
-describe.skipIf(skipBecause(reason, 'bond and VLAN tests on a full-kernel host'))('setupNetworks with bonds and VLANs on a real kernel', () => {
-  let lab: AgentLab;
-  let client: AgentClient;
-  let confirming = true;
-  const dir = mkdtempSync(join(tmpdir(), 'hostprov-fullkernel-'));
-  const caps = async () => Capabilities.parse(await client.call('Host.getCapabilities', {}, { timeoutMs: 60_000 }));
-  const setup = (networks: Record<string, unknown>, bondings: Record<string, unknown>, connectivityTimeout = 30) =>
-    client.call('Host.setupNetworks', { networks, bondings, options: { connectivityCheck: 'true', connectivityTimeout: String(connectivityTimeout) } }, { timeoutMs: 120_000 });
+describe.skipIf(skipBecause(reason, 'bond and VLAN tests on a full-kernel host'))(
+  'setupNetworks with bonds and VLANs on a real kernel',
+  () => {
+    let lab: AgentLab;
+    let client: AgentClient;
+    let confirming = true;
+    const dir = mkdtempSync(join(tmpdir(), 'hostprov-fullkernel-'));
+    const caps = async () => Capabilities.parse(await client.call('Host.getCapabilities', {}, { timeoutMs: 60_000 }));
+    const setup = (networks: Record<string, unknown>, bondings: Record<string, unknown>, connectivityTimeout = 30) =>
+      client.call(
+        'Host.setupNetworks',
+        { networks, bondings, options: { connectivityCheck: 'true', connectivityTimeout: String(connectivityTimeout) } },
+        { timeoutMs: 120_000 },
+      );
 
-  beforeAll(async () => {
-    // eth0 keeps the factory address the test reaches the agent on; eth1-eth3 are free.
-    lab = await createAgentLab({ stateDir: dir, tls: false, hosts: [{ name: 'bonds', kind: 'uml', nics: 4 }] });
-    await lab.waitForAgents(180_000);
-    client = await AgentClient.connect({ host: lab.testbed.host('bonds').address, port: 54321, tls: { insecure: true } });
-    void (async () => {
-      while (client) {
-        if (confirming) await client.call('Host.confirmConnectivity', {}, { timeoutMs: 5_000 }).catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 300));
-      }
-    })();
-  }, TIMEOUT_MS);
-  afterAll(async () => {
-    await client?.close().catch(() => undefined);
-    await lab?.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  }, 120_000);
+    beforeAll(async () => {
+      // eth0 keeps the factory address the test reaches the agent on; eth1-eth3 are free.
+      lab = await createAgentLab({ stateDir: dir, tls: false, hosts: [{ name: 'bonds', kind: 'uml', nics: 4 }] });
+      await lab.waitForAgents(180_000);
+      client = await AgentClient.connect({ host: lab.testbed.host('bonds').address, port: 54321, tls: { insecure: true } });
+      void (async () => {
+        while (client) {
+          if (confirming) await client.call('Host.confirmConnectivity', {}, { timeoutMs: 5_000 }).catch(() => undefined);
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      })();
+    }, TIMEOUT_MS);
+    afterAll(async () => {
+      await client?.close().catch(() => undefined);
+      await lab?.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }, 120_000);
 
-  it('reports no bonds or VLANs at first, and its NICs', async () => {
-    const report = await caps();
-    expect(report.bondings).toEqual({});
-    expect(report.vlans).toEqual({});
-    expect(Object.keys(report.nics).sort()).toEqual(['eth0', 'eth1', 'eth2', 'eth3']);
-  });
+    it('reports no bonds or VLANs at first, and its NICs', async () => {
+      const report = await caps();
+      expect(report.bondings).toEqual({});
+      expect(report.vlans).toEqual({});
+      expect(Object.keys(report.nics).sort()).toEqual(['eth0', 'eth1', 'eth2', 'eth3']);
+    });
 
-  it('creates a bond with a bridged VLAN network at MTU 9000 over it, and reports them as VDSM does', async () => {
-    await setup({ net1: { bonding: 'bond5', vlan: '100', bridged: 'true', mtu: 9000, ipaddr: '198.51.100.5', netmask: '255.255.255.0' } }, { bond5: { nics: ['eth2', 'eth1'], options: 'mode=1 miimon=150' } });
-    const report = await caps();
-    // eth1 is enslaved first (by name), so the bond, its VLAN and the bridge carry eth1's MAC.
-    const eth1 = report.nics.eth1?.hwaddr;
-    expect(report.bondings.bond5).toMatchObject({ slaves: ['eth1', 'eth2'], opts: { mode: '1', miimon: '150' }, mtu: '9000', hwaddr: eth1 });
-    expect(Object.keys(report.bondings.bond5?.opts ?? {}).sort()).toEqual(['miimon', 'mode']);
-    expect(report.vlans['bond5.100']).toMatchObject({ iface: 'bond5', vlanid: 100, mtu: '9000' });
-    expect(report.bridges.net1).toMatchObject({ ports: ['bond5.100'], mtu: '9000' });
-    expect(report.networks.net1).toMatchObject({ southbound: 'bond5.100', vlanid: 100, mtu: '9000', addr: '198.51.100.5' });
-    for (const nic of ['eth1', 'eth2']) expect(report.nics[nic]?.mtu).toBe('9000');
-  }, TIMEOUT_MS);
+    it(
+      'creates a bond with a bridged VLAN network at MTU 9000 over it, and reports them as VDSM does',
+      async () => {
+        await setup(
+          { net1: { bonding: 'bond5', vlan: '100', bridged: 'true', mtu: 9000, ipaddr: '198.51.100.5', netmask: '255.255.255.0' } },
+          { bond5: { nics: ['eth2', 'eth1'], options: 'mode=1 miimon=150' } },
+        );
+        const report = await caps();
+        // eth1 is enslaved first (by name), so the bond, its VLAN and the bridge carry eth1's MAC.
+        const eth1 = report.nics.eth1?.hwaddr;
+        expect(report.bondings.bond5).toMatchObject({
+          slaves: ['eth1', 'eth2'],
+          opts: { mode: '1', miimon: '150' },
+          mtu: '9000',
+          hwaddr: eth1,
+        });
+        expect(Object.keys(report.bondings.bond5?.opts ?? {}).sort()).toEqual(['miimon', 'mode']);
+        expect(report.vlans['bond5.100']).toMatchObject({ iface: 'bond5', vlanid: 100, mtu: '9000' });
+        expect(report.bridges.net1).toMatchObject({ ports: ['bond5.100'], mtu: '9000' });
+        expect(report.networks.net1).toMatchObject({ southbound: 'bond5.100', vlanid: 100, mtu: '9000', addr: '198.51.100.5' });
+        for (const nic of ['eth1', 'eth2']) expect(report.nics[nic]?.mtu).toBe('9000');
+      },
+      TIMEOUT_MS,
+    );
 
-  it('changes the bond\'s mode and options, then its slaves', async () => {
-    await setup({}, { bond5: { nics: ['eth1', 'eth2'], options: 'mode=4 miimon=200 lacp_rate=1' } });
-    let report = await caps();
-    expect(report.bondings.bond5).toMatchObject({ slaves: ['eth1', 'eth2'], opts: { mode: '4', miimon: '200', lacp_rate: 'fast' }, mtu: '9000' });
-    // The network on top survived the re-created bond.
-    expect(report.bridges.net1).toMatchObject({ ports: ['bond5.100'] });
-    await setup({}, { bond5: { nics: ['eth1', 'eth3'], options: 'mode=4 miimon=200 lacp_rate=1' } });
-    report = await caps();
-    expect(report.bondings.bond5).toMatchObject({ slaves: ['eth1', 'eth3'], mtu: '9000' });
-    expect(report.nics.eth3?.mtu).toBe('9000');
-  }, TIMEOUT_MS);
+    it(
+      "changes the bond's mode and options, then its slaves",
+      async () => {
+        await setup({}, { bond5: { nics: ['eth1', 'eth2'], options: 'mode=4 miimon=200 lacp_rate=1' } });
+        let report = await caps();
+        expect(report.bondings.bond5).toMatchObject({
+          slaves: ['eth1', 'eth2'],
+          opts: { mode: '4', miimon: '200', lacp_rate: 'fast' },
+          mtu: '9000',
+        });
+        // The network on top survived the re-created bond.
+        expect(report.bridges.net1).toMatchObject({ ports: ['bond5.100'] });
+        await setup({}, { bond5: { nics: ['eth1', 'eth3'], options: 'mode=4 miimon=200 lacp_rate=1' } });
+        report = await caps();
+        expect(report.bondings.bond5).toMatchObject({ slaves: ['eth1', 'eth3'], mtu: '9000' });
+        expect(report.nics.eth3?.mtu).toBe('9000');
+      },
+      TIMEOUT_MS,
+    );
 
-  it('an unconfirmed change of mode, slaves, MTU and networks is rolled back to exactly the previous stack', async () => {
-    const before = stack(await caps());
-    confirming = false;
-    try {
-      await expect(
-        setup({ net1: { remove: true }, net2: { bonding: 'bond5', vlan: '200', bridged: 'false', mtu: 1500, ipaddr: '198.51.101.5', netmask: '255.255.255.0' } }, { bond5: { nics: ['eth1', 'eth2'], options: 'mode=2 miimon=100' } }, 4),
-      ).rejects.toSatisfy((err: unknown) => err instanceof AgentRpcError && err.code === VdsmCode.LOST_CONNECTION);
-    } finally {
-      confirming = true;
-    }
-    expect(stack(await caps())).toEqual(before);
-  }, TIMEOUT_MS);
+    it(
+      'an unconfirmed change of mode, slaves, MTU and networks is rolled back to exactly the previous stack',
+      async () => {
+        const before = stack(await caps());
+        confirming = false;
+        try {
+          await expect(
+            setup(
+              {
+                net1: { remove: true },
+                net2: { bonding: 'bond5', vlan: '200', bridged: 'false', mtu: 1500, ipaddr: '198.51.101.5', netmask: '255.255.255.0' },
+              },
+              { bond5: { nics: ['eth1', 'eth2'], options: 'mode=2 miimon=100' } },
+              4,
+            ),
+          ).rejects.toSatisfy((err: unknown) => err instanceof AgentRpcError && err.code === VdsmCode.LOST_CONNECTION);
+        } finally {
+          confirming = true;
+        }
+        expect(stack(await caps())).toEqual(before);
+      },
+      TIMEOUT_MS,
+    );
 
-  it('lowers the MTU across the stack, adds a VLAN on a NIC, and removes everything again', async () => {
-    await setup({ net1: { bonding: 'bond5', vlan: '100', bridged: 'true', mtu: 1500, ipaddr: '198.51.100.5', netmask: '255.255.255.0' } }, {});
-    let report = await caps();
-    expect([report.bridges.net1?.mtu, report.vlans['bond5.100']?.mtu, report.bondings.bond5?.mtu, report.nics.eth1?.mtu]).toEqual(['1500', '1500', '1500', '1500']);
-    await setup({ net2: { nic: 'eth2', vlan: '200', bridged: 'false', mtu: 9000, ipaddr: '198.51.101.5', netmask: '255.255.255.0' } }, {});
-    report = await caps();
-    expect(report.vlans['eth2.200']).toMatchObject({ iface: 'eth2', vlanid: 200, mtu: '9000', addr: '198.51.101.5' });
-    await setup({ net1: { remove: true }, net2: { remove: true } }, { bond5: { remove: true } });
-    report = await caps();
-    expect([report.bondings, report.vlans, report.bridges, report.networks]).toEqual([{}, {}, {}, {}]);
-  }, TIMEOUT_MS);
-});
+    it(
+      'lowers the MTU across the stack, adds a VLAN on a NIC, and removes everything again',
+      async () => {
+        await setup(
+          { net1: { bonding: 'bond5', vlan: '100', bridged: 'true', mtu: 1500, ipaddr: '198.51.100.5', netmask: '255.255.255.0' } },
+          {},
+        );
+        let report = await caps();
+        expect([report.bridges.net1?.mtu, report.vlans['bond5.100']?.mtu, report.bondings.bond5?.mtu, report.nics.eth1?.mtu]).toEqual([
+          '1500',
+          '1500',
+          '1500',
+          '1500',
+        ]);
+        await setup(
+          { net2: { nic: 'eth2', vlan: '200', bridged: 'false', mtu: 9000, ipaddr: '198.51.101.5', netmask: '255.255.255.0' } },
+          {},
+        );
+        report = await caps();
+        expect(report.vlans['eth2.200']).toMatchObject({ iface: 'eth2', vlanid: 200, mtu: '9000', addr: '198.51.101.5' });
+        await setup({ net1: { remove: true }, net2: { remove: true } }, { bond5: { remove: true } });
+        report = await caps();
+        expect([report.bondings, report.vlans, report.bridges, report.networks]).toEqual([{}, {}, {}, {}]);
+      },
+      TIMEOUT_MS,
+    );
+  },
+);

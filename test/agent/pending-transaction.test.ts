@@ -27,7 +27,14 @@ import { skipBecause } from '../helpers/skip';
 const unavailable = await netnsUnavailableReason();
 
 const DONE = { code: 0, message: 'Done' };
-const ovirtmgmt = { nic: 'eth0', bridged: 'true', ipaddr: MGMT_SUBNET.host, netmask: '255.255.255.0', gateway: MGMT_SUBNET.gateway, defaultRoute: true };
+const ovirtmgmt = {
+  nic: 'eth0',
+  bridged: 'true',
+  ipaddr: MGMT_SUBNET.host,
+  netmask: '255.255.255.0',
+  gateway: MGMT_SUBNET.gateway,
+  defaultRoute: true,
+};
 
 function bridgeRequest(options: Record<string, unknown>) {
   return { networks: { ovirtmgmt }, bondings: {}, options };
@@ -101,7 +108,11 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     expect(comparable(await h.kernel())).toEqual(before);
     expect(entries(h, 'recover-rollback', id)).toEqual([expect.objectContaining({ outcome: 'ok', ops: 0 })]);
     expect(applies(h, id)).toEqual([]);
-    expect(h.transaction()).toMatchObject({ requestId: id, phase: TransactionPhase.FINISHED, outcome: { ok: false, code: JsonRpcCode.INTERNAL_ERROR } });
+    expect(h.transaction()).toMatchObject({
+      requestId: id,
+      phase: TransactionPhase.FINISHED,
+      outcome: { ok: false, code: JsonRpcCode.INTERNAL_ERROR },
+    });
   });
 
   it('killed in the middle of the ip -batch: the half-made change is rolled back at once, exactly', async () => {
@@ -118,7 +129,9 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     await first;
 
     await h.start();
-    expect(await outcome(h.call('Host.setupNetworks', bridgeRequest({ connectivityTimeout: 30 }), { id }))).toMatchObject({ code: JsonRpcCode.INTERNAL_ERROR });
+    expect(await outcome(h.call('Host.setupNetworks', bridgeRequest({ connectivityTimeout: 30 }), { id }))).toMatchObject({
+      code: JsonRpcCode.INTERNAL_ERROR,
+    });
     expect(comparable(await h.kernel())).toEqual(before);
     expect(entries(h, 'recover-rollback', id)).toEqual([expect.objectContaining({ outcome: 'ok', ops: expect.any(Number) })]);
     expect(entries(h, 'recover-rollback', id)[0]?.ops).toBeGreaterThan(0);
@@ -133,7 +146,11 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     const before = comparable(await h.kernel());
     const id = 'kill-awaiting-lease';
     // eth1 leads to the manager namespace, where no DHCP server runs: the lease would never come.
-    const request = { networks: { leased: { nic: 'eth1', bridged: 'true', bootproto: 'dhcp', blockingdhcp: 'true' } }, bondings: {}, options: { connectivityCheck: 'false' } };
+    const request = {
+      networks: { leased: { nic: 'eth1', bridged: 'true', bootproto: 'dhcp', blockingdhcp: 'true' } },
+      bondings: {},
+      options: { connectivityCheck: 'false' },
+    };
     const first = outcome(h.call('Host.setupNetworks', request, { id })).catch((err: unknown) => err);
     await h.waitForPause(PausePoint.AWAITING_LEASES);
     // Applied and verified, yet the request is still in its apply: that is what a restart must undo.
@@ -155,7 +172,11 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     await until('the orphaned dhclient to be gone', () => !alive(dhclient), h, 10_000);
     expect(entries(h, 'recover-rollback', id)).toEqual([expect.objectContaining({ outcome: 'ok', ops: expect.any(Number) })]);
     expect(applies(h, id)).toEqual([]);
-    expect(h.transaction()).toMatchObject({ requestId: id, phase: TransactionPhase.FINISHED, outcome: { ok: false, code: JsonRpcCode.INTERNAL_ERROR } });
+    expect(h.transaction()).toMatchObject({
+      requestId: id,
+      phase: TransactionPhase.FINISHED,
+      outcome: { ok: false, code: JsonRpcCode.INTERNAL_ERROR },
+    });
   });
 
   it('killed after the apply, never confirmed: the change stays until the original deadline, then is rolled back (code 10)', async () => {
@@ -203,7 +224,9 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     await until('the deadline to pass', () => Date.now() > (pending.deadline ?? Infinity), h);
 
     await h.start();
-    expect(await outcome(h.call('Host.setupNetworks', bridgeRequest({ connectivityTimeout: 5, commitOnSuccess: true }), { id }))).toEqual({ result: DONE });
+    expect(await outcome(h.call('Host.setupNetworks', bridgeRequest({ connectivityTimeout: 5, commitOnSuccess: true }), { id }))).toEqual({
+      result: DONE,
+    });
     expect(comparable(await h.kernel())).toEqual(after);
     expect(entries(h, 'recover-keep', id)).toHaveLength(1);
     expect(entries(h, 'persist', id)).toHaveLength(1);
@@ -265,7 +288,9 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
       await stopConfirming();
     }
     expect(comparable(await h.kernel())).toEqual(before);
-    expect(entries(h, 'recover-rollback', id)).toEqual([expect.objectContaining({ outcome: 'ok', detail: expect.stringMatching(/deadline passed while the agent was down/) })]);
+    expect(entries(h, 'recover-rollback', id)).toEqual([
+      expect.objectContaining({ outcome: 'ok', detail: expect.stringMatching(/deadline passed while the agent was down/) }),
+    ]);
     expect(applies(h, id)).toHaveLength(1);
   });
 
@@ -283,7 +308,9 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     await h.kill();
 
     await h.start();
-    expect(await outcome(h.call('Host.setupNetworks', bridgeRequest({ connectivityTimeout: 3 }), { id }))).toMatchObject({ code: VdsmCode.LOST_CONNECTION });
+    expect(await outcome(h.call('Host.setupNetworks', bridgeRequest({ connectivityTimeout: 3 }), { id }))).toMatchObject({
+      code: VdsmCode.LOST_CONNECTION,
+    });
     expect(comparable(await h.kernel())).toEqual(before);
     expect(applies(h, id)).toHaveLength(1);
   });
@@ -291,7 +318,11 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
   it('a new boot restores the safe config first, then discards the pending transaction of the previous boot', async () => {
     h = await createAgentProcessHost();
     await h.start();
-    const safeRequest = { networks: { vmnet: { nic: 'eth1', bridged: 'true' } }, bondings: {}, options: { connectivityCheck: false, commitOnSuccess: true } };
+    const safeRequest = {
+      networks: { vmnet: { nic: 'eth1', bridged: 'true' } },
+      bondings: {},
+      options: { connectivityCheck: false, commitOnSuccess: true },
+    };
     expect(await h.call('Host.setupNetworks', safeRequest)).toEqual(DONE);
     const safe = comparable(await h.kernel());
     const id = 'pending-across-reboot';
@@ -304,7 +335,8 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     await h.host.ip(['link', 'del', 'dev', 'ovirtmgmt']);
     await h.host.ip(['link', 'del', 'dev', 'vmnet']);
     await h.host.ip(['addr', 'flush', 'dev', 'eth0']);
-    for (const rule of (await h.kernel()).rules) await h.host.ip(['rule', 'del', 'priority', String(rule.priority), 'table', String(rule.table)]);
+    for (const rule of (await h.kernel()).rules)
+      await h.host.ip(['rule', 'del', 'priority', String(rule.priority), 'table', String(rule.table)]);
     await setFactoryNetwork(h.host);
     expect((await h.kernel()).rules).toEqual([]);
 
@@ -312,7 +344,9 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     expect(comparable(await h.kernel())).toEqual(safe);
     const kinds = h.journal().map((e) => e.kind);
     expect(kinds.slice(kinds.lastIndexOf('restore'))).toEqual(['restore', 'recover-discard']);
-    expect(entries(h, 'recover-discard', id)).toEqual([expect.objectContaining({ detail: expect.stringMatching(/left awaiting-confirmation by the previous boot/) })]);
+    expect(entries(h, 'recover-discard', id)).toEqual([
+      expect.objectContaining({ detail: expect.stringMatching(/left awaiting-confirmation by the previous boot/) }),
+    ]);
     expect(entries(h, 'recover-rollback', id)).toEqual([]);
     expect(h.transaction()).toBeNull();
   });

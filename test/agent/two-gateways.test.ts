@@ -38,8 +38,13 @@ interface NetRouting {
 
 /** Every route and rule of the host, one line each, sorted: what "compared in full" compares. */
 function routing(kernel: KernelState): string[] {
-  const routes = kernel.routes.map((r) => `route ${r.family} table ${r.table === MAIN_TABLE ? 'main' : r.table} ${r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev ?? '-'} proto ${r.protocol ?? '-'}`);
-  const rules = kernel.rules.map((r) => `rule ${r.family} ${r.priority}${r.from ? ` from ${r.from}` : ''}${r.to ? ` to ${r.to}` : ''} lookup ${r.table}`);
+  const routes = kernel.routes.map(
+    (r) =>
+      `route ${r.family} table ${r.table === MAIN_TABLE ? 'main' : r.table} ${r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev ?? '-'} proto ${r.protocol ?? '-'}`,
+  );
+  const rules = kernel.rules.map(
+    (r) => `rule ${r.family} ${r.priority}${r.from ? ` from ${r.from}` : ''}${r.to ? ` to ${r.to}` : ''} lookup ${r.table}`,
+  );
   return [...routes, ...rules].sort();
 }
 
@@ -54,7 +59,8 @@ function expectedRouting(nets: readonly NetRouting[], defaultRoute: NetRouting |
       `rule 4 ${SOURCE_ROUTE_RULE_PRIORITY} to ${n.subnet} lookup ${table}`,
     ];
   });
-  if (defaultRoute) lines.push(`route 4 table main default via ${defaultRoute.gateway} dev ${defaultRoute.top} proto ${defaultRoute.protocol}`);
+  if (defaultRoute)
+    lines.push(`route 4 table main default via ${defaultRoute.gateway} dev ${defaultRoute.top} proto ${defaultRoute.protocol}`);
   return lines.sort();
 }
 
@@ -74,12 +80,32 @@ describe.skipIf(skipBecause(unavailable, 'two-gateways traffic tests'))('multipl
   const a = () => lab.network(LabNetworkId.A);
   const b = () => lab.network(LabNetworkId.B);
   const c = () => lab.network(LabNetworkId.C);
-  const neta = (over: Record<string, unknown> = {}) => ({ nic: 'eth0', bridged: 'true', ipaddr: a().subnet.hostAddress, netmask: '255.255.255.0', gateway: a().subnet.gateway, defaultRoute: true, ...over });
-  const netb = (over: Record<string, unknown> = {}) => ({ nic: 'eth1', bridged: 'false', ipaddr: b().subnet.hostAddress, prefix: LAB_PREFIX_LENGTH, gateway: b().subnet.gateway, ...over });
+  const neta = (over: Record<string, unknown> = {}) => ({
+    nic: 'eth0',
+    bridged: 'true',
+    ipaddr: a().subnet.hostAddress,
+    netmask: '255.255.255.0',
+    gateway: a().subnet.gateway,
+    defaultRoute: true,
+    ...over,
+  });
+  const netb = (over: Record<string, unknown> = {}) => ({
+    nic: 'eth1',
+    bridged: 'false',
+    ipaddr: b().subnet.hostAddress,
+    prefix: LAB_PREFIX_LENGTH,
+    gateway: b().subnet.gateway,
+    ...over,
+  });
   const netcDhcp = { nic: 'eth2', bridged: 'true', bootproto: 'dhcp' };
   const routeA = (): NetRouting => ({ top: TOP.a, subnet: a().subnet.cidr, gateway: a().subnet.gateway, protocol: 'static' });
   const routeB = (gateway = b().subnet.gateway): NetRouting => ({ top: TOP.b, subnet: b().subnet.cidr, gateway, protocol: 'static' });
-  const routeC = (protocol: 'static' | 'dhcp' = 'dhcp'): NetRouting => ({ top: TOP.c, subnet: c().subnet.cidr, gateway: c().subnet.gateway, protocol });
+  const routeC = (protocol: 'static' | 'dhcp' = 'dhcp'): NetRouting => ({
+    top: TOP.c,
+    subnet: c().subnet.cidr,
+    gateway: c().subnet.gateway,
+    protocol,
+  });
 
   const leaseOfC = (): Promise<string> => lab.dhcpLease(TOP.c, LEASE_TIMEOUT_MS);
 
@@ -95,7 +121,7 @@ describe.skipIf(skipBecause(unavailable, 'two-gateways traffic tests'))('multipl
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('A, B and DHCP C each get their own table (subnet route, default route) and rules; the main default route is A\'s', async () => {
+  it("A, B and DHCP C each get their own table (subnet route, default route) and rules; the main default route is A's", async () => {
     expect(await lab.setupNetworks({ neta: neta(), netb: netb(), netc: netcDhcp })).toEqual({ code: 0, message: 'Done' });
     await leaseOfC();
     expect(routing(await lab.kernel())).toEqual(expectedRouting([routeA(), routeB(), routeC()], routeA()));
@@ -110,7 +136,8 @@ describe.skipIf(skipBecause(unavailable, 'two-gateways traffic tests'))('multipl
     answeredThrough(await lab.probe(LabNetworkId.B, b().subnet.hostAddress), LabNetworkId.B);
 
     const table = sourceRouteTableId(TOP.b);
-    for (const selector of ['from', 'to']) await lab.host.ip(['rule', 'del', selector, b().subnet.cidr, 'table', String(table), 'priority', String(SOURCE_ROUTE_RULE_PRIORITY)]);
+    for (const selector of ['from', 'to'])
+      await lab.host.ip(['rule', 'del', selector, b().subnet.cidr, 'table', String(table), 'priority', String(SOURCE_ROUTE_RULE_PRIORITY)]);
     const control = await lab.probe(LabNetworkId.B, b().subnet.hostAddress);
     expect(gatewaysUsed(control), JSON.stringify(control)).toEqual([LabNetworkId.A]);
     expect(control.repliesVia.a.icmp).toBe(3);
@@ -182,11 +209,19 @@ describe.skipIf(skipBecause(unavailable, 'two-gateways traffic tests'))('multipl
   });
 
   it('switching C from DHCP to static and back leaves exactly the routes and rules of the new setting', async () => {
-    const staticC = { nic: 'eth2', bridged: 'true', ipaddr: c().subnet.hostAddress, prefix: LAB_PREFIX_LENGTH, gateway: c().subnet.gateway };
+    const staticC = {
+      nic: 'eth2',
+      bridged: 'true',
+      ipaddr: c().subnet.hostAddress,
+      prefix: LAB_PREFIX_LENGTH,
+      gateway: c().subnet.gateway,
+    };
     expect(await lab.setupNetworks({ netc: staticC })).toEqual({ code: 0, message: 'Done' });
     const kernel = await lab.kernel();
     expect(routing(kernel)).toEqual(expectedRouting([routeA(), routeB('198.18.2.254'), routeC('static')], routeA()));
-    expect(kernel.addresses.filter((x) => x.dev === TOP.c && x.family === 4)).toEqual([{ dev: TOP.c, family: 4, address: c().subnet.hostAddress, prefixLen: LAB_PREFIX_LENGTH, dynamic: false }]);
+    expect(kernel.addresses.filter((x) => x.dev === TOP.c && x.family === 4)).toEqual([
+      { dev: TOP.c, family: 4, address: c().subnet.hostAddress, prefixLen: LAB_PREFIX_LENGTH, dynamic: false },
+    ]);
     answeredThrough(await lab.probe(LabNetworkId.C, c().subnet.hostAddress), LabNetworkId.C);
 
     expect(await lab.setupNetworks({ netc: netcDhcp })).toEqual({ code: 0, message: 'Done' });

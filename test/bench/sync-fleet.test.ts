@@ -10,7 +10,12 @@ describe('bench sync-report fleet', () => {
     expect(fleet.networks).toHaveLength(10);
     for (const [h, host] of fleet.hosts.entries()) {
       expect(host.attachments).toHaveLength(10);
-      const report = hostSyncReport({ networks: fleet.networks, clusterNetworks: fleet.clusterNetworks, attachments: host.attachments, reported: host.reported });
+      const report = hostSyncReport({
+        networks: fleet.networks,
+        clusterNetworks: fleet.clusterNetworks,
+        attachments: host.attachments,
+        reported: host.reported,
+      });
       const differences = report.attachments.flatMap((a) => a.differences.map((d) => `${a.networkName} ${d.property}`));
       const expected = [...(h % 10 === 3 ? ['net01 MTU'] : []), ...(h % 25 === 7 ? ['net02 IPV4_ADDRESS'] : [])];
       expect(differences, host.id).toEqual(expected);
@@ -19,7 +24,25 @@ describe('bench sync-report fleet', () => {
       // the fleet exercises every kind of comparison: static IPv4 and IPv6, DHCP, QoS, DNS
       if (h === 0) {
         expect(new Set(report.attachments.flatMap((a) => a.comparisons.map((c) => c.property)))).toEqual(
-          new Set(['MTU', 'BRIDGED', 'VLAN', 'SWITCH_TYPE', 'IPV4_BOOT_PROTOCOL', 'IPV4_NETMASK', 'IPV4_ADDRESS', 'IPV4_GATEWAY', 'IPV6_BOOT_PROTOCOL', 'IPV6_PREFIX', 'IPV6_ADDRESS', 'IPV6_GATEWAY', 'OUT_AVERAGE_LINK_SHARE', 'OUT_AVERAGE_UPPER_LIMIT', 'OUT_AVERAGE_REAL_TIME', 'DNS_CONFIGURATION', 'DEFAULT_ROUTE']),
+          new Set([
+            'MTU',
+            'BRIDGED',
+            'VLAN',
+            'SWITCH_TYPE',
+            'IPV4_BOOT_PROTOCOL',
+            'IPV4_NETMASK',
+            'IPV4_ADDRESS',
+            'IPV4_GATEWAY',
+            'IPV6_BOOT_PROTOCOL',
+            'IPV6_PREFIX',
+            'IPV6_ADDRESS',
+            'IPV6_GATEWAY',
+            'OUT_AVERAGE_LINK_SHARE',
+            'OUT_AVERAGE_UPPER_LIMIT',
+            'OUT_AVERAGE_REAL_TIME',
+            'DNS_CONFIGURATION',
+            'DEFAULT_ROUTE',
+          ]),
         );
       }
     }

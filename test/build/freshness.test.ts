@@ -13,7 +13,9 @@ import { run } from '../../lib/process';
 const FRESHNESS = join(PROJECT_ROOT, 'scripts', 'build-freshness.sh');
 
 async function isFresh(root: string): Promise<boolean> {
-  const { code } = await run(['bash', '-c', `source "${FRESHNESS}" && hostprov_build_is_fresh "$1"`, 'check', root], { allowFailure: true });
+  const { code } = await run(['bash', '-c', `source "${FRESHNESS}" && hostprov_build_is_fresh "$1"`, 'check', root], {
+    allowFailure: true,
+  });
   return code === 0;
 }
 

@@ -29,14 +29,32 @@ describe('npm pack, then npm install -g', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hostprov-pack-'));
     // prepack runs scripts/build (a no-op when dist/ is current).
-    execFileSync('npm', ['pack', '--pack-destination', dir, '--loglevel=error'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('npm', ['pack', '--pack-destination', dir, '--loglevel=error'], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const tarball = readdirSync(dir).find((name) => name.endsWith('.tgz'));
     if (!tarball) throw new Error(`npm pack wrote no tarball into ${dir}`);
     const prefix = join(dir, 'prefix');
-    await run(['npm', 'install', '-g', '--prefix', prefix, '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', join(dir, tarball)], {
-      cwd: dir,
-      timeoutMs: INSTALL_TIMEOUT_MS,
-    });
+    await run(
+      [
+        'npm',
+        'install',
+        '-g',
+        '--prefix',
+        prefix,
+        '--prefer-offline',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        join(dir, tarball),
+      ],
+      {
+        cwd: dir,
+        timeoutMs: INSTALL_TIMEOUT_MS,
+      },
+    );
     hostprov = join(prefix, 'bin', 'hostprov');
     packageDir = join(prefix, 'lib', 'node_modules', 'hostprov');
   }, INSTALL_TIMEOUT_MS + 60_000);
@@ -46,7 +64,8 @@ describe('npm pack, then npm install -g', () => {
   });
 
   it('ships the build and runs it, without tsx', async () => {
-    for (const file of ['hostprov.mjs', 'hostprov-agent.mjs', 'workflow-bundle.js', '.build-stamp']) expect(existsSync(join(packageDir, 'dist', file)), file).toBe(true);
+    for (const file of ['hostprov.mjs', 'hostprov-agent.mjs', 'workflow-bundle.js', '.build-stamp'])
+      expect(existsSync(join(packageDir, 'dist', file)), file).toBe(true);
     expect(existsSync(join(packageDir, 'test'))).toBe(false);
     // Proof that the build runs: without tsx, only the compiled files can.
     rmSync(join(packageDir, 'node_modules', 'tsx'), { recursive: true, force: true });
@@ -58,7 +77,11 @@ describe('npm pack, then npm install -g', () => {
   });
 
   it('refuses bad agent flags with exit 2, as the checkout does', async () => {
-    const result = await run([hostprov, 'agent', '--insecure', '--listen', '127.0.0.1:0', '--max-connections', '0'], { cwd: dir, allowFailure: true, timeoutMs: 60_000 });
+    const result = await run([hostprov, 'agent', '--insecure', '--listen', '127.0.0.1:0', '--max-connections', '0'], {
+      cwd: dir,
+      allowFailure: true,
+      timeoutMs: 60_000,
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--max-connections: Too small/);
   });

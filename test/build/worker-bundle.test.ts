@@ -26,7 +26,11 @@ describe.skipIf(skipBecause(unavailableReason() ?? fromSource, 'the built worker
   let workflowId: string | undefined;
 
   afterAll(async () => {
-    if (workflowId) await client?.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined);
+    if (workflowId)
+      await client?.workflow
+        .getHandle(workflowId)
+        .terminate('test over')
+        .catch(() => undefined);
     await client?.connection.close();
     if (run) {
       run.term();
@@ -41,8 +45,19 @@ describe.skipIf(skipBecause(unavailableReason() ?? fromSource, 'the built worker
     const taskQueue = `built-worker-${process.pid}`;
     // No --workflow-bundle: the build's own bundle is the default.
     run = new CliRun([
-      'worker', '--address', target.address, '--namespace', target.namespace, '--task-queue', taskQueue,
-      '--data-dir', join(dir, 'worker'), '--allow-insecure-agents', '--no-payload-encryption', '--shutdown-grace', '1',
+      'worker',
+      '--address',
+      target.address,
+      '--namespace',
+      target.namespace,
+      '--task-queue',
+      taskQueue,
+      '--data-dir',
+      join(dir, 'worker'),
+      '--allow-insecure-agents',
+      '--no-payload-encryption',
+      '--shutdown-grace',
+      '1',
     ]);
     await run.waitFor('worker polling');
     expect(run.output()).toContain('loading the prebuilt workflow bundle');
@@ -62,8 +77,6 @@ describe.skipIf(skipBecause(unavailableReason() ?? fromSource, 'the built worker
     workflowId = installWorkflowId(request.host.id);
     const handle = await client.workflow.start(INSTALL_HOST_WORKFLOW, { taskQueue, workflowId, args: [request] });
     // The workflow ran in the worker's sandbox from the prebuilt bundle and scheduled its first activity.
-    await expect
-      .poll(async () => (await handle.describe()).raw.pendingActivities?.[0]?.state, { timeout: 60_000, interval: 200 })
-      .toBe(2); // PENDING_ACTIVITY_STATE_STARTED
+    await expect.poll(async () => (await handle.describe()).raw.pendingActivities?.[0]?.state, { timeout: 60_000, interval: 200 }).toBe(2); // PENDING_ACTIVITY_STATE_STARTED
   });
 });

@@ -20,7 +20,9 @@ import { unavailableReason } from '../helpers/temporal';
 const dialects = useStoreDialects();
 const reason = unavailableReason();
 
-const CommandAnswer = z.object({ changeId: z.string(), workflowId: z.string(), request: HostSetupNetworksRequest, result: HostSetupNetworksResult }).strict();
+const CommandAnswer = z
+  .object({ changeId: z.string(), workflowId: z.string(), request: HostSetupNetworksRequest, result: HostSetupNetworksResult })
+  .strict();
 
 describe.skipIf(skipBecause(reason, 'the attachment commands'))('hostprov attachments add|update|remove', () => {
   describe.each(dialects)('on $dialect', (fixture) => {
@@ -39,7 +41,12 @@ describe.skipIf(skipBecause(reason, 'the attachment commands'))('hostprov attach
       const cluster = await store.clusters.create({ name: 'Default', compatibilityVersion: '4.8', managementNetworkId: mgmt.id });
       await store.clusters.attachNetwork(cluster.id, storage.id);
       // Port 1 on loopback: nothing listens, so a request that reached the host would fail, not pass.
-      await store.hosts.create({ id: hostId, name: 'hv1', clusterId: cluster.id, agentEndpoint: { host: '127.0.0.1', port: 1, tls: { insecure: true } } });
+      await store.hosts.create({
+        id: hostId,
+        name: 'hv1',
+        clusterId: cluster.id,
+        agentEndpoint: { host: '127.0.0.1', port: 1, tls: { insecure: true } },
+      });
       await store.hosts.recordReportedInterfaces(hostId, {
         nics: [
           { name: 'eth0', mac: '52:54:00:00:00:01', mtu: 1500, speed: 1000 },
@@ -49,7 +56,11 @@ describe.skipIf(skipBecause(reason, 'the attachment commands'))('hostprov attach
         vlans: [],
         networks: [{ name: 'ovirtmgmt', baseInterface: 'eth0', vlanId: null, bridged: true, mtu: 1500, defaultRoute: true }],
       });
-      management = await store.attachments.add(hostId, { networkId: mgmt.id, nicName: 'eth0', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } } });
+      management = await store.attachments.add(hostId, {
+        networkId: mgmt.id,
+        nicName: 'eth0',
+        ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } },
+      });
     }, 180_000);
 
     afterAll(async () => {
@@ -57,12 +68,37 @@ describe.skipIf(skipBecause(reason, 'the attachment commands'))('hostprov attach
     });
 
     const hostprov = (...args: string[]) =>
-      runHostprov([...args, '--database', location, '--address', harness.target.address, '--namespace', harness.target.namespace, '--task-queue', harness.taskQueue, '--no-payload-encryption']);
+      runHostprov([
+        ...args,
+        '--database',
+        location,
+        '--address',
+        harness.target.address,
+        '--namespace',
+        harness.target.namespace,
+        '--task-queue',
+        harness.taskQueue,
+        '--no-payload-encryption',
+      ]);
 
     it('each command is one request; refused ones list their violations, exit 3, and change nothing', async () => {
       const before = await harness.store.attachments.listByHost(hostId);
       // One after the other: they queue on one host's workflow anyway, and each answer is checked alone.
-      const add = await hostprov('attachments', 'add', '--host', 'hv1', '--network', 'storage', '--nic', 'eth9', '--ipv4', 'static:192.0.2.20/24,gateway=192.0.2.1', '--ipv6', 'autoconf', '--json');
+      const add = await hostprov(
+        'attachments',
+        'add',
+        '--host',
+        'hv1',
+        '--network',
+        'storage',
+        '--nic',
+        'eth9',
+        '--ipv4',
+        'static:192.0.2.20/24,gateway=192.0.2.1',
+        '--ipv6',
+        'autoconf',
+        '--json',
+      );
       const duplicate = await hostprov('attachments', 'add', '--host', hostId, '--network', 'ovirtmgmt', '--nic', 'eth1');
       const update = await hostprov('attachments', 'update', management.id, '--nic', 'eth9', '--json');
       const remove = await hostprov('attachments', 'remove', management.id);
@@ -71,7 +107,16 @@ describe.skipIf(skipBecause(reason, 'the attachment commands'))('hostprov attach
       const added = CommandAnswer.parse(JSON.parse(add.stdout));
       expect(added.request).toMatchObject({
         hostId,
-        attachments: [{ networkName: 'storage', nicName: 'eth9', ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '192.0.2.20', netmask: '24', gateway: '192.0.2.1' }, ipv6: { bootProtocol: 'AUTOCONF' } } }],
+        attachments: [
+          {
+            networkName: 'storage',
+            nicName: 'eth9',
+            ipConfiguration: {
+              ipv4: { bootProtocol: 'STATIC_IP', address: '192.0.2.20', netmask: '24', gateway: '192.0.2.1' },
+              ipv6: { bootProtocol: 'AUTOCONF' },
+            },
+          },
+        ],
         removedAttachments: [],
       });
       expect(added.result.outcome).toBe('invalid');
@@ -84,7 +129,9 @@ describe.skipIf(skipBecause(reason, 'the attachment commands'))('hostprov attach
 
       expect(update.code, update.stderr).toBe(3);
       const updated = CommandAnswer.parse(JSON.parse(update.stdout));
-      expect(updated.request.attachments).toEqual([{ id: management.id, networkId: management.networkId, nicName: 'eth9', overrideConfiguration: false }]);
+      expect(updated.request.attachments).toEqual([
+        { id: management.id, networkId: management.networkId, nicName: 'eth9', overrideConfiguration: false },
+      ]);
       expect(updated.result.violations.map((v) => v.key)).toContain('HOST_NETWORK_INTERFACE_HAVING_ID_OR_NAME_DOES_NOT_EXIST');
 
       expect(remove.code, remove.stderr).toBe(3);

@@ -22,7 +22,17 @@ export interface ReferenceProblem {
 
 /** Folders that are not the project's own text: dependencies, tools, build output, recorded data. */
 export const EXCLUDED_DIRS = [
-  '.git', 'node_modules', '.tools', '.data', '.state', '.scratch', '.vitest', 'dist', 'coverage', 'test/histories', 'test/interop/java-client/target',
+  '.git',
+  'node_modules',
+  '.tools',
+  '.data',
+  '.state',
+  '.scratch',
+  '.vitest',
+  'dist',
+  'coverage',
+  'test/histories',
+  'test/interop/java-client/target',
 ];
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
@@ -116,7 +126,8 @@ export function citingFragments(path: string, text: string): Fragment[] {
   const visit = (node: ts.Node): void => {
     addComments(ts.getLeadingCommentRanges(text, node.pos));
     addComments(ts.getLeadingCommentRanges(text, node.end));
-    if (ts.isStringLiteralLike(node) || ts.isTemplateLiteralToken(node)) fragments.push({ text: node.text, line: lineOf(node.getStart(source)) });
+    if (ts.isStringLiteralLike(node) || ts.isTemplateLiteralToken(node))
+      fragments.push({ text: node.text, line: lineOf(node.getStart(source)) });
     ts.forEachChild(node, visit);
   };
   visit(source);

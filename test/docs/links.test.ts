@@ -23,7 +23,13 @@ describe('references to documents in this repository', () => {
   it('all resolve', () => {
     const files = readRepository(ROOT);
     // The scan must see the code, the tests, the docs and the scripts, and not the dependencies.
-    for (const path of ['docs/README.md', 'model/ip.ts', 'test/docs/links.test.ts', 'scripts/setup', 'agent/backend/dhcp/hostprov-dhclient-script']) {
+    for (const path of [
+      'docs/README.md',
+      'model/ip.ts',
+      'test/docs/links.test.ts',
+      'scripts/setup',
+      'agent/backend/dhcp/hostprov-dhclient-script',
+    ]) {
       expect(files.has(path), path).toBe(true);
     }
     expect([...files.keys()].some((p) => p.startsWith('node_modules/') || p.startsWith('test/histories/'))).toBe(false);
@@ -41,9 +47,17 @@ describe('the reference check catches', () => {
   const docs = { [page]: '# Host.setupNetworks\n\n## The connectivity check\n\ntext\n', 'model/ip.ts': 'export const x = 1;\n' };
 
   it('a fact sheet that is not in the repository, named in a comment', () => {
-    const problems = problemsIn({ ...docs, 'agent/a.ts': `/** Like VDSM (${md('vdsm-protocol')} ${sectionSign}1.2). */\nexport const a = 1;\n` });
+    const problems = problemsIn({
+      ...docs,
+      'agent/a.ts': `/** Like VDSM (${md('vdsm-protocol')} ${sectionSign}1.2). */\nexport const a = 1;\n`,
+    });
     expect(problems).toEqual([
-      expect.objectContaining({ file: 'agent/a.ts', line: 1, reference: md('vdsm-protocol'), problem: expect.stringContaining('not in the repository') }),
+      expect.objectContaining({
+        file: 'agent/a.ts',
+        line: 1,
+        reference: md('vdsm-protocol'),
+        problem: expect.stringContaining('not in the repository'),
+      }),
       expect.objectContaining({ file: 'agent/a.ts', reference: `${sectionSign}1`, problem: expect.stringContaining('section number') }),
     ]);
   });
@@ -57,26 +71,39 @@ describe('the reference check catches', () => {
   });
 
   it('a page named in a string literal, but not a property called md in code', () => {
-    const problems = problemsIn({ ...docs, 'bench/c.ts': `const paths = { md: 'x' };\nconsole.log(${md('paths')}, 'see ${md('missing')}');\n` });
+    const problems = problemsIn({
+      ...docs,
+      'bench/c.ts': `const paths = { md: 'x' };\nconsole.log(${md('paths')}, 'see ${md('missing')}');\n`,
+    });
     expect(problems.map((p) => p.reference)).toEqual([md('missing')]);
   });
 
   it('a relative markdown link or anchor that does not resolve, and resolves the good ones', () => {
     const problems = problemsIn({
       ...docs,
-      [md('README')]: `# hostprov\n\n[docs](${page}#the-connectivity-check) [code](model/) [top](#hostprov) [bad](${md('docs/nope')}) [bad anchor](${page}#nope) [web](https://example.org/${md('x')})\n`,
+      [md('README')]:
+        `# hostprov\n\n[docs](${page}#the-connectivity-check) [code](model/) [top](#hostprov) [bad](${md('docs/nope')}) [bad anchor](${page}#nope) [web](https://example.org/${md('x')})\n`,
     });
     expect(problems.map((p) => p.reference)).toEqual([md('docs/nope'), `${page}#nope`]);
   });
 
   it('a repository file cited in a docs code span that is gone, but not an upstream path', () => {
-    const problems = problemsIn({ ...docs, [md('docs/x')]: '# X\n\n`model/ip.ts`, `model/gone.ts`, upstream `lib/vdsm/network/api.py`.\n' });
+    const problems = problemsIn({
+      ...docs,
+      [md('docs/x')]: '# X\n\n`model/ip.ts`, `model/gone.ts`, upstream `lib/vdsm/network/api.py`.\n',
+    });
     expect(problems.map((p) => p.reference)).toEqual(['model/gone.ts']);
   });
 
   it('design notes cited by number and paths out of the checkout', () => {
-    const problems = problemsIn({ ...docs, 'run': `#!/bin/sh\n# per ${['seed', '003'].join(' ')}, see ${['..', 'shared', 'x'].join('/')}\n` });
-    expect(problems.map((p) => p.problem)).toEqual([expect.stringContaining('design note'), expect.stringContaining('outside the repository')]);
+    const problems = problemsIn({
+      ...docs,
+      run: `#!/bin/sh\n# per ${['seed', '003'].join(' ')}, see ${['..', 'shared', 'x'].join('/')}\n`,
+    });
+    expect(problems.map((p) => p.problem)).toEqual([
+      expect.stringContaining('design note'),
+      expect.stringContaining('outside the repository'),
+    ]);
   });
 });
 
@@ -88,7 +115,7 @@ describe('helpers', () => {
   });
 
   it('reads comments wherever they sit, and skips regular expressions', () => {
-    const texts = citingFragments('x.ts', "const r = /['\"]/;\nfunction f() {\n  g();\n  // last comment\n}\n").map((f) => f.text);
+    const texts = citingFragments('x.ts', 'const r = /[\'"]/;\nfunction f() {\n  g();\n  // last comment\n}\n').map((f) => f.text);
     expect(texts).toEqual(['// last comment']);
   });
 });

@@ -61,7 +61,11 @@ describe.skipIf(skipBecause(reason, 'host-side fault tests'))('faults on the hos
     const proxy = lab.installRequest('proxy1');
     const pm = base.powerManagement;
     if (!pm) throw new Error('the lab gives every host power management');
-    const proxyAgent = { ...proxy.agent, host: proxyPort ? '127.0.0.1' : lab.testbed.host('proxy1').address, ...(proxyPort ? { port: proxyPort } : {}) };
+    const proxyAgent = {
+      ...proxy.agent,
+      host: proxyPort ? '127.0.0.1' : lab.testbed.host('proxy1').address,
+      ...(proxyPort ? { port: proxyPort } : {}),
+    };
     return { ...base, powerManagement: { ...pm, proxy: { id: proxy.host.id, name: 'proxy1', agent: proxyAgent } }, policy };
   }
 
@@ -69,7 +73,12 @@ describe.skipIf(skipBecause(reason, 'host-side fault tests'))('faults on the hos
 
   it('the manager–host link cut during the connectivity check: the host rolls back, the outcome is rolled-back, the attachments are compensated', async () => {
     const relay = await gatedRelayTo('cut1');
-    const base = requestFor('cut1', { connectivityTimeoutSeconds: CONNECTIVITY_TIMEOUT_S, reboot: false, commitMode: 'auto', agentWaitSeconds: 30 });
+    const base = requestFor('cut1', {
+      connectivityTimeoutSeconds: CONNECTIVITY_TIMEOUT_S,
+      reboot: false,
+      commitMode: 'auto',
+      agentWaitSeconds: 30,
+    });
     const request = { ...base, agent: { ...base.agent, host: '127.0.0.1', port: relay.port } };
     const before = await seedStaleAttachment(harness.store, request.host.id);
     const ns = Netns.attach(lab.testbed.host('cut1').namespace);
@@ -90,7 +99,9 @@ describe.skipIf(skipBecause(reason, 'host-side fault tests'))('faults on the hos
     await setHostLink(lab, 'cut1', 'down');
     // From now on nothing is held: the confirmations go out, and die on the cut link.
     relay.release();
-    await waitUntil('the host to roll back on its own', () => journalKinds('cut1').includes('rollback:ok'), { timeoutMs: (CONNECTIVITY_TIMEOUT_S + 30) * 1000 });
+    await waitUntil('the host to roll back on its own', () => journalKinds('cut1').includes('rollback:ok'), {
+      timeoutMs: (CONNECTIVITY_TIMEOUT_S + 30) * 1000,
+    });
     await setHostLink(lab, 'cut1', 'up');
 
     const result = await handle.result();
@@ -125,7 +136,11 @@ describe.skipIf(skipBecause(reason, 'host-side fault tests'))('faults on the hos
   it('the host never comes back after the reboot: a bounded wait, then failed with the reason, and compensation', async () => {
     const proxyRelay = await gatedRelayTo('proxy1');
     const agentWaitSeconds = 5;
-    const request = requestFor('lost1', { connectivityTimeoutSeconds: 30, reboot: true, commitMode: 'auto', agentWaitSeconds }, proxyRelay.port);
+    const request = requestFor(
+      'lost1',
+      { connectivityTimeoutSeconds: 30, reboot: true, commitMode: 'auto', agentWaitSeconds },
+      proxyRelay.port,
+    );
     const before = await seedStaleAttachment(harness.store, request.host.id);
     const bootBefore = await lab.testbed.bootPid('lost1');
 

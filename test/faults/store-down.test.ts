@@ -20,7 +20,12 @@ import { createInstallHarness, type InstallHarness } from '../helpers/install-ha
 import { skipBecause } from '../helpers/skip';
 import { unavailableReason } from '../helpers/temporal';
 
-const postgresReason = process.env.HOSTPROV_TEST_POSTGRES === 'off' ? 'HOSTPROV_TEST_POSTGRES=off' : findPostgresBinDir() ? null : 'no PostgreSQL server installed';
+const postgresReason =
+  process.env.HOSTPROV_TEST_POSTGRES === 'off'
+    ? 'HOSTPROV_TEST_POSTGRES=off'
+    : findPostgresBinDir()
+      ? null
+      : 'no PostgreSQL server installed';
 const reason = unavailableReason() ?? (await testbedUnavailableReason()) ?? postgresReason;
 
 describe.skipIf(skipBecause(reason, 'store outage fault test'))('the attachment database unavailable during compensation', () => {
@@ -46,7 +51,11 @@ describe.skipIf(skipBecause(reason, 'store outage fault test'))('the attachment 
     const base = lab.installRequest('db1');
     const wrongPassword = join(dir, 'db1-wrong-password');
     writeFileSync(wrongPassword, 'not-the-bmc-password', { mode: 0o600 });
-    const request = { ...base, powerManagement: { ...base.powerManagement!, passwordRef: `file:${wrongPassword}` }, policy: { connectivityTimeoutSeconds: 30, reboot: true, commitMode: 'auto' as const, agentWaitSeconds: 30 } };
+    const request = {
+      ...base,
+      powerManagement: { ...base.powerManagement!, passwordRef: `file:${wrongPassword}` },
+      policy: { connectivityTimeoutSeconds: 30, reboot: true, commitMode: 'auto' as const, agentWaitSeconds: 30 },
+    };
     const before = await seedStaleAttachment(harness.store, request.host.id);
 
     const { handle } = await startOrAttachInstall(harness.client, request, { taskQueue: harness.taskQueue });

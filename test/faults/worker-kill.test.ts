@@ -29,7 +29,12 @@ import { skipBecause } from '../helpers/skip';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay';
 import { attachToServer, unavailableReason, type TemporalTarget } from '../helpers/temporal';
 
-const postgresReason = process.env.HOSTPROV_TEST_POSTGRES === 'off' ? 'HOSTPROV_TEST_POSTGRES=off' : findPostgresBinDir() ? null : 'no PostgreSQL server installed';
+const postgresReason =
+  process.env.HOSTPROV_TEST_POSTGRES === 'off'
+    ? 'HOSTPROV_TEST_POSTGRES=off'
+    : findPostgresBinDir()
+      ? null
+      : 'no PostgreSQL server installed';
 const reason = unavailableReason() ?? (await testbedUnavailableReason()) ?? postgresReason;
 
 /** Holds the store's lock on one host row, as a long transaction of another writer would. */
@@ -62,7 +67,9 @@ async function someoneWaitsForALock(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: string }>("select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'");
+    const { rows } = await client.query<{ n: string }>(
+      "select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+    );
     return Number(rows[0]?.n ?? 0) > 0;
   } finally {
     await client.end();
@@ -90,7 +97,15 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     store = await openStore(url);
     lab = await createAgentLab({ stateDir: join(dir, 'lab'), hosts: [{ name: 'chain1' }, { name: 'chain2' }, { name: 'comp1' }] });
     await lab.waitForAgents();
-    workers = new WorkerProcesses({ address: target.address, namespace: target.namespace, taskQueue: `kill-${uniqueToken()}`, workflowBundlePath: target.workflowBundlePath, dataDir: join(dir, 'worker'), database: url, secretsDir: dir });
+    workers = new WorkerProcesses({
+      address: target.address,
+      namespace: target.namespace,
+      taskQueue: `kill-${uniqueToken()}`,
+      workflowBundlePath: target.workflowBundlePath,
+      dataDir: join(dir, 'worker'),
+      database: url,
+      secretsDir: dir,
+    });
   });
   afterAll(async () => {
     await workers?.stopAll();
@@ -113,8 +128,15 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
   async function attemptsByActivity(handle: WorkflowHandle): Promise<Array<[string, number]>> {
     const events = (await handle.fetchHistory()).events ?? [];
     const types = new Map<string, string>();
-    for (const e of events) if (e.activityTaskScheduledEventAttributes) types.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
-    return events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => [types.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) ?? '', e.activityTaskStartedEventAttributes?.attempt ?? 1]);
+    for (const e of events)
+      if (e.activityTaskScheduledEventAttributes)
+        types.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
+    return events
+      .filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => [
+        types.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) ?? '',
+        e.activityTaskStartedEventAttributes?.attempt ?? 1,
+      ]);
   }
 
   it('every step: the install completes on a new worker each time, with exactly one apply on the host', async () => {
@@ -143,13 +165,17 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     const killed = new Set<string>();
     let applyCallPassed = false;
     for (;;) {
-      const where = await waitUntil('a step waiting at a relay or on the store, or the end', async () => {
-        if (finished) return 'done';
-        if (agentRelay.heldCount) return 'agent';
-        if (proxyRelay.heldCount) return 'proxy';
-        if (lock.held && (await someoneWaitsForALock(url))) return 'store';
-        return undefined;
-      }, { intervalMs: 50, timeoutMs: 180_000 });
+      const where = await waitUntil(
+        'a step waiting at a relay or on the store, or the end',
+        async () => {
+          if (finished) return 'done';
+          if (agentRelay.heldCount) return 'agent';
+          if (proxyRelay.heldCount) return 'proxy';
+          if (lock.held && (await someoneWaitsForALock(url))) return 'store';
+          return undefined;
+        },
+        { intervalMs: 50, timeoutMs: 180_000 },
+      );
       if (where === 'done') break;
       const relay = where === 'proxy' ? proxyRelay : agentRelay;
       const [pending] = await pendingActivities(handle);
@@ -170,7 +196,8 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
         relay.pass();
         continue;
       }
-      if (pending.type === 'setupNetworksWithConfirm') await waitUntil('the host to apply', () => lab.journal('chain1').some((e) => e.kind === 'apply'));
+      if (pending.type === 'setupNetworksWithConfirm')
+        await waitUntil('the host to apply', () => lab.journal('chain1').some((e) => e.kind === 'apply'));
       await workers.killAndReplace();
       killed.add(pending.activityId);
       killedAt.push(pending.type);
@@ -179,16 +206,31 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     await result;
 
     expect(finished?.outcome, JSON.stringify(finished, null, 2)).toBe('configured');
-    expect(killedAt).toEqual(['waitForAgent', 'probeCapabilities', 'findRouteToManager', 'recordAttachments', 'setupNetworksWithConfirm', 'setSafeNetworkConfig', 'fenceHost', 'waitForAgent', 'probeCapabilities']);
+    expect(killedAt).toEqual([
+      'waitForAgent',
+      'probeCapabilities',
+      'findRouteToManager',
+      'recordAttachments',
+      'setupNetworksWithConfirm',
+      'setSafeNetworkConfig',
+      'fenceHost',
+      'waitForAgent',
+      'probeCapabilities',
+    ]);
     expect(workers.killed).toBe(killedAt.length);
     // Each step ran again on the next worker, and only there.
     const attempts = await attemptsByActivity(handle);
     expect(attempts.map(([type]) => type)).toEqual(killedAt);
-    expect(attempts.every(([, attempt]) => attempt === 2), JSON.stringify(attempts)).toBe(true);
+    expect(
+      attempts.every(([, attempt]) => attempt === 2),
+      JSON.stringify(attempts),
+    ).toBe(true);
     // Exactly one apply, kept (no rollback), made safe, one reboot that restored it.
     expect(lab.journal('chain1').map((e) => `${e.kind}:${e.outcome}`)).toEqual(['restore:ok', 'apply:ok', 'persist:ok', 'restore:ok']);
     expect(await lab.testbed.bootPid('chain1')).not.toBe(bootBefore);
-    expect(await store.attachments.listByHost(request.host.id)).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'eth0' })]);
+    expect(await store.attachments.listByHost(request.host.id)).toEqual([
+      expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'eth0' }),
+    ]);
   }, 420_000);
 
   it('the compensation step: a new worker finishes it, and the store is exactly as before', async () => {
@@ -196,7 +238,11 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     const base = lab.installRequest('comp1');
     const wrongPassword = join(dir, 'comp1-wrong-password');
     writeFileSync(wrongPassword, 'not-the-bmc-password', { mode: 0o600 });
-    const request: InstallHostRequest = { ...base, powerManagement: { ...base.powerManagement!, passwordRef: `file:${wrongPassword}` }, policy: { connectivityTimeoutSeconds: 30, reboot: true, commitMode: 'auto', agentWaitSeconds: 60 } };
+    const request: InstallHostRequest = {
+      ...base,
+      powerManagement: { ...base.powerManagement!, passwordRef: `file:${wrongPassword}` },
+      policy: { connectivityTimeoutSeconds: 30, reboot: true, commitMode: 'auto', agentWaitSeconds: 60 },
+    };
     const before = await seedStaleAttachment(store, request.host.id);
     const lock = new HostRowLock(url);
     locks.push(lock);
@@ -206,7 +252,10 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     // The intent is written before the apply; from the apply on, the host's row is ours until the kill.
     await waitUntil('the host to apply', () => lab.journal('comp1').some((e) => e.kind === 'apply'));
     await lock.take(request.host.id);
-    await waitUntil('the compensation to wait on the store', async () => (await pendingActivities(handle))[0]?.type === 'compensateAttachments' && (await someoneWaitsForALock(url)));
+    await waitUntil(
+      'the compensation to wait on the store',
+      async () => (await pendingActivities(handle))[0]?.type === 'compensateAttachments' && (await someoneWaitsForALock(url)),
+    );
     await workers.killAndReplace();
     await lock.release();
     const result = await handle.result();

@@ -37,7 +37,10 @@ describe.skipIf(skipBecause(unavailable, 'two-gateways demo test'))('hostprov de
       return lines.slice(start).find((l) => l.trim().startsWith(prefix)) ?? '';
     };
     expect(line('client-b →', 'before:')).toMatch(/ping 0\/3, TCP failed; replies left through gateway-a \(3 ICMP, \d+ TCP\): WRONG PATH$/);
-    for (const id of ['a', 'b', 'c']) expect(line(`client-${id} →`, 'after:')).toMatch(new RegExp(`ping 3/3, TCP echoed; replies left through gateway-${id} \\(3 ICMP, \\d+ TCP\\): right gateway$`));
+    for (const id of ['a', 'b', 'c'])
+      expect(line(`client-${id} →`, 'after:')).toMatch(
+        new RegExp(`ping 3/3, TCP echoed; replies left through gateway-${id} \\(3 ICMP, \\d+ TCP\\): right gateway$`),
+      );
     expect(line('main table:', 'after:')).toContain('default via 198.18.1.1 dev neta');
     expect(line('client-c →', 'lease change:')).toMatch(/→ 198\.18\.4\.\d+: .*gateway-c .*right gateway$/);
     expect(line('netc leased', 'lease change:')).toMatch(/sent \|net\|host_conn\|no_id [1-9]\d* time/);

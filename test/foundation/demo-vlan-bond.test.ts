@@ -24,7 +24,9 @@ describe.skipIf(skipBecause(reason, 'the vlan-bond demo'))('hostprov demo --scen
   });
 
   it('refuses an unknown scenario with exit code 2 and builds nothing', async () => {
-    const result = await run([bin, 'demo', '--scenario', 'no-such-thing', '--data-dir', join(tmpdir(), 'hostprov-demo-never')], { allowFailure: true });
+    const result = await run([bin, 'demo', '--scenario', 'no-such-thing', '--data-dir', join(tmpdir(), 'hostprov-demo-never')], {
+      allowFailure: true,
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--scenario.*install-host.*vlan-bond|vlan-bond/);
   });
@@ -41,7 +43,8 @@ describe.skipIf(skipBecause(reason, 'the vlan-bond demo'))('hostprov demo --scen
     expect(out).toContain('device:  bond4.3000 (rule: get-route)');
     const request = JSON.parse(/^request: (.*)$/m.exec(out)?.[1] ?? '{}') as { networks?: Record<string, unknown> };
     expect(request.networks?.ovirtmgmt).toMatchObject({ bonding: 'bond4', vlan: '3000', mtu: 9000, bridged: 'true', bootproto: 'dhcp' });
-    for (const step of ['setup-networks', 'fence-reboot', 'wait-agent-after-reboot', 'verify']) expect(out).toMatch(new RegExp(`✓ ${step} `));
+    for (const step of ['setup-networks', 'fence-reboot', 'wait-agent-after-reboot', 'verify'])
+      expect(out).toMatch(new RegExp(`✓ ${step} `));
     // Cleaned up: the testbed's switch namespace (its subnet claim) is gone.
     const index = /198\.19\.(\d+)\.130/.exec(out)?.[1];
     expect(index).toBeDefined();

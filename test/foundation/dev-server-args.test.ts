@@ -6,7 +6,15 @@ describe('devServerArgs', () => {
     const args = devServerArgs({ dataDir: '/var/lib/hostprov', port: 7300, uiPort: 8300 });
     expect(args.join(' ')).toContain('--db-filename /var/lib/hostprov/temporal.sqlite --sqlite-pragma journal_mode=WAL');
     expect(args.join(' ')).toContain('--ui-port 8300');
-    for (const sa of ['HostName=Keyword', 'ClusterId=Keyword', 'InstallPhase=Keyword', 'NetworkSync=Keyword', 'HostNetworkStatus=Keyword', 'HostId=Keyword']) expect(args).toContain(sa);
+    for (const sa of [
+      'HostName=Keyword',
+      'ClusterId=Keyword',
+      'InstallPhase=Keyword',
+      'NetworkSync=Keyword',
+      'HostNetworkStatus=Keyword',
+      'HostId=Keyword',
+    ])
+      expect(args).toContain(sa);
   });
 
   it('runs headless and in memory when asked', () => {

@@ -28,7 +28,18 @@ function startDev(args: string[]): { child: ChildProcess; output: () => string; 
 
 /** Every port `hostprov dev` binds, chosen by the test so none collides with another process. */
 function portFlags(p: { temporalPort?: number; uiPort?: number; httpPort?: number; metricsPort?: number; codecPort?: number }): string[] {
-  return ['--temporal-port', String(p.temporalPort), '--ui-port', String(p.uiPort), '--http-port', String(p.httpPort), '--metrics-port', String(p.metricsPort), '--codec-port', String(p.codecPort)];
+  return [
+    '--temporal-port',
+    String(p.temporalPort),
+    '--ui-port',
+    String(p.uiPort),
+    '--http-port',
+    String(p.httpPort),
+    '--metrics-port',
+    String(p.metricsPort),
+    '--codec-port',
+    String(p.codecPort),
+  ];
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -56,7 +67,9 @@ describe('hostprov dev', () => {
     await until('"dev stack is up"', () => dev.output().includes('dev stack is up') || dev.child.exitCode !== null, 90_000);
     expect(dev.child.exitCode, dev.output()).toBeNull();
     // Its worker reads secret files from a private dir of its own and allows lab agents without TLS.
-    expect(dev.output()).toContain(`Secrets:  file: references under ${join(dir, 'stack', 'secrets')}, env: references HOSTPROV_SECRET_*; agents without TLS allowed`);
+    expect(dev.output()).toContain(
+      `Secrets:  file: references under ${join(dir, 'stack', 'secrets')}, env: references HOSTPROV_SECRET_*; agents without TLS allowed`,
+    );
     expect(statSync(join(dir, 'stack', 'secrets')).mode & 0o777).toBe(0o700);
 
     const response = await fetch(`http://127.0.0.1:${uiPort}/`);
@@ -72,7 +85,10 @@ describe('hostprov dev', () => {
     expect(dev.output()).toContain(`Codec:    ${codecUrl} (payloads encrypted with key ${keyFile!.replace(/\.key$/, '')}`);
     const settings = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
     expect(settings.Codec.Endpoint).toBe(codecUrl);
-    const preflight = await fetch(`${codecUrl}/decode`, { method: 'OPTIONS', headers: { Origin: `http://127.0.0.1:${uiPort}`, 'Access-Control-Request-Method': 'POST' } });
+    const preflight = await fetch(`${codecUrl}/decode`, {
+      method: 'OPTIONS',
+      headers: { Origin: `http://127.0.0.1:${uiPort}`, 'Access-Control-Request-Method': 'POST' },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(`http://127.0.0.1:${uiPort}`);
 

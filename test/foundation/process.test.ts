@@ -20,7 +20,9 @@ describe('process liveness', () => {
     const script = 'p=$$; (while [ "$(cat /proc/$p/comm)" != sleep ]; do sleep 0.01; done) & echo $!; exec sleep 60';
     const parent = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(parent);
-    const zombiePid = await new Promise<number>((resolvePromise) => parent.stdout?.once('data', (d: Buffer) => resolvePromise(Number(d.toString().trim()))));
+    const zombiePid = await new Promise<number>((resolvePromise) =>
+      parent.stdout?.once('data', (d: Buffer) => resolvePromise(Number(d.toString().trim()))),
+    );
     await expect.poll(() => isAlive(zombiePid)).toBe(false);
     return { zombiePid, parent };
   }
@@ -51,7 +53,9 @@ describe('process liveness', () => {
     const script = "trap '' TERM INT; (trap '' TERM INT; while :; do sleep 0.1; done) & echo $!; while :; do sleep 0.1; done";
     const leader = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
     children.push(leader);
-    const member = await new Promise<number>((resolvePromise) => leader.stdout?.once('data', (d: Buffer) => resolvePromise(Number(d.toString().trim()))));
+    const member = await new Promise<number>((resolvePromise) =>
+      leader.stdout?.once('data', (d: Buffer) => resolvePromise(Number(d.toString().trim()))),
+    );
     return { leader: leader.pid!, member };
   }
 

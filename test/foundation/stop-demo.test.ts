@@ -90,6 +90,11 @@ describe.skipIf(skipBecause(unavailable, 'demo stop tests'))('stopping hostprov 
     expect(processGroupMembers(serverPid)).toEqual([]);
     const ports = Object.values(spawned?.ports as Record<string, number>);
     expect(ports).toHaveLength(4);
-    await expect(assertPortsFree('127.0.0.1', ports.map((port) => ({ port, role: 'demo' })))).resolves.toBeUndefined();
+    await expect(
+      assertPortsFree(
+        '127.0.0.1',
+        ports.map((port) => ({ port, role: 'demo' })),
+      ),
+    ).resolves.toBeUndefined();
   }, 300_000);
 });

@@ -44,7 +44,21 @@ describe('stopping hostprov dev at any moment', () => {
     const ports = await freePorts(5);
     const [temporalPort, uiPort, httpPort, metricsPort, codecPort] = ports.map(String) as [string, string, string, string, string];
     const dataDir = join(dir, name);
-    const run = new CliRun(['dev', '--data-dir', dataDir, '--temporal-port', temporalPort, '--ui-port', uiPort, '--http-port', httpPort, '--metrics-port', metricsPort, '--codec-port', codecPort]);
+    const run = new CliRun([
+      'dev',
+      '--data-dir',
+      dataDir,
+      '--temporal-port',
+      temporalPort,
+      '--ui-port',
+      uiPort,
+      '--http-port',
+      httpPort,
+      '--metrics-port',
+      metricsPort,
+      '--codec-port',
+      codecPort,
+    ]);
     runs.push(run);
     return { run, dataDir, ports };
   }
@@ -59,7 +73,12 @@ describe('stopping hostprov dev at any moment', () => {
     expect(isAlive(serverPid)).toBe(false);
     expect(processGroupMembers(serverPid)).toEqual([]);
     expect(processesMentioning(dataDir)).toEqual([]);
-    await expect(assertPortsFree('127.0.0.1', ports.map((port) => ({ port, role: 'dev' })))).resolves.toBeUndefined();
+    await expect(
+      assertPortsFree(
+        '127.0.0.1',
+        ports.map((port) => ({ port, role: 'dev' })),
+      ),
+    ).resolves.toBeUndefined();
   }
 
   it('SIGTERM right after the server was spawned', async () => {
@@ -125,7 +144,11 @@ describe.skipIf(skipBecause(noTemporal, 'hostprov worker stop tests'))('stopping
   const workflowIds: string[] = [];
   afterAll(async () => {
     for (const run of runs) run.kill();
-    for (const id of workflowIds) await client?.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+    for (const id of workflowIds)
+      await client?.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
     await client?.connection.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -142,9 +165,21 @@ describe.skipIf(skipBecause(noTemporal, 'hostprov worker stop tests'))('stopping
     // --allow-insecure-agents: the endpoint below has no TLS; refused, the activity would end at once.
     // --no-payload-encryption: this test's client does not encrypt (and /etc/hostprov holds no keys).
     const run = new CliRun([
-      'worker', '--address', target.address, '--namespace', target.namespace, '--task-queue', taskQueue,
-      '--data-dir', join(dir, name), '--workflow-bundle', target.workflowBundlePath, '--shutdown-grace', String(graceSeconds),
-      '--allow-insecure-agents', '--no-payload-encryption',
+      'worker',
+      '--address',
+      target.address,
+      '--namespace',
+      target.namespace,
+      '--task-queue',
+      taskQueue,
+      '--data-dir',
+      join(dir, name),
+      '--workflow-bundle',
+      target.workflowBundlePath,
+      '--shutdown-grace',
+      String(graceSeconds),
+      '--allow-insecure-agents',
+      '--no-payload-encryption',
     ]);
     runs.push(run);
     await run.waitFor('worker polling');
@@ -162,9 +197,7 @@ describe.skipIf(skipBecause(noTemporal, 'hostprov worker stop tests'))('stopping
     workflowIds.push(workflowId);
     const handle = await client.workflow.start(INSTALL_HOST_WORKFLOW, { taskQueue, workflowId, args: [request] });
     // The moment: the worker has started the activity (the server says so).
-    await expect
-      .poll(async () => (await handle.describe()).raw.pendingActivities?.[0]?.state, { timeout: 30_000, interval: 200 })
-      .toBe(2); // PENDING_ACTIVITY_STATE_STARTED
+    await expect.poll(async () => (await handle.describe()).raw.pendingActivities?.[0]?.state, { timeout: 30_000, interval: 200 }).toBe(2); // PENDING_ACTIVITY_STATE_STARTED
     return { run, workflowId };
   }
 

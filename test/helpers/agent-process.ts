@@ -102,7 +102,9 @@ export async function createAgentProcessHost(options: AgentProcessHostOptions = 
   const runtimeDir = () => join(dir, `run-${boot}`);
 
   const call = <T>(method: string, params: Record<string, unknown>, options: { id?: string; timeoutMs?: number } = {}): Promise<T> =>
-    withFreshConnection(endpoint, (c: AgentClient) => c.call<T>(method, params, { timeoutMs: 120_000, ...options }), { connectTimeoutMs: 2_000 });
+    withFreshConnection(endpoint, (c: AgentClient) => c.call<T>(method, params, { timeoutMs: 120_000, ...options }), {
+      connectTimeoutMs: 2_000,
+    });
 
   async function waitUntil(what: string, ready: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -133,7 +135,18 @@ export async function createAgentProcessHost(options: AgentProcessHostOptions = 
       const env: NodeJS.ProcessEnv = { ...process.env, HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: 'info' };
       delete env[TEST_PAUSE_ENV];
       if (options.pauseAt) env[TEST_PAUSE_ENV] = options.pauseAt;
-      const argv = [options.program ?? join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', '--listen', `[::]:${VDSM_PORT}`, ...tlsFlags, '--state-dir', stateDir, '--runtime-dir', runtimeDir(), ...(options.extraArgs ?? [])];
+      const argv = [
+        options.program ?? join(PROJECT_ROOT, 'bin', 'hostprov'),
+        'agent',
+        '--listen',
+        `[::]:${VDSM_PORT}`,
+        ...tlsFlags,
+        '--state-dir',
+        stateDir,
+        '--runtime-dir',
+        runtimeDir(),
+        ...(options.extraArgs ?? []),
+      ];
       try {
         child = spawn('ip', ['netns', 'exec', host.name, ...argv], { stdio: ['ignore', 'ignore', log], env, cwd: PROJECT_ROOT });
       } finally {

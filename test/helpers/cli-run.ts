@@ -62,9 +62,15 @@ export class CliRun {
     return new Promise((resolvePromise, reject) => {
       const check = (): void => {
         if (this.out.includes(text)) done(() => resolvePromise());
-        else if (this.exit) done(() => reject(new Error(`hostprov ended (${JSON.stringify(this.exit)}) before printing ${JSON.stringify(text)}:\n${this.tail()}`)));
+        else if (this.exit)
+          done(() =>
+            reject(new Error(`hostprov ended (${JSON.stringify(this.exit)}) before printing ${JSON.stringify(text)}:\n${this.tail()}`)),
+          );
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`no ${JSON.stringify(text)} within ${timeoutMs} ms:\n${this.tail()}`))), timeoutMs);
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`no ${JSON.stringify(text)} within ${timeoutMs} ms:\n${this.tail()}`))),
+        timeoutMs,
+      );
       const done = (settle: () => void): void => {
         clearTimeout(timer);
         this.listeners.delete(check);

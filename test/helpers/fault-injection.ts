@@ -15,7 +15,11 @@ import type { AgentLab } from '../../testbed/agent-lab';
 import { Netns } from '../../testbed/netns';
 
 /** Polls `check` until it returns a value other than `undefined`/`false`; fails naming `what` after `timeoutMs`. */
-export async function waitUntil<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, { timeoutMs = 120_000, intervalMs = 100 } = {}): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  { timeoutMs = 120_000, intervalMs = 100 } = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -56,10 +60,24 @@ export class WorkerProcesses {
     const child = spawn(
       join(PROJECT_ROOT, 'bin', 'hostprov'),
       [
-        'worker', '--address', o.address, '--namespace', o.namespace, '--task-queue', o.taskQueue, '--data-dir', o.dataDir,
-        '--workflow-bundle', o.workflowBundlePath, '--identity', `worker-${this.count}`, '--secrets-dir', o.secretsDir,
+        'worker',
+        '--address',
+        o.address,
+        '--namespace',
+        o.namespace,
+        '--task-queue',
+        o.taskQueue,
+        '--data-dir',
+        o.dataDir,
+        '--workflow-bundle',
+        o.workflowBundlePath,
+        '--identity',
+        `worker-${this.count}`,
+        '--secrets-dir',
+        o.secretsDir,
         // Plain payloads, as the tests' clients send them (payload encryption has its own tests).
-        '--no-payload-encryption', ...(o.database ? ['--database', o.database] : []),
+        '--no-payload-encryption',
+        ...(o.database ? ['--database', o.database] : []),
       ],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
     );
@@ -125,6 +143,10 @@ export async function setHostLink(lab: AgentLab, host: string, state: 'up' | 'do
 export async function seedStaleAttachment(store: HostNetworkingStore, hostId: string, network = 'ovirtmgmt'): Promise<NetworkAttachment[]> {
   await store.hosts.ensure(hostId);
   const { id: networkId } = await store.networks.ensure(network);
-  await store.attachments.add(hostId, { networkId, nicName: 'eth9', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } } }, { requestedBy: 'operator' });
+  await store.attachments.add(
+    hostId,
+    { networkId, nicName: 'eth9', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } } },
+    { requestedBy: 'operator' },
+  );
   return store.attachments.listByHost(hostId);
 }

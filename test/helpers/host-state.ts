@@ -17,7 +17,11 @@ export function defaultVia(gateway: string, dev: string, table = 254): RouteStat
 /** A freshly installed host: eth0 with the management address and default route, eth1 idle. */
 export function installedHost(): KernelState {
   return {
-    links: [nic('lo', '00:00:00:00:00:00', { kind: 'loopback', mtu: 65536 }), nic('eth0', '52:54:00:00:00:10'), nic('eth1', '52:54:00:00:00:11')],
+    links: [
+      nic('lo', '00:00:00:00:00:00', { kind: 'loopback', mtu: 65536 }),
+      nic('eth0', '52:54:00:00:00:10'),
+      nic('eth1', '52:54:00:00:00:11'),
+    ],
     addresses: [addr('eth0', '198.18.1.10/24')],
     routes: [defaultVia('198.18.1.1', 'eth0')],
     rules: [],

@@ -57,7 +57,19 @@ export async function recordHistory(target: TemporalTarget, workflowId: string, 
   mkdirSync(dir, { recursive: true });
   // The CLI's JSON is the format SDK replayers read: `temporal workflow show --output json` turns payload
   // shorthand off for them (temporalio/cli, temporalcli/commands.workflow_view.go).
-  const { stdout } = await run([temporalCliPath(), 'workflow', 'show', '--address', target.address, '--namespace', target.namespace, '--workflow-id', workflowId, '--output', 'json']);
+  const { stdout } = await run([
+    temporalCliPath(),
+    'workflow',
+    'show',
+    '--address',
+    target.address,
+    '--namespace',
+    target.namespace,
+    '--workflow-id',
+    workflowId,
+    '--output',
+    'json',
+  ]);
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
 }
 

@@ -44,7 +44,8 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
         if (s.links.some((l) => l.name === op.name)) throw new SimulatedKernelError(`link ${op.name} exists`);
         if (op.type === 'vlan') {
           const base = link(op.vlanBase ?? '', 'vlan base');
-          if (op.mtu !== undefined && op.mtu > base.mtu) throw new SimulatedKernelError(`vlan ${op.name} mtu ${op.mtu} exceeds its base's ${base.mtu}`);
+          if (op.mtu !== undefined && op.mtu > base.mtu)
+            throw new SimulatedKernelError(`vlan ${op.name} mtu ${op.mtu} exceeds its base's ${base.mtu}`);
         }
         if (op.type === 'bond' && op.mac === undefined) macFromFirstPort.add(op.name);
         s.links.push({
@@ -62,7 +63,7 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
       case 'link-del': {
         link(op.name);
         const dying = new Set([op.name]);
-        for (let grew = true; grew; ) {
+        for (let grew = true; grew;) {
           grew = false;
           for (const l of s.links) {
             if (l.vlan && dying.has(l.vlan.base) && !dying.has(l.name)) {
@@ -108,7 +109,8 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
       case 'addr-del':
         if (!s.addresses.some((a) => sameAddress(a, op.address))) throw new SimulatedKernelError('address missing');
         s.addresses = s.addresses.filter((a) => !sameAddress(a, op.address));
-        if (op.address.family === 4 && !s.addresses.some((a) => a.dev === op.address.dev && a.family === 4)) flushIpv4Routes(op.address.dev);
+        if (op.address.family === 4 && !s.addresses.some((a) => a.dev === op.address.dev && a.family === 4))
+          flushIpv4Routes(op.address.dev);
         break;
       case 'route-add':
         if (op.route.dev && !link(op.route.dev, 'route dev').up) throw new SimulatedKernelError(`route dev ${op.route.dev} is down`);
@@ -138,7 +140,9 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
         s.addresses = s.addresses.filter((a) => !leased.includes(a));
         if (op.family === 4) {
           s.routes = s.routes.filter((r) => !(r.dev === op.dev && r.family === 4 && r.protocol === 'dhcp'));
-          s.rules = s.rules.filter((r) => !(r.family === 4 && r.priority === SOURCE_ROUTE_RULE_PRIORITY && subnets.has(r.from ?? r.to ?? '')));
+          s.rules = s.rules.filter(
+            (r) => !(r.family === 4 && r.priority === SOURCE_ROUTE_RULE_PRIORITY && subnets.has(r.from ?? r.to ?? '')),
+          );
           if (leased.length && !s.addresses.some((a) => a.dev === op.dev && a.family === 4)) flushIpv4Routes(op.dev);
         }
         break;

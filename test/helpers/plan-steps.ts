@@ -7,7 +7,13 @@ import { subnetOf } from '../../model/ip';
 import { MAIN_TABLE, type KernelState, type Plan } from '../../model/net-state';
 import { canonicalizeRequest } from '../../model/network/canonicalize';
 import { EMPTY_CONFIG, mergeRunningConfig, type RunningConfig } from '../../model/network/config';
-import { desiredStateForChange, desiredStateFromSnapshot, SOURCE_ROUTE_RULE_PRIORITY, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
+import {
+  desiredStateForChange,
+  desiredStateFromSnapshot,
+  SOURCE_ROUTE_RULE_PRIORITY,
+  type DesiredState,
+  type DhcpClientSpec,
+} from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { validateRequest } from '../../model/network/validate';
 import type { BondAttributes, NetworkAttributes } from '../../model/vdsm/setup-networks';
@@ -60,7 +66,8 @@ export function dhcpAfter(running: readonly DhcpClientSpec[], plan: Plan): DhcpC
   let clients = [...running];
   for (const op of plan.ops) {
     if (op.kind === 'dhcp-stop' || op.kind === 'dhcp-start') clients = clients.filter((c) => c.dev !== op.dev || c.family !== op.family);
-    if (op.kind === 'dhcp-start') clients.push({ dev: op.dev, family: op.family, table: op.table, defaultRoute: op.defaultRoute, sourceRouting: op.sourceRouting });
+    if (op.kind === 'dhcp-start')
+      clients.push({ dev: op.dev, family: op.family, table: op.table, defaultRoute: op.defaultRoute, sourceRouting: op.sourceRouting });
   }
   return clients;
 }
@@ -80,7 +87,13 @@ export function afterChange(step: HostStep, request: SetupRequest): HostStep {
 
 /** The scope a rollback restores (network-service.ts scopeOf): what the desired state and the plan touch. */
 export function rollbackScope(desired: DesiredState, plan: Plan): { links: string[]; tables: number[] } {
-  const links = new Set([...desired.links.map((l) => l.name), ...desired.absentLinks, ...desired.addressOwners, ...desired.routeOwners, ...desired.dhcpOwners]);
+  const links = new Set([
+    ...desired.links.map((l) => l.name),
+    ...desired.absentLinks,
+    ...desired.addressOwners,
+    ...desired.routeOwners,
+    ...desired.dhcpOwners,
+  ]);
   const tables = new Set(desired.ruleTables);
   for (const op of plan.ops) {
     if ('name' in op) links.add(op.name);
@@ -94,7 +107,12 @@ export function rollbackScope(desired: DesiredState, plan: Plan): { links: strin
 export function rollbackInputs(step: HostStep, request: SetupRequest): PlanInputs {
   const change = changeInputs(step, request);
   const { plan, kernel, dhcp } = applyInputs(change);
-  const desired = desiredStateFromSnapshot(step.kernel, [...step.dhcp, ...(step.foreignDhcp ?? [])], rollbackScope(change.desired, plan), kernel);
+  const desired = desiredStateFromSnapshot(
+    step.kernel,
+    [...step.dhcp, ...(step.foreignDhcp ?? [])],
+    rollbackScope(change.desired, plan),
+    kernel,
+  );
   return { current: kernel, runningDhcp: dhcp, desired };
 }
 

@@ -87,5 +87,7 @@ export function useStoreDialects(): StoreDialectFixture[] {
     },
     postgresStatement,
   );
-  return skipBecause(postgresOff ? 'HOSTPROV_TEST_POSTGRES=off' : null, 'the PostgreSQL half of the store suite') ? [sqlite] : [sqlite, postgres];
+  return skipBecause(postgresOff ? 'HOSTPROV_TEST_POSTGRES=off' : null, 'the PostgreSQL half of the store suite')
+    ? [sqlite]
+    : [sqlite, postgres];
 }

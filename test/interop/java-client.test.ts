@@ -160,7 +160,10 @@ describe.skipIf(skipBecause(missingTool(), 'Java client interop tests'))('oVirt 
     beforeAll(async () => {
       pkiDir = await mkdtemp(join(tmpdir(), 'hostprov-java-pki-'));
       // The agent's certificate names the host's management address, which the Java client connects to.
-      const pki = await ensurePki(pkiDir, { servers: [{ name: 'agent', ips: [MGMT_SUBNET.host], dnsNames: ['localhost'] }], clients: [{ name: 'engine' }] });
+      const pki = await ensurePki(pkiDir, {
+        servers: [{ name: 'agent', ips: [MGMT_SUBNET.host], dnsNames: ['localhost'] }],
+        clients: [{ name: 'engine' }],
+      });
       engine = pki.client('engine');
       h = await createAgentProcessHost({ tls: { agent: pki.server('agent'), client: engine, serverName: 'localhost' } });
       await h.start();
@@ -225,24 +228,38 @@ describe.skipIf(skipBecause(missingTool(), 'Java client interop tests'))('oVirt 
       });
     });
 
-    it('a change that moves the address off the Java client\'s path is not confirmed: code 10, the kernel exactly as before, the same session answers again', async () => {
+    it("a change that moves the address off the Java client's path is not confirmed: code 10, the kernel exactly as before, the same session answers again", async () => {
       const before = comparable(await h.kernel());
       const safeBefore = safeNetworks();
       const journalBefore = h.journal().length;
 
-      const lines = await runProbe(classpath, 'HostNetworkProbe', ['cut', ...connectArgs, '4', ELSEWHERE.address, ELSEWHERE.gateway], { inNamespace: h.manager.name });
+      const lines = await runProbe(classpath, 'HostNetworkProbe', ['cut', ...connectArgs, '4', ELSEWHERE.address, ELSEWHERE.gateway], {
+        inNamespace: h.manager.name,
+      });
 
       const setup = stepOf(lines, 'setupNetworks');
-      expect((setup.params?.networks as Record<string, unknown>)[MANAGEMENT_NETWORK]).toMatchObject({ nic: 'eth0', ipaddr: ELSEWHERE.address, gateway: ELSEWHERE.gateway });
+      expect((setup.params?.networks as Record<string, unknown>)[MANAGEMENT_NETWORK]).toMatchObject({
+        nic: 'eth0',
+        ipaddr: ELSEWHERE.address,
+        gateway: ELSEWHERE.gateway,
+      });
       expect(setup.error?.code).toBe(VdsmCode.LOST_CONNECTION);
       // The Java side kept polling while the host waited; none of its polls got through the cut path, or the
       // host would have kept the change.
       expect(setup.polls).toBeGreaterThanOrEqual(1);
       // Once the rollback gave the address back, the session that carried the change answered again.
-      expect(stepOf(lines, 'capabilitiesAfter').networks?.[MANAGEMENT_NETWORK]).toMatchObject({ addr: MGMT_SUBNET.host, southbound: 'eth0' });
+      expect(stepOf(lines, 'capabilitiesAfter').networks?.[MANAGEMENT_NETWORK]).toMatchObject({
+        addr: MGMT_SUBNET.host,
+        southbound: 'eth0',
+      });
 
       expect(comparable(await h.kernel())).toEqual(before);
-      expect(h.journal().slice(journalBefore).map((e) => [e.kind, e.requestId, e.outcome, e.detail])).toEqual([
+      expect(
+        h
+          .journal()
+          .slice(journalBefore)
+          .map((e) => [e.kind, e.requestId, e.outcome, e.detail]),
+      ).toEqual([
         ['apply', setup.id, 'ok', undefined],
         ['rollback', setup.id, 'ok', 'connectivity check failed'],
       ]);

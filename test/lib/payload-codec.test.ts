@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadDecryptionError, UnknownPayloadKeyError } from '../../lib/temporal/payload-codec';
+import {
+  AesGcmPayloadCodec,
+  ENCRYPTED_ENCODING,
+  KEY_ID_METADATA,
+  PayloadDecryptionError,
+  UnknownPayloadKeyError,
+} from '../../lib/temporal/payload-codec';
 import { createPayloadKey, loadPayloadKeys, payloadKeysDir, PayloadKeysError, setPrimaryPayloadKey } from '../../lib/temporal/payload-keys';
 
 const SECRET = { host: { address: '192.0.2.77' }, powerManagement: { username: 'bmc-operator-x' }, network: 'ovirtmgmt' };
@@ -30,7 +36,8 @@ describe('payload codec', () => {
     expect(text(sealed?.metadata?.[KEY_ID_METADATA])).toBe('key-a');
     expect(Object.keys(sealed?.metadata ?? {}).sort()).toEqual(['encoding', KEY_ID_METADATA]);
     // Nothing of the value nor of its original encoding (json/plain) is left readable.
-    for (const needle of ['192.0.2.77', 'bmc-operator-x', 'ovirtmgmt', 'json/plain']) expect(Buffer.from(sealed!.data!).includes(needle)).toBe(false);
+    for (const needle of ['192.0.2.77', 'bmc-operator-x', 'ovirtmgmt', 'json/plain'])
+      expect(Buffer.from(sealed!.data!).includes(needle)).toBe(false);
     const [opened] = await codec.decode([sealed!]);
     expect(defaultPayloadConverter.fromPayload(opened!)).toEqual(SECRET);
     expect(text(opened?.metadata?.encoding)).toBe('json/plain');
@@ -82,7 +89,9 @@ describe('payload codec', () => {
     expect(defaultPayloadConverter.fromPayload((await withCopy.decode([sealed!]))[0]!)).toEqual(SECRET);
     const relabelled: Payload = { ...sealed!, metadata: { ...sealed!.metadata, [KEY_ID_METADATA]: Buffer.from('key-a-copy') } };
     await expect(withCopy.decode([relabelled])).rejects.toThrow(/does not authenticate under key "key-a-copy"/);
-    await expect(mine.decode([{ metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING) }, data: new Uint8Array(40) }])).rejects.toThrow(/without encryption-key-id/);
+    await expect(mine.decode([{ metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING) }, data: new Uint8Array(40) }])).rejects.toThrow(
+      /without encryption-key-id/,
+    );
   });
 });
 
@@ -113,7 +122,9 @@ describe('payload key files', () => {
     createPayloadKey(dir, { id: 'good' });
 
     writeFileSync(join(keys, 'short.key'), `${Buffer.alloc(16).toString('base64')}\n`, { mode: 0o600 });
-    expect(() => loadPayloadKeys(dir)).toThrow(new PayloadKeysError(`${join(keys, 'short.key')}: expected 32 random bytes in base64 (one line of 44 characters)`));
+    expect(() => loadPayloadKeys(dir)).toThrow(
+      new PayloadKeysError(`${join(keys, 'short.key')}: expected 32 random bytes in base64 (one line of 44 characters)`),
+    );
     rmSync(join(keys, 'short.key'));
 
     writeFileSync(join(keys, 'open.key'), `${Buffer.alloc(32, 7).toString('base64')}\n`);

@@ -41,9 +41,13 @@ describe('ensurePki', () => {
 
   it('reuses existing files on a second call', async () => {
     const first = await ensurePki(dir, spec);
-    const before = await Promise.all([first.caFile, first.server('agent').certFile, first.client('engine').keyFile].map((p) => readFile(p, 'utf8')));
+    const before = await Promise.all(
+      [first.caFile, first.server('agent').certFile, first.client('engine').keyFile].map((p) => readFile(p, 'utf8')),
+    );
     const second = await ensurePki(dir, spec);
-    const after = await Promise.all([second.caFile, second.server('agent').certFile, second.client('engine').keyFile].map((p) => readFile(p, 'utf8')));
+    const after = await Promise.all(
+      [second.caFile, second.server('agent').certFile, second.client('engine').keyFile].map((p) => readFile(p, 'utf8')),
+    );
     expect(after).toEqual(before);
   });
 

@@ -17,7 +17,13 @@ import { ensurePki, type Pki } from '../../lib/pki';
 import { freePorts } from '../../lib/ports';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { run } from '../../lib/process';
-import { connectClient, nativeConnectionOptions, parseTemporalAddress, resolveTemporalConfig, TemporalConfigError } from '../../lib/temporal/connection';
+import {
+  connectClient,
+  nativeConnectionOptions,
+  parseTemporalAddress,
+  resolveTemporalConfig,
+  TemporalConfigError,
+} from '../../lib/temporal/connection';
 import { startDevServer, type RunningDevServer } from '../../lib/temporal/dev-server';
 import { startWorker } from '../../worker/main';
 import { installTemporalRuntime } from '../../worker/runtime';
@@ -27,7 +33,9 @@ import { temporalTarget, unavailableReason } from '../helpers/temporal';
 const BIN = join(PROJECT_ROOT, 'bin', 'hostprov');
 /** An environment without the developer's own Temporal settings (no TEMPORAL_*, a HOME with no config). */
 const cleanEnv = (home: string, extra: Record<string, string> = {}): Record<string, string> => ({
-  ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !e[0].startsWith('TEMPORAL_'))),
+  ...Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !e[0].startsWith('TEMPORAL_')),
+  ),
   HOME: home,
   XDG_CONFIG_HOME: join(home, '.config'),
   ...extra,
@@ -49,8 +57,15 @@ let foreign: Pki;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hostprov-connection-'));
   // The server certificate names only a DNS name, so connecting by IP needs --tls-server-name.
-  pki = await ensurePki(join(dir, 'pki'), { servers: [{ name: 'temporal', dnsNames: ['temporal.hostprov.test'] }], clients: [{ name: 'worker' }] });
-  foreign = await ensurePki(join(dir, 'foreign'), { caName: 'some other CA', servers: [{ name: 'temporal', dnsNames: ['temporal.hostprov.test'] }], clients: [{ name: 'intruder' }] });
+  pki = await ensurePki(join(dir, 'pki'), {
+    servers: [{ name: 'temporal', dnsNames: ['temporal.hostprov.test'] }],
+    clients: [{ name: 'worker' }],
+  });
+  foreign = await ensurePki(join(dir, 'foreign'), {
+    caName: 'some other CA',
+    servers: [{ name: 'temporal', dnsNames: ['temporal.hostprov.test'] }],
+    clients: [{ name: 'intruder' }],
+  });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -102,7 +117,12 @@ describe('connection settings from flags, environment and envconfig profiles', (
 
   it('reads a profile of the TOML file, TLS material, API key and gRPC headers included', () => {
     const config = resolveTemporalConfig({ configFile, profile: 'prod' }, { env: cleanEnv(dir) });
-    expect(config).toMatchObject({ address: 'temporal.prod.example:7233', namespace: 'hostprov-prod', apiKey: 'prod-api-key', metadata: { 'x-hostprov-test': 'yes' } });
+    expect(config).toMatchObject({
+      address: 'temporal.prod.example:7233',
+      namespace: 'hostprov-prod',
+      apiKey: 'prod-api-key',
+      metadata: { 'x-hostprov-test': 'yes' },
+    });
     expect(config.tls?.serverNameOverride).toBe('temporal.hostprov.test');
     expect(config.tls?.clientCertPair?.crt).toEqual(readFileSync(pki.client('worker').certFile));
     expect(config.tls?.serverRootCACertificate).toEqual(readFileSync(pki.caFile));
@@ -110,14 +130,23 @@ describe('connection settings from flags, environment and envconfig profiles', (
   });
 
   it('lets environment variables override the profile, and flags override both', () => {
-    const env = cleanEnv(dir, { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'prod', TEMPORAL_NAMESPACE: 'from-env', TEMPORAL_ADDRESS: '[fd00::7]:7233' });
+    const env = cleanEnv(dir, {
+      TEMPORAL_CONFIG_FILE: configFile,
+      TEMPORAL_PROFILE: 'prod',
+      TEMPORAL_NAMESPACE: 'from-env',
+      TEMPORAL_ADDRESS: '[fd00::7]:7233',
+    });
     const fromEnv = resolveTemporalConfig({}, { env });
     expect(fromEnv).toMatchObject({ address: '[fd00::7]:7233', namespace: 'from-env', apiKey: 'prod-api-key' });
     expect(fromEnv.origin).toMatchObject({ address: 'TEMPORAL_ADDRESS', namespace: 'TEMPORAL_NAMESPACE' });
     const fromFlags = resolveTemporalConfig({ address: 'flag-host:7000', namespace: 'from-flag', tls: false }, { env });
     expect(fromFlags).toMatchObject({ address: 'flag-host:7000', namespace: 'from-flag', tls: null });
     // The default profile when none is named; plaintext and the default namespace when nothing says otherwise.
-    expect(resolveTemporalConfig({}, { env: cleanEnv(dir, { TEMPORAL_CONFIG_FILE: configFile }) })).toMatchObject({ address: '127.0.0.1:7999', namespace: 'default', tls: null });
+    expect(resolveTemporalConfig({}, { env: cleanEnv(dir, { TEMPORAL_CONFIG_FILE: configFile }) })).toMatchObject({
+      address: '127.0.0.1:7999',
+      namespace: 'default',
+      tls: null,
+    });
     expect(resolveTemporalConfig({}, { env: cleanEnv(dir) })).toMatchObject({ address: '127.0.0.1:7233', namespace: 'default', tls: null });
     // An API key alone turns TLS on (with the system roots), as in the SDK and the temporal CLI.
     expect(resolveTemporalConfig({}, { env: cleanEnv(dir, { TEMPORAL_API_KEY: 'k3y' }) }).tls).toEqual({});
@@ -126,27 +155,54 @@ describe('connection settings from flags, environment and envconfig profiles', (
   it('refuses bad values before connecting, naming the flag, variable or profile key', () => {
     const env = cleanEnv(dir);
     const worker = pki.client('worker');
-    expect(errorOf(() => resolveTemporalConfig({ tlsCert: join(dir, 'missing.pem'), tlsKey: worker.keyFile }, { env }))).toBe(`--tls-cert ${join(dir, 'missing.pem')}: file does not exist`);
-    expect(errorOf(() => resolveTemporalConfig({ tlsCert: worker.certFile }, { env }))).toMatch(/^--tls-cert needs the client certificate's private key too \(--tls-key/);
-    expect(errorOf(() => resolveTemporalConfig({ tlsKey: worker.keyFile }, { env }))).toMatch(/^--tls-key needs the client certificate too/);
-    expect(errorOf(() => resolveTemporalConfig({ tlsCert: worker.certFile, tlsKey: foreign.client('intruder').keyFile }, { env }))).toMatch(/the key does not belong to the certificate/);
-    expect(errorOf(() => resolveTemporalConfig({ tlsCert: configFile, tlsKey: worker.keyFile }, { env }))).toBe('--tls-cert: not a PEM certificate');
+    expect(errorOf(() => resolveTemporalConfig({ tlsCert: join(dir, 'missing.pem'), tlsKey: worker.keyFile }, { env }))).toBe(
+      `--tls-cert ${join(dir, 'missing.pem')}: file does not exist`,
+    );
+    expect(errorOf(() => resolveTemporalConfig({ tlsCert: worker.certFile }, { env }))).toMatch(
+      /^--tls-cert needs the client certificate's private key too \(--tls-key/,
+    );
+    expect(errorOf(() => resolveTemporalConfig({ tlsKey: worker.keyFile }, { env }))).toMatch(
+      /^--tls-key needs the client certificate too/,
+    );
+    expect(errorOf(() => resolveTemporalConfig({ tlsCert: worker.certFile, tlsKey: foreign.client('intruder').keyFile }, { env }))).toMatch(
+      /the key does not belong to the certificate/,
+    );
+    expect(errorOf(() => resolveTemporalConfig({ tlsCert: configFile, tlsKey: worker.keyFile }, { env }))).toBe(
+      '--tls-cert: not a PEM certificate',
+    );
     expect(errorOf(() => resolveTemporalConfig({ tlsCa: worker.keyFile }, { env }))).toMatch(/^--tls-ca .*: not a PEM certificate/);
     expect(errorOf(() => resolveTemporalConfig({ tls: false, tlsCa: pki.caFile }, { env }))).toMatch(/--no-tls turns TLS off/);
-    expect(errorOf(() => resolveTemporalConfig({ apiKey: 'has space' }, { env }))).toMatch(/^--api-key: an API key is printable ASCII without spaces/);
+    expect(errorOf(() => resolveTemporalConfig({ apiKey: 'has space' }, { env }))).toMatch(
+      /^--api-key: an API key is printable ASCII without spaces/,
+    );
     expect(errorOf(() => resolveTemporalConfig({ namespace: 'bad ns' }, { env }))).toMatch(/^--namespace "bad ns"/);
     expect(errorOf(() => resolveTemporalConfig({ tlsServerName: 'not a name' }, { env }))).toMatch(/^--tls-server-name "not a name"/);
-    expect(errorOf(() => resolveTemporalConfig({ configFile, profile: 'nope' }, { env }))).toBe(`--profile nope: no such profile in ${configFile} (profiles: default, prod)`);
-    expect(errorOf(() => resolveTemporalConfig({}, { env: cleanEnv(dir, { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'nope' }) }))).toMatch(/^TEMPORAL_PROFILE nope: no such profile/);
-    expect(errorOf(() => resolveTemporalConfig({ configFile: join(dir, 'none.toml') }, { env }))).toBe(`--config-file ${join(dir, 'none.toml')}: file does not exist`);
-    expect(errorOf(() => resolveTemporalConfig({}, { env: cleanEnv(dir, { TEMPORAL_ADDRESS: '::1:7233' }) }))).toMatch(/^TEMPORAL_ADDRESS "::1:7233": an IPv6 address goes in brackets/);
+    expect(errorOf(() => resolveTemporalConfig({ configFile, profile: 'nope' }, { env }))).toBe(
+      `--profile nope: no such profile in ${configFile} (profiles: default, prod)`,
+    );
+    expect(
+      errorOf(() => resolveTemporalConfig({}, { env: cleanEnv(dir, { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'nope' }) })),
+    ).toMatch(/^TEMPORAL_PROFILE nope: no such profile/);
+    expect(errorOf(() => resolveTemporalConfig({ configFile: join(dir, 'none.toml') }, { env }))).toBe(
+      `--config-file ${join(dir, 'none.toml')}: file does not exist`,
+    );
+    expect(errorOf(() => resolveTemporalConfig({}, { env: cleanEnv(dir, { TEMPORAL_ADDRESS: '::1:7233' }) }))).toMatch(
+      /^TEMPORAL_ADDRESS "::1:7233": an IPv6 address goes in brackets/,
+    );
     const broken = join(dir, 'broken.toml');
     writeFileSync(broken, '[profile.default\naddress = 1\n');
     expect(errorOf(() => resolveTemporalConfig({ configFile: broken }, { env }))).toMatch(new RegExp(`^${broken}: `));
     const badProfile = join(dir, 'bad-profile.toml');
-    writeFileSync(badProfile, '[profile.default]\naddress = "::1:7233"\n[profile.default.tls]\nclient_cert_path = "/nonexistent/cert.pem"\nclient_key_path = "/nonexistent/key.pem"\n');
-    expect(errorOf(() => resolveTemporalConfig({ configFile: badProfile }, { env }))).toBe(`address of profile "default" in ${badProfile} "::1:7233": an IPv6 address goes in brackets, e.g. [::1]:7233`);
-    expect(errorOf(() => resolveTemporalConfig({ configFile: badProfile, address: '127.0.0.1:7233' }, { env }))).toBe(`tls.client_cert_path / tls.client_cert_data of profile "default" in ${badProfile} /nonexistent/cert.pem: file does not exist`);
+    writeFileSync(
+      badProfile,
+      '[profile.default]\naddress = "::1:7233"\n[profile.default.tls]\nclient_cert_path = "/nonexistent/cert.pem"\nclient_key_path = "/nonexistent/key.pem"\n',
+    );
+    expect(errorOf(() => resolveTemporalConfig({ configFile: badProfile }, { env }))).toBe(
+      `address of profile "default" in ${badProfile} "::1:7233": an IPv6 address goes in brackets, e.g. [::1]:7233`,
+    );
+    expect(errorOf(() => resolveTemporalConfig({ configFile: badProfile, address: '127.0.0.1:7233' }, { env }))).toBe(
+      `tls.client_cert_path / tls.client_cert_data of profile "default" in ${badProfile} /nonexistent/cert.pem: file does not exist`,
+    );
   });
 
   it('the CLI answers a bad value with exit code 2 and a message naming the flag, and starts nothing', async () => {
@@ -154,10 +210,17 @@ describe('connection settings from flags, environment and envconfig profiles', (
     const address = await run([BIN, 'status', '--address', '::1:7233'], { env, allowFailure: true });
     expect(address.code).toBe(2);
     expect(address.stderr).toContain('hostprov: --address "::1:7233": an IPv6 address goes in brackets, e.g. [::1]:7233');
-    const worker = await run([BIN, 'worker', '--tls-cert', pki.client('worker').certFile, '--data-dir', join(dir, 'never'), '--secrets-dir', dir], { env, allowFailure: true });
+    const worker = await run(
+      [BIN, 'worker', '--tls-cert', pki.client('worker').certFile, '--data-dir', join(dir, 'never'), '--secrets-dir', dir],
+      { env, allowFailure: true },
+    );
     expect(worker.code).toBe(2);
     expect(worker.stderr).toContain("hostprov: --tls-cert needs the client certificate's private key too (--tls-key");
-    const profile = await run([BIN, 'install-host', '--input', '-', '--config-file', configFile, '--profile', 'staging'], { env, allowFailure: true, input: '{}' });
+    const profile = await run([BIN, 'install-host', '--input', '-', '--config-file', configFile, '--profile', 'staging'], {
+      env,
+      allowFailure: true,
+      input: '{}',
+    });
     expect(profile.code).toBe(2);
     expect(profile.stderr).toContain(`hostprov: --profile staging: no such profile in ${configFile} (profiles: default, prod)`);
   });
@@ -168,7 +231,14 @@ async function startTlsTerminator(upstream: { host: string; port: number }, serv
   const peers: string[] = [];
   const sockets = new Set<Socket>();
   const proxy = createTlsServer(
-    { cert: readFileSync(server.certFile), key: readFileSync(server.keyFile), ca: readFileSync(server.caFile), requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2'] },
+    {
+      cert: readFileSync(server.certFile),
+      key: readFileSync(server.keyFile),
+      ca: readFileSync(server.caFile),
+      requestCert: true,
+      rejectUnauthorized: true,
+      ALPNProtocols: ['h2'],
+    },
     (socket: TLSSocket) => {
       peers.push(String(socket.getPeerCertificate().subject?.CN));
       const plain = netConnect(upstream.port, upstream.host);
@@ -208,7 +278,13 @@ describe.skipIf(skipBecause(reason, 'Temporal connections over TLS and IPv6'))('
     await proxy?.close();
   });
 
-  const tlsFlags = () => ({ address: proxy.address, tlsCert: pki.client('worker').certFile, tlsKey: pki.client('worker').keyFile, tlsCa: pki.caFile, tlsServerName: 'temporal.hostprov.test' });
+  const tlsFlags = () => ({
+    address: proxy.address,
+    tlsCert: pki.client('worker').certFile,
+    tlsKey: pki.client('worker').keyFile,
+    tlsCa: pki.caFile,
+    tlsServerName: 'temporal.hostprov.test',
+  });
 
   it('mutual TLS: the client, the worker connection and a whole worker reach the server through a proxy that checks the client certificate', async () => {
     const target = temporalTarget();
@@ -323,7 +399,10 @@ describe.skipIf(skipBecause(reason, 'Temporal connections over TLS and IPv6'))('
       } finally {
         await native.close();
       }
-      const status = await run([BIN, 'status', '--address', server!.address], { env: cleanEnv(dir, { HOSTPROV_LOG_LEVEL: 'warn' }), allowFailure: true });
+      const status = await run([BIN, 'status', '--address', server!.address], {
+        env: cleanEnv(dir, { HOSTPROV_LOG_LEVEL: 'warn' }),
+        allowFailure: true,
+      });
       expect(status.code, status.stderr).toBe(0);
       expect(status.stdout).toContain('(no installs)');
     });

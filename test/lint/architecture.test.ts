@@ -13,7 +13,12 @@ import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ARCHITECTURE_RULES = new Set(['import-x/no-cycle', 'hostprov/no-type-import-cycle', 'import-x/no-restricted-paths', 'no-restricted-imports']);
+const ARCHITECTURE_RULES = new Set([
+  'import-x/no-cycle',
+  'hostprov/no-type-import-cycle',
+  'import-x/no-restricted-paths',
+  'no-restricted-imports',
+]);
 
 const eslint = new ESLint({
   cwd: ROOT,
@@ -43,8 +48,24 @@ describe('the architecture lint', () => {
     const problems = results.flatMap((r) => r.messages.map((m) => `${r.filePath}:${m.line} ${m.ruleId}: ${m.message}`));
     expect(problems).toEqual([]);
     // It really looked: every layer's files were linted.
-    for (const folder of ['model', 'lib', 'vdsm', 'store', 'agent', 'activities', 'workflows', 'workflow-client', 'worker', 'testbed', 'bench', 'cli']) {
-      expect(results.some((r) => r.filePath.startsWith(join(ROOT, folder, '/'))), folder).toBe(true);
+    for (const folder of [
+      'model',
+      'lib',
+      'vdsm',
+      'store',
+      'agent',
+      'activities',
+      'workflows',
+      'workflow-client',
+      'worker',
+      'testbed',
+      'bench',
+      'cli',
+    ]) {
+      expect(
+        results.some((r) => r.filePath.startsWith(join(ROOT, folder, '/'))),
+        folder,
+      ).toBe(true);
     }
   }, 180_000);
 
@@ -58,7 +79,8 @@ describe('the architecture lint', () => {
 
   it('fails on a cycle that a type import closes (an interface file re-exporting its implementation)', async () => {
     const messages = await lintProbe({
-      'agent/backend/arch-probe-impl-%.ts': "import type { Probe } from './arch-probe-iface-%';\nexport const impl: Probe = { ok: true };\n",
+      'agent/backend/arch-probe-impl-%.ts':
+        "import type { Probe } from './arch-probe-iface-%';\nexport const impl: Probe = { ok: true };\n",
       'agent/backend/arch-probe-iface-%.ts': "export interface Probe { ok: boolean }\nexport { impl } from './arch-probe-impl-%';\n",
     });
     expect(messages.map((m) => m.ruleId)).toEqual(['hostprov/no-type-import-cycle']);
@@ -84,22 +106,43 @@ describe('the architecture lint', () => {
     ['lib', '../test/helpers/skip'],
   ];
   it.each(forbidden)('fails on %s/ importing %s', async (folder, target) => {
-    const messages = await lintProbe({ [`${folder}/arch-probe-%.ts`]: `import * as upward from '${target}';\nexport const probe = upward;\n` });
+    const messages = await lintProbe({
+      [`${folder}/arch-probe-%.ts`]: `import * as upward from '${target}';\nexport const probe = upward;\n`,
+    });
     // In model/ and workflows/ the determinism sandbox may object too; the layer rule must.
     expect(messages.map((m) => m.ruleId)).toContain('import-x/no-restricted-paths');
   });
 
   it('keeps workflows and the workflow client to type-only imports of what they may only name', async () => {
-    const valueFromActivities = await lintProbe({ 'workflows/arch-probe-%.ts': "import * as activityTypes from '../activities/types';\nexport const probe = activityTypes;\n" });
+    const valueFromActivities = await lintProbe({
+      'workflows/arch-probe-%.ts': "import * as activityTypes from '../activities/types';\nexport const probe = activityTypes;\n",
+    });
     expect(valueFromActivities.map((m) => m.ruleId)).toEqual(['no-restricted-imports']);
-    const valueFromWorkflow = await lintProbe({ 'workflow-client/arch-probe-%.ts': "import { installHost } from '../workflows/install-host';\nexport const probe = installHost;\n" });
+    const valueFromWorkflow = await lintProbe({
+      'workflow-client/arch-probe-%.ts': "import { installHost } from '../workflows/install-host';\nexport const probe = installHost;\n",
+    });
     expect(valueFromWorkflow.map((m) => m.ruleId)).toEqual(['no-restricted-imports']);
   });
 
   it('lets through what the layering allows (so the failures above are the rules, not the probes)', async () => {
-    expect(await lintProbe({ 'workflows/arch-probe-%.ts': "import type { InstallHostActivities } from '../activities/types';\nexport type Probe = InstallHostActivities;\n" })).toEqual([]);
-    expect(await lintProbe({ 'activities/arch-probe-%.ts': "import { AgentRpcError } from '../vdsm/client/errors';\nexport const probe = AgentRpcError;\n" })).toEqual([]);
-    expect(await lintProbe({ 'testbed/arch-probe-%.ts': "import { readJournal } from '../agent/network/journal';\nexport const probe = readJournal;\n" })).toEqual([]);
-    expect(await lintProbe({ 'model/vdsm/arch-probe-%.ts': "import { VdsmCode } from './error-codes';\nexport const probe = VdsmCode;\n" })).toEqual([]);
+    expect(
+      await lintProbe({
+        'workflows/arch-probe-%.ts':
+          "import type { InstallHostActivities } from '../activities/types';\nexport type Probe = InstallHostActivities;\n",
+      }),
+    ).toEqual([]);
+    expect(
+      await lintProbe({
+        'activities/arch-probe-%.ts': "import { AgentRpcError } from '../vdsm/client/errors';\nexport const probe = AgentRpcError;\n",
+      }),
+    ).toEqual([]);
+    expect(
+      await lintProbe({
+        'testbed/arch-probe-%.ts': "import { readJournal } from '../agent/network/journal';\nexport const probe = readJournal;\n",
+      }),
+    ).toEqual([]);
+    expect(
+      await lintProbe({ 'model/vdsm/arch-probe-%.ts': "import { VdsmCode } from './error-codes';\nexport const probe = VdsmCode;\n" }),
+    ).toEqual([]);
   });
 });

@@ -7,9 +7,15 @@ import { VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 import type { SetupNetworksParams } from '../../model/vdsm/setup-networks';
 import { installedHost } from '../helpers/host-state';
 
-function check(params: Partial<SetupNetworksParams>, opts: { running?: RunningConfig; current?: KernelState; unsupported?: Record<string, string> } = {}) {
+function check(
+  params: Partial<SetupNetworksParams>,
+  opts: { running?: RunningConfig; current?: KernelState; unsupported?: Record<string, string> } = {},
+) {
   const running = opts.running ?? EMPTY_CONFIG;
-  const request = canonicalizeRequest({ networks: {}, bondings: {}, options: {}, ...params }, { currentNameservers: ['198.18.1.1'], running });
+  const request = canonicalizeRequest(
+    { networks: {}, bondings: {}, options: {}, ...params },
+    { currentNameservers: ['198.18.1.1'], running },
+  );
   const next = mergeRunningConfig(running, request);
   validateRequest(request, { running, next, current: opts.current ?? installedHost(), unsupportedLinkTypes: opts.unsupported ?? {} });
   return { request, next };
@@ -26,26 +32,53 @@ function codeOf(fn: () => unknown): number | undefined {
 }
 
 describe('canonicalize', () => {
-  it('makes VDSM defaults explicit and normalises the engine\'s string forms', () => {
-    const { request } = check({ networks: { ovirtmgmt: { nic: 'eth0', vlan: '0', bridged: 'false', STP: 'no', ipaddr: '198.18.1.10', netmask: '255.255.255.0', gateway: '198.18.1.1', defaultRoute: 'true' } } });
+  it("makes VDSM defaults explicit and normalises the engine's string forms", () => {
+    const { request } = check({
+      networks: {
+        ovirtmgmt: {
+          nic: 'eth0',
+          vlan: '0',
+          bridged: 'false',
+          STP: 'no',
+          ipaddr: '198.18.1.10',
+          netmask: '255.255.255.0',
+          gateway: '198.18.1.1',
+          defaultRoute: 'true',
+        },
+      },
+    });
     expect(request.networks.ovirtmgmt).toEqual({
-      nic: 'eth0', vlan: 0, mtu: 1500, bridged: false, stp: false, bootproto: 'none', ipaddr: '198.18.1.10', prefix: 24, gateway: '198.18.1.1',
-      dhcpv6: false, ipv6autoconf: false, defaultRoute: true, nameservers: ['198.18.1.1'],
+      nic: 'eth0',
+      vlan: 0,
+      mtu: 1500,
+      bridged: false,
+      stp: false,
+      bootproto: 'none',
+      ipaddr: '198.18.1.10',
+      prefix: 24,
+      gateway: '198.18.1.1',
+      dhcpv6: false,
+      ipv6autoconf: false,
+      defaultRoute: true,
+      nameservers: ['198.18.1.1'],
     });
     expect(request.options).toEqual({ connectivityCheck: true, connectivityTimeoutSeconds: 4, commitOnSuccess: false });
   });
 
   it('turns blockingdhcp into the leases to wait for: per DHCP family, on the device holding the addresses', () => {
-    const request = canonicalizeRequest({
-      bondings: {},
-      options: {},
-      networks: {
-        bridged: { nic: 'eth0', bootproto: 'dhcp', dhcpv6: 'true', blockingdhcp: 'true' },
-        tagged: { nic: 'eth1', vlan: '30', bridged: false, bootproto: 'dhcp', blockingdhcp: true },
-        static: { nic: 'eth2', bridged: false, ipaddr: '198.18.3.10', prefix: '24', blockingdhcp: true },
-        notBlocking: { nic: 'eth3', bootproto: 'dhcp', blockingdhcp: 'false' },
+    const request = canonicalizeRequest(
+      {
+        bondings: {},
+        options: {},
+        networks: {
+          bridged: { nic: 'eth0', bootproto: 'dhcp', dhcpv6: 'true', blockingdhcp: 'true' },
+          tagged: { nic: 'eth1', vlan: '30', bridged: false, bootproto: 'dhcp', blockingdhcp: true },
+          static: { nic: 'eth2', bridged: false, ipaddr: '198.18.3.10', prefix: '24', blockingdhcp: true },
+          notBlocking: { nic: 'eth3', bootproto: 'dhcp', blockingdhcp: 'false' },
+        },
       },
-    }, { currentNameservers: [], running: EMPTY_CONFIG });
+      { currentNameservers: [], running: EMPTY_CONFIG },
+    );
     expect(request.blockingDhcp).toEqual([
       { network: 'bridged', dev: 'bridged', family: 4 },
       { network: 'bridged', dev: 'bridged', family: 6 },
@@ -68,7 +101,9 @@ describe('canonicalize', () => {
   });
 
   it('hands the default route over: the current owner joins the request without it', () => {
-    const running = check({ networks: { ovirtmgmt: { nic: 'eth0', ipaddr: '198.18.1.10', prefix: 24, gateway: '198.18.1.1', defaultRoute: true } } }).next;
+    const running = check({
+      networks: { ovirtmgmt: { nic: 'eth0', ipaddr: '198.18.1.10', prefix: 24, gateway: '198.18.1.1', defaultRoute: true } },
+    }).next;
     const { request } = check({ networks: { other: { nic: 'eth1', bridged: false, bootproto: 'dhcp', defaultRoute: true } } }, { running });
     expect(request.networks.ovirtmgmt).toMatchObject({ defaultRoute: false, nameservers: [] });
   });
@@ -80,11 +115,19 @@ describe('validate: VDSM error codes', () => {
     ['bridgeless without a device', { networks: { n: { bridged: false } } }, VdsmCode.BAD_PARAMS],
     ['vlan out of range', { networks: { n: { nic: 'eth0', vlan: 4095 } } }, VdsmCode.BAD_VLAN],
     ['vlan not a number', { networks: { n: { nic: 'eth0', vlan: 'ten' } } }, VdsmCode.BAD_VLAN],
-    ['netmask and prefix together', { networks: { n: { nic: 'eth0', ipaddr: '1.2.3.4', netmask: '255.0.0.0', prefix: 8 } } }, VdsmCode.BAD_PARAMS],
+    [
+      'netmask and prefix together',
+      { networks: { n: { nic: 'eth0', ipaddr: '1.2.3.4', netmask: '255.0.0.0', prefix: 8 } } },
+      VdsmCode.BAD_PARAMS,
+    ],
     ['static address with dhcp', { networks: { n: { nic: 'eth0', bootproto: 'dhcp', ipaddr: '1.2.3.4', prefix: 8 } } }, VdsmCode.BAD_ADDR],
     ['gateway without address', { networks: { n: { nic: 'eth0', gateway: '1.2.3.4' } } }, VdsmCode.BAD_ADDR],
     ['bad address', { networks: { n: { nic: 'eth0', ipaddr: '1.2.3', prefix: 8 } } }, VdsmCode.BAD_ADDR],
-    ['two default routes', { networks: { a: { nic: 'eth0', defaultRoute: true }, b: { nic: 'eth1', defaultRoute: true } } }, VdsmCode.BAD_PARAMS],
+    [
+      'two default routes',
+      { networks: { a: { nic: 'eth0', defaultRoute: true }, b: { nic: 'eth1', defaultRoute: true } } },
+      VdsmCode.BAD_PARAMS,
+    ],
     ['nameservers off the default route', { networks: { n: { nic: 'eth0', nameservers: ['1.1.1.1'] } } }, VdsmCode.BAD_PARAMS],
     ['remove with attributes', { networks: { n: { remove: true, mtu: 9000 } } }, VdsmCode.BAD_PARAMS],
     ['remove a missing network', { networks: { n: { remove: 'true' } } }, VdsmCode.BAD_BRIDGE],
@@ -94,7 +137,7 @@ describe('validate: VDSM error codes', () => {
     // What iproute2 would refuse at render time is refused here first (found by test/property/setup-networks.test.ts).
     ['bridge name with #', { networks: { 'eth1#': { nic: 'eth0' } } }, VdsmCode.BAD_BRIDGE],
     ['bridge name starting with -', { networks: { '-net': { nic: 'eth0' } } }, VdsmCode.BAD_BRIDGE],
-    ['bridge name with a non-ASCII letter', { networks: { 'nét': { nic: 'eth0' } } }, VdsmCode.BAD_BRIDGE],
+    ['bridge name with a non-ASCII letter', { networks: { nét: { nic: 'eth0' } } }, VdsmCode.BAD_BRIDGE],
     // Names every object inherits are names like any other (found by test/property/setup-networks.test.ts).
     ['remove a missing network called toString', { networks: { toString: { remove: 'true' } } }, VdsmCode.BAD_BRIDGE],
     ['remove a missing bond called constructor', { bondings: { constructor: { remove: 'true' } } }, VdsmCode.BAD_BONDING],
@@ -104,12 +147,30 @@ describe('validate: VDSM error codes', () => {
     ['unknown bond mode', { bondings: { bond0: { nics: ['eth1'], options: 'mode=9' } } }, VdsmCode.BAD_BONDING],
     ['bad bond name', { bondings: { team0: { nics: ['eth1'] } } }, VdsmCode.BAD_BONDING],
     ['network on an undefined bond', { networks: { n: { bonding: 'bond7' } } }, VdsmCode.BAD_BONDING],
-    ['bond without kernel support', { bondings: { bond0: { nics: ['eth1'] } } }, VdsmCode.BAD_BONDING, { unsupported: { bond: 'Unknown device type' } }],
-    ['vlan without kernel support', { networks: { n: { nic: 'eth0', vlan: 10 } } }, VdsmCode.BAD_VLAN, { unsupported: { vlan: 'Unknown device type' } }],
+    [
+      'bond without kernel support',
+      { bondings: { bond0: { nics: ['eth1'] } } },
+      VdsmCode.BAD_BONDING,
+      { unsupported: { bond: 'Unknown device type' } },
+    ],
+    [
+      'vlan without kernel support',
+      { networks: { n: { nic: 'eth0', vlan: 10 } } },
+      VdsmCode.BAD_VLAN,
+      { unsupported: { vlan: 'Unknown device type' } },
+    ],
     ['unsupported switch', { networks: { n: { nic: 'eth0', switch: 'ovs' } } }, VdsmCode.BAD_PARAMS],
     ['mtu out of range', { networks: { n: { nic: 'eth0', mtu: 10 } } }, VdsmCode.BAD_PARAMS],
-    ['host QoS (not applied by this agent)', { networks: { n: { nic: 'eth0', hostQos: { out: { ls: { m2: 10 } } } } } }, VdsmCode.BAD_PARAMS],
-    ['bridge options (not applied by this agent)', { networks: { n: { nic: 'eth0', custom: { bridge_opts: 'forward_delay=0' } } } }, VdsmCode.BAD_PARAMS],
+    [
+      'host QoS (not applied by this agent)',
+      { networks: { n: { nic: 'eth0', hostQos: { out: { ls: { m2: 10 } } } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
+    [
+      'bridge options (not applied by this agent)',
+      { networks: { n: { nic: 'eth0', custom: { bridge_opts: 'forward_delay=0' } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
     ['IPv6 autoconf (not applied by this agent)', { networks: { n: { nic: 'eth0', ipv6autoconf: 'true' } } }, VdsmCode.BAD_PARAMS],
   ];
   for (const [name, params, code, opts] of cases) {
@@ -122,10 +183,28 @@ describe('validate: VDSM error codes', () => {
   });
 
   it('a missing kernel feature names it in the message', () => {
-    expect(() => check({ networks: { n: { nic: 'eth0', vlan: 10 } } }, { unsupported: { vlan: 'ip link add type vlan: Unknown device type' } })).toThrow(/no 802.1Q VLAN support \(ip link add type vlan: Unknown device type\)/);
+    expect(() =>
+      check({ networks: { n: { nic: 'eth0', vlan: 10 } } }, { unsupported: { vlan: 'ip link add type vlan: Unknown device type' } }),
+    ).toThrow(/no 802.1Q VLAN support \(ip link add type vlan: Unknown device type\)/);
   });
 
   it('accepts a well-formed management network', () => {
-    expect(codeOf(() => check({ networks: { ovirtmgmt: { nic: 'eth0', ipaddr: '198.18.1.10', prefix: '24', gateway: '198.18.1.1', defaultRoute: true, ipv6addr: '2001:db8::10/64', ipv6gateway: '2001:db8::1' } } }))).toBeUndefined();
+    expect(
+      codeOf(() =>
+        check({
+          networks: {
+            ovirtmgmt: {
+              nic: 'eth0',
+              ipaddr: '198.18.1.10',
+              prefix: '24',
+              gateway: '198.18.1.1',
+              defaultRoute: true,
+              ipv6addr: '2001:db8::10/64',
+              ipv6gateway: '2001:db8::1',
+            },
+          },
+        }),
+      ),
+    ).toBeUndefined();
   });
 });

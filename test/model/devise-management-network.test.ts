@@ -8,26 +8,75 @@ import { bondModeAllowsVmNetwork } from '../../model/network/bond-modes';
 import { NetworkCapabilities } from '../../model/vdsm/capabilities';
 import { SetupNetworksParams } from '../../model/vdsm/setup-networks';
 
-const fixture = (name: string) => NetworkCapabilities.parse(JSON.parse(readFileSync(new URL(`../fixtures/capabilities/${name}.json`, import.meta.url), 'utf8')));
+const fixture = (name: string) =>
+  NetworkCapabilities.parse(JSON.parse(readFileSync(new URL(`../fixtures/capabilities/${name}.json`, import.meta.url), 'utf8')));
 const ovirtmgmt = (over: Partial<ManagementNetworkInput> = {}) => ManagementNetworkInput.parse({ ...over });
 
 describe('deviseManagementNetwork over capability fixtures', () => {
   const table = [
     {
-      fixture: 'static-nic', device: 'eth0', network: ovirtmgmt(),
-      expect: { kind: 'configure', networks: { ovirtmgmt: { nic: 'eth0', mtu: 1500, bridged: 'true', STP: 'no', ipaddr: '198.18.1.10', netmask: '255.255.255.0', gateway: '198.18.1.1', dhcpv6: false, ipv6autoconf: false, ipv6addr: '2001:db8:1::10/64', ipv6gateway: '2001:db8:1::1', defaultRoute: true } } },
+      fixture: 'static-nic',
+      device: 'eth0',
+      network: ovirtmgmt(),
+      expect: {
+        kind: 'configure',
+        networks: {
+          ovirtmgmt: {
+            nic: 'eth0',
+            mtu: 1500,
+            bridged: 'true',
+            STP: 'no',
+            ipaddr: '198.18.1.10',
+            netmask: '255.255.255.0',
+            gateway: '198.18.1.1',
+            dhcpv6: false,
+            ipv6autoconf: false,
+            ipv6addr: '2001:db8:1::10/64',
+            ipv6gateway: '2001:db8:1::1',
+            defaultRoute: true,
+          },
+        },
+      },
     },
     {
-      fixture: 'dhcp-nic', device: 'eth0', network: ovirtmgmt({ mtu: 9000, vmNetwork: false }),
-      expect: { kind: 'configure', networks: { ovirtmgmt: { nic: 'eth0', mtu: 9000, bridged: 'false', bootproto: 'dhcp', dhcpv6: false, ipv6autoconf: false, defaultRoute: true } } },
+      fixture: 'dhcp-nic',
+      device: 'eth0',
+      network: ovirtmgmt({ mtu: 9000, vmNetwork: false }),
+      expect: {
+        kind: 'configure',
+        networks: {
+          ovirtmgmt: {
+            nic: 'eth0',
+            mtu: 9000,
+            bridged: 'false',
+            bootproto: 'dhcp',
+            dhcpv6: false,
+            ipv6autoconf: false,
+            defaultRoute: true,
+          },
+        },
+      },
     },
     {
-      fixture: 'bond', device: 'bond0', network: ovirtmgmt(),
-      expect: { kind: 'configure', baseDevice: 'bond0', networks: { ovirtmgmt: { bonding: 'bond0', ipaddr: '198.18.1.20', gateway: '198.18.1.1' } } },
+      fixture: 'bond',
+      device: 'bond0',
+      network: ovirtmgmt(),
+      expect: {
+        kind: 'configure',
+        baseDevice: 'bond0',
+        networks: { ovirtmgmt: { bonding: 'bond0', ipaddr: '198.18.1.20', gateway: '198.18.1.1' } },
+      },
     },
     {
-      fixture: 'vlan-on-bond', device: 'bond4.3000', network: ovirtmgmt({ vlan: 3000, mtu: 9000 }),
-      expect: { kind: 'configure', baseDevice: 'bond4', attachment: { nicName: 'bond4' }, networks: { ovirtmgmt: { bonding: 'bond4', vlan: '3000', mtu: 9000, bootproto: 'dhcp' } } },
+      fixture: 'vlan-on-bond',
+      device: 'bond4.3000',
+      network: ovirtmgmt({ vlan: 3000, mtu: 9000 }),
+      expect: {
+        kind: 'configure',
+        baseDevice: 'bond4',
+        attachment: { nicName: 'bond4' },
+        networks: { ovirtmgmt: { bonding: 'bond4', vlan: '3000', mtu: 9000, bootproto: 'dhcp' } },
+      },
     },
     { fixture: 'already-configured', device: 'ovirtmgmt', network: ovirtmgmt(), expect: { kind: 'already-configured' } },
     { fixture: 'foreign-bridge', device: 'br0', network: ovirtmgmt(), expect: { kind: 'failed', type: 'IpOnForeignBridge' } },
@@ -55,8 +104,30 @@ describe('deviseManagementNetwork over capability fixtures', () => {
     expect(result).toMatchObject({ kind: 'configure', detail: expect.stringMatching(/^takes the default route from storage/) });
     if (result.kind !== 'configure') return;
     expect(result.networks).toEqual({
-      ovirtmgmt: { nic: 'eth1', mtu: 1500, bridged: 'true', STP: 'no', ipaddr: '198.18.5.10', netmask: '255.255.255.0', gateway: '198.18.5.1', dhcpv6: false, ipv6autoconf: false, defaultRoute: true },
-      storage: { nic: 'eth0', mtu: 1500, bridged: 'false', ipaddr: '198.18.1.10', netmask: '255.255.255.0', gateway: '198.18.1.1', dhcpv6: false, ipv6autoconf: false, ipv6addr: '2001:db8:1::10/64', defaultRoute: false },
+      ovirtmgmt: {
+        nic: 'eth1',
+        mtu: 1500,
+        bridged: 'true',
+        STP: 'no',
+        ipaddr: '198.18.5.10',
+        netmask: '255.255.255.0',
+        gateway: '198.18.5.1',
+        dhcpv6: false,
+        ipv6autoconf: false,
+        defaultRoute: true,
+      },
+      storage: {
+        nic: 'eth0',
+        mtu: 1500,
+        bridged: 'false',
+        ipaddr: '198.18.1.10',
+        netmask: '255.255.255.0',
+        gateway: '198.18.1.1',
+        dhcpv6: false,
+        ipv6autoconf: false,
+        ipv6addr: '2001:db8:1::10/64',
+        defaultRoute: false,
+      },
     });
     expect(defaultRouteViolations(result.networks)).toEqual([]);
     expect(() => SetupNetworksParams.parse({ networks: result.networks, bondings: {}, options: {} })).not.toThrow();
@@ -79,23 +150,42 @@ describe('chooseManagementDevice: getRoute → lastClientIface → address match
   const base = { caps, managerAddress: '198.18.1.1', hostAddresses: ['198.18.1.10'], lastClientIface: 'eth1' };
 
   it('trusts getRoute when the agent has it', () => {
-    expect(chooseManagementDevice({ ...base, route: { kind: 'route', device: 'eth0', source: '198.18.1.10' } })).toMatchObject({ device: 'eth0', rule: 'get-route' });
+    expect(chooseManagementDevice({ ...base, route: { kind: 'route', device: 'eth0', source: '198.18.1.10' } })).toMatchObject({
+      device: 'eth0',
+      rule: 'get-route',
+    });
   });
   it('no route from getRoute means no device (NAT): the install skips, visibly', () => {
-    expect(chooseManagementDevice({ ...base, route: { kind: 'no-route', reason: 'Network is unreachable' } })).toMatchObject({ device: null, rule: 'get-route' });
+    expect(chooseManagementDevice({ ...base, route: { kind: 'no-route', reason: 'Network is unreachable' } })).toMatchObject({
+      device: null,
+      rule: 'get-route',
+    });
   });
   it('falls back to lastClientIface for agents without getRoute', () => {
-    expect(chooseManagementDevice({ ...base, route: { kind: 'unsupported' } })).toMatchObject({ device: 'eth1', rule: 'last-client-iface' });
+    expect(chooseManagementDevice({ ...base, route: { kind: 'unsupported' } })).toMatchObject({
+      device: 'eth1',
+      rule: 'last-client-iface',
+    });
   });
   it('then to the engine rule: the device holding the host address', () => {
-    expect(chooseManagementDevice({ ...base, lastClientIface: '', route: { kind: 'unsupported' } })).toMatchObject({ device: 'eth0', rule: 'address-match' });
+    expect(chooseManagementDevice({ ...base, lastClientIface: '', route: { kind: 'unsupported' } })).toMatchObject({
+      device: 'eth0',
+      rule: 'address-match',
+    });
   });
   it('a bridge holding the address wins over its port', () => {
-    const result = chooseManagementDevice({ ...base, caps: fixture('already-configured'), lastClientIface: '', route: { kind: 'unsupported' } });
+    const result = chooseManagementDevice({
+      ...base,
+      caps: fixture('already-configured'),
+      lastClientIface: '',
+      route: { kind: 'unsupported' },
+    });
     expect(result).toMatchObject({ device: 'ovirtmgmt', rule: 'address-match' });
   });
   it('nothing matches: no device', () => {
-    expect(chooseManagementDevice({ ...base, lastClientIface: '', hostAddresses: ['203.0.113.9'], route: { kind: 'unsupported' } }).device).toBeNull();
+    expect(
+      chooseManagementDevice({ ...base, lastClientIface: '', hostAddresses: ['203.0.113.9'], route: { kind: 'unsupported' } }).device,
+    ).toBeNull();
   });
 });
 
@@ -108,8 +198,10 @@ describe('bond modes under a VM network (docs/engine-host-networking.md#bond-mod
   };
 
   it('the one predicate: modes 1-4 by number or name allow a VM network; 0, 5, 6, none or unknown do not', () => {
-    for (const mode of ['1', '2', '3', '4', 'active-backup', 'balance-xor', 'broadcast', '802.3ad']) expect(bondModeAllowsVmNetwork(mode), mode).toBe(true);
-    for (const mode of ['0', '5', '6', 'balance-rr', 'balance-tlb', 'balance-alb', '7', 'fast', '', undefined, null]) expect(bondModeAllowsVmNetwork(mode), String(mode)).toBe(false);
+    for (const mode of ['1', '2', '3', '4', 'active-backup', 'balance-xor', 'broadcast', '802.3ad'])
+      expect(bondModeAllowsVmNetwork(mode), mode).toBe(true);
+    for (const mode of ['0', '5', '6', 'balance-rr', 'balance-tlb', 'balance-alb', '7', 'fast', '', undefined, null])
+      expect(bondModeAllowsVmNetwork(mode), String(mode)).toBe(false);
   });
 
   for (const mode of ['0', '5', '6', 'balance-alb', undefined]) {
@@ -121,7 +213,9 @@ describe('bond modes under a VM network (docs/engine-host-networking.md#bond-mod
   }
 
   it('a non-VM network may sit on such a bond', () => {
-    expect(deviseManagementNetwork(withMode('0'), 'bond4.3000', ovirtmgmt({ vlan: 3000, vmNetwork: false }))).toMatchObject({ kind: 'configure' });
+    expect(deviseManagementNetwork(withMode('0'), 'bond4.3000', ovirtmgmt({ vlan: 3000, vmNetwork: false }))).toMatchObject({
+      kind: 'configure',
+    });
   });
 
   it('the workflow may switch the rule off for executions recorded before it (patched marker)', () => {
@@ -130,7 +224,9 @@ describe('bond modes under a VM network (docs/engine-host-networking.md#bond-mod
       asked += 1;
       return false;
     };
-    expect(deviseManagementNetwork(withMode('0'), 'bond4.3000', ovirtmgmt({ vlan: 3000 }), { checkBondMode: check })).toMatchObject({ kind: 'configure' });
+    expect(deviseManagementNetwork(withMode('0'), 'bond4.3000', ovirtmgmt({ vlan: 3000 }), { checkBondMode: check })).toMatchObject({
+      kind: 'configure',
+    });
     expect(asked).toBe(1);
     // Not asked at all when no bond is involved, so those executions record no marker.
     deviseManagementNetwork(fixture('static-nic'), 'eth0', ovirtmgmt(), { checkBondMode: check });
@@ -140,11 +236,25 @@ describe('bond modes under a VM network (docs/engine-host-networking.md#bond-mod
 
 describe('the default-route role in a request', () => {
   it('allows one holder, and an IPv6 gateway and nameservers only on it', () => {
-    expect(defaultRouteViolations({ a: { defaultRoute: true, ipv6gateway: '2001:db8::1', nameservers: ['198.18.1.1'] }, b: { gateway: '198.18.2.1', ipv6gateway: '::' } })).toEqual([]);
+    expect(
+      defaultRouteViolations({
+        a: { defaultRoute: true, ipv6gateway: '2001:db8::1', nameservers: ['198.18.1.1'] },
+        b: { gateway: '198.18.2.1', ipv6gateway: '::' },
+      }),
+    ).toEqual([]);
   });
   it('names every break of the rules', () => {
     expect(
-      defaultRouteViolations({ a: { defaultRoute: 'true' }, b: { defaultRoute: true }, c: { ipv6gateway: '2001:db8::1' }, d: { nameservers: ['198.18.1.1'] } }),
-    ).toEqual(['more than one network takes the default route: a, b', 'c has an IPv6 gateway but not the default route', 'd has nameservers but not the default route']);
+      defaultRouteViolations({
+        a: { defaultRoute: 'true' },
+        b: { defaultRoute: true },
+        c: { ipv6gateway: '2001:db8::1' },
+        d: { nameservers: ['198.18.1.1'] },
+      }),
+    ).toEqual([
+      'more than one network takes the default route: a, b',
+      'c has an IPv6 gateway but not the default route',
+      'd has nameservers but not the default route',
+    ]);
   });
 });

@@ -12,10 +12,19 @@ describe('failure vocabulary', () => {
 
   it('lists for retry policies exactly the raised failures a retry cannot fix', () => {
     expect([...NON_RETRYABLE_FAILURE_TYPES].sort()).toEqual([
-      'AgentRejected', 'AgentUnreachable', 'FenceFailed', 'InsecureAgentRefused', 'InvalidInput', 'SecretRefused', 'SecretUnavailable',
-      'StoreConstraintError', 'StoreInputError', 'StoreNotFoundError',
+      'AgentRejected',
+      'AgentUnreachable',
+      'FenceFailed',
+      'InsecureAgentRefused',
+      'InvalidInput',
+      'SecretRefused',
+      'SecretUnavailable',
+      'StoreConstraintError',
+      'StoreInputError',
+      'StoreNotFoundError',
     ]);
-    for (const type of ['AgentError', 'AgentConnectionError', 'AgentTimeoutError', 'StoreBusyError'] as const) expect(isRetryable(type), type).toBe(true);
+    for (const type of ['AgentError', 'AgentConnectionError', 'AgentTimeoutError', 'StoreBusyError'] as const)
+      expect(isRetryable(type), type).toBe(true);
   });
 
   it('classifies agent answers: refusals are final, "not now" and internal errors may pass', () => {

@@ -4,7 +4,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FenceOptionRefusal, FenceOptionRefusedError, MAX_FENCE_OPTIONS, parseFenceOptions, staticFenceOptionRefusal } from '../../model/fencing/fence-options';
+import {
+  FenceOptionRefusal,
+  FenceOptionRefusedError,
+  MAX_FENCE_OPTIONS,
+  parseFenceOptions,
+  staticFenceOptionRefusal,
+} from '../../model/fencing/fence-options';
 import { InstallHostInput, type InstallHostRequest } from '../../model/install-host/contract';
 import { propertyParameters, REPLAY_HINT } from '../helpers/property';
 
@@ -35,7 +41,26 @@ describe('fence options, static rule', () => {
   });
 
   it('refuses scripts, paths and files in every spelling, naming the key but never the value', () => {
-    for (const key of ['passwd_script', 'password_script', 'password-script', '--password-script', 'PASSWD_SCRIPT', '-S', 'snmp_priv_passwd_script', 'ipmitool_path', 'ipmitool-path', '--sudo-path', 'debug_file', 'debug', '-D', 'identity_file', 'ssh_options', 'exec', 'runonfail', 'kubeconfig']) {
+    for (const key of [
+      'passwd_script',
+      'password_script',
+      'password-script',
+      '--password-script',
+      'PASSWD_SCRIPT',
+      '-S',
+      'snmp_priv_passwd_script',
+      'ipmitool_path',
+      'ipmitool-path',
+      '--sudo-path',
+      'debug_file',
+      'debug',
+      '-D',
+      'identity_file',
+      'ssh_options',
+      'exec',
+      'runonfail',
+      'kubeconfig',
+    ]) {
       const err = refusalOf(`ipport=623 ${key}=touch\${IFS}/tmp/hostprov-marker`);
       expect(err.refusal, key).toBe(FenceOptionRefusal.RUNS_PROGRAM);
       expect(err.key).toBe(key);
@@ -45,8 +70,37 @@ describe('fence options, static rule', () => {
     }
   });
 
-  it("refuses every spelling of the lines the verb writes, and what replaces the action", () => {
-    for (const key of ['agent', 'ip', 'ipaddr', '-a', 'IP', 'username', 'login', '-l', 'password', 'passwd', '-p', '--password', 'plug', 'port', '-n', 'action', '-o', '--action', 'secure', 'ssh', '-x', 'port_as_ip', 'port-as-ip', 'help', '-h', 'version', '-V', 'usage']) {
+  it('refuses every spelling of the lines the verb writes, and what replaces the action', () => {
+    for (const key of [
+      'agent',
+      'ip',
+      'ipaddr',
+      '-a',
+      'IP',
+      'username',
+      'login',
+      '-l',
+      'password',
+      'passwd',
+      '-p',
+      '--password',
+      'plug',
+      'port',
+      '-n',
+      'action',
+      '-o',
+      '--action',
+      'secure',
+      'ssh',
+      '-x',
+      'port_as_ip',
+      'port-as-ip',
+      'help',
+      '-h',
+      'version',
+      '-V',
+      'usage',
+    ]) {
       const err = refusalOf(`${key}=hunter2`);
       expect(err.refusal, key).toBe(FenceOptionRefusal.RESERVED);
       expect(err.message).toContain(`(${key})`);
@@ -60,13 +114,17 @@ describe('fence options, static rule', () => {
     expect(refusalOf('ipport=623\rpasswd=x')).toMatchObject({ position: 2, key: 'passwd' });
     expect(refusalOf('ipport=623\0passwd=x')).toMatchObject({ position: 1, key: 'ipport', refusal: FenceOptionRefusal.MALFORMED });
     expect(refusalOf('ipport=välue')).toMatchObject({ key: 'ipport', refusal: FenceOptionRefusal.MALFORMED });
-    for (const options of ['=x', 'ke/y=1', '#comment', '---x=1', 'ab c=\u0001']) expect(refusalOf(options).refusal, options).toBe(FenceOptionRefusal.MALFORMED);
+    for (const options of ['=x', 'ke/y=1', '#comment', '---x=1', 'ab c=\u0001'])
+      expect(refusalOf(options).refusal, options).toBe(FenceOptionRefusal.MALFORMED);
     expect(refusalOf('=secret').key).toBeNull();
-    expect(refusalOf(Array.from({ length: MAX_FENCE_OPTIONS + 1 }, () => 'lanplus=1').join(' ')).refusal).toBe(FenceOptionRefusal.MALFORMED);
+    expect(refusalOf(Array.from({ length: MAX_FENCE_OPTIONS + 1 }, () => 'lanplus=1').join(' ')).refusal).toBe(
+      FenceOptionRefusal.MALFORMED,
+    );
   });
 
   it('leaves other names to the agent, which knows its parameters', () => {
-    for (const key of ['ipport', 'lanplus', 'cipher', 'method', '-u', '-P', 'subscriptionId', 'tls1.0', 'ip_', 'plugs']) expect(staticFenceOptionRefusal(key), key).toBeNull();
+    for (const key of ['ipport', 'lanplus', 'cipher', 'method', '-u', '-P', 'subscriptionId', 'tls1.0', 'ip_', 'plugs'])
+      expect(staticFenceOptionRefusal(key), key).toBeNull();
   });
 });
 
@@ -88,7 +146,12 @@ describe('install-host contract, powerManagement.options', () => {
   });
 
   it('refuses the injection before it reaches a host, naming the field and the key, not the value', () => {
-    for (const options of ['passwd_script=touch${IFS}/tmp/x', 'lanplus=1\n--password-script=touch${IFS}/tmp/x', 'ip=10.0.0.1', 'ipmitool_path=/tmp/x']) {
+    for (const options of [
+      'passwd_script=touch${IFS}/tmp/x',
+      'lanplus=1\n--password-script=touch${IFS}/tmp/x',
+      'ip=10.0.0.1',
+      'ipmitool_path=/tmp/x',
+    ]) {
       const result = InstallHostInput.safeParse(request(options));
       expect(result.success, options).toBe(false);
       expect(result.error?.issues[0]?.path.join('.')).toBe('powerManagement.options');
@@ -98,7 +161,9 @@ describe('install-host contract, powerManagement.options', () => {
   });
 
   it('accepts ordinary options and the empty default', () => {
-    expect(InstallHostInput.parse(request('lanplus=1,cipher=3 power_wait=4')).powerManagement?.options).toBe('lanplus=1,cipher=3 power_wait=4');
+    expect(InstallHostInput.parse(request('lanplus=1,cipher=3 power_wait=4')).powerManagement?.options).toBe(
+      'lanplus=1,cipher=3 power_wait=4',
+    );
     const { options: _, ...withoutOptions } = request('').powerManagement!;
     expect(InstallHostInput.parse({ ...request(''), powerManagement: withoutOptions }).powerManagement?.options).toBe('');
   });
@@ -149,27 +214,74 @@ function dangerousInAnySpelling(key: string): boolean {
   return DANGEROUS_KEYS.has(keyFenceAgentsRead(bare.toLowerCase()));
 }
 
-const DANGEROUS_NAMES = [...Object.keys(LONG_OPTION_TO_KEY), ...DANGEROUS_KEYS, 'password_script', 'debug_file', 'snmpwalk_path', 'use_sudo_path'];
-const SAFE_NAMES = ['ipport', 'lanplus', 'cipher', 'method', 'privlvl', 'power_wait', 'power_timeout', 'login_timeout', 'auth', 'hexadecimal_kg', 'verbose', 'delay', 'target', 'retry_on', 'ipmitool_timeout'];
+const DANGEROUS_NAMES = [
+  ...Object.keys(LONG_OPTION_TO_KEY),
+  ...DANGEROUS_KEYS,
+  'password_script',
+  'debug_file',
+  'snmpwalk_path',
+  'use_sudo_path',
+];
+const SAFE_NAMES = [
+  'ipport',
+  'lanplus',
+  'cipher',
+  'method',
+  'privlvl',
+  'power_wait',
+  'power_timeout',
+  'login_timeout',
+  'auth',
+  'hexadecimal_kg',
+  'verbose',
+  'delay',
+  'target',
+  'retry_on',
+  'ipmitool_timeout',
+];
 
 /** `name` in any case, with any `_`/`-` swapped and 0..2 leading dashes. */
 const spelled = (names: readonly string[]) =>
   fc
     .constantFrom(...names)
-    .chain((name) => fc.tuple(fc.constantFrom('', '-', '--'), fc.mixedCase(fc.constant(name)), fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length })))
-    .map(([dashes, cased, swaps]) => dashes + [...cased].map((c, i) => ((c === '_' || c === '-') && swaps[i] ? (c === '_' ? '-' : '_') : c)).join(''));
+    .chain((name) =>
+      fc.tuple(
+        fc.constantFrom('', '-', '--'),
+        fc.mixedCase(fc.constant(name)),
+        fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }),
+      ),
+    )
+    .map(
+      ([dashes, cased, swaps]) =>
+        dashes + [...cased].map((c, i) => ((c === '_' || c === '-') && swaps[i] ? (c === '_' ? '-' : '_') : c)).join(''),
+    );
 
-const anyValue = fc.oneof(fc.constant(null), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('touch${IFS}/tmp/x', '1', 'off', '', '="x"'));
-const item = fc.oneof(
-  fc.tuple(spelled(DANGEROUS_NAMES), anyValue),
-  fc.tuple(spelled(SAFE_NAMES), anyValue),
-  fc.tuple(fc.constantFrom(...DANGEROUS_SHORT, 'u', 'P', 'C').map((l) => `-${l}`), anyValue),
-  fc.tuple(fc.string({ unit: 'binary', maxLength: 10 }), anyValue),
-).map(([key, value]) => (value === null ? key : `${key}=${value}`));
+const anyValue = fc.oneof(
+  fc.constant(null),
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.constantFrom('touch${IFS}/tmp/x', '1', 'off', '', '="x"'),
+);
+const item = fc
+  .oneof(
+    fc.tuple(spelled(DANGEROUS_NAMES), anyValue),
+    fc.tuple(spelled(SAFE_NAMES), anyValue),
+    fc.tuple(
+      fc.constantFrom(...DANGEROUS_SHORT, 'u', 'P', 'C').map((l) => `-${l}`),
+      anyValue,
+    ),
+    fc.tuple(fc.string({ unit: 'binary', maxLength: 10 }), anyValue),
+  )
+  .map(([key, value]) => (value === null ? key : `${key}=${value}`));
 const separator = fc.constantFrom('\n', '\r\n', '\r', ' ', ',', '\t', ', ', '\n\n', '\0', '\u2028', '\u00a0', '\v', '\f', '');
 const optionsString = fc.array(fc.tuple(item, separator), { maxLength: 8 }).map((parts) => parts.map(([i, s]) => i + s).join(''));
 
-const printableValue = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).filter((c) => c !== 0x2c).map((c) => String.fromCharCode(c)), maxLength: 16 });
+const printableValue = fc.string({
+  unit: fc
+    .integer({ min: 0x21, max: 0x7e })
+    .filter((c) => c !== 0x2c)
+    .map((c) => String.fromCharCode(c)),
+  maxLength: 16,
+});
 
 describe(`fence options property (${REPLAY_HINT})`, () => {
   it('no generated options string gets a script, path, file or reserved key through', () => {
@@ -191,10 +303,14 @@ describe(`fence options property (${REPLAY_HINT})`, () => {
 
   it('ordinary parameters with printable values always pass, unchanged (the rule is not "refuse everything")', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(spelled(SAFE_NAMES), printableValue), { minLength: 1, maxLength: 8 }), separator.filter((s) => /^[\s,]+$/.test(s)), (pairs, sep) => {
-        const items = parseFenceOptions(pairs.map(([k, v]) => `${k}=${v}`).join(sep));
-        return items.length === pairs.length && items.every((it, i) => it.key === pairs[i]?.[0] && it.value === pairs[i]?.[1]);
-      }),
+      fc.property(
+        fc.array(fc.tuple(spelled(SAFE_NAMES), printableValue), { minLength: 1, maxLength: 8 }),
+        separator.filter((s) => /^[\s,]+$/.test(s)),
+        (pairs, sep) => {
+          const items = parseFenceOptions(pairs.map(([k, v]) => `${k}=${v}`).join(sep));
+          return items.length === pairs.length && items.every((it, i) => it.key === pairs[i]?.[0] && it.value === pairs[i]?.[1]);
+        },
+      ),
       propertyParameters(5_000),
     );
   });

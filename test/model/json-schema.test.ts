@@ -42,7 +42,11 @@ describe('published JSON Schemas', () => {
 
 describe('hostSetupNetworks contract', () => {
   it('publishes input, result and the change Update argument', () => {
-    expect(Object.keys(hostSetupNetworksJsonSchemas()).sort()).toEqual(['host-network-change.v1.json', 'host-setup-networks-input.v1.json', 'host-setup-networks-result.v1.json']);
+    expect(Object.keys(hostSetupNetworksJsonSchemas()).sort()).toEqual([
+      'host-network-change.v1.json',
+      'host-setup-networks-input.v1.json',
+      'host-setup-networks-result.v1.json',
+    ]);
   });
 
   it('a change of an unknown kind is refused with the field named', () => {
@@ -53,8 +57,17 @@ describe('hostSetupNetworks contract', () => {
 
   it('the entity workflow refuses a change for another host, and names every problem of a malformed one', () => {
     expect(changeProblems({ kind: 'setup-networks', request: { version: 1, hostId: 'h1' } }, 'h1')).toEqual([]);
-    expect(changeProblems({ kind: 'setup-networks', request: { version: 1, hostId: 'h2' } }, 'h1')).toEqual(['change is for host h2, this workflow serializes host h1']);
-    const problems = changeProblems({ kind: 'setup-networks', request: { version: 2, hostId: 'h1', removedAttachments: ['a', 'b'] } }, 'h1');
-    expect(problems.map((p) => p.split(':')[0])).toEqual(['request.version', 'request.removedAttachments.0', 'request.removedAttachments.1']);
+    expect(changeProblems({ kind: 'setup-networks', request: { version: 1, hostId: 'h2' } }, 'h1')).toEqual([
+      'change is for host h2, this workflow serializes host h1',
+    ]);
+    const problems = changeProblems(
+      { kind: 'setup-networks', request: { version: 2, hostId: 'h1', removedAttachments: ['a', 'b'] } },
+      'h1',
+    );
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'request.version',
+      'request.removedAttachments.0',
+      'request.removedAttachments.1',
+    ]);
   });
 });

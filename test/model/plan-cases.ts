@@ -60,7 +60,14 @@ const stockDhcpHost = (): HostStep => {
   return { ...freshHost(kernel), foreignDhcp: [{ dev: 'eth0', family: 4, table: MAIN_TABLE, defaultRoute: true, sourceRouting: false }] };
 };
 
-const ovirtmgmt: NetworkAttributes = { nic: 'eth0', bridged: 'true', ipaddr: '198.18.1.10', netmask: '255.255.255.0', gateway: '198.18.1.1', defaultRoute: true };
+const ovirtmgmt: NetworkAttributes = {
+  nic: 'eth0',
+  bridged: 'true',
+  ipaddr: '198.18.1.10',
+  netmask: '255.255.255.0',
+  gateway: '198.18.1.1',
+  defaultRoute: true,
+};
 const mgmtDhcp: NetworkAttributes = { nic: 'eth0', bridged: 'true', bootproto: 'dhcp', defaultRoute: true };
 const storage: NetworkAttributes = { nic: 'eth1', bridged: 'false', ipaddr: '198.18.2.10', prefix: 24, gateway: '198.18.2.1' };
 const bond0 = { nics: ['eth2', 'eth3'], options: 'mode=1 miimon=100' };
@@ -78,7 +85,13 @@ const withVlanStack = (mtu: number): HostStep => afterChange(withMgmt(), vlanSta
 /** A DHCP network on eth1 without the default route: its own table, rules written when the lease arrives. */
 const backup: NetworkAttributes = { nic: 'eth1', bridged: 'false', bootproto: 'dhcp' };
 const withDhcpBackup = (): HostStep => withLease(afterChange(withMgmt(), { networks: { backup } }), 'eth1', '198.18.6.50/24', '198.18.6.1');
-const withDhcpMgmt = (): HostStep => withLease(afterChange(freshHost(dhcpInstalledHost()), { networks: { ovirtmgmt: mgmtDhcp } }), 'ovirtmgmt', '198.18.1.77/24', '198.18.1.1');
+const withDhcpMgmt = (): HostStep =>
+  withLease(
+    afterChange(freshHost(dhcpInstalledHost()), { networks: { ovirtmgmt: mgmtDhcp } }),
+    'ovirtmgmt',
+    '198.18.1.77/24',
+    '198.18.1.1',
+  );
 
 /** A case that plans `request` on the host `step` makes. */
 const change = (name: string, about: string, step: () => HostStep, request: SetupRequest): PlanCase => ({
@@ -131,68 +144,155 @@ export const PLAN_CASES: readonly PlanCase[] = [
   },
 
   // The management network
-  change('mgmt-bridge-static', 'ovirtmgmt bridged over eth0: the address and default route move to the bridge, which takes the NIC MAC', host, {
-    networks: { ovirtmgmt },
-  }),
-  change('mgmt-bridgeless-static-mtu', 'ovirtmgmt without a bridge on eth0, MTU 9000: the address stays, the NIC MTU rises, a table and rules appear', host, {
-    networks: { ovirtmgmt: { ...ovirtmgmt, bridged: 'false', mtu: 9000 } },
-  }),
-  change('mgmt-bridge-dhcp', "ovirtmgmt by DHCP over eth0 on a host whose OS leased eth0's address: the lease goes, the bridge's client starts", () => freshHost(dhcpInstalledHost()), {
-    networks: { ovirtmgmt: mgmtDhcp },
-  }),
-  change('dhcp-kept', 'the DHCP management network requested again with its lease in place: the client, its address and routes are left alone', withDhcpMgmt, {
-    networks: { ovirtmgmt: mgmtDhcp },
-  }),
-  change('dhcp-to-static', 'ovirtmgmt from DHCP to static: the client stops, its lease address and route go, static ones come', withDhcpMgmt, {
-    networks: { ovirtmgmt: { ...ovirtmgmt, ipaddr: '198.18.1.77' } },
-  }),
+  change(
+    'mgmt-bridge-static',
+    'ovirtmgmt bridged over eth0: the address and default route move to the bridge, which takes the NIC MAC',
+    host,
+    {
+      networks: { ovirtmgmt },
+    },
+  ),
+  change(
+    'mgmt-bridgeless-static-mtu',
+    'ovirtmgmt without a bridge on eth0, MTU 9000: the address stays, the NIC MTU rises, a table and rules appear',
+    host,
+    {
+      networks: { ovirtmgmt: { ...ovirtmgmt, bridged: 'false', mtu: 9000 } },
+    },
+  ),
+  change(
+    'mgmt-bridge-dhcp',
+    "ovirtmgmt by DHCP over eth0 on a host whose OS leased eth0's address: the lease goes, the bridge's client starts",
+    () => freshHost(dhcpInstalledHost()),
+    {
+      networks: { ovirtmgmt: mgmtDhcp },
+    },
+  ),
+  change(
+    'dhcp-kept',
+    'the DHCP management network requested again with its lease in place: the client, its address and routes are left alone',
+    withDhcpMgmt,
+    {
+      networks: { ovirtmgmt: mgmtDhcp },
+    },
+  ),
+  change(
+    'dhcp-to-static',
+    'ovirtmgmt from DHCP to static: the client stops, its lease address and route go, static ones come',
+    withDhcpMgmt,
+    {
+      networks: { ovirtmgmt: { ...ovirtmgmt, ipaddr: '198.18.1.77' } },
+    },
+  ),
   change('static-to-dhcp', 'ovirtmgmt from static to DHCP: the static address, routes and rules go, a client starts', withMgmt, {
     networks: { ovirtmgmt: mgmtDhcp },
   }),
-  change('stp-on', 'STP turned on for an existing bridge: one link-set', withMgmt, { networks: { ovirtmgmt: { ...ovirtmgmt, stp: 'true' } } }),
+  change('stp-on', 'STP turned on for an existing bridge: one link-set', withMgmt, {
+    networks: { ovirtmgmt: { ...ovirtmgmt, stp: 'true' } },
+  }),
 
   // Addresses, routes, rules
-  change('add-network-with-gateway', 'a bridgeless storage network with its own gateway: own routing table and source rules, main default route untouched', withMgmt, {
-    networks: { storage },
-  }),
-  change('address-change-same-subnet', "storage's address changes within its subnet: deleting the last IPv4 address flushes the routes, so they are added again", withMgmtAndStorage, {
-    networks: { storage: { ...storage, ipaddr: '198.18.2.11' } },
-  }),
-  change('address-change-new-subnet', 'storage moves to another subnet and gateway: address, table routes and source rules are replaced', withMgmtAndStorage, {
-    networks: { storage: { ...storage, ipaddr: '198.18.4.10', gateway: '198.18.4.1' } },
-  }),
+  change(
+    'add-network-with-gateway',
+    'a bridgeless storage network with its own gateway: own routing table and source rules, main default route untouched',
+    withMgmt,
+    {
+      networks: { storage },
+    },
+  ),
+  change(
+    'address-change-same-subnet',
+    "storage's address changes within its subnet: deleting the last IPv4 address flushes the routes, so they are added again",
+    withMgmtAndStorage,
+    {
+      networks: { storage: { ...storage, ipaddr: '198.18.2.11' } },
+    },
+  ),
+  change(
+    'address-change-new-subnet',
+    'storage moves to another subnet and gateway: address, table routes and source rules are replaced',
+    withMgmtAndStorage,
+    {
+      networks: { storage: { ...storage, ipaddr: '198.18.4.10', gateway: '198.18.4.1' } },
+    },
+  ),
   change('gateway-change', "storage's gateway changes: only the table's default route is replaced", withMgmtAndStorage, {
     networks: { storage: { ...storage, gateway: '198.18.2.254' } },
   }),
-  change('default-route-move', 'the default route moves from ovirtmgmt to storage: the main default route changes device, both tables stay', withMgmtAndStorage, {
-    networks: { storage: { ...storage, defaultRoute: true } },
-  }),
-  change('default-route-dropped', 'ovirtmgmt gives up the default route without a new holder: the main default route goes, its own table stays', withMgmtAndStorage, {
-    networks: { ovirtmgmt: { ...ovirtmgmt, defaultRoute: false } },
-  }),
-  change('ipv6-gateway-without-default-route', "an IPv6 gateway on a network without the default route: no IPv6 route anywhere (only the default-route network's IPv6 gateway is installed)", withMgmt, {
-    networks: { storage: { ...storage, ipv6addr: '2001:db8:2::10/64', ipv6gateway: '2001:db8:2::1' } },
-  }),
+  change(
+    'default-route-move',
+    'the default route moves from ovirtmgmt to storage: the main default route changes device, both tables stay',
+    withMgmtAndStorage,
+    {
+      networks: { storage: { ...storage, defaultRoute: true } },
+    },
+  ),
+  change(
+    'default-route-dropped',
+    'ovirtmgmt gives up the default route without a new holder: the main default route goes, its own table stays',
+    withMgmtAndStorage,
+    {
+      networks: { ovirtmgmt: { ...ovirtmgmt, defaultRoute: false } },
+    },
+  ),
+  change(
+    'ipv6-gateway-without-default-route',
+    "an IPv6 gateway on a network without the default route: no IPv6 route anywhere (only the default-route network's IPv6 gateway is installed)",
+    withMgmt,
+    {
+      networks: { storage: { ...storage, ipv6addr: '2001:db8:2::10/64', ipv6gateway: '2001:db8:2::1' } },
+    },
+  ),
 
   // Source routing of DHCP networks (the rules come with the lease, from our dhclient script)
-  change('dhcp-source-routed-add', 'a DHCP network without the default route: its client learns into its own table and writes the rules itself', withMgmt, {
-    networks: { backup },
-  }),
-  change('dhcp-source-routed-kept', 'the source-routed DHCP network requested again with its lease in place: its routes and rules are the client\'s, no ops', withDhcpBackup, {
-    networks: { backup },
-  }),
-  change('dhcp-source-routed-to-static', "the DHCP network becomes static with a gateway: stopping the client takes the lease's address, routes and rules along; the static ones come", withDhcpBackup, {
-    networks: { backup: { nic: 'eth1', bridged: 'false', ipaddr: '198.18.6.50', prefix: 24, gateway: '198.18.6.1' } },
-  }),
-  change('static-to-dhcp-source-routed', "storage becomes DHCP: its static address, table routes and rules go, a client starts that will write the lease's", withMgmtAndStorage, {
-    networks: { storage: { nic: 'eth1', bridged: 'false', bootproto: 'dhcp' } },
-  }),
-  change('dhcp-source-routed-remove', "the DHCP network removed: stopping its client is all (it takes the lease's address, routes and rules along)", withDhcpBackup, {
-    networks: { backup: { remove: true } },
-  }),
-  change('dhcp-takes-default-route', 'the DHCP network takes the default route: its client restarts learning into the main table without rules; ovirtmgmt loses the main default route', withDhcpBackup, {
-    networks: { backup: { ...backup, defaultRoute: true } },
-  }),
+  change(
+    'dhcp-source-routed-add',
+    'a DHCP network without the default route: its client learns into its own table and writes the rules itself',
+    withMgmt,
+    {
+      networks: { backup },
+    },
+  ),
+  change(
+    'dhcp-source-routed-kept',
+    "the source-routed DHCP network requested again with its lease in place: its routes and rules are the client's, no ops",
+    withDhcpBackup,
+    {
+      networks: { backup },
+    },
+  ),
+  change(
+    'dhcp-source-routed-to-static',
+    "the DHCP network becomes static with a gateway: stopping the client takes the lease's address, routes and rules along; the static ones come",
+    withDhcpBackup,
+    {
+      networks: { backup: { nic: 'eth1', bridged: 'false', ipaddr: '198.18.6.50', prefix: 24, gateway: '198.18.6.1' } },
+    },
+  ),
+  change(
+    'static-to-dhcp-source-routed',
+    "storage becomes DHCP: its static address, table routes and rules go, a client starts that will write the lease's",
+    withMgmtAndStorage,
+    {
+      networks: { storage: { nic: 'eth1', bridged: 'false', bootproto: 'dhcp' } },
+    },
+  ),
+  change(
+    'dhcp-source-routed-remove',
+    "the DHCP network removed: stopping its client is all (it takes the lease's address, routes and rules along)",
+    withDhcpBackup,
+    {
+      networks: { backup: { remove: true } },
+    },
+  ),
+  change(
+    'dhcp-takes-default-route',
+    'the DHCP network takes the default route: its client restarts learning into the main table without rules; ovirtmgmt loses the main default route',
+    withDhcpBackup,
+    {
+      networks: { backup: { ...backup, defaultRoute: true } },
+    },
+  ),
   change('ipv6-static-and-dhcpv6', 'a static IPv6 address with the IPv6 default route on one network, DHCPv6 on another', withMgmt, {
     networks: {
       storage: { ...storage, ipv6addr: '2001:db8:2::10/64', ipv6gateway: '2001:db8:2::1', defaultRoute: true },
@@ -201,18 +301,33 @@ export const PLAN_CASES: readonly PlanCase[] = [
   }),
 
   // Removal and moves
-  change('remove-bridged-network', 'ovirtmgmt removed: its rules go, the bridge is deleted (taking its address and routes along), eth0 is left bare', withMgmt, {
-    networks: { ovirtmgmt: { remove: true } },
-  }),
+  change(
+    'remove-bridged-network',
+    'ovirtmgmt removed: its rules go, the bridge is deleted (taking its address and routes along), eth0 is left bare',
+    withMgmt,
+    {
+      networks: { ovirtmgmt: { remove: true } },
+    },
+  ),
   change('remove-bridgeless-network', "storage removed: eth1 loses the network's address, routes and rules but stays", withMgmtAndStorage, {
     networks: { storage: { remove: true } },
   }),
-  change('move-network-to-other-nic', 'a bridged network moves from eth1 to eth2: eth1 is released from the bridge that stays', () => afterChange(withMgmt(), { networks: { vmnet: { nic: 'eth1', bridged: 'true' } } }), {
-    networks: { vmnet: { nic: 'eth2', bridged: 'true' } },
-  }),
-  change('bridged-to-bridgeless', 'storage loses its bridge: the bridge goes, its address and routes come back on eth1', () => afterChange(withMgmt(), { networks: { storage: { ...storage, bridged: 'true' } } }), {
-    networks: { storage },
-  }),
+  change(
+    'move-network-to-other-nic',
+    'a bridged network moves from eth1 to eth2: eth1 is released from the bridge that stays',
+    () => afterChange(withMgmt(), { networks: { vmnet: { nic: 'eth1', bridged: 'true' } } }),
+    {
+      networks: { vmnet: { nic: 'eth2', bridged: 'true' } },
+    },
+  ),
+  change(
+    'bridged-to-bridgeless',
+    'storage loses its bridge: the bridge goes, its address and routes come back on eth1',
+    () => afterChange(withMgmt(), { networks: { storage: { ...storage, bridged: 'true' } } }),
+    {
+      networks: { storage },
+    },
+  ),
 
   // VLANs
   change('vlan-on-nic-bridgeless', 'a static network on VLAN 100 of eth1, no bridge', withMgmt, {
@@ -221,15 +336,30 @@ export const PLAN_CASES: readonly PlanCase[] = [
   change('vlan-on-nic-bridged', 'a bridged network over VLAN 100 of eth1: VLAN before bridge before enslaving', withMgmt, {
     networks: { vmnet: { nic: 'eth1', vlan: '100', bridged: 'true' } },
   }),
-  change('vlan-and-untagged-on-one-nic', 'an untagged and a tagged network on eth1 with different MTUs: eth1 carries the larger one', withMgmt, {
-    networks: { untagged: { nic: 'eth1', bridged: 'true', mtu: 1500 }, tagged: { nic: 'eth1', vlan: '200', bridged: 'true', mtu: 9000 } },
-  }),
-  change('vlan-id-change', 'a bridged network moves from VLAN 100 to VLAN 200: the old VLAN goes, the new one joins the bridge', () => afterChange(withMgmt(), { networks: { vmnet: { nic: 'eth1', vlan: '100', bridged: 'true' } } }), {
-    networks: { vmnet: { nic: 'eth1', vlan: '200', bridged: 'true' } },
-  }),
-  change('vlan-remove', 'the VLAN network removed: bridge before VLAN', () => afterChange(withMgmt(), { networks: { vmnet: { nic: 'eth1', vlan: '100', bridged: 'true' } } }), {
-    networks: { vmnet: { remove: true } },
-  }),
+  change(
+    'vlan-and-untagged-on-one-nic',
+    'an untagged and a tagged network on eth1 with different MTUs: eth1 carries the larger one',
+    withMgmt,
+    {
+      networks: { untagged: { nic: 'eth1', bridged: 'true', mtu: 1500 }, tagged: { nic: 'eth1', vlan: '200', bridged: 'true', mtu: 9000 } },
+    },
+  ),
+  change(
+    'vlan-id-change',
+    'a bridged network moves from VLAN 100 to VLAN 200: the old VLAN goes, the new one joins the bridge',
+    () => afterChange(withMgmt(), { networks: { vmnet: { nic: 'eth1', vlan: '100', bridged: 'true' } } }),
+    {
+      networks: { vmnet: { nic: 'eth1', vlan: '200', bridged: 'true' } },
+    },
+  ),
+  change(
+    'vlan-remove',
+    'the VLAN network removed: bridge before VLAN',
+    () => afterChange(withMgmt(), { networks: { vmnet: { nic: 'eth1', vlan: '100', bridged: 'true' } } }),
+    {
+      networks: { vmnet: { remove: true } },
+    },
+  ),
 
   // Bonds
   change('bond-create', 'a bond of eth2 and eth3 without a network: ports go down, join, come back up', withMgmt, { bondings: { bond0 } }),
@@ -237,10 +367,15 @@ export const PLAN_CASES: readonly PlanCase[] = [
     networks: { vmnet: { bonding: 'bond0', bridged: 'true', ipaddr: '198.18.3.10', prefix: 24 } },
     bondings: { bond0 },
   }),
-  change('bond-bridged-nics-out-of-order', 'a new bond listing eth3 before eth2 under a bridge: the bond takes eth2\'s MAC (enslaved first, by name), so the bridge does too', withMgmt, {
-    networks: { vmnet: { bonding: 'bond0', bridged: 'true', ipaddr: '198.18.3.10', prefix: 24 } },
-    bondings: { bond0: { ...bond0, nics: ['eth3', 'eth2'] } },
-  }),
+  change(
+    'bond-bridged-nics-out-of-order',
+    "a new bond listing eth3 before eth2 under a bridge: the bond takes eth2's MAC (enslaved first, by name), so the bridge does too",
+    withMgmt,
+    {
+      networks: { vmnet: { bonding: 'bond0', bridged: 'true', ipaddr: '198.18.3.10', prefix: 24 } },
+      bondings: { bond0: { ...bond0, nics: ['eth3', 'eth2'] } },
+    },
+  ),
   change('bond-vlan-bridged-dhcp', 'the seed case: bond, VLAN 100 on it, a bridge over that, DHCP, MTU 9000 throughout', withMgmt, {
     networks: { vmnet: vmnetOnBond },
     bondings: { bond0 },
@@ -248,49 +383,115 @@ export const PLAN_CASES: readonly PlanCase[] = [
   change('bond-vlan-bridgeless', 'a static network on VLAN 100 of an existing bond, no bridge', withBond, {
     networks: { tagged: { bonding: 'bond0', vlan: '100', bridged: 'false', ipaddr: '198.18.5.10', prefix: 24 } },
   }),
-  change('bond-modify-options', 'the bond requested with another mode and miimon: re-created with them (the kernel changes a mode only on a bond that is down), slaves re-enslaved', withBond, {
-    bondings: { bond0: { ...bond0, options: 'mode=4 miimon=200' } },
-  }),
-  change('bond-add-and-remove-slaves', 'bond0 from eth2+eth3 to eth3+eth1: eth2 is released, eth1 goes down, joins and comes up', withBond, {
-    bondings: { bond0: { ...bond0, nics: ['eth3', 'eth1'] } },
-  }),
+  change(
+    'bond-modify-options',
+    'the bond requested with another mode and miimon: re-created with them (the kernel changes a mode only on a bond that is down), slaves re-enslaved',
+    withBond,
+    {
+      bondings: { bond0: { ...bond0, options: 'mode=4 miimon=200' } },
+    },
+  ),
+  change(
+    'bond-add-and-remove-slaves',
+    'bond0 from eth2+eth3 to eth3+eth1: eth2 is released, eth1 goes down, joins and comes up',
+    withBond,
+    {
+      bondings: { bond0: { ...bond0, nics: ['eth3', 'eth1'] } },
+    },
+  ),
   change('bond-delete', 'bond0 removed: deleting it releases its ports', withBond, { bondings: { bond0: { remove: true } } }),
-  change('bond-delete-with-network', 'the seed stack removed with its bond in one request: bridge, VLAN, bond, top down', () => afterChange(withMgmt(), { networks: { vmnet: vmnetOnBond }, bondings: { bond0 } }), {
-    networks: { vmnet: { remove: true } },
-    bondings: { bond0: { remove: true } },
-  }),
+  change(
+    'bond-delete-with-network',
+    'the seed stack removed with its bond in one request: bridge, VLAN, bond, top down',
+    () => afterChange(withMgmt(), { networks: { vmnet: vmnetOnBond }, bondings: { bond0 } }),
+    {
+      networks: { vmnet: { remove: true } },
+      bondings: { bond0: { remove: true } },
+    },
+  ),
 
   // MTU across a stack
-  change('mtu-up-across-stack', 'bridge over VLAN over bond from 1500 to 9000: set bottom-up (a VLAN may not exceed its base)', () => withVlanStack(1500), vlanStack(9000)),
-  change('mtu-down-across-stack', 'bridge over VLAN over bond from 9000 to 1500: also bottom-up (lowering a base lowers its VLANs)', () => withVlanStack(9000), vlanStack(1500)),
-  change('mtu-down-vlan-on-nic', 'bridge over VLAN over a NIC from 9000 to 1500', () => afterChange(withMgmt(), { networks: { vmnet: { nic: 'eth1', vlan: '100', bridged: 'true', mtu: 9000 } } }), {
-    networks: { vmnet: { nic: 'eth1', vlan: '100', bridged: 'true', mtu: 1500 } },
-  }),
+  change(
+    'mtu-up-across-stack',
+    'bridge over VLAN over bond from 1500 to 9000: set bottom-up (a VLAN may not exceed its base)',
+    () => withVlanStack(1500),
+    vlanStack(9000),
+  ),
+  change(
+    'mtu-down-across-stack',
+    'bridge over VLAN over bond from 9000 to 1500: also bottom-up (lowering a base lowers its VLANs)',
+    () => withVlanStack(9000),
+    vlanStack(1500),
+  ),
+  change(
+    'mtu-down-vlan-on-nic',
+    'bridge over VLAN over a NIC from 9000 to 1500',
+    () => afterChange(withMgmt(), { networks: { vmnet: { nic: 'eth1', vlan: '100', bridged: 'true', mtu: 9000 } } }),
+    {
+      networks: { vmnet: { nic: 'eth1', vlan: '100', bridged: 'true', mtu: 1500 } },
+    },
+  ),
 
   // Rollbacks (the agent's reverse plans, back to the snapshot it took)
-  rollback('rollback-mgmt-bridge-over-os-dhcp', "undo a DHCP ovirtmgmt over eth0 whose OS client added its default route without proto dhcp: the route is the lease's, left to the restarted client (put back by hand, its gateway would not be on-link yet)", stockDhcpHost, {
-    networks: { ovirtmgmt: mgmtDhcp },
+  rollback(
+    'rollback-mgmt-bridge-over-os-dhcp',
+    "undo a DHCP ovirtmgmt over eth0 whose OS client added its default route without proto dhcp: the route is the lease's, left to the restarted client (put back by hand, its gateway would not be on-link yet)",
+    stockDhcpHost,
+    {
+      networks: { ovirtmgmt: mgmtDhcp },
+    },
+  ),
+  rollback('rollback-mgmt-bridge', 'undo ovirtmgmt over eth0: the bridge goes, the address and default route return to eth0', host, {
+    networks: { ovirtmgmt },
   }),
-  rollback('rollback-mgmt-bridge', 'undo ovirtmgmt over eth0: the bridge goes, the address and default route return to eth0', host, { networks: { ovirtmgmt } }),
-  rollback('rollback-bond-vlan-bridged-dhcp', 'undo the seed stack: the DHCP client stops, bridge, VLAN and bond go, the ports return as they were', withMgmt, {
-    networks: { vmnet: vmnetOnBond },
-    bondings: { bond0 },
+  rollback(
+    'rollback-bond-vlan-bridged-dhcp',
+    'undo the seed stack: the DHCP client stops, bridge, VLAN and bond go, the ports return as they were',
+    withMgmt,
+    {
+      networks: { vmnet: vmnetOnBond },
+      bondings: { bond0 },
+    },
+  ),
+  rollback(
+    'rollback-remove-bridged-network',
+    'undo the removal of ovirtmgmt: the bridge comes back with its MAC, port, address, routes and rules',
+    withMgmt,
+    {
+      networks: { ovirtmgmt: { remove: true } },
+    },
+  ),
+  rollback(
+    'rollback-mtu-up-across-stack',
+    'undo raising the stack to 9000: every MTU goes back, bottom-up',
+    () => withVlanStack(1500),
+    vlanStack(9000),
+  ),
+  rollback('rollback-bond-options', 'undo a mode and miimon change: the bond is re-created exactly as it was', withBond, {
+    bondings: { bond0: { ...bond0, options: 'mode=4 miimon=200' } },
   }),
-  rollback('rollback-remove-bridged-network', 'undo the removal of ovirtmgmt: the bridge comes back with its MAC, port, address, routes and rules', withMgmt, {
-    networks: { ovirtmgmt: { remove: true } },
+  rollback('rollback-bond-slaves', 'undo the slave change: eth1 leaves the bond, eth2 rejoins', withBond, {
+    bondings: { bond0: { ...bond0, nics: ['eth3', 'eth1'] } },
   }),
-  rollback('rollback-mtu-up-across-stack', 'undo raising the stack to 9000: every MTU goes back, bottom-up', () => withVlanStack(1500), vlanStack(9000)),
-  rollback('rollback-bond-options', 'undo a mode and miimon change: the bond is re-created exactly as it was', withBond, { bondings: { bond0: { ...bond0, options: 'mode=4 miimon=200' } } }),
-  rollback('rollback-bond-slaves', 'undo the slave change: eth1 leaves the bond, eth2 rejoins', withBond, { bondings: { bond0: { ...bond0, nics: ['eth3', 'eth1'] } } }),
   rollback('rollback-dhcp-to-static', 'undo DHCP to static: the static configuration goes and the DHCP client runs again', withDhcpMgmt, {
     networks: { ovirtmgmt: { ...ovirtmgmt, ipaddr: '198.18.1.77' } },
   }),
-  rollback('rollback-dhcp-source-routed-to-static', 'undo the switch of the source-routed DHCP network to static: the static ones go, the client runs again and rewrites its rules', withDhcpBackup, {
-    networks: { backup: { nic: 'eth1', bridged: 'false', ipaddr: '198.18.6.50', prefix: 24, gateway: '198.18.6.1' } },
-  }),
-  rollback('rollback-address-change', "undo storage's address change: the old address and the flushed routes come back", withMgmtAndStorage, {
-    networks: { storage: { ...storage, ipaddr: '198.18.2.11' } },
-  }),
+  rollback(
+    'rollback-dhcp-source-routed-to-static',
+    'undo the switch of the source-routed DHCP network to static: the static ones go, the client runs again and rewrites its rules',
+    withDhcpBackup,
+    {
+      networks: { backup: { nic: 'eth1', bridged: 'false', ipaddr: '198.18.6.50', prefix: 24, gateway: '198.18.6.1' } },
+    },
+  ),
+  rollback(
+    'rollback-address-change',
+    "undo storage's address change: the old address and the flushed routes come back",
+    withMgmtAndStorage,
+    {
+      networks: { storage: { ...storage, ipaddr: '198.18.2.11' } },
+    },
+  ),
 
   // Boot-time restore (network-service.ts restoreSafeConfig: previous = what of the running config exists)
   {
@@ -298,13 +499,17 @@ export const PLAN_CASES: readonly PlanCase[] = [
     about: 'after a reboot nothing we built exists; the safe config (ovirtmgmt, a bond with a VLAN network) is built again',
     inputs: () => {
       const booted = host();
-      const safe = nextConfig(booted, { networks: { ovirtmgmt, tagged: { bonding: 'bond0', vlan: '100', bridged: 'false', ipaddr: '198.18.5.10', prefix: 24 } }, bondings: { bond0 } });
+      const safe = nextConfig(booted, {
+        networks: { ovirtmgmt, tagged: { bonding: 'bond0', vlan: '100', bridged: 'false', ipaddr: '198.18.5.10', prefix: 24 } },
+        bondings: { bond0 },
+      });
       return { current: booted.kernel, runningDhcp: [], desired: desiredStateForChange(booted.running, safe, booted.kernel) };
     },
   },
   {
     name: 'boot-restore-source-routes',
-    about: 'after a reboot the safe config with two gateways comes back: the static tables and rules, and the DHCP client that writes its own',
+    about:
+      'after a reboot the safe config with two gateways comes back: the static tables and rules, and the DHCP client that writes its own',
     inputs: () => {
       const booted = host();
       const safe = nextConfig(booted, { networks: { ovirtmgmt, storage, backup: { ...backup, nic: 'eth2' } } });
@@ -317,7 +522,11 @@ export const PLAN_CASES: readonly PlanCase[] = [
     inputs: () => {
       const safeStep = afterChange(withMgmt(), { networks: { vmnet: { nic: 'eth1', bridged: 'true' } } });
       const unsafe = afterChange(safeStep, { networks: { vmnet: { remove: true }, scratch: { nic: 'eth1', bridged: 'true' } } });
-      return { current: unsafe.kernel, runningDhcp: unsafe.dhcp, desired: desiredStateForChange(unsafe.running, safeStep.running, unsafe.kernel) };
+      return {
+        current: unsafe.kernel,
+        runningDhcp: unsafe.dhcp,
+        desired: desiredStateForChange(unsafe.running, safeStep.running, unsafe.kernel),
+      };
     },
   },
 ];

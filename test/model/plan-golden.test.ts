@@ -26,7 +26,15 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 /** JSON with keys sorted, so files compare by content whatever wrote them. */
 function canonicalJson(value: unknown): string {
   const sortKeys = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sortKeys) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortKeys(x)])) : v;
+    Array.isArray(v)
+      ? v.map(sortKeys)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, x]) => [k, sortKeys(x)]),
+          )
+        : v;
   return JSON.stringify(sortKeys(JSON.parse(JSON.stringify(value))));
 }
 
@@ -51,7 +59,10 @@ function readJson(dir: string, file: string): unknown {
 }
 
 function storedInputs(dir: string): PlanInputs {
-  const { kernel, runningDhcp } = readJson(dir, 'current.json') as { kernel: PlanInputs['current']; runningDhcp: PlanInputs['runningDhcp'] };
+  const { kernel, runningDhcp } = readJson(dir, 'current.json') as {
+    kernel: PlanInputs['current'];
+    runningDhcp: PlanInputs['runningDhcp'];
+  };
   return { current: kernel, runningDhcp, desired: readJson(dir, 'desired.json') as PlanInputs['desired'] };
 }
 
@@ -67,7 +78,12 @@ if (UPDATE) {
   process.stdout.write(`[hostprov] UPDATE_GOLDEN=1: wrote ${PLAN_CASES.length} plan fixtures under test/fixtures/plans; review the diff\n`);
 }
 
-const caseDirs = existsSync(FIXTURES) ? readdirSync(FIXTURES, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort() : [];
+const caseDirs = existsSync(FIXTURES)
+  ? readdirSync(FIXTURES, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort()
+  : [];
 
 describe('golden plans', () => {
   it('has one fixture directory per case in plan-cases.ts, and no other', () => {

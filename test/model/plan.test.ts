@@ -22,7 +22,15 @@ function change(current: KernelState, previous: RunningConfig, next: RunningConf
   return { desired, plan, after };
 }
 
-const mgmt: NetworkAttributes = { nic: 'eth0', bridged: 'true', ipaddr: '198.18.1.10', netmask: '255.255.255.0', gateway: '198.18.1.1', defaultRoute: true, mtu: 1500 };
+const mgmt: NetworkAttributes = {
+  nic: 'eth0',
+  bridged: 'true',
+  ipaddr: '198.18.1.10',
+  netmask: '255.255.255.0',
+  gateway: '198.18.1.1',
+  defaultRoute: true,
+  mtu: 1500,
+};
 
 describe('planChanges: ovirtmgmt on the NIC that reaches the manager', () => {
   const current = installedHost();
@@ -38,13 +46,23 @@ describe('planChanges: ovirtmgmt on the NIC that reaches the manager', () => {
     expect(bridge).toMatchObject({ kind: 'bridge', mac: '52:54:00:00:00:10', up: true, bridge: { stp: false } });
     expect(after.links.find((l) => l.name === 'eth0')?.master).toBe('ovirtmgmt');
     expect(after.addresses).toEqual([addr('ovirtmgmt', '198.18.1.10/24')]);
-    expect(after.routes.filter((r) => r.table === 254)).toEqual([expect.objectContaining({ dst: 'default', gateway: '198.18.1.1', dev: 'ovirtmgmt' })]);
+    expect(after.routes.filter((r) => r.table === 254)).toEqual([
+      expect.objectContaining({ dst: 'default', gateway: '198.18.1.1', dev: 'ovirtmgmt' }),
+    ]);
   });
 
   it('gives the network its own routing table and source rules (multiple gateways)', () => {
     const table = sourceRouteTableId('ovirtmgmt');
-    expect(after.routes.filter((r) => r.table === table).map((r) => `${r.dst} ${r.gateway ?? ''}`).sort()).toEqual(['198.18.1.0/24 ', 'default 198.18.1.1']);
-    expect(after.rules.map((r) => `${r.from ?? ''}>${r.to ?? ''}@${r.priority}`).sort()).toEqual(['198.18.1.0/24>@3200', '>198.18.1.0/24@3200']);
+    expect(
+      after.routes
+        .filter((r) => r.table === table)
+        .map((r) => `${r.dst} ${r.gateway ?? ''}`)
+        .sort(),
+    ).toEqual(['198.18.1.0/24 ', 'default 198.18.1.1']);
+    expect(after.rules.map((r) => `${r.from ?? ''}>${r.to ?? ''}@${r.priority}`).sort()).toEqual([
+      '198.18.1.0/24>@3200',
+      '>198.18.1.0/24@3200',
+    ]);
   });
 
   it('deletes before it adds, and creates the bridge before enslaving the NIC', () => {
@@ -93,17 +111,22 @@ describe('planChanges: other shapes', () => {
   it('a VLAN network on a bond creates bond, slaves, VLAN and bridge in dependency order', () => {
     const current = installedHost();
     current.links.push({ name: 'eth2', kind: 'nic', mtu: 1500, up: true, mac: '52:54:00:00:00:12', master: null });
-    const next = configFor(
-      { vmnet: { bonding: 'bond0', vlan: '100', bridged: 'true', bootproto: 'dhcp', mtu: 9000 } },
-      EMPTY_CONFIG,
-      { bond0: { nics: ['eth2', 'eth1'], options: 'mode=802.3ad miimon=100' } },
-    );
+    const next = configFor({ vmnet: { bonding: 'bond0', vlan: '100', bridged: 'true', bootproto: 'dhcp', mtu: 9000 } }, EMPTY_CONFIG, {
+      bond0: { nics: ['eth2', 'eth1'], options: 'mode=802.3ad miimon=100' },
+    });
     const { desired, plan, after } = change(current, EMPTY_CONFIG, next);
     expect(verifyState(after, desired)).toEqual([]);
     const adds = plan.ops.filter((o) => o.kind === 'link-add').map((o) => (o.kind === 'link-add' ? `${o.type}:${o.name}` : ''));
     expect(adds).toEqual(['bond:bond0', 'vlan:bond0.100', 'bridge:vmnet']);
     expect(after.links.find((l) => l.name === 'bond0')).toMatchObject({ mtu: 9000, bond: { mode: '802.3ad', options: { miimon: '100' } } });
-    expect(plan.ops.at(-1)).toEqual({ kind: 'dhcp-start', dev: 'vmnet', family: 4, table: sourceRouteTableId('vmnet'), defaultRoute: false, sourceRouting: true });
+    expect(plan.ops.at(-1)).toEqual({
+      kind: 'dhcp-start',
+      dev: 'vmnet',
+      family: 4,
+      table: sourceRouteTableId('vmnet'),
+      defaultRoute: false,
+      sourceRouting: true,
+    });
   });
 
   it('moving the default route to another network strips it from the previous owner', () => {
@@ -111,7 +134,10 @@ describe('planChanges: other shapes', () => {
     current.addresses.push(addr('eth1', '198.18.2.10/24'));
     const first = configFor({ ovirtmgmt: mgmt });
     const s1 = change(current, EMPTY_CONFIG, first).after;
-    const second = configFor({ storage: { nic: 'eth1', bridged: false, ipaddr: '198.18.2.10', prefix: 24, gateway: '198.18.2.1', defaultRoute: true } }, first);
+    const second = configFor(
+      { storage: { nic: 'eth1', bridged: false, ipaddr: '198.18.2.10', prefix: 24, gateway: '198.18.2.1', defaultRoute: true } },
+      first,
+    );
     expect(second.networks.ovirtmgmt?.defaultRoute).toBe(false);
     const { desired, after } = change(s1, first, second);
     expect(verifyState(after, desired)).toEqual([]);

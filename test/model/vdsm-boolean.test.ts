@@ -4,11 +4,13 @@ import { VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 
 describe('VDSM booleans', () => {
   it('reads what the engine and VDSM use: JSON booleans, 0/1, and true/false, yes/no, on/off, 1/0 in any case', () => {
-    for (const v of [true, 1, 'true', 'TRUE', 'True', 'yes', 'Yes', 'on', 'ON', '1', ' true ']) expect(readVdsmBoolean(v), JSON.stringify(v)).toBe(true);
-    for (const v of [false, 0, 'false', 'False', 'no', 'NO', 'off', 'Off', '0', '\tno\n']) expect(readVdsmBoolean(v), JSON.stringify(v)).toBe(false);
+    for (const v of [true, 1, 'true', 'TRUE', 'True', 'yes', 'Yes', 'on', 'ON', '1', ' true '])
+      expect(readVdsmBoolean(v), JSON.stringify(v)).toBe(true);
+    for (const v of [false, 0, 'false', 'False', 'no', 'NO', 'off', 'Off', '0', '\tno\n'])
+      expect(readVdsmBoolean(v), JSON.stringify(v)).toBe(false);
   });
 
-  it('does not read anything else, where VDSM\'s tobool would answer a silent false', () => {
+  it("does not read anything else, where VDSM's tobool would answer a silent false", () => {
     for (const v of ['', 'maybe', 'enabled', 'y', 'n', '2', '-1', '1.0', 2, -1, 0.5, null, undefined, {}, [], ['true']]) {
       expect(readVdsmBoolean(v), JSON.stringify(v)).toBeUndefined();
     }

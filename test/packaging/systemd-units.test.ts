@@ -99,10 +99,12 @@ describe('systemd unit of the agent', () => {
     expect(one(unit, 'Service', 'User'), 'root: it configures the host').toBeUndefined();
     const families = (one(unit, 'Service', 'RestrictAddressFamilies') ?? '').split(/\s+/);
     for (const family of ['AF_NETLINK', 'AF_PACKET', 'AF_INET', 'AF_INET6', 'AF_UNIX']) expect(families, family).toContain(family);
-    for (const key of ['NoNewPrivileges', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'ProtectKernelModules', 'RestrictSUIDSGID']) expect(one(unit, 'Service', key), key).toBe('yes');
+    for (const key of ['NoNewPrivileges', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'ProtectKernelModules', 'RestrictSUIDSGID'])
+      expect(one(unit, 'Service', key), key).toBe('yes');
     expect(one(unit, 'Service', 'ProtectSystem')).toBe('strict');
     // The network is the agent's job: nothing may hide it or its sysctls; Node's JIT needs W+X memory.
-    for (const key of ['PrivateNetwork', 'ProtectKernelTunables', 'IPAddressDeny', 'MemoryDenyWriteExecute']) expect(one(unit, 'Service', key), key).toBeUndefined();
+    for (const key of ['PrivateNetwork', 'ProtectKernelTunables', 'IPAddressDeny', 'MemoryDenyWriteExecute'])
+      expect(one(unit, 'Service', key), key).toBeUndefined();
   });
 
   it('serves its metrics on loopback only', () => {
@@ -146,7 +148,7 @@ describe('systemd unit of the worker', () => {
     expect((one(unit, 'Service', 'RestrictAddressFamilies') ?? '').split(/\s+/)).not.toContain('AF_PACKET');
   });
 
-  it('serves its own and the SDK\'s metrics on loopback only', () => {
+  it("serves its own and the SDK's metrics on loopback only", () => {
     expect(MetricsListen.parse(flags.get('--metrics-listen')).host).toBe('127.0.0.1');
     expect(MetricsListen.parse(flags.get('--sdk-metrics-listen')).host).toBe('127.0.0.1');
   });
@@ -162,7 +164,9 @@ describe('systemd unit of the worker', () => {
 
 const systemdAnalyze = await onPath('systemd-analyze');
 
-describe.skipIf(skipBecause(systemdAnalyze ? null : 'systemd-analyze is not installed (Debian package systemd)', 'systemd-analyze verify of the units'))('systemd-analyze verify', () => {
+describe.skipIf(
+  skipBecause(systemdAnalyze ? null : 'systemd-analyze is not installed (Debian package systemd)', 'systemd-analyze verify of the units'),
+)('systemd-analyze verify', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-units-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

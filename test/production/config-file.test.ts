@@ -44,13 +44,19 @@ afterEach(() => {
 });
 
 describe('config file precedence', () => {
-  it('names each setting\'s variable HOSTPROV_ plus the flag in upper snake case', () => {
+  it("names each setting's variable HOSTPROV_ plus the flag in upper snake case", () => {
     expect(settingEnvName('stateDir')).toBe('HOSTPROV_STATE_DIR');
     expect(settingEnvName('metricsListen')).toBe('HOSTPROV_METRICS_LISTEN');
   });
 
   it('agent: flag > HOSTPROV_* variable > file > default', async () => {
-    const file = configFile('agent.json', { stateDir: '/file/state', runtimeDir: '/file/run', listen: '127.0.0.1:6000', metricsListen: '9100', maxConnections: 7 });
+    const file = configFile('agent.json', {
+      stateDir: '/file/state',
+      runtimeDir: '/file/run',
+      listen: '127.0.0.1:6000',
+      metricsListen: '9100',
+      maxConnections: 7,
+    });
     process.env.HOSTPROV_RUNTIME_DIR = '/env/run';
     process.env.HOSTPROV_LISTEN = '127.0.0.1:7000';
     const options = await optionsOf('agent', ['--config', file, '--listen', '127.0.0.1:8000']);
@@ -62,11 +68,23 @@ describe('config file precedence', () => {
     expect(options.fenceAgentDir).toBe('/usr/sbin'); // the documented default, untouched
   });
 
-  it('worker: the file sets the worker\'s settings and its Temporal address; a variable still wins', async () => {
-    const file = configFile('worker.json', { address: 'temporal.example:7233', namespace: 'hostprov', taskQueue: 'from-file', shutdownGrace: 20, metricsListen: '127.0.0.1:9200' });
+  it("worker: the file sets the worker's settings and its Temporal address; a variable still wins", async () => {
+    const file = configFile('worker.json', {
+      address: 'temporal.example:7233',
+      namespace: 'hostprov',
+      taskQueue: 'from-file',
+      shutdownGrace: 20,
+      metricsListen: '127.0.0.1:9200',
+    });
     process.env.HOSTPROV_TASK_QUEUE = 'from-env';
     const options = await optionsOf('worker', ['--config', file]);
-    expect(options).toMatchObject({ address: 'temporal.example:7233', namespace: 'hostprov', taskQueue: 'from-env', shutdownGrace: '20', metricsListen: '127.0.0.1:9200' });
+    expect(options).toMatchObject({
+      address: 'temporal.example:7233',
+      namespace: 'hostprov',
+      taskQueue: 'from-env',
+      shutdownGrace: '20',
+      metricsListen: '127.0.0.1:9200',
+    });
   });
 
   it('worker: address and namespace from the file beat TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, as flags do', async () => {
@@ -80,7 +98,10 @@ describe('config file precedence', () => {
       const config = temporalConfigFromFlags(await optionsOf('worker', ['--config', file, '--config-file', toml]));
       expect({ address: config.address, namespace: config.namespace }).toEqual({ address: 'file.example:7233', namespace: 'from-file' });
     } finally {
-      for (const [key, value] of [['TEMPORAL_ADDRESS', saved.address], ['TEMPORAL_NAMESPACE', saved.namespace]] as const) {
+      for (const [key, value] of [
+        ['TEMPORAL_ADDRESS', saved.address],
+        ['TEMPORAL_NAMESPACE', saved.namespace],
+      ] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
@@ -101,8 +122,16 @@ describe('bad config files', () => {
 
   it('agent: exit 2 and a message naming the key; nothing started (no state directory made)', async () => {
     const stateDir = join(dir, 'agent-state-never');
-    const file = configFile('agent-bad.json', { stateDir, runtimeDir: join(dir, 'agent-run-never'), listen: '127.0.0.1:1', colour: 'blue' });
-    const result = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', '--insecure', '--config', file], { allowFailure: true, timeoutMs: 60_000 });
+    const file = configFile('agent-bad.json', {
+      stateDir,
+      runtimeDir: join(dir, 'agent-run-never'),
+      listen: '127.0.0.1:1',
+      colour: 'blue',
+    });
+    const result = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'agent', '--insecure', '--config', file], {
+      allowFailure: true,
+      timeoutMs: 60_000,
+    });
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain(file);
     expect(result.stderr).toMatch(/unknown key "colour"/);
@@ -110,7 +139,10 @@ describe('bad config files', () => {
   });
 
   it('worker: exit 2 for a missing file and for a bad value, before connecting anywhere', async () => {
-    const missing = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'worker', '--config', join(dir, 'nope.json')], { allowFailure: true, timeoutMs: 60_000 });
+    const missing = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'worker', '--config', join(dir, 'nope.json')], {
+      allowFailure: true,
+      timeoutMs: 60_000,
+    });
     expect(missing.code, missing.stderr).toBe(2);
     expect(missing.stderr).toMatch(/cannot read it \(ENOENT\)/);
     const file = configFile('worker-bad.json', { shutdownGrace: -3 });

@@ -91,13 +91,32 @@ describe.skipIf(skipBecause(reason, 'metrics endpoint tests'))('metrics endpoint
     worker = spawn(
       join(PROJECT_ROOT, 'bin', 'hostprov'),
       [
-        'worker', '--address', target.address, '--namespace', target.namespace, '--task-queue', taskQueue, '--data-dir', join(dir, 'worker'),
-        '--secrets-dir', dir, '--workflow-bundle', target.workflowBundlePath, '--no-payload-encryption',
-        '--metrics-listen', String(metricsPort), '--sdk-metrics-listen', `127.0.0.1:${sdkPort}`,
+        'worker',
+        '--address',
+        target.address,
+        '--namespace',
+        target.namespace,
+        '--task-queue',
+        taskQueue,
+        '--data-dir',
+        join(dir, 'worker'),
+        '--secrets-dir',
+        dir,
+        '--workflow-bundle',
+        target.workflowBundlePath,
+        '--no-payload-encryption',
+        '--metrics-listen',
+        String(metricsPort),
+        '--sdk-metrics-listen',
+        `127.0.0.1:${sdkPort}`,
       ],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
     );
-    await waitUntil('the worker metrics endpoint', async () => (await fetch(`${workerMetrics}/healthz`).catch(() => null))?.status === 200, { timeoutMs: 120_000, intervalMs: 250 });
+    await waitUntil(
+      'the worker metrics endpoint',
+      async () => (await fetch(`${workerMetrics}/healthz`).catch(() => null))?.status === 200,
+      { timeoutMs: 120_000, intervalMs: 250 },
+    );
   });
 
   afterAll(async () => {
@@ -136,13 +155,21 @@ describe.skipIf(skipBecause(reason, 'metrics endpoint tests'))('metrics endpoint
     const agentAfter = await scrape(`${agentUrl}/metrics`);
     const delta = (name: string, labels: Record<string, string>) => total(agentAfter, name, labels) - total(agentBefore, name, labels);
     expect(delta('hostprov_agent_requests_total', { method: 'Host.setupNetworks', outcome: 'ok' })).toBe(1);
-    expect(delta('hostprov_agent_requests_total', { method: 'Host.confirmConnectivity', outcome: 'ok' })).toBeGreaterThanOrEqual(confirmations);
+    expect(delta('hostprov_agent_requests_total', { method: 'Host.confirmConnectivity', outcome: 'ok' })).toBeGreaterThanOrEqual(
+      confirmations,
+    );
     expect(delta('hostprov_agent_request_duration_seconds_count', { method: 'Host.setupNetworks' })).toBe(1);
 
     // The SDK's own metrics, on their own port: the worker ran this install's activities.
     const sdk = await scrape(sdkMetrics);
     const sdkNames = [...sdk.keys()].map((k) => k.split('{')[0]!);
-    expect(sdkNames.some((n) => n.startsWith('temporal_')), sdkNames.slice(0, 20).join(', ')).toBe(true);
-    expect(total(sdk, 'temporal_activity_execution_latency_count', { activity_type: 'setupNetworksWithConfirm' }), sdkNames.filter((n) => n.includes('activity')).join(', ')).toBeGreaterThanOrEqual(1);
+    expect(
+      sdkNames.some((n) => n.startsWith('temporal_')),
+      sdkNames.slice(0, 20).join(', '),
+    ).toBe(true);
+    expect(
+      total(sdk, 'temporal_activity_execution_latency_count', { activity_type: 'setupNetworksWithConfirm' }),
+      sdkNames.filter((n) => n.includes('activity')).join(', '),
+    ).toBeGreaterThanOrEqual(1);
   });
 });

@@ -36,124 +36,172 @@ const HOSTS = 20;
  */
 const PROXY_HOST = 'fproxy';
 
-const serverReason = existsSync(join(temporalServerDir(), 'temporal-server')) ? null : `no Temporal server build in ${temporalServerDir()} (./run setup builds it)`;
+const serverReason = existsSync(join(temporalServerDir(), 'temporal-server'))
+  ? null
+  : `no Temporal server build in ${temporalServerDir()} (./run setup builds it)`;
 const postgresReason = findPostgresBinDir() ? null : 'no PostgreSQL server installed (./run setup installs it)';
 // The dev server is not used; its global set-up also builds the workflow bundle the workers load.
 const reason = devServerUnavailable() ?? (await testbedUnavailableReason()) ?? postgresReason ?? serverReason;
 
-describe.skipIf(skipBecause(reason, 'production-topology test'))(`production topology: four Temporal services on PostgreSQL, two workers, ${HOSTS} installs, kill -9`, () => {
-  const log = getLogger('production-test');
-  let dir: string;
-  const taskQueue = `production-${uniqueToken()}`;
-  let postgres: ThrowawayPostgres;
-  let cluster: TemporalCluster;
-  let storeUrl: string;
-  let store: HostNetworkingStore;
-  let lab: AgentLab;
-  let connection: Connection;
-  let client: Client;
-  const workers = new Map<string, ChildProcess>();
+describe.skipIf(skipBecause(reason, 'production-topology test'))(
+  `production topology: four Temporal services on PostgreSQL, two workers, ${HOSTS} installs, kill -9`,
+  () => {
+    const log = getLogger('production-test');
+    let dir: string;
+    const taskQueue = `production-${uniqueToken()}`;
+    let postgres: ThrowawayPostgres;
+    let cluster: TemporalCluster;
+    let storeUrl: string;
+    let store: HostNetworkingStore;
+    let lab: AgentLab;
+    let connection: Connection;
+    let client: Client;
+    const workers = new Map<string, ChildProcess>();
 
-  /** `bin/hostprov worker` against the cluster and the PostgreSQL store, as the systemd unit starts it. */
-  function startWorker(identity: string): ChildProcess {
-    const target = temporalTarget();
-    if ('unavailable' in target) throw new Error(target.unavailable);
-    const dataDir = join(dir, identity);
-    mkdirSync(dataDir, { recursive: true });
-    const child = spawn(
-      join(PROJECT_ROOT, 'bin', 'hostprov'),
-      [
-        'worker', '--address', cluster.address, '--namespace', cluster.namespace, '--no-tls', '--task-queue', taskQueue,
-        '--database', storeUrl, '--data-dir', dataDir, '--secrets-dir', dir, '--identity', identity,
-        '--workflow-bundle', target.workflowBundlePath, '--no-payload-encryption',
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
-    );
-    workers.set(identity, child);
-    return child;
-  }
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hostprov-production-'));
-    postgres = await startThrowawayPostgres({ tcpPort: await freePort(), settings: { max_connections: '200' } });
-    cluster = await startTemporalCluster({ postgres, log });
-    storeUrl = postgres.tcpUrl('hostprov');
-    await postgres.createDatabase('hostprov');
-    store = await openStore(storeUrl);
-    lab = await createAgentLab({ stateDir: join(dir, 'lab'), hosts: [...Array.from({ length: HOSTS }, (_, i) => ({ name: `prod${i + 1}` })), { name: PROXY_HOST }] });
-    await lab.waitForAgents(180_000);
-    connection = await Connection.connect({ address: cluster.address });
-    client = new Client({ connection, namespace: cluster.namespace });
-  }, 600_000);
-
-  afterAll(async () => {
-    for (const child of workers.values()) await stopChild(child, { signal: 'SIGKILL' });
-    await connection?.close();
-    await lab?.destroy();
-    await store?.close();
-    await cluster?.stop();
-    await postgres?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('every install completes with exactly one apply on its host, though a worker died by kill -9 mid-way', async () => {
-    const pids = cluster.services.map((s) => s.pid);
-    expect(new Set(pids).size, 'four services, four processes').toBe(4);
-    expect(cluster.services.map((s) => s.service).sort()).toEqual(['frontend', 'history', 'matching', 'worker']);
-
-    startWorker('worker-a');
-    startWorker('worker-b');
-    const names = Array.from({ length: HOSTS }, (_, i) => `prod${i + 1}`);
-    const handles = new Map<string, WorkflowHandle>();
-    // installRequest(h) fences h through the host after it: the last one installed gets the proxy host.
-    const proxy = lab.installRequest(names.at(-1)!).powerManagement?.proxy;
-    expect(proxy?.name).toBe(PROXY_HOST);
-    for (const name of names) {
-      const request = lab.installRequest(name);
-      handles.set(name, (await startOrAttachInstall(client, { ...request, powerManagement: { ...request.powerManagement!, proxy: proxy! } }, { taskQueue })).handle);
+    /** `bin/hostprov worker` against the cluster and the PostgreSQL store, as the systemd unit starts it. */
+    function startWorker(identity: string): ChildProcess {
+      const target = temporalTarget();
+      if ('unavailable' in target) throw new Error(target.unavailable);
+      const dataDir = join(dir, identity);
+      mkdirSync(dataDir, { recursive: true });
+      const child = spawn(
+        join(PROJECT_ROOT, 'bin', 'hostprov'),
+        [
+          'worker',
+          '--address',
+          cluster.address,
+          '--namespace',
+          cluster.namespace,
+          '--no-tls',
+          '--task-queue',
+          taskQueue,
+          '--database',
+          storeUrl,
+          '--data-dir',
+          dataDir,
+          '--secrets-dir',
+          dir,
+          '--identity',
+          identity,
+          '--workflow-bundle',
+          target.workflowBundlePath,
+          '--no-payload-encryption',
+        ],
+        { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
+      );
+      workers.set(identity, child);
+      return child;
     }
-    const results = new Map<string, InstallHostResult>();
-    const settled = Promise.all([...handles].map(async ([name, handle]) => results.set(name, await handle.result())));
 
-    // Mid-way: some hosts have applied, not all installs are done, and worker-a is fencing a host right now.
-    const victim = await waitUntil('worker-a running a fence after the first applies', async () => {
-      if (results.size === HOSTS) throw new Error('every install finished before worker-a could be killed mid-way');
-      if (!names.some((n) => lab.journal(n).some((e) => e.kind === 'apply'))) return undefined;
-      for (const [name, handle] of handles) {
-        if (results.has(name)) continue;
-        const { raw } = await handle.describe();
-        // A fence takes seconds (the proxy's fence agent reboots the host through its BMC): killed now, it is
-        // certainly still running, not completing in the milliseconds between this look and the kill.
-        const running = (raw.pendingActivities ?? []).find((a) => a.lastWorkerIdentity === 'worker-a' && Number(a.state) === 2 && a.activityType?.name === 'fenceHost');
-        if (running) return { name, handle, activityId: running.activityId ?? '', type: running.activityType?.name ?? '' };
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'hostprov-production-'));
+      postgres = await startThrowawayPostgres({ tcpPort: await freePort(), settings: { max_connections: '200' } });
+      cluster = await startTemporalCluster({ postgres, log });
+      storeUrl = postgres.tcpUrl('hostprov');
+      await postgres.createDatabase('hostprov');
+      store = await openStore(storeUrl);
+      lab = await createAgentLab({
+        stateDir: join(dir, 'lab'),
+        hosts: [...Array.from({ length: HOSTS }, (_, i) => ({ name: `prod${i + 1}` })), { name: PROXY_HOST }],
+      });
+      await lab.waitForAgents(180_000);
+      connection = await Connection.connect({ address: cluster.address });
+      client = new Client({ connection, namespace: cluster.namespace });
+    }, 600_000);
+
+    afterAll(async () => {
+      for (const child of workers.values()) await stopChild(child, { signal: 'SIGKILL' });
+      await connection?.close();
+      await lab?.destroy();
+      await store?.close();
+      await cluster?.stop();
+      await postgres?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('every install completes with exactly one apply on its host, though a worker died by kill -9 mid-way', async () => {
+      const pids = cluster.services.map((s) => s.pid);
+      expect(new Set(pids).size, 'four services, four processes').toBe(4);
+      expect(cluster.services.map((s) => s.service).sort()).toEqual(['frontend', 'history', 'matching', 'worker']);
+
+      startWorker('worker-a');
+      startWorker('worker-b');
+      const names = Array.from({ length: HOSTS }, (_, i) => `prod${i + 1}`);
+      const handles = new Map<string, WorkflowHandle>();
+      // installRequest(h) fences h through the host after it: the last one installed gets the proxy host.
+      const proxy = lab.installRequest(names.at(-1)!).powerManagement?.proxy;
+      expect(proxy?.name).toBe(PROXY_HOST);
+      for (const name of names) {
+        const request = lab.installRequest(name);
+        handles.set(
+          name,
+          (
+            await startOrAttachInstall(
+              client,
+              { ...request, powerManagement: { ...request.powerManagement!, proxy: proxy! } },
+              { taskQueue },
+            )
+          ).handle,
+        );
       }
-      return undefined;
-    }, { intervalMs: 200, timeoutMs: 300_000 });
-    const killed = workers.get('worker-a')!;
-    killed.kill('SIGKILL');
-    await exited(killed);
-    log.info({ host: victim.name, activity: victim.type }, 'worker-a killed (kill -9) while running this activity');
-    expect(workers.get('worker-b')!.exitCode).toBeNull();
+      const results = new Map<string, InstallHostResult>();
+      const settled = Promise.all([...handles].map(async ([name, handle]) => results.set(name, await handle.result())));
 
-    await settled;
+      // Mid-way: some hosts have applied, not all installs are done, and worker-a is fencing a host right now.
+      const victim = await waitUntil(
+        'worker-a running a fence after the first applies',
+        async () => {
+          if (results.size === HOSTS) throw new Error('every install finished before worker-a could be killed mid-way');
+          if (!names.some((n) => lab.journal(n).some((e) => e.kind === 'apply'))) return undefined;
+          for (const [name, handle] of handles) {
+            if (results.has(name)) continue;
+            const { raw } = await handle.describe();
+            // A fence takes seconds (the proxy's fence agent reboots the host through its BMC): killed now, it is
+            // certainly still running, not completing in the milliseconds between this look and the kill.
+            const running = (raw.pendingActivities ?? []).find(
+              (a) => a.lastWorkerIdentity === 'worker-a' && Number(a.state) === 2 && a.activityType?.name === 'fenceHost',
+            );
+            if (running) return { name, handle, activityId: running.activityId ?? '', type: running.activityType?.name ?? '' };
+          }
+          return undefined;
+        },
+        { intervalMs: 200, timeoutMs: 300_000 },
+      );
+      const killed = workers.get('worker-a')!;
+      killed.kill('SIGKILL');
+      await exited(killed);
+      log.info({ host: victim.name, activity: victim.type }, 'worker-a killed (kill -9) while running this activity');
+      expect(workers.get('worker-b')!.exitCode).toBeNull();
 
-    for (const name of names) {
-      expect(results.get(name)?.outcome, `${name}: ${JSON.stringify(results.get(name))}`).toBe('configured');
-      // Exactly one apply on each host, from its agent's own journal.
-      expect(lab.journal(name).filter((e) => e.kind === 'apply').map((e) => e.outcome), name).toEqual(['ok']);
-    }
-    // The activity worker-a was running finished on worker-b.
-    const events = (await victim.handle.fetchHistory()).events ?? [];
-    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityId === victim.activityId);
-    const started = events.filter((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId));
-    expect(started.map((e) => e.activityTaskStartedEventAttributes?.identity), `${victim.type} on ${victim.name}`).toEqual(['worker-b']);
-    expect(started[0]?.activityTaskStartedEventAttributes?.attempt).toBeGreaterThanOrEqual(2);
-    // The store on the same PostgreSQL holds every host's management network.
-    for (const name of names) {
-      const hostId = lab.installRequest(name).host.id;
-      expect(await store.attachments.listByHost(hostId), name).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt' })]);
-    }
-    // The cluster stayed whole: four processes, none exited.
-    expect(cluster.exitedServices()).toEqual([]);
-  }, 900_000);
-});
+      await settled;
+
+      for (const name of names) {
+        expect(results.get(name)?.outcome, `${name}: ${JSON.stringify(results.get(name))}`).toBe('configured');
+        // Exactly one apply on each host, from its agent's own journal.
+        expect(
+          lab
+            .journal(name)
+            .filter((e) => e.kind === 'apply')
+            .map((e) => e.outcome),
+          name,
+        ).toEqual(['ok']);
+      }
+      // The activity worker-a was running finished on worker-b.
+      const events = (await victim.handle.fetchHistory()).events ?? [];
+      const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityId === victim.activityId);
+      const started = events.filter((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId));
+      expect(
+        started.map((e) => e.activityTaskStartedEventAttributes?.identity),
+        `${victim.type} on ${victim.name}`,
+      ).toEqual(['worker-b']);
+      expect(started[0]?.activityTaskStartedEventAttributes?.attempt).toBeGreaterThanOrEqual(2);
+      // The store on the same PostgreSQL holds every host's management network.
+      for (const name of names) {
+        const hostId = lab.installRequest(name).host.id;
+        expect(await store.attachments.listByHost(hostId), name).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt' })]);
+      }
+      // The cluster stayed whole: four processes, none exited.
+      expect(cluster.exitedServices()).toEqual([]);
+    }, 900_000);
+  },
+);

@@ -14,7 +14,16 @@ import { propertyParameters, REPLAY_HINT } from '../helpers/property';
 const VALID = {
   version: 1,
   host: { id: '3f1c9a7e', name: 'host1', address: '198.18.1.10', clusterId: 'default' },
-  agent: { host: '198.18.1.10', port: 54321, tls: { certRef: 'file:/etc/hostprov/engine.pem', keyRef: 'file:/etc/hostprov/engine.key', caRef: 'env:HOSTPROV_CA', serverName: 'host1.example' } },
+  agent: {
+    host: '198.18.1.10',
+    port: 54321,
+    tls: {
+      certRef: 'file:/etc/hostprov/engine.pem',
+      keyRef: 'file:/etc/hostprov/engine.key',
+      caRef: 'env:HOSTPROV_CA',
+      serverName: 'host1.example',
+    },
+  },
   managerAddress: '198.19.1.1',
   managementNetwork: { name: 'ovirtmgmt', vlan: 10, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true },
   clusterLevel: '4.8',
@@ -43,25 +52,53 @@ const PATHS = pathsOf(VALID).filter((p) => p.length > 0);
 const hostileString: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.constantFrom(
-    '', ' ', '\n', 'file:../../etc/shadow', 'file:/etc/shadow\n', 'env:', 'env:1X', '-----BEGIN PRIVATE KEY-----', '198.18.1.10; reboot',
-    'lanplus=1 passwd_script=touch${IFS}/tmp/x', '4.8\n', '4.8.1', '__proto__', 'constructor', 'auto ', 'commit-on-success', 'x'.repeat(300),
+    '',
+    ' ',
+    '\n',
+    'file:../../etc/shadow',
+    'file:/etc/shadow\n',
+    'env:',
+    'env:1X',
+    '-----BEGIN PRIVATE KEY-----',
+    '198.18.1.10; reboot',
+    'lanplus=1 passwd_script=touch${IFS}/tmp/x',
+    '4.8\n',
+    '4.8.1',
+    '__proto__',
+    'constructor',
+    'auto ',
+    'commit-on-success',
+    'x'.repeat(300),
   ),
 );
 
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   hostileString,
-  fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, -0, -1, 1, 65_535, 65_536, 4094, 4095, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY)),
+  fc.oneof(
+    fc.integer(),
+    fc.double(),
+    fc.constantFrom(0, -0, -1, 1, 65_535, 65_536, 4094, 4095, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY),
+  ),
   fc.constantFrom(null, undefined, true, false, [], {}),
   fc.jsonValue({ maxDepth: 2 }),
-  fc.constantFrom(JSON.parse('{"__proto__":{"polluted":true}}') as unknown, JSON.parse('{"constructor":{"prototype":{"polluted":true}}}') as unknown),
+  fc.constantFrom(
+    JSON.parse('{"__proto__":{"polluted":true}}') as unknown,
+    JSON.parse('{"constructor":{"prototype":{"polluted":true}}}') as unknown,
+  ),
 );
 
-type Mutation = { kind: 'set'; path: Path; value: unknown } | { kind: 'delete'; path: Path } | { kind: 'add'; path: Path; key: string; value: unknown };
+type Mutation =
+  { kind: 'set'; path: Path; value: unknown } | { kind: 'delete'; path: Path } | { kind: 'add'; path: Path; key: string; value: unknown };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), path: fc.constantFrom(...PATHS), value: hostileValue }),
   fc.record({ kind: fc.constant('delete' as const), path: fc.constantFrom(...PATHS) }),
-  fc.record({ kind: fc.constant('add' as const), path: fc.constantFrom([], ...PATHS), key: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('__proto__', 'constructor', 'insecure', 'extra')), value: hostileValue }),
+  fc.record({
+    kind: fc.constant('add' as const),
+    path: fc.constantFrom([], ...PATHS),
+    key: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('__proto__', 'constructor', 'insecure', 'extra')),
+    value: hostileValue,
+  }),
 );
 
 /** A deep copy of VALID with the mutations applied (own properties only, so `__proto__` stays data). */
@@ -70,7 +107,8 @@ function mutate(mutations: readonly Mutation[]): unknown {
   for (const m of mutations) {
     const parentPath = m.kind === 'add' ? m.path : m.path.slice(0, -1);
     let parent: unknown = root;
-    for (const key of parentPath) parent = typeof parent === 'object' && parent !== null ? (parent as Record<string, unknown>)[key] : undefined;
+    for (const key of parentPath)
+      parent = typeof parent === 'object' && parent !== null ? (parent as Record<string, unknown>)[key] : undefined;
     if (typeof parent !== 'object' || parent === null) continue;
     const key = m.kind === 'add' ? m.key : m.path[m.path.length - 1]!;
     if (m.kind === 'delete') delete (parent as Record<string, unknown>)[key];

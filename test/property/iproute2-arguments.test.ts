@@ -26,24 +26,65 @@ import { propertyParameters, REPLAY_HINT } from '../helpers/property';
 const SAFE_TOKEN = /^[!$-&(-[\]-~]+$/;
 
 /** Characters that change how a batch line splits, or that no token needs. */
-const HOSTILE = [' ', '\t', '\n', '\r', '\v', '\f', '\0', '#', '"', "'", '\\', '\u00a0', '\u2028', '\u3000', '%', '/', ',', '=', '-', '.', '..'];
+const HOSTILE = [
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\v',
+  '\f',
+  '\0',
+  '#',
+  '"',
+  "'",
+  '\\',
+  '\u00a0',
+  '\u2028',
+  '\u3000',
+  '%',
+  '/',
+  ',',
+  '=',
+  '-',
+  '.',
+  '..',
+];
 
 /** Values near what each checker accepts, with hostile characters spliced in. */
 const nearValid = [
-  'eth0', 'bond0', 'ovirtmgmt', 'br-int.10', 'a:b', '00:1a:2b:3c:4d:5e', '192.0.2.1', '2001:db8::1', 'fe80::1%eth0', '192.0.2.0/24',
-  '2001:db8::/64', '10', '4294967295', '4294967296', 'static', 'dhcp', 'active-backup', '802.3ad', '4', 'layer3+4', 'fast', '100',
-  '192.0.2.1,192.0.2.2', 'filter_active',
+  'eth0',
+  'bond0',
+  'ovirtmgmt',
+  'br-int.10',
+  'a:b',
+  '00:1a:2b:3c:4d:5e',
+  '192.0.2.1',
+  '2001:db8::1',
+  'fe80::1%eth0',
+  '192.0.2.0/24',
+  '2001:db8::/64',
+  '10',
+  '4294967295',
+  '4294967296',
+  'static',
+  'dhcp',
+  'active-backup',
+  '802.3ad',
+  '4',
+  'layer3+4',
+  'fast',
+  '100',
+  '192.0.2.1,192.0.2.2',
+  'filter_active',
 ];
 
 const hostileString: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 24 }),
   fc.string({ unit: fc.constantFrom(...HOSTILE, 'a', '0', ':', 'f'), maxLength: 24 }),
-  fc
-    .tuple(fc.constantFrom(...nearValid), fc.nat(), fc.constantFrom(...HOSTILE), fc.boolean())
-    .map(([base, at, insert, replace]) => {
-      const i = at % (base.length + 1);
-      return base.slice(0, i) + insert + base.slice(replace ? i + 1 : i);
-    }),
+  fc.tuple(fc.constantFrom(...nearValid), fc.nat(), fc.constantFrom(...HOSTILE), fc.boolean()).map(([base, at, insert, replace]) => {
+    const i = at % (base.length + 1);
+    return base.slice(0, i) + insert + base.slice(replace ? i + 1 : i);
+  }),
   fc.constantFrom(...nearValid),
 );
 
@@ -69,8 +110,23 @@ function expectSafeOrRefused(check: () => string | readonly string[]): void {
 }
 
 const BOND_OPTION_KEYS = [
-  'arp_validate', 'arp_all_targets', 'primary_reselect', 'fail_over_mac', 'xmit_hash_policy', 'lacp_rate', 'ad_select', 'miimon',
-  'updelay', 'downdelay', 'arp_interval', 'min_links', 'primary', 'active_slave', 'ad_actor_system', 'arp_ip_target', 'ns_ip6_target',
+  'arp_validate',
+  'arp_all_targets',
+  'primary_reselect',
+  'fail_over_mac',
+  'xmit_hash_policy',
+  'lacp_rate',
+  'ad_select',
+  'miimon',
+  'updelay',
+  'downdelay',
+  'arp_interval',
+  'min_links',
+  'primary',
+  'active_slave',
+  'ad_actor_system',
+  'arp_ip_target',
+  'ns_ip6_target',
   'mode',
 ];
 

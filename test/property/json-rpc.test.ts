@@ -72,7 +72,11 @@ const member: fc.Arbitrary<unknown> = fc.oneof(
       {
         jsonrpc: fc.oneof(fc.constant('2.0'), fc.constant('2.0'), fc.constant('1.0'), fc.jsonValue()),
         method: fc.oneof(fc.constantFrom(...METHODS), fc.string(), fc.jsonValue()),
-        params: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 4 }), fc.array(fc.jsonValue(), { maxLength: 4 }), fc.jsonValue()),
+        params: fc.oneof(
+          fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 4 }),
+          fc.array(fc.jsonValue(), { maxLength: 4 }),
+          fc.jsonValue(),
+        ),
         id: fc.oneof(fc.uuid(), fc.integer(), fc.constant(null), fc.jsonValue()),
         extra: fc.jsonValue(),
       },
@@ -87,10 +91,17 @@ const member: fc.Arbitrary<unknown> = fc.oneof(
 const message: fc.Arbitrary<unknown> = fc.oneof(member, fc.array(member, { maxLength: MAX_BATCH + 3 }), fc.jsonValue());
 
 /** A body as it arrives in a frame: JSON of a message, or any text. */
-const body: fc.Arbitrary<string> = fc.oneof({ arbitrary: message.map((m) => JSON.stringify(m) ?? 'null'), weight: 6 }, { arbitrary: fc.string(), weight: 1 });
+const body: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: message.map((m) => JSON.stringify(m) ?? 'null'), weight: 6 },
+  { arbitrary: fc.string(), weight: 1 },
+);
 
 const isRequest = (raw: unknown): raw is { jsonrpc: '2.0'; method: string; id?: unknown } =>
-  typeof raw === 'object' && raw !== null && !Array.isArray(raw) && (raw as { jsonrpc?: unknown }).jsonrpc === '2.0' && typeof (raw as { method?: unknown }).method === 'string';
+  typeof raw === 'object' &&
+  raw !== null &&
+  !Array.isArray(raw) &&
+  (raw as { jsonrpc?: unknown }).jsonrpc === '2.0' &&
+  typeof (raw as { method?: unknown }).method === 'string';
 /** JSON-RPC: a request without an `id` member is a notification and gets no answer. */
 const isNotification = (raw: unknown): boolean =>
   isRequest(raw) && (raw as { method: string }).method.length > 0 && !('id' in raw) && validParams(raw);
@@ -141,7 +152,11 @@ describe(`JSON-RPC dispatcher properties (${REPLAY_HINT})`, () => {
         }
         if (parsed.length === 0) {
           // JSON-RPC 2.0: an empty array is an invalid request, answered with one object.
-          expect(JSON.parse(answer ?? 'null')).toEqual({ jsonrpc: '2.0', id: null, error: { code: JsonRpcCode.INVALID_REQUEST, message: expect.any(String) } });
+          expect(JSON.parse(answer ?? 'null')).toEqual({
+            jsonrpc: '2.0',
+            id: null,
+            error: { code: JsonRpcCode.INVALID_REQUEST, message: expect.any(String) },
+          });
           return;
         }
         const answered = parsed.filter((m) => !isNotification(m));
@@ -166,18 +181,23 @@ describe(`JSON-RPC dispatcher properties (${REPLAY_HINT})`, () => {
     const { verbs, peakRunning } = misbehavingVerbs();
     const dispatcher = new JsonRpcDispatcher(verbs, { maxRequestsInFlight: MAX_IN_FLIGHT, maxBatchSize: MAX_BATCH });
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(fc.constantFrom(...METHODS), { minLength: 1, maxLength: MAX_BATCH }), { minLength: 1, maxLength: 6 }), async (messages) => {
-        let sent = 0;
-        const bodies = messages.map((methods) => JSON.stringify(methods.map((method) => ({ jsonrpc: '2.0', method, id: (sent += 1) }))));
-        const answers = await Promise.all(bodies.map((b) => dispatcher.handleText(b, ctx)));
-        const responses = answers.flatMap((a) => JSON.parse(a ?? '[]') as Array<{ id: number; error?: { code: number } }>);
-        // Every request is answered exactly once; the ones over the limit with -32000.
-        expect(responses.map((r) => r.id).sort((a, b) => a - b)).toEqual(Array.from({ length: sent }, (_, i) => i + 1));
-        // All of them arrive before any verb returns, so the first MAX_IN_FLIGHT run and the others are refused.
-        const refused = responses.filter((r) => r.error?.code === JsonRpcCode.TOO_MANY_REQUESTS).map((r) => r.id);
-        expect(refused.sort((a, b) => a - b)).toEqual(Array.from({ length: Math.max(0, sent - MAX_IN_FLIGHT) }, (_, i) => MAX_IN_FLIGHT + i + 1));
-        expect(dispatcher.inFlight(ctx.connectionId)).toBe(0);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.array(fc.constantFrom(...METHODS), { minLength: 1, maxLength: MAX_BATCH }), { minLength: 1, maxLength: 6 }),
+        async (messages) => {
+          let sent = 0;
+          const bodies = messages.map((methods) => JSON.stringify(methods.map((method) => ({ jsonrpc: '2.0', method, id: (sent += 1) }))));
+          const answers = await Promise.all(bodies.map((b) => dispatcher.handleText(b, ctx)));
+          const responses = answers.flatMap((a) => JSON.parse(a ?? '[]') as Array<{ id: number; error?: { code: number } }>);
+          // Every request is answered exactly once; the ones over the limit with -32000.
+          expect(responses.map((r) => r.id).sort((a, b) => a - b)).toEqual(Array.from({ length: sent }, (_, i) => i + 1));
+          // All of them arrive before any verb returns, so the first MAX_IN_FLIGHT run and the others are refused.
+          const refused = responses.filter((r) => r.error?.code === JsonRpcCode.TOO_MANY_REQUESTS).map((r) => r.id);
+          expect(refused.sort((a, b) => a - b)).toEqual(
+            Array.from({ length: Math.max(0, sent - MAX_IN_FLIGHT) }, (_, i) => MAX_IN_FLIGHT + i + 1),
+          );
+          expect(dispatcher.inFlight(ctx.connectionId)).toBe(0);
+        },
+      ),
       propertyParameters(500),
     );
     expect(peakRunning()).toBeLessThanOrEqual(MAX_IN_FLIGHT);

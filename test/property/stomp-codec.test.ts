@@ -5,7 +5,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StompFrameTooLargeError, StompParseError, StompParser, encodeFrame, type OutgoingFrame, type StompFrame } from '../../vdsm/stomp/frame';
+import {
+  StompFrameTooLargeError,
+  StompParseError,
+  StompParser,
+  encodeFrame,
+  type OutgoingFrame,
+  type StompFrame,
+} from '../../vdsm/stomp/frame';
 import { propertyParameters, REPLAY_HINT } from '../helpers/property';
 
 /** CONNECT and CONNECTED carry their headers unescaped; every other command escapes them. */
@@ -14,7 +21,11 @@ const COMMANDS = [...RAW_COMMANDS, 'SEND', 'SUBSCRIBE', 'UNSUBSCRIBE', 'MESSAGE'
 
 /** Any Unicode text (no lone surrogates: UTF-8 cannot carry them), with STOMP's special characters made likely. */
 const text = (minLength = 0): fc.Arbitrary<string> =>
-  fc.string({ unit: fc.oneof(fc.constantFrom(':', '\\', '\n', '\r', '\0', ' ', 'c', 'n'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength, maxLength: 24 });
+  fc.string({
+    unit: fc.oneof(fc.constantFrom(':', '\\', '\n', '\r', '\0', ' ', 'c', 'n'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+    minLength,
+    maxLength: 24,
+  });
 
 /** Headers as `[name, value]` pairs with distinct names (an object keeps one value per name anyway). */
 const headers = (raw: boolean): fc.Arbitrary<Array<[string, string]>> =>
@@ -30,7 +41,9 @@ const headers = (raw: boolean): fc.Arbitrary<Array<[string, string]>> =>
 const frameArb: fc.Arbitrary<OutgoingFrame> = fc.constantFrom(...COMMANDS).chain((command) =>
   fc.record({
     command: fc.constant(command),
-    headers: headers(RAW_COMMANDS.includes(command)).map((pairs) => Object.fromEntries(pairs.filter(([name]) => name !== 'content-length'))),
+    headers: headers(RAW_COMMANDS.includes(command)).map((pairs) =>
+      Object.fromEntries(pairs.filter(([name]) => name !== 'content-length')),
+    ),
     body: fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
   }),
 );
@@ -71,7 +84,8 @@ function feed(parser: StompParser, chunks: readonly Buffer[]): { frames: StompFr
       return { frames, error };
     }
     // A plain check: this runs for every chunk of every case.
-    if (parser.bufferedBytes > parser.maxFrameBytes) throw new Error(`parser holds ${parser.bufferedBytes} bytes, cap ${parser.maxFrameBytes}`);
+    if (parser.bufferedBytes > parser.maxFrameBytes)
+      throw new Error(`parser holds ${parser.bufferedBytes} bytes, cap ${parser.maxFrameBytes}`);
   }
   return { frames };
 }
@@ -89,12 +103,16 @@ describe(`STOMP codec properties (${REPLAY_HINT})`, () => {
 
   it('gives the same frames however a stream of frames and heart-beats is cut into chunks', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(heartBeats, frameArb), { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 12 }), (items, offsets) => {
-        const stream = Buffer.concat(items.flatMap(([beats, frame]) => [beats, encodeFrame(frame)]));
-        const { frames, error } = feed(new StompParser(), cut(stream, offsets));
-        expect(error).toBeUndefined();
-        expect(frames.map(plain)).toEqual(items.map(([, frame]) => expected(frame)));
-      }),
+      fc.property(
+        fc.array(fc.tuple(heartBeats, frameArb), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (items, offsets) => {
+          const stream = Buffer.concat(items.flatMap(([beats, frame]) => [beats, encodeFrame(frame)]));
+          const { frames, error } = feed(new StompParser(), cut(stream, offsets));
+          expect(error).toBeUndefined();
+          expect(frames.map(plain)).toEqual(items.map(([, frame]) => expected(frame)));
+        },
+      ),
       propertyParameters(1000),
     );
   });
@@ -130,10 +148,29 @@ describe(`STOMP codec properties (${REPLAY_HINT})`, () => {
         const bytes = Buffer.from(Buffer.concat(frames.map((f) => encodeFrame(f))));
         for (const [at, value] of edits) if (bytes.length > 0) bytes[at % bytes.length] = value;
         let out: Buffer = bytes;
-        for (const at of deletions) if (out.length > 0) out = Buffer.concat([out.subarray(0, at % out.length), out.subarray((at % out.length) + 1)]);
+        for (const at of deletions)
+          if (out.length > 0) out = Buffer.concat([out.subarray(0, at % out.length), out.subarray((at % out.length) + 1)]);
         return out;
       }),
-    fc.array(fc.constantFrom('SEND\n', 'CONNECT\n', 'a:b\n', 'a\\tb:c\n', 'content-length:', '99999999999999999999', '5', '\n', '\r\n', '\0', 'x:y:z\n', '\\'), { maxLength: 20 }).map((parts) => Buffer.from(parts.join(''))),
+    fc
+      .array(
+        fc.constantFrom(
+          'SEND\n',
+          'CONNECT\n',
+          'a:b\n',
+          'a\\tb:c\n',
+          'content-length:',
+          '99999999999999999999',
+          '5',
+          '\n',
+          '\r\n',
+          '\0',
+          'x:y:z\n',
+          '\\',
+        ),
+        { maxLength: 20 },
+      )
+      .map((parts) => Buffer.from(parts.join(''))),
   );
 
   it('ends arbitrary bytes in frames or in one typed parse error, and stays failed after it', () => {

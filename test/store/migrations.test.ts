@@ -43,7 +43,8 @@ const LEGACY_SCHEMA = [
   'CREATE INDEX IF NOT EXISTS network_attachments_nic ON network_attachments (host_id, nic_name)',
 ];
 
-const COLUMNS = 'id, host_id, network_name, nic_name, boot_protocol, address, netmask, gateway, ipv6_boot_protocol, ipv6_address, ipv6_prefix, ipv6_gateway, custom_properties, requested_by, created_at, updated_at';
+const COLUMNS =
+  'id, host_id, network_name, nic_name, boot_protocol, address, netmask, gateway, ipv6_boot_protocol, ipv6_address, ipv6_prefix, ipv6_gateway, custom_properties, requested_by, created_at, updated_at';
 const LEGACY_ROWS = [
   `('6f1c1a52-6a53-4b8e-9a57-0c4a3c1d0001', 'host-1', 'ovirtmgmt', 'eth0', 'STATIC_IP', '192.0.2.10', '255.255.255.0', '192.0.2.1', 'STATIC_IP', '2001:db8::10', 64, '2001:db8::1', '{"bridge_opts":"forward_delay=1500"}', 'install-host', '2025-01-02T03:04:05.006Z', '2025-01-02T03:04:06.007Z')`,
   `('6f1c1a52-6a53-4b8e-9a57-0c4a3c1d0002', 'host-1', 'storage', 'bond0', 'DHCP', NULL, NULL, NULL, 'AUTOCONF', NULL, NULL, NULL, '{}', NULL, '2025-01-03T00:00:00.000Z', '2025-01-04T00:00:00.000Z')`,
@@ -86,7 +87,10 @@ describe.each(dialects)('migrations on $dialect', (fixture) => {
         ['ovirtmgmt', null, 0, true],
         ['storage', null, 0, true],
       ]);
-      expect(networks.find((n) => n.name === 'ovirtmgmt')).toMatchObject({ createdAt: '2025-01-02T03:04:05.006Z', updatedAt: '2025-02-01T00:00:00.000Z' });
+      expect(networks.find((n) => n.name === 'ovirtmgmt')).toMatchObject({
+        createdAt: '2025-01-02T03:04:05.006Z',
+        updatedAt: '2025-02-01T00:00:00.000Z',
+      });
 
       const host1 = await store.attachments.listByHost('host-1');
       expect(host1).toEqual([
@@ -123,10 +127,16 @@ describe.each(dialects)('migrations on $dialect', (fixture) => {
         },
       ]);
       expect(await store.attachments.listByNic('host 2 (lab)', 'enp1s0')).toEqual([
-        expect.objectContaining({ id: '6f1c1a52-6a53-4b8e-9a57-0c4a3c1d0003', networkName: 'ovirtmgmt', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } } }),
+        expect.objectContaining({
+          id: '6f1c1a52-6a53-4b8e-9a57-0c4a3c1d0003',
+          networkName: 'ovirtmgmt',
+          ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } },
+        }),
       ]);
       // The upgraded rows live under the new rules: the same network cannot be added twice.
-      await expect(store.attachments.add('host-1', { networkId: networks[0]?.id ?? '', nicName: 'eth9' })).rejects.toMatchObject({ constraint: 'network_attachments_host_network_key' });
+      await expect(store.attachments.add('host-1', { networkId: networks[0]?.id ?? '', nicName: 'eth9' })).rejects.toMatchObject({
+        constraint: 'network_attachments_host_network_key',
+      });
     } finally {
       await store.close();
     }
@@ -157,7 +167,10 @@ describe.each(dialects)('migrations on $dialect', (fixture) => {
     await fixture.sql(location, `UPDATE network_attachments SET ipv6_prefix = NULL WHERE ipv6_prefix = 999`);
     const store = await openStore(location);
     try {
-      expect((await store.attachments.listByHost('host-1')).map((a) => a.id)).toEqual(['6f1c1a52-6a53-4b8e-9a57-0c4a3c1d0001', '6f1c1a52-6a53-4b8e-9a57-0c4a3c1d0002']);
+      expect((await store.attachments.listByHost('host-1')).map((a) => a.id)).toEqual([
+        '6f1c1a52-6a53-4b8e-9a57-0c4a3c1d0001',
+        '6f1c1a52-6a53-4b8e-9a57-0c4a3c1d0002',
+      ]);
     } finally {
       await store.close();
     }
@@ -166,7 +179,10 @@ describe.each(dialects)('migrations on $dialect', (fixture) => {
   it('refuses a database migrated by a newer hostprov', async () => {
     const location = await fixture.freshLocation();
     await (await openStore(location)).close();
-    await fixture.sql(location, `INSERT INTO kysely_migration (name, timestamp) VALUES ('9999_from_the_future', '2030-01-01T00:00:00.000Z')`);
+    await fixture.sql(
+      location,
+      `INSERT INTO kysely_migration (name, timestamp) VALUES ('9999_from_the_future', '2030-01-01T00:00:00.000Z')`,
+    );
     const err = await openStore(location).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreOpenError);
     expect((err as Error).message).toMatch(/9999_from_the_future/);
@@ -175,30 +191,49 @@ describe.each(dialects)('migrations on $dialect', (fixture) => {
 
 const postgres = dialects.find((d) => d.dialect === 'postgres');
 
-describe.skipIf(skipBecause(postgres ? unavailableReason() : 'PostgreSQL is off', 'the worker-on-PostgreSQL test'))('hostprov worker --database', () => {
-  it('opens and migrates the PostgreSQL database it is given, and keeps no SQLite file', async () => {
-    const target = temporalTarget();
-    if ('unavailable' in target || !postgres) throw new Error('unreachable: skipped above');
-    const url = await postgres.freshLocation();
-    const dataDir = mkdtempSync(join(tmpdir(), 'hostprov-worker-'));
-    const worker = spawn(
-      join(PROJECT_ROOT, 'bin', 'hostprov'),
-      ['worker', '--address', target.address, '--namespace', target.namespace, '--task-queue', `store-${uniqueToken()}`, '--data-dir', dataDir, '--database', url, '--workflow-bundle', target.workflowBundlePath, '--no-payload-encryption'],
-      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
-    );
-    try {
-      const deadline = Date.now() + 60_000;
-      const applied = async () => (await postgres.sql(url, 'SELECT name FROM kysely_migration ORDER BY name').catch(() => [])).map((r) => r.name);
-      while ((await applied()).length < MIGRATIONS.length) {
-        if (worker.exitCode !== null) throw new Error(`the worker exited (${worker.exitCode}) before migrating`);
-        if (Date.now() > deadline) throw new Error('the worker did not migrate the database within 60 s');
-        await new Promise((r) => setTimeout(r, 200));
+describe.skipIf(skipBecause(postgres ? unavailableReason() : 'PostgreSQL is off', 'the worker-on-PostgreSQL test'))(
+  'hostprov worker --database',
+  () => {
+    it('opens and migrates the PostgreSQL database it is given, and keeps no SQLite file', async () => {
+      const target = temporalTarget();
+      if ('unavailable' in target || !postgres) throw new Error('unreachable: skipped above');
+      const url = await postgres.freshLocation();
+      const dataDir = mkdtempSync(join(tmpdir(), 'hostprov-worker-'));
+      const worker = spawn(
+        join(PROJECT_ROOT, 'bin', 'hostprov'),
+        [
+          'worker',
+          '--address',
+          target.address,
+          '--namespace',
+          target.namespace,
+          '--task-queue',
+          `store-${uniqueToken()}`,
+          '--data-dir',
+          dataDir,
+          '--database',
+          url,
+          '--workflow-bundle',
+          target.workflowBundlePath,
+          '--no-payload-encryption',
+        ],
+        { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
+      );
+      try {
+        const deadline = Date.now() + 60_000;
+        const applied = async () =>
+          (await postgres.sql(url, 'SELECT name FROM kysely_migration ORDER BY name').catch(() => [])).map((r) => r.name);
+        while ((await applied()).length < MIGRATIONS.length) {
+          if (worker.exitCode !== null) throw new Error(`the worker exited (${worker.exitCode}) before migrating`);
+          if (Date.now() > deadline) throw new Error('the worker did not migrate the database within 60 s');
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(await applied()).toEqual(MIGRATIONS);
+        expect(existsSync(join(dataDir, 'attachments.sqlite'))).toBe(false);
+      } finally {
+        await stopChild(worker, { signal: 'SIGTERM', timeoutMs: 20_000 });
+        rmSync(dataDir, { recursive: true, force: true });
       }
-      expect(await applied()).toEqual(MIGRATIONS);
-      expect(existsSync(join(dataDir, 'attachments.sqlite'))).toBe(false);
-    } finally {
-      await stopChild(worker, { signal: 'SIGTERM', timeoutMs: 20_000 });
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
-});
+    });
+  },
+);

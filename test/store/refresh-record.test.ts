@@ -61,7 +61,11 @@ describe.each(dialects)('refresh recorded by the store on $dialect', (fixture) =
       delete c.bridges.vmnet;
     });
     const result = refreshHost(before, caps);
-    expect(result.actions.map((a) => a.kind)).toEqual([RefreshActionKind.REMOVED_NETWORK_NOT_REPORTED, RefreshActionKind.MOVED, RefreshActionKind.CREATED]);
+    expect(result.actions.map((a) => a.kind)).toEqual([
+      RefreshActionKind.REMOVED_NETWORK_NOT_REPORTED,
+      RefreshActionKind.MOVED,
+      RefreshActionKind.CREATED,
+    ]);
 
     // the report first: the store checks each attachment's NIC against the recorded report
     const host = await store.hosts.recordReportedInterfaces(HOST, result.reportedInterfaces);
@@ -81,7 +85,12 @@ describe.each(dialects)('refresh recorded by the store on $dialect', (fixture) =
     });
 
     const after = await loadContext(store);
-    const sync = hostSyncReport({ networks: after.networks, clusterNetworks: after.clusterNetworks, attachments: after.attachments, reported: after.host.reportedInterfaces ?? result.reportedInterfaces });
+    const sync = hostSyncReport({
+      networks: after.networks,
+      clusterNetworks: after.clusterNetworks,
+      attachments: after.attachments,
+      reported: after.host.reportedInterfaces ?? result.reportedInterfaces,
+    });
     expect(sync.state).toBe(HostSyncState.IN_SYNC);
     expect(sync.unmanagedNetworks.map((n) => n.name)).toEqual(['legacy']);
     // a second refresh from the same capabilities changes nothing

@@ -21,7 +21,16 @@ const REPORT: ReportedInterfacesInput = {
     { name: 'eth2', mac: '52:54:00:00:00:03', mtu: 9000, speed: 10000 },
     { name: 'eth3', mac: '52:54:00:00:00:04', mtu: 9000, speed: 10000 },
   ],
-  bonds: [{ name: 'bond0', mac: '52:54:00:00:00:03', mtu: 9000, slaves: ['eth2', 'eth3'], options: { mode: '4', miimon: '100' }, activeSlave: null }],
+  bonds: [
+    {
+      name: 'bond0',
+      mac: '52:54:00:00:00:03',
+      mtu: 9000,
+      slaves: ['eth2', 'eth3'],
+      options: { mode: '4', miimon: '100' },
+      activeSlave: null,
+    },
+  ],
   vlans: [{ name: 'eth1.100', baseInterface: 'eth1', vlanId: 100, mtu: 1500 }],
   networks: [{ name: 'ovirtmgmt', baseInterface: 'eth0', vlanId: null, bridged: true, mtu: 1500, defaultRoute: true }],
 };
@@ -32,13 +41,22 @@ async function seed(store: HostNetworkingStore) {
   const storage = await store.networks.create({ name: 'storage', vlan: 100, mtu: 9000, vmNetwork: false });
   const display = await store.networks.create({ name: 'display', qos: { outAverageLinkshare: 10 } });
   const migration = await store.networks.create({ name: 'migration', vlan: 200, customProperties: { bridge_opts: 'forward_delay=1500' } });
-  const cluster = await store.clusters.create({ id: 'cluster-1', name: 'Default', compatibilityVersion: '4.8', managementNetworkId: mgmt.id });
+  const cluster = await store.clusters.create({
+    id: 'cluster-1',
+    name: 'Default',
+    compatibilityVersion: '4.8',
+    managementNetworkId: mgmt.id,
+  });
   for (const n of [storage, display, migration]) await store.clusters.attachNetwork(cluster.id, n.id);
   const host = await store.hosts.create({
     id: 'host-1',
     name: 'hv1.example.test',
     clusterId: cluster.id,
-    agentEndpoint: { host: 'hv1.example.test', port: 54321, tls: { certRef: 'file:/etc/pki/hostprov/client.pem', keyRef: 'env:CLIENT_KEY', caRef: 'file:/etc/pki/hostprov/ca.pem' } },
+    agentEndpoint: {
+      host: 'hv1.example.test',
+      port: 54321,
+      tls: { certRef: 'file:/etc/pki/hostprov/client.pem', keyRef: 'env:CLIENT_KEY', caRef: 'file:/etc/pki/hostprov/ca.pem' },
+    },
   });
   await store.hosts.recordReportedInterfaces(host.id, REPORT);
   return { mgmt, storage, display, migration, cluster, host };
@@ -60,7 +78,16 @@ async function seedAttachments(store: HostNetworkingStore, s: Awaited<ReturnType
     },
     { requestedBy: 'seed' },
   );
-  await store.attachments.add(s.host.id, { networkId: s.storage.id, nicName: 'bond0', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'AUTOCONF' } }, qos: { outAverageLinkshare: 50, outAverageUpperlimit: 2000 } }, { requestedBy: 'seed' });
+  await store.attachments.add(
+    s.host.id,
+    {
+      networkId: s.storage.id,
+      nicName: 'bond0',
+      ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'AUTOCONF' } },
+      qos: { outAverageLinkshare: 50, outAverageUpperlimit: 2000 },
+    },
+    { requestedBy: 'seed' },
+  );
   await store.attachments.add(s.host.id, { networkId: s.display.id, nicName: null }, { requestedBy: 'seed' });
   return store.attachments.listByHost(s.host.id);
 }
@@ -80,7 +107,16 @@ describe.each(dialects)('store on $dialect', (fixture) => {
   describe('networks', () => {
     it('creates, reads, lists, updates and removes networks with every field', async () => {
       const { store } = await fixture.freshStore();
-      const created = await store.networks.create({ name: 'storage', vlan: 100, mtu: 9000, vmNetwork: false, stp: true, dnsServers: ['192.0.2.53'], qos: { outAverageLinkshare: 20, outAverageRealtime: 100 }, customProperties: { bridge_opts: 'x=1' } });
+      const created = await store.networks.create({
+        name: 'storage',
+        vlan: 100,
+        mtu: 9000,
+        vmNetwork: false,
+        stp: true,
+        dnsServers: ['192.0.2.53'],
+        qos: { outAverageLinkshare: 20, outAverageRealtime: 100 },
+        customProperties: { bridge_opts: 'x=1' },
+      });
       const defaults = await store.networks.create({ name: 'a-first' });
       expect(defaults).toMatchObject({ vlan: null, mtu: 0, vmNetwork: true, stp: false, dnsServers: [], qos: null, customProperties: {} });
       expect(await store.networks.get(created.id)).toEqual(created);
@@ -104,7 +140,9 @@ describe.each(dialects)('store on $dialect', (fixture) => {
       expect(bad).toBeInstanceOf(StoreInputError);
       expect((bad as StoreInputError).issues.join()).toMatch(/vlan/);
       await expect(store.networks.create({ name: 'bad name' })).rejects.toBeInstanceOf(StoreInputError);
-      await expect(store.networks.update(first.id, { dnsServers: ['1.1.1.1', '1.0.0.1', '8.8.8.8', '8.8.4.4'] })).rejects.toBeInstanceOf(StoreInputError);
+      await expect(store.networks.update(first.id, { dnsServers: ['1.1.1.1', '1.0.0.1', '8.8.8.8', '8.8.4.4'] })).rejects.toBeInstanceOf(
+        StoreInputError,
+      );
       expect(await store.networks.list()).toEqual([first]);
     });
 
@@ -140,11 +178,20 @@ describe.each(dialects)('store on $dialect', (fixture) => {
     it('keeps exactly one management network: no second one, no detaching or demoting it, moving it is atomic', async () => {
       const { store } = await fixture.freshStore();
       const s = await seed(store);
-      await expectConstraint(store.clusters.updateNetworkRoles(s.cluster.id, s.storage.id, { management: true }), StoreConstraint.CLUSTER_ONE_MANAGEMENT);
+      await expectConstraint(
+        store.clusters.updateNetworkRoles(s.cluster.id, s.storage.id, { management: true }),
+        StoreConstraint.CLUSTER_ONE_MANAGEMENT,
+      );
       const extra = await store.networks.create({ name: 'extra' });
-      await expectConstraint(store.clusters.attachNetwork(s.cluster.id, extra.id, { management: true }), StoreConstraint.CLUSTER_ONE_MANAGEMENT);
+      await expectConstraint(
+        store.clusters.attachNetwork(s.cluster.id, extra.id, { management: true }),
+        StoreConstraint.CLUSTER_ONE_MANAGEMENT,
+      );
       expect(await store.clusters.getNetwork(s.cluster.id, extra.id)).toBeNull();
-      await expectConstraint(store.clusters.updateNetworkRoles(s.cluster.id, s.mgmt.id, { management: false }), StoreConstraint.CLUSTER_MANAGEMENT_REQUIRED);
+      await expectConstraint(
+        store.clusters.updateNetworkRoles(s.cluster.id, s.mgmt.id, { management: false }),
+        StoreConstraint.CLUSTER_MANAGEMENT_REQUIRED,
+      );
       await expectConstraint(store.clusters.detachNetwork(s.cluster.id, s.mgmt.id), StoreConstraint.CLUSTER_MANAGEMENT_REQUIRED);
       await expectConstraint(store.clusters.attachNetwork(s.cluster.id, s.storage.id), StoreConstraint.CLUSTER_NETWORK_UNIQUE);
 
@@ -160,7 +207,8 @@ describe.each(dialects)('store on $dialect', (fixture) => {
       const { store } = await fixture.freshStore();
       const s = await seed(store);
       await store.clusters.updateNetworkRoles(s.cluster.id, s.display.id, { defaultRoute: true, display: true });
-      const holders = async () => (await store.clusters.listNetworks(s.cluster.id)).filter((cn) => cn.roles.defaultRoute).map((cn) => cn.networkId);
+      const holders = async () =>
+        (await store.clusters.listNetworks(s.cluster.id)).filter((cn) => cn.roles.defaultRoute).map((cn) => cn.networkId);
       expect(await holders()).toEqual([s.display.id]);
       const extra = await store.networks.create({ name: 'extra' });
       await store.clusters.attachNetwork(s.cluster.id, extra.id, { defaultRoute: true });
@@ -175,9 +223,20 @@ describe.each(dialects)('store on $dialect', (fixture) => {
       const s = await seed(store);
       const flag = fixture.dialect === 'postgres' ? 'true' : '1';
       const sneak = async (column: string, networkId: string) =>
-        translateDbError(await fixture.sql(location, `UPDATE cluster_networks SET ${column} = ${flag} WHERE network_id = '${networkId}'`).then(() => null, (e: unknown) => e));
-      await expectConstraint(sneak('management', s.storage.id).then((e) => Promise.reject(e)), StoreConstraint.CLUSTER_ONE_MANAGEMENT);
-      await expectConstraint(sneak('default_route', s.storage.id).then((e) => Promise.reject(e)), StoreConstraint.CLUSTER_ONE_DEFAULT_ROUTE);
+        translateDbError(
+          await fixture.sql(location, `UPDATE cluster_networks SET ${column} = ${flag} WHERE network_id = '${networkId}'`).then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        );
+      await expectConstraint(
+        sneak('management', s.storage.id).then((e) => Promise.reject(e)),
+        StoreConstraint.CLUSTER_ONE_MANAGEMENT,
+      );
+      await expectConstraint(
+        sneak('default_route', s.storage.id).then((e) => Promise.reject(e)),
+        StoreConstraint.CLUSTER_ONE_DEFAULT_ROUTE,
+      );
     });
 
     it('refuses to remove a cluster that has hosts, and removes its roles with it otherwise', async () => {
@@ -198,7 +257,12 @@ describe.each(dialects)('store on $dialect', (fixture) => {
       const s = await seed(store);
       const host = await store.hosts.update(s.host.id, { activeNic: 'eth0' });
       expect(await store.hosts.get(s.host.id)).toEqual(host);
-      expect(host).toMatchObject({ clusterId: s.cluster.id, activeNic: 'eth0', reportedInterfaces: REPORT, agentEndpoint: { tls: { keyRef: 'env:CLIENT_KEY' } } });
+      expect(host).toMatchObject({
+        clusterId: s.cluster.id,
+        activeNic: 'eth0',
+        reportedInterfaces: REPORT,
+        agentEndpoint: { tls: { keyRef: 'env:CLIENT_KEY' } },
+      });
       expect(host.interfacesReportedAt).not.toBeNull();
       const later = await store.hosts.recordReportedInterfaces(s.host.id, { ...REPORT, vlans: [] }, '2030-01-01T00:00:00.000Z');
       expect(later).toMatchObject({ interfacesReportedAt: '2030-01-01T00:00:00.000Z', reportedInterfaces: { vlans: [] } });
@@ -209,10 +273,17 @@ describe.each(dialects)('store on $dialect', (fixture) => {
       const { store } = await fixture.freshStore();
       const s = await seed(store);
       const secret = { host: 'hv2', port: 54321, tls: { certRef: '-----BEGIN CERTIFICATE-----', keyRef: 'env:K', caRef: 'env:CA' } };
-      await expect(store.hosts.create({ id: 'host-2', name: 'hv2', agentEndpoint: secret as never })).rejects.toBeInstanceOf(StoreInputError);
+      await expect(store.hosts.create({ id: 'host-2', name: 'hv2', agentEndpoint: secret as never })).rejects.toBeInstanceOf(
+        StoreInputError,
+      );
       await expect(store.hosts.create({ id: 'host-2', name: 'hv2', clusterId: 'nope' })).rejects.toBeInstanceOf(StoreNotFoundError);
       await expectConstraint(store.hosts.create({ id: 'host-2', name: s.host.name }), StoreConstraint.HOST_NAME_UNIQUE);
-      await expect(store.hosts.recordReportedInterfaces(s.host.id, { ...REPORT, vlans: [{ name: 'eth0', baseInterface: 'eth1', vlanId: 5, mtu: 1500 }] })).rejects.toBeInstanceOf(StoreInputError);
+      await expect(
+        store.hosts.recordReportedInterfaces(s.host.id, {
+          ...REPORT,
+          vlans: [{ name: 'eth0', baseInterface: 'eth1', vlanId: 5, mtu: 1500 }],
+        }),
+      ).rejects.toBeInstanceOf(StoreInputError);
       expect((await store.hosts.list()).map((h) => h.id)).toEqual([s.host.id]);
       expect((await store.hosts.get(s.host.id))?.reportedInterfaces).toEqual(REPORT);
     });
@@ -234,7 +305,11 @@ describe.each(dialects)('store on $dialect', (fixture) => {
       const { store } = await fixture.freshStore();
       const s = await seed(store);
       const rows = await seedAttachments(store, s);
-      expect(rows.map((a) => [a.networkName, a.nicName])).toEqual([['display', null], ['ovirtmgmt', 'eth0'], ['storage', 'bond0']]);
+      expect(rows.map((a) => [a.networkName, a.nicName])).toEqual([
+        ['display', null],
+        ['ovirtmgmt', 'eth0'],
+        ['storage', 'bond0'],
+      ]);
       const mgmt = rows.find((a) => a.networkName === 'ovirtmgmt');
       expect(mgmt).toMatchObject({
         hostId: s.host.id,
@@ -261,9 +336,15 @@ describe.each(dialects)('store on $dialect', (fixture) => {
       const { store } = await fixture.freshStore();
       const s = await seed(store);
       const before = await seedAttachments(store, s);
-      const err = await expectConstraint(store.attachments.add(s.host.id, { networkId: s.mgmt.id, nicName: 'eth1' }), StoreConstraint.ATTACHMENT_HOST_NETWORK_UNIQUE);
+      const err = await expectConstraint(
+        store.attachments.add(s.host.id, { networkId: s.mgmt.id, nicName: 'eth1' }),
+        StoreConstraint.ATTACHMENT_HOST_NETWORK_UNIQUE,
+      );
       expect(err.message).toContain('ovirtmgmt');
-      await expectConstraint(store.attachments.add(s.host.id, { networkId: s.mgmt.id, nicName: 'eth0' }), StoreConstraint.ATTACHMENT_HOST_NETWORK_UNIQUE);
+      await expectConstraint(
+        store.attachments.add(s.host.id, { networkId: s.mgmt.id, nicName: 'eth0' }),
+        StoreConstraint.ATTACHMENT_HOST_NETWORK_UNIQUE,
+      );
       expect(await store.attachments.listByHost(s.host.id)).toEqual(before);
     });
 
@@ -271,11 +352,17 @@ describe.each(dialects)('store on $dialect', (fixture) => {
       const { store } = await fixture.freshStore();
       const s = await seed(store);
       const before = await seedAttachments(store, s);
-      const err = await expectConstraint(store.attachments.add(s.host.id, { networkId: s.migration.id, nicName: 'eth1.100' }), StoreConstraint.ATTACHMENT_NIC_NOT_VLAN);
+      const err = await expectConstraint(
+        store.attachments.add(s.host.id, { networkId: s.migration.id, nicName: 'eth1.100' }),
+        StoreConstraint.ATTACHMENT_NIC_NOT_VLAN,
+      );
       expect(err.message).toContain('eth1');
       const storage = before.find((a) => a.networkName === 'storage');
       await expectConstraint(store.attachments.update(storage?.id ?? '', { nicName: 'eth1.100' }), StoreConstraint.ATTACHMENT_NIC_NOT_VLAN);
-      await expectConstraint(store.attachments.recordIntent(s.host.id, { upserts: [{ networkId: s.migration.id, nicName: 'eth1.100' }] }), StoreConstraint.ATTACHMENT_NIC_NOT_VLAN);
+      await expectConstraint(
+        store.attachments.recordIntent(s.host.id, { upserts: [{ networkId: s.migration.id, nicName: 'eth1.100' }] }),
+        StoreConstraint.ATTACHMENT_NIC_NOT_VLAN,
+      );
       expect(await store.attachments.listByHost(s.host.id)).toEqual(before);
     });
 
@@ -283,7 +370,11 @@ describe.each(dialects)('store on $dialect', (fixture) => {
       const { store } = await fixture.freshStore();
       const s = await seed(store);
       const [display] = await seedAttachments(store, s);
-      const updated = await store.attachments.update(display?.id ?? '', { nicName: 'eth1', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } } }, { requestedBy: 'op' });
+      const updated = await store.attachments.update(
+        display?.id ?? '',
+        { nicName: 'eth1', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } } },
+        { requestedBy: 'op' },
+      );
       expect(updated).toMatchObject({ nicName: 'eth1', networkName: 'display', requestedBy: 'op', createdAt: display?.createdAt });
       expect(await store.attachments.get(updated.id)).toEqual(updated);
       await expect(store.attachments.update(updated.id, { networkId: s.mgmt.id } as never)).rejects.toBeInstanceOf(StoreInputError);
@@ -310,7 +401,14 @@ describe.each(dialects)('store on $dialect', (fixture) => {
             // by id
             { id: storage.id, networkId: s.storage.id, nicName: 'eth1', properties: { ethtool_opts: '--offload eth1 rx off' } },
             // new
-            { networkId: s.migration.id, nicName: 'eth0', ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '198.51.100.7', netmask: '24', gateway: '198.51.100.1' }, ipv6: { bootProtocol: 'NONE' } } },
+            {
+              networkId: s.migration.id,
+              nicName: 'eth0',
+              ipConfiguration: {
+                ipv4: { bootProtocol: 'STATIC_IP', address: '198.51.100.7', netmask: '24', gateway: '198.51.100.1' },
+                ipv6: { bootProtocol: 'NONE' },
+              },
+            },
           ],
           removals: [display.id],
         },
@@ -349,14 +447,22 @@ describe.each(dialects)('store on $dialect', (fixture) => {
       const s = await seed(store);
       const original = await seedAttachments(store, s);
       const refused = [
-        { upserts: [{ networkId: s.migration.id, nicName: 'eth1' }, { networkId: '00000000-0000-4000-8000-000000000000', nicName: 'eth0' }] },
+        {
+          upserts: [
+            { networkId: s.migration.id, nicName: 'eth1' },
+            { networkId: '00000000-0000-4000-8000-000000000000', nicName: 'eth0' },
+          ],
+        },
         { upserts: [{ networkId: s.migration.id, nicName: 'eth1' }], removals: ['00000000-0000-4000-8000-000000000001'] },
         { upserts: [{ id: original[0]?.id, networkId: s.mgmt.id, nicName: 'eth1' }] },
         { upserts: [{ networkId: s.migration.id }, { networkId: s.migration.id }] },
       ];
       for (const changes of refused) {
         const err = await store.attachments.recordIntent(s.host.id, changes).catch((e: unknown) => e);
-        expect([StoreNotFoundError, StoreConstraintError, StoreInputError].some((c) => err instanceof c), String(err)).toBe(true);
+        expect(
+          [StoreNotFoundError, StoreConstraintError, StoreInputError].some((c) => err instanceof c),
+          String(err),
+        ).toBe(true);
         expect(await store.attachments.listByHost(s.host.id)).toEqual(original);
       }
     });
@@ -379,7 +485,16 @@ describe.each(dialects)('store on $dialect', (fixture) => {
         const original = await seedAttachments(store, s);
         const mgmt = original.find((a) => a.networkName === 'ovirtmgmt') as NetworkAttachment;
         const intent = (target: HostNetworkingStore, nic: string, by: string) =>
-          target.attachments.recordIntent(s.host.id, { upserts: [{ networkId: s.mgmt.id, nicName: nic }, { networkId: s.migration.id, nicName: nic }] }, { requestedBy: by });
+          target.attachments.recordIntent(
+            s.host.id,
+            {
+              upserts: [
+                { networkId: s.mgmt.id, nicName: nic },
+                { networkId: s.migration.id, nicName: nic },
+              ],
+            },
+            { requestedBy: by },
+          );
         const [a, b] = await Promise.all([intent(store, 'eth2', 'a'), intent(other, 'eth3', 'b')]);
 
         // Exactly one ran first and saw the original rows; the other saw the first one's rows.
@@ -388,7 +503,11 @@ describe.each(dialects)('store on $dialect', (fixture) => {
           { id: mgmt.id, before: mgmt },
           { id: expect.any(String), before: null },
         ]);
-        expect(second.snapshot.entries.map((e) => e.before)).toEqual(first.attachments.filter((r) => r.networkName === 'ovirtmgmt' || r.networkName === 'migration').sort((x, y) => (x.networkName === 'ovirtmgmt' ? -1 : y.networkName === 'ovirtmgmt' ? 1 : 0)));
+        expect(second.snapshot.entries.map((e) => e.before)).toEqual(
+          first.attachments
+            .filter((r) => r.networkName === 'ovirtmgmt' || r.networkName === 'migration')
+            .sort((x, y) => (x.networkName === 'ovirtmgmt' ? -1 : y.networkName === 'ovirtmgmt' ? 1 : 0)),
+        );
         expect(await store.attachments.listByHost(s.host.id)).toEqual(second.attachments);
 
         // Undone in reverse order, the host is back exactly where it started.

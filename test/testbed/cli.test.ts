@@ -38,7 +38,20 @@ describe.skipIf(skipBecause(unavailable, 'testbed CLI tests'))('hostprov testbed
   });
 
   it('builds, reports, power-cycles through the BMC and tears down, each step in its own process', async () => {
-    const up = await hostprov('up', '--state-dir', stateDir, '--hosts', '3', '--dhcp', 'host2', '--without-route', 'host3', '--nics', '2', '--json');
+    const up = await hostprov(
+      'up',
+      '--state-dir',
+      stateDir,
+      '--hosts',
+      '3',
+      '--dhcp',
+      'host2',
+      '--without-route',
+      'host3',
+      '--nics',
+      '2',
+      '--json',
+    );
     expect(up.code, up.stderr).toBe(0);
     const description = JSON.parse(up.stdout) as TestbedDescription;
     expect(description.hosts.map((h) => [h.name, h.factory.boot, h.factory.gateway !== null, h.nics.length])).toEqual([
@@ -63,7 +76,8 @@ describe.skipIf(skipBecause(unavailable, 'testbed CLI tests'))('hostprov testbed
 
     const down = await hostprov('down', '--state-dir', stateDir);
     expect(down.code, down.stderr).toBe(0);
-    for (const ns of [description.switch.namespace, ...description.hosts.map((h) => h.namespace)]) expect(await netnsExists(ns)).toBe(false);
+    for (const ns of [description.switch.namespace, ...description.hosts.map((h) => h.namespace)])
+      expect(await netnsExists(ns)).toBe(false);
     const again = await hostprov('down', '--state-dir', stateDir);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/nothing to do/);

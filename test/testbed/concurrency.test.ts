@@ -36,9 +36,13 @@ describe.skipIf(skipBecause(unavailable, 'testbed concurrency tests'))('concurre
   });
 
   it('gives testbeds built at the same time distinct subnets, names and working paths', async () => {
-    const entries: Array<{ testbed?: Testbed; stateDir: string }> = await Promise.all([0, 1, 2].map(async (i) => ({ stateDir: await makeStateDir(`concurrent${i}`) })));
+    const entries: Array<{ testbed?: Testbed; stateDir: string }> = await Promise.all(
+      [0, 1, 2].map(async (i) => ({ stateDir: await makeStateDir(`concurrent${i}`) })),
+    );
     built.push(...entries);
-    const results = await Promise.allSettled(entries.map((e) => createTestbed({ stateDir: e.stateDir, hosts: 1, bootCommand: SERVING_BOOT_COMMAND })));
+    const results = await Promise.allSettled(
+      entries.map((e) => createTestbed({ stateDir: e.stateDir, hosts: 1, bootCommand: SERVING_BOOT_COMMAND })),
+    );
     results.forEach((r, i) => {
       if (r.status === 'fulfilled' && entries[i]) entries[i].testbed = r.value;
     });

@@ -11,22 +11,41 @@ import { renderGuestConfig, umlArgv, WIRE_MTU } from '../../testbed/uml/guest-co
 const plan = subnetPlan(9);
 const testbed = (hosts: unknown[]) => {
   const options = TestbedOptionsSchema.parse({ stateDir: '/tmp/tb', hosts });
-  return planTestbed({ token: 'abc123', stateDir: '/tmp/tb', plan, switchNamespace: 'hp-sw-198.18.9', hosts: resolveHosts(options), bootCommand: ['sleep', 'infinity'] });
+  return planTestbed({
+    token: 'abc123',
+    stateDir: '/tmp/tb',
+    plan,
+    switchNamespace: 'hp-sw-198.18.9',
+    hosts: resolveHosts(options),
+    bootCommand: ['sleep', 'infinity'],
+  });
 };
 
 describe('factory networks of full-kernel hosts', () => {
   it('puts a tagged host on the VLAN subnet behind the router, with its bond and VLAN', () => {
-    const d = testbed([{ name: 'seed', kind: 'uml', nics: 4, factory: 'dhcp', bond: { name: 'bond4', nics: ['eth2', 'eth3'] }, vlan: 3000 }, { name: 'proxy' }]);
+    const d = testbed([
+      { name: 'seed', kind: 'uml', nics: 4, factory: 'dhcp', bond: { name: 'bond4', nics: ['eth2', 'eth3'] }, vlan: 3000 },
+      { name: 'proxy' },
+    ]);
     const seed = d.hosts[0];
     expect(seed).toMatchObject({
       kind: 'uml',
       address: '198.19.9.130',
-      factory: { boot: 'dhcp', address: '198.19.9.130/25', gateway: '198.19.9.129', device: { nics: ['eth2', 'eth3'], bond: { name: 'bond4', options: { mode: 'active-backup', miimon: '100' } }, vlan: 3000 } },
+      factory: {
+        boot: 'dhcp',
+        address: '198.19.9.130/25',
+        gateway: '198.19.9.129',
+        device: { nics: ['eth2', 'eth3'], bond: { name: 'bond4', options: { mode: 'active-backup', miimon: '100' } }, vlan: 3000 },
+      },
     });
     expect(factoryDeviceName(seed?.factory.device ?? { nics: [], bond: null, vlan: null })).toBe('bond4.3000');
     expect(d.router).toMatchObject({ vlan: 3000, address: '198.18.9.3', vlanSubnet: '198.19.9.128/25', vlanGateway: '198.19.9.129' });
     // Untagged hosts stay on the switch's subnet; a testbed without tags has no router.
-    expect(d.hosts[1]).toMatchObject({ kind: 'netns', address: '198.18.9.11', factory: { device: { nics: ['eth0'], bond: null, vlan: null } } });
+    expect(d.hosts[1]).toMatchObject({
+      kind: 'netns',
+      address: '198.18.9.11',
+      factory: { device: { nics: ['eth0'], bond: null, vlan: null } },
+    });
     expect(testbed([{}]).router).toBeNull();
     expect(vlanHostAddress(plan, 39)).toBe('198.19.9.169');
     // What another process reads back is the same (descriptions are zod-validated).
@@ -45,8 +64,15 @@ describe('factory networks of full-kernel hosts', () => {
     expect(resolve([{ vlan: 100 }])).toThrow(FactoryNetworkError);
     expect(resolve([{ bond: { name: 'bond0', nics: ['eth0', 'eth1'] }, nics: 2 }])).toThrow(/full-kernel/);
     expect(resolve([{ kind: 'uml', nics: 2, bond: { name: 'bond0', nics: ['eth1', 'eth2'] } }])).toThrow(/eth2 does not exist/);
-    expect(resolve([{ kind: 'uml', vlan: 100 }, { kind: 'uml', vlan: 200 }])).toThrow(/one VLAN/);
-    expect(TestbedOptionsSchema.safeParse({ stateDir: '/tmp/tb', hosts: [{ kind: 'uml', bond: { name: 'team0', nics: ['eth0'] } }] }).success).toBe(false);
+    expect(
+      resolve([
+        { kind: 'uml', vlan: 100 },
+        { kind: 'uml', vlan: 200 },
+      ]),
+    ).toThrow(/one VLAN/);
+    expect(
+      TestbedOptionsSchema.safeParse({ stateDir: '/tmp/tb', hosts: [{ kind: 'uml', bond: { name: 'team0', nics: ['eth0'] } }] }).success,
+    ).toBe(false);
   });
 });
 
@@ -57,7 +83,15 @@ describe('guest configuration', () => {
     modulesDir: '/usr/lib/uml/modules/6.1.0',
     nics: [{ name: 'eth0', mac: '02:68:70:09:00:00' }],
     runtimeDir: '/tmp/tb/hosts/seed/run',
-    factory: { boot: 'dhcp' as const, address: '198.19.9.130/25', gateway: '198.19.9.129', nics: ['eth2', 'eth3'], bond: { name: 'bond4', options: { mode: 'active-backup', miimon: '100' } }, vlan: 3000, mtu: 1500 },
+    factory: {
+      boot: 'dhcp' as const,
+      address: '198.19.9.130/25',
+      gateway: '198.19.9.129',
+      nics: ['eth2', 'eth3'],
+      bond: { name: 'bond4', options: { mode: 'active-backup', miimon: '100' } },
+      vlan: 3000,
+      mtu: 1500,
+    },
     dhclientConf: '/tmp/tb/dhclient.conf',
     dhclientScript: '/x/factory-dhclient-script.sh',
     bootCommand: ['node', "/it's/agent.mjs", 'agent'],
@@ -67,13 +101,38 @@ describe('guest configuration', () => {
 
   it('is bash that the guest init sources back to the same values, quotes and all', async () => {
     const conf = renderGuestConfig(host);
-    const { stdout } = await run(['bash', '-c', `${conf}\nprintf '%s\\0' "$ROLE" "\${FACTORY_BOND_OPTIONS[@]}" "$FACTORY_VLAN" "\${BOOT_ARGV[@]}" "\${BOOT_ENV[@]}" "$WIRE_MTU"`]);
-    expect(stdout.split('\0').slice(0, -1)).toEqual(['host', 'mode', 'active-backup', 'miimon', '100', '3000', 'node', "/it's/agent.mjs", 'agent', 'PATH=/usr/bin', "A=x'y", String(WIRE_MTU)]);
+    const { stdout } = await run([
+      'bash',
+      '-c',
+      `${conf}\nprintf '%s\\0' "$ROLE" "\${FACTORY_BOND_OPTIONS[@]}" "$FACTORY_VLAN" "\${BOOT_ARGV[@]}" "\${BOOT_ENV[@]}" "$WIRE_MTU"`,
+    ]);
+    expect(stdout.split('\0').slice(0, -1)).toEqual([
+      'host',
+      'mode',
+      'active-backup',
+      'miimon',
+      '100',
+      '3000',
+      'node',
+      "/it's/agent.mjs",
+      'agent',
+      'PATH=/usr/bin',
+      "A=x'y",
+      String(WIRE_MTU),
+    ]);
   });
 
   it('boots the kernel with hostfs as root, the guest init, and one tap per NIC at the wire MTU', () => {
     const argv = umlArgv({ umid: 'abc-seed', dir: '/tmp/tb/hosts/seed', guestConf: '/tmp/tb/hosts/seed/guest.conf', nics: 2 });
-    expect(argv).toEqual(expect.arrayContaining(['rootfstype=hostfs', 'rootflags=/', 'HOSTPROV_GUEST_CONF=/tmp/tb/hosts/seed/guest.conf', `vec0:transport=tap,ifname=t0,mtu=${WIRE_MTU}`, `vec1:transport=tap,ifname=t1,mtu=${WIRE_MTU}`]));
+    expect(argv).toEqual(
+      expect.arrayContaining([
+        'rootfstype=hostfs',
+        'rootflags=/',
+        'HOSTPROV_GUEST_CONF=/tmp/tb/hosts/seed/guest.conf',
+        `vec0:transport=tap,ifname=t0,mtu=${WIRE_MTU}`,
+        `vec1:transport=tap,ifname=t1,mtu=${WIRE_MTU}`,
+      ]),
+    );
     expect(argv.find((a) => a.startsWith('init='))).toMatch(/testbed\/scripts\/uml-guest-init\.sh$/);
   });
 });

@@ -1,7 +1,15 @@
 /** The pure parts of the testbed: address plan, names, generated configs. */
 import { describe, expect, it } from 'vitest';
 import { run } from '../../lib/process';
-import { bmcAddress, HostIndexError, hostAddress, nicMac, overlapsTestbedSubnets, subnetPlan, SubnetIndexError } from '../../testbed/addressing';
+import {
+  bmcAddress,
+  HostIndexError,
+  hostAddress,
+  nicMac,
+  overlapsTestbedSubnets,
+  subnetPlan,
+  SubnetIndexError,
+} from '../../testbed/addressing';
 import { dnsmasqArgv } from '../../testbed/dnsmasq';
 import { renderLanConf, UnsafeConfigValueError } from '../../testbed/ipmi-sim';
 import { DuplicateHostNameError, expandBootCommand, resolveHosts, TestbedOptionsSchema } from '../../testbed/options';
@@ -71,12 +79,28 @@ describe('options and plan', () => {
 
   it('plans token-scoped names, short interface names and per-host factory configs', () => {
     const options = TestbedOptionsSchema.parse({ stateDir: '/tmp/tb', hosts: [{}, { factory: 'dhcp', defaultRoute: false, nics: 3 }] });
-    const description = planTestbed({ token: 'abc123', stateDir: '/tmp/tb', plan: subnetPlan(9), switchNamespace: 'hp-sw-198.18.9', hosts: resolveHosts(options), bootCommand: ['x', '{runtimeDir}'] });
+    const description = planTestbed({
+      token: 'abc123',
+      stateDir: '/tmp/tb',
+      plan: subnetPlan(9),
+      switchNamespace: 'hp-sw-198.18.9',
+      hosts: resolveHosts(options),
+      bootCommand: ['x', '{runtimeDir}'],
+    });
     const [first, second] = description.hosts;
     expect(description.manager).toMatchObject({ interface: 'hpabc123mgr', gateway: '198.18.9.1', address: '198.19.9.1' });
-    expect(first).toMatchObject({ namespace: 'hp-abc123-host1', address: '198.18.9.10', factory: { boot: 'static', address: '198.18.9.10/24', gateway: '198.18.9.1' } });
+    expect(first).toMatchObject({
+      namespace: 'hp-abc123-host1',
+      address: '198.18.9.10',
+      factory: { boot: 'static', address: '198.18.9.10/24', gateway: '198.18.9.1' },
+    });
     expect(first?.bootCommand).toEqual(['x', '/tmp/tb/hosts/host1/run']);
-    expect(second?.factory).toEqual({ boot: 'dhcp', address: '198.18.9.11/24', gateway: null, device: { nics: ['eth0'], bond: null, vlan: null } });
+    expect(second?.factory).toEqual({
+      boot: 'dhcp',
+      address: '198.18.9.11/24',
+      gateway: null,
+      device: { nics: ['eth0'], bond: null, vlan: null },
+    });
     expect(second?.nics.map((n) => n.name)).toEqual(['eth0', 'eth1', 'eth2']);
     const names = [description.manager.interface, ...description.hosts.flatMap((h) => h.nics.flatMap((n) => [n.name, n.switchPort]))];
     for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(15);
@@ -102,7 +126,11 @@ describe('generated configs', () => {
       dhclientConf: '/d/dhclient.conf',
       offGraceMs: 1000,
     });
-    const { stdout } = await run(['bash', '-c', `${conf}\nprintf '%s\\0' "\${BOOT_ARGV[@]}" "\${BOOT_ENV[@]}" "$FACTORY_GATEWAY" "$OFF_GRACE_TICKS"`]);
+    const { stdout } = await run([
+      'bash',
+      '-c',
+      `${conf}\nprintf '%s\\0' "\${BOOT_ARGV[@]}" "\${BOOT_ENV[@]}" "$FACTORY_GATEWAY" "$OFF_GRACE_TICKS"`,
+    ]);
     expect(stdout.split('\0').slice(0, -1)).toEqual([...tricky, "A=x'y", '', '20']);
   });
 

@@ -35,7 +35,9 @@ async function waitGone(pid: number): Promise<boolean> {
   return !isAlive(pid);
 }
 
-describe.skipIf(skipBecause(findPostgresBinDir() ? null : 'Debian postgresql is not installed (./run setup)', 'throwaway PostgreSQL tests'))('throwaway PostgreSQL', () => {
+describe.skipIf(
+  skipBecause(findPostgresBinDir() ? null : 'Debian postgresql is not installed (./run setup)', 'throwaway PostgreSQL tests'),
+)('throwaway PostgreSQL', () => {
   it('serves a database on its own socket and leaves nothing after stop()', async () => {
     const server = await startThrowawayPostgres();
     const dir = dirname(server.socketDir);

@@ -29,7 +29,12 @@ describe.skipIf(skipBecause(unavailable, 'testbed power tests'))('testbed host p
 
   beforeAll(async () => {
     stateDir = await makeStateDir('power');
-    testbed = await createTestbed({ stateDir, hosts: [{ name: 'box', nics: 2 }], bootCommand: SERVING_BOOT_COMMAND, powerOffGraceMs: 1_000 });
+    testbed = await createTestbed({
+      stateDir,
+      hosts: [{ name: 'box', nics: 2 }],
+      bootCommand: SERVING_BOOT_COMMAND,
+      powerOffGraceMs: 1_000,
+    });
     await waitForTcp(testbed.host('box').address, SERVICE_PORT, { timeoutMs: 20_000 });
   });
 
@@ -98,7 +103,9 @@ describe.skipIf(skipBecause(unavailable, 'testbed power tests'))('testbed host p
     expect(eth1?.address).toBe(box().nics[1]?.mac);
     expect(eth1?.master).toBeUndefined();
     const addrs = await host.ipJson<Array<{ ifname: string; addr_info: Array<{ family: string; local: string }> }>>(['-4', 'addr', 'show']);
-    expect(addrs.flatMap((a) => a.addr_info.map((i) => `${a.ifname} ${i.local}`)).sort()).toEqual(['eth0 ' + box().address, 'lo 127.0.0.1'].sort());
+    expect(addrs.flatMap((a) => a.addr_info.map((i) => `${a.ifname} ${i.local}`)).sort()).toEqual(
+      ['eth0 ' + box().address, 'lo 127.0.0.1'].sort(),
+    );
     expect((await host.ip(['-4', 'route', 'show', 'table', '100'])).stdout.trim()).toBe('');
     const rules = await host.ipJson<Array<{ priority: number; table: string }>>(['-4', 'rule', 'show']);
     expect(rules.map((r) => `${r.priority} ${r.table}`)).toEqual(['0 local', '32766 main', '32767 default']);

@@ -101,14 +101,21 @@ describe.skipIf(skipBecause(unavailable, 'testbed tests'))('testbed topology', (
 
   it('changes the root namespace only by the manager interface', async () => {
     const links = await run(['ip', '-j', 'link', 'show']);
-    const ours = (JSON.parse(links.stdout) as Array<{ ifname: string }>).map((l) => l.ifname).filter((n) => n.includes(bed().description.token));
+    const ours = (JSON.parse(links.stdout) as Array<{ ifname: string }>)
+      .map((l) => l.ifname)
+      .filter((n) => n.includes(bed().description.token));
     expect(ours).toEqual([bed().manager.interface]);
     const [mgr] = JSON.parse((await run(['ip', '-j', '-4', 'addr', 'show', 'dev', bed().manager.interface])).stdout) as IpAddr[];
-    expect(mgr?.addr_info.map((a) => `${a.local}/${a.prefixlen}`).sort()).toEqual([`${bed().manager.gateway}/24`, `${bed().manager.address}/32`].sort());
+    expect(mgr?.addr_info.map((a) => `${a.local}/${a.prefixlen}`).sort()).toEqual(
+      [`${bed().manager.gateway}/24`, `${bed().manager.address}/32`].sort(),
+    );
   });
 
   it('describes itself in testbed.json for other processes', async () => {
-    const json = JSON.parse(await readFile(`${bed().stateDir}/testbed.json`, 'utf8')) as { phase: string; hosts: Array<{ name: string; bmc: { pid: number | null } }> };
+    const json = JSON.parse(await readFile(`${bed().stateDir}/testbed.json`, 'utf8')) as {
+      phase: string;
+      hosts: Array<{ name: string; bmc: { pid: number | null } }>;
+    };
     expect(json.phase).toBe('ready');
     expect(json.hosts.map((h) => h.name)).toEqual(['fixed', 'leased', 'lonely']);
     for (const h of json.hosts) expect(h.bmc.pid).toBeGreaterThan(0);

@@ -27,7 +27,13 @@ afterEach(async () => {
 
 async function serve(options: Partial<VdsmServerOptions> = {}): Promise<{ server: VdsmServer; marks: unknown[] }> {
   const { verbs, marks } = createTestVerbs();
-  const server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, logger: testLogger(), ...options });
+  const server = await startVdsmServer({
+    listen: { host: '127.0.0.1', port: 0 },
+    tls: 'insecure',
+    verbs,
+    logger: testLogger(),
+    ...options,
+  });
   servers.push(server);
   return { server, marks };
 }
@@ -67,8 +73,20 @@ const nextTurn = (): Promise<void> => new Promise((resolvePromise) => setImmedia
 
 describe('heart-beat clamp', () => {
   it('keeps 0 and clamps everything else into [1 s, 5 min]', () => {
-    expect([0, -5, Number.NaN, 1, 999, 1000, 15_000, 300_000, 300_001, 99_999_999_999, Number.POSITIVE_INFINITY].map(clampHeartbeatMs)).toEqual([
-      0, 0, 0, MIN_HEARTBEAT_MS, MIN_HEARTBEAT_MS, 1000, 15_000, MAX_HEARTBEAT_MS, MAX_HEARTBEAT_MS, MAX_HEARTBEAT_MS, MAX_HEARTBEAT_MS,
+    expect(
+      [0, -5, Number.NaN, 1, 999, 1000, 15_000, 300_000, 300_001, 99_999_999_999, Number.POSITIVE_INFINITY].map(clampHeartbeatMs),
+    ).toEqual([
+      0,
+      0,
+      0,
+      MIN_HEARTBEAT_MS,
+      MIN_HEARTBEAT_MS,
+      1000,
+      15_000,
+      MAX_HEARTBEAT_MS,
+      MAX_HEARTBEAT_MS,
+      MAX_HEARTBEAT_MS,
+      MAX_HEARTBEAT_MS,
     ]);
   });
 
@@ -126,14 +144,20 @@ describe('heart-beat clamp', () => {
 
     it('clamps the interval the agent announces before it drives the watchdog', async () => {
       const warnings = await processWarnings(async () => {
-        const client = await AgentClient.connect({ host: '127.0.0.1', port: port(), tls: { insecure: true } }, { logger: testLogger(), heartBeatMs: 15_000 });
+        const client = await AgentClient.connect(
+          { host: '127.0.0.1', port: port(), tls: { insecure: true } },
+          { logger: testLogger(), heartBeatMs: 15_000 },
+        );
         await client.close();
       });
       expect(warnings).not.toContain('TimeoutOverflowWarning');
     });
 
     it('sends CONNECT headers unescaped', async () => {
-      const client = await AgentClient.connect({ host: '127.0.0.1', port: port(), tls: { insecure: true } }, { logger: testLogger(), hostHeader: 'engine:8443' });
+      const client = await AgentClient.connect(
+        { host: '127.0.0.1', port: port(), tls: { insecure: true } },
+        { logger: testLogger(), hostHeader: 'engine:8443' },
+      );
       await client.close();
       expect(firstFrame?.toString('utf8')).toMatch(/^CONNECT\n(.*\n)*host:engine:8443\n/);
     });
@@ -147,7 +171,10 @@ describe('heart-beat clamp', () => {
     });
 
     it('refuses a host header with an end of line before connecting', async () => {
-      const err = await AgentClient.connect({ host: '127.0.0.1', port: port(), tls: { insecure: true } }, { logger: testLogger(), hostHeader: 'x\nlogin:admin' }).then(
+      const err = await AgentClient.connect(
+        { host: '127.0.0.1', port: port(), tls: { insecure: true } },
+        { logger: testLogger(), hostHeader: 'x\nlogin:admin' },
+      ).then(
         () => expect.unreachable('the header should have been refused'),
         (e: unknown) => e,
       );
@@ -292,7 +319,10 @@ describe('batch size', () => {
     const { server, marks } = await serve({ maxBatchSize: 3 });
     const socket = await session(server, 'batch');
     const notification = { jsonrpc: '2.0', method: 'Test.mark', params: { value: 'n' } };
-    socket.request([rpc('Test.mark', { value: 1 }, 'm1'), rpc('Test.mark', { value: 2 }, 'm2'), notification, rpc('Test.mark', { value: 3 }, 3)], 'batch');
+    socket.request(
+      [rpc('Test.mark', { value: 1 }, 'm1'), rpc('Test.mark', { value: 2 }, 'm2'), notification, rpc('Test.mark', { value: 3 }, 3)],
+      'batch',
+    );
     const answer = (await socket.nextMessage()).json as Array<{ id: unknown; error: { code: number; message: string } }>;
     expect(answer.map((a) => [a.id, a.error.code])).toEqual([
       ['m1', JsonRpcCode.BATCH_TOO_LARGE],
@@ -302,7 +332,10 @@ describe('batch size', () => {
     expect(answer[0]!.error.message).toMatch(/4 requests, at most 3/);
     expect(marks).toEqual([]);
 
-    socket.request([rpc('Test.mark', { value: 1 }, 'a'), rpc('Test.mark', { value: 2 }, 'b'), rpc('Test.mark', { value: 3 }, 'c')], 'batch');
+    socket.request(
+      [rpc('Test.mark', { value: 1 }, 'a'), rpc('Test.mark', { value: 2 }, 'b'), rpc('Test.mark', { value: 3 }, 'c')],
+      'batch',
+    );
     expect(((await socket.nextMessage()).json as unknown[]).length).toBe(3);
     expect(marks).toEqual([1, 2, 3]);
   });
@@ -350,7 +383,12 @@ describe('write backpressure', () => {
     }
     expect(reader.isClosed).toBe(false);
     // What waited for the stalled peer never exceeded the limit plus one frame.
-    const frameBytes = encodeFrame({ command: 'MESSAGE', headers: { destination: Destination.EVENTS }, body: JSON.stringify({ params: { payload: PAYLOAD } }) }).length + 512;
+    const frameBytes =
+      encodeFrame({
+        command: 'MESSAGE',
+        headers: { destination: Destination.EVENTS },
+        body: JSON.stringify({ params: { payload: PAYLOAD } }),
+      }).length + 512;
     const drop = dropRecord(lines);
     expect(drop?.limitBytes).toBe(LIMIT);
     expect(drop?.queuedBytes).toBeGreaterThan(LIMIT);

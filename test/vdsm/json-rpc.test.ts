@@ -68,7 +68,11 @@ describe('JsonRpcDispatcher', () => {
     ['a numeric method', { jsonrpc: '2.0', method: 7, id: 'x' }],
     ['scalar params', { jsonrpc: '2.0', method: 'Test.nothing', params: 'a', id: 'x' }],
   ])('answers -32600 for %s, keeping a usable id', async (_what, body) => {
-    expect(await call(JSON.stringify(body))).toEqual({ jsonrpc: '2.0', id: 'x', error: { code: JsonRpcCode.INVALID_REQUEST, message: expect.any(String) } });
+    expect(await call(JSON.stringify(body))).toEqual({
+      jsonrpc: '2.0',
+      id: 'x',
+      error: { code: JsonRpcCode.INVALID_REQUEST, message: expect.any(String) },
+    });
   });
 
   it('answers -32600 with id null for a non-object and for an id of an illegal type', async () => {
@@ -80,11 +84,18 @@ describe('JsonRpcDispatcher', () => {
   });
 
   it('answers -32601 for an unknown method', async () => {
-    expect(await call(request('Host.nope'))).toMatchObject({ id: 'id-1', error: { code: JsonRpcCode.METHOD_NOT_FOUND, message: expect.stringContaining('Host.nope') } });
+    expect(await call(request('Host.nope'))).toMatchObject({
+      id: 'id-1',
+      error: { code: JsonRpcCode.METHOD_NOT_FOUND, message: expect.stringContaining('Host.nope') },
+    });
   });
 
   it('turns a VdsmError into its VDSM code and message', async () => {
-    expect(await call(request('Test.vdsm'))).toEqual({ jsonrpc: '2.0', id: 'id-1', error: { code: VdsmCode.BAD_VLAN, message: 'vlan 5000 out of range' } });
+    expect(await call(request('Test.vdsm'))).toEqual({
+      jsonrpc: '2.0',
+      id: 'id-1',
+      error: { code: VdsmCode.BAD_VLAN, message: 'vlan 5000 out of range' },
+    });
   });
 
   it('turns a ZodError from the verb into -32602 naming the field', async () => {
@@ -134,12 +145,18 @@ describe('JsonRpcDispatcher', () => {
   });
 
   it('answers a batch of one with an array of one', async () => {
-    expect(await call(JSON.stringify([{ jsonrpc: '2.0', method: 'Test.nothing', id: 1 }]))).toEqual([{ jsonrpc: '2.0', id: 1, result: true }]);
+    expect(await call(JSON.stringify([{ jsonrpc: '2.0', method: 'Test.nothing', id: 1 }]))).toEqual([
+      { jsonrpc: '2.0', id: 1, result: true },
+    ]);
   });
 
   it('sends nothing for a batch of notifications, and -32600 for an empty batch', async () => {
     expect(await call(JSON.stringify([{ jsonrpc: '2.0', method: 'Test.nothing' }]))).toBeNull();
-    expect(await call('[]')).toEqual({ jsonrpc: '2.0', id: null, error: { code: JsonRpcCode.INVALID_REQUEST, message: expect.any(String) } });
+    expect(await call('[]')).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: JsonRpcCode.INVALID_REQUEST, message: expect.any(String) },
+    });
   });
 
   it('refuses a registry with the same method twice', () => {

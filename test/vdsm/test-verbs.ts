@@ -25,7 +25,11 @@ export function createTestVerbs(): TestVerbs {
       },
     },
     { method: 'Test.marks', params: [], handler: async () => marks },
-    { method: 'Test.vdsmFailure', params: [], handler: async () => Promise.reject(new VdsmError(VdsmCode.LOST_CONNECTION, 'connectivity check failed')) },
+    {
+      method: 'Test.vdsmFailure',
+      params: [],
+      handler: async () => Promise.reject(new VdsmError(VdsmCode.LOST_CONNECTION, 'connectivity check failed')),
+    },
     // Runs until `Test.release` is called: a server that served requests one at a time would answer
     // nothing after it.
     {

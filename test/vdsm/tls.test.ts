@@ -60,7 +60,11 @@ describe('agent over mutual TLS', () => {
     // With TLS 1.3 the client's side of the handshake can complete before the server has checked the
     // (missing) certificate, so refusal shows either as a failed handshake or as a closed STOMP session.
     const served = await RawStompSocket.open(server.address.port, { ca: readFileSync(pki.agent.caFile), servername: 'localhost' }).then(
-      (socket) => socket.connect().then(() => true, () => false),
+      (socket) =>
+        socket.connect().then(
+          () => true,
+          () => false,
+        ),
       () => false,
     );
     expect(served).toBe(false);
@@ -68,7 +72,10 @@ describe('agent over mutual TLS', () => {
 
   it('refuses a client whose certificate comes from another CA', async () => {
     const err = await expectRefused(
-      AgentClient.connect(endpoint({ certFile: pki.intruder.certFile, keyFile: pki.intruder.keyFile }), { logger: testLogger(), connectTimeoutMs: 5000 }),
+      AgentClient.connect(endpoint({ certFile: pki.intruder.certFile, keyFile: pki.intruder.keyFile }), {
+        logger: testLogger(),
+        connectTimeoutMs: 5000,
+      }),
     );
     expect(err.message).toContain(`127.0.0.1:${server.address.port}`);
   });
@@ -131,9 +138,13 @@ describe('agent in insecure mode', () => {
     const { verbs } = createTestVerbs();
     const server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, logger });
     try {
-      const warnings = () => lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((l) => l.msg.includes(INSECURE_WARNING));
+      const warnings = () =>
+        lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((l) => l.msg.includes(INSECURE_WARNING));
       expect(warnings()).toHaveLength(1);
-      const client = await AgentClient.connect({ host: '127.0.0.1', port: server.address.port, tls: { insecure: true } }, { logger: testLogger() });
+      const client = await AgentClient.connect(
+        { host: '127.0.0.1', port: server.address.port, tls: { insecure: true } },
+        { logger: testLogger() },
+      );
       expect(await client.call('Host.ping2')).toBe(true);
       await client.close();
       const raw = await RawStompSocket.open(server.address.port);

@@ -42,7 +42,11 @@ async function rawHistory(client: Client, namespace: string, workflowId: string,
   const events: Proto.temporal.api.history.v1.IHistoryEvent[] = [];
   let nextPageToken: Uint8Array | undefined;
   do {
-    const page = await client.workflowService.getWorkflowExecutionHistory({ namespace, execution: { workflowId, runId }, ...(nextPageToken ? { nextPageToken } : {}) });
+    const page = await client.workflowService.getWorkflowExecutionHistory({
+      namespace,
+      execution: { workflowId, runId },
+      ...(nextPageToken ? { nextPageToken } : {}),
+    });
     events.push(...(page.history?.events ?? []));
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
   } while (nextPageToken);
@@ -50,10 +54,18 @@ async function rawHistory(client: Client, namespace: string, workflowId: string,
 }
 
 /** Every payload in a decoded proto object, with the path it sits at; search attributes apart. */
-function payloadsOf(value: unknown, path = '', found: { path: string; payload: RawPayload }[] = []): { path: string; payload: RawPayload }[] {
+function payloadsOf(
+  value: unknown,
+  path = '',
+  found: { path: string; payload: RawPayload }[] = [],
+): { path: string; payload: RawPayload }[] {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return found;
   const record = value as Record<string, unknown>;
-  if (record.metadata && typeof record.metadata === 'object' && (record.metadata as Record<string, unknown>).encoding instanceof Uint8Array) {
+  if (
+    record.metadata &&
+    typeof record.metadata === 'object' &&
+    (record.metadata as Record<string, unknown>).encoding instanceof Uint8Array
+  ) {
     found.push({ path, payload: record as RawPayload });
     return found;
   }
@@ -86,7 +98,17 @@ describe.skipIf(skipBecause(reason, 'encrypted history (needs Temporal and names
     await lab.waitForAgents();
     const [port] = (await freePorts(1)) as [number];
     writeFileSync(join(dir, 'codec-token'), `${TOKEN}\n`, { mode: 0o600 });
-    codecServer = new CliRun(['codec-server', '--secrets-dir', dir, '--port', String(port), '--token-file', join(dir, 'codec-token'), '--ui-origin', 'http://127.0.0.1:8233']);
+    codecServer = new CliRun([
+      'codec-server',
+      '--secrets-dir',
+      dir,
+      '--port',
+      String(port),
+      '--token-file',
+      join(dir, 'codec-token'),
+      '--ui-origin',
+      'http://127.0.0.1:8233',
+    ]);
     await codecServer.waitFor('codec server: ');
     codecUrl = `http://127.0.0.1:${port}`;
   });
@@ -101,8 +123,17 @@ describe.skipIf(skipBecause(reason, 'encrypted history (needs Temporal and names
   });
 
   const decodeThroughCodecServer = async (payloads: RawPayload[]): Promise<string[]> => {
-    const body = { payloads: payloads.map((p) => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(p.data ?? new Uint8Array()).toString('base64') })) };
-    const response = await fetch(`${codecUrl}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Namespace': harness.target.namespace, Authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+    const body = {
+      payloads: payloads.map((p) => ({
+        metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+        data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+      })),
+    };
+    const response = await fetch(`${codecUrl}/decode`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Namespace': harness.target.namespace, Authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify(body),
+    });
     expect(response.status).toBe(200);
     const decoded = (await response.json()) as { payloads: Array<{ data: string }> };
     return decoded.payloads.map((p) => Buffer.from(p.data, 'base64').toString('utf8'));
@@ -141,7 +172,11 @@ describe.skipIf(skipBecause(reason, 'encrypted history (needs Temporal and names
       expect(text(payload.metadata?.encoding), path).toBe('binary/encrypted');
       expect(text(payload.metadata?.['encryption-key-id']), path).toBe('key-a');
     }
-    expect(payloads.some((p) => /workflowExecutionStartedEventAttributes.*userMetadata/.test(p.path) || /^\.events\.0\.userMetadata\.summary/.test(p.path))).toBe(true);
+    expect(
+      payloads.some(
+        (p) => /workflowExecutionStartedEventAttributes.*userMetadata/.test(p.path) || /^\.events\.0\.userMetadata\.summary/.test(p.path),
+      ),
+    ).toBe(true);
     expect(payloads.filter((p) => /userMetadata\.summary$/.test(p.path)).length).toBeGreaterThan(5);
     // The one readable trace of the host: its name, as the HostName search attribute (not a payload the codec sees).
     expect(searchAttributes.map((p) => text(p.payload.data))).toContain(JSON.stringify(request.host.name));
@@ -153,13 +188,32 @@ describe.skipIf(skipBecause(reason, 'encrypted history (needs Temporal and names
 
   it('the temporal CLI shows ciphertext without the codec server, and the plain values through it', async () => {
     const show = (extra: string[]) =>
-      run([temporalCliPath(), 'workflow', 'show', '--address', harness.target.address, '--namespace', harness.target.namespace, '--workflow-id', configured.workflowId, '--run-id', configured.runId, '--output', 'json', ...extra]);
+      run([
+        temporalCliPath(),
+        'workflow',
+        'show',
+        '--address',
+        harness.target.address,
+        '--namespace',
+        harness.target.namespace,
+        '--workflow-id',
+        configured.workflowId,
+        '--run-id',
+        configured.runId,
+        '--output',
+        'json',
+        ...extra,
+      ]);
     const request = lab.installRequest('enc1');
     const plainTexts = jsonTexts(JSON.parse((await show([])).stdout)).join('\n');
-    for (const value of [request.host.address, request.powerManagement!.username, 'ovirtmgmt']) expect(plainTexts.includes(value), value).toBe(false);
+    for (const value of [request.host.address, request.powerManagement!.username, 'ovirtmgmt'])
+      expect(plainTexts.includes(value), value).toBe(false);
     // `--codec-endpoint` speaks the same protocol as the Web UI's remote codec setting.
-    const decodedTexts = jsonTexts(JSON.parse((await show(['--codec-endpoint', codecUrl, '--codec-auth', `Bearer ${TOKEN}`])).stdout)).join('\n');
-    for (const value of [request.host.address, request.powerManagement!.username, 'ovirtmgmt']) expect(decodedTexts.includes(value), value).toBe(true);
+    const decodedTexts = jsonTexts(JSON.parse((await show(['--codec-endpoint', codecUrl, '--codec-auth', `Bearer ${TOKEN}`])).stdout)).join(
+      '\n',
+    );
+    for (const value of [request.host.address, request.powerManagement!.username, 'ovirtmgmt'])
+      expect(decodedTexts.includes(value), value).toBe(true);
   });
 
   it('a failing install keeps its failure messages and heartbeat details encrypted too', async () => {
@@ -189,15 +243,28 @@ describe.skipIf(skipBecause(reason, 'encrypted history (needs Temporal and names
     createPayloadKey(dir, { id: 'key-b' });
     const rotated = loadPayloadKeys(dir);
     expect(rotated.primaryId).toBe('key-b');
-    const client = new Client({ connection: harness.env.connection, namespace: harness.target.namespace, dataConverter: hostprovDataConverter(rotated) });
+    const client = new Client({
+      connection: harness.env.connection,
+      namespace: harness.target.namespace,
+      dataConverter: hostprovDataConverter(rotated),
+    });
     const handle = client.workflow.getHandle(configured.workflowId, configured.runId);
-    expect(await handle.result()).toMatchObject({ outcome: 'configured', setupNetworksRequest: { networks: { ovirtmgmt: expect.anything() } } });
+    expect(await handle.result()).toMatchObject({
+      outcome: 'configured',
+      setupNetworksRequest: { networks: { ovirtmgmt: expect.anything() } },
+    });
 
     // A process that has only the new key cannot read the old history, and says which key it lacks.
     const onlyB = mkdtempSync(join(dir, 'only-b-'));
     createPayloadKey(onlyB, { id: 'key-b' });
     writeFileSync(join(payloadKeysDir(onlyB), 'key-b.key'), readFileSync(join(payloadKeysDir(dir), 'key-b.key')), { mode: 0o600 });
-    const lacking = new Client({ connection: harness.env.connection, namespace: harness.target.namespace, dataConverter: hostprovDataConverter(loadPayloadKeys(onlyB)) });
-    await expect(lacking.workflow.getHandle(configured.workflowId, configured.runId).result()).rejects.toThrow(/payload encrypted with key "key-a"/);
+    const lacking = new Client({
+      connection: harness.env.connection,
+      namespace: harness.target.namespace,
+      dataConverter: hostprovDataConverter(loadPayloadKeys(onlyB)),
+    });
+    await expect(lacking.workflow.getHandle(configured.workflowId, configured.runId).result()).rejects.toThrow(
+      /payload encrypted with key "key-a"/,
+    );
   });
 });

@@ -26,7 +26,12 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { hostNetworkChangeUpdate } from '../../workflows/host-networks-messages';
 import { setupNetworksStatusQuery } from '../../workflows/host-setup-networks-messages';
 import { SetupNetworksPhaseKey } from '../../model/search-attributes';
-import { changeWorkflowId, HostNetworkChangeRejectedError, hostNetworksWorkflowId, requestHostNetworkChange } from '../../workflow-client/host-networks';
+import {
+  changeWorkflowId,
+  HostNetworkChangeRejectedError,
+  hostNetworksWorkflowId,
+  requestHostNetworkChange,
+} from '../../workflow-client/host-networks';
 import { createInstallHarness, recordHistory, type InstallHarness } from '../helpers/install-harness';
 import { skipBecause } from '../helpers/skip';
 import { unavailableReason } from '../helpers/temporal';
@@ -55,18 +60,21 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     });
     const { store } = harness;
     const management = await store.networks.create({ name: 'ovirtmgmt' });
-    for (const name of ['netold', 'netstatic', 'netdhcp', 'neta', 'netb']) networks[name] = await store.networks.create({ name, vmNetwork: false });
+    for (const name of ['netold', 'netstatic', 'netdhcp', 'neta', 'netb'])
+      networks[name] = await store.networks.create({ name, vmNetwork: false });
     networks.ovirtmgmt = management;
     const cluster = await store.clusters.create({ name: 'lab', compatibilityVersion: '4.8', managementNetworkId: management.id });
     clusterId = cluster.id;
-    for (const name of ['netold', 'netstatic', 'netdhcp', 'neta', 'netb']) await store.clusters.attachNetwork(cluster.id, networks[name]!.id);
+    for (const name of ['netold', 'netstatic', 'netdhcp', 'neta', 'netb'])
+      await store.clusters.attachNetwork(cluster.id, networks[name]!.id);
     await lab.waitForAgents();
     // One after the other: each install's reboot-free apply is short, and they share two cores.
     for (const host of ['atomic', 'cutoff', 'refused', 'busy']) await enroll(host);
   }, 240_000);
 
   afterAll(async () => {
-    if (process.env.HOSTPROV_DUMP_CONSOLES) for (const h of lab?.testbed.hosts ?? []) process.stdout.write(`=== ${h.name}\n${readFileSync(h.consoleLog, 'utf8')}\n`);
+    if (process.env.HOSTPROV_DUMP_CONSOLES)
+      for (const h of lab?.testbed.hosts ?? []) process.stdout.write(`=== ${h.name}\n${readFileSync(h.consoleLog, 'utf8')}\n`);
     await lab?.destroy();
     await harness?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -77,15 +85,23 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
 
   /** ovirtmgmt by install-host (no reboot), then the host joins the cluster with its agent endpoint. */
   async function enroll(name: string): Promise<void> {
-    const request = lab.installRequest(name, { policy: { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'set-safe', agentWaitSeconds: 60 } });
+    const request = lab.installRequest(name, {
+      policy: { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'set-safe', agentWaitSeconds: 60 },
+    });
     const { result } = await harness.install(request);
     expect(result.outcome, JSON.stringify(result.steps)).toBe('configured');
-    await harness.store.hosts.update(request.host.id, { clusterId, agentEndpoint: { ...request.agent, host: lab.testbed.host(name).address } });
+    await harness.store.hosts.update(request.host.id, {
+      clusterId,
+      agentEndpoint: { ...request.agent, host: lab.testbed.host(name).address },
+    });
   }
 
   async function capabilitiesOf(name: string): Promise<Capabilities> {
     const request = lab.installRequest(name);
-    const endpoint = clientEndpoint({ ...request.agent, host: lab.testbed.host(name).address, port: request.agent.port ?? 54321 }, { secrets: new SecretResolver({ secretsDir: dir }) });
+    const endpoint = clientEndpoint(
+      { ...request.agent, host: lab.testbed.host(name).address, port: request.agent.port ?? 54321 },
+      { secrets: new SecretResolver({ secretsDir: dir }) },
+    );
     const client = await AgentClient.connect(endpoint);
     try {
       return Capabilities.parse(await client.call('Host.getCapabilities', {}));
@@ -94,8 +110,15 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     }
   }
 
-  async function setupNetworks(request: Omit<HostSetupNetworksRequestInput, 'version'>, changeId?: string): Promise<{ result: HostSetupNetworksResult; workflowId: string }> {
-    const answer = await requestHostNetworkChange(harness.client, { kind: 'setup-networks', request: { version: 1, ...request } }, { taskQueue: harness.taskQueue, ...(changeId ? { changeId } : {}) });
+  async function setupNetworks(
+    request: Omit<HostSetupNetworksRequestInput, 'version'>,
+    changeId?: string,
+  ): Promise<{ result: HostSetupNetworksResult; workflowId: string }> {
+    const answer = await requestHostNetworkChange(
+      harness.client,
+      { kind: 'setup-networks', request: { version: 1, ...request } },
+      { taskQueue: harness.taskQueue, ...(changeId ? { changeId } : {}) },
+    );
     return { result: answer.result, workflowId: answer.workflowId };
   }
 
@@ -111,7 +134,16 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     const hostId = hostIdOf('atomic');
     const subnet = subnetOf('atomic');
     // The host already holds ovirtmgmt (install-host) and netold on eth1.
-    const first = await setupNetworks({ hostId, attachments: [{ networkName: 'netold', nicName: 'eth1', ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: `${subnet}.51`, netmask: '255.255.255.0' } } }] });
+    const first = await setupNetworks({
+      hostId,
+      attachments: [
+        {
+          networkName: 'netold',
+          nicName: 'eth1',
+          ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: `${subnet}.51`, netmask: '255.255.255.0' } },
+        },
+      ],
+    });
     expect(first.result.outcome, JSON.stringify(first.result, null, 2)).toBe('configured');
     await record(first.workflowId, 'configured');
     const old = (await harness.store.attachments.listByHost(hostId)).find((a) => a.networkName === 'netold');
@@ -122,7 +154,13 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     const { result, workflowId } = await setupNetworks({
       hostId,
       attachments: [
-        { networkName: 'netstatic', nicName: 'eth2', ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: `${subnet}.52`, netmask: '255.255.255.0', gateway: `${subnet}.1` } } },
+        {
+          networkName: 'netstatic',
+          nicName: 'eth2',
+          ipConfiguration: {
+            ipv4: { bootProtocol: 'STATIC_IP', address: `${subnet}.52`, netmask: '255.255.255.0', gateway: `${subnet}.1` },
+          },
+        },
         { networkName: 'netdhcp', nicName: 'eth3', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' } } },
       ],
       removedAttachments: [old!.id],
@@ -132,7 +170,15 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     expect(applies('atomic')).toBe(appliesBefore + 1);
     expect(Object.keys(result.setupNetworksRequest?.networks ?? {}).sort()).toEqual(['netdhcp', 'netold', 'netstatic']);
     expect(result.setupNetworksRequest?.networks.netold).toEqual({ remove: 'true' });
-    expect(result.steps.map((s) => s.name)).toEqual(['load-context', 'validate', 'record-intent', 'setup-networks', 'commit', 'refresh', 'refresh-record']);
+    expect(result.steps.map((s) => s.name)).toEqual([
+      'load-context',
+      'validate',
+      'record-intent',
+      'setup-networks',
+      'commit',
+      'refresh',
+      'refresh-record',
+    ]);
 
     // the kernel: netstatic on eth2 with its address, netdhcp leased from dnsmasq on eth3, netold gone
     await expect
@@ -147,7 +193,11 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     // the rows
     const rows = await harness.store.attachments.listByHost(hostId);
     expect(rows.map((r) => `${r.networkName}@${r.nicName}`).sort()).toEqual(['netdhcp@eth3', 'netstatic@eth2', 'ovirtmgmt@eth0']);
-    expect(rows.find((r) => r.networkName === 'netstatic')?.ipConfiguration.ipv4).toMatchObject({ bootProtocol: 'STATIC_IP', address: `${subnet}.52`, gateway: `${subnet}.1` });
+    expect(rows.find((r) => r.networkName === 'netstatic')?.ipConfiguration.ipv4).toMatchObject({
+      bootProtocol: 'STATIC_IP',
+      address: `${subnet}.52`,
+      gateway: `${subnet}.1`,
+    });
     expect(rows.find((r) => r.networkName === 'netdhcp')?.ipConfiguration.ipv4).toMatchObject({ bootProtocol: 'DHCP' });
     expect(result.attachments).toEqual(rows);
     await record(workflowId, 'configured-add-two-remove-one');
@@ -156,7 +206,16 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
   it('a change that cuts the manager off is rolled back by the host and every row is restored exactly', async () => {
     const hostId = hostIdOf('cutoff');
     const subnet = subnetOf('cutoff');
-    const held = await setupNetworks({ hostId, attachments: [{ networkName: 'neta', nicName: 'eth1', ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: `${subnet}.61`, netmask: '255.255.255.0' } } }] });
+    const held = await setupNetworks({
+      hostId,
+      attachments: [
+        {
+          networkName: 'neta',
+          nicName: 'eth1',
+          ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: `${subnet}.61`, netmask: '255.255.255.0' } },
+        },
+      ],
+    });
     expect(held.result.outcome, JSON.stringify(held.result, null, 2)).toBe('configured');
     const before = await harness.store.attachments.listByHost(hostId);
     expect(before).toHaveLength(2);
@@ -168,7 +227,10 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     const { result, workflowId } = await setupNetworks({
       hostId,
       attachments: [
-        { id: mgmt.id, ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '10.250.0.5', netmask: '255.255.255.0', gateway: '10.250.0.1' } } },
+        {
+          id: mgmt.id,
+          ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '10.250.0.5', netmask: '255.255.255.0', gateway: '10.250.0.1' } },
+        },
         { id: neta.id, ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: `${subnet}.62`, netmask: '255.255.255.0' } } },
         { networkName: 'netb', nicName: 'eth2', ipConfiguration: { ipv4: { bootProtocol: 'NONE' } } },
       ],
@@ -177,7 +239,13 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     expect(result.outcome, JSON.stringify(result, null, 2)).toBe('rolled-back');
     expect(result.failure?.type).toBe('ConnectivityCheckFailed');
     expect(result.compensation).toEqual({ status: 'done', failure: null });
-    expect(result.steps.map((s) => `${s.name}:${s.status}`)).toEqual(['load-context:ok', 'validate:ok', 'record-intent:ok', 'setup-networks:ok', 'compensate:ok']);
+    expect(result.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
+      'load-context:ok',
+      'validate:ok',
+      'record-intent:ok',
+      'setup-networks:ok',
+      'compensate:ok',
+    ]);
     // every row exactly as before: ids, fields, creation and update times; netb's new row gone
     expect(await harness.store.attachments.listByHost(hostId)).toEqual(before);
     expect(lab.journal('cutoff').some((e) => e.kind === 'rollback')).toBe(true);
@@ -242,7 +310,9 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     expect(result.outcome, JSON.stringify(result, null, 2)).toBe('no-op');
     expect(result.dropped.attachments).toEqual(['ovirtmgmt']);
     expect(result.steps.map((s) => `${s.name}:${s.status}`)).toEqual(['load-context:ok', 'validate:skipped']);
-    const activities = (await events(workflowId)).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    const activities = (await events(workflowId)).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : [],
+    );
     expect(activities).toEqual(['loadHostSetupNetworksContext']);
     expect(await harness.store.attachments.listByHost(hostId)).toEqual(before);
     expect(lab.journal('refused')).toEqual(journal);
@@ -252,15 +322,27 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
   it('refuses a malformed change in the client and, sent past it, in the Update validator, before it is queued', async () => {
     const hostId = hostIdOf('refused');
     const malformed: HostNetworkChangeInput = { kind: 'setup-networks', request: { version: 1, hostId, removedAttachments: ['x'] } };
-    await expect(requestHostNetworkChange(harness.client, malformed, { taskQueue: harness.taskQueue })).rejects.toBeInstanceOf(HostNetworkChangeRejectedError);
+    await expect(requestHostNetworkChange(harness.client, malformed, { taskQueue: harness.taskQueue })).rejects.toBeInstanceOf(
+      HostNetworkChangeRejectedError,
+    );
     // Straight to the running entity workflow: the validator refuses it, and history never records it.
     const handle = harness.client.workflow.getHandle(hostNetworksWorkflowId(hostId));
     const before = (await events(hostNetworksWorkflowId(hostId))).length;
-    const refused = await handle.executeUpdate(hostNetworkChangeUpdate, { args: [malformed], updateId: `malformed-${Date.now()}` }).catch((err: unknown) => err);
+    const refused = await handle
+      .executeUpdate(hostNetworkChangeUpdate, { args: [malformed], updateId: `malformed-${Date.now()}` })
+      .catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'InvalidInput', message: expect.stringContaining('request.removedAttachments.0') });
-    const forAnotherHost = await handle.executeUpdate(hostNetworkChangeUpdate, { args: [{ kind: 'setup-networks', request: { version: 1, hostId: hostIdOf('busy') } }] }).catch((err: unknown) => err);
-    expect((forAnotherHost as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'InvalidInput', message: expect.stringContaining(`serializes host ${hostId}`) });
+    expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({
+      type: 'InvalidInput',
+      message: expect.stringContaining('request.removedAttachments.0'),
+    });
+    const forAnotherHost = await handle
+      .executeUpdate(hostNetworkChangeUpdate, { args: [{ kind: 'setup-networks', request: { version: 1, hostId: hostIdOf('busy') } }] })
+      .catch((err: unknown) => err);
+    expect((forAnotherHost as WorkflowUpdateFailedError).cause).toMatchObject({
+      type: 'InvalidInput',
+      message: expect.stringContaining(`serializes host ${hostId}`),
+    });
     const after = await events(hostNetworksWorkflowId(hostId));
     expect(after.slice(before).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toEqual([]);
   });
@@ -289,8 +371,16 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
 
     // From the entity workflow's history: each child starts only after the previous one completed.
     const entity = await events(hostNetworksWorkflowId(hostId));
-    const started = entity.flatMap((e) => (e.startChildWorkflowExecutionInitiatedEventAttributes ? [{ id: Number(e.eventId), workflowId: e.startChildWorkflowExecutionInitiatedEventAttributes.workflowId! }] : []));
-    const completed = entity.flatMap((e) => (e.childWorkflowExecutionCompletedEventAttributes ? [{ id: Number(e.eventId), workflowId: e.childWorkflowExecutionCompletedEventAttributes.workflowExecution!.workflowId! }] : []));
+    const started = entity.flatMap((e) =>
+      e.startChildWorkflowExecutionInitiatedEventAttributes
+        ? [{ id: Number(e.eventId), workflowId: e.startChildWorkflowExecutionInitiatedEventAttributes.workflowId! }]
+        : [],
+    );
+    const completed = entity.flatMap((e) =>
+      e.childWorkflowExecutionCompletedEventAttributes
+        ? [{ id: Number(e.eventId), workflowId: e.childWorkflowExecutionCompletedEventAttributes.workflowExecution!.workflowId! }]
+        : [],
+    );
     const ours = [a, b, c].map((r) => r.workflowId);
     const order = started.filter((s) => ours.includes(s.workflowId));
     expect(order).toHaveLength(3);
@@ -300,16 +390,20 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
       expect(previousDone!.id).toBeLessThan(order[i]!.id);
     }
     // And from the children: a later child loads its context after the previous child's last event.
-    const firstEventTime = async (workflowId: string, activity: string) => (await events(workflowId)).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity)!.eventTime!;
+    const firstEventTime = async (workflowId: string, activity: string) =>
+      (await events(workflowId)).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity)!.eventTime!;
     const closedAt = async (workflowId: string) => (await events(workflowId)).at(-1)!.eventTime!;
     const ms = (t: { seconds?: unknown; nanos?: number | null }) => Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6;
     for (let i = 1; i < order.length; i += 1) {
-      expect(ms(await firstEventTime(order[i]!.workflowId, 'loadHostSetupNetworksContext'))).toBeGreaterThanOrEqual(ms(await closedAt(order[i - 1]!.workflowId)));
+      expect(ms(await firstEventTime(order[i]!.workflowId, 'loadHostSetupNetworksContext'))).toBeGreaterThanOrEqual(
+        ms(await closedAt(order[i - 1]!.workflowId)),
+      );
     }
 
     // The outcome follows the order: b always applies; of a and c, the first wins and the second is refused.
     expect(b.result.outcome, JSON.stringify(b.result, null, 2)).toBe('configured');
-    const [winner, loser] = order.findIndex((o) => o.workflowId === a.workflowId) < order.findIndex((o) => o.workflowId === c.workflowId) ? [a, c] : [c, a];
+    const [winner, loser] =
+      order.findIndex((o) => o.workflowId === a.workflowId) < order.findIndex((o) => o.workflowId === c.workflowId) ? [a, c] : [c, a];
     expect(winner.result.outcome, JSON.stringify(winner.result, null, 2)).toBe('configured');
     expect(loser.result.outcome, JSON.stringify(loser.result, null, 2)).toBe('invalid');
     expect(loser.result.violations.map((v) => v.key)).toEqual(['NETWORK_INTERFACES_NOT_EXCLUSIVELY_USED_BY_UNTAGGED_NETWORK']);
@@ -327,21 +421,40 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     const hostId = hostIdOf('busy');
     const subnet = subnetOf('busy');
     // The entity workflow's input applies when a request starts it: end the one the previous test left running.
-    await harness.client.workflow.getHandle(hostNetworksWorkflowId(hostId)).terminate('test: start a run with maxChangesPerRun 1').catch(() => undefined);
+    await harness.client.workflow
+      .getHandle(hostNetworksWorkflowId(hostId))
+      .terminate('test: start a run with maxChangesPerRun 1')
+      .catch(() => undefined);
     const netb = (await harness.store.attachments.listByHost(hostId)).find((a) => a.networkName === 'netb')!;
     const send = (address: number, tag: string) =>
       requestHostNetworkChange(
         harness.client,
-        { kind: 'setup-networks', request: { version: 1, hostId, attachments: [{ id: netb.id, ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: `${subnet}.${address}`, netmask: '255.255.255.0' } } }] } },
+        {
+          kind: 'setup-networks',
+          request: {
+            version: 1,
+            hostId,
+            attachments: [
+              {
+                id: netb.id,
+                ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: `${subnet}.${address}`, netmask: '255.255.255.0' } },
+              },
+            ],
+          },
+        },
         { taskQueue: harness.taskQueue, changeId: `can-${tag}-${Date.now()}`, workflow: { maxChangesPerRun: 1 } },
       );
     const answers = await Promise.all([send(81, 'a'), send(82, 'b'), send(83, 'c')]);
     for (const answer of answers) expect(answer.result.outcome, JSON.stringify(answer.result, null, 2)).toBe('configured');
     // each caller got its own change's result
-    expect(answers.map((a) => a.result.setupNetworksRequest?.networks.netb)).toEqual([81, 82, 83].map((n) => expect.objectContaining({ ipaddr: `${subnet}.${n}` })));
+    expect(answers.map((a) => a.result.setupNetworksRequest?.networks.netb)).toEqual(
+      [81, 82, 83].map((n) => expect.objectContaining({ ipaddr: `${subnet}.${n}` })),
+    );
     // three changes, one per run: the run now open was continued from an earlier one
     const [startedEvent] = await events(hostNetworksWorkflowId(hostId));
     expect(startedEvent?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId).toBeTruthy();
-    expect(startedEvent?.workflowExecutionStartedEventAttributes?.initiator).toBe(temporalEnums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW);
+    expect(startedEvent?.workflowExecutionStartedEventAttributes?.initiator).toBe(
+      temporalEnums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
+    );
   });
 });

@@ -31,7 +31,10 @@ const SLOW_POLICY = { connectivityTimeoutSeconds: 60, reboot: true, commitMode: 
 
 async function capabilitiesOf(lab: AgentLab, host: string, secretsDir: string): Promise<Capabilities> {
   const request = lab.installRequest(host);
-  const endpoint = clientEndpoint({ ...request.agent, host: lab.testbed.host(host).address, port: request.agent.port ?? 54321 }, { secrets: new SecretResolver({ secretsDir }) });
+  const endpoint = clientEndpoint(
+    { ...request.agent, host: lab.testbed.host(host).address, port: request.agent.port ?? 54321 },
+    { secrets: new SecretResolver({ secretsDir }) },
+  );
   const client = await AgentClient.connect(endpoint);
   try {
     return Capabilities.parse(await client.call('Host.getCapabilities', {}, { timeoutMs: 60_000 }));
@@ -43,8 +46,15 @@ async function capabilitiesOf(lab: AgentLab, host: string, secretsDir: string): 
 /** What "the bond and the VLAN exactly as before" means in the host's own report. */
 function bondsAndVlans(caps: Capabilities): unknown {
   return {
-    bondings: Object.fromEntries(Object.entries(caps.bondings).map(([name, b]) => [name, { slaves: b.slaves, opts: b.opts, mtu: b.mtu, hwaddr: b.hwaddr }])),
-    vlans: Object.fromEntries(Object.entries(caps.vlans).map(([name, v]) => [name, { iface: v.iface, vlanid: v.vlanid, mtu: v.mtu, addr: v.addr, dhcpv4: v.dhcpv4 }])),
+    bondings: Object.fromEntries(
+      Object.entries(caps.bondings).map(([name, b]) => [name, { slaves: b.slaves, opts: b.opts, mtu: b.mtu, hwaddr: b.hwaddr }]),
+    ),
+    vlans: Object.fromEntries(
+      Object.entries(caps.vlans).map(([name, v]) => [
+        name,
+        { iface: v.iface, vlanid: v.vlanid, mtu: v.mtu, addr: v.addr, dhcpv4: v.dhcpv4 },
+      ]),
+    ),
     nics: Object.fromEntries(Object.entries(caps.nics).map(([name, n]) => [name, { mtu: n.mtu }])),
     bridges: Object.keys(caps.bridges),
     networks: Object.keys(caps.networks),
@@ -55,7 +65,8 @@ describe.skipIf(skipBecause(reason, 'install-host on full-kernel hosts'))('insta
   let harness: InstallHarness;
   let lab: AgentLab;
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-uml-'));
-  const seed = (over: Partial<InstallHostRequest> = {}) => lab.installRequest('seed', { managementNetwork: SEED_NETWORK, policy: SLOW_POLICY, ...over });
+  const seed = (over: Partial<InstallHostRequest> = {}) =>
+    lab.installRequest('seed', { managementNetwork: SEED_NETWORK, policy: SLOW_POLICY, ...over });
 
   beforeAll(async () => {
     harness = await createInstallHarness({ secretsDir: dir });
@@ -63,7 +74,12 @@ describe.skipIf(skipBecause(reason, 'install-host on full-kernel hosts'))('insta
       stateDir: dir,
       hosts: [
         { name: 'seed', kind: 'uml', nics: 4, factory: 'dhcp', bond: { name: 'bond4', nics: ['eth2', 'eth3'] }, vlan: 3000 },
-        { name: 'rr', kind: 'uml', nics: 2, bond: { name: 'bond0', nics: ['eth0', 'eth1'], options: { mode: 'balance-rr', miimon: '100' } } },
+        {
+          name: 'rr',
+          kind: 'uml',
+          nics: 2,
+          bond: { name: 'bond0', nics: ['eth0', 'eth1'], options: { mode: 'balance-rr', miimon: '100' } },
+        },
         // The fence proxy: a namespace host is enough, and fast.
         { name: 'proxy' },
       ],
@@ -71,13 +87,14 @@ describe.skipIf(skipBecause(reason, 'install-host on full-kernel hosts'))('insta
     await lab.waitForAgents(240_000);
   }, 300_000);
   afterAll(async () => {
-    if (process.env.HOSTPROV_DUMP_CONSOLES) for (const h of lab?.testbed.hosts ?? []) process.stdout.write(`=== ${h.name}\n${readFileSync(h.consoleLog, 'utf8')}\n`);
+    if (process.env.HOSTPROV_DUMP_CONSOLES)
+      for (const h of lab?.testbed.hosts ?? []) process.stdout.write(`=== ${h.name}\n${readFileSync(h.consoleLog, 'utf8')}\n`);
     await lab?.destroy();
     await harness?.close();
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
-  it('a management VLAN that is not the host\'s fails with VlanMismatch, and nothing reaches the host', async () => {
+  it("a management VLAN that is not the host's fails with VlanMismatch, and nothing reaches the host", async () => {
     const { result } = await harness.install(seed({ managementNetwork: { ...SEED_NETWORK, vlan: 100 } }));
     expect(result).toMatchObject({ outcome: 'failed', device: 'bond4.3000', failure: { type: 'VlanMismatch' } });
     expect(result.failure?.message).toMatch(/VLAN 3000.*VLAN 100/);
@@ -91,50 +108,87 @@ describe.skipIf(skipBecause(reason, 'install-host on full-kernel hosts'))('insta
     expect(lab.journal('rr').filter((e) => e.kind === 'apply')).toHaveLength(0);
   });
 
-  it('a change that breaks the VLAN path is rolled back: bond and VLAN exactly as before, attachments compensated', async () => {
-    const before = bondsAndVlans(await capabilitiesOf(lab, 'seed', dir));
-    // STP's 15 s forward delay holds the new bridge's port blocking for 30 s: the manager cannot confirm
-    // within 10 s over the VLAN, so the host undoes the change by itself.
-    const { result } = await harness.install(seed({ managementNetwork: { ...SEED_NETWORK, stp: true }, policy: { ...SLOW_POLICY, connectivityTimeoutSeconds: 10, reboot: false } }));
-    expect(result.outcome, JSON.stringify(result, null, 2)).toBe('rolled-back');
-    expect(result.failure).toMatchObject({ type: 'ConnectivityCheckFailed' });
-    expect(result.steps.map((s) => s.name)).toContain('compensate-attachments');
-    expect(await harness.store.attachments.listByHost(result.hostId)).toEqual([]);
-    expect(lab.journal('seed').map((e) => `${e.kind}:${e.outcome}`)).toEqual(['restore:ok', 'apply:ok', 'rollback:ok']);
-    // The host's own DHCP client gets the lease back on bond4.3000; wait for the address, then compare.
-    let after: unknown;
-    for (let i = 0; i < 60; i++) {
-      after = bondsAndVlans(await capabilitiesOf(lab, 'seed', dir));
-      if (JSON.stringify(after) === JSON.stringify(before)) break;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    expect(after).toEqual(before);
-  }, GUEST_TEST_TIMEOUT_MS);
+  it(
+    'a change that breaks the VLAN path is rolled back: bond and VLAN exactly as before, attachments compensated',
+    async () => {
+      const before = bondsAndVlans(await capabilitiesOf(lab, 'seed', dir));
+      // STP's 15 s forward delay holds the new bridge's port blocking for 30 s: the manager cannot confirm
+      // within 10 s over the VLAN, so the host undoes the change by itself.
+      const { result } = await harness.install(
+        seed({
+          managementNetwork: { ...SEED_NETWORK, stp: true },
+          policy: { ...SLOW_POLICY, connectivityTimeoutSeconds: 10, reboot: false },
+        }),
+      );
+      expect(result.outcome, JSON.stringify(result, null, 2)).toBe('rolled-back');
+      expect(result.failure).toMatchObject({ type: 'ConnectivityCheckFailed' });
+      expect(result.steps.map((s) => s.name)).toContain('compensate-attachments');
+      expect(await harness.store.attachments.listByHost(result.hostId)).toEqual([]);
+      expect(lab.journal('seed').map((e) => `${e.kind}:${e.outcome}`)).toEqual(['restore:ok', 'apply:ok', 'rollback:ok']);
+      // The host's own DHCP client gets the lease back on bond4.3000; wait for the address, then compare.
+      let after: unknown;
+      for (let i = 0; i < 60; i++) {
+        after = bondsAndVlans(await capabilitiesOf(lab, 'seed', dir));
+        if (JSON.stringify(after) === JSON.stringify(before)) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      expect(after).toEqual(before);
+    },
+    GUEST_TEST_TIMEOUT_MS,
+  );
 
-  it('seed case: ovirtmgmt on bond4 VLAN 3000, MTU 9000, bridged, DHCP; committed, fence-rebooted, verified', async () => {
-    const bootBefore = await lab.testbed.bootPid('seed');
-    const { result } = await harness.install(seed());
-    expect(result.outcome, JSON.stringify(result, null, 2)).toBe('configured');
-    expect(result).toMatchObject({ device: 'bond4.3000', rule: 'get-route' });
-    expect(result.setupNetworksRequest?.networks).toEqual({
-      ovirtmgmt: { bonding: 'bond4', vlan: '3000', mtu: 9000, bridged: 'true', STP: 'no', bootproto: 'dhcp', dhcpv6: false, ipv6autoconf: false, defaultRoute: true },
-    });
-    expect(result.setupNetworksRequest?.bondings).toEqual({});
-    // Connectivity over the new bridge was confirmed by the manager before the host kept the change.
-    expect(result.steps.find((s) => s.name === 'setup-networks')?.status).toBe('ok');
-    expect(result.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['commit', 'fence-reboot', 'wait-agent-after-reboot', 'verify']));
-    expect(await lab.testbed.bootPid('seed')).not.toBe(bootBefore);
-    expect(lab.journal('seed').map((e) => e.kind).slice(-3)).toEqual(['apply', 'persist', 'restore']);
+  it(
+    'seed case: ovirtmgmt on bond4 VLAN 3000, MTU 9000, bridged, DHCP; committed, fence-rebooted, verified',
+    async () => {
+      const bootBefore = await lab.testbed.bootPid('seed');
+      const { result } = await harness.install(seed());
+      expect(result.outcome, JSON.stringify(result, null, 2)).toBe('configured');
+      expect(result).toMatchObject({ device: 'bond4.3000', rule: 'get-route' });
+      expect(result.setupNetworksRequest?.networks).toEqual({
+        ovirtmgmt: {
+          bonding: 'bond4',
+          vlan: '3000',
+          mtu: 9000,
+          bridged: 'true',
+          STP: 'no',
+          bootproto: 'dhcp',
+          dhcpv6: false,
+          ipv6autoconf: false,
+          defaultRoute: true,
+        },
+      });
+      expect(result.setupNetworksRequest?.bondings).toEqual({});
+      // Connectivity over the new bridge was confirmed by the manager before the host kept the change.
+      expect(result.steps.find((s) => s.name === 'setup-networks')?.status).toBe('ok');
+      expect(result.steps.map((s) => s.name)).toEqual(
+        expect.arrayContaining(['commit', 'fence-reboot', 'wait-agent-after-reboot', 'verify']),
+      );
+      expect(await lab.testbed.bootPid('seed')).not.toBe(bootBefore);
+      expect(
+        lab
+          .journal('seed')
+          .map((e) => e.kind)
+          .slice(-3),
+      ).toEqual(['apply', 'persist', 'restore']);
 
-    const caps = await capabilitiesOf(lab, 'seed', dir);
-    const address = lab.testbed.host('seed').address;
-    expect(caps.networks.ovirtmgmt).toMatchObject({ bridged: true, southbound: 'bond4.3000', vlanid: 3000, mtu: '9000', dhcpv4: true, addr: address });
-    expect(caps.bridges.ovirtmgmt).toMatchObject({ ports: ['bond4.3000'], mtu: '9000' });
-    expect(caps.vlans['bond4.3000']).toMatchObject({ iface: 'bond4', vlanid: 3000, mtu: '9000' });
-    expect(caps.bondings.bond4).toMatchObject({ slaves: ['eth2', 'eth3'], mtu: '9000' });
-    for (const nic of ['eth2', 'eth3']) expect(caps.nics[nic]?.mtu).toBe('9000');
-    expect(caps.netConfigDirty).toBe('False');
-    const rows = await harness.store.attachments.listByHost(result.hostId);
-    expect(rows).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'bond4' })]);
-  }, GUEST_TEST_TIMEOUT_MS);
+      const caps = await capabilitiesOf(lab, 'seed', dir);
+      const address = lab.testbed.host('seed').address;
+      expect(caps.networks.ovirtmgmt).toMatchObject({
+        bridged: true,
+        southbound: 'bond4.3000',
+        vlanid: 3000,
+        mtu: '9000',
+        dhcpv4: true,
+        addr: address,
+      });
+      expect(caps.bridges.ovirtmgmt).toMatchObject({ ports: ['bond4.3000'], mtu: '9000' });
+      expect(caps.vlans['bond4.3000']).toMatchObject({ iface: 'bond4', vlanid: 3000, mtu: '9000' });
+      expect(caps.bondings.bond4).toMatchObject({ slaves: ['eth2', 'eth3'], mtu: '9000' });
+      for (const nic of ['eth2', 'eth3']) expect(caps.nics[nic]?.mtu).toBe('9000');
+      expect(caps.netConfigDirty).toBe('False');
+      const rows = await harness.store.attachments.listByHost(result.hostId);
+      expect(rows).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'bond4' })]);
+    },
+    GUEST_TEST_TIMEOUT_MS,
+  );
 });

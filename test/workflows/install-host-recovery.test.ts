@@ -68,7 +68,24 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
     const startWorker = (name: string): ChildProcess => {
       const child = spawn(
         join(PROJECT_ROOT, 'bin', 'hostprov'),
-        ['worker', '--address', harness.target.address, '--namespace', harness.target.namespace, '--task-queue', taskQueue, '--data-dir', workerData, '--workflow-bundle', harness.target.workflowBundlePath, '--identity', name, '--secrets-dir', dir, '--no-payload-encryption'],
+        [
+          'worker',
+          '--address',
+          harness.target.address,
+          '--namespace',
+          harness.target.namespace,
+          '--task-queue',
+          taskQueue,
+          '--data-dir',
+          workerData,
+          '--workflow-bundle',
+          harness.target.workflowBundlePath,
+          '--identity',
+          name,
+          '--secrets-dir',
+          dir,
+          '--no-payload-encryption',
+        ],
         { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
       );
       workers.push(child);
@@ -102,7 +119,9 @@ describe.skipIf(skipBecause(reason, 'install-host recovery integration'))('insta
     expect(lab.journal('crash1').some((e) => e.kind === 'rollback')).toBe(false);
     expect(result.steps.find((s) => s.name === 'setup-networks')?.status, JSON.stringify(result.steps)).toBe('ok');
     const history = await started.handle.fetchHistory();
-    const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 1);
+    const attempts = (history.events ?? [])
+      .filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 1);
     expect(Math.max(...attempts)).toBeGreaterThan(1);
   });
 });

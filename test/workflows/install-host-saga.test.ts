@@ -12,7 +12,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AttachmentsSnapshot, FenceResult, HostProbe, InstallHostActivities, SetupNetworksInput, SetupNetworksOutcome } from '../../activities/types';
+import type {
+  AttachmentsSnapshot,
+  FenceResult,
+  HostProbe,
+  InstallHostActivities,
+  SetupNetworksInput,
+  SetupNetworksOutcome,
+} from '../../activities/types';
 import type { RouteAnswer } from '../../model/install-host/choose-device';
 import type { InstallHostRequest, InstallHostResult } from '../../model/install-host/contract';
 import { uniqueToken } from '../../testbed/netns';
@@ -25,7 +32,8 @@ import { attachToServer, unavailableReason, type TemporalTarget } from '../helpe
 import { discardedInstallMetrics } from '../../worker/metrics';
 
 type Caps = HostProbe['capabilities'];
-const fixture = (name: string): Caps => JSON.parse(readFileSync(new URL(`../fixtures/capabilities/${name}.json`, import.meta.url), 'utf8')) as Caps;
+const fixture = (name: string): Caps =>
+  JSON.parse(readFileSync(new URL(`../fixtures/capabilities/${name}.json`, import.meta.url), 'utf8')) as Caps;
 /** A host with eth0 at 198.18.1.10 that speaks cluster levels up to 4.8. */
 const BEFORE = { ...fixture('static-nic'), lastClientIface: 'eth0' };
 /** The same host once ovirtmgmt is built over eth0, as devised. */
@@ -120,223 +128,319 @@ function standInActivities(scenarios: Map<string, Scenario>, played: Map<string,
 
 const reason = unavailableReason();
 
-describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'))('install-host saga, every branch (stand-in activities)', () => {
-  let env: TestWorkflowEnvironment;
-  let target: TemporalTarget;
-  let worker: Worker;
-  let running: Promise<void>;
-  const token = uniqueToken();
-  const taskQueue = `saga-${token}`;
-  const hostIdPrefix = `saga-${token}-`;
-  const scenarios = new Map<string, Scenario>();
-  const played = new Map<string, Played>();
+describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'))(
+  'install-host saga, every branch (stand-in activities)',
+  () => {
+    let env: TestWorkflowEnvironment;
+    let target: TemporalTarget;
+    let worker: Worker;
+    let running: Promise<void>;
+    const token = uniqueToken();
+    const taskQueue = `saga-${token}`;
+    const hostIdPrefix = `saga-${token}-`;
+    const scenarios = new Map<string, Scenario>();
+    const played = new Map<string, Played>();
 
-  beforeAll(async () => {
-    installTemporalRuntime();
-    ({ env, target } = await attachToServer());
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      namespace: target.namespace,
-      taskQueue,
-      workflowBundle: { codePath: target.workflowBundlePath },
-      sinks: discardedInstallMetrics(),
-      activities: standInActivities(scenarios, played, hostIdPrefix),
+    beforeAll(async () => {
+      installTemporalRuntime();
+      ({ env, target } = await attachToServer());
+      worker = await Worker.create({
+        connection: env.nativeConnection,
+        namespace: target.namespace,
+        taskQueue,
+        workflowBundle: { codePath: target.workflowBundlePath },
+        sinks: discardedInstallMetrics(),
+        activities: standInActivities(scenarios, played, hostIdPrefix),
+      });
+      running = worker.run();
     });
-    running = worker.run();
-  });
-  afterAll(async () => {
-    if (worker?.getState() === 'RUNNING') worker.shutdown();
-    await running?.catch(() => undefined);
-    await env?.teardown();
-  });
-
-  function request(name: string, over: Partial<InstallHostRequest> = {}): InstallHostRequest {
-    return {
-      version: 1,
-      host: { id: `${hostIdPrefix}${name}`, name, address: name, clusterId: 'saga' },
-      agent: { tls: { insecure: true } },
-      managerAddress: '198.18.1.1',
-      clusterLevel: '4.8',
-      powerManagement: {
-        agent: 'ipmilan',
-        address: '198.51.100.10',
-        port: 623,
-        username: 'admin',
-        passwordRef: 'env:SAGA_TEST_BMC_PASSWORD',
-        proxy: { id: `${hostIdPrefix}${name}-proxy`, name: `${name}-proxy`, agent: { host: `${name}-proxy`, tls: { insecure: true } } },
-      },
-      policy: { connectivityTimeoutSeconds: 5, reboot: true, commitMode: 'auto', agentWaitSeconds: 5 },
-      ...over,
-    };
-  }
-
-  /** Runs one install for `name` playing `scenario`; `over` changes the request (fields, or the whole of it). */
-  async function install(
-    name: string,
-    scenario: Scenario,
-    over: Partial<InstallHostRequest> | ((r: InstallHostRequest) => InstallHostRequest) = {},
-  ): Promise<{ result: InstallHostResult; log: Played; workflowId: string }> {
-    scenarios.set(name, scenario);
-    const input = typeof over === 'function' ? over(request(name)) : request(name, over);
-    const { handle, workflowId } = await startOrAttachInstall(env.client, input, { taskQueue });
-    const result = await handle.result();
-    return { result, log: played.get(name) ?? { calls: [], applied: [], compensated: [] }, workflowId };
-  }
-
-  const stepNames = (result: InstallHostResult) => result.steps.map((s) => s.name);
-  const ALL_THE_WAY = ['waitForAgent', 'probeCapabilities', 'findRouteToManager', 'recordAttachments', 'setupNetworksWithConfirm', 'fenceHost', 'waitForAgent', 'probeCapabilities'];
-
-  it('configured: applies with commitOnSuccess (cluster level 4.8), reboots, verifies, and keeps the attachments', async () => {
-    const { result, log } = await install('configured', {});
-    expect(result).toMatchObject({ outcome: 'configured', failure: null, compensation: null, device: 'eth0', rule: 'get-route' });
-    expect(log.calls).toEqual(ALL_THE_WAY);
-    expect(log.applied[0]?.options).toEqual({ connectivityCheck: 'true', connectivityTimeout: '5', commitOnSuccess: true });
-    expect(result.setupNetworksRequest?.options).toEqual(log.applied[0]?.options);
-    expect(result.steps.find((s) => s.name === 'commit')).toMatchObject({ status: 'ok', summary: 'committed by the host (commitOnSuccess)' });
-    expect(stepNames(result)).toEqual(['wait-agent', 'probe', 'route', 'choose-device', 'devise', 'record-attachments', 'setup-networks', 'commit', 'fence-reboot', 'wait-agent-after-reboot', 'verify', 'verify-result']);
-  });
-
-  it('configured with setSafeNetworkConfig: commit mode set-safe, and auto below cluster level 4.3', async () => {
-    const policy = { connectivityTimeoutSeconds: 5, reboot: true, commitMode: 'set-safe' as const, agentWaitSeconds: 5 };
-    const setSafe = await install('set-safe', {}, { policy });
-    expect(setSafe.result.outcome).toBe('configured');
-    expect(setSafe.log.applied[0]?.options.commitOnSuccess).toBe(false);
-    expect(setSafe.log.calls).toEqual([...ALL_THE_WAY.slice(0, 5), 'setSafeNetworkConfig', ...ALL_THE_WAY.slice(5)]);
-    expect(setSafe.result.steps.find((s) => s.name === 'commit')).toMatchObject({ status: 'ok', summary: 'Host.setSafeNetworkConfig' });
-
-    const old = await install('old-cluster', {}, { clusterLevel: '4.2' });
-    expect(old.result.outcome).toBe('configured');
-    expect(old.log.applied[0]?.options.commitOnSuccess).toBe(false);
-    expect(old.log.calls).toContain('setSafeNetworkConfig');
-  });
-
-  it('configured without a reboot: no power management, or reboot disabled by policy', async () => {
-    const noPm = await install('no-pm', {}, ({ powerManagement: _none, ...rest }) => rest);
-    expect(noPm.result.outcome).toBe('configured');
-    expect(noPm.log.calls).toEqual(['waitForAgent', 'probeCapabilities', 'findRouteToManager', 'recordAttachments', 'setupNetworksWithConfirm', 'probeCapabilities']);
-    expect(noPm.result.steps.find((s) => s.name === 'reboot')).toMatchObject({ status: 'skipped', summary: 'no power management configured' });
-
-    const noReboot = await install('no-reboot', {}, { policy: { connectivityTimeoutSeconds: 5, reboot: false, commitMode: 'auto', agentWaitSeconds: 5 } });
-    expect(noReboot.result.outcome).toBe('configured');
-    expect(noReboot.log.calls).not.toContain('fenceHost');
-    expect(noReboot.result.steps.find((s) => s.name === 'reboot')).toMatchObject({ status: 'skipped', summary: 'reboot disabled by policy' });
-  });
-
-  it('already-configured: stops after devising, records and applies nothing', async () => {
-    const { result, log } = await install('already', { before: AFTER, route: { kind: 'route', device: 'ovirtmgmt' } });
-    expect(result).toMatchObject({ outcome: 'already-configured', failure: null, compensation: null, device: 'ovirtmgmt' });
-    expect(log.calls).toEqual(['waitForAgent', 'probeCapabilities', 'findRouteToManager']);
-  });
-
-  it('skipped-no-route: stops after the route, records and applies nothing', async () => {
-    const { result, log } = await install('no-route', { route: { kind: 'no-route', reason: 'network unreachable' } });
-    expect(result).toMatchObject({ outcome: 'skipped-no-route', failure: null, compensation: null, device: null, rule: 'get-route' });
-    expect(log.calls).toEqual(['waitForAgent', 'probeCapabilities', 'findRouteToManager']);
-  });
-
-  it('failed when the host cannot carry the definition (devise failure): typed reason, nothing recorded', async () => {
-    const { result, log } = await install('vlan-mismatch', {}, { managementNetwork: { name: 'ovirtmgmt', vlan: 100, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true } });
-    expect(result).toMatchObject({ outcome: 'failed', failure: { type: 'VlanMismatch' }, compensation: null });
-    expect(log.calls).toEqual(['waitForAgent', 'probeCapabilities', 'findRouteToManager']);
-  });
-
-  it('rolled-back: the host undid the change; the attachments are compensated once', async () => {
-    const { result, log } = await install('rolled-back', { apply: async () => ({ status: 'rolled-back', code: 10, message: 'connectivity check failed', confirmations: 0 }) });
-    expect(result).toMatchObject({ outcome: 'rolled-back', failure: { type: 'ConnectivityCheckFailed' }, compensation: { status: 'done', failure: null } });
-    expect(log.calls).toEqual(['waitForAgent', 'probeCapabilities', 'findRouteToManager', 'recordAttachments', 'setupNetworksWithConfirm', 'compensateAttachments']);
-    expect(log.compensated).toEqual([SNAPSHOT_OF(result.hostId)]);
-    expect(result.steps.at(-1)).toMatchObject({ name: 'compensate-attachments', status: 'ok', summary: 'ConnectivityCheckFailed: restore recorded attachments' });
-  });
-
-  it('failed with VerificationFailed: the host does not report the network as devised after the reboot', async () => {
-    const { result, log } = await install('verify-fails', { after: BEFORE });
-    expect(result).toMatchObject({ outcome: 'failed', failure: { type: 'VerificationFailed', message: 'the host does not report network ovirtmgmt' }, compensation: { status: 'done' } });
-    expect(log.calls).toEqual([...ALL_THE_WAY, 'compensateAttachments']);
-    expect(result.steps.find((s) => s.name === 'verify-result')).toMatchObject({ status: 'failed' });
-  });
-
-  it('failed when the fence fails: FenceFailed, compensated, no wait for a reboot that did not happen', async () => {
-    const { result, log } = await install('fence-fails', { fence: () => Promise.reject(failure('FenceFailed', 'fence reboot through the BMC at 198.51.100.10:623 failed')) });
-    expect(result).toMatchObject({ outcome: 'failed', failure: { type: 'FenceFailed', message: expect.stringContaining('198.51.100.10') }, compensation: { status: 'done' } });
-    expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 6), 'compensateAttachments']);
-    expect(result.steps.find((s) => s.name === 'fence-reboot')?.status).toBe('failed');
-  });
-
-  it('failed when an activity fails after the apply (setSafeNetworkConfig refused): compensated', async () => {
-    const policy = { connectivityTimeoutSeconds: 5, reboot: true, commitMode: 'set-safe' as const, agentWaitSeconds: 5 };
-    const { result, log } = await install('commit-refused', { commit: () => Promise.reject(failure('AgentRejected', 'setSafeNetworkConfig refused')) }, { policy });
-    expect(result).toMatchObject({ outcome: 'failed', failure: { type: 'AgentRejected', message: 'setSafeNetworkConfig refused' }, compensation: { status: 'done' } });
-    expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 5), 'setSafeNetworkConfig', 'compensateAttachments']);
-  });
-
-  it('failed when the host does not come back after the reboot: says so, and compensates', async () => {
-    const { result, log } = await install('never-back', { waitAfterReboot: () => Promise.reject(failure('AgentUnreachable', 'agent never-back:54321 did not answer Host.ping2 within 5s')) });
-    expect(result).toMatchObject({ outcome: 'failed', failure: { type: 'AgentUnreachable', message: 'never-back did not come back after the reboot: agent never-back:54321 did not answer Host.ping2 within 5s' }, compensation: { status: 'done' } });
-    expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 7), 'compensateAttachments']);
-  });
-
-  it('a compensation that fails for a reason a retry may fix is retried until it succeeds', async () => {
-    const { result, log } = await install('compensation-retried', {
-      apply: async () => ({ status: 'rolled-back', code: 10, message: 'connectivity check failed', confirmations: 0 }),
-      compensate: async (attempt) => {
-        if (attempt < 3) throw new Error(`database unavailable (attempt ${attempt})`);
-        return { restored: 0, removed: 1 };
-      },
+    afterAll(async () => {
+      if (worker?.getState() === 'RUNNING') worker.shutdown();
+      await running?.catch(() => undefined);
+      await env?.teardown();
     });
-    expect(result).toMatchObject({ outcome: 'rolled-back', compensation: { status: 'done', failure: null } });
-    expect(log.calls.filter((c) => c === 'compensateAttachments')).toHaveLength(3);
-  });
 
-  it('a failing compensation keeps the original outcome and adds its own failure; the execution completes', async () => {
-    const refused = () => Promise.reject(failure('StoreConstraintError', 'restore refused: network ovirtmgmt is in use'));
-    const rolledBack = await install('compensation-fails-after-rollback', {
-      apply: async () => ({ status: 'rolled-back', code: 10, message: 'connectivity check failed', confirmations: 0 }),
-      compensate: refused,
-    });
-    expect(rolledBack.result).toMatchObject({
-      outcome: 'rolled-back',
-      failure: { type: 'ConnectivityCheckFailed' },
-      compensation: { status: 'failed', failure: { type: 'StoreConstraintError', message: expect.stringContaining('restore refused') } },
-    });
-    expect(rolledBack.result.steps.at(-1)).toMatchObject({ name: 'compensate-attachments', status: 'failed' });
+    function request(name: string, over: Partial<InstallHostRequest> = {}): InstallHostRequest {
+      return {
+        version: 1,
+        host: { id: `${hostIdPrefix}${name}`, name, address: name, clusterId: 'saga' },
+        agent: { tls: { insecure: true } },
+        managerAddress: '198.18.1.1',
+        clusterLevel: '4.8',
+        powerManagement: {
+          agent: 'ipmilan',
+          address: '198.51.100.10',
+          port: 623,
+          username: 'admin',
+          passwordRef: 'env:SAGA_TEST_BMC_PASSWORD',
+          proxy: { id: `${hostIdPrefix}${name}-proxy`, name: `${name}-proxy`, agent: { host: `${name}-proxy`, tls: { insecure: true } } },
+        },
+        policy: { connectivityTimeoutSeconds: 5, reboot: true, commitMode: 'auto', agentWaitSeconds: 5 },
+        ...over,
+      };
+    }
 
-    // After an error (not a step's own stop): the branch that once failed the execution.
-    const afterError = await install('compensation-fails-after-error', { fence: () => Promise.reject(failure('FenceFailed', 'BMC refused the password')), compensate: refused });
-    expect(afterError.result).toMatchObject({
-      outcome: 'failed',
-      failure: { type: 'FenceFailed', message: 'BMC refused the password' },
-      compensation: { status: 'failed', failure: { type: 'StoreConstraintError' } },
-    });
-    const handle = env.client.workflow.getHandle(afterError.workflowId);
-    expect((await handle.describe()).status.name).toBe('COMPLETED');
-    expect((await handle.query(installStatusQuery)).phase).toBe('failed');
-    await recordHistory(target, afterError.workflowId, 'compensation-failed');
-  });
+    /** Runs one install for `name` playing `scenario`; `over` changes the request (fields, or the whole of it). */
+    async function install(
+      name: string,
+      scenario: Scenario,
+      over: Partial<InstallHostRequest> | ((r: InstallHostRequest) => InstallHostRequest) = {},
+    ): Promise<{ result: InstallHostResult; log: Played; workflowId: string }> {
+      scenarios.set(name, scenario);
+      const input = typeof over === 'function' ? over(request(name)) : request(name, over);
+      const { handle, workflowId } = await startOrAttachInstall(env.client, input, { taskQueue });
+      const result = await handle.result();
+      return { result, log: played.get(name) ?? { calls: [], applied: [], compensated: [] }, workflowId };
+    }
 
-  it('a cancelled install compensates, non-cancellably, then ends cancelled', async () => {
-    let applying!: () => void;
-    const applied = new Promise<void>((r) => (applying = r));
-    scenarios.set('cancelled', {
-      apply: async () => {
-        applying();
-        // Waits like a confirm loop that keeps going, until the workflow's cancellation reaches it.
-        const ctx = Context.current();
-        const beat = setInterval(() => ctx.heartbeat(), 200);
-        try {
-          await ctx.cancelled;
-        } finally {
-          clearInterval(beat);
-        }
-        throw new Error('not reached');
-      },
+    const stepNames = (result: InstallHostResult) => result.steps.map((s) => s.name);
+    const ALL_THE_WAY = [
+      'waitForAgent',
+      'probeCapabilities',
+      'findRouteToManager',
+      'recordAttachments',
+      'setupNetworksWithConfirm',
+      'fenceHost',
+      'waitForAgent',
+      'probeCapabilities',
+    ];
+
+    it('configured: applies with commitOnSuccess (cluster level 4.8), reboots, verifies, and keeps the attachments', async () => {
+      const { result, log } = await install('configured', {});
+      expect(result).toMatchObject({ outcome: 'configured', failure: null, compensation: null, device: 'eth0', rule: 'get-route' });
+      expect(log.calls).toEqual(ALL_THE_WAY);
+      expect(log.applied[0]?.options).toEqual({ connectivityCheck: 'true', connectivityTimeout: '5', commitOnSuccess: true });
+      expect(result.setupNetworksRequest?.options).toEqual(log.applied[0]?.options);
+      expect(result.steps.find((s) => s.name === 'commit')).toMatchObject({
+        status: 'ok',
+        summary: 'committed by the host (commitOnSuccess)',
+      });
+      expect(stepNames(result)).toEqual([
+        'wait-agent',
+        'probe',
+        'route',
+        'choose-device',
+        'devise',
+        'record-attachments',
+        'setup-networks',
+        'commit',
+        'fence-reboot',
+        'wait-agent-after-reboot',
+        'verify',
+        'verify-result',
+      ]);
     });
-    const { handle } = await startOrAttachInstall(env.client, request('cancelled'), { taskQueue });
-    await applied;
-    await handle.cancel();
-    await expect(handle.result()).rejects.toThrow(/cancel/i);
-    expect((await handle.describe()).status.name).toBe('CANCELLED');
-    expect(played.get('cancelled')?.calls.at(-1)).toBe('compensateAttachments');
-    const status = await handle.query(installStatusQuery);
-    expect(status.steps.at(-1)).toMatchObject({ name: 'compensate-attachments', status: 'ok' });
-  });
-});
+
+    it('configured with setSafeNetworkConfig: commit mode set-safe, and auto below cluster level 4.3', async () => {
+      const policy = { connectivityTimeoutSeconds: 5, reboot: true, commitMode: 'set-safe' as const, agentWaitSeconds: 5 };
+      const setSafe = await install('set-safe', {}, { policy });
+      expect(setSafe.result.outcome).toBe('configured');
+      expect(setSafe.log.applied[0]?.options.commitOnSuccess).toBe(false);
+      expect(setSafe.log.calls).toEqual([...ALL_THE_WAY.slice(0, 5), 'setSafeNetworkConfig', ...ALL_THE_WAY.slice(5)]);
+      expect(setSafe.result.steps.find((s) => s.name === 'commit')).toMatchObject({ status: 'ok', summary: 'Host.setSafeNetworkConfig' });
+
+      const old = await install('old-cluster', {}, { clusterLevel: '4.2' });
+      expect(old.result.outcome).toBe('configured');
+      expect(old.log.applied[0]?.options.commitOnSuccess).toBe(false);
+      expect(old.log.calls).toContain('setSafeNetworkConfig');
+    });
+
+    it('configured without a reboot: no power management, or reboot disabled by policy', async () => {
+      const noPm = await install('no-pm', {}, ({ powerManagement: _none, ...rest }) => rest);
+      expect(noPm.result.outcome).toBe('configured');
+      expect(noPm.log.calls).toEqual([
+        'waitForAgent',
+        'probeCapabilities',
+        'findRouteToManager',
+        'recordAttachments',
+        'setupNetworksWithConfirm',
+        'probeCapabilities',
+      ]);
+      expect(noPm.result.steps.find((s) => s.name === 'reboot')).toMatchObject({
+        status: 'skipped',
+        summary: 'no power management configured',
+      });
+
+      const noReboot = await install(
+        'no-reboot',
+        {},
+        { policy: { connectivityTimeoutSeconds: 5, reboot: false, commitMode: 'auto', agentWaitSeconds: 5 } },
+      );
+      expect(noReboot.result.outcome).toBe('configured');
+      expect(noReboot.log.calls).not.toContain('fenceHost');
+      expect(noReboot.result.steps.find((s) => s.name === 'reboot')).toMatchObject({
+        status: 'skipped',
+        summary: 'reboot disabled by policy',
+      });
+    });
+
+    it('already-configured: stops after devising, records and applies nothing', async () => {
+      const { result, log } = await install('already', { before: AFTER, route: { kind: 'route', device: 'ovirtmgmt' } });
+      expect(result).toMatchObject({ outcome: 'already-configured', failure: null, compensation: null, device: 'ovirtmgmt' });
+      expect(log.calls).toEqual(['waitForAgent', 'probeCapabilities', 'findRouteToManager']);
+    });
+
+    it('skipped-no-route: stops after the route, records and applies nothing', async () => {
+      const { result, log } = await install('no-route', { route: { kind: 'no-route', reason: 'network unreachable' } });
+      expect(result).toMatchObject({ outcome: 'skipped-no-route', failure: null, compensation: null, device: null, rule: 'get-route' });
+      expect(log.calls).toEqual(['waitForAgent', 'probeCapabilities', 'findRouteToManager']);
+    });
+
+    it('failed when the host cannot carry the definition (devise failure): typed reason, nothing recorded', async () => {
+      const { result, log } = await install(
+        'vlan-mismatch',
+        {},
+        { managementNetwork: { name: 'ovirtmgmt', vlan: 100, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true } },
+      );
+      expect(result).toMatchObject({ outcome: 'failed', failure: { type: 'VlanMismatch' }, compensation: null });
+      expect(log.calls).toEqual(['waitForAgent', 'probeCapabilities', 'findRouteToManager']);
+    });
+
+    it('rolled-back: the host undid the change; the attachments are compensated once', async () => {
+      const { result, log } = await install('rolled-back', {
+        apply: async () => ({ status: 'rolled-back', code: 10, message: 'connectivity check failed', confirmations: 0 }),
+      });
+      expect(result).toMatchObject({
+        outcome: 'rolled-back',
+        failure: { type: 'ConnectivityCheckFailed' },
+        compensation: { status: 'done', failure: null },
+      });
+      expect(log.calls).toEqual([
+        'waitForAgent',
+        'probeCapabilities',
+        'findRouteToManager',
+        'recordAttachments',
+        'setupNetworksWithConfirm',
+        'compensateAttachments',
+      ]);
+      expect(log.compensated).toEqual([SNAPSHOT_OF(result.hostId)]);
+      expect(result.steps.at(-1)).toMatchObject({
+        name: 'compensate-attachments',
+        status: 'ok',
+        summary: 'ConnectivityCheckFailed: restore recorded attachments',
+      });
+    });
+
+    it('failed with VerificationFailed: the host does not report the network as devised after the reboot', async () => {
+      const { result, log } = await install('verify-fails', { after: BEFORE });
+      expect(result).toMatchObject({
+        outcome: 'failed',
+        failure: { type: 'VerificationFailed', message: 'the host does not report network ovirtmgmt' },
+        compensation: { status: 'done' },
+      });
+      expect(log.calls).toEqual([...ALL_THE_WAY, 'compensateAttachments']);
+      expect(result.steps.find((s) => s.name === 'verify-result')).toMatchObject({ status: 'failed' });
+    });
+
+    it('failed when the fence fails: FenceFailed, compensated, no wait for a reboot that did not happen', async () => {
+      const { result, log } = await install('fence-fails', {
+        fence: () => Promise.reject(failure('FenceFailed', 'fence reboot through the BMC at 198.51.100.10:623 failed')),
+      });
+      expect(result).toMatchObject({
+        outcome: 'failed',
+        failure: { type: 'FenceFailed', message: expect.stringContaining('198.51.100.10') },
+        compensation: { status: 'done' },
+      });
+      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 6), 'compensateAttachments']);
+      expect(result.steps.find((s) => s.name === 'fence-reboot')?.status).toBe('failed');
+    });
+
+    it('failed when an activity fails after the apply (setSafeNetworkConfig refused): compensated', async () => {
+      const policy = { connectivityTimeoutSeconds: 5, reboot: true, commitMode: 'set-safe' as const, agentWaitSeconds: 5 };
+      const { result, log } = await install(
+        'commit-refused',
+        { commit: () => Promise.reject(failure('AgentRejected', 'setSafeNetworkConfig refused')) },
+        { policy },
+      );
+      expect(result).toMatchObject({
+        outcome: 'failed',
+        failure: { type: 'AgentRejected', message: 'setSafeNetworkConfig refused' },
+        compensation: { status: 'done' },
+      });
+      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 5), 'setSafeNetworkConfig', 'compensateAttachments']);
+    });
+
+    it('failed when the host does not come back after the reboot: says so, and compensates', async () => {
+      const { result, log } = await install('never-back', {
+        waitAfterReboot: () => Promise.reject(failure('AgentUnreachable', 'agent never-back:54321 did not answer Host.ping2 within 5s')),
+      });
+      expect(result).toMatchObject({
+        outcome: 'failed',
+        failure: {
+          type: 'AgentUnreachable',
+          message: 'never-back did not come back after the reboot: agent never-back:54321 did not answer Host.ping2 within 5s',
+        },
+        compensation: { status: 'done' },
+      });
+      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 7), 'compensateAttachments']);
+    });
+
+    it('a compensation that fails for a reason a retry may fix is retried until it succeeds', async () => {
+      const { result, log } = await install('compensation-retried', {
+        apply: async () => ({ status: 'rolled-back', code: 10, message: 'connectivity check failed', confirmations: 0 }),
+        compensate: async (attempt) => {
+          if (attempt < 3) throw new Error(`database unavailable (attempt ${attempt})`);
+          return { restored: 0, removed: 1 };
+        },
+      });
+      expect(result).toMatchObject({ outcome: 'rolled-back', compensation: { status: 'done', failure: null } });
+      expect(log.calls.filter((c) => c === 'compensateAttachments')).toHaveLength(3);
+    });
+
+    it('a failing compensation keeps the original outcome and adds its own failure; the execution completes', async () => {
+      const refused = () => Promise.reject(failure('StoreConstraintError', 'restore refused: network ovirtmgmt is in use'));
+      const rolledBack = await install('compensation-fails-after-rollback', {
+        apply: async () => ({ status: 'rolled-back', code: 10, message: 'connectivity check failed', confirmations: 0 }),
+        compensate: refused,
+      });
+      expect(rolledBack.result).toMatchObject({
+        outcome: 'rolled-back',
+        failure: { type: 'ConnectivityCheckFailed' },
+        compensation: { status: 'failed', failure: { type: 'StoreConstraintError', message: expect.stringContaining('restore refused') } },
+      });
+      expect(rolledBack.result.steps.at(-1)).toMatchObject({ name: 'compensate-attachments', status: 'failed' });
+
+      // After an error (not a step's own stop): the branch that once failed the execution.
+      const afterError = await install('compensation-fails-after-error', {
+        fence: () => Promise.reject(failure('FenceFailed', 'BMC refused the password')),
+        compensate: refused,
+      });
+      expect(afterError.result).toMatchObject({
+        outcome: 'failed',
+        failure: { type: 'FenceFailed', message: 'BMC refused the password' },
+        compensation: { status: 'failed', failure: { type: 'StoreConstraintError' } },
+      });
+      const handle = env.client.workflow.getHandle(afterError.workflowId);
+      expect((await handle.describe()).status.name).toBe('COMPLETED');
+      expect((await handle.query(installStatusQuery)).phase).toBe('failed');
+      await recordHistory(target, afterError.workflowId, 'compensation-failed');
+    });
+
+    it('a cancelled install compensates, non-cancellably, then ends cancelled', async () => {
+      let applying!: () => void;
+      const applied = new Promise<void>((r) => (applying = r));
+      scenarios.set('cancelled', {
+        apply: async () => {
+          applying();
+          // Waits like a confirm loop that keeps going, until the workflow's cancellation reaches it.
+          const ctx = Context.current();
+          const beat = setInterval(() => ctx.heartbeat(), 200);
+          try {
+            await ctx.cancelled;
+          } finally {
+            clearInterval(beat);
+          }
+          throw new Error('not reached');
+        },
+      });
+      const { handle } = await startOrAttachInstall(env.client, request('cancelled'), { taskQueue });
+      await applied;
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow(/cancel/i);
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      expect(played.get('cancelled')?.calls.at(-1)).toBe('compensateAttachments');
+      const status = await handle.query(installStatusQuery);
+      expect(status.steps.at(-1)).toMatchObject({ name: 'compensate-attachments', status: 'ok' });
+    });
+  },
+);

@@ -22,7 +22,10 @@ const reason = unavailableReason() ?? (await testbedUnavailableReason());
 
 async function capabilitiesOf(lab: AgentLab, host: string, secretsDir: string): Promise<Capabilities> {
   const request = lab.installRequest(host);
-  const endpoint = clientEndpoint({ ...request.agent, host: lab.testbed.host(host).address, port: request.agent.port ?? 54321 }, { secrets: new SecretResolver({ secretsDir }) });
+  const endpoint = clientEndpoint(
+    { ...request.agent, host: lab.testbed.host(host).address, port: request.agent.port ?? 54321 },
+    { secrets: new SecretResolver({ secretsDir }) },
+  );
   const client = await AgentClient.connect(endpoint);
   try {
     return Capabilities.parse(await client.call('Host.getCapabilities', {}));
@@ -51,7 +54,8 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     await lab.waitForAgents();
   });
   afterAll(async () => {
-    if (process.env.HOSTPROV_DUMP_CONSOLES) for (const h of lab?.testbed.hosts ?? []) process.stdout.write(`=== ${h.name}\n${readFileSync(h.consoleLog, 'utf8')}\n`);
+    if (process.env.HOSTPROV_DUMP_CONSOLES)
+      for (const h of lab?.testbed.hosts ?? []) process.stdout.write(`=== ${h.name}\n${readFileSync(h.consoleLog, 'utf8')}\n`);
     await lab?.destroy();
     await harness?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -62,8 +66,21 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     const { result, handle } = await harness.install(lab.installRequest('static1'));
     expect(result.outcome, JSON.stringify(result, null, 2)).toBe('configured');
     expect(result).toMatchObject({ device: 'eth0', rule: 'get-route' });
-    expect(result.setupNetworksRequest?.networks).toMatchObject({ ovirtmgmt: { nic: 'eth0', bridged: 'true', ipaddr: lab.testbed.host('static1').address } });
-    expect(result.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['wait-agent', 'probe', 'route', 'record-attachments', 'setup-networks', 'fence-reboot', 'wait-agent-after-reboot', 'verify']));
+    expect(result.setupNetworksRequest?.networks).toMatchObject({
+      ovirtmgmt: { nic: 'eth0', bridged: 'true', ipaddr: lab.testbed.host('static1').address },
+    });
+    expect(result.steps.map((s) => s.name)).toEqual(
+      expect.arrayContaining([
+        'wait-agent',
+        'probe',
+        'route',
+        'record-attachments',
+        'setup-networks',
+        'fence-reboot',
+        'wait-agent-after-reboot',
+        'verify',
+      ]),
+    );
     // it really rebooted: a new boot process, and the agent restored the safe config at boot
     expect(await lab.testbed.bootPid('static1')).not.toBe(bootBefore);
     expect(lab.journal('static1').map((e) => e.kind)).toEqual(['restore', 'apply', 'persist', 'restore']);
@@ -84,7 +101,11 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
   });
 
   it('builds a DHCP management network on a DHCP host (copying the boot protocol, not the lease)', async () => {
-    const { result } = await harness.install(lab.installRequest('dhcp1', { policy: { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'set-safe', agentWaitSeconds: 60 } }));
+    const { result } = await harness.install(
+      lab.installRequest('dhcp1', {
+        policy: { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'set-safe', agentWaitSeconds: 60 },
+      }),
+    );
     expect(result.outcome, JSON.stringify(result, null, 2)).toBe('configured');
     expect(result.setupNetworksRequest?.networks.ovirtmgmt).toMatchObject({ bootproto: 'dhcp' });
     expect(result.setupNetworksRequest?.networks.ovirtmgmt).not.toHaveProperty('ipaddr');
@@ -95,10 +116,31 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
 
   it('falls back to lastClientIface on an agent without Host.getRoute (driven through `hostprov install-host`)', async () => {
     const inputFile = join(dir, 'oldvdsm.json');
-    writeFileSync(inputFile, JSON.stringify(lab.installRequest('oldvdsm', { policy: { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'auto', agentWaitSeconds: 60 } })));
+    writeFileSync(
+      inputFile,
+      JSON.stringify(
+        lab.installRequest('oldvdsm', {
+          policy: { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'auto', agentWaitSeconds: 60 },
+        }),
+      ),
+    );
     // Plain payloads, as the harness's worker writes them (the encrypted path: test/workflows/encrypted-history.test.ts).
     const cli = await run(
-      [join(PROJECT_ROOT, 'bin', 'hostprov'), 'install-host', '--input', inputFile, '--address', harness.target.address, '--namespace', harness.target.namespace, '--task-queue', harness.taskQueue, '--ui-url', 'http://ui.example:8233', '--no-payload-encryption'],
+      [
+        join(PROJECT_ROOT, 'bin', 'hostprov'),
+        'install-host',
+        '--input',
+        inputFile,
+        '--address',
+        harness.target.address,
+        '--namespace',
+        harness.target.namespace,
+        '--task-queue',
+        harness.taskQueue,
+        '--ui-url',
+        'http://ui.example:8233',
+        '--no-payload-encryption',
+      ],
       { allowFailure: true, env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
     );
     expect(cli.code, cli.stdout + cli.stderr).toBe(0);
@@ -106,11 +148,16 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     expect(cli.stdout).toMatch(/✓ setup-networks \(\d+ ms\)\s+applied and confirmed/);
     expect(cli.stdout).toContain('outcome: configured');
     expect(cli.stdout).toContain('device:  eth0 (rule: last-client-iface)');
-    expect(cli.stdout).toMatch(/history: http:\/\/ui\.example:8233\/namespaces\/default\/workflows\/install-host-[0-9a-f]+-oldvdsm\/[0-9a-f-]+\/history/);
+    expect(cli.stdout).toMatch(
+      /history: http:\/\/ui\.example:8233\/namespaces\/default\/workflows\/install-host-[0-9a-f]+-oldvdsm\/[0-9a-f-]+\/history/,
+    );
 
     // operators: `hostprov status` shows the finished install step by step
     const hostId = lab.installRequest('oldvdsm').host.id;
-    const status = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'status', hostId, '--address', harness.target.address, '--no-payload-encryption'], { allowFailure: true, env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } });
+    const status = await run(
+      [join(PROJECT_ROOT, 'bin', 'hostprov'), 'status', hostId, '--address', harness.target.address, '--no-payload-encryption'],
+      { allowFailure: true, env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
+    );
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain(`install-host-${hostId}`);
     expect(status.stdout).toContain('COMPLETED, phase configured');
@@ -120,7 +167,10 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     await expect
       .poll(
         async () => {
-          const listing = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'status', '--address', harness.target.address, '--limit', '500'], { allowFailure: true, env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } });
+          const listing = await run(
+            [join(PROJECT_ROOT, 'bin', 'hostprov'), 'status', '--address', harness.target.address, '--limit', '500'],
+            { allowFailure: true, env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
+          );
           return listing.code === 0 && listed.test(listing.stdout);
         },
         { timeout: 30_000, interval: 1000 },
@@ -137,7 +187,12 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
   });
 
   it('fails with a typed reason when the host cannot carry the DC definition (VLAN mismatch)', async () => {
-    const { result, handle } = await harness.install(lab.installRequest('natted', { managerAddress: lab.testbed.manager.gateway, managementNetwork: { name: 'ovirtmgmt', vlan: 100, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true } }));
+    const { result, handle } = await harness.install(
+      lab.installRequest('natted', {
+        managerAddress: lab.testbed.manager.gateway,
+        managementNetwork: { name: 'ovirtmgmt', vlan: 100, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true },
+      }),
+    );
     expect(result).toMatchObject({ outcome: 'failed', failure: { type: 'VlanMismatch' } });
     expect(await harness.store.attachments.listByHost(result.hostId)).toEqual([]);
     await harness.record(handle, 'failed');
@@ -148,21 +203,30 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     const wrongPassword = join(dir, 'badbmc-wrong-password');
     writeFileSync(wrongPassword, 'not-the-bmc-password', { mode: 0o600 });
     const bootBefore = await lab.testbed.bootPid('badbmc');
-    const { result, handle } = await harness.install({ ...base, powerManagement: { ...base.powerManagement!, passwordRef: `file:${wrongPassword}` } });
+    const { result, handle } = await harness.install({
+      ...base,
+      powerManagement: { ...base.powerManagement!, passwordRef: `file:${wrongPassword}` },
+    });
 
     expect(result.outcome, JSON.stringify(result, null, 2)).toBe('failed');
     expect(result.failure?.type).toBe('FenceFailed');
     expect(result.failure?.message).not.toContain('not-the-bmc-password');
     expect(result.steps.find((s) => s.name === 'setup-networks')?.status).toBe('ok');
     expect(result.steps.find((s) => s.name === 'fence-reboot')?.status).toBe('failed');
-    expect(result.steps.at(-1)).toMatchObject({ name: 'compensate-attachments', status: 'ok', summary: 'FenceFailed: restore recorded attachments' });
+    expect(result.steps.at(-1)).toMatchObject({
+      name: 'compensate-attachments',
+      status: 'ok',
+      summary: 'FenceFailed: restore recorded attachments',
+    });
     // The intent recorded before the apply is undone; the host keeps what it applied and made safe (the
     // workflow does not reconfigure a host it could not reboot), which drift reporting will show.
     expect(await harness.store.attachments.listByHost(result.hostId)).toEqual([]);
     expect(lab.journal('badbmc').map((e) => e.kind)).toEqual(['restore', 'apply', 'persist']);
     expect(await lab.testbed.bootPid('badbmc')).toBe(bootBefore);
     const history = await handle.fetchHistory();
-    const compensations = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'compensateAttachments');
+    const compensations = (history.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'compensateAttachments',
+    );
     expect(compensations).toHaveLength(1);
     await harness.record(handle, 'failed-after-apply');
   });

@@ -17,7 +17,14 @@ import { testbedUnavailableReason } from '../../testbed/requirements';
 import { AgentClient } from '../../vdsm/client/client';
 import { hostNetworksWorkflowId } from '../../workflow-client/host-networks';
 import { eventWatchWorkflowId, hostEventWatchStatus, startHostEventWatch } from '../../workflow-client/refresh';
-import { describeHostRefreshSchedule, ensureHostRefreshSchedule, pauseHostRefreshSchedule, refreshScheduleId, resumeHostRefreshSchedule, deleteHostRefreshSchedule } from '../../workflow-client/schedules';
+import {
+  describeHostRefreshSchedule,
+  ensureHostRefreshSchedule,
+  pauseHostRefreshSchedule,
+  refreshScheduleId,
+  resumeHostRefreshSchedule,
+  deleteHostRefreshSchedule,
+} from '../../workflow-client/schedules';
 import { createInstallHarness, type InstallHarness } from '../helpers/install-harness';
 import { skipBecause } from '../helpers/skip';
 import { unavailableReason } from '../helpers/temporal';
@@ -53,11 +60,19 @@ describe.skipIf(skipBecause(reason, 'refresh triggers integration'))('refresh tr
     const { store } = harness;
     const mgmt = await store.networks.create({ name: 'ovirtmgmt' });
     const cluster = await store.clusters.create({ name: `c-${hostId}`, compatibilityVersion: '4.8', managementNetworkId: mgmt.id });
-    await store.hosts.create({ id: hostId, name: hostId, clusterId: cluster.id, agentEndpoint: { host: host.address, port: 54321, tls: { insecure: true } } });
+    await store.hosts.create({
+      id: hostId,
+      name: hostId,
+      clusterId: cluster.id,
+      agentEndpoint: { host: host.address, port: 54321, tls: { insecure: true } },
+    });
   });
   afterAll(async () => {
     await deleteHostRefreshSchedule(harness.client, hostId).catch(() => undefined);
-    await harness?.client.workflow.getHandle(eventWatchWorkflowId(hostId)).terminate('test done').catch(() => undefined);
+    await harness?.client.workflow
+      .getHandle(eventWatchWorkflowId(hostId))
+      .terminate('test done')
+      .catch(() => undefined);
     await agent?.close();
     await lab?.destroy();
     await harness?.close();
@@ -66,7 +81,11 @@ describe.skipIf(skipBecause(reason, 'refresh triggers integration'))('refresh tr
 
   it('keeps a refresh Schedule per host: created paused, interval updated, resumed, paused again', async () => {
     await ensureHostRefreshSchedule(harness.client, { hostId, intervalSeconds: 3600, taskQueue: harness.taskQueue, paused: true });
-    expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({ scheduleId: refreshScheduleId(hostId), intervalSeconds: 3600, paused: true });
+    expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({
+      scheduleId: refreshScheduleId(hostId),
+      intervalSeconds: 3600,
+      paused: true,
+    });
     await ensureHostRefreshSchedule(harness.client, { hostId, intervalSeconds: 7200, taskQueue: harness.taskQueue });
     expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({ intervalSeconds: 7200, paused: true });
     await resumeHostRefreshSchedule(harness.client, hostId);
@@ -83,7 +102,8 @@ describe.skipIf(skipBecause(reason, 'refresh triggers integration'))('refresh tr
     let queued: { workflowId: string } | undefined;
     while (!queued && Date.now() < deadline) {
       for await (const wf of harness.client.workflow.list({ query: `WorkflowType = 'scheduledHostRefresh' AND HostId = '${hostId}'` })) {
-        if (wf.status.name === 'COMPLETED') queued = (await harness.client.workflow.getHandle(wf.workflowId, wf.runId).result()) as { workflowId: string };
+        if (wf.status.name === 'COMPLETED')
+          queued = (await harness.client.workflow.getHandle(wf.workflowId, wf.runId).result()) as { workflowId: string };
       }
       if (!queued) await new Promise((r) => setTimeout(r, 500));
     }
@@ -99,7 +119,12 @@ describe.skipIf(skipBecause(reason, 'refresh triggers integration'))('refresh tr
     await startHostEventWatch(harness.client, hostId, { taskQueue: harness.taskQueue });
     // The watch is subscribed once its activity heart-beats; wait for that rather than for a time.
     const watchHandle = harness.client.workflow.getHandle(eventWatchWorkflowId(hostId));
-    await expect.poll(async () => (await watchHandle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails != null, { timeout: 30_000, interval: 200 }).toBe(true);
+    await expect
+      .poll(async () => (await watchHandle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails != null, {
+        timeout: 30_000,
+        interval: 200,
+      })
+      .toBe(true);
 
     // A bridged DHCP management network: the bridge gets a lease, and the agent announces it.
     const host = lab.testbed.host('d1');
@@ -111,14 +136,20 @@ describe.skipIf(skipBecause(reason, 'refresh triggers integration'))('refresh tr
       }
     })();
     try {
-      const params = { networks: { ovirtmgmt: { nic: 'eth0', bridged: 'true', bootproto: 'dhcp', defaultRoute: true } }, bondings: {}, options: { connectivityTimeout: 20 } };
+      const params = {
+        networks: { ovirtmgmt: { nic: 'eth0', bridged: 'true', bootproto: 'dhcp', defaultRoute: true } },
+        bondings: {},
+        options: { connectivityTimeout: 20 },
+      };
       expect(await agent.call('Host.setupNetworks', params, { timeoutMs: 60_000 })).toEqual({ code: 0, message: 'Done' });
     } finally {
       confirming = false;
       await confirmLoop;
     }
 
-    await expect.poll(async () => (await hostEventWatchStatus(harness.client, hostId)).refreshes.length, { timeout: 30_000, interval: 200 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await hostEventWatchStatus(harness.client, hostId)).refreshes.length, { timeout: 30_000, interval: 200 })
+      .toBeGreaterThan(0);
     const status = await hostEventWatchStatus(harness.client, hostId);
     expect(status.events).toBeGreaterThan(0);
     const first = status.refreshes[0]!;
@@ -127,9 +158,18 @@ describe.skipIf(skipBecause(reason, 'refresh triggers integration'))('refresh tr
     expect(result.actions).toEqual([expect.objectContaining({ kind: 'created', networkName: 'ovirtmgmt', toNic: 'eth0' })]);
     expect(result.compliance).toMatchObject({ status: 'operational', reason: null });
     const stored = await harness.store.hosts.get(hostId);
-    expect(stored?.reportedInterfaces?.networks.find((n) => n.name === 'ovirtmgmt')).toMatchObject({ bridged: true, ipv4: expect.objectContaining({ bootProtocol: 'DHCP', address: host.address }) });
+    expect(stored?.reportedInterfaces?.networks.find((n) => n.name === 'ovirtmgmt')).toMatchObject({
+      bridged: true,
+      ipv4: expect.objectContaining({ bootProtocol: 'DHCP', address: host.address }),
+    });
     const attachments = await harness.store.attachments.listByHost(hostId);
-    expect(attachments).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'eth0', ipConfiguration: expect.objectContaining({ ipv4: { bootProtocol: 'DHCP' } }) })]);
+    expect(attachments).toEqual([
+      expect.objectContaining({
+        networkName: 'ovirtmgmt',
+        nicName: 'eth0',
+        ipConfiguration: expect.objectContaining({ ipv4: { bootProtocol: 'DHCP' } }),
+      }),
+    ]);
     // the schedule never ran on its own meanwhile: only the one triggered run
     expect((await describeHostRefreshSchedule(harness.client, hostId))?.actions).toBe(1);
     const entity = await harness.client.workflow.getHandle(hostNetworksWorkflowId(hostId)).describe();

@@ -40,7 +40,11 @@ describe.skipIf(skipBecause(reason, 'refresh integration'))('refreshHostNetworks
 
   /** Changes the host's networks through its agent, as something other than hostprov would. */
   async function setupOnHost(networks: Record<string, unknown>): Promise<void> {
-    const result = await agent.call('Host.setupNetworks', { networks, bondings: {}, options: { connectivityCheck: 'false' } }, { timeoutMs: 60_000 });
+    const result = await agent.call(
+      'Host.setupNetworks',
+      { networks, bondings: {}, options: { connectivityCheck: 'false' } },
+      { timeoutMs: 60_000 },
+    );
     expect(result).toMatchObject({ code: 0 });
   }
 
@@ -76,7 +80,12 @@ describe.skipIf(skipBecause(reason, 'refresh integration'))('refreshHostNetworks
     const cluster = await store.clusters.create({ name: `c-${hostId}`, compatibilityVersion: '4.8', managementNetworkId: mgmt.id });
     await store.clusters.attachNetwork(cluster.id, data.id, { required: false });
     await store.clusters.attachNetwork(cluster.id, data2.id, { required: false });
-    await store.hosts.create({ id: hostId, name: hostId, clusterId: cluster.id, agentEndpoint: { host: host.address, port: 54321, tls: { insecure: true } } });
+    await store.hosts.create({
+      id: hostId,
+      name: hostId,
+      clusterId: cluster.id,
+      agentEndpoint: { host: host.address, port: 54321, tls: { insecure: true } },
+    });
   });
   afterAll(async () => {
     if (process.env.HOSTPROV_DUMP_CONSOLES) process.stdout.write(`=== r1\n${readFileSync(lab.testbed.host('r1').consoleLog, 'utf8')}\n`);
@@ -129,7 +138,11 @@ describe.skipIf(skipBecause(reason, 'refresh integration'))('refreshHostNetworks
 
   it('syncs the drifting attachment through hostSetupNetworks with the connectivity check, then reports it in sync', async () => {
     const dataId = (await harness.store.attachments.listByHost(hostId)).find((a) => a.networkName === 'data')?.id;
-    const result = await syncHostNetworksNow(harness.client, { version: 1, hostId, connectivityTimeoutSeconds: 30 }, { taskQueue: harness.taskQueue });
+    const result = await syncHostNetworksNow(
+      harness.client,
+      { version: 1, hostId, connectivityTimeoutSeconds: 30 },
+      { taskQueue: harness.taskQueue },
+    );
     expect(result.outcome, JSON.stringify(result, null, 2)).toBe('synced');
     expect(result.attachmentIds).toEqual([dataId]);
     expect(result.before.sync?.state).toBe('out-of-sync');
@@ -152,7 +165,10 @@ describe.skipIf(skipBecause(reason, 'refresh integration'))('refreshHostNetworks
     expect(drifting?.differences.map((d) => d.property)).toEqual(['MTU']);
     const refused = await requestHostNetworkChange(
       harness.client,
-      { kind: 'setup-networks', request: { version: 1, hostId, attachments: [{ id: drifting?.attachmentId, properties: { bridge_opts: 'forward_delay=0' } }] } },
+      {
+        kind: 'setup-networks',
+        request: { version: 1, hostId, attachments: [{ id: drifting?.attachmentId, properties: { bridge_opts: 'forward_delay=0' } }] },
+      },
       { taskQueue: harness.taskQueue },
     );
     const invalid = refused.result as HostSetupNetworksResult;
@@ -162,12 +178,23 @@ describe.skipIf(skipBecause(reason, 'refresh integration'))('refreshHostNetworks
 
     const change = await requestHostNetworkChange(
       harness.client,
-      { kind: 'setup-networks', request: { version: 1, hostId, attachments: [{ networkName: 'data2', nicName: 'eth2' }], removedUnmanagedNetworks: ['handmade'], options: { connectivityTimeoutSeconds: 30 } } },
+      {
+        kind: 'setup-networks',
+        request: {
+          version: 1,
+          hostId,
+          attachments: [{ networkName: 'data2', nicName: 'eth2' }],
+          removedUnmanagedNetworks: ['handmade'],
+          options: { connectivityTimeoutSeconds: 30 },
+        },
+      },
       { taskQueue: harness.taskQueue },
     );
     const setup = change.result as HostSetupNetworksResult;
     expect(setup.outcome, JSON.stringify(setup, null, 2)).toBe('configured');
-    expect(setup.warnings).toEqual([expect.objectContaining({ kind: 'out-of-sync', networkName: 'data', differences: ['MTU: desired 1500, host 1400'] })]);
+    expect(setup.warnings).toEqual([
+      expect.objectContaining({ kind: 'out-of-sync', networkName: 'data', differences: ['MTU: desired 1500, host 1400'] }),
+    ]);
     // refreshed after the apply, as a child of the entity; the entity carries NetworkSync for the Web UI
     const after = RefreshHostNetworksResult.parse(await harness.client.workflow.getHandle(`${change.workflowId}/refresh`).result());
     expect(after).toMatchObject({ reason: 'after-apply', outcome: 'refreshed' });
@@ -180,18 +207,27 @@ describe.skipIf(skipBecause(reason, 'refresh integration'))('refreshHostNetworks
   it('moves the attachment when the network now sits on another NIC, keeping its id', async () => {
     const before = (await harness.store.attachments.listByHost(hostId)).find((a) => a.networkName === 'data');
     await ns.ip(['link', 'set', 'eth1', 'mtu', '1500']);
-    await setupOnHost({ data: { nic: 'eth3', bridged: 'true', bootproto: 'none', ipaddr: '10.77.0.2', netmask: '255.255.255.0', mtu: 1500 } });
+    await setupOnHost({
+      data: { nic: 'eth3', bridged: 'true', bootproto: 'none', ipaddr: '10.77.0.2', netmask: '255.255.255.0', mtu: 1500 },
+    });
     const result = await refresh('moved');
-    expect(result.actions).toEqual([expect.objectContaining({ kind: 'moved', networkName: 'data', fromNic: 'eth1', toNic: 'eth3', attachmentId: before?.id })]);
+    expect(result.actions).toEqual([
+      expect.objectContaining({ kind: 'moved', networkName: 'data', fromNic: 'eth1', toNic: 'eth3', attachmentId: before?.id }),
+    ]);
     expect(result.sync?.state).toBe('in-sync');
-    expect((await harness.store.attachments.listByHost(hostId)).find((a) => a.networkName === 'data')).toMatchObject({ id: before?.id, nicName: 'eth3' });
+    expect((await harness.store.attachments.listByHost(hostId)).find((a) => a.networkName === 'data')).toMatchObject({
+      id: before?.id,
+      nicName: 'eth3',
+    });
   });
 
   it('drops the attachment of a bridge removed by hand, saying why (VDSM reports only networks that exist)', async () => {
     const attachmentId = (await harness.store.attachments.listByHost(hostId)).find((a) => a.networkName === 'data2')?.id;
     await ns.ip(['link', 'del', 'data2']);
     const result = await refresh('bridge-removed');
-    expect(result.actions).toEqual([expect.objectContaining({ kind: 'removed-network-not-reported', networkName: 'data2', attachmentId, fromNic: 'eth2' })]);
+    expect(result.actions).toEqual([
+      expect.objectContaining({ kind: 'removed-network-not-reported', networkName: 'data2', attachmentId, fromNic: 'eth2' }),
+    ]);
     expect(result.reportChanges?.removed.networks).toEqual(['data2']);
     expect((await harness.store.attachments.listByHost(hostId)).map((a) => a.networkName)).toEqual(['data']);
   });
@@ -210,24 +246,54 @@ describe.skipIf(skipBecause(reason, 'refresh integration'))('refreshHostNetworks
   it('shows the status per property with `hostprov host-networks status`, and refreshes with `hostprov host-networks refresh`', async () => {
     const database = join(harness.dir, DEFAULT_STORE_FILE);
     const env = { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' };
-    const status = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'host-networks', 'status', hostId, '--database', database, '--json'], { allowFailure: true, env });
+    const status = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'host-networks', 'status', hostId, '--database', database, '--json'], {
+      allowFailure: true,
+      env,
+    });
     expect(status.code, status.stderr).toBe(0);
     const parsed = JSON.parse(status.stdout) as { hostId: string; sync: { state: string }; compliance: { status: string; reason: string } };
-    expect(parsed).toMatchObject({ hostId, sync: { state: 'in-sync' }, compliance: { status: 'non-operational', reason: 'NETWORK_UNREACHABLE' } });
-    const text = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'host-networks', 'status', hostId, '--database', database], { allowFailure: true, env });
+    expect(parsed).toMatchObject({
+      hostId,
+      sync: { state: 'in-sync' },
+      compliance: { status: 'non-operational', reason: 'NETWORK_UNREACHABLE' },
+    });
+    const text = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'host-networks', 'status', hostId, '--database', database], {
+      allowFailure: true,
+      env,
+    });
     expect(text.stdout).toContain('network sync: in-sync');
     expect(text.stdout).toMatch(/required network mgmt-\S+ is not on the host/);
-    const bad = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'host-networks', 'status', 'bad host!', '--database', database], { allowFailure: true, env });
+    const bad = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'host-networks', 'status', 'bad host!', '--database', database], {
+      allowFailure: true,
+      env,
+    });
     expect(bad.code).toBe(2);
     const refreshed = await run(
-      [join(PROJECT_ROOT, 'bin', 'hostprov'), 'host-networks', 'refresh', hostId, '--address', harness.target.address, '--task-queue', harness.taskQueue, '--no-payload-encryption', '--json'],
+      [
+        join(PROJECT_ROOT, 'bin', 'hostprov'),
+        'host-networks',
+        'refresh',
+        hostId,
+        '--address',
+        harness.target.address,
+        '--task-queue',
+        harness.taskQueue,
+        '--no-payload-encryption',
+        '--json',
+      ],
       { allowFailure: true, env },
     );
     expect(refreshed.code, refreshed.stderr).toBe(0);
-    expect(RefreshHostNetworksResult.parse(JSON.parse(refreshed.stdout))).toMatchObject({ hostId, reason: 'on-demand', outcome: 'refreshed' });
+    expect(RefreshHostNetworksResult.parse(JSON.parse(refreshed.stdout))).toMatchObject({
+      hostId,
+      reason: 'on-demand',
+      outcome: 'refreshed',
+    });
   });
 
   it('fails a refresh of an unknown host with a typed, final failure', async () => {
-    await expect(refreshHostNetworksNow(harness.client, `nobody-${uniqueToken()}`, { taskQueue: harness.taskQueue })).rejects.toMatchObject({ cause: { message: expect.stringMatching(/host nobody-\S+ does not exist/) } });
+    await expect(refreshHostNetworksNow(harness.client, `nobody-${uniqueToken()}`, { taskQueue: harness.taskQueue })).rejects.toMatchObject(
+      { cause: { message: expect.stringMatching(/host nobody-\S+ does not exist/) } },
+    );
   });
 });

@@ -28,33 +28,59 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
     const outcomes = files.map((f) => relative(HISTORIES, f));
     // failed-after-apply: a step after setupNetworks fails and the saga compensates. compensation-failed: that
     // compensation fails too (before v3 it failed the execution; since, it is recorded beside the outcome).
-    for (const outcome of ['configured', 'already-configured', 'skipped-no-route', 'rolled-back', 'failed', 'failed-after-apply', 'compensation-failed']) {
-      expect(outcomes.some((f) => f.startsWith('install-host/') && f.endsWith(`/${outcome}.json`)), `a history for outcome ${outcome}`).toBe(true);
+    for (const outcome of [
+      'configured',
+      'already-configured',
+      'skipped-no-route',
+      'rolled-back',
+      'failed',
+      'failed-after-apply',
+      'compensation-failed',
+    ]) {
+      expect(
+        outcomes.some((f) => f.startsWith('install-host/') && f.endsWith(`/${outcome}.json`)),
+        `a history for outcome ${outcome}`,
+      ).toBe(true);
     }
   });
 
   it('exist for every hostSetupNetworks outcome, and for the per-host entity workflow', () => {
     const outcomes = files.map((f) => relative(HISTORIES, f));
     for (const outcome of ['configured', 'no-op', 'invalid', 'rolled-back', 'failed']) {
-      expect(outcomes.some((f) => f.startsWith('host-setup-networks/') && f.endsWith(`/${outcome}.json`)), `a hostSetupNetworks history for outcome ${outcome}`).toBe(true);
+      expect(
+        outcomes.some((f) => f.startsWith('host-setup-networks/') && f.endsWith(`/${outcome}.json`)),
+        `a hostSetupNetworks history for outcome ${outcome}`,
+      ).toBe(true);
     }
-    expect(outcomes.some((f) => f.startsWith('host-networks/') && f.endsWith('/serialized.json')), 'a hostNetworks history serializing changes').toBe(true);
+    expect(
+      outcomes.some((f) => f.startsWith('host-networks/') && f.endsWith('/serialized.json')),
+      'a hostNetworks history serializing changes',
+    ).toBe(true);
   });
 
   it('exist for refreshHostNetworks: attachments created, moved and dropped, drift, unmanaged networks', () => {
     const recorded = files.map((f) => relative(HISTORIES, f));
     for (const name of ['created-and-unmanaged', 'drift', 'moved', 'bridge-removed', 'nic-vanished']) {
-      expect(recorded.some((f) => f.startsWith('refresh-host-networks/') && f.endsWith(`/${name}.json`)), `a refresh history ${name}`).toBe(true);
+      expect(
+        recorded.some((f) => f.startsWith('refresh-host-networks/') && f.endsWith(`/${name}.json`)),
+        `a refresh history ${name}`,
+      ).toBe(true);
     }
   });
 
   it('all replay without nondeterminism', async () => {
     const target = temporalTarget();
     if ('unavailable' in target) throw new Error(target.unavailable);
-    const histories = files.map((file) => ({ workflowId: relative(HISTORIES, file), history: JSON.parse(readFileSync(file, 'utf8')) as unknown }));
+    const histories = files.map((file) => ({
+      workflowId: relative(HISTORIES, file),
+      history: JSON.parse(readFileSync(file, 'utf8')) as unknown,
+    }));
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: target.workflowBundlePath }, sinks: discardedInstallMetrics() }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { codePath: target.workflowBundlePath }, sinks: discardedInstallMetrics() },
+      histories,
+    )) {
       replayed += 1;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
     }
@@ -69,11 +95,17 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
     if ('unavailable' in target) throw new Error(target.unavailable);
     const file = files.find((f) => f.endsWith('/v2-activity-summaries/configured.json'));
     expect(file).toBeDefined();
-    const history = JSON.parse(readFileSync(file!, 'utf8')) as { events: Array<{ activityTaskScheduledEventAttributes?: { activityType: { name: string } } }> };
+    const history = JSON.parse(readFileSync(file!, 'utf8')) as {
+      events: Array<{ activityTaskScheduledEventAttributes?: { activityType: { name: string } } }>;
+    };
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes);
     scheduled!.activityTaskScheduledEventAttributes!.activityType.name = 'someActivityThatNeverExisted';
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: target.workflowBundlePath }, sinks: discardedInstallMetrics() }, [{ workflowId: 'tampered', history }])) results.push(result);
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { codePath: target.workflowBundlePath }, sinks: discardedInstallMetrics() },
+      [{ workflowId: 'tampered', history }],
+    ))
+      results.push(result);
     expect(results).toHaveLength(1);
     expect(results[0]?.workflowId).toBe('tampered');
     expect(results[0]?.error?.name).toBe('DeterminismViolationError');

@@ -23,8 +23,21 @@ describe.skipIf(skipBecause(unavailableReason(), 'saga helper workflow tests'))(
   beforeAll(async () => {
     installTemporalRuntime();
     let namespace: string;
-    ({ env, target: { namespace } } = await attachToServer());
-    const { code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./saga-probe/workflows.ts', import.meta.url)), logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+    ({
+      env,
+      target: { namespace },
+    } = await attachToServer());
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL('./saga-probe/workflows.ts', import.meta.url)),
+      logger: {
+        log: () => undefined,
+        trace: () => undefined,
+        debug: () => undefined,
+        info: () => undefined,
+        warn: () => undefined,
+        error: () => undefined,
+      },
+    });
     worker = await Worker.create({ connection: env.nativeConnection, namespace, taskQueue, workflowBundle: { code } });
     running = worker.run();
   });
@@ -34,7 +47,8 @@ describe.skipIf(skipBecause(unavailableReason(), 'saga helper workflow tests'))(
     await env?.teardown();
   });
 
-  const start = (script: SagaScript) => env.client.workflow.start<typeof sagaProbe>('sagaProbe', { taskQueue, workflowId: `saga-${uniqueToken()}`, args: [script] });
+  const start = (script: SagaScript) =>
+    env.client.workflow.start<typeof sagaProbe>('sagaProbe', { taskQueue, workflowId: `saga-${uniqueToken()}`, args: [script] });
   const three = (fails?: 'recorded' | 'thrown') => [{ name: 'first' }, { name: 'second', ...(fails ? { fails } : {}) }, { name: 'third' }];
 
   it('success: the compensations are dropped, none runs', async () => {
@@ -45,8 +59,16 @@ describe.skipIf(skipBecause(unavailableReason(), 'saga helper workflow tests'))(
 
   it('a stop: its outcome and failure, and every compensation, newest first, told why', async () => {
     const handle = await start({ compensations: three(), end: 'stop' });
-    expect(await handle.result()).toEqual({ outcome: 'rolled-back', failure: { type: 'ConnectivityCheckFailed', message: 'host rolled back' }, compensation: { status: 'done', failure: null } });
-    expect(await handle.query(ranQuery)).toEqual(['third (ConnectivityCheckFailed)', 'second (ConnectivityCheckFailed)', 'first (ConnectivityCheckFailed)']);
+    expect(await handle.result()).toEqual({
+      outcome: 'rolled-back',
+      failure: { type: 'ConnectivityCheckFailed', message: 'host rolled back' },
+      compensation: { status: 'done', failure: null },
+    });
+    expect(await handle.query(ranQuery)).toEqual([
+      'third (ConnectivityCheckFailed)',
+      'second (ConnectivityCheckFailed)',
+      'first (ConnectivityCheckFailed)',
+    ]);
   });
 
   it('an error: the failed outcome; a failing compensation is reported and the older ones still run', async () => {

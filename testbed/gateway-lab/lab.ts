@@ -110,15 +110,25 @@ export async function createGatewayLab(options: GatewayLabOptions): Promise<Gate
     let boot = 0;
     const stateDir = join(options.dir, 'state');
     const start = (): Promise<RunningAgent> =>
-      startAgent({ listen: { host: '127.0.0.1', port: 0 }, stateDir, runtimeDir: join(options.dir, `run-${boot}`), tls: 'insecure', netns: host.name, log: log.child({ component: 'agent' }) });
+      startAgent({
+        listen: { host: '127.0.0.1', port: 0 },
+        stateDir,
+        runtimeDir: join(options.dir, `run-${boot}`),
+        tls: 'insecure',
+        netns: host.name,
+        log: log.child({ component: 'agent' }),
+      });
     const connectTo = (agent: RunningAgent, clientOptions: AgentClientOptions = {}) =>
       AgentClient.connect({ host: '127.0.0.1', port: agent.address.port, tls: { insecure: true } }, clientOptions);
     const reader = createLinuxBackend({ netns: host.name, runtimeDir: join(options.dir, 'reader'), log });
     const agent = await start();
-    const state = { agent, client: await connectTo(agent).catch(async (err: unknown) => {
-      await agent.close();
-      throw err;
-    }) };
+    const state = {
+      agent,
+      client: await connectTo(agent).catch(async (err: unknown) => {
+        await agent.close();
+        throw err;
+      }),
+    };
     log.info({ host: host.name, token }, 'gateway lab ready');
 
     return {
@@ -133,14 +143,17 @@ export async function createGatewayLab(options: GatewayLabOptions): Promise<Gate
       },
       network: (id) => labNetwork(id, id === LabNetworkId.C ? generation : 0),
       kernel: () => reader.read(),
-      setupNetworks: (networks) => state.client.call('Host.setupNetworks', { networks, bondings: {}, options: { connectivityCheck: 'false' } }, { timeoutMs: 60_000 }),
+      setupNetworks: (networks) =>
+        state.client.call('Host.setupNetworks', { networks, bondings: {}, options: { connectivityCheck: 'false' } }, { timeoutMs: 60_000 }),
       probe: (from, target) => probe(gateways, clients, from, target),
       async dhcpLease(dev, timeoutMs) {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
           const subnet = labNetwork(LabNetworkId.C, generation).subnet.cidr;
           const kernel = await reader.read();
-          const lease = kernel.addresses.find((x) => x.dev === dev && x.family === 4 && x.dynamic && subnetOf(x.address, x.prefixLen) === subnet);
+          const lease = kernel.addresses.find(
+            (x) => x.dev === dev && x.family === 4 && x.dynamic && subnetOf(x.address, x.prefixLen) === subnet,
+          );
           const rules = kernel.rules.filter((r) => r.priority === SOURCE_ROUTE_RULE_PRIORITY && (r.from ?? r.to) === subnet);
           if (lease && rules.length === 2) return lease.address;
           if (Date.now() > deadline) throw new WaitTimeoutError(`a lease of ${subnet} with its two rules on ${dev}`, timeoutMs);
@@ -225,8 +238,9 @@ function startLabDnsmasq(gateway: Netns, dir: string, net: LabNetwork): Promise<
 async function startEchoServer(host: Netns, dir: string): Promise<void> {
   const logFile = join(dir, 'echo-server.log');
   const pid = startDetached(host.wrap(echoServerArgv()), logFile);
-  const listening = async (): Promise<boolean> => (await host.exec(['ss', '-Hltn', `sport = :${ECHO_PORT}`], { allowFailure: true })).stdout.trim() !== '';
-  await waitUntilReady('the lab host\'s echo server', listening, { pid, logFile });
+  const listening = async (): Promise<boolean> =>
+    (await host.exec(['ss', '-Hltn', `sport = :${ECHO_PORT}`], { allowFailure: true })).stdout.trim() !== '';
+  await waitUntilReady("the lab host's echo server", listening, { pid, logFile });
 }
 
 /** The installed host: eth0's static address and the default route via gateway A; the other NICs up. */

@@ -40,7 +40,12 @@ export interface LabNetwork {
 
 function subnet(third: number): LabSubnet {
   const base = `198.18.${third}`;
-  return { cidr: `${base}.0/${LAB_PREFIX_LENGTH}`, gateway: `${base}.1`, hostAddress: `${base}.10`, pool: { start: `${base}.100`, end: `${base}.150` } };
+  return {
+    cidr: `${base}.0/${LAB_PREFIX_LENGTH}`,
+    gateway: `${base}.1`,
+    hostAddress: `${base}.10`,
+    pool: { start: `${base}.100`, end: `${base}.150` },
+  };
 }
 
 const THIRD_OCTET: Readonly<Record<LabNetworkId, number>> = { a: 1, b: 2, c: 3 };

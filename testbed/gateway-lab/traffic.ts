@@ -52,7 +52,11 @@ export async function installReplyCounters(gateway: Netns): Promise<void> {
       `add rule ip ${NFT_TABLE} ${NFT_CHAIN} iifname "${GATEWAY_HOST_SIDE}" ip daddr ${subnet} meta l4proto tcp counter comment "${comment(client, ReplyProtocol.TCP)}"`,
     ];
   });
-  const script = [`add table ip ${NFT_TABLE}`, `add chain ip ${NFT_TABLE} ${NFT_CHAIN} { type filter hook prerouting priority -300; policy accept; }`, ...rules].join('\n');
+  const script = [
+    `add table ip ${NFT_TABLE}`,
+    `add chain ip ${NFT_TABLE} ${NFT_CHAIN} { type filter hook prerouting priority -300; policy accept; }`,
+    ...rules,
+  ].join('\n');
   await gateway.exec(['nft', '-f', '-'], { input: `${script}\n` });
 }
 
@@ -92,19 +96,33 @@ s.on('error', () => process.exit(1));
 `;
 
 async function tcpEcho(client: Netns, target: string): Promise<boolean> {
-  const { code } = await client.exec([process.execPath, '-e', TCP_CLIENT, target, String(ECHO_PORT)], { allowFailure: true, timeoutMs: 10_000 });
+  const { code } = await client.exec([process.execPath, '-e', TCP_CLIENT, target, String(ECHO_PORT)], {
+    allowFailure: true,
+    timeoutMs: 10_000,
+  });
   return code === 0;
 }
 
 async function ping(client: Netns, target: string): Promise<{ sent: number; received: number }> {
-  const { stdout } = await client.exec(['ping', '-n', '-q', '-c', String(PING_COUNT), '-i', '0.2', '-W', '2', target], { allowFailure: true, timeoutMs: 10_000 });
+  const { stdout } = await client.exec(['ping', '-n', '-q', '-c', String(PING_COUNT), '-i', '0.2', '-W', '2', target], {
+    allowFailure: true,
+    timeoutMs: 10_000,
+  });
   const match = /(\d+) packets transmitted, (\d+) received/.exec(stdout);
   return { sent: Number(match?.[1] ?? PING_COUNT), received: Number(match?.[2] ?? 0) };
 }
 
 /** The client of `from` pings `target` and opens a TCP connection to it; the gateways say where the replies went. */
-export async function probe(gateways: Readonly<Record<LabNetworkId, Netns>>, clients: Readonly<Record<LabNetworkId, Netns>>, from: LabNetworkId, target: string): Promise<ProbeResult> {
-  const countAll = async () => Object.fromEntries(await Promise.all(LAB_NETWORK_IDS.map(async (id) => [id, await replyCounts(gateways[id], from)] as const))) as Record<LabNetworkId, ReplyCounts>;
+export async function probe(
+  gateways: Readonly<Record<LabNetworkId, Netns>>,
+  clients: Readonly<Record<LabNetworkId, Netns>>,
+  from: LabNetworkId,
+  target: string,
+): Promise<ProbeResult> {
+  const countAll = async () =>
+    Object.fromEntries(
+      await Promise.all(LAB_NETWORK_IDS.map(async (id) => [id, await replyCounts(gateways[id], from)] as const)),
+    ) as Record<LabNetworkId, ReplyCounts>;
   const before = await countAll();
   const client = clients[from];
   const pinged = await ping(client, target);

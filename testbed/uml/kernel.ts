@@ -50,7 +50,10 @@ export async function umlUnavailableReason(): Promise<string | null> {
   } catch (err) {
     return (err as Error).message;
   }
-  const { code } = await run(['sh', '-c', 'command -v modprobe && command -v cc'], { allowFailure: true, env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` } });
+  const { code } = await run(['sh', '-c', 'command -v modprobe && command -v cc'], {
+    allowFailure: true,
+    env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` },
+  });
   if (code !== 0) return 'modprobe (kmod) or a C compiler (gcc) is missing; run ./run setup';
   if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing (taps connect guests to the switch)';
   return null;

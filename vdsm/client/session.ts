@@ -64,7 +64,10 @@ export class ClientSession {
     // Encoded before connecting: a host header that cannot be written (an end of line in it) fails here.
     let connectFrame: Buffer;
     try {
-      connectFrame = encodeFrame({ command: 'CONNECT', headers: { 'accept-version': '1.2', host: options.hostHeader, 'heart-beat': `0,${options.heartBeatMs}` } });
+      connectFrame = encodeFrame({
+        command: 'CONNECT',
+        headers: { 'accept-version': '1.2', host: options.hostHeader, 'heart-beat': `0,${options.heartBeatMs}` },
+      });
     } catch (err) {
       throw new AgentConnectionError(name, (err as Error).message, { cause: err });
     }
@@ -150,7 +153,10 @@ export class ClientSession {
           frames = this.#parser.push(chunk);
         } catch (err) {
           if (!connected) fail(`invalid STOMP from agent: ${(err as Error).message}`, err);
-          else this.#terminate(new AgentConnectionError(this.#endpointName, `invalid STOMP from agent: ${(err as Error).message}`, { cause: err }));
+          else
+            this.#terminate(
+              new AgentConnectionError(this.#endpointName, `invalid STOMP from agent: ${(err as Error).message}`, { cause: err }),
+            );
           return;
         }
         for (const frame of frames) {
@@ -159,7 +165,7 @@ export class ClientSession {
             continue;
           }
           if (frame.command !== 'CONNECTED') {
-            const detail = frame.command === 'ERROR' ? frame.headers.message ?? frameText(frame) : `unexpected ${frame.command}`;
+            const detail = frame.command === 'ERROR' ? (frame.headers.message ?? frameText(frame)) : `unexpected ${frame.command}`;
             fail(`STOMP CONNECT refused: ${detail}`);
             return;
           }

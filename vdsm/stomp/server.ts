@@ -6,15 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../lib/logger';
-import {
-  HEARTBEAT,
-  StompFrameTooLargeError,
-  StompParser,
-  encodeFrame,
-  frameText,
-  type OutgoingFrame,
-  type StompFrame,
-} from './frame';
+import { HEARTBEAT, StompFrameTooLargeError, StompParser, encodeFrame, frameText, type OutgoingFrame, type StompFrame } from './frame';
 import { Destination } from './destinations';
 import { clampHeartbeatMs } from './heart-beat';
 import { DEFAULT_TRANSPORT_LIMITS } from '../limits';
@@ -87,7 +79,11 @@ export class StompServer {
    * that already spent part of the budget on a TLS handshake can pass what is left. Returns `null` when the
    * server already has `maxConnections`: the peer then gets ERROR `Too many connections` and is closed.
    */
-  attach(socket: Duplex, peer: { localAddress: string; remoteAddress: string }, connectTimeoutMs = this.#options.connectTimeoutMs): ConnectionInfo | null {
+  attach(
+    socket: Duplex,
+    peer: { localAddress: string; remoteAddress: string },
+    connectTimeoutMs = this.#options.connectTimeoutMs,
+  ): ConnectionInfo | null {
     if (this.#connections.size >= this.#options.maxConnections) {
       this.#log?.warn({ remote: peer.remoteAddress, limit: this.#options.maxConnections }, 'too many STOMP connections; refusing one');
       refuse(socket, 'Too many connections', `the agent serves at most ${this.#options.maxConnections} connections; try again later`);
@@ -211,10 +207,13 @@ class StompConnection {
     this.#parser = new StompParser({ maxFrameBytes: options.maxFrameBytes });
     this.#log = options.log;
     this.#maxOutgoingBytes = options.maxOutgoingBytes;
-    this.#connectTimer = setTimeout(() => {
-      this.#log?.warn({ timeoutMs: options.connectTimeoutMs }, 'no STOMP CONNECT in time; closing');
-      this.#teardown();
-    }, Math.max(0, options.connectTimeoutMs));
+    this.#connectTimer = setTimeout(
+      () => {
+        this.#log?.warn({ timeoutMs: options.connectTimeoutMs }, 'no STOMP CONNECT in time; closing');
+        this.#teardown();
+      },
+      Math.max(0, options.connectTimeoutMs),
+    );
     this.#connectTimer.unref();
     socket.on('data', (chunk: Buffer | string) => this.#onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
     socket.on('error', (err) => this.#log?.debug({ err }, 'socket error'));
@@ -400,15 +399,18 @@ class StompConnection {
   #startHeartbeats(outgoing: number, incoming: number): void {
     if (outgoing === 0 && incoming === 0) return;
     const periods = [outgoing, incoming].filter((ms) => ms > 0).map((ms) => ms / 2);
-    this.#heartbeatTimer = setInterval(() => {
-      const now = Date.now();
-      if (incoming > 0 && now - this.#lastReadAt > incoming * (1 + HEARTBEAT_GRACE)) {
-        this.#log?.warn({ incoming, silentMs: now - this.#lastReadAt }, 'peer missed its heart-beats; closing');
-        this.#teardown();
-        return;
-      }
-      if (outgoing > 0 && now - this.#lastWriteAt >= outgoing / 2) this.#write(HEARTBEAT);
-    }, Math.min(...periods));
+    this.#heartbeatTimer = setInterval(
+      () => {
+        const now = Date.now();
+        if (incoming > 0 && now - this.#lastReadAt > incoming * (1 + HEARTBEAT_GRACE)) {
+          this.#log?.warn({ incoming, silentMs: now - this.#lastReadAt }, 'peer missed its heart-beats; closing');
+          this.#teardown();
+          return;
+        }
+        if (outgoing > 0 && now - this.#lastWriteAt >= outgoing / 2) this.#write(HEARTBEAT);
+      },
+      Math.min(...periods),
+    );
     this.#heartbeatTimer.unref();
   }
 

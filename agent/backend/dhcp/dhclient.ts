@@ -76,7 +76,11 @@ export function dhclientArgv(target: NetnsTarget, paths: DhcpPaths, settings: Dh
  * Runs a self-daemonising program to the exit of its foreground process. Output goes to `logPath`, not to
  * pipes: the daemon would keep a pipe open and a pipe-reading runner would wait for it forever.
  */
-export async function runDaemonizing(argv: readonly string[], logPath: string, env: NodeJS.ProcessEnv = process.env): Promise<number | null> {
+export async function runDaemonizing(
+  argv: readonly string[],
+  logPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number | null> {
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error('runDaemonizing: empty argv');
   const log = await open(logPath, 'a');

@@ -18,15 +18,7 @@ import type { Family, PlanOp } from '../../../model/net-state';
 import { inTargetArgv, type NetnsTarget } from '../target';
 import { DhcpClientError, DhcpLeaseTimeoutError, UnsafeBatchArgumentError } from '../errors';
 import { checkedIfname, checkedTable } from '../iproute2/arguments';
-import {
-  DHCLIENT_CONF,
-  DHCLIENT_SCRIPT,
-  dhclientArgv,
-  dhcpFiles,
-  ourDhclientPid,
-  runDaemonizing,
-  type DhcpPaths,
-} from './dhclient';
+import { DHCLIENT_CONF, DHCLIENT_SCRIPT, dhclientArgv, dhcpFiles, ourDhclientPid, runDaemonizing, type DhcpPaths } from './dhclient';
 import { leaseKeyFromFileName, readLeaseDir, readLeaseFile, type DhcpLease } from './lease';
 import { prefixToNetmask } from '../../../model/ip';
 
@@ -96,7 +88,10 @@ export class DhcpClientManager {
       }
       throw err instanceof DhcpClientError ? err : new DhcpClientError(dev, family, (err as Error).message);
     }
-    this.log.info({ dev, family, table: request.table, defaultRoute: request.defaultRoute, sourceRouting: request.sourceRouting }, 'DHCP client started');
+    this.log.info(
+      { dev, family, table: request.table, defaultRoute: request.defaultRoute, sourceRouting: request.sourceRouting },
+      'DHCP client started',
+    );
   }
 
   /** Stops the dhclient on `dev` by its recorded pid, then removes the lease's address, routes and rules. */
@@ -208,7 +203,9 @@ export class DhcpClientManager {
   }
 
   private queueScan(emit: boolean): void {
-    this.scanning = this.scanning.then(() => this.scan(emit)).catch((err: unknown) => this.log.warn({ err }, 'lease directory scan failed'));
+    this.scanning = this.scanning
+      .then(() => this.scan(emit))
+      .catch((err: unknown) => this.log.warn({ err }, 'lease directory scan failed'));
   }
 
   private async scan(emit: boolean): Promise<void> {
@@ -264,7 +261,12 @@ export class DhcpClientManager {
       HOSTPROV_SOURCE_ROUTING: lease.sourceRouting ? '1' : '0',
     };
     if (lease.family === 4) {
-      Object.assign(env, { reason: 'STOP', old_ip_address: lease.address, old_subnet_mask: prefixToNetmask(lease.prefixLen), old_routers: lease.routers.join(' ') });
+      Object.assign(env, {
+        reason: 'STOP',
+        old_ip_address: lease.address,
+        old_subnet_mask: prefixToNetmask(lease.prefixLen),
+        old_routers: lease.routers.join(' '),
+      });
     } else {
       Object.assign(env, { reason: 'STOP6', old_ip6_address: lease.address, old_ip6_prefixlen: String(lease.prefixLen) });
     }

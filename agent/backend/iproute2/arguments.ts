@@ -19,13 +19,18 @@ const U32_MAX = 0xffff_ffff;
 
 export function checkedIfname(field: string, value: unknown): string {
   if (typeof value !== 'string' || !IFNAME_RE.test(value) || value === '.' || value === '..' || value.startsWith('-')) {
-    throw new UnsafeBatchArgumentError(field, value, 'interface names are 1-15 characters of [A-Za-z0-9_.:-], not "." or "..", not starting with "-"');
+    throw new UnsafeBatchArgumentError(
+      field,
+      value,
+      'interface names are 1-15 characters of [A-Za-z0-9_.:-], not "." or "..", not starting with "-"',
+    );
   }
   return value;
 }
 
 export function checkedMac(field: string, value: unknown): string {
-  if (typeof value !== 'string' || !MAC_RE.test(value)) throw new UnsafeBatchArgumentError(field, value, 'expected a MAC address aa:bb:cc:dd:ee:ff');
+  if (typeof value !== 'string' || !MAC_RE.test(value))
+    throw new UnsafeBatchArgumentError(field, value, 'expected a MAC address aa:bb:cc:dd:ee:ff');
   return value.toLowerCase();
 }
 
@@ -44,7 +49,8 @@ export function familyOfAddress(value: string): Family | null {
 
 /** A plain address of `family` (no prefix, no zone). */
 export function checkedAddress(field: string, value: unknown, family: Family): string {
-  if (typeof value !== 'string' || familyOfAddress(value) !== family) throw new UnsafeBatchArgumentError(field, value, `expected an IPv${family} address`);
+  if (typeof value !== 'string' || familyOfAddress(value) !== family)
+    throw new UnsafeBatchArgumentError(field, value, `expected an IPv${family} address`);
   return value;
 }
 
@@ -52,7 +58,14 @@ export function checkedAddress(field: string, value: unknown, family: Family): s
 export function checkedCidr(field: string, value: unknown, family: Family): string {
   const [address, prefix, ...rest] = typeof value === 'string' ? value.split('/') : [];
   const maxPrefix = family === 4 ? 32 : 128;
-  if (rest.length > 0 || address === undefined || prefix === undefined || familyOfAddress(address) !== family || !/^\d{1,3}$/.test(prefix) || Number(prefix) > maxPrefix) {
+  if (
+    rest.length > 0 ||
+    address === undefined ||
+    prefix === undefined ||
+    familyOfAddress(address) !== family ||
+    !/^\d{1,3}$/.test(prefix) ||
+    Number(prefix) > maxPrefix
+  ) {
     throw new UnsafeBatchArgumentError(field, value, `expected an IPv${family} CIDR with an explicit prefix (/0-${maxPrefix})`);
   }
   return `${address}/${Number(prefix)}`;
@@ -80,9 +93,24 @@ export function checkedProtocol(field: string, value: unknown): string {
 const BOND_MODES = ['balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad', 'balance-tlb', 'balance-alb'] as const;
 
 const BOND_NUMERIC_OPTIONS = new Set([
-  'miimon', 'updelay', 'downdelay', 'peer_notify_delay', 'use_carrier', 'arp_interval', 'resend_igmp', 'num_grat_arp',
-  'num_unsol_na', 'all_slaves_active', 'min_links', 'lp_interval', 'packets_per_slave', 'tlb_dynamic_lb', 'ad_user_port_key',
-  'ad_actor_sys_prio', 'missed_max', 'coupled_control',
+  'miimon',
+  'updelay',
+  'downdelay',
+  'peer_notify_delay',
+  'use_carrier',
+  'arp_interval',
+  'resend_igmp',
+  'num_grat_arp',
+  'num_unsol_na',
+  'all_slaves_active',
+  'min_links',
+  'lp_interval',
+  'packets_per_slave',
+  'tlb_dynamic_lb',
+  'ad_user_port_key',
+  'ad_actor_sys_prio',
+  'missed_max',
+  'coupled_control',
 ]);
 
 const BOND_IFNAME_OPTIONS = new Set(['primary', 'active_slave']);
@@ -111,12 +139,14 @@ export function checkedBondOption(key: string, value: unknown): [string, string]
   if (key === 'ad_actor_system') return [key, checkedMac(field, value)];
   if (key === 'arp_ip_target') {
     const targets = value.split(',');
-    if (targets.length > 16 || !targets.every((t) => isIPv4(t))) throw new UnsafeBatchArgumentError(field, value, 'expected up to 16 comma-separated IPv4 addresses');
+    if (targets.length > 16 || !targets.every((t) => isIPv4(t)))
+      throw new UnsafeBatchArgumentError(field, value, 'expected up to 16 comma-separated IPv4 addresses');
     return [key, value];
   }
   if (key === 'ns_ip6_target') {
     const targets = value.split(',');
-    if (targets.length > 16 || !targets.every((t) => familyOfAddress(t) === 6)) throw new UnsafeBatchArgumentError(field, value, 'expected up to 16 comma-separated IPv6 addresses');
+    if (targets.length > 16 || !targets.every((t) => familyOfAddress(t) === 6))
+      throw new UnsafeBatchArgumentError(field, value, 'expected up to 16 comma-separated IPv6 addresses');
     return [key, value];
   }
   if (key === 'mode') throw new UnsafeBatchArgumentError(field, value, 'the bond mode goes in bondMode, not bondOptions');

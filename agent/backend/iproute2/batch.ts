@@ -146,7 +146,8 @@ function tokensFromOp(op: IpPlanOp): string[] {
 function linkAddTokens(op: Extract<PlanOp, { kind: 'link-add' }>): string[] {
   const tokens = ['link', 'add'];
   if (op.type === 'vlan') tokens.push('link', checkedIfname('vlanBase', op.vlanBase));
-  else if (op.vlanBase !== undefined || op.vlanId !== undefined) throw new UnsafeBatchArgumentError('vlanBase', op.vlanBase ?? op.vlanId, 'only for type vlan');
+  else if (op.vlanBase !== undefined || op.vlanId !== undefined)
+    throw new UnsafeBatchArgumentError('vlanBase', op.vlanBase ?? op.vlanId, 'only for type vlan');
   tokens.push('name', checkedIfname('name', op.name));
   if (op.mac !== undefined) tokens.push('address', checkedMac('mac', op.mac));
   if (op.mtu !== undefined) tokens.push('mtu', checkedInteger('mtu', op.mtu, MTU_MIN, MTU_MAX));

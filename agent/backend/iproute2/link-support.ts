@@ -47,7 +47,12 @@ export function probeBatch(type: CreatableLinkType, token: string): { lines: str
       // A VLAN needs a lower device; a bridge is the one type every kernel we run on has.
       const base = `hpq${token}`;
       return {
-        lines: [`link add name ${base} type bridge`, `link add link ${base} name ${probe} type vlan id 1`, `link del dev ${probe}`, `link del dev ${base}`],
+        lines: [
+          `link add name ${base} type bridge`,
+          `link add link ${base} name ${probe} type vlan id 1`,
+          `link del dev ${probe}`,
+          `link del dev ${base}`,
+        ],
         probeLine: 2,
       };
     }
@@ -87,12 +92,15 @@ export class LinkTypeProbe {
     const result = await run(ipArgv(this.target, ['-force', '-batch', '-']), { input: `${lines.join('\n')}\n`, allowFailure: true });
     const failures = batchFailureMessages(result.stderr);
     // Failed without naming a line: ip itself could not run (e.g. the namespace is gone). Not an answer.
-    if (result.code !== 0 && failures.size === 0) throw new LinkTypeProbeError(type, result.stderr.trim() || `ip exited with ${result.code}`);
+    if (result.code !== 0 && failures.size === 0)
+      throw new LinkTypeProbeError(type, result.stderr.trim() || `ip exited with ${result.code}`);
     const reason = failures.get(probeLine);
-    const support: LinkTypeSupport = reason === undefined ? { supported: true, reason: null } : { supported: false, reason: reason || 'refused by the kernel' };
+    const support: LinkTypeSupport =
+      reason === undefined ? { supported: true, reason: null } : { supported: false, reason: reason || 'refused by the kernel' };
     // Cleanup lines of a successful probe must not fail; if they did, a probe link may be left behind.
     for (const [line, message] of failures) {
-      if (line !== probeLine && support.supported) this.log.warn({ type, line: lines[line - 1], message }, 'link type probe cleanup failed');
+      if (line !== probeLine && support.supported)
+        this.log.warn({ type, line: lines[line - 1], message }, 'link type probe cleanup failed');
     }
     this.log.debug({ type, ...support }, 'link type probe');
     return support;

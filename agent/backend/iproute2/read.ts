@@ -128,7 +128,10 @@ export class KernelStateReader {
 /** The two batches' output lines (IPV4_BATCH's, IPV6_BATCH's), parsed. */
 export function dumpFromBatchLines(v4: readonly string[], v6: readonly string[]): IpJsonDump {
   if (v4.length !== IPV4_BATCH.length || v6.length !== IPV6_BATCH.length) {
-    throw new IpJsonShapeError('ip -batch', `expected ${IPV4_BATCH.length} + ${IPV6_BATCH.length} JSON lines, got ${v4.length} + ${v6.length}`);
+    throw new IpJsonShapeError(
+      'ip -batch',
+      `expected ${IPV4_BATCH.length} + ${IPV6_BATCH.length} JSON lines, got ${v4.length} + ${v6.length}`,
+    );
   }
   return {
     links: parseIpJsonLine('link show', v4[0], IpLinkJson),
@@ -273,7 +276,11 @@ function addressStatesFromJson(entry: IpAddrJson, family: Family): AddressState[
 const DEFAULT_METRIC: Record<Family, number> = { 4: 0, 6: 1024 };
 const IGNORED_IPV6_DSTS = new Set(['fe80::/64', 'ff00::/8']);
 
-function routeStateFromJson(route: IpRouteJson, family: Family, tableOf: (table: string | undefined) => number | undefined): RouteState | null {
+function routeStateFromJson(
+  route: IpRouteJson,
+  family: Family,
+  tableOf: (table: string | undefined) => number | undefined,
+): RouteState | null {
   // broadcast/local/multicast/unreachable/blackhole/prohibit/throw are not forwarding routes we manage.
   if ((route.type ?? 'unicast') !== 'unicast') return null;
   if (route.protocol === 'kernel') return null;

@@ -39,7 +39,12 @@ export async function loadRouteTableNames(): Promise<Map<string, number>> {
   const files = [...RT_TABLES_FILES];
   for (const dir of RT_TABLES_DIRS) {
     const entries = await readdir(dir).catch(() => [] as string[]);
-    files.push(...entries.filter((e) => e.endsWith('.conf')).sort().map((e) => join(dir, e)));
+    files.push(
+      ...entries
+        .filter((e) => e.endsWith('.conf'))
+        .sort()
+        .map((e) => join(dir, e)),
+    );
   }
   const names = new Map<string, number>();
   for (const file of files) {

@@ -29,9 +29,21 @@ export function sameRoute(a: RouteState, b: RouteState): boolean {
 }
 
 export function sameRule(a: RuleState, b: RuleState): boolean {
-  return a.family === b.family && a.priority === b.priority && a.table === b.table && (a.from ?? '') === (b.from ?? '') && (a.to ?? '') === (b.to ?? '');
+  return (
+    a.family === b.family &&
+    a.priority === b.priority &&
+    a.table === b.table &&
+    (a.from ?? '') === (b.from ?? '') &&
+    (a.to ?? '') === (b.to ?? '')
+  );
 }
 
 export function sameDhcp(a: DhcpClientSpec, b: DhcpClientSpec): boolean {
-  return a.dev === b.dev && a.family === b.family && a.table === b.table && a.defaultRoute === b.defaultRoute && a.sourceRouting === b.sourceRouting;
+  return (
+    a.dev === b.dev &&
+    a.family === b.family &&
+    a.table === b.table &&
+    a.defaultRoute === b.defaultRoute &&
+    a.sourceRouting === b.sourceRouting
+  );
 }

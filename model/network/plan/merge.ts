@@ -4,7 +4,15 @@
  * nothing else; no phase looks at the ops another one emits.
  */
 import { subnetOf } from '../../ip';
-import { LinkKind, MAIN_TABLE, type AddressState, type KernelState, type LinkState, type RouteState, type RuleState } from '../../net-state';
+import {
+  LinkKind,
+  MAIN_TABLE,
+  type AddressState,
+  type KernelState,
+  type LinkState,
+  type RouteState,
+  type RuleState,
+} from '../../net-state';
 import { sameBondConfiguration } from '../bond-options';
 import { SOURCE_ROUTE_RULE_PRIORITY, type DesiredLink, type DesiredState, type DhcpClientSpec } from '../desired-state';
 import { addressMeets, sameAddress, sameDhcp, sameRoute, sameRule } from './identity';
@@ -69,7 +77,9 @@ export function mergeStates(current: KernelState, desired: DesiredState, running
   const survivingLinks = linksAfterTeardown(current.links, goneLinks, releasedPorts);
   const { kept, stopped } = splitDhcpClients(runningDhcp, desired, goneLinks);
   const releasedByDhcpStop = dhcpRelease(current, stopped, goneLinks);
-  const deletedAddresses = addressesToDelete(current, desired, goneLinks, kept).filter((a) => !releasedByDhcpStop.addresses.some((r) => sameAddress(r, a)));
+  const deletedAddresses = addressesToDelete(current, desired, goneLinks, kept).filter(
+    (a) => !releasedByDhcpStop.addresses.some((r) => sameAddress(r, a)),
+  );
   return {
     current,
     desired,
@@ -90,7 +100,9 @@ export function mergeStates(current: KernelState, desired: DesiredState, running
 
 function linksToDelete(desired: DesiredState, currentLinks: ReadonlyMap<string, LinkState>): string[] {
   const absent = desired.absentLinks.filter((name) => currentLinks.has(name));
-  const wrongKind = desired.links.filter((l) => l.create && currentLinks.has(l.name) && currentLinks.get(l.name)?.kind !== l.create).map((l) => l.name);
+  const wrongKind = desired.links
+    .filter((l) => l.create && currentLinks.has(l.name) && currentLinks.get(l.name)?.kind !== l.create)
+    .map((l) => l.name);
   const reconfiguredBonds = desired.links.filter((l) => bondNeedsRecreation(l, currentLinks.get(l.name))).map((l) => l.name);
   const level = (name: string): number => LINK_LEVEL[currentLinks.get(name)?.kind ?? LinkKind.NIC];
   return [...new Set([...absent, ...wrongKind, ...reconfiguredBonds])].sort((a, b) => level(b) - level(a) || a.localeCompare(b));
@@ -104,7 +116,7 @@ function bondNeedsRecreation(want: DesiredLink, have: LinkState | undefined): bo
 /** `link del` of a base takes its VLANs along (and theirs, for stacked VLANs). */
 function withVlansOnThem(deleted: readonly string[], links: readonly LinkState[]): Set<string> {
   const gone = new Set(deleted);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const link of links) {
       if (link.vlan && gone.has(link.vlan.base) && !gone.has(link.name)) {
@@ -136,7 +148,11 @@ function linksAfterTeardown(links: readonly LinkState[], gone: ReadonlySet<strin
   return survivors;
 }
 
-function enslavements(desired: DesiredState, currentLinks: ReadonlyMap<string, LinkState>, survivors: ReadonlyMap<string, LinkState>): Enslavement[] {
+function enslavements(
+  desired: DesiredState,
+  currentLinks: ReadonlyMap<string, LinkState>,
+  survivors: ReadonlyMap<string, LinkState>,
+): Enslavement[] {
   const desiredLinks = new Map(desired.links.map((l) => [l.name, l]));
   const masterKind = (name: string): LinkKind | undefined => desiredLinks.get(name)?.create ?? currentLinks.get(name)?.kind;
   const masterLevel = (name: string): number => {
@@ -150,7 +166,12 @@ function enslavements(desired: DesiredState, currentLinks: ReadonlyMap<string, L
     if (!master) continue;
     const have = survivors.get(port.name);
     if (have?.master === master) continue;
-    result.push({ port: port.name, master, downFirst: masterKind(master) === LinkKind.BOND && have?.up === true, level: masterLevel(master) });
+    result.push({
+      port: port.name,
+      master,
+      downFirst: masterKind(master) === LinkKind.BOND && have?.up === true,
+      level: masterLevel(master),
+    });
   }
   return result.sort((a, b) => a.level - b.level).map(({ level: _level, ...e }) => e);
 }
@@ -159,7 +180,11 @@ function enslavements(desired: DesiredState, currentLinks: ReadonlyMap<string, L
  * A client that is wanted keeps running; an unwanted one stops when this configuration owns its device or
  * the device goes; any other client is not ours to judge.
  */
-function splitDhcpClients(running: readonly DhcpClientSpec[], desired: DesiredState, gone: ReadonlySet<string>): { kept: DhcpClientSpec[]; stopped: DhcpClientSpec[] } {
+function splitDhcpClients(
+  running: readonly DhcpClientSpec[],
+  desired: DesiredState,
+  gone: ReadonlySet<string>,
+): { kept: DhcpClientSpec[]; stopped: DhcpClientSpec[] } {
   const owners = new Set(desired.dhcpOwners);
   const kept: DhcpClientSpec[] = [];
   const stopped: DhcpClientSpec[] = [];
@@ -175,7 +200,12 @@ function splitDhcpClients(running: readonly DhcpClientSpec[], desired: DesiredSt
  * Addresses on owned devices that are not wanted (a lease where a static address is wanted is not); a gone
  * device takes its own along, a kept DHCP client keeps its dynamic ones.
  */
-function addressesToDelete(current: KernelState, desired: DesiredState, gone: ReadonlySet<string>, keptDhcp: readonly DhcpClientSpec[]): AddressState[] {
+function addressesToDelete(
+  current: KernelState,
+  desired: DesiredState,
+  gone: ReadonlySet<string>,
+  keptDhcp: readonly DhcpClientSpec[],
+): AddressState[] {
   const owners = new Set(desired.addressOwners);
   return current.addresses.filter((address) => {
     if (!owners.has(address.dev) || gone.has(address.dev)) return false;
@@ -209,7 +239,12 @@ function dhcpRelease(current: KernelState, stopped: readonly DhcpClientSpec[], g
     const subnets = new Set(leased.map((a) => subnetOf(a.address, a.prefixLen)));
     rules.push(
       ...current.rules.filter(
-        (r) => r.family === 4 && r.table === client.table && r.priority === SOURCE_ROUTE_RULE_PRIORITY && subnets.has(r.from ?? r.to ?? '') && (r.from === undefined || r.to === undefined),
+        (r) =>
+          r.family === 4 &&
+          r.table === client.table &&
+          r.priority === SOURCE_ROUTE_RULE_PRIORITY &&
+          subnets.has(r.from ?? r.to ?? '') &&
+          (r.from === undefined || r.to === undefined),
       ),
     );
   }

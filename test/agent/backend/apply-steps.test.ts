@@ -61,7 +61,8 @@ describe('applyStepsFromPlan', () => {
     const v6Addr: PlanOp = { kind: 'addr-add', address: { dev: 'br0', family: 6, address: '2001:db8::5', prefixLen: 64, dynamic: false } };
     const v4Addr: PlanOp = { kind: 'addr-add', address: { dev: 'br0', family: 4, address: '198.18.1.5', prefixLen: 24, dynamic: false } };
     const link: PlanOp = { kind: 'link-up', name: 'br0' };
-    const shape = (ops: PlanOp[]): unknown => applyStepsFromPlan({ ops }).map((s) => (s.kind === 'ip-batch' ? [s.inet6, s.opIndices] : s.kind));
+    const shape = (ops: PlanOp[]): unknown =>
+      applyStepsFromPlan({ ops }).map((s) => (s.kind === 'ip-batch' ? [s.inet6, s.opIndices] : s.kind));
     // Link lines and IPv6 lines whose addresses tell the family join an ip -6 batch.
     expect(shape([link, v6Route, v6Rule, v6Addr, v4Rule])).toEqual([
       [true, [0, 1, 2, 3]],
@@ -108,7 +109,12 @@ describe('iproute2 batch failure output', () => {
 
   it('probes a VLAN on a temporary bridge and cleans both up', () => {
     expect(probeBatch('vlan', 'abc123')).toEqual({
-      lines: ['link add name hpqabc123 type bridge', 'link add link hpqabc123 name hppabc123 type vlan id 1', 'link del dev hppabc123', 'link del dev hpqabc123'],
+      lines: [
+        'link add name hpqabc123 type bridge',
+        'link add link hpqabc123 name hppabc123 type vlan id 1',
+        'link del dev hppabc123',
+        'link del dev hpqabc123',
+      ],
       probeLine: 2,
     });
     expect(probeBatch('bond', 'abc123').lines).toEqual(['link add name hppabc123 type bond', 'link del dev hppabc123']);
@@ -117,17 +123,25 @@ describe('iproute2 batch failure output', () => {
 
 describe('small parsers', () => {
   it('reads ip route get JSON', () => {
-    expect(routeLookupFromJson('[{"dst":"203.0.113.5","gateway":"198.18.1.1","dev":"br0","prefsrc":"198.18.1.5","flags":[],"uid":0,"cache":[]}]')).toEqual({
+    expect(
+      routeLookupFromJson(
+        '[{"dst":"203.0.113.5","gateway":"198.18.1.1","dev":"br0","prefsrc":"198.18.1.5","flags":[],"uid":0,"cache":[]}]',
+      ),
+    ).toEqual({
       kind: 'route',
       device: 'br0',
       source: '198.18.1.5',
       gateway: '198.18.1.1',
     });
-    expect(routeLookupFromJson('[{"type":"unicast","dst":"198.18.1.77","dev":"br0","table":"main","flags":[]}]')).toEqual({ kind: 'route', device: 'br0' });
+    expect(routeLookupFromJson('[{"type":"unicast","dst":"198.18.1.77","dev":"br0","table":"main","flags":[]}]')).toEqual({
+      kind: 'route',
+      device: 'br0',
+    });
   });
 
   it('reads nameservers from resolv.conf text', () => {
-    const text = '# generated\nsearch example.test\nnameserver 198.18.0.53\n  nameserver   2001:DB8::53\nnameserver fe80::1%eth0\n;nameserver 198.18.0.99\nnameserver bogus\nnameserver 198.18.0.53\noptions edns0\n';
+    const text =
+      '# generated\nsearch example.test\nnameserver 198.18.0.53\n  nameserver   2001:DB8::53\nnameserver fe80::1%eth0\n;nameserver 198.18.0.99\nnameserver bogus\nnameserver 198.18.0.53\noptions edns0\n';
     expect(nameserversFromResolvConf(text)).toEqual(['198.18.0.53', '2001:db8::53', 'fe80::1']);
   });
 

@@ -19,18 +19,42 @@ const golden: Array<[string, IpPlanOp, string]> = [
   ['bridge, STP on', { kind: 'link-add', name: 'br0', type: 'bridge', stp: true }, 'link add name br0 type bridge stp_state 1'],
   [
     'bond with mode and options (options sorted)',
-    { kind: 'link-add', name: 'bond0', type: 'bond', bondMode: '802.3ad', bondOptions: { miimon: '100', lacp_rate: 'fast', xmit_hash_policy: 'layer3+4' } },
+    {
+      kind: 'link-add',
+      name: 'bond0',
+      type: 'bond',
+      bondMode: '802.3ad',
+      bondOptions: { miimon: '100', lacp_rate: 'fast', xmit_hash_policy: 'layer3+4' },
+    },
     'link add name bond0 type bond mode 802.3ad lacp_rate fast miimon 100 xmit_hash_policy layer3+4',
   ],
   [
     'bond, numeric mode as VDSM writes it',
-    { kind: 'link-add', name: 'bond1', type: 'bond', bondMode: '1', bondOptions: { arp_ip_target: '198.18.0.1,198.18.0.2', arp_interval: '1000', primary: 'eth0' } },
+    {
+      kind: 'link-add',
+      name: 'bond1',
+      type: 'bond',
+      bondMode: '1',
+      bondOptions: { arp_ip_target: '198.18.0.1,198.18.0.2', arp_interval: '1000', primary: 'eth0' },
+    },
     'link add name bond1 type bond mode 1 arp_interval 1000 arp_ip_target 198.18.0.1,198.18.0.2 primary eth0',
   ],
-  ['vlan on a bond', { kind: 'link-add', name: 'bond0.100', type: 'vlan', vlanBase: 'bond0', vlanId: 100 }, 'link add link bond0 name bond0.100 type vlan id 100'],
-  ['vlan with MTU', { kind: 'link-add', name: 'eth0.7', type: 'vlan', vlanBase: 'eth0', vlanId: 7, mtu: 9000 }, 'link add link eth0 name eth0.7 mtu 9000 type vlan id 7'],
+  [
+    'vlan on a bond',
+    { kind: 'link-add', name: 'bond0.100', type: 'vlan', vlanBase: 'bond0', vlanId: 100 },
+    'link add link bond0 name bond0.100 type vlan id 100',
+  ],
+  [
+    'vlan with MTU',
+    { kind: 'link-add', name: 'eth0.7', type: 'vlan', vlanBase: 'eth0', vlanId: 7, mtu: 9000 },
+    'link add link eth0 name eth0.7 mtu 9000 type vlan id 7',
+  ],
   ['link del', { kind: 'link-del', name: 'ovirtmgmt' }, 'link del dev ovirtmgmt'],
-  ['enslave with MTU (one message)', { kind: 'link-set', name: 'eth0', mtu: 9000, master: 'ovirtmgmt' }, 'link set dev eth0 mtu 9000 master ovirtmgmt'],
+  [
+    'enslave with MTU (one message)',
+    { kind: 'link-set', name: 'eth0', mtu: 9000, master: 'ovirtmgmt' },
+    'link set dev eth0 mtu 9000 master ovirtmgmt',
+  ],
   ['release from master', { kind: 'link-set', name: 'eth0', master: null }, 'link set dev eth0 nomaster'],
   ['up', { kind: 'link-up', name: 'eth0' }, 'link set dev eth0 up'],
   ['down', { kind: 'link-down', name: 'eth0' }, 'link set dev eth0 down'],
@@ -40,10 +64,26 @@ const golden: Array<[string, IpPlanOp, string]> = [
     { kind: 'link-set', name: 'br', mac: MAC, mtu: 1400, master: null, stp: false },
     `link set dev br address ${MAC} mtu 1400 nomaster type bridge stp_state 0`,
   ],
-  ['IPv4 address add', { kind: 'addr-add', address: { dev: 'ovirtmgmt', family: 4, address: '198.18.1.5', prefixLen: 24, dynamic: false } }, 'addr add 198.18.1.5/24 dev ovirtmgmt'],
-  ['IPv4 address del', { kind: 'addr-del', address: { dev: 'eth0', family: 4, address: '198.18.1.5', prefixLen: 24, dynamic: false } }, 'addr del 198.18.1.5/24 dev eth0'],
-  ['IPv6 address add', { kind: 'addr-add', address: { dev: 'ovirtmgmt', family: 6, address: '2001:db8::5', prefixLen: 64, dynamic: false } }, 'addr add 2001:db8::5/64 dev ovirtmgmt'],
-  ['IPv6 address del', { kind: 'addr-del', address: { dev: 'eth0', family: 6, address: '2001:db8::5', prefixLen: 64, dynamic: true } }, 'addr del 2001:db8::5/64 dev eth0'],
+  [
+    'IPv4 address add',
+    { kind: 'addr-add', address: { dev: 'ovirtmgmt', family: 4, address: '198.18.1.5', prefixLen: 24, dynamic: false } },
+    'addr add 198.18.1.5/24 dev ovirtmgmt',
+  ],
+  [
+    'IPv4 address del',
+    { kind: 'addr-del', address: { dev: 'eth0', family: 4, address: '198.18.1.5', prefixLen: 24, dynamic: false } },
+    'addr del 198.18.1.5/24 dev eth0',
+  ],
+  [
+    'IPv6 address add',
+    { kind: 'addr-add', address: { dev: 'ovirtmgmt', family: 6, address: '2001:db8::5', prefixLen: 64, dynamic: false } },
+    'addr add 2001:db8::5/64 dev ovirtmgmt',
+  ],
+  [
+    'IPv6 address del',
+    { kind: 'addr-del', address: { dev: 'eth0', family: 6, address: '2001:db8::5', prefixLen: 64, dynamic: true } },
+    'addr del 2001:db8::5/64 dev eth0',
+  ],
   [
     'IPv4 default route, protocol defaults to static',
     { kind: 'route-add', route: { family: 4, table: 254, dst: 'default', gateway: '198.18.1.1', dev: 'ovirtmgmt' } },
@@ -51,7 +91,19 @@ const golden: Array<[string, IpPlanOp, string]> = [
   ],
   [
     'IPv4 route with src and metric',
-    { kind: 'route-add', route: { family: 4, table: 254, dst: 'default', gateway: '198.18.1.1', dev: 'ovirtmgmt', src: '198.18.1.5', metric: 100, protocol: 'static' } },
+    {
+      kind: 'route-add',
+      route: {
+        family: 4,
+        table: 254,
+        dst: 'default',
+        gateway: '198.18.1.1',
+        dev: 'ovirtmgmt',
+        src: '198.18.1.5',
+        metric: 100,
+        protocol: 'static',
+      },
+    },
     'route add default via 198.18.1.1 dev ovirtmgmt table 254 proto static src 198.18.1.5 metric 100',
   ],
   [
@@ -69,7 +121,11 @@ const golden: Array<[string, IpPlanOp, string]> = [
     { kind: 'route-del', route: { family: 4, table: 254, dst: 'default', gateway: '198.18.1.1', dev: 'eth0', protocol: 'boot' } },
     'route del default via 198.18.1.1 dev eth0 table 254 proto boot',
   ],
-  ['IPv4 route del without protocol matches any', { kind: 'route-del', route: { family: 4, table: 5, dst: '198.18.1.0/24', dev: 'eth0' } }, 'route del 198.18.1.0/24 dev eth0 table 5'],
+  [
+    'IPv4 route del without protocol matches any',
+    { kind: 'route-del', route: { family: 4, table: 5, dst: '198.18.1.0/24', dev: 'eth0' } },
+    'route del 198.18.1.0/24 dev eth0 table 5',
+  ],
   [
     'IPv6 default route is ::/0',
     { kind: 'route-add', route: { family: 6, table: 254, dst: 'default', gateway: '2001:db8::1', dev: 'ovirtmgmt' } },
@@ -77,13 +133,32 @@ const golden: Array<[string, IpPlanOp, string]> = [
   ],
   [
     'IPv6 route del with metric',
-    { kind: 'route-del', route: { family: 6, table: 100, dst: '2001:db8:5::/64', gateway: 'fe80::1', dev: 'eth0', metric: 5, protocol: 'static' } },
+    {
+      kind: 'route-del',
+      route: { family: 6, table: 100, dst: '2001:db8:5::/64', gateway: 'fe80::1', dev: 'eth0', metric: 5, protocol: 'static' },
+    },
     'route del 2001:db8:5::/64 via fe80::1 dev eth0 table 100 proto static metric 5',
   ],
-  ['rule from', { kind: 'rule-add', rule: { family: 4, priority: 3200, from: '198.18.1.0/24', table: 1234 } }, 'rule add from 198.18.1.0/24 table 1234 priority 3200'],
-  ['rule to', { kind: 'rule-add', rule: { family: 4, priority: 3200, to: '198.18.1.0/24', table: 1234 } }, 'rule add to 198.18.1.0/24 table 1234 priority 3200'],
-  ['rule from and to, del', { kind: 'rule-del', rule: { family: 4, priority: 10, from: '198.18.1.0/24', to: '198.18.2.0/24', table: 7 } }, 'rule del from 198.18.1.0/24 to 198.18.2.0/24 table 7 priority 10'],
-  ['IPv6 rule', { kind: 'rule-add', rule: { family: 6, priority: 3200, from: '2001:db8::/64', table: 1234 } }, 'rule add from 2001:db8::/64 table 1234 priority 3200'],
+  [
+    'rule from',
+    { kind: 'rule-add', rule: { family: 4, priority: 3200, from: '198.18.1.0/24', table: 1234 } },
+    'rule add from 198.18.1.0/24 table 1234 priority 3200',
+  ],
+  [
+    'rule to',
+    { kind: 'rule-add', rule: { family: 4, priority: 3200, to: '198.18.1.0/24', table: 1234 } },
+    'rule add to 198.18.1.0/24 table 1234 priority 3200',
+  ],
+  [
+    'rule from and to, del',
+    { kind: 'rule-del', rule: { family: 4, priority: 10, from: '198.18.1.0/24', to: '198.18.2.0/24', table: 7 } },
+    'rule del from 198.18.1.0/24 to 198.18.2.0/24 table 7 priority 10',
+  ],
+  [
+    'IPv6 rule',
+    { kind: 'rule-add', rule: { family: 6, priority: 3200, from: '2001:db8::/64', table: 1234 } },
+    'rule add from 2001:db8::/64 table 1234 priority 3200',
+  ],
   ['IPv4 rule for all sources', { kind: 'rule-add', rule: { family: 4, priority: 1000, table: 100 } }, 'rule add table 100 priority 1000'],
 ];
 
@@ -106,7 +181,10 @@ describe('batchLineFromOp (golden)', () => {
       return [name, 'either'];
     });
     expect(flags).toEqual(expected);
-    expect(batchLineFromOp({ kind: 'rule-del', rule: { family: 6, priority: 1000, table: 100 } })).toEqual({ text: 'rule del table 100 priority 1000', familyFlag: '-6' });
+    expect(batchLineFromOp({ kind: 'rule-del', rule: { family: 6, priority: 1000, table: 100 } })).toEqual({
+      text: 'rule del table 100 priority 1000',
+      familyFlag: '-6',
+    });
   });
 });
 
@@ -121,24 +199,68 @@ const unsafe: Array<[string, IpPlanOp, string]> = [
   ['name ".."', { kind: 'link-del', name: '..' }, 'name'],
   ['name that looks like an option', { kind: 'link-del', name: '-force' }, 'name'],
   ['master with a space', { kind: 'link-set', name: 'eth0', master: 'br0 down' }, 'master'],
-  ['route dev injection', { kind: 'route-add', route: { family: 4, table: 254, dst: 'default', gateway: '198.18.1.1', dev: 'eth0\nlink del eth0' } }, 'route.dev'],
+  [
+    'route dev injection',
+    { kind: 'route-add', route: { family: 4, table: 254, dst: 'default', gateway: '198.18.1.1', dev: 'eth0\nlink del eth0' } },
+    'route.dev',
+  ],
   ['bad MAC', { kind: 'link-add', name: 'br0', type: 'bridge', mac: 'aa:bb:cc:dd:ee' }, 'mac'],
   ['MTU not an integer', { kind: 'link-set', name: 'eth0', mtu: 1500.5 }, 'mtu'],
   ['MTU too small', { kind: 'link-set', name: 'eth0', mtu: 10 }, 'mtu'],
-  ['IPv6 address declared IPv4', { kind: 'addr-add', address: { dev: 'eth0', family: 4, address: '2001:db8::5', prefixLen: 24, dynamic: false } }, 'address.address'],
-  ['address with a prefix inside', { kind: 'addr-add', address: { dev: 'eth0', family: 4, address: '198.18.1.5/24', prefixLen: 24, dynamic: false } }, 'address.address'],
-  ['IPv4 prefix 33', { kind: 'addr-add', address: { dev: 'eth0', family: 4, address: '198.18.1.5', prefixLen: 33, dynamic: false } }, 'address.prefixLen'],
+  [
+    'IPv6 address declared IPv4',
+    { kind: 'addr-add', address: { dev: 'eth0', family: 4, address: '2001:db8::5', prefixLen: 24, dynamic: false } },
+    'address.address',
+  ],
+  [
+    'address with a prefix inside',
+    { kind: 'addr-add', address: { dev: 'eth0', family: 4, address: '198.18.1.5/24', prefixLen: 24, dynamic: false } },
+    'address.address',
+  ],
+  [
+    'IPv4 prefix 33',
+    { kind: 'addr-add', address: { dev: 'eth0', family: 4, address: '198.18.1.5', prefixLen: 33, dynamic: false } },
+    'address.prefixLen',
+  ],
   ['route dst without prefix', { kind: 'route-add', route: { family: 4, table: 254, dst: '198.18.9.9', dev: 'eth0' } }, 'route.dst'],
-  ['gateway smuggling arguments', { kind: 'route-add', route: { family: 4, table: 254, dst: 'default', gateway: '198.18.1.1 dev eth1' } }, 'route.gateway'],
-  ['gateway of the other family', { kind: 'route-add', route: { family: 6, table: 254, dst: 'default', gateway: '198.18.1.1' } }, 'route.gateway'],
+  [
+    'gateway smuggling arguments',
+    { kind: 'route-add', route: { family: 4, table: 254, dst: 'default', gateway: '198.18.1.1 dev eth1' } },
+    'route.gateway',
+  ],
+  [
+    'gateway of the other family',
+    { kind: 'route-add', route: { family: 6, table: 254, dst: 'default', gateway: '198.18.1.1' } },
+    'route.gateway',
+  ],
   ['table 0', { kind: 'route-add', route: { family: 4, table: 0, dst: 'default', gateway: '198.18.1.1' } }, 'route.table'],
-  ['negative metric', { kind: 'route-add', route: { family: 4, table: 254, dst: 'default', gateway: '198.18.1.1', metric: -1 } }, 'route.metric'],
-  ['protocol with arguments', { kind: 'route-add', route: { family: 4, table: 254, dst: 'default', gateway: '198.18.1.1', protocol: 'static dev eth1' } }, 'route.protocol'],
+  [
+    'negative metric',
+    { kind: 'route-add', route: { family: 4, table: 254, dst: 'default', gateway: '198.18.1.1', metric: -1 } },
+    'route.metric',
+  ],
+  [
+    'protocol with arguments',
+    { kind: 'route-add', route: { family: 4, table: 254, dst: 'default', gateway: '198.18.1.1', protocol: 'static dev eth1' } },
+    'route.protocol',
+  ],
   ['rule from without prefix', { kind: 'rule-add', rule: { family: 4, priority: 3200, from: '198.18.1.0', table: 5 } }, 'rule.from'],
-  ['rule priority not integer', { kind: 'rule-add', rule: { family: 4, priority: 3200.5, from: '198.18.1.0/24', table: 5 } }, 'rule.priority'],
+  [
+    'rule priority not integer',
+    { kind: 'rule-add', rule: { family: 4, priority: 3200.5, from: '198.18.1.0/24', table: 5 } },
+    'rule.priority',
+  ],
   ['unknown bond option', { kind: 'link-add', name: 'bond0', type: 'bond', bondOptions: { foo: '1' } }, 'bondOptions.foo'],
-  ['bond option value with arguments', { kind: 'link-add', name: 'bond0', type: 'bond', bondOptions: { miimon: '100 mode 0' } }, 'bondOptions.miimon'],
-  ['bond option enum outside its set', { kind: 'link-add', name: 'bond0', type: 'bond', bondOptions: { lacp_rate: 'sometimes' } }, 'bondOptions.lacp_rate'],
+  [
+    'bond option value with arguments',
+    { kind: 'link-add', name: 'bond0', type: 'bond', bondOptions: { miimon: '100 mode 0' } },
+    'bondOptions.miimon',
+  ],
+  [
+    'bond option enum outside its set',
+    { kind: 'link-add', name: 'bond0', type: 'bond', bondOptions: { lacp_rate: 'sometimes' } },
+    'bondOptions.lacp_rate',
+  ],
   ['bond mode in the options', { kind: 'link-add', name: 'bond0', type: 'bond', bondOptions: { mode: '4' } }, 'bondOptions.mode'],
   ['unknown bond mode', { kind: 'link-add', name: 'bond0', type: 'bond', bondMode: 'fastest' }, 'bondMode'],
   ['STP on a bond', { kind: 'link-add', name: 'bond0', type: 'bond', stp: true }, 'stp'],

@@ -43,7 +43,9 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend DHCP tests'))('DHCP clien
     server = await Netns.create(uniqueNetnsName('hpds'));
     host = await Netns.create(uniqueNetnsName('hpdh'));
     await addVethPair({ ns: server, name: 'dh0' }, { ns: host, name: DEV });
-    await server.ip(['-batch', '-'], { input: `link set dev dh0 up\naddr add ${ROUTER}/24 dev dh0\naddr add 2001:db8:50::1/64 dev dh0 nodad\n` });
+    await server.ip(['-batch', '-'], {
+      input: `link set dev dh0 up\naddr add ${ROUTER}/24 dev dh0\naddr add 2001:db8:50::1/64 dev dh0 nodad\n`,
+    });
     await host.ip(['link', 'set', 'dev', DEV, 'address', '02:48:50:50:00:01', 'up']);
     await waitForCarrier(host, DEV);
     const pidFile = join(serverDir.path, 'dnsmasq.pid');
@@ -92,7 +94,16 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend DHCP tests'))('DHCP clien
     await backend.apply({ ops: [{ kind: 'dhcp-start', dev: DEV, family: 4, table: 254, defaultRoute: true, sourceRouting: false }] });
     const lease = await backend.waitForDhcpLease(DEV, 4, LEASE_TIMEOUT_MS);
     expect(inPool4(lease.address)).toBe(true);
-    expect(lease).toMatchObject({ dev: DEV, family: 4, prefixLen: 24, routers: [ROUTER], nameservers: [DNS4], table: 254, defaultRoute: true, sourceRouting: false });
+    expect(lease).toMatchObject({
+      dev: DEV,
+      family: 4,
+      prefixLen: 24,
+      routers: [ROUTER],
+      nameservers: [DNS4],
+      table: 254,
+      defaultRoute: true,
+      sourceRouting: false,
+    });
 
     const state = await backend.read();
     const expected: KernelState = {
@@ -124,7 +135,9 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend DHCP tests'))('DHCP clien
 
   it('with source routing and no default route: routes in table T and the two priority-3200 rules; stop undoes it', async () => {
     const before = await backend.read();
-    await backend.apply({ ops: [{ kind: 'dhcp-start', dev: DEV, family: 4, table: SOURCE_TABLE, defaultRoute: false, sourceRouting: true }] });
+    await backend.apply({
+      ops: [{ kind: 'dhcp-start', dev: DEV, family: 4, table: SOURCE_TABLE, defaultRoute: false, sourceRouting: true }],
+    });
     const lease = await backend.waitForDhcpLease(DEV, 4, LEASE_TIMEOUT_MS);
     expect(inPool4(lease.address)).toBe(true);
 

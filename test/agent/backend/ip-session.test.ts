@@ -20,7 +20,9 @@ describe.skipIf(skipBecause(kernelSkipReason, 'ip read session tests'))('ip read
 
   beforeEach(async () => {
     host = await Netns.create(uniqueNetnsName('hpis'));
-    await host.ip(['-batch', '-'], { input: 'link add name br1 type bridge\nlink add name v1a type veth peer name v1b\nlink set dev v1a master br1\n' });
+    await host.ip(['-batch', '-'], {
+      input: 'link add name br1 type bridge\nlink add name v1a type veth peer name v1b\nlink set dev v1a master br1\n',
+    });
   });
 
   afterEach(async () => {

@@ -27,7 +27,10 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend link type tests'))('Linux
     const name = `hpk${uniqueToken()}`;
     const base = `hpb${uniqueToken()}`;
     if (type === 'vlan') await ns.ip(['link', 'add', 'name', base, 'type', 'bridge']);
-    const args = type === 'vlan' ? ['link', 'add', 'link', base, 'name', name, 'type', 'vlan', 'id', '5'] : ['link', 'add', 'name', name, 'type', 'bond'];
+    const args =
+      type === 'vlan'
+        ? ['link', 'add', 'link', base, 'name', name, 'type', 'vlan', 'id', '5']
+        : ['link', 'add', 'name', name, 'type', 'bond'];
     const result = await ns.ip(args, { allowFailure: true });
     await ns.ip(['link', 'del', 'dev', name], { allowFailure: true });
     if (type === 'vlan') await ns.ip(['link', 'del', 'dev', base]);

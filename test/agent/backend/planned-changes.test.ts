@@ -25,7 +25,11 @@ const mgmt: NetworkAttributes = { nic: 'eth0', bridged: 'true', ...MGMT, default
 const storage: NetworkAttributes = { nic: 'eth1', bridged: 'false', ipaddr: '198.18.41.10', prefix: '24', gateway: '198.18.41.1' };
 
 /** What the agent plans for a step (network-service.ts: canonicalize → merge → desired state → plan). */
-function planStep(running: RunningConfig, networks: Record<string, NetworkAttributes>, current: KernelState): { next: RunningConfig; desired: DesiredState; plan: Plan } {
+function planStep(
+  running: RunningConfig,
+  networks: Record<string, NetworkAttributes>,
+  current: KernelState,
+): { next: RunningConfig; desired: DesiredState; plan: Plan } {
   const request = canonicalizeRequest({ networks, bondings: {}, options: {} }, { currentNameservers: [], running });
   const next = mergeRunningConfig(running, request);
   const desired = desiredStateForChange(running, next, current);
@@ -34,7 +38,13 @@ function planStep(running: RunningConfig, networks: Record<string, NetworkAttrib
 
 /** The scope the agent rolls back (network-service.ts scopeOf): what the desired state and the plan touch. */
 function scopeOf(desired: DesiredState, plan: Plan): { links: string[]; tables: number[] } {
-  const links = new Set([...desired.links.map((l) => l.name), ...desired.absentLinks, ...desired.addressOwners, ...desired.routeOwners, ...desired.dhcpOwners]);
+  const links = new Set([
+    ...desired.links.map((l) => l.name),
+    ...desired.absentLinks,
+    ...desired.addressOwners,
+    ...desired.routeOwners,
+    ...desired.dhcpOwners,
+  ]);
   const tables = new Set(desired.ruleTables);
   for (const op of plan.ops) {
     if ('name' in op) links.add(op.name);
@@ -59,7 +69,13 @@ describe.skipIf(skipBecause(kernelSkipReason, 'planned changes on the real kerne
     await addVethPair({ ns: host, name: 'eth1' }, { ns: peer, name: 'p1' });
     for (const dev of ['p0', 'p1']) await peer.ip(['link', 'set', dev, 'mtu', '9000', 'up']);
     await host.ip(['-batch', '-'], {
-      input: ['link set dev eth0 up', 'link set dev eth1 up', `addr add ${MGMT.ipaddr}/24 dev eth0`, `route add default via ${MGMT.gateway} dev eth0 proto static`, ''].join('\n'),
+      input: [
+        'link set dev eth0 up',
+        'link set dev eth1 up',
+        `addr add ${MGMT.ipaddr}/24 dev eth0`,
+        `route add default via ${MGMT.gateway} dev eth0 proto static`,
+        '',
+      ].join('\n'),
     });
     for (const dev of ['eth0', 'eth1']) await waitForCarrier(host, dev);
     backend = createLinuxBackend({ netns: host.name, runtimeDir: runtime.path, log: testLog });
@@ -102,10 +118,15 @@ describe.skipIf(skipBecause(kernelSkipReason, 'planned changes on the real kerne
 
   it('adds a bridgeless storage network with its own gateway, table and rules', async () => {
     const state = await change({ storage });
-    expect(state.routes.filter((r) => r.dev === 'eth1').map((r) => `${r.dst} ${r.gateway ?? '-'}`).sort()).toEqual(['198.18.41.0/24 -', 'default 198.18.41.1']);
+    expect(
+      state.routes
+        .filter((r) => r.dev === 'eth1')
+        .map((r) => `${r.dst} ${r.gateway ?? '-'}`)
+        .sort(),
+    ).toEqual(['198.18.41.0/24 -', 'default 198.18.41.1']);
   });
 
-  it("changes the storage address: routes the kernel flushed with the old address are added again", async () => {
+  it('changes the storage address: routes the kernel flushed with the old address are added again', async () => {
     const state = await change({ storage: { ...storage, ipaddr: '198.18.41.11' } });
     expect(state.addresses.filter((a) => a.dev === 'eth1').map((a) => a.address)).toEqual(['198.18.41.11']);
     expect(state.routes.filter((r) => r.dev === 'eth1')).toHaveLength(2);
@@ -144,12 +165,16 @@ describe.skipIf(skipBecause(kernelSkipReason, 'planned changes on the real kerne
     // What the OS's DHCP client leaves behind when the agent takes the device over: a finite lifetime.
     await host.ip(['addr', 'add', '198.18.43.10/24', 'dev', 'eth1', 'valid_lft', '3600', 'preferred_lft', '3600']);
     const before = await backend.read();
-    expect(before.addresses.filter((a) => a.dev === 'eth1' && a.family === 4)).toEqual([expect.objectContaining({ address: '198.18.43.10', dynamic: true })]);
+    expect(before.addresses.filter((a) => a.dev === 'eth1' && a.family === 4)).toEqual([
+      expect.objectContaining({ address: '198.18.43.10', dynamic: true }),
+    ]);
     const { next, desired, plan } = planStep(running, { storage: { ...storage, ipaddr: '198.18.43.10', gateway: '198.18.43.1' } }, before);
     await backend.apply(plan);
     const after = await backend.read();
     expect(verifyState(after, desired)).toEqual([]);
-    expect(after.addresses.filter((a) => a.dev === 'eth1' && a.family === 4)).toEqual([expect.objectContaining({ address: '198.18.43.10', dynamic: false })]);
+    expect(after.addresses.filter((a) => a.dev === 'eth1' && a.family === 4)).toEqual([
+      expect.objectContaining({ address: '198.18.43.10', dynamic: false }),
+    ]);
     expect(after.routes.filter((r) => r.dev === 'eth1')).toHaveLength(2);
     expect(planChanges(after, desired, []).ops).toEqual([]);
     running = next;

@@ -91,9 +91,16 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
     const backend = createLinuxBackend({ netns: host.name, runtimeDir: runtime.path, log: testLog });
     const { routes } = await backend.read();
     // Without a family `route show table all` lists both families; table names are main/local/numbers here.
-    const raw = await host.ipJson<Array<{ type?: string; dst: string; table?: string; protocol?: string; dev?: string; gateway?: string }>>(['route', 'show', 'table', 'all']);
+    const raw = await host.ipJson<Array<{ type?: string; dst: string; table?: string; protocol?: string; dev?: string; gateway?: string }>>(
+      ['route', 'show', 'table', 'all'],
+    );
     const kept = raw.filter(
-      (r) => (r.type ?? 'unicast') === 'unicast' && r.table !== 'local' && r.protocol !== 'kernel' && r.dst !== 'fe80::/64' && r.dst !== 'ff00::/8',
+      (r) =>
+        (r.type ?? 'unicast') === 'unicast' &&
+        r.table !== 'local' &&
+        r.protocol !== 'kernel' &&
+        r.dst !== 'fe80::/64' &&
+        r.dst !== 'ff00::/8',
     );
     const key = (r: { dst: string; table: number | string; dev?: string | undefined; gateway?: string | undefined }): string =>
       `${r.dst.replace(/^(\d+\.\d+\.\d+\.\d+)$/, '$1/32')} ${r.table === 'main' ? 254 : r.table} ${r.dev} ${r.gateway}`;
@@ -104,7 +111,9 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
   it('reads the same from inside the namespace (production mode), plus link speeds from sysfs', async () => {
     const outside = createLinuxBackend({ netns: host.name, runtimeDir: runtime.path, log: testLog });
     const script = join(PROJECT_ROOT, 'test/agent/backend/fixtures/read-in-namespace.ts');
-    const { stdout } = await host.exec([join(PROJECT_ROOT, 'node_modules/.bin/tsx'), script, runtime.path, '203.0.113.9'], { env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } });
+    const { stdout } = await host.exec([join(PROJECT_ROOT, 'node_modules/.bin/tsx'), script, runtime.path, '203.0.113.9'], {
+      env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' },
+    });
     const inside = JSON.parse(stdout) as { state: KernelState; route: unknown };
 
     const withoutSpeeds = (state: KernelState): KernelState => ({ ...state, links: state.links.map(({ speed: _speed, ...link }) => link) });

@@ -22,7 +22,13 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend route lookup tests'))('Li
     await addVethPair({ ns: host, name: 'eth0' }, { ns: peer, name: 'sw0' });
     await peer.ip(['link', 'set', 'sw0', 'up']);
     await host.ip(['-batch', '-'], {
-      input: ['link set dev eth0 up', 'addr add 198.18.40.5/24 dev eth0', 'addr add 2001:db8:40::5/64 dev eth0 nodad', 'route add default via 198.18.40.1 dev eth0', ''].join('\n'),
+      input: [
+        'link set dev eth0 up',
+        'addr add 198.18.40.5/24 dev eth0',
+        'addr add 2001:db8:40::5/64 dev eth0 nodad',
+        'route add default via 198.18.40.1 dev eth0',
+        '',
+      ].join('\n'),
     });
   });
 
@@ -36,7 +42,12 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend route lookup tests'))('Li
     const result = await ns.ip(['-j', 'route', 'get', destination], { allowFailure: true });
     if (result.code !== 0) return { kind: 'unreachable', reason: result.stderr.trim() };
     const [route] = JSON.parse(result.stdout) as Array<{ dev: string; prefsrc?: string; gateway?: string }>;
-    return { kind: 'route', device: route?.dev, ...(route?.prefsrc ? { source: route.prefsrc } : {}), ...(route?.gateway ? { gateway: route.gateway } : {}) };
+    return {
+      kind: 'route',
+      device: route?.dev,
+      ...(route?.prefsrc ? { source: route.prefsrc } : {}),
+      ...(route?.gateway ? { gateway: route.gateway } : {}),
+    };
   }
 
   it('equals ip route get for on-link, off-link (via gateway) and IPv6 destinations', async () => {

@@ -5,7 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Journal, readJournal } from '../../../agent/network/journal';
 
 const linesOf = (file: string): Array<{ requestId: number }> =>
-  readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { requestId: number });
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { requestId: number });
 
 describe('agent journal', () => {
   const dirs: string[] = [];

@@ -17,7 +17,19 @@ import { modesUnder, notPrivate } from '../../helpers/file-modes';
 
 const config: RunningConfig = {
   networks: {
-    ovirtmgmt: { nic: 'eth0', bridged: true, stp: false, mtu: 1500, bootproto: 'none', ipaddr: '198.18.250.10', prefix: 24, dhcpv6: false, ipv6autoconf: false, defaultRoute: true, nameservers: [] },
+    ovirtmgmt: {
+      nic: 'eth0',
+      bridged: true,
+      stp: false,
+      mtu: 1500,
+      bootproto: 'none',
+      ipaddr: '198.18.250.10',
+      prefix: 24,
+      dhcpv6: false,
+      ipv6autoconf: false,
+      defaultRoute: true,
+      nameservers: [],
+    },
   },
   bonds: {},
 };
@@ -71,8 +83,24 @@ describe('agent state file modes', () => {
     mkdirSync(state);
     chmodSync(state, 0o755);
     const runtime = join(scratch(), 'run');
-    await expect(startAgent({ listen: { host: '127.0.0.1', port: 0 }, stateDir: state, runtimeDir: runtime, tls: 'insecure', log: getLogger('modes-test') })).rejects.toThrow(UnsafeDirectoryError);
-    await expect(startAgent({ listen: { host: '127.0.0.1', port: 0 }, stateDir: state, runtimeDir: runtime, tls: 'insecure', log: getLogger('modes-test') })).rejects.toThrow(/mode 0755.*chmod 700/);
+    await expect(
+      startAgent({
+        listen: { host: '127.0.0.1', port: 0 },
+        stateDir: state,
+        runtimeDir: runtime,
+        tls: 'insecure',
+        log: getLogger('modes-test'),
+      }),
+    ).rejects.toThrow(UnsafeDirectoryError);
+    await expect(
+      startAgent({
+        listen: { host: '127.0.0.1', port: 0 },
+        stateDir: state,
+        runtimeDir: runtime,
+        tls: 'insecure',
+        log: getLogger('modes-test'),
+      }),
+    ).rejects.toThrow(/mode 0755.*chmod 700/);
     expect(readdirSync(state)).toEqual([]);
     expect(lstatSync(state).mode & 0o777).toBe(0o755);
   });

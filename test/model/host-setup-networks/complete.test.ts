@@ -28,15 +28,34 @@ describe('the request schema', () => {
 
   it('refuses unknown fields, another version, malformed addresses and masks, and anything listed twice', () => {
     const issues = (value: object) =>
-      HostSetupNetworksRequest.safeParse({ version: 1, hostId: HOST, ...value }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+      HostSetupNetworksRequest.safeParse({ version: 1, hostId: HOST, ...value }).error?.issues.map(
+        (i) => `${i.path.join('.')}: ${i.message}`,
+      ) ?? [];
     expect(issues({ attachments: [{ networkName: 'vmnet', nic: 'eth1' }] })).toEqual(['attachments.0: Unrecognized key: "nic"']);
     expect(HostSetupNetworksRequest.safeParse({ version: 2, hostId: HOST }).success).toBe(false);
-    expect(issues({ attachments: [{ ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '10.0.0.300', netmask: '255.0.255.0' } } }] })).toEqual([
+    expect(
+      issues({
+        attachments: [{ ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '10.0.0.300', netmask: '255.0.255.0' } } }],
+      }),
+    ).toEqual([
       'attachments.0.ipConfiguration.ipv4.address: not an IPv4 address',
       'attachments.0.ipConfiguration.ipv4.netmask: a netmask is dotted (255.255.255.0) or a prefix length 0..32',
     ]);
-    expect(issues({ attachments: [{ ipConfiguration: { ipv6: { bootProtocol: 'STATIC_IP', address: '192.0.2.1', prefix: 129 } } }] })).toHaveLength(2);
-    expect(issues({ attachments: [{ id: A.storage }, { id: A.storage }], removedAttachments: [A.storage, A.storage], bonds: [{ name: 'bond1', slaves: [] }, { name: 'bond1', slaves: [] }], removedBonds: ['bond0', 'bond0'], removedUnmanagedNetworks: ['x', 'x'] })).toEqual([
+    expect(
+      issues({ attachments: [{ ipConfiguration: { ipv6: { bootProtocol: 'STATIC_IP', address: '192.0.2.1', prefix: 129 } } }] }),
+    ).toHaveLength(2);
+    expect(
+      issues({
+        attachments: [{ id: A.storage }, { id: A.storage }],
+        removedAttachments: [A.storage, A.storage],
+        bonds: [
+          { name: 'bond1', slaves: [] },
+          { name: 'bond1', slaves: [] },
+        ],
+        removedBonds: ['bond0', 'bond0'],
+        removedUnmanagedNetworks: ['x', 'x'],
+      }),
+    ).toEqual([
       `attachments.1: attachment ${A.storage} is listed twice`,
       `removedAttachments.1: attachment ${A.storage} is listed twice`,
       'bonds.1: bond bond1 is listed twice',
@@ -47,14 +66,29 @@ describe('the request schema', () => {
 
   it('takes a netmask dotted or as a prefix with or without a slash', () => {
     for (const netmask of ['255.255.255.0', '24', '/24', '0']) {
-      expect(HostSetupNetworksRequest.safeParse({ version: 1, hostId: HOST, attachments: [{ ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', netmask } } }] }).success).toBe(true);
+      expect(
+        HostSetupNetworksRequest.safeParse({
+          version: 1,
+          hostId: HOST,
+          attachments: [{ ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', netmask } } }],
+        }).success,
+      ).toBe(true);
     }
   });
 
   it('has a JSON Schema for callers that are not TypeScript', () => {
     const schema = z.toJSONSchema(HostSetupNetworksRequest, { io: 'input' }) as { required: string[]; properties: Record<string, unknown> };
     expect(schema.required).toEqual(['version', 'hostId']);
-    expect(Object.keys(schema.properties)).toEqual(['version', 'hostId', 'attachments', 'removedAttachments', 'bonds', 'removedBonds', 'removedUnmanagedNetworks', 'options']);
+    expect(Object.keys(schema.properties)).toEqual([
+      'version',
+      'hostId',
+      'attachments',
+      'removedAttachments',
+      'bonds',
+      'removedBonds',
+      'removedUnmanagedNetworks',
+      'options',
+    ]);
   });
 });
 
@@ -81,7 +115,9 @@ describe('completeRequest', () => {
   });
 
   it('fills a missing IP family, or a missing configuration, with boot protocol NONE', () => {
-    const [one, none] = complete({ attachments: [{ networkName: 'vmnet', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' } } }, { networkName: 'jumbo' }] }).attachments;
+    const [one, none] = complete({
+      attachments: [{ networkName: 'vmnet', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' } } }, { networkName: 'jumbo' }],
+    }).attachments;
     expect(one?.ipConfiguration).toEqual({ ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } });
     expect(none?.ipConfiguration).toEqual({ ipv4: { bootProtocol: 'NONE' }, ipv6: { bootProtocol: 'NONE' } });
   });
@@ -89,11 +125,29 @@ describe('completeRequest', () => {
   it('keeps the stored values a modification leaves out; a value given replaces the stored one, null included', () => {
     const withQos = world((w) => (w.attachments[1].qos = { outAverageLinkshare: 5 }));
     const [kept, replaced] = completeRequest(
-      request({ attachments: [{ id: A.storage, nicName: 'eth1' }, { id: A.ovirtmgmt, ipConfiguration: { ipv4: { bootProtocol: 'DHCP' } }, qos: null }] }),
+      request({
+        attachments: [
+          { id: A.storage, nicName: 'eth1' },
+          { id: A.ovirtmgmt, ipConfiguration: { ipv4: { bootProtocol: 'DHCP' } }, qos: null },
+        ],
+      }),
       withQos,
     ).attachments;
-    expect(kept).toMatchObject({ id: A.storage, network: { id: N.storage }, nicName: 'eth1', ipConfiguration: STORAGE_IP, qos: { outAverageLinkshare: 5 }, properties: {}, dns: null });
-    expect(replaced).toMatchObject({ network: { name: 'ovirtmgmt' }, nicName: 'eth0', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } }, qos: null });
+    expect(kept).toMatchObject({
+      id: A.storage,
+      network: { id: N.storage },
+      nicName: 'eth1',
+      ipConfiguration: STORAGE_IP,
+      qos: { outAverageLinkshare: 5 },
+      properties: {},
+      dns: null,
+    });
+    expect(replaced).toMatchObject({
+      network: { name: 'ovirtmgmt' },
+      nicName: 'eth0',
+      ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } },
+      qos: null,
+    });
   });
 
   it("gives a bond sent without options the engine's mode=4 miimon=100 xmit_hash_policy=2, and knows which bonds the host has", () => {
@@ -113,7 +167,9 @@ describe('completeRequest', () => {
   });
 
   it('refuses a request for another host than the context is about', () => {
-    expect(() => completeRequest(HostSetupNetworksRequest.parse({ version: 1, hostId: 'host-2' }), context)).toThrow(HostSetupNetworksPreconditionError);
+    expect(() => completeRequest(HostSetupNetworksRequest.parse({ version: 1, hostId: 'host-2' }), context)).toThrow(
+      HostSetupNetworksPreconditionError,
+    );
   });
 });
 
@@ -121,7 +177,10 @@ describe('dropNoOps', () => {
   const drop = (parts: Parameters<typeof request>[0], ctx = context) => dropNoOps(completeRequest(request(parts), ctx));
 
   it('drops an attachment equal to the stored one, given whole or by id alone; the request is then a no-op', () => {
-    for (const attachment of [{ id: A.storage }, { id: A.storage, networkName: 'storage', nicName: 'bond0', ipConfiguration: STORAGE_IP, properties: {}, qos: null, dns: null }]) {
+    for (const attachment of [
+      { id: A.storage },
+      { id: A.storage, networkName: 'storage', nicName: 'bond0', ipConfiguration: STORAGE_IP, properties: {}, qos: null, dns: null },
+    ]) {
       const result = drop({ attachments: [attachment as never] });
       expect(result.noOp).toBe(true);
       expect(result.request.attachments).toEqual([]);
@@ -130,14 +189,26 @@ describe('dropNoOps', () => {
   });
 
   it('keeps an unchanged attachment being synced, and any change', () => {
-    expect(drop({ attachments: [{ id: A.storage, overrideConfiguration: true }] })).toMatchObject({ noOp: false, dropped: { attachments: [] } });
-    for (const change of [{ nicName: 'eth1' }, { ipConfiguration: { ipv4: { bootProtocol: 'DHCP' as const } } }, { properties: { bridge_opts: 'a=b' } }, { qos: { outAverageLinkshare: 1 } }, { dns: { nameServers: ['192.0.2.1'] } }]) {
+    expect(drop({ attachments: [{ id: A.storage, overrideConfiguration: true }] })).toMatchObject({
+      noOp: false,
+      dropped: { attachments: [] },
+    });
+    for (const change of [
+      { nicName: 'eth1' },
+      { ipConfiguration: { ipv4: { bootProtocol: 'DHCP' as const } } },
+      { properties: { bridge_opts: 'a=b' } },
+      { qos: { outAverageLinkshare: 1 } },
+      { dns: { nameServers: ['192.0.2.1'] } },
+    ]) {
       expect(drop({ attachments: [{ id: A.storage, ...change }] }).noOp).toBe(false);
     }
   });
 
   it('drops a bond equal to the reported one (slaves in any order, mode by name or number) and keeps a changed one', () => {
-    expect(drop({ bonds: [{ name: 'bond0', slaves: ['eth3', 'eth2'], options: 'mode=active-backup miimon=100' }] })).toMatchObject({ noOp: true, dropped: { bonds: [{ name: 'bond0' }] } });
+    expect(drop({ bonds: [{ name: 'bond0', slaves: ['eth3', 'eth2'], options: 'mode=active-backup miimon=100' }] })).toMatchObject({
+      noOp: true,
+      dropped: { bonds: [{ name: 'bond0' }] },
+    });
     expect(drop({ bonds: [{ name: 'bond0', slaves: ['eth3', 'eth2'], options: 'mode=1' }] }).noOp).toBe(false);
     expect(drop({ bonds: [{ name: 'bond0', slaves: ['eth2', 'eth3', 'eth4'], options: 'mode=1 miimon=100' }] }).noOp).toBe(false);
     // a new bond is never a no-op
@@ -145,7 +216,10 @@ describe('dropNoOps', () => {
   });
 
   it('is not a no-op while anything else remains; an empty request is one', () => {
-    expect(drop({ attachments: [{ id: A.storage }], removedUnmanagedNetworks: ['legacy'] })).toMatchObject({ noOp: false, request: { attachments: [], removedUnmanagedNetworks: ['legacy'] } });
+    expect(drop({ attachments: [{ id: A.storage }], removedUnmanagedNetworks: ['legacy'] })).toMatchObject({
+      noOp: false,
+      request: { attachments: [], removedUnmanagedNetworks: ['legacy'] },
+    });
     expect(drop({ removedBonds: ['bond7'] }).noOp).toBe(false);
     expect(drop({}).noOp).toBe(true);
   });
@@ -167,10 +241,17 @@ describe('the context', () => {
   };
   it('needs a host in the cluster with an interface report, and rows that belong together', () => {
     expect(issues(() => undefined)).toEqual([]);
-    expect(issues((w) => (w.host.reportedInterfaces = null))).toEqual(['host.reportedInterfaces: Invalid input: expected object, received null']);
+    expect(issues((w) => (w.host.reportedInterfaces = null))).toEqual([
+      'host.reportedInterfaces: Invalid input: expected object, received null',
+    ]);
     expect(issues((w) => (w.host.clusterId = 'cluster-2'))).toEqual(['cluster.id: host host-1 is in cluster cluster-2, not cluster-1']);
-    expect(issues((w) => (w.attachments[0].hostId = 'host-2'))).toEqual([`attachments.0.hostId: attachment ${A.ovirtmgmt} belongs to host host-2`]);
+    expect(issues((w) => (w.attachments[0].hostId = 'host-2'))).toEqual([
+      `attachments.0.hostId: attachment ${A.ovirtmgmt} belongs to host host-2`,
+    ]);
     expect(issues((w) => w.networks.pop())).toEqual([]);
-    expect(issues((w) => w.networks.shift())).toEqual([`clusterNetworks.0.networkId: network ${N.ovirtmgmt} is not among the networks`, `attachments.0.networkId: network ${N.ovirtmgmt} is not among the networks`]);
+    expect(issues((w) => w.networks.shift())).toEqual([
+      `clusterNetworks.0.networkId: network ${N.ovirtmgmt} is not among the networks`,
+      `attachments.0.networkId: network ${N.ovirtmgmt} is not among the networks`,
+    ]);
   });
 });

@@ -27,7 +27,10 @@ function storageGone(json: Json): void {
 }
 
 function prepare(parts: Parts, ...edits: Array<(json: Json) => void>): PreparedHostSetupNetworks {
-  return prepareHostSetupNetworks(request(parts), world((json) => edits.forEach((edit) => edit(json))));
+  return prepareHostSetupNetworks(
+    request(parts),
+    world((json) => edits.forEach((edit) => edit(json))),
+  );
 }
 
 const STORAGE_DIFFERENCES = ['MTU: desired 1500, host 9000', 'IPV4_ADDRESS: desired 198.51.100.10, host 198.51.100.99'];
@@ -60,7 +63,9 @@ describe('drift informs; it never blocks', () => {
         nicName: 'bond0',
         differences: STORAGE_DIFFERENCES,
         resent: false,
-        message: expect.stringMatching(/^network storage on bond0 is out of sync \(MTU: desired 1500, host 9000; .*\); this request does not touch it$/),
+        message: expect.stringMatching(
+          /^network storage on bond0 is out of sync \(MTU: desired 1500, host 9000; .*\); this request does not touch it$/,
+        ),
       },
     ]);
   });
@@ -98,10 +103,15 @@ describe('drift informs; it never blocks', () => {
   });
 
   it('does not refuse a change to a network the host does not report; it warns about it when untouched', () => {
-    expect(prepare({ attachments: [{ id: A.storage, ipConfiguration: dhcp }] }, storageGone)).toMatchObject({ kind: PreparedKind.READY, warnings: [] });
+    expect(prepare({ attachments: [{ id: A.storage, ipConfiguration: dhcp }] }, storageGone)).toMatchObject({
+      kind: PreparedKind.READY,
+      warnings: [],
+    });
     const untouched = prepare({ attachments: [{ networkName: 'vmnet', nicName: 'eth1' }] }, storageGone);
     expect(untouched.kind).toBe(PreparedKind.READY);
-    expect(untouched.warnings).toEqual([expect.objectContaining({ kind: DriftWarningKind.NOT_REPORTED, networkName: 'storage', differences: [] })]);
+    expect(untouched.warnings).toEqual([
+      expect.objectContaining({ kind: DriftWarningKind.NOT_REPORTED, networkName: 'storage', differences: [] }),
+    ]);
   });
 
   it('says so when the default-route move re-sends a drifting network the request does not name', () => {
@@ -109,15 +119,24 @@ describe('drift informs; it never blocks', () => {
     const prepared = prepare({ attachments: [{ id: A.display, overrideConfiguration: true }] }, defaultRouteMovedToDisplay);
     expect(prepared.kind).toBe(PreparedKind.READY);
     expect(prepared.warnings).toEqual([
-      expect.objectContaining({ networkName: 'ovirtmgmt', resent: true, differences: ['DEFAULT_ROUTE: desired false, host true'], message: expect.stringContaining('re-sends it') }),
+      expect.objectContaining({
+        networkName: 'ovirtmgmt',
+        resent: true,
+        differences: ['DEFAULT_ROUTE: desired false, host true'],
+        message: expect.stringContaining('re-sends it'),
+      }),
     ]);
     // without sync, changing display is refused: the host does not hold the route there yet
     const refused = prepare({ attachments: [{ id: A.display, ipConfiguration: dhcp }] }, defaultRouteMovedToDisplay);
-    expect(refused.kind === PreparedKind.INVALID && refused.violations.map((v) => v.details.differences)).toEqual([['DEFAULT_ROUTE: desired true, host false']]);
+    expect(refused.kind === PreparedKind.INVALID && refused.violations.map((v) => v.details.differences)).toEqual([
+      ['DEFAULT_ROUTE: desired true, host false'],
+    ]);
   });
 
   it('checks nothing with alwaysInSync', () => {
-    const prepared = prepareHostSetupNetworks(request({ attachments: [{ id: A.storage, ipConfiguration: dhcp }] }), world(storageDrifts), { syncReport: alwaysInSync });
+    const prepared = prepareHostSetupNetworks(request({ attachments: [{ id: A.storage, ipConfiguration: dhcp }] }), world(storageDrifts), {
+      syncReport: alwaysInSync,
+    });
     expect(prepared).toMatchObject({ kind: PreparedKind.READY, warnings: [] });
   });
 });

@@ -23,7 +23,7 @@ function generator(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const chance = (p: number) => next() < p;
   return { pick, chance };
 }
@@ -64,11 +64,18 @@ function draw(rng: ReturnType<typeof generator>): Parts {
     });
   }
   if (rng.chance(0.3)) attachments.push({ id: A.storage, nicName: rng.pick(NICS) });
-  if (rng.chance(0.3)) attachments.push({ id: A.ovirtmgmt, ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ...(rng.chance(0.5) ? { ipv6: rng.pick(IPV6.filter(Boolean)) } : {}) }, overrideConfiguration: rng.chance(0.5) });
+  if (rng.chance(0.3))
+    attachments.push({
+      id: A.ovirtmgmt,
+      ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ...(rng.chance(0.5) ? { ipv6: rng.pick(IPV6.filter(Boolean)) } : {}) },
+      overrideConfiguration: rng.chance(0.5),
+    });
   const slaves = ['eth1', 'eth4', 'eth6', 'eth7'].filter(() => rng.chance(0.5));
   return {
     attachments,
-    bonds: rng.chance(0.4) ? [{ name: 'bond1', slaves, ...(rng.chance(0.5) ? { options: rng.pick(['mode=1 miimon=100', 'mode=802.3ad', 'mode=0']) } : {}) }] : [],
+    bonds: rng.chance(0.4)
+      ? [{ name: 'bond1', slaves, ...(rng.chance(0.5) ? { options: rng.pick(['mode=1 miimon=100', 'mode=802.3ad', 'mode=0']) } : {}) }]
+      : [],
     removedAttachments: rng.chance(0.2) ? [A.storage] : [],
     removedBonds: rng.chance(0.1) ? ['bond0'] : [],
     removedUnmanagedNetworks: rng.chance(0.2) ? ['legacy'] : [],
@@ -106,7 +113,10 @@ describe('hostSetupNetworks payload property', () => {
           expect(attrs, where).toEqual({ remove: 'true' });
           continue;
         }
-        expect([attrs.nic, attrs.bonding].filter((d) => d !== undefined), where).toHaveLength(1);
+        expect(
+          [attrs.nic, attrs.bonding].filter((d) => d !== undefined),
+          where,
+        ).toHaveLength(1);
         if (attrs.vlan !== undefined) expect(attrs.vlan, where).toMatch(/^\d+$/);
         expect(['true', 'false'], where).toContain(attrs.bridged);
         expect(attrs.STP !== undefined, where).toBe(attrs.bridged === 'true');

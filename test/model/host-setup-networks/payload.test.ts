@@ -37,51 +37,78 @@ interface GoldenCase {
 /** The cases; their fixtures hold these inputs and the expected outputs. */
 const CASES: Record<string, GoldenCase> = {
   'add-static-and-dhcp-remove-third': {
-    description: 'vmnet static with its own gateway on eth1 and display by DHCP on eth4 are added, storage is removed, in one atomic request committed on success',
+    description:
+      'vmnet static with its own gateway on eth1 and display by DHCP on eth4 are added, storage is removed, in one atomic request committed on success',
     world: 'base',
     request: {
       attachments: [
-        { networkName: 'vmnet', nicName: 'eth1', ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '203.0.113.10', netmask: '255.255.255.0', gateway: '203.0.113.1' } } },
-        { networkName: 'display', nicName: 'eth4', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'AUTOCONF' } } },
+        {
+          networkName: 'vmnet',
+          nicName: 'eth1',
+          ipConfiguration: {
+            ipv4: { bootProtocol: 'STATIC_IP', address: '203.0.113.10', netmask: '255.255.255.0', gateway: '203.0.113.1' },
+          },
+        },
+        {
+          networkName: 'display',
+          nicName: 'eth4',
+          ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'AUTOCONF' } },
+        },
       ],
       removedAttachments: [A.storage],
       options: { commitOnSuccess: true, connectivityTimeoutSeconds: 60 },
     },
   },
   'bond-with-vlan-networks': {
-    description: 'bond1 is created from eth1 and eth4 without options (so with the engine defaults) and carries VM network vmnet (VLAN 300, DHCP) and jumbo (VLAN 400, MTU 9000, netmask as a prefix); no connectivity check',
+    description:
+      'bond1 is created from eth1 and eth4 without options (so with the engine defaults) and carries VM network vmnet (VLAN 300, DHCP) and jumbo (VLAN 400, MTU 9000, netmask as a prefix); no connectivity check',
     world: 'base',
     request: {
       bonds: [{ name: 'bond1', slaves: ['eth1', 'eth4'] }],
       attachments: [
         { networkName: 'vmnet', nicName: 'bond1', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' } } },
-        { networkName: 'jumbo', nicName: 'bond1', ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '198.51.100.20', netmask: '/24' } } },
+        {
+          networkName: 'jumbo',
+          nicName: 'bond1',
+          ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '198.51.100.20', netmask: '/24' } },
+        },
       ],
       options: { rollbackOnFailure: false },
     },
   },
   'default-route-move': {
     description:
-      "the cluster moved the default-route role from ovirtmgmt to display; syncing display sends it with defaultRoute, its name servers and its IPv6 gateway, and adds ovirtmgmt without the role and without its IPv6 gateway (stored that way too)",
+      'the cluster moved the default-route role from ovirtmgmt to display; syncing display sends it with defaultRoute, its name servers and its IPv6 gateway, and adds ovirtmgmt without the role and without its IPv6 gateway (stored that way too)',
     world: 'default-route-moved-to-display',
     request: { attachments: [{ id: A.display, overrideConfiguration: true }] },
   },
   'ipv6-gateway-only-on-default-route': {
-    description: 'ovirtmgmt (the default route) keeps its IPv6 gateway and sends its own name servers; vmnet with static IPv6 is sent ipv6gateway "::"',
+    description:
+      'ovirtmgmt (the default route) keeps its IPv6 gateway and sends its own name servers; vmnet with static IPv6 is sent ipv6gateway "::"',
     world: 'base',
     request: {
       attachments: [
         { id: A.ovirtmgmt, dns: { nameServers: ['192.0.2.54', '2001:db8::53'] } },
-        { networkName: 'vmnet', nicName: 'eth1', ipConfiguration: { ipv6: { bootProtocol: 'STATIC_IP', address: '2001:db8:3::10', prefix: 64 } } },
+        {
+          networkName: 'vmnet',
+          nicName: 'eth1',
+          ipConfiguration: { ipv6: { bootProtocol: 'STATIC_IP', address: '2001:db8:3::10', prefix: 64 } },
+        },
       ],
     },
   },
   'qos-properties-and-removals': {
-    description: 'vmnet on eth6 with a QoS override and bridge_opts; storage moves off bond0, which is removed; the unmanaged network legacy is removed by its name on the host',
+    description:
+      'vmnet on eth6 with a QoS override and bridge_opts; storage moves off bond0, which is removed; the unmanaged network legacy is removed by its name on the host',
     world: 'base',
     request: {
       attachments: [
-        { networkName: 'vmnet', nicName: 'eth6', qos: { outAverageLinkshare: 20, outAverageUpperlimit: 1000, outAverageRealtime: 500 }, properties: { bridge_opts: 'forward_delay=1500' } },
+        {
+          networkName: 'vmnet',
+          nicName: 'eth6',
+          qos: { outAverageLinkshare: 20, outAverageUpperlimit: 1000, outAverageRealtime: 500 },
+          properties: { bridge_opts: 'forward_delay=1500' },
+        },
         { id: A.storage, nicName: 'eth7' },
       ],
       removedBonds: ['bond0'],
@@ -93,10 +120,13 @@ const CASES: Record<string, GoldenCase> = {
 /** JSON with keys sorted, one line per array element of objects. */
 function fixtureText(value: unknown, indent = ''): string {
   const inner = `${indent}  `;
-  if (Array.isArray(value)) return value.length ? `[\n${value.map((v) => `${inner}${fixtureText(v, inner)}`).join(',\n')}\n${indent}]` : '[]';
+  if (Array.isArray(value))
+    return value.length ? `[\n${value.map((v) => `${inner}${fixtureText(v, inner)}`).join(',\n')}\n${indent}]` : '[]';
   if (value && typeof value === 'object') {
     const entries = Object.entries(value).sort(([a], [b]) => a.localeCompare(b));
-    return entries.length ? `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${fixtureText(v, inner)}`).join(',\n')}\n${indent}}` : '{}';
+    return entries.length
+      ? `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${fixtureText(v, inner)}`).join(',\n')}\n${indent}}`
+      : '{}';
   }
   return JSON.stringify(value);
 }
@@ -119,7 +149,11 @@ describe('golden hostSetupNetworks payloads and intents', () => {
       expect(existsSync(file), `${file} is missing; run with UPDATE_GOLDEN=1`).toBe(true);
       const stored = JSON.parse(readFileSync(file, 'utf8')) as typeof got;
       // the fixture's inputs are the case's: a fixture cannot drift from what is tested
-      expect({ description: stored.description, world: stored.world, request: stored.request }).toEqual({ description: c.description, world: c.world, request: c.request });
+      expect({ description: stored.description, world: stored.world, request: stored.request }).toEqual({
+        description: c.description,
+        world: c.world,
+        request: c.request,
+      });
       expect(got.payload).toEqual(stored.payload);
       expect(got.intent).toEqual(stored.intent);
       expect(SetupNetworksParams.strict().parse(got.payload)).toEqual(got.payload);
@@ -129,7 +163,11 @@ describe('golden hostSetupNetworks payloads and intents', () => {
 
   it('has no fixture without a case', () => {
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
-    expect(files.sort()).toEqual(Object.keys(CASES).map((n) => `${n}.json`).sort());
+    expect(files.sort()).toEqual(
+      Object.keys(CASES)
+        .map((n) => `${n}.json`)
+        .sort(),
+    );
   });
 });
 
@@ -137,16 +175,28 @@ describe('payload rules', () => {
   it('a removed attachment whose network the same request attaches again (a move) is not sent as a removal', () => {
     const context = world();
     // buildSetupNetworksPayload alone: validation would refuse this request (ATTACHMENT_IS_NOT_REUSED)
-    const payload = buildSetupNetworksPayload(completeRequest(request({ attachments: [{ networkName: 'storage', nicName: 'eth1' }], removedAttachments: [A.storage] }), context), context);
+    const payload = buildSetupNetworksPayload(
+      completeRequest(request({ attachments: [{ networkName: 'storage', nicName: 'eth1' }], removedAttachments: [A.storage] }), context),
+      context,
+    );
     expect(payload.networks).toEqual({ storage: expect.objectContaining({ nic: 'eth1', vlan: '100' }) });
   });
 
   it('names a network VDSM cannot take by "on" and its id, and removes it under that name', () => {
     const long = world((w) => {
       w.networks[4].name = 'vm.network-with-a-long-name';
-      w.attachments.push({ ...w.attachments[1], id: '30000000-0000-4000-8000-000000000005', networkId: w.networks[4].id, networkName: 'vm.network-with-a-long-name', nicName: 'eth1' });
+      w.attachments.push({
+        ...w.attachments[1],
+        id: '30000000-0000-4000-8000-000000000005',
+        networkId: w.networks[4].id,
+        networkName: 'vm.network-with-a-long-name',
+        nicName: 'eth1',
+      });
     });
-    const removed = buildSetupNetworksPayload(completeRequest(request({ removedAttachments: ['30000000-0000-4000-8000-000000000005'] }), long), long);
+    const removed = buildSetupNetworksPayload(
+      completeRequest(request({ removedAttachments: ['30000000-0000-4000-8000-000000000005'] }), long),
+      long,
+    );
     expect(removed.networks).toEqual({ on1000000000004: { remove: 'true' } });
   });
 
@@ -154,7 +204,10 @@ describe('payload rules', () => {
     for (const c of Object.values(CASES)) {
       const { payload } = outputs(c);
       const refused = Object.entries(payload.networks).filter(([, n]) => n.hostQos || n.custom || n.ipv6autoconf === true);
-      const accepted = { ...payload, networks: Object.fromEntries(Object.entries(payload.networks).filter(([name]) => !refused.some(([r]) => r === name))) };
+      const accepted = {
+        ...payload,
+        networks: Object.fromEntries(Object.entries(payload.networks).filter(([name]) => !refused.some(([r]) => r === name))),
+      };
       expect(() => canonicalizeRequest(accepted, { currentNameservers: [], running: EMPTY_CONFIG })).not.toThrow();
       for (const [name, attrs] of refused) {
         let code: number | undefined;
@@ -181,6 +234,11 @@ describe('managementNetworkChanged', () => {
     expect(changed({ bonds: [{ name: 'bond0', slaves: ['eth2', 'eth3'], options: 'mode=4' }] }, mgmtOnBond0)).toBe(true);
   });
   it('is false for a change that leaves it alone', () => {
-    expect(changed({ attachments: [{ networkName: 'vmnet', nicName: 'eth1' }], bonds: [{ name: 'bond0', slaves: ['eth2', 'eth3'], options: 'mode=4' }] })).toBe(false);
+    expect(
+      changed({
+        attachments: [{ networkName: 'vmnet', nicName: 'eth1' }],
+        bonds: [{ name: 'bond0', slaves: ['eth2', 'eth3'], options: 'mode=4' }],
+      }),
+    ).toBe(false);
   });
 });

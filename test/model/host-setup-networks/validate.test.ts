@@ -39,7 +39,9 @@ const dhcp = { ipv4: { bootProtocol: 'DHCP' as const } };
 const vmnetOn = (nicName: string, more: object = {}) => ({ attachments: [{ networkName: 'vmnet', nicName, ...more }] });
 const bond1 = (slaves: string[], options?: string) => ({ name: 'bond1', slaves, ...(options ? { options } : {}) });
 const storageOutOfSync: SyncReporter = (stored) =>
-  stored.networkName === 'storage' ? { inSync: false, differences: [{ property: 'MTU', desired: 1500, reported: 9000 }] } : { inSync: true };
+  stored.networkName === 'storage'
+    ? { inSync: false, differences: [{ property: 'MTU', desired: 1500, reported: 9000 }] }
+    : { inSync: true };
 
 const TABLE: Row[] = [
   // Each new or modified attachment.
@@ -81,18 +83,26 @@ const TABLE: Row[] = [
   {
     key: ViolationKey.ATTACHMENT_IS_NOT_REUSED,
     // the stored attachment stays, so the network would also be attached twice
-    failing: { parts: { attachments: [{ networkName: 'storage', nicName: 'eth1' }] }, alsoBreaks: [ViolationKey.ACTION_TYPE_FAILED_NETWORK_ATTACHMENTS_REFERENCES_SAME_NETWORK_DUPLICATELY] },
+    failing: {
+      parts: { attachments: [{ networkName: 'storage', nicName: 'eth1' }] },
+      alsoBreaks: [ViolationKey.ACTION_TYPE_FAILED_NETWORK_ATTACHMENTS_REFERENCES_SAME_NETWORK_DUPLICATELY],
+    },
     passing: { parts: { attachments: [{ id: A.storage, nicName: 'eth1' }] } },
   },
   {
     key: ViolationKey.NETWORK_OF_GIVEN_NAME_NOT_EXISTS_IN_CLUSTER,
     failing: { parts: { attachments: [{ networkName: 'outsider', nicName: 'eth1' }] } },
-    passing: { parts: { attachments: [{ networkName: 'outsider', nicName: 'eth1' }] }, edit: (w) => w.clusterNetworks.push({ ...w.clusterNetworks[4], networkId: N.outsider }) },
+    passing: {
+      parts: { attachments: [{ networkName: 'outsider', nicName: 'eth1' }] },
+      edit: (w) => w.clusterNetworks.push({ ...w.clusterNetworks[4], networkId: N.outsider }),
+    },
   },
   {
     key: ViolationKey.ACTION_TYPE_FAILED_ROLE_NETWORK_HAS_NO_BOOT_PROTOCOL,
     failing: { parts: { attachments: [{ networkName: 'migration', nicName: 'eth1' }] } },
-    passing: { parts: { attachments: [{ networkName: 'migration', nicName: 'eth1', ipConfiguration: { ipv6: { bootProtocol: 'DHCP' } } }] } },
+    passing: {
+      parts: { attachments: [{ networkName: 'migration', nicName: 'eth1', ipConfiguration: { ipv6: { bootProtocol: 'DHCP' } } }] },
+    },
   },
   {
     key: ViolationKey.HOST_NETWORK_INTERFACE_DOES_NOT_HAVE_NAME_SET,
@@ -113,7 +123,9 @@ const TABLE: Row[] = [
   {
     key: ViolationKey.NETWORK_ATTACHMENT_IP_CONFIGURATION_STATIC_BOOT_PROTOCOL_MISSING_IP_ADDRESS_DETAILS,
     failing: { parts: vmnetOn('eth1', { ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '203.0.113.10' } } }) },
-    passing: { parts: vmnetOn('eth1', { ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '203.0.113.10', netmask: '24' } } }) },
+    passing: {
+      parts: vmnetOn('eth1', { ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '203.0.113.10', netmask: '24' } } }),
+    },
   },
   {
     key: ViolationKey.NETWORK_ATTACHMENT_IP_CONFIGURATION_INCOMPATIBLE_BOOT_PROTOCOL_AND_IP_ADDRESS_DETAILS,
@@ -122,8 +134,14 @@ const TABLE: Row[] = [
   },
   {
     key: ViolationKey.NETWORK_ATTACHMENT_IP_CONFIGURATION_STATIC_BOOT_PROTOCOL_IPV6_GATEWAY_ON_NON_DEFAULT_ROUTE_ROLE,
-    failing: { parts: vmnetOn('eth1', { ipConfiguration: { ipv6: { bootProtocol: 'STATIC_IP', address: '2001:db8:3::10', prefix: 64, gateway: '2001:db8:3::1' } } }) },
-    passing: { parts: vmnetOn('eth1', { ipConfiguration: { ipv6: { bootProtocol: 'STATIC_IP', address: '2001:db8:3::10', prefix: 64 } } }) },
+    failing: {
+      parts: vmnetOn('eth1', {
+        ipConfiguration: { ipv6: { bootProtocol: 'STATIC_IP', address: '2001:db8:3::10', prefix: 64, gateway: '2001:db8:3::1' } },
+      }),
+    },
+    passing: {
+      parts: vmnetOn('eth1', { ipConfiguration: { ipv6: { bootProtocol: 'STATIC_IP', address: '2001:db8:3::10', prefix: 64 } } }),
+    },
   },
   // Removed attachments.
   {
@@ -202,14 +220,34 @@ const TABLE: Row[] = [
   },
   {
     key: ViolationKey.BONDS_UPDATED_AND_REMOVED_SIMULTANEOUSLY,
-    failing: { parts: { bonds: [{ name: 'bond0', slaves: ['eth2', 'eth3'], options: 'mode=2' }], removedBonds: ['bond0'], removedAttachments: [A.storage] } },
+    failing: {
+      parts: {
+        bonds: [{ name: 'bond0', slaves: ['eth2', 'eth3'], options: 'mode=2' }],
+        removedBonds: ['bond0'],
+        removedAttachments: [A.storage],
+      },
+    },
     passing: { parts: { bonds: [{ name: 'bond0', slaves: ['eth2', 'eth3'], options: 'mode=2' }] } },
   },
   // The effective set.
   {
     key: ViolationKey.ACTION_TYPE_FAILED_NETWORK_ATTACHMENTS_REFERENCES_SAME_NETWORK_DUPLICATELY,
-    failing: { parts: { attachments: [{ networkName: 'vmnet', nicName: 'eth1' }, { networkName: 'vmnet', nicName: 'eth4' }] } },
-    passing: { parts: { attachments: [{ networkName: 'vmnet', nicName: 'eth1' }, { networkName: 'jumbo', nicName: 'eth4' }] } },
+    failing: {
+      parts: {
+        attachments: [
+          { networkName: 'vmnet', nicName: 'eth1' },
+          { networkName: 'vmnet', nicName: 'eth4' },
+        ],
+      },
+    },
+    passing: {
+      parts: {
+        attachments: [
+          { networkName: 'vmnet', nicName: 'eth1' },
+          { networkName: 'jumbo', nicName: 'eth4' },
+        ],
+      },
+    },
   },
   {
     key: ViolationKey.NETWORK_INTERFACES_NOT_EXCLUSIVELY_USED_BY_UNTAGGED_NETWORK,
@@ -221,7 +259,14 @@ const TABLE: Row[] = [
     key: ViolationKey.NETWORK_MTU_DIFFERENCES,
     failing: { parts: { attachments: [{ networkName: 'jumbo', nicName: 'eth0' }] } },
     // a NIC with only VLAN networks has no MTU constraint
-    passing: { parts: { attachments: [{ networkName: 'jumbo', nicName: 'eth1' }, { networkName: 'vmnet', nicName: 'eth1' }] } },
+    passing: {
+      parts: {
+        attachments: [
+          { networkName: 'jumbo', nicName: 'eth1' },
+          { networkName: 'vmnet', nicName: 'eth1' },
+        ],
+      },
+    },
   },
   {
     key: ViolationKey.ACTION_TYPE_FAILED_NETWORK_CUSTOM_PROPERTIES_BAD_INPUT,
@@ -241,7 +286,14 @@ const TABLE: Row[] = [
   {
     key: ViolationKey.ACTION_TYPE_FAILED_HOST_NETWORK_QOS_INTERFACES_WITHOUT_QOS,
     failing: { parts: vmnetOn('eth0', { qos: { outAverageLinkshare: 10 } }) },
-    passing: { parts: { attachments: [{ networkName: 'vmnet', nicName: 'eth0', qos: { outAverageLinkshare: 10 } }, { id: A.ovirtmgmt, qos: { outAverageLinkshare: 50 } }] } },
+    passing: {
+      parts: {
+        attachments: [
+          { networkName: 'vmnet', nicName: 'eth0', qos: { outAverageLinkshare: 10 } },
+          { id: A.ovirtmgmt, qos: { outAverageLinkshare: 50 } },
+        ],
+      },
+    },
   },
   {
     key: ViolationKey.INVALID_BOND_MODE_FOR_BOND_WITH_VM_NETWORK,
@@ -308,7 +360,10 @@ describe('validateHostSetupNetworks: rules in more detail', () => {
       [ViolationKey.NETWORK_HAVING_NAME_NOT_EXISTS, ['attachments', 0, 'networkName']],
       [ViolationKey.ACTION_TYPE_FAILED_ROLE_NETWORK_HAS_NO_BOOT_PROTOCOL, ['attachments', 1, 'ipConfiguration']],
       [ViolationKey.HOST_NETWORK_INTERFACE_HAVING_ID_OR_NAME_DOES_NOT_EXIST, ['attachments', 1, 'nicName']],
-      [ViolationKey.NETWORK_ATTACHMENT_IP_CONFIGURATION_STATIC_BOOT_PROTOCOL_MISSING_IP_ADDRESS_DETAILS, ['attachments', 2, 'ipConfiguration', 'ipv4']],
+      [
+        ViolationKey.NETWORK_ATTACHMENT_IP_CONFIGURATION_STATIC_BOOT_PROTOCOL_MISSING_IP_ADDRESS_DETAILS,
+        ['attachments', 2, 'ipConfiguration', 'ipv4'],
+      ],
       [ViolationKey.NETWORK_CANNOT_REMOVE_MANAGEMENT_NETWORK, ['removedAttachments', 0]],
       [ViolationKey.NETWORK_BOND_NAME_BAD_FORMAT, ['bonds', 0, 'name']],
       [ViolationKey.NETWORK_BONDS_INVALID_SLAVE_COUNT, ['bonds', 0, 'slaves']],
@@ -321,7 +376,11 @@ describe('validateHostSetupNetworks: rules in more detail', () => {
   });
 
   it('checks the IPv6 gateway of a static IPv6 address too, and reports both families', () => {
-    const found = violations({ parts: vmnetOn('eth1', { ipConfiguration: { ipv4: { bootProtocol: 'NONE', address: '203.0.113.10' }, ipv6: { bootProtocol: 'STATIC_IP', prefix: 64 } } }) });
+    const found = violations({
+      parts: vmnetOn('eth1', {
+        ipConfiguration: { ipv4: { bootProtocol: 'NONE', address: '203.0.113.10' }, ipv6: { bootProtocol: 'STATIC_IP', prefix: 64 } },
+      }),
+    });
     expect(found.map((v) => [v.key, v.details.family])).toEqual([
       [ViolationKey.NETWORK_ATTACHMENT_IP_CONFIGURATION_INCOMPATIBLE_BOOT_PROTOCOL_AND_IP_ADDRESS_DETAILS, 'ipv4'],
       [ViolationKey.NETWORK_ATTACHMENT_IP_CONFIGURATION_STATIC_BOOT_PROTOCOL_MISSING_IP_ADDRESS_DETAILS, 'ipv6'],
@@ -330,20 +389,36 @@ describe('validateHostSetupNetworks: rules in more detail', () => {
 
   it('lets the default-route network keep its IPv6 gateway, and switches the single-gateway rule off while the role moves', () => {
     const gateway = { ipv6: { bootProtocol: 'STATIC_IP' as const, address: '2001:db8::10', prefix: 64, gateway: '2001:db8::fe' } };
-    expect(violations({ parts: { attachments: [{ id: A.ovirtmgmt, ipConfiguration: { ...gateway, ipv4: { bootProtocol: 'DHCP' } } }] } })).toEqual([]);
-    const vmnetGateway = vmnetOn('eth4', { ipConfiguration: { ipv6: { bootProtocol: 'STATIC_IP', address: '2001:db8:3::10', prefix: 64, gateway: '2001:db8:3::1' } } });
-    expect(violations({ parts: vmnetGateway }).map((v) => v.key)).toEqual([ViolationKey.NETWORK_ATTACHMENT_IP_CONFIGURATION_STATIC_BOOT_PROTOCOL_IPV6_GATEWAY_ON_NON_DEFAULT_ROUTE_ROLE]);
+    expect(
+      violations({ parts: { attachments: [{ id: A.ovirtmgmt, ipConfiguration: { ...gateway, ipv4: { bootProtocol: 'DHCP' } } }] } }),
+    ).toEqual([]);
+    const vmnetGateway = vmnetOn('eth4', {
+      ipConfiguration: { ipv6: { bootProtocol: 'STATIC_IP', address: '2001:db8:3::10', prefix: 64, gateway: '2001:db8:3::1' } },
+    });
+    expect(violations({ parts: vmnetGateway }).map((v) => v.key)).toEqual([
+      ViolationKey.NETWORK_ATTACHMENT_IP_CONFIGURATION_STATIC_BOOT_PROTOCOL_IPV6_GATEWAY_ON_NON_DEFAULT_ROUTE_ROLE,
+    ]);
     expect(violations({ parts: vmnetGateway, edit: defaultRouteMovedToDisplay })).toEqual([]);
     // "::" is no gateway
-    expect(violations({ parts: vmnetOn('eth4', { ipConfiguration: { ipv6: { bootProtocol: 'STATIC_IP', address: '2001:db8:3::10', prefix: 64, gateway: '::' } } }) })).toEqual([]);
+    expect(
+      violations({
+        parts: vmnetOn('eth4', {
+          ipConfiguration: { ipv6: { bootProtocol: 'STATIC_IP', address: '2001:db8:3::10', prefix: 64, gateway: '::' } },
+        }),
+      }),
+    ).toEqual([]);
   });
 
   it('takes bond names by the cluster level: digits only before 4.3', () => {
     const old = (w: Parameters<NonNullable<Edit>>[0]) => (w.cluster.compatibilityVersion = '4.2');
-    expect(violations({ parts: { bonds: [{ name: 'bond_a', slaves: ['eth1', 'eth4'] }] }, edit: old }).map((v) => v.key)).toEqual([ViolationKey.NETWORK_BOND_NAME_BAD_FORMAT]);
+    expect(violations({ parts: { bonds: [{ name: 'bond_a', slaves: ['eth1', 'eth4'] }] }, edit: old }).map((v) => v.key)).toEqual([
+      ViolationKey.NETWORK_BOND_NAME_BAD_FORMAT,
+    ]);
     expect(violations({ parts: { bonds: [{ name: 'bond12', slaves: ['eth1', 'eth4'] }] }, edit: old })).toEqual([]);
     // longer than the kernel's 15 characters: refused (the engine would let VDSM fail)
-    expect(violations({ parts: { bonds: [{ name: 'bond_for_storage1', slaves: ['eth1', 'eth4'] }] } }).map((v) => v.key)).toEqual([ViolationKey.NETWORK_BOND_NAME_BAD_FORMAT]);
+    expect(violations({ parts: { bonds: [{ name: 'bond_for_storage1', slaves: ['eth1', 'eth4'] }] } }).map((v) => v.key)).toEqual([
+      ViolationKey.NETWORK_BOND_NAME_BAD_FORMAT,
+    ]);
   });
 
   it('checks the mode of a bond the host already has, and not for a network out of sync that is not being synced', () => {
@@ -356,22 +431,36 @@ describe('validateHostSetupNetworks: rules in more detail', () => {
     // vmnet stored on a round-robin bond but out of sync, and the request does not touch it
     const storedOnBond = (w: Parameters<NonNullable<Edit>>[0]) => {
       roundRobin(w);
-      w.attachments.push({ ...w.attachments[1], id: UNKNOWN, networkId: N.vmnet, networkName: 'vmnet', ipConfiguration: { ipv4: { bootProtocol: 'NONE' }, ipv6: { bootProtocol: 'NONE' } } });
+      w.attachments.push({
+        ...w.attachments[1],
+        id: UNKNOWN,
+        networkId: N.vmnet,
+        networkName: 'vmnet',
+        ipConfiguration: { ipv4: { bootProtocol: 'NONE' }, ipv6: { bootProtocol: 'NONE' } },
+      });
     };
     const vmnetOutOfSync: SyncReporter = (s) => (s.networkName === 'vmnet' ? { inSync: false, differences: [] } : { inSync: true });
-    expect(violations({ parts: { removedAttachments: [A.storage] }, edit: storedOnBond })).toMatchObject([{ key: ViolationKey.INVALID_BOND_MODE_FOR_BOND_WITH_VM_NETWORK }]);
+    expect(violations({ parts: { removedAttachments: [A.storage] }, edit: storedOnBond })).toMatchObject([
+      { key: ViolationKey.INVALID_BOND_MODE_FOR_BOND_WITH_VM_NETWORK },
+    ]);
     expect(violations({ parts: { removedAttachments: [A.storage] }, edit: storedOnBond, syncReport: vmnetOutOfSync })).toEqual([]);
   });
 
   it('refuses bridge_opts on a non-VM network', () => {
-    expect(violations({ parts: { attachments: [{ networkName: 'jumbo', nicName: 'eth1', properties: { bridge_opts: 'forward_delay=1500' } }] } })).toMatchObject([
+    expect(
+      violations({
+        parts: { attachments: [{ networkName: 'jumbo', nicName: 'eth1', properties: { bridge_opts: 'forward_delay=1500' } }] },
+      }),
+    ).toMatchObject([
       { key: ViolationKey.ACTION_TYPE_FAILED_NETWORK_CUSTOM_PROPERTIES_BAD_INPUT, details: { unknownKeys: ['bridge_opts'] } },
     ]);
   });
 
   it('lists the out-of-sync properties, desired and host values', () => {
     const [found] = violations({ parts: { attachments: [{ id: A.storage, nicName: 'eth1' }] }, syncReport: storageOutOfSync });
-    expect(found).toMatchObject({ details: { networkName: 'storage', attachmentId: A.storage, differences: ['MTU: desired 1500, host 9000'] } });
+    expect(found).toMatchObject({
+      details: { networkName: 'storage', attachmentId: A.storage, differences: ['MTU: desired 1500, host 9000'] },
+    });
   });
 
   it('does not validate what dropNoOps dropped: an unchanged attachment of an out-of-sync network passes', () => {

@@ -45,7 +45,20 @@ export const UNKNOWN = '99999999-9999-4999-8999-999999999999';
 type Json = ReturnType<typeof JSON.parse>;
 
 function network(name: keyof typeof N, over: Partial<Json> = {}): Json {
-  return { id: N[name], name, vlan: null, mtu: 0, vmNetwork: true, stp: false, dnsServers: [], qos: null, customProperties: {}, createdAt: T, updatedAt: T, ...over };
+  return {
+    id: N[name],
+    name,
+    vlan: null,
+    mtu: 0,
+    vmNetwork: true,
+    stp: false,
+    dnsServers: [],
+    qos: null,
+    customProperties: {},
+    createdAt: T,
+    updatedAt: T,
+    ...over,
+  };
 }
 
 const NO_ROLES = { management: false, defaultRoute: false, display: false, migration: false, required: false };
@@ -54,8 +67,28 @@ function clusterNetwork(name: keyof typeof N, roles: Partial<typeof NO_ROLES> = 
   return { clusterId: CLUSTER, networkId: N[name], roles: { ...NO_ROLES, ...roles }, createdAt: T, updatedAt: T };
 }
 
-export function storedAttachment(id: string, name: keyof typeof N, nicName: string | null, ipConfiguration: Json, over: Partial<Json> = {}): Json {
-  return { id, hostId: HOST, networkId: N[name], networkName: name, nicName, ipConfiguration, properties: {}, qos: null, dns: null, requestedBy: null, createdAt: T, updatedAt: T, ...over };
+export function storedAttachment(
+  id: string,
+  name: keyof typeof N,
+  nicName: string | null,
+  ipConfiguration: Json,
+  over: Partial<Json> = {},
+): Json {
+  return {
+    id,
+    hostId: HOST,
+    networkId: N[name],
+    networkName: name,
+    nicName,
+    ipConfiguration,
+    properties: {},
+    qos: null,
+    dns: null,
+    requestedBy: null,
+    createdAt: T,
+    updatedAt: T,
+    ...over,
+  };
 }
 
 const nic = (name: string): Json => ({ name, mac: `52:54:00:00:00:0${name.slice(3)}`, mtu: 1500, speed: 1000 });
@@ -71,7 +104,16 @@ export function worldJson(): Json {
       activeNic: 'eth0',
       reportedInterfaces: {
         nics: ['eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5', 'eth6', 'eth7'].map(nic),
-        bonds: [{ name: 'bond0', mac: '52:54:00:00:00:02', mtu: 1500, slaves: ['eth2', 'eth3'], options: { mode: '1', miimon: '100' }, activeSlave: 'eth2' }],
+        bonds: [
+          {
+            name: 'bond0',
+            mac: '52:54:00:00:00:02',
+            mtu: 1500,
+            slaves: ['eth2', 'eth3'],
+            options: { mode: '1', miimon: '100' },
+            activeSlave: 'eth2',
+          },
+        ],
         vlans: [{ name: 'bond0.100', baseInterface: 'bond0', vlanId: 100, mtu: 1500 }],
         networks: [
           { name: 'legacy', baseInterface: 'eth5', vlanId: null, bridged: true, mtu: 1500, defaultRoute: false },
@@ -130,7 +172,14 @@ export function request(parts: Omit<HostSetupNetworksRequestInput, 'version' | '
 export function defaultRouteMovedToDisplay(json: Json): void {
   for (const cn of json.clusterNetworks) cn.roles.defaultRoute = cn.networkId === N.display;
   json.networks.find((n: Json) => n.id === N.display).dnsServers = ['198.51.100.53'];
-  json.host.reportedInterfaces.networks.push({ name: 'display', baseInterface: 'eth1', vlanId: null, bridged: true, mtu: 1500, defaultRoute: false });
+  json.host.reportedInterfaces.networks.push({
+    name: 'display',
+    baseInterface: 'eth1',
+    vlanId: null,
+    bridged: true,
+    mtu: 1500,
+    defaultRoute: false,
+  });
   json.attachments.push(
     storedAttachment(A.display, 'display', 'eth1', {
       ipv4: { bootProtocol: 'STATIC_IP', address: '203.0.113.10', netmask: '255.255.255.0', gateway: '203.0.113.1' },

@@ -32,7 +32,9 @@ describe('hostSyncReport', () => {
     expect(report.counts).toEqual({ 'in-sync': 1, 'out-of-sync': 2, 'not-reported': 1 });
     const byName = new Map(report.attachments.map((a) => [a.networkName, a]));
     expect(byName.get('vmnet')?.differences).toEqual([{ property: 'MTU', desired: 1500, reported: 9000, inSync: false }]);
-    expect(byName.get('ovirtmgmt')?.differences).toEqual([{ property: 'IPV4_ADDRESS', desired: '192.0.2.10', reported: '192.0.2.11', inSync: false }]);
+    expect(byName.get('ovirtmgmt')?.differences).toEqual([
+      { property: 'IPV4_ADDRESS', desired: '192.0.2.10', reported: '192.0.2.11', inSync: false },
+    ]);
     expect(byName.get('display')).toMatchObject({ state: AttachmentSyncState.NOT_REPORTED, reportedBaseInterface: null });
     expect(byName.get('storage')?.state).toBe(AttachmentSyncState.IN_SYNC);
   });
@@ -45,6 +47,8 @@ describe('hostSyncReport', () => {
 
   it('refuses an attachment whose network is not among the networks given', () => {
     const state = hostState();
-    expect(() => hostSyncReport({ ...state, networks: state.networks.filter((n) => n.name !== 'vmnet'), attachments: attachments() })).toThrow(NetworkSyncPreconditionError);
+    expect(() =>
+      hostSyncReport({ ...state, networks: state.networks.filter((n) => n.name !== 'vmnet'), attachments: attachments() }),
+    ).toThrow(NetworkSyncPreconditionError);
   });
 });

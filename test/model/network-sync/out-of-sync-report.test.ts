@@ -41,16 +41,26 @@ function report(c: Case): AttachmentSyncReport {
   );
 }
 
-const ipv4 = (over: object = {}) => ({ bootProtocol: 'STATIC_IP' as const, address: '198.51.100.10', netmask: '24', gateway: '198.51.100.1', ...over });
+const ipv4 = (over: object = {}) => ({
+  bootProtocol: 'STATIC_IP' as const,
+  address: '198.51.100.10',
+  netmask: '24',
+  gateway: '198.51.100.1',
+  ...over,
+});
 const storageIpv4 = (over: object) => ({ ipConfiguration: { ipv4: ipv4(over), ipv6: { bootProtocol: 'NONE' as const } } });
-const hostIpv4 = (over: object) => ({ ipv4: { bootProtocol: 'STATIC_IP' as const, address: '198.51.100.10', netmask: '255.255.255.0', gateway: '198.51.100.1', ...over } });
+const hostIpv4 = (over: object) => ({
+  ipv4: { bootProtocol: 'STATIC_IP' as const, address: '198.51.100.10', netmask: '255.255.255.0', gateway: '198.51.100.1', ...over },
+});
 const mgmtIpv6 = (over: object) => ({
   ipConfiguration: {
     ipv4: { bootProtocol: 'STATIC_IP' as const, address: '192.0.2.10', netmask: '255.255.255.0', gateway: '192.0.2.1' },
     ipv6: { bootProtocol: 'STATIC_IP' as const, address: '2001:db8::10', prefix: 64, gateway: '2001:db8::1', ...over },
   },
 });
-const hostIpv6 = (over: object) => ({ ipv6: { bootProtocol: 'STATIC_IP' as const, address: '2001:db8::10', prefix: 64, gateway: '2001:db8::1', ...over } });
+const hostIpv6 = (over: object) => ({
+  ipv6: { bootProtocol: 'STATIC_IP' as const, address: '2001:db8::10', prefix: 64, gateway: '2001:db8::1', ...over },
+});
 const QOS_50 = { outAverageLinkshare: 50, outAverageUpperlimit: 100, outAverageRealtime: 10 };
 const hostQos = (over: object = {}) => ({ qos: { outAverageLinkshare: 50, outAverageUpperlimit: 100, outAverageRealtime: 10, ...over } });
 
@@ -157,7 +167,13 @@ const TABLE: Row[] = [
     property: SyncProperty.OUT_AVERAGE_LINK_SHARE,
     rule: "the attachment's QoS overrides the network's",
     inSync: { key: 'vmnet', network: { qos: QOS_50 }, reported: hostQos() },
-    outOfSync: { key: 'vmnet', network: { qos: QOS_50 }, attachment: { qos: { ...QOS_50, outAverageLinkshare: 20 } }, reported: hostQos(), differs: [20, 50] },
+    outOfSync: {
+      key: 'vmnet',
+      network: { qos: QOS_50 },
+      attachment: { qos: { ...QOS_50, outAverageLinkshare: 20 } },
+      reported: hostQos(),
+      differs: [20, 50],
+    },
   },
   {
     property: SyncProperty.OUT_AVERAGE_UPPER_LIMIT,
@@ -175,13 +191,21 @@ const TABLE: Row[] = [
     property: SyncProperty.DNS_CONFIGURATION,
     rule: "the host's name servers include the network's",
     inSync: { key: 'ovirtmgmt' },
-    outOfSync: { key: 'ovirtmgmt', attachment: { dns: { nameServers: ['192.0.2.54'] } }, differs: ['192.0.2.54', '192.0.2.53,2001:db8::53'] },
+    outOfSync: {
+      key: 'ovirtmgmt',
+      attachment: { dns: { nameServers: ['192.0.2.54'] } },
+      differs: ['192.0.2.54', '192.0.2.53,2001:db8::53'],
+    },
   },
   {
     property: SyncProperty.DNS_CONFIGURATION,
     rule: "the attachment's name servers replace the network's; order does not matter",
     inSync: { key: 'ovirtmgmt', attachment: { dns: { nameServers: ['2001:db8::53', '192.0.2.53'] } } },
-    outOfSync: { key: 'ovirtmgmt', network: { dnsServers: ['192.0.2.53', '192.0.2.54'] }, differs: ['192.0.2.53,192.0.2.54', '192.0.2.53,2001:db8::53'] },
+    outOfSync: {
+      key: 'ovirtmgmt',
+      network: { dnsServers: ['192.0.2.53', '192.0.2.54'] },
+      differs: ['192.0.2.53,192.0.2.54', '192.0.2.53,2001:db8::53'],
+    },
   },
   {
     property: SyncProperty.DEFAULT_ROUTE,
@@ -215,13 +239,31 @@ describe('outOfSyncReport: what is compared when', () => {
 
   it('compares, in the engine order, the static IPv4 and IPv6 details only when both sides are static, and DNS only on the default-route network', () => {
     expect(properties(report({ key: 'ovirtmgmt' }))).toEqual([
-      'MTU', 'BRIDGED', 'VLAN', 'SWITCH_TYPE',
-      'IPV4_BOOT_PROTOCOL', 'IPV4_NETMASK', 'IPV4_ADDRESS', 'IPV4_GATEWAY',
-      'IPV6_BOOT_PROTOCOL', 'IPV6_PREFIX', 'IPV6_ADDRESS', 'IPV6_GATEWAY',
-      'DNS_CONFIGURATION', 'DEFAULT_ROUTE',
+      'MTU',
+      'BRIDGED',
+      'VLAN',
+      'SWITCH_TYPE',
+      'IPV4_BOOT_PROTOCOL',
+      'IPV4_NETMASK',
+      'IPV4_ADDRESS',
+      'IPV4_GATEWAY',
+      'IPV6_BOOT_PROTOCOL',
+      'IPV6_PREFIX',
+      'IPV6_ADDRESS',
+      'IPV6_GATEWAY',
+      'DNS_CONFIGURATION',
+      'DEFAULT_ROUTE',
     ]);
     // DHCP on both sides: the leased address is never compared; display is no default-route network
-    expect(properties(report({ key: 'display' }))).toEqual(['MTU', 'BRIDGED', 'VLAN', 'SWITCH_TYPE', 'IPV4_BOOT_PROTOCOL', 'IPV6_BOOT_PROTOCOL', 'DEFAULT_ROUTE']);
+    expect(properties(report({ key: 'display' }))).toEqual([
+      'MTU',
+      'BRIDGED',
+      'VLAN',
+      'SWITCH_TYPE',
+      'IPV4_BOOT_PROTOCOL',
+      'IPV6_BOOT_PROTOCOL',
+      'DEFAULT_ROUTE',
+    ]);
   });
 
   it('compares QoS only when the attachment, the network or the host has some', () => {
@@ -252,7 +294,12 @@ describe('outOfSyncReport: what is compared when', () => {
 
   it('takes a network with no role in the cluster (detached) as one without the default route', () => {
     const result = outOfSyncReport(attachment('vmnet'), network('vmnet'), null, REPORTED.networks.find((n) => n.name === 'vmnet') ?? null);
-    expect(result.comparisons.find((c) => c.property === 'DEFAULT_ROUTE')).toEqual({ property: 'DEFAULT_ROUTE', desired: false, reported: false, inSync: true });
+    expect(result.comparisons.find((c) => c.property === 'DEFAULT_ROUTE')).toEqual({
+      property: 'DEFAULT_ROUTE',
+      desired: false,
+      reported: false,
+      inSync: true,
+    });
   });
 
   it('refuses an attachment, network and host report of different networks', () => {

@@ -39,7 +39,13 @@ describe('reportedNetworks', () => {
       defaultRoute: false,
       ipv4: { bootProtocol: 'STATIC_IP', address: '198.51.100.10', netmask: '255.255.255.0', gateway: '198.51.100.1' },
     });
-    expect(byName.get('vmnet')).toMatchObject({ device: 'bond0.300', baseInterface: 'bond0', vlanId: 300, bridged: true, ipv4: { bootProtocol: 'NONE', address: null } });
+    expect(byName.get('vmnet')).toMatchObject({
+      device: 'bond0.300',
+      baseInterface: 'bond0',
+      vlanId: 300,
+      bridged: true,
+      ipv4: { bootProtocol: 'NONE', address: null },
+    });
   });
 
   it('keeps a DHCP lease as the address but no gateway, and the boot protocol DHCP', () => {
@@ -65,26 +71,53 @@ describe('reportedNetworks', () => {
   });
 
   it('converts the QoS VDSM reports to link share and Mbps', () => {
-    const caps = capabilities((c) => (c.networks.vmnet.hostQos = { out: { ls: { m2: 50 }, ul: { m2: 100_000_000 }, rt: { m2: 10_500_000 } } }));
-    expect(reportedNetworks(caps).networks.find((n) => n.name === 'vmnet')?.qos).toEqual({ outAverageLinkshare: 50, outAverageUpperlimit: 100, outAverageRealtime: 10 });
+    const caps = capabilities(
+      (c) => (c.networks.vmnet.hostQos = { out: { ls: { m2: 50 }, ul: { m2: 100_000_000 }, rt: { m2: 10_500_000 } } }),
+    );
+    expect(reportedNetworks(caps).networks.find((n) => n.name === 'vmnet')?.qos).toEqual({
+      outAverageLinkshare: 50,
+      outAverageUpperlimit: 100,
+      outAverageRealtime: 10,
+    });
     expect(reportedQos({ out: {} })).toBeNull();
     expect(reportedQos(undefined)).toBeNull();
   });
 
   it('is a report the store accepts, and a report stored before networks carried IP data still reads', () => {
     expect(ReportedInterfaces.safeParse({ nics: [], bonds: [], vlans: [], networks, nameServers }).success).toBe(true);
-    const old = { nics: [], bonds: [], vlans: [], networks: [{ name: 'ovirtmgmt', baseInterface: 'eth0', vlanId: null, bridged: true, mtu: 1500, defaultRoute: true }] };
+    const old = {
+      nics: [],
+      bonds: [],
+      vlans: [],
+      networks: [{ name: 'ovirtmgmt', baseInterface: 'eth0', vlanId: null, bridged: true, mtu: 1500, defaultRoute: true }],
+    };
     expect(ReportedInterfaces.parse(old)).toEqual(old);
   });
 });
 
 describe('boot protocols (ovirt-engine Ipv4BootProtocolResolver, Ipv6BootProtocolResolver)', () => {
   it.each([
-    ['dhcpv4 gives DHCP, whatever the address', { dhcpv4: true, addr: '10.0.0.5', netmask: '255.0.0.0', gateway: '10.0.0.1' }, { bootProtocol: 'DHCP', address: '10.0.0.5', netmask: '255.0.0.0', gateway: null }],
-    ['an address gives STATIC_IP with its gateway', { addr: '10.0.0.5', netmask: '255.0.0.0', gateway: '10.0.0.1' }, { bootProtocol: 'STATIC_IP', address: '10.0.0.5', netmask: '255.0.0.0', gateway: '10.0.0.1' }],
-    ['a missing netmask comes from ipv4addrs', { addr: '10.0.0.5', ipv4addrs: ['10.0.0.5/22'] }, { bootProtocol: 'STATIC_IP', address: '10.0.0.5', netmask: '255.255.252.0', gateway: null }],
+    [
+      'dhcpv4 gives DHCP, whatever the address',
+      { dhcpv4: true, addr: '10.0.0.5', netmask: '255.0.0.0', gateway: '10.0.0.1' },
+      { bootProtocol: 'DHCP', address: '10.0.0.5', netmask: '255.0.0.0', gateway: null },
+    ],
+    [
+      'an address gives STATIC_IP with its gateway',
+      { addr: '10.0.0.5', netmask: '255.0.0.0', gateway: '10.0.0.1' },
+      { bootProtocol: 'STATIC_IP', address: '10.0.0.5', netmask: '255.0.0.0', gateway: '10.0.0.1' },
+    ],
+    [
+      'a missing netmask comes from ipv4addrs',
+      { addr: '10.0.0.5', ipv4addrs: ['10.0.0.5/22'] },
+      { bootProtocol: 'STATIC_IP', address: '10.0.0.5', netmask: '255.255.252.0', gateway: null },
+    ],
     ['nothing gives NONE', {}, { bootProtocol: 'NONE', address: null, netmask: null, gateway: null }],
-    ['an address that is none is no address', { addr: 'bogus', gateway: '10.0.0.1' }, { bootProtocol: 'NONE', address: null, netmask: null, gateway: null }],
+    [
+      'an address that is none is no address',
+      { addr: 'bogus', gateway: '10.0.0.1' },
+      { bootProtocol: 'NONE', address: null, netmask: null, gateway: null },
+    ],
   ])('IPv4: %s', (_name, device, expected) => {
     expect(reportedIpv4(entry(device))).toEqual(expected);
   });
@@ -94,13 +127,23 @@ describe('boot protocols (ovirt-engine Ipv4BootProtocolResolver, Ipv6BootProtoco
     ['dhcpv6 and ipv6autoconf give POLY_DHCP_AUTOCONF', { dhcpv6: true, ipv6autoconf: true, ipv6addrs: v6 }, 'POLY_DHCP_AUTOCONF', null],
     ['dhcpv6 alone gives DHCP', { dhcpv6: true, ipv6addrs: v6, ipv6gateway: '2001:db8::1' }, 'DHCP', null],
     ['ipv6autoconf alone gives AUTOCONF', { ipv6autoconf: true, ipv6addrs: v6 }, 'AUTOCONF', null],
-    ['a global address gives STATIC_IP, link-local skipped, gateway kept', { ipv6addrs: v6, ipv6gateway: '2001:DB8::1' }, 'STATIC_IP', '2001:db8::1'],
+    [
+      'a global address gives STATIC_IP, link-local skipped, gateway kept',
+      { ipv6addrs: v6, ipv6gateway: '2001:DB8::1' },
+      'STATIC_IP',
+      '2001:db8::1',
+    ],
     ['"::" is no gateway', { ipv6addrs: v6, ipv6gateway: '::' }, 'STATIC_IP', null],
   ])('IPv6: %s', (_name, device, bootProtocol, gateway) => {
     expect(reportedIpv6(entry(device))).toEqual({ bootProtocol, address: '2001:db8::5', prefix: 64, gateway });
   });
 
   it('IPv6: only a link-local address gives NONE', () => {
-    expect(reportedIpv6(entry({ ipv6addrs: ['fe80::1/64'] }))).toEqual({ bootProtocol: 'NONE', address: null, prefix: null, gateway: null });
+    expect(reportedIpv6(entry({ ipv6addrs: ['fe80::1/64'] }))).toEqual({
+      bootProtocol: 'NONE',
+      address: null,
+      prefix: null,
+      gateway: null,
+    });
   });
 });

@@ -63,7 +63,21 @@ export function network(key: NetworkKey, over: Partial<Network> = {}): Network {
     vmnet: { vlan: 300 },
     migration: { vlan: 200, vmNetwork: false },
   };
-  return { id: N[key], name: key, vlan: null, mtu: 0, vmNetwork: true, stp: false, dnsServers: [], qos: null, customProperties: {}, createdAt: T, updatedAt: T, ...base[key], ...over };
+  return {
+    id: N[key],
+    name: key,
+    vlan: null,
+    mtu: 0,
+    vmNetwork: true,
+    stp: false,
+    dnsServers: [],
+    qos: null,
+    customProperties: {},
+    createdAt: T,
+    updatedAt: T,
+    ...base[key],
+    ...over,
+  };
 }
 
 export function roles(key: NetworkKey): ClusterNetworkRoles {
@@ -84,7 +98,10 @@ export function attachment(key: Exclude<NetworkKey, 'migration'>, over: Partial<
     display: { nicName: 'eth1', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } } },
     storage: {
       nicName: 'bond0',
-      ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '198.51.100.10', netmask: '24', gateway: '198.51.100.1' }, ipv6: { bootProtocol: 'NONE' } },
+      ipConfiguration: {
+        ipv4: { bootProtocol: 'STATIC_IP', address: '198.51.100.10', netmask: '24', gateway: '198.51.100.1' },
+        ipv6: { bootProtocol: 'NONE' },
+      },
     },
     vmnet: { nicName: 'bond0', ipConfiguration: { ipv4: { bootProtocol: 'NONE' }, ipv6: { bootProtocol: 'NONE' } } },
   };
@@ -120,11 +137,20 @@ export function attachments(): NetworkAttachment[] {
 
 /** The host as the out-of-sync report takes it: the definitions, the attachments and the host's report of `caps`. */
 export function hostState(caps: NetworkCapabilities = capabilities(), over: Partial<HostNetworksState> = {}): HostNetworksState {
-  return { networks: networks(), clusterNetworks: clusterNetworks(), attachments: attachments(), reported: reportedInterfacesFromCapabilities(caps), ...over };
+  return {
+    networks: networks(),
+    clusterNetworks: clusterNetworks(),
+    attachments: attachments(),
+    reported: reportedInterfacesFromCapabilities(caps),
+    ...over,
+  };
 }
 
 /** The refresh context: the host with `previous` as its last report, changed by `edit`, parsed. */
-export function refreshContext(previous: NetworkCapabilities | null = capabilities(), edit: (context: Json) => void = () => undefined): RefreshContext {
+export function refreshContext(
+  previous: NetworkCapabilities | null = capabilities(),
+  edit: (context: Json) => void = () => undefined,
+): RefreshContext {
   const json: Json = {
     host: {
       id: HOST,

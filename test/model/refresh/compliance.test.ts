@@ -8,7 +8,10 @@ import { capabilities, CLUSTER, clusterNetworks, N, networks, T } from '../netwo
 type Json = ReturnType<typeof JSON.parse>;
 
 function compliance(edit: (caps: Json) => void, options = {}, cluster = clusterNetworks()) {
-  return networkCompliance({ clusterNetworks: cluster, networks: networks(), reported: reportedInterfacesFromCapabilities(capabilities(edit)) }, options);
+  return networkCompliance(
+    { clusterNetworks: cluster, networks: networks(), reported: reportedInterfacesFromCapabilities(capabilities(edit)) },
+    options,
+  );
 }
 
 const withoutNetwork = (name: string) => (c: Json) => {
@@ -30,7 +33,14 @@ describe('networkCompliance', () => {
     expect(compliance(withoutNetwork('ovirtmgmt'))).toEqual({
       status: HostNetworkStatus.NON_OPERATIONAL,
       reason: NonOperationalReason.NETWORK_UNREACHABLE,
-      problems: [{ reason: NonOperationalReason.NETWORK_UNREACHABLE, networkId: N.ovirtmgmt, networkName: 'ovirtmgmt', message: 'required network ovirtmgmt is not on the host' }],
+      problems: [
+        {
+          reason: NonOperationalReason.NETWORK_UNREACHABLE,
+          networkId: N.ovirtmgmt,
+          networkName: 'ovirtmgmt',
+          message: 'required network ovirtmgmt is not on the host',
+        },
+      ],
     });
     // migration is not required and not on the host at all
     expect(compliance(withoutNetwork('vmnet')).status).toBe(HostNetworkStatus.OPERATIONAL);

@@ -40,7 +40,10 @@ describe('refreshHost', () => {
     expect(result.attachmentChanges).toEqual({ upserts: [], removals: [] });
     expect(result.actions).toEqual([]);
     expect(result.unmanagedNetworks).toEqual(['legacy']);
-    expect(result.reportChanges).toEqual({ added: { nics: [], bonds: [], vlans: [], networks: [] }, removed: { nics: [], bonds: [], vlans: [], networks: [] } });
+    expect(result.reportChanges).toEqual({
+      added: { nics: [], bonds: [], vlans: [], networks: [] },
+      removed: { nics: [], bonds: [], vlans: [], networks: [] },
+    });
     expect(result.compliance).toEqual({ status: 'operational', reason: null, problems: [] });
     expect(result.netConfigDirty).toBe(false);
   });
@@ -71,19 +74,39 @@ describe('refreshHost', () => {
     const result = refreshHost(refreshContext(), capabilities(bridgeMovedTo('display', 'eth4')));
     const stored = attachment('display');
     expect(result.attachmentChanges).toEqual({
-      upserts: [{ id: A.display, networkId: N.display, nicName: 'eth4', ipConfiguration: stored.ipConfiguration, properties: {}, qos: null, dns: null }],
+      upserts: [
+        {
+          id: A.display,
+          networkId: N.display,
+          nicName: 'eth4',
+          ipConfiguration: stored.ipConfiguration,
+          properties: {},
+          qos: null,
+          dns: null,
+        },
+      ],
       removals: [],
     });
     expect(kinds(result)).toEqual([[RefreshActionKind.MOVED, 'display', 'eth1', 'eth4']]);
   });
 
   it('moves rather than removes when the old NIC vanished and the network is on another one', () => {
-    const result = refreshHost(refreshContext(), capabilities((c) => {
-      nicGone('eth1')(c);
-      bridgeMovedTo('display', 'eth4')(c);
-    }));
+    const result = refreshHost(
+      refreshContext(),
+      capabilities((c) => {
+        nicGone('eth1')(c);
+        bridgeMovedTo('display', 'eth4')(c);
+      }),
+    );
     expect(result.attachmentChanges.removals).toEqual([]);
-    expect(result.actions).toEqual([expect.objectContaining({ kind: RefreshActionKind.MOVED, fromNic: 'eth1', toNic: 'eth4', message: expect.stringContaining('no longer reported') })]);
+    expect(result.actions).toEqual([
+      expect.objectContaining({
+        kind: RefreshActionKind.MOVED,
+        fromNic: 'eth1',
+        toNic: 'eth4',
+        message: expect.stringContaining('no longer reported'),
+      }),
+    ]);
   });
 
   it('never creates an attachment for a network made on the host by hand: it is unmanaged', () => {
@@ -91,7 +114,14 @@ describe('refreshHost', () => {
       refreshContext(),
       capabilities((c) => {
         c.bridges.handmade = { ports: ['eth4'], addr: '10.1.0.5', netmask: '255.255.0.0', ipv4addrs: ['10.1.0.5/16'] };
-        c.networks.handmade = { iface: 'handmade', bridged: true, southbound: 'eth4', ports: ['eth4'], addr: '10.1.0.5', netmask: '255.255.0.0' };
+        c.networks.handmade = {
+          iface: 'handmade',
+          bridged: true,
+          southbound: 'eth4',
+          ports: ['eth4'],
+          addr: '10.1.0.5',
+          netmask: '255.255.0.0',
+        };
       }),
     );
     expect(result.attachmentChanges).toEqual({ upserts: [], removals: [] });
@@ -107,12 +137,22 @@ describe('refreshHost', () => {
     expect(result.attachmentChanges.removals).toEqual([]);
     expect(result.attachmentChanges.upserts).toEqual([
       // a DHCP network: only the boot protocol, never the leased address
-      { networkId: N.display, nicName: 'eth1', ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } }, properties: {}, qos: null, dns: null },
+      {
+        networkId: N.display,
+        nicName: 'eth1',
+        ipConfiguration: { ipv4: { bootProtocol: 'DHCP' }, ipv6: { bootProtocol: 'NONE' } },
+        properties: {},
+        qos: null,
+        dns: null,
+      },
       // a static VLAN network on a bond: on the bond, with address, netmask and gateway
       {
         networkId: N.storage,
         nicName: 'bond0',
-        ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '198.51.100.10', netmask: '255.255.255.0', gateway: '198.51.100.1' }, ipv6: { bootProtocol: 'NONE' } },
+        ipConfiguration: {
+          ipv4: { bootProtocol: 'STATIC_IP', address: '198.51.100.10', netmask: '255.255.255.0', gateway: '198.51.100.1' },
+          ipv6: { bootProtocol: 'NONE' },
+        },
         properties: {},
         qos: null,
         dns: null,
@@ -128,12 +168,35 @@ describe('refreshHost', () => {
     const result = refreshHost(
       refreshContext(),
       capabilities((c) => {
-        c.vlans['bond0.200'] = { iface: 'bond0', vlanid: 200, mtu: '9000', addr: '198.51.100.130', netmask: '255.255.255.128', ipv4addrs: ['198.51.100.130/25'] };
-        c.networks.migration = { iface: 'bond0.200', bridged: false, southbound: 'bond0.200', vlanid: 200, interface: 'bond0.200', mtu: '9000', addr: '198.51.100.130', netmask: '255.255.255.128' };
+        c.vlans['bond0.200'] = {
+          iface: 'bond0',
+          vlanid: 200,
+          mtu: '9000',
+          addr: '198.51.100.130',
+          netmask: '255.255.255.128',
+          ipv4addrs: ['198.51.100.130/25'],
+        };
+        c.networks.migration = {
+          iface: 'bond0.200',
+          bridged: false,
+          southbound: 'bond0.200',
+          vlanid: 200,
+          interface: 'bond0.200',
+          mtu: '9000',
+          addr: '198.51.100.130',
+          netmask: '255.255.255.128',
+        };
       }),
     );
     expect(result.attachmentChanges.upserts).toEqual([
-      expect.objectContaining({ networkId: N.migration, nicName: 'bond0', ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: '198.51.100.130', netmask: '255.255.255.128' }, ipv6: { bootProtocol: 'NONE' } } }),
+      expect.objectContaining({
+        networkId: N.migration,
+        nicName: 'bond0',
+        ipConfiguration: {
+          ipv4: { bootProtocol: 'STATIC_IP', address: '198.51.100.130', netmask: '255.255.255.128' },
+          ipv6: { bootProtocol: 'NONE' },
+        },
+      }),
     ]);
   });
 
@@ -142,7 +205,14 @@ describe('refreshHost', () => {
       refreshContext(),
       capabilities((c) => {
         c.vlans['eth2.200'] = { iface: 'eth2', vlanid: 200, mtu: '9000' };
-        c.networks.migration = { iface: 'eth2.200', bridged: false, southbound: 'eth2.200', vlanid: 200, interface: 'eth2.200', mtu: '9000' };
+        c.networks.migration = {
+          iface: 'eth2.200',
+          bridged: false,
+          southbound: 'eth2.200',
+          vlanid: 200,
+          interface: 'eth2.200',
+          mtu: '9000',
+        };
       }),
     );
     expect(result.attachmentChanges).toEqual({ upserts: [], removals: [] });
@@ -154,15 +224,21 @@ describe('refreshHost', () => {
     const moved = refreshHost(refreshContext(capabilities(), detached), capabilities(bridgeMovedTo('display', 'eth4')));
     expect(moved.attachmentChanges).toEqual({ upserts: [], removals: [] });
     expect(moved.unmanagedNetworks).toEqual(['display', 'legacy']);
-    const gone = refreshHost(refreshContext(capabilities(), detached), capabilities((c) => {
-      nicGone('eth1')(c);
-      bridgeMovedTo('display', 'eth4')(c);
-    }));
+    const gone = refreshHost(
+      refreshContext(capabilities(), detached),
+      capabilities((c) => {
+        nicGone('eth1')(c);
+        bridgeMovedTo('display', 'eth4')(c);
+      }),
+    );
     expect(kinds(gone)).toEqual([[RefreshActionKind.REMOVED_NIC_VANISHED, 'display', 'eth1', null]]);
   });
 
   it('reports everything as added on the first refresh, and the dirty flag', () => {
-    const result = refreshHost(refreshContext(null), capabilities((c) => (c.netConfigDirty = 'True')));
+    const result = refreshHost(
+      refreshContext(null),
+      capabilities((c) => (c.netConfigDirty = 'True')),
+    );
     expect(result.reportChanges.added).toEqual({
       nics: ['eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5'],
       bonds: ['bond0'],
@@ -180,11 +256,21 @@ describe('refreshHost', () => {
         delete c.bridges.ovirtmgmt;
       }),
     );
-    expect(result.compliance).toMatchObject({ status: 'non-operational', reason: 'NETWORK_UNREACHABLE', problems: [{ networkName: 'ovirtmgmt' }] });
-    expect(refreshHost(refreshContext(), capabilities((c) => {
-      delete c.networks.ovirtmgmt;
-      delete c.bridges.ovirtmgmt;
-    }), { skipManagementNetwork: true }).compliance.status).toBe('operational');
+    expect(result.compliance).toMatchObject({
+      status: 'non-operational',
+      reason: 'NETWORK_UNREACHABLE',
+      problems: [{ networkName: 'ovirtmgmt' }],
+    });
+    expect(
+      refreshHost(
+        refreshContext(),
+        capabilities((c) => {
+          delete c.networks.ovirtmgmt;
+          delete c.bridges.ovirtmgmt;
+        }),
+        { skipManagementNetwork: true },
+      ).compliance.status,
+    ).toBe('operational');
   });
 
   it('refuses a context whose parts do not belong together', () => {

@@ -47,5 +47,4 @@ export function capturingLogger(): { log: Logger; lines: string[] } {
   return { log: pino({ level: 'debug' }, sink), lines };
 }
 
-
 export { isAlive as isRunning } from '../../../lib/process';

@@ -154,12 +154,18 @@ describe('AgentClient', () => {
 
   it('withFreshConnection runs the function on a new connection and always closes it', async () => {
     await eventually(() => server.connections() === 0, 'earlier clients gone');
-    expect(await withFreshConnection(insecure(server.address.port), (c) => c.call('Test.echo', { a: 'once' }), options)).toEqual({ a: 'once' });
+    expect(await withFreshConnection(insecure(server.address.port), (c) => c.call('Test.echo', { a: 'once' }), options)).toEqual({
+      a: 'once',
+    });
     await expect(
-      withFreshConnection(insecure(server.address.port), async (c) => {
-        expect(server.connections()).toBe(1);
-        await c.call('Host.nope');
-      }, options),
+      withFreshConnection(
+        insecure(server.address.port),
+        async (c) => {
+          expect(server.connections()).toBe(1);
+          await c.call('Host.nope');
+        },
+        options,
+      ),
     ).rejects.toSatisfy(isMethodNotFound);
     await eventually(() => server.connections() === 0, 'connections closed');
   });
@@ -205,7 +211,13 @@ describe('AgentClient connection failures', () => {
 
   it('reports the STOMP ERROR that preceded the agent closing the connection', async () => {
     const { verbs } = createTestVerbs();
-    const server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, maxFrameBytes: 4096, logger: testLogger() });
+    const server = await startVdsmServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      tls: 'insecure',
+      verbs,
+      maxFrameBytes: 4096,
+      logger: testLogger(),
+    });
     const client = await AgentClient.connect(insecure(server.address.port), options);
     try {
       const err = await rejection(client.call('Test.echo', { a: 'x'.repeat(10_000) }));
@@ -241,7 +253,8 @@ describe('AgentClient connection failures', () => {
     });
 
     it('reports a refused STOMP CONNECT with the ERROR message', async () => {
-      behaviour = (socket) => socket.once('data', () => socket.end('ERROR\nmessage:Version unsupported\ncontent-length:19\n\nVersion unsupported\0'));
+      behaviour = (socket) =>
+        socket.once('data', () => socket.end('ERROR\nmessage:Version unsupported\ncontent-length:19\n\nVersion unsupported\0'));
       const err = await rejection(AgentClient.connect(insecure(port), options));
       expect(err).toBeInstanceOf(AgentConnectionError);
       expect((err as Error).message).toContain('Version unsupported');

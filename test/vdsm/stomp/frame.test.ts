@@ -43,7 +43,7 @@ describe('encodeFrame', () => {
   });
 
   it('round-trips through the parser, colons in values included', () => {
-    const frame = { command: 'SEND', headers: { 'reply-to': 'urn:uuid:1', 'ovirtCorrelationId': 'flow:42\\x' }, body: '{"a":1}' };
+    const frame = { command: 'SEND', headers: { 'reply-to': 'urn:uuid:1', ovirtCorrelationId: 'flow:42\\x' }, body: '{"a":1}' };
     const [parsed] = parseAll(encodeFrame(frame));
     expect(summary(parsed!)).toEqual({ command: 'SEND', headers: { ...frame.headers, 'content-length': '7' }, body: '{"a":1}' });
   });
@@ -66,12 +66,13 @@ describe('CONNECT and CONNECTED (written and read unescaped, STOMP 1.2)', () => 
 });
 
 describe('encodeFrame refuses what STOMP cannot carry', () => {
-  it.each([['lower-case command', { command: 'send' }], ['empty command', { command: '' }], ['empty header name', { command: 'SEND', headers: { '': 'x' } }]])(
-    '%s',
-    (_what, frame) => {
-      expect(() => encodeFrame(frame)).toThrow(StompEncodeError);
-    },
-  );
+  it.each([
+    ['lower-case command', { command: 'send' }],
+    ['empty command', { command: '' }],
+    ['empty header name', { command: 'SEND', headers: { '': 'x' } }],
+  ])('%s', (_what, frame) => {
+    expect(() => encodeFrame(frame)).toThrow(StompEncodeError);
+  });
 });
 
 describe('StompParser', () => {

@@ -17,7 +17,13 @@ describe('agent STOMP protocol', () => {
   const sockets: RawStompSocket[] = [];
 
   beforeAll(async () => {
-    server = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, maxFrameBytes: MAX_FRAME_BYTES, logger: testLogger() });
+    server = await startVdsmServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      tls: 'insecure',
+      verbs,
+      maxFrameBytes: MAX_FRAME_BYTES,
+      logger: testLogger(),
+    });
   });
   afterAll(async () => {
     await server.close();
@@ -202,7 +208,10 @@ describe('agent STOMP protocol', () => {
 
     it('maps positional params and answers a batch with one array message', async () => {
       const socket = await session('reply-f');
-      socket.request([rpc('Test.echo', [1, 'two'], 'p'), { jsonrpc: '2.0', method: 'Test.mark', params: ['batch'] }, rpc('Host.nope', {}, 'n')], 'reply-f');
+      socket.request(
+        [rpc('Test.echo', [1, 'two'], 'p'), { jsonrpc: '2.0', method: 'Test.mark', params: ['batch'] }, rpc('Host.nope', {}, 'n')],
+        'reply-f',
+      );
       expect((await socket.nextMessage()).json).toEqual([
         { jsonrpc: '2.0', id: 'p', result: { a: 1, b: 'two' } },
         { jsonrpc: '2.0', id: 'n', error: { code: JsonRpcCode.METHOD_NOT_FOUND, message: expect.any(String) } },
@@ -228,7 +237,13 @@ describe('agent STOMP protocol', () => {
       );
       expect((await socket.nextMessage()).json).toMatchObject({
         id: 7,
-        result: { localAddress: '127.0.0.1', remoteAddress: '127.0.0.1', requestId: 7, flowId: 'flow-123', connectionId: expect.any(String) },
+        result: {
+          localAddress: '127.0.0.1',
+          remoteAddress: '127.0.0.1',
+          requestId: 7,
+          flowId: 'flow-123',
+          connectionId: expect.any(String),
+        },
       });
     });
 

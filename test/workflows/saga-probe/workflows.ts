@@ -36,7 +36,10 @@ export async function sagaProbe(script: SagaScript): Promise<SagaEnd<string>> {
     },
     {
       failedOutcome: 'failed',
-      failureOf: (err) => ({ type: err instanceof ApplicationFailure ? (err.type ?? 'ApplicationFailure') : err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err) }),
+      failureOf: (err) => ({
+        type: err instanceof ApplicationFailure ? (err.type ?? 'ApplicationFailure') : err instanceof Error ? err.name : 'Error',
+        message: err instanceof Error ? err.message : String(err),
+      }),
       // "thrown" failures stand for a workflow that must keep an old behaviour on replay.
       recordsFailedCompensation: () => !script.compensations.some((c) => c.fails === 'thrown'),
     },

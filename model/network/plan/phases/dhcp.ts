@@ -12,6 +12,13 @@ export function dhcpPhase(merged: MergedState): PhaseOps {
     teardown: merged.stoppedDhcp.map((c): PlanOp => ({ kind: PlanOpKind.DHCP_STOP, dev: c.dev, family: c.family })),
     build: merged.desired.dhcp
       .filter((client) => merged.goneLinks.has(client.dev) || !merged.keptDhcp.some((c) => sameDhcp(c, client)))
-      .map((c): PlanOp => ({ kind: PlanOpKind.DHCP_START, dev: c.dev, family: c.family, table: c.table, defaultRoute: c.defaultRoute, sourceRouting: c.sourceRouting })),
+      .map((c): PlanOp => ({
+        kind: PlanOpKind.DHCP_START,
+        dev: c.dev,
+        family: c.family,
+        table: c.table,
+        defaultRoute: c.defaultRoute,
+        sourceRouting: c.sourceRouting,
+      })),
   };
 }

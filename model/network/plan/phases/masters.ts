@@ -14,7 +14,10 @@ export function mastersPhase(merged: MergedState): PhaseOps {
     { kind: PlanOpKind.LINK_SET, name: port, master },
   ]);
   const bridgeMtus = merged.desiredLinks
-    .filter((want) => want.create === CreatableLinkType.BRIDGE && want.mtu !== undefined && merged.enslavements.some((e) => e.master === want.name))
+    .filter(
+      (want) =>
+        want.create === CreatableLinkType.BRIDGE && want.mtu !== undefined && merged.enslavements.some((e) => e.master === want.name),
+    )
     .map((want): PlanOp => ({ kind: PlanOpKind.LINK_SET, name: want.name, mtu: want.mtu }));
   return {
     teardown: merged.releasedPorts.map((name): PlanOp => ({ kind: PlanOpKind.LINK_SET, name, master: null })),

@@ -14,7 +14,8 @@ export function routesPhase(merged: MergedState): PhaseOps {
   const { current, desired, goneLinks, ipv4FlushedDevices, releasedByDhcpStop: released } = merged;
   const owners = new Set(desired.routeOwners);
   const goneWithDhcp = (route: RouteState): boolean =>
-    (route.family === 4 && route.dev !== undefined && released.ipv4FlushedDevices.has(route.dev)) || released.routes.some((r) => sameRoute(r, route));
+    (route.family === 4 && route.dev !== undefined && released.ipv4FlushedDevices.has(route.dev)) ||
+    released.routes.some((r) => sameRoute(r, route));
   const teardown = current.routes.filter(
     (route) =>
       route.dev !== undefined &&

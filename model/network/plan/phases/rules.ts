@@ -17,6 +17,8 @@ export function rulesPhase(merged: MergedState): PhaseOps {
     teardown: remaining
       .filter((rule) => owned.has(rule.table) && !dhcpTables.has(rule.table) && !desired.rules.some((r) => sameRule(r, rule)))
       .map((rule): PlanOp => ({ kind: PlanOpKind.RULE_DEL, rule })),
-    build: desired.rules.filter((rule) => !remaining.some((r) => sameRule(r, rule))).map((rule): PlanOp => ({ kind: PlanOpKind.RULE_ADD, rule })),
+    build: desired.rules
+      .filter((rule) => !remaining.some((r) => sameRule(r, rule)))
+      .map((rule): PlanOp => ({ kind: PlanOpKind.RULE_ADD, rule })),
   };
 }
