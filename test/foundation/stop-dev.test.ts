@@ -40,25 +40,28 @@ describe('stopping hostprov dev at any moment', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startDev(name: string): Promise<{ run: CliRun; dataDir: string; ports: number[] }> {
+  async function startDev(name: string, env: Record<string, string> = {}): Promise<{ run: CliRun; dataDir: string; ports: number[] }> {
     const ports = await freePorts(5);
     const [temporalPort, uiPort, httpPort, metricsPort, codecPort] = ports.map(String) as [string, string, string, string, string];
     const dataDir = join(dir, name);
-    const run = new CliRun([
-      'dev',
-      '--data-dir',
-      dataDir,
-      '--temporal-port',
-      temporalPort,
-      '--ui-port',
-      uiPort,
-      '--http-port',
-      httpPort,
-      '--metrics-port',
-      metricsPort,
-      '--codec-port',
-      codecPort,
-    ]);
+    const run = new CliRun(
+      [
+        'dev',
+        '--data-dir',
+        dataDir,
+        '--temporal-port',
+        temporalPort,
+        '--ui-port',
+        uiPort,
+        '--http-port',
+        httpPort,
+        '--metrics-port',
+        metricsPort,
+        '--codec-port',
+        codecPort,
+      ],
+      env,
+    );
     runs.push(run);
     return { run, dataDir, ports };
   }
@@ -100,7 +103,8 @@ describe('stopping hostprov dev at any moment', () => {
   });
 
   it('Ctrl-C while the workflows bundle', async () => {
-    const { run, dataDir, ports } = await startDev('bundling');
+    // From the sources: the build loads its prebuilt bundle, so only a source run bundles at start.
+    const { run, dataDir, ports } = await startDev('bundling', { HOSTPROV_FROM_SOURCE: '1' });
     await run.waitFor(BUNDLING);
     run.ctrlC();
     expect(await run.closed).toEqual({ code: 130, signal: null });
