@@ -45,7 +45,12 @@ import { skipBecause } from '../helpers/skip';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay';
 import { attachToServer, unavailableReason, type TemporalTarget } from '../helpers/temporal';
 
-const postgresReason = process.env.HOSTPROV_TEST_POSTGRES === 'off' ? 'HOSTPROV_TEST_POSTGRES=off' : findPostgresBinDir() ? null : 'no PostgreSQL server installed';
+const postgresReason =
+  process.env.HOSTPROV_TEST_POSTGRES === 'off'
+    ? 'HOSTPROV_TEST_POSTGRES=off'
+    : findPostgresBinDir()
+      ? null
+      : 'no PostgreSQL server installed';
 const reason = unavailableReason() ?? (await testbedUnavailableReason()) ?? postgresReason;
 
 /** Activities that talk to the host's agent (through the gated relay). */
@@ -74,7 +79,11 @@ class StoreLock {
     const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
     await client.query('begin');
     const lock = new StoreLock(client, Number(rows[0]?.pid), kind);
-    const granted = (kind === 'table' ? client.query('lock table hosts in access exclusive mode') : client.query('select id from hosts where id = $1 for update', [hostId])).then(() => undefined);
+    const granted = (
+      kind === 'table'
+        ? client.query('lock table hosts in access exclusive mode')
+        : client.query('select id from hosts where id = $1 for update', [hostId])
+    ).then(() => undefined);
     return { lock, granted };
   }
 
@@ -89,219 +98,289 @@ async function lockWaiters(url: string): Promise<number[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ pid: number }>("select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'");
+    const { rows } = await client.query<{ pid: number }>(
+      "select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+    );
     return rows.map((r) => Number(r.pid));
   } finally {
     await client.end();
   }
 }
 
-describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests (host networks)'))('worker kill -9 at every step of a host network change', () => {
-  let env: TestWorkflowEnvironment;
-  let target: TemporalTarget;
-  let client: Client;
-  let postgres: ThrowawayPostgres;
-  let url: string;
-  let store: HostNetworkingStore;
-  let lab: AgentLab;
-  let workers: WorkerProcesses;
-  let relay: TcpRelay | undefined;
-  const locks = new Set<StoreLock>();
-  const dir = mkdtempSync(join(tmpdir(), 'hostprov-faults-kill-hn-'));
+describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests (host networks)'))(
+  'worker kill -9 at every step of a host network change',
+  () => {
+    let env: TestWorkflowEnvironment;
+    let target: TemporalTarget;
+    let client: Client;
+    let postgres: ThrowawayPostgres;
+    let url: string;
+    let store: HostNetworkingStore;
+    let lab: AgentLab;
+    let workers: WorkerProcesses;
+    let relay: TcpRelay | undefined;
+    const locks = new Set<StoreLock>();
+    const dir = mkdtempSync(join(tmpdir(), 'hostprov-faults-kill-hn-'));
 
-  beforeAll(async () => {
-    ({ env, target } = await attachToServer());
-    client = env.client;
-    postgres = await startThrowawayPostgres();
-    url = await postgres.createDatabase('faults_worker_kill_hn');
-    store = await openStore(url);
-    lab = await createAgentLab({ stateDir: join(dir, 'lab'), hosts: [{ name: 'hnkill', nics: 2 }] });
-    await lab.waitForAgents();
-    workers = new WorkerProcesses({ address: target.address, namespace: target.namespace, taskQueue: `kill-hn-${uniqueToken()}`, workflowBundlePath: target.workflowBundlePath, dataDir: join(dir, 'worker'), database: url, secretsDir: dir });
-  }, 120_000);
-  afterAll(async () => {
-    await workers?.stopAll();
-    for (const lock of locks) await lock.release().catch(() => undefined);
-    await relay?.close();
-    await lab?.destroy();
-    await store?.close();
-    await postgres?.stop();
-    await env?.teardown();
-    rmSync(dir, { recursive: true, force: true });
-  });
+    beforeAll(async () => {
+      ({ env, target } = await attachToServer());
+      client = env.client;
+      postgres = await startThrowawayPostgres();
+      url = await postgres.createDatabase('faults_worker_kill_hn');
+      store = await openStore(url);
+      lab = await createAgentLab({ stateDir: join(dir, 'lab'), hosts: [{ name: 'hnkill', nics: 2 }] });
+      await lab.waitForAgents();
+      workers = new WorkerProcesses({
+        address: target.address,
+        namespace: target.namespace,
+        taskQueue: `kill-hn-${uniqueToken()}`,
+        workflowBundlePath: target.workflowBundlePath,
+        dataDir: join(dir, 'worker'),
+        database: url,
+        secretsDir: dir,
+      });
+    }, 120_000);
+    afterAll(async () => {
+      await workers?.stopAll();
+      for (const lock of locks) await lock.release().catch(() => undefined);
+      await relay?.close();
+      await lab?.destroy();
+      await store?.close();
+      await postgres?.stop();
+      await env?.teardown();
+      rmSync(dir, { recursive: true, force: true });
+    });
 
-  async function takeLock(kind: LockKind, hostId: string): Promise<{ lock: StoreLock; granted: Promise<void> }> {
-    const asked = await StoreLock.request(url, kind, hostId);
-    locks.add(asked.lock);
-    return asked;
-  }
-
-  async function releaseLock(lock: StoreLock): Promise<void> {
-    locks.delete(lock);
-    await lock.release();
-  }
-
-  /** The activity attempts of a finished execution, by activity type in order: the attempt that completed each. */
-  async function startedAttempts(workflowId: string): Promise<Array<[string, number]>> {
-    const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-    const types = new Map<string, string>();
-    for (const e of events) if (e.activityTaskScheduledEventAttributes) types.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
-    return events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => [types.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) ?? '', e.activityTaskStartedEventAttributes?.attempt ?? 1]);
-  }
-
-  it('every step of setupNetworks and of the refresh after it: configured on the tenth worker, one apply', async () => {
-    const name = 'hnkill';
-    const address = lab.testbed.host(name).address;
-    const subnet = address.split('.').slice(0, 3).join('.');
-
-    // The host as the API knows it: ovirtmgmt from install-host (no reboot), in a cluster with netkill.
-    const management = await store.networks.create({ name: 'ovirtmgmt' });
-    const netkill = await store.networks.create({ name: 'netkill', vmNetwork: false });
-    const cluster = await store.clusters.create({ name: 'lab', compatibilityVersion: '4.8', managementNetworkId: management.id });
-    await store.clusters.attachNetwork(cluster.id, netkill.id);
-    workers.start();
-    const install = lab.installRequest(name, { policy: { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'set-safe', agentWaitSeconds: 60 } });
-    const installed = await (await startOrAttachInstall(client, install, { taskQueue: workers.taskQueue })).handle.result();
-    expect(installed.outcome, JSON.stringify(installed.steps)).toBe('configured');
-    const hostId = install.host.id;
-    const agentClient = await AgentClient.connect(clientEndpoint({ ...install.agent, host: address, port: install.agent.port ?? VDSM_PORT }, { secrets: new SecretResolver({ secretsDir: dir }) }));
-    try {
-      await store.hosts.recordReportedInterfaces(hostId, reportedInterfacesFromCapabilities(Capabilities.parse(await agentClient.call('Host.getCapabilities', {}))));
-    } finally {
-      await agentClient.close();
+    async function takeLock(kind: LockKind, hostId: string): Promise<{ lock: StoreLock; granted: Promise<void> }> {
+      const asked = await StoreLock.request(url, kind, hostId);
+      locks.add(asked.lock);
+      return asked;
     }
-    relay = await startTcpRelay({ host: address, port: VDSM_PORT }, { gate: true });
-    const agentRelay = relay;
-    await store.hosts.update(hostId, { clusterId: cluster.id, agentEndpoint: { ...install.agent, host: '127.0.0.1', port: agentRelay.port } });
-    const journalBefore = lab.journal(name).length;
 
-    // The change's first step reads the store: hold the hosts table before asking.
-    let held: StoreLock | undefined = (await takeLock('table', hostId)).lock;
-    const changeId = `kill-${uniqueToken()}`;
-    const changeWorkflow = changeWorkflowId(hostId, changeId);
-    const refreshWorkflow = `${changeWorkflow}/refresh`;
-    let finished: Extract<HostNetworkChangeResult, { kind: 'setup-networks' }> | undefined;
-    const answer = requestHostNetworkChange(
-      client,
-      {
-        kind: 'setup-networks',
-        request: {
-          version: 1,
-          hostId,
-          attachments: [{ networkName: 'netkill', nicName: 'eth1', ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: `${subnet}.71`, netmask: '255.255.255.0' } } }],
-          // The host's window outlasts a takeover (heartbeat timeout, then a new attempt).
-          options: { connectivityTimeoutSeconds: 45 },
-        },
-      },
-      { taskQueue: workers.taskQueue, changeId },
-    ).then((r) => (finished = r));
-    answer.catch(() => undefined);
-
-    /** The change's running activity: in its own child workflow, then in the refresh child after it. */
-    async function running(): Promise<(PendingActivity & { key: string }) | undefined> {
-      for (const workflowId of [changeWorkflow, refreshWorkflow]) {
-        try {
-          const [pending] = await pendingActivities(client.workflow.getHandle(workflowId));
-          if (pending) return { ...pending, key: `${workflowId}#${pending.activityId}` };
-        } catch (err) {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        }
-      }
-      return undefined;
+    async function releaseLock(lock: StoreLock): Promise<void> {
+      locks.delete(lock);
+      await lock.release();
     }
-    const othersWaiting = async (): Promise<number[]> => (await lockWaiters(url)).filter((pid) => ![...locks].some((l) => l.pid === pid));
 
-    const killedAt: string[] = [];
-    const killed = new Set<string>();
-    let applyCallPassed = false;
-    for (;;) {
-      const caught = await waitUntil(
-        'a step waiting at the relay or on the store, or the end',
-        async () => {
-          if (finished) return { where: 'done' as const };
-          const step = await running();
-          if (!step || step.state !== 'STARTED') return undefined;
-          if (AGENT_STEPS.has(step.type)) return agentRelay.heldCount ? { where: 'agent' as const, step } : undefined;
-          if (killed.has(step.key) || !held) return undefined;
-          return (await othersWaiting()).length ? { where: 'store' as const, step } : undefined;
-        },
-        { intervalMs: 50, timeoutMs: 120_000 },
+    /** The activity attempts of a finished execution, by activity type in order: the attempt that completed each. */
+    async function startedAttempts(workflowId: string): Promise<Array<[string, number]>> {
+      const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+      const types = new Map<string, string>();
+      for (const e of events)
+        if (e.activityTaskScheduledEventAttributes)
+          types.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
+      return events
+        .filter((e) => e.activityTaskStartedEventAttributes)
+        .map((e) => [
+          types.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) ?? '',
+          e.activityTaskStartedEventAttributes?.attempt ?? 1,
+        ]);
+    }
+
+    it('every step of setupNetworks and of the refresh after it: configured on the tenth worker, one apply', async () => {
+      const name = 'hnkill';
+      const address = lab.testbed.host(name).address;
+      const subnet = address.split('.').slice(0, 3).join('.');
+
+      // The host as the API knows it: ovirtmgmt from install-host (no reboot), in a cluster with netkill.
+      const management = await store.networks.create({ name: 'ovirtmgmt' });
+      const netkill = await store.networks.create({ name: 'netkill', vmNetwork: false });
+      const cluster = await store.clusters.create({ name: 'lab', compatibilityVersion: '4.8', managementNetworkId: management.id });
+      await store.clusters.attachNetwork(cluster.id, netkill.id);
+      workers.start();
+      const install = lab.installRequest(name, {
+        policy: { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'set-safe', agentWaitSeconds: 60 },
+      });
+      const installed = await (await startOrAttachInstall(client, install, { taskQueue: workers.taskQueue })).handle.result();
+      expect(installed.outcome, JSON.stringify(installed.steps)).toBe('configured');
+      const hostId = install.host.id;
+      const agentClient = await AgentClient.connect(
+        clientEndpoint(
+          { ...install.agent, host: address, port: install.agent.port ?? VDSM_PORT },
+          { secrets: new SecretResolver({ secretsDir: dir }) },
+        ),
       );
-      if (caught.where === 'done') break;
-      const { step } = caught;
-      if (caught.where === 'agent') {
-        if (killed.has(step.key)) {
-          agentRelay.pass();
+      try {
+        await store.hosts.recordReportedInterfaces(
+          hostId,
+          reportedInterfacesFromCapabilities(Capabilities.parse(await agentClient.call('Host.getCapabilities', {}))),
+        );
+      } finally {
+        await agentClient.close();
+      }
+      relay = await startTcpRelay({ host: address, port: VDSM_PORT }, { gate: true });
+      const agentRelay = relay;
+      await store.hosts.update(hostId, {
+        clusterId: cluster.id,
+        agentEndpoint: { ...install.agent, host: '127.0.0.1', port: agentRelay.port },
+      });
+      const journalBefore = lab.journal(name).length;
+
+      // The change's first step reads the store: hold the hosts table before asking.
+      let held: StoreLock | undefined = (await takeLock('table', hostId)).lock;
+      const changeId = `kill-${uniqueToken()}`;
+      const changeWorkflow = changeWorkflowId(hostId, changeId);
+      const refreshWorkflow = `${changeWorkflow}/refresh`;
+      let finished: Extract<HostNetworkChangeResult, { kind: 'setup-networks' }> | undefined;
+      const answer = requestHostNetworkChange(
+        client,
+        {
+          kind: 'setup-networks',
+          request: {
+            version: 1,
+            hostId,
+            attachments: [
+              {
+                networkName: 'netkill',
+                nicName: 'eth1',
+                ipConfiguration: { ipv4: { bootProtocol: 'STATIC_IP', address: `${subnet}.71`, netmask: '255.255.255.0' } },
+              },
+            ],
+            // The host's window outlasts a takeover (heartbeat timeout, then a new attempt).
+            options: { connectivityTimeoutSeconds: 45 },
+          },
+        },
+        { taskQueue: workers.taskQueue, changeId },
+      ).then((r) => (finished = r));
+      answer.catch(() => undefined);
+
+      /** The change's running activity: in its own child workflow, then in the refresh child after it. */
+      async function running(): Promise<(PendingActivity & { key: string }) | undefined> {
+        for (const workflowId of [changeWorkflow, refreshWorkflow]) {
+          try {
+            const [pending] = await pendingActivities(client.workflow.getHandle(workflowId));
+            if (pending) return { ...pending, key: `${workflowId}#${pending.activityId}` };
+          } catch (err) {
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+          }
+        }
+        return undefined;
+      }
+      const othersWaiting = async (): Promise<number[]> => (await lockWaiters(url)).filter((pid) => ![...locks].some((l) => l.pid === pid));
+
+      const killedAt: string[] = [];
+      const killed = new Set<string>();
+      let applyCallPassed = false;
+      for (;;) {
+        const caught = await waitUntil(
+          'a step waiting at the relay or on the store, or the end',
+          async () => {
+            if (finished) return { where: 'done' as const };
+            const step = await running();
+            if (!step || step.state !== 'STARTED') return undefined;
+            if (AGENT_STEPS.has(step.type)) return agentRelay.heldCount ? { where: 'agent' as const, step } : undefined;
+            if (killed.has(step.key) || !held) return undefined;
+            return (await othersWaiting()).length ? { where: 'store' as const, step } : undefined;
+          },
+          { intervalMs: 50, timeoutMs: 120_000 },
+        );
+        if (caught.where === 'done') break;
+        const { step } = caught;
+        if (caught.where === 'agent') {
+          if (killed.has(step.key)) {
+            agentRelay.pass();
+            continue;
+          }
+          // setupNetworks: let the call through; kill once the host applied it and waits for a confirmation.
+          if (step.type === 'setupNetworksWithConfirm' && !applyCallPassed) {
+            applyCallPassed = true;
+            agentRelay.pass();
+            continue;
+          }
+          if (step.type === 'setupNetworksWithConfirm')
+            await waitUntil('the host to apply', () =>
+              lab
+                .journal(name)
+                .slice(journalBefore)
+                .some((e) => e.kind === 'apply'),
+            );
+          // A probe comes right before a store write that locks the host row: hold that row now.
+          if (step.type === 'probeCapabilities' && !held) held = (await takeLock('row', hostId)).lock;
+          await workers.killAndReplace();
+          killed.add(step.key);
+          killedAt.push(step.type);
           continue;
         }
-        // setupNetworks: let the call through; kill once the host applied it and waits for a confirmation.
-        if (step.type === 'setupNetworksWithConfirm' && !applyCallPassed) {
-          applyCallPassed = true;
-          agentRelay.pass();
-          continue;
-        }
-        if (step.type === 'setupNetworksWithConfirm') await waitUntil('the host to apply', () => lab.journal(name).slice(journalBefore).some((e) => e.kind === 'apply'));
-        // A probe comes right before a store write that locks the host row: hold that row now.
-        if (step.type === 'probeCapabilities' && !held) held = (await takeLock('row', hostId)).lock;
+
+        // A store step waits on our lock: kill its worker, then let the retry through, holding the next lock.
+        const waitingAtKill = await othersWaiting();
         await workers.killAndReplace();
         killed.add(step.key);
         killedAt.push(step.type);
-        continue;
+        const current = held!;
+        const next = NEXT_STORE_LOCK[step.type];
+        held = undefined;
+        if (next === 'table') {
+          // The retried write must be queued before the table lock, or it would wait behind it for good.
+          await waitUntil('the retried step to wait on the row', async () => {
+            const retry = await running();
+            return (
+              retry?.key === step.key &&
+              retry.attempt > 1 &&
+              retry.state === 'STARTED' &&
+              (await othersWaiting()).some((pid) => !waitingAtKill.includes(pid))
+            );
+          });
+        }
+        if (next) {
+          const asked = await takeLock(next, hostId);
+          await waitUntil('our next lock to queue', async () => (await lockWaiters(url)).includes(asked.lock.pid));
+          held = asked.lock;
+          await releaseLock(current);
+          await asked.granted;
+        } else {
+          await releaseLock(current);
+        }
       }
+      await answer;
 
-      // A store step waits on our lock: kill its worker, then let the retry through, holding the next lock.
-      const waitingAtKill = await othersWaiting();
-      await workers.killAndReplace();
-      killed.add(step.key);
-      killedAt.push(step.type);
-      const current = held!;
-      const next = NEXT_STORE_LOCK[step.type];
-      held = undefined;
-      if (next === 'table') {
-        // The retried write must be queued before the table lock, or it would wait behind it for good.
-        await waitUntil('the retried step to wait on the row', async () => {
-          const retry = await running();
-          return retry?.key === step.key && retry.attempt > 1 && retry.state === 'STARTED' && (await othersWaiting()).some((pid) => !waitingAtKill.includes(pid));
-        });
-      }
-      if (next) {
-        const asked = await takeLock(next, hostId);
-        await waitUntil('our next lock to queue', async () => (await lockWaiters(url)).includes(asked.lock.pid));
-        held = asked.lock;
-        await releaseLock(current);
-        await asked.granted;
-      } else {
-        await releaseLock(current);
-      }
-    }
-    await answer;
-
-    const result = finished!.result;
-    expect(result.outcome, JSON.stringify(result, null, 2)).toBe('configured');
-    expect(killedAt).toEqual([
-      'loadHostSetupNetworksContext',
-      'recordAttachmentIntent',
-      'setupNetworksWithConfirm',
-      'setSafeNetworkConfig',
-      'probeCapabilities',
-      'recordReportedInterfaces',
-      'loadRefreshContext',
-      'probeCapabilities',
-      'recordRefresh',
-    ]);
-    expect(workers.killed).toBe(killedAt.length);
-    // Each step ran again on the next worker, and only there (the change's child, then the refresh child).
-    const attempts = [...(await startedAttempts(changeWorkflow)), ...(await startedAttempts(refreshWorkflow))];
-    expect(attempts.map(([type]) => type)).toEqual(killedAt);
-    expect(attempts.every(([, attempt]) => attempt === 2), JSON.stringify(attempts)).toBe(true);
-    expect(result.steps.map((s) => `${s.name}:${s.status}`)).toEqual(['load-context:ok', 'validate:ok', 'record-intent:ok', 'setup-networks:ok', 'commit:ok', 'refresh:ok', 'refresh-record:ok']);
-    // Exactly one apply for the change, kept (no rollback) and made safe.
-    expect(lab.journal(name).slice(journalBefore).map((e) => `${e.kind}:${e.outcome}`)).toEqual(['apply:ok', 'persist:ok']);
-    // The rows: netkill on eth1 with its static address, beside ovirtmgmt; the host's report shows it.
-    const rows = await store.attachments.listByHost(hostId);
-    expect(rows.map((r) => `${r.networkName}@${r.nicName}`).sort()).toEqual(['netkill@eth1', 'ovirtmgmt@eth0']);
-    expect(rows.find((r) => r.networkName === 'netkill')?.ipConfiguration.ipv4).toMatchObject({ bootProtocol: 'STATIC_IP', address: `${subnet}.71`, netmask: '255.255.255.0' });
-    const host = await store.hosts.get(hostId);
-    expect(host?.reportedInterfaces?.networks.map((n) => n.name)).toContain('netkill');
-  }, 240_000);
-});
+      const result = finished!.result;
+      expect(result.outcome, JSON.stringify(result, null, 2)).toBe('configured');
+      expect(killedAt).toEqual([
+        'loadHostSetupNetworksContext',
+        'recordAttachmentIntent',
+        'setupNetworksWithConfirm',
+        'setSafeNetworkConfig',
+        'probeCapabilities',
+        'recordReportedInterfaces',
+        'loadRefreshContext',
+        'probeCapabilities',
+        'recordRefresh',
+      ]);
+      expect(workers.killed).toBe(killedAt.length);
+      // Each step ran again on the next worker, and only there (the change's child, then the refresh child).
+      const attempts = [...(await startedAttempts(changeWorkflow)), ...(await startedAttempts(refreshWorkflow))];
+      expect(attempts.map(([type]) => type)).toEqual(killedAt);
+      expect(
+        attempts.every(([, attempt]) => attempt === 2),
+        JSON.stringify(attempts),
+      ).toBe(true);
+      expect(result.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
+        'load-context:ok',
+        'validate:ok',
+        'record-intent:ok',
+        'setup-networks:ok',
+        'commit:ok',
+        'refresh:ok',
+        'refresh-record:ok',
+      ]);
+      // Exactly one apply for the change, kept (no rollback) and made safe.
+      expect(
+        lab
+          .journal(name)
+          .slice(journalBefore)
+          .map((e) => `${e.kind}:${e.outcome}`),
+      ).toEqual(['apply:ok', 'persist:ok']);
+      // The rows: netkill on eth1 with its static address, beside ovirtmgmt; the host's report shows it.
+      const rows = await store.attachments.listByHost(hostId);
+      expect(rows.map((r) => `${r.networkName}@${r.nicName}`).sort()).toEqual(['netkill@eth1', 'ovirtmgmt@eth0']);
+      expect(rows.find((r) => r.networkName === 'netkill')?.ipConfiguration.ipv4).toMatchObject({
+        bootProtocol: 'STATIC_IP',
+        address: `${subnet}.71`,
+        netmask: '255.255.255.0',
+      });
+      const host = await store.hosts.get(hostId);
+      expect(host?.reportedInterfaces?.networks.map((n) => n.name)).toContain('netkill');
+    }, 240_000);
+  },
+);
