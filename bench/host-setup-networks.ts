@@ -8,7 +8,7 @@
  * both given ovirtmgmt by install-host: `hsn` takes the requests, `floor` the agent-only applies. A
  * namespaced host has at most 8 NICs, so each host gets 50 more veth NICs (`eth10`…`eth59`, their peers in
  * a namespace of their own) before anything probes it: 50 non-VM networks without VLAN need a NIC each
- * (docs/host-networking.md, the engine's one-untagged-network-per-NIC rule).
+ * (model/host-setup-networks/validate-effective-set.ts: at most one untagged network per NIC).
  *
  * Per size N, one warm-up and `repetitions` measured rounds, each:
  * 1. one request attaching N networks (static IPv4, no gateway) to N NICs, start → result on the client;
