@@ -124,14 +124,14 @@ type HistoryEvent = proto.api.history.v1.IHistoryEvent;
 const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
   t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : Number.NaN;
 
-interface ActivitySpan {
+export interface ActivitySpan {
   name: string;
   scheduled: number;
   completed: number;
 }
 
 /** The activities of one execution, in scheduling order, from its history. */
-function activitySpans(events: HistoryEvent[]): ActivitySpan[] {
+export function activitySpans(events: HistoryEvent[]): ActivitySpan[] {
   const byId = new Map<string, ActivitySpan>();
   const spans: ActivitySpan[] = [];
   for (const e of events) {
