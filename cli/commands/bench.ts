@@ -1,13 +1,14 @@
 /**
- * `hostprov bench agent`, `install-host`, `start` and `sync-report`: the benchmarks in
+ * `hostprov bench agent`, `install-host`, `host-setup-networks`, `start` and `sync-report`: the benchmarks in
  * bench/, writing `<out>/<name>.json` (every figure with its unit, and the machine) and `<out>/<name>.md` (a
- * short table). The first three build network namespaces, so they need root; `sync-report` is pure model
+ * short table). All but `sync-report` build network namespaces, so they need root; `sync-report` is pure model
  * code. Progress goes to stdout, logs to stderr.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { runAgentBench } from '../../bench/agent';
+import { runHostSetupNetworksBench } from '../../bench/host-setup-networks';
 import { runInstallHostBench } from '../../bench/install-host';
 import { runStartBench } from '../../bench/start';
 import { runSyncReportBench } from '../../bench/sync-report';
@@ -28,6 +29,7 @@ const count = (what: string, min: number, max: number) =>
 
 const AgentFlags = z.object({ out: z.string().min(1), repetitions: count('--repetitions', 2, 1000) });
 const InstallHostFlags = z.object({ out: z.string().min(1), hosts: count('--hosts', 1, 39), repetitions: count('--repetitions', 1, 19) });
+const HostSetupNetworksFlags = z.object({ out: z.string().min(1), repetitions: count('--repetitions', 1, 100) });
 const StartFlags = z.object({
   out: z.string().min(1),
   repetitions: count('--repetitions', 2, 100),
@@ -89,6 +91,20 @@ export function register(program: Command): void {
       const reason = await testbedUnavailableReason();
       if (reason) throw new UsageError(`bench install-host builds a namespaced testbed and cannot run here: ${reason}`);
       await runInstallHostBench({ outDir: resolve(flags.out), hosts: flags.hosts, repetitions: flags.repetitions, signal: stopOnSignal() });
+    });
+
+  bench
+    .command('host-setup-networks')
+    .description(
+      'hostSetupNetworks: one request of 1/10/50 attachment changes by part (validation, store, apply, confirm) vs the agent-only apply',
+    )
+    .option('--out <dir>', 'where host-setup-networks.json and host-setup-networks.md go', DEFAULT_OUT)
+    .option('--repetitions <n>', 'measured rounds per size, after one warm-up round', '5')
+    .action(async (raw: Record<string, unknown>) => {
+      const flags = parse(HostSetupNetworksFlags, raw);
+      const reason = await testbedUnavailableReason();
+      if (reason) throw new UsageError(`bench host-setup-networks builds a namespaced testbed and cannot run here: ${reason}`);
+      await runHostSetupNetworksBench({ outDir: resolve(flags.out), repetitions: flags.repetitions, signal: stopOnSignal() });
     });
 
   bench

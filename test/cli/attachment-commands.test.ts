@@ -3,8 +3,8 @@
  * a worker on the store, on SQLite and PostgreSQL: each command becomes one HostSetupNetworksRequest on the
  * host's entity workflow, and requests the engine's validation refuses come back `invalid` with their
  * violations, exit 3, before anything is sent to the host or stored (the host's agent endpoint here is
- * deliberately unreachable, so a request that got further would fail instead). The applied cases run on
- * namespaced hosts in test/workflows/host-setup-networks.test.ts.
+ * deliberately unreachable, so a request that got further would fail instead). The same commands applied to
+ * a namespaced host are in test/cli/attachment-apply.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
