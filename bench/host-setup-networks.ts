@@ -79,6 +79,8 @@ export interface Round {
   confirmMs: number | null;
   commitMs: number;
   refreshProbeMs: number;
+  /** A refresh on demand right after the change, with the N networks on the host: start → result. */
+  refreshMs: number;
   agentOnlyMs: number;
 }
 
@@ -94,6 +96,7 @@ const PARTS: Array<{ key: Part; label: string }> = [
   { key: 'confirmMs', label: 'confirm (agent applied → setup-networks completed)' },
   { key: 'commitMs', label: 'commit (setSafeNetworkConfig)' },
   { key: 'refreshProbeMs', label: 'refresh probe (getCapabilities)' },
+  { key: 'refreshMs', label: 'refresh on demand, end to end (a change of its own, with the N networks on the host)' },
 ];
 
 export interface SizeResult {
@@ -345,6 +348,12 @@ async function oneRound(
   const started = ms(events[0]?.eventTime);
   const ended = ms(events.at(-1)?.eventTime);
 
+  // A refresh of the host as it now is (N networks and their attachments), end to end through its queue.
+  const r0 = performance.now();
+  const refreshed = await requestHostNetworkChange(client, { kind: 'refresh', request: { version: 1, hostId } });
+  const refreshMs = performance.now() - r0;
+  if (refreshed.result.outcome !== 'refreshed') throw new Error(`refresh after ${n} changes: ${refreshed.result.outcome}`);
+
   // The same payload, straight to the other host's agent, without the check (nothing to confirm).
   const { networks, bondings, options } = result.setupNetworksRequest;
   const payload = { networks, bondings, options: { ...options, connectivityCheck: 'false' } };
@@ -372,6 +381,7 @@ async function oneRound(
       confirmMs: applied === undefined ? null : round(setup.completed - applied, 1),
       commitMs: round(duration(last(spans, 'setSafeNetworkConfig')), 1),
       refreshProbeMs: round(duration(last(spans, 'probeCapabilities')), 1),
+      refreshMs: round(refreshMs, 1),
       agentOnlyMs: round(agentOnlyMs, 1),
     },
   };
