@@ -2,14 +2,19 @@
  * The install's visible state: phase (also the `InstallPhase` search attribute), per-step records with
  * timings (the query, the result, the Web UI's "current details"). Workflow-sandbox code.
  */
-import { log, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import { StepStatus, type InstallHostResult, type StepRecord } from '../model/install-host/contract';
+import { setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { InstallHostResult, StepRecord } from '../model/install-host/contract';
 import { InstallPhase, installStatusQuery } from './messages';
 import { ClusterIdKey, HostNameKey, InstallPhaseKey } from '../model/search-attributes';
+import { StepLog } from './step-log';
 
 export class InstallProgress {
   private phaseNow: InstallPhase = InstallPhase.STARTING;
-  readonly steps: StepRecord[] = [];
+  private readonly log = new StepLog(() => this.publish());
+  get steps(): StepRecord[] {
+    return this.log.steps;
+  }
+
   result: InstallHostResult | null = null;
 
   constructor(hostName: string, clusterId: string) {
@@ -33,37 +38,16 @@ export class InstallProgress {
   }
 
   /** Runs one step, recording start, duration, status and a one-line summary of what it did. */
-  async step<T>(name: string, summary: string, fn: () => Promise<T>, describe?: (value: T) => string): Promise<T> {
-    const record: StepRecord = { name, status: StepStatus.RUNNING, startedAt: new Date().toISOString(), summary };
-    this.steps.push(record);
-    this.publish();
-    const started = Date.now();
-    try {
-      const value = await fn();
-      record.status = StepStatus.OK;
-      if (describe) record.summary = describe(value);
-      return value;
-    } catch (err) {
-      record.status = StepStatus.FAILED;
-      record.summary = `${summary}: ${err instanceof Error ? err.message : String(err)}`;
-      throw err;
-    } finally {
-      record.durationMs = Date.now() - started;
-      log.info(`step ${name} ${record.status}`, { step: name, durationMs: record.durationMs, summary: record.summary });
-      this.publish();
-    }
+  step<T>(name: string, summary: string, fn: () => Promise<T>, describe?: (value: T) => string): Promise<T> {
+    return this.log.run(name, summary, fn, describe);
   }
 
-  /** Records a decision taken inside the workflow (no activity), e.g. the device choice. */
+  /** Records a decision taken inside the workflow (no activity). */
   note(name: string, status: StepRecord['status'], summary: string): void {
-    this.steps.push({ name, status, startedAt: new Date().toISOString(), durationMs: 0, summary });
-    this.publish();
+    this.log.note(name, status, summary);
   }
 
   private publish(): void {
-    const lines = this.steps.map(
-      (s) => `| ${s.name} | ${s.status} | ${s.durationMs ?? ''} | ${s.summary.replace(/\|/g, '\\|').slice(0, 200)} |`,
-    );
-    setCurrentDetails([`**Phase:** ${this.phaseNow}`, '', '| step | status | ms | summary |', '|---|---|---|---|', ...lines].join('\n'));
+    setCurrentDetails(this.log.details(`**Phase:** ${this.phaseNow}`));
   }
 }
