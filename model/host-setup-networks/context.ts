@@ -16,6 +16,7 @@ import {
   type ReportedBond,
   type ReportedNetwork,
 } from '../host-networking/reported-interfaces';
+import { refineHostRows } from '../host-networking/host-rows';
 import { ExternalId } from '../host-networking/values';
 import { vdsmNetworkName } from '../host-networking/vdsm-name';
 
@@ -36,7 +37,6 @@ export const HostSetupNetworksContext = z
   })
   .strict()
   .superRefine((context, ctx) => {
-    const networkIds = new Set(context.networks.map((n) => n.id));
     if (context.host.clusterId !== context.cluster.id) {
       ctx.addIssue({
         code: 'custom',
@@ -44,30 +44,7 @@ export const HostSetupNetworksContext = z
         message: `host ${context.host.id} is in cluster ${context.host.clusterId}, not ${context.cluster.id}`,
       });
     }
-    for (const [i, cn] of context.clusterNetworks.entries()) {
-      if (cn.clusterId !== context.cluster.id)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusterNetworks', i, 'clusterId'],
-          message: `cluster network of another cluster (${cn.clusterId})`,
-        });
-      if (!networkIds.has(cn.networkId))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusterNetworks', i, 'networkId'],
-          message: `network ${cn.networkId} is not among the networks`,
-        });
-    }
-    for (const [i, a] of context.attachments.entries()) {
-      if (a.hostId !== context.host.id)
-        ctx.addIssue({ code: 'custom', path: ['attachments', i, 'hostId'], message: `attachment ${a.id} belongs to host ${a.hostId}` });
-      if (!networkIds.has(a.networkId))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['attachments', i, 'networkId'],
-          message: `network ${a.networkId} is not among the networks`,
-        });
-    }
+    refineHostRows(context, context.cluster.id, ctx);
   });
 export type HostSetupNetworksContext = z.infer<typeof HostSetupNetworksContext>;
 

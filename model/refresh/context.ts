@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ClusterNetwork } from '../host-networking/cluster';
 import { Host } from '../host-networking/host';
+import { refineHostRows } from '../host-networking/host-rows';
 import { Network } from '../host-networking/network';
 import { NetworkAttachment } from '../host-networking/network-attachment';
 
@@ -22,33 +23,6 @@ export const RefreshContext = z
     attachments: z.array(NetworkAttachment),
   })
   .strict()
-  .superRefine((context, ctx) => {
-    const networkIds = new Set(context.networks.map((n) => n.id));
-    for (const [i, cn] of context.clusterNetworks.entries()) {
-      if (cn.clusterId !== context.host.clusterId) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusterNetworks', i, 'clusterId'],
-          message: `cluster network of cluster ${cn.clusterId}, but host ${context.host.id} is in ${context.host.clusterId ?? 'no cluster'}`,
-        });
-      }
-      if (!networkIds.has(cn.networkId))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusterNetworks', i, 'networkId'],
-          message: `network ${cn.networkId} is not among the networks`,
-        });
-    }
-    for (const [i, a] of context.attachments.entries()) {
-      if (a.hostId !== context.host.id)
-        ctx.addIssue({ code: 'custom', path: ['attachments', i, 'hostId'], message: `attachment ${a.id} belongs to host ${a.hostId}` });
-      if (!networkIds.has(a.networkId))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['attachments', i, 'networkId'],
-          message: `network ${a.networkId} is not among the networks`,
-        });
-    }
-  });
+  .superRefine((context, ctx) => refineHostRows(context, context.host.clusterId, ctx));
 export type RefreshContext = z.infer<typeof RefreshContext>;
 export type RefreshContextInput = z.input<typeof RefreshContext>;
