@@ -21,19 +21,16 @@
  *    agent` sends it; nothing to confirm);
  * 3. both undone, untimed: a request removing the N attachments on `hsn`, the N removals on `floor`.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { temporal as proto } from '@temporalio/proto';
 import { clientEndpoint } from '../activities/agent-endpoint';
 import { SecretResolver } from '../activities/secrets';
-import { prebuiltWorkflowBundle } from '../lib/build-info';
 import { getLogger, type Logger } from '../lib/logger';
-import { freePort } from '../lib/ports';
 import { run } from '../lib/process';
 import { connectClient, plainConnection } from '../lib/temporal/connection';
-import { startDevServer } from '../lib/temporal/dev-server';
 import type { HostSetupNetworksResult } from '../model/host-setup-networks/contract';
 import type { HostSetupNetworksRequestInput } from '../model/host-setup-networks/request';
 import { DEFAULT_STORE_FILE, openStore } from '../store/open';
@@ -42,11 +39,11 @@ import { Netns, uniqueToken } from '../testbed/netns';
 import { AgentClient } from '../vdsm/client/client';
 import { requestHostNetworkChange } from '../workflow-client/host-networks';
 import { startOrAttachInstall } from '../workflow-client/install-host';
-import { bundleWorkflows } from '../worker/bundle';
 import { startWorker } from '../worker/main';
 import { machineInfo, machineLine, markdownTable, say, writeReport, type MachineInfo } from './report';
 import { round, roundSummary, summarize, type Summary } from './stats';
 import { Teardown } from './teardown';
+import { benchWorkflowBundle, startBenchServer } from './temporal';
 
 export interface HostSetupNetworksBenchOptions {
   outDir: string;
@@ -195,16 +192,8 @@ export async function runHostSetupNetworksBench(options: HostSetupNetworksBenchO
 
   try {
     say('starting Temporal (dev server, SQLite, headless), a worker on a SQLite store...');
-    const server = await startDevServer(
-      { dataDir: join(dir, 'temporal'), port: await freePort(), httpPort: await freePort(), metricsPort: await freePort(), uiPort: null },
-      log,
-    );
-    teardown.add('Temporal dev server', () => server.stop());
-    let bundlePath = prebuiltWorkflowBundle();
-    if (!bundlePath) {
-      bundlePath = join(dir, 'workflow-bundle.js');
-      writeFileSync(bundlePath, await bundleWorkflows(log));
-    }
+    const server = await startBenchServer(dir, teardown, log);
+    const bundlePath = await benchWorkflowBundle(dir, log);
     const workerDir = join(dir, 'worker');
     mkdirSync(workerDir, { recursive: true });
     const temporal = plainConnection(server.address, server.namespace);

@@ -15,24 +15,21 @@
  * Durations are wall-clock on the client (start request → result) and the workflow's own step records.
  */
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startOrAttachInstall } from '../workflow-client/install-host';
 import { getLogger, type Logger } from '../lib/logger';
-import { freePort } from '../lib/ports';
 import { connectClient, plainConnection } from '../lib/temporal/connection';
-import { startDevServer } from '../lib/temporal/dev-server';
-import { prebuiltWorkflowBundle } from '../lib/build-info';
 import { createPayloadKey, loadPayloadKeys } from '../lib/temporal/payload-keys';
 import type { InstallHostRequest, InstallHostResult } from '../model/install-host/contract';
 import { createAgentLab, type AgentLab } from '../testbed/agent-lab';
-import { bundleWorkflows } from '../worker/bundle';
 import { startWorker } from '../worker/main';
 import { machineInfo, machineLine, markdownTable, say, writeReport, type MachineInfo } from './report';
 import { round, roundSummary, summarize, type Summary } from './stats';
 import { Teardown, untilAborted } from './teardown';
+import { benchWorkflowBundle, startBenchServer } from './temporal';
 
 export interface InstallHostBenchOptions {
   outDir: string;
@@ -268,17 +265,8 @@ export async function runInstallHostBench(options: InstallHostBenchOptions): Pro
 
   try {
     say('starting Temporal (dev server, SQLite, headless), bundling workflows, starting a worker...');
-    const server = await startDevServer(
-      { dataDir: join(dir, 'temporal'), port: await freePort(), httpPort: await freePort(), metricsPort: await freePort(), uiPort: null },
-      log,
-    );
-    teardown.add('Temporal dev server', () => server.stop());
-    // The build's bundle when this runs from the build (npm run build), as a production worker does.
-    let bundlePath = prebuiltWorkflowBundle();
-    if (!bundlePath) {
-      bundlePath = join(dir, 'workflow-bundle.js');
-      writeFileSync(bundlePath, await bundleWorkflows(log));
-    }
+    const server = await startBenchServer(dir, teardown, log);
+    const bundlePath = await benchWorkflowBundle(dir, log);
     mkdirSync(join(dir, 'worker'), { recursive: true });
     // The labs below keep their references (PKI, BMC passwords) under `dir`.
     // Payloads encrypted as in production (lib/temporal/payload-codec.ts), with a key of this run's own.

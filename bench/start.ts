@@ -20,16 +20,15 @@ import { join } from 'node:path';
 import { AGENT_BUILD_PATH, CLI_BUILD_PATH, WORKFLOW_BUNDLE_PATH } from '../lib/build-info';
 import { getLogger, type Logger } from '../lib/logger';
 import { PROJECT_ROOT } from '../lib/paths';
-import { freePort } from '../lib/ports';
 import { run, stopChild } from '../lib/process';
 import { plainConnection } from '../lib/temporal/connection';
-import { startDevServer } from '../lib/temporal/dev-server';
 import { Netns, uniqueToken } from '../testbed/netns';
 import { bundleWorkflows } from '../worker/bundle';
 import { startWorker } from '../worker/main';
 import { machineInfo, machineLine, markdownTable, say, writeReport, type MachineInfo } from './report';
 import { afterWarmup, roundSummary, summarize, type Summary } from './stats';
 import { Teardown } from './teardown';
+import { startBenchServer } from './temporal';
 
 export interface StartBenchOptions {
   outDir: string;
@@ -199,11 +198,7 @@ async function measureWorkerStart(
   log: Logger,
   signal: AbortSignal | undefined,
 ): Promise<StartBenchResult['worker']> {
-  const server = await startDevServer(
-    { dataDir: join(dir, 'temporal'), port: await freePort(), httpPort: await freePort(), metricsPort: await freePort(), uiPort: null },
-    log,
-  );
-  teardown.add('Temporal dev server', () => server.stop());
+  const server = await startBenchServer(dir, teardown, log);
   const temporal = plainConnection(server.address, server.namespace);
   const quiet = getLogger('worker').child({}, { level: 'warn' });
   const startAndStop = async (bundlePath: string, n: number): Promise<number> => {
