@@ -40,7 +40,14 @@ import { testbedUnavailableReason } from '../../testbed/requirements';
 import { AgentClient } from '../../vdsm/client/client';
 import { changeWorkflowId, requestHostNetworkChange } from '../../workflow-client/host-networks';
 import { startOrAttachInstall } from '../../workflow-client/install-host';
-import { pendingActivities, waitUntil, WorkerProcesses, type PendingActivity } from '../helpers/fault-injection';
+import {
+  activityAttempts,
+  lockWaiters,
+  pendingActivities,
+  waitUntil,
+  WorkerProcesses,
+  type PendingActivity,
+} from '../helpers/fault-injection';
 import { skipBecause } from '../helpers/skip';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay';
 import { attachToServer, unavailableReason, type TemporalTarget } from '../helpers/temporal';
@@ -90,20 +97,6 @@ class StoreLock {
   async release(): Promise<void> {
     await this.client.query('rollback');
     await this.client.end();
-  }
-}
-
-/** Backend ids of this database's sessions waiting for a lock right now (a fresh snapshot per query). */
-async function lockWaiters(url: string): Promise<number[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ pid: number }>(
-      "select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-    );
-    return rows.map((r) => Number(r.pid));
-  } finally {
-    await client.end();
   }
 }
 
@@ -160,21 +153,6 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests (host networks)'
     async function releaseLock(lock: StoreLock): Promise<void> {
       locks.delete(lock);
       await lock.release();
-    }
-
-    /** The activity attempts of a finished execution, by activity type in order: the attempt that completed each. */
-    async function startedAttempts(workflowId: string): Promise<Array<[string, number]>> {
-      const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-      const types = new Map<string, string>();
-      for (const e of events)
-        if (e.activityTaskScheduledEventAttributes)
-          types.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
-      return events
-        .filter((e) => e.activityTaskStartedEventAttributes)
-        .map((e) => [
-          types.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) ?? '',
-          e.activityTaskStartedEventAttributes?.attempt ?? 1,
-        ]);
     }
 
     it('every step of setupNetworks and of the refresh after it: configured on the tenth worker, one apply', async () => {
@@ -349,7 +327,10 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests (host networks)'
       ]);
       expect(workers.killed).toBe(killedAt.length);
       // Each step ran again on the next worker, and only there (the change's child, then the refresh child).
-      const attempts = [...(await startedAttempts(changeWorkflow)), ...(await startedAttempts(refreshWorkflow))];
+      const attempts = [
+        ...(await activityAttempts(client.workflow.getHandle(changeWorkflow))),
+        ...(await activityAttempts(client.workflow.getHandle(refreshWorkflow))),
+      ];
       expect(attempts.map(([type]) => type)).toEqual(killedAt);
       expect(
         attempts.every(([, attempt]) => attempt === 2),

@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,14 @@ import { uniqueToken } from '../../testbed/netns';
 import { findPostgresBinDir, startThrowawayPostgres, type ThrowawayPostgres } from '../../testbed/postgres';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { startOrAttachInstall } from '../../workflow-client/install-host';
-import { pendingActivities, seedStaleAttachment, waitUntil, WorkerProcesses } from '../helpers/fault-injection';
+import {
+  activityAttempts,
+  lockWaiters,
+  pendingActivities,
+  seedStaleAttachment,
+  waitUntil,
+  WorkerProcesses,
+} from '../helpers/fault-injection';
 import { skipBecause } from '../helpers/skip';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay';
 import { attachToServer, unavailableReason, type TemporalTarget } from '../helpers/temporal';
@@ -59,20 +66,6 @@ class HostRowLock {
     if (!holder) return;
     await holder.query('rollback');
     await holder.end();
-  }
-}
-
-/** Whether some session of this database waits for a lock (pg_stat_activity; a fresh snapshot per query). */
-async function someoneWaitsForALock(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ n: string }>(
-      "select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-    );
-    return Number(rows[0]?.n ?? 0) > 0;
-  } finally {
-    await client.end();
   }
 }
 
@@ -124,21 +117,6 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     return relay;
   }
 
-  /** The activity attempts of the finished execution, by activity type in order: how often each was started. */
-  async function attemptsByActivity(handle: WorkflowHandle): Promise<Array<[string, number]>> {
-    const events = (await handle.fetchHistory()).events ?? [];
-    const types = new Map<string, string>();
-    for (const e of events)
-      if (e.activityTaskScheduledEventAttributes)
-        types.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
-    return events
-      .filter((e) => e.activityTaskStartedEventAttributes)
-      .map((e) => [
-        types.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) ?? '',
-        e.activityTaskStartedEventAttributes?.attempt ?? 1,
-      ]);
-  }
-
   it('every step: the install completes on a new worker each time, with exactly one apply on the host', async () => {
     const agentRelay = await gatedRelayTo('chain1');
     const proxyRelay = await gatedRelayTo('chain2');
@@ -171,7 +149,7 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
           if (finished) return 'done';
           if (agentRelay.heldCount) return 'agent';
           if (proxyRelay.heldCount) return 'proxy';
-          if (lock.held && (await someoneWaitsForALock(url))) return 'store';
+          if (lock.held && (await lockWaiters(url)).length > 0) return 'store';
           return undefined;
         },
         { intervalMs: 50, timeoutMs: 180_000 },
@@ -219,7 +197,7 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     ]);
     expect(workers.killed).toBe(killedAt.length);
     // Each step ran again on the next worker, and only there.
-    const attempts = await attemptsByActivity(handle);
+    const attempts = await activityAttempts(handle);
     expect(attempts.map(([type]) => type)).toEqual(killedAt);
     expect(
       attempts.every(([, attempt]) => attempt === 2),
@@ -254,7 +232,7 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     await lock.take(request.host.id);
     await waitUntil(
       'the compensation to wait on the store',
-      async () => (await pendingActivities(handle))[0]?.type === 'compensateAttachments' && (await someoneWaitsForALock(url)),
+      async () => (await pendingActivities(handle))[0]?.type === 'compensateAttachments' && (await lockWaiters(url)).length > 0,
     );
     await workers.killAndReplace();
     await lock.release();
@@ -264,7 +242,7 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     expect(result.failure?.type).toBe('FenceFailed');
     expect(result.compensation).toEqual({ status: 'done', failure: null });
     expect(await store.attachments.listByHost(request.host.id)).toEqual(before);
-    const compensations = (await attemptsByActivity(handle)).filter(([type]) => type === 'compensateAttachments');
+    const compensations = (await activityAttempts(handle)).filter(([type]) => type === 'compensateAttachments');
     expect(compensations).toEqual([['compensateAttachments', 2]]);
     expect(lab.journal('comp1').filter((e) => e.kind === 'apply')).toHaveLength(1);
   });

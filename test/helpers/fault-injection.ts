@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import pg from 'pg';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { exited, stopChild } from '../../lib/process';
 import type { NetworkAttachment } from '../../model/host-networking/network-attachment';
@@ -149,4 +150,33 @@ export async function seedStaleAttachment(store: HostNetworkingStore, hostId: st
     { requestedBy: 'operator' },
   );
   return store.attachments.listByHost(hostId);
+}
+
+/** The activity attempts of a finished execution, by activity type in order: the attempt each start was. */
+export async function activityAttempts(handle: WorkflowHandle): Promise<Array<[string, number]>> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const types = new Map<string, string>();
+  for (const e of events)
+    if (e.activityTaskScheduledEventAttributes)
+      types.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
+  return events
+    .filter((e) => e.activityTaskStartedEventAttributes)
+    .map((e) => [
+      types.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) ?? '',
+      e.activityTaskStartedEventAttributes?.attempt ?? 1,
+    ]);
+}
+
+/** Backend ids of this PostgreSQL database's sessions waiting for a lock right now (a fresh snapshot per query). */
+export async function lockWaiters(url: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      "select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+    );
+    return rows.map((r) => Number(r.pid));
+  } finally {
+    await client.end();
+  }
 }
