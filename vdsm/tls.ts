@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import type { ConnectionOptions, SecureContext, TlsOptions } from 'node:tls';
 import type { Logger } from '../lib/logger';
 
 /** PEM files: this side's certificate and key, and the CA that signs the peer's certificate. */
@@ -67,19 +67,23 @@ export function serverTlsOptions(material: TlsMaterial, { requireClientCert = tr
 }
 
 /**
- * Options for `tls.connect`: present our certificate, trust only the agent CA and verify the server's
- * name. `serverName` (SNI and the name checked) defaults to `host`; an IP host is checked against IP SANs.
+ * Options for `tls.connect`: present our certificate, trust only the agent CA (both in `context`) and verify
+ * the server's name. `serverName` (SNI and the name checked) defaults to `host`; an IP host is checked
+ * against IP SANs. `session` is a previous session with this agent, offered for resumption.
  */
-export function clientTlsOptions(material: TlsMaterial, target: { host: string; port: number; serverName?: string }): ConnectionOptions {
+export function clientTlsOptions(
+  context: SecureContext,
+  target: { host: string; port: number; serverName?: string },
+  session?: Buffer,
+): ConnectionOptions {
   const isIp = isIP(target.host) !== 0;
   return {
     host: target.host,
     port: target.port,
-    cert: material.cert,
-    key: material.key,
-    ca: material.ca,
+    secureContext: context,
     minVersion: MIN_TLS_VERSION,
     rejectUnauthorized: true,
+    ...(session ? { session } : {}),
     // Node refuses SNI with an IP address; the identity check then uses `host`.
     ...(target.serverName ? { servername: target.serverName } : isIp ? {} : { servername: target.host }),
   };

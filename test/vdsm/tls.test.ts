@@ -2,7 +2,8 @@
  * Mutual TLS between AgentClient and the agent with real openssl-made certificates (docs/vdsm-wire-protocol.md#tls-and-the-port),
  * and the explicit insecure mode.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVdsmServer, type VdsmServer } from '../../vdsm/server';
 import { AgentClient } from '../../vdsm/client/client';
@@ -102,6 +103,57 @@ describe('agent over mutual TLS', () => {
     socket.write('CONNECT\naccept-version:1.2\n\n\0');
     await socket.waitClosed();
     expect(socket.unread).toHaveLength(0);
+  });
+
+  describe('between connections (docs/performance.md#agent-connections)', () => {
+    const call = async (port: number, tls: typeof pki.engine) => {
+      const client = await AgentClient.connect({ host: '127.0.0.1', port, tls }, { logger: testLogger(), connectTimeoutMs: 5000 });
+      try {
+        const context = await client.call('Test.context');
+        return { resumed: client.tlsResumed, context };
+      } finally {
+        await client.close();
+      }
+    };
+
+    it('resumes the TLS session on the next connection to the same agent, still authenticated', async () => {
+      const agent = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.agent, verbs, logger: testLogger() });
+      try {
+        const first = await call(agent.address.port, pki.engine);
+        const second = await call(agent.address.port, pki.engine);
+        expect(first.resumed).toBe(false);
+        expect(second.resumed).toBe(true);
+        expect(second.context).toMatchObject({ remoteAddress: '127.0.0.1' });
+      } finally {
+        await agent.close();
+      }
+    });
+
+    it('falls back to a full handshake with an agent that restarted (new session keys)', async () => {
+      const first = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: pki.agent, verbs, logger: testLogger() });
+      const port = first.address.port;
+      await call(port, pki.engine);
+      await first.close();
+      const restarted = await startVdsmServer({ listen: { host: '127.0.0.1', port }, tls: pki.agent, verbs, logger: testLogger() });
+      try {
+        expect(await call(port, pki.engine)).toMatchObject({ resumed: false });
+        expect(await call(port, pki.engine)).toMatchObject({ resumed: true });
+      } finally {
+        await restarted.close();
+      }
+    });
+
+    it('reads client certificate files again when they change, and offers no session made with the old ones', async () => {
+      const files = { certFile: join(pki.dir, 'rotating-cert.pem'), keyFile: join(pki.dir, 'rotating-key.pem'), caFile: pki.engine.caFile };
+      copyFileSync(pki.engine.certFile, files.certFile);
+      copyFileSync(pki.engine.keyFile, files.keyFile);
+      await call(server.address.port, files);
+      expect(await call(server.address.port, files)).toMatchObject({ resumed: true });
+      // Rotated in place to a certificate the agent does not trust: the next connection must present it.
+      copyFileSync(pki.intruder.certFile, files.certFile);
+      copyFileSync(pki.intruder.keyFile, files.keyFile);
+      await expectRefused(call(server.address.port, files));
+    });
   });
 
   it('reports unreadable TLS files as a connection error naming the file', async () => {

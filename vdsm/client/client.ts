@@ -139,6 +139,11 @@ export class AgentClient {
   }
 
   /** Ends the session; calls still waiting fail with AgentConnectionError. The client cannot be reused. */
+  /** Whether the current session's TLS handshake resumed an earlier session (docs/performance.md#agent-connections). */
+  get tlsResumed(): boolean {
+    return this.#session?.tlsResumed ?? false;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     const session = this.#session ?? (await this.#opening?.catch(() => undefined));

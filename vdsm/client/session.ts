@@ -5,13 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import { connect as connectTls, TLSSocket } from 'node:tls';
 import type { Logger } from '../../lib/logger';
 import { AgentConnectionError } from './errors';
 import { describeEndpoint, isInsecureEndpoint, type AgentEndpoint } from './endpoint';
 import { StompParser, encodeFrame, frameText, type OutgoingFrame, type StompFrame } from '../stomp/frame';
 import { clampHeartbeatMs } from '../stomp/heart-beat';
-import { clientTlsOptions, loadTlsMaterial } from '../tls';
+import { clientTlsOptions } from '../tls';
+import { clientTlsCache } from './tls-cache';
 import { Destination } from '../stomp/destinations';
 
 export interface SessionOptions {
@@ -76,13 +77,18 @@ export class ClientSession {
     if ('insecure' in tls) {
       socket = connectTcp({ host: endpoint.host, port: endpoint.port });
     } else {
-      let material;
+      let cached;
       try {
-        material = await loadTlsMaterial(tls);
+        cached = await clientTlsCache.context(tls);
       } catch (err) {
         throw new AgentConnectionError(name, (err as Error).message, { cause: err });
       }
-      socket = connectTls(clientTlsOptions(material, { host: endpoint.host, port: endpoint.port, serverName: tls.serverName }));
+      const address = `${endpoint.host}:${endpoint.port}/${tls.serverName ?? ''}`;
+      const target = { host: endpoint.host, port: endpoint.port, ...(tls.serverName ? { serverName: tls.serverName } : {}) };
+      socket = connectTls(clientTlsOptions(cached.context, target, clientTlsCache.session(cached.key, address)));
+      socket.on('session', (ticket: Buffer) => clientTlsCache.keepSession(cached.key, address, ticket));
+      // A session that led to a failed handshake is not offered again.
+      socket.once('error', () => clientTlsCache.dropSession(cached.key, address));
     }
     const session = new ClientSession(socket, endpoint, options);
     await session.#handshake(isInsecureEndpoint(endpoint) ? 'connect' : 'secureConnect', connectFrame);
@@ -92,6 +98,11 @@ export class ClientSession {
 
   get alive(): boolean {
     return this.#closedWith === undefined;
+  }
+
+  /** Whether the TLS handshake resumed an earlier session (`false` for plain TCP). */
+  get tlsResumed(): boolean {
+    return this.socket instanceof TLSSocket && this.socket.isSessionReused();
   }
 
   /** Sends a frame; false if the session is already closed. */
