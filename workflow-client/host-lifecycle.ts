@@ -1,8 +1,8 @@
 /**
- * A host's monitoring goes with the host (docs/host-networks.md#host-lifecycle): activating it ensures its
- * refresh Schedule (created, or resumed, with the interval asked for) and its network-event watch; putting
- * it in maintenance pauses the Schedule with the reason as its note and stops the watch. Both are
- * idempotent, so an engine (or an operator retrying) may call them again at any time.
+ * A host's monitoring goes with the host (docs/host-networks.md#host-lifecycle-monitoring-goes-with-the-host):
+ * activating it ensures its refresh Schedule (created, or resumed, with the interval asked for) and its
+ * network-event watch; putting it in maintenance pauses the Schedule with the reason as its note and stops
+ * the watch. Both are idempotent, so an engine (or an operator retrying) may call them again at any time.
  *
  * The state is not stored separately: it *is* the Schedule (absent, paused with a note, or running at an
  * interval) and the watch (running or not), read back by `hostMonitoringState`. One source of truth means a
