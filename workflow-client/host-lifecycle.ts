@@ -78,6 +78,8 @@ export const MaintenanceOptions = z
     reason: MaintenanceReason.default(DEFAULT_MAINTENANCE_REASON),
     /** Where the schedule's action runs, should maintenance have to create the schedule. @default "host-provisioning" */
     taskQueue: z.string().min(1).max(200).default(TASK_QUEUE),
+    /** How long to wait for the cancelled watch to end before terminating it. @default 30000 */
+    watchStopTimeoutMs: z.number().int().min(0).max(600_000).default(30_000),
   })
   .strict();
 export type MaintenanceOptions = z.input<typeof MaintenanceOptions>;
@@ -103,14 +105,15 @@ export async function activateHost(client: Client, options: ActivateHostOptions)
 /**
  * Puts the host's monitoring in maintenance: the refresh schedule is paused with `reason` as its note
  * (created paused if the host never had one, so the state reads back as maintenance), and the event watch
- * is cancelled and waited for (it ends `CANCELLED`, not failed). Returns the state after.
+ * is cancelled and waited for (it ends `CANCELLED`, not failed; see `stopHostEventWatch`). Returns the
+ * state after.
  */
 export async function putHostInMaintenance(client: Client, options: MaintenanceOptions): Promise<HostMonitoringState> {
   const o = MaintenanceOptions.parse(options);
   const schedule = await describeHostRefreshSchedule(client, o.hostId);
   if (!schedule) await ensureHostRefreshSchedule(client, { hostId: o.hostId, taskQueue: o.taskQueue, paused: true });
   if (!schedule?.paused || schedule.note !== o.reason) await pauseScheduleTolerantly(client, o.hostId, o.reason);
-  await stopHostEventWatch(client, o.hostId);
+  await stopHostEventWatch(client, o.hostId, o.watchStopTimeoutMs);
   return hostMonitoringState(client, o.hostId);
 }
 
@@ -123,8 +126,13 @@ async function pauseScheduleTolerantly(client: Client, hostId: string, note: str
   }
 }
 
-/** Cancels the host's event watch and waits for it to end; a watch that is not running is left as it is. */
-export async function stopHostEventWatch(client: Client, hostId: string): Promise<void> {
+/**
+ * Cancels the host's event watch and waits for it to end (`CANCELLED`; a watch that is not running is left
+ * as it is). A cancellation only takes effect when a worker runs the watch's next workflow task; when none
+ * does within `timeoutMs` (no worker polls its task queue), the run is terminated instead, so maintenance
+ * never leaves a watch behind. Terminated is not failed: the watch holds nothing to undo.
+ */
+export async function stopHostEventWatch(client: Client, hostId: string, timeoutMs = 30_000): Promise<void> {
   const handle = client.workflow.getHandle(eventWatchWorkflowId(ExternalId.parse(hostId)));
   try {
     const described = await handle.describe();
@@ -134,8 +142,16 @@ export async function stopHostEventWatch(client: Client, hostId: string): Promis
     if (err instanceof WorkflowNotFoundError) return;
     throw err;
   }
-  // The cancelled run ends CANCELLED (its heart-beating activity sees the cancellation at once).
-  await handle.result().catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    handle.result().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if (!ended) await handle.terminate(`not stopped within ${timeoutMs} ms of its cancellation (no worker?)`).catch(() => undefined);
 }
 
 /** The host's event watch: its latest run's status. */

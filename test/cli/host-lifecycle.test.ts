@@ -18,6 +18,7 @@ import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
 import { Netns, uniqueToken } from '../../testbed/netns';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { AgentClient } from '../../vdsm/client/client';
+import { activateHost, putHostInMaintenance } from '../../workflow-client/host-lifecycle';
 import { eventWatchWorkflowId, refreshHostNetworksNow } from '../../workflow-client/refresh';
 import { deleteHostRefreshSchedule, describeHostRefreshSchedule } from '../../workflow-client/schedules';
 import { createInstallHarness, type InstallHarness } from '../helpers/install-harness';
@@ -86,7 +87,8 @@ describe.skipIf(skipBecause(reason, 'the host lifecycle commands'))(
       harness = await createInstallHarness({ secretsDir: dir });
       database = join(harness.dir, DEFAULT_STORE_FILE);
       lab = await createAgentLab({ stateDir: dir, hosts: [{ name: 'lc', nics: 3 }], tls: false });
-      await lab.waitForAgents();
+      // Setup, not an assertion: agents boot slowly on a loaded machine.
+      await lab.waitForAgents(180_000);
       const host = lab.testbed.host('lc');
       ns = Netns.attach(host.namespace);
       agent = await AgentClient.connect({ host: host.address, tls: { insecure: true } });
@@ -252,6 +254,23 @@ describe.skipIf(skipBecause(reason, 'the host lifecycle commands'))(
         expect(idle.stdout).toContain(`host ${idleHostId} has no refresh schedule: \`hostprov hosts activate ${idleHostId}\` creates one`);
         expectExit(idleChange, 4, /has no refresh schedule; `hostprov hosts activate \S+` creates one\. Nothing was changed/);
         expect(await describeHostRefreshSchedule(harness.client, idleHostId)).toBeNull();
+      },
+      TIMEOUT_MS,
+    );
+
+    it(
+      'maintenance terminates a watch that no worker runs, after its cancellation went unanswered',
+      async () => {
+        // a task queue nobody polls: the watch is started but no worker ever runs it
+        const nobody = `nobody-${uniqueToken()}`;
+        const activated = await activateHost(harness.client, { hostId: idleHostId, intervalSeconds: 3600, taskQueue: nobody });
+        expect(activated).toMatchObject({ state: 'active', watch: { running: true } });
+        const stopped = await putHostInMaintenance(harness.client, { hostId: idleHostId, reason: 'no worker', watchStopTimeoutMs: 2000 });
+        expect(stopped).toMatchObject({
+          state: 'maintenance',
+          schedule: { paused: true, note: 'no worker' },
+          watch: { running: false, status: 'TERMINATED' },
+        });
       },
       TIMEOUT_MS,
     );

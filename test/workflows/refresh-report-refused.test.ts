@@ -42,7 +42,8 @@ describe.skipIf(skipBecause(reason, 'refresh report-refused integration'))('a re
   beforeAll(async () => {
     harness = await createInstallHarness({ secretsDir: dir });
     lab = await createAgentLab({ stateDir: dir, hosts: [{ name: 'rr', nics: 2 }], tls: false });
-    await lab.waitForAgents();
+    // Setup, not an assertion: agents boot slowly on a loaded machine.
+    await lab.waitForAgents(180_000);
     const host = lab.testbed.host('rr');
     ns = Netns.attach(host.namespace);
     agent = await AgentClient.connect({ host: host.address, tls: { insecure: true } });
