@@ -87,6 +87,17 @@ export async function ensureHostRefreshSchedule(client: Client, options: HostRef
   return handle;
 }
 
+/**
+ * Changes only the interval of the host's existing schedule (its action, task queue and paused state stay).
+ * @throws ScheduleNotFoundError when the host has no schedule.
+ */
+export async function setHostRefreshInterval(client: Client, hostId: string, intervalSeconds: number): Promise<void> {
+  const o = HostRefreshScheduleOptions.parse({ hostId, intervalSeconds });
+  await client.schedule
+    .getHandle(refreshScheduleId(o.hostId))
+    .update((previous) => ({ ...previous, spec: { intervals: [{ every: `${o.intervalSeconds}s` }] } }));
+}
+
 /** Pauses the host's refresh schedule (the host is out of service); `note` says why, for the Web UI. */
 export async function pauseHostRefreshSchedule(client: Client, hostId: string, note = 'host paused'): Promise<void> {
   await client.schedule.getHandle(refreshScheduleId(ExternalId.parse(hostId))).pause(note);

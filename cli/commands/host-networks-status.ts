@@ -1,7 +1,8 @@
 /**
  * `hostprov host-networks status HOST [--json]` and `hostprov host-networks refresh HOST [--json]`: what the
  * store knows about a host's networks against what the host last reported (per property, desired and
- * reported; unmanaged networks on their own; compliance), and a refresh from the host right now.
+ * reported; unmanaged networks on their own; compliance), and a refresh from the host right now (exit 1
+ * when the host's report was refused: nothing was recorded).
  */
 import { resolve, join } from 'node:path';
 import type { Command } from 'commander';
@@ -10,7 +11,7 @@ import { DEFAULT_DATA_DIR } from '../../lib/paths';
 import { TASK_QUEUE } from '../../lib/temporal/constants';
 import { connectClient } from '../../lib/temporal/connection';
 import { ExternalId } from '../../model/host-networking/values';
-import type { RefreshHostNetworksResult } from '../../model/refresh/contract';
+import { RefreshOutcome, type RefreshHostNetworksResult } from '../../model/refresh/contract';
 import { formatHostNetworksStatus, hostNetworksStatus } from '../../model/refresh/status';
 import { describeComparison } from '../../model/network-sync/sync-property';
 import { DEFAULT_STORE_FILE, openStore } from '../../store/open';
@@ -76,6 +77,8 @@ export function addStatusCommands(group: Command): void {
     try {
       const result = await refreshHostNetworksNow(client, hostId, { taskQueue: flags.taskQueue });
       process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatRefresh(result)}\n`);
+      // Nothing was recorded: a script must not take the store for current.
+      if (result.outcome === RefreshOutcome.REPORT_REFUSED) process.exitCode = 1;
     } finally {
       await close();
     }
@@ -83,7 +86,7 @@ export function addStatusCommands(group: Command): void {
 }
 
 export function formatRefresh(result: RefreshHostNetworksResult): string {
-  if (result.outcome === 'report-refused')
+  if (result.outcome === RefreshOutcome.REPORT_REFUSED)
     return [`host ${result.hostId}: report refused, nothing recorded`, ...result.problems.map((p) => `  - ${p}`)].join('\n');
   const lines = [`host ${result.hostId}: refreshed (${result.reason})`];
   for (const a of result.actions) lines.push(`  ${a.kind}: ${a.message}`);

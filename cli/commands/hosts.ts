@@ -2,7 +2,8 @@
  * `hostprov hosts list|get|create|update|remove`: the hosts the store knows, their cluster and how the
  * worker reaches their agent (TLS material by `file:`/`env:` reference only, never the secret). Hosts are
  * named by id or name. Exit codes: 2 bad input, 3 refused by a rule, 4 not found; nothing changes in any of
- * them.
+ * them. `activate` and `maintenance` (hosts-lifecycle.ts) start and stop the host's monitoring, and
+ * `get --monitoring` shows it.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -12,15 +13,18 @@ import { SecretRef } from '../../model/install-host/contract';
 import { EntityName, ExternalId } from '../../model/host-networking/values';
 import { parseFlags } from '../flags';
 import { ChangeAction, formatFields, formatTable, reportChange, writeJson, writeText } from '../host-networking/output';
-import { findCluster, findHost } from '../host-networking/resolve';
+import { findCluster, findHost, HostRef } from '../host-networking/resolve';
 import { databaseFromFlags, withDatabaseOption, withStore } from '../host-networking/store-session';
 import { NONE, parseArgument, PortFlag } from '../host-networking/value-flags';
+import { withPayloadKeyOptions, withTemporalOptions } from '../temporal-flags';
 import { UsageError } from '../usage-error';
+import { hostMonitoringState } from '../../workflow-client/host-lifecycle';
+import { formatMonitoring, withTemporalClient } from '../host-networking/monitoring';
 import { formatAttachments } from './attachments';
 import { ClusterRef } from './clusters';
+import { addLifecycleCommands } from './hosts-lifecycle';
 
-/** A host named on the command line: its id or its name. */
-export const HostRef = z.string().min(1).max(255);
+export { HostRef };
 
 const AgentFlags = z.object({
   agentHost: z.string().min(1).max(255).optional(),
@@ -49,6 +53,7 @@ const UpdateFlags = AgentFlags.extend({
   json: z.boolean().default(false),
 });
 const Json = z.object({ json: z.boolean().default(false) });
+const GetFlags = Json.extend({ monitoring: z.boolean().default(false) });
 
 /** The agent endpoint the `--agent-*` flags describe, or `undefined` when none was given. */
 function agentFromFlags(flags: AgentFlags): AgentEndpoint | undefined {
@@ -107,7 +112,7 @@ function agentFlagOptions(command: Command): Command {
 }
 
 export function register(program: Command): void {
-  const hosts = program.command('hosts').description('Hosts: list, show, register, update, remove');
+  const hosts = program.command('hosts').description('Hosts: list, show, register, update, activate, maintenance, remove');
 
   withDatabaseOption(hosts.command('list').description('List the hosts'))
     .option('--json', 'print the hosts as JSON')
@@ -133,20 +138,31 @@ export function register(program: Command): void {
       );
     });
 
-  withDatabaseOption(
-    hosts.command('get').argument('<host>', 'id or name').description('Show a host, its reported interfaces and its attachments'),
+  withPayloadKeyOptions(
+    withTemporalOptions(
+      withDatabaseOption(
+        hosts.command('get').argument('<host>', 'id or name').description('Show a host, its reported interfaces and its attachments'),
+      ),
+    ),
   )
     .option('--json', 'print the host as JSON')
+    .option('--monitoring', 'also ask Temporal for its monitoring: refresh schedule and network-event watch (see `hosts activate`)')
     .action(async (ref: string, raw: Record<string, unknown>) => {
-      const { json } = parseFlags(Json, raw);
+      const { json, monitoring } = parseFlags(GetFlags, raw);
       const hostRef = parseArgument(HostRef, 'host', ref);
       const found = await withStore(databaseFromFlags(raw), async (store) => {
         const host = await findHost(store, hostRef);
         const cluster = host.clusterId === null ? null : await store.clusters.get(host.clusterId);
         return { host, clusterName: cluster?.name ?? null, attachments: await store.attachments.listByHost(host.id) };
       });
-      if (json) return writeJson(found.host);
-      writeText(`${formatHost(found.host, found.clusterName)}\n\n${formatAttachments(found.attachments)}`);
+      const state = monitoring ? await withTemporalClient(raw, (client) => hostMonitoringState(client, found.host.id)) : null;
+      if (json) return writeJson(state ? { ...found.host, monitoring: state } : found.host);
+      const sections = [
+        formatHost(found.host, found.clusterName),
+        ...(state ? [formatMonitoring(state)] : []),
+        formatAttachments(found.attachments),
+      ];
+      writeText(sections.join('\n\n'));
     });
 
   agentFlagOptions(withDatabaseOption(hosts.command('create').description('Register a host')))
@@ -202,6 +218,8 @@ export function register(program: Command): void {
       });
       reportChange({ action: ChangeAction.UPDATED, entity: 'host', before, after }, flags.json, `updated host ${after.name} (${after.id})`);
     });
+
+  addLifecycleCommands(hosts);
 
   withDatabaseOption(
     hosts

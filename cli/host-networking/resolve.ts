@@ -6,9 +6,13 @@ import type { Cluster } from '../../model/host-networking/cluster';
 import type { Host } from '../../model/host-networking/host';
 import type { Network } from '../../model/host-networking/network';
 import type { NetworkAttachment } from '../../model/host-networking/network-attachment';
+import { z } from 'zod';
 import { EntityId } from '../../model/host-networking/values';
 import { StoreEntity, StoreNotFoundError } from '../../store/errors';
 import type { HostNetworkingStore } from '../../store/store';
+
+/** A host named on the command line: its id or its name. */
+export const HostRef = z.string().min(1).max(255);
 
 export async function findNetwork(store: HostNetworkingStore, ref: string): Promise<Network> {
   const found = (EntityId.safeParse(ref).success ? await store.networks.get(ref) : null) ?? (await store.networks.getByName(ref));
