@@ -6,4 +6,4 @@
 import { register as agent } from './commands/agent';
 import { runCli } from './run-cli';
 
-runCli(process.argv, [agent]);
+runCli(process.argv, [{ names: ['agent'], load: () => Promise.resolve(agent) }]);

@@ -11,19 +11,37 @@ import { UsageError } from './usage-error';
 
 export type RegisterCommand = (program: Command) => void;
 
-async function main(argv: string[], commands: readonly RegisterCommand[]): Promise<void> {
+/** A sub-command by name, its module loaded only when needed. */
+export interface LazyCommand {
+  /** The names of the top-level commands `register` adds (`program.command(name)`). */
+  readonly names: readonly string[];
+  load(): Promise<RegisterCommand>;
+}
+
+/**
+ * The commands to load for `argv`: the one named by the first argument, or all of them when there is none,
+ * it is an option (`--help`), `help`, or a name we do not know (commander then lists them all).
+ */
+export function commandsFor(argv: readonly string[], commands: readonly LazyCommand[]): readonly LazyCommand[] {
+  const first = argv[2];
+  const named = first === undefined || first.startsWith('-') ? undefined : commands.find((c) => c.names.includes(first));
+  return named ? [named] : commands;
+}
+
+async function main(argv: string[], commands: readonly LazyCommand[]): Promise<void> {
   const program = new Command('hostprov')
     .description('Provision the management network of hypervisor hosts with durable Temporal workflows')
     .showHelpAfterError()
     .exitOverride();
-  for (const register of commands) register(program);
+  const registers = await Promise.all(commandsFor(argv, commands).map((c) => c.load()));
+  for (const register of registers) register(program);
   await program.parseAsync(argv);
 }
 
 /** Errors that mean the operator's configuration is wrong (exit 2, a message, no stack trace). */
 export type UsageErrorClass = abstract new (...args: never[]) => Error;
 
-export function runCli(argv: string[], commands: readonly RegisterCommand[], usageErrors: readonly UsageErrorClass[] = []): void {
+export function runCli(argv: string[], commands: readonly LazyCommand[], usageErrors: readonly UsageErrorClass[] = []): void {
   main(argv, commands).catch((err: unknown) => {
     // A start interrupted by a stop signal fails wherever it was; the signal handler is releasing what was
     // started and exits with the signal's code when done.

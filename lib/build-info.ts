@@ -18,6 +18,8 @@ export const DIST_DIR = join(PROJECT_ROOT, 'dist');
 
 /** The whole CLI, dependencies left to node_modules. */
 export const CLI_BUILD_PATH = join(DIST_DIR, 'hostprov.mjs');
+/** Prefix of the CLI's chunks beside it (cli/build-main.ts). */
+export const CLI_CHUNK_PREFIX = 'hostprov-chunk-';
 
 /** `hostprov agent` alone, dependencies included: one self-contained file for hosts. */
 export const AGENT_BUILD_PATH = join(DIST_DIR, 'hostprov-agent.mjs');

@@ -66,9 +66,9 @@ function execStart(unit: Unit): { argv: string[]; flags: Map<string, string | tr
 }
 
 /** The long flags a `hostprov <command>` accepts, from the CLI's own definitions. */
-function cliFlags(command: string): Map<string, Option> {
+async function cliFlags(command: string): Promise<Map<string, Option>> {
   const program = new Command('hostprov');
-  for (const register of commands) register(program);
+  for (const entry of commands) (await entry.load())(program);
   const sub = program.commands.find((c) => c.name() === command);
   if (!sub) throw new Error(`no hostprov ${command}`);
   return new Map(sub.options.map((o) => [o.long ?? '', o]));
@@ -115,9 +115,9 @@ describe('systemd unit of the agent', () => {
     expect(one(unit, 'Service', 'KillMode')).toBe('process');
   });
 
-  it('starts `hostprov agent` with mutual TLS, on flags the agent has, with their defaults matching', () => {
+  it('starts `hostprov agent` with mutual TLS, on flags the agent has, with their defaults matching', async () => {
     expect(argv.slice(0, 2)).toEqual([INSTALLED_BIN, 'agent']);
-    const known = cliFlags('agent');
+    const known = await cliFlags('agent');
     for (const flag of flags.keys()) expect(known.has(flag), `hostprov agent has no ${flag}`).toBe(true);
     expect(flags.has('--insecure')).toBe(false);
     for (const tls of ['--tls-cert', '--tls-key', '--tls-ca']) expect(typeof flags.get(tls), tls).toBe('string');
@@ -132,9 +132,9 @@ describe('systemd unit of the worker', () => {
   const unit = readUnit(WORKER_UNIT);
   const { argv, flags } = execStart(unit);
 
-  it('starts `hostprov worker` on flags the worker has, against a PostgreSQL store, never accepting insecure agents', () => {
+  it('starts `hostprov worker` on flags the worker has, against a PostgreSQL store, never accepting insecure agents', async () => {
     expect(argv.slice(0, 2)).toEqual([INSTALLED_BIN, 'worker']);
-    const known = cliFlags('worker');
+    const known = await cliFlags('worker');
     for (const flag of flags.keys()) expect(known.has(flag), `hostprov worker has no ${flag}`).toBe(true);
     expect(String(flags.get('--database'))).toMatch(/^postgres:\/\//);
     expect(flags.has('--allow-insecure-agents')).toBe(false);

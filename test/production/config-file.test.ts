@@ -27,7 +27,7 @@ function configFile(name: string, content: unknown): string {
 /** The options `hostprov <command> ...args` would hand its action, with the action replaced by a recorder. */
 async function optionsOf(command: 'agent' | 'worker', args: readonly string[]): Promise<Record<string, unknown>> {
   const program = new Command('hostprov').exitOverride();
-  for (const register of commands) register(program);
+  for (const entry of commands) (await entry.load())(program);
   const sub = program.commands.find((c) => c.name() === command)!;
   let seen: Record<string, unknown> | undefined;
   sub.action((raw: Record<string, unknown>) => {
