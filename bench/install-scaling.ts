@@ -22,6 +22,8 @@ import { connectClient, plainConnection } from '../lib/temporal/connection';
 import { createPayloadKey, loadPayloadKeys } from '../lib/temporal/payload-keys';
 import { createAgentLab, type AgentLab } from '../testbed/agent-lab';
 import { MAX_HOSTS } from '../testbed/addressing';
+import { canConnect } from '../testbed/reachability';
+import { VDSM_PORT } from '../model/vdsm/port';
 import { uniqueToken } from '../testbed/netns';
 import { installWorkflowId } from '../workflow-client/install-host';
 import {
@@ -35,6 +37,7 @@ import {
   type InstallRun,
   type SetupNetworksBreakdown,
 } from './install-runs';
+import { checkInotifyBudget } from './inotify-budget';
 import { labSizes } from './lab-split';
 import { processArgv, processMemory, type ProcessMemory } from './process-memory';
 import { machineInfo, machineLine, markdownTable, say, writeReport, type MachineInfo } from './report';
@@ -144,10 +147,12 @@ export interface InstallScalingBenchResult {
   loadAverageAtEnd: number[];
 }
 
-const AGENTS_READY_TIMEOUT_MS = 300_000;
+const AGENTS_READY_TIMEOUT_MS = 180_000;
 /** Warm-up installs per worker: tasks go to whichever worker polls first, so a few each make it likely every worker gets some. */
 const WARM_UP_PER_WORKER = 3;
 const WORKERS_READY_TIMEOUT_MS = 120_000;
+/** inotify instances kept free beyond one per agent and worker (the dev server, the benchmark process). */
+const INOTIFY_MARGIN = 4;
 /** The fence proxy of every host of a lab, when installs reboot (never installed itself). */
 const PROXY_HOST = 'fproxy';
 
@@ -211,6 +216,12 @@ async function agentMemory(hosts: readonly LabHost[]): Promise<AgentMemory[]> {
   );
 }
 
+/** Hosts (agents) a case builds: the measured ones, the warm-up ones and, with the reboot, a fence proxy per lab. */
+function caseHostCount(n: number, workers: number, reboot: boolean): number {
+  const hosts = n + WARM_UP_PER_WORKER * workers;
+  return hosts + (reboot ? labSizes(hosts, MAX_HOSTS - 1).length : 0);
+}
+
 /** Labs holding `allNames` in order (at most MAX_HOSTS each, with the fence proxy when installs reboot). */
 async function buildLabs(
   dir: string,
@@ -260,7 +271,7 @@ async function runCase(
     const labs = [...new Set(allHosts.map((h) => h.lab))];
     const hosts = allHosts.filter((h) => measuredNames.includes(h.name));
     const warmUpHosts = allHosts.filter((h) => warmUpNames.includes(h.name));
-    await untilAborted(Promise.all(labs.map((lab) => lab.waitForAgents(AGENTS_READY_TIMEOUT_MS))), signal);
+    await waitForAgents(labs, allHosts, signal);
     const agentsReadyMs = performance.now() - labsStarted;
     const agentsBefore = await agentMemory(hosts);
     if (!programs.agent) programs.agent = programLine(await processArgv(agentsBefore[0]?.pid ?? 0));
@@ -375,6 +386,66 @@ async function runCase(
   }
 }
 
+export class AgentsNotServingError extends Error {
+  override readonly name = 'AgentsNotServingError';
+  constructor(
+    readonly hosts: ReadonlyArray<{ host: string; state: string; consoleTail: string }>,
+    cause: unknown,
+  ) {
+    super(
+      `${hosts.length} agent(s) not serving: ${hosts.map((h) => `${h.host} (${h.state})`).join(', ')}\n` +
+        hosts.map((h) => `--- ${h.host} console, last lines:\n${h.consoleTail}`).join('\n'),
+      { cause },
+    );
+  }
+}
+
+function consoleTail(file: string, lines = 12): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no console log)';
+  }
+}
+
+/**
+ * Every lab's agents answer, or an error naming each host whose agent does not, with its console: at once
+ * when a boot command died (a dead agent never answers), else after AGENTS_READY_TIMEOUT_MS.
+ */
+async function waitForAgents(labs: readonly AgentLab[], hosts: readonly LabHost[], signal: AbortSignal | undefined): Promise<void> {
+  const watching = new AbortController();
+  const died = (async () => {
+    while (!watching.signal.aborted) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      for (const { name, lab } of hosts) {
+        if (!watching.signal.aborted && (await lab.testbed.bootPid(name)) === null) throw new Error(`the boot command of ${name} exited`);
+      }
+    }
+  })();
+  died.catch(() => undefined);
+  try {
+    await untilAborted(Promise.race([Promise.all(labs.map((lab) => lab.waitForAgents(AGENTS_READY_TIMEOUT_MS))), died]), signal);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    const failing = [];
+    for (const { name, lab } of hosts) {
+      const host = lab.testbed.host(name);
+      const running = (await lab.testbed.bootPid(name)) !== null;
+      if (running && (await canConnect(host.address, VDSM_PORT))) continue;
+      failing.push({
+        host: name,
+        state: running ? 'running, not listening' : 'boot command exited',
+        consoleTail: consoleTail(host.consoleLog),
+      });
+    }
+    // Every agent listens: one did not answer Host.ping2 in time, and the original error says which.
+    if (!failing.length) throw err;
+    throw new AgentsNotServingError(failing, err);
+  } finally {
+    watching.abort();
+  }
+}
+
 /** The warm-up installs, and which workers ran a workflow or activity task of them (from their histories). */
 async function warmUpWorkers(
   client: Client,
@@ -404,6 +475,11 @@ async function warmUpWorkers(
 export async function runInstallScalingBench(options: InstallScalingBenchOptions): Promise<InstallScalingBenchResult> {
   const log = options.log ?? getLogger('bench');
   const reboot = options.reboot ?? false;
+  // Before anything is built: the largest case's agents must all be able to start (see bench/inotify-budget.ts).
+  // A little more for the dev server and the worker processes, which may watch files too.
+  checkInotifyBudget(
+    Math.max(...options.hosts.flatMap((n) => options.workers.map((w) => caseHostCount(n, w, reboot) + w))) + INOTIFY_MARGIN,
+  );
   const machine = await machineInfo();
   say(`bench install-scaling on ${machineLine(machine)}`);
   const teardown = new Teardown(log);

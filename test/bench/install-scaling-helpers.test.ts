@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countList } from '../../bench/count-list';
+import { inotifyShortfall } from '../../bench/inotify-budget';
 import { labSizes } from '../../bench/lab-split';
 import { parseProcStatus, parseSmapsRollupPss, procKiB, ProcMemoryFormatError } from '../../bench/process-memory';
 
@@ -95,5 +96,17 @@ describe('labSizes (hosts split over testbeds of at most MAX_HOSTS)', () => {
   it('rejects empty splits', () => {
     expect(() => labSizes(0, 40)).toThrow(RangeError);
     expect(() => labSizes(10, 0)).toThrow(RangeError);
+  });
+});
+
+describe('inotifyShortfall (one inotify instance per agent, capped per user)', () => {
+  it('is null while the instances left cover the agents', () => {
+    expect(inotifyShortfall({ needed: 66, limit: 128, inUse: 62 })).toBeNull();
+    expect(inotifyShortfall({ needed: 0, limit: 128, inUse: 128 })).toBeNull();
+  });
+
+  it('says how many are short', () => {
+    expect(inotifyShortfall({ needed: 106, limit: 128, inUse: 62 })).toBe(40);
+    expect(inotifyShortfall({ needed: 1, limit: 128, inUse: 130 })).toBe(3);
   });
 });
