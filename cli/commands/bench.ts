@@ -107,7 +107,7 @@ export function register(program: Command): void {
     .description(
       'Scaling curve: N namespaced hosts installed at once with 1 and 2 worker processes; installs/minute, memory per agent and worker',
     )
-    .option('--out <dir>', 'where install-scaling.json and install-scaling.md go', DEFAULT_OUT)
+    .option('--out <dir>', 'where install-scaling.json and its Markdown summary go', DEFAULT_OUT)
     .option('--hosts <list>', 'host counts, one case each, installed at once', '10,50,100')
     .option('--workers <list>', 'worker process counts, one case each per host count', '1,2')
     .option('--reboot', 'installs reboot their host (fenced through one extra host per lab)')
