@@ -323,6 +323,8 @@ async function runCase(
         return r;
       }),
     );
+    // Should a worker die first, the installs' own later failure is no unhandled rejection.
+    installs.catch(() => undefined);
     const runs = await Promise.race([installs, ...workers.map((w) => w.unexpectedExit)]);
     const wallMs = performance.now() - t0;
 
@@ -458,6 +460,7 @@ async function warmUpWorkers(
   const installs = Promise.all(
     hosts.map(({ name, lab }) => install(client, lab, name, reboot, signal, reboot ? PROXY_HOST : undefined, taskQueue)),
   );
+  installs.catch(() => undefined);
   const runs = await Promise.race([installs, ...workers.map((w) => w.unexpectedExit)]);
   const outcomes: Record<string, number> = {};
   for (const r of runs) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
