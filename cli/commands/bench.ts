@@ -1,5 +1,5 @@
 /**
- * `hostprov bench agent`, `install-host`, `host-setup-networks`, `start` and `sync-report`: the benchmarks in
+ * `hostprov bench agent`, `install-host`, `install-scaling`, `host-setup-networks`, `start` and `sync-report`: the benchmarks in
  * bench/, writing `<out>/<name>.json` (every figure with its unit, and the machine) and `<out>/<name>.md` (a
  * short table). All but `sync-report` build network namespaces, so they need root; `sync-report` is pure model
  * code. Progress goes to stdout, logs to stderr.
@@ -8,8 +8,10 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { runAgentBench } from '../../bench/agent';
+import { countList } from '../../bench/count-list';
 import { runHostSetupNetworksBench } from '../../bench/host-setup-networks';
 import { runInstallHostBench } from '../../bench/install-host';
+import { runInstallScalingBench } from '../../bench/install-scaling';
 import { runStartBench } from '../../bench/start';
 import { runSyncReportBench } from '../../bench/sync-report';
 import { PROJECT_ROOT } from '../../lib/paths';
@@ -29,6 +31,13 @@ const count = (what: string, min: number, max: number) =>
 
 const AgentFlags = z.object({ out: z.string().min(1), repetitions: count('--repetitions', 2, 1000) });
 const InstallHostFlags = z.object({ out: z.string().min(1), hosts: count('--hosts', 1, 39), repetitions: count('--repetitions', 1, 19) });
+const InstallScalingFlags = z.object({
+  out: z.string().min(1),
+  hosts: countList('--hosts', 1, 100),
+  workers: countList('--workers', 1, 4),
+  reboot: z.boolean().default(false),
+  note: z.string().max(1000, '--note is at most 1000 characters').optional(),
+});
 const HostSetupNetworksFlags = z.object({ out: z.string().min(1), repetitions: count('--repetitions', 1, 100) });
 const StartFlags = z.object({
   out: z.string().min(1),
@@ -91,6 +100,30 @@ export function register(program: Command): void {
       const reason = await testbedUnavailableReason();
       if (reason) throw new UsageError(`bench install-host builds a namespaced testbed and cannot run here: ${reason}`);
       await runInstallHostBench({ outDir: resolve(flags.out), hosts: flags.hosts, repetitions: flags.repetitions, signal: stopOnSignal() });
+    });
+
+  bench
+    .command('install-scaling')
+    .description(
+      'Scaling curve: N namespaced hosts installed at once with 1 and 2 worker processes; installs/minute, memory per agent and worker',
+    )
+    .option('--out <dir>', 'where install-scaling.json and its Markdown summary go', DEFAULT_OUT)
+    .option('--hosts <list>', 'host counts, one case each, installed at once', '10,50,100')
+    .option('--workers <list>', 'worker process counts, one case each per host count', '1,2')
+    .option('--reboot', 'installs reboot their host (fenced through one extra host per lab)')
+    .option('--note <text>', 'a sentence about the conditions of the run, written into the results')
+    .action(async (raw: Record<string, unknown>) => {
+      const flags = parse(InstallScalingFlags, raw);
+      const reason = await testbedUnavailableReason();
+      if (reason) throw new UsageError(`bench install-scaling builds namespaced testbeds and cannot run here: ${reason}`);
+      await runInstallScalingBench({
+        outDir: resolve(flags.out),
+        hosts: flags.hosts,
+        workers: flags.workers,
+        reboot: flags.reboot,
+        note: flags.note,
+        signal: stopOnSignal(),
+      });
     });
 
   bench
