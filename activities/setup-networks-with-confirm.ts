@@ -35,6 +35,9 @@ export interface ConfirmLoopOptions {
   windowSlackMs?: number;
 }
 
+/** Confirm polls out at once, at most: enough that one stalled poll never delays the next. @default 3 */
+export const MAX_POLLS_IN_FLIGHT = 3;
+
 interface Progress {
   requestId: string;
   /** When the first attempt sent the request (ms since epoch). */
@@ -68,26 +71,40 @@ export function createSetupNetworksActivity(
 
     // Confirmations only count once the host has applied the change, so the loop starts with the call. An
     // apply takes tens of milliseconds: the first second polls fast, so the first useful confirmation is not
-    // a whole interval late; then the engine's pace. The pause ends at once when the call is answered.
+    // a whole interval late; then the engine's pace. Polls start on that cadence whether or not the previous
+    // one has answered (at most MAX_POLLS_IN_FLIGHT at once): a poll whose packets were lost while the host
+    // moved its address waits out a TCP retransmission, and the next poll must not wait behind it
+    // (docs/performance.md#the-confirm-loop). The pause ends at once when the call is answered; polls still
+    // out then finish on their own, within their budget, and count for nothing.
     let done = false;
     let wake: () => void = () => undefined;
     const stopped = new Promise<void>((r) => (wake = r));
     let confirmLoop: Promise<void> | undefined;
+    const inFlight = new Set<Promise<void>>();
+    const poll = async (): Promise<void> => {
+      try {
+        const sent = performance.now();
+        await withFreshAgentConnection(connect, endpoint, (c) => c.call('Host.confirmConnectivity', {}, { timeoutMs: pollTimeout }), {
+          connectTimeoutMs: pollTimeout,
+          heartBeatMs: 0,
+        });
+        if (done) return;
+        metrics.confirmAnswered((performance.now() - sent) / 1000);
+        progress.confirmations += 1;
+      } catch {
+        // While the host rebuilds its management path, polls fail; the host's own timer decides.
+      }
+      if (!done) ctx.heartbeat(progress);
+    };
     const startConfirming = (): Promise<void> =>
       (confirmLoop ??= (async () => {
         const started = Date.now();
         while (!done) {
-          try {
-            const sent = performance.now();
-            await withFreshAgentConnection(connect, endpoint, (c) => c.call('Host.confirmConnectivity', {}, { timeoutMs: pollTimeout }), {
-              connectTimeoutMs: pollTimeout,
-              heartBeatMs: 0,
-            });
-            metrics.confirmAnswered((performance.now() - sent) / 1000);
-            progress.confirmations += 1;
-          } catch {
-            // While the host rebuilds its management path, polls fail; the host's own timer decides.
+          if (inFlight.size < MAX_POLLS_IN_FLIGHT) {
+            const polling: Promise<void> = poll().finally(() => inFlight.delete(polling));
+            inFlight.add(polling);
           }
+          // The SDK throttles heartbeats; this one keeps them going while every poll out is stalled.
           ctx.heartbeat(progress);
           const pause = Date.now() - started < 1000 ? Math.min(100, interval) : interval;
           await Promise.race([stopped, new Promise((r) => setTimeout(r, pause))]);
