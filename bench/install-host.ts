@@ -36,6 +36,7 @@ import {
   type InstallRun,
   type SetupNetworksBreakdown,
 } from './install-runs';
+import { cpuSnapshot, groupCpuMs, pidCpuMs } from './process-cpu';
 import { round } from './stats';
 import { Teardown } from './teardown';
 import { benchWorkflowBundle, startBenchServer } from './temporal';
@@ -93,6 +94,11 @@ export interface ConcurrentResult {
   outcomes: Record<string, number>;
   notConfigured: InstallRun[];
   runs: InstallRun[];
+  /**
+   * CPU milliseconds per install, by process, over the installs (reboot off only: a rebooted agent is a new
+   * process and its first life's CPU is gone). `benchmark` is this process: the worker and the client.
+   */
+  cpuPerInstall: { benchmark: number; temporalServer: number; agents: number; total: number; unit: 'ms' } | null;
 }
 
 function variant(reboot: boolean, runs: InstallRun[]): VariantResult {
@@ -107,6 +113,7 @@ async function concurrentPhase(
   reboot: boolean,
   teardown: Teardown,
   signal: AbortSignal | undefined,
+  serverPid: number,
 ): Promise<ConcurrentResult> {
   const tag = reboot ? 'concurrent, reboot on' : 'concurrent, reboot off';
   say(`${tag}: building a lab of ${hosts + 1} hosts...`);
@@ -124,6 +131,10 @@ async function concurrentPhase(
   say(`  lab ready in ${sec(labReadyMs)}; starting ${hosts} installs at once${reboot ? ` (each fenced through ${proxy})` : ''}...`);
   // One abort listener per install in flight (untilAborted): more than Node's default warning threshold.
   if (signal) setMaxListeners(Math.max(getMaxListeners(signal), hosts + 10), signal);
+  const installed = Array.from({ length: hosts }, (_, i) => `${prefix}${i + 1}`);
+  // Each agent leads its process group, with its long-lived `ip` sessions in it.
+  const agentGroups = reboot ? null : new Set((await Promise.all(installed.map((h) => lab.testbed.bootPid(h)))).filter((p) => p !== null));
+  const cpuBefore = await cpuSnapshot();
   const t0 = performance.now();
   let finished = 0;
   const runs = await Promise.all(
@@ -135,6 +146,15 @@ async function concurrentPhase(
     }),
   );
   const wallMs = performance.now() - t0;
+  const cpuAfter = await cpuSnapshot();
+  const perInstall = (ms: number) => round(ms / hosts, 1);
+  const cpu = agentGroups
+    ? {
+        benchmark: perInstall(pidCpuMs(cpuBefore, cpuAfter, process.pid)),
+        temporalServer: perInstall(groupCpuMs(cpuBefore, cpuAfter, new Set([serverPid]))),
+        agents: perInstall(groupCpuMs(cpuBefore, cpuAfter, agentGroups)),
+      }
+    : null;
   await lab.destroy();
   const outcomes: Record<string, number> = {};
   for (const r of runs) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
@@ -150,6 +170,7 @@ async function concurrentPhase(
     outcomes,
     notConfigured: runs.filter((r) => r.outcome !== 'configured'),
     runs,
+    cpuPerInstall: cpu ? { ...cpu, total: round(cpu.benchmark + cpu.temporalServer + cpu.agents, 1), unit: 'ms' } : null,
   };
   say(
     `${tag}: ${hosts} installs in ${sec(wallMs)} (${result.throughput.value} installs/minute), per install p50 ${sec(result.perInstall.median)} p95 ${sec(result.perInstall.p95)}; outcomes ${JSON.stringify(outcomes)}`,
@@ -225,10 +246,10 @@ export async function runInstallHostBench(options: InstallHostBenchOptions): Pro
 
     // --- 2. N installs at once: reboot off, then (a fresh lab) reboot on -----------------------------------
     options.signal?.throwIfAborted();
-    const concurrent = await concurrentPhase(client, dir, hosts, false, teardown, options.signal);
+    const concurrent = await concurrentPhase(client, dir, hosts, false, teardown, options.signal, server.pid);
     options.signal?.throwIfAborted();
     const concurrentReboot =
-      options.concurrentReboot === false ? null : await concurrentPhase(client, dir, hosts, true, teardown, options.signal);
+      options.concurrentReboot === false ? null : await concurrentPhase(client, dir, hosts, true, teardown, options.signal, server.pid);
 
     const result: InstallHostBenchResult = {
       benchmark: 'install-host',
@@ -268,6 +289,27 @@ const BREAKDOWN_LABEL: Record<keyof SetupNetworksBreakdown, string> = {
   appliedToConfirmed: 'change in the kernel → confirmation received (confirm loop polling)',
   confirmedToStepEnd: 'confirmation received → step end (reply, activity completion)',
 };
+
+function cpuSection(c: ConcurrentResult): string[] {
+  const cpu = c.cpuPerInstall;
+  if (!cpu) return [];
+  return [
+    '',
+    `## Where the CPU goes (${c.hosts} installs at once, reboot off)`,
+    '',
+    `CPU milliseconds per install, by process, over the ${c.hosts} installs (from /proc; an agent's figure includes its \`ip\` processes):`,
+    '',
+    markdownTable(
+      ['process', 'CPU per install (ms)'],
+      [
+        ['this process: the worker and the client', String(cpu.benchmark)],
+        ['Temporal dev server', String(cpu.temporalServer)],
+        ['the host agents', String(cpu.agents)],
+        ['**total**', `**${cpu.total}**`],
+      ],
+    ),
+  ];
+}
 
 function installMarkdown(r: InstallHostBenchResult): string {
   const s = (x: number | undefined) => (x === undefined ? '—' : (x / 1000).toFixed(2));
@@ -362,6 +404,7 @@ function installMarkdown(r: InstallHostBenchResult): string {
         ...phases.map((c) => `${s(c.setupNetworks?.[k].median)} / ${s(c.setupNetworks?.[k].p95)}`),
       ]),
     ),
+    ...cpuSection(r.concurrent),
     ...(notConfigured.length ? ['', 'Installs that did not end `configured`:', '', ...notConfigured] : []),
     '',
     'See bench/README.md for what each figure means and how it is measured.',
