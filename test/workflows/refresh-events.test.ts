@@ -172,8 +172,17 @@ describe.skipIf(skipBecause(reason, 'refresh triggers integration'))('refresh tr
     ]);
     // the schedule never ran on its own meanwhile: only the one triggered run
     expect((await describeHostRefreshSchedule(harness.client, hostId))?.actions).toBe(1);
-    const entity = await harness.client.workflow.getHandle(hostNetworksWorkflowId(hostId)).describe();
-    expect(entity.typedSearchAttributes.get(NetworkSyncKey)).toBe('in-sync');
-    expect(entity.typedSearchAttributes.get(HostNetworkStatusKey)).toBe('operational');
+    // The entity upserts its search attributes in the workflow task after the refresh child's result, so
+    // they may trail that result by a moment.
+    const entity = harness.client.workflow.getHandle(hostNetworksWorkflowId(hostId));
+    await expect
+      .poll(
+        async () => {
+          const attributes = (await entity.describe()).typedSearchAttributes;
+          return [attributes.get(NetworkSyncKey), attributes.get(HostNetworkStatusKey)];
+        },
+        { timeout: 10_000, interval: 200 },
+      )
+      .toEqual(['in-sync', 'operational']);
   });
 });
