@@ -95,7 +95,7 @@ export class NetworkService {
       const previous = presentPart(config.loadRunning(), current);
       const desired = desiredStateForChange(previous, safe, current);
       const plan = planChanges(current, desired, await this.deps.dhcp.running());
-      await this.takeOver(await this.foreignDhcpClientsOn(desired));
+      await this.takeOver(foreignDhcpClientsOn(desired, await backend.foreignDhcpClients()));
       await backend.apply(plan);
       await this.deps.dhcp.record(plan);
       config.saveRunning(safe);
@@ -203,17 +203,22 @@ export class NetworkService {
 
   private async runSetupNetworks(params: SetupNetworksParams, id: RequestId): Promise<unknown> {
     const { backend, config, connectivity, journal, log } = this.deps;
-    const current = await backend.read();
+    // Everything the stages below read from the host, gathered while the `ip` processes answer the read.
+    const [current, currentNameservers, runningDhcp, foreignDhcp] = await Promise.all([
+      backend.read(),
+      backend.nameservers(),
+      this.deps.dhcp.running(),
+      backend.foreignDhcpClients(),
+    ]);
     const running = config.loadRunning();
-    const request = canonicalizeRequest(params, { currentNameservers: await backend.nameservers(), running });
+    const request = canonicalizeRequest(params, { currentNameservers, running });
     const next = mergeRunningConfig(running, request);
     validateRequest(request, { running, next, current, unsupportedLinkTypes: await this.unsupportedLinkTypes(next) });
 
     this.netConfigDirty = true;
     const desired = desiredStateForChange(running, next, current);
-    const runningDhcp = await this.deps.dhcp.running();
     const plan = planChanges(current, desired, runningDhcp);
-    const takenOver = await this.foreignDhcpClientsOn(desired);
+    const takenOver = foreignDhcpClientsOn(desired, foreignDhcp);
     // A rollback gives the devices DHCP again (from our client) if the OS ran one there before.
     const restorePoint: RestorePoint = {
       kernel: current,
@@ -343,11 +348,17 @@ export class NetworkService {
     return txn;
   }
 
-  /** The change stays: recorded as confirmed, then the requested commit, then the outcome. */
+  /**
+   * The change stays: recorded as confirmed, then the requested commit, then the outcome. Without a commit
+   * to do, the outcome is recorded at once: a `confirmed` record would only tell a restarted agent to record
+   * that same outcome.
+   */
   private async keep(txn: PendingTransaction): Promise<unknown> {
-    this.deps.transactions.save({ ...txn, phase: TransactionPhase.CONFIRMED });
-    await this.pause(PausePoint.BEFORE_COMMIT);
-    if (txn.commitOnSuccess) this.persist(txn.requestId);
+    if (txn.commitOnSuccess) {
+      this.deps.transactions.save({ ...txn, phase: TransactionPhase.CONFIRMED });
+      await this.pause(PausePoint.BEFORE_COMMIT);
+      this.persist(txn.requestId);
+    }
     this.finish(txn.requestId, { ok: true, value: SETUP_NETWORKS_DONE });
     return SETUP_NETWORKS_DONE;
   }
@@ -424,12 +435,6 @@ export class NetworkService {
     }
   }
 
-  /** DHCP clients the OS runs on devices this configuration now owns (bridge ports, configured devices). */
-  private async foreignDhcpClientsOn(desired: DesiredState): Promise<ForeignDhcpClient[]> {
-    const owned = new Set([...desired.dhcpOwners, ...desired.addressOwners]);
-    return (await this.deps.backend.foreignDhcpClients()).filter((client) => owned.has(client.dev));
-  }
-
   /** Stops them, so they cannot put addresses back behind our back. */
   private async takeOver(clients: ForeignDhcpClient[]): Promise<void> {
     for (const client of clients) await this.deps.backend.stopForeignDhcpClient(client);
@@ -447,6 +452,12 @@ export class NetworkService {
     }
     return out;
   }
+}
+
+/** Of the DHCP clients the OS runs, those on devices `desired` owns (bridge ports, configured devices). */
+function foreignDhcpClientsOn(desired: DesiredState, clients: readonly ForeignDhcpClient[]): ForeignDhcpClient[] {
+  const owned = new Set([...desired.dhcpOwners, ...desired.addressOwners]);
+  return clients.filter((client) => owned.has(client.dev));
 }
 
 /** How a rollback restarts a DHCP client the OS ran on a device the change took over. */
