@@ -43,6 +43,10 @@ export const IpAddrJson = z.looseObject({
 });
 export type IpAddrJson = z.infer<typeof IpAddrJson>;
 
+/** `ip -j -d addr show` without a family: every link, as `link show` prints it, with its addresses. */
+export const IpLinkWithAddrJson = IpLinkJson.extend({ addr_info: z.array(IpAddrInfoJson).default([]) });
+export type IpLinkWithAddrJson = z.infer<typeof IpLinkWithAddrJson>;
+
 export const IpRouteJson = z.looseObject({
   /** Present with `-d`; missing means unicast. */
   type: z.string().optional(),
