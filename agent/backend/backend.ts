@@ -19,9 +19,18 @@ export type { ForeignDhcpClient } from './dhcp/foreign';
 export type { RouteLookup } from './iproute2/route-get';
 export type { ApplyOptions } from './iproute2/apply';
 
+/** What a partial read returns (see {@link NetworkBackend.read}). */
+export interface ReadScope {
+  links: ReadonlySet<string>;
+}
+
 export interface NetworkBackend {
-  /** Links, scope-global addresses, non-kernel routes of every table, and non-default rules. */
-  read(): Promise<KernelState>;
+  /**
+   * Links, scope-global addresses, non-kernel routes of every table, and non-default rules. With `scope.links`,
+   * only those links and their addresses (routes and rules still in full): for the verify step, which looks
+   * at nothing else (`linksVerified` in model/network/verify.ts), without converting every other link.
+   */
+  read(scope?: ReadScope): Promise<KernelState>;
   /**
    * Executes `plan` in order. Throws `InvalidPlanOpError` before running anything if an op cannot be
    * rendered safely, and `PlanApplyError` naming the failed op otherwise (earlier ops stay applied).

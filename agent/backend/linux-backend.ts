@@ -40,7 +40,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
   launcher.prepare('any');
 
   return {
-    read: () => reader.read(),
+    read: (scope) => reader.read(scope?.links),
     apply: (plan: Plan, applyOptions?: ApplyOptions) => applyPlan(plan, { target, log, dhcp, launcher }, applyOptions),
     supportsLinkType: (type: CreatableLinkType) => linkTypes.supports(type),
     unsupportedReason: (type: CreatableLinkType) => linkTypes.unsupportedReason(type),

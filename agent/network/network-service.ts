@@ -20,7 +20,7 @@ import { mergeRunningConfig, ownEntry, southboundOf, type BlockingDhcpWait, type
 import { desiredStateForChange, desiredStateFromSnapshot, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { validateRequest } from '../../model/network/validate';
-import { verifyState } from '../../model/network/verify';
+import { linksVerified, verifyState } from '../../model/network/verify';
 import { JsonRpcCode, VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 import { SetupNetworksParams } from '../../model/vdsm/setup-networks';
 import type { ForeignDhcpClient, NetworkBackend } from '../backend/backend';
@@ -245,7 +245,8 @@ export class NetworkService {
       await this.takeOver(takenOver);
       await backend.apply(plan, this.deps.pause ? { midBatch: () => this.pause(PausePoint.MID_BATCH) } : undefined);
       await this.deps.dhcp.record(plan);
-      const problems = verifyState(await backend.read(), desired);
+      // Verify looks at the links the change is about, and routes and rules: the read converts nothing else.
+      const problems = verifyState(await backend.read({ links: linksVerified(desired) }), desired);
       if (problems.length)
         throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `the host did not take the configuration: ${problems.join('; ')}`);
       if (request.blockingDhcp.length) {

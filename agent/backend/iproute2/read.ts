@@ -73,22 +73,23 @@ export class KernelStateReader {
     return this.linkSession.starts + this.v4.starts + this.v6.starts;
   }
 
-  async read(): Promise<KernelState> {
+  /** The kernel state; with `onlyLinks`, only those links and their addresses (see NetworkBackend.read). */
+  async read(onlyLinks?: ReadonlySet<string>): Promise<KernelState> {
     let dump: IpJsonDump;
     try {
-      dump = await this.dump();
+      dump = await this.dump(onlyLinks);
     } catch (err) {
       if (!(err instanceof IpSessionError)) throw err;
       // A dead or wedged session must not fail a read a fresh `ip` would answer: one more try, on new processes.
       this.log.debug({ err }, 'ip read session failed; reading again through new ones');
       this.restart();
-      dump = await this.dump();
+      dump = await this.dump(onlyLinks);
     }
-    if (this.renamedSinceLastRead(dump.links)) {
+    if (this.renamedSinceLastRead(dump.links, onlyLinks !== undefined)) {
       this.log.debug('a link was renamed since the last read; re-reading through new ip processes');
       this.restart();
-      dump = await this.dump();
-      this.renamedSinceLastRead(dump.links);
+      dump = await this.dump(onlyLinks);
+      this.renamedSinceLastRead(dump.links, onlyLinks !== undefined);
     }
     const unknownTables = tableNamesIn(dump).filter((name) => routeTableId(name) === undefined);
     const tableNames = unknownTables.length > 0 ? await loadRouteTableNames() : BUILTIN_TABLE_IDS;
@@ -113,14 +114,17 @@ export class KernelStateReader {
     this.v6.restart();
   }
 
-  private async dump(): Promise<IpJsonDump> {
+  private async dump(onlyLinks?: ReadonlySet<string>): Promise<IpJsonDump> {
     const [links, v4, v6] = await Promise.all([this.linkSession.run(LINK_BATCH), this.v4.run(IPV4_BATCH), this.v6.run(IPV6_BATCH)]);
-    return dumpFromBatchLines(links, v4, v6);
+    return dumpFromBatchLines(links, v4, v6, onlyLinks);
   }
 
-  /** Records the links' names by index; true when an index seen before now has another name. */
-  private renamedSinceLastRead(links: readonly IpLinkJson[]): boolean {
-    const names = new Map<number, string>();
+  /**
+   * Records the links' names by index; true when an index seen before now has another name. A `partial` read
+   * (some links only) updates the indices it saw and keeps the others for the next full read to compare.
+   */
+  private renamedSinceLastRead(links: readonly IpLinkJson[], partial = false): boolean {
+    const names = partial ? new Map(this.names) : new Map<number, string>();
     let renamed = false;
     for (const link of links) {
       if (link.ifindex === undefined) continue;
@@ -133,8 +137,16 @@ export class KernelStateReader {
   }
 }
 
-/** The three batches' output lines (LINK_BATCH's, IPV4_BATCH's, IPV6_BATCH's), parsed. */
-export function dumpFromBatchLines(links: readonly string[], v4: readonly string[], v6: readonly string[]): IpJsonDump {
+/**
+ * The three batches' output lines (LINK_BATCH's, IPV4_BATCH's, IPV6_BATCH's), parsed; with `onlyLinks`, the
+ * other links are dropped before they are checked and converted.
+ */
+export function dumpFromBatchLines(
+  links: readonly string[],
+  v4: readonly string[],
+  v6: readonly string[],
+  onlyLinks?: ReadonlySet<string>,
+): IpJsonDump {
   if (links.length !== LINK_BATCH.length || v4.length !== IPV4_BATCH.length || v6.length !== IPV6_BATCH.length) {
     throw new IpJsonShapeError(
       'ip -batch',
@@ -142,7 +154,8 @@ export function dumpFromBatchLines(links: readonly string[], v4: readonly string
     );
   }
   // Each entry is a link and its addresses of both families; addressStatesFromJson keeps one family each.
-  const linksWithAddresses = parseIpJsonLine('addr show', links[0], IpLinkWithAddrJson);
+  const keep = onlyLinks && ((raw: unknown) => onlyLinks.has(String((raw as { ifname?: unknown } | null)?.ifname)));
+  const linksWithAddresses = parseIpJsonLine('addr show', links[0], IpLinkWithAddrJson, keep);
   return {
     links: linksWithAddresses,
     addresses: { 4: linksWithAddresses, 6: linksWithAddresses },
