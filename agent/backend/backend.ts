@@ -37,6 +37,11 @@ export interface NetworkBackend {
    * `options` is for tests only (a pause in the middle of a batch).
    */
   apply(plan: Plan, options?: ApplyOptions): Promise<void>;
+  /**
+   * Gets the next apply ready (starts its `ip -batch` process ahead, batch-launcher.ts). Call it when the
+   * agent is otherwise idle: starting a process blocks the event loop for the fork.
+   */
+  prepareApply(): void;
   /** Whether the kernel can create links of `type` (probed once, then cached). */
   supportsLinkType(type: CreatableLinkType): Promise<boolean>;
   /** The kernel's refusal for `type` (e.g. "Error: Unknown device type."), or null when supported. */

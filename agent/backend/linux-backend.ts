@@ -42,6 +42,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
   return {
     read: (scope) => reader.read(scope?.links),
     apply: (plan: Plan, applyOptions?: ApplyOptions) => applyPlan(plan, { target, log, dhcp, launcher }, applyOptions),
+    prepareApply: () => launcher.prepare('any'),
     supportsLinkType: (type: CreatableLinkType) => linkTypes.supports(type),
     unsupportedReason: (type: CreatableLinkType) => linkTypes.unsupportedReason(type),
     routeTo: (destination: string) => routeLookup(target, destination),

@@ -186,7 +186,22 @@ export class NetworkService {
       return unwrap(outcome);
     } finally {
       this.busy = null;
+      this.prepareNextApply();
     }
+  }
+
+  /**
+   * Starts what the next apply needs (its `ip` process) once this verb has answered: the fork blocks the event
+   * loop for a few ms, which must delay neither this verb's answer nor another verb. Two turns of the event
+   * loop: the answer is written in this one, and a client in the same process (tests, the bench) reads it in
+   * the next one, before the process starts.
+   */
+  private prepareNextApply(): void {
+    setImmediate(() =>
+      setImmediate(() => {
+        if (!this.busy) this.deps.backend.prepareApply();
+      }),
+    );
   }
 
   /** The key a request id is remembered by; `null` when ids are not joined. */

@@ -1,8 +1,10 @@
 /**
- * Runs each `ip -batch -` of an apply in a process of its own, started ahead of time: after every use a
- * spare process is started for the next apply and waits on its stdin. Starting `ip -n <ns>` (fork, exec,
- * namespace switch) took about 3 ms of every apply; a spare takes its input at once. It is started while
- * the caller re-reads the kernel through the read sessions, so the fork no longer delays a change.
+ * Runs each `ip -batch -` of an apply in a process of its own, started ahead of time: the owner calls
+ * {@link IpBatchLauncher.prepare} when it is idle (the agent does after every network verb), and the spare
+ * process waits on its stdin for the next apply. Starting `ip -n <ns>` (fork, exec, namespace switch) took
+ * about 3 ms of every apply, and the fork blocks the event loop while it copies the agent's page tables;
+ * a spare takes its input at once. Without a spare (the first apply, a second batch in one plan, an IPv6
+ * rule batch), the process is started on demand as before.
  *
  * Every batch still gets a fresh process, used once, which keeps what apply.ts relies on:
  * - `ip -batch` (no `-force`) stops at the first failing line and says "Command failed -:N", N counted from
@@ -47,12 +49,7 @@ export class IpBatchLauncher {
     child.ref();
     for (const stream of [child.stdout, child.stderr]) (stream as unknown as { ref?: () => void } | null)?.ref?.();
     child.stdin?.end(input);
-    try {
-      return await launched.result;
-    } finally {
-      // Started once the caller has moved on (its re-read is then under way), not on its path.
-      if (!this.closed) setImmediate(() => this.prepare(family));
-    }
+    return launched.result;
   }
 
   /** Ends the spares (the agent stops). */
@@ -62,7 +59,7 @@ export class IpBatchLauncher {
     this.spares.clear();
   }
 
-  /** Starts a spare for `family` unless one is waiting. */
+  /** Starts a spare for `family` unless one is waiting; call it when idle (the fork blocks the event loop). */
   prepare(family: BatchFamily): void {
     if (this.closed || this.spares.has(family)) return;
     const spare = this.launch(family);

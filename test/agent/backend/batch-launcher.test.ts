@@ -1,6 +1,6 @@
 /**
  * The `ip -batch` processes of an apply, started ahead (agent/backend/iproute2/batch-launcher.ts), against the
- * real kernel: a batch runs in a spare started after the previous one, yet every batch is a fresh process —
+ * real kernel: a batch runs in the spare prepared for it, yet every batch is a fresh process —
  * line numbers of a failure count from its own first line — and a spare that no longer acts on the namespace
  * is replaced.
  */
@@ -10,9 +10,6 @@ import { failedBatchLine } from '../../../agent/backend/iproute2/apply';
 import { Netns } from '../../../testbed/netns';
 import { skipBecause } from '../../helpers/skip';
 import { kernelSkipReason, testLog, uniqueNetnsName } from './kernel-helpers';
-
-/** Lets the launcher start its spare (it does so on the next turn of the event loop). */
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 async function masterOf(ns: Netns, dev: string): Promise<string | undefined> {
   const { stdout } = await ns.ip(['-j', 'link', 'show', 'dev', dev]);
@@ -34,12 +31,13 @@ describe.skipIf(skipBecause(kernelSkipReason, 'ip -batch launcher tests'))('IpBa
     await host.destroy();
   });
 
-  it('runs the next batch in a spare started after the previous one, each in a fresh process', async () => {
+  it('runs a batch in the spare prepared before it, each batch in a fresh process', async () => {
     launcher = new IpBatchLauncher({ netns: host.name }, testLog);
     const first = await launcher.run('any', 'link add name br1 type bridge\nlink set dev v1a master br1\n');
     expect(first.code).toBe(0);
     expect(launcher.starts).toBe(1);
-    await nextTurn();
+    launcher.prepare('any');
+    launcher.prepare('any');
     expect(launcher.starts).toBe(2);
 
     // The spare takes this batch: no process is started for it.
@@ -52,7 +50,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'ip -batch launcher tests'))('IpBa
   it('reports a failed line counted from the first line of its own batch', async () => {
     launcher = new IpBatchLauncher({ netns: host.name }, testLog);
     expect((await launcher.run('any', 'link add name br2 type bridge\n')).code).toBe(0);
-    await nextTurn();
+    launcher.prepare('any');
     const failed = await launcher.run('any', 'link set dev br2 up\nlink set dev nosuch0 master br2\nlink set dev v1a up\n');
     expect(failed.code).not.toBe(0);
     expect(failedBatchLine(failed.stderr)).toBe(2);
