@@ -19,15 +19,29 @@ export type { ForeignDhcpClient } from './dhcp/foreign';
 export type { RouteLookup } from './iproute2/route-get';
 export type { ApplyOptions } from './iproute2/apply';
 
+/** What a partial read returns (see {@link NetworkBackend.read}). */
+export interface ReadScope {
+  links: ReadonlySet<string>;
+}
+
 export interface NetworkBackend {
-  /** Links, scope-global addresses, non-kernel routes of every table, and non-default rules. */
-  read(): Promise<KernelState>;
+  /**
+   * Links, scope-global addresses, non-kernel routes of every table, and non-default rules. With `scope.links`,
+   * only those links and their addresses (routes and rules still in full): for the verify step, which looks
+   * at nothing else (`linksVerified` in model/network/verify.ts), without converting every other link.
+   */
+  read(scope?: ReadScope): Promise<KernelState>;
   /**
    * Executes `plan` in order. Throws `InvalidPlanOpError` before running anything if an op cannot be
    * rendered safely, and `PlanApplyError` naming the failed op otherwise (earlier ops stay applied).
    * `options` is for tests only (a pause in the middle of a batch).
    */
   apply(plan: Plan, options?: ApplyOptions): Promise<void>;
+  /**
+   * Gets the next apply ready (starts its `ip -batch` process ahead, batch-launcher.ts). Call it when the
+   * agent is otherwise idle: starting a process blocks the event loop for the fork.
+   */
+  prepareApply(): void;
   /** Whether the kernel can create links of `type` (probed once, then cached). */
   supportsLinkType(type: CreatableLinkType): Promise<boolean>;
   /** The kernel's refusal for `type` (e.g. "Error: Unknown device type."), or null when supported. */

@@ -8,6 +8,7 @@ import { foreignDhcpClients } from './dhcp/foreign';
 import { DhcpClientManager } from './dhcp/manager';
 import { stopPid } from '../../lib/process';
 import { applyPlan, type ApplyOptions } from './iproute2/apply';
+import { IpBatchLauncher } from './iproute2/batch-launcher';
 import { LinkTypeProbe } from './iproute2/link-support';
 import { KernelStateReader } from './iproute2/read';
 import { routeLookup } from './iproute2/route-get';
@@ -35,10 +36,13 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
   const dhcp = new DhcpClientManager({ netns: options.netns, runtimeDir: options.runtimeDir, stateDir: options.stateDir, log });
   const linkTypes = new LinkTypeProbe(target, log);
   const reader = new KernelStateReader(target, log);
+  const launcher = new IpBatchLauncher(target, log);
+  launcher.prepare('any');
 
   return {
-    read: () => reader.read(),
-    apply: (plan: Plan, applyOptions?: ApplyOptions) => applyPlan(plan, { target, log, dhcp }, applyOptions),
+    read: (scope) => reader.read(scope?.links),
+    apply: (plan: Plan, applyOptions?: ApplyOptions) => applyPlan(plan, { target, log, dhcp, launcher }, applyOptions),
+    prepareApply: () => launcher.prepare('any'),
     supportsLinkType: (type: CreatableLinkType) => linkTypes.supports(type),
     unsupportedReason: (type: CreatableLinkType) => linkTypes.unsupportedReason(type),
     routeTo: (destination: string) => routeLookup(target, destination),
@@ -61,6 +65,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
     onDhcpLeaseChange: (listener) => dhcp.onLeaseChange(listener),
     close: () => {
       reader.close();
+      launcher.close();
       dhcp.close();
     },
   };

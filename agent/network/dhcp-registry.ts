@@ -10,7 +10,7 @@ import type { Plan } from '../../model/net-state';
 import { DhcpClientSpecSchema } from '../../model/network/config-schema';
 import type { DhcpClientSpec } from '../../model/network/desired-state';
 import type { NetworkBackend } from '../backend/backend';
-import { writeFileAtomic } from '../persistence/config-store';
+import { Durability, writeFileAtomic } from '../persistence/config-store';
 
 const Specs = z.array(DhcpClientSpecSchema);
 
@@ -41,6 +41,7 @@ export class DhcpRegistry {
 
   /** Updates the registry after `plan` ran: started clients added, stopped ones removed. */
   async record(plan: Plan): Promise<void> {
+    if (!plan.ops.some((op) => op.kind === 'dhcp-start' || op.kind === 'dhcp-stop')) return;
     let specs = this.load();
     for (const op of plan.ops) {
       if (op.kind === 'dhcp-stop') specs = specs.filter((s) => !(s.dev === op.dev && s.family === op.family));
@@ -49,6 +50,7 @@ export class DhcpRegistry {
         specs.push({ dev: op.dev, family: op.family, table: op.table, defaultRoute: op.defaultRoute, sourceRouting: op.sourceRouting });
       }
     }
-    writeFileAtomic(this.file, JSON.stringify(specs));
+    // The runtime dir is emptied at boot, and so are the clients this describes: no fsync.
+    writeFileAtomic(this.file, JSON.stringify(specs), Durability.PROCESS);
   }
 }

@@ -20,7 +20,7 @@ import { mergeRunningConfig, ownEntry, southboundOf, type BlockingDhcpWait, type
 import { desiredStateForChange, desiredStateFromSnapshot, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { validateRequest } from '../../model/network/validate';
-import { verifyState } from '../../model/network/verify';
+import { linksVerified, verifyState } from '../../model/network/verify';
 import { JsonRpcCode, VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 import { SetupNetworksParams } from '../../model/vdsm/setup-networks';
 import type { ForeignDhcpClient, NetworkBackend } from '../backend/backend';
@@ -95,7 +95,7 @@ export class NetworkService {
       const previous = presentPart(config.loadRunning(), current);
       const desired = desiredStateForChange(previous, safe, current);
       const plan = planChanges(current, desired, await this.deps.dhcp.running());
-      await this.takeOver(await this.foreignDhcpClientsOn(desired));
+      await this.takeOver(foreignDhcpClientsOn(desired, await backend.foreignDhcpClients()));
       await backend.apply(plan);
       await this.deps.dhcp.record(plan);
       config.saveRunning(safe);
@@ -186,7 +186,22 @@ export class NetworkService {
       return unwrap(outcome);
     } finally {
       this.busy = null;
+      this.prepareNextApply();
     }
+  }
+
+  /**
+   * Starts what the next apply needs (its `ip` process) once this verb has answered: the fork blocks the event
+   * loop for a few ms, which must delay neither this verb's answer nor another verb. Two turns of the event
+   * loop: the answer is written in this one, and a client in the same process (tests, the bench) reads it in
+   * the next one, before the process starts.
+   */
+  private prepareNextApply(): void {
+    setImmediate(() =>
+      setImmediate(() => {
+        if (!this.busy) this.deps.backend.prepareApply();
+      }),
+    );
   }
 
   /** The key a request id is remembered by; `null` when ids are not joined. */
@@ -203,17 +218,22 @@ export class NetworkService {
 
   private async runSetupNetworks(params: SetupNetworksParams, id: RequestId): Promise<unknown> {
     const { backend, config, connectivity, journal, log } = this.deps;
-    const current = await backend.read();
+    // Everything the stages below read from the host, gathered while the `ip` processes answer the read.
+    const [current, currentNameservers, runningDhcp, foreignDhcp] = await Promise.all([
+      backend.read(),
+      backend.nameservers(),
+      this.deps.dhcp.running(),
+      backend.foreignDhcpClients(),
+    ]);
     const running = config.loadRunning();
-    const request = canonicalizeRequest(params, { currentNameservers: await backend.nameservers(), running });
+    const request = canonicalizeRequest(params, { currentNameservers, running });
     const next = mergeRunningConfig(running, request);
     validateRequest(request, { running, next, current, unsupportedLinkTypes: await this.unsupportedLinkTypes(next) });
 
     this.netConfigDirty = true;
     const desired = desiredStateForChange(running, next, current);
-    const runningDhcp = await this.deps.dhcp.running();
     const plan = planChanges(current, desired, runningDhcp);
-    const takenOver = await this.foreignDhcpClientsOn(desired);
+    const takenOver = foreignDhcpClientsOn(desired, foreignDhcp);
     // A rollback gives the devices DHCP again (from our client) if the OS ran one there before.
     const restorePoint: RestorePoint = {
       kernel: current,
@@ -240,7 +260,8 @@ export class NetworkService {
       await this.takeOver(takenOver);
       await backend.apply(plan, this.deps.pause ? { midBatch: () => this.pause(PausePoint.MID_BATCH) } : undefined);
       await this.deps.dhcp.record(plan);
-      const problems = verifyState(await backend.read(), desired);
+      // Verify looks at the links the change is about, and routes and rules: the read converts nothing else.
+      const problems = verifyState(await backend.read({ links: linksVerified(desired) }), desired);
       if (problems.length)
         throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `the host did not take the configuration: ${problems.join('; ')}`);
       if (request.blockingDhcp.length) {
@@ -343,11 +364,17 @@ export class NetworkService {
     return txn;
   }
 
-  /** The change stays: recorded as confirmed, then the requested commit, then the outcome. */
+  /**
+   * The change stays: recorded as confirmed, then the requested commit, then the outcome. Without a commit
+   * to do, the outcome is recorded at once: a `confirmed` record would only tell a restarted agent to record
+   * that same outcome.
+   */
   private async keep(txn: PendingTransaction): Promise<unknown> {
-    this.deps.transactions.save({ ...txn, phase: TransactionPhase.CONFIRMED });
-    await this.pause(PausePoint.BEFORE_COMMIT);
-    if (txn.commitOnSuccess) this.persist(txn.requestId);
+    if (txn.commitOnSuccess) {
+      this.deps.transactions.save({ ...txn, phase: TransactionPhase.CONFIRMED });
+      await this.pause(PausePoint.BEFORE_COMMIT);
+      this.persist(txn.requestId);
+    }
     this.finish(txn.requestId, { ok: true, value: SETUP_NETWORKS_DONE });
     return SETUP_NETWORKS_DONE;
   }
@@ -424,12 +451,6 @@ export class NetworkService {
     }
   }
 
-  /** DHCP clients the OS runs on devices this configuration now owns (bridge ports, configured devices). */
-  private async foreignDhcpClientsOn(desired: DesiredState): Promise<ForeignDhcpClient[]> {
-    const owned = new Set([...desired.dhcpOwners, ...desired.addressOwners]);
-    return (await this.deps.backend.foreignDhcpClients()).filter((client) => owned.has(client.dev));
-  }
-
   /** Stops them, so they cannot put addresses back behind our back. */
   private async takeOver(clients: ForeignDhcpClient[]): Promise<void> {
     for (const client of clients) await this.deps.backend.stopForeignDhcpClient(client);
@@ -447,6 +468,12 @@ export class NetworkService {
     }
     return out;
   }
+}
+
+/** Of the DHCP clients the OS runs, those on devices `desired` owns (bridge ports, configured devices). */
+function foreignDhcpClientsOn(desired: DesiredState, clients: readonly ForeignDhcpClient[]): ForeignDhcpClient[] {
+  const owned = new Set([...desired.dhcpOwners, ...desired.addressOwners]);
+  return clients.filter((client) => owned.has(client.dev));
 }
 
 /** How a rollback restarts a DHCP client the OS ran on a device the change took over. */

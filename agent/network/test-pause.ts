@@ -18,7 +18,7 @@ export const PausePoint = {
   MID_BATCH: 'mid-batch',
   /** Applied and verified; a `blockingdhcp` request is about to wait for its leases (its DHCP clients run). */
   AWAITING_LEASES: 'awaiting-leases',
-  /** The confirmation arrived and is recorded; the commit (`commitOnSuccess`) has not run yet. */
+  /** `commitOnSuccess` only: the confirmation arrived and is recorded; the commit has not run yet. */
   BEFORE_COMMIT: 'before-commit',
 } as const;
 export type PausePoint = (typeof PausePoint)[keyof typeof PausePoint];

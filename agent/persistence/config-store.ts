@@ -44,14 +44,28 @@ function fsyncPath(path: string): void {
   }
 }
 
-/** Writes a file durably and privately (0600): new temp file, fsync, rename, fsync of the directory. */
-export function writeFileAtomic(path: string, content: string): void {
+/**
+ * How far a write must survive:
+ * - `reboot`: a crash of the whole host (power loss) leaves the old or the new content — fsync of the file
+ *   and of its directory. For what the agent reads at a later boot (the running and the safe configuration).
+ * - `process`: a crash of the agent leaves the old or the new content — the rename alone, no fsync. Only for
+ *   state that the next boot discards without reading (docs/setup-networks.md#what-is-written-and-how-durably).
+ */
+export const Durability = { REBOOT: 'reboot', PROCESS: 'process' } as const;
+export type Durability = (typeof Durability)[keyof typeof Durability];
+
+/**
+ * Writes a file atomically and privately (0600): new temp file, rename over the old one; with
+ * {@link Durability.REBOOT} also fsync of the file before the rename and of the directory after it.
+ * @param durability @default 'reboot'
+ */
+export function writeFileAtomic(path: string, content: string, durability: Durability = Durability.REBOOT): void {
   const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
   // `wx`: a new file or an error, never one planted there (the mode applies only to a new file).
   writeFileSync(tmp, content, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
-  fsyncPath(tmp);
+  if (durability === Durability.REBOOT) fsyncPath(tmp);
   renameSync(tmp, path);
-  fsyncPath(join(path, '..'));
+  if (durability === Durability.REBOOT) fsyncPath(join(path, '..'));
 }
 
 export class ConfigStore {

@@ -1,7 +1,9 @@
 /**
  * The pending network transaction: what the agent needs to undo a `setupNetworks` it has started, written
- * durably *before* the first change to the host (the same atomic write as the configs: temp file, fsync,
- * rename). The connectivity check's timer lives in the agent process; this record is what lets an agent that
+ * *before* the first change to the host, atomically (temp file, rename). It must survive a crash of the
+ * agent, not of the host: the first start of the next boot discards it unread (the safe-config restore
+ * decides the host's state then, NetworkService.discardTransactionOfPreviousBoot), so it is not fsynced
+ * (docs/setup-networks.md#what-is-written-and-how-durably). The connectivity check's timer lives in the agent process; this record is what lets an agent that
  * was killed in the middle of a change (during the apply, or while waiting for the manager's confirmation)
  * finish or undo it when it starts again in the same boot, instead of leaving an unconfirmed change on the
  * host until the next reboot. NetworkManager's checkpoints give the same guarantee by keeping the timer in
@@ -15,7 +17,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { KernelStateSchema } from '../../model/net-state-schema';
 import { DhcpClientSpecSchema, RunningConfigSchema } from '../../model/network/config-schema';
-import { ConfigFileError, writeFileAtomic } from './config-store';
+import { ConfigFileError, Durability, writeFileAtomic } from './config-store';
 
 export const TransactionPhase = {
   /** Recorded before the first change; the apply may be partly done. */
@@ -110,9 +112,9 @@ export class PendingTransactionStore {
     }
   }
 
-  /** Durable when it returns. */
+  /** On disk for any later agent process of this boot when it returns (the boot's end discards it). */
   save(record: TransactionRecord): void {
-    writeFileAtomic(this.file, `${JSON.stringify(record)}\n`);
+    writeFileAtomic(this.file, `${JSON.stringify(record)}\n`, Durability.PROCESS);
   }
 
   /** Forgets the transaction (a new boot: the safe-config restore decides the host's state). */

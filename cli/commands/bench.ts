@@ -29,7 +29,15 @@ const count = (what: string, min: number, max: number) =>
     .min(min, `${what} must be at least ${min}`)
     .max(max, `${what} must be at most ${max}`);
 
-const AgentFlags = z.object({ out: z.string().min(1), repetitions: count('--repetitions', 2, 1000) });
+const AgentFlags = z.object({
+  out: z.string().min(1),
+  repetitions: count('--repetitions', 2, 1000),
+  sizes: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, '--sizes must be network counts separated by commas, e.g. 1,10,100')
+    .transform((list) => [...new Set(list.split(',').map(Number))])
+    .pipe(z.array(z.number().int().min(1, '--sizes: at least 1 network').max(100, '--sizes: at most 100 networks'))),
+});
 const InstallHostFlags = z.object({ out: z.string().min(1), hosts: count('--hosts', 1, 39), repetitions: count('--repetitions', 1, 19) });
 const InstallScalingFlags = z.object({
   out: z.string().min(1),
@@ -82,11 +90,12 @@ export function register(program: Command): void {
     .description('Agent: setupNetworks of 1/10/100 bridged networks vs one ip -batch (the floor), apply→rollback, confirm round trips')
     .option('--out <dir>', 'where agent.json and agent.md go', DEFAULT_OUT)
     .option('--repetitions <n>', 'runs per measurement, the first discarded as warm-up', '21')
+    .option('--sizes <list>', 'networks per setupNetworks, comma-separated (e.g. 1 for a quick look at the fixed cost)', '1,10,100')
     .action(async (raw: Record<string, unknown>) => {
       const flags = parse(AgentFlags, raw);
       const reason = await netnsUnavailableReason();
       if (reason) throw new UsageError(`bench agent builds network namespaces and cannot run here: ${reason}`);
-      await runAgentBench({ outDir: resolve(flags.out), repetitions: flags.repetitions, signal: stopOnSignal() });
+      await runAgentBench({ outDir: resolve(flags.out), repetitions: flags.repetitions, sizes: flags.sizes, signal: stopOnSignal() });
     });
 
   bench

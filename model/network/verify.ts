@@ -7,6 +7,19 @@ import { nonDefaultBondOptions, sameBondConfiguration } from './bond-options';
 import type { DesiredState } from './desired-state';
 import { addressMeets, sameAddress, sameRoute, sameRule } from './plan';
 
+/**
+ * The links {@link verifyState} looks at (by name, with their addresses): a state read for verification needs
+ * these links and every route and rule, nothing else.
+ */
+export function linksVerified(desired: DesiredState): Set<string> {
+  return new Set([
+    ...desired.links.map((l) => l.name),
+    ...desired.absentLinks,
+    ...desired.addressOwners,
+    ...desired.addresses.map((a) => a.dev),
+  ]);
+}
+
 export function verifyState(current: KernelState, desired: DesiredState): string[] {
   const problems: string[] = [];
   const links = new Map(current.links.map((l) => [l.name, l]));

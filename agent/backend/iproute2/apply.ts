@@ -1,6 +1,7 @@
 /**
  * Executes a plan: each maximal run of consecutive ip ops is ONE `ip -batch -` process fed on stdin (a plan
- * for 100 networks costs a handful of processes, not hundreds); DHCP ops go to the DHCP manager in between.
+ * for 100 networks costs a handful of processes, not hundreds), started ahead of time by the
+ * {@link IpBatchLauncher}; DHCP ops go to the DHCP manager in between.
  *
  * The whole plan is rendered before anything runs, so an op that cannot be rendered safely rejects the plan
  * untouched ({@link InvalidPlanOpError}). At run time `ip -batch` stops at the first failing line and says
@@ -8,11 +9,11 @@
  * them is the agent's rollback, which knows the state to return to.
  */
 import type { Logger } from '../../../lib/logger';
-import { run } from '../../../lib/process';
 import { isIpOp, type Family, type Plan, type PlanOp } from '../../../model/net-state';
-import { ipArgv, type NetnsTarget } from '../target';
+import type { NetnsTarget } from '../target';
 import { InvalidPlanOpError, PlanApplyError, UnsafeBatchArgumentError } from '../errors';
 import { batchLineFromOp } from './batch';
+import type { IpBatchLauncher } from './batch-launcher';
 
 export type DhcpStartOp = Extract<PlanOp, { kind: 'dhcp-start' }>;
 
@@ -74,6 +75,8 @@ export interface ApplyDeps {
   target: NetnsTarget;
   log: Logger;
   dhcp: DhcpOpRunner;
+  /** Starts the `ip -batch` processes (one per batch, fresh each time). */
+  launcher: IpBatchLauncher;
 }
 
 export interface ApplyOptions {
@@ -85,7 +88,8 @@ export interface ApplyOptions {
   midBatch?: () => Promise<void>;
 }
 
-export async function applyPlan(plan: Plan, { target, log, dhcp }: ApplyDeps, options: ApplyOptions = {}): Promise<void> {
+export async function applyPlan(plan: Plan, deps: ApplyDeps, options: ApplyOptions = {}): Promise<void> {
+  const { dhcp } = deps;
   const steps = applyStepsFromPlan(plan);
   let midBatch = options.midBatch;
   for (const step of steps) {
@@ -93,20 +97,19 @@ export async function applyPlan(plan: Plan, { target, log, dhcp }: ApplyDeps, op
       await runDhcpStep(step, dhcp);
     } else if (midBatch && step.lines.length > 1) {
       const half = Math.ceil(step.lines.length / 2);
-      await runIpBatch({ ...step, opIndices: step.opIndices.slice(0, half), lines: step.lines.slice(0, half) }, plan, target, log);
+      await runIpBatch({ ...step, opIndices: step.opIndices.slice(0, half), lines: step.lines.slice(0, half) }, plan, deps);
       await midBatch();
       midBatch = undefined;
-      await runIpBatch({ ...step, opIndices: step.opIndices.slice(half), lines: step.lines.slice(half) }, plan, target, log);
+      await runIpBatch({ ...step, opIndices: step.opIndices.slice(half), lines: step.lines.slice(half) }, plan, deps);
     } else {
-      await runIpBatch(step, plan, target, log);
+      await runIpBatch(step, plan, deps);
     }
   }
 }
 
-async function runIpBatch(step: Extract<ApplyStep, { kind: 'ip-batch' }>, plan: Plan, target: NetnsTarget, log: Logger): Promise<void> {
+async function runIpBatch(step: Extract<ApplyStep, { kind: 'ip-batch' }>, plan: Plan, { target, log, launcher }: ApplyDeps): Promise<void> {
   log.debug({ netns: target.netns, inet6: step.inet6, lines: step.lines }, 'ip -batch');
-  const args = step.inet6 ? ['-6', '-batch', '-'] : ['-batch', '-'];
-  const result = await run(ipArgv(target, args), { input: `${step.lines.join('\n')}\n`, allowFailure: true });
+  const result = await launcher.run(step.inet6 ? 'inet6' : 'any', `${step.lines.join('\n')}\n`);
   if (result.code === 0) return;
   const line = failedBatchLine(result.stderr);
   // No line number: ip could not start (e.g. the namespace is gone), or aborted on an argument it could not

@@ -43,6 +43,10 @@ export const IpAddrJson = z.looseObject({
 });
 export type IpAddrJson = z.infer<typeof IpAddrJson>;
 
+/** `ip -j -d addr show` without a family: every link, as `link show` prints it, with its addresses. */
+export const IpLinkWithAddrJson = IpLinkJson.extend({ addr_info: z.array(IpAddrInfoJson).default([]) });
+export type IpLinkWithAddrJson = z.infer<typeof IpLinkWithAddrJson>;
+
 export const IpRouteJson = z.looseObject({
   /** Present with `-d`; missing means unicast. */
   type: z.string().optional(),
@@ -78,14 +82,18 @@ export const IpRouteGetJson = z.array(
   }),
 );
 
-/** Parses one line of `ip -j -batch` output (a JSON array) against `schema`. */
-export function parseIpJsonLine<T>(what: string, line: string | undefined, schema: z.ZodType<T>): T[] {
+/**
+ * Parses one line of `ip -j -batch` output (a JSON array) against `schema`; with `keep`, only the elements
+ * it accepts (it sees them unchecked, so it must not trust their shape).
+ */
+export function parseIpJsonLine<T>(what: string, line: string | undefined, schema: z.ZodType<T>, keep?: (raw: unknown) => boolean): T[] {
   let raw: unknown;
   try {
     raw = JSON.parse(line ?? '');
   } catch (err) {
     throw new IpJsonShapeError(what, `not JSON: ${(err as Error).message}`);
   }
+  if (keep && Array.isArray(raw)) raw = raw.filter(keep);
   const parsed = z.array(schema).safeParse(raw);
   if (!parsed.success) throw new IpJsonShapeError(what, z.prettifyError(parsed.error));
   return parsed.data;

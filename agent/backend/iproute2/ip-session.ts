@@ -1,6 +1,6 @@
 /**
  * A long-lived `ip -j -d -batch -` process that answers reads: the agent reads the kernel state before and
- * after every change, and spawning two `ip` processes per read was most of the fixed cost of a small
+ * after every change, and spawning `ip` processes for every read was most of the fixed cost of a small
  * `Host.setupNetworks` (bench/results/agent.md). iproute2 flushes its output after every JSON command, so
  * each command written to stdin comes back as exactly one line on stdout, in order.
  *
@@ -53,7 +53,8 @@ export class IpJsonSession {
 
   constructor(
     private readonly target: NetnsTarget,
-    private readonly familyFlag: '-4' | '-6',
+    /** `null`: no family flag (both families where the command lists both). */
+    private readonly familyFlag: '-4' | '-6' | null,
     private readonly log: Logger,
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
   ) {}
@@ -106,7 +107,7 @@ export class IpJsonSession {
   }
 
   private start(netnsId: string | null): Running {
-    const [file, ...args] = ipArgv(this.target, [this.familyFlag, '-j', '-d', '-batch', '-']);
+    const [file, ...args] = ipArgv(this.target, [...(this.familyFlag ? [this.familyFlag] : []), '-j', '-d', '-batch', '-']);
     const child = spawn(file ?? 'ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.starts += 1;
     const running: Running = { child, netnsId, stdout: '', stderr: '', pending: null, exited: false };
@@ -160,6 +161,7 @@ export class IpJsonSession {
     if (!pending) return;
     clearTimeout(pending.timer);
     const stderr = running.stderr.trim();
-    pending.reject(new IpSessionError(`ip ${this.familyFlag} -batch`, stderr ? `${why}: ${stderr}` : why));
+    const command = this.familyFlag ? `ip ${this.familyFlag} -batch` : 'ip -batch';
+    pending.reject(new IpSessionError(command, stderr ? `${why}: ${stderr}` : why));
   }
 }

@@ -1,8 +1,11 @@
 /**
- * Kernel state from `ip -j`, from two batches: one `ip -4 -batch` (links, IPv4 addresses, routes, rules) and
- * one `ip -6 -batch` (IPv6 addresses, routes, rules), each a long-lived process (ip-session.ts). Giving each batch a family keeps every listing
- * single-family: `route show table all` alone would list both families (with no family field), while
- * `rule show` alone lists only IPv4.
+ * Kernel state from `ip -j`, from three batches, each a long-lived process (ip-session.ts), asked in parallel:
+ * - `ip -batch`: `addr show` without a family, which prints every link as `link show` does, with all its
+ *   addresses. It is one dump of links and one of addresses; `link show` plus `-4 addr show` plus
+ *   `-6 addr show` dumped the links three times (each `addr show` dumps the links to print them).
+ * - `ip -4 -batch` and `ip -6 -batch`: routes and rules. A family keeps these listings single-family:
+ *   `route show table all` alone would list both families (with no family field), while `rule show` alone
+ *   lists only IPv4.
  *
  * The conversion from JSON to {@link KernelState} is pure ({@link kernelStateFromIpJson}) and unit-tested
  * with captured output, including bond and VLAN links this test kernel cannot create.
@@ -20,11 +23,11 @@ import {
 } from '../../../model/net-state';
 import type { NetnsTarget } from '../target';
 import { IpJsonShapeError, IpSessionError } from '../errors';
-import { IpAddrJson, IpLinkJson, IpRouteJson, IpRuleJson, parseIpJsonLine } from './ip-json';
+import { IpLinkWithAddrJson, IpRouteJson, IpRuleJson, parseIpJsonLine, type IpAddrJson, type IpLinkJson } from './ip-json';
 import { IpJsonSession } from './ip-session';
 import { BUILTIN_TABLE_IDS, LOCAL_TABLE, loadRouteTableNames, routeTableId } from './route-tables';
 
-/** What the two batches print, parsed. */
+/** What the three batches print, parsed. */
 export interface IpJsonDump {
   links: IpLinkJson[];
   addresses: { 4: IpAddrJson[]; 6: IpAddrJson[] };
@@ -41,14 +44,16 @@ export interface KernelStateFromIpJsonOptions {
   onSkip?: (what: string, entry: unknown) => void;
 }
 
-const IPV4_BATCH = ['link show', 'addr show', 'route show table all', 'rule show'];
-const IPV6_BATCH = ['addr show', 'route show table all', 'rule show'];
+const LINK_BATCH = ['addr show'];
+const IPV4_BATCH = ['route show table all', 'rule show'];
+const IPV6_BATCH = ['route show table all', 'rule show'];
 
 /**
- * Reads a namespace's state through two long-lived `ip` processes (ip-session.ts), one per family, asked in
- * parallel; plus sysfs reads for link speeds when acting on the agent's own namespace.
+ * Reads a namespace's state through three long-lived `ip` processes (ip-session.ts), asked in parallel;
+ * plus sysfs reads for link speeds when acting on the agent's own namespace.
  */
 export class KernelStateReader {
+  private readonly linkSession: IpJsonSession;
   private readonly v4: IpJsonSession;
   private readonly v6: IpJsonSession;
   /** ifindex → name from the last read: a change means a rename, which stales the sessions' name cache. */
@@ -58,31 +63,33 @@ export class KernelStateReader {
     private readonly target: NetnsTarget,
     private readonly log: Logger,
   ) {
+    this.linkSession = new IpJsonSession(target, null, log);
     this.v4 = new IpJsonSession(target, '-4', log);
     this.v6 = new IpJsonSession(target, '-6', log);
   }
 
-  /** `ip` processes started so far (two, unless a session had to be restarted). */
+  /** `ip` processes started so far (three, unless a session had to be restarted). */
   get processStarts(): number {
-    return this.v4.starts + this.v6.starts;
+    return this.linkSession.starts + this.v4.starts + this.v6.starts;
   }
 
-  async read(): Promise<KernelState> {
+  /** The kernel state; with `onlyLinks`, only those links and their addresses (see NetworkBackend.read). */
+  async read(onlyLinks?: ReadonlySet<string>): Promise<KernelState> {
     let dump: IpJsonDump;
     try {
-      dump = await this.dump();
+      dump = await this.dump(onlyLinks);
     } catch (err) {
       if (!(err instanceof IpSessionError)) throw err;
       // A dead or wedged session must not fail a read a fresh `ip` would answer: one more try, on new processes.
       this.log.debug({ err }, 'ip read session failed; reading again through new ones');
       this.restart();
-      dump = await this.dump();
+      dump = await this.dump(onlyLinks);
     }
-    if (this.renamedSinceLastRead(dump.links)) {
+    if (this.renamedSinceLastRead(dump.links, onlyLinks !== undefined)) {
       this.log.debug('a link was renamed since the last read; re-reading through new ip processes');
       this.restart();
-      dump = await this.dump();
-      this.renamedSinceLastRead(dump.links);
+      dump = await this.dump(onlyLinks);
+      this.renamedSinceLastRead(dump.links, onlyLinks !== undefined);
     }
     const unknownTables = tableNamesIn(dump).filter((name) => routeTableId(name) === undefined);
     const tableNames = unknownTables.length > 0 ? await loadRouteTableNames() : BUILTIN_TABLE_IDS;
@@ -96,23 +103,28 @@ export class KernelStateReader {
   }
 
   close(): void {
+    this.linkSession.close();
     this.v4.close();
     this.v6.close();
   }
 
   private restart(): void {
+    this.linkSession.restart();
     this.v4.restart();
     this.v6.restart();
   }
 
-  private async dump(): Promise<IpJsonDump> {
-    const [v4, v6] = await Promise.all([this.v4.run(IPV4_BATCH), this.v6.run(IPV6_BATCH)]);
-    return dumpFromBatchLines(v4, v6);
+  private async dump(onlyLinks?: ReadonlySet<string>): Promise<IpJsonDump> {
+    const [links, v4, v6] = await Promise.all([this.linkSession.run(LINK_BATCH), this.v4.run(IPV4_BATCH), this.v6.run(IPV6_BATCH)]);
+    return dumpFromBatchLines(links, v4, v6, onlyLinks);
   }
 
-  /** Records the links' names by index; true when an index seen before now has another name. */
-  private renamedSinceLastRead(links: readonly IpLinkJson[]): boolean {
-    const names = new Map<number, string>();
+  /**
+   * Records the links' names by index; true when an index seen before now has another name. A `partial` read
+   * (some links only) updates the indices it saw and keeps the others for the next full read to compare.
+   */
+  private renamedSinceLastRead(links: readonly IpLinkJson[], partial = false): boolean {
+    const names = partial ? new Map(this.names) : new Map<number, string>();
     let renamed = false;
     for (const link of links) {
       if (link.ifindex === undefined) continue;
@@ -125,19 +137,30 @@ export class KernelStateReader {
   }
 }
 
-/** The two batches' output lines (IPV4_BATCH's, IPV6_BATCH's), parsed. */
-export function dumpFromBatchLines(v4: readonly string[], v6: readonly string[]): IpJsonDump {
-  if (v4.length !== IPV4_BATCH.length || v6.length !== IPV6_BATCH.length) {
+/**
+ * The three batches' output lines (LINK_BATCH's, IPV4_BATCH's, IPV6_BATCH's), parsed; with `onlyLinks`, the
+ * other links are dropped before they are checked and converted.
+ */
+export function dumpFromBatchLines(
+  links: readonly string[],
+  v4: readonly string[],
+  v6: readonly string[],
+  onlyLinks?: ReadonlySet<string>,
+): IpJsonDump {
+  if (links.length !== LINK_BATCH.length || v4.length !== IPV4_BATCH.length || v6.length !== IPV6_BATCH.length) {
     throw new IpJsonShapeError(
       'ip -batch',
-      `expected ${IPV4_BATCH.length} + ${IPV6_BATCH.length} JSON lines, got ${v4.length} + ${v6.length}`,
+      `expected ${LINK_BATCH.length} + ${IPV4_BATCH.length} + ${IPV6_BATCH.length} JSON lines, got ${links.length} + ${v4.length} + ${v6.length}`,
     );
   }
+  // Each entry is a link and its addresses of both families; addressStatesFromJson keeps one family each.
+  const keep = onlyLinks && ((raw: unknown) => onlyLinks.has(String((raw as { ifname?: unknown } | null)?.ifname)));
+  const linksWithAddresses = parseIpJsonLine('addr show', links[0], IpLinkWithAddrJson, keep);
   return {
-    links: parseIpJsonLine('link show', v4[0], IpLinkJson),
-    addresses: { 4: parseIpJsonLine('-4 addr show', v4[1], IpAddrJson), 6: parseIpJsonLine('-6 addr show', v6[0], IpAddrJson) },
-    routes: { 4: parseIpJsonLine('-4 route show', v4[2], IpRouteJson), 6: parseIpJsonLine('-6 route show', v6[1], IpRouteJson) },
-    rules: { 4: parseIpJsonLine('-4 rule show', v4[3], IpRuleJson), 6: parseIpJsonLine('-6 rule show', v6[2], IpRuleJson) },
+    links: linksWithAddresses,
+    addresses: { 4: linksWithAddresses, 6: linksWithAddresses },
+    routes: { 4: parseIpJsonLine('-4 route show', v4[0], IpRouteJson), 6: parseIpJsonLine('-6 route show', v6[0], IpRouteJson) },
+    rules: { 4: parseIpJsonLine('-4 rule show', v4[1], IpRuleJson), 6: parseIpJsonLine('-6 rule show', v6[1], IpRuleJson) },
   };
 }
 

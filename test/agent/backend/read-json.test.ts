@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { IpAddrJson, IpLinkJson, IpRouteJson, IpRuleJson } from '../../../agent/backend/iproute2/ip-json';
-import { kernelStateFromIpJson, type IpJsonDump } from '../../../agent/backend/iproute2/read';
+import { IpJsonShapeError } from '../../../agent/backend/errors';
+import { dumpFromBatchLines, kernelStateFromIpJson, type IpJsonDump } from '../../../agent/backend/iproute2/read';
 import { routeTableId, routeTableNamesFromText } from '../../../agent/backend/iproute2/route-tables';
 import type { KernelState } from '../../../model/net-state';
 
@@ -378,5 +379,52 @@ describe('routing table names', () => {
     expect(routeTableId('1234')).toBe(1234);
     expect(routeTableId('mgmt', names)).toBe(100);
     expect(routeTableId('mgmt')).toBeUndefined();
+  });
+});
+
+describe('dumpFromBatchLines', () => {
+  // `ip -j -d addr show` without a family: each link as `link show` prints it, with both families' addresses.
+  const addrShow = JSON.stringify([
+    {
+      ifindex: 1,
+      ifname: 'lo',
+      flags: ['LOOPBACK', 'UP', 'LOWER_UP'],
+      mtu: 65536,
+      operstate: 'UNKNOWN',
+      link_type: 'loopback',
+      addr_info: [],
+    },
+    {
+      ifindex: 4,
+      ifname: 'ovirtmgmt',
+      flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+      mtu: 1500,
+      operstate: 'UP',
+      link_type: 'ether',
+      address: '52:54:00:aa:00:01',
+      linkinfo: { info_kind: 'bridge', info_data: { stp_state: 0 } },
+      addr_info: [
+        { family: 'inet', local: '198.18.1.5', prefixlen: 24, scope: 'global', valid_life_time: 4294967295 },
+        { family: 'inet6', local: '2001:db8:1::5', prefixlen: 64, scope: 'global', valid_life_time: 4294967295 },
+        { family: 'inet6', local: 'fe80::1', prefixlen: 64, scope: 'link', valid_life_time: 4294967295 },
+      ],
+    },
+  ]);
+
+  it('takes the links and the addresses of both families from the one addr show line', () => {
+    const dump = dumpFromBatchLines([addrShow], ['[]', '[]'], ['[]', '[]']);
+    const state = kernelStateFromIpJson(dump);
+    expect(state.links.map((l) => [l.name, l.kind])).toEqual([
+      ['lo', 'loopback'],
+      ['ovirtmgmt', 'bridge'],
+    ]);
+    expect(state.addresses).toEqual([
+      { dev: 'ovirtmgmt', family: 4, address: '198.18.1.5', prefixLen: 24, dynamic: false },
+      { dev: 'ovirtmgmt', family: 6, address: '2001:db8:1::5', prefixLen: 64, dynamic: false },
+    ]);
+  });
+
+  it('refuses output with a line missing', () => {
+    expect(() => dumpFromBatchLines([addrShow], ['[]'], ['[]', '[]'])).toThrow(IpJsonShapeError);
   });
 });

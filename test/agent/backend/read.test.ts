@@ -87,6 +87,22 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
     expect(state).toEqual(sortedState(expected));
   });
 
+  it('reads only the links asked for, with their addresses, and every route and rule (the verify read)', async () => {
+    const backend = createLinuxBackend({ netns: host.name, runtimeDir: runtime.path, log: testLog });
+    try {
+      const full = sortedState(await backend.read());
+      const partial = sortedState(await backend.read({ links: new Set(['eth0', 'br1', 'gone0']) }));
+      expect(partial.links).toEqual(full.links.filter((l) => l.name === 'eth0' || l.name === 'br1'));
+      expect(partial.addresses).toEqual(full.addresses.filter((a) => a.dev === 'eth0'));
+      expect(partial.routes).toEqual(full.routes);
+      expect(partial.rules).toEqual(full.rules);
+      // The next full read is whole again.
+      expect(sortedState(await backend.read())).toEqual(full);
+    } finally {
+      backend.close();
+    }
+  });
+
   it('reads the same routes as a raw `ip -j route show table all`, filtered', async () => {
     const backend = createLinuxBackend({ netns: host.name, runtimeDir: runtime.path, log: testLog });
     const { routes } = await backend.read();

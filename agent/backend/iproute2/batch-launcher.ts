@@ -1,0 +1,112 @@
+/**
+ * Runs each `ip -batch -` of an apply in a process of its own, started ahead of time: the owner calls
+ * {@link IpBatchLauncher.prepare} when it is idle (the agent does after every network verb), and the spare
+ * process waits on its stdin for the next apply. Starting `ip -n <ns>` (fork, exec, namespace switch) took
+ * about 3 ms of every apply, and the fork blocks the event loop while it copies the agent's page tables;
+ * a spare takes its input at once. Without a spare (the first apply, a second batch in one plan, an IPv6
+ * rule batch), the process is started on demand as before.
+ *
+ * Every batch still gets a fresh process, used once, which keeps what apply.ts relies on:
+ * - `ip -batch` (no `-force`) stops at the first failing line and says "Command failed -:N", N counted from
+ *   the first line of *this* input, so a failure is attributed to exactly one op;
+ * - nothing of an earlier batch carries over into the next (iproute2 keeps caches for the life of a process,
+ *   see ip-session.ts).
+ * A spare that no longer acts on the target namespace (deleted and created again under the same name, see
+ * ip-session.ts) or has exited is replaced by a new process at use.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { Logger } from '../../../lib/logger';
+import type { RunResult } from '../../../lib/process';
+import { ipArgv, type NetnsTarget } from '../target';
+
+/** Which `ip` a batch runs in (see FamilyFlag in batch.ts). */
+export type BatchFamily = 'inet6' | 'any';
+
+interface Launched {
+  child: ChildProcess;
+  /** Identity of the target namespace when the process started (`dev:ino` of /run/netns/<name>). */
+  netnsId: string | null;
+  result: Promise<RunResult>;
+}
+
+export class IpBatchLauncher {
+  private readonly spares = new Map<BatchFamily, Launched>();
+  private closed = false;
+  /** Processes started so far (tests read it). */
+  starts = 0;
+
+  constructor(
+    private readonly target: NetnsTarget,
+    private readonly log: Logger,
+  ) {}
+
+  /** Runs `input` (batch lines, each ending in a newline) in a fresh `ip [-6] -batch -` and returns how it ended. */
+  async run(family: BatchFamily, input: string): Promise<RunResult> {
+    const launched = this.take(family);
+    const { child } = launched;
+    // A spare is unreferenced (the agent's exit must not wait for it); one in use keeps the loop alive.
+    child.ref();
+    for (const stream of [child.stdout, child.stderr]) (stream as unknown as { ref?: () => void } | null)?.ref?.();
+    child.stdin?.end(input);
+    return launched.result;
+  }
+
+  /** Ends the spares (the agent stops). */
+  close(): void {
+    this.closed = true;
+    for (const spare of this.spares.values()) spare.child.kill('SIGKILL');
+    this.spares.clear();
+  }
+
+  /** Starts a spare for `family` unless one is waiting; call it when idle (the fork blocks the event loop). */
+  prepare(family: BatchFamily): void {
+    if (this.closed || this.spares.has(family)) return;
+    const spare = this.launch(family);
+    this.spares.set(family, spare);
+    spare.child.unref();
+    for (const stream of [spare.child.stdin, spare.child.stdout, spare.child.stderr])
+      (stream as unknown as { unref?: () => void } | null)?.unref?.();
+    // A spare that ends unused (its namespace went away, or it was killed) is not handed out.
+    void spare.result.then(() => {
+      if (this.spares.get(family) === spare) this.spares.delete(family);
+    });
+  }
+
+  private take(family: BatchFamily): Launched {
+    const spare = this.spares.get(family);
+    this.spares.delete(family);
+    if (spare && spare.child.exitCode === null && spare.child.signalCode === null && spare.netnsId === this.netnsId()) return spare;
+    if (spare) spare.child.kill('SIGKILL');
+    return this.launch(family);
+  }
+
+  private launch(family: BatchFamily): Launched {
+    const [file, ...args] = ipArgv(this.target, family === 'inet6' ? ['-6', '-batch', '-'] : ['-batch', '-']);
+    const netnsId = this.netnsId();
+    const child = spawn(file ?? 'ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.starts += 1;
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // ip may exit before reading its input (it could not enter the namespace): the exit code tells, not EPIPE.
+    child.stdin?.on('error', () => undefined);
+    const result = new Promise<RunResult>((resolve) => {
+      child.once('error', (err) => resolve({ code: null, stdout, stderr: stderr || err.message }));
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    this.log.trace({ pid: child.pid, family, netns: this.target.netns }, 'ip -batch process started');
+    return { child, netnsId, result };
+  }
+
+  private netnsId(): string | null {
+    if (!this.target.netns) return null;
+    try {
+      const st = statSync(`/run/netns/${this.target.netns}`);
+      return `${st.dev}:${st.ino}`;
+    } catch {
+      return null;
+    }
+  }
+}
