@@ -146,7 +146,7 @@ export const BOND_OPTION_DEFAULTS: Readonly<Record<string, string>> = {
 
 /** The kernel's spelling of one option value: enum options by name, MACs in lower case. */
 export function normalBondOptionValue(key: string, value: string): string {
-  const names = BOND_ENUM_OPTIONS[key];
+  const names = Object.hasOwn(BOND_ENUM_OPTIONS, key) ? BOND_ENUM_OPTIONS[key] : undefined;
   if (names && /^\d+$/.test(value)) return names[Number(value)] ?? value;
   return key === 'ad_actor_system' ? value.toLowerCase() : value;
 }
@@ -160,7 +160,7 @@ export function nonDefaultBondOptions(options: Readonly<Record<string, string>>)
   for (const key of Object.keys(options).sort()) {
     if (key === 'mode') continue;
     const value = normalBondOptionValue(key, options[key] ?? '');
-    if (BOND_OPTION_DEFAULTS[key] !== value) out[key] = value;
+    if (!Object.hasOwn(BOND_OPTION_DEFAULTS, key) || BOND_OPTION_DEFAULTS[key] !== value) out[key] = value;
   }
   return out;
 }

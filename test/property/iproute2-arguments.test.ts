@@ -161,6 +161,12 @@ describe(`iproute2 argument checker properties (${REPLAY_HINT})`, () => {
     );
   });
 
+  it('refuses, typed, an option named after a member of Object.prototype (found by the property above)', () => {
+    for (const key of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      expect(() => checkedBondOption(key, 'eth0'), key).toThrow(UnsafeBatchArgumentError);
+    }
+  });
+
   it('accepts the plain values a plan uses, unchanged (or in canonical form)', () => {
     // Guards the properties above against a checker that refuses everything.
     expect(checkedIfname('f', 'br-int.10')).toBe('br-int.10');

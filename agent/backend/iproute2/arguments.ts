@@ -126,7 +126,8 @@ export function checkedBondMode(field: string, value: unknown): string {
 export function checkedBondOption(key: string, value: unknown): [string, string] {
   const field = `bondOptions.${key}`;
   if (typeof value !== 'string') throw new UnsafeBatchArgumentError(field, value, 'bond option values are strings');
-  const names = BOND_ENUM_OPTIONS[key];
+  // Own keys only: a key such as `toString` must not find Object.prototype's member.
+  const names = Object.hasOwn(BOND_ENUM_OPTIONS, key) ? BOND_ENUM_OPTIONS[key] : undefined;
   if (names) {
     if (names.includes(value) || /^\d{1,2}$/.test(value)) return [key, value];
     throw new UnsafeBatchArgumentError(field, value, `expected one of ${names.join('|')}`);
