@@ -36,7 +36,7 @@ import {
   type InstallRun,
   type SetupNetworksBreakdown,
 } from './install-runs';
-import { cpuSnapshot, groupCpuMs, pidCpuMs } from './process-cpu';
+import { groupCpuMs, pidCpuMs, readProcSnapshot } from './proc-stat';
 import { round } from './stats';
 import { Teardown } from './teardown';
 import { benchWorkflowBundle, startBenchServer } from './temporal';
@@ -134,7 +134,7 @@ async function concurrentPhase(
   const installed = Array.from({ length: hosts }, (_, i) => `${prefix}${i + 1}`);
   // Each agent leads its process group, with its long-lived `ip` sessions in it.
   const agentGroups = reboot ? null : new Set((await Promise.all(installed.map((h) => lab.testbed.bootPid(h)))).filter((p) => p !== null));
-  const cpuBefore = await cpuSnapshot();
+  const cpuBefore = await readProcSnapshot();
   const t0 = performance.now();
   let finished = 0;
   const runs = await Promise.all(
@@ -146,7 +146,7 @@ async function concurrentPhase(
     }),
   );
   const wallMs = performance.now() - t0;
-  const cpuAfter = await cpuSnapshot();
+  const cpuAfter = await readProcSnapshot();
   const perInstall = (ms: number) => round(ms / hosts, 1);
   const cpu = agentGroups
     ? {

@@ -12,7 +12,7 @@
  * fresh labs: a host installed once is `already-configured` the second time.
  */
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -40,6 +40,7 @@ import {
 import { checkInotifyBudget } from './inotify-budget';
 import { labSizes } from './lab-split';
 import { processArgv, processMemory, type ProcessMemory } from './process-memory';
+import { processGroups, readProcSnapshot } from './proc-stat';
 import { machineInfo, machineLine, markdownTable, say, writeReport, type MachineInfo } from './report';
 import { round, roundSummary, summarize, type Summary } from './stats';
 import { Teardown, untilAborted } from './teardown';
@@ -174,25 +175,6 @@ function programLine(argv: readonly string[]): string {
     .join(' ');
 }
 
-/** Process group → its member pids, from one pass over /proc. */
-function processGroups(): Map<number, number[]> {
-  const groups = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state === 'Z' || state === 'X') continue;
-      const list = groups.get(Number(pgrp)) ?? [];
-      list.push(Number(name));
-      groups.set(Number(pgrp), list);
-    } catch {
-      /* exited while we looked */
-    }
-  }
-  return groups;
-}
-
 interface LabHost {
   name: string;
   lab: AgentLab;
@@ -200,7 +182,7 @@ interface LabHost {
 
 /** The agents' memory now; the boot command is the agent (bin/hostprov execs node) and leads its process group. */
 async function agentMemory(hosts: readonly LabHost[]): Promise<AgentMemory[]> {
-  const groups = processGroups();
+  const groups = processGroups(await readProcSnapshot());
   return Promise.all(
     hosts.map(async ({ name, lab }) => {
       const pid = await lab.testbed.bootPid(name);
