@@ -144,9 +144,17 @@ export const BOND_OPTION_DEFAULTS: Readonly<Record<string, string>> = {
   coupled_control: '1',
 };
 
+/**
+ * The names an enum option takes, or `undefined` for any other key. Own keys only: the key comes from the
+ * caller, and one such as `toString` must not find a member of Object.prototype.
+ */
+export function bondEnumOptionNames(key: string): readonly string[] | undefined {
+  return Object.hasOwn(BOND_ENUM_OPTIONS, key) ? BOND_ENUM_OPTIONS[key] : undefined;
+}
+
 /** The kernel's spelling of one option value: enum options by name, MACs in lower case. */
 export function normalBondOptionValue(key: string, value: string): string {
-  const names = Object.hasOwn(BOND_ENUM_OPTIONS, key) ? BOND_ENUM_OPTIONS[key] : undefined;
+  const names = bondEnumOptionNames(key);
   if (names && /^\d+$/.test(value)) return names[Number(value)] ?? value;
   return key === 'ad_actor_system' ? value.toLowerCase() : value;
 }

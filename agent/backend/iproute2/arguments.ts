@@ -9,7 +9,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Family } from '../../../model/net-state';
-import { BOND_ENUM_OPTIONS } from '../../../model/network/bond-options';
+import { bondEnumOptionNames } from '../../../model/network/bond-options';
 import { UnsafeBatchArgumentError } from '../errors';
 
 /** Kernel interface names: at most IFNAMSIZ-1 bytes; we also keep to characters that need no quoting. */
@@ -126,8 +126,7 @@ export function checkedBondMode(field: string, value: unknown): string {
 export function checkedBondOption(key: string, value: unknown): [string, string] {
   const field = `bondOptions.${key}`;
   if (typeof value !== 'string') throw new UnsafeBatchArgumentError(field, value, 'bond option values are strings');
-  // Own keys only: a key such as `toString` must not find Object.prototype's member.
-  const names = Object.hasOwn(BOND_ENUM_OPTIONS, key) ? BOND_ENUM_OPTIONS[key] : undefined;
+  const names = bondEnumOptionNames(key);
   if (names) {
     if (names.includes(value) || /^\d{1,2}$/.test(value)) return [key, value];
     throw new UnsafeBatchArgumentError(field, value, `expected one of ${names.join('|')}`);
