@@ -15,13 +15,21 @@ export function heartbeating<A extends unknown[], R>(
   everyMs = HEARTBEAT_INTERVAL_MS,
 ): (...args: A) => Promise<R> {
   return async (...args: A): Promise<R> => {
-    const ctx = Context.current();
-    ctx.heartbeat();
-    const timer = setInterval(() => ctx.heartbeat(), everyMs);
+    const beat = heartbeatOf(Context.current());
+    beat();
+    const timer = setInterval(() => beat(), everyMs);
     try {
       return await activity(...args);
     } finally {
       clearInterval(timer);
     }
   };
+}
+
+/**
+ * `ctx.heartbeat`, or nothing for a local activity: it has no activity task on the server to keep alive
+ * (its worker keeps the workflow task alive instead), so its heartbeats would have nowhere to go.
+ */
+export function heartbeatOf(ctx: Context): (details?: unknown) => void {
+  return ctx.info.isLocal ? () => undefined : (details) => ctx.heartbeat(details);
 }

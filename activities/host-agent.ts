@@ -13,7 +13,7 @@ import type { RouteAnswer } from '../model/install-host/choose-device';
 import { connectVdsmAgent, withFreshAgentConnection, type AgentConnection, type ConnectAgent } from './agent-connection';
 import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { activityFailure, isRetryableAgentError, toActivityFailure } from './failure-mapping';
-import { HEARTBEAT_INTERVAL_MS } from './heartbeat';
+import { HEARTBEAT_INTERVAL_MS, heartbeatOf } from './heartbeat';
 import type { AgentEndpointRef, FenceInput, FenceResult, HostProbe, RouteProbe, RouteProbeInput, WaitForAgentInput } from './types';
 
 export interface HostAgentDeps {
@@ -54,7 +54,8 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
       let attempts = 0;
       let last = '';
       // Also while a poll waits out its timeouts, so that it never looks like a dead worker.
-      const beat = setInterval(() => ctx.heartbeat({ attempts, last }), HEARTBEAT_INTERVAL_MS);
+      const heartbeat = heartbeatOf(ctx);
+      const beat = setInterval(() => heartbeat({ attempts, last }), HEARTBEAT_INTERVAL_MS);
       try {
         for (;;) {
           attempts += 1;
@@ -67,7 +68,7 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
             if (!isRetryableAgentError(err)) throw toActivityFailure(err);
             last = err instanceof Error ? err.message : String(err);
           }
-          ctx.heartbeat({ attempts, last });
+          heartbeat({ attempts, last });
           if (Date.now() > deadline) {
             throw activityFailure(
               FailureType.AGENT_UNREACHABLE,

@@ -3,7 +3,7 @@
  * Retries never cover the failures the vocabulary marks final (a refusal, a missing secret, a fence agent's
  * verdict): asking again changes nothing.
  */
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
 
 const NON_RETRYABLE = [...NON_RETRYABLE_FAILURE_TYPES];
@@ -91,3 +91,14 @@ export const fence: ActivityOptions = {
     nonRetryableErrorTypes: NON_RETRYABLE,
   },
 };
+
+/**
+ * The same time budget and retries for a step that runs as a local activity: in the worker that runs the
+ * workflow task, recorded as one marker, with no activity task to schedule, dispatch and complete through
+ * the server. Short steps whose repetition is harmless (reads, an idempotent store write) run this way in
+ * install-host; docs/performance.md#local-activities says why. There is no heartbeat: a worker that dies
+ * during one loses its workflow task, and the next worker runs the step again.
+ */
+export function asLocal({ startToCloseTimeout, retry }: ActivityOptions): LocalActivityOptions {
+  return { startToCloseTimeout, retry };
+}

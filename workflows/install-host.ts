@@ -9,7 +9,15 @@
  * Outcomes are results, not workflow failures: `configured | already-configured | skipped-no-route |
  * rolled-back | failed`. Only invalid input fails the execution itself.
  */
-import { ApplicationFailure, isCancellation, patched, proxyActivities, uuid4, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  isCancellation,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  uuid4,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { AttachmentsSnapshot, HostProbe, InstallHostActivities, SetupNetworksOutcome } from '../activities/types';
 import { chooseManagementDevice } from '../model/install-host/choose-device';
 import {
@@ -23,7 +31,7 @@ import {
 import { deviseManagementNetwork } from '../model/install-host/devise-management-network';
 import { FailureType, isRetryable } from '../model/failures';
 import { verifyManagementNetwork } from '../model/install-host/verify-management-network';
-import { agentCall, applyWithConfirmProfile, fence, storeCall, storeCompensation, waitForAgentProfile } from './activity-options';
+import { agentCall, applyWithConfirmProfile, asLocal, fence, storeCall, storeCompensation, waitForAgentProfile } from './activity-options';
 import { InstallProgress } from './install-progress';
 import { InstallPhase } from './messages';
 import { failureOf, runSaga, SagaStop, type Saga } from './saga';
@@ -40,6 +48,14 @@ const COMMIT_ON_SUCCESS_LEVEL = [4, 3] as const;
  */
 export const FAILED_COMPENSATION_IS_RECORDED = 'failed-compensation-is-recorded';
 
+/**
+ * Executions from here on run the short steps (waiting for the agent, the reads, the commit, the
+ * verification) as local activities, and show only the phases they can wait in as the
+ * `InstallPhase` search attribute (docs/performance.md#local-activities). Earlier executions scheduled
+ * every step as an activity and upserted every phase; replaying them still does.
+ */
+export const SHORT_STEPS_RUN_LOCALLY = 'short-steps-run-locally';
+
 type Devised = Extract<ReturnType<typeof deviseManagementNetwork>, { kind: 'configure' }>;
 
 /** What every step of one install shares: the input, the host's endpoint, the visible progress, the result so far. */
@@ -50,6 +66,8 @@ interface Install {
   result: InstallHostResult;
   /** The activities, each call carrying its own one-line summary (shown next to it in the Web UI). */
   via(profile: ActivityOptions, summary: string): InstallHostActivities;
+  /** The same for a short step: a local activity with the same budget and retries, in executions that run them so. */
+  quick(profile: ActivityOptions, summary: string): InstallHostActivities;
 }
 
 export async function installHost(request: InstallHostRequest): Promise<InstallHostResult> {
@@ -97,7 +115,10 @@ function parseInput(request: InstallHostRequest): InstallHostInput {
 }
 
 function begin(input: InstallHostInput): Install {
-  const progress = new InstallProgress(input.host.name, input.host.clusterId);
+  const shortStepsLocal = patched(SHORT_STEPS_RUN_LOCALLY);
+  const progress = new InstallProgress(input.host.name, input.host.clusterId, { everyPhaseVisible: !shortStepsLocal });
+  const via = (profile: ActivityOptions, summary: string): InstallHostActivities =>
+    proxyActivities<InstallHostActivities>({ ...profile, summary: summary.slice(0, 200) });
   return {
     input,
     endpoint: { ...input.agent, host: input.agent.host ?? input.host.address },
@@ -114,7 +135,10 @@ function begin(input: InstallHostInput): Install {
       failure: null,
       compensation: null,
     },
-    via: (profile, summary) => proxyActivities<InstallHostActivities>({ ...profile, summary: summary.slice(0, 200) }),
+    via,
+    quick: shortStepsLocal
+      ? (profile, summary) => proxyLocalActivities<InstallHostActivities>({ ...asLocal(profile), summary: summary.slice(0, 200) })
+      : via,
   };
 }
 
@@ -128,17 +152,17 @@ async function waitForAgent(install: Install): Promise<void> {
   const summary = pingSummary(install);
   await progress.step('wait-agent', summary, () =>
     install
-      .via(waitForAgentProfile(input.policy.agentWaitSeconds), summary)
+      .quick(waitForAgentProfile(input.policy.agentWaitSeconds), summary)
       .waitForAgent({ endpoint, timeoutSeconds: input.policy.agentWaitSeconds }),
   );
 }
 
-async function probe({ progress, endpoint, input, via }: Install): Promise<HostProbe['capabilities']> {
+async function probe({ progress, endpoint, input, quick }: Install): Promise<HostProbe['capabilities']> {
   progress.enter(InstallPhase.PROBE);
   const { capabilities } = await progress.step(
     'probe',
     'Host.getCapabilities',
-    () => via(agentCall, `Host.getCapabilities of ${input.host.name}`).probeCapabilities(endpoint),
+    () => quick(agentCall, `Host.getCapabilities of ${input.host.name}`).probeCapabilities(endpoint),
     (p) =>
       `${Object.keys(p.capabilities.nics).length} nics, ${Object.keys(p.capabilities.bondings).length} bonds, ${Object.keys(p.capabilities.networks).length} networks, lastClientIface ${p.capabilities.lastClientIface || '(none)'}`,
   );
@@ -146,13 +170,13 @@ async function probe({ progress, endpoint, input, via }: Install): Promise<HostP
 }
 
 /** The device that reaches the manager; a host without one is skipped, visibly. */
-async function chooseDevice({ progress, endpoint, input, result, via }: Install, caps: HostProbe['capabilities']): Promise<string> {
+async function chooseDevice({ progress, endpoint, input, result, quick }: Install, caps: HostProbe['capabilities']): Promise<string> {
   progress.enter(InstallPhase.ROUTE);
   const summary = `Host.getRoute(${input.managerAddress})`;
   const routed = await progress.step(
     'route',
     summary,
-    () => via(agentCall, summary).findRouteToManager({ endpoint, managerAddress: input.managerAddress, hostAddress: input.host.address }),
+    () => quick(agentCall, summary).findRouteToManager({ endpoint, managerAddress: input.managerAddress, hostAddress: input.host.address }),
     (r) =>
       r.route.kind === 'route'
         ? `dev ${r.route.device}`
@@ -272,18 +296,18 @@ async function applyUnderConnectivityCheck(
   }
 }
 
-async function commit({ progress, endpoint, input, via }: Install, hostCommits: boolean): Promise<void> {
+async function commit({ progress, endpoint, input, quick }: Install, hostCommits: boolean): Promise<void> {
   progress.enter(InstallPhase.COMMIT);
   if (hostCommits) progress.note('commit', 'ok', 'committed by the host (commitOnSuccess)');
   else
     await progress.step('commit', 'Host.setSafeNetworkConfig', () =>
-      via(agentCall, `Host.setSafeNetworkConfig on ${input.host.name}`).setSafeNetworkConfig(endpoint),
+      quick(agentCall, `Host.setSafeNetworkConfig on ${input.host.name}`).setSafeNetworkConfig(endpoint),
     );
 }
 
 /** Proves the change survives a reboot: fence-reboot through the proxy, then wait for the host to answer again. */
 async function fenceReboot(install: Install): Promise<void> {
-  const { progress, endpoint, input, via } = install;
+  const { progress, endpoint, input, via, quick } = install;
   progress.enter(InstallPhase.REBOOT);
   const pm = input.powerManagement;
   if (!input.policy.reboot || !pm) {
@@ -302,7 +326,7 @@ async function fenceReboot(install: Install): Promise<void> {
   const waitSeconds = input.policy.agentWaitSeconds;
   try {
     await progress.step('wait-agent-after-reboot', summary, () =>
-      via(waitForAgentProfile(waitSeconds), `${summary} after the reboot`).waitForAgent({ endpoint, timeoutSeconds: waitSeconds }),
+      quick(waitForAgentProfile(waitSeconds), `${summary} after the reboot`).waitForAgent({ endpoint, timeoutSeconds: waitSeconds }),
     );
   } catch (err) {
     // Still an error, not a stop: the same words, saying where it happened.
@@ -317,11 +341,11 @@ async function fenceReboot(install: Install): Promise<void> {
 }
 
 /** The host must report ovirtmgmt exactly as devised, and a clean configuration. */
-async function verify({ progress, endpoint, input, via }: Install, devised: Devised): Promise<void> {
+async function verify({ progress, endpoint, input, quick }: Install, devised: Devised): Promise<void> {
   const name = input.managementNetwork.name;
   progress.enter(InstallPhase.VERIFY);
   const summary = `${name} as devised, netConfigDirty False`;
-  const after = await progress.step('verify', summary, () => via(agentCall, `verify: ${summary}`).probeCapabilities(endpoint));
+  const after = await progress.step('verify', summary, () => quick(agentCall, `verify: ${summary}`).probeCapabilities(endpoint));
   const problems = verifyManagementNetwork(after.capabilities, name, devised.networks[name] ?? {});
   if (problems.length) {
     progress.note('verify-result', 'failed', problems.join('; '));

@@ -2,11 +2,16 @@
  * The worker killed with kill -9 at every step of install-host (see test/faults/README.md): each time a new
  * worker takes over, the install completes, and the host applies exactly once.
  *
- * "At a step" means while that step's activity is running on the worker that dies, for certain: every
- * connection to the host's agent and to the fence proxy waits at a gated relay, and the store's host row is
- * locked, so the test sees a step's activity waiting there, kills the worker, starts a new one, and lets
- * the retried activity through. Workers run as separate processes (`bin/hostprov worker`) on a PostgreSQL
- * store (the store step waits on a row lock the test holds, which PostgreSQL shows in pg_stat_activity).
+ * "At a step" means while that step is running on the worker that dies, for certain: every connection to
+ * the host's agent and to the fence proxy waits at a gated relay, and the store's host row is locked, so the
+ * test sees a step waiting there, kills the worker, starts a new one, and lets the retried step through.
+ * Workers run as separate processes (`bin/hostprov worker`) on a PostgreSQL store (the store step waits on a
+ * row lock the test holds, which PostgreSQL shows in pg_stat_activity).
+ *
+ * The short steps run as local activities (docs/performance.md#local-activities): the server has no
+ * activity for them, so a connection held while nothing is pending is the next local step. Killing the
+ * worker there loses its workflow task; the next worker runs again every local step of that task that had
+ * not been recorded yet, and only then goes on.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +30,9 @@ import { findPostgresBinDir, startThrowawayPostgres, type ThrowawayPostgres } fr
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { startOrAttachInstall } from '../../workflow-client/install-host';
 import {
+  abandonedWorkflowTasks,
   activityAttempts,
+  localActivityMarkers,
   lockWaiters,
   pendingActivities,
   seedStaleAttachment,
@@ -142,6 +149,25 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     const killedAt: string[] = [];
     const killed = new Set<string>();
     let applyCallPassed = false;
+    // The local steps of this install, in order (set-safe commit, reboot), and how far the running worker
+    // has come through those not yet recorded: a held connection is local step `recorded + passed`.
+    const LOCAL_STEPS = [
+      'waitForAgent',
+      'probeCapabilities',
+      'findRouteToManager',
+      'setSafeNetworkConfig',
+      'waitForAgent',
+      'probeCapabilities',
+    ];
+    let local = { worker: 0, recorded: 0, passed: 0 };
+    // The workflow tasks lost in a local step, by how many local steps had been recorded when each began.
+    const tasksKilledInLocalSteps = new Set<number>();
+    const localStep = async (): Promise<{ type: string; activityId: string }> => {
+      const recorded = (await localActivityMarkers(handle)).length;
+      if (local.worker !== workers.killed || local.recorded !== recorded) local = { worker: workers.killed, recorded, passed: 0 };
+      const ordinal = local.recorded + local.passed;
+      return { type: LOCAL_STEPS[ordinal] ?? `unexpected local step ${ordinal}`, activityId: `local-${ordinal}` };
+    };
     for (;;) {
       const where = await waitUntil(
         'a step waiting at a relay or on the store, or the end',
@@ -156,16 +182,21 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
       );
       if (where === 'done') break;
       const relay = where === 'proxy' ? proxyRelay : agentRelay;
-      const [pending] = await pendingActivities(handle);
+      const [remote] = await pendingActivities(handle);
+      const pending = remote ?? (where === 'agent' ? await localStep() : undefined);
       if (!pending) {
         relay.pass();
         continue;
       }
+      const passLocal = () => {
+        if (!remote) local.passed += 1;
+        relay.pass();
+      };
       // The route step is the last one before the store step: lock the host's row now, so recording waits.
       if (pending.type === 'findRouteToManager' && !lock.held && !killed.has(pending.activityId)) await lock.take(request.host.id);
       if (killed.has(pending.activityId)) {
         if (where === 'store') await lock.release();
-        else relay.pass();
+        else passLocal();
         continue;
       }
       // setupNetworks: let the call through; kill once the host applied it and waits for a confirmation.
@@ -177,7 +208,11 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
       if (pending.type === 'setupNetworksWithConfirm')
         await waitUntil('the host to apply', () => lab.journal('chain1').some((e) => e.kind === 'apply'));
       await workers.killAndReplace();
+      // The dead worker's held connections go with it, so the next one held is the new worker's.
+      agentRelay.dropHeld();
+      proxyRelay.dropHeld();
       killed.add(pending.activityId);
+      if (!remote) tasksKilledInLocalSteps.add(local.recorded);
       killedAt.push(pending.type);
       if (where === 'store') await lock.release();
     }
@@ -196,13 +231,18 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
       'probeCapabilities',
     ]);
     expect(workers.killed).toBe(killedAt.length);
-    // Each step ran again on the next worker, and only there.
+    // Each activity ran again on the next worker, and only there.
     const attempts = await activityAttempts(handle);
-    expect(attempts.map(([type]) => type)).toEqual(killedAt);
+    expect(attempts.map(([type]) => type)).toEqual(['recordAttachments', 'setupNetworksWithConfirm', 'fenceHost']);
     expect(
       attempts.every(([, attempt]) => attempt === 2),
       JSON.stringify(attempts),
     ).toBe(true);
+    // Each local step was recorded once, by the worker that finished its workflow task. Each workflow task
+    // lost in a local step timed out on the server; the history keeps one timeout per task, not per attempt.
+    expect(await localActivityMarkers(handle)).toEqual(LOCAL_STEPS);
+    expect(tasksKilledInLocalSteps.size).toBe(3);
+    expect(await abandonedWorkflowTasks(handle)).toBe(tasksKilledInLocalSteps.size);
     // Exactly one apply, kept (no rollback), made safe, one reboot that restored it.
     expect(lab.journal('chain1').map((e) => `${e.kind}:${e.outcome}`)).toEqual(['restore:ok', 'apply:ok', 'persist:ok', 'restore:ok']);
     expect(await lab.testbed.bootPid('chain1')).not.toBe(bootBefore);

@@ -167,6 +167,27 @@ export async function activityAttempts(handle: WorkflowHandle): Promise<Array<[s
     ]);
 }
 
+/** The local activities an execution recorded, in order: one marker each, naming its activity type. */
+export async function localActivityMarkers(handle: WorkflowHandle): Promise<string[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  return events.flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return [];
+    const data = marker.details?.data?.payloads?.[0]?.data;
+    if (!data) return [];
+    return [String((JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: unknown }).activity_type)];
+  });
+}
+
+/** Workflow tasks a worker started and never finished (it died): the server timed them out after the start. */
+export async function abandonedWorkflowTasks(handle: WorkflowHandle): Promise<number> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  return events.filter((e) => Number(e.workflowTaskTimedOutEventAttributes?.timeoutType) === TIMEOUT_TYPE_START_TO_CLOSE).length;
+}
+
+/** temporal.api.enums.v1.TimeoutType */
+const TIMEOUT_TYPE_START_TO_CLOSE = 1;
+
 /** Backend ids of this PostgreSQL database's sessions waiting for a lock right now (a fresh snapshot per query). */
 export async function lockWaiters(url: string): Promise<number[]> {
   const client = new pg.Client({ connectionString: url });

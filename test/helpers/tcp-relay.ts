@@ -13,6 +13,8 @@ export interface TcpRelay {
   port: number;
   /** Destroys every forwarded connection open right now (held ones stay held). */
   cutAll(): number;
+  /** Destroys every connection held right now (a paused client never sees its peer go, e.g. a killed worker). */
+  dropHeld(): number;
   /** Forwards held connections and stops holding new ones. */
   release(): void;
   /** Holds every new connection again (after `release()`). */
@@ -93,6 +95,11 @@ export async function startTcpRelay(target: { host: string; port: number }, opti
       const n = open.size;
       for (const s of open) s.destroy();
       return n;
+    },
+    dropHeld() {
+      const dropped = held.splice(0);
+      for (const client of dropped) client.destroy();
+      return dropped.length;
     },
     release() {
       holding = false;

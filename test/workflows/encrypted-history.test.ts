@@ -73,6 +73,32 @@ function payloadsOf(
   return found;
 }
 
+/**
+ * The SDK's own bookkeeping in markers, which it writes without the data converter: a patch marker's id,
+ * and a local activity's sequence number, attempt, id, type and times. Its result and failure are ours and
+ * go through the codec like any other.
+ */
+const SDK_MARKER_DATA = /markerRecordedEventAttributes\.details\.(patch-data|data)\.payloads\.\d+$/;
+const LOCAL_ACTIVITY_BOOKKEEPING = new Set([
+  'seq',
+  'attempt',
+  'activity_id',
+  'activity_type',
+  'complete_time',
+  'backoff',
+  'original_schedule_time',
+]);
+
+const PATCH_BOOKKEEPING = new Set(['id', 'deprecated']);
+
+/** What an SDK marker payload says: a patch's id, or only a local activity's bookkeeping. */
+function isSdkBookkeeping(payload: RawPayload): boolean {
+  const value: unknown = JSON.parse(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'));
+  if (value === null || typeof value !== 'object') return false;
+  const keys = Object.keys(value);
+  return keys.every((k) => PATCH_BOOKKEEPING.has(k)) || keys.every((k) => LOCAL_ACTIVITY_BOOKKEEPING.has(k));
+}
+
 /** Every string of a JSON document, and what each decodes to when it is base64 (payload bytes). */
 function jsonTexts(value: unknown, out: string[] = []): string[] {
   if (typeof value === 'string') {
@@ -162,11 +188,15 @@ describe.skipIf(skipBecause(reason, 'encrypted history (needs Temporal and names
     const bytes = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
     for (const [what, value] of Object.entries(secrets)) expect(bytes.includes(value), `${what} (${value}) in the raw history`).toBe(false);
 
-    // Every payload outside the search attributes is encrypted, under key-a: inputs, results, heartbeat
-    // details, the start's summary and details, the activity summaries, failure attributes.
+    // Every payload outside the search attributes and the SDK's marker bookkeeping is encrypted, under
+    // key-a: inputs, results (local activities' too), heartbeat details, the start's summary and details,
+    // the activity summaries, failure attributes.
     const all = payloadsOf(history);
     const searchAttributes = all.filter((p) => /searchAttributes/.test(p.path));
-    const payloads = all.filter((p) => !/searchAttributes/.test(p.path));
+    const bookkeeping = all.filter((p) => SDK_MARKER_DATA.test(p.path));
+    for (const { path, payload } of bookkeeping) expect(isSdkBookkeeping(payload), path).toBe(true);
+    expect(all.some((p) => /markerRecordedEventAttributes\.details\.result\./.test(p.path))).toBe(true);
+    const payloads = all.filter((p) => !/searchAttributes/.test(p.path) && !SDK_MARKER_DATA.test(p.path));
     expect(payloads.length).toBeGreaterThan(20);
     for (const { path, payload } of payloads) {
       expect(text(payload.metadata?.encoding), path).toBe('binary/encrypted');
@@ -216,7 +246,7 @@ describe.skipIf(skipBecause(reason, 'encrypted history (needs Temporal and names
       expect(decodedTexts.includes(value), value).toBe(true);
   });
 
-  it('a failing install keeps its failure messages and heartbeat details encrypted too', async () => {
+  it('a failing install keeps its failure messages encrypted too (the agent wait fails, in its local-activity marker)', async () => {
     const [closedPort] = (await freePorts(1)) as [number];
     const address = '127.77.0.9';
     const request = lab.installRequest('enc1', {
@@ -229,10 +259,13 @@ describe.skipIf(skipBecause(reason, 'encrypted history (needs Temporal and names
     expect(result.outcome).toBe('failed');
     expect(result.failure?.message).toContain(address);
     const history = await rawHistory(harness.env.client, harness.target.namespace, handle.workflowId, (await handle.describe()).runId);
-    const failed = (history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes);
-    expect(failed.length).toBeGreaterThan(0);
-    for (const event of failed) {
-      const failure = event.activityTaskFailedEventAttributes!.failure!;
+    // The agent wait runs as a local activity: its failure is in its marker, not in an activity event.
+    const failures = (history.events ?? []).flatMap((e) => {
+      const failure = e.activityTaskFailedEventAttributes?.failure ?? e.markerRecordedEventAttributes?.failure;
+      return failure ? [failure] : [];
+    });
+    expect((history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.failure).length).toBeGreaterThan(0);
+    for (const failure of failures) {
       expect(failure.message).toBe('Encoded failure');
       expect(text(failure.encodedAttributes?.metadata?.encoding)).toBe('binary/encrypted');
     }

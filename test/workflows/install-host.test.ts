@@ -90,6 +90,22 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     const rows = await harness.store.attachments.listByHost(result.hostId);
     expect(rows).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'eth0' })]);
     expect(rows[0]?.ipConfiguration.ipv4).toMatchObject({ bootProtocol: 'STATIC_IP', address: lab.testbed.host('static1').address });
+    // The search attribute shows the phases an install can wait in, once each, the host's identity with
+    // the first; the short steps ran as local activities, one marker each.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const upserts = events
+      .flatMap((e) => {
+        const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+        return [
+          Object.fromEntries(
+            Object.entries(fields).map(([k, v]) => [k, JSON.parse(Buffer.from(v.data ?? []).toString('utf8')) as unknown]),
+          ),
+        ];
+      })
+      .filter((u) => 'InstallPhase' in u);
+    expect(upserts.map((u) => u.InstallPhase)).toEqual(['wait-agent', 'record', 'apply', 'reboot', 'configured']);
+    expect(upserts[0]).toMatchObject({ HostName: lab.installRequest('static1').host.name, ClusterId: expect.any(String) });
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(5);
     await harness.record(handle, 'configured');
 
     // the same install again: already configured, quickly, nothing applied
