@@ -23,7 +23,8 @@ import { startVdsmServer } from '../vdsm/server';
 import type { TlsFiles } from '../vdsm/tls';
 import type { TransportLimitsInput } from '../vdsm/limits';
 import type { VerbDefinition } from '../vdsm/verbs';
-import { startMetricsEndpoint, type MetricsEndpoint, type MetricsListen } from '../lib/metrics/endpoint';
+import { startMetricsEndpoint, type Health, type MetricsEndpoint, type MetricsListen } from '../lib/metrics/endpoint';
+import { LeaseWatchMode } from './backend/dhcp/manager';
 import { AgentMetrics } from './metrics';
 import { createFenceNodeVerb } from './verbs/fence-node';
 import { createHostVerbs } from './verbs/host-verbs';
@@ -109,6 +110,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   let recovering = true;
   const metrics = new AgentMetrics();
+  metrics.observeLeaseWatch(() => backend.dhcpLeaseWatch());
   const verbs = [
     ...createHostVerbs({ backend, network, connectivity, running: () => config.loadRunning() }),
     createFenceNodeVerb({
@@ -124,16 +126,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     logger: log.child({ component: 'transport' }),
   });
 
+  // Healthy without the lease watch: every verb is served, lease changes are only late, and a restart
+  // (what an unhealthy answer invites) would not give the kernel more inotify instances.
+  const servingHealth = (): Health => {
+    const serving = `serving on ${server.address.host}:${server.address.port}`;
+    const watch = backend.dhcpLeaseWatch();
+    if (watch.mode !== LeaseWatchMode.POLLING) return { healthy: true, detail: serving };
+    return { healthy: true, detail: `${serving}; no DHCP lease directory watch (${watch.reason}): polling for lease changes` };
+  };
   let endpoint: MetricsEndpoint | undefined;
   if (options.metricsListen) {
     try {
       endpoint = await startMetricsEndpoint({
         listen: options.metricsListen,
         registry: metrics.registry,
-        health: () =>
-          recovering
-            ? { healthy: false, detail: 'restoring the safe network configuration' }
-            : { healthy: true, detail: `serving on ${server.address.host}:${server.address.port}` },
+        health: () => (recovering ? { healthy: false, detail: 'restoring the safe network configuration' } : servingHealth()),
       });
     } catch (err) {
       await server.close();

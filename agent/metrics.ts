@@ -3,9 +3,10 @@
  * and Node's process metrics. Served on a listener of their own (`--metrics-listen`), never on the VDSM
  * port: the VDSM port speaks STOMP over mutual TLS, and a scraper has no business there.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { VdsmError } from '../model/vdsm/error-codes';
 import type { VerbDefinition } from '../vdsm/verbs';
+import { LeaseWatchMode, type LeaseWatchState } from './backend/dhcp/manager';
 
 export const AgentRequestOutcome = { OK: 'ok', ERROR: 'error' } as const;
 export type AgentRequestOutcome = (typeof AgentRequestOutcome)[keyof typeof AgentRequestOutcome];
@@ -28,6 +29,20 @@ export class AgentMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Exposes whether the DHCP lease directory is watched (`hostprov_agent_dhcp_lease_watch_up`), read at each scrape. */
+  observeLeaseWatch(state: () => LeaseWatchState): void {
+    new Gauge({
+      name: 'hostprov_agent_dhcp_lease_watch_up',
+      help:
+        '0 while the kernel refuses the DHCP lease directory watch (usually fs.inotify.max_user_instances used up): ' +
+        'lease changes are then polled for and announced late; 1 otherwise',
+      registers: [this.registry],
+      collect() {
+        this.set(state().mode === LeaseWatchMode.POLLING ? 0 : 1);
+      },
+    });
   }
 
   /** The verbs, each counted and timed. */

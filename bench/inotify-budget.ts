@@ -1,9 +1,10 @@
 /**
  * Every agent watches its DHCP state directory (fs.watch), and each Node process that watches holds one
  * inotify instance. The kernel caps instances per user (`fs.inotify.max_user_instances`, 128 by default),
- * and in a testbed every host's agent runs as root on the same machine: past the cap an agent dies at
- * start with EMFILE. On a real fleet each host has its own kernel, so this is the testbed's limit, checked
- * before a benchmark builds more hosts than the machine has instances left for.
+ * and in a testbed every host's agent runs as root on the same machine: past the cap an agent's watch gets
+ * EMFILE, and the agent polls for lease changes instead (agent/backend/dhcp/manager.ts), which is not
+ * the agent a benchmark means to measure. On a real fleet each host has its own kernel, so this is the
+ * testbed's limit, checked before a benchmark builds more hosts than the machine has instances left for.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
@@ -18,7 +19,7 @@ export class InotifyLimitError extends Error {
   ) {
     super(
       `${needed} agents need ${needed} inotify instances, but fs.inotify.max_user_instances is ${limit} and ${inUse} are in use ` +
-        `by this user's processes (agents past the limit die at start with EMFILE); raise it, e.g. ` +
+        `by this user's processes (agents past the limit get EMFILE for their DHCP lease watch and poll instead); raise it, e.g. ` +
         `sysctl -w fs.inotify.max_user_instances=${Math.max(512, 2 ** Math.ceil(Math.log2(inUse + needed + 32)))}`,
     );
   }

@@ -3,6 +3,7 @@
  * activating it ensures its refresh Schedule (created, or resumed, with the interval asked for) and its
  * network-event watch; putting it in maintenance pauses the Schedule with the reason as its note and stops
  * the watch. Both are idempotent, so an engine (or an operator retrying) may call them again at any time.
+ * Removing the host ends both for good (`removeHostMonitoring`: the Schedule deleted, the watch stopped).
  *
  * The state is not stored separately: it *is* the Schedule (absent, paused with a note, or running at an
  * interval) and the watch (running or not), read back by `hostMonitoringState`. One source of truth means a
@@ -14,6 +15,7 @@ import { TASK_QUEUE } from '../lib/temporal/constants';
 import { ExternalId, hasNoControlCharacters } from '../model/host-networking/values';
 import { eventWatchWorkflowId, startHostEventWatch } from './refresh';
 import {
+  deleteHostRefreshSchedule,
   describeHostRefreshSchedule,
   ensureHostRefreshSchedule,
   HostRefreshScheduleOptions,
@@ -84,6 +86,37 @@ export const MaintenanceOptions = z
   .strict();
 export type MaintenanceOptions = z.input<typeof MaintenanceOptions>;
 
+export const RemoveHostMonitoringOptions = z
+  .object({
+    hostId: ExternalId,
+    /** How long to wait for the cancelled watch to end before terminating it. @default 30000 */
+    watchStopTimeoutMs: MaintenanceOptions.shape.watchStopTimeoutMs,
+  })
+  .strict();
+export type RemoveHostMonitoringOptions = z.input<typeof RemoveHostMonitoringOptions>;
+
+/** What `removeHostMonitoring` found and ended. */
+export interface RemovedHostMonitoring {
+  hostId: string;
+  /** Whether there was a refresh schedule (now deleted). */
+  scheduleDeleted: boolean;
+  /** Whether a watch was running (now ended: `CANCELLED`, or `TERMINATED` when no worker answered). */
+  watchStopped: boolean;
+}
+
+/**
+ * Ends the host's monitoring for good, before the host is forgotten (`hostprov hosts remove`): deletes its
+ * refresh schedule and stops its event watch as maintenance does (cancelled, terminated when no worker
+ * answers within the timeout). Idempotent: what is already gone is left as it is.
+ */
+export async function removeHostMonitoring(client: Client, options: RemoveHostMonitoringOptions): Promise<RemovedHostMonitoring> {
+  const o = RemoveHostMonitoringOptions.parse(options);
+  const schedule = await describeHostRefreshSchedule(client, o.hostId);
+  if (schedule) await deleteHostRefreshSchedule(client, o.hostId);
+  const watchStopped = await stopHostEventWatch(client, o.hostId, o.watchStopTimeoutMs);
+  return { hostId: o.hostId, scheduleDeleted: schedule !== null, watchStopped };
+}
+
 /**
  * Activates the host's monitoring: the refresh schedule exists, unpaused, at the interval asked for (or the
  * one it had), and the event watch runs (started, or the running one kept). Returns the state after.
@@ -130,16 +163,17 @@ async function pauseScheduleTolerantly(client: Client, hostId: string, note: str
  * Cancels the host's event watch and waits for it to end (`CANCELLED`; a watch that is not running is left
  * as it is). A cancellation only takes effect when a worker runs the watch's next workflow task; when none
  * does within `timeoutMs` (no worker polls its task queue), the run is terminated instead, so maintenance
- * never leaves a watch behind. Terminated is not failed: the watch holds nothing to undo.
+ * never leaves a watch behind. Terminated is not failed: the watch holds nothing to undo. Resolves with
+ * whether a running watch was stopped.
  */
-export async function stopHostEventWatch(client: Client, hostId: string, timeoutMs = 30_000): Promise<void> {
+export async function stopHostEventWatch(client: Client, hostId: string, timeoutMs = 30_000): Promise<boolean> {
   const handle = client.workflow.getHandle(eventWatchWorkflowId(ExternalId.parse(hostId)));
   try {
     const described = await handle.describe();
-    if (described.status.name !== 'RUNNING') return;
+    if (described.status.name !== 'RUNNING') return false;
     await handle.cancel();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return;
+    if (err instanceof WorkflowNotFoundError) return false;
     throw err;
   }
   let timer: NodeJS.Timeout | undefined;
@@ -152,6 +186,7 @@ export async function stopHostEventWatch(client: Client, hostId: string, timeout
   ]);
   clearTimeout(timer);
   if (!ended) await handle.terminate(`not stopped within ${timeoutMs} ms of its cancellation (no worker?)`).catch(() => undefined);
+  return true;
 }
 
 /** The host's event watch: its latest run's status. */

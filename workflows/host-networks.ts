@@ -22,7 +22,9 @@
  * Workflow-sandbox code: deterministic, only model/ and @temporalio/workflow.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
+  ChildWorkflowFailure,
   condition,
   continueAsNew,
   currentUpdateInfo,
@@ -212,11 +214,26 @@ async function runChange(hostId: string, { changeId, change }: QueuedChange): Pr
     });
     return { ok: true, result: { kind: change.kind, changeId, workflowId, result } as HostNetworkChangeResult };
   } catch (err) {
-    let cause: unknown = err;
-    while (cause instanceof Error && 'cause' in cause && cause.cause) cause = cause.cause;
-    const type = cause instanceof ApplicationFailure ? (cause.type ?? 'ApplicationFailure') : cause instanceof Error ? cause.name : 'Error';
-    const message = `${change.kind} ${changeId} on ${hostId} failed: ${cause instanceof Error ? cause.message : String(cause)}`;
-    log.warn(message, { type });
-    return { ok: false, type, message };
+    const failure = childFailureOf(err);
+    const message = `${change.kind} ${changeId} on ${hostId} failed: ${failure.message}`;
+    log.warn(message, { type: failure.type });
+    return { ok: false, type: failure.type, message };
   }
+}
+
+/**
+ * The typed failure of a failed child: Temporal wraps what was raised (ChildWorkflowFailure, then
+ * ActivityFailure when the child rethrew an activity's failure) around the ApplicationFailure whose type
+ * names the error, e.g. `StoreNotFoundError`. That failure's own causes are context, not the answer: the
+ * store's original error arrives as a bare TemporalFailure. Only the result's content depends on this, no
+ * command, so it needs no patch. Without an ApplicationFailure (a cancellation, a timeout), the innermost
+ * cause says what happened.
+ */
+function childFailureOf(err: unknown): { type: string; message: string } {
+  let cause: unknown = err;
+  while ((cause instanceof ChildWorkflowFailure || cause instanceof ActivityFailure) && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'ApplicationFailure', message: cause.message };
+  while (cause instanceof Error && 'cause' in cause && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'ApplicationFailure', message: cause.message };
+  return cause instanceof Error ? { type: cause.name, message: cause.message } : { type: 'Error', message: String(cause) };
 }

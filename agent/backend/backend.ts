@@ -10,7 +10,7 @@ import type { CreatableLinkType, Family, KernelState, Plan } from '../../model/n
 import type { ForeignDhcpClient } from './dhcp/foreign';
 import type { ApplyOptions } from './iproute2/apply';
 import type { DhcpLease } from './dhcp/lease';
-import type { DhcpLeaseChange } from './dhcp/manager';
+import type { DhcpLeaseChange, LeaseWatchState } from './dhcp/manager';
 import type { RouteLookup } from './iproute2/route-get';
 
 export type { DhcpLease } from './dhcp/lease';
@@ -62,6 +62,8 @@ export interface NetworkBackend {
   waitForDhcpLease(dev: string, family: Family, timeoutMs: number): Promise<DhcpLease>;
   /** Called when a DHCP client binds a new address or loses its lease (for the `|net|host_conn|no_id` event); returns unsubscribe. */
   onDhcpLeaseChange(listener: (change: DhcpLeaseChange) => void): () => void;
+  /** Whether lease changes are watched (at once) or, the watch refused, polled for; for health and metrics. */
+  dhcpLeaseWatch(): LeaseWatchState;
   /** Stops watching lease files. DHCP clients keep running: they outlive the agent process. */
   close(): void;
 }

@@ -63,6 +63,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
     },
     waitForDhcpLease: (dev, family, timeoutMs) => dhcp.waitForLease(dev, family, timeoutMs),
     onDhcpLeaseChange: (listener) => dhcp.onLeaseChange(listener),
+    dhcpLeaseWatch: () => dhcp.leaseWatch(),
     close: () => {
       reader.close();
       launcher.close();

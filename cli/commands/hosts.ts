@@ -3,7 +3,7 @@
  * worker reaches their agent (TLS material by `file:`/`env:` reference only, never the secret). Hosts are
  * named by id or name. Exit codes: 2 bad input, 3 refused by a rule, 4 not found; nothing changes in any of
  * them. `activate` and `maintenance` (hosts-lifecycle.ts) start and stop the host's monitoring, and
- * `get --monitoring` shows it.
+ * `get --monitoring` shows it; `remove` ends it for good before it forgets the host.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -18,7 +18,7 @@ import { databaseFromFlags, withDatabaseOption, withStore } from '../host-networ
 import { NONE, parseArgument, PortFlag } from '../host-networking/value-flags';
 import { withPayloadKeyOptions, withTemporalOptions } from '../temporal-flags';
 import { UsageError } from '../usage-error';
-import { hostMonitoringState } from '../../workflow-client/host-lifecycle';
+import { hostMonitoringState, removeHostMonitoring } from '../../workflow-client/host-lifecycle';
 import { formatMonitoring, withTemporalClient } from '../host-networking/monitoring';
 import { formatAttachments } from './attachments';
 import { ClusterRef } from './clusters';
@@ -221,26 +221,37 @@ export function register(program: Command): void {
 
   addLifecycleCommands(hosts);
 
-  withDatabaseOption(
-    hosts
-      .command('remove')
-      .argument('<host>', 'id or name')
-      .description('Remove a host and its attachments from the store (the host itself is not touched)'),
+  withPayloadKeyOptions(
+    withTemporalOptions(
+      withDatabaseOption(
+        hosts
+          .command('remove')
+          .argument('<host>', 'id or name')
+          .description(
+            'Remove a host and its attachments from the store, after deleting its refresh schedule and stopping its ' +
+              'network-event watch (the host itself is not touched)',
+          ),
+      ),
+    ),
   )
     .option('--json', 'print the change as JSON')
     .action(async (ref: string, raw: Record<string, unknown>) => {
       const { json } = parseFlags(Json, raw);
       const hostRef = parseArgument(HostRef, 'host', ref);
-      const { host, attachments } = await withStore(databaseFromFlags(raw), async (store) => {
+      const { host, attachments, monitoring } = await withStore(databaseFromFlags(raw), async (store) => {
         const current = await findHost(store, hostRef);
+        // Monitoring first: if Temporal cannot be reached the host stays, and a retry finds it by name again;
+        // forgotten first, a schedule left behind would refresh a host no command can name any more.
+        const ended = await withTemporalClient(raw, (client) => removeHostMonitoring(client, { hostId: current.id }));
         const held = await store.attachments.listByHost(current.id);
         await store.hosts.remove(current.id);
-        return { host: current, attachments: held.length };
+        return { host: current, attachments: held.length, monitoring: ended };
       });
       reportChange(
         { action: ChangeAction.REMOVED, entity: 'host', before: host, after: null },
         json,
-        `removed host ${host.name} (${host.id}) and its ${attachments} attachment(s)`,
+        `removed host ${host.name} (${host.id}) and its ${attachments} attachment(s)\n` +
+          `refresh schedule: ${monitoring.scheduleDeleted ? 'deleted' : 'none'}, event watch: ${monitoring.watchStopped ? 'stopped' : 'not running'}`,
       );
     });
 }

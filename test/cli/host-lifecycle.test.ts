@@ -1,7 +1,8 @@
 /**
  * A host's monitoring through the real bin/hostprov on the real Temporal dev server, with a worker on the
  * SQLite store and a host that is a network namespace running our agent: `hosts activate` and `hosts
- * maintenance` (the refresh Schedule and the event watch go with the host, each command repeatable),
+ * maintenance` (the refresh Schedule and the event watch go with the host, each command repeatable), `hosts
+ * remove` (which deletes the Schedule and stops the watch before it forgets the host),
  * `host-networks schedule` (show and change; bad flags exit 2 and change nothing), and `host-networks sync`
  * of a network made to drift with `ip` in the host's namespace, after which `host-networks status` says it is
  * in sync. The Schedule and the watch are read back with the Temporal client, not only from the CLI's answer.
@@ -18,7 +19,7 @@ import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
 import { Netns, uniqueToken } from '../../testbed/netns';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { AgentClient } from '../../vdsm/client/client';
-import { activateHost, putHostInMaintenance } from '../../workflow-client/host-lifecycle';
+import { activateHost, putHostInMaintenance, removeHostMonitoring } from '../../workflow-client/host-lifecycle';
 import { eventWatchWorkflowId, refreshHostNetworksNow } from '../../workflow-client/refresh';
 import { deleteHostRefreshSchedule, describeHostRefreshSchedule } from '../../workflow-client/schedules';
 import { createInstallHarness, type InstallHarness } from '../helpers/install-harness';
@@ -67,6 +68,7 @@ describe.skipIf(skipBecause(reason, 'the host lifecycle commands'))(
     const dir = mkdtempSync(join(tmpdir(), 'hostprov-cli-lifecycle-'));
     const hostId = `lc-${uniqueToken()}`;
     const idleHostId = `lc-idle-${uniqueToken()}`;
+    const removedHostId = `lc-rm-${uniqueToken()}`;
 
     const hostprov = (...args: string[]) =>
       runHostprov([
@@ -100,6 +102,7 @@ describe.skipIf(skipBecause(reason, 'the host lifecycle commands'))(
       const agentEndpoint = { host: host.address, port: 54321, tls: { insecure: true as const } };
       await store.hosts.create({ id: hostId, name: hostId, clusterId: cluster.id, agentEndpoint });
       await store.hosts.create({ id: idleHostId, name: idleHostId, clusterId: cluster.id, agentEndpoint });
+      await store.hosts.create({ id: removedHostId, name: removedHostId, clusterId: cluster.id, agentEndpoint });
       // lcdata on eth1, put there as another manager would; a refresh records its attachment.
       const setup = await agent.call(
         'Host.setupNetworks',
@@ -116,7 +119,7 @@ describe.skipIf(skipBecause(reason, 'the host lifecycle commands'))(
     }, 240_000);
 
     afterAll(async () => {
-      for (const id of [hostId, idleHostId]) {
+      for (const id of [hostId, idleHostId, removedHostId]) {
         await deleteHostRefreshSchedule(harness.client, id).catch(() => undefined);
         await harness?.client.workflow
           .getHandle(eventWatchWorkflowId(id))
@@ -271,6 +274,67 @@ describe.skipIf(skipBecause(reason, 'the host lifecycle commands'))(
           schedule: { paused: true, note: 'no worker' },
           watch: { running: false, status: 'TERMINATED' },
         });
+      },
+      TIMEOUT_MS,
+    );
+
+    it(
+      'remove deletes the schedule and stops the watch, then forgets the host; Temporal out of reach or no such host changes nothing',
+      async () => {
+        const activated = await activateHost(harness.client, {
+          hostId: removedHostId,
+          intervalSeconds: 3600,
+          taskQueue: harness.taskQueue,
+        });
+        expect(activated).toMatchObject({ state: 'active', watch: { running: true } });
+        const watchOf = () => harness.client.workflow.getHandle(eventWatchWorkflowId(removedHostId)).describe();
+        const runId = (await watchOf()).runId;
+
+        // Temporal out of reach: exit 1, the host, its schedule and its watch stay (a retry finds it again)
+        const unreachable = await runHostprov([
+          'hosts',
+          'remove',
+          removedHostId,
+          '--database',
+          database,
+          '--address',
+          '127.0.0.1:1',
+          '--no-payload-encryption',
+        ]);
+        expect(unreachable.code, unreachable.stderr).toBe(1);
+        expect(unreachable.stderr).toMatch(/Failed to connect before the deadline/);
+        expect(await harness.store.hosts.get(removedHostId)).not.toBeNull();
+        expect(await describeHostRefreshSchedule(harness.client, removedHostId)).toMatchObject({ paused: false });
+        expect((await watchOf()).status.name).toBe('RUNNING');
+
+        const removed = await hostprov('hosts', 'remove', removedHostId);
+        expect(removed.code, removed.stderr).toBe(0);
+        expect(removed.stdout).toBe(
+          `removed host ${removedHostId} (${removedHostId}) and its 0 attachment(s)\nrefresh schedule: deleted, event watch: stopped\n`,
+        );
+        expect(await harness.store.hosts.get(removedHostId)).toBeNull();
+        expect(await describeHostRefreshSchedule(harness.client, removedHostId)).toBeNull();
+        const stopped = await watchOf();
+        expect(stopped.runId).toBe(runId);
+        expect(stopped.status.name).toBe('CANCELLED');
+
+        // again: the store no longer knows the host (exit 4), and Temporal is not asked
+        expectExit(await hostprov('hosts', 'remove', removedHostId), 4, new RegExp(`host ${removedHostId} does not exist`));
+
+        // the Temporal side alone is idempotent, and ends a watch no worker runs by terminating it
+        expect(await removeHostMonitoring(harness.client, { hostId: removedHostId })).toEqual({
+          hostId: removedHostId,
+          scheduleDeleted: false,
+          watchStopped: false,
+        });
+        await activateHost(harness.client, { hostId: removedHostId, intervalSeconds: 3600, taskQueue: `nobody-${uniqueToken()}` });
+        expect(await removeHostMonitoring(harness.client, { hostId: removedHostId, watchStopTimeoutMs: 2000 })).toEqual({
+          hostId: removedHostId,
+          scheduleDeleted: true,
+          watchStopped: true,
+        });
+        expect(await describeHostRefreshSchedule(harness.client, removedHostId)).toBeNull();
+        expect((await watchOf()).status.name).toBe('TERMINATED');
       },
       TIMEOUT_MS,
     );

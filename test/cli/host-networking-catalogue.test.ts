@@ -2,7 +2,9 @@
  * The host networking commands through the real `bin/hostprov`, against a SQLite file and a throwaway
  * PostgreSQL: networks, clusters (with roles), hosts and the attachment queries, each round trip checked
  * in the store and in the `--json` shapes (parsed with the model's schemas); bad input exits 2 and the
- * store is unchanged; rules refuse with exit 3 and name the rule; a missing row exits 4.
+ * store is unchanged; rules refuse with exit 3 and name the rule; a missing row exits 4. `hosts remove`
+ * also ends the host's monitoring in Temporal, so it talks to the run's dev server (these hosts have none
+ * to end: host-lifecycle.test.ts removes a monitored one).
  *
  * Each command and query runs once per database (text renderings on SQLite only: they do not depend on
  * the database), and the store is read back directly (the test holds its own connection) rather than
@@ -21,8 +23,13 @@ import { openStore } from '../../store/open';
 import type { HostNetworkingStore } from '../../store/store';
 import { jsonOutput, runHostprov, type HostprovExit } from '../helpers/hostprov-process';
 import { useStoreDialects } from '../helpers/store-dialects';
+import { temporalTarget } from '../helpers/temporal';
 
 const dialects = useStoreDialects();
+const temporal = temporalTarget();
+/** `hosts remove` ends the host's monitoring first, on the run's dev server (without one it exits 1, naming it). */
+const temporalFlags =
+  'unavailable' in temporal ? [] : ['--address', temporal.address, '--namespace', temporal.namespace, '--no-payload-encryption'];
 
 /** Dozens of bin/hostprov starts per test; on a loaded machine each takes several seconds. */
 const TIMEOUT_MS = 900_000;
@@ -405,11 +412,13 @@ describe.each(dialects)('hostprov host networking commands on $dialect', (fixtur
       expect(await snapshot(store)).toEqual(beforeRemovals);
 
       const removedHosts = await Promise.all([
-        hostprov('hosts', 'remove', 'hv1.example.test', '--json'),
-        hostprov('hosts', 'remove', 'host-2'),
+        hostprov('hosts', 'remove', 'hv1.example.test', '--json', ...temporalFlags),
+        hostprov('hosts', 'remove', 'host-2', ...temporalFlags),
       ]);
       expect(jsonOutput(removedHosts[0]!, HostChange)).toMatchObject({ action: 'removed', before: { id: 'host-1' }, after: null });
-      expect(removedHosts[1]!.stdout).toBe('removed host hv2 (host-2) and its 0 attachment(s)\n');
+      expect(removedHosts[1]!.stdout).toBe(
+        'removed host hv2 (host-2) and its 0 attachment(s)\nrefresh schedule: none, event watch: not running\n',
+      );
       expect(await store.hosts.list()).toEqual([]);
       expect(await store.attachments.get(onBond.id)).toBeNull();
 

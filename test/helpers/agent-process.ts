@@ -42,9 +42,18 @@ export interface AgentProcessHost {
    * Starts the agent and resolves once it serves (`Host.ping2` answers, so a boot restore is over).
    * `newBoot`: a fresh runtime directory, as after a reboot. `pauseAt`: the test-only pause point.
    * `extraArgs`: more `hostprov agent` flags. `program`: another `hostprov` (an installed one) instead of
-   * the checkout's bin/hostprov.
+   * the checkout's bin/hostprov. `wrap`: a command run inside the namespace that ends by exec'ing the
+   * agent's argv, given as its trailing arguments (e.g. `unshare` with limits of its own).
    */
-  start(options?: { newBoot?: boolean; pauseAt?: PausePoint; extraArgs?: readonly string[]; program?: string }): Promise<void>;
+  start(options?: {
+    newBoot?: boolean;
+    pauseAt?: PausePoint;
+    extraArgs?: readonly string[];
+    program?: string;
+    wrap?: readonly string[];
+  }): Promise<void>;
+  /** The pid `ip netns exec` started (the agent, once every wrapper exec'd it); null before the first start. */
+  readonly pid: number | null;
   /** Resolves when the agent stopped at `point` (it created the marker file). */
   waitForPause(point: PausePoint): Promise<void>;
   /** `kill -9` of the agent process; resolves once it is gone. */
@@ -127,6 +136,9 @@ export async function createAgentProcessHost(options: AgentProcessHostOptions = 
     get runtimeDir() {
       return runtimeDir();
     },
+    get pid() {
+      return child?.pid ?? null;
+    },
     async start(options = {}) {
       if (child && child.exitCode === null && child.signalCode === null) throw new Error('the agent is still running');
       if (options.newBoot) boot += 1;
@@ -148,7 +160,11 @@ export async function createAgentProcessHost(options: AgentProcessHostOptions = 
         ...(options.extraArgs ?? []),
       ];
       try {
-        child = spawn('ip', ['netns', 'exec', host.name, ...argv], { stdio: ['ignore', 'ignore', log], env, cwd: PROJECT_ROOT });
+        child = spawn('ip', ['netns', 'exec', host.name, ...(options.wrap ?? []), ...argv], {
+          stdio: ['ignore', 'ignore', log],
+          env,
+          cwd: PROJECT_ROOT,
+        });
       } finally {
         closeSync(log);
       }

@@ -7,7 +7,9 @@
  * and `onLeaseChange()` (a client bound a new address or lost its lease: the agent emits
  * `|net|host_conn|no_id`, so the manager reads the new addresses, routes and source rules). The last two
  * watch the lease directory with fs.watch (inotify); the script's atomic renames make every event a whole
- * file.
+ * file. When the kernel refuses the watch (EMFILE: `fs.inotify.max_user_instances` is used up, as with
+ * many agents on one testbed machine), the manager polls the directory instead, warns once, and retries the
+ * watch with a bounded backoff: the agent keeps serving, and lease changes are merely late.
  */
 import { watch, mkdirSync, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
@@ -40,6 +42,24 @@ export interface DhcpClientManagerOptions extends NetnsTarget {
 
 /** How long dhclient gets to write its pid file after daemonising. */
 const PID_FILE_TIMEOUT_MS = 5_000;
+/** How often the lease directory is scanned while it cannot be watched. */
+export const LEASE_POLL_MS = 2_000;
+/** The first retry of a refused watch; each further one waits twice as long, up to {@link WATCH_RETRY_MAX_MS}. */
+const WATCH_RETRY_FIRST_MS = 1_000;
+const WATCH_RETRY_MAX_MS = 60_000;
+
+/**
+ * How lease changes reach listeners: `watching` (inotify, at once), `polling` (the watch was refused; a
+ * scan every {@link LEASE_POLL_MS} while it is retried), `idle` (no listener, nothing to watch for).
+ */
+export const LeaseWatchMode = { WATCHING: 'watching', POLLING: 'polling', IDLE: 'idle' } as const;
+export type LeaseWatchMode = (typeof LeaseWatchMode)[keyof typeof LeaseWatchMode];
+
+export interface LeaseWatchState {
+  mode: LeaseWatchMode;
+  /** Why the watch was refused (the error code and message), while polling. */
+  reason: string | null;
+}
 
 export class DhcpClientManager {
   private readonly target: NetnsTarget;
@@ -47,6 +67,11 @@ export class DhcpClientManager {
   private readonly log: Logger;
   private readonly listeners = new Set<DhcpLeaseChangeListener>();
   private watcher: FSWatcher | null = null;
+  /** Why the watch was refused, while polling instead; null when watching or idle. */
+  private watchRefusal: string | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelayMs = WATCH_RETRY_FIRST_MS;
   /** `dev.family` → `address/prefix` last seen, so renewals of the same address are not news. */
   private readonly seen = new Map<string, string>();
   /** Directory scans run one after another, so events are handled in order. */
@@ -184,20 +209,73 @@ export class DhcpClientManager {
     this.stopWatching();
   }
 
+  /** Whether lease changes are watched, polled for (and why), or nobody listens. */
+  leaseWatch(): LeaseWatchState {
+    if (this.watchRefusal !== null) return { mode: LeaseWatchMode.POLLING, reason: this.watchRefusal };
+    return { mode: this.watcher ? LeaseWatchMode.WATCHING : LeaseWatchMode.IDLE, reason: null };
+  }
+
   private ensureWatching(): void {
-    if (this.watcher) return;
+    if (this.watcher || this.watchRefusal !== null) return;
     mkdirSync(this.paths.runtimeDir, { recursive: true, mode: 0o750 });
     this.seen.clear();
     // Leases that exist when watching starts are not news.
     this.queueScan(false);
-    // Logs and pid files live here too; only lease files (or an unnamed event) are worth a scan.
-    this.watcher = watch(this.paths.runtimeDir, (_event, name) => {
-      if (name === null || name.endsWith('.json')) this.queueScan(true);
-    });
-    this.watcher.on('error', (err) => this.log.warn({ err }, 'lease directory watch failed'));
+    this.startWatch();
+  }
+
+  /** Sets up the inotify watch; when the kernel refuses it, polls instead and tries again later. */
+  private startWatch(): void {
+    try {
+      // Logs and pid files live here too; only lease files (or an unnamed event) are worth a scan.
+      this.watcher = watch(this.paths.runtimeDir, (_event, name) => {
+        if (name === null || name.endsWith('.json')) this.queueScan(true);
+      });
+      this.watcher.on('error', (err) => this.log.warn({ err }, 'lease directory watch failed'));
+    } catch (err) {
+      this.watchRefused(err);
+      return;
+    }
+    if (this.watchRefusal === null) return;
+    this.log.info({ dir: this.paths.runtimeDir }, 'DHCP lease directory watch set up: lease changes are announced at once again');
+    this.stopPolling();
+    // What changed between the last poll and the watch.
+    this.queueScan(true);
+  }
+
+  private watchRefused(err: unknown): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    const first = this.watchRefusal === null;
+    this.watchRefusal = err instanceof Error ? err.message : String(err);
+    if (first) {
+      this.log.warn(
+        { dir: this.paths.runtimeDir, code, pollMs: LEASE_POLL_MS, err },
+        `cannot watch the DHCP lease directory ${this.paths.runtimeDir} (${this.watchRefusal}): DHCP lease changes ` +
+          `(the |net|host_conn|no_id event, blocking DHCP) are noticed by polling every ${LEASE_POLL_MS / 1000} s instead of at once, ` +
+          `and the watch is retried with backoff up to ${WATCH_RETRY_MAX_MS / 1000} s. ${watchRefusalRemedy(code)}`,
+      );
+      this.pollTimer = setInterval(() => this.queueScan(true), LEASE_POLL_MS).unref();
+    } else {
+      this.log.debug({ err, nextRetryMs: this.retryDelayMs }, 'lease directory watch still refused');
+    }
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.startWatch();
+    }, this.retryDelayMs).unref();
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, WATCH_RETRY_MAX_MS);
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.pollTimer = null;
+    this.retryTimer = null;
+    this.watchRefusal = null;
+    this.retryDelayMs = WATCH_RETRY_FIRST_MS;
   }
 
   private stopWatching(): void {
+    this.stopPolling();
     this.watcher?.close();
     this.watcher = null;
   }
@@ -272,6 +350,21 @@ export class DhcpClientManager {
     }
     const result = await run(inTargetArgv(this.target, [DHCLIENT_SCRIPT]), { env, allowFailure: true });
     if (result.code !== 0) throw new DhcpClientError(lease.dev, lease.family, `cleanup script failed: ${result.stderr.trim()}`);
+  }
+}
+
+/** What the operator can do about a refused watch, by the kernel's error. */
+function watchRefusalRemedy(code: string | undefined): string {
+  switch (code) {
+    case 'EMFILE':
+      return (
+        "This user's inotify instances are used up (fs.inotify.max_user_instances; or this process's open-file limit): " +
+        'raise it, e.g. sysctl -w fs.inotify.max_user_instances=512.'
+      );
+    case 'ENOSPC':
+      return "This user's inotify watches are used up: raise fs.inotify.max_user_watches, e.g. sysctl -w fs.inotify.max_user_watches=65536.";
+    default:
+      return 'The agent keeps serving meanwhile.';
   }
 }
 
