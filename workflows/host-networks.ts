@@ -22,9 +22,7 @@
  * Workflow-sandbox code: deterministic, only model/ and @temporalio/workflow.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
-  ChildWorkflowFailure,
   condition,
   continueAsNew,
   currentUpdateInfo,
@@ -55,6 +53,7 @@ import { REFRESH_CONTRACT_VERSION, RefreshReason, type RefreshHostNetworksResult
 import { HostNameKey, HostNetworkStatusKey, NetworkSyncKey } from '../model/search-attributes';
 import { hostNetworkChangeUpdate, hostNetworksStatusQuery, queueHostNetworkChangeSignal } from './host-networks-messages';
 import { refreshHostNetworks } from './refresh-host-networks';
+import { failureOf } from './saga';
 
 /** `patched()` id of the refresh after every configured setup-networks change. */
 export const REFRESH_AFTER_APPLY_PATCH = 'refresh-after-apply';
@@ -214,26 +213,9 @@ async function runChange(hostId: string, { changeId, change }: QueuedChange): Pr
     });
     return { ok: true, result: { kind: change.kind, changeId, workflowId, result } as HostNetworkChangeResult };
   } catch (err) {
-    const failure = childFailureOf(err);
+    const failure = failureOf(err);
     const message = `${change.kind} ${changeId} on ${hostId} failed: ${failure.message}`;
     log.warn(message, { type: failure.type });
     return { ok: false, type: failure.type, message };
   }
-}
-
-/**
- * The typed failure of a failed child: Temporal wraps what was raised (ChildWorkflowFailure, then
- * ActivityFailure when the child rethrew an activity's failure) around the ApplicationFailure whose type
- * names the error, e.g. `StoreNotFoundError`. That failure's own causes are context, not the answer: the
- * store's original error arrives as a bare TemporalFailure. Only the result's content depends on this, no
- * command, so it needs no patch. Without an ApplicationFailure (a cancellation, a timeout), the innermost
- * cause says what happened.
- */
-function childFailureOf(err: unknown): { type: string; message: string } {
-  let cause: unknown = err;
-  while ((cause instanceof ChildWorkflowFailure || cause instanceof ActivityFailure) && cause.cause) cause = cause.cause;
-  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'ApplicationFailure', message: cause.message };
-  while (cause instanceof Error && 'cause' in cause && cause.cause) cause = cause.cause;
-  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'ApplicationFailure', message: cause.message };
-  return cause instanceof Error ? { type: cause.name, message: cause.message } : { type: 'Error', message: String(cause) };
 }

@@ -14,7 +14,7 @@
  *
  * Workflow-sandbox code: deterministic, no I/O of its own.
  */
-import { ApplicationFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, ChildWorkflowFailure, isCancellation } from '@temporalio/workflow';
 import { CompensationStatus, type CompensationReport, type SagaFailure } from '../model/saga';
 
 /** A step's decision to end the saga with `outcome` (e.g. "the host rolled back"), thrown to the one place that ends it. */
@@ -124,11 +124,20 @@ export async function runSaga<Outcome extends string>(
   return { outcome, failure, compensation };
 }
 
-/** How a thrown error reads in a result: the innermost cause's failure type (or class name) and message. */
+/**
+ * How a thrown error reads in a result: the typed failure it carries, its failure type and message.
+ * Temporal wraps what a step raised (ActivityFailure; ChildWorkflowFailure around a child's) around the
+ * ApplicationFailure whose type names the error, e.g. `StoreNotFoundError`. That failure's own causes are
+ * context, not the answer: an original error passed as its cause arrives as a bare TemporalFailure. Without
+ * an ApplicationFailure under the wrappers (a cancellation, a timeout), the innermost cause says what
+ * happened. Only results depend on this, never a command.
+ */
 export function failureOf(err: unknown): SagaFailure {
   let cause: unknown = err;
+  while ((cause instanceof ChildWorkflowFailure || cause instanceof ActivityFailure) && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'ApplicationFailure', message: cause.message };
   while (cause instanceof Error && 'cause' in cause && cause.cause) cause = cause.cause;
   if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'ApplicationFailure', message: cause.message };
   if (cause instanceof Error) return { type: cause.name, message: cause.message };
-  return { type: 'Error', message: String(err) };
+  return { type: 'Error', message: String(cause) };
 }
