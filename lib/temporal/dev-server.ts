@@ -98,6 +98,9 @@ export function devServerArgs(options: DevServerOptions): string[] {
   else args.push('--ui-port', String(options.uiPort ?? 8233), '--ui-ip', ip);
   if (options.uiPort !== null && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
+  // A workflow task that schedules an activity gets the activity back in its completion's reply when the
+  // same worker has a free slot, instead of through matching and a poll (docs/performance.md#eager-activities).
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   return args;
 }
 

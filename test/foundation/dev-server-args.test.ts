@@ -15,6 +15,7 @@ describe('devServerArgs', () => {
       'HostId=Keyword',
     ])
       expect(args).toContain(sa);
+    expect(args.join(' ')).toContain('--dynamic-config-value system.enableActivityEagerExecution=true');
   });
 
   it('runs headless and in memory when asked', () => {
