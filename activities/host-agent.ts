@@ -11,6 +11,7 @@ import { Capabilities } from '../model/vdsm/capabilities';
 import { FailureType, fenceFailureType } from '../model/failures';
 import type { RouteAnswer } from '../model/install-host/choose-device';
 import { connectVdsmAgent, withFreshAgentConnection, type AgentConnection, type ConnectAgent } from './agent-connection';
+import { KeptAgentConnections } from './kept-connections';
 import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { activityFailure, isRetryableAgentError, toActivityFailure } from './failure-mapping';
 import { HEARTBEAT_INTERVAL_MS, heartbeatOf } from './heartbeat';
@@ -19,6 +20,8 @@ import type { AgentEndpointRef, FenceInput, FenceResult, HostProbe, RouteProbe, 
 export interface HostAgentDeps {
   /** Pause between polls of an agent that does not answer yet. @default 1000 */
   pollIntervalMs?: number;
+  /** How long a connection for the short calls stays open unused (activities/kept-connections.ts). @default 2000 */
+  keepIdleMs?: number;
 }
 
 const GetRouteResult = z.object({
@@ -33,10 +36,12 @@ const GetRouteResult = z.object({
 export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDeps = {}, connect: ConnectAgent = connectVdsmAgent) {
   const pollMs = deps.pollIntervalMs ?? 1000;
   const endpointOf = (ref: AgentEndpointRef) => clientEndpoint(ref, access);
+  // The short calls of one install share a connection; the confirm polls and the fence open their own.
+  const kept = new KeptAgentConnections(connect, deps.keepIdleMs);
 
   async function call<T>(ref: AgentEndpointRef, method: string, params: Record<string, unknown>, timeoutMs = 30_000): Promise<T> {
     try {
-      return (await withFreshAgentConnection(connect, endpointOf(ref), (client) => client.call(method, params, { timeoutMs }))) as T;
+      return (await kept.run(endpointOf(ref), (client) => client.call(method, params, { timeoutMs }))) as T;
     } catch (err) {
       throw toActivityFailure(err);
     }
@@ -44,8 +49,9 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
 
   return {
     /**
-     * Polls `Host.ping2` over fresh connections until it answers. Whatever a later attempt may change (no
-     * connection yet, a recovering agent's 99) means keep waiting; a refusal ends the wait at once.
+     * Polls `Host.ping2` until it answers: first on the connection kept for the short calls, then over fresh
+     * connections with short budgets, as long as the agent cannot be reached. Whatever a later attempt may
+     * change (no connection yet, a recovering agent's 99) means keep waiting; a refusal ends the wait at once.
      */
     async waitForAgent({ endpoint, timeoutSeconds }: WaitForAgentInput): Promise<{ attempts: number }> {
       const ctx = Context.current();
@@ -60,9 +66,9 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
         for (;;) {
           attempts += 1;
           try {
-            await withFreshAgentConnection(connect, target, (c) => c.call('Host.ping2', {}, { timeoutMs: 3000 }), {
-              connectTimeoutMs: 3000,
-            });
+            const ping = (c: AgentConnection) => c.call('Host.ping2', {}, { timeoutMs: 3000 });
+            const budget = { connectTimeoutMs: 3000 };
+            await (attempts === 1 ? kept.run(target, ping, budget) : withFreshAgentConnection(connect, target, ping, budget));
             return { attempts };
           } catch (err) {
             if (!isRetryableAgentError(err)) throw toActivityFailure(err);
@@ -108,9 +114,7 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
       const managerIp = isIP(managerAddress) ? managerAddress : (await lookup(managerAddress)).address;
       let route: RouteAnswer;
       try {
-        const raw = await withFreshAgentConnection(connect, endpointOf(endpoint), (c) =>
-          c.call('Host.getRoute', { ip: managerIp }, { timeoutMs: 15_000 }),
-        );
+        const raw = await kept.run(endpointOf(endpoint), (c) => c.call('Host.getRoute', { ip: managerIp }, { timeoutMs: 15_000 }));
         const r = GetRouteResult.parse(raw);
         route =
           r.reachable && r.device

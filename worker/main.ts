@@ -46,6 +46,11 @@ export interface WorkerOptions {
   identity?: string;
   confirmLoop?: ConfirmLoopOptions;
   /**
+   * How long a connection to an agent for the short calls stays open unused (activities/kept-connections.ts);
+   * 0: a fresh connection for every call. @default 2000
+   */
+  agentConnectionIdleMs?: number;
+  /**
    * After a shutdown began, how long in-flight activities may run on before they are cancelled (their
    * attempt then fails and Temporal retries it on another worker). @default 10000
    */
@@ -116,6 +121,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         access: { secrets, allowInsecureAgents },
         metrics,
         ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}),
+        ...(options.agentConnectionIdleMs === undefined ? {} : { agent: { keepIdleMs: options.agentConnectionIdleMs } }),
       }),
       ...(options.identity ? { identity: options.identity } : {}),
       shutdownGraceTime: graceMs,

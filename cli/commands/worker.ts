@@ -28,6 +28,11 @@ const WorkerFlags = z.object({
     .int('--shutdown-grace must be a whole number of seconds')
     .min(0, '--shutdown-grace must be at least 0')
     .max(3600, '--shutdown-grace must be at most 3600'),
+  agentConnectionIdle: z.coerce
+    .number({ message: '--agent-connection-idle must be a number of milliseconds' })
+    .int('--agent-connection-idle must be a whole number of milliseconds')
+    .min(0, '--agent-connection-idle must be at least 0')
+    .max(60_000, '--agent-connection-idle must be at most 60000'),
   secretsDir: z.string().min(1),
   secretEnvPrefix: secretEnvPrefixOption,
   allowInsecureAgents: z.boolean().default(false),
@@ -47,6 +52,7 @@ const WorkerConfigFile = z
     workflowBundle: ConfigString,
     identity: ConfigString,
     shutdownGrace: ConfigNumber,
+    agentConnectionIdle: ConfigNumber,
     secretsDir: ConfigString,
     metricsListen: ConfigString,
     sdkMetricsListen: ConfigString,
@@ -65,6 +71,11 @@ export function register(program: Command): void {
     .option('--workflow-bundle <file>', 'prebuilt workflow bundle (skips bundling at start)')
     .option('--identity <name>', 'worker identity shown in the Web UI')
     .option('--shutdown-grace <seconds>', 'on SIGTERM/Ctrl-C, how long in-flight activities may finish before they are cancelled', '10')
+    .option(
+      '--agent-connection-idle <ms>',
+      "how long a connection to a host's agent for the short calls (capabilities, route, commit) stays open unused; 0: a fresh connection for every call",
+      '2000',
+    )
     .option(
       '--secrets-dir <dir>',
       'file: secret references must point inside this directory; payload keys are in its payload-keys/',
@@ -95,6 +106,7 @@ export function register(program: Command): void {
       secrets: { secretsDir: resolve(flags.secretsDir), envPrefix: flags.secretEnvPrefix },
       allowInsecureAgents: flags.allowInsecureAgents,
       shutdownGraceMs: flags.shutdownGrace * 1000,
+      agentConnectionIdleMs: flags.agentConnectionIdle,
       ...(flags.metricsListen ? { metricsListen: flags.metricsListen } : {}),
       ...(flags.sdkMetricsListen ? { sdkMetricsListen: flags.sdkMetricsListen } : {}),
       resources,

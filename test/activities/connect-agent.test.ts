@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActivities } from '../../activities';
 import type { AgentConnection, ConnectAgent } from '../../activities/agent-connection';
 import { SecretResolver } from '../../activities/secrets';
@@ -59,18 +59,45 @@ describe('activities with a stand-in host (createActivities connectAgent)', () =
   });
 
   // The stand-in's endpoint has no TLS, and no secret is resolved.
-  const activities = (connectAgent: ConnectAgent): InstallHostActivities =>
-    createActivities({ store, access: { secrets: new SecretResolver(), allowInsecureAgents: true }, connectAgent });
+  const activities = (connectAgent: ConnectAgent, keepIdleMs?: number): InstallHostActivities =>
+    createActivities({
+      store,
+      access: { secrets: new SecretResolver(), allowInsecureAgents: true },
+      connectAgent,
+      ...(keepIdleMs === undefined ? {} : { agent: { keepIdleMs, pollIntervalMs: 10 } }),
+    });
 
-  it('probes capabilities through the given factory, with the resolved endpoint, and closes the connection', async () => {
+  it('probes capabilities through the given factory, with the resolved endpoint, and closes the connection once idle', async () => {
     const host = standInHost(async (method) =>
       method === 'Host.getCapabilities' ? capabilities : Promise.reject(new Error(`unexpected ${method}`)),
     );
-    const probe = (await new MockActivityEnvironment().run(activities(host.connect).probeCapabilities, endpoint)) as HostProbe;
+    const probe = (await new MockActivityEnvironment().run(activities(host.connect, 10).probeCapabilities, endpoint)) as HostProbe;
     expect(probe.capabilities.lastClientIface).toBe('eth0');
     expect(Object.keys(probe.capabilities.nics)).toContain('eth0');
     expect(host.log.calls).toEqual(['Host.getCapabilities']);
     expect(host.log.connections).toEqual([endpoint]);
+    await vi.waitFor(() => expect(host.log.closed).toBe(1));
+  });
+
+  it('keeps one connection for the short calls to a host, and opens fresh ones for the agent wait only after a failure', async () => {
+    let pings = 0;
+    const host = standInHost(async (method) => {
+      if (method === 'Host.getCapabilities') return capabilities;
+      if (method === 'Host.getRoute') return { reachable: true, device: 'eth0' };
+      if (method === 'Host.setSafeNetworkConfig') return {};
+      if (method === 'Host.ping2')
+        return ++pings === 1 ? Promise.reject(new AgentRpcError(VdsmCode.RECOVERING, 'recovering', method)) : true;
+      throw new Error(`unexpected ${method}`);
+    });
+    const acts = activities(host.connect, 60_000);
+    const env = new MockActivityEnvironment();
+    await env.run(acts.waitForAgent, { endpoint, timeoutSeconds: 10 });
+    await env.run(acts.probeCapabilities, endpoint);
+    await env.run(acts.findRouteToManager, { endpoint, managerAddress: '127.0.0.1', hostAddress: '127.0.0.2' });
+    await env.run(acts.setSafeNetworkConfig, endpoint);
+    expect(host.log.calls).toEqual(['Host.ping2', 'Host.ping2', 'Host.getCapabilities', 'Host.getRoute', 'Host.setSafeNetworkConfig']);
+    // The first ping and every later short call on the kept connection; the second ping on a fresh one.
+    expect(host.log.connections).toHaveLength(2);
     expect(host.log.closed).toBe(1);
   });
 

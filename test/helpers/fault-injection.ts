@@ -78,6 +78,9 @@ export class WorkerProcesses {
         o.secretsDir,
         // Plain payloads, as the tests' clients send them (payload encryption has its own tests).
         '--no-payload-encryption',
+        // Every agent call on a connection of its own, so a gated relay holds each step (the tests kill there).
+        '--agent-connection-idle',
+        '0',
         ...(o.database ? ['--database', o.database] : []),
       ],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },

@@ -149,5 +149,11 @@ describe('bad config files', () => {
     const bad = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'worker', '--config', file], { allowFailure: true, timeoutMs: 60_000 });
     expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toMatch(/shutdownGrace/);
+    const badFlag = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'worker', '--agent-connection-idle', '-1'], {
+      allowFailure: true,
+      timeoutMs: 60_000,
+    });
+    expect(badFlag.code, badFlag.stderr).toBe(2);
+    expect(badFlag.stderr).toMatch(/--agent-connection-idle must be at least 0/);
   });
 });
