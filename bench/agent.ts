@@ -20,6 +20,7 @@ import dc from 'node:diagnostics_channel';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setImmediate as nextCheckPhase } from 'node:timers/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { NetworkBackend } from '../agent/backend/backend';
@@ -462,6 +463,7 @@ async function runFloor(
   dir: string,
 ): Promise<FloorRun> {
   const { reader, namespace, nameservers } = bench;
+  await agentIdle();
   const tRead = performance.now();
   const current = await reader.read();
   const readMs = performance.now() - tRead;
@@ -485,6 +487,16 @@ async function runFloor(
   await run(['ip', '-n', namespace.name, '-batch', undoFile]);
   const removeMs = performance.now() - tUndo;
   return { readMs, planMs, planOps: plan.ops.length, batchLines: input.split('\n').length - 1, applyMs, removeMs };
+}
+
+/**
+ * Lets the in-process agent finish what it does after answering a network verb: two turns of the event
+ * loop after its answer it starts the spare `ip -batch` for its next apply (batch-launcher.ts), and that
+ * fork blocks this shared event loop for a few ms (more the larger this process). The timed read waits for
+ * it: before it did, the kernel-read figure carried the agent's fork.
+ */
+async function agentIdle(): Promise<void> {
+  for (let turn = 0; turn < 3; turn++) await nextCheckPhase();
 }
 
 function sizeResult(n: number, agentRuns: AgentRun[], floorRuns: FloorRun[]): SizeResult {

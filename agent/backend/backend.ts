@@ -19,9 +19,16 @@ export type { ForeignDhcpClient } from './dhcp/foreign';
 export type { RouteLookup } from './iproute2/route-get';
 export type { ApplyOptions } from './iproute2/apply';
 
-/** What a partial read returns (see {@link NetworkBackend.read}). */
+/** What a read returns beyond the default (see {@link NetworkBackend.read}). */
 export interface ReadScope {
-  links: ReadonlySet<string>;
+  /** Only these links and their addresses (routes and rules still in full). */
+  links?: ReadonlySet<string>;
+  /**
+   * NIC speeds from sysfs (production mode only): one file per NIC, read by the driver. Only the
+   * capabilities report shows them, so the reads of a network change skip them.
+   * @default false
+   */
+  speeds?: boolean;
 }
 
 export interface NetworkBackend {
@@ -29,6 +36,7 @@ export interface NetworkBackend {
    * Links, scope-global addresses, non-kernel routes of every table, and non-default rules. With `scope.links`,
    * only those links and their addresses (routes and rules still in full): for the verify step, which looks
    * at nothing else (`linksVerified` in model/network/verify.ts), without converting every other link.
+   * Link speeds only with `scope.speeds`.
    */
   read(scope?: ReadScope): Promise<KernelState>;
   /**

@@ -256,10 +256,20 @@ export class NetworkService {
       'applying setupNetworks',
     );
 
+    /** The running config's write, when it runs beside the verify's read (settled before any rollback). */
+    let savingRunning: Promise<void> | null = null;
     try {
       await this.takeOver(takenOver);
       await backend.apply(plan, this.deps.pause ? { midBatch: () => this.pause(PausePoint.MID_BATCH) } : undefined);
       await this.deps.dhcp.record(plan);
+      // Without leases to await, the running config is written and synced while the kernel is read back: the
+      // disk and the `ip` process work at once (docs/setup-networks.md#what-a-change-costs). A failed verify
+      // rolls back, which writes the previous config again once this write is done.
+      if (!request.blockingDhcp.length) {
+        savingRunning = config.saveRunningAsync(next);
+        // Awaited below; this only keeps a failure that comes before then from counting as unhandled.
+        savingRunning.catch(() => undefined);
+      }
       // Verify looks at the links the change is about, and routes and rules: the read converts nothing else.
       const problems = verifyState(await backend.read({ links: linksVerified(desired) }), desired);
       if (problems.length)
@@ -269,9 +279,11 @@ export class NetworkService {
         // Still inside the apply: a lease that does not come fails the request and rolls it back like any
         // failed apply, and an agent killed while waiting finds the transaction applying and rolls it back.
         await this.awaitBlockingDhcp(request.blockingDhcp);
+        config.saveRunning(next);
       }
-      config.saveRunning(next);
+      await savingRunning;
     } catch (err) {
+      await savingRunning?.catch(() => undefined);
       journal.write({ kind: 'apply', requestId: id, ops: plan.ops.length, outcome: 'failed', detail: errorText(err) });
       await this.rollback(restorePoint, id, `apply failed: ${errorText(err)}`);
       throw this.failed(

@@ -20,6 +20,7 @@ import {
   writeFileSync,
   existsSync,
 } from 'node:fs';
+import { open, rename, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ensurePrivateSubdirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../lib/private-dir';
 import { RunningConfigSchema, NetworkConfigSchema, BondConfigSchema } from '../../model/network/config-schema';
@@ -68,6 +69,28 @@ export function writeFileAtomic(path: string, content: string, durability: Durab
   if (durability === Durability.REBOOT) fsyncPath(join(path, '..'));
 }
 
+async function fsyncPathAsync(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * {@link writeFileAtomic} without blocking the event loop: the writes and syncs run on libuv's thread pool,
+ * so the agent can read the kernel (or answer other verbs) while the disk syncs.
+ * @param durability @default 'reboot'
+ */
+export async function writeFileAtomicAsync(path: string, content: string, durability: Durability = Durability.REBOOT): Promise<void> {
+  const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, content, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+  if (durability === Durability.REBOOT) await fsyncPathAsync(tmp);
+  await rename(tmp, path);
+  if (durability === Durability.REBOOT) await fsyncPathAsync(join(path, '..'));
+}
+
 export class ConfigStore {
   private readonly runningFile: string;
   private readonly persistenceDir: string;
@@ -91,7 +114,15 @@ export class ConfigStore {
   }
 
   saveRunning(config: RunningConfig): void {
-    writeFileAtomic(this.runningFile, `${JSON.stringify(config, null, 2)}\n`);
+    writeFileAtomic(this.runningFile, runningConfigText(config));
+  }
+
+  /**
+   * {@link saveRunning} on the thread pool: a change writes and syncs it while it reads the kernel back.
+   * Settle it before any other write of the running config, or the two renames could land in either order.
+   */
+  saveRunningAsync(config: RunningConfig): Promise<void> {
+    return writeFileAtomicAsync(this.runningFile, runningConfigText(config));
   }
 
   /** The safe config, or `null` if nothing was ever made safe. */
@@ -139,4 +170,8 @@ export class ConfigStore {
     fsyncPath(this.persistenceDir);
     if (previous) rmSync(join(this.persistenceDir, previous), { recursive: true, force: true });
   }
+}
+
+function runningConfigText(config: RunningConfig): string {
+  return `${JSON.stringify(config, null, 2)}\n`;
 }

@@ -30,7 +30,11 @@ const GetRouteParams = z.object({ ip: z.string().refine(isIP, 'must be an IPv4 o
 
 export function createHostVerbs(deps: HostVerbDeps): VerbDefinition[] {
   async function networkCapabilities() {
-    const [kernel, clients, nameservers] = await Promise.all([deps.backend.read(), deps.backend.dhcpClients(), deps.backend.nameservers()]);
+    const [kernel, clients, nameservers] = await Promise.all([
+      deps.backend.read({ speeds: true }),
+      deps.backend.dhcpClients(),
+      deps.backend.nameservers(),
+    ]);
     return {
       kernel,
       caps: reportNetworkCapabilities({

@@ -3,7 +3,7 @@
  * a device over — as a bridge port, or to configure it itself — such a client must stop, or it would put its
  * address back on the device at the next renewal (NetworkManager does the same when it manages a device).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { readdir, readlink, stat } from 'node:fs/promises';
 import type { Family } from '../../../model/net-state';
 import type { NetnsTarget } from '../target';
@@ -21,9 +21,11 @@ async function targetNetnsId(target: NetnsTarget): Promise<string | null> {
   return st ? `net:[${st.ino}]` : null;
 }
 
+const DHCLIENT_PATH = /(^|\/)dhclient$/;
+
 /** Reads which interfaces and family a dhclient command line serves (`dhclient [-4|-6] [opts] [ifaces...]`). */
 export function dhclientTarget(argv: readonly string[]): { family: Family; devs: string[] } | null {
-  if (!argv[0] || !/(^|\/)dhclient$/.test(argv[0])) return null;
+  if (!argv[0] || !DHCLIENT_PATH.test(argv[0])) return null;
   const withValue = new Set(['-cf', '-lf', '-pf', '-sf', '-s', '-g', '-p', '-e', '-I', '-D', '-H', '-F', '-V', '--timeout', '-timeout']);
   let family: Family = 4;
   const devs: string[] = [];
@@ -39,8 +41,9 @@ export function dhclientTarget(argv: readonly string[]): { family: Family; devs:
 /**
  * dhclients in the target namespace that are not ours (`ours` = pids from our own pid files). Asked before
  * every change, so cheap: each process's command line is read synchronously (procfs answers from memory,
- * a few microseconds each, where one awaited read per process cost milliseconds in all), and only
- * dhclients have their namespace checked.
+ * a few microseconds each, where one awaited read per process cost milliseconds in all), only as far as its
+ * first word for all but dhclients (a hypervisor's qemu command lines run to kilobytes), and only dhclients
+ * have their namespace checked.
  */
 export async function foreignDhcpClients(target: NetnsTarget, ours: ReadonlySet<number>): Promise<ForeignDhcpClient[]> {
   const netnsId = await targetNetnsId(target);
@@ -49,13 +52,43 @@ export async function foreignDhcpClients(target: NetnsTarget, ours: ReadonlySet<
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    if (ours.has(pid)) continue;
+    if (ours.has(pid) || !isDhclientPath(procArgv0(pid))) continue;
     const parsed = dhclientTarget(procCmdline(pid));
     if (!parsed) continue;
     if ((await readlink(`/proc/${pid}/ns/net`).catch(() => null)) !== netnsId) continue;
     for (const dev of parsed.devs) found.push({ pid, dev, family: parsed.family });
   }
   return found;
+}
+
+/** One buffer for every argv[0] read: the scan is synchronous, so no two reads share it at once. */
+const ARGV0_BUFFER = Buffer.alloc(4096);
+
+/**
+ * A process's argv[0] from the first bytes of its command line, without reading the rest; `null` if the
+ * process is gone or has none (a kernel thread). One that fills the buffer without a NUL is returned whole.
+ */
+function procArgv0(pid: number): string | null {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/cmdline`, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const length = readSync(fd, ARGV0_BUFFER, 0, ARGV0_BUFFER.length, null);
+    const end = ARGV0_BUFFER.subarray(0, length).indexOf(0);
+    if (end < 0 && length === ARGV0_BUFFER.length) return procCmdline(pid)[0] ?? null;
+    return length === 0 ? null : ARGV0_BUFFER.toString('utf8', 0, end < 0 ? length : end);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isDhclientPath(argv0: string | null): boolean {
+  return argv0 !== null && DHCLIENT_PATH.test(argv0);
 }
 
 function procCmdline(pid: number): string[] {

@@ -1,12 +1,27 @@
 /**
- * The parts of `ip -j -d` output the backend relies on, as zod schemas. Loose on purpose: iproute2 adds keys
- * between versions and omits many when unset, so unknown keys pass through and most fields are optional;
+ * The parts of `ip -j -d` output the backend relies on, as zod schemas. Lenient on purpose: iproute2 adds keys
+ * between versions and omits many when unset, so unknown keys are accepted and most fields are optional;
  * the few we cannot work without (names, mtu, priorities) are required.
+ * - Links and addresses drop the keys they do not name: a link of `ip -j -d` has some 25 keys of which the
+ *   model uses ten, and copying the others cost most of the parse of every read (docs/setup-networks.md,
+ *   "What a change costs"). A bond's or VLAN's `info_data` is kept whole (a record).
+ * - Routes and rules keep them (loose): a rule with a key the model cannot express (fwmark, iif, ...) must be
+ *   recognised and left out (read.ts), not read as a plainer rule.
  */
 import { z } from 'zod';
 import { IpJsonShapeError } from '../errors';
 
-export const IpLinkJson = z.looseObject({
+/**
+ * A link's `info_data` (bridge, bond, VLAN details): an object, taken as it is. read.ts checks each value it
+ * uses where it uses it; a bridge has some 40 keys, and checking each one here cost as much as the rest of
+ * its link.
+ */
+const InfoData = z.custom<Record<string, unknown>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  'expected an object',
+);
+
+export const IpLinkJson = z.object({
   /** Tells a renamed link apart from a new one (read.ts). */
   ifindex: z.number().optional(),
   ifname: z.string(),
@@ -19,16 +34,16 @@ export const IpLinkJson = z.looseObject({
   /** The lower link: a VLAN's base (also a veth's peer, which we ignore). `null` when it is in another namespace. */
   link: z.string().nullable().optional(),
   linkinfo: z
-    .looseObject({
+    .object({
       info_kind: z.string().optional(),
-      info_data: z.record(z.string(), z.unknown()).optional(),
+      info_data: InfoData.optional(),
       info_slave_kind: z.string().optional(),
     })
     .optional(),
 });
 export type IpLinkJson = z.infer<typeof IpLinkJson>;
 
-export const IpAddrInfoJson = z.looseObject({
+export const IpAddrInfoJson = z.object({
   family: z.string(),
   local: z.string().optional(),
   prefixlen: z.number(),
@@ -37,7 +52,7 @@ export const IpAddrInfoJson = z.looseObject({
   valid_life_time: z.number().optional(),
 });
 
-export const IpAddrJson = z.looseObject({
+export const IpAddrJson = z.object({
   ifname: z.string(),
   addr_info: z.array(IpAddrInfoJson).default([]),
 });

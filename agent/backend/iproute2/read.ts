@@ -73,8 +73,11 @@ export class KernelStateReader {
     return this.linkSession.starts + this.v4.starts + this.v6.starts;
   }
 
-  /** The kernel state; with `onlyLinks`, only those links and their addresses (see NetworkBackend.read). */
-  async read(onlyLinks?: ReadonlySet<string>): Promise<KernelState> {
+  /**
+   * The kernel state; with `onlyLinks`, only those links and their addresses; with `speeds`, NIC speeds (see
+   * NetworkBackend.read).
+   */
+  async read(onlyLinks?: ReadonlySet<string>, { speeds: withSpeeds = false }: { speeds?: boolean } = {}): Promise<KernelState> {
     let dump: IpJsonDump;
     try {
       dump = await this.dump(onlyLinks);
@@ -94,7 +97,10 @@ export class KernelStateReader {
     const unknownTables = tableNamesIn(dump).filter((name) => routeTableId(name) === undefined);
     const tableNames = unknownTables.length > 0 ? await loadRouteTableNames() : BUILTIN_TABLE_IDS;
     // /sys/class/net shows the namespace sysfs was mounted in: right only when we run inside the target.
-    const speeds = this.target.netns ? new Map<string, number>() : await linkSpeeds(dump.links.map((l) => l.ifname));
+    const speeds =
+      withSpeeds && !this.target.netns
+        ? await linkSpeeds(dump.links.filter((l) => linkKindFromJson(l) === LinkKind.NIC).map((l) => l.ifname))
+        : new Map<string, number>();
     return kernelStateFromIpJson(dump, {
       tableNames,
       speeds,
@@ -164,11 +170,12 @@ export function dumpFromBatchLines(
   };
 }
 
+/** Speeds of NICs: the report shows no other link's speed (bridges have none: EINVAL). */
 async function linkSpeeds(names: readonly string[]): Promise<Map<string, number>> {
   const speeds = new Map<string, number>();
   await Promise.all(
     names.map(async (name) => {
-      // Fails (EINVAL) for links without a speed, e.g. bridges; -1 means unknown (no carrier).
+      // Fails (EINVAL) for links without a speed; -1 means unknown (no carrier).
       const text = await readFile(`/sys/class/net/${name}/speed`, 'utf8').catch(() => '');
       const speed = Number(text.trim());
       if (text.trim() !== '' && Number.isInteger(speed) && speed > 0) speeds.set(name, speed);

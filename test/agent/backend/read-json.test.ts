@@ -427,4 +427,16 @@ describe('dumpFromBatchLines', () => {
   it('refuses output with a line missing', () => {
     expect(() => dumpFromBatchLines([addrShow], ['[]'], ['[]', '[]'])).toThrow(IpJsonShapeError);
   });
+
+  it('keeps only the link fields the model uses, and refuses link details that are not an object', () => {
+    const [lo, bridge] = JSON.parse(addrShow) as Array<Record<string, unknown>>;
+    const withExtras = JSON.stringify([{ ...lo, qdisc: 'noqueue', gso_max_size: 65536 }, bridge]);
+    const dump = dumpFromBatchLines([withExtras], ['[]', '[]'], ['[]', '[]']);
+    expect(Object.keys(dump.links[0] ?? {})).not.toContain('qdisc');
+    expect(dump.links[1]?.linkinfo?.info_data).toEqual({ stp_state: 0 });
+    for (const infoData of ['stp_state 0', [0], null]) {
+      const bad = JSON.stringify([lo, { ...bridge, linkinfo: { info_kind: 'bridge', info_data: infoData } }]);
+      expect(() => dumpFromBatchLines([bad], ['[]', '[]'], ['[]', '[]'])).toThrow(IpJsonShapeError);
+    }
+  });
 });

@@ -124,24 +124,29 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
     expect(kept.length).toBeGreaterThan(0);
   });
 
-  it('reads the same from inside the namespace (production mode), plus link speeds from sysfs', async () => {
+  it('reads the same from inside the namespace (production mode), plus NIC speeds from sysfs when asked', async () => {
     const outside = createLinuxBackend({ netns: host.name, runtimeDir: runtime.path, log: testLog });
     const script = join(PROJECT_ROOT, 'test/agent/backend/fixtures/read-in-namespace.ts');
     const { stdout } = await host.exec([join(PROJECT_ROOT, 'node_modules/.bin/tsx'), script, runtime.path, '203.0.113.9'], {
       env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' },
     });
-    const inside = JSON.parse(stdout) as { state: KernelState; route: unknown };
+    const inside = JSON.parse(stdout) as { state: KernelState; plain: KernelState; route: unknown };
 
     const withoutSpeeds = (state: KernelState): KernelState => ({ ...state, links: state.links.map(({ speed: _speed, ...link }) => link) });
     expect(sortedState(withoutSpeeds(inside.state))).toEqual(sortedState(await outside.read()));
     expect(inside.route).toEqual(await outside.routeTo('203.0.113.9'));
-    // Speeds are what sysfs in the namespace says, where it says a positive number (a veth: yes; a bridge: no).
+    // NIC speeds are what sysfs in the namespace says, where it says a positive number (a veth: yes); other
+    // links have none in the model (the report shows NIC speeds only).
     for (const link of inside.state.links) {
       const sysfs = await host.exec(['cat', `/sys/class/net/${link.name}/speed`], { allowFailure: true });
       const speed = Number(sysfs.stdout.trim());
-      expect([link.name, link.speed]).toEqual([link.name, sysfs.code === 0 && speed > 0 ? speed : undefined]);
+      const expected = link.kind === 'nic' && sysfs.code === 0 && speed > 0 ? speed : undefined;
+      expect([link.name, link.speed]).toEqual([link.name, expected]);
     }
     expect(inside.state.links.find((l) => l.name === 'eth0')?.speed).toBeGreaterThan(0);
+    // A read without `speeds` (a network change's) leaves sysfs alone and is otherwise the same.
+    expect(inside.plain.links.every((l) => l.speed === undefined)).toBe(true);
+    expect(sortedState(inside.plain)).toEqual(sortedState(withoutSpeeds(inside.state)));
   });
 
   it('reads a fresh namespace as just lo: no addresses, routes or rules (kernel defaults dropped)', async () => {
