@@ -49,12 +49,20 @@ const COMMIT_ON_SUCCESS_LEVEL = [4, 3] as const;
 export const FAILED_COMPENSATION_IS_RECORDED = 'failed-compensation-is-recorded';
 
 /**
- * Executions from here on run the short steps (waiting for the agent, the reads, the commit, the
- * verification) as local activities, and show only the phases they can wait in as the
+ * Executions from here on run the short steps (the reads, the commit, the verification; the agent wait too,
+ * until {@link AGENT_WAIT_IS_AN_ACTIVITY}) as local activities, and show only the phases they can wait in as the
  * `InstallPhase` search attribute (docs/performance.md#local-activities). Earlier executions scheduled
  * every step as an activity and upserted every phase; replaying them still does.
  */
 export const SHORT_STEPS_RUN_LOCALLY = 'short-steps-run-locally';
+
+/**
+ * Executions from here on wait for the agent in an activity again, before and after the reboot: that wait
+ * may last minutes (a host booting), and a local activity that long holds its workflow task open and cannot
+ * be handed back when its worker drains (docs/performance.md#local-activities). Executions recorded with
+ * only {@link SHORT_STEPS_RUN_LOCALLY} replay with the wait as a local activity.
+ */
+export const AGENT_WAIT_IS_AN_ACTIVITY = 'agent-wait-is-an-activity';
 
 type Devised = Extract<ReturnType<typeof deviseManagementNetwork>, { kind: 'configure' }>;
 
@@ -68,6 +76,8 @@ interface Install {
   via(profile: ActivityOptions, summary: string): InstallHostActivities;
   /** The same for a short step: a local activity with the same budget and retries, in executions that run them so. */
   quick(profile: ActivityOptions, summary: string): InstallHostActivities;
+  /** The agent wait: an activity, or a local one in the executions that ran it so. */
+  waiting(profile: ActivityOptions, summary: string): InstallHostActivities;
 }
 
 export async function installHost(request: InstallHostRequest): Promise<InstallHostResult> {
@@ -116,9 +126,12 @@ function parseInput(request: InstallHostRequest): InstallHostInput {
 
 function begin(input: InstallHostInput): Install {
   const shortStepsLocal = patched(SHORT_STEPS_RUN_LOCALLY);
+  const agentWaitLocal = shortStepsLocal && !patched(AGENT_WAIT_IS_AN_ACTIVITY);
   const progress = new InstallProgress(input.host.name, input.host.clusterId, { everyPhaseVisible: !shortStepsLocal });
   const via = (profile: ActivityOptions, summary: string): InstallHostActivities =>
     proxyActivities<InstallHostActivities>({ ...profile, summary: summary.slice(0, 200) });
+  const local = (profile: ActivityOptions, summary: string): InstallHostActivities =>
+    proxyLocalActivities<InstallHostActivities>({ ...asLocal(profile), summary: summary.slice(0, 200) });
   return {
     input,
     endpoint: { ...input.agent, host: input.agent.host ?? input.host.address },
@@ -136,9 +149,8 @@ function begin(input: InstallHostInput): Install {
       compensation: null,
     },
     via,
-    quick: shortStepsLocal
-      ? (profile, summary) => proxyLocalActivities<InstallHostActivities>({ ...asLocal(profile), summary: summary.slice(0, 200) })
-      : via,
+    quick: shortStepsLocal ? local : via,
+    waiting: agentWaitLocal ? local : via,
   };
 }
 
@@ -152,7 +164,7 @@ async function waitForAgent(install: Install): Promise<void> {
   const summary = pingSummary(install);
   await progress.step('wait-agent', summary, () =>
     install
-      .quick(waitForAgentProfile(input.policy.agentWaitSeconds), summary)
+      .waiting(waitForAgentProfile(input.policy.agentWaitSeconds), summary)
       .waitForAgent({ endpoint, timeoutSeconds: input.policy.agentWaitSeconds }),
   );
 }
@@ -307,7 +319,7 @@ async function commit({ progress, endpoint, input, quick }: Install, hostCommits
 
 /** Proves the change survives a reboot: fence-reboot through the proxy, then wait for the host to answer again. */
 async function fenceReboot(install: Install): Promise<void> {
-  const { progress, endpoint, input, via, quick } = install;
+  const { progress, endpoint, input, via, waiting } = install;
   progress.enter(InstallPhase.REBOOT);
   const pm = input.powerManagement;
   if (!input.policy.reboot || !pm) {
@@ -326,7 +338,7 @@ async function fenceReboot(install: Install): Promise<void> {
   const waitSeconds = input.policy.agentWaitSeconds;
   try {
     await progress.step('wait-agent-after-reboot', summary, () =>
-      quick(waitForAgentProfile(waitSeconds), `${summary} after the reboot`).waitForAgent({ endpoint, timeoutSeconds: waitSeconds }),
+      waiting(waitForAgentProfile(waitSeconds), `${summary} after the reboot`).waitForAgent({ endpoint, timeoutSeconds: waitSeconds }),
     );
   } catch (err) {
     // Still an error, not a stop: the same words, saying where it happened.

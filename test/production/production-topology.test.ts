@@ -133,16 +133,10 @@ describe.skipIf(skipBecause(reason, 'production-topology test'))(
       expect(proxy?.name).toBe(PROXY_HOST);
       for (const name of names) {
         const request = lab.installRequest(name);
-        handles.set(
-          name,
-          (
-            await startOrAttachInstall(
-              client,
-              { ...request, powerManagement: { ...request.powerManagement!, proxy: proxy! } },
-              { taskQueue },
-            )
-          ).handle,
-        );
+        // fence_ipmilan's own 2 s waits after each power command, as with a real BMC (the lab skips them,
+        // LAB_FENCE_OPTIONS): every fence lasts seconds, so worker-a is certainly caught in one.
+        const powerManagement = { ...request.powerManagement!, proxy: proxy!, options: 'power_wait=2' };
+        handles.set(name, (await startOrAttachInstall(client, { ...request, powerManagement }, { taskQueue })).handle);
       }
       const results = new Map<string, InstallHostResult>();
       const settled = Promise.all([...handles].map(async ([name, handle]) => results.set(name, await handle.result())));
