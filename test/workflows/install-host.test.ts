@@ -2,6 +2,7 @@
  * install-host end to end: the real Temporal dev server, a worker, and hosts that are network namespaces
  * running our agent over mutual TLS, with real ipmi_sim BMCs and fence_ipmilan through a proxy host.
  */
+import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { AgentClient } from '../../vdsm/client/client';
@@ -32,6 +33,18 @@ async function capabilitiesOf(lab: AgentLab, host: string, secretsDir: string): 
   } finally {
     await client.close();
   }
+}
+
+/** The history's upserts that set `InstallPhase`, each as its decoded fields. */
+function installPhaseUpserts(events: temporal.api.history.v1.IHistoryEvent[]): Array<Record<string, unknown>> {
+  return events
+    .map((e) => {
+      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+      return Object.fromEntries(
+        Object.entries(fields).map(([k, v]) => [k, JSON.parse(Buffer.from(v.data ?? []).toString('utf8')) as unknown]),
+      );
+    })
+    .filter((u) => 'InstallPhase' in u);
 }
 
 describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host on namespaced hosts', () => {
@@ -93,16 +106,7 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     // The search attribute shows the phases an install can wait in, once each, the host's identity with
     // the first; the short steps ran as local activities, one marker each.
     const events = (await handle.fetchHistory()).events ?? [];
-    const upserts = events
-      .flatMap((e) => {
-        const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
-        return [
-          Object.fromEntries(
-            Object.entries(fields).map(([k, v]) => [k, JSON.parse(Buffer.from(v.data ?? []).toString('utf8')) as unknown]),
-          ),
-        ];
-      })
-      .filter((u) => 'InstallPhase' in u);
+    const upserts = installPhaseUpserts(events);
     expect(upserts.map((u) => u.InstallPhase)).toEqual(['wait-agent', 'record', 'apply', 'reboot', 'configured']);
     expect(upserts[0]).toMatchObject({ HostName: lab.installRequest('static1').host.name, ClusterId: expect.any(String) });
     // probe, route, verify (the host commits by itself; the agent waits are activities)
@@ -245,6 +249,14 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'compensateAttachments',
     );
     expect(compensations).toHaveLength(1);
+    expect(installPhaseUpserts(history.events ?? []).map((u) => u.InstallPhase)).toEqual([
+      'wait-agent',
+      'record',
+      'apply',
+      'reboot',
+      'compensate',
+      'failed',
+    ]);
     await harness.record(handle, 'failed-after-apply');
   });
 });
