@@ -134,18 +134,20 @@ describe.skipIf(skipBecause(reason, 'production-topology test'))(
       for (const name of names) {
         const request = lab.installRequest(name);
         // fence_ipmilan's own 2 s waits after each power command, as with a real BMC (the lab skips them,
-        // LAB_FENCE_OPTIONS): every fence lasts seconds, so worker-a is certainly caught in one.
+        // LAB_FENCE_OPTIONS): every fence lasts seconds, so a worker is certainly caught in one.
         const powerManagement = { ...request.powerManagement!, proxy: proxy!, options: 'power_wait=2' };
         handles.set(name, (await startOrAttachInstall(client, { ...request, powerManagement }, { taskQueue })).handle);
       }
       const results = new Map<string, InstallHostResult>();
       const settled = Promise.all([...handles].map(async ([name, handle]) => results.set(name, await handle.result())));
 
-      // Mid-way: some hosts have applied, not all installs are done, and worker-a is fencing a host right now.
+      // Mid-way: some hosts have applied, not all installs are done, and a worker is fencing a host right now.
+      // Which worker: a workflow's tasks stay with the worker that took its first one, and its activities come
+      // back to that worker with its task's completion (eager activities), so either may be the one fencing.
       const victim = await waitUntil(
-        'worker-a running a fence after the first applies',
+        'a worker running a fence after the first applies',
         async () => {
-          if (results.size === HOSTS) throw new Error('every install finished before worker-a could be killed mid-way');
+          if (results.size === HOSTS) throw new Error('every install finished before a worker could be killed mid-way');
           if (!names.some((n) => lab.journal(n).some((e) => e.kind === 'apply'))) return undefined;
           for (const [name, handle] of handles) {
             if (results.has(name)) continue;
@@ -153,19 +155,27 @@ describe.skipIf(skipBecause(reason, 'production-topology test'))(
             // A fence takes seconds (the proxy's fence agent reboots the host through its BMC): killed now, it is
             // certainly still running, not completing in the milliseconds between this look and the kill.
             const running = (raw.pendingActivities ?? []).find(
-              (a) => a.lastWorkerIdentity === 'worker-a' && Number(a.state) === 2 && a.activityType?.name === 'fenceHost',
+              (a) => workers.has(a.lastWorkerIdentity ?? '') && Number(a.state) === 2 && a.activityType?.name === 'fenceHost',
             );
-            if (running) return { name, handle, activityId: running.activityId ?? '', type: running.activityType?.name ?? '' };
+            if (running)
+              return {
+                name,
+                handle,
+                worker: running.lastWorkerIdentity ?? '',
+                activityId: running.activityId ?? '',
+                type: running.activityType?.name ?? '',
+              };
           }
           return undefined;
         },
         { intervalMs: 200, timeoutMs: 300_000 },
       );
-      const killed = workers.get('worker-a')!;
+      const survivor = victim.worker === 'worker-a' ? 'worker-b' : 'worker-a';
+      const killed = workers.get(victim.worker)!;
       killed.kill('SIGKILL');
       await exited(killed);
-      log.info({ host: victim.name, activity: victim.type }, 'worker-a killed (kill -9) while running this activity');
-      expect(workers.get('worker-b')!.exitCode).toBeNull();
+      log.info({ worker: victim.worker, host: victim.name, activity: victim.type }, 'worker killed (kill -9) while running this activity');
+      expect(workers.get(survivor)!.exitCode).toBeNull();
 
       await settled;
 
@@ -180,14 +190,14 @@ describe.skipIf(skipBecause(reason, 'production-topology test'))(
           name,
         ).toEqual(['ok']);
       }
-      // The activity worker-a was running finished on worker-b.
+      // The activity the killed worker was running finished on the other one.
       const events = (await victim.handle.fetchHistory()).events ?? [];
       const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityId === victim.activityId);
       const started = events.filter((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId));
       expect(
         started.map((e) => e.activityTaskStartedEventAttributes?.identity),
         `${victim.type} on ${victim.name}`,
-      ).toEqual(['worker-b']);
+      ).toEqual([survivor]);
       expect(started[0]?.activityTaskStartedEventAttributes?.attempt).toBeGreaterThanOrEqual(2);
       // The store on the same PostgreSQL holds every host's management network.
       for (const name of names) {
