@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+
 /**
  * Which network namespace the backend acts on, and how to reach it.
  *
@@ -18,4 +20,19 @@ export function ipArgv(target: NetnsTarget, args: readonly string[]): string[] {
 /** argv that runs `argv` inside the target namespace (unchanged when acting on the current one). */
 export function inTargetArgv(target: NetnsTarget, argv: readonly string[]): string[] {
   return target.netns ? ['ip', 'netns', 'exec', target.netns, ...argv] : [...argv];
+}
+
+/**
+ * The identity of the target's namespace (device and inode of its `/run/netns` file), or null for "here" or
+ * one that is gone: a long-lived `ip` process acts on the namespace it was started in, so a namespace
+ * re-created under the same name needs a new one.
+ */
+export function netnsIdentity(target: NetnsTarget): string | null {
+  if (!target.netns) return null;
+  try {
+    const st = statSync(`/run/netns/${target.netns}`);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
 }

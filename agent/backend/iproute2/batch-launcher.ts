@@ -15,10 +15,9 @@
  * ip-session.ts) or has exited is replaced by a new process at use.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
 import type { Logger } from '../../../lib/logger';
 import type { RunResult } from '../../../lib/process';
-import { ipArgv, type NetnsTarget } from '../target';
+import { ipArgv, netnsIdentity, type NetnsTarget } from '../target';
 
 /** Which `ip` a batch runs in (see FamilyFlag in batch.ts). */
 export type BatchFamily = 'inet6' | 'any';
@@ -76,14 +75,15 @@ export class IpBatchLauncher {
   private take(family: BatchFamily): Launched {
     const spare = this.spares.get(family);
     this.spares.delete(family);
-    if (spare && spare.child.exitCode === null && spare.child.signalCode === null && spare.netnsId === this.netnsId()) return spare;
+    if (spare && spare.child.exitCode === null && spare.child.signalCode === null && spare.netnsId === netnsIdentity(this.target))
+      return spare;
     if (spare) spare.child.kill('SIGKILL');
     return this.launch(family);
   }
 
   private launch(family: BatchFamily): Launched {
     const [file, ...args] = ipArgv(this.target, family === 'inet6' ? ['-6', '-batch', '-'] : ['-batch', '-']);
-    const netnsId = this.netnsId();
+    const netnsId = netnsIdentity(this.target);
     const child = spawn(file ?? 'ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.starts += 1;
     let stdout = '';
@@ -98,15 +98,5 @@ export class IpBatchLauncher {
     });
     this.log.trace({ pid: child.pid, family, netns: this.target.netns }, 'ip -batch process started');
     return { child, netnsId, result };
-  }
-
-  private netnsId(): string | null {
-    if (!this.target.netns) return null;
-    try {
-      const st = statSync(`/run/netns/${this.target.netns}`);
-      return `${st.dev}:${st.ino}`;
-    } catch {
-      return null;
-    }
   }
 }

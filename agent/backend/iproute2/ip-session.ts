@@ -17,10 +17,9 @@
  * `ip -batch` per plan step, so a failed line stops exactly that step).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
 import type { Logger } from '../../../lib/logger';
 import { IpSessionError } from '../errors';
-import { ipArgv, type NetnsTarget } from '../target';
+import { ipArgv, netnsIdentity, type NetnsTarget } from '../target';
 
 /** @default for {@link IpJsonSession}'s `timeoutMs`. */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -90,20 +89,10 @@ export class IpJsonSession {
 
   /** The live process, started (again) if there is none or it no longer acts on the target namespace. */
   private current(): Running {
-    const netnsId = this.netnsId();
+    const netnsId = netnsIdentity(this.target);
     if (this.running && !this.running.exited && this.running.netnsId === netnsId) return this.running;
     if (this.running) this.restart();
     return this.start(netnsId);
-  }
-
-  private netnsId(): string | null {
-    if (!this.target.netns) return null;
-    try {
-      const st = statSync(`/run/netns/${this.target.netns}`);
-      return `${st.dev}:${st.ino}`;
-    } catch {
-      return null;
-    }
   }
 
   private start(netnsId: string | null): Running {
