@@ -8,11 +8,13 @@ import type { AgentEndpoint } from '../vdsm/client/endpoint';
 /** One open connection to an agent, as much of it as activities use. */
 export interface AgentConnection {
   call<T = unknown>(method: string, params?: CallParams, options?: CallOptions): Promise<T>;
+  /** The `server` header of the agent's STOMP CONNECTED, if it sent one (vdsm/confirmation-signal.ts). */
+  readonly server?: string | undefined;
   close(): Promise<void>;
 }
 
 /** Per-connection settings an activity chooses (see {@link AgentClientOptions}). */
-export type AgentConnectOptions = Pick<AgentClientOptions, 'connectTimeoutMs' | 'heartBeatMs'>;
+export type AgentConnectOptions = Pick<AgentClientOptions, 'connectTimeoutMs' | 'heartBeatMs' | 'onEvent'>;
 
 /**
  * Opens a connection to the agent at `endpoint`. Failures are the VDSM client's errors (AgentConnectionError,

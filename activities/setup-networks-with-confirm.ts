@@ -1,7 +1,9 @@
 /**
  * `Host.setupNetworks` under a connectivity check, with the confirm loop the engine runs beside it
  * (docs/engine-host-networking.md#the-confirm-loop): while the call is in flight, `Host.confirmConnectivity` every
- * ~500 ms over a *fresh* connection, proving the manager reaches the host over the new configuration.
+ * ~500 ms over a *fresh* connection, proving the manager reaches the host over the new configuration. Our
+ * agent also announces when the change is in the kernel, and the loop then confirms at once
+ * (vdsm/confirmation-signal.ts).
  *
  * Survives what a management change does to sessions and workers:
  * - the session that carries the call may die when the management address moves: we reconnect and send the
@@ -16,6 +18,8 @@ import { Context } from '@temporalio/activity';
 import { AgentConnectionError, AgentRpcError, AgentTimeoutError } from '../vdsm/client/errors';
 import { Capabilities } from '../model/vdsm/capabilities';
 import { VdsmCode } from '../model/vdsm/error-codes';
+import { announcesAwaitingConfirmation, awaitingConfirmationEvent } from '../vdsm/confirmation-signal';
+import type { AgentEvent } from '../vdsm/verbs';
 import { connectVdsmAgent, withFreshAgentConnection, type ConnectAgent } from './agent-connection';
 import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { toActivityFailure } from './failure-mapping';
@@ -70,8 +74,8 @@ export function createSetupNetworksActivity(
     ctx.heartbeat(progress);
 
     // Confirmations only count once the host has applied the change, so the loop starts with the call. An
-    // apply takes tens of milliseconds: the first second polls fast, so the first useful confirmation is not
-    // a whole interval late; then the engine's pace. Polls start on that cadence whether or not the previous
+    // apply takes tens of milliseconds: against a host that does not announce it, the first second polls
+    // fast, so the first useful confirmation is not a whole interval late; then the engine's pace. Polls start on that cadence whether or not the previous
     // one has answered (at most MAX_POLLS_IN_FLIGHT at once): a poll whose packets were lost while the host
     // moved its address waits out a TCP retransmission, and the next poll must not wait behind it
     // (docs/performance.md#the-confirm-loop). The pause ends at once when the call is answered; polls still
@@ -96,18 +100,27 @@ export function createSetupNetworksActivity(
       }
       if (!done) ctx.heartbeat(progress);
     };
-    const startConfirming = (): Promise<void> =>
+    const startPoll = (): void => {
+      const polling: Promise<void> = poll().finally(() => inFlight.delete(polling));
+      inFlight.add(polling);
+    };
+    // Our agent says when the change is in the kernel (vdsm/confirmation-signal.ts): one poll then, beside the
+    // cadence, which for such an agent is only the fallback for a lost signal and keeps the engine's pace.
+    const awaiting = awaitingConfirmationEvent(input.requestId);
+    const onEvent = (event: AgentEvent): void => {
+      if (event.method === awaiting && !done) startPoll();
+    };
+    const startConfirming = (signalled: boolean): Promise<void> =>
       (confirmLoop ??= (async () => {
         const started = Date.now();
+        let pollNow = !signalled;
         while (!done) {
-          if (inFlight.size < MAX_POLLS_IN_FLIGHT) {
-            const polling: Promise<void> = poll().finally(() => inFlight.delete(polling));
-            inFlight.add(polling);
-          }
+          if (pollNow && inFlight.size < MAX_POLLS_IN_FLIGHT) startPoll();
           // The SDK throttles heartbeats; this one keeps them going while every poll out is stalled.
           ctx.heartbeat(progress);
-          const pause = Date.now() - started < 1000 ? Math.min(100, interval) : interval;
+          const pause = signalled || Date.now() - started >= 1000 ? interval : Math.min(100, interval);
           await Promise.race([stopped, new Promise((r) => setTimeout(r, pause))]);
+          pollNow = true;
         }
       })());
 
@@ -118,7 +131,7 @@ export function createSetupNetworksActivity(
         // Heart-beats off for the call, as the engine does while the management network changes. The connect
         // budget stays below the activity's heartbeat timeout (8 s), and every attempt heartbeats.
         ctx.heartbeat(progress);
-        const client = await connect(endpoint, { heartBeatMs: 0, connectTimeoutMs: 5_000 }).catch((err: unknown) => err as Error);
+        const client = await connect(endpoint, { heartBeatMs: 0, connectTimeoutMs: 5_000, onEvent }).catch((err: unknown) => err as Error);
         if (client instanceof Error) {
           if (Date.now() > windowEnds) throw client;
           await new Promise((r) => setTimeout(r, 1000));
@@ -128,7 +141,7 @@ export function createSetupNetworksActivity(
         const applySeconds = () => (performance.now() - sent) / 1000;
         try {
           const call = client.call('Host.setupNetworks', params, { id: input.requestId, timeoutMs: callTimeoutMs });
-          void startConfirming();
+          void startConfirming(announcesAwaitingConfirmation(client.server));
           await call;
           metrics.applyFinished(applySeconds(), 'applied');
           return { status: 'applied', confirmations: progress.confirmations, tookOverInFlight: takingOver || session > 1 };

@@ -20,6 +20,7 @@ import { createPauseHook, type PausePoint } from './network/test-pause';
 import { ConfigStore } from './persistence/config-store';
 import { PendingTransactionStore } from './persistence/pending-transaction';
 import { startVdsmServer } from '../vdsm/server';
+import { HOSTPROV_AGENT_SERVER, awaitingConfirmationEvent } from '../vdsm/confirmation-signal';
 import type { TlsFiles } from '../vdsm/tls';
 import type { TransportLimitsInput } from '../vdsm/limits';
 import type { VerbDefinition } from '../vdsm/verbs';
@@ -95,6 +96,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const config = new ConfigStore(options.stateDir);
   const connectivity = new ConnectivityCheck(options.runtimeDir);
   const journal = new Journal(options.stateDir);
+  // The server that publishes it starts below, with the verbs that need `network`; nothing is applied before.
+  let announceAwaitingConfirmation = (_requestId: string | number): void => undefined;
   const network = new NetworkService({
     backend,
     config,
@@ -106,6 +109,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...(options.blockingDhcpTimeoutMs !== undefined ? { blockingDhcpTimeoutMs: options.blockingDhcpTimeoutMs } : {}),
     joinRepeatedIds: options.compatibility !== 'vdsm',
     ...(options.testPauseAt ? { pause: createPauseHook(options.testPauseAt, options.runtimeDir, log) } : {}),
+    ...(options.compatibility !== 'vdsm'
+      ? { onAwaitingConfirmation: (requestId: string | number) => announceAwaitingConfirmation(requestId) }
+      : {}),
   });
 
   let recovering = true;
@@ -123,8 +129,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     tls: options.tls,
     verbs: metrics.measured(gated(verbs, () => recovering)),
     ...options.transportLimits,
+    ...(options.compatibility !== 'vdsm' ? { serverHeader: HOSTPROV_AGENT_SERVER } : {}),
     logger: log.child({ component: 'transport' }),
   });
+  announceAwaitingConfirmation = (requestId) => {
+    server.publishEvent({ method: awaitingConfirmationEvent(requestId), params: { requestId } });
+  };
 
   // Healthy without the lease watch: every verb is served, lease changes are only late, and a restart
   // (what an unhealthy answer invites) would not give the kernel more inotify instances.

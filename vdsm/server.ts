@@ -27,6 +27,8 @@ export interface VdsmServerOptions extends Partial<TransportLimits> {
    * TLS and protocol detection within 10 s (docs/vdsm-wire-protocol.md#connecting). @default 10000
    */
   handshakeTimeoutMs?: number;
+  /** The `server` header of STOMP CONNECTED; VDSM sends none. @default none */
+  serverHeader?: string;
   /** @default getLogger('agent-transport') */
   logger?: Logger;
 }
@@ -65,6 +67,7 @@ export async function startVdsmServer(options: VdsmServerOptions): Promise<VdsmS
     maxConnections: limits.maxConnections,
     maxOutgoingBytes: limits.maxOutgoingBytes,
     connectTimeoutMs: handshakeTimeoutMs,
+    ...(options.serverHeader !== undefined ? { serverHeader: options.serverHeader } : {}),
     logger: log,
   });
 
@@ -72,6 +75,10 @@ export async function startVdsmServer(options: VdsmServerOptions): Promise<VdsmS
   /** Accept time per TCP peer, so the CONNECT deadline also covers the TLS handshake. */
   const acceptedAt = new Map<string, number>();
   const track = (socket: Socket): void => {
+    // Replies, events and heart-beats are small frames written as they come. With Nagle's algorithm a reply
+    // written while an earlier frame (an event) is still unacknowledged waits for the caller's delayed ACK,
+    // up to 40 ms on Linux (docs/performance.md#the-confirm-loop).
+    socket.setNoDelay(true);
     rawSockets.add(socket);
     const key = peerKey(socket);
     acceptedAt.set(key, Date.now());

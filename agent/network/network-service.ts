@@ -65,6 +65,12 @@ export interface NetworkServiceDeps {
   joinRepeatedIds?: boolean;
   /** Test-only pause points for the kill-point tests ({@link PauseHook}); never set in production. */
   pause?: PauseHook;
+  /**
+   * Told when a change under a connectivity check is in the kernel and the wait for a confirmation begins;
+   * the agent publishes it so that its caller confirms at once (vdsm/confirmation-signal.ts). Off in VDSM
+   * compatibility mode. @default nothing
+   */
+  onAwaitingConfirmation?: (requestId: string | number) => void;
 }
 
 export class NetworkService {
@@ -303,7 +309,9 @@ export class NetworkService {
     this.deps.transactions.save(awaiting);
     journal.write({ kind: 'apply', requestId: id, ops: plan.ops.length, outcome: 'ok' });
     log.info({ requestId: id, timeoutMs: txn.timeoutMs }, 'waiting for Host.confirmConnectivity');
-    if (!(await connectivity.waitForConfirmation(appliedAt, txn.timeoutMs))) {
+    const confirmed = connectivity.waitForConfirmation(appliedAt, txn.timeoutMs);
+    if (id !== null) this.deps.onAwaitingConfirmation?.(id);
+    if (!(await confirmed)) {
       await this.rollback(restorePoint, id, 'connectivity check failed');
       throw this.failed(id, new VdsmError(VdsmCode.LOST_CONNECTION, 'connectivity check failed'));
     }

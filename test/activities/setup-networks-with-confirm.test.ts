@@ -91,6 +91,29 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
     });
   });
 
+  describe('against our agent, which announces when the change is in the kernel', () => {
+    let h: AgentHost;
+    beforeAll(async () => {
+      h = await createAgentHost();
+    });
+    afterAll(async () => {
+      await h?.close();
+    });
+
+    it('confirms on the announcement (a blind cadence of 60 s would miss the 5 s window): kept, no rollback', async () => {
+      const requestId = `signal-${Date.now()}`;
+      const activity = createSetupNetworksActivity(access, { confirmIntervalMs: 60_000 });
+      const outcome = (await new MockActivityEnvironment().run(
+        activity,
+        input(h.agent.address.port, requestId, 5),
+      )) as SetupNetworksOutcome;
+      expect(outcome).toMatchObject({ status: 'applied', tookOverInFlight: false });
+      expect(outcome.confirmations).toBeGreaterThanOrEqual(1);
+      const journal = (await h.journal()).filter((e) => e.requestId === requestId);
+      expect(journal.map((e) => e.kind)).toEqual(['apply']);
+    });
+  });
+
   describe('against an agent that behaves like stock VDSM (40 to a resent request)', () => {
     // The management path drops confirmations until the resent request has had its 40, so the host is
     // certainly still waiting when the resend arrives; then confirmations get through within its window.

@@ -138,12 +138,17 @@ export class AgentClient {
     return result as Promise<T>;
   }
 
-  /** Ends the session; calls still waiting fail with AgentConnectionError. The client cannot be reused. */
+  /** The `server` header of the current session's CONNECTED, e.g. {@link HOSTPROV_AGENT_SERVER}; stock VDSM sends none. */
+  get server(): string | undefined {
+    return this.#session?.server;
+  }
+
   /** Whether the current session's TLS handshake resumed an earlier session (docs/performance.md#agent-connections). */
   get tlsResumed(): boolean {
     return this.#session?.tlsResumed ?? false;
   }
 
+  /** Ends the session; calls still waiting fail with AgentConnectionError. The client cannot be reused. */
   async close(): Promise<void> {
     this.#closed = true;
     const session = this.#session ?? (await this.#opening?.catch(() => undefined));

@@ -46,6 +46,7 @@ export class ClientSession {
   #handlers: SessionHandlers | undefined;
   #closedWith: AgentConnectionError | undefined;
   #lastReadAt = Date.now();
+  #server: string | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #lastStompError: string | undefined;
 
@@ -97,6 +98,11 @@ export class ClientSession {
 
   get alive(): boolean {
     return this.#closedWith === undefined;
+  }
+
+  /** The `server` header of the agent's CONNECTED (STOMP 1.2, optional; stock VDSM sends none). */
+  get server(): string | undefined {
+    return this.#server;
   }
 
   /** Whether the TLS handshake resumed an earlier session (`false` for plain TCP). */
@@ -193,6 +199,7 @@ export class ClientSession {
 
   #afterConnected(connected: StompFrame): void {
     const { socket, options } = this;
+    this.#server = connected.headers.server;
     socket.on('error', (err) => this.#terminate(new AgentConnectionError(this.#endpointName, err.message, { cause: err })));
     socket.on('close', () => {
       const why = this.#lastStompError ? ` after STOMP ERROR "${this.#lastStompError}"` : '';

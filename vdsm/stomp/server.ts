@@ -41,6 +41,11 @@ export interface StompServerOptions {
   maxOutgoingBytes?: number;
   /** A connection that has not sent CONNECT within this time is closed. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * STOMP 1.2's optional `server` header of CONNECTED (`name/version`), which tells a client what it talks to.
+   * VDSM sends none. @default none
+   */
+  serverHeader?: string;
   logger?: Logger;
 }
 
@@ -56,7 +61,8 @@ interface Subscription {
 }
 
 export class StompServer {
-  readonly #options: Required<Omit<StompServerOptions, 'logger'>>;
+  readonly #options: Required<Omit<StompServerOptions, 'logger' | 'serverHeader'>>;
+  readonly #serverHeader: string | undefined;
   readonly #log: Logger | undefined;
   readonly #connections = new Set<StompConnection>();
   /** Server-global routing: destination → subscriptions of every connection (docs/vdsm-wire-protocol.md#destinations-and-reply-to). */
@@ -71,6 +77,7 @@ export class StompServer {
       maxOutgoingBytes: options.maxOutgoingBytes ?? DEFAULT_TRANSPORT_LIMITS.maxOutgoingBytes,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     };
+    this.#serverHeader = options.serverHeader;
     this.#log = options.logger;
   }
 
@@ -94,6 +101,7 @@ export class StompServer {
       maxFrameBytes: this.#options.maxFrameBytes,
       maxOutgoingBytes: this.#options.maxOutgoingBytes,
       connectTimeoutMs,
+      serverHeader: this.#serverHeader,
       log: this.#log?.child({ connectionId: info.connectionId, remote: info.remoteAddress }),
     });
     this.#connections.add(connection);
@@ -183,6 +191,7 @@ interface ConnectionOptions {
   maxFrameBytes: number;
   maxOutgoingBytes: number;
   connectTimeoutMs: number;
+  serverHeader: string | undefined;
   log: Logger | undefined;
 }
 
@@ -193,6 +202,7 @@ class StompConnection {
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #log: Logger | undefined;
   readonly #maxOutgoingBytes: number;
+  readonly #serverHeader: string | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #lastReadAt = Date.now();
@@ -207,6 +217,7 @@ class StompConnection {
     this.#parser = new StompParser({ maxFrameBytes: options.maxFrameBytes });
     this.#log = options.log;
     this.#maxOutgoingBytes = options.maxOutgoingBytes;
+    this.#serverHeader = options.serverHeader;
     this.#connectTimer = setTimeout(
       () => {
         this.#log?.warn({ timeoutMs: options.connectTimeoutMs }, 'no STOMP CONNECT in time; closing');
@@ -327,7 +338,10 @@ class StompConnection {
     const incoming = clampHeartbeatMs(Number(match[1]));
     clearTimeout(this.#connectTimer);
     this.#state = 'connected';
-    this.send({ command: 'CONNECTED', headers: { version: SUPPORTED_VERSION, 'heart-beat': `${outgoing},${incoming}` } });
+    this.send({
+      command: 'CONNECTED',
+      headers: { version: SUPPORTED_VERSION, 'heart-beat': `${outgoing},${incoming}`, server: this.#serverHeader },
+    });
     this.#startHeartbeats(outgoing, incoming);
     this.#log?.debug({ outgoing, incoming }, 'STOMP connected');
   }
