@@ -90,7 +90,8 @@ export function createAttachmentActivities(store: HostNetworkingStore) {
   }
 
   return {
-    async recordAttachments(input: RecordAttachmentsInput): Promise<AttachmentsSnapshot> {
+    /** `intentKey`: recording again under the same key changes nothing and returns the first snapshot. */
+    async recordAttachments(input: RecordAttachmentsInput, intentKey?: string): Promise<AttachmentsSnapshot> {
       return storeFailures('recording attachments', async () => {
         const { hostId, attachments, requestedBy } = RecordInput.parse(input);
         await store.hosts.ensure(hostId);
@@ -104,7 +105,11 @@ export function createAttachmentActivities(store: HostNetworkingStore) {
             properties: spec.properties,
           });
         }
-        const { snapshot } = await store.attachments.recordIntent(hostId, { upserts }, { requestedBy });
+        const { snapshot } = await store.attachments.recordIntent(
+          hostId,
+          { upserts },
+          { requestedBy, ...(intentKey ? { intentKey } : {}) },
+        );
         return {
           hostId,
           networkNames: attachments.map((a) => a.networkName),

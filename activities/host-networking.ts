@@ -54,10 +54,11 @@ export function createHostNetworkingActivities(store: HostNetworkingStore) {
     },
 
     /** Writes a request's rows before it is applied; the snapshot restores them exactly. */
-    async recordAttachmentIntent(input: RecordIntentInput): Promise<RecordIntentResult> {
+    /** `intentKey`: recording again under the same key changes nothing and returns the first snapshot. */
+    async recordAttachmentIntent(input: RecordIntentInput, intentKey?: string): Promise<RecordIntentResult> {
       return storeFailures('recording the attachment intent', async () => {
         const { hostId, changes, requestedBy } = IntentInput.parse(input);
-        return store.attachments.recordIntent(hostId, changes, { requestedBy });
+        return store.attachments.recordIntent(hostId, changes, { requestedBy, ...(intentKey ? { intentKey } : {}) });
       });
     },
 

@@ -7,6 +7,7 @@ import { connectVdsmAgent, type ConnectAgent } from './agent-connection';
 import type { AgentAccess } from './agent-endpoint';
 import { createAttachmentActivities } from './attachments';
 import { heartbeating } from './heartbeat';
+import { requestKeyOfCurrentActivity } from './request-key';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
 import type { ApplyMetrics } from './metrics';
 import { createRefreshActivities } from './refresh';
@@ -43,11 +44,12 @@ export function createActivities(deps: ActivityDeps): HostprovActivities {
     findRouteToManager: heartbeating(host.findRouteToManager),
     setSafeNetworkConfig: heartbeating(host.setSafeNetworkConfig),
     fenceHost: heartbeating(host.fenceHost),
-    recordAttachments: heartbeating(store.recordAttachments),
+    // Recorded under the activity's request key: a retry after a commit whose report was lost changes nothing.
+    recordAttachments: heartbeating((input) => store.recordAttachments(input, requestKeyOfCurrentActivity())),
     compensateAttachments: heartbeating(store.compensateAttachments),
     loadHostSetupNetworksContext: heartbeating(networking.loadHostSetupNetworksContext),
     recordReportedInterfaces: heartbeating(networking.recordReportedInterfaces),
-    recordAttachmentIntent: heartbeating(networking.recordAttachmentIntent),
+    recordAttachmentIntent: heartbeating((input) => networking.recordAttachmentIntent(input, requestKeyOfCurrentActivity())),
     restoreAttachments: heartbeating(networking.restoreAttachments),
     loadRefreshContext: heartbeating(refresh.loadRefreshContext),
     recordRefresh: heartbeating(refresh.recordRefresh),

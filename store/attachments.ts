@@ -9,13 +9,13 @@ import type { Transaction } from 'kysely';
 import { AttachmentChanges, IntentSnapshot, INTENT_SNAPSHOT_VERSION } from '../model/host-networking/intent';
 import { AttachmentDraft, AttachmentPatch, type NetworkAttachment } from '../model/host-networking/network-attachment';
 import { interfaceKind, InterfaceKind, ReportedInterfaces } from '../model/host-networking/reported-interfaces';
-import { EntityId, ExternalId } from '../model/host-networking/values';
+import { EntityId, ExternalId, IntentKey } from '../model/host-networking/values';
 import { readJson } from './codec';
 import { byKey, parseInput, type Db, type StoreContext } from './context';
 import { StoreConstraint, StoreConstraintError, StoreEntity, StoreInputError, StoreNotFoundError } from './errors';
 import { attachmentFromRow, attachmentToRow, type AttachmentRow } from './rows';
 import type { Database } from './schema';
-import type { AttachmentRepository, WriteOptions } from './store';
+import { INTENT_KEY_RETENTION_DAYS, type AttachmentRepository, type WriteOptions } from './store';
 
 type StoredAttachment = Omit<NetworkAttachment, 'networkName'>;
 type ParsedDraft = ReturnType<typeof AttachmentDraft.parse>;
@@ -43,6 +43,24 @@ export function createAttachmentRepository(ctx: StoreContext): AttachmentReposit
   }
 
   /** Locks the host row (PostgreSQL) for the rest of the transaction and reads its reported interfaces. */
+  /** The snapshot recorded under `key`, if any; a key recorded for another host is refused. */
+  async function recordedIntent(trx: Transaction<Database>, key: string, hostId: string): Promise<IntentSnapshot | undefined> {
+    const row = await trx.selectFrom('intent_records').select(['host_id', 'snapshot']).where('key', '=', key).executeTakeFirst();
+    if (!row) return undefined;
+    if (row.host_id !== hostId) throw new StoreInputError('intent key', [`${key} was recorded for host ${row.host_id}, not ${hostId}`]);
+    return IntentSnapshot.parse(readJson(row.snapshot));
+  }
+
+  /** Keeps `snapshot` under `key`, and forgets keys older than the retention. */
+  async function rememberIntent(trx: Transaction<Database>, key: string, snapshot: IntentSnapshot, now: string): Promise<void> {
+    const expired = new Date(Date.parse(now) - INTENT_KEY_RETENTION_DAYS * 86_400_000).toISOString();
+    await trx.deleteFrom('intent_records').where('recorded_at', '<', expired).execute();
+    await trx
+      .insertInto('intent_records')
+      .values({ key, host_id: snapshot.hostId, snapshot: JSON.stringify(snapshot), recorded_at: now })
+      .execute();
+  }
+
   async function lockHost(trx: Transaction<Database>, hostId: string): Promise<LockedHost> {
     const row = await trx
       .selectFrom('hosts')
@@ -187,7 +205,11 @@ export function createAttachmentRepository(ctx: StoreContext): AttachmentReposit
     recordIntent: (hostId, changes, options) =>
       ctx.write(async (trx) => {
         const parsed = parseInput(AttachmentChanges, changes, 'attachment changes');
+        const key = options?.intentKey === undefined ? undefined : parseInput(IntentKey, options.intentKey, 'intent key');
         const host = await lockHost(trx, parseInput(ExternalId, hostId, 'host id'));
+        // Under the host's lock: a concurrent recording of the same key waits here, then finds the first.
+        const earlier = key === undefined ? undefined : await recordedIntent(trx, key, host.id);
+        if (earlier) return { snapshot: earlier, attachments: await hostAttachments(trx, host.id) };
         const names = await networkNames(
           trx,
           parsed.upserts.map((u) => u.networkId),
@@ -237,6 +259,7 @@ export function createAttachmentRepository(ctx: StoreContext): AttachmentReposit
           takenAt: now,
           entries: [...before].map(([id, row]) => ({ id, before: row })),
         };
+        if (key !== undefined) await rememberIntent(trx, key, snapshot, now);
         return { snapshot, attachments: await hostAttachments(trx, host.id) };
       }),
 

@@ -79,10 +79,19 @@ export interface NetworkAttachmentsTable {
   updated_at: DbTime;
 }
 
+export interface IntentRecordsTable {
+  key: string;
+  host_id: string;
+  /** The {@link IntentSnapshot} the first recording returned. */
+  snapshot: DbJson;
+  recorded_at: DbTime;
+}
+
 export interface Database {
   networks: NetworksTable;
   clusters: ClustersTable;
   cluster_networks: ClusterNetworksTable;
   hosts: HostsTable;
   network_attachments: NetworkAttachmentsTable;
+  intent_records: IntentRecordsTable;
 }

@@ -19,6 +19,18 @@ export interface WriteOptions {
   requestedBy?: string;
 }
 
+export interface IntentOptions extends WriteOptions {
+  /**
+   * The key of the request that records this intent (activities/request-key.ts). Recording under a key that
+   * was recorded before writes nothing and returns the first snapshot: a retry never takes the first write
+   * for the state before it. Kept for {@link INTENT_KEY_RETENTION_DAYS} days. @default none (always records)
+   */
+  intentKey?: string;
+}
+
+/** How long an intent's key is remembered: far longer than any retry of the activity that recorded it. */
+export const INTENT_KEY_RETENTION_DAYS = 30;
+
 export interface NetworkRepository {
   create(draft: NetworkDraft): Promise<Network>;
   get(id: string): Promise<Network | null>;
@@ -87,7 +99,7 @@ export interface AttachmentRepository {
    * Applies removals, then upserts, to one host's attachments in one transaction, and returns the exact
    * previous state of every row it touched (`before: null` for rows it created).
    */
-  recordIntent(hostId: string, changes: AttachmentChanges, options?: WriteOptions): Promise<IntentResult>;
+  recordIntent(hostId: string, changes: AttachmentChanges, options?: IntentOptions): Promise<IntentResult>;
   /**
    * Puts every row of the snapshot back exactly (same id, fields and timestamps) and removes the rows the
    * intent created, in one transaction. Idempotent.

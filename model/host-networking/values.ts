@@ -25,6 +25,9 @@ export type EntityId = z.infer<typeof EntityId>;
 export const ExternalId = z.string().min(1).max(128).refine(hasNoControlCharacters, 'ids have no control characters');
 export type ExternalId = z.infer<typeof ExternalId>;
 
+/** The key of a request that records an intent (a workflow id, run id and activity id; Temporal allows 1000-character ids). */
+export const IntentKey = z.string().min(1).max(1200).refine(hasNoControlCharacters, 'keys have no control characters');
+
 /** An ISO-8601 instant in UTC with milliseconds, as `Date.prototype.toISOString` writes it. */
 export const Timestamp = z.iso.datetime();
 export type Timestamp = z.infer<typeof Timestamp>;

@@ -6,10 +6,12 @@ import type { Migration } from 'kysely';
 import type { StoreDialect } from '../dialect';
 import { legacyAttachments } from './0001_legacy_attachments';
 import { hostNetworking } from './0002_host_networking';
+import { intentRecords } from './0003_intent_records';
 
 export function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
   return {
     '0001_legacy_attachments': legacyAttachments,
     '0002_host_networking': hostNetworking(dialect),
+    '0003_intent_records': intentRecords(dialect),
   };
 }

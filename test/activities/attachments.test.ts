@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createAttachmentActivities } from '../../activities/attachments';
+import { createActivities } from '../../activities/index';
+import { SecretResolver } from '../../activities/secrets';
+import type { AttachmentsSnapshot } from '../../activities/types';
 import type { NetworkAttachmentSpec } from '../../model/attachments/attachment';
 import { openStore } from '../../store/open';
 import type { HostNetworkingStore } from '../../store/store';
@@ -56,6 +60,33 @@ describe('attachment activities', () => {
     expect(await activities.compensateAttachments(JSON.parse(JSON.stringify(snapshot)))).toEqual({ restored: 0, removed: 1 });
     expect(await store.attachments.listByHost('host-1')).toEqual([]);
     expect(await store.hosts.get('host-1')).not.toBeNull();
+  });
+
+  it("a retry of the worker's recording (same workflow run and activity) returns the first snapshot: compensation still restores", async () => {
+    const host = await store.hosts.create({ id: 'host-1', name: 'hv1' });
+    const network = await store.networks.create({ name: 'ovirtmgmt' });
+    const earlier = await store.attachments.add(host.id, { networkId: network.id, nicName: 'eth1' }, { requestedBy: 'operator' });
+    const registered = createActivities({ store, access: { secrets: new SecretResolver() } });
+    const input = { hostId: 'host-1', attachments: [STATIC], requestedBy: 'install-host' };
+    const attempt = (attemptNo: number, activityId = '7'): Promise<AttachmentsSnapshot> =>
+      new MockActivityEnvironment({
+        activityId,
+        attempt: attemptNo,
+        workflowExecution: { workflowId: 'install-host-1', runId: 'run-1' },
+      }).run(registered.recordAttachments, input);
+
+    const first = await attempt(1);
+    // The first attempt committed, and its worker died before reporting: Temporal runs it again.
+    const retry = await attempt(2);
+    expect(retry).toEqual(first);
+    expect(first.previous).toEqual([expect.objectContaining({ id: earlier.id, nicName: 'eth1' })]);
+    await new MockActivityEnvironment().run(registered.compensateAttachments, JSON.parse(JSON.stringify(retry)) as AttachmentsSnapshot);
+    expect(await store.attachments.listByHost('host-1')).toEqual([earlier]);
+
+    // Another activity of the run is another request: it sees what is there now.
+    const later = await attempt(1, '9');
+    expect(later.previous).toEqual([expect.objectContaining({ id: earlier.id, nicName: 'eth1' })]);
+    expect(later.intent?.takenAt).not.toBe(first.intent?.takenAt);
   });
 
   it('replaces an existing attachment of the network in place and compensates it back exactly', async () => {

@@ -51,7 +51,7 @@ const LEGACY_ROWS = [
   `('6f1c1a52-6a53-4b8e-9a57-0c4a3c1d0003', 'host 2 (lab)', 'ovirtmgmt', 'enp1s0', 'DHCP', NULL, NULL, NULL, 'NONE', NULL, NULL, NULL, '{}', 'install-host', '2025-02-01T00:00:00.000Z', '2025-02-01T00:00:00.000Z')`,
 ];
 
-const MIGRATIONS = ['0001_legacy_attachments', '0002_host_networking'];
+const MIGRATIONS = ['0001_legacy_attachments', '0002_host_networking', '0003_intent_records'];
 
 describe.each(dialects)('migrations on $dialect', (fixture) => {
   it('builds the schema from an empty database, and reopening applies nothing twice', async () => {

@@ -3,13 +3,13 @@
  * recordIntent/restore exactness on a host that already holds attachments, and two concurrent intents on
  * one host.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { NetworkAttachment } from '../../model/host-networking/network-attachment';
 import type { ReportedInterfacesInput } from '../../model/host-networking/reported-interfaces';
 import { translateDbError } from '../../store/db-errors';
 import { StoreConstraint, StoreConstraintError, StoreInputError, StoreNotFoundError } from '../../store/errors';
 import { openStore } from '../../store/open';
-import type { HostNetworkingStore } from '../../store/store';
+import { INTENT_KEY_RETENTION_DAYS, type HostNetworkingStore } from '../../store/store';
 import { useStoreDialects } from '../helpers/store-dialects';
 
 const dialects = useStoreDialects();
@@ -440,6 +440,89 @@ describe.each(dialects)('store on $dialect', (fixture) => {
       expect(await store.attachments.listByHost(s.host.id)).toEqual(original);
       expect(await store.attachments.restore(travelled)).toEqual({ restored: 3, removed: 0 });
       expect(await store.attachments.listByHost(s.host.id)).toEqual(original);
+    });
+
+    it('records a keyed intent once: the same key again writes nothing and returns the first snapshot', async () => {
+      const { store } = await fixture.freshStore();
+      const s = await seed(store);
+      const original = await seedAttachments(store, s);
+      const mgmt = original.find((a) => a.networkName === 'ovirtmgmt');
+      const key = 'install-host-1/run-1/3';
+      const first = await store.attachments.recordIntent(
+        s.host.id,
+        { upserts: [{ networkId: s.mgmt.id, nicName: 'eth1' }] },
+        { requestedBy: 'first', intentKey: key },
+      );
+      expect(first.snapshot.entries).toEqual([{ id: mgmt?.id, before: mgmt }]);
+
+      // The retry of a request whose first attempt committed: it must not take that write for "before".
+      const [again, concurrent] = await Promise.all([
+        store.attachments.recordIntent(
+          s.host.id,
+          { upserts: [{ networkId: s.mgmt.id, nicName: 'eth1' }] },
+          { requestedBy: 'retry', intentKey: key },
+        ),
+        store.attachments.recordIntent(
+          s.host.id,
+          { upserts: [{ networkId: s.mgmt.id, nicName: 'eth2' }] },
+          { requestedBy: 'retry', intentKey: key },
+        ),
+      ]);
+      expect(again.snapshot).toEqual(first.snapshot);
+      expect(concurrent.snapshot).toEqual(first.snapshot);
+      expect(await store.attachments.listByHost(s.host.id)).toEqual(first.attachments);
+
+      // Restoring the first snapshot puts back what was there before the request.
+      await store.attachments.restore(again.snapshot);
+      expect(await store.attachments.listByHost(s.host.id)).toEqual(original);
+
+      // Another key is another request.
+      const other = await store.attachments.recordIntent(
+        s.host.id,
+        { upserts: [{ networkId: s.mgmt.id, nicName: 'eth1' }] },
+        { intentKey: `${key}-2` },
+      );
+      expect(other.snapshot.entries).toEqual([{ id: mgmt?.id, before: mgmt }]);
+    });
+
+    it('refuses a key recorded for another host, and a malformed key, changing nothing', async () => {
+      const { store } = await fixture.freshStore();
+      const s = await seed(store);
+      const other = await store.hosts.ensure('host-2');
+      await store.attachments.recordIntent(s.host.id, { upserts: [{ networkId: s.mgmt.id, nicName: 'eth0' }] }, { intentKey: 'k' });
+      const before = await store.attachments.listByHost(other.id);
+      for (const intentKey of ['k', '', 'a\u0000b']) {
+        const err = await store.attachments
+          .recordIntent(other.id, { upserts: [{ networkId: s.mgmt.id }] }, { intentKey })
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreInputError);
+        expect(await store.attachments.listByHost(other.id)).toEqual(before);
+      }
+    });
+
+    it('forgets a key after the retention: recording under it again is a new request', async () => {
+      const { store } = await fixture.freshStore();
+      const s = await seed(store);
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(Date.now() - (INTENT_KEY_RETENTION_DAYS + 1) * 86_400_000);
+        await store.attachments.recordIntent(s.host.id, { upserts: [{ networkId: s.mgmt.id, nicName: 'eth0' }] }, { intentKey: 'old' });
+      } finally {
+        vi.useRealTimers();
+      }
+      // Any keyed recording forgets the expired keys.
+      const now = await store.attachments.recordIntent(
+        s.host.id,
+        { upserts: [{ networkId: s.storage.id, nicName: 'eth1' }] },
+        { intentKey: 'new' },
+      );
+      const mgmt = now.attachments.find((a) => a.networkName === 'ovirtmgmt');
+      const again = await store.attachments.recordIntent(
+        s.host.id,
+        { upserts: [{ networkId: s.mgmt.id, nicName: 'eth0' }] },
+        { intentKey: 'old' },
+      );
+      expect(again.snapshot.entries).toEqual([{ id: mgmt?.id, before: mgmt }]);
     });
 
     it('changes nothing when any change in the request is refused', async () => {
