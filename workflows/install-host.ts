@@ -64,6 +64,14 @@ export const SHORT_STEPS_RUN_LOCALLY = 'short-steps-run-locally';
  */
 export const AGENT_WAIT_IS_AN_ACTIVITY = 'agent-wait-is-an-activity';
 
+/**
+ * Executions from here on record the intent as a local activity too. The store records it under the
+ * activity's workflow run and id (store version `0003_intent_records`), so the run again that follows a lost
+ * workflow task writes nothing and returns the first snapshot (docs/performance.md#local-activities).
+ * Executions recorded before record it in an activity.
+ */
+export const INTENT_RECORDED_LOCALLY = 'intent-recorded-locally';
+
 type Devised = Extract<ReturnType<typeof deviseManagementNetwork>, { kind: 'configure' }>;
 
 /** What every step of one install shares: the input, the host's endpoint, the visible progress, the result so far. */
@@ -78,6 +86,8 @@ interface Install {
   quick(profile: ActivityOptions, summary: string): InstallHostActivities;
   /** The agent wait: an activity, or a local one in the executions that ran it so. */
   waiting(profile: ActivityOptions, summary: string): InstallHostActivities;
+  /** Recording the intent: a local activity, or an activity in the executions that ran it so. */
+  recording(profile: ActivityOptions, summary: string): InstallHostActivities;
 }
 
 export async function installHost(request: InstallHostRequest): Promise<InstallHostResult> {
@@ -127,6 +137,7 @@ function parseInput(request: InstallHostRequest): InstallHostInput {
 function begin(input: InstallHostInput): Install {
   const shortStepsLocal = patched(SHORT_STEPS_RUN_LOCALLY);
   const agentWaitLocal = shortStepsLocal && !patched(AGENT_WAIT_IS_AN_ACTIVITY);
+  const recordLocal = shortStepsLocal && patched(INTENT_RECORDED_LOCALLY);
   const progress = new InstallProgress(input.host.name, input.host.clusterId, { everyPhaseVisible: !shortStepsLocal });
   const via = (profile: ActivityOptions, summary: string): InstallHostActivities =>
     proxyActivities<InstallHostActivities>({ ...profile, summary: summary.slice(0, 200) });
@@ -151,6 +162,7 @@ function begin(input: InstallHostInput): Install {
     via,
     quick: shortStepsLocal ? local : via,
     waiting: agentWaitLocal ? local : via,
+    recording: recordLocal ? local : via,
   };
 }
 
@@ -257,11 +269,11 @@ function prepareRequest(
 }
 
 /** Writes the intent before the host changes; from here on, the saga can put the store back. */
-async function recordAttachments({ progress, input, via }: Install, saga: Saga, devised: Devised): Promise<void> {
+async function recordAttachments({ progress, input, via, recording }: Install, saga: Saga, devised: Devised): Promise<void> {
   const name = input.managementNetwork.name;
   progress.enter(InstallPhase.RECORD);
   const snapshot: AttachmentsSnapshot = await progress.step('record-attachments', `intent: ${name} on ${devised.baseDevice}`, () =>
-    via(storeCall, `record attachment ${name} on ${devised.baseDevice}`).recordAttachments({
+    recording(storeCall, `record attachment ${name} on ${devised.baseDevice}`).recordAttachments({
       hostId: input.host.id,
       attachments: [devised.attachment],
       requestedBy: `install-host`,
