@@ -18,11 +18,19 @@ import { HEARTBEAT_INTERVAL_MS, heartbeatOf } from './heartbeat';
 import type { AgentEndpointRef, FenceInput, FenceResult, HostProbe, RouteProbe, RouteProbeInput, WaitForAgentInput } from './types';
 
 export interface HostAgentDeps {
-  /** Pause between polls of an agent that does not answer yet. @default 1000 */
+  /** Pause between polls of an agent that does not answer yet, after the first {@link FAST_POLL_WINDOW_MS}. @default 1000 */
   pollIntervalMs?: number;
   /** How long a connection for the short calls stays open unused (activities/kept-connections.ts). @default 2000 */
   keepIdleMs?: number;
 }
+
+/**
+ * For this long from the start of a wait, an agent that does not answer yet is polled every
+ * {@link FAST_POLL_MS}: a host fenced a moment ago has its agent up within a second or two, and the install
+ * should not then wait most of an interval for the next poll. A refused connection costs next to nothing.
+ */
+export const FAST_POLL_WINDOW_MS = 5_000;
+export const FAST_POLL_MS = 100;
 
 const GetRouteResult = z.object({
   reachable: z.boolean().default(true),
@@ -56,7 +64,8 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
     async waitForAgent({ endpoint, timeoutSeconds }: WaitForAgentInput): Promise<{ attempts: number }> {
       const ctx = Context.current();
       const target = endpointOf(endpoint);
-      const deadline = Date.now() + timeoutSeconds * 1000;
+      const started = Date.now();
+      const deadline = started + timeoutSeconds * 1000;
       let attempts = 0;
       let last = '';
       // Also while a poll waits out its timeouts, so that it never looks like a dead worker.
@@ -81,7 +90,7 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
               `agent ${endpoint.host}:${endpoint.port} did not answer Host.ping2 within ${timeoutSeconds}s (${attempts} attempts; last: ${last})`,
             );
           }
-          await ctx.sleep(pollMs);
+          await ctx.sleep(Date.now() - started < FAST_POLL_WINDOW_MS ? Math.min(FAST_POLL_MS, pollMs) : pollMs);
         }
       } finally {
         clearInterval(beat);

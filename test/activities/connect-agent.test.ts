@@ -5,6 +5,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -77,6 +78,24 @@ describe('activities with a stand-in host (createActivities connectAgent)', () =
     expect(host.log.calls).toEqual(['Host.getCapabilities']);
     expect(host.log.connections).toEqual([endpoint]);
     await vi.waitFor(() => expect(host.log.closed).toBe(1));
+  });
+
+  it('polls an agent that is not up yet every 100 ms at first, not at the interval (a host fenced a moment ago)', async () => {
+    // The real client against a loopback port nobody listens on: every attempt is refused at once.
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const acts = createActivities({ store, access: { secrets: new SecretResolver(), allowInsecureAgents: true } });
+    const err = await new MockActivityEnvironment()
+      .run(acts.waitForAgent, { endpoint: { ...endpoint, port: closed }, timeoutSeconds: 2 })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'AgentUnreachable' });
+    // At the 1 s interval two seconds hold three attempts at most.
+    const attempts = Number(/\((\d+) attempts/.exec((err as Error).message)?.[1]);
+    expect(attempts).toBeGreaterThanOrEqual(6);
   });
 
   it('keeps one connection for the short calls to a host, and opens fresh ones for the agent wait only after a failure', async () => {
