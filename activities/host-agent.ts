@@ -18,7 +18,13 @@ import { HEARTBEAT_INTERVAL_MS, heartbeatOf } from './heartbeat';
 import type { AgentEndpointRef, FenceInput, FenceResult, HostProbe, RouteProbe, RouteProbeInput, WaitForAgentInput } from './types';
 
 export interface HostAgentDeps {
-  /** Pause between polls of an agent that does not answer yet. @default 1000 */
+  /**
+   * Pause between polls of an agent that does not answer yet. After a fence reboot the host is back on
+   * when the fence returns and its agent listens a few hundred milliseconds later: a poll of an agent that
+   * is not listening yet is a refused TCP connect, which costs next to nothing, so a short pause ends the
+   * wait soon after the agent is up instead of up to a second later (docs/performance.md#what-a-reboot-costs).
+   * @default 250
+   */
   pollIntervalMs?: number;
   /** How long a connection for the short calls stays open unused (activities/kept-connections.ts). @default 2000 */
   keepIdleMs?: number;
@@ -32,9 +38,11 @@ const GetRouteResult = z.object({
   reason: z.string().optional(),
 });
 
+export const DEFAULT_AGENT_POLL_INTERVAL_MS = 250;
+
 /** `connect` opens connections to agents: the VDSM client unless a test answers for the host. */
 export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDeps = {}, connect: ConnectAgent = connectVdsmAgent) {
-  const pollMs = deps.pollIntervalMs ?? 1000;
+  const pollMs = deps.pollIntervalMs ?? DEFAULT_AGENT_POLL_INTERVAL_MS;
   const endpointOf = (ref: AgentEndpointRef) => clientEndpoint(ref, access);
   // The short calls of one install share a connection; the confirm polls and the fence open their own.
   const kept = new KeptAgentConnections(connect, deps.keepIdleMs);
