@@ -178,7 +178,10 @@ async function concurrentPhase(
       fenceProxy: perInstall(proxyGroup === null ? 0 : groupCpuMs(cpuBefore, cpuAfter, new Set([proxyGroup]))),
       agentsAfterReboot: perInstall(groupCpuMs(cpuBefore, cpuAfter, rebooted)),
     };
-    const total = round(Object.values(parts).reduce((a, b) => a + b, 0), 1);
+    const total = round(
+      Object.values(parts).reduce((a, b) => a + b, 0),
+      1,
+    );
     rebootCpu = { ...parts, total, unit: 'ms' };
   }
   const cpu = agentGroups

@@ -18,7 +18,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import { AGENT_BUNDLE_FILE, AGENT_CODE_CACHE_FILE, CODE_CACHE_OUT_ENV, CODE_CACHE_REPORT_ENV, CodeCacheUse } from '../lib/agent-launch-files';
+import {
+  AGENT_BUNDLE_FILE,
+  AGENT_CODE_CACHE_FILE,
+  CODE_CACHE_OUT_ENV,
+  CODE_CACHE_REPORT_ENV,
+  CodeCacheUse,
+} from '../lib/agent-launch-files';
 
 const dir = dirname(fileURLToPath(import.meta.url));
 const bundle = join(dir, AGENT_BUNDLE_FILE);

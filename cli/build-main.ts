@@ -96,7 +96,9 @@ async function writeCodeCache(): Promise<void> {
   const { NODE_OPTIONS: _ignored, ...inherited } = process.env;
   const env = { ...inherited, [CODE_CACHE_OUT_ENV]: tmp };
   await new Promise<void>((resolvePromise, reject) =>
-    execFile(process.execPath, [AGENT_BUILD_PATH, 'agent', '--help'], { env, timeout: 60_000 }, (err) => (err ? reject(err) : resolvePromise())),
+    execFile(process.execPath, [AGENT_BUILD_PATH, 'agent', '--help'], { env, timeout: 60_000 }, (err) =>
+      err ? reject(err) : resolvePromise(),
+    ),
   );
   await rename(tmp, AGENT_CODE_CACHE_PATH);
 }

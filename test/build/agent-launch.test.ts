@@ -44,7 +44,10 @@ describe.skipIf(skipBecause(fromSource, 'the agent launcher tests'))('the built 
     expect(without.stdout).toContain(USAGE);
     expect(without.stderr).toContain(`hostprov agent code cache: ${CodeCacheUse.ABSENT}`);
     const garbage = Buffer.from('not a V8 code cache, e.g. one from another Node version');
-    const refused = await run([process.execPath, copyOfBuild('refused', garbage), 'agent', '--help'], { env: reportEnv, timeoutMs: 60_000 });
+    const refused = await run([process.execPath, copyOfBuild('refused', garbage), 'agent', '--help'], {
+      env: reportEnv,
+      timeoutMs: 60_000,
+    });
     expect(refused.stdout).toContain(USAGE);
     expect(refused.stderr).toContain(`hostprov agent code cache: ${CodeCacheUse.REJECTED}`);
   });
