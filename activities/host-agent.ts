@@ -18,7 +18,7 @@ import { HEARTBEAT_INTERVAL_MS, heartbeatOf } from './heartbeat';
 import type { AgentEndpointRef, FenceInput, FenceResult, HostProbe, RouteProbe, RouteProbeInput, WaitForAgentInput } from './types';
 
 export interface HostAgentDeps {
-  /** Pause between polls of an agent that does not answer yet, after the first {@link FAST_POLL_WINDOW_MS}. @default 1000 */
+  /** Pause between polls of an agent that does not answer yet, after the first {@link FAST_POLL_WINDOW_MS}. @default {@link DEFAULT_AGENT_POLL_INTERVAL_MS} */
   pollIntervalMs?: number;
   /** How long a connection for the short calls stays open unused (activities/kept-connections.ts). @default 2000 */
   keepIdleMs?: number;
@@ -26,8 +26,9 @@ export interface HostAgentDeps {
 
 /**
  * For this long from the start of a wait, an agent that does not answer yet is polled every
- * {@link FAST_POLL_MS}: a host fenced a moment ago has its agent up within a second or two, and the install
- * should not then wait most of an interval for the next poll. A refused connection costs next to nothing.
+ * {@link FAST_POLL_MS}. After a fence reboot the host is back on when the fence returns and its agent listens
+ * a few hundred milliseconds later; a poll before that is a refused TCP connect, which costs next to nothing,
+ * so the wait ends soon after the agent is up (docs/performance.md#what-a-reboot-costs).
  */
 export const FAST_POLL_WINDOW_MS = 5_000;
 export const FAST_POLL_MS = 100;
@@ -40,9 +41,12 @@ const GetRouteResult = z.object({
   reason: z.string().optional(),
 });
 
+/** The pause between polls once {@link FAST_POLL_WINDOW_MS} has passed: a host that slow is booting for long. */
+export const DEFAULT_AGENT_POLL_INTERVAL_MS = 1000;
+
 /** `connect` opens connections to agents: the VDSM client unless a test answers for the host. */
 export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDeps = {}, connect: ConnectAgent = connectVdsmAgent) {
-  const pollMs = deps.pollIntervalMs ?? 1000;
+  const pollMs = deps.pollIntervalMs ?? DEFAULT_AGENT_POLL_INTERVAL_MS;
   const endpointOf = (ref: AgentEndpointRef) => clientEndpoint(ref, access);
   // The short calls of one install share a connection; the confirm polls and the fence open their own.
   const kept = new KeptAgentConnections(connect, deps.keepIdleMs);

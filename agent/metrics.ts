@@ -11,6 +11,14 @@ import { LeaseWatchMode, type LeaseWatchState } from './backend/dhcp/manager';
 export const AgentRequestOutcome = { OK: 'ok', ERROR: 'error' } as const;
 export type AgentRequestOutcome = (typeof AgentRequestOutcome)[keyof typeof AgentRequestOutcome];
 
+/**
+ * How often the event-loop lag histogram samples (prom-client's default is 10 ms). Each sample is a timer
+ * that wakes the process: at 10 ms an idle agent woke about 95 times a second and used ~1 % of a core, which
+ * adds up with many agents on one machine (the testbed) and is noise on a host. A 100 ms timer still sees
+ * every stall that long, for a tenth of the wake-ups (docs/performance.md#starting-the-agent).
+ */
+export const EVENT_LOOP_MONITORING_PRECISION_MS = 100;
+
 export class AgentMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({
@@ -28,7 +36,7 @@ export class AgentMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS });
   }
 
   /** Exposes whether the DHCP lease directory is watched (`hostprov_agent_dhcp_lease_watch_up`), read at each scrape. */

@@ -99,6 +99,24 @@ export interface ConcurrentResult {
    * process and its first life's CPU is gone). `benchmark` is this process: the worker and the client.
    */
   cpuPerInstall: { benchmark: number; temporalServer: number; agents: number; total: number; unit: 'ms' } | null;
+  /**
+   * Reboot on only: CPU milliseconds per install, by process, over the installs. `bmcs` are the installed
+   * hosts' ipmi_sims with the power scripts they ran; `fenceProxy` the proxy host's agent with the
+   * fence_ipmilan runs (and their ipmitools) it waited for; `agentsAfterReboot` the agents the reboot
+   * started, from their boot to the last result. The agents the reboot killed are not counted: their CPU
+   * is gone with them (`agents` of the reboot-off phase is that part).
+   */
+  rebootCpuPerInstall: RebootCpu | null;
+}
+
+export interface RebootCpu {
+  benchmark: number;
+  temporalServer: number;
+  bmcs: number;
+  fenceProxy: number;
+  agentsAfterReboot: number;
+  total: number;
+  unit: 'ms';
 }
 
 function variant(reboot: boolean, runs: InstallRun[]): VariantResult {
@@ -134,6 +152,8 @@ async function concurrentPhase(
   const installed = Array.from({ length: hosts }, (_, i) => `${prefix}${i + 1}`);
   // Each agent leads its process group, with its long-lived `ip` sessions in it.
   const agentGroups = reboot ? null : new Set((await Promise.all(installed.map((h) => lab.testbed.bootPid(h)))).filter((p) => p !== null));
+  const bmcPids = new Set(installed.map((h) => lab.testbed.host(h).bmc.pid).filter((p): p is number => p !== null));
+  const proxyGroup = reboot ? await lab.testbed.bootPid(proxy) : null;
   const cpuBefore = await readProcSnapshot();
   const t0 = performance.now();
   let finished = 0;
@@ -148,6 +168,22 @@ async function concurrentPhase(
   const wallMs = performance.now() - t0;
   const cpuAfter = await readProcSnapshot();
   const perInstall = (ms: number) => round(ms / hosts, 1);
+  let rebootCpu: RebootCpu | null = null;
+  if (reboot) {
+    const rebooted = new Set((await Promise.all(installed.map((h) => lab.testbed.bootPid(h)))).filter((p) => p !== null));
+    const parts = {
+      benchmark: perInstall(pidCpuMs(cpuBefore, cpuAfter, process.pid)),
+      temporalServer: perInstall(groupCpuMs(cpuBefore, cpuAfter, new Set([serverPid]))),
+      bmcs: perInstall([...bmcPids].reduce((ms, pid) => ms + pidCpuMs(cpuBefore, cpuAfter, pid), 0)),
+      fenceProxy: perInstall(proxyGroup === null ? 0 : groupCpuMs(cpuBefore, cpuAfter, new Set([proxyGroup]))),
+      agentsAfterReboot: perInstall(groupCpuMs(cpuBefore, cpuAfter, rebooted)),
+    };
+    const total = round(
+      Object.values(parts).reduce((a, b) => a + b, 0),
+      1,
+    );
+    rebootCpu = { ...parts, total, unit: 'ms' };
+  }
   const cpu = agentGroups
     ? {
         benchmark: perInstall(pidCpuMs(cpuBefore, cpuAfter, process.pid)),
@@ -171,6 +207,7 @@ async function concurrentPhase(
     notConfigured: runs.filter((r) => r.outcome !== 'configured'),
     runs,
     cpuPerInstall: cpu ? { ...cpu, total: round(cpu.benchmark + cpu.temporalServer + cpu.agents, 1), unit: 'ms' } : null,
+    rebootCpuPerInstall: rebootCpu,
   };
   say(
     `${tag}: ${hosts} installs in ${sec(wallMs)} (${result.throughput.value} installs/minute), per install p50 ${sec(result.perInstall.median)} p95 ${sec(result.perInstall.p95)}; outcomes ${JSON.stringify(outcomes)}`,
@@ -311,6 +348,29 @@ function cpuSection(c: ConcurrentResult): string[] {
   ];
 }
 
+function rebootCpuSection(c: ConcurrentResult): string[] {
+  const cpu = c.rebootCpuPerInstall;
+  if (!cpu) return [];
+  return [
+    '',
+    `## Where the CPU goes (${c.hosts} installs at once, reboot on)`,
+    '',
+    `CPU milliseconds per install, by process, over the ${c.hosts} installs (from /proc). The agents the reboot killed are not counted (see the reboot-off table for their share):`,
+    '',
+    markdownTable(
+      ['process', 'CPU per install (ms)'],
+      [
+        ['this process: the worker and the client', String(cpu.benchmark)],
+        ['Temporal dev server', String(cpu.temporalServer)],
+        ["the hosts' BMCs (ipmi_sim, with the power scripts they ran)", String(cpu.bmcs)],
+        ['the fence proxy agent, with its fence_ipmilan runs and their ipmitools', String(cpu.fenceProxy)],
+        ['the agents the reboot started, from their boot', String(cpu.agentsAfterReboot)],
+        ['**total**', `**${cpu.total}**`],
+      ],
+    ),
+  ];
+}
+
 function installMarkdown(r: InstallHostBenchResult): string {
   const s = (x: number | undefined) => (x === undefined ? '—' : (x / 1000).toFixed(2));
   const { noReboot, reboot } = r.sequential;
@@ -405,6 +465,7 @@ function installMarkdown(r: InstallHostBenchResult): string {
       ]),
     ),
     ...cpuSection(r.concurrent),
+    ...(r.concurrentReboot ? rebootCpuSection(r.concurrentReboot) : []),
     ...(notConfigured.length ? ['', 'Installs that did not end `configured`:', '', ...notConfigured] : []),
     '',
     'See bench/README.md for what each figure means and how it is measured.',

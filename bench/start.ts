@@ -6,7 +6,8 @@
  *    at once (a fleet booting; the figure is the time until the last serves). Each agent runs in a network
  *    namespace of its own (`ip netns exec`) with a fresh runtime directory, so each does a first-boot
  *    restore of an empty safe configuration, as a freshly installed host does. Variants: the single-file
- *    agent (dist/hostprov-agent.mjs, what `hostprov agent` runs from the build), the compiled CLI
+ *    agent started with its V8 code cache (dist/hostprov-agent.mjs, what `hostprov agent` runs from the
+ *    build; cli/agent-launch.ts), the compiled CLI
  *    (dist/hostprov.mjs agent), and tsx (cli/main.ts agent).
  * 2. `hostprov --help` (the whole CLI loaded), from the build and through tsx.
  * 3. Worker start against a local Temporal dev server, startWorker() → polling: with the prebuilt workflow
@@ -47,7 +48,7 @@ const TSX = join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs'
 const START_TIMEOUT_MS = 600_000;
 
 const AgentVariant = {
-  SINGLE_FILE: 'single-file agent (dist/hostprov-agent.mjs)',
+  SINGLE_FILE: 'single-file agent with its code cache (dist/hostprov-agent.mjs)',
   COMPILED_CLI: 'compiled CLI (dist/hostprov.mjs agent)',
   TSX: 'tsx (cli/main.ts agent), baseline',
 } as const;

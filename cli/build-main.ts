@@ -3,18 +3,30 @@
  *   - hostprov.mjs          the CLI (esbuild), with its commands in hostprov-chunk-*.mjs beside it, loaded on
  *                           use; dependencies stay in node_modules, where the native ones (Temporal's core
  *                           bridge, better-sqlite3) and webpack must live;
- *   - hostprov-agent.mjs    the agent alone, dependencies included (lib/agent-bundle.ts);
+ *   - hostprov-agent.cjs    the agent alone, dependencies included (lib/agent-bundle.ts), with its V8 code
+ *                           cache hostprov-agent.cjs.code-cache, made here by loading the agent once;
+ *   - hostprov-agent.mjs    what `hostprov agent` runs: starts the bundle with that cache (cli/agent-launch.ts);
  *   - workflow-bundle.js    the workflows, bundled once here instead of at every worker start.
  * Bundles rather than `tsc` output: the sources import without file extensions (moduleResolution Bundler),
  * which Node's ESM loader does not resolve. The outputs sit in dist/, one level below the root, like the
  * sources they come from, so PROJECT_ROOT (lib/paths.ts) is the same from both.
  * Argument: the build id to stamp in (scripts/build: UTC time and commit).
  */
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
-import { bundleAgent } from '../lib/agent-bundle';
-import { AGENT_BUILD_PATH, CLI_BUILD_PATH, CLI_CHUNK_PREFIX, DIST_DIR, WORKFLOW_BUNDLE_PATH } from '../lib/build-info';
+import { AgentBundleFormat, bundleAgent } from '../lib/agent-bundle';
+import { CODE_CACHE_OUT_ENV } from '../lib/agent-launch-files';
+import {
+  AGENT_BUILD_PATH,
+  AGENT_BUNDLE_PATH,
+  AGENT_CODE_CACHE_PATH,
+  CLI_BUILD_PATH,
+  CLI_CHUNK_PREFIX,
+  DIST_DIR,
+  WORKFLOW_BUNDLE_PATH,
+} from '../lib/build-info';
 import { getLogger } from '../lib/logger';
 import { PROJECT_ROOT } from '../lib/paths';
 import { bundleWorkflows } from '../worker/bundle';
@@ -48,13 +60,47 @@ async function main(buildId: string): Promise<void> {
         }),
       )
       .then(() => log.info({ path: CLI_BUILD_PATH }, 'CLI built')),
-    bundleAgent(define).then(async ({ code }) => {
-      await writeAtomically(AGENT_BUILD_PATH, code);
-      log.info({ path: AGENT_BUILD_PATH, bytes: code.length }, 'agent built');
-    }),
+    buildAgent(define),
     bundleWorkflows(log).then((code) => writeAtomically(WORKFLOW_BUNDLE_PATH, code)),
   ]);
   log.info({ ms: Date.now() - started, buildId }, 'build done');
+}
+
+/** The agent bundle, its launcher, then the bundle's code cache (which needs both). */
+async function buildAgent(define: Record<string, string>): Promise<void> {
+  await rm(AGENT_CODE_CACHE_PATH, { force: true });
+  const [{ code }] = await Promise.all([
+    bundleAgent({ define, format: AgentBundleFormat.CJS }),
+    build({
+      entryPoints: [join(PROJECT_ROOT, 'cli', 'agent-launch.ts')],
+      outfile: AGENT_BUILD_PATH,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'warning',
+      absWorkingDir: PROJECT_ROOT,
+    }),
+  ]);
+  await writeAtomically(AGENT_BUNDLE_PATH, code);
+  await writeCodeCache();
+  log.info({ path: AGENT_BUNDLE_PATH, bytes: code.length, launcher: AGENT_BUILD_PATH }, 'agent built');
+}
+
+/**
+ * Loads the agent once (`agent --help` runs every module's top-level code) and keeps what V8 compiled. Same
+ * Node as the build, no NODE_OPTIONS: V8 rejects a cache made under other V8 flags.
+ */
+async function writeCodeCache(): Promise<void> {
+  const tmp = `${AGENT_CODE_CACHE_PATH}.${process.pid}.tmp`;
+  const { NODE_OPTIONS: _ignored, ...inherited } = process.env;
+  const env = { ...inherited, [CODE_CACHE_OUT_ENV]: tmp };
+  await new Promise<void>((resolvePromise, reject) =>
+    execFile(process.execPath, [AGENT_BUILD_PATH, 'agent', '--help'], { env, timeout: 60_000 }, (err) =>
+      err ? reject(err) : resolvePromise(),
+    ),
+  );
+  await rename(tmp, AGENT_CODE_CACHE_PATH);
 }
 
 /** Chunks of an earlier build: their names change with their content, so they would only pile up. */

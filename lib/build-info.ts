@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { AGENT_BUNDLE_FILE, AGENT_CODE_CACHE_FILE } from './agent-launch-files';
 import { PROJECT_ROOT } from './paths';
 
 declare const __HOSTPROV_BUILD__: string | undefined;
@@ -21,8 +22,12 @@ export const CLI_BUILD_PATH = join(DIST_DIR, 'hostprov.mjs');
 /** Prefix of the CLI's chunks beside it (cli/build-main.ts). */
 export const CLI_CHUNK_PREFIX = 'hostprov-chunk-';
 
-/** `hostprov agent` alone, dependencies included: one self-contained file for hosts. */
+/** What `hostprov agent` runs from the build: the launcher (cli/agent-launch.ts) of the two files below. */
 export const AGENT_BUILD_PATH = join(DIST_DIR, 'hostprov-agent.mjs');
+/** `hostprov agent` alone, dependencies included: one self-contained file for hosts (runs on its own too). */
+export const AGENT_BUNDLE_PATH = join(DIST_DIR, AGENT_BUNDLE_FILE);
+/** V8's code cache for {@link AGENT_BUNDLE_PATH}, made by the build with the build's Node. */
+export const AGENT_CODE_CACHE_PATH = join(DIST_DIR, AGENT_CODE_CACHE_FILE);
 
 /** The workflows, bundled by the Temporal SDK (webpack) at build time instead of at every worker start. */
 export const WORKFLOW_BUNDLE_PATH = join(DIST_DIR, 'workflow-bundle.js');
