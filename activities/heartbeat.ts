@@ -16,7 +16,9 @@ export function heartbeating<A extends unknown[], R>(
 ): (...args: A) => Promise<R> {
   return async (...args: A): Promise<R> => {
     const beat = heartbeatOf(Context.current());
-    beat();
+    // No beat at the start: the heartbeat timeout already counts from the attempt's start, so it would tell
+    // the server nothing, and it cost every short activity a heartbeat call and a write on the server
+    // (docs/performance.md#heartbeats-of-short-activities). The first beat comes one interval in, inside any timeout.
     const timer = setInterval(() => beat(), everyMs);
     try {
       return await activity(...args);

@@ -62,6 +62,16 @@ export function waitForAgentProfile(waitSeconds: number): ActivityOptions {
 }
 
 /**
+ * One `Host.ping2` before waiting for the agent (install-host, run as a local activity): no retries, since
+ * an agent that does not answer at once is waited for in an activity (waitForAgentProfile). The budget
+ * covers the agent call's own connect and answer timeouts (3 s each).
+ */
+export const askAgentOnce: ActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 1, nonRetryableErrorTypes: NON_RETRYABLE },
+};
+
+/**
  * setupNetworks with the confirm loop. A short heartbeat timeout lets a new worker take over the in-flight
  * request (same request id) well before the host's own rollback timer fires.
  */

@@ -31,7 +31,16 @@ import {
 import { deviseManagementNetwork } from '../model/install-host/devise-management-network';
 import { FailureType, isRetryable } from '../model/failures';
 import { verifyManagementNetwork } from '../model/install-host/verify-management-network';
-import { agentCall, applyWithConfirmProfile, asLocal, fence, storeCall, storeCompensation, waitForAgentProfile } from './activity-options';
+import {
+  agentCall,
+  applyWithConfirmProfile,
+  askAgentOnce,
+  asLocal,
+  fence,
+  storeCall,
+  storeCompensation,
+  waitForAgentProfile,
+} from './activity-options';
 import { InstallProgress } from './install-progress';
 import { InstallPhase } from './messages';
 import { failureOf, runSaga, SagaStop, type Saga } from './saga';
@@ -72,6 +81,14 @@ export const AGENT_WAIT_IS_AN_ACTIVITY = 'agent-wait-is-an-activity';
  */
 export const INTENT_RECORDED_LOCALLY = 'intent-recorded-locally';
 
+/**
+ * Executions from here on first ask the agent once, as a local activity, and wait for it in an activity only
+ * when it did not answer: an agent that is up (the usual case) then costs the install no activity and no
+ * extra workflow task (docs/performance.md#asking-the-agent-once-before-waiting). Executions recorded before
+ * replay with the wait as an activity from the start.
+ */
+export const AGENT_ASKED_FIRST = 'agent-asked-once-before-waiting';
+
 type Devised = Extract<ReturnType<typeof deviseManagementNetwork>, { kind: 'configure' }>;
 
 /** What every step of one install shares: the input, the host's endpoint, the visible progress, the result so far. */
@@ -88,6 +105,8 @@ interface Install {
   waiting(profile: ActivityOptions, summary: string): InstallHostActivities;
   /** Recording the intent: a local activity, or an activity in the executions that ran it so. */
   recording(profile: ActivityOptions, summary: string): InstallHostActivities;
+  /** Ask the agent once, locally, before waiting for it in an activity ({@link AGENT_ASKED_FIRST}). */
+  askAgentFirst: boolean;
 }
 
 export async function installHost(request: InstallHostRequest): Promise<InstallHostResult> {
@@ -138,6 +157,8 @@ function begin(input: InstallHostInput): Install {
   const shortStepsLocal = patched(SHORT_STEPS_RUN_LOCALLY);
   const agentWaitLocal = shortStepsLocal && !patched(AGENT_WAIT_IS_AN_ACTIVITY);
   const recordLocal = shortStepsLocal && patched(INTENT_RECORDED_LOCALLY);
+  // Only where the wait is an activity; asked after the markers above, as the executions before it recorded them.
+  const askAgentFirst = shortStepsLocal && !agentWaitLocal && patched(AGENT_ASKED_FIRST);
   const progress = new InstallProgress(input.host.name, input.host.clusterId, { everyPhaseVisible: !shortStepsLocal });
   const via = (profile: ActivityOptions, summary: string): InstallHostActivities =>
     proxyActivities<InstallHostActivities>({ ...profile, summary: summary.slice(0, 200) });
@@ -163,6 +184,7 @@ function begin(input: InstallHostInput): Install {
     quick: shortStepsLocal ? local : via,
     waiting: agentWaitLocal ? local : via,
     recording: recordLocal ? local : via,
+    askAgentFirst,
   };
 }
 
@@ -174,11 +196,20 @@ async function waitForAgent(install: Install): Promise<void> {
   const { progress, endpoint, input } = install;
   progress.enter(InstallPhase.WAIT_AGENT);
   const summary = pingSummary(install);
-  await progress.step('wait-agent', summary, () =>
-    install
+  await progress.step('wait-agent', summary, async () => {
+    if (install.askAgentFirst) {
+      try {
+        // timeoutSeconds 0: one Host.ping2, no polling; its connection stays open for the probe that follows.
+        return await install.quick(askAgentOnce, `${summary} (once)`).waitForAgent({ endpoint, timeoutSeconds: 0 });
+      } catch (err) {
+        // Not up yet (or not reachable): wait for it as before; that wait reports what stays wrong.
+        if (isCancellation(err)) throw err;
+      }
+    }
+    return install
       .waiting(waitForAgentProfile(input.policy.agentWaitSeconds), summary)
-      .waitForAgent({ endpoint, timeoutSeconds: input.policy.agentWaitSeconds }),
-  );
+      .waitForAgent({ endpoint, timeoutSeconds: input.policy.agentWaitSeconds });
+  });
 }
 
 async function probe({ progress, endpoint, input, quick }: Install): Promise<HostProbe['capabilities']> {

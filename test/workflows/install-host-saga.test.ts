@@ -51,6 +51,8 @@ interface Scenario {
   commit?: () => Promise<void>;
   fence?: () => Promise<FenceResult>;
   waitAfterReboot?: () => Promise<{ attempts: number }>;
+  /** The wait before the install, given its timeout (0: the agent asked once). @default answers at once */
+  waitBefore?: (timeoutSeconds: number) => Promise<{ attempts: number }>;
   /** Called with the attempt number (1, 2, …). */
   compensate?: (attempt: number) => Promise<{ restored: number; removed: number }>;
 }
@@ -79,11 +81,12 @@ function standInActivities(scenarios: Map<string, Scenario>, played: Map<string,
   };
   const byHostId = (hostId: string) => of(hostId.slice(hostIdPrefix.length));
   return {
-    async waitForAgent({ endpoint }) {
+    async waitForAgent({ endpoint, timeoutSeconds }) {
       const [s, log] = of(endpoint.host);
       log.calls.push('waitForAgent');
       const afterReboot = log.calls.includes('fenceHost');
-      return afterReboot && s.waitAfterReboot ? s.waitAfterReboot() : { attempts: 1 };
+      if (afterReboot) return s.waitAfterReboot ? s.waitAfterReboot() : { attempts: 1 };
+      return s.waitBefore ? s.waitBefore(timeoutSeconds) : { attempts: 1 };
     },
     async probeCapabilities(endpoint) {
       const [s, log] = of(endpoint.host);
@@ -229,6 +232,23 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
         'verify',
         'verify-result',
       ]);
+    });
+
+    it('configured when the agent is not up yet: asked once, then waited for in an activity', async () => {
+      const asked: number[] = [];
+      const { result, log, workflowId } = await install('agent-late', {
+        waitBefore: async (timeoutSeconds) => {
+          asked.push(timeoutSeconds);
+          if (timeoutSeconds === 0) throw failure('AgentUnreachable', 'agent agent-late:54321 did not answer Host.ping2 within 0s');
+          return { attempts: 3 };
+        },
+      });
+      expect(result.outcome).toBe('configured');
+      // once with no time to wait (the local ask), then the wait with the policy's budget
+      expect(asked).toEqual([0, 5]);
+      expect(log.calls).toEqual(['waitForAgent', ...ALL_THE_WAY]);
+      expect(result.steps.find((s) => s.name === 'wait-agent')).toMatchObject({ status: 'ok' });
+      await recordHistory(target, workflowId, 'agent-late');
     });
 
     it('configured with setSafeNetworkConfig: commit mode set-safe, and auto below cluster level 4.3', async () => {

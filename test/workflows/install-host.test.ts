@@ -109,8 +109,10 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     const upserts = installPhaseUpserts(events);
     expect(upserts.map((u) => u.InstallPhase)).toEqual(['wait-agent', 'record', 'apply', 'reboot', 'configured']);
     expect(upserts[0]).toMatchObject({ HostName: lab.installRequest('static1').host.name, ClusterId: expect.any(String) });
-    // probe, route, record, verify (the host commits by itself; the agent waits are activities)
-    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(4);
+    // the agent asked once (it is up, so no wait activity), probe, route, record, verify (the host commits by
+    // itself; the wait after the reboot is an activity)
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(5);
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForAgent')).toHaveLength(1);
     await harness.record(handle, 'configured');
 
     // the same install again: already configured, quickly, nothing applied
