@@ -40,7 +40,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
   launcher.prepare('any');
 
   return {
-    read: (scope) => reader.read(scope?.links, { speeds: scope?.speeds ?? false }),
+    read: (scope) => reader.read(scope),
     apply: (plan: Plan, applyOptions?: ApplyOptions) => applyPlan(plan, { target, log, dhcp, launcher }, applyOptions),
     prepareApply: () => launcher.prepare('any'),
     supportsLinkType: (type: CreatableLinkType) => linkTypes.supports(type),

@@ -20,7 +20,7 @@ import { mergeRunningConfig, ownEntry, southboundOf, type BlockingDhcpWait, type
 import { desiredStateForChange, desiredStateFromSnapshot, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { validateRequest } from '../../model/network/validate';
-import { linksVerified, verifyState } from '../../model/network/verify';
+import { linksVerified, routeFamiliesVerified, verifyState } from '../../model/network/verify';
 import { JsonRpcCode, VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 import { SetupNetworksParams } from '../../model/vdsm/setup-networks';
 import type { ForeignDhcpClient, NetworkBackend } from '../backend/backend';
@@ -270,8 +270,10 @@ export class NetworkService {
         // Awaited below; this only keeps a failure that comes before then from counting as unhandled.
         savingRunning.catch(() => undefined);
       }
-      // Verify looks at the links the change is about, and routes and rules: the read converts nothing else.
-      const problems = verifyState(await backend.read({ links: linksVerified(desired) }), desired);
+      // Verify looks at the links the change is about and at the routes and rules of the families it wants
+      // any of: the read converts no other link and lists no other family.
+      const verified = await backend.read({ links: linksVerified(desired), routeFamilies: routeFamiliesVerified(desired) });
+      const problems = verifyState(verified, desired);
       if (problems.length)
         throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `the host did not take the configuration: ${problems.join('; ')}`);
       if (request.blockingDhcp.length) {

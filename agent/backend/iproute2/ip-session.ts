@@ -23,6 +23,8 @@ import { ipArgv, netnsIdentity, type NetnsTarget } from '../target';
 
 /** @default for {@link IpJsonSession}'s `timeoutMs`. */
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** `\n`: ends every JSON line. */
+const NEWLINE = 0x0a;
 /** ip's stderr kept for the error message. */
 const STDERR_KEEP = 4096;
 
@@ -38,7 +40,8 @@ interface Running {
   child: ChildProcess;
   /** Identity of the target namespace when the process started (`dev:ino` of /run/netns/<name>). */
   netnsId: string | null;
-  stdout: string;
+  /** The current line's bytes so far: decoded once it is complete, not chunk by chunk. */
+  partial: Buffer[];
   stderr: string;
   pending: Pending | null;
   exited: boolean;
@@ -99,15 +102,14 @@ export class IpJsonSession {
     const [file, ...args] = ipArgv(this.target, [...(this.familyFlag ? [this.familyFlag] : []), '-j', '-d', '-batch', '-']);
     const child = spawn(file ?? 'ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.starts += 1;
-    const running: Running = { child, netnsId, stdout: '', stderr: '', pending: null, exited: false };
+    const running: Running = { child, netnsId, partial: [], stderr: '', pending: null, exited: false };
     this.running = running;
     // The agent's exit must not wait for it; its stdin closing at our exit ends it anyway.
     child.unref();
     for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
     child.stdin?.on('error', () => undefined);
-    child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => this.onStdout(running, chunk));
+    child.stdout?.on('data', (chunk: Buffer) => this.onStdout(running, chunk));
     child.stderr?.on('data', (chunk: string) => {
       running.stderr = (running.stderr + chunk).slice(-STDERR_KEEP);
     });
@@ -117,27 +119,31 @@ export class IpJsonSession {
     return running;
   }
 
-  private onStdout(running: Running, chunk: string): void {
-    running.stdout += chunk;
-    let newline = running.stdout.indexOf('\n');
-    while (newline >= 0) {
-      const line = running.stdout.slice(0, newline);
-      running.stdout = running.stdout.slice(newline + 1);
-      if (line.trim() !== '') {
-        const pending = running.pending;
-        if (!pending) {
-          this.fail(running, 'output without a read in progress');
-          return;
-        }
-        pending.lines.push(line);
-        if (pending.lines.length === pending.expected) {
-          running.pending = null;
-          clearTimeout(pending.timer);
-          pending.resolve(pending.lines);
-        }
+  /**
+   * ip writes a line of 100 links in hundreds of small writes (it flushes after every link), which arrive in
+   * tens of chunks: each chunk is only searched for the end of the line, and a line is decoded once.
+   */
+  private onStdout(running: Running, chunk: Buffer): void {
+    let start = 0;
+    for (let newline = chunk.indexOf(NEWLINE); newline >= 0; newline = chunk.indexOf(NEWLINE, start)) {
+      running.partial.push(chunk.subarray(start, newline));
+      start = newline + 1;
+      const line = Buffer.concat(running.partial).toString('utf8');
+      running.partial = [];
+      if (line.trim() === '') continue;
+      const pending = running.pending;
+      if (!pending) {
+        this.fail(running, 'output without a read in progress');
+        return;
       }
-      newline = running.stdout.indexOf('\n');
+      pending.lines.push(line);
+      if (pending.lines.length === pending.expected) {
+        running.pending = null;
+        clearTimeout(pending.timer);
+        pending.resolve(pending.lines);
+      }
     }
+    if (start < chunk.length) running.partial.push(chunk.subarray(start));
   }
 
   /** Ends `running` for good, rejecting the read in progress with ip's own words. */
