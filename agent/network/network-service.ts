@@ -259,17 +259,18 @@ export class NetworkService {
     /** The running config's write, when it runs beside the verify's read (settled before any rollback). */
     let savingRunning: Promise<void> | null = null;
     try {
-      await this.takeOver(takenOver);
-      await backend.apply(plan, this.deps.pause ? { midBatch: () => this.pause(PausePoint.MID_BATCH) } : undefined);
-      await this.deps.dhcp.record(plan);
-      // Without leases to await, the running config is written and synced while the kernel is read back: the
-      // disk and the `ip` process work at once (docs/setup-networks.md#what-a-change-costs). A failed verify
-      // rolls back, which writes the previous config again once this write is done.
+      // Without leases to await, the running config is written and synced while the kernel is changed and read
+      // back: the disk and the `ip` processes work at once (docs/setup-networks.md#what-a-change-costs). The
+      // pending transaction, already on disk, holds the previous config: a failed apply or verify rolls back,
+      // which writes it again once this write is done, and so does an agent restarted after a kill.
       if (!request.blockingDhcp.length) {
         savingRunning = config.saveRunningAsync(next);
         // Awaited below; this only keeps a failure that comes before then from counting as unhandled.
         savingRunning.catch(() => undefined);
       }
+      await this.takeOver(takenOver);
+      await backend.apply(plan, this.deps.pause ? { midBatch: () => this.pause(PausePoint.MID_BATCH) } : undefined);
+      await this.deps.dhcp.record(plan);
       // Verify looks at the links the change is about and at the routes and rules of the families it wants
       // any of: the read converts no other link and lists no other family.
       const verified = await backend.read({ links: linksVerified(desired), routeFamilies: routeFamiliesVerified(desired) });
