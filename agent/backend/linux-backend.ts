@@ -53,7 +53,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
     },
     dhcpLeases: () => dhcp.leases(),
     dhcpClients: () => dhcp.clients(),
-    foreignDhcpClients: async () => foreignDhcpClients(target, await dhcp.ourPids()),
+    foreignDhcpClients: () => foreignDhcpClients(target, () => dhcp.ourPids()),
     async stopForeignDhcpClient(client) {
       log.info(
         { pid: client.pid, dev: client.dev, family: client.family },
