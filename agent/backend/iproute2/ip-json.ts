@@ -73,7 +73,8 @@ function optionalString(o: Fields, key: string, path: string): string | undefine
 
 function number(o: Fields, key: string, path: string): number {
   const value = o[key];
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ShapeIssue(`${path}.${key}`, `expected a number, got ${kindOf(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new ShapeIssue(`${path}.${key}`, `expected a number, got ${kindOf(value)}`);
   return value;
 }
 
@@ -239,7 +240,12 @@ export const IpRouteGetJson = z.array(
  * Parses one line of `ip -j -batch` output (a JSON array) against `shape`; with `keep`, only the elements
  * it accepts (it sees them unchecked, so it must not trust their shape).
  */
-export function parseIpJsonLine<T>(what: string, line: string | undefined, elements: IpJsonShape<T>, keep?: (raw: unknown) => boolean): T[] {
+export function parseIpJsonLine<T>(
+  what: string,
+  line: string | undefined,
+  elements: IpJsonShape<T>,
+  keep?: (raw: unknown) => boolean,
+): T[] {
   let raw: unknown;
   try {
     raw = JSON.parse(line ?? '');

@@ -13,8 +13,9 @@
  * - iproute2 caches interface index → name for the life of the process and prints names of other links
  *   (a port's `master`, an address's or a route's `dev`) from that cache, so after a rename they would be
  *   stale. The caller detects renames (read.ts) and calls {@link IpJsonSession.restart}.
- * Reads are serialized (one batch in flight); applies do not go through the session (apply.ts spawns one
- * `ip -batch` per plan step, so a failed line stops exactly that step).
+ * Reads are serialized (one batch in flight; an idle session writes a read's commands at once); applies do
+ * not go through the session (apply.ts spawns one `ip -batch` per plan step, so a failed line stops exactly
+ * that step).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../../../lib/logger';
@@ -50,6 +51,8 @@ interface Running {
 export class IpJsonSession {
   private running: Running | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Reads asked for and not settled yet (the one in flight included). */
+  private unsettled = 0;
   /** Processes started so far (tests and the bench read it). */
   starts = 0;
 
@@ -63,8 +66,17 @@ export class IpJsonSession {
 
   /** Runs `commands` (each printing one JSON line) and returns their output lines, in order. */
   run(commands: readonly string[]): Promise<string[]> {
-    const result = this.queue.then(() => this.runNow(commands));
-    this.queue = result.catch(() => undefined);
+    // An idle session hands the commands to ip at once, not a microtask later: ip then dumps while the caller
+    // goes on synchronously (the DHCP scan beside the read blocks the event loop for a moment).
+    const result =
+      this.unsettled === 0
+        ? new Promise<string[]>((resolve) => resolve(this.runNow(commands)))
+        : this.queue.then(() => this.runNow(commands));
+    this.unsettled += 1;
+    const settled = (): void => {
+      this.unsettled -= 1;
+    };
+    this.queue = result.then(settled, settled);
     return result;
   }
 

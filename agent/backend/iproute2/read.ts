@@ -186,7 +186,10 @@ export function dumpFromBatchLines(
       4: v4 ? parseIpJsonLine('-4 route show', v4[0], IpRouteJson) : [],
       6: v6 ? parseIpJsonLine('-6 route show', v6[0], IpRouteJson) : [],
     },
-    rules: { 4: v4 ? parseIpJsonLine('-4 rule show', v4[1], IpRuleJson) : [], 6: v6 ? parseIpJsonLine('-6 rule show', v6[1], IpRuleJson) : [] },
+    rules: {
+      4: v4 ? parseIpJsonLine('-4 rule show', v4[1], IpRuleJson) : [],
+      6: v6 ? parseIpJsonLine('-6 rule show', v6[1], IpRuleJson) : [],
+    },
   };
 }
 
