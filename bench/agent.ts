@@ -84,9 +84,9 @@ export interface SizeResult {
   /** Of the agent's time, the wall time during which one of its `ip` processes was alive (fork → exit). */
   agentTimeInChildProcesses: Figure;
   /**
-   * Pieces of the agent's pipeline timed on their own (the agent does each of them; reads twice):
-   * one kernel read (three `ip -j` batches in parallel, parsed to the model) and the pure model
-   * pipeline (canonicalize, merge, desired state, plan, render to batch lines).
+   * Pieces of the agent's pipeline timed on their own (the agent does each of them): one full kernel read
+   * (three `ip -j` batches in parallel, parsed to the model; the agent's verify read after the apply is a
+   * smaller one) and the pure model pipeline (canonicalize, merge, desired state, plan, render to batch lines).
    */
   pieces: { kernelRead: Figure; modelPipeline: Figure };
   /** Removing the N networks again (`remove: true` through the agent; the undo plan as one ip -batch). */
@@ -708,7 +708,7 @@ function agentMarkdown(r: AgentBenchResult, confirmCalls: number, freshCalls: nu
       ]),
     ),
     '',
-    'Pieces of the pipeline timed on their own (ms, median): one kernel read (`ip -j` batches on the three long-lived read sessions + parsing; the agent reads before and after applying) and the pure model pipeline (canonicalize → plan → render):',
+    'Pieces of the pipeline timed on their own (ms, median): one full kernel read (`ip -j` batches on the three long-lived read sessions + parsing; the agent reads so before applying, and after applying only the changed links and the route families the change wants) and the pure model pipeline (canonicalize → plan → render):',
     '',
     markdownTable(
       ['N', 'kernel read', 'model pipeline'],

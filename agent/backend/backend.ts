@@ -21,8 +21,10 @@ export type { ApplyOptions } from './iproute2/apply';
 
 /** What a read returns beyond the default (see {@link NetworkBackend.read}). */
 export interface ReadScope {
-  /** Only these links and their addresses (routes and rules still in full). */
+  /** Only these links and their addresses. @default every link */
   links?: ReadonlySet<string>;
+  /** Only the routes and rules of these families (an empty set: none). @default both */
+  routeFamilies?: ReadonlySet<Family>;
   /**
    * NIC speeds from sysfs (production mode only): one file per NIC, read by the driver. Only the
    * capabilities report shows them, so the reads of a network change skip them.
@@ -34,9 +36,10 @@ export interface ReadScope {
 export interface NetworkBackend {
   /**
    * Links, scope-global addresses, non-kernel routes of every table, and non-default rules. With `scope.links`,
-   * only those links and their addresses (routes and rules still in full): for the verify step, which looks
-   * at nothing else (`linksVerified` in model/network/verify.ts), without converting every other link.
-   * Link speeds only with `scope.speeds`.
+   * only those links and their addresses; with `scope.routeFamilies`, only the routes and rules of those
+   * families (each family left out is a dump not made): for the verify step, which looks at nothing else
+   * (`linksVerified` and `routeFamiliesVerified` in model/network/verify.ts). Link speeds only with
+   * `scope.speeds`.
    */
   read(scope?: ReadScope): Promise<KernelState>;
   /**

@@ -40,7 +40,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
   launcher.prepare('any');
 
   return {
-    read: (scope) => reader.read(scope?.links, { speeds: scope?.speeds ?? false }),
+    read: (scope) => reader.read(scope),
     apply: (plan: Plan, applyOptions?: ApplyOptions) => applyPlan(plan, { target, log, dhcp, launcher }, applyOptions),
     prepareApply: () => launcher.prepare('any'),
     supportsLinkType: (type: CreatableLinkType) => linkTypes.supports(type),
@@ -53,7 +53,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
     },
     dhcpLeases: () => dhcp.leases(),
     dhcpClients: () => dhcp.clients(),
-    foreignDhcpClients: async () => foreignDhcpClients(target, await dhcp.ourPids()),
+    foreignDhcpClients: () => foreignDhcpClients(target, () => dhcp.ourPids()),
     async stopForeignDhcpClient(client) {
       log.info(
         { pid: client.pid, dev: client.dev, family: client.family },

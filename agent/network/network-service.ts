@@ -20,7 +20,7 @@ import { mergeRunningConfig, ownEntry, southboundOf, type BlockingDhcpWait, type
 import { desiredStateForChange, desiredStateFromSnapshot, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { validateRequest } from '../../model/network/validate';
-import { linksVerified, verifyState } from '../../model/network/verify';
+import { linksVerified, routeFamiliesVerified, verifyState } from '../../model/network/verify';
 import { JsonRpcCode, VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 import { SetupNetworksParams } from '../../model/vdsm/setup-networks';
 import type { ForeignDhcpClient, NetworkBackend } from '../backend/backend';
@@ -265,19 +265,22 @@ export class NetworkService {
     /** The running config's write, when it runs beside the verify's read (settled before any rollback). */
     let savingRunning: Promise<void> | null = null;
     try {
-      await this.takeOver(takenOver);
-      await backend.apply(plan, this.deps.pause ? { midBatch: () => this.pause(PausePoint.MID_BATCH) } : undefined);
-      await this.deps.dhcp.record(plan);
-      // Without leases to await, the running config is written and synced while the kernel is read back: the
-      // disk and the `ip` process work at once (docs/setup-networks.md#what-a-change-costs). A failed verify
-      // rolls back, which writes the previous config again once this write is done.
+      // Without leases to await, the running config is written and synced while the kernel is changed and read
+      // back: the disk and the `ip` processes work at once (docs/setup-networks.md#what-a-change-costs). The
+      // pending transaction, already on disk, holds the previous config: a failed apply or verify rolls back,
+      // which writes it again once this write is done, and so does an agent restarted after a kill.
       if (!request.blockingDhcp.length) {
         savingRunning = config.saveRunningAsync(next);
         // Awaited below; this only keeps a failure that comes before then from counting as unhandled.
         savingRunning.catch(() => undefined);
       }
-      // Verify looks at the links the change is about, and routes and rules: the read converts nothing else.
-      const problems = verifyState(await backend.read({ links: linksVerified(desired) }), desired);
+      await this.takeOver(takenOver);
+      await backend.apply(plan, this.deps.pause ? { midBatch: () => this.pause(PausePoint.MID_BATCH) } : undefined);
+      await this.deps.dhcp.record(plan);
+      // Verify looks at the links the change is about and at the routes and rules of the families it wants
+      // any of: the read converts no other link and lists no other family.
+      const verified = await backend.read({ links: linksVerified(desired), routeFamilies: routeFamiliesVerified(desired) });
+      const problems = verifyState(verified, desired);
       if (problems.length)
         throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `the host did not take the configuration: ${problems.join('; ')}`);
       if (request.blockingDhcp.length) {

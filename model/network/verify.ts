@@ -2,7 +2,7 @@
  * After an apply, the re-read kernel state must show what was desired (nmstate's verify step). Returns the
  * differences in words; an empty list means verified. DHCP-learned addresses are not awaited here.
  */
-import type { KernelState } from '../net-state';
+import type { Family, KernelState } from '../net-state';
 import { nonDefaultBondOptions, sameBondConfiguration } from './bond-options';
 import type { DesiredState } from './desired-state';
 import { addressMeets, sameAddress, sameRoute, sameRule } from './plan';
@@ -18,6 +18,15 @@ export function linksVerified(desired: DesiredState): Set<string> {
     ...desired.addressOwners,
     ...desired.addresses.map((a) => a.dev),
   ]);
+}
+
+/**
+ * The families whose routes and rules {@link verifyState} looks at: those of the desired routes and rules. A
+ * verify read need not list the others (on a host with IPv6 enabled, its link-local routes alone are one per
+ * link).
+ */
+export function routeFamiliesVerified(desired: DesiredState): Set<Family> {
+  return new Set([...desired.routes.map((r) => r.family), ...desired.rules.map((r) => r.family)]);
 }
 
 export function verifyState(current: KernelState, desired: DesiredState): string[] {

@@ -3,8 +3,7 @@
  * a device over — as a bridge port, or to configure it itself — such a client must stop, or it would put its
  * address back on the device at the next renewal (NetworkManager does the same when it manages a device).
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { readdir, readlink, stat } from 'node:fs/promises';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import type { Family } from '../../../model/net-state';
 import type { NetnsTarget } from '../target';
 
@@ -15,10 +14,19 @@ export interface ForeignDhcpClient {
 }
 
 /** `net:[4026532xyz]` of the namespace the backend acts on. */
-async function targetNetnsId(target: NetnsTarget): Promise<string | null> {
-  if (!target.netns) return readlink('/proc/self/ns/net').catch(() => null);
-  const st = await stat(`/run/netns/${target.netns}`).catch(() => null);
+function targetNetnsId(target: NetnsTarget): string | null {
+  if (!target.netns) return netnsOf('self');
+  const st = statSync(`/run/netns/${target.netns}`, { throwIfNoEntry: false });
   return st ? `net:[${st.ino}]` : null;
+}
+
+/** `net:[...]` of a process's network namespace; `null` if it is gone. */
+function netnsOf(pid: number | 'self'): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return null;
+  }
 }
 
 const DHCLIENT_PATH = /(^|\/)dhclient$/;
@@ -39,26 +47,34 @@ export function dhclientTarget(argv: readonly string[]): { family: Family; devs:
 }
 
 /**
- * dhclients in the target namespace that are not ours (`ours` = pids from our own pid files). Asked before
- * every change, so cheap: each process's command line is read synchronously (procfs answers from memory,
- * a few microseconds each, where one awaited read per process cost milliseconds in all), only as far as its
- * first word for all but dhclients (a hypervisor's qemu command lines run to kilobytes), and only dhclients
- * have their namespace checked.
+ * dhclients in the target namespace that are not ours (`ours`: pids from our own pid files, asked only when
+ * there is a dhclient there at all). Asked before every change, beside the kernel read, so cheap and
+ * synchronous from start to end: procfs answers from memory, a few microseconds per file, where each awaited
+ * call went through libuv's thread pool and back through the event loop the kernel read's answers also need.
+ * Each process's command line is read only as far as its first word for all but dhclients (a hypervisor's
+ * qemu command lines run to kilobytes), and only dhclients have their namespace checked.
  */
-export async function foreignDhcpClients(target: NetnsTarget, ours: ReadonlySet<number>): Promise<ForeignDhcpClient[]> {
-  const netnsId = await targetNetnsId(target);
+export async function foreignDhcpClients(target: NetnsTarget, ours: () => Promise<ReadonlySet<number>>): Promise<ForeignDhcpClient[]> {
+  const netnsId = targetNetnsId(target);
   if (!netnsId) return [];
   const found: ForeignDhcpClient[] = [];
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    if (ours.has(pid) || !isDhclientPath(procArgv0(pid))) continue;
+    if (!isDhclientPath(procArgv0(pid))) continue;
     const parsed = dhclientTarget(procCmdline(pid));
-    if (!parsed) continue;
-    if ((await readlink(`/proc/${pid}/ns/net`).catch(() => null)) !== netnsId) continue;
+    if (!parsed || netnsOf(pid) !== netnsId) continue;
     for (const dev of parsed.devs) found.push({ pid, dev, family: parsed.family });
   }
-  return found;
+  if (found.length === 0) return found;
+  const ourPids = await ours();
+  return found.filter((client) => !ourPids.has(client.pid));
 }
 
 /** One buffer for every argv[0] read: the scan is synchronous, so no two reads share it at once. */

@@ -1,93 +1,232 @@
 /**
- * The parts of `ip -j -d` output the backend relies on, as zod schemas. Lenient on purpose: iproute2 adds keys
+ * The parts of `ip -j -d` output the backend relies on, checked by hand. Lenient on purpose: iproute2 adds keys
  * between versions and omits many when unset, so unknown keys are accepted and most fields are optional;
- * the few we cannot work without (names, mtu, priorities) are required.
- * - Links and addresses drop the keys they do not name: a link of `ip -j -d` has some 25 keys of which the
- *   model uses ten, and copying the others cost most of the parse of every read (docs/setup-networks.md,
- *   "What a change costs"). A bond's or VLAN's `info_data` is kept whole (a record).
- * - Routes and rules keep them (loose): a rule with a key the model cannot express (fwmark, iif, ...) must be
+ * the few we cannot work without (names, mtu, priorities) are required. A field that is present with the
+ * wrong type is refused with {@link IpJsonShapeError}, naming where it is.
+ *
+ * Why not zod, as at the agent's other boundaries: the agent parses every link, route and rule of the host
+ * twice per `Host.setupNetworks`, and zod's checks of these few fields cost more than `JSON.parse` of the
+ * whole dump (docs/setup-networks.md, "What a change costs"). The input is the output of `ip`, which the agent
+ * runs itself; the checks below still refuse what the model could misread.
+ * - Links and addresses keep only the keys they name: a link of `ip -j -d` has some 25 keys of which the
+ *   model uses ten. A bond's or VLAN's `info_data` is kept whole (an object; read.ts checks each value it
+ *   uses where it uses it).
+ * - Routes and rules keep every key: a rule with a key the model cannot express (fwmark, iif, ...) must be
  *   recognised and left out (read.ts), not read as a plainer rule.
  */
 import { z } from 'zod';
 import { IpJsonShapeError } from '../errors';
 
-/**
- * A link's `info_data` (bridge, bond, VLAN details): an object, taken as it is. read.ts checks each value it
- * uses where it uses it; a bridge has some 40 keys, and checking each one here cost as much as the rest of
- * its link.
- */
-const InfoData = z.custom<Record<string, unknown>>(
-  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
-  'expected an object',
-);
+/** What a shape check found wrong, and where (`[3].linkinfo.info_data`). */
+class ShapeIssue extends Error {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`${path || 'value'}: ${problem}`);
+  }
+}
 
-export const IpLinkJson = z.object({
+/** Checks one element of ip's JSON output and returns it as the backend reads it; throws {@link ShapeIssue}. */
+export interface IpJsonShape<T> {
+  check(raw: unknown, path: string): T;
+  /** The same check for a single value, with the typed error (tests, captured output). */
+  parse(raw: unknown): T;
+}
+
+function shape<T>(check: (raw: unknown, path: string) => T): IpJsonShape<T> {
+  return {
+    check,
+    parse(raw: unknown): T {
+      try {
+        return check(raw, '');
+      } catch (err) {
+        if (err instanceof ShapeIssue) throw new IpJsonShapeError('value', err.message);
+        throw err;
+      }
+    },
+  };
+}
+
+type Fields = Record<string, unknown>;
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+function object(raw: unknown, path: string): Fields {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ShapeIssue(path, `expected an object, got ${kindOf(raw)}`);
+  return raw as Fields;
+}
+
+function string(o: Fields, key: string, path: string): string {
+  const value = o[key];
+  if (typeof value !== 'string') throw new ShapeIssue(`${path}.${key}`, `expected a string, got ${kindOf(value)}`);
+  return value;
+}
+
+function optionalString(o: Fields, key: string, path: string): string | undefined {
+  return o[key] === undefined ? undefined : string(o, key, path);
+}
+
+function number(o: Fields, key: string, path: string): number {
+  const value = o[key];
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new ShapeIssue(`${path}.${key}`, `expected a number, got ${kindOf(value)}`);
+  return value;
+}
+
+function optionalNumber(o: Fields, key: string, path: string): number | undefined {
+  return o[key] === undefined ? undefined : number(o, key, path);
+}
+
+function array(o: Fields, key: string, path: string): unknown[] {
+  const value = o[key];
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ShapeIssue(`${path}.${key}`, `expected an array, got ${kindOf(value)}`);
+  return value;
+}
+
+function strings(o: Fields, key: string, path: string): string[] {
+  const values = array(o, key, path);
+  for (let i = 0; i < values.length; i++) {
+    if (typeof values[i] !== 'string') throw new ShapeIssue(`${path}.${key}[${i}]`, `expected a string, got ${kindOf(values[i])}`);
+  }
+  return values as string[];
+}
+
+/** Sets `key` only when defined: the model tells a missing field from one that is present. */
+function put<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
+}
+
+export interface IpLinkJson {
   /** Tells a renamed link apart from a new one (read.ts). */
-  ifindex: z.number().optional(),
-  ifname: z.string(),
-  flags: z.array(z.string()).default([]),
-  mtu: z.number(),
-  operstate: z.string().optional(),
-  master: z.string().optional(),
-  link_type: z.string().optional(),
-  address: z.string().optional(),
+  ifindex?: number;
+  ifname: string;
+  flags: string[];
+  mtu: number;
+  operstate?: string;
+  master?: string;
+  link_type?: string;
+  address?: string;
   /** The lower link: a VLAN's base (also a veth's peer, which we ignore). `null` when it is in another namespace. */
-  link: z.string().nullable().optional(),
-  linkinfo: z
-    .object({
-      info_kind: z.string().optional(),
-      info_data: InfoData.optional(),
-      info_slave_kind: z.string().optional(),
-    })
-    .optional(),
-});
-export type IpLinkJson = z.infer<typeof IpLinkJson>;
+  link?: string | null;
+  linkinfo?: {
+    info_kind?: string;
+    /** A link's details (bridge, bond, VLAN): an object, taken as it is; read.ts checks the values it uses. */
+    info_data?: Record<string, unknown>;
+    info_slave_kind?: string;
+  };
+}
 
-export const IpAddrInfoJson = z.object({
-  family: z.string(),
-  local: z.string().optional(),
-  prefixlen: z.number(),
-  scope: z.string().optional(),
+function checkLink(raw: unknown, path: string): IpLinkJson {
+  const o = object(raw, path);
+  const link: IpLinkJson = { ifname: string(o, 'ifname', path), flags: strings(o, 'flags', path), mtu: number(o, 'mtu', path) };
+  put(link, 'ifindex', optionalNumber(o, 'ifindex', path));
+  put(link, 'operstate', optionalString(o, 'operstate', path));
+  put(link, 'master', optionalString(o, 'master', path));
+  put(link, 'link_type', optionalString(o, 'link_type', path));
+  put(link, 'address', optionalString(o, 'address', path));
+  if (o.link === null) link.link = null;
+  else put(link, 'link', optionalString(o, 'link', path));
+  if (o.linkinfo !== undefined) {
+    const infoPath = `${path}.linkinfo`;
+    const info = object(o.linkinfo, infoPath);
+    const linkinfo: NonNullable<IpLinkJson['linkinfo']> = {};
+    put(linkinfo, 'info_kind', optionalString(info, 'info_kind', infoPath));
+    if (info.info_data !== undefined) linkinfo.info_data = object(info.info_data, `${infoPath}.info_data`);
+    put(linkinfo, 'info_slave_kind', optionalString(info, 'info_slave_kind', infoPath));
+    link.linkinfo = linkinfo;
+  }
+  return link;
+}
+export const IpLinkJson = shape(checkLink);
+
+export interface IpAddrInfoJson {
+  family: string;
+  local?: string;
+  prefixlen: number;
+  scope?: string;
   /** Seconds; 4294967295 (INFINITY_LIFE_TIME) for static addresses. */
-  valid_life_time: z.number().optional(),
-});
+  valid_life_time?: number;
+}
 
-export const IpAddrJson = z.object({
-  ifname: z.string(),
-  addr_info: z.array(IpAddrInfoJson).default([]),
+function checkAddrInfo(raw: unknown, path: string): IpAddrInfoJson {
+  const o = object(raw, path);
+  const info: IpAddrInfoJson = { family: string(o, 'family', path), prefixlen: number(o, 'prefixlen', path) };
+  put(info, 'local', optionalString(o, 'local', path));
+  put(info, 'scope', optionalString(o, 'scope', path));
+  put(info, 'valid_life_time', optionalNumber(o, 'valid_life_time', path));
+  return info;
+}
+
+function addrInfos(o: Fields, path: string): IpAddrInfoJson[] {
+  return array(o, 'addr_info', path).map((info, i) => checkAddrInfo(info, `${path}.addr_info[${i}]`));
+}
+
+export interface IpAddrJson {
+  ifname: string;
+  addr_info: IpAddrInfoJson[];
+}
+export const IpAddrJson = shape((raw, path): IpAddrJson => {
+  const o = object(raw, path);
+  return { ifname: string(o, 'ifname', path), addr_info: addrInfos(o, path) };
 });
-export type IpAddrJson = z.infer<typeof IpAddrJson>;
 
 /** `ip -j -d addr show` without a family: every link, as `link show` prints it, with its addresses. */
-export const IpLinkWithAddrJson = IpLinkJson.extend({ addr_info: z.array(IpAddrInfoJson).default([]) });
-export type IpLinkWithAddrJson = z.infer<typeof IpLinkWithAddrJson>;
+export interface IpLinkWithAddrJson extends IpLinkJson {
+  addr_info: IpAddrInfoJson[];
+}
+export const IpLinkWithAddrJson = shape((raw, path): IpLinkWithAddrJson => {
+  const link = checkLink(raw, path);
+  return Object.assign(link, { addr_info: addrInfos(raw as Fields, path) });
+});
 
-export const IpRouteJson = z.looseObject({
+/** A route as `ip -j -d route show` prints it: the fields read.ts uses are checked, every other key is kept. */
+export interface IpRouteJson {
   /** Present with `-d`; missing means unicast. */
-  type: z.string().optional(),
-  dst: z.string(),
-  gateway: z.string().optional(),
-  dev: z.string().optional(),
+  type?: string;
+  dst: string;
+  gateway?: string;
+  dev?: string;
   /** Absent for the main table in some listings; a number as a string, or a name from rt_tables. */
-  table: z.string().optional(),
-  protocol: z.string().optional(),
-  prefsrc: z.string().optional(),
-  metric: z.number().optional(),
+  table?: string;
+  protocol?: string;
+  prefsrc?: string;
+  metric?: number;
+  [key: string]: unknown;
+}
+export const IpRouteJson = shape((raw, path): IpRouteJson => {
+  const o = object(raw, path);
+  string(o, 'dst', path);
+  for (const key of ['type', 'gateway', 'dev', 'table', 'protocol', 'prefsrc']) optionalString(o, key, path);
+  optionalNumber(o, 'metric', path);
+  return o as IpRouteJson;
 });
-export type IpRouteJson = z.infer<typeof IpRouteJson>;
 
-export const IpRuleJson = z.looseObject({
-  priority: z.number(),
+/** A rule as `ip -j rule show` prints it: the fields read.ts uses are checked, every other key is kept. */
+export interface IpRuleJson {
+  priority: number;
   /** `all`, or an address whose prefix is in `srclen` (absent for a host). */
-  src: z.string().optional(),
-  srclen: z.number().optional(),
-  dst: z.string().optional(),
-  dstlen: z.number().optional(),
-  table: z.string().optional(),
+  src?: string;
+  srclen?: number;
+  dst?: string;
+  dstlen?: number;
+  table?: string;
+  [key: string]: unknown;
+}
+export const IpRuleJson = shape((raw, path): IpRuleJson => {
+  const o = object(raw, path);
+  number(o, 'priority', path);
+  for (const key of ['src', 'dst', 'table']) optionalString(o, key, path);
+  for (const key of ['srclen', 'dstlen']) optionalNumber(o, key, path);
+  return o as IpRuleJson;
 });
-export type IpRuleJson = z.infer<typeof IpRuleJson>;
 
-/** `ip -j -d route get` (one element). */
+/** `ip -j -d route get` (one element). Asked once per management-route lookup, so zod's cost does not matter. */
 export const IpRouteGetJson = z.array(
   z.looseObject({
     dst: z.string(),
@@ -98,18 +237,32 @@ export const IpRouteGetJson = z.array(
 );
 
 /**
- * Parses one line of `ip -j -batch` output (a JSON array) against `schema`; with `keep`, only the elements
+ * Parses one line of `ip -j -batch` output (a JSON array) against `shape`; with `keep`, only the elements
  * it accepts (it sees them unchecked, so it must not trust their shape).
  */
-export function parseIpJsonLine<T>(what: string, line: string | undefined, schema: z.ZodType<T>, keep?: (raw: unknown) => boolean): T[] {
+export function parseIpJsonLine<T>(
+  what: string,
+  line: string | undefined,
+  elements: IpJsonShape<T>,
+  keep?: (raw: unknown) => boolean,
+): T[] {
   let raw: unknown;
   try {
     raw = JSON.parse(line ?? '');
   } catch (err) {
     throw new IpJsonShapeError(what, `not JSON: ${(err as Error).message}`);
   }
-  if (keep && Array.isArray(raw)) raw = raw.filter(keep);
-  const parsed = z.array(schema).safeParse(raw);
-  if (!parsed.success) throw new IpJsonShapeError(what, z.prettifyError(parsed.error));
-  return parsed.data;
+  if (!Array.isArray(raw)) throw new IpJsonShapeError(what, `expected an array, got ${kindOf(raw)}`);
+  const out: T[] = [];
+  try {
+    for (let i = 0; i < raw.length; i++) {
+      const element: unknown = raw[i];
+      if (keep && !keep(element)) continue;
+      out.push(elements.check(element, `[${i}]`));
+    }
+  } catch (err) {
+    if (err instanceof ShapeIssue) throw new IpJsonShapeError(what, err.message);
+    throw err;
+  }
+  return out;
 }

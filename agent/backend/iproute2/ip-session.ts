@@ -13,8 +13,9 @@
  * - iproute2 caches interface index → name for the life of the process and prints names of other links
  *   (a port's `master`, an address's or a route's `dev`) from that cache, so after a rename they would be
  *   stale. The caller detects renames (read.ts) and calls {@link IpJsonSession.restart}.
- * Reads are serialized (one batch in flight); applies do not go through the session (apply.ts spawns one
- * `ip -batch` per plan step, so a failed line stops exactly that step).
+ * Reads are serialized (one batch in flight; an idle session writes a read's commands at once); applies do
+ * not go through the session (apply.ts spawns one `ip -batch` per plan step, so a failed line stops exactly
+ * that step).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../../../lib/logger';
@@ -23,6 +24,8 @@ import { ipArgv, netnsIdentity, type NetnsTarget } from '../target';
 
 /** @default for {@link IpJsonSession}'s `timeoutMs`. */
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** `\n`: ends every JSON line. */
+const NEWLINE = 0x0a;
 /** ip's stderr kept for the error message. */
 const STDERR_KEEP = 4096;
 
@@ -38,7 +41,8 @@ interface Running {
   child: ChildProcess;
   /** Identity of the target namespace when the process started (`dev:ino` of /run/netns/<name>). */
   netnsId: string | null;
-  stdout: string;
+  /** The current line's bytes so far: decoded once it is complete, not chunk by chunk. */
+  partial: Buffer[];
   stderr: string;
   pending: Pending | null;
   exited: boolean;
@@ -47,6 +51,8 @@ interface Running {
 export class IpJsonSession {
   private running: Running | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Reads asked for and not settled yet (the one in flight included). */
+  private unsettled = 0;
   /** Processes started so far (tests and the bench read it). */
   starts = 0;
 
@@ -60,8 +66,17 @@ export class IpJsonSession {
 
   /** Runs `commands` (each printing one JSON line) and returns their output lines, in order. */
   run(commands: readonly string[]): Promise<string[]> {
-    const result = this.queue.then(() => this.runNow(commands));
-    this.queue = result.catch(() => undefined);
+    // An idle session hands the commands to ip at once, not a microtask later: ip then dumps while the caller
+    // goes on synchronously (the DHCP scan beside the read blocks the event loop for a moment).
+    const result =
+      this.unsettled === 0
+        ? new Promise<string[]>((resolve) => resolve(this.runNow(commands)))
+        : this.queue.then(() => this.runNow(commands));
+    this.unsettled += 1;
+    const settled = (): void => {
+      this.unsettled -= 1;
+    };
+    this.queue = result.then(settled, settled);
     return result;
   }
 
@@ -99,15 +114,14 @@ export class IpJsonSession {
     const [file, ...args] = ipArgv(this.target, [...(this.familyFlag ? [this.familyFlag] : []), '-j', '-d', '-batch', '-']);
     const child = spawn(file ?? 'ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.starts += 1;
-    const running: Running = { child, netnsId, stdout: '', stderr: '', pending: null, exited: false };
+    const running: Running = { child, netnsId, partial: [], stderr: '', pending: null, exited: false };
     this.running = running;
     // The agent's exit must not wait for it; its stdin closing at our exit ends it anyway.
     child.unref();
     for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
     child.stdin?.on('error', () => undefined);
-    child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => this.onStdout(running, chunk));
+    child.stdout?.on('data', (chunk: Buffer) => this.onStdout(running, chunk));
     child.stderr?.on('data', (chunk: string) => {
       running.stderr = (running.stderr + chunk).slice(-STDERR_KEEP);
     });
@@ -117,27 +131,31 @@ export class IpJsonSession {
     return running;
   }
 
-  private onStdout(running: Running, chunk: string): void {
-    running.stdout += chunk;
-    let newline = running.stdout.indexOf('\n');
-    while (newline >= 0) {
-      const line = running.stdout.slice(0, newline);
-      running.stdout = running.stdout.slice(newline + 1);
-      if (line.trim() !== '') {
-        const pending = running.pending;
-        if (!pending) {
-          this.fail(running, 'output without a read in progress');
-          return;
-        }
-        pending.lines.push(line);
-        if (pending.lines.length === pending.expected) {
-          running.pending = null;
-          clearTimeout(pending.timer);
-          pending.resolve(pending.lines);
-        }
+  /**
+   * ip writes a line of 100 links in hundreds of small writes (it flushes after every link), which arrive in
+   * tens of chunks: each chunk is only searched for the end of the line, and a line is decoded once.
+   */
+  private onStdout(running: Running, chunk: Buffer): void {
+    let start = 0;
+    for (let newline = chunk.indexOf(NEWLINE); newline >= 0; newline = chunk.indexOf(NEWLINE, start)) {
+      running.partial.push(chunk.subarray(start, newline));
+      start = newline + 1;
+      const line = Buffer.concat(running.partial).toString('utf8');
+      running.partial = [];
+      if (line.trim() === '') continue;
+      const pending = running.pending;
+      if (!pending) {
+        this.fail(running, 'output without a read in progress');
+        return;
       }
-      newline = running.stdout.indexOf('\n');
+      pending.lines.push(line);
+      if (pending.lines.length === pending.expected) {
+        running.pending = null;
+        clearTimeout(pending.timer);
+        pending.resolve(pending.lines);
+      }
     }
+    if (start < chunk.length) running.partial.push(chunk.subarray(start));
   }
 
   /** Ends `running` for good, rejecting the read in progress with ip's own words. */

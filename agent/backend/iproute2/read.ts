@@ -5,7 +5,10 @@
  *   `-6 addr show` dumped the links three times (each `addr show` dumps the links to print them).
  * - `ip -4 -batch` and `ip -6 -batch`: routes and rules. A family keeps these listings single-family:
  *   `route show table all` alone would list both families (with no family field), while `rule show` alone
- *   lists only IPv4.
+ *   lists only IPv4. Only unicast routes are listed (`type unicast`, which ip filters before printing): the
+ *   model reads no other type, and the local table's local, broadcast and multicast routes (two or three per
+ *   link) were most of what `ip` printed and the agent parsed.
+ * A read may leave out the routes and rules of a family (`routeFamilies`): its batch is then not asked.
  *
  * The conversion from JSON to {@link KernelState} is pure ({@link kernelStateFromIpJson}) and unit-tested
  * with captured output, including bond and VLAN links this test kernel cannot create.
@@ -45,8 +48,19 @@ export interface KernelStateFromIpJsonOptions {
 }
 
 const LINK_BATCH = ['addr show'];
-const IPV4_BATCH = ['route show table all', 'rule show'];
-const IPV6_BATCH = ['route show table all', 'rule show'];
+const IPV4_BATCH = ['route show table all type unicast', 'rule show'];
+const IPV6_BATCH = ['route show table all type unicast', 'rule show'];
+const FAMILIES: ReadonlySet<Family> = new Set([4, 6]);
+
+/** What {@link KernelStateReader.read} reads (see NetworkBackend.read). */
+export interface KernelReadScope {
+  /** Only these links and their addresses. @default every link */
+  links?: ReadonlySet<string> | undefined;
+  /** Only the routes and rules of these families. @default both */
+  routeFamilies?: ReadonlySet<Family> | undefined;
+  /** NIC speeds from sysfs. @default false */
+  speeds?: boolean | undefined;
+}
 
 /**
  * Reads a namespace's state through three long-lived `ip` processes (ip-session.ts), asked in parallel;
@@ -73,25 +87,23 @@ export class KernelStateReader {
     return this.linkSession.starts + this.v4.starts + this.v6.starts;
   }
 
-  /**
-   * The kernel state; with `onlyLinks`, only those links and their addresses; with `speeds`, NIC speeds (see
-   * NetworkBackend.read).
-   */
-  async read(onlyLinks?: ReadonlySet<string>, { speeds: withSpeeds = false }: { speeds?: boolean } = {}): Promise<KernelState> {
+  /** The kernel state, or the part of it `scope` names (see NetworkBackend.read). */
+  async read(scope: KernelReadScope = {}): Promise<KernelState> {
+    const { links: onlyLinks, routeFamilies = FAMILIES, speeds: withSpeeds = false } = scope;
     let dump: IpJsonDump;
     try {
-      dump = await this.dump(onlyLinks);
+      dump = await this.dump(onlyLinks, routeFamilies);
     } catch (err) {
       if (!(err instanceof IpSessionError)) throw err;
       // A dead or wedged session must not fail a read a fresh `ip` would answer: one more try, on new processes.
       this.log.debug({ err }, 'ip read session failed; reading again through new ones');
       this.restart();
-      dump = await this.dump(onlyLinks);
+      dump = await this.dump(onlyLinks, routeFamilies);
     }
     if (this.renamedSinceLastRead(dump.links, onlyLinks !== undefined)) {
       this.log.debug('a link was renamed since the last read; re-reading through new ip processes');
       this.restart();
-      dump = await this.dump(onlyLinks);
+      dump = await this.dump(onlyLinks, routeFamilies);
       this.renamedSinceLastRead(dump.links, onlyLinks !== undefined);
     }
     const unknownTables = tableNamesIn(dump).filter((name) => routeTableId(name) === undefined);
@@ -120,8 +132,12 @@ export class KernelStateReader {
     this.v6.restart();
   }
 
-  private async dump(onlyLinks?: ReadonlySet<string>): Promise<IpJsonDump> {
-    const [links, v4, v6] = await Promise.all([this.linkSession.run(LINK_BATCH), this.v4.run(IPV4_BATCH), this.v6.run(IPV6_BATCH)]);
+  private async dump(onlyLinks: ReadonlySet<string> | undefined, routeFamilies: ReadonlySet<Family>): Promise<IpJsonDump> {
+    const [links, v4, v6] = await Promise.all([
+      this.linkSession.run(LINK_BATCH),
+      routeFamilies.has(4) ? this.v4.run(IPV4_BATCH) : null,
+      routeFamilies.has(6) ? this.v6.run(IPV6_BATCH) : null,
+    ]);
     return dumpFromBatchLines(links, v4, v6, onlyLinks);
   }
 
@@ -144,19 +160,20 @@ export class KernelStateReader {
 }
 
 /**
- * The three batches' output lines (LINK_BATCH's, IPV4_BATCH's, IPV6_BATCH's), parsed; with `onlyLinks`, the
- * other links are dropped before they are checked and converted.
+ * The three batches' output lines (LINK_BATCH's, IPV4_BATCH's, IPV6_BATCH's), parsed; `null` for a family's
+ * batch that was not asked (no routes or rules of that family); with `onlyLinks`, the other links are dropped
+ * before they are checked and converted.
  */
 export function dumpFromBatchLines(
   links: readonly string[],
-  v4: readonly string[],
-  v6: readonly string[],
+  v4: readonly string[] | null,
+  v6: readonly string[] | null,
   onlyLinks?: ReadonlySet<string>,
 ): IpJsonDump {
-  if (links.length !== LINK_BATCH.length || v4.length !== IPV4_BATCH.length || v6.length !== IPV6_BATCH.length) {
+  if (links.length !== LINK_BATCH.length || (v4 && v4.length !== IPV4_BATCH.length) || (v6 && v6.length !== IPV6_BATCH.length)) {
     throw new IpJsonShapeError(
       'ip -batch',
-      `expected ${LINK_BATCH.length} + ${IPV4_BATCH.length} + ${IPV6_BATCH.length} JSON lines, got ${links.length} + ${v4.length} + ${v6.length}`,
+      `expected ${LINK_BATCH.length} + ${IPV4_BATCH.length} + ${IPV6_BATCH.length} JSON lines, got ${links.length} + ${v4?.length ?? '-'} + ${v6?.length ?? '-'}`,
     );
   }
   // Each entry is a link and its addresses of both families; addressStatesFromJson keeps one family each.
@@ -165,8 +182,14 @@ export function dumpFromBatchLines(
   return {
     links: linksWithAddresses,
     addresses: { 4: linksWithAddresses, 6: linksWithAddresses },
-    routes: { 4: parseIpJsonLine('-4 route show', v4[0], IpRouteJson), 6: parseIpJsonLine('-6 route show', v6[0], IpRouteJson) },
-    rules: { 4: parseIpJsonLine('-4 rule show', v4[1], IpRuleJson), 6: parseIpJsonLine('-6 rule show', v6[1], IpRuleJson) },
+    routes: {
+      4: v4 ? parseIpJsonLine('-4 route show', v4[0], IpRouteJson) : [],
+      6: v6 ? parseIpJsonLine('-6 route show', v6[0], IpRouteJson) : [],
+    },
+    rules: {
+      4: v4 ? parseIpJsonLine('-4 rule show', v4[1], IpRuleJson) : [],
+      6: v6 ? parseIpJsonLine('-6 rule show', v6[1], IpRuleJson) : [],
+    },
   };
 }
 

@@ -428,6 +428,34 @@ describe('dumpFromBatchLines', () => {
     expect(() => dumpFromBatchLines([addrShow], ['[]'], ['[]', '[]'])).toThrow(IpJsonShapeError);
   });
 
+  it('refuses an element whose used fields have the wrong type, naming where', () => {
+    const [lo, bridge] = JSON.parse(addrShow) as Array<Record<string, unknown>>;
+    const refused = (links: string, v4: string[] = ['[]', '[]'], v6: string[] = ['[]', '[]']): IpJsonShapeError => {
+      try {
+        dumpFromBatchLines([links], v4, v6);
+      } catch (err) {
+        if (err instanceof IpJsonShapeError) return err;
+        throw err;
+      }
+      throw new Error('accepted');
+    };
+    expect(refused(JSON.stringify([lo, { ...bridge, mtu: '1500' }])).issues).toBe('[1].mtu: expected a number, got string');
+    expect(refused(JSON.stringify([{ ...lo, ifname: undefined }])).issues).toBe('[0].ifname: expected a string, got undefined');
+    expect(refused(JSON.stringify([{ ...lo, flags: ['UP', 1] }])).issues).toBe('[0].flags[1]: expected a string, got number');
+    expect(refused(JSON.stringify([{ ...lo, master: null }])).issues).toBe('[0].master: expected a string, got null');
+    expect(refused(JSON.stringify([{ ...lo, addr_info: [{ family: 'inet', prefixlen: '8' }] }])).issues).toBe(
+      '[0].addr_info[0].prefixlen: expected a number, got string',
+    );
+    expect(refused(JSON.stringify({ ifname: 'lo' })).issues).toBe('expected an array, got object');
+    expect(refused('[]', [JSON.stringify([{ dst: 'default', metric: '5' }]), '[]']).what).toBe('-4 route show');
+    expect(refused('[]', ['[]', '[]'], ['[]', JSON.stringify([{ src: 'all', table: 'main' }])]).issues).toBe(
+      '[0].priority: expected a number, got undefined',
+    );
+    expect(refused('[]', [JSON.stringify([7]), '[]']).issues).toBe('[0]: expected an object, got number');
+    // A link left out of a partial read is not checked: only the links asked for are.
+    expect(dumpFromBatchLines([JSON.stringify([lo, { ...bridge, mtu: '1500' }])], null, null, new Set(['lo'])).links).toHaveLength(1);
+  });
+
   it('keeps only the link fields the model uses, and refuses link details that are not an object', () => {
     const [lo, bridge] = JSON.parse(addrShow) as Array<Record<string, unknown>>;
     const withExtras = JSON.stringify([{ ...lo, qdisc: 'noqueue', gso_max_size: 65536 }, bridge]);

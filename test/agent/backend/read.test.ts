@@ -87,7 +87,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
     expect(state).toEqual(sortedState(expected));
   });
 
-  it('reads only the links asked for, with their addresses, and every route and rule (the verify read)', async () => {
+  it('reads only the links asked for, with their addresses, and the routes and rules of the families asked for (the verify read)', async () => {
     const backend = createLinuxBackend({ netns: host.name, runtimeDir: runtime.path, log: testLog });
     try {
       const full = sortedState(await backend.read());
@@ -97,6 +97,15 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
       expect(partial.routes).toEqual(full.routes);
       expect(partial.rules).toEqual(full.rules);
       // The next full read is whole again.
+      expect(sortedState(await backend.read())).toEqual(full);
+      // Routes and rules of the families asked for only: the verify read of a change that wants none of a family.
+      const v4 = sortedState(await backend.read({ links: new Set(['eth0']), routeFamilies: new Set([4]) }));
+      expect(v4.addresses).toEqual(full.addresses.filter((a) => a.dev === 'eth0'));
+      expect(v4.routes).toEqual(full.routes.filter((r) => r.family === 4));
+      expect(v4.rules).toEqual(full.rules.filter((r) => r.family === 4));
+      expect(full.routes.some((r) => r.family === 6) && full.rules.some((r) => r.family === 6)).toBe(true);
+      const none = await backend.read({ links: new Set(['eth0']), routeFamilies: new Set() });
+      expect([none.routes, none.rules]).toEqual([[], []]);
       expect(sortedState(await backend.read())).toEqual(full);
     } finally {
       backend.close();
