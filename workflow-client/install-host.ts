@@ -5,10 +5,16 @@
  * payload codec every hostprov process shares.
  *
  * One install per host at a time: the workflow id is derived from the host id, and a start while one runs
- * attaches to it (conflict policy USE_EXISTING). A finished install may be run again (reuse policy
+ * attaches to it (`startOrAttachInstall`). A finished install may be run again (reuse policy
  * ALLOW_DUPLICATE): on a configured host it ends `already-configured` within seconds.
  */
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import {
   INSTALL_HOST_WORKFLOW,
   InstallHostInput,
@@ -49,7 +55,12 @@ export interface StartedInstall {
   started: boolean;
 }
 
-/** Validates the request (same zod contract as the workflow) and starts the install, or attaches to the running one. */
+/**
+ * Validates the request (same zod contract as the workflow) and starts the install, or attaches to the running
+ * one. One round trip when nothing runs (the usual case): the start refuses a running execution of this host
+ * (conflict policy FAIL), and only then is the running one looked up. That also covers another caller
+ * starting this host's install at the same moment.
+ */
 export async function startOrAttachInstall(
   client: Client,
   request: InstallHostRequest,
@@ -57,23 +68,22 @@ export async function startOrAttachInstall(
 ): Promise<StartedInstall> {
   const input = InstallHostInput.parse(request);
   const workflowId = installWorkflowId(input.host.id);
-  const running = await client.workflow
-    .getHandle(workflowId)
-    .describe()
-    .then((d) => (d.status.name === 'RUNNING' ? d.runId : null))
-    .catch(() => null);
-  // USE_EXISTING also covers the race where another caller starts this host's install right now.
-  const handle = await client.workflow.start<typeof installHost>(INSTALL_HOST_WORKFLOW, {
-    taskQueue,
-    workflowId,
-    args: [request],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    staticSummary: `install ${input.host.name} → ${input.managementNetwork.name}`.slice(0, 200),
-    staticDetails: staticDetails(input),
-  });
-  const runId = handle.firstExecutionRunId;
-  return { handle, workflowId, runId, started: running !== runId };
+  try {
+    const handle = await client.workflow.start<typeof installHost>(INSTALL_HOST_WORKFLOW, {
+      taskQueue,
+      workflowId,
+      args: [request],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      staticSummary: `install ${input.host.name} → ${input.managementNetwork.name}`.slice(0, 200),
+      staticDetails: staticDetails(input),
+    });
+    return { handle, workflowId, runId: handle.firstExecutionRunId, started: true };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const { runId } = await client.workflow.getHandle(workflowId).describe();
+    return { handle: client.workflow.getHandle<typeof installHost>(workflowId, runId), workflowId, runId, started: false };
+  }
 }
 
 /** Polls the status query and reports every step whose status changed, until the workflow ends. */

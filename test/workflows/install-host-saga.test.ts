@@ -11,7 +11,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type {
   AttachmentsSnapshot,
   FenceResult,
@@ -249,6 +249,43 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
       expect(log.calls).toEqual(['waitForAgent', ...ALL_THE_WAY]);
       expect(result.steps.find((s) => s.name === 'wait-agent')).toMatchObject({ status: 'ok' });
       await recordHistory(target, workflowId, 'agent-late');
+    });
+
+    it('a start while the install runs attaches to it: one execution, one result for both callers', async () => {
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((r) => (release = r));
+      let asked = 0;
+      scenarios.set('attach', {
+        waitBefore: async (timeoutSeconds) => {
+          asked += 1;
+          if (timeoutSeconds === 0) throw failure('AgentUnreachable', 'agent attach:54321 did not answer Host.ping2 within 0s');
+          await released;
+          return { attempts: 2 };
+        },
+      });
+      const first = await startOrAttachInstall(env.client, request('attach'), { taskQueue });
+      await vi.waitFor(() => expect(asked).toBe(2), { timeout: 10_000 });
+      const second = await startOrAttachInstall(env.client, request('attach'), { taskQueue });
+      expect(first.started).toBe(true);
+      expect(second).toMatchObject({ started: false, workflowId: first.workflowId, runId: first.runId });
+      release();
+      const [a, b] = await Promise.all([first.handle.result(), second.handle.result()]);
+      expect(a.outcome).toBe('configured');
+      expect(b).toEqual(a);
+      // Visibility catches up a moment later; a second execution would show up there too.
+      await vi.waitFor(
+        async () => {
+          const runs: string[] = [];
+          for await (const run of env.client.workflow.list({ query: `WorkflowId = '${first.workflowId}'` })) runs.push(run.runId);
+          expect(runs).toEqual([first.runId]);
+        },
+        { timeout: 10_000, interval: 200 },
+      );
+      // Finished, the same host's install may run again: a new execution.
+      const again = await startOrAttachInstall(env.client, request('attach'), { taskQueue });
+      expect(again).toMatchObject({ started: true, workflowId: first.workflowId });
+      expect(again.runId).not.toBe(first.runId);
+      await again.handle.result();
     });
 
     it('configured with setSafeNetworkConfig: commit mode set-safe, and auto below cluster level 4.3', async () => {
