@@ -105,11 +105,7 @@ export function createAttachmentActivities(store: HostNetworkingStore) {
             properties: spec.properties,
           });
         }
-        const { snapshot } = await store.attachments.recordIntent(
-          hostId,
-          { upserts },
-          { requestedBy, ...(intentKey ? { intentKey } : {}) },
-        );
+        const { snapshot } = await store.attachments.recordIntent(hostId, { upserts }, { requestedBy, intentKey });
         return {
           hostId,
           networkNames: attachments.map((a) => a.networkName),

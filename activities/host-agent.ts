@@ -32,6 +32,8 @@ export interface HostAgentDeps {
  */
 export const FAST_POLL_WINDOW_MS = 5_000;
 export const FAST_POLL_MS = 100;
+/** The pause between polls once {@link FAST_POLL_WINDOW_MS} has passed: a host that slow is booting for long. */
+export const DEFAULT_AGENT_POLL_INTERVAL_MS = 1000;
 
 const GetRouteResult = z.object({
   reachable: z.boolean().default(true),
@@ -40,9 +42,6 @@ const GetRouteResult = z.object({
   gateway: z.string().optional(),
   reason: z.string().optional(),
 });
-
-/** The pause between polls once {@link FAST_POLL_WINDOW_MS} has passed: a host that slow is booting for long. */
-export const DEFAULT_AGENT_POLL_INTERVAL_MS = 1000;
 
 /** `connect` opens connections to agents: the VDSM client unless a test answers for the host. */
 export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDeps = {}, connect: ConnectAgent = connectVdsmAgent) {

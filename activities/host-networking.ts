@@ -53,12 +53,14 @@ export function createHostNetworkingActivities(store: HostNetworkingStore) {
       });
     },
 
-    /** Writes a request's rows before it is applied; the snapshot restores them exactly. */
-    /** `intentKey`: recording again under the same key changes nothing and returns the first snapshot. */
+    /**
+     * Writes a request's rows before it is applied; the snapshot restores them exactly. Recording again under
+     * the same `intentKey` changes nothing and returns the first snapshot.
+     */
     async recordAttachmentIntent(input: RecordIntentInput, intentKey?: string): Promise<RecordIntentResult> {
       return storeFailures('recording the attachment intent', async () => {
         const { hostId, changes, requestedBy } = IntentInput.parse(input);
-        return store.attachments.recordIntent(hostId, changes, { requestedBy, ...(intentKey ? { intentKey } : {}) });
+        return store.attachments.recordIntent(hostId, changes, { requestedBy, intentKey });
       });
     },
 

@@ -75,9 +75,10 @@ export function createSetupNetworksActivity(
 
     // Confirmations only count once the host has applied the change, so the loop starts with the call. An
     // apply takes tens of milliseconds: against a host that does not announce it, the first second polls
-    // fast, so the first useful confirmation is not a whole interval late; then the engine's pace. Polls start on that cadence whether or not the previous
-    // one has answered (at most MAX_POLLS_IN_FLIGHT at once): a poll whose packets were lost while the host
-    // moved its address waits out a TCP retransmission, and the next poll must not wait behind it
+    // fast, so the first useful confirmation is not a whole interval late; then the engine's pace. Polls
+    // start on that cadence whether or not the previous one has answered (at most MAX_POLLS_IN_FLIGHT at
+    // once): a poll whose packets were lost while the host moved its address waits out a TCP
+    // retransmission, and the next poll must not wait behind it
     // (docs/performance.md#the-confirm-loop). The pause ends at once when the call is answered; polls still
     // out then finish on their own, within their budget, and count for nothing.
     let done = false;

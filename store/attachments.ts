@@ -42,7 +42,6 @@ export function createAttachmentRepository(ctx: StoreContext): AttachmentReposit
     return sorted(await selectAttachments(db).where('a.host_id', '=', hostId).execute());
   }
 
-  /** Locks the host row (PostgreSQL) for the rest of the transaction and reads its reported interfaces. */
   /** The snapshot recorded under `key`, if any; a key recorded for another host is refused. */
   async function recordedIntent(trx: Transaction<Database>, key: string, hostId: string): Promise<IntentSnapshot | undefined> {
     const row = await trx.selectFrom('intent_records').select(['host_id', 'snapshot']).where('key', '=', key).executeTakeFirst();
@@ -61,6 +60,7 @@ export function createAttachmentRepository(ctx: StoreContext): AttachmentReposit
       .execute();
   }
 
+  /** Locks the host row (PostgreSQL) for the rest of the transaction and reads its reported interfaces. */
   async function lockHost(trx: Transaction<Database>, hostId: string): Promise<LockedHost> {
     const row = await trx
       .selectFrom('hosts')

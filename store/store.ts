@@ -25,7 +25,7 @@ export interface IntentOptions extends WriteOptions {
    * was recorded before writes nothing and returns the first snapshot: a retry never takes the first write
    * for the state before it. Kept for {@link INTENT_KEY_RETENTION_DAYS} days. @default none (always records)
    */
-  intentKey?: string;
+  intentKey?: string | undefined;
 }
 
 /** How long an intent's key is remembered: far longer than any retry of the activity that recorded it. */
