@@ -11,7 +11,7 @@ import { SecretResolver } from '../../activities/secrets';
 import { createSetupNetworksActivity } from '../../activities/setup-networks-with-confirm';
 import type { SetupNetworksOutcome } from '../../activities/types';
 import { netnsUnavailableReason } from '../../testbed/netns';
-import { createAgentHost, MGMT_SUBNET, type AgentHost } from '../helpers/agent-host';
+import { BRIDGED_MGMT, createAgentHost, type AgentHost } from '../helpers/agent-host';
 import { createAgentProcessHost, type AgentProcessHost } from '../helpers/agent-process';
 import { skipBecause } from '../helpers/skip';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay';
@@ -25,14 +25,7 @@ const input = (port: number, requestId: string, timeoutSeconds: number) => ({
   endpoint: { host: '127.0.0.1', port, tls: { insecure: true as const } },
   requestId,
   networks: {
-    ovirtmgmt: {
-      nic: 'eth0',
-      bridged: 'true',
-      ipaddr: MGMT_SUBNET.host,
-      netmask: '255.255.255.0',
-      gateway: MGMT_SUBNET.gateway,
-      defaultRoute: true,
-    },
+    ovirtmgmt: BRIDGED_MGMT,
   },
   bondings: {},
   options: { connectivityCheck: 'true', connectivityTimeout: String(timeoutSeconds) },

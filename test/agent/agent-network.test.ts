@@ -14,20 +14,13 @@ import { sourceRouteTableId } from '../../model/ip';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { VdsmCode } from '../../model/vdsm/error-codes';
 import { netnsUnavailableReason } from '../../testbed/netns';
-import { comparable, createAgentHost, MGMT_SUBNET, type AgentHost } from '../helpers/agent-host';
+import { comparable, createAgentHost, BRIDGED_MGMT, MGMT_SUBNET, type AgentHost } from '../helpers/agent-host';
 import { modesUnder, notPrivate } from '../helpers/file-modes';
 import { skipBecause } from '../helpers/skip';
 
 const unavailable = await netnsUnavailableReason();
 
-const ovirtmgmt = {
-  nic: 'eth0',
-  bridged: 'true',
-  ipaddr: MGMT_SUBNET.host,
-  netmask: '255.255.255.0',
-  gateway: MGMT_SUBNET.gateway,
-  defaultRoute: true,
-};
+const ovirtmgmt = BRIDGED_MGMT;
 
 async function rpcCode(promise: Promise<unknown>): Promise<number | 'ok'> {
   try {

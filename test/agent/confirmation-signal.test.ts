@@ -9,21 +9,14 @@ import { AgentClient } from '../../vdsm/client/client';
 import { awaitingConfirmationEvent, announcesAwaitingConfirmation, HOSTPROV_AGENT_SERVER } from '../../vdsm/confirmation-signal';
 import type { AgentEvent } from '../../vdsm/verbs';
 import { netnsUnavailableReason } from '../../testbed/netns';
-import { createAgentHost, MGMT_SUBNET, type AgentHost } from '../helpers/agent-host';
+import { BRIDGED_MGMT, createAgentHost, type AgentHost } from '../helpers/agent-host';
 import { skipBecause } from '../helpers/skip';
 
 const unavailable = await netnsUnavailableReason();
 
 const bridgedMgmt = (timeoutSeconds: number) => ({
   networks: {
-    ovirtmgmt: {
-      nic: 'eth0',
-      bridged: 'true',
-      ipaddr: MGMT_SUBNET.host,
-      netmask: '255.255.255.0',
-      gateway: MGMT_SUBNET.gateway,
-      defaultRoute: true,
-    },
+    ovirtmgmt: BRIDGED_MGMT,
   },
   bondings: {},
   options: { connectivityCheck: 'true', connectivityTimeout: String(timeoutSeconds) },

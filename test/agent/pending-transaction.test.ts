@@ -20,21 +20,14 @@ import { AgentRpcError } from '../../vdsm/client/errors';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { JsonRpcCode, VdsmCode } from '../../model/vdsm/error-codes';
 import { netnsUnavailableReason } from '../../testbed/netns';
-import { comparable, MGMT_SUBNET, setFactoryNetwork } from '../helpers/agent-host';
+import { comparable, BRIDGED_MGMT, MGMT_SUBNET, setFactoryNetwork } from '../helpers/agent-host';
 import { createAgentProcessHost, type AgentProcessHost } from '../helpers/agent-process';
 import { skipBecause } from '../helpers/skip';
 
 const unavailable = await netnsUnavailableReason();
 
 const DONE = { code: 0, message: 'Done' };
-const ovirtmgmt = {
-  nic: 'eth0',
-  bridged: 'true',
-  ipaddr: MGMT_SUBNET.host,
-  netmask: '255.255.255.0',
-  gateway: MGMT_SUBNET.gateway,
-  defaultRoute: true,
-};
+const ovirtmgmt = BRIDGED_MGMT;
 
 function bridgeRequest(options: Record<string, unknown>) {
   return { networks: { ovirtmgmt }, bondings: {}, options };

@@ -33,6 +33,16 @@ export interface AgentHost {
 
 export const MGMT_SUBNET = { host: '198.18.250.10', gateway: '198.18.250.1', prefix: 24 };
 
+/** `ovirtmgmt` as a bridge over eth0 with the host's factory address and default route: the change most tests make. */
+export const BRIDGED_MGMT = {
+  nic: 'eth0',
+  bridged: 'true',
+  ipaddr: MGMT_SUBNET.host,
+  netmask: '255.255.255.0',
+  gateway: MGMT_SUBNET.gateway,
+  defaultRoute: true,
+} as const;
+
 export interface AgentHostOptions {
   /** @default 'hostprov' */
   compatibility?: 'hostprov' | 'vdsm';
