@@ -12,7 +12,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createAttachmentActivities } from '../../activities/attachments';
 import { createActivities } from '../../activities/index';
 import { SecretResolver } from '../../activities/secrets';
-import type { AttachmentsSnapshot } from '../../activities/types';
+import type { AttachmentsSnapshot, RecordIntentResult } from '../../activities/types';
 import type { NetworkAttachmentSpec } from '../../model/attachments/attachment';
 import { openStore } from '../../store/open';
 import type { HostNetworkingStore } from '../../store/store';
@@ -87,6 +87,27 @@ describe('attachment activities', () => {
     const later = await attempt(1, '9');
     expect(later.previous).toEqual([expect.objectContaining({ id: earlier.id, nicName: 'eth1' })]);
     expect(later.intent?.takenAt).not.toBe(first.intent?.takenAt);
+  });
+
+  it("hostSetupNetworks' recording is keyed the same way: a retry returns the first snapshot, restoring it restores", async () => {
+    const host = await store.hosts.create({ id: 'host-1', name: 'hv1' });
+    const network = await store.networks.create({ name: 'storage' });
+    const earlier = await store.attachments.add(host.id, { networkId: network.id, nicName: 'eth1' }, { requestedBy: 'operator' });
+    const registered = createActivities({ store, access: { secrets: new SecretResolver() } });
+    const input = { hostId: 'host-1', changes: { upserts: [{ networkId: network.id, nicName: 'eth2' }] }, requestedBy: 'host-networks' };
+    const attempt = (attemptNo: number): Promise<RecordIntentResult> =>
+      new MockActivityEnvironment({
+        activityId: '3',
+        attempt: attemptNo,
+        workflowExecution: { workflowId: 'host-setup-networks-1', runId: 'run-1' },
+      }).run(registered.recordAttachmentIntent, input);
+
+    const first = await attempt(1);
+    const retry = await attempt(2);
+    expect(retry.snapshot).toEqual(first.snapshot);
+    expect(first.snapshot.entries).toEqual([{ id: earlier.id, before: earlier }]);
+    await new MockActivityEnvironment().run(registered.restoreAttachments, retry.snapshot);
+    expect(await store.attachments.listByHost('host-1')).toEqual([earlier]);
   });
 
   it('replaces an existing attachment of the network in place and compensates it back exactly', async () => {
