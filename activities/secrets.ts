@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, normalize } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { ConfinedFileUnavailableError, confinedRealPath, OutsideRootError, readConfinedFile } from '../lib/confined-file';
+import { checkConfinedFile, ConfinedFileUnavailableError, OutsideRootError, readConfinedFile } from '../lib/confined-file';
 import { FailureType, isRetryable } from '../model/failures';
 
 /** @default for `file:` references: the worker's configuration directory. */
@@ -98,11 +98,7 @@ export class SecretResolver {
 
   /** A file holding the secret (TLS certificates and keys): the file itself, or a private copy of a variable. */
   resolveFile(ref: string): string {
-    if (ref.startsWith(FILE)) {
-      const path = this.#realPathInside(ref);
-      this.#readFile(ref);
-      return path;
-    }
+    if (ref.startsWith(FILE)) return this.#checkedFile(ref);
     if (!ref.startsWith(ENV)) throw new SecretRefusedError(ref, 'unknown reference scheme (use file: or env:)');
     const done = this.#materialised.get(ref);
     if (done) return done;
@@ -134,9 +130,9 @@ export class SecretResolver {
     return name;
   }
 
-  /** The file's real path, if it lies inside the secrets directory; refuses anything else. */
-  #realPathInside(ref: string): string {
-    return confined(ref, () => confinedRealPath(this.secretsDir, ref.slice(FILE.length), { rootLabel: SECRETS_DIR_LABEL }));
+  /** The file's real path, if it is a readable regular file inside the secrets directory; refuses anything else. */
+  #checkedFile(ref: string): string {
+    return confined(ref, () => checkConfinedFile(this.secretsDir, ref.slice(FILE.length), { rootLabel: SECRETS_DIR_LABEL }));
   }
 
   #readFile(ref: string): string {

@@ -43,7 +43,7 @@ export function confinedRealPath(root: string, path: string, { rootLabel = 'the 
   if (path.split('/').includes('..')) throw new OutsideRootError(path, 'contains ".."');
   let realRoot: string;
   try {
-    realRoot = realpathSync(root);
+    realRoot = realpathSync.native(root);
   } catch {
     throw new ConfinedFileUnavailableError(path, `${rootLabel} ${root} does not exist`);
   }
@@ -52,7 +52,7 @@ export function confinedRealPath(root: string, path: string, { rootLabel = 'the 
   }
   let real: string;
   try {
-    real = realpathSync(path);
+    real = realpathSync.native(path);
   } catch (err) {
     throw new ConfinedFileUnavailableError(
       path,
@@ -65,6 +65,23 @@ export function confinedRealPath(root: string, path: string, { rootLabel = 'the 
 
 /** The content of a regular file inside `root` (see {@link confinedRealPath}), and its status. */
 export function readConfinedFile(root: string, path: string, options: ConfinementOptions = {}): { content: Buffer; stats: Stats } {
+  return withConfinedFile(root, path, options, (fd, stats) => ({ content: readFileSync(fd), stats }));
+}
+
+/**
+ * The real path of a regular file inside `root` that this process can open for reading, checked as
+ * {@link readConfinedFile} checks it, without reading it: for files handed on by path (TLS material).
+ */
+export function checkConfinedFile(root: string, path: string, options: ConfinementOptions = {}): string {
+  return withConfinedFile(root, path, options, (_fd, _stats, real) => real);
+}
+
+function withConfinedFile<T>(
+  root: string,
+  path: string,
+  options: ConfinementOptions,
+  use: (fd: number, stats: Stats, real: string) => T,
+): T {
   const real = confinedRealPath(root, path, options);
   let fd: number;
   try {
@@ -76,7 +93,7 @@ export function readConfinedFile(root: string, path: string, options: Confinemen
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new ConfinedFileUnavailableError(path, 'not a regular file');
-    return { content: readFileSync(fd), stats };
+    return use(fd, stats, real);
   } finally {
     closeSync(fd);
   }

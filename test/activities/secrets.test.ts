@@ -95,10 +95,13 @@ describe('secret references stay inside their roots', () => {
 
   it('reports what is inside the roots but not there as SecretUnavailable', () => {
     for (const ref of [`file:${root}/missing`, `file:${root}/pki`, 'env:HOSTPROV_SECRET_UNSET']) {
-      const failure = failureOf(() => resolver.resolve(ref));
-      expect(failure, ref).toBeInstanceOf(SecretUnavailableError);
-      expect(failure).toMatchObject({ type: 'SecretUnavailable', nonRetryable: true });
-      expect(failure.message).toContain(ref);
+      // resolveFile hands TLS files on by path: it checks them as resolve reads them.
+      for (const resolve of [() => resolver.resolve(ref), () => resolver.resolveFile(ref)]) {
+        const failure = failureOf(resolve);
+        expect(failure, ref).toBeInstanceOf(SecretUnavailableError);
+        expect(failure).toMatchObject({ type: 'SecretUnavailable', nonRetryable: true });
+        expect(failure.message).toContain(ref);
+      }
     }
     const noRoot = new SecretResolver({ secretsDir: join(base, 'nowhere') });
     expect(failureOf(() => noRoot.resolve(`file:${base}/nowhere/bmc`)).message).toMatch(/secrets directory .*nowhere does not exist/);
