@@ -89,6 +89,18 @@ export const INTENT_RECORDED_LOCALLY = 'intent-recorded-locally';
  */
 export const AGENT_ASKED_FIRST = 'agent-asked-once-before-waiting';
 
+/**
+ * Executions from here on (history generation v8) take every path the patches above chose, and ask none of
+ * them: this one marker stands for all of them, and for {@link BOND_MODE_RULE_PATCH} and
+ * {@link FAILED_COMPENSATION_IS_RECORDED}. Each `patched()` call of a new execution records a marker and
+ * upserts `TemporalChangeVersion`, so the first workflow task carried four of each.
+ * The probe also asks the agent first: `Host.getCapabilities` once, as a local activity without retries,
+ * instead of a `Host.ping2` before it. An agent that does not answer is waited for in an activity, then
+ * probed again with retries (docs/performance.md#the-probe-asks-first). Executions recorded before replay as
+ * they ran.
+ */
+export const PROBE_ASKS_FIRST = 'probe-asks-first-one-marker';
+
 type Devised = Extract<ReturnType<typeof deviseManagementNetwork>, { kind: 'configure' }>;
 
 /** What every step of one install shares: the input, the host's endpoint, the visible progress, the result so far. */
@@ -107,6 +119,8 @@ interface Install {
   recording(profile: ActivityOptions, summary: string): InstallHostActivities;
   /** Ask the agent once, locally, before waiting for it in an activity ({@link AGENT_ASKED_FIRST}). */
   askAgentFirst: boolean;
+  /** The probe asks the agent, and the patches before it are implied, not asked ({@link PROBE_ASKS_FIRST}). */
+  probeAsksFirst: boolean;
 }
 
 export async function installHost(request: InstallHostRequest): Promise<InstallHostResult> {
@@ -115,7 +129,7 @@ export async function installHost(request: InstallHostRequest): Promise<InstallH
     failedOutcome: InstallOutcome.FAILED,
     failureOf,
     // A step's own stop never failed the execution, even before; errors and cancellations did.
-    recordsFailedCompensation: ({ stopped }) => stopped || patched(FAILED_COMPENSATION_IS_RECORDED),
+    recordsFailedCompensation: ({ stopped }) => stopped || install.probeAsksFirst || patched(FAILED_COMPENSATION_IS_RECORDED),
   });
   const { result, progress } = install;
   result.outcome = end.outcome;
@@ -128,8 +142,7 @@ export async function installHost(request: InstallHostRequest): Promise<InstallH
 
 /** The install, step by step; each step either returns what the next needs or throws a `SagaStop`. */
 async function pipeline(install: Install, saga: Saga): Promise<InstallOutcome> {
-  await waitForAgent(install);
-  const caps = await probe(install);
+  const caps = install.probeAsksFirst ? await probeAskingFirst(install) : await waitThenProbe(install);
   const device = await chooseDevice(install, caps);
   const devised = devise(install, caps, device);
   const request = prepareRequest(install, caps, devised);
@@ -154,11 +167,14 @@ function parseInput(request: InstallHostRequest): InstallHostInput {
 }
 
 function begin(input: InstallHostInput): Install {
-  const shortStepsLocal = patched(SHORT_STEPS_RUN_LOCALLY);
-  const agentWaitLocal = shortStepsLocal && !patched(AGENT_WAIT_IS_AN_ACTIVITY);
-  const recordLocal = shortStepsLocal && patched(INTENT_RECORDED_LOCALLY);
+  // Asked first: where it is in the history, none of the others is asked. Older histories have it nowhere,
+  // and then the others are asked in the order those executions recorded them.
+  const probeAsksFirst = patched(PROBE_ASKS_FIRST);
+  const shortStepsLocal = probeAsksFirst || patched(SHORT_STEPS_RUN_LOCALLY);
+  const agentWaitLocal = !probeAsksFirst && shortStepsLocal && !patched(AGENT_WAIT_IS_AN_ACTIVITY);
+  const recordLocal = probeAsksFirst || (shortStepsLocal && patched(INTENT_RECORDED_LOCALLY));
   // Only where the wait is an activity; asked after the markers above, as the executions before it recorded them.
-  const askAgentFirst = shortStepsLocal && !agentWaitLocal && patched(AGENT_ASKED_FIRST);
+  const askAgentFirst = !probeAsksFirst && shortStepsLocal && !agentWaitLocal && patched(AGENT_ASKED_FIRST);
   const progress = new InstallProgress(input.host.name, input.host.clusterId, { everyPhaseVisible: !shortStepsLocal });
   const via = (profile: ActivityOptions, summary: string): InstallHostActivities =>
     proxyActivities<InstallHostActivities>({ ...profile, summary: summary.slice(0, 200) });
@@ -185,6 +201,7 @@ function begin(input: InstallHostInput): Install {
     waiting: agentWaitLocal ? local : via,
     recording: recordLocal ? local : via,
     askAgentFirst,
+    probeAsksFirst,
   };
 }
 
@@ -192,8 +209,9 @@ function pingSummary({ endpoint }: Install): string {
   return `Host.ping2 ${endpoint.host}:${endpoint.port}`;
 }
 
-async function waitForAgent(install: Install): Promise<void> {
-  const { progress, endpoint, input } = install;
+/** Executions before {@link PROBE_ASKS_FIRST}: wait for the agent (asking it once first, from {@link AGENT_ASKED_FIRST}), then probe. */
+async function waitThenProbe(install: Install): Promise<HostProbe['capabilities']> {
+  const { progress, endpoint } = install;
   progress.enter(InstallPhase.WAIT_AGENT);
   const summary = pingSummary(install);
   await progress.step('wait-agent', summary, async () => {
@@ -206,18 +224,41 @@ async function waitForAgent(install: Install): Promise<void> {
         if (isCancellation(err)) throw err;
       }
     }
-    return install
-      .waiting(waitForAgentProfile(input.policy.agentWaitSeconds), summary)
-      .waitForAgent({ endpoint, timeoutSeconds: input.policy.agentWaitSeconds });
+    return waitInActivity(install);
   });
+  return probe(install, agentCall);
 }
 
-async function probe({ progress, endpoint, input, quick }: Install): Promise<HostProbe['capabilities']> {
+/**
+ * The probe asks the agent ({@link PROBE_ASKS_FIRST}): once, with no retries, since an agent that does not
+ * answer at once is waited for in an activity, then probed as before. Its connection stays open for the
+ * route lookup that follows.
+ */
+async function probeAskingFirst(install: Install): Promise<HostProbe['capabilities']> {
+  try {
+    return await probe(install, askAgentOnce);
+  } catch (err) {
+    // Not up yet (or not answering): wait for it; that wait, or the probe after it, reports what stays wrong.
+    if (isCancellation(err)) throw err;
+  }
+  install.progress.enter(InstallPhase.WAIT_AGENT);
+  await install.progress.step('wait-agent', pingSummary(install), () => waitInActivity(install));
+  return probe(install, agentCall);
+}
+
+function waitInActivity(install: Install): Promise<{ attempts: number }> {
+  const { endpoint, input } = install;
+  return install
+    .waiting(waitForAgentProfile(input.policy.agentWaitSeconds), pingSummary(install))
+    .waitForAgent({ endpoint, timeoutSeconds: input.policy.agentWaitSeconds });
+}
+
+async function probe({ progress, endpoint, input, quick }: Install, profile: ActivityOptions): Promise<HostProbe['capabilities']> {
   progress.enter(InstallPhase.PROBE);
   const { capabilities } = await progress.step(
     'probe',
     'Host.getCapabilities',
-    () => quick(agentCall, `Host.getCapabilities of ${input.host.name}`).probeCapabilities(endpoint),
+    () => quick(profile, `Host.getCapabilities of ${input.host.name}`).probeCapabilities(endpoint),
     (p) =>
       `${Object.keys(p.capabilities.nics).length} nics, ${Object.keys(p.capabilities.bondings).length} bonds, ${Object.keys(p.capabilities.networks).length} networks, lastClientIface ${p.capabilities.lastClientIface || '(none)'}`,
   );
@@ -255,10 +296,12 @@ async function chooseDevice({ progress, endpoint, input, result, quick }: Instal
 }
 
 /** ovirtmgmt as the data center defines it, on that device; or why there is nothing to do, or why it cannot be. */
-function devise({ progress, input }: Install, caps: HostProbe['capabilities'], device: string): Devised {
+function devise({ progress, input, probeAsksFirst }: Install, caps: HostProbe['capabilities'], device: string): Devised {
   progress.enter(InstallPhase.DEVISE);
   // Asked only for a bond under the device, so executions on other devices record no marker.
-  const devised = deviseManagementNetwork(caps, device, input.managementNetwork, { checkBondMode: () => patched(BOND_MODE_RULE_PATCH) });
+  const devised = deviseManagementNetwork(caps, device, input.managementNetwork, {
+    checkBondMode: () => probeAsksFirst || patched(BOND_MODE_RULE_PATCH),
+  });
   if (devised.kind === 'already-configured') {
     progress.note('devise', 'skipped', devised.detail);
     throw new SagaStop(InstallOutcome.ALREADY_CONFIGURED);

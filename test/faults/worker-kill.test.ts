@@ -149,19 +149,12 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     const killedAt: string[] = [];
     const killed = new Set<string>();
     let applyCallPassed = false;
-    // The local steps of this install, in order (set-safe commit, reboot). The agent is asked once before it
-    // is waited for (workflows/install-host.ts AGENT_ASKED_FIRST): it is up, so the first wait is that local
-    // step, and only the one after the reboot is an activity. The steps that talk to the agent are held at its
+    // The local steps of this install, in order (set-safe commit, reboot). The probe asks the agent first
+    // (workflows/install-host.ts PROBE_ASKS_FIRST): it is up, so it is not waited for before the install, and
+    // only the wait after the reboot is an activity. The steps that talk to the agent are held at its
     // relay; the recording waits on the host's row lock instead. How far the running worker has come through
     // the agent's steps not yet recorded: a held connection is agent step `recorded + passed`.
-    const LOCAL_STEPS = [
-      'waitForAgent',
-      'probeCapabilities',
-      'findRouteToManager',
-      'recordAttachments',
-      'setSafeNetworkConfig',
-      'probeCapabilities',
-    ];
+    const LOCAL_STEPS = ['probeCapabilities', 'findRouteToManager', 'recordAttachments', 'setSafeNetworkConfig', 'probeCapabilities'];
     const AGENT_LOCAL_STEPS = LOCAL_STEPS.filter((type) => type !== 'recordAttachments');
     let local = { worker: 0, recorded: 0, passed: 0 };
     // The workflow tasks lost in a local step, by how many local steps had been recorded when each began.
@@ -231,7 +224,6 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
 
     expect(finished?.outcome, JSON.stringify(finished, null, 2)).toBe('configured');
     expect(killedAt).toEqual([
-      'waitForAgent',
       'probeCapabilities',
       'findRouteToManager',
       'recordAttachments',

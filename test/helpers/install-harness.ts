@@ -30,7 +30,7 @@ import { discardedInstallMetrics } from '../../worker/metrics';
  * Histories are grouped by the workflow-code generation that recorded them; every generation keeps
  * replaying. Bump this when recording after a change to the workflow.
  */
-export const HISTORY_GENERATION = 'v7-agent-asked-first';
+export const HISTORY_GENERATION = 'v8-probe-asks-first';
 const HISTORIES = fileURLToPath(new URL(`../histories/install-host/${HISTORY_GENERATION}`, import.meta.url));
 
 export interface InstallHarness {

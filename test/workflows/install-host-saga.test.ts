@@ -51,7 +51,9 @@ interface Scenario {
   commit?: () => Promise<void>;
   fence?: () => Promise<FenceResult>;
   waitAfterReboot?: () => Promise<{ attempts: number }>;
-  /** The wait before the install, given its timeout (0: the agent asked once). @default answers at once */
+  /** The agent is not up until it has been waited for: the probe that asks it first fails. @default false */
+  late?: boolean;
+  /** The wait before the install (only a late agent is waited for), given its timeout. @default answers at once */
   waitBefore?: (timeoutSeconds: number) => Promise<{ attempts: number }>;
   /** Called with the attempt number (1, 2, …). */
   compensate?: (attempt: number) => Promise<{ restored: number; removed: number }>;
@@ -91,6 +93,8 @@ function standInActivities(scenarios: Map<string, Scenario>, played: Map<string,
     async probeCapabilities(endpoint) {
       const [s, log] = of(endpoint.host);
       log.calls.push('probeCapabilities');
+      if (s.late && !log.calls.includes('waitForAgent'))
+        throw failure('AgentUnreachable', `agent ${endpoint.host}:54321 did not answer: connection refused`, false);
       const verifying = log.calls.includes('recordAttachments');
       return { capabilities: verifying ? (s.after ?? AFTER) : (s.before ?? BEFORE) };
     },
@@ -197,8 +201,9 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
     }
 
     const stepNames = (result: InstallHostResult) => result.steps.map((s) => s.name);
+    // The probe asks the agent first (workflows/install-host.ts PROBE_ASKS_FIRST): an agent that answers is
+    // not waited for before the install, only after the reboot.
     const ALL_THE_WAY = [
-      'waitForAgent',
       'probeCapabilities',
       'findRouteToManager',
       'recordAttachments',
@@ -219,7 +224,6 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
         summary: 'committed by the host (commitOnSuccess)',
       });
       expect(stepNames(result)).toEqual([
-        'wait-agent',
         'probe',
         'route',
         'choose-device',
@@ -234,20 +238,21 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
       ]);
     });
 
-    it('configured when the agent is not up yet: asked once, then waited for in an activity', async () => {
+    it('configured when the agent is not up yet: the probe asks once, then the agent is waited for in an activity', async () => {
       const asked: number[] = [];
       const { result, log, workflowId } = await install('agent-late', {
+        late: true,
         waitBefore: async (timeoutSeconds) => {
           asked.push(timeoutSeconds);
-          if (timeoutSeconds === 0) throw failure('AgentUnreachable', 'agent agent-late:54321 did not answer Host.ping2 within 0s');
           return { attempts: 3 };
         },
       });
       expect(result.outcome).toBe('configured');
-      // once with no time to wait (the local ask), then the wait with the policy's budget
-      expect(asked).toEqual([0, 5]);
-      expect(log.calls).toEqual(['waitForAgent', ...ALL_THE_WAY]);
-      expect(result.steps.find((s) => s.name === 'wait-agent')).toMatchObject({ status: 'ok' });
+      // the probe once (no retries: its failure is not retried locally), the wait with the policy's budget, the probe again
+      expect(asked).toEqual([5]);
+      expect(log.calls).toEqual(['probeCapabilities', 'waitForAgent', ...ALL_THE_WAY]);
+      expect(stepNames(result).slice(0, 4)).toEqual(['probe', 'wait-agent', 'probe', 'route']);
+      expect(result.steps.slice(0, 3).map((s) => s.status)).toEqual(['failed', 'ok', 'ok']);
       await recordHistory(target, workflowId, 'agent-late');
     });
 
@@ -256,15 +261,15 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
       const released = new Promise<void>((r) => (release = r));
       let asked = 0;
       scenarios.set('attach', {
-        waitBefore: async (timeoutSeconds) => {
+        late: true,
+        waitBefore: async () => {
           asked += 1;
-          if (timeoutSeconds === 0) throw failure('AgentUnreachable', 'agent attach:54321 did not answer Host.ping2 within 0s');
           await released;
           return { attempts: 2 };
         },
       });
       const first = await startOrAttachInstall(env.client, request('attach'), { taskQueue });
-      await vi.waitFor(() => expect(asked).toBe(2), { timeout: 10_000 });
+      await vi.waitFor(() => expect(asked).toBe(1), { timeout: 10_000 });
       const second = await startOrAttachInstall(env.client, request('attach'), { taskQueue });
       expect(first.started).toBe(true);
       expect(second).toMatchObject({ started: false, workflowId: first.workflowId, runId: first.runId });
@@ -293,7 +298,7 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
       const setSafe = await install('set-safe', {}, { policy });
       expect(setSafe.result.outcome).toBe('configured');
       expect(setSafe.log.applied[0]?.options.commitOnSuccess).toBe(false);
-      expect(setSafe.log.calls).toEqual([...ALL_THE_WAY.slice(0, 5), 'setSafeNetworkConfig', ...ALL_THE_WAY.slice(5)]);
+      expect(setSafe.log.calls).toEqual([...ALL_THE_WAY.slice(0, 4), 'setSafeNetworkConfig', ...ALL_THE_WAY.slice(4)]);
       expect(setSafe.result.steps.find((s) => s.name === 'commit')).toMatchObject({ status: 'ok', summary: 'Host.setSafeNetworkConfig' });
 
       const old = await install('old-cluster', {}, { clusterLevel: '4.2' });
@@ -306,7 +311,6 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
       const noPm = await install('no-pm', {}, ({ powerManagement: _none, ...rest }) => rest);
       expect(noPm.result.outcome).toBe('configured');
       expect(noPm.log.calls).toEqual([
-        'waitForAgent',
         'probeCapabilities',
         'findRouteToManager',
         'recordAttachments',
@@ -334,13 +338,13 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
     it('already-configured: stops after devising, records and applies nothing', async () => {
       const { result, log } = await install('already', { before: AFTER, route: { kind: 'route', device: 'ovirtmgmt' } });
       expect(result).toMatchObject({ outcome: 'already-configured', failure: null, compensation: null, device: 'ovirtmgmt' });
-      expect(log.calls).toEqual(['waitForAgent', 'probeCapabilities', 'findRouteToManager']);
+      expect(log.calls).toEqual(['probeCapabilities', 'findRouteToManager']);
     });
 
     it('skipped-no-route: stops after the route, records and applies nothing', async () => {
       const { result, log } = await install('no-route', { route: { kind: 'no-route', reason: 'network unreachable' } });
       expect(result).toMatchObject({ outcome: 'skipped-no-route', failure: null, compensation: null, device: null, rule: 'get-route' });
-      expect(log.calls).toEqual(['waitForAgent', 'probeCapabilities', 'findRouteToManager']);
+      expect(log.calls).toEqual(['probeCapabilities', 'findRouteToManager']);
     });
 
     it('failed when the host cannot carry the definition (devise failure): typed reason, nothing recorded', async () => {
@@ -350,7 +354,7 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
         { managementNetwork: { name: 'ovirtmgmt', vlan: 100, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true } },
       );
       expect(result).toMatchObject({ outcome: 'failed', failure: { type: 'VlanMismatch' }, compensation: null });
-      expect(log.calls).toEqual(['waitForAgent', 'probeCapabilities', 'findRouteToManager']);
+      expect(log.calls).toEqual(['probeCapabilities', 'findRouteToManager']);
     });
 
     it('rolled-back: the host undid the change; the attachments are compensated once', async () => {
@@ -363,7 +367,6 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
         compensation: { status: 'done', failure: null },
       });
       expect(log.calls).toEqual([
-        'waitForAgent',
         'probeCapabilities',
         'findRouteToManager',
         'recordAttachments',
@@ -398,7 +401,7 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
         failure: { type: 'FenceFailed', message: expect.stringContaining('198.51.100.10') },
         compensation: { status: 'done' },
       });
-      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 6), 'compensateAttachments']);
+      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 5), 'compensateAttachments']);
       expect(result.steps.find((s) => s.name === 'fence-reboot')?.status).toBe('failed');
     });
 
@@ -414,7 +417,7 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
         failure: { type: 'AgentRejected', message: 'setSafeNetworkConfig refused' },
         compensation: { status: 'done' },
       });
-      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 5), 'setSafeNetworkConfig', 'compensateAttachments']);
+      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 4), 'setSafeNetworkConfig', 'compensateAttachments']);
     });
 
     it('failed when the host does not come back after the reboot: says so, and compensates', async () => {
@@ -429,7 +432,7 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
         },
         compensation: { status: 'done' },
       });
-      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 7), 'compensateAttachments']);
+      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 6), 'compensateAttachments']);
     });
 
     it('a compensation that fails for a reason a retry may fix is retried until it succeeds', async () => {

@@ -84,7 +84,6 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     });
     expect(result.steps.map((s) => s.name)).toEqual(
       expect.arrayContaining([
-        'wait-agent',
         'probe',
         'route',
         'record-attachments',
@@ -104,14 +103,16 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     expect(rows).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'eth0' })]);
     expect(rows[0]?.ipConfiguration.ipv4).toMatchObject({ bootProtocol: 'STATIC_IP', address: lab.testbed.host('static1').address });
     // The search attribute shows the phases an install can wait in, once each, the host's identity with
-    // the first; the short steps ran as local activities, one marker each.
+    // the first (the agent answered the probe, so it was not waited for); the short steps ran as local
+    // activities, one marker each, and one patch marker stands for all (workflows/install-host.ts PROBE_ASKS_FIRST).
     const events = (await handle.fetchHistory()).events ?? [];
     const upserts = installPhaseUpserts(events);
-    expect(upserts.map((u) => u.InstallPhase)).toEqual(['wait-agent', 'record', 'apply', 'reboot', 'configured']);
+    expect(upserts.map((u) => u.InstallPhase)).toEqual(['record', 'apply', 'reboot', 'configured']);
     expect(upserts[0]).toMatchObject({ HostName: lab.installRequest('static1').host.name, ClusterId: expect.any(String) });
-    // the agent asked once (it is up, so no wait activity), probe, route, record, verify (the host commits by
-    // itself; the wait after the reboot is an activity)
-    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(5);
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toHaveLength(1);
+    // probe (asking the agent first), route, record, verify (the host commits by itself; the wait after the
+    // reboot is an activity)
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(4);
     expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForAgent')).toHaveLength(1);
     await harness.record(handle, 'configured');
 
@@ -252,7 +253,6 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     );
     expect(compensations).toHaveLength(1);
     expect(installPhaseUpserts(history.events ?? []).map((u) => u.InstallPhase)).toEqual([
-      'wait-agent',
       'record',
       'apply',
       'reboot',
