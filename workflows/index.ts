@@ -7,6 +7,8 @@
  * wrappers keep each workflow's export name and signature; `webpackMode: "eager"` keeps the module in the one
  * bundle, so the import resolves in a microtask, before the run's first commands, and replays unchanged.
  */
+import './sandbox-zod';
+
 /**
  * A workflow that imports its module when a run of it starts; `load` must be an `import()` with
  * `webpackMode: "eager"` (a literal webpack can see), and `name` the function that module exports.

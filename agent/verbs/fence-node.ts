@@ -20,7 +20,7 @@
 import { z } from 'zod';
 import type { Logger } from '../../lib/logger';
 import { getLogger } from '../../lib/logger';
-import { VdsmBoolean } from '../../model/vdsm/boolean';
+import { VdsmBoolean } from '../../model/vdsm/boolean-schema';
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
 import { fence, DEFAULT_FENCE_AGENT_DIR, DEFAULT_FENCE_TIMEOUT_MS } from '../fencing/fence';
 import { FENCE_AGENT_NAME } from '../fencing/fence-request';

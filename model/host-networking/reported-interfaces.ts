@@ -10,7 +10,8 @@
  */
 import { z } from 'zod';
 import { canonicalIP, isIP } from '../ip';
-import { mtuOf, type DeviceInfo, type NetworkCapabilities, type NetworkInfo } from '../vdsm/capabilities';
+import type { DeviceInfo, NetworkCapabilities, NetworkInfo } from '../vdsm/capabilities';
+import { mtuOf } from '../vdsm/capability-values';
 import { VlanId } from './network';
 import {
   reportedIpv4,

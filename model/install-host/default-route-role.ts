@@ -10,7 +10,8 @@
  * Pure: runs inside the workflow.
  */
 import { parseCidr } from '../ip';
-import { mtuOf, type NetworkCapabilities } from '../vdsm/capabilities';
+import type { NetworkCapabilities } from '../vdsm/capabilities';
+import { mtuOf } from '../vdsm/capability-values';
 import type { NetworkAttributes } from '../vdsm/setup-networks';
 import { copyIpConfiguration } from './ip-configuration';
 

@@ -8,7 +8,8 @@
  */
 import { FailureType } from '../failures';
 import type { NetworkAttachmentSpec } from '../attachments/attachment';
-import { mtuOf, type DeviceInfo, type NetworkCapabilities } from '../vdsm/capabilities';
+import type { DeviceInfo, NetworkCapabilities } from '../vdsm/capabilities';
+import { mtuOf } from '../vdsm/capability-values';
 import { hostNetworkAttributes } from '../vdsm/host-network-attributes';
 import { defaultRouteViolations, previousHolderWithoutRole, reportedDefaultRouteNetworks } from './default-route-role';
 import { copyIpConfiguration } from './ip-configuration';

@@ -3,7 +3,8 @@
  * a clean (`netConfigDirty: "False"`) configuration. Returns the differences in words; empty = verified.
  */
 import { readVdsmBoolean } from '../vdsm/boolean';
-import { isDirty, mtuOf, type NetworkCapabilities } from '../vdsm/capabilities';
+import type { NetworkCapabilities } from '../vdsm/capabilities';
+import { isDirty, mtuOf } from '../vdsm/capability-values';
 import type { NetworkAttributes } from '../vdsm/setup-networks';
 
 export function verifyManagementNetwork(caps: NetworkCapabilities, name: string, wanted: NetworkAttributes): string[] {

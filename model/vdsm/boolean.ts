@@ -9,7 +9,6 @@
  * read is an error, never a silent false (a silent false turns off rollback or a bridge). Two deliberate
  * differences from `tobool`: the integer 1 is true, and integer strings other than "0" and "1" are refused.
  */
-import { z } from 'zod';
 import { VdsmCode, VdsmError } from './error-codes';
 
 const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 'yes', 'on', '1']);
@@ -32,11 +31,3 @@ export function vdsmBoolean(value: unknown, field: string, code: number = VdsmCo
   if (read === undefined) throw new VdsmError(code, `${field}: expected a boolean, got ${JSON.stringify(value)}`);
   return read;
 }
-
-/** The same reader for zod-parsed params: output is a real boolean, a value it cannot read is an issue. */
-export const VdsmBoolean = z.unknown().transform((value, ctx): boolean => {
-  const read = readVdsmBoolean(value);
-  if (read !== undefined) return read;
-  ctx.addIssue({ code: 'custom', message: 'expected a boolean (true/false, yes/no, on/off, 1/0)' });
-  return z.NEVER;
-});

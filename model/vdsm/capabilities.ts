@@ -110,13 +110,3 @@ export const Capabilities = NetworkCapabilities.extend({
   supportedENGINEs: z.array(z.string()).optional(),
 });
 export type Capabilities = z.infer<typeof Capabilities>;
-
-/** Reported MTU as a number (VDSM reports strings). */
-export function mtuOf(device: { mtu: string | number }): number {
-  return typeof device.mtu === 'number' ? device.mtu : Number.parseInt(device.mtu, 10) || 0;
-}
-
-/** VDSM's "True"/"False" strings as a boolean. */
-export function isDirty(caps: Pick<NetworkCapabilities, 'netConfigDirty'>): boolean {
-  return caps.netConfigDirty === 'True';
-}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readVdsmBoolean, vdsmBoolean, VdsmBoolean } from '../../model/vdsm/boolean';
+import { readVdsmBoolean, vdsmBoolean } from '../../model/vdsm/boolean';
+import { VdsmBoolean } from '../../model/vdsm/boolean-schema';
 import { VdsmCode, VdsmError } from '../../model/vdsm/error-codes';
 
 describe('VDSM booleans', () => {
