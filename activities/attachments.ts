@@ -41,7 +41,7 @@ export async function storeFailures<T>(what: string, fn: () => Promise<T>): Prom
   } catch (err) {
     const type = storeFailureType(err);
     if (type !== undefined) throw activityFailure(type, `${what}: ${(err as Error).message}`, { cause: err as Error });
-    if (err instanceof z.ZodError) throw activityFailure(FailureType.INVALID_INPUT, `${what}: ${z.prettifyError(err)}`);
+    if (err instanceof z.core.$ZodError) throw activityFailure(FailureType.INVALID_INPUT, `${what}: ${z.prettifyError(err)}`);
     throw err;
   }
 }

@@ -4,7 +4,7 @@
  * the agent-only entry that is bundled for slow hosts (cli/agent-main.ts).
  */
 import { Command, CommanderError } from 'commander';
-import { ZodError } from 'zod';
+import { z } from 'zod';
 import { getLogger } from '../lib/logger';
 import { stopInProgress } from './signals';
 import { UsageError } from './usage-error';
@@ -51,8 +51,10 @@ export function runCli(argv: string[], commands: readonly LazyCommand[], usageEr
     }
     if (err instanceof CommanderError) process.exit(err.exitCode);
     // Configuration the operator gave (flags, Temporal profile, key files): a message, no stack trace.
-    if (err instanceof ZodError || (err instanceof Error && (err instanceof UsageError || usageErrors.some((c) => err instanceof c)))) {
-      process.stderr.write(`hostprov: ${err instanceof ZodError ? formatZod(err) : err.message}\n`);
+    // zod's core error: the classic API's ZodError is one, and so is what the zod/mini contracts throw.
+    const zodError = err instanceof z.core.$ZodError ? err : null;
+    if (zodError || (err instanceof Error && (err instanceof UsageError || usageErrors.some((c) => err instanceof c)))) {
+      process.stderr.write(`hostprov: ${zodError ? formatZod(zodError) : (err as Error).message}\n`);
       process.exit(err instanceof UsageError ? err.exitCode : 2);
     }
     const log = getLogger('cli');
@@ -61,6 +63,6 @@ export function runCli(argv: string[], commands: readonly LazyCommand[], usageEr
   });
 }
 
-function formatZod(err: ZodError): string {
+function formatZod(err: z.core.$ZodError): string {
   return err.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
 }

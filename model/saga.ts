@@ -1,8 +1,9 @@
 /**
  * What a saga reports beside its outcome, shared by every workflow contract that compensates
- * (workflows/saga.ts runs the compensations). Pure: workflows and contracts import it.
+ * (workflows/saga.ts runs the compensations). Pure: workflows and contracts import it; in `zod/mini`, as the
+ * install-host contract is (model/install-host/contract.ts says why).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** Why something did not succeed: a type to branch on and words for people. */
 export const SagaFailure = z.object({ type: z.string(), message: z.string() });

@@ -29,9 +29,9 @@ export { HostRef };
 const AgentFlags = z.object({
   agentHost: z.string().min(1).max(255).optional(),
   agentPort: PortFlag.optional(),
-  agentCert: SecretRef.optional(),
-  agentKey: SecretRef.optional(),
-  agentCa: SecretRef.optional(),
+  agentCert: z.optional(SecretRef),
+  agentKey: z.optional(SecretRef),
+  agentCa: z.optional(SecretRef),
   agentServerName: z.string().min(1).max(255).optional(),
   agentInsecure: z.boolean().optional(),
 });

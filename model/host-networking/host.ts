@@ -8,7 +8,7 @@ import { InterfaceName, ReportedInterfaces } from './reported-interfaces';
 import { EntityName, ExternalId, Timestamp } from './values';
 
 /** Where the host's agent listens. TLS files and keys are `file:`/`env:` references, never the secrets. */
-export const AgentEndpoint = AgentEndpointRefInput.extend({ host: z.string().min(1).max(255) }).strict();
+export const AgentEndpoint = z.strictObject({ ...AgentEndpointRefInput.shape, host: z.string().min(1).max(255) });
 export type AgentEndpoint = z.infer<typeof AgentEndpoint>;
 
 export const Host = z

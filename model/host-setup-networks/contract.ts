@@ -62,8 +62,8 @@ export const HostSetupNetworksResult = z.object({
   /** The host's stored attachments after a `configured` request; `null` otherwise. */
   attachments: z.array(NetworkAttachment).nullable(),
   steps: z.array(StepRecord),
-  failure: SagaFailure.nullable(),
+  failure: z.nullable(SagaFailure),
   /** Whether the recorded intent was compensated; `null` when there was nothing to undo. */
-  compensation: CompensationReport.nullable(),
+  compensation: z.nullable(CompensationReport),
 });
 export type HostSetupNetworksResult = z.infer<typeof HostSetupNetworksResult>;

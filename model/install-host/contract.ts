@@ -5,8 +5,13 @@
  *
  * Secrets never enter workflow history: TLS material and the BMC password are *references* the worker
  * resolves (`file:/etc/pki/hostprov/client.pem`, `env:BMC_PASSWORD`).
+ *
+ * Written with `zod/mini`: the workflow parses this input, and every workflow run builds these schemas again
+ * (docs/performance.md#loading-only-the-workflow-that-runs); zod's classic API gives every schema instance
+ * its methods and a new instance per `.min()` or `.optional()`, which made building them a few times dearer.
+ * The schemas accept exactly what they did, and publish the same JSON Schema (test/model/json-schema.test.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { fenceOptionsProblem } from '../fencing/fence-options';
 import { CompensationReport, SagaFailure } from '../saga';
 import { VDSM_PORT } from '../vdsm/port';
@@ -17,125 +22,121 @@ export const CONTRACT_VERSION = 1;
 /** `file:<absolute path>` or `env:<VARIABLE>`, resolved on the worker; never the secret itself. */
 export const SecretRef = z
   .string()
-  .regex(/^(file:\/.+|env:[A-Za-z_][A-Za-z0-9_]*)$/, 'must be a reference like "file:/abs/path" or "env:NAME", never the secret itself');
+  .check(
+    z.regex(/^(file:\/.+|env:[A-Za-z_][A-Za-z0-9_]*)$/, 'must be a reference like "file:/abs/path" or "env:NAME", never the secret itself'),
+  );
 export type SecretRef = z.infer<typeof SecretRef>;
 
 /**
  * How the worker reaches the host's agent, as the workflow input names it: TLS material by secret reference
  * (resolved on the worker into the VDSM client's `AgentEndpoint`), host defaulting to the host's address.
  */
+const nonEmpty = () => z.string().check(z.minLength(1));
+const tcpPort = () => z.int().check(z.minimum(1), z.maximum(65_535));
+
 export const AgentEndpointRefInput = z.object({
   /** Address the worker connects to; @default the host's `address` */
-  host: z.string().min(1).optional(),
+  host: z.optional(nonEmpty()),
   /** @default 54321 */
-  port: z.number().int().min(1).max(65_535).default(VDSM_PORT),
+  port: z._default(tcpPort(), VDSM_PORT),
   tls: z.union([
-    z.object({ certRef: SecretRef, keyRef: SecretRef, caRef: SecretRef, serverName: z.string().optional() }).strict(),
-    z.object({ insecure: z.literal(true) }).strict(),
+    z.strictObject({ certRef: SecretRef, keyRef: SecretRef, caRef: SecretRef, serverName: z.optional(z.string()) }),
+    z.strictObject({ insecure: z.literal(true) }),
   ]),
 });
 export type AgentEndpointRefInput = z.infer<typeof AgentEndpointRefInput>;
 
 const HostRef = z.object({
-  id: z.string().min(1).max(128),
-  name: z.string().min(1).max(255),
+  id: z.string().check(z.minLength(1), z.maxLength(128)),
+  name: z.string().check(z.minLength(1), z.maxLength(255)),
   /** IP address or DNS name the engine knows the host by (the engine's address-match rule uses it). */
-  address: z.string().min(1),
+  address: nonEmpty(),
 });
 
-export const ManagementNetworkInput = z
-  .object({
-    /** @default 'ovirtmgmt' */
-    name: z
-      .string()
-      .regex(/^[0-9A-Za-z_-]{1,15}$/, 'network names are 1..15 of [0-9A-Za-z_-]')
-      .default('ovirtmgmt'),
-    /** 802.1Q tag of the management network, `null` for untagged. @default null */
-    vlan: z.number().int().min(0).max(4094).nullable().default(null),
-    /** @default 1500 */
-    mtu: z.number().int().min(68).max(65_535).default(1500),
-    /** VM network = bridged. @default true */
-    vmNetwork: z.boolean().default(true),
-    /** @default false */
-    stp: z.boolean().default(false),
-    /** Holds the host's default route (the management network's role by default). @default true */
-    defaultRoute: z.boolean().default(true),
-  })
-  .strict();
+export const ManagementNetworkInput = z.strictObject({
+  /** @default 'ovirtmgmt' */
+  name: z._default(z.string().check(z.regex(/^[0-9A-Za-z_-]{1,15}$/, 'network names are 1..15 of [0-9A-Za-z_-]')), 'ovirtmgmt'),
+  /** 802.1Q tag of the management network, `null` for untagged. @default null */
+  vlan: z._default(z.nullable(z.int().check(z.minimum(0), z.maximum(4094))), null),
+  /** @default 1500 */
+  mtu: z._default(z.int().check(z.minimum(68), z.maximum(65_535)), 1500),
+  /** VM network = bridged. @default true */
+  vmNetwork: z._default(z.boolean(), true),
+  /** @default false */
+  stp: z._default(z.boolean(), false),
+  /** Holds the host's default route (the management network's role by default). @default true */
+  defaultRoute: z._default(z.boolean(), true),
+});
 export type ManagementNetworkInput = z.infer<typeof ManagementNetworkInput>;
 
-export const PowerManagementInput = z
-  .object({
-    /** Fence agent name without the `fence_` prefix. */
-    agent: z.string().regex(/^[a-z0-9_]+$/),
-    address: z.string().min(1),
-    port: z.number().int().min(1).max(65_535).optional(),
-    username: z.string().min(1),
-    passwordRef: SecretRef,
-    /**
-     * Extra `key=value` options for the fence agent, e.g. `lanplus=1`, separated by spaces, commas or
-     * newlines. Nothing that runs a program, names a file or overrides the address, user, password, plug or
-     * action (model/fencing/fence-options.ts); the proxy's agent also checks them against the fence agent's
-     * metadata. @default ''
-     */
-    options: z
-      .string()
-      .superRefine((options, ctx) => {
+export const PowerManagementInput = z.strictObject({
+  /** Fence agent name without the `fence_` prefix. */
+  agent: z.string().check(z.regex(/^[a-z0-9_]+$/)),
+  address: nonEmpty(),
+  port: z.optional(tcpPort()),
+  username: nonEmpty(),
+  passwordRef: SecretRef,
+  /**
+   * Extra `key=value` options for the fence agent, e.g. `lanplus=1`, separated by spaces, commas or
+   * newlines. Nothing that runs a program, names a file or overrides the address, user, password, plug or
+   * action (model/fencing/fence-options.ts); the proxy's agent also checks them against the fence agent's
+   * metadata. @default ''
+   */
+  options: z._default(
+    z.string().check(
+      z.superRefine((options, ctx) => {
         const problem = fenceOptionsProblem(options);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .default(''),
-    /** The host whose agent runs the fence agent (never the host being fenced). */
-    proxy: z
-      .object({ id: z.string().min(1), name: z.string().min(1), agent: AgentEndpointRefInput.extend({ host: z.string().min(1) }) })
-      .strict(),
-  })
-  .strict();
+      }),
+    ),
+    '',
+  ),
+  /** The host whose agent runs the fence agent (never the host being fenced). */
+  proxy: z.strictObject({ id: nonEmpty(), name: nonEmpty(), agent: z.extend(AgentEndpointRefInput, { host: nonEmpty() }) }),
+});
 export type PowerManagementInput = z.infer<typeof PowerManagementInput>;
 
 export const CommitMode = { AUTO: 'auto', COMMIT_ON_SUCCESS: 'commit-on-success', SET_SAFE: 'set-safe' } as const;
 export type CommitMode = (typeof CommitMode)[keyof typeof CommitMode];
 
-export const InstallPolicyInput = z
-  .object({
-    /** How long the host waits for our confirmation before rolling back (engine default). @default 120 */
-    connectivityTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
-    /** Fence-reboot the host after the change to prove it survives a reboot (needs powerManagement). @default true */
-    reboot: z.boolean().default(true),
-    /** `auto`: commitOnSuccess for cluster level ≥ 4.3, else setSafeNetworkConfig. @default 'auto' */
-    commitMode: z.enum(CommitMode).default(CommitMode.AUTO),
-    /** How long to wait for the agent to answer, at start and after the reboot. @default 300 */
-    agentWaitSeconds: z.number().int().min(1).max(3600).default(300),
-  })
-  .strict();
+const seconds = () => z.int().check(z.minimum(1), z.maximum(3600));
+
+export const InstallPolicyInput = z.strictObject({
+  /** How long the host waits for our confirmation before rolling back (engine default). @default 120 */
+  connectivityTimeoutSeconds: z._default(seconds(), 120),
+  /** Fence-reboot the host after the change to prove it survives a reboot (needs powerManagement). @default true */
+  reboot: z._default(z.boolean(), true),
+  /** `auto`: commitOnSuccess for cluster level ≥ 4.3, else setSafeNetworkConfig. @default 'auto' */
+  commitMode: z._default(z.enum(CommitMode), CommitMode.AUTO),
+  /** How long to wait for the agent to answer, at start and after the reboot. @default 300 */
+  agentWaitSeconds: z._default(seconds(), 300),
+});
 export type InstallPolicyInput = z.infer<typeof InstallPolicyInput>;
 
-export const InstallHostInput = z
-  .object({
-    version: z.literal(CONTRACT_VERSION),
-    host: HostRef.extend({ clusterId: z.string().min(1) }).strict(),
-    agent: AgentEndpointRefInput,
-    /** The manager address the host must reach (where its management traffic goes). */
-    managerAddress: z.string().min(1),
-    managementNetwork: ManagementNetworkInput.default({
-      name: 'ovirtmgmt',
-      vlan: null,
-      mtu: 1500,
-      vmNetwork: true,
-      stp: false,
-      defaultRoute: true,
-    }),
-    /** Cluster compatibility level, e.g. "4.8"; decides commitOnSuccess vs setSafeNetworkConfig. */
-    clusterLevel: z.string().regex(/^\d+\.\d+$/),
-    powerManagement: PowerManagementInput.optional(),
-    policy: InstallPolicyInput.default({
-      connectivityTimeoutSeconds: 120,
-      reboot: true,
-      commitMode: CommitMode.AUTO,
-      agentWaitSeconds: 300,
-    }),
-  })
-  .strict();
+export const InstallHostInput = z.strictObject({
+  version: z.literal(CONTRACT_VERSION),
+  host: z.strictObject({ ...HostRef.shape, clusterId: nonEmpty() }),
+  agent: AgentEndpointRefInput,
+  /** The manager address the host must reach (where its management traffic goes). */
+  managerAddress: nonEmpty(),
+  managementNetwork: z._default(ManagementNetworkInput, {
+    name: 'ovirtmgmt',
+    vlan: null,
+    mtu: 1500,
+    vmNetwork: true,
+    stp: false,
+    defaultRoute: true,
+  }),
+  /** Cluster compatibility level, e.g. "4.8"; decides commitOnSuccess vs setSafeNetworkConfig. */
+  clusterLevel: z.string().check(z.regex(/^\d+\.\d+$/)),
+  powerManagement: z.optional(PowerManagementInput),
+  policy: z._default(InstallPolicyInput, {
+    connectivityTimeoutSeconds: 120,
+    reboot: true,
+    commitMode: CommitMode.AUTO,
+    agentWaitSeconds: 300,
+  }),
+});
 export type InstallHostInput = z.infer<typeof InstallHostInput>;
 /** What callers send (defaults may be omitted). */
 export type InstallHostRequest = z.input<typeof InstallHostInput>;
@@ -159,7 +160,7 @@ export const StepRecord = z.object({
   name: z.string(),
   status: z.enum(StepStatus),
   startedAt: z.string(),
-  durationMs: z.number().optional(),
+  durationMs: z.optional(z.number()),
   summary: z.string(),
 });
 export type StepRecord = z.infer<typeof StepRecord>;
@@ -169,24 +170,24 @@ export const InstallHostResult = z.object({
   hostId: z.string(),
   outcome: z.enum(InstallOutcome),
   /** The device ovirtmgmt was built on (or found on), and the rule that chose it. */
-  device: z.string().nullable(),
-  rule: z.enum(DeviceRule).nullable(),
+  device: z.nullable(z.string()),
+  rule: z.nullable(z.enum(DeviceRule)),
   ruleDetail: z.string(),
   /** The exact `Host.setupNetworks` params sent, when one was sent. */
-  setupNetworksRequest: z
-    .object({
+  setupNetworksRequest: z.nullable(
+    z.object({
       networks: z.record(z.string(), z.unknown()),
       bondings: z.record(z.string(), z.unknown()),
       options: z.record(z.string(), z.unknown()),
-    })
-    .nullable(),
+    }),
+  ),
   steps: z.array(StepRecord),
-  failure: SagaFailure.nullable(),
+  failure: z.nullable(SagaFailure),
   /**
    * Whether the recorded attachments were compensated, set when the install ended short of `configured`
    * after recording them; `null` when there was nothing to undo. A failed compensation is reported here and
    * never replaces `outcome` or `failure`. Absent in results of hostprov versions before it existed.
    */
-  compensation: CompensationReport.nullable().optional(),
+  compensation: z.optional(z.nullable(CompensationReport)),
 });
 export type InstallHostResult = z.infer<typeof InstallHostResult>;

@@ -21,7 +21,7 @@ import type {
   SetupNetworksOutcome,
 } from '../../activities/types';
 import type { RouteAnswer } from '../../model/install-host/choose-device';
-import type { InstallHostRequest, InstallHostResult } from '../../model/install-host/contract';
+import { INSTALL_HOST_WORKFLOW, type InstallHostRequest, type InstallHostResult } from '../../model/install-host/contract';
 import { uniqueToken } from '../../testbed/netns';
 import { installTemporalRuntime } from '../../worker/runtime';
 import { startOrAttachInstall } from '../../workflow-client/install-host';
@@ -501,6 +501,26 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
       expect(played.get('cancelled')?.calls.at(-1)).toBe('compensateAttachments');
       const status = await handle.query(installStatusQuery);
       expect(status.steps.at(-1)).toMatchObject({ name: 'compensate-attachments', status: 'ok' });
+    });
+
+    it('an input the contract refuses fails the execution with InvalidInput, naming each field in English', async () => {
+      // Started around the client's own check, as a caller in another language would start it.
+      const bad = { ...request('bad-input'), policy: { connectivityTimeoutSeconds: 0 }, clusterLevel: 'four' };
+      const handle = await env.client.workflow.start(INSTALL_HOST_WORKFLOW, {
+        args: [bad],
+        taskQueue,
+        workflowId: `saga-${token}-bad-input`,
+      });
+      const failure = await handle.result().then(
+        () => undefined,
+        (err: unknown) => (err as { cause?: ApplicationFailure }).cause,
+      );
+      expect(failure).toBeInstanceOf(ApplicationFailure);
+      expect(failure).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+      // The sandbox's zod speaks English (workflows/sandbox-zod.ts), not "Invalid input".
+      expect(failure?.message).toContain('policy.connectivityTimeoutSeconds: Too small: expected number to be >=1');
+      expect(failure?.message).toContain('clusterLevel: Invalid string: must match pattern');
+      expect(played.has('bad-input')).toBe(false);
     });
   },
 );
