@@ -42,6 +42,16 @@ export interface ConfirmLoopOptions {
 /** Confirm polls out at once, at most: enough that one stalled poll never delays the next. @default 3 */
 export const MAX_POLLS_IN_FLIGHT = 3;
 
+/**
+ * How far into an attempt its progress is first sent as a heartbeat. Not at the start: the heartbeat timeout
+ * counts from the start anyway, and an apply is usually over long before, so that beat cost every install a
+ * heartbeat call and a write on the server (docs/performance.md#heartbeats-of-short-activities). What it
+ * carries, when the request was first sent, only bounds a takeover: one that finds none counts the host's
+ * window from its own start, later than the host does, and so keeps trying a little longer, never shorter.
+ * @default 1000
+ */
+export const FIRST_PROGRESS_BEAT_MS = 1000;
+
 interface Progress {
   requestId: string;
   /** When the first attempt sent the request (ms since epoch). */
@@ -71,7 +81,12 @@ export function createSetupNetworksActivity(
     const takingOver = ctx.info.attempt > 1;
     const windowEnds = progress.sentAt + input.connectivityTimeoutSeconds * 1000 + (options.windowSlackMs ?? 15_000);
     const log = ctx.log;
-    ctx.heartbeat(progress);
+    const attemptStarted = Date.now();
+    // Every beat below goes through here: none before FIRST_PROGRESS_BEAT_MS, then the SDK's throttle.
+    const beat = (): void => {
+      if (Date.now() - attemptStarted >= FIRST_PROGRESS_BEAT_MS) ctx.heartbeat(progress);
+    };
+    const firstBeat = setTimeout(() => ctx.heartbeat(progress), FIRST_PROGRESS_BEAT_MS);
 
     // Confirmations only count once the host has applied the change, so the loop starts with the call. An
     // apply takes tens of milliseconds: against a host that does not announce it, the first second polls
@@ -99,7 +114,7 @@ export function createSetupNetworksActivity(
       } catch {
         // While the host rebuilds its management path, polls fail; the host's own timer decides.
       }
-      if (!done) ctx.heartbeat(progress);
+      if (!done) beat();
     };
     const startPoll = (): void => {
       const polling: Promise<void> = poll().finally(() => inFlight.delete(polling));
@@ -118,7 +133,7 @@ export function createSetupNetworksActivity(
         while (!done) {
           if (pollNow && inFlight.size < MAX_POLLS_IN_FLIGHT) startPoll();
           // The SDK throttles heartbeats; this one keeps them going while every poll out is stalled.
-          ctx.heartbeat(progress);
+          beat();
           const pause = signalled || Date.now() - started >= 1000 ? interval : Math.min(100, interval);
           await Promise.race([stopped, new Promise((r) => setTimeout(r, pause))]);
           pollNow = true;
@@ -131,7 +146,7 @@ export function createSetupNetworksActivity(
       for (let session = 1; ; session += 1) {
         // Heart-beats off for the call, as the engine does while the management network changes. The connect
         // budget stays below the activity's heartbeat timeout (8 s), and every attempt heartbeats.
-        ctx.heartbeat(progress);
+        beat();
         const client = await connect(endpoint, { heartBeatMs: 0, connectTimeoutMs: 5_000, onEvent }).catch((err: unknown) => err as Error);
         if (client instanceof Error) {
           if (Date.now() > windowEnds) throw client;
@@ -169,6 +184,7 @@ export function createSetupNetworksActivity(
       throw toActivityFailure(err);
     } finally {
       done = true;
+      clearTimeout(firstBeat);
       wake();
       await confirmLoop;
     }

@@ -96,12 +96,14 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
     it('confirms on the announcement (a blind cadence of 60 s would miss the 5 s window): kept, no rollback', async () => {
       const requestId = `signal-${Date.now()}`;
       const activity = createSetupNetworksActivity(access, { confirmIntervalMs: 60_000 });
-      const outcome = (await new MockActivityEnvironment().run(
-        activity,
-        input(h.agent.address.port, requestId, 5),
-      )) as SetupNetworksOutcome;
+      const env = new MockActivityEnvironment();
+      const beats: unknown[] = [];
+      env.on('heartbeat', (details: unknown) => beats.push(details));
+      const outcome = (await env.run(activity, input(h.agent.address.port, requestId, 5))) as SetupNetworksOutcome;
       expect(outcome).toMatchObject({ status: 'applied', tookOverInFlight: false });
       expect(outcome.confirmations).toBeGreaterThanOrEqual(1);
+      // Over well within FIRST_PROGRESS_BEAT_MS: no heartbeat call, so no write on the server.
+      expect(beats).toEqual([]);
       const journal = (await h.journal()).filter((e) => e.requestId === requestId);
       expect(journal.map((e) => e.kind)).toEqual(['apply']);
     });
@@ -136,7 +138,11 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
     it("keeps confirming through the host's window, then reads from capabilities that the change stayed", async () => {
       const requestId = `vdsm-${Date.now()}`;
       const activity = createSetupNetworksActivity(access, { confirmIntervalMs: 200, windowSlackMs: 2_000 });
-      const running = new MockActivityEnvironment().run(activity, input(relay.port, requestId, 6)) as Promise<SetupNetworksOutcome>;
+      const env = new MockActivityEnvironment();
+      const beats: Array<{ requestId: string; sentAt: number }> = [];
+      env.on('heartbeat', (details: { requestId: string; sentAt: number }) => beats.push(details));
+      const started = Date.now();
+      const running = env.run(activity, input(relay.port, requestId, 6)) as Promise<SetupNetworksOutcome>;
       await appliedBy(h, requestId);
       expect(relay.cutAll()).toBeGreaterThan(0);
       await resendRefused;
@@ -145,6 +151,11 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
       const outcome = await running;
       expect(outcome).toMatchObject({ status: 'applied', tookOverInFlight: false });
       expect(outcome.confirmations).toBeGreaterThan(0);
+      // A long attempt sends its progress (FIRST_PROGRESS_BEAT_MS in), with when the request was first sent,
+      // for a takeover.
+      expect(beats.length).toBeGreaterThan(0);
+      expect(beats[0]).toMatchObject({ requestId });
+      expect(beats[0]!.sentAt).toBeGreaterThanOrEqual(started);
       const journal = await h.journal();
       expect(journal.filter((e) => e.kind === 'apply')).toHaveLength(1);
       expect(journal.some((e) => e.kind === 'rollback')).toBe(false);
