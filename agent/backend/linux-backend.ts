@@ -47,7 +47,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
     unsupportedReason: (type: CreatableLinkType) => linkTypes.unsupportedReason(type),
     routeTo: (destination: string) => routeLookup(reader, destination),
     async nameservers() {
-      const fromResolvConf = await readNameservers(options.resolvConfPath ?? resolvConfPathFor(options.netns));
+      const fromResolvConf = readNameservers(options.resolvConfPath ?? resolvConfPathFor(options.netns));
       const fromDhcp = (await dhcp.leases()).filter((lease) => lease.defaultRoute).flatMap((lease) => lease.nameservers);
       return [...new Set([...fromResolvConf, ...fromDhcp])];
     },
