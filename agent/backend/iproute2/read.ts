@@ -125,9 +125,9 @@ export class KernelStateReader {
   }
 
   /**
-   * `ip route get <destination>` through the family's long-lived session (docs/setup-networks.md#what-a-change-costs):
-   * the JSON line, or the kernel's refusal (no route, a prohibit rule...) as ip words it. A process per
-   * lookup cost the agent a fork of itself, a few ms of CPU, on every install's route step.
+   * `ip route get <destination>` through the family's long-lived session: the JSON line, or the kernel's
+   * refusal (no route, a prohibit rule...) as ip words it. A process per lookup cost the agent a fork of
+   * itself, a few ms of CPU, on every install's route step (docs/performance.md#the-agents-share-of-an-install).
    *
    * ip prints the route's `dev` from its index → name cache, which a rename makes stale, so the names are
    * checked first as every read checks them: one link dump on the link session, compared with the names of
@@ -150,7 +150,8 @@ export class KernelStateReader {
       } catch (err) {
         if (!(err instanceof IpSessionError)) throw err;
         // ip stops a batch at a failed command and exits: the kernel refused this lookup, the session did not break.
-        if (asked && FAILED_COMMAND_RE.test(err.stderr)) return { kind: 'refused', stderr: err.stderr.replace(FAILED_COMMAND_RE, '').trim() };
+        if (asked && FAILED_COMMAND_RE.test(err.stderr))
+          return { kind: 'refused', stderr: err.stderr.replace(FAILED_COMMAND_RE, '').trim() };
         if (attempt > 1) throw err;
         this.log.debug({ err }, 'ip read session failed; asking for the route through new ones');
         this.restart();

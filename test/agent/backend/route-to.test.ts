@@ -82,7 +82,12 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend route lookup tests'))('Li
       dc.subscribe('child_process', listener);
       try {
         for (let i = 0; i < 5; i++) {
-          expect(await backend.routeTo('203.0.113.9')).toEqual({ kind: 'route', device: 'eth0', source: '198.18.40.5', gateway: '198.18.40.1' });
+          expect(await backend.routeTo('203.0.113.9')).toEqual({
+            kind: 'route',
+            device: 'eth0',
+            source: '198.18.40.5',
+            gateway: '198.18.40.1',
+          });
           expect(await backend.routeTo('2001:db8:40::77')).toMatchObject({ kind: 'route', device: 'eth0' });
         }
       } finally {
@@ -118,9 +123,15 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend route lookup tests'))('Li
       expect(await backend.routeTo('203.0.113.9')).toMatchObject({ kind: 'route', device: 'eth0' });
       // A link is renamed while down; coming up again, it gets its prefix route back but not the default route.
       await renamed.ip(['-batch', '-'], {
-        input: 'link set dev eth0 down\nlink set dev eth0 name uplink7\nlink set dev uplink7 up\nroute add default via 198.18.41.1 dev uplink7\n',
+        input:
+          'link set dev eth0 down\nlink set dev eth0 name uplink7\nlink set dev uplink7 up\nroute add default via 198.18.41.1 dev uplink7\n',
       });
-      expect(await backend.routeTo('203.0.113.9')).toEqual({ kind: 'route', device: 'uplink7', source: '198.18.41.5', gateway: '198.18.41.1' });
+      expect(await backend.routeTo('203.0.113.9')).toEqual({
+        kind: 'route',
+        device: 'uplink7',
+        source: '198.18.41.5',
+        gateway: '198.18.41.1',
+      });
       expect(await backend.routeTo('203.0.113.9')).toEqual(await ipRouteGet(renamed, '203.0.113.9'));
     } finally {
       backend.close();
