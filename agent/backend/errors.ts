@@ -132,6 +132,8 @@ export class IpSessionError extends Error {
   constructor(
     readonly what: string,
     readonly detail: string,
+    /** What ip wrote to stderr (its last 4 KiB), trimmed; empty when it said nothing. */
+    readonly stderr = '',
   ) {
     super(`ip read session (${what}) failed: ${detail}`);
   }

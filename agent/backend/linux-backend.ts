@@ -45,9 +45,9 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
     prepareApply: () => launcher.prepare('any'),
     supportsLinkType: (type: CreatableLinkType) => linkTypes.supports(type),
     unsupportedReason: (type: CreatableLinkType) => linkTypes.unsupportedReason(type),
-    routeTo: (destination: string) => routeLookup(target, destination),
+    routeTo: (destination: string) => routeLookup(reader, destination),
     async nameservers() {
-      const fromResolvConf = await readNameservers(options.resolvConfPath ?? resolvConfPathFor(options.netns));
+      const fromResolvConf = readNameservers(options.resolvConfPath ?? resolvConfPathFor(options.netns));
       const fromDhcp = (await dhcp.leases()).filter((lease) => lease.defaultRoute).flatMap((lease) => lease.nameservers);
       return [...new Set([...fromResolvConf, ...fromDhcp])];
     },

@@ -3,8 +3,7 @@
  * NetworkManager, so that is resolv.conf plus what the default-route network's DHCP lease offered (our
  * dhclient script never edits resolv.conf, so those would otherwise be lost).
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { familyOfAddress } from './iproute2/arguments';
 
 /** `nameserver` entries of resolv.conf text, in order; IPv6 zone suffixes (`%eth0`) dropped. */
@@ -30,10 +29,18 @@ export function resolvConfPathFor(netns: string | undefined): string {
   return '/etc/resolv.conf';
 }
 
-export async function readNameservers(path: string): Promise<string[]> {
-  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return '';
-    throw err;
-  });
+/**
+ * Synchronous on purpose: a change reads it beside the kernel read, and a small local file costs microseconds,
+ * while each step of an asynchronous read waited its turn on the event loop behind the read's parsing
+ * (docs/setup-networks.md#what-a-change-costs).
+ */
+export function readNameservers(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    text = '';
+  }
   return nameserversFromResolvConf(text);
 }

@@ -2,7 +2,7 @@
  * Leases as our dhclient script records them: `<leaseDir>/<dev>.<4|6>.json`, written atomically (temp file
  * + rename) on every bind/renewal and removed when the lease ends.
  */
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Family } from '../../../model/net-state';
@@ -50,10 +50,15 @@ export async function readLeaseFile(path: string): Promise<DhcpLease | null> {
 
 /** Every valid lease in `dir`; invalid files are reported to `onInvalid` and skipped. */
 export async function readLeaseDir(dir: string, onInvalid: (err: InvalidLeaseFileError) => void): Promise<DhcpLease[]> {
-  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [] as string[];
-    throw err;
-  });
+  // Listed synchronously: the directory is small and local, and a change asks beside its kernel read, where an
+  // awaited listing waits behind the read's parsing (docs/setup-networks.md#what-a-change-costs).
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    names = [];
+  }
   const leases: DhcpLease[] = [];
   for (const name of names.filter((n) => leaseKeyFromFileName(n) !== null).sort()) {
     try {

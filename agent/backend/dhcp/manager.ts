@@ -11,8 +11,8 @@
  * many agents on one testbed machine), the manager polls the directory instead, warns once, and retries the
  * watch with a bounded backoff: the agent keeps serving, and lease changes are merely late.
  */
-import { watch, mkdirSync, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { watch, mkdirSync, readdirSync, type FSWatcher } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../../lib/logger';
 import { run, stopPid } from '../../../lib/process';
@@ -147,7 +147,7 @@ export class DhcpClientManager {
 
   /** Devices and families with a running dhclient of ours. */
   async clients(): Promise<Array<{ dev: string; family: Family }>> {
-    const names = await readdir(this.paths.runtimeDir).catch(() => [] as string[]);
+    const names = this.runtimeDirNames();
     const running: Array<{ dev: string; family: Family }> = [];
     for (const name of names) {
       const key = leaseKeyFromFileName(name.replace(/\.pid$/, '.json'));
@@ -158,13 +158,26 @@ export class DhcpClientManager {
 
   /** Pids of the dhclients this manager started and that are alive. */
   async ourPids(): Promise<Set<number>> {
-    const names = await readdir(this.paths.runtimeDir).catch(() => [] as string[]);
+    const names = this.runtimeDirNames();
     const pids = new Set<number>();
     for (const name of names.filter((n) => n.endsWith('.pid'))) {
       const pid = await ourDhclientPid(join(this.paths.runtimeDir, name));
       if (pid !== null) pids.add(pid);
     }
     return pids;
+  }
+
+  /**
+   * The runtime directory's entries (none if it cannot be listed). Synchronous: a change asks for our clients
+   * beside its kernel read, where an awaited listing waited behind the read's parsing
+   * (docs/setup-networks.md#what-a-change-costs); a pid file is read only when there is one.
+   */
+  private runtimeDirNames(): string[] {
+    try {
+      return readdirSync(this.paths.runtimeDir);
+    } catch {
+      return [];
+    }
   }
 
   /** Resolves with the lease on `dev` once there is one (at once if there is already). */

@@ -1,7 +1,7 @@
 /**
- * A long-lived `ip -j -d -batch -` process that answers reads: the agent reads the kernel state before and
- * after every change, and spawning `ip` processes for every read was most of the fixed cost of a small
- * `Host.setupNetworks` (bench/results/agent.md). iproute2 flushes its output after every JSON command, so
+ * A long-lived `ip -j -d -batch -` process that answers reads (and `Host.getRoute`'s `route get`, read.ts):
+ * the agent reads the kernel state before and after every change, and spawning `ip` processes for every read
+ * was most of the fixed cost of a small `Host.setupNetworks` (bench/results/agent.md). iproute2 flushes its output after every JSON command, so
  * each command written to stdin comes back as exactly one line on stdout, in order.
  *
  * The session is only an optimisation: every failure ends it and the next read starts a fresh one.
@@ -169,6 +169,6 @@ export class IpJsonSession {
     clearTimeout(pending.timer);
     const stderr = running.stderr.trim();
     const command = this.familyFlag ? `ip ${this.familyFlag} -batch` : 'ip -batch';
-    pending.reject(new IpSessionError(command, stderr ? `${why}: ${stderr}` : why));
+    pending.reject(new IpSessionError(command, stderr ? `${why}: ${stderr}` : why, stderr));
   }
 }

@@ -26,7 +26,7 @@ import {
 } from '../../../model/net-state';
 import type { NetnsTarget } from '../target';
 import { IpJsonShapeError, IpSessionError } from '../errors';
-import { IpLinkWithAddrJson, IpRouteJson, IpRuleJson, parseIpJsonLine, type IpAddrJson, type IpLinkJson } from './ip-json';
+import { IpLinkJson, IpLinkWithAddrJson, IpRouteJson, IpRuleJson, parseIpJsonLine, type IpAddrJson } from './ip-json';
 import { IpJsonSession } from './ip-session';
 import { BUILTIN_TABLE_IDS, LOCAL_TABLE, loadRouteTableNames, routeTableId } from './route-tables';
 
@@ -48,6 +48,10 @@ export interface KernelStateFromIpJsonOptions {
 }
 
 const LINK_BATCH = ['addr show'];
+/** Every link's index and name, for the rename check before a route lookup (no addresses). */
+const LINK_NAMES_BATCH = ['link show'];
+/** What `ip -batch` adds to a failed command's error ("Command failed -:1"), on a line of its own. */
+const FAILED_COMMAND_RE = /^Command failed -:\d+$/m;
 const IPV4_BATCH = ['route show table all type unicast', 'rule show'];
 const IPV6_BATCH = ['route show table all type unicast', 'rule show'];
 const FAMILIES: ReadonlySet<Family> = new Set([4, 6]);
@@ -118,6 +122,41 @@ export class KernelStateReader {
       speeds,
       onSkip: (what, entry) => this.log.debug({ what, entry }, 'kernel state entry not representable in the model; left out'),
     });
+  }
+
+  /**
+   * `ip route get <destination>` through the family's long-lived session: the JSON line, or the kernel's
+   * refusal (no route, a prohibit rule...) as ip words it. A process per lookup cost the agent a fork of
+   * itself, a few ms of CPU, on every install's route step (docs/performance.md#the-agents-share-of-an-install).
+   *
+   * ip prints the route's `dev` from its index → name cache, which a rename makes stale, so the names are
+   * checked first as every read checks them: one link dump on the link session, compared with the names of
+   * the last read, and all sessions restarted on a rename ({@link renamedSinceLastRead}). `destination` must
+   * be a plain address (route-get.ts checks it): it is written to ip's stdin as it is.
+   */
+  async routeGet(destination: string, family: Family): Promise<{ kind: 'json'; line: string } | { kind: 'refused'; stderr: string }> {
+    const session = family === 4 ? this.v4 : this.v6;
+    for (let attempt = 1; ; attempt += 1) {
+      let asked = false;
+      try {
+        const [links] = await this.linkSession.run(LINK_NAMES_BATCH);
+        if (this.renamedSinceLastRead(parseIpJsonLine('link show', links, IpLinkJson))) {
+          this.log.debug('a link was renamed since the last read; asking for the route through new ip processes');
+          this.restart();
+        }
+        asked = true;
+        const [line] = await session.run([`route get ${destination}`]);
+        return { kind: 'json', line: line ?? '' };
+      } catch (err) {
+        if (!(err instanceof IpSessionError)) throw err;
+        // ip stops a batch at a failed command and exits: the kernel refused this lookup, the session did not break.
+        if (asked && FAILED_COMMAND_RE.test(err.stderr))
+          return { kind: 'refused', stderr: err.stderr.replace(FAILED_COMMAND_RE, '').trim() };
+        if (attempt > 1) throw err;
+        this.log.debug({ err }, 'ip read session failed; asking for the route through new ones');
+        this.restart();
+      }
+    }
   }
 
   close(): void {

@@ -1,23 +1,25 @@
 /**
  * Which device, source and gateway the kernel would use to reach an address (`ip route get`), honouring
  * policy rules. VDSM keeps this only as an internal helper (docs/vdsm-verbs.md#getroute); the agent uses it to
- * tell which network carries its management connection.
+ * tell which network carries its management connection. The lookup goes through the agent's long-lived `ip`
+ * read sessions (KernelStateReader.routeGet in read.ts), which check link names for renames first.
  */
-import { run } from '../../../lib/process';
-import { ipArgv, type NetnsTarget } from '../target';
 import { IpJsonShapeError, InvalidAddressError } from '../errors';
 import { familyOfAddress } from './arguments';
 import { IpRouteGetJson } from './ip-json';
+import type { KernelStateReader } from './read';
 import { z } from 'zod';
 
 export type RouteLookup = { kind: 'route'; device: string; source?: string; gateway?: string } | { kind: 'unreachable'; reason: string };
 
-export async function routeLookup(target: NetnsTarget, destination: string): Promise<RouteLookup> {
-  if (familyOfAddress(destination) === null) throw new InvalidAddressError(destination);
-  const result = await run(ipArgv(target, ['-j', 'route', 'get', destination]), { allowFailure: true });
+export async function routeLookup(reader: Pick<KernelStateReader, 'routeGet'>, destination: string): Promise<RouteLookup> {
+  // Also what makes `destination` safe to write into ip's batch input: a plain address, no spaces or newlines.
+  const family = familyOfAddress(destination);
+  if (family === null) throw new InvalidAddressError(destination);
+  const answer = await reader.routeGet(destination, family);
   // The address is valid, so a refusal is the kernel's answer: no route, prohibit/unreachable rule, ...
-  if (result.code !== 0) return { kind: 'unreachable', reason: result.stderr.trim() || `ip route get exited with ${result.code}` };
-  return routeLookupFromJson(result.stdout);
+  if (answer.kind === 'refused') return { kind: 'unreachable', reason: answer.stderr || 'ip route get failed' };
+  return routeLookupFromJson(answer.line);
 }
 
 export function routeLookupFromJson(stdout: string): RouteLookup {
