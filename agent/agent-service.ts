@@ -24,9 +24,8 @@ import { HOSTPROV_AGENT_SERVER, awaitingConfirmationEvent } from '../vdsm/confir
 import type { TlsFiles } from '../vdsm/tls';
 import type { TransportLimitsInput } from '../vdsm/limits';
 import type { VerbDefinition } from '../vdsm/verbs';
-import { startMetricsEndpoint, type Health, type MetricsEndpoint, type MetricsListen } from '../lib/metrics/endpoint';
+import type { Health, MetricsEndpoint, MetricsListen } from '../lib/metrics/endpoint';
 import { LeaseWatchMode } from './backend/dhcp/manager';
-import { AgentMetrics } from './metrics';
 import { createFenceNodeVerb } from './verbs/fence-node';
 import { createHostVerbs } from './verbs/host-verbs';
 
@@ -115,8 +114,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
 
   let recovering = true;
-  const metrics = new AgentMetrics();
-  metrics.observeLeaseWatch(() => backend.dhcpLeaseWatch());
+  // prom-client and node:http load only for an agent that serves metrics: their modules' top-level code
+  // is some milliseconds of every start, and a rebooted host starts its agent (docs/performance.md#starting-the-agent).
+  const metrics = options.metricsListen ? new (await import('./metrics')).AgentMetrics() : null;
+  metrics?.observeLeaseWatch(() => backend.dhcpLeaseWatch());
   const verbs = [
     ...createHostVerbs({ backend, network, connectivity, running: () => config.loadRunning() }),
     createFenceNodeVerb({
@@ -127,7 +128,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const server = await startVdsmServer({
     listen: options.listen,
     tls: options.tls,
-    verbs: metrics.measured(gated(verbs, () => recovering)),
+    verbs: metrics ? metrics.measured(gated(verbs, () => recovering)) : gated(verbs, () => recovering),
     ...options.transportLimits,
     ...(options.compatibility !== 'vdsm' ? { serverHeader: HOSTPROV_AGENT_SERVER } : {}),
     logger: log.child({ component: 'transport' }),
@@ -145,8 +146,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     return { healthy: true, detail: `${serving}; no DHCP lease directory watch (${watch.reason}): polling for lease changes` };
   };
   let endpoint: MetricsEndpoint | undefined;
-  if (options.metricsListen) {
+  if (options.metricsListen && metrics) {
     try {
+      const { startMetricsEndpoint } = await import('../lib/metrics/endpoint');
       endpoint = await startMetricsEndpoint({
         listen: options.metricsListen,
         registry: metrics.registry,

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { startAgent } from '../../agent/agent-service';
-import { MetricsListen } from '../../lib/metrics/endpoint';
+import { MetricsListen } from '../../lib/metrics/listen';
 import { PausePoint, TEST_PAUSE_ENV } from '../../agent/network/test-pause';
 import { getLogger } from '../../lib/logger';
 import { VDSM_PORT } from '../../model/vdsm/port';

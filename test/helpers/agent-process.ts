@@ -43,10 +43,12 @@ export interface AgentProcessHost {
    * `newBoot`: a fresh runtime directory, as after a reboot. `pauseAt`: the test-only pause point.
    * `extraArgs`: more `hostprov agent` flags. `program`: another `hostprov` (an installed one) instead of
    * the checkout's bin/hostprov. `wrap`: a command run inside the namespace that ends by exec'ing the
-   * agent's argv, given as its trailing arguments (e.g. `unshare` with limits of its own).
+   * agent's argv, given as its trailing arguments (e.g. `unshare` with limits of its own). `env`: more
+   * environment variables for the agent.
    */
   start(options?: {
     newBoot?: boolean;
+    env?: Readonly<Record<string, string>>;
     pauseAt?: PausePoint;
     extraArgs?: readonly string[];
     program?: string;
@@ -144,7 +146,7 @@ export async function createAgentProcessHost(options: AgentProcessHostOptions = 
       if (options.newBoot) boot += 1;
       mkdirSync(runtimeDir(), { recursive: true });
       const log = openSync(logFile, 'a');
-      const env: NodeJS.ProcessEnv = { ...process.env, HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: 'info' };
+      const env: NodeJS.ProcessEnv = { ...process.env, HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: 'info', ...options.env };
       delete env[TEST_PAUSE_ENV];
       if (options.pauseAt) env[TEST_PAUSE_ENV] = options.pauseAt;
       const argv = [

@@ -14,6 +14,10 @@
 # ipmi_sim runs this through popen() and waits for it, and fence_ipmilan/ipmitool retransmit after ~1 s,
 # so it must be quick; and nothing it starts may keep ipmi_sim's pipe (stdout) open. ipmi_sim reads
 # errors from stdout, so failures are reported there; diagnostics go to the host's power.log.
+#
+# A fence runs it five times (status, off, status, on, status), twenty fences at once in `bench install-host`:
+# what it does in bash itself (timestamps, parsing `ip` output, pid lists, waiting) costs no process, and
+# only `ip`, the file commands and the boot command are started (docs/performance.md#what-a-reboot-costs).
 set -uo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -36,32 +40,57 @@ for fd_path in /proc/$$/fd/*; do
 done
 exec 2>>"$HOST_DIR/power.log"
 
-note() { printf '%s %s\n' "$(date -u +%FT%T.%3NZ)" "$*" >>"$HOST_DIR/power.log"; }
-console() { printf '%s --- %s ---\n' "$(date -u +%FT%T.%3NZ)" "$*" >>"$CONSOLE_LOG"; }
+# UTC, milliseconds, as `date -u +%FT%T.%3NZ` printed it.
+now_utc() {
+  local now=$EPOCHREALTIME
+  TZ=UTC printf -v REPLY '%(%FT%T)T.%sZ' "${now%[.,]*}" "${now#*[.,]}"
+  REPLY=${REPLY:0:23}Z
+}
+note() { now_utc; printf '%s %s\n' "$REPLY" "$*" >>"$HOST_DIR/power.log"; }
+console() { now_utc; printf '%s --- %s ---\n' "$REPLY" "$*" >>"$CONSOLE_LOG"; }
 
-# Start time (clock ticks after boot) of a live process; fails for gone or zombie processes. Comparing
-# it with the recorded one protects against pid reuse.
+# Start time (clock ticks after boot) of a live process, in REPLY; fails for gone or zombie processes.
+# Comparing it with the recorded one protects against pid reuse.
 proc_start() {
-  local stat rest
-  { stat=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
+  local stat rest fields
+  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
   rest=${stat##*) }
   read -r -a fields <<<"$rest"
   [[ ${fields[0]} != Z && ${fields[0]} != X ]] || return 1
-  echo "${fields[19]}"
+  REPLY=${fields[19]}
 }
 
-# Prints the boot command's pid when it is still running.
+# The boot command's pid, in REPLY, when it is still running.
 boot_pid() {
-  local pid start now
+  local pid start
   [[ -s $HOST_DIR/boot.pid ]] || return 1
   read -r pid start <"$HOST_DIR/boot.pid" || return 1
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  now=$(proc_start "$pid") || return 1
-  [[ $now == "$start" ]] || return 1
-  echo "$pid"
+  proc_start "$pid" || return 1
+  [[ $REPLY == "$start" ]] || return 1
+  REPLY=$pid
 }
 
-links() { ip -n "$NS" -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'; }
+# The namespace's link names ("eth0" of "2: eth0@if7: <...>"), one a line.
+links() {
+  local _ name _rest
+  while read -r _ name _rest; do
+    name=${name%:}
+    printf '%s\n' "${name%%@*}"
+  done < <(ip -n "$NS" -o link show 2>/dev/null)
+}
+
+# A sleep without a `sleep` process: a read that times out on a pipe nobody writes to (opened at the first
+# nap; nap_end closes it, so that nothing started later inherits it).
+nap_fd=''
+nap() {
+  [[ -n $nap_fd ]] || exec {nap_fd}<> <(:)
+  read -r -t "$1" -u "$nap_fd" _
+}
+nap_end() {
+  if [[ -n $nap_fd ]]; then exec {nap_fd}>&-; fi
+  nap_fd=''
+}
 
 is_nic() {
   local nic
@@ -69,49 +98,69 @@ is_nic() {
   return 1
 }
 
-# (never ourselves, should someone run this script from inside the host)
-ns_pids() { ip netns pids "$NS" 2>/dev/null | grep -vx -e "$$" -e "$BASHPID" | tr '\n' ' '; }
+# The namespace's processes, space-separated, or nothing (never ourselves, should someone run this script
+# from inside the host).
+ns_pids() {
+  local pid pids=''
+  while read -r pid; do
+    [[ $pid == "$$" || $pid == "$BASHPID" ]] || pids+="$pid "
+  done < <(ip netns pids "$NS" 2>/dev/null)
+  printf '%s' "$pids"
+}
 
 # Every process in the namespace is part of the host: the boot command, its children, the factory
 # dhclient. SIGTERM first (the boot command's whole process group), SIGKILL after the grace period.
 stop_processes() {
+  signal_processes
+  nap_end
+}
+signal_processes() {
   local pid pids i
-  if pid=$(boot_pid); then kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; fi
+  if boot_pid; then
+    pid=$REPLY
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+  fi
   pids=$(ns_pids)
   # shellcheck disable=SC2086 # a list of pids
-  [[ -n ${pids// /} ]] && kill -TERM $pids 2>/dev/null
+  [[ -n $pids ]] && kill -TERM $pids 2>/dev/null
   for ((i = 0; i < OFF_GRACE_TICKS; i++)); do
-    [[ -z $(ns_pids | tr -d ' ') ]] && return 0
-    sleep 0.05
+    [[ -z $(ns_pids) ]] && return 0
+    nap 0.05
   done
   pids=$(ns_pids)
   note "SIGKILL after grace period: $pids"
   # shellcheck disable=SC2086
-  [[ -n ${pids// /} ]] && kill -KILL $pids 2>/dev/null
+  [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
   for ((i = 0; i < 40; i++)); do
-    [[ -z $(ns_pids | tr -d ' ') ]] && return 0
-    sleep 0.05
+    [[ -z $(ns_pids) ]] && return 0
+    nap 0.05
   done
   note "processes still alive after SIGKILL: $(ns_pids)"
 }
 
+# (one `ip -batch` for all of them)
 links_down() {
-  local link
+  local link commands=''
   for link in $(links); do
-    [[ $link == lo ]] || ip -n "$NS" link set dev "$link" down 2>/dev/null
+    [[ $link == lo ]] || commands+="link set dev $link down"$'\n'
   done
+  [[ -z $commands ]] || ip -n "$NS" -force -batch - <<<"$commands" >/dev/null 2>&1
 }
 
 # A guest loses power at once: every process of its kernel (all in its namespace) gets SIGKILL together.
 # Its taps stay, without a reader, so their carrier is off until the next boot opens them.
 kill_guest() {
+  kill_guest_processes
+  nap_end
+}
+kill_guest_processes() {
   local pids i
   pids=$(ns_pids)
   # shellcheck disable=SC2086
-  [[ -n ${pids// /} ]] && kill -KILL $pids 2>/dev/null
+  [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
   for ((i = 0; i < 100; i++)); do
-    [[ -z $(ns_pids | tr -d ' ') ]] && return 0
-    sleep 0.05
+    [[ -z $(ns_pids) ]] && return 0
+    nap 0.05
   done
   note "guest processes still alive after SIGKILL: $(ns_pids)"
 }
@@ -135,7 +184,15 @@ replug_nic() {
     ip -n "$SWITCH_NS" link set dev "${NIC_PORTS[$i]}" master "$SWITCH_BRIDGE" up
 }
 
-routing_tables() { ip -n "$NS" "$1" -o route show table all 2>/dev/null | grep -o 'table [^ ]*' | awk '{ print $2 }' | sort -u; }
+# The routing tables the namespace's routes of family $1 (-4, -6) name, once each.
+routing_tables() {
+  local line
+  local -A seen=()
+  while read -r line; do
+    [[ $line =~ (^|\ )table\ ([^ ]+) ]] && seen[${BASH_REMATCH[2]}]=1
+  done < <(ip -n "$NS" "$1" -o route show table all 2>/dev/null)
+  ((${#seen[@]} == 0)) || printf '%s\n' "${!seen[@]}"
+}
 
 # The commands on stdin, as one `ip -batch` in the host's namespace (one process instead of one per
 # command: a boot ran ~30 `ip`s). -force: go on after a failing line, as the one-by-one version did; the
@@ -145,7 +202,9 @@ ip_batch() { ip -n "$NS" "$@" -force -batch - >/dev/null; }
 # The factory state: only lo and the NICs, no addresses, routes, rules or neighbours we did not start with.
 reset_network() {
   local link i table family present
-  present=" $(links | tr '\n' ' ') "
+  local -a present_links
+  mapfile -t present_links < <(links)
+  present=" ${present_links[*]} "
   for i in "${!NICS[@]}"; do
     [[ $present == *" ${NICS[$i]} "* ]] || replug_nic "$i"
   done
@@ -200,7 +259,7 @@ start_boot_command() {
   # leader), so $! is the boot command's pid and its process group can be signalled as a whole.
   setsid ip netns exec "$NS" env -i "${BOOT_ENV[@]}" "${BOOT_ARGV[@]}" </dev/null >>"$CONSOLE_LOG" 2>&1 9>&- &
   pid=$!
-  start=$(proc_start "$pid") || start=gone
+  if proc_start "$pid"; then start=$REPLY; else start=gone; fi
   printf '%s %s\n' "$pid" "$start" >"$HOST_DIR/boot.pid.tmp" && mv -f "$HOST_DIR/boot.pid.tmp" "$HOST_DIR/boot.pid"
   note "booted: pid $pid"
 }
@@ -215,7 +274,7 @@ power_on_uml() {
   setsid ip netns exec "$NS" env -i PATH="$PATH" TMPDIR=/dev/shm LD_PRELOAD="$UML_PRELOAD" "${UML_ARGV[@]}" \
     </dev/null >>"$CONSOLE_LOG" 2>&1 9>&- &
   pid=$!
-  start=$(proc_start "$pid") || start=gone
+  if proc_start "$pid"; then start=$REPLY; else start=gone; fi
   printf '%s %s\n' "$pid" "$start" >"$HOST_DIR/boot.pid.tmp" && mv -f "$HOST_DIR/boot.pid.tmp" "$HOST_DIR/boot.pid"
   note "booted guest kernel: pid $pid"
 }
