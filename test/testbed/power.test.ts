@@ -80,7 +80,10 @@ describe.skipIf(skipBecause(unavailable, 'testbed power tests'))('testbed host p
     expect(boots).toHaveLength(2);
     expect(await readFile(box().consoleLog, 'utf8')).toMatch(/--- power off ---[\s\S]*--- power on ---/);
     // The script stamps its log lines itself (no `date` process): UTC with milliseconds, as `date -u` did.
-    const booted = (await readFile(join(box().dir, 'power.log'), 'utf8')).trim().split('\n').filter((l) => l.includes(' booted: pid '));
+    const booted = (await readFile(join(box().dir, 'power.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes(' booted: pid '));
     const stamp = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) booted: pid \d+$/.exec(booted.at(-1) ?? '')?.[1];
     expect(stamp).toBeDefined();
     expect(Math.abs(Date.parse(stamp ?? '') - Date.now())).toBeLessThan(60_000);
