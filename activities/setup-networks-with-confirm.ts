@@ -52,6 +52,15 @@ export const MAX_POLLS_IN_FLIGHT = 3;
  */
 export const FIRST_PROGRESS_BEAT_MS = 1000;
 
+/**
+ * Against an agent that announces when its change is in the kernel, how long after the call the cadence
+ * starts without an announcement: it is only the fallback for a lost one. Polling from the start, as the
+ * engine does, opened a mutual-TLS connection every half second that confirmed nothing whenever an apply
+ * took longer than that (20 installs at once on two cores: over a second). Never more than a quarter of the
+ * host's window, so a lost announcement still leaves most of it for the fallback's polls. @default 3000
+ */
+export const ANNOUNCED_FALLBACK_AFTER_MS = 3000;
+
 interface Progress {
   requestId: string;
   /** When the first attempt sent the request (ms since epoch). */
@@ -120,15 +129,21 @@ export function createSetupNetworksActivity(
       const polling: Promise<void> = poll().finally(() => inFlight.delete(polling));
       inFlight.add(polling);
     };
-    // Our agent says when the change is in the kernel (vdsm/confirmation-signal.ts): one poll then, beside the
-    // cadence, which for such an agent is only the fallback for a lost signal and keeps the engine's pace.
+    // Our agent says when the change is in the kernel (vdsm/confirmation-signal.ts): one poll then. For such an
+    // agent the cadence is only the fallback for a lost announcement, or for a poll on it that failed: it
+    // keeps the engine's pace from the announcement on, or from ANNOUNCED_FALLBACK_AFTER_MS without one.
     const awaiting = awaitingConfirmationEvent(input.requestId);
+    let announced = false;
     const onEvent = (event: AgentEvent): void => {
-      if (event.method === awaiting && !done) startPoll();
+      if (event.method !== awaiting || done) return;
+      announced = true;
+      startPoll();
     };
+    const fallbackAfterMs = Math.min(ANNOUNCED_FALLBACK_AFTER_MS, (input.connectivityTimeoutSeconds * 1000) / 4);
     const startConfirming = (signalled: boolean): Promise<void> =>
       (confirmLoop ??= (async () => {
         const started = Date.now();
+        const cadenceDue = () => !signalled || announced || Date.now() - started >= fallbackAfterMs;
         let pollNow = !signalled;
         while (!done) {
           if (pollNow && inFlight.size < MAX_POLLS_IN_FLIGHT) startPoll();
@@ -136,7 +151,7 @@ export function createSetupNetworksActivity(
           beat();
           const pause = signalled || Date.now() - started >= 1000 ? interval : Math.min(100, interval);
           await Promise.race([stopped, new Promise((r) => setTimeout(r, pause))]);
-          pollNow = true;
+          pollNow = cadenceDue();
         }
       })());
 

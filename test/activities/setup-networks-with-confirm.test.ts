@@ -8,6 +8,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretResolver } from '../../activities/secrets';
+import { connectVdsmAgent, type ConnectAgent } from '../../activities/agent-connection';
 import { createSetupNetworksActivity } from '../../activities/setup-networks-with-confirm';
 import type { SetupNetworksOutcome } from '../../activities/types';
 import { netnsUnavailableReason } from '../../testbed/netns';
@@ -104,6 +105,45 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
       expect(outcome.confirmations).toBeGreaterThanOrEqual(1);
       // Over well within FIRST_PROGRESS_BEAT_MS: no heartbeat call, so no write on the server.
       expect(beats).toEqual([]);
+      const journal = (await h.journal()).filter((e) => e.requestId === requestId);
+      expect(journal.map((e) => e.kind)).toEqual(['apply']);
+    });
+  });
+
+  describe('against our agent, its announcement lost', () => {
+    let h: AgentHost;
+    beforeAll(async () => {
+      h = await createAgentHost();
+    });
+    afterAll(async () => {
+      await h?.close();
+    });
+
+    it('the cadence confirms from ANNOUNCED_FALLBACK_AFTER_MS (at most a quarter of the window) on, not before: kept', async () => {
+      const requestId = `lost-${Date.now()}`;
+      // The real agent, which names itself as one that announces; only its events never reach the activity.
+      const confirmsAt: number[] = [];
+      const connect: ConnectAgent = async (endpoint, options) => {
+        const connection = await connectVdsmAgent(endpoint, { ...options, onEvent: undefined });
+        return {
+          server: connection.server,
+          close: () => connection.close(),
+          call: (method, params, callOptions) => {
+            if (method === 'Host.confirmConnectivity') confirmsAt.push(Date.now());
+            return connection.call(method, params, callOptions);
+          },
+        };
+      };
+      const activity = createSetupNetworksActivity(access, { confirmIntervalMs: 200 }, connect);
+      const started = Date.now();
+      // An 8 s window: the fallback waits 2 s (a quarter), where the engine's cadence would poll at once.
+      const outcome = (await new MockActivityEnvironment().run(
+        activity,
+        input(h.agent.address.port, requestId, 8),
+      )) as SetupNetworksOutcome;
+      expect(outcome).toMatchObject({ status: 'applied' });
+      expect(confirmsAt.length).toBeGreaterThan(0);
+      expect(confirmsAt[0]! - started).toBeGreaterThanOrEqual(2000);
       const journal = (await h.journal()).filter((e) => e.requestId === requestId);
       expect(journal.map((e) => e.kind)).toEqual(['apply']);
     });
