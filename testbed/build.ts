@@ -18,6 +18,14 @@ import { umlModulesDir, xstateShim } from './uml/kernel';
 
 const prefix = `/${HOST_SUBNET_PREFIX_LENGTH}`;
 
+/** A host's ARP settings, as VDSM configures them (see buildHost). */
+export const ARP_FLUX_SYSCTLS = [
+  'net.ipv4.conf.all.arp_ignore=1',
+  'net.ipv4.conf.all.arp_announce=2',
+  'net.ipv4.conf.default.arp_ignore=1',
+  'net.ipv4.conf.default.arp_announce=2',
+] as const;
+
 /** A Linux bridge without STP, so a port forwards the moment its link is up (hosts boot fast). */
 export async function buildSwitch(description: TestbedDescription): Promise<void> {
   const sw = Netns.attach(description.switch.namespace);
@@ -236,6 +244,11 @@ export async function buildRouter(description: TestbedDescription, router: Route
 export async function buildHost(description: TestbedDescription, host: TestbedHost, boot: HostBootSettings): Promise<void> {
   if (host.kind === HostKind.UML) return buildUmlHost(description, host, boot);
   const ns = await Netns.create(host.namespace);
+  // As VDSM sets them on a host (vdsm's static/etc/sysctl.d/vdsm.conf, "the ARP flux problem"): a host answers
+  // ARP for an address only on the NIC holding it, and sources ARP from it. Otherwise every NIC on the switch
+  // answers for the host's address, the manager may learn another NIC's MAC, and when that NIC is removed the
+  // host is unreachable until the manager's neighbour entry expires (up to a minute).
+  await ns.exec(['sysctl', '-q', '-w', ...ARP_FLUX_SYSCTLS]);
   // Programs run with `ip netns exec` (dhclient-script included) see this file, never the machine's.
   await ns.writeEtcFile('resolv.conf', `# hostprov testbed host ${host.name}: the testbed has no DNS\noptions timeout:1 attempts:1\n`);
   const sw = Netns.attach(description.switch.namespace);
