@@ -3,8 +3,9 @@
  * namespaces, the hosts with their NICs and power files. Processes (dnsmasq, ipmi_sim, boot commands) are
  * started by testbed.ts once the wiring exists.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PROJECT_ROOT } from '../lib/paths';
 import { run } from '../lib/process';
 import { HOST_SUBNET_PREFIX_LENGTH, subnetPlan, VLAN_SUBNET_PREFIX_LENGTH } from './addressing';
 import { HostKind, type TestbedDescription, type TestbedHost } from './description';
@@ -18,13 +19,15 @@ import { umlModulesDir, xstateShim } from './uml/kernel';
 
 const prefix = `/${HOST_SUBNET_PREFIX_LENGTH}`;
 
-/** A host's ARP settings, as VDSM configures them (see buildHost). */
-export const ARP_FLUX_SYSCTLS = [
-  'net.ipv4.conf.all.arp_ignore=1',
-  'net.ipv4.conf.all.arp_announce=2',
-  'net.ipv4.conf.default.arp_ignore=1',
-  'net.ipv4.conf.default.arp_announce=2',
-] as const;
+/** The kernel settings a packaged agent host gets (packaging/sysctl.d/hostprov-agent.conf), as `key=value`. */
+export async function agentHostSysctls(): Promise<string[]> {
+  const text = await readFile(join(PROJECT_ROOT, 'packaging', 'sysctl.d', 'hostprov-agent.conf'), 'utf8');
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith(';'))
+    .map((line) => line.replace(/\s*=\s*/, '='));
+}
 
 /** A Linux bridge without STP, so a port forwards the moment its link is up (hosts boot fast). */
 export async function buildSwitch(description: TestbedDescription): Promise<void> {
@@ -244,11 +247,10 @@ export async function buildRouter(description: TestbedDescription, router: Route
 export async function buildHost(description: TestbedDescription, host: TestbedHost, boot: HostBootSettings): Promise<void> {
   if (host.kind === HostKind.UML) return buildUmlHost(description, host, boot);
   const ns = await Netns.create(host.namespace);
-  // As VDSM sets them on a host (vdsm's static/etc/sysctl.d/vdsm.conf, "the ARP flux problem"): a host answers
-  // ARP for an address only on the NIC holding it, and sources ARP from it. Otherwise every NIC on the switch
-  // answers for the host's address, the manager may learn another NIC's MAC, and when that NIC is removed the
-  // host is unreachable until the manager's neighbour entry expires (up to a minute).
-  await ns.exec(['sysctl', '-q', '-w', ...ARP_FLUX_SYSCTLS]);
+  // What a packaged host gets (packaging/sysctl.d, as VDSM sets it): ARP answered only on the NIC holding the
+  // address. Otherwise every NIC on the switch answers for it, the manager may learn another NIC's MAC, and
+  // when that NIC is removed the host is unreachable until the manager's neighbour entry expires.
+  await ns.exec(['sysctl', '-q', '-w', ...(await agentHostSysctls())]);
   // Programs run with `ip netns exec` (dhclient-script included) see this file, never the machine's.
   await ns.writeEtcFile('resolv.conf', `# hostprov testbed host ${host.name}: the testbed has no DNS\noptions timeout:1 attempts:1\n`);
   const sw = Netns.attach(description.switch.namespace);
