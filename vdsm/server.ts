@@ -163,6 +163,17 @@ function connectionContext(request: StompRequest): ConnectionContext {
 /** Every address, IPv4 ones included on a dual-stack socket: the agent's default (`--listen [::]:54321`). */
 const UNSPECIFIED_IPV6 = '::';
 
+/** `::` asked for on a kernel without IPv6. */
+export class NoIpv6ListenError extends Error {
+  override readonly name = 'NoIpv6ListenError';
+  constructor(
+    readonly port: number,
+    readonly boundInstead: string,
+  ) {
+    super(`cannot listen on [::]:${port}: this kernel has no IPv6 (net bound ${boundInstead} instead)`);
+  }
+}
+
 function listen(server: Server, at: { host: string; port: number }): Promise<{ host: string; port: number }> {
   return new Promise((resolvePromise, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
@@ -179,7 +190,7 @@ function listen(server: Server, at: { host: string; port: number }): Promise<{ h
       // Without a host, a kernel without IPv6 gets 0.0.0.0 instead, where `::` refused to listen: refuse still.
       if (unspecifiedV6 && typeof bound === 'object' && bound && bound.family !== 'IPv6') {
         server.close();
-        reject(new Error(`cannot listen on [${at.host}]:${at.port}: this kernel has no IPv6 (bound ${bound.address} instead)`));
+        reject(new NoIpv6ListenError(at.port, bound.address));
         return;
       }
       const port = typeof bound === 'object' && bound ? bound.port : at.port;
