@@ -104,6 +104,12 @@ async function main(launcher: string, cacheOut: string): Promise<void> {
       { env: { ...inherited, [CODE_CACHE_OUT_ENV]: cacheOut, HOSTPROV_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'inherit'] },
     );
     const agentExit = exited(agent);
+    // The build gives up on a workload after a while (SIGTERM): the agent must not outlive it.
+    process.once('SIGTERM', () => {
+      agent.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(1);
+    });
     try {
       await waitUntilServing(agentExit);
       await install();
