@@ -4,7 +4,8 @@
  *                           use; dependencies stay in node_modules, where the native ones (Temporal's core
  *                           bridge, better-sqlite3) and webpack must live;
  *   - hostprov-agent.cjs    the agent alone, dependencies included (lib/agent-bundle.ts), with its V8 code
- *                           cache hostprov-agent.cjs.code-cache, made here by loading the agent once;
+ *                           cache hostprov-agent.cjs.code-cache, made here by running the agent once
+ *                           (cli/agent-code-cache.ts);
  *   - hostprov-agent.mjs    what `hostprov agent` runs: starts the bundle with that cache (cli/agent-launch.ts);
  *   - workflow-bundle.js    the workflows, bundled once here instead of at every worker start.
  * Bundles rather than `tsc` output: the sources import without file extensions (moduleResolution Bundler),
@@ -12,12 +13,11 @@
  * sources they come from, so PROJECT_ROOT (lib/paths.ts) is the same from both.
  * Argument: the build id to stamp in (scripts/build: UTC time and commit).
  */
-import { execFile } from 'node:child_process';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
 import { AgentBundleFormat, bundleAgent } from '../lib/agent-bundle';
-import { CODE_CACHE_OUT_ENV } from '../lib/agent-launch-files';
+import { makeAgentCodeCache } from './agent-code-cache';
 import {
   AGENT_BUILD_PATH,
   AGENT_BUNDLE_PATH,
@@ -83,24 +83,8 @@ async function buildAgent(define: Record<string, string>): Promise<void> {
     }),
   ]);
   await writeAtomically(AGENT_BUNDLE_PATH, code);
-  await writeCodeCache();
-  log.info({ path: AGENT_BUNDLE_PATH, bytes: code.length, launcher: AGENT_BUILD_PATH }, 'agent built');
-}
-
-/**
- * Loads the agent once (`agent --help` runs every module's top-level code) and keeps what V8 compiled. Same
- * Node as the build, no NODE_OPTIONS: V8 rejects a cache made under other V8 flags.
- */
-async function writeCodeCache(): Promise<void> {
-  const tmp = `${AGENT_CODE_CACHE_PATH}.${process.pid}.tmp`;
-  const { NODE_OPTIONS: _ignored, ...inherited } = process.env;
-  const env = { ...inherited, [CODE_CACHE_OUT_ENV]: tmp };
-  await new Promise<void>((resolvePromise, reject) =>
-    execFile(process.execPath, [AGENT_BUILD_PATH, 'agent', '--help'], { env, timeout: 60_000 }, (err) =>
-      err ? reject(err) : resolvePromise(),
-    ),
-  );
-  await rename(tmp, AGENT_CODE_CACHE_PATH);
+  const codeCache = await makeAgentCodeCache({ launcher: AGENT_BUILD_PATH, out: AGENT_CODE_CACHE_PATH, log });
+  log.info({ path: AGENT_BUNDLE_PATH, bytes: code.length, launcher: AGENT_BUILD_PATH, codeCache }, 'agent built');
 }
 
 /** Chunks of an earlier build: their names change with their content, so they would only pile up. */

@@ -160,15 +160,39 @@ function connectionContext(request: StompRequest): ConnectionContext {
   return { ...request.connection, ...(flowId !== undefined ? { flowId } : {}) };
 }
 
+/** Every address, IPv4 ones included on a dual-stack socket: the agent's default (`--listen [::]:54321`). */
+const UNSPECIFIED_IPV6 = '::';
+
+/** `::` asked for on a kernel without IPv6. */
+export class NoIpv6ListenError extends Error {
+  override readonly name = 'NoIpv6ListenError';
+  constructor(
+    readonly port: number,
+    readonly boundInstead: string,
+  ) {
+    super(`cannot listen on [::]:${port}: this kernel has no IPv6 (net bound ${boundInstead} instead)`);
+  }
+}
+
 function listen(server: Server, at: { host: string; port: number }): Promise<{ host: string; port: number }> {
   return new Promise((resolvePromise, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(err.code === 'EADDRINUSE' ? new PortInUseError(at.host, at.port, 'agent') : err);
     };
     server.once('error', onError);
-    server.listen({ host: at.host, port: at.port }, () => {
+    // net resolves every host it is given, even an IP literal (dns.lookup: loading node:dns, and its check
+    // for an IPv6 literal compiles a large pattern): some 5-8 ms of an agent's start. Given no host, it binds
+    // the unspecified IPv6 address (dual stack) itself, which is what `::` asks for.
+    const unspecifiedV6 = at.host === UNSPECIFIED_IPV6;
+    server.listen(unspecifiedV6 ? { port: at.port } : { host: at.host, port: at.port }, () => {
       server.off('error', onError);
       const bound = server.address();
+      // Without a host, a kernel without IPv6 gets 0.0.0.0 instead, where `::` refused to listen: refuse still.
+      if (unspecifiedV6 && typeof bound === 'object' && bound && bound.family !== 'IPv6') {
+        server.close();
+        reject(new NoIpv6ListenError(at.port, bound.address));
+        return;
+      }
       const port = typeof bound === 'object' && bound ? bound.port : at.port;
       resolvePromise({ host: at.host, port });
     });

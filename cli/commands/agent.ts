@@ -2,6 +2,8 @@
  * `hostprov agent`: the VDSM-compatible host agent. Runs on (or, in tests, inside the namespace of) the host
  * it configures. Mutual TLS by default; `--insecure` is for local development and says so loudly.
  */
+// First: zod reads `jitless` when a schema is made, and the imports below make the agent's schemas.
+import '../../agent/zod-jitless';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
