@@ -223,6 +223,24 @@ describe('connection settings from flags, environment and envconfig profiles', (
     });
     expect(profile.code).toBe(2);
     expect(profile.stderr).toContain(`hostprov: --profile staging: no such profile in ${configFile} (profiles: default, prod)`);
+    // An input the contract refuses (zod/mini's core error, model/install-host/contract.ts): each field named,
+    // in English, exit 2, before any connection.
+    const refused = await run([BIN, 'install-host', '--input', '-', '--address', '127.0.0.1:1', '--no-payload-encryption'], {
+      env,
+      allowFailure: true,
+      input: JSON.stringify({
+        version: 1,
+        host: { id: 'h', name: 'h', address: 'a', clusterId: 'c' },
+        agent: { tls: { insecure: true } },
+        managerAddress: 'm',
+        clusterLevel: 'four',
+        policy: { connectivityTimeoutSeconds: 0 },
+      }),
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      'hostprov: clusterLevel: Invalid string: must match pattern /^\\d+\\.\\d+$/; policy.connectivityTimeoutSeconds: Too small: expected number to be >=1',
+    );
   });
 });
 
