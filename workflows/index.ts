@@ -7,6 +7,7 @@
  * wrappers keep each workflow's export name and signature; `webpackMode: "eager"` keeps the module in the one
  * bundle, so the import resolves in a microtask, before the run's first commands, and replays unchanged.
  */
+// First: zod reads its settings when a schema is made, and each workflow module makes its schemas.
 import './sandbox-zod';
 
 /**

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, type WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
@@ -129,4 +130,16 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The history's upserts that set `InstallPhase`, each as its decoded fields. */
+export function installPhaseUpserts(events: temporal.api.history.v1.IHistoryEvent[]): Array<Record<string, unknown>> {
+  return events
+    .map((e) => {
+      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+      return Object.fromEntries(
+        Object.entries(fields).map(([k, v]) => [k, JSON.parse(Buffer.from(v.data ?? []).toString('utf8')) as unknown]),
+      );
+    })
+    .filter((u) => 'InstallPhase' in u);
 }

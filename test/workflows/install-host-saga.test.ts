@@ -26,7 +26,7 @@ import { uniqueToken } from '../../testbed/netns';
 import { installTemporalRuntime } from '../../worker/runtime';
 import { startOrAttachInstall } from '../../workflow-client/install-host';
 import { installStatusQuery } from '../../workflows/messages';
-import { recordHistory } from '../helpers/install-harness';
+import { installPhaseUpserts, recordHistory } from '../helpers/install-harness';
 import { skipBecause } from '../helpers/skip';
 import { attachToServer, unavailableReason, type TemporalTarget } from '../helpers/temporal';
 import { discardedInstallMetrics } from '../../worker/metrics';
@@ -253,6 +253,9 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
       expect(log.calls).toEqual(['probeCapabilities', 'waitForAgent', ...ALL_THE_WAY]);
       expect(stepNames(result).slice(0, 4)).toEqual(['probe', 'wait-agent', 'probe', 'route']);
       expect(result.steps.slice(0, 3).map((s) => s.status)).toEqual(['failed', 'ok', 'ok']);
+      // Only an install that waited shows `wait-agent` in the search attribute (with the host's identity).
+      const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+      expect(installPhaseUpserts(events).map((u) => u.InstallPhase)).toEqual(['wait-agent', 'record', 'apply', 'reboot', 'configured']);
       await recordHistory(target, workflowId, 'agent-late');
     });
 

@@ -2,7 +2,6 @@
  * install-host end to end: the real Temporal dev server, a worker, and hosts that are network namespaces
  * running our agent over mutual TLS, with real ipmi_sim BMCs and fence_ipmilan through a proxy host.
  */
-import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { AgentClient } from '../../vdsm/client/client';
@@ -10,7 +9,7 @@ import { clientEndpoint } from '../../activities/agent-endpoint';
 import { SecretResolver } from '../../activities/secrets';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
 import { testbedUnavailableReason } from '../../testbed/requirements';
-import { createInstallHarness, type InstallHarness } from '../helpers/install-harness';
+import { createInstallHarness, installPhaseUpserts, type InstallHarness } from '../helpers/install-harness';
 import { skipBecause } from '../helpers/skip';
 import { unavailableReason } from '../helpers/temporal';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,18 +32,6 @@ async function capabilitiesOf(lab: AgentLab, host: string, secretsDir: string): 
   } finally {
     await client.close();
   }
-}
-
-/** The history's upserts that set `InstallPhase`, each as its decoded fields. */
-function installPhaseUpserts(events: temporal.api.history.v1.IHistoryEvent[]): Array<Record<string, unknown>> {
-  return events
-    .map((e) => {
-      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
-      return Object.fromEntries(
-        Object.entries(fields).map(([k, v]) => [k, JSON.parse(Buffer.from(v.data ?? []).toString('utf8')) as unknown]),
-      );
-    })
-    .filter((u) => 'InstallPhase' in u);
 }
 
 describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host on namespaced hosts', () => {

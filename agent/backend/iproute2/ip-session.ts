@@ -1,8 +1,9 @@
 /**
  * A long-lived `ip -j -d -batch -` process that answers reads (and `Host.getRoute`'s `route get`, read.ts):
  * the agent reads the kernel state before and after every change, and spawning `ip` processes for every read
- * was most of the fixed cost of a small `Host.setupNetworks` (bench/results/agent.md). iproute2 flushes its output after every JSON command, so
- * each command written to stdin comes back as exactly one line on stdout, in order.
+ * was most of the fixed cost of a small `Host.setupNetworks` (bench/results/agent.md). iproute2 flushes its
+ * output after every JSON command, so each command written to stdin comes back as exactly one line on
+ * stdout, in order.
  *
  * The session is only an optimisation: every failure ends it and the next read starts a fresh one.
  * - A command that fails makes `ip -batch` (no `-force`) print the error and exit: the read in progress
