@@ -23,6 +23,11 @@ export type { ApplyOptions } from './iproute2/apply';
 export interface ReadScope {
   /** Only these links and their addresses. @default every link */
   links?: ReadonlySet<string>;
+  /**
+   * Those of `links` the caller expects to be gone. A read of a few links asks for each by name, which fails
+   * for a link that does not exist; naming these makes it dump every link instead. @default none
+   */
+  absentLinks?: ReadonlySet<string>;
   /** Only the routes and rules of these families (an empty set: none). @default both */
   routeFamilies?: ReadonlySet<Family>;
   /**

@@ -279,7 +279,11 @@ export class NetworkService {
       await this.deps.dhcp.record(plan);
       // Verify looks at the links the change is about and at the routes and rules of the families it wants
       // any of: the read converts no other link and lists no other family.
-      const verified = await backend.read({ links: linksVerified(desired), routeFamilies: routeFamiliesVerified(desired) });
+      const verified = await backend.read({
+        links: linksVerified(desired),
+        absentLinks: new Set(desired.absentLinks),
+        routeFamilies: routeFamiliesVerified(desired),
+      });
       const problems = verifyState(verified, desired);
       if (problems.length)
         throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `the host did not take the configuration: ${problems.join('; ')}`);

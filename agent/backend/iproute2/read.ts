@@ -8,7 +8,8 @@
  *   lists only IPv4. Only unicast routes are listed (`type unicast`, which ip filters before printing): the
  *   model reads no other type, and the local table's local, broadcast and multicast routes (two or three per
  *   link) were most of what `ip` printed and the agent parsed.
- * A read may leave out the routes and rules of a family (`routeFamilies`): its batch is then not asked.
+ * A read may leave out the routes and rules of a family (`routeFamilies`): its batch is then not asked. A read
+ * of a few named links asks for each by name instead of dumping every link ({@link perLinkCommands}).
  *
  * The conversion from JSON to {@link KernelState} is pure ({@link kernelStateFromIpJson}) and unit-tested
  * with captured output, including bond and VLAN links this test kernel cannot create.
@@ -48,18 +49,38 @@ export interface KernelStateFromIpJsonOptions {
 }
 
 const LINK_BATCH = ['addr show'];
-/** Every link's index and name, for the rename check before a route lookup (no addresses). */
-const LINK_NAMES_BATCH = ['link show'];
+/**
+ * Every link's index and name, for the rename check before a route lookup: the read's own dump, not
+ * `link show`. In a batch, ip's `link show` leaves a flag set for the life of the process (iproute2's
+ * ip/ipaddress.c `do_link`) that makes every later `addr show dev NAME` print the link without its addresses.
+ */
+const LINK_NAMES_BATCH = LINK_BATCH;
 /** What `ip -batch` adds to a failed command's error ("Command failed -:1"), on a line of its own. */
 const FAILED_COMMAND_RE = /^Command failed -:\d+$/m;
 const IPV4_BATCH = ['route show table all type unicast', 'rule show'];
 const IPV6_BATCH = ['route show table all type unicast', 'rule show'];
 const FAMILIES: ReadonlySet<Family> = new Set([4, 6]);
+/**
+ * A read of at most this many named links asks for each (`addr show dev NAME`) instead of dumping every
+ * link: ip answers a named link with one link request and an address dump the kernel filters, so verifying
+ * a small change on a host with many links prints and parses those links only. Above it, one dump is cheaper
+ * than the lines (docs/performance.md#reading-only-the-links-a-change-is-about).
+ */
+const PER_LINK_READ_MAX = 16;
+/**
+ * Names written as they are on a batch line: one word to ip's line parser (no blank, quote or `#`), and a
+ * name the kernel accepts (at most 15 bytes). Any other name in a scope makes the read dump every link.
+ */
+const BATCH_SAFE_IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
+/** What ip says, before exiting, when asked for a link that does not exist. */
+const NO_SUCH_DEVICE_RE = /^Device ".*" does not exist\.$/m;
 
 /** What {@link KernelStateReader.read} reads (see NetworkBackend.read). */
 export interface KernelReadScope {
   /** Only these links and their addresses. @default every link */
   links?: ReadonlySet<string> | undefined;
+  /** Those of `links` the caller expects to be gone: asking ip for them by name would fail. @default none */
+  absentLinks?: ReadonlySet<string> | undefined;
   /** Only the routes and rules of these families. @default both */
   routeFamilies?: ReadonlySet<Family> | undefined;
   /** NIC speeds from sysfs. @default false */
@@ -96,18 +117,18 @@ export class KernelStateReader {
     const { links: onlyLinks, routeFamilies = FAMILIES, speeds: withSpeeds = false } = scope;
     let dump: IpJsonDump;
     try {
-      dump = await this.dump(onlyLinks, routeFamilies);
+      dump = await this.dump(onlyLinks, routeFamilies, perLinkCommands(onlyLinks, scope.absentLinks));
     } catch (err) {
       if (!(err instanceof IpSessionError)) throw err;
       // A dead or wedged session must not fail a read a fresh `ip` would answer: one more try, on new processes.
       this.log.debug({ err }, 'ip read session failed; reading again through new ones');
       this.restart();
-      dump = await this.dump(onlyLinks, routeFamilies);
+      dump = await this.dump(onlyLinks, routeFamilies, null);
     }
     if (this.renamedSinceLastRead(dump.links, onlyLinks !== undefined)) {
       this.log.debug('a link was renamed since the last read; re-reading through new ip processes');
       this.restart();
-      dump = await this.dump(onlyLinks, routeFamilies);
+      dump = await this.dump(onlyLinks, routeFamilies, null);
       this.renamedSinceLastRead(dump.links, onlyLinks !== undefined);
     }
     const unknownTables = tableNamesIn(dump).filter((name) => routeTableId(name) === undefined);
@@ -140,7 +161,7 @@ export class KernelStateReader {
       let asked = false;
       try {
         const [links] = await this.linkSession.run(LINK_NAMES_BATCH);
-        if (this.renamedSinceLastRead(parseIpJsonLine('link show', links, IpLinkJson))) {
+        if (this.renamedSinceLastRead(parseIpJsonLine('addr show', links, IpLinkJson))) {
           this.log.debug('a link was renamed since the last read; asking for the route through new ip processes');
           this.restart();
         }
@@ -171,13 +192,37 @@ export class KernelStateReader {
     this.v6.restart();
   }
 
-  private async dump(onlyLinks: ReadonlySet<string> | undefined, routeFamilies: ReadonlySet<Family>): Promise<IpJsonDump> {
+  /** `perLink`: the commands that show each link of `onlyLinks` by name, or null to dump every link. */
+  private async dump(
+    onlyLinks: ReadonlySet<string> | undefined,
+    routeFamilies: ReadonlySet<Family>,
+    perLink: string[] | null,
+  ): Promise<IpJsonDump> {
     const [links, v4, v6] = await Promise.all([
-      this.linkSession.run(LINK_BATCH),
+      perLink ? this.namedLinks(perLink) : this.linkSession.run(LINK_BATCH),
       routeFamilies.has(4) ? this.v4.run(IPV4_BATCH) : null,
       routeFamilies.has(6) ? this.v6.run(IPV6_BATCH) : null,
     ]);
-    return dumpFromBatchLines(links, v4, v6, onlyLinks);
+    if (links !== null) {
+      const dump = dumpFromBatchLines(links, v4, v6, onlyLinks);
+      if (!perLink || new Set(dump.links.map((l) => l.ifname)).size === perLink.length) return dump;
+    }
+    // A link asked for by name did not come back. It may be gone, or ip may have looked its name up in its
+    // name → index cache, stale for a link deleted and created again (ip then prints nothing for it). A dump
+    // on a new process tells which; this path is taken only then.
+    this.linkSession.restart();
+    return dumpFromBatchLines(await this.linkSession.run(LINK_BATCH), v4, v6, onlyLinks);
+  }
+
+  /** The lines of `commands` (one `addr show dev` each) as one, or null when ip refused a link that does not exist. */
+  private async namedLinks(commands: string[]): Promise<string[] | null> {
+    if (commands.length === 0) return ['[]'];
+    try {
+      return [joinLinkArrays(await this.linkSession.run(commands))];
+    } catch (err) {
+      if (err instanceof IpSessionError && NO_SUCH_DEVICE_RE.test(err.stderr)) return null;
+      throw err;
+    }
   }
 
   /**
@@ -196,6 +241,25 @@ export class KernelStateReader {
     this.names = names;
     return renamed;
   }
+}
+
+/** `addr show dev NAME` for each of `links`, or null when the read should dump every link (see {@link PER_LINK_READ_MAX}). */
+export function perLinkCommands(links: ReadonlySet<string> | undefined, absent: ReadonlySet<string> | undefined): string[] | null {
+  if (links === undefined || links.size > PER_LINK_READ_MAX) return null;
+  const names = [...links];
+  if (names.some((name) => absent?.has(name) || !BATCH_SAFE_IFNAME_RE.test(name))) return null;
+  return names.map((name) => `addr show dev ${name}`);
+}
+
+/** One JSON array of the links that per-link lines (`[{…}]` each) show: what one `addr show` would print of them. */
+export function joinLinkArrays(lines: readonly string[]): string {
+  const inner = lines.map((line, i) => {
+    const trimmed = line.trim();
+    if (!trimmed.startsWith('[') || !trimmed.endsWith(']'))
+      throw new IpJsonShapeError('addr show dev', `line ${i + 1}: expected a JSON array, got ${JSON.stringify(trimmed.slice(0, 40))}`);
+    return trimmed.slice(1, -1).trim();
+  });
+  return `[${inner.filter((body) => body !== '').join(',')}]`;
 }
 
 /**

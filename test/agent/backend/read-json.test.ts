@@ -5,7 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { IpAddrJson, IpLinkJson, IpRouteJson, IpRuleJson } from '../../../agent/backend/iproute2/ip-json';
 import { IpJsonShapeError } from '../../../agent/backend/errors';
-import { dumpFromBatchLines, kernelStateFromIpJson, type IpJsonDump } from '../../../agent/backend/iproute2/read';
+import {
+  dumpFromBatchLines,
+  joinLinkArrays,
+  kernelStateFromIpJson,
+  perLinkCommands,
+  type IpJsonDump,
+} from '../../../agent/backend/iproute2/read';
 import { routeTableId, routeTableNamesFromText } from '../../../agent/backend/iproute2/route-tables';
 import type { KernelState } from '../../../model/net-state';
 
@@ -466,5 +472,30 @@ describe('dumpFromBatchLines', () => {
       const bad = JSON.stringify([lo, { ...bridge, linkinfo: { info_kind: 'bridge', info_data: infoData } }]);
       expect(() => dumpFromBatchLines([bad], ['[]', '[]'], ['[]', '[]'])).toThrow(IpJsonShapeError);
     }
+  });
+});
+
+describe('reading a few links by name (the verify read of a small change)', () => {
+  it('asks for each link by name, up to 16 links', () => {
+    expect(perLinkCommands(new Set(['bn0', 'eth0']), new Set())).toEqual(['addr show dev bn0', 'addr show dev eth0']);
+    expect(perLinkCommands(new Set(), undefined)).toEqual([]);
+    const sixteen = new Set(Array.from({ length: 16 }, (_, i) => `eth${i}`));
+    expect(perLinkCommands(sixteen, undefined)).toHaveLength(16);
+    expect(perLinkCommands(new Set([...sixteen, 'eth16']), undefined)).toBeNull();
+  });
+
+  it('dumps every link instead for all links, a link expected gone, or a name that is not one plain word', () => {
+    expect(perLinkCommands(undefined, undefined)).toBeNull();
+    expect(perLinkCommands(new Set(['bn0', 'eth0']), new Set(['bn0']))).toBeNull();
+    for (const name of ['eth0 x', 'eth0\naddr flush dev eth1', 'a"b', 'a#b', 'sixteen-chars-xx', '']) {
+      expect(perLinkCommands(new Set(['eth1', name]), undefined), name).toBeNull();
+    }
+  });
+
+  it('joins the per-link lines into the one array a dump would print, refusing a line that is not an array', () => {
+    const joined = joinLinkArrays(['[{"ifname":"bn0"}]\n', '[]', ' [{"ifname":"eth0"}] ']);
+    expect(JSON.parse(joined)).toEqual([{ ifname: 'bn0' }, { ifname: 'eth0' }]);
+    expect(joinLinkArrays([])).toBe('[]');
+    expect(() => joinLinkArrays(['[{"ifname":"bn0"}]', '{"ifname":"eth0"}'])).toThrow(IpJsonShapeError);
   });
 });
