@@ -26,6 +26,7 @@ import type { TransportLimitsInput } from '../vdsm/limits';
 import type { VerbDefinition } from '../vdsm/verbs';
 import type { Health, MetricsEndpoint, MetricsListen } from '../lib/metrics/endpoint';
 import { LeaseWatchMode } from './backend/dhcp/manager';
+import { IPMITOOL_HOME_SUBDIR } from './fencing/ipmitool-home';
 import { createFenceNodeVerb } from './verbs/fence-node';
 import { createHostVerbs } from './verbs/host-verbs';
 
@@ -122,6 +123,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...createHostVerbs({ backend, network, connectivity, running: () => config.loadRunning() }),
     createFenceNodeVerb({
       ...(options.fenceAgentDir ? { fenceAgentDir: options.fenceAgentDir } : {}),
+      // In the runtime directory: made again after a reboot, kept over a restart (fencing/ipmitool-home.ts).
+      ipmitoolHome: join(options.runtimeDir, IPMITOOL_HOME_SUBDIR),
       log: log.child({ component: 'fence' }),
     }),
   ].filter((verb) => options.compatibility !== 'vdsm' || !HOSTPROV_ONLY_VERBS.includes(verb.method));

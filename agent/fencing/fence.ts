@@ -22,6 +22,8 @@ export interface FenceOptions {
   log?: Logger;
   /** Option policies per agent, from their metadata. @default the process's shared cache */
   policies?: FenceOptionPolicies;
+  /** HOME for fence agents that run ipmitool (ipmitool-home.ts). @default none */
+  ipmitoolHome?: string;
 }
 
 export async function fence(request: FenceRequest, options: FenceOptions = {}): Promise<FenceNodeResult> {
@@ -35,6 +37,7 @@ export async function fence(request: FenceRequest, options: FenceOptions = {}): 
       fenceAgentDir: options.fenceAgentDir ?? DEFAULT_FENCE_AGENT_DIR,
       timeoutMs: options.timeoutMs ?? DEFAULT_FENCE_TIMEOUT_MS,
       policies: options.policies ?? sharedFenceOptionPolicies(),
+      ipmitoolHome: options.ipmitoolHome,
     });
   } catch (err) {
     log.warn({ ...what, error: err instanceof Error ? err.message : String(err) }, 'fence agent could not run to completion');

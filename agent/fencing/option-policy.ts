@@ -30,6 +30,8 @@ export interface FenceOptionPolicy {
   check(options: string): string[];
   /** Why a parameter name is refused, `null` if it is accepted (for tests and diagnostics). */
   refusalOf(name: string): FenceOptionRefusal | null;
+  /** Whether the agent's metadata declares a parameter of this name (`ipmitool_path`: it runs ipmitool). */
+  declares(name: string): boolean;
 }
 
 interface OptionGroup {
@@ -109,5 +111,6 @@ export function fenceOptionPolicy(metadata: FenceAgentMetadata): FenceOptionPoli
       const found = lookup(name);
       return found ? found.group.refusal : FenceOptionRefusal.UNKNOWN;
     },
+    declares: (name) => metadata.parameters.some((parameter) => parameter.name === name),
   };
 }

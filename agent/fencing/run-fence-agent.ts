@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { FenceOptionRefusedError, parseFenceOptions } from '../../model/fencing/fence-options';
 import { FenceAgentMissingError, FenceAgentTimeoutError } from './errors';
 import { FENCE_AGENT_NAME, InvalidFenceOptionsError, renderFenceAgentInput, type FenceRequest } from './fence-request';
+import { IPMITOOL_PARAMETER, prepareIpmitoolHome } from './ipmitool-home';
 import type { FenceOptionPolicies } from './option-policies';
 
 export interface FenceAgentRunOptions {
@@ -17,6 +18,11 @@ export interface FenceAgentRunOptions {
   timeoutMs: number;
   /** Where the agent's option policy comes from (its metadata, read once). */
   policies: FenceOptionPolicies;
+  /**
+   * HOME for fence agents that run ipmitool, made at first use (ipmitool-home.ts). @default none: every
+   * agent gets this process's HOME
+   */
+  ipmitoolHome?: string | undefined;
 }
 
 export interface FenceAgentExit {
@@ -82,9 +88,25 @@ export async function checkedFenceOptions(request: FenceRequest, path: string, p
   }
 }
 
+/**
+ * The HOME `options.ipmitoolHome` names, for an agent whose metadata declares that it runs ipmitool; else
+ * null. Never fails a fence: metadata that cannot be read, or a directory that cannot be made, leaves the
+ * agent this process's HOME.
+ */
+async function ipmitoolHomeFor(request: FenceRequest, path: string, options: FenceAgentRunOptions): Promise<string | null> {
+  if (!options.ipmitoolHome) return null;
+  try {
+    if (!(await options.policies.policyFor(path, request.agent)).declares(IPMITOOL_PARAMETER)) return null;
+    return prepareIpmitoolHome(options.ipmitoolHome);
+  } catch {
+    return null;
+  }
+}
+
 export async function runFenceAgent(request: FenceRequest, options: FenceAgentRunOptions): Promise<FenceAgentExit> {
   const path = await resolveFenceAgent(request.agent, options.fenceAgentDir);
   const input = renderFenceAgentInput(request, await checkedFenceOptions(request, path, options.policies));
+  const home = await ipmitoolHomeFor(request, path, options);
   const started = Date.now();
   return new Promise<FenceAgentExit>((resolvePromise, reject) => {
     const child = spawn(path, [], {
@@ -95,6 +117,7 @@ export async function runFenceAgent(request: FenceRequest, options: FenceAgentRu
         ...process.env,
         PATH: `/usr/sbin:/usr/bin:/sbin:/bin${process.env.PATH ? `:${process.env.PATH}` : ''}`,
         PYTHONWARNINGS: 'ignore::DeprecationWarning',
+        ...(home ? { HOME: home } : {}),
       },
     });
     let stdout = '';

@@ -82,6 +82,8 @@ export interface FenceNodeVerbOptions {
   log?: Logger;
   /** Each agent's option policy, read from its metadata once. @default the process's shared cache */
   policies?: FenceOptionPolicies;
+  /** HOME for fence agents that run ipmitool (agent/fencing/ipmitool-home.ts). @default none */
+  ipmitoolHome?: string;
 }
 
 /** Turns zod issues into a JSON-RPC "invalid params" error; messages name fields, never values. */
@@ -105,7 +107,13 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
       const requestLog = log.child({ requestId: ctx.requestId, flowId: ctx.flowId });
       if (request.policy)
         requestLog.info({ agent: request.agent, action: request.action }, 'fencing policy given; nothing here can skip fencing');
-      const result = await fence(request, { fenceAgentDir, timeoutMs, log: requestLog, policies });
+      const result = await fence(request, {
+        fenceAgentDir,
+        timeoutMs,
+        log: requestLog,
+        policies,
+        ...(options.ipmitoolHome ? { ipmitoolHome: options.ipmitoolHome } : {}),
+      });
       // VDSM filters the reply to these two keys.
       return result.operationStatus === undefined
         ? { power: result.power }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FenceAgentTimeoutError } from '../../agent/fencing/errors';
+import { IPMITOOL_USER_REGISTRY_DIR } from '../../agent/fencing/ipmitool-home';
 import fc from 'fast-check';
 import { parseFenceAgentMetadata } from '../../agent/fencing/agent-metadata';
 import { DEFAULT_FENCE_AGENT_DIR } from '../../agent/fencing/fence';
@@ -363,6 +364,22 @@ describe.skipIf(skipBecause(unavailable, 'Host.fenceNode against a real BMC'))('
 
   it('reports a running host as on', async () => {
     expect(await fenceNode('status')).toEqual({ power: 'on' });
+  });
+
+  it("with the agent's ipmitool HOME, fences as before, and ipmitool reads that HOME's registry, not the system's", async () => {
+    const home = join(stateDir ?? '', 'ipmitool-home');
+    const withHome = createFenceNodeVerb({ log: captured.log, ipmitoolHome: home });
+    expect(await withHome.handler(await bed().fenceNodeParams('target', 'status'), ctx)).toEqual({ power: 'on' });
+    expect(existsSync(join(home, IPMITOOL_USER_REGISTRY_DIR, 'enterprise-numbers.txt'))).toBe(true);
+    // `mc info` names the BMC's manufacturer from the registry (ipmi_sim reports 0x1291, MontaVista).
+    const creds = await bed().bmcCredentials('target');
+    const manufacturer = async (env: NodeJS.ProcessEnv): Promise<string> => {
+      const argv = ['ipmitool', '-I', 'lan', '-H', creds.address, '-p', String(creds.port), '-U', creds.username, '-E', 'mc', 'info'];
+      const { stdout } = await run(argv, { env: { ...env, IPMI_PASSWORD: creds.password } });
+      return /^Manufacturer Name\s*:\s*(.*)$/m.exec(stdout)?.[1]?.trim() ?? `no manufacturer in: ${stdout}`;
+    };
+    expect(await manufacturer(process.env)).toMatch(/MontaVista/);
+    expect(await manufacturer({ ...process.env, HOME: home })).toMatch(/^Unknown/);
   });
 
   it('powers the host off: it stops answering and status reports off', async () => {
