@@ -4,6 +4,7 @@
  * planner only ever see normal forms.
  */
 import type { Family } from '../net-state';
+import { compareNames } from '../name-order';
 
 export const BootProto = { NONE: 'none', DHCP: 'dhcp' } as const;
 export type BootProto = (typeof BootProto)[keyof typeof BootProto];
@@ -133,5 +134,5 @@ export function mergeRunningConfig(running: RunningConfig, request: CanonicalReq
 }
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareNames(a, b)));
 }

@@ -7,6 +7,7 @@ import { MAIN_TABLE, type Family, type KernelState, type LinkState } from '../ne
 import { bondModeNumber, nonDefaultBondOptions } from '../network/bond-options';
 import { southboundOf, topDeviceOf, type RunningConfig } from '../network/config';
 import type { BondInfo, BridgeInfo, DeviceInfo, NetworkCapabilities, NetworkInfo, NicInfo, VlanInfo } from './capabilities';
+import { compareNames } from '../name-order';
 
 export interface ReportInput {
   kernel: KernelState;
@@ -66,7 +67,7 @@ export function reportNetworkCapabilities(input: ReportInput): NetworkCapabiliti
   const bondings: Record<string, BondInfo> = {};
   const vlans: Record<string, VlanInfo> = {};
   const bridges: Record<string, BridgeInfo> = {};
-  for (const link of [...kernel.links].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const link of [...kernel.links].sort((a, b) => compareNames(a.name, b.name))) {
     const info = deviceInfo(input, link);
     if (link.kind === 'nic') {
       nics[link.name] = { ...info, hwaddr: link.mac, speed: link.speed ?? 0 };

@@ -4,6 +4,7 @@
  * deleted in falling order. The desired state is sorted by it and the planner orders its link ops by it.
  */
 import { LinkKind } from '../../net-state';
+import { compareNames } from '../../name-order';
 
 export const LINK_LEVEL: Readonly<Record<LinkKind, number>> = {
   [LinkKind.LOOPBACK]: 0,
@@ -32,5 +33,5 @@ export function currentLinkLevel(link: { kind: LinkKind }): number {
 
 /** The creation order of desired links: rising level, then name. */
 export function creationOrder(a: LeveledLink, b: LeveledLink): number {
-  return linkLevel(a) - linkLevel(b) || a.name.localeCompare(b.name);
+  return linkLevel(a) - linkLevel(b) || compareNames(a.name, b.name);
 }

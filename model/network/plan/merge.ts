@@ -17,6 +17,7 @@ import { sameBondConfiguration } from '../bond-options';
 import { SOURCE_ROUTE_RULE_PRIORITY, type DesiredLink, type DesiredState, type DhcpClientSpec } from '../desired-state';
 import { addressMeets, sameAddress, sameDhcp, sameRoute, sameRule } from './identity';
 import { currentLinkLevel, LINK_LEVEL, linkLevel } from './levels';
+import { compareNames } from '../../name-order';
 
 export interface Enslavement {
   port: string;
@@ -105,7 +106,7 @@ function linksToDelete(desired: DesiredState, currentLinks: ReadonlyMap<string, 
     .map((l) => l.name);
   const reconfiguredBonds = desired.links.filter((l) => bondNeedsRecreation(l, currentLinks.get(l.name))).map((l) => l.name);
   const level = (name: string): number => LINK_LEVEL[currentLinks.get(name)?.kind ?? LinkKind.NIC];
-  return [...new Set([...absent, ...wrongKind, ...reconfiguredBonds])].sort((a, b) => level(b) - level(a) || a.localeCompare(b));
+  return [...new Set([...absent, ...wrongKind, ...reconfiguredBonds])].sort((a, b) => level(b) - level(a) || compareNames(a, b));
 }
 
 function bondNeedsRecreation(want: DesiredLink, have: LinkState | undefined): boolean {
