@@ -183,7 +183,7 @@ export interface IpLinkWithAddrJson extends IpLinkJson {
 export const IpLinkWithAddrJson = shape((raw, path): IpLinkWithAddrJson => {
   const link = checkLink(raw, path);
   // `addr show` prints addr_info for every link, empty or not: without it ip printed the link alone, and
-  // reading that as "no addresses" would be wrong (see LINK_NAMES_BATCH in read.ts).
+  // reading that as "no addresses" would be wrong (see KernelStateReader.routeGet in read.ts).
   if ((raw as Fields).addr_info === undefined) throw new ShapeIssue(`${path}.addr_info`, 'expected an array, got undefined');
   return Object.assign(link, { addr_info: addrInfos(raw as Fields, path) });
 });

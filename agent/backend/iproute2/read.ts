@@ -49,12 +49,6 @@ export interface KernelStateFromIpJsonOptions {
 }
 
 const LINK_BATCH = ['addr show'];
-/**
- * Every link's index and name, for the rename check before a route lookup: the read's own dump, not
- * `link show`. In a batch, ip's `link show` leaves a flag set for the life of the process (iproute2's
- * ip/ipaddress.c `do_link`) that makes every later `addr show dev NAME` print the link without its addresses.
- */
-const LINK_NAMES_BATCH = LINK_BATCH;
 /** What `ip -batch` adds to a failed command's error ("Command failed -:1"), on a line of its own. */
 const FAILED_COMMAND_RE = /^Command failed -:\d+$/m;
 const IPV4_BATCH = ['route show table all type unicast', 'rule show'];
@@ -160,7 +154,10 @@ export class KernelStateReader {
     for (let attempt = 1; ; attempt += 1) {
       let asked = false;
       try {
-        const [links] = await this.linkSession.run(LINK_NAMES_BATCH);
+        // The read's own dump, not `link show`: in a batch, one `link show` leaves a flag set for the life of
+        // the process (iproute2's ip/ipaddress.c `do_link`) that makes every later `addr show dev NAME` print
+        // the link without its addresses.
+        const [links] = await this.linkSession.run(LINK_BATCH);
         if (this.renamedSinceLastRead(parseIpJsonLine('addr show', links, IpLinkJson))) {
           this.log.debug('a link was renamed since the last read; asking for the route through new ip processes');
           this.restart();
