@@ -7,7 +7,6 @@ import { isIP } from 'node:net';
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { AgentRpcError, isMethodNotFound } from '../vdsm/client/errors';
-import { Capabilities } from '../model/vdsm/capabilities';
 import { FailureType, fenceFailureType } from '../model/failures';
 import type { RouteAnswer } from '../model/install-host/choose-device';
 import { connectVdsmAgent, withFreshAgentConnection, type AgentConnection, type ConnectAgent } from './agent-connection';
@@ -15,6 +14,7 @@ import { KeptAgentConnections } from './kept-connections';
 import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { activityFailure, isRetryableAgentError, toActivityFailure } from './failure-mapping';
 import { HEARTBEAT_INTERVAL_MS, heartbeatOf } from './heartbeat';
+import { hostProbeOf } from './host-probe';
 import type { AgentEndpointRef, FenceInput, FenceResult, HostProbe, RouteProbe, RouteProbeInput, WaitForAgentInput } from './types';
 
 export interface HostAgentDeps {
@@ -56,6 +56,31 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
     } catch (err) {
       throw toActivityFailure(err);
     }
+  }
+
+  async function probeCapabilities(endpoint: AgentEndpointRef): Promise<HostProbe> {
+    return hostProbeOf(await call<unknown>(endpoint, 'Host.getCapabilities', {}, 60_000));
+  }
+
+  /** `Host.getRoute(manager)`; "method not found" from an older agent is an answer (`unsupported`), not an error. */
+  async function findRouteToManager({ endpoint, managerAddress, hostAddress }: RouteProbeInput): Promise<RouteProbe> {
+    const managerIp = isIP(managerAddress) ? managerAddress : (await lookup(managerAddress)).address;
+    let route: RouteAnswer;
+    try {
+      const raw = await kept.run(endpointOf(endpoint), (c) => c.call('Host.getRoute', { ip: managerIp }, { timeoutMs: 15_000 }));
+      const r = GetRouteResult.parse(raw);
+      route =
+        r.reachable && r.device
+          ? { kind: 'route', device: r.device, ...(r.source ? { source: r.source } : {}), ...(r.gateway ? { gateway: r.gateway } : {}) }
+          : { kind: 'no-route', reason: r.reason ?? 'no route' };
+    } catch (err) {
+      if (isMethodNotFound(err)) route = { kind: 'unsupported' };
+      else throw toActivityFailure(err);
+    }
+    const hostAddresses = isIP(hostAddress)
+      ? [hostAddress]
+      : (await lookup(hostAddress, { all: true }).catch(() => [])).map((a) => a.address);
+    return { route, hostAddresses };
   }
 
   return {
@@ -100,46 +125,14 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
       }
     },
 
-    /** `Host.getCapabilities`, trimmed to what provisioning needs (real VDSM reports far more). */
-    async probeCapabilities(endpoint: AgentEndpointRef): Promise<HostProbe> {
-      const raw = await call<unknown>(endpoint, 'Host.getCapabilities', {}, 60_000);
-      const caps = Capabilities.parse(raw);
-      return {
-        capabilities: {
-          nics: caps.nics,
-          bondings: caps.bondings,
-          vlans: caps.vlans,
-          bridges: caps.bridges,
-          networks: caps.networks,
-          nameservers: caps.nameservers,
-          supportsIPv6: caps.supportsIPv6,
-          netConfigDirty: caps.netConfigDirty,
-          lastClientIface: caps.lastClientIface,
-          clusterLevels: caps.clusterLevels,
-          ...(caps.software_version ? { software_version: caps.software_version } : {}),
-        },
-      };
-    },
+    /** `Host.getCapabilities`, trimmed to what provisioning needs (activities/host-probe.ts). */
+    probeCapabilities,
+    findRouteToManager,
 
-    /** `Host.getRoute(manager)`; "method not found" from an older agent is an answer (`unsupported`), not an error. */
-    async findRouteToManager({ endpoint, managerAddress, hostAddress }: RouteProbeInput): Promise<RouteProbe> {
-      const managerIp = isIP(managerAddress) ? managerAddress : (await lookup(managerAddress)).address;
-      let route: RouteAnswer;
-      try {
-        const raw = await kept.run(endpointOf(endpoint), (c) => c.call('Host.getRoute', { ip: managerIp }, { timeoutMs: 15_000 }));
-        const r = GetRouteResult.parse(raw);
-        route =
-          r.reachable && r.device
-            ? { kind: 'route', device: r.device, ...(r.source ? { source: r.source } : {}), ...(r.gateway ? { gateway: r.gateway } : {}) }
-            : { kind: 'no-route', reason: r.reason ?? 'no route' };
-      } catch (err) {
-        if (isMethodNotFound(err)) route = { kind: 'unsupported' };
-        else throw toActivityFailure(err);
-      }
-      const hostAddresses = isIP(hostAddress)
-        ? [hostAddress]
-        : (await lookup(hostAddress, { all: true }).catch(() => [])).map((a) => a.address);
-      return { route, hostAddresses };
+    /** Both reads at once: the two requests go out together on the connection kept for the short calls. */
+    async probeHost(input: RouteProbeInput): Promise<HostProbe & RouteProbe> {
+      const [probe, routed] = await Promise.all([probeCapabilities(input.endpoint), findRouteToManager(input)]);
+      return { ...probe, ...routed };
     },
 
     async setSafeNetworkConfig(endpoint: AgentEndpointRef): Promise<void> {

@@ -42,6 +42,7 @@ export function createActivities(deps: ActivityDeps): HostprovActivities {
     setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop, connect, deps.metrics),
     probeCapabilities: heartbeating(host.probeCapabilities),
     findRouteToManager: heartbeating(host.findRouteToManager),
+    probeHost: heartbeating(host.probeHost),
     setSafeNetworkConfig: heartbeating(host.setSafeNetworkConfig),
     fenceHost: heartbeating(host.fenceHost),
     // Recorded under the activity's request key: a retry after a commit whose report was lost changes nothing.

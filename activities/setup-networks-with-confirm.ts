@@ -20,11 +20,12 @@ import { Capabilities } from '../model/vdsm/capabilities';
 import { VdsmCode } from '../model/vdsm/error-codes';
 import { announcesAwaitingConfirmation, awaitingConfirmationEvent } from '../vdsm/confirmation-signal';
 import type { AgentEvent } from '../vdsm/verbs';
-import { connectVdsmAgent, withFreshAgentConnection, type ConnectAgent } from './agent-connection';
+import { connectVdsmAgent, withFreshAgentConnection, type AgentConnection, type ConnectAgent } from './agent-connection';
 import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { toActivityFailure } from './failure-mapping';
 import { NO_APPLY_METRICS, type ApplyMetrics } from './metrics';
-import type { SetupNetworksInput, SetupNetworksOutcome } from './types';
+import { hostProbeOf } from './host-probe';
+import type { HostProbe, SetupNetworksInput, SetupNetworksOutcome } from './types';
 
 export interface ConfirmLoopOptions {
   /** @default 500 */
@@ -60,6 +61,9 @@ export const FIRST_PROGRESS_BEAT_MS = 1000;
  * host's window, so a lost announcement still leaves most of it for the fallback's polls. @default 3000
  */
 export const ANNOUNCED_FALLBACK_AFTER_MS = 3000;
+
+/** Budget of the capabilities read after the apply (`readCapabilitiesAfter`), well inside the heartbeat timeout. */
+export const READ_BACK_TIMEOUT_MS = 5_000;
 
 interface Progress {
   requestId: string;
@@ -108,6 +112,10 @@ export function createSetupNetworksActivity(
     let done = false;
     let wake: () => void = () => undefined;
     const stopped = new Promise<void>((r) => (wake = r));
+    const stopConfirming = (): void => {
+      done = true;
+      wake();
+    };
     let confirmLoop: Promise<void> | undefined;
     const inFlight = new Set<Promise<void>>();
     const poll = async (): Promise<void> => {
@@ -175,7 +183,15 @@ export function createSetupNetworksActivity(
           void startConfirming(announcesAwaitingConfirmation(client.server));
           await call;
           metrics.applyFinished(applySeconds(), 'applied');
-          return { status: 'applied', confirmations: progress.confirmations, tookOverInFlight: takingOver || session > 1 };
+          const applied = {
+            status: 'applied',
+            confirmations: progress.confirmations,
+            tookOverInFlight: takingOver || session > 1,
+          } as const;
+          if (!input.readCapabilitiesAfter) return applied;
+          stopConfirming();
+          const capabilities = await capabilitiesAfter(client, log);
+          return capabilities ? { ...applied, capabilities } : applied;
         } catch (err) {
           if (err instanceof AgentRpcError && err.code === VdsmCode.LOST_CONNECTION) {
             metrics.applyFinished(applySeconds(), 'rolled-back');
@@ -198,12 +214,27 @@ export function createSetupNetworksActivity(
     } catch (err) {
       throw toActivityFailure(err);
     } finally {
-      done = true;
+      stopConfirming();
       clearTimeout(firstBeat);
-      wake();
       await confirmLoop;
     }
   };
+
+  /**
+   * The host's capabilities, read on the session that carried the apply, just after its answer. A read that
+   * fails or is slow costs the apply nothing: the caller then reads them in a step of its own. Short, since
+   * nothing heart-beats meanwhile.
+   */
+  async function capabilitiesAfter(client: AgentConnection, log: Context['log']): Promise<HostProbe['capabilities'] | undefined> {
+    try {
+      return hostProbeOf(await client.call('Host.getCapabilities', {}, { timeoutMs: READ_BACK_TIMEOUT_MS })).capabilities;
+    } catch (err) {
+      log.warn(
+        `capabilities after the apply could not be read (${err instanceof Error ? err.message : String(err)}); the verification reads them`,
+      );
+      return undefined;
+    }
+  }
 
   /** Keep confirming until the host's check window is over, then read whether the change stayed. */
   async function outcomeAfterWindow(

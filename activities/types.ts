@@ -66,10 +66,22 @@ export interface SetupNetworksInput {
   options: SetupNetworksOptions;
   /** Seconds the host waits for confirmation before it rolls back. */
   connectivityTimeoutSeconds: number;
+  /**
+   * Once the host has answered that the change is applied, read its capabilities on the same session and
+   * return them (`capabilities` of the outcome), for a verification that needs nothing else in between.
+   * @default false
+   */
+  readCapabilitiesAfter?: boolean;
 }
 
 export type SetupNetworksOutcome =
-  | { status: 'applied'; confirmations: number; tookOverInFlight: boolean }
+  | {
+      status: 'applied';
+      confirmations: number;
+      tookOverInFlight: boolean;
+      /** With `readCapabilitiesAfter`, what the host reported right after the apply; absent if that read failed. */
+      capabilities?: HostProbe['capabilities'];
+    }
   | { status: 'rolled-back'; code: number; message: string; confirmations: number };
 
 export interface FenceInput {
@@ -87,6 +99,8 @@ export interface InstallHostActivities {
   waitForAgent(input: WaitForAgentInput): Promise<{ attempts: number }>;
   probeCapabilities(endpoint: AgentEndpointRef): Promise<HostProbe>;
   findRouteToManager(input: RouteProbeInput): Promise<RouteProbe>;
+  /** {@link probeCapabilities} and {@link findRouteToManager} at once, on one connection. */
+  probeHost(input: RouteProbeInput): Promise<HostProbe & RouteProbe>;
   recordAttachments(input: RecordAttachmentsInput): Promise<AttachmentsSnapshot>;
   compensateAttachments(snapshot: AttachmentsSnapshot): Promise<{ restored: number; removed: number }>;
   setupNetworksWithConfirm(input: SetupNetworksInput): Promise<SetupNetworksOutcome>;

@@ -18,7 +18,7 @@ import {
   uuid4,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { AttachmentsSnapshot, HostProbe, InstallHostActivities, SetupNetworksOutcome } from '../activities/types';
+import type { AttachmentsSnapshot, HostProbe, InstallHostActivities, RouteProbe, SetupNetworksOutcome } from '../activities/types';
 import { chooseManagementDevice } from '../model/install-host/choose-device';
 import {
   CommitMode,
@@ -101,7 +101,24 @@ export const AGENT_ASKED_FIRST = 'agent-asked-once-before-waiting';
  */
 export const PROBE_ASKS_FIRST = 'probe-asks-first-one-marker';
 
+/**
+ * Executions from here on (history generation v9) imply {@link PROBE_ASKS_FIRST} and every patch before it,
+ * and spend two local activities fewer: the probe asks for the capabilities and the route to the manager in
+ * one (`probeHost`, both calls at once on the kept connection), and an install the host commits itself and
+ * does not reboot reads the capabilities it verifies on the apply's own session, right after the answer,
+ * instead of in a local activity after it. Each local activity is a round of the workflow's activation on
+ * the worker (docs/performance.md#fewer-local-activities). An apply that could not read them back leaves the
+ * verification to its own local activity, as before. Executions recorded before replay as they ran.
+ */
+export const PROBE_READS_ROUTE_TOO = 'probe-reads-route-apply-reads-back';
+
 type Devised = Extract<ReturnType<typeof deviseManagementNetwork>, { kind: 'configure' }>;
+
+/** What the probe found: the capabilities, and the route to the manager when the probe read it too ({@link PROBE_READS_ROUTE_TOO}). */
+interface Probed {
+  capabilities: HostProbe['capabilities'];
+  routed?: RouteProbe;
+}
 
 /** What every step of one install shares: the input, the host's endpoint, the visible progress, the result so far. */
 interface Install {
@@ -121,6 +138,8 @@ interface Install {
   askAgentFirst: boolean;
   /** The probe asks the agent, and the patches before it are implied, not asked ({@link PROBE_ASKS_FIRST}). */
   probeAsksFirst: boolean;
+  /** One probe reads the route too, and the apply may read back what the verification needs ({@link PROBE_READS_ROUTE_TOO}). */
+  probeReadsRoute: boolean;
 }
 
 export async function installHost(request: InstallHostRequest): Promise<InstallHostResult> {
@@ -142,15 +161,19 @@ export async function installHost(request: InstallHostRequest): Promise<InstallH
 
 /** The install, step by step; each step either returns what the next needs or throws a `SagaStop`. */
 async function pipeline(install: Install, saga: Saga): Promise<InstallOutcome> {
-  const caps = install.probeAsksFirst ? await probeAskingFirst(install) : await waitThenProbe(install);
-  const device = await chooseDevice(install, caps);
+  const { capabilities: caps, routed } = install.probeReadsRoute
+    ? await probeAskingFirst(install, probeHost)
+    : { capabilities: install.probeAsksFirst ? await probeAskingFirst(install, probe) : await waitThenProbe(install) };
+  const device = await chooseDevice(install, caps, routed);
   const devised = devise(install, caps, device);
   const request = prepareRequest(install, caps, devised);
   await recordAttachments(install, saga, devised);
-  await applyUnderConnectivityCheck(install, devised, request.options);
+  // Nothing changes the host between the apply and the verification: the apply's session can read it then.
+  const readBack = install.probeReadsRoute && request.hostCommits && !rebootPlanned(install.input);
+  const applied = await applyUnderConnectivityCheck(install, devised, request.options, readBack);
   await commit(install, request.hostCommits);
   await fenceReboot(install);
-  await verify(install, devised);
+  await verify(install, devised, applied.capabilities);
   return InstallOutcome.CONFIGURED;
 }
 
@@ -167,9 +190,10 @@ function parseInput(request: InstallHostRequest): InstallHostInput {
 }
 
 function begin(input: InstallHostInput): Install {
-  // Asked first: where it is in the history, none of the others is asked. Older histories have it nowhere,
-  // and then the others are asked in the order those executions recorded them.
-  const probeAsksFirst = patched(PROBE_ASKS_FIRST);
+  // Asked first: where one is in the history, none of those after it is asked. Older histories have them
+  // nowhere, and then the others are asked in the order those executions recorded them.
+  const probeReadsRoute = patched(PROBE_READS_ROUTE_TOO);
+  const probeAsksFirst = probeReadsRoute || patched(PROBE_ASKS_FIRST);
   const shortStepsLocal = probeAsksFirst || patched(SHORT_STEPS_RUN_LOCALLY);
   const agentWaitLocal = !probeAsksFirst && shortStepsLocal && !patched(AGENT_WAIT_IS_AN_ACTIVITY);
   const recordLocal = probeAsksFirst || (shortStepsLocal && patched(INTENT_RECORDED_LOCALLY));
@@ -202,6 +226,7 @@ function begin(input: InstallHostInput): Install {
     recording: recordLocal ? local : via,
     askAgentFirst,
     probeAsksFirst,
+    probeReadsRoute,
   };
 }
 
@@ -232,18 +257,18 @@ async function waitThenProbe(install: Install): Promise<HostProbe['capabilities'
 /**
  * The probe asks the agent ({@link PROBE_ASKS_FIRST}): once, with no retries, since an agent that does not
  * answer at once is waited for in an activity, then probed as before. Its connection stays open for the
- * route lookup that follows.
+ * calls that follow.
  */
-async function probeAskingFirst(install: Install): Promise<HostProbe['capabilities']> {
+async function probeAskingFirst<T>(install: Install, probing: (install: Install, profile: ActivityOptions) => Promise<T>): Promise<T> {
   try {
-    return await probe(install, askAgentOnce);
+    return await probing(install, askAgentOnce);
   } catch (err) {
     // Not up yet (or not answering): wait for it; that wait, or the probe after it, reports what stays wrong.
     if (isCancellation(err)) throw err;
   }
   install.progress.enter(InstallPhase.WAIT_AGENT);
   await install.progress.step('wait-agent', pingSummary(install), () => waitInActivity(install));
-  return probe(install, agentCall);
+  return probing(install, agentCall);
 }
 
 function waitInActivity(install: Install): Promise<{ attempts: number }> {
@@ -253,33 +278,68 @@ function waitInActivity(install: Install): Promise<{ attempts: number }> {
     .waitForAgent({ endpoint, timeoutSeconds: input.policy.agentWaitSeconds });
 }
 
+function describeCapabilities(caps: HostProbe['capabilities']): string {
+  return `${Object.keys(caps.nics).length} nics, ${Object.keys(caps.bondings).length} bonds, ${Object.keys(caps.networks).length} networks, lastClientIface ${caps.lastClientIface || '(none)'}`;
+}
+
+function describeRoute({ route }: RouteProbe): string {
+  if (route.kind === 'route') return `dev ${route.device}`;
+  return route.kind === 'no-route' ? `no route: ${route.reason}` : 'agent has no Host.getRoute (older agent)';
+}
+
 async function probe({ progress, endpoint, input, quick }: Install, profile: ActivityOptions): Promise<HostProbe['capabilities']> {
   progress.enter(InstallPhase.PROBE);
   const { capabilities } = await progress.step(
     'probe',
     'Host.getCapabilities',
     () => quick(profile, `Host.getCapabilities of ${input.host.name}`).probeCapabilities(endpoint),
-    (p) =>
-      `${Object.keys(p.capabilities.nics).length} nics, ${Object.keys(p.capabilities.bondings).length} bonds, ${Object.keys(p.capabilities.networks).length} networks, lastClientIface ${p.capabilities.lastClientIface || '(none)'}`,
+    (p) => describeCapabilities(p.capabilities),
   );
   return capabilities;
 }
 
-/** The device that reaches the manager; a host without one is skipped, visibly. */
-async function chooseDevice({ progress, endpoint, input, result, quick }: Install, caps: HostProbe['capabilities']): Promise<string> {
+/** The probe of {@link PROBE_READS_ROUTE_TOO}: the capabilities and the route to the manager, in one local activity. */
+async function probeHost({ progress, endpoint, input, quick }: Install, profile: ActivityOptions): Promise<Probed> {
+  progress.enter(InstallPhase.PROBE);
+  const summary = `Host.getCapabilities, Host.getRoute(${input.managerAddress})`;
+  const { route, hostAddresses, capabilities } = await progress.step(
+    'probe',
+    summary,
+    () =>
+      quick(profile, `${summary} of ${input.host.name}`).probeHost({
+        endpoint,
+        managerAddress: input.managerAddress,
+        hostAddress: input.host.address,
+      }),
+    (p) => describeCapabilities(p.capabilities),
+  );
+  return { capabilities, routed: { route, hostAddresses } };
+}
+
+/**
+ * The device that reaches the manager; a host without one is skipped, visibly. `probed` is the route the
+ * probe read too; without it, a step asks for it.
+ */
+async function chooseDevice(
+  { progress, endpoint, input, result, quick }: Install,
+  caps: HostProbe['capabilities'],
+  probed: RouteProbe | undefined,
+): Promise<string> {
   progress.enter(InstallPhase.ROUTE);
   const summary = `Host.getRoute(${input.managerAddress})`;
-  const routed = await progress.step(
-    'route',
-    summary,
-    () => quick(agentCall, summary).findRouteToManager({ endpoint, managerAddress: input.managerAddress, hostAddress: input.host.address }),
-    (r) =>
-      r.route.kind === 'route'
-        ? `dev ${r.route.device}`
-        : r.route.kind === 'no-route'
-          ? `no route: ${r.route.reason}`
-          : 'agent has no Host.getRoute (older agent)',
-  );
+  let routed: RouteProbe;
+  if (probed) {
+    routed = probed;
+    progress.note('route', 'ok', describeRoute(routed));
+  } else {
+    routed = await progress.step(
+      'route',
+      summary,
+      () =>
+        quick(agentCall, summary).findRouteToManager({ endpoint, managerAddress: input.managerAddress, hostAddress: input.host.address }),
+      describeRoute,
+    );
+  }
   const choice = chooseManagementDevice({
     route: routed.route,
     lastClientIface: caps.lastClientIface,
@@ -361,12 +421,16 @@ async function recordAttachments({ progress, input, via, recording }: Install, s
   });
 }
 
-/** setupNetworks with the confirm loop; a host that rolled back ends the install `rolled-back`. */
+/**
+ * setupNetworks with the confirm loop; a host that rolled back ends the install `rolled-back`. With
+ * `readBack`, the apply also reads the host's capabilities once it is answered (for {@link verify}).
+ */
 async function applyUnderConnectivityCheck(
   { progress, endpoint, input, via }: Install,
   devised: Devised,
   options: RequestOptions,
-): Promise<void> {
+  readBack: boolean,
+): Promise<Extract<SetupNetworksOutcome, { status: 'applied' }>> {
   const timeout = input.policy.connectivityTimeoutSeconds;
   progress.enter(InstallPhase.APPLY);
   const requestId = uuid4();
@@ -382,6 +446,8 @@ async function applyUnderConnectivityCheck(
         bondings: {},
         options,
         connectivityTimeoutSeconds: timeout,
+        // Only when asked: executions recorded before sent no such field.
+        ...(readBack ? { readCapabilitiesAfter: true } : {}),
       }),
     (o) =>
       o.status === 'applied' ? `applied and confirmed (${o.confirmations} confirmations)` : `host rolled back: code ${o.code} ${o.message}`,
@@ -392,6 +458,7 @@ async function applyUnderConnectivityCheck(
       message: `host rolled back the change (code ${applied.code}: ${applied.message})`,
     });
   }
+  return applied;
 }
 
 async function commit({ progress, endpoint, input, quick }: Install, hostCommits: boolean): Promise<void> {
@@ -401,6 +468,10 @@ async function commit({ progress, endpoint, input, quick }: Install, hostCommits
     await progress.step('commit', 'Host.setSafeNetworkConfig', () =>
       quick(agentCall, `Host.setSafeNetworkConfig on ${input.host.name}`).setSafeNetworkConfig(endpoint),
     );
+}
+
+function rebootPlanned(input: InstallHostInput): boolean {
+  return input.policy.reboot && input.powerManagement !== undefined;
 }
 
 /** Proves the change survives a reboot: fence-reboot through the proxy, then wait for the host to answer again. */
@@ -438,13 +509,28 @@ async function fenceReboot(install: Install): Promise<void> {
   }
 }
 
-/** The host must report ovirtmgmt exactly as devised, and a clean configuration. */
-async function verify({ progress, endpoint, input, quick }: Install, devised: Devised): Promise<void> {
+/**
+ * The host must report ovirtmgmt exactly as devised, and a clean configuration. `readBack`: the
+ * capabilities the apply read right after its answer, if it did; otherwise a step reads them now.
+ */
+async function verify(
+  { progress, endpoint, input, quick }: Install,
+  devised: Devised,
+  readBack: HostProbe['capabilities'] | undefined,
+): Promise<void> {
   const name = input.managementNetwork.name;
   progress.enter(InstallPhase.VERIFY);
   const summary = `${name} as devised, netConfigDirty False`;
-  const after = await progress.step('verify', summary, () => quick(agentCall, `verify: ${summary}`).probeCapabilities(endpoint));
-  const problems = verifyManagementNetwork(after.capabilities, name, devised.networks[name] ?? {});
+  let after: HostProbe['capabilities'];
+  if (readBack) {
+    after = readBack;
+    progress.note('verify', 'ok', `${summary}: read on the apply's session after its answer`);
+  } else {
+    ({ capabilities: after } = await progress.step('verify', summary, () =>
+      quick(agentCall, `verify: ${summary}`).probeCapabilities(endpoint),
+    ));
+  }
+  const problems = verifyManagementNetwork(after, name, devised.networks[name] ?? {});
   if (problems.length) {
     progress.note('verify-result', 'failed', problems.join('; '));
     throw new SagaStop(InstallOutcome.FAILED, { type: FailureType.VERIFICATION_FAILED, message: problems.join('; ') });

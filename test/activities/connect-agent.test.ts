@@ -153,6 +153,71 @@ describe('activities with a stand-in host (createActivities connectAgent)', () =
     expect(host.log.closed).toBe(host.log.connections.length);
   });
 
+  it('probeHost: asks for the capabilities and the route together on one kept connection', async () => {
+    let answerCapabilities!: () => void;
+    const capabilitiesHeld = new Promise<void>((r) => (answerCapabilities = r));
+    const host = standInHost(async (method) => {
+      if (method === 'Host.getCapabilities') {
+        await capabilitiesHeld;
+        return capabilities;
+      }
+      if (method === 'Host.getRoute') {
+        // Asked while the capabilities are still unanswered: the two went out together.
+        answerCapabilities();
+        return { reachable: true, device: 'eth0', source: '198.18.1.10' };
+      }
+      throw new Error(`unexpected ${method}`);
+    });
+    const probed = await new MockActivityEnvironment().run(activities(host.connect, 60_000).probeHost, {
+      endpoint,
+      managerAddress: '127.0.0.1',
+      hostAddress: '127.0.0.2',
+    });
+    expect(probed).toMatchObject({
+      route: { kind: 'route', device: 'eth0', source: '198.18.1.10' },
+      hostAddresses: ['127.0.0.2'],
+      capabilities: { lastClientIface: 'eth0' },
+    });
+    expect(host.log.calls).toEqual(['Host.getCapabilities', 'Host.getRoute']);
+    expect(host.log.connections).toHaveLength(1);
+  });
+
+  it('readCapabilitiesAfter: the apply reads the capabilities on its own session after the answer; a failed read only leaves them out', async () => {
+    const apply = async (failRead: boolean) => {
+      const sessions: string[][] = [];
+      const connect: ConnectAgent = async () => {
+        const calls: string[] = [];
+        sessions.push(calls);
+        return {
+          call: async <T>(method: string) => {
+            calls.push(method);
+            if (method === 'Host.getCapabilities' && failRead) throw new AgentRpcError(VdsmCode.RECOVERING, 'recovering', method);
+            return (method === 'Host.getCapabilities' ? capabilities : {}) as T;
+          },
+          close: async () => undefined,
+        };
+      };
+      const outcome = (await new MockActivityEnvironment().run(activities(connect).setupNetworksWithConfirm, {
+        endpoint,
+        requestId: `read-back-${failRead}`,
+        networks: { ovirtmgmt: { nic: 'eth0', bridged: 'true', bootproto: 'dhcp' } },
+        bondings: {},
+        options: { connectivityCheck: 'true', connectivityTimeout: '10', commitOnSuccess: true },
+        connectivityTimeoutSeconds: 10,
+        readCapabilitiesAfter: true,
+      })) as SetupNetworksOutcome;
+      return { outcome, sessions };
+    };
+    const read = await apply(false);
+    expect(read.outcome).toMatchObject({ status: 'applied', capabilities: { lastClientIface: 'eth0' } });
+    expect(read.sessions[0]).toEqual(['Host.setupNetworks', 'Host.getCapabilities']);
+
+    const failed = await apply(true);
+    expect(failed.outcome).toMatchObject({ status: 'applied' });
+    expect(failed.outcome).not.toHaveProperty('capabilities');
+    expect(failed.sessions[0]).toEqual(['Host.setupNetworks', 'Host.getCapabilities']);
+  });
+
   it("reports the stand-in host's rollback (code 10) as the outcome, as with a real agent", async () => {
     const host = standInHost(async (method) => {
       if (method === 'Host.setupNetworks') throw new AgentRpcError(VdsmCode.LOST_CONNECTION, 'connectivity check failed', method);

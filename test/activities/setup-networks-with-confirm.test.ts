@@ -108,6 +108,24 @@ describe.skipIf(skipBecause(unavailable, 'setupNetworks activity tests'))('setup
       const journal = (await h.journal()).filter((e) => e.requestId === requestId);
       expect(journal.map((e) => e.kind)).toEqual(['apply']);
     });
+
+    it('with readCapabilitiesAfter and commitOnSuccess: returns what the host reports right after, the change committed', async () => {
+      const requestId = `read-back-${Date.now()}`;
+      const activity = createSetupNetworksActivity(access, { confirmIntervalMs: 200 });
+      const request = input(h.agent.address.port, requestId, 5);
+      const outcome = (await new MockActivityEnvironment().run(activity, {
+        ...request,
+        networks: { ovirtmgmt: { ...BRIDGED_MGMT, mtu: 1400 } },
+        options: { ...request.options, commitOnSuccess: true },
+        readCapabilitiesAfter: true,
+      })) as SetupNetworksOutcome;
+      expect(outcome).toMatchObject({ status: 'applied' });
+      const capabilities = outcome.status === 'applied' ? outcome.capabilities : undefined;
+      // What this change made: the network at its new MTU, committed by the host before it answered.
+      expect(capabilities?.networks.ovirtmgmt).toMatchObject({ bridged: true, mtu: '1400' });
+      expect(capabilities?.netConfigDirty).toBe('False');
+      expect((await h.journal()).filter((e) => e.requestId === requestId).map((e) => e.kind)).toEqual(['apply', 'persist']);
+    });
   });
 
   describe('against our agent, its announcement lost', () => {

@@ -150,11 +150,12 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     const killed = new Set<string>();
     let applyCallPassed = false;
     // The local steps of this install, in order (set-safe commit, reboot). The probe asks the agent first
-    // (workflows/install-host.ts PROBE_ASKS_FIRST): it is up, so it is not waited for before the install, and
-    // only the wait after the reboot is an activity. The steps that talk to the agent are held at its
+    // (workflows/install-host.ts PROBE_ASKS_FIRST), for its capabilities and its route in one local step
+    // (PROBE_READS_ROUTE_TOO): it is up, so it is not waited for before the install, and only the wait after
+    // the reboot is an activity. The steps that talk to the agent are held at its
     // relay; the recording waits on the host's row lock instead. How far the running worker has come through
     // the agent's steps not yet recorded: a held connection is agent step `recorded + passed`.
-    const LOCAL_STEPS = ['probeCapabilities', 'findRouteToManager', 'recordAttachments', 'setSafeNetworkConfig', 'probeCapabilities'];
+    const LOCAL_STEPS = ['probeHost', 'recordAttachments', 'setSafeNetworkConfig', 'probeCapabilities'];
     const AGENT_LOCAL_STEPS = LOCAL_STEPS.filter((type) => type !== 'recordAttachments');
     let local = { worker: 0, recorded: 0, passed: 0 };
     // The workflow tasks lost in a local step, by how many local steps had been recorded when each began.
@@ -196,8 +197,8 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
         if (!remote) local.passed += 1;
         relay.pass();
       };
-      // The route step is the last one before the store step: lock the host's row now, so recording waits.
-      if (pending.type === 'findRouteToManager' && !lock.held && !killed.has(pending.activityId)) await lock.take(request.host.id);
+      // The probe is the last step before the store step: lock the host's row now, so recording waits.
+      if (pending.type === 'probeHost' && !lock.held && !killed.has(pending.activityId)) await lock.take(request.host.id);
       if (killed.has(pending.activityId)) {
         if (where === 'store') await lock.release();
         else passLocal();
@@ -224,8 +225,7 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
 
     expect(finished?.outcome, JSON.stringify(finished, null, 2)).toBe('configured');
     expect(killedAt).toEqual([
-      'probeCapabilities',
-      'findRouteToManager',
+      'probeHost',
       'recordAttachments',
       'setupNetworksWithConfirm',
       'setSafeNetworkConfig',

@@ -53,6 +53,8 @@ interface Scenario {
   waitAfterReboot?: () => Promise<{ attempts: number }>;
   /** The agent is not up until it has been waited for: the probe that asks it first fails. @default false */
   late?: boolean;
+  /** The apply answers without the capabilities it was asked to read after it (that read failed). @default false */
+  readBackFails?: boolean;
   /** The wait before the install (only a late agent is waited for), given its timeout. @default answers at once */
   waitBefore?: (timeoutSeconds: number) => Promise<{ attempts: number }>;
   /** Called with the attempt number (1, 2, …). */
@@ -93,15 +95,18 @@ function standInActivities(scenarios: Map<string, Scenario>, played: Map<string,
     async probeCapabilities(endpoint) {
       const [s, log] = of(endpoint.host);
       log.calls.push('probeCapabilities');
+      if (!log.calls.includes('recordAttachments')) throw new Error('the install probes with probeHost; probeCapabilities only verifies');
+      return { capabilities: s.after ?? AFTER };
+    },
+    async findRouteToManager() {
+      throw new Error('the install probes with probeHost, which reads the route too');
+    },
+    async probeHost({ endpoint, hostAddress }) {
+      const [s, log] = of(endpoint.host);
+      log.calls.push('probeHost');
       if (s.late && !log.calls.includes('waitForAgent'))
         throw failure('AgentUnreachable', `agent ${endpoint.host}:54321 did not answer: connection refused`, false);
-      const verifying = log.calls.includes('recordAttachments');
-      return { capabilities: verifying ? (s.after ?? AFTER) : (s.before ?? BEFORE) };
-    },
-    async findRouteToManager({ endpoint, hostAddress }) {
-      const [s, log] = of(endpoint.host);
-      log.calls.push('findRouteToManager');
-      return { route: s.route ?? { kind: 'route', device: 'eth0' }, hostAddresses: [hostAddress] };
+      return { capabilities: s.before ?? BEFORE, route: s.route ?? { kind: 'route', device: 'eth0' }, hostAddresses: [hostAddress] };
     },
     async recordAttachments({ hostId }) {
       const [, log] = byHostId(hostId);
@@ -118,7 +123,9 @@ function standInActivities(scenarios: Map<string, Scenario>, played: Map<string,
       const [s, log] = of(input.endpoint.host);
       log.calls.push('setupNetworksWithConfirm');
       log.applied.push(input);
-      return s.apply ? s.apply(input) : { status: 'applied', confirmations: 1, tookOverInFlight: false };
+      if (s.apply) return s.apply(input);
+      const applied = { status: 'applied', confirmations: 1, tookOverInFlight: false } as const;
+      return input.readCapabilitiesAfter && !s.readBackFails ? { ...applied, capabilities: s.after ?? AFTER } : applied;
     },
     async setSafeNetworkConfig(endpoint) {
       const [s, log] = of(endpoint.host);
@@ -201,17 +208,10 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
     }
 
     const stepNames = (result: InstallHostResult) => result.steps.map((s) => s.name);
-    // The probe asks the agent first (workflows/install-host.ts PROBE_ASKS_FIRST): an agent that answers is
-    // not waited for before the install, only after the reboot.
-    const ALL_THE_WAY = [
-      'probeCapabilities',
-      'findRouteToManager',
-      'recordAttachments',
-      'setupNetworksWithConfirm',
-      'fenceHost',
-      'waitForAgent',
-      'probeCapabilities',
-    ];
+    // The probe asks the agent first (workflows/install-host.ts PROBE_ASKS_FIRST), for its capabilities and
+    // its route at once (PROBE_READS_ROUTE_TOO): an agent that answers is not waited for before the install,
+    // only after the reboot.
+    const ALL_THE_WAY = ['probeHost', 'recordAttachments', 'setupNetworksWithConfirm', 'fenceHost', 'waitForAgent', 'probeCapabilities'];
 
     it('configured: applies with commitOnSuccess (cluster level 4.8), reboots, verifies, and keeps the attachments', async () => {
       const { result, log } = await install('configured', {});
@@ -250,7 +250,7 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
       expect(result.outcome).toBe('configured');
       // the probe once (no retries: its failure is not retried locally), the wait with the policy's budget, the probe again
       expect(asked).toEqual([5]);
-      expect(log.calls).toEqual(['probeCapabilities', 'waitForAgent', ...ALL_THE_WAY]);
+      expect(log.calls).toEqual(['probeHost', 'waitForAgent', ...ALL_THE_WAY]);
       expect(stepNames(result).slice(0, 4)).toEqual(['probe', 'wait-agent', 'probe', 'route']);
       expect(result.steps.slice(0, 3).map((s) => s.status)).toEqual(['failed', 'ok', 'ok']);
       // Only an install that waited shows `wait-agent` in the search attribute (with the host's identity).
@@ -301,7 +301,7 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
       const setSafe = await install('set-safe', {}, { policy });
       expect(setSafe.result.outcome).toBe('configured');
       expect(setSafe.log.applied[0]?.options.commitOnSuccess).toBe(false);
-      expect(setSafe.log.calls).toEqual([...ALL_THE_WAY.slice(0, 4), 'setSafeNetworkConfig', ...ALL_THE_WAY.slice(4)]);
+      expect(setSafe.log.calls).toEqual([...ALL_THE_WAY.slice(0, 3), 'setSafeNetworkConfig', ...ALL_THE_WAY.slice(3)]);
       expect(setSafe.result.steps.find((s) => s.name === 'commit')).toMatchObject({ status: 'ok', summary: 'Host.setSafeNetworkConfig' });
 
       const old = await install('old-cluster', {}, { clusterLevel: '4.2' });
@@ -313,17 +313,23 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
     it('configured without a reboot: no power management, or reboot disabled by policy', async () => {
       const noPm = await install('no-pm', {}, ({ powerManagement: _none, ...rest }) => rest);
       expect(noPm.result.outcome).toBe('configured');
-      expect(noPm.log.calls).toEqual([
-        'probeCapabilities',
-        'findRouteToManager',
-        'recordAttachments',
-        'setupNetworksWithConfirm',
-        'probeCapabilities',
-      ]);
+      // The host commits and nothing comes after the apply: the apply reads what the verification needs.
+      expect(noPm.log.calls).toEqual(['probeHost', 'recordAttachments', 'setupNetworksWithConfirm']);
+      expect(noPm.log.applied[0]?.readCapabilitiesAfter).toBe(true);
       expect(noPm.result.steps.find((s) => s.name === 'reboot')).toMatchObject({
         status: 'skipped',
         summary: 'no power management configured',
       });
+      expect(noPm.result.steps.filter((s) => s.name.startsWith('verify'))).toEqual([
+        expect.objectContaining({
+          name: 'verify',
+          status: 'ok',
+          durationMs: 0,
+          summary: expect.stringContaining("read on the apply's session"),
+        }),
+        expect.objectContaining({ name: 'verify-result', status: 'ok' }),
+      ]);
+      await recordHistory(target, noPm.workflowId, 'configured-read-back');
 
       const noReboot = await install(
         'no-reboot',
@@ -331,23 +337,58 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
         { policy: { connectivityTimeoutSeconds: 5, reboot: false, commitMode: 'auto', agentWaitSeconds: 5 } },
       );
       expect(noReboot.result.outcome).toBe('configured');
-      expect(noReboot.log.calls).not.toContain('fenceHost');
+      expect(noReboot.log.calls).toEqual(['probeHost', 'recordAttachments', 'setupNetworksWithConfirm']);
       expect(noReboot.result.steps.find((s) => s.name === 'reboot')).toMatchObject({
         status: 'skipped',
         summary: 'reboot disabled by policy',
       });
     });
 
+    it('without a reboot, the verification reads in a step of its own when the apply cannot read back, or the host does not commit', async () => {
+      const noPm = ({ powerManagement: _none, ...rest }: InstallHostRequest) => rest;
+      const failedRead = await install('read-back-fails', { readBackFails: true }, noPm);
+      expect(failedRead.result.outcome).toBe('configured');
+      expect(failedRead.log.applied[0]?.readCapabilitiesAfter).toBe(true);
+      expect(failedRead.log.calls).toEqual(['probeHost', 'recordAttachments', 'setupNetworksWithConfirm', 'probeCapabilities']);
+      expect(failedRead.result.steps.find((s) => s.name === 'verify')).toMatchObject({
+        status: 'ok',
+        summary: 'ovirtmgmt as devised, netConfigDirty False',
+      });
+      await recordHistory(target, failedRead.workflowId, 'configured-read-back-failed');
+
+      const policy = { connectivityTimeoutSeconds: 5, reboot: false, commitMode: 'set-safe' as const, agentWaitSeconds: 5 };
+      const setSafe = await install('set-safe-no-reboot', {}, (r) => ({ ...noPm(r), policy }));
+      expect(setSafe.result.outcome).toBe('configured');
+      expect(setSafe.log.applied[0]?.readCapabilitiesAfter).toBeUndefined();
+      expect(setSafe.log.calls).toEqual([
+        'probeHost',
+        'recordAttachments',
+        'setupNetworksWithConfirm',
+        'setSafeNetworkConfig',
+        'probeCapabilities',
+      ]);
+    });
+
+    it('failed with VerificationFailed without a reboot: what the apply read back is checked as a step would check it', async () => {
+      const { result, log } = await install('read-back-verify-fails', { after: BEFORE }, ({ powerManagement: _none, ...rest }) => rest);
+      expect(result).toMatchObject({
+        outcome: 'failed',
+        failure: { type: 'VerificationFailed', message: 'the host does not report network ovirtmgmt' },
+        compensation: { status: 'done' },
+      });
+      expect(log.calls).toEqual(['probeHost', 'recordAttachments', 'setupNetworksWithConfirm', 'compensateAttachments']);
+    });
+
     it('already-configured: stops after devising, records and applies nothing', async () => {
       const { result, log } = await install('already', { before: AFTER, route: { kind: 'route', device: 'ovirtmgmt' } });
       expect(result).toMatchObject({ outcome: 'already-configured', failure: null, compensation: null, device: 'ovirtmgmt' });
-      expect(log.calls).toEqual(['probeCapabilities', 'findRouteToManager']);
+      expect(log.calls).toEqual(['probeHost']);
     });
 
     it('skipped-no-route: stops after the route, records and applies nothing', async () => {
       const { result, log } = await install('no-route', { route: { kind: 'no-route', reason: 'network unreachable' } });
       expect(result).toMatchObject({ outcome: 'skipped-no-route', failure: null, compensation: null, device: null, rule: 'get-route' });
-      expect(log.calls).toEqual(['probeCapabilities', 'findRouteToManager']);
+      expect(log.calls).toEqual(['probeHost']);
     });
 
     it('failed when the host cannot carry the definition (devise failure): typed reason, nothing recorded', async () => {
@@ -357,7 +398,7 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
         { managementNetwork: { name: 'ovirtmgmt', vlan: 100, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true } },
       );
       expect(result).toMatchObject({ outcome: 'failed', failure: { type: 'VlanMismatch' }, compensation: null });
-      expect(log.calls).toEqual(['probeCapabilities', 'findRouteToManager']);
+      expect(log.calls).toEqual(['probeHost']);
     });
 
     it('rolled-back: the host undid the change; the attachments are compensated once', async () => {
@@ -369,13 +410,7 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
         failure: { type: 'ConnectivityCheckFailed' },
         compensation: { status: 'done', failure: null },
       });
-      expect(log.calls).toEqual([
-        'probeCapabilities',
-        'findRouteToManager',
-        'recordAttachments',
-        'setupNetworksWithConfirm',
-        'compensateAttachments',
-      ]);
+      expect(log.calls).toEqual(['probeHost', 'recordAttachments', 'setupNetworksWithConfirm', 'compensateAttachments']);
       expect(log.compensated).toEqual([SNAPSHOT_OF(result.hostId)]);
       expect(result.steps.at(-1)).toMatchObject({
         name: 'compensate-attachments',
@@ -404,7 +439,7 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
         failure: { type: 'FenceFailed', message: expect.stringContaining('198.51.100.10') },
         compensation: { status: 'done' },
       });
-      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 5), 'compensateAttachments']);
+      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 4), 'compensateAttachments']);
       expect(result.steps.find((s) => s.name === 'fence-reboot')?.status).toBe('failed');
     });
 
@@ -420,7 +455,7 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
         failure: { type: 'AgentRejected', message: 'setSafeNetworkConfig refused' },
         compensation: { status: 'done' },
       });
-      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 4), 'setSafeNetworkConfig', 'compensateAttachments']);
+      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 3), 'setSafeNetworkConfig', 'compensateAttachments']);
     });
 
     it('failed when the host does not come back after the reboot: says so, and compensates', async () => {
@@ -435,7 +470,7 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
         },
         compensation: { status: 'done' },
       });
-      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 6), 'compensateAttachments']);
+      expect(log.calls).toEqual([...ALL_THE_WAY.slice(0, 5), 'compensateAttachments']);
     });
 
     it('a compensation that fails for a reason a retry may fix is retried until it succeeds', async () => {

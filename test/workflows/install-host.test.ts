@@ -91,15 +91,16 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     expect(rows[0]?.ipConfiguration.ipv4).toMatchObject({ bootProtocol: 'STATIC_IP', address: lab.testbed.host('static1').address });
     // The search attribute shows the phases an install can wait in, once each, the host's identity with
     // the first (the agent answered the probe, so it was not waited for); the short steps ran as local
-    // activities, one marker each, and one patch marker stands for all (workflows/install-host.ts PROBE_ASKS_FIRST).
+    // activities, one marker each, and one patch marker stands for all (workflows/install-host.ts
+    // PROBE_READS_ROUTE_TOO).
     const events = (await handle.fetchHistory()).events ?? [];
     const upserts = installPhaseUpserts(events);
     expect(upserts.map((u) => u.InstallPhase)).toEqual(['record', 'apply', 'reboot', 'configured']);
     expect(upserts[0]).toMatchObject({ HostName: lab.installRequest('static1').host.name, ClusterId: expect.any(String) });
     expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toHaveLength(1);
-    // probe (asking the agent first), route, record, verify (the host commits by itself; the wait after the
-    // reboot is an activity)
-    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(4);
+    // probe (asking the agent first, for the route too), record, verify (the host commits by itself; the
+    // wait after the reboot is an activity)
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(3);
     expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForAgent')).toHaveLength(1);
     await harness.record(handle, 'configured');
 
@@ -157,6 +158,8 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     expect(cli.code, cli.stdout + cli.stderr).toBe(0);
     expect(cli.stdout).toMatch(/✓ route \(\d+ ms\)\s+agent has no Host.getRoute/);
     expect(cli.stdout).toMatch(/✓ setup-networks \(\d+ ms\)\s+applied and confirmed/);
+    // No reboot, and the host commits (cluster level 4.8): the apply read what the verification checks.
+    expect(cli.stdout).toMatch(/✓ verify \(0 ms\)\s+ovirtmgmt as devised, netConfigDirty False: read on the apply's session/);
     expect(cli.stdout).toContain('outcome: configured');
     expect(cli.stdout).toContain('device:  eth0 (rule: last-client-iface)');
     expect(cli.stdout).toMatch(
