@@ -197,7 +197,8 @@ describe.skipIf(skipBecause(reason, 'encrypted history (needs Temporal and names
     for (const { path, payload } of bookkeeping) expect(isSdkBookkeeping(payload), path).toBe(true);
     expect(all.some((p) => /markerRecordedEventAttributes\.details\.result\./.test(p.path))).toBe(true);
     const payloads = all.filter((p) => !/searchAttributes/.test(p.path) && !SDK_MARKER_DATA.test(p.path));
-    expect(payloads.length).toBeGreaterThan(20);
+    // An install with a reboot carries some twenty: the probe and the route share one local activity since v9.
+    expect(payloads.length).toBeGreaterThan(15);
     for (const { path, payload } of payloads) {
       expect(text(payload.metadata?.encoding), path).toBe('binary/encrypted');
       expect(text(payload.metadata?.['encryption-key-id']), path).toBe('key-a');
