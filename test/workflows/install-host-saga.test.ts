@@ -379,6 +379,27 @@ describe.skipIf(skipBecause(reason, 'install-host saga with stand-in activities'
       expect(log.calls).toEqual(['probeHost', 'recordAttachments', 'setupNetworksWithConfirm', 'compensateAttachments']);
     });
 
+    it('failed when the route leads to a bond in a mode that cannot carry a VM network: typed, nothing recorded', async () => {
+      const bonded = fixture('bond');
+      const balanceRr = {
+        ...bonded,
+        lastClientIface: 'bond0',
+        clusterLevels: BEFORE.clusterLevels,
+        bondings: { bond0: { ...bonded.bondings.bond0!, opts: { mode: '0', miimon: '100' } } },
+      };
+      const { result, log, workflowId } = await install('bond-mode', { before: balanceRr, route: { kind: 'route', device: 'bond0' } });
+      expect(result).toMatchObject({
+        outcome: 'failed',
+        failure: { type: 'BondModeForbidsVmNetwork', message: expect.stringContaining('bond bond0 is in mode 0') },
+        compensation: null,
+        device: 'bond0',
+      });
+      expect(log.calls).toEqual(['probeHost']);
+      expect(result.steps.find((s) => s.name === 'devise')).toMatchObject({ status: 'failed' });
+      // The rule is implied from generation v8 on: no patch marker of its own.
+      await recordHistory(target, workflowId, 'failed-bond-mode');
+    });
+
     it('already-configured: stops after devising, records and applies nothing', async () => {
       const { result, log } = await install('already', { before: AFTER, route: { kind: 'route', device: 'ovirtmgmt' } });
       expect(result).toMatchObject({ outcome: 'already-configured', failure: null, compensation: null, device: 'ovirtmgmt' });
