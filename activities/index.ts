@@ -9,6 +9,7 @@ import { createAttachmentActivities } from './attachments';
 import { heartbeating } from './heartbeat';
 import { requestKeyOfCurrentActivity } from './request-key';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
+import { KeptAgentConnections } from './kept-connections';
 import type { ApplyMetrics } from './metrics';
 import { createRefreshActivities } from './refresh';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
@@ -32,14 +33,16 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps): HostprovActivities {
   const connect = deps.connectAgent ?? connectVdsmAgent;
-  const host = createHostAgentActivities(deps.access, deps.agent, connect);
+  // One pool: the short calls of an install and its apply go over the same connection to the host.
+  const kept = new KeptAgentConnections(connect, deps.agent?.keepIdleMs);
+  const host = createHostAgentActivities(deps.access, deps.agent, connect, kept);
   const store = createAttachmentActivities(deps.store);
   const networking = createHostNetworkingActivities(deps.store);
   const refresh = createRefreshActivities({ store: deps.store, access: deps.access });
   return {
     // These two heartbeat with details of their own (polls so far; confirmations and the request id).
     waitForAgent: host.waitForAgent,
-    setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop, connect, deps.metrics),
+    setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop, connect, deps.metrics, kept),
     probeCapabilities: heartbeating(host.probeCapabilities),
     findRouteToManager: heartbeating(host.findRouteToManager),
     probeHost: heartbeating(host.probeHost),
