@@ -43,19 +43,12 @@ const GetRouteResult = z.object({
   reason: z.string().optional(),
 });
 
-/**
- * `connect` opens connections to agents: the VDSM client unless a test answers for the host. `kept` is the
- * pool of connections these calls share, with the apply when it is given (activities/index.ts).
- */
-export function createHostAgentActivities(
-  access: AgentAccess,
-  deps: HostAgentDeps = {},
-  connect: ConnectAgent = connectVdsmAgent,
-  kept: KeptAgentConnections = new KeptAgentConnections(connect, deps.keepIdleMs),
-) {
+/** `connect` opens connections to agents: the VDSM client unless a test answers for the host. */
+export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDeps = {}, connect: ConnectAgent = connectVdsmAgent) {
   const pollMs = deps.pollIntervalMs ?? DEFAULT_AGENT_POLL_INTERVAL_MS;
   const endpointOf = (ref: AgentEndpointRef) => clientEndpoint(ref, access);
-  // The short calls of one install share a connection (and the apply); the confirm polls and the fence open their own.
+  // The short calls of one install share a connection; the confirm polls and the fence open their own.
+  const kept = new KeptAgentConnections(connect, deps.keepIdleMs);
 
   async function call<T>(ref: AgentEndpointRef, method: string, params: Record<string, unknown>, timeoutMs = 30_000): Promise<T> {
     try {

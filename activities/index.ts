@@ -9,7 +9,6 @@ import { createAttachmentActivities } from './attachments';
 import { heartbeating } from './heartbeat';
 import { requestKeyOfCurrentActivity } from './request-key';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
-import { KeptAgentConnections } from './kept-connections';
 import type { ApplyMetrics } from './metrics';
 import { createRefreshActivities } from './refresh';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
@@ -33,16 +32,14 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps): HostprovActivities {
   const connect = deps.connectAgent ?? connectVdsmAgent;
-  // One pool: the short calls of an install and its apply go over the same connection to the host.
-  const kept = new KeptAgentConnections(connect, deps.agent?.keepIdleMs);
-  const host = createHostAgentActivities(deps.access, deps.agent, connect, kept);
+  const host = createHostAgentActivities(deps.access, deps.agent, connect);
   const store = createAttachmentActivities(deps.store);
   const networking = createHostNetworkingActivities(deps.store);
   const refresh = createRefreshActivities({ store: deps.store, access: deps.access });
   return {
     // These two heartbeat with details of their own (polls so far; confirmations and the request id).
     waitForAgent: host.waitForAgent,
-    setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop, connect, deps.metrics, kept),
+    setupNetworksWithConfirm: createSetupNetworksActivity(deps.access, deps.confirmLoop, connect, deps.metrics),
     probeCapabilities: heartbeating(host.probeCapabilities),
     findRouteToManager: heartbeating(host.findRouteToManager),
     probeHost: heartbeating(host.probeHost),

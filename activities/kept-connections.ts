@@ -6,14 +6,10 @@
  * closed. One whose agent went away in between (a reboot) costs nothing extra: the VDSM client opens a new
  * session on its next call.
  *
- * `Host.setupNetworks` goes over the same connection, as the engine sends it over its one connection to the
- * host: a connection and its TLS resumption fewer per install, on the worker and on the agent
- * (docs/performance.md#the-apply-on-the-kept-connection). So every kept connection subscribes to the agent's
- * events, and a {@link KeptAgentConnections.lease} hears them while it holds the connection. The confirm
- * loop never uses these: each of its polls must prove that a *new* connection reaches the host.
+ * The confirm loop after `Host.setupNetworks` never uses these: each of its polls must prove that a *new*
+ * connection reaches the host.
  */
 import type { AgentEndpoint } from '../vdsm/client/endpoint';
-import type { AgentEvent } from '../vdsm/verbs';
 import { withFreshAgentConnection, type AgentConnectOptions, type AgentConnection, type ConnectAgent } from './agent-connection';
 
 /** How long an unused connection stays open; 0 keeps none (a fresh connection for every call). @default 2000 */
@@ -23,14 +19,6 @@ interface Kept {
   connection: Promise<AgentConnection>;
   users: number;
   idle?: NodeJS.Timeout;
-  /** Who hears the agent's events on this connection now (the leases that asked to). */
-  listeners: Set<(event: AgentEvent) => void>;
-}
-
-/** A connection held until {@link KeptConnectionLease.release}; kept open afterwards for the next caller. */
-export interface KeptConnectionLease {
-  connection: AgentConnection;
-  release(): Promise<void>;
 }
 
 export class KeptAgentConnections {
@@ -43,60 +31,28 @@ export class KeptAgentConnections {
 
   /** Runs `fn` with the kept connection to `endpoint`, opening one (with `options`) if there is none. */
   async run<T>(endpoint: AgentEndpoint, fn: (connection: AgentConnection) => Promise<T>, options?: AgentConnectOptions): Promise<T> {
-    if (this.idleMs === 0) return withFreshAgentConnection(this.connect, endpoint, fn, options);
-    const lease = await this.lease(endpoint, options);
-    try {
-      return await fn(lease.connection);
-    } finally {
-      await lease.release();
-    }
-  }
-
-  /**
-   * The kept connection to `endpoint` (opened with `options` if there is none), held until released; `onEvent`
-   * hears the agent's events on it meanwhile. With an idle time of 0, a connection of its own, closed on release.
-   */
-  async lease(
-    endpoint: AgentEndpoint,
-    options?: Omit<AgentConnectOptions, 'onEvent'>,
-    onEvent?: (event: AgentEvent) => void,
-  ): Promise<KeptConnectionLease> {
-    if (this.idleMs === 0) {
-      const connection = await this.connect(endpoint, { ...options, ...(onEvent ? { onEvent } : {}) });
-      return { connection, release: () => connection.close() };
-    }
     // The endpoint names the address and the files of its TLS identity, so equal keys mean the same peer
     // reached as the same client.
+    if (this.idleMs === 0) return withFreshAgentConnection(this.connect, endpoint, fn, options);
     const key = JSON.stringify(endpoint);
     let kept = this.#kept.get(key);
     if (!kept) {
-      const listeners = new Set<(event: AgentEvent) => void>();
-      const connection = this.connect(endpoint, { ...options, onEvent: (event) => listeners.forEach((listener) => listener(event)) });
-      const opening: Kept = { connection, users: 0, listeners };
-      connection.catch(() => this.#forget(key, opening));
+      const opening: Kept = { connection: this.connect(endpoint, options), users: 0 };
+      opening.connection.catch(() => this.#forget(key, opening));
       this.#kept.set(key, opening);
       kept = opening;
     }
-    const held = kept;
-    clearTimeout(held.idle);
-    held.users += 1;
-    if (onEvent) held.listeners.add(onEvent);
-    let released = false;
-    const release = async (): Promise<void> => {
-      if (released) return;
-      released = true;
-      if (onEvent) held.listeners.delete(onEvent);
-      held.users -= 1;
-      if (held.users === 0) {
-        held.idle = setTimeout(() => void this.#close(key, held), this.idleMs);
-        held.idle.unref();
-      }
-    };
+    clearTimeout(kept.idle);
+    kept.users += 1;
     try {
-      return { connection: await held.connection, release };
-    } catch (err) {
-      await release();
-      throw err;
+      return await fn(await kept.connection);
+    } finally {
+      kept.users -= 1;
+      if (kept.users === 0) {
+        const idle = kept;
+        idle.idle = setTimeout(() => void this.#close(key, idle), this.idleMs);
+        idle.idle.unref();
+      }
     }
   }
 

@@ -22,7 +22,6 @@ import { announcesAwaitingConfirmation, awaitingConfirmationEvent } from '../vds
 import type { AgentEvent } from '../vdsm/verbs';
 import { connectVdsmAgent, withFreshAgentConnection, type AgentConnection, type ConnectAgent } from './agent-connection';
 import { clientEndpoint, type AgentAccess } from './agent-endpoint';
-import type { KeptAgentConnections, KeptConnectionLease } from './kept-connections';
 import { toActivityFailure } from './failure-mapping';
 import { NO_APPLY_METRICS, type ApplyMetrics } from './metrics';
 import { hostProbeOf } from './host-probe';
@@ -73,17 +72,12 @@ interface Progress {
   confirmations: number;
 }
 
-/**
- * `connect` opens connections to the agent: the VDSM client unless a test answers for the host. With `kept`,
- * the call goes over the connection kept for the install's short calls (activities/kept-connections.ts);
- * without, over one of its own, opened with heart-beats off.
- */
+/** `connect` opens connections to the agent: the VDSM client unless a test answers for the host. */
 export function createSetupNetworksActivity(
   access: AgentAccess,
   options: ConfirmLoopOptions = {},
   connect: ConnectAgent = connectVdsmAgent,
   metrics: ApplyMetrics = NO_APPLY_METRICS,
-  kept?: KeptAgentConnections,
 ) {
   const interval = options.confirmIntervalMs ?? 500;
   const pollTimeout = options.confirmTimeoutMs ?? 3000;
@@ -171,27 +165,17 @@ export function createSetupNetworksActivity(
 
     const params = { networks: input.networks, bondings: input.bondings, options: input.options };
     const callTimeoutMs = (input.connectivityTimeoutSeconds + 60) * 1000;
-    // The connect budget stays below the activity's heartbeat timeout (8 s), and every attempt heartbeats.
-    const acquire = (): Promise<KeptConnectionLease> =>
-      kept
-        ? kept.lease(endpoint, { connectTimeoutMs: 5_000 }, onEvent)
-        : // Heart-beats off on a connection of its own, as the engine turns them off while the network changes.
-          connect(endpoint, { heartBeatMs: 0, connectTimeoutMs: 5_000, onEvent }).then((c) => ({
-            connection: c,
-            release: () => c.close(),
-          }));
-    /** Sessions lost in a row: the first is resent at once, later ones after a pause (a kept client reconnects inside its call). */
-    let lostInARow = 0;
     try {
       for (let session = 1; ; session += 1) {
+        // Heart-beats off for the call, as the engine does while the management network changes. The connect
+        // budget stays below the activity's heartbeat timeout (8 s), and every attempt heartbeats.
         beat();
-        const lease = await acquire().catch((err: unknown) => err as Error);
-        if (lease instanceof Error) {
-          if (Date.now() > windowEnds) throw lease;
+        const client = await connect(endpoint, { heartBeatMs: 0, connectTimeoutMs: 5_000, onEvent }).catch((err: unknown) => err as Error);
+        if (client instanceof Error) {
+          if (Date.now() > windowEnds) throw client;
           await new Promise((r) => setTimeout(r, 1000));
           continue;
         }
-        const client = lease.connection;
         const sent = performance.now();
         const applySeconds = () => (performance.now() - sent) / 1000;
         try {
@@ -219,14 +203,12 @@ export function createSetupNetworksActivity(
           }
           if ((err instanceof AgentConnectionError || err instanceof AgentTimeoutError) && Date.now() < windowEnds) {
             log.warn(`session lost during setupNetworks (${err.message}); reconnecting with the same request id`);
-            lostInARow += 1;
-            if (lostInARow > 1) await new Promise((r) => setTimeout(r, 1000));
             continue;
           }
           metrics.applyFinished(applySeconds(), 'failed');
           throw err;
         } finally {
-          await lease.release();
+          await client.close();
         }
       }
     } catch (err) {

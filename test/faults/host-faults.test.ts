@@ -85,15 +85,17 @@ describe.skipIf(skipBecause(reason, 'host-side fault tests'))('faults on the hos
     const addressBefore = JSON.stringify(await ns.ipJson(['-4', 'addr', 'show', 'dev', 'eth0']));
 
     const { handle } = await startOrAttachInstall(harness.client, request, { taskQueue: harness.taskQueue });
-    // Every connection of the install waits at the relay. Let them through until the host has applied the
-    // change: the call goes over the connection the short calls keep, or over a new one when that one has
-    // idled out. A connection held after the apply is a confirmation, which must not reach the host first.
+    // Every connection of the install waits at the relay. Let them through up to and including the
+    // setupNetworks call itself; the next one is a confirmation, which must not reach the host first.
+    let callPassed = false;
     for (;;) {
       await relay.nextHeld();
       const [pending] = await pendingActivities(handle);
-      if (pending?.type === 'setupNetworksWithConfirm' && journalKinds('cut1').includes('apply:ok')) break;
+      if (pending?.type === 'setupNetworksWithConfirm' && callPassed) break;
+      if (pending?.type === 'setupNetworksWithConfirm') callPassed = true;
       relay.pass();
     }
+    await waitUntil('the host to apply the change', () => journalKinds('cut1').includes('apply:ok'));
     await setHostLink(lab, 'cut1', 'down');
     // From now on nothing is held: the confirmations go out, and die on the cut link.
     relay.release();

@@ -21,7 +21,7 @@ import { VDSM_PORT } from '../../model/vdsm/port';
 import { uniqueToken } from '../../testbed/netns';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { startOrAttachInstall } from '../../workflow-client/install-host';
-import { pendingActivities, WorkerProcesses } from '../helpers/fault-injection';
+import { pendingActivities, waitUntil, WorkerProcesses } from '../helpers/fault-injection';
 import { skipBecause } from '../helpers/skip';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay';
 import { temporalTarget, unavailableReason } from '../helpers/temporal';
@@ -82,15 +82,17 @@ describe.skipIf(skipBecause(reason, 'Temporal server restart fault test'))(
       const first = await connect(server.address);
       const { workflowId } = await startOrAttachInstall(first.client, request, { taskQueue: workers.taskQueue });
       const handle = first.client.workflow.getHandle(workflowId);
-      // Every connection to the host waits at the relay: let them through until the host has applied the
-      // change (the call goes over the kept connection, or a new one if that one idled out). One held after
-      // the apply is a confirmation, held while the server goes down and comes back.
+      // Every connection to the host waits at the relay: let them through up to the setupNetworks call; the
+      // next is a confirmation, held while the server goes down and comes back.
+      let callPassed = false;
       for (;;) {
         await relay.nextHeld();
         const [pending] = await pendingActivities(handle);
-        if (pending?.type === 'setupNetworksWithConfirm' && lab.journal('restart1').some((e) => e.kind === 'apply')) break;
+        if (pending?.type === 'setupNetworksWithConfirm' && callPassed) break;
+        if (pending?.type === 'setupNetworksWithConfirm') callPassed = true;
         relay.pass();
       }
+      await waitUntil('the host to apply', () => lab.journal('restart1').some((e) => e.kind === 'apply'));
       await first.close();
 
       // kill -9 of the whole server (its process group), then the same server on the same file and ports.

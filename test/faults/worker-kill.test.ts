@@ -148,6 +148,7 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
 
     const killedAt: string[] = [];
     const killed = new Set<string>();
+    let applyCallPassed = false;
     // The local steps of this install, in order (set-safe commit, reboot). The probe asks the agent first
     // (workflows/install-host.ts PROBE_ASKS_FIRST), for its capabilities and its route in one local step
     // (PROBE_READS_ROUTE_TOO): it is up, so it is not waited for before the install, and only the wait after
@@ -203,13 +204,14 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
         else passLocal();
         continue;
       }
-      // setupNetworks: the call goes over the connection the short calls keep, or over a new one when that
-      // one has idled out; let connections through until the host has applied it, then kill while it waits
-      // for a confirmation.
-      if (pending.type === 'setupNetworksWithConfirm' && !lab.journal('chain1').some((e) => e.kind === 'apply')) {
+      // setupNetworks: let the call through; kill once the host applied it and waits for a confirmation.
+      if (pending.type === 'setupNetworksWithConfirm' && !applyCallPassed) {
+        applyCallPassed = true;
         relay.pass();
         continue;
       }
+      if (pending.type === 'setupNetworksWithConfirm')
+        await waitUntil('the host to apply', () => lab.journal('chain1').some((e) => e.kind === 'apply'));
       await workers.killAndReplace();
       // The dead worker's held connections go with it, so the next one held is the new worker's.
       agentRelay.dropHeld();
