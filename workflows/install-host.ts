@@ -169,7 +169,7 @@ async function pipeline(install: Install, saga: Saga): Promise<InstallOutcome> {
   const request = prepareRequest(install, caps, devised);
   await recordAttachments(install, saga, devised);
   // Nothing changes the host between the apply and the verification: the apply's session can read it then.
-  const readBack = install.probeReadsRoute && request.hostCommits && !rebootPlanned(install.input);
+  const readBack = install.probeReadsRoute && request.hostCommits && !plannedReboot(install.input);
   const applied = await applyUnderConnectivityCheck(install, devised, request.options, readBack);
   await commit(install, request.hostCommits);
   await fenceReboot(install);
@@ -470,17 +470,18 @@ async function commit({ progress, endpoint, input, quick }: Install, hostCommits
     );
 }
 
-function rebootPlanned(input: InstallHostInput): boolean {
-  return input.policy.reboot && input.powerManagement !== undefined;
+/** The power management the install reboots the host through, or null: no reboot (the one place that decides). */
+function plannedReboot(input: InstallHostInput): NonNullable<InstallHostInput['powerManagement']> | null {
+  return input.policy.reboot && input.powerManagement ? input.powerManagement : null;
 }
 
 /** Proves the change survives a reboot: fence-reboot through the proxy, then wait for the host to answer again. */
 async function fenceReboot(install: Install): Promise<void> {
   const { progress, endpoint, input, via, waiting } = install;
   progress.enter(InstallPhase.REBOOT);
-  const pm = input.powerManagement;
-  if (!input.policy.reboot || !pm) {
-    progress.note('reboot', 'skipped', pm ? 'reboot disabled by policy' : 'no power management configured');
+  const pm = plannedReboot(input);
+  if (!pm) {
+    progress.note('reboot', 'skipped', input.powerManagement ? 'reboot disabled by policy' : 'no power management configured');
     return;
   }
   const { proxy, ...powerManagement } = pm;

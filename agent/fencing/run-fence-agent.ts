@@ -22,7 +22,7 @@ export interface FenceAgentRunOptions {
    * HOME for fence agents that run ipmitool, made at first use (ipmitool-home.ts). @default none: every
    * agent gets this process's HOME
    */
-  ipmitoolHome?: string | undefined;
+  ipmitoolHome?: string;
 }
 
 export interface FenceAgentExit {

@@ -107,13 +107,7 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
       const requestLog = log.child({ requestId: ctx.requestId, flowId: ctx.flowId });
       if (request.policy)
         requestLog.info({ agent: request.agent, action: request.action }, 'fencing policy given; nothing here can skip fencing');
-      const result = await fence(request, {
-        fenceAgentDir,
-        timeoutMs,
-        log: requestLog,
-        policies,
-        ...(options.ipmitoolHome ? { ipmitoolHome: options.ipmitoolHome } : {}),
-      });
+      const result = await fence(request, { fenceAgentDir, timeoutMs, log: requestLog, policies, ipmitoolHome: options.ipmitoolHome });
       // VDSM filters the reply to these two keys.
       return result.operationStatus === undefined
         ? { power: result.power }
