@@ -18,7 +18,7 @@ import { Journal } from './network/journal';
 import { NetworkService } from './network/network-service';
 import { createPauseHook, type PausePoint } from './network/test-pause';
 import { ConfigStore } from './persistence/config-store';
-import { PendingTransactionStore } from './persistence/pending-transaction';
+import { moveLegacyTransaction, PendingTransactionStore } from './persistence/pending-transaction';
 import { startVdsmServer } from '../vdsm/server';
 import { HOSTPROV_AGENT_SERVER, awaitingConfirmationEvent } from '../vdsm/confirmation-signal';
 import type { TlsFiles } from '../vdsm/tls';
@@ -94,6 +94,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...(options.netns ? { netns: options.netns } : {}),
   });
   const config = new ConfigStore(options.stateDir);
+  if (moveLegacyTransaction(options.stateDir, options.runtimeDir))
+    log.warn('moved a network transaction record from the state directory to the runtime directory (an upgrade during a change)');
   const connectivity = new ConnectivityCheck(options.runtimeDir);
   const journal = new Journal(options.stateDir);
   // The server that publishes it starts below, with the verbs that need `network`; nothing is applied before.
@@ -101,7 +103,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const network = new NetworkService({
     backend,
     config,
-    transactions: new PendingTransactionStore(options.stateDir),
+    transactions: new PendingTransactionStore(options.runtimeDir),
     connectivity,
     journal,
     dhcp: new DhcpRegistry(options.runtimeDir, backend),

@@ -102,6 +102,8 @@ export interface AgentBenchResult {
     warmupDiscarded: number;
     transport: string;
     agentLogLevel: string;
+    /** Where the agent's runtime directory was, and on what file system (production: /run, a tmpfs). */
+    runtimeDir: string;
   };
   setupNetworks: SizeResult[];
   rollback: {
@@ -260,6 +262,8 @@ interface BenchHost {
   nameservers: string[];
   /** Fingerprint of the starting state: every run must leave the host exactly so. */
   baseline: string;
+  /** What the agent's runtime directory is on, for the report. */
+  runtimeDirKind: string;
   assertBaseline(what: string): Promise<void>;
 }
 
@@ -286,6 +290,7 @@ export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBe
         warmupDiscarded: WARMUP,
         transport: 'agent in-process (netns mode) on 127.0.0.1; client in the same process',
         agentLogLevel: 'info (to a file)',
+        runtimeDir: bench.runtimeDirKind,
       },
       setupNetworks,
       rollback,
@@ -346,10 +351,11 @@ async function setUpBenchHost(scratch: Scratch, teardown: Teardown): Promise<Ben
   await namespace.ip(['-batch', '-'], { input: Array.from({ length: NIC_COUNT }, (_, i) => `link set dev eth${i} up\n`).join('') });
   await peer.ip(['-batch', '-'], { input: Array.from({ length: NIC_COUNT }, (_, i) => `link set dev p${i} up\n`).join('') });
 
+  const runtime = runtimeDirLikeProduction(dir, token, teardown);
   const agent = await startAgent({
     listen: { host: '127.0.0.1', port: 0 },
     stateDir: join(dir, 'state'),
-    runtimeDir: join(dir, 'run'),
+    runtimeDir: runtime.dir,
     tls: 'insecure',
     netns: namespace.name,
     log: agentLog,
@@ -370,10 +376,31 @@ async function setUpBenchHost(scratch: Scratch, teardown: Teardown): Promise<Ben
     reader,
     nameservers,
     baseline,
+    runtimeDirKind: runtime.kind,
     async assertBaseline(what: string) {
       if (fingerprint(await reader.read()) !== baseline) throw new Error(`${what}: the host is not back in its starting state`);
     },
   };
+}
+
+/**
+ * The agent's runtime directory on a tmpfs, as on a production host (systemd's /run): the pending transaction
+ * is written there three times per change (agent/persistence/pending-transaction.ts). /run when it is a
+ * tmpfs, else /dev/shm; the scratch dir (disk) only when neither is.
+ */
+function runtimeDirLikeProduction(scratchDir: string, token: string, teardown: Teardown): { dir: string; kind: string } {
+  const tmpfs = new Set(
+    readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' '))
+      .filter((fields) => fields[2] === 'tmpfs')
+      .map((fields) => fields[1]),
+  );
+  const base = ['/run', '/dev/shm'].find((path) => tmpfs.has(path));
+  if (!base) return { dir: join(scratchDir, 'run'), kind: 'the scratch dir (no tmpfs at /run or /dev/shm)' };
+  const dir = join(base, `hostprov-bench-agent-${token}`);
+  teardown.add('runtime dir', () => rmSync(dir, { recursive: true, force: true }));
+  return { dir, kind: `tmpfs (${base}), as /run on a production host` };
 }
 
 /** 1. setupNetworks of N bridged networks through the agent vs the floor, each undone after every run. */
@@ -677,7 +704,7 @@ function agentMarkdown(r: AgentBenchResult, confirmCalls: number, freshCalls: nu
   return [
     '# bench agent',
     '',
-    `Machine: ${machineLine(r.machine)}.`,
+    `Machine: ${machineLine(r.machine)}. Agent runtime directory: ${r.setup.runtimeDir}.`,
     '',
     `## Host.setupNetworks of N bridged static networks vs the floor (ms; ${measured} measured runs each, 1 warm-up discarded)`,
     '',

@@ -224,17 +224,17 @@ export class NetworkService {
 
   private async runSetupNetworks(params: SetupNetworksParams, id: RequestId): Promise<unknown> {
     const { backend, config, connectivity, journal, log } = this.deps;
-    // Everything the stages below read from the host, gathered while the `ip` processes answer the read.
-    const [current, currentNameservers, runningDhcp, foreignDhcp] = await Promise.all([
-      backend.read(),
-      backend.nameservers(),
-      this.deps.dhcp.running(),
-      backend.foreignDhcpClients(),
-    ]);
+    // What the stages below read from the host. The kernel read runs in the `ip` processes while this one
+    // canonicalizes and merges, which need only the request, the nameservers and the running config.
+    const fromHost = Promise.all([backend.read(), this.deps.dhcp.running(), backend.foreignDhcpClients()]);
+    // Awaited below; a request refused before then must not leave it unhandled.
+    fromHost.catch(() => undefined);
     const running = config.loadRunning();
-    const request = canonicalizeRequest(params, { currentNameservers, running });
+    const request = canonicalizeRequest(params, { currentNameservers: await backend.nameservers(), running });
     const next = mergeRunningConfig(running, request);
-    validateRequest(request, { running, next, current, unsupportedLinkTypes: await this.unsupportedLinkTypes(next) });
+    const unsupportedLinkTypes = await this.unsupportedLinkTypes(next);
+    const [current, runningDhcp, foreignDhcp] = await fromHost;
+    validateRequest(request, { running, next, current, unsupportedLinkTypes });
 
     this.netConfigDirty = true;
     const desired = desiredStateForChange(running, next, current);

@@ -1,9 +1,11 @@
 /**
  * The pending network transaction: what the agent needs to undo a `setupNetworks` it has started, written
  * *before* the first change to the host, atomically (temp file, rename). It must survive a crash of the
- * agent, not of the host: the first start of the next boot discards it unread (the safe-config restore
- * decides the host's state then, NetworkService.discardTransactionOfPreviousBoot), so it is not fsynced
- * (docs/setup-networks.md#what-is-written-and-how-durably). The connectivity check's timer lives in the agent process; this record is what lets an agent that
+ * agent, not of the host, so it lives in the runtime directory, a tmpfs a reboot empties (the safe-config
+ * restore decides the host's state then), and is not fsynced (docs/setup-networks.md#what-is-written-and-how-durably).
+ * On the disk of the state directory, its three writes per change cost ~1.5 ms each when the running
+ * configuration's fsyncs hold ext4's journal (docs/performance.md#the-pending-transaction-on-tmpfs).
+ * The connectivity check's timer lives in the agent process; this record is what lets an agent that
  * was killed in the middle of a change (during the apply, or while waiting for the manager's confirmation)
  * finish or undo it when it starts again in the same boot, instead of leaving an unconfirmed change on the
  * host until the next reboot. NetworkManager's checkpoints give the same guarantee by keeping the timer in
@@ -12,7 +14,7 @@
  * When the transaction ends, the record is replaced by its outcome, so a caller that retries the same request
  * id after an agent restart learns what happened instead of applying again.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { KernelStateSchema } from '../../model/net-state-schema';
@@ -89,17 +91,37 @@ export type FinishedTransaction = z.infer<typeof FinishedTransactionSchema>;
 export const TransactionRecordSchema = z.union([PendingTransactionSchema, FinishedTransactionSchema]);
 export type TransactionRecord = z.infer<typeof TransactionRecordSchema>;
 
-/** The transaction record of an agent whose state directory is `stateDir`. */
-export function pendingTransactionFile(stateDir: string): string {
+/** The transaction record of an agent whose runtime directory is `runtimeDir`. */
+export function pendingTransactionFile(runtimeDir: string): string {
+  return join(runtimeDir, 'pending-transaction.json');
+}
+
+/** Where earlier agents kept the record: in the state directory, on disk (see {@link moveLegacyTransaction}). */
+export function legacyPendingTransactionFile(stateDir: string): string {
   return join(stateDir, 'staging', 'pending-transaction.json');
+}
+
+/**
+ * An agent upgraded in the middle of a change finds the record where the earlier agent wrote it: it is
+ * moved into the runtime directory, unread, and then settled like any other (recovered in the same boot,
+ * discarded at the first start of a new one). A record already in the runtime directory is the newer one.
+ * Returns whether a record was found in the old place.
+ */
+export function moveLegacyTransaction(stateDir: string, runtimeDir: string): boolean {
+  const legacy = legacyPendingTransactionFile(stateDir);
+  if (!existsSync(legacy)) return false;
+  const target = pendingTransactionFile(runtimeDir);
+  if (!existsSync(target)) writeFileAtomic(target, readFileSync(legacy, 'utf8'), Durability.PROCESS);
+  rmSync(legacy, { force: true });
+  return true;
 }
 
 export class PendingTransactionStore {
   readonly file: string;
 
-  constructor(stateDir: string) {
-    this.file = pendingTransactionFile(stateDir);
-    mkdirSync(join(stateDir, 'staging'), { recursive: true, mode: 0o700 });
+  /** `runtimeDir` must exist (the agent makes it, 0700, at start). */
+  constructor(runtimeDir: string) {
+    this.file = pendingTransactionFile(runtimeDir);
   }
 
   /** The last transaction, pending or finished; `null` if there is none. */

@@ -308,10 +308,7 @@ describe.skipIf(skipBecause(unavailable, 'agent kernel tests'))('agent network v
   });
 
   it('an unreadable pending-transaction record is journaled, changes nothing, and the agent serves', async () => {
-    writeFileSync(
-      pendingTransactionFile(join(h.dir, 'state')),
-      '{"version":1,"phase":"applying","requestId":"x","restorePoint":"rm -rf /"}\n',
-    );
+    writeFileSync(pendingTransactionFile(h.runtimeDir), '{"version":1,"phase":"applying","requestId":"x","restorePoint":"rm -rf /"}\n');
     const before = comparable(await h.kernel());
     await h.restartAgent(false);
     expect((await h.journal()).at(-1)).toMatchObject({

@@ -145,7 +145,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'blockingdhcp tests'))('setupNetwo
       ['apply', 'failed'],
       ['rollback', 'ok'],
     ]);
-    const record = new PendingTransactionStore(stateDir).load();
+    const record = new PendingTransactionStore(join(dir.path, 'run')).load();
     expect(record).toMatchObject({
       requestId: id,
       phase: TransactionPhase.FINISHED,

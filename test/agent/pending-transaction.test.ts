@@ -10,12 +10,18 @@
  * The points are reached through the agent's test-only pause hook (agent/network/test-pause.ts), or, for
  * "applied, not confirmed yet", by the journal's apply entry: never by sleeping and hoping.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PausePoint } from '../../agent/network/test-pause';
 import { ConfigStore } from '../../agent/persistence/config-store';
-import { TransactionPhase, type PendingTransaction } from '../../agent/persistence/pending-transaction';
+import { BOOT_MARKER } from '../../agent/agent-service';
+import {
+  legacyPendingTransactionFile,
+  pendingTransactionFile,
+  TransactionPhase,
+  type PendingTransaction,
+} from '../../agent/persistence/pending-transaction';
 import { AgentRpcError } from '../../vdsm/client/errors';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { JsonRpcCode, VdsmCode } from '../../model/vdsm/error-codes';
@@ -81,6 +87,16 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
 
   const applies = (host: AgentProcessHost, id: string) => host.journal().filter((e) => e.kind === 'apply' && e.requestId === id);
   const entries = (host: AgentProcessHost, kind: string, id: string) => host.journal().filter((e) => e.kind === kind && e.requestId === id);
+
+  /** The kernel side of a reboot: the host comes back as the OS configures it, without anything the agent built. */
+  async function reboot(host: AgentProcessHost): Promise<void> {
+    for (const link of ['ovirtmgmt', 'vmnet']) await host.host.ip(['link', 'del', 'dev', link], { allowFailure: true });
+    await host.host.ip(['addr', 'flush', 'dev', 'eth0']);
+    for (const rule of (await host.kernel()).rules)
+      await host.host.ip(['rule', 'del', 'priority', String(rule.priority), 'table', String(rule.table)]);
+    await setFactoryNetwork(host.host);
+    expect((await host.kernel()).rules).toEqual([]);
+  }
 
   it('killed before the apply: nothing changed; the restarted agent rolls back at once and the retry learns it failed', async () => {
     h = await createAgentProcessHost();
@@ -308,7 +324,7 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     expect(applies(h, id)).toHaveLength(1);
   });
 
-  it('a new boot restores the safe config first, then discards the pending transaction of the previous boot', async () => {
+  it('a new boot restores the safe config first; the pending transaction went with the runtime directory', async () => {
     h = await createAgentProcessHost();
     await h.start();
     const safeRequest = {
@@ -321,20 +337,31 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     const id = 'pending-across-reboot';
     const first = send(h, id, { connectivityTimeout: 60 });
     await until('the apply', () => applies(h!, id).length === 1, h);
+    expect(pendingOf(h).phase).toBe(TransactionPhase.AWAITING_CONFIRMATION);
     await h.kill();
     await first;
 
-    // The reboot: the kernel comes back as the OS configures it, without anything the agent built.
-    await h.host.ip(['link', 'del', 'dev', 'ovirtmgmt']);
-    await h.host.ip(['link', 'del', 'dev', 'vmnet']);
-    await h.host.ip(['addr', 'flush', 'dev', 'eth0']);
-    for (const rule of (await h.kernel()).rules)
-      await h.host.ip(['rule', 'del', 'priority', String(rule.priority), 'table', String(rule.table)]);
-    await setFactoryNetwork(h.host);
-    expect((await h.kernel()).rules).toEqual([]);
-
+    await reboot(h);
     await h.start({ newBoot: true });
     expect(comparable(await h.kernel())).toEqual(safe);
+    const kinds = h.journal().map((e) => e.kind);
+    expect(kinds.slice(kinds.lastIndexOf('restore'))).toEqual(['restore']);
+    expect(h.journal().filter((e) => e.requestId === id && e.kind !== 'apply')).toEqual([]);
+    expect(h.transaction()).toBeNull();
+  });
+
+  it('a record the first start of a boot finds anyway (a runtime directory that lost its marker) is discarded unread', async () => {
+    h = await createAgentProcessHost();
+    await h.start();
+    const id = 'pending-without-marker';
+    const first = send(h, id, { connectivityTimeout: 60 });
+    await until('the apply', () => applies(h!, id).length === 1, h);
+    await h.kill();
+    await first;
+
+    await reboot(h);
+    rmSync(join(h.runtimeDir, BOOT_MARKER));
+    await h.start();
     const kinds = h.journal().map((e) => e.kind);
     expect(kinds.slice(kinds.lastIndexOf('restore'))).toEqual(['restore', 'recover-discard']);
     expect(entries(h, 'recover-discard', id)).toEqual([
@@ -342,5 +369,31 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     ]);
     expect(entries(h, 'recover-rollback', id)).toEqual([]);
     expect(h.transaction()).toBeNull();
+  });
+
+  it('an agent upgraded in the middle of a change settles the record the earlier agent left in the state directory', async () => {
+    h = await createAgentProcessHost();
+    await h.start({ pauseAt: PausePoint.BEFORE_APPLY });
+    const before = comparable(await h.kernel());
+    const id = 'pending-in-the-old-place';
+    const first = send(h, id, { connectivityTimeout: 30 });
+    await h.waitForPause(PausePoint.BEFORE_APPLY);
+    await h.kill();
+    await first;
+    // Where agents before the move kept it: on disk, in the state directory.
+    const legacy = legacyPendingTransactionFile(h.stateDir);
+    mkdirSync(dirname(legacy), { recursive: true });
+    renameSync(pendingTransactionFile(h.runtimeDir), legacy);
+
+    await h.start();
+    expect(await outcome(h.call('Host.setupNetworks', bridgeRequest({ connectivityTimeout: 30 }), { id }))).toEqual({
+      code: JsonRpcCode.INTERNAL_ERROR,
+      message: 'setupNetworks failed and was rolled back: the agent stopped during the apply',
+    });
+    expect(comparable(await h.kernel())).toEqual(before);
+    expect(entries(h, 'recover-rollback', id)).toEqual([expect.objectContaining({ outcome: 'ok', ops: 0 })]);
+    expect(existsSync(legacy)).toBe(false);
+    expect(h.transaction()).toMatchObject({ requestId: id, phase: TransactionPhase.FINISHED });
+    expect(h.log()).toMatch(/moved a network transaction record from the state directory/);
   });
 });

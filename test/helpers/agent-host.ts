@@ -19,6 +19,8 @@ export interface AgentHost {
   host: Netns;
   manager: Netns;
   dir: string;
+  /** The runtime directory of the running agent (a new one after `restartAgent(true)`). */
+  readonly runtimeDir: string;
   agent: RunningAgent;
   client: AgentClient;
   /** The host's kernel state as the agent's backend reads it (names, not ifindexes). */
@@ -82,11 +84,12 @@ export async function createAgentHost(options: AgentHostOptions = {}): Promise<A
   let runtimeGeneration = 0;
   const log = getLogger('agent-test');
 
+  const runtimeDir = () => join(dir, `run-${runtimeGeneration}`);
   const start = () =>
     startAgent({
       listen: { host: '127.0.0.1', port: 0 },
       stateDir: join(dir, 'state'),
-      runtimeDir: join(dir, `run-${runtimeGeneration}`),
+      runtimeDir: runtimeDir(),
       tls: 'insecure',
       netns: host.name,
       log,
@@ -102,6 +105,9 @@ export async function createAgentHost(options: AgentHostOptions = {}): Promise<A
     host,
     manager,
     dir,
+    get runtimeDir() {
+      return runtimeDir();
+    },
     get agent() {
       return state.agent;
     },

@@ -201,7 +201,7 @@ export async function createAgentProcessHost(options: AgentProcessHostOptions = 
     },
     kernel: () => reader.read(),
     journal: () => readJournal(journalFile(stateDir)),
-    transaction: () => new PendingTransactionStore(stateDir).load(),
+    transaction: () => new PendingTransactionStore(runtimeDir()).load(),
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
     async close() {
       if (child && child.exitCode === null && child.signalCode === null) {
