@@ -16,6 +16,7 @@
  */
 import { z } from 'zod';
 import { IpJsonShapeError } from '../errors';
+import { ParsedJsonArray } from './json-array-splitter';
 
 /** What a shape check found wrong, and where (`[3].linkinfo.info_data`). */
 class ShapeIssue extends Error {
@@ -240,20 +241,24 @@ export const IpRouteGetJson = z.array(
 );
 
 /**
- * Parses one line of `ip -j -batch` output (a JSON array) against `shape`; with `keep`, only the elements
- * it accepts (it sees them unchecked, so it must not trust their shape).
+ * Parses one line of `ip -j -batch` output (a JSON array, or its elements already parsed as ip printed them)
+ * against `shape`; with `keep`, only the elements it accepts (it sees them unchecked, so it must not trust
+ * their shape).
  */
 export function parseIpJsonLine<T>(
   what: string,
-  line: string | undefined,
+  line: string | ParsedJsonArray | undefined,
   elements: IpJsonShape<T>,
   keep?: (raw: unknown) => boolean,
 ): T[] {
   let raw: unknown;
-  try {
-    raw = JSON.parse(line ?? '');
-  } catch (err) {
-    throw new IpJsonShapeError(what, `not JSON: ${(err as Error).message}`);
+  if (line instanceof ParsedJsonArray) raw = line.elements;
+  else {
+    try {
+      raw = JSON.parse(line ?? '');
+    } catch (err) {
+      throw new IpJsonShapeError(what, `not JSON: ${(err as Error).message}`);
+    }
   }
   if (!Array.isArray(raw)) throw new IpJsonShapeError(what, `expected an array, got ${kindOf(raw)}`);
   const out: T[] = [];

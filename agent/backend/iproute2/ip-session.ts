@@ -21,6 +21,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../../../lib/logger';
 import { IpSessionError } from '../errors';
+import type { ParsedJsonArray } from './json-array-splitter';
+import { JsonArraySplitter } from './json-array-splitter';
 import { ipArgv, netnsIdentity, type NetnsTarget } from '../target';
 
 /** @default for {@link IpJsonSession}'s `timeoutMs`. */
@@ -32,8 +34,12 @@ const STDERR_KEEP = 4096;
 
 interface Pending {
   expected: number;
-  lines: string[];
-  resolve: (lines: string[]) => void;
+  lines: Array<string | ParsedJsonArray>;
+  /** How every array element of these commands' output begins, to parse them as they arrive; null: no split. */
+  elementStart: string | null;
+  /** The current line's elements so far (with `elementStart`). */
+  splitter: JsonArraySplitter | null;
+  resolve: (lines: Array<string | ParsedJsonArray>) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -66,13 +72,26 @@ export class IpJsonSession {
   ) {}
 
   /** Runs `commands` (each printing one JSON line) and returns their output lines, in order. */
-  run(commands: readonly string[]): Promise<string[]> {
+  async run(commands: readonly string[]): Promise<string[]> {
+    return (await this.enqueue(commands, null)) as string[];
+  }
+
+  /**
+   * Like {@link run}, for commands that print arrays whose elements all begin with `elementStart`: each
+   * line's elements are parsed while ip prints them (json-array-splitter.ts). A line comes back as its
+   * parsed elements, or as its text when it could not be split (the caller parses it whole).
+   */
+  runParsingArrays(commands: readonly string[], elementStart: string): Promise<Array<string | ParsedJsonArray>> {
+    return this.enqueue(commands, elementStart);
+  }
+
+  private enqueue(commands: readonly string[], elementStart: string | null): Promise<Array<string | ParsedJsonArray>> {
     // An idle session hands the commands to ip at once, not a microtask later: ip then dumps while the caller
     // goes on synchronously (the DHCP scan beside the read blocks the event loop for a moment).
     const result =
       this.unsettled === 0
-        ? new Promise<string[]>((resolve) => resolve(this.runNow(commands)))
-        : this.queue.then(() => this.runNow(commands));
+        ? new Promise<Array<string | ParsedJsonArray>>((resolve) => resolve(this.runNow(commands, elementStart)))
+        : this.queue.then(() => this.runNow(commands, elementStart));
     this.unsettled += 1;
     const settled = (): void => {
       this.unsettled -= 1;
@@ -92,13 +111,13 @@ export class IpJsonSession {
     this.restart();
   }
 
-  private runNow(commands: readonly string[]): Promise<string[]> {
+  private runNow(commands: readonly string[], elementStart: string | null): Promise<Array<string | ParsedJsonArray>> {
     const running = this.current();
-    return new Promise<string[]>((resolve, reject) => {
+    return new Promise<Array<string | ParsedJsonArray>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(running, `no answer within ${this.timeoutMs} ms`);
       }, this.timeoutMs);
-      running.pending = { expected: commands.length, lines: [], resolve, reject, timer };
+      running.pending = { expected: commands.length, lines: [], elementStart, splitter: null, resolve, reject, timer };
       running.child.stdin?.write(`${commands.join('\n')}\n`);
     });
   }
@@ -134,17 +153,23 @@ export class IpJsonSession {
 
   /**
    * ip writes a line of 100 links in hundreds of small writes (it flushes after every link), which arrive in
-   * tens of chunks: each chunk is only searched for the end of the line, and a line is decoded once.
+   * tens of chunks: each chunk is only searched for the end of the line, and a line is decoded once, unless
+   * its elements are parsed as they arrive ({@link runParsingArrays}).
    */
   private onStdout(running: Running, chunk: Buffer): void {
     let start = 0;
     for (let newline = chunk.indexOf(NEWLINE); newline >= 0; newline = chunk.indexOf(NEWLINE, start)) {
-      running.partial.push(chunk.subarray(start, newline));
+      const tail = chunk.subarray(start, newline);
+      running.partial.push(tail);
       start = newline + 1;
-      const line = Buffer.concat(running.partial).toString('utf8');
-      running.partial = [];
-      if (line.trim() === '') continue;
       const pending = running.pending;
+      const splitter = pending?.splitter;
+      splitter?.feed(tail);
+      const parsed = splitter?.finish() ?? null;
+      if (pending) pending.splitter = null;
+      const line = parsed ?? Buffer.concat(running.partial).toString('utf8');
+      running.partial = [];
+      if (typeof line === 'string' && line.trim() === '') continue;
       if (!pending) {
         this.fail(running, 'output without a read in progress');
         return;
@@ -156,7 +181,15 @@ export class IpJsonSession {
         pending.resolve(pending.lines);
       }
     }
-    if (start < chunk.length) running.partial.push(chunk.subarray(start));
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      running.partial.push(rest);
+      const pending = running.pending;
+      if (pending?.elementStart) {
+        pending.splitter ??= new JsonArraySplitter(pending.elementStart);
+        pending.splitter.feed(rest);
+      }
+    }
   }
 
   /** Ends `running` for good, rejecting the read in progress with ip's own words. */

@@ -29,6 +29,7 @@ import type { NetnsTarget } from '../target';
 import { IpJsonShapeError, IpSessionError } from '../errors';
 import { IpLinkJson, IpLinkWithAddrJson, IpRouteJson, IpRuleJson, parseIpJsonLine, type IpAddrJson } from './ip-json';
 import { IpJsonSession } from './ip-session';
+import type { ParsedJsonArray } from './json-array-splitter';
 import { BUILTIN_TABLE_IDS, LOCAL_TABLE, loadRouteTableNames, routeTableId } from './route-tables';
 
 /** What the three batches print, parsed. */
@@ -49,6 +50,8 @@ export interface KernelStateFromIpJsonOptions {
 }
 
 const LINK_BATCH = ['addr show'];
+/** How ip begins every link of LINK_BATCH's array: its elements are parsed as ip prints them (json-array-splitter.ts). */
+const LINK_ELEMENT_START = '{"ifindex":';
 /** What `ip -batch` adds to a failed command's error ("Command failed -:1"), on a line of its own. */
 const FAILED_COMMAND_RE = /^Command failed -:\d+$/m;
 const IPV4_BATCH = ['route show table all type unicast', 'rule show'];
@@ -196,7 +199,7 @@ export class KernelStateReader {
     perLink: string[] | null,
   ): Promise<IpJsonDump> {
     const [links, v4, v6] = await Promise.all([
-      perLink ? this.namedLinks(perLink) : this.linkSession.run(LINK_BATCH),
+      perLink ? this.namedLinks(perLink) : this.linkSession.runParsingArrays(LINK_BATCH, LINK_ELEMENT_START),
       routeFamilies.has(4) ? this.v4.run(IPV4_BATCH) : null,
       routeFamilies.has(6) ? this.v6.run(IPV6_BATCH) : null,
     ]);
@@ -208,7 +211,7 @@ export class KernelStateReader {
     // name → index cache, stale for a link deleted and created again (ip then prints nothing for it). A dump
     // on a new process tells which; this path is taken only then.
     this.linkSession.restart();
-    return dumpFromBatchLines(await this.linkSession.run(LINK_BATCH), v4, v6, onlyLinks);
+    return dumpFromBatchLines(await this.linkSession.runParsingArrays(LINK_BATCH, LINK_ELEMENT_START), v4, v6, onlyLinks);
   }
 
   /** The lines of `commands` (one `addr show dev` each) as one, or null when ip refused a link that does not exist. */
@@ -265,7 +268,7 @@ export function joinLinkArrays(lines: readonly string[]): string {
  * before they are checked and converted.
  */
 export function dumpFromBatchLines(
-  links: readonly string[],
+  links: ReadonlyArray<string | ParsedJsonArray>,
   v4: readonly string[] | null,
   v6: readonly string[] | null,
   onlyLinks?: ReadonlySet<string>,

@@ -6,7 +6,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IpSessionError } from '../../../agent/backend/errors';
+import { IpLinkWithAddrJson, parseIpJsonLine } from '../../../agent/backend/iproute2/ip-json';
 import { IpJsonSession } from '../../../agent/backend/iproute2/ip-session';
+import { ParsedJsonArray } from '../../../agent/backend/iproute2/json-array-splitter';
 import { KernelStateReader } from '../../../agent/backend/iproute2/read';
 import { run } from '../../../lib/process';
 import { Netns } from '../../../testbed/netns';
@@ -116,5 +118,21 @@ describe.skipIf(skipBecause(kernelSkipReason, 'ip read session tests'))('ip read
     const state = await reader.read({ links: new Set(['br1']) });
     expect(state.addresses).toEqual([{ dev: 'br1', family: 4, address: '198.18.77.1', prefixLen: 24, dynamic: false }]);
     expect(reader.processStarts).toBe(3);
+  });
+
+  it('parses a dump larger than a pipe holds as ip prints it, to the same links as the whole line', async () => {
+    await host.ip(['-batch', '-'], {
+      input: Array.from({ length: 80 }, (_, i) => `link add name w${i}a type veth peer name w${i}b\n`).join(''),
+    });
+    session = new IpJsonSession({ netns: host.name }, null, testLog);
+    const [whole] = await session.run(['addr show']);
+    // More than the 64 KiB a pipe holds: ip's output reaches us in several chunks, so the split must run.
+    expect(Buffer.byteLength(whole ?? '')).toBeGreaterThan(64 * 1024);
+    const [parsed] = await session.runParsingArrays(['addr show'], '{"ifindex":');
+    expect(parsed).toBeInstanceOf(ParsedJsonArray);
+    const names = (line: unknown) => (line as ParsedJsonArray).elements.map((l) => (l as { ifname: string }).ifname);
+    expect(names(parsed)).toEqual((JSON.parse(whole ?? '') as Array<{ ifname: string }>).map((l) => l.ifname));
+    expect(parseIpJsonLine('addr show', parsed, IpLinkWithAddrJson)).toEqual(parseIpJsonLine('addr show', whole, IpLinkWithAddrJson));
+    expect(session.starts).toBe(1);
   });
 });
