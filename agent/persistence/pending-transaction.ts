@@ -4,7 +4,7 @@
  * agent, not of the host, so it lives in the runtime directory, a tmpfs a reboot empties (the safe-config
  * restore decides the host's state then), and is not fsynced (docs/setup-networks.md#what-is-written-and-how-durably).
  * On the disk of the state directory, its three writes per change cost ~1.5 ms each when the running
- * configuration's fsyncs hold ext4's journal (docs/performance.md#the-pending-transaction-on-tmpfs).
+ * configuration's fsyncs hold ext4's journal (docs/performance.md#where-a-change-of-100-networks-spends-its-time).
  * The connectivity check's timer lives in the agent process; this record is what lets an agent that
  * was killed in the middle of a change (during the apply, or while waiting for the manager's confirmation)
  * finish or undo it when it starts again in the same boot, instead of leaving an unconfirmed change on the

@@ -2,7 +2,7 @@
  * Parses the elements of one line of ip's JSON output while ip is still printing it. ip flushes after every
  * link it prints, so a dump of 200 links arrives in a hundred chunks over several milliseconds; parsing each
  * link as it arrives leaves only the last one to parse once the line is complete, instead of the whole
- * line (about 2.5 ms for the 285 KB of 100 bridges and their ports, docs/performance.md#parsing-while-ip-prints).
+ * line (about 2.5 ms for the 285 KB of 100 bridges and their ports, docs/performance.md#where-a-change-of-100-networks-spends-its-time).
  *
  * The line is split where an element begins: ip prints every element of the arrays we split with the same
  * first key (`{"ifindex":` for a link), and `,` + that text cannot occur inside a JSON string, where a `"`
