@@ -29,6 +29,12 @@ import { ipArgv, netnsIdentity, type NetnsTarget } from '../target';
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** `\n`: ends every JSON line. */
 const NEWLINE = 0x0a;
+/**
+ * A line is split as it arrives ({@link IpJsonSession.runParsingArrays}) once this much of it is in: about
+ * a dozen links with their details. A dump of 5 links cost ~20 µs more CPU split than parsed whole
+ * (docs/performance.md#where-a-change-of-100-networks-spends-its-time).
+ */
+const SPLIT_FROM_BYTES = 16 * 1024;
 /** ip's stderr kept for the error message. */
 const STDERR_KEEP = 4096;
 
@@ -50,6 +56,8 @@ interface Running {
   netnsId: string | null;
   /** The current line's bytes so far: decoded once it is complete, not chunk by chunk. */
   partial: Buffer[];
+  /** Bytes in `partial`. */
+  partialBytes: number;
   stderr: string;
   pending: Pending | null;
   exited: boolean;
@@ -134,7 +142,7 @@ export class IpJsonSession {
     const [file, ...args] = ipArgv(this.target, [...(this.familyFlag ? [this.familyFlag] : []), '-j', '-d', '-batch', '-']);
     const child = spawn(file ?? 'ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.starts += 1;
-    const running: Running = { child, netnsId, partial: [], stderr: '', pending: null, exited: false };
+    const running: Running = { child, netnsId, partial: [], partialBytes: 0, stderr: '', pending: null, exited: false };
     this.running = running;
     // The agent's exit must not wait for it; its stdin closing at our exit ends it anyway.
     child.unref();
@@ -169,6 +177,7 @@ export class IpJsonSession {
       if (pending) pending.splitter = null;
       const line = parsed ?? Buffer.concat(running.partial).toString('utf8');
       running.partial = [];
+      running.partialBytes = 0;
       if (typeof line === 'string' && line.trim() === '') continue;
       if (!pending) {
         this.fail(running, 'output without a read in progress');
@@ -184,10 +193,13 @@ export class IpJsonSession {
     if (start < chunk.length) {
       const rest = chunk.subarray(start);
       running.partial.push(rest);
+      running.partialBytes += rest.length;
       const pending = running.pending;
-      if (pending?.elementStart) {
-        pending.splitter ??= new JsonArraySplitter(pending.elementStart);
-        pending.splitter.feed(rest);
+      if (pending?.splitter) pending.splitter.feed(rest);
+      else if (pending?.elementStart && running.partialBytes >= SPLIT_FROM_BYTES) {
+        // Only a long line gains from it: a short one costs more to split than to parse whole.
+        pending.splitter = new JsonArraySplitter(pending.elementStart);
+        for (const bytes of running.partial) pending.splitter.feed(bytes);
       }
     }
   }
