@@ -38,6 +38,7 @@ describe('KeptAgentConnections', () => {
   });
   afterAll(async () => {
     for (const server of servers) await server.close();
+    await pki?.cleanup();
   });
 
   it('runs calls in a row on one connection, and closes it once unused', async () => {
