@@ -98,26 +98,47 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     expect((await host.kernel()).rules).toEqual([]);
   }
 
-  it('killed before the apply: nothing changed; the restarted agent rolls back at once and the retry learns it failed', async () => {
-    h = await createAgentProcessHost();
-    await h.start({ pauseAt: PausePoint.BEFORE_APPLY });
-    const before = comparable(await h.kernel());
-    const id = 'kill-before-apply';
-    const first = send(h, id, { connectivityTimeout: 30 });
-    await h.waitForPause(PausePoint.BEFORE_APPLY);
-    expect(pendingOf(h)).toMatchObject({ requestId: id, phase: TransactionPhase.APPLYING, deadline: null });
-    await h.kill();
+  /**
+   * A new host whose agent is killed at the pause before the apply of request `id`, then started again in the
+   * same boot (`whileDown` runs in between): the change is rolled back at once and a retry learns it failed.
+   */
+  async function killBeforeApplyAndRestart(id: string, whileDown: (host: AgentProcessHost) => void): Promise<AgentProcessHost> {
+    const host = await createAgentProcessHost();
+    h = host;
+    await host.start({ pauseAt: PausePoint.BEFORE_APPLY });
+    const before = comparable(await host.kernel());
+    const first = send(host, id, { connectivityTimeout: 30 });
+    await host.waitForPause(PausePoint.BEFORE_APPLY);
+    await host.kill();
     await first;
+    whileDown(host);
 
-    await h.start();
-    expect(await outcome(h.call('Host.setupNetworks', bridgeRequest({ connectivityTimeout: 30 }), { id }))).toEqual({
+    await host.start();
+    expect(await outcome(host.call('Host.setupNetworks', bridgeRequest({ connectivityTimeout: 30 }), { id }))).toEqual({
       code: JsonRpcCode.INTERNAL_ERROR,
       message: 'setupNetworks failed and was rolled back: the agent stopped during the apply',
     });
-    expect(comparable(await h.kernel())).toEqual(before);
-    expect(entries(h, 'recover-rollback', id)).toEqual([expect.objectContaining({ outcome: 'ok', ops: 0 })]);
-    expect(applies(h, id)).toEqual([]);
-    expect(h.transaction()).toMatchObject({
+    expect(comparable(await host.kernel())).toEqual(before);
+    expect(entries(host, 'recover-rollback', id)).toEqual([expect.objectContaining({ outcome: 'ok', ops: 0 })]);
+    return host;
+  }
+
+  /** The agent of `host` applies request `id` (not confirmed within 60 s) and is killed while it waits. */
+  async function killAwaitingConfirmation(host: AgentProcessHost, id: string): Promise<void> {
+    const first = send(host, id, { connectivityTimeout: 60 });
+    await until('the apply', () => applies(host, id).length === 1, host);
+    expect(pendingOf(host).phase).toBe(TransactionPhase.AWAITING_CONFIRMATION);
+    await host.kill();
+    await first;
+  }
+
+  it('killed before the apply: nothing changed; the restarted agent rolls back at once and the retry learns it failed', async () => {
+    const id = 'kill-before-apply';
+    const host = await killBeforeApplyAndRestart(id, (down) =>
+      expect(pendingOf(down)).toMatchObject({ requestId: id, phase: TransactionPhase.APPLYING, deadline: null }),
+    );
+    expect(applies(host, id)).toEqual([]);
+    expect(host.transaction()).toMatchObject({
       requestId: id,
       phase: TransactionPhase.FINISHED,
       outcome: { ok: false, code: JsonRpcCode.INTERNAL_ERROR },
@@ -325,75 +346,58 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
   });
 
   it('a new boot restores the safe config first; the pending transaction went with the runtime directory', async () => {
-    h = await createAgentProcessHost();
-    await h.start();
+    const id = 'pending-across-reboot';
+    const host = await createAgentProcessHost();
+    h = host;
+    await host.start();
     const safeRequest = {
       networks: { vmnet: { nic: 'eth1', bridged: 'true' } },
       bondings: {},
       options: { connectivityCheck: false, commitOnSuccess: true },
     };
-    expect(await h.call('Host.setupNetworks', safeRequest)).toEqual(DONE);
-    const safe = comparable(await h.kernel());
-    const id = 'pending-across-reboot';
-    const first = send(h, id, { connectivityTimeout: 60 });
-    await until('the apply', () => applies(h!, id).length === 1, h);
-    expect(pendingOf(h).phase).toBe(TransactionPhase.AWAITING_CONFIRMATION);
-    await h.kill();
-    await first;
+    expect(await host.call('Host.setupNetworks', safeRequest)).toEqual(DONE);
+    const safe = comparable(await host.kernel());
+    await killAwaitingConfirmation(host, id);
 
-    await reboot(h);
-    await h.start({ newBoot: true });
-    expect(comparable(await h.kernel())).toEqual(safe);
-    const kinds = h.journal().map((e) => e.kind);
+    await reboot(host);
+    await host.start({ newBoot: true });
+    expect(comparable(await host.kernel())).toEqual(safe);
+    const kinds = host.journal().map((e) => e.kind);
     expect(kinds.slice(kinds.lastIndexOf('restore'))).toEqual(['restore']);
-    expect(h.journal().filter((e) => e.requestId === id && e.kind !== 'apply')).toEqual([]);
-    expect(h.transaction()).toBeNull();
+    expect(host.journal().filter((e) => e.requestId === id && e.kind !== 'apply')).toEqual([]);
+    expect(host.transaction()).toBeNull();
   });
 
   it('a record the first start of a boot finds anyway (a runtime directory that lost its marker) is discarded unread', async () => {
-    h = await createAgentProcessHost();
-    await h.start();
     const id = 'pending-without-marker';
-    const first = send(h, id, { connectivityTimeout: 60 });
-    await until('the apply', () => applies(h!, id).length === 1, h);
-    await h.kill();
-    await first;
+    const host = await createAgentProcessHost();
+    h = host;
+    await host.start();
+    await killAwaitingConfirmation(host, id);
 
-    await reboot(h);
-    rmSync(join(h.runtimeDir, BOOT_MARKER));
-    await h.start();
-    const kinds = h.journal().map((e) => e.kind);
+    await reboot(host);
+    rmSync(join(host.runtimeDir, BOOT_MARKER));
+    await host.start();
+    const kinds = host.journal().map((e) => e.kind);
     expect(kinds.slice(kinds.lastIndexOf('restore'))).toEqual(['restore', 'recover-discard']);
-    expect(entries(h, 'recover-discard', id)).toEqual([
+    expect(entries(host, 'recover-discard', id)).toEqual([
       expect.objectContaining({ detail: expect.stringMatching(/left awaiting-confirmation by the previous boot/) }),
     ]);
-    expect(entries(h, 'recover-rollback', id)).toEqual([]);
-    expect(h.transaction()).toBeNull();
+    expect(entries(host, 'recover-rollback', id)).toEqual([]);
+    expect(host.transaction()).toBeNull();
   });
 
   it('an agent upgraded in the middle of a change settles the record the earlier agent left in the state directory', async () => {
-    h = await createAgentProcessHost();
-    await h.start({ pauseAt: PausePoint.BEFORE_APPLY });
-    const before = comparable(await h.kernel());
     const id = 'pending-in-the-old-place';
-    const first = send(h, id, { connectivityTimeout: 30 });
-    await h.waitForPause(PausePoint.BEFORE_APPLY);
-    await h.kill();
-    await first;
-    // Where agents before the move kept it: on disk, in the state directory.
-    const legacy = legacyPendingTransactionFile(h.stateDir);
-    mkdirSync(dirname(legacy), { recursive: true });
-    renameSync(pendingTransactionFile(h.runtimeDir), legacy);
-
-    await h.start();
-    expect(await outcome(h.call('Host.setupNetworks', bridgeRequest({ connectivityTimeout: 30 }), { id }))).toEqual({
-      code: JsonRpcCode.INTERNAL_ERROR,
-      message: 'setupNetworks failed and was rolled back: the agent stopped during the apply',
+    let legacy = '';
+    const host = await killBeforeApplyAndRestart(id, (down) => {
+      // Where agents before the move kept it: on disk, in the state directory.
+      legacy = legacyPendingTransactionFile(down.stateDir);
+      mkdirSync(dirname(legacy), { recursive: true });
+      renameSync(pendingTransactionFile(down.runtimeDir), legacy);
     });
-    expect(comparable(await h.kernel())).toEqual(before);
-    expect(entries(h, 'recover-rollback', id)).toEqual([expect.objectContaining({ outcome: 'ok', ops: 0 })]);
     expect(existsSync(legacy)).toBe(false);
-    expect(h.transaction()).toMatchObject({ requestId: id, phase: TransactionPhase.FINISHED });
-    expect(h.log()).toMatch(/moved a network transaction record from the state directory/);
+    expect(host.transaction()).toMatchObject({ requestId: id, phase: TransactionPhase.FINISHED });
+    expect(host.log()).toMatch(/moved a network transaction record from the state directory/);
   });
 });

@@ -21,8 +21,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../../../lib/logger';
 import { IpSessionError } from '../errors';
-import type { ParsedJsonArray } from './json-array-splitter';
-import { JsonArraySplitter } from './json-array-splitter';
+import { JsonArraySplitter, type ParsedJsonArray } from './json-array-splitter';
 import { ipArgv, netnsIdentity, type NetnsTarget } from '../target';
 
 /** @default for {@link IpJsonSession}'s `timeoutMs`. */
