@@ -35,6 +35,7 @@ import {
   localActivityMarkers,
   lockWaiters,
   pendingActivities,
+  pendingWork,
   seedStaleAttachment,
   waitUntil,
   WorkerProcesses,
@@ -148,24 +149,29 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
 
     const killedAt: string[] = [];
     const killed = new Set<string>();
+    // What the test saw and did at each stop, for the failure message.
+    const trace: string[] = [];
     let applyCallPassed = false;
     // The local steps of this install, in order (set-safe commit, reboot). The probe asks the agent first
     // (workflows/install-host.ts PROBE_ASKS_FIRST), for its capabilities and its route in one local step
     // (PROBE_READS_ROUTE_TOO): it is up, so it is not waited for before the install, and only the wait after
     // the reboot is an activity. The steps that talk to the agent are held at its
     // relay; the recording waits on the host's row lock instead. How far the running worker has come through
-    // the agent's steps not yet recorded: a held connection is agent step `recorded + passed`.
+    // the agent's steps not yet recorded: a held connection is agent step `recorded + passed`. A workflow task
+    // that times out on a slow worker is run again by that same worker, from its first unrecorded step: a new
+    // task start counts from there too.
     const LOCAL_STEPS = ['probeHost', 'recordAttachments', 'setSafeNetworkConfig', 'probeCapabilities'];
     const AGENT_LOCAL_STEPS = LOCAL_STEPS.filter((type) => type !== 'recordAttachments');
-    let local = { worker: 0, recorded: 0, passed: 0 };
+    let local = { worker: 0, task: '', recorded: 0, passed: 0 };
     // The workflow tasks lost in a local step, by how many local steps had been recorded when each began.
     const tasksKilledInLocalSteps = new Set<number>();
     let markersRecorded = 0;
-    const localStep = async (): Promise<{ type: string; activityId: string }> => {
+    const localStep = async (task: string): Promise<{ type: string; activityId: string }> => {
       const markers = await localActivityMarkers(handle);
       markersRecorded = markers.length;
       const recorded = markers.filter((type) => type !== 'recordAttachments').length;
-      if (local.worker !== workers.killed || local.recorded !== recorded) local = { worker: workers.killed, recorded, passed: 0 };
+      if (local.worker !== workers.killed || local.task !== task || local.recorded !== recorded)
+        local = { worker: workers.killed, task, recorded, passed: 0 };
       const ordinal = local.recorded + local.passed;
       return { type: AGENT_LOCAL_STEPS[ordinal] ?? `unexpected local step ${ordinal}`, activityId: `local-${ordinal}` };
     };
@@ -187,8 +193,32 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
       );
       if (where === 'done') break;
       const relay = where === 'proxy' ? proxyRelay : agentRelay;
-      const [remote] = await pendingActivities(handle);
-      const pending = remote ?? (where === 'agent' ? await localStep() : where === 'store' ? await localRecording() : undefined);
+      // A held step belongs to a running workflow task (a local step) or to an activity. A snapshot with
+      // neither was taken as one ended and the next began: look again. A held connection nothing explains is
+      // no step of this install (one a killed worker opened as it died): let it through.
+      const work = await waitUntil(
+        'the workflow task or activity behind the stop',
+        async () => {
+          const snapshot = await pendingWork(handle);
+          return snapshot.activities.length > 0 || snapshot.workflowTaskStartedAt !== null ? snapshot : undefined;
+        },
+        { intervalMs: 50, timeoutMs: 5_000 },
+      ).catch(() => undefined);
+      if (!work && where !== 'store') {
+        trace.push(`worker ${workers.killed} at ${where}: no workflow task or activity, passed`);
+        relay.pass();
+        continue;
+      }
+      const {
+        activities: [remote],
+        workflowTaskStartedAt,
+      } = work ?? (await pendingWork(handle));
+      const pending =
+        remote ??
+        (where === 'agent' ? await localStep(workflowTaskStartedAt ?? '') : where === 'store' ? await localRecording() : undefined);
+      trace.push(
+        `worker ${workers.killed} at ${where}: ${remote ? `activity ${remote.type}` : `local ${pending?.type ?? '?'}`}, ${markersRecorded} markers, ${JSON.stringify(local)}`,
+      );
       if (!pending) {
         relay.pass();
         continue;
@@ -224,7 +254,7 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests'))('worker kill 
     await result;
 
     expect(finished?.outcome, JSON.stringify(finished, null, 2)).toBe('configured');
-    expect(killedAt).toEqual([
+    expect(killedAt, trace.join('\n')).toEqual([
       'probeHost',
       'recordAttachments',
       'setupNetworksWithConfirm',

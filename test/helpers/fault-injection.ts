@@ -122,14 +122,32 @@ const PENDING_STATE: Record<number, string> = { 1: 'SCHEDULED', 2: 'STARTED', 3:
 
 /** The activities the server has scheduled for this execution and not yet closed (install-host runs one at a time). */
 export async function pendingActivities(handle: WorkflowHandle): Promise<PendingActivity[]> {
+  return (await pendingWork(handle)).activities;
+}
+
+export interface PendingWork {
+  activities: PendingActivity[];
+  /**
+   * When a worker started the workflow task in flight, as the server recorded it, or null when none is
+   * running. A new value is a new task or a new attempt of one, even on the same worker.
+   */
+  workflowTaskStartedAt: string | null;
+}
+
+/** The pending activities and the running workflow task's start, from one snapshot of the execution. */
+export async function pendingWork(handle: WorkflowHandle): Promise<PendingWork> {
   const { raw } = await handle.describe();
-  return (raw.pendingActivities ?? []).map((a) => ({
-    activityId: a.activityId ?? '',
-    type: a.activityType?.name ?? '',
-    attempt: a.attempt ?? 1,
-    state: PENDING_STATE[Number(a.state)] ?? String(a.state),
-    lastFailure: a.lastFailure?.message ?? '',
-  }));
+  const started = raw.pendingWorkflowTask?.startedTime;
+  return {
+    activities: (raw.pendingActivities ?? []).map((a) => ({
+      activityId: a.activityId ?? '',
+      type: a.activityType?.name ?? '',
+      attempt: a.attempt ?? 1,
+      state: PENDING_STATE[Number(a.state)] ?? String(a.state),
+      lastFailure: a.lastFailure?.message ?? '',
+    })),
+    workflowTaskStartedAt: started ? `${String(started.seconds)}.${String(started.nanos ?? 0).padStart(9, '0')}` : null,
+  };
 }
 
 /** The switch side of a host's first NIC: taking it down cuts the manager–host link, as a pulled cable does. */
