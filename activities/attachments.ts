@@ -1,7 +1,8 @@
 /**
  * Attachment-store activities of install-host: record intent before applying, restore it on compensation.
- * install-host names the host by id and the network by name only, so recording registers both in the
- * store if they are new (a host without a cluster yet, a network with the engine's defaults).
+ * Recording registers what the install builds first (activities/install-registration.ts): the network with
+ * its definition, the host with its name and cluster. Executions recorded before that send no registration,
+ * and register the host by id and the network by name only, with the engine's defaults, as they did.
  */
 import { z } from 'zod';
 import { NetworkAttachmentSpec } from '../model/attachments/attachment';
@@ -11,15 +12,27 @@ import type { NetworkAttachment } from '../model/host-networking/network-attachm
 import { StoreBusyError, StoreConstraintError, StoreInputError, StoreNotFoundError } from '../store/errors';
 import type { HostNetworkingStore } from '../store/store';
 import { activityFailure } from './failure-mapping';
+import { InstallRegistrationInput, registerInstall, unregisterNetwork } from './install-registration';
 import type { AttachmentsSnapshot, RecordAttachmentsInput } from './types';
 
-const RecordInput = z.object({ hostId: z.string().min(1), attachments: z.array(NetworkAttachmentSpec), requestedBy: z.string() });
+const RecordInput = z
+  .object({
+    hostId: z.string().min(1),
+    attachments: z.array(NetworkAttachmentSpec),
+    requestedBy: z.string(),
+    registration: InstallRegistrationInput.optional(),
+  })
+  .refine(
+    ({ registration, attachments }) => !registration || attachments.some((a) => a.networkName === registration.network.name),
+    'the registered network is one of the attachments',
+  );
 
 const SnapshotInput = z.object({
   hostId: z.string().min(1),
   networkNames: z.array(z.string()),
   previous: z.array(NetworkAttachmentSpec.extend({ id: z.string() })),
   intent: IntentSnapshot.optional(),
+  createdNetworkIds: z.array(z.string()).optional(),
 });
 
 /** The vocabulary type of a store error: refusals (a rule, a missing row, bad input) and a busy database. */
@@ -93,13 +106,19 @@ export function createAttachmentActivities(store: HostNetworkingStore) {
     /** `intentKey`: recording again under the same key changes nothing and returns the first snapshot. */
     async recordAttachments(input: RecordAttachmentsInput, intentKey?: string): Promise<AttachmentsSnapshot> {
       return storeFailures('recording attachments', async () => {
-        const { hostId, attachments, requestedBy } = RecordInput.parse(input);
-        await store.hosts.ensure(hostId);
+        const { hostId, attachments, requestedBy, registration } = RecordInput.parse(input);
+        const registered = registration ? await registerInstall(store, hostId, registration) : undefined;
+        if (!registered) await store.hosts.ensure(hostId);
         const upserts = [];
         for (const spec of attachments) {
-          const network = await store.networks.ensure(spec.networkName);
+          // The registered network by id: never created again with the engine's defaults, even if a
+          // compensation took it back meanwhile (the intent then fails for good on the missing row).
+          const networkId =
+            registered && spec.networkName === registration?.network.name
+              ? registered.networkId
+              : (await store.networks.ensure(spec.networkName)).id;
           upserts.push({
-            networkId: network.id,
+            networkId,
             nicName: spec.nicName,
             ipConfiguration: spec.ipConfiguration,
             properties: spec.properties,
@@ -111,14 +130,18 @@ export function createAttachmentActivities(store: HostNetworkingStore) {
           networkNames: attachments.map((a) => a.networkName),
           previous: snapshot.entries.flatMap((e) => (e.before ? legacyView(e.before) : [])),
           intent: snapshot,
+          ...(registered?.createdNetwork ? { createdNetworkIds: [registered.networkId] } : {}),
         };
       });
     },
 
-    async compensateAttachments(snapshot: AttachmentsSnapshot): Promise<{ restored: number; removed: number }> {
+    async compensateAttachments(snapshot: AttachmentsSnapshot): Promise<{ restored: number; removed: number; networksRemoved: number }> {
       return storeFailures('compensating attachments', async () => {
         const parsed = SnapshotInput.parse(snapshot);
-        return store.attachments.restore(parsed.intent ?? (await fromLegacySnapshot(parsed)));
+        const restored = await store.attachments.restore(parsed.intent ?? (await fromLegacySnapshot(parsed)));
+        let networksRemoved = 0;
+        for (const id of parsed.createdNetworkIds ?? []) if (await unregisterNetwork(store, id)) networksRemoved++;
+        return { ...restored, networksRemoved };
       });
     },
   };

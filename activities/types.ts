@@ -10,6 +10,7 @@ import type { RefreshContextInput } from '../model/refresh/context';
 import type { HostSetupNetworksContext } from '../model/host-setup-networks/context';
 import type { AgentEndpointRefInput, PowerManagementInput } from '../model/install-host/contract';
 import type { RouteAnswer } from '../model/install-host/choose-device';
+import type { InstallRegistration } from '../model/install-host/registration';
 import type { NetworkCapabilities } from '../model/vdsm/capabilities';
 import type { FenceAction } from '../model/vdsm/fence-node';
 import type { BondAttributes, NetworkAttributes, SetupNetworksOptions } from '../model/vdsm/setup-networks';
@@ -43,6 +44,11 @@ export interface RecordAttachmentsInput {
   attachments: NetworkAttachmentSpec[];
   /** Who asked (workflow id/run id), kept with the rows for audit. */
   requestedBy: string;
+  /**
+   * The network's definition, the host's name and cluster, registered before the intent
+   * (activities/install-registration.ts). Executions recorded before it send none.
+   */
+  registration?: InstallRegistration;
 }
 
 /**
@@ -55,6 +61,8 @@ export interface AttachmentsSnapshot {
   networkNames: string[];
   previous: Array<NetworkAttachmentSpec & { id: string }>;
   intent?: IntentSnapshot;
+  /** Networks the recording created (activities/install-registration.ts): compensation removes those still unused. */
+  createdNetworkIds?: string[];
 }
 
 export interface SetupNetworksInput {
@@ -102,7 +110,7 @@ export interface InstallHostActivities {
   /** {@link probeCapabilities} and {@link findRouteToManager} at once, on one connection. */
   probeHost(input: RouteProbeInput): Promise<HostProbe & RouteProbe>;
   recordAttachments(input: RecordAttachmentsInput): Promise<AttachmentsSnapshot>;
-  compensateAttachments(snapshot: AttachmentsSnapshot): Promise<{ restored: number; removed: number }>;
+  compensateAttachments(snapshot: AttachmentsSnapshot): Promise<{ restored: number; removed: number; networksRemoved: number }>;
   setupNetworksWithConfirm(input: SetupNetworksInput): Promise<SetupNetworksOutcome>;
   setSafeNetworkConfig(endpoint: AgentEndpointRef): Promise<void>;
   fenceHost(input: FenceInput): Promise<FenceResult>;

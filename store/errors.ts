@@ -23,6 +23,12 @@ export const StoreConstraint = {
   NETWORK_IN_USE: 'network_in_use',
   /** A cluster that still has hosts cannot be removed. */
   CLUSTER_IN_USE: 'cluster_in_use',
+  /** An install builds a network the store defines otherwise (vlan, MTU, bridged, STP). */
+  INSTALL_NETWORK_DEFINITION: 'install_network_definition',
+  /** An install builds a management network other than its cluster's. */
+  INSTALL_CLUSTER_MANAGEMENT: 'install_cluster_management',
+  /** An install names a cluster other than the one the store has the host in. */
+  INSTALL_HOST_CLUSTER: 'install_host_cluster',
   /** Another unique rule without a name of its own. */
   UNIQUE: 'unique',
   /** A row with that id exists already. */

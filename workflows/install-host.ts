@@ -29,6 +29,7 @@ import {
   type InstallHostResult,
 } from '../model/install-host/contract';
 import { deviseManagementNetwork } from '../model/install-host/devise-management-network';
+import { registrationOf } from '../model/install-host/registration';
 import { FailureType, isRetryable } from '../model/failures';
 import { verifyManagementNetwork } from '../model/install-host/verify-management-network';
 import {
@@ -402,7 +403,12 @@ function prepareRequest(
   return { hostCommits, options };
 }
 
-/** Writes the intent before the host changes; from here on, the saga can put the store back. */
+/**
+ * Writes the intent before the host changes; from here on, the saga can put the store back. The recording
+ * registers the network's definition and the host's cluster too. That is an argument, not a step: the
+ * commands are the same, and a local activity's marker keeps its result, not its input, so histories
+ * recorded before it replay unchanged.
+ */
 async function recordAttachments({ progress, input, via, recording }: Install, saga: Saga, devised: Devised): Promise<void> {
   const name = input.managementNetwork.name;
   progress.enter(InstallPhase.RECORD);
@@ -411,6 +417,7 @@ async function recordAttachments({ progress, input, via, recording }: Install, s
       hostId: input.host.id,
       attachments: [devised.attachment],
       requestedBy: `install-host`,
+      registration: registrationOf(input),
     }),
   );
   saga.register(async (why) => {

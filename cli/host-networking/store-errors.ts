@@ -44,6 +44,11 @@ export const RULE_SENTENCES: Record<StoreConstraint, string> = {
     'a cluster keeps its management network; move the role with `hostprov clusters set-management` first',
   [StoreConstraint.NETWORK_IN_USE]: 'a network attached to a cluster or a host cannot be removed',
   [StoreConstraint.CLUSTER_IN_USE]: 'a cluster that still has hosts cannot be removed',
+  [StoreConstraint.INSTALL_NETWORK_DEFINITION]:
+    'an install builds the network as the store defines it; change the definition with `hostprov networks update` first',
+  [StoreConstraint.INSTALL_CLUSTER_MANAGEMENT]: "an install builds its cluster's management network",
+  [StoreConstraint.INSTALL_HOST_CLUSTER]:
+    'an install keeps a host in the cluster the store has it in; move it with `hostprov hosts update` first',
   [StoreConstraint.UNIQUE]: 'the value must be unique',
   [StoreConstraint.PRIMARY_KEY]: 'ids are unique',
   [StoreConstraint.FOREIGN_KEY]: 'references point at existing rows',

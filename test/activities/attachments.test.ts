@@ -42,7 +42,7 @@ describe('attachment activities', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('registers an unknown host and network, records the attachment, and compensates it away', async () => {
+  it('without a registration (an execution recorded before it): registers an unknown host and network with the defaults, records, and compensates away', async () => {
     const snapshot = await activities.recordAttachments({ hostId: 'host-1', attachments: [STATIC], requestedBy: 'install-host' });
     expect(snapshot).toMatchObject({ hostId: 'host-1', networkNames: ['ovirtmgmt'], previous: [] });
     expect(await store.hosts.get('host-1')).toMatchObject({ name: 'host-1', clusterId: null });
@@ -57,7 +57,11 @@ describe('attachment activities', () => {
     });
     expect(snapshot.intent?.entries).toEqual([{ id: row?.id, before: null }]);
 
-    expect(await activities.compensateAttachments(JSON.parse(JSON.stringify(snapshot)))).toEqual({ restored: 0, removed: 1 });
+    expect(await activities.compensateAttachments(JSON.parse(JSON.stringify(snapshot)))).toEqual({
+      restored: 0,
+      removed: 1,
+      networksRemoved: 0,
+    });
     expect(await store.attachments.listByHost('host-1')).toEqual([]);
     expect(await store.hosts.get('host-1')).not.toBeNull();
   });
@@ -133,7 +137,7 @@ describe('attachment activities', () => {
     ]);
     expect(await store.networks.get(network.id)).toEqual(network);
 
-    expect(await activities.compensateAttachments(snapshot)).toEqual({ restored: 1, removed: 0 });
+    expect(await activities.compensateAttachments(snapshot)).toEqual({ restored: 1, removed: 0, networksRemoved: 0 });
     expect(await store.attachments.listByHost('host-1')).toEqual([earlier]);
   });
 
@@ -158,7 +162,7 @@ describe('attachment activities', () => {
       ],
     };
     expect(created.intent).toBeDefined();
-    expect(await activities.compensateAttachments(legacy)).toEqual({ restored: 1, removed: 1 });
+    expect(await activities.compensateAttachments(legacy)).toEqual({ restored: 1, removed: 1, networksRemoved: 0 });
     expect(await store.attachments.listByHost('host-1')).toEqual([
       expect.objectContaining({ id: storageRow?.id, networkName: 'storage', nicName: 'eth3', requestedBy: 'compensation' }),
     ]);

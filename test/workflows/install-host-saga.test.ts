@@ -117,7 +117,7 @@ function standInActivities(scenarios: Map<string, Scenario>, played: Map<string,
       const [s, log] = byHostId(snapshot.hostId);
       log.calls.push('compensateAttachments');
       log.compensated.push(snapshot);
-      return s.compensate ? s.compensate(Context.current().info.attempt) : { restored: 0, removed: 1 };
+      return { networksRemoved: 0, ...(s.compensate ? await s.compensate(Context.current().info.attempt) : { restored: 0, removed: 1 }) };
     },
     async setupNetworksWithConfirm(input) {
       const [s, log] = of(input.endpoint.host);

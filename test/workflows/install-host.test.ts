@@ -9,6 +9,7 @@ import { clientEndpoint } from '../../activities/agent-endpoint';
 import { SecretResolver } from '../../activities/secrets';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
 import { testbedUnavailableReason } from '../../testbed/requirements';
+import { refreshHostNetworksNow } from '../../workflow-client/refresh';
 import { createInstallHarness, installPhaseUpserts, type InstallHarness } from '../helpers/install-harness';
 import { skipBecause } from '../helpers/skip';
 import { unavailableReason } from '../helpers/temporal';
@@ -49,6 +50,8 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
         { name: 'oldvdsm', vdsmCompat: true },
         { name: 'natted', defaultRoute: false },
         { name: 'badbmc' },
+        { name: 'jumbo' },
+        { name: 'jumbo2' },
       ],
     });
     await lab.waitForAgents();
@@ -190,6 +193,43 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
         { timeout: 30_000, interval: 1000 },
       )
       .toBe(true);
+  });
+
+  it('records the management network as it built it: a refresh finds the host in sync; another definition is refused before the host is touched', async () => {
+    const network = { name: 'jumbomgmt', vlan: null, mtu: 9000, vmNetwork: false, stp: false, defaultRoute: true };
+    const policy = { connectivityTimeoutSeconds: 30, reboot: false, commitMode: 'set-safe', agentWaitSeconds: 60 } as const;
+    const request = lab.installRequest('jumbo', { managementNetwork: network, policy });
+    const { result } = await harness.install(request);
+    expect(result.outcome, JSON.stringify(result, null, 2)).toBe('configured');
+    const { store } = harness;
+    const stored = await store.networks.getByName('jumbomgmt');
+    expect(stored).toMatchObject({ vlan: null, mtu: 9000, vmNetwork: false });
+    // The store does not know the request's cluster: the host is registered under its name, in none, with
+    // the endpoint the install reached its agent at.
+    expect(await store.hosts.get(request.host.id)).toMatchObject({
+      name: request.host.name,
+      clusterId: null,
+      agentEndpoint: { ...request.agent, host: lab.testbed.host('jumbo').address },
+    });
+
+    // The data center puts the host in a cluster of that management network: a refresh finds it as the store says.
+    const cluster = await store.clusters.create({ name: 'jumbo', compatibilityVersion: '4.8', managementNetworkId: stored!.id });
+    await store.hosts.update(request.host.id, { clusterId: cluster.id });
+    const refreshed = await refreshHostNetworksNow(harness.client, request.host.id, { taskQueue: harness.taskQueue });
+    expect(refreshed.sync, JSON.stringify(refreshed.sync, null, 2)).toMatchObject({ state: 'in-sync' });
+
+    // Another host's install into that cluster that builds the network otherwise is refused before that
+    // host is touched (the jumbo host itself carries the network already: its install would end there).
+    const base = lab.installRequest('jumbo2', { managementNetwork: { ...network, mtu: 1500 }, policy });
+    const other = await harness.install({ ...base, host: { ...base.host, clusterId: cluster.id } });
+    expect(other.result, JSON.stringify(other.result, null, 2)).toMatchObject({
+      outcome: 'failed',
+      failure: { type: 'StoreConstraintError' },
+    });
+    expect(other.result.failure?.message).toContain('mtu 9000 → 1500');
+    expect(lab.journal('jumbo2').filter((e) => e.kind === 'apply')).toHaveLength(0);
+    expect(await store.networks.getByName('jumbomgmt')).toEqual(stored);
+    expect(await store.attachments.listByHost(base.host.id)).not.toContainEqual(expect.objectContaining({ networkName: 'jumbomgmt' }));
   });
 
   it('skips a host without a route to the manager, visibly', async () => {

@@ -1,0 +1,26 @@
+/**
+ * What an install tells the store besides the attachment: the management network as the data center
+ * defines it, the host's name, the cluster it joins and where its agent answers. Recording the attachment registers them, so the
+ * store never holds the engine's defaults for a network the install built otherwise (which would read as
+ * out of sync at the first refresh, and a sync would push the defaults onto the host).
+ * Pure and import-free at run time: the workflow builds it from its input.
+ */
+import type { AgentEndpointRefInput, InstallHostInput } from './contract';
+
+export interface InstallRegistration {
+  network: { name: string; vlan: number | null; mtu: number; vmNetwork: boolean; stp: boolean };
+  /** `agentEndpoint`: where the install reached the agent (TLS by reference), for the host networking API. */
+  host: { name: string; clusterId: string; agentEndpoint: AgentEndpointRefInput & { host: string } };
+}
+
+export function registrationOf(input: InstallHostInput): InstallRegistration {
+  const { name, vlan, mtu, vmNetwork, stp } = input.managementNetwork;
+  return {
+    network: { name, vlan, mtu, vmNetwork, stp },
+    host: {
+      name: input.host.name,
+      clusterId: input.host.clusterId,
+      agentEndpoint: { ...input.agent, host: input.agent.host ?? input.host.address },
+    },
+  };
+}
