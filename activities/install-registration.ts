@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import type { Cluster } from '../model/host-networking/cluster';
 import { AgentEndpoint, type Host } from '../model/host-networking/host';
+import { InterfaceName } from '../model/host-networking/reported-interfaces';
 import { NetworkMtu, NetworkName, VlanId, type Network } from '../model/host-networking/network';
 import { EntityName, ExternalId } from '../model/host-networking/values';
 import { networkDefinitionDifferences } from '../model/install-host/registration-conflicts';
@@ -21,7 +22,7 @@ import type { HostNetworkingStore } from '../store/store';
 export const InstallRegistrationInput = z
   .object({
     network: z.object({ name: NetworkName, vlan: VlanId.nullable(), mtu: NetworkMtu, vmNetwork: z.boolean(), stp: z.boolean() }).strict(),
-    host: z.object({ name: EntityName, clusterId: ExternalId, agentEndpoint: AgentEndpoint }).strict(),
+    host: z.object({ name: EntityName, clusterId: ExternalId, agentEndpoint: AgentEndpoint, activeNic: InterfaceName }).strict(),
   })
   .strict();
 
@@ -102,7 +103,8 @@ async function registerNetwork(
 /**
  * The host: a new one under its name, in the cluster when the store knows it, with the agent endpoint the
  * install reached it at. A known host gets the cluster and the endpoint only where it has none: an
- * operator's endpoint (a relay, another address) stays.
+ * operator's endpoint (a relay, another address) stays. The active NIC is a fact of this install: always
+ * the device it found carrying the manager's traffic.
  */
 async function registerHost(
   store: HostNetworkingStore,
@@ -112,10 +114,11 @@ async function registerHost(
   cluster: Cluster | null,
 ) {
   const clusterId = cluster?.id ?? null;
-  const { agentEndpoint } = wanted;
+  const { agentEndpoint, activeNic } = wanted;
   if (!found) {
     try {
       await store.hosts.create({ id: hostId, name: wanted.name, clusterId, agentEndpoint });
+      await store.hosts.update(hostId, { activeNic });
       return;
     } catch (err) {
       if (err instanceof StoreConstraintError && err.constraint === StoreConstraint.HOST_NAME_UNIQUE)
@@ -133,6 +136,7 @@ async function registerHost(
   const patch = {
     ...(host.clusterId === null && clusterId !== null ? { clusterId } : {}),
     ...(host.agentEndpoint === null ? { agentEndpoint } : {}),
+    ...(host.activeNic !== activeNic ? { activeNic } : {}),
   };
   if (Object.keys(patch).length > 0) await store.hosts.update(hostId, patch);
 }

@@ -417,7 +417,7 @@ async function recordAttachments({ progress, input, via, recording }: Install, s
       hostId: input.host.id,
       attachments: [devised.attachment],
       requestedBy: `install-host`,
-      registration: registrationOf(input),
+      registration: registrationOf(input, devised.device),
     }),
   );
   saga.register(async (why) => {

@@ -9,11 +9,17 @@ import type { AgentEndpointRefInput, InstallHostInput } from './contract';
 
 export interface InstallRegistration {
   network: { name: string; vlan: number | null; mtu: number; vmNetwork: boolean; stp: boolean };
-  /** `agentEndpoint`: where the install reached the agent (TLS by reference), for the host networking API. */
-  host: { name: string; clusterId: string; agentEndpoint: AgentEndpointRefInput & { host: string } };
+  host: {
+    name: string;
+    clusterId: string;
+    /** Where the install reached the agent (TLS by reference), for the host networking API. */
+    agentEndpoint: AgentEndpointRefInput & { host: string };
+    /** The device the install found carrying the manager's traffic (may be a VLAN device). */
+    activeNic: string;
+  };
 }
 
-export function registrationOf(input: InstallHostInput): InstallRegistration {
+export function registrationOf(input: InstallHostInput, activeNic: string): InstallRegistration {
   const { name, vlan, mtu, vmNetwork, stp } = input.managementNetwork;
   return {
     network: { name, vlan, mtu, vmNetwork, stp },
@@ -21,6 +27,7 @@ export function registrationOf(input: InstallHostInput): InstallRegistration {
       name: input.host.name,
       clusterId: input.host.clusterId,
       agentEndpoint: { ...input.agent, host: input.agent.host ?? input.host.address },
+      activeNic,
     },
   };
 }

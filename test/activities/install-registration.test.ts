@@ -37,6 +37,7 @@ const TAGGED: InstallRegistration = {
         caRef: 'file:/etc/pki/hostprov/ca.pem',
       },
     },
+    activeNic: 'eth0',
   },
 };
 
@@ -77,6 +78,7 @@ describe.each(dialects)('install registration on $dialect', (fixture) => {
       name: 'hv1.example.org',
       clusterId: null,
       agentEndpoint: TAGGED.host.agentEndpoint,
+      activeNic: 'eth0',
     });
     expect(await store.clusters.list()).toEqual([]);
     expect(await store.attachments.listByHost('host-1')).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'eth0' })]);
@@ -97,14 +99,19 @@ describe.each(dialects)('install registration on $dialect', (fixture) => {
     // Recorded again (a retried activity): nothing more changes.
     const before = await everything(store);
     await activities.recordAttachments(record('host-1', TAGGED));
-    expect((await everything(store)).networks).toEqual(before.networks);
+    const after = await everything(store);
+    expect({ networks: after.networks, hosts: after.hosts }).toEqual({ networks: before.networks, hosts: before.hosts });
     expect(await store.hosts.get('host-1')).toMatchObject({ name: 'hv1.example.org', clusterId: 'cluster-1' });
     expect(await store.hosts.get('host-2')).toMatchObject({ name: 'hv2', clusterId: 'cluster-1', agentEndpoint: relay });
     expect(await store.hosts.get('host-3')).toMatchObject({
       name: 'hv3',
       clusterId: 'cluster-1',
       agentEndpoint: TAGGED.host.agentEndpoint,
+      activeNic: 'eth0',
     });
+    // The active NIC is what the latest install found.
+    await activities.recordAttachments(record('host-3', { ...TAGGED, host: { ...TAGGED.host, name: 'hv3', activeNic: 'bond0.100' } }));
+    expect(await store.hosts.get('host-3')).toMatchObject({ activeNic: 'bond0.100' });
     // The stored MTU 0 is the default, 1500: an install of MTU 1500 builds the same network.
     await store.networks.update(network.id, { mtu: 0, vlan: null, vmNetwork: true, stp: false });
     await activities.recordAttachments(

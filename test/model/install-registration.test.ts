@@ -29,7 +29,7 @@ describe('networkDefinitionDifferences', () => {
 });
 
 describe('registrationOf', () => {
-  it("carries the management network's definition, the host's name, its cluster and its agent (at the host's address by default)", () => {
+  it("carries the management network's definition, the host's name, its cluster, its agent (at the host's address by default) and the device found", () => {
     const input = InstallHostInput.parse({
       version: 1,
       host: { id: 'h1', name: 'hv1', address: '192.0.2.10', clusterId: 'c1' },
@@ -39,9 +39,14 @@ describe('registrationOf', () => {
       clusterLevel: '4.8',
       policy: { reboot: false },
     });
-    expect(registrationOf(input)).toEqual({
+    expect(registrationOf(input, 'eth0.7')).toEqual({
       network: { name: 'mgmt', vlan: 7, mtu: 9000, vmNetwork: false, stp: false },
-      host: { name: 'hv1', clusterId: 'c1', agentEndpoint: { host: '192.0.2.10', port: 54321, tls: { insecure: true } } },
+      host: {
+        name: 'hv1',
+        clusterId: 'c1',
+        agentEndpoint: { host: '192.0.2.10', port: 54321, tls: { insecure: true } },
+        activeNic: 'eth0.7',
+      },
     });
   });
 });

@@ -205,11 +205,12 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     const stored = await store.networks.getByName('jumbomgmt');
     expect(stored).toMatchObject({ vlan: null, mtu: 9000, vmNetwork: false });
     // The store does not know the request's cluster: the host is registered under its name, in none, with
-    // the endpoint the install reached its agent at.
+    // the endpoint the install reached its agent at and the device it found.
     expect(await store.hosts.get(request.host.id)).toMatchObject({
       name: request.host.name,
       clusterId: null,
       agentEndpoint: { ...request.agent, host: lab.testbed.host('jumbo').address },
+      activeNic: 'eth0',
     });
 
     // The data center puts the host in a cluster of that management network: a refresh finds it as the store says.
