@@ -9,10 +9,10 @@ import { NetworkAttachmentSpec } from '../model/attachments/attachment';
 import { FailureType } from '../model/failures';
 import { IntentSnapshot, INTENT_SNAPSHOT_VERSION } from '../model/host-networking/intent';
 import type { NetworkAttachment } from '../model/host-networking/network-attachment';
-import { StoreBusyError, StoreConstraintError, StoreInputError, StoreNotFoundError } from '../store/errors';
+import { StoreBusyError, StoreConstraint, StoreConstraintError, StoreEntity, StoreInputError, StoreNotFoundError } from '../store/errors';
 import type { HostNetworkingStore } from '../store/store';
 import { activityFailure } from './failure-mapping';
-import { InstallRegistrationInput, registerInstall, unregisterNetwork } from './install-registration';
+import { InstallRegistrationInput, registerInstall, unregisterNetwork, type Registered } from './install-registration';
 import type { AttachmentsSnapshot, RecordAttachmentsInput } from './types';
 
 const RecordInput = z
@@ -67,7 +67,41 @@ function legacyView(row: NetworkAttachment): Array<NetworkAttachmentSpec & { id:
   ];
 }
 
+/** The intent named a network that is not there (any more): looked up inside the write, or caught by the foreign key. */
+function networkGone(err: unknown): boolean {
+  if (err instanceof StoreNotFoundError) return err.entity === StoreEntity.NETWORK;
+  return err instanceof StoreConstraintError && err.constraint === StoreConstraint.FOREIGN_KEY;
+}
+
 export function createAttachmentActivities(store: HostNetworkingStore) {
+  /**
+   * Records the intent. The registered network goes by its id: never created again with the engine's
+   * defaults by the name-only path, which only executions without a registration take.
+   */
+  async function record(
+    { hostId, attachments, requestedBy, registration }: z.infer<typeof RecordInput>,
+    registered: Registered | undefined,
+    intentKey: string | undefined,
+  ): Promise<AttachmentsSnapshot> {
+    if (!registered) await store.hosts.ensure(hostId);
+    const upserts = [];
+    for (const spec of attachments) {
+      const networkId =
+        registered && spec.networkName === registration?.network.name
+          ? registered.networkId
+          : (await store.networks.ensure(spec.networkName)).id;
+      upserts.push({ networkId, nicName: spec.nicName, ipConfiguration: spec.ipConfiguration, properties: spec.properties });
+    }
+    const { snapshot } = await store.attachments.recordIntent(hostId, { upserts }, { requestedBy, intentKey });
+    return {
+      hostId,
+      networkNames: attachments.map((a) => a.networkName),
+      previous: snapshot.entries.flatMap((e) => (e.before ? legacyView(e.before) : [])),
+      intent: snapshot,
+      ...(registered?.createdNetwork ? { createdNetworkIds: [registered.networkId] } : {}),
+    };
+  }
+
   /**
    * An exact snapshot for a compensation recorded by an older worker: its previous rows come back under
    * their ids with fresh timestamps (the old snapshot did not keep them); networks it had not seen go.
@@ -106,32 +140,16 @@ export function createAttachmentActivities(store: HostNetworkingStore) {
     /** `intentKey`: recording again under the same key changes nothing and returns the first snapshot. */
     async recordAttachments(input: RecordAttachmentsInput, intentKey?: string): Promise<AttachmentsSnapshot> {
       return storeFailures('recording attachments', async () => {
-        const { hostId, attachments, requestedBy, registration } = RecordInput.parse(input);
-        const registered = registration ? await registerInstall(store, hostId, registration) : undefined;
-        if (!registered) await store.hosts.ensure(hostId);
-        const upserts = [];
-        for (const spec of attachments) {
-          // The registered network by id: never created again with the engine's defaults, even if a
-          // compensation took it back meanwhile (the intent then fails for good on the missing row).
-          const networkId =
-            registered && spec.networkName === registration?.network.name
-              ? registered.networkId
-              : (await store.networks.ensure(spec.networkName)).id;
-          upserts.push({
-            networkId,
-            nicName: spec.nicName,
-            ipConfiguration: spec.ipConfiguration,
-            properties: spec.properties,
-          });
+        const parsed = RecordInput.parse(input);
+        if (!parsed.registration) return record(parsed, undefined, intentKey);
+        try {
+          return await record(parsed, await registerInstall(store, parsed.hostId, parsed.registration), intentKey);
+        } catch (err) {
+          // Another install's compensation took back the network it had created, between this registration
+          // and this intent: register again (which creates it with this install's definition), once.
+          if (!networkGone(err)) throw err;
+          return record(parsed, await registerInstall(store, parsed.hostId, parsed.registration), intentKey);
         }
-        const { snapshot } = await store.attachments.recordIntent(hostId, { upserts }, { requestedBy, intentKey });
-        return {
-          hostId,
-          networkNames: attachments.map((a) => a.networkName),
-          previous: snapshot.entries.flatMap((e) => (e.before ? legacyView(e.before) : [])),
-          intent: snapshot,
-          ...(registered?.createdNetwork ? { createdNetworkIds: [registered.networkId] } : {}),
-        };
       });
     },
 

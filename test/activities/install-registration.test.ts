@@ -194,6 +194,28 @@ describe.each(dialects)('install registration on $dialect', (fixture) => {
     expect(await everything(store)).toEqual({ networks: [], clusters: [], clusterNetworks: [], hosts: [], attachments: [] });
   });
 
+  it("registers again when another install's compensation took the new network back before this intent", async () => {
+    const { store } = await fixture.freshStore();
+    let taken = 0;
+    // The other install's compensation, run at the worst moment: after this registration, before this intent.
+    const racing: HostNetworkingStore = {
+      ...store,
+      attachments: {
+        ...store.attachments,
+        async recordIntent(...args) {
+          if (taken++ === 0) await store.networks.remove((await store.networks.getByName('ovirtmgmt'))!.id);
+          return store.attachments.recordIntent(...args);
+        },
+      },
+    };
+    const snapshot = await createAttachmentActivities(racing).recordAttachments(record('host-1', TAGGED));
+    const network = await store.networks.getByName('ovirtmgmt');
+    expect(network).toMatchObject({ vlan: 100, mtu: 9000, vmNetwork: false });
+    expect(snapshot.createdNetworkIds).toEqual([network!.id]);
+    expect(await store.attachments.listByHost('host-1')).toEqual([expect.objectContaining({ networkId: network!.id })]);
+    expect(taken).toBe(2);
+  });
+
   it('twenty installs registering the same new network at once all pass, with one network row', async () => {
     const { store } = await fixture.freshStore();
     const activities = createAttachmentActivities(store);
