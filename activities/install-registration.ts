@@ -21,7 +21,16 @@ import type { HostNetworkingStore } from '../store/store';
 
 export const InstallRegistrationInput = z
   .object({
-    network: z.object({ name: NetworkName, vlan: VlanId.nullable(), mtu: NetworkMtu, vmNetwork: z.boolean(), stp: z.boolean() }).strict(),
+    network: z
+      .object({
+        name: NetworkName,
+        vlan: VlanId.nullable(),
+        mtu: NetworkMtu,
+        vmNetwork: z.boolean(),
+        stp: z.boolean(),
+        defaultRoute: z.boolean(),
+      })
+      .strict(),
     host: z.object({ name: EntityName, clusterId: ExternalId, agentEndpoint: AgentEndpoint, activeNic: InterfaceName }).strict(),
   })
   .strict();
@@ -60,6 +69,18 @@ async function refusals(
           `cluster ${cluster.name} (${cluster.id}) has ${name} as its management network, and the install builds ${wanted.network.name}; ${NOTHING_CHANGED}`,
         ),
       );
+    } else if (management && management.roles.defaultRoute !== wanted.network.defaultRoute) {
+      // The out-of-sync report compares the host's default route with the cluster's role.
+      const holder = rows.find((r) => r.roles.defaultRoute);
+      const holderName = holder ? ((await store.networks.get(holder.networkId))?.name ?? holder.networkId) : 'no network';
+      problems.push(
+        new StoreConstraintError(
+          StoreConstraint.INSTALL_DEFAULT_ROUTE,
+          `cluster ${cluster.name} (${cluster.id}) gives the default route to ${holderName}, and the install ` +
+            `${wanted.network.defaultRoute ? 'puts it on' : 'keeps it off'} ${wanted.network.name}: ` +
+            `move the role first (\`hostprov clusters update-network\`) or install with defaultRoute ${management.roles.defaultRoute}; ${NOTHING_CHANGED}`,
+        ),
+      );
     }
     if (host?.clusterId && host.clusterId !== cluster.id)
       problems.push(
@@ -88,7 +109,8 @@ async function registerNetwork(
 ): Promise<Registered> {
   if (found) return { networkId: found.id, createdNetwork: false };
   try {
-    return { networkId: (await store.networks.create(wanted)).id, createdNetwork: true };
+    const { name, vlan, mtu, vmNetwork, stp } = wanted;
+    return { networkId: (await store.networks.create({ name, vlan, mtu, vmNetwork, stp })).id, createdNetwork: true };
   } catch (err) {
     // A concurrent install created it first (twenty installs in one cluster start together): it must match too.
     if (!(err instanceof StoreConstraintError && err.constraint === StoreConstraint.NETWORK_NAME_UNIQUE)) throw err;

@@ -40,6 +40,7 @@ const DESCRIPTIONS: Record<StoreConstraint, string> = {
   [StoreConstraint.CLUSTER_IN_USE]: 'the cluster has hosts',
   [StoreConstraint.INSTALL_NETWORK_DEFINITION]: 'the store defines the network otherwise',
   [StoreConstraint.INSTALL_CLUSTER_MANAGEMENT]: "the cluster's management network is another",
+  [StoreConstraint.INSTALL_DEFAULT_ROUTE]: "the cluster's default-route role is elsewhere",
   [StoreConstraint.INSTALL_HOST_CLUSTER]: 'the host is in another cluster',
   [StoreConstraint.UNIQUE]: 'a unique value is taken',
   [StoreConstraint.PRIMARY_KEY]: 'a row with that id exists',

@@ -27,6 +27,8 @@ export const StoreConstraint = {
   INSTALL_NETWORK_DEFINITION: 'install_network_definition',
   /** An install builds a management network other than its cluster's. */
   INSTALL_CLUSTER_MANAGEMENT: 'install_cluster_management',
+  /** An install puts the default route where its cluster's role does not (or keeps it off where the role is). */
+  INSTALL_DEFAULT_ROUTE: 'install_default_route',
   /** An install names a cluster other than the one the store has the host in. */
   INSTALL_HOST_CLUSTER: 'install_host_cluster',
   /** Another unique rule without a name of its own. */

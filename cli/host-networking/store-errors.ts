@@ -47,6 +47,8 @@ export const RULE_SENTENCES: Record<StoreConstraint, string> = {
   [StoreConstraint.INSTALL_NETWORK_DEFINITION]:
     'an install builds the network as the store defines it; change the definition with `hostprov networks update` first',
   [StoreConstraint.INSTALL_CLUSTER_MANAGEMENT]: "an install builds its cluster's management network",
+  [StoreConstraint.INSTALL_DEFAULT_ROUTE]:
+    "an install puts the host's default route where its cluster's default-route role is; move the role with `hostprov clusters update-network` first",
   [StoreConstraint.INSTALL_HOST_CLUSTER]:
     'an install keeps a host in the cluster the store has it in; move it with `hostprov hosts update` first',
   [StoreConstraint.UNIQUE]: 'the value must be unique',

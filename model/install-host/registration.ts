@@ -8,7 +8,8 @@
 import type { AgentEndpointRefInput, InstallHostInput } from './contract';
 
 export interface InstallRegistration {
-  network: { name: string; vlan: number | null; mtu: number; vmNetwork: boolean; stp: boolean };
+  /** `defaultRoute`: the install puts the host's default route on it (checked against the cluster's role). */
+  network: { name: string; vlan: number | null; mtu: number; vmNetwork: boolean; stp: boolean; defaultRoute: boolean };
   host: {
     name: string;
     clusterId: string;
@@ -20,9 +21,9 @@ export interface InstallRegistration {
 }
 
 export function registrationOf(input: InstallHostInput, activeNic: string): InstallRegistration {
-  const { name, vlan, mtu, vmNetwork, stp } = input.managementNetwork;
+  const { name, vlan, mtu, vmNetwork, stp, defaultRoute } = input.managementNetwork;
   return {
-    network: { name, vlan, mtu, vmNetwork, stp },
+    network: { name, vlan, mtu, vmNetwork, stp, defaultRoute },
     host: {
       name: input.host.name,
       clusterId: input.host.clusterId,

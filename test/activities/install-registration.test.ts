@@ -24,7 +24,7 @@ const ATTACHMENT: NetworkAttachmentSpec = {
 };
 
 const TAGGED: InstallRegistration = {
-  network: { name: 'ovirtmgmt', vlan: 100, mtu: 9000, vmNetwork: false, stp: false },
+  network: { name: 'ovirtmgmt', vlan: 100, mtu: 9000, vmNetwork: false, stp: false, defaultRoute: true },
   host: {
     name: 'hv1.example.org',
     clusterId: 'cluster-1',
@@ -115,7 +115,10 @@ describe.each(dialects)('install registration on $dialect', (fixture) => {
     // The stored MTU 0 is the default, 1500: an install of MTU 1500 builds the same network.
     await store.networks.update(network.id, { mtu: 0, vlan: null, vmNetwork: true, stp: false });
     await activities.recordAttachments(
-      record('host-1', { ...TAGGED, network: { name: 'ovirtmgmt', vlan: null, mtu: 1500, vmNetwork: true, stp: false } }),
+      record('host-1', {
+        ...TAGGED,
+        network: { name: 'ovirtmgmt', vlan: null, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true },
+      }),
     );
   });
 
@@ -138,7 +141,13 @@ describe.each(dialects)('install registration on $dialect', (fixture) => {
   });
 
   /** Each refusal: what the store holds first, and the words the message must carry. */
-  const REFUSALS: Array<{ title: string; given: (store: HostNetworkingStore) => Promise<unknown>; says: string[] }> = [
+  const REFUSALS: Array<{
+    title: string;
+    given: (store: HostNetworkingStore) => Promise<unknown>;
+    /** @default TAGGED */
+    wanted?: InstallRegistration;
+    says: string[];
+  }> = [
     {
       title: 'a network the store defines otherwise, naming each difference',
       given: (store) => store.networks.create({ name: 'ovirtmgmt', vlan: 10, mtu: 0, vmNetwork: true, stp: true }),
@@ -169,17 +178,36 @@ describe.each(dialects)('install registration on $dialect', (fixture) => {
       says: ['host host-1 is in cluster cluster-2 in the store, and the install names cluster cluster-1', 'hostprov hosts update'],
     },
     {
+      title: "the default route off a management network that holds the cluster's default-route role",
+      given: async (store) => {
+        const network = await store.networks.create({ name: 'ovirtmgmt', vlan: 100, mtu: 9000, vmNetwork: false });
+        await store.clusters.create({ id: 'cluster-1', name: 'Default', compatibilityVersion: '4.8', managementNetworkId: network.id });
+      },
+      wanted: { ...TAGGED, network: { ...TAGGED.network, defaultRoute: false } },
+      says: ['cluster Default (cluster-1) gives the default route to ovirtmgmt, and the install keeps it off ovirtmgmt'],
+    },
+    {
+      title: 'the default route on a management network whose cluster gives it to another network',
+      given: async (store) => {
+        const network = await store.networks.create({ name: 'ovirtmgmt', vlan: 100, mtu: 9000, vmNetwork: false });
+        const uplink = await store.networks.create({ name: 'uplink' });
+        await store.clusters.create({ id: 'cluster-1', name: 'Default', compatibilityVersion: '4.8', managementNetworkId: network.id });
+        await store.clusters.attachNetwork('cluster-1', uplink.id, { defaultRoute: true });
+      },
+      says: ['cluster Default (cluster-1) gives the default route to uplink, and the install puts it on ovirtmgmt'],
+    },
+    {
       title: 'a new host with the name of another',
       given: (store) => store.hosts.create({ id: 'old-host', name: 'hv1.example.org' }),
       says: ['another host is named hv1.example.org in the store'],
     },
   ];
 
-  it.each(REFUSALS)('refuses $title for good, and changes nothing', async ({ given, says }) => {
+  it.each(REFUSALS)('refuses $title for good, and changes nothing', async ({ given, wanted = TAGGED, says }) => {
     const { store } = await fixture.freshStore();
     await given(store);
     const before = await everything(store);
-    const err = await refusal(createAttachmentActivities(store).recordAttachments(record('host-1', TAGGED)));
+    const err = await refusal(createAttachmentActivities(store).recordAttachments(record('host-1', wanted)));
     expect(err).toMatchObject({ type: 'StoreConstraintError', nonRetryable: true });
     for (const words of says) expect(err.message).toContain(words);
     expect(err.message).toContain('nothing was changed');

@@ -7,7 +7,7 @@ import { network } from './network-sync/world';
 
 /** A network with the engine's defaults. */
 const STORED = network('display');
-const WANTED = { name: 'ovirtmgmt', vlan: null, mtu: 1500, vmNetwork: true, stp: false };
+const WANTED = { name: 'ovirtmgmt', vlan: null, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true };
 
 describe('networkDefinitionDifferences', () => {
   it('the engine defaults match an install with the contract defaults (MTU 0 is 1500)', () => {
@@ -40,7 +40,7 @@ describe('registrationOf', () => {
       policy: { reboot: false },
     });
     expect(registrationOf(input, 'eth0.7')).toEqual({
-      network: { name: 'mgmt', vlan: 7, mtu: 9000, vmNetwork: false, stp: false },
+      network: { name: 'mgmt', vlan: 7, mtu: 9000, vmNetwork: false, stp: false, defaultRoute: false },
       host: {
         name: 'hv1',
         clusterId: 'c1',
