@@ -63,7 +63,19 @@ export const HostNetworkQos = z
   .strict();
 export type HostNetworkQos = z.infer<typeof HostNetworkQos>;
 
-export const IpAddress = z.union([z.ipv4(), z.ipv6()]);
+/**
+ * zod's `ipv4()`/`ipv6()` with copies of zod's own patterns. zod resets a format's pattern (`lastIndex = 0`)
+ * before each test, and its default patterns are module constants: in the workflow sandbox, where zod is
+ * preloaded and the SDK deep-freezes preloaded modules (workflows/sandbox-zod.ts), that write throws on the
+ * frozen RegExp, so every workflow parse of an address failed. A pattern of this module's own is not frozen.
+ * zod's parameter types leave `pattern` out; its constructors take it (`def.pattern ?? default`). The same
+ * addresses pass, and the JSON Schema still says `format: ipv4` / `ipv6` (test/model/ip-address-schema.test.ts).
+ */
+function ownPattern(pattern: RegExp): z.core.$ZodIPv4Params & z.core.$ZodIPv6Params {
+  return { pattern: new RegExp(pattern.source, pattern.flags) } as z.core.$ZodIPv4Params & z.core.$ZodIPv6Params;
+}
+
+export const IpAddress = z.union([z.ipv4(ownPattern(z.core.regexes.ipv4)), z.ipv6(ownPattern(z.core.regexes.ipv6))]);
 
 /** At most 3 name servers (engine `MAX_SUPPORTED_DNS_CONFIGURATIONS`). */
 export const MAX_NAME_SERVERS = 3;
