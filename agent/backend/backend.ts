@@ -9,6 +9,7 @@
 import type { CreatableLinkType, Family, KernelState, Plan } from '../../model/net-state';
 import type { ForeignDhcpClient } from './dhcp/foreign';
 import type { ApplyOptions } from './iproute2/apply';
+import type { ResolvConfFile } from './resolv-conf';
 import type { DhcpLease } from './dhcp/lease';
 import type { DhcpLeaseChange, LeaseWatchState } from './dhcp/manager';
 import type { RouteLookup } from './iproute2/route-get';
@@ -66,6 +67,10 @@ export interface NetworkBackend {
   routeTo(destination: string): Promise<RouteLookup>;
   /** resolv.conf's nameservers, then those of the default-route network's DHCP lease. */
   nameservers(): Promise<string[]>;
+  /** The resolv.conf the agent writes (the target namespace's own in `netns` mode), as it is now. */
+  resolvConf(): ResolvConfFile;
+  /** Puts that resolv.conf's text in place whole, or removes the file for `null` (undoing one the agent created). */
+  setResolvConf(text: string | null): void;
   /** Leases our DHCP clients hold now. */
   dhcpLeases(): Promise<DhcpLease[]>;
   /** Devices and families with one of our DHCP clients running (capabilities' dhcpv4/dhcpv6). */

@@ -12,7 +12,7 @@ import { IpBatchLauncher } from './iproute2/batch-launcher';
 import { LinkTypeProbe } from './iproute2/link-support';
 import { KernelStateReader } from './iproute2/read';
 import { routeLookup } from './iproute2/route-get';
-import { readNameservers, resolvConfPathFor } from './resolv-conf';
+import { readNameservers, readResolvConf, resolvConfPathFor, resolvConfWritePathFor, writeResolvConf } from './resolv-conf';
 import type { NetnsTarget } from './target';
 
 export interface LinuxBackendOptions {
@@ -25,7 +25,10 @@ export interface LinuxBackendOptions {
   runtimeDir: string;
   /** Persistent state: dhclient's lease database (defaults to runtimeDir). */
   stateDir?: string;
-  /** resolv.conf to read nameservers from (default: the one processes in the target namespace see). */
+  /**
+   * resolv.conf to read nameservers from and to write them to (default: reads the one processes in the target
+   * namespace see, and writes the namespace's own in `netns` mode, /etc/resolv.conf otherwise).
+   */
   resolvConfPath?: string;
   log: Logger;
 }
@@ -38,6 +41,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
   const reader = new KernelStateReader(target, log);
   const launcher = new IpBatchLauncher(target, log);
   launcher.prepare('any');
+  const writePath = options.resolvConfPath ?? resolvConfWritePathFor(options.netns);
 
   return {
     read: (scope) => reader.read(scope),
@@ -51,6 +55,8 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
       const fromDhcp = (await dhcp.leases()).filter((lease) => lease.defaultRoute).flatMap((lease) => lease.nameservers);
       return [...new Set([...fromResolvConf, ...fromDhcp])];
     },
+    resolvConf: () => readResolvConf(writePath),
+    setResolvConf: (text) => writeResolvConf(writePath, text),
     dhcpLeases: () => dhcp.leases(),
     dhcpClients: () => dhcp.clients(),
     foreignDhcpClients: () => foreignDhcpClients(target, () => dhcp.ourPids()),

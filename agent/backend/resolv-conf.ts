@@ -2,8 +2,13 @@
  * The host's nameservers, for capabilities' `nameservers`. VDSM reports nmstate's running DNS; we have no
  * NetworkManager, so that is resolv.conf plus what the default-route network's DHCP lease offered (our
  * dhclient script never edits resolv.conf, so those would otherwise be lost).
+ *
+ * And the agent's own writes of it: the nameservers of the default-route network replace the file's
+ * `nameserver` lines (every other line stays), written whole and renamed into place. A resolv.conf that is
+ * a symbolic link belongs to a resolver service (systemd-resolved, resolvconf): the agent leaves it alone.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { familyOfAddress } from './iproute2/arguments';
 
 /** `nameserver` entries of resolv.conf text, in order; IPv6 zone suffixes (`%eth0`) dropped. */
@@ -43,4 +48,73 @@ export function readNameservers(path: string): string[] {
     text = '';
   }
   return nameserversFromResolvConf(text);
+}
+
+const NAMESERVER_LINE = /^\s*nameserver\s/;
+
+/** resolv.conf text with `servers` as its `nameserver` lines, where the first one was (else at the end); every other line kept. */
+export function withNameservers(text: string, servers: readonly string[]): string {
+  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+  const first = lines.findIndex((line) => NAMESERVER_LINE.test(line));
+  const kept = lines.filter((line) => !NAMESERVER_LINE.test(line));
+  // No nameserver line comes before the first, so its index is the same among the kept lines.
+  kept.splice(first === -1 ? kept.length : first, 0, ...servers.map((server) => `nameserver ${server}`));
+  return kept.length ? `${kept.join('\n')}\n` : '';
+}
+
+/**
+ * Where the agent writes: in `netns` mode always the namespace's own /etc/netns/<ns>/resolv.conf (created
+ * when missing), never the resolv.conf of the machine the tests run on.
+ */
+export function resolvConfWritePathFor(netns: string | undefined): string {
+  return netns ? `/etc/netns/${netns}/resolv.conf` : '/etc/resolv.conf';
+}
+
+/** The file as it is: its text (`null` when there is none), and whether a resolver service owns it (a symbolic link). */
+export interface ResolvConfFile {
+  text: string | null;
+  managed: boolean;
+}
+
+export function readResolvConf(path: string): ResolvConfFile {
+  try {
+    if (lstatSync(path).isSymbolicLink()) return { text: null, managed: true };
+    return { text: readFileSync(path, 'utf8'), managed: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { text: null, managed: false };
+    throw err;
+  }
+}
+
+/**
+ * Puts `text` in place whole (written to a temporary file beside it, synced, renamed over it), or removes the
+ * file for `null`: a reader never sees half a file, and a crash leaves the old one or the new one.
+ */
+export function writeResolvConf(path: string, text: string | null): void {
+  if (text === null) {
+    rmSync(path, { force: true });
+    return;
+  }
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  const temporary = `${path}.hostprov-${process.pid}`;
+  writeSynced(temporary, text);
+  try {
+    renameSync(temporary, path);
+  } catch (err) {
+    rmSync(temporary, { force: true });
+    // A file bind-mounted over resolv.conf (`ip netns exec`, a container, our UML guests) cannot be
+    // replaced, only rewritten: in place, then.
+    if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
+    writeSynced(path, text);
+  }
+}
+
+function writeSynced(path: string, text: string): void {
+  const fd = openSync(path, 'w', 0o644);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

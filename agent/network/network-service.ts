@@ -1,14 +1,16 @@
 /**
  * The agent's network verbs as one pipeline (vdsm's api.setupNetworks, with the stages as pure model
- * functions): canonicalize → validate → plan → apply → verify → (DHCP leases, when blocking) →
- * connectivity check → (commit).
+ * functions): canonicalize → validate → plan → apply → verify → resolv.conf → (DHCP leases, when blocking)
+ * → connectivity check → (commit). The default-route network's nameservers go into resolv.conf once the
+ * kernel took the change (resolv-conf-plan.ts).
  *
  * - One network verb at a time: a second one gets VDSM code 40 at once (a non-blocking semaphore).
  * - A repeated JSON-RPC id is the same request: it joins the running one or gets its recorded result. That
  *   makes `setupNetworks` safe to resend when the caller's session died mid-change (the management address
  *   moved) or when a new worker takes over — the host applies once.
  * - Any failure after the first kernel change, and a missing confirmation, restore exactly the previous
- *   state: the kernel objects in scope go back to their snapshot, the running config to its previous value.
+ *   state: the kernel objects in scope go back to their snapshot, resolv.conf to its previous text, the
+ *   running config to its previous value.
  * - What that takes is recorded durably before the first change (the pending transaction), so an agent
  *   killed in the middle of a change finishes or undoes it when it starts again in the same boot
  *   ({@link NetworkService.recoverPendingTransaction}).
@@ -37,6 +39,7 @@ import type { ConnectivityCheck } from './connectivity';
 import type { DhcpRegistry } from './dhcp-registry';
 import type { Journal } from './journal';
 import { PausePoint, type PauseHook } from './test-pause';
+import { defaultRouteNameservers, planResolvConf, type ResolvConfPlan } from './resolv-conf-plan';
 
 export const SETUP_NETWORKS_DONE = { code: 0, message: 'Done' } as const;
 
@@ -104,6 +107,8 @@ export class NetworkService {
       await this.takeOver(foreignDhcpClientsOn(desired, await backend.foreignDhcpClients()));
       await backend.apply(plan);
       await this.deps.dhcp.record(plan);
+      const dns = this.planDns(defaultRouteNameservers(safe.networks), null);
+      if (dns.kind === 'write') backend.setResolvConf(dns.after);
       config.saveRunning(safe);
       journal.write({
         kind: 'restore',
@@ -241,11 +246,13 @@ export class NetworkService {
     const plan = planChanges(current, desired, runningDhcp);
     const takenOver = foreignDhcpClientsOn(desired, foreignDhcp);
     // A rollback gives the devices DHCP again (from our client) if the OS ran one there before.
+    const dns = this.planDns(defaultRouteNameservers(request.networks), id);
     const restorePoint: RestorePoint = {
       kernel: current,
       dhcp: [...runningDhcp, ...takenOver.map((c) => dhcpSpecOf(c, current))],
       config: running,
       scope: scopeOf(desired, plan),
+      ...(dns.kind === 'write' ? { resolvConf: { text: dns.before } } : {}),
     };
     const { connectivityCheck, connectivityTimeoutSeconds, commitOnSuccess } = request.options;
     // Durable before the first change (taking the devices over is one): a killed agent undoes it at restart.
@@ -287,6 +294,7 @@ export class NetworkService {
       const problems = verifyState(verified, desired);
       if (problems.length)
         throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `the host did not take the configuration: ${problems.join('; ')}`);
+      if (dns.kind === 'write') backend.setResolvConf(dns.after);
       if (request.blockingDhcp.length) {
         await this.pause(PausePoint.AWAITING_LEASES);
         // Still inside the apply: a lease that does not come fails the request and rolls it back like any
@@ -467,6 +475,7 @@ export class NetworkService {
     try {
       await backend.apply(plan);
       await this.deps.dhcp.record(plan);
+      if (point.resolvConf) backend.setResolvConf(point.resolvConf.text);
       journal.write({ kind, requestId: id, ops: plan.ops.length, outcome: 'ok', detail: why });
       log.warn({ requestId: id, ops: plan.ops.length, why }, 'rolled back to the previous configuration');
     } catch (err) {
@@ -476,6 +485,17 @@ export class NetworkService {
     } finally {
       config.saveRunning(point.config);
     }
+  }
+
+  /** What the nameservers do to resolv.conf; a file a resolver service owns is left alone, and the log says so. */
+  private planDns(servers: string[], id: RequestId): ResolvConfPlan {
+    const dns = planResolvConf(this.deps.backend.resolvConf(), servers);
+    if (dns.kind === 'managed')
+      this.deps.log.warn(
+        { requestId: id, nameservers: servers },
+        'resolv.conf is a symbolic link (a resolver service owns it): the nameservers are kept in the configuration, not written',
+      );
+    return dns;
   }
 
   /** Stops them, so they cannot put addresses back behind our back. */

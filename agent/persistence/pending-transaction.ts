@@ -44,6 +44,11 @@ export const RestorePointSchema = z
     config: RunningConfigSchema,
     /** Links and routing tables the change may touch: the rollback puts exactly these back. */
     scope: z.object({ links: z.array(z.string()), tables: z.array(z.number().int()) }).strict(),
+    /**
+     * resolv.conf before the change, when the change writes it (`text` null: there was none). Absent in
+     * records of changes that leave it, and of agents before it.
+     */
+    resolvConf: z.object({ text: z.string().nullable() }).strict().optional(),
   })
   .strict();
 export type RestorePoint = z.infer<typeof RestorePointSchema>;

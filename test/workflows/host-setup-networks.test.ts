@@ -32,6 +32,8 @@ import {
   hostNetworksWorkflowId,
   requestHostNetworkChange,
 } from '../../workflow-client/host-networks';
+import { Netns } from '../../testbed/netns';
+import { refreshHostNetworksNow } from '../../workflow-client/refresh';
 import { createInstallHarness, recordHistory, type InstallHarness } from '../helpers/install-harness';
 import { skipBecause } from '../helpers/skip';
 import { unavailableReason } from '../helpers/temporal';
@@ -456,5 +458,27 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     expect(startedEvent?.workflowExecutionStartedEventAttributes?.initiator).toBe(
       temporalEnums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
     );
+  });
+  it("DNS on the management network's attachment reaches the host's resolv.conf (its other lines kept), and a refresh finds it in sync", async () => {
+    const hostId = hostIdOf('refused');
+    const mgmt = (await harness.store.attachments.listByHost(hostId)).find((a) => a.networkName === 'ovirtmgmt')!;
+    // The testbed host's agent runs under `ip netns exec`, which bind-mounts this file over /etc/resolv.conf.
+    const resolvConf = join(Netns.attach(lab.testbed.host('refused').namespace).etcDir, 'resolv.conf');
+    const before = readFileSync(resolvConf, 'utf8');
+    const { result } = await setupNetworks({
+      hostId,
+      attachments: [{ id: mgmt.id, nicName: mgmt.nicName!, dns: { nameServers: ['192.0.2.53', '2001:db8::53'] } }],
+    });
+    expect(result.outcome, JSON.stringify(result, null, 2)).toBe('configured');
+    expect(result.setupNetworksRequest?.networks.ovirtmgmt).toMatchObject({ nameservers: ['192.0.2.53', '2001:db8::53'] });
+    const written = readFileSync(resolvConf, 'utf8');
+    expect(written).toContain('nameserver 192.0.2.53\nnameserver 2001:db8::53\n');
+    expect(written.split('\n').filter((line) => !line.startsWith('nameserver '))).toEqual(
+      before.split('\n').filter((line) => !line.startsWith('nameserver ')),
+    );
+    expect((await capabilitiesOf('refused')).nameservers).toEqual(['192.0.2.53', '2001:db8::53']);
+    const refreshed = await refreshHostNetworksNow(harness.client, hostId, { taskQueue: harness.taskQueue });
+    const report = refreshed.sync?.attachments.find((a) => a.networkName === 'ovirtmgmt');
+    expect(report?.differences ?? [], JSON.stringify(refreshed.sync, null, 2)).toEqual([]);
   });
 });

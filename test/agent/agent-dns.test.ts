@@ -1,0 +1,88 @@
+/**
+ * The default-route network's nameservers reach the host's resolv.conf (the namespace's own, in
+ * /etc/netns/<ns>/, never the machine's): written with its other lines kept, reported by the capabilities, put
+ * back exactly by a rollback (no file before, none after), written again from the safe configuration at boot,
+ * and never written through a symbolic link a resolver service owns.
+ */
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Capabilities } from '../../model/vdsm/capabilities';
+import { VdsmCode } from '../../model/vdsm/error-codes';
+import { netnsUnavailableReason } from '../../testbed/netns';
+import { AgentRpcError } from '../../vdsm/client/errors';
+import { BRIDGED_MGMT, createAgentHost, type AgentHost } from '../helpers/agent-host';
+import { skipBecause } from '../helpers/skip';
+
+const unavailable = await netnsUnavailableReason();
+const DNS = ['192.0.2.53', '2001:db8::53'];
+
+describe.skipIf(skipBecause(unavailable, 'agent DNS tests'))('nameservers on a namespaced host', () => {
+  let h: AgentHost;
+  let resolvConf = '';
+  beforeAll(async () => {
+    h = await createAgentHost();
+    resolvConf = join(h.host.etcDir, 'resolv.conf');
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const setup = (nameservers: string[], timeoutSeconds: number) =>
+    h.client.call('Host.setupNetworks', {
+      networks: { ovirtmgmt: { ...BRIDGED_MGMT, nameservers } },
+      bondings: {},
+      options: { connectivityTimeout: timeoutSeconds },
+    });
+
+  async function confirmed(nameservers: string[]): Promise<unknown> {
+    const stop = h.confirmContinuously();
+    try {
+      return await setup(nameservers, 5);
+    } finally {
+      stop();
+    }
+  }
+
+  it('an unconfirmed change puts resolv.conf back exactly: there was none, there is none', async () => {
+    expect(existsSync(resolvConf)).toBe(false);
+    const err = await setup(DNS, 2).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentRpcError);
+    expect((err as AgentRpcError).code).toBe(VdsmCode.LOST_CONNECTION);
+    expect(existsSync(resolvConf)).toBe(false);
+  });
+
+  it("a kept change writes the default-route network's nameservers in place of the old ones, keeping the other lines", async () => {
+    writeFileSync(resolvConf, 'search example.org\nnameserver 198.51.100.1\noptions timeout:1\n');
+    expect(await confirmed(DNS)).toEqual({ code: 0, message: 'Done' });
+    expect(readFileSync(resolvConf, 'utf8')).toBe(
+      'search example.org\nnameserver 192.0.2.53\nnameserver 2001:db8::53\noptions timeout:1\n',
+    );
+    const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
+    expect(caps.nameservers).toEqual(DNS);
+  });
+
+  it('a reboot writes the safe nameservers back over a hand edit', async () => {
+    expect(await h.client.call('Host.setSafeNetworkConfig', {})).toBe(true);
+    writeFileSync(resolvConf, 'search example.org\nnameserver 203.0.113.9\n');
+    await h.restartAgent(true);
+    expect(readFileSync(resolvConf, 'utf8')).toBe('search example.org\nnameserver 192.0.2.53\nnameserver 2001:db8::53\n');
+  });
+
+  it('a resolv.conf that is a symbolic link (a resolver service owns it) is not written: the change is kept without it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hostprov-resolved-'));
+    try {
+      const owned = join(dir, 'stub-resolv.conf');
+      writeFileSync(owned, 'nameserver 127.0.0.53\n');
+      rmSync(resolvConf);
+      symlinkSync(owned, resolvConf);
+      expect(await confirmed(['192.0.2.99'])).toEqual({ code: 0, message: 'Done' });
+      expect(lstatSync(resolvConf).isSymbolicLink()).toBe(true);
+      expect(readFileSync(owned, 'utf8')).toBe('nameserver 127.0.0.53\n');
+    } finally {
+      rmSync(resolvConf, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
