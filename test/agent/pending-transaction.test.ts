@@ -324,6 +324,36 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     expect(applies(h, id)).toHaveLength(1);
   });
 
+  it('killed after an apply that wrote resolv.conf, restarted after the deadline: resolv.conf gets its exact text back too', async () => {
+    h = await createAgentProcessHost();
+    await h.start();
+    // The agent runs under `ip netns exec`, which bind-mounts the namespace's own file over /etc/resolv.conf.
+    const resolvConf = join(h.host.etcDir, 'resolv.conf');
+    const before = readFileSync(resolvConf, 'utf8');
+    const id = 'kill-after-dns-apply';
+    const request = {
+      networks: { ovirtmgmt: { ...ovirtmgmt, nameservers: ['192.0.2.53'] } },
+      bondings: {},
+      options: { connectivityTimeout: 3 },
+    };
+    const first = outcome(h.call('Host.setupNetworks', request, { id })).catch((err: unknown) => err);
+    await until('the apply', () => applies(h!, id).length === 1, h);
+    expect(readFileSync(resolvConf, 'utf8')).toContain('nameserver 192.0.2.53\n');
+    expect(pendingOf(h).restorePoint.resolvConf).toEqual({ text: before });
+    const { deadline } = pendingOf(h);
+    await h.kill();
+    await first;
+    await until('the deadline to pass', () => Date.now() > (deadline ?? Infinity), h);
+
+    await h.start();
+    expect(await outcome(h.call('Host.setupNetworks', request, { id }))).toEqual({
+      code: VdsmCode.LOST_CONNECTION,
+      message: 'connectivity check failed',
+    });
+    expect(readFileSync(resolvConf, 'utf8')).toBe(before);
+    expect(applies(h, id)).toHaveLength(1);
+  });
+
   it('a retry after a second restart still gets the recorded outcome, and applies nothing', async () => {
     h = await createAgentProcessHost();
     await h.start();

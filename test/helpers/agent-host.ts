@@ -58,6 +58,8 @@ export async function createHostNamespaces(token = uniqueToken()): Promise<{ hos
   const host = await Netns.create(`hpah-${token}`);
   const manager = await Netns.create(`hpam-${token}`);
   try {
+    // Its own resolv.conf: an agent run in the namespace (`ip netns exec`) sees this one, never the machine's.
+    await host.writeEtcFile('resolv.conf', '# hostprov agent test host: no DNS\noptions timeout:1 attempts:1\n');
     await addVethPair({ ns: host, name: 'eth0' }, { ns: manager, name: 'p0' });
     await addVethPair({ ns: host, name: 'eth1' }, { ns: manager, name: 'p1' });
     await setFactoryNetwork(host);
