@@ -1,13 +1,13 @@
 /**
  * The default-route network's nameservers reach the host's resolv.conf (the namespace's own, in
- * /etc/netns/<ns>/, never the machine's): written with its other lines kept, reported by the capabilities, put
+ * /etc/netns/<ns>/, never the machine's, which is checked after every case): written with its other lines kept, reported by the capabilities, put
  * back exactly by a rollback (no file before, none after), written again from the safe configuration at boot,
  * and never written through a symbolic link a resolver service owns.
  */
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { VdsmCode } from '../../model/vdsm/error-codes';
 import { netnsUnavailableReason } from '../../testbed/netns';
@@ -21,12 +21,18 @@ const DNS = ['192.0.2.53', '2001:db8::53'];
 describe.skipIf(skipBecause(unavailable, 'agent DNS tests'))('nameservers on a namespaced host', () => {
   let h: AgentHost;
   let resolvConf = '';
+  /** The machine's own resolv.conf, which no test may change. */
+  const machine = () => (existsSync('/etc/resolv.conf') ? readFileSync('/etc/resolv.conf', 'utf8') : null);
+  const machineBefore = machine();
   beforeAll(async () => {
     h = await createAgentHost();
     resolvConf = join(h.host.etcDir, 'resolv.conf');
   });
   afterAll(async () => {
     await h?.close();
+  });
+  afterEach(() => {
+    expect(machine()).toBe(machineBefore);
   });
 
   const setup = (nameservers: string[], timeoutSeconds: number) =>
