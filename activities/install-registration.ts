@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Cluster } from '../model/host-networking/cluster';
 import { AgentEndpoint, type Host } from '../model/host-networking/host';
 import { InterfaceName } from '../model/host-networking/reported-interfaces';
-import { NetworkMtu, NetworkName, VlanId, type Network } from '../model/host-networking/network';
+import { Network } from '../model/host-networking/network';
 import { EntityName, ExternalId } from '../model/host-networking/values';
 import { networkDefinitionDifferences } from '../model/install-host/registration-conflicts';
 import type { InstallRegistration } from '../model/install-host/registration';
@@ -21,16 +21,7 @@ import type { HostNetworkingStore } from '../store/store';
 
 export const InstallRegistrationInput = z
   .object({
-    network: z
-      .object({
-        name: NetworkName,
-        vlan: VlanId.nullable(),
-        mtu: NetworkMtu,
-        vmNetwork: z.boolean(),
-        stp: z.boolean(),
-        defaultRoute: z.boolean(),
-      })
-      .strict(),
+    network: Network.pick({ name: true, vlan: true, mtu: true, vmNetwork: true, stp: true }).extend({ defaultRoute: z.boolean() }).strict(),
     host: z.object({ name: EntityName, clusterId: ExternalId, agentEndpoint: AgentEndpoint, activeNic: InterfaceName }).strict(),
   })
   .strict();
@@ -139,8 +130,7 @@ async function registerHost(
   const { agentEndpoint, activeNic } = wanted;
   if (!found) {
     try {
-      await store.hosts.create({ id: hostId, name: wanted.name, clusterId, agentEndpoint });
-      await store.hosts.update(hostId, { activeNic });
+      await store.hosts.create({ id: hostId, name: wanted.name, clusterId, agentEndpoint, activeNic });
       return;
     } catch (err) {
       if (err instanceof StoreConstraintError && err.constraint === StoreConstraint.HOST_NAME_UNIQUE)

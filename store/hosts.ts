@@ -31,7 +31,7 @@ export function createHostRepository(ctx: StoreContext): HostRepository {
     const parsed = parseInput(HostDraft, draft, 'host');
     await requireCluster(db, parsed.clusterId);
     const now = ctx.now();
-    const host: Host = { ...parsed, activeNic: null, reportedInterfaces: null, interfacesReportedAt: null, createdAt: now, updatedAt: now };
+    const host: Host = { ...parsed, reportedInterfaces: null, interfacesReportedAt: null, createdAt: now, updatedAt: now };
     await db.insertInto('hosts').values(hostToRow(host, codec)).execute();
     return host;
   }

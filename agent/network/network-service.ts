@@ -245,8 +245,8 @@ export class NetworkService {
     const desired = desiredStateForChange(running, next, current);
     const plan = planChanges(current, desired, runningDhcp);
     const takenOver = foreignDhcpClientsOn(desired, foreignDhcp);
-    // A rollback gives the devices DHCP again (from our client) if the OS ran one there before.
     const dns = this.planDns(defaultRouteNameservers(request.networks), id);
+    // A rollback gives the devices DHCP again (from our client) if the OS ran one there before.
     const restorePoint: RestorePoint = {
       kernel: current,
       dhcp: [...runningDhcp, ...takenOver.map((c) => dhcpSpecOf(c, current))],

@@ -36,6 +36,8 @@ export const HostDraft = z
     clusterId: ExternalId.nullable().default(null),
     /** @default null */
     agentEndpoint: AgentEndpoint.nullable().default(null),
+    /** @default null */
+    activeNic: InterfaceName.nullable().default(null),
   })
   .strict();
 export type HostDraft = z.input<typeof HostDraft>;
