@@ -1,8 +1,9 @@
 /**
  * What an install tells the store besides the attachment: the management network as the data center
- * defines it, the host's name, the cluster it joins and where its agent answers. Recording the attachment registers them, so the
- * store never holds the engine's defaults for a network the install built otherwise (which would read as
- * out of sync at the first refresh, and a sync would push the defaults onto the host).
+ * defines it, the host's name, the cluster it joins, where its agent answers and the device found carrying
+ * the manager's traffic. Recording the attachment registers them, so the store never holds the engine's
+ * defaults for a network the install built otherwise (which would read as out of sync at the first refresh,
+ * and a sync would push the defaults onto the host).
  * Pure and import-free at run time: the workflow builds it from its input.
  */
 import type { AgentEndpointRefInput, InstallHostInput } from './contract';
