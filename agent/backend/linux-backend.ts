@@ -59,7 +59,12 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
     setResolvConf: (text) => writeResolvConf(writePath, text),
     dhcpLeases: () => dhcp.leases(),
     dhcpClients: () => dhcp.clients(),
-    foreignDhcpClients: () => foreignDhcpClients(target, () => dhcp.ourPids()),
+    foreignDhcpClients: () =>
+      foreignDhcpClients(
+        target,
+        () => dhcp.ourPids(),
+        () => reader.namespacePid,
+      ),
     async stopForeignDhcpClient(client) {
       log.info(
         { pid: client.pid, dev: client.dev, family: client.family },

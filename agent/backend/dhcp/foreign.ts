@@ -47,16 +47,37 @@ export function dhclientTarget(argv: readonly string[]): { family: Family; devs:
 }
 
 /**
- * dhclients in the target namespace that are not ours (`ours`: pids from our own pid files, asked only when
- * there is a dhclient there at all). Asked before every change, beside the kernel read, so cheap and
- * synchronous from start to end: procfs answers from memory, a few microseconds per file, where each awaited
- * call went through libuv's thread pool and back through the event loop the kernel read's answers also need.
- * Each process's command line is read only as far as its first word for all but dhclients (a hypervisor's
- * qemu command lines run to kilobytes), and only dhclients have their namespace checked.
+ * dhclients in the target namespace that are not ours (`ours`: pids from our own pid files). Asked before
+ * every change, beside the kernel read.
+ *
+ * Finding them means reading the command line of every process on the host, some 10 µs each: 20 ms on a
+ * host with 2,000 processes, as a hypervisor with many VMs and CPUs has (kernel threads included), with the
+ * event loop blocked. So the namespace's UDP sockets are looked at first ({@link dhcpClientSockets}): a
+ * running ISC dhclient always holds one on the DHCP client port (68, or 546 with `-6`). With none there, or
+ * only ours, there is no foreign dhclient and no process is read. Otherwise the scan reads each command line
+ * only as far as its first word for all but dhclients (a hypervisor's qemu command lines run to kilobytes),
+ * and checks only dhclients' namespaces. The scan is synchronous from start to end: procfs answers from
+ * memory, where each awaited call went through libuv's thread pool and back through the event loop the
+ * kernel read's answers also need.
+ *
+ * `namespacePid`, acting on a namespace from outside (`netns`): a process that lives in it, whose
+ * `/proc/<pid>/net` shows its sockets. Without one the sockets are not looked at, and the scan decides.
  */
-export async function foreignDhcpClients(target: NetnsTarget, ours: () => Promise<ReadonlySet<number>>): Promise<ForeignDhcpClient[]> {
+export async function foreignDhcpClients(
+  target: NetnsTarget,
+  ours: () => Promise<ReadonlySet<number>>,
+  namespacePid?: () => number | null,
+): Promise<ForeignDhcpClient[]> {
   const netnsId = targetNetnsId(target);
   if (!netnsId) return [];
+  const sockets = dhcpClientSockets(target, namespacePid, netnsId);
+  let ourPids: ReadonlySet<number> | null = null;
+  if (sockets !== null) {
+    if (sockets.size === 0) return [];
+    ourPids = await ours();
+    const held = socketsHeldBy(ourPids);
+    if ([...sockets].every((inode) => held.has(inode))) return [];
+  }
   const found: ForeignDhcpClient[] = [];
   let entries: string[];
   try {
@@ -73,8 +94,76 @@ export async function foreignDhcpClients(target: NetnsTarget, ours: () => Promis
     for (const dev of parsed.devs) found.push({ pid, dev, family: parsed.family });
   }
   if (found.length === 0) return found;
-  const ourPids = await ours();
-  return found.filter((client) => !ourPids.has(client.pid));
+  ourPids ??= await ours();
+  const mine = ourPids;
+  return found.filter((client) => !mine.has(client.pid));
+}
+
+/** The DHCP client ports: what ISC dhclient binds a UDP socket to, with `-4` and `-6`. */
+const DHCP_CLIENT_PORTS: ReadonlySet<number> = new Set([68, 546]);
+
+/**
+ * Inodes of the sockets bound to a DHCP client port, from the text of `/proc/net/udp` or `/proc/net/udp6`
+ * (`sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...`, the
+ * port in hex after the address).
+ */
+export function dhcpClientSocketInodes(procNetUdp: string): Set<number> {
+  const inodes = new Set<number>();
+  for (const line of procNetUdp.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    const local = fields[1];
+    const inode = Number(fields[9]);
+    if (local === undefined || !Number.isInteger(inode) || inode <= 0) continue;
+    const port = Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16);
+    if (DHCP_CLIENT_PORTS.has(port)) inodes.add(inode);
+  }
+  return inodes;
+}
+
+/**
+ * The inodes of the target namespace's sockets on a DHCP client port, or null when they cannot be read: no
+ * process known to live there, or it left the namespace (or its pid was reused) while they were read.
+ */
+export function dhcpClientSockets(
+  target: NetnsTarget,
+  namespacePid?: () => number | null,
+  netnsId = targetNetnsId(target),
+): Set<number> | null {
+  if (!netnsId) return null;
+  const pid = target.netns ? (namespacePid?.() ?? null) : 'self';
+  if (pid === null || netnsOf(pid) !== netnsId) return null;
+  try {
+    const sockets = new Set([
+      ...dhcpClientSocketInodes(readFileSync(`/proc/${pid}/net/udp`, 'utf8')),
+      ...dhcpClientSocketInodes(readFileSync(`/proc/${pid}/net/udp6`, 'utf8')),
+    ]);
+    return netnsOf(pid) === netnsId ? sockets : null;
+  } catch {
+    // A namespace without IPv6 has no udp6 table; the scan then decides.
+    return null;
+  }
+}
+
+/** Inodes of the sockets `pids` hold open (their `/proc/<pid>/fd` links, `socket:[inode]`). */
+export function socketsHeldBy(pids: ReadonlySet<number>): Set<number> {
+  const held = new Set<number>();
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (match) held.add(Number(match[1]));
+      } catch {
+        // Closed while listed.
+      }
+    }
+  }
+  return held;
 }
 
 /** One buffer for every argv[0] read: the scan is synchronous, so no two reads share it at once. */

@@ -78,6 +78,11 @@ export class IpJsonSession {
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
   ) {}
 
+  /** The live process's pid, null when none runs (it starts with the next read). */
+  get pid(): number | null {
+    return this.running && !this.running.exited ? (this.running.child.pid ?? null) : null;
+  }
+
   /** Runs `commands` (each printing one JSON line) and returns their output lines, in order. */
   async run(commands: readonly string[]): Promise<string[]> {
     return (await this.enqueue(commands, null)) as string[];

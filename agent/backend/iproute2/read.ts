@@ -109,6 +109,14 @@ export class KernelStateReader {
     return this.linkSession.starts + this.v4.starts + this.v6.starts;
   }
 
+  /**
+   * A process in the target namespace, acting on one from outside (`ip -n` enters it at start): its
+   * `/proc/<pid>/net` shows the namespace's sockets. Null when no session runs; callers check the namespace.
+   */
+  get namespacePid(): number | null {
+    return this.linkSession.pid;
+  }
+
   /** The kernel state, or the part of it `scope` names (see NetworkBackend.read). */
   async read(scope: KernelReadScope = {}): Promise<KernelState> {
     const { links: onlyLinks, routeFamilies = FAMILIES, speeds: withSpeeds = false } = scope;
