@@ -19,7 +19,13 @@ import type { Logger } from '../../lib/logger';
 import { MAIN_TABLE, type KernelState, type Plan } from '../../model/net-state';
 import { canonicalizeRequest } from '../../model/network/canonicalize';
 import { mergeRunningConfig, ownEntry, southboundOf, type BlockingDhcpWait, type RunningConfig } from '../../model/network/config';
-import { desiredStateForChange, desiredStateFromSnapshot, type DesiredState, type DhcpClientSpec } from '../../model/network/desired-state';
+import {
+  desiredStateForChange,
+  desiredStateFromSnapshot,
+  snapshotInScope,
+  type DesiredState,
+  type DhcpClientSpec,
+} from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { validateRequest } from '../../model/network/validate';
 import { linksVerified, routeFamiliesVerified, verifyState } from '../../model/network/verify';
@@ -246,12 +252,13 @@ export class NetworkService {
     const plan = planChanges(current, desired, runningDhcp);
     const takenOver = foreignDhcpClientsOn(desired, foreignDhcp);
     const dns = this.planDns(defaultRouteNameservers(request.networks), id);
+    const scope = scopeOf(desired, plan);
     // A rollback gives the devices DHCP again (from our client) if the OS ran one there before.
     const restorePoint: RestorePoint = {
-      kernel: current,
+      kernel: snapshotInScope(current, scope),
       dhcp: [...runningDhcp, ...takenOver.map((c) => dhcpSpecOf(c, current))],
       config: running,
-      scope: scopeOf(desired, plan),
+      scope,
       ...(dns.kind === 'write' ? { resolvConf: { text: dns.before } } : {}),
     };
     const { connectivityCheck, connectivityTimeoutSeconds, commitOnSuccess } = request.options;

@@ -36,7 +36,10 @@ export type TransactionPhase = (typeof TransactionPhase)[keyof typeof Transactio
 /** What puts the host back exactly as it was, through the planner (`desiredStateFromSnapshot`). */
 export const RestorePointSchema = z
   .object({
-    /** The kernel state before the change. */
+    /**
+     * The kernel state before the change, of the scope's links and tables only (`snapshotInScope`); records
+     * of earlier agents hold all of it, which reads the same.
+     */
     kernel: KernelStateSchema,
     /** DHCP clients that ran before (ours, and the OS's ones the change took over). */
     dhcp: z.array(DhcpClientSpecSchema),

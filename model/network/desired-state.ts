@@ -243,6 +243,22 @@ function leaseRoute(route: RouteState, snapshot: KernelState): boolean {
 }
 
 /**
+ * The part of `state` that {@link desiredStateFromSnapshot} reads for `scope`: its links, their addresses and
+ * routes, and the rules of its tables. A restore point keeps only this: the whole state of a hypervisor, with
+ * a tap device per VM NIC, would be written with every change for nothing.
+ */
+export function snapshotInScope(state: KernelState, scope: { links: readonly string[]; tables: readonly number[] }): KernelState {
+  const links = new Set(scope.links);
+  const tables = new Set(scope.tables);
+  return {
+    links: state.links.filter((l) => links.has(l.name)),
+    addresses: state.addresses.filter((a) => links.has(a.dev)),
+    routes: state.routes.filter((r) => r.dev !== undefined && links.has(r.dev)),
+    rules: state.rules.filter((r) => tables.has(r.table)),
+  };
+}
+
+/**
  * The desired state that puts `scope` back exactly as `snapshot` had it: the rollback of a failed or
  * unconfirmed change. Links created since are removed; addresses, routes and rules of the scoped devices
  * and tables return to their snapshot values; DHCP clients that ran before run again.

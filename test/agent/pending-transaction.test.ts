@@ -218,8 +218,13 @@ describe.skipIf(skipBecause(unavailable, 'kill-point tests'))('a pending transac
     // agent starting from source on a loaded machine can take well over 10 s.
     const first = send(h, id, { connectivityTimeout: 30 });
     await until('the apply', () => applies(h!, id).length === 1, h);
-    const { deadline } = pendingOf(h);
+    const { deadline, restorePoint } = pendingOf(h);
     expect(pendingOf(h).phase).toBe(TransactionPhase.AWAITING_CONFIRMATION);
+    // The record keeps only the links the change may touch; the rollback below still puts back all it changed.
+    const recorded = restorePoint.kernel.links.map((l) => l.name);
+    expect(recorded.length).toBeGreaterThan(0);
+    expect(recorded.every((name) => restorePoint.scope.links.includes(name))).toBe(true);
+    expect(recorded).not.toContain('lo');
     expect(comparable(await h.kernel())).not.toEqual(before);
     await h.kill();
     await first;

