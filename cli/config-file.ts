@@ -23,6 +23,9 @@ export const ConfigNumber = z
   .union([z.number().int('must be a whole number').min(0, 'must be at least 0'), z.string().regex(/^\d+$/, 'must be a whole number')])
   .transform(String);
 
+/** A line that opens a TOML table (`[profile.default]`), as Temporal's client configuration files begin. */
+const TOML_TABLE_RE = /^\s*\[[A-Za-z0-9_.-]+\]\s*$/m;
+
 /** A UsageError (exit 2, no stack trace) about the file given with --config. */
 export class ConfigFileError extends UsageError {}
 
@@ -38,7 +41,8 @@ export function readConfigFile(file: string, schema: z.ZodObject): Record<string
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ConfigFileError(`--config ${file}: not JSON (${(err as Error).message})`);
+    const hint = TOML_TABLE_RE.test(text) ? "; it reads as TOML: Temporal's client configuration goes to --config-file" : '';
+    throw new ConfigFileError(`--config ${file}: not JSON (${(err as Error).message})${hint}`);
   }
   const parsed = schema.strict().safeParse(json);
   if (!parsed.success) {

@@ -212,7 +212,19 @@ function loadProfile(flags: TemporalFlags, env: Record<string, string>): { profi
         `${profileSource} ${profileName}: no such profile in ${file} (${known.length ? `profiles: ${known.join(', ')}` : 'it has none'})`,
       );
     }
-    throw new TemporalConfigError(`${file}: ${message}`);
+    throw new TemporalConfigError(`${file}: ${message.trimEnd()}${looksLikeJson(file) ? `\n${JSON_CONFIG_HINT}` : ''}`);
+  }
+}
+
+/** Told to whoever hands Temporal's TOML option a JSON file: most likely hostprov's own settings file. */
+const JSON_CONFIG_HINT =
+  "The file is JSON: --config-file and TEMPORAL_CONFIG_FILE take Temporal's client configuration, in TOML; hostprov's own settings file goes to --config.";
+
+function looksLikeJson(file: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').trimStart().startsWith('{');
+  } catch {
+    return false;
   }
 }
 

@@ -186,6 +186,15 @@ describe('connection settings from flags, environment and envconfig profiles', (
     expect(errorOf(() => resolveTemporalConfig({ configFile: join(dir, 'none.toml') }, { env }))).toBe(
       `--config-file ${join(dir, 'none.toml')}: file does not exist`,
     );
+    // hostprov's own settings file handed to Temporal's option: the error says which option takes it.
+    const hostprovSettings = join(dir, 'worker.json');
+    writeFileSync(hostprovSettings, '{"taskQueue": "host-provisioning"}\n');
+    expect(errorOf(() => resolveTemporalConfig({ configFile: hostprovSettings }, { env }))).toMatch(
+      /^\/.*worker\.json: .*TOML.*\nThe file is JSON: --config-file and TEMPORAL_CONFIG_FILE take Temporal's client configuration, in TOML; hostprov's own settings file goes to --config\.$/s,
+    );
+    const brokenToml = join(dir, 'broken.toml');
+    writeFileSync(brokenToml, 'address = \n');
+    expect(errorOf(() => resolveTemporalConfig({ configFile: brokenToml }, { env }))).not.toMatch(/The file is JSON/);
     expect(errorOf(() => resolveTemporalConfig({}, { env: cleanEnv(dir, { TEMPORAL_ADDRESS: '::1:7233' }) }))).toMatch(
       /^TEMPORAL_ADDRESS "::1:7233": an IPv6 address goes in brackets/,
     );

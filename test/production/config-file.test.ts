@@ -111,7 +111,12 @@ describe('config file precedence', () => {
 
 describe('bad config files', () => {
   it.each([
-    ['not JSON', '{ stateDir: ', /not JSON/],
+    ['not JSON', '{ stateDir: ', /not JSON \([^)]*\)$/],
+    [
+      "Temporal's TOML client configuration",
+      '[profile.default]\naddress = "localhost:7233"\n',
+      /not JSON .*; it reads as TOML: Temporal's client configuration goes to --config-file$/,
+    ],
     ['an unknown key', { stateDir: '/x', insecure: true }, /unknown key "insecure"/],
     ['a wrong type', { stateDir: 42 }, /key "stateDir": /],
     ['a bad number', { maxConnections: 'many' }, /key "maxConnections": must be a whole number/],
