@@ -9,7 +9,7 @@ import { IpSessionError } from '../../../agent/backend/errors';
 import { IpLinkWithAddrJson, parseIpJsonLine } from '../../../agent/backend/iproute2/ip-json';
 import { IpJsonSession } from '../../../agent/backend/iproute2/ip-session';
 import { ParsedJsonArray } from '../../../agent/backend/iproute2/json-array-splitter';
-import { KernelStateReader } from '../../../agent/backend/iproute2/read';
+import { KernelStateReader, perLinkReadMax } from '../../../agent/backend/iproute2/read';
 import { run } from '../../../lib/process';
 import { Netns } from '../../../testbed/netns';
 import { skipBecause } from '../../helpers/skip';
@@ -108,6 +108,28 @@ describe.skipIf(skipBecause(kernelSkipReason, 'ip read session tests'))('ip read
     const recreated = await reader.read({ links: new Set(['br1']) });
     expect(recreated.links.map((l) => [l.name, l.mtu])).toEqual([['br1', 1300]]);
     expect((await reader.read({ links: new Set(['br1']) })).links.map((l) => [l.name, l.mtu])).toEqual([['br1', 1300]]);
+  });
+
+  it('reads by name up to a third of a host with many links, and dumps them all beyond that', async () => {
+    await host.ip(['-batch', '-'], {
+      input: Array.from({ length: 80 }, (_, i) => `link add name m${i}a type veth peer name m${i}b\n`).join(''),
+    });
+    reader = new KernelStateReader({ netns: host.name }, testLog);
+    const full = await reader.read();
+    expect(full.links.length).toBe(164);
+    expect(perLinkReadMax(full.links.length)).toBe(54);
+    const names = (count: number) => Array.from({ length: count }, (_, i) => `m${i}a`);
+    const only = (wanted: string[]) => full.links.filter((l) => wanted.includes(l.name));
+    expect((await reader.read({ links: new Set(names(40)) })).links).toEqual(only(names(40)));
+    expect(reader.processStarts).toBe(3);
+    // Which way a read went shows when a named link is gone: asked by name, ip refuses it and exits, and the
+    // read dumps on a new process; a dump just lacks it.
+    await host.ip(['link', 'del', 'dev', 'm0a']);
+    expect((await reader.read({ links: new Set(names(40)) })).links.map((l) => l.name)).toEqual(names(40).slice(1));
+    expect(reader.processStarts).toBe(4);
+    await host.ip(['link', 'del', 'dev', 'm1a']);
+    expect((await reader.read({ links: new Set(names(60)) })).links.map((l) => l.name)).toEqual(names(60).slice(2));
+    expect(reader.processStarts).toBe(4);
   });
 
   it("shows a link's addresses when read by name after a route lookup (ip's `link show` would have hidden them)", async () => {

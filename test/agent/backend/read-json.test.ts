@@ -10,6 +10,7 @@ import {
   joinLinkArrays,
   kernelStateFromIpJson,
   perLinkCommands,
+  perLinkReadMax,
   type IpJsonDump,
 } from '../../../agent/backend/iproute2/read';
 import { routeTableId, routeTableNamesFromText } from '../../../agent/backend/iproute2/route-tables';
@@ -482,6 +483,14 @@ describe('reading a few links by name (the verify read of a small change)', () =
     const sixteen = new Set(Array.from({ length: 16 }, (_, i) => `eth${i}`));
     expect(perLinkCommands(sixteen, undefined)).toHaveLength(16);
     expect(perLinkCommands(new Set([...sixteen, 'eth16']), undefined)).toBeNull();
+    expect(perLinkCommands(new Set([...sixteen, 'eth16']), undefined, 17)).toHaveLength(17);
+  });
+
+  it('asks for up to a third of the host by name, and never fewer than 16', () => {
+    expect(perLinkReadMax(0)).toBe(16);
+    expect(perLinkReadMax(50)).toBe(16);
+    expect(perLinkReadMax(101)).toBe(33);
+    expect(perLinkReadMax(420)).toBe(140);
   });
 
   it('dumps every link instead for all links, a link expected gone, or a name that is not one plain word', () => {
