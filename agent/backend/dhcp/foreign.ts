@@ -94,8 +94,7 @@ export async function foreignDhcpClients(
     for (const dev of parsed.devs) found.push({ pid, dev, family: parsed.family });
   }
   if (found.length === 0) return found;
-  ourPids ??= await ours();
-  const mine = ourPids;
+  const mine = ourPids ?? (await ours());
   return found.filter((client) => !mine.has(client.pid));
 }
 
