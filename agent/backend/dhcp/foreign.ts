@@ -3,7 +3,7 @@
  * a device over — as a bridge port, or to configure it itself — such a client must stop, or it would put its
  * address back on the device at the next renewal (NetworkManager does the same when it manages a device).
  */
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import type { Family } from '../../../model/net-state';
 import type { NetnsTarget } from '../target';
 
@@ -132,15 +132,34 @@ export function dhcpClientSockets(
   const pid = target.netns ? (namespacePid?.() ?? null) : 'self';
   if (pid === null || netnsOf(pid) !== netnsId) return null;
   try {
-    const sockets = new Set([
-      ...dhcpClientSocketInodes(readFileSync(`/proc/${pid}/net/udp`, 'utf8')),
-      ...dhcpClientSocketInodes(readFileSync(`/proc/${pid}/net/udp6`, 'utf8')),
-    ]);
+    const sockets = dhcpClientSocketsOf(pid);
     return netnsOf(pid) === netnsId ? sockets : null;
   } catch {
-    // A namespace without IPv6 has no udp6 table; the scan then decides.
+    // The process left (its /proc entry is gone): the scan decides.
     return null;
   }
+}
+
+/**
+ * The inodes of the sockets on a DHCP client port in `pid`'s namespace, from its UDP tables. A kernel without
+ * IPv6 (`ipv6.disable=1`) has no `udp6` table, and so no DHCPv6 client: that is no socket, not a reason to
+ * scan every process. Any other failure is thrown.
+ */
+export function dhcpClientSocketsOf(pid: number | 'self', readText: (path: string) => string = readProcText): Set<number> {
+  const sockets = dhcpClientSocketInodes(readText(`/proc/${pid}/net/udp`));
+  let udp6: string;
+  try {
+    udp6 = readText(`/proc/${pid}/net/udp6`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(`/proc/${pid}/net/udp`)) throw err;
+    return sockets;
+  }
+  for (const inode of dhcpClientSocketInodes(udp6)) sockets.add(inode);
+  return sockets;
+}
+
+function readProcText(path: string): string {
+  return readFileSync(path, 'utf8');
 }
 
 /** Inodes of the sockets `pids` hold open (their `/proc/<pid>/fd` links, `socket:[inode]`). */

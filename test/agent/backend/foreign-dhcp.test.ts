@@ -3,10 +3,17 @@
  * namespace's sockets on the DHCP client ports tell whether there can be one at all, and whether every one is
  * ours, before any process's command line is read; the clients found are the same either way.
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { dhcpClientSocketInodes, dhcpClientSockets, foreignDhcpClients, socketsHeldBy } from '../../../agent/backend/dhcp/foreign';
+import {
+  dhcpClientSocketInodes,
+  dhcpClientSockets,
+  dhcpClientSocketsOf,
+  foreignDhcpClients,
+  socketsHeldBy,
+} from '../../../agent/backend/dhcp/foreign';
 import { KernelStateReader } from '../../../agent/backend/iproute2/read';
 import { stopPid } from '../../../lib/process';
 import { Netns } from '../../../testbed/netns';
@@ -32,6 +39,36 @@ describe('the DHCP client sockets of /proc/net/udp', () => {
   it('are none in a table with only its header, or no text at all', () => {
     expect(dhcpClientSocketInodes(UDP4.split('\n')[0] ?? '').size).toBe(0);
     expect(dhcpClientSocketInodes('').size).toBe(0);
+  });
+});
+
+/** A /proc reader over the tables given, by the table's file name; a table not given does not exist. */
+function procTables(tables: Record<string, string>): (path: string) => string {
+  return (path) => {
+    const text = tables[path.slice(path.lastIndexOf('/') + 1)];
+    if (text === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
+    return text;
+  };
+}
+
+// The kernel here has IPv6, so a namespace without a udp6 table is a reader over captured tables (this
+// process's own /proc entry stands in for the namespace's process, which is alive).
+describe('the DHCP client sockets of a namespace, from its UDP tables', () => {
+  it('are those of both tables', () => {
+    expect([...dhcpClientSocketsOf('self', procTables({ udp: UDP4, udp6: UDP6 }))].sort()).toEqual([1875105, 1879253]);
+  });
+
+  it('are the IPv4 ones on a kernel without IPv6 (no udp6 table), not a failure that makes the agent scan every process', () => {
+    expect([...dhcpClientSocketsOf('self', procTables({ udp: UDP4 }))]).toEqual([1875105]);
+  });
+
+  it('cannot be read when the process is gone: its udp6 table is missing because its /proc entry is', () => {
+    const gone = spawnSync('true').pid;
+    expect(() => dhcpClientSocketsOf(gone, procTables({ udp: UDP4 }))).toThrow(/ENOENT/);
+  });
+
+  it('cannot be read without an IPv4 table', () => {
+    expect(() => dhcpClientSocketsOf('self', procTables({ udp6: UDP6 }))).toThrow(/ENOENT/);
   });
 });
 
