@@ -113,7 +113,7 @@ export class NetworkService {
       await this.takeOver(foreignDhcpClientsOn(desired, await backend.foreignDhcpClients()));
       await backend.apply(plan);
       await this.deps.dhcp.record(plan);
-      const dns = this.planDns(defaultRouteNameservers(safe.networks), null);
+      const dns = this.planDns(defaultRouteNameservers(safe.networks), false, null);
       if (dns.kind === 'write') backend.setResolvConf(dns.after);
       config.saveRunning(safe);
       journal.write({
@@ -251,7 +251,7 @@ export class NetworkService {
     const desired = desiredStateForChange(running, next, current);
     const plan = planChanges(current, desired, runningDhcp);
     const takenOver = foreignDhcpClientsOn(desired, foreignDhcp);
-    const dns = this.planDns(defaultRouteNameservers(request.networks), id);
+    const dns = this.planDns(defaultRouteNameservers(request.networks), request.clearsNameservers, id);
     const scope = scopeOf(desired, plan);
     // A rollback gives the devices DHCP again (from our client) if the OS ran one there before.
     const restorePoint: RestorePoint = {
@@ -495,8 +495,8 @@ export class NetworkService {
   }
 
   /** What the nameservers do to resolv.conf; a file a resolver service owns is left alone, and the log says so. */
-  private planDns(servers: string[], id: RequestId): ResolvConfPlan {
-    const dns = planResolvConf(this.deps.backend.resolvConf(), servers);
+  private planDns(servers: string[], clear: boolean, id: RequestId): ResolvConfPlan {
+    const dns = planResolvConf(this.deps.backend.resolvConf(), servers, clear);
     if (dns.kind === 'managed')
       this.deps.log.warn(
         { requestId: id, nameservers: servers },

@@ -3,8 +3,9 @@
  * `nameserver` lines (VDSM puts them in the host's DNS configuration the same way). Pure: it takes the
  * file as the backend read it and returns the text to write, or nothing to do.
  *
- * Only a default-route network that carries nameservers changes the file; none (or an empty list) leaves it
- * as it is. A resolv.conf a resolver service owns (a symbolic link) is never written.
+ * Only a default-route network that carries nameservers changes the file; none leaves it as it is, and an
+ * empty list sent for a static one clears its `nameserver` lines. A resolv.conf a resolver service owns (a
+ * symbolic link) is never written.
  */
 import { isRemove, type NetworkConfig, type RemoveEntry } from '../../model/network/config';
 import { nameserversFromResolvConf, withNameservers, type ResolvConfFile } from '../backend/resolv-conf';
@@ -22,8 +23,13 @@ export type ResolvConfPlan =
   /** `before` is what a rollback puts back (`null`: there was no file). */
   | { kind: 'write'; before: string | null; after: string };
 
-export function planResolvConf(file: ResolvConfFile, servers: readonly string[]): ResolvConfPlan {
-  if (servers.length === 0) return { kind: 'unchanged' };
+/**
+ * What to do with resolv.conf for the default-route network's `servers`. None leaves the file as it is,
+ * unless the request cleared them (`clear`, {@link CanonicalRequest.clearsNameservers}): then the file's
+ * `nameserver` lines go and every other line stays.
+ */
+export function planResolvConf(file: ResolvConfFile, servers: readonly string[], clear = false): ResolvConfPlan {
+  if (servers.length === 0 && !clear) return { kind: 'unchanged' };
   if (file.managed) return { kind: 'managed' };
   const now = nameserversFromResolvConf(file.text ?? '');
   if (now.length === servers.length && now.every((server, i) => server === servers[i])) return { kind: 'unchanged' };

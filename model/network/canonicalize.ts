@@ -16,6 +16,7 @@ import { VdsmCode, VdsmError } from '../vdsm/error-codes';
 import { canonicalBondOptions } from './bond-options';
 import {
   BootProto,
+  isRemove,
   ownEntry,
   topDeviceOf,
   type BlockingDhcpWait,
@@ -183,7 +184,24 @@ export function canonicalizeRequest(params: SetupNetworksParams, ctx: Canonicali
       if (net.defaultRoute && ownEntry(networks, name) === undefined) networks[name] = { ...net, defaultRoute: false, nameservers: [] };
     }
   }
-  return { networks, bonds, options: canonicalizeOptions(params.options), blockingDhcp: blockingDhcpWaits(params, networks) };
+  return {
+    networks,
+    bonds,
+    options: canonicalizeOptions(params.options),
+    blockingDhcp: blockingDhcpWaits(params, networks),
+    clearsNameservers: clearsNameservers(params, networks),
+  };
+}
+
+/**
+ * Whether a static default-route network came with `nameservers: []`. A DHCP one does not clear them: the
+ * agent's DHCP clients write no nameservers, so the host would be left with none.
+ */
+function clearsNameservers(params: SetupNetworksParams, networks: CanonicalRequest['networks']): boolean {
+  return Object.entries(params.networks).some(([name, attrs]) => {
+    const net = networks[name];
+    return attrs.nameservers?.length === 0 && net !== undefined && !isRemove(net) && net.defaultRoute && net.bootproto !== BootProto.DHCP;
+  });
 }
 
 /**

@@ -70,6 +70,12 @@ export interface CanonicalRequest {
    * `blockingdhcp` (a property of the request, not of the network, so it is not part of the config).
    */
   blockingDhcp: BlockingDhcpWait[];
+  /**
+   * A static default-route network was sent with an empty `nameservers` list: the engine's way of removing
+   * the host's DNS servers, which VDSM clears (docs/setup-networks.md#default-route-and-dns). Without the
+   * list, the network keeps the host's current ones.
+   */
+  clearsNameservers: boolean;
 }
 
 export interface BlockingDhcpWait {

@@ -69,6 +69,37 @@ describe.skipIf(skipBecause(unavailable, 'agent DNS tests'))('nameservers on a n
     expect(caps.nameservers).toEqual(DNS);
   });
 
+  it('an empty list clears the nameserver lines, keeping the others; unconfirmed, the text comes back exactly', async () => {
+    const before = 'search example.org\nnameserver 198.51.100.1\nnameserver 198.51.100.2\noptions timeout:1\n';
+    writeFileSync(resolvConf, before);
+    const err = await setup([], 2).catch((e: unknown) => e);
+    expect((err as AgentRpcError).code).toBe(VdsmCode.LOST_CONNECTION);
+    expect(readFileSync(resolvConf, 'utf8')).toBe(before);
+
+    expect(await confirmed([])).toEqual({ code: 0, message: 'Done' });
+    expect(readFileSync(resolvConf, 'utf8')).toBe('search example.org\noptions timeout:1\n');
+    const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
+    expect(caps.nameservers).toEqual([]);
+  });
+
+  it('a static default-route network sent without the list keeps the file as it is', async () => {
+    const before = 'nameserver 198.51.100.7\n';
+    writeFileSync(resolvConf, before);
+    const stop = h.confirmContinuously();
+    try {
+      expect(
+        await h.client.call('Host.setupNetworks', {
+          networks: { ovirtmgmt: { ...BRIDGED_MGMT, mtu: 1400 } },
+          bondings: {},
+          options: { connectivityTimeout: 5 },
+        }),
+      ).toEqual({ code: 0, message: 'Done' });
+    } finally {
+      stop();
+    }
+    expect(readFileSync(resolvConf, 'utf8')).toBe(before);
+  });
+
   it('a reboot writes the safe nameservers back over a hand edit', async () => {
     writeFileSync(resolvConf, 'search example.org\n');
     expect(await confirmed(DNS)).toEqual({ code: 0, message: 'Done' });

@@ -107,6 +107,18 @@ describe('canonicalize', () => {
     const { request } = check({ networks: { other: { nic: 'eth1', bridged: false, bootproto: 'dhcp', defaultRoute: true } } }, { running });
     expect(request.networks.ovirtmgmt).toMatchObject({ defaultRoute: false, nameservers: [] });
   });
+
+  it('clears the nameservers only for a static default-route network sent with an empty list', () => {
+    const mgmt = { nic: 'eth0', ipaddr: '198.18.1.10', prefix: 24, gateway: '198.18.1.1', defaultRoute: true };
+    const clears = (networks: SetupNetworksParams['networks']) => check({ networks }).request.clearsNameservers;
+    expect(clears({ ovirtmgmt: { ...mgmt, nameservers: [] } })).toBe(true);
+    expect(clears({ ovirtmgmt: mgmt })).toBe(false);
+    expect(clears({ ovirtmgmt: { ...mgmt, nameservers: ['198.18.1.53'] } })).toBe(false);
+    expect(clears({ ovirtmgmt: { nic: 'eth0', bootproto: 'dhcp', defaultRoute: true, nameservers: [] } })).toBe(false);
+    expect(clears({ storage: { nic: 'eth1', ipaddr: '198.18.2.10', prefix: 24, nameservers: [] } })).toBe(false);
+    // Without the list, a static default-route network keeps the host's current nameservers.
+    expect(check({ networks: { ovirtmgmt: mgmt } }).request.networks.ovirtmgmt).toMatchObject({ nameservers: ['198.18.1.1'] });
+  });
 });
 
 describe('validate: VDSM error codes', () => {

@@ -49,6 +49,22 @@ describe('planResolvConf', () => {
   });
 });
 
+describe('planResolvConf of a request that cleared the nameservers', () => {
+  it('drops the nameserver lines and keeps the rest, remembering the text to put back', () => {
+    expect(planResolvConf({ text: FILE, managed: false }, [], true)).toEqual({
+      kind: 'write',
+      before: FILE,
+      after: '# written by the installer\nsearch example.org\noptions timeout:1\n',
+    });
+  });
+
+  it('leaves a file without nameservers, a missing file and one a resolver service owns alone', () => {
+    expect(planResolvConf({ text: 'search example.org\n', managed: false }, [], true)).toEqual({ kind: 'unchanged' });
+    expect(planResolvConf({ text: null, managed: false }, [], true)).toEqual({ kind: 'unchanged' });
+    expect(planResolvConf({ text: null, managed: true }, [], true)).toEqual({ kind: 'managed' });
+  });
+});
+
 describe('defaultRouteNameservers', () => {
   it("are the default-route network's; a removed network and the others count for nothing", () => {
     expect(
