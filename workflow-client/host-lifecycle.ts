@@ -20,7 +20,6 @@ import {
   ensureHostRefreshSchedule,
   HostRefreshScheduleOptions,
   pauseHostRefreshSchedule,
-  resumeHostRefreshSchedule,
   type HostRefreshScheduleState,
 } from './schedules';
 
@@ -129,8 +128,8 @@ export async function activateHost(client: Client, options: ActivateHostOptions)
     hostId: o.hostId,
     taskQueue: o.taskQueue,
     ...(intervalSeconds !== undefined ? { intervalSeconds } : {}),
+    ...(before?.paused ? { paused: false, note: 'host activated' } : {}),
   });
-  if (before?.paused) await resumeHostRefreshSchedule(client, o.hostId, 'host activated');
   await startHostEventWatch(client, o.hostId, { taskQueue: o.taskQueue });
   return hostMonitoringState(client, o.hostId);
 }

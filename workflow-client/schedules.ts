@@ -28,6 +28,8 @@ export const HostRefreshScheduleOptions = z
     taskQueue: z.string().min(1).max(200).default(TASK_QUEUE),
     /** Create the schedule paused. @default false */
     paused: z.boolean().default(false),
+    /** The note that goes with `paused` (why), for the Web UI. */
+    note: z.string().min(1).max(500).optional(),
   })
   .strict();
 export type HostRefreshScheduleOptions = z.input<typeof HostRefreshScheduleOptions>;
@@ -74,16 +76,22 @@ export async function ensureHostRefreshSchedule(client: Client, options: HostRef
       spec: { intervals: [{ every: `${o.intervalSeconds}s` }] },
       action: action(o.hostId, o.taskQueue),
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${Math.max(60, o.intervalSeconds)}s` },
-      state: { paused: o.paused, note: o.paused ? 'created paused' : `refresh host ${o.hostId} every ${o.intervalSeconds}s` },
+      state: { paused: o.paused, note: o.note ?? (o.paused ? 'created paused' : `refresh host ${o.hostId} every ${o.intervalSeconds}s`) },
     });
   }
+  // The paused state goes in the same update, not in a pause or unpause after it: the server's scheduler
+  // applies a pending patch before a pending update when both arrive together, and the update then puts back
+  // the paused state it carries (go.temporal.io/server service/worker/scheduler/workflow.go, processSignals).
+  const paused = options.paused;
   await handle.update((previous) => ({
     ...previous,
     spec: { intervals: [{ every: `${o.intervalSeconds}s` }] },
     action: action(o.hostId, o.taskQueue),
+    state:
+      paused === undefined
+        ? previous.state
+        : { ...previous.state, paused, note: o.note ?? (paused ? 'paused on update' : 'resumed on update') },
   }));
-  if (options.paused === true) await handle.pause('paused on update');
-  if (options.paused === false) await handle.unpause('resumed on update');
   return handle;
 }
 

@@ -25,7 +25,7 @@ export type ResolvConfPlan =
 
 /**
  * What to do with resolv.conf for the default-route network's `servers`. None leaves the file as it is,
- * unless the request cleared them (`clear`, {@link CanonicalRequest.clearsNameservers}): then the file's
+ * unless the request cleared them (`clear`, the request's `clearsNameservers`): then the file's
  * `nameserver` lines go and every other line stays.
  */
 export function planResolvConf(file: ResolvConfFile, servers: readonly string[], clear = false): ResolvConfPlan {

@@ -95,6 +95,32 @@ describe.skipIf(skipBecause(reason, 'refresh triggers integration'))('refresh tr
     await expect(ensureHostRefreshSchedule(harness.client, { hostId, intervalSeconds: 1 })).rejects.toThrow(/intervalSeconds/);
   });
 
+  it('resumes a paused Schedule and changes its interval in one update, every time', async () => {
+    // Before, the interval went in an update and the resume in a patch after it; when both reached the
+    // scheduler together it applied the patch first, and the update paused the schedule again.
+    for (const intervalSeconds of [600, 900, 1200, 1500, 1800, 2100, 2400, 2700]) {
+      await pauseHostRefreshSchedule(harness.client, hostId, 'host in maintenance');
+      await ensureHostRefreshSchedule(harness.client, {
+        hostId,
+        intervalSeconds,
+        taskQueue: harness.taskQueue,
+        paused: false,
+        note: 'host activated',
+      });
+      expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({
+        intervalSeconds,
+        paused: false,
+        note: 'host activated',
+      });
+    }
+    await ensureHostRefreshSchedule(harness.client, { hostId, intervalSeconds: 3600, taskQueue: harness.taskQueue, paused: true });
+    expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({
+      intervalSeconds: 3600,
+      paused: true,
+      note: 'paused on update',
+    });
+  });
+
   it('a triggered scheduled run queues a refresh in the host entity workflow', async () => {
     await harness.client.schedule.getHandle(refreshScheduleId(hostId)).trigger();
     // The schedule's action (scheduledHostRefresh) returns the id of the refresh it queued.
