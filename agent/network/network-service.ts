@@ -16,12 +16,13 @@
  *   ({@link NetworkService.recoverPendingTransaction}).
  */
 import type { Logger } from '../../lib/logger';
-import { MAIN_TABLE, type KernelState, type Plan } from '../../model/net-state';
+import { MAIN_TABLE, type KernelState } from '../../model/net-state';
 import { canonicalizeRequest } from '../../model/network/canonicalize';
 import { mergeRunningConfig, ownEntry, southboundOf, type BlockingDhcpWait, type RunningConfig } from '../../model/network/config';
 import {
   desiredStateForChange,
   desiredStateFromSnapshot,
+  restoreScopeOf,
   snapshotInScope,
   type DesiredState,
   type DhcpClientSpec,
@@ -252,7 +253,7 @@ export class NetworkService {
     const plan = planChanges(current, desired, runningDhcp);
     const takenOver = foreignDhcpClientsOn(desired, foreignDhcp);
     const dns = this.planDns(defaultRouteNameservers(request.networks), request.clearsNameservers, id);
-    const scope = scopeOf(desired, plan);
+    const scope = restoreScopeOf(desired, plan);
     // A rollback gives the devices DHCP again (from our client) if the OS ran one there before.
     const restorePoint: RestorePoint = {
       kernel: snapshotInScope(current, scope),
@@ -536,24 +537,6 @@ function dhcpSpecOf(client: ForeignDhcpClient, current: KernelState): DhcpClient
     (r) => r.dev === client.dev && r.family === client.family && r.table === MAIN_TABLE && r.dst === 'default',
   );
   return { dev: client.dev, family: client.family, table: MAIN_TABLE, defaultRoute, sourceRouting: false };
-}
-
-/** Everything a plan may touch: desired links and owners, links it creates or deletes, tables it edits. */
-function scopeOf(desired: DesiredState, plan: Plan): { links: string[]; tables: number[] } {
-  const links = new Set<string>([
-    ...desired.links.map((l) => l.name),
-    ...desired.absentLinks,
-    ...desired.addressOwners,
-    ...desired.routeOwners,
-    ...desired.dhcpOwners,
-  ]);
-  const tables = new Set<number>(desired.ruleTables);
-  for (const op of plan.ops) {
-    if ('name' in op) links.add(op.name);
-    if (op.kind === 'route-add' || op.kind === 'route-del') tables.add(op.route.table);
-    if (op.kind === 'rule-add' || op.kind === 'rule-del') tables.add(op.rule.table);
-  }
-  return { links: [...links].sort(), tables: [...tables].sort((a, b) => a - b) };
 }
 
 /** VDSM's restore drops persisted entries whose NICs are gone (a replaced card, a removed VF). */

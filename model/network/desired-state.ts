@@ -10,6 +10,7 @@ import {
   type CreatableLinkType,
   type Family,
   type KernelState,
+  type Plan,
   type RouteState,
   type RuleState,
 } from '../net-state';
@@ -240,6 +241,24 @@ function leaseRoute(route: RouteState, snapshot: KernelState): boolean {
   return !snapshot.addresses.some(
     (a) => a.dev === route.dev && a.family === route.family && !a.dynamic && inSubnet(gateway, a.address, a.prefixLen),
   );
+}
+
+/** What a rollback of `plan` restores: the desired links and owners, the links it creates or deletes, the tables it edits. */
+export function restoreScopeOf(desired: DesiredState, plan: Plan): { links: string[]; tables: number[] } {
+  const links = new Set<string>([
+    ...desired.links.map((l) => l.name),
+    ...desired.absentLinks,
+    ...desired.addressOwners,
+    ...desired.routeOwners,
+    ...desired.dhcpOwners,
+  ]);
+  const tables = new Set<number>(desired.ruleTables);
+  for (const op of plan.ops) {
+    if ('name' in op) links.add(op.name);
+    if (op.kind === 'route-add' || op.kind === 'route-del') tables.add(op.route.table);
+    if (op.kind === 'rule-add' || op.kind === 'rule-del') tables.add(op.rule.table);
+  }
+  return { links: [...links].sort(), tables: [...tables].sort((a, b) => a - b) };
 }
 
 /**

@@ -10,6 +10,7 @@ import { EMPTY_CONFIG, mergeRunningConfig, type RunningConfig } from '../../mode
 import {
   desiredStateForChange,
   desiredStateFromSnapshot,
+  restoreScopeOf,
   snapshotInScope,
   SOURCE_ROUTE_RULE_PRIORITY,
   type DesiredState,
@@ -86,29 +87,11 @@ export function afterChange(step: HostStep, request: SetupRequest): HostStep {
   return { kernel, running: inputs.next, dhcp };
 }
 
-/** The scope a rollback restores (network-service.ts scopeOf): what the desired state and the plan touch. */
-export function rollbackScope(desired: DesiredState, plan: Plan): { links: string[]; tables: number[] } {
-  const links = new Set([
-    ...desired.links.map((l) => l.name),
-    ...desired.absentLinks,
-    ...desired.addressOwners,
-    ...desired.routeOwners,
-    ...desired.dhcpOwners,
-  ]);
-  const tables = new Set(desired.ruleTables);
-  for (const op of plan.ops) {
-    if ('name' in op) links.add(op.name);
-    if (op.kind === 'route-add' || op.kind === 'route-del') tables.add(op.route.table);
-    if (op.kind === 'rule-add' || op.kind === 'rule-del') tables.add(op.rule.table);
-  }
-  return { links: [...links].sort(), tables: [...tables].sort((a, b) => a - b) };
-}
-
 /** The rollback of `request` on `step` after it was applied: back to the snapshot the agent took before. */
 export function rollbackInputs(step: HostStep, request: SetupRequest): PlanInputs {
   const change = changeInputs(step, request);
   const { plan, kernel, dhcp } = applyInputs(change);
-  const scope = rollbackScope(change.desired, plan);
+  const scope = restoreScopeOf(change.desired, plan);
   // What the agent keeps in its restore point: the golden fixtures, made from the whole snapshot, show it is enough.
   const desired = desiredStateFromSnapshot(snapshotInScope(step.kernel, scope), [...step.dhcp, ...(step.foreignDhcp ?? [])], scope, kernel);
   return { current: kernel, runningDhcp: dhcp, desired };
