@@ -71,9 +71,9 @@ export interface CanonicalRequest {
    */
   blockingDhcp: BlockingDhcpWait[];
   /**
-   * A static default-route network was sent with an empty `nameservers` list: the engine's way of removing
-   * the host's DNS servers, which VDSM clears (docs/setup-networks.md#default-route-and-dns). Without the
-   * list, the network keeps the host's current ones.
+   * A static default-route network was sent with an empty `nameservers` list, for which VDSM clears the
+   * host's DNS servers (docs/setup-networks.md#default-route-and-dns). Without the list, the network keeps
+   * the host's current ones.
    */
   clearsNameservers: boolean;
 }
