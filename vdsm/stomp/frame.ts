@@ -120,7 +120,9 @@ type ParserState =
   | { readonly kind: 'body'; readonly command: string; readonly headers: Record<string, string>; readonly length: number | null };
 
 const CONTENT_LENGTH_PATTERN = /^[0-9]+$/;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF: each line is decoded on its own, and a BOM that starts a header line is
+// part of the header's name, not a stream marker to drop.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Streaming parser: `push(chunk)` returns every frame completed by that chunk, in order. After it throws

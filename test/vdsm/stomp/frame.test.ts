@@ -113,6 +113,11 @@ describe('StompParser', () => {
     expect({ ...frame!.headers }).toEqual({ empty: '', colons: '::' });
   });
 
+  it('keeps a byte-order mark that starts a header line as part of the name (found by test/property/stomp-codec.test.ts)', () => {
+    const [frame] = parseAll(encodeFrame({ command: 'SUBSCRIBE', headers: { '\uFEFF:': '', '\uFEFFid': '\uFEFF' } }));
+    expect({ ...frame!.headers }).toEqual({ '\uFEFF:': '', '\uFEFFid': '\uFEFF', 'content-length': '0' });
+  });
+
   it('yields the same frames however the stream is split', () => {
     const stream = Buffer.concat([
       Buffer.from('\n'),
