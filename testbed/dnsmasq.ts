@@ -37,6 +37,8 @@ export interface DnsmasqConfig {
    * renumbered subnet reach the host quickly. @default dnsmasq's
    */
   renewal?: { t1Seconds: number; t2Seconds: number };
+  /** IPv4 DNS servers offered (DHCP option 6). @default none: with DNS off, dnsmasq offers no server of its own */
+  nameservers?: readonly string[];
 }
 
 export function dnsmasqPaths(dir: string): { leaseFile: string; pidFile: string; log: string } {
@@ -66,6 +68,7 @@ export function dnsmasqArgv(config: DnsmasqConfig): string[] {
     ...(config.renewal
       ? [`--dhcp-option=option:T1,${config.renewal.t1Seconds}`, `--dhcp-option=option:T2,${config.renewal.t2Seconds}`]
       : []),
+    ...(config.nameservers?.length ? [`--dhcp-option=option:dns-server,${config.nameservers.join(',')}`] : []),
     // An option with no value is not sent: tagged hosts get no default route.
     `--dhcp-option=tag:${NO_ROUTE_TAG},option:router`,
     // Several MACs on one line: dnsmasq may move the address to whichever of them asks (a bond, or a

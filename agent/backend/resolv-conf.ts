@@ -1,7 +1,7 @@
 /**
  * The host's nameservers, for capabilities' `nameservers`. VDSM reports nmstate's running DNS; we have no
- * NetworkManager, so that is resolv.conf plus what the default-route network's DHCP lease offered (our
- * dhclient script never edits resolv.conf, so those would otherwise be lost).
+ * NetworkManager, so that is resolv.conf plus what the default-route network's DHCP lease offered (the
+ * agent writes those into the file only when no verb runs, docs/setup-networks.md#dns-from-dhcp).
  *
  * And the agent's own writes of it: the nameservers of the default-route network replace the file's
  * `nameserver` lines (every other line stays), written whole and renamed into place. A resolv.conf that is

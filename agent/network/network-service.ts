@@ -46,7 +46,13 @@ import type { ConnectivityCheck } from './connectivity';
 import type { DhcpRegistry } from './dhcp-registry';
 import type { Journal } from './journal';
 import { PausePoint, type PauseHook } from './test-pause';
-import { defaultRouteNameservers, planResolvConf, type ResolvConfPlan } from './resolv-conf-plan';
+import {
+  defaultRouteNameservers,
+  followsLeaseNameservers,
+  leaseNameservers,
+  planResolvConf,
+  type ResolvConfPlan,
+} from './resolv-conf-plan';
 
 export const SETUP_NETWORKS_DONE = { code: 0, message: 'Done' } as const;
 
@@ -87,6 +93,8 @@ export class NetworkService {
   /** In-memory like VDSM's: set when a change starts or is resumed after a restart, cleared by a commit and by a restart. */
   netConfigDirty = false;
   private busy: { id: RequestId; verb: string; done: Promise<Outcome> } | null = null;
+  /** The DHCP leases' nameservers are to be looked at once the verb in progress is over ({@link followLeaseNameservers}). */
+  private leaseDnsDue = false;
   private readonly results = new Map<string, Outcome>();
 
   constructor(private readonly deps: NetworkServiceDeps) {}
@@ -117,6 +125,7 @@ export class NetworkService {
       const dns = this.planDns(defaultRouteNameservers(safe.networks), false, null);
       if (dns.kind === 'write') backend.setResolvConf(dns.after);
       config.saveRunning(safe);
+      if (followsLeaseNameservers(safe.networks)) this.leaseDnsDue = true;
       journal.write({
         kind: 'restore',
         ops: plan.ops.length,
@@ -204,7 +213,46 @@ export class NetworkService {
       return unwrap(outcome);
     } finally {
       this.busy = null;
+      if (this.leaseDnsDue) void this.followLeaseNameservers();
       this.prepareNextApply();
+    }
+  }
+
+  /**
+   * DNS from DHCP (docs/setup-networks.md#dns-from-dhcp): while the default-route network takes its address
+   * by DHCP and names no nameservers itself, the ones its leases offer become resolv.conf's `nameserver`
+   * lines. Called on every lease change and once at start; never fails (it logs).
+   *
+   * Never while a verb runs: a change's restore point holds resolv.conf as it was before the change, so a
+   * write in between would be undone by its rollback, or would undo the change's own write. It waits until
+   * the verb is over and then looks at the configuration that is left.
+   */
+  async followLeaseNameservers(): Promise<void> {
+    const { backend, config, journal, log } = this.deps;
+    this.leaseDnsDue = this.busy !== null;
+    if (this.leaseDnsDue) return;
+    try {
+      const leases = await backend.dhcpLeases();
+      // A verb may have started while the leases were read.
+      this.leaseDnsDue = this.busy !== null;
+      if (this.leaseDnsDue || !followsLeaseNameservers(config.loadRunning().networks)) return;
+      const servers = leaseNameservers(leases);
+      // A lease without DNS servers leaves the file as it is: better the servers it has than none.
+      if (servers.length === 0) return;
+      const dns = planResolvConf(backend.resolvConf(), servers);
+      if (dns.kind === 'managed') {
+        log.info(
+          { nameservers: servers },
+          "resolv.conf is a symbolic link (a resolver service owns it): the DHCP lease's nameservers are not written",
+        );
+        return;
+      }
+      if (dns.kind === 'unchanged') return;
+      backend.setResolvConf(dns.after);
+      journal.write({ kind: 'dns', outcome: 'ok', detail: `nameservers from the DHCP lease: ${servers.join(', ')}` });
+      log.info({ nameservers: servers }, "resolv.conf's nameservers written from the default-route network's DHCP lease");
+    } catch (err) {
+      log.error({ err }, "could not write the DHCP lease's nameservers to resolv.conf");
     }
   }
 
@@ -244,6 +292,8 @@ export class NetworkService {
     const running = config.loadRunning();
     const request = canonicalizeRequest(params, { currentNameservers: await backend.nameservers(), running });
     const next = mergeRunningConfig(running, request);
+    // Leases the change starts, or a role it moves, decide resolv.conf once it is over.
+    if (followsLeaseNameservers(next.networks)) this.leaseDnsDue = true;
     const unsupportedLinkTypes = await this.unsupportedLinkTypes(next);
     const [current, runningDhcp, foreignDhcp] = await fromHost;
     validateRequest(request, { running, next, current, unsupportedLinkTypes });

@@ -194,8 +194,8 @@ export function canonicalizeRequest(params: SetupNetworksParams, ctx: Canonicali
 }
 
 /**
- * Whether a static default-route network came with `nameservers: []`. A DHCP one does not clear them: the
- * agent's DHCP clients write no nameservers, so the host would be left with none.
+ * Whether a static default-route network came with `nameservers: []`. A DHCP one names none, so its leases'
+ * are written instead (docs/setup-networks.md#dns-from-dhcp).
  */
 function clearsNameservers(params: SetupNetworksParams, networks: CanonicalRequest['networks']): boolean {
   return Object.entries(params.networks).some(([name, attrs]) => {

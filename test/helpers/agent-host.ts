@@ -25,8 +25,11 @@ export interface AgentHost {
   client: AgentClient;
   /** The host's kernel state as the agent's backend reads it (names, not ifindexes). */
   kernel(): Promise<KernelState>;
-  /** Stops the agent and starts a new one on the same state dir; `newBoot` = fresh runtime dir. */
-  restartAgent(newBoot: boolean): Promise<void>;
+  /**
+   * Stops the agent and starts a new one on the same state dir; `newBoot` = fresh runtime dir. `whileDown`
+   * runs between the two, while no agent runs.
+   */
+  restartAgent(newBoot: boolean, whileDown?: () => Promise<void>): Promise<void>;
   /** Sends confirmConnectivity every 200 ms until the returned function is called. */
   confirmContinuously(): () => void;
   journal(): Promise<JournalRecord[]>;
@@ -117,9 +120,10 @@ export async function createAgentHost(options: AgentHostOptions = {}): Promise<A
       return state.client;
     },
     kernel: () => backend.read(),
-    async restartAgent(newBoot: boolean) {
+    async restartAgent(newBoot: boolean, whileDown?: () => Promise<void>) {
       await state.client.close();
       await state.agent.close();
+      await whileDown?.();
       if (newBoot) runtimeGeneration += 1;
       state.agent = await start();
       state.client = await connect(state.agent.address.port);

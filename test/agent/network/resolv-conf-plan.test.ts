@@ -1,7 +1,12 @@
 /** resolv.conf as the agent rewrites it: the nameserver lines replaced in place, everything else kept; when it writes at all. */
 import { describe, expect, it } from 'vitest';
 import { withNameservers } from '../../../agent/backend/resolv-conf';
-import { defaultRouteNameservers, planResolvConf } from '../../../agent/network/resolv-conf-plan';
+import {
+  defaultRouteNameservers,
+  followsLeaseNameservers,
+  leaseNameservers,
+  planResolvConf,
+} from '../../../agent/network/resolv-conf-plan';
 import type { NetworkConfig } from '../../../model/network/config';
 
 const FILE = '# written by the installer\nsearch example.org\nnameserver 198.51.100.1\nnameserver 198.51.100.2\noptions timeout:1\n';
@@ -75,5 +80,43 @@ describe('defaultRouteNameservers', () => {
       }),
     ).toEqual(['192.0.2.53']);
     expect(defaultRouteNameservers({ storage: network({}) })).toEqual([]);
+  });
+});
+
+describe('followsLeaseNameservers', () => {
+  it('holds for a DHCP (or DHCPv6) default-route network that names no nameservers', () => {
+    expect(followsLeaseNameservers({ mgmt: network({ defaultRoute: true, bootproto: 'dhcp' }) })).toBe(true);
+    expect(followsLeaseNameservers({ mgmt: network({ defaultRoute: true, dhcpv6: true, ipv6addr: undefined }) })).toBe(true);
+  });
+
+  it('not for named nameservers, a static default-route network, or DHCP on another network', () => {
+    expect(followsLeaseNameservers({ mgmt: network({ defaultRoute: true, bootproto: 'dhcp', nameservers: ['192.0.2.1'] }) })).toBe(false);
+    expect(followsLeaseNameservers({ mgmt: network({ defaultRoute: true, ipaddr: '192.0.2.10', prefix: 24 }) })).toBe(false);
+    expect(
+      followsLeaseNameservers({
+        mgmt: network({ defaultRoute: true, ipaddr: '192.0.2.10', prefix: 24 }),
+        storage: network({ bootproto: 'dhcp' }),
+      }),
+    ).toBe(false);
+    expect(followsLeaseNameservers({})).toBe(false);
+  });
+});
+
+describe('leaseNameservers', () => {
+  const lease = (family: 4 | 6, defaultRoute: boolean, nameservers: string[]) => ({ family, defaultRoute, nameservers });
+
+  it("are the default-route leases' servers, IPv4's first, each once, in lower case", () => {
+    expect(
+      leaseNameservers([
+        lease(6, true, ['2001:DB8::53', '192.0.2.53']),
+        lease(4, true, ['192.0.2.53', '192.0.2.54']),
+        lease(4, false, ['198.51.100.1']),
+      ]),
+    ).toEqual(['192.0.2.53', '192.0.2.54', '2001:db8::53']);
+  });
+
+  it('drop anything that is not an address, since each becomes a line of resolv.conf', () => {
+    expect(leaseNameservers([lease(4, true, ['192.0.2.53\nsearch evil', '', 'fe80::1%eth0', '192.0.2.99'])])).toEqual(['192.0.2.99']);
+    expect(leaseNameservers([])).toEqual([]);
   });
 });
