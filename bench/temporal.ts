@@ -3,17 +3,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prebuiltWorkflowBundle } from '../lib/build-info';
 import type { Logger } from '../lib/logger';
-import { freePort } from '../lib/ports';
+import { freePorts } from '../lib/ports';
 import { startDevServer, type RunningDevServer } from '../lib/temporal/dev-server';
 import { bundleWorkflows } from '../worker/bundle';
 import type { Teardown } from './teardown';
 
 /** A headless dev server on a SQLite file under `dir`, stopped on teardown. */
 export async function startBenchServer(dir: string, teardown: Teardown, log: Logger): Promise<RunningDevServer> {
-  const server = await startDevServer(
-    { dataDir: join(dir, 'temporal'), port: await freePort(), httpPort: await freePort(), metricsPort: await freePort(), uiPort: null },
-    log,
-  );
+  const [port, httpPort, metricsPort] = (await freePorts(3)) as [number, number, number];
+  const server = await startDevServer({ dataDir: join(dir, 'temporal'), port, httpPort, metricsPort, uiPort: null }, log);
   teardown.add('Temporal dev server', () => server.stop());
   return server;
 }

@@ -13,8 +13,6 @@
  * with an `owner.json`, and the next start stops the groups it lists once their owner is gone.
  */
 import { spawn } from 'node:child_process';
-import { randomInt } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
 import {
   closeSync,
   existsSync,
@@ -33,6 +31,7 @@ import type { SearchAttributeType } from '@temporalio/common';
 import pg from 'pg';
 import type { Logger } from '../lib/logger';
 import { PROJECT_ROOT, temporalCliPath } from '../lib/paths';
+import { freePorts } from '../lib/ports';
 import { processGroupMembers, processStat, run, stopProcessGroup, type RunResult } from '../lib/process';
 import { SEARCH_ATTRIBUTE_KEYS } from '../model/search-attributes';
 import type { ThrowawayPostgres } from './postgres';
@@ -131,34 +130,6 @@ interface OwnerRecord {
   ownerPid: number;
   ownerStart: string;
   processGroups: number[];
-}
-
-/**
- * `count` distinct ports, free right now, below 32768: the server records each service's membership port
- * in a SMALLINT column of PostgreSQL (`cluster_membership.rpc_port`), and the kernel's ephemeral ports
- * (what `freePorts` hands out) lie above it. Held open together, so none is handed out twice.
- */
-async function freeLowPorts(count: number, host = '127.0.0.1'): Promise<number[]> {
-  const held: Server[] = [];
-  const ports: number[] = [];
-  try {
-    for (let tries = 0; ports.length < count; tries++) {
-      if (tries > 1000) throw new Error(`no ${count} free ports between 20000 and 32767 on ${host}`);
-      const port = randomInt(20_000, 32_768);
-      if (ports.includes(port)) continue;
-      const server = createServer();
-      const bound = await new Promise<boolean>((done) => {
-        server.once('error', () => done(false));
-        server.listen({ host, port, exclusive: true }, () => done(true));
-      });
-      if (!bound) continue;
-      held.push(server);
-      ports.push(port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(held.map((server) => new Promise((done) => server.close(done))));
-  }
 }
 
 /** Where the server binaries and schemas live: `HOSTPROV_TEMPORAL_SERVER_DIR`, else what the build script made. */
@@ -350,6 +321,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     await setUpSchemas(paths.sqlTool, paths.schemaDir, options.postgres, dir);
     log.info({ ms: Date.now() - started }, 'temporal schemas set up');
 
+    // The server records each service's membership port in a SMALLINT column (`cluster_membership.rpc_port`).
     const [
       frontendGrpc,
       frontendMembership,
@@ -361,7 +333,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       workerGrpc,
       workerMembership,
       ...metrics
-    ] = await freeLowPorts(9 + SERVICES.length);
+    ] = await freePorts(9 + SERVICES.length, { below: 32_768 });
     const template = readFileSync(CONFIG_TEMPLATE, 'utf8');
     const shared = {
       LOG_LEVEL: options.logLevel ?? 'warn',

@@ -148,18 +148,18 @@ describe.skipIf(skipBecause(kernelSkipReason, 'DNS from DHCP tests'))("the defau
 
   it('waits while a change waits for its confirmation: the rollback restores the file, then the new lease is written', async () => {
     expect(readFileSync(resolvConf, 'utf8')).toBe(withServers(SECOND_DNS));
-    // Unconfirmed: named nameservers are written once the kernel took the change, and rolled back after 8 s.
+    // Unconfirmed: named nameservers are written once the kernel took the change, and rolled back after 12 s.
     const change = h.client
       .call(
         'Host.setupNetworks',
-        { networks: { dhcpnet: dhcpNetwork({ nameservers: STATIC_DNS }) }, bondings: {}, options: { connectivityTimeout: 8 } },
+        { networks: { dhcpnet: dhcpNetwork({ nameservers: STATIC_DNS }) }, bondings: {}, options: { connectivityTimeout: 12 } },
         { timeoutMs: 60_000 },
       )
       .catch((e: unknown) => e);
     await vi.waitFor(() => expect(readFileSync(resolvConf, 'utf8')).toBe(withServers(STATIC_DNS)), { timeout: 5_000 });
 
     await serveDhcp(FIRST_DNS);
-    await vi.waitFor(async () => expect(await leaseNameservers()).toEqual(FIRST_DNS), { timeout: 7_000, interval: 100 });
+    await vi.waitFor(async () => expect(await leaseNameservers()).toEqual(FIRST_DNS), { timeout: 10_000, interval: 100 });
     // The lease changed while the change waits: the file is still the change's.
     expect(readFileSync(resolvConf, 'utf8')).toBe(withServers(STATIC_DNS));
 

@@ -403,7 +403,7 @@ describe.skipIf(skipBecause(reason, 'Temporal connections over TLS and IPv6'))('
   describe('IPv6', () => {
     let server: RunningDevServer | undefined;
     beforeAll(async () => {
-      const [port, httpPort, metricsPort] = (await freePorts(3, '::1')) as [number, number, number];
+      const [port, httpPort, metricsPort] = (await freePorts(3, { host: '::1' })) as [number, number, number];
       server = await startDevServer({ dataDir: null, ip: '::1', port, httpPort, metricsPort, uiPort: null }, getLogger('ipv6-test'));
     });
     afterAll(async () => {
