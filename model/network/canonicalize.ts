@@ -189,7 +189,7 @@ export function canonicalizeRequest(params: SetupNetworksParams, ctx: Canonicali
     bonds,
     options: canonicalizeOptions(params.options),
     blockingDhcp: blockingDhcpWaits(params, networks),
-    clearsNameservers: clearsNameservers(params, networks),
+    clearsNameservers: clearsNameservers(params, networks) || dropsDefaultRouteNameservers(networks, ctx.running),
   };
 }
 
@@ -202,6 +202,20 @@ function clearsNameservers(params: SetupNetworksParams, networks: CanonicalReque
     const net = networks[name];
     return attrs.nameservers?.length === 0 && net !== undefined && !isRemove(net) && net.defaultRoute && net.bootproto !== BootProto.DHCP;
   });
+}
+
+/**
+ * Whether the network that holds the default route with nameservers is removed, or gives up the role, and no
+ * network in the request takes it: VDSM then clears the host's DNS servers (lib/vdsm/network/nmstate/dns.py,
+ * an empty list for a running default-route network with nameservers). A network that takes the role over
+ * brings its own (docs/setup-networks.md#default-route-and-dns).
+ */
+function dropsDefaultRouteNameservers(networks: CanonicalRequest['networks'], running: RunningConfig): boolean {
+  const holder = Object.entries(running.networks).find(([, net]) => net.defaultRoute);
+  if (holder === undefined || holder[1].nameservers.length === 0) return false;
+  const entry = ownEntry(networks, holder[0]);
+  if (entry === undefined || (!isRemove(entry) && entry.defaultRoute)) return false;
+  return !Object.values(networks).some((net) => !isRemove(net) && net.defaultRoute);
 }
 
 /**

@@ -71,9 +71,10 @@ export interface CanonicalRequest {
    */
   blockingDhcp: BlockingDhcpWait[];
   /**
-   * A static default-route network was sent with an empty `nameservers` list, for which VDSM clears the
-   * host's DNS servers (docs/setup-networks.md#default-route-and-dns). Without the list, the network keeps
-   * the host's current ones.
+   * The request clears the host's DNS servers, as VDSM does (docs/setup-networks.md#default-route-and-dns):
+   * a static default-route network was sent with an empty `nameservers` list, or the network that held the
+   * role with nameservers is removed or gives it up to no other network. Without the list, a static
+   * default-route network keeps the host's current ones.
    */
   clearsNameservers: boolean;
 }

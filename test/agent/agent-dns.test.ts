@@ -109,6 +109,41 @@ describe.skipIf(skipBecause(unavailable, 'agent DNS tests'))('nameservers on a n
     expect(readFileSync(resolvConf, 'utf8')).toBe('search example.org\nnameserver 192.0.2.53\nnameserver 2001:db8::53\n');
   });
 
+  it('giving up the default route clears the nameserver lines, as VDSM does; unconfirmed, the text comes back exactly', async () => {
+    const before = 'search example.org\nnameserver 198.51.100.1\noptions timeout:1\n';
+    writeFileSync(resolvConf, before);
+    expect(await confirmed(DNS)).toEqual({ code: 0, message: 'Done' });
+    const holding = readFileSync(resolvConf, 'utf8');
+    expect(holding).toBe('search example.org\nnameserver 192.0.2.53\nnameserver 2001:db8::53\noptions timeout:1\n');
+
+    const withoutRole = (timeoutSeconds: number) =>
+      h.client.call('Host.setupNetworks', {
+        networks: { ovirtmgmt: { ...BRIDGED_MGMT, defaultRoute: false } },
+        bondings: {},
+        options: { connectivityTimeout: timeoutSeconds },
+      });
+    const err = await withoutRole(2).catch((e: unknown) => e);
+    expect((err as AgentRpcError).code).toBe(VdsmCode.LOST_CONNECTION);
+    expect(readFileSync(resolvConf, 'utf8')).toBe(holding);
+
+    const stop = h.confirmContinuously();
+    try {
+      expect(await withoutRole(5)).toEqual({ code: 0, message: 'Done' });
+    } finally {
+      stop();
+    }
+    expect(readFileSync(resolvConf, 'utf8')).toBe('search example.org\noptions timeout:1\n');
+    // The role back without a list keeps the host's current nameservers: there are none.
+    const again = h.confirmContinuously();
+    try {
+      const back = { networks: { ovirtmgmt: BRIDGED_MGMT }, bondings: {}, options: { connectivityTimeout: 5 } };
+      expect(await h.client.call('Host.setupNetworks', back)).toEqual({ code: 0, message: 'Done' });
+    } finally {
+      again();
+    }
+    expect(readFileSync(resolvConf, 'utf8')).toBe('search example.org\noptions timeout:1\n');
+  });
+
   it('a resolv.conf that is a symbolic link (a resolver service owns it) is not written: the change is kept without it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hostprov-resolved-'));
     try {

@@ -119,6 +119,24 @@ describe('canonicalize', () => {
     // Without the list, a static default-route network keeps the host's current nameservers.
     expect(check({ networks: { ovirtmgmt: mgmt } }).request.networks.ovirtmgmt).toMatchObject({ nameservers: ['198.18.1.1'] });
   });
+
+  it('clears them when the network that holds the role with nameservers is removed or gives it up to no other network', () => {
+    const mgmt = { nic: 'eth0', ipaddr: '198.18.1.10', prefix: 24, gateway: '198.18.1.1', defaultRoute: true };
+    const storage = { nic: 'eth1', ipaddr: '198.18.2.10', prefix: 24, gateway: '198.18.2.1' };
+    const holding = (nameservers: string[]) => check({ networks: { ovirtmgmt: { ...mgmt, nameservers }, storage } }).next;
+    const clears = (running: RunningConfig, networks: SetupNetworksParams['networks']) =>
+      check({ networks }, { running }).request.clearsNameservers;
+    const withServers = holding(['198.18.1.53']);
+    expect(clears(withServers, { ovirtmgmt: { remove: true } })).toBe(true);
+    expect(clears(withServers, { ovirtmgmt: { ...mgmt, defaultRoute: false } })).toBe(true);
+    // Another network takes the role over and brings its own; other changes leave the role where it is.
+    expect(clears(withServers, { storage: { ...storage, defaultRoute: true } })).toBe(false);
+    expect(clears(withServers, { ovirtmgmt: { remove: true }, storage: { ...storage, defaultRoute: true } })).toBe(false);
+    expect(clears(withServers, { storage: { remove: true } })).toBe(false);
+    expect(clears(withServers, { ovirtmgmt: { ...mgmt, mtu: 1400 } })).toBe(false);
+    // A holder without nameservers (a DHCP one, following its leases) has none to clear.
+    expect(clears(holding([]), { ovirtmgmt: { remove: true } })).toBe(false);
+  });
 });
 
 describe('validate: VDSM error codes', () => {
