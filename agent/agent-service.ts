@@ -183,7 +183,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   void network.recoverPendingTransaction();
   recovering = false;
   // VDSM's DHCP monitor announces a new lease; we announce every change of a lease (a renewal that moved
-  // the subnet, and its loss too), because each one changes addresses, routes and source rules.
+  // the subnet or offers other routers or DNS servers, and its loss too), because each one changes what the
+  // host reports: addresses, routes, source rules, nameservers.
   const unsubscribe = backend.onDhcpLeaseChange((change) => {
     const detail =
       change.kind === 'bound'
