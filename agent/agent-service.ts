@@ -192,10 +192,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         : { dev: change.dev, family: change.family };
     log.info({ change: change.kind, ...detail }, 'DHCP lease changed: telling subscribers to refresh capabilities');
     server.publishEvent({ method: '|net|host_conn|no_id', params: { notify_time: Math.round(performance.now()) } });
-    void network.followLeaseNameservers();
+    void network.followLeaseDns();
   });
   // Leases bound before the subscription are not announced; their nameservers count all the same.
-  void network.followLeaseNameservers();
+  void network.followLeaseDns();
   log.info(
     { address: server.address, metrics: endpoint?.url ?? 'off', stateDir: options.stateDir, runtimeDir: options.runtimeDir },
     'agent serving',

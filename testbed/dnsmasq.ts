@@ -39,6 +39,10 @@ export interface DnsmasqConfig {
   renewal?: { t1Seconds: number; t2Seconds: number };
   /** IPv4 DNS servers offered (DHCP option 6). @default none: with DNS off, dnsmasq offers no server of its own */
   nameservers?: readonly string[];
+  /** The domain name (DHCP option 15). @default none */
+  domainName?: string;
+  /** The domain search list (DHCP option 119). @default none */
+  searchDomains?: readonly string[];
 }
 
 export function dnsmasqPaths(dir: string): { leaseFile: string; pidFile: string; log: string } {
@@ -69,6 +73,8 @@ export function dnsmasqArgv(config: DnsmasqConfig): string[] {
       ? [`--dhcp-option=option:T1,${config.renewal.t1Seconds}`, `--dhcp-option=option:T2,${config.renewal.t2Seconds}`]
       : []),
     ...(config.nameservers?.length ? [`--dhcp-option=option:dns-server,${config.nameservers.join(',')}`] : []),
+    ...(config.domainName ? [`--dhcp-option=option:domain-name,${config.domainName}`] : []),
+    ...(config.searchDomains?.length ? [`--dhcp-option=option:domain-search,${config.searchDomains.join(',')}`] : []),
     // An option with no value is not sent: tagged hosts get no default route.
     `--dhcp-option=tag:${NO_ROUTE_TAG},option:router`,
     // Several MACs on one line: dnsmasq may move the address to whichever of them asks (a bond, or a

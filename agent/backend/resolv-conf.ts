@@ -62,6 +62,22 @@ export function withNameservers(text: string, servers: readonly string[]): strin
   return kept.length ? `${kept.join('\n')}\n` : '';
 }
 
+const SEARCH_LINE = /^\s*(search|domain)\s/;
+
+/**
+ * resolv.conf text with one `search` line listing `domains` where the first `search` or `domain` line was
+ * (else before the first `nameserver` line, else at the end); the other `search` and `domain` lines go
+ * (the resolver uses only the last of them anyway), every other line stays.
+ */
+export function withSearchDomains(text: string, domains: readonly string[]): string {
+  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+  const first = lines.findIndex((line) => SEARCH_LINE.test(line));
+  const kept = lines.filter((line) => !SEARCH_LINE.test(line));
+  const at = first !== -1 ? first : kept.findIndex((line) => NAMESERVER_LINE.test(line));
+  kept.splice(at === -1 ? kept.length : at, 0, `search ${domains.join(' ')}`);
+  return `${kept.join('\n')}\n`;
+}
+
 /**
  * Where the agent writes: in `netns` mode always the namespace's own /etc/netns/<ns>/resolv.conf (created
  * when missing), never the resolv.conf of the machine the tests run on.

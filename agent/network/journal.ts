@@ -14,8 +14,8 @@ export interface JournalEntry {
   /**
    * `recover-*`: what a restarted agent did with a transaction its previous process left unfinished (rolled it
    * back, kept it, or discarded it as void after a reboot); see NetworkService.recoverPendingTransaction.
-   * `dns`: resolv.conf's nameservers written from a DHCP lease, outside any change
-   * (NetworkService.followLeaseNameservers).
+   * `dns`: resolv.conf's nameservers and search domains written from a DHCP lease, outside any change
+   * (NetworkService.followLeaseDns).
    */
   kind: 'apply' | 'rollback' | 'restore' | 'persist' | 'recover-rollback' | 'recover-keep' | 'recover-discard' | 'dns';
   requestId?: string | number | null;

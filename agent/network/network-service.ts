@@ -49,8 +49,10 @@ import { PausePoint, type PauseHook } from './test-pause';
 import {
   defaultRouteNameservers,
   followsLeaseNameservers,
-  leaseNameservers,
+  leaseDns,
+  planLeaseResolvConf,
   planResolvConf,
+  type LeaseDns,
   type ResolvConfPlan,
 } from './resolv-conf-plan';
 
@@ -93,7 +95,7 @@ export class NetworkService {
   /** In-memory like VDSM's: set when a change starts or is resumed after a restart, cleared by a commit and by a restart. */
   netConfigDirty = false;
   private busy: { id: RequestId; verb: string; done: Promise<Outcome> } | null = null;
-  /** The DHCP leases' nameservers are to be looked at once the verb in progress is over ({@link followLeaseNameservers}). */
+  /** The DHCP leases' DNS settings are to be looked at once the verb in progress is over ({@link followLeaseDns}). */
   private leaseDnsDue = false;
   private readonly results = new Map<string, Outcome>();
 
@@ -213,21 +215,21 @@ export class NetworkService {
       return unwrap(outcome);
     } finally {
       this.busy = null;
-      if (this.leaseDnsDue) void this.followLeaseNameservers();
+      if (this.leaseDnsDue) void this.followLeaseDns();
       this.prepareNextApply();
     }
   }
 
   /**
    * DNS from DHCP (docs/setup-networks.md#dns-from-dhcp): while the default-route network takes its address
-   * by DHCP and names no nameservers itself, the ones its leases offer become resolv.conf's `nameserver`
-   * lines. Called on every lease change and once at start; never fails (it logs).
+   * by DHCP and names no nameservers itself, the nameservers and search domains its leases offer go into
+   * resolv.conf. Called on every lease change and once at start; never fails (it logs).
    *
    * Never while a verb runs: a change's restore point holds resolv.conf as it was before the change, so a
    * write in between would be undone by its rollback, or would undo the change's own write. It waits until
    * the verb is over and then looks at the configuration that is left.
    */
-  async followLeaseNameservers(): Promise<void> {
+  async followLeaseDns(): Promise<void> {
     const { backend, config, journal, log } = this.deps;
     this.leaseDnsDue = this.busy !== null;
     if (this.leaseDnsDue) return;
@@ -236,23 +238,18 @@ export class NetworkService {
       // A verb may have started while the leases were read.
       this.leaseDnsDue = this.busy !== null;
       if (this.leaseDnsDue || !followsLeaseNameservers(config.loadRunning().networks)) return;
-      const servers = leaseNameservers(leases);
-      // A lease without DNS servers leaves the file as it is: better the servers it has than none.
-      if (servers.length === 0) return;
-      const dns = planResolvConf(backend.resolvConf(), servers);
-      if (dns.kind === 'managed') {
-        log.info(
-          { nameservers: servers },
-          "resolv.conf is a symbolic link (a resolver service owns it): the DHCP lease's nameservers are not written",
-        );
+      const offered = leaseDns(leases);
+      const plan = planLeaseResolvConf(backend.resolvConf(), offered);
+      if (plan.kind === 'managed') {
+        log.info(offered, "resolv.conf is a symbolic link (a resolver service owns it): the DHCP lease's DNS settings are not written");
         return;
       }
-      if (dns.kind === 'unchanged') return;
-      backend.setResolvConf(dns.after);
-      journal.write({ kind: 'dns', outcome: 'ok', detail: `nameservers from the DHCP lease: ${servers.join(', ')}` });
-      log.info({ nameservers: servers }, "resolv.conf's nameservers written from the default-route network's DHCP lease");
+      if (plan.kind === 'unchanged') return;
+      backend.setResolvConf(plan.after);
+      journal.write({ kind: 'dns', outcome: 'ok', detail: `from the DHCP lease: ${leaseDnsText(offered)}` });
+      log.info(offered, "resolv.conf written from the default-route network's DHCP lease");
     } catch (err) {
-      log.error({ err }, "could not write the DHCP lease's nameservers to resolv.conf");
+      log.error({ err }, "could not write the DHCP lease's DNS settings to resolv.conf");
     }
   }
 
@@ -573,6 +570,15 @@ export class NetworkService {
     }
     return out;
   }
+}
+
+/** What a lease offered, for the journal: `nameservers a, b; search x y`. */
+function leaseDnsText(dns: LeaseDns): string {
+  const parts = [
+    ...(dns.nameservers.length ? [`nameservers ${dns.nameservers.join(', ')}`] : []),
+    ...(dns.searchDomains.length ? [`search ${dns.searchDomains.join(' ')}`] : []),
+  ];
+  return parts.join('; ');
 }
 
 /** Of the DHCP clients the OS runs, those on devices `desired` owns (bridge ports, configured devices). */

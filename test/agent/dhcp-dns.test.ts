@@ -1,6 +1,6 @@
 /**
- * DNS from DHCP against a real DHCP server: dnsmasq on the manager side of eth1 offers DNS servers with
- * short renewal times, and the host's default-route network takes its address from it. The lease's
+ * DNS from DHCP against a real DHCP server: dnsmasq on the manager side of eth1 offers DNS servers and
+ * search domains with short renewal times, and the host's default-route network takes its address from it. The lease's
  * nameservers reach the namespace's own resolv.conf (never the machine's); a server that changes them is
  * followed on the next renewal, and after an agent restart; nameservers named in the request win over the
  * lease's; and a lease change that comes while a change waits for its confirmation is written only once
@@ -27,10 +27,15 @@ const SECOND_DNS = ['192.0.2.54', '192.0.2.55'];
 const THIRD_DNS = ['192.0.2.56'];
 const STATIC_DNS = ['198.51.100.7'];
 const OTHER_LINES = '# hostprov agent test host: no DNS\noptions timeout:1 attempts:1\n';
+/** Offered as the domain name and the domain search list; the domain name comes first, as the stock dhclient-script puts it. */
+const DOMAIN_NAME = 'lab.example.org';
+const SEARCH_DOMAINS = ['example.org', 'corp.example.org'];
+const SEARCH_LINE = `search ${[DOMAIN_NAME, ...SEARCH_DOMAINS].join(' ')}\n`;
 const RENEWAL_TIMEOUT_MS = 20_000;
 
-/** The resolv.conf text the agent should leave: the test host's other lines, then `servers`. */
-const withServers = (servers: readonly string[]): string => `${OTHER_LINES}${servers.map((s) => `nameserver ${s}\n`).join('')}`;
+/** The resolv.conf text the agent should leave: the test host's other lines, the lease's search line, then `servers`. */
+const withServers = (servers: readonly string[]): string =>
+  `${OTHER_LINES}${SEARCH_LINE}${servers.map((s) => `nameserver ${s}\n`).join('')}`;
 
 describe.skipIf(skipBecause(kernelSkipReason, 'DNS from DHCP tests'))("the default-route network's DHCP nameservers", () => {
   let h: AgentHost;
@@ -52,6 +57,8 @@ describe.skipIf(skipBecause(kernelSkipReason, 'DNS from DHCP tests'))("the defau
       leaseTime: '2m',
       renewal: RENEWAL,
       nameservers,
+      domainName: DOMAIN_NAME,
+      searchDomains: SEARCH_DOMAINS,
     });
   }
 
@@ -83,7 +90,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'DNS from DHCP tests'))("the defau
     expect(machine()).toBe(machineBefore);
   });
 
-  it("writes the lease's nameservers in place of the file's, keeping its other lines, and journals it", async () => {
+  it("writes the lease's nameservers and search domains in place of the file's, keeping its other lines, and journals it", async () => {
     writeFileSync(resolvConf, `${OTHER_LINES}nameserver 198.51.100.1\n`);
     const setup = { networks: { dhcpnet: dhcpNetwork() }, bondings: {}, options: { connectivityCheck: 'false' } };
     expect(await h.client.call('Host.setupNetworks', setup, { timeoutMs: 60_000 })).toEqual({ code: 0, message: 'Done' });
@@ -91,7 +98,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'DNS from DHCP tests'))("the defau
     await vi.waitFor(() => expect(readFileSync(resolvConf, 'utf8')).toBe(withServers(FIRST_DNS)), { timeout: 5_000 });
     expect((await h.journal()).filter((e) => e.kind === 'dns').at(-1)).toMatchObject({
       outcome: 'ok',
-      detail: `nameservers from the DHCP lease: ${FIRST_DNS.join(', ')}`,
+      detail: `from the DHCP lease: nameservers ${FIRST_DNS.join(', ')}; search ${[DOMAIN_NAME, ...SEARCH_DOMAINS].join(' ')}`,
     });
     expect(Capabilities.parse(await h.client.call('Host.getCapabilities', {})).nameservers).toEqual(FIRST_DNS);
   });

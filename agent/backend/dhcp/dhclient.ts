@@ -18,8 +18,8 @@ export const DHCLIENT_SCRIPT = join(PROJECT_ROOT, 'agent', 'backend', 'dhcp', 'h
 
 /** Only what the agent uses; the stock config also asks for hostname, NTP, MTU, ... */
 export const DHCLIENT_CONF: Record<Family, string> = {
-  4: '# Written by the hostprov agent.\nrequest subnet-mask, broadcast-address, routers, domain-name-servers;\n',
-  6: '# Written by the hostprov agent.\nrequest dhcp6.name-servers;\n',
+  4: '# Written by the hostprov agent.\nrequest subnet-mask, broadcast-address, routers, domain-name-servers, domain-name, domain-search;\n',
+  6: '# Written by the hostprov agent.\nrequest dhcp6.name-servers, dhcp6.domain-search;\n',
 };
 
 export interface DhcpPaths {

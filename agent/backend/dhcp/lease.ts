@@ -17,6 +17,8 @@ export const DhcpLease = z.object({
   /** IPv4 routers offered (the first one is installed); always empty for DHCPv6. */
   routers: z.array(z.string()),
   nameservers: z.array(z.string()),
+  /** Search domains offered, in the order resolv.conf lists them; absent from leases older agents recorded. */
+  searchDomains: z.array(z.string()).default([]),
   /** Seconds the lease is valid for, when the server said. */
   leaseTime: z.number().int().nullable(),
   /** When it was bound or last renewed, Unix seconds. */

@@ -26,9 +26,9 @@ import { prefixToNetmask } from '../../../model/ip';
 
 export type DhcpStartRequest = Omit<Extract<PlanOp, { kind: 'dhcp-start' }>, 'kind'>;
 /**
- * A change of a client's lease: `bound` = a first lease, or one whose address, prefix, routers or
- * nameservers differ from the last one (a renewal that moved the subnet, or a server that now offers other
- * DNS servers); `lost` = the lease ended (expired, refused by the server, released). Renewals that offer the
+ * A change of a client's lease: `bound` = a first lease, or one whose address, prefix, routers,
+ * nameservers or search domains differ from the last one (a renewal that moved the subnet, or a server that
+ * now offers other DNS settings); `lost` = the lease ended (expired, refused by the server, released). Renewals that offer the
  * same are no change.
  */
 export type DhcpLeaseChange = { kind: 'bound'; lease: DhcpLease } | { kind: 'lost'; dev: string; family: Family };
@@ -73,7 +73,7 @@ export class DhcpClientManager {
   private pollTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelayMs = WATCH_RETRY_FIRST_MS;
-  /** `dev.family` → what its last lease offered (address, prefix, routers, nameservers), so renewals that offer the same are not news. */
+  /** `dev.family` → what its last lease offered (address, prefix, routers, DNS), so renewals that offer the same are not news. */
   private readonly seen = new Map<string, string>();
   /** Directory scans run one after another, so events are handled in order. */
   private scanning: Promise<void> = Promise.resolve();
@@ -306,7 +306,7 @@ export class DhcpClientManager {
     const changes: DhcpLeaseChange[] = [];
     for (const lease of leases) {
       const key = `${lease.dev}.${lease.family}`;
-      const signature = `${lease.address}/${lease.prefixLen} via ${lease.routers.join(',')} dns ${lease.nameservers.join(',')}`;
+      const signature = `${lease.address}/${lease.prefixLen} via ${lease.routers.join(',')} dns ${lease.nameservers.join(',')} search ${lease.searchDomains.join(',')}`;
       present.add(key);
       if (this.seen.get(key) === signature) continue;
       this.seen.set(key, signature);

@@ -1,10 +1,11 @@
 /** resolv.conf as the agent rewrites it: the nameserver lines replaced in place, everything else kept; when it writes at all. */
 import { describe, expect, it } from 'vitest';
-import { withNameservers } from '../../../agent/backend/resolv-conf';
+import { withNameservers, withSearchDomains } from '../../../agent/backend/resolv-conf';
 import {
   defaultRouteNameservers,
   followsLeaseNameservers,
-  leaseNameservers,
+  leaseDns,
+  planLeaseResolvConf,
   planResolvConf,
 } from '../../../agent/network/resolv-conf-plan';
 import type { NetworkConfig } from '../../../model/network/config';
@@ -102,21 +103,76 @@ describe('followsLeaseNameservers', () => {
   });
 });
 
-describe('leaseNameservers', () => {
-  const lease = (family: 4 | 6, defaultRoute: boolean, nameservers: string[]) => ({ family, defaultRoute, nameservers });
-
-  it("are the default-route leases' servers, IPv4's first, each once, in lower case", () => {
-    expect(
-      leaseNameservers([
-        lease(6, true, ['2001:DB8::53', '192.0.2.53']),
-        lease(4, true, ['192.0.2.53', '192.0.2.54']),
-        lease(4, false, ['198.51.100.1']),
-      ]),
-    ).toEqual(['192.0.2.53', '192.0.2.54', '2001:db8::53']);
+describe('leaseDns', () => {
+  const lease = (family: 4 | 6, defaultRoute: boolean, nameservers: string[], searchDomains: string[] = []) => ({
+    family,
+    defaultRoute,
+    nameservers,
+    searchDomains,
   });
 
-  it('drop anything that is not an address, since each becomes a line of resolv.conf', () => {
-    expect(leaseNameservers([lease(4, true, ['192.0.2.53\nsearch evil', '', 'fe80::1%eth0', '192.0.2.99'])])).toEqual(['192.0.2.99']);
-    expect(leaseNameservers([])).toEqual([]);
+  it("are the default-route leases' servers and domains, IPv4's first, each once, servers in lower case", () => {
+    expect(
+      leaseDns([
+        lease(6, true, ['2001:DB8::53', '192.0.2.53'], ['v6.example.org', 'example.org']),
+        lease(4, true, ['192.0.2.53', '192.0.2.54'], ['example.org']),
+        lease(4, false, ['198.51.100.1'], ['other.example']),
+      ]),
+    ).toEqual({ nameservers: ['192.0.2.53', '192.0.2.54', '2001:db8::53'], searchDomains: ['example.org', 'v6.example.org'] });
+  });
+
+  it('drop anything that is not an address or a domain name, since each becomes part of a line of resolv.conf; six domains at most', () => {
+    expect(
+      leaseDns([
+        lease(
+          4,
+          true,
+          ['192.0.2.53\nsearch evil', '', 'fe80::1%eth0', '192.0.2.99'],
+          ['evil.example\nnameserver 203.0.113.1', 'a b', '-x.example', `${'a'.repeat(64)}.example`, 'ok.example'],
+        ),
+      ]),
+    ).toEqual({ nameservers: ['192.0.2.99'], searchDomains: ['ok.example'] });
+    const many = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((label) => `${label}.example`);
+    expect(leaseDns([lease(4, true, [], many)]).searchDomains).toEqual(many.slice(0, 6));
+    expect(leaseDns([])).toEqual({ nameservers: [], searchDomains: [] });
+  });
+});
+
+describe('withSearchDomains', () => {
+  it('puts one search line where the first search or domain line was, dropping the others', () => {
+    expect(withSearchDomains('domain old.example\nnameserver 192.0.2.1\nsearch older.example\n', ['a.example', 'b.example'])).toBe(
+      'search a.example b.example\nnameserver 192.0.2.1\n',
+    );
+  });
+
+  it('puts it before the first nameserver line when there is none, else at the end', () => {
+    expect(withSearchDomains('# c\nnameserver 192.0.2.1\n', ['a.example'])).toBe('# c\nsearch a.example\nnameserver 192.0.2.1\n');
+    expect(withSearchDomains('options timeout:1', ['a.example'])).toBe('options timeout:1\nsearch a.example\n');
+    expect(withSearchDomains('', ['a.example'])).toBe('search a.example\n');
+  });
+});
+
+describe('planLeaseResolvConf', () => {
+  const file = (text: string | null, managed = false) => ({ text, managed });
+
+  it('writes what the lease offers, and leaves what it does not offer as it is', () => {
+    expect(planLeaseResolvConf(file(FILE), { nameservers: ['192.0.2.53'], searchDomains: [] })).toEqual({
+      kind: 'write',
+      before: FILE,
+      after: '# written by the installer\nsearch example.org\nnameserver 192.0.2.53\noptions timeout:1\n',
+    });
+    expect(planLeaseResolvConf(file(FILE), { nameservers: [], searchDomains: ['lab.example'] })).toEqual({
+      kind: 'write',
+      before: FILE,
+      after: '# written by the installer\nsearch lab.example\nnameserver 198.51.100.1\nnameserver 198.51.100.2\noptions timeout:1\n',
+    });
+  });
+
+  it('leaves the file alone when the lease offers nothing or what it has, and one a resolver service owns', () => {
+    expect(planLeaseResolvConf(file(FILE), { nameservers: [], searchDomains: [] })).toEqual({ kind: 'unchanged' });
+    expect(planLeaseResolvConf(file(FILE), { nameservers: ['198.51.100.1', '198.51.100.2'], searchDomains: ['example.org'] })).toEqual({
+      kind: 'unchanged',
+    });
+    expect(planLeaseResolvConf(file(null, true), { nameservers: ['192.0.2.53'], searchDomains: [] })).toEqual({ kind: 'managed' });
   });
 });
