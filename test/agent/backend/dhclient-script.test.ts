@@ -20,8 +20,9 @@ describe.skipIf(skipBecause(kernelSkipReason, 'dhclient script tests'))('hostpro
 
   beforeAll(async () => {
     dir = await withTempDir('dhclient-script');
-    // A file whose name is a valid domain: a glob of the server's `*` would turn into it.
+    // Files named like a valid domain and address: a glob of the server's `*` would turn into them.
     writeFileSync(join(dir.path, 'globbed.example'), '');
+    writeFileSync(join(dir.path, '192.0.2.77'), '');
     ns = await Netns.create(uniqueNetnsName('hpds'));
     await ns.ip(['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p']);
     await ns.ip(['link', 'set', 'eth0', 'up']);
