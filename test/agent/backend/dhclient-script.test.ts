@@ -32,12 +32,17 @@ describe.skipIf(skipBecause(kernelSkipReason, 'dhclient script tests'))('hostpro
     await dir?.remove();
   });
 
-  /** Runs the script with dhclient's variables `vars`, in `dir` as its working directory, and returns the lease it recorded. */
-  async function bound(family: 4 | 6, vars: Record<string, string>): Promise<DhcpLease> {
+  /** Runs the script with dhclient's variables `vars`, in `dir` as its working directory. */
+  async function runScript(vars: Record<string, string>): Promise<void> {
     const env = { interface: 'eth0', HOSTPROV_LEASE_DIR: dir.path, HOSTPROV_TABLE: '254', HOSTPROV_DEFAULT_ROUTE: '0', ...vars };
     await run(['ip', 'netns', 'exec', ns.name, 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'bash', DHCLIENT_SCRIPT], {
       cwd: dir.path,
     });
+  }
+
+  /** {@link runScript}, then the lease it recorded. */
+  async function bound(family: 4 | 6, vars: Record<string, string>): Promise<DhcpLease> {
+    await runScript(vars);
     return DhcpLease.parse(JSON.parse(readFileSync(join(dir.path, `eth0.${family}.json`), 'utf8')));
   }
 
@@ -64,6 +69,19 @@ describe.skipIf(skipBecause(kernelSkipReason, 'dhclient script tests'))('hostpro
       new_domain_search: 'a.example. b.example. c.example d.example e.example f.example g.example',
     });
     expect(lease.searchDomains).toEqual(['a.example', 'b.example', 'c.example', 'd.example', 'e.example', 'f.example']);
+  });
+
+  it('logs a refused value on one line, its control characters replaced', async () => {
+    const logFile = join(dir.path, 'script.log');
+    await runScript({
+      reason: 'BOUND',
+      new_ip_address: '192.0.2.10',
+      new_subnet_mask: '255.255.255.0\n2026-01-01T00:00:00Z BOUND[eth0] forged',
+      HOSTPROV_LOG_FILE: logFile,
+    });
+    const lines = readFileSync(logFile, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/ignoring lease with address=192\.0\.2\.10 mask=255\.255\.255\.0\?2026-01-01T00:00:00Z BOUND\[eth0\] forged$/);
   });
 
   it('DHCPv6: the domain search list, checked the same way', async () => {
