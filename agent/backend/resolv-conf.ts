@@ -7,7 +7,21 @@
  * `nameserver` lines (every other line stays), written whole and renamed into place. A resolv.conf that is
  * a symbolic link belongs to a resolver service (systemd-resolved, resolvconf): the agent leaves it alone.
  */
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { familyOfAddress } from './iproute2/arguments';
 
@@ -113,7 +127,7 @@ export function writeResolvConf(path: string, text: string | null): void {
   }
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   const temporary = `${path}.hostprov-${process.pid}`;
-  writeSynced(temporary, text);
+  writeSynced(temporary, text, modeAndOwnerOf(path));
   try {
     renameSync(temporary, path);
   } catch (err) {
@@ -121,13 +135,51 @@ export function writeResolvConf(path: string, text: string | null): void {
     // A file bind-mounted over resolv.conf (`ip netns exec`, a container, our UML guests) cannot be
     // replaced, only rewritten: in place, then.
     if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
-    writeSynced(path, text);
+    writeInPlace(path, text);
   }
 }
 
-function writeSynced(path: string, text: string): void {
-  const fd = openSync(path, 'w', 0o644);
+/** Rewrites the file that is there, keeping its mode and owner (a bind mount cannot be replaced). */
+function writeInPlace(path: string, text: string): void {
+  const fd = openSync(path, 'w');
   try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Every process on the host reads resolv.conf: a new one is 0644 whatever the agent's umask. */
+const NEW_RESOLV_CONF_MODE = 0o644;
+
+interface ModeAndOwner {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** The mode and owner of the file at `path`, or `null` when there is none. */
+function modeAndOwnerOf(path: string): ModeAndOwner | null {
+  try {
+    const stat = statSync(path);
+    return { mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/**
+ * Writes and syncs `text` into a new file at `path`. With `like`, it takes that mode and owner (the file it
+ * replaces, as the stock dhclient-script's `chmod`/`chown --reference`), else {@link NEW_RESOLV_CONF_MODE};
+ * set on the descriptor, so the agent's umask never narrows it.
+ */
+function writeSynced(path: string, text: string, like: ModeAndOwner | null): void {
+  const fd = openSync(path, 'w', NEW_RESOLV_CONF_MODE);
+  try {
+    fchmodSync(fd, like?.mode ?? NEW_RESOLV_CONF_MODE);
+    if (like) fchownSync(fd, like.uid, like.gid);
     writeSync(fd, text);
     fsyncSync(fd);
   } finally {
