@@ -66,14 +66,27 @@ export function readNameservers(path: string): string[] {
 
 const NAMESERVER_LINE = /^\s*nameserver\s/;
 
+/**
+ * `text` with its lines matching `owned` replaced by `replacement`, where the first of them was (else before
+ * the first line matching `before`, else at the end); every other line kept, in order.
+ */
+function withOwnedLines(text: string, owned: RegExp, replacement: readonly string[], before?: RegExp): string {
+  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+  const first = lines.findIndex((line) => owned.test(line));
+  const kept = lines.filter((line) => !owned.test(line));
+  // No owned line comes before the first, so its index is the same among the kept lines.
+  const at = first !== -1 || before === undefined ? first : kept.findIndex((line) => before.test(line));
+  kept.splice(at === -1 ? kept.length : at, 0, ...replacement);
+  return kept.length ? `${kept.join('\n')}\n` : '';
+}
+
 /** resolv.conf text with `servers` as its `nameserver` lines, where the first one was (else at the end); every other line kept. */
 export function withNameservers(text: string, servers: readonly string[]): string {
-  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  const first = lines.findIndex((line) => NAMESERVER_LINE.test(line));
-  const kept = lines.filter((line) => !NAMESERVER_LINE.test(line));
-  // No nameserver line comes before the first, so its index is the same among the kept lines.
-  kept.splice(first === -1 ? kept.length : first, 0, ...servers.map((server) => `nameserver ${server}`));
-  return kept.length ? `${kept.join('\n')}\n` : '';
+  return withOwnedLines(
+    text,
+    NAMESERVER_LINE,
+    servers.map((server) => `nameserver ${server}`),
+  );
 }
 
 const SEARCH_LINE = /^\s*(search|domain)\s/;
@@ -84,12 +97,7 @@ const SEARCH_LINE = /^\s*(search|domain)\s/;
  * (the resolver uses only the last of them anyway), every other line stays.
  */
 export function withSearchDomains(text: string, domains: readonly string[]): string {
-  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  const first = lines.findIndex((line) => SEARCH_LINE.test(line));
-  const kept = lines.filter((line) => !SEARCH_LINE.test(line));
-  const at = first !== -1 ? first : kept.findIndex((line) => NAMESERVER_LINE.test(line));
-  kept.splice(at === -1 ? kept.length : at, 0, `search ${domains.join(' ')}`);
-  return `${kept.join('\n')}\n`;
+  return withOwnedLines(text, SEARCH_LINE, [`search ${domains.join(' ')}`], NAMESERVER_LINE);
 }
 
 /**
@@ -127,26 +135,21 @@ export function writeResolvConf(path: string, text: string | null): void {
   }
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   const temporary = `${path}.hostprov-${process.pid}`;
-  writeSynced(temporary, text, modeAndOwnerOf(path));
+  const like = modeAndOwnerOf(path);
+  writeSynced(temporary, text, (fd) => {
+    // The replaced file's mode and owner (as the stock dhclient-script's `chmod`/`chown --reference`), else
+    // NEW_RESOLV_CONF_MODE; set on the descriptor, so the agent's umask never narrows it.
+    fchmodSync(fd, like?.mode ?? NEW_RESOLV_CONF_MODE);
+    if (like) fchownSync(fd, like.uid, like.gid);
+  });
   try {
     renameSync(temporary, path);
   } catch (err) {
     rmSync(temporary, { force: true });
     // A file bind-mounted over resolv.conf (`ip netns exec`, a container, our UML guests) cannot be
-    // replaced, only rewritten: in place, then.
+    // replaced, only rewritten: in place, then, keeping its mode and owner.
     if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
-    writeInPlace(path, text);
-  }
-}
-
-/** Rewrites the file that is there, keeping its mode and owner (a bind mount cannot be replaced). */
-function writeInPlace(path: string, text: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    writeSynced(path, text);
   }
 }
 
@@ -170,16 +173,11 @@ function modeAndOwnerOf(path: string): ModeAndOwner | null {
   }
 }
 
-/**
- * Writes and syncs `text` into a new file at `path`. With `like`, it takes that mode and owner (the file it
- * replaces, as the stock dhclient-script's `chmod`/`chown --reference`), else {@link NEW_RESOLV_CONF_MODE};
- * set on the descriptor, so the agent's umask never narrows it.
- */
-function writeSynced(path: string, text: string, like: ModeAndOwner | null): void {
+/** Writes and syncs `text` into the file at `path` (created if missing); `prepare` runs on its descriptor first. */
+function writeSynced(path: string, text: string, prepare?: (fd: number) => void): void {
   const fd = openSync(path, 'w', NEW_RESOLV_CONF_MODE);
   try {
-    fchmodSync(fd, like?.mode ?? NEW_RESOLV_CONF_MODE);
-    if (like) fchownSync(fd, like.uid, like.gid);
+    prepare?.(fd);
     writeSync(fd, text);
     fsyncSync(fd);
   } finally {

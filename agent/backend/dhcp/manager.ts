@@ -28,8 +28,8 @@ export type DhcpStartRequest = Omit<Extract<PlanOp, { kind: 'dhcp-start' }>, 'ki
 /**
  * A change of a client's lease: `bound` = a first lease, or one whose address, prefix, routers,
  * nameservers or search domains differ from the last one (a renewal that moved the subnet, or a server that
- * now offers other DNS settings); `lost` = the lease ended (expired, refused by the server, released). Renewals that offer the
- * same are no change.
+ * now offers other DNS settings); `lost` = the lease ended (expired, refused by the server, released).
+ * Renewals that offer the same are no change.
  */
 export type DhcpLeaseChange = { kind: 'bound'; lease: DhcpLease } | { kind: 'lost'; dev: string; family: Family };
 export type DhcpLeaseChangeListener = (change: DhcpLeaseChange) => void;
