@@ -100,9 +100,15 @@ describe.skipIf(skipBecause(kernelSkipReason, 'foreign DHCP client tests'))('the
     await dir?.remove();
   });
 
-  /** A dhclient as the OS would run it (not ours), with no script: no server answers, nothing is configured. */
+  let starts = 0;
+
+  /**
+   * A dhclient as the OS would run it (not ours), with no script: no server answers, nothing is configured.
+   * Each start has its own pid file: one an earlier test's dhclient left behind would name a dead process.
+   */
   async function startDhclient(family: 4 | 6, dev: string): Promise<number> {
-    const pidFile = join(dir.path, `dhclient${family}.${dev}.pid`);
+    starts += 1;
+    const pidFile = join(dir.path, `dhclient${family}.${dev}.${starts}.pid`);
     await host.exec([
       'dhclient',
       `-${family}`,
