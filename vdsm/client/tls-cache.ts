@@ -18,7 +18,11 @@ export const MAX_TLS_SESSIONS = 4096;
 interface CachedContext {
   /** Identity of the three files when the context was built (inode, size, modification time). */
   stamp: string;
-  context: SecureContext;
+  /**
+   * The context, or its build while it runs: the first connections of a burst (a worker given 20 installs at
+   * once) all miss the cache, and each built its own context from the same files.
+   */
+  context: Promise<SecureContext>;
 }
 
 /** Synchronous on purpose: three stats cost microseconds, while a trip through the thread pool costs more than the reads it saves. */
@@ -36,6 +40,11 @@ function stampOf(files: TlsFiles): string {
     .join('|');
 }
 
+async function buildContext(files: TlsFiles): Promise<SecureContext> {
+  const material = await loadTlsMaterial(files);
+  return createSecureContext({ cert: material.cert, key: material.key, ca: material.ca, minVersion: MIN_TLS_VERSION });
+}
+
 export class ClientTlsCache {
   readonly #contexts = new Map<string, CachedContext>();
   readonly #sessions = new Map<string, Buffer>();
@@ -49,12 +58,18 @@ export class ClientTlsCache {
   async context(files: TlsFiles): Promise<{ context: SecureContext; key: string }> {
     const filesKey = JSON.stringify([files.certFile, files.keyFile, files.caFile]);
     const stamp = stampOf(files);
+    const key = `${filesKey}${stamp}`;
     const cached = this.#contexts.get(filesKey);
-    if (cached && cached.stamp === stamp && !stamp.includes('missing')) return { context: cached.context, key: `${filesKey}${stamp}` };
-    const material = await loadTlsMaterial(files);
-    const context = createSecureContext({ cert: material.cert, key: material.key, ca: material.ca, minVersion: MIN_TLS_VERSION });
-    this.#contexts.set(filesKey, { stamp, context });
-    return { context, key: `${filesKey}${stamp}` };
+    if (cached && cached.stamp === stamp && !stamp.includes('missing')) return { context: await cached.context, key };
+    const entry: CachedContext = { stamp, context: buildContext(files) };
+    this.#contexts.set(filesKey, entry);
+    try {
+      return { context: await entry.context, key };
+    } catch (err) {
+      // A failed build is not kept: the next connection reads the files again (and reports them again).
+      if (this.#contexts.get(filesKey) === entry) this.#contexts.delete(filesKey);
+      throw err;
+    }
   }
 
   /** The session to offer when connecting to `address` with the context `contextKey`, if one was kept. */
