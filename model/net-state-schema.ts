@@ -17,7 +17,11 @@ export const LinkStateSchema = z
     mac: z.string(),
     master: z.string().nullable(),
     speed: z.number().optional(),
-    bridge: z.object({ stp: z.boolean() }).strict().optional(),
+    // Snapshots written before bridge options were read have none: their rollback leaves options alone.
+    bridge: z
+      .object({ stp: z.boolean(), options: z.record(z.string(), z.string()).optional() })
+      .strict()
+      .optional(),
     bond: z
       .object({ mode: z.string(), options: z.record(z.string(), z.string()), activeSlave: z.string().nullable().optional() })
       .strict()

@@ -40,7 +40,8 @@ export interface LinkState {
   master: string | null;
   /** Link speed in Mb/s when the kernel reports it (read only). */
   speed?: number;
-  bridge?: { stp: boolean };
+  /** `options`: the bridge's own options by sysfs name (model/network/bridge-options.ts), as decimal strings. */
+  bridge?: { stp: boolean; options?: Record<string, string> };
   bond?: { mode: string; options: Record<string, string>; activeSlave?: string | null };
   vlan?: { base: string; id: number };
 }
@@ -116,6 +117,8 @@ export type PlanOp =
       mac?: string;
       mtu?: number;
       stp?: boolean;
+      /** Bridge options by sysfs name (model/network/bridge-options.ts). */
+      bridgeOptions?: Record<string, string>;
       bondMode?: string;
       bondOptions?: Record<string, string>;
       vlanBase?: string;
@@ -123,7 +126,15 @@ export type PlanOp =
     }
   | { kind: typeof PlanOpKind.LINK_DEL; name: string }
   /** `master: null` = nomaster; absent fields are left alone. */
-  | { kind: typeof PlanOpKind.LINK_SET; name: string; mtu?: number; master?: string | null; mac?: string; stp?: boolean }
+  | {
+      kind: typeof PlanOpKind.LINK_SET;
+      name: string;
+      mtu?: number;
+      master?: string | null;
+      mac?: string;
+      stp?: boolean;
+      bridgeOptions?: Record<string, string>;
+    }
   | { kind: typeof PlanOpKind.LINK_UP; name: string }
   | { kind: typeof PlanOpKind.LINK_DOWN; name: string }
   | { kind: typeof PlanOpKind.ADDR_ADD; address: AddressState }

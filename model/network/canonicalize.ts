@@ -14,6 +14,7 @@ import {
 import { vdsmBoolean } from '../vdsm/boolean';
 import { VdsmCode, VdsmError } from '../vdsm/error-codes';
 import { canonicalBondOptions } from './bond-options';
+import { bridgeOptsString, parseBridgeOpts } from './bridge-options';
 import {
   BootProto,
   isRemove,
@@ -54,6 +55,25 @@ export function canonicalizeOptions(options: SetupNetworksParams['options']): Ca
   };
 }
 
+/**
+ * The `bridge_opts` of a network's custom properties. Any other property is refused rather than dropped:
+ * VDSM hands the rest to hooks and `ethtool_opts` to ethtool, neither of which this agent has.
+ */
+function customBridgeOpts(where: string, custom: Record<string, unknown> | undefined): string | undefined {
+  if (custom === undefined) return undefined;
+  const others = Object.keys(custom).filter((k) => k !== 'bridge_opts');
+  if (others.length) {
+    throw new VdsmError(
+      VdsmCode.BAD_PARAMS,
+      `${where}: custom properties other than bridge_opts (${others.join(', ')}) are not supported by this agent; nothing was changed`,
+    );
+  }
+  const opts = custom.bridge_opts;
+  if (opts === undefined) return undefined;
+  if (typeof opts !== 'string') throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: custom.bridge_opts must be a string`);
+  return opts;
+}
+
 export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx: CanonicalizeContext): NetworkConfig | RemoveEntry {
   const where = `network ${name}`;
   if (attrs.remove !== undefined && vdsmBoolean(attrs.remove, `${where}: remove`)) {
@@ -71,7 +91,7 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
       `${where}: switch "${attrs.switch}" is not supported by this agent (only "legacy" Linux bridges)`,
     );
   }
-  // Refused rather than silently dropped: an operator must not believe a QoS or bridge option is in force.
+  // Refused rather than silently dropped: an operator must not believe a QoS is in force.
   if (attrs.hostQos !== undefined && Object.keys(attrs.hostQos).length) {
     throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: hostQos is not supported by this agent yet; nothing was changed`);
   }
@@ -83,12 +103,7 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
       `${where}: ipv6autoconf is not supported by this agent yet (use ipv6addr or dhcpv6); nothing was changed`,
     );
   }
-  if (attrs.custom !== undefined && Object.keys(attrs.custom).length) {
-    throw new VdsmError(
-      VdsmCode.BAD_PARAMS,
-      `${where}: custom properties (${Object.keys(attrs.custom).join(', ')}) are not supported by this agent yet; nothing was changed`,
-    );
-  }
+  const bridgeOpts = customBridgeOpts(where, attrs.custom);
 
   const net: NetworkConfig = {
     mtu: attrs.mtu === undefined ? DEFAULT_MTU : toInt(attrs.mtu, `${where}: mtu`, VdsmCode.BAD_PARAMS),
@@ -102,6 +117,11 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
   };
   const stp = attrs.stp ?? attrs.STP;
   if (stp !== undefined) net.stp = vdsmBoolean(stp, `${where}: stp`);
+  if (bridgeOpts !== undefined) {
+    if (!net.bridged) throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: bridge_opts needs a bridged network`);
+    const options = parseBridgeOpts(where, bridgeOpts);
+    if (Object.keys(options).length) net.custom = { bridge_opts: bridgeOptsString(options) };
+  }
   if (attrs.nic !== undefined) net.nic = attrs.nic;
   if (attrs.bonding !== undefined) net.bonding = attrs.bonding;
   if (attrs.vlan !== undefined) net.vlan = toInt(attrs.vlan, `${where}: vlan`, VdsmCode.BAD_VLAN);

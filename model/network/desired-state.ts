@@ -15,6 +15,7 @@ import {
   type RuleState,
 } from '../net-state';
 import { bondModeName, bondOptionsRecord, nonDefaultBondOptions } from './bond-options';
+import { parseBridgeOpts } from './bridge-options';
 import { creationOrder } from './plan/levels';
 import { BootProto, ownEntry, southboundOf, topDeviceOf, type NetworkConfig, type RunningConfig } from './config';
 
@@ -31,6 +32,8 @@ export interface DesiredLink {
   master?: string | null;
   mac?: string;
   stp?: boolean;
+  /** Bridge options to hold, by sysfs name; options not named keep their values. */
+  bridgeOptions?: Record<string, string>;
   bondMode?: string;
   bondOptions?: Record<string, string>;
   vlanBase?: string;
@@ -124,7 +127,16 @@ export function renderDesiredState(config: RunningConfig, current: KernelState):
       const uplinkMac = southbound
         ? (macOf(current, southbound) ?? macOf(current, base ?? '') ?? bondMacGuess(config, current, net))
         : undefined;
-      upsert({ name, create: 'bridge', mtu: net.mtu, stp: net.stp, up: true, ...(uplinkMac ? { mac: uplinkMac } : {}) });
+      const bridgeOpts = net.custom?.bridge_opts;
+      upsert({
+        name,
+        create: 'bridge',
+        mtu: net.mtu,
+        stp: net.stp,
+        up: true,
+        ...(uplinkMac ? { mac: uplinkMac } : {}),
+        ...(bridgeOpts ? { bridgeOptions: parseBridgeOpts(`network ${name}`, bridgeOpts) } : {}),
+      });
       if (southbound) {
         upsert({ name: southbound, master: name, up: true });
         owners.add(southbound);
@@ -302,7 +314,7 @@ export function desiredStateFromSnapshot(
       up: l.up,
       master: l.master,
       mac: l.mac,
-      ...(l.bridge ? { stp: l.bridge.stp } : {}),
+      ...(l.bridge ? { stp: l.bridge.stp, ...(l.bridge.options ? { bridgeOptions: l.bridge.options } : {}) } : {}),
       // Only what differs from a fresh bond: re-created with exactly that, it is the bond it was.
       ...(l.bond ? { bondMode: l.bond.mode, bondOptions: nonDefaultBondOptions(l.bond.options) } : {}),
       ...(l.vlan ? { vlanBase: l.vlan.base, vlanId: l.vlan.id } : {}),

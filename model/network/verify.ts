@@ -4,6 +4,7 @@
  */
 import type { Family, KernelState } from '../net-state';
 import { nonDefaultBondOptions, sameBondConfiguration } from './bond-options';
+import { bridgeOptionsToChange } from './bridge-options';
 import type { DesiredState } from './desired-state';
 import { addressMeets, sameAddress, sameRoute, sameRule } from './plan';
 
@@ -59,6 +60,10 @@ export function verifyState(current: KernelState, desired: DesiredState): string
     }
     if (want.stp !== undefined && have.bridge && have.bridge.stp !== want.stp)
       problems.push(`bridge ${want.name} has stp ${have.bridge.stp ? 'on' : 'off'}, expected ${want.stp ? 'on' : 'off'}`);
+    if (want.bridgeOptions && have.bridge) {
+      for (const [option, value] of Object.entries(bridgeOptionsToChange(want.bridgeOptions, have.bridge.options)))
+        problems.push(`bridge ${want.name} has ${option} ${have.bridge.options?.[option] ?? 'unset'}, expected ${value}`);
+    }
   }
   for (const want of desired.addresses) {
     if (!current.addresses.some((have) => addressMeets(have, want))) {

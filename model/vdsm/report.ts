@@ -85,7 +85,11 @@ export function reportNetworkCapabilities(input: ReportInput): NetworkCapabiliti
     } else if (link.kind === 'vlan' && link.vlan) {
       vlans[link.name] = { ...info, iface: link.vlan.base, vlanid: link.vlan.id };
     } else if (link.kind === 'bridge') {
-      bridges[link.name] = { ...info, ports: portsOf(link.name), stp: link.bridge?.stp ? 'on' : 'off', opts: {} };
+      // As VDSM reports them: the bridge's options by sysfs name (here those hostprov sets, and stp_state).
+      const opts = Object.fromEntries(
+        Object.entries({ ...link.bridge?.options, stp_state: link.bridge?.stp ? '1' : '0' }).sort(([a], [b]) => compareNames(a, b)),
+      );
+      bridges[link.name] = { ...info, ports: portsOf(link.name), stp: link.bridge?.stp ? 'on' : 'off', opts };
     }
   }
   const networks: Record<string, NetworkInfo> = {};

@@ -55,7 +55,10 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
           up: false,
           mac: op.mac ?? (op.type === 'vlan' ? link(op.vlanBase ?? '').mac : '02:00:00:00:00:99'),
           master: null,
-          ...(op.type === 'bridge' ? { bridge: { stp: op.stp ?? false } } : {}),
+          // Of a bridge's options it knows only those set (the real kernel's defaults: test/agent/backend/bridge-options.test.ts).
+          ...(op.type === 'bridge'
+            ? { bridge: { stp: op.stp ?? false, ...(op.bridgeOptions ? { options: { ...op.bridgeOptions } } : {}) } }
+            : {}),
           ...(op.type === 'bond' ? { bond: { mode: op.bondMode ?? 'balance-rr', options: op.bondOptions ?? {} } } : {}),
           ...(op.type === 'vlan' ? { vlan: { base: op.vlanBase ?? '', id: op.vlanId ?? 0 } } : {}),
         });
@@ -86,6 +89,10 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
           else enslave(s, target, link(op.master, 'master'), macFromFirstPort);
         }
         if (op.stp !== undefined && target.bridge) target.bridge.stp = op.stp;
+        if (op.bridgeOptions !== undefined) {
+          if (!target.bridge) throw new SimulatedKernelError(`${op.name} is not a bridge: it has no bridge options`);
+          target.bridge.options = { ...target.bridge.options, ...op.bridgeOptions };
+        }
         break;
       }
       case 'link-up': {

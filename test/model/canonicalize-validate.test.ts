@@ -32,6 +32,15 @@ function codeOf(fn: () => unknown): number | undefined {
 }
 
 describe('canonicalize', () => {
+  it('keeps bridge options as VDSM does: sorted by name, values in decimal', () => {
+    const { request } = check({
+      networks: { n: { nic: 'eth0', custom: { bridge_opts: '  priority=007 multicast_snooping=0\thash_max=8192 ' } } },
+    });
+    expect(request.networks.n).toMatchObject({ custom: { bridge_opts: 'hash_max=8192 multicast_snooping=0 priority=7' } });
+    // Empty options are no options.
+    expect(check({ networks: { n: { nic: 'eth0', custom: { bridge_opts: '' } } } }).request.networks.n).not.toHaveProperty('custom');
+  });
+
   it("makes VDSM defaults explicit and normalises the engine's string forms", () => {
     const { request } = check({
       networks: {
@@ -197,8 +206,45 @@ describe('validate: VDSM error codes', () => {
       VdsmCode.BAD_PARAMS,
     ],
     [
-      'bridge options (not applied by this agent)',
-      { networks: { n: { nic: 'eth0', custom: { bridge_opts: 'forward_delay=0' } } } },
+      'a bridge option this agent does not set',
+      { networks: { n: { nic: 'eth0', custom: { bridge_opts: 'flush=1' } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
+    ['stp given as a bridge option', { networks: { n: { nic: 'eth0', custom: { bridge_opts: 'stp_state=1' } } } }, VdsmCode.BAD_PARAMS],
+    [
+      'a bridge option named twice',
+      { networks: { n: { nic: 'eth0', custom: { bridge_opts: 'priority=1 priority=2' } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
+    [
+      'a bridge option out of range',
+      { networks: { n: { nic: 'eth0', custom: { bridge_opts: 'multicast_router=3' } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
+    [
+      'a bridge option that is not a number',
+      { networks: { n: { nic: 'eth0', custom: { bridge_opts: 'priority=0x10' } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
+    [
+      'a bridge option item without a value',
+      { networks: { n: { nic: 'eth0', custom: { bridge_opts: 'priority' } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
+    [
+      'an inherited name as a bridge option',
+      { networks: { n: { nic: 'eth0', custom: { bridge_opts: 'toString=1' } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
+    ['bridge options that are not a string', { networks: { n: { nic: 'eth0', custom: { bridge_opts: 5 } } } }, VdsmCode.BAD_PARAMS],
+    [
+      'bridge options on a network without a bridge',
+      { networks: { n: { nic: 'eth0', bridged: false, custom: { bridge_opts: 'priority=1' } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
+    [
+      'custom properties other than bridge_opts (not applied by this agent)',
+      { networks: { n: { nic: 'eth0', custom: { ethtool_opts: '-K eth0 tso off' } } } },
       VdsmCode.BAD_PARAMS,
     ],
     ['IPv6 autoconf (not applied by this agent)', { networks: { n: { nic: 'eth0', ipv6autoconf: 'true' } } }, VdsmCode.BAD_PARAMS],

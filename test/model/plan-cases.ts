@@ -81,6 +81,8 @@ const vlanStack = (mtu: number): SetupRequest => ({
 const withMgmt = (): HostStep => afterChange(host(), { networks: { ovirtmgmt } });
 const withMgmtAndStorage = (): HostStep => afterChange(withMgmt(), { networks: { storage } });
 const withBond = (): HostStep => afterChange(withMgmt(), { bondings: { bond0 } });
+const withBridgeOptions = (): HostStep =>
+  afterChange(host(), { networks: { ovirtmgmt: { ...ovirtmgmt, custom: { bridge_opts: 'multicast_snooping=0 priority=100' } } } });
 const withVlanStack = (mtu: number): HostStep => afterChange(withMgmt(), vlanStack(mtu));
 /** A DHCP network on eth1 without the default route: its own table, rules written when the lease arrives. */
 const backup: NetworkAttributes = { nic: 'eth1', bridged: 'false', bootproto: 'dhcp' };
@@ -190,6 +192,12 @@ export const PLAN_CASES: readonly PlanCase[] = [
   change('stp-on', 'STP turned on for an existing bridge: one link-set', withMgmt, {
     networks: { ovirtmgmt: { ...ovirtmgmt, stp: 'true' } },
   }),
+  change(
+    'bridge-options',
+    'bridge options changed on an existing bridge: one link-set of the options that differ, the bridge kept',
+    withBridgeOptions,
+    { networks: { ovirtmgmt: { ...ovirtmgmt, custom: { bridge_opts: 'multicast_snooping=0 priority=200 hash_max=8192' } } } },
+  ),
 
   // Addresses, routes, rules
   change(
@@ -469,6 +477,9 @@ export const PLAN_CASES: readonly PlanCase[] = [
   ),
   rollback('rollback-bond-options', 'undo a mode and miimon change: the bond is re-created exactly as it was', withBond, {
     bondings: { bond0: { ...bond0, options: 'mode=4 miimon=200' } },
+  }),
+  rollback('rollback-bridge-options', 'undo a change of bridge options: the options changed go back to their values', withBridgeOptions, {
+    networks: { ovirtmgmt: { ...ovirtmgmt, custom: { bridge_opts: 'multicast_snooping=1 priority=200' } } },
   }),
   rollback('rollback-bond-slaves', 'undo the slave change: eth1 leaves the bond, eth2 rejoins', withBond, {
     bondings: { bond0: { ...bond0, nics: ['eth3', 'eth1'] } },

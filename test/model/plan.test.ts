@@ -108,6 +108,28 @@ describe('planChanges: other shapes', () => {
     expect(after.addresses).toEqual([addr('eth0', '198.18.1.10/24')]);
   });
 
+  it('bridge options: created with the bridge, verified, and a time read one hundredth lower still holds', () => {
+    const current = installedHost();
+    const next = configFor({ ovirtmgmt: { ...mgmt, custom: { bridge_opts: 'multicast_snooping=0 forward_delay=1234' } } });
+    const { desired, plan, after } = change(current, EMPTY_CONFIG, next);
+    expect(plan.ops.find((o) => o.kind === 'link-add' && o.name === 'ovirtmgmt')).toMatchObject({
+      bridgeOptions: { forward_delay: '1234', multicast_snooping: '0' },
+    });
+    expect(verifyState(after, desired)).toEqual([]);
+    const withOptions = (options: Record<string, string>): KernelState => ({
+      ...after,
+      links: after.links.map((l) => (l.name === 'ovirtmgmt' ? { ...l, bridge: { stp: false, options } } : l)),
+    });
+    expect(verifyState(withOptions({ forward_delay: '1233', multicast_snooping: '0' }), desired)).toEqual([]);
+    expect(verifyState(withOptions({ forward_delay: '1232', multicast_snooping: '1' }), desired)).toEqual([
+      'bridge ovirtmgmt has forward_delay 1232, expected 1234',
+      'bridge ovirtmgmt has multicast_snooping 1, expected 0',
+    ]);
+    expect(verifyState(withOptions({ forward_delay: '1234' }), desired)).toEqual([
+      'bridge ovirtmgmt has multicast_snooping unset, expected 0',
+    ]);
+  });
+
   it('a VLAN network on a bond creates bond, slaves, VLAN and bridge in dependency order', () => {
     const current = installedHost();
     current.links.push({ name: 'eth2', kind: 'nic', mtu: 1500, up: true, mac: '52:54:00:00:00:12', master: null });

@@ -9,6 +9,7 @@
 import { isIPv4 } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBridgeOpts } from '../../model/network/bridge-options';
 import { JsonRpcCode, VdsmCode } from '../../model/vdsm/error-codes';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { AgentRpcError } from '../../vdsm/client/errors';
@@ -67,6 +68,16 @@ const INVALID_PARAMS = JsonRpcCode.INVALID_PARAMS;
 const OR_NO_BONDING = [BAD_BONDING];
 
 const poison = (what: string, codes: readonly number[], params: Record<string, unknown>): Poison => ({ what, params, codes });
+
+/** Whether the agent's parser refuses these bridge options (a hostile string can still be valid: `priority=1 `). */
+function refusedBridgeOpts(opts: string): boolean {
+  try {
+    parseBridgeOpts('pnet', opts);
+    return false;
+  } catch {
+    return true;
+  }
+}
 const net = (name: string, attrs: Record<string, unknown>) => ({ networks: { [name]: attrs } });
 const name = fc.constantFrom('pnet', 'ovirtmgmt', 'storage');
 /** Names every plain object inherits: a lookup by name must not find them. */
@@ -152,6 +163,24 @@ const poisons: fc.Arbitrary<Poison> = fc.oneof(
       networks: { a1: { nic: 'eth1', bootproto: 'dhcp', defaultRoute: true }, a2: { nic: 'eth0', bootproto: 'dhcp', defaultRoute: true } },
     }),
   ),
+  // Bridge options: hostile names and values, each item or the whole string; none may reach the kernel.
+  fc
+    .oneof(
+      hostileText.map((t) => `priority=${t}`),
+      hostileText.map((t) => `${t}=1`),
+      hostileText.map((t) => `multicast_snooping=0 ${t}`),
+      fc.constantFrom(
+        'priority=1 priority=2',
+        'stp_state=1',
+        'flush=1',
+        'priority=65536',
+        'multicast_router=3',
+        'priority=0x10',
+        '__proto__=1',
+      ),
+    )
+    .filter((opts) => refusedBridgeOpts(opts))
+    .map((bridge_opts) => poison('bad bridge options', [BAD_PARAMS], net('pnet', { nic: 'eth1', custom: { bridge_opts } }))),
   fc
     .constantFrom({ switch: 'ovs' }, { hostQos: { out: { ls: { m2: 100 } } } }, { custom: { x: '1' } }, { ipv6autoconf: true })
     .map((attrs) => poison('what the agent does not do', [BAD_PARAMS], net('pnet', { nic: 'eth1', ...attrs }))),

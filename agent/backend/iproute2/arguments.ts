@@ -10,6 +10,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Family } from '../../../model/net-state';
 import { bondEnumOptionNames } from '../../../model/network/bond-options';
+import { bridgeOption, canonicalBridgeOptionValue } from '../../../model/network/bridge-options';
 import { UnsafeBatchArgumentError } from '../errors';
 
 /** Kernel interface names: at most IFNAMSIZ-1 bytes; we also keep to characters that need no quoting. */
@@ -120,6 +121,24 @@ export function checkedBondMode(field: string, value: unknown): string {
   // VDSM and sysfs speak numbers ("mode=4"); iproute2 accepts the index too.
   if (typeof value === 'string' && /^[0-6]$/.test(value)) return value;
   throw new UnsafeBatchArgumentError(field, value, `expected a bond mode (${BOND_MODES.join('|')} or 0-6)`);
+}
+
+/**
+ * `ip link ... type bridge` tokens for bridge options given by sysfs name, sorted by name: each name must be
+ * one the model knows (model/network/bridge-options.ts) and its value a decimal integer in range.
+ */
+export function checkedBridgeOptions(options: unknown): string[] {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new UnsafeBatchArgumentError('bridgeOptions', options, 'expected an object of option names and values');
+  const tokens: string[] = [];
+  for (const [name, value] of Object.entries(options).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const option = bridgeOption(name);
+    if (!option) throw new UnsafeBatchArgumentError(`bridgeOptions.${name}`, value, 'not a bridge option hostprov sets');
+    if (typeof value !== 'string' || canonicalBridgeOptionValue(name, value) !== value)
+      throw new UnsafeBatchArgumentError(`bridgeOptions.${name}`, value, `expected a decimal integer from 0 to ${option.max}`);
+    tokens.push(option.ip, value);
+  }
+  return tokens;
 }
 
 /** One `key value` pair of bond options, validated per key. */

@@ -10,7 +10,7 @@
  *   link add link bond0 name bond0.100 type vlan id 100
  *   link del dev ovirtmgmt
  *   link set dev eth0 address .. mtu 9000 master ovirtmgmt          (`nomaster` for master: null)
- *   link set dev ovirtmgmt type bridge stp_state 1                  (for `stp`, always last)
+ *   link set dev ovirtmgmt type bridge stp_state 1 mcast_snooping 0 (`stp`, then bridge options by name; always last)
  *   link set dev eth0 up                                            (`link-up`; `link-down` writes `down`)
  *   addr add|del 198.18.1.5/24 dev ovirtmgmt
  *   route add|del default via 198.18.1.1 dev ovirtmgmt table 254 proto static [src ..] [metric ..]
@@ -44,6 +44,7 @@ import {
   checkedAddress,
   checkedBondMode,
   checkedBondOption,
+  checkedBridgeOptions,
   checkedCidr,
   checkedIfname,
   checkedInteger,
@@ -151,7 +152,8 @@ function linkAddTokens(op: Extract<PlanOp, { kind: 'link-add' }>): string[] {
   tokens.push('name', checkedIfname('name', op.name));
   if (op.mac !== undefined) tokens.push('address', checkedMac('mac', op.mac));
   if (op.mtu !== undefined) tokens.push('mtu', checkedInteger('mtu', op.mtu, MTU_MIN, MTU_MAX));
-  if (op.type !== 'bridge' && op.stp !== undefined) throw new UnsafeBatchArgumentError('stp', op.stp, 'only for type bridge');
+  if (op.type !== 'bridge' && (op.stp !== undefined || op.bridgeOptions !== undefined))
+    throw new UnsafeBatchArgumentError('stp', op.stp ?? op.bridgeOptions, 'only for type bridge');
   if (op.type !== 'bond' && (op.bondMode !== undefined || op.bondOptions !== undefined)) {
     throw new UnsafeBatchArgumentError('bondMode', op.bondMode ?? op.bondOptions, 'only for type bond');
   }
@@ -159,6 +161,7 @@ function linkAddTokens(op: Extract<PlanOp, { kind: 'link-add' }>): string[] {
     case 'bridge':
       tokens.push('type', 'bridge');
       if (op.stp !== undefined) tokens.push('stp_state', op.stp ? '1' : '0');
+      if (op.bridgeOptions !== undefined) tokens.push(...checkedBridgeOptions(op.bridgeOptions));
       break;
     case 'bond':
       tokens.push('type', 'bond');
@@ -181,7 +184,9 @@ function linkSetTokens(op: Extract<PlanOp, { kind: 'link-set' }>): string[] {
   if (op.master === null) tokens.push('nomaster');
   else if (op.master !== undefined) tokens.push('master', checkedIfname('master', op.master));
   // `type ...` must come last: iproute2 hands everything after it to the link type's own parser.
-  if (op.stp !== undefined) tokens.push('type', 'bridge', 'stp_state', op.stp ? '1' : '0');
+  if (op.stp !== undefined || op.bridgeOptions !== undefined) tokens.push('type', 'bridge');
+  if (op.stp !== undefined) tokens.push('stp_state', op.stp ? '1' : '0');
+  if (op.bridgeOptions !== undefined) tokens.push(...checkedBridgeOptions(op.bridgeOptions));
   if (tokens.length === 4) throw new UnsafeBatchArgumentError('link-set', op, 'changes nothing');
   return tokens;
 }

@@ -25,6 +25,7 @@ import {
   type RouteState,
   type RuleState,
 } from '../../../model/net-state';
+import { bridgeOptionsFromInfoData } from '../../../model/network/bridge-options';
 import type { NetnsTarget } from '../target';
 import { IpJsonShapeError, IpSessionError } from '../errors';
 import { IpLinkJson, IpLinkWithAddrJson, IpRouteJson, IpRuleJson, parseIpJsonLine, type IpAddrJson } from './ip-json';
@@ -400,7 +401,7 @@ function linkStateFromJson(link: IpLinkJson, speed: number | undefined): LinkSta
   };
   if (speed !== undefined) state.speed = speed;
   const data = link.linkinfo?.info_data ?? {};
-  if (kind === LinkKind.BRIDGE) state.bridge = { stp: Number(data.stp_state ?? 0) !== 0 };
+  if (kind === LinkKind.BRIDGE) state.bridge = { stp: Number(data.stp_state ?? 0) !== 0, options: bridgeOptionsFromInfoData(data) };
   if (kind === LinkKind.BOND) state.bond = bondFromInfoData(data);
   if (kind === LinkKind.VLAN) state.vlan = { base: link.link ?? '', id: Number(data.id) };
   return state;

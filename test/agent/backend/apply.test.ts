@@ -10,7 +10,16 @@ import type { NetworkBackend } from '../../../agent/backend/backend';
 import type { AddressState, KernelState, LinkState, PlanOp, RouteState, RuleState } from '../../../model/net-state';
 import { addVethPair, Netns } from '../../../testbed/netns';
 import { skipBecause } from '../../helpers/skip';
-import { kernelSkipReason, sortedState, testLog, uniqueNetnsName, withoutOperState, withTempDir, waitForCarrier } from './kernel-helpers';
+import {
+  kernelSkipReason,
+  sortedState,
+  testLog,
+  uniqueNetnsName,
+  withoutOperState,
+  withTempDir,
+  waitForCarrier,
+  FRESH_BRIDGE_OPTIONS,
+} from './kernel-helpers';
 
 const NIC = 'eth0';
 const BRIDGE = 'ovirtmgmt';
@@ -85,7 +94,15 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend apply tests'))('LinuxBack
     ];
     await backend.apply({ ops: create });
 
-    const bridge: LinkState = { name: BRIDGE, kind: 'bridge', mtu: 9000, up: true, mac: NIC_MAC, master: null, bridge: { stp: false } };
+    const bridge: LinkState = {
+      name: BRIDGE,
+      kind: 'bridge',
+      mtu: 9000,
+      up: true,
+      mac: NIC_MAC,
+      master: null,
+      bridge: { stp: false, options: FRESH_BRIDGE_OPTIONS },
+    };
     const desired: KernelState = {
       links: [...before.links.map((l) => (l.name === NIC ? { ...l, mtu: 9000, master: BRIDGE } : l)), bridge],
       addresses: [...before.addresses.filter((a) => a.dev !== NIC), { dev: BRIDGE, ...V4 }, { dev: BRIDGE, ...V6 }],

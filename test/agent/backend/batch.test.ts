@@ -18,6 +18,17 @@ const golden: Array<[string, IpPlanOp, string]> = [
   ['bridge, nothing else', { kind: 'link-add', name: 'br0', type: 'bridge' }, 'link add name br0 type bridge'],
   ['bridge, STP on', { kind: 'link-add', name: 'br0', type: 'bridge', stp: true }, 'link add name br0 type bridge stp_state 1'],
   [
+    'bridge with options (by sysfs name, written by iproute2 name, sorted)',
+    {
+      kind: 'link-add',
+      name: 'br0',
+      type: 'bridge',
+      stp: false,
+      bridgeOptions: { priority: '7', multicast_snooping: '0', hash_max: '8192' },
+    },
+    'link add name br0 type bridge stp_state 0 mcast_hash_max 8192 mcast_snooping 0 priority 7',
+  ],
+  [
     'bond with mode and options (options sorted)',
     {
       kind: 'link-add',
@@ -59,6 +70,11 @@ const golden: Array<[string, IpPlanOp, string]> = [
   ['up', { kind: 'link-up', name: 'eth0' }, 'link set dev eth0 up'],
   ['down', { kind: 'link-down', name: 'eth0' }, 'link set dev eth0 down'],
   ['bridge STP', { kind: 'link-set', name: 'br', stp: true }, 'link set dev br type bridge stp_state 1'],
+  [
+    'bridge options',
+    { kind: 'link-set', name: 'br', mtu: 1400, bridgeOptions: { multicast_router: '2' } },
+    'link set dev br mtu 1400 type bridge mcast_router 2',
+  ],
   [
     'every link-set field, type last',
     { kind: 'link-set', name: 'br', mac: MAC, mtu: 1400, master: null, stp: false },
@@ -264,6 +280,16 @@ const unsafe: Array<[string, IpPlanOp, string]> = [
   ['bond mode in the options', { kind: 'link-add', name: 'bond0', type: 'bond', bondOptions: { mode: '4' } }, 'bondOptions.mode'],
   ['unknown bond mode', { kind: 'link-add', name: 'bond0', type: 'bond', bondMode: 'fastest' }, 'bondMode'],
   ['STP on a bond', { kind: 'link-add', name: 'bond0', type: 'bond', stp: true }, 'stp'],
+  ['bridge options on a bond', { kind: 'link-add', name: 'bond0', type: 'bond', bridgeOptions: { priority: '1' } }, 'stp'],
+  ['a bridge option hostprov does not set', { kind: 'link-set', name: 'br', bridgeOptions: { flush: '1' } }, 'bridgeOptions.flush'],
+  ['a bridge option smuggling a word', { kind: 'link-set', name: 'br', bridgeOptions: { priority: '1 down' } }, 'bridgeOptions.priority'],
+  ['a bridge option out of range', { kind: 'link-set', name: 'br', bridgeOptions: { priority: '65536' } }, 'bridgeOptions.priority'],
+  ['a bridge option with leading zeros', { kind: 'link-set', name: 'br', bridgeOptions: { priority: '01' } }, 'bridgeOptions.priority'],
+  [
+    'bridge options that are not an object',
+    { kind: 'link-set', name: 'br', bridgeOptions: 'priority 1' as unknown as Record<string, string> },
+    'bridgeOptions',
+  ],
   ['VLAN id 4095', { kind: 'link-add', name: 'eth0.4095', type: 'vlan', vlanBase: 'eth0', vlanId: 4095 }, 'vlanId'],
   ['VLAN without base', { kind: 'link-add', name: 'eth0.5', type: 'vlan', vlanId: 5 }, 'vlanBase'],
   ['link-set that changes nothing', { kind: 'link-set', name: 'eth0' }, 'link-set'],

@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { getLogger } from '../../../lib/logger';
 import type { KernelState, LinkState } from '../../../model/net-state';
 import { netnsUnavailableReason, uniqueToken, type Netns } from '../../../testbed/netns';
@@ -12,6 +13,19 @@ import { netnsUnavailableReason, uniqueToken, type Netns } from '../../../testbe
 export const kernelSkipReason = await netnsUnavailableReason();
 
 export const testLog = getLogger('backend-test');
+
+/**
+ * The options of a bridge made without any, as read back: among them the kernel's long-standing defaults
+ * (net/bridge/br_device.c, br_multicast.c), in hundredths of a second for the times.
+ */
+export const FRESH_BRIDGE_OPTIONS = expect.objectContaining({
+  ageing_time: '30000',
+  forward_delay: '1500',
+  hello_time: '200',
+  max_age: '2000',
+  multicast_snooping: '1',
+  priority: '32768',
+}) as Record<string, string>;
 
 /** A namespace name unique to this run and file (`prefix` ≤ 6 characters keeps derived names short). */
 export function uniqueNetnsName(prefix: string): string {

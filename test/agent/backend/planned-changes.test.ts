@@ -146,7 +146,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'planned changes on the real kerne
 
   it('turns STP on for the management bridge', async () => {
     const state = await change({ ovirtmgmt: { ...mgmt, stp: true } });
-    expect(state.links.find((l) => l.name === 'ovirtmgmt')?.bridge).toEqual({ stp: true });
+    expect(state.links.find((l) => l.name === 'ovirtmgmt')?.bridge).toMatchObject({ stp: true });
   });
 
   it('moves the default route to storage', async () => {

@@ -331,7 +331,8 @@ describe('kernelStateFromIpJson', () => {
         operUp: true,
         mac: '52:54:00:aa:00:01',
         master: null,
-        bridge: { stp: true },
+        // Of the bridge's info_data, the options hostprov sets, by sysfs name (model/network/bridge-options.ts).
+        bridge: { stp: true, options: { forward_delay: '1500' } },
       },
       { name: 'veth1', kind: 'nic', mtu: 9000, up: true, operUp: false, mac: '02:00:00:00:00:07', master: null },
       { name: 'vx0', kind: 'other', mtu: 1450, up: false, operUp: false, mac: '02:00:00:00:00:08', master: null },

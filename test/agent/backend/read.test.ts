@@ -10,7 +10,15 @@ import { PROJECT_ROOT } from '../../../lib/paths';
 import type { KernelState, RouteState } from '../../../model/net-state';
 import { addVethPair, Netns } from '../../../testbed/netns';
 import { skipBecause } from '../../helpers/skip';
-import { kernelSkipReason, sortedState, testLog, uniqueNetnsName, withTempDir, waitForCarrier } from './kernel-helpers';
+import {
+  kernelSkipReason,
+  sortedState,
+  testLog,
+  uniqueNetnsName,
+  withTempDir,
+  waitForCarrier,
+  FRESH_BRIDGE_OPTIONS,
+} from './kernel-helpers';
 
 describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBackend.read', () => {
   let host: Netns;
@@ -57,7 +65,15 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
     const backend = createLinuxBackend({ netns: host.name, runtimeDir: runtime.path, log: testLog });
     const state = sortedState(await backend.read());
     expect(state.links.map(({ operUp: _operUp, ...link }) => link)).toEqual([
-      { name: 'br1', kind: 'bridge', mtu: 1500, up: true, mac: '02:48:50:21:00:01', master: null, bridge: { stp: true } },
+      {
+        name: 'br1',
+        kind: 'bridge',
+        mtu: 1500,
+        up: true,
+        mac: '02:48:50:21:00:01',
+        master: null,
+        bridge: { stp: true, options: FRESH_BRIDGE_OPTIONS },
+      },
       { name: 'eth0', kind: 'nic', mtu: 9000, up: true, mac: '02:48:50:20:00:01', master: null },
       { name: 'lo', kind: 'loopback', mtu: 65536, up: true, mac: '00:00:00:00:00:00', master: null },
       { name: 'v1a', kind: 'nic', mtu: 1500, up: true, mac: '02:48:50:21:00:02', master: 'br1' },

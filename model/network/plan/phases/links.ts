@@ -4,6 +4,7 @@
  * base, and lowering a base lowers its VLANs with it). Admin state belongs to the ups, masters to their phase.
  */
 import { CreatableLinkType, PlanOpKind, type LinkState, type PlanOp, type PlanOpOf } from '../../../net-state';
+import { bridgeOptionsToChange } from '../../bridge-options';
 import type { DesiredLink } from '../../desired-state';
 import type { MergedState } from '../merge';
 import type { PhaseOps } from './phase';
@@ -27,6 +28,7 @@ function linkAdd(want: DesiredLink, type: CreatableLinkType): PlanOp {
   switch (type) {
     case CreatableLinkType.BRIDGE:
       op.stp = want.stp ?? false;
+      if (want.bridgeOptions && Object.keys(want.bridgeOptions).length) op.bridgeOptions = want.bridgeOptions;
       break;
     case CreatableLinkType.BOND:
       op.bondMode = want.bondMode ?? 'balance-rr';
@@ -40,17 +42,20 @@ function linkAdd(want: DesiredLink, type: CreatableLinkType): PlanOp {
   return op;
 }
 
-/** MTU, MAC and STP of an existing link, in one `link set`; null when all of them match. */
+/** MTU, MAC, STP and bridge options of an existing link, in one `link set`; null when all of them match. */
 function attributeChanges(want: DesiredLink, have: LinkState): PlanOp | null {
   const mtu = want.mtu !== undefined && want.mtu !== have.mtu ? want.mtu : undefined;
   const mac = want.mac !== undefined && want.mac.toLowerCase() !== have.mac.toLowerCase() ? want.mac : undefined;
   const stp = want.stp !== undefined && have.bridge && want.stp !== have.bridge.stp ? want.stp : undefined;
-  if (mtu === undefined && mac === undefined && stp === undefined) return null;
+  const options = want.bridgeOptions && have.bridge ? bridgeOptionsToChange(want.bridgeOptions, have.bridge.options) : {};
+  const bridgeOptions = Object.keys(options).length ? options : undefined;
+  if (mtu === undefined && mac === undefined && stp === undefined && bridgeOptions === undefined) return null;
   return {
     kind: PlanOpKind.LINK_SET,
     name: want.name,
     ...(mtu !== undefined ? { mtu } : {}),
     ...(mac !== undefined ? { mac } : {}),
     ...(stp !== undefined ? { stp } : {}),
+    ...(bridgeOptions !== undefined ? { bridgeOptions } : {}),
   };
 }
