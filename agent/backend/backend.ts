@@ -7,6 +7,7 @@
  * this interface; this file imports nothing back, so the two never form a cycle.
  */
 import type { CreatableLinkType, Family, KernelState, Plan } from '../../model/net-state';
+import type { DeviceQosState, QosAction } from '../../model/network/host-qos';
 import type { ForeignDhcpClient } from './dhcp/foreign';
 import type { ApplyOptions } from './iproute2/apply';
 import type { ResolvConfFile } from './resolv-conf';
@@ -59,6 +60,10 @@ export interface NetworkBackend {
    * agent is otherwise idle: starting a process blocks the event loop for the fork.
    */
   prepareApply(): void;
+  /** The queueing of each device (`absent` for one that does not exist): for devices with a hostQos only. */
+  readQos(devices: readonly string[]): Promise<Record<string, DeviceQosState>>;
+  /** Changes devices' queueing (model/network/host-qos.ts), in one `tc -batch`; throws TcApplyError. */
+  applyQos(actions: readonly QosAction[]): Promise<void>;
   /** Whether the kernel can create links of `type` (probed once, then cached). */
   supportsLinkType(type: CreatableLinkType): Promise<boolean>;
   /** The kernel's refusal for `type` (e.g. "Error: Unknown device type."), or null when supported. */

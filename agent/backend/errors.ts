@@ -138,3 +138,8 @@ export class IpSessionError extends Error {
     super(`ip read session (${what}) failed: ${detail}`);
   }
 }
+
+/** tc refused to read or change a device's queueing (agent/backend/tc/qos.ts); the message says which line. */
+export class TcApplyError extends Error {
+  override readonly name = 'TcApplyError';
+}

@@ -14,6 +14,7 @@ import { KernelStateReader } from './iproute2/read';
 import { routeLookup } from './iproute2/route-get';
 import { readNameservers, readResolvConf, resolvConfPathFor, resolvConfWritePathFor, writeResolvConf } from './resolv-conf';
 import type { NetnsTarget } from './target';
+import { applyQosActions, readDeviceQos } from './tc/qos';
 
 export interface LinuxBackendOptions {
   /**
@@ -47,6 +48,11 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
     read: (scope) => reader.read(scope),
     apply: (plan: Plan, applyOptions?: ApplyOptions) => applyPlan(plan, { target, log, dhcp, launcher }, applyOptions),
     prepareApply: () => launcher.prepare('any'),
+    async readQos(devices) {
+      const states = await Promise.all(devices.map(async (dev) => [dev, await readDeviceQos(target, dev)] as const));
+      return Object.fromEntries(states);
+    },
+    applyQos: (actions) => applyQosActions(target, actions),
     supportsLinkType: (type: CreatableLinkType) => linkTypes.supports(type),
     unsupportedReason: (type: CreatableLinkType) => linkTypes.unsupportedReason(type),
     routeTo: (destination: string) => routeLookup(reader, destination),

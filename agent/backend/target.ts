@@ -17,6 +17,11 @@ export function ipArgv(target: NetnsTarget, args: readonly string[]): string[] {
   return target.netns ? ['ip', '-n', target.netns, ...args] : ['ip', ...args];
 }
 
+/** argv of `tc` acting on the target namespace. */
+export function tcArgv(target: NetnsTarget, args: readonly string[]): string[] {
+  return target.netns ? ['tc', '-n', target.netns, ...args] : ['tc', ...args];
+}
+
 /** argv that runs `argv` inside the target namespace (unchanged when acting on the current one). */
 export function inTargetArgv(target: NetnsTarget, argv: readonly string[]): string[] {
   return target.netns ? ['ip', 'netns', 'exec', target.netns, ...argv] : [...argv];

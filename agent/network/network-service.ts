@@ -27,6 +27,16 @@ import {
   type DesiredState,
   type DhcpClientSpec,
 } from '../../model/network/desired-state';
+import {
+  desiredDeviceQos,
+  qosAction,
+  qosBefore,
+  qosDevices,
+  sameDeviceQos,
+  type DeviceQos,
+  type DeviceQosState,
+  type QosAction,
+} from '../../model/network/host-qos';
 import { planChanges } from '../../model/network/plan';
 import { validateRequest } from '../../model/network/validate';
 import { linksVerified, routeFamiliesVerified, verifyState } from '../../model/network/verify';
@@ -124,6 +134,12 @@ export class NetworkService {
       await this.takeOver(foreignDhcpClientsOn(desired, await backend.foreignDhcpClients()));
       await backend.apply(plan);
       await this.deps.dhcp.record(plan);
+      await this.restoreQos(
+        [...new Set([...qosDevices(previous.networks), ...qosDevices(safe.networks)])].map((dev) => ({
+          dev,
+          qos: desiredDeviceQos(safe.networks, dev),
+        })),
+      );
       const dns = this.planDns(defaultRouteNameservers(safe.networks), false, null);
       if (dns.kind === 'write') backend.setResolvConf(dns.after);
       config.saveRunning(safe);
@@ -292,8 +308,11 @@ export class NetworkService {
     // Leases the change starts, or a role it moves, decide resolv.conf once it is over.
     if (followsLeaseNameservers(next.networks)) this.leaseDnsDue = true;
     const unsupportedLinkTypes = await this.unsupportedLinkTypes(next);
-    const [current, runningDhcp, foreignDhcp] = await fromHost;
+    // Only devices whose networks have or had a QoS are read: a change without one runs no tc.
+    const qosDevs = [...new Set([...qosDevices(running.networks), ...qosDevices(next.networks)])].sort();
+    const [[current, runningDhcp, foreignDhcp], qosNow] = await Promise.all([fromHost, qosDevs.length ? backend.readQos(qosDevs) : NO_QOS]);
     validateRequest(request, { running, next, current, unsupportedLinkTypes });
+    const qos = qosDevs.flatMap((dev) => qosAction(dev, desiredDeviceQos(next.networks, dev), qosNow[dev] ?? { kind: 'absent' }) ?? []);
 
     this.netConfigDirty = true;
     const desired = desiredStateForChange(running, next, current);
@@ -308,6 +327,7 @@ export class NetworkService {
       config: running,
       scope,
       ...(dns.kind === 'write' ? { resolvConf: { text: dns.before } } : {}),
+      ...(qos.length ? { qos: qos.map(({ dev }) => ({ dev, qos: qosBefore(qosNow[dev] ?? { kind: 'absent' }) })) } : {}),
     };
     const { connectivityCheck, connectivityTimeoutSeconds, commitOnSuccess } = request.options;
     // Durable before the first change (taking the devices over is one): a killed agent undoes it at restart.
@@ -339,14 +359,19 @@ export class NetworkService {
       await this.takeOver(takenOver);
       await backend.apply(plan, this.deps.pause ? { midBatch: () => this.pause(PausePoint.MID_BATCH) } : undefined);
       await this.deps.dhcp.record(plan);
+      // The devices exist now, a bond the change made included.
+      await backend.applyQos(qos);
       // Verify looks at the links the change is about and at the routes and rules of the families it wants
       // any of: the read converts no other link and lists no other family.
-      const verified = await backend.read({
-        links: linksVerified(desired),
-        absentLinks: new Set(desired.absentLinks),
-        routeFamilies: routeFamiliesVerified(desired),
-      });
-      const problems = verifyState(verified, desired);
+      const [verified, qosAfter] = await Promise.all([
+        backend.read({
+          links: linksVerified(desired),
+          absentLinks: new Set(desired.absentLinks),
+          routeFamilies: routeFamiliesVerified(desired),
+        }),
+        qos.length ? backend.readQos(qos.map((a) => a.dev)) : NO_QOS,
+      ]);
+      const problems = [...verifyState(verified, desired), ...qosProblems(qos, qosAfter)];
       if (problems.length)
         throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `the host did not take the configuration: ${problems.join('; ')}`);
       if (dns.kind === 'write') backend.setResolvConf(dns.after);
@@ -530,6 +555,7 @@ export class NetworkService {
     try {
       await backend.apply(plan);
       await this.deps.dhcp.record(plan);
+      if (point.qos?.length) await this.restoreQos(point.qos);
       if (point.resolvConf) backend.setResolvConf(point.resolvConf.text);
       journal.write({ kind, requestId: id, ops: plan.ops.length, outcome: 'ok', detail: why });
       log.warn({ requestId: id, ops: plan.ops.length, why }, 'rolled back to the previous configuration');
@@ -540,6 +566,27 @@ export class NetworkService {
     } finally {
       config.saveRunning(point.config);
     }
+  }
+
+  /**
+   * Puts each device's QoS tree back. A device the kernel rollback removed (a bond the change made) has
+   * nothing to put back; one whose queueing someone else replaced since is left alone, and the log says so.
+   */
+  private async restoreQos(before: ReadonlyArray<{ dev: string; qos: DeviceQos | null }>): Promise<void> {
+    const { backend, log } = this.deps;
+    const now = await backend.readQos(before.map((b) => b.dev));
+    const actions: QosAction[] = [];
+    for (const { dev, qos } of before) {
+      const have = now[dev] ?? { kind: 'absent' };
+      if (have.kind === 'absent') continue;
+      if (have.kind === 'foreign') {
+        log.warn({ dev, root: have.root }, 'not restoring QoS: the device has a root queueing discipline hostprov did not set');
+        continue;
+      }
+      const action = qosAction(dev, qos, have);
+      if (action) actions.push(action);
+    }
+    await backend.applyQos(actions);
   }
 
   /** What the nameservers do to resolv.conf; a file a resolver service owns is left alone, and the log says so. */
@@ -643,4 +690,17 @@ function unwrap(outcome: Outcome): unknown {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+const NO_QOS: Readonly<Record<string, DeviceQosState>> = {};
+
+/** What the verify's read of the changed devices' queueing shows that differs from what was set. */
+function qosProblems(actions: readonly QosAction[], after: Readonly<Record<string, DeviceQosState>>): string[] {
+  return actions.flatMap(({ dev, set }) => {
+    const have = after[dev] ?? { kind: 'absent' };
+    if (set === null ? have.kind === 'none' : have.kind === 'hostprov' && have.intact && sameDeviceQos(set, have.qos)) return [];
+    return [
+      `device ${dev} has ${have.kind === 'hostprov' ? `QoS ${JSON.stringify(have.qos)}${have.intact ? '' : ' (incomplete)'}` : have.kind === 'foreign' ? have.root : have.kind} queueing, expected ${set === null ? 'the default' : `QoS ${JSON.stringify(set)}`}`,
+    ];
+  });
 }

@@ -33,6 +33,12 @@ export const TransactionPhase = {
 } as const;
 export type TransactionPhase = (typeof TransactionPhase)[keyof typeof TransactionPhase];
 
+const QosClassSchema = z
+  .object({ minor: z.number().int(), ls: z.number().int(), ul: z.number().int().optional(), rt: z.number().int().optional() })
+  .strict();
+/** A device's QoS tree (model/network/host-qos.ts `DeviceQos`). */
+const DeviceQosSchema = z.object({ classes: z.array(QosClassSchema), vlans: z.array(z.number().int()) }).strict();
+
 /** What puts the host back exactly as it was, through the planner (`desiredStateFromSnapshot`). */
 export const RestorePointSchema = z
   .object({
@@ -52,6 +58,11 @@ export const RestorePointSchema = z
      * records of changes that leave it, and of agents before it.
      */
     resolvConf: z.object({ text: z.string().nullable() }).strict().optional(),
+    /**
+     * The QoS tree of each device the change gives another one (`qos` null: the kernel's default queueing).
+     * Absent in records of changes without QoS, and of agents before it.
+     */
+    qos: z.array(z.object({ dev: z.string(), qos: DeviceQosSchema.nullable() }).strict()).optional(),
   })
   .strict();
 export type RestorePoint = z.infer<typeof RestorePointSchema>;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { unmapIPv4, isIP } from '../../model/ip';
+import { qosDevices } from '../../model/network/host-qos';
 import { reportNetworkCapabilities } from '../../model/vdsm/report';
 import type { RunningConfig } from '../../model/network/config';
 import type { NetworkBackend } from '../backend/backend';
@@ -30,19 +31,24 @@ const GetRouteParams = z.object({ ip: z.string().refine(isIP, 'must be an IPv4 o
 
 export function createHostVerbs(deps: HostVerbDeps): VerbDefinition[] {
   async function networkCapabilities() {
-    const [kernel, clients, nameservers] = await Promise.all([
+    const running = deps.running();
+    // QoS as the kernel holds it, read only on the devices of networks that have one (VDSM reads tc).
+    const qosDevs = [...qosDevices(running.networks)];
+    const [kernel, clients, nameservers, qos] = await Promise.all([
       deps.backend.read({ speeds: true }),
       deps.backend.dhcpClients(),
       deps.backend.nameservers(),
+      qosDevs.length ? deps.backend.readQos(qosDevs) : undefined,
     ]);
     return {
       kernel,
       caps: reportNetworkCapabilities({
         kernel,
-        running: deps.running(),
+        running,
         dhcp: clients,
         nameservers,
         netConfigDirty: deps.network.netConfigDirty,
+        ...(qos ? { qos } : {}),
       }),
     };
   }

@@ -15,6 +15,7 @@ import { vdsmBoolean } from '../vdsm/boolean';
 import { VdsmCode, VdsmError } from '../vdsm/error-codes';
 import { canonicalBondOptions } from './bond-options';
 import { bridgeOptsString, parseBridgeOpts } from './bridge-options';
+import { canonicalHostQos, qosDeviceOf } from './host-qos';
 import {
   BootProto,
   isRemove,
@@ -91,10 +92,7 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
       `${where}: switch "${attrs.switch}" is not supported by this agent (only "legacy" Linux bridges)`,
     );
   }
-  // Refused rather than silently dropped: an operator must not believe a QoS is in force.
-  if (attrs.hostQos !== undefined && Object.keys(attrs.hostQos).length) {
-    throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: hostQos is not supported by this agent yet; nothing was changed`);
-  }
+  const hostQos = canonicalHostQos(where, attrs.hostQos);
   // The kernel's own SLAAC is not switched by this agent (it neither enables nor disables autoconf per
   // device), so a request for it could not be honoured or verified.
   if (attrs.ipv6autoconf !== undefined && vdsmBoolean(attrs.ipv6autoconf, `${where}: ipv6autoconf`)) {
@@ -125,6 +123,12 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
   if (attrs.nic !== undefined) net.nic = attrs.nic;
   if (attrs.bonding !== undefined) net.bonding = attrs.bonding;
   if (attrs.vlan !== undefined) net.vlan = toInt(attrs.vlan, `${where}: vlan`, VdsmCode.BAD_VLAN);
+  if (hostQos) {
+    if (!qosDeviceOf(net)) throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: hostQos needs a nic or bonding to shape`);
+    // Its class would be 5001:0, the qdisc's own handle (VDSM numbers a tagged network's class by its id).
+    if (net.vlan === 0) throw new VdsmError(VdsmCode.BAD_PARAMS, `${where}: hostQos is not supported on VLAN 0`);
+    net.hostQos = hostQos;
+  }
 
   if (attrs.bootproto !== undefined) {
     const proto = attrs.bootproto.toLowerCase();

@@ -21,6 +21,7 @@ export const NetworkConfigSchema = z
     defaultRoute: z.boolean(),
     nameservers: z.array(z.string()),
     custom: z.record(z.string(), z.string()).optional(),
+    hostQos: z.object({ ls: z.number().int(), ul: z.number().int().optional(), rt: z.number().int().optional() }).strict().optional(),
   })
   .strict();
 

@@ -4,6 +4,7 @@
  * planner only ever see normal forms.
  */
 import type { Family } from '../net-state';
+import type { HostQos } from './host-qos';
 import { compareNames } from '../name-order';
 
 export const BootProto = { NONE: 'none', DHCP: 'dhcp' } as const;
@@ -39,6 +40,8 @@ export interface NetworkConfig {
   nameservers: string[];
   /** Bridge options etc., e.g. `bridge_opts`. */
   custom?: Record<string, string>;
+  /** Outbound QoS on the base device (model/network/host-qos.ts). */
+  hostQos?: HostQos;
 }
 
 export interface BondConfig {

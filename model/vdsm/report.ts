@@ -6,6 +6,7 @@ import { inSubnet, isIPv4, prefixToNetmask } from '../ip';
 import { MAIN_TABLE, type Family, type KernelState, type LinkState } from '../net-state';
 import { bondModeNumber, nonDefaultBondOptions } from '../network/bond-options';
 import { southboundOf, topDeviceOf, type RunningConfig } from '../network/config';
+import { QOS_DEFAULT_MINOR, qosDeviceOf, reportedHostQos, type DeviceQosState } from '../network/host-qos';
 import type { BondInfo, BridgeInfo, DeviceInfo, NetworkCapabilities, NetworkInfo, NicInfo, VlanInfo } from './capabilities';
 import { compareNames } from '../name-order';
 
@@ -16,6 +17,20 @@ export interface ReportInput {
   dhcp: ReadonlyArray<{ dev: string; family: Family }>;
   nameservers: readonly string[];
   netConfigDirty: boolean;
+  /** The queueing of the devices of networks with a hostQos. @default none read */
+  qos?: Readonly<Record<string, DeviceQosState>>;
+}
+
+/** A network's QoS as its base device holds it (VDSM reports the class of the network), if any. */
+function reportedQosOf(
+  input: ReportInput,
+  net: { nic?: string; bonding?: string; vlan?: number },
+): ReturnType<typeof reportedHostQos> | undefined {
+  const dev = qosDeviceOf(net);
+  const state = dev ? input.qos?.[dev] : undefined;
+  if (state?.kind !== 'hostprov') return undefined;
+  const cls = state.qos.classes.find((c) => c.minor === (net.vlan ?? QOS_DEFAULT_MINOR));
+  return cls ? reportedHostQos(cls) : undefined;
 }
 
 function addressesOf(kernel: KernelState, dev: string, family: Family): string[] {
@@ -107,6 +122,10 @@ export function reportNetworkCapabilities(input: ReportInput): NetworkCapabiliti
       ...(net.vlan !== undefined ? { vlanid: net.vlan } : {}),
       ...(net.bridged ? { ports: portsOf(top), stp: topLink.bridge?.stp ? 'on' : 'off' } : { interface: top }),
     };
+    // Only a network that has one reports it: the default class of a device with tagged QoS networks only
+    // is VDSM's share for the rest of the traffic, not an untagged network's QoS.
+    const hostQos = net.hostQos ? reportedQosOf(input, net) : undefined;
+    if (hostQos) networks[name].hostQos = hostQos;
   }
   return {
     nics,

@@ -32,6 +32,17 @@ function codeOf(fn: () => unknown): number | undefined {
 }
 
 describe('canonicalize', () => {
+  it('keeps a host QoS as its m2 values, rates as numbers, and none for an empty one', () => {
+    const { request } = check({
+      networks: {
+        n: { nic: 'eth0', hostQos: { out: { ls: { m2: '20' }, ul: { m2: 200_000_000 }, rt: { m2: 1_500_000 } } } },
+        m: { nic: 'eth1', hostQos: { out: {} } },
+      },
+    });
+    expect(request.networks.n).toMatchObject({ hostQos: { ls: 20, ul: 200_000_000, rt: 1_500_000 } });
+    expect(request.networks.m).not.toHaveProperty('hostQos');
+  });
+
   it('keeps bridge options as VDSM does: sorted by name, values in decimal', () => {
     const { request } = check({
       networks: { n: { nic: 'eth0', custom: { bridge_opts: '  priority=007 multicast_snooping=0\thash_max=8192 ' } } },
@@ -200,11 +211,40 @@ describe('validate: VDSM error codes', () => {
     ],
     ['unsupported switch', { networks: { n: { nic: 'eth0', switch: 'ovs' } } }, VdsmCode.BAD_PARAMS],
     ['mtu out of range', { networks: { n: { nic: 'eth0', mtu: 10 } } }, VdsmCode.BAD_PARAMS],
+    ['host QoS with ul but no ls', { networks: { n: { nic: 'eth0', hostQos: { out: { ul: { m2: 8_000_000 } } } } } }, VdsmCode.BAD_PARAMS],
     [
-      'host QoS (not applied by this agent)',
-      { networks: { n: { nic: 'eth0', hostQos: { out: { ls: { m2: 10 } } } } } },
+      'host QoS with m1 and d',
+      { networks: { n: { nic: 'eth0', hostQos: { out: { ls: { m1: 8, d: 10, m2: 10 } } } } } },
       VdsmCode.BAD_PARAMS,
     ],
+    [
+      'host QoS with a curve tc does not have',
+      { networks: { n: { nic: 'eth0', hostQos: { out: { ls: { m2: 10 }, sc: { m2: 1 } } } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
+    ['inbound host QoS', { networks: { n: { nic: 'eth0', hostQos: { in: { ls: { m2: 10 } } } } } }, VdsmCode.BAD_PARAMS],
+    ['host QoS with a zero share', { networks: { n: { nic: 'eth0', hostQos: { out: { ls: { m2: 0 } } } } } }, VdsmCode.BAD_PARAMS],
+    [
+      'host QoS with a negative rate',
+      { networks: { n: { nic: 'eth0', hostQos: { out: { ls: { m2: 1 }, rt: { m2: -8 } } } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
+    [
+      'host QoS with a rate tc would show rounded',
+      { networks: { n: { nic: 'eth0', hostQos: { out: { ls: { m2: 1 }, ul: { m2: 12_345_678 } } } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
+    [
+      'host QoS with a rate in bits tc cannot keep (not whole bytes)',
+      { networks: { n: { nic: 'eth0', hostQos: { out: { ls: { m2: 1 }, rt: { m2: 1001 } } } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
+    [
+      'host QoS on a network without a device',
+      { networks: { n: { bridged: true, hostQos: { out: { ls: { m2: 10 } } } } } },
+      VdsmCode.BAD_PARAMS,
+    ],
+    ['host QoS on VLAN 0', { networks: { n: { nic: 'eth0', vlan: 0, hostQos: { out: { ls: { m2: 10 } } } } } }, VdsmCode.BAD_PARAMS],
     [
       'a bridge option this agent does not set',
       { networks: { n: { nic: 'eth0', custom: { bridge_opts: 'flush=1' } } } },

@@ -182,7 +182,16 @@ const poisons: fc.Arbitrary<Poison> = fc.oneof(
     .filter((opts) => refusedBridgeOpts(opts))
     .map((bridge_opts) => poison('bad bridge options', [BAD_PARAMS], net('pnet', { nic: 'eth1', custom: { bridge_opts } }))),
   fc
-    .constantFrom({ switch: 'ovs' }, { hostQos: { out: { ls: { m2: 100 } } } }, { custom: { x: '1' } }, { ipv6autoconf: true })
+    .constantFrom(
+      { switch: 'ovs' },
+      { hostQos: { out: { ul: { m2: 8_000_000 } } } },
+      { hostQos: { out: { ls: { m1: 8, d: 10, m2: 100 } } } },
+      { hostQos: { out: { ls: { m2: 'fast' } } } },
+      { hostQos: { in: { ls: { m2: 1 } } } },
+      { hostQos: { out: { ls: { m2: 1 }, ul: { m2: 12_345_678 } } } },
+      { custom: { x: '1' } },
+      { ipv6autoconf: true },
+    )
     .map((attrs) => poison('what the agent does not do', [BAD_PARAMS], net('pnet', { nic: 'eth1', ...attrs }))),
   fc
     .tuple(name, fc.constantFrom(['1.2.3.4 5.6.7.8'], ['x'], ['1.2.3.4\nnameserver 6.6.6.6'], ['']))

@@ -42,6 +42,8 @@ modprobe -d /run/modules veth
 modprobe -d /run/modules 8021q
 # max_bonds=0: no stray bond0 when the module loads.
 modprobe -d /run/modules bonding max_bonds=0
+# Host QoS (hostQos): HFSC classes with fq_codel leaves, VLANs told apart by a `basic` filter's meta match.
+for module in sch_hfsc sch_fq_codel cls_basic em_meta; do modprobe -d /run/modules "$module"; done
 sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 ip link set lo up
 

@@ -1,0 +1,45 @@
+/**
+ * Host QoS on a kernel without HFSC (this machine's: no sch_hfsc), on a namespaced host: the request fails
+ * with tc's own refusal, and the change is rolled back whole, links and configuration. Where the kernel has
+ * HFSC, test/agent/full-kernel-qos.test.ts shows the trees themselves.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Capabilities } from '../../model/vdsm/capabilities';
+import { JsonRpcCode } from '../../model/vdsm/error-codes';
+import { netnsUnavailableReason } from '../../testbed/netns';
+import { AgentRpcError } from '../../vdsm/client/errors';
+import { comparable, createAgentHost, type AgentHost } from '../helpers/agent-host';
+import { skipBecause } from '../helpers/skip';
+
+const unavailable = await netnsUnavailableReason();
+
+describe.skipIf(skipBecause(unavailable, 'agent QoS tests'))('host QoS on a kernel without HFSC', () => {
+  let h: AgentHost;
+  beforeAll(async () => {
+    h = await createAgentHost();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("fails with tc's refusal, and puts the links and the configuration back", async () => {
+    const before = comparable(await h.kernel());
+    const stop = h.confirmContinuously();
+    const err = await h.client
+      .call('Host.setupNetworks', {
+        networks: { qnet: { nic: 'eth1', bridged: 'true', hostQos: { out: { ls: { m2: 20 } } } } },
+        bondings: {},
+        options: { connectivityTimeout: 5 },
+      })
+      .catch((e: unknown) => e)
+      .finally(stop);
+    expect(err).toBeInstanceOf(AgentRpcError);
+    expect((err as AgentRpcError).code).toBe(JsonRpcCode.INTERNAL_ERROR);
+    expect((err as AgentRpcError).message).toMatch(
+      /tc refused "qdisc add dev eth1 root handle 5001: hfsc default 1388": .*qdisc kind is unknown/,
+    );
+    expect(comparable(await h.kernel())).toEqual(before);
+    const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
+    expect(caps.networks).toEqual({});
+  });
+});

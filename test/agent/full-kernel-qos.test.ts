@@ -1,0 +1,142 @@
+/**
+ * Host QoS on a real kernel with HFSC: a full-kernel testbed host (a User-Mode Linux guest, testbed/uml/)
+ * running the agent, driven over the real client; this machine's kernel has no sch_hfsc, so the namespace
+ * tests cannot reach these paths (test/agent/agent-qos.test.ts shows what such a kernel answers). What the
+ * host reports as a network's `hostQos` is read back from tc on the device, so a report equal to the
+ * request shows the tree in the kernel.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Capabilities } from '../../model/vdsm/capabilities';
+import { VdsmCode } from '../../model/vdsm/error-codes';
+import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
+import { testbedUnavailableReason } from '../../testbed/requirements';
+import { umlUnavailableReason } from '../../testbed/uml/kernel';
+import { AgentClient } from '../../vdsm/client/client';
+import { AgentRpcError } from '../../vdsm/client/errors';
+import { skipBecause } from '../helpers/skip';
+
+const reason = (await testbedUnavailableReason()) ?? (await umlUnavailableReason());
+const TIMEOUT_MS = 300_000;
+
+const curve = (m2: number) => ({ m1: 0, d: 0, m2 });
+/** A VM network on eth1 and a tagged storage network beside it, each with a QoS as the engine sends it. */
+const QNET = { nic: 'eth1', bridged: 'true', hostQos: { out: { ls: { m2: 20 }, ul: { m2: 100_000_000 } } } };
+const QVLAN = { nic: 'eth1', vlan: '100', bridged: 'false', hostQos: { out: { ls: { m2: 10 }, rt: { m2: 10_000_000 } } } };
+
+describe.skipIf(skipBecause(reason, 'host QoS tests on a full-kernel host'))('host QoS on a real kernel', () => {
+  let lab: AgentLab;
+  let client: AgentClient;
+  let confirming = true;
+  let stopped = false;
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-fullkernel-qos-'));
+  const caps = async () => Capabilities.parse(await client.call('Host.getCapabilities', {}, { timeoutMs: 60_000 }));
+  const qosReport = async () => {
+    const report = await caps();
+    return Object.fromEntries(Object.entries(report.networks).map(([name, net]) => [name, net.hostQos ?? null]));
+  };
+  const setup = (networks: Record<string, unknown>, connectivityTimeout = 30) =>
+    client.call(
+      'Host.setupNetworks',
+      { networks, bondings: {}, options: { connectivityCheck: 'true', connectivityTimeout: String(connectivityTimeout) } },
+      { timeoutMs: 120_000 },
+    );
+  const connect = async () => {
+    client = await AgentClient.connect({ host: lab.testbed.host('qos').address, port: 54321, tls: { insecure: true } });
+  };
+
+  beforeAll(async () => {
+    lab = await createAgentLab({ stateDir: dir, tls: false, hosts: [{ name: 'qos', kind: 'uml', nics: 2 }] });
+    await lab.waitForAgents(180_000);
+    await connect();
+    void (async () => {
+      while (!stopped) {
+        if (confirming) await client.call('Host.confirmConnectivity', {}, { timeoutMs: 5_000 }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    })();
+  }, TIMEOUT_MS);
+  afterAll(async () => {
+    stopped = true;
+    await client?.close().catch(() => undefined);
+    await lab?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it(
+    "shapes the networks' device as VDSM does, and reports each network's QoS from the kernel",
+    async () => {
+      expect(await setup({ qnet: QNET, qvlan: QVLAN })).toEqual({ code: 0, message: 'Done' });
+      expect(await qosReport()).toMatchObject({
+        qnet: { out: { ls: curve(20), ul: curve(100_000_000) } },
+        qvlan: { out: { ls: curve(10), rt: curve(10_000_000) } },
+      });
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'an unconfirmed change of a QoS puts the tree back exactly',
+    async () => {
+      const before = await qosReport();
+      confirming = false;
+      try {
+        const changed = { ...QVLAN, hostQos: { out: { ls: { m2: 40 }, ul: { m2: 50_000_000 } } } };
+        await expect(setup({ qvlan: changed }, 4)).rejects.toSatisfy(
+          (err: unknown) => err instanceof AgentRpcError && err.code === VdsmCode.LOST_CONNECTION,
+        );
+      } finally {
+        confirming = true;
+      }
+      expect(await qosReport()).toEqual(before);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'changes one network’s QoS and keeps the other’s',
+    async () => {
+      const changed = { ...QVLAN, hostQos: { out: { ls: { m2: 40 }, ul: { m2: 50_000_000 } } } };
+      expect(await setup({ qvlan: changed })).toEqual({ code: 0, message: 'Done' });
+      expect(await qosReport()).toMatchObject({
+        qnet: { out: { ls: curve(20), ul: curve(100_000_000) } },
+        qvlan: { out: { ls: curve(40), ul: curve(50_000_000) } },
+      });
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'the safe configuration shapes the device again at boot',
+    async () => {
+      expect(await client.call('Host.setSafeNetworkConfig', {})).toBe(true);
+      const before = await qosReport();
+      confirming = false;
+      await client.close().catch(() => undefined);
+      await lab.testbed.powerOff('qos');
+      await lab.testbed.powerOn('qos');
+      await lab.waitForAgents(180_000);
+      await connect();
+      confirming = true;
+      expect(await qosReport()).toEqual(before);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'a network that gives its QoS up reports none, and the last one leaves the device its default queueing',
+    async () => {
+      expect(await setup({ qnet: { nic: 'eth1', bridged: 'true' } })).toEqual({ code: 0, message: 'Done' });
+      expect(await qosReport()).toMatchObject({ qnet: null, qvlan: { out: { ls: curve(40) } } });
+      // The agent verifies each device it changed by reading tc back: here, that eth1 has no tree left.
+      expect(await setup({ qvlan: { remove: 'true' } })).toEqual({ code: 0, message: 'Done' });
+      expect(await qosReport()).toEqual({ qnet: null });
+      // And a new tree can be built on it.
+      expect(await setup({ qnet: QNET })).toEqual({ code: 0, message: 'Done' });
+      expect(await qosReport()).toMatchObject({ qnet: { out: { ls: curve(20), ul: curve(100_000_000) } } });
+    },
+    TIMEOUT_MS,
+  );
+});
