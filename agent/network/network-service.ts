@@ -16,7 +16,7 @@
  *   ({@link NetworkService.recoverPendingTransaction}).
  */
 import type { Logger } from '../../lib/logger';
-import { MAIN_TABLE, type KernelState } from '../../model/net-state';
+import { MAIN_TABLE, type KernelState, type Plan } from '../../model/net-state';
 import { canonicalizeRequest } from '../../model/network/canonicalize';
 import { mergeRunningConfig, ownEntry, southboundOf, type BlockingDhcpWait, type RunningConfig } from '../../model/network/config';
 import {
@@ -312,11 +312,11 @@ export class NetworkService {
     const qosDevs = [...new Set([...qosDevices(running.networks), ...qosDevices(next.networks)])].sort();
     const [[current, runningDhcp, foreignDhcp], qosNow] = await Promise.all([fromHost, qosDevs.length ? backend.readQos(qosDevs) : NO_QOS]);
     validateRequest(request, { running, next, current, unsupportedLinkTypes });
-    const qos = qosDevs.flatMap((dev) => qosAction(dev, desiredDeviceQos(next.networks, dev), qosNow[dev] ?? { kind: 'absent' }) ?? []);
 
     this.netConfigDirty = true;
     const desired = desiredStateForChange(running, next, current);
     const plan = planChanges(current, desired, runningDhcp);
+    const { actions: qos, before: qosRestore } = qosChange(qosDevs, next, qosNow, plan);
     const takenOver = foreignDhcpClientsOn(desired, foreignDhcp);
     const dns = this.planDns(defaultRouteNameservers(request.networks), request.clearsNameservers, id);
     const scope = restoreScopeOf(desired, plan);
@@ -327,7 +327,7 @@ export class NetworkService {
       config: running,
       scope,
       ...(dns.kind === 'write' ? { resolvConf: { text: dns.before } } : {}),
-      ...(qos.length ? { qos: qos.map(({ dev }) => ({ dev, qos: qosBefore(qosNow[dev] ?? { kind: 'absent' }) })) } : {}),
+      ...(qosRestore.length ? { qos: qosRestore } : {}),
     };
     const { connectivityCheck, connectivityTimeoutSeconds, commitOnSuccess } = request.options;
     // Durable before the first change (taking the devices over is one): a killed agent undoes it at restart.
@@ -693,6 +693,29 @@ function errorText(err: unknown): string {
 }
 
 const NO_QOS: Readonly<Record<string, DeviceQosState>> = {};
+
+/**
+ * What a change does to the QoS devices' queueing, and what a rollback puts back: each device it gives
+ * another tree, and each it deletes with a tree on it (a bond it makes again, whose tree the kernel's
+ * rollback does not make).
+ */
+function qosChange(
+  devices: readonly string[],
+  next: RunningConfig,
+  now: Readonly<Record<string, DeviceQosState>>,
+  plan: Plan,
+): { actions: QosAction[]; before: Array<{ dev: string; qos: DeviceQos | null }> } {
+  const deleted = new Set(plan.ops.flatMap((op) => (op.kind === 'link-del' ? [op.name] : [])));
+  const actions: QosAction[] = [];
+  const before: Array<{ dev: string; qos: DeviceQos | null }> = [];
+  for (const dev of devices) {
+    const have = now[dev] ?? { kind: 'absent' };
+    const action = qosAction(dev, desiredDeviceQos(next.networks, dev), have, deleted.has(dev));
+    if (action) actions.push(action);
+    if (action || (deleted.has(dev) && have.kind === 'hostprov')) before.push({ dev, qos: qosBefore(have) });
+  }
+  return { actions, before };
+}
 
 /** What the verify's read of the changed devices' queueing shows that differs from what was set. */
 function qosProblems(actions: readonly QosAction[], after: Readonly<Record<string, DeviceQosState>>): string[] {

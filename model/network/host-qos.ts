@@ -201,9 +201,12 @@ export interface QosAction {
  * What to do on `dev` so it holds `want`; null when it does already. A device that is absent now (a bond the
  * same change creates) gets the tree built once it exists. A device whose root queueing hostprov did not set
  * is never touched: wanting a QoS there is refused, since a rollback could not put that queueing back.
+ * `deleted`: the change deletes the device (a bond it removes, or makes again with another mode), and its
+ * queueing goes with it; one made again needs its tree built anew, even when it had it.
  * @throws VdsmError(21) when `want` is a tree and the device has another root qdisc.
  */
-export function qosAction(dev: string, want: DeviceQos | null, have: DeviceQosState): QosAction | null {
+export function qosAction(dev: string, want: DeviceQos | null, have: DeviceQosState, deleted = false): QosAction | null {
+  if (deleted) return want === null ? null : { dev, clear: false, set: want };
   switch (have.kind) {
     case 'foreign':
       if (want === null) return null;

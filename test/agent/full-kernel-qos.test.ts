@@ -37,10 +37,10 @@ describe.skipIf(skipBecause(reason, 'host QoS tests on a full-kernel host'))('ho
     const report = await caps();
     return Object.fromEntries(Object.entries(report.networks).map(([name, net]) => [name, net.hostQos ?? null]));
   };
-  const setup = (networks: Record<string, unknown>, connectivityTimeout = 30) =>
+  const setup = (networks: Record<string, unknown>, connectivityTimeout = 30, bondings: Record<string, unknown> = {}) =>
     client.call(
       'Host.setupNetworks',
-      { networks, bondings: {}, options: { connectivityCheck: 'true', connectivityTimeout: String(connectivityTimeout) } },
+      { networks, bondings, options: { connectivityCheck: 'true', connectivityTimeout: String(connectivityTimeout) } },
       { timeoutMs: 120_000 },
     );
   const connect = async () => {
@@ -48,7 +48,7 @@ describe.skipIf(skipBecause(reason, 'host QoS tests on a full-kernel host'))('ho
   };
 
   beforeAll(async () => {
-    lab = await createAgentLab({ stateDir: dir, tls: false, hosts: [{ name: 'qos', kind: 'uml', nics: 2 }] });
+    lab = await createAgentLab({ stateDir: dir, tls: false, hosts: [{ name: 'qos', kind: 'uml', nics: 3 }] });
     await lab.waitForAgents(180_000);
     await connect();
     void (async () => {
@@ -136,6 +136,45 @@ describe.skipIf(skipBecause(reason, 'host QoS tests on a full-kernel host'))('ho
       // And a new tree can be built on it.
       expect(await setup({ qnet: QNET })).toEqual({ code: 0, message: 'Done' });
       expect(await qosReport()).toMatchObject({ qnet: { out: { ls: curve(20), ul: curve(100_000_000) } } });
+    },
+    TIMEOUT_MS,
+  );
+
+  const QBOND = { bonding: 'bond1', bridged: 'false', hostQos: { out: { ls: { m2: 30 }, ul: { m2: 20_000_000 } } } };
+
+  it(
+    'a bond made again with another mode gets its tree again; unconfirmed, the bond and its tree come back',
+    async () => {
+      expect(await setup({ qbond: QBOND }, 30, { bond1: { nics: ['eth2'], options: 'mode=1 miimon=100' } })).toEqual({
+        code: 0,
+        message: 'Done',
+      });
+      const shaped = { out: { ls: curve(30), ul: curve(20_000_000) } };
+      expect(await qosReport()).toMatchObject({ qbond: shaped });
+      // A mode change deletes the bond and makes it again (model/network/plan/merge.ts): its queueing goes with it.
+      expect(await setup({}, 30, { bond1: { nics: ['eth2'], options: 'mode=2 miimon=100' } })).toEqual({ code: 0, message: 'Done' });
+      expect(await qosReport()).toMatchObject({ qbond: shaped });
+      confirming = false;
+      try {
+        await expect(setup({}, 4, { bond1: { nics: ['eth2'], options: 'mode=4 miimon=100' } })).rejects.toSatisfy(
+          (err: unknown) => err instanceof AgentRpcError && err.code === VdsmCode.LOST_CONNECTION,
+        );
+      } finally {
+        confirming = true;
+      }
+      expect((await caps()).bondings.bond1?.opts).toMatchObject({ mode: '2' });
+      expect(await qosReport()).toMatchObject({ qbond: shaped });
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'removes a bond with its shaped network in one request',
+    async () => {
+      expect(await setup({ qbond: { remove: 'true' } }, 30, { bond1: { remove: 'true' } })).toEqual({ code: 0, message: 'Done' });
+      const report = await caps();
+      expect(report.bondings).toEqual({});
+      expect(report.networks.qbond).toBeUndefined();
     },
     TIMEOUT_MS,
   );

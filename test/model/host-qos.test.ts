@@ -82,6 +82,16 @@ describe('what a change does to a device', () => {
     expect(qosAction('bond0', tree, { kind: 'absent' })).toEqual({ dev: 'bond0', clear: false, set: tree });
   });
 
+  it('builds the tree anew on a device the change deletes and makes again, and nothing on one it only deletes', () => {
+    expect(qosAction('bond0', tree, { kind: 'hostprov', qos: tree, intact: true }, true)).toEqual({
+      dev: 'bond0',
+      clear: false,
+      set: tree,
+    });
+    expect(qosAction('bond0', null, { kind: 'hostprov', qos: tree, intact: true }, true)).toBeNull();
+    expect(qosAction('bond0', tree, { kind: 'foreign', root: 'htb 1:' }, true)).toEqual({ dev: 'bond0', clear: false, set: tree });
+  });
+
   it('never touches queueing hostprov did not set, and refuses a QoS on top of it', () => {
     expect(qosAction('eth1', null, { kind: 'foreign', root: 'htb 1:' })).toBeNull();
     let refused: unknown;
