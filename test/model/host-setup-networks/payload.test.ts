@@ -200,10 +200,13 @@ describe('payload rules', () => {
     expect(removed.networks).toEqual({ on1000000000004: { remove: 'true' } });
   });
 
-  it('sends the agent what it accepts, except the attributes it refuses rather than ignore (documented mismatch)', () => {
+  it('sends the agent what it accepts, host QoS and bridge_opts included, except the attributes it refuses rather than ignore (documented mismatch)', () => {
     for (const c of Object.values(CASES)) {
       const { payload } = outputs(c);
-      const refused = Object.entries(payload.networks).filter(([, n]) => n.hostQos || n.custom || n.ipv6autoconf === true);
+      // The agent sets hostQos and bridge_opts; it refuses other custom properties and IPv6 autoconf.
+      const refused = Object.entries(payload.networks).filter(
+        ([, n]) => Object.keys(n.custom ?? {}).some((key) => key !== 'bridge_opts') || n.ipv6autoconf === true,
+      );
       const accepted = {
         ...payload,
         networks: Object.fromEntries(Object.entries(payload.networks).filter(([name]) => !refused.some(([r]) => r === name))),
@@ -218,6 +221,22 @@ describe('payload rules', () => {
         }
         expect(code, `network ${name}`).toBe(VdsmCode.BAD_PARAMS);
       }
+    }
+    // The QoS override and bridge_opts of the case that has them reach the agent's canonical form.
+    const { payload } = outputs(CASES['qos-properties-and-removals']!);
+    const vmnet = canonicalizeRequest(payload, { currentNameservers: [], running: EMPTY_CONFIG }).networks.vmnet;
+    expect(vmnet).toMatchObject({
+      custom: { bridge_opts: 'forward_delay=1500' },
+      hostQos: expect.objectContaining({ ls: expect.any(Number) }),
+    });
+    // What stays refused: other custom properties, and IPv6 autoconf.
+    for (const attrs of [
+      { nic: 'eth1', custom: { ethtool_opts: '-K eth1 tso off' } },
+      { nic: 'eth1', ipv6autoconf: 'true' },
+    ]) {
+      expect(() =>
+        canonicalizeRequest({ ...payload, networks: { other: attrs } }, { currentNameservers: [], running: EMPTY_CONFIG }),
+      ).toThrow(VdsmError);
     }
   });
 });
