@@ -125,14 +125,21 @@ export function bridgeOptsString(options: Record<string, string>): string {
     .join(' ');
 }
 
+/** [sysfs name, `info_data` key] of every option, in the table's order: every read of a bridge walks it. */
+const INFO_DATA_KEYS: ReadonlyArray<readonly [string, string]> = Object.entries(BRIDGE_OPTIONS).map(([name, o]) => [name, o.json]);
+
 /** The options in a bridge's `info_data` (`ip -j -d link`), by sysfs name, as decimal strings. */
 export function bridgeOptionsFromInfoData(data: Readonly<Record<string, unknown>>): Record<string, string> {
   const options: Record<string, string> = {};
-  for (const [name, option] of Object.entries(BRIDGE_OPTIONS)) {
-    const raw = data[option.json];
-    // group_fwd_mask comes as a hex string ("0x4000"); Number reads both forms.
-    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw !== '' ? Number(raw) : NaN;
-    if (Number.isSafeInteger(n) && n >= 0) options[name] = String(n);
+  for (const [name, key] of INFO_DATA_KEYS) {
+    const raw = data[key];
+    if (typeof raw === 'number') {
+      if (Number.isSafeInteger(raw) && raw >= 0) options[name] = `${raw}`;
+    } else if (typeof raw === 'string' && raw !== '') {
+      // group_fwd_mask comes as a hex string ("0x4000"); Number reads both forms.
+      const n = Number(raw);
+      if (Number.isSafeInteger(n) && n >= 0) options[name] = `${n}`;
+    }
   }
   return options;
 }
