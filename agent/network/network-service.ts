@@ -134,12 +134,20 @@ export class NetworkService {
       await this.takeOver(foreignDhcpClientsOn(desired, await backend.foreignDhcpClients()));
       await backend.apply(plan);
       await this.deps.dhcp.record(plan);
-      await this.restoreQos(
-        [...new Set([...qosDevices(previous.networks), ...qosDevices(safe.networks)])].map((dev) => ({
-          dev,
-          qos: desiredDeviceQos(safe.networks, dev),
-        })),
-      );
+      let qosFailure: string | null = null;
+      try {
+        await this.restoreQos(
+          [...new Set([...qosDevices(previous.networks), ...qosDevices(safe.networks)])].map((dev) => ({
+            dev,
+            qos: desiredDeviceQos(safe.networks, dev),
+          })),
+        );
+      } catch (err) {
+        // The links, addresses and DNS are still restored: a network whose device lacks its QoS reports none,
+        // so the manager sees it out of sync and can repair it.
+        qosFailure = errorText(err);
+        log.error({ err }, 'restoring the safe network configuration: the QoS could not be set');
+      }
       const dns = this.planDns(defaultRouteNameservers(safe.networks), false, null);
       if (dns.kind === 'write') backend.setResolvConf(dns.after);
       config.saveRunning(safe);
@@ -147,8 +155,8 @@ export class NetworkService {
       journal.write({
         kind: 'restore',
         ops: plan.ops.length,
-        outcome: 'ok',
-        detail: `safe networks: ${Object.keys(safe.networks).join(', ') || 'none'}`,
+        outcome: qosFailure === null ? 'ok' : 'failed',
+        detail: `safe networks: ${Object.keys(safe.networks).join(', ') || 'none'}${qosFailure === null ? '' : `; QoS not set: ${qosFailure}`}`,
       });
       log.info({ ops: plan.ops.length, networks: Object.keys(safe.networks) }, 'restored the safe network configuration');
       return { ops: plan.ops.length };

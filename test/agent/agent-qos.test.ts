@@ -1,9 +1,12 @@
 /**
  * Host QoS on a kernel without HFSC (this machine's: no sch_hfsc), on a namespaced host: the request fails
- * with tc's own refusal, and the change is rolled back whole, links and configuration. Where the kernel has
+ * with tc's own refusal, and the change is rolled back whole, links and configuration; a safe configuration
+ * with a QoS is restored at boot without it. Where the kernel has
  * HFSC, test/agent/full-kernel-qos.test.ts shows the trees themselves.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigStore } from '../../agent/persistence/config-store';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { JsonRpcCode } from '../../model/vdsm/error-codes';
 import { netnsUnavailableReason } from '../../testbed/netns';
@@ -41,5 +44,37 @@ describe.skipIf(skipBecause(unavailable, 'agent QoS tests'))('host QoS on a kern
     expect(comparable(await h.kernel())).toEqual(before);
     const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
     expect(caps.networks).toEqual({});
+  });
+
+  it('a boot restores the rest of a safe configuration whose QoS it cannot set, journals why, and reports the network without one', async () => {
+    // A safe configuration made where HFSC was there (a module since blacklisted, say), written while the agent is down.
+    await h.restartAgent(true, async () => {
+      await h.host.ip(['addr', 'flush', 'dev', 'eth1']);
+      new ConfigStore(join(h.dir, 'state')).persistSafe({
+        networks: {
+          qnet: {
+            nic: 'eth1',
+            bridged: true,
+            stp: false,
+            mtu: 1500,
+            bootproto: 'none',
+            dhcpv6: false,
+            ipv6autoconf: false,
+            defaultRoute: false,
+            nameservers: [],
+            ipaddr: '198.18.251.10',
+            prefix: 24,
+            hostQos: { ls: 20 },
+          },
+        },
+        bonds: {},
+      });
+    });
+    const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
+    expect(caps.networks.qnet).toMatchObject({ iface: 'qnet', addr: '198.18.251.10' });
+    expect(caps.networks.qnet?.hostQos).toBeUndefined();
+    const restore = (await h.journal()).filter((r) => r.kind === 'restore').at(-1);
+    expect(restore).toMatchObject({ outcome: 'failed' });
+    expect(restore?.detail).toMatch(/safe networks: qnet; QoS not set: tc refused .*qdisc kind is unknown/);
   });
 });
