@@ -320,11 +320,12 @@ export class NetworkService {
     const qosDevs = [...new Set([...qosDevices(running.networks), ...qosDevices(next.networks)])].sort();
     const [[current, runningDhcp, foreignDhcp], qosNow] = await Promise.all([fromHost, qosDevs.length ? backend.readQos(qosDevs) : NO_QOS]);
     validateRequest(request, { running, next, current, unsupportedLinkTypes });
-
-    this.netConfigDirty = true;
     const desired = desiredStateForChange(running, next, current);
     const plan = planChanges(current, desired, runningDhcp);
+    // Refuses a QoS on a device with another's queueing: still validation, so nothing is marked dirty yet.
     const { actions: qos, before: qosRestore } = qosChange(qosDevs, next, qosNow, plan);
+
+    this.netConfigDirty = true;
     const takenOver = foreignDhcpClientsOn(desired, foreignDhcp);
     const dns = this.planDns(defaultRouteNameservers(request.networks), request.clearsNameservers, id);
     const scope = restoreScopeOf(desired, plan);

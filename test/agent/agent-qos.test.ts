@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigStore } from '../../agent/persistence/config-store';
 import { Capabilities } from '../../model/vdsm/capabilities';
-import { JsonRpcCode } from '../../model/vdsm/error-codes';
+import { JsonRpcCode, VdsmCode } from '../../model/vdsm/error-codes';
 import { netnsUnavailableReason } from '../../testbed/netns';
 import { AgentRpcError } from '../../vdsm/client/errors';
 import { comparable, createAgentHost, type AgentHost } from '../helpers/agent-host';
@@ -44,6 +44,31 @@ describe.skipIf(skipBecause(unavailable, 'agent QoS tests'))('host QoS on a kern
     expect(comparable(await h.kernel())).toEqual(before);
     const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
     expect(caps.networks).toEqual({});
+  });
+
+  it('refuses a QoS on a device with a root qdisc hostprov did not set, naming it, and changes nothing, not even netConfigDirty', async () => {
+    await h.host.exec(['tc', 'qdisc', 'add', 'dev', 'eth1', 'root', 'handle', '1:', 'htb', 'default', '30']);
+    try {
+      const before = comparable(await h.kernel());
+      // Made dirty by the change before, and made safe here, so that a change would show.
+      expect(await h.client.call('Host.setSafeNetworkConfig', {})).toBe(true);
+      const err = await h.client
+        .call('Host.setupNetworks', {
+          networks: { qnet: { nic: 'eth1', bridged: 'true', hostQos: { out: { ls: { m2: 20 } } } } },
+          bondings: {},
+          options: { connectivityTimeout: 5 },
+        })
+        .catch((e: unknown) => e);
+      expect((err as AgentRpcError).code).toBe(VdsmCode.BAD_PARAMS);
+      expect((err as AgentRpcError).message).toMatch(/device eth1 has a root queueing discipline hostprov did not set \(htb 1:\)/);
+      expect(comparable(await h.kernel())).toEqual(before);
+      const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
+      expect(caps).toMatchObject({ networks: {}, netConfigDirty: 'False' });
+      const qdisc = await h.host.exec(['tc', 'qdisc', 'show', 'dev', 'eth1']);
+      expect(qdisc.stdout).toMatch(/^qdisc htb 1: root/);
+    } finally {
+      await h.host.exec(['tc', 'qdisc', 'del', 'dev', 'eth1', 'root']);
+    }
   });
 
   it('a boot restores the rest of a safe configuration whose QoS it cannot set, journals why, and reports the network without one', async () => {
