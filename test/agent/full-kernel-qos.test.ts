@@ -43,6 +43,17 @@ describe.skipIf(skipBecause(reason, 'host QoS tests on a full-kernel host'))('ho
       { networks, bondings, options: { connectivityCheck: 'true', connectivityTimeout: String(connectivityTimeout) } },
       { timeoutMs: 120_000 },
     );
+  /** Sends a change nobody confirms, and expects the host to roll it back (code 10). */
+  const rolledBackUnconfirmed = async (networks: Record<string, unknown>, bondings: Record<string, unknown> = {}) => {
+    confirming = false;
+    try {
+      await expect(setup(networks, 4, bondings)).rejects.toSatisfy(
+        (err: unknown) => err instanceof AgentRpcError && err.code === VdsmCode.LOST_CONNECTION,
+      );
+    } finally {
+      confirming = true;
+    }
+  };
   const connect = async () => {
     client = await AgentClient.connect({ host: lab.testbed.host('qos').address, port: 54321, tls: { insecure: true } });
   };
@@ -81,15 +92,7 @@ describe.skipIf(skipBecause(reason, 'host QoS tests on a full-kernel host'))('ho
     'an unconfirmed change of a QoS puts the tree back exactly',
     async () => {
       const before = await qosReport();
-      confirming = false;
-      try {
-        const changed = { ...QVLAN, hostQos: { out: { ls: { m2: 40 }, ul: { m2: 50_000_000 } } } };
-        await expect(setup({ qvlan: changed }, 4)).rejects.toSatisfy(
-          (err: unknown) => err instanceof AgentRpcError && err.code === VdsmCode.LOST_CONNECTION,
-        );
-      } finally {
-        confirming = true;
-      }
+      await rolledBackUnconfirmed({ qvlan: { ...QVLAN, hostQos: { out: { ls: { m2: 40 }, ul: { m2: 50_000_000 } } } } });
       expect(await qosReport()).toEqual(before);
     },
     TIMEOUT_MS,
@@ -154,14 +157,7 @@ describe.skipIf(skipBecause(reason, 'host QoS tests on a full-kernel host'))('ho
       // A mode change deletes the bond and makes it again (model/network/plan/merge.ts): its queueing goes with it.
       expect(await setup({}, 30, { bond1: { nics: ['eth2'], options: 'mode=2 miimon=100' } })).toEqual({ code: 0, message: 'Done' });
       expect(await qosReport()).toMatchObject({ qbond: shaped });
-      confirming = false;
-      try {
-        await expect(setup({}, 4, { bond1: { nics: ['eth2'], options: 'mode=4 miimon=100' } })).rejects.toSatisfy(
-          (err: unknown) => err instanceof AgentRpcError && err.code === VdsmCode.LOST_CONNECTION,
-        );
-      } finally {
-        confirming = true;
-      }
+      await rolledBackUnconfirmed({}, { bond1: { nics: ['eth2'], options: 'mode=4 miimon=100' } });
       expect((await caps()).bondings.bond1?.opts).toMatchObject({ mode: '2' });
       expect(await qosReport()).toMatchObject({ qbond: shaped });
     },
