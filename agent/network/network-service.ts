@@ -137,7 +137,7 @@ export class NetworkService {
       let qosFailure: string | null = null;
       try {
         await this.restoreQos(
-          [...new Set([...qosDevices(previous.networks), ...qosDevices(safe.networks)])].map((dev) => ({
+          qosDevices(previous.networks, safe.networks).map((dev) => ({
             dev,
             qos: desiredDeviceQos(safe.networks, dev),
           })),
@@ -317,7 +317,7 @@ export class NetworkService {
     if (followsLeaseNameservers(next.networks)) this.leaseDnsDue = true;
     const unsupportedLinkTypes = await this.unsupportedLinkTypes(next);
     // Only devices whose networks have or had a QoS are read: a change without one runs no tc.
-    const qosDevs = [...new Set([...qosDevices(running.networks), ...qosDevices(next.networks)])].sort();
+    const qosDevs = qosDevices(running.networks, next.networks);
     const [[current, runningDhcp, foreignDhcp], qosNow] = await Promise.all([fromHost, qosDevs.length ? backend.readQos(qosDevs) : NO_QOS]);
     validateRequest(request, { running, next, current, unsupportedLinkTypes });
     const desired = desiredStateForChange(running, next, current);

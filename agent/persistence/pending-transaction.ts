@@ -18,7 +18,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { KernelStateSchema } from '../../model/net-state-schema';
-import { DhcpClientSpecSchema, RunningConfigSchema } from '../../model/network/config-schema';
+import { DeviceQosSchema, DhcpClientSpecSchema, RunningConfigSchema } from '../../model/network/config-schema';
 import { ConfigFileError, Durability, writeFileAtomic } from './config-store';
 
 export const TransactionPhase = {
@@ -32,12 +32,6 @@ export const TransactionPhase = {
   FINISHED: 'finished',
 } as const;
 export type TransactionPhase = (typeof TransactionPhase)[keyof typeof TransactionPhase];
-
-const QosClassSchema = z
-  .object({ minor: z.number().int(), ls: z.number().int(), ul: z.number().int().optional(), rt: z.number().int().optional() })
-  .strict();
-/** A device's QoS tree (model/network/host-qos.ts `DeviceQos`). */
-const DeviceQosSchema = z.object({ classes: z.array(QosClassSchema), vlans: z.array(z.number().int()) }).strict();
 
 /** What puts the host back exactly as it was, through the planner (`desiredStateFromSnapshot`). */
 export const RestorePointSchema = z

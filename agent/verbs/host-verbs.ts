@@ -33,7 +33,7 @@ export function createHostVerbs(deps: HostVerbDeps): VerbDefinition[] {
   async function networkCapabilities() {
     const running = deps.running();
     // QoS as the kernel holds it, read only on the devices of networks that have one (VDSM reads tc).
-    const qosDevs = [...qosDevices(running.networks)];
+    const qosDevs = qosDevices(running.networks);
     const [kernel, clients, nameservers, qos] = await Promise.all([
       deps.backend.read({ speeds: true }),
       deps.backend.dhcpClients(),

@@ -2,6 +2,14 @@
 import { z } from 'zod';
 import { BootProto } from './config';
 
+/** A network's outbound QoS (model/network/host-qos.ts `HostQos`). */
+const HostQosSchema = z.object({ ls: z.number().int(), ul: z.number().int().optional(), rt: z.number().int().optional() }).strict();
+
+/** A device's QoS tree (`DeviceQos`): in a pending transaction, what its rollback builds again. */
+export const DeviceQosSchema = z
+  .object({ classes: z.array(HostQosSchema.extend({ minor: z.number().int() })), vlans: z.array(z.number().int()) })
+  .strict();
+
 export const NetworkConfigSchema = z
   .object({
     nic: z.string().optional(),
@@ -21,7 +29,7 @@ export const NetworkConfigSchema = z
     defaultRoute: z.boolean(),
     nameservers: z.array(z.string()),
     custom: z.record(z.string(), z.string()).optional(),
-    hostQos: z.object({ ls: z.number().int(), ul: z.number().int().optional(), rt: z.number().int().optional() }).strict().optional(),
+    hostQos: HostQosSchema.optional(),
   })
   .strict();
 

@@ -148,14 +148,16 @@ interface QosNetwork {
   hostQos?: HostQos;
 }
 
-/** The devices a running config's networks give a QoS. */
-export function qosDevices(networks: Readonly<Record<string, QosNetwork>>): Set<string> {
+/** The devices the networks of one or more configurations give a QoS, sorted. */
+export function qosDevices(...configs: ReadonlyArray<Readonly<Record<string, QosNetwork>>>): string[] {
   const devices = new Set<string>();
-  for (const net of Object.values(networks)) {
-    const dev = qosDeviceOf(net);
-    if (dev && net.hostQos) devices.add(dev);
+  for (const networks of configs) {
+    for (const net of Object.values(networks)) {
+      const dev = qosDeviceOf(net);
+      if (dev && net.hostQos) devices.add(dev);
+    }
   }
-  return devices;
+  return [...devices].sort();
 }
 
 /** The QoS a running config's networks want on `dev`, or null for none (the kernel's default queueing). */

@@ -48,7 +48,8 @@ describe("a device's QoS tree", () => {
 
   it('is none on a device whose networks have no QoS; only devices with one are QoS devices', () => {
     expect(desiredDeviceQos(networks, 'eth2')).toBeNull();
-    expect([...qosDevices(networks)].sort()).toEqual(['bond0', 'eth1']);
+    expect(qosDevices(networks)).toEqual(['bond0', 'eth1']);
+    expect(qosDevices({ plain: networks.plain }, { v100: networks.v100 }, { again: networks.v100 })).toEqual(['eth1']);
   });
 
   it('compares by classes and VLANs, in any order', () => {
