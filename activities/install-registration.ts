@@ -3,7 +3,9 @@
  * management network with the definition the install builds, the host under its name, in its cluster and
  * with the agent endpoint the install reached it at.
  * Everything is checked before anything is written, so a refusal changes nothing; the refusals are
- * `StoreConstraintError`s, final failures of the recording (docs/design-decisions.md#what-install-host-registers).
+ * `StoreConstraintError`s, final failures of the recording (docs/design-decisions.md#what-install-host-registers):
+ * a known host is neither renamed nor moved, and the level the install was told (which decides how it
+ * commits) must be its stored cluster's.
  *
  * A cluster the store does not know is not created: a cluster is the data center's to define (its name,
  * its level, its other networks); the host then stays without one, as before, until an operator puts it in one.
@@ -22,7 +24,19 @@ import type { HostNetworkingStore } from '../store/store';
 export const InstallRegistrationInput = z
   .object({
     network: Network.pick({ name: true, vlan: true, mtu: true, vmNetwork: true, stp: true }).extend({ defaultRoute: z.boolean() }).strict(),
-    host: z.object({ name: EntityName, clusterId: ExternalId, agentEndpoint: AgentEndpoint, activeNic: InterfaceName }).strict(),
+    host: z
+      .object({
+        name: EntityName,
+        clusterId: ExternalId,
+        // Optional: a retried recording of an install scheduled before the level was passed carries none.
+        clusterLevel: z
+          .string()
+          .regex(/^\d+\.\d+$/, 'cluster levels look like "4.8"')
+          .optional(),
+        agentEndpoint: AgentEndpoint,
+        activeNic: InterfaceName,
+      })
+      .strict(),
   })
   .strict();
 
@@ -38,6 +52,13 @@ function definitionRefusal(stored: Network, wanted: InstallRegistration['network
   );
 }
 
+/** Whether two compatibility levels are the same version ("4.8" and "4.08" are). */
+function sameLevel(a: string, b: string): boolean {
+  const [aMajor, aMinor] = a.split('.').map(Number);
+  const [bMajor, bMinor] = b.split('.').map(Number);
+  return aMajor === bMajor && aMinor === bMinor;
+}
+
 /** The refusals of an install against what the store holds, none when it may go on. */
 async function refusals(
   store: HostNetworkingStore,
@@ -49,6 +70,14 @@ async function refusals(
   const problems: StoreConstraintError[] = [];
   const definition = network && definitionRefusal(network, wanted.network);
   if (definition) problems.push(definition);
+  if (host && host.name !== wanted.host.name)
+    problems.push(
+      new StoreConstraintError(
+        StoreConstraint.INSTALL_HOST_NAME,
+        `host ${hostId} is named ${host.name} in the store, and the install names it ${wanted.host.name}: ` +
+          `rename the host first (\`hostprov hosts update --name\`) or install it under its stored name; ${NOTHING_CHANGED}`,
+      ),
+    );
   if (cluster) {
     const rows = await store.clusters.listNetworks(cluster.id);
     const management = rows.find((r) => r.roles.management);
@@ -73,6 +102,16 @@ async function refusals(
         ),
       );
     }
+    const level = wanted.host.clusterLevel;
+    if (level !== undefined && !sameLevel(level, cluster.compatibilityVersion))
+      problems.push(
+        new StoreConstraintError(
+          StoreConstraint.INSTALL_CLUSTER_LEVEL,
+          `cluster ${cluster.name} (${cluster.id}) has compatibility version ${cluster.compatibilityVersion} in the store, ` +
+            `and the install was told level ${level}, which decides how it commits: install with the stored level ` +
+            `or change the cluster's first (\`hostprov clusters update --compatibility-version\`); ${NOTHING_CHANGED}`,
+        ),
+      );
     if (host?.clusterId && host.clusterId !== cluster.id)
       problems.push(
         new StoreConstraintError(

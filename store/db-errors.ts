@@ -42,6 +42,8 @@ const DESCRIPTIONS: Record<StoreConstraint, string> = {
   [StoreConstraint.INSTALL_CLUSTER_MANAGEMENT]: "the cluster's management network is another",
   [StoreConstraint.INSTALL_DEFAULT_ROUTE]: "the cluster's default-route role is elsewhere",
   [StoreConstraint.INSTALL_HOST_CLUSTER]: 'the host is in another cluster',
+  [StoreConstraint.INSTALL_HOST_NAME]: 'the host has another name',
+  [StoreConstraint.INSTALL_CLUSTER_LEVEL]: "the cluster's compatibility level is another",
   [StoreConstraint.UNIQUE]: 'a unique value is taken',
   [StoreConstraint.PRIMARY_KEY]: 'a row with that id exists',
   [StoreConstraint.FOREIGN_KEY]: 'a referenced row does not exist, or the row is still referenced',

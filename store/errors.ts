@@ -31,6 +31,10 @@ export const StoreConstraint = {
   INSTALL_DEFAULT_ROUTE: 'install_default_route',
   /** An install names a cluster other than the one the store has the host in. */
   INSTALL_HOST_CLUSTER: 'install_host_cluster',
+  /** An install names a host the store knows by another name. */
+  INSTALL_HOST_NAME: 'install_host_name',
+  /** An install's cluster level is not the stored cluster's compatibility version. */
+  INSTALL_CLUSTER_LEVEL: 'install_cluster_level',
   /** Another unique rule without a name of its own. */
   UNIQUE: 'unique',
   /** A row with that id exists already. */

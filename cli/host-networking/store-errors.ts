@@ -51,6 +51,9 @@ export const RULE_SENTENCES: Record<StoreConstraint, string> = {
     "an install puts the host's default route where its cluster's default-route role is; move the role with `hostprov clusters update-network` first",
   [StoreConstraint.INSTALL_HOST_CLUSTER]:
     'an install keeps a host in the cluster the store has it in; move it with `hostprov hosts update` first',
+  [StoreConstraint.INSTALL_HOST_NAME]: 'an install names a known host as the store does; rename it with `hostprov hosts update` first',
+  [StoreConstraint.INSTALL_CLUSTER_LEVEL]:
+    "an install's cluster level is its cluster's compatibility version; change it with `hostprov clusters update` first",
   [StoreConstraint.UNIQUE]: 'the value must be unique',
   [StoreConstraint.PRIMARY_KEY]: 'ids are unique',
   [StoreConstraint.FOREIGN_KEY]: 'references point at existing rows',

@@ -14,6 +14,11 @@ export interface InstallRegistration {
   host: {
     name: string;
     clusterId: string;
+    /**
+     * The cluster's compatibility level as the install was told it (it decides the commit mode), checked
+     * against the stored cluster's. Absent in the recordings of installs scheduled before it was passed.
+     */
+    clusterLevel?: string;
     /** Where the install reached the agent (TLS by reference), for the host networking API. */
     agentEndpoint: AgentEndpointRefInput & { host: string };
     /** The device the install found carrying the manager's traffic (may be a VLAN device). */
@@ -28,6 +33,7 @@ export function registrationOf(input: InstallHostInput, activeNic: string): Inst
     host: {
       name: input.host.name,
       clusterId: input.host.clusterId,
+      clusterLevel: input.clusterLevel,
       agentEndpoint: { ...input.agent, host: input.agent.host ?? input.host.address },
       activeNic,
     },

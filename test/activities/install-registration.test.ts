@@ -2,8 +2,8 @@
  * What install-host's recording registers, on SQLite and PostgreSQL: the network with the definition the
  * install builds, the host under its name, in its cluster when the store knows the cluster, and with the
  * agent endpoint when it has none; and the
- * refusals (another definition, another management network, another cluster), each final and changing
- * nothing. Twenty installs of one cluster registering the same new network at once all pass.
+ * refusals (another definition, another management network, another cluster, another name for a known
+ * host, another compatibility level), each final and changing nothing. Twenty installs of one cluster registering the same new network at once all pass.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +28,7 @@ const TAGGED: InstallRegistration = {
   host: {
     name: 'hv1.example.org',
     clusterId: 'cluster-1',
+    clusterLevel: '4.8',
     agentEndpoint: {
       host: '192.0.2.10',
       port: 54321,
@@ -94,8 +95,10 @@ describe.each(dialects)('install registration on $dialect', (fixture) => {
     await store.hosts.create({ id: 'host-3', name: 'hv3' });
     const activities = createAttachmentActivities(store);
     await activities.recordAttachments(record('host-1', TAGGED));
-    await activities.recordAttachments(record('host-2', { ...TAGGED, host: { ...TAGGED.host, name: 'hv2' } }));
-    await activities.recordAttachments(record('host-3', { ...TAGGED, host: { ...TAGGED.host, name: 'hv3' } }));
+    await activities.recordAttachments(record('host-2', { ...TAGGED, host: { ...TAGGED.host, name: 'hv2', clusterLevel: '4.08' } }));
+    // Recorded by an install scheduled before the level was passed (a retry): no level to compare.
+    const { clusterLevel: _none, ...withoutLevel } = TAGGED.host;
+    await activities.recordAttachments(record('host-3', { ...TAGGED, host: { ...withoutLevel, name: 'hv3' } }));
     // Recorded again (a retried activity): nothing more changes.
     const before = await everything(store);
     await activities.recordAttachments(record('host-1', TAGGED));
@@ -195,6 +198,22 @@ describe.each(dialects)('install registration on $dialect', (fixture) => {
         await store.clusters.attachNetwork('cluster-1', uplink.id, { defaultRoute: true });
       },
       says: ['cluster Default (cluster-1) gives the default route to uplink, and the install puts it on ovirtmgmt'],
+    },
+    {
+      title: 'a known host under another name',
+      given: (store) => store.hosts.create({ id: 'host-1', name: 'hv1' }),
+      says: ['host host-1 is named hv1 in the store, and the install names it hv1.example.org', 'hostprov hosts update --name'],
+    },
+    {
+      title: "a cluster level other than the stored cluster's compatibility version",
+      given: async (store) => {
+        const network = await store.networks.create({ name: 'ovirtmgmt', vlan: 100, mtu: 9000, vmNetwork: false });
+        await store.clusters.create({ id: 'cluster-1', name: 'Default', compatibilityVersion: '4.7', managementNetworkId: network.id });
+      },
+      says: [
+        'cluster Default (cluster-1) has compatibility version 4.7 in the store, and the install was told level 4.8',
+        'hostprov clusters update --compatibility-version',
+      ],
     },
     {
       title: 'a new host with the name of another',

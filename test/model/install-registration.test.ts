@@ -29,7 +29,7 @@ describe('networkDefinitionDifferences', () => {
 });
 
 describe('registrationOf', () => {
-  it("carries the management network's definition, the host's name, its cluster, its agent (at the host's address by default) and the device found", () => {
+  it("carries the management network's definition, the host's name, its cluster and the level it was told, its agent (at the host's address by default) and the device found", () => {
     const input = InstallHostInput.parse({
       version: 1,
       host: { id: 'h1', name: 'hv1', address: '192.0.2.10', clusterId: 'c1' },
@@ -44,6 +44,7 @@ describe('registrationOf', () => {
       host: {
         name: 'hv1',
         clusterId: 'c1',
+        clusterLevel: '4.8',
         agentEndpoint: { host: '192.0.2.10', port: 54321, tls: { insecure: true } },
         activeNic: 'eth0.7',
       },
