@@ -152,8 +152,9 @@ function linkAddTokens(op: Extract<PlanOp, { kind: 'link-add' }>): string[] {
   tokens.push('name', checkedIfname('name', op.name));
   if (op.mac !== undefined) tokens.push('address', checkedMac('mac', op.mac));
   if (op.mtu !== undefined) tokens.push('mtu', checkedInteger('mtu', op.mtu, MTU_MIN, MTU_MAX));
-  if (op.type !== 'bridge' && (op.stp !== undefined || op.bridgeOptions !== undefined))
-    throw new UnsafeBatchArgumentError('stp', op.stp ?? op.bridgeOptions, 'only for type bridge');
+  if (op.type !== 'bridge' && op.stp !== undefined) throw new UnsafeBatchArgumentError('stp', op.stp, 'only for type bridge');
+  if (op.type !== 'bridge' && op.bridgeOptions !== undefined)
+    throw new UnsafeBatchArgumentError('bridgeOptions', op.bridgeOptions, 'only for type bridge');
   if (op.type !== 'bond' && (op.bondMode !== undefined || op.bondOptions !== undefined)) {
     throw new UnsafeBatchArgumentError('bondMode', op.bondMode ?? op.bondOptions, 'only for type bond');
   }

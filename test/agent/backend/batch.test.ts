@@ -280,7 +280,7 @@ const unsafe: Array<[string, IpPlanOp, string]> = [
   ['bond mode in the options', { kind: 'link-add', name: 'bond0', type: 'bond', bondOptions: { mode: '4' } }, 'bondOptions.mode'],
   ['unknown bond mode', { kind: 'link-add', name: 'bond0', type: 'bond', bondMode: 'fastest' }, 'bondMode'],
   ['STP on a bond', { kind: 'link-add', name: 'bond0', type: 'bond', stp: true }, 'stp'],
-  ['bridge options on a bond', { kind: 'link-add', name: 'bond0', type: 'bond', bridgeOptions: { priority: '1' } }, 'stp'],
+  ['bridge options on a bond', { kind: 'link-add', name: 'bond0', type: 'bond', bridgeOptions: { priority: '1' } }, 'bridgeOptions'],
   ['a bridge option hostprov does not set', { kind: 'link-set', name: 'br', bridgeOptions: { flush: '1' } }, 'bridgeOptions.flush'],
   ['a bridge option smuggling a word', { kind: 'link-set', name: 'br', bridgeOptions: { priority: '1 down' } }, 'bridgeOptions.priority'],
   ['a bridge option out of range', { kind: 'link-set', name: 'br', bridgeOptions: { priority: '65536' } }, 'bridgeOptions.priority'],
