@@ -4,7 +4,7 @@
  * with the agent endpoint the install reached it at.
  * Everything is checked before anything is written, so a refusal changes nothing; the refusals are
  * `StoreConstraintError`s, final failures of the recording (docs/design-decisions.md#what-install-host-registers):
- * a known host is neither renamed nor moved, and the level the install was told (which decides how it
+ * a known host is neither renamed (unless the store only named it after its id) nor moved, and the level the install was told (which decides how it
  * commits) must be its stored cluster's.
  *
  * A cluster the store does not know is not created: a cluster is the data center's to define (its name,
@@ -52,6 +52,26 @@ function definitionRefusal(stored: Network, wanted: InstallRegistration['network
   );
 }
 
+/**
+ * A host the store named after its id: the intent of an install without a registration (recorded before
+ * registrations existed) creates it so, and nobody has named it since. An install gives it its name.
+ */
+function namedByPlaceholder(host: Host): boolean {
+  return host.name === host.id;
+}
+
+/** The refusal of a name another host has. */
+function nameTaken(name: string, cause: StoreConstraintError): StoreConstraintError {
+  return new StoreConstraintError(
+    StoreConstraint.HOST_NAME_UNIQUE,
+    `another host is named ${name} in the store: remove it (\`hostprov hosts remove\`) or install it under its own id; ${NOTHING_CHANGED}`,
+    { cause },
+  );
+}
+
+const isNameTaken = (err: unknown): err is StoreConstraintError =>
+  err instanceof StoreConstraintError && err.constraint === StoreConstraint.HOST_NAME_UNIQUE;
+
 /** Whether two compatibility levels are the same version ("4.8" and "4.08" are). */
 function sameLevel(a: string, b: string): boolean {
   const [aMajor, aMinor] = a.split('.').map(Number);
@@ -70,7 +90,7 @@ async function refusals(
   const problems: StoreConstraintError[] = [];
   const definition = network && definitionRefusal(network, wanted.network);
   if (definition) problems.push(definition);
-  if (host && host.name !== wanted.host.name)
+  if (host && host.name !== wanted.host.name && !namedByPlaceholder(host))
     problems.push(
       new StoreConstraintError(
         StoreConstraint.INSTALL_HOST_NAME,
@@ -155,8 +175,8 @@ async function registerNetwork(
 /**
  * The host: a new one under its name, in the cluster when the store knows it, with the agent endpoint the
  * install reached it at. A known host gets the cluster and the endpoint only where it has none: an
- * operator's endpoint (a relay, another address) stays. The active NIC is a fact of this install: always
- * the device it found carrying the manager's traffic.
+ * operator's endpoint (a relay, another address) stays, and a name only where the store named it after
+ * its id. The active NIC is a fact of this install: always the device it found carrying the manager's traffic.
  */
 async function registerHost(
   store: HostNetworkingStore,
@@ -172,12 +192,7 @@ async function registerHost(
       await store.hosts.create({ id: hostId, name: wanted.name, clusterId, agentEndpoint, activeNic });
       return;
     } catch (err) {
-      if (err instanceof StoreConstraintError && err.constraint === StoreConstraint.HOST_NAME_UNIQUE)
-        throw new StoreConstraintError(
-          StoreConstraint.HOST_NAME_UNIQUE,
-          `another host is named ${wanted.name} in the store: remove it (\`hostprov hosts remove\`) or install it under its own id; ${NOTHING_CHANGED}`,
-          { cause: err },
-        );
+      if (isNameTaken(err)) throw nameTaken(wanted.name, err);
       // A retry of this install or a concurrent one created it: take that row, and put it in the cluster below.
       if (!(err instanceof StoreConstraintError && err.constraint === StoreConstraint.PRIMARY_KEY)) throw err;
     }
@@ -185,11 +200,18 @@ async function registerHost(
   const host = found ?? (await store.hosts.get(hostId));
   if (!host) return;
   const patch = {
+    ...(namedByPlaceholder(host) && host.name !== wanted.name ? { name: wanted.name } : {}),
     ...(host.clusterId === null && clusterId !== null ? { clusterId } : {}),
     ...(host.agentEndpoint === null ? { agentEndpoint } : {}),
     ...(host.activeNic !== activeNic ? { activeNic } : {}),
   };
-  if (Object.keys(patch).length > 0) await store.hosts.update(hostId, patch);
+  if (Object.keys(patch).length === 0) return;
+  try {
+    await store.hosts.update(hostId, patch);
+  } catch (err) {
+    if (isNameTaken(err)) throw nameTaken(wanted.name, err);
+    throw err;
+  }
 }
 
 /**

@@ -112,6 +112,16 @@ describe.each(dialects)('install registration on $dialect', (fixture) => {
       agentEndpoint: TAGGED.host.agentEndpoint,
       activeNic: 'eth0',
     });
+    // A host the store only named after its id (an intent recorded without a registration) takes the install's name,
+    // unless another host has it: refused, and nothing changes.
+    await store.hosts.ensure('host-4');
+    const unnamed = await everything(store);
+    const taken = await refusal(activities.recordAttachments(record('host-4', { ...TAGGED, host: { ...TAGGED.host, name: 'hv3' } })));
+    expect(taken).toMatchObject({ type: 'StoreConstraintError', nonRetryable: true });
+    expect(taken.message).toContain('another host is named hv3 in the store');
+    expect(await everything(store)).toEqual(unnamed);
+    await activities.recordAttachments(record('host-4', { ...TAGGED, host: { ...TAGGED.host, name: 'hv4' } }));
+    expect(await store.hosts.get('host-4')).toMatchObject({ name: 'hv4', clusterId: 'cluster-1' });
     // The active NIC is what the latest install found.
     await activities.recordAttachments(record('host-3', { ...TAGGED, host: { ...TAGGED.host, name: 'hv3', activeNic: 'bond0.100' } }));
     expect(await store.hosts.get('host-3')).toMatchObject({ activeNic: 'bond0.100' });
