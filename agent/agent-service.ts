@@ -16,7 +16,7 @@ import { ConnectivityCheck } from './network/connectivity';
 import { DhcpRegistry } from './network/dhcp-registry';
 import { Journal } from './network/journal';
 import { NetworkService } from './network/network-service';
-import { createPauseHook, type PausePoint } from './network/test-pause';
+import { createCrashHook, createPauseHook, type PausePoint } from './network/test-pause';
 import { ConfigStore } from './persistence/config-store';
 import { moveLegacyTransaction, PendingTransactionStore } from './persistence/pending-transaction';
 import { startVdsmServer } from '../vdsm/server';
@@ -52,6 +52,8 @@ export interface AgentOptions {
   compatibility?: 'hostprov' | 'vdsm';
   /** Test-only: stop at this point of a setupNetworks until killed (agent/network/test-pause.ts). */
   testPauseAt?: PausePoint;
+  /** Test-only: kill itself at this point of a setupNetworks, once per boot (agent/network/test-pause.ts). */
+  testCrashAt?: PausePoint;
   /** Serve `/metrics` and `/healthz` here (lib/metrics/endpoint.ts). @default no metrics endpoint */
   metricsListen?: MetricsListen;
   log: Logger;
@@ -111,6 +113,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...(options.blockingDhcpTimeoutMs !== undefined ? { blockingDhcpTimeoutMs: options.blockingDhcpTimeoutMs } : {}),
     joinRepeatedIds: options.compatibility !== 'vdsm',
     ...(options.testPauseAt ? { pause: createPauseHook(options.testPauseAt, options.runtimeDir, log) } : {}),
+    ...(options.testCrashAt ? { pause: createCrashHook(options.testCrashAt, options.runtimeDir, log) } : {}),
     ...(options.compatibility !== 'vdsm'
       ? { onAwaitingConfirmation: (requestId: string | number) => announceAwaitingConfirmation(requestId) }
       : {}),

@@ -24,6 +24,8 @@ export interface AgentLabHost extends TestbedHostOptions {
   vdsmCompat?: boolean;
   /** More `hostprov agent` flags (e.g. `--metrics-listen`). @default none */
   agentArgs?: readonly string[];
+  /** More environment of this host's agent (a test hook, agent/network/test-pause.ts). @default none */
+  agentEnv?: Readonly<Record<string, string>>;
 }
 
 export interface AgentLabOptions {
@@ -120,7 +122,7 @@ const serverName = (host: string): string => `${host}.hostprov.test`;
  * own under AGENT_STATE_SUBDIR). Full-kernel hosts run `bundledAgent` (node and the bundle) instead of bin/hostprov.
  */
 function withAgentBoot(
-  { vdsmCompat, agentArgs = [], ...host }: AgentLabHost,
+  { vdsmCompat, agentArgs = [], agentEnv = {}, ...host }: AgentLabHost,
   pki: Pki | null,
   bundledAgent: readonly string[],
 ): TestbedHostOptions {
@@ -128,9 +130,14 @@ function withAgentBoot(
     ? ['--tls-cert', pki.server(host.name).certFile, '--tls-key', pki.server(host.name).keyFile, '--tls-ca', pki.caFile]
     : ['--insecure'];
   const program = host.kind === HostKind.UML ? bundledAgent : [join(PROJECT_ROOT, 'bin', 'hostprov')];
+  // Boot commands start with the testbed's environment; env(1) adds this host's own.
+  const env = Object.entries(agentEnv).map(([name, value]) => `${name}=${value}`);
+  if (env.some((assignment) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(assignment)))
+    throw new Error(`agentEnv of ${host.name}: bad variable name`);
   return {
     ...host,
     bootCommand: [
+      ...(env.length ? ['/usr/bin/env', ...env] : []),
       ...program,
       'agent',
       '--listen',

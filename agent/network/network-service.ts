@@ -413,6 +413,7 @@ export class NetworkService {
     this.deps.transactions.save(awaiting);
     journal.write({ kind: 'apply', requestId: id, ops: plan.ops.length, outcome: 'ok' });
     log.info({ requestId: id, timeoutMs: txn.timeoutMs }, 'waiting for Host.confirmConnectivity');
+    await this.pause(PausePoint.AWAITING_CONFIRMATION);
     const confirmed = connectivity.waitForConfirmation(appliedAt, txn.timeoutMs);
     if (id !== null) this.deps.onAwaitingConfirmation?.(id);
     if (!(await confirmed)) {

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { startAgent } from '../../agent/agent-service';
 import { MetricsListen } from '../../lib/metrics/listen';
-import { PausePoint, TEST_PAUSE_ENV } from '../../agent/network/test-pause';
+import { PausePoint, TEST_CRASH_ENV, TEST_PAUSE_ENV } from '../../agent/network/test-pause';
 import { getLogger } from '../../lib/logger';
 import { VDSM_PORT } from '../../model/vdsm/port';
 import { DEFAULT_TRANSPORT_LIMITS, TransportLimitFields } from '../../vdsm/limits';
@@ -111,9 +111,12 @@ export function register(program: Command): void {
       if (flags.insecure && tlsGiven) throw new UsageError('give either --insecure or --tls-cert/--tls-key/--tls-ca, not both');
       if (!flags.insecure && tlsGiven !== 3)
         throw new UsageError('TLS needs all of --tls-cert, --tls-key and --tls-ca (or --insecure for local development)');
-      const pause = TestPauseAt.safeParse(process.env[TEST_PAUSE_ENV] || undefined);
-      if (!pause.success)
-        throw new UsageError(`${TEST_PAUSE_ENV}: expected one of ${Object.values(PausePoint).join(', ')} (a test-only setting)`);
+      const [pause, crash] = [TEST_PAUSE_ENV, TEST_CRASH_ENV].map((name) => {
+        const point = TestPauseAt.safeParse(process.env[name] || undefined);
+        if (!point.success) throw new UsageError(`${name}: expected one of ${Object.values(PausePoint).join(', ')} (a test-only setting)`);
+        return point.data;
+      });
+      if (pause && crash) throw new UsageError(`give ${TEST_PAUSE_ENV} or ${TEST_CRASH_ENV}, not both (test-only settings)`);
       const log = getLogger('agent');
       const agent = await startAgent({
         listen: parseListen(flags.listen),
@@ -131,7 +134,8 @@ export function register(program: Command): void {
           maxFrameBytes: flags.maxFrameBytes,
           maxOutgoingBytes: flags.maxOutgoingBytes,
         },
-        ...(pause.data ? { testPauseAt: pause.data } : {}),
+        ...(pause ? { testPauseAt: pause } : {}),
+        ...(crash ? { testCrashAt: crash } : {}),
         ...(flags.metricsListen ? { metricsListen: flags.metricsListen } : {}),
         log,
       });

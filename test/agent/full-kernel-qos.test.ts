@@ -3,7 +3,9 @@
  * running the agent, driven over the real client; this machine's kernel has no sch_hfsc, so the namespace
  * tests cannot reach these paths (test/agent/agent-qos.test.ts shows what such a kernel answers). What the
  * host reports as a network's `hostQos` is read back from tc on the device, so a report equal to the
- * request shows the tree in the kernel.
+ * request shows the tree in the kernel. A second host's agent kills itself while a change awaits its
+ * confirmation, as a crash would, and is started again in the same boot (the guest supervises it as systemd
+ * does): the agent that finishes the change puts the previous tree back.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import { VdsmCode } from '../../model/vdsm/error-codes';
+import { PausePoint, TEST_CRASH_ENV } from '../../agent/network/test-pause';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { umlUnavailableReason } from '../../testbed/uml/kernel';
@@ -59,7 +62,14 @@ describe.skipIf(skipBecause(reason, 'host QoS tests on a full-kernel host'))('ho
   };
 
   beforeAll(async () => {
-    lab = await createAgentLab({ stateDir: dir, tls: false, hosts: [{ name: 'qos', kind: 'uml', nics: 3 }] });
+    lab = await createAgentLab({
+      stateDir: dir,
+      tls: false,
+      hosts: [
+        { name: 'qos', kind: 'uml', nics: 3 },
+        { name: 'qcrash', kind: 'uml', nics: 2, agentEnv: { [TEST_CRASH_ENV]: PausePoint.AWAITING_CONFIRMATION } },
+      ],
+    });
     await lab.waitForAgents(180_000);
     await connect();
     void (async () => {
@@ -171,6 +181,55 @@ describe.skipIf(skipBecause(reason, 'host QoS tests on a full-kernel host'))('ho
       const report = await caps();
       expect(report.bondings).toEqual({});
       expect(report.networks.qbond).toBeUndefined();
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'an agent killed while a QoS change awaits its confirmation: the agent started again puts the previous tree back',
+    async () => {
+      const endpoint = { host: lab.testbed.host('qcrash').address, port: 54321, tls: { insecure: true as const } };
+      let crashing = await AgentClient.connect(endpoint);
+      const report = async () =>
+        Capabilities.parse(await crashing.call('Host.getCapabilities', {}, { timeoutMs: 60_000 })).networks.qnet?.hostQos ?? null;
+      const change = (hostQos: unknown, connectivityCheck: 'true' | 'false') =>
+        crashing.call(
+          'Host.setupNetworks',
+          { networks: { qnet: { ...QNET, hostQos } }, bondings: {}, options: { connectivityCheck, connectivityTimeout: '8' } },
+          { timeoutMs: 120_000 },
+        );
+      try {
+        // Without a connectivity check the change never awaits a confirmation, so the hook does not fire.
+        expect(await change(QNET.hostQos, 'false')).toEqual({ code: 0, message: 'Done' });
+        const before = await report();
+        expect(before).toMatchObject({ out: { ls: curve(20), ul: curve(100_000_000) } });
+
+        // Applied (the tree changed in the kernel), verified, recorded as awaiting: then the process dies.
+        await expect(change({ out: { ls: { m2: 40 }, ul: { m2: 50_000_000 } } }, 'true')).rejects.toThrow(/connection closed/);
+        await crashing.close().catch(() => undefined);
+        await lab.waitForAgents(180_000);
+        crashing = await AgentClient.connect(endpoint);
+        // It answers while it waits out the change's deadline (a confirmation could still come), then rolls back.
+        const recovered = () => lab.journal('qcrash').filter((e) => e.kind === 'recover-rollback');
+        for (const deadline = Date.now() + 60_000; recovered().length === 0 && Date.now() < deadline;)
+          await new Promise((r) => setTimeout(r, 250));
+        expect(recovered()).toEqual([
+          expect.objectContaining({ outcome: 'ok', detail: expect.stringMatching(/connectivity check failed/) }),
+        ]);
+        expect(await report()).toEqual(before);
+
+        // Once per boot: the agent started again keeps a confirmed change.
+        let settled = false;
+        const kept = change({ out: { ls: { m2: 40 }, ul: { m2: 50_000_000 } } }, 'true').finally(() => (settled = true));
+        while (!settled) {
+          await crashing.call('Host.confirmConnectivity', {}, { timeoutMs: 5_000 }).catch(() => undefined);
+          await new Promise((r) => setTimeout(r, 300));
+        }
+        expect(await kept).toEqual({ code: 0, message: 'Done' });
+        expect(await report()).toMatchObject({ out: { ls: curve(40), ul: curve(50_000_000) } });
+      } finally {
+        await crashing.close().catch(() => undefined);
+      }
     },
     TIMEOUT_MS,
   );

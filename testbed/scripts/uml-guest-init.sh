@@ -110,10 +110,21 @@ router_network() {
   say "router up: VLAN $ROUTER_VLAN on eth0, DHCP served"
 }
 
+# Started again when it fails, as the agent's systemd unit does (Restart=on-failure, RestartSec=2s): a
+# killed agent then finds the same boot's runtime directory and finishes what it left pending. A clean exit
+# ends it.
 start_boot_command() {
   cd "$BOOT_CWD" 2>/dev/null || cd /
-  env -i "${BOOT_ENV[@]}" "${BOOT_ARGV[@]}" </dev/null &
-  say "boot command started: pid $!"
+  (
+    while :; do
+      env -i "${BOOT_ENV[@]}" "${BOOT_ARGV[@]}" </dev/null
+      status=$?
+      ((status == 0)) && exit 0
+      say "boot command failed (status $status): starting it again in 2 s"
+      sleep 2
+    done
+  ) &
+  say "boot command started under its supervisor: pid $!"
 }
 
 case $ROLE in
