@@ -31,7 +31,14 @@ export const LinkStateSchema = z
   .strict();
 
 export const AddressStateSchema = z
-  .object({ dev: z.string(), family: FamilySchema, address: z.string(), prefixLen: z.number().int(), dynamic: z.boolean() })
+  .object({
+    dev: z.string(),
+    family: FamilySchema,
+    address: z.string(),
+    prefixLen: z.number().int(),
+    dynamic: z.boolean(),
+    autoconf: z.literal(true).optional(),
+  })
   .strict();
 
 export const RouteStateSchema = z

@@ -54,7 +54,7 @@ export function deviceInfo(input: ReportInput, link: LinkState): DeviceInfo {
   const primary = v4.find((a) => gateway && isIPv4(gateway) && inSubnet(gateway, a.address, a.prefixLen)) ?? v4[0];
   const dhcp = (family: Family) =>
     input.dhcp.some((d) => d.dev === link.name && d.family === family) ||
-    kernel.addresses.some((a) => a.dev === link.name && a.family === family && a.dynamic);
+    kernel.addresses.some((a) => a.dev === link.name && a.family === family && a.dynamic && !a.autoconf);
   return {
     addr: primary?.address ?? '',
     netmask: primary ? prefixToNetmask(primary.prefixLen) : '',

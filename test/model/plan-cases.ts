@@ -145,6 +145,18 @@ export const PLAN_CASES: readonly PlanCase[] = [
     },
   },
 
+  {
+    name: 'router-advertisement-left-alone',
+    about:
+      'ovirtmgmt requested again while a router advertises on its segment: the SLAAC address and the learned default route are the kernel’s, no ops',
+    inputs: () => {
+      const step = withMgmt();
+      step.kernel.addresses.push({ ...addr('ovirtmgmt', '2001:db8:1:0:5054:ff:fe00:10/64', true), autoconf: true });
+      step.kernel.routes.push({ ...defaultVia('fe80::1', 'ovirtmgmt'), protocol: 'ra' });
+      return strip(changeInputs(step, { networks: { ovirtmgmt } }));
+    },
+  },
+
   // The management network
   change(
     'mgmt-bridge-static',

@@ -41,6 +41,20 @@ describe('planChanges: ovirtmgmt on the NIC that reaches the manager', () => {
     expect(verifyState(after, desired)).toEqual([]);
   });
 
+  it('does not count what the kernel learned from a router advertisement, nor restore it in a rollback', () => {
+    const slaac = { ...addr('ovirtmgmt', '2001:db8:1:0:5054:ff:fe00:10/64', true), autoconf: true as const };
+    const learned = { ...defaultVia('fe80::1', 'ovirtmgmt'), protocol: 'ra' };
+    const advertised = { ...after, addresses: [...after.addresses, slaac], routes: [...after.routes, learned] };
+    expect(verifyState(advertised, desired)).toEqual([]);
+    // A static address nobody asked for is still one.
+    expect(verifyState({ ...after, addresses: [...after.addresses, { ...slaac, autoconf: undefined }] }, desired)).toEqual([
+      'unexpected address 2001:db8:1:0:5054:ff:fe00:10/64 on ovirtmgmt',
+    ]);
+    const restored = desiredStateFromSnapshot(advertised, [], { links: ['ovirtmgmt', 'eth0'], tables: [] }, after);
+    expect(restored.addresses).not.toContainEqual(slaac);
+    expect(restored.routes).not.toContainEqual(learned);
+  });
+
   it('moves the address and default route from the NIC to a bridge with the NIC MAC', () => {
     const bridge = after.links.find((l) => l.name === 'ovirtmgmt');
     expect(bridge).toMatchObject({ kind: 'bridge', mac: '52:54:00:00:00:10', up: true, bridge: { stp: false } });

@@ -153,6 +153,19 @@ export interface IpAddrInfoJson {
   scope?: string;
   /** Seconds; 4294967295 (INFINITY_LIFE_TIME) for static addresses. */
   valid_life_time?: number;
+  /**
+   * IPv6 flags the kernel sets on the addresses it makes from router advertisements: `mngtmpaddr` on a
+   * SLAAC address, `temporary` on a privacy address made from one. Present only when set.
+   */
+  mngtmpaddr?: boolean;
+  temporary?: boolean;
+}
+
+function optionalBoolean(o: Fields, key: string, path: string): boolean | undefined {
+  const value = o[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new ShapeIssue(`${path}.${key}`, `expected a boolean, got ${kindOf(value)}`);
+  return value;
 }
 
 function checkAddrInfo(raw: unknown, path: string): IpAddrInfoJson {
@@ -161,6 +174,8 @@ function checkAddrInfo(raw: unknown, path: string): IpAddrInfoJson {
   put(info, 'local', optionalString(o, 'local', path));
   put(info, 'scope', optionalString(o, 'scope', path));
   put(info, 'valid_life_time', optionalNumber(o, 'valid_life_time', path));
+  put(info, 'mngtmpaddr', optionalBoolean(o, 'mngtmpaddr', path));
+  put(info, 'temporary', optionalBoolean(o, 'temporary', path));
   return info;
 }
 

@@ -452,6 +452,7 @@ function addressStatesFromJson(entry: IpAddrJson, family: Family): AddressState[
       address: (info.local ?? '').toLowerCase(),
       prefixLen: info.prefixlen,
       dynamic: info.valid_life_time !== undefined && info.valid_life_time !== INFINITE_LIFETIME,
+      ...(family === 6 && (info.mngtmpaddr || info.temporary) ? { autoconf: true as const } : {}),
     }));
 }
 

@@ -209,7 +209,7 @@ function addressesToDelete(
 ): AddressState[] {
   const owners = new Set(desired.addressOwners);
   return current.addresses.filter((address) => {
-    if (!owners.has(address.dev) || gone.has(address.dev)) return false;
+    if (!owners.has(address.dev) || gone.has(address.dev) || address.autoconf) return false;
     if (address.dynamic && keptDhcp.some((c) => c.dev === address.dev && c.family === address.family)) return false;
     return !desired.addresses.some((want) => addressMeets(address, want));
   });

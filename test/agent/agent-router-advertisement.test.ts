@@ -1,0 +1,94 @@
+/**
+ * A router advertises on a network's segment (dnsmasq, RA only, finite lifetimes): the address the kernel
+ * makes from it (SLAAC) and the default route it learns are the kernel's. A change of that network neither
+ * removes them nor fails its verification over them, a rollback does not put them back as static ones, and
+ * the capabilities do not report the device as DHCPv6 (docs/setup-networks.md#what-our-agent-does-not-do).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopPid } from '../../lib/process';
+import { Capabilities } from '../../model/vdsm/capabilities';
+import type { KernelState } from '../../model/net-state';
+import { netnsUnavailableReason } from '../../testbed/netns';
+import { createAgentHost, type AgentHost } from '../helpers/agent-host';
+import { skipBecause } from '../helpers/skip';
+
+const unavailable = await netnsUnavailableReason();
+const PREFIX = '2001:db8:77:0:';
+const VMNET = { nic: 'eth1', bridged: 'true', ipaddr: '198.18.77.10', netmask: '255.255.255.0' };
+
+describe.skipIf(skipBecause(unavailable, 'router advertisement tests'))('a router advertising on a network’s segment', () => {
+  let h: AgentHost;
+  let dnsmasqPid: number | null = null;
+
+  const setup = (vmnet: Record<string, unknown>) =>
+    h.client.call('Host.setupNetworks', { networks: { vmnet }, bondings: {}, options: { connectivityCheck: 'false' } });
+  const learned = (kernel: KernelState) => ({
+    addresses: kernel.addresses.filter((a) => a.dev === 'vmnet' && a.address.startsWith(PREFIX)),
+    routes: kernel.routes.filter((r) => r.dev === 'vmnet' && r.family === 6 && r.protocol === 'ra'),
+  });
+
+  beforeAll(async () => {
+    h = await createAgentHost();
+    await h.manager.ip(['addr', 'add', '2001:db8:77::1/64', 'dev', 'p1', 'nodad']);
+    const pidFile = join(h.dir, 'dnsmasq.pid');
+    // RA only, DNS and DHCP off; the long interval means an address taken away is not back by the next look.
+    await h.manager.exec([
+      'dnsmasq',
+      '--conf-file=/dev/null',
+      '--no-resolv',
+      '--no-hosts',
+      '--port=0',
+      '--interface=p1',
+      '--bind-interfaces',
+      '--user=root',
+      '--group=root',
+      '--enable-ra',
+      '--dhcp-range=2001:db8:77::,ra-only,64,1h',
+      '--ra-param=p1,600',
+      `--pid-file=${pidFile}`,
+    ]);
+    dnsmasqPid = Number((await readFile(pidFile, 'utf8')).trim());
+    expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
+    // The new bridge solicits; the router answers, and the kernel makes an address once DAD is done.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { addresses, routes } = learned(await h.kernel());
+      if (addresses.length && routes.length) break;
+      if (Date.now() > deadline) throw new Error('no SLAAC address or learned route on vmnet within 30 s');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    if (dnsmasqPid) await stopPid(dnsmasqPid, { timeoutMs: 3_000 });
+    await h?.close();
+  });
+
+  it('the kernel marks what it learned as its own', async () => {
+    const { addresses, routes } = learned(await h.kernel());
+    expect(addresses).toEqual([expect.objectContaining({ family: 6, prefixLen: 64, dynamic: true, autoconf: true })]);
+    expect(routes).toEqual([expect.objectContaining({ dst: 'default', table: 254 })]);
+  });
+
+  it('a change of the network keeps them, and verifies', async () => {
+    const before = learned(await h.kernel());
+    expect(await setup({ ...VMNET, mtu: '1400' })).toEqual({ code: 0, message: 'Done' });
+    const after = await h.kernel();
+    expect(after.links.find((l) => l.name === 'vmnet')?.mtu).toBe(1400);
+    expect(learned(after)).toEqual(before);
+    // The request again: nothing to do, so no op at all.
+    expect(await setup({ ...VMNET, mtu: '1400' })).toEqual({ code: 0, message: 'Done' });
+    expect((await h.journal()).filter((e) => e.kind === 'apply').at(-1)).toMatchObject({ outcome: 'ok', ops: 0 });
+    expect(learned(await h.kernel())).toEqual(before);
+  });
+
+  it('the capabilities report the address, and the device as neither DHCPv6 nor autoconfigured', async () => {
+    const { addresses } = learned(await h.kernel());
+    const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
+    const reported = caps.networks.vmnet;
+    expect(reported?.ipv6addrs).toContain(`${addresses[0]?.address}/64`);
+    expect(reported).toMatchObject({ dhcpv6: false, ipv6autoconf: false });
+  });
+});
