@@ -33,8 +33,13 @@ function reportedQosOf(
   return cls ? reportedHostQos(cls) : undefined;
 }
 
+/**
+ * What the kernel made from a router advertisement is left out (AddressState.autoconf): it is not the
+ * network's configuration, and the engine would read such an address as a static one (its
+ * Ipv6BootProtocolResolver: no DHCPv6 or autoconf flag, an address, so STATIC_IP).
+ */
 function addressesOf(kernel: KernelState, dev: string, family: Family): string[] {
-  return kernel.addresses.filter((a) => a.dev === dev && a.family === family).map((a) => `${a.address}/${a.prefixLen}`);
+  return kernel.addresses.filter((a) => a.dev === dev && a.family === family && !a.autoconf).map((a) => `${a.address}/${a.prefixLen}`);
 }
 
 /**
@@ -42,7 +47,10 @@ function addressesOf(kernel: KernelState, dev: string, family: Family): string[]
  * (docs/setup-networks.md#reporting-gateways).
  */
 function gatewayOf(kernel: KernelState, dev: string, family: Family): string | undefined {
-  const defaults = kernel.routes.filter((r) => r.dev === dev && r.family === family && r.dst === 'default' && r.gateway);
+  // A default route learned from a router advertisement is left out, as its addresses are (addressesOf).
+  const defaults = kernel.routes.filter(
+    (r) => r.dev === dev && r.family === family && r.dst === 'default' && r.gateway && r.protocol !== 'ra',
+  );
   return (defaults.find((r) => r.table === MAIN_TABLE) ?? defaults[0])?.gateway;
 }
 
