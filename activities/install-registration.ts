@@ -4,8 +4,8 @@
  * with the agent endpoint the install reached it at.
  * Everything is checked before anything is written, so a refusal changes nothing; the refusals are
  * `StoreConstraintError`s, final failures of the recording (docs/design-decisions.md#what-install-host-registers):
- * a known host is neither renamed (unless the store only named it after its id) nor moved, and the level the install was told (which decides how it
- * commits) must be its stored cluster's.
+ * a known host is neither renamed (unless the store only named it after its id) nor moved, and the level
+ * the install was told (which decides how it commits) must be its stored cluster's.
  *
  * A cluster the store does not know is not created: a cluster is the data center's to define (its name,
  * its level, its other networks); the host then stays without one, as before, until an operator puts it in one.
