@@ -283,8 +283,10 @@ export function snapshotInScope(state: KernelState, scope: { links: readonly str
   const tables = new Set(scope.tables);
   return {
     links: state.links.filter((l) => links.has(l.name)),
-    addresses: state.addresses.filter((a) => links.has(a.dev)),
-    routes: state.routes.filter((r) => r.dev !== undefined && links.has(r.dev)),
+    // What the kernel made from router advertisements is never restored (desiredStateFromSnapshot), so it
+    // is not kept either: the pending transaction stays readable by an agent that predates AddressState.autoconf.
+    addresses: state.addresses.filter((a) => links.has(a.dev) && !a.autoconf),
+    routes: state.routes.filter((r) => r.dev !== undefined && links.has(r.dev) && r.protocol !== 'ra'),
     rules: state.rules.filter((r) => tables.has(r.table)),
   };
 }

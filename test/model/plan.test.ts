@@ -3,7 +3,7 @@ import { sourceRouteTableId } from '../../model/ip';
 import type { KernelState } from '../../model/net-state';
 import { canonicalizeRequest } from '../../model/network/canonicalize';
 import { EMPTY_CONFIG, mergeRunningConfig, type RunningConfig } from '../../model/network/config';
-import { desiredStateForChange, desiredStateFromSnapshot } from '../../model/network/desired-state';
+import { desiredStateForChange, desiredStateFromSnapshot, snapshotInScope } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { verifyState } from '../../model/network/verify';
 import type { NetworkAttributes } from '../../model/vdsm/setup-networks';
@@ -53,6 +53,10 @@ describe('planChanges: ovirtmgmt on the NIC that reaches the manager', () => {
     const restored = desiredStateFromSnapshot(advertised, [], { links: ['ovirtmgmt', 'eth0'], tables: [] }, after);
     expect(restored.addresses).not.toContainEqual(slaac);
     expect(restored.routes).not.toContainEqual(learned);
+    // Nor kept in the restore point at all.
+    const kept = snapshotInScope(advertised, { links: ['ovirtmgmt', 'eth0'], tables: [] });
+    expect(kept.addresses).toEqual(after.addresses.filter((a) => a.dev === 'ovirtmgmt' || a.dev === 'eth0'));
+    expect(kept.routes).not.toContainEqual(learned);
   });
 
   it('moves the address and default route from the NIC to a bridge with the NIC MAC', () => {
