@@ -231,7 +231,8 @@ function dhcpRelease(current: KernelState, stopped: readonly DhcpClientSpec[], g
   const rules: RuleState[] = [];
   for (const client of stopped) {
     if (gone.has(client.dev)) continue;
-    const leased = current.addresses.filter((a) => a.dev === client.dev && a.family === client.family && a.dynamic);
+    // A SLAAC address beside a DHCPv6 lease is the kernel's, and stays.
+    const leased = current.addresses.filter((a) => a.dev === client.dev && a.family === client.family && a.dynamic && !a.autoconf);
     addresses.push(...leased);
     // DHCPv6 leases only addresses; IPv6 routes come from router advertisements and stay.
     if (client.family !== 4) continue;
