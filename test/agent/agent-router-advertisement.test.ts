@@ -1,8 +1,8 @@
 /**
- * A router advertises on a network's segment (dnsmasq, RA only, finite lifetimes): the address the kernel
- * makes from it (SLAAC) and the default route it learns are the kernel's. A change of that network neither
- * removes them nor fails its verification over them, a rollback does not put them back as static ones, and
- * the capabilities leave them out, so the engine reads the network as configured: without IPv6
+ * A router advertises on a network's segment (dnsmasq: SLAAC and DHCPv6 from one prefix, finite lifetimes):
+ * the address the kernel makes from it (SLAAC) and the default route it learns are the kernel's. A change
+ * of that network neither removes them nor fails its verification over them, the capabilities leave them
+ * out, so the engine reads the network as configured, and a DHCPv6 client that stops takes only its lease
  * (docs/setup-networks.md#what-our-agent-does-not-do).
  */
 import { readFile } from 'node:fs/promises';
@@ -27,7 +27,7 @@ describe.skipIf(skipBecause(unavailable, 'router advertisement tests'))('a route
   const setup = (vmnet: Record<string, unknown>) =>
     h.client.call('Host.setupNetworks', { networks: { vmnet }, bondings: {}, options: { connectivityCheck: 'false' } });
   const learned = (kernel: KernelState) => ({
-    addresses: kernel.addresses.filter((a) => a.dev === 'vmnet' && a.address.startsWith(PREFIX)),
+    addresses: kernel.addresses.filter((a) => a.dev === 'vmnet' && a.address.startsWith(PREFIX) && a.prefixLen === 64),
     routes: kernel.routes.filter((r) => r.dev === 'vmnet' && r.family === 6 && r.protocol === 'ra'),
   });
 
@@ -35,7 +35,8 @@ describe.skipIf(skipBecause(unavailable, 'router advertisement tests'))('a route
     h = await createAgentHost();
     await h.manager.ip(['addr', 'add', '2001:db8:77::1/64', 'dev', 'p1', 'nodad']);
     const pidFile = join(h.dir, 'dnsmasq.pid');
-    // RA only, DNS and DHCP off; the long interval means an address taken away is not back by the next look.
+    // Advertises the prefix for SLAAC and serves DHCPv6 from it too; DNS off. The long interval means an
+    // address taken away is not back by the next look.
     await h.manager.exec([
       'dnsmasq',
       '--conf-file=/dev/null',
@@ -47,7 +48,7 @@ describe.skipIf(skipBecause(unavailable, 'router advertisement tests'))('a route
       '--user=root',
       '--group=root',
       '--enable-ra',
-      '--dhcp-range=2001:db8:77::,ra-only,64,1h',
+      '--dhcp-range=2001:db8:77::100,2001:db8:77::1ff,slaac,64,1h',
       '--ra-param=p1,600',
       `--pid-file=${pidFile}`,
     ]);
@@ -91,5 +92,24 @@ describe.skipIf(skipBecause(unavailable, 'router advertisement tests'))('a route
     const reported = caps.networks.vmnet;
     expect(reported).toMatchObject({ dhcpv6: false, ipv6autoconf: false, ipv6addrs: [], ipv6gateway: '::' });
     expect(reportedIpv6(reported!)).toEqual({ bootProtocol: 'NONE', address: null, prefix: null, gateway: null });
+  });
+
+  it('beside a DHCPv6 lease: the lease is reported, the SLAAC address is not, and giving DHCPv6 up keeps the latter', async () => {
+    const before = learned(await h.kernel());
+    expect(await setup({ ...VMNET, dhcpv6: 'true', blockingdhcp: 'true' })).toEqual({ code: 0, message: 'Done' });
+    const leased = (await h.kernel()).addresses.filter((a) => a.dev === 'vmnet' && a.family === 6 && !a.autoconf);
+    expect(leased).toEqual([expect.objectContaining({ dynamic: true })]);
+    expect(learned(await h.kernel())).toEqual(before);
+    const caps = Capabilities.parse(await h.client.call('Host.getCapabilities', {}));
+    expect(caps.networks.vmnet).toMatchObject({ dhcpv6: true, ipv6addrs: [`${leased[0]?.address}/${leased[0]?.prefixLen}`] });
+
+    expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
+    const after = await h.kernel();
+    expect(after.addresses.filter((a) => a.dev === 'vmnet' && a.family === 6 && !a.autoconf)).toEqual([]);
+    expect(learned(after)).toEqual(before);
+    expect(Capabilities.parse(await h.client.call('Host.getCapabilities', {})).networks.vmnet).toMatchObject({
+      dhcpv6: false,
+      ipv6addrs: [],
+    });
   });
 });
