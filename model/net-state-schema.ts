@@ -31,14 +31,7 @@ export const LinkStateSchema = z
   .strict();
 
 export const AddressStateSchema = z
-  .object({
-    dev: z.string(),
-    family: FamilySchema,
-    address: z.string(),
-    prefixLen: z.number().int(),
-    dynamic: z.boolean(),
-    autoconf: z.literal(true).optional(),
-  })
+  .object({ dev: z.string(), family: FamilySchema, address: z.string(), prefixLen: z.number().int(), dynamic: z.boolean() })
   .strict();
 
 export const RouteStateSchema = z

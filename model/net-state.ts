@@ -54,13 +54,6 @@ export interface AddressState {
   prefixLen: number;
   /** Has a finite lifetime, i.e. was handed out by DHCP/autoconf; the planner never removes these itself. */
   dynamic: boolean;
-  /**
-   * IPv6 only: made by the kernel from a router advertisement (SLAAC, or a privacy address). It is the
-   * kernel's, as the routes it learns from them (protocol `ra`) are: the planner never removes one, the
-   * verify does not count one, a rollback does not restore one, and none makes a device DHCP
-   * (docs/setup-networks.md#what-our-agent-does-not-do).
-   */
-  autoconf?: true;
 }
 
 export interface RouteState {

@@ -283,10 +283,8 @@ export function snapshotInScope(state: KernelState, scope: { links: readonly str
   const tables = new Set(scope.tables);
   return {
     links: state.links.filter((l) => links.has(l.name)),
-    // What the kernel made from router advertisements is never restored (desiredStateFromSnapshot), so it
-    // is not kept either: the pending transaction stays readable by an agent that predates AddressState.autoconf.
-    addresses: state.addresses.filter((a) => links.has(a.dev) && !a.autoconf),
-    routes: state.routes.filter((r) => r.dev !== undefined && links.has(r.dev) && r.protocol !== 'ra'),
+    addresses: state.addresses.filter((a) => links.has(a.dev)),
+    routes: state.routes.filter((r) => r.dev !== undefined && links.has(r.dev)),
     rules: state.rules.filter((r) => tables.has(r.table)),
   };
 }
@@ -333,17 +331,13 @@ export function desiredStateFromSnapshot(
     links,
     absentLinks,
     addressOwners: owners,
-    // Addresses and routes a DHCP client will hand out again are left to it, those of router advertisements
-    // to the kernel; static ones are restored verbatim. (A learned route put back by hand would need its gateway on-link before the client has
+    // Addresses and routes a DHCP client will hand out again are left to it; static ones are restored
+    // verbatim. (A learned route put back by hand would need its gateway on-link before the client has
     // its lease again, and the kernel would refuse it.)
-    addresses: snapshot.addresses.filter((a) => inScope.has(a.dev) && !a.autoconf && !(a.dynamic && dhcpDevs.has(`${a.dev}/${a.family}`))),
+    addresses: snapshot.addresses.filter((a) => inScope.has(a.dev) && !(a.dynamic && dhcpDevs.has(`${a.dev}/${a.family}`))),
     routeOwners: owners,
     routes: snapshot.routes.filter(
-      (r) =>
-        r.dev !== undefined &&
-        inScope.has(r.dev) &&
-        r.protocol !== 'ra' &&
-        !(dhcpDevs.has(`${r.dev}/${r.family}`) && leaseRoute(r, snapshot)),
+      (r) => r.dev !== undefined && inScope.has(r.dev) && !(dhcpDevs.has(`${r.dev}/${r.family}`) && leaseRoute(r, snapshot)),
     ),
     ruleTables: [...tables].sort((x, y) => x - y),
     // Likewise the rules a source-routed client writes for its lease's subnet.

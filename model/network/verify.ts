@@ -73,7 +73,7 @@ export function verifyState(current: KernelState, desired: DesiredState): string
   const owners = new Set(desired.addressOwners);
   const dhcpDevs = new Set(desired.dhcp.map((d) => `${d.dev}/${d.family}`));
   for (const have of current.addresses) {
-    if (!owners.has(have.dev) || have.autoconf || (have.dynamic && dhcpDevs.has(`${have.dev}/${have.family}`))) continue;
+    if (!owners.has(have.dev) || (have.dynamic && dhcpDevs.has(`${have.dev}/${have.family}`))) continue;
     if (!desired.addresses.some((a) => sameAddress(a, have)))
       problems.push(`unexpected address ${have.address}/${have.prefixLen} on ${have.dev}`);
   }

@@ -33,13 +33,8 @@ function reportedQosOf(
   return cls ? reportedHostQos(cls) : undefined;
 }
 
-/**
- * What the kernel made from a router advertisement is left out (AddressState.autoconf): it is not the
- * network's configuration, and the engine would read such an address as a static one (its
- * Ipv6BootProtocolResolver: no DHCPv6 or autoconf flag, an address, so STATIC_IP).
- */
 function addressesOf(kernel: KernelState, dev: string, family: Family): string[] {
-  return kernel.addresses.filter((a) => a.dev === dev && a.family === family && !a.autoconf).map((a) => `${a.address}/${a.prefixLen}`);
+  return kernel.addresses.filter((a) => a.dev === dev && a.family === family).map((a) => `${a.address}/${a.prefixLen}`);
 }
 
 /**
@@ -47,10 +42,7 @@ function addressesOf(kernel: KernelState, dev: string, family: Family): string[]
  * (docs/setup-networks.md#reporting-gateways).
  */
 function gatewayOf(kernel: KernelState, dev: string, family: Family): string | undefined {
-  // A default route learned from a router advertisement is left out, as its addresses are (addressesOf).
-  const defaults = kernel.routes.filter(
-    (r) => r.dev === dev && r.family === family && r.dst === 'default' && r.gateway && r.protocol !== 'ra',
-  );
+  const defaults = kernel.routes.filter((r) => r.dev === dev && r.family === family && r.dst === 'default' && r.gateway);
   return (defaults.find((r) => r.table === MAIN_TABLE) ?? defaults[0])?.gateway;
 }
 
@@ -62,7 +54,7 @@ export function deviceInfo(input: ReportInput, link: LinkState): DeviceInfo {
   const primary = v4.find((a) => gateway && isIPv4(gateway) && inSubnet(gateway, a.address, a.prefixLen)) ?? v4[0];
   const dhcp = (family: Family) =>
     input.dhcp.some((d) => d.dev === link.name && d.family === family) ||
-    kernel.addresses.some((a) => a.dev === link.name && a.family === family && a.dynamic && !a.autoconf);
+    kernel.addresses.some((a) => a.dev === link.name && a.family === family && a.dynamic);
   return {
     addr: primary?.address ?? '',
     netmask: primary ? prefixToNetmask(primary.prefixLen) : '',

@@ -142,8 +142,7 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
       case 'dhcp-start':
         break;
       case 'dhcp-stop': {
-        // The client releases its lease; a SLAAC address beside it is the kernel's.
-        const leased = s.addresses.filter((a) => a.dev === op.dev && a.family === op.family && a.dynamic && !a.autoconf);
+        const leased = s.addresses.filter((a) => a.dev === op.dev && a.family === op.family && a.dynamic);
         const subnets = new Set(leased.map((a) => subnetOf(a.address, a.prefixLen)));
         s.addresses = s.addresses.filter((a) => !leased.includes(a));
         if (op.family === 4) {

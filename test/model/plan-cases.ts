@@ -145,18 +145,6 @@ export const PLAN_CASES: readonly PlanCase[] = [
     },
   },
 
-  {
-    name: 'router-advertisement-left-alone',
-    about:
-      'ovirtmgmt requested again while a router advertises on its segment: the SLAAC address and the learned default route are the kernel’s, no ops',
-    inputs: () => {
-      const step = withMgmt();
-      step.kernel.addresses.push({ ...addr('ovirtmgmt', '2001:db8:1:0:5054:ff:fe00:10/64', true), autoconf: true });
-      step.kernel.routes.push({ ...defaultVia('fe80::1', 'ovirtmgmt'), protocol: 'ra' });
-      return strip(changeInputs(step, { networks: { ovirtmgmt } }));
-    },
-  },
-
   // The management network
   change(
     'mgmt-bridge-static',
@@ -319,22 +307,6 @@ export const PLAN_CASES: readonly PlanCase[] = [
       vmnet: { nic: 'eth2', bridged: 'true', dhcpv6: 'true' },
     },
   }),
-
-  {
-    name: 'dhcpv6-given-up-beside-slaac',
-    about:
-      'vmnet gives DHCPv6 up on a segment with a router: its client stops and its lease goes, the SLAAC address and the learned route stay',
-    inputs: () => {
-      const vmnet = { nic: 'eth2', bridged: 'true', dhcpv6: 'true' } as const;
-      const step = afterChange(withMgmt(), { networks: { vmnet } });
-      step.kernel.addresses.push(addr('vmnet', '2001:db8:3::1a2/128', true), {
-        ...addr('vmnet', '2001:db8:3:0:5054:ff:fe00:12/64', true),
-        autoconf: true,
-      });
-      step.kernel.routes.push({ ...defaultVia('fe80::1', 'vmnet'), protocol: 'ra' });
-      return strip(changeInputs(step, { networks: { vmnet: { nic: 'eth2', bridged: 'true' } } }));
-    },
-  },
 
   // Removal and moves
   change(

@@ -3,7 +3,7 @@ import { sourceRouteTableId } from '../../model/ip';
 import type { KernelState } from '../../model/net-state';
 import { canonicalizeRequest } from '../../model/network/canonicalize';
 import { EMPTY_CONFIG, mergeRunningConfig, type RunningConfig } from '../../model/network/config';
-import { desiredStateForChange, desiredStateFromSnapshot, snapshotInScope } from '../../model/network/desired-state';
+import { desiredStateForChange, desiredStateFromSnapshot } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { verifyState } from '../../model/network/verify';
 import type { NetworkAttributes } from '../../model/vdsm/setup-networks';
@@ -39,24 +39,6 @@ describe('planChanges: ovirtmgmt on the NIC that reaches the manager', () => {
 
   it('yields a state the verifier accepts', () => {
     expect(verifyState(after, desired)).toEqual([]);
-  });
-
-  it('does not count what the kernel learned from a router advertisement, nor restore it in a rollback', () => {
-    const slaac = { ...addr('ovirtmgmt', '2001:db8:1:0:5054:ff:fe00:10/64', true), autoconf: true as const };
-    const learned = { ...defaultVia('fe80::1', 'ovirtmgmt'), protocol: 'ra' };
-    const advertised = { ...after, addresses: [...after.addresses, slaac], routes: [...after.routes, learned] };
-    expect(verifyState(advertised, desired)).toEqual([]);
-    // A static address nobody asked for is still one.
-    expect(verifyState({ ...after, addresses: [...after.addresses, { ...slaac, autoconf: undefined }] }, desired)).toEqual([
-      'unexpected address 2001:db8:1:0:5054:ff:fe00:10/64 on ovirtmgmt',
-    ]);
-    const restored = desiredStateFromSnapshot(advertised, [], { links: ['ovirtmgmt', 'eth0'], tables: [] }, after);
-    expect(restored.addresses).not.toContainEqual(slaac);
-    expect(restored.routes).not.toContainEqual(learned);
-    // Nor kept in the restore point at all.
-    const kept = snapshotInScope(advertised, { links: ['ovirtmgmt', 'eth0'], tables: [] });
-    expect(kept.addresses).toEqual(after.addresses.filter((a) => a.dev === 'ovirtmgmt' || a.dev === 'eth0'));
-    expect(kept.routes).not.toContainEqual(learned);
   });
 
   it('moves the address and default route from the NIC to a bridge with the NIC MAC', () => {

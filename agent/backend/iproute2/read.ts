@@ -28,7 +28,7 @@ import {
 import { bridgeOptionsFromInfoData } from '../../../model/network/bridge-options';
 import type { NetnsTarget } from '../target';
 import { IpJsonShapeError, IpSessionError } from '../errors';
-import { IpLinkJson, IpLinkWithAddrJson, IpRouteJson, IpRuleJson, parseIpJsonLine, type IpAddrJson } from './ip-json';
+import { IpLinkJson, IpLinkWithAddrJson, IpRouteJson, IpRuleJson, parseIpJsonLine, type IpAddrInfoJson, type IpAddrJson } from './ip-json';
 import { IpJsonSession } from './ip-session';
 import type { ParsedJsonArray } from './json-array-splitter';
 import { BUILTIN_TABLE_IDS, LOCAL_TABLE, loadRouteTableNames, routeTableId } from './route-tables';
@@ -442,17 +442,27 @@ export function bondFromInfoData(data: Record<string, unknown>): NonNullable<Lin
 /** valid_lft "forever" is INFINITY_LIFE_TIME. */
 const INFINITE_LIFETIME = 0xffff_ffff;
 
+/**
+ * An IPv6 address the kernel made from a router advertisement: SLAAC (always flagged `mngtmpaddr`, whatever
+ * `use_tempaddr` says) or a privacy address made from one (`temporary`). Like the routes it learns from
+ * them (protocol `ra`) and link-local addresses, it is the kernel's and not part of the model: no change
+ * removes it, no verification counts it, no rollback restores it, and the capabilities do not report it
+ * (docs/setup-networks.md#what-our-agent-does-not-do).
+ */
+function madeFromRouterAdvertisement(info: IpAddrInfoJson): boolean {
+  return info.family === 'inet6' && (info.mngtmpaddr === true || info.temporary === true);
+}
+
 function addressStatesFromJson(entry: IpAddrJson, family: Family): AddressState[] {
   const inet = family === 4 ? 'inet' : 'inet6';
   return entry.addr_info
-    .filter((info) => info.family === inet && info.scope === 'global' && info.local !== undefined)
+    .filter((info) => info.family === inet && info.scope === 'global' && info.local !== undefined && !madeFromRouterAdvertisement(info))
     .map((info) => ({
       dev: entry.ifname,
       family,
       address: (info.local ?? '').toLowerCase(),
       prefixLen: info.prefixlen,
       dynamic: info.valid_life_time !== undefined && info.valid_life_time !== INFINITE_LIFETIME,
-      ...(family === 6 && (info.mngtmpaddr || info.temporary) ? { autoconf: true as const } : {}),
     }));
 }
 
@@ -467,7 +477,8 @@ function routeStateFromJson(
 ): RouteState | null {
   // broadcast/local/multicast/unreachable/blackhole/prohibit/throw are not forwarding routes we manage.
   if ((route.type ?? 'unicast') !== 'unicast') return null;
-  if (route.protocol === 'kernel') return null;
+  // The kernel's own: routes of its addresses, and those it learns from router advertisements (below).
+  if (route.protocol === 'kernel' || route.protocol === 'ra') return null;
   const dst = cidrFromIp(route.dst, family);
   if (family === 6 && IGNORED_IPV6_DSTS.has(dst)) return null;
   const table = tableOf(route.table);

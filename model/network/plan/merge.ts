@@ -209,7 +209,7 @@ function addressesToDelete(
 ): AddressState[] {
   const owners = new Set(desired.addressOwners);
   return current.addresses.filter((address) => {
-    if (!owners.has(address.dev) || gone.has(address.dev) || address.autoconf) return false;
+    if (!owners.has(address.dev) || gone.has(address.dev)) return false;
     if (address.dynamic && keptDhcp.some((c) => c.dev === address.dev && c.family === address.family)) return false;
     return !desired.addresses.some((want) => addressMeets(address, want));
   });
@@ -231,8 +231,7 @@ function dhcpRelease(current: KernelState, stopped: readonly DhcpClientSpec[], g
   const rules: RuleState[] = [];
   for (const client of stopped) {
     if (gone.has(client.dev)) continue;
-    // A SLAAC address beside a DHCPv6 lease is the kernel's, and stays.
-    const leased = current.addresses.filter((a) => a.dev === client.dev && a.family === client.family && a.dynamic && !a.autoconf);
+    const leased = current.addresses.filter((a) => a.dev === client.dev && a.family === client.family && a.dynamic);
     addresses.push(...leased);
     // DHCPv6 leases only addresses; IPv6 routes come from router advertisements and stay.
     if (client.family !== 4) continue;

@@ -165,6 +165,25 @@ const addrs6 = [
     ifname: 'ovirtmgmt',
     addr_info: [
       { family: 'inet6', local: '2001:DB8::5', prefixlen: 64, scope: 'global', valid_life_time: 4294967295 },
+      // Made by the kernel from a router advertisement: SLAAC, and a privacy address from it.
+      {
+        family: 'inet6',
+        local: '2001:db8:6::5054:ff:feaa:1',
+        prefixlen: 64,
+        scope: 'global',
+        dynamic: true,
+        mngtmpaddr: true,
+        valid_life_time: 3592,
+      },
+      {
+        family: 'inet6',
+        local: '2001:db8:6::77a1:2b3c:4d5e:6f70',
+        prefixlen: 64,
+        scope: 'global',
+        temporary: true,
+        dynamic: true,
+        valid_life_time: 3592,
+      },
       { family: 'inet6', local: 'fe80::5054:ff:feaa:1', prefixlen: 64, scope: 'link', valid_life_time: 4294967295 },
     ],
   },
@@ -232,6 +251,7 @@ const routes6 = [
   },
   { type: 'unicast', dst: '2001:db8::/64', dev: 'ovirtmgmt', table: 'main', protocol: 'kernel', metric: 256, flags: [] },
   { type: 'unicast', dst: 'fe80::/64', dev: 'ovirtmgmt', table: 'main', protocol: 'ra', metric: 256, flags: [] },
+  { type: 'unicast', dst: 'default', gateway: 'fe80::1', dev: 'ovirtmgmt', table: 'main', protocol: 'ra', metric: 1024, flags: [] },
   { type: 'unicast', dst: '2001:db8:7::7', dev: 'ovirtmgmt', table: '1234', protocol: 'static', metric: 5, flags: [] },
   { type: 'multicast', dst: 'ff00::/8', dev: 'ovirtmgmt', table: 'local', protocol: 'kernel', metric: 256, flags: [] },
 ];
@@ -340,7 +360,7 @@ describe('kernelStateFromIpJson', () => {
     ]);
   });
 
-  it('keeps scope-global addresses, lower-cased, dynamic when the lifetime is finite', () => {
+  it('keeps scope-global addresses, lower-cased, dynamic when the lifetime is finite; not those the kernel made from a router advertisement', () => {
     expect(state.addresses).toEqual([
       { dev: 'ovirtmgmt', family: 4, address: '198.18.1.5', prefixLen: 24, dynamic: false },
       { dev: 'ovirtmgmt', family: 4, address: '198.18.2.9', prefixLen: 24, dynamic: true },
@@ -348,7 +368,7 @@ describe('kernelStateFromIpJson', () => {
     ]);
   });
 
-  it('keeps non-kernel unicast routes outside the local table, with numeric tables and explicit prefixes', () => {
+  it('keeps non-kernel unicast routes outside the local table, with numeric tables and explicit prefixes; not those learned from router advertisements', () => {
     expect(state.routes).toEqual([
       { family: 4, table: 254, dst: 'default', gateway: '198.18.1.1', dev: 'ovirtmgmt', protocol: 'static' },
       { family: 4, table: 1234, dst: '198.18.9.9/32', gateway: '198.18.1.1', dev: 'ovirtmgmt', metric: 7, protocol: 'boot' },

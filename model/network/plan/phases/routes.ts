@@ -22,8 +22,6 @@ export function routesPhase(merged: MergedState): PhaseOps {
       owners.has(route.dev) &&
       !goneLinks.has(route.dev) &&
       !learnedByDhcp(route, merged.keptDhcp) &&
-      // The kernel's, from router advertisements, as the addresses it makes from them (AddressState.autoconf).
-      route.protocol !== 'ra' &&
       !goneWithDhcp(route) &&
       !desired.routes.some((r) => sameRoute(r, route)),
   );
