@@ -16,6 +16,7 @@ import { AgentEndpoint, type Host } from '../model/host-networking/host';
 import { InterfaceName } from '../model/host-networking/reported-interfaces';
 import { Network } from '../model/host-networking/network';
 import { EntityName, ExternalId } from '../model/host-networking/values';
+import { sameClusterLevel } from '../model/install-host/cluster-level';
 import { networkDefinitionDifferences } from '../model/install-host/registration-conflicts';
 import type { InstallRegistration } from '../model/install-host/registration';
 import { StoreConstraint, StoreConstraintError, StoreNotFoundError } from '../store/errors';
@@ -72,13 +73,6 @@ function nameTaken(name: string, cause: StoreConstraintError): StoreConstraintEr
 const isNameTaken = (err: unknown): err is StoreConstraintError =>
   err instanceof StoreConstraintError && err.constraint === StoreConstraint.HOST_NAME_UNIQUE;
 
-/** Whether two compatibility levels are the same version ("4.8" and "4.08" are). */
-function sameLevel(a: string, b: string): boolean {
-  const [aMajor, aMinor] = a.split('.').map(Number);
-  const [bMajor, bMinor] = b.split('.').map(Number);
-  return aMajor === bMajor && aMinor === bMinor;
-}
-
 /** The refusals of an install against what the store holds, none when it may go on. */
 async function refusals(
   store: HostNetworkingStore,
@@ -123,7 +117,7 @@ async function refusals(
       );
     }
     const level = wanted.host.clusterLevel;
-    if (level !== undefined && !sameLevel(level, cluster.compatibilityVersion))
+    if (level !== undefined && !sameClusterLevel(level, cluster.compatibilityVersion))
       problems.push(
         new StoreConstraintError(
           StoreConstraint.INSTALL_CLUSTER_LEVEL,

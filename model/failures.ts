@@ -35,6 +35,7 @@ export const FailureType = {
   DEFAULT_ROUTE_ROLE: 'DefaultRouteRole',
   CONNECTIVITY_CHECK_FAILED: 'ConnectivityCheckFailed',
   VERIFICATION_FAILED: 'VerificationFailed',
+  CLUSTER_LEVEL_UNSUPPORTED: 'ClusterLevelUnsupported',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -141,6 +142,11 @@ export const FAILURES: Readonly<Record<FailureType, FailureInfo>> = {
     retryable: false,
     how: 'reported',
     meaning: 'after the change (and reboot) the host does not report the network as devised',
+  },
+  [FailureType.CLUSTER_LEVEL_UNSUPPORTED]: {
+    retryable: false,
+    how: 'reported',
+    meaning: "the host does not support the cluster's compatibility level, so the engine could not use it; nothing was changed",
   },
 };
 

@@ -29,6 +29,7 @@ import {
   type InstallHostResult,
 } from '../model/install-host/contract';
 import { deviseManagementNetwork } from '../model/install-host/devise-management-network';
+import { clusterLevelAtLeast, hostSupportsClusterLevel } from '../model/install-host/cluster-level';
 import { registrationOf } from '../model/install-host/registration';
 import { FailureType, isRetryable } from '../model/failures';
 import { verifyManagementNetwork } from '../model/install-host/verify-management-network';
@@ -113,6 +114,15 @@ export const PROBE_ASKS_FIRST = 'probe-asks-first-one-marker';
  */
 export const PROBE_READS_ROUTE_TOO = 'probe-reads-route-apply-reads-back';
 
+/**
+ * Executions from here on (history generation v10) imply {@link PROBE_READS_ROUTE_TOO} and every patch before
+ * it, and refuse a host whose capabilities do not list the install's cluster level among their
+ * `clusterLevels`, right after the probe and before anything is recorded or sent: the engine would make such
+ * a host NonOperational once it came up (docs/engine-host-networking.md#cluster-levels), after its network
+ * had been changed for nothing. Executions recorded before replay as they ran.
+ */
+export const CLUSTER_LEVEL_CHECKED = 'cluster-level-checked-after-probe';
+
 type Devised = Extract<ReturnType<typeof deviseManagementNetwork>, { kind: 'configure' }>;
 
 /** What the probe found: the capabilities, and the route to the manager when the probe read it too ({@link PROBE_READS_ROUTE_TOO}). */
@@ -141,6 +151,8 @@ interface Install {
   probeAsksFirst: boolean;
   /** One probe reads the route too, and the apply may read back what the verification needs ({@link PROBE_READS_ROUTE_TOO}). */
   probeReadsRoute: boolean;
+  /** The host must support the install's cluster level ({@link CLUSTER_LEVEL_CHECKED}). */
+  clusterLevelChecked: boolean;
 }
 
 export async function installHost(request: InstallHostRequest): Promise<InstallHostResult> {
@@ -165,6 +177,7 @@ async function pipeline(install: Install, saga: Saga): Promise<InstallOutcome> {
   const { capabilities: caps, routed } = install.probeReadsRoute
     ? await probeAskingFirst(install, probeHost)
     : { capabilities: install.probeAsksFirst ? await probeAskingFirst(install, probe) : await waitThenProbe(install) };
+  if (install.clusterLevelChecked) checkClusterLevel(install, caps);
   const device = await chooseDevice(install, caps, routed);
   const devised = devise(install, caps, device);
   const request = prepareRequest(install, caps, devised);
@@ -193,7 +206,8 @@ function parseInput(request: InstallHostRequest): InstallHostInput {
 function begin(input: InstallHostInput): Install {
   // Asked first: where one is in the history, none of those after it is asked. Older histories have them
   // nowhere, and then the others are asked in the order those executions recorded them.
-  const probeReadsRoute = patched(PROBE_READS_ROUTE_TOO);
+  const clusterLevelChecked = patched(CLUSTER_LEVEL_CHECKED);
+  const probeReadsRoute = clusterLevelChecked || patched(PROBE_READS_ROUTE_TOO);
   const probeAsksFirst = probeReadsRoute || patched(PROBE_ASKS_FIRST);
   const shortStepsLocal = probeAsksFirst || patched(SHORT_STEPS_RUN_LOCALLY);
   const agentWaitLocal = !probeAsksFirst && shortStepsLocal && !patched(AGENT_WAIT_IS_AN_ACTIVITY);
@@ -228,6 +242,7 @@ function begin(input: InstallHostInput): Install {
     askAgentFirst,
     probeAsksFirst,
     probeReadsRoute,
+    clusterLevelChecked,
   };
 }
 
@@ -375,9 +390,12 @@ function devise({ progress, input, probeAsksFirst }: Install, caps: HostProbe['c
   return devised;
 }
 
-function atLeast(level: string, [major, minor]: readonly [number, number]): boolean {
-  const [a = 0, b = 0] = level.split('.').map(Number);
-  return a > major || (a === major && b >= minor);
+/** Refuses a host that cannot serve the install's cluster level ({@link CLUSTER_LEVEL_CHECKED}); nothing is recorded yet. */
+function checkClusterLevel({ progress, input }: Install, caps: HostProbe['capabilities']): void {
+  if (hostSupportsClusterLevel(caps.clusterLevels, input.clusterLevel)) return;
+  const message = `${input.host.name} does not support cluster level ${input.clusterLevel} (it supports ${caps.clusterLevels.join(', ')}); nothing was changed`;
+  progress.note('cluster-level', 'failed', message);
+  throw new SagaStop(InstallOutcome.FAILED, { type: FailureType.CLUSTER_LEVEL_UNSUPPORTED, message });
 }
 
 type RequestOptions = { connectivityCheck: string; connectivityTimeout: string; commitOnSuccess: boolean };
@@ -392,8 +410,8 @@ function prepareRequest(
   const hostCommits =
     policy.commitMode === CommitMode.COMMIT_ON_SUCCESS ||
     (policy.commitMode === CommitMode.AUTO &&
-      atLeast(input.clusterLevel, COMMIT_ON_SUCCESS_LEVEL) &&
-      caps.clusterLevels.some((l) => atLeast(l, COMMIT_ON_SUCCESS_LEVEL)));
+      clusterLevelAtLeast(input.clusterLevel, COMMIT_ON_SUCCESS_LEVEL) &&
+      caps.clusterLevels.some((l) => clusterLevelAtLeast(l, COMMIT_ON_SUCCESS_LEVEL)));
   const options = {
     connectivityCheck: 'true',
     connectivityTimeout: String(policy.connectivityTimeoutSeconds),

@@ -31,7 +31,7 @@ import { discardedInstallMetrics } from '../../worker/metrics';
  * Histories are grouped by the workflow-code generation that recorded them; every generation keeps
  * replaying. Bump this when recording after a change to the workflow.
  */
-export const HISTORY_GENERATION = 'v9-probe-reads-route';
+export const HISTORY_GENERATION = 'v10-cluster-level-checked';
 const HISTORIES = fileURLToPath(new URL(`../histories/install-host/${HISTORY_GENERATION}`, import.meta.url));
 
 export interface InstallHarness {

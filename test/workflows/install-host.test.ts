@@ -253,6 +253,39 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     await harness.record(handle, 'failed');
   });
 
+  it('refuses, right after the probe, a host that does not support the cluster level', async () => {
+    const caps = await capabilitiesOf(lab, 'natted', dir);
+    expect(caps.clusterLevels).not.toContain('4.9');
+    const { result, handle } = await harness.install(
+      lab.installRequest('natted', { managerAddress: lab.testbed.manager.gateway, clusterLevel: '4.9' }),
+    );
+    expect(result).toMatchObject({ outcome: 'failed', failure: { type: 'ClusterLevelUnsupported' } });
+    expect(result.failure?.message).toContain(`does not support cluster level 4.9 (it supports ${caps.clusterLevels.join(', ')})`);
+    // Nothing after the probe ran: no route, no intent, no request, no apply on the host.
+    expect(result.steps.map((s) => [s.name, s.status])).toEqual([
+      ['probe', 'ok'],
+      ['cluster-level', 'failed'],
+    ]);
+    expect(result.setupNetworksRequest).toBeNull();
+    expect(await harness.store.attachments.listByHost(result.hostId)).toEqual([]);
+    expect(lab.journal('natted').filter((e) => e.kind === 'apply')).toHaveLength(0);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toHaveLength(1);
+    await harness.record(handle, 'failed-cluster-level');
+
+    // "4.08" is level 4.8, which the host supports: the install goes on past the check, to the VLAN refusal
+    // of the test before (which keeps the host as it is).
+    const same = await harness.install(
+      lab.installRequest('natted', {
+        managerAddress: lab.testbed.manager.gateway,
+        clusterLevel: '4.08',
+        managementNetwork: { name: 'ovirtmgmt', vlan: 100, mtu: 1500, vmNetwork: true, stp: false, defaultRoute: true },
+      }),
+    );
+    expect(same.result).toMatchObject({ outcome: 'failed', failure: { type: 'VlanMismatch' } });
+    expect(same.result.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['probe', 'route']));
+  });
+
   it('compensates the attachments when a step after the apply fails (the BMC refuses the password)', async () => {
     const base = lab.installRequest('badbmc');
     const wrongPassword = join(dir, 'badbmc-wrong-password');
