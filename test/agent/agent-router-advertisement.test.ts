@@ -3,7 +3,8 @@
  * the address the kernel makes from it (SLAAC) and the default route it learns are the kernel's, and the
  * agent's read leaves them out. A change of that network neither removes them nor fails its verification
  * over them, the capabilities do not list them, so the engine reads the network as configured, and a DHCPv6
- * client that stops takes only its lease
+ * client that stops takes only its lease. On a VM network the advertiser can be a guest: the last case shows
+ * the host setting that stops a bridge made after it from taking anything
  * (docs/setup-networks.md#what-our-agent-does-not-do).
  */
 import { readFile } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { stopPid } from '../../lib/process';
 import { reportedIpv6 } from '../../model/host-networking/reported-network-details';
 import { Capabilities } from '../../model/vdsm/capabilities';
 import type { KernelState } from '../../model/net-state';
-import { netnsUnavailableReason } from '../../testbed/netns';
+import { addVethPair, Netns, netnsUnavailableReason, uniqueToken } from '../../testbed/netns';
 import { createAgentHost, type AgentHost } from '../helpers/agent-host';
 import { skipBecause } from '../helpers/skip';
 
@@ -126,5 +127,33 @@ describe.skipIf(skipBecause(unavailable, 'router advertisement tests'))('a route
       dhcpv6: false,
       ipv6addrs: [],
     });
+  });
+
+  // Last: it changes the host namespace's default for new devices. On a VM network the advertiser can be a
+  // guest; the operator's setting that stops it is in docs/setup-networks.md#what-our-agent-does-not-do.
+  it('with net.ipv6.conf.default.accept_ra=0 on the host, a bridge the agent makes afterwards takes nothing from an advertisement', async () => {
+    await h.host.exec(['sysctl', '-qw', 'net.ipv6.conf.default.accept_ra=0']);
+    expect(await setup({ remove: 'true' })).toEqual({ code: 0, message: 'Done' });
+    expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
+    const acceptRa = await h.host.exec(['cat', '/proc/sys/net/ipv6/conf/vmnet/accept_ra']);
+    expect(acceptRa.stdout.trim()).toBe('0');
+    // A witness on the same bridge, in a namespace of its own with the kernel's defaults, solicits: the
+    // router's answer crosses the bridge, so vmnet receives what the witness learns from.
+    const witness = await Netns.create(`hpaw-${uniqueToken()}`);
+    try {
+      await addVethPair({ ns: h.host, name: 'wit0' }, { ns: witness, name: 'wit1' });
+      await h.host.ip(['link', 'set', 'wit0', 'master', 'vmnet', 'up']);
+      await witness.ip(['link', 'set', 'wit1', 'up']);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const routes = await witness.ipJson<Array<{ dst: string; protocol?: string }>>(['-6', 'route', 'show', 'default']);
+        if (routes.some((r) => r.protocol === 'ra')) break;
+        if (Date.now() > deadline) throw new Error('the witness learned no default route within 30 s');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(await learned()).toEqual({ addresses: [], routes: [] });
+    } finally {
+      await witness.destroy();
+    }
   });
 });
