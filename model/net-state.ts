@@ -44,6 +44,11 @@ export interface LinkState {
   bridge?: { stp: boolean; options?: Record<string, string> };
   bond?: { mode: string; options: Record<string, string>; activeSlave?: string | null };
   vlan?: { base: string; id: number };
+  /**
+   * IPv6 enabled on the link (`net.ipv6.conf.<link>.disable_ipv6` is 0). Read for bridges, and only where the
+   * agent acts in its own namespace (/proc/sys/net follows the reader's namespace); absent: not known.
+   */
+  ipv6?: boolean;
 }
 
 export interface AddressState {
@@ -106,6 +111,7 @@ export const PlanOpKind = {
   RULE_DEL: 'rule-del',
   DHCP_START: 'dhcp-start',
   DHCP_STOP: 'dhcp-stop',
+  LINK_IPV6: 'link-ipv6',
 } as const;
 export type PlanOpKind = (typeof PlanOpKind)[keyof typeof PlanOpKind];
 
@@ -145,7 +151,9 @@ export type PlanOp =
   | { kind: typeof PlanOpKind.RULE_DEL; rule: RuleState }
   /** Start a DHCP client on `dev`; learned routes go to `table` (main when the network holds the default route). */
   | { kind: typeof PlanOpKind.DHCP_START; dev: string; family: Family; table: number; defaultRoute: boolean; sourceRouting: boolean }
-  | { kind: typeof PlanOpKind.DHCP_STOP; dev: string; family: Family };
+  | { kind: typeof PlanOpKind.DHCP_STOP; dev: string; family: Family }
+  /** IPv6 on or off on a link (`disable_ipv6`); off also drops every IPv6 address and route the link had. */
+  | { kind: typeof PlanOpKind.LINK_IPV6; name: string; enabled: boolean };
 
 /** The op of one kind, e.g. `PlanOpOf<'link-set'>`. */
 export type PlanOpOf<K extends PlanOpKind> = Extract<PlanOp, { kind: K }>;
@@ -154,7 +162,12 @@ export interface Plan {
   ops: PlanOp[];
 }
 
-/** Ops the backend runs as `ip` commands (one `ip -batch` per consecutive run); the rest go to the DHCP manager. */
-export function isIpOp(op: PlanOp): op is Exclude<PlanOp, { kind: 'dhcp-start' | 'dhcp-stop' }> {
-  return op.kind !== PlanOpKind.DHCP_START && op.kind !== PlanOpKind.DHCP_STOP;
+/**
+ * Ops the backend runs as `ip` commands (one `ip -batch` per consecutive run); the rest go to the DHCP manager,
+ * or are sysctl writes (`link-ipv6`).
+ */
+export type IpPlanOp = Exclude<PlanOp, { kind: 'dhcp-start' | 'dhcp-stop' | 'link-ipv6' }>;
+
+export function isIpOp(op: PlanOp): op is IpPlanOp {
+  return op.kind !== PlanOpKind.DHCP_START && op.kind !== PlanOpKind.DHCP_STOP && op.kind !== PlanOpKind.LINK_IPV6;
 }

@@ -56,6 +56,11 @@ export interface NetworkBackend {
    */
   apply(plan: Plan, options?: ApplyOptions): Promise<void>;
   /**
+   * Whether reads show, and applies set, IPv6 on or off per bridge (`LinkState.ipv6`, `link-ipv6` ops): only
+   * where the backend acts on its own namespace (ipv6-sysctl.ts).
+   */
+  readonly controlsIpv6: boolean;
+  /**
    * Gets the next apply ready (starts its `ip -batch` process ahead, batch-launcher.ts). Call it when the
    * agent is otherwise idle: starting a process blocks the event loop for the fork.
    */

@@ -1,10 +1,12 @@
 /**
  * The Linux backend: iproute2 for reading and applying, ISC dhclient (with our script) for DHCP.
  */
+import { existsSync } from 'node:fs';
 import type { Logger } from '../../lib/logger';
 import type { CreatableLinkType, Plan } from '../../model/net-state';
 import type { NetworkBackend } from './backend';
 import { foreignDhcpClients } from './dhcp/foreign';
+import { setIpv6Enabled } from './ipv6-sysctl';
 import { DhcpClientManager } from './dhcp/manager';
 import { stopPid } from '../../lib/process';
 import { applyPlan, type ApplyOptions } from './iproute2/apply';
@@ -43,10 +45,17 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
   const launcher = new IpBatchLauncher(target, log);
   launcher.prepare('any');
   const writePath = options.resolvConfPath ?? resolvConfWritePathFor(options.netns);
+  const setIpv6 = async (dev: string, enabled: boolean): Promise<void> => {
+    // Never planned in that mode (controlsIpv6): /proc/sys would name a link of this process's namespace.
+    if (options.netns) throw new Error(`IPv6 of ${dev} cannot be set from outside namespace ${options.netns}`);
+    await setIpv6Enabled(dev, enabled);
+  };
 
   return {
     read: (scope) => reader.read(scope),
-    apply: (plan: Plan, applyOptions?: ApplyOptions) => applyPlan(plan, { target, log, dhcp, launcher }, applyOptions),
+    apply: (plan: Plan, applyOptions?: ApplyOptions) => applyPlan(plan, { target, log, dhcp, launcher, setIpv6 }, applyOptions),
+    // A kernel booted without IPv6 (ipv6.disable=1) has no per-link switch to set.
+    controlsIpv6: !options.netns && existsSync('/proc/sys/net/ipv6/conf/all/disable_ipv6'),
     prepareApply: () => launcher.prepare('any'),
     async readQos(devices) {
       const states = await Promise.all(devices.map(async (dev) => [dev, await readDeviceQos(target, dev)] as const));

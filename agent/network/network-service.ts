@@ -129,7 +129,7 @@ export class NetworkService {
       const current = await backend.read();
       const safe = withoutMissingNics(config.loadSafe() ?? { networks: {}, bonds: {} }, current, log);
       const previous = presentPart(config.loadRunning(), current);
-      const desired = desiredStateForChange(previous, safe, current);
+      const desired = desiredStateForChange(previous, safe, current, { ipv6: backend.controlsIpv6 });
       const plan = planChanges(current, desired, await this.deps.dhcp.running());
       await this.takeOver(foreignDhcpClientsOn(desired, await backend.foreignDhcpClients()));
       await backend.apply(plan);
@@ -320,7 +320,7 @@ export class NetworkService {
     const qosDevs = qosDevices(running.networks, next.networks);
     const [[current, runningDhcp, foreignDhcp], qosNow] = await Promise.all([fromHost, qosDevs.length ? backend.readQos(qosDevs) : NO_QOS]);
     validateRequest(request, { running, next, current, unsupportedLinkTypes });
-    const desired = desiredStateForChange(running, next, current);
+    const desired = desiredStateForChange(running, next, current, { ipv6: backend.controlsIpv6 });
     const plan = planChanges(current, desired, runningDhcp);
     // Refuses a QoS on a device with another's queueing: still validation, so nothing is marked dirty yet.
     const { actions: qos, before: qosRestore } = qosChange(qosDevs, next, qosNow, plan);

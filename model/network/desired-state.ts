@@ -38,6 +38,22 @@ export interface DesiredLink {
   bondOptions?: Record<string, string>;
   vlanBase?: string;
   vlanId?: number;
+  /** IPv6 on or off (`disable_ipv6`); absent = left as the kernel has it. */
+  ipv6?: boolean;
+}
+
+/** What the backend can do beyond iproute2 (NetworkBackend.controlsIpv6). */
+export interface RenderOptions {
+  /**
+   * Turn IPv6 off on the bridge of a network without IPv6 configuration, and on on one with it, as VDSM does
+   * (docs/setup-networks.md#ipv6-off-where-a-network-has-none). @default false
+   */
+  ipv6?: boolean;
+}
+
+/** Whether a network has any IPv6 configuration: an address, DHCPv6 or autoconfiguration. */
+export function hasIpv6Configuration(net: NetworkConfig): boolean {
+  return net.ipv6addr !== undefined || net.dhcpv6 || net.ipv6autoconf;
 }
 
 export interface DhcpClientSpec {
@@ -74,7 +90,7 @@ function macOf(current: KernelState, name: string): string | undefined {
 }
 
 /** Renders the kernel objects a running config owns, given the current state (for MACs of existing devices). */
-export function renderDesiredState(config: RunningConfig, current: KernelState): DesiredState {
+export function renderDesiredState(config: RunningConfig, current: KernelState, options: RenderOptions = {}): DesiredState {
   const links = new Map<string, DesiredLink>();
   const upsert = (l: DesiredLink): void => {
     const prev = links.get(l.name);
@@ -136,6 +152,7 @@ export function renderDesiredState(config: RunningConfig, current: KernelState):
         up: true,
         ...(uplinkMac ? { mac: uplinkMac } : {}),
         ...(bridgeOpts ? { bridgeOptions: parseBridgeOpts(`network ${name}`, bridgeOpts) } : {}),
+        ...(options.ipv6 ? { ipv6: hasIpv6Configuration(net) } : {}),
       });
       if (southbound) {
         upsert({ name: southbound, master: name, up: true });
@@ -211,9 +228,14 @@ function renderIp(net: NetworkConfig, top: string, state: DesiredState): void {
  * `previous` owned (its created links must go; its devices lose the addresses, routes and DHCP clients it
  * gave them; its tables lose their rules).
  */
-export function desiredStateForChange(previous: RunningConfig, next: RunningConfig, current: KernelState): DesiredState {
-  const before = renderDesiredState(previous, current);
-  const after = renderDesiredState(next, current);
+export function desiredStateForChange(
+  previous: RunningConfig,
+  next: RunningConfig,
+  current: KernelState,
+  options: RenderOptions = {},
+): DesiredState {
+  const before = renderDesiredState(previous, current, options);
+  const after = renderDesiredState(next, current, options);
   const created = new Map(after.links.filter((l) => l.create).map((l) => [l.name, l.create]));
   const absentLinks = before.links.filter((l) => l.create && created.get(l.name) !== l.create).map((l) => l.name);
   // Ports of a previous bridge/bond that stay but lose their master are explicitly released.
@@ -318,6 +340,7 @@ export function desiredStateFromSnapshot(
       // Only what differs from a fresh bond: re-created with exactly that, it is the bond it was.
       ...(l.bond ? { bondMode: l.bond.mode, bondOptions: nonDefaultBondOptions(l.bond.options) } : {}),
       ...(l.vlan ? { vlanBase: l.vlan.base, vlanId: l.vlan.id } : {}),
+      ...(l.ipv6 !== undefined ? { ipv6: l.ipv6 } : {}),
     });
   }
   links.sort(creationOrder);

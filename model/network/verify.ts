@@ -48,6 +48,8 @@ export function verifyState(current: KernelState, desired: DesiredState): string
       problems.push(`link ${want.name} has master ${have.master ?? 'none'}, expected ${want.master ?? 'none'}`);
     if (want.mac !== undefined && have.mac.toLowerCase() !== want.mac.toLowerCase())
       problems.push(`link ${want.name} has mac ${have.mac}, expected ${want.mac}`);
+    if (want.ipv6 !== undefined && have.ipv6 !== undefined && have.ipv6 !== want.ipv6)
+      problems.push(`link ${want.name} has IPv6 ${have.ipv6 ? 'on' : 'off'}, expected ${want.ipv6 ? 'on' : 'off'}`);
     if (
       want.create === 'bond' &&
       want.bondMode !== undefined &&

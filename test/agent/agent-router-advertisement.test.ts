@@ -7,7 +7,6 @@
  * the host setting that stops a bridge made after it from taking anything
  * (docs/setup-networks.md#what-our-agent-does-not-do).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopPid } from '../../lib/process';
@@ -16,6 +15,7 @@ import { Capabilities } from '../../model/vdsm/capabilities';
 import type { KernelState } from '../../model/net-state';
 import { addVethPair, Netns, netnsUnavailableReason, uniqueToken } from '../../testbed/netns';
 import { createAgentHost, type AgentHost } from '../helpers/agent-host';
+import { startRouterAdvertiser, waitForLearnedDefaultRoute } from '../helpers/router-advertiser';
 import { skipBecause } from '../helpers/skip';
 
 const unavailable = await netnsUnavailableReason();
@@ -53,22 +53,9 @@ describe.skipIf(skipBecause(unavailable, 'router advertisement tests'))('a route
     const pidFile = join(h.dir, 'dnsmasq.pid');
     // Advertises the prefix for SLAAC and serves DHCPv6 from it too; DNS off. The long interval means an
     // address taken away is not back by the next look.
-    await h.manager.exec([
-      'dnsmasq',
-      '--conf-file=/dev/null',
-      '--no-resolv',
-      '--no-hosts',
-      '--port=0',
-      '--interface=p1',
-      '--bind-interfaces',
-      '--user=root',
-      '--group=root',
-      '--enable-ra',
-      '--dhcp-range=2001:db8:77::100,2001:db8:77::1ff,slaac,64,1h',
+    dnsmasqPid = await startRouterAdvertiser(h.manager, 'p1', '2001:db8:77::100,2001:db8:77::1ff,slaac,64,1h', pidFile, [
       '--ra-param=p1,600',
-      `--pid-file=${pidFile}`,
     ]);
-    dnsmasqPid = Number((await readFile(pidFile, 'utf8')).trim());
     expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
     // The new bridge solicits; the router answers, and the kernel makes an address once DAD is done.
     const deadline = Date.now() + 30_000;
@@ -144,13 +131,7 @@ describe.skipIf(skipBecause(unavailable, 'router advertisement tests'))('a route
       await addVethPair({ ns: h.host, name: 'wit0' }, { ns: witness, name: 'wit1' });
       await h.host.ip(['link', 'set', 'wit0', 'master', 'vmnet', 'up']);
       await witness.ip(['link', 'set', 'wit1', 'up']);
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const routes = await witness.ipJson<Array<{ dst: string; protocol?: string }>>(['-6', 'route', 'show', 'default']);
-        if (routes.some((r) => r.protocol === 'ra')) break;
-        if (Date.now() > deadline) throw new Error('the witness learned no default route within 30 s');
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      await waitForLearnedDefaultRoute(witness, 'the witness');
       expect(await learned()).toEqual({ addresses: [], routes: [] });
     } finally {
       await witness.destroy();

@@ -139,6 +139,16 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
         if (!s.rules.some((r) => sameRule(r, op.rule))) throw new SimulatedKernelError('rule missing');
         s.rules = s.rules.filter((r) => !sameRule(r, op.rule));
         break;
+      case 'link-ipv6': {
+        const target = link(op.name);
+        target.ipv6 = op.enabled;
+        if (!op.enabled) {
+          // The kernel drops every IPv6 address and route of a link it turns IPv6 off on.
+          s.addresses = s.addresses.filter((a) => a.dev !== op.name || a.family !== 6);
+          s.routes = s.routes.filter((r) => r.dev !== op.name || r.family !== 6);
+        }
+        break;
+      }
       case 'dhcp-start':
         break;
       case 'dhcp-stop': {

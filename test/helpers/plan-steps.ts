@@ -38,6 +38,8 @@ export interface HostStep {
    * their device over), but part of the restore point, so a rollback starts ours in their place.
    */
   foreignDhcp?: DhcpClientSpec[];
+  /** The agent turns IPv6 on or off per bridge here (NetworkBackend.controlsIpv6). @default false */
+  controlsIpv6?: boolean;
 }
 
 export interface SetupRequest {
@@ -60,7 +62,8 @@ export function nextConfig(step: HostStep, { networks = {}, bondings = {} }: Set
 /** What the agent plans for `request` on `step` (runSetupNetworks). */
 export function changeInputs(step: HostStep, request: SetupRequest): PlanInputs & { next: RunningConfig } {
   const next = nextConfig(step, request);
-  return { current: step.kernel, runningDhcp: step.dhcp, desired: desiredStateForChange(step.running, next, step.kernel), next };
+  const desired = desiredStateForChange(step.running, next, step.kernel, { ipv6: step.controlsIpv6 ?? false });
+  return { current: step.kernel, runningDhcp: step.dhcp, desired, next };
 }
 
 /** The DHCP clients running after `plan`: the stopped ones gone, the started ones (re)started. */
@@ -84,7 +87,7 @@ export function applyInputs(inputs: PlanInputs): { plan: Plan; kernel: KernelSta
 export function afterChange(step: HostStep, request: SetupRequest): HostStep {
   const inputs = changeInputs(step, request);
   const { kernel, dhcp } = applyInputs(inputs);
-  return { kernel, running: inputs.next, dhcp };
+  return { kernel, running: inputs.next, dhcp, ...(step.controlsIpv6 ? { controlsIpv6: true } : {}) };
 }
 
 /** The rollback of `request` on `step` after it was applied: back to the snapshot the agent took before. */

@@ -84,6 +84,11 @@ const withBond = (): HostStep => afterChange(withMgmt(), { bondings: { bond0 } }
 const withBridgeOptions = (): HostStep =>
   afterChange(host(), { networks: { ovirtmgmt: { ...ovirtmgmt, custom: { bridge_opts: 'multicast_snooping=0 priority=100' } } } });
 const withVlanStack = (mtu: number): HostStep => afterChange(withMgmt(), vlanStack(mtu));
+/** A VM network without IP configuration, on a host where the agent sets IPv6 per bridge (its own namespace). */
+const vmnetNoIp: NetworkAttributes = { nic: 'eth1', bridged: 'true' };
+const vmnetWithIpv6: NetworkAttributes = { ...vmnetNoIp, ipv6addr: '2001:db8:5::10/64' };
+const controllingIpv6 = (): HostStep => ({ ...withMgmt(), controlsIpv6: true });
+const withVmnetNoIp = (): HostStep => afterChange(controllingIpv6(), { networks: { vmnet: vmnetNoIp } });
 /** A DHCP network on eth1 without the default route: its own table, rules written when the lease arrives. */
 const backup: NetworkAttributes = { nic: 'eth1', bridged: 'false', bootproto: 'dhcp' };
 const withDhcpBackup = (): HostStep => withLease(afterChange(withMgmt(), { networks: { backup } }), 'eth1', '198.18.6.50/24', '198.18.6.1');
@@ -198,6 +203,17 @@ export const PLAN_CASES: readonly PlanCase[] = [
     withBridgeOptions,
     { networks: { ovirtmgmt: { ...ovirtmgmt, custom: { bridge_opts: 'multicast_snooping=0 priority=200 hash_max=8192' } } } },
   ),
+
+  // IPv6 per bridge (docs/setup-networks.md#ipv6-off-where-a-network-has-none)
+  change(
+    'ipv6-off-on-new-bridge',
+    'a VM network without IPv6 configuration: its new bridge gets IPv6 off after its port and before it comes up; ovirtmgmt, whose IPv6 was not read, is left alone',
+    controllingIpv6,
+    { networks: { vmnet: vmnetNoIp } },
+  ),
+  change('ipv6-on-for-an-address', 'the VM network gets an IPv6 address: IPv6 on first, then the address', withVmnetNoIp, {
+    networks: { vmnet: vmnetWithIpv6 },
+  }),
 
   // Addresses, routes, rules
   change(
@@ -481,6 +497,12 @@ export const PLAN_CASES: readonly PlanCase[] = [
   rollback('rollback-bridge-options', 'undo a change of bridge options: the options changed go back to their values', withBridgeOptions, {
     networks: { ovirtmgmt: { ...ovirtmgmt, custom: { bridge_opts: 'multicast_snooping=1 priority=200' } } },
   }),
+  rollback(
+    'rollback-ipv6-on-for-an-address',
+    'undo the IPv6 address on the VM network: the address goes, then IPv6 goes off again',
+    withVmnetNoIp,
+    { networks: { vmnet: vmnetWithIpv6 } },
+  ),
   rollback('rollback-bond-slaves', 'undo the slave change: eth1 leaves the bond, eth2 rejoins', withBond, {
     bondings: { bond0: { ...bond0, nics: ['eth3', 'eth1'] } },
   }),

@@ -130,6 +130,25 @@ describe('planChanges: other shapes', () => {
     ]);
   });
 
+  it('IPv6 per bridge: off for a network without IPv6 configuration, verified when read, left alone unless asked', () => {
+    const current = installedHost();
+    const next = configFor({ ovirtmgmt: mgmt });
+    const desired = desiredStateForChange(EMPTY_CONFIG, next, current, { ipv6: true });
+    expect(desired.links.find((l) => l.name === 'ovirtmgmt')?.ipv6).toBe(false);
+    const plan = planChanges(current, desired, []);
+    const kinds = plan.ops.map((o) => o.kind);
+    expect(kinds.indexOf('link-ipv6')).toBeLessThan(kinds.lastIndexOf('link-up'));
+    const after = simulatePlan(current, plan.ops);
+    expect(verifyState(after, desired)).toEqual([]);
+    const turnedOn = { ...after, links: after.links.map((l) => (l.name === 'ovirtmgmt' ? { ...l, ipv6: true } : l)) };
+    expect(verifyState(turnedOn, desired)).toEqual(['link ovirtmgmt has IPv6 on, expected off']);
+    // Not read (a backend driving another namespace): nothing to verify.
+    const unread = { ...after, links: after.links.map(({ ipv6: _ipv6, ...l }) => l) };
+    expect(verifyState(unread, desired)).toEqual([]);
+    // Without the option the desired state says nothing about IPv6, and the plan has no such op.
+    expect(change(current, EMPTY_CONFIG, next).plan.ops.some((o) => o.kind === 'link-ipv6')).toBe(false);
+  });
+
   it('a VLAN network on a bond creates bond, slaves, VLAN and bridge in dependency order', () => {
     const current = installedHost();
     current.links.push({ name: 'eth2', kind: 'nic', mtu: 1500, up: true, mac: '52:54:00:00:00:12', master: null });

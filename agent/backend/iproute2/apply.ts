@@ -9,7 +9,7 @@
  * them is the agent's rollback, which knows the state to return to.
  */
 import type { Logger } from '../../../lib/logger';
-import { isIpOp, type Family, type Plan, type PlanOp } from '../../../model/net-state';
+import { isIpOp, PlanOpKind, type Family, type Plan, type PlanOp, type PlanOpOf } from '../../../model/net-state';
 import type { NetnsTarget } from '../target';
 import { InvalidPlanOpError, PlanApplyError, UnsafeBatchArgumentError } from '../errors';
 import { batchLineFromOp } from './batch';
@@ -25,7 +25,8 @@ export interface DhcpOpRunner {
 
 export type ApplyStep =
   | { kind: 'ip-batch'; /** Run as `ip -6 -batch` (see FamilyFlag in batch.ts). */ inet6: boolean; opIndices: number[]; lines: string[] }
-  | { kind: 'dhcp'; opIndex: number; op: Extract<PlanOp, { kind: 'dhcp-start' | 'dhcp-stop' }> };
+  | { kind: 'dhcp'; opIndex: number; op: Extract<PlanOp, { kind: 'dhcp-start' | 'dhcp-stop' }> }
+  | { kind: 'ipv6'; opIndex: number; op: PlanOpOf<'link-ipv6'> };
 
 /**
  * Renders and groups a plan into processes to run, in order (pure). A run of ip ops is split only where the
@@ -36,6 +37,10 @@ export function applyStepsFromPlan(plan: Plan): ApplyStep[] {
   /** Whether the open batch has a line that fixes its flag (until then it could become either). */
   let flagFixed = false;
   plan.ops.forEach((op, opIndex) => {
+    if (op.kind === PlanOpKind.LINK_IPV6) {
+      steps.push({ kind: 'ipv6', opIndex, op });
+      return;
+    }
     if (!isIpOp(op)) {
       steps.push({ kind: 'dhcp', opIndex, op });
       return;
@@ -77,6 +82,8 @@ export interface ApplyDeps {
   dhcp: DhcpOpRunner;
   /** Starts the `ip -batch` processes (one per batch, fresh each time). */
   launcher: IpBatchLauncher;
+  /** Turns IPv6 on or off on a link (`link-ipv6` ops; sysctl.ts). */
+  setIpv6(dev: string, enabled: boolean): Promise<void>;
 }
 
 export interface ApplyOptions {
@@ -95,6 +102,10 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, options: ApplyOptio
   for (const step of steps) {
     if (step.kind === 'dhcp') {
       await runDhcpStep(step, dhcp);
+    } else if (step.kind === 'ipv6') {
+      await deps.setIpv6(step.op.name, step.op.enabled).catch((err: unknown) => {
+        throw new PlanApplyError(step.opIndex, step.op, err instanceof Error ? err.message : String(err));
+      });
     } else if (midBatch && step.lines.length > 1) {
       const half = Math.ceil(step.lines.length / 2);
       await runIpBatch({ ...step, opIndices: step.opIndices.slice(0, half), lines: step.lines.slice(0, half) }, plan, deps);

@@ -38,7 +38,7 @@
  *   vlan_dev.c vlan_dev_open), and then takes the base's MAC if it was created with the base's: bring
  *   links up bottom-up, after every enslaving (a bond has its first port's MAC by then).
  */
-import type { PlanOp } from '../../../model/net-state';
+import type { IpPlanOp, PlanOp } from '../../../model/net-state';
 import { UnsafeBatchArgumentError } from '../errors';
 import {
   checkedAddress,
@@ -54,7 +54,7 @@ import {
   checkedU32,
 } from './arguments';
 
-export type IpPlanOp = Exclude<PlanOp, { kind: 'dhcp-start' | 'dhcp-stop' }>;
+export type { IpPlanOp } from '../../../model/net-state';
 
 /**
  * Which `ip` process can run a line. iproute2 takes a rule's family only from `-4`/`-6`, never from its

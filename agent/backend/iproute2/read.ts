@@ -26,6 +26,7 @@ import {
   type RuleState,
 } from '../../../model/net-state';
 import { bridgeOptionsFromInfoData } from '../../../model/network/bridge-options';
+import { readIpv6Enabled } from '../ipv6-sysctl';
 import type { NetnsTarget } from '../target';
 import { IpJsonShapeError, IpSessionError } from '../errors';
 import { IpLinkJson, IpLinkWithAddrJson, IpRouteJson, IpRuleJson, parseIpJsonLine, type IpAddrInfoJson, type IpAddrJson } from './ip-json';
@@ -150,11 +151,21 @@ export class KernelStateReader {
       withSpeeds && !this.target.netns
         ? await linkSpeeds(dump.links.filter((l) => linkKindFromJson(l) === LinkKind.NIC).map((l) => l.ifname))
         : new Map<string, number>();
-    return kernelStateFromIpJson(dump, {
+    const state = kernelStateFromIpJson(dump, {
       tableNames,
       speeds,
       onSkip: (what, entry) => this.log.debug({ what, entry }, 'kernel state entry not representable in the model; left out'),
     });
+    // The same namespace rule as sysfs; only bridges, whose IPv6 the agent decides (ipv6-sysctl.ts).
+    if (!this.target.netns) {
+      const bridges = state.links.filter((l) => l.kind === LinkKind.BRIDGE);
+      const ipv6 = await readIpv6Enabled(bridges.map((l) => l.name));
+      for (const link of bridges) {
+        const enabled = ipv6.get(link.name);
+        if (enabled !== undefined) link.ipv6 = enabled;
+      }
+    }
+    return state;
   }
 
   /**

@@ -27,6 +27,20 @@ function networkOps(i: number): PlanOp[] {
 }
 
 describe('applyStepsFromPlan', () => {
+  it('writes an IPv6 switch between two ip -batch runs, in plan order', () => {
+    const ops: PlanOp[] = [
+      { kind: 'link-add', name: 'vmnet', type: 'bridge', stp: false },
+      { kind: 'link-set', name: 'eth1', master: 'vmnet' },
+      { kind: 'link-ipv6', name: 'vmnet', enabled: false },
+      { kind: 'link-up', name: 'vmnet' },
+    ];
+    expect(applyStepsFromPlan({ ops }).map((s) => [s.kind, s.kind === 'ip-batch' ? s.opIndices : s.opIndex])).toEqual([
+      ['ip-batch', [0, 1]],
+      ['ipv6', 2],
+      ['ip-batch', [3]],
+    ]);
+  });
+
   it('puts 100 networks (700 ip ops) into one ip -batch process', () => {
     const ops = Array.from({ length: 100 }, (_, i) => networkOps(i)).flat();
     const steps = applyStepsFromPlan({ ops });

@@ -158,7 +158,17 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
     const inside = JSON.parse(stdout) as { state: KernelState; plain: KernelState; route: unknown };
 
     const withoutSpeeds = (state: KernelState): KernelState => ({ ...state, links: state.links.map(({ speed: _speed, ...link }) => link) });
-    expect(sortedState(withoutSpeeds(inside.state))).toEqual(sortedState(await outside.read()));
+    const withoutIpv6 = (state: KernelState): KernelState => ({ ...state, links: state.links.map(({ ipv6: _ipv6, ...link }) => link) });
+    expect(sortedState(withoutIpv6(withoutSpeeds(inside.state)))).toEqual(sortedState(await outside.read()));
+    // Inside, a bridge's IPv6 switch is read too (/proc/sys/net follows the reader's namespace); outside, never.
+    const bridges = inside.state.links.filter((l) => l.kind === 'bridge');
+    expect(bridges.length).toBeGreaterThan(0);
+    for (const bridge of bridges) {
+      const sysctl = await host.exec(['cat', `/proc/sys/net/ipv6/conf/${bridge.name}/disable_ipv6`]);
+      expect([bridge.name, bridge.ipv6]).toEqual([bridge.name, sysctl.stdout.trim() === '0']);
+    }
+    expect(inside.state.links.filter((l) => l.kind !== 'bridge').every((l) => l.ipv6 === undefined)).toBe(true);
+    expect((await outside.read()).links.every((l) => l.ipv6 === undefined)).toBe(true);
     expect(inside.route).toEqual(await outside.routeTo('203.0.113.9'));
     // NIC speeds are what sysfs in the namespace says, where it says a positive number (a veth: yes); other
     // links have none in the model (the report shows NIC speeds only).

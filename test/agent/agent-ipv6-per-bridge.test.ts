@@ -1,0 +1,126 @@
+/**
+ * IPv6 per bridge, with the agent running inside the host's namespace as in production (the agent lab: its
+ * boot command), where it can read and set /proc/sys/net: the bridge of a network without IPv6
+ * configuration has IPv6 off, so a guest on that VM network that sends router advertisements gives the host
+ * nothing, while a witness on the same bridge learns from them; an IPv6 address turns it on first; a
+ * rollback puts it back (docs/setup-networks.md#ipv6-off-where-a-network-has-none).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientEndpoint } from '../../activities/agent-endpoint';
+import { SecretResolver } from '../../activities/secrets';
+import { stopPid } from '../../lib/process';
+import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
+import { addVethPair, Netns, uniqueToken } from '../../testbed/netns';
+import { testbedUnavailableReason } from '../../testbed/requirements';
+import { AgentClient } from '../../vdsm/client/client';
+import { startRouterAdvertiser, waitForLearnedDefaultRoute } from '../helpers/router-advertiser';
+import { skipBecause } from '../helpers/skip';
+
+const reason = await testbedUnavailableReason();
+const HOST = 'v6';
+const VMNET = { nic: 'eth1', bridged: 'true' };
+const WITH_IPV6 = { ...VMNET, ipv6addr: '2001:db8:6::10/64' };
+
+describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the bridge of a network without IPv6 configuration', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-ipv6-'));
+  let lab: AgentLab;
+  let ns: Netns;
+  let client: AgentClient;
+
+  const setup = (vmnet: Record<string, unknown>, options: Record<string, unknown> = { connectivityCheck: 'false' }) =>
+    client.call('Host.setupNetworks', { networks: { vmnet }, bondings: {}, options });
+  const disableIpv6 = async (dev: string) => (await ns.exec(['cat', `/proc/sys/net/ipv6/conf/${dev}/disable_ipv6`])).stdout.trim();
+  const ipv6Addresses = async (dev: string) =>
+    (await ns.ipJson<Array<{ addr_info: Array<{ local: string; family: string }> }>>(['-6', 'addr', 'show', 'dev', dev]))
+      .flatMap((l) => l.addr_info)
+      .map((a) => a.local);
+  const routesVia = async (dev: string) => ns.ipJson<Array<{ dst: string }>>(['-6', 'route', 'show', 'dev', dev]);
+
+  beforeAll(async () => {
+    lab = await createAgentLab({ stateDir: dir, hosts: [{ name: HOST, nics: 2 }] });
+    await lab.waitForAgents();
+    ns = Netns.attach(lab.testbed.host(HOST).namespace);
+    const request = lab.installRequest(HOST);
+    client = await AgentClient.connect(
+      clientEndpoint(
+        { ...request.agent, host: lab.testbed.host(HOST).address, port: request.agent.port ?? 54321 },
+        { secrets: new SecretResolver({ secretsDir: dir }) },
+      ),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await lab?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a new VM network bridge has IPv6 off: no link-local address, no route', async () => {
+    expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
+    expect(await disableIpv6('vmnet')).toBe('1');
+    expect(await ipv6Addresses('vmnet')).toEqual([]);
+    expect(await routesVia('vmnet')).toEqual([]);
+    // Its port is the bridge's; eth0, which the request does not name, keeps the kernel's default.
+    expect(await disableIpv6('eth0')).toBe('0');
+    expect(
+      lab
+        .journal(HOST)
+        .filter((e) => e.kind === 'apply')
+        .at(-1),
+    ).toMatchObject({ outcome: 'ok' });
+  });
+
+  it("a guest's router advertisements give the host nothing there, while a witness on the same bridge learns", async () => {
+    const token = uniqueToken();
+    const guest = await Netns.create(`hpg-${token}`);
+    const witness = await Netns.create(`hpw-${token}`);
+    let dnsmasqPid: number | null = null;
+    try {
+      await addVethPair({ ns, name: 'vnet0' }, { ns: guest, name: 'g0' });
+      await addVethPair({ ns, name: 'vnet1' }, { ns: witness, name: 'w0' });
+      for (const tap of ['vnet0', 'vnet1']) await ns.ip(['link', 'set', tap, 'master', 'vmnet', 'up']);
+      await guest.ip(['addr', 'add', '2001:db8:66::1/64', 'dev', 'g0', 'nodad']);
+      await guest.ip(['link', 'set', 'g0', 'up']);
+      const pidFile = join(dir, 'guest-dnsmasq.pid');
+      dnsmasqPid = await startRouterAdvertiser(guest, 'g0', '2001:db8:66::,ra-only,64,1h', pidFile);
+      // The witness solicits when its link comes up; the guest's answer crosses the bridge.
+      await witness.ip(['link', 'set', 'w0', 'up']);
+      await waitForLearnedDefaultRoute(witness, 'the witness');
+      expect(await ipv6Addresses('vmnet')).toEqual([]);
+      // On this lab's one switch the advertisement also reaches the host's eth0 through the bridge's uplink; a
+      // host whose VM networks have segments of their own does not see it there.
+      expect(await routesVia('vmnet')).toEqual([]);
+    } finally {
+      if (dnsmasqPid) await stopPid(dnsmasqPid, { timeoutMs: 3_000 });
+      await guest.destroy();
+      await witness.destroy();
+      for (const tap of ['vnet0', 'vnet1']) await ns.ip(['link', 'del', tap], { allowFailure: true });
+    }
+  });
+
+  it('an IPv6 address turns it on first; a rollback turns it off again; no IPv6 again turns it off', async () => {
+    // Not confirmed within 2 s: the host rolls the change back, IPv6 off again and the address gone.
+    await expect(setup(WITH_IPV6, { connectivityCheck: 'true', connectivityTimeout: '2' })).rejects.toMatchObject({ code: 10 });
+    expect(await disableIpv6('vmnet')).toBe('1');
+    expect(await ipv6Addresses('vmnet')).toEqual([]);
+
+    expect(await setup(WITH_IPV6)).toEqual({ code: 0, message: 'Done' });
+    expect(await disableIpv6('vmnet')).toBe('0');
+    expect(await ipv6Addresses('vmnet')).toContain('2001:db8:6::10');
+
+    expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
+    expect(await disableIpv6('vmnet')).toBe('1');
+    expect(await ipv6Addresses('vmnet')).toEqual([]);
+    // The same request again: nothing to do.
+    expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
+    expect(
+      lab
+        .journal(HOST)
+        .filter((e) => e.kind === 'apply')
+        .at(-1),
+    ).toMatchObject({ outcome: 'ok', ops: 0 });
+  });
+});
