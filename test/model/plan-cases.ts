@@ -207,7 +207,7 @@ export const PLAN_CASES: readonly PlanCase[] = [
   // IPv6 per bridge (docs/setup-networks.md#ipv6-off-where-a-network-has-none)
   change(
     'ipv6-off-on-new-bridge',
-    'a VM network without IPv6 configuration: its new bridge gets IPv6 off after its port and before it comes up; ovirtmgmt, whose IPv6 was not read, is left alone',
+    'a VM network without IPv6 configuration: its new bridge gets IPv6 off last, one ip -batch run and the sysctl after it; ovirtmgmt, whose IPv6 was not read, is left alone',
     controllingIpv6,
     { networks: { vmnet: vmnetNoIp } },
   ),

@@ -9,8 +9,8 @@
  * teardown in reverse phase order, then every build in phase order:
  *
  *   stop DHCP → delete rules → delete routes → delete addresses → release ports → delete links →
- *   create / adjust links (level by level) → enslave ports → IPv6 on or off → links up (or down) → add addresses →
- *   add routes (their gateways are on-link only now) → add rules → start DHCP.
+ *   create / adjust links (level by level) → enslave ports → IPv6 on → links up (or down) → add addresses →
+ *   add routes (their gateways are on-link only now) → add rules → start DHCP → IPv6 off.
  *
  * The kernel facts behind this order are listed in agent/backend/iproute2/batch.ts. Golden plans for every
  * case live in test/fixtures/plans/.
@@ -20,7 +20,7 @@ import type { DesiredState, DhcpClientSpec } from '../desired-state';
 import { mergeStates } from './merge';
 import { addressesPhase } from './phases/addresses';
 import { dhcpPhase } from './phases/dhcp';
-import { ipv6Phase } from './phases/ipv6';
+import { ipv6OffPhase, ipv6OnPhase } from './phases/ipv6';
 import { linksPhase } from './phases/links';
 import { mastersPhase } from './phases/masters';
 import type { Phase } from './phases/phase';
@@ -31,7 +31,17 @@ import { upsPhase } from './phases/ups';
 export { addressMeets, sameAddress, sameDhcp, sameRoute, sameRule } from './identity';
 
 /** Bottom of the stack first. */
-const PHASES: readonly Phase[] = [linksPhase, mastersPhase, ipv6Phase, upsPhase, addressesPhase, routesPhase, rulesPhase, dhcpPhase];
+const PHASES: readonly Phase[] = [
+  linksPhase,
+  mastersPhase,
+  ipv6OnPhase,
+  upsPhase,
+  addressesPhase,
+  routesPhase,
+  rulesPhase,
+  dhcpPhase,
+  ipv6OffPhase,
+];
 
 export function planChanges(current: KernelState, desired: DesiredState, runningDhcp: readonly DhcpClientSpec[]): Plan {
   const merged = mergeStates(current, desired, runningDhcp);

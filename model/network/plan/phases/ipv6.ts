@@ -1,21 +1,29 @@
 /**
  * IPv6 on or off on the links that say (a bridge, by its network's IPv6 configuration; a rollback, as the
- * snapshot had it). After the masters and before the ups: a new bridge never comes up with IPv6 it should not
- * have (no link-local address, no router solicitation), and IPv6 is on before any IPv6 address is added.
- * Turning it off drops the link's IPv6 addresses and routes, which the teardown has already removed where
- * the desired state says so.
+ * snapshot had it). Two phases, at the two ends of the build:
+ * - on: after the masters and before the ups, so that IPv6 is on before any IPv6 address is added;
+ * - off: last of all. Turning it off drops every IPv6 address and route the link had, those it learned in
+ *   the moment since it came up included, so nothing it should not have outlives the plan; and a plan that
+ *   only turns IPv6 off (a new VM network) stays one `ip -batch` run with the sysctl after it.
  */
 import { PlanOpKind, type PlanOp } from '../../../net-state';
 import type { MergedState } from '../merge';
 import type { PhaseOps } from './phase';
 
-export function ipv6Phase(merged: MergedState): PhaseOps {
-  const build = merged.desiredLinks.flatMap((want): PlanOp[] => {
-    if (want.ipv6 === undefined) return [];
+function ipv6Ops(merged: MergedState, enabled: boolean): PlanOp[] {
+  return merged.desiredLinks.flatMap((want): PlanOp[] => {
+    if (want.ipv6 !== enabled) return [];
     const have = merged.survivingLinks.get(want.name);
     // A link the plan creates starts as the kernel's default says; one whose state was not read is left alone.
     if (have && (have.ipv6 === undefined || have.ipv6 === want.ipv6)) return [];
-    return [{ kind: PlanOpKind.LINK_IPV6, name: want.name, enabled: want.ipv6 }];
+    return [{ kind: PlanOpKind.LINK_IPV6, name: want.name, enabled }];
   });
-  return { teardown: [], build };
+}
+
+export function ipv6OnPhase(merged: MergedState): PhaseOps {
+  return { teardown: [], build: ipv6Ops(merged, true) };
+}
+
+export function ipv6OffPhase(merged: MergedState): PhaseOps {
+  return { teardown: [], build: ipv6Ops(merged, false) };
 }
