@@ -1,7 +1,7 @@
 /**
  * Executes a plan: each maximal run of consecutive ip ops is ONE `ip -batch -` process fed on stdin (a plan
  * for 100 networks costs a handful of processes, not hundreds), started ahead of time by the
- * {@link IpBatchLauncher}; DHCP ops go to the DHCP manager in between.
+ * {@link IpBatchLauncher}; DHCP ops go to the DHCP manager in between, and IPv6 switches are sysctl writes.
  *
  * The whole plan is rendered before anything runs, so an op that cannot be rendered safely rejects the plan
  * untouched ({@link InvalidPlanOpError}). At run time `ip -batch` stops at the first failing line and says
@@ -82,7 +82,7 @@ export interface ApplyDeps {
   dhcp: DhcpOpRunner;
   /** Starts the `ip -batch` processes (one per batch, fresh each time). */
   launcher: IpBatchLauncher;
-  /** Turns IPv6 on or off on a link (`link-ipv6` ops; sysctl.ts). */
+  /** Turns IPv6 on or off on a link (`link-ipv6` ops; ../ipv6-sysctl.ts). */
   setIpv6(dev: string, enabled: boolean): Promise<void>;
 }
 
