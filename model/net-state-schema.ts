@@ -29,6 +29,7 @@ export const LinkStateSchema = z
     vlan: z.object({ base: z.string(), id: z.number().int() }).strict().optional(),
     // Snapshots written before IPv6 was read per bridge have none: their rollback leaves IPv6 alone.
     ipv6: z.boolean().optional(),
+    ipv6Autoconf: z.boolean().optional(),
   })
   .strict();
 

@@ -49,6 +49,12 @@ export interface LinkState {
    * agent acts in its own namespace (/proc/sys/net follows the reader's namespace); absent: not known.
    */
   ipv6?: boolean;
+  /**
+   * The link takes router advertisements: addresses from them (SLAAC, `autoconf`), routes (`accept_ra`) and
+   * redirects (`accept_redirects`), all three on; VDSM's "IPv6 local auto". Read where {@link ipv6} is, and
+   * only while IPv6 is on; absent: not known.
+   */
+  ipv6Autoconf?: boolean;
 }
 
 export interface AddressState {
@@ -152,8 +158,12 @@ export type PlanOp =
   /** Start a DHCP client on `dev`; learned routes go to `table` (main when the network holds the default route). */
   | { kind: typeof PlanOpKind.DHCP_START; dev: string; family: Family; table: number; defaultRoute: boolean; sourceRouting: boolean }
   | { kind: typeof PlanOpKind.DHCP_STOP; dev: string; family: Family }
-  /** IPv6 on or off on a link (`disable_ipv6`); off also drops every IPv6 address and route the link had. */
-  | { kind: typeof PlanOpKind.LINK_IPV6; name: string; enabled: boolean };
+  /**
+   * IPv6 on or off on a link (`disable_ipv6`); off also drops every IPv6 address and route the link had.
+   * `autoconf` (with `enabled` only): whether it takes router advertisements ({@link LinkState.ipv6Autoconf}),
+   * set before IPv6 goes on; absent, left as it is.
+   */
+  | { kind: typeof PlanOpKind.LINK_IPV6; name: string; enabled: boolean; autoconf?: boolean };
 
 /** The op of one kind, e.g. `PlanOpOf<'link-set'>`. */
 export type PlanOpOf<K extends PlanOpKind> = Extract<PlanOp, { kind: K }>;

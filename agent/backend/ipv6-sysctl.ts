@@ -1,8 +1,11 @@
 /**
- * IPv6 on or off per link: `net.ipv6.conf.<link>.disable_ipv6`. The agent turns it off on the bridge of a
- * network without IPv6 configuration, as VDSM does (docs/setup-networks.md#ipv6-off-where-a-network-has-none):
- * otherwise anything on a VM network's bridge, a guest included, could give the host an address and a
- * default route there with a router advertisement, and reach it over the bridge's link-local address.
+ * IPv6 per link, as sysctls under `net.ipv6.conf.<link>`:
+ * - on or off (`disable_ipv6`). The agent turns it off on the bridge of a network without IPv6 configuration,
+ *   as VDSM does (docs/setup-networks.md#ipv6-per-bridge): otherwise anything on a VM network's bridge, a
+ *   guest included, could give the host an address and a default route there with a router advertisement,
+ *   and reach it over the bridge's link-local address;
+ * - whether a link with IPv6 on takes router advertisements: `autoconf`, `accept_ra` and `accept_redirects`,
+ *   all three on or all three off, as VDSM's sysctl.py sets them for `ipv6autoconf`.
  *
  * /proc/sys/net shows the namespace of the process that opens it, so these work only where the agent acts on
  * its own namespace (production); a backend driving another namespace from outside does not use them.
@@ -12,27 +15,58 @@ import { readFile, writeFile } from 'node:fs/promises';
 /** Link names as the kernel allows them (no `/`, not `.` or `..`), so the path stays under /proc/sys. */
 const SAFE_LINK_NAME = /^(?!\.\.?$)[^/\0\s]{1,15}$/;
 
-function disableIpv6Path(link: string): string {
+/** The three switches of "takes router advertisements", in the order they are written. */
+const AUTOCONF_SWITCHES = ['autoconf', 'accept_ra', 'accept_redirects'] as const;
+
+type Ipv6Switch = 'disable_ipv6' | (typeof AUTOCONF_SWITCHES)[number];
+
+function switchPath(link: string, name: Ipv6Switch): string {
   if (!SAFE_LINK_NAME.test(link)) throw new Error(`not a link name: ${JSON.stringify(link)}`);
-  return `/proc/sys/net/ipv6/conf/${link}/disable_ipv6`;
+  return `/proc/sys/net/ipv6/conf/${link}/${name}`;
 }
 
-/** Whether IPv6 is on, per link; a link with no such file (gone, or a kernel without IPv6) is left out. */
-export async function readIpv6Enabled(links: readonly string[]): Promise<Map<string, boolean>> {
+/** A switch's value, or null when the file is missing (link gone, kernel without IPv6) or holds no integer. */
+async function readSwitch(link: string, name: Ipv6Switch): Promise<number | null> {
+  try {
+    const text = (await readFile(switchPath(link, name), 'utf8')).trim();
+    return /^-?\d+$/.test(text) ? Number(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface Ipv6LinkState {
+  enabled: boolean;
+  /** Whether it takes router advertisements; read only while IPv6 is on. */
+  autoconf?: boolean;
+}
+
+/** IPv6 per link; a link with no such files (gone, or a kernel without IPv6) is left out. */
+export async function readIpv6States(links: readonly string[]): Promise<Map<string, Ipv6LinkState>> {
   const states = await Promise.all(
-    links.map(async (link): Promise<[string, boolean] | null> => {
-      try {
-        const text = (await readFile(disableIpv6Path(link), 'utf8')).trim();
-        return text === '0' || text === '1' ? [link, text === '0'] : null;
-      } catch {
-        return null;
-      }
+    links.map(async (link): Promise<[string, Ipv6LinkState] | null> => {
+      const disabled = await readSwitch(link, 'disable_ipv6');
+      if (disabled !== 0 && disabled !== 1) return null;
+      if (disabled === 1) return [link, { enabled: false }];
+      const autoconf = await Promise.all(AUTOCONF_SWITCHES.map((name) => readSwitch(link, name)));
+      // accept_ra 2 (taken even when forwarding) counts as on, as VDSM counts it.
+      return [link, autoconf.includes(null) ? { enabled: true } : { enabled: true, autoconf: autoconf.every((v) => v !== 0) }];
     }),
   );
-  return new Map(states.filter((s): s is [string, boolean] => s !== null));
+  return new Map(states.filter((s): s is [string, Ipv6LinkState] => s !== null));
 }
 
-/** Turns IPv6 on or off on `link`. Off, the kernel drops every IPv6 address and route the link had. */
-export async function setIpv6Enabled(link: string, enabled: boolean): Promise<void> {
-  await writeFile(disableIpv6Path(link), enabled ? '0\n' : '1\n');
+/**
+ * Turns IPv6 on or off on `link`. Off, the kernel drops every IPv6 address and route the link had. With
+ * `autoconf`, router advertisements are switched first, so a link turned on without them never takes one.
+ * Resolves to whether it stopped a link with IPv6 on from taking them: what the link learned from them
+ * stays until its lifetime ends (the kernel keeps it), so the caller removes it.
+ */
+export async function setIpv6(link: string, enabled: boolean, autoconf?: boolean): Promise<boolean> {
+  const before = autoconf === false ? (await readIpv6States([link])).get(link) : undefined;
+  if (autoconf !== undefined) {
+    for (const name of AUTOCONF_SWITCHES) await writeFile(switchPath(link, name), autoconf ? '1\n' : '0\n');
+  }
+  await writeFile(switchPath(link, 'disable_ipv6'), enabled ? '0\n' : '1\n');
+  return enabled && before?.enabled === true && before.autoconf !== false;
 }

@@ -93,14 +93,6 @@ export function canonicalizeNetwork(name: string, attrs: NetworkAttributes, ctx:
     );
   }
   const hostQos = canonicalHostQos(where, attrs.hostQos);
-  // The kernel's own SLAAC is not switched by this agent (it neither enables nor disables autoconf per
-  // device), so a request for it could not be honoured or verified.
-  if (attrs.ipv6autoconf !== undefined && vdsmBoolean(attrs.ipv6autoconf, `${where}: ipv6autoconf`)) {
-    throw new VdsmError(
-      VdsmCode.BAD_PARAMS,
-      `${where}: ipv6autoconf is not supported by this agent yet (use ipv6addr or dhcpv6); nothing was changed`,
-    );
-  }
   const bridgeOpts = customBridgeOpts(where, attrs.custom);
 
   const net: NetworkConfig = {

@@ -40,13 +40,15 @@ export interface DesiredLink {
   vlanId?: number;
   /** IPv6 on or off (`disable_ipv6`); absent = left as the kernel has it. */
   ipv6?: boolean;
+  /** With `ipv6` on: whether the link takes router advertisements (LinkState.ipv6Autoconf); absent = left alone. */
+  ipv6Autoconf?: boolean;
 }
 
 /** What the backend can do beyond iproute2 (NetworkBackend.controlsIpv6). */
 export interface RenderOptions {
   /**
    * Turn IPv6 off on the bridge of a network without IPv6 configuration, and on on one with it, as VDSM does
-   * (docs/setup-networks.md#ipv6-off-where-a-network-has-none). @default false
+   * (docs/setup-networks.md#ipv6-per-bridge). @default false
    */
   ipv6?: boolean;
 }
@@ -54,6 +56,15 @@ export interface RenderOptions {
 /** Whether a network has any IPv6 configuration: an address, DHCPv6 or autoconfiguration. */
 export function hasIpv6Configuration(net: NetworkConfig): boolean {
   return net.ipv6addr !== undefined || net.dhcpv6 || net.ipv6autoconf;
+}
+
+/**
+ * IPv6 on the bridge of a network with IPv6 configuration, off otherwise; on, it takes router advertisements
+ * only with `ipv6autoconf`, as VDSM has it (docs/setup-networks.md#ipv6-per-bridge): a static address or DHCPv6
+ * alone learns nothing from whatever advertises on the segment, a guest included.
+ */
+function ipv6SwitchesOf(net: NetworkConfig): Pick<DesiredLink, 'ipv6' | 'ipv6Autoconf'> {
+  return hasIpv6Configuration(net) ? { ipv6: true, ipv6Autoconf: net.ipv6autoconf } : { ipv6: false };
 }
 
 export interface DhcpClientSpec {
@@ -152,7 +163,7 @@ export function renderDesiredState(config: RunningConfig, current: KernelState, 
         up: true,
         ...(uplinkMac ? { mac: uplinkMac } : {}),
         ...(bridgeOpts ? { bridgeOptions: parseBridgeOpts(`network ${name}`, bridgeOpts) } : {}),
-        ...(options.ipv6 ? { ipv6: hasIpv6Configuration(net) } : {}),
+        ...(options.ipv6 ? ipv6SwitchesOf(net) : {}),
       });
       if (southbound) {
         upsert({ name: southbound, master: name, up: true });
@@ -341,6 +352,7 @@ export function desiredStateFromSnapshot(
       ...(l.bond ? { bondMode: l.bond.mode, bondOptions: nonDefaultBondOptions(l.bond.options) } : {}),
       ...(l.vlan ? { vlanBase: l.vlan.base, vlanId: l.vlan.id } : {}),
       ...(l.ipv6 !== undefined ? { ipv6: l.ipv6 } : {}),
+      ...(l.ipv6 && l.ipv6Autoconf !== undefined ? { ipv6Autoconf: l.ipv6Autoconf } : {}),
     });
   }
   links.sort(creationOrder);

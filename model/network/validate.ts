@@ -129,6 +129,10 @@ function validateIp(where: string, net: NetworkConfig): void {
   if (net.ipv6addr !== undefined && net.dhcpv6) {
     throw new VdsmError(VdsmCode.BAD_ADDR, `${where}: a static ipv6addr cannot be combined with dhcpv6`);
   }
+  // VDSM lets the static address win silently (lib/vdsm/network/nmstate/ip.py); the engine never sends both.
+  if (net.ipv6addr !== undefined && net.ipv6autoconf) {
+    throw new VdsmError(VdsmCode.BAD_ADDR, `${where}: a static ipv6addr cannot be combined with ipv6autoconf`);
+  }
   if (net.ipv6gateway !== undefined && net.ipv6addr === undefined && !net.dhcpv6 && !net.ipv6autoconf) {
     throw new VdsmError(VdsmCode.BAD_ADDR, `${where}: ipv6gateway given without ipv6addr, dhcpv6 or ipv6autoconf`);
   }

@@ -51,6 +51,16 @@ export function verifyState(current: KernelState, desired: DesiredState): string
     if (want.ipv6 !== undefined && have.ipv6 !== undefined && have.ipv6 !== want.ipv6)
       problems.push(`link ${want.name} has IPv6 ${have.ipv6 ? 'on' : 'off'}, expected ${want.ipv6 ? 'on' : 'off'}`);
     if (
+      want.ipv6 &&
+      want.ipv6Autoconf !== undefined &&
+      have.ipv6 &&
+      have.ipv6Autoconf !== undefined &&
+      have.ipv6Autoconf !== want.ipv6Autoconf
+    )
+      problems.push(
+        `link ${want.name} ${have.ipv6Autoconf ? 'takes' : 'ignores'} router advertisements, expected it to ${want.ipv6Autoconf ? 'take' : 'ignore'} them`,
+      );
+    if (
       want.create === 'bond' &&
       want.bondMode !== undefined &&
       have.bond &&

@@ -63,7 +63,9 @@ export function deviceInfo(input: ReportInput, link: LinkState): DeviceInfo {
     gateway: gateway ?? '',
     ipv6gateway: gatewayOf(kernel, link.name, 6) ?? '::',
     ipv4defaultroute: kernel.routes.some((r) => r.dev === link.name && r.family === 4 && r.table === MAIN_TABLE && r.dst === 'default'),
-    ipv6autoconf: false,
+    // As VDSM's sysctl.py reads it. A link whose switches were not read (not a bridge, or an agent acting on
+    // another namespace) reports false; a network's device reports its configuration instead (below).
+    ipv6autoconf: link.ipv6 === true && link.ipv6Autoconf === true,
     mtu: String(link.mtu),
     dhcpv4: dhcp(4),
     dhcpv6: dhcp(6),
@@ -113,8 +115,10 @@ export function reportNetworkCapabilities(input: ReportInput): NetworkCapabiliti
     const topLink = top ? byName.get(top) : undefined;
     if (!top || !topLink) continue; // VDSM reports only networks that exist
     const southbound = southboundOf(net);
+    const device = deviceInfo(input, topLink);
     networks[name] = {
-      ...deviceInfo(input, topLink),
+      ...device,
+      ipv6autoconf: topLink.ipv6 === undefined ? net.ipv6autoconf : device.ipv6autoconf,
       iface: top,
       bridged: net.bridged,
       switch: 'legacy',

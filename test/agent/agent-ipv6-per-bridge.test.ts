@@ -3,7 +3,8 @@
  * boot command), where it can read and set /proc/sys/net: the bridge of a network without IPv6
  * configuration has IPv6 off, so a guest on that VM network that sends router advertisements gives the host
  * nothing, while a witness on the same bridge learns from them; an IPv6 address turns it on first; a
- * rollback puts it back (docs/setup-networks.md#ipv6-off-where-a-network-has-none).
+ * rollback puts it back. With IPv6 configuration, the bridge takes a guest's advertisements only with
+ * `ipv6autoconf`, and forgets what it learned when that goes (docs/setup-networks.md#ipv6-per-bridge).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
 import { addVethPair, Netns, uniqueToken } from '../../testbed/netns';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { AgentClient } from '../../vdsm/client/client';
+import { Capabilities } from '../../model/vdsm/capabilities';
 import { startRouterAdvertiser, waitForLearnedDefaultRoute } from '../helpers/router-advertiser';
 import { skipBecause } from '../helpers/skip';
 
@@ -23,6 +25,9 @@ const reason = await testbedUnavailableReason();
 const HOST = 'v6';
 const VMNET = { nic: 'eth1', bridged: 'true' };
 const WITH_IPV6 = { ...VMNET, ipv6addr: '2001:db8:6::10/64' };
+const WITH_AUTOCONF = { ...VMNET, ipv6autoconf: 'true' };
+/** The prefix the guest advertises. */
+const GUEST_PREFIX = '2001:db8:66:';
 
 describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the bridge of a network without IPv6 configuration', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hostprov-ipv6-'));
@@ -38,6 +43,43 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
       .flatMap((l) => l.addr_info)
       .map((a) => a.local);
   const routesVia = async (dev: string) => ns.ipJson<Array<{ dst: string }>>(['-6', 'route', 'show', 'dev', dev]);
+  /** Whether vmnet takes router advertisements, as its three switches say ('1 1 1' or '0 0 0'). */
+  const takesAdvertisements = async () =>
+    (await ns.exec(['sh', '-c', 'cd /proc/sys/net/ipv6/conf/vmnet && echo $(cat autoconf accept_ra accept_redirects)'])).stdout.trim();
+  /** What vmnet learned from the guest: its SLAAC addresses and routes of protocol ra. */
+  const learnedOnVmnet = async () => ({
+    addresses: (await ipv6Addresses('vmnet')).filter((a) => a.startsWith(GUEST_PREFIX)),
+    routes: (await ns.ipJson<Array<{ dst: string; protocol?: string }>>(['-6', 'route', 'show', 'dev', 'vmnet']))
+      .filter((r) => r.protocol === 'ra')
+      .map((r) => r.dst),
+  });
+  /**
+   * A guest advertising GUEST_PREFIX for SLAAC every few seconds, and a witness that learns from it, both on
+   * vmnet's bridge; `body` runs once the witness has a default route from the guest.
+   */
+  const withAdvertisingGuest = async (body: () => Promise<void>, raParams: string[] = []) => {
+    const token = uniqueToken();
+    const guest = await Netns.create(`hpg-${token}`);
+    const witness = await Netns.create(`hpw-${token}`);
+    let dnsmasqPid: number | null = null;
+    try {
+      await addVethPair({ ns, name: 'vnet0' }, { ns: guest, name: 'g0' });
+      await addVethPair({ ns, name: 'vnet1' }, { ns: witness, name: 'w0' });
+      for (const tap of ['vnet0', 'vnet1']) await ns.ip(['link', 'set', tap, 'master', 'vmnet', 'up']);
+      await guest.ip(['addr', 'add', '2001:db8:66::1/64', 'dev', 'g0', 'nodad']);
+      await guest.ip(['link', 'set', 'g0', 'up']);
+      dnsmasqPid = await startRouterAdvertiser(guest, 'g0', '2001:db8:66::,ra-only,64,1h', join(dir, 'guest-dnsmasq.pid'), raParams);
+      // The witness solicits when its link comes up; the guest's answer crosses the bridge.
+      await witness.ip(['link', 'set', 'w0', 'up']);
+      await waitForLearnedDefaultRoute(witness, 'the witness');
+      await body();
+    } finally {
+      if (dnsmasqPid) await stopPid(dnsmasqPid, { timeoutMs: 3_000 });
+      await guest.destroy();
+      await witness.destroy();
+      for (const tap of ['vnet0', 'vnet1']) await ns.ip(['link', 'del', tap], { allowFailure: true });
+    }
+  };
 
   beforeAll(async () => {
     lab = await createAgentLab({ stateDir: dir, hosts: [{ name: HOST, nics: 2 }] });
@@ -74,31 +116,12 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
   });
 
   it("a guest's router advertisements give the host nothing there, while a witness on the same bridge learns", async () => {
-    const token = uniqueToken();
-    const guest = await Netns.create(`hpg-${token}`);
-    const witness = await Netns.create(`hpw-${token}`);
-    let dnsmasqPid: number | null = null;
-    try {
-      await addVethPair({ ns, name: 'vnet0' }, { ns: guest, name: 'g0' });
-      await addVethPair({ ns, name: 'vnet1' }, { ns: witness, name: 'w0' });
-      for (const tap of ['vnet0', 'vnet1']) await ns.ip(['link', 'set', tap, 'master', 'vmnet', 'up']);
-      await guest.ip(['addr', 'add', '2001:db8:66::1/64', 'dev', 'g0', 'nodad']);
-      await guest.ip(['link', 'set', 'g0', 'up']);
-      const pidFile = join(dir, 'guest-dnsmasq.pid');
-      dnsmasqPid = await startRouterAdvertiser(guest, 'g0', '2001:db8:66::,ra-only,64,1h', pidFile);
-      // The witness solicits when its link comes up; the guest's answer crosses the bridge.
-      await witness.ip(['link', 'set', 'w0', 'up']);
-      await waitForLearnedDefaultRoute(witness, 'the witness');
+    await withAdvertisingGuest(async () => {
       expect(await ipv6Addresses('vmnet')).toEqual([]);
       // On this lab's one switch the advertisement also reaches the host's eth0 through the bridge's uplink; a
       // host whose VM networks have segments of their own does not see it there.
       expect(await routesVia('vmnet')).toEqual([]);
-    } finally {
-      if (dnsmasqPid) await stopPid(dnsmasqPid, { timeoutMs: 3_000 });
-      await guest.destroy();
-      await witness.destroy();
-      for (const tap of ['vnet0', 'vnet1']) await ns.ip(['link', 'del', tap], { allowFailure: true });
-    }
+    });
   });
 
   it('an IPv6 address turns it on first; a rollback turns it off again; no IPv6 again turns it off', async () => {
@@ -123,4 +146,37 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
         .at(-1),
     ).toMatchObject({ outcome: 'ok', ops: 0 });
   });
+
+  it("with IPv6 configuration, the bridge takes a guest's advertisements only with ipv6autoconf, and forgets them when it goes", async () => {
+    expect(await setup(WITH_IPV6)).toEqual({ code: 0, message: 'Done' });
+    expect([await disableIpv6('vmnet'), await takesAdvertisements()]).toEqual(['0', '0 0 0']);
+    // The guest advertises every 4 s, so a bridge that starts taking advertisements hears one soon.
+    await withAdvertisingGuest(async () => {
+      expect(await learnedOnVmnet()).toEqual({ addresses: [], routes: [] });
+
+      expect(await setup(WITH_AUTOCONF)).toEqual({ code: 0, message: 'Done' });
+      expect([await disableIpv6('vmnet'), await takesAdvertisements()]).toEqual(['0', '1 1 1']);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const { addresses, routes } = await learnedOnVmnet();
+        if (addresses.length && routes.includes('default')) break;
+        if (Date.now() > deadline) throw new Error('vmnet learned no SLAAC address and default route within 30 s');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const caps = Capabilities.parse(await client.call('Host.getCapabilities', {}));
+      expect([caps.networks.vmnet?.ipv6autoconf, caps.bridges.vmnet?.ipv6autoconf]).toEqual([true, true]);
+
+      // Back to a static address: advertisements ignored, and what the bridge learned from them gone at once.
+      expect(await setup(WITH_IPV6)).toEqual({ code: 0, message: 'Done' });
+      expect(await takesAdvertisements()).toBe('0 0 0');
+      expect(await learnedOnVmnet()).toEqual({ addresses: [], routes: [] });
+      expect(await ipv6Addresses('vmnet')).toContain('2001:db8:6::10');
+      const after = Capabilities.parse(await client.call('Host.getCapabilities', {}));
+      expect([after.networks.vmnet?.ipv6autoconf, after.networks.vmnet?.ipv6addrs]).toEqual([false, ['2001:db8:6::10/64']]);
+      // Still ignored at the guest's next advertisements.
+      await new Promise((r) => setTimeout(r, 5_000));
+      expect(await learnedOnVmnet()).toEqual({ addresses: [], routes: [] });
+    }, ['--ra-param=g0,4']);
+    expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
+  }, 90_000);
 });

@@ -287,7 +287,11 @@ describe('validate: VDSM error codes', () => {
       { networks: { n: { nic: 'eth0', custom: { ethtool_opts: '-K eth0 tso off' } } } },
       VdsmCode.BAD_PARAMS,
     ],
-    ['IPv6 autoconf (not applied by this agent)', { networks: { n: { nic: 'eth0', ipv6autoconf: 'true' } } }, VdsmCode.BAD_PARAMS],
+    [
+      'a static IPv6 address with IPv6 autoconf',
+      { networks: { n: { nic: 'eth0', ipv6addr: '2001:db8::5/64', ipv6autoconf: 'true' } } },
+      VdsmCode.BAD_ADDR,
+    ],
   ];
   for (const [name, params, code, opts] of cases) {
     it(`${name} → ${code}`, () => expect(codeOf(() => check(params, opts))).toBe(code));

@@ -89,6 +89,8 @@ const vmnetNoIp: NetworkAttributes = { nic: 'eth1', bridged: 'true' };
 const vmnetWithIpv6: NetworkAttributes = { ...vmnetNoIp, ipv6addr: '2001:db8:5::10/64' };
 const controllingIpv6 = (): HostStep => ({ ...withMgmt(), controlsIpv6: true });
 const withVmnetNoIp = (): HostStep => afterChange(controllingIpv6(), { networks: { vmnet: vmnetNoIp } });
+const vmnetWithAutoconf: NetworkAttributes = { ...vmnetNoIp, ipv6autoconf: 'true' };
+const withVmnetAutoconf = (): HostStep => afterChange(controllingIpv6(), { networks: { vmnet: vmnetWithAutoconf } });
 /** A DHCP network on eth1 without the default route: its own table, rules written when the lease arrives. */
 const backup: NetworkAttributes = { nic: 'eth1', bridged: 'false', bootproto: 'dhcp' };
 const withDhcpBackup = (): HostStep => withLease(afterChange(withMgmt(), { networks: { backup } }), 'eth1', '198.18.6.50/24', '198.18.6.1');
@@ -204,16 +206,28 @@ export const PLAN_CASES: readonly PlanCase[] = [
     { networks: { ovirtmgmt: { ...ovirtmgmt, custom: { bridge_opts: 'multicast_snooping=0 priority=200 hash_max=8192' } } } },
   ),
 
-  // IPv6 per bridge (docs/setup-networks.md#ipv6-off-where-a-network-has-none)
+  // IPv6 per bridge (docs/setup-networks.md#ipv6-per-bridge)
   change(
     'ipv6-off-on-new-bridge',
     'a VM network without IPv6 configuration: its new bridge gets IPv6 off last, one ip -batch run and the sysctl after it; ovirtmgmt, whose IPv6 was not read, is left alone',
     controllingIpv6,
     { networks: { vmnet: vmnetNoIp } },
   ),
-  change('ipv6-on-for-an-address', 'the VM network gets an IPv6 address: IPv6 on first, then the address', withVmnetNoIp, {
-    networks: { vmnet: vmnetWithIpv6 },
+  change(
+    'ipv6-on-for-an-address',
+    'the VM network gets an IPv6 address: IPv6 on first, router advertisements ignored, then the address',
+    withVmnetNoIp,
+    { networks: { vmnet: vmnetWithIpv6 } },
+  ),
+  change('ipv6-autoconf-on', 'the VM network gets IPv6 autoconf: IPv6 on, router advertisements taken, nothing else', withVmnetNoIp, {
+    networks: { vmnet: vmnetWithAutoconf },
   }),
+  change(
+    'ipv6-autoconf-to-static',
+    'the VM network goes from IPv6 autoconf to a static address: advertisements ignored from then on, IPv6 stays on, then the address',
+    withVmnetAutoconf,
+    { networks: { vmnet: vmnetWithIpv6 } },
+  ),
 
   // Addresses, routes, rules
   change(
@@ -501,6 +515,12 @@ export const PLAN_CASES: readonly PlanCase[] = [
     'rollback-ipv6-on-for-an-address',
     'undo the IPv6 address on the VM network: the address goes, then IPv6 goes off again',
     withVmnetNoIp,
+    { networks: { vmnet: vmnetWithIpv6 } },
+  ),
+  rollback(
+    'rollback-ipv6-autoconf-to-static',
+    'undo autoconf to a static address: the address goes, and the bridge takes router advertisements again',
+    withVmnetAutoconf,
     { networks: { vmnet: vmnetWithIpv6 } },
   ),
   rollback('rollback-bond-slaves', 'undo the slave change: eth1 leaves the bond, eth2 rejoins', withBond, {

@@ -149,6 +149,41 @@ describe('planChanges: other shapes', () => {
     expect(change(current, EMPTY_CONFIG, next).plan.ops.some((o) => o.kind === 'link-ipv6')).toBe(false);
   });
 
+  it('IPv6 per bridge: router advertisements taken only with ipv6autoconf, verified when read, written when not read', () => {
+    const current = installedHost();
+    const withIpv6 = (attrs: Record<string, string>) =>
+      desiredStateForChange(EMPTY_CONFIG, configFor({ ovirtmgmt: { ...mgmt, ...attrs } }), current, { ipv6: true });
+    const bridge = (d: ReturnType<typeof withIpv6>) => d.links.find((l) => l.name === 'ovirtmgmt');
+    expect(bridge(withIpv6({ ipv6autoconf: 'true' }))).toMatchObject({ ipv6: true, ipv6Autoconf: true });
+    expect(bridge(withIpv6({ dhcpv6: 'true' }))).toMatchObject({ ipv6: true, ipv6Autoconf: false });
+    expect(bridge(withIpv6({ dhcpv6: 'true', ipv6autoconf: 'true' }))).toMatchObject({ ipv6: true, ipv6Autoconf: true });
+    expect(bridge(withIpv6({ ipv6addr: '2001:db8::10/64' }))).toMatchObject({ ipv6: true, ipv6Autoconf: false });
+    expect(bridge(withIpv6({}))).not.toHaveProperty('ipv6Autoconf');
+
+    const desired = withIpv6({ dhcpv6: 'true' });
+    const plan = planChanges(current, desired, []);
+    expect(plan.ops.find((o) => o.kind === 'link-ipv6')).toEqual({ kind: 'link-ipv6', name: 'ovirtmgmt', enabled: true, autoconf: false });
+    const after = simulatePlan(current, plan.ops);
+    expect(verifyState(after, desired)).toEqual([]);
+    const bridgeIs = (state: KernelState, link: Partial<KernelState['links'][number]>): KernelState => ({
+      ...state,
+      links: state.links.map(({ ipv6Autoconf: _autoconf, ...l }) => (l.name === 'ovirtmgmt' ? { ...l, ...link } : l)),
+    });
+    expect(verifyState(bridgeIs(after, { ipv6: true, ipv6Autoconf: true }), desired)).toEqual([
+      'link ovirtmgmt takes router advertisements, expected it to ignore them',
+    ]);
+    // On, and already as wanted: nothing to do. On, but whether it takes them was not read: written.
+    expect(
+      planChanges(bridgeIs(after, { ipv6: true, ipv6Autoconf: false }), desired, []).ops.filter((o) => o.kind === 'link-ipv6'),
+    ).toEqual([]);
+    expect(planChanges(bridgeIs(after, { ipv6: true }), desired, []).ops.filter((o) => o.kind === 'link-ipv6')).toEqual([
+      { kind: 'link-ipv6', name: 'ovirtmgmt', enabled: true, autoconf: false },
+    ]);
+    // Not read at all (a backend driving another namespace): left alone, nothing to verify.
+    expect(planChanges(bridgeIs(after, { ipv6: undefined }), desired, []).ops.some((o) => o.kind === 'link-ipv6')).toBe(false);
+    expect(verifyState(bridgeIs(after, {}), desired)).toEqual([]);
+  });
+
   it('a VLAN network on a bond creates bond, slaves, VLAN and bridge in dependency order', () => {
     const current = installedHost();
     current.links.push({ name: 'eth2', kind: 'nic', mtu: 1500, up: true, mac: '52:54:00:00:00:12', master: null });

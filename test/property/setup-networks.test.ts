@@ -190,9 +190,11 @@ const poisons: fc.Arbitrary<Poison> = fc.oneof(
       { hostQos: { in: { ls: { m2: 1 } } } },
       { hostQos: { out: { ls: { m2: 1 }, ul: { m2: 12_345_678 } } } },
       { custom: { x: '1' } },
-      { ipv6autoconf: true },
     )
     .map((attrs) => poison('what the agent does not do', [BAD_PARAMS], net('pnet', { nic: 'eth1', ...attrs }))),
+  fc
+    .constantFrom({ ipv6addr: '2001:db8::5/64', ipv6autoconf: true }, { ipv6addr: '2001:db8::5/64', dhcpv6: 'true' })
+    .map((attrs) => poison('a static IPv6 address with dynamic IPv6', [BAD_ADDR], net('pnet', { nic: 'eth1', ...attrs }))),
   fc
     .tuple(name, fc.constantFrom(['1.2.3.4 5.6.7.8'], ['x'], ['1.2.3.4\nnameserver 6.6.6.6'], ['']))
     .map(([n, nameservers]) =>

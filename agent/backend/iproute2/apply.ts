@@ -12,6 +12,7 @@ import type { Logger } from '../../../lib/logger';
 import { isIpOp, PlanOpKind, type Family, type Plan, type PlanOp, type PlanOpOf } from '../../../model/net-state';
 import type { NetnsTarget } from '../target';
 import { InvalidPlanOpError, PlanApplyError, UnsafeBatchArgumentError } from '../errors';
+import { checkedIfname } from './arguments';
 import { batchLineFromOp } from './batch';
 import type { IpBatchLauncher } from './batch-launcher';
 
@@ -82,8 +83,11 @@ export interface ApplyDeps {
   dhcp: DhcpOpRunner;
   /** Starts the `ip -batch` processes (one per batch, fresh each time). */
   launcher: IpBatchLauncher;
-  /** Turns IPv6 on or off on a link (`link-ipv6` ops; ../ipv6-sysctl.ts). */
-  setIpv6(dev: string, enabled: boolean): Promise<void>;
+  /**
+   * Turns IPv6 on or off on a link, and router advertisements with it (`link-ipv6` ops; ../ipv6-sysctl.ts):
+   * true when it stopped a link that took advertisements from taking them.
+   */
+  setIpv6(dev: string, enabled: boolean, autoconf?: boolean): Promise<boolean>;
 }
 
 export interface ApplyOptions {
@@ -103,9 +107,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, options: ApplyOptio
     if (step.kind === 'dhcp') {
       await runDhcpStep(step, dhcp);
     } else if (step.kind === 'ipv6') {
-      await deps.setIpv6(step.op.name, step.op.enabled).catch((err: unknown) => {
-        throw new PlanApplyError(step.opIndex, step.op, err instanceof Error ? err.message : String(err));
-      });
+      await runIpv6Step(step, deps);
     } else if (midBatch && step.lines.length > 1) {
       const half = Math.ceil(step.lines.length / 2);
       await runIpBatch({ ...step, opIndices: step.opIndices.slice(0, half), lines: step.lines.slice(0, half) }, plan, deps);
@@ -130,6 +132,31 @@ async function runIpBatch(step: Extract<ApplyStep, { kind: 'ip-batch' }>, plan: 
   const op = plan.ops[opIndex];
   if (!op) throw new Error(`internal: batch op index ${opIndex} outside the plan`);
   throw new PlanApplyError(opIndex, op, result.stderr || `ip exited with ${result.code}`);
+}
+
+/**
+ * A link that stops taking router advertisements also loses what it learned from them, as it would have
+ * had it never taken them: the addresses the kernel made (SLAAC, flagged `mngtmpaddr`, and the privacy
+ * addresses made from them, `temporary`) and the routes (`proto ra`). Left alone, the kernel keeps them until
+ * their lifetimes end, a default route included. Nothing else has those flags or that protocol, and a flush
+ * that finds nothing succeeds.
+ */
+export function forgetRouterAdvertisementsLines(link: string): string[] {
+  const dev = checkedIfname('name', link);
+  return [`route flush dev ${dev} proto ra`, `addr flush dev ${dev} mngtmpaddr`, `addr flush dev ${dev} temporary`];
+}
+
+async function runIpv6Step(step: Extract<ApplyStep, { kind: 'ipv6' }>, deps: ApplyDeps): Promise<void> {
+  const { op } = step;
+  try {
+    // Checked before anything is written.
+    const forget = forgetRouterAdvertisementsLines(op.name);
+    if (!(await deps.setIpv6(op.name, op.enabled, op.autoconf))) return;
+    const result = await deps.launcher.run('inet6', `${forget.join('\n')}\n`);
+    if (result.code !== 0) throw new Error(result.stderr || `ip exited with ${result.code}`);
+  } catch (err) {
+    throw new PlanApplyError(step.opIndex, op, err instanceof Error ? err.message : String(err));
+  }
 }
 
 async function runDhcpStep(step: Extract<ApplyStep, { kind: 'dhcp' }>, dhcp: DhcpOpRunner): Promise<void> {

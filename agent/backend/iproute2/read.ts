@@ -26,7 +26,7 @@ import {
   type RuleState,
 } from '../../../model/net-state';
 import { bridgeOptionsFromInfoData } from '../../../model/network/bridge-options';
-import { readIpv6Enabled } from '../ipv6-sysctl';
+import { readIpv6States } from '../ipv6-sysctl';
 import type { NetnsTarget } from '../target';
 import { IpJsonShapeError, IpSessionError } from '../errors';
 import { IpLinkJson, IpLinkWithAddrJson, IpRouteJson, IpRuleJson, parseIpJsonLine, type IpAddrInfoJson, type IpAddrJson } from './ip-json';
@@ -159,10 +159,12 @@ export class KernelStateReader {
     // The same namespace rule as sysfs; only bridges, whose IPv6 the agent decides (ipv6-sysctl.ts).
     if (!this.target.netns) {
       const bridges = state.links.filter((l) => l.kind === LinkKind.BRIDGE);
-      const ipv6 = await readIpv6Enabled(bridges.map((l) => l.name));
+      const ipv6 = await readIpv6States(bridges.map((l) => l.name));
       for (const link of bridges) {
-        const enabled = ipv6.get(link.name);
-        if (enabled !== undefined) link.ipv6 = enabled;
+        const read = ipv6.get(link.name);
+        if (read === undefined) continue;
+        link.ipv6 = read.enabled;
+        if (read.autoconf !== undefined) link.ipv6Autoconf = read.autoconf;
       }
     }
     return state;

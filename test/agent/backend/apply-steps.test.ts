@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { prefixToNetmask as netmaskFromPrefix } from '../../../model/ip';
 import { leaseKeyFromFileName } from '../../../agent/backend/dhcp/lease';
-import { InvalidPlanOpError } from '../../../agent/backend/errors';
-import { applyStepsFromPlan, failedBatchLine } from '../../../agent/backend/iproute2/apply';
+import { InvalidPlanOpError, UnsafeBatchArgumentError } from '../../../agent/backend/errors';
+import { applyStepsFromPlan, failedBatchLine, forgetRouterAdvertisementsLines } from '../../../agent/backend/iproute2/apply';
 import { batchFailureMessages, probeBatch } from '../../../agent/backend/iproute2/link-support';
 import { routeLookupFromJson } from '../../../agent/backend/iproute2/route-get';
 import { nameserversFromResolvConf } from '../../../agent/backend/resolv-conf';
@@ -39,6 +39,15 @@ describe('applyStepsFromPlan', () => {
       ['ipv6', 2],
       ['ip-batch', [3]],
     ]);
+  });
+
+  it('forgets what a link learned from router advertisements with three flushes that only match it; a bad name is refused', () => {
+    expect(forgetRouterAdvertisementsLines('vmnet')).toEqual([
+      'route flush dev vmnet proto ra',
+      'addr flush dev vmnet mngtmpaddr',
+      'addr flush dev vmnet temporary',
+    ]);
+    for (const bad of ['a b', 'x#', '-x', '..']) expect(() => forgetRouterAdvertisementsLines(bad), bad).toThrow(UnsafeBatchArgumentError);
   });
 
   it('puts 100 networks (700 ip ops) into one ip -batch process', () => {

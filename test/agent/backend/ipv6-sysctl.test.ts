@@ -1,19 +1,26 @@
 /**
- * The IPv6 switch's file: only link names the kernel allows reach /proc/sys, and a link without one is left
- * out of a read. Setting it is shown on a real kernel by test/agent/agent-ipv6-per-bridge.test.ts.
+ * The IPv6 switches' files: only link names the kernel allows reach /proc/sys, and a link without them is left
+ * out of a read. Setting them is shown on a real kernel by test/agent/agent-ipv6-per-bridge.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readIpv6Enabled, setIpv6Enabled } from '../../../agent/backend/ipv6-sysctl';
+import { readIpv6States, setIpv6 } from '../../../agent/backend/ipv6-sysctl';
 
-describe('the IPv6 switch per link', () => {
+const sysctl = (name: string) => Number(readFileSync(`/proc/sys/net/ipv6/conf/lo/${name}`, 'utf8').trim());
+
+describe('the IPv6 switches per link', () => {
   it('refuses a name that would leave the link directory, and writes nothing', async () => {
     for (const name of ['..', '.', 'a/b', '../all', 'x'.repeat(16), '']) {
-      await expect(setIpv6Enabled(name, false), name).rejects.toThrow(/not a link name/);
+      await expect(setIpv6(name, false), name).rejects.toThrow(/not a link name/);
+      await expect(setIpv6(name, true, false), name).rejects.toThrow(/not a link name/);
     }
   });
 
   it('reads lo as the kernel has it, and leaves out a link that does not exist or a bad name', async () => {
-    const read = await readIpv6Enabled(['lo', 'no-such-link0', '../all']);
+    const read = await readIpv6States(['lo', 'no-such-link0', '../all']);
     expect([...read.keys()]).toEqual(['lo']);
+    const enabled = sysctl('disable_ipv6') === 0;
+    const autoconf = ['autoconf', 'accept_ra', 'accept_redirects'].every((name) => sysctl(name) !== 0);
+    expect(read.get('lo')).toEqual(enabled ? { enabled, autoconf } : { enabled });
   });
 });

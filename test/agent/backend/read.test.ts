@@ -158,17 +158,28 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
     const inside = JSON.parse(stdout) as { state: KernelState; plain: KernelState; route: unknown };
 
     const withoutSpeeds = (state: KernelState): KernelState => ({ ...state, links: state.links.map(({ speed: _speed, ...link }) => link) });
-    const withoutIpv6 = (state: KernelState): KernelState => ({ ...state, links: state.links.map(({ ipv6: _ipv6, ...link }) => link) });
+    const withoutIpv6 = (state: KernelState): KernelState => ({
+      ...state,
+      links: state.links.map(({ ipv6: _ipv6, ipv6Autoconf: _autoconf, ...link }) => link),
+    });
     expect(sortedState(withoutIpv6(withoutSpeeds(inside.state)))).toEqual(sortedState(await outside.read()));
-    // Inside, a bridge's IPv6 switch is read too (/proc/sys/net follows the reader's namespace); outside, never.
+    // Inside, a bridge's IPv6 switches are read too (/proc/sys/net follows the reader's namespace); outside,
+    // never. Whether it takes router advertisements is read while IPv6 is on.
     const bridges = inside.state.links.filter((l) => l.kind === 'bridge');
     expect(bridges.length).toBeGreaterThan(0);
+    const sysctl = async (link: string, name: string) =>
+      Number((await host.exec(['cat', `/proc/sys/net/ipv6/conf/${link}/${name}`])).stdout.trim());
     for (const bridge of bridges) {
-      const sysctl = await host.exec(['cat', `/proc/sys/net/ipv6/conf/${bridge.name}/disable_ipv6`]);
-      expect([bridge.name, bridge.ipv6]).toEqual([bridge.name, sysctl.stdout.trim() === '0']);
+      const enabled = (await sysctl(bridge.name, 'disable_ipv6')) === 0;
+      const autoconf = enabled
+        ? (await Promise.all(['autoconf', 'accept_ra', 'accept_redirects'].map((name) => sysctl(bridge.name, name)))).every((v) => v !== 0)
+        : undefined;
+      expect([bridge.name, bridge.ipv6, bridge.ipv6Autoconf]).toEqual([bridge.name, enabled, autoconf]);
     }
-    expect(inside.state.links.filter((l) => l.kind !== 'bridge').every((l) => l.ipv6 === undefined)).toBe(true);
-    expect((await outside.read()).links.every((l) => l.ipv6 === undefined)).toBe(true);
+    expect(inside.state.links.filter((l) => l.kind !== 'bridge').every((l) => l.ipv6 === undefined && l.ipv6Autoconf === undefined)).toBe(
+      true,
+    );
+    expect((await outside.read()).links.every((l) => l.ipv6 === undefined && l.ipv6Autoconf === undefined)).toBe(true);
     expect(inside.route).toEqual(await outside.routeTo('203.0.113.9'));
     // NIC speeds are what sysfs in the namespace says, where it says a positive number (a veth: yes); other
     // links have none in the model (the report shows NIC speeds only).

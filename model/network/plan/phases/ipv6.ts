@@ -1,7 +1,9 @@
 /**
  * IPv6 on or off on the links that say (a bridge, by its network's IPv6 configuration; a rollback, as the
- * snapshot had it). Two phases, at the two ends of the build:
- * - on: after the masters and before the ups, so that IPv6 is on before any IPv6 address is added;
+ * snapshot had it), and whether a link with IPv6 on takes router advertisements. Two phases, at the two ends
+ * of the build:
+ * - on: after the masters and before the ups, so that IPv6 is on before any IPv6 address is added, and a
+ *   link that must not take advertisements takes none from the moment it is up;
  * - off: last of all. Turning it off drops every IPv6 address and route the link had, those it learned in
  *   the moment since it came up included, so nothing it should not have outlives the plan; and a plan that
  *   only turns IPv6 off (a new VM network) stays one `ip -batch` run with the sysctl after it.
@@ -13,10 +15,12 @@ import type { PhaseOps } from './phase';
 function ipv6Ops(merged: MergedState, enabled: boolean): PlanOp[] {
   return merged.desiredLinks.flatMap((want): PlanOp[] => {
     if (want.ipv6 !== enabled) return [];
+    const autoconf = enabled ? want.ipv6Autoconf : undefined;
     const have = merged.survivingLinks.get(want.name);
-    // A link the plan creates starts as the kernel's default says; one whose state was not read is left alone.
-    if (have && (have.ipv6 === undefined || have.ipv6 === want.ipv6)) return [];
-    return [{ kind: PlanOpKind.LINK_IPV6, name: want.name, enabled }];
+    // A link the plan creates starts as the kernel's defaults say; one whose state was not read is left alone.
+    if (have && (have.ipv6 === undefined || (have.ipv6 === want.ipv6 && (autoconf === undefined || have.ipv6Autoconf === autoconf))))
+      return [];
+    return [{ kind: PlanOpKind.LINK_IPV6, name: want.name, enabled, ...(autoconf !== undefined ? { autoconf } : {}) }];
   });
 }
 
