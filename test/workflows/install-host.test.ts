@@ -8,6 +8,7 @@ import { AgentClient } from '../../vdsm/client/client';
 import { clientEndpoint } from '../../activities/agent-endpoint';
 import { SecretResolver } from '../../activities/secrets';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
+import { Netns } from '../../testbed/netns';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { refreshHostNetworksNow } from '../../workflow-client/refresh';
 import { createInstallHarness, installPhaseUpserts, type InstallHarness } from '../helpers/install-harness';
@@ -89,6 +90,13 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     const caps = await capabilitiesOf(lab, 'static1', dir);
     expect(caps.networks.ovirtmgmt).toMatchObject({ bridged: true, southbound: 'eth0', addr: lab.testbed.host('static1').address });
     expect(caps.netConfigDirty).toBe('False');
+    // The boot made ovirtmgmt again, as the kernel makes a bridge (IPv6 on); the restore turned it off, as
+    // ovirtmgmt has no IPv6 configuration (docs/setup-networks.md#ipv6-per-bridge).
+    const sysctl = await Netns.attach(lab.testbed.host('static1').namespace).exec([
+      'cat',
+      '/proc/sys/net/ipv6/conf/ovirtmgmt/disable_ipv6',
+    ]);
+    expect(sysctl.stdout.trim()).toBe('1');
     const rows = await harness.store.attachments.listByHost(result.hostId);
     expect(rows).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'eth0' })]);
     expect(rows[0]?.ipConfiguration.ipv4).toMatchObject({ bootProtocol: 'STATIC_IP', address: lab.testbed.host('static1').address });
