@@ -58,20 +58,27 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     harness = await createInstallHarness({ secretsDir: dir });
     lab = await createAgentLab({
       stateDir: dir,
-      hosts: [{ name: 'atomic', nics: 4 }, { name: 'cutoff', nics: 3 }, { name: 'refused' }, { name: 'busy', nics: 3 }],
+      hosts: [
+        { name: 'atomic', nics: 4 },
+        { name: 'cutoff', nics: 3 },
+        { name: 'refused' },
+        { name: 'busy', nics: 3 },
+        { name: 'slaac', nics: 2 },
+      ],
     });
     const { store } = harness;
     const management = await store.networks.create({ name: 'ovirtmgmt' });
     for (const name of ['netold', 'netstatic', 'netdhcp', 'neta', 'netb'])
       networks[name] = await store.networks.create({ name, vmNetwork: false });
     networks.ovirtmgmt = management;
+    networks.netv6 = await store.networks.create({ name: 'netv6' });
     const cluster = await store.clusters.create({ name: 'lab', compatibilityVersion: '4.8', managementNetworkId: management.id });
     clusterId = cluster.id;
-    for (const name of ['netold', 'netstatic', 'netdhcp', 'neta', 'netb'])
+    for (const name of ['netold', 'netstatic', 'netdhcp', 'neta', 'netb', 'netv6'])
       await store.clusters.attachNetwork(cluster.id, networks[name]!.id);
     await lab.waitForAgents();
     // One after the other: each install's reboot-free apply is short, and they share two cores.
-    for (const host of ['atomic', 'cutoff', 'refused', 'busy']) await enroll(host);
+    for (const host of ['atomic', 'cutoff', 'refused', 'busy', 'slaac']) await enroll(host);
   }, 240_000);
 
   afterAll(async () => {
@@ -480,5 +487,52 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     const refreshed = await refreshHostNetworksNow(harness.client, hostId, { taskQueue: harness.taskQueue });
     const report = refreshed.sync?.attachments.find((a) => a.networkName === 'ovirtmgmt');
     expect(report?.differences ?? [], JSON.stringify(refreshed.sync, null, 2)).toEqual([]);
+  });
+
+  it('IPv6 autoconf on a VM network reaches its bridge, which then takes router advertisements, and reads back in sync; a static address stops that', async () => {
+    const hostId = hostIdOf('slaac');
+    const ns = Netns.attach(lab.testbed.host('slaac').namespace);
+    // The agent runs in the host's namespace, as in production, so it sets and reads the bridge's switches.
+    const switches = async () =>
+      (
+        await ns.exec(['sh', '-c', 'cd /proc/sys/net/ipv6/conf/netv6 && echo $(cat disable_ipv6 autoconf accept_ra accept_redirects)'])
+      ).stdout.trim();
+    const differences = async () => {
+      const refreshed = await refreshHostNetworksNow(harness.client, hostId, { taskQueue: harness.taskQueue });
+      const report = refreshed.sync?.attachments.find((a) => a.networkName === 'netv6');
+      expect(report, JSON.stringify(refreshed.sync, null, 2)).toBeDefined();
+      return report?.differences;
+    };
+
+    const first = await setupNetworks({
+      hostId,
+      attachments: [
+        { networkName: 'netv6', nicName: 'eth1', ipConfiguration: { ipv4: { bootProtocol: 'NONE' }, ipv6: { bootProtocol: 'AUTOCONF' } } },
+      ],
+    });
+    expect(first.result.outcome, JSON.stringify(first.result, null, 2)).toBe('configured');
+    expect(first.result.setupNetworksRequest?.networks.netv6).toMatchObject({ bridged: 'true', ipv6autoconf: true, dhcpv6: false });
+    expect(await switches()).toBe('0 1 1 1');
+    const caps = await capabilitiesOf('slaac');
+    expect([caps.networks.netv6?.ipv6autoconf, caps.bridges.netv6?.ipv6autoconf]).toEqual([true, true]);
+    expect(await differences()).toEqual([]);
+
+    const attachment = (await harness.store.attachments.listByHost(hostId)).find((a) => a.networkName === 'netv6')!;
+    expect(attachment.ipConfiguration.ipv6).toEqual({ bootProtocol: 'AUTOCONF' });
+    const second = await setupNetworks({
+      hostId,
+      attachments: [
+        {
+          id: attachment.id,
+          nicName: 'eth1',
+          ipConfiguration: { ipv4: { bootProtocol: 'NONE' }, ipv6: { bootProtocol: 'STATIC_IP', address: '2001:db8:7::10', prefix: 64 } },
+        },
+      ],
+    });
+    expect(second.result.outcome, JSON.stringify(second.result, null, 2)).toBe('configured');
+    expect(await switches()).toBe('0 0 0 0');
+    const after = await capabilitiesOf('slaac');
+    expect([after.networks.netv6?.ipv6autoconf, after.networks.netv6?.ipv6addrs]).toEqual([false, ['2001:db8:7::10/64']]);
+    expect(await differences()).toEqual([]);
   });
 });
