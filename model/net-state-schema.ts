@@ -30,6 +30,7 @@ export const LinkStateSchema = z
     // Snapshots written before IPv6 was read per bridge have none: their rollback leaves IPv6 alone.
     ipv6: z.boolean().optional(),
     ipv6Autoconf: z.boolean().optional(),
+    ipv6DefaultRouter: z.boolean().optional(),
   })
   .strict();
 

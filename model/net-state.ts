@@ -55,6 +55,11 @@ export interface LinkState {
    * only while IPv6 is on; absent: not known.
    */
   ipv6Autoconf?: boolean;
+  /**
+   * With {@link ipv6Autoconf} on: whether an advertised default router becomes a default route
+   * (`accept_ra_defrtr`). Read only then; absent: not known.
+   */
+  ipv6DefaultRouter?: boolean;
 }
 
 export interface AddressState {
@@ -161,9 +166,10 @@ export type PlanOp =
   /**
    * IPv6 on or off on a link (`disable_ipv6`); off also drops every IPv6 address and route the link had.
    * `autoconf` (with `enabled` only): whether it takes router advertisements ({@link LinkState.ipv6Autoconf}),
-   * set before IPv6 goes on; absent, left as it is.
+   * and `defaultRouter` whether an advertised router becomes a default route ({@link LinkState.ipv6DefaultRouter}),
+   * both set before IPv6 goes on; absent, left as they are.
    */
-  | { kind: typeof PlanOpKind.LINK_IPV6; name: string; enabled: boolean; autoconf?: boolean };
+  | { kind: typeof PlanOpKind.LINK_IPV6; name: string; enabled: boolean; autoconf?: boolean; defaultRouter?: boolean };
 
 /** The op of one kind, e.g. `PlanOpOf<'link-set'>`. */
 export type PlanOpOf<K extends PlanOpKind> = Extract<PlanOp, { kind: K }>;

@@ -5,7 +5,8 @@
  *   guest included, could give the host an address and a default route there with a router advertisement,
  *   and reach it over the bridge's link-local address;
  * - whether a link with IPv6 on takes router advertisements: `autoconf`, `accept_ra` and `accept_redirects`,
- *   all three on or all three off, as VDSM's sysctl.py sets them for `ipv6autoconf`.
+ *   all three on or all three off, as VDSM's sysctl.py sets them for `ipv6autoconf`;
+ * - whether one that takes them makes a default route of an advertised router (`accept_ra_defrtr`).
  *
  * /proc/sys/net shows the namespace of the process that opens it, so these work only where the agent acts on
  * its own namespace (production); a backend driving another namespace from outside does not use them.
@@ -18,7 +19,7 @@ const SAFE_LINK_NAME = /^(?!\.\.?$)[^/\0\s]{1,15}$/;
 /** The three switches of "takes router advertisements", in the order they are written. */
 const AUTOCONF_SWITCHES = ['autoconf', 'accept_ra', 'accept_redirects'] as const;
 
-type Ipv6Switch = 'disable_ipv6' | (typeof AUTOCONF_SWITCHES)[number];
+type Ipv6Switch = 'disable_ipv6' | 'accept_ra_defrtr' | (typeof AUTOCONF_SWITCHES)[number];
 
 function switchPath(link: string, name: Ipv6Switch): string {
   if (!SAFE_LINK_NAME.test(link)) throw new Error(`not a link name: ${JSON.stringify(link)}`);
@@ -39,6 +40,8 @@ export interface Ipv6LinkState {
   enabled: boolean;
   /** Whether it takes router advertisements; read only while IPv6 is on. */
   autoconf?: boolean;
+  /** Whether an advertised router becomes a default route; read only while it takes advertisements. */
+  defaultRouter?: boolean;
 }
 
 /** IPv6 per link; a link with no such files (gone, or a kernel without IPv6) is left out. */
@@ -48,25 +51,44 @@ export async function readIpv6States(links: readonly string[]): Promise<Map<stri
       const disabled = await readSwitch(link, 'disable_ipv6');
       if (disabled !== 0 && disabled !== 1) return null;
       if (disabled === 1) return [link, { enabled: false }];
-      const autoconf = await Promise.all(AUTOCONF_SWITCHES.map((name) => readSwitch(link, name)));
+      const [defrtr, ...autoconf] = await Promise.all(
+        ['accept_ra_defrtr' as const, ...AUTOCONF_SWITCHES].map((name) => readSwitch(link, name)),
+      );
+      if (autoconf.includes(null)) return [link, { enabled: true }];
       // accept_ra 2 (taken even when forwarding) counts as on, as VDSM counts it.
-      return [link, autoconf.includes(null) ? { enabled: true } : { enabled: true, autoconf: autoconf.every((v) => v !== 0) }];
+      if (!autoconf.every((v) => v !== 0)) return [link, { enabled: true, autoconf: false }];
+      return [link, defrtr === null ? { enabled: true, autoconf: true } : { enabled: true, autoconf: true, defaultRouter: defrtr !== 0 }];
     }),
   );
   return new Map(states.filter((s): s is [string, Ipv6LinkState] => s !== null));
 }
 
+/** What a link with IPv6 on stopped taking from router advertisements, and so should forget having learned. */
+export type Ipv6Unlearned = 'everything' | 'default-route' | null;
+
+export interface Ipv6Switches {
+  enabled: boolean;
+  /** Takes router advertisements. @default left as it is */
+  autoconf?: boolean | undefined;
+  /** Makes a default route of an advertised router. @default left as it is */
+  defaultRouter?: boolean | undefined;
+}
+
 /**
- * Turns IPv6 on or off on `link`. Off, the kernel drops every IPv6 address and route the link had. With
- * `autoconf`, router advertisements are switched first, so a link turned on without them never takes one.
- * Resolves to whether it stopped a link with IPv6 on from taking them: what the link learned from them
- * stays until its lifetime ends (the kernel keeps it), so the caller removes it.
+ * Turns IPv6 on or off on `link`. Off, the kernel drops every IPv6 address and route the link had. Router
+ * advertisements are switched first, so a link turned on without them never takes one. Resolves to what a
+ * link that keeps IPv6 on stopped taking from them: what it learned stays until its lifetime ends (the kernel
+ * keeps it), so the caller removes it.
  */
-export async function setIpv6(link: string, enabled: boolean, autoconf?: boolean): Promise<boolean> {
-  const before = autoconf === false ? (await readIpv6States([link])).get(link) : undefined;
+export async function setIpv6(link: string, { enabled, autoconf, defaultRouter }: Ipv6Switches): Promise<Ipv6Unlearned> {
+  const stops = autoconf === false || defaultRouter === false;
+  const before = stops ? (await readIpv6States([link])).get(link) : undefined;
+  if (defaultRouter !== undefined) await writeFile(switchPath(link, 'accept_ra_defrtr'), defaultRouter ? '1\n' : '0\n');
   if (autoconf !== undefined) {
     for (const name of AUTOCONF_SWITCHES) await writeFile(switchPath(link, name), autoconf ? '1\n' : '0\n');
   }
   await writeFile(switchPath(link, 'disable_ipv6'), enabled ? '0\n' : '1\n');
-  return enabled && before?.enabled === true && before.autoconf !== false;
+  if (!enabled || before?.enabled !== true || before.autoconf === false) return null;
+  if (autoconf === false) return 'everything';
+  return defaultRouter === false && before.defaultRouter !== false ? 'default-route' : null;
 }

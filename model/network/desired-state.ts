@@ -42,6 +42,8 @@ export interface DesiredLink {
   ipv6?: boolean;
   /** With `ipv6` on: whether the link takes router advertisements (LinkState.ipv6Autoconf); absent = left alone. */
   ipv6Autoconf?: boolean;
+  /** With `ipv6Autoconf` on: whether an advertised router becomes a default route; absent = left alone. */
+  ipv6DefaultRouter?: boolean;
 }
 
 /** What the backend can do beyond iproute2 (NetworkBackend.controlsIpv6). */
@@ -61,10 +63,13 @@ export function hasIpv6Configuration(net: NetworkConfig): boolean {
 /**
  * IPv6 on the bridge of a network with IPv6 configuration, off otherwise; on, it takes router advertisements
  * only with `ipv6autoconf`, as VDSM has it (docs/setup-networks.md#ipv6-per-bridge): a static address or DHCPv6
- * alone learns nothing from whatever advertises on the segment, a guest included.
+ * alone learns nothing from whatever advertises on the segment, a guest included. An advertised router
+ * becomes a default route only on the default route's network, so another network's router cannot take the
+ * host's IPv6 traffic.
  */
-function ipv6SwitchesOf(net: NetworkConfig): Pick<DesiredLink, 'ipv6' | 'ipv6Autoconf'> {
-  return hasIpv6Configuration(net) ? { ipv6: true, ipv6Autoconf: net.ipv6autoconf } : { ipv6: false };
+function ipv6SwitchesOf(net: NetworkConfig): Pick<DesiredLink, 'ipv6' | 'ipv6Autoconf' | 'ipv6DefaultRouter'> {
+  if (!hasIpv6Configuration(net)) return { ipv6: false };
+  return net.ipv6autoconf ? { ipv6: true, ipv6Autoconf: true, ipv6DefaultRouter: net.defaultRoute } : { ipv6: true, ipv6Autoconf: false };
 }
 
 export interface DhcpClientSpec {
@@ -353,6 +358,7 @@ export function desiredStateFromSnapshot(
       ...(l.vlan ? { vlanBase: l.vlan.base, vlanId: l.vlan.id } : {}),
       ...(l.ipv6 !== undefined ? { ipv6: l.ipv6 } : {}),
       ...(l.ipv6 && l.ipv6Autoconf !== undefined ? { ipv6Autoconf: l.ipv6Autoconf } : {}),
+      ...(l.ipv6 && l.ipv6Autoconf && l.ipv6DefaultRouter !== undefined ? { ipv6DefaultRouter: l.ipv6DefaultRouter } : {}),
     });
   }
   links.sort(creationOrder);

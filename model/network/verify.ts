@@ -2,10 +2,10 @@
  * After an apply, the re-read kernel state must show what was desired (nmstate's verify step). Returns the
  * differences in words; an empty list means verified. DHCP-learned addresses are not awaited here.
  */
-import type { Family, KernelState } from '../net-state';
+import type { Family, KernelState, LinkState } from '../net-state';
 import { nonDefaultBondOptions, sameBondConfiguration } from './bond-options';
 import { bridgeOptionsToChange } from './bridge-options';
-import type { DesiredState } from './desired-state';
+import type { DesiredLink, DesiredState } from './desired-state';
 import { addressMeets, sameAddress, sameRoute, sameRule } from './plan';
 
 /**
@@ -30,6 +30,22 @@ export function routeFamiliesVerified(desired: DesiredState): Set<Family> {
   return new Set([...desired.routes.map((r) => r.family), ...desired.rules.map((r) => r.family)]);
 }
 
+/** Where a link's IPv6 switches (model/network/plan/phases/ipv6.ts) differ from what was wanted, when read. */
+function ipv6Problems(want: DesiredLink, have: LinkState): string[] {
+  const differs = (wanted: boolean | undefined, read: boolean | undefined) => wanted !== undefined && read !== undefined && wanted !== read;
+  const takes = (what: string, read: boolean | undefined, wanted: boolean | undefined) =>
+    `link ${want.name} ${read ? 'takes' : 'ignores'} ${what}, expected it to ${wanted ? 'take' : 'ignore'} them`;
+  const problems: string[] = [];
+  if (differs(want.ipv6, have.ipv6))
+    problems.push(`link ${want.name} has IPv6 ${have.ipv6 ? 'on' : 'off'}, expected ${want.ipv6 ? 'on' : 'off'}`);
+  // Each switch below counts only while the one above it is on, wanted and read.
+  if (want.ipv6 && have.ipv6 && differs(want.ipv6Autoconf, have.ipv6Autoconf))
+    problems.push(takes('router advertisements', have.ipv6Autoconf, want.ipv6Autoconf));
+  if (want.ipv6Autoconf && have.ipv6Autoconf && differs(want.ipv6DefaultRouter, have.ipv6DefaultRouter))
+    problems.push(takes('advertised default routers', have.ipv6DefaultRouter, want.ipv6DefaultRouter));
+  return problems;
+}
+
 export function verifyState(current: KernelState, desired: DesiredState): string[] {
   const problems: string[] = [];
   const links = new Map(current.links.map((l) => [l.name, l]));
@@ -48,18 +64,7 @@ export function verifyState(current: KernelState, desired: DesiredState): string
       problems.push(`link ${want.name} has master ${have.master ?? 'none'}, expected ${want.master ?? 'none'}`);
     if (want.mac !== undefined && have.mac.toLowerCase() !== want.mac.toLowerCase())
       problems.push(`link ${want.name} has mac ${have.mac}, expected ${want.mac}`);
-    if (want.ipv6 !== undefined && have.ipv6 !== undefined && have.ipv6 !== want.ipv6)
-      problems.push(`link ${want.name} has IPv6 ${have.ipv6 ? 'on' : 'off'}, expected ${want.ipv6 ? 'on' : 'off'}`);
-    if (
-      want.ipv6 &&
-      want.ipv6Autoconf !== undefined &&
-      have.ipv6 &&
-      have.ipv6Autoconf !== undefined &&
-      have.ipv6Autoconf !== want.ipv6Autoconf
-    )
-      problems.push(
-        `link ${want.name} ${have.ipv6Autoconf ? 'takes' : 'ignores'} router advertisements, expected it to ${want.ipv6Autoconf ? 'take' : 'ignore'} them`,
-      );
+    problems.push(...ipv6Problems(want, have));
     if (
       want.create === 'bond' &&
       want.bondMode !== undefined &&

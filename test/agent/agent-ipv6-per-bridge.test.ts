@@ -46,6 +46,16 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
   /** Whether vmnet takes router advertisements, as its three switches say ('1 1 1' or '0 0 0'). */
   const takesAdvertisements = async () =>
     (await ns.exec(['sh', '-c', 'cd /proc/sys/net/ipv6/conf/vmnet && echo $(cat autoconf accept_ra accept_redirects)'])).stdout.trim();
+  /** Whether vmnet makes default routes of advertised routers (`accept_ra_defrtr`). */
+  const defaultRouters = async () => (await ns.exec(['cat', '/proc/sys/net/ipv6/conf/vmnet/accept_ra_defrtr'])).stdout.trim();
+  /** Waits up to 30 s for vmnet to have learned what `done` looks for. */
+  const learnedWithin = async (done: (learned: Awaited<ReturnType<typeof learnedOnVmnet>>) => boolean, what: string) => {
+    const deadline = Date.now() + 30_000;
+    while (!done(await learnedOnVmnet())) {
+      if (Date.now() > deadline) throw new Error(`vmnet learned no ${what} within 30 s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
   /** What vmnet learned from the guest: its SLAAC addresses and routes of protocol ra. */
   const learnedOnVmnet = async () => ({
     addresses: (await ipv6Addresses('vmnet')).filter((a) => a.startsWith(GUEST_PREFIX)),
@@ -154,17 +164,22 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
     await withAdvertisingGuest(async () => {
       expect(await learnedOnVmnet()).toEqual({ addresses: [], routes: [] });
 
+      // Not the default route's network: an address from the advertisements, no default route.
       expect(await setup(WITH_AUTOCONF)).toEqual({ code: 0, message: 'Done' });
-      expect([await disableIpv6('vmnet'), await takesAdvertisements()]).toEqual(['0', '1 1 1']);
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const { addresses, routes } = await learnedOnVmnet();
-        if (addresses.length && routes.includes('default')) break;
-        if (Date.now() > deadline) throw new Error('vmnet learned no SLAAC address and default route within 30 s');
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      expect([await disableIpv6('vmnet'), await takesAdvertisements(), await defaultRouters()]).toEqual(['0', '1 1 1', '0']);
+      await learnedWithin((learned) => learned.addresses.length > 0, 'a SLAAC address');
+      expect((await learnedOnVmnet()).routes).not.toContain('default');
       const caps = Capabilities.parse(await client.call('Host.getCapabilities', {}));
       expect([caps.networks.vmnet?.ipv6autoconf, caps.bridges.vmnet?.ipv6autoconf]).toEqual([true, true]);
+
+      // The default route's network: the advertised router becomes the default route; no longer, it goes at once.
+      expect(await setup({ ...WITH_AUTOCONF, defaultRoute: 'true' })).toEqual({ code: 0, message: 'Done' });
+      expect(await defaultRouters()).toBe('1');
+      await learnedWithin((learned) => learned.routes.includes('default'), 'a default route');
+      expect(await setup(WITH_AUTOCONF)).toEqual({ code: 0, message: 'Done' });
+      expect(await defaultRouters()).toBe('0');
+      const kept = await learnedOnVmnet();
+      expect([kept.addresses.length, kept.routes.includes('default')]).toEqual([1, false]);
 
       // Back to a static address: advertisements ignored, and what the bridge learned from them gone at once.
       expect(await setup(WITH_IPV6)).toEqual({ code: 0, message: 'Done' });

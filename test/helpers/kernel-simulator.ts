@@ -143,9 +143,12 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
         const target = link(op.name);
         target.ipv6 = op.enabled;
         if (op.autoconf !== undefined) target.ipv6Autoconf = op.autoconf;
+        if (op.defaultRouter !== undefined) target.ipv6DefaultRouter = op.defaultRouter;
+        if (!target.ipv6Autoconf) delete target.ipv6DefaultRouter;
         if (!op.enabled) {
           // As the agent reads it: whether a link takes advertisements is read only while IPv6 is on.
           delete target.ipv6Autoconf;
+          delete target.ipv6DefaultRouter;
           // The kernel drops every IPv6 address and route of a link it turns IPv6 off on.
           s.addresses = s.addresses.filter((a) => a.dev !== op.name || a.family !== 6);
           s.routes = s.routes.filter((r) => r.dev !== op.name || r.family !== 6);

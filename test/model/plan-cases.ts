@@ -219,9 +219,14 @@ export const PLAN_CASES: readonly PlanCase[] = [
     withVmnetNoIp,
     { networks: { vmnet: vmnetWithIpv6 } },
   ),
-  change('ipv6-autoconf-on', 'the VM network gets IPv6 autoconf: IPv6 on, router advertisements taken, nothing else', withVmnetNoIp, {
-    networks: { vmnet: vmnetWithAutoconf },
-  }),
+  change(
+    'ipv6-autoconf-on',
+    'the VM network gets IPv6 autoconf: IPv6 on, router advertisements taken, their default routers not (it is not the default route network)',
+    withVmnetNoIp,
+    {
+      networks: { vmnet: vmnetWithAutoconf },
+    },
+  ),
   change(
     'ipv6-autoconf-to-static',
     'the VM network goes from IPv6 autoconf to a static address: advertisements ignored from then on, IPv6 stays on, then the address',

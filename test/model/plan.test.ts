@@ -154,10 +154,13 @@ describe('planChanges: other shapes', () => {
     const withIpv6 = (attrs: Record<string, string>) =>
       desiredStateForChange(EMPTY_CONFIG, configFor({ ovirtmgmt: { ...mgmt, ...attrs } }), current, { ipv6: true });
     const bridge = (d: ReturnType<typeof withIpv6>) => d.links.find((l) => l.name === 'ovirtmgmt');
-    expect(bridge(withIpv6({ ipv6autoconf: 'true' }))).toMatchObject({ ipv6: true, ipv6Autoconf: true });
+    // An advertised router becomes a default route only on the default route's network.
+    expect(bridge(withIpv6({ ipv6autoconf: 'true' }))).toMatchObject({ ipv6: true, ipv6Autoconf: true, ipv6DefaultRouter: true });
+    expect(bridge(withIpv6({ ipv6autoconf: 'true', defaultRoute: 'false' }))).toMatchObject({ ipv6DefaultRouter: false });
     expect(bridge(withIpv6({ dhcpv6: 'true' }))).toMatchObject({ ipv6: true, ipv6Autoconf: false });
     expect(bridge(withIpv6({ dhcpv6: 'true', ipv6autoconf: 'true' }))).toMatchObject({ ipv6: true, ipv6Autoconf: true });
     expect(bridge(withIpv6({ ipv6addr: '2001:db8::10/64' }))).toMatchObject({ ipv6: true, ipv6Autoconf: false });
+    expect(bridge(withIpv6({ dhcpv6: 'true' }))).not.toHaveProperty('ipv6DefaultRouter');
     expect(bridge(withIpv6({}))).not.toHaveProperty('ipv6Autoconf');
 
     const desired = withIpv6({ dhcpv6: 'true' });
@@ -182,6 +185,20 @@ describe('planChanges: other shapes', () => {
     // Not read at all (a backend driving another namespace): left alone, nothing to verify.
     expect(planChanges(bridgeIs(after, { ipv6: undefined }), desired, []).ops.some((o) => o.kind === 'link-ipv6')).toBe(false);
     expect(verifyState(bridgeIs(after, {}), desired)).toEqual([]);
+
+    // Autoconf on the default route's network: advertised routers become default routes, planned, verified.
+    const slaac = withIpv6({ ipv6autoconf: 'true' });
+    const slaacPlan = planChanges(after, slaac, []);
+    expect(slaacPlan.ops.filter((o) => o.kind === 'link-ipv6')).toEqual([
+      { kind: 'link-ipv6', name: 'ovirtmgmt', enabled: true, autoconf: true, defaultRouter: true },
+    ]);
+    const slaacAfter = simulatePlan(after, slaacPlan.ops);
+    expect(verifyState(slaacAfter, slaac)).toEqual([]);
+    const noDefaultRouter = bridgeIs(slaacAfter, { ipv6: true, ipv6Autoconf: true, ipv6DefaultRouter: false });
+    expect(verifyState(noDefaultRouter, slaac)).toEqual(['link ovirtmgmt ignores advertised default routers, expected it to take them']);
+    expect(planChanges(noDefaultRouter, slaac, []).ops.filter((o) => o.kind === 'link-ipv6')).toEqual([
+      { kind: 'link-ipv6', name: 'ovirtmgmt', enabled: true, autoconf: true, defaultRouter: true },
+    ]);
   });
 
   it('a VLAN network on a bond creates bond, slaves, VLAN and bridge in dependency order', () => {

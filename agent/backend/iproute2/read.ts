@@ -165,6 +165,7 @@ export class KernelStateReader {
         if (read === undefined) continue;
         link.ipv6 = read.enabled;
         if (read.autoconf !== undefined) link.ipv6Autoconf = read.autoconf;
+        if (read.defaultRouter !== undefined) link.ipv6DefaultRouter = read.defaultRouter;
       }
     }
     return state;

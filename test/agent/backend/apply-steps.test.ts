@@ -41,12 +41,13 @@ describe('applyStepsFromPlan', () => {
     ]);
   });
 
-  it('forgets what a link learned from router advertisements with three flushes that only match it; a bad name is refused', () => {
+  it('forgets what a link learned from router advertisements, or only its learned default route, with flushes that match nothing else; a bad name is refused', () => {
     expect(forgetRouterAdvertisementsLines('vmnet')).toEqual([
       'route flush dev vmnet proto ra',
       'addr flush dev vmnet mngtmpaddr',
       'addr flush dev vmnet temporary',
     ]);
+    expect(forgetRouterAdvertisementsLines('vmnet', 'default-route')).toEqual(['route flush dev vmnet proto ra exact ::/0']);
     for (const bad of ['a b', 'x#', '-x', '..']) expect(() => forgetRouterAdvertisementsLines(bad), bad).toThrow(UnsafeBatchArgumentError);
   });
 

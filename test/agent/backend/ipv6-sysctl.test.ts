@@ -11,8 +11,8 @@ const sysctl = (name: string) => Number(readFileSync(`/proc/sys/net/ipv6/conf/lo
 describe('the IPv6 switches per link', () => {
   it('refuses a name that would leave the link directory, and writes nothing', async () => {
     for (const name of ['..', '.', 'a/b', '../all', 'x'.repeat(16), '']) {
-      await expect(setIpv6(name, false), name).rejects.toThrow(/not a link name/);
-      await expect(setIpv6(name, true, false), name).rejects.toThrow(/not a link name/);
+      await expect(setIpv6(name, { enabled: false }), name).rejects.toThrow(/not a link name/);
+      await expect(setIpv6(name, { enabled: true, autoconf: false, defaultRouter: false }), name).rejects.toThrow(/not a link name/);
     }
   });
 
@@ -21,6 +21,7 @@ describe('the IPv6 switches per link', () => {
     expect([...read.keys()]).toEqual(['lo']);
     const enabled = sysctl('disable_ipv6') === 0;
     const autoconf = ['autoconf', 'accept_ra', 'accept_redirects'].every((name) => sysctl(name) !== 0);
-    expect(read.get('lo')).toEqual(enabled ? { enabled, autoconf } : { enabled });
+    const defaultRouter = sysctl('accept_ra_defrtr') !== 0;
+    expect(read.get('lo')).toEqual(!enabled ? { enabled } : autoconf ? { enabled, autoconf, defaultRouter } : { enabled, autoconf });
   });
 });

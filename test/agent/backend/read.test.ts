@@ -160,11 +160,12 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
     const withoutSpeeds = (state: KernelState): KernelState => ({ ...state, links: state.links.map(({ speed: _speed, ...link }) => link) });
     const withoutIpv6 = (state: KernelState): KernelState => ({
       ...state,
-      links: state.links.map(({ ipv6: _ipv6, ipv6Autoconf: _autoconf, ...link }) => link),
+      links: state.links.map(({ ipv6: _ipv6, ipv6Autoconf: _autoconf, ipv6DefaultRouter: _defrtr, ...link }) => link),
     });
     expect(sortedState(withoutIpv6(withoutSpeeds(inside.state)))).toEqual(sortedState(await outside.read()));
     // Inside, a bridge's IPv6 switches are read too (/proc/sys/net follows the reader's namespace); outside,
-    // never. Whether it takes router advertisements is read while IPv6 is on.
+    // never. Whether it takes router advertisements is read while IPv6 is on, and whether it makes default
+    // routes of advertised routers while it takes them.
     const bridges = inside.state.links.filter((l) => l.kind === 'bridge');
     expect(bridges.length).toBeGreaterThan(0);
     const sysctl = async (link: string, name: string) =>
@@ -174,12 +175,18 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
       const autoconf = enabled
         ? (await Promise.all(['autoconf', 'accept_ra', 'accept_redirects'].map((name) => sysctl(bridge.name, name)))).every((v) => v !== 0)
         : undefined;
-      expect([bridge.name, bridge.ipv6, bridge.ipv6Autoconf]).toEqual([bridge.name, enabled, autoconf]);
+      const defaultRouter = autoconf ? (await sysctl(bridge.name, 'accept_ra_defrtr')) !== 0 : undefined;
+      expect([bridge.name, bridge.ipv6, bridge.ipv6Autoconf, bridge.ipv6DefaultRouter]).toEqual([
+        bridge.name,
+        enabled,
+        autoconf,
+        defaultRouter,
+      ]);
     }
-    expect(inside.state.links.filter((l) => l.kind !== 'bridge').every((l) => l.ipv6 === undefined && l.ipv6Autoconf === undefined)).toBe(
-      true,
-    );
-    expect((await outside.read()).links.every((l) => l.ipv6 === undefined && l.ipv6Autoconf === undefined)).toBe(true);
+    const unread = (l: KernelState['links'][number]) =>
+      l.ipv6 === undefined && l.ipv6Autoconf === undefined && l.ipv6DefaultRouter === undefined;
+    expect(inside.state.links.filter((l) => l.kind !== 'bridge').every(unread)).toBe(true);
+    expect((await outside.read()).links.every(unread)).toBe(true);
     expect(inside.route).toEqual(await outside.routeTo('203.0.113.9'));
     // NIC speeds are what sysfs in the namespace says, where it says a positive number (a veth: yes); other
     // links have none in the model (the report shows NIC speeds only).

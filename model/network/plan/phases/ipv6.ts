@@ -16,11 +16,24 @@ function ipv6Ops(merged: MergedState, enabled: boolean): PlanOp[] {
   return merged.desiredLinks.flatMap((want): PlanOp[] => {
     if (want.ipv6 !== enabled) return [];
     const autoconf = enabled ? want.ipv6Autoconf : undefined;
+    const defaultRouter = autoconf ? want.ipv6DefaultRouter : undefined;
     const have = merged.survivingLinks.get(want.name);
     // A link the plan creates starts as the kernel's defaults say; one whose state was not read is left alone.
-    if (have && (have.ipv6 === undefined || (have.ipv6 === want.ipv6 && (autoconf === undefined || have.ipv6Autoconf === autoconf))))
-      return [];
-    return [{ kind: PlanOpKind.LINK_IPV6, name: want.name, enabled, ...(autoconf !== undefined ? { autoconf } : {}) }];
+    if (have && have.ipv6 === undefined) return [];
+    const holds =
+      have?.ipv6 === want.ipv6 &&
+      (autoconf === undefined || have.ipv6Autoconf === autoconf) &&
+      (defaultRouter === undefined || have.ipv6DefaultRouter === defaultRouter);
+    if (holds) return [];
+    return [
+      {
+        kind: PlanOpKind.LINK_IPV6,
+        name: want.name,
+        enabled,
+        ...(autoconf !== undefined ? { autoconf } : {}),
+        ...(defaultRouter !== undefined ? { defaultRouter } : {}),
+      },
+    ];
   });
 }
 
