@@ -56,9 +56,9 @@ export interface NetworkBackend {
    */
   apply(plan: Plan, options?: ApplyOptions): Promise<void>;
   /**
-   * Whether reads show, and applies set, IPv6 on or off per bridge and whether it takes router advertisements
-   * (`LinkState.ipv6` and `ipv6Autoconf`, `link-ipv6` ops): only where the backend acts on its own namespace
-   * (ipv6-sysctl.ts).
+   * Whether reads show, and applies set, IPv6 on or off per bridge, whether it takes router advertisements and
+   * whether it makes default routes of advertised routers (`LinkState.ipv6`, `ipv6Autoconf` and
+   * `ipv6DefaultRouter`, `link-ipv6` ops): only where the backend acts on its own namespace (ipv6-sysctl.ts).
    */
   readonly controlsIpv6: boolean;
   /**
