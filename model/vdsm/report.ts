@@ -46,6 +46,17 @@ function gatewayOf(kernel: KernelState, dev: string, family: Family): string | u
   return (defaults.find((r) => r.table === MAIN_TABLE) ?? defaults[0])?.gateway;
 }
 
+/**
+ * A network's device reports its `ipv6autoconf` as configured, as VDSM reports it from NetworkManager's
+ * profile (lib/vdsm/network/netinfo/cache.py, `_get_devices_info_from_nmstate`), not from the kernel's
+ * switches: a bridge an older agent made, still taking advertisements as the kernel's defaults say, reads
+ * as its network is defined until the next change sets it (docs/setup-networks.md#ipv6-per-bridge). Every
+ * other device reports false.
+ */
+function configuredIpv6Autoconf(running: RunningConfig, dev: string): boolean {
+  return Object.entries(running.networks).some(([name, net]) => net.ipv6autoconf && topDeviceOf(name, net) === dev);
+}
+
 export function deviceInfo(input: ReportInput, link: LinkState): DeviceInfo {
   const { kernel } = input;
   const v4 = kernel.addresses.filter((a) => a.dev === link.name && a.family === 4);
@@ -63,9 +74,7 @@ export function deviceInfo(input: ReportInput, link: LinkState): DeviceInfo {
     gateway: gateway ?? '',
     ipv6gateway: gatewayOf(kernel, link.name, 6) ?? '::',
     ipv4defaultroute: kernel.routes.some((r) => r.dev === link.name && r.family === 4 && r.table === MAIN_TABLE && r.dst === 'default'),
-    // As VDSM's sysctl.py reads it. A link whose switches were not read (not a bridge, or an agent acting on
-    // another namespace) reports false; a network's device reports its configuration instead (below).
-    ipv6autoconf: link.ipv6 === true && link.ipv6Autoconf === true,
+    ipv6autoconf: configuredIpv6Autoconf(input.running, link.name),
     mtu: String(link.mtu),
     dhcpv4: dhcp(4),
     dhcpv6: dhcp(6),
@@ -115,10 +124,8 @@ export function reportNetworkCapabilities(input: ReportInput): NetworkCapabiliti
     const topLink = top ? byName.get(top) : undefined;
     if (!top || !topLink) continue; // VDSM reports only networks that exist
     const southbound = southboundOf(net);
-    const device = deviceInfo(input, topLink);
     networks[name] = {
-      ...device,
-      ipv6autoconf: topLink.ipv6 === undefined ? net.ipv6autoconf : device.ipv6autoconf,
+      ...deviceInfo(input, topLink),
       iface: top,
       bridged: net.bridged,
       switch: 'legacy',

@@ -1,7 +1,7 @@
 /**
- * `ipv6autoconf` in the capabilities: a bridge whose IPv6 switches were read reports them as VDSM's sysctl.py
- * reads them (IPv6 on and router advertisements taken); a device not read reports false, and a network on one
- * reports its configuration.
+ * `ipv6autoconf` in the capabilities: a network and its device report the network's configuration, as VDSM
+ * reports NetworkManager's profile, whatever the kernel's switches say (a bridge an older agent made still
+ * has the kernel's defaults until the next change); every other device reports false.
  */
 import { describe, expect, it } from 'vitest';
 import type { KernelState, LinkState } from '../../model/net-state';
@@ -45,40 +45,36 @@ function report(links: LinkState[], networks: Record<string, Record<string, stri
 }
 
 describe('ipv6autoconf in the capabilities', () => {
-  it('a bridge read reports what its switches say; a network on it too, whatever its configuration says', () => {
+  it("a network and its bridge report the network's configuration, whatever the switches read", () => {
     const caps = report(
       [
         nic('eth1', 'slaac'),
         nic('eth2', 'static6'),
-        nic('eth3', 'off6'),
+        nic('eth3', 'unread'),
         bridge('slaac', { ipv6: true, ipv6Autoconf: true }),
-        bridge('static6', { ipv6: true, ipv6Autoconf: false }),
-        bridge('off6', { ipv6: false }),
+        // Made by an agent that left IPv6 as the kernel has it: advertisements taken until the next change.
+        bridge('static6', { ipv6: true, ipv6Autoconf: true }),
+        bridge('unread', {}),
       ],
       {
         slaac: { nic: 'eth1', ipv6autoconf: 'true' },
-        static6: { nic: 'eth2', ipv6autoconf: 'true' },
-        off6: { nic: 'eth3', ipv6autoconf: 'true' },
+        static6: { nic: 'eth2', ipv6addr: '2001:db8::10/64' },
+        unread: { nic: 'eth3', ipv6autoconf: 'true', dhcpv6: 'true' },
       },
     );
-    expect([caps.bridges.slaac?.ipv6autoconf, caps.bridges.static6?.ipv6autoconf, caps.bridges.off6?.ipv6autoconf]).toEqual([
-      true,
-      false,
-      false,
-    ]);
-    expect([caps.networks.slaac?.ipv6autoconf, caps.networks.static6?.ipv6autoconf, caps.networks.off6?.ipv6autoconf]).toEqual([
-      true,
-      false,
-      false,
+    const reported = (name: string) => [caps.networks[name]?.ipv6autoconf, caps.bridges[name]?.ipv6autoconf];
+    expect([reported('slaac'), reported('static6'), reported('unread')]).toEqual([
+      [true, true],
+      [false, false],
+      [true, true],
     ]);
   });
 
-  it('a device not read reports false; a network on one reports its configuration', () => {
-    const caps = report([nic('eth1', 'slaac'), nic('eth2', null), bridge('slaac', {})], {
-      slaac: { nic: 'eth1', ipv6autoconf: 'true' },
-      storage: { nic: 'eth2', bridged: 'false', ipv6autoconf: 'true' },
+  it("a bridgeless network's device reports its configuration; a device without such a network, false", () => {
+    const caps = report([nic('eth1', null), nic('eth2', null), { ...nic('eth3', null), ipv6: true, ipv6Autoconf: true }], {
+      storage: { nic: 'eth1', bridged: 'false', ipv6autoconf: 'true' },
     });
-    expect([caps.bridges.slaac?.ipv6autoconf, caps.nics.eth2?.ipv6autoconf]).toEqual([false, false]);
-    expect([caps.networks.slaac?.ipv6autoconf, caps.networks.storage?.ipv6autoconf]).toEqual([true, true]);
+    expect([caps.networks.storage?.ipv6autoconf, caps.nics.eth1?.ipv6autoconf]).toEqual([true, true]);
+    expect([caps.nics.eth2?.ipv6autoconf, caps.nics.eth3?.ipv6autoconf]).toEqual([false, false]);
   });
 });
