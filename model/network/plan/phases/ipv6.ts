@@ -1,7 +1,7 @@
 /**
  * IPv6 on or off on the links that say (a bridge, by its network's IPv6 configuration; a rollback, as the
- * snapshot had it), and whether a link with IPv6 on takes router advertisements. Two phases, at the two ends
- * of the build:
+ * snapshot had it), and whether a link with IPv6 on takes router advertisements and their default routers.
+ * Two phases, at the two ends of the build:
  * - on: after the masters and before the ups, so that IPv6 is on before any IPv6 address is added, and a
  *   link that must not take advertisements takes none from the moment it is up;
  * - off: last of all. Turning it off drops every IPv6 address and route the link had, those it learned in
@@ -18,7 +18,8 @@ function ipv6Ops(merged: MergedState, enabled: boolean): PlanOp[] {
     const autoconf = enabled ? want.ipv6Autoconf : undefined;
     const defaultRouter = autoconf ? want.ipv6DefaultRouter : undefined;
     const have = merged.survivingLinks.get(want.name);
-    // A link the plan creates starts as the kernel's defaults say; one whose state was not read is left alone.
+    // A link the plan creates starts as the kernel's defaults say, so it is set; one whose state was not read
+    // is left alone.
     if (have && have.ipv6 === undefined) return [];
     const holds =
       have?.ipv6 === want.ipv6 &&
