@@ -191,7 +191,17 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
       // Still ignored at the guest's next advertisements.
       await new Promise((r) => setTimeout(r, 5_000));
       expect(await learnedOnVmnet()).toEqual({ addresses: [], routes: [] });
+
+      // Autoconf unconfirmed: the bridge learns while the host waits, and the rollback to the static address
+      // ignores advertisements again and forgets what it learned meanwhile.
+      const unconfirmed = setup(WITH_AUTOCONF, { connectivityCheck: 'true', connectivityTimeout: '10' });
+      unconfirmed.catch(() => undefined);
+      await learnedWithin((learned) => learned.addresses.length > 0, 'a SLAAC address before the rollback');
+      await expect(unconfirmed).rejects.toMatchObject({ code: 10 });
+      expect(await takesAdvertisements()).toBe('0 0 0');
+      expect(await learnedOnVmnet()).toEqual({ addresses: [], routes: [] });
+      expect(await ipv6Addresses('vmnet')).toContain('2001:db8:6::10');
     }, ['--ra-param=g0,4']);
     expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
-  }, 90_000);
+  }, 120_000);
 });
