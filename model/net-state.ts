@@ -167,9 +167,24 @@ export type PlanOp =
    * IPv6 on or off on a link (`disable_ipv6`); off also drops every IPv6 address and route the link had.
    * `autoconf` (with `enabled` only): whether it takes router advertisements ({@link LinkState.ipv6Autoconf}),
    * and `defaultRouter` whether an advertised router becomes a default route ({@link LinkState.ipv6DefaultRouter}),
-   * both set before IPv6 goes on; absent, left as they are.
+   * both set before IPv6 goes on; absent, left as they are. `forget`: what the link learned from
+   * advertisements it stops taking, removed once the switches are written ({@link Ipv6Forget}).
    */
-  | { kind: typeof PlanOpKind.LINK_IPV6; name: string; enabled: boolean; autoconf?: boolean; defaultRouter?: boolean };
+  | {
+      kind: typeof PlanOpKind.LINK_IPV6;
+      name: string;
+      enabled: boolean;
+      autoconf?: boolean;
+      defaultRouter?: boolean;
+      forget?: Ipv6Forget;
+    };
+
+/**
+ * What a link that keeps IPv6 on forgets when it stops taking something from router advertisements: everything
+ * it learned from them (it stops taking them), or only its learned default route (it stops making default
+ * routes of advertised routers). The kernel would keep them until their lifetimes end.
+ */
+export type Ipv6Forget = 'everything' | 'default-route';
 
 /** The op of one kind, e.g. `PlanOpOf<'link-set'>`. */
 export type PlanOpOf<K extends PlanOpKind> = Extract<PlanOp, { kind: K }>;

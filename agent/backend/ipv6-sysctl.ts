@@ -63,9 +63,6 @@ export async function readIpv6States(links: readonly string[]): Promise<Map<stri
   return new Map(states.filter((s): s is [string, Ipv6LinkState] => s !== null));
 }
 
-/** What a link with IPv6 on stopped taking from router advertisements, and so should forget having learned. */
-export type Ipv6Unlearned = 'everything' | 'default-route' | null;
-
 export interface Ipv6Switches {
   enabled: boolean;
   /** Takes router advertisements. @default left as it is */
@@ -76,19 +73,12 @@ export interface Ipv6Switches {
 
 /**
  * Turns IPv6 on or off on `link`. Off, the kernel drops every IPv6 address and route the link had. Router
- * advertisements are switched first, so a link turned on without them never takes one. Resolves to what a
- * link that keeps IPv6 on stopped taking from them: what it learned stays until its lifetime ends (the kernel
- * keeps it), so the caller removes it.
+ * advertisements are switched first, so a link turned on without them never takes one.
  */
-export async function setIpv6(link: string, { enabled, autoconf, defaultRouter }: Ipv6Switches): Promise<Ipv6Unlearned> {
-  const stops = autoconf === false || defaultRouter === false;
-  const before = stops ? (await readIpv6States([link])).get(link) : undefined;
+export async function setIpv6(link: string, { enabled, autoconf, defaultRouter }: Ipv6Switches): Promise<void> {
   if (defaultRouter !== undefined) await writeFile(switchPath(link, 'accept_ra_defrtr'), defaultRouter ? '1\n' : '0\n');
   if (autoconf !== undefined) {
     for (const name of AUTOCONF_SWITCHES) await writeFile(switchPath(link, name), autoconf ? '1\n' : '0\n');
   }
   await writeFile(switchPath(link, 'disable_ipv6'), enabled ? '0\n' : '1\n');
-  if (!enabled || before?.enabled !== true || before.autoconf === false) return null;
-  if (autoconf === false) return 'everything';
-  return defaultRouter === false && before.defaultRouter !== false ? 'default-route' : null;
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../../lib/logger';
 import type { CreatableLinkType, Plan } from '../../model/net-state';
 import type { NetworkBackend } from './backend';
 import { foreignDhcpClients } from './dhcp/foreign';
-import { setIpv6 as setIpv6Switches, type Ipv6Switches, type Ipv6Unlearned } from './ipv6-sysctl';
+import { setIpv6 as setIpv6Switches, type Ipv6Switches } from './ipv6-sysctl';
 import { DhcpClientManager } from './dhcp/manager';
 import { stopPid } from '../../lib/process';
 import { applyPlan, type ApplyOptions } from './iproute2/apply';
@@ -45,7 +45,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
   const launcher = new IpBatchLauncher(target, log);
   launcher.prepare('any');
   const writePath = options.resolvConfPath ?? resolvConfWritePathFor(options.netns);
-  const setIpv6 = async (dev: string, switches: Ipv6Switches): Promise<Ipv6Unlearned> => {
+  const setIpv6 = async (dev: string, switches: Ipv6Switches): Promise<void> => {
     // Never planned in that mode (controlsIpv6): /proc/sys would name a link of this process's namespace.
     if (options.netns) throw new Error(`IPv6 of ${dev} cannot be set from outside namespace ${options.netns}`);
     return setIpv6Switches(dev, switches);

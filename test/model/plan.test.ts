@@ -175,12 +175,13 @@ describe('planChanges: other shapes', () => {
     expect(verifyState(bridgeIs(after, { ipv6: true, ipv6Autoconf: true }), desired)).toEqual([
       'link ovirtmgmt takes router advertisements, expected it to ignore them',
     ]);
-    // On, and already as wanted: nothing to do. On, but whether it takes them was not read: written.
+    // On, and already as wanted: nothing to do. On, but whether it takes them was not read: written, and
+    // whatever it may have learned forgotten.
     expect(
       planChanges(bridgeIs(after, { ipv6: true, ipv6Autoconf: false }), desired, []).ops.filter((o) => o.kind === 'link-ipv6'),
     ).toEqual([]);
     expect(planChanges(bridgeIs(after, { ipv6: true }), desired, []).ops.filter((o) => o.kind === 'link-ipv6')).toEqual([
-      { kind: 'link-ipv6', name: 'ovirtmgmt', enabled: true, autoconf: false },
+      { kind: 'link-ipv6', name: 'ovirtmgmt', enabled: true, autoconf: false, forget: 'everything' },
     ]);
     // Not read at all (a backend driving another namespace): left alone, nothing to verify.
     expect(planChanges(bridgeIs(after, { ipv6: undefined }), desired, []).ops.some((o) => o.kind === 'link-ipv6')).toBe(false);
@@ -198,6 +199,15 @@ describe('planChanges: other shapes', () => {
     expect(verifyState(noDefaultRouter, slaac)).toEqual(['link ovirtmgmt ignores advertised default routers, expected it to take them']);
     expect(planChanges(noDefaultRouter, slaac, []).ops.filter((o) => o.kind === 'link-ipv6')).toEqual([
       { kind: 'link-ipv6', name: 'ovirtmgmt', enabled: true, autoconf: true, defaultRouter: true },
+    ]);
+    // Leaving the default route, it forgets its learned default route; leaving autoconf, all it learned.
+    const ipv6Ops = (state: KernelState, desired: ReturnType<typeof withIpv6>) =>
+      planChanges(state, desired, []).ops.filter((o) => o.kind === 'link-ipv6');
+    expect(ipv6Ops(slaacAfter, withIpv6({ ipv6autoconf: 'true', defaultRoute: 'false' }))).toEqual([
+      { kind: 'link-ipv6', name: 'ovirtmgmt', enabled: true, autoconf: true, defaultRouter: false, forget: 'default-route' },
+    ]);
+    expect(ipv6Ops(slaacAfter, withIpv6({ dhcpv6: 'true' }))).toEqual([
+      { kind: 'link-ipv6', name: 'ovirtmgmt', enabled: true, autoconf: false, forget: 'everything' },
     ]);
   });
 

@@ -9,8 +9,8 @@
  * them is the agent's rollback, which knows the state to return to.
  */
 import type { Logger } from '../../../lib/logger';
-import { isIpOp, PlanOpKind, type Family, type Plan, type PlanOp, type PlanOpOf } from '../../../model/net-state';
-import type { Ipv6Switches, Ipv6Unlearned } from '../ipv6-sysctl';
+import { isIpOp, PlanOpKind, type Family, type Ipv6Forget, type Plan, type PlanOp, type PlanOpOf } from '../../../model/net-state';
+import type { Ipv6Switches } from '../ipv6-sysctl';
 import type { NetnsTarget } from '../target';
 import { InvalidPlanOpError, PlanApplyError, UnsafeBatchArgumentError } from '../errors';
 import { checkedIfname } from './arguments';
@@ -84,11 +84,8 @@ export interface ApplyDeps {
   dhcp: DhcpOpRunner;
   /** Starts the `ip -batch` processes (one per batch, fresh each time). */
   launcher: IpBatchLauncher;
-  /**
-   * Turns IPv6 on or off on a link, and router advertisements with it (`link-ipv6` ops; ../ipv6-sysctl.ts):
-   * resolves to what a link that took advertisements stopped taking from them.
-   */
-  setIpv6(dev: string, switches: Ipv6Switches): Promise<Ipv6Unlearned>;
+  /** Turns IPv6 on or off on a link, and router advertisements with it (`link-ipv6` ops; ../ipv6-sysctl.ts). */
+  setIpv6(dev: string, switches: Ipv6Switches): Promise<void>;
 }
 
 export interface ApplyOptions {
@@ -136,15 +133,14 @@ async function runIpBatch(step: Extract<ApplyStep, { kind: 'ip-batch' }>, plan: 
 }
 
 /**
- * A link that stops taking router advertisements also loses what it learned from them, as it would have
- * had it never taken them: the addresses the kernel made (SLAAC, flagged `mngtmpaddr`, and the privacy
- * addresses made from them, `temporary`) and the routes (`proto ra`); one that stops making default routes
- * of advertised routers loses its learned default route. Left alone, the kernel keeps them until their
- * lifetimes end. Nothing else has those flags or that protocol, and a flush that finds nothing succeeds.
+ * What a `link-ipv6` op's `forget` removes: everything the link learned from router advertisements, the
+ * addresses the kernel made (SLAAC, flagged `mngtmpaddr`, and the privacy addresses made from them,
+ * `temporary`) and the routes (`proto ra`); or only its learned default route. Nothing else has those flags or
+ * that protocol, and a flush that finds nothing succeeds.
  */
-export function forgetRouterAdvertisementsLines(link: string, unlearned: Exclude<Ipv6Unlearned, null> = 'everything'): string[] {
+export function forgetRouterAdvertisementsLines(link: string, forget: Ipv6Forget): string[] {
   const dev = checkedIfname('name', link);
-  if (unlearned === 'default-route') return [`route flush dev ${dev} proto ra exact ::/0`];
+  if (forget === 'default-route') return [`route flush dev ${dev} proto ra exact ::/0`];
   return [`route flush dev ${dev} proto ra`, `addr flush dev ${dev} mngtmpaddr`, `addr flush dev ${dev} temporary`];
 }
 
@@ -152,10 +148,9 @@ async function runIpv6Step(step: Extract<ApplyStep, { kind: 'ipv6' }>, deps: App
   const { op } = step;
   try {
     // Checked before anything is written.
-    checkedIfname('name', op.name);
-    const unlearned = await deps.setIpv6(op.name, { enabled: op.enabled, autoconf: op.autoconf, defaultRouter: op.defaultRouter });
-    if (unlearned === null) return;
-    const forget = forgetRouterAdvertisementsLines(op.name, unlearned);
+    const forget = op.forget ? forgetRouterAdvertisementsLines(op.name, op.forget) : [];
+    await deps.setIpv6(op.name, { enabled: op.enabled, autoconf: op.autoconf, defaultRouter: op.defaultRouter });
+    if (!forget.length) return;
     const result = await deps.launcher.run('inet6', `${forget.join('\n')}\n`);
     if (result.code !== 0) throw new Error(result.stderr || `ip exited with ${result.code}`);
   } catch (err) {

@@ -42,13 +42,14 @@ describe('applyStepsFromPlan', () => {
   });
 
   it('forgets what a link learned from router advertisements, or only its learned default route, with flushes that match nothing else; a bad name is refused', () => {
-    expect(forgetRouterAdvertisementsLines('vmnet')).toEqual([
+    expect(forgetRouterAdvertisementsLines('vmnet', 'everything')).toEqual([
       'route flush dev vmnet proto ra',
       'addr flush dev vmnet mngtmpaddr',
       'addr flush dev vmnet temporary',
     ]);
     expect(forgetRouterAdvertisementsLines('vmnet', 'default-route')).toEqual(['route flush dev vmnet proto ra exact ::/0']);
-    for (const bad of ['a b', 'x#', '-x', '..']) expect(() => forgetRouterAdvertisementsLines(bad), bad).toThrow(UnsafeBatchArgumentError);
+    for (const bad of ['a b', 'x#', '-x', '..'])
+      expect(() => forgetRouterAdvertisementsLines(bad, 'everything'), bad).toThrow(UnsafeBatchArgumentError);
   });
 
   it('puts 100 networks (700 ip ops) into one ip -batch process', () => {

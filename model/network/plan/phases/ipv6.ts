@@ -8,7 +8,7 @@
  *   the moment since it came up included, so nothing it should not have outlives the plan; and a plan that
  *   only turns IPv6 off (a new VM network) stays one `ip -batch` run with the sysctl after it.
  */
-import { PlanOpKind, type PlanOp } from '../../../net-state';
+import { PlanOpKind, type Ipv6Forget, type LinkState, type PlanOp } from '../../../net-state';
 import type { MergedState } from '../merge';
 import type { PhaseOps } from './phase';
 
@@ -26,6 +26,7 @@ function ipv6Ops(merged: MergedState, enabled: boolean): PlanOp[] {
       (autoconf === undefined || have.ipv6Autoconf === autoconf) &&
       (defaultRouter === undefined || have.ipv6DefaultRouter === defaultRouter);
     if (holds) return [];
+    const forget = enabled ? forgotten(have, autoconf, defaultRouter) : undefined;
     return [
       {
         kind: PlanOpKind.LINK_IPV6,
@@ -33,9 +34,20 @@ function ipv6Ops(merged: MergedState, enabled: boolean): PlanOp[] {
         enabled,
         ...(autoconf !== undefined ? { autoconf } : {}),
         ...(defaultRouter !== undefined ? { defaultRouter } : {}),
+        ...(forget ? { forget } : {}),
       },
     ];
   });
+}
+
+/**
+ * What a link that had IPv6 on, and took advertisements (or was not read to say otherwise), learned and
+ * must forget now that it stops taking them or their default routers. A link turned on learned nothing yet.
+ */
+function forgotten(have: LinkState | undefined, autoconf: boolean | undefined, defaultRouter: boolean | undefined): Ipv6Forget | undefined {
+  if (have?.ipv6 !== true || have.ipv6Autoconf === false) return undefined;
+  if (autoconf === false) return 'everything';
+  return defaultRouter === false && have.ipv6DefaultRouter !== false ? 'default-route' : undefined;
 }
 
 export function ipv6OnPhase(merged: MergedState): PhaseOps {
