@@ -45,8 +45,8 @@ export interface LinkState {
   bond?: { mode: string; options: Record<string, string>; activeSlave?: string | null };
   vlan?: { base: string; id: number };
   /**
-   * IPv6 enabled on the link (`net.ipv6.conf.<link>.disable_ipv6` is 0). Read for bridges, and only where the
-   * agent acts in its own namespace (/proc/sys/net follows the reader's namespace); absent: not known.
+   * IPv6 enabled on the link (`net.ipv6.conf.<link>.disable_ipv6` is 0). Read for NICs, bonds, VLANs and
+   * bridges, and only where the agent acts in its own namespace (/proc/sys/net follows the reader's namespace); absent: not known.
    */
   ipv6?: boolean;
   /**

@@ -49,8 +49,9 @@ export interface DesiredLink {
 /** What the backend can do beyond iproute2 (NetworkBackend.controlsIpv6). */
 export interface RenderOptions {
   /**
-   * Turn IPv6 off on the bridge of a network without IPv6 configuration, and on on one with it, as VDSM does
-   * (docs/setup-networks.md#ipv6-per-bridge). @default false
+   * Decide IPv6 on the devices networks use, as VDSM does (docs/setup-networks.md#ipv6-per-bridge): on the
+   * network's top device (its bridge, or the device of a bridgeless network) by the network's IPv6
+   * configuration, off on bridge ports and on devices a network left. @default false
    */
   ipv6?: boolean;
 }
@@ -61,7 +62,8 @@ export function hasIpv6Configuration(net: NetworkConfig): boolean {
 }
 
 /**
- * IPv6 on the bridge of a network with IPv6 configuration, off otherwise; on, it takes router advertisements
+ * IPv6 on the top device (bridge, or the device of a bridgeless network) of a network with IPv6 configuration,
+ * off otherwise; on, it takes router advertisements
  * only with `ipv6autoconf`, as VDSM has it (docs/setup-networks.md#ipv6-per-bridge): a static address or DHCPv6
  * alone learns nothing from whatever advertises on the segment, a guest included. An advertised router
  * becomes a default route only on the default route's network, so another network's router cannot take the
@@ -171,9 +173,13 @@ export function renderDesiredState(config: RunningConfig, current: KernelState, 
         ...(options.ipv6 ? ipv6SwitchesOf(net) : {}),
       });
       if (southbound) {
-        upsert({ name: southbound, master: name, up: true });
+        // A bridge port has no IP stack of its own, as VDSM's linux_bridge.py leaves it: with IPv6 on, it
+        // would keep what it had learned before it was enslaved (addresses, a default route) for their lifetimes.
+        upsert({ name: southbound, master: name, up: true, ...(options.ipv6 ? { ipv6: false } : {}) });
         owners.add(southbound);
       }
+    } else if (southbound && options.ipv6) {
+      upsert({ name: southbound, ...ipv6SwitchesOf(net) });
     }
     const top = topDeviceOf(name, net);
     if (!top) continue;
@@ -266,6 +272,15 @@ export function desiredStateForChange(
     .map((l) => ({ name: l.name, master: null as string | null }));
   const links = [...after.links];
   for (const r of released) if (!links.some((l) => l.name === r.name)) links.push(r);
+  // A device whose IPv6 a network decided, and none decides now, has its IP stack off, as VDSM leaves a
+  // device a network leaves (linux_bridge.py): with autoconfiguration on, it would go on learning addresses
+  // and routes from its segment that nothing owns.
+  for (const freed of before.links) {
+    if (freed.ipv6 === undefined || freed.create || absentLinks.includes(freed.name)) continue;
+    const at = links.findIndex((l) => l.name === freed.name);
+    if (at < 0) links.push({ name: freed.name, ipv6: false });
+    else if (links[at]?.ipv6 === undefined) links[at] = { ...links[at], ipv6: false } as DesiredLink;
+  }
   const union = (a: Array<string | number>, b: Array<string | number>) => [...new Set([...a, ...b])];
   return {
     ...after,

@@ -50,11 +50,15 @@ function gatewayOf(kernel: KernelState, dev: string, family: Family): string | u
  * A network's device reports its `ipv6autoconf` as configured, as VDSM reports it from NetworkManager's
  * profile (lib/vdsm/network/netinfo/cache.py, `_get_devices_info_from_nmstate`), not from the kernel's
  * switches: a bridge an older agent made, still taking advertisements as the kernel's defaults say, reads
- * as its network is defined until the next change sets it (docs/setup-networks.md#ipv6-per-bridge). Every
- * other device reports false.
+ * as its network is defined until the next change sets it (docs/setup-networks.md#ipv6-per-bridge). Any
+ * other device reports what its switches say, as VDSM's `is_ipv6_local_auto` (lib/vdsm/network/sysctl.py)
+ * reads them: IPv6 on and taking advertisements. So a host the OS gave SLAAC reports it on the NIC that
+ * reaches the manager, and its management network gets `AUTOCONF` as the engine derives it.
  */
-function configuredIpv6Autoconf(running: RunningConfig, dev: string): boolean {
-  return Object.entries(running.networks).some(([name, net]) => net.ipv6autoconf && topDeviceOf(name, net) === dev);
+function reportedIpv6Autoconf(running: RunningConfig, link: LinkState): boolean {
+  const networks = Object.entries(running.networks).filter(([name, net]) => topDeviceOf(name, net) === link.name);
+  if (networks.length) return networks.some(([, net]) => net.ipv6autoconf);
+  return link.ipv6 === true && link.ipv6Autoconf === true;
 }
 
 export function deviceInfo(input: ReportInput, link: LinkState): DeviceInfo {
@@ -74,7 +78,7 @@ export function deviceInfo(input: ReportInput, link: LinkState): DeviceInfo {
     gateway: gateway ?? '',
     ipv6gateway: gatewayOf(kernel, link.name, 6) ?? '::',
     ipv4defaultroute: kernel.routes.some((r) => r.dev === link.name && r.family === 4 && r.table === MAIN_TABLE && r.dst === 'default'),
-    ipv6autoconf: configuredIpv6Autoconf(input.running, link.name),
+    ipv6autoconf: reportedIpv6Autoconf(input.running, link),
     mtu: String(link.mtu),
     dhcpv4: dhcp(4),
     dhcpv6: dhcp(6),

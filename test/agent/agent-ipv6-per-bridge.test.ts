@@ -4,7 +4,9 @@
  * configuration has IPv6 off, so a guest on that VM network that sends router advertisements gives the host
  * nothing, while a witness on the same bridge learns from them; an IPv6 address turns it on first; a
  * rollback puts it back. With IPv6 configuration, the bridge takes a guest's advertisements only with
- * `ipv6autoconf`, and forgets what it learned when that goes (docs/setup-networks.md#ipv6-per-bridge).
+ * `ipv6autoconf`, and forgets what it learned when that goes. A bridge port has IPv6 off; a bridgeless
+ * network's device has its network's IPv6, and IPv6 off once the network leaves it; a device without a
+ * network reports `ipv6autoconf` as its switches say (docs/setup-networks.md#ipv6-per-bridge).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -115,7 +117,8 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
     expect(await disableIpv6('vmnet')).toBe('1');
     expect(await ipv6Addresses('vmnet')).toEqual([]);
     expect(await routesVia('vmnet')).toEqual([]);
-    // Its port is the bridge's; eth0, which the request does not name, keeps the kernel's default.
+    // Its port has no IP stack of its own; eth0, which the request does not name, keeps the kernel's default.
+    expect(await disableIpv6('eth1')).toBe('1');
     expect(await disableIpv6('eth0')).toBe('0');
     expect(
       lab
@@ -204,4 +207,46 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
     }, ['--ra-param=g0,4']);
     expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
   }, 120_000);
+
+  it("a bridgeless network decides its device's IPv6, which goes off when the network leaves; a device without a network reports its switches", async () => {
+    const autoconfReported = async () => {
+      const caps = Capabilities.parse(await client.call('Host.getCapabilities', {}));
+      return [caps.nics.eth0?.ipv6autoconf, caps.nics.eth1?.ipv6autoconf, caps.networks.storage?.ipv6autoconf];
+    };
+    const switchesOf = async (dev: string) =>
+      (
+        await ns.exec([
+          'sh',
+          '-c',
+          `cd /proc/sys/net/ipv6/conf/${dev} && echo $(cat disable_ipv6 autoconf accept_ra accept_redirects accept_ra_defrtr)`,
+        ])
+      ).stdout.trim();
+    // eth0, no network's, takes advertisements as the kernel's defaults say; eth1, vmnet's port, has IPv6 off.
+    expect(await autoconfReported()).toEqual([true, false, undefined]);
+
+    const storage = { nic: 'eth1', bridged: 'false' };
+    const toStorage = (attrs: Record<string, unknown>) =>
+      client.call('Host.setupNetworks', {
+        networks: { vmnet: { remove: 'true' }, storage: { ...storage, ...attrs } },
+        bondings: {},
+        options: { connectivityCheck: 'false' },
+      });
+    expect(await toStorage({ ipv6addr: '2001:db8:7::10/64' })).toEqual({ code: 0, message: 'Done' });
+    expect(await switchesOf('eth1')).toBe('0 0 0 0 1');
+    expect(await ipv6Addresses('eth1')).toContain('2001:db8:7::10');
+
+    const storageOnly = (attrs: Record<string, unknown>) =>
+      client.call('Host.setupNetworks', { networks: { storage: attrs }, bondings: {}, options: { connectivityCheck: 'false' } });
+    expect(await storageOnly({ ...storage, ipv6autoconf: 'true' })).toEqual({ code: 0, message: 'Done' });
+    expect(await switchesOf('eth1')).toBe('0 1 1 1 0');
+    expect(await ipv6Addresses('eth1')).not.toContain('2001:db8:7::10');
+    expect(await autoconfReported()).toEqual([true, true, true]);
+
+    // Left by its network, eth1 has IPv6 off: it learns nothing more from its segment.
+    expect(await storageOnly({ remove: 'true' })).toEqual({ code: 0, message: 'Done' });
+    expect((await switchesOf('eth1')).split(' ')[0]).toBe('1');
+    expect(await ipv6Addresses('eth1')).toEqual([]);
+    expect(await autoconfReported()).toEqual([true, false, undefined]);
+    expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
+  });
 });

@@ -87,10 +87,22 @@ const withVlanStack = (mtu: number): HostStep => afterChange(withMgmt(), vlanSta
 /** A VM network without IP configuration, on a host where the agent sets IPv6 per bridge (its own namespace). */
 const vmnetNoIp: NetworkAttributes = { nic: 'eth1', bridged: 'true' };
 const vmnetWithIpv6: NetworkAttributes = { ...vmnetNoIp, ipv6addr: '2001:db8:5::10/64' };
-const controllingIpv6 = (): HostStep => ({ ...withMgmt(), controlsIpv6: true });
+/**
+ * The agent in its own namespace, which reads IPv6 per link: the NICs as the kernel leaves them (IPv6 on,
+ * advertisements and their default routers taken). ovirtmgmt's bridge is left unread (made where IPv6 was
+ * not read), so left alone; its port eth0 converges to IPv6 off with any change.
+ */
+const controllingIpv6 = (): HostStep => {
+  const step = withMgmt();
+  const links = step.kernel.links.map((l) => (l.kind === 'nic' ? { ...l, ipv6: true, ipv6Autoconf: true, ipv6DefaultRouter: true } : l));
+  return { ...step, kernel: { ...step.kernel, links }, controlsIpv6: true };
+};
 const withVmnetNoIp = (): HostStep => afterChange(controllingIpv6(), { networks: { vmnet: vmnetNoIp } });
 const vmnetWithAutoconf: NetworkAttributes = { ...vmnetNoIp, ipv6autoconf: 'true' };
 const withVmnetAutoconf = (): HostStep => afterChange(controllingIpv6(), { networks: { vmnet: vmnetWithAutoconf } });
+/** A bridgeless network on eth1 that takes router advertisements. */
+const slaacStorage: NetworkAttributes = { nic: 'eth1', bridged: 'false', ipv6autoconf: 'true' };
+const withSlaacStorage = (): HostStep => afterChange(controllingIpv6(), { networks: { storage: slaacStorage } });
 /** A DHCP network on eth1 without the default route: its own table, rules written when the lease arrives. */
 const backup: NetworkAttributes = { nic: 'eth1', bridged: 'false', bootproto: 'dhcp' };
 const withDhcpBackup = (): HostStep => withLease(afterChange(withMgmt(), { networks: { backup } }), 'eth1', '198.18.6.50/24', '198.18.6.1');
@@ -209,7 +221,7 @@ export const PLAN_CASES: readonly PlanCase[] = [
   // IPv6 per bridge (docs/setup-networks.md#ipv6-per-bridge)
   change(
     'ipv6-off-on-new-bridge',
-    'a VM network without IPv6 configuration: its new bridge gets IPv6 off last, one ip -batch run and the sysctl after it; ovirtmgmt, whose IPv6 was not read, is left alone',
+    "a VM network without IPv6 configuration: its new bridge and its port get IPv6 off last, one ip -batch run and the sysctls after it; so does eth0, ovirtmgmt's port; ovirtmgmt, whose IPv6 was not read, is left alone",
     controllingIpv6,
     { networks: { vmnet: vmnetNoIp } },
   ),
@@ -232,6 +244,24 @@ export const PLAN_CASES: readonly PlanCase[] = [
     'the VM network goes from IPv6 autoconf to a static address: advertisements ignored from then on, IPv6 stays on, then the address',
     withVmnetAutoconf,
     { networks: { vmnet: vmnetWithIpv6 } },
+  ),
+  change(
+    'ipv6-bridgeless-autoconf',
+    "a bridgeless network with IPv6 autoconf on a NIC that takes advertisements as the kernel's defaults say: only their default routers stop (not the default route network), and the one learned goes; eth0, ovirtmgmt's port, gets IPv6 off",
+    controllingIpv6,
+    { networks: { storage: slaacStorage } },
+  ),
+  change(
+    'ipv6-port-to-bridgeless-address',
+    "the VM network's port, IPv6 off, becomes a bridgeless network's device with an IPv6 address: IPv6 on before the address, advertisements ignored",
+    withVmnetNoIp,
+    { networks: { vmnet: { remove: 'true' }, storage: { nic: 'eth1', bridged: 'false', ipv6addr: '2001:db8:2::10/64' } } },
+  ),
+  change(
+    'ipv6-off-when-network-leaves',
+    'the bridgeless autoconf network is removed: its device gets IPv6 off, so it learns nothing more from its segment',
+    withSlaacStorage,
+    { networks: { storage: { remove: 'true' } } },
   ),
 
   // Addresses, routes, rules

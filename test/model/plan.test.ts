@@ -211,6 +211,46 @@ describe('planChanges: other shapes', () => {
     ]);
   });
 
+  it("IPv6 per device: bridge ports off, a bridgeless network's device by its network, a device a network leaves off", () => {
+    const current = installedHost();
+    current.links.push({ name: 'eth2', kind: 'nic', mtu: 1500, up: true, mac: '52:54:00:00:00:12', master: null });
+    const bond0 = { nics: ['eth2'], options: 'mode=1 miimon=100' };
+    const next = configFor(
+      {
+        ovirtmgmt: mgmt,
+        vmnet: { bonding: 'bond0', vlan: '100', bridged: 'true' },
+        storage: { nic: 'eth1', bridged: 'false', ipv6autoconf: 'true' },
+      },
+      EMPTY_CONFIG,
+      { bond0 },
+    );
+    const ipv6Of = (desired: ReturnType<typeof desiredStateForChange>) =>
+      Object.fromEntries(
+        desired.links.map((l) => [
+          l.name,
+          [l.ipv6, l.ipv6Autoconf, l.ipv6DefaultRouter].map((v) => (v === undefined ? '-' : String(v))).join(' '),
+        ]),
+      );
+    const desired = desiredStateForChange(EMPTY_CONFIG, next, current, { ipv6: true });
+    // The VLAN is vmnet's port; the bond under it and its slave are no network's top device or port.
+    expect(ipv6Of(desired)).toEqual({
+      eth0: 'false - -',
+      eth1: 'true true false',
+      eth2: '- - -',
+      bond0: '- - -',
+      'bond0.100': 'false - -',
+      ovirtmgmt: 'false - -',
+      vmnet: 'false - -',
+    });
+    // storage leaves eth1 (off), and vmnet moves off the VLAN onto the bond, its port now (off).
+    const later = configFor({ ovirtmgmt: mgmt, vmnet: { bonding: 'bond0', bridged: 'true' }, storage: { remove: 'true' } }, next);
+    const leaving = desiredStateForChange(next, later, current, { ipv6: true });
+    expect(ipv6Of(leaving)).toMatchObject({ eth1: 'false - -', bond0: 'false - -' });
+    expect(leaving.absentLinks).toContain('bond0.100');
+    // Without the option, no device's IPv6 is decided.
+    expect(desiredStateForChange(EMPTY_CONFIG, next, current).links.every((l) => l.ipv6 === undefined)).toBe(true);
+  });
+
   it('a VLAN network on a bond creates bond, slaves, VLAN and bridge in dependency order', () => {
     const current = installedHost();
     current.links.push({ name: 'eth2', kind: 'nic', mtu: 1500, up: true, mac: '52:54:00:00:00:12', master: null });

@@ -59,6 +59,8 @@ const FAILED_COMMAND_RE = /^Command failed -:\d+$/m;
 const IPV4_BATCH = ['route show table all type unicast', 'rule show'];
 const IPV6_BATCH = ['route show table all type unicast', 'rule show'];
 const FAMILIES: ReadonlySet<Family> = new Set([4, 6]);
+/** Links whose IPv6 switches a read reads: those a network can use. Not the loopback, taps or tunnels. */
+const IPV6_DECIDED_KINDS: ReadonlySet<LinkKind> = new Set([LinkKind.NIC, LinkKind.BOND, LinkKind.VLAN, LinkKind.BRIDGE]);
 /**
  * A read of at most this many named links asks for each (`addr show dev NAME`) instead of dumping every
  * link: ip answers a named link with one link request and an address dump the kernel filters, so verifying
@@ -156,11 +158,12 @@ export class KernelStateReader {
       speeds,
       onSkip: (what, entry) => this.log.debug({ what, entry }, 'kernel state entry not representable in the model; left out'),
     });
-    // The same namespace rule as sysfs; only bridges, whose IPv6 the agent decides (ipv6-sysctl.ts).
+    // The same namespace rule as sysfs; only the kinds of link a network uses, whose IPv6 the agent decides
+    // (ipv6-sysctl.ts) and the capabilities report.
     if (!this.target.netns) {
-      const bridges = state.links.filter((l) => l.kind === LinkKind.BRIDGE);
-      const ipv6 = await readIpv6States(bridges.map((l) => l.name));
-      for (const link of bridges) {
+      const decided = state.links.filter((l) => IPV6_DECIDED_KINDS.has(l.kind));
+      const ipv6 = await readIpv6States(decided.map((l) => l.name));
+      for (const link of decided) {
         const read = ipv6.get(link.name);
         if (read === undefined) continue;
         link.ipv6 = read.enabled;

@@ -163,29 +163,25 @@ describe.skipIf(skipBecause(kernelSkipReason, 'backend read tests'))('LinuxBacke
       links: state.links.map(({ ipv6: _ipv6, ipv6Autoconf: _autoconf, ipv6DefaultRouter: _defrtr, ...link }) => link),
     });
     expect(sortedState(withoutIpv6(withoutSpeeds(inside.state)))).toEqual(sortedState(await outside.read()));
-    // Inside, a bridge's IPv6 switches are read too (/proc/sys/net follows the reader's namespace); outside,
-    // never. Whether it takes router advertisements is read while IPv6 is on, and whether it makes default
-    // routes of advertised routers while it takes them.
-    const bridges = inside.state.links.filter((l) => l.kind === 'bridge');
-    expect(bridges.length).toBeGreaterThan(0);
+    // Inside, the IPv6 switches of NICs, bonds, VLANs and bridges are read too (/proc/sys/net follows the
+    // reader's namespace); outside, never. Whether a link takes router advertisements is read while IPv6 is
+    // on, and whether it makes default routes of advertised routers while it takes them.
+    const decided = inside.state.links.filter((l) => ['nic', 'bond', 'vlan', 'bridge'].includes(l.kind));
+    expect(new Set(decided.map((l) => l.kind))).toEqual(new Set(['nic', 'bridge']));
     const sysctl = async (link: string, name: string) =>
       Number((await host.exec(['cat', `/proc/sys/net/ipv6/conf/${link}/${name}`])).stdout.trim());
-    for (const bridge of bridges) {
-      const enabled = (await sysctl(bridge.name, 'disable_ipv6')) === 0;
+    for (const link of decided) {
+      const enabled = (await sysctl(link.name, 'disable_ipv6')) === 0;
       const autoconf = enabled
-        ? (await Promise.all(['autoconf', 'accept_ra', 'accept_redirects'].map((name) => sysctl(bridge.name, name)))).every((v) => v !== 0)
+        ? (await Promise.all(['autoconf', 'accept_ra', 'accept_redirects'].map((name) => sysctl(link.name, name)))).every((v) => v !== 0)
         : undefined;
-      const defaultRouter = autoconf ? (await sysctl(bridge.name, 'accept_ra_defrtr')) !== 0 : undefined;
-      expect([bridge.name, bridge.ipv6, bridge.ipv6Autoconf, bridge.ipv6DefaultRouter]).toEqual([
-        bridge.name,
-        enabled,
-        autoconf,
-        defaultRouter,
-      ]);
+      const defaultRouter = autoconf ? (await sysctl(link.name, 'accept_ra_defrtr')) !== 0 : undefined;
+      expect([link.name, link.ipv6, link.ipv6Autoconf, link.ipv6DefaultRouter]).toEqual([link.name, enabled, autoconf, defaultRouter]);
     }
     const unread = (l: KernelState['links'][number]) =>
       l.ipv6 === undefined && l.ipv6Autoconf === undefined && l.ipv6DefaultRouter === undefined;
-    expect(inside.state.links.filter((l) => l.kind !== 'bridge').every(unread)).toBe(true);
+    expect(inside.state.links.filter((l) => !decided.includes(l)).every(unread)).toBe(true);
+    expect(inside.state.links.filter((l) => !decided.includes(l)).map((l) => l.kind)).toContain('loopback');
     expect((await outside.read()).links.every(unread)).toBe(true);
     expect(inside.route).toEqual(await outside.routeTo('203.0.113.9'));
     // NIC speeds are what sysfs in the namespace says, where it says a positive number (a veth: yes); other
