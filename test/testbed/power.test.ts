@@ -99,6 +99,18 @@ describe.skipIf(skipBecause(unavailable, 'testbed power tests'))('testbed host p
     await host.ip(['link', 'set', 'eth0', 'mtu', '1400']);
     await host.ip(['route', 'add', '10.97.0.0/24', 'dev', 'eth0', 'table', '100']);
     await host.ip(['rule', 'add', 'from', '10.99.0.1', 'table', '100', 'priority', '1000']);
+    const ipv6Switches = async () =>
+      (
+        await host.exec([
+          'sh',
+          '-c',
+          'cd /proc/sys/net/ipv6/conf/eth0 && echo $(cat disable_ipv6 autoconf accept_ra accept_redirects accept_ra_defrtr)',
+        ])
+      ).stdout.trim();
+    const factoryIpv6 = await ipv6Switches();
+    for (const sw of ['accept_ra_defrtr', 'autoconf', 'accept_ra', 'accept_redirects', 'disable_ipv6'])
+      await host.exec(['sh', '-c', `echo ${sw === 'disable_ipv6' ? 1 : 0} > /proc/sys/net/ipv6/conf/eth0/${sw}`]);
+    expect(await ipv6Switches()).not.toBe(factoryIpv6);
     await powerOff(box());
     await host.ip(['link', 'del', 'eth1']);
     await powerOn(box());
@@ -110,6 +122,8 @@ describe.skipIf(skipBecause(unavailable, 'testbed power tests'))('testbed host p
     expect(eth0).toMatchObject({ mtu: 1500, address: box().nics[0]?.mac });
     expect(eth1?.address).toBe(box().nics[1]?.mac);
     expect(eth1?.master).toBeUndefined();
+    // IPv6 as a booted kernel has it on its NICs: net.ipv6.conf.default's switches.
+    expect(await ipv6Switches()).toBe(factoryIpv6);
     const addrs = await host.ipJson<Array<{ ifname: string; addr_info: Array<{ family: string; local: string }> }>>(['-4', 'addr', 'show']);
     expect(addrs.flatMap((a) => a.addr_info.map((i) => `${a.ifname} ${i.local}`)).sort()).toEqual(
       ['eth0 ' + box().address, 'lo 127.0.0.1'].sort(),

@@ -90,16 +90,24 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     const caps = await capabilitiesOf(lab, 'static1', dir);
     expect(caps.networks.ovirtmgmt).toMatchObject({ bridged: true, southbound: 'eth0', addr: lab.testbed.host('static1').address });
     expect(caps.netConfigDirty).toBe('False');
-    // The boot made ovirtmgmt again, as the kernel makes a bridge (IPv6 on); the restore turned it off, as
-    // ovirtmgmt has no IPv6 configuration (docs/setup-networks.md#ipv6-per-bridge).
-    const sysctl = await Netns.attach(lab.testbed.host('static1').namespace).exec([
-      'cat',
-      '/proc/sys/net/ipv6/conf/ovirtmgmt/disable_ipv6',
-    ]);
-    expect(sysctl.stdout.trim()).toBe('1');
+    // eth0 took router advertisements, as the kernel's defaults say, and reported ipv6autoconf: so ovirtmgmt
+    // got AUTOCONF, as the engine derives it, and takes them, with their default routers as the default
+    // route's network. The boot made eth0 again with IPv6 on; the restore turned it off, as on every bridge
+    // port (docs/setup-networks.md#ipv6-per-bridge).
+    const switches = async (dev: string) =>
+      (
+        await Netns.attach(lab.testbed.host('static1').namespace).exec([
+          'sh',
+          '-c',
+          `cd /proc/sys/net/ipv6/conf/${dev} && echo $(cat disable_ipv6 autoconf accept_ra accept_redirects accept_ra_defrtr)`,
+        ])
+      ).stdout.trim();
+    expect([await switches('ovirtmgmt'), (await switches('eth0')).split(' ')[0]]).toEqual(['0 1 1 1 1', '1']);
+    expect(caps.networks.ovirtmgmt?.ipv6autoconf).toBe(true);
     const rows = await harness.store.attachments.listByHost(result.hostId);
     expect(rows).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'eth0' })]);
     expect(rows[0]?.ipConfiguration.ipv4).toMatchObject({ bootProtocol: 'STATIC_IP', address: lab.testbed.host('static1').address });
+    expect(rows[0]?.ipConfiguration.ipv6).toMatchObject({ bootProtocol: 'AUTOCONF' });
     // The search attribute shows the phases an install can wait in, once each, the host's identity with
     // the first (the agent answered the probe, so it was not waited for); the short steps ran as local
     // activities, one marker each, and one patch marker stands for all (workflows/install-host.ts

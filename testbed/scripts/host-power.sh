@@ -220,6 +220,7 @@ reset_network() {
     echo "neigh flush all"
     echo "link set dev lo up"
   } | ip_batch
+  reset_nic_ipv6
   for family in -4 -6; do
     {
       echo "route flush table main"
@@ -232,6 +233,19 @@ reset_network() {
       [[ $family == -4 ]] && echo "rule add priority 32767 table default"
     } | ip_batch "$family"
   done
+}
+
+# A booted kernel's NICs have IPv6 as net.ipv6.conf.default says (what an agent turned off, for a bridge
+# port, is on again). One process in the namespace: /proc/sys/net is the namespace of its reader.
+reset_nic_ipv6() {
+  # shellcheck disable=SC2016
+  ip netns exec "$NS" sh -c '
+    for nic do
+      for switch in accept_ra_defrtr autoconf accept_ra accept_redirects disable_ipv6; do
+        [ -e "/proc/sys/net/ipv6/conf/$nic/$switch" ] && cat "/proc/sys/net/ipv6/conf/default/$switch" >"/proc/sys/net/ipv6/conf/$nic/$switch"
+      done
+    done
+    true' sh "${NICS[@]}" 2>/dev/null || note "could not reset the NICs' IPv6 switches"
 }
 
 apply_factory_config() {
