@@ -46,7 +46,8 @@ export interface LinkState {
   vlan?: { base: string; id: number };
   /**
    * IPv6 enabled on the link (`net.ipv6.conf.<link>.disable_ipv6` is 0). Read for NICs, bonds, VLANs and
-   * bridges, and only where the agent acts in its own namespace (/proc/sys/net follows the reader's namespace); absent: not known.
+   * bridges, and only where the agent acts in its own namespace (/proc/sys/net follows the reader's
+   * namespace); absent: not known.
    */
   ipv6?: boolean;
   /**

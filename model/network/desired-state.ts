@@ -62,12 +62,11 @@ export function hasIpv6Configuration(net: NetworkConfig): boolean {
 }
 
 /**
- * IPv6 on the top device (bridge, or the device of a bridgeless network) of a network with IPv6 configuration,
- * off otherwise; on, it takes router advertisements
- * only with `ipv6autoconf`, as VDSM has it (docs/setup-networks.md#ipv6-per-bridge): a static address or DHCPv6
- * alone learns nothing from whatever advertises on the segment, a guest included. An advertised router
- * becomes a default route only on the default route's network, so another network's router cannot take the
- * host's IPv6 traffic.
+ * IPv6 on the top device (bridge, or the device of a bridgeless network) of a network with IPv6
+ * configuration, off otherwise; on, it takes router advertisements only with `ipv6autoconf`, as VDSM has it
+ * (docs/setup-networks.md#ipv6-per-bridge): a static address or DHCPv6 alone learns nothing from whatever
+ * advertises on the segment, a guest included. An advertised router becomes a default route only on the
+ * default route's network, so another network's router cannot take the host's IPv6 traffic.
  */
 function ipv6SwitchesOf(net: NetworkConfig): Pick<DesiredLink, 'ipv6' | 'ipv6Autoconf' | 'ipv6DefaultRouter'> {
   if (!hasIpv6Configuration(net)) return { ipv6: false };
@@ -278,8 +277,9 @@ export function desiredStateForChange(
   for (const freed of before.links) {
     if (freed.ipv6 === undefined || freed.create || absentLinks.includes(freed.name)) continue;
     const at = links.findIndex((l) => l.name === freed.name);
-    if (at < 0) links.push({ name: freed.name, ipv6: false });
-    else if (links[at]?.ipv6 === undefined) links[at] = { ...links[at], ipv6: false } as DesiredLink;
+    const kept = links[at];
+    if (!kept) links.push({ name: freed.name, ipv6: false });
+    else if (kept.ipv6 === undefined) links[at] = { ...kept, ipv6: false };
   }
   const union = (a: Array<string | number>, b: Array<string | number>) => [...new Set([...a, ...b])];
   return {
