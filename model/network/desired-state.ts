@@ -49,7 +49,7 @@ export interface DesiredLink {
 /** What the backend can do beyond iproute2 (NetworkBackend.controlsIpv6). */
 export interface RenderOptions {
   /**
-   * Decide IPv6 on the devices networks use, as VDSM does (docs/setup-networks.md#ipv6-per-bridge): on the
+   * Decide IPv6 on the devices networks use, as VDSM does (docs/setup-networks.md#ipv6-per-device): on the
    * network's top device (its bridge, or the device of a bridgeless network) by the network's IPv6
    * configuration, off on bridge ports and on devices a network left. @default false
    */
@@ -64,7 +64,7 @@ export function hasIpv6Configuration(net: NetworkConfig): boolean {
 /**
  * IPv6 on the top device (bridge, or the device of a bridgeless network) of a network with IPv6
  * configuration, off otherwise; on, it takes router advertisements only with `ipv6autoconf`, as VDSM has it
- * (docs/setup-networks.md#ipv6-per-bridge): a static address or DHCPv6 alone learns nothing from whatever
+ * (docs/setup-networks.md#ipv6-per-device): a static address or DHCPv6 alone learns nothing from whatever
  * advertises on the segment, a guest included. An advertised router becomes a default route only on the
  * default route's network, so another network's router cannot take the host's IPv6 traffic.
  */

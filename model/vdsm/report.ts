@@ -50,7 +50,7 @@ function gatewayOf(kernel: KernelState, dev: string, family: Family): string | u
  * A network's device reports its `ipv6autoconf` as configured, as VDSM reports it from NetworkManager's
  * profile (lib/vdsm/network/netinfo/cache.py, `_get_devices_info_from_nmstate`), not from the kernel's
  * switches: a bridge an older agent made, still taking advertisements as the kernel's defaults say, reads
- * as its network is defined until the next change sets it (docs/setup-networks.md#ipv6-per-bridge). Any
+ * as its network is defined until the next change sets it (docs/setup-networks.md#ipv6-per-device). Any
  * other device reports what its switches say, as VDSM's `is_ipv6_local_auto` (lib/vdsm/network/sysctl.py)
  * reads them: IPv6 on and taking advertisements. So a host the OS gave SLAAC reports it on the NIC that
  * reaches the manager, and its management network gets `AUTOCONF` as the engine derives it.

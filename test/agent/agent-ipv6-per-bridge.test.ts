@@ -6,7 +6,7 @@
  * rollback puts it back. With IPv6 configuration, the bridge takes a guest's advertisements only with
  * `ipv6autoconf`, and forgets what it learned when that goes. A bridge port has IPv6 off; a bridgeless
  * network's device has its network's IPv6, and IPv6 off once the network leaves it; a device without a
- * network reports `ipv6autoconf` as its switches say (docs/setup-networks.md#ipv6-per-bridge).
+ * network reports `ipv6autoconf` as its switches say (docs/setup-networks.md#ipv6-per-device).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,7 +5,7 @@
  * derive from it) keeps the host reachable: the NIC, now the bridge's port, has IPv6 off, and the bridge,
  * which has the NIC's MAC, makes the same address from the next advertisement, over which the manager's
  * fresh connection confirms the change. The same change without IPv6 configuration is not confirmed and is
- * rolled back, which gives the NIC its IPv6, and so its address, again (docs/setup-networks.md#ipv6-per-bridge).
+ * rolled back, which gives the NIC its IPv6, and so its address, again (docs/setup-networks.md#ipv6-per-device).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -84,7 +84,7 @@ const withBond = (): HostStep => afterChange(withMgmt(), { bondings: { bond0 } }
 const withBridgeOptions = (): HostStep =>
   afterChange(host(), { networks: { ovirtmgmt: { ...ovirtmgmt, custom: { bridge_opts: 'multicast_snooping=0 priority=100' } } } });
 const withVlanStack = (mtu: number): HostStep => afterChange(withMgmt(), vlanStack(mtu));
-/** A VM network without IP configuration, on a host where the agent sets IPv6 per bridge (its own namespace). */
+/** A VM network without IP configuration, on a host where the agent sets IPv6 per device (its own namespace). */
 const vmnetNoIp: NetworkAttributes = { nic: 'eth1', bridged: 'true' };
 const vmnetWithIpv6: NetworkAttributes = { ...vmnetNoIp, ipv6addr: '2001:db8:5::10/64' };
 /**
@@ -218,7 +218,7 @@ export const PLAN_CASES: readonly PlanCase[] = [
     { networks: { ovirtmgmt: { ...ovirtmgmt, custom: { bridge_opts: 'multicast_snooping=0 priority=200 hash_max=8192' } } } },
   ),
 
-  // IPv6 per bridge (docs/setup-networks.md#ipv6-per-bridge)
+  // IPv6 per device (docs/setup-networks.md#ipv6-per-device)
   change(
     'ipv6-off-on-new-bridge',
     "a VM network without IPv6 configuration: its new bridge and its port get IPv6 off last, one ip -batch run and the sysctls after it; so does eth0, ovirtmgmt's port; ovirtmgmt, whose IPv6 was not read, is left alone",

@@ -93,7 +93,7 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
     // eth0 took router advertisements, as the kernel's defaults say, and reported ipv6autoconf: so ovirtmgmt
     // got AUTOCONF, as the engine derives it, and takes them, with their default routers as the default
     // route's network. The boot made eth0 again with IPv6 on; the restore turned it off, as on every bridge
-    // port (docs/setup-networks.md#ipv6-per-bridge).
+    // port (docs/setup-networks.md#ipv6-per-device).
     const switches = async (dev: string) =>
       (
         await Netns.attach(lab.testbed.host('static1').namespace).exec([
