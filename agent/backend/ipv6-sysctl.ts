@@ -11,7 +11,7 @@
  * /proc/sys/net shows the namespace of the process that opens it, so these work only where the agent acts on
  * its own namespace (production); a backend driving another namespace from outside does not use them.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 /** Link names as the kernel allows them (no `/`, not `.` or `..`), so the path stays under /proc/sys. */
 const SAFE_LINK_NAME = /^(?!\.\.?$)[^/\0\s]{1,15}$/;
@@ -27,9 +27,9 @@ function switchPath(link: string, name: Ipv6Switch): string {
 }
 
 /** A switch's value, or null when the file is missing (link gone, kernel without IPv6) or holds no integer. */
-async function readSwitch(link: string, name: Ipv6Switch): Promise<number | null> {
+function readSwitch(link: string, name: Ipv6Switch): number | null {
   try {
-    const text = (await readFile(switchPath(link, name), 'utf8')).trim();
+    const text = readFileSync(switchPath(link, name), 'utf8').trim();
     return /^-?\d+$/.test(text) ? Number(text) : null;
   } catch {
     return null;
@@ -44,23 +44,33 @@ export interface Ipv6LinkState {
   defaultRouter?: boolean;
 }
 
-/** IPv6 per link; a link with no such files (gone, or a kernel without IPv6) is left out. */
-export async function readIpv6States(links: readonly string[]): Promise<Map<string, Ipv6LinkState>> {
-  const states = await Promise.all(
-    links.map(async (link): Promise<[string, Ipv6LinkState] | null> => {
-      const disabled = await readSwitch(link, 'disable_ipv6');
-      if (disabled !== 0 && disabled !== 1) return null;
-      if (disabled === 1) return [link, { enabled: false }];
-      const [defrtr, ...autoconf] = await Promise.all(
-        ['accept_ra_defrtr' as const, ...AUTOCONF_SWITCHES].map((name) => readSwitch(link, name)),
+/**
+ * IPv6 per link; a link with no such files (gone, or a kernel without IPv6) is left out. Read synchronously:
+ * a /proc/sys file costs a synchronous read some 15 µs, and fs.promises' open, read and close through the
+ * thread pool ten times that (docs/performance.md#ipv6-switches-read-and-written-synchronously).
+ */
+export function readIpv6States(links: readonly string[]): Map<string, Ipv6LinkState> {
+  const states = new Map<string, Ipv6LinkState>();
+  for (const link of links) {
+    const disabled = readSwitch(link, 'disable_ipv6');
+    if (disabled !== 0 && disabled !== 1) continue;
+    if (disabled === 1) {
+      states.set(link, { enabled: false });
+      continue;
+    }
+    const autoconf = AUTOCONF_SWITCHES.map((name) => readSwitch(link, name));
+    if (autoconf.includes(null)) states.set(link, { enabled: true });
+    // accept_ra 2 (taken even when forwarding) counts as on, as VDSM counts it.
+    else if (!autoconf.every((v) => v !== 0)) states.set(link, { enabled: true, autoconf: false });
+    else {
+      const defrtr = readSwitch(link, 'accept_ra_defrtr');
+      states.set(
+        link,
+        defrtr === null ? { enabled: true, autoconf: true } : { enabled: true, autoconf: true, defaultRouter: defrtr !== 0 },
       );
-      if (autoconf.includes(null)) return [link, { enabled: true }];
-      // accept_ra 2 (taken even when forwarding) counts as on, as VDSM counts it.
-      if (!autoconf.every((v) => v !== 0)) return [link, { enabled: true, autoconf: false }];
-      return [link, defrtr === null ? { enabled: true, autoconf: true } : { enabled: true, autoconf: true, defaultRouter: defrtr !== 0 }];
-    }),
-  );
-  return new Map(states.filter((s): s is [string, Ipv6LinkState] => s !== null));
+    }
+  }
+  return states;
 }
 
 export interface Ipv6Switches {
@@ -75,10 +85,10 @@ export interface Ipv6Switches {
  * Turns IPv6 on or off on `link`. Off, the kernel drops every IPv6 address and route the link had. Router
  * advertisements are switched first, so a link turned on without them never takes one.
  */
-export async function setIpv6(link: string, { enabled, autoconf, defaultRouter }: Ipv6Switches): Promise<void> {
-  if (defaultRouter !== undefined) await writeFile(switchPath(link, 'accept_ra_defrtr'), defaultRouter ? '1\n' : '0\n');
+export function setIpv6(link: string, { enabled, autoconf, defaultRouter }: Ipv6Switches): void {
+  if (defaultRouter !== undefined) writeFileSync(switchPath(link, 'accept_ra_defrtr'), defaultRouter ? '1\n' : '0\n');
   if (autoconf !== undefined) {
-    for (const name of AUTOCONF_SWITCHES) await writeFile(switchPath(link, name), autoconf ? '1\n' : '0\n');
+    for (const name of AUTOCONF_SWITCHES) writeFileSync(switchPath(link, name), autoconf ? '1\n' : '0\n');
   }
-  await writeFile(switchPath(link, 'disable_ipv6'), enabled ? '0\n' : '1\n');
+  writeFileSync(switchPath(link, 'disable_ipv6'), enabled ? '0\n' : '1\n');
 }

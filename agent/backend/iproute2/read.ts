@@ -162,7 +162,7 @@ export class KernelStateReader {
     // (ipv6-sysctl.ts) and the capabilities report.
     if (!this.target.netns) {
       const decided = state.links.filter((l) => IPV6_DECIDED_KINDS.has(l.kind));
-      const ipv6 = await readIpv6States(decided.map((l) => l.name));
+      const ipv6 = readIpv6States(decided.map((l) => l.name));
       for (const link of decided) {
         const read = ipv6.get(link.name);
         if (read === undefined) continue;
