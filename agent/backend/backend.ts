@@ -56,7 +56,7 @@ export interface NetworkBackend {
    */
   apply(plan: Plan, options?: ApplyOptions): Promise<void>;
   /**
-   * Whether reads show, and applies set, IPv6 on or off per bridge, whether it takes router advertisements and
+   * Whether reads show, and applies set, IPv6 on or off per device, whether it takes router advertisements and
    * whether it makes default routes of advertised routers (`LinkState.ipv6`, `ipv6Autoconf` and
    * `ipv6DefaultRouter`, `link-ipv6` ops): only where the backend acts on its own namespace (ipv6-sysctl.ts).
    */

@@ -1,9 +1,10 @@
 /**
  * IPv6 per link, as sysctls under `net.ipv6.conf.<link>`:
- * - on or off (`disable_ipv6`). The agent turns it off on the bridge of a network without IPv6 configuration,
- *   as VDSM does (docs/setup-networks.md#ipv6-per-device): otherwise anything on a VM network's bridge, a
- *   guest included, could give the host an address and a default route there with a router advertisement,
- *   and reach it over the bridge's link-local address;
+ * - on or off (`disable_ipv6`). The agent turns it off on bridge ports and on the top device (bridge, or a
+ *   bridgeless network's device) of a network without IPv6 configuration, as VDSM does
+ *   (docs/setup-networks.md#ipv6-per-device): otherwise anything on a VM network's bridge, a guest included,
+ *   could give the host an address and a default route there with a router advertisement, and reach it over
+ *   the bridge's link-local address;
  * - whether a link with IPv6 on takes router advertisements: `autoconf`, `accept_ra` and `accept_redirects`,
  *   all three on or all three off, as VDSM's sysctl.py sets them for `ipv6autoconf`;
  * - whether one that takes them makes a default route of an advertised router (`accept_ra_defrtr`).

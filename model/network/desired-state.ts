@@ -169,7 +169,6 @@ export function renderDesiredState(config: RunningConfig, current: KernelState, 
         up: true,
         ...(uplinkMac ? { mac: uplinkMac } : {}),
         ...(bridgeOpts ? { bridgeOptions: parseBridgeOpts(`network ${name}`, bridgeOpts) } : {}),
-        ...(options.ipv6 ? ipv6SwitchesOf(net) : {}),
       });
       if (southbound) {
         // A bridge port has no IP stack of its own, as VDSM's linux_bridge.py leaves it: with IPv6 on, it
@@ -177,11 +176,10 @@ export function renderDesiredState(config: RunningConfig, current: KernelState, 
         upsert({ name: southbound, master: name, up: true, ...(options.ipv6 ? { ipv6: false } : {}) });
         owners.add(southbound);
       }
-    } else if (southbound && options.ipv6) {
-      upsert({ name: southbound, ...ipv6SwitchesOf(net) });
     }
     const top = topDeviceOf(name, net);
     if (!top) continue;
+    if (options.ipv6) upsert({ name: top, ...ipv6SwitchesOf(net) });
     owners.add(top);
     renderIp(net, top, state);
   }
