@@ -281,6 +281,10 @@ describe.skipIf(skipBecause(reason, 'the host lifecycle commands'))(
     it(
       'remove deletes the schedule and stops the watch, then forgets the host; Temporal out of reach or no such host changes nothing',
       async () => {
+        // The host shares the agent: its watch may queue a refresh on any event, so its lcdata attachment is
+        // recorded first and the count the command prints does not depend on when one comes.
+        const recorded = await refreshHostNetworksNow(harness.client, removedHostId, { taskQueue: harness.taskQueue });
+        expect(recorded.actions).toEqual([expect.objectContaining({ kind: 'created', networkName: 'lcdata', toNic: 'eth1' })]);
         const activated = await activateHost(harness.client, {
           hostId: removedHostId,
           intervalSeconds: 3600,
@@ -304,15 +308,17 @@ describe.skipIf(skipBecause(reason, 'the host lifecycle commands'))(
         expect(unreachable.code, unreachable.stderr).toBe(1);
         expect(unreachable.stderr).toMatch(/Failed to connect before the deadline/);
         expect(await harness.store.hosts.get(removedHostId)).not.toBeNull();
+        expect(await harness.store.attachments.listByHost(removedHostId)).toHaveLength(1);
         expect(await describeHostRefreshSchedule(harness.client, removedHostId)).toMatchObject({ paused: false });
         expect((await watchOf()).status.name).toBe('RUNNING');
 
         const removed = await hostprov('hosts', 'remove', removedHostId);
         expect(removed.code, removed.stderr).toBe(0);
         expect(removed.stdout).toBe(
-          `removed host ${removedHostId} (${removedHostId}) and its 0 attachment(s)\nrefresh schedule: deleted, event watch: stopped\n`,
+          `removed host ${removedHostId} (${removedHostId}) and its 1 attachment(s)\nrefresh schedule: deleted, event watch: stopped\n`,
         );
         expect(await harness.store.hosts.get(removedHostId)).toBeNull();
+        expect(await harness.store.attachments.listByHost(removedHostId)).toEqual([]);
         expect(await describeHostRefreshSchedule(harness.client, removedHostId)).toBeNull();
         const stopped = await watchOf();
         expect(stopped.runId).toBe(runId);
