@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { TASK_QUEUE } from '../lib/temporal/constants';
 import { ExternalId } from '../model/host-networking/values';
 import { SCHEDULED_HOST_REFRESH_WORKFLOW } from '../model/refresh/contract';
+import { refreshPhaseSeconds } from '../model/refresh/schedule-phase';
 
 /** @default 300 (five minutes, the engine's order of magnitude for capability polling of a quiet host) */
 export const DEFAULT_REFRESH_INTERVAL_SECONDS = 300;
@@ -46,10 +47,19 @@ export function scheduledRefreshWorkflowId(hostId: string): string {
 export interface HostRefreshScheduleState {
   scheduleId: string;
   intervalSeconds: number | null;
+  /** Seconds into each interval at which it fires (its host's own phase; 0 on a schedule made before phases). */
+  offsetSeconds: number | null;
+  /** When it fires next (ISO 8601); `null` while paused. */
+  nextRunAt: string | null;
   paused: boolean;
   note: string | null;
   /** Actions taken so far. */
   actions: number;
+}
+
+/** Every `intervalSeconds`, at the host's own phase in the interval (model/refresh/schedule-phase.ts). */
+function refreshSpec(hostId: string, intervalSeconds: number) {
+  return { intervals: [{ every: `${intervalSeconds}s`, offset: `${refreshPhaseSeconds(hostId, intervalSeconds)}s` }] };
 }
 
 function action(hostId: string, taskQueue: string) {
@@ -73,7 +83,7 @@ export async function ensureHostRefreshSchedule(client: Client, options: HostRef
     if (!(err instanceof ScheduleNotFoundError)) throw err;
     return client.schedule.create({
       scheduleId,
-      spec: { intervals: [{ every: `${o.intervalSeconds}s` }] },
+      spec: refreshSpec(o.hostId, o.intervalSeconds),
       action: action(o.hostId, o.taskQueue),
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${Math.max(60, o.intervalSeconds)}s` },
       state: { paused: o.paused, note: o.note ?? (o.paused ? 'created paused' : `refresh host ${o.hostId} every ${o.intervalSeconds}s`) },
@@ -85,7 +95,7 @@ export async function ensureHostRefreshSchedule(client: Client, options: HostRef
   const paused = options.paused;
   await handle.update((previous) => ({
     ...previous,
-    spec: { intervals: [{ every: `${o.intervalSeconds}s` }] },
+    spec: refreshSpec(o.hostId, o.intervalSeconds),
     action: action(o.hostId, o.taskQueue),
     state:
       paused === undefined
@@ -103,7 +113,7 @@ export async function setHostRefreshInterval(client: Client, hostId: string, int
   const o = HostRefreshScheduleOptions.parse({ hostId, intervalSeconds });
   await client.schedule
     .getHandle(refreshScheduleId(o.hostId))
-    .update((previous) => ({ ...previous, spec: { intervals: [{ every: `${o.intervalSeconds}s` }] } }));
+    .update((previous) => ({ ...previous, spec: refreshSpec(o.hostId, o.intervalSeconds) }));
 }
 
 /** Pauses the host's refresh schedule (the host is out of service); `note` says why, for the Web UI. */
@@ -129,10 +139,13 @@ export async function describeHostRefreshSchedule(client: Client, hostId: string
   const scheduleId = refreshScheduleId(ExternalId.parse(hostId));
   try {
     const d = await client.schedule.getHandle(scheduleId).describe();
-    const every = d.spec.intervals?.[0]?.every;
+    const interval = d.spec.intervals?.[0];
+    const next = d.info.nextActionTimes[0];
     return {
       scheduleId,
-      intervalSeconds: typeof every === 'number' ? Math.round(every / 1000) : null,
+      intervalSeconds: interval ? Math.round(interval.every / 1000) : null,
+      offsetSeconds: interval ? Math.round(interval.offset / 1000) : null,
+      nextRunAt: !d.state.paused && next ? next.toISOString() : null,
       paused: d.state.paused,
       note: d.state.note ?? null,
       actions: d.info.numActionsTaken,

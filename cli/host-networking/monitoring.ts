@@ -42,11 +42,19 @@ export async function withTemporalClient<T>(raw: Record<string, unknown>, work: 
   }
 }
 
-/** `every 300s, running` / `every 300s, paused: host in maintenance` / `none`. */
+/**
+ * `every 300s, running (137s into each interval; next 2026-12-03T21:45:17.000Z; 3 run(s) so far)` /
+ * `every 300s, paused: host in maintenance (…)` / `none`.
+ */
 export function describeSchedule(state: HostMonitoringState['schedule']): string {
   if (!state) return 'none';
   const every = state.intervalSeconds === null ? 'no interval' : `every ${state.intervalSeconds}s`;
-  return `${every}, ${state.paused ? `paused${state.note ? `: ${state.note}` : ''}` : 'running'} (${state.actions} run(s) so far)`;
+  const details = [
+    ...(state.offsetSeconds !== null ? [`${state.offsetSeconds}s into each interval`] : []),
+    ...(state.nextRunAt ? [`next ${state.nextRunAt}`] : []),
+    `${state.actions} run(s) so far`,
+  ];
+  return `${every}, ${state.paused ? `paused${state.note ? `: ${state.note}` : ''}` : 'running'} (${details.join('; ')})`;
 }
 
 export function formatMonitoring(state: HostMonitoringState): string {

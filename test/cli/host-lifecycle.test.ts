@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { RefreshHostNetworksResult } from '../../model/refresh/contract';
+import { refreshPhaseSeconds } from '../../model/refresh/schedule-phase';
 import { SyncHostNetworksResult } from '../../model/refresh/sync';
 import { DEFAULT_STORE_FILE } from '../../store/open';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
@@ -35,13 +36,17 @@ const TIMEOUT_MS = 600_000;
 /** The commands that start workflows (and so take `--task-queue`). */
 const STARTS_WORKFLOWS = new Set(['activate', 'maintenance', 'sync']);
 
-const ScheduleState = z.object({
-  scheduleId: z.string(),
-  intervalSeconds: z.number().nullable(),
-  paused: z.boolean(),
-  note: z.string().nullable(),
-  actions: z.number(),
-});
+const ScheduleState = z
+  .object({
+    scheduleId: z.string(),
+    intervalSeconds: z.number().nullable(),
+    offsetSeconds: z.number().nullable(),
+    nextRunAt: z.string().datetime().nullable(),
+    paused: z.boolean(),
+    note: z.string().nullable(),
+    actions: z.number(),
+  })
+  .strict();
 const MonitoringState = z
   .object({
     hostId: z.string(),
@@ -212,7 +217,12 @@ describe.skipIf(skipBecause(reason, 'the host lifecycle commands'))(
       async () => {
         const shown = await hostprov('host-networks', 'schedule', hostId);
         expect(shown.code, shown.stderr).toBe(0);
-        expect(shown.stdout).toMatch(/refresh schedule: +every 7200s, running/);
+        const phase = refreshPhaseSeconds(hostId, 7200);
+        expect(shown.stdout).toMatch(
+          new RegExp(
+            `refresh schedule: +every 7200s, running \\(${phase}s into each interval; next \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; \\d+ run\\(s\\) so far\\)`,
+          ),
+        );
         expect(shown.stdout).toMatch(/event watch: +running/);
 
         const every = MonitoringState.parse(

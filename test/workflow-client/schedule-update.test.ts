@@ -6,6 +6,7 @@
  */
 import type { Client, ScheduleDescription, ScheduleUpdateOptions } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
+import { refreshPhaseSeconds } from '../../model/refresh/schedule-phase';
 import { ensureHostRefreshSchedule } from '../../workflow-client/schedules';
 
 function recordingClient(state: { paused: boolean; note?: string }) {
@@ -31,7 +32,7 @@ describe('ensureHostRefreshSchedule on an existing Schedule', () => {
     await ensureHostRefreshSchedule(client, { hostId: 'h1', intervalSeconds: 7200, paused: false, note: 'host activated' });
     expect(calls).toEqual(['update']);
     expect(updates[0]?.state).toEqual({ paused: false, note: 'host activated' });
-    expect(updates[0]?.spec).toEqual({ intervals: [{ every: '7200s' }] });
+    expect(updates[0]?.spec).toEqual({ intervals: [{ every: '7200s', offset: `${refreshPhaseSeconds('h1', 7200)}s` }] });
   });
 
   it('pauses it in the update too, and keeps its state when not told', async () => {

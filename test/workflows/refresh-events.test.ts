@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RefreshHostNetworksResult } from '../../model/refresh/contract';
+import { refreshPhaseSeconds } from '../../model/refresh/schedule-phase';
 import { HostNetworkStatusKey, NetworkSyncKey } from '../../model/search-attributes';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
 import { uniqueToken } from '../../testbed/netns';
@@ -89,9 +90,18 @@ describe.skipIf(skipBecause(reason, 'refresh triggers integration'))('refresh tr
     await ensureHostRefreshSchedule(harness.client, { hostId, intervalSeconds: 7200, taskQueue: harness.taskQueue });
     expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({ intervalSeconds: 7200, paused: true });
     await resumeHostRefreshSchedule(harness.client, hostId);
-    expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({ paused: false });
+    const resumed = await describeHostRefreshSchedule(harness.client, hostId);
+    // it fires at the host's own phase of the interval, not on the hour like every other host's
+    expect(resumed).toMatchObject({ paused: false, offsetSeconds: refreshPhaseSeconds(hostId, 7200) });
+    const nextRun = Date.parse(resumed?.nextRunAt ?? '') / 1000;
+    expect(nextRun % 7200).toBe(refreshPhaseSeconds(hostId, 7200));
+    expect(nextRun * 1000 - Date.now()).toBeLessThanOrEqual(7200_000);
     await pauseHostRefreshSchedule(harness.client, hostId, 'host in maintenance');
-    expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({ paused: true, note: 'host in maintenance' });
+    expect(await describeHostRefreshSchedule(harness.client, hostId)).toMatchObject({
+      paused: true,
+      note: 'host in maintenance',
+      nextRunAt: null,
+    });
     await expect(ensureHostRefreshSchedule(harness.client, { hostId, intervalSeconds: 1 })).rejects.toThrow(/intervalSeconds/);
   });
 
