@@ -3,10 +3,14 @@
  * agent in the host namespace): its agent's `|net|host_conn|no_id` event after a lease change, through the
  * event-watch workflow, with the host's refresh Schedule paused — so the refresh it shows can only have
  * come from the event — and the Schedule itself (create, interval, pause, resume, a triggered run).
+ *
+ * With HOSTPROV_RECORD_HISTORIES=1 the watch's history (one event, then cancelled) is recorded under
+ * test/histories/host-event-watch/.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RefreshHostNetworksResult } from '../../model/refresh/contract';
@@ -17,6 +21,7 @@ import { uniqueToken } from '../../testbed/netns';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { AgentClient } from '../../vdsm/client/client';
 import { hostNetworksWorkflowId } from '../../workflow-client/host-networks';
+import { stopHostEventWatch } from '../../workflow-client/host-lifecycle';
 import { eventWatchWorkflowId, hostEventWatchStatus, startHostEventWatch } from '../../workflow-client/refresh';
 import {
   describeHostRefreshSchedule,
@@ -26,11 +31,15 @@ import {
   resumeHostRefreshSchedule,
   deleteHostRefreshSchedule,
 } from '../../workflow-client/schedules';
-import { createInstallHarness, type InstallHarness } from '../helpers/install-harness';
+import { createInstallHarness, recordHistory, type InstallHarness } from '../helpers/install-harness';
 import { skipBecause } from '../helpers/skip';
 import { unavailableReason } from '../helpers/temporal';
 
 const reason = unavailableReason() ?? (await testbedUnavailableReason());
+
+/** The generation of the event watch's code that records its history; bump it when recording after a change. */
+const WATCH_HISTORY_GENERATION = 'v1-initial';
+const WATCH_HISTORIES = fileURLToPath(new URL(`../histories/host-event-watch/${WATCH_HISTORY_GENERATION}`, import.meta.url));
 
 /** The result of a workflow that may not have started yet (a queued change's child). */
 async function resultOf(client: Client, workflowId: string, timeoutMs = 60_000): Promise<unknown> {
@@ -220,5 +229,9 @@ describe.skipIf(skipBecause(reason, 'refresh triggers integration'))('refresh tr
         { timeout: 10_000, interval: 200 },
       )
       .toEqual(['in-sync', 'operational']);
+
+    expect(await stopHostEventWatch(harness.client, hostId)).toBe(true);
+    expect((await watchHandle.describe()).status.name).toBe('CANCELLED');
+    await recordHistory(harness.target, eventWatchWorkflowId(hostId), 'dhcp-lease-event', WATCH_HISTORIES);
   });
 });

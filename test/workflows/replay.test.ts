@@ -68,6 +68,14 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
     }
   });
 
+  it('exist for the host event watch: an event that queues a refresh, then cancelled', () => {
+    const recorded = files.map((f) => relative(HISTORIES, f));
+    expect(
+      recorded.some((f) => f.startsWith('host-event-watch/') && f.endsWith('/dhcp-lease-event.json')),
+      'a watch history of a DHCP lease event',
+    ).toBe(true);
+  });
+
   it('all replay without nondeterminism', async () => {
     const target = temporalTarget();
     if ('unavailable' in target) throw new Error(target.unavailable);
