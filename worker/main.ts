@@ -1,5 +1,6 @@
 /**
- * The hostprov worker: polls `host-provisioning`, runs install-host and its activities. One per process;
+ * The hostprov worker: polls `host-provisioning`, runs install-host and its activities, and beside it the
+ * host event watches on their own queue (worker/host-events-worker.ts). One per process;
  * `hostprov worker` and `hostprov dev` both start it through `startWorker`.
  */
 import { join } from 'node:path';
@@ -14,9 +15,11 @@ import { describeTemporalConfig, nativeConnectionOptions, type TemporalConnectio
 import { TASK_QUEUE } from '../lib/temporal/constants';
 import { hostprovDataConverter } from '../lib/temporal/data-converter';
 import { loadPayloadKeys } from '../lib/temporal/payload-keys';
+import { hostEventsTaskQueue } from '../model/refresh/contract';
 import { DEFAULT_STORE_FILE, openStore } from '../store/open';
 import { startMetricsEndpoint, type MetricsEndpoint, type MetricsListen } from '../lib/metrics/endpoint';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './bundle';
+import { createHostEventsWorker, DEFAULT_MAX_HOST_EVENT_WATCHES } from './host-events-worker';
 import { WorkerMetrics } from './metrics';
 import { installTemporalRuntime } from './runtime';
 
@@ -50,6 +53,11 @@ export interface WorkerOptions {
    * 0: a fresh connection for every call. @default 2000
    */
   agentConnectionIdleMs?: number;
+  /**
+   * How many host event watches this process runs at once, on their own task queue (worker/host-events-worker.ts).
+   * @default 1000
+   */
+  maxHostEventWatches?: number;
   /**
    * After a shutdown began, how long in-flight activities may run on before they are cancelled (their
    * attempt then fails and Temporal retries it on another worker). @default 10000
@@ -100,40 +108,57 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const graceMs = options.shutdownGraceMs ?? 10_000;
   let connection: NativeConnection | undefined;
   let worker: Worker;
+  let eventsWorker: Worker;
   let endpoint: MetricsEndpoint | undefined;
+  const taskQueue = options.taskQueue ?? TASK_QUEUE;
+  const maxWatches = options.maxHostEventWatches ?? DEFAULT_MAX_HOST_EVENT_WATCHES;
   try {
     connection = await NativeConnection.connect(nativeConnectionOptions(options.temporal));
     stopping?.throwIfAborted();
     const workflowBundlePath = options.workflowBundlePath ?? prebuiltWorkflowBundle();
     if (workflowBundlePath) options.log.info({ workflowBundlePath }, 'loading the prebuilt workflow bundle');
     else options.log.info({ workflowsPath: WORKFLOWS_PATH }, 'bundling workflows');
+    const dataConverter = hostprovDataConverter(payloadKeys);
+    const activities = createActivities({
+      store,
+      access: { secrets, allowInsecureAgents },
+      metrics,
+      ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}),
+      ...(options.agentConnectionIdleMs === undefined ? {} : { agent: { keepIdleMs: options.agentConnectionIdleMs } }),
+    });
     worker = await Worker.create({
       connection,
       namespace: options.temporal.namespace,
-      dataConverter: hostprovDataConverter(payloadKeys),
-      taskQueue: options.taskQueue ?? TASK_QUEUE,
+      dataConverter,
+      taskQueue,
       ...(workflowBundlePath
         ? { workflowBundle: { codePath: workflowBundlePath } }
         : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
       sinks: metrics.sinks(),
-      activities: createActivities({
-        store,
-        access: { secrets, allowInsecureAgents },
-        metrics,
-        ...(options.confirmLoop ? { confirmLoop: options.confirmLoop } : {}),
-        ...(options.agentConnectionIdleMs === undefined ? {} : { agent: { keepIdleMs: options.agentConnectionIdleMs } }),
-      }),
+      activities,
       ...(options.identity ? { identity: options.identity } : {}),
       shutdownGraceTime: graceMs,
       shutdownForceTime: graceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
+    });
+    eventsWorker = await createHostEventsWorker({
+      connection,
+      namespace: options.temporal.namespace,
+      taskQueue,
+      activities,
+      maxWatches,
+      dataConverter,
+      ...(options.identity ? { identity: options.identity } : {}),
     });
     if (options.metricsListen) {
       endpoint = await startMetricsEndpoint({
         listen: options.metricsListen,
         registry: metrics.registry,
         health: () => {
-          const state = worker.getState();
-          return { healthy: state === 'RUNNING' || state === 'INITIALIZED', detail: `worker ${state.toLowerCase()}` };
+          const states = [worker.getState(), eventsWorker.getState()];
+          return {
+            healthy: states.every((state) => state === 'RUNNING' || state === 'INITIALIZED'),
+            detail: `worker ${states[0]!.toLowerCase()}, host events worker ${states[1]!.toLowerCase()}`,
+          };
         },
       });
     }
@@ -145,7 +170,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const openConnection = connection;
   options.log.info(
     {
-      taskQueue: options.taskQueue ?? TASK_QUEUE,
+      taskQueue,
+      hostEvents: { taskQueue: hostEventsTaskQueue(taskQueue), maxWatches },
       temporal: describeTemporalConfig(options.temporal),
       payloadEncryption: payloadKeys ? { primaryKey: payloadKeys.primaryId, keys: payloadKeys.keys.size } : 'off',
       secretsDir: secrets.secretsDir,
@@ -155,11 +181,19 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
     'worker polling',
   );
-  const done = worker.run().finally(async () => {
+  const workers = [worker, eventsWorker];
+  const shutdownAll = () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  // The process serves both queues or neither: either one stopping (a shutdown, a fatal error) stops the other.
+  const runs = workers.map((w) => w.run().finally(shutdownAll));
+  const done = Promise.allSettled(runs).then(async (results) => {
     await endpoint?.close();
     secrets.close();
     await openConnection.close().catch(() => undefined);
     await store.close();
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   });
   const stopped = done.then(
     () => options.log.info('worker stopped'),
@@ -174,8 +208,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     async shutdown({ hurry } = {}) {
       if (worker.getState() === 'RUNNING') {
         options.log.info({ graceMs }, 'worker draining: no new tasks; in-flight activities are cancelled after the grace period');
-        worker.shutdown();
       }
+      shutdownAll();
       await (hurry ? Promise.race([stopped, aborted(hurry)]) : stopped);
     },
   };

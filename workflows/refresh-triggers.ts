@@ -9,18 +9,20 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
   upsertSearchAttributes,
   uuid4,
+  workflowInfo,
   WorkflowIdReusePolicy,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RefreshActivities } from '../activities/types';
 import { changeWorkflowId, HostNetworkChangeKind, hostNetworksWorkflowId, type HostNetworkChange } from '../model/host-networks/change';
-import { RefreshReason, REFRESH_CONTRACT_VERSION } from '../model/refresh/contract';
+import { hostEventsTaskQueue, RefreshReason, REFRESH_CONTRACT_VERSION } from '../model/refresh/contract';
 import { HostIdKey } from '../model/search-attributes';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
 import { hostEventWatchStatusQuery, type HostEventWatchStatus } from './messages';
@@ -86,6 +88,9 @@ const watchEvents: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
 };
 
+/** `patched()` id of the watch's activity on its own task queue (`hostEventsTaskQueue`), not the worker's. */
+export const WATCH_ON_OWN_TASK_QUEUE_PATCH = 'watch-on-own-task-queue';
+
 /** Events one run handles before it continues as new, keeping its history short. */
 const EVENTS_PER_RUN = 200;
 
@@ -100,7 +105,13 @@ export async function watchHostNetworkEvents(input: { hostId: string }): Promise
   upsertSearchAttributes([{ key: HostIdKey, value: hostId }]);
   const status: HostEventWatchStatus = { hostId, events: 0, refreshes: [] };
   setHandler(hostEventWatchStatusQuery, () => status);
-  const activities = proxyActivities<RefreshActivities>({ ...watchEvents, summary: `watch |net|host_conn| of host ${hostId}` });
+  // A run recorded before the patch keeps its activity on the worker's queue; the next run moves.
+  const ownQueue = patched(WATCH_ON_OWN_TASK_QUEUE_PATCH) ? { taskQueue: hostEventsTaskQueue(workflowInfo().taskQueue) } : {};
+  const activities = proxyActivities<RefreshActivities>({
+    ...watchEvents,
+    ...ownQueue,
+    summary: `watch |net|host_conn| of host ${hostId}`,
+  });
 
   while (status.events < EVENTS_PER_RUN) {
     const seen = await activities.waitForHostNetworkEvent({ hostId });

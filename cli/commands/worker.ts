@@ -11,6 +11,7 @@ import { MetricsListen } from '../../lib/metrics/endpoint';
 import { DEFAULT_SECRET_ENV_PREFIX, DEFAULT_SECRETS_DIR } from '../../activities/secrets';
 import { DEFAULT_DATA_DIR } from '../../lib/paths';
 import { TASK_QUEUE } from '../../lib/temporal/constants';
+import { DEFAULT_MAX_HOST_EVENT_WATCHES } from '../../worker/host-events-worker';
 import { startWorker } from '../../worker/main';
 import { ConfigNumber, ConfigString, withConfigFile } from '../config-file';
 import { secretEnvPrefixOption } from '../flags';
@@ -33,6 +34,11 @@ const WorkerFlags = z.object({
     .int('--agent-connection-idle must be a whole number of milliseconds')
     .min(0, '--agent-connection-idle must be at least 0')
     .max(60_000, '--agent-connection-idle must be at most 60000'),
+  maxHostEventWatches: z.coerce
+    .number({ message: '--max-host-event-watches must be a number' })
+    .int('--max-host-event-watches must be a whole number')
+    .min(1, '--max-host-event-watches must be at least 1')
+    .max(100_000, '--max-host-event-watches must be at most 100000'),
   secretsDir: z.string().min(1),
   secretEnvPrefix: secretEnvPrefixOption,
   allowInsecureAgents: z.boolean().default(false),
@@ -53,6 +59,7 @@ const WorkerConfigFile = z
     identity: ConfigString,
     shutdownGrace: ConfigNumber,
     agentConnectionIdle: ConfigNumber,
+    maxHostEventWatches: ConfigNumber,
     secretsDir: ConfigString,
     metricsListen: ConfigString,
     sdkMetricsListen: ConfigString,
@@ -75,6 +82,11 @@ export function register(program: Command): void {
       '--agent-connection-idle <ms>',
       "how long a connection to a host's agent for the short calls (capabilities, route, commit) stays open unused; 0: a fresh connection for every call",
       '2000',
+    )
+    .option(
+      '--max-host-event-watches <n>',
+      "how many hosts' event watches this worker runs at once, on their own task queue (<task-queue>-host-events) so they never take the activity slots of installs and changes",
+      String(DEFAULT_MAX_HOST_EVENT_WATCHES),
     )
     .option(
       '--secrets-dir <dir>',
@@ -107,6 +119,7 @@ export function register(program: Command): void {
       allowInsecureAgents: flags.allowInsecureAgents,
       shutdownGraceMs: flags.shutdownGrace * 1000,
       agentConnectionIdleMs: flags.agentConnectionIdle,
+      maxHostEventWatches: flags.maxHostEventWatches,
       ...(flags.metricsListen ? { metricsListen: flags.metricsListen } : {}),
       ...(flags.sdkMetricsListen ? { sdkMetricsListen: flags.sdkMetricsListen } : {}),
       resources,

@@ -19,6 +19,16 @@ export const SCHEDULED_HOST_REFRESH_WORKFLOW = 'scheduledHostRefresh';
 export const WATCH_HOST_NETWORK_EVENTS_WORKFLOW = 'watchHostNetworkEvents';
 export const REFRESH_CONTRACT_VERSION = 1;
 
+/**
+ * The task queue of the event watches' activity, beside the worker's own queue. A watch holds its activity
+ * for as long as no event comes; on the worker's queue a fleet's watches would take every activity slot
+ * (100 by default) and installs and refreshes would wait behind them. The worker serves this queue with
+ * slots of its own (worker/host-events-worker.ts).
+ */
+export function hostEventsTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-host-events`;
+}
+
 /** Why a refresh runs: it is recorded in the result and in the execution's summary. */
 export const RefreshReason = {
   /** `hostprov host-networks refresh HOST`. */

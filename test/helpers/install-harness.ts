@@ -13,6 +13,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { SecretResolver } from '../../activities/secrets';
+import type { HostprovActivities } from '../../activities/types';
 import { followInstall, startOrAttachInstall } from '../../workflow-client/install-host';
 import { getLogger } from '../../lib/logger';
 import { temporalCliPath } from '../../lib/paths';
@@ -23,6 +24,7 @@ import type { InstallHostRequest, InstallHostResult } from '../../model/install-
 import { DEFAULT_STORE_FILE, openStore } from '../../store/open';
 import type { HostNetworkingStore } from '../../store/store';
 import { uniqueToken } from '../../testbed/netns';
+import { createHostEventsWorker } from '../../worker/host-events-worker';
 import { installTemporalRuntime } from '../../worker/runtime';
 import { attachToServer, type TemporalTarget } from './temporal';
 import { discardedInstallMetrics } from '../../worker/metrics';
@@ -42,6 +44,10 @@ export interface InstallHarness {
   dir: string;
   store: HostNetworkingStore;
   worker: Worker;
+  /** The worker of the host event watches, on their own queue beside `worker`'s (worker/host-events-worker.ts). */
+  eventsWorker: Worker;
+  /** The activities both workers run. */
+  activities: HostprovActivities;
   /** Starts an install and follows it to its result (the worker of this harness must be running). */
   install(request: InstallHostRequest): Promise<{ result: InstallHostResult; handle: WorkflowHandle }>;
   /** Saves the execution's history as test/histories/install-host/<name>.json when recording. */
@@ -84,6 +90,8 @@ export interface InstallHarnessOptions {
    * @default plain payloads, as the recorded histories hold them
    */
   payloadKeys?: PayloadKeyRing;
+  /** The worker's activity slots (the SDK's default is 100). */
+  maxConcurrentActivities?: number;
 }
 
 export async function createInstallHarness(options: InstallHarnessOptions): Promise<InstallHarness> {
@@ -96,6 +104,7 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
   const secrets = new SecretResolver({ secretsDir: options.secretsDir });
   const dataConverter = hostprovDataConverter(options.payloadKeys ?? null);
   const client = options.payloadKeys ? new Client({ connection: env.connection, namespace: target.namespace, dataConverter }) : env.client;
+  const activities = createActivities({ store, access: { secrets, allowInsecureAgents: true } });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: target.namespace,
@@ -103,9 +112,18 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
     ...(options.payloadKeys ? { dataConverter } : {}),
     workflowBundle: { codePath: target.workflowBundlePath },
     sinks: discardedInstallMetrics(),
-    activities: createActivities({ store, access: { secrets, allowInsecureAgents: true } }),
+    activities,
+    ...(options.maxConcurrentActivities ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities } : {}),
   });
-  const running = worker.run();
+  // As `hostprov worker`: the host event watches on their own queue beside it.
+  const eventsWorker = await createHostEventsWorker({
+    connection: env.nativeConnection,
+    namespace: target.namespace,
+    taskQueue,
+    activities,
+    ...(options.payloadKeys ? { dataConverter } : {}),
+  });
+  const running = Promise.all([worker.run(), eventsWorker.run()]);
   const log = getLogger('install-harness');
   return {
     env,
@@ -115,6 +133,8 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
     dir,
     store,
     worker,
+    eventsWorker,
+    activities,
     async install(request) {
       const started = await startOrAttachInstall(client, request, { taskQueue });
       const result = await followInstall(started.handle, (step) => log.info({ step: step.name, status: step.status }, step.summary));
@@ -122,7 +142,7 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
     },
     record: (handle, name) => recordHistory(target, handle.workflowId, name),
     async close() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const w of [worker, eventsWorker]) if (w.getState() === 'RUNNING') w.shutdown();
       await running.catch(() => undefined);
       secrets.close();
       await store.close();

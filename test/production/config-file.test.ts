@@ -74,6 +74,7 @@ describe('config file precedence', () => {
       namespace: 'hostprov',
       taskQueue: 'from-file',
       shutdownGrace: 20,
+      maxHostEventWatches: 5000,
       metricsListen: '127.0.0.1:9200',
     });
     process.env.HOSTPROV_TASK_QUEUE = 'from-env';
@@ -83,8 +84,10 @@ describe('config file precedence', () => {
       namespace: 'hostprov',
       taskQueue: 'from-env',
       shutdownGrace: '20',
+      maxHostEventWatches: '5000',
       metricsListen: '127.0.0.1:9200',
     });
+    expect(await optionsOf('worker', [])).toMatchObject({ maxHostEventWatches: '1000' });
   });
 
   it('worker: address and namespace from the file beat TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, as flags do', async () => {
@@ -160,5 +163,11 @@ describe('bad config files', () => {
     });
     expect(badFlag.code, badFlag.stderr).toBe(2);
     expect(badFlag.stderr).toMatch(/--agent-connection-idle must be at least 0/);
+    const noWatches = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'worker', '--max-host-event-watches', '0'], {
+      allowFailure: true,
+      timeoutMs: 60_000,
+    });
+    expect(noWatches.code, noWatches.stderr).toBe(2);
+    expect(noWatches.stderr).toMatch(/--max-host-event-watches must be at least 1/);
   });
 });

@@ -131,6 +131,10 @@ describe.skipIf(skipBecause(reason, 'metrics endpoint tests'))('metrics endpoint
     const health = await fetch(`${agentUrl}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.text()).toMatch(/^ok: serving/);
+    // the worker is healthy when both its workers poll: its own queue and the host event watches'
+    const workerHealth = await fetch(`${workerMetrics}/healthz`);
+    expect(workerHealth.status).toBe(200);
+    expect(await workerHealth.text()).toBe('ok: worker running, host events worker running\n');
 
     const workerBefore = await scrape(`${workerMetrics}/metrics`);
     const agentBefore = await scrape(`${agentUrl}/metrics`);

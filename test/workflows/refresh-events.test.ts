@@ -38,7 +38,7 @@ import { unavailableReason } from '../helpers/temporal';
 const reason = unavailableReason() ?? (await testbedUnavailableReason());
 
 /** The generation of the event watch's code that records its history; bump it when recording after a change. */
-const WATCH_HISTORY_GENERATION = 'v1-initial';
+const WATCH_HISTORY_GENERATION = 'v2-own-task-queue';
 const WATCH_HISTORIES = fileURLToPath(new URL(`../histories/host-event-watch/${WATCH_HISTORY_GENERATION}`, import.meta.url));
 
 /** The result of a workflow that may not have started yet (a queued change's child). */
