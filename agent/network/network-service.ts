@@ -671,7 +671,8 @@ function withoutMissingNics(safe: RunningConfig, current: KernelState, log: Logg
       return ok;
     }),
   );
-  return { networks, bonds };
+  // Released NICs stay in: one missing from the kernel is not rendered (model/network/desired-state.ts).
+  return { networks, bonds, ...(safe.releasedDevices ? { releasedDevices: safe.releasedDevices } : {}) };
 }
 
 /**

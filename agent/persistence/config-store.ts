@@ -23,7 +23,7 @@ import {
 import { open, rename, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ensurePrivateSubdirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../lib/private-dir';
-import { RunningConfigSchema, NetworkConfigSchema, BondConfigSchema } from '../../model/network/config-schema';
+import { RunningConfigSchema, NetworkConfigSchema, BondConfigSchema, ReleasedDevicesSchema } from '../../model/network/config-schema';
 import { EMPTY_CONFIG, type RunningConfig } from '../../model/network/config';
 
 export class ConfigFileError extends Error {
@@ -91,6 +91,9 @@ export async function writeFileAtomicAsync(path: string, content: string, durabi
   if (durability === Durability.REBOOT) await fsyncPathAsync(join(path, '..'));
 }
 
+/** In a safe config's generation beside `nets/` and `bonds/`: the NICs a network left (`RunningConfig.releasedDevices`). */
+const RELEASED_DEVICES_FILE = 'released-devices.json';
+
 export class ConfigStore {
   private readonly runningFile: string;
   private readonly persistenceDir: string;
@@ -144,7 +147,20 @@ export class ConfigStore {
       }
       return out;
     };
-    return { networks: read('nets', NetworkConfigSchema), bonds: read('bonds', BondConfigSchema) };
+    const releasedFile = join(dir, RELEASED_DEVICES_FILE);
+    let releasedDevices: string[] = [];
+    if (existsSync(releasedFile)) {
+      try {
+        releasedDevices = ReleasedDevicesSchema.parse(JSON.parse(readFileSync(releasedFile, 'utf8')));
+      } catch (err) {
+        throw new ConfigFileError(releasedFile, (err as Error).message);
+      }
+    }
+    return {
+      networks: read('nets', NetworkConfigSchema),
+      bonds: read('bonds', BondConfigSchema),
+      ...(releasedDevices.length ? { releasedDevices } : {}),
+    };
   }
 
   /** Promotes `config` to the safe config atomically (VDSM `_atomic_copytree`). */
@@ -161,6 +177,11 @@ export class ConfigStore {
         fsyncPath(file);
       }
       fsyncPath(join(generation, sub));
+    }
+    if (config.releasedDevices?.length) {
+      const file = join(generation, RELEASED_DEVICES_FILE);
+      writeFileSync(file, `${JSON.stringify(config.releasedDevices)}\n`, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+      fsyncPath(file);
     }
     fsyncPath(generation);
     const previous = existsSync(this.safeLink) ? readlinkSync(this.safeLink) : null;

@@ -35,9 +35,13 @@ export const NetworkConfigSchema = z
 
 export const BondConfigSchema = z.object({ nics: z.array(z.string()), options: z.string(), hwaddr: z.string().optional() }).strict();
 
+/** `RunningConfig.releasedDevices`: NICs a network left, IPv6 kept off. */
+export const ReleasedDevicesSchema = z.array(z.string().min(1));
+
 export const RunningConfigSchema = z.object({
   networks: z.record(z.string(), NetworkConfigSchema),
   bonds: z.record(z.string(), BondConfigSchema),
+  releasedDevices: ReleasedDevicesSchema.optional(),
 });
 
 /** A DHCP client the agent runs (`DhcpClientSpec`): kept in the DHCP registry and in a pending transaction. */

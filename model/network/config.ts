@@ -55,6 +55,12 @@ export interface BondConfig {
 export interface RunningConfig {
   networks: Record<string, NetworkConfig>;
   bonds: Record<string, BondConfig>;
+  /**
+   * NICs a network left, sorted: their IPv6 stays off until a network takes them again, across boots too, as
+   * VDSM keeps a released device through NetworkManager's profile (docs/setup-networks.md#ipv6-per-device).
+   * Absent when there are none.
+   */
+  releasedDevices?: string[];
 }
 
 export const EMPTY_CONFIG: RunningConfig = { networks: {}, bonds: {} };
@@ -140,7 +146,19 @@ export function mergeRunningConfig(running: RunningConfig, request: CanonicalReq
       if (name !== newOwner && net.defaultRoute) networks[name] = { ...net, defaultRoute: false, nameservers: [] };
     }
   }
-  return { networks: sortKeys(networks), bonds: sortKeys(bonds) };
+  const released = new Set([...(running.releasedDevices ?? []), ...ipv6DecidedNics(running)]);
+  for (const nic of ipv6DecidedNics({ networks })) released.delete(nic);
+  const releasedDevices = [...released].sort(compareNames);
+  return { networks: sortKeys(networks), bonds: sortKeys(bonds), ...(releasedDevices.length ? { releasedDevices } : {}) };
+}
+
+/**
+ * The NICs whose IPv6 a network decides: a bridge's port, or a bridgeless network's own device. (A VLAN's
+ * base and a bond's slaves are no network's device; the VLAN and bond devices themselves are created by the
+ * config and deleted with it.)
+ */
+function ipv6DecidedNics(config: Pick<RunningConfig, 'networks'>): string[] {
+  return Object.values(config.networks).flatMap((net) => (net.nic !== undefined && net.vlan === undefined ? [net.nic] : []));
 }
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {

@@ -184,6 +184,13 @@ export function renderDesiredState(config: RunningConfig, current: KernelState, 
     renderIp(net, top, state);
   }
 
+  // A NIC a network left keeps its IPv6 off (from the change that released it, and from every boot after).
+  if (options.ipv6) {
+    for (const nic of config.releasedDevices ?? []) {
+      if (links.get(nic)?.ipv6 === undefined && current.links.some((l) => l.name === nic)) upsert({ name: nic, ipv6: false });
+    }
+  }
+
   state.links = [...links.values()].sort(creationOrder);
   state.addressOwners = [...owners].sort();
   state.routeOwners = [...owners].sort();

@@ -6,7 +6,8 @@
  * rollback puts it back. With IPv6 configuration, the bridge takes a guest's advertisements only with
  * `ipv6autoconf`, and forgets what it learned when that goes. A bridge port has IPv6 off; a bridgeless
  * network's device has its network's IPv6, and IPv6 off once the network leaves it; a device without a
- * network reports `ipv6autoconf` as its switches say (docs/setup-networks.md#ipv6-per-device).
+ * network reports `ipv6autoconf` as its switches say; a NIC a network left keeps IPv6 off across a boot once
+ * the configuration is safe (docs/setup-networks.md#ipv6-per-device).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,15 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
   let ns: Netns;
   let client: AgentClient;
 
+  const connectToAgent = () => {
+    const request = lab.installRequest(HOST);
+    return AgentClient.connect(
+      clientEndpoint(
+        { ...request.agent, host: lab.testbed.host(HOST).address, port: request.agent.port ?? 54321 },
+        { secrets: new SecretResolver({ secretsDir: dir }) },
+      ),
+    );
+  };
   const setup = (vmnet: Record<string, unknown>, options: Record<string, unknown> = { connectivityCheck: 'false' }) =>
     client.call('Host.setupNetworks', { networks: { vmnet }, bondings: {}, options });
   const disableIpv6 = async (dev: string) => (await ns.exec(['cat', `/proc/sys/net/ipv6/conf/${dev}/disable_ipv6`])).stdout.trim();
@@ -97,13 +107,7 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
     lab = await createAgentLab({ stateDir: dir, hosts: [{ name: HOST, nics: 2 }] });
     await lab.waitForAgents();
     ns = Netns.attach(lab.testbed.host(HOST).namespace);
-    const request = lab.installRequest(HOST);
-    client = await AgentClient.connect(
-      clientEndpoint(
-        { ...request.agent, host: lab.testbed.host(HOST).address, port: request.agent.port ?? 54321 },
-        { secrets: new SecretResolver({ secretsDir: dir }) },
-      ),
-    );
+    client = await connectToAgent();
   }, 120_000);
 
   afterAll(async () => {
@@ -249,4 +253,29 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
     expect(await autoconfReported()).toEqual([true, false, undefined]);
     expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
   });
+
+  it('a NIC a network left keeps IPv6 off across a boot once the configuration is safe', async () => {
+    // vmnet leaves eth1, and that configuration is made safe
+    expect(await setup({ remove: 'true' })).toEqual({ code: 0, message: 'Done' });
+    expect(await disableIpv6('eth1')).toBe('1');
+    expect(await client.call('Host.setSafeNetworkConfig', {})).toBe(true);
+
+    await client.close().catch(() => undefined);
+    await lab.testbed.powerOff(HOST);
+    await lab.testbed.powerOn(HOST);
+    await lab.waitForAgents(180_000);
+    client = await connectToAgent();
+    // The boot gave every NIC the kernel's defaults (testbed/scripts/host-power.sh); the restore turned eth1's
+    // IPv6 off again, and left eth0, which no network ever had, as the kernel made it.
+    expect(await disableIpv6('eth1')).toBe('1');
+    expect(await disableIpv6('eth0')).toBe('0');
+    expect(await ipv6Addresses('eth1')).toEqual([]);
+    const caps = Capabilities.parse(await client.call('Host.getCapabilities', {}));
+    expect([caps.nics.eth0?.ipv6autoconf, caps.nics.eth1?.ipv6autoconf]).toEqual([true, false]);
+
+    // A network on eth1 itself decides its IPv6 again.
+    expect(await setup(WITH_IPV6)).toEqual({ code: 0, message: 'Done' });
+    expect(await disableIpv6('eth1')).toBe('1');
+    expect(await disableIpv6('vmnet')).toBe('0');
+  }, 300_000);
 });

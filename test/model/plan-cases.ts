@@ -605,6 +605,20 @@ export const PLAN_CASES: readonly PlanCase[] = [
     },
   },
   {
+    name: 'boot-restore-released-nic-ipv6-off',
+    about:
+      "after a reboot eth1, which a network left before the configuration was made safe, has the kernel's IPv6 defaults again: the restore turns its IPv6 off",
+    inputs: () => {
+      const safe = afterChange(withSlaacStorage(), { networks: { storage: { remove: 'true' } } }).running;
+      const booted = host();
+      const links = booted.kernel.links.map((l) =>
+        l.kind === 'nic' ? { ...l, ipv6: true, ipv6Autoconf: true, ipv6DefaultRouter: true } : l,
+      );
+      const kernel = { ...booted.kernel, links };
+      return { current: kernel, runningDhcp: [], desired: desiredStateForChange(booted.running, safe, kernel, { ipv6: true }) };
+    },
+  },
+  {
     name: 'boot-restore-drops-unsafe',
     about: 'an agent restart on a new boot with the unsafe networks still in the kernel: scratch goes, the safe vmnet returns',
     inputs: () => {

@@ -251,6 +251,28 @@ describe('planChanges: other shapes', () => {
     expect(desiredStateForChange(EMPTY_CONFIG, next, current).links.every((l) => l.ipv6 === undefined)).toBe(true);
   });
 
+  it('a NIC a network left stays released, IPv6 off, until a network takes it again; a VLAN on it does not', () => {
+    const current = installedHost();
+    const mgmt = { nic: 'eth0', bridged: 'true', ipaddr: '198.18.1.10', netmask: '255.255.255.0', defaultRoute: true };
+    const withStorage = configFor({ ovirtmgmt: mgmt, storage: { nic: 'eth1', bridged: 'false', ipv6autoconf: 'true' } });
+    expect(withStorage.releasedDevices).toBeUndefined();
+    // ovirtmgmt stays on eth0 (changed, not moved); storage leaves eth1
+    const released = configFor({ ovirtmgmt: { ...mgmt, mtu: 1500 }, storage: { remove: 'true' } }, withStorage);
+    expect(released.releasedDevices).toEqual(['eth1']);
+    // rendered on its own, as at a boot: eth1 has IPv6 off; without the option, or once gone from the kernel, nothing
+    const eth1Of = (config: RunningConfig, kernel: KernelState = current, ipv6 = true) =>
+      desiredStateForChange(EMPTY_CONFIG, config, kernel, { ipv6 }).links.find((l) => l.name === 'eth1');
+    expect(eth1Of(released)).toEqual({ name: 'eth1', ipv6: false });
+    expect(eth1Of(released, current, false)).toBeUndefined();
+    expect(eth1Of(released, { ...current, links: current.links.filter((l) => l.name !== 'eth1') })).toBeUndefined();
+    // a VLAN network over eth1 leaves it released; a network on eth1 itself takes it back
+    const tagged = configFor({ tagged: { nic: 'eth1', vlan: '7', bridged: 'false', ipaddr: '198.18.7.10', prefix: 24 } }, released);
+    expect(tagged.releasedDevices).toEqual(['eth1']);
+    const taken = configFor({ vmnet: { nic: 'eth1', bridged: 'true' } }, tagged);
+    expect(taken.releasedDevices).toBeUndefined();
+    expect(eth1Of(taken)).toMatchObject({ name: 'eth1', master: 'vmnet', ipv6: false });
+  });
+
   it('a VLAN network on a bond creates bond, slaves, VLAN and bridge in dependency order', () => {
     const current = installedHost();
     current.links.push({ name: 'eth2', kind: 'nic', mtu: 1500, up: true, mac: '52:54:00:00:00:12', master: null });
