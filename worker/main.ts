@@ -135,6 +135,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         ? { workflowBundle: { codePath: workflowBundlePath } }
         : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
       sinks: metrics.sinks(),
+      // All of them, the watch's too: a watch run started before the watches had their own queue schedules
+      // its activity here until it continues as new (workflows/refresh-triggers.ts, patched).
       activities,
       ...(options.identity ? { identity: options.identity } : {}),
       shutdownGraceTime: graceMs,
