@@ -13,6 +13,13 @@ import { hostEventsTaskQueue } from '../model/refresh/contract';
 /** @default 1000 watches per worker process; more hosts need more workers or a larger `maxWatches`. */
 export const DEFAULT_MAX_HOST_EVENT_WATCHES = 1000;
 
+/** Where the worker counts its watches (worker/metrics.ts). */
+export interface HostEventWatchMetrics {
+  watchSlots(slots: number): void;
+  watchStarted(): void;
+  watchEnded(): void;
+}
+
 export interface HostEventsWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -23,15 +30,32 @@ export interface HostEventsWorkerOptions {
   maxWatches?: number;
   dataConverter?: DataConverter;
   identity?: string;
+  /** @default nowhere */
+  metrics?: HostEventWatchMetrics;
 }
 
 export function createHostEventsWorker(options: HostEventsWorkerOptions): Promise<Worker> {
+  const { metrics } = options;
+  const slots = options.maxWatches ?? DEFAULT_MAX_HOST_EVENT_WATCHES;
+  metrics?.watchSlots(slots);
+  const watch = options.activities.waitForHostNetworkEvent;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: hostEventsTaskQueue(options.taskQueue),
-    activities: { waitForHostNetworkEvent: options.activities.waitForHostNetworkEvent },
-    maxConcurrentActivityTaskExecutions: options.maxWatches ?? DEFAULT_MAX_HOST_EVENT_WATCHES,
+    activities: {
+      waitForHostNetworkEvent: metrics
+        ? async (input: Parameters<typeof watch>[0]) => {
+            metrics.watchStarted();
+            try {
+              return await watch(input);
+            } finally {
+              metrics.watchEnded();
+            }
+          }
+        : watch,
+    },
+    maxConcurrentActivityTaskExecutions: slots,
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
     // A watch has nothing to finish: on shutdown it is cancelled at once and retried on another worker.

@@ -148,6 +148,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       taskQueue,
       activities,
       maxWatches,
+      metrics,
       dataConverter,
       ...(options.identity ? { identity: options.identity } : {}),
     });

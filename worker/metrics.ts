@@ -2,14 +2,16 @@
  * The worker's own Prometheus metrics (prom-client), beside the SDK's (worker/runtime.ts exports those on
  * a port of their own): installs by outcome, counted when a run ends (through the sink of
  * workflows/install-metrics.ts, never while replaying), and the durations of the apply
- * (`Host.setupNetworks` with its connectivity check) and of each confirmation round trip.
+ * (`Host.setupNetworks` with its connectivity check) and of each confirmation round trip; the host event
+ * watches it runs, against how many it may (worker/host-events-worker.ts).
  */
 import type { InjectedSinks } from '@temporalio/worker';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ApplyMetrics } from '../activities/metrics';
+import type { HostEventWatchMetrics } from './host-events-worker';
 import type { InstallMetricsSinks } from '../model/install-host/metrics-sink';
 
-export class WorkerMetrics implements ApplyMetrics {
+export class WorkerMetrics implements ApplyMetrics, HostEventWatchMetrics {
   readonly registry = new Registry();
   readonly installs = new Counter({
     name: 'hostprov_installs_total',
@@ -31,8 +33,31 @@ export class WorkerMetrics implements ApplyMetrics {
     registers: [this.registry],
   });
 
+  readonly hostEventWatches = new Gauge({
+    name: 'hostprov_host_event_watches',
+    help: "Host event watches this worker runs now (subscribed to their host's agent, or connecting to it)",
+    registers: [this.registry],
+  });
+  readonly hostEventWatchSlots = new Gauge({
+    name: 'hostprov_host_event_watch_slots',
+    help: 'How many host event watches this worker may run at once (--max-host-event-watches); more wait for a worker with room',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  watchSlots(slots: number): void {
+    this.hostEventWatchSlots.set(slots);
+  }
+
+  watchStarted(): void {
+    this.hostEventWatches.inc();
+  }
+
+  watchEnded(): void {
+    this.hostEventWatches.dec();
   }
 
   applyFinished(seconds: number, status: 'applied' | 'rolled-back' | 'failed'): void {

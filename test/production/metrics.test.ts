@@ -2,7 +2,7 @@
  * The metrics endpoints after a real install: a `bin/hostprov worker` process with `--metrics-listen` (its
  * own counters) and `--sdk-metrics-listen` (the Temporal SDK's), and agents with `--metrics-listen`, on
  * namespaced hosts. Scraped before and after one install; the counters must have moved by exactly what
- * the install did.
+ * the install did. Then the installed host's event watch is counted while it runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +18,9 @@ import { stopChild } from '../../lib/process';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
 import { uniqueToken } from '../../testbed/netns';
 import { testbedUnavailableReason } from '../../testbed/requirements';
+import { stopHostEventWatch } from '../../workflow-client/host-lifecycle';
 import { startOrAttachInstall } from '../../workflow-client/install-host';
+import { startHostEventWatch } from '../../workflow-client/refresh';
 import { waitUntil } from '../helpers/fault-injection';
 import { skipBecause } from '../helpers/skip';
 import { attachToServer, unavailableReason, type TemporalTarget } from '../helpers/temporal';
@@ -163,6 +165,15 @@ describe.skipIf(skipBecause(reason, 'metrics endpoint tests'))('metrics endpoint
       confirmations,
     );
     expect(delta('hostprov_agent_request_duration_seconds_count', { method: 'Host.setupNetworks' })).toBe(1);
+
+    // The host's event watch runs on the worker's second queue, and is counted there while it runs.
+    expect(total(workerAfter, 'hostprov_host_event_watch_slots')).toBe(1000);
+    expect(total(workerAfter, 'hostprov_host_event_watches')).toBe(0);
+    const watches = async () => total(await scrape(`${workerMetrics}/metrics`), 'hostprov_host_event_watches');
+    await startHostEventWatch(client, request.host.id, { taskQueue });
+    await waitUntil('the watch counted', async () => (await watches()) === 1, { timeoutMs: 30_000, intervalMs: 200 });
+    expect(await stopHostEventWatch(client, request.host.id)).toBe(true);
+    await waitUntil('the watch no longer counted', async () => (await watches()) === 0, { timeoutMs: 30_000, intervalMs: 200 });
 
     // The SDK's own metrics, on their own port: the worker ran this install's activities.
     const sdk = await scrape(sdkMetrics);
