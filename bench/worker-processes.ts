@@ -25,6 +25,8 @@ export interface WorkerProcessOptions {
   identity: string;
   /** This worker's own data dir. */
   dataDir: string;
+  /** More `hostprov worker` flags, e.g. `--metrics-listen`. */
+  extraArgs?: readonly string[];
 }
 
 export interface WorkerProcess {
@@ -74,6 +76,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
       // Teardown waits for the drain; the benchmark's installs are finished (or abandoned) by then.
       '--shutdown-grace',
       '2',
+      ...(options.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
   );

@@ -1,5 +1,5 @@
 /**
- * `hostprov bench agent`, `install-host`, `install-scaling`, `host-setup-networks`, `start` and `sync-report`: the benchmarks in
+ * `hostprov bench agent`, `install-host`, `install-scaling`, `host-setup-networks`, `host-event-watches`, `start` and `sync-report`: the benchmarks in
  * bench/, writing `<out>/<name>.json` (every figure with its unit, and the machine) and `<out>/<name>.md` (a
  * short table). All but `sync-report` build network namespaces, so they need root; `sync-report` is pure model
  * code. Progress goes to stdout, logs to stderr.
@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { runAgentBench } from '../../bench/agent';
 import { countList } from '../../bench/count-list';
+import { runHostEventWatchesBench } from '../../bench/host-event-watches';
 import { runHostSetupNetworksBench } from '../../bench/host-setup-networks';
 import { runInstallHostBench } from '../../bench/install-host';
 import { runInstallScalingBench } from '../../bench/install-scaling';
@@ -44,6 +45,12 @@ const InstallScalingFlags = z.object({
   hosts: countList('--hosts', 1, 100),
   workers: countList('--workers', 1, 4),
   reboot: z.boolean().default(false),
+  note: z.string().max(1000, '--note is at most 1000 characters').optional(),
+});
+const HostEventWatchesFlags = z.object({
+  out: z.string().min(1),
+  watches: countList('--watches', 1, 10_000),
+  quiet: count('--quiet', 5, 600),
   note: z.string().max(1000, '--note is at most 1000 characters').optional(),
 });
 const HostSetupNetworksFlags = z.object({ out: z.string().min(1), repetitions: count('--repetitions', 1, 100) });
@@ -147,6 +154,26 @@ export function register(program: Command): void {
       const reason = await testbedUnavailableReason();
       if (reason) throw new UsageError(`bench host-setup-networks builds a namespaced testbed and cannot run here: ${reason}`);
       await runHostSetupNetworksBench({ outDir: resolve(flags.out), repetitions: flags.repetitions, signal: stopOnSignal() });
+    });
+
+  bench
+    .command('host-event-watches')
+    .description("What activated hosts' event watches cost: one worker process running W watches, its memory, the agent's, and CPU")
+    .option('--out <dir>', 'where host-event-watches.json and its Markdown summary go', DEFAULT_OUT)
+    .option('--watches <list>', 'watch counts, ascending; each adds to the previous', '100,500,1000')
+    .option('--quiet <seconds>', 'how long each count is watched quietly for its CPU figures', '60')
+    .option('--note <text>', 'a sentence about the conditions of the run, written into the results')
+    .action(async (raw: Record<string, unknown>) => {
+      const flags = parse(HostEventWatchesFlags, raw);
+      const reason = await testbedUnavailableReason();
+      if (reason) throw new UsageError(`bench host-event-watches builds a namespaced testbed and cannot run here: ${reason}`);
+      await runHostEventWatchesBench({
+        outDir: resolve(flags.out),
+        watches: flags.watches,
+        quietSeconds: flags.quiet,
+        note: flags.note,
+        signal: stopOnSignal(),
+      });
     });
 
   bench
