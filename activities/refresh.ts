@@ -15,7 +15,6 @@ import { AgentClient } from '../vdsm/client/client';
 import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { storeFailures } from './attachments';
 import { activityFailure } from './failure-mapping';
-import { HEARTBEAT_INTERVAL_MS } from './heartbeat';
 import type { AgentEndpointRef, HostEventSeen, RefreshActivities } from './types';
 
 /** The event VDSM (and our agent) sends when the host's network changed, e.g. a new DHCP lease. */
@@ -29,6 +28,14 @@ const RecordInput = z
     requestedBy: z.string().min(1).max(512),
   })
   .strict();
+
+/**
+ * How often a watch heart-beats. The SDK sends at most one heartbeat per 0.8 × the watch's 10 s heartbeat
+ * timeout (workflows/refresh-triggers.ts), so beating every second only cost CPU: each call encodes the
+ * details: a worker running 1000 watches used 36% of a core beating every second and 22% every 4 s
+ * (`bench host-event-watches`, docs/performance.md#host-event-watches).
+ */
+const WATCH_HEARTBEAT_MS = 4000;
 
 export interface RefreshActivityDeps {
   store: HostNetworkingStore;
@@ -104,7 +111,7 @@ export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActiv
         );
       });
       state.connected = true;
-      const beat = setInterval(() => ctx.heartbeat(state), HEARTBEAT_INTERVAL_MS);
+      const beat = setInterval(() => ctx.heartbeat(state), WATCH_HEARTBEAT_MS);
       const ping = setInterval(() => {
         state.pings += 1;
         client.call('Host.ping2', {}, { timeoutMs: Math.max(1000, pingEveryMs - 500) }).then(

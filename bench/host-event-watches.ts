@@ -33,6 +33,8 @@ export interface HostEventWatchesBenchOptions {
   watches: number[];
   /** How long each count is watched quietly for its CPU figures. @default 60 */
   quietSeconds?: number;
+  /** The worker's `--max-cached-workflows`. @default the SDK's */
+  maxCachedWorkflows?: number;
   note?: string;
   signal?: AbortSignal;
   log?: Logger;
@@ -44,6 +46,9 @@ export interface WatchCase {
   startedInSeconds: number;
   workerRssMiB: number;
   workerPssMiB: number | null;
+  /** The worker's V8 heap in use and its memory outside the heap (buffers, TLS), from its own /metrics. */
+  workerHeapUsedMiB: number;
+  workerExternalMiB: number;
   agentRssMiB: number;
   /** CPU over the quiet window, as a share of one core (%). */
   cpuPercent: { temporalServer: number; worker: number; agent: number };
@@ -118,6 +123,7 @@ export async function runHostEventWatchesBench(options: HostEventWatchesBenchOpt
         String(metricsPort),
         '--max-host-event-watches',
         String(Math.max(largest, DEFAULT_MAX_HOST_EVENT_WATCHES)),
+        ...(options.maxCachedWorkflows === undefined ? [] : ['--max-cached-workflows', String(options.maxCachedWorkflows)]),
       ],
     });
     teardown.add('worker', () => worker.stop());
@@ -139,12 +145,18 @@ export async function runHostEventWatchesBench(options: HostEventWatchesBenchOpt
       await untilAborted(new Promise((r) => setTimeout(r, quietSeconds * 1000)), options.signal);
       const after = await readProcSnapshot();
       const share = (pid: number) => round((pidCpuMs(before, after, pid) / (quietSeconds * 1000)) * 100, 2);
-      const [workerMemory, agentMemory] = await Promise.all([processMemory(worker.pid), processMemory(agentPid)]);
+      const [workerMemory, agentMemory, workerMetrics] = await Promise.all([
+        processMemory(worker.pid),
+        processMemory(agentPid),
+        scrapeMetrics(metricsPort),
+      ]);
       const row: WatchCase = {
         watches: count,
         startedInSeconds,
         workerRssMiB: mib(workerMemory.rssKiB),
         workerPssMiB: workerMemory.pssKiB === null ? null : mib(workerMemory.pssKiB),
+        workerHeapUsedMiB: mib((workerMetrics.get('nodejs_heap_size_used_bytes') ?? NaN) / 1024),
+        workerExternalMiB: mib((workerMetrics.get('nodejs_external_memory_bytes') ?? NaN) / 1024),
         agentRssMiB: mib(agentMemory.rssKiB),
         cpuPercent: { temporalServer: share(server.pid), worker: share(worker.pid), agent: share(agentPid) },
       };
@@ -187,12 +199,17 @@ async function startWatches(client: Client, hostIds: readonly string[], taskQueu
   }
 }
 
+/** The worker's own metrics without labels, name → value. */
+async function scrapeMetrics(port: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return new Map([...text.matchAll(/^([a-z_]+) (\S+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
 /** Resolves once the worker's `hostprov_host_event_watches` gauge shows `count` (its watches subscribed or subscribing). */
 async function gaugeReaches(port: number, count: number, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const value = Number(/^hostprov_host_event_watches (\S+)$/m.exec(text)?.[1] ?? NaN);
+    const value = (await scrapeMetrics(port)).get('hostprov_host_event_watches') ?? NaN;
     if (value >= count) return;
     if (Date.now() > deadline) throw new Error(`the worker ran ${value} watches, not ${count}, after ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 500));
@@ -219,6 +236,8 @@ export function watchesMarkdown(result: HostEventWatchesBenchResult): string {
         'all running after (s)',
         'worker RSS (MiB)',
         'worker PSS (MiB)',
+        'worker heap used (MiB)',
+        'worker external (MiB)',
         'agent RSS (MiB)',
         'server CPU %',
         'worker CPU %',
@@ -229,6 +248,8 @@ export function watchesMarkdown(result: HostEventWatchesBenchResult): string {
         c.startedInSeconds,
         c.workerRssMiB,
         c.workerPssMiB ?? '-',
+        c.workerHeapUsedMiB,
+        c.workerExternalMiB,
         c.agentRssMiB,
         c.cpuPercent.temporalServer,
         c.cpuPercent.worker,

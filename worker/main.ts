@@ -59,6 +59,12 @@ export interface WorkerOptions {
    */
   maxHostEventWatches?: number;
   /**
+   * Workflow executions kept in memory between their tasks (the SDK's `maxCachedWorkflows`), about 1.3 MiB
+   * each: every activated host's event watch is one, mostly idle. Evicted, an execution replays its history
+   * at its next task. @default the SDK's, from the heap limit (600 per GiB above 200 MiB)
+   */
+  maxCachedWorkflows?: number;
+  /**
    * After a shutdown began, how long in-flight activities may run on before they are cancelled (their
    * attempt then fails and Temporal retries it on another worker). @default 10000
    */
@@ -139,6 +145,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       // its activity here until it continues as new (workflows/refresh-triggers.ts, patched).
       activities,
       ...(options.identity ? { identity: options.identity } : {}),
+      ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
       shutdownGraceTime: graceMs,
       shutdownForceTime: graceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
     });

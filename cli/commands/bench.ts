@@ -51,6 +51,7 @@ const HostEventWatchesFlags = z.object({
   out: z.string().min(1),
   watches: countList('--watches', 1, 10_000),
   quiet: count('--quiet', 5, 600),
+  maxCachedWorkflows: count('--max-cached-workflows', 2, 100_000).optional(),
   note: z.string().max(1000, '--note is at most 1000 characters').optional(),
 });
 const HostSetupNetworksFlags = z.object({ out: z.string().min(1), repetitions: count('--repetitions', 1, 100) });
@@ -162,6 +163,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where host-event-watches.json and its Markdown summary go', DEFAULT_OUT)
     .option('--watches <list>', 'watch counts, ascending; each adds to the previous', '100,500,1000')
     .option('--quiet <seconds>', 'how long each count is watched quietly for its CPU figures', '60')
+    .option('--max-cached-workflows <n>', "the worker's --max-cached-workflows (default: the SDK's)")
     .option('--note <text>', 'a sentence about the conditions of the run, written into the results')
     .action(async (raw: Record<string, unknown>) => {
       const flags = parse(HostEventWatchesFlags, raw);
@@ -171,6 +173,7 @@ export function register(program: Command): void {
         outDir: resolve(flags.out),
         watches: flags.watches,
         quietSeconds: flags.quiet,
+        ...(flags.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: flags.maxCachedWorkflows }),
         note: flags.note,
         signal: stopOnSignal(),
       });

@@ -39,6 +39,12 @@ const WorkerFlags = z.object({
     .int('--max-host-event-watches must be a whole number')
     .min(1, '--max-host-event-watches must be at least 1')
     .max(100_000, '--max-host-event-watches must be at most 100000'),
+  maxCachedWorkflows: z.coerce
+    .number({ message: '--max-cached-workflows must be a number' })
+    .int('--max-cached-workflows must be a whole number')
+    .min(2, '--max-cached-workflows must be at least 2')
+    .max(100_000, '--max-cached-workflows must be at most 100000')
+    .optional(),
   secretsDir: z.string().min(1),
   secretEnvPrefix: secretEnvPrefixOption,
   allowInsecureAgents: z.boolean().default(false),
@@ -60,6 +66,7 @@ const WorkerConfigFile = z
     shutdownGrace: ConfigNumber,
     agentConnectionIdle: ConfigNumber,
     maxHostEventWatches: ConfigNumber,
+    maxCachedWorkflows: ConfigNumber,
     secretsDir: ConfigString,
     metricsListen: ConfigString,
     sdkMetricsListen: ConfigString,
@@ -87,6 +94,10 @@ export function register(program: Command): void {
       '--max-host-event-watches <n>',
       "how many hosts' event watches this worker runs at once, on their own task queue (<task-queue>-host-events) so they never take the activity slots of installs and changes",
       String(DEFAULT_MAX_HOST_EVENT_WATCHES),
+    )
+    .option(
+      '--max-cached-workflows <n>',
+      "workflow executions kept in memory between tasks, about 1.3 MiB each (every activated host's event watch is one); default: the Temporal SDK's, from the heap limit",
     )
     .option(
       '--secrets-dir <dir>',
@@ -120,6 +131,7 @@ export function register(program: Command): void {
       shutdownGraceMs: flags.shutdownGrace * 1000,
       agentConnectionIdleMs: flags.agentConnectionIdle,
       maxHostEventWatches: flags.maxHostEventWatches,
+      ...(flags.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: flags.maxCachedWorkflows }),
       ...(flags.metricsListen ? { metricsListen: flags.metricsListen } : {}),
       ...(flags.sdkMetricsListen ? { sdkMetricsListen: flags.sdkMetricsListen } : {}),
       resources,

@@ -341,9 +341,11 @@ describe.skipIf(skipBecause(reason, 'Temporal connections over TLS and IPv6'))('
       dataDir: mkdtempSync(join(dir, 'worker-')),
       workflowBundlePath: target.workflowBundlePath,
       secrets: { secretsDir: dir },
+      maxCachedWorkflows: 7,
       log: getLogger('tls-test'),
     });
     expect(worker.worker.getState()).toBe('RUNNING');
+    expect(worker.worker.options.maxCachedWorkflows).toBe(7);
     await worker.shutdown();
     // Every connection that got through presented our client certificate.
     expect(proxy.peers.length).toBeGreaterThanOrEqual(3);

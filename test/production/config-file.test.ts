@@ -75,6 +75,7 @@ describe('config file precedence', () => {
       taskQueue: 'from-file',
       shutdownGrace: 20,
       maxHostEventWatches: 5000,
+      maxCachedWorkflows: 300,
       metricsListen: '127.0.0.1:9200',
     });
     process.env.HOSTPROV_TASK_QUEUE = 'from-env';
@@ -85,6 +86,7 @@ describe('config file precedence', () => {
       taskQueue: 'from-env',
       shutdownGrace: '20',
       maxHostEventWatches: '5000',
+      maxCachedWorkflows: '300',
       metricsListen: '127.0.0.1:9200',
     });
     expect(await optionsOf('worker', [])).toMatchObject({ maxHostEventWatches: '1000' });
@@ -169,5 +171,11 @@ describe('bad config files', () => {
     });
     expect(noWatches.code, noWatches.stderr).toBe(2);
     expect(noWatches.stderr).toMatch(/--max-host-event-watches must be at least 1/);
+    const noCache = await run([join(PROJECT_ROOT, 'bin', 'hostprov'), 'worker', '--max-cached-workflows', '1'], {
+      allowFailure: true,
+      timeoutMs: 60_000,
+    });
+    expect(noCache.code, noCache.stderr).toBe(2);
+    expect(noCache.stderr).toMatch(/--max-cached-workflows must be at least 2/);
   });
 });
