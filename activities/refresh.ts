@@ -32,8 +32,8 @@ const RecordInput = z
 /**
  * How often a watch heart-beats. The SDK sends at most one heartbeat per 0.8 × the watch's 10 s heartbeat
  * timeout (workflows/refresh-triggers.ts), so beating every second only cost CPU: each call encodes the
- * details: a worker running 1000 watches used 36% of a core beating every second and 22% every 4 s
- * (`bench host-event-watches`, docs/performance.md#host-event-watches).
+ * details: a worker running 1000 watches used 36-45% of a core beating every second and 22-30% every 4 s
+ * (`bench host-event-watches`, two runs each, docs/performance.md#host-event-watches).
  */
 const WATCH_HEARTBEAT_MS = 4000;
 
