@@ -12,7 +12,8 @@
  * /proc/sys/net shows the namespace of the process that opens it, so these work only where the agent acts on
  * its own namespace (production); a backend driving another namespace from outside does not use them.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 
 /** Link names as the kernel allows them (no `/`, not `.` or `..`), so the path stays under /proc/sys. */
 const SAFE_LINK_NAME = /^(?!\.\.?$)[^/\0\s]{1,15}$/;
@@ -84,12 +85,18 @@ export interface Ipv6Switches {
 
 /**
  * Turns IPv6 on or off on `link`. Off, the kernel drops every IPv6 address and route the link had. Router
- * advertisements are switched first, so a link turned on without them never takes one.
+ * advertisements are switched first, so a link turned on without them never takes one. Written through the
+ * thread pool, unlike the reads: a `disable_ipv6` write retries in the kernel until it gets the RTNL lock
+ * (`addrconf_sysctl_disable`), and while another process holds that lock the event loop must go on
+ * answering (the confirmations of a change among others). A change writes a few; the cost is the reads'.
  */
-export function setIpv6(link: string, { enabled, autoconf, defaultRouter }: Ipv6Switches): void {
-  if (defaultRouter !== undefined) writeFileSync(switchPath(link, 'accept_ra_defrtr'), defaultRouter ? '1\n' : '0\n');
+export async function setIpv6(link: string, { enabled, autoconf, defaultRouter }: Ipv6Switches): Promise<void> {
+  // Every path first: a bad name writes nothing.
+  const defrtrPath = switchPath(link, 'accept_ra_defrtr');
+  const disablePath = switchPath(link, 'disable_ipv6');
+  if (defaultRouter !== undefined) await writeFile(defrtrPath, defaultRouter ? '1\n' : '0\n');
   if (autoconf !== undefined) {
-    for (const name of AUTOCONF_SWITCHES) writeFileSync(switchPath(link, name), autoconf ? '1\n' : '0\n');
+    for (const name of AUTOCONF_SWITCHES) await writeFile(switchPath(link, name), autoconf ? '1\n' : '0\n');
   }
-  writeFileSync(switchPath(link, 'disable_ipv6'), enabled ? '0\n' : '1\n');
+  await writeFile(disablePath, enabled ? '0\n' : '1\n');
 }
