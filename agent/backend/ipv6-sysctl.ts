@@ -49,7 +49,7 @@ export interface Ipv6LinkState {
 /**
  * IPv6 per link; a link with no such files (gone, or a kernel without IPv6) is left out. Read synchronously:
  * a /proc/sys file costs a synchronous read some 15 µs, and fs.promises' open, read and close through the
- * thread pool ten times that (docs/performance.md#ipv6-switches-read-and-written-synchronously).
+ * thread pool ten times that (docs/performance.md#ipv6-switches-read-synchronously).
  */
 export function readIpv6States(links: readonly string[]): Map<string, Ipv6LinkState> {
   const states = new Map<string, Ipv6LinkState>();
