@@ -6,6 +6,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // One real Temporal dev server and one workflow bundle for the whole run (test/setup/temporal.global.ts).
     globalSetup: ['test/setup/temporal.global.ts'],
+    // A failed test prints what the agents of its testbeds logged meanwhile (test/setup/lab-logs.ts).
+    setupFiles: ['test/setup/lab-logs.ts'],
     // Forks, not threads: the Temporal core bridge and worker threads misbehave in vitest's thread pool.
     pool: 'forks',
     // At least two files at once: most tests wait on real processes (servers, agents, guests), not on the CPU,

@@ -80,6 +80,14 @@ function baseBootEnv(): Record<string, string> {
   return env;
 }
 
+/** The testbeds this process built and has not destroyed: what a failed test prints the consoles of (test/setup/lab-logs.ts). */
+const builtHere = new Set<Testbed>();
+
+/** The testbeds this process built with {@link createTestbed} and has not destroyed yet. */
+export function testbedsBuiltHere(): readonly Testbed[] {
+  return [...builtHere];
+}
+
 export class Testbed {
   constructor(
     readonly description: TestbedDescription,
@@ -140,6 +148,7 @@ export class Testbed {
   /** Removes everything (see {@link destroyTestbed}); idempotent. */
   async destroy(options: TeardownOptions = {}): Promise<void> {
     await destroyTestbed(this.description, { log: this.log, ...options });
+    builtHere.delete(this);
   }
 }
 
@@ -201,7 +210,9 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
     },
     'testbed ready',
   );
-  return new Testbed(description, log);
+  const testbed = new Testbed(description, log);
+  builtHere.add(testbed);
+  return testbed;
 }
 
 async function buildTestbed(
