@@ -10,7 +10,7 @@ import { heartbeating } from './heartbeat';
 import { requestKeyOfCurrentActivity } from './request-key';
 import { createHostAgentActivities, type HostAgentDeps } from './host-agent';
 import type { ApplyMetrics } from './metrics';
-import { createRefreshActivities } from './refresh';
+import { createRefreshActivities, type RefreshActivityDeps } from './refresh';
 import { createSetupNetworksActivity, type ConfirmLoopOptions } from './setup-networks-with-confirm';
 import { createHostNetworkingActivities } from './host-networking';
 import type { HostprovActivities } from './types';
@@ -28,6 +28,8 @@ export interface ActivityDeps {
   connectAgent?: ConnectAgent;
   /** Where the apply reports its durations (the worker's metrics). @default nowhere */
   metrics?: ApplyMetrics;
+  /** The host event watch's timings (activities/refresh.ts). @default its own defaults */
+  watch?: Pick<RefreshActivityDeps, 'eventPingIntervalMs' | 'watchOnWorkerQueueMs'>;
 }
 
 export function createActivities(deps: ActivityDeps): HostprovActivities {
@@ -35,7 +37,7 @@ export function createActivities(deps: ActivityDeps): HostprovActivities {
   const host = createHostAgentActivities(deps.access, deps.agent, connect);
   const store = createAttachmentActivities(deps.store);
   const networking = createHostNetworkingActivities(deps.store);
-  const refresh = createRefreshActivities({ store: deps.store, access: deps.access });
+  const refresh = createRefreshActivities({ ...deps.watch, store: deps.store, access: deps.access });
   return {
     // These two heartbeat with details of their own (polls so far; confirmations and the request id).
     waitForAgent: host.waitForAgent,

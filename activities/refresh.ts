@@ -9,6 +9,7 @@ import { FailureType } from '../model/failures';
 import { AttachmentChanges } from '../model/host-networking/intent';
 import { ReportedInterfaces } from '../model/host-networking/reported-interfaces';
 import { ExternalId } from '../model/host-networking/values';
+import { isHostEventsTaskQueue } from '../model/refresh/contract';
 import type { HostNetworkingStore } from '../store/store';
 import { StoreEntity, StoreNotFoundError } from '../store/errors';
 import { AgentClient } from '../vdsm/client/client';
@@ -45,11 +46,23 @@ export interface RefreshActivityDeps {
    * the agent or the network dropped. @default 5000
    */
   eventPingIntervalMs?: number;
+  /**
+   * How long a watch waits for an event on the worker's own task queue before it ends without one, so that
+   * its workflow moves it to the watches' own queue (workflows/refresh-triggers.ts). Only a watch started
+   * before that queue existed runs there; it would otherwise hold a worker slot until its host's next event.
+   * Not at once: during a rolling upgrade a workflow task may still run the old code, which watches on the
+   * worker's queue again and refreshes the host after every watch that ends. @default 600000 (10 minutes)
+   */
+  watchOnWorkerQueueMs?: number;
 }
+
+/** @default for {@link RefreshActivityDeps.watchOnWorkerQueueMs}. */
+const DEFAULT_WATCH_ON_WORKER_QUEUE_MS = 10 * 60_000;
 
 export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActivities {
   const { store } = deps;
   const pingEveryMs = deps.eventPingIntervalMs ?? 5000;
+  const watchOnWorkerQueueMs = deps.watchOnWorkerQueueMs ?? DEFAULT_WATCH_ON_WORKER_QUEUE_MS;
 
   async function hostEndpoint(hostId: string): Promise<AgentEndpointRef> {
     const host = await store.hosts.get(hostId);
@@ -127,14 +140,23 @@ export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActiv
       const cancelled = new Promise<never>((_, reject) =>
         ctx.cancellationSignal.addEventListener('abort', () => reject(ctx.cancellationSignal.reason as Error), { once: true }),
       );
+      let moveTimer: NodeJS.Timeout | undefined;
+      const moving = isHostEventsTaskQueue(ctx.info.taskQueue)
+        ? []
+        : [
+            new Promise<HostEventSeen>((resolve) => {
+              moveTimer = setTimeout(() => resolve({ event: null, notifyTime: null }), watchOnWorkerQueueMs);
+            }),
+          ];
       try {
         // Proves the subscription is in place before anyone waits on it.
         await client.call('Host.ping2', {}, { timeoutMs: 10_000 });
         ctx.heartbeat(state);
-        return await Promise.race([seen, cancelled]);
+        return await Promise.race([seen, cancelled, ...moving]);
       } finally {
         clearInterval(beat);
         clearInterval(ping);
+        clearTimeout(moveTimer);
         await client.close();
       }
     },

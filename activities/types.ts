@@ -135,8 +135,11 @@ export interface WatchEventsInput {
 }
 
 export interface HostEventSeen {
-  /** The event's method, e.g. `|net|host_conn|no_id`. */
-  event: string;
+  /**
+   * The event's method, e.g. `|net|host_conn|no_id`; null when no event came and the watch ended to move off
+   * the worker's own task queue (a watch started before its own queue existed; activities/refresh.ts).
+   */
+  event: string | null;
   /** The agent's monotonic `notify_time`, if it sent one. */
   notifyTime: number | null;
 }

@@ -1,6 +1,6 @@
 /** Bundles workflows/ once (webpack, ~10 s) for the worker, tests and replay. */
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import type { Logger } from '../lib/logger';
 import { PROJECT_ROOT } from '../lib/paths';
 import { FAILURE_CONVERTER_PATH } from '../lib/temporal/data-converter';
@@ -18,9 +18,11 @@ export const WORKFLOW_INTERCEPTOR_MODULES = [join(PROJECT_ROOT, 'workflows', 'in
  */
 export const PRELOADED_MODULES = [join(PROJECT_ROOT, 'workflows', 'sandbox-zod.ts')];
 
-export async function bundleWorkflows(log: Logger): Promise<string> {
+/** `webpackConfigHook`: a change to webpack's configuration (a test builds the code as it was before a patch). */
+export async function bundleWorkflows(log: Logger, { webpackConfigHook }: Pick<BundleOptions, 'webpackConfigHook'> = {}): Promise<string> {
   const started = Date.now();
   const { code } = await bundleWorkflowCode({
+    ...(webpackConfigHook ? { webpackConfigHook } : {}),
     workflowsPath: WORKFLOWS_PATH,
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     preloadModules: PRELOADED_MODULES,

@@ -105,16 +105,26 @@ export async function watchHostNetworkEvents(input: { hostId: string }): Promise
   upsertSearchAttributes([{ key: HostIdKey, value: hostId }]);
   const status: HostEventWatchStatus = { hostId, events: 0, refreshes: [] };
   setHandler(hostEventWatchStatusQuery, () => status);
-  // A run recorded before the patch keeps its activity on the worker's queue; the next run moves.
-  const ownQueue = patched(WATCH_ON_OWN_TASK_QUEUE_PATCH) ? { taskQueue: hostEventsTaskQueue(workflowInfo().taskQueue) } : {};
-  const activities = proxyActivities<RefreshActivities>({
+  const summary = `watch |net|host_conn| of host ${hostId}`;
+  const onOwnQueue = proxyActivities<RefreshActivities>({
     ...watchEvents,
-    ...ownQueue,
-    summary: `watch |net|host_conn| of host ${hostId}`,
+    summary,
+    taskQueue: hostEventsTaskQueue(workflowInfo().taskQueue),
   });
+  const onWorkerQueue = proxyActivities<RefreshActivities>({ ...watchEvents, summary });
 
   while (status.events < EVENTS_PER_RUN) {
+    // Asked before every watch, not once per run: a run recorded before the patch replays its watches on the
+    // worker's queue, and its next watch after an upgrade moves to the own queue.
+    const activities = patched(WATCH_ON_OWN_TASK_QUEUE_PATCH) ? onOwnQueue : onWorkerQueue;
     const seen = await activities.waitForHostNetworkEvent({ hostId });
+    if (seen.event === null) {
+      // It ended on the worker's queue to move (activities/refresh.ts). The host goes unwatched until the next
+      // watch subscribes, so it is read once, as after an event.
+      log.info('host event watch moving to its own task queue', { hostId });
+      status.refreshes.push(await requestRefresh(hostId, RefreshReason.EVENT));
+      continue;
+    }
     status.events += 1;
     log.info('host network event', { hostId, event: seen.event });
     // Queued at once; the watch goes on while the entity runs it (after any change in progress).

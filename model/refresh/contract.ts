@@ -19,6 +19,8 @@ export const SCHEDULED_HOST_REFRESH_WORKFLOW = 'scheduledHostRefresh';
 export const WATCH_HOST_NETWORK_EVENTS_WORKFLOW = 'watchHostNetworkEvents';
 export const REFRESH_CONTRACT_VERSION = 1;
 
+const HOST_EVENTS_SUFFIX = '-host-events';
+
 /**
  * The task queue of the event watches' activity, beside the worker's own queue. A watch holds its activity
  * for as long as no event comes; on the worker's queue a fleet's watches would take every activity slot
@@ -26,7 +28,12 @@ export const REFRESH_CONTRACT_VERSION = 1;
  * slots of its own (worker/host-events-worker.ts).
  */
 export function hostEventsTaskQueue(taskQueue: string): string {
-  return `${taskQueue}-host-events`;
+  return `${taskQueue}${HOST_EVENTS_SUFFIX}`;
+}
+
+/** Whether `taskQueue` is a watches' queue ({@link hostEventsTaskQueue}), not a worker's own. */
+export function isHostEventsTaskQueue(taskQueue: string): boolean {
+  return taskQueue.endsWith(HOST_EVENTS_SUFFIX);
 }
 
 /** Why a refresh runs: it is recorded in the result and in the execution's summary. */

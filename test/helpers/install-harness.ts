@@ -35,6 +35,9 @@ import { discardedInstallMetrics } from '../../worker/metrics';
  */
 export const HISTORY_GENERATION = 'v10-cluster-level-checked';
 const HISTORIES = fileURLToPath(new URL(`../histories/install-host/${HISTORY_GENERATION}`, import.meta.url));
+/** The generation of the event watch's code that records its histories; bump it when recording after a change. */
+export const WATCH_HISTORY_GENERATION = 'v3-moves-after-upgrade';
+export const WATCH_HISTORIES = fileURLToPath(new URL(`../histories/host-event-watch/${WATCH_HISTORY_GENERATION}`, import.meta.url));
 
 export interface InstallHarness {
   env: TestWorkflowEnvironment;

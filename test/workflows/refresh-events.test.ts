@@ -10,8 +10,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RefreshHostNetworksResult } from '../../model/refresh/contract';
 import { refreshPhaseSeconds } from '../../model/refresh/schedule-phase';
@@ -31,28 +29,11 @@ import {
   resumeHostRefreshSchedule,
   deleteHostRefreshSchedule,
 } from '../../workflow-client/schedules';
-import { createInstallHarness, recordHistory, type InstallHarness } from '../helpers/install-harness';
+import { createInstallHarness, recordHistory, WATCH_HISTORIES, type InstallHarness } from '../helpers/install-harness';
 import { skipBecause } from '../helpers/skip';
-import { unavailableReason } from '../helpers/temporal';
+import { resultOf, unavailableReason } from '../helpers/temporal';
 
 const reason = unavailableReason() ?? (await testbedUnavailableReason());
-
-/** The generation of the event watch's code that records its history; bump it when recording after a change. */
-const WATCH_HISTORY_GENERATION = 'v2-own-task-queue';
-const WATCH_HISTORIES = fileURLToPath(new URL(`../histories/host-event-watch/${WATCH_HISTORY_GENERATION}`, import.meta.url));
-
-/** The result of a workflow that may not have started yet (a queued change's child). */
-async function resultOf(client: Client, workflowId: string, timeoutMs = 60_000): Promise<unknown> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await client.workflow.getHandle(workflowId).result();
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError) || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 describe.skipIf(skipBecause(reason, 'refresh triggers integration'))('refresh triggers on a DHCP host', () => {
   let harness: InstallHarness;

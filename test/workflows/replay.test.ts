@@ -68,11 +68,15 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
     }
   });
 
-  it('exist for the host event watch: an event that queues a refresh, then cancelled', () => {
+  it('exist for the host event watch: an event that queues a refresh, then cancelled; a watch moved after an upgrade', () => {
     const recorded = files.map((f) => relative(HISTORIES, f));
     expect(
       recorded.some((f) => f.startsWith('host-event-watch/') && f.endsWith('/dhcp-lease-event.json')),
       'a watch history of a DHCP lease event',
+    ).toBe(true);
+    expect(
+      recorded.some((f) => f.startsWith('host-event-watch/') && f.endsWith('/moved-after-upgrade.json')),
+      'a watch history that moves from the worker queue to its own',
     ).toBe(true);
   });
 

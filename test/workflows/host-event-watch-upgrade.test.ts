@@ -1,0 +1,168 @@
+/**
+ * A host event watch started before the watches had their own task queue holds its activity on the worker's
+ * queue. After an upgrade it must move: its next watch goes to the watches' queue, where it no longer takes
+ * a slot from installs and refreshes, and the host is read once for the moment it went unwatched.
+ *
+ * The code before the upgrade is the workflow bundle with the patch check answering false, which is what the
+ * code before the patch did: no marker, the activity on the worker's queue. Real Temporal dev server, one
+ * namespaced agent. With HOSTPROV_RECORD_HISTORIES=1 the moved watch's history is recorded under
+ * test/histories/host-event-watch/.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities';
+import { SecretResolver } from '../../activities/secrets';
+import { getLogger } from '../../lib/logger';
+import { hostEventsTaskQueue, RefreshHostNetworksResult } from '../../model/refresh/contract';
+import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
+import { uniqueToken } from '../../testbed/netns';
+import { testbedUnavailableReason } from '../../testbed/requirements';
+import { WATCH_ON_OWN_TASK_QUEUE_PATCH } from '../../workflows/refresh-triggers';
+import { eventWatchWorkflowId, hostEventWatchStatus, startHostEventWatch } from '../../workflow-client/refresh';
+import { bundleWorkflows } from '../../worker/bundle';
+import { createHostEventsWorker } from '../../worker/host-events-worker';
+import { discardedInstallMetrics } from '../../worker/metrics';
+import { createInstallHarness, recordHistory, WATCH_HISTORIES, type InstallHarness } from '../helpers/install-harness';
+import { skipBecause } from '../helpers/skip';
+import { resultOf, unavailableReason } from '../helpers/temporal';
+
+const reason = unavailableReason() ?? (await testbedUnavailableReason());
+const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+const PATCH_CHECK = `patched(WATCH_ON_OWN_TASK_QUEUE_PATCH)`;
+
+describe.skipIf(skipBecause(reason, 'host event watch upgrade'))('a host event watch started before its own task queue existed', () => {
+  let harness: InstallHarness;
+  let lab: AgentLab;
+  let prePatchBundle: string;
+  const workers: Array<{ worker: Worker; running: Promise<void> }> = [];
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-watch-upgrade-'));
+  const token = uniqueToken();
+  const hostId = `wu-${token}`;
+  const taskQueue = `watch-upgrade-${token}`;
+  const secrets = new SecretResolver({ secretsDir: dir });
+
+  const watch = () => harness.client.workflow.getHandle(eventWatchWorkflowId(hostId));
+  const scheduledQueues = async () =>
+    ((await watch().fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name ?? []);
+  /** The patch markers in the history that name the watch's patch. */
+  const patchMarkers = async () =>
+    ((await watch().fetchHistory()).events ?? []).filter((e) =>
+      Object.values(e.markerRecordedEventAttributes?.details ?? {}).some((p) =>
+        (p.payloads ?? []).some((payload) =>
+          Buffer.from(payload.data ?? [])
+            .toString('utf8')
+            .includes(WATCH_ON_OWN_TASK_QUEUE_PATCH),
+        ),
+      ),
+    ).length;
+  /** The current attempt of the watch's activity has heart-beaten: it is subscribed to the agent. */
+  const subscribed = async () => {
+    const pending = (await watch().describe()).raw.pendingActivities?.[0];
+    return pending?.heartbeatDetails != null && pending.state === STARTED;
+  };
+
+  function start(worker: Worker): void {
+    workers.push({ worker, running: worker.run() });
+  }
+
+  beforeAll(async () => {
+    harness = await createInstallHarness({ secretsDir: dir });
+    lab = await createAgentLab({ stateDir: dir, hosts: [{ name: 'wu', nics: 2 }], tls: false });
+    // The loader that turns the patch check into `false`, for the code before the upgrade.
+    const loader = join(dir, 'before-the-patch-loader.cjs');
+    writeFileSync(
+      loader,
+      `module.exports = function (source) {
+  if (!source.includes(${JSON.stringify(PATCH_CHECK)})) throw new Error('the watch workflow no longer checks its patch as this test expects');
+  return source.split(${JSON.stringify(PATCH_CHECK)}).join('false');
+};
+`,
+    );
+    [prePatchBundle] = await Promise.all([
+      bundleWorkflows(getLogger('watch-upgrade-test'), {
+        webpackConfigHook: (config) => {
+          config.module?.rules?.push({ test: /refresh-triggers\.ts$/, enforce: 'pre', use: [{ loader }] });
+          return config;
+        },
+      }),
+      lab.waitForAgents(180_000),
+    ]);
+    const host = lab.testbed.host('wu');
+    const mgmt = await harness.store.networks.create({ name: `m-${token}` });
+    const cluster = await harness.store.clusters.create({ name: `c-${token}`, compatibilityVersion: '4.8', managementNetworkId: mgmt.id });
+    await harness.store.hosts.create({
+      id: hostId,
+      name: hostId,
+      clusterId: cluster.id,
+      agentEndpoint: { host: host.address, port: 54321, tls: { insecure: true } },
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    await watch()
+      .terminate('test done')
+      .catch(() => undefined);
+    for (const { worker } of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await Promise.all(workers.map(({ running }) => running.catch(() => undefined)));
+    secrets.close();
+    await lab?.destroy();
+    await harness?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('moves to the watches’ own queue after the upgrade, and reads the host once for the move', async () => {
+    const access = { secrets, allowInsecureAgents: true };
+    const { nativeConnection: connection } = harness.env;
+    const { namespace } = harness.target;
+    // Before the upgrade: the watch on the worker's queue (its activity then never ended without an event).
+    const before = await Worker.create({
+      connection,
+      namespace,
+      taskQueue,
+      workflowBundle: { code: prePatchBundle },
+      sinks: discardedInstallMetrics(),
+      activities: createActivities({ store: harness.store, access, watch: { watchOnWorkerQueueMs: 24 * 3600_000 } }),
+    });
+    start(before);
+    await startHostEventWatch(harness.client, hostId, { taskQueue });
+    await expect.poll(subscribed, { timeout: 30_000, interval: 200 }).toBe(true);
+    expect(await scheduledQueues()).toEqual([taskQueue]);
+    expect(await patchMarkers()).toBe(0);
+
+    // The upgrade: the old worker stops, the new one takes over its queue, with the watches' worker beside it.
+    before.shutdown();
+    await expect.poll(() => before.getState(), { timeout: 30_000, interval: 100 }).toBe('STOPPED');
+    const activities = createActivities({ store: harness.store, access, watch: { watchOnWorkerQueueMs: 1000 } });
+    start(
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue,
+        workflowBundle: { codePath: harness.target.workflowBundlePath },
+        sinks: discardedInstallMetrics(),
+        activities,
+      }),
+    );
+    start(await createHostEventsWorker({ connection, namespace, taskQueue, activities }));
+
+    // The lost attempt is retried on the worker's queue, ends without an event, and the next watch moves.
+    await expect.poll(scheduledQueues, { timeout: 60_000, interval: 250 }).toEqual([taskQueue, hostEventsTaskQueue(taskQueue)]);
+    expect(await patchMarkers()).toBe(1);
+    await expect.poll(subscribed, { timeout: 30_000, interval: 200 }).toBe(true);
+    expect((await watch().describe()).status.name).toBe('RUNNING');
+
+    const status = await hostEventWatchStatus(harness.client, hostId);
+    expect(status).toMatchObject({ events: 0 });
+    expect(status.refreshes).toHaveLength(1);
+    const refreshed = RefreshHostNetworksResult.parse(await resultOf(harness.client, status.refreshes[0]!.workflowId));
+    expect(refreshed).toMatchObject({ hostId, reason: 'event', outcome: 'refreshed' });
+
+    await watch().cancel();
+    await expect.poll(async () => (await watch().describe()).status.name, { timeout: 30_000, interval: 200 }).toBe('CANCELLED');
+    await recordHistory(harness.target, eventWatchWorkflowId(hostId), 'moved-after-upgrade', WATCH_HISTORIES);
+  });
+});
