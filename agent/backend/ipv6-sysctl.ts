@@ -6,7 +6,9 @@
  *   could give the host an address and a default route there with a router advertisement, and reach it over
  *   the bridge's link-local address;
  * - whether a link with IPv6 on takes router advertisements: `autoconf`, `accept_ra` and `accept_redirects`,
- *   all three on or all three off, as VDSM's sysctl.py sets them for `ipv6autoconf`;
+ *   all three on or all three off, as VDSM's sysctl.py sets them for `ipv6autoconf`; but `accept_ra` on is
+ *   written 2, not VDSM's 1: at 1 a link that forwards IPv6 ignores advertisements (the kernel's
+ *   Documentation/networking/ip-sysctl.rst), at 2 it takes them either way;
  * - whether one that takes them makes a default route of an advertised router (`accept_ra_defrtr`).
  *
  * /proc/sys/net shows the namespace of the process that opens it, so these work only where the agent acts on
@@ -21,7 +23,10 @@ const SAFE_LINK_NAME = /^(?!\.\.?$)[^/\0\s]{1,15}$/;
 /** The three switches of "takes router advertisements", in the order they are written. */
 const AUTOCONF_SWITCHES = ['autoconf', 'accept_ra', 'accept_redirects'] as const;
 
-type Ipv6Switch = 'disable_ipv6' | 'accept_ra_defrtr' | (typeof AUTOCONF_SWITCHES)[number];
+type Ipv6Switch = 'disable_ipv6' | 'accept_ra_defrtr' | 'forwarding' | (typeof AUTOCONF_SWITCHES)[number];
+
+/** `accept_ra` as written for a link that takes advertisements: taken even while the link forwards IPv6. */
+const ACCEPT_RA_EVEN_FORWARDING = 2;
 
 function switchPath(link: string, name: Ipv6Switch): string {
   if (!SAFE_LINK_NAME.test(link)) throw new Error(`not a link name: ${JSON.stringify(link)}`);
@@ -62,8 +67,8 @@ export function readIpv6States(links: readonly string[]): Map<string, Ipv6LinkSt
     }
     const autoconf = AUTOCONF_SWITCHES.map((name) => readSwitch(link, name));
     if (autoconf.includes(null)) states.set(link, { enabled: true });
-    // accept_ra 2 (taken even when forwarding) counts as on, as VDSM counts it.
-    else if (!autoconf.every((v) => v !== 0)) states.set(link, { enabled: true, autoconf: false });
+    else if (!autoconf.every((v) => v !== 0) || ignoredWhileForwarding(link, autoconf[1] as number))
+      states.set(link, { enabled: true, autoconf: false });
     else {
       const defrtr = readSwitch(link, 'accept_ra_defrtr');
       states.set(
@@ -73,6 +78,14 @@ export function readIpv6States(links: readonly string[]): Map<string, Ipv6LinkSt
     }
   }
   return states;
+}
+
+/**
+ * `accept_ra` 1 on a link that forwards IPv6: the kernel takes no advertisements there, so the link does
+ * not take them, whatever VDSM's reading of the switch says; the next change that wants them writes 2.
+ */
+function ignoredWhileForwarding(link: string, acceptRa: number): boolean {
+  return acceptRa === 1 && (readSwitch(link, 'forwarding') ?? 0) !== 0;
 }
 
 export interface Ipv6Switches {
@@ -96,7 +109,10 @@ export async function setIpv6(link: string, { enabled, autoconf, defaultRouter }
   const disablePath = switchPath(link, 'disable_ipv6');
   if (defaultRouter !== undefined) await writeFile(defrtrPath, defaultRouter ? '1\n' : '0\n');
   if (autoconf !== undefined) {
-    for (const name of AUTOCONF_SWITCHES) await writeFile(switchPath(link, name), autoconf ? '1\n' : '0\n');
+    for (const name of AUTOCONF_SWITCHES) {
+      const on = name === 'accept_ra' ? ACCEPT_RA_EVEN_FORWARDING : 1;
+      await writeFile(switchPath(link, name), `${autoconf ? on : 0}\n`);
+    }
   }
   await writeFile(disablePath, enabled ? '0\n' : '1\n');
 }

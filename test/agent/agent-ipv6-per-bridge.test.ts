@@ -55,7 +55,7 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
       .flatMap((l) => l.addr_info)
       .map((a) => a.local);
   const routesVia = async (dev: string) => ns.ipJson<Array<{ dst: string }>>(['-6', 'route', 'show', 'dev', dev]);
-  /** Whether vmnet takes router advertisements, as its three switches say ('1 1 1' or '0 0 0'). */
+  /** Whether vmnet takes router advertisements, as its three switches say ('1 2 1' or '0 0 0'). */
   const takesAdvertisements = async () =>
     (await ns.exec(['sh', '-c', 'cd /proc/sys/net/ipv6/conf/vmnet && echo $(cat autoconf accept_ra accept_redirects)'])).stdout.trim();
   /** Whether vmnet makes default routes of advertised routers (`accept_ra_defrtr`). */
@@ -173,7 +173,7 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
 
       // Not the default route's network: an address from the advertisements, no default route.
       expect(await setup(WITH_AUTOCONF)).toEqual({ code: 0, message: 'Done' });
-      expect([await disableIpv6('vmnet'), await takesAdvertisements(), await defaultRouters()]).toEqual(['0', '1 1 1', '0']);
+      expect([await disableIpv6('vmnet'), await takesAdvertisements(), await defaultRouters()]).toEqual(['0', '1 2 1', '0']);
       await learnedWithin((learned) => learned.addresses.length > 0, 'a SLAAC address');
       expect((await learnedOnVmnet()).routes).not.toContain('default');
       const caps = Capabilities.parse(await client.call('Host.getCapabilities', {}));
@@ -203,12 +203,45 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
       // static address ignores them again, with nothing learned left.
       const unconfirmed = setup(WITH_AUTOCONF, { connectivityCheck: 'true', connectivityTimeout: '3' });
       unconfirmed.catch(() => undefined);
-      await expect.poll(takesAdvertisements, { timeout: 3_000, interval: 100 }).toBe('1 1 1');
+      await expect.poll(takesAdvertisements, { timeout: 3_000, interval: 100 }).toBe('1 2 1');
       await expect(unconfirmed).rejects.toMatchObject({ code: 10 });
       expect(await takesAdvertisements()).toBe('0 0 0');
       expect(await learnedOnVmnet()).toEqual({ addresses: [], routes: [] });
       expect(await ipv6Addresses('vmnet')).toContain('2001:db8:6::10');
     }, ['--ra-param=g0,4']);
+    expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
+  }, 120_000);
+
+  it('with IPv6 forwarding on, an ipv6autoconf bridge still takes advertisements; one an older agent set to accept_ra 1 is mended', async () => {
+    const forwarding = (on: boolean) => ns.exec(['sysctl', '-qw', `net.ipv6.conf.all.forwarding=${on ? 1 : 0}`]);
+    expect(await setup(WITH_IPV6)).toEqual({ code: 0, message: 'Done' });
+    await forwarding(true);
+    try {
+      await withAdvertisingGuest(async () => {
+        expect(await setup(WITH_AUTOCONF)).toEqual({ code: 0, message: 'Done' });
+        expect([await takesAdvertisements(), (await ns.exec(['cat', '/proc/sys/net/ipv6/conf/vmnet/forwarding'])).stdout.trim()]).toEqual([
+          '1 2 1',
+          '1',
+        ]);
+        await learnedWithin((learned) => learned.addresses.length > 0, 'a SLAAC address while forwarding');
+
+        // As an older agent (or VDSM) left it: at 1 the forwarding bridge ignores advertisements, so it reads as
+        // not taking them, and the same request writes 2 again.
+        await ns.exec(['sh', '-c', 'echo 1 > /proc/sys/net/ipv6/conf/vmnet/accept_ra']);
+        const caps = Capabilities.parse(await client.call('Host.getCapabilities', {}));
+        expect(caps.bridges.vmnet?.ipv6autoconf).toBe(true);
+        expect(await setup(WITH_AUTOCONF)).toEqual({ code: 0, message: 'Done' });
+        expect(await takesAdvertisements()).toBe('1 2 1');
+        expect(
+          lab
+            .journal(HOST)
+            .filter((e) => e.kind === 'apply')
+            .at(-1)?.ops,
+        ).toBeGreaterThan(0);
+      }, ['--ra-param=g0,4']);
+    } finally {
+      await forwarding(false);
+    }
     expect(await setup(VMNET)).toEqual({ code: 0, message: 'Done' });
   }, 120_000);
 
@@ -242,7 +275,7 @@ describe.skipIf(skipBecause(reason, 'IPv6 per bridge (agent lab)'))('IPv6 on the
     const storageOnly = (attrs: Record<string, unknown>) =>
       client.call('Host.setupNetworks', { networks: { storage: attrs }, bondings: {}, options: { connectivityCheck: 'false' } });
     expect(await storageOnly({ ...storage, ipv6autoconf: 'true' })).toEqual({ code: 0, message: 'Done' });
-    expect(await switchesOf('eth1')).toBe('0 1 1 1 0');
+    expect(await switchesOf('eth1')).toBe('0 1 2 1 0');
     expect(await ipv6Addresses('eth1')).not.toContain('2001:db8:7::10');
     expect(await autoconfReported()).toEqual([true, true, true]);
 
