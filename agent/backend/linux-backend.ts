@@ -36,6 +36,9 @@ export interface LinuxBackendOptions {
   log: Logger;
 }
 
+/** An IPv6 switch write that took this long is logged ({@link createLinuxBackend}'s `setIpv6`). */
+const SLOW_IPV6_SWITCH_MS = 1000;
+
 export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend {
   const target: NetnsTarget = { netns: options.netns };
   const log = options.log.child({ component: 'linux-backend', ...(options.netns ? { netns: options.netns } : {}) });
@@ -48,7 +51,16 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
   const setIpv6 = async (dev: string, switches: Ipv6Switches): Promise<void> => {
     // Never planned in that mode (controlsIpv6): /proc/sys would name a link of this process's namespace.
     if (options.netns) throw new Error(`IPv6 of ${dev} cannot be set from outside namespace ${options.netns}`);
-    return setIpv6Switches(dev, switches);
+    const started = performance.now();
+    await setIpv6Switches(dev, switches);
+    const ms = Math.round(performance.now() - started);
+    // A disable_ipv6 change only tries the RTNL lock, and the kernel repeats the write until it gets it: while
+    // other processes keep taking the lock, the change waits. Said, so that a slow change can be told apart.
+    if (ms >= SLOW_IPV6_SWITCH_MS)
+      log.warn(
+        { dev, ms, switches },
+        'setting IPv6 on a link was slow: the kernel retries a disable_ipv6 write until it gets the RTNL lock',
+      );
   };
 
   return {

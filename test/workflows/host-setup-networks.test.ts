@@ -512,7 +512,7 @@ describe.skipIf(skipBecause(reason, 'hostSetupNetworks integration'))('hostSetup
     });
     expect(first.result.outcome, JSON.stringify(first.result, null, 2)).toBe('configured');
     expect(first.result.setupNetworksRequest?.networks.netv6).toMatchObject({ bridged: 'true', ipv6autoconf: true, dhcpv6: false });
-    expect(await switches()).toBe('0 1 1 1');
+    expect(await switches()).toBe('0 1 2 1');
     const caps = await capabilitiesOf('slaac');
     expect([caps.networks.netv6?.ipv6autoconf, caps.bridges.netv6?.ipv6autoconf]).toEqual([true, true]);
     expect(await differences()).toEqual([]);

@@ -102,7 +102,7 @@ describe.skipIf(skipBecause(reason, 'install-host integration'))('install-host o
           `cd /proc/sys/net/ipv6/conf/${dev} && echo $(cat disable_ipv6 autoconf accept_ra accept_redirects accept_ra_defrtr)`,
         ])
       ).stdout.trim();
-    expect([await switches('ovirtmgmt'), (await switches('eth0')).split(' ')[0]]).toEqual(['0 1 1 1 1', '1']);
+    expect([await switches('ovirtmgmt'), (await switches('eth0')).split(' ')[0]]).toEqual(['0 1 2 1 1', '1']);
     expect(caps.networks.ovirtmgmt?.ipv6autoconf).toBe(true);
     const rows = await harness.store.attachments.listByHost(result.hostId);
     expect(rows).toEqual([expect.objectContaining({ networkName: 'ovirtmgmt', nicName: 'eth0' })]);
