@@ -366,12 +366,15 @@ export class NetworkService {
         savingRunning.catch(() => undefined);
       }
       await this.takeOver(takenOver);
+      const applyStarted = performance.now();
       await backend.apply(plan, this.deps.pause ? { midBatch: () => this.pause(PausePoint.MID_BATCH) } : undefined);
+      const appliedMs = performance.now() - applyStarted;
       await this.deps.dhcp.record(plan);
       // The devices exist now, a bond the change made included.
       await backend.applyQos(qos);
       // Verify looks at the links the change is about and at the routes and rules of the families it wants
       // any of: the read converts no other link and lists no other family.
+      const readStarted = performance.now();
       const [verified, qosAfter] = await Promise.all([
         backend.read({
           links: linksVerified(desired),
@@ -380,6 +383,12 @@ export class NetworkService {
         }),
         qos.length ? backend.readQos(qos.map((a) => a.dev)) : NO_QOS,
       ]);
+      // Where a slow change spent its time: the kernel's RTNL lock, which every network change on the host
+      // takes, can hold the apply and the read for as long as another process keeps it.
+      log.info(
+        { requestId: id, applyMs: Math.round(appliedMs), readBackMs: Math.round(performance.now() - readStarted) },
+        'setupNetworks in the kernel, read back',
+      );
       const problems = [...verifyState(verified, desired), ...qosProblems(qos, qosAfter)];
       if (problems.length)
         throw new VdsmError(JsonRpcCode.INTERNAL_ERROR, `the host did not take the configuration: ${problems.join('; ')}`);
