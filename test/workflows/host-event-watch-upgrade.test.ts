@@ -8,7 +8,7 @@
  * namespaced agent. With HOSTPROV_RECORD_HISTORIES=1 the moved watch's history is recorded under
  * test/histories/host-event-watch/.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
@@ -16,23 +16,21 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { SecretResolver } from '../../activities/secrets';
-import { getLogger } from '../../lib/logger';
 import { hostEventsTaskQueue, RefreshHostNetworksResult } from '../../model/refresh/contract';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
 import { uniqueToken } from '../../testbed/netns';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { WATCH_ON_OWN_TASK_QUEUE_PATCH } from '../../workflows/refresh-triggers';
 import { eventWatchWorkflowId, hostEventWatchStatus, startHostEventWatch } from '../../workflow-client/refresh';
-import { bundleWorkflows } from '../../worker/bundle';
 import { createHostEventsWorker } from '../../worker/host-events-worker';
 import { discardedInstallMetrics } from '../../worker/metrics';
 import { createInstallHarness, recordHistory, WATCH_HISTORIES, type InstallHarness } from '../helpers/install-harness';
+import { bundleBeforePatches } from '../helpers/pre-patch-bundle';
 import { skipBecause } from '../helpers/skip';
 import { resultOf, unavailableReason } from '../helpers/temporal';
 
 const reason = unavailableReason() ?? (await testbedUnavailableReason());
 const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
-const PATCH_CHECK = `patched(WATCH_ON_OWN_TASK_QUEUE_PATCH)`;
 
 describe.skipIf(skipBecause(reason, 'host event watch upgrade'))('a host event watch started before its own task queue existed', () => {
   let harness: InstallHarness;
@@ -72,23 +70,8 @@ describe.skipIf(skipBecause(reason, 'host event watch upgrade'))('a host event w
   beforeAll(async () => {
     harness = await createInstallHarness({ secretsDir: dir });
     lab = await createAgentLab({ stateDir: dir, hosts: [{ name: 'wu', nics: 2 }], tls: false });
-    // The loader that turns the patch check into `false`, for the code before the upgrade.
-    const loader = join(dir, 'before-the-patch-loader.cjs');
-    writeFileSync(
-      loader,
-      `module.exports = function (source) {
-  if (!source.includes(${JSON.stringify(PATCH_CHECK)})) throw new Error('the watch workflow no longer checks its patch as this test expects');
-  return source.split(${JSON.stringify(PATCH_CHECK)}).join('false');
-};
-`,
-    );
     [prePatchBundle] = await Promise.all([
-      bundleWorkflows(getLogger('watch-upgrade-test'), {
-        webpackConfigHook: (config) => {
-          config.module?.rules?.push({ test: /refresh-triggers\.ts$/, enforce: 'pre', use: [{ loader }] });
-          return config;
-        },
-      }),
+      bundleBeforePatches(dir, /refresh-triggers\.ts$/, ['patched(WATCH_ON_OWN_TASK_QUEUE_PATCH)']),
       lab.waitForAgents(180_000),
     ]);
     const host = lab.testbed.host('wu');

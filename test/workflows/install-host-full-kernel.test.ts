@@ -8,6 +8,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientEndpoint } from '../../activities/agent-endpoint';
 import { SecretResolver } from '../../activities/secrets';
@@ -17,7 +19,11 @@ import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
 import { testbedUnavailableReason } from '../../testbed/requirements';
 import { umlUnavailableReason } from '../../testbed/uml/kernel';
 import { AgentClient } from '../../vdsm/client/client';
-import { createInstallHarness, type InstallHarness } from '../helpers/install-harness';
+import { uniqueToken } from '../../testbed/netns';
+import { discardedInstallMetrics } from '../../worker/metrics';
+import { followInstall, startOrAttachInstall } from '../../workflow-client/install-host';
+import { createInstallHarness, recordHistory, type InstallHarness } from '../helpers/install-harness';
+import { bundleBeforePatches } from '../helpers/pre-patch-bundle';
 import { skipBecause } from '../helpers/skip';
 import { unavailableReason } from '../helpers/temporal';
 
@@ -26,6 +32,7 @@ const reason = unavailableReason() ?? (await testbedUnavailableReason()) ?? (awa
 const SEED_NETWORK = { name: 'ovirtmgmt', vlan: 3000, mtu: 9000, vmNetwork: true, stp: false, defaultRoute: true } as const;
 /** A change, a reboot and a verify on a guest take a minute or two; this only bounds a hang. */
 const GUEST_TEST_TIMEOUT_MS = 600_000;
+const HISTORIES_BEFORE_THE_RULE = fileURLToPath(new URL('../histories/install-host/v7-agent-asked-first', import.meta.url));
 /** Guests answer slower; the windows are generous, the assertions are not. */
 const SLOW_POLICY = { connectivityTimeoutSeconds: 60, reboot: true, commitMode: 'auto', agentWaitSeconds: 240 } as const;
 
@@ -107,6 +114,59 @@ describe.skipIf(skipBecause(reason, 'install-host on full-kernel hosts'))('insta
     expect(result.setupNetworksRequest).toBeNull();
     expect(lab.journal('rr').filter((e) => e.kind === 'apply')).toHaveLength(0);
   });
+
+  it(
+    'an install the code before the bond-mode rule ran on that host replays under the current code',
+    async () => {
+      // Before the rule (and the patches after it, which imply it), the install goes through: the VM network
+      // on balance-rr is applied. Replayed by the current code, the rule's patch answers false there too. The
+      // network has a name of its own: the store keeps one definition per network, and the seed's ovirtmgmt differs.
+      const taskQueue = `before-bond-rule-${uniqueToken()}`;
+      const before = await Worker.create({
+        connection: harness.env.nativeConnection,
+        namespace: harness.target.namespace,
+        taskQueue,
+        workflowBundle: {
+          code: await bundleBeforePatches(dir, /workflows\/install-host\.ts$/, [
+            'patched(CLUSTER_LEVEL_CHECKED)',
+            'patched(PROBE_READS_ROUTE_TOO)',
+            'patched(PROBE_ASKS_FIRST)',
+            'patched(BOND_MODE_RULE_PATCH)',
+          ]),
+        },
+        sinks: discardedInstallMetrics(),
+        activities: harness.activities,
+      });
+      const running = before.run();
+      try {
+        const started = await startOrAttachInstall(
+          harness.client,
+          lab.installRequest('rr', { managementNetwork: { name: 'rrmgmt', vmNetwork: true }, policy: { ...SLOW_POLICY, reboot: false } }),
+          { taskQueue },
+        );
+        const result = await followInstall(started.handle, () => undefined);
+        expect(result).toMatchObject({ outcome: 'configured', device: 'bond0' });
+        expect(lab.journal('rr').filter((e) => e.kind === 'apply')).toHaveLength(1);
+        const history = await started.handle.fetchHistory();
+        await Worker.runReplayHistory(
+          { workflowBundle: { codePath: harness.target.workflowBundlePath }, sinks: discardedInstallMetrics() },
+          history,
+          started.handle.workflowId,
+        );
+        // Beside the histories of the code this emulates (every patch before the bond-mode rule taken).
+        await recordHistory(
+          harness.target,
+          started.handle.workflowId,
+          'vm-network-on-balance-rr-before-the-rule',
+          HISTORIES_BEFORE_THE_RULE,
+        );
+      } finally {
+        before.shutdown();
+        await running;
+      }
+    },
+    GUEST_TEST_TIMEOUT_MS,
+  );
 
   it(
     'a change that breaks the VLAN path is rolled back: bond and VLAN exactly as before, attachments compensated',

@@ -1,0 +1,33 @@
+/**
+ * The workflow bundle as it was before some patches: the same code with each named `patched(...)` check in
+ * the matching file answering `false`. That is what the code before a patch did (no marker, the old path),
+ * so a test can start an execution of it and then run or replay it with the current code. The build fails
+ * if a check is no longer in the file, so a renamed patch cannot make such a test pass without testing.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getLogger } from '../../lib/logger';
+import { bundleWorkflows } from '../../worker/bundle';
+
+/** `checks`: the calls as the source writes them, e.g. `patched(WATCH_ON_OWN_TASK_QUEUE_PATCH)`. */
+export async function bundleBeforePatches(dir: string, file: RegExp, checks: readonly string[]): Promise<string> {
+  const loader = join(dir, `before-patches-${checks.length}-${Date.now()}.cjs`);
+  writeFileSync(
+    loader,
+    `const checks = ${JSON.stringify(checks)};
+module.exports = function (source) {
+  for (const check of checks) {
+    if (!source.includes(check)) throw new Error(this.resourcePath + ' no longer has ' + check);
+    source = source.split(check).join('false');
+  }
+  return source;
+};
+`,
+  );
+  return bundleWorkflows(getLogger('pre-patch-bundle'), {
+    webpackConfigHook: (config) => {
+      config.module?.rules?.push({ test: file, enforce: 'pre', use: [{ loader }] });
+      return config;
+    },
+  });
+}
