@@ -118,15 +118,13 @@ export async function watchHostNetworkEvents(input: { hostId: string }): Promise
     // worker's queue, and its next watch after an upgrade moves to the own queue.
     const activities = patched(WATCH_ON_OWN_TASK_QUEUE_PATCH) ? onOwnQueue : onWorkerQueue;
     const seen = await activities.waitForHostNetworkEvent({ hostId });
-    if (seen.event === null) {
-      // It ended on the worker's queue to move (activities/refresh.ts). The host goes unwatched until the next
-      // watch subscribes, so it is read once, as after an event.
-      log.info('host event watch moving to its own task queue', { hostId });
-      status.refreshes.push(await requestRefresh(hostId, RefreshReason.EVENT));
-      continue;
+    // No event: the watch ended on the worker's queue to move (activities/refresh.ts). It counts no event, but
+    // the host goes unwatched until the next watch subscribes, so it is read as after one.
+    if (seen.event === null) log.info('host event watch moving to its own task queue', { hostId });
+    else {
+      status.events += 1;
+      log.info('host network event', { hostId, event: seen.event });
     }
-    status.events += 1;
-    log.info('host network event', { hostId, event: seen.event });
     // Queued at once; the watch goes on while the entity runs it (after any change in progress).
     const queued = await requestRefresh(hostId, RefreshReason.EVENT);
     status.refreshes.push(queued);
