@@ -29,7 +29,7 @@ export interface ActivityDeps {
   /** Where the apply reports its durations (the worker's metrics). @default nowhere */
   metrics?: ApplyMetrics;
   /** The host event watch's timings (activities/refresh.ts). @default its own defaults */
-  watch?: Pick<RefreshActivityDeps, 'eventPingIntervalMs' | 'watchOnWorkerQueueMs'>;
+  watch?: Pick<RefreshActivityDeps, 'eventPingIntervalMs' | 'watchOnWorkerQueueMs' | 'resubscribedRefreshSpreadMs'>;
 }
 
 export function createActivities(deps: ActivityDeps): HostprovActivities {

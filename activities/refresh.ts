@@ -9,7 +9,7 @@ import { FailureType } from '../model/failures';
 import { AttachmentChanges } from '../model/host-networking/intent';
 import { ReportedInterfaces } from '../model/host-networking/reported-interfaces';
 import { ExternalId } from '../model/host-networking/values';
-import { isHostEventsTaskQueue } from '../model/refresh/contract';
+import { isHostEventsTaskQueue, WATCH_HEARTBEAT_TIMEOUT_SECONDS, WatchGap } from '../model/refresh/contract';
 import type { HostNetworkingStore } from '../store/store';
 import { StoreEntity, StoreNotFoundError } from '../store/errors';
 import { AgentClient } from '../vdsm/client/client';
@@ -31,12 +31,12 @@ const RecordInput = z
   .strict();
 
 /**
- * How often a watch heart-beats. The SDK sends at most one heartbeat per 0.8 × the watch's 10 s heartbeat
- * timeout (workflows/refresh-triggers.ts), so beating every second only cost CPU: each call encodes the
- * details: a worker running 1000 watches used 36-45% of a core beating every second and 22-30% every 4 s
+ * How often a watch heart-beats: three times per heartbeat timeout. The SDK sends at most one heartbeat per
+ * 0.8 × that timeout, so beating more often only costs CPU, each call encoding the details: a worker running
+ * 1000 watches (then with a 10 s timeout) used 36-45% of a core beating every second and 22-30% every 4 s
  * (`bench host-event-watches`, two runs each, docs/performance.md#host-event-watches).
  */
-const WATCH_HEARTBEAT_MS = 4000;
+const WATCH_HEARTBEAT_MS = (WATCH_HEARTBEAT_TIMEOUT_SECONDS * 1000) / 3;
 
 export interface RefreshActivityDeps {
   store: HostNetworkingStore;
@@ -54,15 +54,25 @@ export interface RefreshActivityDeps {
    * worker's queue again and refreshes the host after every watch that ends. @default 600000 (10 minutes)
    */
   watchOnWorkerQueueMs?: number;
+  /**
+   * A watch subscribed again after a gap ends at a random moment within this time, still subscribed meanwhile
+   * (so an event ends it at once), so that its host is refreshed: when a worker restarts or a switch drops
+   * many hosts' sessions at once, their refreshes spread over this time instead of coming all at once.
+   * @default 30000
+   */
+  resubscribedRefreshSpreadMs?: number;
 }
 
 /** @default for {@link RefreshActivityDeps.watchOnWorkerQueueMs}. */
 const DEFAULT_WATCH_ON_WORKER_QUEUE_MS = 10 * 60_000;
+/** @default for {@link RefreshActivityDeps.resubscribedRefreshSpreadMs}. */
+const DEFAULT_RESUBSCRIBED_REFRESH_SPREAD_MS = 30_000;
 
 export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActivities {
   const { store } = deps;
   const pingEveryMs = deps.eventPingIntervalMs ?? 5000;
   const watchOnWorkerQueueMs = deps.watchOnWorkerQueueMs ?? DEFAULT_WATCH_ON_WORKER_QUEUE_MS;
+  const resubscribedSpreadMs = deps.resubscribedRefreshSpreadMs ?? DEFAULT_RESUBSCRIBED_REFRESH_SPREAD_MS;
 
   async function hostEndpoint(hostId: string): Promise<AgentEndpointRef> {
     const host = await store.hosts.get(hostId);
@@ -101,15 +111,25 @@ export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActiv
 
     /**
      * Subscribes to the host agent's events and returns at the first `|net|host_conn|*` one. Runs for as
-     * long as no such event comes, heart-beating every second; a session the agent or the network drops is
-     * reopened by the next ping (every `eventPingIntervalMs`), so the watch outlives agent restarts. A
-     * worker that dies stops heart-beating and Temporal starts the watch again elsewhere.
+     * long as no such event comes, heart-beating; a session the agent or the network drops is reopened by
+     * the next ping (every `eventPingIntervalMs`), so the watch outlives agent restarts. A worker that dies
+     * stops heart-beating and Temporal starts the watch again elsewhere.
+     *
+     * Whenever the host went unwatched, it returns without an event ({@link WatchGap}) once it is subscribed
+     * again (within `resubscribedRefreshSpreadMs`), so that the workflow refreshes the host for what the gap
+     * hid: on a retry (the attempt before ended unsubscribed) and on a reopened session (an agent restart or a
+     * reboot sends no event).
      */
     async waitForHostNetworkEvent({ hostId }) {
       const ctx = Context.current();
       const endpoint = clientEndpoint(await storeFailures('loading the host endpoint', () => hostEndpoint(hostId)), deps.access);
       let resolveSeen!: (seen: HostEventSeen) => void;
       const seen = new Promise<HostEventSeen>((resolve) => (resolveSeen = resolve));
+      const gap = (unwatched: WatchGap): HostEventSeen => ({ event: null, notifyTime: null, unwatched });
+      let gapTimer: NodeJS.Timeout | undefined;
+      const endAfterGap = (unwatched: WatchGap) => {
+        gapTimer ??= setTimeout(() => resolveSeen(gap(unwatched)), Math.random() * resubscribedSpreadMs);
+      };
       const state = { connected: false, pings: 0, lastError: '' };
       const client = await AgentClient.connect(endpoint, {
         onEvent: (e) => {
@@ -125,11 +145,14 @@ export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActiv
       });
       state.connected = true;
       const beat = setInterval(() => ctx.heartbeat(state), WATCH_HEARTBEAT_MS);
+      let subscribedSession = Infinity;
       const ping = setInterval(() => {
         state.pings += 1;
         client.call('Host.ping2', {}, { timeoutMs: Math.max(1000, pingEveryMs - 500) }).then(
           () => {
             state.connected = true;
+            // Answered on a session opened after the first: subscribed again, after a time without.
+            if (client.sessionsOpened > subscribedSession) endAfterGap(WatchGap.SESSION_LOST);
           },
           (err: unknown) => {
             state.connected = false;
@@ -145,18 +168,21 @@ export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActiv
         ? []
         : [
             new Promise<HostEventSeen>((resolve) => {
-              moveTimer = setTimeout(() => resolve({ event: null, notifyTime: null }), watchOnWorkerQueueMs);
+              moveTimer = setTimeout(() => resolve(gap(WatchGap.MOVING)), watchOnWorkerQueueMs);
             }),
           ];
       try {
         // Proves the subscription is in place before anyone waits on it.
         await client.call('Host.ping2', {}, { timeoutMs: 10_000 });
+        subscribedSession = client.sessionsOpened;
         ctx.heartbeat(state);
+        if (ctx.info.attempt > 1) endAfterGap(WatchGap.NEW_ATTEMPT);
         return await Promise.race([seen, cancelled, ...moving]);
       } finally {
         clearInterval(beat);
         clearInterval(ping);
         clearTimeout(moveTimer);
+        clearTimeout(gapTimer);
         await client.close();
       }
     },

@@ -7,6 +7,7 @@ import type { AttachmentChanges, IntentSnapshot } from '../model/host-networking
 import type { NetworkAttachment } from '../model/host-networking/network-attachment';
 import type { ReportedInterfaces } from '../model/host-networking/reported-interfaces';
 import type { RefreshContextInput } from '../model/refresh/context';
+import type { WatchGap } from '../model/refresh/contract';
 import type { HostSetupNetworksContext } from '../model/host-setup-networks/context';
 import type { AgentEndpointRefInput, PowerManagementInput } from '../model/install-host/contract';
 import type { RouteAnswer } from '../model/install-host/choose-device';
@@ -135,13 +136,15 @@ export interface WatchEventsInput {
 }
 
 export interface HostEventSeen {
-  /**
-   * The event's method, e.g. `|net|host_conn|no_id`; null when no event came and the watch ended to move off
-   * the worker's own task queue (a watch started before its own queue existed; activities/refresh.ts).
-   */
+  /** The event's method, e.g. `|net|host_conn|no_id`; null when the watch ended without one ({@link unwatched}). */
   event: string | null;
   /** The agent's monotonic `notify_time`, if it sent one. */
   notifyTime: number | null;
+  /**
+   * Why it ended without an event. Absent in a result recorded before there was any reason but
+   * {@link WatchGap.MOVING}, the only one then.
+   */
+  unwatched?: WatchGap;
 }
 
 export interface RefreshActivities {

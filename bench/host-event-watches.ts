@@ -14,6 +14,7 @@ import { getLogger, type Logger } from '../lib/logger';
 import { freePorts } from '../lib/ports';
 import { connectClient, plainConnection } from '../lib/temporal/connection';
 import { createPayloadKey, loadPayloadKeys } from '../lib/temporal/payload-keys';
+import { WATCH_HEARTBEAT_TIMEOUT_SECONDS } from '../model/refresh/contract';
 import { openStore } from '../store/open';
 import { createAgentLab } from '../testbed/agent-lab';
 import { uniqueToken } from '../testbed/netns';
@@ -174,7 +175,7 @@ export async function runHostEventWatchesBench(options: HostEventWatchesBenchOpt
         temporal: 'temporal server start-dev (SQLite WAL in a scratch dir, headless), 127.0.0.1',
         worker: workerProgram,
         agent: `one namespaced host running \`hostprov agent\` (mutual TLS, --max-connections ${largest + 64}); every watch subscribes to it`,
-        heartbeatEverySeconds: 8,
+        heartbeatEverySeconds: round(0.8 * WATCH_HEARTBEAT_TIMEOUT_SECONDS, 1),
       },
       quietSeconds,
       cases,

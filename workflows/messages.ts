@@ -36,6 +36,11 @@ export interface HostEventWatchStatus {
   hostId: string;
   /** Host network events seen by this run. */
   events: number;
+  /**
+   * Times this run's watch subscribed again after a time it was not subscribed (a lost session or worker,
+   * an unreachable agent), each followed by a refresh as an event is.
+   */
+  resubscriptions: number;
   /** Refreshes this run queued because of them, oldest first: the change id and the refresh's workflow id. */
   refreshes: Array<{ changeId: string; workflowId: string }>;
 }

@@ -22,7 +22,13 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RefreshActivities } from '../activities/types';
 import { changeWorkflowId, HostNetworkChangeKind, hostNetworksWorkflowId, type HostNetworkChange } from '../model/host-networks/change';
-import { hostEventsTaskQueue, RefreshReason, REFRESH_CONTRACT_VERSION } from '../model/refresh/contract';
+import {
+  hostEventsTaskQueue,
+  RefreshReason,
+  REFRESH_CONTRACT_VERSION,
+  WATCH_HEARTBEAT_TIMEOUT_SECONDS,
+  WatchGap,
+} from '../model/refresh/contract';
 import { HostIdKey } from '../model/search-attributes';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
 import { hostEventWatchStatusQuery, type HostEventWatchStatus } from './messages';
@@ -84,14 +90,21 @@ export async function scheduledHostRefresh(input: { hostId: string }): Promise<Q
  */
 const watchEvents: ActivityOptions = {
   startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '10 seconds',
+  heartbeatTimeout: WATCH_HEARTBEAT_TIMEOUT_SECONDS * 1000,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
 };
 
 /** `patched()` id of the watch's activity on its own task queue (`hostEventsTaskQueue`), not the worker's. */
 export const WATCH_ON_OWN_TASK_QUEUE_PATCH = 'watch-on-own-task-queue';
 
-/** Events one run handles before it continues as new, keeping its history short. */
+/**
+ * `patched()` id of counting a run's resubscriptions with its events towards {@link EVENTS_PER_RUN}: a host
+ * whose agent keeps restarting would otherwise grow one run's history without end. Asked once per run, at
+ * its start: a run replayed from before it keeps counting events alone.
+ */
+export const WATCH_COUNTS_RESUBSCRIPTIONS_PATCH = 'watch-counts-resubscriptions';
+
+/** Events (and, from the patch above, resubscriptions) one run handles before it continues as new, keeping its history short. */
 const EVENTS_PER_RUN = 200;
 
 /**
@@ -103,7 +116,7 @@ const EVENTS_PER_RUN = 200;
 export async function watchHostNetworkEvents(input: { hostId: string }): Promise<void> {
   const { hostId } = input;
   upsertSearchAttributes([{ key: HostIdKey, value: hostId }]);
-  const status: HostEventWatchStatus = { hostId, events: 0, refreshes: [] };
+  const status: HostEventWatchStatus = { hostId, events: 0, resubscriptions: 0, refreshes: [] };
   setHandler(hostEventWatchStatusQuery, () => status);
   const summary = `watch |net|host_conn| of host ${hostId}`;
   const onOwnQueue = proxyActivities<RefreshActivities>({
@@ -112,18 +125,24 @@ export async function watchHostNetworkEvents(input: { hostId: string }): Promise
     taskQueue: hostEventsTaskQueue(workflowInfo().taskQueue),
   });
   const onWorkerQueue = proxyActivities<RefreshActivities>({ ...watchEvents, summary });
+  const countsResubscriptions = patched(WATCH_COUNTS_RESUBSCRIPTIONS_PATCH);
 
-  while (status.events < EVENTS_PER_RUN) {
+  while (status.events + (countsResubscriptions ? status.resubscriptions : 0) < EVENTS_PER_RUN) {
     // Asked before every watch, not once per run: a run recorded before the patch replays its watches on the
     // worker's queue, and its next watch after an upgrade moves to the own queue.
     const activities = patched(WATCH_ON_OWN_TASK_QUEUE_PATCH) ? onOwnQueue : onWorkerQueue;
     const seen = await activities.waitForHostNetworkEvent({ hostId });
-    // No event: the watch ended on the worker's queue to move (activities/refresh.ts). It counts no event, but
-    // the host goes unwatched until the next watch subscribes, so it is read as after one.
-    if (seen.event === null) log.info('host event watch moving to its own task queue', { hostId });
-    else {
+    // No event: the host went unwatched for a while (activities/refresh.ts), before this watch ended or until
+    // the next one subscribes, so it is read as after an event. A result recorded before `unwatched` existed
+    // is a move: the only reason then.
+    if (seen.event !== null) {
       status.events += 1;
       log.info('host network event', { hostId, event: seen.event });
+    } else if (seen.unwatched === undefined || seen.unwatched === WatchGap.MOVING) {
+      log.info('host event watch moving to its own task queue', { hostId });
+    } else {
+      status.resubscriptions += 1;
+      log.info('host event watch subscribed again after a time unwatched: refreshing the host', { hostId, unwatched: seen.unwatched });
     }
     // Queued at once; the watch goes on while the entity runs it (after any change in progress).
     const queued = await requestRefresh(hostId, RefreshReason.EVENT);

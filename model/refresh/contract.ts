@@ -36,6 +36,31 @@ export function isHostEventsTaskQueue(taskQueue: string): boolean {
   return taskQueue.endsWith(HOST_EVENTS_SUFFIX);
 }
 
+/**
+ * Heartbeat timeout of a host event watch's activity. The SDK sends at most one heartbeat per 0.8 × this and
+ * the server writes each one, so it sets what a fleet's idle watches cost the server's database; it is also
+ * how long a watch whose worker died goes unheard before Temporal retries it elsewhere, and how long a
+ * cancelled watch's activity may still hold its agent session (a cancellation reaches it with a heartbeat's
+ * answer). A retry refreshes the host ({@link WatchGap}), so no change is missed meanwhile, only heard later
+ * (docs/host-networks.md#host-lifecycle-monitoring-goes-with-the-host).
+ */
+export const WATCH_HEARTBEAT_TIMEOUT_SECONDS = 30;
+
+/**
+ * Why a host event watch's activity ended without an event (activities/refresh.ts). The host was not watched
+ * for a while before it, so an event may have been missed: the workflow refreshes the host after each, as
+ * after an event, once the watch is subscribed again.
+ */
+export const WatchGap = {
+  /** On the worker's own task queue: ended to move to the watches' queue (a watch from before that queue). */
+  MOVING: 'moving',
+  /** A retry of the activity: the attempt before failed (its worker died or shut down, the agent was unreachable). */
+  NEW_ATTEMPT: 'new-attempt',
+  /** The session to the agent was lost (the agent restarted, the host rebooted, the network dropped it) and is back. */
+  SESSION_LOST: 'session-lost',
+} as const;
+export type WatchGap = (typeof WatchGap)[keyof typeof WatchGap];
+
 /** Why a refresh runs: it is recorded in the result and in the execution's summary. */
 export const RefreshReason = {
   /** `hostprov host-networks refresh HOST`. */

@@ -11,7 +11,7 @@ import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+import { createActivities, type ActivityDeps } from '../../activities';
 import { SecretResolver } from '../../activities/secrets';
 import type { HostprovActivities } from '../../activities/types';
 import { followInstall, startOrAttachInstall } from '../../workflow-client/install-host';
@@ -36,7 +36,7 @@ import { discardedInstallMetrics } from '../../worker/metrics';
 export const HISTORY_GENERATION = 'v10-cluster-level-checked';
 const HISTORIES = fileURLToPath(new URL(`../histories/install-host/${HISTORY_GENERATION}`, import.meta.url));
 /** The generation of the event watch's code that records its histories; bump it when recording after a change. */
-export const WATCH_HISTORY_GENERATION = 'v3-moves-after-upgrade';
+export const WATCH_HISTORY_GENERATION = 'v4-resubscribes-after-gaps';
 export const WATCH_HISTORIES = fileURLToPath(new URL(`../histories/host-event-watch/${WATCH_HISTORY_GENERATION}`, import.meta.url));
 
 export interface InstallHarness {
@@ -48,9 +48,16 @@ export interface InstallHarness {
   store: HostNetworkingStore;
   worker: Worker;
   /** The worker of the host event watches, on their own queue beside `worker`'s (worker/host-events-worker.ts). */
-  eventsWorker: Worker;
+  readonly eventsWorker: Worker;
   /** The activities both workers run. */
   activities: HostprovActivities;
+  /**
+   * Shuts the host event watches' worker down, as a worker restart does, runs `meanwhile` once it has stopped,
+   * and starts the next one on the same queue (then `eventsWorker`); `close()` stops it.
+   */
+  restartEventsWorker(meanwhile?: () => Promise<void>): Promise<void>;
+  /** Registers hosts whose agent listens without TLS at `agentAddress`, in a new cluster with a management network. */
+  registerInsecureHosts(hostIds: readonly string[], agentAddress: string): Promise<void>;
   /** Starts an install and follows it to its result (the worker of this harness must be running). */
   install(request: InstallHostRequest): Promise<{ result: InstallHostResult; handle: WorkflowHandle }>;
   /** Saves the execution's history as test/histories/install-host/<name>.json when recording. */
@@ -95,6 +102,8 @@ export interface InstallHarnessOptions {
   payloadKeys?: PayloadKeyRing;
   /** The worker's activity slots (the SDK's default is 100). */
   maxConcurrentActivities?: number;
+  /** The host event watch's timings (activities/refresh.ts). @default its own defaults */
+  watch?: ActivityDeps['watch'];
 }
 
 export async function createInstallHarness(options: InstallHarnessOptions): Promise<InstallHarness> {
@@ -107,7 +116,11 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
   const secrets = new SecretResolver({ secretsDir: options.secretsDir });
   const dataConverter = hostprovDataConverter(options.payloadKeys ?? null);
   const client = options.payloadKeys ? new Client({ connection: env.connection, namespace: target.namespace, dataConverter }) : env.client;
-  const activities = createActivities({ store, access: { secrets, allowInsecureAgents: true } });
+  const activities = createActivities({
+    store,
+    access: { secrets, allowInsecureAgents: true },
+    ...(options.watch ? { watch: options.watch } : {}),
+  });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: target.namespace,
@@ -119,14 +132,16 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
     ...(options.maxConcurrentActivities ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities } : {}),
   });
   // As `hostprov worker`: the host event watches on their own queue beside it.
-  const eventsWorker = await createHostEventsWorker({
-    connection: env.nativeConnection,
-    namespace: target.namespace,
-    taskQueue,
-    activities,
-    ...(options.payloadKeys ? { dataConverter } : {}),
-  });
-  const running = Promise.all([worker.run(), eventsWorker.run()]);
+  const createEventsWorker = () =>
+    createHostEventsWorker({
+      connection: env.nativeConnection,
+      namespace: target.namespace,
+      taskQueue,
+      activities,
+      ...(options.payloadKeys ? { dataConverter } : {}),
+    });
+  let eventsWorker = await createEventsWorker();
+  const runs = [worker.run(), eventsWorker.run()];
   const log = getLogger('install-harness');
   return {
     env,
@@ -136,8 +151,30 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
     dir,
     store,
     worker,
-    eventsWorker,
+    get eventsWorker() {
+      return eventsWorker;
+    },
     activities,
+    async restartEventsWorker(meanwhile) {
+      eventsWorker.shutdown();
+      await runs[runs.length - 1];
+      await meanwhile?.();
+      eventsWorker = await createEventsWorker();
+      runs.push(eventsWorker.run());
+    },
+    async registerInsecureHosts(hostIds, agentAddress) {
+      const token = uniqueToken();
+      const mgmt = await store.networks.create({ name: `m-${token}` });
+      const cluster = await store.clusters.create({ name: `c-${token}`, compatibilityVersion: '4.8', managementNetworkId: mgmt.id });
+      for (const id of hostIds) {
+        await store.hosts.create({
+          id,
+          name: id,
+          clusterId: cluster.id,
+          agentEndpoint: { host: agentAddress, port: 54321, tls: { insecure: true } },
+        });
+      }
+    },
     async install(request) {
       const started = await startOrAttachInstall(client, request, { taskQueue });
       const result = await followInstall(started.handle, (step) => log.info({ step: step.name, status: step.status }, step.summary));
@@ -146,7 +183,7 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
     record: (handle, name) => recordHistory(target, handle.workflowId, name),
     async close() {
       for (const w of [worker, eventsWorker]) if (w.getState() === 'RUNNING') w.shutdown();
-      await running.catch(() => undefined);
+      await Promise.all(runs).catch(() => undefined);
       secrets.close();
       await store.close();
       await env.teardown();

@@ -13,6 +13,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricsListen } from '../../lib/metrics/endpoint';
 import { PROJECT_ROOT } from '../../lib/paths';
+import { WATCH_HEARTBEAT_TIMEOUT_SECONDS } from '../../model/refresh/contract';
 import { freePorts } from '../../lib/ports';
 import { stopChild } from '../../lib/process';
 import { createAgentLab, type AgentLab } from '../../testbed/agent-lab';
@@ -173,7 +174,12 @@ describe.skipIf(skipBecause(reason, 'metrics endpoint tests'))('metrics endpoint
     await startHostEventWatch(client, request.host.id, { taskQueue });
     await waitUntil('the watch counted', async () => (await watches()) === 1, { timeoutMs: 30_000, intervalMs: 200 });
     expect(await stopHostEventWatch(client, request.host.id)).toBe(true);
-    await waitUntil('the watch no longer counted', async () => (await watches()) === 0, { timeoutMs: 30_000, intervalMs: 200 });
+    // The run ends at once; its activity learns of the cancellation with its next heartbeat's answer, which
+    // the SDK sends up to 0.8 × the heartbeat timeout after the one before.
+    await waitUntil('the watch no longer counted', async () => (await watches()) === 0, {
+      timeoutMs: WATCH_HEARTBEAT_TIMEOUT_SECONDS * 1000 + 30_000,
+      intervalMs: 200,
+    });
 
     // The SDK's own metrics, on their own port: the worker ran this install's activities.
     const sdk = await scrape(sdkMetrics);

@@ -71,18 +71,13 @@ describe.skipIf(skipBecause(reason, 'host event watch upgrade'))('a host event w
     harness = await createInstallHarness({ secretsDir: dir });
     lab = await createAgentLab({ stateDir: dir, hosts: [{ name: 'wu', nics: 2 }], tls: false });
     [prePatchBundle] = await Promise.all([
-      bundleBeforePatches(dir, /refresh-triggers\.ts$/, ['patched(WATCH_ON_OWN_TASK_QUEUE_PATCH)']),
+      bundleBeforePatches(dir, /refresh-triggers\.ts$/, [
+        'patched(WATCH_ON_OWN_TASK_QUEUE_PATCH)',
+        'patched(WATCH_COUNTS_RESUBSCRIPTIONS_PATCH)',
+      ]),
       lab.waitForAgents(180_000),
     ]);
-    const host = lab.testbed.host('wu');
-    const mgmt = await harness.store.networks.create({ name: `m-${token}` });
-    const cluster = await harness.store.clusters.create({ name: `c-${token}`, compatibilityVersion: '4.8', managementNetworkId: mgmt.id });
-    await harness.store.hosts.create({
-      id: hostId,
-      name: hostId,
-      clusterId: cluster.id,
-      agentEndpoint: { host: host.address, port: 54321, tls: { insecure: true } },
-    });
+    await harness.registerInsecureHosts([hostId], lab.testbed.host('wu').address);
   }, 240_000);
 
   afterAll(async () => {

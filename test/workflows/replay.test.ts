@@ -68,7 +68,7 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
     }
   });
 
-  it('exist for the host event watch: an event that queues a refresh, then cancelled; a watch moved after an upgrade', () => {
+  it('exist for the host event watch: an event that queues a refresh, then cancelled; a watch moved after an upgrade; resubscriptions', () => {
     const recorded = files.map((f) => relative(HISTORIES, f));
     expect(
       recorded.some((f) => f.startsWith('host-event-watch/') && f.endsWith('/dhcp-lease-event.json')),
@@ -77,6 +77,10 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
     expect(
       recorded.some((f) => f.startsWith('host-event-watch/') && f.endsWith('/moved-after-upgrade.json')),
       'a watch history that moves from the worker queue to its own',
+    ).toBe(true);
+    expect(
+      recorded.some((f) => f.startsWith('host-event-watch/') && f.endsWith('/resubscribed-after-gaps.json')),
+      'a watch history that refreshes after a lost worker and after a reboot',
     ).toBe(true);
   });
 

@@ -82,6 +82,7 @@ export class AgentClient {
   #session: ClientSession | undefined;
   #opening: Promise<ClientSession> | undefined;
   #closed = false;
+  #sessionsOpened = 0;
 
   private constructor(endpoint: AgentEndpoint, options: AgentClientOptions) {
     this.endpoint = endpoint;
@@ -148,6 +149,14 @@ export class AgentClient {
     return this.#session?.tlsResumed ?? false;
   }
 
+  /**
+   * Sessions this client has opened, the first included. A client reopens one only after losing the one
+   * before, so a subscriber that sees this grow missed the events sent in between.
+   */
+  get sessionsOpened(): number {
+    return this.#sessionsOpened;
+  }
+
   /** Ends the session; calls still waiting fail with AgentConnectionError. The client cannot be reused. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -189,6 +198,7 @@ export class AgentClient {
       throw new AgentConnectionError(this.#name, 'client closed while connecting');
     }
     this.#session = session;
+    this.#sessionsOpened += 1;
     this.#log.debug('STOMP session established');
     return session;
   }
