@@ -34,9 +34,13 @@ const RecordInput = z
  * How often a watch heart-beats: three times per heartbeat timeout. The SDK sends at most one heartbeat per
  * 0.8 × that timeout, so beating more often only costs CPU, each call encoding the details: a worker running
  * 1000 watches (then with a 10 s timeout) used 36-45% of a core beating every second and 22-30% every 4 s
- * (`bench host-event-watches`, two runs each, docs/performance.md#host-event-watches).
+ * (`bench host-event-watches`, two runs each, docs/performance.md#host-event-watches). The timeout is the
+ * one the activity was scheduled with: a watch scheduled by an earlier version (10 s), or retried since,
+ * must beat within that.
  */
-const WATCH_HEARTBEAT_MS = (WATCH_HEARTBEAT_TIMEOUT_SECONDS * 1000) / 3;
+function watchHeartbeatEveryMs(scheduledTimeoutMs: number | undefined): number {
+  return (scheduledTimeoutMs ?? WATCH_HEARTBEAT_TIMEOUT_SECONDS * 1000) / 3;
+}
 
 export interface RefreshActivityDeps {
   store: HostNetworkingStore;
@@ -144,7 +148,7 @@ export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActiv
         );
       });
       state.connected = true;
-      const beat = setInterval(() => ctx.heartbeat(state), WATCH_HEARTBEAT_MS);
+      const beat = setInterval(() => ctx.heartbeat(state), watchHeartbeatEveryMs(ctx.info.heartbeatTimeoutMs));
       let subscribedSession = Infinity;
       const ping = setInterval(() => {
         state.pings += 1;

@@ -31,6 +31,8 @@ import { resultOf, unavailableReason } from '../helpers/temporal';
 
 const reason = unavailableReason() ?? (await testbedUnavailableReason());
 const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+/** The watch's heartbeat timeout before `WATCH_HEARTBEAT_TIMEOUT_SECONDS` (30 s). */
+const OLD_HEARTBEAT_TIMEOUT_MS = 10_000;
 
 describe.skipIf(skipBecause(reason, 'host event watch upgrade'))('a host event watch started before its own task queue existed', () => {
   let harness: InstallHarness;
@@ -71,10 +73,13 @@ describe.skipIf(skipBecause(reason, 'host event watch upgrade'))('a host event w
     harness = await createInstallHarness({ secretsDir: dir });
     lab = await createAgentLab({ stateDir: dir, hosts: [{ name: 'wu', nics: 2 }], tls: false });
     [prePatchBundle] = await Promise.all([
-      bundleBeforePatches(dir, /refresh-triggers\.ts$/, [
-        'patched(WATCH_ON_OWN_TASK_QUEUE_PATCH)',
-        'patched(WATCH_COUNTS_RESUBSCRIPTIONS_PATCH)',
-      ]),
+      bundleBeforePatches(
+        dir,
+        /refresh-triggers\.ts$/,
+        ['patched(WATCH_ON_OWN_TASK_QUEUE_PATCH)', 'patched(WATCH_COUNTS_RESUBSCRIPTIONS_PATCH)'],
+        // The watch's heartbeat timeout then.
+        { 'heartbeatTimeout: WATCH_HEARTBEAT_TIMEOUT_SECONDS * 1000': `heartbeatTimeout: ${OLD_HEARTBEAT_TIMEOUT_MS}` },
+      ),
       lab.waitForAgents(180_000),
     ]);
     await harness.registerInsecureHosts([hostId], lab.testbed.host('wu').address);
@@ -110,6 +115,19 @@ describe.skipIf(skipBecause(reason, 'host event watch upgrade'))('a host event w
     await expect.poll(subscribed, { timeout: 30_000, interval: 200 }).toBe(true);
     expect(await scheduledQueues()).toEqual([taskQueue]);
     expect(await patchMarkers()).toBe(0);
+    // Today's activity beats within the timeout the old code scheduled it with (not its own, 30 s): still the
+    // first attempt after a heartbeat sent later than one timeout from its start.
+    await expect
+      .poll(
+        async () => {
+          const pending = (await watch().describe()).raw.pendingActivities?.[0];
+          const beatAfterMs =
+            Number(pending?.lastHeartbeatTime?.seconds ?? 0) * 1000 - Number(pending?.lastStartedTime?.seconds ?? 0) * 1000;
+          return pending?.attempt === 1 ? beatAfterMs > OLD_HEARTBEAT_TIMEOUT_MS + 1000 : `attempt ${pending?.attempt}`;
+        },
+        { timeout: 4 * OLD_HEARTBEAT_TIMEOUT_MS, interval: 500 },
+      )
+      .toBe(true);
 
     // The upgrade: the old worker stops, the new one takes over its queue, with the watches' worker beside it.
     before.shutdown();

@@ -186,7 +186,7 @@ describe('AgentClient connection failures', () => {
     expect((err as Error).message).toMatch(/ECONNREFUSED/);
   });
 
-  it('fails pending calls when the agent goes away and reconnects on the next call', async () => {
+  it('fails pending calls when the agent goes away and reconnects on the next call, counting the sessions', async () => {
     const { verbs } = createTestVerbs();
     const first = await startVdsmServer({ listen: { host: '127.0.0.1', port: 0 }, tls: 'insecure', verbs, logger: testLogger() });
     const { port } = first.address;
@@ -194,6 +194,7 @@ describe('AgentClient connection failures', () => {
     let second: VdsmServer | undefined;
     try {
       expect(await client.call('Host.ping2')).toBe(true);
+      expect(client.sessionsOpened).toBe(1);
       const pending = client.call('Test.never');
       await first.close();
       const err = await rejection(pending);
@@ -203,6 +204,8 @@ describe('AgentClient connection failures', () => {
       second = await startVdsmServer({ listen: { host: '127.0.0.1', port }, tls: 'insecure', verbs, logger: testLogger() });
       expect(await client.call('Test.echo', { a: 'again' })).toEqual({ a: 'again' });
       expect(second.connections()).toBe(1);
+      // What a subscriber reads to know it missed the events sent in between (activities/refresh.ts).
+      expect(client.sessionsOpened).toBe(2);
     } finally {
       await client.close();
       await second?.close();
