@@ -53,7 +53,14 @@ const EXCEPTIONS = {
   workflows: { activities: ['./types.ts'] },
   // Queries, and the workflow's type for a typed handle (type-only, see below).
   'workflow-client': {
-    workflows: ['./messages.ts', './install-host.ts', './host-networks-messages.ts', './host-networks.ts', './host-setup-networks.ts'],
+    workflows: [
+      './messages.ts',
+      './host-event-watch-messages.ts',
+      './install-host.ts',
+      './host-networks-messages.ts',
+      './host-networks.ts',
+      './host-setup-networks.ts',
+    ],
   },
 };
 

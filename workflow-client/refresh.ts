@@ -16,7 +16,7 @@ import {
 import { HostNetworkChangeKind } from '../model/host-networks/change';
 import { SyncHostNetworksRequest, SyncHostNetworksResult, type SyncHostNetworksRequestInput } from '../model/refresh/sync';
 import { requestHostNetworkChange } from './host-networks';
-import { hostEventWatchStatusQuery, type HostEventWatchStatus } from '../workflows/messages';
+import { hostEventWatchStatusQuery, type HostEventWatchStatus } from '../workflows/host-event-watch-messages';
 
 export interface RefreshClientOptions {
   /** @default "host-provisioning" */

@@ -1,5 +1,5 @@
 /**
- * Queries of the install-host workflow and of a host's network-event watch. The CLI, tests and the workflow import the same definitions.
+ * Queries of the install-host workflow. The CLI, tests and the workflow import the same definitions.
  */
 import { defineQuery } from '@temporalio/workflow';
 import { InstallOutcome, type InstallHostResult, type StepRecord } from '../model/install-host/contract';
@@ -30,19 +30,3 @@ export const InstallPhase = {
 export type InstallPhase = (typeof InstallPhase)[keyof typeof InstallPhase];
 
 export const installStatusQuery = defineQuery<InstallStatus>('installStatus');
-
-/** What a host's network-event watch (`watchHostNetworkEvents`) has done in its current run. */
-export interface HostEventWatchStatus {
-  hostId: string;
-  /** Host network events seen by this run. */
-  events: number;
-  /**
-   * Times this run's watch subscribed again after a time it was not subscribed (a lost session or worker,
-   * an unreachable agent), each followed by a refresh as an event is.
-   */
-  resubscriptions: number;
-  /** Refreshes this run queued because of them, oldest first: the change id and the refresh's workflow id. */
-  refreshes: Array<{ changeId: string; workflowId: string }>;
-}
-
-export const hostEventWatchStatusQuery = defineQuery<HostEventWatchStatus>('hostEventWatchStatus');

@@ -21,18 +21,19 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RefreshActivities } from '../activities/types';
-import { changeWorkflowId, HostNetworkChangeKind, hostNetworksWorkflowId, type HostNetworkChange } from '../model/host-networks/change';
+import type { HostNetworkChange } from '../model/host-networks/change';
+import { changeWorkflowId, HOST_NETWORKS_WORKFLOW, HostNetworkChangeKind, hostNetworksWorkflowId } from '../model/host-networks/workflow-ids';
 import {
   hostEventsTaskQueue,
   RefreshReason,
   REFRESH_CONTRACT_VERSION,
   WATCH_HEARTBEAT_TIMEOUT_SECONDS,
   WatchGap,
-} from '../model/refresh/contract';
+} from '../model/refresh/triggers';
 import { HostIdKey } from '../model/search-attributes';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
-import { hostEventWatchStatusQuery, type HostEventWatchStatus } from './messages';
-import { hostNetworks } from './host-networks';
+import { hostEventWatchStatusQuery, type HostEventWatchStatus } from './host-event-watch-messages';
+import type { hostNetworks } from './host-networks';
 import { queueHostNetworkChangeSignal } from './host-networks-messages';
 
 /** What a trigger queued: the change's id and the workflow id of the refresh that will carry it out. */
@@ -61,7 +62,7 @@ export async function requestRefresh(hostId: string, reason: RefreshReason): Pro
       if (attempt >= 2) throw err;
     }
     try {
-      await startChild(hostNetworks, {
+      await startChild<typeof hostNetworks>(HOST_NETWORKS_WORKFLOW, {
         workflowId: entityId,
         args: [{ hostId, pending: [{ changeId, change }] }],
         parentClosePolicy: ParentClosePolicy.ABANDON,

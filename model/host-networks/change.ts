@@ -14,29 +14,9 @@ import { HOST_SETUP_NETWORKS_WORKFLOW, type HostSetupNetworksResult } from '../h
 import { HostSetupNetworksRequest } from '../host-setup-networks/request';
 import { REFRESH_HOST_NETWORKS_WORKFLOW, RefreshHostNetworksInput, type RefreshHostNetworksResult } from '../refresh/contract';
 import { SYNC_HOST_NETWORKS_WORKFLOW, SyncHostNetworksRequest, type SyncHostNetworksResult } from '../refresh/sync';
+import { HostNetworkChangeKind } from './workflow-ids';
 
-/** The entity workflow's type name. */
-export const HOST_NETWORKS_WORKFLOW = 'hostNetworks';
-
-/** The one workflow that serializes a host's network changes. */
-export function hostNetworksWorkflowId(hostId: string): string {
-  return `host-networks/${hostId}`;
-}
-
-/** The child workflow that carries out one change; `changeId` is the Update's id, so a change keeps its child across runs. */
-export function changeWorkflowId(hostId: string, changeId: string): string {
-  return `${hostNetworksWorkflowId(hostId)}/${changeId}`;
-}
-
-export const HostNetworkChangeKind = {
-  /** A hostSetupNetworks request (attachments, bonds, removals). */
-  SETUP_NETWORKS: 'setup-networks',
-  /** Read the host's capabilities and record what it reports (model/refresh). */
-  REFRESH: 'refresh',
-  /** Re-send the configuration of drifting (or named) attachments, then refresh (model/refresh/sync.ts). */
-  SYNC: 'sync',
-} as const;
-export type HostNetworkChangeKind = (typeof HostNetworkChangeKind)[keyof typeof HostNetworkChangeKind];
+export { changeWorkflowId, HOST_NETWORKS_WORKFLOW, HostNetworkChangeKind, hostNetworksWorkflowId } from './workflow-ids';
 
 export const SetupNetworksChange = z
   .object({ kind: z.literal(HostNetworkChangeKind.SETUP_NETWORKS), request: HostSetupNetworksRequest })

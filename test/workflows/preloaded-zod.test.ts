@@ -7,10 +7,14 @@
  * issues, no compiled parsers).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { skipBecause } from '../helpers/skip';
 import { temporalTarget, unavailableReason } from '../helpers/temporal';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 interface BundleExports {
   preloadModules(): void;
@@ -90,6 +94,27 @@ describe.skipIf(skipBecause(unavailableReason(), 'the preloaded zod test (needs 
     expect(perRun).toContain('./workflows/install-host.ts');
     expect(perRun).toContain('./model/install-host/contract.ts');
     expect(perRun.filter((id) => id.includes('/node_modules/zod/'))).toEqual([]);
+  });
+
+  it('a host event watch and a scheduled refresh evaluate no module that builds zod schemas', async () => {
+    // A watch is a long-lived execution per activated host, kept in the workflow cache with every module
+    // its run evaluated; a scheduled refresh runs for every host at every interval. Neither needs a schema.
+    const target = temporalTarget();
+    if ('unavailable' in target) throw new Error(target.unavailable);
+    for (const name of ['watchHostNetworkEvents', 'scheduledHostRefresh']) {
+      const { exports, loaded } = evaluateBundle(target.workflowBundlePath);
+      exports.preloadModules();
+      const firstRunLoad = loaded.length;
+      // Outside a workflow the call itself fails; the import before it is what a run evaluates.
+      await exports.importWorkflows()[name]!({ hostId: 'h1' }).catch(() => undefined);
+      const perRun = loaded.slice(firstRunLoad);
+      expect(perRun).toContain('./workflows/refresh-triggers.ts');
+      const buildingSchemas = perRun.filter((id) => {
+        if (!id.startsWith('./')) return true; // a package the preload did not load
+        return /from 'zod'|from "zod"/.test(readFileSync(join(REPO, id), 'utf8'));
+      });
+      expect(buildingSchemas, `${name} evaluates ${perRun.join(', ')}`).toEqual([]);
+    }
   });
 
   it('the preloaded zod keeps the sandbox settings: English issues, and no parser compiled with new Function', () => {
