@@ -97,7 +97,7 @@ export function register(program: Command): void {
     )
     .option(
       '--max-cached-workflows <n>',
-      "workflow executions kept in memory between tasks, about 1.3 MiB each (every activated host's event watch is one); default: the Temporal SDK's, from the heap limit",
+      "workflow executions kept in memory between tasks, about 0.5 MiB for each activated host's event watch; default: the Temporal SDK's, from the heap limit",
     )
     .option(
       '--secrets-dir <dir>',
