@@ -22,7 +22,12 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RefreshActivities } from '../activities/types';
 import type { HostNetworkChange } from '../model/host-networks/change';
-import { changeWorkflowId, HOST_NETWORKS_WORKFLOW, HostNetworkChangeKind, hostNetworksWorkflowId } from '../model/host-networks/workflow-ids';
+import {
+  changeWorkflowId,
+  HOST_NETWORKS_WORKFLOW,
+  HostNetworkChangeKind,
+  hostNetworksWorkflowId,
+} from '../model/host-networks/workflow-ids';
 import {
   hostEventsTaskQueue,
   RefreshReason,
