@@ -49,10 +49,15 @@ import {
 } from '../model/host-networks/change';
 import { FailureType, isRetryable } from '../model/failures';
 import { HostSetupNetworksOutcome } from '../model/host-setup-networks/contract';
-import { REFRESH_CONTRACT_VERSION, RefreshReason, type RefreshHostNetworksResult } from '../model/refresh/contract';
+import {
+  REFRESH_CONTRACT_VERSION,
+  REFRESH_HOST_NETWORKS_WORKFLOW,
+  RefreshReason,
+  type RefreshHostNetworksResult,
+} from '../model/refresh/contract';
 import { HostNameKey, HostNetworkStatusKey, NetworkSyncKey } from '../model/search-attributes';
 import { hostNetworkChangeUpdate, hostNetworksStatusQuery, queueHostNetworkChangeSignal } from './host-networks-messages';
-import { refreshHostNetworks } from './refresh-host-networks';
+import type { refreshHostNetworks } from './refresh-host-networks';
 import { failureOf } from './saga';
 
 /** `patched()` id of the refresh after every configured setup-networks change. */
@@ -181,7 +186,7 @@ async function afterChange(hostId: string, changeId: string, done: HostNetworkCh
   else if (done.kind === 'sync') refreshed = done.result.after ?? done.result.before;
   else if (done.result.outcome === HostSetupNetworksOutcome.CONFIGURED && patched(REFRESH_AFTER_APPLY_PATCH)) {
     try {
-      refreshed = await executeChild(refreshHostNetworks, {
+      refreshed = await executeChild<typeof refreshHostNetworks>(REFRESH_HOST_NETWORKS_WORKFLOW, {
         workflowId: `${changeWorkflowId(hostId, changeId)}/refresh`,
         args: [{ version: REFRESH_CONTRACT_VERSION, hostId, reason: RefreshReason.AFTER_APPLY }],
         parentClosePolicy: ParentClosePolicy.ABANDON,

@@ -42,7 +42,12 @@ const reason = unavailableReason() ?? (await testbedUnavailableReason());
 
 export const HOST_SETUP_NETWORKS_HISTORY_GENERATION = 'v1-initial';
 const HISTORIES = fileURLToPath(new URL(`../histories/host-setup-networks/${HOST_SETUP_NETWORKS_HISTORY_GENERATION}`, import.meta.url));
-const ENTITY_HISTORIES = fileURLToPath(new URL(`../histories/host-networks/${HOST_SETUP_NETWORKS_HISTORY_GENERATION}`, import.meta.url));
+/**
+ * The entity workflow's own generation: v1-initial was recorded before `refresh-after-apply`, so it has no
+ * refresh child after a configured change; v2 has.
+ */
+export const HOST_NETWORKS_HISTORY_GENERATION = 'v2-refresh-after-apply';
+const ENTITY_HISTORIES = fileURLToPath(new URL(`../histories/host-networks/${HOST_NETWORKS_HISTORY_GENERATION}`, import.meta.url));
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const temporalEnums = temporal.api.enums.v1;

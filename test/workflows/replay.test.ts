@@ -56,6 +56,13 @@ describe.skipIf(skipBecause(unavailableReason(), 'history replay (needs the work
       outcomes.some((f) => f.startsWith('host-networks/') && f.endsWith('/serialized.json')),
       'a hostNetworks history serializing changes',
     ).toBe(true);
+    // The refresh after a configured change (patch `refresh-after-apply`): a refreshHostNetworks child.
+    expect(
+      files.some(
+        (f) => relative(HISTORIES, f).startsWith('host-networks/') && /"name": "refreshHostNetworks"/.test(readFileSync(f, 'utf8')),
+      ),
+      'a hostNetworks history that refreshes its host after a configured change',
+    ).toBe(true);
   });
 
   it('exist for refreshHostNetworks: attachments created, moved and dropped, drift, unmanaged networks', () => {
