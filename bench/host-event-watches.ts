@@ -55,6 +55,24 @@ export interface WatchCase {
   cpuPercent: { temporalServer: number; worker: number; agent: number };
 }
 
+/**
+ * The worker replaced with all watches running, as a rolling upgrade does: each watch is retried on the new
+ * worker and, not having been subscribed for a while, refreshes its host once, at a random moment within
+ * the refresh spread (activities/refresh.ts).
+ */
+export interface RestartCase {
+  watches: number;
+  /** From the old worker's SIGTERM to the new worker's gauge showing every watch running again. */
+  resubscribedInSeconds: number;
+  /** From the SIGTERM to the last of the refreshes the resubscriptions queued completing. */
+  refreshedInSeconds: number;
+  refreshesCompleted: number;
+  /** Refreshes that ended otherwise (failed, timed out, terminated). */
+  refreshesNotCompleted: number;
+  /** CPU from the SIGTERM to the last refresh, as a share of one core (%); the worker is the new one, from its start. */
+  cpuPercent: { temporalServer: number; worker: number; agent: number };
+}
+
 export interface HostEventWatchesBenchResult {
   benchmark: 'host-event-watches';
   machine: MachineInfo;
@@ -62,6 +80,7 @@ export interface HostEventWatchesBenchResult {
   setup: Record<string, string | number>;
   quietSeconds: number;
   cases: WatchCase[];
+  restart: RestartCase | null;
   loadAverageAtEnd: number[];
 }
 
@@ -110,23 +129,25 @@ export async function runHostEventWatchesBench(options: HostEventWatchesBenchOpt
 
     const [metricsPort] = (await freePorts(1)) as [number];
     const taskQueue = `watches-${token}`;
-    const worker = startWorkerProcess({
-      address: server.address,
-      namespace: server.namespace,
-      taskQueue,
-      database,
-      secretsDir: dir,
-      workflowBundlePath: bundlePath,
-      identity: 'watches-worker',
-      dataDir: join(dir, 'worker'),
-      extraArgs: [
-        '--metrics-listen',
-        String(metricsPort),
-        '--max-host-event-watches',
-        String(Math.max(largest, DEFAULT_MAX_HOST_EVENT_WATCHES)),
-        ...(options.maxCachedWorkflows === undefined ? [] : ['--max-cached-workflows', String(options.maxCachedWorkflows)]),
-      ],
-    });
+    const startWorker = (identity: string) =>
+      startWorkerProcess({
+        address: server.address,
+        namespace: server.namespace,
+        taskQueue,
+        database,
+        secretsDir: dir,
+        workflowBundlePath: bundlePath,
+        identity,
+        dataDir: join(dir, 'worker'),
+        extraArgs: [
+          '--metrics-listen',
+          String(metricsPort),
+          '--max-host-event-watches',
+          String(Math.max(largest, DEFAULT_MAX_HOST_EVENT_WATCHES)),
+          ...(options.maxCachedWorkflows === undefined ? [] : ['--max-cached-workflows', String(options.maxCachedWorkflows)]),
+        ],
+      });
+    let worker = startWorker('watches-worker');
     teardown.add('worker', () => worker.stop());
     await untilAborted(waitForPollers(client, taskQueue, [worker], 120_000), options.signal);
     const workerProgram = (await processArgv(worker.pid)).join(' ');
@@ -167,6 +188,45 @@ export async function runHostEventWatchesBench(options: HostEventWatchesBenchOpt
       cases.push(row);
     }
 
+    say(`restart: replacing the worker under ${started} watches (SIGTERM, then a new one)...`);
+    const refreshes = (status: string) =>
+      client.workflow.count(`WorkflowType = 'refreshHostNetworks' AND ExecutionStatus = '${status}'`).then((c) => c.count);
+    const ENDED_OTHERWISE = ['Failed', 'TimedOut', 'Terminated', 'Canceled'];
+    const endedOtherwise = async () => (await Promise.all(ENDED_OTHERWISE.map(refreshes))).reduce((a, b) => a + b, 0);
+    const completedBefore = await refreshes('Completed');
+    const notCompletedBefore = await endedOtherwise();
+    const restartBefore = await readProcSnapshot();
+    const t0 = performance.now();
+    await worker.stop();
+    worker = startWorker('watches-worker-2');
+    await untilAborted(waitForPollers(client, taskQueue, [worker], 120_000), options.signal);
+    await untilAborted(Promise.race([gaugeReaches(metricsPort, started), worker.unexpectedExit]), options.signal);
+    const resubscribedInSeconds = round((performance.now() - t0) / 1000, 2);
+    say(`  all ${started} resubscribed after ${resubscribedInSeconds} s; waiting for their refreshes...`);
+    let completed = 0;
+    let notCompleted = 0;
+    for (const deadline = Date.now() + 900_000; ;) {
+      completed = (await refreshes('Completed')) - completedBefore;
+      notCompleted = (await endedOtherwise()) - notCompletedBefore;
+      if (completed + notCompleted >= started) break;
+      if (Date.now() > deadline) throw new Error(`${completed} of ${started} refreshes completed 15 minutes after the restart`);
+      await untilAborted(new Promise((r) => setTimeout(r, 500)), options.signal);
+    }
+    const refreshedInSeconds = round((performance.now() - t0) / 1000, 2);
+    const restartAfter = await readProcSnapshot();
+    const restartShare = (pid: number) => round((pidCpuMs(restartBefore, restartAfter, pid) / (refreshedInSeconds * 1000)) * 100, 2);
+    const restart: RestartCase = {
+      watches: started,
+      resubscribedInSeconds,
+      refreshedInSeconds,
+      refreshesCompleted: completed,
+      refreshesNotCompleted: notCompleted,
+      cpuPercent: { temporalServer: restartShare(server.pid), worker: restartShare(worker.pid), agent: restartShare(agentPid) },
+    };
+    say(
+      `  ${completed} refreshes completed (${notCompleted} did not) ${refreshedInSeconds} s after the SIGTERM; CPU: server ${restart.cpuPercent.temporalServer}%, worker ${restart.cpuPercent.worker}%, agent ${restart.cpuPercent.agent}%`,
+    );
+
     const result: HostEventWatchesBenchResult = {
       benchmark: 'host-event-watches',
       machine,
@@ -179,6 +239,7 @@ export async function runHostEventWatchesBench(options: HostEventWatchesBenchOpt
       },
       quietSeconds,
       cases,
+      restart,
       loadAverageAtEnd: loadavg().map((x) => round(x, 2)),
     };
     const paths = writeReport(options.outDir, 'host-event-watches', result, watchesMarkdown(result));
@@ -210,7 +271,8 @@ async function scrapeMetrics(port: number): Promise<Map<string, number>> {
 async function gaugeReaches(port: number, count: number, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = (await scrapeMetrics(port)).get('hostprov_host_event_watches') ?? NaN;
+    // A worker that is starting does not listen yet: that is a value of none, not a failure.
+    const value = (await scrapeMetrics(port).catch(() => new Map<string, number>())).get('hostprov_host_event_watches') ?? NaN;
     if (value >= count) return;
     if (Date.now() > deadline) throw new Error(`the worker ran ${value} watches, not ${count}, after ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 500));
@@ -262,9 +324,44 @@ export function watchesMarkdown(result: HostEventWatchesBenchResult): string {
       ? ''
       : `From ${first!.watches} to ${last!.watches} watches the worker's resident set grew by about ${perWatchKiB} KiB per watch.`,
     '',
+    ...(result.restart ? restartMarkdown(result.restart) : []),
     `Setup: ${Object.entries(result.setup)
       .map(([k, v]) => `${k}: ${v}`)
       .join('; ')}. Load average at the end: ${result.loadAverageAtEnd.join(', ')}.`,
     '',
   ].join('\n');
+}
+
+function restartMarkdown(restart: RestartCase): string[] {
+  return [
+    '## Replacing the worker',
+    '',
+    `With ${restart.watches} watches running, the worker got SIGTERM and a new one started (as a rolling upgrade does). Each watch was retried on the new worker and, not having been subscribed meanwhile, refreshed its host once, at a random moment within 30 s of subscribing again. CPU is a share of one core from the SIGTERM to the last refresh (the new worker's from its start).`,
+    '',
+    markdownTable(
+      [
+        'watches',
+        'all resubscribed after (s)',
+        'all refreshed after (s)',
+        'refreshes completed',
+        'refreshes not completed',
+        'server CPU %',
+        'worker CPU %',
+        'agent CPU %',
+      ],
+      [
+        [
+          restart.watches,
+          restart.resubscribedInSeconds,
+          restart.refreshedInSeconds,
+          restart.refreshesCompleted,
+          restart.refreshesNotCompleted,
+          restart.cpuPercent.temporalServer,
+          restart.cpuPercent.worker,
+          restart.cpuPercent.agent,
+        ],
+      ],
+    ),
+    '',
+  ];
 }
