@@ -14,7 +14,7 @@ import { getLogger, type Logger } from '../lib/logger';
 import { freePorts } from '../lib/ports';
 import { connectClient, plainConnection } from '../lib/temporal/connection';
 import { createPayloadKey, loadPayloadKeys } from '../lib/temporal/payload-keys';
-import { WATCH_HEARTBEAT_TIMEOUT_SECONDS } from '../model/refresh/contract';
+import { REFRESH_HOST_NETWORKS_WORKFLOW, WATCH_HEARTBEAT_TIMEOUT_SECONDS } from '../model/refresh/contract';
 import { openStore } from '../store/open';
 import { createAgentLab } from '../testbed/agent-lab';
 import { uniqueToken } from '../testbed/netns';
@@ -80,7 +80,7 @@ export interface HostEventWatchesBenchResult {
   setup: Record<string, string | number>;
   quietSeconds: number;
   cases: WatchCase[];
-  restart: RestartCase | null;
+  restart: RestartCase;
   loadAverageAtEnd: number[];
 }
 
@@ -191,7 +191,7 @@ export async function runHostEventWatchesBench(options: HostEventWatchesBenchOpt
     say(`restart: replacing the worker under ${started} watches (SIGTERM, then a new one)...`);
     // A count scans the server's visibility records: asked every 2 s, and only for the ended ones until all have.
     const refreshes = (status: string) =>
-      client.workflow.count(`WorkflowType = 'refreshHostNetworks' AND ExecutionStatus ${status}`).then((c) => c.count);
+      client.workflow.count(`WorkflowType = '${REFRESH_HOST_NETWORKS_WORKFLOW}' AND ExecutionStatus ${status}`).then((c) => c.count);
     const endedBefore = await refreshes("!= 'Running'");
     const completedBefore = await refreshes("= 'Completed'");
     const restartBefore = await readProcSnapshot();
@@ -322,7 +322,7 @@ export function watchesMarkdown(result: HostEventWatchesBenchResult): string {
       ? ''
       : `From ${first!.watches} to ${last!.watches} watches the worker's resident set grew by about ${perWatchKiB} KiB per watch.`,
     '',
-    ...(result.restart ? restartMarkdown(result.restart) : []),
+    ...restartMarkdown(result.restart),
     `Setup: ${Object.entries(result.setup)
       .map(([k, v]) => `${k}: ${v}`)
       .join('; ')}. Load average at the end: ${result.loadAverageAtEnd.join(', ')}.`,

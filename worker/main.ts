@@ -60,8 +60,8 @@ export interface WorkerOptions {
   maxHostEventWatches?: number;
   /**
    * Workflow executions kept in memory between their tasks (the SDK's `maxCachedWorkflows`): every activated
-   * host's event watch is one, mostly idle, about 0.5 MiB (docs/performance.md#host-event-watches). Evicted, an execution replays its history
-   * at its next task. @default the SDK's, from the heap limit (600 per GiB above 200 MiB)
+   * host's event watch is one, mostly idle, about 0.5 MiB (docs/performance.md#host-event-watches).
+   * Evicted, an execution replays its history at its next task. @default the SDK's, from the heap limit (600 per GiB above 200 MiB)
    */
   maxCachedWorkflows?: number;
   /**

@@ -1,8 +1,9 @@
 /**
  * The workflow bundle as it was before some patches: the same code with each named `patched(...)` check in
- * the matching file answering `false` (and any other text given as it was then). That is what the code before a patch did (no marker, the old path),
- * so a test can start an execution of it and then run or replay it with the current code. The build fails
- * if a check is no longer in the file, so a renamed patch cannot make such a test pass without testing.
+ * the matching file answering `false`, and any other text given as it was then. That is what the code
+ * before a patch did (no marker, the old path), so a test can start an execution of it and then run or
+ * replay it with the current code. The build fails if a check is no longer in the file, so a renamed patch
+ * cannot make such a test pass without testing.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
