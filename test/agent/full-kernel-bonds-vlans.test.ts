@@ -16,6 +16,7 @@ import { testbedUnavailableReason } from '../../testbed/requirements';
 import { umlUnavailableReason } from '../../testbed/uml/kernel';
 import { AgentClient } from '../../vdsm/client/client';
 import { AgentRpcError } from '../../vdsm/client/errors';
+import { macsLearnedFor, nicMac } from '../helpers/arp';
 import { skipBecause } from '../helpers/skip';
 
 const reason = (await testbedUnavailableReason()) ?? (await umlUnavailableReason());
@@ -100,6 +101,13 @@ describe.skipIf(skipBecause(reason, 'bond and VLAN tests on a full-kernel host')
       },
       TIMEOUT_MS,
     );
+
+    it('answers ARP for its address only from the NIC that holds it, with a bond and a free NIC on the same switch', async () => {
+      // Otherwise the manager may learn the bond's MAC for eth0's address, and lose the agent for as long as
+      // its neighbour entry outlives a change that re-creates the bond (longer than a connectivity check).
+      const eth0Mac = nicMac(lab.testbed, 'bonds', 'eth0');
+      expect(await macsLearnedFor(lab.testbed, 'bonds')).toEqual([eth0Mac, eth0Mac, eth0Mac, eth0Mac]);
+    });
 
     it(
       "changes the bond's mode and options, then its slaves",

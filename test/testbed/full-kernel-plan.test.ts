@@ -83,6 +83,7 @@ describe('guest configuration', () => {
     modulesDir: '/usr/lib/uml/modules/6.1.0',
     nics: [{ name: 'eth0', mac: '02:68:70:09:00:00' }],
     runtimeDir: '/tmp/tb/hosts/seed/run',
+    sysctls: ['net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2'],
     factory: {
       boot: 'dhcp' as const,
       address: '198.19.9.130/25',
@@ -104,7 +105,7 @@ describe('guest configuration', () => {
     const { stdout } = await run([
       'bash',
       '-c',
-      `${conf}\nprintf '%s\\0' "$ROLE" "\${FACTORY_BOND_OPTIONS[@]}" "$FACTORY_VLAN" "\${BOOT_ARGV[@]}" "\${BOOT_ENV[@]}" "$WIRE_MTU"`,
+      `${conf}\nprintf '%s\\0' "$ROLE" "\${FACTORY_BOND_OPTIONS[@]}" "$FACTORY_VLAN" "\${SYSCTLS[@]}" "\${BOOT_ARGV[@]}" "\${BOOT_ENV[@]}" "$WIRE_MTU"`,
     ]);
     expect(stdout.split('\0').slice(0, -1)).toEqual([
       'host',
@@ -113,6 +114,8 @@ describe('guest configuration', () => {
       'miimon',
       '100',
       '3000',
+      'net.ipv4.conf.all.arp_ignore=1',
+      'net.ipv4.conf.all.arp_announce=2',
       'node',
       "/it's/agent.mjs",
       'agent',

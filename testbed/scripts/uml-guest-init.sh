@@ -129,6 +129,10 @@ start_boot_command() {
 
 case $ROLE in
   host)
+    # What a packaged host gets (packaging/sysctl.d, as VDSM sets it): ARP answered only on the NIC holding
+    # the address. All the guest's NICs are on one switch; otherwise any of them, a bond's slave or a free NIC,
+    # may answer for the factory address, and the manager loses the agent when that NIC goes away.
+    sysctl -q -w "${SYSCTLS[@]}"
     # A fresh runtime directory at every boot, like /run on a real host.
     mkdir -p "$RUNTIME_DIR" && mount -t tmpfs -o mode=0700 runtime "$RUNTIME_DIR"
     wire_host_nics

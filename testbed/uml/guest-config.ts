@@ -24,6 +24,8 @@ export interface GuestHostConfig {
   name: string;
   nics: ReadonlyArray<{ name: string; mac: string }>;
   runtimeDir: string;
+  /** `key=value` kernel settings applied before the NICs exist: what a packaged agent host gets. */
+  sysctls: readonly string[];
   factory: {
     boot: 'static' | 'dhcp';
     address: string;
@@ -68,6 +70,7 @@ export function renderGuestConfig(config: GuestConfig): string {
       `NICS=${bashArray(config.nics.map((n) => n.name))}`,
       `NIC_MACS=${bashArray(config.nics.map((n) => n.mac))}`,
       `RUNTIME_DIR=${shellQuote(config.runtimeDir)}`,
+      `SYSCTLS=${bashArray(config.sysctls)}`,
       `FACTORY_BOOT=${shellQuote(factory.boot)}`,
       `FACTORY_ADDRESS=${shellQuote(factory.address)}`,
       `FACTORY_GATEWAY=${shellQuote(factory.gateway ?? '')}`,
