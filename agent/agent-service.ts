@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Logger } from '../lib/logger';
 import { ensurePrivateRootSync } from '../lib/private-dir';
 import { VdsmCode, VdsmError } from '../model/vdsm/error-codes';
+import { ARP_FLUX_REMEDY, arpFluxExposure } from './backend/arp-flux';
 import { createLinuxBackend } from './backend/linux-backend';
 import { ConnectivityCheck } from './network/connectivity';
 import { DhcpRegistry } from './network/dhcp-registry';
@@ -95,6 +96,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     log,
     ...(options.netns ? { netns: options.netns } : {}),
   });
+  // /proc/sys shows the reader's namespace, so an agent acting on another one cannot check it.
+  const arpFlux = options.netns ? (): string[] => [] : () => arpFluxExposure();
+  const exposure = arpFlux();
+  if (exposure.length)
+    log.warn(
+      { exposure, remedy: ARP_FLUX_REMEDY },
+      "ARP flux: this host answers ARP for its addresses on interfaces that do not hold them, so the manager may learn a NIC's MAC that a change then takes away, and lose the host",
+    );
   const config = new ConfigStore(options.stateDir);
   if (moveLegacyTransaction(options.stateDir, options.runtimeDir))
     log.warn('moved a network transaction record from the state directory to the runtime directory (an upgrade during a change)');
@@ -145,13 +154,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     server.publishEvent({ method: awaitingConfirmationEvent(requestId), params: { requestId } });
   };
 
-  // Healthy without the lease watch: every verb is served, lease changes are only late, and a restart
-  // (what an unhealthy answer invites) would not give the kernel more inotify instances.
+  // Healthy without the lease watch or the ARP settings: every verb is served, and a restart (what an
+  // unhealthy answer invites) would give the kernel neither more inotify instances nor the settings.
   const servingHealth = (): Health => {
-    const serving = `serving on ${server.address.host}:${server.address.port}`;
+    const details = [`serving on ${server.address.host}:${server.address.port}`];
     const watch = backend.dhcpLeaseWatch();
-    if (watch.mode !== LeaseWatchMode.POLLING) return { healthy: true, detail: serving };
-    return { healthy: true, detail: `${serving}; no DHCP lease directory watch (${watch.reason}): polling for lease changes` };
+    if (watch.mode === LeaseWatchMode.POLLING) details.push(`no DHCP lease directory watch (${watch.reason}): polling for lease changes`);
+    const flux = arpFlux();
+    if (flux.length) details.push(`ARP flux: ${flux.join('; ')} (${ARP_FLUX_REMEDY})`);
+    return { healthy: true, detail: details.join('; ') };
   };
   let endpoint: MetricsEndpoint | undefined;
   if (options.metricsListen && metrics) {

@@ -10,13 +10,13 @@
  * changes the network: the lease is a file dropped where the agent's DHCP script would write it.
  */
 import { renameSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../vdsm/client/client';
 import { run } from '../../lib/process';
 import { netnsUnavailableReason } from '../../testbed/netns';
 import { createAgentProcessHost, type AgentProcessHost } from '../helpers/agent-process';
+import { httpGet, logLines } from '../helpers/agent-observe';
 import { skipBecause } from '../helpers/skip';
 
 async function userNamespaceUnavailableReason(): Promise<string | null> {
@@ -32,17 +32,6 @@ const METRICS_PORT = 9_464;
 /** The agent's argv follows: a user namespace with no inotify instance to give, then the agent. */
 const NO_INOTIFY = ['unshare', '--user', '--map-root-user', 'sh', '-c', 'echo 0 > /proc/sys/user/max_inotify_instances && exec "$@"', 'sh'];
 
-/** GET over the control link (a link-local address with its zone, which fetch does not take). */
-function httpGet(host: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get({ host, port: METRICS_PORT, path, timeout: 5_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
-  });
-}
-
 async function until(what: string, ready: () => Promise<boolean> | boolean, h: AgentProcessHost, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await ready())) {
@@ -52,14 +41,7 @@ async function until(what: string, ready: () => Promise<boolean> | boolean, h: A
 }
 
 const watchGauge = async (h: AgentProcessHost): Promise<number> =>
-  Number(/^hostprov_agent_dhcp_lease_watch_up (\S+)$/m.exec((await httpGet(h.endpoint.host, '/metrics')).body)?.[1]);
-
-const logLines = (h: AgentProcessHost): Array<{ level: number; msg: string; [key: string]: unknown }> =>
-  h
-    .log()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { level: number; msg: string });
+  Number(/^hostprov_agent_dhcp_lease_watch_up (\S+)$/m.exec((await httpGet(h.endpoint.host, METRICS_PORT, '/metrics')).body)?.[1]);
 
 describe.skipIf(skipBecause(reason, 'lease watch EMFILE test'))('an agent whose lease directory watch gets EMFILE', () => {
   let h: AgentProcessHost;
@@ -85,7 +67,7 @@ describe.skipIf(skipBecause(reason, 'lease watch EMFILE test'))('an agent whose 
     expect(warnings[0]!.msg).toMatch(/polling every 2 s/);
     expect(warnings[0]!.msg).toMatch(/sysctl -w fs\.inotify\.max_user_instances=/);
 
-    const health = await httpGet(h.endpoint.host, '/healthz');
+    const health = await httpGet(h.endpoint.host, METRICS_PORT, '/healthz');
     expect(health.status).toBe(200);
     expect(health.body).toMatch(/^ok: serving on .*; no DHCP lease directory watch \(EMFILE/);
     expect(await watchGauge(h)).toBe(0);
@@ -117,6 +99,6 @@ describe.skipIf(skipBecause(reason, 'lease watch EMFILE test'))('an agent whose 
     await run(['nsenter', '--user', '--target', String(h.pid), 'sh', '-c', 'echo 8 > /proc/sys/user/max_inotify_instances']);
     await until('the lease watch', async () => (await watchGauge(h)) === 1, h);
     expect(logLines(h).filter((l) => /lease directory watch set up/i.test(l.msg))).toHaveLength(1);
-    expect((await httpGet(h.endpoint.host, '/healthz')).body).not.toMatch(/lease directory watch/);
+    expect((await httpGet(h.endpoint.host, METRICS_PORT, '/healthz')).body).not.toMatch(/lease directory watch/);
   });
 });
