@@ -15,6 +15,7 @@ import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { activityFailure, isRetryableAgentError, toActivityFailure } from './failure-mapping';
 import { HEARTBEAT_INTERVAL_MS, heartbeatOf } from './heartbeat';
 import { hostProbeOf } from './host-probe';
+import { requestKeyOfCurrentActivity } from './request-key';
 import type { AgentEndpointRef, FenceInput, FenceResult, HostProbe, RouteProbe, RouteProbeInput, WaitForAgentInput } from './types';
 
 export interface HostAgentDeps {
@@ -139,7 +140,12 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
       await call(endpoint, 'Host.setSafeNetworkConfig', {}, 60_000);
     },
 
-    /** `Host.fenceNode` on the proxy host. The BMC password is resolved here and never logged or returned. */
+    /**
+     * `Host.fenceNode` on the proxy host. The BMC password is resolved here and never logged or returned.
+     * Every attempt sends the same request id, so a proxy that already acted on an attempt whose answer was
+     * lost (connection dropped, worker died) answers a retry with that outcome instead of rebooting the
+     * host again (agent/fencing/repeated-fences.ts).
+     */
     async fenceHost({ proxy, powerManagement: pm, action }: FenceInput): Promise<FenceResult> {
       const password = access.secrets.resolve(pm.passwordRef);
       // For ipmilan the BMC port is an agent option; fence agents read `port=` as the plug number.
@@ -157,7 +163,11 @@ export function createHostAgentActivities(access: AgentAccess, deps: HostAgentDe
       let client: AgentConnection | undefined;
       try {
         client = await connect(endpointOf(proxy));
-        const raw = (await client.call('Host.fenceNode', params, { timeoutMs: 240_000 })) as { power?: string; operationStatus?: string };
+        const key = requestKeyOfCurrentActivity();
+        const raw = (await client.call('Host.fenceNode', params, { timeoutMs: 240_000, ...(key ? { id: `fence/${key}` } : {}) })) as {
+          power?: string;
+          operationStatus?: string;
+        };
         return { power: raw.power ?? 'unknown', ...(raw.operationStatus ? { operationStatus: raw.operationStatus } : {}) };
       } catch (err) {
         if (err instanceof AgentRpcError && fenceFailureType(err.code) === FailureType.FENCE_FAILED) {

@@ -140,6 +140,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       // In the runtime directory: made again after a reboot, kept over a restart (fencing/ipmitool-home.ts).
       ipmitoolHome: join(options.runtimeDir, IPMITOOL_HOME_SUBDIR),
       log: log.child({ component: 'fence' }),
+      joinRepeatedIds: options.compatibility !== 'vdsm',
     }),
   ].filter((verb) => options.compatibility !== 'vdsm' || !HOSTPROV_ONLY_VERBS.includes(verb.method));
   const server = await startVdsmServer({

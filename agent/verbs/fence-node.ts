@@ -24,6 +24,7 @@ import { VdsmBoolean } from '../../model/vdsm/boolean-schema';
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
 import { fence, DEFAULT_FENCE_AGENT_DIR, DEFAULT_FENCE_TIMEOUT_MS } from '../fencing/fence';
 import { FENCE_AGENT_NAME } from '../fencing/fence-request';
+import { fenceFingerprint, RepeatedFences } from '../fencing/repeated-fences';
 import { sharedFenceOptionPolicies, type FenceOptionPolicies } from '../fencing/option-policies';
 import { FenceAction } from '../../model/vdsm/fence-node';
 import type { VerbDefinition } from '../../vdsm/verbs';
@@ -84,6 +85,11 @@ export interface FenceNodeVerbOptions {
   policies?: FenceOptionPolicies;
   /** HOME for fence agents that run ipmitool (agent/fencing/ipmitool-home.ts). @default none */
   ipmitoolHome?: string;
+  /**
+   * Answer a power action asked again under the same request id with the first one's answer instead of
+   * acting again (agent/fencing/repeated-fences.ts). Off in `vdsm` compatibility mode. @default true
+   */
+  joinRepeatedIds?: boolean;
 }
 
 /** Turns zod issues into a JSON-RPC "invalid params" error; messages name fields, never values. */
@@ -99,6 +105,7 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
   const fenceAgentDir = options.fenceAgentDir ?? DEFAULT_FENCE_AGENT_DIR;
   const timeoutMs = options.timeoutMs ?? DEFAULT_FENCE_TIMEOUT_MS;
   const policies = options.policies ?? sharedFenceOptionPolicies();
+  const repeated = options.joinRepeatedIds === false ? null : new RepeatedFences();
   return {
     method: FENCE_NODE_METHOD,
     params: FENCE_NODE_PARAMS,
@@ -107,7 +114,17 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
       const requestLog = log.child({ requestId: ctx.requestId, flowId: ctx.flowId });
       if (request.policy)
         requestLog.info({ agent: request.agent, action: request.action }, 'fencing policy given; nothing here can skip fencing');
-      const result = await fence(request, { fenceAgentDir, timeoutMs, log: requestLog, policies, ipmitoolHome: options.ipmitoolHome });
+      const act = () => fence(request, { fenceAgentDir, timeoutMs, log: requestLog, policies, ipmitoolHome: options.ipmitoolHome });
+      let result;
+      if (repeated) {
+        const outcome = await repeated.run(ctx.requestId, request.action, fenceFingerprint(request), act);
+        if (outcome.repeated)
+          requestLog.info(
+            { agent: request.agent, action: request.action },
+            "a repeated request: answered with the first one's outcome, not run again",
+          );
+        result = outcome.result;
+      } else result = await act();
       // VDSM filters the reply to these two keys.
       return result.operationStatus === undefined
         ? { power: result.power }

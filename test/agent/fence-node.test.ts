@@ -3,6 +3,7 @@
  * path — the verb handler runs the real fence_ipmilan against a testbed host's real BMC (ipmi_sim), whose
  * power control really powers the namespaced host off and on.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ import { createTestbed, type Testbed } from '../../testbed/testbed';
 import { capturingLogger, cleanUp, makeStateDir, SERVICE_PORT, SERVING_BOOT_COMMAND } from '../testbed/helpers/fixture';
 
 const ctx: RpcContext = { localAddress: '127.0.0.1', remoteAddress: '127.0.0.1', connectionId: 'test', requestId: 'req-1' };
+/** A request of its own: the verb answers a power action repeated under one id with the first one's outcome. */
+const freshCtx = (): RpcContext => ({ ...ctx, requestId: randomUUID() });
 
 const request: FenceRequest = {
   addr: '198.18.7.200',
@@ -360,7 +363,7 @@ describe.skipIf(skipBecause(unavailable, 'Host.fenceNode against a real BMC'))('
   };
   const target = () => bed().host('target');
   const fenceNode = async (action: 'status' | 'on' | 'off' | 'reboot', overrides: Record<string, unknown> = {}) =>
-    verb.handler({ ...(await bed().fenceNodeParams('target', action)), ...overrides }, ctx);
+    verb.handler({ ...(await bed().fenceNodeParams('target', action)), ...overrides }, freshCtx());
 
   it('reports a running host as on', async () => {
     expect(await fenceNode('status')).toEqual({ power: 'on' });
@@ -369,7 +372,7 @@ describe.skipIf(skipBecause(unavailable, 'Host.fenceNode against a real BMC'))('
   it("with the agent's ipmitool HOME, fences as before, and ipmitool reads that HOME's registry, not the system's", async () => {
     const home = join(stateDir ?? '', 'ipmitool-home');
     const withHome = createFenceNodeVerb({ log: captured.log, ipmitoolHome: home });
-    expect(await withHome.handler(await bed().fenceNodeParams('target', 'status'), ctx)).toEqual({ power: 'on' });
+    expect(await withHome.handler(await bed().fenceNodeParams('target', 'status'), freshCtx())).toEqual({ power: 'on' });
     expect(existsSync(join(home, IPMITOOL_USER_REGISTRY_DIR, 'enterprise-numbers.txt'))).toBe(true);
     // `mc info` names the BMC's manufacturer from the registry (ipmi_sim reports 0x1291, MontaVista).
     const creds = await bed().bmcCredentials('target');
@@ -415,7 +418,7 @@ describe.skipIf(skipBecause(unavailable, 'Host.fenceNode against a real BMC'))('
   it('reboots with the power-cycle method too (a chassis reset through ipmi_sim)', async () => {
     const before = await bed().bootPid('target');
     const params = await bed().fenceNodeParams('target', 'reboot');
-    expect(await verb.handler({ ...params, options: `${String(params.options)}\nmethod=cycle` }, ctx)).toEqual({
+    expect(await verb.handler({ ...params, options: `${String(params.options)}\nmethod=cycle` }, freshCtx())).toEqual({
       power: 'unknown',
       operationStatus: 'initiated',
     });
@@ -425,6 +428,32 @@ describe.skipIf(skipBecause(unavailable, 'Host.fenceNode against a real BMC'))('
     const after = await bed().bootPid('target');
     expect(after).not.toBeNull();
     expect(after).not.toBe(before);
+  });
+
+  it('reboots once for a reboot asked again under its id, while it runs and after; another action under that id is refused', async () => {
+    const boots = async () => (await readFile(join(target().stateDir, 'boots'), 'utf8')).trim().split('\n').length;
+    const before = { boots: await boots(), pid: await bed().bootPid('target') };
+    const params = await bed().fenceNodeParams('target', 'reboot');
+    const same = { ...ctx, requestId: randomUUID() };
+    // A caller that lost the answer asks again: at once (the first still runs), and once it is over.
+    const [first, joined] = await Promise.all([verb.handler(params, same), verb.handler(params, same)]);
+    await waitForTcp(target().address, SERVICE_PORT, { timeoutMs: 20_000 });
+    const later = await verb.handler(params, same);
+    expect([first, joined, later]).toEqual(Array(3).fill({ power: 'unknown', operationStatus: 'initiated' }));
+    expect(await boots()).toBe(before.boots + 1);
+    expect(await bed().bootPid('target')).not.toBe(before.pid);
+    expect(captured.lines.filter((line) => line.includes('a repeated request'))).toHaveLength(2);
+    const other = await vdsmErrorOf(verb.handler(await bed().fenceNodeParams('target', 'off'), same));
+    expect(other.code).toBe(JsonRpcCode.INVALID_PARAMS);
+    expect(other.message).toMatch(/was used for another power action/);
+    expect(await fenceNode('status')).toEqual({ power: 'on' });
+    // Without joining (a stock-VDSM agent), the same id reboots again.
+    const stock = createFenceNodeVerb({ log: captured.log, joinRepeatedIds: false });
+    const pid = await bed().bootPid('target');
+    await stock.handler(params, same);
+    await waitForTcp(target().address, SERVICE_PORT, { timeoutMs: 20_000 });
+    expect(await boots()).toBe(before.boots + 2);
+    expect(await bed().bootPid('target')).not.toBe(pid);
   });
 
   it('validates params given as strings, as engines send them', async () => {
@@ -443,7 +472,7 @@ describe.skipIf(skipBecause(unavailable, 'Host.fenceNode against a real BMC'))('
     // Nobody answers on this address of the testbed switch: fence_ipmilan would retry for many seconds.
     const silent = `198.18.${bed().description.subnet.index}.99`;
     const slow = createFenceNodeVerb({ timeoutMs: 1_000, log: captured.log });
-    const err = await vdsmErrorOf(slow.handler({ ...(await bed().fenceNodeParams('target', 'status')), addr: silent }, ctx));
+    const err = await vdsmErrorOf(slow.handler({ ...(await bed().fenceNodeParams('target', 'status')), addr: silent }, freshCtx()));
     expect(err).toBeInstanceOf(FenceAgentTimeoutError);
     expect(err.code).toBe(VdsmCode.GENERAL_FAILURE);
     // fence_ipmilan gets the address on stdin; its ipmitool child has it on the command line.

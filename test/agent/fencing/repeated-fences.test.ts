@@ -1,0 +1,71 @@
+/**
+ * agent/fencing/repeated-fences.ts on its own, with a stand-in power action counting its runs and a clock the
+ * test moves; test/agent/fence-node.test.ts shows the same against a real BMC (one reboot for a repeated id).
+ */
+import { describe, expect, it } from 'vitest';
+import { FENCE_REMEMBERED_MS, fenceFingerprint, RepeatedFences } from '../../../agent/fencing/repeated-fences';
+import type { FenceNodeResult } from '../../../agent/fencing/fence-result';
+import { JsonRpcCode, VdsmError } from '../../../model/vdsm/error-codes';
+
+const INITIATED: FenceNodeResult = { power: 'unknown', operationStatus: 'initiated' };
+
+function harness() {
+  let now = 1_000_000;
+  const fences = new RepeatedFences(() => now);
+  let runs = 0;
+  const act =
+    (outcome: 'ok' | 'fail' = 'ok') =>
+    async (): Promise<FenceNodeResult> => {
+      runs += 1;
+      await new Promise((r) => setTimeout(r, 5));
+      if (outcome === 'fail') throw new VdsmError(1, 'BMC did not answer');
+      return INITIATED;
+    };
+  return { fences, act, runs: () => runs, advance: (ms: number) => (now += ms) };
+}
+
+describe('power actions repeated under one request id', () => {
+  const print = fenceFingerprint({ addr: 'bmc', action: 'reboot', password: 'pw' });
+
+  it('runs once: a repeat while it runs waits for it, one after it gets its answer, until it is forgotten', async () => {
+    const h = harness();
+    const [a, b] = await Promise.all([h.fences.run('id-1', 'reboot', print, h.act()), h.fences.run('id-1', 'reboot', print, h.act())]);
+    expect([a, b]).toEqual([
+      { result: INITIATED, repeated: false },
+      { result: INITIATED, repeated: true },
+    ]);
+    h.advance(FENCE_REMEMBERED_MS - 1);
+    expect(await h.fences.run('id-1', 'reboot', print, h.act())).toEqual({ result: INITIATED, repeated: true });
+    expect(h.runs()).toBe(1);
+    h.advance(2);
+    expect(await h.fences.run('id-1', 'reboot', print, h.act())).toEqual({ result: INITIATED, repeated: false });
+    expect(h.runs()).toBe(2);
+  });
+
+  it('runs a repeat of a failed one again; the repeat that joined the failing run gets its failure', async () => {
+    const h = harness();
+    const both = await Promise.allSettled([h.fences.run(7, 'off', print, h.act('fail')), h.fences.run(7, 'off', print, h.act())]);
+    expect(both.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+    expect(await h.fences.run(7, 'off', print, h.act())).toEqual({ result: INITIATED, repeated: false });
+    expect(h.runs()).toBe(2);
+  });
+
+  it('refuses the id with other parameters, and never joins status, other ids or requests without an id', async () => {
+    const h = harness();
+    await h.fences.run('id-2', 'reboot', print, h.act());
+    const other = fenceFingerprint({ addr: 'bmc', action: 'reboot', password: 'other' });
+    const refused = await h.fences.run('id-2', 'reboot', other, h.act()).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(VdsmError);
+    expect((refused as VdsmError).code).toBe(JsonRpcCode.INVALID_PARAMS);
+    await h.fences.run('id-2', 'status', print, h.act());
+    await h.fences.run('id-3', 'reboot', print, h.act());
+    await h.fences.run(null, 'reboot', print, h.act());
+    await h.fences.run(null, 'reboot', print, h.act());
+    expect(h.runs()).toBe(5);
+  });
+
+  it('tells requests apart by every parameter, whatever order the keys came in', () => {
+    expect(fenceFingerprint({ a: 1, b: 'x' })).toBe(fenceFingerprint({ b: 'x', a: 1 }));
+    expect(fenceFingerprint({ a: 1, b: 'x' })).not.toBe(fenceFingerprint({ a: 1, b: 'y' }));
+  });
+});
