@@ -41,6 +41,8 @@ export interface WorkerProcessOptions {
   /** Where the `file:` secret references of the installs point (the lab's state dir, or above it). */
   secretsDir: string;
   identity: string;
+  /** More `hostprov worker` flags (e.g. `--allow-insecure-agents` for a lab without TLS). @default none */
+  extraArgs?: readonly string[];
 }
 
 /** `bin/hostprov worker` as its own process (the way production runs it), so a test can kill it outright. */
@@ -82,6 +84,7 @@ export class WorkerProcesses {
         '--agent-connection-idle',
         '0',
         ...(o.database ? ['--database', o.database] : []),
+        ...(o.extraArgs ?? []),
       ],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
     );
