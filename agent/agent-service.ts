@@ -28,6 +28,7 @@ import type { VerbDefinition } from '../vdsm/verbs';
 import type { Health, MetricsEndpoint, MetricsListen } from '../lib/metrics/endpoint';
 import { LeaseWatchMode } from './backend/dhcp/manager';
 import { IPMITOOL_HOME_SUBDIR } from './fencing/ipmitool-home';
+import { FENCE_REPEATS_FILE } from './fencing/repeated-fences';
 import { createFenceNodeVerb } from './verbs/fence-node';
 import { createHostVerbs } from './verbs/host-verbs';
 
@@ -141,6 +142,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       ipmitoolHome: join(options.runtimeDir, IPMITOOL_HOME_SUBDIR),
       log: log.child({ component: 'fence' }),
       joinRepeatedIds: options.compatibility !== 'vdsm',
+      // Kept over a restart, not a reboot: a repeat of a fence the previous process made is still answered.
+      repeatsFile: join(options.runtimeDir, FENCE_REPEATS_FILE),
     }),
   ].filter((verb) => options.compatibility !== 'vdsm' || !HOSTPROV_ONLY_VERBS.includes(verb.method));
   const server = await startVdsmServer({

@@ -90,6 +90,8 @@ export interface FenceNodeVerbOptions {
    * acting again (agent/fencing/repeated-fences.ts). Off in `vdsm` compatibility mode. @default true
    */
   joinRepeatedIds?: boolean;
+  /** Where the answers to repeats are kept across agent restarts (the runtime directory). @default in memory only */
+  repeatsFile?: string;
 }
 
 /** Turns zod issues into a JSON-RPC "invalid params" error; messages name fields, never values. */
@@ -105,7 +107,14 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
   const fenceAgentDir = options.fenceAgentDir ?? DEFAULT_FENCE_AGENT_DIR;
   const timeoutMs = options.timeoutMs ?? DEFAULT_FENCE_TIMEOUT_MS;
   const policies = options.policies ?? sharedFenceOptionPolicies();
-  const repeated = options.joinRepeatedIds === false ? null : new RepeatedFences();
+  const repeated =
+    options.joinRepeatedIds === false
+      ? null
+      : new RepeatedFences({
+          ...(options.repeatsFile ? { file: options.repeatsFile } : {}),
+          onFileTrouble: (why) =>
+            log.warn({ file: options.repeatsFile, why }, 'cannot use the record of power actions kept for repeated requests'),
+        });
   return {
     method: FENCE_NODE_METHOD,
     params: FENCE_NODE_PARAMS,

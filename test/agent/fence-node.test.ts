@@ -430,20 +430,24 @@ describe.skipIf(skipBecause(unavailable, 'Host.fenceNode against a real BMC'))('
     expect(after).not.toBe(before);
   });
 
-  it('reboots once for a reboot asked again under its id, while it runs and after; another action under that id is refused', async () => {
+  it('reboots once for a reboot asked again under its id, while it runs, after, and after a restart; another action under that id is refused', async () => {
     const boots = async () => (await readFile(join(target().stateDir, 'boots'), 'utf8')).trim().split('\n').length;
     const before = { boots: await boots(), pid: await bed().bootPid('target') };
     const params = await bed().fenceNodeParams('target', 'reboot');
     const same = { ...ctx, requestId: randomUUID() };
-    // A caller that lost the answer asks again: at once (the first still runs), and once it is over.
-    const [first, joined] = await Promise.all([verb.handler(params, same), verb.handler(params, same)]);
+    const repeatsFile = join(stateDir ?? '', 'fence-repeats.json');
+    const proxy = createFenceNodeVerb({ log: captured.log, repeatsFile });
+    // A caller that lost the answer asks again: at once (the first still runs), once it is over, and of an
+    // agent started again on the same runtime directory.
+    const [first, joined] = await Promise.all([proxy.handler(params, same), proxy.handler(params, same)]);
     await waitForTcp(target().address, SERVICE_PORT, { timeoutMs: 20_000 });
-    const later = await verb.handler(params, same);
-    expect([first, joined, later]).toEqual(Array(3).fill({ power: 'unknown', operationStatus: 'initiated' }));
+    const later = await proxy.handler(params, same);
+    const restarted = await createFenceNodeVerb({ log: captured.log, repeatsFile }).handler(params, same);
+    expect([first, joined, later, restarted]).toEqual(Array(4).fill({ power: 'unknown', operationStatus: 'initiated' }));
     expect(await boots()).toBe(before.boots + 1);
     expect(await bed().bootPid('target')).not.toBe(before.pid);
-    expect(captured.lines.filter((line) => line.includes('a repeated request'))).toHaveLength(2);
-    const other = await vdsmErrorOf(verb.handler(await bed().fenceNodeParams('target', 'off'), same));
+    expect(captured.lines.filter((line) => line.includes('a repeated request'))).toHaveLength(3);
+    const other = await vdsmErrorOf(proxy.handler(await bed().fenceNodeParams('target', 'off'), same));
     expect(other.code).toBe(JsonRpcCode.INVALID_PARAMS);
     expect(other.message).toMatch(/was used for another power action/);
     expect(await fenceNode('status')).toEqual({ power: 'on' });

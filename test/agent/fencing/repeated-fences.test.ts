@@ -1,8 +1,12 @@
 /**
  * agent/fencing/repeated-fences.ts on its own, with a stand-in power action counting its runs and a clock the
- * test moves; test/agent/fence-node.test.ts shows the same against a real BMC (one reboot for a repeated id).
+ * test moves, and the file that keeps them across restarts; test/agent/fence-node.test.ts shows the same
+ * against a real BMC (one reboot for a repeated id, also asked of a restarted agent).
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FENCE_REMEMBERED_MS, fenceFingerprint, RepeatedFences } from '../../../agent/fencing/repeated-fences';
 import type { FenceNodeResult } from '../../../agent/fencing/fence-result';
 import { JsonRpcCode, VdsmError } from '../../../model/vdsm/error-codes';
@@ -11,7 +15,7 @@ const INITIATED: FenceNodeResult = { power: 'unknown', operationStatus: 'initiat
 
 function harness() {
   let now = 1_000_000;
-  const fences = new RepeatedFences(() => now);
+  const fences = new RepeatedFences({ now: () => now });
   let runs = 0;
   const act =
     (outcome: 'ok' | 'fail' = 'ok') =>
@@ -67,5 +71,41 @@ describe('power actions repeated under one request id', () => {
   it('tells requests apart by every parameter, whatever order the keys came in', () => {
     expect(fenceFingerprint({ a: 1, b: 'x' })).toBe(fenceFingerprint({ b: 'x', a: 1 }));
     expect(fenceFingerprint({ a: 1, b: 'x' })).not.toBe(fenceFingerprint({ a: 1, b: 'y' }));
+  });
+});
+
+describe('power actions remembered in a file, across agent restarts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-fence-repeats-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const print = fenceFingerprint({ addr: 'bmc', action: 'off', password: 'pw' });
+
+  it('answers the repeats of successful ones from the file, privately kept, and no longer once expired', async () => {
+    const file = join(dir, 'kept.json');
+    const h = harness();
+    const kept = new RepeatedFences({ file, now: () => 5_000_000 });
+    await kept.run('id-a', 'off', print, h.act());
+    await kept.run('id-b', 'off', print, h.act('fail')).catch(() => undefined);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const restarted = new RepeatedFences({ file, now: () => 5_000_000 + 1_000 });
+    expect(await restarted.run('id-a', 'off', print, h.act())).toEqual({ result: INITIATED, repeated: true });
+    expect(await restarted.run('id-b', 'off', print, h.act())).toEqual({ result: INITIATED, repeated: false });
+    const muchLater = new RepeatedFences({ file, now: () => 5_000_000 + FENCE_REMEMBERED_MS + 1 });
+    expect(await muchLater.run('id-a', 'off', print, h.act())).toEqual({ result: INITIATED, repeated: false });
+    expect(h.runs()).toBe(4);
+  });
+
+  it('says why it does not take a file that is not its own, starts empty, and writes its own over it', async () => {
+    for (const [name, text] of [
+      ['garbage.json', 'not json'],
+      ['shape.json', JSON.stringify({ '"id-z"': { fingerprint: 'x', result: { power: 'on' }, at: 1 } })],
+    ] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      const troubles: string[] = [];
+      const fences = new RepeatedFences({ file, onFileTrouble: (why) => troubles.push(why) });
+      expect(troubles, name).toHaveLength(1);
+      expect(await fences.run('id-z', 'off', print, harness().act())).toEqual({ result: INITIATED, repeated: false });
+      expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')) as object)).toEqual(['"id-z"']);
+    }
   });
 });
