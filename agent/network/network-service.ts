@@ -94,6 +94,11 @@ export interface NetworkServiceDeps {
   /** Test-only pause points for the kill-point tests ({@link PauseHook}); never set in production. */
   pause?: PauseHook;
   /**
+   * What about this host may explain a confirmation that never came, for the rollback's journal entry and
+   * log (the agent: its ARP settings, agent/backend/arp-flux.ts); null when nothing does. @default nothing
+   */
+  lostConfirmationHint?: () => string | null;
+  /**
    * Told when a change under a connectivity check is in the kernel and the wait for a confirmation begins;
    * the agent publishes it so that its caller confirms at once (vdsm/confirmation-signal.ts). Off in VDSM
    * compatibility mode. @default nothing
@@ -291,6 +296,12 @@ export class NetworkService {
     );
   }
 
+  /** `why` a change is rolled back for want of a confirmation, with what about the host may explain it. */
+  private withHint(why: string): string {
+    const hint = this.deps.lostConfirmationHint?.() ?? null;
+    return hint ? `${why}; ${hint}` : why;
+  }
+
   /** The key a request id is remembered by; `null` when ids are not joined. */
   private keyOf(id: RequestId): string | null {
     return id === null || this.deps.joinRepeatedIds === false ? null : JSON.stringify(id);
@@ -426,7 +437,7 @@ export class NetworkService {
     const confirmed = connectivity.waitForConfirmation(appliedAt, txn.timeoutMs);
     if (id !== null) this.deps.onAwaitingConfirmation?.(id);
     if (!(await confirmed)) {
-      await this.rollback(restorePoint, id, 'connectivity check failed');
+      await this.rollback(restorePoint, id, this.withHint('connectivity check failed'));
       throw this.failed(id, new VdsmError(VdsmCode.LOST_CONNECTION, 'connectivity check failed'));
     }
     return this.keep(awaiting);
@@ -455,7 +466,7 @@ export class NetworkService {
           const why = passed
             ? 'the deadline passed while the agent was down'
             : 'no confirmation before the deadline after an agent restart';
-          await this.rollback(txn.restorePoint, id, `connectivity check failed: ${why}`, 'recover-rollback');
+          await this.rollback(txn.restorePoint, id, this.withHint(`connectivity check failed: ${why}`), 'recover-rollback');
           throw this.failed(id, new VdsmError(VdsmCode.LOST_CONNECTION, 'connectivity check failed'));
         }
         journal.write({

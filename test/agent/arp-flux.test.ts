@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arpFluxExposure } from '../../agent/backend/arp-flux';
 import { PROJECT_ROOT } from '../../lib/paths';
+import { VdsmCode } from '../../model/vdsm/error-codes';
 import { netnsUnavailableReason } from '../../testbed/netns';
 import { createAgentProcessHost, type AgentProcessHost } from '../helpers/agent-process';
 import { httpGet, logLines } from '../helpers/agent-observe';
@@ -84,6 +85,19 @@ describe.skipIf(skipBecause(reason, 'ARP flux warning test (needs network namesp
       const answer = await health();
       expect(answer.status).toBe(200);
       expect(answer.body).toMatch(/^ok: serving on .*; ARP flux: net\.ipv4\.conf\.all\.arp_ignore is 0/);
+    });
+
+    it('a change rolled back for want of a confirmation says, in the journal, that the host is not guarded', async () => {
+      const change = {
+        networks: { net9: { nic: 'eth1', bridged: 'false', ipaddr: '198.51.100.9', netmask: '255.255.255.0' } },
+        bondings: {},
+        options: { connectivityCheck: 'true', connectivityTimeout: '1' },
+      };
+      const refused = await h.call('Host.setupNetworks', change).catch((err: unknown) => err);
+      expect(refused).toMatchObject({ code: VdsmCode.LOST_CONNECTION });
+      const rollback = h.journal().find((record) => record.kind === 'rollback');
+      expect(rollback?.outcome).toBe('ok');
+      expect(rollback?.detail).toMatch(/^connectivity check failed; this host answers ARP on interfaces .*eth1.*hostprov-agent\.conf/);
     });
 
     it('stops saying so once the shipped file is applied, and an agent started then does not warn', async () => {
