@@ -8,6 +8,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { watchEventLoopStalls } from '../lib/event-loop-stalls';
 import type { Logger } from '../lib/logger';
 import { ensurePrivateRootSync } from '../lib/private-dir';
 import { VdsmCode, VdsmError } from '../model/vdsm/error-codes';
@@ -122,6 +123,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     log: log.child({ component: 'network' }),
     ...(options.blockingDhcpTimeoutMs !== undefined ? { blockingDhcpTimeoutMs: options.blockingDhcpTimeoutMs } : {}),
     joinRepeatedIds: options.compatibility !== 'vdsm',
+    lostConfirmationHint: () => {
+      const flux = arpFlux();
+      return flux.length
+        ? `this host answers ARP on interfaces that do not hold the address (${flux.join('; ')}), so the manager may have been lost to a NIC the change took: ${ARP_FLUX_REMEDY}`
+        : null;
+    },
     ...(options.testPauseAt ? { pause: createPauseHook(options.testPauseAt, options.runtimeDir, log) } : {}),
     ...(options.testCrashAt ? { pause: createCrashHook(options.testCrashAt, options.runtimeDir, log) } : {}),
     ...(options.compatibility !== 'vdsm'
@@ -218,12 +225,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     { address: server.address, metrics: endpoint?.url ?? 'off', stateDir: options.stateDir, runtimeDir: options.runtimeDir },
     'agent serving',
   );
+  const stopStallWatch = watchEventLoopStalls(log);
   return {
     address: server.address,
     network,
     journalFile: journal.file,
     metricsUrl: endpoint?.url ?? null,
     async close() {
+      stopStallWatch();
       unsubscribe();
       await endpoint?.close();
       await server.close();

@@ -9,6 +9,7 @@ import { createActivities } from '../activities';
 import { SecretResolver, type SecretPolicy } from '../activities/secrets';
 import type { ConfirmLoopOptions } from '../activities/setup-networks-with-confirm';
 import { prebuiltWorkflowBundle } from '../lib/build-info';
+import { watchEventLoopStalls } from '../lib/event-loop-stalls';
 import type { Logger } from '../lib/logger';
 import type { ResourceStack } from '../lib/resource-stack';
 import { describeTemporalConfig, nativeConnectionOptions, type TemporalConnectionConfig } from '../lib/temporal/connection';
@@ -197,7 +198,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   // The process serves both queues or neither: either one stopping (a shutdown, a fatal error) stops the other.
   const runs = workers.map((w) => w.run().finally(shutdownAll));
+  // An agent's silence and a stalled worker look alike from the other side: each says when its loop stalls.
+  const stopStallWatch = watchEventLoopStalls(options.log);
   const done = Promise.allSettled(runs).then(async (results) => {
+    stopStallWatch();
     await endpoint?.close();
     secrets.close();
     await openConnection.close().catch(() => undefined);

@@ -1,0 +1,31 @@
+/**
+ * Says when the process's event loop did not run for a while. Everything a long-lived service answers (an
+ * agent's STOMP heart-beats, its confirmations, its verbs) waits while the loop is held, by a synchronous
+ * call the kernel keeps waiting or by a machine that gives the process no CPU; the peer only sees silence.
+ * One line in the service's own log tells an operator which of the two sides went quiet.
+ */
+import type { Logger } from './logger';
+
+/** How often the loop is looked at. @default for {@link watchEventLoopStalls} */
+const TICK_MS = 500;
+/** A gap this much longer than a tick is reported. @default for {@link watchEventLoopStalls} */
+const STALL_MS = 5_000;
+
+/** Starts watching; the returned function stops. The timer never keeps the process alive. */
+export function watchEventLoopStalls(log: Logger, options: { tickMs?: number; stallMs?: number } = {}): () => void {
+  const tickMs = options.tickMs ?? TICK_MS;
+  const stallMs = options.stallMs ?? STALL_MS;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const stalledMs = now - last - tickMs;
+    last = now;
+    if (stalledMs >= stallMs)
+      log.warn(
+        { stalledMs: Math.round(stalledMs) },
+        'the event loop did not run for this long: nothing was answered meanwhile (a blocked call, or no CPU for this process)',
+      );
+  }, tickMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
