@@ -8,7 +8,6 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { watchEventLoopStalls } from '../lib/event-loop-stalls';
 import type { Logger } from '../lib/logger';
 import { ensurePrivateRootSync } from '../lib/private-dir';
 import { VdsmCode, VdsmError } from '../model/vdsm/error-codes';
@@ -225,14 +224,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     { address: server.address, metrics: endpoint?.url ?? 'off', stateDir: options.stateDir, runtimeDir: options.runtimeDir },
     'agent serving',
   );
-  const stopStallWatch = watchEventLoopStalls(log);
   return {
     address: server.address,
     network,
     journalFile: journal.file,
     metricsUrl: endpoint?.url ?? null,
     async close() {
-      stopStallWatch();
       unsubscribe();
       await endpoint?.close();
       await server.close();

@@ -15,6 +15,7 @@ import { createActivities, type ActivityDeps } from '../../activities';
 import { SecretResolver } from '../../activities/secrets';
 import type { HostprovActivities } from '../../activities/types';
 import { followInstall, startOrAttachInstall } from '../../workflow-client/install-host';
+import { watchEventLoopStalls } from '../../lib/event-loop-stalls';
 import { getLogger } from '../../lib/logger';
 import { temporalCliPath } from '../../lib/paths';
 import { run } from '../../lib/process';
@@ -143,6 +144,9 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
   let eventsWorker = await createEventsWorker();
   const runs = [worker.run(), eventsWorker.run()];
   const log = getLogger('install-harness');
+  // The worker runs in the test's process: a failure that reads "no heart-beat from the agent" then says
+  // whether this side stalled (as a production worker does, worker/main.ts).
+  const stopStallWatch = watchEventLoopStalls(log);
   return {
     env,
     client,
@@ -182,6 +186,7 @@ export async function createInstallHarness(options: InstallHarnessOptions): Prom
     },
     record: (handle, name) => recordHistory(target, handle.workflowId, name),
     async close() {
+      stopStallWatch();
       for (const w of [worker, eventsWorker]) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.all(runs).catch(() => undefined);
       secrets.close();

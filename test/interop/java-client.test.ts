@@ -264,7 +264,8 @@ describe.skipIf(skipBecause(missingTool(), 'Java client interop tests'))('oVirt 
           .map((e) => [e.kind, e.requestId, e.outcome, e.detail]),
       ).toEqual([
         ['apply', setup.id, 'ok', undefined],
-        ['rollback', setup.id, 'ok', 'connectivity check failed'],
+        // What follows the reason, if anything, is what about the host may explain it (its ARP settings here).
+        ['rollback', setup.id, 'ok', expect.stringMatching(/^connectivity check failed(;|$)/)],
       ]);
       expect(safeNetworks()).toEqual(safeBefore);
     });
