@@ -15,7 +15,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The settings, and the least value of each that guards. */
-export const ARP_FLUX_GUARD = [
+const ARP_FLUX_GUARD = [
   { name: 'arp_ignore', atLeast: 1 },
   { name: 'arp_announce', atLeast: 2 },
 ] as const;
