@@ -21,6 +21,7 @@ import { createCrashHook, createPauseHook, type PausePoint } from './network/tes
 import { ConfigStore } from './persistence/config-store';
 import { moveLegacyTransaction, PendingTransactionStore } from './persistence/pending-transaction';
 import { startVdsmServer } from '../vdsm/server';
+import { watchEventLoopStalls } from '../lib/event-loop-stalls';
 import { HOSTPROV_AGENT_SERVER, awaitingConfirmationEvent } from '../vdsm/confirmation-signal';
 import type { TlsFiles } from '../vdsm/tls';
 import type { TransportLimitsInput } from '../vdsm/limits';
@@ -159,6 +160,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ...options.transportLimits,
     ...(options.compatibility !== 'vdsm' ? { serverHeader: HOSTPROV_AGENT_SERVER } : {}),
     logger: log.child({ component: 'transport' }),
+    // Only while someone is connected: an idle agent's timer would wake it twice a second (agent-idle.test.ts),
+    // and a stall nobody waited on needs no line. A caller that heard nothing for a while finds here whether
+    // this process went quiet or the path to it did.
+    whileConnected: () => watchEventLoopStalls(log),
   });
   announceAwaitingConfirmation = (requestId) => {
     server.publishEvent({ method: awaitingConfirmationEvent(requestId), params: { requestId } });

@@ -2,8 +2,9 @@
  * Says when the process's event loop did not run for a while. Everything a long-lived service does (a
  * worker's activities, their agent sessions' heart-beats) waits while the loop is held, by a synchronous call
  * the kernel keeps waiting or by a machine that gives the process no CPU; the peer only sees silence. One
- * line in the service's own log tells an operator which side went quiet. The agent does not run it: its timer
- * would wake an idle agent twice a second (test/agent/agent-idle.test.ts).
+ * line in the service's own log tells an operator which side went quiet. The agent runs it only while a
+ * client is connected (vdsm/server.ts `whileConnected`): its timer would wake an idle agent twice a second
+ * (test/agent/agent-idle.test.ts).
  */
 import type { Logger } from './logger';
 

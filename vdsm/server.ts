@@ -31,6 +31,12 @@ export interface VdsmServerOptions extends Partial<TransportLimits> {
   serverHeader?: string;
   /** @default getLogger('agent-transport') */
   logger?: Logger;
+  /**
+   * Started when the listener goes from no TCP connection to one; the function it returns is called when the
+   * last one closes, and at {@link VdsmServer.close}. For work that must not wake an agent nobody talks to
+   * (the agent's event-loop stall watch). @default nothing
+   */
+  whileConnected?: () => () => void;
 }
 
 export interface VdsmServer {
@@ -72,6 +78,7 @@ export async function startVdsmServer(options: VdsmServerOptions): Promise<VdsmS
   });
 
   const rawSockets = new Set<Socket>();
+  let endConnectedWork: (() => void) | null = null;
   /** Accept time per TCP peer, so the CONNECT deadline also covers the TLS handshake. */
   const acceptedAt = new Map<string, number>();
   const track = (socket: Socket): void => {
@@ -80,12 +87,18 @@ export async function startVdsmServer(options: VdsmServerOptions): Promise<VdsmS
     // up to 40 ms on Linux (docs/performance.md#the-confirm-loop).
     socket.setNoDelay(true);
     rawSockets.add(socket);
+    if (rawSockets.size === 1 && options.whileConnected) endConnectedWork = options.whileConnected();
     const key = peerKey(socket);
     acceptedAt.set(key, Date.now());
     socket.once('close', () => {
       rawSockets.delete(socket);
       acceptedAt.delete(key);
+      if (rawSockets.size === 0) stopConnectedWork();
     });
+  };
+  const stopConnectedWork = (): void => {
+    endConnectedWork?.();
+    endConnectedWork = null;
   };
   const serve = (socket: Socket | TLSSocket): void => {
     const started = acceptedAt.get(peerKey(socket)) ?? Date.now();
@@ -149,6 +162,7 @@ export async function startVdsmServer(options: VdsmServerOptions): Promise<VdsmS
         server.close(() => resolvePromise());
         stomp.closeAll();
         for (const socket of rawSockets) socket.destroy();
+        stopConnectedWork();
       }).then(() => log.info(address, 'agent stopped listening'));
       return closing;
     },
