@@ -55,7 +55,8 @@ export function createActivities(deps: ActivityDeps): HostprovActivities {
     recordAttachmentIntent: heartbeating((input) => networking.recordAttachmentIntent(input, requestKeyOfCurrentActivity())),
     restoreAttachments: heartbeating(networking.restoreAttachments),
     loadRefreshContext: heartbeating(refresh.loadRefreshContext),
-    recordRefresh: heartbeating(refresh.recordRefresh),
+    // Under the request key too: a removal run again for the same refresh is not "not found".
+    recordRefresh: heartbeating((input) => refresh.recordRefresh(input, requestKeyOfCurrentActivity())),
     // Heartbeats with its own details (connected, pings) for as long as it watches.
     waitForHostNetworkEvent: refresh.waitForHostNetworkEvent,
   };

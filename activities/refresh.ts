@@ -16,7 +16,8 @@ import { AgentClient } from '../vdsm/client/client';
 import { clientEndpoint, type AgentAccess } from './agent-endpoint';
 import { storeFailures } from './attachments';
 import { activityFailure } from './failure-mapping';
-import type { AgentEndpointRef, HostEventSeen, RefreshActivities } from './types';
+import type { NetworkAttachment } from '../model/host-networking/network-attachment';
+import type { AgentEndpointRef, HostEventSeen, RecordRefreshInput, RefreshActivities } from './types';
 
 /** The event VDSM (and our agent) sends when the host's network changed, e.g. a new DHCP lease. */
 export const HOST_CONNECTION_EVENT = '|net|host_conn|no_id';
@@ -72,7 +73,15 @@ const DEFAULT_WATCH_ON_WORKER_QUEUE_MS = 10 * 60_000;
 /** @default for {@link RefreshActivityDeps.resubscribedRefreshSpreadMs}. */
 const DEFAULT_RESUBSCRIBED_REFRESH_SPREAD_MS = 30_000;
 
-export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActivities {
+/**
+ * The refresh's activities as the worker registers them: `recordRefresh` also takes the key of the request it
+ * serves (activities/request-key.ts), which the workflows never pass.
+ */
+export type RefreshActivityImplementations = Omit<RefreshActivities, 'recordRefresh'> & {
+  recordRefresh(input: RecordRefreshInput, intentKey?: string): Promise<{ attachments: NetworkAttachment[] }>;
+};
+
+export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActivityImplementations {
   const { store } = deps;
   const pingEveryMs = deps.eventPingIntervalMs ?? 5000;
   const watchOnWorkerQueueMs = deps.watchOnWorkerQueueMs ?? DEFAULT_WATCH_ON_WORKER_QUEUE_MS;
@@ -101,14 +110,22 @@ export function createRefreshActivities(deps: RefreshActivityDeps): RefreshActiv
       });
     },
 
-    async recordRefresh(input) {
+    /**
+     * The report, then the attachment changes. The changes are recorded under `intentKey` when given: run again
+     * for the same request (a retry after a lost answer, or a local activity run again after its workflow task
+     * was lost), they are not applied twice, and a removal already made does not fail as "not found".
+     */
+    async recordRefresh(input, intentKey) {
       return storeFailures('recording the refresh', async () => {
         const { hostId, reportedInterfaces, attachmentChanges, requestedBy } = RecordInput.parse(input);
         // The report first: the store checks an attachment's NIC against the host's recorded report.
         await store.hosts.recordReportedInterfaces(hostId, reportedInterfaces);
         if (!attachmentChanges.upserts.length && !attachmentChanges.removals.length)
           return { attachments: await store.attachments.listByHost(hostId) };
-        const { attachments } = await store.attachments.recordIntent(hostId, attachmentChanges, { requestedBy });
+        const { attachments } = await store.attachments.recordIntent(hostId, attachmentChanges, {
+          requestedBy,
+          ...(intentKey !== undefined ? { intentKey } : {}),
+        });
         return { attachments };
       });
     },

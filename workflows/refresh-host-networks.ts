@@ -9,7 +9,14 @@
  * on its own where no entity runs. A report the store would refuse (`HostReportError`) is a result
  * (`report-refused`, nothing written), not a failed workflow task; invalid input fails the execution.
  */
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { InstallHostActivities, RefreshActivities } from '../activities/types';
 import { FailureType } from '../model/failures';
@@ -25,13 +32,29 @@ import {
 import { HostReportError, RefreshPreconditionError } from '../model/refresh/errors';
 import { refreshHost, type RefreshResult } from '../model/refresh/refresh-host';
 import { HostIdKey, HostNetworkStatusKey, NetworkSyncKey } from '../model/search-attributes';
-import { agentCall, storeCall } from './activity-options';
+import { agentCall, asLocal, storeCall } from './activity-options';
+
+/**
+ * `patched()` id of running the three steps as local activities, in the worker that runs the workflow task:
+ * a read of the store, a read of the agent and a store write that may be repeated, each recorded as one marker
+ * instead of an activity through the server (docs/performance.md#local-activities). A refresh is then one
+ * workflow task where it was four. Executions recorded before it replay with activities.
+ */
+export const REFRESH_STEPS_RUN_LOCALLY = 'refresh-steps-run-locally';
 
 export async function refreshHostNetworks(request: RefreshHostNetworksRequest): Promise<RefreshHostNetworksResult> {
   const input = parse(RefreshHostNetworksInput, request, 'refresh input');
   upsertSearchAttributes([{ key: HostIdKey, value: input.hostId }]);
-  const store = proxyActivities<RefreshActivities>({ ...storeCall, summary: `store: host ${input.hostId}` });
-  const agent = proxyActivities<InstallHostActivities>({ ...agentCall, summary: `Host.getCapabilities (${input.reason})` });
+  const storeSummary = `store: host ${input.hostId}`;
+  const agentSummary = `Host.getCapabilities (${input.reason})`;
+  // Asked after the input is parsed: an invalid input fails the execution with no marker, as before.
+  const local = patched(REFRESH_STEPS_RUN_LOCALLY);
+  const store = local
+    ? proxyLocalActivities<RefreshActivities>({ ...asLocal(storeCall), summary: storeSummary })
+    : proxyActivities<RefreshActivities>({ ...storeCall, summary: storeSummary });
+  const agent = local
+    ? proxyLocalActivities<InstallHostActivities>({ ...asLocal(agentCall), summary: agentSummary })
+    : proxyActivities<InstallHostActivities>({ ...agentCall, summary: agentSummary });
 
   const loaded = await store.loadRefreshContext(input.hostId);
   const context = parse(RefreshContext, loaded.context, 'refresh context');

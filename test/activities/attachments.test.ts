@@ -1,5 +1,6 @@
 /**
- * install-host's store activities on a real SQLite store: recording registers the host and the network it
+ * install-host's store activities, and the keyed recordings of hostSetupNetworks and the refresh, on a real
+ * SQLite store: recording registers the host and the network it
  * does not know yet, compensation restores the previous rows exactly, snapshots recorded by earlier workers
  * (no exact rows) still compensate, and refusals are final (non-retryable) failures.
  */
@@ -12,7 +13,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createAttachmentActivities } from '../../activities/attachments';
 import { createActivities } from '../../activities/index';
 import { SecretResolver } from '../../activities/secrets';
-import type { AttachmentsSnapshot, RecordIntentResult } from '../../activities/types';
+import type { AttachmentsSnapshot, RecordIntentResult, RecordRefreshInput } from '../../activities/types';
+import type { NetworkAttachment } from '../../model/host-networking/network-attachment';
 import type { NetworkAttachmentSpec } from '../../model/attachments/attachment';
 import { openStore } from '../../store/open';
 import type { HostNetworkingStore } from '../../store/store';
@@ -112,6 +114,34 @@ describe('attachment activities', () => {
     expect(first.snapshot.entries).toEqual([{ id: earlier.id, before: earlier }]);
     await new MockActivityEnvironment().run(registered.restoreAttachments, retry.snapshot);
     expect(await store.attachments.listByHost('host-1')).toEqual([earlier]);
+  });
+
+  it("the refresh's recording is keyed the same way: a removal and a creation run again for the same request change nothing more", async () => {
+    const host = await store.hosts.create({ id: 'host-1', name: 'hv1' });
+    const gone = await store.networks.create({ name: 'gone' });
+    const found = await store.networks.create({ name: 'found' });
+    const stale = await store.attachments.add(host.id, { networkId: gone.id, nicName: 'eth1' }, { requestedBy: 'operator' });
+    const registered = createActivities({ store, access: { secrets: new SecretResolver() } });
+    const nic = (name: string) => ({ name, mac: '52:54:00:00:00:01', mtu: 1500, speed: 0 });
+    const input: RecordRefreshInput = {
+      hostId: 'host-1',
+      reportedInterfaces: { nics: [nic('eth1'), nic('eth2')], bonds: [], vlans: [], networks: [] },
+      attachmentChanges: { upserts: [{ networkId: found.id, nicName: 'eth2' }], removals: [stale.id] },
+      requestedBy: 'refresh:r1',
+    };
+    const run = (activityId: string): Promise<{ attachments: NetworkAttachment[] }> =>
+      new MockActivityEnvironment({ activityId, workflowExecution: { workflowId: 'refresh-1', runId: 'run-1' } }).run(
+        registered.recordRefresh,
+        input,
+      );
+
+    const first = await run('3');
+    expect(first.attachments.map((a) => `${a.networkName}@${a.nicName}`)).toEqual(['found@eth2']);
+    // Its answer was lost (or its workflow task, for a local activity): the same request runs again.
+    expect(await run('3')).toEqual(first);
+    expect(await store.attachments.listByHost('host-1')).toEqual(first.attachments);
+    // Another request with the same changes is refused as before: the removed attachment is not found.
+    await expect(run('4')).rejects.toThrow(`attachment ${stale.id} does not exist`);
   });
 
   it('replaces an existing attachment of the network in place and compensates it back exactly', async () => {

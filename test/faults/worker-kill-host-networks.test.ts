@@ -4,7 +4,12 @@
  * new worker takes over; the change ends `configured`, the host applied it exactly once, and the store
  * holds what it asked for.
  *
- * "At a step" means while that step's activity is running on the worker that dies, for certain:
+ * The change's steps are activities: a new worker runs the one that was lost again (attempt 2). The refresh's
+ * are local activities (workflows/refresh-host-networks.ts, REFRESH_STEPS_RUN_LOCALLY): a worker killed in
+ * one loses the refresh's workflow task, and once the server times it out, the next worker runs the task
+ * again from its first step not recorded: the steps passed before are run again and let through.
+ *
+ * "At a step" means while that step is running on the worker that dies, for certain:
  * - agent steps (setupNetworks with its confirm loop, setSafeNetworkConfig, Host.getCapabilities): the
  *   host's agent endpoint in the store points at a gated relay, so the step's connection waits there;
  * - store writes that lock the host row (recordAttachmentIntent, recordReportedInterfaces, recordRefresh:
@@ -41,9 +46,11 @@ import { AgentClient } from '../../vdsm/client/client';
 import { changeWorkflowId, requestHostNetworkChange } from '../../workflow-client/host-networks';
 import { startOrAttachInstall } from '../../workflow-client/install-host';
 import {
+  abandonedWorkflowTasks,
   activityAttempts,
+  localActivityMarkers,
   lockWaiters,
-  pendingActivities,
+  pendingWork,
   waitUntil,
   WorkerProcesses,
   type PendingActivity,
@@ -62,6 +69,9 @@ const reason = unavailableReason() ?? (await testbedUnavailableReason()) ?? post
 
 /** Activities that talk to the host's agent (through the gated relay). */
 const AGENT_STEPS = new Set(['setupNetworksWithConfirm', 'setSafeNetworkConfig', 'probeCapabilities']);
+
+/** The refresh's local steps, in order, each recorded once as a marker when its workflow task completes. */
+const REFRESH_LOCAL_STEPS = ['loadRefreshContext', 'probeCapabilities', 'recordRefresh'];
 
 /** After a store step, the lock the next store step needs (`undefined`: an agent step comes first). */
 const NEXT_STORE_LOCK: Record<string, LockKind | undefined> = {
@@ -222,18 +232,49 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests (host networks)'
       ).then((r) => (finished = r));
       answer.catch(() => undefined);
 
-      /** The change's running activity: in its own child workflow, then in the refresh child after it. */
+      /**
+       * The step running now: the change's activity, or else, while the refresh child's workflow task runs, its
+       * local step, told apart by where it waits: the agent's relay (the probe), or our lock on the `hosts`
+       * table (the context read) or on the host's row (the recording). The refresh's steps keep their key
+       * across the workflow task's runs.
+       */
       async function running(): Promise<(PendingActivity & { key: string }) | undefined> {
-        for (const workflowId of [changeWorkflow, refreshWorkflow]) {
-          try {
-            const [pending] = await pendingActivities(client.workflow.getHandle(workflowId));
-            if (pending) return { ...pending, key: `${workflowId}#${pending.activityId}` };
-          } catch (err) {
-            if (!(err instanceof WorkflowNotFoundError)) throw err;
-          }
+        try {
+          const [pending] = (await pendingWork(client.workflow.getHandle(changeWorkflow))).activities;
+          if (pending) return { ...pending, key: `${changeWorkflow}#${pending.activityId}` };
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+        try {
+          const { workflowTaskStartedAt } = await pendingWork(client.workflow.getHandle(refreshWorkflow));
+          if (workflowTaskStartedAt === null) return undefined;
+          const type = agentRelay.heldCount
+            ? 'probeCapabilities'
+            : held?.kind === 'table'
+              ? 'loadRefreshContext'
+              : held?.kind === 'row'
+                ? 'recordRefresh'
+                : undefined;
+          if (!type) return undefined;
+          return {
+            activityId: `local-${type}`,
+            type,
+            attempt: 1,
+            state: 'STARTED',
+            lastFailure: '',
+            key: `${refreshWorkflow}#local-${type}`,
+          };
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
         }
         return undefined;
       }
+      /** The markers the refresh had recorded at each kill in one of its local steps: one lost workflow task per value. */
+      const markersAtLocalKills = new Set<number>();
+      const noteLocalKill = async (step: PendingActivity): Promise<void> => {
+        if (step.activityId.startsWith('local-'))
+          markersAtLocalKills.add((await localActivityMarkers(client.workflow.getHandle(refreshWorkflow))).length);
+      };
       const othersWaiting = async (): Promise<number[]> => (await lockWaiters(url)).filter((pid) => ![...locks].some((l) => l.pid === pid));
 
       const killedAt: string[] = [];
@@ -274,6 +315,7 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests (host networks)'
             );
           // A probe comes right before a store write that locks the host row: hold that row now.
           if (step.type === 'probeCapabilities' && !held) held = (await takeLock('row', hostId)).lock;
+          await noteLocalKill(step);
           await workers.killAndReplace();
           killed.add(step.key);
           killedAt.push(step.type);
@@ -282,6 +324,7 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests (host networks)'
 
         // A store step waits on our lock: kill its worker, then let the retry through, holding the next lock.
         const waitingAtKill = await othersWaiting();
+        await noteLocalKill(step);
         await workers.killAndReplace();
         killed.add(step.key);
         killedAt.push(step.type);
@@ -326,16 +369,19 @@ describe.skipIf(skipBecause(reason, 'worker kill -9 fault tests (host networks)'
         'recordRefresh',
       ]);
       expect(workers.killed).toBe(killedAt.length);
-      // Each step ran again on the next worker, and only there (the change's child, then the refresh child).
-      const attempts = [
-        ...(await activityAttempts(client.workflow.getHandle(changeWorkflow))),
-        ...(await activityAttempts(client.workflow.getHandle(refreshWorkflow))),
-      ];
-      expect(attempts.map(([type]) => type)).toEqual(killedAt);
+      // Each of the change's activities ran again on the next worker, and only there.
+      const attempts = await activityAttempts(client.workflow.getHandle(changeWorkflow));
+      expect(attempts.map(([type]) => type)).toEqual(killedAt.slice(0, -REFRESH_LOCAL_STEPS.length));
       expect(
         attempts.every(([, attempt]) => attempt === 2),
         JSON.stringify(attempts),
       ).toBe(true);
+      // The refresh ran no activity; each local step was recorded once, by the worker that finished the task.
+      // Each workflow task lost in a local step timed out on the server, once per task, not per attempt.
+      const refreshHandle = client.workflow.getHandle(refreshWorkflow);
+      expect(await activityAttempts(refreshHandle)).toEqual([]);
+      expect(await localActivityMarkers(refreshHandle)).toEqual(REFRESH_LOCAL_STEPS);
+      expect(await abandonedWorkflowTasks(refreshHandle)).toBe(markersAtLocalKills.size);
       expect(result.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
         'load-context:ok',
         'validate:ok',

@@ -27,7 +27,7 @@ import { skipBecause } from '../helpers/skip';
 import { unavailableReason } from '../helpers/temporal';
 
 const reason = unavailableReason() ?? (await testbedUnavailableReason());
-const HISTORIES = fileURLToPath(new URL('../histories/refresh-host-networks/v1-initial', import.meta.url));
+const HISTORIES = fileURLToPath(new URL('../histories/refresh-host-networks/v2-steps-local', import.meta.url));
 
 describe.skipIf(skipBecause(reason, 'refresh integration'))('refreshHostNetworks on a namespaced host', () => {
   let harness: InstallHarness;
