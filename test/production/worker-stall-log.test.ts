@@ -1,0 +1,96 @@
+/**
+ * `hostprov worker` says when its event loop did not run for 5 s or more (worker/main.ts runs
+ * lib/event-loop-stalls.ts): its agent sessions' heart-beats and its activities wait meanwhile, and from the
+ * agent's side a stalled worker and a broken path look alike. The worker runs as its own process against the
+ * test's Temporal server; it is stopped with SIGSTOP (no CPU, as on a starved machine), continued, and asked
+ * to stop with SIGTERM, which it still obeys.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../lib/paths';
+import { STOP_EXIT_CODES } from '../../cli/signals';
+import { stopChild } from '../../lib/process';
+import { uniqueToken } from '../../testbed/netns';
+import { waitUntil } from '../helpers/fault-injection';
+import { skipBecause } from '../helpers/skip';
+import { attachToServer, unavailableReason } from '../helpers/temporal';
+
+/** Longer than the watch's 5 s limit plus its 0.5 s tick. */
+const STOP_MS = 6_500;
+
+const reason = unavailableReason();
+
+describe.skipIf(skipBecause(reason, 'worker process stall log'))('a worker process that does not run for a while', () => {
+  let env: TestWorkflowEnvironment;
+  let worker: ChildProcess | undefined;
+  let stderr = '';
+  const dir = mkdtempSync(join(tmpdir(), 'hostprov-worker-stall-'));
+
+  const lines = () =>
+    stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string; stalledMs?: number });
+
+  beforeAll(async () => {
+    const attached = await attachToServer();
+    env = attached.env;
+    const { target } = attached;
+    worker = spawn(
+      join(PROJECT_ROOT, 'bin', 'hostprov'),
+      [
+        'worker',
+        '--address',
+        target.address,
+        '--namespace',
+        target.namespace,
+        '--task-queue',
+        `stall-${uniqueToken()}`,
+        '--data-dir',
+        join(dir, 'worker'),
+        '--secrets-dir',
+        dir,
+        '--workflow-bundle',
+        target.workflowBundlePath,
+        '--no-payload-encryption',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: 'info' } },
+    );
+    worker.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    await waitUntil('the worker to poll', () => lines().some((l) => l.msg === 'worker polling'), { timeoutMs: 120_000 });
+  }, 150_000);
+
+  afterAll(async () => {
+    if (worker) await stopChild(worker, { signal: 'SIGTERM', timeoutMs: 30_000 });
+    await env?.teardown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logs a warning with how long, once, and still stops when asked', async () => {
+    const pid = worker?.pid;
+    if (pid === undefined) throw new Error('the worker did not start');
+    const stalls = () => lines().filter((l) => l.msg.startsWith('the event loop did not run for this long'));
+    expect(stalls()).toEqual([]);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await new Promise((r) => setTimeout(r, STOP_MS));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const [line, ...more] = await waitUntil('the stall warning', () => (stalls().length ? stalls() : undefined), { timeoutMs: 10_000 });
+    expect(more).toEqual([]);
+    expect(line?.level).toBe(40);
+    expect(line?.stalledMs).toBeGreaterThanOrEqual(STOP_MS - 600);
+    expect(line?.stalledMs).toBeLessThan(STOP_MS + 3_000);
+
+    const exited = new Promise<number | null>((resolve) => worker?.once('exit', (code) => resolve(code)));
+    worker?.kill('SIGTERM');
+    expect(await exited).toBe(STOP_EXIT_CODES.SIGTERM);
+    expect(lines().some((l) => l.msg === 'worker stopped')).toBe(true);
+    worker = undefined;
+  }, 60_000);
+});
