@@ -107,8 +107,10 @@ describe.skipIf(skipBecause(reason, 'refresh integration'))('refreshHostNetworks
       },
       (err: unknown) => `no new session to the agent now: ${err instanceof Error ? err.message : String(err)}`,
     );
+    // Which MAC this side holds for the agent's address: a stale one would lose every packet until it is resolved again.
+    const neighbour = (await run(['ip', 'neigh', 'show', 'to', host.address], { allowFailure: true })).stdout.trim() || 'none';
     process.stdout.write(
-      `=== r1 after the failed test (${reachable}); the last lines of its console, without the insecure-mode warnings:\n${tail}\n`,
+      `=== r1 after the failed test (${reachable}; neighbour entry here: ${neighbour}); the last lines of its console, without the insecure-mode warnings:\n${tail}\n`,
     );
   });
   afterAll(async () => {
