@@ -109,8 +109,13 @@ describe.skipIf(skipBecause(reason, 'refresh integration'))('refreshHostNetworks
     );
     // Which MAC this side holds for the agent's address: a stale one would lose every packet until it is resolved again.
     const neighbour = (await run(['ip', 'neigh', 'show', 'to', host.address], { allowFailure: true })).stdout.trim() || 'none';
+    // The TCP connections at both ends, with their queues: bytes waiting unread say which side stopped.
+    const sockets = async (argv: string[]) => (await run(argv, { allowFailure: true })).stdout.trim() || 'none';
+    const here = await sockets(['ss', '-tnoH', 'dst', host.address]);
+    const there = await sockets(['ip', 'netns', 'exec', host.namespace, 'ss', '-tnoH', 'sport', '=', ':54321']);
     process.stdout.write(
-      `=== r1 after the failed test (${reachable}; neighbour entry here: ${neighbour}); the last lines of its console, without the insecure-mode warnings:\n${tail}\n`,
+      `=== r1 after the failed test (${reachable}; neighbour entry here: ${neighbour}); the last lines of its console, without the insecure-mode warnings:\n${tail}\n` +
+        `--- TCP here to the agent:\n${here}\n--- TCP at the agent:\n${there}\n`,
     );
   });
   afterAll(async () => {
