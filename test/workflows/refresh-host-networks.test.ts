@@ -113,9 +113,18 @@ describe.skipIf(skipBecause(reason, 'refresh integration'))('refreshHostNetworks
     const sockets = async (argv: string[]) => (await run(argv, { allowFailure: true })).stdout.trim() || 'none';
     const here = await sockets(['ss', '-tnoH', 'dst', host.address]);
     const there = await sockets(['ip', 'netns', 'exec', host.namespace, 'ss', '-tnoH', 'sport', '=', ':54321']);
+    // Where the switch sends each MAC it learned, and its ports' states: a MAC learned on the wrong port is lost.
+    const { namespace: switchNamespace, bridge } = lab.testbed.description.switch;
+    const fdb = (await sockets(['ip', 'netns', 'exec', switchNamespace, 'bridge', 'fdb', 'show', 'br', bridge]))
+      .split('\n')
+      .filter((line) => !line.includes('permanent'))
+      .join('\n');
+    const ports = await sockets(['ip', 'netns', 'exec', switchNamespace, 'bridge', 'link', 'show']);
     process.stdout.write(
       `=== r1 after the failed test (${reachable}; neighbour entry here: ${neighbour}); the last lines of its console, without the insecure-mode warnings:\n${tail}\n` +
-        `--- TCP here to the agent:\n${here}\n--- TCP at the agent:\n${there}\n`,
+        `--- TCP here to the agent:\n${here}\n--- TCP at the agent:\n${there}\n` +
+        `--- r1's NICs: ${(await sockets(['ip', '-n', host.namespace, '-br', 'link'])).split('\n').join('; ')}\n` +
+        `--- switch: learned MACs\n${fdb || 'none'}\n--- switch: ports\n${ports}\n`,
     );
   });
   afterAll(async () => {
