@@ -13,6 +13,9 @@ const TICK_MS = 500;
 /** A gap this much longer than a tick is reported. @default for {@link watchEventLoopStalls} */
 const STALL_MS = 5_000;
 
+/** How the warning begins; tests look for it in a process's log. */
+export const EVENT_LOOP_STALL_MESSAGE = 'the event loop did not run for this long';
+
 /** Starts watching; the returned function stops. The timer never keeps the process alive. */
 export function watchEventLoopStalls(log: Logger, options: { tickMs?: number; stallMs?: number } = {}): () => void {
   const tickMs = options.tickMs ?? TICK_MS;
@@ -25,7 +28,7 @@ export function watchEventLoopStalls(log: Logger, options: { tickMs?: number; st
     if (stalledMs >= stallMs)
       log.warn(
         { stalledMs: Math.round(stalledMs) },
-        'the event loop did not run for this long: nothing was answered meanwhile (a blocked call, or no CPU for this process)',
+        `${EVENT_LOOP_STALL_MESSAGE}: nothing was answered meanwhile (a blocked call, or no CPU for this process)`,
       );
   }, tickMs);
   timer.unref();

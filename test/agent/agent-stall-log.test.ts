@@ -7,13 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../vdsm/client/client';
+import { EVENT_LOOP_STALL_MESSAGE } from '../../lib/event-loop-stalls';
 import { createAgentProcessHost, type AgentProcessHost } from '../helpers/agent-process';
+import { stopProcessFor } from '../helpers/fault-injection';
 import { logLines } from '../helpers/agent-observe';
 import { testLogger } from '../vdsm/test-verbs';
 
 /** Longer than the watch's 5 s limit plus its 0.5 s tick. */
 const STOP_MS = 6_500;
-const STALL_MESSAGE = 'the event loop did not run for this long';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,17 +29,11 @@ describe('an agent whose process does not run for a while', () => {
   });
 
   async function stopFor(ms: number): Promise<void> {
-    const pid = host.pid;
-    if (pid === null) throw new Error('the agent is not running');
-    process.kill(pid, 'SIGSTOP');
-    try {
-      await sleep(ms);
-    } finally {
-      process.kill(pid, 'SIGCONT');
-    }
+    if (host.pid === null) throw new Error('the agent is not running');
+    await stopProcessFor(host.pid, ms);
   }
 
-  const stalls = () => logLines(host).filter((line) => line.msg.startsWith(STALL_MESSAGE));
+  const stalls = () => logLines(host).filter((line) => line.msg.startsWith(EVENT_LOOP_STALL_MESSAGE));
 
   it('logs how long, when a client was connected meanwhile', async () => {
     const client = await AgentClient.connect(host.endpoint, { logger: testLogger() });

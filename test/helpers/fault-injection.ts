@@ -43,6 +43,20 @@ export interface WorkerProcessOptions {
   identity: string;
   /** More `hostprov worker` flags (e.g. `--allow-insecure-agents` for a lab without TLS). @default none */
   extraArgs?: readonly string[];
+  /** More environment, over the defaults (`HOSTPROV_LOG_LEVEL=warn`). @default none */
+  env?: Readonly<Record<string, string>>;
+  /** Where the worker's log goes: the test's stderr, or a pipe the test reads (`child.stderr`). @default 'inherit' */
+  stderr?: 'inherit' | 'pipe';
+}
+
+/** Stops process `pid` with SIGSTOP for `ms` (it gets no CPU, as on a starved machine), then continues it. */
+export async function stopProcessFor(pid: number, ms: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await new Promise((r) => setTimeout(r, ms));
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
 }
 
 /** `bin/hostprov worker` as its own process (the way production runs it), so a test can kill it outright. */
@@ -86,7 +100,10 @@ export class WorkerProcesses {
         ...(o.database ? ['--database', o.database] : []),
         ...(o.extraArgs ?? []),
       ],
-      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn' } },
+      {
+        stdio: ['ignore', 'ignore', o.stderr ?? 'inherit'],
+        env: { ...process.env, HOSTPROV_LOG_LEVEL: 'warn', ...o.env },
+      },
     );
     this.started.push(child);
     this.current = child;

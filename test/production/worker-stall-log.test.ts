@@ -5,17 +5,17 @@
  * test's Temporal server; it is stopped with SIGSTOP (no CPU, as on a starved machine), continued, and asked
  * to stop with SIGTERM, which it still obeys.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/paths';
 import { STOP_EXIT_CODES } from '../../cli/signals';
+import { EVENT_LOOP_STALL_MESSAGE } from '../../lib/event-loop-stalls';
 import { stopChild } from '../../lib/process';
 import { uniqueToken } from '../../testbed/netns';
-import { waitUntil } from '../helpers/fault-injection';
+import { stopProcessFor, waitUntil, WorkerProcesses } from '../helpers/fault-injection';
 import { skipBecause } from '../helpers/skip';
 import { attachToServer, unavailableReason } from '../helpers/temporal';
 
@@ -40,26 +40,16 @@ describe.skipIf(skipBecause(reason, 'worker process stall log'))('a worker proce
     const attached = await attachToServer();
     env = attached.env;
     const { target } = attached;
-    worker = spawn(
-      join(PROJECT_ROOT, 'bin', 'hostprov'),
-      [
-        'worker',
-        '--address',
-        target.address,
-        '--namespace',
-        target.namespace,
-        '--task-queue',
-        `stall-${uniqueToken()}`,
-        '--data-dir',
-        join(dir, 'worker'),
-        '--secrets-dir',
-        dir,
-        '--workflow-bundle',
-        target.workflowBundlePath,
-        '--no-payload-encryption',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: 'info' } },
-    );
+    worker = new WorkerProcesses({
+      address: target.address,
+      namespace: target.namespace,
+      taskQueue: `stall-${uniqueToken()}`,
+      workflowBundlePath: target.workflowBundlePath,
+      dataDir: join(dir, 'worker'),
+      secretsDir: dir,
+      env: { HOSTPROV_LOG_FORMAT: 'json', HOSTPROV_LOG_LEVEL: 'info' },
+      stderr: 'pipe',
+    }).start();
     worker.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     await waitUntil('the worker to poll', () => lines().some((l) => l.msg === 'worker polling'), { timeoutMs: 120_000 });
   }, 150_000);
@@ -73,14 +63,9 @@ describe.skipIf(skipBecause(reason, 'worker process stall log'))('a worker proce
   it('logs a warning with how long, once, and still stops when asked', async () => {
     const pid = worker?.pid;
     if (pid === undefined) throw new Error('the worker did not start');
-    const stalls = () => lines().filter((l) => l.msg.startsWith('the event loop did not run for this long'));
+    const stalls = () => lines().filter((l) => l.msg.startsWith(EVENT_LOOP_STALL_MESSAGE));
     expect(stalls()).toEqual([]);
-    process.kill(pid, 'SIGSTOP');
-    try {
-      await new Promise((r) => setTimeout(r, STOP_MS));
-    } finally {
-      process.kill(pid, 'SIGCONT');
-    }
+    await stopProcessFor(pid, STOP_MS);
     const [line, ...more] = await waitUntil('the stall warning', () => (stalls().length ? stalls() : undefined), { timeoutMs: 10_000 });
     expect(more).toEqual([]);
     expect(line?.level).toBe(40);
