@@ -275,7 +275,14 @@ export function desiredStateForChange(
     )
     .map((l) => ({ name: l.name, master: null as string | null }));
   const links = [...after.links];
-  for (const r of released) if (!links.some((l) => l.name === r.name)) links.push(r);
+  for (const r of released) {
+    // `next` may name the port already, for another reason (a NIC a network left keeps its IPv6 off): its
+    // master must still go, or the port stays in the bridge beside the network's new one.
+    const at = links.findIndex((l) => l.name === r.name);
+    const listed = links[at];
+    if (!listed) links.push(r);
+    else if (listed.master === undefined) links[at] = { ...listed, master: null };
+  }
   // A device whose IPv6 a network decided, and none decides now, has its IP stack off, as VDSM leaves a
   // device a network leaves (linux_bridge.py): with autoconfiguration on, it would go on learning addresses
   // and routes from its segment that nothing owns.

@@ -394,6 +394,14 @@ export const PLAN_CASES: readonly PlanCase[] = [
     },
   ),
   change(
+    'move-network-to-other-nic-ipv6',
+    'a VM network moves from eth1 to eth2 where the agent sets IPv6 per device: eth1 keeps IPv6 off and still leaves the bridge',
+    withVmnetNoIp,
+    {
+      networks: { vmnet: { ...vmnetNoIp, nic: 'eth2' } },
+    },
+  ),
+  change(
     'bridged-to-bridgeless',
     'storage loses its bridge: the bridge goes, its address and routes come back on eth1',
     () => afterChange(withMgmt(), { networks: { storage: { ...storage, bridged: 'true' } } }),
