@@ -29,6 +29,7 @@ import type { VerbDefinition } from '../vdsm/verbs';
 import type { Health, MetricsEndpoint, MetricsListen } from '../lib/metrics/endpoint';
 import { LeaseWatchMode } from './backend/dhcp/manager';
 import { IPMITOOL_HOME_SUBDIR } from './fencing/ipmitool-home';
+import { FENCE_RUNS_SUBDIR } from './fencing/fence-run';
 import { FENCE_REPEATS_FILE } from './fencing/repeated-fences';
 import { createFenceNodeVerb } from './verbs/fence-node';
 import { createHostVerbs } from './verbs/host-verbs';
@@ -151,6 +152,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       joinRepeatedIds: options.compatibility !== 'vdsm',
       // Kept over a restart, not a reboot: a repeat of a fence the previous process made is still answered.
       repeatsFile: join(options.runtimeDir, FENCE_REPEATS_FILE),
+      // So is the fence agent's run: a restarted agent answers a repeat of it with its outcome (fencing/fence-run.ts).
+      runsDir: join(options.runtimeDir, FENCE_RUNS_SUBDIR),
     }),
   ].filter((verb) => options.compatibility !== 'vdsm' || !HOSTPROV_ONLY_VERBS.includes(verb.method));
   const server = await startVdsmServer({

@@ -1,12 +1,12 @@
 /**
- * Fencing as the proxy host's agent does it for `Host.fenceNode`: run the fence agent, map its exit, log
- * what happened — never the password.
+ * Fencing as the proxy host's agent does it for `Host.fenceNode`: run the fence agent (or take the outcome
+ * of the run an earlier agent process started), map its exit, log what happened — never the password.
  */
 import { getLogger, type Logger } from '../../lib/logger';
 import { fenceResultFromExit, stderrTail, type FenceNodeResult } from './fence-result';
 import type { FenceRequest } from './fence-request';
 import { sharedFenceOptionPolicies, type FenceOptionPolicies } from './option-policies';
-import { runFenceAgent } from './run-fence-agent';
+import { awaitFenceRun, runFenceAgent, type FenceAgentExit } from './run-fence-agent';
 
 export const DEFAULT_FENCE_AGENT_DIR = '/usr/sbin';
 
@@ -24,12 +24,18 @@ export interface FenceOptions {
   policies?: FenceOptionPolicies;
   /** HOME for fence agents that run ipmitool (ipmitool-home.ts). @default none */
   ipmitoolHome?: string;
+  /** The run's directory (fence-run.ts). @default a directory of its own in the OS's temporary directory */
+  runDir?: string;
+}
+
+/** Only these fields are ever logged: the request object itself holds the password. */
+function loggable(request: FenceRequest) {
+  return { agent: request.agent, action: request.action, addr: request.addr, port: request.port, secure: request.secure };
 }
 
 export async function fence(request: FenceRequest, options: FenceOptions = {}): Promise<FenceNodeResult> {
   const log = options.log ?? getLogger('fencing');
-  // Only these fields are ever logged: the request object itself holds the password.
-  const what = { agent: request.agent, action: request.action, addr: request.addr, port: request.port, secure: request.secure };
+  const what = loggable(request);
   log.info(what, 'running fence agent');
   let exit;
   try {
@@ -38,12 +44,43 @@ export async function fence(request: FenceRequest, options: FenceOptions = {}): 
       timeoutMs: options.timeoutMs ?? DEFAULT_FENCE_TIMEOUT_MS,
       policies: options.policies ?? sharedFenceOptionPolicies(),
       ipmitoolHome: options.ipmitoolHome,
+      ...(options.runDir ? { runDir: options.runDir } : {}),
     });
   } catch (err) {
     log.warn({ ...what, error: err instanceof Error ? err.message : String(err) }, 'fence agent could not run to completion');
     throw err;
   }
-  const outcome = { ...what, exitCode: exit.exitCode, signal: exit.signal, durationMs: exit.durationMs };
+  return resultOf(request, exit, log);
+}
+
+/**
+ * The outcome of the run of this request that an earlier agent process started in `runDir` at `startedAt`
+ * (awaitFenceRun); `null` when it left none, and nothing of it runs.
+ */
+export async function fenceStartedBefore(
+  request: FenceRequest,
+  run: { runDir: string; startedAt: number },
+  options: Pick<FenceOptions, 'log' | 'timeoutMs'> = {},
+): Promise<FenceNodeResult | null> {
+  const log = options.log ?? getLogger('fencing');
+  const what = loggable(request);
+  let exit;
+  try {
+    exit = await awaitFenceRun(request, run.runDir, run.startedAt, options.timeoutMs ?? DEFAULT_FENCE_TIMEOUT_MS);
+  } catch (err) {
+    log.warn({ ...what, error: err instanceof Error ? err.message : String(err) }, 'fence agent started before a restart did not finish');
+    throw err;
+  }
+  if (!exit) {
+    log.info(what, 'the fence agent started before a restart left no outcome; running it again');
+    return null;
+  }
+  log.info(what, 'fence agent started before a restart finished; its outcome answers');
+  return resultOf(request, exit, log);
+}
+
+function resultOf(request: FenceRequest, exit: FenceAgentExit, log: Logger): FenceNodeResult {
+  const outcome = { ...loggable(request), exitCode: exit.exitCode, signal: exit.signal, durationMs: exit.durationMs };
   try {
     const result = fenceResultFromExit(request.agent, request.action, exit, request.password);
     log.info({ ...outcome, result }, 'fence agent finished');

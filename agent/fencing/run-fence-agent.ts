@@ -1,14 +1,19 @@
 /**
  * Runs `<fenceAgentDir>/fence_<agent>` with the request on stdin, the way VDSM does, bounded by a timeout.
- * The agent gets its own process group so a timeout also kills what it started (ipmitool).
+ * The agent runs in a process group of its own, led by the wrapper of fence-run.ts: a timeout also kills
+ * what it started (ipmitool), and the death of this process does not cut a power action short. Its outcome
+ * is read from the run's directory, by this process or, after a restart, by the next one.
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopProcessGroup } from '../../lib/process';
 import { FenceOptionRefusedError, parseFenceOptions } from '../../model/fencing/fence-options';
 import { FenceAgentMissingError, FenceAgentTimeoutError } from './errors';
 import { FENCE_AGENT_NAME, InvalidFenceOptionsError, renderFenceAgentInput, type FenceRequest } from './fence-request';
+import { fenceRunCommand, fenceRunDir, fenceRunLeader, outputTail, prepareFenceRunDir, recordedExit, removeFenceRunDir } from './fence-run';
 import { IPMITOOL_PARAMETER, prepareIpmitoolHome } from './ipmitool-home';
 import type { FenceOptionPolicies } from './option-policies';
 
@@ -23,6 +28,11 @@ export interface FenceAgentRunOptions {
    * agent gets this process's HOME
    */
   ipmitoolHome?: string;
+  /**
+   * The run's directory (fence-run.ts): made empty here, removed once the outcome is read. @default a
+   * directory of its own in the OS's temporary directory
+   */
+  runDir?: string;
 }
 
 export interface FenceAgentExit {
@@ -34,16 +44,14 @@ export interface FenceAgentExit {
   durationMs: number;
 }
 
-/** Output beyond this is dropped (an agent gone verbose must not eat memory); we only need the tail. */
+/** Only this much of each output is read (an agent gone verbose must not eat memory); we only need the tail. */
 const OUTPUT_LIMIT = 64 * 1024;
 
 /** Time between SIGTERM and SIGKILL of a timed-out agent's process group. */
 const KILL_GRACE_MS = 2_000;
 
-function keepTail(buffer: string, chunk: string): string {
-  const joined = buffer + chunk;
-  return joined.length > OUTPUT_LIMIT ? joined.slice(-OUTPUT_LIMIT) : joined;
-}
+/** How often a run that another agent process started is looked at. */
+const ORPHAN_POLL_MS = 100;
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -51,6 +59,18 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   } catch {
     /* the group is gone */
   }
+}
+
+/** The run's exit and output, read from its directory, which then goes. */
+function collectExit(runDir: string, exit: { exitCode: number | null; signal: NodeJS.Signals | null }, startedAt: number): FenceAgentExit {
+  const result = {
+    ...exit,
+    stdout: outputTail(runDir, 'stdout', OUTPUT_LIMIT),
+    stderr: outputTail(runDir, 'stderr', OUTPUT_LIMIT),
+    durationMs: Date.now() - startedAt,
+  };
+  removeFenceRunDir(runDir);
+  return result;
 }
 
 export class InvalidFenceAgentNameError extends Error {
@@ -107,11 +127,14 @@ export async function runFenceAgent(request: FenceRequest, options: FenceAgentRu
   const path = await resolveFenceAgent(request.agent, options.fenceAgentDir);
   const input = renderFenceAgentInput(request, await checkedFenceOptions(request, path, options.policies));
   const home = await ipmitoolHomeFor(request, path, options);
+  const runDir = options.runDir ?? fenceRunDir(tmpdir(), null);
+  prepareFenceRunDir(runDir);
   const started = Date.now();
+  const wrapper = fenceRunCommand(runDir, path);
   return new Promise<FenceAgentExit>((resolvePromise, reject) => {
-    const child = spawn(path, [], {
+    const child = spawn(wrapper.file, wrapper.args, {
       detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'ignore', 'ignore'],
       // fence-agents import a module Python 3.11 deprecates; the warning would bury the agent's own message.
       env: {
         ...process.env,
@@ -120,11 +143,7 @@ export async function runFenceAgent(request: FenceRequest, options: FenceAgentRu
         ...(home ? { HOME: home } : {}),
       },
     });
-    let stdout = '';
-    let stderr = '';
     let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout = keepTail(stdout, d)));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = keepTail(stderr, d)));
     let killTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -136,16 +155,54 @@ export async function runFenceAgent(request: FenceRequest, options: FenceAgentRu
     child.once('error', (err) => {
       clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
+      removeFenceRunDir(runDir);
       reject(err);
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
-      if (timedOut) reject(new FenceAgentTimeoutError(request.agent, request.action, options.timeoutMs));
-      else resolvePromise({ exitCode: code, signal, stdout, stderr, durationMs: Date.now() - started });
+      if (timedOut) {
+        removeFenceRunDir(runDir);
+        reject(new FenceAgentTimeoutError(request.agent, request.action, options.timeoutMs));
+        return;
+      }
+      // The wrapper exits with the agent's status; killed itself, it recorded none.
+      resolvePromise(collectExit(runDir, recordedExit(runDir) ?? { exitCode: code, signal }, started));
     });
     // The agent may exit before reading everything (e.g. a usage error): that is its answer, not ours.
     child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
+}
+
+/**
+ * The outcome of a run that an earlier agent process started in `runDir` at `startedAt`: read at once if it
+ * is over, awaited while it runs, killed (with everything it started) once `timeoutMs` from its start has
+ * passed, as its own process would have done. `null` when it left no outcome: it never started, or was
+ * killed before it could record one; nothing of it runs then.
+ */
+export async function awaitFenceRun(
+  request: FenceRequest,
+  runDir: string,
+  startedAt: number,
+  timeoutMs: number,
+): Promise<FenceAgentExit | null> {
+  for (;;) {
+    const exit = recordedExit(runDir);
+    if (exit) return collectExit(runDir, exit, startedAt);
+    const leader = fenceRunLeader(runDir);
+    if (leader === null) {
+      // It may have recorded its status between the two looks.
+      const last = recordedExit(runDir);
+      if (last) return collectExit(runDir, last, startedAt);
+      removeFenceRunDir(runDir);
+      return null;
+    }
+    if (Date.now() - startedAt >= timeoutMs) {
+      await stopProcessGroup(leader, { timeoutMs: KILL_GRACE_MS });
+      removeFenceRunDir(runDir);
+      throw new FenceAgentTimeoutError(request.agent, request.action, timeoutMs);
+    }
+    await new Promise((r) => setTimeout(r, ORPHAN_POLL_MS));
+  }
 }

@@ -17,12 +17,14 @@
  * `policy`: accepted and validated, but never skips fencing — this agent has no storage leases or gluster
  * bricks to consult, which is all VDSM's policy checks look at.
  */
+import { tmpdir } from 'node:os';
 import { z } from 'zod';
 import type { Logger } from '../../lib/logger';
 import { getLogger } from '../../lib/logger';
 import { VdsmBoolean } from '../../model/vdsm/boolean-schema';
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
-import { fence, DEFAULT_FENCE_AGENT_DIR, DEFAULT_FENCE_TIMEOUT_MS } from '../fencing/fence';
+import { fence, fenceStartedBefore, DEFAULT_FENCE_AGENT_DIR, DEFAULT_FENCE_TIMEOUT_MS } from '../fencing/fence';
+import { fenceRunDir } from '../fencing/fence-run';
 import { FENCE_AGENT_NAME } from '../fencing/fence-request';
 import { fenceFingerprint, RepeatedFences } from '../fencing/repeated-fences';
 import { sharedFenceOptionPolicies, type FenceOptionPolicies } from '../fencing/option-policies';
@@ -92,6 +94,12 @@ export interface FenceNodeVerbOptions {
   joinRepeatedIds?: boolean;
   /** Where the answers to repeats are kept across agent restarts (the runtime directory). @default in memory only */
   repeatsFile?: string;
+  /**
+   * Where the fence agents' runs keep their output and exit status (agent/fencing/fence-run.ts); in the
+   * runtime directory, a restarted agent takes the outcome of a run the previous process started.
+   * @default the OS's temporary directory
+   */
+  runsDir?: string;
 }
 
 /** Turns zod issues into a JSON-RPC "invalid params" error; messages name fields, never values. */
@@ -107,6 +115,7 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
   const fenceAgentDir = options.fenceAgentDir ?? DEFAULT_FENCE_AGENT_DIR;
   const timeoutMs = options.timeoutMs ?? DEFAULT_FENCE_TIMEOUT_MS;
   const policies = options.policies ?? sharedFenceOptionPolicies();
+  const runsDir = options.runsDir ?? tmpdir();
   const repeated =
     options.joinRepeatedIds === false
       ? null
@@ -123,17 +132,24 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
       const requestLog = log.child({ requestId: ctx.requestId, flowId: ctx.flowId });
       if (request.policy)
         requestLog.info({ agent: request.agent, action: request.action }, 'fencing policy given; nothing here can skip fencing');
-      const act = () => fence(request, { fenceAgentDir, timeoutMs, log: requestLog, policies, ipmitoolHome: options.ipmitoolHome });
+      const fencing = { fenceAgentDir, timeoutMs, log: requestLog, policies, ipmitoolHome: options.ipmitoolHome };
       let result;
       if (repeated) {
-        const outcome = await repeated.run(ctx.requestId, request.action, fenceFingerprint(request), act);
+        // One directory per request id in the runtime directory: a restarted agent finds the run of a
+        // repeat's first request there. Elsewhere (the OS's temporary directory) no later process looks.
+        const joined = ctx.requestId !== null && request.action !== FenceAction.STATUS && options.runsDir !== undefined;
+        const runDir = fenceRunDir(runsDir, joined ? JSON.stringify(ctx.requestId) : null);
+        const outcome = await repeated.run(ctx.requestId, request.action, fenceFingerprint(request), {
+          start: () => fence(request, { ...fencing, runDir }),
+          startedBefore: (startedAt) => fenceStartedBefore(request, { runDir, startedAt }, fencing),
+        });
         if (outcome.repeated)
           requestLog.info(
             { agent: request.agent, action: request.action },
             "a repeated request: answered with the first one's outcome, not run again",
           );
         result = outcome.result;
-      } else result = await act();
+      } else result = await fence(request, { ...fencing, runDir: fenceRunDir(runsDir, null) });
       // VDSM filters the reply to these two keys.
       return result.operationStatus === undefined
         ? { power: result.power }

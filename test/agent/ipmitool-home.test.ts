@@ -16,18 +16,9 @@ import {
 } from '../../agent/fencing/ipmitool-home';
 import { FenceOptionPolicies } from '../../agent/fencing/option-policies';
 import { runFenceAgent } from '../../agent/fencing/run-fence-agent';
-import type { FenceRequest } from '../../agent/fencing/fence-request';
+import { standInFenceRequest } from '../helpers/fence-request';
 
-const request = (agent: string): FenceRequest => ({
-  addr: '198.18.7.200',
-  port: '',
-  agent,
-  username: 'admin',
-  password: 's3cret',
-  action: 'status',
-  secure: false,
-  options: '',
-});
+const request = (agent: string) => standInFenceRequest(agent);
 
 /** A stand-in fence agent: its metadata declares `parameters`; run, it prints its HOME. */
 function standIn(parameters: string[]): string {

@@ -1,31 +1,44 @@
 /**
  * agent/fencing/repeated-fences.ts on its own, with a stand-in power action counting its runs and a clock the
  * test moves, and the file that keeps them across restarts; test/agent/fence-node.test.ts shows the same
- * against a real BMC (one reboot for a repeated id, also asked of a restarted agent).
+ * against a real BMC (one reboot for a repeated id, also asked of a restarted agent), and
+ * test/agent/fence-agent-outlives-agent.test.ts with an agent process killed while its fence agent runs.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FENCE_REMEMBERED_MS, fenceFingerprint, RepeatedFences } from '../../../agent/fencing/repeated-fences';
+import { FENCE_REMEMBERED_MS, fenceFingerprint, RepeatedFences, type FenceActing } from '../../../agent/fencing/repeated-fences';
 import type { FenceNodeResult } from '../../../agent/fencing/fence-result';
 import { JsonRpcCode, VdsmError } from '../../../model/vdsm/error-codes';
 
 const INITIATED: FenceNodeResult = { power: 'unknown', operationStatus: 'initiated' };
 
-function harness() {
+/**
+ * `earlier`: what the run an earlier process started left (`null`: nothing), or its failure; `started` holds
+ * the start times asked about.
+ */
+function harness(earlier: FenceNodeResult | null | Error = null) {
   let now = 1_000_000;
   const fences = new RepeatedFences({ now: () => now });
   let runs = 0;
-  const act =
-    (outcome: 'ok' | 'fail' = 'ok') =>
-    async (): Promise<FenceNodeResult> => {
+  const started: number[] = [];
+  const act = (outcome: 'ok' | 'fail' = 'ok', onStart: () => void = () => undefined): FenceActing => ({
+    start: async () => {
+      onStart();
       runs += 1;
       await new Promise((r) => setTimeout(r, 5));
       if (outcome === 'fail') throw new VdsmError(1, 'BMC did not answer');
       return INITIATED;
-    };
-  return { fences, act, runs: () => runs, advance: (ms: number) => (now += ms) };
+    },
+    startedBefore: async (at) => {
+      started.push(at);
+      await new Promise((r) => setTimeout(r, 5));
+      if (earlier instanceof Error) throw earlier;
+      return earlier;
+    },
+  });
+  return { fences, act, runs: () => runs, started, advance: (ms: number) => (now += ms) };
 }
 
 describe('power actions repeated under one request id', () => {
@@ -107,5 +120,69 @@ describe('power actions remembered in a file, across agent restarts', () => {
       expect(await fences.run('id-z', 'off', print, harness().act())).toEqual({ result: INITIATED, repeated: false });
       expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')) as object)).toEqual(['"id-z"']);
     }
+  });
+
+  describe('an action the previous agent process started and did not see end', () => {
+    const file = join(dir, 'started.json');
+    const STARTED_AT = 7_000_000;
+    /** The file a process left that died while its `off` under id-s ran. */
+    const leftBehind = () =>
+      writeFileSync(file, JSON.stringify({ '"id-s"': { fingerprint: print, started: true, at: STARTED_AT } }), { mode: 0o600 });
+    const restartedAgent = (earlier: FenceNodeResult | null | Error) => {
+      const h = harness(earlier);
+      return { h, fences: new RepeatedFences({ file, now: () => STARTED_AT + 30_000 }) };
+    };
+
+    it('is on record before its fence agent starts, and off it once it failed', async () => {
+      const h = harness();
+      const fences = new RepeatedFences({ file, now: () => STARTED_AT });
+      let onRecord: unknown;
+      const readRecord = () => (onRecord = JSON.parse(readFileSync(file, 'utf8')));
+      await fences.run('id-r', 'reboot', print, h.act('fail', readRecord)).catch(() => undefined);
+      expect(onRecord).toEqual({ '"id-r"': { fingerprint: print, started: true, at: STARTED_AT } });
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({});
+    });
+
+    it('answers its repeats with the outcome the run left, once, never running it again; concurrent repeats join', async () => {
+      leftBehind();
+      const { h, fences } = restartedAgent(INITIATED);
+      const [a, b] = await Promise.all([fences.run('id-s', 'off', print, h.act()), fences.run('id-s', 'off', print, h.act())]);
+      expect([a, b]).toEqual([
+        { result: INITIATED, repeated: true },
+        { result: INITIATED, repeated: true },
+      ]);
+      expect(h.started).toEqual([STARTED_AT]);
+      expect(await fences.run('id-s', 'off', print, h.act())).toEqual({ result: INITIATED, repeated: true });
+      expect(h.runs()).toBe(0);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+        '"id-s"': { fingerprint: print, result: INITIATED, at: STARTED_AT + 30_000 },
+      });
+    });
+
+    it('runs it again when the run left no outcome, and refuses the id with other parameters meanwhile', async () => {
+      leftBehind();
+      const { h, fences } = restartedAgent(null);
+      const other = fenceFingerprint({ addr: 'bmc', action: 'off', password: 'other' });
+      const refused = await fences.run('id-s', 'off', other, h.act()).catch((err: unknown) => err);
+      expect((refused as VdsmError).code).toBe(JsonRpcCode.INVALID_PARAMS);
+      expect(await fences.run('id-s', 'off', print, h.act())).toEqual({ result: INITIATED, repeated: false });
+      expect(h.runs()).toBe(1);
+    });
+
+    it("gives the run's failure to the repeat, and a repeat after that runs it again", async () => {
+      leftBehind();
+      const { h, fences } = restartedAgent(new VdsmError(1, 'fence_ipmilan off exited with 1'));
+      await expect(fences.run('id-s', 'off', print, h.act())).rejects.toThrow(/exited with 1/);
+      expect(await fences.run('id-s', 'off', print, h.act())).toEqual({ result: INITIATED, repeated: false });
+      expect([h.started, h.runs()]).toEqual([[STARTED_AT], 1]);
+    });
+
+    it('is forgotten with the rest once expired', async () => {
+      leftBehind();
+      const h = harness(INITIATED);
+      const fences = new RepeatedFences({ file, now: () => STARTED_AT + FENCE_REMEMBERED_MS + 1 });
+      expect(await fences.run('id-s', 'off', print, h.act())).toEqual({ result: INITIATED, repeated: false });
+      expect(h.started).toEqual([]);
+    });
   });
 });
