@@ -264,15 +264,10 @@ export function desiredStateForChange(
   const after = renderDesiredState(next, current, options);
   const created = new Map(after.links.filter((l) => l.create).map((l) => [l.name, l.create]));
   const absentLinks = before.links.filter((l) => l.create && created.get(l.name) !== l.create).map((l) => l.name);
-  // Ports of a previous bridge/bond that stay but lose their master are explicitly released.
+  // Ports of a previous bridge/bond that stay but lose their master are explicitly released: NICs, and the
+  // bonds and VLANs this configuration keeps (a bond outlives the network that had it in its bridge).
   const released = before.links
-    .filter(
-      (l) =>
-        l.master &&
-        !after.links.some((a) => a.name === l.name && a.master === l.master) &&
-        !created.has(l.name) &&
-        !absentLinks.includes(l.name),
-    )
+    .filter((l) => l.master && !after.links.some((a) => a.name === l.name && a.master === l.master) && !absentLinks.includes(l.name))
     .map((l) => ({ name: l.name, master: null as string | null }));
   const links = [...after.links];
   for (const r of released) {

@@ -154,6 +154,35 @@ describe.skipIf(skipBecause(reason, 'bond and VLAN tests on a full-kernel host')
     );
 
     it(
+      'takes a slave out of the bond and puts a network on it in one change, the NIC up with its address',
+      async () => {
+        await setup(
+          { net3: { nic: 'eth3', bridged: 'false', ipaddr: '198.51.102.5', netmask: '255.255.255.0' } },
+          { bond5: { nics: ['eth1'], options: 'mode=4 miimon=200 lacp_rate=1' } },
+        );
+        const report = await caps();
+        expect(report.bondings.bond5?.slaves).toEqual(['eth1']);
+        expect(report.networks.net3).toMatchObject({ southbound: 'eth3', addr: '198.51.102.5' });
+        await setup({ net3: { remove: true } }, {});
+      },
+      TIMEOUT_MS,
+    );
+
+    it(
+      'moves a bridged network from the bond to a NIC: the bond, which stays, leaves the bridge',
+      async () => {
+        await setup({ net4: { bonding: 'bond5', bridged: 'true' } }, {});
+        expect((await caps()).bridges.net4?.ports).toEqual(['bond5']);
+        await setup({ net4: { nic: 'eth3', bridged: 'true' } }, {});
+        const report = await caps();
+        expect(report.bridges.net4?.ports).toEqual(['eth3']);
+        expect(report.bondings.bond5?.slaves).toEqual(['eth1']);
+        await setup({ net4: { remove: true } }, {});
+      },
+      TIMEOUT_MS,
+    );
+
+    it(
       'lowers the MTU across the stack, adds a VLAN on a NIC, and removes everything again',
       async () => {
         await setup(

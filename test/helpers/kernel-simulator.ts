@@ -7,7 +7,8 @@
  * - a VLAN comes up only on a base that is up, and goes down with it;
  * - deleting a device's last IPv4 address, or taking the device down, flushes its IPv4 routes;
  * - a route needs its device up, and a gateway on-link;
- * - a port joins a bond only while down, and takes the bond's MTU; a bond's MTU is its ports';
+ * - a port joins a bond only while down, and takes the bond's MTU; a bond's MTU is its ports'; a port the
+ *   bond lets go (released, or its bond deleted) is down;
  * - a bond created without a MAC takes its first port's; a VLAN created without one takes its base's (and
  *   follows it);
  * - a VLAN's MTU may not exceed its base's, and lowering the base lowers the VLAN;
@@ -75,7 +76,10 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
             }
           }
         }
-        s.links = s.links.filter((l) => !dying.has(l.name)).map((l) => (l.master && dying.has(l.master) ? { ...l, master: null } : l));
+        const bonds = new Set(s.links.filter((l) => dying.has(l.name) && l.kind === 'bond').map((l) => l.name));
+        s.links = s.links
+          .filter((l) => !dying.has(l.name))
+          .map((l) => (l.master && dying.has(l.master) ? { ...l, master: null, ...(bonds.has(l.master) ? { up: false } : {}) } : l));
         s.addresses = s.addresses.filter((a) => !dying.has(a.dev));
         s.routes = s.routes.filter((r) => !r.dev || !dying.has(r.dev));
         break;
@@ -85,8 +89,10 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
         if (op.mtu !== undefined) setMtu(s, target, op.mtu);
         if (op.mac !== undefined) setMac(s, target, op.mac);
         if (op.master !== undefined) {
-          if (op.master === null) target.master = null;
-          else enslave(s, target, link(op.master, 'master'), macFromFirstPort);
+          if (op.master === null) {
+            if (target.master !== null && link(target.master, 'master').kind === 'bond') target.up = false;
+            target.master = null;
+          } else enslave(s, target, link(op.master, 'master'), macFromFirstPort);
         }
         if (op.stp !== undefined && target.bridge) target.bridge.stp = op.stp;
         if (op.bridgeOptions !== undefined) {

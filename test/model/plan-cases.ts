@@ -480,6 +480,23 @@ export const PLAN_CASES: readonly PlanCase[] = [
       bondings: { bond0: { ...bond0, nics: ['eth3', 'eth1'] } },
     },
   ),
+  change(
+    'bond-slave-to-network',
+    'eth2 leaves bond0 and carries a bridgeless network in the same change: it is released from the bond that stays',
+    withBond,
+    {
+      bondings: { bond0: { ...bond0, nics: ['eth3'] } },
+      networks: { storage: { ...storage, nic: 'eth2' } },
+    },
+  ),
+  change(
+    'bridged-network-leaves-bond',
+    'a bridged network moves from bond0 to eth1 and bond0 stays: bond0 leaves the bridge',
+    () => afterChange(withBond(), { networks: { vmnet: { bonding: 'bond0', bridged: 'true' } } }),
+    {
+      networks: { vmnet: { nic: 'eth1', bridged: 'true' } },
+    },
+  ),
   change('bond-delete', 'bond0 removed: deleting it releases its ports', withBond, { bondings: { bond0: { remove: true } } }),
   change(
     'bond-delete-with-network',

@@ -41,7 +41,10 @@ export interface MergedState {
   readonly goneLinks: ReadonlySet<string>;
   /** Ports that leave a master that stays. */
   readonly releasedPorts: readonly string[];
-  /** Current links that outlive the teardown, as they are then: released ports and ports of a gone master have none. */
+  /**
+   * Current links that outlive the teardown, as they are then: released ports and ports of a gone master
+   * have none, and those a bond let go are down.
+   */
   readonly survivingLinks: ReadonlyMap<string, LinkState>;
   /** Ports that get a new master, ports of lower-level masters first (bonds before the bridges on them). */
   readonly enslavements: readonly Enslavement[];
@@ -140,11 +143,15 @@ function portsToRelease(desired: DesiredState, currentLinks: ReadonlyMap<string,
 }
 
 function linksAfterTeardown(links: readonly LinkState[], gone: ReadonlySet<string>, released: readonly string[]): Map<string, LinkState> {
+  const bonds = new Set(links.filter((l) => l.kind === LinkKind.BOND).map((l) => l.name));
   const survivors = new Map<string, LinkState>();
   for (const link of links) {
     if (gone.has(link.name)) continue;
     const loses = link.master !== null && (released.includes(link.name) || gone.has(link.master));
-    survivors.set(link.name, loses ? { ...link, master: null } : link);
+    // The bonding driver closes every slave it lets go, released or with its bond deleted (drivers/net/bonding/
+    // bond_main.c, __bond_release_one); a bridge leaves its port as it was.
+    const closed = loses && link.master !== null && bonds.has(link.master);
+    survivors.set(link.name, loses ? { ...link, master: null, ...(closed ? { up: false } : {}) } : link);
   }
   return survivors;
 }

@@ -1,0 +1,120 @@
+/**
+ * Properties of the planner over sequences of changes, each planned as the agent plans it
+ * (test/helpers/plan-steps.ts) and applied in the kernel simulator, with and without IPv6 set per device:
+ * - after every change, each link's master is exactly the one the running config gives it (a bond's slave
+ *   in its bond, a bridged network's device in its bridge, nothing else in any master), so no device a
+ *   change moved away stays behind (a NIC left in a bridge beside the network's new one is a bridging loop
+ *   on a shared segment);
+ * - the result is what the desired state asked for (the agent's verify finds nothing), and planning the
+ *   same change again makes no op;
+ * - its rollback puts every link's master back as it was.
+ * Requests the agent refuses (validation) are skipped, as the agent leaves the host unchanged then.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { KernelState } from '../../model/net-state';
+import { ownEntry, southboundOf, type RunningConfig } from '../../model/network/config';
+import { planChanges } from '../../model/network/plan';
+import { verifyState } from '../../model/network/verify';
+import { VdsmError } from '../../model/vdsm/error-codes';
+import type { BondAttributes, NetworkAttributes } from '../../model/vdsm/setup-networks';
+import { addr, defaultVia, nic } from '../helpers/host-state';
+import { afterChange, applyInputs, changeInputs, freshHost, rollbackInputs, type HostStep, type SetupRequest } from '../helpers/plan-steps';
+import { propertyParameters, REPLAY_HINT } from '../helpers/property';
+
+const NICS = ['eth1', 'eth2', 'eth3'];
+const NETWORKS = ['net1', 'net2', 'net3'];
+
+/** eth0 keeps the host reachable and is never used; eth1..eth3 are idle, IPv6 on as the kernel leaves it. */
+function host(controlsIpv6: boolean): HostStep {
+  const ipv6 = controlsIpv6 ? { ipv6: true, ipv6Autoconf: true, ipv6DefaultRouter: true } : {};
+  const kernel: KernelState = {
+    links: [
+      nic('lo', '00:00:00:00:00:00', { kind: 'loopback', mtu: 65536 }),
+      nic('eth0', '52:54:00:00:00:10'),
+      ...NICS.map((name, i) => nic(name, `52:54:00:00:00:1${i + 1}`, ipv6)),
+    ],
+    addresses: [addr('eth0', '198.18.1.10/24')],
+    routes: [defaultVia('198.18.1.1', 'eth0')],
+    rules: [],
+  };
+  return { ...freshHost(kernel), ...(controlsIpv6 ? { controlsIpv6: true } : {}) };
+}
+
+const network: fc.Arbitrary<NetworkAttributes> = fc
+  .record({
+    device: fc.constantFrom(...NICS, 'bond0', 'bond0'),
+    vlan: fc.option(fc.constantFrom('100', '200'), { nil: undefined }),
+    bridged: fc.constantFrom('true', 'false'),
+  })
+  .map(({ device, vlan, bridged }) => ({
+    ...(device === 'bond0' ? { bonding: device } : { nic: device }),
+    ...(vlan ? { vlan } : {}),
+    bridged,
+    bootproto: 'none',
+  }));
+
+const request: fc.Arbitrary<SetupRequest> = fc.record({
+  networks: fc.dictionary(fc.constantFrom(...NETWORKS), fc.oneof(network, fc.constant<NetworkAttributes>({ remove: 'true' })), {
+    maxKeys: 2,
+  }),
+  bondings: fc
+    .option(
+      fc.oneof(
+        fc.subarray(NICS, { minLength: 1 }).map((nics): BondAttributes => ({ nics })),
+        fc.constant<BondAttributes>({ remove: 'true' }),
+      ),
+      // Half the requests leave the bond alone, as most changes do.
+      { nil: undefined, freq: 2 },
+    )
+    .map((bond): Record<string, BondAttributes> => (bond ? { bond0: bond } : {})),
+});
+
+/** The master the running config gives each device it enslaves. */
+function mastersOf(config: RunningConfig): Map<string, string> {
+  const masters = new Map<string, string>();
+  for (const [bond, { nics }] of Object.entries(config.bonds)) for (const slave of nics) masters.set(slave, bond);
+  for (const [name, net] of Object.entries(config.networks)) {
+    const port = southboundOf(net);
+    if (net.bridged && port) masters.set(port, name);
+  }
+  return masters;
+}
+
+const linkMasters = (kernel: KernelState) => Object.fromEntries(kernel.links.map((l) => [l.name, l.master]));
+
+/** The host after `step` took `req`, or `null` when the agent refuses it. */
+function accepted(step: HostStep, req: SetupRequest): HostStep | null {
+  try {
+    return afterChange(step, req);
+  } catch (err) {
+    if (err instanceof VdsmError) return null;
+    throw err;
+  }
+}
+
+describe('planning sequences of changes', () => {
+  it(`leaves every device in exactly the master its config gives it, reaches the desired state, and rolls back (${REPLAY_HINT})`, () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(request, { minLength: 1, maxLength: 6 }), (controlsIpv6, requests) => {
+        let step = host(controlsIpv6);
+        for (const req of requests) {
+          const next = accepted(step, req);
+          if (!next) continue;
+          const expected = mastersOf(next.running);
+          for (const link of next.kernel.links)
+            expect(link.master, `master of ${link.name}`).toBe(ownEntry(Object.fromEntries(expected), link.name) ?? null);
+
+          const inputs = changeInputs(step, req);
+          expect(verifyState(next.kernel, inputs.desired)).toEqual([]);
+          expect(planChanges(next.kernel, inputs.desired, next.dhcp).ops).toEqual([]);
+
+          const rolledBack = applyInputs(rollbackInputs(step, req)).kernel;
+          expect(linkMasters(rolledBack)).toEqual(linkMasters(step.kernel));
+          step = next;
+        }
+      }),
+      propertyParameters(1000),
+    );
+  });
+});
