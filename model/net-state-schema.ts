@@ -16,6 +16,7 @@ export const LinkStateSchema = z
     operUp: z.boolean().optional(),
     mac: z.string(),
     master: z.string().nullable(),
+    permMac: z.string().optional(),
     speed: z.number().optional(),
     // Snapshots written before bridge options were read have none: their rollback leaves options alone.
     bridge: z

@@ -38,6 +38,11 @@ export interface LinkState {
   mac: string;
   /** Bridge or bond this link is enslaved to, `null` if none. */
   master: string | null;
+  /**
+   * A bond slave's own MAC (the bond's `perm_hwaddr`): the bond gives its slaves its MAC, and a slave it
+   * lets go has this one again. Read only; absent for links that are no bond's slave.
+   */
+  permMac?: string;
   /** Link speed in Mb/s when the kernel reports it (read only). */
   speed?: number;
   /** `options`: the bridge's own options by sysfs name (model/network/bridge-options.ts), as decimal strings. */

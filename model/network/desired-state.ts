@@ -102,8 +102,13 @@ export interface DesiredState {
   dhcpOwners: string[];
 }
 
+/**
+ * The MAC `name` has once the change made it a bridge's port or a bond's first slave: a bond's slave is never
+ * one then (a network may not use a slave), so a current slave is let go first, and has its own MAC again.
+ */
 function macOf(current: KernelState, name: string): string | undefined {
-  return current.links.find((l) => l.name === name)?.mac;
+  const link = current.links.find((l) => l.name === name);
+  return link?.permMac ?? link?.mac;
 }
 
 /** Renders the kernel objects a running config owns, given the current state (for MACs of existing devices). */
@@ -367,13 +372,16 @@ export function desiredStateFromSnapshot(
     const l = before.get(name);
     if (!l) continue;
     const create = l.kind === 'bridge' || l.kind === 'bond' || l.kind === 'vlan' ? l.kind : undefined;
+    // A bond's slave has the bond's MAC, which the bond gives it again: set by hand, it would be the MAC the
+    // slave gets back when it is let go (the bond keeps the one a slave had when it joined).
+    const bondSlave = l.master !== null && before.get(l.master)?.kind === 'bond';
     links.push({
       name,
       ...(create ? { create } : {}),
       mtu: l.mtu,
       up: l.up,
       master: l.master,
-      mac: l.mac,
+      ...(bondSlave ? {} : { mac: l.mac }),
       ...(l.bridge ? { stp: l.bridge.stp, ...(l.bridge.options ? { bridgeOptions: l.bridge.options } : {}) } : {}),
       // Only what differs from a fresh bond: re-created with exactly that, it is the bond it was.
       ...(l.bond ? { bondMode: l.bond.mode, bondOptions: nonDefaultBondOptions(l.bond.options) } : {}),

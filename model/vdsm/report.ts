@@ -100,7 +100,8 @@ export function reportNetworkCapabilities(input: ReportInput): NetworkCapabiliti
   for (const link of [...kernel.links].sort((a, b) => compareNames(a.name, b.name))) {
     const info = deviceInfo(input, link);
     if (link.kind === 'nic') {
-      nics[link.name] = { ...info, hwaddr: link.mac, speed: link.speed ?? 0 };
+      // A bond slave's own MAC beside the bond's, as VDSM reports it: the engine tells NICs apart by it.
+      nics[link.name] = { ...info, hwaddr: link.mac, speed: link.speed ?? 0, ...(link.permMac ? { permhwaddr: link.permMac } : {}) };
     } else if (link.kind === 'bond') {
       const mode = bondModeNumber(link.bond?.mode ?? '0') ?? '0';
       bondings[link.name] = {

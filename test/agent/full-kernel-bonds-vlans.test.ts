@@ -17,6 +17,7 @@ import { umlUnavailableReason } from '../../testbed/uml/kernel';
 import { AgentClient } from '../../vdsm/client/client';
 import { AgentRpcError } from '../../vdsm/client/errors';
 import { macsLearnedFor, nicMac } from '../helpers/arp';
+import { run } from '../../lib/process';
 import { skipBecause } from '../helpers/skip';
 
 const reason = (await testbedUnavailableReason()) ?? (await umlUnavailableReason());
@@ -163,6 +164,37 @@ describe.skipIf(skipBecause(reason, 'bond and VLAN tests on a full-kernel host')
         const report = await caps();
         expect(report.bondings.bond5?.slaves).toEqual(['eth1']);
         expect(report.networks.net3).toMatchObject({ southbound: 'eth3', addr: '198.51.102.5' });
+        await setup({ net3: { remove: true } }, {});
+      },
+      TIMEOUT_MS,
+    );
+
+    it(
+      "reports a slave's own MAC, and a bridge on a NIC its bond lets go in the same change has that NIC's own MAC",
+      async () => {
+        const eth3 = nicMac(lab.testbed, 'bonds', 'eth3');
+        await setup({}, { bond5: { nics: ['eth1', 'eth3'], options: 'mode=4 miimon=200 lacp_rate=1' } });
+        let report = await caps();
+        // Enslaved, eth3 has the bond's MAC (eth1's) and reports its own as VDSM does.
+        expect(report.nics.eth3).toMatchObject({ hwaddr: report.bondings.bond5?.hwaddr, permhwaddr: eth3 });
+        expect(report.nics.eth3?.hwaddr).not.toBe(eth3);
+        await setup(
+          { net3: { nic: 'eth3', bridged: 'true', ipaddr: '198.51.102.5', netmask: '255.255.255.0' } },
+          { bond5: { nics: ['eth1'], options: 'mode=4 miimon=200 lacp_rate=1' } },
+        );
+        report = await caps();
+        expect(report.nics.eth3?.hwaddr).toBe(eth3);
+        expect(report.nics.eth3?.permhwaddr).toBeUndefined();
+        // The bridge answers ARP with eth3's own MAC; with the bond's, two devices on the switch would share one.
+        const manager = lab.testbed.manager.interface;
+        await run(['ip', 'addr', 'add', '198.51.102.1/24', 'dev', manager]);
+        try {
+          await run(['ping', '-c', '1', '-W', '5', '-I', manager, '198.51.102.5']);
+          const { stdout } = await run(['ip', '-j', 'neigh', 'show', 'to', '198.51.102.5', 'dev', manager]);
+          expect((JSON.parse(stdout) as Array<{ lladdr?: string }>)[0]?.lladdr).toBe(eth3);
+        } finally {
+          await run(['ip', 'addr', 'del', '198.51.102.1/24', 'dev', manager]);
+        }
         await setup({ net3: { remove: true } }, {});
       },
       TIMEOUT_MS,

@@ -7,8 +7,9 @@
  * - a VLAN comes up only on a base that is up, and goes down with it;
  * - deleting a device's last IPv4 address, or taking the device down, flushes its IPv4 routes;
  * - a route needs its device up, and a gateway on-link;
- * - a port joins a bond only while down, and takes the bond's MTU; a bond's MTU is its ports'; a port the
- *   bond lets go (released, or its bond deleted) is down;
+ * - a port joins a bond only while down, and takes the bond's MTU and MAC (its own kept as `permMac`); a
+ *   bond's MTU and MAC are its ports'; a port the bond lets go (released, or its bond deleted) is down and
+ *   has its own MAC again;
  * - a bond created without a MAC takes its first port's; a VLAN created without one takes its base's (and
  *   follows it);
  * - a VLAN's MTU may not exceed its base's, and lowering the base lowers the VLAN;
@@ -79,7 +80,7 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
         const bonds = new Set(s.links.filter((l) => dying.has(l.name) && l.kind === 'bond').map((l) => l.name));
         s.links = s.links
           .filter((l) => !dying.has(l.name))
-          .map((l) => (l.master && dying.has(l.master) ? { ...l, master: null, ...(bonds.has(l.master) ? { up: false } : {}) } : l));
+          .map((l) => (l.master && dying.has(l.master) ? (bonds.has(l.master) ? letGo(l) : { ...l, master: null }) : l));
         s.addresses = s.addresses.filter((a) => !dying.has(a.dev));
         s.routes = s.routes.filter((r) => !r.dev || !dying.has(r.dev));
         break;
@@ -89,10 +90,11 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
         if (op.mtu !== undefined) setMtu(s, target, op.mtu);
         if (op.mac !== undefined) setMac(s, target, op.mac);
         if (op.master !== undefined) {
-          if (op.master === null) {
-            if (target.master !== null && link(target.master, 'master').kind === 'bond') target.up = false;
-            target.master = null;
-          } else enslave(s, target, link(op.master, 'master'), macFromFirstPort);
+          // A new master takes the port from the old one first (rtnetlink's do_set_master), as a release would.
+          if (target.master !== null && target.master !== op.master && link(target.master, 'master').kind === 'bond')
+            Object.assign(target, letGo(target));
+          if (op.master === null) target.master = null;
+          else enslave(s, target, link(op.master, 'master'), macFromFirstPort);
         }
         if (op.stp !== undefined && target.bridge) target.bridge.stp = op.stp;
         if (op.bridgeOptions !== undefined) {
@@ -194,8 +196,17 @@ function setMtu(s: KernelState, target: LinkState, mtu: number): void {
 }
 
 function setMac(s: KernelState, target: LinkState, mac: string): void {
-  for (const l of s.links) if (l.vlan?.base === target.name && l.mac === target.mac) setMac(s, l, mac);
+  for (const l of s.links) {
+    if (l.vlan?.base === target.name && l.mac === target.mac) setMac(s, l, mac);
+    if (target.kind === 'bond' && l.master === target.name) l.mac = mac;
+  }
   target.mac = mac;
+}
+
+/** A slave its bond lets go: down, without a master, with its own MAC again. */
+function letGo(slave: LinkState): LinkState {
+  const { permMac, ...rest } = slave;
+  return { ...rest, master: null, up: false, mac: permMac ?? slave.mac };
 }
 
 function enslave(s: KernelState, port: LinkState, master: LinkState, macFromFirstPort: Set<string>): void {
@@ -204,6 +215,8 @@ function enslave(s: KernelState, port: LinkState, master: LinkState, macFromFirs
     if (macFromFirstPort.delete(master.name)) setMac(s, master, port.mac);
     port.master = master.name;
     port.mtu = master.mtu;
+    port.permMac ??= port.mac;
+    port.mac = master.mac;
   } else {
     port.master = master.name;
     master.mtu = Math.min(...s.links.filter((l) => l.master === master.name).map((l) => l.mtu));

@@ -490,6 +490,15 @@ export const PLAN_CASES: readonly PlanCase[] = [
     },
   ),
   change(
+    'bond-slave-to-bridged-network',
+    "eth2 leaves bond0 for a bridged network in the same change: the bridge takes eth2's own MAC, not the bond's",
+    withBond,
+    {
+      bondings: { bond0: { ...bond0, nics: ['eth3'] } },
+      networks: { vmnet: { nic: 'eth2', bridged: 'true' } },
+    },
+  ),
+  change(
     'bridged-network-leaves-bond',
     'a bridged network moves from bond0 to eth1 and bond0 stays: bond0 leaves the bridge',
     () => afterChange(withBond(), { networks: { vmnet: { bonding: 'bond0', bridged: 'true' } } }),

@@ -4,7 +4,7 @@
  * - after every change, each link's master is exactly the one the running config gives it (a bond's slave
  *   in its bond, a bridged network's device in its bridge, nothing else in any master), so no device a
  *   change moved away stays behind (a NIC left in a bridge beside the network's new one is a bridging loop
- *   on a shared segment);
+ *   on a shared segment), and each bridge has its port's MAC;
  * - the result is what the desired state asked for (the agent's verify finds nothing), and planning the
  *   same change again makes no op;
  * - its rollback puts every link's master back as it was.
@@ -104,6 +104,10 @@ describe('planning sequences of changes', () => {
           const expected = mastersOf(next.running);
           for (const link of next.kernel.links)
             expect(link.master, `master of ${link.name}`).toBe(ownEntry(Object.fromEntries(expected), link.name) ?? null);
+          // A bridge answers with its port's MAC, never with another device's (a bond's, which a NIC it let go had).
+          const macs = new Map(next.kernel.links.map((l) => [l.name, l.mac]));
+          for (const [port, bridge] of expected)
+            if (next.running.networks[bridge]?.bridged) expect(macs.get(bridge), `MAC of ${bridge}`).toBe(macs.get(port));
 
           const inputs = changeInputs(step, req);
           expect(verifyState(next.kernel, inputs.desired)).toEqual([]);

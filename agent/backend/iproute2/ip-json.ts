@@ -120,6 +120,8 @@ export interface IpLinkJson {
     /** A link's details (bridge, bond, VLAN): an object, taken as it is; read.ts checks the values it uses. */
     info_data?: Record<string, unknown>;
     info_slave_kind?: string;
+    /** A port's details in its master (a bond slave's `perm_hwaddr`): an object, taken as it is. */
+    info_slave_data?: Record<string, unknown>;
   };
 }
 
@@ -140,6 +142,7 @@ function checkLink(raw: unknown, path: string): IpLinkJson {
     put(linkinfo, 'info_kind', optionalString(info, 'info_kind', infoPath));
     if (info.info_data !== undefined) linkinfo.info_data = object(info.info_data, `${infoPath}.info_data`);
     put(linkinfo, 'info_slave_kind', optionalString(info, 'info_slave_kind', infoPath));
+    if (info.info_slave_data !== undefined) linkinfo.info_slave_data = object(info.info_slave_data, `${infoPath}.info_slave_data`);
     link.linkinfo = linkinfo;
   }
   return link;

@@ -417,6 +417,8 @@ function linkStateFromJson(link: IpLinkJson, speed: number | undefined): LinkSta
     master: link.master ?? null,
   };
   if (speed !== undefined) state.speed = speed;
+  const permanent = link.linkinfo?.info_slave_kind === 'bond' ? link.linkinfo.info_slave_data?.perm_hwaddr : undefined;
+  if (typeof permanent === 'string' && MAC_RE.test(permanent.toLowerCase())) state.permMac = permanent.toLowerCase();
   const data = link.linkinfo?.info_data ?? {};
   if (kind === LinkKind.BRIDGE) state.bridge = { stp: Number(data.stp_state ?? 0) !== 0, options: bridgeOptionsFromInfoData(data) };
   if (kind === LinkKind.BOND) state.bond = bondFromInfoData(data);

@@ -43,7 +43,7 @@ export interface MergedState {
   readonly releasedPorts: readonly string[];
   /**
    * Current links that outlive the teardown, as they are then: released ports and ports of a gone master
-   * have none, and those a bond let go are down.
+   * have none, and those a bond let go are down, with their own MAC again.
    */
   readonly survivingLinks: ReadonlyMap<string, LinkState>;
   /** Ports that get a new master, ports of lower-level masters first (bonds before the bridges on them). */
@@ -132,12 +132,18 @@ function withVlansOnThem(deleted: readonly string[], links: readonly LinkState[]
   return gone;
 }
 
-/** Ports that must have no master and have one that stays (a master that goes releases its ports itself). */
+/**
+ * Ports that leave a master that stays (a master that goes releases its ports itself): those that must have
+ * none, and a bond's slave bound for another master. The kernel would take it from its bond on the way
+ * (rtnetlink's do_set_master), and the bonding driver takes a slave it lets go down and gives it its own MAC
+ * back; released in the teardown, that is in the merged record, and the ups bring it up again.
+ */
 function portsToRelease(desired: DesiredState, currentLinks: ReadonlyMap<string, LinkState>, gone: ReadonlySet<string>): string[] {
   return desired.links
     .filter((want) => {
       const master = currentLinks.get(want.name)?.master;
-      return want.master === null && !gone.has(want.name) && master && !gone.has(master);
+      if (want.master === undefined || !master || gone.has(want.name) || gone.has(master)) return false;
+      return want.master === null || (want.master !== master && currentLinks.get(master)?.kind === LinkKind.BOND);
     })
     .map((want) => want.name);
 }
@@ -148,10 +154,13 @@ function linksAfterTeardown(links: readonly LinkState[], gone: ReadonlySet<strin
   for (const link of links) {
     if (gone.has(link.name)) continue;
     const loses = link.master !== null && (released.includes(link.name) || gone.has(link.master));
-    // The bonding driver closes every slave it lets go, released or with its bond deleted (drivers/net/bonding/
-    // bond_main.c, __bond_release_one); a bridge leaves its port as it was.
-    const closed = loses && link.master !== null && bonds.has(link.master);
-    survivors.set(link.name, loses ? { ...link, master: null, ...(closed ? { up: false } : {}) } : link);
+    // The bonding driver closes every slave it lets go, released or with its bond deleted, and gives it its
+    // own MAC back (drivers/net/bonding/bond_main.c, __bond_release_one); a bridge leaves its port as it was.
+    if (!loses) survivors.set(link.name, link);
+    else if (link.master !== null && bonds.has(link.master)) {
+      const { permMac, ...slave } = link;
+      survivors.set(link.name, { ...slave, master: null, up: false, mac: permMac ?? link.mac });
+    } else survivors.set(link.name, { ...link, master: null });
   }
   return survivors;
 }

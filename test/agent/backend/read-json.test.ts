@@ -46,7 +46,8 @@ const links = [
     operstate: 'UP',
     link_type: 'ether',
     address: '52:54:00:aa:00:01',
-    linkinfo: { info_slave_kind: 'bond' },
+    // The second slave has the bond's MAC, not its own.
+    linkinfo: { info_slave_kind: 'bond', info_slave_data: { state: 'BACKUP', perm_hwaddr: '52:54:00:AA:00:02' } },
   },
   {
     ifindex: 4,
@@ -291,11 +292,24 @@ describe('kernelStateFromIpJson', () => {
     onSkip: (what) => skipped.push(what),
   });
 
+  /** A slave of bond0, with the bond's MAC and `permMac` its own. */
+  const bondSlave = (name: string, permMac: string, extra: object = {}) => ({
+    name,
+    kind: 'nic',
+    mtu: 1500,
+    up: true,
+    operUp: true,
+    mac: '52:54:00:aa:00:01',
+    master: 'bond0',
+    permMac,
+    ...extra,
+  });
+
   it('classifies links and reads their details', () => {
     expect(state.links).toEqual([
       { name: 'lo', kind: 'loopback', mtu: 65536, up: true, operUp: true, mac: '00:00:00:00:00:00', master: null },
-      { name: 'eth0', kind: 'nic', mtu: 1500, up: true, operUp: true, mac: '52:54:00:aa:00:01', master: 'bond0', speed: 10000 },
-      { name: 'eth1', kind: 'nic', mtu: 1500, up: true, operUp: true, mac: '52:54:00:aa:00:01', master: 'bond0' },
+      bondSlave('eth0', '52:54:00:aa:00:01', { speed: 10000 }),
+      bondSlave('eth1', '52:54:00:aa:00:02'),
       {
         name: 'bond0',
         kind: 'bond',
