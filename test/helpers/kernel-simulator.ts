@@ -91,8 +91,11 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
         if (op.mac !== undefined) setMac(s, target, op.mac);
         if (op.master !== undefined) {
           // A new master takes the port from the old one first (rtnetlink's do_set_master), as a release would.
-          if (target.master !== null && target.master !== op.master && link(target.master, 'master').kind === 'bond')
-            Object.assign(target, letGo(target));
+          if (target.master !== null && target.master !== op.master && link(target.master, 'master').kind === 'bond') {
+            const free = letGo(target);
+            delete target.permMac;
+            Object.assign(target, free);
+          }
           if (op.master === null) target.master = null;
           else enslave(s, target, link(op.master, 'master'), macFromFirstPort);
         }

@@ -7,7 +7,8 @@
  *   on a shared segment), and each bridge has its port's MAC;
  * - the result is what the desired state asked for (the agent's verify finds nothing), and planning the
  *   same change again makes no op;
- * - its rollback puts every link's master back as it was.
+ * - its rollback puts the kernel back exactly as it was: links (masters, MACs, MTUs, up or down), addresses,
+ *   routes and rules.
  * Requests the agent refuses (validation) are skipped, as the agent leaves the host unchanged then.
  */
 import fc from 'fast-check';
@@ -41,23 +42,35 @@ function host(controlsIpv6: boolean): HostStep {
   return { ...freshHost(kernel), ...(controlsIpv6 ? { controlsIpv6: true } : {}) };
 }
 
-const network: fc.Arbitrary<NetworkAttributes> = fc
-  .record({
-    device: fc.constantFrom(...NICS, 'bond0', 'bond0'),
-    vlan: fc.option(fc.constantFrom('100', '200'), { nil: undefined }),
-    bridged: fc.constantFrom('true', 'false'),
-  })
-  .map(({ device, vlan, bridged }) => ({
-    ...(device === 'bond0' ? { bonding: device } : { nic: device }),
-    ...(vlan ? { vlan } : {}),
-    bridged,
-    bootproto: 'none',
-  }));
+/** Network `index`'s attributes: on a NIC or the bond, tagged or not, bridged or not, maybe an address and an MTU. */
+const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
+  fc
+    .record({
+      device: fc.constantFrom(...NICS, 'bond0', 'bond0'),
+      vlan: fc.option(fc.constantFrom('100', '200'), { nil: undefined }),
+      bridged: fc.constantFrom('true', 'false'),
+      addressed: fc.boolean(),
+      mtu: fc.option(fc.constantFrom(1500, 9000), { nil: undefined }),
+    })
+    .map(({ device, vlan, bridged, addressed, mtu }) => ({
+      ...(device === 'bond0' ? { bonding: device } : { nic: device }),
+      ...(vlan ? { vlan } : {}),
+      bridged,
+      bootproto: 'none',
+      // Each network its own subnet and gateway: its own routing table and source rules.
+      ...(addressed ? { ipaddr: `198.18.${11 + index}.10`, prefix: 24, gateway: `198.18.${11 + index}.1` } : {}),
+      ...(mtu ? { mtu } : {}),
+    }));
 
 const request: fc.Arbitrary<SetupRequest> = fc.record({
-  networks: fc.dictionary(fc.constantFrom(...NETWORKS), fc.oneof(network, fc.constant<NetworkAttributes>({ remove: 'true' })), {
-    maxKeys: 2,
-  }),
+  // Each network left alone, changed or removed; at most two in one request.
+  networks: fc
+    .tuple(
+      ...NETWORKS.map((_, i) =>
+        fc.option(fc.oneof(network(i), fc.constant<NetworkAttributes>({ remove: 'true' })), { nil: undefined, freq: 2 }),
+      ),
+    )
+    .map((entries) => Object.fromEntries(entries.flatMap((entry, i) => (entry ? [[NETWORKS[i] ?? '', entry]] : [])).slice(0, 2))),
   bondings: fc
     .option(
       fc.oneof(
@@ -81,7 +94,11 @@ function mastersOf(config: RunningConfig): Map<string, string> {
   return masters;
 }
 
-const linkMasters = (kernel: KernelState) => Object.fromEntries(kernel.links.map((l) => [l.name, l.master]));
+/** A kernel state in an order of its own: a rollback restores what there was, not the order it was made in. */
+const comparable = (kernel: KernelState) => {
+  const sorted = <T>(items: readonly T[]) => items.map((i) => JSON.stringify(i, Object.keys(i as object).sort())).sort();
+  return { links: sorted(kernel.links), addresses: sorted(kernel.addresses), routes: sorted(kernel.routes), rules: sorted(kernel.rules) };
+};
 
 /** The host after `step` took `req`, or `null` when the agent refuses it. */
 function accepted(step: HostStep, req: SetupRequest): HostStep | null {
@@ -114,7 +131,7 @@ describe('planning sequences of changes', () => {
           expect(planChanges(next.kernel, inputs.desired, next.dhcp).ops).toEqual([]);
 
           const rolledBack = applyInputs(rollbackInputs(step, req)).kernel;
-          expect(linkMasters(rolledBack)).toEqual(linkMasters(step.kernel));
+          expect(comparable(rolledBack)).toEqual(comparable(step.kernel));
           step = next;
         }
       }),
