@@ -5,11 +5,13 @@
  */
 import { inSubnet, parseCidr, sourceRouteTableId, subnetOf } from '../ip';
 import {
+  LinkKind,
   MAIN_TABLE,
   type AddressState,
   type CreatableLinkType,
   type Family,
   type KernelState,
+  type LinkState,
   type Plan,
   type RouteState,
   type RuleState,
@@ -136,13 +138,14 @@ export function renderDesiredState(config: RunningConfig, current: KernelState, 
   for (const [name, bond] of Object.entries(config.bonds)) {
     const options = bondOptionsRecord(bond.options);
     const { mode = '0', ...rest } = options;
+    const mac = bond.hwaddr ?? macOfBondWhoseSlaveLeft(current, name, bond.nics);
     upsert({
       name,
       create: 'bond',
       up: true,
       bondMode: bondModeName(mode) ?? mode,
       bondOptions: rest,
-      ...(bond.hwaddr ? { mac: bond.hwaddr } : {}),
+      ...(mac ? { mac } : {}),
     });
     for (const nic of bond.nics) {
       upsert({ name: nic, master: name, up: true });
@@ -162,8 +165,12 @@ export function renderDesiredState(config: RunningConfig, current: KernelState, 
       upsert({ name: southbound, create: 'vlan', vlanBase: base, vlanId: net.vlan, mtu: net.mtu, up: true });
     }
     if (net.bridged) {
+      // A bond this change gives a MAC passes it to a VLAN on it, which has its base's.
+      const changedMac = southbound
+        ? (links.get(southbound)?.mac ?? (net.vlan !== undefined ? links.get(base ?? '')?.mac : undefined))
+        : undefined;
       const uplinkMac = southbound
-        ? (macOf(current, southbound) ?? macOf(current, base ?? '') ?? bondMacGuess(config, current, net))
+        ? (changedMac ?? macOf(current, southbound) ?? macOf(current, base ?? '') ?? bondMacGuess(config, current, net))
         : undefined;
       const bridgeOpts = net.custom?.bridge_opts;
       upsert({
@@ -201,6 +208,20 @@ export function renderDesiredState(config: RunningConfig, current: KernelState, 
   state.routeOwners = [...owners].sort();
   state.dhcpOwners = [...owners].sort();
   return state;
+}
+
+/**
+ * A bond keeps its MAC when the slave it took it from leaves, and the slave has it again: two devices on the
+ * segment would share it. Such a bond takes the MAC a new one would, its first slave's (creation order).
+ */
+function macOfBondWhoseSlaveLeft(current: KernelState, bond: string, slaves: readonly string[]): string | undefined {
+  const have = current.links.find((l) => l.name === bond && l.kind === LinkKind.BOND);
+  if (!have) return undefined;
+  const ownMac = (l: LinkState) => l.permMac ?? l.mac;
+  const leftWithIt = current.links.some((l) => l.kind === LinkKind.NIC && !slaves.includes(l.name) && ownMac(l) === have.mac);
+  if (!leftWithIt) return undefined;
+  const first = [...slaves].sort((a, b) => creationOrder({ name: a }, { name: b }))[0];
+  return first ? macOf(current, first) : undefined;
 }
 
 /**

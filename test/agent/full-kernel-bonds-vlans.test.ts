@@ -215,6 +215,29 @@ describe.skipIf(skipBecause(reason, 'bond and VLAN tests on a full-kernel host')
     );
 
     it(
+      "a bond whose MAC leaves with a slave takes its first remaining slave's, and so does the bridge above it",
+      async () => {
+        const options = 'mode=4 miimon=200 lacp_rate=1';
+        const own = (nic: string) => nicMac(lab.testbed, 'bonds', nic);
+        await setup({}, { bond5: { nics: ['eth1', 'eth3'], options } });
+        expect((await caps()).bondings.bond5?.hwaddr).toBe(own('eth1'));
+        // eth1 leaves with the bond's MAC, and has it again: the bond (and net1's bridge on its VLAN) change.
+        await setup({}, { bond5: { nics: ['eth3'], options } });
+        let report = await caps();
+        expect([report.bondings.bond5?.hwaddr, report.nics.eth1?.hwaddr, report.nics.eth3?.hwaddr]).toEqual([
+          own('eth3'),
+          own('eth1'),
+          own('eth3'),
+        ]);
+        expect(report.bridges.net1?.ports).toEqual(['bond5.100']);
+        await setup({}, { bond5: { nics: ['eth1'], options } });
+        report = await caps();
+        expect([report.bondings.bond5?.hwaddr, report.nics.eth3?.hwaddr]).toEqual([own('eth1'), own('eth3')]);
+      },
+      TIMEOUT_MS,
+    );
+
+    it(
       'lowers the MTU across the stack, adds a VLAN on a NIC, and removes everything again',
       async () => {
         await setup(

@@ -4,7 +4,7 @@
  * - after every change, each link's master is exactly the one the running config gives it (a bond's slave
  *   in its bond, a bridged network's device in its bridge, nothing else in any master), so no device a
  *   change moved away stays behind (a NIC left in a bridge beside the network's new one is a bridging loop
- *   on a shared segment), and each bridge has its port's MAC;
+ *   on a shared segment), each bridge has its port's MAC, and no bond the MAC of a NIC that left it;
  * - the result is what the desired state asked for (the agent's verify finds nothing), and planning the
  *   same change again makes no op;
  * - its rollback puts the kernel back exactly as it was: links (masters, MACs, MTUs, up or down), addresses,
@@ -125,6 +125,11 @@ describe('planning sequences of changes', () => {
           const macs = new Map(next.kernel.links.map((l) => [l.name, l.mac]));
           for (const [port, bridge] of expected)
             if (next.running.networks[bridge]?.bridged) expect(macs.get(bridge), `MAC of ${bridge}`).toBe(macs.get(port));
+
+          // Nor does a bond keep the MAC of a NIC that left it, which has it again.
+          for (const bond of next.kernel.links.filter((l) => l.kind === 'bond'))
+            for (const other of next.kernel.links.filter((l) => l.kind === 'nic' && l.master !== bond.name))
+              expect(other.permMac ?? other.mac, `MAC of ${bond.name} and of ${other.name}`).not.toBe(bond.mac);
 
           const inputs = changeInputs(step, req);
           expect(verifyState(next.kernel, inputs.desired)).toEqual([]);
