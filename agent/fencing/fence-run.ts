@@ -11,7 +11,7 @@
  * The wrapper gets the directory and the fence agent's path as arguments, never inside its script.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { PRIVATE_DIR_MODE } from '../../lib/private-dir';
@@ -108,4 +108,20 @@ export function fenceRunLeader(runDir: string): number | null {
     if (at > 0 && argv[at + 1] === runDir) return Number(name);
   }
   return null;
+}
+
+/**
+ * Removes the runs in `runsDir` that nothing needs: none of their processes runs, and `kept` (the runs a
+ * repeat may still ask about) does not name them. Returns how many went.
+ */
+export function pruneFenceRuns(runsDir: string, kept: ReadonlySet<string>): number {
+  if (!existsSync(runsDir)) return 0;
+  let removed = 0;
+  for (const name of readdirSync(runsDir)) {
+    const runDir = join(runsDir, name);
+    if (kept.has(runDir) || fenceRunLeader(runDir) !== null) continue;
+    removeFenceRunDir(runDir);
+    removed += 1;
+  }
+  return removed;
 }

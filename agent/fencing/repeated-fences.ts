@@ -87,6 +87,12 @@ export class RepeatedFences {
     if (options.file) this.load(options.file);
   }
 
+  /** The request keys (ids as JSON) of actions an earlier agent process started and did not see end. */
+  startedBeforeKeys(): string[] {
+    this.forgetExpired();
+    return [...this.startedBefore.keys()];
+  }
+
   private get now(): number {
     return (this.options.now ?? Date.now)();
   }

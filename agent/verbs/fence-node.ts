@@ -24,7 +24,7 @@ import { getLogger } from '../../lib/logger';
 import { VdsmBoolean } from '../../model/vdsm/boolean-schema';
 import { JsonRpcCode, VdsmError } from '../../model/vdsm/error-codes';
 import { fence, fenceStartedBefore, DEFAULT_FENCE_AGENT_DIR, DEFAULT_FENCE_TIMEOUT_MS } from '../fencing/fence';
-import { fenceRunDir } from '../fencing/fence-run';
+import { fenceRunDir, pruneFenceRuns } from '../fencing/fence-run';
 import { FENCE_AGENT_NAME } from '../fencing/fence-request';
 import { fenceFingerprint, RepeatedFences } from '../fencing/repeated-fences';
 import { sharedFenceOptionPolicies, type FenceOptionPolicies } from '../fencing/option-policies';
@@ -124,6 +124,16 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
           onFileTrouble: (why) =>
             log.warn({ file: options.repeatsFile, why }, 'cannot use the record of power actions kept for repeated requests'),
         });
+  if (options.runsDir) {
+    // What an earlier agent process left: runs that ended with no repeat to ask for their outcome.
+    const kept = new Set((repeated?.startedBeforeKeys() ?? []).map((key) => fenceRunDir(runsDir, key)));
+    try {
+      const removed = pruneFenceRuns(runsDir, kept);
+      if (removed) log.info({ runsDir, removed }, 'removed the fence runs no repeat can ask about any more');
+    } catch (err) {
+      log.warn({ runsDir, error: err instanceof Error ? err.message : String(err) }, 'cannot clear the fence runs left from before');
+    }
+  }
   return {
     method: FENCE_NODE_METHOD,
     params: FENCE_NODE_PARAMS,

@@ -12,16 +12,24 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FenceAgentTimeoutError } from '../../agent/fencing/errors';
 import { DEFAULT_FENCE_AGENT_DIR } from '../../agent/fencing/fence';
-import { FENCE_RUNS_SUBDIR, fenceRunCommand, fenceRunDir, fenceRunLeader, prepareFenceRunDir } from '../../agent/fencing/fence-run';
+import {
+  FENCE_RUNS_SUBDIR,
+  fenceRunCommand,
+  fenceRunDir,
+  fenceRunLeader,
+  prepareFenceRunDir,
+  pruneFenceRuns,
+} from '../../agent/fencing/fence-run';
 import { FenceOptionPolicies } from '../../agent/fencing/option-policies';
 import { awaitFenceRun, runFenceAgent } from '../../agent/fencing/run-fence-agent';
+import { createFenceNodeVerb } from '../../agent/verbs/fence-node';
 import { isAlive, processGroupMembers } from '../../lib/process';
 import { waitForTcp } from '../../testbed/reachability';
 import { testbedUnavailableReason } from '../../testbed/requirements';
@@ -47,8 +55,8 @@ describe('waiting for a fence agent an earlier agent process started', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
   /** A run as a killed agent process leaves it: started, and no one in this process waiting for it. */
-  const orphanedRun = (agent: string, key: string): string => {
-    const runDir = fenceRunDir(dir, JSON.stringify(key));
+  const orphanedRun = (agent: string, key: string, runsDir = dir): string => {
+    const runDir = fenceRunDir(runsDir, JSON.stringify(key));
     prepareFenceRunDir(runDir);
     const wrapper = fenceRunCommand(runDir, join(dir, `fence_${agent}`));
     const child = spawn(wrapper.file, wrapper.args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
@@ -87,6 +95,27 @@ describe('waiting for a fence agent an earlier agent process started', () => {
     await expect.poll(() => processGroupMembers(leader), { timeout: 5_000 }).toEqual([]);
     expect(await awaitFenceRun(request('stuck'), runDir, Date.now(), 60_000)).toBeNull();
     expect(existsSync(runDir)).toBe(false);
+  });
+
+  it('clears the runs nothing needs when the agent starts: ended, and no repeat left to ask about them', async () => {
+    const runs = join(dir, 'runs');
+    const ended = (name: string) => {
+      const runDir = join(runs, name);
+      prepareFenceRunDir(runDir);
+      writeFileSync(join(runDir, 'status'), '0\n');
+      return runDir;
+    };
+    const forgotten = ended('once-forgotten');
+    const asked = ended(basename(fenceRunDir(runs, JSON.stringify('asked-again'))));
+    const running = orphanedRun('stuck', 'still-running', runs);
+    await expect.poll(() => fenceRunLeader(running), { timeout: 5_000 }).not.toBeNull();
+    expect(pruneFenceRuns(runs, new Set([asked]))).toBe(1);
+    expect([existsSync(forgotten), existsSync(asked), existsSync(running)]).toEqual([false, true, true]);
+    process.kill(-(fenceRunLeader(running) ?? 0), 'SIGKILL');
+    await expect.poll(() => fenceRunLeader(running), { timeout: 5_000 }).toBeNull();
+    // An agent started on this directory, with no record of a run any repeat may ask about, clears them all.
+    createFenceNodeVerb({ runsDir: runs, repeatsFile: join(dir, 'no-repeats.json') });
+    expect(readdirSync(runs)).toEqual([]);
   });
 
   it('the agent that starts a run reads its exit and output the same way', async () => {
