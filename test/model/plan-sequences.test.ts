@@ -7,14 +7,16 @@
  *   on a shared segment), each bridge has its port's MAC, and no bond the MAC of a NIC that left it;
  * - the result is what the desired state asked for (the agent's verify finds nothing), and planning the
  *   same change again makes no op;
+ * - a DHCP client runs exactly on the device of each DHCP network (no lease comes: the simulator has none);
  * - its rollback puts the kernel back exactly as it was: links (masters, MACs, MTUs, up or down), addresses,
- *   routes and rules.
+ *   routes and rules, and the DHCP clients that ran.
  * Requests the agent refuses (validation) are skipped, as the agent leaves the host unchanged then.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KernelState } from '../../model/net-state';
-import { ownEntry, southboundOf, type RunningConfig } from '../../model/network/config';
+import { ownEntry, southboundOf, topDeviceOf, type RunningConfig } from '../../model/network/config';
+import type { DhcpClientSpec } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { verifyState } from '../../model/network/verify';
 import { VdsmError } from '../../model/vdsm/error-codes';
@@ -42,23 +44,26 @@ function host(controlsIpv6: boolean): HostStep {
   return { ...freshHost(kernel), ...(controlsIpv6 ? { controlsIpv6: true } : {}) };
 }
 
-/** Network `index`'s attributes: on a NIC or the bond, tagged or not, bridged or not, maybe an address and an MTU. */
+/**
+ * Network `index`'s attributes: on a NIC or the bond, tagged or not, bridged or not, a static address (with
+ * a gateway) or DHCP or none, maybe an MTU.
+ */
 const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
   fc
     .record({
       device: fc.constantFrom(...NICS, 'bond0', 'bond0'),
       vlan: fc.option(fc.constantFrom('100', '200'), { nil: undefined }),
       bridged: fc.constantFrom('true', 'false'),
-      addressed: fc.boolean(),
+      addressing: fc.constantFrom('none', 'static', 'dhcp'),
       mtu: fc.option(fc.constantFrom(1500, 9000), { nil: undefined }),
     })
-    .map(({ device, vlan, bridged, addressed, mtu }) => ({
+    .map(({ device, vlan, bridged, addressing, mtu }) => ({
       ...(device === 'bond0' ? { bonding: device } : { nic: device }),
       ...(vlan ? { vlan } : {}),
       bridged,
-      bootproto: 'none',
+      bootproto: addressing === 'dhcp' ? 'dhcp' : 'none',
       // Each network its own subnet and gateway: its own routing table and source rules.
-      ...(addressed ? { ipaddr: `198.18.${11 + index}.10`, prefix: 24, gateway: `198.18.${11 + index}.1` } : {}),
+      ...(addressing === 'static' ? { ipaddr: `198.18.${11 + index}.10`, prefix: 24, gateway: `198.18.${11 + index}.1` } : {}),
       ...(mtu ? { mtu } : {}),
     }));
 
@@ -93,6 +98,8 @@ function mastersOf(config: RunningConfig): Map<string, string> {
   }
   return masters;
 }
+
+const clientsOf = (dhcp: readonly DhcpClientSpec[]) => dhcp.map((c) => `${c.dev}/${c.family}`).sort();
 
 /** A kernel state in an order of its own: a rollback restores what there was, not the order it was made in. */
 const comparable = (kernel: KernelState) => {
@@ -131,12 +138,21 @@ describe('planning sequences of changes', () => {
             for (const other of next.kernel.links.filter((l) => l.kind === 'nic' && l.master !== bond.name))
               expect(other.permMac ?? other.mac, `MAC of ${bond.name} and of ${other.name}`).not.toBe(bond.mac);
 
+          // A DHCP client runs exactly on the device of each DHCP network.
+          const clients = clientsOf(next.dhcp);
+          const wanted = Object.entries(next.running.networks)
+            .filter(([, net]) => net.bootproto === 'dhcp')
+            .map(([name, net]) => `${topDeviceOf(name, net) ?? ''}/4`)
+            .sort();
+          expect(clients).toEqual(wanted);
+
           const inputs = changeInputs(step, req);
           expect(verifyState(next.kernel, inputs.desired)).toEqual([]);
           expect(planChanges(next.kernel, inputs.desired, next.dhcp).ops).toEqual([]);
 
-          const rolledBack = applyInputs(rollbackInputs(step, req)).kernel;
-          expect(comparable(rolledBack)).toEqual(comparable(step.kernel));
+          const rolledBack = applyInputs(rollbackInputs(step, req));
+          expect(comparable(rolledBack.kernel)).toEqual(comparable(step.kernel));
+          expect(clientsOf(rolledBack.dhcp)).toEqual(clientsOf(step.dhcp));
           step = next;
         }
       }),
