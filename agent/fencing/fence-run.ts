@@ -90,22 +90,25 @@ export function outputTail(runDir: string, stream: 'stdout' | 'stderr', limit: n
   }
 }
 
+/** Whether process `pid` is the wrapper running in `runDir` (a zombie's command line reads empty: it is not). */
+export function leadsFenceRun(pid: number | string, runDir: string): boolean {
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return false;
+  }
+  const at = argv.indexOf(FENCE_RUN_NAME);
+  return at > 0 && argv[at + 1] === runDir;
+}
+
 /**
- * The pid of the wrapper running in `runDir` (it leads the run's process group), found by its command line;
- * `null` when none runs.
+ * The pid of the wrapper running in `runDir` (it leads the run's process group), found by its command line
+ * among all processes; `null` when none runs.
  */
 export function fenceRunLeader(runDir: string): number | null {
   for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    // A zombie's command line reads empty: only a running wrapper matches.
-    const at = argv.indexOf(FENCE_RUN_NAME);
-    if (at > 0 && argv[at + 1] === runDir) return Number(name);
+    if (/^\d+$/.test(name) && leadsFenceRun(name, runDir)) return Number(name);
   }
   return null;
 }

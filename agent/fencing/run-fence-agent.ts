@@ -13,7 +13,16 @@ import { stopProcessGroup } from '../../lib/process';
 import { FenceOptionRefusedError, parseFenceOptions } from '../../model/fencing/fence-options';
 import { FenceAgentMissingError, FenceAgentTimeoutError } from './errors';
 import { FENCE_AGENT_NAME, InvalidFenceOptionsError, renderFenceAgentInput, type FenceRequest } from './fence-request';
-import { fenceRunCommand, fenceRunDir, fenceRunLeader, outputTail, prepareFenceRunDir, recordedExit, removeFenceRunDir } from './fence-run';
+import {
+  fenceRunCommand,
+  fenceRunDir,
+  fenceRunLeader,
+  leadsFenceRun,
+  outputTail,
+  prepareFenceRunDir,
+  recordedExit,
+  removeFenceRunDir,
+} from './fence-run';
 import { IPMITOOL_PARAMETER, prepareIpmitoolHome } from './ipmitool-home';
 import type { FenceOptionPolicies } from './option-policies';
 
@@ -187,10 +196,12 @@ export async function awaitFenceRun(
   startedAt: number,
   timeoutMs: number,
 ): Promise<FenceAgentExit | null> {
+  // Looked for among all processes once; then only that one is looked at, on a host of thousands.
+  let leader: number | null = null;
   for (;;) {
     const exit = recordedExit(runDir);
     if (exit) return collectExit(runDir, exit, startedAt);
-    const leader = fenceRunLeader(runDir);
+    leader = leader !== null && leadsFenceRun(leader, runDir) ? leader : fenceRunLeader(runDir);
     if (leader === null) {
       // It may have recorded its status between the two looks.
       const last = recordedExit(runDir);
