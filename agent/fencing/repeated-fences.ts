@@ -55,15 +55,19 @@ interface Running {
   done: Promise<{ result: FenceNodeResult; repeated: boolean }>;
 }
 
-/** How an action is run, and how the outcome of its run started by an earlier agent process is taken. */
+/**
+ * How an action is run, and how the outcome of its run started by an earlier agent process is taken. `key`
+ * is the request id (as JSON) the run is joined under, `null` for one never joined (status, no id): a run
+ * a later process may look for must be found from it.
+ */
 export interface FenceActing {
   /** Runs the action now. */
-  start(): Promise<FenceNodeResult>;
+  start(key: string | null): Promise<FenceNodeResult>;
   /**
    * The outcome of the run an earlier process started at `startedAt`, awaited while it runs; `null` when it
    * left none and nothing of it runs.
    */
-  startedBefore(startedAt: number): Promise<FenceNodeResult | null>;
+  startedBefore(startedAt: number, key: string): Promise<FenceNodeResult | null>;
 }
 
 /** What makes two requests the same action: every parameter, the password included (hashed, never kept). */
@@ -107,7 +111,7 @@ export class RepeatedFences {
     fingerprint: string,
     acting: FenceActing,
   ): Promise<{ result: FenceNodeResult; repeated: boolean }> {
-    if (id === null || action === FenceAction.STATUS) return { result: await acting.start(), repeated: false };
+    if (id === null || action === FenceAction.STATUS) return { result: await acting.start(null), repeated: false };
     const key = JSON.stringify(id);
     this.forgetExpired();
     const same = this.running.get(key) ?? this.succeeded.get(key) ?? this.startedBefore.get(key);
@@ -143,7 +147,7 @@ export class RepeatedFences {
   ): Promise<{ result: FenceNodeResult; repeated: boolean }> {
     if (earlier) {
       try {
-        const result = await acting.startedBefore(earlier.at);
+        const result = await acting.startedBefore(earlier.at, key);
         if (result) return { result, repeated: true };
       } finally {
         this.startedBefore.delete(key);
@@ -151,7 +155,7 @@ export class RepeatedFences {
     }
     entry.at = this.now;
     this.save();
-    return { result: await acting.start(), repeated: false };
+    return { result: await acting.start(key), repeated: false };
   }
 
   private load(file: string): void {

@@ -116,6 +116,9 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
   const timeoutMs = options.timeoutMs ?? DEFAULT_FENCE_TIMEOUT_MS;
   const policies = options.policies ?? sharedFenceOptionPolicies();
   const runsDir = options.runsDir ?? tmpdir();
+  // One directory per joined request id in the runtime directory, where a restarted agent finds the run of a
+  // repeat's first request; elsewhere (the OS's temporary directory) no later process looks.
+  const runDirOf = (key: string | null) => fenceRunDir(runsDir, options.runsDir ? key : null);
   const repeated =
     options.joinRepeatedIds === false
       ? null
@@ -126,7 +129,7 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
         });
   if (options.runsDir) {
     // What an earlier agent process left: runs that ended with no repeat to ask for their outcome.
-    const kept = new Set((repeated?.startedBeforeKeys() ?? []).map((key) => fenceRunDir(runsDir, key)));
+    const kept = new Set((repeated?.startedBeforeKeys() ?? []).map(runDirOf));
     try {
       const removed = pruneFenceRuns(runsDir, kept);
       if (removed) log.info({ runsDir, removed }, 'removed the fence runs no repeat can ask about any more');
@@ -145,13 +148,9 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
       const fencing = { fenceAgentDir, timeoutMs, log: requestLog, policies, ipmitoolHome: options.ipmitoolHome };
       let result;
       if (repeated) {
-        // One directory per request id in the runtime directory: a restarted agent finds the run of a
-        // repeat's first request there. Elsewhere (the OS's temporary directory) no later process looks.
-        const joined = ctx.requestId !== null && request.action !== FenceAction.STATUS && options.runsDir !== undefined;
-        const runDir = fenceRunDir(runsDir, joined ? JSON.stringify(ctx.requestId) : null);
         const outcome = await repeated.run(ctx.requestId, request.action, fenceFingerprint(request), {
-          start: () => fence(request, { ...fencing, runDir }),
-          startedBefore: (startedAt) => fenceStartedBefore(request, { runDir, startedAt }, fencing),
+          start: (key) => fence(request, { ...fencing, runDir: runDirOf(key) }),
+          startedBefore: (startedAt, key) => fenceStartedBefore(request, { runDir: runDirOf(key), startedAt }, fencing),
         });
         if (outcome.repeated)
           requestLog.info(
@@ -159,7 +158,7 @@ export function createFenceNodeVerb(options: FenceNodeVerbOptions = {}): VerbDef
             "a repeated request: answered with the first one's outcome, not run again",
           );
         result = outcome.result;
-      } else result = await fence(request, { ...fencing, runDir: fenceRunDir(runsDir, null) });
+      } else result = await fence(request, { ...fencing, runDir: runDirOf(null) });
       // VDSM filters the reply to these two keys.
       return result.operationStatus === undefined
         ? { power: result.power }

@@ -104,13 +104,16 @@ export interface DesiredState {
   dhcpOwners: string[];
 }
 
+/** A link's own MAC: a bond's slave has the bond's until the bond lets it go. */
+const ownMac = (link: LinkState): string => link.permMac ?? link.mac;
+
 /**
  * The MAC `name` has once the change made it a bridge's port or a bond's first slave: a bond's slave is never
  * one then (a network may not use a slave), so a current slave is let go first, and has its own MAC again.
  */
 function macOf(current: KernelState, name: string): string | undefined {
   const link = current.links.find((l) => l.name === name);
-  return link?.permMac ?? link?.mac;
+  return link && ownMac(link);
 }
 
 /** Renders the kernel objects a running config owns, given the current state (for MACs of existing devices). */
@@ -217,7 +220,6 @@ export function renderDesiredState(config: RunningConfig, current: KernelState, 
 function macOfBondWhoseSlaveLeft(current: KernelState, bond: string, slaves: readonly string[]): string | undefined {
   const have = current.links.find((l) => l.name === bond && l.kind === LinkKind.BOND);
   if (!have) return undefined;
-  const ownMac = (l: LinkState) => l.permMac ?? l.mac;
   const leftWithIt = current.links.some((l) => l.kind === LinkKind.NIC && !slaves.includes(l.name) && ownMac(l) === have.mac);
   if (!leftWithIt) return undefined;
   const first = [...slaves].sort((a, b) => creationOrder({ name: a }, { name: b }))[0];
