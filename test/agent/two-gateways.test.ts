@@ -249,4 +249,14 @@ describe.skipIf(skipBecause(unavailable, 'two-gateways traffic tests'))('multipl
     expect(routing(await lab.kernel())).toEqual(expectedRouting([routeA(), routeC()], routeA()));
     answeredThrough(await lab.probe(LabNetworkId.A, a().subnet.hostAddress), LabNetworkId.A);
   });
+
+  // Its client's stop takes the lease's rules along (our dhclient script), and deleting the bridge takes the
+  // address and routes: the change must not delete the rules a second time (ip would refuse, and the change
+  // would roll back).
+  it("removing the DHCP network C, while it holds its lease, removes exactly C's table routes and rules", async () => {
+    await leaseOfC();
+    expect(await lab.setupNetworks({ netc: { remove: true } })).toEqual({ code: 0, message: 'Done' });
+    expect(routing(await lab.kernel())).toEqual(expectedRouting([routeA()], routeA()));
+    answeredThrough(await lab.probe(LabNetworkId.A, a().subnet.hostAddress), LabNetworkId.A);
+  });
 });

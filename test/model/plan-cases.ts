@@ -106,6 +106,9 @@ const withSlaacStorage = (): HostStep => afterChange(controllingIpv6(), { networ
 /** A DHCP network on eth1 without the default route: its own table, rules written when the lease arrives. */
 const backup: NetworkAttributes = { nic: 'eth1', bridged: 'false', bootproto: 'dhcp' };
 const withDhcpBackup = (): HostStep => withLease(afterChange(withMgmt(), { networks: { backup } }), 'eth1', '198.18.6.50/24', '198.18.6.1');
+/** The same network bridged: its device, the bridge, goes when the network does. */
+const withBridgedDhcpBackup = (): HostStep =>
+  withLease(afterChange(withMgmt(), { networks: { backup: { ...backup, bridged: 'true' } } }), 'backup', '198.18.6.50/24', '198.18.6.1');
 const withDhcpMgmt = (): HostStep =>
   withLease(
     afterChange(freshHost(dhcpInstalledHost()), { networks: { ovirtmgmt: mgmtDhcp } }),
@@ -354,6 +357,14 @@ export const PLAN_CASES: readonly PlanCase[] = [
     'dhcp-source-routed-remove',
     "the DHCP network removed: stopping its client is all (it takes the lease's address, routes and rules along)",
     withDhcpBackup,
+    {
+      networks: { backup: { remove: true } },
+    },
+  ),
+  change(
+    'dhcp-source-routed-bridged-remove',
+    "the bridged DHCP network removed: its client stops first and takes the lease's rules, the bridge's deletion the address and routes",
+    withBridgedDhcpBackup,
     {
       networks: { backup: { remove: true } },
     },

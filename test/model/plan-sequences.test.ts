@@ -7,14 +7,20 @@
  *   on a shared segment), each bridge has its port's MAC, and no bond the MAC of a NIC that left it;
  * - the result is what the desired state asked for (the agent's verify finds nothing), and planning the
  *   same change again makes no op;
- * - a DHCP client runs exactly on the device of each DHCP network (no lease comes: the simulator has none);
+ * - a DHCP client runs exactly on the device of each DHCP network;
+ * - leases arrive after some changes (as our dhclient script installs them, test/helpers/plan-steps.ts
+ *   withLease), so later changes plan on a kernel that holds them: no leased address, learned route or
+ *   lease rule outlives its client, a client the change leaves running keeps its lease, and planning the
+ *   change again once leases came makes no op;
  * - its rollback puts the kernel back exactly as it was: links (masters, MACs, MTUs, up or down), addresses,
- *   routes and rules, and the DHCP clients that ran.
+ *   routes and rules, and the DHCP clients that ran; what a lease installed comes back when the restarted
+ *   client has its lease again (the rollback leaves it to the client, as the agent does).
  * Requests the agent refuses (validation) are skipped, as the agent leaves the host unchanged then.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { KernelState } from '../../model/net-state';
+import { subnetOf } from '../../model/ip';
+import type { KernelState, Plan } from '../../model/net-state';
 import { ownEntry, southboundOf, topDeviceOf, type RunningConfig } from '../../model/network/config';
 import type { DhcpClientSpec } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
@@ -22,7 +28,16 @@ import { verifyState } from '../../model/network/verify';
 import { VdsmError } from '../../model/vdsm/error-codes';
 import type { BondAttributes, NetworkAttributes } from '../../model/vdsm/setup-networks';
 import { addr, defaultVia, nic } from '../helpers/host-state';
-import { afterChange, applyInputs, changeInputs, freshHost, rollbackInputs, type HostStep, type SetupRequest } from '../helpers/plan-steps';
+import {
+  afterChange,
+  applyInputs,
+  changeInputs,
+  freshHost,
+  rollbackInputs,
+  withLease,
+  type HostStep,
+  type SetupRequest,
+} from '../helpers/plan-steps';
 import { propertyParameters, REPLAY_HINT } from '../helpers/property';
 
 const NICS = ['eth1', 'eth2', 'eth3'];
@@ -54,7 +69,8 @@ const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
       device: fc.constantFrom(...NICS, 'bond0', 'bond0'),
       vlan: fc.option(fc.constantFrom('100', '200'), { nil: undefined }),
       bridged: fc.constantFrom('true', 'false'),
-      addressing: fc.constantFrom('none', 'static', 'dhcp'),
+      // DHCP twice as often: its leases are what later changes and rollbacks most often get wrong.
+      addressing: fc.constantFrom('none', 'static', 'dhcp', 'dhcp'),
       mtu: fc.option(fc.constantFrom(1500, 9000), { nil: undefined }),
     })
     .map(({ device, vlan, bridged, addressing, mtu }) => ({
@@ -88,6 +104,9 @@ const request: fc.Arbitrary<SetupRequest> = fc.record({
     .map((bond): Record<string, BondAttributes> => (bond ? { bond0: bond } : {})),
 });
 
+/** Whether the leases come before the next change: mostly, so that later changes meet them. */
+const leasesArrive = fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 });
+
 /** The master the running config gives each device it enslaves. */
 function mastersOf(config: RunningConfig): Map<string, string> {
   const masters = new Map<string, string>();
@@ -107,6 +126,44 @@ const comparable = (kernel: KernelState) => {
   return { links: sorted(kernel.links), addresses: sorted(kernel.addresses), routes: sorted(kernel.routes), rules: sorted(kernel.rules) };
 };
 
+/** Each device's lease, the same whenever it comes: a subnet of its own, so rules and routes never collide. */
+class Leases {
+  private readonly subnets = new Map<string, number>();
+
+  of(dev: string): { cidr: string; gateway: string } {
+    let n = this.subnets.get(dev);
+    if (n === undefined) this.subnets.set(dev, (n = 40 + this.subnets.size));
+    return { cidr: `198.18.${n}.50/24`, gateway: `198.18.${n}.1` };
+  }
+
+  /** `step` once every IPv4 client of `clients` that has no lease yet got its own. */
+  deliver(step: HostStep, clients: readonly DhcpClientSpec[]): HostStep {
+    let leased = step;
+    for (const client of clients) {
+      if (client.family !== 4 || leased.kernel.addresses.some((a) => a.dev === client.dev && a.family === 4 && a.dynamic)) continue;
+      const { cidr, gateway } = this.of(client.dev);
+      leased = withLease(leased, client.dev, cidr, gateway);
+    }
+    return leased;
+  }
+}
+
+/** What `client`'s lease installed in `kernel`: its address, learned routes and its subnet's rules. */
+function leaseOf(kernel: KernelState, client: DhcpClientSpec) {
+  const leased = kernel.addresses.filter((a) => a.dev === client.dev && a.family === client.family && a.dynamic);
+  const subnets = new Set(leased.map((a) => subnetOf(a.address, a.prefixLen)));
+  return comparable({
+    links: [],
+    addresses: leased,
+    routes: kernel.routes.filter((r) => r.dev === client.dev && r.family === client.family && r.protocol === 'dhcp'),
+    rules: kernel.rules.filter((r) => r.table === client.table && subnets.has(r.from ?? r.to ?? '')),
+  });
+}
+
+/** Clients the plan stops or starts (a restart is both). */
+const touchedClients = (plan: Plan) =>
+  new Set(plan.ops.flatMap((op) => (op.kind === 'dhcp-start' || op.kind === 'dhcp-stop' ? [`${op.dev}/${op.family}`] : [])));
+
 /** The host after `step` took `req`, or `null` when the agent refuses it. */
 function accepted(step: HostStep, req: SetupRequest): HostStep | null {
   try {
@@ -120,9 +177,10 @@ function accepted(step: HostStep, req: SetupRequest): HostStep | null {
 describe('planning sequences of changes', () => {
   it(`leaves every device in exactly the master its config gives it, reaches the desired state, and rolls back (${REPLAY_HINT})`, () => {
     fc.assert(
-      fc.property(fc.boolean(), fc.array(request, { minLength: 1, maxLength: 6 }), (controlsIpv6, requests) => {
+      fc.property(fc.boolean(), fc.array(fc.tuple(request, leasesArrive), { minLength: 1, maxLength: 6 }), (controlsIpv6, changes) => {
         let step = host(controlsIpv6);
-        for (const req of requests) {
+        const leases = new Leases();
+        for (const [req, leasesCome] of changes) {
           const next = accepted(step, req);
           if (!next) continue;
           const expected = mastersOf(next.running);
@@ -146,17 +204,43 @@ describe('planning sequences of changes', () => {
             .sort();
           expect(clients).toEqual(wanted);
 
+          // What a lease installed lives only as long as its client.
+          const running = new Set(clients);
+          for (const a of next.kernel.addresses.filter((a) => a.dynamic))
+            expect(running.has(`${a.dev}/${a.family}`), `leased ${a.address} on ${a.dev} without its client`).toBe(true);
+          for (const r of next.kernel.routes.filter((r) => r.protocol === 'dhcp'))
+            expect(running.has(`${r.dev ?? ''}/${r.family}`), `learned route ${r.dst} on ${r.dev} without its client`).toBe(true);
+          // A client the change neither stopped nor restarted keeps its lease: address, routes and rules.
           const inputs = changeInputs(step, req);
+          const touched = touchedClients(applyInputs(inputs).plan);
+          for (const client of step.dhcp.filter((c) => !touched.has(`${c.dev}/${c.family}`)))
+            expect(leaseOf(next.kernel, client), `lease of ${client.dev}`).toEqual(leaseOf(step.kernel, client));
           expect(verifyState(next.kernel, inputs.desired)).toEqual([]);
           expect(planChanges(next.kernel, inputs.desired, next.dhcp).ops).toEqual([]);
 
+          // Undone, the host is as it was once the clients the rollback restarted have their leases again.
           const rolledBack = applyInputs(rollbackInputs(step, req));
-          expect(comparable(rolledBack.kernel)).toEqual(comparable(step.kernel));
+          const restarted = touchedClients(rolledBack.plan);
+          const released = leases.deliver(
+            { ...step, kernel: rolledBack.kernel, dhcp: rolledBack.dhcp },
+            rolledBack.dhcp.filter(
+              (c) =>
+                restarted.has(`${c.dev}/${c.family}`) &&
+                step.kernel.addresses.some((a) => a.dev === c.dev && a.family === c.family && a.dynamic),
+            ),
+          );
+          expect(comparable(released.kernel)).toEqual(comparable(step.kernel));
           expect(clientsOf(rolledBack.dhcp)).toEqual(clientsOf(step.dhcp));
-          step = next;
+
+          if (leasesCome) {
+            const leased = leases.deliver(next, next.dhcp);
+            // The agent's next plan of the same change leaves the leases alone.
+            expect(planChanges(leased.kernel, inputs.desired, leased.dhcp).ops).toEqual([]);
+            step = leased;
+          } else step = next;
         }
       }),
-      propertyParameters(1000),
+      propertyParameters(2000),
     );
   });
 });

@@ -246,12 +246,14 @@ function dhcpRelease(current: KernelState, stopped: readonly DhcpClientSpec[], g
   const routes: RouteState[] = [];
   const rules: RuleState[] = [];
   for (const client of stopped) {
-    if (gone.has(client.dev)) continue;
     const leased = current.addresses.filter((a) => a.dev === client.dev && a.family === client.family && a.dynamic);
-    addresses.push(...leased);
+    // A device that goes takes its addresses and routes along anyway. Its client still stops first, while
+    // the device is there, and takes the lease's rules, which no device holds.
+    const deviceStays = !gone.has(client.dev);
+    if (deviceStays) addresses.push(...leased);
     // DHCPv6 leases only addresses; IPv6 routes come from router advertisements and stay.
     if (client.family !== 4) continue;
-    routes.push(...current.routes.filter((r) => r.dev === client.dev && r.family === 4 && r.protocol === 'dhcp'));
+    if (deviceStays) routes.push(...current.routes.filter((r) => r.dev === client.dev && r.family === 4 && r.protocol === 'dhcp'));
     if (!client.sourceRouting || client.table === MAIN_TABLE) continue;
     const subnets = new Set(leased.map((a) => subnetOf(a.address, a.prefixLen)));
     rules.push(
