@@ -5,7 +5,8 @@
  * counters on the gateways say which gateway carried each reply.
  *
  * The steps build on each other, on one lab: set up, traffic with the control experiment, the default route
- * dropped and moved, a gateway change, a DHCP renumbering, DHCP to static and back, a reboot, a removal. After
+ * dropped and moved, a gateway change, a DHCP renumbering, DHCP to static and back, a reboot, the removal of B
+ * and of C (holding its lease), and C added again under a connectivity check that is never confirmed. After
  * each change every route and rule of the host is compared in full with what the change must leave.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +18,8 @@ import { sourceRouteTableId } from '../../model/ip';
 import { MAIN_TABLE, type KernelState } from '../../model/net-state';
 import { SOURCE_ROUTE_RULE_PRIORITY } from '../../model/network/desired-state';
 import { Capabilities } from '../../model/vdsm/capabilities';
+import { VdsmCode } from '../../model/vdsm/error-codes';
+import { AgentRpcError } from '../../vdsm/client/errors';
 import { createGatewayLab, type GatewayLab } from '../../testbed/gateway-lab/lab';
 import { LabNetworkId, LAB_PREFIX_LENGTH } from '../../testbed/gateway-lab/plan';
 import { gatewayLabUnavailableReason } from '../../testbed/gateway-lab/requirements';
@@ -258,5 +261,22 @@ describe.skipIf(skipBecause(unavailable, 'two-gateways traffic tests'))('multipl
     expect(await lab.setupNetworks({ netc: { remove: true } })).toEqual({ code: 0, message: 'Done' });
     expect(routing(await lab.kernel())).toEqual(expectedRouting([routeA()], routeA()));
     answeredThrough(await lab.probe(LabNetworkId.A, a().subnet.hostAddress), LabNetworkId.A);
+  });
+
+  it('C added again under a connectivity check that no one confirms: its lease comes meanwhile, and the rollback still leaves exactly A', async () => {
+    const unconfirmed = lab.agentClient
+      .call(
+        'Host.setupNetworks',
+        { networks: { netc: netcDhcp }, bondings: {}, options: { connectivityTimeout: 10 } },
+        { timeoutMs: 60_000 },
+      )
+      .catch((err: unknown) => err);
+    // The lease's address and rules are there before the rollback (they are what it must clean up).
+    await leaseOfC();
+    const err = await unconfirmed;
+    expect(err).toBeInstanceOf(AgentRpcError);
+    expect((err as AgentRpcError).code).toBe(VdsmCode.LOST_CONNECTION);
+    expect(routing(await lab.kernel())).toEqual(expectedRouting([routeA()], routeA()));
+    expect((await lab.kernel()).links.some((l) => l.name === TOP.c)).toBe(false);
   });
 });

@@ -90,11 +90,16 @@ export function afterChange(step: HostStep, request: SetupRequest): HostStep {
   return { kernel, running: inputs.next, dhcp, ...(step.controlsIpv6 ? { controlsIpv6: true } : {}) };
 }
 
-/** The rollback of `request` on `step` after it was applied: back to the snapshot the agent took before. */
-export function rollbackInputs(step: HostStep, request: SetupRequest): PlanInputs {
+/**
+ * The rollback of `request` on `step` after it was applied: back to the snapshot the agent took before.
+ * `meanwhile` changes the host between the apply and the rollback (leases arriving while the change waits
+ * for its confirmation).
+ */
+export function rollbackInputs(step: HostStep, request: SetupRequest, meanwhile: (applied: HostStep) => HostStep = (h) => h): PlanInputs {
   const change = changeInputs(step, request);
-  const { plan, kernel, dhcp } = applyInputs(change);
-  const scope = restoreScopeOf(change.desired, plan);
+  const applied = applyInputs(change);
+  const { kernel, dhcp } = meanwhile({ ...step, kernel: applied.kernel, running: change.next, dhcp: applied.dhcp });
+  const scope = restoreScopeOf(change.desired, applied.plan);
   // What the agent keeps in its restore point: the golden fixtures, made from the whole snapshot, show it is enough.
   const desired = desiredStateFromSnapshot(snapshotInScope(step.kernel, scope), [...step.dhcp, ...(step.foreignDhcp ?? [])], scope, kernel);
   return { current: kernel, runningDhcp: dhcp, desired };

@@ -218,19 +218,27 @@ describe('planning sequences of changes', () => {
           expect(verifyState(next.kernel, inputs.desired)).toEqual([]);
           expect(planChanges(next.kernel, inputs.desired, next.dhcp).ops).toEqual([]);
 
-          // Undone, the host is as it was once the clients the rollback restarted have their leases again.
-          const rolledBack = applyInputs(rollbackInputs(step, req));
-          const restarted = touchedClients(rolledBack.plan);
-          const released = leases.deliver(
-            { ...step, kernel: rolledBack.kernel, dhcp: rolledBack.dhcp },
-            rolledBack.dhcp.filter(
-              (c) =>
-                restarted.has(`${c.dev}/${c.family}`) &&
-                step.kernel.addresses.some((a) => a.dev === c.dev && a.family === c.family && a.dynamic),
-            ),
-          );
-          expect(comparable(released.kernel)).toEqual(comparable(step.kernel));
-          expect(clientsOf(rolledBack.dhcp)).toEqual(clientsOf(step.dhcp));
+          // Undone, at once or after the clients it started got their leases while it waited for its
+          // confirmation, the host is as it was once the clients the rollback restarted have their leases again.
+          const startedLeasing = (applied: HostStep) =>
+            leases.deliver(
+              applied,
+              applied.dhcp.filter((c) => touched.has(`${c.dev}/${c.family}`)),
+            );
+          for (const meanwhile of [undefined, startedLeasing]) {
+            const rolledBack = applyInputs(rollbackInputs(step, req, meanwhile));
+            const restarted = touchedClients(rolledBack.plan);
+            const released = leases.deliver(
+              { ...step, kernel: rolledBack.kernel, dhcp: rolledBack.dhcp },
+              rolledBack.dhcp.filter(
+                (c) =>
+                  restarted.has(`${c.dev}/${c.family}`) &&
+                  step.kernel.addresses.some((a) => a.dev === c.dev && a.family === c.family && a.dynamic),
+              ),
+            );
+            expect(comparable(released.kernel)).toEqual(comparable(step.kernel));
+            expect(clientsOf(rolledBack.dhcp)).toEqual(clientsOf(step.dhcp));
+          }
 
           if (leasesCome) {
             const leased = leases.deliver(next, next.dhcp);
