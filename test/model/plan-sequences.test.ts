@@ -61,7 +61,7 @@ function host(controlsIpv6: boolean): HostStep {
 
 /**
  * Network `index`'s attributes: on a NIC or the bond, tagged or not, bridged or not, a static address (with
- * a gateway) or DHCP or none, maybe an MTU.
+ * a gateway) or DHCP or none, maybe an MTU, sometimes the default route.
  */
 const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
   fc
@@ -72,8 +72,10 @@ const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
       // DHCP twice as often: its leases are what later changes and rollbacks most often get wrong.
       addressing: fc.constantFrom('none', 'static', 'dhcp', 'dhcp'),
       mtu: fc.option(fc.constantFrom(1500, 9000), { nil: undefined }),
+      // The default route's role, now and then: moving it restarts a DHCP client with the main table.
+      defaultRoute: fc.constantFrom(false, false, false, true),
     })
-    .map(({ device, vlan, bridged, addressing, mtu }) => ({
+    .map(({ device, vlan, bridged, addressing, mtu, defaultRoute }) => ({
       ...(device === 'bond0' ? { bonding: device } : { nic: device }),
       ...(vlan ? { vlan } : {}),
       bridged,
@@ -81,6 +83,7 @@ const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
       // Each network its own subnet and gateway: its own routing table and source rules.
       ...(addressing === 'static' ? { ipaddr: `198.18.${11 + index}.10`, prefix: 24, gateway: `198.18.${11 + index}.1` } : {}),
       ...(mtu ? { mtu } : {}),
+      ...(defaultRoute ? { defaultRoute } : {}),
     }));
 
 const request: fc.Arbitrary<SetupRequest> = fc.record({
