@@ -22,6 +22,7 @@ import { mergeRunningConfig, ownEntry, southboundOf, type BlockingDhcpWait, type
 import {
   desiredStateForChange,
   desiredStateFromSnapshot,
+  devicesTakenOver,
   restoreScopeOf,
   snapshotInScope,
   type DesiredState,
@@ -660,7 +661,7 @@ function leaseDnsText(dns: LeaseDns): string {
 
 /** Of the DHCP clients the OS runs, those on devices `desired` owns (bridge ports, configured devices). */
 function foreignDhcpClientsOn(desired: DesiredState, clients: readonly ForeignDhcpClient[]): ForeignDhcpClient[] {
-  const owned = new Set([...desired.dhcpOwners, ...desired.addressOwners]);
+  const owned = devicesTakenOver(desired);
   return clients.filter((client) => owned.has(client.dev));
 }
 

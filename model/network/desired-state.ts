@@ -343,6 +343,14 @@ function leaseRoute(route: RouteState, snapshot: KernelState): boolean {
   );
 }
 
+/**
+ * The devices a change configures, whose DHCP clients of the operating system it stops before it applies
+ * (the agent's take-over; a rollback starts one of ours in their place).
+ */
+export function devicesTakenOver(desired: DesiredState): Set<string> {
+  return new Set([...desired.dhcpOwners, ...desired.addressOwners]);
+}
+
 /** What a rollback of `plan` restores: the desired links and owners, the links it creates or deletes, the tables it edits. */
 export function restoreScopeOf(desired: DesiredState, plan: Plan): { links: string[]; tables: number[] } {
   const links = new Set<string>([

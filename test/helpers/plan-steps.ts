@@ -10,6 +10,7 @@ import { EMPTY_CONFIG, mergeRunningConfig, type RunningConfig } from '../../mode
 import {
   desiredStateForChange,
   desiredStateFromSnapshot,
+  devicesTakenOver,
   restoreScopeOf,
   snapshotInScope,
   SOURCE_ROUTE_RULE_PRIORITY,
@@ -100,8 +101,11 @@ export function rollbackInputs(step: HostStep, request: SetupRequest, meanwhile:
   const applied = applyInputs(change);
   const { kernel, dhcp } = meanwhile({ ...step, kernel: applied.kernel, running: change.next, dhcp: applied.dhcp });
   const scope = restoreScopeOf(change.desired, applied.plan);
-  // What the agent keeps in its restore point: the golden fixtures, made from the whole snapshot, show it is enough.
-  const desired = desiredStateFromSnapshot(snapshotInScope(step.kernel, scope), [...step.dhcp, ...(step.foreignDhcp ?? [])], scope, kernel);
+  // What the agent keeps in its restore point: the golden fixtures, made from the whole snapshot, show it is
+  // enough. Its DHCP clients: ours, and the OS's that the change stopped (network-service.ts, takeOver).
+  const takenOver = devicesTakenOver(change.desired);
+  const clients = [...step.dhcp, ...(step.foreignDhcp ?? []).filter((c) => takenOver.has(c.dev))];
+  const desired = desiredStateFromSnapshot(snapshotInScope(step.kernel, scope), clients, scope, kernel);
   return { current: kernel, runningDhcp: dhcp, desired };
 }
 
@@ -110,13 +114,14 @@ export function rollbackInputs(step: HostStep, request: SetupRequest, meanwhile:
  * route (in the client's table); for a source-routed client also the subnet's route in its table and the
  * two rules of the subnet.
  */
-export function withLease(step: HostStep, dev: string, cidr: string, gateway: string): HostStep {
-  const client = step.dhcp.find((c) => c.dev === dev && c.family === 4);
+export function withLease(step: HostStep, dev: string, cidr: string, gateway: string | undefined): HostStep {
+  const client = [...step.dhcp, ...(step.foreignDhcp ?? [])].find((c) => c.dev === dev && c.family === 4);
   if (!client) throw new Error(`no DHCP client runs on ${dev}`);
   const [address = '', prefixLen = '24'] = cidr.split('/');
   const kernel = structuredClone(step.kernel);
   kernel.addresses.push({ dev, family: 4, address, prefixLen: Number(prefixLen), dynamic: true });
-  kernel.routes.push({ family: 4, table: client.table, dst: 'default', gateway, dev, protocol: 'dhcp' });
+  // A lease without a router installs no default route.
+  if (gateway !== undefined) kernel.routes.push({ family: 4, table: client.table, dst: 'default', gateway, dev, protocol: 'dhcp' });
   if (client.sourceRouting && client.table !== MAIN_TABLE) {
     const subnet = subnetOf(address, Number(prefixLen));
     kernel.routes.push({ family: 4, table: client.table, dst: subnet, dev, protocol: 'dhcp' });

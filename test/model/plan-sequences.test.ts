@@ -14,15 +14,17 @@
  *   change again once leases came makes no op;
  * - its rollback puts the kernel back exactly as it was: links (masters, MACs, MTUs, up or down), addresses,
  *   routes and rules, and the DHCP clients that ran; what a lease installed comes back when the restarted
- *   client has its lease again (the rollback leaves it to the client, as the agent does).
+ *   client has its lease again (the rollback leaves it to the client, as the agent does);
+ * - on some NICs the OS runs a DHCP client of its own: the change stops those on devices it configures (the
+ *   agent's take-over), the others run on with their leases, and a rollback starts ours in their place.
  * Requests the agent refuses (validation) are skipped, as the agent leaves the host unchanged then.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { subnetOf } from '../../model/ip';
-import type { KernelState, Plan } from '../../model/net-state';
+import { MAIN_TABLE, type KernelState, type Plan } from '../../model/net-state';
 import { ownEntry, southboundOf, topDeviceOf, type RunningConfig } from '../../model/network/config';
-import type { DhcpClientSpec } from '../../model/network/desired-state';
+import { devicesTakenOver, type DhcpClientSpec } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { verifyState } from '../../model/network/verify';
 import { VdsmError } from '../../model/vdsm/error-codes';
@@ -43,8 +45,13 @@ import { propertyParameters, REPLAY_HINT } from '../helpers/property';
 const NICS = ['eth1', 'eth2', 'eth3'];
 const NETWORKS = ['net1', 'net2', 'net3'];
 
-/** eth0 keeps the host reachable and is never used; eth1..eth3 are idle, IPv6 on as the kernel leaves it. */
-function host(controlsIpv6: boolean): HostStep {
+/**
+ * eth0 keeps the host reachable and is never used; eth1..eth3 are idle, IPv6 on as the kernel leaves it.
+ * The OS runs a DHCP client of its own on each of `osDhcp`, which has its lease (an address; its segment
+ * has no router): a change that configures such a NIC stops that client first, and a rollback starts one
+ * of ours in its place.
+ */
+function host(controlsIpv6: boolean, osDhcp: readonly string[], leases: Leases): HostStep {
   const ipv6 = controlsIpv6 ? { ipv6: true, ipv6Autoconf: true, ipv6DefaultRouter: true } : {};
   const kernel: KernelState = {
     links: [
@@ -52,11 +59,19 @@ function host(controlsIpv6: boolean): HostStep {
       nic('eth0', '52:54:00:00:00:10'),
       ...NICS.map((name, i) => nic(name, `52:54:00:00:00:1${i + 1}`, ipv6)),
     ],
-    addresses: [addr('eth0', '198.18.1.10/24')],
+    addresses: [addr('eth0', '198.18.1.10/24'), ...osDhcp.map((dev) => addr(dev, leases.of(dev).cidr, true))],
     routes: [defaultVia('198.18.1.1', 'eth0')],
     rules: [],
   };
-  return { ...freshHost(kernel), ...(controlsIpv6 ? { controlsIpv6: true } : {}) };
+  // As the agent describes an OS client it took over (network-service.ts dhcpSpecOf): main table, no default route here.
+  const foreignDhcp = osDhcp.map((dev): DhcpClientSpec => ({
+    dev,
+    family: 4,
+    table: MAIN_TABLE,
+    defaultRoute: false,
+    sourceRouting: false,
+  }));
+  return { ...freshHost(kernel), foreignDhcp, ...(controlsIpv6 ? { controlsIpv6: true } : {}) };
 }
 
 /**
@@ -129,14 +144,19 @@ const comparable = (kernel: KernelState) => {
   return { links: sorted(kernel.links), addresses: sorted(kernel.addresses), routes: sorted(kernel.routes), rules: sorted(kernel.rules) };
 };
 
-/** Each device's lease, the same whenever it comes: a subnet of its own, so rules and routes never collide. */
+/**
+ * Each device's lease, the same whenever it comes: a subnet of its own, so rules and routes never collide.
+ * A device whose segment has no router (`routerless`) gets no gateway.
+ */
 class Leases {
   private readonly subnets = new Map<string, number>();
 
-  of(dev: string): { cidr: string; gateway: string } {
+  constructor(private readonly routerless: ReadonlySet<string> = new Set()) {}
+
+  of(dev: string): { cidr: string; gateway: string | undefined } {
     let n = this.subnets.get(dev);
     if (n === undefined) this.subnets.set(dev, (n = 40 + this.subnets.size));
-    return { cidr: `198.18.${n}.50/24`, gateway: `198.18.${n}.1` };
+    return { cidr: `198.18.${n}.50/24`, gateway: this.routerless.has(dev) ? undefined : `198.18.${n}.1` };
   }
 
   /** `step` once every IPv4 client of `clients` that has no lease yet got its own. */
@@ -180,77 +200,89 @@ function accepted(step: HostStep, req: SetupRequest): HostStep | null {
 describe('planning sequences of changes', () => {
   it(`leaves every device in exactly the master its config gives it, reaches the desired state, and rolls back (${REPLAY_HINT})`, () => {
     fc.assert(
-      fc.property(fc.boolean(), fc.array(fc.tuple(request, leasesArrive), { minLength: 1, maxLength: 6 }), (controlsIpv6, changes) => {
-        let step = host(controlsIpv6);
-        const leases = new Leases();
-        for (const [req, leasesCome] of changes) {
-          const next = accepted(step, req);
-          if (!next) continue;
-          const expected = mastersOf(next.running);
-          for (const link of next.kernel.links)
-            expect(link.master, `master of ${link.name}`).toBe(ownEntry(Object.fromEntries(expected), link.name) ?? null);
-          // A bridge answers with its port's MAC, never with another device's (a bond's, which a NIC it let go had).
-          const macs = new Map(next.kernel.links.map((l) => [l.name, l.mac]));
-          for (const [port, bridge] of expected)
-            if (next.running.networks[bridge]?.bridged) expect(macs.get(bridge), `MAC of ${bridge}`).toBe(macs.get(port));
+      fc.property(
+        fc.boolean(),
+        fc.subarray(NICS),
+        fc.array(fc.tuple(request, leasesArrive), { minLength: 1, maxLength: 6 }),
+        (controlsIpv6, osDhcp, changes) => {
+          const leases = new Leases(new Set(osDhcp));
+          let step = host(controlsIpv6, osDhcp, leases);
+          for (const [req, leasesCome] of changes) {
+            const changed = accepted(step, req);
+            if (!changed) continue;
+            const inputs = changeInputs(step, req);
+            // The OS's clients on the devices the change configures were stopped; the others run on.
+            const takenOver = devicesTakenOver(inputs.desired);
+            const osClients = (step.foreignDhcp ?? []).filter((c) => !takenOver.has(c.dev));
+            const next: HostStep = { ...changed, foreignDhcp: osClients };
+            const expected = mastersOf(next.running);
+            for (const link of next.kernel.links)
+              expect(link.master, `master of ${link.name}`).toBe(ownEntry(Object.fromEntries(expected), link.name) ?? null);
+            // A bridge answers with its port's MAC, never with another device's (a bond's, which a NIC it let go had).
+            const macs = new Map(next.kernel.links.map((l) => [l.name, l.mac]));
+            for (const [port, bridge] of expected)
+              if (next.running.networks[bridge]?.bridged) expect(macs.get(bridge), `MAC of ${bridge}`).toBe(macs.get(port));
 
-          // Nor does a bond keep the MAC of a NIC that left it, which has it again.
-          for (const bond of next.kernel.links.filter((l) => l.kind === 'bond'))
-            for (const other of next.kernel.links.filter((l) => l.kind === 'nic' && l.master !== bond.name))
-              expect(other.permMac ?? other.mac, `MAC of ${bond.name} and of ${other.name}`).not.toBe(bond.mac);
+            // Nor does a bond keep the MAC of a NIC that left it, which has it again.
+            for (const bond of next.kernel.links.filter((l) => l.kind === 'bond'))
+              for (const other of next.kernel.links.filter((l) => l.kind === 'nic' && l.master !== bond.name))
+                expect(other.permMac ?? other.mac, `MAC of ${bond.name} and of ${other.name}`).not.toBe(bond.mac);
 
-          // A DHCP client runs exactly on the device of each DHCP network.
-          const clients = clientsOf(next.dhcp);
-          const wanted = Object.entries(next.running.networks)
-            .filter(([, net]) => net.bootproto === 'dhcp')
-            .map(([name, net]) => `${topDeviceOf(name, net) ?? ''}/4`)
-            .sort();
-          expect(clients).toEqual(wanted);
+            // A DHCP client runs exactly on the device of each DHCP network.
+            const clients = clientsOf(next.dhcp);
+            const wanted = Object.entries(next.running.networks)
+              .filter(([, net]) => net.bootproto === 'dhcp')
+              .map(([name, net]) => `${topDeviceOf(name, net) ?? ''}/4`)
+              .sort();
+            expect(clients).toEqual(wanted);
 
-          // What a lease installed lives only as long as its client.
-          const running = new Set(clients);
-          for (const a of next.kernel.addresses.filter((a) => a.dynamic))
-            expect(running.has(`${a.dev}/${a.family}`), `leased ${a.address} on ${a.dev} without its client`).toBe(true);
-          for (const r of next.kernel.routes.filter((r) => r.protocol === 'dhcp'))
-            expect(running.has(`${r.dev ?? ''}/${r.family}`), `learned route ${r.dst} on ${r.dev} without its client`).toBe(true);
-          // A client the change neither stopped nor restarted keeps its lease: address, routes and rules.
-          const inputs = changeInputs(step, req);
-          const touched = touchedClients(applyInputs(inputs).plan);
-          for (const client of step.dhcp.filter((c) => !touched.has(`${c.dev}/${c.family}`)))
-            expect(leaseOf(next.kernel, client), `lease of ${client.dev}`).toEqual(leaseOf(step.kernel, client));
-          expect(verifyState(next.kernel, inputs.desired)).toEqual([]);
-          expect(planChanges(next.kernel, inputs.desired, next.dhcp).ops).toEqual([]);
+            // What a lease installed lives only as long as its client (ours, or the OS's).
+            const running = new Set([...clients, ...clientsOf(osClients)]);
+            for (const a of next.kernel.addresses.filter((a) => a.dynamic))
+              expect(running.has(`${a.dev}/${a.family}`), `leased ${a.address} on ${a.dev} without its client`).toBe(true);
+            for (const r of next.kernel.routes.filter((r) => r.protocol === 'dhcp'))
+              expect(running.has(`${r.dev ?? ''}/${r.family}`), `learned route ${r.dst} on ${r.dev} without its client`).toBe(true);
+            // A client the change neither stopped nor restarted keeps its lease: address, routes and rules.
+            const touched = touchedClients(applyInputs(inputs).plan);
+            for (const client of [...step.dhcp.filter((c) => !touched.has(`${c.dev}/${c.family}`)), ...osClients])
+              expect(leaseOf(next.kernel, client), `lease of ${client.dev}`).toEqual(leaseOf(step.kernel, client));
+            expect(verifyState(next.kernel, inputs.desired)).toEqual([]);
+            expect(planChanges(next.kernel, inputs.desired, next.dhcp).ops).toEqual([]);
 
-          // Undone, at once or after the clients it started got their leases while it waited for its
-          // confirmation, the host is as it was once the clients the rollback restarted have their leases again.
-          const startedLeasing = (applied: HostStep) =>
-            leases.deliver(
-              applied,
-              applied.dhcp.filter((c) => touched.has(`${c.dev}/${c.family}`)),
-            );
-          for (const meanwhile of [undefined, startedLeasing]) {
-            const rolledBack = applyInputs(rollbackInputs(step, req, meanwhile));
-            const restarted = touchedClients(rolledBack.plan);
-            const released = leases.deliver(
-              { ...step, kernel: rolledBack.kernel, dhcp: rolledBack.dhcp },
-              rolledBack.dhcp.filter(
-                (c) =>
-                  restarted.has(`${c.dev}/${c.family}`) &&
-                  step.kernel.addresses.some((a) => a.dev === c.dev && a.family === c.family && a.dynamic),
-              ),
-            );
-            expect(comparable(released.kernel)).toEqual(comparable(step.kernel));
-            expect(clientsOf(rolledBack.dhcp)).toEqual(clientsOf(step.dhcp));
+            // Undone, at once or after the clients it started got their leases while it waited for its
+            // confirmation, the host is as it was once the clients the rollback restarted have their leases again.
+            const startedLeasing = (applied: HostStep) =>
+              leases.deliver(
+                applied,
+                applied.dhcp.filter((c) => touched.has(`${c.dev}/${c.family}`)),
+              );
+            for (const meanwhile of [undefined, startedLeasing]) {
+              const rolledBack = applyInputs(rollbackInputs(step, req, meanwhile));
+              const restarted = touchedClients(rolledBack.plan);
+              const released = leases.deliver(
+                { ...step, kernel: rolledBack.kernel, dhcp: rolledBack.dhcp },
+                rolledBack.dhcp.filter(
+                  (c) =>
+                    restarted.has(`${c.dev}/${c.family}`) &&
+                    step.kernel.addresses.some((a) => a.dev === c.dev && a.family === c.family && a.dynamic),
+                ),
+              );
+              expect(comparable(released.kernel)).toEqual(comparable(step.kernel));
+              // Ours ran where they ran, and one of ours where the change stopped the OS's.
+              expect(clientsOf(rolledBack.dhcp)).toEqual(
+                clientsOf([...step.dhcp, ...(step.foreignDhcp ?? []).filter((c) => takenOver.has(c.dev))]),
+              );
+            }
+
+            if (leasesCome) {
+              const leased = leases.deliver(next, next.dhcp);
+              // The agent's next plan of the same change leaves the leases alone.
+              expect(planChanges(leased.kernel, inputs.desired, leased.dhcp).ops).toEqual([]);
+              step = leased;
+            } else step = next;
           }
-
-          if (leasesCome) {
-            const leased = leases.deliver(next, next.dhcp);
-            // The agent's next plan of the same change leaves the leases alone.
-            expect(planChanges(leased.kernel, inputs.desired, leased.dhcp).ops).toEqual([]);
-            step = leased;
-          } else step = next;
-        }
-      }),
+        },
+      ),
       propertyParameters(2000),
     );
   });
