@@ -76,7 +76,8 @@ function host(controlsIpv6: boolean, osDhcp: readonly string[], leases: Leases):
 
 /**
  * Network `index`'s attributes: on a NIC or the bond, tagged or not, bridged or not, a static address (with
- * a gateway) or DHCP or none, maybe an MTU, sometimes the default route.
+ * a gateway) or DHCP or none, DHCPv6 or a static IPv6 address or neither, maybe an MTU, sometimes the
+ * default route.
  */
 const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
   fc
@@ -89,8 +90,10 @@ const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
       mtu: fc.option(fc.constantFrom(1500, 9000), { nil: undefined }),
       // The default route's role, now and then: moving it restarts a DHCP client with the main table.
       defaultRoute: fc.constantFrom(false, false, false, true),
+      // IPv6: DHCPv6 (addresses only), a static address, or nothing.
+      ipv6: fc.constantFrom('none', 'none', 'dhcpv6', 'static'),
     })
-    .map(({ device, vlan, bridged, addressing, mtu, defaultRoute }) => ({
+    .map(({ device, vlan, bridged, addressing, mtu, defaultRoute, ipv6 }) => ({
       ...(device === 'bond0' ? { bonding: device } : { nic: device }),
       ...(vlan ? { vlan } : {}),
       bridged,
@@ -99,6 +102,7 @@ const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
       ...(addressing === 'static' ? { ipaddr: `198.18.${11 + index}.10`, prefix: 24, gateway: `198.18.${11 + index}.1` } : {}),
       ...(mtu ? { mtu } : {}),
       ...(defaultRoute ? { defaultRoute } : {}),
+      ...(ipv6 === 'dhcpv6' ? { dhcpv6: 'true' } : ipv6 === 'static' ? { ipv6addr: `2001:db8:${11 + index}::10/64` } : {}),
     }));
 
 const request: fc.Arbitrary<SetupRequest> = fc.record({
@@ -159,11 +163,23 @@ class Leases {
     return { cidr: `198.18.${n}.50/24`, gateway: this.routerless.has(dev) ? undefined : `198.18.${n}.1` };
   }
 
-  /** `step` once every IPv4 client of `clients` that has no lease yet got its own. */
+  /** Each device's DHCPv6 lease: an address only (routes come from router advertisements). */
+  of6(dev: string): string {
+    this.of(dev);
+    return `2001:db8:${(this.subnets.get(dev) ?? 0).toString(16)}::50`;
+  }
+
+  /** `step` once every client of `clients` that has no lease yet got its own. */
   deliver(step: HostStep, clients: readonly DhcpClientSpec[]): HostStep {
     let leased = step;
     for (const client of clients) {
-      if (client.family !== 4 || leased.kernel.addresses.some((a) => a.dev === client.dev && a.family === 4 && a.dynamic)) continue;
+      if (leased.kernel.addresses.some((a) => a.dev === client.dev && a.family === client.family && a.dynamic)) continue;
+      if (client.family === 6) {
+        const kernel = structuredClone(leased.kernel);
+        kernel.addresses.push({ dev: client.dev, family: 6, address: this.of6(client.dev), prefixLen: 128, dynamic: true });
+        leased = { ...leased, kernel };
+        continue;
+      }
       const { cidr, gateway } = this.of(client.dev);
       leased = withLease(leased, client.dev, cidr, gateway);
     }
@@ -231,8 +247,10 @@ describe('planning sequences of changes', () => {
             // A DHCP client runs exactly on the device of each DHCP network.
             const clients = clientsOf(next.dhcp);
             const wanted = Object.entries(next.running.networks)
-              .filter(([, net]) => net.bootproto === 'dhcp')
-              .map(([name, net]) => `${topDeviceOf(name, net) ?? ''}/4`)
+              .flatMap(([name, net]) => [
+                ...(net.bootproto === 'dhcp' ? [`${topDeviceOf(name, net) ?? ''}/4`] : []),
+                ...(net.dhcpv6 ? [`${topDeviceOf(name, net) ?? ''}/6`] : []),
+              ])
               .sort();
             expect(clients).toEqual(wanted);
 
