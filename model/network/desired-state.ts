@@ -16,7 +16,7 @@ import {
   type RouteState,
   type RuleState,
 } from '../net-state';
-import { bondModeName, bondOptionsRecord, nonDefaultBondOptions } from './bond-options';
+import { bondModeName, bondOptionsRecord, nonDefaultBondOptions, sameBondConfiguration } from './bond-options';
 import { parseBridgeOpts } from './bridge-options';
 import { creationOrder } from './plan/levels';
 import { BootProto, ownEntry, southboundOf, topDeviceOf, type NetworkConfig, type RunningConfig } from './config';
@@ -141,12 +141,13 @@ export function renderDesiredState(config: RunningConfig, current: KernelState, 
   for (const [name, bond] of Object.entries(config.bonds)) {
     const options = bondOptionsRecord(bond.options);
     const { mode = '0', ...rest } = options;
-    const mac = bond.hwaddr ?? macOfBondWhoseSlaveLeft(current, name, bond.nics);
+    const bondMode = bondModeName(mode) ?? mode;
+    const mac = bond.hwaddr ?? macOfBondWhoseSlaveLeft(current, name, bond.nics) ?? macOfBondMadeAgain(current, name, bondMode, rest);
     upsert({
       name,
       create: 'bond',
       up: true,
-      bondMode: bondModeName(mode) ?? mode,
+      bondMode,
       bondOptions: rest,
       ...(mac ? { mac } : {}),
     });
@@ -224,6 +225,17 @@ function macOfBondWhoseSlaveLeft(current: KernelState, bond: string, slaves: rea
   if (!leftWithIt) return undefined;
   const first = [...slaves].sort((a, b) => creationOrder({ name: a }, { name: b }))[0];
   return first ? macOf(current, first) : undefined;
+}
+
+/**
+ * A bond whose mode or options change is deleted and made again (the kernel changes a mode only on a bond
+ * without slaves). Made again, it keeps the MAC it had: the bridge or VLAN above it, which stays, has that
+ * MAC, and peers need not learn a new one. (Where that MAC's slave leaves, see {@link macOfBondWhoseSlaveLeft}.)
+ */
+function macOfBondMadeAgain(current: KernelState, bond: string, mode: string, options: Record<string, string>): string | undefined {
+  const have = current.links.find((l) => l.name === bond && l.kind === LinkKind.BOND);
+  if (!have?.bond || sameBondConfiguration({ mode, options }, have.bond)) return undefined;
+  return have.mac;
 }
 
 /**

@@ -238,6 +238,37 @@ describe.skipIf(skipBecause(reason, 'bond and VLAN tests on a full-kernel host')
     );
 
     it(
+      'a bond made again for other options keeps its MAC, with which the bridge on it answers',
+      async () => {
+        const own = (nic: string) => nicMac(lab.testbed, 'bonds', nic);
+        await setup(
+          { net4: { bonding: 'bond5', bridged: 'true', ipaddr: '198.51.103.5', netmask: '255.255.255.0' } },
+          { bond5: { nics: ['eth3'], options: 'mode=1 miimon=100' } },
+        );
+        expect((await caps()).bondings.bond5?.hwaddr).toBe(own('eth3'));
+        // New options delete the bond and make it again; eth1, added with them, comes first by name. Made with
+        // eth1's MAC, the bond would differ from the bridge on it, which keeps eth3's.
+        await setup({}, { bond5: { nics: ['eth1', 'eth3'], options: 'mode=1 miimon=200' } });
+        const report = await caps();
+        expect(report.bondings.bond5).toMatchObject({ slaves: ['eth1', 'eth3'], hwaddr: own('eth3') });
+        expect(report.bridges.net4?.ports).toEqual(['bond5']);
+        expect(report.bridges.net1?.ports).toEqual(['bond5.100']);
+        const manager = lab.testbed.manager.interface;
+        await run(['ip', 'addr', 'add', '198.51.103.1/24', 'dev', manager]);
+        try {
+          await run(['ping', '-c', '1', '-W', '5', '-I', manager, '198.51.103.5']);
+          const { stdout } = await run(['ip', '-j', 'neigh', 'show', 'to', '198.51.103.5', 'dev', manager]);
+          expect((JSON.parse(stdout) as Array<{ lladdr?: string }>)[0]?.lladdr).toBe(own('eth3'));
+        } finally {
+          await run(['ip', 'addr', 'del', '198.51.103.1/24', 'dev', manager]);
+        }
+        await setup({ net4: { remove: true } }, { bond5: { nics: ['eth1'], options: 'mode=4 miimon=200 lacp_rate=1' } });
+        expect((await caps()).bondings.bond5?.hwaddr).toBe(own('eth1'));
+      },
+      TIMEOUT_MS,
+    );
+
+    it(
       'lowers the MTU across the stack, adds a VLAN on a NIC, and removes everything again',
       async () => {
         await setup(

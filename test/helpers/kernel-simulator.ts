@@ -17,10 +17,11 @@
  * - stopping a DHCP client removes what its lease installed (our dhclient script's STOP): the leased
  *   addresses, the learned IPv4 routes (`proto dhcp`) and the source-routing rules of the leased subnet,
  *   with the IPv4 flush that losing the last address brings. Starting one changes nothing until a lease
- *   arrives (test/helpers/plan-steps.ts withLease).
+ *   arrives (test/helpers/plan-steps.ts withLease), unless one of ours runs there already: the manager
+ *   stops that one first.
  */
 import { subnetOf } from '../../model/ip';
-import type { KernelState, LinkState, PlanOp } from '../../model/net-state';
+import { MAIN_TABLE, type KernelState, type LinkState, type PlanOp } from '../../model/net-state';
 import { SOURCE_ROUTE_RULE_PRIORITY } from '../../model/network/desired-state';
 import { sameAddress, sameRoute, sameRule } from '../../model/network/plan';
 
@@ -28,8 +29,17 @@ export class SimulatedKernelError extends Error {
   override readonly name = 'SimulatedKernelError';
 }
 
-export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): KernelState {
+/**
+ * `state` after `ops`. `ourClients`: the devices and families where our DHCP clients run before the plan (a
+ * start restarts one of them, see `dhcp-start`).
+ */
+export function simulatePlan(
+  state: KernelState,
+  ops: readonly PlanOp[],
+  ourClients: ReadonlyArray<{ dev: string; family: 4 | 6 }> = [],
+): KernelState {
   const s: KernelState = structuredClone(state);
+  const running = new Set(ourClients.map((c) => `${c.dev}/${c.family}`));
   /** Bonds created here without a MAC: the kernel gives them their first port's. */
   const macFromFirstPort = new Set<string>();
   const link = (name: string, what = 'link'): LinkState => {
@@ -39,6 +49,16 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
   };
   const flushIpv4Routes = (dev: string): void => {
     s.routes = s.routes.filter((r) => r.dev !== dev || r.family !== 4);
+  };
+  /** What stopping our client removes (our dhclient script's STOP): the leased addresses, learned routes and lease rules. */
+  const stopClient = (dev: string, family: 4 | 6): void => {
+    const leased = s.addresses.filter((a) => a.dev === dev && a.family === family && a.dynamic);
+    const subnets = new Set(leased.map((a) => subnetOf(a.address, a.prefixLen)));
+    s.addresses = s.addresses.filter((a) => !leased.includes(a));
+    if (family !== 4) return;
+    s.routes = s.routes.filter((r) => !(r.dev === dev && r.family === 4 && r.protocol === 'dhcp'));
+    s.rules = s.rules.filter((r) => !(r.family === 4 && r.priority === SOURCE_ROUTE_RULE_PRIORITY && subnets.has(r.from ?? r.to ?? '')));
+    if (leased.length && !s.addresses.some((a) => a.dev === dev && a.family === 4)) flushIpv4Routes(dev);
   };
   for (const op of ops) {
     switch (op.kind) {
@@ -167,20 +187,20 @@ export function simulatePlan(state: KernelState, ops: readonly PlanOp[]): Kernel
         break;
       }
       case 'dhcp-start':
-        break;
-      case 'dhcp-stop': {
-        const leased = s.addresses.filter((a) => a.dev === op.dev && a.family === op.family && a.dynamic);
-        const subnets = new Set(leased.map((a) => subnetOf(a.address, a.prefixLen)));
-        s.addresses = s.addresses.filter((a) => !leased.includes(a));
-        if (op.family === 4) {
-          s.routes = s.routes.filter((r) => !(r.dev === op.dev && r.family === 4 && r.protocol === 'dhcp'));
-          s.rules = s.rules.filter(
-            (r) => !(r.family === 4 && r.priority === SOURCE_ROUTE_RULE_PRIORITY && subnets.has(r.from ?? r.to ?? '')),
-          );
-          if (leased.length && !s.addresses.some((a) => a.dev === op.dev && a.family === 4)) flushIpv4Routes(op.dev);
+        // Our manager restarts a client already running there (its device re-created, say): the old one's
+        // stop removes what its lease installed, found by its lease file, so even the lease subnet's rules
+        // when the device (and with it the address that names the subnet here) is gone.
+        if (running.has(`${op.dev}/${op.family}`)) {
+          if (op.family === 4 && op.sourceRouting && op.table !== MAIN_TABLE)
+            s.rules = s.rules.filter((r) => !(r.family === 4 && r.table === op.table && r.priority === SOURCE_ROUTE_RULE_PRIORITY));
+          stopClient(op.dev, op.family);
         }
+        running.add(`${op.dev}/${op.family}`);
         break;
-      }
+      case 'dhcp-stop':
+        stopClient(op.dev, op.family);
+        running.delete(`${op.dev}/${op.family}`);
+        break;
     }
   }
   return s;

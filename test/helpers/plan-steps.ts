@@ -81,7 +81,7 @@ export function dhcpAfter(running: readonly DhcpClientSpec[], plan: Plan): DhcpC
 /** Plans and applies (in the simulator) what `inputs` ask for. */
 export function applyInputs(inputs: PlanInputs): { plan: Plan; kernel: KernelState; dhcp: DhcpClientSpec[] } {
   const plan = planChanges(inputs.current, inputs.desired, inputs.runningDhcp);
-  return { plan, kernel: simulatePlan(inputs.current, plan.ops), dhcp: dhcpAfter(inputs.runningDhcp, plan) };
+  return { plan, kernel: simulatePlan(inputs.current, plan.ops, inputs.runningDhcp), dhcp: dhcpAfter(inputs.runningDhcp, plan) };
 }
 
 /** The host after the agent applied `request`. */

@@ -117,7 +117,10 @@ const request: fc.Arbitrary<SetupRequest> = fc.record({
   bondings: fc
     .option(
       fc.oneof(
-        fc.subarray(NICS, { minLength: 1 }).map((nics): BondAttributes => ({ nics })),
+        // Sometimes with a mode: a mode that changes re-creates the bond, and what is on it.
+        fc
+          .tuple(fc.subarray(NICS, { minLength: 1 }), fc.constantFrom(undefined, undefined, 'mode=1 miimon=100', 'mode=4 miimon=100'))
+          .map(([nics, options]): BondAttributes => ({ nics, ...(options ? { options } : {}) })),
         fc.constant<BondAttributes>({ remove: 'true' }),
       ),
       // Half the requests leave the bond alone, as most changes do.
