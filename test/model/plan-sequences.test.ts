@@ -4,7 +4,8 @@
  * - after every change, each link's master is exactly the one the running config gives it (a bond's slave
  *   in its bond, a bridged network's device in its bridge, nothing else in any master), so no device a
  *   change moved away stays behind (a NIC left in a bridge beside the network's new one is a bridging loop
- *   on a shared segment), each bridge has its port's MAC, and no bond the MAC of a NIC that left it;
+ *   on a shared segment), each bridge has its port's MAC, no bond the MAC of a NIC that left it, and devices
+ *   share a MAC only along one stack (bridge and port, bond and slaves, VLAN and base);
  * - the result is what the desired state asked for (the agent's verify finds nothing), and planning the
  *   same change again makes no op;
  * - a DHCP client runs exactly on the device of each DHCP network;
@@ -202,6 +203,31 @@ function leaseOf(kernel: KernelState, client: DhcpClientSpec) {
   });
 }
 
+/** Each MAC, and the device stacks (a device with its masters, ports, slaves, VLANs) that have it. */
+function macsByStack(kernel: KernelState): Map<string, string[]> {
+  const links = kernel.links.filter((l) => l.kind !== 'loopback');
+  const root = new Map(links.map((l) => [l.name, l.name]));
+  const find = (name: string): string => {
+    let at = name;
+    while (root.get(at) !== at) at = root.get(at) ?? at;
+    return at;
+  };
+  const join = (a: string, b: string | undefined | null) => {
+    if (b && root.has(b)) root.set(find(a), find(b));
+  };
+  for (const l of links) {
+    join(l.name, l.master);
+    join(l.name, l.vlan?.base);
+  }
+  const stacks = new Map<string, Map<string, string[]>>();
+  for (const l of links) {
+    const byStack = stacks.get(l.mac) ?? new Map<string, string[]>();
+    byStack.set(find(l.name), [...(byStack.get(find(l.name)) ?? []), l.name]);
+    stacks.set(l.mac, byStack);
+  }
+  return new Map([...stacks].map(([mac, byStack]) => [mac, [...byStack.values()].map((names) => names.join(','))]));
+}
+
 /** Clients the plan stops or starts (a restart is both). */
 const touchedClients = (plan: Plan) =>
   new Set(plan.ops.flatMap((op) => (op.kind === 'dhcp-start' || op.kind === 'dhcp-stop' ? [`${op.dev}/${op.family}`] : [])));
@@ -246,6 +272,11 @@ describe('planning sequences of changes', () => {
             for (const bond of next.kernel.links.filter((l) => l.kind === 'bond'))
               for (const other of next.kernel.links.filter((l) => l.kind === 'nic' && l.master !== bond.name))
                 expect(other.permMac ?? other.mac, `MAC of ${bond.name} and of ${other.name}`).not.toBe(bond.mac);
+
+            // Devices share a MAC only along one stack (a bridge and its port, a bond and its slaves, a VLAN and
+            // its base): two stacks with one MAC are two devices on the segment that answer with it.
+            for (const [mac, stacks] of macsByStack(next.kernel))
+              expect(stacks.length, `stacks with MAC ${mac}: ${stacks.join(' | ')}`).toBe(1);
 
             // A DHCP client runs exactly on the device of each DHCP network.
             const clients = clientsOf(next.dhcp);
