@@ -93,8 +93,9 @@ const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
       defaultRoute: fc.constantFrom(false, false, false, true),
       // IPv6: DHCPv6 (addresses only), a static address, or nothing.
       ipv6: fc.constantFrom('none', 'none', 'dhcpv6', 'static'),
+      stp: fc.constantFrom(false, false, false, true),
     })
-    .map(({ device, vlan, bridged, addressing, mtu, defaultRoute, ipv6 }) => ({
+    .map(({ device, vlan, bridged, addressing, mtu, defaultRoute, ipv6, stp }) => ({
       ...(device === 'bond0' ? { bonding: device } : { nic: device }),
       ...(vlan ? { vlan } : {}),
       bridged,
@@ -103,6 +104,7 @@ const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
       ...(addressing === 'static' ? { ipaddr: `198.18.${11 + index}.10`, prefix: 24, gateway: `198.18.${11 + index}.1` } : {}),
       ...(mtu ? { mtu } : {}),
       ...(defaultRoute ? { defaultRoute } : {}),
+      ...(stp && bridged === 'true' ? { stp: 'true' } : {}),
       ...(ipv6 === 'dhcpv6' ? { dhcpv6: 'true' } : ipv6 === 'static' ? { ipv6addr: `2001:db8:${11 + index}::10/64` } : {}),
     }));
 
@@ -120,8 +122,13 @@ const request: fc.Arbitrary<SetupRequest> = fc.record({
       fc.oneof(
         // Sometimes with a mode: a mode that changes re-creates the bond, and what is on it.
         fc
-          .tuple(fc.subarray(NICS, { minLength: 1 }), fc.constantFrom(undefined, undefined, 'mode=1 miimon=100', 'mode=4 miimon=100'))
-          .map(([nics, options]): BondAttributes => ({ nics, ...(options ? { options } : {}) })),
+          .tuple(
+            fc.subarray(NICS, { minLength: 1 }),
+            fc.constantFrom(undefined, undefined, 'mode=1 miimon=100', 'mode=4 miimon=100'),
+            // Now and then a MAC of its own.
+            fc.constantFrom(undefined, undefined, undefined, '02:00:00:00:00:b0'),
+          )
+          .map(([nics, options, hwaddr]): BondAttributes => ({ nics, ...(options ? { options } : {}), ...(hwaddr ? { hwaddr } : {}) })),
         fc.constant<BondAttributes>({ remove: 'true' }),
       ),
       // Half the requests leave the bond alone, as most changes do.
