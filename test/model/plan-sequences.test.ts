@@ -77,8 +77,8 @@ function host(controlsIpv6: boolean, osDhcp: readonly string[], leases: Leases):
 
 /**
  * Network `index`'s attributes: on a NIC or the bond, tagged or not, bridged or not, a static address (with
- * a gateway) or DHCP or none, DHCPv6 or a static IPv6 address or neither, maybe an MTU, sometimes the
- * default route.
+ * a gateway) or DHCP or none, DHCPv6 or a static IPv6 address (maybe with its gateway) or neither, router
+ * advertisements taken or not, maybe an MTU, STP on some bridges, sometimes the default route.
  */
 const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
   fc
@@ -92,10 +92,11 @@ const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
       // The default route's role, now and then: moving it restarts a DHCP client with the main table.
       defaultRoute: fc.constantFrom(false, false, false, true),
       // IPv6: DHCPv6 (addresses only), a static address, or nothing.
-      ipv6: fc.constantFrom('none', 'none', 'dhcpv6', 'static'),
+      ipv6: fc.constantFrom('none', 'none', 'dhcpv6', 'static', 'static+gateway'),
+      ipv6autoconf: fc.constantFrom(false, false, false, true),
       stp: fc.constantFrom(false, false, false, true),
     })
-    .map(({ device, vlan, bridged, addressing, mtu, defaultRoute, ipv6, stp }) => ({
+    .map(({ device, vlan, bridged, addressing, mtu, defaultRoute, ipv6, ipv6autoconf, stp }) => ({
       ...(device === 'bond0' ? { bonding: device } : { nic: device }),
       ...(vlan ? { vlan } : {}),
       bridged,
@@ -105,7 +106,11 @@ const network = (index: number): fc.Arbitrary<NetworkAttributes> =>
       ...(mtu ? { mtu } : {}),
       ...(defaultRoute ? { defaultRoute } : {}),
       ...(stp && bridged === 'true' ? { stp: 'true' } : {}),
-      ...(ipv6 === 'dhcpv6' ? { dhcpv6: 'true' } : ipv6 === 'static' ? { ipv6addr: `2001:db8:${11 + index}::10/64` } : {}),
+      ...(ipv6autoconf ? { ipv6autoconf: 'true' } : {}),
+      ...(ipv6 === 'dhcpv6' ? { dhcpv6: 'true' } : {}),
+      // A static IPv6 address, with its gateway half the time (the default route's, when the network has the role).
+      ...(ipv6 === 'static' ? { ipv6addr: `2001:db8:${11 + index}::10/64` } : {}),
+      ...(ipv6 === 'static+gateway' ? { ipv6addr: `2001:db8:${11 + index}::10/64`, ipv6gateway: `2001:db8:${11 + index}::1` } : {}),
     }));
 
 const request: fc.Arbitrary<SetupRequest> = fc.record({
