@@ -18,7 +18,7 @@
 import type { Logger } from '../../lib/logger';
 import { MAIN_TABLE, type KernelState, type Plan } from '../../model/net-state';
 import { canonicalizeRequest } from '../../model/network/canonicalize';
-import { mergeRunningConfig, ownEntry, southboundOf, type BlockingDhcpWait, type RunningConfig } from '../../model/network/config';
+import { mergeRunningConfig, ownEntry, presentPart, type BlockingDhcpWait, type RunningConfig } from '../../model/network/config';
 import {
   desiredStateForChange,
   desiredStateFromSnapshot,
@@ -694,21 +694,6 @@ function withoutMissingNics(safe: RunningConfig, current: KernelState, log: Logg
   );
   // Released NICs stay in: one missing from the kernel is not rendered (model/network/desired-state.ts).
   return { networks, bonds, ...(safe.releasedDevices ? { releasedDevices: safe.releasedDevices } : {}) };
-}
-
-/**
- * The part of a (possibly unsafe) running config that exists in the kernel after a boot: networks whose
- * bridge or VLAN device is there. Releasing the others would strip addresses the OS gave the NICs.
- */
-function presentPart(running: RunningConfig, current: KernelState): RunningConfig {
-  const exists = (name: string) => current.links.some((l) => l.name === name);
-  const networks = Object.fromEntries(
-    Object.entries(running.networks).filter(([name, net]) =>
-      net.bridged ? exists(name) : net.vlan !== undefined ? exists(southboundOf(net) ?? '') : false,
-    ),
-  );
-  const bonds = Object.fromEntries(Object.entries(running.bonds).filter(([name]) => exists(name)));
-  return { networks, bonds };
 }
 
 function outcomeOf(recorded: TransactionOutcome): Outcome {

@@ -3,7 +3,7 @@
  * its safe config, and plans from. Every default is explicit (VDSM's canonicalize habit), so the validators and the
  * planner only ever see normal forms.
  */
-import type { Family } from '../net-state';
+import type { Family, KernelState } from '../net-state';
 import type { HostQos } from './host-qos';
 import { compareNames } from '../name-order';
 
@@ -163,4 +163,19 @@ function ipv6DecidedNics(config: Pick<RunningConfig, 'networks'>): string[] {
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareNames(a, b)));
+}
+
+/**
+ * The part of a (possibly unsafe) running config that exists in the kernel after a boot: networks whose
+ * bridge or VLAN device is there. Releasing the others would strip addresses the OS gave the NICs.
+ */
+export function presentPart(running: RunningConfig, current: KernelState): RunningConfig {
+  const exists = (name: string) => current.links.some((l) => l.name === name);
+  const networks = Object.fromEntries(
+    Object.entries(running.networks).filter(([name, net]) =>
+      net.bridged ? exists(name) : net.vlan !== undefined ? exists(southboundOf(net) ?? '') : false,
+    ),
+  );
+  const bonds = Object.fromEntries(Object.entries(running.bonds).filter(([name]) => exists(name)));
+  return { networks, bonds };
 }

@@ -18,7 +18,9 @@
  *   addresses, the learned IPv4 routes (`proto dhcp`) and the source-routing rules of the leased subnet,
  *   with the IPv4 flush that losing the last address brings. Starting one changes nothing until a lease
  *   arrives (test/helpers/plan-steps.ts withLease), unless one of ours runs there already: the manager
- *   stops that one first.
+ *   stops that one first;
+ * - a link made here has the kernel's IPv6 defaults (on, taking advertisements) where the state says how
+ *   IPv6 is set on links at all (read by an agent in the host's namespace).
  */
 import { subnetOf } from '../../model/ip';
 import { MAIN_TABLE, type KernelState, type LinkState, type PlanOp } from '../../model/net-state';
@@ -40,6 +42,8 @@ export function simulatePlan(
 ): KernelState {
   const s: KernelState = structuredClone(state);
   const running = new Set(ourClients.map((c) => `${c.dev}/${c.family}`));
+  /** Whether the state says how IPv6 is set on links: read where the agent runs in the host's namespace. */
+  const readsIpv6 = state.links.some((l) => l.ipv6 !== undefined);
   /** Bonds created here without a MAC: the kernel gives them their first port's. */
   const macFromFirstPort = new Set<string>();
   const link = (name: string, what = 'link'): LinkState => {
@@ -83,6 +87,8 @@ export function simulatePlan(
             : {}),
           ...(op.type === 'bond' ? { bond: { mode: op.bondMode ?? 'balance-rr', options: op.bondOptions ?? {} } } : {}),
           ...(op.type === 'vlan' ? { vlan: { base: op.vlanBase ?? '', id: op.vlanId ?? 0 } } : {}),
+          // The kernel's defaults, as an agent that reads IPv6 (its own namespace) reads them on the next read.
+          ...(readsIpv6 ? { ipv6: true, ipv6Autoconf: true, ipv6DefaultRouter: true } : {}),
         });
         break;
       case 'link-del': {

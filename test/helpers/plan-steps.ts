@@ -6,7 +6,7 @@
 import { subnetOf } from '../../model/ip';
 import { MAIN_TABLE, type KernelState, type Plan } from '../../model/net-state';
 import { canonicalizeRequest } from '../../model/network/canonicalize';
-import { EMPTY_CONFIG, mergeRunningConfig, type RunningConfig } from '../../model/network/config';
+import { EMPTY_CONFIG, mergeRunningConfig, presentPart, type RunningConfig } from '../../model/network/config';
 import {
   desiredStateForChange,
   desiredStateFromSnapshot,
@@ -107,6 +107,16 @@ export function rollbackInputs(step: HostStep, request: SetupRequest, meanwhile:
   const clients = [...step.dhcp, ...(step.foreignDhcp ?? []).filter((c) => takenOver.has(c.dev))];
   const desired = desiredStateFromSnapshot(snapshotInScope(step.kernel, scope), clients, scope, kernel);
   return { current: kernel, runningDhcp: dhcp, desired };
+}
+
+/**
+ * The boot-time restore (network-service.ts restoreSafeConfig) on `booted`, a host fresh from a boot where
+ * none of our DHCP clients runs: the safe config comes back over what of `running` the boot left.
+ */
+export function restoreInputs(booted: HostStep, running: RunningConfig, safe: RunningConfig): PlanInputs {
+  const previous = presentPart(running, booted.kernel);
+  const desired = desiredStateForChange(previous, safe, booted.kernel, { ipv6: booted.controlsIpv6 ?? false });
+  return { current: booted.kernel, runningDhcp: [], desired };
 }
 
 /**
