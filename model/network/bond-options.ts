@@ -173,6 +173,18 @@ export function nonDefaultBondOptions(options: Readonly<Record<string, string>>)
   return out;
 }
 
+/**
+ * Whether a bond configured as `have` must be deleted and made again to be as `want` says: the kernel
+ * changes a bond's mode only while it has no slaves, so the planner makes any bond whose mode or options
+ * change anew (model/network/plan/merge.ts), and the desired state keeps its MAC for it (desired-state.ts).
+ */
+export function bondMadeAgain(
+  want: { mode: string; options: Readonly<Record<string, string>> },
+  have: { mode: string; options: Readonly<Record<string, string>> } | undefined,
+): boolean {
+  return have !== undefined && !sameBondConfiguration(want, have);
+}
+
 /** True when two bonds are configured alike: same mode, same non-default options. */
 export function sameBondConfiguration(
   a: { mode: string; options: Readonly<Record<string, string>> },

@@ -16,7 +16,7 @@ import {
   type RouteState,
   type RuleState,
 } from '../net-state';
-import { bondModeName, bondOptionsRecord, nonDefaultBondOptions, sameBondConfiguration } from './bond-options';
+import { bondMadeAgain, bondModeName, bondOptionsRecord, nonDefaultBondOptions } from './bond-options';
 import { parseBridgeOpts } from './bridge-options';
 import { creationOrder } from './plan/levels';
 import { BootProto, ownEntry, southboundOf, topDeviceOf, type NetworkConfig, type RunningConfig } from './config';
@@ -228,14 +228,13 @@ function macOfBondWhoseSlaveLeft(current: KernelState, bond: string, slaves: rea
 }
 
 /**
- * A bond whose mode or options change is deleted and made again (the kernel changes a mode only on a bond
- * without slaves). Made again, it keeps the MAC it had: the bridge or VLAN above it, which stays, has that
- * MAC, and peers need not learn a new one. (Where that MAC's slave leaves, see {@link macOfBondWhoseSlaveLeft}.)
+ * A bond whose mode or options change is deleted and made again ({@link bondMadeAgain}). Made again, it keeps
+ * the MAC it had: the bridge or VLAN above it, which stays, has that MAC, and peers need not learn a new one.
+ * (Where that MAC's slave leaves, see {@link macOfBondWhoseSlaveLeft}.)
  */
 function macOfBondMadeAgain(current: KernelState, bond: string, mode: string, options: Record<string, string>): string | undefined {
   const have = current.links.find((l) => l.name === bond && l.kind === LinkKind.BOND);
-  if (!have?.bond || sameBondConfiguration({ mode, options }, have.bond)) return undefined;
-  return have.mac;
+  return have && bondMadeAgain({ mode, options }, have.bond) ? have.mac : undefined;
 }
 
 /**

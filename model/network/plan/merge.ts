@@ -13,7 +13,7 @@ import {
   type RouteState,
   type RuleState,
 } from '../../net-state';
-import { sameBondConfiguration } from '../bond-options';
+import { bondMadeAgain } from '../bond-options';
 import { SOURCE_ROUTE_RULE_PRIORITY, type DesiredLink, type DesiredState, type DhcpClientSpec } from '../desired-state';
 import { addressMeets, sameAddress, sameDhcp, sameRoute, sameRule } from './identity';
 import { currentLinkLevel, LINK_LEVEL, linkLevel } from './levels';
@@ -113,8 +113,8 @@ function linksToDelete(desired: DesiredState, currentLinks: ReadonlyMap<string, 
 }
 
 function bondNeedsRecreation(want: DesiredLink, have: LinkState | undefined): boolean {
-  if (want.create !== LinkKind.BOND || have?.kind !== LinkKind.BOND || !have.bond || want.bondMode === undefined) return false;
-  return !sameBondConfiguration({ mode: want.bondMode, options: want.bondOptions ?? {} }, have.bond);
+  if (want.create !== LinkKind.BOND || have?.kind !== LinkKind.BOND || want.bondMode === undefined) return false;
+  return bondMadeAgain({ mode: want.bondMode, options: want.bondOptions ?? {} }, have.bond);
 }
 
 /** `link del` of a base takes its VLANs along (and theirs, for stacked VLANs). */
