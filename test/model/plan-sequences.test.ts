@@ -34,7 +34,6 @@ import { VdsmError } from '../../model/vdsm/error-codes';
 import type { BondAttributes, NetworkAttributes } from '../../model/vdsm/setup-networks';
 import { addr, defaultVia, nic } from '../helpers/host-state';
 import {
-  afterChange,
   applyInputs,
   changeInputs,
   freshHost,
@@ -247,10 +246,10 @@ function macsByStack(kernel: KernelState): Map<string, string[]> {
 const touchedClients = (plan: Plan) =>
   new Set(plan.ops.flatMap((op) => (op.kind === 'dhcp-start' || op.kind === 'dhcp-stop' ? [`${op.dev}/${op.family}`] : [])));
 
-/** The host after `step` took `req`, or `null` when the agent refuses it. */
-function accepted(step: HostStep, req: SetupRequest): HostStep | null {
+/** What the agent plans for `req` on `step`, or `null` when it refuses the request (validation). */
+function planned(step: HostStep, req: SetupRequest): ReturnType<typeof changeInputs> | null {
   try {
-    return afterChange(step, req);
+    return changeInputs(step, req);
   } catch (err) {
     if (err instanceof VdsmError) return null;
     throw err;
@@ -270,13 +269,19 @@ describe('planning sequences of changes', () => {
           /** The safe config and the host as it was when it was made safe. */
           let committed = { config: step.running, host: step };
           for (const [req, leasesCome, commit] of changes) {
-            const changed = accepted(step, req);
-            if (!changed) continue;
-            const inputs = changeInputs(step, req);
+            const inputs = planned(step, req);
+            if (!inputs) continue;
+            const applied = applyInputs(inputs);
             // The OS's clients on the devices the change configures were stopped; the others run on.
             const takenOver = devicesTakenOver(inputs.desired);
             const osClients = (step.foreignDhcp ?? []).filter((c) => !takenOver.has(c.dev));
-            const next: HostStep = { ...changed, foreignDhcp: osClients };
+            const next: HostStep = {
+              kernel: applied.kernel,
+              running: inputs.next,
+              dhcp: applied.dhcp,
+              foreignDhcp: osClients,
+              ...(step.controlsIpv6 ? { controlsIpv6: true } : {}),
+            };
             const expected = mastersOf(next.running);
             for (const link of next.kernel.links)
               expect(link.master, `master of ${link.name}`).toBe(ownEntry(Object.fromEntries(expected), link.name) ?? null);
@@ -312,7 +317,7 @@ describe('planning sequences of changes', () => {
             for (const r of next.kernel.routes.filter((r) => r.protocol === 'dhcp'))
               expect(running.has(`${r.dev ?? ''}/${r.family}`), `learned route ${r.dst} on ${r.dev} without its client`).toBe(true);
             // A client the change neither stopped nor restarted keeps its lease: address, routes and rules.
-            const touched = touchedClients(applyInputs(inputs).plan);
+            const touched = touchedClients(applied.plan);
             for (const client of [...step.dhcp.filter((c) => !touched.has(`${c.dev}/${c.family}`)), ...osClients])
               expect(leaseOf(next.kernel, client), `lease of ${client.dev}`).toEqual(leaseOf(step.kernel, client));
             expect(verifyState(next.kernel, inputs.desired)).toEqual([]);
