@@ -7,6 +7,8 @@
  *    re-read, verify, persist), against the floor: the same plan rendered to `ip -batch` lines and run as
  *    ONE `ip -n <ns> -batch <file>` from the same starting state. Both are undone after each run (the removals
  *    are timed as a figure of their own), and the starting state is checked to be identical before every run.
+ *    The agent runs independent stacks in two `ip -batch` processes at once (agent/backend/iproute2/apply.ts),
+ *    so a second floor shows what that alone gains: the same two batches, as files, run at once.
  * 2. apply → rollback-complete: one bridged network with the connectivity check on, a 1 s timeout and no
  *    confirmation, timed from sending to receiving VDSM code 10.
  * 3. confirmConnectivity round trips over an established session and over a fresh connection each time,
@@ -25,6 +27,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { NetworkBackend } from '../agent/backend/backend';
 import { createLinuxBackend } from '../agent/backend/linux-backend';
+import { applyStepsFromPlan, concurrentBatchesOf } from '../agent/backend/iproute2/apply';
 import { batchLinesFromOps } from '../agent/backend/iproute2/batch';
 import { startAgent, type RunningAgent } from '../agent/agent-service';
 import { readJournal } from '../agent/network/journal';
@@ -79,6 +82,11 @@ export interface SizeResult {
   floor: Figure & { samples: number[] };
   /** agent / floor, of the medians and of the p95s. */
   ratio: { median: number; p95: number };
+  /**
+   * The plan as the agent's concurrent batches (two `ip -batch` files run at once), and agent / that; null
+   * when the plan is one stack (one batch).
+   */
+  floorAsAgentBatches: { batches: number; figure: Figure; ratio: { median: number; p95: number } } | null;
   /** Child processes the agent spawned per apply (median over the measured runs), by role. */
   processesPerApply: { ipRead: number; ipApply: number; other: number; unit: 'processes' };
   /** Of the agent's time, the wall time during which one of its `ip` processes was alive (fork → exit). */
@@ -475,6 +483,9 @@ interface FloorRun {
   batchLines: number;
   applyMs: number;
   removeMs: number;
+  /** Batches the agent runs the plan as (apply.ts), and the time to run them as files at once (null: one). */
+  agentBatches: number;
+  asAgentBatchesMs: number | null;
 }
 
 /**
@@ -507,13 +518,47 @@ async function runFloor(
   const t0 = performance.now();
   await run(['ip', '-n', namespace.name, '-batch', file]);
   const applyMs = performance.now() - t0;
-  const applied = await reader.read();
   const undoFile = join(dir, `floor-${n}-undo.batch`);
-  writeFileSync(undoFile, batchInput(planFor(removal, next, applied, nameservers).plan));
-  const tUndo = performance.now();
-  await run(['ip', '-n', namespace.name, '-batch', undoFile]);
-  const removeMs = performance.now() - tUndo;
-  return { readMs, planMs, planOps: plan.ops.length, batchLines: input.split('\n').length - 1, applyMs, removeMs };
+  const undo = async (): Promise<number> => {
+    writeFileSync(undoFile, batchInput(planFor(removal, next, await reader.read(), nameservers).plan));
+    const tUndo = performance.now();
+    await run(['ip', '-n', namespace.name, '-batch', undoFile]);
+    return performance.now() - tUndo;
+  };
+  const removeMs = await undo();
+
+  // The same plan as the agent's concurrent batches, each a file, run at once; undone as above.
+  const parts = agentBatchInputs(plan);
+  let asAgentBatchesMs: number | null = null;
+  if (parts.length > 1) {
+    const files = parts.map((part, i) => {
+      const partFile = join(dir, `floor-${n}-batch${i + 1}.batch`);
+      writeFileSync(partFile, part);
+      return partFile;
+    });
+    const tParts = performance.now();
+    await Promise.all(files.map((partFile) => run(['ip', '-n', namespace.name, '-batch', partFile])));
+    asAgentBatchesMs = performance.now() - tParts;
+    await undo();
+  }
+  return {
+    readMs,
+    planMs,
+    planOps: plan.ops.length,
+    batchLines: input.split('\n').length - 1,
+    applyMs,
+    removeMs,
+    agentBatches: parts.length,
+    asAgentBatchesMs,
+  };
+}
+
+/** The plan's lines as the batches the agent runs at once on two CPUs (one, when the plan is one stack). */
+function agentBatchInputs(plan: Plan): string[] {
+  const steps = applyStepsFromPlan(plan);
+  const step = steps[0];
+  if (steps.length !== 1 || step?.kind !== 'ip-batch') throw new Error('floor: the plan is not one ip -batch');
+  return concurrentBatchesOf(step, plan, 2).map((batch) => batch.lines.map((line) => `${line}\n`).join(''));
 }
 
 /**
@@ -545,6 +590,7 @@ function sizeResult(n: number, agentRuns: AgentRun[], floorRuns: FloorRun[]): Si
     agent: { ...agentFig, samples: agentMs.map((x) => round(x, 3)) },
     floor: { ...floorFig, samples: floorMs.map((x) => round(x, 3)) },
     ratio: { median: round(agentFig.median / floorFig.median, 2), p95: round(agentFig.p95 / floorFig.p95, 2) },
+    floorAsAgentBatches: asAgentBatches(agentFig, floorRuns),
     processesPerApply: { ipRead: med((s) => s.ipRead), ipApply: med((s) => s.ipApply), other: med((s) => s.other), unit: 'processes' },
     agentTimeInChildProcesses: figure(measuredSpawns.map((s) => s.childMs)),
     removal: {
@@ -557,6 +603,17 @@ function sizeResult(n: number, agentRuns: AgentRun[], floorRuns: FloorRun[]): Si
       floor: measuredFloor((r) => r.removeMs),
     },
     pieces: { kernelRead: measuredFloor((r) => r.readMs), modelPipeline: measuredFloor((r) => r.planMs) },
+  };
+}
+
+function asAgentBatches(agentFig: Figure, floorRuns: FloorRun[]): SizeResult['floorAsAgentBatches'] {
+  const samples = afterWarmup(floorRuns, WARMUP).map((r) => r.asAgentBatchesMs);
+  if (samples.length === 0 || samples.some((ms) => ms === null)) return null;
+  const fig = figure(samples as number[]);
+  return {
+    batches: floorRuns.at(-1)?.agentBatches ?? 1,
+    figure: fig,
+    ratio: { median: round(agentFig.median / fig.median, 2), p95: round(agentFig.p95 / fig.p95, 2) },
   };
 }
 
@@ -720,6 +777,7 @@ function agentMarkdown(r: AgentBenchResult, confirmCalls: number, freshCalls: nu
         'ratio (p95)',
         'ip processes / apply (read + apply)',
         'agent time with an ip process alive (median)',
+        "floor as the agent's batches at once: median (ratio)",
       ],
       r.setupNetworks.map((s) => [
         s.networks,
@@ -732,8 +790,13 @@ function agentMarkdown(r: AgentBenchResult, confirmCalls: number, freshCalls: nu
         `×${s.ratio.p95}`,
         `${s.processesPerApply.ipRead} + ${s.processesPerApply.ipApply}`,
         f(s.agentTimeInChildProcesses.median),
+        s.floorAsAgentBatches
+          ? `${f(s.floorAsAgentBatches.figure.median)} in ${s.floorAsAgentBatches.batches} (×${s.floorAsAgentBatches.ratio.median})`
+          : 'one batch',
       ]),
     ),
+    '',
+    "The floor is the plan as ONE `ip -batch`. The agent runs a plan whose ops fall into independent stacks as two `ip -batch` processes at once (agent/backend/iproute2/apply.ts); the last column runs those same batches as files at once, so the agent's overhead over its own way of applying reads there.",
     '',
     'Pieces of the pipeline timed on their own (ms, median): one full kernel read (`ip -j` batches on the three long-lived read sessions + parsing; the agent reads so before applying, and after applying only the changed links and the route families the change wants) and the pure model pipeline (canonicalize → plan → render):',
     '',

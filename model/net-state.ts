@@ -197,6 +197,12 @@ export type PlanOpOf<K extends PlanOpKind> = Extract<PlanOp, { kind: K }>;
 
 export interface Plan {
   ops: PlanOp[];
+  /**
+   * Links the kernel ties together before or during the plan (each port with its master, each VLAN with its
+   * base; model/network/plan/concurrent-batches.ts): ops on links tied so, or named together by an op, keep
+   * their order; the others may run in two `ip` processes at once. Absent: every op runs in order.
+   */
+  ties?: Array<[string, string]>;
 }
 
 /**

@@ -2,6 +2,7 @@
  * The Linux backend: iproute2 for reading and applying, ISC dhclient (with our script) for DHCP.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Logger } from '../../lib/logger';
 import type { CreatableLinkType, Plan } from '../../model/net-state';
 import type { NetworkBackend } from './backend';
@@ -38,6 +39,11 @@ export interface LinuxBackendOptions {
 
 /** An IPv6 switch write that took this long is logged ({@link createLinuxBackend}'s `setIpv6`). */
 const SLOW_IPV6_SWITCH_MS = 1000;
+/**
+ * `ip -batch` processes an apply runs at once on independent stacks: two, where the host has two CPUs or
+ * more (a third gained nothing on two cores; docs/performance.md#applying-independent-stacks-at-once).
+ */
+const CONCURRENT_BATCHES = Math.min(2, availableParallelism());
 
 export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend {
   const target: NetnsTarget = { netns: options.netns };
@@ -46,7 +52,7 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
   const linkTypes = new LinkTypeProbe(target, log);
   const reader = new KernelStateReader(target, log);
   const launcher = new IpBatchLauncher(target, log);
-  launcher.prepare('any');
+  launcher.prepare('any', CONCURRENT_BATCHES);
   const writePath = options.resolvConfPath ?? resolvConfWritePathFor(options.netns);
   const setIpv6 = async (dev: string, switches: Ipv6Switches): Promise<void> => {
     // Never planned in that mode (controlsIpv6): /proc/sys would name a link of this process's namespace.
@@ -65,10 +71,11 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
 
   return {
     read: (scope) => reader.read(scope),
-    apply: (plan: Plan, applyOptions?: ApplyOptions) => applyPlan(plan, { target, log, dhcp, launcher, setIpv6 }, applyOptions),
+    apply: (plan: Plan, applyOptions?: ApplyOptions) =>
+      applyPlan(plan, { target, log, dhcp, launcher, setIpv6, concurrentBatches: CONCURRENT_BATCHES }, applyOptions),
     // A kernel booted without IPv6 (ipv6.disable=1) has no per-link switch to set.
     controlsIpv6: !options.netns && existsSync('/proc/sys/net/ipv6/conf/all/disable_ipv6'),
-    prepareApply: () => launcher.prepare('any'),
+    prepareApply: () => launcher.prepare('any', CONCURRENT_BATCHES),
     async readQos(devices) {
       const states = await Promise.all(devices.map(async (dev) => [dev, await readDeviceQos(target, dev)] as const));
       return Object.fromEntries(states);

@@ -19,13 +19,17 @@
  * - on some NICs the OS runs a DHCP client of its own: the change stops those on devices it configures (the
  *   agent's take-over), the others run on with their leases, and a rollback starts ours in their place;
  * - after a reboot, the boot's restore gives back what the safe configuration owns as it was when it was
- *   made safe (MACs and what the configuration does not decide aside).
+ *   made safe (MACs and what the configuration does not decide aside);
+ * - every plan (change, rollback, restore) leaves the kernel as it does in its order when the agent runs its
+ *   independent stacks in two `ip` processes at once (agent/backend/iproute2/apply.ts), whatever way the
+ *   kernel interleaves the two.
  * Requests the agent refuses (validation) are skipped, as the agent leaves the host unchanged then.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { applyStepsFromPlan, concurrentBatchesOf } from '../../agent/backend/iproute2/apply';
 import { subnetOf } from '../../model/ip';
-import { MAIN_TABLE, type AddressState, type KernelState, type Plan } from '../../model/net-state';
+import { MAIN_TABLE, type AddressState, type KernelState, type Plan, type PlanOp } from '../../model/net-state';
 import { ownEntry, southboundOf, topDeviceOf, type RunningConfig } from '../../model/network/config';
 import { devicesTakenOver, type DhcpClientSpec } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
@@ -33,6 +37,7 @@ import { verifyState } from '../../model/network/verify';
 import { VdsmError } from '../../model/vdsm/error-codes';
 import type { BondAttributes, NetworkAttributes } from '../../model/vdsm/setup-networks';
 import { addr, defaultVia, nic } from '../helpers/host-state';
+import { simulatePlan } from '../helpers/kernel-simulator';
 import {
   applyInputs,
   changeInputs,
@@ -41,6 +46,7 @@ import {
   rollbackInputs,
   withLease,
   type HostStep,
+  type PlanInputs,
   type SetupRequest,
 } from '../helpers/plan-steps';
 import { propertyParameters, REPLAY_HINT } from '../helpers/property';
@@ -242,6 +248,58 @@ function macsByStack(kernel: KernelState): Map<string, string[]> {
   return new Map([...stacks].map(([mac, byStack]) => [mac, [...byStack.values()].map((names) => names.join(','))]));
 }
 
+/**
+ * The plan's ops in an order the agent may run them: each `ip -batch` step as the batches it runs at once
+ * on two CPUs, their lines interleaved as `draw` picks (the kernel takes one netlink request at a time).
+ */
+function runConcurrently(plan: Plan, draw: (n: number) => number): { ops: PlanOp[]; split: boolean } {
+  let split = false;
+  const ops = applyStepsFromPlan(plan).flatMap((step) => {
+    if (step.kind !== 'ip-batch') return [plan.ops[step.opIndex] as PlanOp];
+    const queues = concurrentBatchesOf(step, plan, 2).map((batch) => [...batch.opIndices]);
+    if (queues.length > 1) split = true;
+    const order: number[] = [];
+    for (let open = queues; open.length; open = open.filter((q) => q.length)) order.push(open[draw(open.length)]?.shift() as number);
+    return order.map((i) => plan.ops[i] as PlanOp);
+  });
+  return { ops, split };
+}
+
+/** A kernel state as sorted lists of whole entries (nested fields included). */
+const entries = (kernel: KernelState) => {
+  const sorted = <T>(items: readonly T[]) =>
+    items
+      .map((i) =>
+        JSON.stringify(i, (_k, v: unknown) =>
+          v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v,
+        ),
+      )
+      .sort();
+  return { links: sorted(kernel.links), addresses: sorted(kernel.addresses), routes: sorted(kernel.routes), rules: sorted(kernel.rules) };
+};
+
+/** Plans the property saw split into batches that run at once (it must see some). */
+let plansRunConcurrently = 0;
+
+/** `plan`, applied as the agent's two `ip` processes may interleave it, leaves the kernel as in its order. */
+function expectSameRunConcurrently(inputs: PlanInputs, applied: { plan: Plan; kernel: KernelState }, draw: (n: number) => number): void {
+  const { ops, split } = runConcurrently(applied.plan, draw);
+  if (!split) return;
+  plansRunConcurrently += 1;
+  expect(entries(simulatePlan(inputs.current, ops, inputs.runningDhcp)), 'the plan run as concurrent batches').toEqual(
+    entries(applied.kernel),
+  );
+}
+
+/** A small deterministic draw (the property's seed decides every interleaving). */
+function drawFrom(seed: number): (n: number) => number {
+  let state = seed >>> 0 || 1;
+  return (n) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 16) % n;
+  };
+}
+
 /** Clients the plan stops or starts (a restart is both). */
 const touchedClients = (plan: Plan) =>
   new Set(plan.ops.flatMap((op) => (op.kind === 'dhcp-start' || op.kind === 'dhcp-stop' ? [`${op.dev}/${op.family}`] : [])));
@@ -263,7 +321,9 @@ describe('planning sequences of changes', () => {
         fc.boolean(),
         fc.subarray(NICS),
         fc.array(fc.tuple(request, leasesArrive, fc.boolean()), { minLength: 1, maxLength: 6 }),
-        (controlsIpv6, osDhcp, changes) => {
+        fc.integer(),
+        (controlsIpv6, osDhcp, changes, seed) => {
+          const draw = drawFrom(seed);
           const leases = new Leases(new Set(osDhcp));
           let step = host(controlsIpv6, osDhcp, leases);
           /** The safe config and the host as it was when it was made safe. */
@@ -272,6 +332,7 @@ describe('planning sequences of changes', () => {
             const inputs = planned(step, req);
             if (!inputs) continue;
             const applied = applyInputs(inputs);
+            expectSameRunConcurrently(inputs, applied, draw);
             // The OS's clients on the devices the change configures were stopped; the others run on.
             const takenOver = devicesTakenOver(inputs.desired);
             const osClients = (step.foreignDhcp ?? []).filter((c) => !takenOver.has(c.dev));
@@ -331,7 +392,9 @@ describe('planning sequences of changes', () => {
                 applied.dhcp.filter((c) => touched.has(`${c.dev}/${c.family}`)),
               );
             for (const meanwhile of [undefined, startedLeasing]) {
-              const rolledBack = applyInputs(rollbackInputs(step, req, meanwhile));
+              const rollback = rollbackInputs(step, req, meanwhile);
+              const rolledBack = applyInputs(rollback);
+              expectSameRunConcurrently(rollback, rolledBack, draw);
               const restarted = touchedClients(rolledBack.plan);
               const released = leases.deliver(
                 { ...step, kernel: rolledBack.kernel, dhcp: rolledBack.dhcp },
@@ -366,6 +429,7 @@ describe('planning sequences of changes', () => {
           const booted = host(controlsIpv6, osDhcp, leases);
           const restore = restoreInputs(booted, step.running, committed.config);
           const restored = applyInputs(restore);
+          expectSameRunConcurrently(restore, restored, draw);
           const takenOver = devicesTakenOver(restore.desired);
           const after = leases.deliver({ ...booted, kernel: restored.kernel, dhcp: restored.dhcp }, restored.dhcp);
           const before = leases.deliver(committed.host, committed.host.dhcp);
@@ -391,5 +455,6 @@ describe('planning sequences of changes', () => {
       ),
       propertyParameters(2000),
     );
+    expect(plansRunConcurrently, 'plans split into batches that run at once').toBeGreaterThan(100);
   });
 });

@@ -2,6 +2,8 @@
  * Executes a plan: each maximal run of consecutive ip ops is ONE `ip -batch -` process fed on stdin (a plan
  * for 100 networks costs a handful of processes, not hundreds), started ahead of time by the
  * {@link IpBatchLauncher}; DHCP ops go to the DHCP manager in between, and IPv6 switches are sysctl writes.
+ * A run whose ops fall into independent device stacks may instead be two processes at once, each with whole
+ * stacks in the plan's order (model/network/plan/concurrent-batches.ts; `concurrentBatches`).
  *
  * The whole plan is rendered before anything runs, so an op that cannot be rendered safely rejects the plan
  * untouched ({@link InvalidPlanOpError}). At run time `ip -batch` stops at the first failing line and says
@@ -9,7 +11,17 @@
  * them is the agent's rollback, which knows the state to return to.
  */
 import type { Logger } from '../../../lib/logger';
-import { isIpOp, PlanOpKind, type Family, type Ipv6Forget, type Plan, type PlanOp, type PlanOpOf } from '../../../model/net-state';
+import {
+  isIpOp,
+  PlanOpKind,
+  type Family,
+  type IpPlanOp,
+  type Ipv6Forget,
+  type Plan,
+  type PlanOp,
+  type PlanOpOf,
+} from '../../../model/net-state';
+import { balancedBatches, independentOpGroups } from '../../../model/network/plan/concurrent-batches';
 import type { Ipv6Switches } from '../ipv6-sysctl';
 import type { NetnsTarget } from '../target';
 import { InvalidPlanOpError, PlanApplyError, UnsafeBatchArgumentError } from '../errors';
@@ -26,9 +38,17 @@ export interface DhcpOpRunner {
 }
 
 export type ApplyStep =
-  | { kind: 'ip-batch'; /** Run as `ip -6 -batch` (see FamilyFlag in batch.ts). */ inet6: boolean; opIndices: number[]; lines: string[] }
+  | IpBatchStep
   | { kind: 'dhcp'; opIndex: number; op: Extract<PlanOp, { kind: 'dhcp-start' | 'dhcp-stop' }> }
   | { kind: 'ipv6'; opIndex: number; op: PlanOpOf<'link-ipv6'> };
+
+export interface IpBatchStep {
+  kind: 'ip-batch';
+  /** Run as `ip -6 -batch` (see FamilyFlag in batch.ts). */
+  inet6: boolean;
+  opIndices: number[];
+  lines: string[];
+}
 
 /**
  * Renders and groups a plan into processes to run, in order (pure). A run of ip ops is split only where the
@@ -86,6 +106,11 @@ export interface ApplyDeps {
   launcher: IpBatchLauncher;
   /** Turns IPv6 on or off on a link, and router advertisements with it (`link-ipv6` ops; ../ipv6-sysctl.ts). */
   setIpv6(dev: string, switches: Ipv6Switches): Promise<void>;
+  /**
+   * `ip -batch` processes one step may run at once, when its ops fall into independent stacks
+   * ({@link concurrentBatchesOf}). @default 1
+   */
+  concurrentBatches?: number;
 }
 
 export interface ApplyOptions {
@@ -108,20 +133,50 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, options: ApplyOptio
       await runIpv6Step(step, deps);
     } else if (midBatch && step.lines.length > 1) {
       const half = Math.ceil(step.lines.length / 2);
-      await runIpBatch({ ...step, opIndices: step.opIndices.slice(0, half), lines: step.lines.slice(0, half) }, plan, deps);
+      await runIpBatches([{ ...step, opIndices: step.opIndices.slice(0, half), lines: step.lines.slice(0, half) }], plan, deps);
       await midBatch();
       midBatch = undefined;
-      await runIpBatch({ ...step, opIndices: step.opIndices.slice(half), lines: step.lines.slice(half) }, plan, deps);
+      await runIpBatches([{ ...step, opIndices: step.opIndices.slice(half), lines: step.lines.slice(half) }], plan, deps);
     } else {
-      await runIpBatch(step, plan, deps);
+      await runIpBatches(concurrentBatchesOf(step, plan, deps.concurrentBatches ?? 1), plan, deps);
     }
   }
 }
 
-async function runIpBatch(step: Extract<ApplyStep, { kind: 'ip-batch' }>, plan: Plan, { target, log, launcher }: ApplyDeps): Promise<void> {
+/**
+ * `step` as up to `count` batches to run at once, each a set of whole independent stacks in the plan's order
+ * (model/network/plan/concurrent-batches.ts); the step itself when its ops are one stack, or the plan does not
+ * say which links the kernel ties together ({@link Plan.ties}).
+ */
+export function concurrentBatchesOf(step: IpBatchStep, plan: Plan, count: number): IpBatchStep[] {
+  if (count < 2 || !plan.ties) return [step];
+  const groups = independentOpGroups(
+    step.opIndices.map((i) => plan.ops[i] as IpPlanOp),
+    plan.ties,
+  );
+  if (groups.length < 2) return [step];
+  return balancedBatches(groups, count).map((batch) => ({
+    ...step,
+    opIndices: batch.map((i) => step.opIndices[i] as number),
+    lines: batch.map((i) => step.lines[i] as string),
+  }));
+}
+
+/**
+ * Runs the batches at once and waits for all of them: a batch that fails stops at its failing line, the
+ * others run to their end (they touch nothing of it), and the failure of the earliest op in the plan is
+ * thrown. Undoing what ran is the agent's rollback, as for one batch.
+ */
+async function runIpBatches(batches: readonly IpBatchStep[], plan: Plan, deps: ApplyDeps): Promise<void> {
+  const failures = await Promise.all(batches.map((batch) => runIpBatch(batch, plan, deps)));
+  const first = failures.reduce<PlanApplyError | null>((a, b) => (b && (!a || b.opIndex < a.opIndex) ? b : a), null);
+  if (first) throw first;
+}
+
+async function runIpBatch(step: IpBatchStep, plan: Plan, { target, log, launcher }: ApplyDeps): Promise<PlanApplyError | null> {
   log.debug({ netns: target.netns, inet6: step.inet6, lines: step.lines }, 'ip -batch');
   const result = await launcher.run(step.inet6 ? 'inet6' : 'any', `${step.lines.join('\n')}\n`);
-  if (result.code === 0) return;
+  if (result.code === 0) return null;
   const line = failedBatchLine(result.stderr);
   // No line number: ip could not start (e.g. the namespace is gone), or aborted on an argument it could not
   // parse, which it does without naming the line (our validation exists to prevent that; earlier lines of
@@ -129,7 +184,7 @@ async function runIpBatch(step: Extract<ApplyStep, { kind: 'ip-batch' }>, plan: 
   const opIndex = (line !== null ? step.opIndices[line - 1] : undefined) ?? step.opIndices[0] ?? 0;
   const op = plan.ops[opIndex];
   if (!op) throw new Error(`internal: batch op index ${opIndex} outside the plan`);
-  throw new PlanApplyError(opIndex, op, result.stderr || `ip exited with ${result.code}`);
+  return new PlanApplyError(opIndex, op, result.stderr || `ip exited with ${result.code}`);
 }
 
 /**

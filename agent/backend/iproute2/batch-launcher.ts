@@ -30,7 +30,7 @@ interface Launched {
 }
 
 export class IpBatchLauncher {
-  private readonly spares = new Map<BatchFamily, Launched>();
+  private readonly spares = new Map<BatchFamily, Launched[]>();
   private closed = false;
   /** Processes started so far (tests read it). */
   starts = 0;
@@ -54,30 +54,42 @@ export class IpBatchLauncher {
   /** Ends the spares (the agent stops). */
   close(): void {
     this.closed = true;
-    for (const spare of this.spares.values()) spare.child.kill('SIGKILL');
+    for (const spares of this.spares.values()) for (const spare of spares) spare.child.kill('SIGKILL');
     this.spares.clear();
   }
 
-  /** Starts a spare for `family` unless one is waiting; call it when idle (the fork blocks the event loop). */
-  prepare(family: BatchFamily): void {
-    if (this.closed || this.spares.has(family)) return;
-    const spare = this.launch(family);
-    this.spares.set(family, spare);
-    spare.child.unref();
-    for (const stream of [spare.child.stdin, spare.child.stdout, spare.child.stderr])
-      (stream as unknown as { unref?: () => void } | null)?.unref?.();
-    // A spare that ends unused (its namespace went away, or it was killed) is not handed out.
-    void spare.result.then(() => {
-      if (this.spares.get(family) === spare) this.spares.delete(family);
-    });
+  /**
+   * Starts spares for `family` until `count` are waiting (an apply may run two batches at once, apply.ts);
+   * call it when idle (each fork blocks the event loop).
+   */
+  prepare(family: BatchFamily, count = 1): void {
+    const spares = this.spares.get(family) ?? [];
+    this.spares.set(family, spares);
+    while (!this.closed && spares.length < count) {
+      const spare = this.launch(family);
+      spares.push(spare);
+      spare.child.unref();
+      for (const stream of [spare.child.stdin, spare.child.stdout, spare.child.stderr])
+        (stream as unknown as { unref?: () => void } | null)?.unref?.();
+      // A spare that ends unused (its namespace went away, or it was killed) is not handed out.
+      void spare.result.then(() => {
+        const at = spares.indexOf(spare);
+        if (at >= 0) spares.splice(at, 1);
+      });
+    }
+  }
+
+  /** Spares waiting for `family` (tests read it). */
+  spareCount(family: BatchFamily): number {
+    return this.spares.get(family)?.length ?? 0;
   }
 
   private take(family: BatchFamily): Launched {
-    const spare = this.spares.get(family);
-    this.spares.delete(family);
-    if (spare && spare.child.exitCode === null && spare.child.signalCode === null && spare.netnsId === netnsIdentity(this.target))
-      return spare;
-    if (spare) spare.child.kill('SIGKILL');
+    const spares = this.spares.get(family) ?? [];
+    for (let spare = spares.shift(); spare; spare = spares.shift()) {
+      if (spare.child.exitCode === null && spare.child.signalCode === null && spare.netnsId === netnsIdentity(this.target)) return spare;
+      spare.child.kill('SIGKILL');
+    }
     return this.launch(family);
   }
 

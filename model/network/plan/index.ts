@@ -17,6 +17,7 @@
  */
 import type { KernelState, Plan } from '../../net-state';
 import type { DesiredState, DhcpClientSpec } from '../desired-state';
+import { planTies } from './concurrent-batches';
 import { mergeStates } from './merge';
 import { addressesPhase } from './phases/addresses';
 import { dhcpPhase } from './phases/dhcp';
@@ -46,5 +47,6 @@ const PHASES: readonly Phase[] = [
 export function planChanges(current: KernelState, desired: DesiredState, runningDhcp: readonly DhcpClientSpec[]): Plan {
   const merged = mergeStates(current, desired, runningDhcp);
   const parts = PHASES.map((phase) => phase(merged));
-  return { ops: [...[...parts].reverse().flatMap((p) => p.teardown), ...parts.flatMap((p) => p.build)] };
+  const ops = [...[...parts].reverse().flatMap((p) => p.teardown), ...parts.flatMap((p) => p.build)];
+  return { ops, ties: planTies(current, ops) };
 }

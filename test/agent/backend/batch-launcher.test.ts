@@ -1,8 +1,8 @@
 /**
  * The `ip -batch` processes of an apply, started ahead (agent/backend/iproute2/batch-launcher.ts), against the
- * real kernel: a batch runs in the spare prepared for it, yet every batch is a fresh process —
- * line numbers of a failure count from its own first line — and a spare that no longer acts on the namespace
- * is replaced.
+ * real kernel: a batch runs in the spare prepared for it (two spares for two batches at once), yet every
+ * batch is a fresh process — line numbers of a failure count from its own first line — and a spare that no
+ * longer acts on the namespace is replaced.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IpBatchLauncher } from '../../../agent/backend/iproute2/batch-launcher';
@@ -45,6 +45,25 @@ describe.skipIf(skipBecause(kernelSkipReason, 'ip -batch launcher tests'))('IpBa
     expect(second).toMatchObject({ code: 0, stderr: '' });
     expect(launcher.starts).toBe(2);
     expect(await masterOf(host, 'v1a')).toBe('br1');
+  });
+
+  it('keeps as many spares as asked, for an apply that runs two batches at once', async () => {
+    launcher = new IpBatchLauncher({ netns: host.name }, testLog);
+    launcher.prepare('any', 2);
+    launcher.prepare('any', 2);
+    expect(launcher.starts).toBe(2);
+    expect(launcher.spareCount('any')).toBe(2);
+
+    // Both spares take a batch at once: no process is started for either.
+    const [first, second] = await Promise.all([
+      launcher.run('any', 'link add name br4 type bridge\n'),
+      launcher.run('any', 'link add name br5 type bridge\n'),
+    ]);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    expect(launcher.starts).toBe(2);
+    expect(launcher.spareCount('any')).toBe(0);
+    const { stdout } = await host.ip(['-j', 'link', 'show', 'type', 'bridge']);
+    expect((JSON.parse(stdout) as Array<{ ifname: string }>).map((l) => l.ifname).sort()).toEqual(['br4', 'br5']);
   });
 
   it('reports a failed line counted from the first line of its own batch', async () => {
