@@ -69,6 +69,20 @@ describe('independentOpGroups', () => {
     ];
     expect(independentOpGroups(ops, [])).toEqual([[0, 1], [2, 3, 4], [5]]);
   });
+
+  it('keeps a route with the address it takes as its source, and a route without a device with every op', () => {
+    const withSource: IpPlanOp[] = [
+      { kind: 'addr-add', address: v4('net1', '198.18.1.5') },
+      { kind: 'route-add', route: { family: 4, table: 101, dst: '198.18.9.0/24', dev: 'net9', src: '198.18.1.5' } },
+    ];
+    expect(independentOpGroups(withSource, [])).toEqual([[0, 1]]);
+    const viaGateway: IpPlanOp[] = [
+      ...bridged(1),
+      { kind: 'route-add', route: { family: 4, table: 254, dst: '198.18.9.0/24', gateway: '198.18.1.1' } },
+      ...bridged(2),
+    ];
+    expect(independentOpGroups(viaGateway, [])).toEqual([viaGateway.map((_, i) => i)]);
+  });
 });
 
 describe('planTies', () => {

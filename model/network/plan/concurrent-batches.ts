@@ -5,11 +5,12 @@
  * cores (docs/performance.md#applying-independent-stacks-at-once).
  *
  * Two ops are tied, and keep the plan's order, when they name the same link, address or routing table
- * (rules and routes by their table), or links the kernel ties together: a port and its master, a VLAN and its base, as the plan wants
- * them (named by the ops) and as they were when it was made ({@link Plan.ties}: deleting a bond also takes
- * its VLANs and releases its slaves, which no op names). Everything else is independent, so any interleaving
- * of the groups leaves the kernel as the plan in its order does (test/model/plan-sequences.test.ts checks
- * that on the kernel simulator, for every plan it makes).
+ * (rules and routes by their table, a route's preferred source as an address; a route without a device ties
+ * every op), or links the kernel ties together, a port and its master or a VLAN and
+ * its base, whether tied when the plan was made or by an op of the plan ({@link planTies}: deleting a bond
+ * also takes its VLANs, which no op names). Everything else is independent, so any interleaving of the
+ * groups leaves the kernel as the plan in its order does (test/model/plan-sequences.test.ts checks that on
+ * the kernel simulator, for every plan it makes).
  */
 import { PlanOpKind, type IpPlanOp, type KernelState, type PlanOp } from '../../net-state';
 
@@ -47,7 +48,12 @@ function touched(op: IpPlanOp): string[] {
       return [`link ${op.address.dev}`, `address ${op.address.family} ${op.address.address}`];
     case PlanOpKind.ROUTE_ADD:
     case PlanOpKind.ROUTE_DEL:
-      return op.route.dev === undefined ? [`table ${op.route.table}`] : [`table ${op.route.table}`, `link ${op.route.dev}`];
+      // A preferred source must be an address of the host when the route is added.
+      return [
+        `table ${op.route.table}`,
+        `link ${op.route.dev ?? ''}`,
+        ...(op.route.src === undefined ? [] : [`address ${op.route.family} ${op.route.src}`]),
+      ];
     case PlanOpKind.RULE_ADD:
     case PlanOpKind.RULE_DEL:
       // A rule is added and deleted with every selector it has, its table included (batch.ts): rules of two
@@ -61,6 +67,9 @@ function touched(op: IpPlanOp): string[] {
  * the ops' order, groups by their first op). One group: nothing can run at once.
  */
 export function independentOpGroups(ops: readonly IpPlanOp[], ties: ReadonlyArray<readonly [string, string]>): number[][] {
+  // A route without a device goes through whichever link reaches its gateway: any op may decide that one.
+  if (ops.some((op) => (op.kind === PlanOpKind.ROUTE_ADD || op.kind === PlanOpKind.ROUTE_DEL) && op.route.dev === undefined))
+    return [ops.map((_, index) => index)];
   const parent = new Map<string, string>();
   const root = (key: string): string => {
     let at = key;
