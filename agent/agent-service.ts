@@ -47,6 +47,8 @@ export interface AgentOptions {
   netns?: string;
   /** @default '/usr/sbin' */
   fenceAgentDir?: string;
+  /** `ip -batch` processes an apply may run at once on independent stacks. @default 2, or 1 on one CPU */
+  applyProcesses?: number;
   /** How long a `blockingdhcp` setupNetworks waits for its leases. @default 60000 */
   blockingDhcpTimeoutMs?: number;
   /**
@@ -98,6 +100,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     stateDir: options.stateDir,
     log,
     ...(options.netns ? { netns: options.netns } : {}),
+    ...(options.applyProcesses !== undefined ? { applyProcesses: options.applyProcesses } : {}),
   });
   // /proc/sys shows the reader's namespace, so an agent acting on another one cannot check it.
   const arpFlux = options.netns ? (): string[] => [] : () => arpFluxExposure();

@@ -34,16 +34,23 @@ export interface LinuxBackendOptions {
    * namespace see, and writes the namespace's own in `netns` mode, /etc/resolv.conf otherwise).
    */
   resolvConfPath?: string;
+  /**
+   * `ip -batch` processes an apply may run at once on independent stacks (iproute2/apply.ts). @default 2,
+   * or 1 on a host with one CPU ({@link defaultApplyProcesses})
+   */
+  applyProcesses?: number;
   log: Logger;
 }
 
 /** An IPv6 switch write that took this long is logged ({@link createLinuxBackend}'s `setIpv6`). */
 const SLOW_IPV6_SWITCH_MS = 1000;
 /**
- * `ip -batch` processes an apply runs at once on independent stacks: two, where the host has two CPUs or
- * more (a third gained nothing on two cores; docs/performance.md#applying-independent-stacks-at-once).
+ * `ip -batch` processes an apply runs at once on independent stacks, unless told: two, where the host has two
+ * CPUs or more (a third or fourth gained nothing on two cores; docs/performance.md#applying-independent-stacks-at-once).
  */
-const CONCURRENT_BATCHES = Math.min(2, availableParallelism());
+export function defaultApplyProcesses(): number {
+  return Math.min(2, availableParallelism());
+}
 
 export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend {
   const target: NetnsTarget = { netns: options.netns };
@@ -52,7 +59,8 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
   const linkTypes = new LinkTypeProbe(target, log);
   const reader = new KernelStateReader(target, log);
   const launcher = new IpBatchLauncher(target, log);
-  launcher.prepare('any', CONCURRENT_BATCHES);
+  const applyProcesses = options.applyProcesses ?? defaultApplyProcesses();
+  launcher.prepare('any', applyProcesses);
   const writePath = options.resolvConfPath ?? resolvConfWritePathFor(options.netns);
   const setIpv6 = async (dev: string, switches: Ipv6Switches): Promise<void> => {
     // Never planned in that mode (controlsIpv6): /proc/sys would name a link of this process's namespace.
@@ -72,10 +80,10 @@ export function createLinuxBackend(options: LinuxBackendOptions): NetworkBackend
   return {
     read: (scope) => reader.read(scope),
     apply: (plan: Plan, applyOptions?: ApplyOptions) =>
-      applyPlan(plan, { target, log, dhcp, launcher, setIpv6, concurrentBatches: CONCURRENT_BATCHES }, applyOptions),
+      applyPlan(plan, { target, log, dhcp, launcher, setIpv6, concurrentBatches: applyProcesses }, applyOptions),
     // A kernel booted without IPv6 (ipv6.disable=1) has no per-link switch to set.
     controlsIpv6: !options.netns && existsSync('/proc/sys/net/ipv6/conf/all/disable_ipv6'),
-    prepareApply: () => launcher.prepare('any', CONCURRENT_BATCHES),
+    prepareApply: () => launcher.prepare('any', applyProcesses),
     async readQos(devices) {
       const states = await Promise.all(devices.map(async (dev) => [dev, await readDeviceQos(target, dev)] as const));
       return Object.fromEntries(states);

@@ -18,6 +18,9 @@ import { ConfigNumber, ConfigString, withConfigFile } from '../config-file';
 import { parseFlags } from '../flags';
 import { waitForStopSignal } from '../signals';
 
+/** More than two gained nothing on two cores (docs/performance.md#applying-independent-stacks-at-once). */
+const APPLY_PROCESSES_MAX = 4;
+
 const AgentFlags = z
   .object({
     listen: z.string(),
@@ -35,6 +38,7 @@ const AgentFlags = z
     maxFrameBytes: limitFlag('maxFrameBytes'),
     maxOutgoingBytes: limitFlag('maxOutgoingBytes'),
     metricsListen: MetricsListen.optional(),
+    applyProcesses: z.coerce.number().int().min(1).max(APPLY_PROCESSES_MAX).optional(),
     config: z.string().optional(),
   })
   .strict();
@@ -71,6 +75,7 @@ export const AgentConfigFile = z
     maxBatchSize: ConfigNumber,
     maxFrameBytes: ConfigNumber,
     maxOutgoingBytes: ConfigNumber,
+    applyProcesses: ConfigNumber,
   })
   .partial();
 
@@ -105,6 +110,10 @@ export function register(program: Command): void {
       `unread output per connection before the peer is dropped (default ${DEFAULT_TRANSPORT_LIMITS.maxOutgoingBytes})`,
     )
     .option('--metrics-listen <[host:]port>', 'serve Prometheus /metrics and /healthz here (host defaults to 127.0.0.1); off unless given')
+    .option(
+      '--apply-processes <n>',
+      `ip -batch processes a network change may run at once on device stacks that share nothing, 1 to ${APPLY_PROCESSES_MAX} (default 2, or 1 on a host with one CPU)`,
+    )
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseFlags(AgentFlags, raw);
       const tlsGiven = [flags.tlsCert, flags.tlsKey, flags.tlsCa].filter(Boolean).length;
@@ -137,6 +146,7 @@ export function register(program: Command): void {
         ...(pause ? { testPauseAt: pause } : {}),
         ...(crash ? { testCrashAt: crash } : {}),
         ...(flags.metricsListen ? { metricsListen: flags.metricsListen } : {}),
+        ...(flags.applyProcesses !== undefined ? { applyProcesses: flags.applyProcesses } : {}),
         log,
       });
       process.stdout.write(`hostprov agent listening on ${agent.address.host}:${agent.address.port}\n`);

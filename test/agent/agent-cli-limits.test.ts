@@ -1,7 +1,9 @@
 /**
- * `hostprov agent`'s transport limit flags (docs/vdsm-wire-protocol.md#limits): bad values are refused before
- * anything starts, and a given limit reaches the running agent.
+ * `hostprov agent`'s transport limit flags (docs/vdsm-wire-protocol.md#limits) and `--apply-processes`
+ * (docs/performance.md#applying-independent-stacks-at-once): bad values are refused before anything starts,
+ * and a given limit reaches the running agent.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/paths';
@@ -39,6 +41,7 @@ describe('hostprov agent limit flags', () => {
       ['--max-batch-size', 'two', /--max-batch-size: .*expected number/],
       ['--max-frame-bytes', '100', /--max-frame-bytes: Too small/],
       ['--max-outgoing-bytes', '1.5', /--max-outgoing-bytes: .*expected int/],
+      ['--apply-processes', '0', /--apply-processes: Too small/],
     ] as const;
     const result = await agent(
       '--insecure',
@@ -99,5 +102,45 @@ describe('hostprov agent limit flags', () => {
         await first.close();
       }
     });
+
+    it('keeps as many spare ip -batch processes as --apply-processes says an apply may run at once', async () => {
+      for (const processes of [1, 3]) {
+        await host?.close();
+        host = await createAgentProcessHost();
+        await host.start({ extraArgs: ['--apply-processes', String(processes)] });
+        const agentPid = host.pid;
+        if (agentPid === null) throw new Error('the agent has no pid');
+        // The spares are started when the agent is idle; they wait on their stdin for the next apply.
+        await waitFor(() => spareApplyProcesses(agentPid) === processes, `${processes} spare ip -batch processes`);
+        expect(spareApplyProcesses(agentPid)).toBe(processes);
+      }
+    });
   });
 });
+
+/** Children of `pid` that are `ip -batch -` (the apply's spares; the read sessions are `ip -j -d -batch -`). */
+function spareApplyProcesses(pid: number): number {
+  let count = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The parent pid is the second field after the command name, which may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== pid) continue;
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (argv.join(' ') === 'ip -batch -') count += 1;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return count;
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -6,7 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { prefixToNetmask as netmaskFromPrefix } from '../../../model/ip';
 import { leaseKeyFromFileName } from '../../../agent/backend/dhcp/lease';
 import { InvalidPlanOpError, UnsafeBatchArgumentError } from '../../../agent/backend/errors';
-import { applyStepsFromPlan, failedBatchLine, forgetRouterAdvertisementsLines } from '../../../agent/backend/iproute2/apply';
+import {
+  applyStepsFromPlan,
+  concurrentBatchesOf,
+  failedBatchLine,
+  forgetRouterAdvertisementsLines,
+} from '../../../agent/backend/iproute2/apply';
 import { batchFailureMessages, probeBatch } from '../../../agent/backend/iproute2/link-support';
 import { routeLookupFromJson } from '../../../agent/backend/iproute2/route-get';
 import { nameserversFromResolvConf } from '../../../agent/backend/resolv-conf';
@@ -61,6 +66,25 @@ describe('applyStepsFromPlan', () => {
     expect(steps[0].lines).toHaveLength(700);
     expect(steps[0].opIndices).toEqual(ops.map((_, i) => i));
     expect(steps[0].lines[0]).toBe('link add name net0 type bridge stp_state 0');
+  });
+
+  it('runs those 100 networks as two batches of 50 whole networks when asked for two processes, and as one otherwise', () => {
+    const ops = Array.from({ length: 100 }, (_, i) => networkOps(i)).flat();
+    const [step] = applyStepsFromPlan({ ops });
+    if (step?.kind !== 'ip-batch') throw new Error('expected a batch');
+    const batches = concurrentBatchesOf(step, { ops, ties: [] }, 2);
+    expect(batches.map((b) => b.lines.length)).toEqual([350, 350]);
+    // Each network's seven lines in one batch, in their order.
+    const networksOf = (indices: number[]) => [...new Set(indices.map((i) => Math.floor(i / 7)))];
+    const [first, second] = batches.map((b) => networksOf(b.opIndices));
+    expect([...(first ?? []), ...(second ?? [])].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    for (const batch of batches) {
+      expect(batch.opIndices).toEqual([...batch.opIndices].sort((a, b) => a - b));
+      expect(batch.lines).toEqual(batch.opIndices.map((i) => step.lines[i]));
+    }
+    // One process asked for, or a plan that does not say which links the kernel ties: the step as it is.
+    expect(concurrentBatchesOf(step, { ops, ties: [] }, 1)).toEqual([step]);
+    expect(concurrentBatchesOf(step, { ops }, 2)).toEqual([step]);
   });
 
   it('splits runs of ip ops around DHCP ops, keeping plan order and indices', () => {
