@@ -26,7 +26,7 @@ import { setImmediate as nextCheckPhase } from 'node:timers/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { NetworkBackend } from '../agent/backend/backend';
-import { createLinuxBackend } from '../agent/backend/linux-backend';
+import { createLinuxBackend, defaultApplyProcesses } from '../agent/backend/linux-backend';
 import { applyStepsFromPlan, concurrentBatchesOf } from '../agent/backend/iproute2/apply';
 import { batchLinesFromOps } from '../agent/backend/iproute2/batch';
 import { startAgent, type RunningAgent } from '../agent/agent-service';
@@ -553,12 +553,12 @@ async function runFloor(
   };
 }
 
-/** The plan's lines as the batches the agent runs at once on two CPUs (one, when the plan is one stack). */
+/** The plan's lines as the batches the agent runs at once on this machine (one, when the plan is one stack). */
 function agentBatchInputs(plan: Plan): string[] {
   const steps = applyStepsFromPlan(plan);
   const step = steps[0];
   if (steps.length !== 1 || step?.kind !== 'ip-batch') throw new Error('floor: the plan is not one ip -batch');
-  return concurrentBatchesOf(step, plan, 2).map((batch) => batch.lines.map((line) => `${line}\n`).join(''));
+  return concurrentBatchesOf(step, plan, defaultApplyProcesses()).map((batch) => batch.lines.map((line) => `${line}\n`).join(''));
 }
 
 /**

@@ -32,13 +32,14 @@ export function planTies(state: KernelState, ops: readonly PlanOp[]): Array<[str
   return ties;
 }
 
-/** What an op touches, as keys: ops sharing a key keep their order. */
+/**
+ * What an op touches, as keys: ops sharing a key keep their order. The other link a VLAN or a port is made
+ * with (its base, its master) is not here: {@link planTies} ties the two for the whole plan.
+ */
 function touched(op: IpPlanOp): string[] {
   switch (op.kind) {
     case PlanOpKind.LINK_ADD:
-      return op.vlanBase === undefined ? [`link ${op.name}`] : [`link ${op.name}`, `link ${op.vlanBase}`];
     case PlanOpKind.LINK_SET:
-      return typeof op.master === 'string' ? [`link ${op.name}`, `link ${op.master}`] : [`link ${op.name}`];
     case PlanOpKind.LINK_DEL:
     case PlanOpKind.LINK_UP:
     case PlanOpKind.LINK_DOWN:
@@ -63,8 +64,9 @@ function touched(op: IpPlanOp): string[] {
 }
 
 /**
- * The ops split into groups no two of which touch anything in common (as indices into `ops`, each group in
- * the ops' order, groups by their first op). One group: nothing can run at once.
+ * The ops split into groups no two of which touch anything in common, links tied by `ties` ({@link planTies})
+ * counting as one (as indices into `ops`, each group in the ops' order, groups by their first op). One
+ * group: nothing can run at once.
  */
 export function independentOpGroups(ops: readonly IpPlanOp[], ties: ReadonlyArray<readonly [string, string]>): number[][] {
   // A route without a device goes through whichever link reaches its gateway: any op may decide that one.

@@ -15,6 +15,7 @@ import {
 import { batchFailureMessages, probeBatch } from '../../../agent/backend/iproute2/link-support';
 import { routeLookupFromJson } from '../../../agent/backend/iproute2/route-get';
 import { nameserversFromResolvConf } from '../../../agent/backend/resolv-conf';
+import { planTies } from '../../../model/network/plan/concurrent-batches';
 import type { PlanOp } from '../../../model/net-state';
 
 /** The ops of one bridged static network: 7 ip ops. */
@@ -72,7 +73,8 @@ describe('applyStepsFromPlan', () => {
     const ops = Array.from({ length: 100 }, (_, i) => networkOps(i)).flat();
     const [step] = applyStepsFromPlan({ ops });
     if (step?.kind !== 'ip-batch') throw new Error('expected a batch');
-    const batches = concurrentBatchesOf(step, { ops, ties: [] }, 2);
+    const plan = { ops, ties: planTies({ links: [], addresses: [], routes: [], rules: [] }, ops) };
+    const batches = concurrentBatchesOf(step, plan, 2);
     expect(batches.map((b) => b.lines.length)).toEqual([350, 350]);
     // Each network's seven lines in one batch, in their order.
     const networksOf = (indices: number[]) => [...new Set(indices.map((i) => Math.floor(i / 7)))];
@@ -83,7 +85,7 @@ describe('applyStepsFromPlan', () => {
       expect(batch.lines).toEqual(batch.opIndices.map((i) => step.lines[i]));
     }
     // One process asked for, or a plan that does not say which links the kernel ties: the step as it is.
-    expect(concurrentBatchesOf(step, { ops, ties: [] }, 1)).toEqual([step]);
+    expect(concurrentBatchesOf(step, plan, 1)).toEqual([step]);
     expect(concurrentBatchesOf(step, { ops }, 2)).toEqual([step]);
   });
 

@@ -14,6 +14,7 @@ import { canonicalizeRequest } from '../../../model/network/canonicalize';
 import { EMPTY_CONFIG, mergeRunningConfig } from '../../../model/network/config';
 import { desiredStateForChange } from '../../../model/network/desired-state';
 import { planChanges } from '../../../model/network/plan';
+import { planTies } from '../../../model/network/plan/concurrent-batches';
 import { verifyState } from '../../../model/network/verify';
 import { SetupNetworksParams } from '../../../model/vdsm/setup-networks';
 import { Netns } from '../../../testbed/netns';
@@ -95,7 +96,7 @@ describe.skipIf(skipBecause(kernelSkipReason, 'concurrent apply tests'))('applyi
       { kind: 'link-up', name: 'hpc2' },
     ];
     const startsBefore = launcher.starts;
-    const thrown = await applyPlan({ ops, ties: [] }, deps).then(
+    const thrown = await applyPlan({ ops, ties: planTies(await reader.read(), ops) }, deps).then(
       () => null,
       (err: unknown) => err,
     );
