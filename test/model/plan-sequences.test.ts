@@ -166,9 +166,19 @@ function mastersOf(config: RunningConfig): Map<string, string> {
 
 const clientsOf = (dhcp: readonly DhcpClientSpec[]) => dhcp.map((c) => `${c.dev}/${c.family}`).sort();
 
-/** A kernel state in an order of its own: a rollback restores what there was, not the order it was made in. */
+/**
+ * A kernel state in an order of its own, whole entries with their nested fields (a bridge's STP, a bond's
+ * options): a rollback restores what there was, not the order it was made in.
+ */
 const comparable = (kernel: KernelState) => {
-  const sorted = <T>(items: readonly T[]) => items.map((i) => JSON.stringify(i, Object.keys(i as object).sort())).sort();
+  const sorted = <T>(items: readonly T[]) =>
+    items
+      .map((i) =>
+        JSON.stringify(i, (_k, v: unknown) =>
+          v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v,
+        ),
+      )
+      .sort();
   return { links: sorted(kernel.links), addresses: sorted(kernel.addresses), routes: sorted(kernel.routes), rules: sorted(kernel.rules) };
 };
 
@@ -265,29 +275,18 @@ function runConcurrently(plan: Plan, draw: (n: number) => number): { ops: PlanOp
   return { ops, split };
 }
 
-/** A kernel state as sorted lists of whole entries (nested fields included). */
-const entries = (kernel: KernelState) => {
-  const sorted = <T>(items: readonly T[]) =>
-    items
-      .map((i) =>
-        JSON.stringify(i, (_k, v: unknown) =>
-          v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v,
-        ),
-      )
-      .sort();
-  return { links: sorted(kernel.links), addresses: sorted(kernel.addresses), routes: sorted(kernel.routes), rules: sorted(kernel.rules) };
-};
-
 /** Plans the property saw split into batches that run at once (it must see some). */
 let plansRunConcurrently = 0;
+/** Sequences the property ran (one, when a failure is replayed by its path). */
+let sequencesRun = 0;
 
 /** `plan`, applied as the agent's two `ip` processes may interleave it, leaves the kernel as in its order. */
 function expectSameRunConcurrently(inputs: PlanInputs, applied: { plan: Plan; kernel: KernelState }, draw: (n: number) => number): void {
   const { ops, split } = runConcurrently(applied.plan, draw);
   if (!split) return;
   plansRunConcurrently += 1;
-  expect(entries(simulatePlan(inputs.current, ops, inputs.runningDhcp)), 'the plan run as concurrent batches').toEqual(
-    entries(applied.kernel),
+  expect(comparable(simulatePlan(inputs.current, ops, inputs.runningDhcp)), 'the plan run as concurrent batches').toEqual(
+    comparable(applied.kernel),
   );
 }
 
@@ -323,6 +322,7 @@ describe('planning sequences of changes', () => {
         fc.array(fc.tuple(request, leasesArrive, fc.boolean()), { minLength: 1, maxLength: 6 }),
         fc.integer(),
         (controlsIpv6, osDhcp, changes, seed) => {
+          sequencesRun += 1;
           const draw = drawFrom(seed);
           const leases = new Leases(new Set(osDhcp));
           let step = host(controlsIpv6, osDhcp, leases);
@@ -424,8 +424,9 @@ describe('planning sequences of changes', () => {
           // agent restores the safe config. Once our clients have their leases, what the config owns is as it
           // was when it was made safe, but for MACs (a bond made anew takes its first slave's) and what the
           // config does not decide: MTUs no network sets (a device keeps the MTU of a network removed from it
-          // until the boot, as VDSM's does) and the IPv6 of bond slaves and VLAN bases
-          // (docs/setup-networks.md#ipv6-per-device).
+          // until the boot, as VDSM's does), the IPv6 of bond slaves and VLAN bases
+          // (docs/setup-networks.md#ipv6-per-device), and whether a link no network uses is up (a NIC a removed
+          // bond let go is down until the boot, which brings it up as the OS says).
           const booted = host(controlsIpv6, osDhcp, leases);
           const restore = restoreInputs(booted, step.running, committed.config);
           const restored = applyInputs(restore);
@@ -444,6 +445,7 @@ describe('planning sequences of changes', () => {
                   ...l,
                   mac: '',
                   mtu: wanted.get(l.name)?.mtu === undefined ? 0 : l.mtu,
+                  up: wanted.get(l.name)?.up === undefined ? false : l.up,
                   ...(wanted.get(l.name)?.ipv6 === undefined ? {} : { ipv6, ipv6Autoconf, ipv6DefaultRouter }),
                 })),
               addresses: kernel.addresses.filter((a) => !osLease(a)),
@@ -455,6 +457,8 @@ describe('planning sequences of changes', () => {
       ),
       propertyParameters(2000),
     );
-    expect(plansRunConcurrently, 'plans split into batches that run at once').toBeGreaterThan(100);
+    // About one split plan per two sequences (2000 runs split some 1100): checked on full runs, not on the
+    // few cases a replay of a failure's path runs.
+    if (sequencesRun >= 100) expect(plansRunConcurrently, 'plans split into batches that run at once').toBeGreaterThan(sequencesRun / 20);
   });
 });
