@@ -24,7 +24,6 @@
  */
 import { subnetOf } from '../../model/ip';
 import { MAIN_TABLE, type KernelState, type LinkState, type PlanOp } from '../../model/net-state';
-import { nonDefaultBondOptions } from '../../model/network/bond-options';
 import { SOURCE_ROUTE_RULE_PRIORITY } from '../../model/network/desired-state';
 import { sameAddress, sameRoute, sameRule } from '../../model/network/plan';
 
@@ -86,10 +85,7 @@ export function simulatePlan(
           ...(op.type === 'bridge'
             ? { bridge: { stp: op.stp ?? false, ...(op.bridgeOptions ? { options: { ...op.bridgeOptions } } : {}) } }
             : {}),
-          // Of a bond's options, likewise those that differ from the kernel's defaults (miimon=100 given or not).
-          ...(op.type === 'bond'
-            ? { bond: { mode: op.bondMode ?? 'balance-rr', options: nonDefaultBondOptions(op.bondOptions ?? {}) } }
-            : {}),
+          ...(op.type === 'bond' ? { bond: { mode: op.bondMode ?? 'balance-rr', options: op.bondOptions ?? {} } } : {}),
           ...(op.type === 'vlan' ? { vlan: { base: op.vlanBase ?? '', id: op.vlanId ?? 0 } } : {}),
           // The kernel's defaults, as an agent that reads IPv6 (its own namespace) reads them on the next read.
           ...(readsIpv6 ? { ipv6: true, ipv6Autoconf: true, ipv6DefaultRouter: true } : {}),

@@ -31,6 +31,7 @@ import { applyStepsFromPlan, concurrentBatchesOf } from '../../agent/backend/ipr
 import { subnetOf } from '../../model/ip';
 import { MAIN_TABLE, type AddressState, type KernelState, type Plan, type PlanOp } from '../../model/net-state';
 import { ownEntry, southboundOf, topDeviceOf, type RunningConfig } from '../../model/network/config';
+import { nonDefaultBondOptions } from '../../model/network/bond-options';
 import { devicesTakenOver, type DhcpClientSpec } from '../../model/network/desired-state';
 import { planChanges } from '../../model/network/plan';
 import { verifyState } from '../../model/network/verify';
@@ -168,7 +169,9 @@ const clientsOf = (dhcp: readonly DhcpClientSpec[]) => dhcp.map((c) => `${c.dev}
 
 /**
  * A kernel state in an order of its own, whole entries with their nested fields (a bridge's STP, a bond's
- * options): a rollback restores what there was, not the order it was made in.
+ * options): a rollback restores what there was, not the order it was made in. A bond's options count as the
+ * agent compares them (sameBondConfiguration): those that differ from the kernel's defaults, since a bond
+ * made with `miimon=100` and one made without it are the same bond.
  */
 const comparable = (kernel: KernelState) => {
   const sorted = <T>(items: readonly T[]) =>
@@ -179,7 +182,8 @@ const comparable = (kernel: KernelState) => {
         ),
       )
       .sort();
-  return { links: sorted(kernel.links), addresses: sorted(kernel.addresses), routes: sorted(kernel.routes), rules: sorted(kernel.rules) };
+  const links = kernel.links.map((l) => (l.bond ? { ...l, bond: { ...l.bond, options: nonDefaultBondOptions(l.bond.options) } } : l));
+  return { links: sorted(links), addresses: sorted(kernel.addresses), routes: sorted(kernel.routes), rules: sorted(kernel.rules) };
 };
 
 /**
