@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_BUILD_PATH, CLI_BUILD_PATH, WORKFLOW_BUNDLE_PATH } from '../lib/build-info';
+import { AGENT_V8_FLAGS } from '../lib/agent-launch-files';
 import { getLogger, type Logger } from '../lib/logger';
 import { PROJECT_ROOT } from '../lib/paths';
 import { run, stopChild } from '../lib/process';
@@ -57,11 +58,11 @@ type AgentVariant = (typeof AgentVariant)[keyof typeof AgentVariant];
 function agentArgv(variant: AgentVariant): string[] {
   switch (variant) {
     case AgentVariant.SINGLE_FILE:
-      return [process.execPath, AGENT_BUILD_PATH, 'agent'];
+      return [process.execPath, ...AGENT_V8_FLAGS, AGENT_BUILD_PATH, 'agent'];
     case AgentVariant.COMPILED_CLI:
-      return [process.execPath, CLI_BUILD_PATH, 'agent'];
+      return [process.execPath, ...AGENT_V8_FLAGS, CLI_BUILD_PATH, 'agent'];
     case AgentVariant.TSX:
-      return [process.execPath, '--import', TSX, join(PROJECT_ROOT, 'cli', 'main.ts'), 'agent'];
+      return [process.execPath, ...AGENT_V8_FLAGS, '--import', TSX, join(PROJECT_ROOT, 'cli', 'main.ts'), 'agent'];
   }
 }
 

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CODE_CACHE_OUT_ENV } from '../lib/agent-launch-files';
+import { AGENT_V8_FLAGS, CODE_CACHE_OUT_ENV } from '../lib/agent-launch-files';
 import { exited, run } from '../lib/process';
 import { withFreshConnection } from '../vdsm/client/client';
 
@@ -91,6 +91,7 @@ async function main(launcher: string, cacheOut: string): Promise<void> {
     const agent = spawn(
       process.execPath,
       [
+        ...AGENT_V8_FLAGS,
         launcher,
         'agent',
         '--insecure',

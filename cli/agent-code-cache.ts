@@ -7,12 +7,13 @@
  *   agent finds its request paths compiled too (docs/performance.md#the-agents-share-of-an-install);
  * - `help`, where that namespace cannot be made or the workload fails: `agent --help`, which runs every
  *   module's top-level code. The agent works the same with either; only its first calls cost more.
- * Same Node as the build, no NODE_OPTIONS: V8 rejects a cache made under other V8 flags.
+ * Same Node as the build, the agent's V8 flags ({@link AGENT_V8_FLAGS}) and no NODE_OPTIONS: V8 rejects a
+ * cache made under other V8 flags.
  */
 import { execFile } from 'node:child_process';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CODE_CACHE_OUT_ENV } from '../lib/agent-launch-files';
+import { AGENT_V8_FLAGS, CODE_CACHE_OUT_ENV } from '../lib/agent-launch-files';
 import type { Logger } from '../lib/logger';
 import { PROJECT_ROOT } from '../lib/paths';
 
@@ -48,7 +49,7 @@ export async function makeAgentCodeCache({ launcher, out, log, unshare = 'unshar
     await rm(tmp, { force: true });
     log.warn({ err: errorText(err) }, 'agent code cache: no install in a namespace of its own here; made from `agent --help`');
   }
-  await execute(process.execPath, [launcher, 'agent', '--help'], { ...env, [CODE_CACHE_OUT_ENV]: tmp });
+  await execute(process.execPath, [...AGENT_V8_FLAGS, launcher, 'agent', '--help'], { ...env, [CODE_CACHE_OUT_ENV]: tmp });
   await rename(tmp, out);
   return CodeCacheWorkload.HELP;
 }

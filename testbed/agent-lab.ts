@@ -17,6 +17,7 @@ import { createTestbed, type Testbed } from './testbed';
 import { HostKind } from './description';
 import type { TestbedHostOptions } from './options';
 import { agentBundle } from './uml/agent-bundle';
+import { AGENT_V8_FLAGS } from '../lib/agent-launch-files';
 
 export interface AgentLabHost extends TestbedHostOptions {
   name: string;
@@ -72,7 +73,7 @@ export async function createAgentLab(options: AgentLabOptions): Promise<AgentLab
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
   const pki = (options.tls ?? true) ? await issueLabPki(options) : null;
   // Full-kernel guests run Node about 15 times slower: they start the agent from a one-file bundle.
-  const bundledAgent = options.hosts.some((h) => h.kind === HostKind.UML) ? [process.execPath, await agentBundle()] : [];
+  const bundledAgent = options.hosts.some((h) => h.kind === HostKind.UML) ? [process.execPath, ...AGENT_V8_FLAGS, await agentBundle()] : [];
   const testbed = await createTestbed({
     stateDir: join(options.stateDir, 'testbed'),
     hosts: options.hosts.map((h) => withAgentBoot(h, pki, bundledAgent)),

@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeAgentCodeCache, CodeCacheWorkload } from '../../cli/agent-code-cache';
-import { AGENT_BUNDLE_FILE, AGENT_CODE_CACHE_FILE, CODE_CACHE_REPORT_ENV, CodeCacheUse } from '../../lib/agent-launch-files';
+import {
+  AGENT_BUNDLE_FILE,
+  AGENT_CODE_CACHE_FILE,
+  AGENT_V8_FLAGS,
+  CODE_CACHE_REPORT_ENV,
+  CodeCacheUse,
+} from '../../lib/agent-launch-files';
 import { AGENT_BUILD_PATH, AGENT_BUNDLE_PATH } from '../../lib/build-info';
 import { run } from '../../lib/process';
 import { capturedLogs } from '../vdsm/captured-logs';
@@ -42,8 +48,9 @@ describe.skipIf(skipBecause(fromSource, 'the agent code cache tests'))('the agen
     return { launcher: join(dist, 'hostprov-agent.mjs'), cache: join(dist, AGENT_CODE_CACHE_FILE) };
   }
 
-  async function cacheUse(launcher: string): Promise<string> {
-    const result = await run([process.execPath, launcher, 'agent', '--help'], {
+  /** What the agent, started as `bin/hostprov agent` starts it (the agent's V8 flags), said of the cache. */
+  async function cacheUse(launcher: string, v8Flags: readonly string[] = AGENT_V8_FLAGS): Promise<string> {
+    const result = await run([process.execPath, ...v8Flags, launcher, 'agent', '--help'], {
       env: { ...inherited, [CODE_CACHE_REPORT_ENV]: '1' },
       timeoutMs: 60_000,
     });
@@ -71,5 +78,7 @@ describe.skipIf(skipBecause(fromSource, 'the agent code cache tests'))('the agen
     expect(lines.join('\n')).toContain('made from `agent --help`');
     expect(existsSync(`${cache}.${process.pid}.tmp`)).toBe(false);
     expect(await cacheUse(launcher)).toContain(`hostprov agent code cache: ${CodeCacheUse.USED}`);
+    // Why the build makes it under the agent's flags: V8 refuses it under others.
+    expect(await cacheUse(launcher, [])).toContain(`hostprov agent code cache: ${CodeCacheUse.REJECTED}`);
   }, 60_000);
 });

@@ -1,13 +1,15 @@
 /**
  * The Node flags `bin/hostprov` gives each kind of process: the commands that host a worker (worker, bench,
  * demo, dev) get a larger young generation (docs/performance.md#the-workers-young-generation); the agent gets
- * OpenSSL's CA store and not the worker's heap setting. Each process reports its own `process.execArgv`
+ * OpenSSL's CA store and its own young generation (lib/agent-launch-files.ts AGENT_V8_FLAGS, the flags its code
+ * cache is made under), and `bench`, which measures an agent in its own process, gets the agent's too. Each process reports its own `process.execArgv`
  * through a preloaded script, before the command runs (`--help`: nothing else starts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { AGENT_V8_FLAGS } from '../../lib/agent-launch-files';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { run } from '../../lib/process';
 
@@ -34,12 +36,25 @@ describe('the Node flags of each hostprov command', () => {
     expect(await execArgvOf(command)).toContain(WORKER_HEAP_FLAG);
   });
 
-  it("the agent and the other commands keep V8's default", async () => {
+  it("the agent runs with the agent's V8 flags (those of its code cache) and not the worker's heap setting", async () => {
     const agent = await execArgvOf('agent');
     expect(agent).toContain('--use-openssl-ca');
+    expect(AGENT_V8_FLAGS.length).toBeGreaterThan(0);
+    for (const flag of AGENT_V8_FLAGS) expect(agent).toContain(flag);
     expect(agent).not.toContain(WORKER_HEAP_FLAG);
-    const client = await execArgvOf('install-host');
-    expect(client).not.toContain(WORKER_HEAP_FLAG);
-    expect(client).not.toContain('--use-openssl-ca');
+  });
+
+  it("bench measures an agent in its own process: it runs with the agent's V8 flags too", async () => {
+    const bench = await execArgvOf('bench');
+    for (const flag of AGENT_V8_FLAGS) expect(bench).toContain(flag);
+  });
+
+  it("the other commands keep V8's default", async () => {
+    for (const command of ['install-host', 'worker']) {
+      const argv = await execArgvOf(command);
+      for (const flag of AGENT_V8_FLAGS) expect(argv).not.toContain(flag);
+      expect(argv).not.toContain('--use-openssl-ca');
+    }
+    expect(await execArgvOf('install-host')).not.toContain(WORKER_HEAP_FLAG);
   });
 });
