@@ -47,6 +47,7 @@ import { SetupNetworksParams, type NetworkAttributes } from '../model/vdsm/setup
 import { Netns, uniqueToken } from '../testbed/netns';
 import { machineInfo, machineLine, markdownTable, say, writeReport, type MachineInfo } from './report';
 import { afterWarmup, round, roundSummary, summarize, type Summary } from './stats';
+import { recordGcPauses, type GcPauses } from './gc-pauses';
 import { Teardown } from './teardown';
 
 export interface AgentBenchOptions {
@@ -91,6 +92,8 @@ export interface SizeResult {
   processesPerApply: { ipRead: number; ipApply: number; other: number; unit: 'processes' };
   /** Of the agent's time, the wall time during which one of its `ip` processes was alive (fork → exit). */
   agentTimeInChildProcesses: Figure;
+  /** Garbage-collector pauses of this process (the agent's and the client's) during each call (medians). */
+  gcDuringAgent: { count: number; ms: Figure };
   /**
    * Pieces of the agent's pipeline timed on their own (the agent does each of them): one full kernel read
    * (three `ip -j` batches in parallel, parsed to the model; the agent's verify read after the apply is a
@@ -110,6 +113,8 @@ export interface AgentBenchResult {
     warmupDiscarded: number;
     transport: string;
     agentLogLevel: string;
+    /** `process.execArgv`: the agent runs in this process, so these are its V8 flags too. */
+    nodeFlags: string;
     /** Where the agent's runtime directory was, and on what file system (production: /run, a tmpfs). */
     runtimeDir: string;
   };
@@ -298,6 +303,7 @@ export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBe
         warmupDiscarded: WARMUP,
         transport: 'agent in-process (netns mode) on 127.0.0.1; client in the same process',
         agentLogLevel: 'info (to a file)',
+        nodeFlags: process.execArgv.join(' '),
         runtimeDir: bench.runtimeDirKind,
       },
       setupNetworks,
@@ -422,9 +428,10 @@ async function measureSetupNetworks(bench: BenchHost, n: number, settings: Bench
   };
   const agentRuns: AgentRun[] = [];
   const floorRuns: FloorRun[] = [];
+  const gc = recordGcPauses();
   for (let rep = 0; rep < settings.repetitions; rep++) {
     settings.signal?.throwIfAborted();
-    const agentRun = await runThroughAgent(bench, n, params, removal);
+    const agentRun = await runThroughAgent(bench, n, params, removal, gc);
     const floorRun = await runFloor(bench, n, params, removal, agentRun.ops, dir);
     agentRuns.push(agentRun);
     floorRuns.push(floorRun);
@@ -433,6 +440,7 @@ async function measureSetupNetworks(bench: BenchHost, n: number, settings: Bench
       `  setupNetworks N=${n} run ${rep + 1}/${settings.repetitions}: agent ${ms(agentRun.applyMs)}, floor ${ms(floorRun.applyMs)}; removal: agent ${ms(agentRun.removeMs)}, floor ${ms(floorRun.removeMs)}${tag}`,
     );
   }
+  gc.stop();
   await bench.assertBaseline(`after N=${n}`);
   const result = sizeResult(n, agentRuns, floorRuns);
   say(
@@ -447,6 +455,7 @@ interface AgentRun {
   /** Ops the agent applied, from its journal. */
   ops: number | undefined;
   removeMs: number;
+  gc: { count: number; ms: number };
 }
 
 /** The agent, through the client: apply (counting the processes it spawns), then remove. */
@@ -455,12 +464,14 @@ async function runThroughAgent(
   n: number,
   params: Record<string, unknown>,
   removal: Record<string, unknown>,
+  gcPauses: GcPauses,
 ): Promise<AgentRun> {
   await bench.assertBaseline(`before agent apply (N=${n})`);
   const counted = await countSpawns(async () => {
     const t0 = performance.now();
     const result = await bench.client.call('Host.setupNetworks', params, { timeoutMs: CALL_TIMEOUT_MS });
-    return { elapsed: performance.now() - t0, result };
+    const t1 = performance.now();
+    return { elapsed: t1 - t0, result, gc: gcPauses.between(t0, t1) };
   });
   if ((counted.value.result as { code?: number }).code !== 0)
     throw new Error(`setupNetworks(N=${n}) answered ${JSON.stringify(counted.value.result)}`);
@@ -473,6 +484,7 @@ async function runThroughAgent(
     spawns: { ipRead: counted.ipRead, ipApply: counted.ipApply, other: counted.other, childMs: counted.childMs },
     ops,
     removeMs,
+    gc: counted.value.gc,
   };
 }
 
@@ -593,6 +605,20 @@ function sizeResult(n: number, agentRuns: AgentRun[], floorRuns: FloorRun[]): Si
     floorAsAgentBatches: asAgentBatches(agentFig, floorRuns),
     processesPerApply: { ipRead: med((s) => s.ipRead), ipApply: med((s) => s.ipApply), other: med((s) => s.other), unit: 'processes' },
     agentTimeInChildProcesses: figure(measuredSpawns.map((s) => s.childMs)),
+    gcDuringAgent: {
+      count: summarize(
+        afterWarmup(
+          agentRuns.map((r) => r.gc.count),
+          WARMUP,
+        ),
+      ).median,
+      ms: figure(
+        afterWarmup(
+          agentRuns.map((r) => r.gc.ms),
+          WARMUP,
+        ),
+      ),
+    },
     removal: {
       agent: figure(
         afterWarmup(
@@ -761,7 +787,7 @@ function agentMarkdown(r: AgentBenchResult, confirmCalls: number, freshCalls: nu
   return [
     '# bench agent',
     '',
-    `Machine: ${machineLine(r.machine)}. Agent runtime directory: ${r.setup.runtimeDir}.`,
+    `Machine: ${machineLine(r.machine)}. Agent runtime directory: ${r.setup.runtimeDir}. Node flags of the benchmark process, and so of its agent: \`${r.setup.nodeFlags || 'none'}\`.`,
     '',
     `## Host.setupNetworks of N bridged static networks vs the floor (ms; ${measured} measured runs each, 1 warm-up discarded)`,
     '',
@@ -777,6 +803,7 @@ function agentMarkdown(r: AgentBenchResult, confirmCalls: number, freshCalls: nu
         'ratio (p95)',
         'ip processes / apply (read + apply)',
         'agent time with an ip process alive (median)',
+        'GC pauses during the call: count / ms (median)',
         "floor as the agent's batches at once: median (ratio)",
       ],
       r.setupNetworks.map((s) => [
@@ -790,6 +817,7 @@ function agentMarkdown(r: AgentBenchResult, confirmCalls: number, freshCalls: nu
         `×${s.ratio.p95}`,
         `${s.processesPerApply.ipRead} + ${s.processesPerApply.ipApply}`,
         f(s.agentTimeInChildProcesses.median),
+        `${s.gcDuringAgent.count} / ${f(s.gcDuringAgent.ms.median)}`,
         s.floorAsAgentBatches
           ? `${f(s.floorAsAgentBatches.figure.median)} in ${s.floorAsAgentBatches.batches} (×${s.floorAsAgentBatches.ratio.median})`
           : 'one batch',
