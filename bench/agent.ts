@@ -429,18 +429,21 @@ async function measureSetupNetworks(bench: BenchHost, n: number, settings: Bench
   const agentRuns: AgentRun[] = [];
   const floorRuns: FloorRun[] = [];
   const gc = recordGcPauses();
-  for (let rep = 0; rep < settings.repetitions; rep++) {
-    settings.signal?.throwIfAborted();
-    const agentRun = await runThroughAgent(bench, n, params, removal, gc);
-    const floorRun = await runFloor(bench, n, params, removal, agentRun.ops, dir);
-    agentRuns.push(agentRun);
-    floorRuns.push(floorRun);
-    const tag = rep < WARMUP ? ' (warm-up, discarded)' : '';
-    say(
-      `  setupNetworks N=${n} run ${rep + 1}/${settings.repetitions}: agent ${ms(agentRun.applyMs)}, floor ${ms(floorRun.applyMs)}; removal: agent ${ms(agentRun.removeMs)}, floor ${ms(floorRun.removeMs)}${tag}`,
-    );
+  try {
+    for (let rep = 0; rep < settings.repetitions; rep++) {
+      settings.signal?.throwIfAborted();
+      const agentRun = await runThroughAgent(bench, n, params, removal, gc);
+      const floorRun = await runFloor(bench, n, params, removal, agentRun.ops, dir);
+      agentRuns.push(agentRun);
+      floorRuns.push(floorRun);
+      const tag = rep < WARMUP ? ' (warm-up, discarded)' : '';
+      say(
+        `  setupNetworks N=${n} run ${rep + 1}/${settings.repetitions}: agent ${ms(agentRun.applyMs)}, floor ${ms(floorRun.applyMs)}; removal: agent ${ms(agentRun.removeMs)}, floor ${ms(floorRun.removeMs)}${tag}`,
+      );
+    }
+  } finally {
+    gc.stop();
   }
-  gc.stop();
   await bench.assertBaseline(`after N=${n}`);
   const result = sizeResult(n, agentRuns, floorRuns);
   say(

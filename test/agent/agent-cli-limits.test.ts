@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/paths';
+import { waitUntil } from '../helpers/fault-injection';
 import { run } from '../../lib/process';
 import { AgentClient } from '../../vdsm/client/client';
 import { AgentConnectionError } from '../../vdsm/client/errors';
@@ -117,7 +118,7 @@ describe('hostprov agent limit flags', () => {
         const agentPid = host.pid;
         if (agentPid === null) throw new Error('the agent has no pid');
         // The spares are started when the agent is idle; they wait on their stdin for the next apply.
-        await waitFor(() => spareApplyProcesses(agentPid) === processes, `${processes} spare ip -batch processes`);
+        await waitUntil(`${processes} spare ip -batch processes`, () => spareApplyProcesses(agentPid) === processes, { timeoutMs: 10_000 });
         expect(spareApplyProcesses(agentPid)).toBe(processes);
       }
     });
@@ -141,12 +142,4 @@ function spareApplyProcesses(pid: number): number {
     }
   }
   return count;
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

@@ -1,6 +1,11 @@
 /** Builders for kernel states in model tests (nmstate's testlib habit). */
 import type { AddressState, KernelState, LinkState, RouteState } from '../../model/net-state';
 
+/** A host with no links, addresses, routes or rules yet. */
+export function emptyKernel(): KernelState {
+  return { links: [], addresses: [], routes: [], rules: [] };
+}
+
 export function nic(name: string, mac: string, extra: Partial<LinkState> = {}): LinkState {
   return { name, kind: 'nic', mtu: 1500, up: true, mac, master: null, ...extra };
 }

@@ -7,12 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import type { AddressState, IpPlanOp, KernelState, PlanOp } from '../../model/net-state';
 import { balancedBatches, independentOpGroups, planTies } from '../../model/network/plan/concurrent-batches';
-import { nic } from '../helpers/host-state';
+import { emptyKernel, nic } from '../helpers/host-state';
 
 const v4 = (dev: string, address: string): AddressState => ({ dev, family: 4, address, prefixLen: 24, dynamic: false });
 
 /** The groups of ops made on a host of no links yet: tied only by what the ops make (as planChanges ties them). */
-const groupsAsPlanned = (ops: IpPlanOp[]) => independentOpGroups(ops, planTies({ links: [], addresses: [], routes: [], rules: [] }, ops));
+const groupsAsPlanned = (ops: IpPlanOp[]) => independentOpGroups(ops, planTies(emptyKernel(), ops));
 
 /** One bridged static network on its NIC, as the planner orders it (links, ports, ups, address). */
 function bridged(i: number): IpPlanOp[] {

@@ -17,6 +17,7 @@ import { routeLookupFromJson } from '../../../agent/backend/iproute2/route-get';
 import { nameserversFromResolvConf } from '../../../agent/backend/resolv-conf';
 import { planTies } from '../../../model/network/plan/concurrent-batches';
 import type { PlanOp } from '../../../model/net-state';
+import { emptyKernel } from '../../helpers/host-state';
 
 /** The ops of one bridged static network: 7 ip ops. */
 function networkOps(i: number): PlanOp[] {
@@ -73,7 +74,7 @@ describe('applyStepsFromPlan', () => {
     const ops = Array.from({ length: 100 }, (_, i) => networkOps(i)).flat();
     const [step] = applyStepsFromPlan({ ops });
     if (step?.kind !== 'ip-batch') throw new Error('expected a batch');
-    const plan = { ops, ties: planTies({ links: [], addresses: [], routes: [], rules: [] }, ops) };
+    const plan = { ops, ties: planTies(emptyKernel(), ops) };
     const batches = concurrentBatchesOf(step, plan, 2);
     expect(batches.map((b) => b.lines.length)).toEqual([350, 350]);
     // Each network's seven lines in one batch, in their order.
